@@ -1,0 +1,206 @@
+#define _GNU_SOURCE
+#include "client.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/frame.h"
+#include "common/fsx.h"
+#include "journal/statedir.h"
+#include "server/sockpath.h"
+
+static int try_connect(const char *path, struct sp_err *e)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sp_err_sys(e, "cannot create socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return fd;
+	close(fd);
+	if (errno == ENOENT || errno == ECONNREFUSED)
+		return -2;
+	return sp_err_sys(e, "cannot connect to '%s'", path);
+}
+
+/* Starts `spoke serve --daemon` detached from this process: its own
+ * session, stdin and stdout on /dev/null, stderr on its log (it opens that
+ * itself). */
+static int spawn_coordinator(const char *state_dir, int idle_timeout,
+			     pid_t *daemon_pid, struct sp_err *e)
+{
+	char self[4096], idle[32];
+	ssize_t n;
+	pid_t pid;
+	int status, pfd[2];
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return sp_err_sys(e, "cannot find the spoke executable");
+	self[n] = '\0';
+	snprintf(idle, sizeof(idle), "%d", idle_timeout);
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return sp_err_sys(e, "cannot create pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return sp_err_sys(e, "cannot fork");
+	}
+	if (pid == 0) {
+		pid_t grandchild;
+		int fd;
+
+		setsid();
+		grandchild = fork();
+		if (grandchild != 0) {
+			/* Tell the client which process to watch. */
+			if (write(pfd[1], &grandchild, sizeof(grandchild)) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			if (fd > 2)
+				close(fd);
+		}
+		close_range(3, ~0U, 0);
+		execl(self, "spoke", "serve", "--daemon", "--state-dir",
+		      state_dir, "--idle-timeout", idle, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	*daemon_pid = -1;
+	while ((n = read(pfd[0], daemon_pid, sizeof(*daemon_pid))) < 0 &&
+	       errno == EINTR)
+		;
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (*daemon_pid <= 0)
+		return sp_err_set(e, "cannot start the coordinator");
+	return 0;
+}
+
+/* The coordinator we started is gone without listening (its lock is
+ * free): what it logged since it last started says why. */
+static int coordinator_died(const char *state_dir, struct sp_err *e)
+{
+	char *log = fsx_join(state_dir, "log/coordinator.log"), *text, *why;
+	size_t len = 0;
+
+	text = log ? fsx_read_all(log, &len, NULL) : NULL;
+	while (text && len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	why = text;
+	if (why) {
+		char *p;
+
+		while ((p = strstr(why, " starting for '")))
+			why = p + 1;
+		p = strchr(why, '\n');
+		why = p ? p + 1 : why + strlen(why);
+		if (strncmp(why, "spoke: ", 7) == 0)
+			why += 7;
+	}
+	sp_err_set(e, "the coordinator for '%s' exited at start: %s",
+		   state_dir, why && *why ? why : "see its log");
+	free(text);
+	free(log);
+	return -1;
+}
+
+int client_connect(const char *state_dir, int spawn, int idle_timeout,
+		   struct sp_err *e)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	char *path;
+	pid_t daemon;
+	int fd, i;
+
+	path = sockpath_for(state_dir, spawn, e);
+	if (!path)
+		return -1;
+	fd = try_connect(path, e);
+	if (fd != -2 || !spawn)
+		goto out;
+	if (spawn_coordinator(state_dir, idle_timeout, &daemon, e) < 0) {
+		fd = -1;
+		goto out;
+	}
+	/* Replay runs before the coordinator listens; give it time. */
+	for (i = 0; i < 3000; i++) {
+		fd = try_connect(path, e);
+		if (fd != -2)
+			goto out;
+		/* Ours exited: either it lost the race to another
+		 * coordinator (which will listen soon) or it failed. */
+		if (kill(daemon, 0) < 0 && errno == ESRCH) {
+			int lock_fd, got = statedir_lock(state_dir, &lock_fd, e);
+
+			if (got < 0) {
+				fd = -1;
+				goto out;
+			}
+			if (got > 0) {
+				close(lock_fd);
+				fd = try_connect(path, e);
+				if (fd == -2)
+					fd = coordinator_died(state_dir, e);
+				goto out;
+			}
+		}
+		nanosleep(&ts, NULL);
+	}
+	fd = sp_err_set(e,
+			"the coordinator for '%s' did not start; see "
+			"'%s/log/coordinator.log'",
+			state_dir, state_dir);
+out:
+	free(path);
+	return fd;
+}
+
+json_t *client_call(int fd, unsigned type, const json_t *req,
+		    void (*on_event)(const json_t *ev, void *arg), void *arg,
+		    struct sp_err *e)
+{
+	uint32_t t;
+	json_t *msg;
+	int rc;
+
+	if (frame_send(fd, type, req, e) < 0)
+		return NULL;
+	for (;;) {
+		rc = frame_recv(fd, &t, &msg, e);
+		if (rc == 0) {
+			sp_err_set(e, "the coordinator exited without an "
+				      "answer (see its log); run 'spoke "
+				      "recover'");
+			return NULL;
+		}
+		if (rc < 0)
+			return NULL;
+		if (t == MSG_RESULT)
+			return msg;
+		if (t == MSG_EVENT && on_event)
+			on_event(msg, arg);
+		json_decref(msg);
+	}
+}

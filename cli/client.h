@@ -1,0 +1,29 @@
+/*
+ * client.h - reaching the coordinator of a state directory.
+ *
+ * Like sccache and bazel, the first client starts the coordinator: it
+ * double-forks `spoke serve --daemon` for the state directory and waits for
+ * its socket.  Two clients racing to do so are settled by the state
+ * directory's lock: the loser exits and both connect to the winner.
+ */
+#ifndef SPOKE_CLIENT_H
+#define SPOKE_CLIENT_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+/* Connects to the coordinator for state_dir (a real path).  Returns the
+ * connected descriptor; 0 is never returned.  When none runs: starts one if
+ * spawn is set, else returns -2 (no error).  -1 on error. */
+int client_connect(const char *state_dir, int spawn, int idle_timeout,
+		   struct sp_err *e);
+
+/* Sends a request and reads frames until the result.  Each event is passed
+ * to on_event (may be NULL).  Returns the result object (new reference), or
+ * NULL with e filled when the coordinator went away without answering. */
+json_t *client_call(int fd, unsigned type, const json_t *req,
+		    void (*on_event)(const json_t *ev, void *arg), void *arg,
+		    struct sp_err *e);
+
+#endif

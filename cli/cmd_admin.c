@@ -1,0 +1,485 @@
+/*
+ * cmd_admin.c - spoke recover, status, serve and stop.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/where.h"
+#include "common/fault.h"
+#include "common/frame.h"
+#include "journal/journal.h"
+#include "journal/replay.h"
+#include "journal/statedir.h"
+#include "server/server.h"
+
+static const char where_help[] =
+	"  --state-dir DIR        the state directory (default\n"
+	"                         <target>/spoke)\n"
+	"  --target-dir DIR       cargo's target directory (also\n"
+	"                         CARGO_TARGET_DIR)\n"
+	"  --manifest-path PATH   find the target directory of this "
+	"workspace\n"
+	"  --json                 print the result as one JSON object\n";
+
+struct admin_opts {
+	struct where_opts where;
+	int json;
+	int jobs;
+	int idle;
+	int daemon;
+};
+
+/* Parses the options every admin command shares.  Returns 0, or the exit
+ * status to return now (help printed, or a usage error). */
+static int admin_parse(int argc, char **argv, const char *help,
+		       struct admin_opts *o, int serve)
+{
+	enum { O_STATE = 256, O_TARGET, O_MANIFEST, O_JSON, O_IDLE, O_DAEMON };
+	static const struct option longopts[] = {
+		{"state-dir", required_argument, NULL, O_STATE},
+		{"target-dir", required_argument, NULL, O_TARGET},
+		{"manifest-path", required_argument, NULL, O_MANIFEST},
+		{"json", no_argument, NULL, O_JSON},
+		{"jobs", required_argument, NULL, 'j'},
+		{"idle-timeout", required_argument, NULL, O_IDLE},
+		{"daemon", no_argument, NULL, O_DAEMON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->idle = 300;
+	o->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (o->jobs < 1)
+		o->jobs = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, serve ? "j:h" : "h", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case O_STATE:
+			o->where.state_dir = optarg;
+			break;
+		case O_TARGET:
+			o->where.target_dir = optarg;
+			break;
+		case O_MANIFEST:
+			o->where.manifest_path = optarg;
+			break;
+		case O_JSON:
+			o->json = 1;
+			break;
+		case 'j':
+			o->jobs = atoi(optarg);
+			if (o->jobs < 1)
+				goto usage;
+			break;
+		case O_IDLE:
+			o->idle = atoi(optarg);
+			if (!serve || o->idle < 1)
+				goto usage;
+			break;
+		case O_DAEMON:
+			if (!serve)
+				goto usage;
+			o->daemon = 1;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (optind == argc)
+		return -1;
+usage:
+	fputs(help, stderr);
+	return EXIT_USAGE;
+}
+
+static void print_result(const struct admin_opts *o, json_t *res)
+{
+	if (o->json)
+		output_json_line("result", res);
+}
+
+static int fail(const struct admin_opts *o, const char *command,
+		struct sp_err *e)
+{
+	if (o->json) {
+		json_t *r = json_pack("{s:s,s:b,s:s}", "command", command, "ok",
+				      0, "error", e->msg);
+
+		output_json_line("result", r);
+		json_decref(r);
+	}
+	sp_err_print(e);
+	return 1;
+}
+
+/* Replays the journal in this process, holding the state directory's lock
+ * (no coordinator runs).  Returns the result object. */
+static json_t *recover_here(const char *state, int lock_fd, struct sp_err *e)
+{
+	struct journal *j;
+	json_t *report = json_array(), *res;
+	int bad = 0, rc;
+
+	(void)lock_fd;
+	fault_set_role("replay");
+	j = journal_open(state, e);
+	if (!j) {
+		json_decref(report);
+		return NULL;
+	}
+	rc = replay_all(j, state, 0, NULL, 0, report, &bad, e);
+	journal_close(j);
+	if (rc < 0) {
+		json_decref(report);
+		return NULL;
+	}
+	res = json_pack("{s:s,s:b,s:o,s:b}", "command", "recover", "ok",
+			bad == 0, "artifacts", report, "coordinator", 0);
+	return res;
+}
+
+static const char recover_help[] =
+	"usage: spoke recover [options]\n"
+	"\n"
+	"Settles every artifact a build left staged: puts back cargo outputs\n"
+	"that are missing, drops staged copies of outputs cargo rebuilt, moves\n"
+	"staged files that someone changed to <state>/quarantine/, and removes\n"
+	"half-written wheels.  Asks the running coordinator to do it, or, when\n"
+	"none runs, does it here.  Exits 0 when every cargo output is at its\n"
+	"path, 1 when something could not be settled.\n"
+	"\n"
+	"options:\n";
+
+int cmd_recover(int argc, char **argv)
+{
+	struct admin_opts o;
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	char help[2048], *state = NULL, *real = NULL;
+	json_t *res = NULL, *req = json_object();
+	struct sp_err e;
+	int rc, exists = 0, fd = -1, lock_fd = -1, tries;
+
+	snprintf(help, sizeof(help), "%s%s", recover_help, where_help);
+	rc = admin_parse(argc, argv, help, &o, 0);
+	if (rc >= 0)
+		goto out;
+	state = where_state_dir(&o.where, 0, &exists, &e);
+	if (!state) {
+		rc = fail(&o, "recover", &e);
+		goto out;
+	}
+	if (!exists) {
+		res = json_pack("{s:s,s:b,s:[]}", "command", "recover", "ok", 1,
+				"artifacts");
+		if (!o.json)
+			printf("nothing to recover: no state directory '%s'\n",
+			       state);
+		print_result(&o, res);
+		rc = 0;
+		goto out;
+	}
+	real = realpath(state, NULL);
+	if (!real) {
+		sp_err_sys(&e, "cannot resolve '%s'", state);
+		rc = fail(&o, "recover", &e);
+		goto out;
+	}
+	/* A coordinator holds the lock from before its replay until it
+	 * exits, so "no socket and the lock is busy" means one is starting
+	 * or stopping: wait for it to answer or to be gone. */
+	for (tries = 0; tries < 1500; tries++) {
+		fd = client_connect(real, 0, 0, &e);
+		if (fd == -1) {
+			rc = fail(&o, "recover", &e);
+			goto out;
+		}
+		if (fd >= 0) {
+			res = client_call(fd, MSG_RECOVER, req, NULL, NULL, &e);
+			if (res)
+				break;
+			close(fd);
+			fd = -1;
+		} else {
+			int got = statedir_lock(real, &lock_fd, &e);
+
+			if (got < 0) {
+				rc = fail(&o, "recover", &e);
+				goto out;
+			}
+			if (got > 0) {
+				res = recover_here(real, lock_fd, &e);
+				if (!res) {
+					rc = fail(&o, "recover", &e);
+					goto out;
+				}
+				break;
+			}
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (!res) {
+		sp_err_set(&e, "the coordinator for '%s' neither answers nor "
+			       "exits; see '%s/log/coordinator.log'",
+			   real, real);
+		rc = fail(&o, "recover", &e);
+		goto out;
+	}
+	rc = json_is_true(json_object_get(res, "ok")) ? 0 : 1;
+	if (o.json) {
+		print_result(&o, res);
+	} else {
+		const char *err =
+			json_string_value(json_object_get(res, "error"));
+
+		output_artifacts(json_object_get(res, "artifacts"), 0);
+		if (err)
+			fprintf(stderr, "spoke: recover: %s\n", err);
+		else if (rc == 0)
+			printf("every cargo output is at its path\n");
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	json_decref(req);
+	json_decref(res);
+	free(state);
+	free(real);
+	return rc;
+}
+
+static const char status_help[] =
+	"usage: spoke status [options]\n"
+	"\n"
+	"Shows whether a coordinator runs, its builds, and every artifact not\n"
+	"yet given back.  Never starts a coordinator.\n"
+	"\n"
+	"options:\n";
+
+int cmd_status(int argc, char **argv)
+{
+	struct admin_opts o;
+	char help[2048], *state = NULL, *real = NULL;
+	json_t *res = NULL, *req = json_object();
+	struct sp_err e;
+	int rc, exists = 0, fd = -1;
+
+	snprintf(help, sizeof(help), "%s%s", status_help, where_help);
+	rc = admin_parse(argc, argv, help, &o, 0);
+	if (rc >= 0)
+		goto out;
+	state = where_state_dir(&o.where, 0, &exists, &e);
+	if (!state) {
+		rc = fail(&o, "status", &e);
+		goto out;
+	}
+	real = exists ? realpath(state, NULL) : NULL;
+	if (real)
+		fd = client_connect(real, 0, 0, &e);
+	if (fd == -1) {
+		rc = fail(&o, "status", &e);
+		goto out;
+	}
+	if (fd >= 0) {
+		res = client_call(fd, MSG_STATUS, req, NULL, NULL, &e);
+		if (!res) {
+			rc = fail(&o, "status", &e);
+			goto out;
+		}
+	} else if (real) {
+		/* No coordinator: read the journal.  Reading needs no lock:
+		 * SQLite isolates readers. */
+		struct journal *j = journal_open(real, &e);
+		json_t *pending = j ? journal_status(j, &e) : NULL;
+
+		journal_close(j);
+		if (!pending) {
+			rc = fail(&o, "status", &e);
+			goto out;
+		}
+		res = json_pack("{s:s,s:b,s:b,s:[],s:o}", "command", "status",
+				"ok", 1, "coordinator", 0, "builds",
+				"unsettled", pending);
+	} else {
+		res = json_pack("{s:s,s:b,s:b,s:[],s:[]}", "command", "status",
+				"ok", 1, "coordinator", 0, "builds",
+				"unsettled");
+	}
+	rc = 0;
+	if (o.json) {
+		print_result(&o, res);
+	} else {
+		json_t *u = json_object_get(res, "unsettled"), *x;
+		size_t i;
+
+		if (json_is_true(json_object_get(res, "coordinator")))
+			printf("coordinator: running (pid %lld, %lld "
+			       "worker(s))\n",
+			       (long long)json_integer_value(
+				       json_object_get(res, "pid")),
+			       (long long)json_integer_value(
+				       json_object_get(res, "workers")));
+		else
+			printf("coordinator: not running\n");
+		json_array_foreach(json_object_get(res, "builds"), i, x)
+			printf("build %lld: %lld artifact(s), %lld done, "
+			       "%lld running\n",
+			       (long long)json_integer_value(
+				       json_object_get(x, "build")),
+			       (long long)json_integer_value(
+				       json_object_get(x, "artifacts")),
+			       (long long)json_integer_value(
+				       json_object_get(x, "done")),
+			       (long long)json_integer_value(
+				       json_object_get(x, "running")));
+		if (json_array_size(u) == 0)
+			printf("no artifact is waiting to be given back\n");
+		json_array_foreach(u, i, x)
+			printf("%s %s (build %lld, %s, staged as %s)\n",
+			       json_string_value(json_object_get(x, "state")),
+			       json_string_value(
+				       json_object_get(x, "cargo_path")),
+			       (long long)json_integer_value(
+				       json_object_get(x, "build")),
+			       json_string_value(json_object_get(x, "mode")),
+			       json_string_value(
+				       json_object_get(x, "staged_path")));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(req);
+	json_decref(res);
+	free(state);
+	free(real);
+	return rc;
+}
+
+static const char serve_help[] =
+	"usage: spoke serve [options]\n"
+	"\n"
+	"Runs the coordinator for a state directory in the foreground.  spoke\n"
+	"build starts one by itself when none runs; this is for debugging and\n"
+	"for supervisors.\n"
+	"\n"
+	"options:\n"
+	"  -j, --jobs N           workers at once (default: number of CPUs)\n"
+	"  --idle-timeout SECS    exit after this long without clients\n"
+	"                         (default 300)\n";
+
+int cmd_serve(int argc, char **argv)
+{
+	struct admin_opts o;
+	struct server_opts so;
+	char help[2048], *state;
+	struct sp_err e;
+	int rc;
+
+	snprintf(help, sizeof(help), "%s%s", serve_help, where_help);
+	rc = admin_parse(argc, argv, help, &o, 1);
+	if (rc >= 0)
+		return rc;
+	state = where_state_dir(&o.where, 1, NULL, &e);
+	if (!state) {
+		sp_err_print(&e);
+		return 1;
+	}
+	so.state_dir = state;
+	so.daemon = o.daemon;
+	so.idle_timeout = o.idle;
+	so.jobs = o.jobs;
+	rc = server_run(&so, &e);
+	free(state);
+	if (rc == 1) {
+		/* Another coordinator won the race to start: that is what
+		 * the client that started us wanted. */
+		if (!o.daemon)
+			sp_err_print(&e);
+		return o.daemon ? 0 : 1;
+	}
+	if (rc < 0) {
+		sp_err_print(&e);
+		return 1;
+	}
+	return 0;
+}
+
+static const char stop_help[] =
+	"usage: spoke stop [options]\n"
+	"\n"
+	"Stops the coordinator after its running builds have given their\n"
+	"artifacts back.  Exits 0 when none runs; never starts one.\n"
+	"\n"
+	"options:\n";
+
+int cmd_stop(int argc, char **argv)
+{
+	struct admin_opts o;
+	char help[2048], *state = NULL, *real = NULL;
+	json_t *res = NULL, *req = json_object();
+	struct sp_err e;
+	int rc, exists = 0, fd = -2;
+
+	snprintf(help, sizeof(help), "%s%s", stop_help, where_help);
+	rc = admin_parse(argc, argv, help, &o, 0);
+	if (rc >= 0)
+		goto out;
+	state = where_state_dir(&o.where, 0, &exists, &e);
+	if (!state) {
+		rc = fail(&o, "stop", &e);
+		goto out;
+	}
+	real = exists ? realpath(state, NULL) : NULL;
+	if (real)
+		fd = client_connect(real, 0, 0, &e);
+	if (fd == -1) {
+		rc = fail(&o, "stop", &e);
+		goto out;
+	}
+	if (fd >= 0) {
+		res = client_call(fd, MSG_STOP, req, NULL, NULL, &e);
+		if (!res) {
+			rc = fail(&o, "stop", &e);
+			goto out;
+		}
+		/* Wait until it has released the state directory. */
+		{
+			char buf[1];
+
+			while (read(fd, buf, 1) > 0)
+				;
+		}
+	} else {
+		res = json_pack("{s:s,s:b,s:b}", "command", "stop", "ok", 1,
+				"was_running", 0);
+	}
+	rc = 0;
+	if (o.json)
+		print_result(&o, res);
+	else
+		printf(fd >= 0 ? "coordinator stopped\n"
+			       : "no coordinator running\n");
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(req);
+	json_decref(res);
+	free(state);
+	free(real);
+	return rc;
+}

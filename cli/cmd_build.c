@@ -1,0 +1,264 @@
+/*
+ * cmd_build.c - spoke build: cargo, then the coordinator.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cargo.h"
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/where.h"
+#include "common/frame.h"
+#include "common/fsx.h"
+
+static const char build_help[] =
+	"usage: spoke build [options]\n"
+	"\n"
+	"Runs 'cargo build --release' in the workspace, then writes a wheel for\n"
+	"every cdylib that is a Python extension module: those of packages with\n"
+	"a [package.metadata.spoke] table, or, when no package has one, every\n"
+	"cdylib that exports PyInit_<lib name>.  Cargo's outputs are staged by\n"
+	"hard link and given back before spoke returns, whatever happens.\n"
+	"\n"
+	"cargo options:\n"
+	"  --manifest-path PATH   the workspace's Cargo.toml\n"
+	"  -p, --package NAME     build only this package (repeatable)\n"
+	"  --profile NAME         cargo profile (default: release)\n"
+	"  --features LIST        cargo features\n"
+	"  --target-dir DIR       cargo's target directory (also\n"
+	"                         CARGO_TARGET_DIR)\n"
+	"\n"
+	"wheel options:\n"
+	"  -o, --out-dir DIR      where wheels go (default <target>/wheels)\n"
+	"  -i, --interpreter PY   target Python (default: python3 on PATH)\n"
+	"  --compression LEVEL    store, fast, default or best\n"
+	"\n"
+	"spoke options:\n"
+	"  --state-dir DIR        journal and staged files (default\n"
+	"                         <target>/spoke)\n"
+	"  --stage link|move      stage by hard link (default) or by rename\n"
+	"  --idle-timeout SECS    a coordinator started now exits after this\n"
+	"                         long without clients (default 300)\n"
+	"  --json                 one JSON object per line: events, then the\n"
+	"                         result\n"
+	"  -q, --quiet            only errors\n"
+	"\n"
+	"SOURCE_DATE_EPOCH, when set, is the time stamp of every wheel entry.\n";
+
+struct build_ui {
+	int json;
+	int quiet;
+};
+
+static void on_event(const json_t *ev, void *arg)
+{
+	struct build_ui *ui = arg;
+	const char *kind = json_string_value(json_object_get(ev, "event"));
+
+	if (ui->json) {
+		json_t *copy = json_deep_copy(ev);
+
+		output_json_line("event", copy);
+		json_decref(copy);
+		return;
+	}
+	if (ui->quiet || !kind)
+		return;
+	if (!strcmp(kind, "wheel"))
+		printf("wrote %s\n",
+		       json_string_value(json_object_get(ev, "path")));
+	fflush(stdout);
+}
+
+int cmd_build(int argc, char **argv)
+{
+	enum { O_MANIFEST = 256, O_PROFILE, O_FEATURES, O_TARGET, O_STATE,
+	       O_STAGE, O_JSON, O_COMPRESSION, O_IDLE };
+	static const struct option longopts[] = {
+		{"manifest-path", required_argument, NULL, O_MANIFEST},
+		{"package", required_argument, NULL, 'p'},
+		{"profile", required_argument, NULL, O_PROFILE},
+		{"features", required_argument, NULL, O_FEATURES},
+		{"target-dir", required_argument, NULL, O_TARGET},
+		{"out-dir", required_argument, NULL, 'o'},
+		{"interpreter", required_argument, NULL, 'i'},
+		{"compression", required_argument, NULL, O_COMPRESSION},
+		{"state-dir", required_argument, NULL, O_STATE},
+		{"stage", required_argument, NULL, O_STAGE},
+		{"idle-timeout", required_argument, NULL, O_IDLE},
+		{"json", no_argument, NULL, O_JSON},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cargo_opts co = {0};
+	struct cargo_plan plan = {0};
+	struct where_opts wo = {0};
+	struct build_ui ui = {0};
+	const char **pkgs = NULL, *out_dir = NULL, *stage = "link";
+	const char *compression = NULL, *sde;
+	char *state = NULL, *out_abs = NULL;
+	json_t *req = NULL, *res = NULL;
+	struct sp_err e;
+	int c, rc = 1, fd = -1, idle = 300;
+
+	pkgs = calloc((size_t)argc, sizeof(*pkgs));
+	if (!pkgs)
+		return 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:o:i:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_MANIFEST:
+			co.manifest_path = optarg;
+			break;
+		case 'p':
+			pkgs[co.npackages++] = optarg;
+			break;
+		case O_PROFILE:
+			co.profile = optarg;
+			break;
+		case O_FEATURES:
+			co.features = optarg;
+			break;
+		case O_TARGET:
+			co.target_dir = optarg;
+			break;
+		case 'o':
+			out_dir = optarg;
+			break;
+		case 'i':
+			co.interpreter = optarg;
+			break;
+		case O_COMPRESSION:
+			compression = optarg;
+			if (strcmp(optarg, "store") && strcmp(optarg, "fast") &&
+			    strcmp(optarg, "default") && strcmp(optarg, "best")) {
+				fprintf(stderr, "spoke: --compression must be "
+						"store, fast, default or best\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case O_STATE:
+			wo.state_dir = optarg;
+			break;
+		case O_STAGE:
+			if (strcmp(optarg, "link") && strcmp(optarg, "move")) {
+				fprintf(stderr,
+					"spoke: --stage must be link or move\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			stage = optarg;
+			break;
+		case O_IDLE:
+			idle = atoi(optarg);
+			if (idle <= 0) {
+				fprintf(stderr, "spoke: --idle-timeout must be "
+						"a positive number of seconds\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case O_JSON:
+			ui.json = 1;
+			break;
+		case 'q':
+			ui.quiet = 1;
+			break;
+		case 'h':
+			fputs(build_help, stdout);
+			rc = 0;
+			goto out;
+		default:
+			fputs(build_help, stderr);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "spoke: unexpected argument '%s'\n\n%s",
+			argv[optind], build_help);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	co.packages = pkgs;
+	co.quiet = ui.quiet || ui.json;
+	if (cargo_plan_build(&co, &plan, &e) < 0)
+		goto fail;
+	wo.target_dir = plan.target_dir;
+	state = where_state_dir(&wo, 1, NULL, &e);
+	if (!state)
+		goto fail;
+	if (out_dir)
+		out_abs = where_absolute(out_dir, &e);
+	else
+		out_abs = fsx_join(plan.target_dir, "wheels");
+	if (!out_abs)
+		goto fail;
+	req = json_pack("{s:O,s:s,s:s}", "artifacts", plan.jobs, "out_dir",
+			out_abs, "stage", stage);
+	if (compression)
+		json_object_set_new(req, "compression",
+				    json_string(compression));
+	sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde && *sde) {
+		char *end;
+		long long v = strtoll(sde, &end, 10);
+
+		if (*end || v < 0) {
+			sp_err_set(&e, "SOURCE_DATE_EPOCH '%s' is not a number "
+				       "of seconds",
+				   sde);
+			goto fail;
+		}
+		json_object_set_new(req, "source_date_epoch",
+				    json_integer(v));
+	}
+	fd = client_connect(state, 1, idle, &e);
+	if (fd < 0)
+		goto fail;
+	res = client_call(fd, MSG_BUILD, req, on_event, &ui, &e);
+	if (!res)
+		goto fail;
+	rc = json_is_true(json_object_get(res, "ok")) ? 0 : 1;
+	if (ui.json) {
+		output_json_line("result", res);
+	} else {
+		output_artifacts(json_object_get(res, "artifacts"), 0);
+		if (rc) {
+			fprintf(stderr, "spoke: build failed: %s\n",
+				json_string_value(json_object_get(res, "error")));
+		} else if (!ui.quiet) {
+			printf("%zu wheel(s) in %s\n",
+			       json_array_size(json_object_get(res, "wheels")),
+			       out_abs);
+		}
+	}
+	goto out;
+fail:
+	if (ui.json) {
+		json_t *r = json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error", e.msg);
+
+		output_json_line("result", r);
+		json_decref(r);
+	}
+	sp_err_print(&e);
+	rc = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(req);
+	json_decref(res);
+	cargo_plan_release(&plan);
+	free(state);
+	free(out_abs);
+	free(pkgs);
+	return rc;
+}

@@ -1,0 +1,17 @@
+/*
+ * commands.h - the subcommands of spoke.  Each takes argv with the command
+ * name at argv[0] and returns the process exit status: 0 success, 1
+ * failure, 2 usage error.
+ */
+#ifndef SPOKE_COMMANDS_H
+#define SPOKE_COMMANDS_H
+
+#define EXIT_USAGE 2
+
+int cmd_build(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * fault.h - crash points for the crash-test harness.
+ *
+ * Every durable step (rename, link, unlink, fsync, write of a wheel, fork,
+ * journal commit) calls fault_point() just before it happens.  Normally this
+ * costs one branch.  Two environment variables, read once per process, turn
+ * it into a harness:
+ *
+ *   SPOKE_FAULT_LOG=FILE     append "<role> <n> <name>" for every point hit,
+ *                            so a test can enumerate the points of a run;
+ *   SPOKE_CRASH_AT=ROLE:N    SIGKILL this process at its N-th point when its
+ *                            role is ROLE ("server", "worker", "replay").
+ *
+ * The count restarts when a process changes role (a forked worker starts at
+ * zero), so "worker:3" means the third point of every worker.
+ */
+#ifndef SPOKE_FAULT_H
+#define SPOKE_FAULT_H
+
+/* Sets the role of this process and restarts its point count. */
+void fault_set_role(const char *role);
+
+/* Marks a crash point; may not return (SIGKILL) under SPOKE_CRASH_AT. */
+void fault_point(const char *name);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * frame.h - framed, length-checked messages between spoke processes.
+ *
+ * A frame is an 8-byte header (type, payload length; both 32-bit little
+ * endian) followed by a JSON payload of exactly that length.  The payload
+ * must parse as one JSON object.  A frame longer than FRAME_MAX, a payload
+ * that is not an object, or an unknown type ends that peer: the reader
+ * reports an error and the caller drops the connection.
+ */
+#ifndef SPOKE_FRAME_H
+#define SPOKE_FRAME_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define FRAME_MAX (16u << 20)
+#define FRAME_HDR 8u
+
+enum msg_type {
+	MSG_BUILD = 1,	   /* cli -> server: stage, package, give back */
+	MSG_RECOVER = 2,   /* cli -> server: replay the journal */
+	MSG_STATUS = 3,	   /* cli -> server: running builds, pending artifacts */
+	MSG_STOP = 4,	   /* cli -> server: finish running builds and exit */
+	MSG_EVENT = 5,	   /* server -> cli: progress event */
+	MSG_RESULT = 6,	   /* server -> cli: the command's result, last */
+	MSG_JOB_RESULT = 7, /* worker -> server: result of one job */
+	MSG_MAX_ = 8
+};
+
+/* Sends one frame, blocking until all of it is written (MSG_NOSIGNAL). */
+int frame_send(int fd, uint32_t type, const json_t *obj, struct sp_err *e);
+
+/* Incremental reader for a non-blocking descriptor. */
+struct frame_reader {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+void frame_reader_init(struct frame_reader *r);
+void frame_reader_release(struct frame_reader *r);
+
+/* Reads what is available from fd into r.  Returns the number of bytes read
+ * (> 0), 0 on end of file, or -1 on error (EAGAIN is not an error: returns
+ * -2). */
+long frame_reader_fill(struct frame_reader *r, int fd, struct sp_err *e);
+
+/* Takes the next complete frame out of r.  Returns 1 with *type and *obj
+ * (new reference) set, 0 when no complete frame is buffered yet, -1 on a bad
+ * frame (e says why; the peer must be dropped). */
+int frame_reader_next(struct frame_reader *r, uint32_t *type, json_t **obj,
+		      struct sp_err *e);
+
+/* Blocking read of exactly one frame.  Returns 1 with a frame, 0 on a clean
+ * end of file before any byte, -1 on error or a bad frame. */
+int frame_recv(int fd, uint32_t *type, json_t **obj, struct sp_err *e);
+
+#endif

@@ -1,0 +1,374 @@
+#define _GNU_SOURCE
+#include "fsx.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fault.h"
+
+int fsx_ident_of(const char *path, struct fsx_ident *id, struct sp_err *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return sp_err_sys(e, "cannot stat '%s'", path);
+	id->dev = (uint64_t)st.st_dev;
+	id->ino = (uint64_t)st.st_ino;
+	id->size = (int64_t)st.st_size;
+	id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL +
+		       (int64_t)st.st_mtim.tv_nsec;
+	return 0;
+}
+
+int fsx_ident_same(const struct fsx_ident *a, const struct fsx_ident *b,
+		   int same_inode)
+{
+	if (a->size != b->size || a->mtime_ns != b->mtime_ns)
+		return 0;
+	if (same_inode && (a->dev != b->dev || a->ino != b->ino))
+		return 0;
+	return 1;
+}
+
+int fsx_fsync_fd(int fd, const char *name, struct sp_err *e)
+{
+	fault_point("fsync");
+	if (fsync(fd) < 0)
+		return sp_err_sys(e, "cannot fsync '%s'", name);
+	return 0;
+}
+
+int fsx_fsync_dir(const char *dir, struct sp_err *e)
+{
+	int fd, rc;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sp_err_sys(e, "cannot open directory '%s'", dir);
+	rc = fsx_fsync_fd(fd, dir, e);
+	close(fd);
+	return rc;
+}
+
+int fsx_fsync_parent(const char *path, struct sp_err *e)
+{
+	char *dir = fsx_dirname(path);
+	int rc;
+
+	if (!dir)
+		return sp_err_set(e, "out of memory");
+	rc = fsx_fsync_dir(dir, e);
+	free(dir);
+	return rc;
+}
+
+/* After a rename: fsync the directory of to, and that of from if it
+ * differs, so that both the new name and the removal of the old one are
+ * durable. */
+static int fsync_dirs_of(const char *from, const char *to, struct sp_err *e)
+{
+	char *d1 = fsx_dirname(to), *d2 = fsx_dirname(from);
+	int rc = -1;
+
+	if (!d1 || !d2) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (fsx_fsync_dir(d1, e) < 0)
+		goto out;
+	if (strcmp(d1, d2) != 0 && fsx_fsync_dir(d2, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(d1);
+	free(d2);
+	return rc;
+}
+
+int fsx_rename(const char *from, const char *to, struct sp_err *e)
+{
+	fault_point("rename");
+	if (rename(from, to) < 0)
+		return sp_err_sys(e, "cannot rename '%s' to '%s'", from, to);
+	return fsync_dirs_of(from, to, e);
+}
+
+int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e)
+{
+	fault_point("rename");
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0) {
+		/* Filesystems without RENAME_NOREPLACE: link() gives the same
+		 * no-clobber guarantee where hard links work. */
+		if (errno != EINVAL && errno != ENOSYS)
+			return sp_err_sys(e, "cannot rename '%s' to '%s'", from,
+					  to);
+		if (link(from, to) < 0 || unlink(from) < 0)
+			return sp_err_sys(e, "cannot rename '%s' to '%s'", from,
+					  to);
+	}
+	return fsync_dirs_of(from, to, e);
+}
+
+int fsx_link(const char *from, const char *to, struct sp_err *e)
+{
+	fault_point("link");
+	if (link(from, to) < 0)
+		return sp_err_sys(e, "cannot link '%s' to '%s'", from, to);
+	return fsx_fsync_parent(to, e);
+}
+
+int fsx_unlink(const char *path, int missing_ok, struct sp_err *e)
+{
+	fault_point("unlink");
+	if (unlink(path) < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		return sp_err_sys(e, "cannot remove '%s'", path);
+	}
+	return fsx_fsync_parent(path, e);
+}
+
+static int copy_bytes(int in, int out, const char *from, const char *to,
+		      off_t size, struct sp_err *e)
+{
+	char buf[1 << 16];
+	off_t done = 0;
+	ssize_t n;
+
+	/* FICLONE shares extents on btrfs and XFS: O(1), no bytes move. */
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	while (done < size) {
+		n = copy_file_range(in, NULL, out, NULL, (size_t)(size - done),
+				    0);
+		if (n < 0) {
+			if (errno == EXDEV || errno == ENOSYS ||
+			    errno == EINVAL || errno == EOPNOTSUPP)
+				break;
+			return sp_err_sys(e, "cannot copy '%s' to '%s'", from,
+					  to);
+		}
+		if (n == 0)
+			break;
+		done += n;
+	}
+	if (done == size)
+		return 0;
+	if (lseek(in, done, SEEK_SET) < 0 || lseek(out, done, SEEK_SET) < 0)
+		return sp_err_sys(e, "cannot seek in '%s'", from);
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		while (n > 0) {
+			ssize_t w = write(out, p, (size_t)n);
+
+			if (w < 0)
+				return sp_err_sys(e, "cannot write '%s'", to);
+			p += w;
+			n -= w;
+		}
+	}
+	if (n < 0)
+		return sp_err_sys(e, "cannot read '%s'", from);
+	return 0;
+}
+
+int fsx_copy(const char *from, const char *to, struct sp_err *e)
+{
+	struct stat st;
+	struct timespec times[2];
+	int in = -1, out = -1, rc = -1;
+
+	in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return sp_err_sys(e, "cannot open '%s'", from);
+	if (fstat(in, &st) < 0) {
+		sp_err_sys(e, "cannot stat '%s'", from);
+		goto out;
+	}
+	fault_point("write");
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		   st.st_mode & 07777);
+	if (out < 0) {
+		sp_err_sys(e, "cannot create '%s'", to);
+		goto out;
+	}
+	if (copy_bytes(in, out, from, to, st.st_size, e) < 0)
+		goto out;
+	/* Cargo judges freshness by mtime: the copy keeps the original's. */
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	if (futimens(out, times) < 0) {
+		sp_err_sys(e, "cannot set times of '%s'", to);
+		goto out;
+	}
+	if (fsx_fsync_fd(out, to, e) < 0)
+		goto out;
+	if (fsx_fsync_parent(to, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (rc < 0 && out >= 0)
+		unlink(to);
+	return rc;
+}
+
+int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	char *p;
+
+	if (len == 0 || len >= sizeof(buf))
+		return sp_err_set(e, "bad directory path '%s'", path);
+	memcpy(buf, path, len + 1);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return sp_err_sys(e, "cannot create directory '%s'",
+					  buf);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return sp_err_sys(e, "cannot create directory '%s'", buf);
+	return 0;
+}
+
+int fsx_write_atomic(const char *path, const void *buf, size_t len,
+		     struct sp_err *e)
+{
+	char tmp[PATH_MAX];
+	const char *p = buf;
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path,
+			     (long)getpid()) >= sizeof(tmp))
+		return sp_err_set(e, "path too long: '%s'", path);
+	fault_point("write");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sp_err_sys(e, "cannot create '%s'", tmp);
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			sp_err_sys(e, "cannot write '%s'", tmp);
+			goto fail;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsx_fsync_fd(fd, tmp, e) < 0)
+		goto fail;
+	close(fd);
+	return fsx_rename(tmp, path, e);
+fail:
+	close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+char *fsx_read_all(const char *path, size_t *len, struct sp_err *e)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t cap, n = 0;
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		sp_err_sys(e, "cannot open '%s'", path);
+		return NULL;
+	}
+	cap = (fstat(fd, &st) == 0 && st.st_size > 0) ? (size_t)st.st_size + 1
+						       : 4096;
+	buf = malloc(cap);
+	if (!buf) {
+		sp_err_set(e, "out of memory reading '%s'", path);
+		goto fail;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				sp_err_set(e, "out of memory reading '%s'",
+					   path);
+				goto fail;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0) {
+			sp_err_sys(e, "cannot read '%s'", path);
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+char *fsx_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+const char *fsx_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+char *fsx_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	char *out;
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	if (asprintf(&out, "%.*s/%s", (int)la, a, b) < 0)
+		return NULL;
+	return out;
+}
+
+int fsx_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * fsx.h - durable file operations: the one recipe for changing files.
+ *
+ * Every rename, link and unlink that spoke performs on a cargo output, a
+ * staged file or a wheel goes through these helpers, so that each one is
+ * followed by an fsync of the directories it changed and is preceded by a
+ * crash point (fault.h).  Callers journal their intent before calling them.
+ */
+#ifndef SPOKE_FSX_H
+#define SPOKE_FSX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* The identity of a file as spoke records it: device, inode, size, mtime. */
+struct fsx_ident {
+	uint64_t dev;
+	uint64_t ino;
+	int64_t size;
+	int64_t mtime_ns;
+};
+
+/* lstat()s path into id.  Returns 0, or -1 with errno set (ENOENT when the
+ * path does not exist) and e filled. */
+int fsx_ident_of(const char *path, struct fsx_ident *id, struct sp_err *e);
+
+/* Same size and mtime, and same inode when same_inode is set. */
+int fsx_ident_same(const struct fsx_ident *a, const struct fsx_ident *b,
+		   int same_inode);
+
+/* fsyncs the directory at dir. */
+int fsx_fsync_dir(const char *dir, struct sp_err *e);
+
+/* fsyncs the directory that holds path. */
+int fsx_fsync_parent(const char *path, struct sp_err *e);
+
+/* fsyncs an open file descriptor; name is for the error message. */
+int fsx_fsync_fd(int fd, const char *name, struct sp_err *e);
+
+/* rename(from, to), then fsync the parent directory of to and, when it
+ * differs, that of from. */
+int fsx_rename(const char *from, const char *to, struct sp_err *e);
+
+/* Like fsx_rename, but fails with EEXIST instead of replacing an existing
+ * to: a file cargo wrote meanwhile is never overwritten. */
+int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e);
+
+/* link(from, to), then fsync the parent directory of to. */
+int fsx_link(const char *from, const char *to, struct sp_err *e);
+
+/* unlink(path), then fsync its parent directory.  A missing path is not an
+ * error when missing_ok is set. */
+int fsx_unlink(const char *path, int missing_ok, struct sp_err *e);
+
+/* Copies the file from to a new file to (which must not exist), through
+ * FICLONE, else copy_file_range, else read/write; keeps its mode and mtime;
+ * fsyncs it and its directory.  Used only when a rename fails with EXDEV. */
+int fsx_copy(const char *from, const char *to, struct sp_err *e);
+
+/* mkdir -p with the given mode for directories it creates. */
+int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e);
+
+/* Writes buf to path atomically: a temporary file beside it, fsync, rename,
+ * fsync of the directory. */
+int fsx_write_atomic(const char *path, const void *buf, size_t len,
+		     struct sp_err *e);
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees);
+ * *len gets its size when len is not NULL. */
+char *fsx_read_all(const char *path, size_t *len, struct sp_err *e);
+
+/* Returns a malloc'd copy of the directory part of path ("." when none). */
+char *fsx_dirname(const char *path);
+
+/* Returns a pointer into path at its last component. */
+const char *fsx_basename(const char *path);
+
+/* Returns a malloc'd "a/b" (exactly one slash between). */
+char *fsx_join(const char *a, const char *b);
+
+/* 1 if path exists (lstat succeeds), 0 if not. */
+int fsx_exists(const char *path);
+
+#endif

@@ -1,0 +1,606 @@
+#include "journal.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/fault.h"
+
+struct journal {
+	sqlite3 *db;
+	char *path;
+};
+
+/* Schema migrations, applied in order; migrations[i] takes user_version i
+ * to i + 1.  Never edit a shipped migration: add the next one. */
+static const char *const migrations[] = {
+	"CREATE TABLE builds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  client TEXT,"
+	"  started_ns INTEGER NOT NULL,"
+	"  ended_ns INTEGER,"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('running', 'succeeded', 'failed', 'interrupted')),"
+	"  error TEXT);"
+	"CREATE TABLE artifacts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  build_id INTEGER NOT NULL REFERENCES builds(id),"
+	"  cargo_path TEXT NOT NULL,"
+	"  staged_path TEXT NOT NULL UNIQUE,"
+	"  mode TEXT NOT NULL CHECK (mode IN ('link', 'move', 'copy')),"
+	"  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+	"  patch TEXT NOT NULL DEFAULT 'none' CHECK (patch IN"
+	"    ('none', 'required', 'applied')),"
+	"  state TEXT NOT NULL CHECK (state IN ('staging', 'staged',"
+	"    'restoring', 'restored', 'kept_cargo', 'quarantined', 'lost')),"
+	"  note TEXT,"
+	"  updated_ns INTEGER NOT NULL);"
+	"CREATE INDEX artifacts_unsettled ON artifacts(build_id)"
+	"  WHERE state IN ('staging', 'staged', 'restoring');"
+	"CREATE TABLE wheels ("
+	"  id INTEGER PRIMARY KEY,"
+	"  build_id INTEGER NOT NULL REFERENCES builds(id),"
+	"  artifact_id INTEGER REFERENCES artifacts(id),"
+	"  tmp_path TEXT NOT NULL,"
+	"  final_path TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('writing', 'renaming', 'done', 'abandoned')),"
+	"  size INTEGER, sha256 TEXT, error TEXT,"
+	"  updated_ns INTEGER NOT NULL);",
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int db_fail(struct journal *j, struct sp_err *e, const char *what)
+{
+	return sp_err_set(e, "journal '%s': %s: %s", j->path, what,
+			  sqlite3_errmsg(j->db));
+}
+
+static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sp_err_set(e, "journal '%s': %s", j->path,
+			   msg ? msg : sqlite3_errmsg(j->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs one statement with bound arguments as its own durable transaction.
+ * fmt letters: 'i' int64, 's' text (NULL allowed). */
+static int run(struct journal *j, struct sp_err *e, const char *sql,
+	       const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, e, "cannot prepare statement");
+	va_start(ap, fmt);
+	for (i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i') {
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		} else {
+			const char *s = va_arg(ap, const char *);
+
+			if (s)
+				sqlite3_bind_text(st, i + 1, s, -1,
+						  SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
+		}
+	}
+	va_end(ap);
+	/* Each statement is an autocommit transaction: the commit, with its
+	 * fsync, happens inside this step. */
+	fault_point("commit");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(j, e, "cannot write");
+	return 0;
+}
+
+static int migrate(struct journal *j, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int version, n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	char sql[64];
+
+	if (sqlite3_prepare_v2(j->db, "PRAGMA user_version", -1, &st, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_fail(j, e, "cannot read schema version");
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > n)
+		return sp_err_set(e,
+				  "journal '%s' has schema version %d, newer "
+				  "than this spoke understands (%d): use a "
+				  "newer spoke",
+				  j->path, version, n);
+	for (; version < n; version++) {
+		if (exec_sql(j, "BEGIN IMMEDIATE", e) < 0)
+			return -1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			 version + 1);
+		if (exec_sql(j, migrations[version], e) < 0 ||
+		    exec_sql(j, sql, e) < 0) {
+			exec_sql(j, "ROLLBACK", NULL);
+			return -1;
+		}
+		if (exec_sql(j, "COMMIT", e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int check_integrity(struct journal *j, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const char *res;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(j->db, "PRAGMA quick_check", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(j, e, "cannot check");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_fail(j, e, "cannot check");
+		goto out;
+	}
+	res = (const char *)sqlite3_column_text(st, 0);
+	if (!res || strcmp(res, "ok") != 0) {
+		sp_err_set(e, "journal '%s': %s", j->path,
+			   res ? res : "corrupt");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct journal *journal_open(const char *state_dir, struct sp_err *e)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	j->path = fsx_join(state_dir, "journal.db");
+	if (!j->path) {
+		sp_err_set(e, "out of memory");
+		goto fail;
+	}
+	if (sqlite3_open_v2(j->path, &j->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
+		db_fail(j, e, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(j->db, 5000);
+	/* WAL with synchronous=FULL: a commit returns only after the WAL is
+	 * fsynced, so an intent is on disk before the move it announces. */
+	if (exec_sql(j, "PRAGMA journal_mode = WAL", e) < 0 ||
+	    exec_sql(j, "PRAGMA synchronous = FULL", e) < 0 ||
+	    exec_sql(j, "PRAGMA foreign_keys = ON", e) < 0 ||
+	    check_integrity(j, e) < 0 || migrate(j, e) < 0)
+		goto unusable;
+	return j;
+unusable:
+	{
+		char cause[sizeof(e->msg)];
+		int dir_len = (int)(strlen(j->path) - strlen("/journal.db"));
+
+		memcpy(cause, e->msg, sizeof(cause));
+		sp_err_set(e,
+			   "%s\n  spoke changed nothing: staged cargo outputs "
+			   "stay under '%.*s/staged'.\n  Move the journal "
+			   "aside (mv '%s' '%s.broken') and run 'spoke "
+			   "recover' again; README, 'Recovering without the "
+			   "journal', says how to put back what it held.",
+			   cause, dir_len, j->path, j->path, j->path);
+	}
+fail:
+	journal_close(j);
+	return NULL;
+}
+
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	sqlite3_close(j->db);
+	free(j->path);
+	free(j);
+}
+
+const char *journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
+int journal_build_begin(struct journal *j, const char *client,
+			int64_t *build_id, struct sp_err *e)
+{
+	if (run(j, e,
+		"INSERT INTO builds (client, started_ns, state) "
+		"VALUES (?, ?, 'running')",
+		"si", client, now_ns()) < 0)
+		return -1;
+	*build_id = sqlite3_last_insert_rowid(j->db);
+	return 0;
+}
+
+int journal_build_end(struct journal *j, int64_t build_id, int ok,
+		      const char *error, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE builds SET state = ?, ended_ns = ?, error = ? "
+		   "WHERE id = ?",
+		   "sisi", ok ? "succeeded" : "failed", now_ns(), error,
+		   build_id);
+}
+
+int journal_builds_interrupt(struct journal *j, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE builds SET state = 'interrupted', ended_ns = ? "
+		   "WHERE state = 'running'",
+		   "i", now_ns());
+}
+
+int journal_artifact_intent(struct journal *j, int64_t build_id,
+			    const char *cargo_path, const char *staged_path,
+			    const char *mode, const struct fsx_ident *id,
+			    int64_t *artifact_id, struct sp_err *e)
+{
+	if (run(j, e,
+		"INSERT INTO artifacts (build_id, cargo_path, staged_path, "
+		"mode, dev, ino, size, mtime_ns, state, updated_ns) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staging', ?)",
+		"isssiiiii", build_id, cargo_path, staged_path, mode,
+		(int64_t)id->dev, (int64_t)id->ino, id->size, id->mtime_ns,
+		now_ns()) < 0)
+		return -1;
+	*artifact_id = sqlite3_last_insert_rowid(j->db);
+	return 0;
+}
+
+int journal_artifact_mode(struct journal *j, int64_t artifact_id,
+			  const char *mode, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE artifacts SET mode = ?, updated_ns = ? WHERE id = ?",
+		   "sii", mode, now_ns(), artifact_id);
+}
+
+static int set_state(struct journal *j, int64_t id, const char *state,
+		     const char *note, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE artifacts SET state = ?, note = coalesce(?, note), "
+		   "updated_ns = ? WHERE id = ?",
+		   "ssii", state, note, now_ns(), id);
+}
+
+int journal_artifact_staged(struct journal *j, int64_t artifact_id,
+			    struct sp_err *e)
+{
+	return set_state(j, artifact_id, "staged", NULL, e);
+}
+
+int journal_artifact_patch(struct journal *j, int64_t artifact_id,
+			   const char *patch, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE artifacts SET patch = ?, updated_ns = ? WHERE id = ?",
+		   "sii", patch, now_ns(), artifact_id);
+}
+
+int journal_artifact_restoring(struct journal *j, int64_t artifact_id,
+			       struct sp_err *e)
+{
+	return set_state(j, artifact_id, "restoring", NULL, e);
+}
+
+int journal_artifact_settle(struct journal *j, int64_t artifact_id,
+			    const char *state, const char *note,
+			    struct sp_err *e)
+{
+	if (strcmp(state, "restored") && strcmp(state, "kept_cargo") &&
+	    strcmp(state, "quarantined") && strcmp(state, "lost"))
+		SP_BUG("bad settled state '%s'", state);
+	return set_state(j, artifact_id, state, note, e);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return strdup(s ? (const char *)s : "");
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	snprintf(dst, n, "%s", s ? (const char *)s : "");
+}
+
+int journal_open_artifacts(struct journal *j, int64_t build_id,
+			   struct journal_artifact **out, size_t *n,
+			   struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct journal_artifact *a = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(
+		    j->db,
+		    "SELECT id, build_id, cargo_path, staged_path, mode, patch,"
+		    " state, dev, ino, size, mtime_ns FROM artifacts "
+		    "WHERE state IN ('staging', 'staged', 'restoring') "
+		    "AND (?1 = 0 OR build_id = ?1) ORDER BY id",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, e, "cannot prepare query");
+	sqlite3_bind_int64(st, 1, build_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_artifact *x;
+
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct journal_artifact *na =
+				realloc(a, ncap * sizeof(*a));
+
+			if (!na) {
+				sp_err_set(e, "out of memory");
+				goto fail;
+			}
+			a = na;
+			cap = ncap;
+		}
+		x = &a[cnt++];
+		memset(x, 0, sizeof(*x));
+		x->id = sqlite3_column_int64(st, 0);
+		x->build_id = sqlite3_column_int64(st, 1);
+		x->cargo_path = col_dup(st, 2);
+		x->staged_path = col_dup(st, 3);
+		col_copy(st, 4, x->mode, sizeof(x->mode));
+		col_copy(st, 5, x->patch, sizeof(x->patch));
+		col_copy(st, 6, x->state, sizeof(x->state));
+		x->ident.dev = (uint64_t)sqlite3_column_int64(st, 7);
+		x->ident.ino = (uint64_t)sqlite3_column_int64(st, 8);
+		x->ident.size = sqlite3_column_int64(st, 9);
+		x->ident.mtime_ns = sqlite3_column_int64(st, 10);
+		if (!x->cargo_path || !x->staged_path) {
+			sp_err_set(e, "out of memory");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(j, e, "cannot read artifacts");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = a;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	journal_artifacts_free(a, cnt);
+	return -1;
+}
+
+void journal_artifacts_free(struct journal_artifact *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(a[i].cargo_path);
+		free(a[i].staged_path);
+	}
+	free(a);
+}
+
+int journal_cargo_path_busy(struct journal *j, const char *cargo_path,
+			    struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(j->db,
+			       "SELECT 1 FROM artifacts WHERE cargo_path = ? "
+			       "AND state IN ('staging', 'staged', "
+			       "'restoring') LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, e, "cannot prepare query");
+	sqlite3_bind_text(st, 1, cargo_path, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_fail(j, e, "cannot read artifacts");
+}
+
+int journal_wheel_intent(struct journal *j, int64_t build_id,
+			 int64_t artifact_id, const char *tmp_path,
+			 const char *final_path, int64_t *wheel_id,
+			 struct sp_err *e)
+{
+	if (run(j, e,
+		"INSERT INTO wheels (build_id, artifact_id, tmp_path, "
+		"final_path, state, updated_ns) "
+		"VALUES (?, ?, ?, ?, 'writing', ?)",
+		"iissi", build_id, artifact_id, tmp_path, final_path,
+		now_ns()) < 0)
+		return -1;
+	*wheel_id = sqlite3_last_insert_rowid(j->db);
+	return 0;
+}
+
+int journal_wheel_renaming(struct journal *j, int64_t wheel_id,
+			   struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE wheels SET state = 'renaming', updated_ns = ? "
+		   "WHERE id = ?",
+		   "ii", now_ns(), wheel_id);
+}
+
+int journal_wheel_done(struct journal *j, int64_t wheel_id, int64_t size,
+		       const char *sha256, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE wheels SET state = 'done', size = ?, sha256 = ?, "
+		   "updated_ns = ? WHERE id = ?",
+		   "isii", size, sha256, now_ns(), wheel_id);
+}
+
+int journal_wheel_abandon(struct journal *j, int64_t wheel_id,
+			  const char *error, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE wheels SET state = 'abandoned', error = ?, "
+		   "updated_ns = ? WHERE id = ?",
+		   "sii", error, now_ns(), wheel_id);
+}
+
+int journal_open_wheels(struct journal *j, int64_t build_id,
+			struct journal_wheel **out, size_t *n,
+			struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct journal_wheel *w = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(j->db,
+			       "SELECT id, build_id, tmp_path, final_path, "
+			       "state FROM wheels WHERE state IN ('writing', "
+			       "'renaming') AND (?1 = 0 OR build_id = ?1) "
+			       "ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, e, "cannot prepare query");
+	sqlite3_bind_int64(st, 1, build_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_wheel *x;
+
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct journal_wheel *nw =
+				realloc(w, ncap * sizeof(*w));
+
+			if (!nw) {
+				sp_err_set(e, "out of memory");
+				goto fail;
+			}
+			w = nw;
+			cap = ncap;
+		}
+		x = &w[cnt++];
+		memset(x, 0, sizeof(*x));
+		x->id = sqlite3_column_int64(st, 0);
+		x->build_id = sqlite3_column_int64(st, 1);
+		x->tmp_path = col_dup(st, 2);
+		x->final_path = col_dup(st, 3);
+		col_copy(st, 4, x->state, sizeof(x->state));
+		if (!x->tmp_path || !x->final_path) {
+			sp_err_set(e, "out of memory");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(j, e, "cannot read wheels");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = w;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	journal_wheels_free(w, cnt);
+	return -1;
+}
+
+void journal_wheels_free(struct journal_wheel *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(w[i].tmp_path);
+		free(w[i].final_path);
+	}
+	free(w);
+}
+
+json_t *journal_status(struct journal *j, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *arr = json_array();
+	int rc;
+
+	if (!arr) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(
+		    j->db,
+		    "SELECT a.id, a.build_id, a.cargo_path, a.staged_path, "
+		    "a.mode, a.state, a.patch, b.state FROM artifacts a "
+		    "JOIN builds b ON b.id = a.build_id "
+		    "WHERE a.state IN ('staging', 'staged', 'restoring') "
+		    "ORDER BY a.id",
+		    -1, &st, NULL) != SQLITE_OK) {
+		json_decref(arr);
+		db_fail(j, e, "cannot prepare query");
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(
+			arr,
+			json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
+				  "artifact", (json_int_t)sqlite3_column_int64(st, 0),
+				  "build", (json_int_t)sqlite3_column_int64(st, 1),
+				  "cargo_path", sqlite3_column_text(st, 2),
+				  "staged_path", sqlite3_column_text(st, 3),
+				  "mode", sqlite3_column_text(st, 4),
+				  "state", sqlite3_column_text(st, 5),
+				  "patch", sqlite3_column_text(st, 6),
+				  "build_state", sqlite3_column_text(st, 7)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		db_fail(j, e, "cannot read artifacts");
+		return NULL;
+	}
+	return arr;
+}

@@ -1,0 +1,116 @@
+/*
+ * journal.h - spoke's SQLite journal: builds, staged artifacts and wheels.
+ *
+ * The journal is the single source of truth about every file spoke moves.
+ * Each state change below is one committed transaction (synchronous=FULL,
+ * WAL), made before the move it announces and again after it.  Only the
+ * process that holds the state directory's lock (lock.h) opens it for
+ * writing.  No SQL lives outside journal/.
+ *
+ * Artifact states:
+ *   staging    intent committed; the link/rename may or may not have happened
+ *   staged     the staged name exists and holds cargo's inode
+ *   restoring  give-back intent committed
+ *   restored | kept_cargo | quarantined | lost      settled (terminal)
+ * Wheel states: writing -> renaming -> done, or abandoned.
+ */
+#ifndef SPOKE_JOURNAL_H
+#define SPOKE_JOURNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/fsx.h"
+
+#define JOURNAL_SCHEMA_VERSION 1
+
+struct journal;
+
+/* Opens (creating and migrating as needed) <state_dir>/journal.db.  A file
+ * that is not an SQLite database, or is corrupt, or was written by a newer
+ * spoke, gives an error naming it and saying what to do; nothing is
+ * deleted. */
+struct journal *journal_open(const char *state_dir, struct sp_err *e);
+void journal_close(struct journal *j);
+
+/* Path of the database file (owned by j). */
+const char *journal_path(const struct journal *j);
+
+/* Builds. */
+int journal_build_begin(struct journal *j, const char *client,
+			int64_t *build_id, struct sp_err *e);
+int journal_build_end(struct journal *j, int64_t build_id, int ok,
+		      const char *error, struct sp_err *e);
+/* Marks every build still 'running' as 'interrupted' (after a crash). */
+int journal_builds_interrupt(struct journal *j, struct sp_err *e);
+
+/* Artifacts. */
+int journal_artifact_intent(struct journal *j, int64_t build_id,
+			    const char *cargo_path, const char *staged_path,
+			    const char *mode, const struct fsx_ident *id,
+			    int64_t *artifact_id, struct sp_err *e);
+/* Records a change of staging mode before retrying ("link" -> "move" when
+ * hard links fail, "move" -> "copy" on EXDEV). */
+int journal_artifact_mode(struct journal *j, int64_t artifact_id,
+			  const char *mode, struct sp_err *e);
+int journal_artifact_staged(struct journal *j, int64_t artifact_id,
+			    struct sp_err *e);
+/* patch: "none", "required" or "applied". */
+int journal_artifact_patch(struct journal *j, int64_t artifact_id,
+			   const char *patch, struct sp_err *e);
+int journal_artifact_restoring(struct journal *j, int64_t artifact_id,
+			       struct sp_err *e);
+/* state: "restored", "kept_cargo", "quarantined" or "lost". */
+int journal_artifact_settle(struct journal *j, int64_t artifact_id,
+			    const char *state, const char *note,
+			    struct sp_err *e);
+
+struct journal_artifact {
+	int64_t id, build_id;
+	char *cargo_path, *staged_path;
+	char mode[8], patch[12], state[16];
+	struct fsx_ident ident; /* of the cargo output when staged */
+};
+
+/* Artifacts not settled yet, of one build (build_id > 0) or of all.  The
+ * array and its strings are the caller's: journal_artifacts_free(). */
+int journal_open_artifacts(struct journal *j, int64_t build_id,
+			   struct journal_artifact **out, size_t *n,
+			   struct sp_err *e);
+void journal_artifacts_free(struct journal_artifact *a, size_t n);
+
+/* Cargo outputs that an unsettled artifact of another build holds (1) or
+ * not (0); -1 on error. */
+int journal_cargo_path_busy(struct journal *j, const char *cargo_path,
+			    struct sp_err *e);
+
+/* Wheels. */
+int journal_wheel_intent(struct journal *j, int64_t build_id,
+			 int64_t artifact_id, const char *tmp_path,
+			 const char *final_path, int64_t *wheel_id,
+			 struct sp_err *e);
+int journal_wheel_renaming(struct journal *j, int64_t wheel_id,
+			   struct sp_err *e);
+int journal_wheel_done(struct journal *j, int64_t wheel_id, int64_t size,
+		       const char *sha256, struct sp_err *e);
+int journal_wheel_abandon(struct journal *j, int64_t wheel_id,
+			  const char *error, struct sp_err *e);
+
+struct journal_wheel {
+	int64_t id, build_id;
+	char *tmp_path, *final_path;
+	char state[12];
+};
+
+/* Wheels in 'writing' or 'renaming' (of one build, or all when 0). */
+int journal_open_wheels(struct journal *j, int64_t build_id,
+			struct journal_wheel **out, size_t *n,
+			struct sp_err *e);
+void journal_wheels_free(struct journal_wheel *w, size_t n);
+
+/* Recent builds and their state, as a JSON array (new reference) for
+ * `spoke status`; NULL on error. */
+json_t *journal_status(struct journal *j, struct sp_err *e);
+
+#endif

@@ -1,0 +1,245 @@
+#define _GNU_SOURCE
+#include "replay.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fsx.h"
+
+enum replay_action replay_decide(const struct journal_artifact *a,
+				 const struct replay_disk *d)
+{
+	/* A copy made on EXDEV has its own inode: only size and mtime (which
+	 * the copy keeps) identify it. */
+	int same_ino = strcmp(a->mode, "copy") != 0;
+
+	if (!d->staged_exists)
+		return d->cargo_exists ? REPLAY_NOTHING : REPLAY_LOST;
+	if (!fsx_ident_same(&d->staged, &a->ident, same_ino))
+		return REPLAY_QUARANTINE;
+	if (d->cargo_exists) {
+		if (fsx_ident_same(&d->cargo, &a->ident, 1))
+			return REPLAY_DROP;
+		return REPLAY_KEEP_CARGO;
+	}
+	return same_ino ? REPLAY_PUT_BACK : REPLAY_COPY_BACK;
+}
+
+const char *replay_outcome(enum replay_action act)
+{
+	switch (act) {
+	case REPLAY_NOTHING:
+	case REPLAY_DROP:
+		return "restored";
+	case REPLAY_KEEP_CARGO:
+		return "kept_cargo";
+	case REPLAY_PUT_BACK:
+	case REPLAY_COPY_BACK:
+		return "put_back";
+	case REPLAY_QUARANTINE:
+		return "quarantined";
+	case REPLAY_LOST:
+		return "lost";
+	}
+	return "unknown";
+}
+
+static int probe(const char *path, int *exists, struct fsx_ident *id,
+		 struct sp_err *e)
+{
+	if (fsx_ident_of(path, id, e) == 0) {
+		*exists = 1;
+		return 0;
+	}
+	if (errno == ENOENT) {
+		*exists = 0;
+		return 0;
+	}
+	return -1;
+}
+
+static int copy_back(const struct journal_artifact *a, struct sp_err *e)
+{
+	char *tmp = NULL;
+	int rc = -1;
+
+	if (asprintf(&tmp, "%s.spoke-tmp", a->cargo_path) < 0)
+		return sp_err_set(e, "out of memory");
+	if (fsx_unlink(tmp, 1, e) < 0 || fsx_copy(a->staged_path, tmp, e) < 0)
+		goto out;
+	if (fsx_rename_noreplace(tmp, a->cargo_path, e) < 0) {
+		fsx_unlink(tmp, 1, NULL);
+		goto out;
+	}
+	rc = fsx_unlink(a->staged_path, 0, e);
+out:
+	free(tmp);
+	return rc;
+}
+
+static int quarantine(const char *state_dir, const struct journal_artifact *a,
+		      char **dest, struct sp_err *e)
+{
+	char *name = NULL;
+
+	if (asprintf(&name, "%s/quarantine/%lld-%s", state_dir,
+		     (long long)a->id, fsx_basename(a->staged_path)) < 0)
+		return sp_err_set(e, "out of memory");
+	if (fsx_rename(a->staged_path, name, e) < 0) {
+		free(name);
+		return -1;
+	}
+	*dest = name;
+	return 0;
+}
+
+int replay_artifact(struct journal *j, const char *state_dir,
+		    const struct journal_artifact *a, json_t *report, int *bad,
+		    struct sp_err *e)
+{
+	struct replay_disk d;
+	enum replay_action act;
+	char *tmp = NULL, *qpath = NULL, note[512] = "";
+	const char *state;
+	int rc = -1;
+
+	/* A copy interrupted before its rename leaves "<staged>.tmp". */
+	if (asprintf(&tmp, "%s.tmp", a->staged_path) < 0)
+		return sp_err_set(e, "out of memory");
+	if (fsx_unlink(tmp, 1, e) < 0)
+		goto out;
+	if (probe(a->cargo_path, &d.cargo_exists, &d.cargo, e) < 0 ||
+	    probe(a->staged_path, &d.staged_exists, &d.staged, e) < 0)
+		goto out;
+	act = replay_decide(a, &d);
+	if (strcmp(a->state, "restoring") != 0 &&
+	    journal_artifact_restoring(j, a->id, e) < 0)
+		goto out;
+	state = "restored";
+	switch (act) {
+	case REPLAY_NOTHING:
+		break;
+	case REPLAY_DROP:
+		if (fsx_unlink(a->staged_path, 1, e) < 0)
+			goto out;
+		break;
+	case REPLAY_KEEP_CARGO:
+		if (fsx_unlink(a->staged_path, 1, e) < 0)
+			goto out;
+		state = "kept_cargo";
+		snprintf(note, sizeof(note),
+			 "cargo wrote a newer '%s' meanwhile; kept it",
+			 a->cargo_path);
+		break;
+	case REPLAY_PUT_BACK:
+		if (fsx_rename_noreplace(a->staged_path, a->cargo_path, e) < 0)
+			goto out;
+		break;
+	case REPLAY_COPY_BACK:
+		if (copy_back(a, e) < 0)
+			goto out;
+		break;
+	case REPLAY_QUARANTINE:
+		if (quarantine(state_dir, a, &qpath, e) < 0)
+			goto out;
+		state = "quarantined";
+		snprintf(note, sizeof(note),
+			 "staged copy of '%s' was changed by another process; "
+			 "moved to '%s', not put back",
+			 a->cargo_path, qpath);
+		break;
+	case REPLAY_LOST:
+		state = "lost";
+		snprintf(note, sizeof(note),
+			 "neither '%s' nor its staged copy '%s' exists",
+			 a->cargo_path, a->staged_path);
+		break;
+	}
+	if (journal_artifact_settle(j, a->id, state, note[0] ? note : NULL,
+				    e) < 0)
+		goto out;
+	if (act == REPLAY_QUARANTINE || act == REPLAY_LOST)
+		(*bad)++;
+	if (json_is_array(report)) {
+		json_t *o = json_pack("{s:s,s:s,s:I}", "cargo_path",
+				      a->cargo_path, "outcome",
+				      replay_outcome(act), "build",
+				      (json_int_t)a->build_id);
+
+		if (o && note[0])
+			json_object_set_new(o, "detail", json_string(note));
+		json_array_append_new(report, o);
+	}
+	rc = 0;
+out:
+	free(tmp);
+	free(qpath);
+	return rc;
+}
+
+static int replay_wheel(struct journal *j, const struct journal_wheel *w,
+			struct sp_err *e)
+{
+	/* The rename to the final name happens only after the temporary file
+	 * was fsynced, so a wheel found at its final name with no temporary
+	 * left is complete. */
+	if (strcmp(w->state, "renaming") == 0 && !fsx_exists(w->tmp_path) &&
+	    fsx_exists(w->final_path))
+		return journal_wheel_done(j, w->id, -1, NULL, e);
+	if (fsx_unlink(w->tmp_path, 1, e) < 0)
+		return -1;
+	return journal_wheel_abandon(j, w->id, "interrupted", e);
+}
+
+static int skipped(int64_t build, const int64_t *skip, size_t nskip)
+{
+	size_t i;
+
+	for (i = 0; i < nskip; i++)
+		if (skip[i] == build)
+			return 1;
+	return 0;
+}
+
+int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
+	       const int64_t *skip, size_t nskip, json_t *report, int *bad,
+	       struct sp_err *e)
+{
+	struct journal_artifact *a = NULL;
+	struct journal_wheel *w = NULL;
+	size_t na = 0, nw = 0, i;
+	struct sp_err first;
+	int failed = 0;
+
+	sp_err_clear(&first);
+	if (journal_open_wheels(j, build_id, &w, &nw, e) < 0)
+		return -1;
+	for (i = 0; i < nw; i++) {
+		if (skipped(w[i].build_id, skip, nskip))
+			continue;
+		if (replay_wheel(j, &w[i], failed ? NULL : &first) < 0)
+			failed = 1;
+	}
+	journal_wheels_free(w, nw);
+	if (journal_open_artifacts(j, build_id, &a, &na, e) < 0)
+		return -1;
+	for (i = 0; i < na; i++) {
+		if (skipped(a[i].build_id, skip, nskip))
+			continue;
+		if (replay_artifact(j, state_dir, &a[i], report, bad,
+				    failed ? NULL : &first) < 0)
+			failed = 1;
+	}
+	journal_artifacts_free(a, na);
+	if (!failed && build_id == 0 && nskip == 0 &&
+	    journal_builds_interrupt(j, &first) < 0)
+		failed = 1;
+	if (failed) {
+		if (e)
+			*e = first;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * replay.h - settling staged artifacts from what is on disk.
+ *
+ * Giving an artifact back at the end of a build and replaying the journal
+ * after a crash are the same operation: look at the cargo output path and
+ * the staged path, decide (replay_decide, pure), journal the intent, act,
+ * mark it settled.  It is idempotent: killed at any step, it can run again.
+ *
+ * The rules (DESIGN.md, "Replay"):
+ *   staged absent, cargo output present  -> nothing to do (restored)
+ *   staged absent, cargo output absent   -> lost (reported)
+ *   staged changed (size, mtime; inode unless a copy) -> quarantine/
+ *   cargo output present                 -> drop the staged name; "restored"
+ *        if it is cargo's original inode, "kept_cargo" if cargo wrote anew
+ *   cargo output absent                  -> put the staged file back
+ *        (rename without replacing; copy back when it was copied on EXDEV)
+ */
+#ifndef SPOKE_REPLAY_H
+#define SPOKE_REPLAY_H
+
+#include <jansson.h>
+
+#include "journal.h"
+
+enum replay_action {
+	REPLAY_NOTHING,	   /* cargo output at its path, no staged name */
+	REPLAY_DROP,	   /* unlink the staged name, cargo's is the original */
+	REPLAY_KEEP_CARGO, /* unlink the staged name, cargo wrote a newer one */
+	REPLAY_PUT_BACK,   /* rename the staged file back */
+	REPLAY_COPY_BACK,  /* copy it back (it was copied across devices) */
+	REPLAY_QUARANTINE, /* someone changed the staged file */
+	REPLAY_LOST,	   /* neither exists */
+};
+
+struct replay_disk {
+	int cargo_exists;
+	struct fsx_ident cargo;
+	int staged_exists;
+	struct fsx_ident staged;
+};
+
+enum replay_action replay_decide(const struct journal_artifact *a,
+				 const struct replay_disk *d);
+
+/* The outcome word reported for an action ("put_back", "restored", ...). */
+const char *replay_outcome(enum replay_action act);
+
+/* Settles one artifact.  When report is an array, appends
+ * {"cargo_path", "outcome", "detail"?}.  *bad is incremented when the
+ * artifact ended quarantined or lost.  Returns -1 on an error that stopped
+ * it (it stays unsettled in the journal, to be replayed again). */
+int replay_artifact(struct journal *j, const char *state_dir,
+		    const struct journal_artifact *a, json_t *report, int *bad,
+		    struct sp_err *e);
+
+/* Settles every unsettled artifact and unfinished wheel of a build (or of
+ * all builds when build_id is 0, except the nskip builds in skip: those a
+ * running coordinator is still working on).  With build_id 0 and nothing
+ * skipped, builds left running are marked interrupted.  Goes on after a
+ * per-artifact error and returns -1 at the end if there was one. */
+int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
+	       const int64_t *skip, size_t nskip, json_t *report, int *bad,
+	       struct sp_err *e);
+
+#endif

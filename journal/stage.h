@@ -1,0 +1,44 @@
+/*
+ * stage.h - staging a cargo output: a stable, journaled name for its inode.
+ *
+ * Link mode (the default) hard-links the cargo output into
+ * <state>/staged/, so the output never leaves its path.  Where hard links
+ * fail (EPERM, EMLINK, EXDEV, no support) or move mode is asked for, it is
+ * renamed there instead, as maturin does; giving it back renames it home.
+ * When that rename fails with EXDEV (the state directory is on another
+ * filesystem), the output is copied (FICLONE, else copy_file_range) to the
+ * staged name and left in place: the copy is as stable a name as a move,
+ * and cargo's file never leaves.
+ *
+ * Each step is journaled before it happens.  A staged file is never written
+ * to: repair reads it and writes new files.
+ */
+#ifndef SPOKE_STAGE_H
+#define SPOKE_STAGE_H
+
+#include <stdint.h>
+
+#include "journal.h"
+
+enum stage_mode { STAGE_LINK, STAGE_MOVE };
+
+/* Parses "link" / "move"; -1 on anything else. */
+int stage_mode_parse(const char *s, enum stage_mode *m);
+
+/* Stages cargo_path as staged_path for build_id.  On success sets
+ * *artifact_id and *mode_used ("link", "move" or "copy").  On failure
+ * nothing stays staged: the artifact, if journaled, is settled again before
+ * returning. */
+int stage_artifact(struct journal *j, const char *state_dir, int64_t build_id,
+		   const char *cargo_path, const char *staged_path,
+		   enum stage_mode mode, int64_t *artifact_id,
+		   const char **mode_used, struct sp_err *e);
+
+/* Gives a staged artifact back (see replay.h): the cargo output is at its
+ * path with cargo's bytes afterwards, unless the staged file was changed by
+ * someone else (quarantined, *bad incremented). */
+int stage_give_back(struct journal *j, const char *state_dir,
+		    int64_t build_id, json_t *report, int *bad,
+		    struct sp_err *e);
+
+#endif

@@ -1,0 +1,19 @@
+#!/bin/bash
+# Installs what spoke needs to build and test on Debian 12 (root, or sudo).
+set -euo pipefail
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+pkgs=(build-essential cmake ninja-build pkg-config
+      libsqlite3-dev libjansson-dev libelf-dev libdeflate-dev libssl-dev
+      libarchive-dev libzstd-dev libcmocka-dev
+      python3 python3-venv python3-pip python3-wheel unzip zip)
+# Cargo from Debian only where none is installed (rustup's stays first).
+command -v cargo >/dev/null 2>&1 || pkgs+=(cargo)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,1104 @@
+#define _GNU_SOURCE
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fault.h"
+#include "common/frame.h"
+#include "common/fsx.h"
+#include "journal/journal.h"
+#include "journal/replay.h"
+#include "journal/stage.h"
+#include "journal/statedir.h"
+#include "sockpath.h"
+#include "worker/job.h"
+#include "worker/metadata.h"
+
+/* A job is one artifact of a build: staged, then packaged by a worker. */
+struct job {
+	struct build *b;
+	json_t *spec; /* the job object handed to the worker */
+	const char *cargo_path;
+	int64_t art_id, wheel_id;
+	int staged;	/* journaled and staged */
+	int started;	/* a worker was forked for it */
+	int settled;	/* result handled (success or failure) */
+	pid_t pid;	/* 0 once reaped */
+	int fd;		/* -1 once closed */
+	struct frame_reader rd;
+};
+
+struct build {
+	struct build *next;
+	int64_t id;
+	struct client *client; /* NULL once the client is gone */
+	struct job *jobs;
+	size_t njobs;
+	enum stage_mode mode;
+	int staged;   /* staging phase over */
+	int failed;
+	char error[2048];
+	json_t *report; /* give-back outcomes */
+	json_t *wheels;
+	int bad;
+};
+
+struct client {
+	struct client *next;
+	int fd;
+	struct frame_reader rd;
+	struct build *build;
+	int wants_stop;
+	int dead;
+};
+
+struct server {
+	const struct server_opts *o;
+	char *state_dir;
+	char *sock;
+	struct journal *j;
+	int lock_fd, listen_fd;
+	struct client *clients;
+	struct build *builds;
+	int workers; /* forked and not reaped */
+	int stopping;
+	time_t last_active;
+};
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+
+	if (write(sig_pipe[1], &c, 1) < 0) {
+		/* the pipe is full: a wake-up is pending anyway */
+	}
+	errno = saved;
+}
+
+static void slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void slog(const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s [%ld] ", ts, (long)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Sends to a client; a client that cannot be written to is dropped. */
+static void client_send(struct client *c, uint32_t type, json_t *obj)
+{
+	struct sp_err e;
+
+	if (c && !c->dead && obj) {
+		int fl = fcntl(c->fd, F_GETFL);
+
+		/* Replies are small; write them whole, then go back to
+		 * non-blocking reads. */
+		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+		if (frame_send(c->fd, type, obj, &e) < 0) {
+			slog("client %d: %s", c->fd, e.msg);
+			c->dead = 1;
+		}
+		fcntl(c->fd, F_SETFL, fl);
+	}
+	json_decref(obj);
+}
+
+static void client_event(struct build *b, json_t *ev)
+{
+	if (b->client)
+		client_send(b->client, MSG_EVENT, ev);
+	else
+		json_decref(ev);
+}
+
+static void build_fail(struct server *s, struct build *b, const char *fmt,
+		       ...) __attribute__((format(printf, 3, 4)));
+
+/* Gives back every artifact of b now, while its workers may still run:
+ * they hold open descriptors of what they read, so they do not care. */
+static void build_give_back_artifacts(struct server *s, struct build *b)
+{
+	struct journal_artifact *a = NULL;
+	struct sp_err e;
+	size_t n = 0, i;
+
+	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+		slog("build %lld: %s", (long long)b->id, e.msg);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (replay_artifact(s->j, s->state_dir, &a[i], b->report,
+				    &b->bad, &e) < 0)
+			slog("build %lld: give back: %s", (long long)b->id,
+			     e.msg);
+	}
+	journal_artifacts_free(a, n);
+}
+
+static void build_fail(struct server *s, struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t i;
+
+	if (!b->failed) {
+		va_start(ap, fmt);
+		vsnprintf(b->error, sizeof(b->error), fmt, ap);
+		va_end(ap);
+		b->failed = 1;
+		slog("build %lld failed: %s", (long long)b->id, b->error);
+	}
+	for (i = 0; i < b->njobs; i++) {
+		if (b->jobs[i].pid > 0)
+			kill(b->jobs[i].pid, SIGKILL);
+	}
+	build_give_back_artifacts(s, b);
+}
+
+static int str_field(const json_t *o, const char *k, const char **out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return -1;
+	*out = json_string_value(v);
+	return 0;
+}
+
+static const char *const job_fields[] = {
+	"cargo_path", "distribution", "version",      "module",
+	"python_tag", "abi_tag",      "platform_tag", "ext_suffix",
+};
+
+/* Checks a build request before anything is journaled; the message names
+ * the artifact and field. */
+static int build_validate(const json_t *req, struct sp_err *e)
+{
+	const json_t *arts = json_object_get(req, "artifacts");
+	const char *v;
+	size_t i, k;
+
+	if (str_field(req, "out_dir", &v) < 0 || v[0] != '/')
+		return sp_err_set(e, "bad build request: 'out_dir' must be an "
+				     "absolute path");
+	if (!json_is_array(arts) || json_array_size(arts) == 0)
+		return sp_err_set(e, "bad build request: no artifacts");
+	for (i = 0; i < json_array_size(arts); i++) {
+		const json_t *a = json_array_get(arts, i);
+
+		if (!json_is_object(a))
+			return sp_err_set(e, "bad build request: artifact %zu "
+					     "is not an object",
+					  i);
+		for (k = 0; k < sizeof(job_fields) / sizeof(job_fields[0]);
+		     k++) {
+			if (str_field(a, job_fields[k], &v) < 0)
+				return sp_err_set(e,
+						  "bad build request: artifact "
+						  "%zu: missing '%s'",
+						  i, job_fields[k]);
+		}
+		str_field(a, "cargo_path", &v);
+		if (v[0] != '/')
+			return sp_err_set(e, "bad build request: artifact "
+					     "%zu: cargo_path is not absolute",
+					  i);
+		str_field(a, "distribution", &v);
+		if (!dist_name_valid(v))
+			return sp_err_set(e, "invalid distribution name '%s'",
+					  v);
+		str_field(a, "module", &v);
+		if (!module_name_valid(v))
+			return sp_err_set(e, "invalid module name '%s'", v);
+	}
+	return 0;
+}
+
+static void job_release(struct job *jb)
+{
+	json_decref(jb->spec);
+	if (jb->fd >= 0)
+		close(jb->fd);
+	frame_reader_release(&jb->rd);
+}
+
+static void build_free(struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->njobs; i++)
+		job_release(&b->jobs[i]);
+	free(b->jobs);
+	json_decref(b->report);
+	json_decref(b->wheels);
+	free(b);
+}
+
+static int cargo_path_held(struct server *s, struct build *self,
+			   const char *path)
+{
+	struct build *b;
+	size_t i;
+
+	for (b = s->builds; b; b = b->next) {
+		if (b == self || !b->staged)
+			continue;
+		for (i = 0; i < b->njobs; i++)
+			if (b->jobs[i].staged &&
+			    strcmp(b->jobs[i].cargo_path, path) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Builds that touch a cargo output another build holds wait for it. */
+static int build_can_start(struct server *s, struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->njobs; i++)
+		if (cargo_path_held(s, b, b->jobs[i].cargo_path))
+			return 0;
+	return 1;
+}
+
+static void build_stage(struct server *s, struct build *b)
+{
+	const char *mode_used;
+	struct sp_err e;
+	size_t i;
+
+	b->staged = 1;
+	for (i = 0; i < b->njobs && !b->failed; i++) {
+		struct job *jb = &b->jobs[i];
+		char *staged = NULL;
+
+		if (asprintf(&staged, "%s/staged/%lld-%zu-%s", s->state_dir,
+			     (long long)b->id, i,
+			     fsx_basename(jb->cargo_path)) < 0) {
+			build_fail(s, b, "out of memory");
+			break;
+		}
+		if (stage_artifact(s->j, s->state_dir, b->id, jb->cargo_path,
+				   staged, b->mode, &jb->art_id, &mode_used,
+				   &e) < 0) {
+			free(staged);
+			build_fail(s, b, "%s", e.msg);
+			break;
+		}
+		jb->staged = 1;
+		json_object_set_new(jb->spec, "staged_path",
+				    json_string(staged));
+		client_event(b, json_pack("{s:s,s:s,s:s,s:s}", "event",
+					  "staged", "cargo_path",
+					  jb->cargo_path, "staged_path", staged,
+					  "mode", mode_used));
+		free(staged);
+	}
+	if (b->failed)
+		return;
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+		const char *od = json_string_value(
+			json_object_get(jb->spec, "out_dir"));
+		char *name, *final = NULL, *tmp = NULL;
+
+		name = wheel_filename(
+			json_string_value(json_object_get(jb->spec,
+							  "distribution")),
+			json_string_value(json_object_get(jb->spec, "version")),
+			json_string_value(
+				json_object_get(jb->spec, "python_tag")),
+			json_string_value(json_object_get(jb->spec, "abi_tag")),
+			json_string_value(
+				json_object_get(jb->spec, "platform_tag")));
+		if (!name) {
+			build_fail(s, b, "cannot name the wheel of '%s'",
+				   jb->cargo_path);
+			return;
+		}
+		if (fsx_mkdir_p(od, 0755, &e) < 0) {
+			free(name);
+			build_fail(s, b, "%s", e.msg);
+			return;
+		}
+		/* The temporary name does not end in .whl, so a killed
+		 * writer never leaves something that looks like a wheel. */
+		if (asprintf(&final, "%s/%s", od, name) < 0 ||
+		    asprintf(&tmp, "%s/.%s.%lld-%zu.spoke-tmp", od, name,
+			     (long long)b->id, i) < 0) {
+			free(name);
+			free(final);
+			build_fail(s, b, "out of memory");
+			return;
+		}
+		free(name);
+		json_object_set_new(jb->spec, "final_path", json_string(final));
+		json_object_set_new(jb->spec, "tmp_path", json_string(tmp));
+		if (journal_wheel_intent(s->j, b->id, jb->art_id, tmp, final,
+					 &jb->wheel_id, &e) < 0) {
+			free(final);
+			free(tmp);
+			build_fail(s, b, "%s", e.msg);
+			return;
+		}
+		free(final);
+		free(tmp);
+	}
+}
+
+static void job_start(struct server *s, struct job *jb)
+{
+	int sv[2];
+	pid_t pid;
+
+	jb->started = 1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		build_fail(s, jb->b, "cannot create worker channel: %s",
+			   strerror(errno));
+		jb->settled = 1;
+		return;
+	}
+	fault_point("fork");
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		build_fail(s, jb->b, "cannot fork a worker: %s",
+			   strerror(errno));
+		jb->settled = 1;
+		return;
+	}
+	if (pid == 0) {
+		/* The worker keeps only its channel: not the journal, not
+		 * the lock, not other clients. */
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGPIPE, SIG_IGN);
+		if (sv[1] != 3) {
+			dup2(sv[1], 3);
+		}
+		close_range(4, ~0U, 0);
+		job_child(jb->spec, 3);
+	}
+	close(sv[1]);
+	set_nonblock(sv[0]);
+	jb->fd = sv[0];
+	jb->pid = pid;
+	s->workers++;
+	frame_reader_init(&jb->rd);
+}
+
+static void job_succeeded(struct server *s, struct job *jb, json_t *res)
+{
+	struct build *b = jb->b;
+	const char *tmp = json_string_value(json_object_get(jb->spec,
+							   "tmp_path"));
+	const char *final = json_string_value(json_object_get(jb->spec,
+							     "final_path"));
+	const char *patch = json_string_value(json_object_get(res, "patch"));
+	const char *sha = json_string_value(json_object_get(res, "sha256"));
+	json_int_t size = json_integer_value(json_object_get(res, "size"));
+	struct journal_artifact *a = NULL;
+	struct sp_err e;
+	size_t n = 0, i;
+	json_t *w;
+
+	if (patch && journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0)
+		goto fail;
+	if (journal_wheel_renaming(s->j, jb->wheel_id, &e) < 0 ||
+	    fsx_rename(tmp, final, &e) < 0 ||
+	    journal_wheel_done(s->j, jb->wheel_id, (int64_t)size, sha, &e) < 0)
+		goto fail;
+	/* Give this artifact back as soon as its wheel is written. */
+	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (a[i].id != jb->art_id)
+			continue;
+		if (replay_artifact(s->j, s->state_dir, &a[i], b->report,
+				    &b->bad, &e) < 0) {
+			journal_artifacts_free(a, n);
+			goto fail;
+		}
+	}
+	journal_artifacts_free(a, n);
+	w = json_pack("{s:s,s:s,s:O,s:O,s:O,s:I,s:O,s:O,s:O}", "path", final,
+		      "cargo_path", jb->cargo_path, "distribution",
+		      json_object_get(jb->spec, "distribution"), "version",
+		      json_object_get(jb->spec, "version"), "module",
+		      json_object_get(jb->spec, "module"), "size", size,
+		      "sha256", json_object_get(res, "sha256"), "needed",
+		      json_object_get(res, "needed"), "patch",
+		      json_object_get(res, "patch"));
+	if (w) {
+		json_array_append(b->wheels, w);
+		json_object_set_new(w, "event", json_string("wheel"));
+		client_event(b, w);
+	}
+	slog("build %lld: wrote '%s'", (long long)b->id, final);
+	return;
+fail:
+	build_fail(s, b, "%s", e.msg);
+}
+
+/* Handles a frame, end of file or error on a worker channel. */
+static void job_input(struct server *s, struct job *jb)
+{
+	struct sp_err e;
+	uint32_t type;
+	json_t *res = NULL;
+	long n;
+	int rc;
+
+	n = frame_reader_fill(&jb->rd, jb->fd, &e);
+	if (n == -2)
+		return;
+	if (n > 0) {
+		rc = frame_reader_next(&jb->rd, &type, &res, &e);
+		if (rc == 0)
+			return;
+		if (rc > 0 && type != MSG_JOB_RESULT) {
+			json_decref(res);
+			rc = sp_err_set(&e, "bad message: type %u from worker",
+					type);
+		}
+	} else {
+		rc = n == 0 ? sp_err_set(&e, "worker exited without a result")
+			    : -1;
+	}
+	close(jb->fd);
+	jb->fd = -1;
+	if (jb->settled) {
+		json_decref(res);
+		return;
+	}
+	jb->settled = 1;
+	if (rc < 0) {
+		/* pid 0 would mean our own process group: only a live,
+		 * unreaped worker is killed. */
+		if (jb->pid > 0)
+			kill(jb->pid, SIGKILL);
+		build_fail(s, jb->b, "worker for '%s': %s", jb->cargo_path,
+			   e.msg);
+		return;
+	}
+	if (json_is_true(json_object_get(res, "ok")) && !jb->b->failed) {
+		job_succeeded(s, jb, res);
+	} else if (!jb->b->failed) {
+		const char *msg =
+			json_string_value(json_object_get(res, "error"));
+
+		build_fail(s, jb->b, "%s", msg ? msg : "worker failed");
+	}
+	json_decref(res);
+}
+
+static struct job *job_by_pid(struct server *s, pid_t pid)
+{
+	struct build *b;
+	size_t i;
+
+	for (b = s->builds; b; b = b->next)
+		for (i = 0; i < b->njobs; i++)
+			if (b->jobs[i].pid == pid)
+				return &b->jobs[i];
+	return NULL;
+}
+
+static void reap(struct server *s)
+{
+	struct job *jb;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		s->workers--;
+		jb = job_by_pid(s, pid);
+		if (!jb)
+			continue;
+		jb->pid = 0;
+		if (!jb->settled && jb->fd < 0) {
+			jb->settled = 1;
+			build_fail(s, jb->b, "worker for '%s' died", jb->cargo_path);
+		}
+		if (WIFSIGNALED(status) && !jb->b->failed)
+			slog("worker %ld killed by signal %d", (long)pid,
+			     WTERMSIG(status));
+	}
+}
+
+static void build_finish(struct server *s, struct build *b)
+{
+	struct sp_err e;
+	json_t *res;
+	int ok;
+
+	/* Everything the build left: artifacts not yet given back, wheels
+	 * whose workers were killed. */
+	if (replay_all(s->j, s->state_dir, b->id, NULL, 0, b->report, &b->bad,
+		       &e) < 0 &&
+	    !b->failed) {
+		b->failed = 1;
+		snprintf(b->error, sizeof(b->error), "%s", e.msg);
+	}
+	ok = !b->failed && b->bad == 0;
+	if (!b->failed && b->bad)
+		snprintf(b->error, sizeof(b->error),
+			 "%d staged file(s) could not be given back; see "
+			 "'artifacts'",
+			 b->bad);
+	if (journal_build_end(s->j, b->id, ok, ok ? NULL : b->error, &e) < 0)
+		slog("build %lld: %s", (long long)b->id, e.msg);
+	res = json_pack("{s:s,s:b,s:I,s:O,s:O}", "command", "build", "ok", ok,
+			"build", (json_int_t)b->id, "wheels", b->wheels,
+			"artifacts", b->report);
+	if (res && !ok)
+		json_object_set_new(res, "error", json_string(b->error));
+	slog("build %lld %s", (long long)b->id, ok ? "succeeded" : "failed");
+	if (b->client) {
+		b->client->build = NULL;
+		client_send(b->client, MSG_RESULT, res);
+	} else {
+		json_decref(res);
+	}
+}
+
+static int build_done(const struct build *b)
+{
+	size_t i;
+
+	if (!b->staged)
+		return 0;
+	for (i = 0; i < b->njobs; i++) {
+		const struct job *jb = &b->jobs[i];
+
+		if (jb->pid > 0 || jb->fd >= 0)
+			return 0;
+		if (!b->failed && !jb->settled)
+			return 0;
+	}
+	return 1;
+}
+
+static void schedule(struct server *s)
+{
+	struct build *b, **pp;
+	size_t i;
+
+	for (b = s->builds; b; b = b->next) {
+		if (!b->staged && !b->failed && build_can_start(s, b))
+			build_stage(s, b);
+		if (!b->staged || b->failed)
+			continue;
+		for (i = 0; i < b->njobs && s->workers < s->o->jobs; i++)
+			if (!b->jobs[i].started)
+				job_start(s, &b->jobs[i]);
+	}
+	for (pp = &s->builds; (b = *pp);) {
+		if (b->failed && !b->staged)
+			b->staged = 1;
+		if (build_done(b)) {
+			build_finish(s, b);
+			*pp = b->next;
+			build_free(b);
+			continue;
+		}
+		pp = &b->next;
+	}
+}
+
+static void client_build(struct server *s, struct client *c, json_t *req)
+{
+	const json_t *arts = json_object_get(req, "artifacts");
+	const char *mode = json_string_value(json_object_get(req, "stage"));
+	char client_desc[64];
+	struct build *b;
+	struct sp_err e;
+	size_t i;
+
+	if (c->build || s->stopping) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error",
+				      s->stopping ? "the coordinator is stopping"
+						  : "a build is already running "
+						    "on this connection"));
+		return;
+	}
+	if (build_validate(req, &e) < 0) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error", e.msg));
+		return;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return;
+	b->njobs = json_array_size(arts);
+	b->jobs = calloc(b->njobs, sizeof(*b->jobs));
+	b->report = json_array();
+	b->wheels = json_array();
+	b->mode = STAGE_LINK;
+	if (mode && stage_mode_parse(mode, &b->mode) < 0)
+		b->mode = STAGE_LINK;
+	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
+	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error",
+				      b->jobs ? e.msg : "out of memory"));
+		build_free(b);
+		return;
+	}
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+
+		jb->b = b;
+		jb->fd = -1;
+		jb->spec = json_deep_copy(json_array_get(arts, i));
+		json_object_set(jb->spec, "out_dir",
+				json_object_get(req, "out_dir"));
+		if (json_object_get(req, "source_date_epoch"))
+			json_object_set(jb->spec, "source_date_epoch",
+					json_object_get(req,
+							"source_date_epoch"));
+		if (json_object_get(req, "compression"))
+			json_object_set(jb->spec, "compression",
+					json_object_get(req, "compression"));
+		jb->cargo_path = json_string_value(
+			json_object_get(jb->spec, "cargo_path"));
+	}
+	b->client = c;
+	c->build = b;
+	b->next = s->builds;
+	s->builds = b;
+	slog("build %lld: %zu artifact(s)", (long long)b->id, b->njobs);
+	client_event(b, json_pack("{s:s,s:I,s:I}", "event", "build", "build",
+				  (json_int_t)b->id, "artifacts",
+				  (json_int_t)b->njobs));
+}
+
+static void client_recover(struct server *s, struct client *c)
+{
+	int64_t skip[64];
+	size_t nskip = 0;
+	struct build *b;
+	struct sp_err e;
+	json_t *report = json_array(), *res;
+	int bad = 0, rc;
+
+	for (b = s->builds; b && nskip < 64; b = b->next)
+		skip[nskip++] = b->id;
+	rc = replay_all(s->j, s->state_dir, 0, skip, nskip, report, &bad, &e);
+	res = json_pack("{s:s,s:b,s:o}", "command", "recover", "ok",
+			rc == 0 && bad == 0, "artifacts", report);
+	if (rc < 0)
+		json_object_set_new(res, "error", json_string(e.msg));
+	client_send(c, MSG_RESULT, res);
+}
+
+static void client_status(struct server *s, struct client *c)
+{
+	json_t *builds = json_array(), *pending;
+	struct build *b;
+	struct sp_err e;
+
+	for (b = s->builds; b; b = b->next) {
+		size_t i, running = 0, done = 0;
+
+		for (i = 0; i < b->njobs; i++) {
+			running += b->jobs[i].pid > 0;
+			done += b->jobs[i].settled;
+		}
+		json_array_append_new(
+			builds, json_pack("{s:I,s:I,s:I,s:I,s:b}", "build",
+					  (json_int_t)b->id, "artifacts",
+					  (json_int_t)b->njobs, "running",
+					  (json_int_t)running, "done",
+					  (json_int_t)done, "staged",
+					  b->staged));
+	}
+	pending = journal_status(s->j, &e);
+	client_send(c, MSG_RESULT,
+		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:o,s:o}", "command",
+			      "status", "ok", pending != NULL, "coordinator",
+			      1, "pid", (json_int_t)getpid(), "workers",
+			      (json_int_t)s->workers, "builds", builds,
+			      "unsettled", pending ? pending : json_array()));
+}
+
+static void client_input(struct server *s, struct client *c)
+{
+	struct sp_err e;
+	uint32_t type;
+	json_t *msg;
+	long n;
+	int rc;
+
+	n = frame_reader_fill(&c->rd, c->fd, &e);
+	if (n == -2)
+		return;
+	if (n <= 0) {
+		c->dead = 1;
+		return;
+	}
+	while ((rc = frame_reader_next(&c->rd, &type, &msg, &e)) > 0) {
+		s->last_active = time(NULL);
+		switch (type) {
+		case MSG_BUILD:
+			client_build(s, c, msg);
+			break;
+		case MSG_RECOVER:
+			client_recover(s, c);
+			break;
+		case MSG_STATUS:
+			client_status(s, c);
+			break;
+		case MSG_STOP:
+			s->stopping = 1;
+			c->wants_stop = 1;
+			break;
+		default:
+			rc = sp_err_set(&e, "bad message: unexpected type %u",
+					type);
+			break;
+		}
+		json_decref(msg);
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		/* A peer that breaks the protocol is dropped; the others
+		 * carry on. */
+		slog("client %d dropped: %s", c->fd, e.msg);
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:b,s:s}", "ok", 0, "error", e.msg));
+		c->dead = 1;
+	}
+}
+
+static void client_accept(struct server *s)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	int fd;
+
+	fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    cred.uid != geteuid()) {
+		slog("refused a connection from uid %u", (unsigned)cred.uid);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	frame_reader_init(&c->rd);
+	c->next = s->clients;
+	s->clients = c;
+	s->last_active = time(NULL);
+}
+
+static void clients_sweep(struct server *s)
+{
+	struct client **pp, *c;
+
+	for (pp = &s->clients; (c = *pp);) {
+		if (!c->dead) {
+			pp = &c->next;
+			continue;
+		}
+		if (c->build) {
+			/* The client went away (Ctrl-C): cancel its build and
+			 * give its artifacts back now. */
+			c->build->client = NULL;
+			build_fail(s, c->build, "client disconnected");
+		}
+		close(c->fd);
+		frame_reader_release(&c->rd);
+		*pp = c->next;
+		free(c);
+	}
+}
+
+static int listen_on(struct server *s, struct sp_err *e)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+
+	s->sock = sockpath_for(s->state_dir, 1, e);
+	if (!s->sock)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s->sock);
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+					       SOCK_NONBLOCK,
+			      0);
+	if (s->listen_fd < 0)
+		return sp_err_sys(e, "cannot create socket");
+	/* We hold the state directory's lock, so a socket file left at our
+	 * path is a dead coordinator's. */
+	unlink(s->sock);
+	old = umask(0177);
+	if (bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		umask(old);
+		return sp_err_sys(e, "cannot bind '%s'", s->sock);
+	}
+	umask(old);
+	if (listen(s->listen_fd, 64) < 0)
+		return sp_err_sys(e, "cannot listen on '%s'", s->sock);
+	return 0;
+}
+
+/* What a poll slot belongs to: lists change while events are handled, so
+ * each slot remembers its owner rather than its position. */
+struct slot {
+	enum { SLOT_SIGNAL, SLOT_LISTEN, SLOT_CLIENT, SLOT_JOB } kind;
+	void *p;
+};
+
+static void serve(struct server *s)
+{
+	struct pollfd *pfd = NULL;
+	struct slot *slot = NULL;
+	size_t cap = 0;
+
+	s->last_active = time(NULL);
+	for (;;) {
+		struct client *c;
+		struct build *b;
+		size_t n = 0, i, k;
+
+		reap(s);
+		schedule(s);
+		clients_sweep(s);
+		schedule(s);
+		if (s->stopping && !s->builds) {
+			for (c = s->clients; c; c = c->next)
+				if (c->wants_stop)
+					client_send(c, MSG_RESULT,
+						    json_pack("{s:s,s:b}",
+							      "command", "stop",
+							      "ok", 1));
+			break;
+		}
+		if (!s->clients && !s->builds &&
+		    time(NULL) - s->last_active >= s->o->idle_timeout) {
+			slog("idle for %d s: exiting", s->o->idle_timeout);
+			break;
+		}
+		k = 2;
+		for (c = s->clients; c; c = c->next)
+			k++;
+		for (b = s->builds; b; b = b->next)
+			k += b->njobs;
+		if (k > cap) {
+			struct pollfd *np = realloc(pfd, k * sizeof(*pfd));
+			struct slot *ns;
+
+			if (np)
+				pfd = np;
+			ns = np ? realloc(slot, k * sizeof(*slot)) : NULL;
+			if (!ns) {
+				slog("out of memory");
+				sleep(1);
+				continue;
+			}
+			slot = ns;
+			cap = k;
+		}
+		pfd[n] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
+		slot[n++] = (struct slot){SLOT_SIGNAL, NULL};
+		pfd[n] = (struct pollfd){.fd = s->stopping ? -1 : s->listen_fd,
+					 .events = POLLIN};
+		slot[n++] = (struct slot){SLOT_LISTEN, NULL};
+		for (c = s->clients; c; c = c->next) {
+			pfd[n] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+			slot[n++] = (struct slot){SLOT_CLIENT, c};
+		}
+		for (b = s->builds; b; b = b->next)
+			for (i = 0; i < b->njobs; i++) {
+				if (b->jobs[i].fd < 0)
+					continue;
+				pfd[n] = (struct pollfd){.fd = b->jobs[i].fd,
+							 .events = POLLIN};
+				slot[n++] = (struct slot){SLOT_JOB,
+							  &b->jobs[i]};
+			}
+		if (poll(pfd, (nfds_t)n, 1000) < 0 && errno != EINTR) {
+			slog("poll: %s", strerror(errno));
+			continue;
+		}
+		/* Clients and builds are only freed at the top of the loop,
+		 * so every owner below is still alive. */
+		for (i = 0; i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			switch (slot[i].kind) {
+			case SLOT_SIGNAL: {
+				unsigned char sigs[64];
+				ssize_t r = read(sig_pipe[0], sigs,
+						 sizeof(sigs));
+				ssize_t x;
+
+				for (x = 0; x < r; x++)
+					if (sigs[x] == SIGTERM ||
+					    sigs[x] == SIGINT)
+						s->stopping = 1;
+				break;
+			}
+			case SLOT_LISTEN:
+				client_accept(s);
+				break;
+			case SLOT_CLIENT:
+				c = slot[i].p;
+				if (!c->dead)
+					client_input(s, c);
+				break;
+			case SLOT_JOB: {
+				struct job *jb = slot[i].p;
+
+				if (jb->fd >= 0)
+					job_input(s, jb);
+				break;
+			}
+			}
+		}
+	}
+	free(pfd);
+	free(slot);
+}
+
+int server_run(const struct server_opts *o, struct sp_err *e)
+{
+	struct server s;
+	json_t *report = NULL;
+	char *real = NULL, *logpath = NULL;
+	int rc = -1, bad = 0, got;
+	struct sigaction sa;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.lock_fd = s.listen_fd = -1;
+	fault_set_role("server");
+	if (statedir_prepare(o->state_dir, e) < 0)
+		return -1;
+	real = realpath(o->state_dir, NULL);
+	if (!real)
+		return sp_err_sys(e, "cannot resolve '%s'", o->state_dir);
+	s.state_dir = real;
+	got = statedir_lock(real, &s.lock_fd, e);
+	if (got <= 0) {
+		free(real);
+		if (got == 0)
+			sp_err_set(e, "a coordinator already runs for '%s'",
+				   o->state_dir);
+		return got == 0 ? 1 : -1;
+	}
+	if (o->daemon) {
+		int fd;
+
+		if (asprintf(&logpath, "%s/log/coordinator.log", real) < 0)
+			goto out;
+		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			  0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+	}
+	slog("coordinator %s starting for '%s'", SPOKE_VERSION, real);
+	s.j = journal_open(real, e);
+	if (!s.j)
+		goto out;
+	/* Replay before serving anything: a crashed build's cargo outputs go
+	 * back first. */
+	report = json_array();
+	if (replay_all(s.j, real, 0, NULL, 0, report, &bad, e) < 0) {
+		sp_err_wrap(e, "replay");
+		goto out;
+	}
+	{
+		size_t i;
+
+		for (i = 0; i < json_array_size(report); i++) {
+			char *line = json_dumps(json_array_get(report, i),
+						JSON_COMPACT);
+
+			slog("replay: %s", line ? line : "?");
+			free(line);
+		}
+	}
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		sp_err_sys(e, "cannot create pipe");
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (listen_on(&s, e) < 0)
+		goto out;
+	slog("listening on '%s'", s.sock);
+	serve(&s);
+	rc = 0;
+out:
+	if (s.sock && s.listen_fd >= 0)
+		unlink(s.sock);
+	if (s.listen_fd >= 0)
+		close(s.listen_fd);
+	journal_close(s.j);
+	json_decref(report);
+	free(s.sock);
+	free(logpath);
+	free(real);
+	if (s.lock_fd >= 0)
+		close(s.lock_fd);
+	return rc;
+}

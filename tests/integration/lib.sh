@@ -1,0 +1,165 @@
+# lib.sh - shared helpers for spoke's integration tests.
+#
+# Each test script is run as: bash t_x.sh /path/to/spoke /path/to/source.
+# It gets a private scratch directory, a private XDG_RUNTIME_DIR (so its
+# coordinators never meet another test's), a copy of the example
+# workspace, and TAP-ish output: "ok N - what" / "not ok N - what".
+
+set -u
+SPOKE=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+export SPOKE SRC
+PY=${SPOKE_TEST_PYTHON:-/usr/bin/python3}
+T=$(mktemp -d "${TMPDIR:-/tmp}/spoke-test.XXXXXX")
+export XDG_RUNTIME_DIR="$T/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+export CARGO_NET_OFFLINE=true
+unset CARGO_TARGET_DIR SPOKE_CRASH_AT SPOKE_FAULT_LOG SOURCE_DATE_EPOCH
+TESTS=0
+FAILED=0
+
+cleanup() {
+	for d in "$T"/*/target/spoke "$T"/state*; do
+		[ -d "$d" ] && "$SPOKE" stop --state-dir "$d" >/dev/null 2>&1
+	done
+	if [ "$FAILED" -eq 0 ] && [ -z "${SPOKE_TEST_KEEP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "# scratch directory kept: $T"
+	fi
+}
+trap cleanup EXIT
+
+ok() {
+	TESTS=$((TESTS + 1))
+	echo "ok $TESTS - $*"
+}
+
+not_ok() {
+	TESTS=$((TESTS + 1))
+	FAILED=$((FAILED + 1))
+	echo "not ok $TESTS - $*"
+}
+
+# check "description" command...: passes when the command succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@" >"$T/check.out" 2>&1; then
+		ok "$what"
+	else
+		not_ok "$what"
+		sed 's/^/#   /' "$T/check.out" | tail -30
+	fi
+}
+
+# check_fails "description" status command...: passes when the command
+# exits with exactly that status.
+check_status() {
+	local what=$1 want=$2
+	shift 2
+	"$@" >"$T/check.out" 2>&1
+	local got=$?
+	cp "$T/check.out" "$T/last.out"
+	if [ "$got" -eq "$want" ]; then
+		ok "$what"
+	else
+		not_ok "$what (exit $got, wanted $want)"
+		sed 's/^/#   /' "$T/check.out" | tail -30
+	fi
+}
+
+# $T/last.out holds the output of the last check_status, for checks of
+# its message.
+
+finish() {
+	echo "1..$TESTS"
+	echo "$((TESTS - FAILED)) passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+# new_workspace NAME: copies the examples into $T/NAME and builds them
+# with cargo, so spoke's own cargo run is a no-op.
+new_workspace() {
+	local ws="$T/$1"
+	mkdir -p "$ws"
+	(cd "$SRC/examples" && tar cf - --exclude=./target .) | (cd "$ws" && tar xf -)
+	(cd "$ws" && cargo build --release --offline -q) || return 1
+	echo "$ws"
+}
+
+# snapshot WS: every cargo output spoke may touch, with inode and digest.
+snapshot() {
+	local ws=$1
+	find "$ws/target/release" -maxdepth 2 -name '*.so' -type f -printf '%P %i\n' |
+		sort | while read -r p ino; do
+		echo "$p $ino $(sha256sum <"$ws/target/release/$p" | cut -d' ' -f1)"
+	done
+}
+
+# same_snapshot WS FILE: the cargo outputs are exactly as in FILE.
+same_snapshot() {
+	local now
+	now=$(snapshot "$1")
+	if [ "$now" = "$(cat "$2")" ]; then
+		return 0
+	fi
+	diff <(cat "$2") <(echo "$now")
+	return 1
+}
+
+# cargo_fresh WS: cargo would rebuild nothing.
+cargo_fresh() {
+	local out
+	out=$(cd "$1" && cargo build --release --offline -v 2>&1) || {
+		echo "$out"
+		return 1
+	}
+	if echo "$out" | grep -Eq '^ *(Compiling|Dirty|Running)'; then
+		echo "$out"
+		return 1
+	fi
+	echo "$out" | grep -q Fresh
+}
+
+# no_leftovers WS STATE: no temporary wheel, no staged file.
+no_leftovers() {
+	local left
+	left=$(find "$1/target" "$2" \( -name '*.spoke-tmp' -o -name '*.tmp' -o -path '*/staged/*' \) 2>/dev/null)
+	if [ -n "$left" ]; then
+		echo "left over: $left"
+		return 1
+	fi
+}
+
+# wheels_valid DIR: every .whl there is a complete zip whose RECORD holds.
+wheels_valid() {
+	local w
+	for w in "$1"/*.whl; do
+		[ -e "$w" ] || continue
+		"$PY" - "$w" <<'PYEOF' || return 1
+import base64, hashlib, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+bad = z.testzip()
+assert bad is None, "bad entry %s" % bad
+rec = [n for n in z.namelist() if n.endswith(".dist-info/RECORD")]
+assert len(rec) == 1, "no RECORD"
+for line in z.read(rec[0]).decode().splitlines():
+    path, digest, size = line.rsplit(",", 2)
+    if path == rec[0]:
+        continue
+    data = z.read(path)
+    algo, b64 = digest.split("=", 1)
+    want = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    assert algo == "sha256" and b64 == want, "hash mismatch " + path
+    assert int(size) == len(data), "size mismatch " + path
+PYEOF
+	done
+}
+
+# make_venv: a fresh virtual environment from Debian's python3.
+make_venv() {
+	local v="$T/venv-$1"
+	"$PY" -m venv "$v" >/dev/null || return 1
+	echo "$v"
+}

@@ -1,0 +1,71 @@
+#!/bin/bash
+# spoke build on the example workspace, in both staging modes: wheels that
+# pip installs and Python imports, cargo outputs untouched (same inode,
+# same bytes), cargo still fresh afterwards.
+. "$(dirname "$0")/lib.sh"
+
+ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
+snapshot "$ws" >"$T/before"
+state="$ws/target/spoke"
+
+for mode in link move; do
+	rm -rf "$ws/target/wheels"
+	check "[$mode] spoke build succeeds" \
+		bash -c "cd '$ws' && '$SPOKE' build -i '$PY' --stage=$mode"
+	n=$(ls "$ws/target/wheels"/*.whl 2>/dev/null | wc -l)
+	[ "$n" -eq 2 ] && ok "[$mode] two wheels written" || not_ok "[$mode] two wheels written (got $n)"
+	check "[$mode] cargo outputs have their inode and bytes" same_snapshot "$ws" "$T/before"
+	check "[$mode] nothing left staged or half-written" no_leftovers "$ws" "$state"
+	check "[$mode] cargo build -v says Fresh" cargo_fresh "$ws"
+	check "[$mode] wheels are valid zips with a true RECORD" wheels_valid "$ws/target/wheels"
+	v=$(make_venv "$mode")
+	check "[$mode] pip installs the wheels" "$v/bin/pip" install --no-index -q "$ws"/target/wheels/*.whl
+	check "[$mode] the modules import and work" "$v/bin/python" -c '
+import hello, counter
+assert hello.greet("spoke") == "hello, spoke", hello.greet("spoke")
+assert hello.add(2, 3) == 5
+print(counter.__name__)
+'
+	check "[$mode] python -m wheel unpack verifies RECORD" \
+		bash -c "cd '$T' && rm -rf unpack && mkdir unpack && for w in '$ws'/target/wheels/*.whl; do '$PY' -m wheel unpack -d unpack \"\$w\" || exit 1; done"
+	check "[$mode] unzip -t" bash -c "for w in '$ws'/target/wheels/*.whl; do unzip -tq \"\$w\" || exit 1; done"
+done
+
+# Names, tags and metadata.
+whl_hello=$(ls "$ws"/target/wheels/hello-0.1.0a1-cp3*-linux_*.whl 2>/dev/null)
+check "semver 0.1.0-alpha.1 becomes 0.1.0a1 in the wheel name" test -n "$whl_hello"
+whl_counter=$(ls "$ws"/target/wheels/spoke_counter-0.2.0-*.whl 2>/dev/null)
+check "pyproject.toml [project] name and version win" test -n "$whl_counter"
+meta=$(unzip -p "$whl_counter" 'spoke_counter-0.2.0.dist-info/METADATA')
+check "METADATA has Requires-Python from pyproject" grep -q '^Requires-Python: >=3.8' <<<"$meta"
+check "METADATA has a Classifier from pyproject" grep -q '^Classifier: ' <<<"$meta"
+check "METADATA has the readme as long description" grep -q '^Description-Content-Type: text/markdown' <<<"$meta"
+meta=$(unzip -p "$whl_hello" 'hello-0.1.0a1.dist-info/METADATA')
+check "METADATA has Summary from Cargo.toml" grep -q '^Summary: ' <<<"$meta"
+check "METADATA has License from Cargo.toml" grep -q '^License: MIT' <<<"$meta"
+check "METADATA has the repository as Project-URL" grep -q '^Project-URL: ' <<<"$meta"
+
+# --json: one object per line, the last one the result.
+check "build --json" bash -c "cd '$ws' && '$SPOKE' build -i '$PY' --json >'$T/json.out'"
+check "--json lines all parse, last is an ok result" "$PY" -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines[-1]["type"] == "result" and lines[-1]["ok"] is True, lines[-1]
+assert len(lines[-1]["wheels"]) == 2
+assert all(l["type"] == "event" for l in lines[:-1])
+' "$T/json.out"
+
+# Reproducible: same inputs and SOURCE_DATE_EPOCH, same bytes.
+SOURCE_DATE_EPOCH=1700000000 "$SPOKE" build -q -i "$PY" --manifest-path "$ws/Cargo.toml" -o "$T/r1" >/dev/null 2>&1
+SOURCE_DATE_EPOCH=1700000000 "$SPOKE" build -q -i "$PY" --manifest-path "$ws/Cargo.toml" -o "$T/r2" >/dev/null 2>&1
+check "two builds with SOURCE_DATE_EPOCH give identical wheels" \
+	bash -c "ls '$T/r1'/*.whl >/dev/null && diff <(cd '$T/r1' && sha256sum *.whl) <(cd '$T/r2' && sha256sum *.whl)"
+
+check "spoke status: no artifact waiting" bash -c "cd '$ws' && '$SPOKE' status | grep -q 'no artifact is waiting'"
+check "spoke recover with nothing to do exits 0" bash -c "cd '$ws' && '$SPOKE' recover"
+check "spoke stop stops the coordinator" bash -c "cd '$ws' && '$SPOKE' stop | grep -q 'coordinator stopped'"
+check "spoke stop when none runs exits 0" bash -c "cd '$ws' && '$SPOKE' stop | grep -q 'no coordinator running'"
+check "spoke status without a coordinator reads the journal" bash -c "cd '$ws' && '$SPOKE' status --json | '$PY' -c 'import json,sys; r=json.load(sys.stdin); assert r[\"coordinator\"] is False and r[\"unsettled\"] == []'"
+check "no coordinator was started by stop or status" bash -c "! '$SPOKE' status --state-dir '$state' | grep -q 'running (pid'"
+check "cargo outputs still untouched" same_snapshot "$ws" "$T/before"
+finish

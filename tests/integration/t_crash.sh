@@ -1,0 +1,95 @@
+#!/bin/bash
+# The crash matrix: kill the coordinator, then a worker, at every crash
+# point (each rename, link, unlink, fsync, wheel write, fork and journal
+# commit) of a build of the example workspace, in both staging modes.
+# After each: the cargo outputs are back at their paths with their inode
+# and bytes, nothing temporary is left, every wheel present is valid, and
+# cargo is still fresh.  Replay itself is then killed at each of its steps.
+#
+# SPOKE_CRASH_STRIDE=N runs every N-th point only (default 1: all).
+. "$(dirname "$0")/lib.sh"
+
+STRIDE=${SPOKE_CRASH_STRIDE:-1}
+ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
+snapshot "$ws" >"$T/before"
+state="$ws/target/spoke"
+build() { (cd "$ws" && "$SPOKE" build -q -i "$PY" "$@"); }
+
+# All checks after a crash and its recovery, as one test line.
+settled() {
+	same_snapshot "$ws" "$T/before" &&
+		no_leftovers "$ws" "$state" &&
+		wheels_valid "$ws/target/wheels" &&
+		cargo_fresh "$ws"
+}
+
+# Enumerate the points of one clean build, per role.
+rm -f "$T/faults"
+SPOKE_FAULT_LOG="$T/faults" build >/dev/null 2>&1
+"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
+nserver=$(awk '$1 == "server"' "$T/faults" | wc -l)
+nworker=$(awk '$1 == "worker" { n[$4]++ } END { m = 0; for (p in n) if (n[p] > m) m = n[p]; print m }' "$T/faults")
+echo "# crash points per build: coordinator $nserver, worker $nworker"
+[ "$nserver" -gt 10 ] && ok "enumerated coordinator crash points ($nserver)" || not_ok "enumerated coordinator crash points ($nserver)"
+[ "$nworker" -gt 2 ] && ok "enumerated worker crash points ($nworker)" || not_ok "enumerated worker crash points ($nworker)"
+awk '{ print $1, $3 }' "$T/faults" | sort | uniq -c | sed 's/^/# /'
+
+for mode in link move; do
+	for ((k = 1; k <= nserver; k += STRIDE)); do
+		rm -rf "$ws/target/wheels"
+		SPOKE_CRASH_AT="server:$k" build --stage=$mode >"$T/crash.out" 2>&1
+		if ((k % 2)); then
+			how="spoke recover"
+			(cd "$ws" && "$SPOKE" recover) >"$T/recover.out" 2>&1
+		else
+			# A new coordinator replays the journal before it serves.
+			how="next build"
+			build --stage=$mode >"$T/recover.out" 2>&1
+		fi
+		rc=$?
+		if [ $rc -eq 0 ] && settled >"$T/settled.out" 2>&1; then
+			ok "[$mode] coordinator killed at point $k, $how settles all"
+		else
+			not_ok "[$mode] coordinator killed at point $k ($(sed -n "${k}p" "$T/faults" | cut -d' ' -f3)), $how (exit $rc)"
+			sed 's/^/#   /' "$T/crash.out" "$T/recover.out" "$T/settled.out" | tail -20
+		fi
+		"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
+	done
+	for ((k = 1; k <= nworker; k += STRIDE)); do
+		rm -rf "$ws/target/wheels"
+		SPOKE_CRASH_AT="worker:$k" build --stage=$mode >"$T/crash.out" 2>&1
+		rc=$?
+		# The coordinator survives a dead worker: it fails the build and
+		# gives every artifact back before answering.
+		if [ $rc -eq 1 ] && settled >"$T/settled.out" 2>&1; then
+			ok "[$mode] worker killed at point $k: build fails, outputs already back"
+		else
+			not_ok "[$mode] worker killed at point $k (exit $rc)"
+			sed 's/^/#   /' "$T/crash.out" "$T/settled.out" | tail -20
+		fi
+		check "[$mode] then a build succeeds" build --stage=$mode
+		"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
+	done
+done
+
+# Kill replay itself at each of its steps, then run it again.  The state
+# to replay: a move-mode build killed when both artifacts are staged.
+stage_point=$(awk '$1 == "server" && $3 == "fork" { print $2; exit }' "$T/faults")
+for ((m = 1; ; m++)); do
+	rm -rf "$ws/target/wheels"
+	SPOKE_CRASH_AT="server:$stage_point" build --stage=move >/dev/null 2>&1
+	n_missing=$(cd "$ws/target/release" && ls *.so 2>/dev/null | wc -l)
+	(cd "$ws" && SPOKE_CRASH_AT="replay:$m" "$SPOKE" recover) >/dev/null 2>&1
+	rc=$?
+	(cd "$ws" && "$SPOKE" recover) >"$T/recover.out" 2>&1
+	rc2=$?
+	if [ $rc2 -eq 0 ] && settled >"$T/settled.out" 2>&1; then
+		ok "replay killed at its step $m (of a build with $n_missing of 2 outputs in place), replay again settles all"
+	else
+		not_ok "replay killed at its step $m (exit $rc2)"
+		sed 's/^/#   /' "$T/recover.out" "$T/settled.out" | tail -20
+	fi
+	[ $rc -ne 137 ] && break
+	[ $m -gt 100 ] && break
+done
+finish

@@ -1,0 +1,281 @@
+/*
+ * Unit tests of worker/wheel and worker/job: a wheel written from a small
+ * shared object built here with cc, checked by unzip -t, Python's zipfile
+ * and "python3 -m wheel unpack" (which verifies RECORD), plus the error
+ * paths that must leave no temporary wheel behind.
+ */
+/* cmocka needs these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fsx.h"
+#include "common/sha256.h"
+#include "worker/job.h"
+#include "worker/wheel.h"
+
+#define PYTHON "/usr/bin/python3"
+#define WHEEL_NAME "spam_pkg-1.0_1-cp311-cp311-linux_x86_64.whl"
+#define EXT ".cpython-311-x86_64-linux-gnu.so"
+
+static char tmpdir[64];
+static int have_cc;
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int run(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static int have(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+static int setup(void **state)
+{
+	static const char src[] =
+	    "void *PyInit__native(void);\n"
+	    "void *PyInit__native(void) { return (void *)0; }\n";
+	FILE *f;
+
+	(void)state;
+	strcpy(tmpdir, "/tmp/spoke-wheel-XXXXXX");
+	if (!mkdtemp(tmpdir) || chdir(tmpdir) < 0)
+		return -1;
+	f = fopen("m.c", "w");
+	if (!f || fputs(src, f) < 0 || fclose(f) != 0)
+		return -1;
+	have_cc = run("cc -shared -fPIC -o m.so m.c -Wl,--no-as-needed "
+		      "2>/dev/null && "
+		      "cc -shared -fPIC -o dep.so m.c -Wl,--no-as-needed "
+		      "-ldeflate 2>/dev/null") == 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return run("rm -rf '%s'", tmpdir) == 0 ? 0 : -1;
+}
+
+/* A job for the staged file at staged, writing tmp. */
+static json_t *make_job(const char *staged, const char *tmp)
+{
+	json_t *job = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s,"
+	    " s:{s:s, s:s, s:[s]}}",
+	    "staged_path", staged, "tmp_path", tmp, "final_path",
+	    "out/" WHEEL_NAME, "distribution", "Spam.Pkg", "version", "1.0-1",
+	    "module", "spam._native", "python_tag", "cp311", "abi_tag", "cp311",
+	    "platform_tag", "linux_x86_64", "ext_suffix", EXT,
+	    "source_date_epoch", (json_int_t)1700000000, "compression", "best",
+	    "metadata", "summary", "Spam, fast.", "license", "MIT",
+	    "requires_dist", "numpy");
+
+	assert_non_null(job);
+	return job;
+}
+
+static void test_wheel_ok(void **state)
+{
+	json_t *job, *res, *res2;
+	struct sp_err e;
+	char hex[65], before[65];
+	struct stat st;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	assert_int_equal(sha256_file_hex("m.so", before, &e), 0);
+	job = make_job("m.so", "w.tmp");
+	if (wheel_write(job, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	assert_string_equal(json_string_value(json_object_get(res, "wheel")),
+			    "out/" WHEEL_NAME);
+	assert_string_equal(json_string_value(json_object_get(res, "patch")),
+			    "none");
+	assert_int_equal(json_array_size(json_object_get(res, "needed")), 1);
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(res, "needed"), 0)),
+			    "libc.so.6");
+	assert_int_equal(stat("w.tmp", &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(json_integer_value(json_object_get(res, "size")),
+			 st.st_size);
+	assert_int_equal(sha256_file_hex("w.tmp", hex, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "sha256")),
+			    hex);
+	/* The staged module is read, never written. */
+	assert_int_equal(sha256_file_hex("m.so", hex, &e), 0);
+	assert_string_equal(hex, before);
+
+	/* Same job, same bytes. */
+	json_object_set_new(job, "tmp_path", json_string("w2.tmp"));
+	if (wheel_write(job, &res2, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_true(json_equal(json_object_get(res, "sha256"),
+			       json_object_get(res2, "sha256")));
+	json_decref(res2);
+	json_decref(res);
+	json_decref(job);
+
+	if (have("/usr/bin/unzip"))
+		assert_int_equal(run("/usr/bin/unzip -tqq w.tmp >/dev/null"),
+				 0);
+	if (!have(PYTHON))
+		return;
+	/* Entry order: module, METADATA, WHEEL, RECORD last. */
+	assert_int_equal(run(PYTHON
+			     " -c 'import zipfile,sys\n"
+			     "n = zipfile.ZipFile(sys.argv[1]).namelist()\n"
+			     "d = \"spam_pkg-1.0_1.dist-info/\"\n"
+			     "sys.exit(n != [\"spam/_native" EXT "\", d + "
+			     "\"METADATA\", d + \"WHEEL\", d + \"RECORD\"])' "
+			     "w.tmp"),
+			 0);
+	assert_int_equal(run("mkdir -p out && cp w.tmp out/" WHEEL_NAME), 0);
+	if (run(PYTHON " -c 'import wheel' 2>/dev/null") != 0)
+		return;
+	assert_int_equal(run(PYTHON
+			     " -m wheel unpack -d unpacked out/" WHEEL_NAME
+			     " >/dev/null"),
+			 0);
+	assert_int_equal(
+	    run("cmp -s m.so unpacked/spam_pkg-1.0_1/spam/_native" EXT), 0);
+}
+
+static void test_patch_required(void **state)
+{
+	json_t *job, *res;
+	struct sp_err e;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	job = make_job("dep.so", "dep.tmp");
+	if (wheel_write(job, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_string_value(json_object_get(res, "patch")),
+			    "required");
+	json_decref(res);
+	json_decref(job);
+}
+
+/* Runs a job that must fail with needle in its message, and checks that
+ * no temporary wheel is left. */
+static void expect_fail(json_t *job, const char *needle)
+{
+	const char *tmp = json_string_value(json_object_get(job, "tmp_path"));
+	struct sp_err e;
+	json_t *res = (json_t *)1;
+
+	sp_err_clear(&e);
+	if (wheel_write(job, &res, &e) == 0)
+		fail_msg("job succeeded");
+	assert_null(res);
+	if (!strstr(e.msg, needle))
+		fail_msg("'%s' lacks '%s'", e.msg, needle);
+	assert_false(fsx_exists(tmp));
+	json_decref(job);
+}
+
+static void test_wheel_errors(void **state)
+{
+	json_t *job;
+	FILE *f;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	job = make_job("m.so", "e.tmp");
+	json_object_set_new(job, "module", json_string("spam.other"));
+	json_object_set_new(job, "final_path", json_string(WHEEL_NAME));
+	expect_fail(job, "'m.so' does not export PyInit_other: is it a Python "
+			 "extension module? (module name 'spam.other')");
+
+	job = make_job("m.c", "e.tmp");
+	expect_fail(job, "'m.c' is not an ELF file");
+
+	job = make_job("m.so", "e.tmp");
+	json_object_set_new(job, "final_path", json_string("x-1.0-a-b-c.whl"));
+	expect_fail(job, "does not end in '" WHEEL_NAME "'");
+
+	job = make_job("m.so", "e.tmp");
+	json_object_set_new(job, "compression", json_string("zip"));
+	expect_fail(job, "unknown compression 'zip'");
+
+	job = make_job("m.so", "e.tmp");
+	json_object_del(job, "ext_suffix");
+	expect_fail(job, "'ext_suffix'");
+
+	job = make_job("m.so", "e.tmp");
+	json_object_set_new(job, "ext_suffix", json_string(".so,x"));
+	expect_fail(job, "invalid extension suffix");
+
+	job = make_job("m.so", "e.tmp");
+	json_object_set_new(json_object_get(job, "metadata"), "author",
+			    json_string("a\nb"));
+	expect_fail(job, "must be one line");
+
+	/* An existing temporary file is refused and left alone: it is not
+	 * ours to remove. */
+	f = fopen("busy.tmp", "w");
+	assert_non_null(f);
+	fclose(f);
+	job = make_job("m.so", "busy.tmp");
+	assert_int_equal(wheel_write(job, &(json_t *){NULL}, NULL), -1);
+	assert_true(fsx_exists("busy.tmp"));
+	json_decref(job);
+}
+
+static void test_job_run(void **state)
+{
+	json_t *job, *res;
+
+	(void)state;
+	job = make_job("nope.so", "j.tmp");
+	res = job_run(job);
+	assert_non_null(res);
+	assert_true(json_is_false(json_object_get(res, "ok")));
+	assert_non_null(strstr(json_string_value(json_object_get(res, "error")),
+			       "cannot open 'nope.so'"));
+	json_decref(res);
+	json_decref(job);
+	if (!have_cc)
+		return;
+	job = make_job("m.so", "j.tmp");
+	res = job_run(job);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	json_decref(res);
+	json_decref(job);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_wheel_ok),
+	    cmocka_unit_test(test_patch_required),
+	    cmocka_unit_test(test_wheel_errors),
+	    cmocka_unit_test(test_job_run),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,50 @@
+/*
+ * job.h - a wheel job: what a forked worker does for one artifact.
+ *
+ * A job is a JSON object (jansson).  The cli builds most of it from cargo and
+ * the interpreter, the coordinator adds the paths, and the worker reads it.
+ * Fields (all strings unless said):
+ *
+ *   staged_path     the staged cargo output to package; opened read-only and
+ *                   never written (it is cargo's own inode)
+ *   tmp_path        where to write the wheel; created with O_EXCL, fsynced,
+ *                   and left for the coordinator to rename to final_path
+ *   final_path      the wheel's final path (its basename is the wheel name)
+ *   distribution    distribution name as the project spells it
+ *   version         PEP 440 version
+ *   module          Python module name ("pkg._native" allowed)
+ *   python_tag, abi_tag, platform_tag   wheel tags ("cp311", "cp311",
+ *                   "linux_x86_64")
+ *   ext_suffix      the interpreter's EXT_SUFFIX (".cpython-311-x86_64-linux-gnu.so")
+ *   metadata        object, optional, every member optional:
+ *                     summary, license, author, author_email, maintainer,
+ *                     maintainer_email, keywords (string), home_page,
+ *                     requires_python, description (long text),
+ *                     description_content_type, requires_dist (array of
+ *                     strings), classifiers (array), project_urls (object
+ *                     label -> url), provides_extra (array)
+ *   source_date_epoch  integer, optional: timestamp of every zip entry
+ *   compression     "store" | "fast" | "default" | "best"; default "default"
+ *
+ * The result is a JSON object:
+ *   {"ok": true, "wheel": final_path, "size": N, "sha256": hex,
+ *    "needed": [DT_NEEDED...], "patch": "none" | "required"}
+ * or {"ok": false, "error": "message a user can act on"}.
+ */
+#ifndef SPOKE_WORKER_JOB_H
+#define SPOKE_WORKER_JOB_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+/* Runs a job in the calling process and returns its result object (new
+ * reference).  Never returns NULL except on out-of-memory.  On failure the
+ * temporary wheel is removed.  Used in-process and by job_child(). */
+json_t *job_run(const json_t *job);
+
+/* Body of a forked worker: runs the job, sends the result as one
+ * MSG_JOB_RESULT frame on fd, and _exit()s.  Never returns. */
+void job_child(const json_t *job, int fd) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,444 @@
+#include "wheel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fsx.h"
+#include "common/sha256.h"
+#include "elf.h"
+#include "metadata.h"
+#include "zipw.h"
+
+/* The job's fields, borrowed from the job object. */
+struct wheel_job {
+	const char *staged, *tmp, *final;
+	const char *dist, *version, *module;
+	const char *py, *abi, *plat, *ext;
+	int64_t epoch;
+	int level;
+};
+
+/* Libraries that every manylinux system has, so that needing them does not
+ * call for a repair.  Deliberately small: anything else gets bundled later. */
+static const char *const system_libs[] = {
+    "libc.so.6",
+    "libm.so.6",
+    "libdl.so.2",
+    "libpthread.so.0",
+    "librt.so.1",
+    "libgcc_s.so.1",
+    "libutil.so.1",
+    "libstdc++.so.6",
+    "libresolv.so.2",
+    "ld-linux-x86-64.so.2",
+    "ld-linux-aarch64.so.1",
+};
+
+int wheel_lib_is_system(const char *soname)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(system_libs) / sizeof(*system_libs); i++)
+		if (strcmp(soname, system_libs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *get_string(const json_t *job, const char *key,
+			      struct sp_err *e)
+{
+	json_t *v = json_object_get(job, key);
+
+	if (!json_is_string(v) || !*json_string_value(v)) {
+		sp_err_set(e, "job field '%s' is missing or not a string", key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* EXT_SUFFIX becomes part of a zip name and a RECORD line, so it is held to
+ * the characters interpreters actually use. */
+static int ext_suffix_valid(const char *s)
+{
+	if (s[0] != '.' || !s[1])
+		return 0;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+			    *s))
+			return 0;
+	return 1;
+}
+
+static int parse_level(const json_t *job, int *level, struct sp_err *e)
+{
+	json_t *v = json_object_get(job, "compression");
+	const char *s;
+
+	*level = 6;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return sp_err_set(e,
+				  "job field 'compression' must be a string");
+	s = json_string_value(v);
+	if (strcmp(s, "store") == 0)
+		*level = 0;
+	else if (strcmp(s, "fast") == 0)
+		*level = 1;
+	else if (strcmp(s, "default") == 0)
+		*level = 6;
+	else if (strcmp(s, "best") == 0)
+		*level = 12;
+	else
+		return sp_err_set(e,
+				  "unknown compression '%s' (expected store, "
+				  "fast, default or best)",
+				  s);
+	return 0;
+}
+
+static int parse_epoch(const json_t *job, int64_t *epoch, struct sp_err *e)
+{
+	json_t *v = json_object_get(job, "source_date_epoch");
+
+	if (!v || json_is_null(v)) {
+		*epoch = (int64_t)time(NULL);
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return sp_err_set(e, "job field 'source_date_epoch' must be a "
+				     "non-negative integer");
+	*epoch = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+static int parse_job(const json_t *job, struct wheel_job *w, struct sp_err *e)
+{
+	char *name;
+	int same;
+
+	if (!json_is_object(job))
+		return sp_err_set(e, "the job is not a JSON object");
+	if (!(w->staged = get_string(job, "staged_path", e)) ||
+	    !(w->tmp = get_string(job, "tmp_path", e)) ||
+	    !(w->final = get_string(job, "final_path", e)) ||
+	    !(w->dist = get_string(job, "distribution", e)) ||
+	    !(w->version = get_string(job, "version", e)) ||
+	    !(w->module = get_string(job, "module", e)) ||
+	    !(w->py = get_string(job, "python_tag", e)) ||
+	    !(w->abi = get_string(job, "abi_tag", e)) ||
+	    !(w->plat = get_string(job, "platform_tag", e)) ||
+	    !(w->ext = get_string(job, "ext_suffix", e)))
+		return -1;
+	if (!dist_name_valid(w->dist))
+		return sp_err_set(e, "invalid distribution name '%s'", w->dist);
+	if (!version_valid(w->version))
+		return sp_err_set(e, "invalid version '%s'", w->version);
+	if (!module_name_valid(w->module))
+		return sp_err_set(e, "invalid module name '%s'", w->module);
+	if (!tag_valid(w->py) || !tag_valid(w->abi) || !tag_valid(w->plat))
+		return sp_err_set(e, "invalid wheel tags '%s-%s-%s'", w->py,
+				  w->abi, w->plat);
+	if (!ext_suffix_valid(w->ext))
+		return sp_err_set(e, "invalid extension suffix '%s'", w->ext);
+	if (parse_level(job, &w->level, e) < 0 ||
+	    parse_epoch(job, &w->epoch, e) < 0)
+		return -1;
+	/* The coordinator names the wheel; a mismatch would install under
+	 * the wrong tags. */
+	name = wheel_filename(w->dist, w->version, w->py, w->abi, w->plat);
+	if (!name)
+		return sp_err_set(e, "out of memory");
+	same = strcmp(fsx_basename(w->final), name) == 0;
+	if (!same)
+		sp_err_set(e, "wheel path '%s' does not end in '%s'", w->final,
+			   name);
+	free(name);
+	return same ? 0 : -1;
+}
+
+/* Checks that the module can be imported as w->module: Python calls
+ * PyInit_<last part of the name>. */
+static int check_init(int fd, const struct wheel_job *w, struct sp_err *e)
+{
+	const char *last = strrchr(w->module, '.');
+	char sym[512];
+	int rc;
+
+	last = last ? last + 1 : w->module;
+	if ((size_t)snprintf(sym, sizeof(sym), "PyInit_%s", last) >=
+	    sizeof(sym))
+		return sp_err_set(e, "module name '%s' is too long", w->module);
+	rc = elf_exports_fd(fd, w->staged, sym, e);
+	if (rc == 0)
+		return sp_err_set(e,
+				  "'%s' does not export PyInit_%s: is it a "
+				  "Python extension module? (module name '%s')",
+				  w->staged, last, w->module);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Reads the whole staged file through fd.  pread, not mmap: a file
+ * truncated under us gives a short read and an error, not SIGBUS. */
+static void *read_staged(int fd, const char *name, size_t *len,
+			 struct sp_err *e)
+{
+	struct stat st;
+	uint8_t *buf, extra;
+	size_t done = 0;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0) {
+		sp_err_sys(e, "cannot stat '%s'", name);
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > SIZE_MAX - 1) {
+		sp_err_set(e, "'%s' is too large", name);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		sp_err_set(e, "out of memory reading '%s'", name);
+		return NULL;
+	}
+	while (done < (size_t)st.st_size) {
+		n = pread(fd, buf + done, (size_t)st.st_size - done,
+			  (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sp_err_sys(e, "cannot read '%s'", name);
+			goto fail;
+		}
+		if (n == 0) {
+			sp_err_set(e, "'%s' shrank while being read", name);
+			goto fail;
+		}
+		done += (size_t)n;
+	}
+	if (pread(fd, &extra, 1, (off_t)done) != 0) {
+		sp_err_set(e, "'%s' changed while being read", name);
+		goto fail;
+	}
+	*len = done;
+	return buf;
+fail:
+	free(buf);
+	return NULL;
+}
+
+/* The RECORD: one "path,sha256=<digest>,<size>" line per entry and its own
+ * line without a hash.  Names are validated to need no CSV quoting. */
+struct record {
+	char *text;
+	size_t len;
+	FILE *f;
+};
+
+static int record_add(struct record *r, const char *path, const char *b64,
+		      size_t size)
+{
+	int n;
+
+	if (b64)
+		n = fprintf(r->f, "%s,sha256=%s,%zu\n", path, b64, size);
+	else
+		n = fprintf(r->f, "%s,,\n", path);
+	return n < 0 ? -1 : 0;
+}
+
+/* Adds one entry to the zip and its line to the RECORD. */
+static int add_entry(struct zipw *z, struct record *r, const char *path,
+		     const void *data, size_t len, mode_t mode,
+		     struct sp_err *e)
+{
+	char b64[ZIPW_B64_SHA256];
+
+	if (zipw_add(z, path, data, len, mode, b64, e) < 0)
+		return -1;
+	if (record_add(r, path, b64, len) < 0)
+		return sp_err_set(e, "out of memory");
+	return 0;
+}
+
+static char *join3(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *s = malloc(la + lb + lc + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c, lc + 1);
+	return s;
+}
+
+/* The wheel path of the module: "pkg/_native.cpython-311-....so". */
+static char *module_path(const struct wheel_job *w)
+{
+	char *mod = strdup(w->module), *p, *s;
+
+	if (!mod)
+		return NULL;
+	for (p = mod; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	s = join3(mod, w->ext, "");
+	free(mod);
+	return s;
+}
+
+static json_t *make_result(const struct wheel_job *w,
+			   const struct elf_info *info, uint64_t size,
+			   const uint8_t digest[32])
+{
+	json_t *res, *needed;
+	char hex[65];
+	int patch = 0;
+	size_t i;
+
+	hex_encode(digest, 32, hex);
+	needed = json_array();
+	if (!needed)
+		return NULL;
+	for (i = 0; i < info->nneeded; i++) {
+		if (json_array_append_new(needed,
+					  json_string(info->needed[i])) < 0) {
+			json_decref(needed);
+			return NULL;
+		}
+		if (!wheel_lib_is_system(info->needed[i]))
+			patch = 1;
+	}
+	res = json_pack("{s:b, s:s, s:I, s:s, s:o, s:s}", "ok", 1, "wheel",
+			w->final, "size", (json_int_t)size, "sha256", hex,
+			"needed", needed, "patch", patch ? "required" : "none");
+	return res;
+}
+
+/* Writes the four entries and the end records to out. */
+static int write_zip(const struct wheel_job *w, int out, const json_t *job,
+		     const void *mod, size_t mod_len, uint8_t digest[32],
+		     uint64_t *size, struct sp_err *e)
+{
+	struct zipw z;
+	struct record r = {0};
+	char *modpath = NULL, *info_dir = NULL, *meta = NULL, *wheel = NULL;
+	char *p_meta = NULL, *p_wheel = NULL, *p_record = NULL;
+	int rc = -1;
+
+	if (zipw_open(&z, out, w->tmp, w->epoch, w->level, e) < 0)
+		return -1;
+	r.f = open_memstream(&r.text, &r.len);
+	modpath = module_path(w);
+	info_dir = dist_info_dir(w->dist, w->version);
+	if (!r.f || !modpath || !info_dir) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	p_meta = join3(info_dir, "/", "METADATA");
+	p_wheel = join3(info_dir, "/", "WHEEL");
+	p_record = join3(info_dir, "/", "RECORD");
+	if (!p_meta || !p_wheel || !p_record) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (!(meta = metadata_render(job, e)) ||
+	    !(wheel = wheel_file_render(job, e)))
+		goto out;
+	if (add_entry(&z, &r, modpath, mod, mod_len, 0755, e) < 0 ||
+	    add_entry(&z, &r, p_meta, meta, strlen(meta), 0644, e) < 0 ||
+	    add_entry(&z, &r, p_wheel, wheel, strlen(wheel), 0644, e) < 0)
+		goto out;
+	if (record_add(&r, p_record, NULL, 0) < 0 || fclose(r.f) != 0) {
+		r.f = NULL;
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	r.f = NULL;
+	if (zipw_add(&z, p_record, r.text, r.len, 0644, NULL, e) < 0 ||
+	    zipw_finish(&z, digest, size, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (r.f)
+		fclose(r.f);
+	free(r.text);
+	free(modpath);
+	free(info_dir);
+	free(meta);
+	free(wheel);
+	free(p_meta);
+	free(p_wheel);
+	free(p_record);
+	zipw_release(&z);
+	return rc;
+}
+
+int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
+{
+	struct wheel_job w = {0};
+	struct elf_info info = {0};
+	struct sp_err ignored;
+	uint8_t digest[32];
+	uint64_t size = 0;
+	void *mod = NULL;
+	size_t mod_len = 0;
+	int in = -1, out = -1, created = 0, rc = -1;
+
+	*result = NULL;
+	if (parse_job(job, &w, e) < 0)
+		return -1;
+	in = open(w.staged, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return sp_err_sys(e, "cannot open '%s'", w.staged);
+	if (elf_inspect_fd(in, w.staged, &info, e) < 0 ||
+	    check_init(in, &w, e) < 0)
+		goto out;
+	mod = read_staged(in, w.staged, &mod_len, e);
+	if (!mod)
+		goto out;
+
+	out = open(w.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		sp_err_sys(e, "cannot create '%s'", w.tmp);
+		goto out;
+	}
+	created = 1;
+	if (write_zip(&w, out, job, mod, mod_len, digest, &size, e) < 0 ||
+	    fsx_fsync_fd(out, w.tmp, e) < 0)
+		goto out;
+	if (close(out) < 0) {
+		out = -1;
+		sp_err_sys(e, "cannot write '%s'", w.tmp);
+		goto out;
+	}
+	out = -1;
+	*result = make_result(&w, &info, size, digest);
+	if (!*result) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (out >= 0)
+		close(out);
+	/* A half-written wheel must not be left for the coordinator to
+	 * rename; a failed removal leaves the original error standing. */
+	if (rc < 0 && created)
+		fsx_unlink(w.tmp, 1, &ignored);
+	if (in >= 0)
+		close(in);
+	free(mod);
+	elf_info_release(&info);
+	return rc;
+}

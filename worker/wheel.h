@@ -1,0 +1,31 @@
+/*
+ * wheel.h - writes the wheel of one job (job.h).
+ *
+ * The wheel holds the extension module, then <dist-info>/METADATA, WHEEL
+ * and RECORD, in that order, with RECORD last as the wheel specification
+ * asks.  The staged module is opened read-only and never written.
+ */
+#ifndef SPOKE_WORKER_WHEEL_H
+#define SPOKE_WORKER_WHEEL_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+/* Validates job, checks that staged_path is a shared library for this
+ * machine that exports PyInit_<last part of module>, and writes the wheel
+ * to tmp_path (created with O_EXCL, mode 0644, fsynced, closed).  On success
+ * *result is a new reference to
+ *   {"ok": true, "wheel": final_path, "size": N, "sha256": hex,
+ *    "needed": [DT_NEEDED...], "patch": "none" | "required"}
+ * where "patch" is "required" when the module needs a library outside the
+ * small set every manylinux system provides.  On failure returns -1 with e
+ * filled, *result NULL, and tmp_path removed if this call created it. */
+int wheel_write(const json_t *job, json_t **result, struct sp_err *e);
+
+/* 1 when soname is one of the libraries every manylinux system provides
+ * (libc.so.6, libm.so.6, the dynamic loader...), so that a module needing
+ * only those runs anywhere without repair. */
+int wheel_lib_is_system(const char *soname);
+
+#endif
