@@ -1009,6 +1009,16 @@ static void serve(struct server *s)
 	}
 	free(pfd);
 	free(slot);
+	/* The clients still connected (those waiting for stop) see the
+	 * socket close when we exit. */
+	while (s->clients) {
+		struct client *c = s->clients;
+
+		s->clients = c->next;
+		close(c->fd);
+		frame_reader_release(&c->rd);
+		free(c);
+	}
 }
 
 int server_run(const struct server_opts *o, struct sp_err *e)

@@ -46,6 +46,7 @@ check() {
 	local what=$1
 	shift
 	if "$@" >"$T/check.out" 2>&1; then
+		cp "$T/check.out" "$T/last.out"
 		ok "$what"
 	else
 		not_ok "$what"
@@ -69,10 +70,28 @@ check_status() {
 	fi
 }
 
-# $T/last.out holds the output of the last check_status, for checks of
-# its message.
+# $T/last.out holds the output of the last passing check or of the last
+# check_status, for checks of its message.
+
+# Stops every coordinator the test started, then fails the test if one
+# of them logged a sanitizer report (their stderr is their log).
+stop_all_and_check_logs() {
+	local d logs
+	for d in $(find "$T" -name lock -path '*spoke*' -printf '%h\n' 2>/dev/null); do
+		"$SPOKE" stop --state-dir "$d" >/dev/null 2>&1
+	done
+	logs=$(find "$T" -name coordinator.log 2>/dev/null)
+	[ -n "$logs" ] || return 0
+	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' $logs >"$T/san.out"; then
+		not_ok "coordinator logs are free of sanitizer reports"
+		grep -hE -A15 'ERROR: (Address|Leak)Sanitizer|runtime error:' $logs | sed 's/^/#   /' | head -60
+	else
+		ok "coordinator logs are free of sanitizer reports"
+	fi
+}
 
 finish() {
+	stop_all_and_check_logs
 	echo "1..$TESTS"
 	echo "$((TESTS - FAILED)) passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]

@@ -67,6 +67,8 @@ for mode in link move; do
 			not_ok "[$mode] worker killed at point $k (exit $rc)"
 			sed 's/^/#   /' "$T/crash.out" "$T/settled.out" | tail -20
 		fi
+		# That coordinator still carries SPOKE_CRASH_AT: stop it first.
+		"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
 		check "[$mode] then a build succeeds" build --stage=$mode
 		"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
 	done
