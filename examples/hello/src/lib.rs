@@ -13,7 +13,13 @@ unsafe extern "C" fn greet(_module: *mut PyObject, name: *mut PyObject) -> *mut 
         None => return null_mut(),
     };
     let mut out = Vec::with_capacity(7 + name.len());
-    out.extend_from_slice(b"hello, ");
+    // `--features loud` changes the greeting: spoke's tests use it to see
+    // that cargo features reach the build.
+    if cfg!(feature = "loud") {
+        out.extend_from_slice(b"HELLO, ");
+    } else {
+        out.extend_from_slice(b"hello, ");
+    }
     out.extend_from_slice(name);
     new_str(&out)
 }
