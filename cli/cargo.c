@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/pep440.h"
+#include "cli/proc.h"
 #include "common/fsx.h"
 #include "worker/elf.h"
 

@@ -105,12 +105,18 @@ int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e)
 {
 	fault_point("rename");
 	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0) {
-		/* Filesystems without RENAME_NOREPLACE: link() gives the same
-		 * no-clobber guarantee where hard links work. */
+		/* A filesystem without RENAME_NOREPLACE: check, then rename.
+		 * The window between the two is what such a filesystem
+		 * allows; spoke's own names never race there. */
 		if (errno != EINVAL && errno != ENOSYS)
 			return sp_err_sys(e, "cannot rename '%s' to '%s'", from,
 					  to);
-		if (link(from, to) < 0 || unlink(from) < 0)
+		if (fsx_exists(to)) {
+			errno = EEXIST;
+			return sp_err_sys(e, "cannot rename '%s' to '%s'", from,
+					  to);
+		}
+		if (rename(from, to) < 0)
 			return sp_err_sys(e, "cannot rename '%s' to '%s'", from,
 					  to);
 	}
@@ -201,6 +207,11 @@ int fsx_copy(const char *from, const char *to, struct sp_err *e)
 		sp_err_sys(e, "cannot create '%s'", to);
 		goto out;
 	}
+	/* open() applied the umask; the copy keeps the original's mode. */
+	if (fchmod(out, st.st_mode & 07777) < 0) {
+		sp_err_sys(e, "cannot set the mode of '%s'", to);
+		goto out;
+	}
 	if (copy_bytes(in, out, from, to, st.st_size, e) < 0)
 		goto out;
 	/* Cargo judges freshness by mtime: the copy keeps the original's. */
@@ -243,8 +254,20 @@ int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e)
 					  buf);
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return sp_err_sys(e, "cannot create directory '%s'", buf);
+	if (mkdir(buf, mode) < 0) {
+		struct stat st;
+
+		if (errno != EEXIST)
+			return sp_err_sys(e, "cannot create directory '%s'",
+					  buf);
+		if (stat(buf, &st) < 0)
+			return sp_err_sys(e, "cannot stat '%s'", buf);
+		if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return sp_err_sys(e, "cannot create directory '%s'",
+					  buf);
+		}
+	}
 	return 0;
 }
 
@@ -275,7 +298,11 @@ int fsx_write_atomic(const char *path, const void *buf, size_t len,
 	if (fsx_fsync_fd(fd, tmp, e) < 0)
 		goto fail;
 	close(fd);
-	return fsx_rename(tmp, path, e);
+	if (fsx_rename(tmp, path, e) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 fail:
 	close(fd);
 	unlink(tmp);
@@ -359,6 +386,8 @@ char *fsx_join(const char *a, const char *b)
 
 	while (la > 1 && a[la - 1] == '/')
 		la--;
+	if (la == 1 && a[0] == '/')
+		la = 0; /* "/" + "b" is "/b", not "//b" */
 	while (*b == '/')
 		b++;
 	if (asprintf(&out, "%.*s/%s", (int)la, a, b) < 0)

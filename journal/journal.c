@@ -116,7 +116,7 @@ static int run(struct journal *j, struct sp_err *e, const char *sql,
 	return 0;
 }
 
-static int migrate(struct journal *j, struct sp_err *e)
+static int migrate(struct journal *j, int *too_new, struct sp_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int version, n = (int)(sizeof(migrations) / sizeof(migrations[0]));
@@ -130,12 +130,14 @@ static int migrate(struct journal *j, struct sp_err *e)
 	}
 	version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version > n)
+	if (version > n) {
+		*too_new = 1;
 		return sp_err_set(e,
 				  "journal '%s' has schema version %d, newer "
 				  "than this spoke understands (%d): use a "
 				  "newer spoke",
 				  j->path, version, n);
+	}
 	for (; version < n; version++) {
 		if (exec_sql(j, "BEGIN IMMEDIATE", e) < 0)
 			return -1;
@@ -180,6 +182,7 @@ out:
 struct journal *journal_open(const char *state_dir, struct sp_err *e)
 {
 	struct journal *j = calloc(1, sizeof(*j));
+	int too_new = 0;
 
 	if (!j) {
 		sp_err_set(e, "out of memory");
@@ -203,8 +206,14 @@ struct journal *journal_open(const char *state_dir, struct sp_err *e)
 	if (exec_sql(j, "PRAGMA journal_mode = WAL", e) < 0 ||
 	    exec_sql(j, "PRAGMA synchronous = FULL", e) < 0 ||
 	    exec_sql(j, "PRAGMA foreign_keys = ON", e) < 0 ||
-	    check_integrity(j, e) < 0 || migrate(j, e) < 0)
+	    check_integrity(j, e) < 0)
 		goto unusable;
+	if (migrate(j, &too_new, e) < 0) {
+		/* A newer spoke's journal is fine: it needs that spoke. */
+		if (too_new)
+			goto fail;
+		goto unusable;
+	}
 	return j;
 unusable:
 	{

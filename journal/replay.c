@@ -15,8 +15,15 @@ enum replay_action replay_decide(const struct journal_artifact *a,
 	 * the copy keeps) identify it. */
 	int same_ino = strcmp(a->mode, "copy") != 0;
 
-	if (!d->staged_exists)
-		return d->cargo_exists ? REPLAY_NOTHING : REPLAY_LOST;
+	if (!d->staged_exists) {
+		if (d->quarantined_exists)
+			return REPLAY_QUARANTINE;
+		if (!d->cargo_exists)
+			return REPLAY_LOST;
+		return fsx_ident_same(&d->cargo, &a->ident, 1)
+			       ? REPLAY_NOTHING
+			       : REPLAY_KEEP_CARGO;
+	}
 	if (!fsx_ident_same(&d->staged, &a->ident, same_ino))
 		return REPLAY_QUARANTINE;
 	if (d->cargo_exists) {
@@ -79,19 +86,37 @@ out:
 	return rc;
 }
 
-static int quarantine(const char *state_dir, const struct journal_artifact *a,
-		      char **dest, struct sp_err *e)
+static char *quarantine_path(const char *state_dir,
+			     const struct journal_artifact *a)
 {
 	char *name = NULL;
 
 	if (asprintf(&name, "%s/quarantine/%lld-%s", state_dir,
 		     (long long)a->id, fsx_basename(a->staged_path)) < 0)
-		return sp_err_set(e, "out of memory");
-	if (fsx_rename(a->staged_path, name, e) < 0) {
-		free(name);
+		return NULL;
+	return name;
+}
+
+/* Moves a changed staged file to quarantine/ (unless a killed replay did
+ * already).  A cargo output that is the same changed inode (a hard link:
+ * link mode) is removed as well: cargo's cache must not keep bytes that
+ * neither cargo nor spoke wrote, and cargo rebuilds a missing output. */
+static int quarantine(const struct journal_artifact *a,
+		      const struct replay_disk *d, const char *qpath,
+		      int *removed_cargo, struct sp_err *e)
+{
+	struct fsx_ident q;
+
+	*removed_cargo = 0;
+	if (d->staged_exists && fsx_rename(a->staged_path, qpath, e) < 0)
 		return -1;
-	}
-	*dest = name;
+	if (!d->cargo_exists || fsx_ident_of(qpath, &q, NULL) < 0)
+		return 0;
+	if (q.dev != d->cargo.dev || q.ino != d->cargo.ino)
+		return 0;
+	if (fsx_unlink(a->cargo_path, 1, e) < 0)
+		return -1;
+	*removed_cargo = 1;
 	return 0;
 }
 
@@ -101,18 +126,25 @@ int replay_artifact(struct journal *j, const char *state_dir,
 {
 	struct replay_disk d;
 	enum replay_action act;
-	char *tmp = NULL, *qpath = NULL, note[512] = "";
+	char *tmp = NULL, *qpath = NULL, note[1024] = "";
 	const char *state;
 	int rc = -1;
 
 	/* A copy interrupted before its rename leaves "<staged>.tmp". */
 	if (asprintf(&tmp, "%s.tmp", a->staged_path) < 0)
 		return sp_err_set(e, "out of memory");
+	qpath = quarantine_path(state_dir, a);
+	if (!qpath) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
 	if (fsx_unlink(tmp, 1, e) < 0)
 		goto out;
+	memset(&d, 0, sizeof(d));
 	if (probe(a->cargo_path, &d.cargo_exists, &d.cargo, e) < 0 ||
 	    probe(a->staged_path, &d.staged_exists, &d.staged, e) < 0)
 		goto out;
+	d.quarantined_exists = fsx_exists(qpath);
 	act = replay_decide(a, &d);
 	if (strcmp(a->state, "restoring") != 0 &&
 	    journal_artifact_restoring(j, a->id, e) < 0)
@@ -141,15 +173,21 @@ int replay_artifact(struct journal *j, const char *state_dir,
 		if (copy_back(a, e) < 0)
 			goto out;
 		break;
-	case REPLAY_QUARANTINE:
-		if (quarantine(state_dir, a, &qpath, e) < 0)
+	case REPLAY_QUARANTINE: {
+		int removed;
+
+		if (quarantine(a, &d, qpath, &removed, e) < 0)
 			goto out;
 		state = "quarantined";
 		snprintf(note, sizeof(note),
 			 "staged copy of '%s' was changed by another process; "
-			 "moved to '%s', not put back",
-			 a->cargo_path, qpath);
+			 "moved to '%s', not put back%s",
+			 a->cargo_path, qpath,
+			 removed ? "; the cargo output shared the changed "
+				   "file and was removed, so cargo rebuilds it"
+				 : "");
 		break;
+	}
 	case REPLAY_LOST:
 		state = "lost";
 		snprintf(note, sizeof(note),

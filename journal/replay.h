@@ -7,9 +7,14 @@
  * mark it settled.  It is idempotent: killed at any step, it can run again.
  *
  * The rules (DESIGN.md, "Replay"):
- *   staged absent, cargo output present  -> nothing to do (restored)
+ *   staged absent, already in quarantine/ -> quarantined (a replay killed
+ *        after moving it there)
+ *   staged absent, cargo output present  -> nothing to do: "restored" if it
+ *        is cargo's original file, "kept_cargo" if cargo wrote anew
  *   staged absent, cargo output absent   -> lost (reported)
- *   staged changed (size, mtime; inode unless a copy) -> quarantine/
+ *   staged changed (size, mtime; inode unless a copy) -> quarantine/; a
+ *        cargo output sharing that changed inode (link mode) is removed
+ *        too, so cargo rebuilds it instead of trusting it
  *   cargo output present                 -> drop the staged name; "restored"
  *        if it is cargo's original inode, "kept_cargo" if cargo wrote anew
  *   cargo output absent                  -> put the staged file back
@@ -23,9 +28,11 @@
 #include "journal.h"
 
 enum replay_action {
-	REPLAY_NOTHING,	   /* cargo output at its path, no staged name */
+	REPLAY_NOTHING,	   /* cargo's original output at its path, no
+			    * staged name */
 	REPLAY_DROP,	   /* unlink the staged name, cargo's is the original */
-	REPLAY_KEEP_CARGO, /* unlink the staged name, cargo wrote a newer one */
+	REPLAY_KEEP_CARGO, /* unlink the staged name (if any), cargo wrote a
+			    * newer output */
 	REPLAY_PUT_BACK,   /* rename the staged file back */
 	REPLAY_COPY_BACK,  /* copy it back (it was copied across devices) */
 	REPLAY_QUARANTINE, /* someone changed the staged file */
@@ -37,6 +44,7 @@ struct replay_disk {
 	struct fsx_ident cargo;
 	int staged_exists;
 	struct fsx_ident staged;
+	int quarantined_exists; /* <state>/quarantine/<id>-<staged name> */
 };
 
 enum replay_action replay_decide(const struct journal_artifact *a,

@@ -46,13 +46,45 @@ out:
 	return rc;
 }
 
+/* After a failed stage: if the staged name holds a file that is not the
+ * one we tried to stage (the link or rename failed with EEXIST), nothing
+ * was staged and that file is left alone; otherwise the artifact is
+ * settled from disk by the same code replay runs, so nothing stays
+ * staged.  Errors here leave the row unsettled for the next replay. */
+static void settle_failed(struct journal *j, const char *state_dir,
+			  int64_t build_id, int64_t aid,
+			  const char *staged_path, const struct fsx_ident *id)
+{
+	struct journal_artifact *a = NULL;
+	struct fsx_ident st;
+	struct sp_err ignored;
+	size_t n = 0, i;
+	int bad = 0;
+
+	if (fsx_ident_of(staged_path, &st, &ignored) == 0 &&
+	    (st.dev != id->dev || st.ino != id->ino) &&
+	    !fsx_ident_same(&st, id, 0)) {
+		journal_artifact_settle(j, aid, "restored",
+					"the staged name was taken; nothing "
+					"was staged",
+					&ignored);
+		return;
+	}
+	if (journal_open_artifacts(j, build_id, &a, &n, &ignored) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (a[i].id == aid)
+			replay_artifact(j, state_dir, &a[i], NULL, &bad,
+					&ignored);
+	journal_artifacts_free(a, n);
+}
+
 int stage_artifact(struct journal *j, const char *state_dir, int64_t build_id,
 		   const char *cargo_path, const char *staged_path,
 		   enum stage_mode mode, int64_t *artifact_id,
 		   const char **mode_used, struct sp_err *e)
 {
 	struct fsx_ident id;
-	struct sp_err ignored;
 	int64_t aid;
 
 	if (fsx_ident_of(cargo_path, &id, e) < 0)
@@ -72,7 +104,9 @@ int stage_artifact(struct journal *j, const char *state_dir, int64_t build_id,
 		if (journal_artifact_mode(j, aid, "move", e) < 0)
 			goto fail;
 	}
-	if (fsx_rename(cargo_path, staged_path, e) == 0) {
+	/* Never replace a file already at the staged name: it is not ours,
+	 * and may be what someone recovering by hand needs. */
+	if (fsx_rename_noreplace(cargo_path, staged_path, e) == 0) {
 		*mode_used = "move";
 		goto staged;
 	}
@@ -84,21 +118,7 @@ staged:
 		goto fail;
 	return 0;
 fail:
-	/* Settle what was started, from disk, so that nothing stays staged:
-	 * the same code replay runs. */
-	{
-		struct journal_artifact *a = NULL;
-		size_t n = 0, i;
-		int bad = 0;
-
-		if (journal_open_artifacts(j, build_id, &a, &n, &ignored) == 0) {
-			for (i = 0; i < n; i++)
-				if (a[i].id == aid)
-					replay_artifact(j, state_dir, &a[i],
-							NULL, &bad, &ignored);
-			journal_artifacts_free(a, n);
-		}
-	}
+	settle_failed(j, state_dir, build_id, aid, staged_path, &id);
 	return -1;
 }
 

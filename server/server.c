@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -305,9 +306,15 @@ static void build_stage(struct server *s, struct build *b)
 	for (i = 0; i < b->njobs && !b->failed; i++) {
 		struct job *jb = &b->jobs[i];
 		char *staged = NULL;
+		uint32_t token;
 
-		if (asprintf(&staged, "%s/staged/%lld-%zu-%s", s->state_dir,
-			     (long long)b->id, i,
+		/* Build ids start again at 1 in a new journal; the random
+		 * part keeps a new build off names that a lost journal's
+		 * staged files may still hold. */
+		if (getrandom(&token, sizeof(token), 0) != sizeof(token))
+			token = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+		if (asprintf(&staged, "%s/staged/%lld-%zu-%08x-%s",
+			     s->state_dir, (long long)b->id, i, token,
 			     fsx_basename(jb->cargo_path)) < 0) {
 			build_fail(s, b, "out of memory");
 			break;

@@ -46,7 +46,6 @@ check() {
 	local what=$1
 	shift
 	if "$@" >"$T/check.out" 2>&1; then
-		cp "$T/check.out" "$T/last.out"
 		ok "$what"
 	else
 		not_ok "$what"
@@ -70,8 +69,8 @@ check_status() {
 	fi
 }
 
-# $T/last.out holds the output of the last passing check or of the last
-# check_status, for checks of its message.
+# $T/last.out holds the output of the last check_status, for checks of
+# its message.
 
 # Stops every coordinator the test started, then fails the test if one
 # of them logged a sanitizer report (their stderr is their log).

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cli/pyinfo.h"
+#include "cli/proc.h"
 
 /* Both streams far larger than a pipe buffer: reading one at a time would
  * deadlock. */
