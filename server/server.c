@@ -483,7 +483,22 @@ fail:
 	build_fail(s, b, "%s", e.msg);
 }
 
-/* Handles a frame, end of file or error on a worker channel. */
+/* A worker's progress event: a patch status to journal ("required" once
+ * analysis finds the artifact needs repair), passed on to the client. */
+static void job_progress(struct server *s, struct job *jb, json_t *ev)
+{
+	const char *patch = json_string_value(json_object_get(ev, "patch"));
+	struct sp_err e;
+
+	if (patch && journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0)
+		build_fail(s, jb->b, "%s", e.msg);
+	json_object_set(ev, "cargo_path",
+			json_object_get(jb->spec, "cargo_path"));
+	client_event(jb->b, json_incref(ev));
+}
+
+/* Handles frames, end of file or an error on a worker channel.  A worker
+ * sends any number of MSG_EVENT frames, then one MSG_JOB_RESULT. */
 static void job_input(struct server *s, struct job *jb)
 {
 	struct sp_err e;
@@ -496,11 +511,18 @@ static void job_input(struct server *s, struct job *jb)
 	if (n == -2)
 		return;
 	if (n > 0) {
-		rc = frame_reader_next(&jb->rd, &type, &res, &e);
+		while ((rc = frame_reader_next(&jb->rd, &type, &res, &e)) > 0 &&
+		       type == MSG_EVENT) {
+			if (!jb->settled)
+				job_progress(s, jb, res);
+			json_decref(res);
+			res = NULL;
+		}
 		if (rc == 0)
 			return;
 		if (rc > 0 && type != MSG_JOB_RESULT) {
 			json_decref(res);
+			res = NULL;
 			rc = sp_err_set(&e, "bad message: type %u from worker",
 					type);
 		}
@@ -707,6 +729,11 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 		if (json_object_get(req, "compression"))
 			json_object_set(jb->spec, "compression",
 					json_object_get(req, "compression"));
+		/* Options for the worker (repair policy, search paths ...)
+		 * pass through as they are; the worker validates them. */
+		if (json_is_object(json_object_get(req, "options")))
+			json_object_set(jb->spec, "options",
+					json_object_get(req, "options"));
 		jb->cargo_path = json_string_value(
 			json_object_get(jb->spec, "cargo_path"));
 	}

@@ -6,6 +6,18 @@
 #include "common/frame.h"
 #include "wheel.h"
 
+/* The coordinator's channel while this process is a worker, else -1. */
+static int event_fd = -1;
+
+void job_event(json_t *ev)
+{
+	struct sp_err e;
+
+	if (event_fd >= 0 && ev)
+		frame_send(event_fd, MSG_EVENT, ev, &e);
+	json_decref(ev);
+}
+
 json_t *job_run(const json_t *job)
 {
 	struct sp_err e;
@@ -25,6 +37,7 @@ void job_child(const json_t *job, int fd)
 	int rc;
 
 	fault_set_role("worker");
+	event_fd = fd;
 	result = job_run(job);
 	if (!result)
 		_exit(1);

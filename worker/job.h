@@ -43,6 +43,12 @@
  * temporary wheel is removed.  Used in-process and by job_child(). */
 json_t *job_run(const json_t *job);
 
+/* Reports progress from inside a job: in a forked worker, sends ev as a
+ * MSG_EVENT frame to the coordinator (which journals a "patch" member:
+ * "required" as soon as analysis knows); in-process, does nothing.  Steals
+ * the reference to ev. */
+void job_event(json_t *ev);
+
 /* Body of a forked worker: runs the job, sends the result as one
  * MSG_JOB_RESULT frame on fd, and _exit()s.  Never returns. */
 void job_child(const json_t *job, int fd) __attribute__((noreturn));
