@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/jobserver.h"
 #include "common/frame.h"
 #include "common/fsx.h"
 #include "journal/statedir.h"
@@ -203,4 +205,151 @@ json_t *client_call(int fd, unsigned type, const json_t *req,
 			on_event(msg, arg);
 		json_decref(msg);
 	}
+}
+
+static int intr_pipe[2] = {-1, -1};
+
+static void on_interrupt(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	if (write(intr_pipe[1], &c, 1) < 0) {
+		/* already pending */
+	}
+	errno = saved;
+}
+
+/* Sends the coordinator the number of tokens we hold for it. */
+static int grant(int fd, size_t held, struct sp_err *e)
+{
+	json_t *m = json_pack("{s:I}", "slots", (json_int_t)held);
+	int rc = frame_send(fd, MSG_GRANT, m, e);
+
+	json_decref(m);
+	return rc;
+}
+
+json_t *client_build_call(int fd, const json_t *req, struct jobserver *js,
+			  void (*on_event)(const json_t *ev, void *arg),
+			  void *arg, struct sp_err *e)
+{
+	struct sigaction sa, old[3];
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	json_t *res = NULL, *msg;
+	size_t want = 0;
+	uint32_t t;
+	int i, rc;
+
+	if (pipe2(intr_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		sp_err_sys(e, "cannot create pipe");
+		return NULL;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	if (frame_send(fd, MSG_BUILD, req, e) < 0)
+		goto out;
+	for (;;) {
+		struct pollfd p[3] = {
+			{.fd = fd, .events = POLLIN},
+			{.fd = intr_pipe[0], .events = POLLIN},
+			{.fd = -1, .events = POLLIN},
+		};
+
+		if (js && js->nheld < want)
+			p[2].fd = js->rfd;
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			sp_err_sys(e, "poll");
+			goto out;
+		}
+		if (p[1].revents) {
+			unsigned char sig = SIGINT;
+
+			if (read(intr_pipe[0], &sig, 1) < 0) {
+				/* use SIGINT */
+			}
+			/* Tokens go back before we go: make counts on them.
+			 * Our socket closes with us, which cancels the
+			 * build and gives its artifacts back. */
+			if (js)
+				jobserver_close(js);
+			fprintf(stderr, "spoke: interrupted\n");
+			_exit(128 + sig);
+		}
+		if (p[2].revents && js) {
+			size_t before = js->nheld;
+
+			while (js->nheld < want && jobserver_take(js))
+				;
+			if (js->nheld != before && grant(fd, js->nheld, e) < 0)
+				goto out;
+		}
+		if (!p[0].revents)
+			continue;
+		rc = frame_recv(fd, &t, &msg, e);
+		if (rc == 0) {
+			sp_err_set(e, "the coordinator exited without an "
+				      "answer (see its log); run 'spoke "
+				      "recover'");
+			goto out;
+		}
+		if (rc < 0)
+			goto out;
+		if (t == MSG_RESULT) {
+			res = msg;
+			break;
+		}
+		if (t == MSG_EVENT && js &&
+		    !strcmp(json_string_value(json_object_get(msg, "event"))
+				    ?: "",
+			    "slots")) {
+			json_int_t w = json_integer_value(
+				json_object_get(msg, "want"));
+
+			want = w > 0 ? (size_t)w : 0;
+			if (js->nheld > want) {
+				/* Tell the coordinator first, then give
+				 * back, so it never counts a token we no
+				 * longer hold. */
+				if (grant(fd, want, e) < 0) {
+					json_decref(msg);
+					goto out;
+				}
+				jobserver_give(js, js->nheld - want);
+			}
+		}
+		if (t == MSG_EVENT && on_event)
+			on_event(msg, arg);
+		json_decref(msg);
+	}
+out:
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	close(intr_pipe[0]);
+	close(intr_pipe[1]);
+	intr_pipe[0] = intr_pipe[1] = -1;
+	return res;
+}
+
+int client_wait_gone(int fd, struct sp_err *e)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char buf[256];
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		if (poll(&p, 1, 100) > 0) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+
+			if (n == 0 || (n < 0 && errno != EINTR &&
+				       errno != EAGAIN))
+				return 0;
+		}
+	}
+	return sp_err_set(e, "the old coordinator did not exit");
 }

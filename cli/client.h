@@ -26,4 +26,18 @@ json_t *client_call(int fd, unsigned type, const json_t *req,
 		    void (*on_event)(const json_t *ev, void *arg), void *arg,
 		    struct sp_err *e);
 
+/* Waits until the coordinator at the other end of fd has exited (its end
+ * of the socket closes); gives up after 60 s. */
+int client_wait_gone(int fd, struct sp_err *e);
+
+struct jobserver;
+
+/* client_call for a build: also keeps the build's jobserver tokens (js,
+ * may be NULL) in step with the "slots" events of the coordinator, and on
+ * SIGINT, SIGTERM or SIGHUP gives every token back and exits with 128 +
+ * the signal (closing the socket, which cancels the build). */
+json_t *client_build_call(int fd, const json_t *req, struct jobserver *js,
+			  void (*on_event)(const json_t *ev, void *arg),
+			  void *arg, struct sp_err *e);
+
 #endif

@@ -483,3 +483,161 @@ out:
 	free(real);
 	return rc;
 }
+
+static const char log_help[] =
+	"usage: spoke log [BUILD] [options]\n"
+	"\n"
+	"Shows a build from the journal (the newest finished one when BUILD is\n"
+	"not given): every state change with its time, and per artifact how\n"
+	"long staging, packaging and giving back took.  Reads the journal\n"
+	"only; needs no coordinator.\n"
+	"\n"
+	"options:\n";
+
+/* Time of the first event of kind for artifact (or of the build when
+ * artifact is 0), or -1. */
+static int64_t event_time(const json_t *events, json_int_t artifact,
+			  const char *kind)
+{
+	const json_t *ev;
+	size_t i;
+
+	json_array_foreach(events, i, ev)
+	{
+		json_int_t a = json_integer_value(
+			json_object_get(ev, "artifact"));
+
+		if (a == artifact &&
+		    !strcmp(json_string_value(json_object_get(ev, "kind")),
+			    kind))
+			return (int64_t)json_integer_value(
+				json_object_get(ev, "t_ns"));
+	}
+	return -1;
+}
+
+static void print_step(const char *what, int64_t from, int64_t to)
+{
+	if (from >= 0 && to >= from)
+		printf("  %s %.1f ms", what, (double)(to - from) / 1e6);
+}
+
+static void print_log(const json_t *log)
+{
+	const json_t *events = json_object_get(log, "events"), *ev;
+	int64_t t0 = json_integer_value(json_object_get(log, "started_ns"));
+	json_t *end = json_object_get(log, "ended_ns");
+	json_t *seen = json_object();
+	time_t secs = (time_t)(t0 / 1000000000);
+	char when[64];
+	struct tm tm;
+	size_t i;
+
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("build %lld: %s, started %s",
+	       (long long)json_integer_value(json_object_get(log, "build")),
+	       json_string_value(json_object_get(log, "state")), when);
+	if (end)
+		printf(", took %.3f s",
+		       (double)(json_integer_value(end) - t0) / 1e9);
+	printf("\n");
+	if (json_object_get(log, "error"))
+		printf("error: %s\n",
+		       json_string_value(json_object_get(log, "error")));
+	json_array_foreach(events, i, ev)
+	{
+		const char *path =
+			json_string_value(json_object_get(ev, "cargo_path"));
+
+		printf("  %+10.3f ms  %-16s %s\n",
+		       (double)(json_integer_value(json_object_get(ev, "t_ns")) -
+				t0) / 1e6,
+		       json_string_value(json_object_get(ev, "kind")),
+		       path ? path : "");
+	}
+	json_array_foreach(events, i, ev)
+	{
+		json_t *aid = json_object_get(ev, "artifact");
+		json_int_t a = json_integer_value(aid);
+		char key[32];
+
+		if (!aid)
+			continue;
+		snprintf(key, sizeof(key), "%lld", (long long)a);
+		if (json_object_get(seen, key))
+			continue;
+		json_object_set_new(seen, key, json_true());
+		printf("%s:",
+		       json_string_value(json_object_get(ev, "cargo_path")));
+		print_step("stage", event_time(events, a, "staging"),
+			   event_time(events, a, "staged"));
+		print_step("package", event_time(events, a, "wheel writing"),
+			   event_time(events, a, "wheel renaming"));
+		print_step("rename", event_time(events, a, "wheel renaming"),
+			   event_time(events, a, "wheel done"));
+		print_step("give back", event_time(events, a, "restoring"),
+			   event_time(events, a, "restored"));
+		printf("\n");
+	}
+	json_decref(seen);
+}
+
+int cmd_log(int argc, char **argv)
+{
+	struct admin_opts o;
+	char help[2048], *state = NULL, *real = NULL, *end;
+	long long build = 0;
+	json_t *log = NULL;
+	struct journal *j = NULL;
+	struct sp_err e;
+	int rc, exists = 0;
+
+	snprintf(help, sizeof(help), "%s%s", log_help, where_help);
+	/* One optional positional BUILD, before or after the options. */
+	if (argc > 1 && argv[1][0] != '-') {
+		build = strtoll(argv[1], &end, 10);
+		if (*end || build <= 0) {
+			fputs(help, stderr);
+			return EXIT_USAGE;
+		}
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	rc = admin_parse(argc, argv, help, &o, 0);
+	if (rc >= 0)
+		return rc;
+	state = where_state_dir(&o.where, 0, &exists, &e);
+	if (!state)
+		return fail(&o, "log", &e);
+	if (!exists) {
+		sp_err_set(&e, "no state directory '%s': nothing was built "
+			       "there",
+			   state);
+		rc = fail(&o, "log", &e);
+		goto out;
+	}
+	real = realpath(state, NULL);
+	j = real ? journal_open(real, &e) : NULL;
+	log = j ? journal_log(j, build, &e) : NULL;
+	if (!log) {
+		if (!real)
+			sp_err_sys(&e, "cannot resolve '%s'", state);
+		rc = fail(&o, "log", &e);
+		goto out;
+	}
+	json_object_set_new(log, "command", json_string("log"));
+	json_object_set_new(log, "ok", json_true());
+	if (o.json)
+		print_result(&o, log);
+	else
+		print_log(log);
+	rc = 0;
+out:
+	journal_close(j);
+	json_decref(log);
+	free(state);
+	free(real);
+	return rc;
+}

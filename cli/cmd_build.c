@@ -8,13 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/artifacts.h"
 #include "cli/cargo.h"
 #include "cli/client.h"
+#include "cli/jobserver.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/where.h"
 #include "common/frame.h"
 #include "common/fsx.h"
+#include "common/version.h"
 
 static const char build_help[] =
 	"usage: spoke build [options]\n"
@@ -38,7 +41,19 @@ static const char build_help[] =
 	"  -i, --interpreter PY   target Python (default: python3 on PATH)\n"
 	"  --compression LEVEL    store, fast, default or best\n"
 	"\n"
+	"prebuilt artifacts (no cargo run):\n"
+	"  --artifacts FILE.json  package the shared objects FILE lists:\n"
+	"                         {\"artifacts\": [{\"path\", \"distribution\",\n"
+	"                         \"version\", \"module\", optional \"metadata\"\n"
+	"                         and \"linked_paths\"}]}; paths are relative to\n"
+	"                         FILE, state goes to .spoke/ and wheels to\n"
+	"                         wheels/ beside it\n"
+	"\n"
 	"spoke options:\n"
+	"  -j, --jobs N           workers at once for this build (default:\n"
+	"                         the coordinator's limit, the number of\n"
+	"                         CPUs); under 'make -jN' (a '+' recipe) spoke\n"
+	"                         also takes job slots from make's jobserver\n"
 	"  --state-dir DIR        journal and staged files (default\n"
 	"                         <target>/spoke)\n"
 	"  --stage link|move      stage by hard link (default) or by rename\n"
@@ -53,7 +68,29 @@ static const char build_help[] =
 struct build_ui {
 	int json;
 	int quiet;
+	int live;	/* stderr is a terminal: redraw a progress line */
+	long total, done;
+	long long bytes;
+	char current[128];
 };
+
+/* The live line: jobs done / total, bytes written, the artifact being
+ * packaged.  Drawn on stderr, where cargo draws its own. */
+static void progress_draw(const struct build_ui *ui)
+{
+	fprintf(stderr, "\r\033[K  packaging [%ld/%ld] %.1f MB written%s%s",
+		ui->done, ui->total, (double)ui->bytes / 1e6,
+		ui->current[0] ? ": " : "", ui->current);
+	fflush(stderr);
+}
+
+static void progress_clear(struct build_ui *ui)
+{
+	if (ui->live && ui->total) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
+}
 
 static void on_event(const json_t *ev, void *arg)
 {
@@ -69,16 +106,33 @@ static void on_event(const json_t *ev, void *arg)
 	}
 	if (ui->quiet || !kind)
 		return;
-	if (!strcmp(kind, "wheel"))
-		printf("wrote %s\n",
-		       json_string_value(json_object_get(ev, "path")));
-	fflush(stdout);
+	if (!strcmp(kind, "build"))
+		ui->total = (long)json_integer_value(
+			json_object_get(ev, "artifacts"));
+	if (!strcmp(kind, "staged"))
+		snprintf(ui->current, sizeof(ui->current), "%s",
+			 fsx_basename(json_string_value(
+				 json_object_get(ev, "cargo_path"))));
+	if (!strcmp(kind, "wheel")) {
+		const char *path =
+			json_string_value(json_object_get(ev, "path"));
+
+		ui->done++;
+		ui->bytes += json_integer_value(json_object_get(ev, "size"));
+		snprintf(ui->current, sizeof(ui->current), "%s",
+			 fsx_basename(path));
+		progress_clear(ui);
+		printf("wrote %s\n", path);
+		fflush(stdout);
+	}
+	if (ui->live)
+		progress_draw(ui);
 }
 
 int cmd_build(int argc, char **argv)
 {
 	enum { O_MANIFEST = 256, O_PROFILE, O_FEATURES, O_TARGET, O_STATE,
-	       O_STAGE, O_JSON, O_COMPRESSION, O_IDLE };
+	       O_STAGE, O_JSON, O_COMPRESSION, O_IDLE, O_ARTIFACTS };
 	static const struct option longopts[] = {
 		{"manifest-path", required_argument, NULL, O_MANIFEST},
 		{"package", required_argument, NULL, 'p'},
@@ -92,6 +146,8 @@ int cmd_build(int argc, char **argv)
 		{"stage", required_argument, NULL, O_STAGE},
 		{"idle-timeout", required_argument, NULL, O_IDLE},
 		{"json", no_argument, NULL, O_JSON},
+		{"jobs", required_argument, NULL, 'j'},
+		{"artifacts", required_argument, NULL, O_ARTIFACTS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -101,8 +157,10 @@ int cmd_build(int argc, char **argv)
 	struct where_opts wo = {0};
 	struct build_ui ui = {0};
 	const char **pkgs = NULL, *out_dir = NULL, *stage = "link";
-	const char *compression = NULL, *sde;
-	char *state = NULL, *out_abs = NULL;
+	const char *compression = NULL, *sde, *artifacts = NULL;
+	struct jobserver js;
+	int have_js = 0, jobs = 0, attempt;
+	char *state = NULL, *out_abs = NULL, *state_default = NULL;
 	json_t *req = NULL, *res = NULL;
 	struct sp_err e;
 	int c, rc = 1, fd = -1, idle = 300;
@@ -111,7 +169,8 @@ int cmd_build(int argc, char **argv)
 	if (!pkgs)
 		return 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:o:i:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:o:i:j:qh", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case O_MANIFEST:
 			co.manifest_path = optarg;
@@ -168,6 +227,18 @@ int cmd_build(int argc, char **argv)
 		case O_JSON:
 			ui.json = 1;
 			break;
+		case 'j':
+			jobs = atoi(optarg);
+			if (jobs < 1) {
+				fprintf(stderr, "spoke: --jobs must be a "
+						"positive number\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case O_ARTIFACTS:
+			artifacts = optarg;
+			break;
 		case 'q':
 			ui.quiet = 1;
 			break;
@@ -189,8 +260,22 @@ int cmd_build(int argc, char **argv)
 	}
 	co.packages = pkgs;
 	co.quiet = ui.quiet || ui.json;
-	if (cargo_plan_build(&co, &plan, &e) < 0)
+	if (artifacts && (co.manifest_path || co.npackages || co.profile ||
+			  co.features || co.target_dir)) {
+		fprintf(stderr, "spoke: --artifacts takes no cargo options\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (artifacts) {
+		if (artifacts_plan(artifacts, co.interpreter, &plan, &e) < 0)
+			goto fail;
+		if (!wo.state_dir) {
+			state_default = fsx_join(plan.target_dir, ".spoke");
+			wo.state_dir = state_default;
+		}
+	} else if (cargo_plan_build(&co, &plan, &e) < 0) {
 		goto fail;
+	}
 	wo.target_dir = plan.target_dir;
 	state = where_state_dir(&wo, 1, NULL, &e);
 	if (!state)
@@ -220,12 +305,43 @@ int cmd_build(int argc, char **argv)
 		json_object_set_new(req, "source_date_epoch",
 				    json_integer(v));
 	}
-	fd = client_connect(state, 1, idle, &e);
-	if (fd < 0)
+	if (jobs)
+		json_object_set_new(req, "jobs", json_integer(jobs));
+	have_js = jobserver_open(&js, &e);
+	if (have_js < 0)
 		goto fail;
-	res = client_call(fd, MSG_BUILD, req, on_event, &ui, &e);
-	if (!res)
-		goto fail;
+	if (have_js)
+		json_object_set_new(req, "jobserver", json_true());
+	json_object_set_new(req, "client_version",
+			    json_string(spoke_version()));
+	ui.live = !ui.json && !ui.quiet && isatty(2);
+	for (attempt = 0;; attempt++) {
+		fd = client_connect(state, 1, idle, &e);
+		if (fd < 0)
+			goto fail;
+		res = client_build_call(fd, req, have_js ? &js : NULL,
+					on_event, &ui, &e);
+		progress_clear(&ui);
+		if (!res)
+			goto fail;
+		if (!json_is_true(json_object_get(res, "restart")) ||
+		    attempt > 0)
+			break;
+		/* A coordinator of another version runs: it exits when its
+		 * builds are done; then start ours. */
+		if (!ui.quiet && !ui.json)
+			fprintf(stderr,
+				"spoke: replacing coordinator %s with %s\n",
+				json_string_value(json_object_get(
+					res, "coordinator_version")),
+				spoke_version());
+		json_decref(res);
+		res = NULL;
+		if (client_wait_gone(fd, &e) < 0)
+			goto fail;
+		close(fd);
+		fd = -1;
+	}
 	rc = json_is_true(json_object_get(res, "ok")) ? 0 : 1;
 	if (ui.json) {
 		output_json_line("result", res);
@@ -252,11 +368,14 @@ fail:
 	sp_err_print(&e);
 	rc = 1;
 out:
+	if (have_js > 0)
+		jobserver_close(&js);
 	if (fd >= 0)
 		close(fd);
 	json_decref(req);
 	json_decref(res);
 	cargo_plan_release(&plan);
+	free(state_default);
 	free(state);
 	free(out_abs);
 	free(pkgs);

@@ -23,6 +23,7 @@ static const char usage_text[] =
 	"  recover   put back every cargo output a failed or killed build\n"
 	"            left staged\n"
 	"  status    show running builds and artifacts not yet given back\n"
+	"  log       show a finished build from the journal, step by step\n"
 	"  serve     run the coordinator in the foreground\n"
 	"  stop      stop the coordinator once its builds have given back\n"
 	"            their artifacts\n"
@@ -74,6 +75,8 @@ dispatch:
 		return cmd_serve(argc, argv);
 	if (!strcmp(cmd, "stop"))
 		return cmd_stop(argc, argv);
+	if (!strcmp(cmd, "log"))
+		return cmd_log(argc, argv);
 	fprintf(stderr, "spoke: unknown command '%s'\n\n%s", cmd, usage_text);
 	return 2;
 }

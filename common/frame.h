@@ -27,7 +27,8 @@ enum msg_type {
 	MSG_EVENT = 5,	   /* server -> cli: progress event */
 	MSG_RESULT = 6,	   /* server -> cli: the command's result, last */
 	MSG_JOB_RESULT = 7, /* worker -> server: result of one job */
-	MSG_MAX_ = 8
+	MSG_GRANT = 8,	   /* cli -> server: jobserver slots the client holds */
+	MSG_MAX_ = 9
 };
 
 /* Sends one frame, blocking until all of it is written (MSG_NOSIGNAL). */

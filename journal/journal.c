@@ -51,6 +51,43 @@ static const char *const migrations[] = {
 	"    ('writing', 'renaming', 'done', 'abandoned')),"
 	"  size INTEGER, sha256 TEXT, error TEXT,"
 	"  updated_ns INTEGER NOT NULL);",
+
+	/* 1 -> 2: a timeline of every state change, for `spoke log`.  The
+	 * triggers write it in the transaction of the change itself, so it
+	 * costs no commit (no fsync) of its own. */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  build_id INTEGER NOT NULL,"
+	"  artifact_id INTEGER,"
+	"  wheel_id INTEGER,"
+	"  t_ns INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL);"
+	"CREATE INDEX events_build ON events(build_id, id);"
+	"CREATE TRIGGER ev_build_begin AFTER INSERT ON builds BEGIN"
+	"  INSERT INTO events (build_id, t_ns, kind)"
+	"  VALUES (NEW.id, NEW.started_ns, 'build ' || NEW.state); END;"
+	"CREATE TRIGGER ev_build_state AFTER UPDATE OF state ON builds BEGIN"
+	"  INSERT INTO events (build_id, t_ns, kind)"
+	"  VALUES (NEW.id, coalesce(NEW.ended_ns, NEW.started_ns),"
+	"          'build ' || NEW.state); END;"
+	"CREATE TRIGGER ev_art_new AFTER INSERT ON artifacts BEGIN"
+	"  INSERT INTO events (build_id, artifact_id, t_ns, kind)"
+	"  VALUES (NEW.build_id, NEW.id, NEW.updated_ns, NEW.state); END;"
+	"CREATE TRIGGER ev_art_state AFTER UPDATE OF state ON artifacts BEGIN"
+	"  INSERT INTO events (build_id, artifact_id, t_ns, kind)"
+	"  VALUES (NEW.build_id, NEW.id, NEW.updated_ns, NEW.state); END;"
+	"CREATE TRIGGER ev_art_patch AFTER UPDATE OF patch ON artifacts BEGIN"
+	"  INSERT INTO events (build_id, artifact_id, t_ns, kind)"
+	"  VALUES (NEW.build_id, NEW.id, NEW.updated_ns,"
+	"          'patch ' || NEW.patch); END;"
+	"CREATE TRIGGER ev_wheel_new AFTER INSERT ON wheels BEGIN"
+	"  INSERT INTO events (build_id, artifact_id, wheel_id, t_ns, kind)"
+	"  VALUES (NEW.build_id, NEW.artifact_id, NEW.id, NEW.updated_ns,"
+	"          'wheel ' || NEW.state); END;"
+	"CREATE TRIGGER ev_wheel_state AFTER UPDATE OF state ON wheels BEGIN"
+	"  INSERT INTO events (build_id, artifact_id, wheel_id, t_ns, kind)"
+	"  VALUES (NEW.build_id, NEW.artifact_id, NEW.id, NEW.updated_ns,"
+	"          'wheel ' || NEW.state); END;",
 };
 
 static int64_t now_ns(void)
@@ -63,6 +100,15 @@ static int64_t now_ns(void)
 
 static int db_fail(struct journal *j, struct sp_err *e, const char *what)
 {
+	int code = sqlite3_extended_errcode(j->db) & 0xff;
+	int err = sqlite3_system_errno(j->db);
+
+	/* SQLite says "database or disk is full" or "disk I/O error"; the
+	 * errno behind it (ENOSPC, EIO, EDQUOT ...) is what a user acts on. */
+	if (err && (code == SQLITE_IOERR || code == SQLITE_FULL ||
+		    code == SQLITE_CANTOPEN))
+		return sp_err_set(e, "journal '%s': %s: %s (%s)", j->path,
+				  what, sqlite3_errmsg(j->db), strerror(err));
 	return sp_err_set(e, "journal '%s': %s: %s", j->path, what,
 			  sqlite3_errmsg(j->db));
 }
@@ -72,8 +118,17 @@ static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
 	char *msg = NULL;
 
 	if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		sp_err_set(e, "journal '%s': %s", j->path,
-			   msg ? msg : sqlite3_errmsg(j->db));
+		int code = sqlite3_extended_errcode(j->db) & 0xff;
+		int err = sqlite3_system_errno(j->db);
+
+		if (err && (code == SQLITE_IOERR || code == SQLITE_FULL ||
+			    code == SQLITE_CANTOPEN))
+			sp_err_set(e, "journal '%s': %s (%s)", j->path,
+				   msg ? msg : sqlite3_errmsg(j->db),
+				   strerror(err));
+		else
+			sp_err_set(e, "journal '%s': %s", j->path,
+				   msg ? msg : sqlite3_errmsg(j->db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -116,11 +171,9 @@ static int run(struct journal *j, struct sp_err *e, const char *sql,
 	return 0;
 }
 
-static int migrate(struct journal *j, int *too_new, struct sp_err *e)
+static int schema_version(struct journal *j, int *version, struct sp_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int version, n = (int)(sizeof(migrations) / sizeof(migrations[0]));
-	char sql[64];
 
 	if (sqlite3_prepare_v2(j->db, "PRAGMA user_version", -1, &st, NULL) !=
 		    SQLITE_OK ||
@@ -128,8 +181,18 @@ static int migrate(struct journal *j, int *too_new, struct sp_err *e)
 		sqlite3_finalize(st);
 		return db_fail(j, e, "cannot read schema version");
 	}
-	version = sqlite3_column_int(st, 0);
+	*version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return 0;
+}
+
+static int migrate(struct journal *j, int *too_new, struct sp_err *e)
+{
+	int version, n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	char sql[64];
+
+	if (schema_version(j, &version, e) < 0)
+		return -1;
 	if (version > n) {
 		*too_new = 1;
 		return sp_err_set(e,
@@ -141,6 +204,17 @@ static int migrate(struct journal *j, int *too_new, struct sp_err *e)
 	for (; version < n; version++) {
 		if (exec_sql(j, "BEGIN IMMEDIATE", e) < 0)
 			return -1;
+		/* Another process (`spoke status` reads without the state
+		 * directory's lock) may have migrated since we looked: read
+		 * the version again under the write lock. */
+		if (schema_version(j, &version, e) < 0) {
+			exec_sql(j, "ROLLBACK", NULL);
+			return -1;
+		}
+		if (version >= n) {
+			exec_sql(j, "ROLLBACK", NULL);
+			break;
+		}
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 			 version + 1);
 		if (exec_sql(j, migrations[version], e) < 0 ||
@@ -148,8 +222,12 @@ static int migrate(struct journal *j, int *too_new, struct sp_err *e)
 			exec_sql(j, "ROLLBACK", NULL);
 			return -1;
 		}
-		if (exec_sql(j, "COMMIT", e) < 0)
+		if (exec_sql(j, "COMMIT", e) < 0) {
+			/* A commit that failed on I/O may leave the
+			 * transaction open; SQLite asks for a rollback. */
+			exec_sql(j, "ROLLBACK", NULL);
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -612,4 +690,101 @@ json_t *journal_status(struct journal *j, struct sp_err *e)
 		return NULL;
 	}
 	return arr;
+}
+
+json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *res = NULL, *events;
+	int rc;
+
+	if (build_id <= 0) {
+		/* The newest build that has ended. */
+		if (sqlite3_prepare_v2(j->db,
+				       "SELECT coalesce(max(id), 0) FROM builds "
+				       "WHERE state != 'running'",
+				       -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			db_fail(j, e, "cannot read builds");
+			return NULL;
+		}
+		build_id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (build_id == 0) {
+			sp_err_set(e, "journal '%s' has no finished build",
+				   j->path);
+			return NULL;
+		}
+	}
+	if (sqlite3_prepare_v2(j->db,
+			       "SELECT state, started_ns, ended_ns, error, "
+			       "client FROM builds WHERE id = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto dbfail;
+	sqlite3_bind_int64(st, 1, build_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			goto dbfail;
+		sp_err_set(e, "no build %lld in journal '%s'",
+			   (long long)build_id, j->path);
+		return NULL;
+	}
+	res = json_pack("{s:I,s:s,s:I}", "build", (json_int_t)build_id,
+			"state", (const char *)sqlite3_column_text(st, 0),
+			"started_ns", (json_int_t)sqlite3_column_int64(st, 1));
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+		json_object_set_new(res, "ended_ns",
+				    json_integer(sqlite3_column_int64(st, 2)));
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		json_object_set_new(
+			res, "error",
+			json_string((const char *)sqlite3_column_text(st, 3)));
+	sqlite3_finalize(st);
+	events = json_array();
+	json_object_set_new(res, "events", events);
+	if (sqlite3_prepare_v2(
+		    j->db,
+		    "SELECT e.t_ns, e.kind, e.artifact_id, a.cargo_path, "
+		    "w.final_path FROM events e "
+		    "LEFT JOIN artifacts a ON a.id = e.artifact_id "
+		    "LEFT JOIN wheels w ON w.id = e.wheel_id "
+		    "WHERE e.build_id = ? ORDER BY e.id",
+		    -1, &st, NULL) != SQLITE_OK)
+		goto dbfail;
+	sqlite3_bind_int64(st, 1, build_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *ev = json_pack(
+			"{s:I,s:s}", "t_ns",
+			(json_int_t)sqlite3_column_int64(st, 0), "kind",
+			(const char *)sqlite3_column_text(st, 1));
+
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			json_object_set_new(
+				ev, "artifact",
+				json_integer(sqlite3_column_int64(st, 2)));
+			json_object_set_new(ev, "cargo_path",
+					    json_string((const char *)
+							sqlite3_column_text(st,
+									    3)));
+		}
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			json_object_set_new(ev, "wheel",
+					    json_string((const char *)
+							sqlite3_column_text(st,
+									    4)));
+		json_array_append_new(events, ev);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto dbfail_res;
+	return res;
+dbfail:
+	sqlite3_finalize(st);
+dbfail_res:
+	json_decref(res);
+	db_fail(j, e, "cannot read the build's events");
+	return NULL;
 }

@@ -23,7 +23,7 @@
 #include "common/err.h"
 #include "common/fsx.h"
 
-#define JOURNAL_SCHEMA_VERSION 1
+#define JOURNAL_SCHEMA_VERSION 2
 
 struct journal;
 
@@ -112,5 +112,12 @@ void journal_wheels_free(struct journal_wheel *w, size_t n);
 /* Recent builds and their state, as a JSON array (new reference) for
  * `spoke status`; NULL on error. */
 json_t *journal_status(struct journal *j, struct sp_err *e);
+
+/* One build's timeline (the newest finished build when build_id <= 0):
+ * {"build", "state", "started_ns", "ended_ns"?, "error"?, "events": [{"t_ns",
+ * "kind" ("staging", "staged", "wheel writing", "patch required", ...),
+ * "artifact"?, "cargo_path"?, "wheel"?}]}, a new reference; NULL on error
+ * or when there is no such build. */
+json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e);
 
 #endif

@@ -20,6 +20,7 @@
 #include "common/fault.h"
 #include "common/frame.h"
 #include "common/fsx.h"
+#include "common/version.h"
 #include "journal/journal.h"
 #include "journal/replay.h"
 #include "journal/stage.h"
@@ -55,6 +56,11 @@ struct build {
 	json_t *report; /* give-back outcomes */
 	json_t *wheels;
 	int bad;
+	int running;	/* its workers forked and not reaped */
+	int max_jobs;	/* -j: most workers at once for this build */
+	int jobserver;	/* the client holds make jobserver tokens */
+	int granted;	/* tokens the client holds for us */
+	int wanted;	/* extra slots last asked of the client */
 };
 
 struct client {
@@ -427,6 +433,7 @@ static void job_start(struct server *s, struct job *jb)
 	jb->fd = sv[0];
 	jb->pid = pid;
 	s->workers++;
+	jb->b->running++;
 	frame_reader_init(&jb->rd);
 }
 
@@ -445,7 +452,9 @@ static void job_succeeded(struct server *s, struct job *jb, json_t *res)
 	size_t n = 0, i;
 	json_t *w;
 
-	if (patch && journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0)
+	/* "none" is the row's default: no commit needed to say it. */
+	if (patch && strcmp(patch, "none") != 0 &&
+	    journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0)
 		goto fail;
 	if (journal_wheel_renaming(s->j, jb->wheel_id, &e) < 0 ||
 	    fsx_rename(tmp, final, &e) < 0 ||
@@ -581,6 +590,7 @@ static void reap(struct server *s)
 		if (!jb)
 			continue;
 		jb->pid = 0;
+		jb->b->running--;
 		if (!jb->settled && jb->fd < 0) {
 			jb->settled = 1;
 			build_fail(s, jb->b, "worker for '%s' died", jb->cargo_path);
@@ -644,6 +654,39 @@ static int build_done(const struct build *b)
 	return 1;
 }
 
+/* Workers this build may run at once: its -j, and under a make jobserver
+ * the one implicit slot plus the tokens its client holds. */
+static int build_limit(const struct build *b)
+{
+	int limit = b->max_jobs;
+
+	if (b->jobserver && 1 + b->granted < limit)
+		limit = 1 + b->granted;
+	return limit;
+}
+
+/* Tells a jobserver client how many tokens the build could use now (its
+ * running and waiting jobs, less the implicit slot), whenever that
+ * changes: the client acquires or returns tokens to match. */
+static void ask_slots(struct build *b)
+{
+	size_t i;
+	int waiting = 0, want;
+
+	for (i = 0; i < b->njobs; i++)
+		waiting += !b->jobs[i].started;
+	want = b->running + waiting - 1;
+	if (want > b->max_jobs - 1)
+		want = b->max_jobs - 1;
+	if (want < 0 || b->failed)
+		want = 0;
+	if (want == b->wanted)
+		return;
+	b->wanted = want;
+	client_event(b, json_pack("{s:s,s:i}", "event", "slots", "want",
+				  want));
+}
+
 static void schedule(struct server *s)
 {
 	struct build *b, **pp;
@@ -654,9 +697,13 @@ static void schedule(struct server *s)
 			build_stage(s, b);
 		if (!b->staged || b->failed)
 			continue;
-		for (i = 0; i < b->njobs && s->workers < s->o->jobs; i++)
+		for (i = 0; i < b->njobs && s->workers < s->o->jobs &&
+			    b->running < build_limit(b);
+		     i++)
 			if (!b->jobs[i].started)
 				job_start(s, &b->jobs[i]);
+		if (b->jobserver)
+			ask_slots(b);
 	}
 	for (pp = &s->builds; (b = *pp);) {
 		if (b->failed && !b->staged)
@@ -689,6 +736,23 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 						    "on this connection"));
 		return;
 	}
+	if (strcmp(json_string_value(json_object_get(req, "client_version"))
+			   ?: "",
+		   spoke_version()) != 0) {
+		/* A client of another version: make way for a coordinator
+		 * of its version once the running builds are done. */
+		slog("client of version '%s': stopping to be replaced",
+		     json_string_value(json_object_get(req, "client_version"))
+			     ?: "?");
+		s->stopping = 1;
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:b,s:s,s:s}", "command",
+				      "build", "ok", 0, "restart", 1,
+				      "coordinator_version", spoke_version(),
+				      "error",
+				      "the coordinator is of another version"));
+		return;
+	}
 	if (build_validate(req, &e) < 0) {
 		client_send(c, MSG_RESULT,
 			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
@@ -705,6 +769,10 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 	b->mode = STAGE_LINK;
 	if (mode && stage_mode_parse(mode, &b->mode) < 0)
 		b->mode = STAGE_LINK;
+	b->max_jobs = (int)json_integer_value(json_object_get(req, "jobs"));
+	if (b->max_jobs < 1 || b->max_jobs > 4096)
+		b->max_jobs = s->o->jobs;
+	b->jobserver = json_is_true(json_object_get(req, "jobserver"));
 	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
 	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
 		client_send(c, MSG_RESULT,
@@ -827,6 +895,14 @@ static void client_input(struct server *s, struct client *c)
 			s->stopping = 1;
 			c->wants_stop = 1;
 			break;
+		case MSG_GRANT: {
+			json_int_t slots = json_integer_value(
+				json_object_get(msg, "slots"));
+
+			if (c->build && slots >= 0 && slots <= 4096)
+				c->build->granted = (int)slots;
+			break;
+		}
 		default:
 			rc = sp_err_set(&e, "bad message: unexpected type %u",
 					type);
@@ -1093,7 +1169,7 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 			close(fd);
 		}
 	}
-	slog("coordinator %s starting for '%s'", SPOKE_VERSION, real);
+	slog("coordinator %s starting for '%s'", spoke_version(), real);
 	s.j = journal_open(real, e);
 	if (!s.j)
 		goto out;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifndef SPOKE_VERSION
 #define SPOKE_VERSION "unknown"
@@ -83,14 +84,97 @@ int dist_name_valid(const char *name)
 	return 1;
 }
 
+static int digits(const char **p)
+{
+	const char *s = *p;
+
+	while (**p >= '0' && **p <= '9')
+		(*p)++;
+	return *p > s;
+}
+
+/* Case-insensitive prefix match; advances *p past it. */
+static int word(const char **p, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (strncasecmp(*p, w, n) != 0)
+		return 0;
+	*p += n;
+	return 1;
+}
+
+/* An optional '.', '-' or '_' separator, as PEP 440 allows between
+ * segments. */
+static void sep(const char **p)
+{
+	if (**p == '.' || **p == '-' || **p == '_')
+		(*p)++;
+}
+
+/* PEP 440 (its permissive spellings too, which normalize to the canonical
+ * form): [v][N!]N(.N)*[{a|b|rc|alpha|beta|c|pre|preview}[N]][.postN|-N]
+ * [.devN][+local]. */
 int version_valid(const char *v)
 {
-	if (!is_alnum(*v))
+	static const char *const pre[] = {"alpha", "beta", "preview", "pre",
+					  "rc", "a", "b", "c"};
+	const char *p = v, *q;
+	size_t i;
+
+	if (*p == 'v' || *p == 'V')
+		p++;
+	q = p;
+	if (digits(&q) && *q == '!')
+		p = q + 1;
+	if (!digits(&p))
 		return 0;
-	for (; *v; v++)
-		if (!is_alnum(*v) && !strchr(".!+_-", *v))
+	while (*p == '.' && p[1] >= '0' && p[1] <= '9') {
+		p++;
+		digits(&p);
+	}
+	q = p;
+	sep(&q);
+	for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+		if (word(&q, pre[i])) {
+			sep(&q);
+			digits(&q);
+			p = q;
+			break;
+		}
+	}
+	q = p;
+	if (*q == '-' && q[1] >= '0' && q[1] <= '9') {
+		q++;
+		digits(&q);
+		p = q;
+	} else {
+		sep(&q);
+		if (word(&q, "post") || word(&q, "rev") || word(&q, "r")) {
+			sep(&q);
+			digits(&q);
+			p = q;
+		}
+	}
+	q = p;
+	sep(&q);
+	if (word(&q, "dev")) {
+		sep(&q);
+		digits(&q);
+		p = q;
+	}
+	if (*p == '+') {
+		p++;
+		if (!is_alnum(*p))
 			return 0;
-	return 1;
+		for (; *p; p++) {
+			if (is_alnum(*p))
+				continue;
+			if (!strchr("._-", *p) || !is_alnum(p[1]))
+				return 0;
+		}
+	}
+	return *p == '\0';
 }
 
 int tag_valid(const char *tag)

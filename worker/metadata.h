@@ -34,8 +34,8 @@ char *dist_normalize(const char *name);
  * digits, with '.', '_' and '-' allowed inside but not at either end. */
 int dist_name_valid(const char *name);
 
-/* 1 when v can be a version in a wheel: starts with a letter or digit and
- * uses only ASCII letters, digits and ".!+_-". */
+/* 1 when v is a PEP 440 version (canonical or one of the spellings PEP
+ * 440 normalizes: "v1.0", "1.0-alpha1", "1.0-1", ...). */
 int version_valid(const char *v);
 
 /* 1 when tag can be a wheel tag: one or more dot-separated non-empty parts

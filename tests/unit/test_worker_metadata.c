@@ -232,6 +232,18 @@ static void test_names(void **state)
 	assert_false(version_valid(""));
 	assert_false(version_valid("1.0 beta"));
 	assert_false(version_valid("1/0"));
+	assert_true(version_valid("0.1.0a1"));
+	assert_true(version_valid("2.0rc1"));
+	assert_true(version_valid("1.0.dev3"));
+	assert_true(version_valid("v1.0-alpha.1"));
+	assert_true(version_valid("1.0-1"));
+	assert_true(version_valid("1.0+abc.5"));
+	assert_false(version_valid("one"));
+	assert_false(version_valid("1.0.x"));
+	assert_false(version_valid("1..0"));
+	assert_false(version_valid("1.0+"));
+	assert_false(version_valid("1.0+a..b"));
+	assert_false(version_valid("1.0foo"));
 
 	assert_true(tag_valid("cp311"));
 	assert_true(tag_valid("py2.py3"));

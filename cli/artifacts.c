@@ -1,0 +1,204 @@
+#define _GNU_SOURCE
+#include "cli/artifacts.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/where.h"
+#include "common/fsx.h"
+#include "worker/metadata.h"
+
+static const char *const known_fields[] = {
+	"path", "distribution", "version", "module", "metadata",
+	"linked_paths",
+};
+
+static int check_entry(const json_t *a, size_t i, const char *dir,
+		       json_t *seen_paths, json_t *seen_dists, json_t **job,
+		       struct sp_err *e)
+{
+	const char *key, *path, *dist, *version, *module;
+	char *abs = NULL, *real = NULL, label[64];
+	json_t *v;
+	struct stat st;
+	size_t k;
+
+	snprintf(label, sizeof(label), "artifact %zu", i);
+	if (!json_is_object(a))
+		return sp_err_set(e, "%s: not an object", label);
+	json_object_foreach((json_t *)a, key, v)
+	{
+		for (k = 0; k < sizeof(known_fields) / sizeof(*known_fields);
+		     k++)
+			if (!strcmp(key, known_fields[k]))
+				break;
+		if (k == sizeof(known_fields) / sizeof(*known_fields))
+			return sp_err_set(e, "%s: unknown field '%s'", label,
+					  key);
+	}
+	for (k = 0; k < 4; k++) {
+		v = json_object_get(a, known_fields[k]);
+		if (!v)
+			return sp_err_set(e, "%s: missing field '%s'", label,
+					  known_fields[k]);
+		if (!json_is_string(v) || json_string_length(v) == 0)
+			return sp_err_set(e,
+					  "%s: field '%s' must be a non-empty "
+					  "string",
+					  label, known_fields[k]);
+	}
+	path = json_string_value(json_object_get(a, "path"));
+	dist = json_string_value(json_object_get(a, "distribution"));
+	version = json_string_value(json_object_get(a, "version"));
+	module = json_string_value(json_object_get(a, "module"));
+	snprintf(label, sizeof(label), "artifact %zu ('%.40s')", i, path);
+	if (!dist_name_valid(dist))
+		return sp_err_set(e,
+				  "%s: '%s' is not a valid distribution name",
+				  label, dist);
+	if (!version_valid(version))
+		return sp_err_set(e, "%s: '%s' is not a PEP 440 version",
+				  label, version);
+	if (!module_name_valid(module))
+		return sp_err_set(e, "%s: '%s' is not a Python module name",
+				  label, module);
+	v = json_object_get(a, "metadata");
+	if (v && !json_is_object(v))
+		return sp_err_set(e, "%s: field 'metadata' must be an object",
+				  label);
+	v = json_object_get(a, "linked_paths");
+	if (v) {
+		json_t *x;
+
+		if (!json_is_array(v))
+			return sp_err_set(e, "%s: field 'linked_paths' must "
+					     "be an array of strings",
+					  label);
+		json_array_foreach(v, k, x)
+		if (!json_is_string(x))
+			return sp_err_set(e, "%s: field 'linked_paths' must "
+					     "be an array of strings",
+					  label);
+	}
+	abs = path[0] == '/' ? strdup(path) : fsx_join(dir, path);
+	if (!abs)
+		return sp_err_set(e, "out of memory");
+	if (stat(abs, &st) < 0) {
+		sp_err_sys(e, "%s: cannot use '%s'", label, abs);
+		free(abs);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sp_err_set(e, "%s: '%s' is not a regular file", label, abs);
+		free(abs);
+		return -1;
+	}
+	real = realpath(abs, NULL);
+	free(abs);
+	if (!real)
+		return sp_err_sys(e, "%s: cannot resolve '%s'", label, path);
+	{
+		char *norm = dist_normalize(dist);
+		json_t *prev_p = json_object_get(seen_paths, real);
+		json_t *prev_d = norm ? json_object_get(seen_dists, norm) : NULL;
+
+		if (prev_p || prev_d) {
+			sp_err_set(e,
+				   "%s: duplicate %s (also artifact %lld)",
+				   label, prev_p ? "path" : "distribution",
+				   (long long)json_integer_value(
+					   prev_p ? prev_p : prev_d));
+			free(norm);
+			free(real);
+			return -1;
+		}
+		json_object_set_new(seen_paths, real, json_integer((json_int_t)i));
+		if (norm)
+			json_object_set_new(seen_dists, norm,
+					    json_integer((json_int_t)i));
+		free(norm);
+	}
+	*job = json_pack("{s:s,s:s,s:s,s:s}", "cargo_path", real,
+			 "distribution", dist, "version", version, "module",
+			 module);
+	free(real);
+	if (!*job)
+		return sp_err_set(e, "out of memory");
+	if (json_object_get(a, "metadata"))
+		json_object_set(*job, "metadata",
+				json_object_get(a, "metadata"));
+	json_object_set_new(*job, "linked_paths",
+			    json_object_get(a, "linked_paths")
+				    ? json_deep_copy(json_object_get(
+					      a, "linked_paths"))
+				    : json_array());
+	return 0;
+}
+
+int artifacts_plan(const char *file, const char *interpreter,
+		   struct cargo_plan *plan, struct sp_err *e)
+{
+	json_t *root = NULL, *arts, *a, *seen_p = json_object(),
+	       *seen_d = json_object();
+	json_error_t jerr;
+	char *abs = NULL, *dir = NULL;
+	size_t i;
+	int rc = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	abs = where_absolute(file, e);
+	if (!abs)
+		goto out;
+	dir = fsx_dirname(abs);
+	root = json_load_file(abs, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		sp_err_set(e, "cannot read '%s': %s (line %d)", abs, jerr.text,
+			   jerr.line);
+		goto out;
+	}
+	arts = json_object_get(root, "artifacts");
+	if (!json_is_object(root) || !json_is_array(arts)) {
+		sp_err_set(e, "'%s': expected {\"artifacts\": [...]}", abs);
+		goto out;
+	}
+	if (json_array_size(arts) == 0) {
+		sp_err_set(e, "'%s': no artifacts", abs);
+		goto out;
+	}
+	plan->jobs = json_array();
+	json_array_foreach(arts, i, a)
+	{
+		json_t *job = NULL;
+
+		if (check_entry(a, i, dir, seen_p, seen_d, &job, e) < 0) {
+			sp_err_wrap(e, "'%s'", abs);
+			goto out;
+		}
+		json_array_append_new(plan->jobs, job);
+	}
+	if (pyinfo_query(interpreter, NULL, 0, &plan->py, e) < 0)
+		goto out;
+	json_array_foreach(plan->jobs, i, a)
+	{
+		json_object_set_new(a, "python_tag",
+				    json_string(plan->py.python_tag));
+		json_object_set_new(a, "abi_tag", json_string(plan->py.abi_tag));
+		json_object_set_new(a, "platform_tag",
+				    json_string(plan->py.platform_tag));
+		json_object_set_new(a, "ext_suffix",
+				    json_string(plan->py.ext_suffix));
+	}
+	plan->target_dir = dir;
+	dir = NULL;
+	rc = 0;
+out:
+	if (rc < 0)
+		cargo_plan_release(plan);
+	json_decref(root);
+	json_decref(seen_p);
+	json_decref(seen_d);
+	free(abs);
+	free(dir);
+	return rc;
+}
