@@ -27,6 +27,8 @@ static const char usage_text[] =
 	"  serve     run the coordinator in the foreground\n"
 	"  stop      stop the coordinator once its builds have given back\n"
 	"            their artifacts\n"
+	"  patch-elf write a patched copy of a shared library (rpath,\n"
+	"            needed libraries, soname); never modifies its input\n"
 	"\n"
 	"Run 'spoke <command> --help' for a command's options.\n"
 	"\n"
@@ -75,6 +77,8 @@ dispatch:
 		return cmd_serve(argc, argv);
 	if (!strcmp(cmd, "stop"))
 		return cmd_stop(argc, argv);
+	if (!strcmp(cmd, "patch-elf"))
+		return cmd_patchelf(argc, argv);
 	if (!strcmp(cmd, "log"))
 		return cmd_log(argc, argv);
 	fprintf(stderr, "spoke: unknown command '%s'\n\n%s", cmd, usage_text);
