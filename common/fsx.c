@@ -123,6 +123,30 @@ int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e)
 	return fsync_dirs_of(from, to, e);
 }
 
+int fsx_link_nosync(const char *from, const char *to, struct sp_err *e)
+{
+	fault_point("link");
+	if (link(from, to) < 0)
+		return sp_err_sys(e, "cannot link '%s' to '%s'", from, to);
+	return 0;
+}
+
+int fsx_rename_nosync(const char *from, const char *to, struct sp_err *e)
+{
+	fault_point("rename");
+	if (rename(from, to) < 0)
+		return sp_err_sys(e, "cannot rename '%s' to '%s'", from, to);
+	return 0;
+}
+
+int fsx_unlink_nosync(const char *path, struct sp_err *e)
+{
+	fault_point("unlink");
+	if (unlink(path) < 0 && errno != ENOENT)
+		return sp_err_sys(e, "cannot remove '%s'", path);
+	return 0;
+}
+
 int fsx_link(const char *from, const char *to, struct sp_err *e)
 {
 	fault_point("link");

@@ -48,6 +48,16 @@ int fsx_rename(const char *from, const char *to, struct sp_err *e);
  * to: a file cargo wrote meanwhile is never overwritten. */
 int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e);
 
+/* link(from, to) with its crash point but without the directory fsync:
+ * for batches, whose caller fsyncs the directory once after the last. */
+int fsx_link_nosync(const char *from, const char *to, struct sp_err *e);
+
+/* rename(from, to) and unlink(path) with their crash points but without
+ * the directory fsyncs, for batches likewise.  unlink: a missing path is
+ * not an error. */
+int fsx_rename_nosync(const char *from, const char *to, struct sp_err *e);
+int fsx_unlink_nosync(const char *path, struct sp_err *e);
+
 /* link(from, to), then fsync the parent directory of to. */
 int fsx_link(const char *from, const char *to, struct sp_err *e);
 

@@ -161,9 +161,11 @@ static int run(struct journal *j, struct sp_err *e, const char *sql,
 		}
 	}
 	va_end(ap);
-	/* Each statement is an autocommit transaction: the commit, with its
-	 * fsync, happens inside this step. */
-	fault_point("commit");
+	/* Outside journal_begin(), each statement is an autocommit
+	 * transaction: the commit, with its fsync, happens inside this
+	 * step. */
+	if (sqlite3_get_autocommit(j->db))
+		fault_point("commit");
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -184,6 +186,24 @@ static int schema_version(struct journal *j, int *version, struct sp_err *e)
 	*version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return 0;
+}
+
+/* Switches a new journal to WAL.  Only the first switch needs the
+ * exclusive lock, and SQLite returns SQLITE_BUSY at once, without its busy
+ * handler, when another process opens the new file at the same moment:
+ * retry for as long as the busy timeout would have waited. */
+static int set_wal(struct journal *j, struct sp_err *e)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int i;
+
+	for (i = 0;; i++) {
+		if (exec_sql(j, "PRAGMA journal_mode = WAL", e) == 0)
+			return 0;
+		if ((sqlite3_errcode(j->db) & 0xff) != SQLITE_BUSY || i >= 500)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
 }
 
 static int migrate(struct journal *j, int *too_new, struct sp_err *e)
@@ -281,7 +301,7 @@ struct journal *journal_open(const char *state_dir, struct sp_err *e)
 	sqlite3_busy_timeout(j->db, 5000);
 	/* WAL with synchronous=FULL: a commit returns only after the WAL is
 	 * fsynced, so an intent is on disk before the move it announces. */
-	if (exec_sql(j, "PRAGMA journal_mode = WAL", e) < 0 ||
+	if (set_wal(j, e) < 0 ||
 	    exec_sql(j, "PRAGMA synchronous = FULL", e) < 0 ||
 	    exec_sql(j, "PRAGMA foreign_keys = ON", e) < 0 ||
 	    check_integrity(j, e) < 0)
@@ -319,6 +339,27 @@ void journal_close(struct journal *j)
 	sqlite3_close(j->db);
 	free(j->path);
 	free(j);
+}
+
+int journal_begin(struct journal *j, struct sp_err *e)
+{
+	return exec_sql(j, "BEGIN IMMEDIATE", e);
+}
+
+int journal_commit(struct journal *j, struct sp_err *e)
+{
+	fault_point("commit");
+	if (exec_sql(j, "COMMIT", e) < 0) {
+		exec_sql(j, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void journal_rollback(struct journal *j)
+{
+	if (!sqlite3_get_autocommit(j->db))
+		exec_sql(j, "ROLLBACK", NULL);
 }
 
 const char *journal_path(const struct journal *j)
@@ -434,26 +475,64 @@ static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
 	snprintf(dst, n, "%s", s ? (const char *)s : "");
 }
 
+#define ARTIFACT_COLUMNS                                                      \
+	"SELECT id, build_id, cargo_path, staged_path, mode, patch, state, "  \
+	"dev, ino, size, mtime_ns FROM artifacts "
+
+static int read_artifacts(struct journal *j, sqlite3_stmt *st,
+			  struct journal_artifact **out, size_t *n,
+			  struct sp_err *e);
+
 int journal_open_artifacts(struct journal *j, int64_t build_id,
 			   struct journal_artifact **out, size_t *n,
 			   struct sp_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	struct journal_artifact *a = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(
 		    j->db,
-		    "SELECT id, build_id, cargo_path, staged_path, mode, patch,"
-		    " state, dev, ino, size, mtime_ns FROM artifacts "
+		    ARTIFACT_COLUMNS
 		    "WHERE state IN ('staging', 'staged', 'restoring') "
 		    "AND (?1 = 0 OR build_id = ?1) ORDER BY id",
 		    -1, &st, NULL) != SQLITE_OK)
 		return db_fail(j, e, "cannot prepare query");
 	sqlite3_bind_int64(st, 1, build_id);
+	return read_artifacts(j, st, out, n, e);
+}
+
+int journal_get_artifact(struct journal *j, int64_t artifact_id,
+			 struct journal_artifact **out, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(j->db, ARTIFACT_COLUMNS "WHERE id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(j, e, "cannot prepare query");
+	sqlite3_bind_int64(st, 1, artifact_id);
+	if (read_artifacts(j, st, out, &n, e) < 0)
+		return -1;
+	if (n != 1) {
+		journal_artifacts_free(*out, n);
+		*out = NULL;
+		return sp_err_set(e, "journal '%s': no artifact %lld", j->path,
+				  (long long)artifact_id);
+	}
+	return 0;
+}
+
+/* Reads every row of a prepared ARTIFACT_COLUMNS query, finalizing it. */
+static int read_artifacts(struct journal *j, sqlite3_stmt *st,
+			  struct journal_artifact **out, size_t *n,
+			  struct sp_err *e)
+{
+	struct journal_artifact *a = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct journal_artifact *x;
 
@@ -548,6 +627,15 @@ int journal_wheel_intent(struct journal *j, int64_t build_id,
 		return -1;
 	*wheel_id = sqlite3_last_insert_rowid(j->db);
 	return 0;
+}
+
+int journal_wheel_final(struct journal *j, int64_t wheel_id,
+			const char *final_path, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE wheels SET final_path = ?, updated_ns = ? "
+		   "WHERE id = ?",
+		   "sii", final_path, now_ns(), wheel_id);
 }
 
 int journal_wheel_renaming(struct journal *j, int64_t wheel_id,

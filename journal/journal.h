@@ -34,6 +34,13 @@ struct journal;
 struct journal *journal_open(const char *state_dir, struct sp_err *e);
 void journal_close(struct journal *j);
 
+/* Groups the state changes that follow into one transaction, committed
+ * durably (one fsync) by journal_commit().  For batches: N intents, then N
+ * moves, then one commit of N "done" marks.  A failed commit rolls back. */
+int journal_begin(struct journal *j, struct sp_err *e);
+int journal_commit(struct journal *j, struct sp_err *e);
+void journal_rollback(struct journal *j);
+
 /* Path of the database file (owned by j). */
 const char *journal_path(const struct journal *j);
 
@@ -80,6 +87,11 @@ int journal_open_artifacts(struct journal *j, int64_t build_id,
 			   struct sp_err *e);
 void journal_artifacts_free(struct journal_artifact *a, size_t n);
 
+/* One artifact by id, settled or not, into *out (an array of one; free
+ * with journal_artifacts_free(*out, 1)).  -1 when there is none. */
+int journal_get_artifact(struct journal *j, int64_t artifact_id,
+			 struct journal_artifact **out, struct sp_err *e);
+
 /* Cargo outputs that an unsettled artifact of another build holds (1) or
  * not (0); -1 on error. */
 int journal_cargo_path_busy(struct journal *j, const char *cargo_path,
@@ -90,6 +102,11 @@ int journal_wheel_intent(struct journal *j, int64_t build_id,
 			 int64_t artifact_id, const char *tmp_path,
 			 const char *final_path, int64_t *wheel_id,
 			 struct sp_err *e);
+/* Records the wheel's real final path before it is renamed there: a
+ * worker may name the wheel differently (a manylinux platform tag) than
+ * planned, and recovery must look for it under the name it got. */
+int journal_wheel_final(struct journal *j, int64_t wheel_id,
+			const char *final_path, struct sp_err *e);
 int journal_wheel_renaming(struct journal *j, int64_t wheel_id,
 			   struct sp_err *e);
 int journal_wheel_done(struct journal *j, int64_t wheel_id, int64_t size,

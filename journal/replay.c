@@ -241,10 +241,111 @@ static int skipped(int64_t build, const int64_t *skip, size_t nskip)
 	return 0;
 }
 
+/*
+ * Gives back in one batch every link-mode artifact whose staged name and
+ * cargo output are still cargo's original inode (the common case, a
+ * REPLAY_DROP): one commit of the intents, the unlinks, one fsync per
+ * staged directory, one commit of the settled marks, whatever their
+ * number.  Marks done[i] for each artifact it settled; the others are left
+ * to replay_artifact().  Killed anywhere, the next replay decides each
+ * artifact from disk again, as always.
+ */
+static int drop_batch(struct journal *j, const struct journal_artifact *a,
+		      size_t n, const int64_t *skip, size_t nskip,
+		      json_t *report, char *done, struct sp_err *e)
+{
+	char *batch = calloc(n ? n : 1, 1), *last_dir = NULL;
+	size_t i, k = 0;
+	int rc = -1;
+
+	if (!batch)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct replay_disk d;
+
+		if (skipped(a[i].build_id, skip, nskip) ||
+		    strcmp(a[i].mode, "link") != 0)
+			continue;
+		memset(&d, 0, sizeof(d));
+		if (probe(a[i].cargo_path, &d.cargo_exists, &d.cargo, e) < 0 ||
+		    probe(a[i].staged_path, &d.staged_exists, &d.staged, e) < 0)
+			goto out;
+		if (d.staged_exists && replay_decide(&a[i], &d) == REPLAY_DROP) {
+			batch[i] = 1;
+			k++;
+		}
+	}
+	if (k < 2) {
+		rc = 0; /* not worth a batch: one by one */
+		goto out;
+	}
+	if (journal_begin(j, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (batch[i] && strcmp(a[i].state, "restoring") != 0 &&
+		    journal_artifact_restoring(j, a[i].id, e) < 0) {
+			journal_rollback(j);
+			goto out;
+		}
+	}
+	if (journal_commit(j, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (batch[i] && fsx_unlink_nosync(a[i].staged_path, e) < 0)
+			goto out;
+	for (i = 0; i < n; i++) {
+		char *dir;
+
+		if (!batch[i])
+			continue;
+		dir = fsx_dirname(a[i].staged_path);
+		if (!dir) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		if (!last_dir || strcmp(dir, last_dir) != 0) {
+			free(last_dir);
+			last_dir = dir;
+			if (fsx_fsync_dir(dir, e) < 0)
+				goto out;
+		} else {
+			free(dir);
+		}
+	}
+	if (journal_begin(j, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (batch[i] &&
+		    journal_artifact_settle(j, a[i].id, "restored", NULL, e) < 0) {
+			journal_rollback(j);
+			goto out;
+		}
+	}
+	if (journal_commit(j, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!batch[i])
+			continue;
+		done[i] = 1;
+		if (json_is_array(report))
+			json_array_append_new(
+				report, json_pack("{s:s,s:s,s:I}", "cargo_path",
+						  a[i].cargo_path, "outcome",
+						  "restored", "build",
+						  (json_int_t)a[i].build_id));
+	}
+	rc = 0;
+out:
+	free(batch);
+	free(last_dir);
+	return rc;
+}
+
 int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	       const int64_t *skip, size_t nskip, json_t *report, int *bad,
 	       struct sp_err *e)
 {
+	char *done = NULL;
 	struct journal_artifact *a = NULL;
 	struct journal_wheel *w = NULL;
 	size_t na = 0, nw = 0, i;
@@ -263,14 +364,23 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	journal_wheels_free(w, nw);
 	if (journal_open_artifacts(j, build_id, &a, &na, e) < 0)
 		return -1;
+	done = calloc(na ? na : 1, 1);
+	if (!done) {
+		journal_artifacts_free(a, na);
+		return sp_err_set(e, "out of memory");
+	}
+	/* A failed batch leaves its artifacts to the one-by-one path. */
+	if (drop_batch(j, a, na, skip, nskip, report, done, &first) < 0)
+		failed = 1;
 	for (i = 0; i < na; i++) {
-		if (skipped(a[i].build_id, skip, nskip))
+		if (done[i] || skipped(a[i].build_id, skip, nskip))
 			continue;
 		if (replay_artifact(j, state_dir, &a[i], report, bad,
 				    failed ? NULL : &first) < 0)
 			failed = 1;
 	}
 	journal_artifacts_free(a, na);
+	free(done);
 	if (!failed && build_id == 0 && nskip == 0 &&
 	    journal_builds_interrupt(j, &first) < 0)
 		failed = 1;

@@ -79,6 +79,27 @@ static void settle_failed(struct journal *j, const char *state_dir,
 	journal_artifacts_free(a, n);
 }
 
+/* Stages by rename, or by copy when the rename crosses filesystems; each
+ * with its own fsyncs.  from_link: a link was tried first, so the journal
+ * must learn of the change of mode before the rename. */
+static int stage_move(struct journal *j, int64_t aid, const char *cargo_path,
+		      const char *staged_path, int from_link,
+		      const char **mode_used, struct sp_err *e)
+{
+	if (from_link && journal_artifact_mode(j, aid, "move", e) < 0)
+		return -1;
+	/* Never replace a file already at the staged name: it is not ours,
+	 * and may be what someone recovering by hand needs. */
+	if (fsx_rename_noreplace(cargo_path, staged_path, e) == 0) {
+		*mode_used = "move";
+		return 0;
+	}
+	if (errno != EXDEV || stage_copy(j, aid, cargo_path, staged_path, e) < 0)
+		return -1;
+	*mode_used = "copy";
+	return 0;
+}
+
 int stage_artifact(struct journal *j, const char *state_dir, int64_t build_id,
 		   const char *cargo_path, const char *staged_path,
 		   enum stage_mode mode, int64_t *artifact_id,
@@ -101,18 +122,10 @@ int stage_artifact(struct journal *j, const char *state_dir, int64_t build_id,
 		}
 		if (!link_unsupported(errno))
 			goto fail;
-		if (journal_artifact_mode(j, aid, "move", e) < 0)
-			goto fail;
 	}
-	/* Never replace a file already at the staged name: it is not ours,
-	 * and may be what someone recovering by hand needs. */
-	if (fsx_rename_noreplace(cargo_path, staged_path, e) == 0) {
-		*mode_used = "move";
-		goto staged;
-	}
-	if (errno != EXDEV || stage_copy(j, aid, cargo_path, staged_path, e) < 0)
+	if (stage_move(j, aid, cargo_path, staged_path, mode == STAGE_LINK,
+		       mode_used, e) < 0)
 		goto fail;
-	*mode_used = "copy";
 staged:
 	if (journal_artifact_staged(j, aid, e) < 0)
 		goto fail;
@@ -120,6 +133,100 @@ staged:
 fail:
 	settle_failed(j, state_dir, build_id, aid, staged_path, &id);
 	return -1;
+}
+
+int stage_batch(struct journal *j, const char *state_dir, int64_t build_id,
+		struct stage_item *items, size_t n, enum stage_mode mode,
+		struct sp_err *e)
+{
+	struct fsx_ident *ids = NULL;
+	size_t i, journaled = 0;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (mode != STAGE_LINK) {
+		/* Move mode renames out of cargo's directories: each item
+		 * fsyncs its own pair of directories anyway. */
+		for (i = 0; i < n; i++) {
+			if (stage_artifact(j, state_dir, build_id,
+					   items[i].cargo_path,
+					   items[i].staged_path, mode,
+					   &items[i].artifact_id,
+					   &items[i].mode_used, e) < 0) {
+				journaled = i;
+				goto fail;
+			}
+		}
+		return 0;
+	}
+	ids = calloc(n, sizeof(*ids));
+	if (!ids)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (fsx_ident_of(items[i].cargo_path, &ids[i], e) < 0) {
+			sp_err_wrap(e, "cargo output missing");
+			goto out;
+		}
+	}
+	/* Every intent, durable before the first link. */
+	if (journal_begin(j, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (journal_artifact_intent(j, build_id, items[i].cargo_path,
+					    items[i].staged_path, "link",
+					    &ids[i], &items[i].artifact_id,
+					    e) < 0) {
+			journal_rollback(j);
+			goto out;
+		}
+	}
+	if (journal_commit(j, e) < 0)
+		goto out;
+	journaled = n;
+	for (i = 0; i < n; i++) {
+		if (fsx_link_nosync(items[i].cargo_path, items[i].staged_path,
+				    e) == 0) {
+			items[i].mode_used = "link";
+			continue;
+		}
+		if (!link_unsupported(errno) ||
+		    stage_move(j, items[i].artifact_id, items[i].cargo_path,
+			       items[i].staged_path, 1, &items[i].mode_used,
+			       e) < 0)
+			goto fail;
+	}
+	/* The links, durable before they are marked staged. */
+	if (fsx_fsync_parent(items[0].staged_path, e) < 0)
+		goto fail;
+	if (journal_begin(j, e) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (journal_artifact_staged(j, items[i].artifact_id, e) < 0) {
+			journal_rollback(j);
+			goto fail;
+		}
+	}
+	if (journal_commit(j, e) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	/* Settle every journaled item from disk, the ones linked and the
+	 * ones not reached alike. */
+	for (i = 0; i < journaled; i++) {
+		struct fsx_ident id;
+
+		if (ids)
+			id = ids[i];
+		else if (fsx_ident_of(items[i].staged_path, &id, NULL) < 0)
+			memset(&id, 0, sizeof(id));
+		settle_failed(j, state_dir, build_id, items[i].artifact_id,
+			      items[i].staged_path, &id);
+	}
+out:
+	free(ids);
+	return rc;
 }
 
 int stage_give_back(struct journal *j, const char *state_dir,

@@ -34,6 +34,26 @@ int stage_artifact(struct journal *j, const char *state_dir, int64_t build_id,
 		   enum stage_mode mode, int64_t *artifact_id,
 		   const char **mode_used, struct sp_err *e);
 
+/* One artifact of a batch: the caller fills cargo_path and staged_path;
+ * stage_batch() fills the rest. */
+struct stage_item {
+	const char *cargo_path;
+	const char *staged_path;
+	int64_t artifact_id;
+	const char *mode_used;
+};
+
+/* Stages n artifacts of a build with three fsyncs in all, whatever n, in
+ * link mode: one commit of every intent, the links, one fsync of the
+ * staged directory, one commit of every "staged" mark.  An item whose
+ * link fails for want of hard links goes the way of stage_artifact()
+ * alone (rename, or copy on EXDEV).  On failure, every item of the batch
+ * is settled again before returning, so nothing stays staged, and e names
+ * the item that failed. */
+int stage_batch(struct journal *j, const char *state_dir, int64_t build_id,
+		struct stage_item *items, size_t n, enum stage_mode mode,
+		struct sp_err *e);
+
 /* Gives a staged artifact back (see replay.h): the cargo output is at its
  * path with cargo's bytes afterwards, unless the staged file was changed by
  * someone else (quarantined, *bad incremented). */

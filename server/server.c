@@ -41,6 +41,8 @@ struct job {
 	pid_t pid;	/* 0 once reaped */
 	int fd;		/* -1 once closed */
 	struct frame_reader rd;
+	json_t *result;	/* a successful result waiting for finish_ready() */
+	char *dest;	/* the wheel's final path, while finishing */
 };
 
 struct build {
@@ -250,6 +252,20 @@ static int build_validate(const json_t *req, struct sp_err *e)
 		str_field(a, "module", &v);
 		if (!module_name_valid(v))
 			return sp_err_set(e, "invalid module name '%s'", v);
+		/* The version and tags become the wheel's file name: check
+		 * them here too, before anything is staged. */
+		str_field(a, "version", &v);
+		if (!version_valid(v))
+			return sp_err_set(e, "invalid version '%s'", v);
+		for (k = 0; k < 3; k++) {
+			static const char *const tags[] = {
+				"python_tag", "abi_tag", "platform_tag"};
+
+			str_field(a, tags[k], &v);
+			if (!tag_valid(v))
+				return sp_err_set(e, "invalid %s '%s'",
+						  tags[k], v);
+		}
 	}
 	return 0;
 }
@@ -257,6 +273,8 @@ static int build_validate(const json_t *req, struct sp_err *e)
 static void job_release(struct job *jb)
 {
 	json_decref(jb->spec);
+	json_decref(jb->result);
+	free(jb->dest);
 	if (jb->fd >= 0)
 		close(jb->fd);
 	frame_reader_release(&jb->rd);
@@ -304,12 +322,17 @@ static int build_can_start(struct server *s, struct build *b)
 
 static void build_stage(struct server *s, struct build *b)
 {
-	const char *mode_used;
+	struct stage_item *items;
 	struct sp_err e;
 	size_t i;
 
 	b->staged = 1;
-	for (i = 0; i < b->njobs && !b->failed; i++) {
+	items = calloc(b->njobs, sizeof(*items));
+	if (!items) {
+		build_fail(s, b, "out of memory");
+		return;
+	}
+	for (i = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
 		char *staged = NULL;
 		uint32_t token;
@@ -323,26 +346,41 @@ static void build_stage(struct server *s, struct build *b)
 			     s->state_dir, (long long)b->id, i, token,
 			     fsx_basename(jb->cargo_path)) < 0) {
 			build_fail(s, b, "out of memory");
-			break;
+			goto out;
 		}
-		if (stage_artifact(s->j, s->state_dir, b->id, jb->cargo_path,
-				   staged, b->mode, &jb->art_id, &mode_used,
-				   &e) < 0) {
-			free(staged);
-			build_fail(s, b, "%s", e.msg);
-			break;
-		}
-		jb->staged = 1;
 		json_object_set_new(jb->spec, "staged_path",
 				    json_string(staged));
+		free(staged);
+		items[i].cargo_path = jb->cargo_path;
+		items[i].staged_path = json_string_value(
+			json_object_get(jb->spec, "staged_path"));
+	}
+	/* The whole build in one batch: a fixed number of fsyncs however
+	 * many artifacts it has. */
+	if (stage_batch(s->j, s->state_dir, b->id, items, b->njobs, b->mode,
+			&e) < 0) {
+		build_fail(s, b, "%s", e.msg);
+		goto out;
+	}
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+
+		jb->art_id = items[i].artifact_id;
+		jb->staged = 1;
 		client_event(b, json_pack("{s:s,s:s,s:s,s:s}", "event",
 					  "staged", "cargo_path",
-					  jb->cargo_path, "staged_path", staged,
-					  "mode", mode_used));
-		free(staged);
+					  jb->cargo_path, "staged_path",
+					  items[i].staged_path, "mode",
+					  items[i].mode_used));
 	}
+out:
+	free(items);
 	if (b->failed)
 		return;
+	if (journal_begin(s->j, &e) < 0) {
+		build_fail(s, b, "%s", e.msg);
+		return;
+	}
 	for (i = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
 		const char *od = json_string_value(
@@ -359,12 +397,14 @@ static void build_stage(struct server *s, struct build *b)
 			json_string_value(
 				json_object_get(jb->spec, "platform_tag")));
 		if (!name) {
+			journal_rollback(s->j);
 			build_fail(s, b, "cannot name the wheel of '%s'",
 				   jb->cargo_path);
 			return;
 		}
 		if (fsx_mkdir_p(od, 0755, &e) < 0) {
 			free(name);
+			journal_rollback(s->j);
 			build_fail(s, b, "%s", e.msg);
 			return;
 		}
@@ -375,6 +415,7 @@ static void build_stage(struct server *s, struct build *b)
 			     (long long)b->id, i) < 0) {
 			free(name);
 			free(final);
+			journal_rollback(s->j);
 			build_fail(s, b, "out of memory");
 			return;
 		}
@@ -385,12 +426,16 @@ static void build_stage(struct server *s, struct build *b)
 					 &jb->wheel_id, &e) < 0) {
 			free(final);
 			free(tmp);
+			journal_rollback(s->j);
 			build_fail(s, b, "%s", e.msg);
 			return;
 		}
 		free(final);
 		free(tmp);
 	}
+	/* Every wheel's intent in one commit, before any worker writes. */
+	if (journal_commit(s->j, &e) < 0)
+		build_fail(s, b, "%s", e.msg);
 }
 
 static void job_start(struct server *s, struct job *jb)
@@ -437,59 +482,223 @@ static void job_start(struct server *s, struct job *jb)
 	frame_reader_init(&jb->rd);
 }
 
-static void job_succeeded(struct server *s, struct job *jb, json_t *res)
+/* Where the wheel goes: the planned final path, or the name the worker
+ * gave it in "wheel_name" (a repaired wheel's platform tag is known only
+ * after analysis) in the same directory.  The worker's name is held to the
+ * planned one: a plain file name ending in .whl with the same
+ * "<dist>-<version>-<python>-<abi>-" prefix.  malloc'd. */
+static char *wheel_dest(const char *final, const json_t *res,
+			struct sp_err *e)
 {
-	struct build *b = jb->b;
-	const char *tmp = json_string_value(json_object_get(jb->spec,
-							   "tmp_path"));
-	const char *final = json_string_value(json_object_get(jb->spec,
-							     "final_path"));
-	const char *patch = json_string_value(json_object_get(res, "patch"));
-	const char *sha = json_string_value(json_object_get(res, "sha256"));
-	json_int_t size = json_integer_value(json_object_get(res, "size"));
+	const char *name =
+		json_string_value(json_object_get(res, "wheel_name"));
+	const char *planned = fsx_basename(final);
+	size_t len, pre = 0, dashes = 0;
+	char *dir, *path;
+
+	if (!name)
+		return strdup(final);
+	while (planned[pre] && dashes < 4)
+		dashes += planned[pre++] == '-';
+	len = strlen(name);
+	if (dashes < 4 || len < 5 || strchr(name, '/') || name[0] == '.' ||
+	    strcmp(name + len - 4, ".whl") != 0 ||
+	    strncmp(name, planned, pre) != 0 || strchr(name + pre, '-')) {
+		sp_err_set(e, "worker named the wheel '%s', which does not "
+			      "match '%s'",
+			   name, planned);
+		return NULL;
+	}
+	dir = fsx_dirname(final);
+	path = dir ? fsx_join(dir, name) : NULL;
+	free(dir);
+	if (!path)
+		sp_err_set(e, "out of memory");
+	return path;
+}
+
+/* Gives one artifact back now (move mode: its cargo output is missing
+ * until then). */
+static void give_back_one(struct server *s, struct job *jb)
+{
 	struct journal_artifact *a = NULL;
 	struct sp_err e;
-	size_t n = 0, i;
-	json_t *w;
+	int rc;
 
-	/* "none" is the row's default: no commit needed to say it. */
-	if (patch && strcmp(patch, "none") != 0 &&
-	    journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0)
-		goto fail;
-	if (journal_wheel_renaming(s->j, jb->wheel_id, &e) < 0 ||
-	    fsx_rename(tmp, final, &e) < 0 ||
-	    journal_wheel_done(s->j, jb->wheel_id, (int64_t)size, sha, &e) < 0)
-		goto fail;
-	/* Give this artifact back as soon as its wheel is written. */
-	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		if (a[i].id != jb->art_id)
-			continue;
-		if (replay_artifact(s->j, s->state_dir, &a[i], b->report,
-				    &b->bad, &e) < 0) {
-			journal_artifacts_free(a, n);
-			goto fail;
-		}
+	if (journal_get_artifact(s->j, jb->art_id, &a, &e) < 0) {
+		build_fail(s, jb->b, "%s", e.msg);
+		return;
 	}
-	journal_artifacts_free(a, n);
-	w = json_pack("{s:s,s:s,s:O,s:O,s:O,s:I,s:O,s:O,s:O}", "path", final,
+	rc = replay_artifact(s->j, s->state_dir, a, jb->b->report,
+			     &jb->b->bad, &e);
+	journal_artifacts_free(a, 1);
+	if (rc < 0)
+		build_fail(s, jb->b, "%s", e.msg);
+}
+
+/* Tells the client of b about a finished wheel. */
+static void wheel_written(struct build *b, struct job *jb, const char *dest)
+{
+	static const char *const extra[] = {"platform_tag", "grafted",
+					    "repair"};
+	const json_t *res = jb->result;
+	json_t *w;
+	size_t i;
+
+	w = json_pack("{s:s,s:s,s:O,s:O,s:O,s:I,s:O,s:O,s:O}", "path", dest,
 		      "cargo_path", jb->cargo_path, "distribution",
 		      json_object_get(jb->spec, "distribution"), "version",
 		      json_object_get(jb->spec, "version"), "module",
-		      json_object_get(jb->spec, "module"), "size", size,
+		      json_object_get(jb->spec, "module"), "size",
+		      json_integer_value(json_object_get(res, "size")),
 		      "sha256", json_object_get(res, "sha256"), "needed",
 		      json_object_get(res, "needed"), "patch",
 		      json_object_get(res, "patch"));
+	for (i = 0; w && i < sizeof(extra) / sizeof(*extra); i++)
+		if (json_object_get(res, extra[i]))
+			json_object_set(w, extra[i],
+					json_object_get(res, extra[i]));
 	if (w) {
 		json_array_append(b->wheels, w);
 		json_object_set_new(w, "event", json_string("wheel"));
 		client_event(b, w);
 	}
-	slog("build %lld: wrote '%s'", (long long)b->id, final);
-	return;
-fail:
-	build_fail(s, b, "%s", e.msg);
+	slog("build %lld: wrote '%s'", (long long)b->id, dest);
+}
+
+/*
+ * Puts the wheels of every job that finished since the last turn of the
+ * loop into place, as one batch: one commit of what is about to happen
+ * (patch status, the wheel's real name, "renaming"), the renames, one
+ * fsync per output directory, one commit of "done".  Results arrive
+ * together exactly when the coordinator is the bottleneck, so the batch
+ * grows with the load and the fsyncs per wheel shrink.
+ *
+ * A link-mode artifact stays staged until its build ends (a hard link
+ * costs cargo nothing) and goes back then in one batch too; a moved one
+ * goes back now, since cargo's output is missing meanwhile.
+ */
+static void finish_ready(struct server *s)
+{
+	struct job **ready = NULL;
+	struct build *b;
+	struct sp_err e;
+	size_t n = 0, cap = 0, i, k;
+	char *last_dir = NULL;
+
+	for (b = s->builds; b; b = b->next) {
+		for (i = 0; i < b->njobs; i++) {
+			struct job *jb = &b->jobs[i];
+
+			if (!jb->result)
+				continue;
+			if (b->failed) {
+				json_decref(jb->result);
+				jb->result = NULL;
+				continue;
+			}
+			if (n == cap) {
+				size_t ncap = cap ? 2 * cap : 16;
+				struct job **nr =
+					realloc(ready, ncap * sizeof(*nr));
+
+				if (!nr) {
+					build_fail(s, b, "out of memory");
+					goto out;
+				}
+				ready = nr;
+				cap = ncap;
+			}
+			ready[n++] = jb;
+		}
+	}
+	if (n == 0)
+		goto out;
+	if (journal_begin(s->j, &e) < 0)
+		goto fail_all;
+	for (k = 0; k < n; k++) {
+		struct job *jb = ready[k];
+		const char *final = json_string_value(
+			json_object_get(jb->spec, "final_path"));
+		const char *patch = json_string_value(
+			json_object_get(jb->result, "patch"));
+
+		jb->dest = wheel_dest(final, jb->result, &e);
+		if ((patch && strcmp(patch, "none") != 0 &&
+		     journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0) ||
+		    !jb->dest ||
+		    (strcmp(jb->dest, final) != 0 &&
+		     journal_wheel_final(s->j, jb->wheel_id, jb->dest, &e) <
+			     0) ||
+		    journal_wheel_renaming(s->j, jb->wheel_id, &e) < 0) {
+			journal_rollback(s->j);
+			goto fail_all;
+		}
+	}
+	if (journal_commit(s->j, &e) < 0)
+		goto fail_all;
+	for (k = 0; k < n; k++) {
+		struct job *jb = ready[k];
+		const char *tmp = json_string_value(
+			json_object_get(jb->spec, "tmp_path"));
+		char *dir;
+
+		if (fsx_rename_nosync(tmp, jb->dest, &e) < 0) {
+			build_fail(s, jb->b, "%s", e.msg);
+			continue;
+		}
+		dir = fsx_dirname(jb->dest);
+		if (dir && (!last_dir || strcmp(dir, last_dir) != 0)) {
+			free(last_dir);
+			last_dir = dir;
+			if (fsx_fsync_dir(dir, &e) < 0)
+				build_fail(s, jb->b, "%s", e.msg);
+		} else {
+			free(dir);
+		}
+	}
+	if (journal_begin(s->j, &e) < 0)
+		goto fail_all;
+	for (k = 0; k < n; k++) {
+		struct job *jb = ready[k];
+
+		if (jb->b->failed)
+			continue;
+		if (journal_wheel_done(
+			    s->j, jb->wheel_id,
+			    (int64_t)json_integer_value(
+				    json_object_get(jb->result, "size")),
+			    json_string_value(
+				    json_object_get(jb->result, "sha256")),
+			    &e) < 0) {
+			journal_rollback(s->j);
+			goto fail_all;
+		}
+	}
+	if (journal_commit(s->j, &e) < 0)
+		goto fail_all;
+	for (k = 0; k < n; k++) {
+		struct job *jb = ready[k];
+
+		if (jb->b->failed)
+			continue;
+		wheel_written(jb->b, jb, jb->dest);
+		if (jb->b->mode != STAGE_LINK)
+			give_back_one(s, jb);
+	}
+	goto out;
+fail_all:
+	for (k = 0; k < n; k++)
+		build_fail(s, ready[k]->b, "%s", e.msg);
+out:
+	for (k = 0; k < n; k++) {
+		json_decref(ready[k]->result);
+		ready[k]->result = NULL;
+		free(ready[k]->dest);
+		ready[k]->dest = NULL;
+	}
+	free(last_dir);
+	free(ready);
 }
 
 /* A worker's progress event: a patch status to journal ("required" once
@@ -556,7 +765,7 @@ static void job_input(struct server *s, struct job *jb)
 		return;
 	}
 	if (json_is_true(json_object_get(res, "ok")) && !jb->b->failed) {
-		job_succeeded(s, jb, res);
+		jb->result = json_incref(res);
 	} else if (!jb->b->failed) {
 		const char *msg =
 			json_string_value(json_object_get(res, "error"));
@@ -646,7 +855,7 @@ static int build_done(const struct build *b)
 	for (i = 0; i < b->njobs; i++) {
 		const struct job *jb = &b->jobs[i];
 
-		if (jb->pid > 0 || jb->fd >= 0)
+		if (jb->pid > 0 || jb->fd >= 0 || jb->result)
 			return 0;
 		if (!b->failed && !jb->settled)
 			return 0;
@@ -1116,6 +1325,7 @@ static void serve(struct server *s)
 			}
 			}
 		}
+		finish_ready(s);
 	}
 	free(pfd);
 	free(slot);

@@ -1,0 +1,85 @@
+#!/bin/bash
+# bench_scale.sh - monorepo scale: N small prebuilt extension modules
+# (default 1000) packed into N wheels by one `spoke build --artifacts`,
+# against a shell loop of `python3 -m wheel pack` over prepared trees, in
+# the same run; and spoke -j 2 against -j 1.  Prints the ratios.
+#
+#   bash bench/bench_scale.sh SPOKE [N]
+#
+# Goal: spoke at least 3x faster than the loop; -j 2 at least 1.7x faster
+# than -j 1 on 2 cores.  Exits 0 whatever the figures.
+set -euo pipefail
+SPOKE=$(readlink -f "$1")
+N=${2:-1000}
+PY=/usr/bin/python3
+W=$(mktemp -d "${TMPDIR:-/tmp}/spoke-bench-scale.XXXXXX")
+export XDG_RUNTIME_DIR="$W/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+trap '"$SPOKE" stop --state-dir "$W/a/.spoke" >/dev/null 2>&1; rm -rf "$W"' EXIT
+
+# One tiny C extension module, compiled once.
+inc=$($PY -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+suffix=$($PY -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+cat >"$W/m.c" <<'C'
+#include <Python.h>
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "m", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_m(void) { return PyModule_Create(&def); }
+C
+cc -O2 -shared -fPIC -I"$inc" "$W/m.c" -o "$W/libm.so"
+
+mkdir -p "$W/a" "$W/trees"
+{
+	echo '{"artifacts": ['
+	for i in $(seq 1 "$N"); do
+		cp "$W/libm.so" "$W/a/libm$i.so"
+		[ "$i" -gt 1 ] && echo ','
+		printf '{"path": "libm%d.so", "distribution": "mod%d", "version": "1.0", "module": "m"}' "$i" "$i"
+		# The same wheel as a tree for `wheel pack`.
+		t="$W/trees/mod$i"
+		mkdir -p "$t/mod$i-1.0.dist-info"
+		cp "$W/libm.so" "$t/m$suffix"
+		printf 'Metadata-Version: 2.1\nName: mod%d\nVersion: 1.0\n' "$i" >"$t/mod$i-1.0.dist-info/METADATA"
+		printf 'Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n' >"$t/mod$i-1.0.dist-info/WHEEL"
+	done
+	echo ']}'
+} >"$W/a/artifacts.json"
+
+now() { date +%s.%N; }
+secs() { $PY -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$1" "$2"; }
+
+# Warm: a coordinator running, as in a CI job's second build.
+"$SPOKE" serve --state-dir "$W/a/.spoke" --idle-timeout 600 >/dev/null 2>&1 &
+sleep 0.5
+run_spoke() {
+	rm -rf "$W/a/wheels"
+	local t0 t1
+	t0=$(now)
+	"$SPOKE" build -q -i "$PY" --artifacts "$W/a/artifacts.json" "$@" >/dev/null
+	t1=$(now)
+	[ "$(ls "$W/a/wheels" | wc -l)" -eq "$N" ] || { echo "spoke wrote the wrong number of wheels" >&2; exit 1; }
+	secs "$t0" "$t1"
+}
+run_spoke -j 2 >/dev/null # warm-up
+s2=$(run_spoke -j 2)
+s1=$(run_spoke -j 1)
+
+rm -rf "$W/loop"
+mkdir "$W/loop"
+t0=$(now)
+for i in $(seq 1 "$N"); do
+	$PY -m wheel pack -d "$W/loop" "$W/trees/mod$i" >/dev/null
+done
+t1=$(now)
+loop=$(secs "$t0" "$t1")
+
+printf 'modules: %d (%d bytes each)\n' "$N" "$(stat -c %s "$W/libm.so")"
+printf 'spoke build --artifacts -j 2: %8.2f s\n' "$s2"
+printf 'spoke build --artifacts -j 1: %8.2f s\n' "$s1"
+printf 'loop of python3 -m wheel pack: %7.2f s\n' "$loop"
+$PY - "$loop" "$s2" "$s1" <<'PYEOF'
+import sys
+loop, s2, s1 = map(float, sys.argv[1:])
+r, j = loop / s2, s1 / s2
+print("spoke -j 2 vs the loop: %.1fx (goal >= 3x) %s" % (r, "GOAL MET" if r >= 3 else "GOAL MISSED"))
+print("spoke -j 2 vs -j 1:     %.2fx (goal >= 1.7x) %s" % (j, "GOAL MET" if j >= 1.7 else "GOAL MISSED"))
+PYEOF
