@@ -289,8 +289,9 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	}
 	real = exists ? realpath(state, NULL) : NULL;
-	if (real)
-		fd = client_connect(real, 0, 0, &e);
+	/* No state directory: no coordinator and nothing unsettled, which is
+	 * an answer, not an error. */
+	fd = real ? client_connect(real, 0, 0, &e) : -2;
 	if (fd == -1) {
 		rc = fail(&o, "status", &e);
 		goto out;

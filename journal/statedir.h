@@ -15,10 +15,16 @@
 #include "common/err.h"
 
 /* Creates the state directory and its subdirectories (mode 0700) and checks
- * that it is a real directory (not a symlink) owned by us. */
+ * that each is a real directory (not a symlink, which would redirect the
+ * renames into it), owned by us and writable by no other user. */
 int statedir_prepare(const char *path, struct sp_err *e);
 
-/* Takes the lock without waiting.  Returns 1 with *fd set (keep it open to
+/* Checks, without creating anything, what statedir_prepare() checks: the
+ * state directory and those of its subdirectories that exist are real
+ * directories, ours, and writable by no other user. */
+int statedir_check(const char *path, struct sp_err *e);
+
+/* Takes the lock without waiting (after statedir_check()).  Returns 1 with *fd set (keep it open to
  * hold the lock), 0 when another process holds it, -1 on error. */
 int statedir_lock(const char *path, int *fd, struct sp_err *e);
 

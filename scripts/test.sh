@@ -24,4 +24,9 @@ echo "== tests: ASan + UBSan build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	SPOKE_CRASH_STRIDE=${SPOKE_CRASH_STRIDE_ASAN:-3} \
 	ctest --test-dir build-asan --output-on-failure -j "$jobs" || status=1
+
+# A bounded fuzz run of each libFuzzer harness (fuzz/run.sh; a crash is
+# saved under fuzz/corpus/ as a regression input).
+echo "== fuzzing: ${FUZZ_SECONDS:-20}s per harness"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash fuzz/run.sh || status=1
 exit $status

@@ -945,8 +945,10 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 						    "on this connection"));
 		return;
 	}
-	if (strcmp(json_string_value(json_object_get(req, "client_version"))
-			   ?: "",
+	/* A peer that names no version gets no say in the coordinator's
+	 * life: only a spoke client of another version replaces it. */
+	if (json_is_string(json_object_get(req, "client_version")) &&
+	    strcmp(json_string_value(json_object_get(req, "client_version")),
 		   spoke_version()) != 0) {
 		/* A client of another version: make way for a coordinator
 		 * of its version once the running builds are done. */
