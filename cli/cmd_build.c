@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cli/artifacts.h"
@@ -18,6 +19,7 @@
 #include "common/frame.h"
 #include "common/fsx.h"
 #include "common/version.h"
+#include "worker/policy.h"
 
 static const char build_help[] =
 	"usage: spoke build [options]\n"
@@ -40,6 +42,21 @@ static const char build_help[] =
 	"  -o, --out-dir DIR      where wheels go (default <target>/wheels)\n"
 	"  -i, --interpreter PY   target Python (default: python3 on PATH)\n"
 	"  --compression LEVEL    store, fast, default or best\n"
+	"\n"
+	"repair options (manylinux):\n"
+	"  --repair=MODE          repair (default): bundle the libraries no\n"
+	"                         manylinux system provides into <dist>.libs/\n"
+	"                         and tag the wheel manylinux_2_N; check:\n"
+	"                         only say what repair would do, fail if it\n"
+	"                         would bundle anything; skip: plain\n"
+	"                         linux_<arch>\n"
+	"  --compat TAG           the oldest system the wheel must run on\n"
+	"                         (manylinux_2_28, manylinux2014): fail if an\n"
+	"                         object needs newer symbol versions\n"
+	"  --exclude LIB          never bundle this soname (repeatable)\n"
+	"  --lib-path DIR         also look for needed libraries here\n"
+	"                         (repeatable); LD_LIBRARY_PATH and the\n"
+	"                         build scripts' link paths are searched too\n"
 	"\n"
 	"prebuilt artifacts (no cargo run):\n"
 	"  --artifacts FILE.json  package the shared objects FILE lists:\n"
@@ -64,6 +81,126 @@ static const char build_help[] =
 	"  -q, --quiet            only errors\n"
 	"\n"
 	"SOURCE_DATE_EPOCH, when set, is the time stamp of every wheel entry.\n";
+
+/* The repair options; getopt values above every other option's. */
+enum { O_REPAIR = 512, O_COMPAT, O_EXCLUDE, O_LIB_PATH };
+
+/* Checks a --compat tag against the policy the workers will use, so that
+ * a typo fails before cargo runs. */
+static int compat_valid(const char *tag, struct sp_err *e)
+{
+	struct policy p;
+	struct utsname u;
+	int rc;
+
+	if (uname(&u) < 0)
+		return sp_err_sys(e, "uname");
+	if (policy_load_default(&p, u.machine, e) < 0)
+		return -1;
+	rc = policy_find(&p, tag, e) ? 0 : -1;
+	policy_release(&p);
+	return rc;
+}
+
+/* Adds one repair option to *opts, the request's "options" object. */
+static int repair_option(json_t **opts, int c, const char *arg,
+			 struct sp_err *e)
+{
+	const char *key = c == O_EXCLUDE ? "exclude" : "lib_path";
+	json_t *list;
+	char *abs;
+
+	if (!*opts && !(*opts = json_object()))
+		return sp_err_set(e, "out of memory");
+	switch (c) {
+	case O_REPAIR:
+		if (strcmp(arg, "repair") && strcmp(arg, "check") &&
+		    strcmp(arg, "skip"))
+			return sp_err_set(e, "--repair must be repair, check "
+					     "or skip");
+		return json_object_set_new(*opts, "repair", json_string(arg));
+	case O_COMPAT:
+		if (compat_valid(arg, e) < 0)
+			return -1;
+		return json_object_set_new(*opts, "compat", json_string(arg));
+	}
+	list = json_object_get(*opts, key);
+	if (!list) {
+		list = json_array();
+		json_object_set_new(*opts, key, list);
+	}
+	/* The coordinator's working directory is not ours. */
+	abs = c == O_LIB_PATH ? where_absolute(arg, e) : strdup(arg);
+	if (!abs)
+		return -1;
+	json_array_append_new(list, json_string(abs));
+	free(abs);
+	return 0;
+}
+
+/* The client's LD_LIBRARY_PATH with each element made absolute (an empty
+ * one means the current directory), as the loader would read it here. */
+static int add_ld_library_path(json_t **opts, struct sp_err *e)
+{
+	const char *env = getenv("LD_LIBRARY_PATH");
+	char *copy, *elem, *next, *abs, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc = -1;
+
+	if (!env || !*env)
+		return 0;
+	if (!*opts && !(*opts = json_object()))
+		return sp_err_set(e, "out of memory");
+	copy = strdup(env);
+	f = open_memstream(&buf, &len);
+	if (!copy || !f) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	for (elem = copy; elem; elem = next) {
+		next = strpbrk(elem, ":;");
+		if (next)
+			*next++ = '\0';
+		abs = where_absolute(*elem ? elem : ".", e);
+		if (!abs)
+			goto out;
+		fprintf(f, "%s%s", elem == copy ? "" : ":", abs);
+		free(abs);
+	}
+	rc = fclose(f);
+	f = NULL;
+	if (rc == 0)
+		rc = json_object_set_new(*opts, "ld_library_path",
+					 json_string(buf));
+	if (rc < 0)
+		sp_err_set(e, "out of memory");
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	free(copy);
+	return rc;
+}
+
+/* A worker's repair report, for people: which tag, what gets bundled. */
+static void print_repair(const json_t *ev)
+{
+	const json_t *r = json_object_get(ev, "repair"), *g;
+	const char *cargo = json_string_value(json_object_get(ev, "cargo_path"));
+	const char *mode = json_string_value(json_object_get(r, "mode"));
+	int check = mode && strcmp(mode, "check") == 0;
+	size_t i;
+
+	printf("%s: %s\n", cargo ? fsx_basename(cargo) : "module",
+	       json_string_value(json_object_get(r, "platform_tag")));
+	json_array_foreach(json_object_get(r, "grafted"), i, g)
+		printf("  %s %s ('%s') as %s\n",
+		       check ? "would bundle" : "bundles",
+		       json_string_value(json_object_get(g, "soname")),
+		       json_string_value(json_object_get(g, "path")),
+		       json_string_value(json_object_get(g, "wheel_path")));
+}
 
 struct build_ui {
 	int json;
@@ -125,6 +262,11 @@ static void on_event(const json_t *ev, void *arg)
 		printf("wrote %s\n", path);
 		fflush(stdout);
 	}
+	if (!strcmp(kind, "repair")) {
+		progress_clear(ui);
+		print_repair(ev);
+		fflush(stdout);
+	}
 	if (ui->live)
 		progress_draw(ui);
 }
@@ -146,6 +288,10 @@ int cmd_build(int argc, char **argv)
 		{"stage", required_argument, NULL, O_STAGE},
 		{"idle-timeout", required_argument, NULL, O_IDLE},
 		{"json", no_argument, NULL, O_JSON},
+		{"repair", required_argument, NULL, O_REPAIR},
+		{"compat", required_argument, NULL, O_COMPAT},
+		{"exclude", required_argument, NULL, O_EXCLUDE},
+		{"lib-path", required_argument, NULL, O_LIB_PATH},
 		{"jobs", required_argument, NULL, 'j'},
 		{"artifacts", required_argument, NULL, O_ARTIFACTS},
 		{"quiet", no_argument, NULL, 'q'},
@@ -162,6 +308,7 @@ int cmd_build(int argc, char **argv)
 	int have_js = 0, jobs = 0, attempt;
 	char *state = NULL, *out_abs = NULL, *state_default = NULL;
 	json_t *req = NULL, *res = NULL;
+	json_t *ropts = NULL;
 	struct sp_err e;
 	int c, rc = 1, fd = -1, idle = 300;
 
@@ -226,6 +373,16 @@ int cmd_build(int argc, char **argv)
 			break;
 		case O_JSON:
 			ui.json = 1;
+			break;
+		case O_REPAIR:
+		case O_COMPAT:
+		case O_EXCLUDE:
+		case O_LIB_PATH:
+			if (repair_option(&ropts, c, optarg, &e) < 0) {
+				sp_err_print(&e);
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			break;
 		case 'j':
 			jobs = atoi(optarg);
@@ -307,6 +464,12 @@ int cmd_build(int argc, char **argv)
 	}
 	if (jobs)
 		json_object_set_new(req, "jobs", json_integer(jobs));
+	/* The coordinator's environment may differ from ours: the search
+	 * path the loader would use here travels with the request. */
+	if (add_ld_library_path(&ropts, &e) < 0)
+		goto fail;
+	if (ropts)
+		json_object_set(req, "options", ropts);
 	have_js = jobserver_open(&js, &e);
 	if (have_js < 0)
 		goto fail;
@@ -374,6 +537,7 @@ out:
 		close(fd);
 	json_decref(req);
 	json_decref(res);
+	json_decref(ropts);
 	cargo_plan_release(&plan);
 	free(state_default);
 	free(state);

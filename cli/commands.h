@@ -14,6 +14,7 @@ int cmd_status(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_patchelf(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 
 #endif

@@ -29,6 +29,8 @@ static const char usage_text[] =
 	"            their artifacts\n"
 	"  patch-elf write a patched copy of a shared library (rpath,\n"
 	"            needed libraries, soname); never modifies its input\n"
+	"  show      check wheels and list their tags, entries and shared\n"
+	"            objects (in-process; needs no coordinator)\n"
 	"\n"
 	"Run 'spoke <command> --help' for a command's options.\n"
 	"\n"
@@ -79,6 +81,8 @@ dispatch:
 		return cmd_stop(argc, argv);
 	if (!strcmp(cmd, "patch-elf"))
 		return cmd_patchelf(argc, argv);
+	if (!strcmp(cmd, "show"))
+		return cmd_show(argc, argv);
 	if (!strcmp(cmd, "log"))
 		return cmd_log(argc, argv);
 	fprintf(stderr, "spoke: unknown command '%s'\n\n%s", cmd, usage_text);

@@ -14,6 +14,7 @@
 #include "common/sha256.h"
 #include "elf.h"
 #include "metadata.h"
+#include "repair.h"
 #include "zipw.h"
 
 /* The job's fields, borrowed from the job object. */
@@ -325,11 +326,13 @@ static json_t *make_result(const struct wheel_job *w,
 	return res;
 }
 
-/* Writes the four entries and the end records to out. */
+/* Writes the module, the libraries the repair bundles, the dist-info
+ * files and the end records to out. */
 static int write_zip(const struct wheel_job *w, int out, const json_t *job,
-		     const void *mod, size_t mod_len, uint8_t digest[32],
-		     uint64_t *size, struct sp_err *e)
+		     const void *mod, size_t mod_len, const struct repair *rep,
+		     uint8_t digest[32], uint64_t *size, struct sp_err *e)
 {
+	size_t i;
 	struct zipw z;
 	struct record r = {0};
 	char *modpath = NULL, *info_dir = NULL, *meta = NULL, *wheel = NULL;
@@ -355,8 +358,13 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	if (!(meta = metadata_render(job, e)) ||
 	    !(wheel = wheel_file_render(job, e)))
 		goto out;
-	if (add_entry(&z, &r, modpath, mod, mod_len, 0755, e) < 0 ||
-	    add_entry(&z, &r, p_meta, meta, strlen(meta), 0644, e) < 0 ||
+	if (add_entry(&z, &r, modpath, mod, mod_len, 0755, e) < 0)
+		goto out;
+	for (i = 0; i < rep->nfiles; i++)
+		if (add_entry(&z, &r, rep->files[i].path, rep->files[i].data,
+			      rep->files[i].len, 0755, e) < 0)
+			goto out;
+	if (add_entry(&z, &r, p_meta, meta, strlen(meta), 0644, e) < 0 ||
 	    add_entry(&z, &r, p_wheel, wheel, strlen(wheel), 0644, e) < 0)
 		goto out;
 	if (record_add(&r, p_record, NULL, 0) < 0 || fclose(r.f) != 0) {
@@ -384,9 +392,70 @@ out:
 	return rc;
 }
 
+/* Runs the repair of the job's options (repair.h) on the module read from
+ * the staged file.  $ORIGIN and messages use cargo's path: the staged
+ * name is spoke's business. */
+static int repair_module(const struct wheel_job *w, const json_t *job,
+			 const struct elf_info *info, const void *mod,
+			 size_t mod_len, struct repair *rep, struct sp_err *e)
+{
+	const char *cargo = json_string_value(json_object_get(job,
+							      "cargo_path"));
+	struct repair_in in = {0};
+	char *modpath = module_path(w), *origin;
+	int rc;
+
+	in.name = cargo && *cargo ? cargo : w->staged;
+	origin = fsx_dirname(in.name);
+	if (!modpath || !origin) {
+		free(modpath);
+		free(origin);
+		return sp_err_set(e, "out of memory");
+	}
+	in.job = job;
+	in.dist = w->dist;
+	in.module_path = modpath;
+	in.origin = origin;
+	in.plat = w->plat;
+	in.info = info;
+	in.mod = mod;
+	in.mod_len = mod_len;
+	rc = repair_run(&in, rep, e);
+	free(modpath);
+	free(origin);
+	return rc;
+}
+
+/* Adds what the repair found to the result, and the wheel's real name:
+ * the coordinator planned the name with the job's platform tag and renames
+ * the wheel to this one. */
+static int finish_result(const struct wheel_job *w, const struct repair *rep,
+			 json_t *res, struct sp_err *e)
+{
+	char *name, *dir, *path = NULL;
+	int rc = -1;
+
+	name = wheel_filename(w->dist, w->version, w->py, w->abi, rep->plat);
+	dir = fsx_dirname(w->final);
+	if (name && dir)
+		path = fsx_join(dir, name);
+	if (path && json_object_update(res, rep->result) == 0 &&
+	    json_object_set_new(res, "wheel_name", json_string(name)) == 0 &&
+	    json_object_set_new(res, "wheel", json_string(path)) == 0)
+		rc = 0;
+	else
+		sp_err_set(e, "out of memory");
+	free(name);
+	free(dir);
+	free(path);
+	return rc;
+}
+
 int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 {
 	struct wheel_job w = {0};
+	struct repair rep = {0};
+	json_t *tagged = NULL;
 	struct elf_info info = {0};
 	struct sp_err ignored;
 	uint8_t digest[32];
@@ -405,8 +474,18 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	    check_init(in, &w, e) < 0)
 		goto out;
 	mod = read_staged(in, w.staged, &mod_len, e);
-	if (!mod)
+	if (!mod || repair_module(&w, job, &info, mod, mod_len, &rep, e) < 0)
 		goto out;
+	/* METADATA and WHEEL are rendered from the job: a new platform tag
+	 * goes into a copy of it. */
+	if (strcmp(rep.plat, w.plat) != 0) {
+		tagged = json_deep_copy(job);
+		if (!tagged || json_object_set_new(tagged, "platform_tag",
+						   json_string(rep.plat)) < 0) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	}
 
 	out = open(w.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0) {
@@ -414,7 +493,9 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 		goto out;
 	}
 	created = 1;
-	if (write_zip(&w, out, job, mod, mod_len, digest, &size, e) < 0 ||
+	if (write_zip(&w, out, tagged ? tagged : job, rep.mod ? rep.mod : mod,
+		      rep.mod ? rep.mod_len : mod_len, &rep, digest, &size,
+		      e) < 0 ||
 	    fsx_fsync_fd(out, w.tmp, e) < 0)
 		goto out;
 	if (close(out) < 0) {
@@ -426,6 +507,11 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	*result = make_result(&w, &info, size, digest);
 	if (!*result) {
 		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (finish_result(&w, &rep, *result, e) < 0) {
+		json_decref(*result);
+		*result = NULL;
 		goto out;
 	}
 	rc = 0;
@@ -440,5 +526,7 @@ out:
 		close(in);
 	free(mod);
 	elf_info_release(&info);
+	repair_release(&rep);
+	json_decref(tagged);
 	return rc;
 }

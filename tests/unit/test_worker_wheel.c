@@ -90,6 +90,9 @@ static json_t *make_job(const char *staged, const char *tmp)
 	    "requires_dist", "numpy");
 
 	assert_non_null(job);
+	/* Plain linux wheels here; test_repair covers the manylinux path. */
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "repair", "skip"));
 	return job;
 }
 
@@ -197,6 +200,54 @@ static void expect_fail(json_t *job, const char *needle)
 	json_decref(job);
 }
 
+/* The default repair bundles libdeflate (no manylinux system promises it)
+ * and renames the wheel; check mode refuses; the staged file is only
+ * read. */
+static void test_repair(void **state)
+{
+	json_t *job, *res, *g;
+	struct sp_err e;
+	char before[65], after[65];
+	const char *name, *plat;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	assert_int_equal(sha256_file_hex("dep.so", before, &e), 0);
+	job = make_job("dep.so", "rep.tmp");
+	json_object_del(job, "options");
+	if (wheel_write(job, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_string_value(json_object_get(res, "patch")),
+			    "applied");
+	plat = json_string_value(json_object_get(res, "platform_tag"));
+	assert_non_null(plat);
+	assert_true(strncmp(plat, "manylinux_2_", 12) == 0);
+	name = json_string_value(json_object_get(res, "wheel_name"));
+	assert_non_null(name);
+	assert_non_null(strstr(name, plat));
+	g = json_array_get(json_object_get(res, "grafted"), 0);
+	assert_string_equal(json_string_value(json_object_get(g, "soname")),
+			    "libdeflate.so.0");
+	assert_true(strncmp(json_string_value(json_object_get(g, "wheel_path")),
+			    "spam_pkg.libs/libdeflate-", 25) == 0);
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(res, "needed"), 0)),
+			    json_string_value(json_object_get(g, "name")));
+	assert_int_equal(sha256_file_hex("dep.so", after, &e), 0);
+	assert_string_equal(before, after);
+	if (have("/usr/bin/unzip"))
+		assert_int_equal(run("/usr/bin/unzip -l rep.tmp | grep -q "
+				     "' spam_pkg.libs/libdeflate-'"),
+				 0);
+	json_decref(res);
+
+	json_object_set_new(job, "tmp_path", json_string("chk.tmp"));
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "repair", "check"));
+	expect_fail(job, "not manylinux-compliant");
+}
+
 static void test_wheel_errors(void **state)
 {
 	json_t *job;
@@ -273,6 +324,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wheel_ok),
 	    cmocka_unit_test(test_patch_required),
+	    cmocka_unit_test(test_repair),
 	    cmocka_unit_test(test_wheel_errors),
 	    cmocka_unit_test(test_job_run),
 	};
