@@ -21,6 +21,7 @@
 
 #include "cli/pep440.h"
 #include "cli/proc.h"
+#include "cli/pysrc.h"
 #include "common/fsx.h"
 #include "worker/elf.h"
 
@@ -1044,6 +1045,60 @@ fail:
 	return NULL;
 }
 
+struct job_tags {
+	const char *py, *abi, *ext;
+};
+
+/*
+ * The tags and suffix of a job: the interpreter's, or, for a package whose
+ * [package.metadata.spoke] says abi3 = "cp38", the stable ABI's
+ * (cp38-abi3, ".abi3.so"), which every CPython from 3.8 on imports.  The
+ * crate itself must keep to the limited API (pyo3's abi3-py38 feature);
+ * spoke cannot check that.
+ */
+static int abi3_tags(const json_t *pkg, const struct pyinfo *py,
+		     struct job_tags *t, struct sp_err *e)
+{
+	const json_t *v = json_object_get(
+	    json_object_get(json_object_get(pkg, "metadata"), "spoke"), "abi3");
+	const char *s = json_string_value(v), *p;
+	unsigned long want, have;
+	char *end;
+
+	t->py = py->python_tag;
+	t->abi = py->abi_tag;
+	t->ext = py->ext_suffix;
+	if (!v)
+		return 0;
+	if (!s || strncmp(s, "cp3", 3) != 0 || !isdigit((unsigned char)s[3]))
+		return sp_err_set(e, "[package.metadata.spoke] abi3 must be "
+				     "a CPython tag like \"cp38\"");
+	for (p = s + 3; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return sp_err_set(e,
+					  "[package.metadata.spoke] abi3 "
+					  "'%s' is not a tag like \"cp38\"",
+					  s);
+	if (strncmp(py->python_tag, "cp3", 3) != 0)
+		return sp_err_set(e,
+				  "abi3 wheels need a CPython interpreter, "
+				  "not '%s'",
+				  py->python_tag);
+	/* An interpreter older than the floor cannot vouch for the
+	 * wheel's tag. */
+	want = strtoul(s + 3, &end, 10);
+	have = strtoul(py->python_tag + 3, &end, 10);
+	if (have < want)
+		return sp_err_set(e,
+				  "abi3 = \"%s\" needs Python 3.%lu or newer "
+				  "to build with; the interpreter is %s",
+				  s, want, py->python_tag);
+	t->py = s;
+	t->abi = "abi3";
+	t->ext = ".abi3.so";
+	return 0;
+}
+
 /* Builds the job for one cdylib of pkg and appends it to plan->jobs. */
 static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		    const json_t *art, const json_t *state, const char *module,
@@ -1051,6 +1106,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 {
 	const char *cargo_name = jstr(pkg, "name");
 	const json_t *proj = NULL, *entry;
+	struct job_tags tags;
 	char *pyproject, *pkgdir = NULL, *version = NULL;
 	json_t *job = NULL, *meta = NULL, *linked = NULL;
 	int nomem = 0, ret = -1;
@@ -1096,20 +1152,33 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
+	if (abi3_tags(pkg, &plan->py, &tags, e) < 0) {
+		sp_err_wrap(e, "package '%s'", cargo_name);
+		goto out;
+	}
 	linked = job_linked_paths(state, jstr(art, "package_id"));
 	job = json_pack(
 	    "{s:s, s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}",
 	    "cargo_path", jstr(art, "path"), "package", cargo_name,
 	    "linked_paths", linked, "distribution",
 	    jstr(proj, "name") ? jstr(proj, "name") : cargo_name, "version",
-	    version, "module", module, "python_tag", plan->py.python_tag,
-	    "abi_tag", plan->py.abi_tag, "platform_tag", plan->py.platform_tag,
-	    "ext_suffix", plan->py.ext_suffix, "metadata", meta);
-	if (!job || json_array_append(plan->jobs, job) < 0) {
+	    version, "module", module, "python_tag", tags.py, "abi_tag",
+	    tags.abi, "platform_tag", plan->py.platform_tag, "ext_suffix",
+	    tags.ext, "metadata", meta);
+	if (!job) {
 		sp_err_set(e,
 			   "cannot describe the job for package '%s' (out "
 			   "of memory or not UTF-8)",
 			   cargo_name);
+		goto out;
+	}
+	/* The job holds meta itself, so License-File names reach it. */
+	if (pysrc_plan(job, meta, pkg, pkgdir, proj, module, e) < 0) {
+		sp_err_wrap(e, "package '%s'", cargo_name);
+		goto out;
+	}
+	if (json_array_append(plan->jobs, job) < 0) {
+		oom(e);
 		goto out;
 	}
 	ret = 0;
@@ -1398,4 +1467,57 @@ char *cargo_target_dir(const char *manifest_path, struct sp_err *e)
 	json_decref(meta);
 	free(manifest);
 	return dir;
+}
+
+json_t *cargo_metadata_json(const char *manifest_path, struct sp_err *e)
+{
+	char *manifest = NULL;
+	json_t *meta;
+
+	if (find_manifest(manifest_path, &manifest, e) < 0)
+		return NULL;
+	meta = cargo_metadata(manifest, e);
+	free(manifest);
+	return meta;
+}
+
+json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
+			   struct sp_err *e)
+{
+	const char *name =
+	    jstr(proj, "name") ? jstr(proj, "name") : jstr(pkg, "name");
+	char *pkgdir = fsx_dirname(jstr(pkg, "manifest_path"));
+	char *version = NULL;
+	json_t *meta = NULL, *out = NULL;
+
+	if (!pkgdir) {
+		oom(e);
+		goto out;
+	}
+	version = jstr(proj, "version")
+		      ? strdup(jstr(proj, "version"))
+		      : pep440_from_semver(jstr(pkg, "version"), e);
+	if (!version) {
+		if (jstr(proj, "version"))
+			oom(e);
+		goto out;
+	}
+	meta = job_metadata(pkg, pkgdir, proj, e);
+	if (!meta)
+		goto out;
+	out = json_pack("{s:s, s:s, s:O}", "distribution", name, "version",
+			version, "metadata", meta);
+	if (!out)
+		sp_err_set(e, "cannot describe package '%s' (not UTF-8?)",
+			   name);
+out:
+	if (!out) {
+		const char *cname = jstr(pkg, "name");
+
+		sp_err_wrap(e, "package '%s'", cname ? cname : "?");
+	}
+	json_decref(meta);
+	free(version);
+	free(pkgdir);
+	return out;
 }

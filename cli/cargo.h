@@ -41,6 +41,10 @@ struct cargo_plan {
 	 *                  package's first, then every other's (deduplicated)
 	 *   distribution, version, module, python_tag, abi_tag,
 	 *   platform_tag, ext_suffix, metadata   as in worker/job.h
+	 *                  (tags and suffix cp38-abi3 / ".abi3.so" for a
+	 *                  package with [package.metadata.spoke] abi3)
+	 *   python_files, entry_points, license_files   when the package
+	 *                  has them (cli/pysrc.h)
 	 */
 	json_t *jobs;
 	struct pyinfo py;
@@ -71,6 +75,18 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 /* The workspace's target directory as cargo metadata reports it
  * (malloc'd), without building anything.  manifest_path may be NULL. */
 char *cargo_target_dir(const char *manifest_path, struct sp_err *e);
+
+/* The output of `cargo metadata --no-deps` (new reference) for
+ * manifest_path, NULL meaning cargo's search from the cwd, without
+ * building anything. */
+json_t *cargo_metadata_json(const char *manifest_path, struct sp_err *e);
+
+/* {"distribution", "version", "metadata"} of a cargo package (an element
+ * of cargo metadata's "packages") and its pyproject [project] table (proj,
+ * may be NULL), as plan jobs have them; new reference, NULL with e
+ * filled. */
+json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
+			   struct sp_err *e);
 
 /* Frees everything in p and zeroes it; safe on a zeroed plan. */
 void cargo_plan_release(struct cargo_plan *p);

@@ -134,7 +134,7 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 	struct timespec ts = {0, 10 * 1000 * 1000};
 	char *path;
 	pid_t daemon;
-	int fd, i;
+	int fd, i, attempt;
 
 	path = sockpath_for(state_dir, spawn, e);
 	if (!path)
@@ -142,33 +142,48 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 	fd = try_connect(path, e);
 	if (fd != -2 || !spawn)
 		goto out;
-	if (spawn_coordinator(state_dir, idle_timeout, &daemon, e) < 0) {
-		fd = -1;
-		goto out;
-	}
-	/* Replay runs before the coordinator listens; give it time. */
-	for (i = 0; i < 3000; i++) {
-		fd = try_connect(path, e);
-		if (fd != -2)
+	/* A coordinator we start can lose the race for the lock to one that
+	 * is still exiting (replaced, or idle); then the lock frees with no
+	 * one listening, and we start another.  Three deaths in a row with
+	 * the lock free are a coordinator that cannot start. */
+	for (attempt = 0; attempt < 3; attempt++) {
+		if (spawn_coordinator(state_dir, idle_timeout, &daemon, e) < 0) {
+			fd = -1;
 			goto out;
-		/* Ours exited: either it lost the race to another
-		 * coordinator (which will listen soon) or it failed. */
-		if (kill(daemon, 0) < 0 && errno == ESRCH) {
-			int lock_fd, got = statedir_lock(state_dir, &lock_fd, e);
+		}
+		/* Replay runs before the coordinator listens; give it
+		 * time. */
+		for (i = 0; i < 3000; i++) {
+			int lock_fd, got;
 
+			fd = try_connect(path, e);
+			if (fd != -2)
+				goto out;
+			nanosleep(&ts, NULL);
+			if (!(kill(daemon, 0) < 0 && errno == ESRCH))
+				continue;
+			/* Ours exited: it lost the race to another
+			 * coordinator (which listens soon, or exits) or it
+			 * failed. */
+			got = statedir_lock(state_dir, &lock_fd, e);
 			if (got < 0) {
 				fd = -1;
 				goto out;
 			}
-			if (got > 0) {
-				close(lock_fd);
-				fd = try_connect(path, e);
-				if (fd == -2)
-					fd = coordinator_died(state_dir, e);
+			if (got == 0)
+				continue;
+			close(lock_fd);
+			fd = try_connect(path, e);
+			if (fd != -2)
 				goto out;
-			}
+			break;
 		}
-		nanosleep(&ts, NULL);
+		if (i == 3000)
+			break;
+	}
+	if (attempt == 3) {
+		fd = coordinator_died(state_dir, e);
+		goto out;
 	}
 	fd = sp_err_set(e,
 			"the coordinator for '%s' did not start; see "
@@ -336,20 +351,31 @@ out:
 	return res;
 }
 
-int client_wait_gone(int fd, struct sp_err *e)
+int client_wait_gone(int fd, const char *state_dir, struct sp_err *e)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	char buf[256];
-	int i;
+	int i, closed = 0, lock_fd, got;
 
-	for (i = 0; i < 600; i++) {
+	for (i = 0; i < 600 && !closed; i++) {
 		if (poll(&p, 1, 100) > 0) {
 			ssize_t n = read(fd, buf, sizeof(buf));
 
-			if (n == 0 || (n < 0 && errno != EINTR &&
-				       errno != EAGAIN))
-				return 0;
+			closed = n == 0 || (n < 0 && errno != EINTR &&
+					    errno != EAGAIN);
 		}
+	}
+	/* Then until it has released the state directory's lock, so that
+	 * the coordinator we start next does not lose the race to it. */
+	for (; closed && i < 600; i++) {
+		got = statedir_lock(state_dir, &lock_fd, e);
+		if (got < 0)
+			return -1;
+		if (got > 0) {
+			close(lock_fd);
+			return 0;
+		}
+		poll(NULL, 0, 20);
 	}
 	return sp_err_set(e, "the old coordinator did not exit");
 }

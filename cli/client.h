@@ -26,9 +26,10 @@ json_t *client_call(int fd, unsigned type, const json_t *req,
 		    void (*on_event)(const json_t *ev, void *arg), void *arg,
 		    struct sp_err *e);
 
-/* Waits until the coordinator at the other end of fd has exited (its end
- * of the socket closes); gives up after 60 s. */
-int client_wait_gone(int fd, struct sp_err *e);
+/* Waits until the coordinator at the other end of fd has exited: its end
+ * of the socket closes and the lock of state_dir is free.  Gives up after
+ * 60 s. */
+int client_wait_gone(int fd, const char *state_dir, struct sp_err *e);
 
 struct jobserver;
 

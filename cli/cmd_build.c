@@ -57,6 +57,9 @@ static const char build_help[] =
 	"  --lib-path DIR         also look for needed libraries here\n"
 	"                         (repeatable); LD_LIBRARY_PATH and the\n"
 	"                         build scripts' link paths are searched too\n"
+	"  --split-debug          strip DWARF from the modules into zstd-\n"
+	"                         compressed <out-dir>/debug/.build-id/xx/\n"
+	"                         rest.debug files, linked by .gnu_debuglink\n"
 	"\n"
 	"prebuilt artifacts (no cargo run):\n"
 	"  --artifacts FILE.json  package the shared objects FILE lists:\n"
@@ -83,7 +86,7 @@ static const char build_help[] =
 	"SOURCE_DATE_EPOCH, when set, is the time stamp of every wheel entry.\n";
 
 /* The repair options; getopt values above every other option's. */
-enum { O_REPAIR = 512, O_COMPAT, O_EXCLUDE, O_LIB_PATH };
+enum { O_REPAIR = 512, O_COMPAT, O_EXCLUDE, O_LIB_PATH, O_SPLIT_DEBUG };
 
 /* Checks a --compat tag against the policy the workers will use, so that
  * a typo fails before cargo runs. */
@@ -123,6 +126,8 @@ static int repair_option(json_t **opts, int c, const char *arg,
 		if (compat_valid(arg, e) < 0)
 			return -1;
 		return json_object_set_new(*opts, "compat", json_string(arg));
+	case O_SPLIT_DEBUG:
+		return json_object_set_new(*opts, "split_debug", json_true());
 	}
 	list = json_object_get(*opts, key);
 	if (!list) {
@@ -292,6 +297,7 @@ int cmd_build(int argc, char **argv)
 		{"compat", required_argument, NULL, O_COMPAT},
 		{"exclude", required_argument, NULL, O_EXCLUDE},
 		{"lib-path", required_argument, NULL, O_LIB_PATH},
+		{"split-debug", no_argument, NULL, O_SPLIT_DEBUG},
 		{"jobs", required_argument, NULL, 'j'},
 		{"artifacts", required_argument, NULL, O_ARTIFACTS},
 		{"quiet", no_argument, NULL, 'q'},
@@ -378,6 +384,7 @@ int cmd_build(int argc, char **argv)
 		case O_COMPAT:
 		case O_EXCLUDE:
 		case O_LIB_PATH:
+		case O_SPLIT_DEBUG:
 			if (repair_option(&ropts, c, optarg, &e) < 0) {
 				sp_err_print(&e);
 				rc = EXIT_USAGE;
@@ -500,7 +507,7 @@ int cmd_build(int argc, char **argv)
 				spoke_version());
 		json_decref(res);
 		res = NULL;
-		if (client_wait_gone(fd, &e) < 0)
+		if (client_wait_gone(fd, state, &e) < 0)
 			goto fail;
 		close(fd);
 		fd = -1;

@@ -15,6 +15,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_patchelf(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_sdist(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 #endif

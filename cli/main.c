@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"commands:\n"
 	"  build     build the workspace with cargo and write a wheel per\n"
 	"            Python extension module (to <target>/wheels)\n"
+	"  sdist     write a source distribution (.tar.gz) of a package\n"
 	"  recover   put back every cargo output a failed or killed build\n"
 	"            left staged\n"
 	"  status    show running builds and artifacts not yet given back\n"
@@ -31,6 +32,10 @@ static const char usage_text[] =
 	"            needed libraries, soname); never modifies its input\n"
 	"  show      check wheels and list their tags, entries and shared\n"
 	"            objects (in-process; needs no coordinator)\n"
+	"  repair    make finished wheels manylinux: bundle the libraries\n"
+	"            they need, retag them (in-process)\n"
+	"  bundle    collect the journal, the log and an environment\n"
+	"            summary into one .tar.zst for a bug report\n"
 	"\n"
 	"Run 'spoke <command> --help' for a command's options.\n"
 	"\n"
@@ -83,8 +88,14 @@ dispatch:
 		return cmd_patchelf(argc, argv);
 	if (!strcmp(cmd, "show"))
 		return cmd_show(argc, argv);
+	if (!strcmp(cmd, "sdist"))
+		return cmd_sdist(argc, argv);
 	if (!strcmp(cmd, "log"))
 		return cmd_log(argc, argv);
+	if (!strcmp(cmd, "repair"))
+		return cmd_repair(argc, argv);
+	if (!strcmp(cmd, "bundle"))
+		return cmd_bundle(argc, argv);
 	fprintf(stderr, "spoke: unknown command '%s'\n\n%s", cmd, usage_text);
 	return 2;
 }

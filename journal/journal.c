@@ -876,3 +876,47 @@ dbfail_res:
 	db_fail(j, e, "cannot read the build's events");
 	return NULL;
 }
+
+int journal_backup(struct journal *j, const char *dest_path,
+		   struct sp_err *e)
+{
+	sqlite3 *dest = NULL;
+	sqlite3_backup *b;
+	int rc, tries = 0;
+
+	rc = sqlite3_open_v2(dest_path, &dest,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		sp_err_set(e, "cannot create '%s': %s", dest_path,
+			   dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
+		sqlite3_close(dest);
+		return -1;
+	}
+	b = sqlite3_backup_init(dest, "main", j->db, "main");
+	if (!b) {
+		sp_err_set(e, "cannot copy the journal '%s' to '%s': %s",
+			   j->path, dest_path, sqlite3_errmsg(dest));
+		sqlite3_close(dest);
+		return -1;
+	}
+	/* A writer holding the journal makes a step busy: wait, as the
+	 * coordinator's own transactions are short. */
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+			sqlite3_sleep(20);
+			tries++;
+		}
+	} while ((rc == SQLITE_OK || rc == SQLITE_BUSY ||
+		  rc == SQLITE_LOCKED) && tries < 500);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		sp_err_set(e, "cannot copy the journal '%s' to '%s': %s",
+			   j->path, dest_path, sqlite3_errstr(rc));
+		sqlite3_close(dest);
+		return -1;
+	}
+	if (sqlite3_close(dest) != SQLITE_OK)
+		return sp_err_set(e, "cannot close '%s'", dest_path);
+	return 0;
+}

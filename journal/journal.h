@@ -137,4 +137,11 @@ json_t *journal_status(struct journal *j, struct sp_err *e);
  * or when there is no such build. */
 json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e);
 
+/* Copies the journal, consistently, to dest_path (a new file: an
+ * existing database there would be overwritten) with SQLite's online backup, so that a running coordinator is
+ * not stopped: a busy journal is retried.  For `spoke bundle`.  On
+ * failure dest_path may hold a partial copy: the caller removes it. */
+int journal_backup(struct journal *j, const char *dest_path,
+		   struct sp_err *e);
+
 #endif

@@ -1331,8 +1331,14 @@ static void serve(struct server *s)
 	}
 	free(pfd);
 	free(slot);
+	/* Stop listening before letting the remaining clients go: a client
+	 * that sees us close (one waiting to replace us) must not be able to
+	 * connect to a socket nobody will accept on. */
+	unlink(s->sock);
+	close(s->listen_fd);
+	s->listen_fd = -1;
 	/* The clients still connected (those waiting for stop) see the
-	 * socket close when we exit. */
+	 * socket close now. */
 	while (s->clients) {
 		struct client *c = s->clients;
 

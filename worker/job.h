@@ -23,6 +23,14 @@
  *                     description_content_type, requires_dist (array of
  *                     strings), classifiers (array), project_urls (object
  *                     label -> url), provides_extra (array)
+ *                     license_files (array of names: License-File lines;
+ *                     Metadata-Version becomes 2.4)
+ *   python_files    array, optional: [{"src": absolute path read
+ *                   read-only, "dst": path in the wheel}], the Python
+ *                   sources of a mixed package (cli/pysrc.h)
+ *   license_files   array, optional: [{"src", "dst"}], dst relative to the
+ *                   dist-info's licenses/ folder
+ *   entry_points    string, optional: the text of entry_points.txt
  *   source_date_epoch  integer, optional: timestamp of every zip entry
  *   compression     "store" | "fast" | "default" | "best"; default "default"
  *

@@ -299,6 +299,7 @@ static const char *const known_fields[] = {
     "classifiers",
     "project_urls",
     "provides_extra",
+    "license_files",
 };
 
 static int check_known(const json_t *meta, struct sp_err *e)
@@ -525,7 +526,12 @@ char *metadata_render(const json_t *job, struct sp_err *e)
 	if (check_known(meta, e) < 0)
 		goto out;
 
-	sb_add(&b, "Metadata-Version: 2.1\n");
+	/* License-File is a 2.4 field (PEP 639); everything else spoke
+	 * writes is 2.1, which every installer in use reads, so 2.4 is
+	 * claimed only when it is needed. */
+	sb_add(&b, json_array_size(json_object_get(meta, "license_files"))
+		       ? "Metadata-Version: 2.4\n"
+		       : "Metadata-Version: 2.1\n");
 	sb_add(&b, "Name: ");
 	sb_add(&b, name);
 	sb_add(&b, "\nVersion: ");
@@ -540,6 +546,7 @@ char *metadata_render(const json_t *job, struct sp_err *e)
 	    field_line(&b, meta, "maintainer_email", "Maintainer-email", e) <
 		0 ||
 	    field_folded(&b, meta, "license", "License", e) < 0 ||
+	    field_list(&b, meta, "license_files", "License-File", e) < 0 ||
 	    field_list(&b, meta, "classifiers", "Classifier", e) < 0 ||
 	    field_line(&b, meta, "requires_python", "Requires-Python", e) < 0 ||
 	    field_list(&b, meta, "requires_dist", "Requires-Dist", e) < 0 ||

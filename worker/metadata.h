@@ -1,7 +1,8 @@
 /*
  * metadata.h - the text files of a wheel's .dist-info and its names.
  *
- * Renders core metadata (METADATA, version 2.1) and the WHEEL file from a
+ * Renders core metadata (METADATA, version 2.1, or 2.4 when it lists
+ * License-File) and the WHEEL file from a
  * job (job.h), and holds the naming rules of distributions, versions, tags
  * and module names.  Everything here is pure: no I/O.
  */

@@ -12,8 +12,10 @@
 
 #include "common/fsx.h"
 #include "common/sha256.h"
+#include "debugsplit.h"
 #include "elf.h"
 #include "metadata.h"
+#include "pyfiles.h"
 #include "repair.h"
 #include "zipw.h"
 
@@ -298,6 +300,17 @@ static char *module_path(const struct wheel_job *w)
 	return s;
 }
 
+/* Adds the files of v[from..to) as plain (0644) entries. */
+static int add_files(struct zipw *z, struct record *r, const struct pyfile *v,
+		     size_t from, size_t to, struct sp_err *e)
+{
+	for (; from < to; from++)
+		if (add_entry(z, r, v[from].dst, v[from].data, v[from].len,
+			      0644, e) < 0)
+			return -1;
+	return 0;
+}
+
 static json_t *make_result(const struct wheel_job *w,
 			   const struct elf_info *info, uint64_t size,
 			   const uint8_t digest[32])
@@ -327,7 +340,9 @@ static json_t *make_result(const struct wheel_job *w,
 }
 
 /* Writes the module, the libraries the repair bundles, the dist-info
- * files and the end records to out. */
+ * files and the end records to out.  Python files (pyfiles.h) go in dst
+ * order with the module in its place among them; in the dist-info,
+ * entry_points.txt and licenses/ follow WHEEL, and RECORD is last. */
 static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 		     const void *mod, size_t mod_len, const struct repair *rep,
 		     uint8_t digest[32], uint64_t *size, struct sp_err *e)
@@ -336,7 +351,9 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	struct zipw z;
 	struct record r = {0};
 	char *modpath = NULL, *info_dir = NULL, *meta = NULL, *wheel = NULL;
-	char *p_meta = NULL, *p_wheel = NULL, *p_record = NULL;
+	char *p_meta = NULL, *p_wheel = NULL, *p_record = NULL, *p_ep = NULL;
+	struct pyfiles pf = {0};
+	size_t before = 0;
 	int rc = -1;
 
 	if (zipw_open(&z, out, w->tmp, w->epoch, w->level, e) < 0)
@@ -358,7 +375,13 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	if (!(meta = metadata_render(job, e)) ||
 	    !(wheel = wheel_file_render(job, e)))
 		goto out;
-	if (add_entry(&z, &r, modpath, mod, mod_len, 0755, e) < 0)
+	if (pyfiles_load(job, info_dir, &pf, e) < 0)
+		goto out;
+	while (before < pf.npy && strcmp(pf.py[before].dst, modpath) < 0)
+		before++;
+	if (add_files(&z, &r, pf.py, 0, before, e) < 0 ||
+	    add_entry(&z, &r, modpath, mod, mod_len, 0755, e) < 0 ||
+	    add_files(&z, &r, pf.py, before, pf.npy, e) < 0)
 		goto out;
 	for (i = 0; i < rep->nfiles; i++)
 		if (add_entry(&z, &r, rep->files[i].path, rep->files[i].data,
@@ -366,6 +389,18 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 			goto out;
 	if (add_entry(&z, &r, p_meta, meta, strlen(meta), 0644, e) < 0 ||
 	    add_entry(&z, &r, p_wheel, wheel, strlen(wheel), 0644, e) < 0)
+		goto out;
+	if (pf.entry_points) {
+		p_ep = join3(info_dir, "/", "entry_points.txt");
+		if (!p_ep) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		if (add_entry(&z, &r, p_ep, pf.entry_points,
+			      strlen(pf.entry_points), 0644, e) < 0)
+			goto out;
+	}
+	if (add_files(&z, &r, pf.lic, 0, pf.nlic, e) < 0)
 		goto out;
 	if (record_add(&r, p_record, NULL, 0) < 0 || fclose(r.f) != 0) {
 		r.f = NULL;
@@ -388,6 +423,8 @@ out:
 	free(p_meta);
 	free(p_wheel);
 	free(p_record);
+	free(p_ep);
+	pyfiles_release(&pf);
 	zipw_release(&z);
 	return rc;
 }
@@ -461,6 +498,7 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	uint8_t digest[32];
 	uint64_t size = 0;
 	void *mod = NULL;
+	char *debug_path = NULL;
 	size_t mod_len = 0;
 	int in = -1, out = -1, created = 0, rc = -1;
 
@@ -474,7 +512,10 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	    check_init(in, &w, e) < 0)
 		goto out;
 	mod = read_staged(in, w.staged, &mod_len, e);
-	if (!mod || repair_module(&w, job, &info, mod, mod_len, &rep, e) < 0)
+	/* Stripped before the repair patches it (debugsplit.h). */
+	if (!mod ||
+	    debugsplit_job(job, w.staged, &mod, &mod_len, &debug_path, e) < 0 ||
+	    repair_module(&w, job, &info, mod, mod_len, &rep, e) < 0)
 		goto out;
 	/* METADATA and WHEEL are rendered from the job: a new platform tag
 	 * goes into a copy of it. */
@@ -509,6 +550,8 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
+	if (debug_path)
+		json_object_set_new(*result, "debug", json_string(debug_path));
 	if (finish_result(&w, &rep, *result, e) < 0) {
 		json_decref(*result);
 		*result = NULL;
@@ -525,6 +568,7 @@ out:
 	if (in >= 0)
 		close(in);
 	free(mod);
+	free(debug_path);
 	elf_info_release(&info);
 	repair_release(&rep);
 	json_decref(tagged);

@@ -13,7 +13,7 @@ for mode in link move; do
 	check "[$mode] spoke build succeeds" \
 		bash -c "cd '$ws' && '$SPOKE' build -i '$PY' --stage=$mode"
 	n=$(ls "$ws/target/wheels"/*.whl 2>/dev/null | wc -l)
-	[ "$n" -eq 3 ] && ok "[$mode] three wheels written" || not_ok "[$mode] three wheels written (got $n)"
+	[ "$n" -eq 4 ] && ok "[$mode] four wheels written" || not_ok "[$mode] four wheels written (got $n)"
 	check "[$mode] cargo outputs have their inode and bytes" same_snapshot "$ws" "$T/before"
 	check "[$mode] nothing left staged or half-written" no_leftovers "$ws" "$state"
 	check "[$mode] cargo build -v says Fresh" cargo_fresh "$ws"
@@ -51,7 +51,7 @@ check "--json lines all parse, last is an ok result" "$PY" -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 assert lines[-1]["type"] == "result" and lines[-1]["ok"] is True, lines[-1]
-assert len(lines[-1]["wheels"]) == 3
+assert len(lines[-1]["wheels"]) == 4
 assert all(l["type"] == "event" for l in lines[:-1])
 ' "$T/json.out"
 

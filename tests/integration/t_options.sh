@@ -22,7 +22,7 @@ check "  status finds the state directory through it" in_ws env CARGO_TARGET_DIR
 in_ws env CARGO_TARGET_DIR="$T/envdir" "$SPOKE" stop >/dev/null 2>&1
 
 check "--manifest-path from elsewhere" bash -c "cd '$T' && '$SPOKE' build -q -i '$PY' --manifest-path '$ws/Cargo.toml' -o '$T/mp'"
-check "  three wheels" bash -c "[ \$(ls '$T/mp'/*.whl | wc -l) -eq 3 ]"
+check "  four wheels" bash -c "[ \$(ls '$T/mp'/*.whl | wc -l) -eq 4 ]"
 
 check "--features reaches cargo" in_ws "$SPOKE" build -q -i "$PY" -p hello --features loud -o "$T/loud"
 v=$(make_venv loud)

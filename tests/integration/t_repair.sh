@@ -62,7 +62,7 @@ $2
 # Repair (the default).
 check "spoke build repairs" bash -c "cd '$ws' && '$SPOKE' build -i '$PY' --json -o '$T/w1' >'$T/w1.json'"
 cp "$T/w1.json" "$T/last.out"
-check "  three wheels" bash -c "[ \$(ls '$T/w1'/*.whl | wc -l) -eq 3 ]"
+check "  four wheels" bash -c "[ \$(ls '$T/w1'/*.whl | wc -l) -eq 4 ]"
 whl=$(ls "$T"/w1/spoke_native-0.1.0-*.whl 2>/dev/null)
 check "  the native wheel is tagged $tag" bash -c "[[ '$whl' == *-$tag.whl ]]"
 check "  --json reports the tag, the graft and the rpath" result "$T/w1.json" "

@@ -1,0 +1,195 @@
+/*
+ * cmd_repair.c - spoke repair: makes finished wheels manylinux.
+ *
+ * Runs in-process on any wheel, whoever built it: no coordinator, no
+ * journal, no cargo.  worker/wheel_repair.h does the work; this file
+ * parses options and prints.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "worker/wheel_repair.h"
+
+static const char repair_help[] =
+	"usage: spoke repair [options] WHEEL...\n"
+	"\n"
+	"Checks each wheel (as 'spoke show' does), then repairs every shared\n"
+	"object in it as 'spoke build' would: the libraries it needs that\n"
+	"manylinux systems do not promise are bundled into <dist>.libs/ under\n"
+	"hashed names, the objects are pointed at them, and the wheel gets the\n"
+	"oldest manylinux tag all its objects fit.  Libraries are looked for\n"
+	"through the objects' RPATH/RUNPATH ($ORIGIN is their place in the\n"
+	"wheel), LD_LIBRARY_PATH, --lib-path, ld.so.conf and the default\n"
+	"directories.  The repaired wheel is written to the output directory\n"
+	"under the new platform tag; the input is never modified.  A wheel\n"
+	"without shared objects is left alone: nothing to repair.\n"
+	"\n"
+	"options:\n"
+	"  -w, --out-dir DIR  where repaired wheels go (default: wheelhouse)\n"
+	"  --compat TAG       the newest manylinux tag allowed\n"
+	"                     (manylinux_2_28, manylinux2014, ...)\n"
+	"  --exclude LIB      never bundle this soname (repeatable)\n"
+	"  --lib-path DIR     also search DIR for libraries (repeatable)\n"
+	"  --split-debug      strip DWARF from the objects, writing it to\n"
+	"                     DIR/debug/.build-id/xx/rest.debug\n"
+	"  --json             one JSON result per wheel, one per line\n"
+	"\n"
+	"SOURCE_DATE_EPOCH, when set, is the timestamp of every zip entry.\n"
+	"\n"
+	"exit status: 0 every wheel was repaired (or had nothing to repair);\n"
+	"1 a wheel is invalid or cannot be repaired (nothing is written for\n"
+	"it); 2 usage error.\n";
+
+static int push(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 2) * sizeof(**v));
+
+	if (!nv)
+		return -1;
+	nv[(*n)++] = s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+static void print_people(const json_t *r)
+{
+	const json_t *mods = json_object_get(r, "modules"), *m, *g;
+	size_t i, k;
+
+	if (json_is_true(json_object_get(r, "nothing_to_repair"))) {
+		printf("%s: no shared object: nothing to repair\n",
+		       json_string_value(json_object_get(r, "input")));
+		return;
+	}
+	printf("%s -> %s\n", json_string_value(json_object_get(r, "input")),
+	       json_string_value(json_object_get(r, "wheel")));
+	json_array_foreach(mods, i, m) {
+		printf("  %s\n", json_string_value(json_object_get(m, "entry")));
+		json_array_foreach(json_object_get(m, "grafted"), k, g)
+			printf("    bundled %s (%s) as %s\n",
+			       json_string_value(json_object_get(g, "soname")),
+			       json_string_value(json_object_get(g, "path")),
+			       json_string_value(
+				       json_object_get(g, "wheel_path")));
+		if (json_object_get(m, "debug"))
+			printf("    debug info: %s\n",
+			       json_string_value(json_object_get(m, "debug")));
+	}
+	printf("  platform tag: %s\n",
+	       json_string_value(json_object_get(r, "platform_tag")));
+}
+
+static int repair_one(const char *path, const struct wheel_repair_opts *o,
+		      int json)
+{
+	struct sp_err e;
+	json_t *r = NULL;
+
+	sp_err_clear(&e);
+	if (wheel_repair(path, o, &r, &e) < 0) {
+		if (json) {
+			r = json_pack("{s:s,s:b,s:s,s:s}", "command", "repair",
+				      "ok", 0, "input", path, "error", e.msg);
+			if (r)
+				output_json_line("result", r);
+			json_decref(r);
+		}
+		sp_err_print(&e);
+		return 1;
+	}
+	if (json)
+		output_json_line("result", r);
+	else
+		print_people(r);
+	fflush(stdout);
+	json_decref(r);
+	return 0;
+}
+
+int cmd_repair(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_COMPAT, O_EXCLUDE, O_LIBPATH, O_SPLIT };
+	static const struct option longopts[] = {
+		{"out-dir", required_argument, NULL, 'w'},
+		{"compat", required_argument, NULL, O_COMPAT},
+		{"exclude", required_argument, NULL, O_EXCLUDE},
+		{"lib-path", required_argument, NULL, O_LIBPATH},
+		{"split-debug", no_argument, NULL, O_SPLIT},
+		{"json", no_argument, NULL, O_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct wheel_repair_opts o = {0};
+	const char **exclude = NULL, **lib_path = NULL;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char *debug_dir = NULL;
+	int c, json = 0, rc = 0;
+
+	o.out_dir = "wheelhouse";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "w:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			o.out_dir = optarg;
+			break;
+		case O_COMPAT:
+			o.compat = optarg;
+			break;
+		case O_EXCLUDE:
+			if (push(&exclude, &o.nexclude, optarg) < 0)
+				goto oom;
+			break;
+		case O_LIBPATH:
+			if (push(&lib_path, &o.nlib, optarg) < 0)
+				goto oom;
+			break;
+		case O_SPLIT:
+			o.split_debug = 1;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		case 'h':
+			fputs(repair_help, stdout);
+			goto out;
+		default:
+			fputs(repair_help, stderr);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "spoke: repair needs at least one wheel\n\n%s",
+			repair_help);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	o.exclude = exclude;
+	o.lib_path = lib_path;
+	o.ld_library_path = getenv("LD_LIBRARY_PATH");
+	o.epoch = sde && *sde ? strtoll(sde, NULL, 10) : (long long)time(NULL);
+	if (asprintf(&debug_dir, "%s/debug", o.out_dir) < 0) {
+		debug_dir = NULL;
+		goto oom;
+	}
+	o.debug_dir = debug_dir;
+	for (; optind < argc; optind++)
+		if (repair_one(argv[optind], &o, json))
+			rc = 1;
+	goto out;
+oom:
+	fprintf(stderr, "spoke: out of memory\n");
+	rc = 1;
+out:
+	free(exclude);
+	free(lib_path);
+	free(debug_dir);
+	return rc;
+}
