@@ -42,7 +42,9 @@ mkdir -p "$ws/libs/helper/src"
 printf '[package]\nname = "helper"\nversion = "0.1.0"\nedition = "2021"\n' >"$ws/libs/helper/Cargo.toml"
 echo 'pub fn factor() -> i64 { 2 }' >"$ws/libs/helper/src/lib.rs"
 sed -i 's|^members = \[\(.*\)\]$|members = [\1, "libs/helper"]|' "$ws/Cargo.toml"
-printf '\n[dependencies]\nhelper = { path = "../libs/helper" }\n' >>"$mixed/Cargo.toml"
+# (mixed already has a [dependencies] table: pyffi, itself a path
+# dependency, which every sdist above carried along.)
+sed -i 's|^\[dependencies\]$|[dependencies]\nhelper = { path = "../libs/helper" }|' "$mixed/Cargo.toml"
 sed -i 's/v.checked_mul(2)/v.checked_mul(helper::factor())/' "$mixed/src/lib.rs"
 check "sdist of a package with a path dependency" bash -c "cd '$mixed' && '$SPOKE' sdist -q -i '$PY' -o '$T/pd'"
 pd="$T/pd/mixedpkg-0.3.0.tar.gz"

@@ -1,9 +1,7 @@
 //! `mixedpkg._native`: double(x) -> int, the native part of the mixed
 //! Rust/Python example package.
 
-mod ffi;
-
-use ffi::*;
+use pyffi::*;
 use std::os::raw::{c_char, c_long};
 use std::ptr::{addr_of_mut, null_mut};
 

@@ -1,9 +1,7 @@
 //! `native`: mul(a, b) -> int, computed by the C library libspokehelper,
 //! as a CPython extension module built on hand-written FFI declarations.
 
-mod ffi;
-
-use ffi::*;
+use pyffi::*;
 use std::os::raw::{c_char, c_long};
 use std::ptr::{addr_of_mut, null_mut};
 

@@ -1,4 +1,5 @@
-//! The few pieces of the CPython C API this module uses, declared by hand.
+//! The pieces of the CPython C API that the example modules use, declared
+//! by hand (no pyo3, no crates.io), in one crate they all depend on.
 //!
 //! Only what is ABI-stable across CPython 3.8+ (non free-threaded) is used:
 //! PyModule_Create2 with API version 1013, METH_O and METH_FASTCALL
@@ -6,7 +7,7 @@
 //! No libpython is linked: the symbols resolve against the interpreter that
 //! imports the module.
 
-// Shared verbatim between the example crates; each uses a subset.
+// Each example uses a subset.
 #![allow(dead_code)]
 
 use std::os::raw::{c_char, c_int, c_long, c_void};
