@@ -1,10 +1,12 @@
 #include "fault.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *role = "cli";
@@ -13,21 +15,32 @@ static int inited;
 static const char *log_path;
 static char crash_role[32];
 static unsigned long crash_at;
+static char delay_role[32];
+static long delay_ms;
+
+/* Parses "ROLE:N" into role (of size 32) and N; 0 when malformed. */
+static long parse_spec(const char *spec, char *r)
+{
+	const char *colon;
+
+	if (!spec || !(colon = strchr(spec, ':')) ||
+	    (size_t)(colon - spec) >= 32)
+		return 0;
+	memcpy(r, spec, (size_t)(colon - spec));
+	r[colon - spec] = '\0';
+	return strtol(colon + 1, NULL, 10);
+}
 
 static void fault_init(void)
 {
-	const char *spec;
-	const char *colon;
+	long n;
 
 	inited = 1;
 	log_path = getenv("SPOKE_FAULT_LOG");
-	spec = getenv("SPOKE_CRASH_AT");
-	if (spec && (colon = strchr(spec, ':')) &&
-	    (size_t)(colon - spec) < sizeof(crash_role)) {
-		memcpy(crash_role, spec, (size_t)(colon - spec));
-		crash_role[colon - spec] = '\0';
-		crash_at = strtoul(colon + 1, NULL, 10);
-	}
+	n = parse_spec(getenv("SPOKE_CRASH_AT"), crash_role);
+	crash_at = n > 0 ? (unsigned long)n : 0;
+	n = parse_spec(getenv("SPOKE_FAULT_DELAY"), delay_role);
+	delay_ms = n > 0 ? n : 0;
 }
 
 void fault_set_role(const char *r)
@@ -45,7 +58,7 @@ void fault_point(const char *name)
 
 	if (!inited)
 		fault_init();
-	if (!log_path && !crash_at)
+	if (!log_path && !crash_at && !delay_ms)
 		return;
 	count++;
 	if (log_path) {
@@ -64,4 +77,10 @@ void fault_point(const char *name)
 	}
 	if (crash_at && count == crash_at && strcmp(role, crash_role) == 0)
 		kill(getpid(), SIGKILL);
+	if (delay_ms && strcmp(role, delay_role) == 0) {
+		struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 }

@@ -3,13 +3,16 @@
  *
  * Every durable step (rename, link, unlink, fsync, write of a wheel, fork,
  * journal commit) calls fault_point() just before it happens.  Normally this
- * costs one branch.  Two environment variables, read once per process, turn
+ * costs one branch.  Three environment variables, read once per process, turn
  * it into a harness:
  *
  *   SPOKE_FAULT_LOG=FILE     append "<role> <n> <name>" for every point hit,
  *                            so a test can enumerate the points of a run;
  *   SPOKE_CRASH_AT=ROLE:N    SIGKILL this process at its N-th point when its
- *                            role is ROLE ("server", "worker", "replay").
+ *                            role is ROLE ("server", "worker", "replay");
+ *   SPOKE_FAULT_DELAY=ROLE:MS  sleep MS milliseconds at every point of ROLE,
+ *                            to widen a race on purpose (a worker still
+ *                            writing when its coordinator is killed).
  *
  * The count restarts when a process changes role (a forked worker starts at
  * zero), so "worker:3" means the third point of every worker.

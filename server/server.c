@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -441,7 +442,7 @@ out:
 static void job_start(struct server *s, struct job *jb)
 {
 	int sv[2];
-	pid_t pid;
+	pid_t pid, parent;
 
 	jb->started = 1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -450,6 +451,7 @@ static void job_start(struct server *s, struct job *jb)
 		jb->settled = 1;
 		return;
 	}
+	parent = getpid();
 	fault_point("fork");
 	pid = fork();
 	if (pid < 0) {
@@ -461,16 +463,29 @@ static void job_start(struct server *s, struct job *jb)
 		return;
 	}
 	if (pid == 0) {
-		/* The worker keeps only its channel: not the journal, not
-		 * the lock, not other clients. */
+		int lock = fcntl(s->lock_fd, F_DUPFD, 5);
+
+		/* A worker must never outlive its coordinator's replay: were
+		 * the coordinator killed, an orphan could create its
+		 * temporary wheel after `spoke recover` had settled the
+		 * build, and nothing would remove it.  So the kernel kills
+		 * the worker with its coordinator, and the worker holds the
+		 * state directory's lock (the same open file, so the same
+		 * flock) until it exits: whoever replays next waits for the
+		 * last worker to be gone. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		    getppid() != parent || lock < 0)
+			_exit(1);
+		/* The worker keeps only its channel (fd 3) and the lock (fd
+		 * 4): not the journal, not other clients. */
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGPIPE, SIG_IGN);
-		if (sv[1] != 3) {
+		if (sv[1] != 3)
 			dup2(sv[1], 3);
-		}
-		close_range(4, ~0U, 0);
+		dup2(lock, 4);
+		close_range(5, ~0U, 0);
 		job_child(jb->spec, 3);
 	}
 	close(sv[1]);

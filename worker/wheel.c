@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "common/fsx.h"
 #include "common/sha256.h"
 #include "debugsplit.h"
@@ -528,6 +529,7 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 		}
 	}
 
+	fault_point("create");
 	out = open(w.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0) {
 		sp_err_sys(e, "cannot create '%s'", w.tmp);

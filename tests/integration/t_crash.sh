@@ -74,6 +74,30 @@ for mode in link move; do
 	done
 done
 
+# A worker must not outlive its coordinator's replay.  Slow every worker
+# down (a second at each of its points, the first one just before it
+# creates its temporary wheel), kill the coordinator at its second fork
+# while the first worker runs, and recover at once.  Unless the orphan is
+# dead or recover waits for it, it creates its temporary wheel after
+# replay has settled the build, and nothing would ever remove it.
+first_fork=$(awk '$1 == "server" && $3 == "fork" { print $2; exit }' "$T/faults")
+for mode in link move; do
+	rm -rf "$ws/target/wheels"
+	SPOKE_FAULT_DELAY=worker:1000 SPOKE_CRASH_AT="server:$((first_fork + 1))" \
+		build --stage=$mode >"$T/crash.out" 2>&1
+	(cd "$ws" && "$SPOKE" recover) >"$T/recover.out" 2>&1
+	rc=$?
+	# Time for an orphan to reach its writes, had it survived.
+	sleep 3
+	if [ $rc -eq 0 ] && settled >"$T/settled.out" 2>&1; then
+		ok "[$mode] workers still running when the coordinator dies leave nothing after recover"
+	else
+		not_ok "[$mode] workers still running when the coordinator dies (recover exit $rc)"
+		sed 's/^/#   /' "$T/crash.out" "$T/recover.out" "$T/settled.out" | tail -20
+	fi
+	"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
+done
+
 # Kill replay itself at each of its steps, then run it again.  The state
 # to replay: a move-mode build killed when both artifacts are staged.
 stage_point=$(awk '$1 == "server" && $3 == "fork" { print $2; exit }' "$T/faults")
