@@ -422,9 +422,10 @@ static void build_line(const char *line, json_t *state, int *failed,
 
 /*
  * Runs `cargo build` and parses its messages into state as they arrive.
- * Builds with PYO3_PYTHON pointing at the target interpreter unless the
- * user set it, so crates that configure themselves for a Python get the
- * one the wheel is tagged for.
+ * Builds with PYO3_PYTHON pointing at the target interpreter (a value in
+ * the environment has already chosen that interpreter when no -i was
+ * given, see cmd_build.c), so crates that configure themselves for a
+ * Python get the one the wheel is tagged for.
  */
 static int cargo_build(const struct cargo_opts *o, const char *manifest,
 		       const char *pyexe, json_t *state, struct sp_err *e)
@@ -469,14 +470,12 @@ static int cargo_build(const struct cargo_opts *o, const char *manifest,
 	if (o->quiet)
 		argv[n++] = "-q";
 
-	if (!getenv("PYO3_PYTHON")) {
-		pyenv = str_printf("PYO3_PYTHON=%s", pyexe);
-		if (!pyenv) {
-			oom(e);
-			goto out;
-		}
-		env[0] = pyenv;
+	pyenv = str_printf("PYO3_PYTHON=%s", pyexe);
+	if (!pyenv) {
+		oom(e);
+		goto out;
 	}
+	env[0] = pyenv;
 	if (spawn_cargo(&p, argv, env, PROC_PIPE_STDOUT, e) < 0)
 		goto out;
 

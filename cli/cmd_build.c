@@ -40,7 +40,12 @@ static const char build_help[] =
 	"\n"
 	"wheel options:\n"
 	"  -o, --out-dir DIR      where wheels go (default <target>/wheels)\n"
-	"  -i, --interpreter PY   target Python (default: python3 on PATH)\n"
+	"  -i, --interpreter PY   target Python; repeatable: one cargo build\n"
+	"                         and one set of wheels per interpreter, each\n"
+	"                         with PYO3_PYTHON set to it (abi3 wheels, and\n"
+	"                         interpreters with the same tags, are built\n"
+	"                         once). Default: $PYO3_PYTHON, else python3\n"
+	"                         on PATH\n"
 	"  --compression LEVEL    store, fast, default or best\n"
 	"\n"
 	"repair options (manylinux):\n"
@@ -276,6 +281,178 @@ static void on_event(const json_t *ev, void *arg)
 		progress_draw(ui);
 }
 
+/* What one `spoke build` asks of every per-interpreter build. */
+struct build_args {
+	struct cargo_opts co;
+	const char *artifacts, *out_dir, *stage, *compression, *state_dir;
+	json_t *ropts; /* repair options, or NULL */
+	long long sde; /* SOURCE_DATE_EPOCH, or -1 */
+	int jobs, idle;
+	struct jobserver *js; /* NULL without make's jobserver */
+	struct build_ui *ui;
+};
+
+/* The tags that name a wheel, as one string "<python>-<abi>": two
+ * interpreters (or an abi3 job built before) with the same key would write
+ * the same wheel. malloc'd. */
+static char *tag_key(const char *dist, const char *py, const char *abi)
+{
+	char *k;
+
+	if (asprintf(&k, "%s|%s-%s", dist ? dist : "", py ? py : "",
+		     abi ? abi : "") < 0)
+		return NULL;
+	return k;
+}
+
+/* Drops from jobs those whose wheel an earlier interpreter wrote already
+ * (abi3 wheels serve every interpreter), and records the rest in done. */
+static int drop_built(json_t *jobs, json_t *done, struct sp_err *e)
+{
+	size_t i = 0;
+
+	while (i < json_array_size(jobs)) {
+		json_t *j = json_array_get(jobs, i);
+		char *k = tag_key(
+			json_string_value(json_object_get(j, "distribution")),
+			json_string_value(json_object_get(j, "python_tag")),
+			json_string_value(json_object_get(j, "abi_tag")));
+
+		if (!k)
+			return sp_err_set(e, "out of memory");
+		if (json_object_get(done, k)) {
+			json_array_remove(jobs, i);
+		} else {
+			json_object_set_new(done, k, json_true());
+			i++;
+		}
+		free(k);
+	}
+	return 0;
+}
+
+/* Runs cargo (or reads --artifacts) for one interpreter and has the
+ * coordinator write its wheels.  *res is the coordinator's answer, or NULL
+ * when every job had been built for an earlier interpreter.  Returns -1
+ * when the build could not run (e says why). */
+static int build_for(const struct build_args *a, const char *interp,
+		     json_t *done, char **out_abs, json_t **res,
+		     struct sp_err *e)
+{
+	struct cargo_opts co = a->co;
+	struct cargo_plan plan = {0};
+	struct where_opts wo = {0};
+	char *state = NULL, *state_default = NULL;
+	json_t *req = NULL;
+	int fd = -1, attempt, rc = -1;
+
+	*res = NULL;
+	co.interpreter = interp;
+	wo.state_dir = a->state_dir;
+	if (a->artifacts) {
+		if (artifacts_plan(a->artifacts, interp, &plan, e) < 0)
+			goto out;
+		if (!wo.state_dir) {
+			state_default = fsx_join(plan.target_dir, ".spoke");
+			wo.state_dir = state_default;
+		}
+	} else if (cargo_plan_build(&co, &plan, e) < 0) {
+		goto out;
+	}
+	if (drop_built(plan.jobs, done, e) < 0)
+		goto out;
+	wo.target_dir = plan.target_dir;
+	state = where_state_dir(&wo, 1, NULL, e);
+	if (!state)
+		goto out;
+	if (!*out_abs) {
+		*out_abs = a->out_dir ? where_absolute(a->out_dir, e)
+				      : fsx_join(plan.target_dir, "wheels");
+		if (!*out_abs)
+			goto out;
+	}
+	if (json_array_size(plan.jobs) == 0) {
+		rc = 0;
+		goto out;
+	}
+	req = json_pack("{s:O,s:s,s:s,s:s}", "artifacts", plan.jobs,
+			"out_dir", *out_abs, "stage", a->stage,
+			"client_version", spoke_version());
+	if (!req) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (a->compression)
+		json_object_set_new(req, "compression",
+				    json_string(a->compression));
+	if (a->sde >= 0)
+		json_object_set_new(req, "source_date_epoch",
+				    json_integer(a->sde));
+	if (a->jobs)
+		json_object_set_new(req, "jobs", json_integer(a->jobs));
+	if (a->ropts)
+		json_object_set(req, "options", a->ropts);
+	if (a->js)
+		json_object_set_new(req, "jobserver", json_true());
+	for (attempt = 0;; attempt++) {
+		fd = client_connect(state, 1, a->idle, e);
+		if (fd < 0)
+			goto out;
+		*res = client_build_call(fd, req, a->js, on_event, a->ui, e);
+		progress_clear(a->ui);
+		if (!*res)
+			goto out;
+		if (!json_is_true(json_object_get(*res, "restart")) ||
+		    attempt > 0)
+			break;
+		/* A coordinator of another version runs: it exits when its
+		 * builds are done; then start ours. */
+		if (!a->ui->quiet && !a->ui->json)
+			fprintf(stderr,
+				"spoke: replacing coordinator %s with %s\n",
+				json_string_value(json_object_get(
+					*res, "coordinator_version")),
+				spoke_version());
+		json_decref(*res);
+		*res = NULL;
+		if (client_wait_gone(fd, state, e) < 0)
+			goto out;
+		close(fd);
+		fd = -1;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(req);
+	cargo_plan_release(&plan);
+	free(state_default);
+	free(state);
+	return rc;
+}
+
+/* Appends the wheels and artifacts of one build's answer to the whole
+ * command's result, which the first answer becomes. */
+static int merge_result(json_t **all, json_t *res)
+{
+	static const char *const lists[] = {"wheels", "artifacts"};
+	size_t i;
+
+	if (!*all) {
+		*all = json_deep_copy(res);
+		return *all ? 0 : -1;
+	}
+	for (i = 0; i < sizeof(lists) / sizeof(*lists); i++)
+		if (json_array_extend(json_object_get(*all, lists[i]),
+				      json_object_get(res, lists[i])) < 0)
+			return -1;
+	if (!json_is_true(json_object_get(res, "ok"))) {
+		json_object_set_new(*all, "ok", json_false());
+		json_object_set(*all, "error", json_object_get(res, "error"));
+	}
+	return 0;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	enum { O_MANIFEST = 256, O_PROFILE, O_FEATURES, O_TARGET, O_STATE,
@@ -304,50 +481,52 @@ int cmd_build(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct cargo_opts co = {0};
-	struct cargo_plan plan = {0};
-	struct where_opts wo = {0};
+	struct build_args a = {.stage = "link", .sde = -1, .idle = 300};
 	struct build_ui ui = {0};
-	const char **pkgs = NULL, *out_dir = NULL, *stage = "link";
-	const char *compression = NULL, *sde, *artifacts = NULL;
+	const char **pkgs = NULL, **interps = NULL, *sde;
 	struct jobserver js;
-	int have_js = 0, jobs = 0, attempt;
-	char *state = NULL, *out_abs = NULL, *state_default = NULL;
-	json_t *req = NULL, *res = NULL;
-	json_t *ropts = NULL;
+	size_t ninterps = 0, i;
+	int have_js = 0;
+	char *out_abs = NULL;
+	json_t *all = NULL, *builds = NULL, *done = NULL, *seen = NULL;
 	struct sp_err e;
-	int c, rc = 1, fd = -1, idle = 300;
+	int c, rc = 1;
 
 	pkgs = calloc((size_t)argc, sizeof(*pkgs));
-	if (!pkgs)
+	interps = calloc((size_t)argc + 1, sizeof(*interps));
+	if (!pkgs || !interps) {
+		free(pkgs);
+		free(interps);
 		return 1;
+	}
+	a.ui = &ui;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:o:i:j:qh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case O_MANIFEST:
-			co.manifest_path = optarg;
+			a.co.manifest_path = optarg;
 			break;
 		case 'p':
-			pkgs[co.npackages++] = optarg;
+			pkgs[a.co.npackages++] = optarg;
 			break;
 		case O_PROFILE:
-			co.profile = optarg;
+			a.co.profile = optarg;
 			break;
 		case O_FEATURES:
-			co.features = optarg;
+			a.co.features = optarg;
 			break;
 		case O_TARGET:
-			co.target_dir = optarg;
+			a.co.target_dir = optarg;
 			break;
 		case 'o':
-			out_dir = optarg;
+			a.out_dir = optarg;
 			break;
 		case 'i':
-			co.interpreter = optarg;
+			interps[ninterps++] = optarg;
 			break;
 		case O_COMPRESSION:
-			compression = optarg;
+			a.compression = optarg;
 			if (strcmp(optarg, "store") && strcmp(optarg, "fast") &&
 			    strcmp(optarg, "default") && strcmp(optarg, "best")) {
 				fprintf(stderr, "spoke: --compression must be "
@@ -357,7 +536,7 @@ int cmd_build(int argc, char **argv)
 			}
 			break;
 		case O_STATE:
-			wo.state_dir = optarg;
+			a.state_dir = optarg;
 			break;
 		case O_STAGE:
 			if (strcmp(optarg, "link") && strcmp(optarg, "move")) {
@@ -366,11 +545,11 @@ int cmd_build(int argc, char **argv)
 				rc = EXIT_USAGE;
 				goto out;
 			}
-			stage = optarg;
+			a.stage = optarg;
 			break;
 		case O_IDLE:
-			idle = atoi(optarg);
-			if (idle <= 0) {
+			a.idle = atoi(optarg);
+			if (a.idle <= 0) {
 				fprintf(stderr, "spoke: --idle-timeout must be "
 						"a positive number of seconds\n");
 				rc = EXIT_USAGE;
@@ -385,15 +564,15 @@ int cmd_build(int argc, char **argv)
 		case O_EXCLUDE:
 		case O_LIB_PATH:
 		case O_SPLIT_DEBUG:
-			if (repair_option(&ropts, c, optarg, &e) < 0) {
+			if (repair_option(&a.ropts, c, optarg, &e) < 0) {
 				sp_err_print(&e);
 				rc = EXIT_USAGE;
 				goto out;
 			}
 			break;
 		case 'j':
-			jobs = atoi(optarg);
-			if (jobs < 1) {
+			a.jobs = atoi(optarg);
+			if (a.jobs < 1) {
 				fprintf(stderr, "spoke: --jobs must be a "
 						"positive number\n");
 				rc = EXIT_USAGE;
@@ -401,7 +580,7 @@ int cmd_build(int argc, char **argv)
 			}
 			break;
 		case O_ARTIFACTS:
-			artifacts = optarg;
+			a.artifacts = optarg;
 			break;
 		case 'q':
 			ui.quiet = 1;
@@ -422,109 +601,143 @@ int cmd_build(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	co.packages = pkgs;
-	co.quiet = ui.quiet || ui.json;
-	if (artifacts && (co.manifest_path || co.npackages || co.profile ||
-			  co.features || co.target_dir)) {
+	a.co.packages = pkgs;
+	a.co.quiet = ui.quiet || ui.json;
+	if (a.artifacts && (a.co.manifest_path || a.co.npackages ||
+			    a.co.profile || a.co.features || a.co.target_dir)) {
 		fprintf(stderr, "spoke: --artifacts takes no cargo options\n");
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (artifacts) {
-		if (artifacts_plan(artifacts, co.interpreter, &plan, &e) < 0)
-			goto fail;
-		if (!wo.state_dir) {
-			state_default = fsx_join(plan.target_dir, ".spoke");
-			wo.state_dir = state_default;
-		}
-	} else if (cargo_plan_build(&co, &plan, &e) < 0) {
-		goto fail;
+	if (a.artifacts && ninterps > 1) {
+		fprintf(stderr, "spoke: --artifacts were built for one "
+				"interpreter: give -i once\n");
+		rc = EXIT_USAGE;
+		goto out;
 	}
-	wo.target_dir = plan.target_dir;
-	state = where_state_dir(&wo, 1, NULL, &e);
-	if (!state)
-		goto fail;
-	if (out_dir)
-		out_abs = where_absolute(out_dir, &e);
-	else
-		out_abs = fsx_join(plan.target_dir, "wheels");
-	if (!out_abs)
-		goto fail;
-	req = json_pack("{s:O,s:s,s:s}", "artifacts", plan.jobs, "out_dir",
-			out_abs, "stage", stage);
-	if (compression)
-		json_object_set_new(req, "compression",
-				    json_string(compression));
+	/* Without -i the target is the Python that PyO3 would build for:
+	 * $PYO3_PYTHON when set, else python3 on PATH (NULL). */
+	if (ninterps == 0) {
+		const char *pyo3 = getenv("PYO3_PYTHON");
+
+		interps[ninterps++] = pyo3 && *pyo3 ? pyo3 : NULL;
+	}
 	sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde && *sde) {
 		char *end;
-		long long v = strtoll(sde, &end, 10);
 
-		if (*end || v < 0) {
+		a.sde = strtoll(sde, &end, 10);
+		if (*end || a.sde < 0) {
 			sp_err_set(&e, "SOURCE_DATE_EPOCH '%s' is not a number "
 				       "of seconds",
 				   sde);
 			goto fail;
 		}
-		json_object_set_new(req, "source_date_epoch",
-				    json_integer(v));
 	}
-	if (jobs)
-		json_object_set_new(req, "jobs", json_integer(jobs));
 	/* The coordinator's environment may differ from ours: the search
 	 * path the loader would use here travels with the request. */
-	if (add_ld_library_path(&ropts, &e) < 0)
+	if (add_ld_library_path(&a.ropts, &e) < 0)
 		goto fail;
-	if (ropts)
-		json_object_set(req, "options", ropts);
+	done = json_object();
+	seen = json_object();
+	builds = json_array();
+	if (!done || !seen || !builds) {
+		sp_err_set(&e, "out of memory");
+		goto fail;
+	}
+	/* Every interpreter answers before anything is built: a wrong -i
+	 * fails in a second, not after the first of several cargo builds.
+	 * Two that carry the same tags would write the same wheels. */
+	for (i = 0; i < ninterps; i++) {
+		struct pyinfo py;
+		char *k;
+
+		if (pyinfo_query(interps[i], NULL, 0, &py, &e) < 0)
+			goto fail;
+		k = tag_key(NULL, py.python_tag, py.abi_tag);
+		if (k && json_object_get(seen, k)) {
+			if (!ui.quiet && !ui.json)
+				fprintf(stderr,
+					"spoke: '%s' has the tags of '%s' "
+					"(%s): built once\n",
+					interps[i],
+					json_string_value(
+						json_object_get(seen, k)),
+					k + 1);
+			interps[i] = "";
+		} else if (k) {
+			json_object_set_new(seen, k, json_string(interps[i]));
+		}
+		pyinfo_release(&py);
+		if (!k) {
+			sp_err_set(&e, "out of memory");
+			goto fail;
+		}
+		free(k);
+	}
 	have_js = jobserver_open(&js, &e);
 	if (have_js < 0)
 		goto fail;
-	if (have_js)
-		json_object_set_new(req, "jobserver", json_true());
-	json_object_set_new(req, "client_version",
-			    json_string(spoke_version()));
+	a.js = have_js ? &js : NULL;
 	ui.live = !ui.json && !ui.quiet && isatty(2);
-	for (attempt = 0;; attempt++) {
-		fd = client_connect(state, 1, idle, &e);
-		if (fd < 0)
-			goto fail;
-		res = client_build_call(fd, req, have_js ? &js : NULL,
-					on_event, &ui, &e);
-		progress_clear(&ui);
-		if (!res)
-			goto fail;
-		if (!json_is_true(json_object_get(res, "restart")) ||
-		    attempt > 0)
-			break;
-		/* A coordinator of another version runs: it exits when its
-		 * builds are done; then start ours. */
-		if (!ui.quiet && !ui.json)
-			fprintf(stderr,
-				"spoke: replacing coordinator %s with %s\n",
-				json_string_value(json_object_get(
-					res, "coordinator_version")),
-				spoke_version());
-		json_decref(res);
-		res = NULL;
-		if (client_wait_gone(fd, state, &e) < 0)
-			goto fail;
-		close(fd);
-		fd = -1;
-	}
-	rc = json_is_true(json_object_get(res, "ok")) ? 0 : 1;
-	if (ui.json) {
-		output_json_line("result", res);
-	} else {
-		output_artifacts(json_object_get(res, "artifacts"), 0);
-		if (rc) {
-			fprintf(stderr, "spoke: build failed: %s\n",
-				json_string_value(json_object_get(res, "error")));
-		} else if (!ui.quiet) {
-			printf("%zu wheel(s) in %s\n",
-			       json_array_size(json_object_get(res, "wheels")),
-			       out_abs);
+	for (i = 0; i < ninterps; i++) {
+		json_t *res = NULL;
+		int ok;
+
+		if (interps[i] && !*interps[i])
+			continue;
+		if (ninterps > 1 && !ui.quiet && !ui.json) {
+			printf("== interpreter %s\n", interps[i]);
+			fflush(stdout);
 		}
+		if (build_for(&a, interps[i], done, &out_abs, &res, &e) < 0) {
+			if (ninterps > 1)
+				sp_err_wrap(&e, "for interpreter '%s'",
+					    interps[i]);
+			goto fail;
+		}
+		if (!res) {
+			if (!ui.quiet && !ui.json)
+				printf("nothing new for %s: its wheels are "
+				       "abi3 wheels built above\n",
+				       interps[i]);
+			continue;
+		}
+		ok = json_is_true(json_object_get(res, "ok"));
+		if (!ok && ninterps > 1) {
+			struct sp_err why;
+
+			sp_err_set(&why, "for interpreter '%s': %s", interps[i],
+				   json_string_value(
+					   json_object_get(res, "error")));
+			json_object_set_new(res, "error", json_string(why.msg));
+		}
+		json_array_append(builds, json_object_get(res, "build"));
+		if (!ui.json)
+			output_artifacts(json_object_get(res, "artifacts"), 0);
+		if (merge_result(&all, res) < 0) {
+			json_decref(res);
+			sp_err_set(&e, "out of memory");
+			goto fail;
+		}
+		json_decref(res);
+		if (!ok)
+			break;
+	}
+	if (!all) /* every interpreter's wheels were built by an earlier */
+		all = json_pack("{s:s,s:b,s:[],s:[]}", "command", "build", "ok",
+				1, "wheels", "artifacts");
+	json_object_set(all, "builds", builds);
+	rc = json_is_true(json_object_get(all, "ok")) ? 0 : 1;
+	if (ui.json) {
+		output_json_line("result", all);
+	} else if (rc) {
+		fprintf(stderr, "spoke: build failed: %s\n",
+			json_string_value(json_object_get(all, "error")));
+	} else if (!ui.quiet) {
+		printf("%zu wheel(s) in %s\n",
+		       json_array_size(json_object_get(all, "wheels")),
+		       out_abs ? out_abs : "(none)");
 	}
 	goto out;
 fail:
@@ -540,15 +753,13 @@ fail:
 out:
 	if (have_js > 0)
 		jobserver_close(&js);
-	if (fd >= 0)
-		close(fd);
-	json_decref(req);
-	json_decref(res);
-	json_decref(ropts);
-	cargo_plan_release(&plan);
-	free(state_default);
-	free(state);
+	json_decref(all);
+	json_decref(builds);
+	json_decref(done);
+	json_decref(seen);
+	json_decref(a.ropts);
 	free(out_abs);
+	free(interps);
 	free(pkgs);
 	return rc;
 }

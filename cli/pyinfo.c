@@ -23,10 +23,15 @@
  * 3.6.  Wheel tags follow the `packaging` library's rules for CPython (the
  * ABI tag from SOABI, so debug and free-threaded builds get "d" and "t").
  * TOML values JSON cannot hold (dates) become strings.  Without tomllib or
- * tomli it answers {"fatal": "notoml"}, and only when asked to read a file.
+ * tomli it answers {"fatal": "notoml"}, and only when asked to read a file;
+ * a Python 2 answers {"fatal": "python2"}.
  */
 static const char query_script[] =
     "import json, sys, sysconfig\n"
+    "if sys.version_info[0] < 3:\n"
+    "    sys.stdout.write(json.dumps({'fatal': 'python2', 'version':\n"
+    "        '%d.%d' % sys.version_info[:2]}))\n"
+    "    sys.exit(0)\n"
     "def tag(s):\n"
     "    return s.replace('-', '_').replace('.', '_')\n"
     "def tags():\n"
@@ -152,21 +157,38 @@ int pyinfo_query(const char *interpreter, const char *const *pyprojects,
 		goto out;
 	if (proc_wait(&p, &code, e) < 0)
 		goto out;
-	if (code != 0) {
+	/* A Python that fails prints a traceback, worth quoting whole; any
+	 * other program run as `X -c SCRIPT` says something else, and its
+	 * first line is enough to tell the user what -i pointed at. */
+	if (code != 0 && strstr(serr, "Traceback (most recent call last)")) {
 		const char *dots, *tail = quote_tail(serr, serrlen, &dots);
 
-		sp_err_set(e, "python interpreter '%s' failed (exit %d)%s%s%s",
-			   interpreter, code, *tail ? ": " : "", dots, tail);
+		sp_err_set(e, "python interpreter '%s' failed (exit %d): %s%s",
+			   interpreter, code, dots, tail);
 		goto out;
 	}
-
-	root = json_loadb(sout, soutlen, 0, &jerr);
+	root = code == 0 ? json_loadb(sout, soutlen, 0, &jerr) : NULL;
 	if (!json_is_object(root)) {
+		const char *what = code != 0 ? serr : sout;
+		int first = (int)strcspn(what, "\n");
+
 		sp_err_set(e,
-			   "python interpreter '%s' did not answer with a "
-			   "JSON object (%s); its output starts '%.80s'",
-			   interpreter, root ? "not an object" : jerr.text,
-			   sout);
+			   "'%s' does not look like a Python interpreter: "
+			   "spoke's query %s (exit %d)%s%.*s%s",
+			   interpreter,
+			   code != 0 ? "failed" : "got no JSON object back",
+			   code, first ? ": '" : "", first < 120 ? first : 120,
+			   what, first ? "'" : "");
+		goto out;
+	}
+	if (json_is_string(json_object_get(root, "fatal")) &&
+	    strcmp(json_string_value(json_object_get(root, "fatal")),
+		   "python2") == 0) {
+		sp_err_set(e,
+			   "'%s' is Python %s: spoke builds wheels for "
+			   "Python 3",
+			   interpreter,
+			   json_string_value(json_object_get(root, "version")));
 		goto out;
 	}
 	if (json_object_get(root, "fatal")) {

@@ -82,6 +82,13 @@ int pysrc_root(const json_t *pkg, const char *pkgdir, const char *module,
 			oom(e);
 			goto out;
 		}
+		if (!is_dir(dir)) {
+			sp_err_set(e,
+				   "[package.metadata.spoke] python-source "
+				   "'%s': no such folder '%s'",
+				   json_string_value(ps), dir);
+			goto out;
+		}
 		if (!is_dir(pdir)) {
 			sp_err_set(e,
 				   "python-source '%s' has no folder '%s' "

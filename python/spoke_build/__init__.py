@@ -47,6 +47,17 @@ def _spoke():
     return exe
 
 
+def _manifest():
+    """The project's Cargo.toml: a frontend runs the backend in the folder
+    of pyproject.toml, and spoke_build wants the crate beside it."""
+    manifest = os.path.abspath("Cargo.toml")
+    if not os.path.isfile(manifest):
+        raise SpokeError("no Cargo.toml in %s: a project whose build-backend "
+                         "is spoke_build keeps its crate's Cargo.toml beside "
+                         "pyproject.toml" % os.getcwd())
+    return manifest
+
+
 def _run(args):
     """Runs spoke with --json and returns its result object.  Its events
     and messages go to stderr, where frontends show build output."""
@@ -72,7 +83,7 @@ def _run(args):
 def _build(wheel_directory):
     """Builds this project's wheel into wheel_directory; returns its path."""
     out = os.path.abspath(wheel_directory)
-    manifest = os.path.abspath("Cargo.toml")
+    manifest = _manifest()
     try:
         res = _run(["build", "-q", "--manifest-path", manifest, "-i",
                     sys.executable, "-o", out])
@@ -106,7 +117,7 @@ def build_wheel(wheel_directory, config_settings=None,
 
 
 def build_sdist(sdist_directory, config_settings=None):
-    res = _run(["sdist", "--manifest-path", os.path.abspath("Cargo.toml"),
+    res = _run(["sdist", "--manifest-path", _manifest(),
                 "-i", sys.executable, "-o",
                 os.path.abspath(sdist_directory)])
     return os.path.basename(res["sdist"])

@@ -63,6 +63,13 @@ check "  the console script runs" bash -c "'$v/bin/mixedpkg-hello' 2 | grep -qx 
 check "  a wheel built after it does not take the copied extension twice" \
 	bash -c "'$SPOKE' build -q -i '$PY' --manifest-path '$mixed/Cargo.toml' -o '$T/after' && [ \$(unzip -Z1 '$T'/after/*.whl | grep -c '\\.so\$') -eq 1 ]"
 
+# A project that names the backend but has no crate beside pyproject.toml.
+mkdir "$T/nocrate"
+printf '[build-system]\nrequires = []\nbuild-backend = "spoke_build"\n\n[project]\nname = "nocrate"\nversion = "1.0"\n' >"$T/nocrate/pyproject.toml"
+check_status "pip install of a backend project with no Cargo.toml fails" 1 \
+	bash -c "cd '$T/nocrate' && '$v/bin/pip' install -q --no-index --no-build-isolation ."
+check "  and says the Cargo.toml is missing" grep -q "no Cargo.toml in $T/nocrate" "$T/last.out"
+
 export SPOKE=/nonexistent/spoke
 check_status "a missing spoke binary fails the build" 1 bash -c "cd '$mixed' && '$v/bin/python' -c 'import spoke_build; spoke_build.build_wheel(\"$T/x\")'"
 check "  and says how to fix it" bash -c "grep -q 'spoke' '$T/last.out'"

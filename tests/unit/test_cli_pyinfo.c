@@ -91,10 +91,13 @@ static void test_query_failing_interpreter(void **unused)
 	(void)unused;
 	/* `false` exits 1 whatever its arguments. */
 	assert_int_equal(pyinfo_query("false", NULL, 0, &py, &e), -1);
-	assert_non_null(strstr(e.msg, "failed (exit 1)"));
-	/* `echo` answers, but not with JSON. */
+	assert_non_null(strstr(e.msg, "'false' does not look like a Python "
+				      "interpreter: spoke's query failed (exit 1)"));
+	/* `echo` answers, but not with JSON: its first line is quoted. */
 	assert_int_equal(pyinfo_query("echo", NULL, 0, &py, &e), -1);
-	assert_non_null(strstr(e.msg, "did not answer with a JSON object"));
+	assert_non_null(strstr(e.msg, "'echo' does not look like a Python "
+				      "interpreter: spoke's query got no JSON "
+				      "object back (exit 0): '-c import json"));
 }
 
 static void test_query_python3(void **unused)
