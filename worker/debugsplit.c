@@ -493,6 +493,34 @@ out:
 	return rc;
 }
 
+int debugsplit_job_dirs(const json_t *job, char **dir, char **stem,
+			struct sp_err *e)
+{
+	const char *final = json_string_value(json_object_get(job,
+							      "final_path"));
+	const char *base;
+	char *parent = NULL;
+	size_t n;
+
+	*dir = NULL;
+	*stem = NULL;
+	if (!final)
+		return sp_err_set(e, "option 'split_debug' needs the job's "
+				     "final_path");
+	base = fsx_basename(final);
+	n = strlen(base) > 4 ? strlen(base) - 4 : 0;
+	parent = fsx_dirname(final);
+	if (!parent || !(*dir = fsx_join(parent, "debug")) ||
+	    !(*stem = strndup(base, n))) {
+		free(parent);
+		free(*dir);
+		*dir = NULL;
+		return sp_err_set(e, "out of memory");
+	}
+	free(parent);
+	return 0;
+}
+
 int debugsplit_job(const json_t *job, const char *name, void **mod,
 		   size_t *len, char **debug_path, struct sp_err *e)
 {
@@ -502,8 +530,8 @@ int debugsplit_job(const json_t *job, const char *name, void **mod,
 	const char *module = json_string_value(json_object_get(job, "module"));
 	const char *ext = json_string_value(json_object_get(job,
 							    "ext_suffix"));
-	const char *last, *base;
-	char *link = NULL, *dir = NULL, *rel = NULL, *wname = NULL;
+	const char *last;
+	char *link = NULL, *dir = NULL, *rel = NULL, *stem = NULL;
 	struct debugsplit d = {0};
 	int rc = -1;
 
@@ -515,7 +543,6 @@ int debugsplit_job(const json_t *job, const char *name, void **mod,
 				     "final_path, module and ext_suffix");
 	last = strrchr(module, '.');
 	last = last ? last + 1 : module;
-	base = fsx_basename(final);
 	if (asprintf(&link, "%s%s.debug", last, ext) < 0) {
 		link = NULL;
 		goto oom;
@@ -526,16 +553,14 @@ int debugsplit_job(const json_t *job, const char *name, void **mod,
 		rc = 0;
 		goto out;
 	}
+	if (debugsplit_job_dirs(job, &dir, &stem, e) < 0)
+		goto out;
 	rel = debugsplit_rel_path(&d);
-	if (!rel && asprintf(&rel, "%.*s/%s", (int)(strlen(base) > 4 ?
-						     strlen(base) - 4 : 0),
-			     base, link) < 0) {
+	if (!rel && asprintf(&rel, "%s/%s", stem, link) < 0) {
 		rel = NULL;
 		goto oom;
 	}
-	wname = fsx_dirname(final);
-	if (!wname || !(dir = fsx_join(wname, "debug")) ||
-	    !(*debug_path = fsx_join(dir, rel)))
+	if (!(*debug_path = fsx_join(dir, rel)))
 		goto oom;
 	if (debugsplit_write(&d, dir, rel, e) < 0) {
 		free(*debug_path);
@@ -555,6 +580,6 @@ out:
 	free(link);
 	free(dir);
 	free(rel);
-	free(wname);
+	free(stem);
 	return rc;
 }

@@ -21,7 +21,8 @@
  * Debuggers find the debug file by build ID first:
  * <debug-file-directory>/.build-id/<first 2 hex>/<rest>.debug, the path
  * debugsplit_rel_path() gives.  Objects without a build ID are named by
- * the caller (wheel_repair.h: after the wheel and the entry).
+ * the caller (wheel_repair.h: after the wheel and the entry).  The
+ * libraries a repair bundles are split like the modules (repair.h).
  *
  * Only 64-bit little-endian objects are supported, whose .debug_* sections
  * all lie after every loaded segment and after every allocated section
@@ -86,5 +87,15 @@ int debugsplit_write(const struct debugsplit *d, const char *dir,
  */
 int debugsplit_job(const json_t *job, const char *name, void **mod,
 		   size_t *len, char **debug_path, struct sp_err *e);
+
+/*
+ * For `spoke build`: where the job's debug files go, <directory of the
+ * job's final_path>/debug, and the wheel's file name without ".whl",
+ * under which objects without a build ID are named.  Sets *dir and *stem
+ * (malloc'd) and returns 0, or -1 with e filled (no final_path, out of
+ * memory) and both NULL.
+ */
+int debugsplit_job_dirs(const json_t *job, char **dir, char **stem,
+			struct sp_err *e);
 
 #endif

@@ -32,6 +32,7 @@ struct opts {
 	const char **linked;
 	size_t nlinked;
 	const char *ld_library_path;
+	int split_debug;
 };
 
 /* A library to bundle. */
@@ -42,6 +43,7 @@ struct graft {
 	char *name;	 /* hashed name: its new DT_SONAME */
 	char *wheel_path; /* <libs_dir>/<name> */
 	struct symvers sv;
+	const char *debug_path; /* with split_debug: the repair's file's */
 };
 
 struct ctx {
@@ -55,6 +57,7 @@ struct ctx {
 	size_t ng;
 	struct symvers mod_sv, all_sv;
 	char *libs_dir;
+	char *debug_dir, *wheel_stem; /* with split_debug */
 	json_t *report;
 };
 
@@ -126,6 +129,7 @@ static int parse_opts(const json_t *job, struct opts *o, struct sp_err *e)
 					     "be a string");
 		o->ld_library_path = json_string_value(v);
 	}
+	o->split_debug = json_is_true(json_object_get(opt, "split_debug"));
 	if (str_array(json_object_get(opt, "exclude"), "options.exclude",
 		      &o->exclude, &o->nexclude, e) < 0 ||
 	    str_array(json_object_get(opt, "lib_path"), "options.lib_path",
@@ -322,11 +326,17 @@ static json_t *grafted_json(const struct ctx *c)
 
 	for (i = 0; a && i < c->ng; i++) {
 		const struct ld_lib *l = &c->tree.libs[c->g[i].lib];
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "soname", l->soname,
+				      "path", l->path, "name", c->g[i].name,
+				      "wheel_path", c->g[i].wheel_path);
 
-		if (json_array_append_new(
-			a, json_pack("{s:s,s:s,s:s,s:s}", "soname", l->soname,
-				     "path", l->path, "name", c->g[i].name,
-				     "wheel_path", c->g[i].wheel_path)) < 0) {
+		if (o && c->g[i].debug_path &&
+		    json_object_set_new(o, "debug",
+					json_string(c->g[i].debug_path)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (json_array_append_new(a, o) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -412,7 +422,64 @@ static json_t *needed_of_info(const struct elf_info *info)
 	return a;
 }
 
-/* Patches the module and every bundled library in memory. */
+/* Where split_debug writes: the caller's choice, else the job's. */
+static int debug_dirs(struct ctx *c, struct sp_err *e)
+{
+	if (!c->in->debug_dir || !c->in->wheel_stem)
+		return debugsplit_job_dirs(c->in->job, &c->debug_dir,
+					   &c->wheel_stem, e);
+	c->debug_dir = strdup(c->in->debug_dir);
+	c->wheel_stem = strdup(c->in->wheel_stem);
+	if (!c->debug_dir || !c->wheel_stem)
+		return sp_err_set(e, "out of memory");
+	return 0;
+}
+
+/* Strips bundled library i of its DWARF into f->debug, as the module is
+ * (debugsplit.h), and names its debug file: by build ID, else
+ * <wheel stem>/<its path in the wheel>.debug.  Its .gnu_debuglink names
+ * "<bundled name>.debug", the name it has in the wheel.  This runs before
+ * the patch, which may append a segment after the debug sections, while
+ * stripping needs them last; the build ID, the code and every address
+ * stay the same through the patch, so the debug file matches the bundled
+ * library.  A library without .debug_* sections is left as it is. */
+static int split_graft(struct ctx *c, size_t i, struct repair_file *f,
+		       struct sp_err *e)
+{
+	const struct graft *g = &c->g[i];
+	char *link = NULL, *rel = NULL;
+	int rc = -1;
+
+	if (asprintf(&link, "%s.debug", g->name) < 0) {
+		link = NULL;
+		goto oom;
+	}
+	if (debugsplit_mem(g->data, g->len, c->tree.libs[g->lib].path, link,
+			   12, &f->debug, e) < 0)
+		goto out;
+	rc = 0;
+	if (!f->debug.debug)
+		goto out;
+	rel = debugsplit_rel_path(&f->debug);
+	if (!rel && asprintf(&rel, "%s/%s.debug", c->wheel_stem,
+			     g->wheel_path) < 0) {
+		rel = NULL;
+		goto oom;
+	}
+	if (!(f->debug_path = fsx_join(c->debug_dir, rel)))
+		goto oom;
+	c->g[i].debug_path = f->debug_path;
+	goto out;
+oom:
+	rc = sp_err_set(e, "out of memory");
+out:
+	free(link);
+	free(rel);
+	return rc;
+}
+
+/* Patches the module and every bundled library in memory; with
+ * split_debug, each library is stripped first. */
 static int patch_all(struct ctx *c, const char *rpath, struct repair *out,
 		     struct sp_err *e)
 {
@@ -444,17 +511,31 @@ static int patch_all(struct ctx *c, const char *rpath, struct repair *out,
 	if (elf_patch_mem(c->in->mod, c->in->mod_len, c->in->name, &ed,
 			  &out->mod, &out->mod_len, e) < 0)
 		goto out;
+	if (c->o.split_debug && debug_dirs(c, e) < 0)
+		goto out;
 	for (i = 0; i < c->ng; i++) {
 		struct repair_file *f = &out->files[out->nfiles];
+		const void *data = c->g[i].data;
+		size_t len = c->g[i].len;
 
+		/* Counted first: what the split holds is released with
+		 * out on failure. */
+		out->nfiles++;
+		if (c->o.split_debug && split_graft(c, i, f, e) < 0)
+			goto out;
+		if (f->debug.stripped) {
+			data = f->debug.stripped;
+			len = f->debug.stripped_len;
+		}
 		ed.set_rpath = "$ORIGIN";
 		ed.set_soname = c->g[i].name;
-		if (elf_patch_mem(c->g[i].data, c->g[i].len,
-				  c->tree.libs[c->g[i].lib].path, &ed, &f->data,
-				  &f->len, e) < 0)
+		if (elf_patch_mem(data, len, c->tree.libs[c->g[i].lib].path,
+				  &ed, &f->data, &f->len, e) < 0)
 			goto out;
+		/* The patched copy is what goes into the wheel. */
+		free(f->debug.stripped);
+		f->debug.stripped = NULL;
 		f->path = strdup(c->g[i].wheel_path);
-		out->nfiles++;
 		if (!f->path) {
 			sp_err_set(e, "out of memory");
 			goto out;
@@ -481,6 +562,8 @@ static void ctx_release(struct ctx *c)
 	policy_release(&c->pol);
 	opts_release(&c->o);
 	free(c->libs_dir);
+	free(c->debug_dir);
+	free(c->wheel_stem);
 	json_decref(c->report);
 }
 
@@ -645,8 +728,32 @@ void repair_release(struct repair *r)
 	for (i = 0; i < r->nfiles; i++) {
 		free(r->files[i].path);
 		free(r->files[i].data);
+		debugsplit_release(&r->files[i].debug);
+		free(r->files[i].debug_path);
 	}
 	free(r->files);
 	json_decref(r->result);
 	memset(r, 0, sizeof(*r));
+}
+
+int repair_write_debug(const struct repair *r, struct sp_err *e)
+{
+	const struct repair_file *f;
+	char *dir;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->nfiles; i++) {
+		f = &r->files[i];
+		if (!f->debug.debug)
+			continue;
+		if (!(dir = fsx_dirname(f->debug_path)))
+			return sp_err_set(e, "out of memory");
+		rc = fsx_mkdir_p(dir, 0755, e);
+		free(dir);
+		if (rc < 0 || fsx_write_atomic(f->debug_path, f->debug.debug,
+					       f->debug.debug_len, e) < 0)
+			return -1;
+	}
+	return 0;
 }

@@ -14,6 +14,11 @@
  *                    target system has them)
  *   lib_path         array of extra directories to search (--lib-path)
  *   ld_library_path  the client's LD_LIBRARY_PATH at build time
+ *   split_debug      true: every bundled library is stripped of its
+ *                    DWARF as the module is (debugsplit.h), before it is
+ *                    patched, so that its build ID and addresses match the
+ *                    debug file; the debug files are written by
+ *                    repair_write_debug()
  * and the job's "linked_paths" (cargo build-script search paths) are
  * searched too; $ORIGIN of the module is the directory of its
  * "cargo_path".
@@ -40,6 +45,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "debugsplit.h"
 #include "elf.h"
 
 /* What the wheel writer knows about the module. */
@@ -53,6 +59,13 @@ struct repair_in {
 	const struct elf_info *info; /* of the module */
 	const void *mod;	 /* the module's bytes */
 	size_t mod_len;
+	/* With split_debug: the directory the bundled libraries' debug
+	 * files go to, and the wheel's file name without ".whl", under
+	 * which those of libraries without a build ID are named
+	 * (<stem>/<wheel path>.debug).  NULL: both from the job's
+	 * final_path, as for the module (debugsplit_job_dirs). */
+	const char *debug_dir;
+	const char *wheel_stem;
 };
 
 /* A file the repair adds to the wheel. */
@@ -60,6 +73,12 @@ struct repair_file {
 	char *path; /* in the wheel: "<dist>.libs/libfoo-0123abcd.so.1" */
 	void *data;
 	size_t len;
+	/* With split_debug, the library's debug file (debug.debug, for
+	 * repair_write_debug() to write at debug_path); both NULL when the
+	 * library has no .debug_* section: it is bundled as it is, and no
+	 * debug file is written, as for a module. */
+	struct debugsplit debug;
+	char *debug_path;
 };
 
 /* Owned by the repair: repair_release(). */
@@ -71,7 +90,8 @@ struct repair {
 	size_t nfiles;
 	/* Members for the worker's result (new reference): "platform_tag",
 	 * "repair" (the report), and in repair and check mode "grafted"
-	 * ([{"soname", "path", "name", "wheel_path"}]), "needed" (the
+	 * ([{"soname", "path", "name", "wheel_path", "debug"?}]: "debug"
+	 * is the debug file's path with split_debug), "needed" (the
 	 * module's DT_NEEDED as written) and "patch" ("applied" or
 	 * "none"). */
 	json_t *result;
@@ -86,6 +106,11 @@ int repair_run(const struct repair_in *in, struct repair *out,
 	       struct sp_err *e);
 
 void repair_release(struct repair *r);
+
+/* Writes the debug file of every library r bundled that has one (temporary
+ * file, fsync, rename; directories created).  Returns 0, or -1 with e
+ * naming the file. */
+int repair_write_debug(const struct repair *r, struct sp_err *e);
 
 /* The name a bundled library gets: "libfoo.so.1" with content digest
  * "0123abcd..." becomes "libfoo-0123abcd.so.1" (the hash goes before the

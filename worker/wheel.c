@@ -513,10 +513,12 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	    check_init(in, &w, e) < 0)
 		goto out;
 	mod = read_staged(in, w.staged, &mod_len, e);
-	/* Stripped before the repair patches it (debugsplit.h). */
+	/* Stripped before the repair patches it (debugsplit.h); so are the
+	 * libraries the repair bundles (repair.h). */
 	if (!mod ||
 	    debugsplit_job(job, w.staged, &mod, &mod_len, &debug_path, e) < 0 ||
-	    repair_module(&w, job, &info, mod, mod_len, &rep, e) < 0)
+	    repair_module(&w, job, &info, mod, mod_len, &rep, e) < 0 ||
+	    repair_write_debug(&rep, e) < 0)
 		goto out;
 	/* METADATA and WHEEL are rendered from the job: a new platform tag
 	 * goes into a copy of it. */

@@ -220,14 +220,25 @@ const char *wheel_repair_newer_tag(const char *a, const char *b)
 	return y > x ? b : a;
 }
 
+/* The input's file name without ".whl": debug files of objects without a
+ * build ID go under it.  malloc'd. */
+static char *wheel_stem(const struct ctx *c)
+{
+	const char *base = fsx_basename(c->path);
+
+	return strndup(base, strlen(base) > 4 ? strlen(base) - 4 : 0);
+}
+
 /* Runs repair.h on one module, with a job object holding only the
- * options: the rest of a build job means nothing here. */
+ * options: the rest of a build job means nothing here.  With
+ * split_debug, the libraries it bundles are split too, their debug files
+ * named as the modules' are. */
 static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 {
 	const struct wheel_repair_opts *o = c->o;
 	json_t *job, *opt, *a;
 	struct repair_in in = {0};
-	char *file = NULL, *origin = NULL;
+	char *file = NULL, *origin = NULL, *stem = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -238,6 +249,13 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 		goto oom;
 	}
 	json_object_set_new(opt, "repair", json_string("repair"));
+	if (o->split_debug) {
+		json_object_set_new(opt, "split_debug", json_true());
+		if (!(stem = wheel_stem(c)))
+			goto oom;
+		in.debug_dir = o->debug_dir;
+		in.wheel_stem = stem;
+	}
 	if (o->compat)
 		json_object_set_new(opt, "compat", json_string(o->compat));
 	if (o->ld_library_path)
@@ -293,6 +311,7 @@ out:
 	json_decref(job);
 	free(file);
 	free(origin);
+	free(stem);
 	return rc;
 }
 
@@ -551,11 +570,9 @@ static int split_one(struct ctx *c, struct ent *en, struct sp_err *e)
 		goto out;
 	en->debug_rel = debugsplit_rel_path(&en->dbg);
 	if (!en->debug_rel) {
-		wname = strdup(fsx_basename(c->path));
+		wname = wheel_stem(c);
 		if (!wname)
 			goto oom;
-		if (strlen(wname) > 4)
-			wname[strlen(wname) - 4] = '\0';
 		if (asprintf(&en->debug_rel, "%s/%s.debug", wname,
 			     en->we->name) < 0) {
 			en->debug_rel = NULL;
@@ -575,12 +592,21 @@ out:
 	return rc;
 }
 
+/* The module's debug file, then those of the libraries its repair
+ * bundled.  A library two modules need is bundled once but split by both
+ * repairs: its debug file is written twice, the same bytes at the same
+ * path. */
 static int write_debug(struct ctx *c, struct ent *en, struct sp_err *e)
 {
-	en->debug_path = fsx_join(c->o->debug_dir, en->debug_rel);
-	if (!en->debug_path)
-		return sp_err_set(e, "out of memory");
-	return debugsplit_write(&en->dbg, c->o->debug_dir, en->debug_rel, e);
+	if (en->debug_rel) {
+		en->debug_path = fsx_join(c->o->debug_dir, en->debug_rel);
+		if (!en->debug_path)
+			return sp_err_set(e, "out of memory");
+		if (debugsplit_write(&en->dbg, c->o->debug_dir, en->debug_rel,
+				     e) < 0)
+			return -1;
+	}
+	return en->repaired ? repair_write_debug(&en->rep, e) : 0;
 }
 
 /* "<input name without its platform tag>-<plat>.whl" in out_dir. */
@@ -784,8 +810,8 @@ int wheel_repair(const char *path, const struct wheel_repair_opts *o,
 			goto out;
 	if (plan_output(&c, e) < 0)
 		goto out;
-	for (i = 0; i < c.nents; i++)
-		if (c.ents[i].debug_rel && write_debug(&c, &c.ents[i], e) < 0)
+	for (i = 0; o->split_debug && i < c.nents; i++)
+		if (c.ents[i].so && write_debug(&c, &c.ents[i], e) < 0)
 			goto out;
 	if (write_output(&c, e) < 0)
 		goto out;

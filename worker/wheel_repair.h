@@ -41,7 +41,8 @@ struct wheel_repair_opts {
 	const char *const *lib_path; /* extra directories to search */
 	size_t nlib;
 	const char *ld_library_path; /* ':'-separated, or NULL */
-	/* When set, the objects are stripped of their DWARF, which goes to
+	/* When set, the objects and the libraries bundled for them are
+	 * stripped of their DWARF, which goes to
 	 * <debug_dir>/.build-id/xx/rest.debug (debugsplit.h). */
 	int split_debug;
 	const char *debug_dir;
@@ -54,7 +55,7 @@ struct wheel_repair_opts {
  *   {"command": "repair", "ok": true, "input": path,
  *    "wheel": output path or null, "nothing_to_repair": bool,
  *    "platform_tag": tag or null, "modules": [{"entry", "repair": report,
- *    "grafted": [...], "needed": [...], "debug": path?}]}
+ *    "grafted": [{..., "debug": path?}], "needed": [...], "debug": path?}]}
  * "nothing_to_repair" is true (and nothing is written) when the wheel
  * holds no shared object.  Returns -1 with e naming the wheel and the
  * reason (an invalid wheel with its first problem, a library not found

@@ -18,8 +18,11 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=CC");
 
+    // -g3: with debug info, so `--split-debug` has DWARF to move out of the
+    // bundled copy; the macro tables make it large enough for zstd to pay
+    // off (tests/integration/t_splitdebug.sh checks compressed sections).
     let status = Command::new(&cc)
-        .args(["-shared", "-fPIC", "-O2", "-Wl,-soname,libspokehelper.so.1", "-o"])
+        .args(["-shared", "-fPIC", "-O2", "-g3", "-Wl,-soname,libspokehelper.so.1", "-o"])
         .arg(&real)
         .arg(&src)
         .status()
