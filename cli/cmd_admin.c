@@ -263,6 +263,35 @@ out:
 	return rc;
 }
 
+/* The common start of status and stop: parses the options, finds the
+ * state directory (*real stays NULL when there is none) and connects to its
+ * coordinator without starting one (*fd stays -2 when none runs).  Returns
+ * -1 to go on, else the exit code: --help, a usage error, or an error
+ * already reported. */
+static int admin_connect(int argc, char **argv, const char *usage,
+			 const char *command, struct admin_opts *o,
+			 char **real, int *fd)
+{
+	char help[2048], *state;
+	struct sp_err e;
+	int rc, exists = 0;
+
+	*real = NULL;
+	*fd = -2;
+	snprintf(help, sizeof(help), "%s%s", usage, where_help);
+	rc = admin_parse(argc, argv, help, o, 0);
+	if (rc >= 0)
+		return rc;
+	state = where_state_dir(&o->where, 0, &exists, &e);
+	if (!state)
+		return fail(o, command, &e);
+	*real = exists ? realpath(state, NULL) : NULL;
+	free(state);
+	if (*real)
+		*fd = client_connect(*real, 0, 0, &e);
+	return *fd == -1 ? fail(o, command, &e) : -1;
+}
+
 static const char status_help[] =
 	"usage: spoke status [options]\n"
 	"\n"
@@ -274,28 +303,16 @@ static const char status_help[] =
 int cmd_status(int argc, char **argv)
 {
 	struct admin_opts o;
-	char help[2048], *state = NULL, *real = NULL;
+	char *real = NULL;
 	json_t *res = NULL, *req = json_object();
 	struct sp_err e;
-	int rc, exists = 0, fd = -1;
+	int rc, fd = -2;
 
-	snprintf(help, sizeof(help), "%s%s", status_help, where_help);
-	rc = admin_parse(argc, argv, help, &o, 0);
-	if (rc >= 0)
-		goto out;
-	state = where_state_dir(&o.where, 0, &exists, &e);
-	if (!state) {
-		rc = fail(&o, "status", &e);
-		goto out;
-	}
-	real = exists ? realpath(state, NULL) : NULL;
 	/* No state directory: no coordinator and nothing unsettled, which is
 	 * an answer, not an error. */
-	fd = real ? client_connect(real, 0, 0, &e) : -2;
-	if (fd == -1) {
-		rc = fail(&o, "status", &e);
+	rc = admin_connect(argc, argv, status_help, "status", &o, &real, &fd);
+	if (rc >= 0)
 		goto out;
-	}
 	if (fd >= 0) {
 		res = client_call(fd, MSG_STATUS, req, NULL, NULL, &e);
 		if (!res) {
@@ -366,7 +383,6 @@ out:
 		close(fd);
 	json_decref(req);
 	json_decref(res);
-	free(state);
 	free(real);
 	return rc;
 }
@@ -431,27 +447,14 @@ static const char stop_help[] =
 int cmd_stop(int argc, char **argv)
 {
 	struct admin_opts o;
-	char help[2048], *state = NULL, *real = NULL;
+	char *real = NULL;
 	json_t *res = NULL, *req = json_object();
 	struct sp_err e;
-	int rc, exists = 0, fd = -2;
+	int rc, fd = -2;
 
-	snprintf(help, sizeof(help), "%s%s", stop_help, where_help);
-	rc = admin_parse(argc, argv, help, &o, 0);
+	rc = admin_connect(argc, argv, stop_help, "stop", &o, &real, &fd);
 	if (rc >= 0)
 		goto out;
-	state = where_state_dir(&o.where, 0, &exists, &e);
-	if (!state) {
-		rc = fail(&o, "stop", &e);
-		goto out;
-	}
-	real = exists ? realpath(state, NULL) : NULL;
-	if (real)
-		fd = client_connect(real, 0, 0, &e);
-	if (fd == -1) {
-		rc = fail(&o, "stop", &e);
-		goto out;
-	}
 	if (fd >= 0) {
 		res = client_call(fd, MSG_STOP, req, NULL, NULL, &e);
 		if (!res) {
@@ -480,7 +483,6 @@ out:
 		close(fd);
 	json_decref(req);
 	json_decref(res);
-	free(state);
 	free(real);
 	return rc;
 }
