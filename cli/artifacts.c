@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli/where.h"
+#include "common/frame.h"
 #include "common/fsx.h"
 #include "worker/metadata.h"
 
@@ -136,14 +137,71 @@ static int check_entry(const json_t *a, size_t i, const char *dir,
 	return 0;
 }
 
+json_t *artifacts_parse(const char *buf, size_t len, const char *file,
+			const char *dir, struct sp_err *e)
+{
+	json_t *seen_p = json_object(), *seen_d = json_object();
+	json_t *root, *arts, *a, *jobs = NULL;
+	json_error_t jerr;
+	size_t i;
+	int rc = -1;
+
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		sp_err_set(e, "cannot read '%s': %s (line %d)", file, jerr.text,
+			   jerr.line);
+		goto out;
+	}
+	arts = json_object_get(root, "artifacts");
+	if (!json_is_object(root) || !json_is_array(arts)) {
+		sp_err_set(e, "'%s': expected {\"artifacts\": [...]}", file);
+		goto out;
+	}
+	if (json_array_size(arts) == 0) {
+		sp_err_set(e, "'%s': no artifacts", file);
+		goto out;
+	}
+	/* The coordinator would refuse the build; say so before checking
+	 * (and stat'ing) every entry. */
+	if (json_array_size(arts) > BUILD_MAX_ARTIFACTS) {
+		sp_err_set(e, "'%s': %zu artifacts, more than the limit of %u "
+			      "per build",
+			   file, json_array_size(arts), BUILD_MAX_ARTIFACTS);
+		goto out;
+	}
+	jobs = json_array();
+	if (!jobs || !seen_p || !seen_d) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	json_array_foreach(arts, i, a)
+	{
+		json_t *job = NULL;
+
+		if (check_entry(a, i, dir, seen_p, seen_d, &job, e) < 0) {
+			sp_err_wrap(e, "'%s'", file);
+			goto out;
+		}
+		json_array_append_new(jobs, job);
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		json_decref(jobs);
+		jobs = NULL;
+	}
+	json_decref(root);
+	json_decref(seen_p);
+	json_decref(seen_d);
+	return jobs;
+}
+
 int artifacts_plan(const char *file, const char *interpreter,
 		   struct cargo_plan *plan, struct sp_err *e)
 {
-	json_t *root = NULL, *arts, *a, *seen_p = json_object(),
-	       *seen_d = json_object();
-	json_error_t jerr;
-	char *abs = NULL, *dir = NULL;
-	size_t i;
+	json_t *a;
+	char *abs = NULL, *dir = NULL, *text = NULL;
+	size_t i, len = 0;
 	int rc = -1;
 
 	memset(plan, 0, sizeof(*plan));
@@ -151,32 +209,16 @@ int artifacts_plan(const char *file, const char *interpreter,
 	if (!abs)
 		goto out;
 	dir = fsx_dirname(abs);
-	root = json_load_file(abs, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		sp_err_set(e, "cannot read '%s': %s (line %d)", abs, jerr.text,
-			   jerr.line);
+	if (!dir) {
+		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	arts = json_object_get(root, "artifacts");
-	if (!json_is_object(root) || !json_is_array(arts)) {
-		sp_err_set(e, "'%s': expected {\"artifacts\": [...]}", abs);
+	text = fsx_read_all(abs, &len, e);
+	if (!text)
 		goto out;
-	}
-	if (json_array_size(arts) == 0) {
-		sp_err_set(e, "'%s': no artifacts", abs);
+	plan->jobs = artifacts_parse(text, len, abs, dir, e);
+	if (!plan->jobs)
 		goto out;
-	}
-	plan->jobs = json_array();
-	json_array_foreach(arts, i, a)
-	{
-		json_t *job = NULL;
-
-		if (check_entry(a, i, dir, seen_p, seen_d, &job, e) < 0) {
-			sp_err_wrap(e, "'%s'", abs);
-			goto out;
-		}
-		json_array_append_new(plan->jobs, job);
-	}
 	if (pyinfo_query(interpreter, NULL, 0, &plan->py, e) < 0)
 		goto out;
 	json_array_foreach(plan->jobs, i, a)
@@ -195,9 +237,7 @@ int artifacts_plan(const char *file, const char *interpreter,
 out:
 	if (rc < 0)
 		cargo_plan_release(plan);
-	json_decref(root);
-	json_decref(seen_p);
-	json_decref(seen_d);
+	free(text);
 	free(abs);
 	free(dir);
 	return rc;

@@ -19,7 +19,18 @@
 #include "cli/cargo.h"
 #include "common/err.h"
 
-/* Reads and validates file, asks the interpreter (NULL: python3) for the
+/* Parses and validates the text of an artifacts file: len bytes at buf
+ * (no NUL needed), as read from file (named in messages), with relative
+ * paths taken from dir.  Every path must name a regular file, no two
+ * entries the same file or distribution, and there are at most
+ * BUILD_MAX_ARTIFACTS (common/frame.h) entries.  Returns a new array with
+ * one job per entry (cargo_path: the path resolved, distribution,
+ * version, module, metadata if given, linked_paths; no wheel tags yet),
+ * or NULL with e set. */
+json_t *artifacts_parse(const char *buf, size_t len, const char *file,
+			const char *dir, struct sp_err *e);
+
+/* Reads and validates file (artifacts_parse), asks the interpreter (NULL: python3) for the
  * wheel tags, and fills plan as cargo_plan_build() would: jobs, py, and
  * target_dir set to the file's directory (the default state directory is
  * then <that>/.spoke and wheels go to <that>/wheels). */

@@ -38,33 +38,44 @@ static int write_all(int fd, const uint8_t *p, size_t n, struct sp_err *e)
 	return 0;
 }
 
-int frame_send(int fd, uint32_t type, const json_t *obj, struct sp_err *e)
+int frame_encode(uint32_t type, const json_t *obj, uint8_t **buf, size_t *len,
+		 struct sp_err *e)
 {
 	char *text;
-	uint8_t *buf;
-	size_t len;
-	int rc;
+	size_t n;
 
 	text = json_dumps(obj, JSON_COMPACT);
 	if (!text)
 		return sp_err_set(e, "cannot encode message");
-	len = strlen(text);
-	if (len > FRAME_MAX) {
+	n = strlen(text);
+	if (n > FRAME_MAX) {
 		free(text);
-		return sp_err_set(e, "message too large (%zu bytes)", len);
+		return sp_err_set(e, "message too large (%zu bytes)", n);
 	}
-	buf = malloc(FRAME_HDR + len);
-	if (!buf) {
+	*buf = malloc(FRAME_HDR + n);
+	if (!*buf) {
 		free(text);
 		return sp_err_set(e, "out of memory");
 	}
-	put32(buf, type);
-	put32(buf + 4, (uint32_t)len);
-	memcpy(buf + FRAME_HDR, text, len);
+	put32(*buf, type);
+	put32(*buf + 4, (uint32_t)n);
+	memcpy(*buf + FRAME_HDR, text, n);
 	free(text);
+	*len = FRAME_HDR + n;
+	return 0;
+}
+
+int frame_send(int fd, uint32_t type, const json_t *obj, struct sp_err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (frame_encode(type, obj, &buf, &len, e) < 0)
+		return -1;
 	/* One write for header and payload, so that a reader killed or a peer
 	 * crashing never sees a header without its payload from us. */
-	rc = write_all(fd, buf, FRAME_HDR + len, e);
+	rc = write_all(fd, buf, len, e);
 	free(buf);
 	return rc;
 }

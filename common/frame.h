@@ -19,6 +19,15 @@
 #define FRAME_MAX (16u << 20)
 #define FRAME_HDR 8u
 
+/* The most artifacts one MSG_BUILD may carry; the coordinator refuses a
+ * longer "artifacts" array before it stages anything, and the CLI refuses
+ * an --artifacts file listing more.  The build's MSG_RESULT must fit in
+ * FRAME_MAX too, and it holds about 1.5 KiB per artifact (the wheel with
+ * its repair report, and the give-back outcome): 4096 of them take some
+ * 6 MiB, which leaves room for long paths and bundled libraries.  That is
+ * still several interpreters' worth of a monorepo of hundreds of crates. */
+#define BUILD_MAX_ARTIFACTS 4096u
+
 enum msg_type {
 	MSG_BUILD = 1,	   /* cli -> server: stage, package, give back */
 	MSG_RECOVER = 2,   /* cli -> server: replay the journal */
@@ -33,6 +42,11 @@ enum msg_type {
 
 /* Sends one frame, blocking until all of it is written (MSG_NOSIGNAL). */
 int frame_send(int fd, uint32_t type, const json_t *obj, struct sp_err *e);
+
+/* Encodes one frame, header and payload, into *buf (malloc'd, *len bytes),
+ * for a sender that queues it rather than blocking until it is written. */
+int frame_encode(uint32_t type, const json_t *obj, uint8_t **buf, size_t *len,
+		 struct sp_err *e);
 
 /* Incremental reader for a non-blocking descriptor. */
 struct frame_reader {

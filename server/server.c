@@ -73,7 +73,20 @@ struct client {
 	struct build *build;
 	int wants_stop;
 	int dead;
+	const char *gone; /* why a live peer was dropped, for its build */
+	/* Frames not yet written to the client: out[out_off..out_len) of
+	 * out_cap bytes; NULL while nothing waits. */
+	uint8_t *out;
+	size_t out_off, out_len, out_cap;
 };
+
+/* A client may leave this many bytes unread (beyond what its socket
+ * holds) before it counts as gone: one that does not read must not hold up
+ * the coordinator, nor grow its queue without end.  A queue under the
+ * limit always takes one more frame, however large, so a result never
+ * loses its client; only a peer that has stopped reading falls this far
+ * behind. */
+#define CLIENT_QUEUE_MAX (8u << 20)
 
 struct server {
 	const struct server_opts *o;
@@ -127,23 +140,89 @@ static void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Sends to a client; a client that cannot be written to is dropped. */
+static int client_pending(const struct client *c)
+{
+	return c->out_off < c->out_len;
+}
+
+/* Writes as much of c's queue as its socket takes now, without waiting;
+ * the rest goes when poll() finds the socket writable.  A client that
+ * cannot be written to is dropped. */
+static void client_flush(struct client *c)
+{
+	while (client_pending(c)) {
+		ssize_t w = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				if (!c->dead)
+					slog("client %d: cannot send message: "
+					     "%s",
+					     c->fd, strerror(errno));
+				c->dead = 1;
+			}
+			return;
+		}
+		c->out_off += (size_t)w;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->out_off = c->out_len = c->out_cap = 0;
+}
+
+/* Queues a frame for a client and writes what its socket takes at once.
+ * Never blocks: a client that stopped reading only grows its own queue,
+ * and past CLIENT_QUEUE_MAX it is dropped, its build cancelled as if it
+ * had gone away. */
 static void client_send(struct client *c, uint32_t type, json_t *obj)
 {
 	struct sp_err e;
+	uint8_t *frame = NULL, *nb;
+	size_t len;
 
-	if (c && !c->dead && obj) {
-		int fl = fcntl(c->fd, F_GETFL);
-
-		/* Replies are small; write them whole, then go back to
-		 * non-blocking reads. */
-		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
-		if (frame_send(c->fd, type, obj, &e) < 0) {
-			slog("client %d: %s", c->fd, e.msg);
-			c->dead = 1;
-		}
-		fcntl(c->fd, F_SETFL, fl);
+	if (!c || c->dead || !obj)
+		goto out;
+	if (c->out_len - c->out_off > CLIENT_QUEUE_MAX) {
+		slog("client %d dropped: it left more than %u bytes unread",
+		     c->fd, CLIENT_QUEUE_MAX);
+		c->gone = "client stopped reading its messages";
+		c->dead = 1;
+		goto out;
 	}
+	if (frame_encode(type, obj, &frame, &len, &e) < 0) {
+		slog("client %d: %s", c->fd, e.msg);
+		c->dead = 1;
+		goto out;
+	}
+	/* Move the unwritten bytes to the front once the written ones are
+	 * the larger part: each byte is moved O(1) times on average. */
+	if (c->out_off > 0 && c->out_off >= c->out_len - c->out_off) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (c->out_cap - c->out_len < len) {
+		size_t ncap = c->out_cap ? 2 * c->out_cap : len;
+
+		if (ncap < c->out_len + len)
+			ncap = c->out_len + len;
+		nb = realloc(c->out, ncap);
+		if (!nb) {
+			slog("client %d: out of memory", c->fd);
+			c->dead = 1;
+			goto out;
+		}
+		c->out = nb;
+		c->out_cap = ncap;
+	}
+	memcpy(c->out + c->out_len, frame, len);
+	c->out_len += len;
+	client_flush(c);
+out:
+	free(frame);
 	json_decref(obj);
 }
 
@@ -226,6 +305,12 @@ static int build_validate(const json_t *req, struct sp_err *e)
 				     "absolute path");
 	if (!json_is_array(arts) || json_array_size(arts) == 0)
 		return sp_err_set(e, "bad build request: no artifacts");
+	/* Checked first: the jobs, the journal rows and the result all grow
+	 * with the count (see BUILD_MAX_ARTIFACTS). */
+	if (json_array_size(arts) > BUILD_MAX_ARTIFACTS)
+		return sp_err_set(e, "bad build request: %zu artifacts, more "
+				     "than the limit of %u per build",
+				  json_array_size(arts), BUILD_MAX_ARTIFACTS);
 	for (i = 0; i < json_array_size(arts); i++) {
 		const json_t *a = json_array_get(arts, i);
 
@@ -1096,7 +1181,7 @@ static void client_input(struct server *s, struct client *c)
 	uint32_t type;
 	json_t *msg;
 	long n;
-	int rc;
+	int rc = 0;
 
 	n = frame_reader_fill(&c->rd, c->fd, &e);
 	if (n == -2)
@@ -1105,7 +1190,10 @@ static void client_input(struct server *s, struct client *c)
 		c->dead = 1;
 		return;
 	}
-	while ((rc = frame_reader_next(&c->rd, &type, &msg, &e)) > 0) {
+	/* A client dropped by a reply (one that stopped reading) gets no
+	 * more of its requests handled. */
+	while (!c->dead &&
+	       (rc = frame_reader_next(&c->rd, &type, &msg, &e)) > 0) {
 		s->last_active = time(NULL);
 		switch (type) {
 		case MSG_BUILD:
@@ -1176,6 +1264,14 @@ static void client_accept(struct server *s)
 	s->last_active = time(NULL);
 }
 
+/* Closes c's connection and frees what it holds, not c itself. */
+static void client_release(struct client *c)
+{
+	close(c->fd);
+	frame_reader_release(&c->rd);
+	free(c->out);
+}
+
 static void clients_sweep(struct server *s)
 {
 	struct client **pp, *c;
@@ -1186,14 +1282,18 @@ static void clients_sweep(struct server *s)
 			continue;
 		}
 		if (c->build) {
-			/* The client went away (Ctrl-C): cancel its build and
-			 * give its artifacts back now. */
+			/* The client went away (Ctrl-C), or stopped reading:
+			 * cancel its build and give its artifacts back now. */
 			c->build->client = NULL;
-			build_fail(s, c->build, "client disconnected");
+			build_fail(s, c->build, "%s",
+				   c->gone ? c->gone : "client disconnected");
 		}
-		close(c->fd);
-		frame_reader_release(&c->rd);
+		/* What is left for a peer dropped for a bad frame (the
+		 * error saying why) goes if its socket takes it now. */
+		if (!c->gone)
+			client_flush(c);
 		*pp = c->next;
+		client_release(c);
 		free(c);
 	}
 }
@@ -1226,6 +1326,32 @@ static int listen_on(struct server *s, struct sp_err *e)
 	if (listen(s->listen_fd, 64) < 0)
 		return sp_err_sys(e, "cannot listen on '%s'", s->sock);
 	return 0;
+}
+
+/* Before exiting: gives the clients up to seconds to take what is queued
+ * for them (the last results, the answer to stop), without waiting
+ * longer on one that does not read. */
+static void clients_drain(struct server *s, int seconds)
+{
+	time_t end = time(NULL) + seconds;
+	struct client *c;
+
+	for (c = s->clients; c; c = c->next) {
+		while (!c->dead && client_pending(c)) {
+			struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+			time_t left = end - time(NULL);
+			int rc;
+
+			if (left <= 0)
+				return;
+			rc = poll(&p, 1, (int)left * 1000);
+			if (rc < 0 && errno == EINTR)
+				continue;
+			if (rc <= 0)
+				return;
+			client_flush(c);
+		}
+	}
 }
 
 /* What a poll slot belongs to: lists change while events are handled, so
@@ -1291,7 +1417,11 @@ static void serve(struct server *s)
 					 .events = POLLIN};
 		slot[n++] = (struct slot){SLOT_LISTEN, NULL};
 		for (c = s->clients; c; c = c->next) {
-			pfd[n] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+			pfd[n] = (struct pollfd){
+				.fd = c->fd,
+				.events = (short)(POLLIN | (client_pending(c)
+								    ? POLLOUT
+								    : 0))};
 			slot[n++] = (struct slot){SLOT_CLIENT, c};
 		}
 		for (b = s->builds; b; b = b->next)
@@ -1330,7 +1460,9 @@ static void serve(struct server *s)
 				break;
 			case SLOT_CLIENT:
 				c = slot[i].p;
-				if (!c->dead)
+				if (!c->dead && (pfd[i].revents & POLLOUT))
+					client_flush(c);
+				if (!c->dead && (pfd[i].revents & ~POLLOUT))
 					client_input(s, c);
 				break;
 			case SLOT_JOB: {
@@ -1352,14 +1484,14 @@ static void serve(struct server *s)
 	unlink(s->sock);
 	close(s->listen_fd);
 	s->listen_fd = -1;
+	clients_drain(s, 5);
 	/* The clients still connected (those waiting for stop) see the
 	 * socket close now. */
 	while (s->clients) {
 		struct client *c = s->clients;
 
 		s->clients = c->next;
-		close(c->fd);
-		frame_reader_release(&c->rd);
+		client_release(c);
 		free(c);
 	}
 }

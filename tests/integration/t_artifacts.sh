@@ -54,6 +54,22 @@ bad not-json "cannot read" '{"artifacts": ['
 bad empty "no artifacts" '{"artifacts": []}'
 bad not-python "does not export PyInit_" \
 	"{\"artifacts\": [{\"path\": \"$(readlink -f /lib/x86_64-linux-gnu/libz.so.1)\", \"distribution\": \"z\", \"version\": \"1\", \"module\": \"z\"}]}"
+# More entries than one build may carry (BUILD_MAX_ARTIFACTS, 4096): refused
+# before any entry is checked, naming the file and the limit; 4096 are not
+# refused for their number (here the second entry repeats the first).
+many() { # many N: a file of N entries naming the same shared object
+	"$PY" -c 'import json, sys
+e = {"path": "lib/libhello.so", "distribution": "x", "version": "1", "module": "hello"}
+json.dump({"artifacts": [e] * int(sys.argv[1])}, sys.stdout)' "$1" >"$d/many-$1.json"
+}
+many 4097
+check_status "--artifacts with 4097 entries: exit 1" 1 "$SPOKE" build -q -i "$PY" --artifacts "$d/many-4097.json"
+check "... names the file and the limit" \
+	grep -qE "'[^']*/many-4097.json': 4097 artifacts, more than the limit of 4096 per build" "$T/last.out"
+many 4096
+check_status "--artifacts with 4096 entries: exit 1" 1 "$SPOKE" build -q -i "$PY" --artifacts "$d/many-4096.json"
+check "... for the duplicate, not for their number" \
+	bash -c "grep -q 'artifact 1 .*duplicate path' '$T/last.out' && ! grep -q limit '$T/last.out'"
 check "after the bad files nothing is staged" bash -c "[ -z \"\$(ls -A '$d/.spoke/staged')\" ]"
 check_status "--artifacts with cargo options is a usage error" 2 "$SPOKE" build --artifacts "$d/artifacts.json" -p hello
 finish

@@ -13,8 +13,9 @@ build() { in_ws "$SPOKE" build -q -i "$PY" "$@"; }
 
 check "a first build starts the coordinator" build
 sock=$(ls "$XDG_RUNTIME_DIR"/spoke/*.sock 2>/dev/null | head -1)
+# Bounded: a coordinator that hangs must fail the test, not stall it.
 coordinator_pid() {
-	in_ws "$SPOKE" status --json | "$PY" -c 'import json, sys
+	in_ws timeout 60 "$SPOKE" status --json | "$PY" -c 'import json, sys
 print([json.loads(l) for l in sys.stdin][-1].get("pid", ""))'
 }
 pid=$(coordinator_pid)
@@ -110,6 +111,8 @@ cases = {
     "field-not-string": build(arg, version=1.0),
     "huge-array": frame(1, {"out_dir": arg, "artifacts": [{}] * 200000}),
     "huge-valid-array": frame(1, {"out_dir": arg, "artifacts": [ART] * 20000}),
+    "over-limit-array": frame(1, {"out_dir": arg, "artifacts": [ART] * 4097}),
+    "at-limit-array": frame(1, {"out_dir": arg, "artifacts": [ART] * 4096}),
     "two-builds-one-connection": build(arg) + build(arg),
 }
 talk(path, cases[what])
@@ -167,7 +170,7 @@ for c in relative-cargo-path dotdot-distribution slash-distribution \
 	dotdot-module slash-version slash-tag relative-out-dir \
 	missing-field missing-artifacts artifacts-not-array \
 	artifact-not-object field-not-string huge-array huge-valid-array \
-	two-builds-one-connection; do
+	over-limit-array at-limit-array two-builds-one-connection; do
 	rm -rf "$hout"
 	timeout 120 "$PY" "$T/peer.py" "$sock" $c "$hout" >"$T/peer.out" 2>&1
 	rc=$?
@@ -190,10 +193,132 @@ check "hostile names: the error names the bad module" \
 	bash -c "'$PY' '$T/peer.py' '$sock' dotdot-module '$hout' | grep -q 'invalid module name'"
 check "hostile names: the error names the bad version" \
 	bash -c "'$PY' '$T/peer.py' '$sock' slash-version '$hout' | grep -q 'invalid version'"
+# BUILD_MAX_ARTIFACTS (common/frame.h) is checked before anything else of
+# the request, and a request at the limit is not refused for its size.
+check "4097 artifacts: refused, the error names the limit" \
+	bash -c "'$PY' '$T/peer.py' '$sock' over-limit-array '$hout' | grep -q '4097 artifacts, more than the limit of 4096 per build'"
+check "200000 artifacts: refused for their number before any is checked" \
+	bash -c "'$PY' '$T/peer.py' '$sock' huge-array '$hout' | grep -q 'more than the limit of 4096'"
+check "4096 artifacts: not refused for their number" \
+	bash -c "'$PY' '$T/peer.py' '$sock' at-limit-array '$hout' | grep '^6 ' | grep -v -q 'limit'"
 check "nothing was written outside the output directory" \
 	bash -c "! ls '$T' | grep -q evil && ! ls / | grep -q evil"
 check "after the hostile requests, a normal build succeeds" build
 check "cargo outputs intact after the hostile peers" same_snapshot "$ws" "$T/before"
+
+# (e) Peers that stop reading but keep their socket open.  The coordinator
+# never blocks on one: replies queue per client, and a client that leaves
+# more than CLIENT_QUEUE_MAX (8 MiB, server/server.c) unread is dropped,
+# its build cancelled as a disconnect cancels it.
+cat >"$T/stall.py" <<'PYEOF'
+import json, os, socket, struct, sys, sysconfig, time
+
+def frame(t, payload):
+    payload = json.dumps(payload).encode()
+    return struct.pack("<II", t, len(payload)) + payload
+
+path, what, marker = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+# A small receive buffer: the coordinator's writes back up at once.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(path)
+if what == "status":
+    # Some 3 MB of replies: far more than the socket holds, less than
+    # the coordinator queues for a client.
+    data = frame(3, {}) * 20000
+else:
+    # A build of every file in DIR, one worker at a time, moved while it
+    # runs; then status requests until the coordinator gives up on us.
+    lib, out = sys.argv[4], sys.argv[5]
+    py = "cp%d%d" % sys.version_info[:2]
+    arts = [{"cargo_path": os.path.join(lib, f), "distribution": "stall-%d" % i,
+             "version": "1.0", "module": "hello", "python_tag": py,
+             "abi_tag": py, "platform_tag": "linux_x86_64",
+             "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX")}
+            for i, f in enumerate(sorted(os.listdir(lib)))]
+    data = frame(1, {"out_dir": out, "artifacts": arts, "jobs": 1,
+                     "stage": "move"}) + frame(3, {}) * 200000
+s.settimeout(20)
+try:
+    s.sendall(data)
+except OSError:
+    pass
+open(marker, "w").close()
+# Read nothing until the test says so.
+for _ in range(1200):
+    if os.path.exists(marker + ".go"):
+        break
+    time.sleep(0.1)
+s.settimeout(20)
+buf, state = bytearray(), "open"
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            state = "closed"
+            break
+        buf += chunk
+except ConnectionResetError:
+    state = "closed"
+except socket.timeout:
+    pass
+print(state, "build-result" if b'"command":"build"' in buf else "no-build-result")
+PYEOF
+wait_for() { # wait_for SECONDS COMMAND...
+	local n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+log="$state/log/coordinator.log"
+
+timeout 300 "$PY" "$T/stall.py" "$sock" status "$T/stall-a" >"$T/stall-a.out" 2>&1 &
+stall_a=$!
+wait_for 60 test -e "$T/stall-a"
+check "a build completes while another peer reads none of its replies" \
+	timeout 120 bash -c "cd '$ws' && '$SPOKE' build -q -i '$PY'"
+check "... on the same coordinator" test "$(coordinator_pid)" = "$pid"
+check "... which still answers status" \
+	bash -c "cd '$ws' && timeout 60 '$SPOKE' status"
+kill $stall_a 2>/dev/null
+wait $stall_a 2>/dev/null
+
+# Files only this peer's build uses, moved while it runs: the drop must
+# put them back.
+lib="$T/stall-lib"
+mkdir -p "$lib"
+for i in $(seq 0 39); do
+	cp "$ws/target/release/libhello.so" "$lib/libhello$i.so"
+done
+lib_snapshot() {
+	find "$lib" -type f -printf '%P %i\n' | sort | while read -r p ino; do
+		echo "$p $ino $(sha256sum <"$lib/$p" | cut -d' ' -f1)"
+	done
+}
+lib_snapshot >"$T/stall-lib.before"
+lib_same() { [ "$(lib_snapshot)" = "$(cat "$T/stall-lib.before")" ]; }
+nothing_staged() { [ -z "$(ls -A "$state/staged")" ]; }
+timeout 300 "$PY" "$T/stall.py" "$sock" build "$T/stall-b" "$lib" "$T/stall-out" \
+	>"$T/stall-b.out" 2>&1 &
+stall_b=$!
+check "a peer that stops reading is dropped once 8 MiB wait for it" \
+	wait_for 120 grep -q 'dropped: it left more than 8388608 bytes unread' "$log"
+check "... its build is cancelled, saying why" \
+	wait_for 30 grep -q 'failed: client stopped reading its messages' "$log"
+touch "$T/stall-b.go"
+wait $stall_b
+check "... its connection is closed, with no build result" \
+	grep -qx 'closed no-build-result' "$T/stall-b.out"
+check "... its moved artifacts are back, unchanged" wait_for 30 lib_same
+check "... nothing is left staged" wait_for 30 nothing_staged
+check "... no temporary wheel is left" \
+	bash -c "! ls -A '$T/stall-out' 2>/dev/null | grep -q spoke-tmp"
+check "... the coordinator lives on" test "$(coordinator_pid)" = "$pid"
+check "... and builds" build
 
 # (d) A hostile name from the project itself (pyproject.toml) is refused
 # before anything is staged.
