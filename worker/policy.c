@@ -1,9 +1,7 @@
 #define _GNU_SOURCE
 #include "policy.h"
 
-#include <ctype.h>
 #include <elf.h>
-#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -38,32 +36,6 @@ static struct symver *ns_get(struct symvers *s, int ns)
 static const struct symver *ns_cget(const struct symvers *s, int ns)
 {
 	return ns_get((struct symvers *)s, ns);
-}
-
-int policy_parse_version(const char *s, struct symver *v)
-{
-	unsigned long n;
-	char *end;
-	int i;
-
-	memset(v, 0, sizeof(*v));
-	for (i = 0; i < 3; i++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		errno = 0;
-		n = strtoul(s, &end, 10);
-		if (errno || n > UINT_MAX)
-			return -1;
-		v->v[i] = (unsigned)n;
-		if (!*end) {
-			v->present = 1;
-			return 0;
-		}
-		if (*end != '.')
-			return -1;
-		s = end + 1;
-	}
-	return -1;
 }
 
 const char *policy_arch_of_machine(unsigned machine)
@@ -116,7 +88,7 @@ static int load_tag(const json_t *o, const char *arch, const char *path,
 
 	memset(t, 0, sizeof(*t));
 	if (!json_is_string(g) ||
-	    policy_parse_version(json_string_value(g), &gv) < 0 ||
+	    symver_parse(json_string_value(g), &gv) < 0 ||
 	    gv.v[0] != 2 || gv.v[2] != 0)
 		return sp_err_set(e, "'%s': tag %zu: 'glibc' must be \"2.N\"",
 				  path, idx);
@@ -155,7 +127,7 @@ static int load_tag(const json_t *o, const char *arch, const char *path,
 		const json_t *v = json_object_get(ceil, ns_names[ns]);
 
 		if (!json_is_string(v) ||
-		    policy_parse_version(json_string_value(v),
+		    symver_parse(json_string_value(v),
 					 ns_get(&t->ceiling, ns)) < 0) {
 			sp_err_set(e, "'%s': %s: ceiling '%s' for %s is "
 				      "missing or not a version",

@@ -84,8 +84,4 @@ const struct policy_tag *policy_choose(const struct policy *p,
  * (the alias added where one exists), malloc'd; NULL on out-of-memory. */
 char *policy_platform_tag(const struct policy *p, const struct policy_tag *t);
 
-/* Parses a dotted version ("2.17", "3.4.29", "11.0") into v.  Returns 0,
- * or -1 when s is not 1 to 3 dot-separated decimal numbers. */
-int policy_parse_version(const char *s, struct symver *v);
-
 #endif

@@ -41,9 +41,7 @@ static int corrupt(const struct img *m, const char *why, struct sp_err *e)
 	return sp_err_set(e, "'%s' is truncated or corrupt: %s", m->name, why);
 }
 
-/* Parses "2.17" or "3.4.29" (one to three numbers).  Returns 0, or -1
- * when s is not such a version ("PRIVATE", "TM_1"). */
-static int parse_version(const char *s, struct symver *v)
+int symver_parse(const char *s, struct symver *v)
 {
 	unsigned long n;
 	char *end;
@@ -63,6 +61,7 @@ static int parse_version(const char *s, struct symver *v)
 			return -1;
 		s = end + 1;
 	}
+	v->parts = k;
 	v->present = 1;
 	return 0;
 }
@@ -103,7 +102,7 @@ static void note(const char *s, struct symvers *out)
 	for (i = 0; i < sizeof(ns) / sizeof(*ns); i++) {
 		n = strlen(ns[i].prefix);
 		if (strncmp(s, ns[i].prefix, n) == 0 &&
-		    parse_version(s + n, &v) == 0) {
+		    symver_parse(s + n, &v) == 0) {
 			keep_max((struct symver *)((char *)out + ns[i].off),
 				 &v);
 			return;
@@ -251,7 +250,9 @@ void symvers_merge(struct symvers *a, const struct symvers *b)
 
 void symver_format(const struct symver *v, char *buf, size_t n)
 {
-	if (v->v[2])
+	if (v->parts == 1)
+		snprintf(buf, n, "%u", v->v[0]);
+	else if (v->parts == 3 || v->v[2])
 		snprintf(buf, n, "%u.%u.%u", v->v[0], v->v[1], v->v[2]);
 	else
 		snprintf(buf, n, "%u.%u", v->v[0], v->v[1]);

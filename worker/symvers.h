@@ -12,9 +12,11 @@
 
 #include "common/err.h"
 
-/* A dotted version as numbers: "2.17" -> {2, 17, 0}. */
+/* A dotted version as numbers: "2.17" -> {2, 17, 0}, parts 2. */
 struct symver {
 	unsigned v[3];
+	int parts;   /* how many numbers it was written with, so that
+		      * GCC_4.2.0 prints as 4.2.0 and GLIBC_2.17 as 2.17 */
 	int present; /* 0: the object requires nothing in this namespace */
 };
 
@@ -39,10 +41,15 @@ int symvers_read_file(const char *path, struct symvers *out,
 /* Folds b into a: the per-namespace maximum. */
 void symvers_merge(struct symvers *a, const struct symvers *b);
 
-/* Compares two versions: <0, 0, >0. */
+/* Parses a dotted version ("2.17", "3.4.29", "11.0") into v.  Returns 0,
+ * or -1 when s is not 1 to 3 dot-separated decimal numbers below 65536
+ * ("PRIVATE", "TM_1", "2.", "1.2.3.4"). */
+int symver_parse(const char *s, struct symver *v);
+
+/* Compares two versions by value (4.2 == 4.2.0): <0, 0, >0. */
 int symver_cmp(const struct symver *a, const struct symver *b);
 
-/* Formats "2.17" (or "3.4.29") into buf. */
+/* Formats v into buf as it was written: "2.17", "3.4.29", "4.2.0". */
 void symver_format(const struct symver *v, char *buf, size_t n);
 
 #endif

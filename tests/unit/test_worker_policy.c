@@ -52,13 +52,13 @@ static struct symvers need(const char *glibc, const char *glibcxx,
 
 	memset(&s, 0, sizeof(s));
 	if (glibc)
-		assert_int_equal(policy_parse_version(glibc, &s.glibc), 0);
+		assert_int_equal(symver_parse(glibc, &s.glibc), 0);
 	if (glibcxx)
-		assert_int_equal(policy_parse_version(glibcxx, &s.glibcxx), 0);
+		assert_int_equal(symver_parse(glibcxx, &s.glibcxx), 0);
 	if (cxxabi)
-		assert_int_equal(policy_parse_version(cxxabi, &s.cxxabi), 0);
+		assert_int_equal(symver_parse(cxxabi, &s.cxxabi), 0);
 	if (gcc)
-		assert_int_equal(policy_parse_version(gcc, &s.gcc), 0);
+		assert_int_equal(symver_parse(gcc, &s.gcc), 0);
 	return s;
 }
 
@@ -228,17 +228,39 @@ static void test_versions(void **state)
 	struct symver v;
 
 	(void)state;
-	assert_int_equal(policy_parse_version("3.4.29", &v), 0);
+	assert_int_equal(symver_parse("3.4.29", &v), 0);
 	assert_int_equal(v.v[0], 3);
 	assert_int_equal(v.v[1], 4);
 	assert_int_equal(v.v[2], 29);
-	assert_int_equal(policy_parse_version("11.0", &v), 0);
+	assert_int_equal(symver_parse("11.0", &v), 0);
 	assert_int_equal(v.v[0], 11);
-	assert_int_equal(policy_parse_version("", &v), -1);
-	assert_int_equal(policy_parse_version("2.", &v), -1);
-	assert_int_equal(policy_parse_version("1.2.3.4", &v), -1);
-	assert_int_equal(policy_parse_version("TM_1", &v), -1);
-	assert_int_equal(policy_parse_version("99999999999", &v), -1);
+	assert_int_equal(symver_parse("", &v), -1);
+	assert_int_equal(symver_parse("2.", &v), -1);
+	assert_int_equal(symver_parse("1.2.3.4", &v), -1);
+	assert_int_equal(symver_parse("TM_1", &v), -1);
+	assert_int_equal(symver_parse("99999999999", &v), -1);
+	assert_int_equal(symver_parse("65536", &v), -1);
+}
+
+/* A version prints as it was written: GCC_4.2.0 is not GCC_4.2. */
+static void test_version_format(void **state)
+{
+	static const char *const vs[] = {"4.2.0", "2.17", "3.4.29", "7",
+					 "1.0", "2.3.4"};
+	struct symver v, w;
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(vs) / sizeof(*vs); i++) {
+		assert_int_equal(symver_parse(vs[i], &v), 0);
+		symver_format(&v, buf, sizeof(buf));
+		assert_string_equal(buf, vs[i]);
+	}
+	/* By value, 4.2 and 4.2.0 are the same version. */
+	assert_int_equal(symver_parse("4.2", &v), 0);
+	assert_int_equal(symver_parse("4.2.0", &w), 0);
+	assert_int_equal(symver_cmp(&v, &w), 0);
 }
 
 static void load_bad(const char *text, const char *arch, const char *want)
@@ -330,6 +352,7 @@ int main(void)
 	    cmocka_unit_test(test_check_message),
 	    cmocka_unit_test(test_platform_tag),
 	    cmocka_unit_test(test_versions),
+	    cmocka_unit_test(test_version_format),
 	    cmocka_unit_test(test_bad_tables),
 	    cmocka_unit_test(test_repair_names),
 	};

@@ -73,9 +73,9 @@ static void test_merge_cmp(void **state)
 	char buf[32];
 
 	(void)state;
-	a.glibc = (struct symver){{2, 17, 0}, 1};
-	b.glibc = (struct symver){{2, 2, 5}, 1};
-	b.glibcxx = (struct symver){{3, 4, 29}, 1};
+	a.glibc = (struct symver){.v = {2, 17, 0}, .parts = 2, .present = 1};
+	b.glibc = (struct symver){.v = {2, 2, 5}, .parts = 3, .present = 1};
+	b.glibcxx = (struct symver){.v = {3, 4, 29}, .parts = 3, .present = 1};
 	assert_true(symver_cmp(&a.glibc, &b.glibc) > 0);
 	assert_true(symver_cmp(&a.glibcxx, &b.glibcxx) < 0);
 	symvers_merge(&a, &b);
