@@ -15,6 +15,31 @@ static const char *const known_fields[] = {
 	"linked_paths",
 };
 
+/* The entry's search paths, relative ones made relative to the file like
+ * "path" is: the coordinator, which searches them, has another working
+ * directory. */
+static int linked_paths(json_t *job, const json_t *paths, const char *dir,
+			struct sp_err *e)
+{
+	json_t *out = json_array(), *x;
+	size_t k;
+
+	if (!out || json_object_set_new(job, "linked_paths", out) < 0)
+		return sp_err_set(e, "out of memory");
+	json_array_foreach(paths, k, x)
+	{
+		const char *p = json_string_value(x);
+		char *abs = p[0] == '/' ? strdup(p) : fsx_join(dir, p);
+
+		if (!abs || json_array_append_new(out, json_string(abs)) < 0) {
+			free(abs);
+			return sp_err_set(e, "out of memory");
+		}
+		free(abs);
+	}
+	return 0;
+}
+
 static int check_entry(const json_t *a, size_t i, const char *dir,
 		       json_t *seen_paths, json_t *seen_dists, json_t **job,
 		       struct sp_err *e)
@@ -129,12 +154,8 @@ static int check_entry(const json_t *a, size_t i, const char *dir,
 	if (json_object_get(a, "metadata"))
 		json_object_set(*job, "metadata",
 				json_object_get(a, "metadata"));
-	json_object_set_new(*job, "linked_paths",
-			    json_object_get(a, "linked_paths")
-				    ? json_deep_copy(json_object_get(
-					      a, "linked_paths"))
-				    : json_array());
-	return 0;
+	return linked_paths(*job, json_object_get(a, "linked_paths"), dir,
+			    e);
 }
 
 json_t *artifacts_parse(const char *buf, size_t len, const char *file,
@@ -179,6 +200,7 @@ json_t *artifacts_parse(const char *buf, size_t len, const char *file,
 		json_t *job = NULL;
 
 		if (check_entry(a, i, dir, seen_p, seen_d, &job, e) < 0) {
+			json_decref(job);
 			sp_err_wrap(e, "'%s'", file);
 			goto out;
 		}

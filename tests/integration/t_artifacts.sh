@@ -26,6 +26,20 @@ check "they install and import" bash -c "'$v/bin/pip' install -q --no-index '$d'
 check "metadata from the file reaches METADATA" bash -c "unzip -p '$d'/wheels/hello_prebuilt-*.whl 'hello_prebuilt-1.2.3.dist-info/METADATA' | grep -q '^Summary: Prebuilt hello'"
 "$SPOKE" stop --state-dir "$d/.spoke" >/dev/null 2>&1
 
+# A module that needs a library from a relative linked_paths entry: the
+# entry is relative to the file, as "path" is, not to the coordinator.
+helper=$(ls "$ws"/target/release/build/spoke-native-*/out/libspokehelper.so.1 | head -1)
+mkdir -p "$T/lp/lib" "$T/lp/helper"
+cp "$ws/target/release/libnative.so" "$T/lp/lib/"
+cp "$helper" "$T/lp/helper/"
+cat >"$T/lp/artifacts.json" <<'JSON'
+{"artifacts": [{"path": "lib/libnative.so", "distribution": "native-prebuilt",
+  "version": "1.0", "module": "native", "linked_paths": ["helper"]}]}
+JSON
+check "a relative linked_paths entry is found beside the file" \
+	bash -c "cd '$T' && '$SPOKE' build -q -i '$PY' --artifacts '$T/lp/artifacts.json' && unzip -Z1 '$T'/lp/wheels/native_prebuilt-*.whl | grep -q '^native_prebuilt.libs/libspokehelper-'"
+"$SPOKE" stop --state-dir "$T/lp/.spoke" >/dev/null 2>&1
+
 # Bad files: each a clear error naming the entry and the field.
 bad() { # bad NAME EXPECTED-MESSAGE JSON
 	printf '%s\n' "$3" >"$d/$1.json"
