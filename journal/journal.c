@@ -208,7 +208,7 @@ static int set_wal(struct journal *j, struct sp_err *e)
 
 static int migrate(struct journal *j, int *too_new, struct sp_err *e)
 {
-	int version, n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	int version = 0, n = (int)(sizeof(migrations) / sizeof(migrations[0]));
 	char sql[64];
 
 	if (schema_version(j, &version, e) < 0)
