@@ -996,6 +996,26 @@ static void ask_slots(struct build *b)
 				  want));
 }
 
+/* How many threads the job may deflate a large entry on (pdeflate.h): one,
+ * while other jobs of its build wait for slots; the last job to start gets
+ * the slots its build may still use (its -j or jobserver limit, and the
+ * coordinator's), since no other job of this build will take them.  So
+ * one big module uses every core it is given, and -j 1 or a jobserver
+ * without spare tokens means one thread. */
+static void job_threads(const struct server *s, const struct build *b,
+			struct job *jb)
+{
+	int free = build_limit(b) - b->running, global = s->o->jobs - s->workers;
+	size_t i, waiting = 0;
+
+	for (i = 0; i < b->njobs; i++)
+		waiting += !b->jobs[i].started;
+	if (global < free)
+		free = global;
+	json_object_set_new(jb->spec, "threads",
+			    json_integer(waiting > 1 || free < 1 ? 1 : free));
+}
+
 static void schedule(struct server *s)
 {
 	struct build *b, **pp;
@@ -1009,8 +1029,10 @@ static void schedule(struct server *s)
 		for (i = 0; i < b->njobs && s->workers < s->o->jobs &&
 			    b->running < build_limit(b);
 		     i++)
-			if (!b->jobs[i].started)
+			if (!b->jobs[i].started) {
+				job_threads(s, b, &b->jobs[i]);
 				job_start(s, &b->jobs[i]);
+			}
 		if (b->jobserver)
 			ask_slots(b);
 	}

@@ -15,7 +15,9 @@
 #include "common/sha256.h"
 #include "debugsplit.h"
 #include "elf.h"
+#include "mapfile.h"
 #include "metadata.h"
+#include "pdeflate.h"
 #include "pyfiles.h"
 #include "repair.h"
 #include "zipw.h"
@@ -27,6 +29,7 @@ struct wheel_job {
 	const char *py, *abi, *plat, *ext;
 	int64_t epoch;
 	int level;
+	unsigned threads; /* "threads": the coordinator's budget, or 0 */
 };
 
 /* Libraries that every manylinux system has, so that needing them does not
@@ -126,6 +129,7 @@ static int parse_epoch(const json_t *job, int64_t *epoch, struct sp_err *e)
 
 static int parse_job(const json_t *job, struct wheel_job *w, struct sp_err *e)
 {
+	const json_t *v;
 	char *name;
 	int same;
 
@@ -156,6 +160,12 @@ static int parse_job(const json_t *job, struct wheel_job *w, struct sp_err *e)
 	if (parse_level(job, &w->level, e) < 0 ||
 	    parse_epoch(job, &w->epoch, e) < 0)
 		return -1;
+	v = json_object_get(job, "threads");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  json_integer_value(v) > 4096))
+		return sp_err_set(e, "job field 'threads' must be a number "
+				     "from 1 to 4096");
+	w->threads = v ? (unsigned)json_integer_value(v) : 0;
 	/* The coordinator names the wheel; a mismatch would install under
 	 * the wrong tags. */
 	name = wheel_filename(w->dist, w->version, w->py, w->abi, w->plat);
@@ -190,8 +200,9 @@ static int check_init(int fd, const struct wheel_job *w, struct sp_err *e)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Reads the whole staged file through fd.  pread, not mmap: a file
- * truncated under us gives a short read and an error, not SIGBUS. */
+/* Reads the whole staged file through fd into a new buffer: only for
+ * --split-debug, whose debugsplit_job() replaces a malloc'd module with the
+ * stripped one.  Otherwise the module is read through its mapping. */
 static void *read_staged(int fd, const char *name, size_t *len,
 			 struct sp_err *e)
 {
@@ -359,6 +370,7 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 
 	if (zipw_open(&z, out, w->tmp, w->epoch, w->level, e) < 0)
 		return -1;
+	z.threads = pdeflate_threads(w->threads);
 	r.f = open_memstream(&r.text, &r.len);
 	modpath = module_path(w);
 	info_dir = dist_info_dir(w->dist, w->version);
@@ -498,9 +510,11 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	struct sp_err ignored;
 	uint8_t digest[32];
 	uint64_t size = 0;
+	struct mapfile map = {0};
+	const void *data;
 	void *mod = NULL;
 	char *debug_path = NULL;
-	size_t mod_len = 0;
+	size_t mod_len = 0, data_len;
 	int in = -1, out = -1, created = 0, rc = -1;
 
 	*result = NULL;
@@ -512,12 +526,24 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	if (elf_inspect_fd(in, w.staged, &info, e) < 0 ||
 	    check_init(in, &w, e) < 0)
 		goto out;
-	mod = read_staged(in, w.staged, &mod_len, e);
+	/* One read-only mapping serves the repair's analysis and the zip
+	 * writer's threads (mapfile.h: why a truncation is survivable). */
+	if (mapfile_open(&map, in, w.staged, e) < 0)
+		goto out;
+	data = map.p;
+	data_len = map.len;
 	/* Stripped before the repair patches it (debugsplit.h); so are the
 	 * libraries the repair bundles (repair.h). */
-	if (!mod ||
-	    debugsplit_job(job, w.staged, &mod, &mod_len, &debug_path, e) < 0 ||
-	    repair_module(&w, job, &info, mod, mod_len, &rep, e) < 0 ||
+	if (json_is_true(json_object_get(json_object_get(job, "options"),
+					 "split_debug"))) {
+		mod = read_staged(in, w.staged, &mod_len, e);
+		if (!mod || debugsplit_job(job, w.staged, &mod, &mod_len,
+					   &debug_path, e) < 0)
+			goto out;
+		data = mod;
+		data_len = mod_len;
+	}
+	if (repair_module(&w, job, &info, data, data_len, &rep, e) < 0 ||
 	    repair_write_debug(&rep, e) < 0)
 		goto out;
 	/* METADATA and WHEEL are rendered from the job: a new platform tag
@@ -532,16 +558,17 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	}
 
 	fault_point("create");
-	out = open(w.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* Read and write: zipw reads a large entry back to hash it (zipw.h). */
+	out = open(w.tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0) {
 		sp_err_sys(e, "cannot create '%s'", w.tmp);
 		goto out;
 	}
 	created = 1;
-	if (write_zip(&w, out, tagged ? tagged : job, rep.mod ? rep.mod : mod,
-		      rep.mod ? rep.mod_len : mod_len, &rep, digest, &size,
+	if (write_zip(&w, out, tagged ? tagged : job, rep.mod ? rep.mod : data,
+		      rep.mod ? rep.mod_len : data_len, &rep, digest, &size,
 		      e) < 0 ||
-	    fsx_fsync_fd(out, w.tmp, e) < 0)
+	    mapfile_check(&map, e) < 0 || fsx_fsync_fd(out, w.tmp, e) < 0)
 		goto out;
 	if (close(out) < 0) {
 		out = -1;
@@ -569,6 +596,7 @@ out:
 	 * rename; a failed removal leaves the original error standing. */
 	if (rc < 0 && created)
 		fsx_unlink(w.tmp, 1, &ignored);
+	mapfile_close(&map);
 	if (in >= 0)
 		close(in);
 	free(mod);

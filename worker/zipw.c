@@ -1,6 +1,8 @@
+#define _GNU_SOURCE
 #include "zipw.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/fault.h"
+#include "pdeflate.h"
 
 #define SIG_LOCAL 0x04034b50u
 #define SIG_CENTRAL 0x02014b50u
@@ -34,6 +37,7 @@ struct zipw_entry {
 	char *name;
 	uint16_t nlen;
 	uint16_t method;
+	int z64; /* the local header has the zip64 field */
 	uint32_t crc;
 	uint32_t xattr;
 	uint64_t csize, usize, offset;
@@ -318,6 +322,7 @@ int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
 	if (level < 0 || level > 12)
 		return sp_err_set(e, "invalid compression level %d", level);
 	z->level = level;
+	z->threads = pdeflate_threads(0);
 	zipw_dos_time(timestamp, &z->dos_time, &z->dos_date);
 	z->name = strdup(name);
 	if (!z->name)
@@ -339,22 +344,21 @@ int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
 	return 0;
 }
 
-/* CRC-32 and SHA-256 in one pass, a cache-sized chunk at a time. */
-static void digest_data(const uint8_t *p, size_t len, uint32_t *crc,
-			struct sha256 *h)
+/* Adds p[0..len) to a CRC-32 and a SHA-256 in one pass, a cache-sized
+ * piece at a time. */
+static void digest_update(const uint8_t *p, size_t len, uint32_t *crc,
+			  struct sha256 *h)
 {
 	const size_t chunk = 256 * 1024;
 	size_t n;
-	uint32_t c = 0;
 
 	while (len) {
 		n = len < chunk ? len : chunk;
-		c = libdeflate_crc32(c, p, n);
+		*crc = libdeflate_crc32(*crc, p, n);
 		sha256_update(h, p, n);
 		p += n;
 		len -= n;
 	}
-	*crc = c;
 }
 
 static int local_zip64(const struct zipw *z, const struct zipw_entry *ent)
@@ -363,35 +367,45 @@ static int local_zip64(const struct zipw *z, const struct zipw_entry *ent)
 	       ent->csize >= U32_MAX_FIELD;
 }
 
+/* The local header of ent (whose z64 says whether it has the zip64
+ * field) into b. */
+static int put_local_header(const struct zipw *z, struct obuf *b,
+			    const struct zipw_entry *ent, struct sp_err *e)
+{
+	int z64 = ent->z64;
+
+	if (obuf_reserve(b, 30 + ent->nlen + 20, e) < 0)
+		return -1;
+	put32(b, SIG_LOCAL);
+	put16(b, z64 ? VERSION_ZIP64 : VERSION_DEFAULT);
+	put16(b, FLAG_UTF8);
+	put16(b, ent->method);
+	put16(b, z->dos_time);
+	put16(b, z->dos_date);
+	put32(b, ent->crc);
+	put32(b, z64 ? U32_MAX_FIELD : (uint32_t)ent->csize);
+	put32(b, z64 ? U32_MAX_FIELD : (uint32_t)ent->usize);
+	put16(b, ent->nlen);
+	put16(b, z64 ? 20 : 0);
+	putmem(b, ent->name, ent->nlen);
+	if (z64) {
+		/* The local zip64 field carries both sizes, always. */
+		put16(b, 0x0001);
+		put16(b, 16);
+		put64(b, ent->usize);
+		put64(b, ent->csize);
+	}
+	return 0;
+}
+
 static int write_local_header(struct zipw *z, const struct zipw_entry *ent,
 			      struct sp_err *e)
 {
 	struct obuf b = {0};
-	int z64 = local_zip64(z, ent);
-	int rc;
+	int rc = -1;
 
-	if (obuf_reserve(&b, 30 + ent->nlen + 20, e) < 0)
-		return -1;
-	put32(&b, SIG_LOCAL);
-	put16(&b, z64 ? VERSION_ZIP64 : VERSION_DEFAULT);
-	put16(&b, FLAG_UTF8);
-	put16(&b, ent->method);
-	put16(&b, z->dos_time);
-	put16(&b, z->dos_date);
-	put32(&b, ent->crc);
-	put32(&b, z64 ? U32_MAX_FIELD : (uint32_t)ent->csize);
-	put32(&b, z64 ? U32_MAX_FIELD : (uint32_t)ent->usize);
-	put16(&b, ent->nlen);
-	put16(&b, z64 ? 20 : 0);
-	putmem(&b, ent->name, ent->nlen);
-	if (z64) {
-		/* The local zip64 field carries both sizes, always. */
-		put16(&b, 0x0001);
-		put16(&b, 16);
-		put64(&b, ent->usize);
-		put64(&b, ent->csize);
-	}
-	rc = zw_write(z, b.p, b.len, e);
+	if (put_local_header(z, &b, ent, e) == 0)
+		rc = zw_write(z, b.p, b.len, e);
 	free(b.p);
 	return rc;
 }
@@ -414,16 +428,248 @@ static int entries_reserve(struct zipw *z, struct sp_err *e)
 	return 0;
 }
 
+/* Writes n bytes at offset off (an explicit offset: the chunked path
+ * writes its header after its data).  Does not move z->off or feed the
+ * archive's digest. */
+static int zw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
+		     struct sp_err *e)
+{
+	const uint8_t *p = buf;
+	ssize_t w;
+
+	if (z->failed)
+		return unusable(z, e);
+	while (n) {
+		w = pwrite(z->fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			z->failed = 1;
+			return sp_err_sys(e, "cannot write '%s'", z->name);
+		}
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* An entry small enough for one libdeflate call (or stored): digest,
+ * compress, then header and data with write(). */
+static int add_whole(struct zipw *z, struct zipw_entry *ent,
+		     const uint8_t *data, size_t len, uint8_t digest[32],
+		     struct sp_err *e)
+{
+	struct sha256 h;
+	uint8_t *cbuf = NULL;
+	const void *out = data;
+	size_t clen;
+	int rc = -1;
+
+	if (sha256_init(&h, e) < 0)
+		return -1;
+	digest_update(data, len, &ent->crc, &h);
+	sha256_final(&h, digest);
+	ent->method = METHOD_STORE;
+	ent->csize = len;
+	/* Deflate into a buffer one byte smaller than the input: when the
+	 * result does not fit, storing is the smaller choice and libdeflate
+	 * says so by returning 0. */
+	if (z->comp && len > 1) {
+		cbuf = malloc(len - 1);
+		if (!cbuf)
+			return sp_err_set(e, "out of memory");
+		clen = libdeflate_deflate_compress(z->comp, data, len, cbuf,
+						   len - 1);
+		if (clen) {
+			ent->method = METHOD_DEFLATE;
+			ent->csize = clen;
+			out = cbuf;
+		}
+	}
+	ent->z64 = local_zip64(z, ent);
+	fault_point("write");
+	if (write_local_header(z, ent, e) == 0 &&
+	    zw_write(z, out, (size_t)ent->csize, e) == 0)
+		rc = 0;
+	free(cbuf);
+	return rc;
+}
+
+/* A chunked entry (pdeflate.h) while its pieces come in. */
+struct chunked {
+	struct zipw *z;
+	uint32_t crc;
+	struct sha256 h; /* of the entry's data, for RECORD */
+	int stream;	 /* pieces go to the file as they come, at off */
+	uint64_t off;
+	uint64_t csize;	 /* the deflate stream's length so far */
+	struct obuf mem; /* not streaming: the whole stream */
+};
+
+static int chunk_sink(void *arg, const struct pdeflate_piece *p,
+		      struct sp_err *e)
+{
+	struct chunked *c = arg;
+
+	digest_update(p->in, p->in_len, &c->crc, &c->h);
+	c->csize += p->out_len;
+	if (!c->stream) {
+		if (obuf_reserve(&c->mem, p->out_len, e) < 0)
+			return -1;
+		putmem(&c->mem, p->out, p->out_len);
+		return 0;
+	}
+	fault_point("write");
+	if (zw_pwrite(c->z, p->out, p->out_len, c->off, e) < 0)
+		return -1;
+	/* Start the write-back of this piece now, while later ones are
+	 * compressed, so that the final fsync has little left to wait for.
+	 * Only advice: where it fails, the fsync does it all. */
+	sync_file_range(c->z->fd, (off_t)c->off, (off_t)p->out_len,
+			SYNC_FILE_RANGE_WRITE);
+	c->off += p->out_len;
+	return 0;
+}
+
+/* Buffer size for reading a streamed entry back. */
+#define READ_BACK ((size_t)1 << 20)
+
+/* The end of a streamed chunked entry: the data in place (written is how
+ * much of the deflate stream is), the header still to write. */
+static int finish_streamed(struct zipw *z, const struct zipw_entry *ent,
+			   const uint8_t *data, uint64_t data_off,
+			   uint64_t written, struct sp_err *e)
+{
+	struct obuf hdr = {0};
+	uint8_t *buf = NULL;
+	uint64_t pos, end = data_off + ent->csize;
+	size_t n;
+	ssize_t r;
+	int rc = -1;
+
+	if (ent->method == METHOD_STORE) {
+		/* Deflate did not pay off: the data replaces the stream. */
+		for (pos = 0; pos < ent->csize; pos += n) {
+			n = ent->csize - pos < PDEFLATE_CHUNK
+				? (size_t)(ent->csize - pos)
+				: PDEFLATE_CHUNK;
+			fault_point("write");
+			if (zw_pwrite(z, data + pos, n, data_off + pos, e) < 0)
+				goto out;
+		}
+		if (written > ent->csize && ftruncate(z->fd, (off_t)end) < 0) {
+			z->failed = 1;
+			sp_err_sys(e, "cannot write '%s'", z->name);
+			goto out;
+		}
+	}
+	if (put_local_header(z, &hdr, ent, e) < 0)
+		goto out;
+	fault_point("write");
+	if (zw_pwrite(z, hdr.p, hdr.len, ent->offset, e) < 0)
+		goto out;
+	/* The archive's digest takes its bytes in order, and the header
+	 * went out last: the data is read back from the page cache. */
+	buf = malloc(READ_BACK);
+	if (!buf) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	sha256_update(&z->hash, hdr.p, hdr.len);
+	for (pos = data_off; pos < end; pos += (uint64_t)r) {
+		n = end - pos < READ_BACK ? (size_t)(end - pos) : READ_BACK;
+		r = pread(z->fd, buf, n, (off_t)pos);
+		if (r < 0 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			z->failed = 1;
+			sp_err_sys(e, "cannot read back '%s'", z->name);
+			goto out;
+		}
+		sha256_update(&z->hash, buf, (size_t)r);
+	}
+	if (lseek(z->fd, (off_t)end, SEEK_SET) < 0) {
+		z->failed = 1;
+		sp_err_sys(e, "cannot seek in '%s'", z->name);
+		goto out;
+	}
+	z->off = end;
+	rc = 0;
+out:
+	free(hdr.p);
+	free(buf);
+	return rc;
+}
+
+/* An entry of more than one chunk: deflated on several threads
+ * (pdeflate.h).  On a descriptor open for reading and writing, each piece
+ * is written as soon as it and all before it are done, after a gap for
+ * the header, which holds the CRC and sizes and so goes out last;
+ * otherwise the stream is gathered in memory and written like a whole
+ * entry.  Both give the same bytes. */
+static int add_chunked(struct zipw *z, struct zipw_entry *ent,
+		       const uint8_t *data, size_t len, uint8_t digest[32],
+		       struct sp_err *e)
+{
+	struct chunked c = {0};
+	uint64_t data_off;
+	int flags, rc = -1;
+
+	/* The header's length must be known before its fields are: it has
+	 * the zip64 field whenever the sizes might need it. */
+	ent->z64 = z->force_zip64 || len >= U32_MAX_FIELD ||
+		   pdeflate_bound(len) >= U32_MAX_FIELD;
+	data_off = z->off + 30 + ent->nlen + (ent->z64 ? 20 : 0);
+	flags = fcntl(z->fd, F_GETFL);
+	c.z = z;
+	c.stream =
+	    flags >= 0 && (flags & O_ACCMODE) == O_RDWR && !(flags & O_APPEND);
+	c.off = data_off;
+	if (sha256_init(&c.h, e) < 0)
+		return -1;
+	if (pdeflate_run(data, len, z->level, z->threads, chunk_sink, &c, e) <
+	    0) {
+		sha256_release(&c.h);
+		/* Pieces may be in the file past z->off. */
+		z->failed = 1;
+		goto out;
+	}
+	sha256_final(&c.h, digest);
+	ent->crc = c.crc;
+	ent->method = METHOD_DEFLATE;
+	ent->csize = c.csize;
+	if (c.csize >= len) {
+		ent->method = METHOD_STORE;
+		ent->csize = len;
+	}
+	if (c.stream) {
+		rc = finish_streamed(z, ent, data, data_off, c.csize, e);
+	} else {
+		fault_point("write");
+		if (write_local_header(z, ent, e) == 0 &&
+		    zw_write(z, ent->method == METHOD_STORE ? data : c.mem.p,
+			     (size_t)ent->csize, e) == 0)
+			rc = 0;
+	}
+out:
+	free(c.mem.p);
+	return rc;
+}
+
 int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 	     mode_t mode, char sha256[ZIPW_B64_SHA256], struct sp_err *e)
 {
 	struct zipw_entry ent = {0};
-	struct sha256 h = {0};
-	uint8_t *cbuf = NULL;
 	uint8_t digest[32];
-	const void *out = data;
-	size_t clen = 0, *slot;
-	int rc = -1;
+	size_t *slot;
+	int rc;
 
 	if (z->failed)
 		return unusable(z, e);
@@ -435,55 +681,26 @@ int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 	if (*slot)
 		return sp_err_set(e, "cannot add '%s' to '%s': duplicate entry",
 				  name, z->name);
-
-	if (sha256_init(&h, e) < 0)
-		return -1;
-	digest_data(data, len, &ent.crc, &h);
-	sha256_final(&h, digest);
-	ent.usize = len;
-	ent.method = METHOD_STORE;
-	ent.csize = len;
-	/* Deflate into a buffer one byte smaller than the input: when the
-	 * result does not fit, storing is the smaller choice and libdeflate
-	 * says so by returning 0. */
-	if (z->comp && len > 1) {
-		cbuf = malloc(len - 1);
-		if (!cbuf) {
-			sp_err_set(e, "out of memory");
-			goto out;
-		}
-		clen = libdeflate_deflate_compress(z->comp, data, len, cbuf,
-						   len - 1);
-		if (clen) {
-			ent.method = METHOD_DEFLATE;
-			ent.csize = clen;
-			out = cbuf;
-		}
-	}
 	ent.name = strdup(name);
-	if (!ent.name) {
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
+	if (!ent.name)
+		return sp_err_set(e, "out of memory");
 	ent.nlen = (uint16_t)strlen(name);
 	ent.offset = z->off;
+	ent.usize = len;
 	ent.xattr = (uint32_t)((mode & 0111) ? 0100755 : 0100644) << 16;
-
-	fault_point("write");
-	if (write_local_header(z, &ent, e) < 0 ||
-	    zw_write(z, out, (size_t)ent.csize, e) < 0)
-		goto out;
-
+	if (z->comp && len > PDEFLATE_CHUNK)
+		rc = add_chunked(z, &ent, data, len, digest, e);
+	else
+		rc = add_whole(z, &ent, data, len, digest, e);
+	if (rc < 0) {
+		free(ent.name);
+		return -1;
+	}
 	z->ents[z->nents] = ent;
-	ent.name = NULL;
 	*slot = ++z->nents;
 	if (sha256)
 		b64url_nopad(digest, sizeof(digest), sha256);
-	rc = 0;
-out:
-	free(ent.name);
-	free(cbuf);
-	return rc;
+	return 0;
 }
 
 static int flush_obuf(struct zipw *z, struct obuf *b, struct sp_err *e)

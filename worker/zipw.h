@@ -5,9 +5,18 @@
  * owns: a local header, then the data (raw deflate from libdeflate, or
  * stored when deflate does not make it smaller), with no data descriptor,
  * because every entry is a whole buffer whose CRC and sizes are known before
- * its header is written.  zipw_finish() writes the central directory and the
- * end records.  Zip64 extra fields and end records are used only when a size,
- * an offset or the entry count do not fit the classic fields.
+ * its header is complete.  zipw_finish() writes the central directory and
+ * the end records.  Zip64 extra fields and end records are used only when a
+ * size, an offset or the entry count do not fit the classic fields.
+ *
+ * An entry of more than PDEFLATE_CHUNK bytes (when compressing) is deflated
+ * in fixed chunks on several threads (pdeflate.h): the same bytes for any
+ * thread count.  When the descriptor is open for reading and writing (and
+ * not O_APPEND), its pieces are written as they come, behind a gap where
+ * the local header goes once the CRC and size are known, and the archive's
+ * digest reads them back; otherwise the stream is gathered in memory first.
+ * Its local header has the zip64 field whenever its sizes could need it
+ * (within a few hundred KiB of 4 GiB), even if they end up not needing it.
  *
  * The archive depends only on its inputs: one fixed DOS timestamp for every
  * entry, external attributes derived from the mode alone (0100644 or
@@ -48,15 +57,17 @@ struct zipw {
 	size_t nents, cap;
 	size_t *slots; /* hash set of entry indices + 1, by name */
 	size_t nslots;
-	int failed;	 /* a write failed, or finished: no more writes */
-	int force_zip64; /* tests: use zip64 records for everything */
+	int failed;	  /* a write failed, or finished: no more writes */
+	int force_zip64;  /* tests: use zip64 records for everything */
+	unsigned threads; /* for chunked entries: pdeflate_threads(0); the
+			   * caller may lower it after zipw_open() */
 };
 
 /* Starts an archive on fd, which must be positioned at offset 0 of an empty
- * file.  name is only used in error messages.  timestamp (unix seconds, UTC)
- * becomes the DOS time of every entry, clamped to 1980-01-01..2107-12-31.
- * level is 0 (store everything) or a libdeflate level 1..12.  On failure
- * nothing needs releasing. */
+ * regular file, best open O_RDWR (see above).  name is only used in error
+ * messages.  timestamp (unix seconds, UTC) becomes the DOS time of every entry,
+ * clamped to 1980-01-01..2107-12-31. level is 0 (store everything) or a
+ * libdeflate level 1..12.  On failure nothing needs releasing. */
 int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
 	      int level, struct sp_err *e);
 
@@ -66,7 +77,9 @@ int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
  * of mode matter: the entry is 0100755 when any is set, else 0100644.  When
  * sha256 is not NULL it receives the data's SHA-256 in urlsafe base64 without
  * padding (the RECORD form).  After a write error every later call fails.
- * Calls fault_point("write") once, before writing the entry. */
+ * Calls fault_point("write") once, before writing the entry; a chunked
+ * entry written as it comes calls it before each piece and before its
+ * header.  data is read by several threads and must not change. */
 int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 	     mode_t mode, char sha256[ZIPW_B64_SHA256], struct sp_err *e);
 

@@ -61,6 +61,55 @@ SOURCE_DATE_EPOCH=1700000000 "$SPOKE" build -q -i "$PY" --manifest-path "$ws/Car
 check "two builds with SOURCE_DATE_EPOCH give identical wheels" \
 	bash -c "ls '$T/r1'/*.whl >/dev/null && diff <(cd '$T/r1' && sha256sum *.whl) <(cd '$T/r2' && sha256sum *.whl)"
 
+# A module of more than one deflate chunk (worker/pdeflate.h): hello with
+# a 10 MB section appended (random bytes, then text), so that some chunks
+# are stored and some deflated.  Each thread count gets a coordinator of its
+# own (SPOKE_ZIP_THREADS reaches the workers through it); the bytes must be
+# the same, and unzip, zipfile and spoke show must all find it valid.
+big="$T/big"
+mkdir -p "$big/lib"
+{ head -c 3000000 /dev/urandom; yes 'spoke deflates big modules in chunks' | head -c 7000000; } >"$T/blob.bin"
+objcopy --add-section .spoke_blob="$T/blob.bin" "$ws/target/release/libhello.so" "$big/lib/libhello.so"
+echo '{"artifacts": [{"path": "lib/libhello.so", "distribution": "hello-big", "version": "1.0", "module": "hello"}]}' >"$big/artifacts.json"
+for t in 1 2; do
+	check "a 10 MB module builds with SPOKE_ZIP_THREADS=$t" env SPOKE_ZIP_THREADS=$t SOURCE_DATE_EPOCH=1700000000 \
+		"$SPOKE" build -q -i "$PY" --artifacts "$big/artifacts.json" --state-dir "$big/state$t" -o "$big/w$t"
+	"$SPOKE" stop --state-dir "$big/state$t" >/dev/null 2>&1
+done
+check "its wheel has the same bytes on one thread and on two" \
+	bash -c "ls '$big/w1'/*.whl >/dev/null && diff <(cd '$big/w1' && sha256sum *.whl) <(cd '$big/w2' && sha256sum *.whl)"
+check "its wheel passes unzip -t" bash -c "unzip -tq '$big'/w2/*.whl"
+check "its wheel passes zipfile's testzip" "$PY" -c '
+import glob, sys, zipfile
+z = zipfile.ZipFile(glob.glob(sys.argv[1] + "/*.whl")[0])
+assert z.testzip() is None
+so = [i for i in z.infolist() if i.filename.endswith(".so")][0]
+assert so.compress_type == zipfile.ZIP_DEFLATED and so.file_size > 10000000, so
+' "$big/w2"
+check "spoke show finds it valid" bash -c "'$SPOKE' show -q '$big'/w2/*.whl"
+check "the module comes out of it byte for byte" \
+	bash -c "unzip -p '$big'/w2/*.whl 'hello*.so' | cmp - '$big/lib/libhello.so'"
+
+# Without the knob the coordinator sets each job's thread budget: -j 1
+# means one thread, and the only job of a -j 2 build gets both slots.
+# strace counts the threads the workers start (clone with CLONE_THREAD).
+threads_used() { # threads_used JOBS
+	rm -rf "$big/st" "$big/wt"
+	strace -f -qq -e trace=clone,clone3 -o "$big/clone.out" \
+		"$SPOKE" serve --state-dir "$big/st" --idle-timeout 30 >/dev/null 2>&1 &
+	local srv=$!
+	"$SPOKE" build -q -i "$PY" --artifacts "$big/artifacts.json" --state-dir "$big/st" -o "$big/wt" -j "$1" >/dev/null 2>&1 || echo "build failed" >&2
+	"$SPOKE" stop --state-dir "$big/st" >/dev/null 2>&1
+	wait $srv
+	grep -c CLONE_THREAD "$big/clone.out"
+}
+unset SPOKE_ZIP_THREADS
+n1=$(threads_used 1)
+n2=$(threads_used 2)
+echo "# deflate threads started: -j 1: $n1, -j 2: $n2"
+check "-j 1: the worker deflates on its own thread only" test "$n1" -eq 0
+check "-j 2, one job: the worker deflates on a second thread too" test "$n2" -ge 1
+
 check "spoke status: no artifact waiting" bash -c "cd '$ws' && '$SPOKE' status | grep -q 'no artifact is waiting'"
 check "spoke recover with nothing to do exits 0" bash -c "cd '$ws' && '$SPOKE' recover"
 check "spoke stop stops the coordinator" bash -c "cd '$ws' && '$SPOKE' stop | grep -q 'coordinator stopped'"

@@ -22,6 +22,7 @@
 
 #include "common/fsx.h"
 #include "common/sha256.h"
+#include "worker/pdeflate.h"
 #include "worker/zipw.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -508,6 +509,167 @@ static void test_enospc(void **state)
 	close(fd);
 }
 
+/* Entries of more than a chunk (pdeflate.h): text that deflates (BIG1
+ * bytes) and random bytes that end up stored (BIG2), between small
+ * ones. */
+#define BIG1 (2 * PDEFLATE_CHUNK + 12345)
+#define BIG2 (PDEFLATE_CHUNK + 1)
+
+static void big_data(uint8_t **text, uint8_t **rnd)
+{
+	size_t i = 0;
+	int n;
+
+	*text = malloc(BIG1 + 64);
+	*rnd = malloc(BIG2);
+	assert_non_null(*text);
+	assert_non_null(*rnd);
+	while (i < BIG1) {
+		n = snprintf((char *)*text + i, 64, "line %zu of a big entry\n",
+			     i * 31 % 100003);
+		i += (size_t)n;
+	}
+	fill_random(*rnd, BIG2, 7);
+}
+
+static void write_big(const char *path, int flags, unsigned threads,
+		      int force_zip64, uint8_t digest[32])
+{
+	char sha[ZIPW_B64_SHA256], want[ZIPW_B64_SHA256];
+	uint8_t *text, *rnd, d[32];
+	struct zipw z;
+	struct sp_err e;
+	struct stat st;
+	uint64_t size;
+	int fd;
+
+	big_data(&text, &rnd);
+	fd = open(path, flags | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(zipw_open(&z, fd, path, 1609556646, 6, &e), 0);
+	z.threads = threads;
+	z.force_zip64 = force_zip64;
+	assert_int_equal(zipw_add(&z, "a.txt", "small", 5, 0644, NULL, &e), 0);
+	if (zipw_add(&z, "big/text.so", text, BIG1, 0755, sha, &e) < 0)
+		fail_msg("%s", e.msg);
+	sha256_buf(text, BIG1, d);
+	b64url_nopad(d, 32, want);
+	assert_string_equal(sha, want);
+	if (zipw_add(&z, "big/random.bin", rnd, BIG2, 0644, sha, &e) < 0)
+		fail_msg("%s", e.msg);
+	sha256_buf(rnd, BIG2, d);
+	b64url_nopad(d, 32, want);
+	assert_string_equal(sha, want);
+	assert_int_equal(zipw_add(&z, "z.txt", "end", 3, 0644, NULL, &e), 0);
+	assert_int_equal(zipw_finish(&z, digest, &size, &e), 0);
+	zipw_release(&z);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(size, (uint64_t)st.st_size);
+	free(text);
+	free(rnd);
+}
+
+static void check_big(const char *path, int zip64)
+{
+	uint8_t *text, *rnd, *data;
+	struct zfile zf;
+
+	big_data(&text, &rnd);
+	zfile_load(&zf, path);
+	assert_int_equal(zf.n, 4);
+	assert_string_equal(zf.ents[1].name, "big/text.so");
+	assert_int_equal(zf.ents[1].method, 8);
+	assert_int_equal(zf.ents[1].usize, BIG1);
+	assert_int_equal(zf.ents[2].method, 0);
+	assert_int_equal(zf.ents[2].usize, BIG2);
+	assert_int_equal(zf.ents[1].made_by & 0xff, zip64 ? 45 : 20);
+	data = zfile_data(&zf, 1);
+	assert_memory_equal(data, text, BIG1);
+	free(data);
+	data = zfile_data(&zf, 2);
+	assert_memory_equal(data, rnd, BIG2);
+	free(data);
+	free(zfile_data(&zf, 0));
+	data = zfile_data(&zf, 3);
+	assert_memory_equal(data, "end", 3);
+	free(data);
+	zfile_free(&zf);
+	assert_int_not_equal(unzip_ok(path), 0);
+	assert_int_not_equal(python_ok(path, 4), 0);
+	free(text);
+	free(rnd);
+}
+
+/* Chunked entries: valid for three readers, and the same bytes whether
+ * written as they come (O_RDWR) or gathered first (O_WRONLY), on one
+ * thread or several. */
+static void test_chunked(void **state)
+{
+	char *p1 = tmp_file("big1.zip"), *p2 = tmp_file("big2.zip");
+	char *p3 = tmp_file("big3.zip");
+	uint8_t d1[32], d2[32], d3[32];
+	char hex[65], want[65];
+	struct sp_err e;
+	size_t l1, l2;
+	char *b1, *b2;
+
+	(void)state;
+	write_big(p1, O_RDWR, 2, 0, d1);
+	check_big(p1, 0);
+	/* The digest is of the bytes on disk, header written last or not. */
+	hex_encode(d1, 32, hex);
+	assert_int_equal(sha256_file_hex(p1, want, &e), 0);
+	assert_string_equal(hex, want);
+	write_big(p2, O_WRONLY, 1, 0, d2);
+	b1 = fsx_read_all(p1, &l1, &e);
+	b2 = fsx_read_all(p2, &l2, &e);
+	assert_non_null(b1);
+	assert_non_null(b2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(b1, b2, l1);
+	assert_memory_equal(d1, d2, 32);
+	free(b1);
+	free(b2);
+	unlink(p2);
+	write_big(p2, O_RDWR, 3, 0, d2);
+	assert_memory_equal(d1, d2, 32);
+	/* Forced zip64: the local header's field is there from the start. */
+	write_big(p3, O_RDWR, 2, 1, d3);
+	check_big(p3, 1);
+	hex_encode(d3, 32, hex);
+	assert_int_equal(sha256_file_hex(p3, want, &e), 0);
+	assert_string_equal(hex, want);
+	free(p1);
+	free(p2);
+	free(p3);
+}
+
+/* A full disk in the middle of a chunked entry: the error names the
+ * archive and the writer refuses to go on. */
+static void test_chunked_enospc(void **state)
+{
+	uint8_t *text, *rnd;
+	struct zipw z;
+	struct sp_err e;
+	int fd;
+
+	(void)state;
+	fd = open("/dev/full", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		skip();
+	big_data(&text, &rnd);
+	assert_int_equal(zipw_open(&z, fd, "/dev/full", 0, 6, &e), 0);
+	z.threads = 2;
+	assert_int_equal(zipw_add(&z, "a", text, BIG1, 0644, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "'/dev/full'"));
+	assert_int_equal(zipw_add(&z, "b", "x", 1, 0644, NULL, &e), -1);
+	zipw_release(&z);
+	close(fd);
+	free(text);
+	free(rnd);
+}
+
 static void test_bad_level(void **state)
 {
 	struct zipw z;
@@ -528,6 +690,8 @@ int main(void)
 	    cmocka_unit_test(test_zip64_forced),
 	    cmocka_unit_test(test_zip64_many),
 	    cmocka_unit_test(test_enospc),
+	    cmocka_unit_test(test_chunked),
+	    cmocka_unit_test(test_chunked_enospc),
 	    cmocka_unit_test(test_bad_level),
 	};
 
