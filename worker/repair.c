@@ -386,7 +386,8 @@ static json_t *needed_of_image(const void *data, size_t len, const char *name,
 
 	fd = memfd_create("spoke-patched", MFD_CLOEXEC);
 	if (fd < 0) {
-		sp_err_sys(e, "cannot create a memory file");
+		sp_err_sys(e, "cannot create a memory copy of the patched '%s'",
+			   name);
 		return NULL;
 	}
 	while (done < len) {
@@ -394,7 +395,10 @@ static json_t *needed_of_image(const void *data, size_t len, const char *name,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			sp_err_sys(e, "cannot write a memory file");
+			sp_err_sys(e,
+				   "cannot write a memory copy of the patched "
+				   "'%s'",
+				   name);
 			goto out;
 		}
 		done += (size_t)n;

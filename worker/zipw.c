@@ -285,18 +285,20 @@ static int unusable(const struct zipw *z, struct sp_err *e)
 			  z->name);
 }
 
-/* The one place bytes reach the archive: a full-write loop that names the
- * archive in its error and feeds the whole-archive digest. */
-static int zw_write(struct zipw *z, const void *buf, size_t n, struct sp_err *e)
+/* The one place bytes reach the archive: writes n bytes at offset off, a
+ * full-write loop that names the archive in its error.  Every write has an
+ * explicit offset (the chunked path writes an entry's header after its
+ * data), so the descriptor's file position never matters. */
+static int zw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
+		     struct sp_err *e)
 {
 	const uint8_t *p = buf;
 	ssize_t w;
 
 	if (z->failed)
 		return unusable(z, e);
-	sha256_update(&z->hash, buf, n);
 	while (n) {
-		w = write(z->fd, p, n);
+		w = pwrite(z->fd, p, n, (off_t)off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -309,8 +311,21 @@ static int zw_write(struct zipw *z, const void *buf, size_t n, struct sp_err *e)
 		}
 		p += w;
 		n -= (size_t)w;
-		z->off += (uint64_t)w;
+		off += (uint64_t)w;
 	}
+	return 0;
+}
+
+/* Appends n bytes at the archive's end (z->off) and feeds them to the
+ * whole-archive digest. */
+static int zw_write(struct zipw *z, const void *buf, size_t n, struct sp_err *e)
+{
+	if (z->failed)
+		return unusable(z, e);
+	sha256_update(&z->hash, buf, n);
+	if (zw_pwrite(z, buf, n, z->off, e) < 0)
+		return -1;
+	z->off += n;
 	return 0;
 }
 
@@ -428,36 +443,8 @@ static int entries_reserve(struct zipw *z, struct sp_err *e)
 	return 0;
 }
 
-/* Writes n bytes at offset off (an explicit offset: the chunked path
- * writes its header after its data).  Does not move z->off or feed the
- * archive's digest. */
-static int zw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
-		     struct sp_err *e)
-{
-	const uint8_t *p = buf;
-	ssize_t w;
-
-	if (z->failed)
-		return unusable(z, e);
-	while (n) {
-		w = pwrite(z->fd, p, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			z->failed = 1;
-			return sp_err_sys(e, "cannot write '%s'", z->name);
-		}
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 /* An entry small enough for one libdeflate call (or stored): digest,
- * compress, then header and data with write(). */
+ * compress, then header and data appended at the end. */
 static int add_whole(struct zipw *z, struct zipw_entry *ent,
 		     const uint8_t *data, size_t len, uint8_t digest[32],
 		     struct sp_err *e)
@@ -594,11 +581,6 @@ static int finish_streamed(struct zipw *z, const struct zipw_entry *ent,
 			goto out;
 		}
 		sha256_update(&z->hash, buf, (size_t)r);
-	}
-	if (lseek(z->fd, (off_t)end, SEEK_SET) < 0) {
-		z->failed = 1;
-		sp_err_sys(e, "cannot seek in '%s'", z->name);
-		goto out;
 	}
 	z->off = end;
 	rc = 0;

@@ -126,12 +126,17 @@ done
 pathargs=()
 for p in $tmps; do pathargs+=(-P "$p"); done
 # The workers are the processes that create a temporary wheel.
-wpids=$(grep -E 'spoke-tmp", O_WRONLY\|O_CREAT' "$T/strace.out" | awk '{ print $1 }' | sort -u | paste -sd'|')
+wpids=$(grep -E 'spoke-tmp", O_(WRONLY|RDWR)\|O_CREAT' "$T/strace.out" | awk '{ print $1 }' | sort -u | paste -sd'|')
+[ -n "$wpids" ] && ok "found the workers (they create the temporary wheels)" || not_ok "found no worker in the strace output"
 declare -A WCOUNT
-for kind in write fsync; do
+for kind in write pwrite64 fsync; do
 	WCOUNT[$kind]=$(grep -E "^($wpids) +$kind\(" "$T/strace.out" | awk '{ n[$1]++ } END { m = 0; for (p in n) if (n[p] > m) m = n[p]; print m }')
 	echo "# worker $kind: at most ${WCOUNT[$kind]} calls per worker"
 done
+# Else the workers' matrix below would run nothing and pass.
+[ $((WCOUNT[write] + WCOUNT[pwrite64])) -gt 0 ] && [ "${WCOUNT[fsync]}" -gt 0 ] &&
+	ok "the workers write and fsync their wheels" ||
+	not_ok "saw no worker write or fsync its wheel"
 
 # inject WHAT ERRNO STRACE-ARGS...: one run with one injected fault.
 inject() {
@@ -195,8 +200,9 @@ for err in ENOSPC EIO; do
 				-e inject="${SETS[$kind]}:error=$err:when=$n"
 		done
 	done
-	# The workers alone: their writes and fsync of the wheel.
-	for kind in write fsync; do
+	# The workers alone: their writes (pwrite64: the wheel writer gives
+	# every write its offset) and fsync of the wheel.
+	for kind in write pwrite64 fsync; do
 		case " $KINDS " in *" $kind "*) ;; *) continue ;; esac
 		for ((n = 1; n <= WCOUNT[$kind]; n += step)); do
 			inject "[$err] workers: wheel $kind #$n" $err \
