@@ -2,19 +2,42 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <string.h>
 #include <unistd.h>
 
 int sha256_init(struct sha256 *h, struct sp_err *e)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	return hash_init_named(h, "sha256", e);
+}
 
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+int hash_init_named(struct sha256 *h, const char *algo, struct sp_err *e)
+{
+	const EVP_MD *md = strcmp(algo, "sha256") == 0	  ? EVP_sha256()
+			   : strcmp(algo, "sha384") == 0 ? EVP_sha384()
+			   : strcmp(algo, "sha512") == 0 ? EVP_sha512()
+							 : NULL;
+	EVP_MD_CTX *ctx;
+
+	h->ctx = NULL;
+	if (!md)
+		return sp_err_set(e, "unknown digest '%s'", algo);
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, md, NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
-		h->ctx = NULL;
-		return sp_err_set(e, "cannot initialise SHA-256");
+		return sp_err_set(e, "cannot initialise %s", algo);
 	}
 	h->ctx = ctx;
 	return 0;
+}
+
+size_t hash_final(struct sha256 *h, uint8_t out[64])
+{
+	unsigned int len = 64;
+
+	EVP_DigestFinal_ex(h->ctx, out, &len);
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+	return len;
 }
 
 void sha256_update(struct sha256 *h, const void *p, size_t n)

@@ -21,6 +21,14 @@ void sha256_final(struct sha256 *h, uint8_t out[32]);
 /* Releases the context without a result (error paths). */
 void sha256_release(struct sha256 *h);
 
+/* The stronger digests a wheel's RECORD may use besides sha256 (the spec
+ * asks for sha256 or better): algo is "sha256", "sha384" or "sha512".  h
+ * is then that digest's context for sha256_update(), and hash_final()
+ * writes its digest (at most 64 bytes) and returns the length.  Returns
+ * -1 for any other algo, with e naming it. */
+int hash_init_named(struct sha256 *h, const char *algo, struct sp_err *e);
+size_t hash_final(struct sha256 *h, uint8_t out[64]);
+
 /* One-shot digest of a buffer. */
 void sha256_buf(const void *p, size_t n, uint8_t out[32]);
 

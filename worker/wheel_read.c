@@ -62,6 +62,11 @@ struct rd {
 	char *wheel_text, *record_text;
 	size_t wheel_len, record_len;
 	int have_wheel, have_record;
+	/* RECORD hashes in sha384 or sha512, by entry index ("sha512=..."),
+	 * checked by a second data pass once RECORD is known; else NULL. */
+	char **alt;
+	size_t nalt;
+	int alt_pass; /* read_data() is that second pass */
 };
 
 static void problem(struct rd *d, const char *entry, const char *fmt, ...)
@@ -1122,6 +1127,35 @@ out:
 	return rc;
 }
 
+/* The second pass, for an entry RECORD hashes with sha384 or sha512: the
+ * first pass found its data intact, so this only digests and compares. */
+static int read_entry_alt(struct rd *d, struct archive *a,
+			  const struct wheel_entry *ent, const char *want,
+			  uint8_t *buf, struct sp_err *e)
+{
+	char algo[8], got[ZIPW_B64_SHA512];
+	uint8_t digest[64];
+	struct sha256 h;
+	la_ssize_t n;
+
+	memcpy(algo, want, 6);
+	algo[6] = '\0';
+	if (hash_init_named(&h, algo, e) < 0)
+		return -1;
+	while ((n = archive_read_data(a, buf, READ_BUF)) > 0)
+		sha256_update(&h, buf, (size_t)n);
+	b64url_nopad(digest, hash_final(&h, digest), got);
+	if (n < 0) {
+		problem(d, ent->name, "cannot read its data again: %s",
+			archive_error_string(a));
+		return n == ARCHIVE_FATAL;
+	}
+	if (strcmp(got, want + 7) != 0)
+		problem(d, ent->name, "its %s is %s, RECORD says %s", algo, got,
+			want + 7);
+	return 0;
+}
+
 /* The data pass: every entry through libarchive's seekable reader, which
  * takes them in the order of their local headers. */
 static int read_data(struct rd *d, const size_t *order, struct sp_err *e)
@@ -1195,6 +1229,16 @@ static int read_data(struct rd *d, const size_t *order, struct sp_err *e)
 		/* libarchive turns a link's data into its target. */
 		if (S_ISLNK(ent->mode))
 			continue;
+		if (d->alt_pass) {
+			const char *want = d->alt[ent - r->ents];
+
+			st = want ? read_entry_alt(d, a, ent, want, buf, e) : 0;
+			if (st < 0)
+				goto out;
+			if (st > 0)
+				break;
+			continue;
+		}
 		st = read_entry(d, a, ent, buf, e);
 		if (st < 0)
 			goto out;
@@ -1454,8 +1498,11 @@ static int check_record(struct rd *d, struct sp_err *e)
 	if (!d->have_record)
 		return 0;
 	listed = calloc(r->nents + 1, 1);
-	if (!listed)
+	d->alt = calloc(r->nents + 1, sizeof(*d->alt));
+	if (!listed || !d->alt) {
+		free(listed);
 		return sp_err_set(e, "out of memory");
+	}
 	for (line = strtok_r(d->record_text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
@@ -1491,8 +1538,22 @@ static int check_record(struct rd *d, struct sp_err *e)
 			continue;
 		if (!*f[1]) {
 			problem(d, f[0], "has no hash in RECORD");
+		} else if (strncmp(f[1], "sha384=", 7) == 0 ||
+			   strncmp(f[1], "sha512=", 7) == 0) {
+			/* Allowed ("sha256 or better"), and checked by a
+			 * second pass: only now is RECORD known. */
+			if (ent->hashed && !d->alt[idx]) {
+				d->alt[idx] = strdup(f[1]);
+				if (!d->alt[idx]) {
+					free(listed);
+					return sp_err_set(e, "out of memory");
+				}
+				d->nalt++;
+			}
 		} else if (strncmp(f[1], "sha256=", 7) != 0) {
-			problem(d, f[0], "its RECORD hash '%s' is not sha256",
+			problem(d, f[0],
+				"its RECORD hash '%s' is not sha256, sha384 or "
+				"sha512 (the spec forbids weaker ones)",
 				f[1]);
 		} else if (ent->hashed && strcmp(f[1] + 7, ent->sha256) != 0) {
 			problem(d, f[0],
@@ -1528,7 +1589,7 @@ int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
 	struct rd d = {0};
 	struct zend z = {0};
 	struct stat st;
-	size_t *order = NULL, i;
+	size_t *order = NULL, i, pass1;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -1574,11 +1635,20 @@ int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
 		goto out;
 	/* libarchive on a damaged structure would read garbage or loop; the
 	 * problems found so far already make the wheel invalid. */
+	pass1 = r->nproblems;
 	if (!d.broken && read_data(&d, order, e) < 0)
 		goto out;
+	pass1 = r->nproblems - pass1;
 	if (!d.broken &&
 	    (check_wheel_file(&d, e) < 0 || check_record(&d, e) < 0))
 		goto out;
+	/* Not after a first pass that found a problem: it would find it
+	 * again, and the wheel is invalid already. */
+	if (d.nalt && !pass1) {
+		d.alt_pass = 1;
+		if (read_data(&d, order, e) < 0)
+			goto out;
+	}
 done:
 	if (d.dropped) {
 		r->nproblems--;
@@ -1601,6 +1671,11 @@ out:
 	free(d.record_name);
 	free(d.wheel_text);
 	free(d.record_text);
+	if (d.alt) {
+		for (i = 0; i < r->nents; i++)
+			free(d.alt[i]);
+		free(d.alt);
+	}
 	return rc;
 }
 

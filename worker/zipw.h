@@ -41,6 +41,8 @@
 
 /* Length of a SHA-256 in urlsafe base64 without padding, plus its NUL. */
 #define ZIPW_B64_SHA256 44
+/* The same for a sha512 digest (64 bytes: 86 characters). */
+#define ZIPW_B64_SHA512 87
 
 struct zipw_entry;
 struct libdeflate_compressor;

@@ -58,11 +58,12 @@ packed=$(ls "$T"/others/packed/*.whl 2>/dev/null | head -1)
 check_status "show of a wheel made by 'wheel pack': valid" 0 "$SPOKE" show "$packed"
 
 # zip -r of a tree whose RECORD a small Python snippet writes; zip adds
-# directory entries, which are fine.
+# directory entries, which are fine.  write_record TREE [ALGO] (default
+# sha256; the spec allows any hashlib algorithm as strong or stronger).
 write_record() {
-	"$PY" - "$1" <<'PYEOF'
+	"$PY" - "$1" "${2:-sha256}" <<'PYEOF'
 import base64, hashlib, os, sys
-root = sys.argv[1]
+root, algo = sys.argv[1:]
 info = [d for d in os.listdir(root) if d.endswith(".dist-info")][0]
 rec = info + "/RECORD"
 lines = []
@@ -72,8 +73,8 @@ for dirpath, dirs, files in os.walk(root):
         if p == rec:
             continue
         data = open(os.path.join(root, p), "rb").read()
-        h = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        lines.append("%s,sha256=%s,%d" % (p, h, len(data)))
+        h = base64.urlsafe_b64encode(hashlib.new(algo, data).digest()).rstrip(b"=").decode()
+        lines.append("%s,%s=%s,%d" % (p, algo, h, len(data)))
 lines.append(rec + ",,")
 open(os.path.join(root, rec), "w").write("\n".join(lines) + "\n")
 PYEOF
@@ -84,6 +85,26 @@ name=$(basename "$whl")
 check "a RECORD for the zip -r tree" write_record "$T/zipped/tree"
 check "zip -r" bash -c "cd '$T/zipped/tree' && zip -qr '../$name' ."
 check_status "show of a wheel made by 'zip -r': valid" 0 "$SPOKE" show "$T/zipped/$name"
+
+# RECORD in sha384 and sha512: valid, and checked (a second pass reads the
+# entries again once RECORD is known); md5 is refused.
+for algo in sha384 sha512 md5; do
+	rm -rf "$T/algo-$algo"
+	mkdir -p "$T/algo-$algo"
+	cp -r "$unpacked" "$T/algo-$algo/tree"
+	write_record "$T/algo-$algo/tree" $algo
+	(cd "$T/algo-$algo/tree" && zip -qr "../$name" .)
+done
+check_status "a RECORD in sha384: valid" 0 "$SPOKE" show "$T/algo-sha384/$name"
+check_status "a RECORD in sha512: valid" 0 "$SPOKE" show "$T/algo-sha512/$name"
+check_status "a RECORD in md5: exit 1" 1 "$SPOKE" show "$T/algo-md5/$name"
+check "  says md5 is too weak" grep -q "RECORD hash 'md5=.*is not sha256, sha384 or sha512" "$T/last.out"
+so=$(cd "$T/algo-sha512/tree" && ls *.so)
+printf 'x' >>"$T/algo-sha512/tree/$so"
+rm "$T/algo-sha512/$name"
+(cd "$T/algo-sha512/tree" && zip -qr "../$name" .)
+check_status "a file changed after a sha512 RECORD: exit 1" 1 "$SPOKE" show "$T/algo-sha512/$name"
+check "  names the file and the sha512" grep -q "'$so': its sha512 is .*RECORD says" "$T/last.out"
 
 # Bad wheels: exit 1 and a message naming the entry and the reason.
 bad() {
