@@ -122,6 +122,19 @@ long frame_reader_fill(struct frame_reader *r, int fd, struct sp_err *e)
 	return (long)n;
 }
 
+/* An upper bound of the values in a JSON text, counted before jansson
+ * allocates them: each value but the first is opened by '[' or '{' or
+ * follows a ','.  Bytes inside strings count too, so this may overcount,
+ * which matters only near the limit. */
+static size_t values_bound(const uint8_t *p, size_t n)
+{
+	size_t i, v = 1;
+
+	for (i = 0; i < n; i++)
+		v += p[i] == ',' || p[i] == '[' || p[i] == '{';
+	return v;
+}
+
 int frame_reader_next(struct frame_reader *r, uint32_t *type, json_t **obj,
 		      struct sp_err *e)
 {
@@ -140,6 +153,9 @@ int frame_reader_next(struct frame_reader *r, uint32_t *type, json_t **obj,
 				  FRAME_MAX);
 	if (r->len < FRAME_HDR + len)
 		return 0;
+	if (values_bound(r->buf + FRAME_HDR, len) > FRAME_MAX_VALUES)
+		return sp_err_set(e, "bad message: more than %u JSON values",
+				  FRAME_MAX_VALUES);
 	o = json_loadb((const char *)r->buf + FRAME_HDR, len, 0, &jerr);
 	if (!o)
 		return sp_err_set(e, "bad message: %s", jerr.text);

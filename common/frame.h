@@ -3,9 +3,10 @@
  *
  * A frame is an 8-byte header (type, payload length; both 32-bit little
  * endian) followed by a JSON payload of exactly that length.  The payload
- * must parse as one JSON object.  A frame longer than FRAME_MAX, a payload
- * that is not an object, or an unknown type ends that peer: the reader
- * reports an error and the caller drops the connection.
+ * must parse as one JSON object.  A frame longer than FRAME_MAX, one of more
+ * than FRAME_MAX_VALUES values, a payload that is not an object, or an
+ * unknown type ends that peer: the reader reports an error and the caller
+ * drops the connection.
  */
 #ifndef SPOKE_FRAME_H
 #define SPOKE_FRAME_H
@@ -17,6 +18,13 @@
 #include "err.h"
 
 #define FRAME_MAX (16u << 20)
+/* A bound on the JSON values of one payload, counted as the bytes that
+ * open or separate values ('{', '[', ','; an empty object counts about
+ * twice).  jansson spends some 200 bytes on a value, so 16 MiB of "{},"
+ * alone would take over a gigabyte before anyone looked at it; real
+ * messages spend far more than 16 bytes a value (a build request of
+ * BUILD_MAX_ARTIFACTS artifacts counts a few hundred thousand). */
+#define FRAME_MAX_VALUES (1u << 20)
 #define FRAME_HDR 8u
 
 /* The most artifacts one MSG_BUILD may carry; the coordinator refuses a

@@ -321,6 +321,53 @@ static void test_reader_payload_scalar(void **state)
 	expect_reader_rejects(*state, MSG_EVENT, 6, "\"text\"", "bad message");
 }
 
+/* A payload {"a":[{},{},...]} of n empty objects, read by frame_recv()
+ * from a file (it is larger than a socket buffer).  Returns its result. */
+static int recv_many_values(size_t n, struct sp_err *e)
+{
+	size_t len = 6 + 3 * n + 1, i;
+	uint8_t *buf = malloc(FRAME_HDR + len), *p;
+	json_t *got = NULL;
+	uint32_t t;
+	int rc;
+	FILE *f = tmpfile();
+
+	assert_non_null(buf);
+	assert_non_null(f);
+	put32(buf, MSG_EVENT);
+	put32(buf + 4, (uint32_t)len);
+	p = buf + FRAME_HDR;
+	memcpy(p, "{\"a\":[", 6);
+	p += 6;
+	for (i = 0; i < n; i++, p += 3)
+		memcpy(p, "{},", 3);
+	memcpy(p - 1, "]}", 2);
+	assert_int_equal(fwrite(buf, 1, FRAME_HDR + len, f), FRAME_HDR + len);
+	assert_int_equal(fflush(f), 0);
+	assert_int_equal(lseek(fileno(f), 0, SEEK_SET), 0);
+	rc = frame_recv(fileno(f), &t, &got, e);
+	if (rc == 1)
+		assert_int_equal(json_array_size(json_object_get(got, "a")), n);
+	json_decref(got);
+	fclose(f);
+	free(buf);
+	return rc;
+}
+
+/* A frame of millions of tiny values is refused before jansson builds it
+ * (it would take gigabytes); a large ordinary one is read. */
+static void test_recv_too_many_values(void **state)
+{
+	struct sp_err e;
+
+	(void)state;
+	sp_err_clear(&e);
+	assert_int_equal(recv_many_values(FRAME_MAX_VALUES, &e), -1);
+	if (!strstr(e.msg, "JSON values"))
+		fail_msg("error '%s' does not mention the values", e.msg);
+	assert_int_equal(recv_many_values(100000, &e), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +375,7 @@ int main(void)
 		T(test_send_recv_round_trip),
 		T(test_send_header_is_little_endian),
 		T(test_recv_clean_eof),
+		T(test_recv_too_many_values),
 		T(test_recv_truncated_header),
 		T(test_recv_truncated_payload),
 		T(test_recv_oversized_length),
