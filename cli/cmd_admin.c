@@ -347,11 +347,13 @@ int cmd_status(int argc, char **argv)
 
 		if (json_is_true(json_object_get(res, "coordinator")))
 			printf("coordinator: running (pid %lld, %lld "
-			       "worker(s))\n",
+			       "worker(s) busy, %lld idle)\n",
 			       (long long)json_integer_value(
 				       json_object_get(res, "pid")),
 			       (long long)json_integer_value(
-				       json_object_get(res, "workers")));
+				       json_object_get(res, "workers")),
+			       (long long)json_integer_value(
+				       json_object_get(res, "idle")));
 		else
 			printf("coordinator: not running\n");
 		json_array_foreach(json_object_get(res, "builds"), i, x)

@@ -45,7 +45,8 @@ enum msg_type {
 	MSG_RESULT = 6,	   /* server -> cli: the command's result, last */
 	MSG_JOB_RESULT = 7, /* worker -> server: result of one job */
 	MSG_GRANT = 8,	   /* cli -> server: jobserver slots the client holds */
-	MSG_MAX_ = 9
+	MSG_JOB = 9,	   /* server -> worker: one job to run */
+	MSG_MAX_ = 10
 };
 
 /* Sends one frame, blocking until all of it is written (MSG_NOSIGNAL). */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +25,7 @@
 #include "journal/replay.h"
 #include "journal/stage.h"
 #include "journal/statedir.h"
+#include "pool.h"
 #include "sockpath.h"
 #include "worker/job.h"
 #include "worker/metadata.h"
@@ -37,11 +37,12 @@ struct job {
 	const char *cargo_path;
 	int64_t art_id, wheel_id;
 	int staged;	/* journaled and staged */
-	int started;	/* a worker was forked for it */
+	int started;	/* handed to a worker */
 	int settled;	/* result handled (success or failure) */
-	pid_t pid;	/* 0 once reaped */
-	int fd;		/* -1 once closed */
-	struct frame_reader rd;
+	/* The worker running it: from the hand-over to its result, or, when
+	 * the worker died or was killed first, until the process is reaped
+	 * (until then it might still write). */
+	struct worker *w;
 	json_t *result;	/* a successful result waiting for finish_ready() */
 	char *dest;	/* the wheel's final path, while finishing */
 };
@@ -59,7 +60,7 @@ struct build {
 	json_t *report; /* give-back outcomes */
 	json_t *wheels;
 	int bad;
-	int running;	/* its workers forked and not reaped */
+	int running;	/* its jobs that hold a worker (struct job, w) */
 	int max_jobs;	/* -j: most workers at once for this build */
 	int jobserver;	/* the client holds make jobserver tokens */
 	int granted;	/* tokens the client holds for us */
@@ -88,6 +89,13 @@ struct client {
  * behind. */
 #define CLIENT_QUEUE_MAX (8u << 20)
 
+/* A wheel renamed into place whose "done" is not journaled yet. */
+struct done_wheel {
+	int64_t id, size;
+	char sha256[65];
+	struct build *b;
+};
+
 struct server {
 	const struct server_opts *o;
 	char *state_dir;
@@ -96,7 +104,13 @@ struct server {
 	int lock_fd, listen_fd;
 	struct client *clients;
 	struct build *builds;
-	int workers; /* forked and not reaped */
+	struct pool pool;
+	int busy; /* workers holding a job */
+	/* Wheels in place whose "done" rides on the next batch's commit
+	 * (finish_ready), or is flushed before their build ends or when no
+	 * job runs (done_flush). */
+	struct done_wheel *done;
+	size_t ndone, done_cap;
 	int stopping;
 	time_t last_active;
 };
@@ -117,27 +131,26 @@ static void on_signal(int sig)
 static void slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void slog(const char *fmt, ...)
 {
-	char ts[32];
+	char line[4096];
 	time_t t = time(NULL);
 	struct tm tm;
 	va_list ap;
+	size_t n;
 
+	/* One write per line: stderr is unbuffered, and the log is shared
+	 * with the workers. */
 	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s [%ld] ", ts, (long)getpid());
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "[%ld] ",
+			      (long)getpid());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
-}
-
-static void set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	n = strlen(line);
+	line[n++] = '\n';
+	if (write(2, line, n) < 0) {
+		/* nowhere else to say it */
+	}
 }
 
 static int client_pending(const struct client *c)
@@ -271,8 +284,8 @@ static void build_fail(struct server *s, struct build *b, const char *fmt, ...)
 		slog("build %lld failed: %s", (long long)b->id, b->error);
 	}
 	for (i = 0; i < b->njobs; i++) {
-		if (b->jobs[i].pid > 0)
-			kill(b->jobs[i].pid, SIGKILL);
+		if (b->jobs[i].w)
+			pool_kill(b->jobs[i].w);
 	}
 	build_give_back_artifacts(s, b);
 }
@@ -361,9 +374,6 @@ static void job_release(struct job *jb)
 	json_decref(jb->spec);
 	json_decref(jb->result);
 	free(jb->dest);
-	if (jb->fd >= 0)
-		close(jb->fd);
-	frame_reader_release(&jb->rd);
 }
 
 static void build_free(struct build *b)
@@ -488,7 +498,11 @@ out:
 				   jb->cargo_path);
 			return;
 		}
-		if (fsx_mkdir_p(od, 0755, &e) < 0) {
+		/* Every artifact of a build usually shares one out_dir. */
+		if ((i == 0 || strcmp(od, json_string_value(json_object_get(
+					      b->jobs[i - 1].spec,
+					      "out_dir"))) != 0) &&
+		    fsx_mkdir_p(od, 0755, &e) < 0) {
 			free(name);
 			journal_rollback(s->j);
 			build_fail(s, b, "%s", e.msg);
@@ -524,62 +538,43 @@ out:
 		build_fail(s, b, "%s", e.msg);
 }
 
-static void job_start(struct server *s, struct job *jb)
+/* Hands jb to an idle worker.  Returns 0 when no worker is free yet (the
+ * job waits for one), 1 when the job was handed over or failed. */
+static int job_start(struct server *s, struct job *jb)
 {
-	int sv[2];
-	pid_t pid, parent;
+	struct worker *w;
+	struct sp_err e;
 
+	w = pool_get(&s->pool, &e);
+	if (!w && !e.msg[0])
+		return 0;
 	jb->started = 1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		build_fail(s, jb->b, "cannot create worker channel: %s",
-			   strerror(errno));
+	if (!w) {
+		build_fail(s, jb->b, "%s", e.msg);
 		jb->settled = 1;
-		return;
+		return 1;
 	}
-	parent = getpid();
-	fault_point("fork");
-	pid = fork();
-	if (pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		build_fail(s, jb->b, "cannot fork a worker: %s",
-			   strerror(errno));
-		jb->settled = 1;
-		return;
-	}
-	if (pid == 0) {
-		int lock = fcntl(s->lock_fd, F_DUPFD, 5);
-
-		/* A worker must never outlive its coordinator's replay: were
-		 * the coordinator killed, an orphan could create its
-		 * temporary wheel after `spoke recover` had settled the
-		 * build, and nothing would remove it.  So the kernel kills
-		 * the worker with its coordinator, and the worker holds the
-		 * state directory's lock (the same open file, so the same
-		 * flock) until it exits: whoever replays next waits for the
-		 * last worker to be gone. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-		    getppid() != parent || lock < 0)
-			_exit(1);
-		/* The worker keeps only its channel (fd 3) and the lock (fd
-		 * 4): not the journal, not other clients. */
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_IGN);
-		if (sv[1] != 3)
-			dup2(sv[1], 3);
-		dup2(lock, 4);
-		close_range(5, ~0U, 0);
-		job_child(jb->spec, 3);
-	}
-	close(sv[1]);
-	set_nonblock(sv[0]);
-	jb->fd = sv[0];
-	jb->pid = pid;
-	s->workers++;
+	w->job = jb;
+	jb->w = w;
+	s->busy++;
 	jb->b->running++;
-	frame_reader_init(&jb->rd);
+	fault_point("job");
+	if (pool_send(w, jb->spec, &e) < 0) {
+		/* The job stays with the killed worker until it is reaped. */
+		jb->settled = 1;
+		pool_kill(w);
+		build_fail(s, jb->b, "%s", e.msg);
+	}
+	return 1;
+}
+
+/* A job is over for its worker: it takes the next one. */
+static void job_detach(struct server *s, struct job *jb)
+{
+	jb->w->job = NULL;
+	jb->w = NULL;
+	s->busy--;
+	jb->b->running--;
 }
 
 /* Where the wheel goes: the planned final path, or the name the worker
@@ -666,13 +661,86 @@ static void wheel_written(struct build *b, struct job *jb, const char *dest)
 	slog("build %lld: wrote '%s'", (long long)b->id, dest);
 }
 
+/* Adds the "done" of the wheels in s->done to the open transaction. */
+static int done_rows(struct server *s, struct sp_err *e)
+{
+	size_t k;
+
+	for (k = 0; k < s->ndone; k++) {
+		const struct done_wheel *d = &s->done[k];
+
+		if (journal_wheel_done(s->j, d->id, d->size, d->sha256, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The builds of the wheels in s->done fail with msg; the list empties. */
+static void done_fail(struct server *s, const char *msg)
+{
+	size_t k;
+
+	for (k = 0; k < s->ndone; k++)
+		build_fail(s, s->done[k].b, "%s", msg);
+	s->ndone = 0;
+}
+
+/* Journals every pending "done" in one commit of its own. */
+static void done_flush(struct server *s)
+{
+	struct sp_err e;
+
+	if (!s->ndone)
+		return;
+	if (journal_begin(s->j, &e) < 0)
+		return done_fail(s, e.msg);
+	if (done_rows(s, &e) < 0) {
+		journal_rollback(s->j);
+		return done_fail(s, e.msg);
+	}
+	if (journal_commit(s->j, &e) < 0)
+		return done_fail(s, e.msg);
+	s->ndone = 0;
+}
+
+static int done_add(struct server *s, struct job *jb)
+{
+	struct done_wheel *d;
+
+	if (s->ndone == s->done_cap) {
+		size_t ncap = s->done_cap ? 2 * s->done_cap : 16;
+
+		d = realloc(s->done, ncap * sizeof(*d));
+		if (!d)
+			return -1;
+		s->done = d;
+		s->done_cap = ncap;
+	}
+	d = &s->done[s->ndone++];
+	d->id = jb->wheel_id;
+	d->size = (int64_t)json_integer_value(
+		json_object_get(jb->result, "size"));
+	snprintf(d->sha256, sizeof(d->sha256), "%s",
+		 json_string_value(json_object_get(jb->result, "sha256"))
+			 ?: "");
+	d->b = jb->b;
+	return 0;
+}
+
 /*
  * Puts the wheels of every job that finished since the last turn of the
  * loop into place, as one batch: one commit of what is about to happen
  * (patch status, the wheel's real name, "renaming"), the renames, one
- * fsync per output directory, one commit of "done".  Results arrive
- * together exactly when the coordinator is the bottleneck, so the batch
- * grows with the load and the fsyncs per wheel shrink.
+ * fsync per output directory.  Results arrive together exactly when the
+ * coordinator is the bottleneck, so the batch grows with the load and the
+ * fsyncs per wheel shrink.
+ *
+ * The "done" of a batch is journaled with the next batch's commit (or
+ * before its build ends, or once no job runs), which saves a commit, and
+ * an fsync, per batch.  Nothing depends on it sooner: a wheel is in place
+ * and durable once its directory is fsynced, and replay finds one still
+ * marked "renaming" at its final name with no temporary left, and marks it
+ * done (journal/replay.c).
  *
  * A link-mode artifact stays staged until its build ends (a hard link
  * costs cargo nothing) and goes back then in one batch too; a moved one
@@ -712,10 +780,17 @@ static void finish_ready(struct server *s)
 			ready[n++] = jb;
 		}
 	}
-	if (n == 0)
+	if (n == 0) {
+		if (!s->busy)
+			done_flush(s);
 		goto out;
+	}
 	if (journal_begin(s->j, &e) < 0)
 		goto fail_all;
+	if (done_rows(s, &e) < 0) {
+		journal_rollback(s->j);
+		goto fail_all;
+	}
 	for (k = 0; k < n; k++) {
 		struct job *jb = ready[k];
 		const char *final = json_string_value(
@@ -737,18 +812,24 @@ static void finish_ready(struct server *s)
 	}
 	if (journal_commit(s->j, &e) < 0)
 		goto fail_all;
+	s->ndone = 0;
 	for (k = 0; k < n; k++) {
 		struct job *jb = ready[k];
 		const char *tmp = json_string_value(
 			json_object_get(jb->spec, "tmp_path"));
-		char *dir;
 
-		if (fsx_rename_nosync(tmp, jb->dest, &e) < 0) {
+		if (fsx_rename_nosync(tmp, jb->dest, &e) < 0)
 			build_fail(s, jb->b, "%s", e.msg);
-			continue;
-		}
-		dir = fsx_dirname(jb->dest);
-		if (dir && (!last_dir || strcmp(dir, last_dir) != 0)) {
+	}
+	/* Then each directory once (a build's wheels share one): every
+	 * rename of the batch is durable before its wheel counts as done. */
+	for (k = 0; k < n; k++) {
+		struct job *jb = ready[k];
+		char *dir = fsx_dirname(jb->dest);
+
+		if (!dir) {
+			build_fail(s, jb->b, "out of memory");
+		} else if (!last_dir || strcmp(dir, last_dir) != 0) {
 			free(last_dir);
 			last_dir = dir;
 			if (fsx_fsync_dir(dir, &e) < 0)
@@ -757,37 +838,23 @@ static void finish_ready(struct server *s)
 			free(dir);
 		}
 	}
-	if (journal_begin(s->j, &e) < 0)
-		goto fail_all;
 	for (k = 0; k < n; k++) {
 		struct job *jb = ready[k];
 
 		if (jb->b->failed)
 			continue;
-		if (journal_wheel_done(
-			    s->j, jb->wheel_id,
-			    (int64_t)json_integer_value(
-				    json_object_get(jb->result, "size")),
-			    json_string_value(
-				    json_object_get(jb->result, "sha256")),
-			    &e) < 0) {
-			journal_rollback(s->j);
-			goto fail_all;
+		if (done_add(s, jb) < 0) {
+			build_fail(s, jb->b, "out of memory");
+			continue;
 		}
-	}
-	if (journal_commit(s->j, &e) < 0)
-		goto fail_all;
-	for (k = 0; k < n; k++) {
-		struct job *jb = ready[k];
-
-		if (jb->b->failed)
-			continue;
 		wheel_written(jb->b, jb, jb->dest);
 		if (jb->b->mode != STAGE_LINK)
 			give_back_one(s, jb);
 	}
 	goto out;
 fail_all:
+	/* The failed commit held the previous batch's "done" too. */
+	done_fail(s, e.msg);
 	for (k = 0; k < n; k++)
 		build_fail(s, ready[k]->b, "%s", e.msg);
 out:
@@ -815,22 +882,24 @@ static void job_progress(struct server *s, struct job *jb, json_t *ev)
 	client_event(jb->b, json_incref(ev));
 }
 
-/* Handles frames, end of file or an error on a worker channel.  A worker
- * sends any number of MSG_EVENT frames, then one MSG_JOB_RESULT. */
-static void job_input(struct server *s, struct job *jb)
+/* Handles frames, end of file or an error on a worker's channel.  For each
+ * job a worker sends any number of MSG_EVENT frames, then one
+ * MSG_JOB_RESULT; an idle worker sends nothing. */
+static void worker_input(struct server *s, struct worker *w)
 {
+	struct job *jb = w->job;
 	struct sp_err e;
 	uint32_t type;
 	json_t *res = NULL;
 	long n;
 	int rc;
 
-	n = frame_reader_fill(&jb->rd, jb->fd, &e);
+	n = frame_reader_fill(&w->rd, w->fd, &e);
 	if (n == -2)
 		return;
 	if (n > 0) {
-		while ((rc = frame_reader_next(&jb->rd, &type, &res, &e)) > 0 &&
-		       type == MSG_EVENT) {
+		while ((rc = frame_reader_next(&w->rd, &type, &res, &e)) > 0 &&
+		       type == MSG_EVENT && jb) {
 			if (!jb->settled)
 				job_progress(s, jb, res);
 			json_decref(res);
@@ -838,75 +907,72 @@ static void job_input(struct server *s, struct job *jb)
 		}
 		if (rc == 0)
 			return;
-		if (rc > 0 && type != MSG_JOB_RESULT) {
+		if (rc > 0 && (type != MSG_JOB_RESULT || !jb)) {
 			json_decref(res);
 			res = NULL;
-			rc = sp_err_set(&e, "bad message: type %u from worker",
-					type);
+			rc = sp_err_set(&e, "bad message: type %u from %s",
+					type, jb ? "worker" : "idle worker");
 		}
 	} else {
 		rc = n == 0 ? sp_err_set(&e, "worker exited without a result")
 			    : -1;
 	}
-	close(jb->fd);
-	jb->fd = -1;
-	if (jb->settled) {
-		json_decref(res);
-		return;
-	}
-	jb->settled = 1;
 	if (rc < 0) {
-		/* pid 0 would mean our own process group: only a live,
-		 * unreaped worker is killed. */
-		if (jb->pid > 0)
-			kill(jb->pid, SIGKILL);
-		build_fail(s, jb->b, "worker for '%s': %s", jb->cargo_path,
-			   e.msg);
+		/* The job, if any, stays with its worker until the process
+		 * is reaped: until then it might still write. */
+		pool_kill(w);
+		if (!jb)
+			slog("worker %ld: %s", (long)w->pid, e.msg);
+		else if (!jb->settled) {
+			jb->settled = 1;
+			build_fail(s, jb->b, "worker for '%s': %s",
+				   jb->cargo_path, e.msg);
+		}
 		return;
 	}
-	if (json_is_true(json_object_get(res, "ok")) && !jb->b->failed) {
-		jb->result = json_incref(res);
-	} else if (!jb->b->failed) {
-		const char *msg =
-			json_string_value(json_object_get(res, "error"));
+	/* The result: the worker has closed and fsynced the temporary wheel
+	 * and waits for its next job. */
+	job_detach(s, jb);
+	if (!jb->settled) {
+		jb->settled = 1;
+		if (json_is_true(json_object_get(res, "ok")) &&
+		    !jb->b->failed) {
+			jb->result = json_incref(res);
+		} else if (!jb->b->failed) {
+			const char *msg = json_string_value(
+				json_object_get(res, "error"));
 
-		build_fail(s, jb->b, "%s", msg ? msg : "worker failed");
+			build_fail(s, jb->b, "%s",
+				   msg ? msg : "worker failed");
+		}
 	}
 	json_decref(res);
 }
 
-static struct job *job_by_pid(struct server *s, pid_t pid)
-{
-	struct build *b;
-	size_t i;
-
-	for (b = s->builds; b; b = b->next)
-		for (i = 0; i < b->njobs; i++)
-			if (b->jobs[i].pid == pid)
-				return &b->jobs[i];
-	return NULL;
-}
-
 static void reap(struct server *s)
 {
+	struct worker *w;
 	struct job *jb;
 	int status;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		s->workers--;
-		jb = job_by_pid(s, pid);
-		if (!jb)
+		w = pool_find(&s->pool, pid);
+		if (!w)
 			continue;
-		jb->pid = 0;
-		jb->b->running--;
-		if (!jb->settled && jb->fd < 0) {
-			jb->settled = 1;
-			build_fail(s, jb->b, "worker for '%s' died", jb->cargo_path);
+		jb = w->job;
+		if (jb) {
+			job_detach(s, jb);
+			if (WIFSIGNALED(status) && !jb->b->failed)
+				slog("worker %ld killed by signal %d",
+				     (long)pid, WTERMSIG(status));
+			if (!jb->settled) {
+				jb->settled = 1;
+				build_fail(s, jb->b, "worker for '%s' died",
+					   jb->cargo_path);
+			}
 		}
-		if (WIFSIGNALED(status) && !jb->b->failed)
-			slog("worker %ld killed by signal %d", (long)pid,
-			     WTERMSIG(status));
+		pool_reaped(w);
 	}
 }
 
@@ -916,6 +982,9 @@ static void build_finish(struct server *s, struct build *b)
 	json_t *res;
 	int ok;
 
+	/* Its wheels' "done" first: replay below would take a wheel still
+	 * "renaming" for one interrupted (and forget its size and digest). */
+	done_flush(s);
 	/* Everything the build left: artifacts not yet given back, wheels
 	 * whose workers were killed. */
 	if (replay_all(s->j, s->state_dir, b->id, NULL, 0, b->report, &b->bad,
@@ -955,7 +1024,7 @@ static int build_done(const struct build *b)
 	for (i = 0; i < b->njobs; i++) {
 		const struct job *jb = &b->jobs[i];
 
-		if (jb->pid > 0 || jb->fd >= 0 || jb->result)
+		if (jb->w || jb->result)
 			return 0;
 		if (!b->failed && !jb->settled)
 			return 0;
@@ -1005,7 +1074,7 @@ static void ask_slots(struct build *b)
 static void job_threads(const struct server *s, const struct build *b,
 			struct job *jb)
 {
-	int free = build_limit(b) - b->running, global = s->o->jobs - s->workers;
+	int free = build_limit(b) - b->running, global = s->o->jobs - s->busy;
 	size_t i, waiting = 0;
 
 	for (i = 0; i < b->njobs; i++)
@@ -1026,12 +1095,13 @@ static void schedule(struct server *s)
 			build_stage(s, b);
 		if (!b->staged || b->failed)
 			continue;
-		for (i = 0; i < b->njobs && s->workers < s->o->jobs &&
-			    b->running < build_limit(b);
+		for (i = 0; i < b->njobs && s->busy < s->o->jobs &&
+			    b->running < build_limit(b) && !b->failed;
 		     i++)
 			if (!b->jobs[i].started) {
 				job_threads(s, b, &b->jobs[i]);
-				job_start(s, &b->jobs[i]);
+				if (!job_start(s, &b->jobs[i]))
+					break;
 			}
 		if (b->jobserver)
 			ask_slots(b);
@@ -1119,7 +1189,6 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 		struct job *jb = &b->jobs[i];
 
 		jb->b = b;
-		jb->fd = -1;
 		jb->spec = json_deep_copy(json_array_get(arts, i));
 		json_object_set(jb->spec, "out_dir",
 				json_object_get(req, "out_dir"));
@@ -1177,7 +1246,7 @@ static void client_status(struct server *s, struct client *c)
 		size_t i, running = 0, done = 0;
 
 		for (i = 0; i < b->njobs; i++) {
-			running += b->jobs[i].pid > 0;
+			running += b->jobs[i].w != NULL;
 			done += b->jobs[i].settled;
 		}
 		json_array_append_new(
@@ -1190,10 +1259,13 @@ static void client_status(struct server *s, struct client *c)
 	}
 	pending = journal_status(s->j, &e);
 	client_send(c, MSG_RESULT,
-		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:o,s:o}", "command",
+		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:o,s:o}", "command",
 			      "status", "ok", pending != NULL, "coordinator",
 			      1, "pid", (json_int_t)getpid(), "workers",
-			      (json_int_t)s->workers, "builds", builds,
+			      (json_int_t)s->busy, "idle",
+			      (json_int_t)(pool_live(&s->pool) -
+					   (size_t)s->busy),
+			      "builds", builds,
 			      "unsettled", pending ? pending : json_array()));
 }
 
@@ -1379,7 +1451,7 @@ static void clients_drain(struct server *s, int seconds)
 /* What a poll slot belongs to: lists change while events are handled, so
  * each slot remembers its owner rather than its position. */
 struct slot {
-	enum { SLOT_SIGNAL, SLOT_LISTEN, SLOT_CLIENT, SLOT_JOB } kind;
+	enum { SLOT_SIGNAL, SLOT_LISTEN, SLOT_CLIENT, SLOT_WORKER } kind;
 	void *p;
 };
 
@@ -1392,7 +1464,6 @@ static void serve(struct server *s)
 	s->last_active = time(NULL);
 	for (;;) {
 		struct client *c;
-		struct build *b;
 		size_t n = 0, i, k;
 
 		reap(s);
@@ -1416,8 +1487,7 @@ static void serve(struct server *s)
 		k = 2;
 		for (c = s->clients; c; c = c->next)
 			k++;
-		for (b = s->builds; b; b = b->next)
-			k += b->njobs;
+		k += s->pool.n;
 		if (k > cap) {
 			struct pollfd *np = realloc(pfd, k * sizeof(*pfd));
 			struct slot *ns;
@@ -1446,15 +1516,13 @@ static void serve(struct server *s)
 								    : 0))};
 			slot[n++] = (struct slot){SLOT_CLIENT, c};
 		}
-		for (b = s->builds; b; b = b->next)
-			for (i = 0; i < b->njobs; i++) {
-				if (b->jobs[i].fd < 0)
-					continue;
-				pfd[n] = (struct pollfd){.fd = b->jobs[i].fd,
-							 .events = POLLIN};
-				slot[n++] = (struct slot){SLOT_JOB,
-							  &b->jobs[i]};
-			}
+		for (i = 0; i < s->pool.n; i++) {
+			if (s->pool.w[i].fd < 0)
+				continue;
+			pfd[n] = (struct pollfd){.fd = s->pool.w[i].fd,
+						 .events = POLLIN};
+			slot[n++] = (struct slot){SLOT_WORKER, &s->pool.w[i]};
+		}
 		if (poll(pfd, (nfds_t)n, 1000) < 0 && errno != EINTR) {
 			slog("poll: %s", strerror(errno));
 			continue;
@@ -1487,15 +1555,20 @@ static void serve(struct server *s)
 				if (!c->dead && (pfd[i].revents & ~POLLOUT))
 					client_input(s, c);
 				break;
-			case SLOT_JOB: {
-				struct job *jb = slot[i].p;
+			case SLOT_WORKER: {
+				struct worker *w = slot[i].p;
 
-				if (jb->fd >= 0)
-					job_input(s, jb);
+				/* Killed since poll() if its build failed. */
+				if (w->fd >= 0)
+					worker_input(s, w);
 				break;
 			}
 			}
 		}
+		/* Idle workers get their next jobs before the wheels that just
+		 * came in are put in place, so they work while the
+		 * coordinator waits for its fsyncs. */
+		schedule(s);
 		finish_ready(s);
 	}
 	free(pfd);
@@ -1507,6 +1580,9 @@ static void serve(struct server *s)
 	close(s->listen_fd);
 	s->listen_fd = -1;
 	clients_drain(s, 5);
+	/* No build runs, so every worker is idle: each exits when its
+	 * channel closes, before the clients waiting for stop see us go. */
+	pool_shutdown(&s->pool, 5);
 	/* The clients still connected (those waiting for stop) see the
 	 * socket close now. */
 	while (s->clients) {
@@ -1590,7 +1666,8 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (listen_on(&s, e) < 0)
+	if (pool_init(&s.pool, (size_t)o->jobs, s.lock_fd, e) < 0 ||
+	    listen_on(&s, e) < 0)
 		goto out;
 	slog("listening on '%s'", s.sock);
 	serve(&s);
@@ -1600,7 +1677,10 @@ out:
 		unlink(s.sock);
 	if (s.listen_fd >= 0)
 		close(s.listen_fd);
+	if (s.pool.w)
+		pool_shutdown(&s.pool, 5);
 	journal_close(s.j);
+	free(s.done);
 	json_decref(report);
 	free(s.sock);
 	free(logpath);

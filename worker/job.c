@@ -30,20 +30,36 @@ json_t *job_run(const json_t *job)
 			 e.msg[0] ? e.msg : "unknown error");
 }
 
-void job_child(const json_t *job, int fd)
+void job_serve(int fd)
 {
 	struct sp_err e;
-	json_t *result;
+	json_t *job, *result;
+	uint32_t type;
 	int rc;
 
-	fault_set_role("worker");
 	event_fd = fd;
-	result = job_run(job);
-	if (!result)
-		_exit(1);
-	rc = frame_send(fd, MSG_JOB_RESULT, result, &e);
-	json_decref(result);
-	/* The coordinator learns of a failed send from the exit status and the
-	 * missing frame; there is nobody else to tell. */
-	_exit(rc < 0 ? 1 : 0);
+	for (;;) {
+		job = NULL;
+		rc = frame_recv(fd, &type, &job, &e);
+		if (rc == 0)
+			_exit(0);
+		if (rc < 0 || type != MSG_JOB) {
+			json_decref(job);
+			_exit(1);
+		}
+		/* Crash points count per job, as they did when a worker ran
+		 * one job and exited: "worker:3" is the third point of every
+		 * job. */
+		fault_set_role("worker");
+		result = job_run(job);
+		json_decref(job);
+		if (!result)
+			_exit(1);
+		rc = frame_send(fd, MSG_JOB_RESULT, result, &e);
+		json_decref(result);
+		/* The coordinator learns of a failed send from the missing
+		 * frame and the exit; there is nobody else to tell. */
+		if (rc < 0)
+			_exit(1);
+	}
 }

@@ -48,7 +48,7 @@
 
 /* Runs a job in the calling process and returns its result object (new
  * reference).  Never returns NULL except on out-of-memory.  On failure the
- * temporary wheel is removed.  Used in-process and by job_child(). */
+ * temporary wheel is removed.  Used in-process and by job_serve(). */
 json_t *job_run(const json_t *job);
 
 /* Reports progress from inside a job: in a forked worker, sends ev as a
@@ -57,8 +57,10 @@ json_t *job_run(const json_t *job);
  * the reference to ev. */
 void job_event(json_t *ev);
 
-/* Body of a forked worker: runs the job, sends the result as one
- * MSG_JOB_RESULT frame on fd, and _exit()s.  Never returns. */
-void job_child(const json_t *job, int fd) __attribute__((noreturn));
+/* Body of a worker process (server/pool.h): reads MSG_JOB frames from fd
+ * one at a time, runs each, and answers with its events and one
+ * MSG_JOB_RESULT frame, until fd reaches end of file; then _exit()s.
+ * Never returns. */
+void job_serve(int fd) __attribute__((noreturn));
 
 #endif

@@ -28,7 +28,8 @@ rm -f "$T/faults"
 SPOKE_FAULT_LOG="$T/faults" build >/dev/null 2>&1
 "$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
 nserver=$(awk '$1 == "server"' "$T/faults" | wc -l)
-nworker=$(awk '$1 == "worker" { n[$4]++ } END { m = 0; for (p in n) if (n[p] > m) m = n[p]; print m }' "$T/faults")
+# A worker's count restarts with each job (common/fault.h).
+nworker=$(awk '$1 == "worker" && $2 > m { m = $2 } END { print m + 0 }' "$T/faults")
 echo "# crash points per build: coordinator $nserver, worker $nworker"
 [ "$nserver" -gt 10 ] && ok "enumerated coordinator crash points ($nserver)" || not_ok "enumerated coordinator crash points ($nserver)"
 [ "$nworker" -gt 2 ] && ok "enumerated worker crash points ($nworker)" || not_ok "enumerated worker crash points ($nworker)"
@@ -76,14 +77,15 @@ done
 
 # A worker must not outlive its coordinator's replay.  Slow every worker
 # down (a second at each of its points, the first one just before it
-# creates its temporary wheel), kill the coordinator at its second fork
-# while the first worker runs, and recover at once.  Unless the orphan is
+# creates its temporary wheel), kill the coordinator at its first point
+# after it handed out the first job, while that job runs, and recover at
+# once.  Unless the orphan is
 # dead or recover waits for it, it creates its temporary wheel after
 # replay has settled the build, and nothing would ever remove it.
-first_fork=$(awk '$1 == "server" && $3 == "fork" { print $2; exit }' "$T/faults")
+first_job=$(awk '$1 == "server" && $3 == "job" { print $2; exit }' "$T/faults")
 for mode in link move; do
 	rm -rf "$ws/target/wheels"
-	SPOKE_FAULT_DELAY=worker:1000 SPOKE_CRASH_AT="server:$((first_fork + 1))" \
+	SPOKE_FAULT_DELAY=worker:1000 SPOKE_CRASH_AT="server:$((first_job + 1))" \
 		build --stage=$mode >"$T/crash.out" 2>&1
 	(cd "$ws" && "$SPOKE" recover) >"$T/recover.out" 2>&1
 	rc=$?
