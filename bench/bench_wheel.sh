@@ -9,11 +9,12 @@
 # machine code, ~150 MB) and exports PyInit_big through raw FFI, no crates.
 # cargo builds it once.  Then, in the warm state (coordinator running,
 # cargo fresh), each round times a whole 'spoke build' with --compression
-# default and with --compression fast, and /usr/bin/python3's zipfile
+# default, fast and store (no compression: everything but the deflate,
+# though it writes the whole module), and /usr/bin/python3's zipfile
 # (ZIP_DEFLATED, compresslevel=6, the setting of wheel and maturin) writing
 # the same .so and .dist-info files with a RECORD.  Prints medians and
 # minimums, time and size ratios, and peak RSS: the Python process's, and
-# for spoke the largest of the coordinator and its forked workers (the
+# for spoke the largest of the coordinator and its workers (the
 # coordinator runs in the foreground under /usr/bin/time, once per mode).
 # Exits 0 whatever the figures; 1 only when a wheel is missing or invalid.
 set -euo pipefail
@@ -156,7 +157,8 @@ whlname=$(basename "$first")
 
 declare -A T SIZE RSS
 T[py]=
-for mode in default fast; do
+# store: no compression at all; what is left when deflate costs nothing.
+for mode in default fast store; do
 	/usr/bin/time -f '%M' -o "$W/rss-$mode" "$SPOKE" serve --state-dir "$S" \
 		--idle-timeout 600 2>>"$W/serve.log" &
 	serve_pid=$!
@@ -185,16 +187,21 @@ SIZE[py]=$(stat -c %s "$W/py/$whlname")
 
 stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ a[NR] = $1 } END { printf "%d %d\n", a[int((NR + 1) / 2)], a[1] }'; }
 read -r py_med py_min < <(stats "${T[py]}")
-echo "# $(basename "$so"): $sosize bytes; $ROUNDS rounds per mode (python: $((2 * ROUNDS))); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(basename "$so"): $sosize bytes; $ROUNDS rounds per mode (python: $((3 * ROUNDS))); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-34s %9s %9s %12s %9s\n' "" "med ms" "min ms" "wheel bytes" "RSS MiB"
-for m in default fast py; do
+for m in default fast store py; do
 	read -r med min < <(stats "${T[$m]}")
 	label="spoke build --compression $m"
 	[ "$m" = py ] && label="python zipfile deflate level 6"
 	printf '%-34s %9d %9d %12d %9d\n' "$label" "$med" "$min" "${SIZE[$m]}" $(( RSS[$m] / 1024 ))
 done
-for m in default fast; do
+for m in default fast store; do
 	read -r med min < <(stats "${T[$m]}")
+	if [ "$m" = store ]; then
+		awk -v pm="$py_med" -v sm="$med" 'BEGIN {
+			printf "store    %.1fx faster (median): no deflate at all (but all of the module to write)\n", pm / sm }'
+		continue
+	fi
 	goal=2.5
 	[ "$m" = fast ] && goal=10
 	awk -v m="$m" -v pm="$py_med" -v sm="$med" -v s="${SIZE[$m]}" -v ps="${SIZE[py]}" -v g="$goal" 'BEGIN {
