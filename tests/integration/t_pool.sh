@@ -1,0 +1,66 @@
+#!/bin/bash
+# The coordinator's workers (server/pool.h): forked once per job slot and
+# reused by every later build; a worker that dies is replaced and fails
+# only its own job; `spoke stop` waits for them, so none outlives its
+# coordinator.
+. "$(dirname "$0")/lib.sh"
+
+ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
+d="$T/arts"
+mkdir -p "$d"
+# Six prebuilt modules (copies of hello under other names).
+{
+	echo '{"artifacts": ['
+	for i in $(seq 1 6); do
+		cp "$ws/target/release/libhello.so" "$d/libhello$i.so"
+		[ "$i" -gt 1 ] && echo ','
+		echo "{\"path\": \"libhello$i.so\", \"distribution\": \"hello$i\", \"version\": \"1.0\", \"module\": \"hello\"}"
+	done
+	echo ']}'
+} >"$d/artifacts.json"
+state="$d/.spoke"
+build() { "$SPOKE" build -q -i "$PY" --artifacts "$d/artifacts.json" -o "$T/out$1" "${@:2}"; }
+workers() { pgrep -P "$coord" | sort -n | paste -sd' '; }
+
+"$SPOKE" serve --state-dir "$state" -j 2 --idle-timeout 120 2>"$T/serve.err" &
+coord=$!
+for i in $(seq 100); do
+	"$SPOKE" status --state-dir "$state" >/dev/null 2>&1 && break
+	sleep 0.05
+done
+
+check "a first build" build 1
+first=$(workers)
+n=$(wc -w <<<"$first")
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] && ok "the coordinator forked at most -j 2 workers ($first)" ||
+	not_ok "the coordinator forked at most -j 2 workers (saw '$first')"
+check "a second build" build 2
+second=$(workers)
+[ "$second" = "$first" ] && ok "the second build reused them ($second)" ||
+	not_ok "the second build reused the workers (first '$first', then '$second')"
+check_status "spoke status" 0 "$SPOKE" status --state-dir "$state"
+check "  shows the idle workers" grep -Eq "0 worker\(s\) busy, $n idle" "$T/last.out"
+
+# An idle worker killed from outside: the coordinator reaps it, and the
+# next build gets a new one and succeeds.
+victim=${first%% *}
+kill -9 "$victim"
+sleep 0.2
+check "after a worker was killed, a build succeeds" build 3
+third=$(workers)
+case " $third " in
+*" $victim "*) not_ok "the killed worker is gone ($third)" ;;
+*) ok "the killed worker is gone, replaced ($third)" ;;
+esac
+check "the coordinator is alive" kill -0 "$coord"
+check "every wheel is valid" wheels_valid "$T/out3"
+
+# stop returns only once the workers are gone: none is left behind.
+check "spoke stop" "$SPOKE" stop --state-dir "$state"
+wait "$coord" 2>/dev/null
+left=""
+for p in $third; do
+	kill -0 "$p" 2>/dev/null && left="$left $p"
+done
+[ -z "$left" ] && ok "no worker outlives spoke stop" || not_ok "workers left after spoke stop:$left"
+finish
