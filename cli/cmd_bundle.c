@@ -335,16 +335,12 @@ static int write_bundle(const char *state, const char *out, struct sp_err *e)
 			   archive_error_string(a));
 		goto out;
 	}
-	if (fchmod(fd, 0644) < 0 || fsx_fsync_fd(fd, tmp, e) < 0)
-		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		sp_err_sys(e, "cannot write '%s'", tmp);
+	if (fchmod(fd, 0644) < 0) {
+		sp_err_sys(e, "cannot set the mode of '%s'", tmp);
 		goto out;
 	}
-	fd = -1;
 	/* A rename that never replaces: the check above may have raced. */
-	rc = fsx_rename_noreplace(tmp, out, e);
+	rc = fsx_commit_tmp(&fd, tmp, out, 1, e);
 out:
 	if (a)
 		archive_write_free(a);

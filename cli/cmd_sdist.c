@@ -577,15 +577,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		sp_err_sys(e, "cannot create '%s'", tmp);
 		goto out;
 	}
-	if (write_archive(fd, final, &l, e) < 0 || fsx_fsync_fd(fd, tmp, e) < 0)
-		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		sp_err_sys(e, "cannot write '%s'", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (fsx_rename(tmp, final, e) < 0)
+	if (write_archive(fd, final, &l, e) < 0 ||
+	    fsx_commit_tmp(&fd, tmp, final, 0, e) < 0)
 		goto out;
 	*result = final;
 	final = NULL;

@@ -123,6 +123,20 @@ int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e)
 	return fsync_dirs_of(from, to, e);
 }
 
+int fsx_commit_tmp(int *fd, const char *tmp, const char *path, int noreplace,
+		   struct sp_err *e)
+{
+	int rc = fsx_fsync_fd(*fd, tmp, e);
+
+	if (close(*fd) < 0 && rc == 0)
+		rc = sp_err_sys(e, "cannot write '%s'", tmp);
+	*fd = -1;
+	if (rc < 0)
+		return -1;
+	return noreplace ? fsx_rename_noreplace(tmp, path, e)
+			 : fsx_rename(tmp, path, e);
+}
+
 int fsx_link_nosync(const char *from, const char *to, struct sp_err *e)
 {
 	fault_point("link");

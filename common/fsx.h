@@ -48,6 +48,14 @@ int fsx_rename(const char *from, const char *to, struct sp_err *e);
  * to: a file cargo wrote meanwhile is never overwritten. */
 int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e);
 
+/* Puts a file written through *fd at tmp in place: fsyncs it, closes it
+ * (a close error is a write error: NFS and quotas report there), and
+ * renames it to path with fsx_rename, or fsx_rename_noreplace when
+ * noreplace is set.  *fd is -1 afterwards, whatever happened; tmp is the
+ * caller's to remove on failure. */
+int fsx_commit_tmp(int *fd, const char *tmp, const char *path, int noreplace,
+		   struct sp_err *e);
+
 /* link(from, to) with its crash point but without the directory fsync:
  * for batches, whose caller fsyncs the directory once after the last. */
 int fsx_link_nosync(const char *from, const char *to, struct sp_err *e);

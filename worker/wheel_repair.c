@@ -656,15 +656,9 @@ static int write_output(struct ctx *c, struct sp_err *e)
 		sp_err_sys(e, "cannot set the mode of '%s'", c->tmp_path);
 		goto out;
 	}
-	if (write_wheel(c, fd, e) < 0 || fsx_fsync_fd(fd, c->tmp_path, e) < 0)
+	if (write_wheel(c, fd, e) < 0)
 		goto out;
-	rc = close(fd);
-	fd = -1;
-	if (rc < 0) {
-		sp_err_sys(e, "cannot write '%s'", c->tmp_path);
-		goto out;
-	}
-	rc = fsx_rename(c->tmp_path, c->out_path, e);
+	rc = fsx_commit_tmp(&fd, c->tmp_path, c->out_path, 0, e);
 out:
 	if (fd >= 0)
 		close(fd);
