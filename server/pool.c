@@ -131,8 +131,9 @@ int pool_send(struct worker *w, const json_t *job, struct sp_err *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			rc = sp_err_sys(e, "cannot hand the job to worker %ld",
-					(long)w->pid);
+			sp_err_sys(e, "cannot hand the job to worker %ld",
+				   (long)w->pid);
+			rc = -2;
 			break;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -140,8 +141,9 @@ int pool_send(struct worker *w, const json_t *job, struct sp_err *e)
 					  (now.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 ||
 		    (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)) {
-			rc = sp_err_set(e, "worker %ld does not take its job",
-					(long)w->pid);
+			sp_err_set(e, "worker %ld does not take its job",
+				   (long)w->pid);
+			rc = -2;
 			break;
 		}
 	}

@@ -51,7 +51,10 @@ struct worker *pool_get(struct pool *p, struct sp_err *e);
 
 /* Hands job to an idle worker w as one MSG_JOB frame.  The worker waits
  * for it, so this blocks only briefly; a worker that takes no byte for
- * several seconds counts as hung.  On error the caller kills w. */
+ * several seconds counts as hung.  Returns 0, -1 when the job cannot be
+ * sent at all (too large), or -2 when the worker failed to take it (it
+ * died, or hung): it never had the whole frame, so it will not run the
+ * job, which may go to another worker.  On error the caller kills w. */
 int pool_send(struct worker *w, const json_t *job, struct sp_err *e);
 
 /* The slot of worker pid, or NULL. */

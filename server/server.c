@@ -39,6 +39,7 @@ struct job {
 	int staged;	/* journaled and staged */
 	int started;	/* handed to a worker */
 	int settled;	/* result handled (success or failure) */
+	int handoffs;	/* workers that failed to take it */
 	/* The worker running it: from the hand-over to its result, or, when
 	 * the worker died or was killed first, until the process is reaped
 	 * (until then it might still write). */
@@ -538,12 +539,23 @@ out:
 		build_fail(s, b, "%s", e.msg);
 }
 
+/* Parts jb from its worker: after its result (the worker takes the next
+ * job), or when the worker never had the whole job. */
+static void job_detach(struct server *s, struct job *jb)
+{
+	jb->w->job = NULL;
+	jb->w = NULL;
+	s->busy--;
+	jb->b->running--;
+}
+
 /* Hands jb to an idle worker.  Returns 0 when no worker is free yet (the
  * job waits for one), 1 when the job was handed over or failed. */
 static int job_start(struct server *s, struct job *jb)
 {
 	struct worker *w;
 	struct sp_err e;
+	int rc;
 
 	w = pool_get(&s->pool, &e);
 	if (!w && !e.msg[0])
@@ -559,22 +571,23 @@ static int job_start(struct server *s, struct job *jb)
 	s->busy++;
 	jb->b->running++;
 	fault_point("job");
-	if (pool_send(w, jb->spec, &e) < 0) {
+	rc = pool_send(w, jb->spec, &e);
+	if (rc < 0)
+		pool_kill(w);
+	if (rc == -2 && ++jb->handoffs < 3) {
+		/* A worker that died idle, just before its poll slot said
+		 * so: it never had the whole job, so another may run it. */
+		slog("%s: the job goes to another worker", e.msg);
+		job_detach(s, jb);
+		jb->started = 0;
+		return 0;
+	}
+	if (rc < 0) {
 		/* The job stays with the killed worker until it is reaped. */
 		jb->settled = 1;
-		pool_kill(w);
 		build_fail(s, jb->b, "%s", e.msg);
 	}
 	return 1;
-}
-
-/* A job is over for its worker: it takes the next one. */
-static void job_detach(struct server *s, struct job *jb)
-{
-	jb->w->job = NULL;
-	jb->w = NULL;
-	s->busy--;
-	jb->b->running--;
 }
 
 /* Where the wheel goes: the planned final path, or the name the worker

@@ -55,6 +55,39 @@ esac
 check "the coordinator is alive" kill -0 "$coord"
 check "every wheel is valid" wheels_valid "$T/out3"
 
+# A worker that dies idle just before it is handed a job (the coordinator
+# has not seen it go yet): the job goes to another worker and the build
+# succeeds.  The coordinator sleeps at each of its crash points, the one
+# before a hand-over ("job") included; the worker is killed then.
+"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
+wait "$coord" 2>/dev/null
+printf '{"artifacts": [{"path": "libhello1.so", "distribution": "one", "version": "1.0", "module": "hello"}]}' >"$d/one.json"
+SPOKE_FAULT_LOG="$T/faults" SPOKE_FAULT_DELAY=server:300 \
+	"$SPOKE" serve --state-dir "$state" -j 1 --idle-timeout 120 2>"$T/serve2.err" &
+coord=$!
+for i in $(seq 100); do
+	"$SPOKE" status --state-dir "$state" >/dev/null 2>&1 && break
+	sleep 0.05
+done
+one() { "$SPOKE" build -q -i "$PY" --artifacts "$d/one.json" -o "$T/out$1"; }
+check "a build forks the one worker" one 4
+before=$(workers)
+: >"$T/faults"
+one 5 >"$T/one5.out" 2>&1 &
+b5=$!
+for i in $(seq 300); do
+	grep -q '^server [0-9]* job ' "$T/faults" && break
+	sleep 0.01
+done
+[ -n "$before" ] && kill -9 $before
+wait $b5
+rc=$?
+[ $rc -eq 0 ] && ok "a worker killed just before its hand-over: the build succeeds" ||
+	{ not_ok "a worker killed just before its hand-over (exit $rc)"; sed 's/^/#   /' "$T/one5.out"; }
+check "  the coordinator says the job went to another worker" grep -q 'the job goes to another worker' "$T/serve2.err"
+check "  the wheel is valid" wheels_valid "$T/out5"
+third=$(workers)
+
 # stop returns only once the workers are gone: none is left behind.
 check "spoke stop" "$SPOKE" stop --state-dir "$state"
 wait "$coord" 2>/dev/null
