@@ -705,14 +705,19 @@ static void done_flush(struct server *s)
 
 	if (!s->ndone)
 		return;
-	if (journal_begin(s->j, &e) < 0)
-		return done_fail(s, e.msg);
+	if (journal_begin(s->j, &e) < 0) {
+		done_fail(s, e.msg);
+		return;
+	}
 	if (done_rows(s, &e) < 0) {
 		journal_rollback(s->j);
-		return done_fail(s, e.msg);
+		done_fail(s, e.msg);
+		return;
 	}
-	if (journal_commit(s->j, &e) < 0)
-		return done_fail(s, e.msg);
+	if (journal_commit(s->j, &e) < 0) {
+		done_fail(s, e.msg);
+		return;
+	}
 	s->ndone = 0;
 }
 
