@@ -473,6 +473,28 @@ char *debugsplit_rel_path(const struct debugsplit *d)
 	return s;
 }
 
+int debugsplit_for_wheel(const void *in, size_t len, const char *name,
+			 const char *wheel_path, const char *stem,
+			 struct debugsplit *out, char **rel, struct sp_err *e)
+{
+	char *link = NULL;
+	int rc;
+
+	*rel = NULL;
+	if (asprintf(&link, "%s.debug", fsx_basename(wheel_path)) < 0)
+		return sp_err_set(e, "out of memory");
+	rc = debugsplit_mem(in, len, name, link, 12, out, e);
+	free(link);
+	if (rc < 0 || !out->debug)
+		return rc;
+	*rel = debugsplit_rel_path(out);
+	if (!*rel && asprintf(rel, "%s/%s.debug", stem, wheel_path) < 0) {
+		*rel = NULL;
+		return sp_err_set(e, "out of memory");
+	}
+	return 0;
+}
+
 int debugsplit_write(const struct debugsplit *d, const char *dir,
 		     const char *rel, struct sp_err *e)
 {
@@ -531,7 +553,7 @@ int debugsplit_job(const json_t *job, const char *name, void **mod,
 	const char *ext = json_string_value(json_object_get(job,
 							    "ext_suffix"));
 	const char *last;
-	char *link = NULL, *dir = NULL, *rel = NULL, *stem = NULL;
+	char *file = NULL, *dir = NULL, *rel = NULL, *stem = NULL;
 	struct debugsplit d = {0};
 	int rc = -1;
 
@@ -541,43 +563,37 @@ int debugsplit_job(const json_t *job, const char *name, void **mod,
 	if (!final || !module || !ext)
 		return sp_err_set(e, "option 'split_debug' needs the job's "
 				     "final_path, module and ext_suffix");
+	/* Named by the module's file name alone: "<stem>/<file>.debug". */
 	last = strrchr(module, '.');
 	last = last ? last + 1 : module;
-	if (asprintf(&link, "%s%s.debug", last, ext) < 0) {
-		link = NULL;
+	if (asprintf(&file, "%s%s", last, ext) < 0) {
+		file = NULL;
 		goto oom;
 	}
-	if (debugsplit_mem(*mod, *len, name, link, 12, &d, e) < 0)
+	if (debugsplit_job_dirs(job, &dir, &stem, e) < 0 ||
+	    debugsplit_for_wheel(*mod, *len, name, file, stem, &d, &rel, e) < 0)
 		goto out;
-	if (!d.debug) {
-		rc = 0;
+	rc = 0;
+	if (!d.debug)
 		goto out;
-	}
-	if (debugsplit_job_dirs(job, &dir, &stem, e) < 0)
-		goto out;
-	rel = debugsplit_rel_path(&d);
-	if (!rel && asprintf(&rel, "%s/%s", stem, link) < 0) {
-		rel = NULL;
-		goto oom;
-	}
 	if (!(*debug_path = fsx_join(dir, rel)))
 		goto oom;
 	if (debugsplit_write(&d, dir, rel, e) < 0) {
 		free(*debug_path);
 		*debug_path = NULL;
+		rc = -1;
 		goto out;
 	}
 	free(*mod);
 	*mod = d.stripped;
 	*len = d.stripped_len;
 	d.stripped = NULL;
-	rc = 0;
 	goto out;
 oom:
 	rc = sp_err_set(e, "out of memory");
 out:
 	debugsplit_release(&d);
-	free(link);
+	free(file);
 	free(dir);
 	free(rel);
 	free(stem);

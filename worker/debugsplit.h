@@ -69,6 +69,20 @@ void debugsplit_release(struct debugsplit *d);
  * it has none or out of memory. */
 char *debugsplit_rel_path(const struct debugsplit *d);
 
+/*
+ * Splits an object that sits at wheel_path in the wheel (as
+ * debugsplit_mem, at zstd level 12; its .gnu_debuglink names "<file name
+ * of wheel_path>.debug") and says where its debug file goes under the
+ * debug folder: *rel is ".build-id/xx/rest.debug", or without a build ID
+ * "<stem>/<wheel_path>.debug" (malloc'd).  One naming rule for the module
+ * of `spoke build`, and the modules and bundled libraries of `spoke
+ * repair`.  An object without .debug_* sections gives out->debug NULL and
+ * *rel NULL.  Returns 0, or -1 with e filled and *rel NULL.
+ */
+int debugsplit_for_wheel(const void *in, size_t len, const char *name,
+			 const char *wheel_path, const char *stem,
+			 struct debugsplit *out, char **rel, struct sp_err *e);
+
 /* Writes d's debug file to <dir>/<rel> (directories created; temporary
  * file, fsync, rename).  Returns 0, or -1 with e naming the file. */
 int debugsplit_write(const struct debugsplit *d, const char *dir,

@@ -450,36 +450,20 @@ static int debug_dirs(struct ctx *c, struct sp_err *e)
 static int split_graft(struct ctx *c, size_t i, struct repair_file *f,
 		       struct sp_err *e)
 {
-	const struct graft *g = &c->g[i];
-	char *link = NULL, *rel = NULL;
-	int rc = -1;
+	struct graft *g = &c->g[i];
+	char *rel = NULL;
 
-	if (asprintf(&link, "%s.debug", g->name) < 0) {
-		link = NULL;
-		goto oom;
+	if (debugsplit_for_wheel(g->data, g->len, c->tree.libs[g->lib].path,
+				 g->wheel_path, c->wheel_stem, &f->debug, &rel,
+				 e) < 0)
+		return -1;
+	if (rel && !(f->debug_path = fsx_join(c->debug_dir, rel))) {
+		free(rel);
+		return sp_err_set(e, "out of memory");
 	}
-	if (debugsplit_mem(g->data, g->len, c->tree.libs[g->lib].path, link,
-			   12, &f->debug, e) < 0)
-		goto out;
-	rc = 0;
-	if (!f->debug.debug)
-		goto out;
-	rel = debugsplit_rel_path(&f->debug);
-	if (!rel && asprintf(&rel, "%s/%s.debug", c->wheel_stem,
-			     g->wheel_path) < 0) {
-		rel = NULL;
-		goto oom;
-	}
-	if (!(f->debug_path = fsx_join(c->debug_dir, rel)))
-		goto oom;
-	c->g[i].debug_path = f->debug_path;
-	goto out;
-oom:
-	rc = sp_err_set(e, "out of memory");
-out:
-	free(link);
 	free(rel);
-	return rc;
+	g->debug_path = f->debug_path;
+	return 0;
 }
 
 /* Patches the module and every bundled library in memory; with

@@ -552,44 +552,26 @@ out:
  * <wheel name>/<entry>.debug instead. */
 static int split_one(struct ctx *c, struct ent *en, struct sp_err *e)
 {
-	const char *base = fsx_basename(en->we->name);
-	char *link = NULL, *wname = NULL;
-	int rc = -1;
+	char *stem = wheel_stem(c);
+	int rc;
 
-	if (asprintf(&link, "%s.debug", base) < 0) {
-		link = NULL;
-		goto oom;
-	}
-	if (debugsplit_mem(en->data, en->len, en->we->name, link, 12,
-			   &en->dbg, e) < 0) {
+	if (!stem)
+		return sp_err_set(e, "out of memory");
+	rc = debugsplit_for_wheel(en->data, en->len, en->we->name,
+				  en->we->name, stem, &en->dbg, &en->debug_rel,
+				  e);
+	free(stem);
+	if (rc < 0) {
 		sp_err_wrap(e, "'%s'", c->path);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-	if (!en->dbg.debug)
-		goto out;
-	en->debug_rel = debugsplit_rel_path(&en->dbg);
-	if (!en->debug_rel) {
-		wname = wheel_stem(c);
-		if (!wname)
-			goto oom;
-		if (asprintf(&en->debug_rel, "%s/%s.debug", wname,
-			     en->we->name) < 0) {
-			en->debug_rel = NULL;
-			goto oom;
-		}
+	if (en->dbg.debug) {
+		free(en->data);
+		en->data = en->dbg.stripped;
+		en->len = en->dbg.stripped_len;
+		en->dbg.stripped = NULL;
 	}
-	free(en->data);
-	en->data = en->dbg.stripped;
-	en->len = en->dbg.stripped_len;
-	en->dbg.stripped = NULL;
-	goto out;
-oom:
-	rc = sp_err_set(e, "out of memory");
-out:
-	free(link);
-	free(wname);
-	return rc;
+	return 0;
 }
 
 /* The module's debug file, then those of the libraries its repair
