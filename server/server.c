@@ -474,7 +474,11 @@ out:
 	free(items);
 	if (b->failed)
 		return;
-	if (journal_begin(s->j, &e) < 0) {
+	/* Every job carries the request's one out_dir (client_build). */
+	if (fsx_mkdir_p(json_string_value(
+				json_object_get(b->jobs[0].spec, "out_dir")),
+			0755, &e) < 0 ||
+	    journal_begin(s->j, &e) < 0) {
 		build_fail(s, b, "%s", e.msg);
 		return;
 	}
@@ -497,16 +501,6 @@ out:
 			journal_rollback(s->j);
 			build_fail(s, b, "cannot name the wheel of '%s'",
 				   jb->cargo_path);
-			return;
-		}
-		/* Every artifact of a build usually shares one out_dir. */
-		if ((i == 0 || strcmp(od, json_string_value(json_object_get(
-					      b->jobs[i - 1].spec,
-					      "out_dir"))) != 0) &&
-		    fsx_mkdir_p(od, 0755, &e) < 0) {
-			free(name);
-			journal_rollback(s->j);
-			build_fail(s, b, "%s", e.msg);
 			return;
 		}
 		/* The temporary name does not end in .whl, so a killed
