@@ -106,6 +106,23 @@ new_workspace() {
 	echo "$ws"
 }
 
+# prebuilt_artifacts WS DIR N: N copies of the example's hello module in
+# DIR (libhello1.so ... libhelloN.so, distributions hello1 ... helloN) and
+# DIR/artifacts.json listing them, for `spoke build --artifacts`.
+prebuilt_artifacts() {
+	local ws=$1 d=$2 n=$3 i
+	mkdir -p "$d"
+	{
+		echo '{"artifacts": ['
+		for i in $(seq 1 "$n"); do
+			cp "$ws/target/release/libhello.so" "$d/libhello$i.so"
+			[ "$i" -gt 1 ] && echo ','
+			echo "{\"path\": \"libhello$i.so\", \"distribution\": \"hello$i\", \"version\": \"1.0\", \"module\": \"hello\"}"
+		done
+		echo ']}'
+	} >"$d/artifacts.json"
+}
+
 # snapshot WS: every cargo output spoke may touch, with inode and digest.
 snapshot() {
 	local ws=$1

@@ -6,17 +6,8 @@
 
 ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
 d="$T/many"
-mkdir -p "$d"
 # Twelve prebuilt modules (copies of hello under other names).
-{
-	echo '{"artifacts": ['
-	for i in $(seq 1 12); do
-		cp "$ws/target/release/libhello.so" "$d/libhello$i.so"
-		[ "$i" -gt 1 ] && echo ','
-		echo "{\"path\": \"libhello$i.so\", \"distribution\": \"hello$i\", \"version\": \"1.0\", \"module\": \"hello\"}"
-	done
-	echo ']}'
-} >"$d/artifacts.json"
+prebuilt_artifacts "$ws" "$d" 12
 state="$d/.spoke"
 
 # sample_running OUT: until stopped, record the most workers seen running.

@@ -7,27 +7,25 @@
 
 ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
 d="$T/arts"
-mkdir -p "$d"
 # Six prebuilt modules (copies of hello under other names).
-{
-	echo '{"artifacts": ['
-	for i in $(seq 1 6); do
-		cp "$ws/target/release/libhello.so" "$d/libhello$i.so"
-		[ "$i" -gt 1 ] && echo ','
-		echo "{\"path\": \"libhello$i.so\", \"distribution\": \"hello$i\", \"version\": \"1.0\", \"module\": \"hello\"}"
-	done
-	echo ']}'
-} >"$d/artifacts.json"
+prebuilt_artifacts "$ws" "$d" 6
 state="$d/.spoke"
 build() { "$SPOKE" build -q -i "$PY" --artifacts "$d/artifacts.json" -o "$T/out$1" "${@:2}"; }
 workers() { pgrep -P "$coord" | sort -n | paste -sd' '; }
+# serve ERRFILE ARGS...: a coordinator in the foreground of a background
+# job (its workers are its children), $coord; returns once it answers.
+serve() {
+	local err=$1 i
+	shift
+	"$SPOKE" serve --state-dir "$state" --idle-timeout 120 "$@" 2>"$err" &
+	coord=$!
+	for i in $(seq 100); do
+		"$SPOKE" status --state-dir "$state" >/dev/null 2>&1 && return
+		sleep 0.05
+	done
+}
 
-"$SPOKE" serve --state-dir "$state" -j 2 --idle-timeout 120 2>"$T/serve.err" &
-coord=$!
-for i in $(seq 100); do
-	"$SPOKE" status --state-dir "$state" >/dev/null 2>&1 && break
-	sleep 0.05
-done
+serve "$T/serve.err" -j 2
 
 check "a first build" build 1
 first=$(workers)
@@ -62,13 +60,7 @@ check "every wheel is valid" wheels_valid "$T/out3"
 "$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
 wait "$coord" 2>/dev/null
 printf '{"artifacts": [{"path": "libhello1.so", "distribution": "one", "version": "1.0", "module": "hello"}]}' >"$d/one.json"
-SPOKE_FAULT_LOG="$T/faults" SPOKE_FAULT_DELAY=server:300 \
-	"$SPOKE" serve --state-dir "$state" -j 1 --idle-timeout 120 2>"$T/serve2.err" &
-coord=$!
-for i in $(seq 100); do
-	"$SPOKE" status --state-dir "$state" >/dev/null 2>&1 && break
-	sleep 0.05
-done
+SPOKE_FAULT_LOG="$T/faults" SPOKE_FAULT_DELAY=server:300 serve "$T/serve2.err" -j 1
 one() { "$SPOKE" build -q -i "$PY" --artifacts "$d/one.json" -o "$T/out$1"; }
 check "a build forks the one worker" one 4
 before=$(workers)
