@@ -7,7 +7,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libsqlite3-dev libjansson-dev libelf-dev libdeflate-dev libssl-dev
       libarchive-dev libzstd-dev libcmocka-dev zlib1g-dev
       python3 python3-venv python3-pip python3-wheel python3-build unzip zip
-      patchelf binutils strace valgrind clang libclang-rt-14-dev)
+      patchelf binutils strace valgrind gdb procps clang libclang-rt-14-dev)
 # Cargo from Debian only where none is installed (rustup's stays first).
 command -v cargo >/dev/null 2>&1 || pkgs+=(cargo)
 missing=()
