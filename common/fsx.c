@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fault.h"
@@ -438,4 +439,39 @@ int fsx_exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
+}
+
+void fsx_stamp_take(const char *path, struct fsx_stamp *s)
+{
+	struct timespec now;
+	struct stat st;
+	int64_t newest;
+
+	memset(s, 0, sizeof(*s));
+	if (stat(path, &st) < 0) {
+		/* Unreadable for another reason than absence: never the
+		 * same, so whatever was made of it is made again. */
+		s->racy = errno != ENOENT;
+		return;
+	}
+	s->exists = 1;
+	s->id.dev = (uint64_t)st.st_dev;
+	s->id.ino = (uint64_t)st.st_ino;
+	s->id.size = (int64_t)st.st_size;
+	s->id.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL +
+			 (int64_t)st.st_mtim.tv_nsec;
+	s->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000LL +
+		      (int64_t)st.st_ctim.tv_nsec;
+	newest = s->id.mtime_ns > s->ctime_ns ? s->id.mtime_ns : s->ctime_ns;
+	clock_gettime(CLOCK_REALTIME, &now);
+	s->racy = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - newest <
+		  (int64_t)FSX_STAMP_RACY_S * 1000000000LL;
+}
+
+int fsx_stamp_same(const struct fsx_stamp *a, const struct fsx_stamp *b)
+{
+	if (a->racy || b->racy || a->exists != b->exists)
+		return 0;
+	return !a->exists || (fsx_ident_same(&a->id, &b->id, 1) &&
+			      a->ctime_ns == b->ctime_ns);
 }

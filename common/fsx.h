@@ -90,6 +90,30 @@ int fsx_write_atomic(const char *path, const void *buf, size_t len,
  * *len gets its size when len is not NULL. */
 char *fsx_read_all(const char *path, size_t *len, struct sp_err *e);
 
+/*
+ * What tells a process that a file it read is still the same, so that what
+ * it made of the file may be kept (a worker's parsed manylinux policy and
+ * ld.so.conf): the identity of the file a path leads to (following
+ * symlinks, unlike fsx_ident_of) and its ctime, or that there was no file.
+ * Timestamps are coarser than writes, so a file changed less than
+ * FSX_STAMP_RACY_S seconds before its stamp was taken might change again
+ * unseen; its stamp is "racy" and equals nothing, as git treats such index
+ * entries.
+ */
+#define FSX_STAMP_RACY_S 2
+struct fsx_stamp {
+	struct fsx_ident id;
+	int64_t ctime_ns;
+	int exists, racy;
+};
+
+/* Stamps path (following symlinks) now. */
+void fsx_stamp_take(const char *path, struct fsx_stamp *s);
+
+/* 1 when a and b say the same unchanged file (or both no file), else 0;
+ * always 0 when either is racy. */
+int fsx_stamp_same(const struct fsx_stamp *a, const struct fsx_stamp *b);
+
 /* Returns a malloc'd copy of the directory part of path ("." when none). */
 char *fsx_dirname(const char *path);
 

@@ -184,11 +184,73 @@ static char *trim(char *s)
 	return s;
 }
 
-static int conf_read(const char *path, int depth, struct strv *dirs,
+/* What reading an ld.so.conf gathers: its directories, and the stamps of
+ * every file it read and every directory an include pattern listed, by
+ * which conf_fresh() tells that reading it again would give the same. */
+struct conf {
+	struct strv dirs;
+	struct conf_stamp {
+		char *path;
+		struct fsx_stamp st;
+	} *st;
+	size_t nst, cap;
+	int uncachable; /* an include with a pattern in a directory name */
+};
+
+static void conf_release(struct conf *c)
+{
+	size_t i;
+
+	ld_strv_free(c->dirs.v);
+	for (i = 0; i < c->nst; i++)
+		free(c->st[i].path);
+	free(c->st);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Stamps path before it is read or listed. */
+static int conf_stamp(struct conf *c, const char *path, struct sp_err *e)
+{
+	struct conf_stamp *st = c->st;
+
+	if (c->nst == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+
+		st = realloc(c->st, cap * sizeof(*st));
+		if (!st)
+			return sp_err_set(e, "out of memory");
+		c->st = st;
+		c->cap = cap;
+	}
+	st = &c->st[c->nst];
+	st->path = strdup(path);
+	if (!st->path)
+		return sp_err_set(e, "out of memory");
+	fsx_stamp_take(path, &st->st);
+	c->nst++;
+	return 0;
+}
+
+static int conf_fresh(const struct conf *c)
+{
+	struct fsx_stamp now;
+	size_t i;
+
+	if (c->uncachable)
+		return 0;
+	for (i = 0; i < c->nst; i++) {
+		fsx_stamp_take(c->st[i].path, &now);
+		if (!fsx_stamp_same(&c->st[i].st, &now))
+			return 0;
+	}
+	return 1;
+}
+
+static int conf_read(struct conf *c, const char *path, int depth,
 		     struct sp_err *e);
 
-static int conf_include(const char *conf, char *patterns, int depth,
-			struct strv *dirs, struct sp_err *e)
+static int conf_include(struct conf *c, const char *conf, char *patterns,
+			int depth, struct sp_err *e)
 {
 	char *save = NULL, *pat, *full, *base;
 	glob_t g;
@@ -206,6 +268,18 @@ static int conf_include(const char *conf, char *patterns, int depth,
 		}
 		if (!full)
 			return sp_err_set(e, "out of memory");
+		/* A file added to or removed from the pattern's directory
+		 * changes the directory's mtime; a pattern in a directory
+		 * name would need every directory it could match. */
+		base = fsx_dirname(full);
+		if (!base || strpbrk(base, "*?[")) {
+			c->uncachable = 1;
+		} else if (conf_stamp(c, base, e) < 0) {
+			free(base);
+			free(full);
+			return -1;
+		}
+		free(base);
 		rc = glob(full, 0, NULL, &g);
 		free(full);
 		if (rc == GLOB_NOMATCH)
@@ -214,7 +288,7 @@ static int conf_include(const char *conf, char *patterns, int depth,
 			return sp_err_set(e, "'%s': cannot expand include '%s'",
 					  conf, pat);
 		for (i = 0; i < g.gl_pathc; i++) {
-			if (conf_read(g.gl_pathv[i], depth + 1, dirs, e) < 0) {
+			if (conf_read(c, g.gl_pathv[i], depth + 1, e) < 0) {
 				globfree(&g);
 				return -1;
 			}
@@ -224,9 +298,10 @@ static int conf_include(const char *conf, char *patterns, int depth,
 	return 0;
 }
 
-static int conf_read(const char *path, int depth, struct strv *dirs,
+static int conf_read(struct conf *c, const char *path, int depth,
 		     struct sp_err *e)
 {
+	struct strv *dirs = &c->dirs;
 	char *text, *line, *save = NULL, *s, *eq;
 	size_t len;
 	int rc = 0;
@@ -234,6 +309,8 @@ static int conf_read(const char *path, int depth, struct strv *dirs,
 	if (depth > LD_CONF_DEPTH)
 		return sp_err_set(e, "'%s': includes nest more than %d deep",
 				  path, LD_CONF_DEPTH);
+	if (conf_stamp(c, path, e) < 0)
+		return -1;
 	text = fsx_read_all(path, &len, e);
 	if (!text)
 		return errno == ENOENT ? 0 : -1;
@@ -247,7 +324,7 @@ static int conf_read(const char *path, int depth, struct strv *dirs,
 			continue;
 		if (strncmp(s, "include", 7) == 0 &&
 		    isblank((unsigned char)s[7])) {
-			rc = conf_include(path, s + 8, depth, dirs, e);
+			rc = conf_include(c, path, s + 8, depth, e);
 			continue;
 		}
 		if (strncmp(s, "hwcap", 5) == 0 && isblank((unsigned char)s[5]))
@@ -270,21 +347,59 @@ static int conf_read(const char *path, int depth, struct strv *dirs,
 
 int ld_conf_dirs(const char *path, char ***dirs, size_t *n, struct sp_err *e)
 {
-	struct strv v = {0};
+	struct conf c = {0};
 
 	*dirs = NULL;
 	*n = 0;
-	if (conf_read(path, 0, &v, e) < 0) {
-		ld_strv_free(v.v);
+	if (conf_read(&c, path, 0, e) < 0) {
+		conf_release(&c);
 		return -1;
 	}
 	/* No directories is an empty array, not NULL. */
-	if (!v.v)
-		v.v = calloc(1, sizeof(*v.v));
-	if (!v.v)
+	if (!c.dirs.v)
+		c.dirs.v = calloc(1, sizeof(*c.dirs.v));
+	if (!c.dirs.v) {
+		conf_release(&c);
 		return sp_err_set(e, "out of memory");
-	*dirs = v.v;
-	*n = v.n;
+	}
+	*dirs = c.dirs.v;
+	*n = c.dirs.n;
+	c.dirs.v = NULL;
+	conf_release(&c);
+	return 0;
+}
+
+/* ld_resolve()'s ld.so.conf, kept for the rest of the process while
+ * conf_fresh() holds: a worker resolves libraries for many jobs, and
+ * reading the configuration again each time (seven files here) was a
+ * tenth of a small wheel's cost. */
+static struct {
+	char *path;
+	struct conf c;
+} conf_cache;
+
+/* The directories of the ld.so.conf at path, owned by the cache and valid
+ * until the next call. */
+static int conf_dirs_cached(const char *path, char *const **dirs, size_t *n,
+			    struct sp_err *e)
+{
+	struct conf fresh = {0};
+
+	if (!conf_cache.path || strcmp(conf_cache.path, path) != 0 ||
+	    !conf_fresh(&conf_cache.c)) {
+		if (conf_read(&fresh, path, 0, e) < 0) {
+			conf_release(&fresh);
+			return -1;
+		}
+		conf_release(&conf_cache.c);
+		free(conf_cache.path);
+		conf_cache.c = fresh;
+		conf_cache.path = strdup(path);
+		if (!conf_cache.path)
+			conf_cache.c.uncachable = 1;
+	}
+	*dirs = conf_cache.c.dirs.v;
+	*n = conf_cache.c.dirs.n;
 	return 0;
 }
 
@@ -294,7 +409,7 @@ struct resolver {
 	const struct ld_opts *o;
 	const struct elf_info *root;
 	const char *root_origin;
-	char **conf;
+	char *const *conf;
 	size_t nconf;
 	const char *const *defs;
 	size_t ndefs;
@@ -547,9 +662,9 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 		return sp_err_set(e, "out of memory");
 	r.root_origin = origin;
 	if (!o->ld_so_conf || *o->ld_so_conf) {
-		if (ld_conf_dirs(o->ld_so_conf ? o->ld_so_conf
-					       : "/etc/ld.so.conf",
-				 &r.conf, &r.nconf, e) < 0)
+		if (conf_dirs_cached(o->ld_so_conf ? o->ld_so_conf
+						   : "/etc/ld.so.conf",
+				     &r.conf, &r.nconf, e) < 0)
 			goto out;
 	}
 	if (o->default_dirs) {
@@ -595,7 +710,6 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 out:
 	if (rc < 0)
 		ld_tree_release(out);
-	ld_strv_free(r.conf);
 	free(origin);
 	return rc;
 }

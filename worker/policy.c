@@ -2,6 +2,7 @@
 #include "policy.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -160,11 +161,18 @@ int policy_load(struct policy *p, const char *path, const char *arch,
 {
 	json_error_t jerr;
 	json_t *root, *tags;
-	size_t i;
+	char *text;
+	size_t i, len;
 	int rc = -1;
 
 	memset(p, 0, sizeof(*p));
-	root = json_load_file(path, 0, &jerr);
+	/* Read whole, then parsed from memory: json_load_file() reads a
+	 * character at a time, which cost more than the parse. */
+	text = fsx_read_all(path, &len, e);
+	if (!text)
+		return sp_err_wrap(e, "cannot load the manylinux policy");
+	root = json_loadb(text, len, 0, &jerr);
+	free(text);
 	if (!root)
 		return sp_err_set(e, "cannot load the manylinux policy '%s': "
 				     "line %d: %s",
@@ -206,34 +214,80 @@ out:
 	return rc;
 }
 
-int policy_load_default(struct policy *p, const char *arch, struct sp_err *e)
+/* Where the installed table is: <dir of the executable>/../share/spoke/
+ * first, so that an installed spoke never reads a source tree that happens
+ * to still exist, else the source tree's.  The executable's place is
+ * looked up once per process.  NULL with e set when neither exists. */
+static const char *policy_path(struct sp_err *e)
 {
-	char exe[PATH_MAX], *installed = NULL, *dir = NULL;
+	static char *installed;
+	static int looked;
 	const char *built = SPOKE_DATA_DIR "/" POLICY_FILE;
-	ssize_t n;
-	int rc;
 
-	/* Installed next to the binary first, so that an installed spoke
-	 * never reads a source tree that happens to still exist. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		dir = fsx_dirname(exe);
-		if (dir && asprintf(&installed, "%s/../share/spoke/%s", dir,
-				    POLICY_FILE) < 0)
-			installed = NULL;
-		free(dir);
+	if (!looked) {
+		char exe[PATH_MAX], *dir;
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		looked = 1;
+		if (n > 0) {
+			exe[n] = '\0';
+			dir = fsx_dirname(exe);
+			if (dir && asprintf(&installed, "%s/../share/spoke/%s",
+					    dir, POLICY_FILE) < 0)
+				installed = NULL;
+			free(dir);
+		}
 	}
 	if (installed && fsx_exists(installed))
-		rc = policy_load(p, installed, arch, e);
-	else if (fsx_exists(built))
-		rc = policy_load(p, built, arch, e);
-	else
-		rc = sp_err_set(e, "cannot find the manylinux policy: neither "
-				   "'%s' nor '%s' exists",
-				installed ? installed : POLICY_FILE, built);
-	free(installed);
-	return rc;
+		return installed;
+	if (fsx_exists(built))
+		return built;
+	sp_err_set(e, "cannot find the manylinux policy: neither '%s' nor "
+		      "'%s' exists",
+		   installed ? installed : POLICY_FILE, built);
+	return NULL;
+}
+
+int policy_load_default(struct policy *p, const char *arch, struct sp_err *e)
+{
+	const char *path = policy_path(e);
+
+	memset(p, 0, sizeof(*p));
+	return path ? policy_load(p, path, arch, e) : -1;
+}
+
+/* policy_default()'s table, its file's path and stamp, and arch. */
+static struct {
+	struct policy pol;
+	char *path;
+	struct fsx_stamp stamp;
+} cache;
+
+const struct policy *policy_default(const char *arch, struct sp_err *e)
+{
+	const char *path = policy_path(e);
+	struct fsx_stamp now;
+	struct policy fresh;
+
+	if (!path)
+		return NULL;
+	fsx_stamp_take(path, &now);
+	if (cache.path && strcmp(cache.path, path) == 0 &&
+	    strcmp(cache.pol.arch, arch) == 0 &&
+	    fsx_stamp_same(&cache.stamp, &now))
+		return &cache.pol;
+	/* Stamped before reading: a change while it is read shows next
+	 * time. */
+	if (policy_load(&fresh, path, arch, e) < 0)
+		return NULL;
+	policy_release(&cache.pol);
+	free(cache.path);
+	cache.pol = fresh;
+	cache.path = strdup(path);
+	cache.stamp = now;
+	if (!cache.path)
+		cache.stamp.racy = 1; /* compares with nothing */
+	return &cache.pol;
 }
 
 /* Matches name against tag (or alias) base, optionally followed by

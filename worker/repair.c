@@ -49,7 +49,7 @@ struct graft {
 struct ctx {
 	const struct repair_in *in;
 	struct opts o;
-	struct policy pol;
+	const struct policy *pol; /* policy_default()'s */
 	const struct policy_tag *limit; /* --compat, or NULL */
 	const struct policy_tag *libs_tag; /* whose list decides bundling */
 	struct ld_tree tree;
@@ -295,7 +295,7 @@ static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
 	const char **sys;
 	size_t i, n = 0;
 
-	top = c->limit ? c->limit : &c->pol.tags[c->pol.ntags - 1];
+	top = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
 	if (policy_check(top, &c->mod_sv, c->in->name, e) < 0)
 		return NULL;
 	for (i = 0; i < c->ng; i++)
@@ -311,7 +311,7 @@ static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
 		if (strcmp(lib_action(c, c->tree.libs[i].soname), "system") ==
 		    0)
 			sys[n++] = c->tree.libs[i].soname;
-	t = policy_choose(&c->pol, &c->all_sv, sys, n, c->limit);
+	t = policy_choose(c->pol, &c->all_sv, sys, n, c->limit);
 	free(sys);
 	if (!t)
 		sp_err_set(e, "'%s' fits no manylinux tag up to %s",
@@ -547,7 +547,6 @@ static void ctx_release(struct ctx *c)
 	}
 	free(c->g);
 	ld_tree_release(&c->tree);
-	policy_release(&c->pol);
 	opts_release(&c->o);
 	free(c->libs_dir);
 	free(c->debug_dir);
@@ -594,11 +593,11 @@ static int analyse_and_repair(struct ctx *c, struct repair *out,
 		return sp_err_set(e, "'%s': no manylinux policy for this "
 				     "machine",
 				  in->name);
-	if (policy_load_default(&c->pol, arch, e) < 0)
+	if (!(c->pol = policy_default(arch, e)))
 		return -1;
-	if (c->o.compat && !(c->limit = policy_find(&c->pol, c->o.compat, e)))
+	if (c->o.compat && !(c->limit = policy_find(c->pol, c->o.compat, e)))
 		return -1;
-	c->libs_tag = c->limit ? c->limit : &c->pol.tags[c->pol.ntags - 1];
+	c->libs_tag = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
 
 	lo.root_origin = in->origin;
 	lo.linked_paths = c->o.linked;
@@ -640,7 +639,7 @@ static int analyse_and_repair(struct ctx *c, struct repair *out,
 	}
 	if (!(t = choose_tag(c, e)))
 		goto out;
-	if (!(out->plat = policy_platform_tag(&c->pol, t))) {
+	if (!(out->plat = policy_platform_tag(c->pol, t))) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}

@@ -142,6 +142,49 @@ static void test_ident_same_rules(void **state)
 	assert_false(fsx_ident_same(&a, &b, 0));
 }
 
+/* --- stamps --- */
+
+static void test_stamp_sees_changes(void **state)
+{
+	char *p = tpath("st"), *q = tpath("st2");
+	struct fsx_stamp a, b;
+	struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+
+	(void)state;
+	/* Just written: racy, so it equals nothing, not even itself. */
+	write_file(p, "12345");
+	fsx_stamp_take(p, &a);
+	assert_true(a.exists);
+	assert_true(a.racy);
+	assert_false(fsx_stamp_same(&a, &a));
+	/* Out of the racy window: the same until changed. */
+	sleep(FSX_STAMP_RACY_S + 1);
+	fsx_stamp_take(p, &a);
+	fsx_stamp_take(p, &b);
+	assert_false(a.racy);
+	assert_true(fsx_stamp_same(&a, &b));
+	/* Rewritten to the same size with an old mtime put back: only the
+	 * ctime tells. */
+	write_file(p, "54321");
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	fsx_stamp_take(p, &b);
+	assert_false(fsx_stamp_same(&a, &b));
+	/* Replaced by another file through a rename. */
+	write_file(q, "12345");
+	assert_int_equal(rename(q, p), 0);
+	fsx_stamp_take(p, &b);
+	assert_false(fsx_stamp_same(&a, &b));
+	/* Gone, and absent twice. */
+	assert_int_equal(unlink(p), 0);
+	fsx_stamp_take(p, &b);
+	assert_false(b.exists);
+	assert_false(fsx_stamp_same(&a, &b));
+	fsx_stamp_take(p, &a);
+	assert_true(fsx_stamp_same(&a, &b));
+	free(p);
+	free(q);
+}
+
 /* --- renames, links, unlinks --- */
 
 static void test_rename_noreplace_refuses_existing(void **state)
@@ -496,6 +539,8 @@ int main(void)
 			test_ident_of_missing_sets_enoent, setup_dir,
 			teardown_dir),
 		cmocka_unit_test(test_ident_same_rules),
+		cmocka_unit_test_setup_teardown(test_stamp_sees_changes,
+						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(
 			test_rename_noreplace_refuses_existing, setup_dir,
 			teardown_dir),

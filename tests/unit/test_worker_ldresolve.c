@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * Unit tests of worker/ldresolve: small libraries built here with cc and
  * laid out so that each search rule decides where one is found (RPATH and
@@ -398,6 +399,59 @@ static void test_conf(void **state)
 	free(conf);
 }
 
+/* Writes "<tmpdir>/<rel>\n" to the file at path. */
+static void conf_listing(const char *path, const char *rel)
+{
+	char *dir = at(rel), *text;
+
+	assert_true(asprintf(&text, "%s\n", dir) > 0);
+	write_file(path, text);
+	free(text);
+	free(dir);
+}
+
+static void expect_liba_in(const struct ld_opts *o, const char *rel)
+{
+	struct ld_tree t;
+
+	resolve("r/plain.so", o, &t);
+	expect(&t, "liba.so", rel, LD_VIA_LD_SO_CONF);
+	ld_tree_release(&t);
+}
+
+/* ld_resolve keeps what it read of ld.so.conf for the next call (a
+ * worker's next job), and must still see every change: a file edited in
+ * place to the same size, a file added to an included directory.  The
+ * sleeps put the files out of the racy window (fsx_stamp), so that the
+ * cache is really used; without them every call would read anew and this
+ * test could not fail. */
+static void test_conf_cached(void **state)
+{
+	struct ld_opts o;
+	char *conf = at("cache.conf");
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	assert_int_equal(run("mkdir -p cache.d"), 0);
+	write_file("cache.conf", "include cache.d/*.conf\n");
+	conf_listing("cache.d/m.conf", "lib2");
+	isolated(&o);
+	o.ld_so_conf = conf;
+	sleep(FSX_STAMP_RACY_S + 1);
+	expect_liba_in(&o, "lib2/liba.so");
+	expect_liba_in(&o, "lib2/liba.so");
+
+	conf_listing("cache.d/m.conf", "lib3");
+	expect_liba_in(&o, "lib3/liba.so");
+
+	sleep(FSX_STAMP_RACY_S + 1);
+	expect_liba_in(&o, "lib3/liba.so");
+	conf_listing("cache.d/a.conf", "lib2");
+	expect_liba_in(&o, "lib2/liba.so");
+	free(conf);
+}
+
 static void test_default_dirs(void **state)
 {
 	const char *const *d;
@@ -425,6 +479,7 @@ int main(void)
 	    cmocka_unit_test(test_system),
 	    cmocka_unit_test(test_expand_origin),
 	    cmocka_unit_test(test_conf),
+	    cmocka_unit_test(test_conf_cached),
 	    cmocka_unit_test(test_default_dirs),
 	};
 
