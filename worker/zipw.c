@@ -289,8 +289,8 @@ static int unusable(const struct zipw *z, struct sp_err *e)
  * full-write loop that names the archive in its error.  Every write has an
  * explicit offset (the chunked path writes an entry's header after its
  * data), so the descriptor's file position never matters. */
-static int zw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
-		     struct sp_err *e)
+static int raw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
+		      struct sp_err *e)
 {
 	const uint8_t *p = buf;
 	ssize_t w;
@@ -316,15 +316,47 @@ static int zw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
 	return 0;
 }
 
+/* Writes out what zw_write() gathered: it ends at z->off. */
+static int pend_flush(struct zipw *z, struct sp_err *e)
+{
+	size_t n = z->npend;
+
+	z->npend = 0;
+	return n ? raw_pwrite(z, z->pend, n, z->off - n, e) : 0;
+}
+
+/* A write at an explicit offset, after whatever was gathered (which it may
+ * follow or overwrite). */
+static int zw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
+		     struct sp_err *e)
+{
+	if (pend_flush(z, e) < 0)
+		return -1;
+	return raw_pwrite(z, buf, n, off, e);
+}
+
 /* Appends n bytes at the archive's end (z->off) and feeds them to the
- * whole-archive digest. */
+ * whole-archive digest.  Small appends are gathered up to ZIPW_PEND bytes
+ * first: a small wheel's dozen headers and entries then reach the file in
+ * one write, not a dozen. */
 static int zw_write(struct zipw *z, const void *buf, size_t n, struct sp_err *e)
 {
 	if (z->failed)
 		return unusable(z, e);
 	sha256_update(&z->hash, buf, n);
-	if (zw_pwrite(z, buf, n, z->off, e) < 0)
+	if (z->npend + n > ZIPW_PEND && pend_flush(z, e) < 0)
 		return -1;
+	if (n >= ZIPW_PEND) {
+		if (raw_pwrite(z, buf, n, z->off, e) < 0)
+			return -1;
+	} else {
+		if (!z->pend && !(z->pend = malloc(ZIPW_PEND))) {
+			z->failed = 1;
+			return sp_err_set(e, "out of memory");
+		}
+		memcpy(z->pend + z->npend, buf, n);
+		z->npend += n;
+	}
 	z->off += n;
 	return 0;
 }
@@ -800,7 +832,7 @@ int zipw_finish(struct zipw *z, uint8_t digest[32], uint64_t *size,
 	if (flush_obuf(z, &b, e) < 0)
 		goto out;
 	if (put_end(z, &b, cd_off, z->off - cd_off, e) < 0 ||
-	    flush_obuf(z, &b, e) < 0)
+	    flush_obuf(z, &b, e) < 0 || pend_flush(z, e) < 0)
 		goto out;
 	if (size)
 		*size = z->off;
@@ -825,6 +857,7 @@ void zipw_release(struct zipw *z)
 	free(z->ents);
 	free(z->slots);
 	free(z->name);
+	free(z->pend);
 	libdeflate_free_compressor(z->comp);
 	sha256_release(&z->hash);
 	memset(z, 0, sizeof(*z));

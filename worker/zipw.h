@@ -47,6 +47,9 @@
 struct zipw_entry;
 struct libdeflate_compressor;
 
+/* How many appended bytes zipw gathers before it writes them. */
+#define ZIPW_PEND (64u << 10)
+
 struct zipw {
 	int fd;	    /* not owned: the caller closes it */
 	char *name; /* path for error messages (owned copy) */
@@ -55,6 +58,10 @@ struct zipw {
 	struct libdeflate_compressor *comp; /* NULL when level is 0 */
 	uint64_t off;			    /* bytes written so far */
 	struct sha256 hash;		    /* of every byte written */
+	/* The last npend bytes of off, gathered but not in the file yet
+	 * (ZIPW_PEND). */
+	uint8_t *pend;
+	size_t npend;
 	struct zipw_entry *ents;
 	size_t nents, cap;
 	size_t *slots; /* hash set of entry indices + 1, by name */
