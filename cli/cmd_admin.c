@@ -345,15 +345,23 @@ int cmd_status(int argc, char **argv)
 		json_t *u = json_object_get(res, "unsettled"), *x;
 		size_t i;
 
+		long long queued = json_integer_value(
+			json_object_get(res, "queued"));
+		char more[64] = "";
+
+		if (queued)
+			snprintf(more, sizeof(more),
+				 ", %lld job(s) queued behind them", queued);
 		if (json_is_true(json_object_get(res, "coordinator")))
 			printf("coordinator: running (pid %lld, %lld "
-			       "worker(s) busy, %lld idle)\n",
+			       "worker(s) busy, %lld idle%s)\n",
 			       (long long)json_integer_value(
 				       json_object_get(res, "pid")),
 			       (long long)json_integer_value(
 				       json_object_get(res, "workers")),
 			       (long long)json_integer_value(
-				       json_object_get(res, "idle")));
+				       json_object_get(res, "idle")),
+			       more);
 		else
 			printf("coordinator: not running\n");
 		json_array_foreach(json_object_get(res, "builds"), i, x)

@@ -395,6 +395,10 @@ static int build_for(const struct build_args *a, const char *interp,
 		json_object_set(req, "options", a->ropts);
 	if (a->js)
 		json_object_set_new(req, "jobserver", json_true());
+	/* -q without --json shows no event: the coordinator need not send
+	 * them. */
+	if (a->ui->quiet && !a->ui->json)
+		json_object_set_new(req, "quiet", json_true());
 	for (attempt = 0;; attempt++) {
 		fd = client_connect(state, 1, a->idle, e);
 		if (fd < 0)

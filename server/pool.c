@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -20,6 +21,11 @@
  * hung: it is blocked reading its channel, so anything near this means it
  * was stopped or the machine is thrashing. */
 #define SEND_TIMEOUT_MS 30000
+
+/* The largest job frame queued behind a busy worker's job: well below the
+ * smallest socket buffer Linux gives a unix stream socket, so the send
+ * completes at once. */
+#define QUEUE_MAX 4096
 
 int pool_init(struct pool *p, size_t n, int lock_fd, struct sp_err *e)
 {
@@ -91,6 +97,7 @@ static struct worker *spawn(struct pool *p, struct worker *w, struct sp_err *e)
 	w->pid = pid;
 	w->fd = sv[0];
 	w->job = NULL;
+	w->next = NULL;
 	frame_reader_init(&w->rd);
 	return w;
 }
@@ -109,7 +116,8 @@ struct worker *pool_get(struct pool *p, struct sp_err *e)
 	return NULL;
 }
 
-int pool_send(struct worker *w, const json_t *job, struct sp_err *e)
+static int send_job(struct worker *w, const json_t *job, size_t max,
+		    struct sp_err *e)
 {
 	struct timespec t0, now;
 	uint8_t *buf;
@@ -118,6 +126,10 @@ int pool_send(struct worker *w, const json_t *job, struct sp_err *e)
 
 	if (frame_encode(MSG_JOB, job, &buf, &len, e) < 0)
 		return -1;
+	if (len > max) {
+		free(buf);
+		return 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (off < len) {
 		ssize_t n = send(w->fd, buf + off, len - off, MSG_NOSIGNAL);
@@ -149,6 +161,16 @@ int pool_send(struct worker *w, const json_t *job, struct sp_err *e)
 	}
 	free(buf);
 	return rc;
+}
+
+int pool_send(struct worker *w, const json_t *job, struct sp_err *e)
+{
+	return send_job(w, job, SIZE_MAX, e);
+}
+
+int pool_queue(struct worker *w, const json_t *job, struct sp_err *e)
+{
+	return send_job(w, job, QUEUE_MAX, e);
 }
 
 struct worker *pool_find(struct pool *p, pid_t pid)

@@ -32,7 +32,8 @@ struct worker {
 	pid_t pid; /* 0: the slot is empty (never forked, or reaped) */
 	int fd;	   /* the coordinator's end of the channel; -1 once closed */
 	struct frame_reader rd;
-	void *job; /* the caller's job it runs; NULL while idle */
+	void *job;  /* the caller's job it runs; NULL while idle */
+	void *next; /* a job queued behind job (pool_queue), or NULL */
 };
 
 struct pool {
@@ -56,6 +57,15 @@ struct worker *pool_get(struct pool *p, struct sp_err *e);
  * died, or hung): it never had the whole frame, so it will not run the
  * job, which may go to another worker.  On error the caller kills w. */
 int pool_send(struct worker *w, const json_t *job, struct sp_err *e);
+
+/* Like pool_send, to a busy worker: the job waits in the channel and the
+ * worker starts it as soon as it has sent its current result, without
+ * waiting for the coordinator to read that result.  Only a frame the
+ * empty channel surely holds is queued (the worker read all of its
+ * current one before starting it), so this never blocks on a busy
+ * worker.  Returns 1 when the frame is too large to queue (nothing was
+ * sent), else as pool_send. */
+int pool_queue(struct worker *w, const json_t *job, struct sp_err *e);
 
 /* The slot of worker pid, or NULL. */
 struct worker *pool_find(struct pool *p, pid_t pid);

@@ -40,9 +40,11 @@ struct job {
 	int started;	/* handed to a worker */
 	int settled;	/* result handled (success or failure) */
 	int handoffs;	/* workers that failed to take it */
-	/* The worker running it: from the hand-over to its result, or, when
-	 * the worker died or was killed first, until the process is reaped
-	 * (until then it might still write). */
+	int queued;	/* sent to w behind its current job (w->next) */
+	long began_ms;	/* when its worker started it (now_ms()) */
+	/* The worker running it (or about to: queued): from the hand-over to
+	 * its result, or, when the worker died or was killed first, until
+	 * the process is reaped (until then it might still write). */
 	struct worker *w;
 	json_t *result;	/* a successful result waiting for finish_ready() */
 	char *dest;	/* the wheel's final path, while finishing */
@@ -64,8 +66,11 @@ struct build {
 	int running;	/* its jobs that hold a worker (struct job, w) */
 	int max_jobs;	/* -j: most workers at once for this build */
 	int jobserver;	/* the client holds make jobserver tokens */
+	int quiet;	/* the client wants no events but "slots" */
 	int granted;	/* tokens the client holds for us */
 	int wanted;	/* extra slots last asked of the client */
+	long job_ms;	/* the time its finished jobs took, summed */
+	size_t jobs_timed;
 };
 
 struct client {
@@ -90,12 +95,31 @@ struct client {
  * behind. */
 #define CLIENT_QUEUE_MAX (8u << 20)
 
-/* A wheel renamed into place whose "done" is not journaled yet. */
+/* A wheel renamed into place whose "done" is not journaled yet.  dir is
+ * the directory it was renamed in, which must be fsynced first. */
 struct done_wheel {
 	int64_t id, size;
 	char sha256[65];
+	char *dir;
 	struct build *b;
 };
+
+/* A batch of finished wheels is put in place once it holds BATCH_MAX
+ * wheels, once its first has waited BATCH_WAIT_MS, or once no job runs
+ * (finish_ready). */
+#define BATCH_MAX 32
+#define BATCH_WAIT_MS 5
+
+/* A job is queued behind a busy worker's only while its build's jobs
+ * took less than this on average (job_queue).  The tests raise it with
+ * SPOKE_QUEUE_JOB_MS, to see queued jobs while SPOKE_FAULT_DELAY slows
+ * the workers down. */
+#define QUEUE_JOB_MS 50
+
+/* Pending "done" rows are flushed at the latest when this many have
+ * gathered, so that a long build's log keeps up and replay has little to
+ * decide. */
+#define DONE_MAX 256
 
 struct server {
 	const struct server_opts *o;
@@ -107,16 +131,28 @@ struct server {
 	struct build *builds;
 	struct pool pool;
 	int busy; /* workers holding a job */
-	/* Wheels in place whose "done" rides on the next batch's commit
-	 * (finish_ready), or is flushed before their build ends or when no
-	 * job runs (done_flush). */
+	/* Wheels in place whose directory fsync and "done" wait
+	 * (finish_ready, done_flush). */
 	struct done_wheel *done;
 	size_t ndone, done_cap;
+	/* When the oldest result waiting for finish_ready() came in
+	 * (now_ms()), or 0. */
+	long ready_since;
+	long queue_job_ms; /* QUEUE_JOB_MS, or SPOKE_QUEUE_JOB_MS */
 	int stopping;
 	time_t last_active;
 };
 
 static int sig_pipe[2] = {-1, -1};
+
+/* A monotonic clock in milliseconds, never 0. */
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000 + 1;
+}
 
 static void on_signal(int sig)
 {
@@ -240,9 +276,14 @@ out:
 	json_decref(obj);
 }
 
+/* Sends ev to b's client, if it is still there and wants it: a quiet
+ * client (one that prints nothing but the result) gets only the "slots"
+ * its jobserver needs, which spares both sides two messages per wheel. */
 static void client_event(struct build *b, json_t *ev)
 {
-	if (b->client)
+	const char *kind = json_string_value(json_object_get(ev, "event"));
+
+	if (b->client && (!b->quiet || (kind && !strcmp(kind, "slots"))))
 		client_send(b->client, MSG_EVENT, ev);
 	else
 		json_decref(ev);
@@ -537,10 +578,55 @@ out:
  * job), or when the worker never had the whole job. */
 static void job_detach(struct server *s, struct job *jb)
 {
-	jb->w->job = NULL;
+	if (jb->queued) {
+		jb->w->next = NULL;
+		jb->queued = 0;
+	} else {
+		jb->w->job = NULL;
+		s->busy--;
+		jb->b->running--;
+	}
 	jb->w = NULL;
-	s->busy--;
-	jb->b->running--;
+}
+
+/* The worker sent its current job's result, so it runs its queued job
+ * now. */
+static void job_promote(struct server *s, struct worker *w)
+{
+	struct job *jb = w->next;
+
+	if (!jb || w->job)
+		return;
+	w->next = NULL;
+	w->job = jb;
+	jb->queued = 0;
+	jb->began_ms = now_ms();
+	s->busy++;
+	jb->b->running++;
+}
+
+/* What became of a hand-over (pool_send's or pool_queue's rc < 1).
+ * Returns 1 when the job is the worker's or failed its build, 0 when it
+ * is back among the waiting jobs. */
+static int job_sent(struct server *s, struct job *jb, int rc,
+		    struct sp_err *e)
+{
+	if (rc < 0)
+		pool_kill(jb->w);
+	if (rc == -2 && ++jb->handoffs < 3) {
+		/* A worker that died, just before its poll slot said so: it
+		 * never had the whole job, so another may run it. */
+		slog("%s: the job goes to another worker", e->msg);
+		job_detach(s, jb);
+		jb->started = 0;
+		return 0;
+	}
+	if (rc < 0) {
+		/* The job stays with the killed worker until it is reaped. */
+		jb->settled = 1;
+		build_fail(s, jb->b, "%s", e->msg);
+	}
+	return 1;
 }
 
 /* Hands jb to an idle worker.  Returns 0 when no worker is free yet (the
@@ -562,26 +648,64 @@ static int job_start(struct server *s, struct job *jb)
 	}
 	w->job = jb;
 	jb->w = w;
+	jb->began_ms = now_ms();
 	s->busy++;
 	jb->b->running++;
 	fault_point("job");
 	rc = pool_send(w, jb->spec, &e);
-	if (rc < 0)
-		pool_kill(w);
-	if (rc == -2 && ++jb->handoffs < 3) {
-		/* A worker that died idle, just before its poll slot said
-		 * so: it never had the whole job, so another may run it. */
-		slog("%s: the job goes to another worker", e.msg);
-		job_detach(s, jb);
-		jb->started = 0;
-		return 0;
-	}
-	if (rc < 0) {
-		/* The job stays with the killed worker until it is reaped. */
-		jb->settled = 1;
-		build_fail(s, jb->b, "%s", e.msg);
-	}
-	return 1;
+	return job_sent(s, jb, rc, &e);
+}
+
+/*
+ * Queues the next waiting job of the build that busy worker w works for
+ * behind its current job, so that the worker goes on as soon as it has
+ * sent its result instead of waiting for this loop to read it: the
+ * coordinator spends much of each turn in the batch's commit, and small
+ * wheels would otherwise leave their workers idle meanwhile.  Only a job
+ * of the same build: a build that fails kills its workers, which must
+ * not take another build's job along.  Only while the build's jobs are
+ * short (QUEUE_JOB_MS on average so far): for long ones the coordinator's
+ * turn costs nothing, and a queued job would wait for its worker even
+ * when another one came free first.  The queued job does not count as
+ * running (it waits for the slot its build already has).
+ */
+static void job_queue(struct server *s, struct worker *w)
+{
+	struct job *cur = w->job, *jb = NULL;
+	struct build *b;
+	struct sp_err e;
+	size_t i, waiting = 0;
+	int rc, could;
+
+	if (!cur || w->next || w->fd < 0 || cur->b->failed)
+		return;
+	b = cur->b;
+	if (!b->jobs_timed ||
+	    b->job_ms / (long)b->jobs_timed >= s->queue_job_ms)
+		return;
+	for (i = 0; i < b->njobs; i++)
+		if (!b->jobs[i].started) {
+			jb = jb ? jb : &b->jobs[i];
+			waiting++;
+		}
+	/* Never a job that a slot the build may still get (its -j, a
+	 * jobserver token, a worker another build frees) could start
+	 * sooner: the last jobs of a build, and large modules under a
+	 * jobserver, would run one after the other. */
+	could = (b->max_jobs < s->o->jobs ? b->max_jobs : s->o->jobs) -
+		b->running;
+	if (!jb || waiting <= (size_t)(could > 0 ? could : 0))
+		return;
+	json_object_set_new(jb->spec, "threads", json_integer(1));
+	fault_point("job");
+	rc = pool_queue(w, jb->spec, &e);
+	if (rc == 1)
+		return; /* too large to queue: it waits for a free worker */
+	jb->started = 1;
+	jb->queued = 1;
+	jb->w = w;
+	w->next = jb;
+	job_sent(s, jb, rc, &e);
 }
 
 /* Where the wheel goes: the planned final path, or the name the worker
@@ -668,50 +792,75 @@ static void wheel_written(struct build *b, struct job *jb, const char *dest)
 	slog("build %lld: wrote '%s'", (long long)b->id, dest);
 }
 
-/* Adds the "done" of the wheels in s->done to the open transaction. */
-static int done_rows(struct server *s, struct sp_err *e)
-{
-	size_t k;
-
-	for (k = 0; k < s->ndone; k++) {
-		const struct done_wheel *d = &s->done[k];
-
-		if (journal_wheel_done(s->j, d->id, d->size, d->sha256, e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* The builds of the wheels in s->done fail with msg; the list empties. */
 static void done_fail(struct server *s, const char *msg)
 {
 	size_t k;
 
-	for (k = 0; k < s->ndone; k++)
+	for (k = 0; k < s->ndone; k++) {
 		build_fail(s, s->done[k].b, "%s", msg);
+		free(s->done[k].dir);
+	}
 	s->ndone = 0;
 }
 
-/* Journals every pending "done" in one commit of its own. */
+/*
+ * Makes every pending wheel's rename durable, then journals their "done"
+ * in one commit.  A directory is fsynced once however many wheels it
+ * got.  A wheel whose directory cannot be fsynced fails its build and
+ * stays "renaming", which replay settles from the disk.
+ */
 static void done_flush(struct server *s)
 {
 	struct sp_err e;
+	size_t k, i, n = 0;
 
+	for (k = 0; k < s->ndone; k++) {
+		const char *dir = s->done[k].dir;
+
+		for (i = 0; dir && i < k; i++)
+			if (s->done[i].dir && strcmp(s->done[i].dir, dir) == 0)
+				dir = NULL; /* fsynced already */
+		if (!dir || fsx_fsync_dir(dir, &e) == 0)
+			continue;
+		/* Drop every wheel of that directory, this one last. */
+		for (i = s->ndone; i-- > k;) {
+			struct done_wheel *d = &s->done[i];
+
+			if (d->dir && strcmp(d->dir, dir) == 0) {
+				build_fail(s, d->b, "%s", e.msg);
+				free(d->dir);
+				d->dir = NULL;
+			}
+		}
+	}
+	/* Keep the wheels whose directory is durable. */
+	for (k = 0; k < s->ndone; k++)
+		if (s->done[k].dir)
+			s->done[n++] = s->done[k];
+	s->ndone = n;
 	if (!s->ndone)
 		return;
 	if (journal_begin(s->j, &e) < 0) {
 		done_fail(s, e.msg);
 		return;
 	}
-	if (done_rows(s, &e) < 0) {
-		journal_rollback(s->j);
-		done_fail(s, e.msg);
-		return;
+	for (k = 0; k < s->ndone; k++) {
+		const struct done_wheel *d = &s->done[k];
+
+		if (journal_wheel_done(s->j, d->id, d->size, d->sha256, &e) <
+		    0) {
+			journal_rollback(s->j);
+			done_fail(s, e.msg);
+			return;
+		}
 	}
 	if (journal_commit(s->j, &e) < 0) {
 		done_fail(s, e.msg);
 		return;
 	}
+	for (k = 0; k < s->ndone; k++)
+		free(s->done[k].dir);
 	s->ndone = 0;
 }
 
@@ -736,23 +885,30 @@ static int done_add(struct server *s, struct job *jb)
 		 json_string_value(json_object_get(jb->result, "sha256"))
 			 ?: "");
 	d->b = jb->b;
+	d->dir = fsx_dirname(jb->dest);
+	if (!d->dir) {
+		s->ndone--;
+		return -1;
+	}
 	return 0;
 }
 
 /*
  * Puts the wheels of every job that finished since the last turn of the
  * loop into place, as one batch: one commit of what is about to happen
- * (patch status, the wheel's real name, "renaming"), the renames, one
- * fsync per output directory.  Results arrive together exactly when the
- * coordinator is the bottleneck, so the batch grows with the load and the
- * fsyncs per wheel shrink.
+ * (patch status, the wheel's real name, "renaming"), then the renames.
+ * Results arrive together exactly when the coordinator is the bottleneck,
+ * so the batch grows with the load and the commits per wheel shrink.
  *
- * The "done" of a batch is journaled with the next batch's commit (or
- * before its build ends, or once no job runs), which saves a commit, and
- * an fsync, per batch.  Nothing depends on it sooner: a wheel is in place
- * and durable once its directory is fsynced, and replay finds one still
- * marked "renaming" at its final name with no temporary left, and marks it
- * done (journal/replay.c).
+ * The wheels' "done" waits (done_flush): until the build answers, until
+ * no job runs, or until DONE_MAX wheels wait.  Then each directory is
+ * fsynced once and all of them are journaled in one commit.  Nothing
+ * depends on it sooner: each wheel's content was fsynced by its worker
+ * before the rename, and replay finds one still marked "renaming" at its
+ * final name with no temporary left, and marks it done; one whose rename
+ * did not survive a power loss still has its temporary, which replay
+ * removes (journal/replay.c).  That saves a commit and a directory fsync
+ * per batch.
  *
  * A link-mode artifact stays staged until its build ends (a hard link
  * costs cargo nothing) and goes back then in one batch too; a moved one
@@ -764,7 +920,6 @@ static void finish_ready(struct server *s)
 	struct build *b;
 	struct sp_err e;
 	size_t n = 0, cap = 0, i, k;
-	char *last_dir = NULL;
 
 	for (b = s->builds; b; b = b->next) {
 		for (i = 0; i < b->njobs; i++) {
@@ -793,16 +948,19 @@ static void finish_ready(struct server *s)
 		}
 	}
 	if (n == 0) {
+		s->ready_since = 0;
 		if (!s->busy)
 			done_flush(s);
 		goto out;
 	}
+	if (n < BATCH_MAX && s->busy &&
+	    now_ms() - s->ready_since < BATCH_WAIT_MS) {
+		free(ready); /* the results wait for more */
+		return;
+	}
+	s->ready_since = 0;
 	if (journal_begin(s->j, &e) < 0)
 		goto fail_all;
-	if (done_rows(s, &e) < 0) {
-		journal_rollback(s->j);
-		goto fail_all;
-	}
 	for (k = 0; k < n; k++) {
 		struct job *jb = ready[k];
 		const char *final = json_string_value(
@@ -824,7 +982,6 @@ static void finish_ready(struct server *s)
 	}
 	if (journal_commit(s->j, &e) < 0)
 		goto fail_all;
-	s->ndone = 0;
 	for (k = 0; k < n; k++) {
 		struct job *jb = ready[k];
 		const char *tmp = json_string_value(
@@ -832,23 +989,6 @@ static void finish_ready(struct server *s)
 
 		if (fsx_rename_nosync(tmp, jb->dest, &e) < 0)
 			build_fail(s, jb->b, "%s", e.msg);
-	}
-	/* Then each directory once (a build's wheels share one): every
-	 * rename of the batch is durable before its wheel counts as done. */
-	for (k = 0; k < n; k++) {
-		struct job *jb = ready[k];
-		char *dir = fsx_dirname(jb->dest);
-
-		if (!dir) {
-			build_fail(s, jb->b, "out of memory");
-		} else if (!last_dir || strcmp(dir, last_dir) != 0) {
-			free(last_dir);
-			last_dir = dir;
-			if (fsx_fsync_dir(dir, &e) < 0)
-				build_fail(s, jb->b, "%s", e.msg);
-		} else {
-			free(dir);
-		}
 	}
 	for (k = 0; k < n; k++) {
 		struct job *jb = ready[k];
@@ -863,10 +1003,10 @@ static void finish_ready(struct server *s)
 		if (jb->b->mode != STAGE_LINK)
 			give_back_one(s, jb);
 	}
+	if (s->ndone >= DONE_MAX)
+		done_flush(s);
 	goto out;
 fail_all:
-	/* The failed commit held the previous batch's "done" too. */
-	done_fail(s, e.msg);
 	for (k = 0; k < n; k++)
 		build_fail(s, ready[k]->b, "%s", e.msg);
 out:
@@ -876,7 +1016,6 @@ out:
 		free(ready[k]->dest);
 		ready[k]->dest = NULL;
 	}
-	free(last_dir);
 	free(ready);
 }
 
@@ -894,12 +1033,55 @@ static void job_progress(struct server *s, struct job *jb, json_t *ev)
 	client_event(jb->b, json_incref(ev));
 }
 
-/* Handles frames, end of file or an error on a worker's channel.  For each
- * job a worker sends any number of MSG_EVENT frames, then one
- * MSG_JOB_RESULT; an idle worker sends nothing. */
-static void worker_input(struct server *s, struct worker *w)
+/* A worker's result for its current job jb: a successful one waits for
+ * finish_ready(), a failed one fails the build. */
+static void job_result(struct server *s, struct job *jb, json_t *res)
+{
+	/* The worker has closed and fsynced the temporary wheel. */
+	job_detach(s, jb);
+	jb->b->job_ms += now_ms() - jb->began_ms;
+	jb->b->jobs_timed++;
+	if (jb->settled)
+		return;
+	jb->settled = 1;
+	if (jb->b->failed)
+		return;
+	if (json_is_true(json_object_get(res, "ok"))) {
+		jb->result = json_incref(res);
+		if (!s->ready_since)
+			s->ready_since = now_ms();
+	} else {
+		const char *msg =
+			json_string_value(json_object_get(res, "error"));
+
+		build_fail(s, jb->b, "%s", msg ? msg : "worker failed");
+	}
+}
+
+/* The channel of w broke or carried nonsense: w is killed.  Its jobs stay
+ * with it until the process is reaped: until then it might still
+ * write. */
+static void worker_lost(struct server *s, struct worker *w, const char *msg)
 {
 	struct job *jb = w->job;
+
+	pool_kill(w);
+	if (!jb) {
+		slog("worker %ld: %s", (long)w->pid, msg);
+	} else if (!jb->settled) {
+		jb->settled = 1;
+		build_fail(s, jb->b, "worker for '%s': %s", jb->cargo_path,
+			   msg);
+	}
+}
+
+/* Handles frames, end of file or an error on a worker's channel.  For each
+ * job a worker sends any number of MSG_EVENT frames, then one
+ * MSG_JOB_RESULT, and goes on with its queued job, if any; an idle worker
+ * sends nothing.  Every complete frame read is handled now: the next
+ * job's may follow a result in the same read. */
+static void worker_input(struct server *s, struct worker *w)
+{
 	struct sp_err e;
 	uint32_t type;
 	json_t *res = NULL;
@@ -909,82 +1091,72 @@ static void worker_input(struct server *s, struct worker *w)
 	n = frame_reader_fill(&w->rd, w->fd, &e);
 	if (n == -2)
 		return;
-	if (n > 0) {
-		while ((rc = frame_reader_next(&w->rd, &type, &res, &e)) > 0 &&
-		       type == MSG_EVENT && jb) {
-			if (!jb->settled)
-				job_progress(s, jb, res);
-			json_decref(res);
-			res = NULL;
-		}
-		if (rc == 0)
-			return;
-		if (rc > 0 && (type != MSG_JOB_RESULT || !jb)) {
-			json_decref(res);
-			res = NULL;
-			rc = sp_err_set(&e, "bad message: type %u from %s",
-					type, jb ? "worker" : "idle worker");
-		}
-	} else {
-		rc = n == 0 ? sp_err_set(&e, "worker exited without a result")
-			    : -1;
-	}
-	if (rc < 0) {
-		/* The job, if any, stays with its worker until the process
-		 * is reaped: until then it might still write. */
-		pool_kill(w);
-		if (!jb)
-			slog("worker %ld: %s", (long)w->pid, e.msg);
-		else if (!jb->settled) {
-			jb->settled = 1;
-			build_fail(s, jb->b, "worker for '%s': %s",
-				   jb->cargo_path, e.msg);
-		}
+	if (n <= 0) {
+		/* A worker that dies with a queued job unread resets the
+		 * channel instead of closing it. */
+		worker_lost(s, w,
+			    n == 0 || errno == ECONNRESET
+				    ? "worker exited without a result"
+				    : e.msg);
 		return;
 	}
-	/* The result: the worker has closed and fsynced the temporary wheel
-	 * and waits for its next job. */
-	job_detach(s, jb);
-	if (!jb->settled) {
-		jb->settled = 1;
-		if (json_is_true(json_object_get(res, "ok")) &&
-		    !jb->b->failed) {
-			jb->result = json_incref(res);
-		} else if (!jb->b->failed) {
-			const char *msg = json_string_value(
-				json_object_get(res, "error"));
+	while ((rc = frame_reader_next(&w->rd, &type, &res, &e)) > 0) {
+		struct job *jb = w->job;
 
-			build_fail(s, jb->b, "%s",
-				   msg ? msg : "worker failed");
+		if (!jb || (type != MSG_EVENT && type != MSG_JOB_RESULT)) {
+			json_decref(res);
+			sp_err_set(&e, "bad message: type %u from %s", type,
+				   jb ? "worker" : "idle worker");
+			worker_lost(s, w, e.msg);
+			return;
 		}
+		if (type == MSG_EVENT) {
+			if (!jb->settled)
+				job_progress(s, jb, res);
+		} else {
+			job_result(s, jb, res);
+			job_promote(s, w);
+		}
+		json_decref(res);
+		res = NULL;
+		/* Killed meanwhile, because its build failed. */
+		if (w->fd < 0)
+			return;
 	}
-	json_decref(res);
+	if (rc < 0)
+		worker_lost(s, w, e.msg);
 }
 
 static void reap(struct server *s)
 {
 	struct worker *w;
-	struct job *jb;
+	struct job *jobs[2];
 	int status;
 	pid_t pid;
+	size_t k;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		w = pool_find(&s->pool, pid);
 		if (!w)
 			continue;
-		jb = w->job;
-		if (jb) {
-			job_detach(s, jb);
-			if (WIFSIGNALED(status) && !jb->b->failed)
-				slog("worker %ld killed by signal %d",
-				     (long)pid, WTERMSIG(status));
-			if (!jb->settled) {
-				jb->settled = 1;
-				build_fail(s, jb->b, "worker for '%s' died",
-					   jb->cargo_path);
-			}
-		}
+		/* Both jobs leave the worker before build_fail() kills the
+		 * workers of their build: this pid is free for reuse now. */
+		jobs[0] = w->job;
+		jobs[1] = w->next;
+		for (k = 0; k < 2; k++)
+			if (jobs[k])
+				job_detach(s, jobs[k]);
 		pool_reaped(w);
+		if (jobs[0] && WIFSIGNALED(status) && !jobs[0]->b->failed)
+			slog("worker %ld killed by signal %d", (long)pid,
+			     WTERMSIG(status));
+		for (k = 0; k < 2; k++)
+			if (jobs[k] && !jobs[k]->settled) {
+				jobs[k]->settled = 1;
+				build_fail(s, jobs[k]->b,
+					   "worker for '%s' died",
+					   jobs[k]->cargo_path);
+			}
 	}
 }
 
@@ -1118,6 +1290,8 @@ static void schedule(struct server *s)
 		if (b->jobserver)
 			ask_slots(b);
 	}
+	for (i = 0; i < s->pool.n; i++)
+		job_queue(s, &s->pool.w[i]);
 	for (pp = &s->builds; (b = *pp);) {
 		if (b->failed && !b->staged)
 			b->staged = 1;
@@ -1188,6 +1362,7 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 	if (b->max_jobs < 1 || b->max_jobs > 4096)
 		b->max_jobs = s->o->jobs;
 	b->jobserver = json_is_true(json_object_get(req, "jobserver"));
+	b->quiet = json_is_true(json_object_get(req, "quiet"));
 	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
 	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
 		client_send(c, MSG_RESULT,
@@ -1254,27 +1429,33 @@ static void client_status(struct server *s, struct client *c)
 	struct build *b;
 	struct sp_err e;
 
+	size_t queued = 0;
+
 	for (b = s->builds; b; b = b->next) {
-		size_t i, running = 0, done = 0;
+		size_t i, running = 0, waiting = 0, done = 0;
 
 		for (i = 0; i < b->njobs; i++) {
-			running += b->jobs[i].w != NULL;
+			running += b->jobs[i].w && !b->jobs[i].queued;
+			waiting += b->jobs[i].queued;
 			done += b->jobs[i].settled;
 		}
+		queued += waiting;
 		json_array_append_new(
-			builds, json_pack("{s:I,s:I,s:I,s:I,s:b}", "build",
-					  (json_int_t)b->id, "artifacts",
-					  (json_int_t)b->njobs, "running",
-					  (json_int_t)running, "done",
-					  (json_int_t)done, "staged",
-					  b->staged));
+			builds,
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}", "build",
+				  (json_int_t)b->id, "artifacts",
+				  (json_int_t)b->njobs, "running",
+				  (json_int_t)running, "queued",
+				  (json_int_t)waiting, "done",
+				  (json_int_t)done, "staged", b->staged));
 	}
 	pending = journal_status(s->j, &e);
 	client_send(c, MSG_RESULT,
-		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:o,s:o}", "command",
-			      "status", "ok", pending != NULL, "coordinator",
-			      1, "pid", (json_int_t)getpid(), "workers",
-			      (json_int_t)s->busy, "idle",
+		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o}",
+			      "command", "status", "ok", pending != NULL,
+			      "coordinator", 1, "pid", (json_int_t)getpid(),
+			      "workers", (json_int_t)s->busy, "queued",
+			      (json_int_t)queued, "idle",
 			      (json_int_t)(pool_live(&s->pool) -
 					   (size_t)s->busy),
 			      "builds", builds,
@@ -1477,6 +1658,7 @@ static void serve(struct server *s)
 	for (;;) {
 		struct client *c;
 		size_t n = 0, i, k;
+		int timeout;
 
 		reap(s);
 		schedule(s);
@@ -1535,7 +1717,13 @@ static void serve(struct server *s)
 						 .events = POLLIN};
 			slot[n++] = (struct slot){SLOT_WORKER, &s->pool.w[i]};
 		}
-		if (poll(pfd, (nfds_t)n, 1000) < 0 && errno != EINTR) {
+		timeout = 1000;
+		if (s->ready_since) {
+			long left = BATCH_WAIT_MS - (now_ms() - s->ready_since);
+
+			timeout = left > 0 ? (int)left : 0;
+		}
+		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR) {
 			slog("poll: %s", strerror(errno));
 			continue;
 		}
@@ -1617,6 +1805,9 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 	memset(&s, 0, sizeof(s));
 	s.o = o;
 	s.lock_fd = s.listen_fd = -1;
+	s.queue_job_ms = getenv("SPOKE_QUEUE_JOB_MS")
+				 ? atol(getenv("SPOKE_QUEUE_JOB_MS"))
+				 : QUEUE_JOB_MS;
 	fault_set_role("server");
 	if (statedir_prepare(o->state_dir, e) < 0)
 		return -1;

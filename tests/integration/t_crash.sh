@@ -4,7 +4,9 @@
 # commit) of a build of the example workspace, in both staging modes.
 # After each: the cargo outputs are back at their paths with their inode
 # and bytes, nothing temporary is left, every wheel present is valid, and
-# cargo is still fresh.  Replay itself is then killed at each of its steps.
+# cargo is still fresh.  The same for the coordinator of a build whose
+# jobs wait queued behind a busy worker's.  Replay itself is then killed
+# at each of its steps.
 #
 # SPOKE_CRASH_STRIDE=N runs every N-th point only (default 1: all).
 . "$(dirname "$0")/lib.sh"
@@ -73,6 +75,44 @@ for mode in link move; do
 		check "[$mode] then a build succeeds" build --stage=$mode
 		"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
 	done
+done
+
+# The coordinator killed at every point of a build whose jobs wait queued
+# behind the busy worker's (server/server.c job_queue): four prebuilt
+# modules at -j 1, queueing however long the jobs take.  The dead
+# coordinator's worker dies with it, queued job and all, and recover
+# settles everything.
+d="$T/arts"
+prebuilt_artifacts "$ws" "$d" 4
+astate="$d/.spoke"
+abuild() {
+	SPOKE_QUEUE_JOB_MS=100000 "$SPOKE" build -q -i "$PY" -j 1 \
+		--artifacts "$d/artifacts.json" -o "$d/out" "$@"
+}
+(cd "$d" && sha256sum ./*.so) >"$T/arts.before"
+asettled() {
+	(cd "$d" && sha256sum ./*.so) | diff "$T/arts.before" - &&
+		no_leftovers "$d" "$astate" &&
+		wheels_valid "$d/out"
+}
+rm -f "$T/afaults"
+SPOKE_FAULT_LOG="$T/afaults" abuild >/dev/null 2>&1
+"$SPOKE" stop --state-dir "$astate" >/dev/null 2>&1
+na=$(awk '$1 == "server"' "$T/afaults" | wc -l)
+[ "$na" -gt 10 ] && ok "enumerated the queued build's coordinator points ($na)" ||
+	not_ok "enumerated the queued build's coordinator points ($na)"
+for ((k = 1; k <= na; k += STRIDE)); do
+	rm -rf "$d/out"
+	SPOKE_CRASH_AT="server:$k" abuild >"$T/crash.out" 2>&1
+	"$SPOKE" recover --state-dir "$astate" >"$T/recover.out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && asettled >"$T/settled.out" 2>&1; then
+		ok "[queued] coordinator killed at point $k, spoke recover settles all"
+	else
+		not_ok "[queued] coordinator killed at point $k ($(sed -n "${k}p" "$T/afaults" | cut -d' ' -f3)) (recover exit $rc)"
+		sed 's/^/#   /' "$T/crash.out" "$T/recover.out" "$T/settled.out" | tail -20
+	fi
+	"$SPOKE" stop --state-dir "$astate" >/dev/null 2>&1
 done
 
 # A worker must not outlive its coordinator's replay.  Slow every worker

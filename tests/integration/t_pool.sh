@@ -78,6 +78,42 @@ rc=$?
 	{ not_ok "a worker killed just before its hand-over (exit $rc)"; sed 's/^/#   /' "$T/one5.out"; }
 check "  the coordinator says the job went to another worker" grep -q 'the job goes to another worker' "$T/serve2.err"
 check "  the wheel is valid" wheels_valid "$T/out5"
+
+# A busy worker gets its build's next job queued behind the current one
+# (server/server.c job_queue), so it goes on without waiting for the
+# coordinator.  Slowed down, the queue shows in status; killed with a job
+# queued, the worker fails its build cleanly: both jobs settled, every
+# artifact as it was, no temporary wheel, and the next build works.
+"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
+wait "$coord" 2>/dev/null
+SPOKE_FAULT_DELAY=worker:150 SPOKE_QUEUE_JOB_MS=100000 serve "$T/serve3.err" -j 1
+sums() { sha256sum "$d"/libhello*.so; }
+before=$(sums)
+build 6 >"$T/b6.out" 2>&1 &
+b6=$!
+queued=""
+for i in $(seq 300); do
+	"$SPOKE" status --state-dir "$state" --json >"$T/st.json" 2>/dev/null &&
+		grep -q '"queued": *1' "$T/st.json" && { queued=1; break; }
+	sleep 0.02
+done
+[ -n "$queued" ] && ok "a job waits queued behind the busy worker's" ||
+	{ not_ok "a job waits queued behind the busy worker's"; sed 's/^/#   /' "$T/st.json"; }
+check "  status says so" sh -c "'$SPOKE' status --state-dir '$state' | grep -q '1 job(s) queued behind them'"
+victim=$(workers)
+[ -n "$victim" ] && kill -9 $victim
+wait $b6
+rc=$?
+[ $rc -ne 0 ] && ok "the worker killed with a job queued fails the build" ||
+	not_ok "the worker killed with a job queued fails the build (exit 0)"
+check "  the error names the dead worker" grep -Eq "worker for .* (died|exited without a result)" "$T/b6.out"
+[ "$(sums)" = "$before" ] && ok "  every artifact is as it was" || not_ok "  every artifact is as it was"
+check "  no temporary wheel is left" sh -c "! ls -A '$T/out6' 2>/dev/null | grep -q spoke-tmp"
+check_status "  nothing is left unsettled" 0 "$SPOKE" status --state-dir "$state" --json
+check "  (the journal agrees)" grep -q '"unsettled": *\[\]' "$T/last.out"
+check "the next build succeeds" build 7
+check "  every wheel is valid" wheels_valid "$T/out7"
+[ "$(ls "$T/out7"/*.whl | wc -l)" -eq 6 ] && ok "  with all six wheels" || not_ok "  with all six wheels"
 third=$(workers)
 
 # stop returns only once the workers are gone: none is left behind.
