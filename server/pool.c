@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -22,9 +21,9 @@
  * was stopped or the machine is thrashing. */
 #define SEND_TIMEOUT_MS 30000
 
-/* The largest job frame queued behind a busy worker's job: well below the
- * smallest socket buffer Linux gives a unix stream socket, so the send
- * completes at once. */
+/* The largest job frame queued behind a busy worker's job: a small part
+ * of the send buffer Linux gives a unix stream socket by default
+ * (net.core.wmem_default, 208 KiB), so the send completes at once. */
 #define QUEUE_MAX 4096
 
 int pool_init(struct pool *p, size_t n, int lock_fd, struct sp_err *e)
@@ -116,7 +115,11 @@ struct worker *pool_get(struct pool *p, struct sp_err *e)
 	return NULL;
 }
 
-static int send_job(struct worker *w, const json_t *job, size_t max,
+/* Sends job to w as one MSG_JOB frame.  When queue is set, for a busy
+ * worker: a frame larger than QUEUE_MAX, or one the channel takes no byte
+ * of now, is not sent (returns 1), since the worker will not read before
+ * its current job is done. */
+static int send_job(struct worker *w, const json_t *job, int queue,
 		    struct sp_err *e)
 {
 	struct timespec t0, now;
@@ -126,7 +129,7 @@ static int send_job(struct worker *w, const json_t *job, size_t max,
 
 	if (frame_encode(MSG_JOB, job, &buf, &len, e) < 0)
 		return -1;
-	if (len > max) {
+	if (queue && len > QUEUE_MAX) {
 		free(buf);
 		return 1;
 	}
@@ -148,6 +151,10 @@ static int send_job(struct worker *w, const json_t *job, size_t max,
 			rc = -2;
 			break;
 		}
+		if (queue && off == 0) {
+			rc = 1; /* no room: the job waits for a free worker */
+			break;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left = SEND_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
 					  (now.tv_nsec - t0.tv_nsec) / 1000000);
@@ -165,12 +172,12 @@ static int send_job(struct worker *w, const json_t *job, size_t max,
 
 int pool_send(struct worker *w, const json_t *job, struct sp_err *e)
 {
-	return send_job(w, job, SIZE_MAX, e);
+	return send_job(w, job, 0, e);
 }
 
 int pool_queue(struct worker *w, const json_t *job, struct sp_err *e)
 {
-	return send_job(w, job, QUEUE_MAX, e);
+	return send_job(w, job, 1, e);
 }
 
 struct worker *pool_find(struct pool *p, pid_t pid)

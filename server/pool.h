@@ -60,11 +60,10 @@ int pool_send(struct worker *w, const json_t *job, struct sp_err *e);
 
 /* Like pool_send, to a busy worker: the job waits in the channel and the
  * worker starts it as soon as it has sent its current result, without
- * waiting for the coordinator to read that result.  Only a frame the
- * empty channel surely holds is queued (the worker read all of its
- * current one before starting it), so this never blocks on a busy
- * worker.  Returns 1 when the frame is too large to queue (nothing was
- * sent), else as pool_send. */
+ * waiting for the coordinator to read that result.  Only a small frame
+ * (4 KiB) is queued, and only when the channel takes it now, so this does
+ * not wait for a busy worker.  Returns 1 when the job was not queued
+ * (nothing was sent), else as pool_send. */
 int pool_queue(struct worker *w, const json_t *job, struct sp_err *e);
 
 /* The slot of worker pid, or NULL. */
