@@ -700,7 +700,7 @@ static void job_queue(struct server *s, struct worker *w)
 	fault_point("job");
 	rc = pool_queue(w, jb->spec, &e);
 	if (rc == 1)
-		return; /* too large to queue: it waits for a free worker */
+		return; /* not queued (too large, or no room now): it waits */
 	jb->started = 1;
 	jb->queued = 1;
 	jb->w = w;
