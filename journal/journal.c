@@ -681,12 +681,12 @@ int journal_wheel_renaming(struct journal *j, int64_t wheel_id,
 }
 
 int journal_wheel_done(struct journal *j, int64_t wheel_id, int64_t size,
-		       const char *sha256, struct sp_err *e)
+		       const char *sha256, int64_t t_ns, struct sp_err *e)
 {
 	return run(j, e,
 		   "UPDATE wheels SET state = 'done', size = ?, sha256 = ?, "
 		   "updated_ns = ? WHERE id = ?",
-		   "isii", size, sha256, now_ns(), wheel_id);
+		   "isii", size, sha256, t_ns ? t_ns : now_ns(), wheel_id);
 }
 
 int journal_wheel_abandon(struct journal *j, int64_t wheel_id,

@@ -109,8 +109,12 @@ int journal_wheel_final(struct journal *j, int64_t wheel_id,
 			const char *final_path, struct sp_err *e);
 int journal_wheel_renaming(struct journal *j, int64_t wheel_id,
 			   struct sp_err *e);
+/* The wheel is in place (size and sha256 as written; -1 and NULL when
+ * replay found it so).  t_ns is when it got there (its "wheel done" event
+ * in the log), or 0 for now: the coordinator journals "done" in batches,
+ * after the directory fsync, well after the rename itself. */
 int journal_wheel_done(struct journal *j, int64_t wheel_id, int64_t size,
-		       const char *sha256, struct sp_err *e);
+		       const char *sha256, int64_t t_ns, struct sp_err *e);
 int journal_wheel_abandon(struct journal *j, int64_t wheel_id,
 			  const char *error, struct sp_err *e);
 

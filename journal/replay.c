@@ -225,7 +225,7 @@ static int replay_wheel(struct journal *j, const struct journal_wheel *w,
 	 * left is complete. */
 	if (strcmp(w->state, "renaming") == 0 && !fsx_exists(w->tmp_path) &&
 	    fsx_exists(w->final_path))
-		return journal_wheel_done(j, w->id, -1, NULL, e);
+		return journal_wheel_done(j, w->id, -1, NULL, 0, e);
 	if (fsx_unlink(w->tmp_path, 1, e) < 0)
 		return -1;
 	return journal_wheel_abandon(j, w->id, "interrupted", e);

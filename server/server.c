@@ -99,6 +99,7 @@ struct client {
  * the directory it was renamed in, which must be fsynced first. */
 struct done_wheel {
 	int64_t id, size;
+	int64_t renamed_ns; /* when it was renamed (CLOCK_REALTIME) */
 	char sha256[65];
 	char *dir;
 	struct build *b;
@@ -848,8 +849,8 @@ static void done_flush(struct server *s)
 	for (k = 0; k < s->ndone; k++) {
 		const struct done_wheel *d = &s->done[k];
 
-		if (journal_wheel_done(s->j, d->id, d->size, d->sha256, &e) <
-		    0) {
+		if (journal_wheel_done(s->j, d->id, d->size, d->sha256,
+				       d->renamed_ns, &e) < 0) {
 			journal_rollback(s->j);
 			done_fail(s, e.msg);
 			return;
@@ -867,6 +868,7 @@ static void done_flush(struct server *s)
 static int done_add(struct server *s, struct job *jb)
 {
 	struct done_wheel *d;
+	struct timespec t;
 
 	if (s->ndone == s->done_cap) {
 		size_t ncap = s->done_cap ? 2 * s->done_cap : 16;
@@ -885,6 +887,8 @@ static int done_add(struct server *s, struct job *jb)
 		 json_string_value(json_object_get(jb->result, "sha256"))
 			 ?: "");
 	d->b = jb->b;
+	clock_gettime(CLOCK_REALTIME, &t);
+	d->renamed_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 	d->dir = fsx_dirname(jb->dest);
 	if (!d->dir) {
 		s->ndone--;

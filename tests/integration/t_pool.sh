@@ -114,6 +114,14 @@ check "  (the journal agrees)" grep -q '"unsettled": *\[\]' "$T/last.out"
 check "the next build succeeds" build 7
 check "  every wheel is valid" wheels_valid "$T/out7"
 [ "$(ls "$T/out7"/*.whl | wc -l)" -eq 6 ] && ok "  with all six wheels" || not_ok "  with all six wheels"
+# Its wheels' "done" is journaled in one batch at the end (after the
+# directory fsync), yet the log times each wheel's rename step from its
+# own rename, not from that batch: seconds apart with these slow workers.
+check_status "spoke log of that build" 0 "$SPOKE" log --state-dir "$state"
+n=$(grep -o 'rename [0-9.]* ms' "$T/last.out" | wc -l)
+slow=$(grep -o 'rename [0-9.]* ms' "$T/last.out" | awk '$2 > 1000' | wc -l)
+[ "$n" -eq 6 ] && [ "$slow" -eq 0 ] && ok "  each rename step is its own ($n wheels, none over a second)" ||
+	{ not_ok "  each rename step is its own ($n wheels, $slow over a second)"; sed 's/^/#   /' "$T/last.out"; }
 third=$(workers)
 
 # stop returns only once the workers are gone: none is left behind.

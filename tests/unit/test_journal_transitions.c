@@ -560,7 +560,7 @@ static void test_wheel_lifecycle(void **state)
 	assert_string_equal(w[1].state, "writing");
 	journal_wheels_free(w, n);
 
-	assert_int_equal(journal_wheel_done(j, w1, 4096, "abc123", &e), 0);
+	assert_int_equal(journal_wheel_done(j, w1, 4096, "abc123", 0, &e), 0);
 	assert_int_equal(journal_wheel_abandon(j, w2, "worker died", &e), 0);
 	wheels(j, 0, &w, &n);
 	assert_int_equal(n, 0);
