@@ -577,6 +577,23 @@ out:
 
 /* Parts jb from its worker: after its result (the worker takes the next
  * job), or when the worker never had the whole job. */
+/* How many jobs of b wait for a worker (not yet handed over); *first,
+ * when not NULL, gets the index of the first of them (b->njobs: none). */
+static size_t jobs_waiting(const struct build *b, size_t *first)
+{
+	size_t i, n = 0;
+
+	if (first)
+		*first = b->njobs;
+	for (i = 0; i < b->njobs; i++)
+		if (!b->jobs[i].started) {
+			if (first && !n)
+				*first = i;
+			n++;
+		}
+	return n;
+}
+
 static void job_detach(struct server *s, struct job *jb)
 {
 	if (jb->queued) {
@@ -672,10 +689,10 @@ static int job_start(struct server *s, struct job *jb)
  */
 static void job_queue(struct server *s, struct worker *w)
 {
-	struct job *cur = w->job, *jb = NULL;
+	struct job *cur = w->job, *jb;
 	struct build *b;
 	struct sp_err e;
-	size_t i, waiting = 0;
+	size_t first, waiting;
 	int rc, could;
 
 	if (!cur || w->next || w->fd < 0 || cur->b->failed)
@@ -684,19 +701,16 @@ static void job_queue(struct server *s, struct worker *w)
 	if (!b->jobs_timed ||
 	    b->job_ms / (long)b->jobs_timed >= s->queue_job_ms)
 		return;
-	for (i = 0; i < b->njobs; i++)
-		if (!b->jobs[i].started) {
-			jb = jb ? jb : &b->jobs[i];
-			waiting++;
-		}
+	waiting = jobs_waiting(b, &first);
 	/* Never a job that a slot the build may still get (its -j, a
 	 * jobserver token, a worker another build frees) could start
 	 * sooner: the last jobs of a build, and large modules under a
 	 * jobserver, would run one after the other. */
 	could = (b->max_jobs < s->o->jobs ? b->max_jobs : s->o->jobs) -
 		b->running;
-	if (!jb || waiting <= (size_t)(could > 0 ? could : 0))
+	if (!waiting || waiting <= (size_t)(could > 0 ? could : 0))
 		return;
+	jb = &b->jobs[first];
 	json_object_set_new(jb->spec, "threads", json_integer(1));
 	fault_point("job");
 	rc = pool_queue(w, jb->spec, &e);
@@ -1236,12 +1250,8 @@ static int build_limit(const struct build *b)
  * changes: the client acquires or returns tokens to match. */
 static void ask_slots(struct build *b)
 {
-	size_t i;
-	int waiting = 0, want;
+	int want = b->running + (int)jobs_waiting(b, NULL) - 1;
 
-	for (i = 0; i < b->njobs; i++)
-		waiting += !b->jobs[i].started;
-	want = b->running + waiting - 1;
 	if (want > b->max_jobs - 1)
 		want = b->max_jobs - 1;
 	if (want < 0 || b->failed)
@@ -1263,10 +1273,8 @@ static void job_threads(const struct server *s, const struct build *b,
 			struct job *jb)
 {
 	int free = build_limit(b) - b->running, global = s->o->jobs - s->busy;
-	size_t i, waiting = 0;
+	size_t waiting = jobs_waiting(b, NULL);
 
-	for (i = 0; i < b->njobs; i++)
-		waiting += !b->jobs[i].started;
 	if (global < free)
 		free = global;
 	json_object_set_new(jb->spec, "threads",
