@@ -468,6 +468,18 @@ void fsx_stamp_take(const char *path, struct fsx_stamp *s)
 		  (int64_t)FSX_STAMP_RACY_S * 1000000000LL;
 }
 
+static uint64_t stamp_epoch;
+
+void fsx_stamp_epoch_set(uint64_t epoch)
+{
+	stamp_epoch = epoch;
+}
+
+uint64_t fsx_stamp_epoch(void)
+{
+	return stamp_epoch;
+}
+
 int fsx_stamp_same(const struct fsx_stamp *a, const struct fsx_stamp *b)
 {
 	if (a->racy || b->racy || a->exists != b->exists)

@@ -114,6 +114,15 @@ void fsx_stamp_take(const char *path, struct fsx_stamp *s);
  * always 0 when either is racy. */
 int fsx_stamp_same(const struct fsx_stamp *a, const struct fsx_stamp *b);
 
+/* The stamp epoch.  While it is not 0, a cache that checked its stamps
+ * once in the epoch trusts them until the epoch changes, without a new
+ * stat().  A worker sets it to its job's build, so every job of a build
+ * sees the same policy and ld.so.conf, and a small wheel does not pay
+ * ten stat()s for files that did not change.  0 (the default, and in
+ * every process but a worker) checks on every use. */
+void fsx_stamp_epoch_set(uint64_t epoch);
+uint64_t fsx_stamp_epoch(void);
+
 /* Returns a malloc'd copy of the directory part of path ("." when none). */
 char *fsx_dirname(const char *path);
 

@@ -1403,6 +1403,13 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 		if (json_is_object(json_object_get(req, "options")))
 			json_object_set(jb->spec, "options",
 					json_object_get(req, "options"));
+		/* The worker checks its cached policy and ld.so.conf once
+		 * per build (fsx_stamp_epoch_set), and sends no progress
+		 * events a quiet client would not see. */
+		json_object_set_new(jb->spec, "build",
+				    json_integer((json_int_t)b->id));
+		if (b->quiet)
+			json_object_set_new(jb->spec, "progress", json_false());
 		jb->cargo_path = json_string_value(
 			json_object_get(jb->spec, "cargo_path"));
 	}

@@ -71,9 +71,10 @@ static int elf_fail(const struct elf_file *f, struct sp_err *e)
 	return corrupt(f, elf_errmsg(-1), e);
 }
 
-/* Opens the ELF handle on fd and checks that it is an ELF file at all. */
-static int elf_file_open(struct elf_file *f, int fd, const char *name,
-			 struct sp_err *e)
+/* Opens the ELF handle on fd, or on the len bytes at mem when mem is not
+ * NULL, and checks that it is an ELF file at all. */
+static int elf_file_open(struct elf_file *f, int fd, const void *mem,
+			 size_t len, const char *name, struct sp_err *e)
 {
 	struct stat st;
 
@@ -81,14 +82,23 @@ static int elf_file_open(struct elf_file *f, int fd, const char *name,
 	f->name = name;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return sp_err_set(e, "libelf is unusable: %s", elf_errmsg(-1));
-	if (fstat(fd, &st) < 0)
-		return sp_err_sys(e, "cannot stat '%s'", name);
-	if (!S_ISREG(st.st_mode))
-		return sp_err_set(e, "'%s' is not a regular file", name);
-	f->size = (uint64_t)st.st_size;
-	/* ELF_C_READ reads with pread() as needed, so the file may shrink
-	 * under us without a SIGBUS; libelf then reports a short read. */
-	f->elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (mem) {
+		/* elf_memory() takes a non-const image because elf_update()
+		 * could write it; nothing here updates. */
+		f->size = len;
+		f->elf = elf_memory((char *)(uintptr_t)mem, len);
+	} else {
+		if (fstat(fd, &st) < 0)
+			return sp_err_sys(e, "cannot stat '%s'", name);
+		if (!S_ISREG(st.st_mode))
+			return sp_err_set(e, "'%s' is not a regular file",
+					  name);
+		f->size = (uint64_t)st.st_size;
+		/* ELF_C_READ reads with pread() as needed, so the file may
+		 * shrink under us without a SIGBUS; libelf then reports a
+		 * short read. */
+		f->elf = elf_begin(fd, ELF_C_READ, NULL);
+	}
 	if (!f->elf)
 		return sp_err_set(e, "cannot read '%s': %s", name,
 				  elf_errmsg(-1));
@@ -333,8 +343,8 @@ static int fill_strings(const struct elf_file *f, size_t nph,
 	return 0;
 }
 
-int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
-		   struct sp_err *e)
+static int inspect(int fd, const void *mem, size_t len, const char *name,
+		   struct elf_info *out, struct sp_err *e)
 {
 	struct elf_file f;
 	struct dyn_refs r = {0};
@@ -343,7 +353,7 @@ int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 	int found = 0, rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (elf_file_open(&f, fd, name, e) < 0)
+	if (elf_file_open(&f, fd, mem, len, name, e) < 0)
 		return -1;
 	if (check_header(&f, e) < 0)
 		goto out;
@@ -393,6 +403,21 @@ out:
 	free(r.needed);
 	elf_file_close(&f);
 	return rc;
+}
+
+int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
+		   struct sp_err *e)
+{
+	return inspect(fd, NULL, 0, name, out, e);
+}
+
+int elf_inspect_mem(const void *p, size_t len, const char *name,
+		    struct elf_info *out, struct sp_err *e)
+{
+	/* An empty file has no bytes to point at. */
+	static const char none;
+
+	return inspect(-1, p ? p : &none, len, name, out, e);
 }
 
 int elf_inspect(const char *path, struct elf_info *out, struct sp_err *e)
@@ -470,8 +495,8 @@ static int scan_dynsym(const struct elf_file *f, Elf_Scn *scn,
 	return 0;
 }
 
-int elf_exports_fd(int fd, const char *name, const char *symbol,
-		   struct sp_err *e)
+static int exports(int fd, const void *mem, size_t len, const char *name,
+		   const char *symbol, struct sp_err *e)
 {
 	struct elf_file f;
 	Elf_Scn *scn = NULL;
@@ -479,7 +504,7 @@ int elf_exports_fd(int fd, const char *name, const char *symbol,
 	size_t nsh;
 	int found = 0, rc = 0;
 
-	if (elf_file_open(&f, fd, name, e) < 0)
+	if (elf_file_open(&f, fd, mem, len, name, e) < 0)
 		return -1;
 	/* A corrupt section table must not read as "no such symbol". */
 	if (elf_getshdrnum(f.elf, &nsh) < 0)
@@ -498,6 +523,20 @@ int elf_exports_fd(int fd, const char *name, const char *symbol,
 		rc = sp_err_set(e, "'%s' has no dynamic symbol table", name);
 	elf_file_close(&f);
 	return rc;
+}
+
+int elf_exports_fd(int fd, const char *name, const char *symbol,
+		   struct sp_err *e)
+{
+	return exports(fd, NULL, 0, name, symbol, e);
+}
+
+int elf_exports_mem(const void *p, size_t len, const char *name,
+		    const char *symbol, struct sp_err *e)
+{
+	static const char none;
+
+	return exports(-1, p ? p : &none, len, name, symbol, e);
 }
 
 int elf_exports(const char *path, const char *symbol, struct sp_err *e)

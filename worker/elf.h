@@ -37,6 +37,11 @@ int elf_inspect(const char *path, struct elf_info *out, struct sp_err *e);
 int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 		   struct sp_err *e);
 
+/* The same, on the file's len bytes in memory (a mapfile's): no system
+ * call at all.  libelf only reads them. */
+int elf_inspect_mem(const void *p, size_t len, const char *name,
+		    struct elf_info *out, struct sp_err *e);
+
 void elf_info_release(struct elf_info *info);
 
 /* Returns 1 when the dynamic symbol table of path defines symbol as a global
@@ -46,5 +51,9 @@ int elf_exports(const char *path, const char *symbol, struct sp_err *e);
 /* The same, on an open descriptor; name is for messages. */
 int elf_exports_fd(int fd, const char *name, const char *symbol,
 		   struct sp_err *e);
+
+/* The same, on the file's len bytes in memory. */
+int elf_exports_mem(const void *p, size_t len, const char *name,
+		    const char *symbol, struct sp_err *e);
 
 #endif

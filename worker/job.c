@@ -3,17 +3,23 @@
 #include <unistd.h>
 
 #include "common/fault.h"
+#include "common/fsx.h"
 #include "common/frame.h"
 #include "wheel.h"
 
 /* The coordinator's channel while this process is a worker, else -1. */
 static int event_fd = -1;
+/* The current job's client shows no progress ("progress": false). */
+static int no_progress;
 
 void job_event(json_t *ev)
 {
 	struct sp_err e;
 
-	if (event_fd >= 0 && ev)
+	/* Progress events carry "event"; the others ({"patch": ...}) are
+	 * for the journal and always go. */
+	if (event_fd >= 0 && ev &&
+	    !(no_progress && json_object_get(ev, "event")))
 		frame_send(event_fd, MSG_EVENT, ev, &e);
 	json_decref(ev);
 }
@@ -51,6 +57,9 @@ void job_serve(int fd)
 		 * one job and exited: "worker:3" is the third point of every
 		 * job. */
 		fault_set_role("worker");
+		no_progress = json_is_false(json_object_get(job, "progress"));
+		fsx_stamp_epoch_set((uint64_t)json_integer_value(
+			json_object_get(job, "build")));
 		result = job_run(job);
 		json_decref(job);
 		if (!result)

@@ -33,6 +33,11 @@
  *   entry_points    string, optional: the text of entry_points.txt
  *   source_date_epoch  integer, optional: timestamp of every zip entry
  *   compression     "store" | "fast" | "default" | "best"; default "default"
+ *   build           integer, optional: the coordinator's build id; a worker
+ *                   checks its cached policy and ld.so.conf once per build
+ *                   (fsx_stamp_epoch_set)
+ *   progress        false, optional: send no progress events (those with
+ *                   an "event" member), only the ones the journal needs
  *
  * The result is a JSON object:
  *   {"ok": true, "wheel": final_path, "size": N, "sha256": hex,

@@ -376,6 +376,7 @@ int ld_conf_dirs(const char *path, char ***dirs, size_t *n, struct sp_err *e)
 static struct {
 	char *path;
 	struct conf c;
+	uint64_t epoch; /* the stamp epoch it was last found fresh in */
 } conf_cache;
 
 /* The directories of the ld.so.conf at path, owned by the cache and valid
@@ -384,7 +385,11 @@ static int conf_dirs_cached(const char *path, char *const **dirs, size_t *n,
 			    struct sp_err *e)
 {
 	struct conf fresh = {0};
+	uint64_t epoch = fsx_stamp_epoch();
 
+	if (epoch && conf_cache.epoch == epoch && conf_cache.path &&
+	    strcmp(conf_cache.path, path) == 0 && !conf_cache.c.uncachable)
+		goto out;
 	if (!conf_cache.path || strcmp(conf_cache.path, path) != 0 ||
 	    !conf_fresh(&conf_cache.c)) {
 		if (conf_read(&fresh, path, 0, e) < 0) {
@@ -398,6 +403,8 @@ static int conf_dirs_cached(const char *path, char *const **dirs, size_t *n,
 		if (!conf_cache.path)
 			conf_cache.c.uncachable = 1;
 	}
+	conf_cache.epoch = epoch;
+out:
 	*dirs = conf_cache.c.dirs.v;
 	*n = conf_cache.c.dirs.n;
 	return 0;

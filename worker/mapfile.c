@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,6 +17,11 @@ static volatile sig_atomic_t live_hit;
 static uintptr_t page_size;
 /* The SIGBUS action before the mapping, put back when it is unmapped. */
 static struct sigaction saved;
+/* The buffer small files are read into, kept between files, and whether
+ * a mapfile holds it now. */
+static uint8_t *kept;
+static size_t kept_cap;
+static int kept_busy;
 
 static void on_sigbus(int sig, siginfo_t *si, void *uctx)
 {
@@ -39,6 +45,43 @@ static void on_sigbus(int sig, siginfo_t *si, void *uctx)
 	errno = saved_errno;
 }
 
+/* Reads the m->len bytes of m's file into the kept buffer. */
+static int read_small(struct mapfile *m, struct sp_err *e)
+{
+	size_t done = 0;
+
+	if (kept_cap < m->len) {
+		/* The largest size at once, so the buffer is allocated and
+		 * faulted in once per process. */
+		uint8_t *p = malloc(MAPFILE_READ_MAX);
+
+		if (!p)
+			return sp_err_set(e, "out of memory");
+		free(kept);
+		kept = p;
+		kept_cap = MAPFILE_READ_MAX;
+	}
+	while (done < m->len) {
+		ssize_t n = pread(m->fd, kept + done, m->len - done,
+				  (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sp_err_sys(e, "cannot read '%s'", m->name);
+		if (n == 0)
+			return sp_err_set(e,
+					  "'%s' changed while being read "
+					  "(truncated by another process)",
+					  m->name);
+		done += (size_t)n;
+	}
+	m->p = kept;
+	m->read = 1;
+	kept_busy = 1;
+	return 0;
+}
+
 int mapfile_open(struct mapfile *m, int fd, const char *name, struct sp_err *e)
 {
 	struct sigaction sa;
@@ -48,7 +91,7 @@ int mapfile_open(struct mapfile *m, int fd, const char *name, struct sp_err *e)
 	memset(m, 0, sizeof(*m));
 	m->fd = fd;
 	m->name = name;
-	if (live_end)
+	if (live_end || kept_busy)
 		return sp_err_set(e, "cannot map '%s': another file is mapped",
 				  name);
 	if (fstat(fd, &st) < 0)
@@ -60,6 +103,8 @@ int mapfile_open(struct mapfile *m, int fd, const char *name, struct sp_err *e)
 	m->len = (size_t)st.st_size;
 	if (m->len == 0)
 		return 0;
+	if (m->len <= MAPFILE_READ_MAX)
+		return read_small(m, e);
 	if (!page_size)
 		page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 	p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -86,7 +131,7 @@ int mapfile_check(const struct mapfile *m, struct sp_err *e)
 {
 	struct stat st;
 
-	if ((m->p && live_hit) || fstat(m->fd, &st) < 0 ||
+	if ((m->p && !m->read && live_hit) || fstat(m->fd, &st) < 0 ||
 	    (uint64_t)st.st_size != m->len)
 		return sp_err_set(e,
 				  "'%s' changed while being read (truncated "
@@ -97,7 +142,9 @@ int mapfile_check(const struct mapfile *m, struct sp_err *e)
 
 void mapfile_close(struct mapfile *m)
 {
-	if (m->p) {
+	if (m->p && m->read) {
+		kept_busy = 0;
+	} else if (m->p) {
 		sigaction(SIGBUS, &saved, NULL);
 		munmap((void *)m->p, m->len);
 		live_start = live_end = 0;
@@ -105,4 +152,5 @@ void mapfile_close(struct mapfile *m)
 	}
 	m->p = NULL;
 	m->len = 0;
+	m->read = 0;
 }

@@ -20,7 +20,16 @@
  * on POSIX's list of async-signal-safe functions, but it is a plain system call
  * that takes no lock in user space (systemd's sigbus.c relies on the same).
  *
- * One mapping may be live at a time in a process (the worker has one
+ * A small file (up to MAPFILE_READ_MAX) is read instead, into a buffer
+ * the process keeps for the next one.  For the thousand small modules of
+ * a monorepo build the mapping cost more than the bytes: on a virtual
+ * machine the munmap() alone (a TLB shoot-down on every CPU the process
+ * ran on) was a tenth of a worker's time per wheel, and the SIGBUS
+ * handler took two more system calls.  A read copy cannot fault, so it
+ * needs no handler; a file that shrinks while it is read gives a short
+ * read and the same error as a truncated mapping.
+ *
+ * One file may be open at a time in a process (the worker has one
  * module); mapfile_open() refuses a second.
  */
 #ifndef SPOKE_WORKER_MAPFILE_H
@@ -32,16 +41,20 @@
 
 #include "common/err.h"
 
+/* Files of up to this size are read, not mapped. */
+#define MAPFILE_READ_MAX (1024 * 1024)
+
 struct mapfile {
 	const uint8_t *p; /* the bytes, or NULL for an empty file */
 	size_t len;
 	int fd;		  /* not owned */
 	const char *name; /* for messages; not owned */
+	int read;	  /* p is the kept read buffer, not a mapping */
 };
 
-/* Maps the whole regular file open on fd read-only.  Returns 0, or -1 with
- * e naming the file (not a regular file, too large, mmap failed, another
- * mapping live). */
+/* Maps (or, when small, reads) the whole regular file open on fd.
+ * Returns 0, or -1 with e naming the file (not a regular file, too large,
+ * mmap or read failed, the file shrank while read, another file open). */
 int mapfile_open(struct mapfile *m, int fd, const char *name, struct sp_err *e);
 
 /* 0 when every byte read so far was the file's: no read hit a truncated
@@ -49,7 +62,8 @@ int mapfile_open(struct mapfile *m, int fd, const char *name, struct sp_err *e);
  * changed while it was read. */
 int mapfile_check(const struct mapfile *m, struct sp_err *e);
 
-/* Unmaps; safe on a zeroed or closed mapfile. */
+/* Unmaps (a read file's buffer is kept for the next one); safe on a
+ * zeroed or closed mapfile. */
 void mapfile_close(struct mapfile *m);
 
 #endif

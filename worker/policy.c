@@ -256,26 +256,34 @@ int policy_load_default(struct policy *p, const char *arch, struct sp_err *e)
 	return path ? policy_load(p, path, arch, e) : -1;
 }
 
-/* policy_default()'s table, its file's path and stamp, and arch. */
+/* policy_default()'s table, its file's path and stamp, arch, and the
+ * stamp epoch in which it was last found current (fsx.h). */
 static struct {
 	struct policy pol;
 	char *path;
 	struct fsx_stamp stamp;
+	uint64_t epoch;
 } cache;
 
 const struct policy *policy_default(const char *arch, struct sp_err *e)
 {
-	const char *path = policy_path(e);
+	uint64_t epoch = fsx_stamp_epoch();
+	const char *path;
 	struct fsx_stamp now;
 	struct policy fresh;
 
-	if (!path)
+	if (epoch && cache.epoch == epoch && cache.path &&
+	    strcmp(cache.pol.arch, arch) == 0)
+		return &cache.pol;
+	if (!(path = policy_path(e)))
 		return NULL;
 	fsx_stamp_take(path, &now);
 	if (cache.path && strcmp(cache.path, path) == 0 &&
 	    strcmp(cache.pol.arch, arch) == 0 &&
-	    fsx_stamp_same(&cache.stamp, &now))
+	    fsx_stamp_same(&cache.stamp, &now)) {
+		cache.epoch = epoch;
 		return &cache.pol;
+	}
 	/* Stamped before reading: a change while it is read shows next
 	 * time. */
 	if (policy_load(&fresh, path, arch, e) < 0)
@@ -285,6 +293,7 @@ const struct policy *policy_default(const char *arch, struct sp_err *e)
 	cache.pol = fresh;
 	cache.path = strdup(path);
 	cache.stamp = now;
+	cache.epoch = cache.path ? epoch : 0;
 	if (!cache.path)
 		cache.stamp.racy = 1; /* compares with nothing */
 	return &cache.pol;

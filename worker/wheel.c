@@ -181,7 +181,8 @@ static int parse_job(const json_t *job, struct wheel_job *w, struct sp_err *e)
 
 /* Checks that the module can be imported as w->module: Python calls
  * PyInit_<last part of the name>. */
-static int check_init(int fd, const struct wheel_job *w, struct sp_err *e)
+static int check_init(const struct mapfile *map, const struct wheel_job *w,
+		      struct sp_err *e)
 {
 	const char *last = strrchr(w->module, '.');
 	char sym[512];
@@ -191,7 +192,7 @@ static int check_init(int fd, const struct wheel_job *w, struct sp_err *e)
 	if ((size_t)snprintf(sym, sizeof(sym), "PyInit_%s", last) >=
 	    sizeof(sym))
 		return sp_err_set(e, "module name '%s' is too long", w->module);
-	rc = elf_exports_fd(fd, w->staged, sym, e);
+	rc = elf_exports_mem(map->p, map->len, w->staged, sym, e);
 	if (rc == 0)
 		return sp_err_set(e,
 				  "'%s' does not export PyInit_%s: is it a "
@@ -523,12 +524,12 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	in = open(w.staged, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return sp_err_sys(e, "cannot open '%s'", w.staged);
-	if (elf_inspect_fd(in, w.staged, &info, e) < 0 ||
-	    check_init(in, &w, e) < 0)
-		goto out;
-	/* One read-only mapping serves the repair's analysis and the zip
-	 * writer's threads (mapfile.h: why a truncation is survivable). */
-	if (mapfile_open(&map, in, w.staged, e) < 0)
+	/* One read-only mapping (or, for a small module, one read) serves
+	 * the ELF checks, the repair's analysis and the zip writer's threads
+	 * (mapfile.h: why a truncation is survivable). */
+	if (mapfile_open(&map, in, w.staged, e) < 0 ||
+	    elf_inspect_mem(map.p, map.len, w.staged, &info, e) < 0 ||
+	    check_init(&map, &w, e) < 0)
 		goto out;
 	data = map.p;
 	data_len = map.len;

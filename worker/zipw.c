@@ -369,7 +369,7 @@ int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
 	if (level < 0 || level > 12)
 		return sp_err_set(e, "invalid compression level %d", level);
 	z->level = level;
-	z->threads = pdeflate_threads(0);
+	z->threads = 0; /* pdeflate_threads(0) when a large entry comes */
 	zipw_dos_time(timestamp, &z->dos_time, &z->dos_date);
 	z->name = strdup(name);
 	if (!z->name)
@@ -648,7 +648,9 @@ static int add_chunked(struct zipw *z, struct zipw_entry *ent,
 	c.off = data_off;
 	if (sha256_init(&c.h, e) < 0)
 		return -1;
-	if (pdeflate_run(data, len, z->level, z->threads, chunk_sink, &c, e) <
+	if (pdeflate_run(data, len, z->level,
+			 z->threads ? z->threads : pdeflate_threads(0),
+			 chunk_sink, &c, e) <
 	    0) {
 		sha256_release(&c.h);
 		/* Pieces may be in the file past z->off. */

@@ -68,8 +68,10 @@ struct zipw {
 	size_t nslots;
 	int failed;	  /* a write failed, or finished: no more writes */
 	int force_zip64;  /* tests: use zip64 records for everything */
-	unsigned threads; /* for chunked entries: pdeflate_threads(0); the
-			   * caller may lower it after zipw_open() */
+	unsigned threads; /* for chunked entries; 0 (zipw_open's): what
+			   * pdeflate_threads(0) says when one comes (asked
+			   * late: it costs a system call).  The caller may
+			   * set it after zipw_open(). */
 };
 
 /* Starts an archive on fd, which must be positioned at offset 0 of an empty

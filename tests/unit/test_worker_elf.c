@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/fsx.h"
@@ -276,9 +277,69 @@ static void test_mutated(void **state)
 		if (elf_inspect("mut.so", &info, &e) == 0)
 			elf_info_release(&info);
 		(void)elf_exports("mut.so", "PyInit_x", &e);
+		/* The same bytes in memory, as a worker reads them. */
+		if (elf_inspect_mem(buf, len, "mut.so", &info, &e) == 0)
+			elf_info_release(&info);
+		(void)elf_exports_mem(buf, len, "mut.so", "PyInit_x", &e);
 	}
 	free(buf);
 	free(orig);
+}
+
+/* The file's bytes in memory give the same answers as the file, from a
+ * read-only mapping too (libelf only reads them), and a prefix of them is
+ * refused without a read past its end (ASan checks that: each prefix is a
+ * heap block of its own size). */
+static void test_memory(void **state)
+{
+	static const size_t cuts[] = {0, 1, 16, 64, 100, 4096};
+	struct elf_info a, b;
+	struct sp_err e;
+	const uint8_t *map;
+	char *buf, *cut;
+	size_t len, i;
+	int fd;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	fd = open("m.so", O_RDONLY);
+	assert_true(fd >= 0);
+	len = (size_t)lseek(fd, 0, SEEK_END);
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(map != MAP_FAILED);
+	if (elf_inspect("m.so", &a, &e) < 0 ||
+	    elf_inspect_mem(map, len, "m.so", &b, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(a.nneeded, b.nneeded);
+	for (i = 0; i < a.nneeded; i++)
+		assert_string_equal(a.needed[i], b.needed[i]);
+	assert_string_equal(a.soname, b.soname);
+	assert_string_equal(a.runpath, b.runpath);
+	assert_int_equal(a.machine, b.machine);
+	elf_info_release(&a);
+	elf_info_release(&b);
+	assert_int_equal(elf_exports_mem(map, len, "m.so", "PyInit_x", &e), 1);
+	assert_int_equal(elf_exports_mem(map, len, "m.so", "hidden_fn", &e), 0);
+	munmap((void *)map, len);
+	close(fd);
+
+	buf = fsx_read_all("m.so", &len, &e);
+	assert_non_null(buf);
+	for (i = 0; i < sizeof(cuts) / sizeof(*cuts); i++) {
+		cut = malloc(cuts[i] ? cuts[i] : 1);
+		assert_non_null(cut);
+		memcpy(cut, buf, cuts[i]);
+		assert_int_equal(elf_inspect_mem(cuts[i] ? cut : NULL, cuts[i],
+						 "cut.so", &a, &e),
+				 -1);
+		assert_non_null(strstr(e.msg, "'cut.so'"));
+		assert_int_equal(elf_exports_mem(cuts[i] ? cut : NULL, cuts[i],
+						 "cut.so", "PyInit_x", &e),
+				 -1);
+		free(cut);
+	}
+	free(buf);
 }
 
 int main(void)
@@ -290,6 +351,7 @@ int main(void)
 	    cmocka_unit_test(test_foreign_machine),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_mutated),
+	    cmocka_unit_test(test_memory),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

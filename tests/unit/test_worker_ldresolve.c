@@ -452,6 +452,34 @@ static void test_conf_cached(void **state)
 	free(conf);
 }
 
+/* In a stamp epoch (a worker's build) the configuration is checked once:
+ * an edit shows only in the next epoch.  Epoch 0 checks every time. */
+static void test_conf_epoch(void **state)
+{
+	struct ld_opts o;
+	char *conf = at("epoch.conf");
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	assert_int_equal(run("mkdir -p epoch.d"), 0);
+	write_file("epoch.conf", "include epoch.d/*.conf\n");
+	conf_listing("epoch.d/m.conf", "lib2");
+	isolated(&o);
+	o.ld_so_conf = conf;
+	sleep(FSX_STAMP_RACY_S + 1);
+	fsx_stamp_epoch_set(7);
+	expect_liba_in(&o, "lib2/liba.so");
+	conf_listing("epoch.d/m.conf", "lib3");
+	expect_liba_in(&o, "lib2/liba.so"); /* same build, same view */
+	fsx_stamp_epoch_set(8);
+	expect_liba_in(&o, "lib3/liba.so");
+	conf_listing("epoch.d/m.conf", "lib2");
+	fsx_stamp_epoch_set(0);
+	expect_liba_in(&o, "lib2/liba.so");
+	free(conf);
+}
+
 static void test_default_dirs(void **state)
 {
 	const char *const *d;
@@ -480,6 +508,7 @@ int main(void)
 	    cmocka_unit_test(test_expand_origin),
 	    cmocka_unit_test(test_conf),
 	    cmocka_unit_test(test_conf_cached),
+	    cmocka_unit_test(test_conf_epoch),
 	    cmocka_unit_test(test_default_dirs),
 	};
 

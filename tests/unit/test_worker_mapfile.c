@@ -1,7 +1,8 @@
 /*
- * Unit tests of worker/mapfile: the bytes of the file; a file truncated
- * while mapped gives zeros and an error from mapfile_check(), not a
- * SIGBUS that kills the process; one mapping at a time.
+ * Unit tests of worker/mapfile: the bytes of the file, mapped or (small)
+ * read; a file truncated while mapped gives zeros and an error from
+ * mapfile_check(), not a SIGBUS that kills the process; a small file
+ * truncated after its read is caught too; one file at a time.
  */
 /* cmocka needs these first. */
 #include <setjmp.h>
@@ -38,16 +39,16 @@ static int make_file(size_t n)
 	return fd;
 }
 
-static void test_bytes(void **state)
+static void check_bytes(size_t n, int read)
 {
-	size_t n = 3 * 4096 + 100, i;
 	struct mapfile m;
 	struct sp_err e;
+	size_t i;
 	int fd = make_file(n);
 
-	(void)state;
 	assert_int_equal(mapfile_open(&m, fd, path, &e), 0);
 	assert_int_equal(m.len, n);
+	assert_int_equal(m.read, read);
 	for (i = 0; i < n; i++)
 		if (m.p[i] != (uint8_t)(i * 7 + 1))
 			fail_msg("byte %zu differs", i);
@@ -58,10 +59,39 @@ static void test_bytes(void **state)
 	unlink(path);
 }
 
+static void test_bytes(void **state)
+{
+	(void)state;
+	check_bytes(3 * 4096 + 100, 1);
+	check_bytes(MAPFILE_READ_MAX, 1);
+	check_bytes(MAPFILE_READ_MAX + 1, 0);
+	/* The kept buffer holds the new file's bytes, not the old one's. */
+	check_bytes(100, 1);
+}
+
+/* A small file is read: shrunk after the read, its check fails by size. */
+static void test_small_truncated(void **state)
+{
+	struct mapfile m;
+	struct sp_err e;
+	int fd = make_file(5000);
+
+	(void)state;
+	assert_int_equal(mapfile_open(&m, fd, path, &e), 0);
+	assert_int_equal(m.read, 1);
+	assert_int_equal(ftruncate(fd, 100), 0);
+	assert_int_equal(mapfile_check(&m, &e), -1);
+	assert_non_null(strstr(e.msg, "changed while being read"));
+	mapfile_close(&m);
+	close(fd);
+	unlink(path);
+}
+
 static void test_truncated(void **state)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t n = 4 * (size_t)page, i;
+	/* Large enough to be mapped, not read. */
+	size_t n = MAPFILE_READ_MAX + 4 * (size_t)page, i;
 	volatile uint8_t sum = 0;
 	struct mapfile m;
 	struct sp_err e;
@@ -69,11 +99,12 @@ static void test_truncated(void **state)
 
 	(void)state;
 	assert_int_equal(mapfile_open(&m, fd, path, &e), 0);
+	assert_int_equal(m.read, 0);
 	assert_int_equal(m.p[0], 1);
 	/* Someone truncates the file under the mapping. */
 	assert_int_equal(ftruncate(fd, page), 0);
 	for (i = (size_t)page; i < n; i++)
-		sum = (uint8_t)(sum + m.p[i]);
+		sum = (uint8_t)(sum | m.p[i]);
 	assert_int_equal(sum, 0);
 	assert_int_equal(mapfile_check(&m, &e), -1);
 	assert_non_null(strstr(e.msg, "changed while being read"));
@@ -96,12 +127,20 @@ static void test_one_at_a_time(void **state)
 {
 	struct mapfile m, m2;
 	struct sp_err e;
-	int fd = make_file(100), dir;
+	int big = make_file(MAPFILE_READ_MAX + 1), fd, dir;
 
 	(void)state;
+	unlink(path);
+	fd = make_file(100);
+	/* Read or mapped, one at a time. */
 	assert_int_equal(mapfile_open(&m, fd, path, &e), 0);
 	assert_int_equal(mapfile_open(&m2, fd, path, &e), -1);
+	assert_int_equal(mapfile_open(&m2, big, path, &e), -1);
 	mapfile_close(&m);
+	assert_int_equal(mapfile_open(&m, big, path, &e), 0);
+	assert_int_equal(mapfile_open(&m2, fd, path, &e), -1);
+	mapfile_close(&m);
+	close(big);
 	assert_int_equal(mapfile_open(&m2, fd, path, &e), 0);
 	mapfile_close(&m2);
 	/* Empty: nothing to map, nothing to check. */
@@ -124,6 +163,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bytes),
+	    cmocka_unit_test(test_small_truncated),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_one_at_a_time),
 	};
