@@ -573,6 +573,7 @@ static void print_log(const json_t *log)
 	{
 		json_t *aid = json_object_get(ev, "artifact");
 		json_int_t a = json_integer_value(aid);
+		int64_t renaming;
 		char key[32];
 
 		if (!aid)
@@ -585,9 +586,13 @@ static void print_log(const json_t *log)
 		       json_string_value(json_object_get(ev, "cargo_path")));
 		print_step("stage", event_time(events, a, "staging"),
 			   event_time(events, a, "staged"));
+		/* A worker renames its own wheel; only a journal of an older
+		 * spoke has a "renaming" between. */
+		renaming = event_time(events, a, "wheel renaming");
 		print_step("package", event_time(events, a, "wheel writing"),
-			   event_time(events, a, "wheel renaming"));
-		print_step("rename", event_time(events, a, "wheel renaming"),
+			   renaming >= 0 ? renaming
+					 : event_time(events, a, "wheel done"));
+		print_step("rename", renaming,
 			   event_time(events, a, "wheel done"));
 		print_step("give back", event_time(events, a, "restoring"),
 			   event_time(events, a, "restored"));

@@ -12,7 +12,11 @@
  *   staged     the staged name exists and holds cargo's inode
  *   restoring  give-back intent committed
  *   restored | kept_cargo | quarantined | lost      settled (terminal)
- * Wheel states: writing -> renaming -> done, or abandoned.
+ * Wheel states: writing -> done, or abandoned.  The worker writes the
+ * temporary, fsyncs it and renames it to its name; the coordinator
+ * journals "done" later, in batches.  "renaming" (between the two) is what
+ * an older spoke journaled before the coordinator renamed; replay still
+ * settles such rows.
  */
 #ifndef SPOKE_JOURNAL_H
 #define SPOKE_JOURNAL_H
@@ -102,11 +106,13 @@ int journal_wheel_intent(struct journal *j, int64_t build_id,
 			 int64_t artifact_id, const char *tmp_path,
 			 const char *final_path, int64_t *wheel_id,
 			 struct sp_err *e);
-/* Records the wheel's real final path before it is renamed there: a
- * worker may name the wheel differently (a manylinux platform tag) than
- * planned, and recovery must look for it under the name it got. */
+/* Records the wheel's real final path: a worker may name the wheel
+ * differently (a manylinux platform tag) than planned. */
 int journal_wheel_final(struct journal *j, int64_t wheel_id,
 			const char *final_path, struct sp_err *e);
+/* The state an older coordinator journaled before it renamed a wheel.
+ * Nothing in spoke sets it now; the replay tests use it to write what
+ * such a journal holds. */
 int journal_wheel_renaming(struct journal *j, int64_t wheel_id,
 			   struct sp_err *e);
 /* The wheel is in place (size and sha256 as written; -1 and NULL when

@@ -95,21 +95,17 @@ struct client {
  * behind. */
 #define CLIENT_QUEUE_MAX (8u << 20)
 
-/* A wheel renamed into place whose "done" is not journaled yet.  dir is
- * the directory it was renamed in, which must be fsynced first. */
+/* A wheel its worker renamed into place whose "done" is not journaled
+ * yet.  dir is the directory it was renamed in, which must be fsynced
+ * first; final is its name when a repair changed the planned one, and
+ * patch its artifact's patch status when not "none". */
 struct done_wheel {
-	int64_t id, size;
-	int64_t renamed_ns; /* when it was renamed (CLOCK_REALTIME) */
+	int64_t id, art_id, size;
+	int64_t renamed_ns; /* when its result came (CLOCK_REALTIME) */
 	char sha256[65];
-	char *dir;
+	char *dir, *final, *patch;
 	struct build *b;
 };
-
-/* A batch of finished wheels is put in place once it holds BATCH_MAX
- * wheels, once its first has waited BATCH_WAIT_MS, or once no job runs
- * (finish_ready). */
-#define BATCH_MAX 32
-#define BATCH_WAIT_MS 5
 
 /* A job is queued behind a busy worker's only while its build's jobs
  * took less than this on average (job_queue).  The tests raise it with
@@ -136,9 +132,6 @@ struct server {
 	 * (finish_ready, done_flush). */
 	struct done_wheel *done;
 	size_t ndone, done_cap;
-	/* When the oldest result waiting for finish_ready() came in
-	 * (now_ms()), or 0. */
-	long ready_since;
 	long queue_job_ms; /* QUEUE_JOB_MS, or SPOKE_QUEUE_JOB_MS */
 	int stopping;
 	time_t last_active;
@@ -723,7 +716,7 @@ static void job_queue(struct server *s, struct worker *w)
 	job_sent(s, jb, rc, &e);
 }
 
-/* Where the wheel goes: the planned final path, or the name the worker
+/* Where the wheel must be: the planned final path, or the name the worker
  * gave it in "wheel_name" (a repaired wheel's platform tag is known only
  * after analysis) in the same directory.  The worker's name is held to the
  * planned one: a plain file name ending in .whl with the same
@@ -807,6 +800,14 @@ static void wheel_written(struct build *b, struct job *jb, const char *dest)
 	slog("build %lld: wrote '%s'", (long long)b->id, dest);
 }
 
+static void done_release(struct done_wheel *d)
+{
+	free(d->dir);
+	free(d->final);
+	free(d->patch);
+	memset(d, 0, sizeof(*d));
+}
+
 /* The builds of the wheels in s->done fail with msg; the list empties. */
 static void done_fail(struct server *s, const char *msg)
 {
@@ -814,16 +815,17 @@ static void done_fail(struct server *s, const char *msg)
 
 	for (k = 0; k < s->ndone; k++) {
 		build_fail(s, s->done[k].b, "%s", msg);
-		free(s->done[k].dir);
+		done_release(&s->done[k]);
 	}
 	s->ndone = 0;
 }
 
 /*
  * Makes every pending wheel's rename durable, then journals their "done"
- * in one commit.  A directory is fsynced once however many wheels it
- * got.  A wheel whose directory cannot be fsynced fails its build and
- * stays "renaming", which replay settles from the disk.
+ * (with the patch status and any new name) in one commit.  A directory is
+ * fsynced once however many wheels it got.  A wheel whose directory
+ * cannot be fsynced fails its build and stays "writing", which replay
+ * settles from the disk.
  */
 static void done_flush(struct server *s)
 {
@@ -844,8 +846,7 @@ static void done_flush(struct server *s)
 
 			if (d->dir && strcmp(d->dir, dir) == 0) {
 				build_fail(s, d->b, "%s", e.msg);
-				free(d->dir);
-				d->dir = NULL;
+				done_release(d);
 			}
 		}
 	}
@@ -863,7 +864,11 @@ static void done_flush(struct server *s)
 	for (k = 0; k < s->ndone; k++) {
 		const struct done_wheel *d = &s->done[k];
 
-		if (journal_wheel_done(s->j, d->id, d->size, d->sha256,
+		if ((d->patch && journal_artifact_patch(s->j, d->art_id,
+							d->patch, &e) < 0) ||
+		    (d->final &&
+		     journal_wheel_final(s->j, d->id, d->final, &e) < 0) ||
+		    journal_wheel_done(s->j, d->id, d->size, d->sha256,
 				       d->renamed_ns, &e) < 0) {
 			journal_rollback(s->j);
 			done_fail(s, e.msg);
@@ -875,12 +880,17 @@ static void done_flush(struct server *s)
 		return;
 	}
 	for (k = 0; k < s->ndone; k++)
-		free(s->done[k].dir);
+		done_release(&s->done[k]);
 	s->ndone = 0;
 }
 
+/* Adds jb's wheel, renamed to jb->dest, to the pending "done"s. */
 static int done_add(struct server *s, struct job *jb)
 {
+	const char *final = json_string_value(
+		json_object_get(jb->spec, "final_path"));
+	const char *patch = json_string_value(
+		json_object_get(jb->result, "patch"));
 	struct done_wheel *d;
 	struct timespec t;
 
@@ -894,7 +904,9 @@ static int done_add(struct server *s, struct job *jb)
 		s->done_cap = ncap;
 	}
 	d = &s->done[s->ndone++];
+	memset(d, 0, sizeof(*d));
 	d->id = jb->wheel_id;
+	d->art_id = jb->art_id;
 	d->size = (int64_t)json_integer_value(
 		json_object_get(jb->result, "size"));
 	snprintf(d->sha256, sizeof(d->sha256), "%s",
@@ -904,7 +916,13 @@ static int done_add(struct server *s, struct job *jb)
 	clock_gettime(CLOCK_REALTIME, &t);
 	d->renamed_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 	d->dir = fsx_dirname(jb->dest);
-	if (!d->dir) {
+	if (final && strcmp(jb->dest, final) != 0)
+		d->final = strdup(jb->dest);
+	if (patch && strcmp(patch, "none") != 0)
+		d->patch = strdup(patch);
+	if (!d->dir || (final && strcmp(jb->dest, final) != 0 && !d->final) ||
+	    (patch && strcmp(patch, "none") != 0 && !d->patch)) {
+		done_release(d);
 		s->ndone--;
 		return -1;
 	}
@@ -912,129 +930,72 @@ static int done_add(struct server *s, struct job *jb)
 }
 
 /*
- * Puts the wheels of every job that finished since the last turn of the
- * loop into place, as one batch: one commit of what is about to happen
- * (patch status, the wheel's real name, "renaming"), then the renames.
- * Results arrive together exactly when the coordinator is the bottleneck,
- * so the batch grows with the load and the commits per wheel shrink.
- *
- * The wheels' "done" waits (done_flush): until the build answers, until
- * no job runs, or until DONE_MAX wheels wait.  Then each directory is
- * fsynced once and all of them are journaled in one commit.  Nothing
- * depends on it sooner: each wheel's content was fsynced by its worker
- * before the rename, and replay finds one still marked "renaming" at its
- * final name with no temporary left, and marks it done; one whose rename
- * did not survive a power loss still has its temporary, which replay
- * removes (journal/replay.c).  That saves a commit and a directory fsync
- * per batch.
+ * Takes in the wheels of every job that finished since the last turn of
+ * the loop.  Each worker renamed its wheel itself, after fsyncing it
+ * (worker/wheel.h), so nothing is journaled or renamed here, per wheel or
+ * per batch: the journal named each temporary before its job was sent,
+ * and replay removes one that was not renamed.  The wheels' "done" waits
+ * (done_flush): until the build answers, until no job runs, or until
+ * DONE_MAX wheels wait.  Then each directory is fsynced once and all of
+ * them are journaled in one commit, with their patch status and any name
+ * a repair gave them.  Nothing depends on it sooner: a wheel at its name
+ * is complete, whatever the journal says of it; one whose rename did not
+ * survive a power loss still has its temporary, which replay removes
+ * (journal/replay.c).
  *
  * A link-mode artifact stays staged until its build ends (a hard link
- * costs cargo nothing) and goes back then in one batch too; a moved one
- * goes back now, since cargo's output is missing meanwhile.
+ * costs cargo nothing) and goes back then in one batch; a moved one goes
+ * back now, since cargo's output is missing meanwhile.
  */
 static void finish_ready(struct server *s)
 {
-	struct job **ready = NULL;
 	struct build *b;
 	struct sp_err e;
-	size_t n = 0, cap = 0, i, k;
+	size_t i;
 
 	for (b = s->builds; b; b = b->next) {
 		for (i = 0; i < b->njobs; i++) {
 			struct job *jb = &b->jobs[i];
+			const char *final = json_string_value(
+				json_object_get(jb->spec, "final_path"));
+			const char *wheel;
 
 			if (!jb->result)
 				continue;
-			if (b->failed) {
-				json_decref(jb->result);
-				jb->result = NULL;
-				continue;
+			wheel = json_string_value(
+				json_object_get(jb->result, "wheel"));
+			if (b->failed)
+				goto next;
+			/* The worker's name is held to the planned one. */
+			jb->dest = wheel_dest(final, jb->result, &e);
+			if (jb->dest && (!wheel || strcmp(wheel, jb->dest))) {
+				sp_err_set(&e,
+					   "worker put the wheel at '%s', not "
+					   "'%s'",
+					   wheel ? wheel : "", jb->dest);
+				free(jb->dest);
+				jb->dest = NULL;
 			}
-			if (n == cap) {
-				size_t ncap = cap ? 2 * cap : 16;
-				struct job **nr =
-					realloc(ready, ncap * sizeof(*nr));
-
-				if (!nr) {
-					build_fail(s, b, "out of memory");
-					goto out;
-				}
-				ready = nr;
-				cap = ncap;
+			if (!jb->dest) {
+				build_fail(s, b, "%s", e.msg);
+				goto next;
 			}
-			ready[n++] = jb;
+			if (done_add(s, jb) < 0) {
+				build_fail(s, b, "out of memory");
+				goto next;
+			}
+			wheel_written(b, jb, jb->dest);
+			if (b->mode != STAGE_LINK)
+				give_back_one(s, jb);
+next:
+			json_decref(jb->result);
+			jb->result = NULL;
+			free(jb->dest);
+			jb->dest = NULL;
 		}
 	}
-	if (n == 0) {
-		s->ready_since = 0;
-		if (!s->busy)
-			done_flush(s);
-		goto out;
-	}
-	if (n < BATCH_MAX && s->busy &&
-	    now_ms() - s->ready_since < BATCH_WAIT_MS) {
-		free(ready); /* the results wait for more */
-		return;
-	}
-	s->ready_since = 0;
-	if (journal_begin(s->j, &e) < 0)
-		goto fail_all;
-	for (k = 0; k < n; k++) {
-		struct job *jb = ready[k];
-		const char *final = json_string_value(
-			json_object_get(jb->spec, "final_path"));
-		const char *patch = json_string_value(
-			json_object_get(jb->result, "patch"));
-
-		jb->dest = wheel_dest(final, jb->result, &e);
-		if ((patch && strcmp(patch, "none") != 0 &&
-		     journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0) ||
-		    !jb->dest ||
-		    (strcmp(jb->dest, final) != 0 &&
-		     journal_wheel_final(s->j, jb->wheel_id, jb->dest, &e) <
-			     0) ||
-		    journal_wheel_renaming(s->j, jb->wheel_id, &e) < 0) {
-			journal_rollback(s->j);
-			goto fail_all;
-		}
-	}
-	if (journal_commit(s->j, &e) < 0)
-		goto fail_all;
-	for (k = 0; k < n; k++) {
-		struct job *jb = ready[k];
-		const char *tmp = json_string_value(
-			json_object_get(jb->spec, "tmp_path"));
-
-		if (fsx_rename_nosync(tmp, jb->dest, &e) < 0)
-			build_fail(s, jb->b, "%s", e.msg);
-	}
-	for (k = 0; k < n; k++) {
-		struct job *jb = ready[k];
-
-		if (jb->b->failed)
-			continue;
-		if (done_add(s, jb) < 0) {
-			build_fail(s, jb->b, "out of memory");
-			continue;
-		}
-		wheel_written(jb->b, jb, jb->dest);
-		if (jb->b->mode != STAGE_LINK)
-			give_back_one(s, jb);
-	}
-	if (s->ndone >= DONE_MAX)
+	if (!s->busy || s->ndone >= DONE_MAX)
 		done_flush(s);
-	goto out;
-fail_all:
-	for (k = 0; k < n; k++)
-		build_fail(s, ready[k]->b, "%s", e.msg);
-out:
-	for (k = 0; k < n; k++) {
-		json_decref(ready[k]->result);
-		ready[k]->result = NULL;
-		free(ready[k]->dest);
-		ready[k]->dest = NULL;
-	}
-	free(ready);
 }
 
 /* A worker's progress event: a patch status to journal ("required" once
@@ -1066,8 +1027,6 @@ static void job_result(struct server *s, struct job *jb, json_t *res)
 		return;
 	if (json_is_true(json_object_get(res, "ok"))) {
 		jb->result = json_incref(res);
-		if (!s->ready_since)
-			s->ready_since = now_ms();
 	} else {
 		const char *msg =
 			json_string_value(json_object_get(res, "error"));
@@ -1185,7 +1144,7 @@ static void build_finish(struct server *s, struct build *b)
 	int ok;
 
 	/* Its wheels' "done" first: replay below would take a wheel still
-	 * "renaming" for one interrupted (and forget its size and digest). */
+	 * "writing" for one interrupted (and forget its size and digest). */
 	done_flush(s);
 	/* Everything the build left: artifacts not yet given back, wheels
 	 * whose workers were killed. */
@@ -1677,7 +1636,6 @@ static void serve(struct server *s)
 	for (;;) {
 		struct client *c;
 		size_t n = 0, i, k;
-		int timeout;
 
 		reap(s);
 		schedule(s);
@@ -1736,13 +1694,7 @@ static void serve(struct server *s)
 						 .events = POLLIN};
 			slot[n++] = (struct slot){SLOT_WORKER, &s->pool.w[i]};
 		}
-		timeout = 1000;
-		if (s->ready_since) {
-			long left = BATCH_WAIT_MS - (now_ms() - s->ready_since);
-
-			timeout = left > 0 ? (int)left : 0;
-		}
-		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)n, 1000) < 0 && errno != EINTR) {
 			slog("poll: %s", strerror(errno));
 			continue;
 		}
@@ -1785,8 +1737,8 @@ static void serve(struct server *s)
 			}
 		}
 		/* Idle workers get their next jobs before the wheels that just
-		 * came in are put in place, so they work while the
-		 * coordinator waits for its fsyncs. */
+		 * came in are taken in, so they work while the coordinator
+		 * gives back moved artifacts and flushes "done". */
 		schedule(s);
 		finish_ready(s);
 	}

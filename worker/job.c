@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include "common/fault.h"
-#include "common/fsx.h"
 #include "common/frame.h"
+#include "common/fsx.h"
 #include "wheel.h"
 
 /* The coordinator's channel while this process is a worker, else -1. */
@@ -59,7 +59,7 @@ void job_serve(int fd)
 		fault_set_role("worker");
 		no_progress = json_is_false(json_object_get(job, "progress"));
 		fsx_stamp_epoch_set((uint64_t)json_integer_value(
-			json_object_get(job, "build")));
+		    json_object_get(job, "build")));
 		result = job_run(job);
 		json_decref(job);
 		if (!result)

@@ -8,8 +8,9 @@
  *   staged_path     the staged cargo output to package; opened read-only and
  *                   never written (it is cargo's own inode)
  *   tmp_path        where to write the wheel; created with O_EXCL, fsynced,
- *                   and left for the coordinator to rename to final_path
- *   final_path      the wheel's final path (its basename is the wheel name)
+ *                   then renamed to its final name (the result's "wheel")
+ *   final_path      the wheel's planned final path (its basename is the
+ *                   wheel name; a repair may change its platform tag)
  *   distribution    distribution name as the project spells it
  *   version         PEP 440 version
  *   module          Python module name ("pkg._native" allowed)
@@ -39,10 +40,8 @@
  *   progress        false, optional: send no progress events (those with
  *                   an "event" member), only the ones the journal needs
  *
- * The result is a JSON object:
- *   {"ok": true, "wheel": final_path, "size": N, "sha256": hex,
- *    "needed": [DT_NEEDED...], "patch": "none" | "required"}
- * or {"ok": false, "error": "message a user can act on"}.
+ * The result is a JSON object: wheel_write()'s (wheel.h) on success, else
+ * {"ok": false, "error": "message a user can act on"}.
  */
 #ifndef SPOKE_WORKER_JOB_H
 #define SPOKE_WORKER_JOB_H

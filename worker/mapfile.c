@@ -62,8 +62,8 @@ static int read_small(struct mapfile *m, struct sp_err *e)
 		kept_cap = MAPFILE_READ_MAX;
 	}
 	while (done < m->len) {
-		ssize_t n = pread(m->fd, kept + done, m->len - done,
-				  (off_t)done);
+		ssize_t n =
+		    pread(m->fd, kept + done, m->len - done, (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;

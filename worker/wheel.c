@@ -478,8 +478,8 @@ static int repair_module(const struct wheel_job *w, const json_t *job,
 }
 
 /* Adds what the repair found to the result, and the wheel's real name:
- * the coordinator planned the name with the job's platform tag and renames
- * the wheel to this one. */
+ * the coordinator planned the name with the job's platform tag, and the
+ * wheel goes to this one, in the same directory. */
 static int finish_result(const struct wheel_job *w, const struct repair *rep,
 			 json_t *res, struct sp_err *e)
 {
@@ -584,7 +584,15 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	}
 	if (debug_path)
 		json_object_set_new(*result, "debug", json_string(debug_path));
-	if (finish_result(&w, &rep, *result, e) < 0) {
+	/* Complete and fsynced: it takes its name now, here, so the
+	 * coordinator's loop neither renames nor commits per wheel.  The
+	 * journal named the temporary before this job was sent, so replay
+	 * removes one left behind; the directory fsync waits for the
+	 * coordinator's batched "done" (failure-model.md). */
+	if (finish_result(&w, &rep, *result, e) < 0 ||
+	    fsx_rename_nosync(
+		w.tmp, json_string_value(json_object_get(*result, "wheel")),
+		e) < 0) {
 		json_decref(*result);
 		*result = NULL;
 		goto out;
@@ -593,8 +601,8 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 out:
 	if (out >= 0)
 		close(out);
-	/* A half-written wheel must not be left for the coordinator to
-	 * rename; a failed removal leaves the original error standing. */
+	/* A half-written wheel must not be left behind; a failed removal
+	 * leaves the original error standing. */
 	if (rc < 0 && created)
 		fsx_unlink(w.tmp, 1, &ignored);
 	mapfile_close(&map);

@@ -13,14 +13,17 @@
 #include "common/err.h"
 
 /* Validates job, checks that staged_path is a shared library for this
- * machine that exports PyInit_<last part of module>, and writes the wheel
- * to tmp_path (created with O_EXCL, mode 0644, fsynced, closed).  On success
- * *result is a new reference to
- *   {"ok": true, "wheel": final_path, "size": N, "sha256": hex,
- *    "needed": [DT_NEEDED...], "patch": "none" | "required"}
- * where "patch" is "required" when the module needs a library outside the
- * small set every manylinux system provides.  On failure returns -1 with e
- * filled, *result NULL, and tmp_path removed if this call created it. */
+ * machine that exports PyInit_<last part of module>, writes the wheel to
+ * tmp_path (created with O_EXCL, mode 0644, fsynced, closed) and renames
+ * it to its name in final_path's directory (without fsyncing the
+ * directory: the caller batches that).  On success *result is a new
+ * reference to
+ *   {"ok": true, "wheel": path, "wheel_name": name, "size": N,
+ *    "sha256": hex, "needed": [DT_NEEDED...],
+ *    "patch": "none" | "required" | "applied", ...what the repair adds}
+ * where the name is final_path's with the repair's platform tag.  On
+ * failure returns -1 with e filled, *result NULL, and tmp_path removed if
+ * this call created it. */
 int wheel_write(const json_t *job, json_t **result, struct sp_err *e);
 
 /* 1 when soname is one of the libraries every manylinux system provides

@@ -57,7 +57,7 @@ static int setup(void **state)
 
 	(void)state;
 	strcpy(tmpdir, "/tmp/spoke-wheel-XXXXXX");
-	if (!mkdtemp(tmpdir) || chdir(tmpdir) < 0)
+	if (!mkdtemp(tmpdir) || chdir(tmpdir) < 0 || mkdir("out", 0755) < 0)
 		return -1;
 	f = fopen("m.c", "w");
 	if (!f || fputs(src, f) < 0 || fclose(f) != 0)
@@ -119,11 +119,13 @@ static void test_wheel_ok(void **state)
 	assert_string_equal(json_string_value(json_array_get(
 				json_object_get(res, "needed"), 0)),
 			    "libc.so.6");
-	assert_int_equal(stat("w.tmp", &st), 0);
+	/* Renamed to its name: no temporary is left. */
+	assert_false(fsx_exists("w.tmp"));
+	assert_int_equal(stat("out/" WHEEL_NAME, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
 	assert_int_equal(json_integer_value(json_object_get(res, "size")),
 			 st.st_size);
-	assert_int_equal(sha256_file_hex("w.tmp", hex, &e), 0);
+	assert_int_equal(sha256_file_hex("out/" WHEEL_NAME, hex, &e), 0);
 	assert_string_equal(json_string_value(json_object_get(res, "sha256")),
 			    hex);
 	/* The staged module is read, never written. */
@@ -141,8 +143,9 @@ static void test_wheel_ok(void **state)
 	json_decref(job);
 
 	if (have("/usr/bin/unzip"))
-		assert_int_equal(run("/usr/bin/unzip -tqq w.tmp >/dev/null"),
-				 0);
+		assert_int_equal(
+		    run("/usr/bin/unzip -tqq out/" WHEEL_NAME " >/dev/null"),
+		    0);
 	if (!have(PYTHON))
 		return;
 	/* Entry order: module, METADATA, WHEEL, RECORD last. */
@@ -152,9 +155,8 @@ static void test_wheel_ok(void **state)
 			     "d = \"spam_pkg-1.0_1.dist-info/\"\n"
 			     "sys.exit(n != [\"spam/_native" EXT "\", d + "
 			     "\"METADATA\", d + \"WHEEL\", d + \"RECORD\"])' "
-			     "w.tmp"),
+			     "out/" WHEEL_NAME),
 			 0);
-	assert_int_equal(run("mkdir -p out && cp w.tmp out/" WHEEL_NAME), 0);
 	if (run(PYTHON " -c 'import wheel' 2>/dev/null") != 0)
 		return;
 	assert_int_equal(run(PYTHON
@@ -237,9 +239,13 @@ static void test_repair(void **state)
 	assert_int_equal(sha256_file_hex("dep.so", after, &e), 0);
 	assert_string_equal(before, after);
 	if (have("/usr/bin/unzip"))
-		assert_int_equal(run("/usr/bin/unzip -l rep.tmp | grep -q "
-				     "' spam_pkg.libs/libdeflate-'"),
+		assert_int_equal(run("/usr/bin/unzip -l '%s' | grep -q "
+				     "' spam_pkg.libs/libdeflate-'",
+				     json_string_value(
+					 json_object_get(res, "wheel"))),
 				 0);
+	assert_false(fsx_exists("rep.tmp"));
+	assert_true(fsx_exists(json_string_value(json_object_get(res, "wheel"))));
 	json_decref(res);
 
 	json_object_set_new(job, "tmp_path", json_string("chk.tmp"));
