@@ -27,7 +27,9 @@ struct pyinfo {
 };
 
 /*
- * Runs `<interpreter> -c <script> <pyprojects...>` and fills out.
+ * Runs `<interpreter> -c <script> <pyprojects...>` and fills out.  A
+ * query without pyprojects is answered once per process and interpreter
+ * (as given): a second one takes the first answer.
  * interpreter NULL means "python3"; a name without '/' is searched on PATH.
  * The interpreter's stderr is captured and quoted in errors.
  *

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -153,6 +154,56 @@ out:
 	rmdir(dir);
 }
 
+/* The same interpreter is started once for queries without pyprojects,
+ * and again for one with them. */
+static void test_query_once(void **unused)
+{
+	char dir[] = "/tmp/spoke-pyinfo-XXXXXX", py_path[64], log[64],
+	     toml[64];
+	const char *paths[1] = {toml};
+	struct pyinfo py;
+	struct sp_err e = {{0}};
+	char line[64];
+	FILE *f;
+	int n = 0;
+
+	(void)unused;
+	if (pyinfo_query("python3", NULL, 0, &py, &e) < 0)
+		skip();
+	pyinfo_release(&py);
+	assert_non_null(mkdtemp(dir));
+	snprintf(py_path, sizeof(py_path), "%s/py", dir);
+	snprintf(log, sizeof(log), "%s/log", dir);
+	snprintf(toml, sizeof(toml), "%s/pyproject.toml", dir);
+	f = fopen(py_path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho run >>'%s'\nexec python3 \"$@\"\n",
+		log);
+	fclose(f);
+	assert_int_equal(chmod(py_path, 0755), 0);
+	f = fopen(toml, "w");
+	assert_non_null(f);
+	fputs("[project]\nname = \"x\"\n", f);
+	fclose(f);
+	assert_int_equal(pyinfo_query(py_path, NULL, 0, &py, &e), 0);
+	pyinfo_release(&py);
+	assert_int_equal(pyinfo_query(py_path, NULL, 0, &py, &e), 0);
+	assert_memory_equal(py.python_tag, "cp3", 3);
+	pyinfo_release(&py);
+	if (pyinfo_query(py_path, paths, 1, &py, &e) == 0)
+		pyinfo_release(&py);
+	f = fopen(log, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	assert_int_equal(n, 2);
+	unlink(py_path);
+	unlink(log);
+	unlink(toml);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +212,7 @@ int main(void)
 	    cmocka_unit_test(test_query_missing_interpreter),
 	    cmocka_unit_test(test_query_failing_interpreter),
 	    cmocka_unit_test(test_query_python3),
+	    cmocka_unit_test(test_query_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
