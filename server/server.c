@@ -956,16 +956,16 @@ static void finish_ready(struct server *s)
 	for (b = s->builds; b; b = b->next) {
 		for (i = 0; i < b->njobs; i++) {
 			struct job *jb = &b->jobs[i];
-			const char *final = json_string_value(
-				json_object_get(jb->spec, "final_path"));
-			const char *wheel;
+			const char *final, *wheel;
 
 			if (!jb->result)
 				continue;
-			wheel = json_string_value(
-				json_object_get(jb->result, "wheel"));
 			if (b->failed)
 				goto next;
+			final = json_string_value(
+				json_object_get(jb->spec, "final_path"));
+			wheel = json_string_value(
+				json_object_get(jb->result, "wheel"));
 			/* The worker's name is held to the planned one. */
 			jb->dest = wheel_dest(final, jb->result, &e);
 			if (jb->dest && (!wheel || strcmp(wheel, jb->dest))) {
