@@ -47,7 +47,6 @@ struct job {
 	 * the process is reaped (until then it might still write). */
 	struct worker *w;
 	json_t *result;	/* a successful result waiting for finish_ready() */
-	char *dest;	/* the wheel's final path, while finishing */
 };
 
 struct build {
@@ -409,7 +408,6 @@ static void job_release(struct job *jb)
 {
 	json_decref(jb->spec);
 	json_decref(jb->result);
-	free(jb->dest);
 }
 
 static void build_free(struct build *b)
@@ -568,8 +566,6 @@ out:
 		build_fail(s, b, "%s", e.msg);
 }
 
-/* Parts jb from its worker: after its result (the worker takes the next
- * job), or when the worker never had the whole job. */
 /* How many jobs of b wait for a worker (not yet handed over); *first,
  * when not NULL, gets the index of the first of them (b->njobs: none). */
 static size_t jobs_waiting(const struct build *b, size_t *first)
@@ -587,6 +583,8 @@ static size_t jobs_waiting(const struct build *b, size_t *first)
 	return n;
 }
 
+/* Parts jb from its worker: after its result (the worker takes the next
+ * job), or when the worker never had the whole job. */
 static void job_detach(struct server *s, struct job *jb)
 {
 	if (jb->queued) {
@@ -884,13 +882,16 @@ static void done_flush(struct server *s)
 	s->ndone = 0;
 }
 
-/* Adds jb's wheel, renamed to jb->dest, to the pending "done"s. */
-static int done_add(struct server *s, struct job *jb)
+/* Adds jb's wheel, which its worker renamed to dest, to the pending
+ * "done"s. */
+static int done_add(struct server *s, struct job *jb, const char *dest)
 {
 	const char *final = json_string_value(
 		json_object_get(jb->spec, "final_path"));
 	const char *patch = json_string_value(
 		json_object_get(jb->result, "patch"));
+	int renamed = final && strcmp(dest, final) != 0;
+	int patched = patch && strcmp(patch, "none") != 0;
 	struct done_wheel *d;
 	struct timespec t;
 
@@ -915,13 +916,12 @@ static int done_add(struct server *s, struct job *jb)
 	d->b = jb->b;
 	clock_gettime(CLOCK_REALTIME, &t);
 	d->renamed_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-	d->dir = fsx_dirname(jb->dest);
-	if (final && strcmp(jb->dest, final) != 0)
-		d->final = strdup(jb->dest);
-	if (patch && strcmp(patch, "none") != 0)
+	d->dir = fsx_dirname(dest);
+	if (renamed)
+		d->final = strdup(dest);
+	if (patched)
 		d->patch = strdup(patch);
-	if (!d->dir || (final && strcmp(jb->dest, final) != 0 && !d->final) ||
-	    (patch && strcmp(patch, "none") != 0 && !d->patch)) {
+	if (!d->dir || (renamed && !d->final) || (patched && !d->patch)) {
 		done_release(d);
 		s->ndone--;
 		return -1;
@@ -957,6 +957,7 @@ static void finish_ready(struct server *s)
 		for (i = 0; i < b->njobs; i++) {
 			struct job *jb = &b->jobs[i];
 			const char *final, *wheel;
+			char *dest = NULL;
 
 			if (!jb->result)
 				continue;
@@ -967,31 +968,30 @@ static void finish_ready(struct server *s)
 			wheel = json_string_value(
 				json_object_get(jb->result, "wheel"));
 			/* The worker's name is held to the planned one. */
-			jb->dest = wheel_dest(final, jb->result, &e);
-			if (jb->dest && (!wheel || strcmp(wheel, jb->dest))) {
+			dest = wheel_dest(final, jb->result, &e);
+			if (dest && (!wheel || strcmp(wheel, dest))) {
 				sp_err_set(&e,
 					   "worker put the wheel at '%s', not "
 					   "'%s'",
-					   wheel ? wheel : "", jb->dest);
-				free(jb->dest);
-				jb->dest = NULL;
+					   wheel ? wheel : "", dest);
+				free(dest);
+				dest = NULL;
 			}
-			if (!jb->dest) {
+			if (!dest) {
 				build_fail(s, b, "%s", e.msg);
 				goto next;
 			}
-			if (done_add(s, jb) < 0) {
+			if (done_add(s, jb, dest) < 0) {
 				build_fail(s, b, "out of memory");
 				goto next;
 			}
-			wheel_written(b, jb, jb->dest);
+			wheel_written(b, jb, dest);
 			if (b->mode != STAGE_LINK)
 				give_back_one(s, jb);
 next:
 			json_decref(jb->result);
 			jb->result = NULL;
-			free(jb->dest);
-			jb->dest = NULL;
+			free(dest);
 		}
 	}
 	if (!s->busy || s->ndone >= DONE_MAX)
