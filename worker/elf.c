@@ -71,22 +71,25 @@ static int elf_fail(const struct elf_file *f, struct sp_err *e)
 	return corrupt(f, elf_errmsg(-1), e);
 }
 
-/* Opens the ELF handle on fd, or on the len bytes at mem when mem is not
- * NULL, and checks that it is an ELF file at all. */
+/* Opens the ELF handle on fd, or, when fd is -1, on the len bytes at mem
+ * (NULL for an empty file), and checks that it is an ELF file at all. */
 static int elf_file_open(struct elf_file *f, int fd, const void *mem,
 			 size_t len, const char *name, struct sp_err *e)
 {
+	/* elf_memory() refuses a NULL image; an empty one is not ELF. */
+	static const char empty;
 	struct stat st;
 
 	memset(f, 0, sizeof(*f));
 	f->name = name;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return sp_err_set(e, "libelf is unusable: %s", elf_errmsg(-1));
-	if (mem) {
+	if (fd < 0) {
 		/* elf_memory() takes a non-const image because elf_update()
 		 * could write it; nothing here updates. */
 		f->size = len;
-		f->elf = elf_memory((char *)(uintptr_t)mem, len);
+		f->elf =
+		    elf_memory((char *)(uintptr_t)(mem ? mem : &empty), len);
 	} else {
 		if (fstat(fd, &st) < 0)
 			return sp_err_sys(e, "cannot stat '%s'", name);
@@ -414,10 +417,7 @@ int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e)
 {
-	/* An empty file has no bytes to point at. */
-	static const char none;
-
-	return inspect(-1, p ? p : &none, len, name, out, e);
+	return inspect(-1, p, len, name, out, e);
 }
 
 int elf_inspect(const char *path, struct elf_info *out, struct sp_err *e)
@@ -534,9 +534,7 @@ int elf_exports_fd(int fd, const char *name, const char *symbol,
 int elf_exports_mem(const void *p, size_t len, const char *name,
 		    const char *symbol, struct sp_err *e)
 {
-	static const char none;
-
-	return exports(-1, p ? p : &none, len, name, symbol, e);
+	return exports(-1, p, len, name, symbol, e);
 }
 
 int elf_exports(const char *path, const char *symbol, struct sp_err *e)

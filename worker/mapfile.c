@@ -17,10 +17,9 @@ static volatile sig_atomic_t live_hit;
 static uintptr_t page_size;
 /* The SIGBUS action before the mapping, put back when it is unmapped. */
 static struct sigaction saved;
-/* The buffer small files are read into, kept between files, and whether
- * a mapfile holds it now. */
+/* The buffer small files are read into (MAPFILE_READ_MAX bytes, kept
+ * between files), and whether a mapfile holds it now. */
 static uint8_t *kept;
-static size_t kept_cap;
 static int kept_busy;
 
 static void on_sigbus(int sig, siginfo_t *si, void *uctx)
@@ -50,17 +49,10 @@ static int read_small(struct mapfile *m, struct sp_err *e)
 {
 	size_t done = 0;
 
-	if (kept_cap < m->len) {
-		/* The largest size at once, so the buffer is allocated and
-		 * faulted in once per process. */
-		uint8_t *p = malloc(MAPFILE_READ_MAX);
-
-		if (!p)
-			return sp_err_set(e, "out of memory");
-		free(kept);
-		kept = p;
-		kept_cap = MAPFILE_READ_MAX;
-	}
+	/* The largest size at once, so the buffer is allocated and faulted
+	 * in once per process. */
+	if (!kept && !(kept = malloc(MAPFILE_READ_MAX)))
+		return sp_err_set(e, "out of memory");
 	while (done < m->len) {
 		ssize_t n =
 		    pread(m->fd, kept + done, m->len - done, (off_t)done);
