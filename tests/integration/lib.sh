@@ -72,6 +72,37 @@ check_status() {
 # $T/last.out holds the output of the last check_status, for checks of
 # its message.
 
+# wait_for SECONDS COMMAND...: runs COMMAND every tenth of a second until
+# it succeeds (0) or SECONDS pass (1): for a state that comes soon but
+# not at a known moment.  A fixed sleep would be too short on a loaded
+# machine and too long everywhere else.
+wait_for() { # wait_for SECONDS COMMAND...
+	local n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# await_coordinator STATE PID [SECONDS]: waits until the coordinator a
+# test started in the background (PID, or the strace or valgrind that
+# runs it) answers on STATE's socket.  Returns 1 when PID exits first or
+# SECONDS (default 30) pass.  A client that comes sooner would start a
+# coordinator of its own, and the test would watch the wrong process.
+await_coordinator() {
+	local st=$1 pid=$2 i tries=$((${3:-30} * 20))
+	for ((i = 0; i < tries; i++)); do
+		"$SPOKE" status --json --state-dir "$st" 2>/dev/null |
+			grep -q '"coordinator": *true' && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 # Stops every coordinator the test started, then fails the test if one
 # of them logged a sanitizer report (their stderr is their log).
 stop_all_and_check_logs() {

@@ -98,6 +98,11 @@ threads_used() { # threads_used JOBS
 	strace -f -qq -e trace=clone,clone3 -o "$big/clone.out" \
 		"$SPOKE" serve --state-dir "$big/st" --idle-timeout 30 >/dev/null 2>&1 &
 	local srv=$!
+	if ! await_coordinator "$big/st" $srv; then
+		echo "no coordinator under strace"
+		kill $srv 2>/dev/null
+		return
+	fi
 	"$SPOKE" build -q -i "$PY" --artifacts "$big/artifacts.json" --state-dir "$big/st" -o "$big/wt" -j "$1" >/dev/null 2>&1 || echo "build failed" >&2
 	"$SPOKE" stop --state-dir "$big/st" >/dev/null 2>&1
 	wait $srv

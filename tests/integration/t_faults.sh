@@ -47,11 +47,6 @@ declare -A SETS=(
 # SPOKE_FAULT_KINDS narrows the matrix to some kinds (for debugging).
 KINDS=${SPOKE_FAULT_KINDS-write pwrite64 fsync fdatasync rename link unlink}
 
-coordinator_up() {
-	"$SPOKE" status --json --state-dir "$st" 2>/dev/null |
-		grep -q '"coordinator": *true'
-}
-
 # serve STRACE-ARGS...: starts a coordinator for $st under strace in the
 # background ($serve_pid is strace's pid) and waits until it listens.
 # Returns 1 when it exited first (it failed at start).
@@ -62,13 +57,7 @@ serve() {
 		"$SPOKE" serve --state-dir "$st" --idle-timeout 120 \
 		2>"$T/serve.err" &
 	serve_pid=$!
-	local i
-	for ((i = 0; i < 500; i++)); do
-		coordinator_up && return 0
-		kill -0 "$serve_pid" 2>/dev/null || return 1
-		sleep 0.02
-	done
-	return 1
+	await_coordinator "$st" "$serve_pid"
 }
 
 stop_serve() {

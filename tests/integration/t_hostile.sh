@@ -264,16 +264,6 @@ except socket.timeout:
     pass
 print(state, "build-result" if b'"command":"build"' in buf else "no-build-result")
 PYEOF
-wait_for() { # wait_for SECONDS COMMAND...
-	local n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 log="$state/log/coordinator.log"
 
 timeout 300 "$PY" "$T/stall.py" "$sock" status "$T/stall-a" >"$T/stall-a.out" 2>&1 &

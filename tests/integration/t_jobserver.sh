@@ -36,7 +36,7 @@ measure() {
 
 # A coordinator with room for 4 workers (the machine may have fewer CPUs).
 "$SPOKE" serve --state-dir "$state" -j 4 --idle-timeout 60 >/dev/null 2>&1 &
-sleep 0.5
+check "a coordinator with -j 4 starts" await_coordinator "$state" $!
 build() { rm -rf "$d/wheels"; "$SPOKE" build -q -i "$PY" --artifacts "$d/artifacts.json" "$@"; }
 
 max=$(measure build -j 1)
@@ -86,7 +86,7 @@ back=$(timeout 1 dd if="$fifo" bs=1 count=16 iflag=nonblock 2>/dev/null | wc -c)
 printf '++' >&7
 "$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
 SPOKE_CRASH_AT=worker:1 MAKEFLAGS="-j3 --jobserver-auth=fifo:$fifo" "$SPOKE" serve --state-dir "$state" -j 4 >/dev/null 2>&1 &
-sleep 0.5
+check "a coordinator whose first worker dies starts" await_coordinator "$state" $!
 MAKEFLAGS="-j3 --jobserver-auth=fifo:$fifo" build >"$T/killed.out" 2>&1
 check "worker killed under the jobserver: the build fails" test $? -eq 1
 back=$(timeout 1 dd if="$fifo" bs=1 count=16 iflag=nonblock 2>/dev/null | wc -c)
@@ -106,8 +106,7 @@ wait $cpid
 check "interrupted client exits 130" test $? -eq 130
 back=$(timeout 1 dd if="$fifo" bs=1 count=16 iflag=nonblock 2>/dev/null | wc -c)
 [ "$back" -eq 2 ] && ok "interrupted: both tokens came back" || not_ok "interrupted: $back of 2 tokens came back"
-sleep 0.5
-check "interrupted: nothing left staged" bash -c "[ -z \"\$(ls -A '$state/staged')\" ]"
+check "interrupted: nothing left staged" wait_for 10 bash -c "[ -z \"\$(ls -A '$state/staged')\" ]"
 check "interrupted: the prebuilt files are intact" bash -c "for i in \$(seq 1 12); do cmp -s '$ws/target/release/libhello.so' '$d'/libhello\$i.so || exit 1; done"
 exec 7>&-
 finish

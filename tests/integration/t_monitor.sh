@@ -46,11 +46,10 @@ check "  shows the coordinator running" grep -q 'coordinator: running (pid' "$T/
 in_ws "$SPOKE" stop >/dev/null 2>&1
 SPOKE_TEST_VERSION=0.0.0-old "$SPOKE" serve --state-dir "$state" >/dev/null 2>&1 &
 old=$!
-sleep 0.5
+check "an old coordinator starts" await_coordinator "$state" $old
 check_status "a build meets an old coordinator" 0 in_ws "$SPOKE" build -i "$PY"
 check "  and says it replaces it" grep -q 'replacing coordinator 0.0.0-old' "$T/last.out"
-sleep 0.2
-check "  the old one exited" bash -c "! kill -0 $old 2>/dev/null"
+check "  the old one exited" wait_for 10 bash -c "! kill -0 $old 2>/dev/null"
 new=$(in_ws "$SPOKE" status --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("pid", 0))')
 check "  a new one of this version runs" test "$new" -gt 0 -a "$new" != "$old"
 

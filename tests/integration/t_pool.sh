@@ -15,14 +15,11 @@ workers() { pgrep -P "$coord" | sort -n | paste -sd' '; }
 # serve ERRFILE ARGS...: a coordinator in the foreground of a background
 # job (its workers are its children), $coord; returns once it answers.
 serve() {
-	local err=$1 i
+	local err=$1
 	shift
 	"$SPOKE" serve --state-dir "$state" --idle-timeout 120 "$@" 2>"$err" &
 	coord=$!
-	for i in $(seq 100); do
-		"$SPOKE" status --state-dir "$state" >/dev/null 2>&1 && return
-		sleep 0.05
-	done
+	await_coordinator "$state" "$coord"
 }
 
 serve "$T/serve.err" -j 2

@@ -27,18 +27,7 @@ valgrind -q --leak-check=full --show-possibly-lost=no \
 	--error-exitcode=99 --log-file="$T/vg/%p.log" \
 	"$SPOKE" serve --state-dir "$st" --idle-timeout 300 2>"$T/serve.err" &
 vg_pid=$!
-up=0
-for ((i = 0; i < 600; i++)); do
-	if "$SPOKE" status --json --state-dir "$st" 2>/dev/null |
-		grep -q '"coordinator": *true'; then
-		up=1
-		break
-	fi
-	kill -0 "$vg_pid" 2>/dev/null || break
-	sleep 0.1
-done
-[ $up -eq 1 ] && ok "the coordinator starts under valgrind" ||
-	not_ok "the coordinator starts under valgrind"
+check "the coordinator starts under valgrind" await_coordinator "$st" "$vg_pid" 60
 
 for n in 1 2 3; do
 	mode=link
