@@ -5,7 +5,8 @@
 # real binary on the example workspace) against each build.
 #
 # SPOKE_CRASH_STRIDE (default: all points in the plain build, every 3rd in
-# the sanitizer build) samples the crash matrix.
+# the sanitizer build) samples the crash matrix; SPOKE_FAULT_STRIDE and
+# SPOKE_KILL_STRIDE sample the I/O-fault and kill matrices the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
