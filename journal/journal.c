@@ -1,5 +1,7 @@
 #include "journal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 struct journal {
 	sqlite3 *db;
 	char *path;
+	int io_failed; /* an error was the disk's, not the file's content */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -108,15 +111,67 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int db_fail(struct journal *j, struct sp_err *e, const char *what)
+/* SQLite's unix VFS opens files through a system call table that may be
+ * swapped (xSetSystemCall).  When it cannot create a file it retries the
+ * open read-only, and that retry's ENOENT is the errno SQLite keeps: a
+ * full disk would read "No such file or directory".  So the journal's
+ * "open" remembers why the last create failed.  One coordinator thread
+ * uses the journal, so a plain static will do. */
+static int (*real_open)(const char *, int, int);
+static int create_errno;
+
+static int journal_sys_open(const char *path, int flags, int mode)
+{
+	int fd = real_open(path, flags, mode);
+
+	if (fd >= 0)
+		create_errno = 0;
+	else if (flags & O_CREAT)
+		create_errno = errno;
+	return fd;
+}
+
+static void hook_open(void)
+{
+	static int done;
+	sqlite3_vfs *vfs;
+
+	if (done)
+		return;
+	done = 1;
+	vfs = sqlite3_vfs_find("unix");
+	if (!vfs || vfs->iVersion < 3 || !vfs->xGetSystemCall)
+		return;
+	real_open =
+	    (int (*)(const char *, int, int))vfs->xGetSystemCall(vfs, "open");
+	if (real_open)
+		vfs->xSetSystemCall(vfs, "open",
+				    (sqlite3_syscall_ptr)journal_sys_open);
+}
+
+/* The errno behind SQLite's last error when the disk caused it (full,
+ * failing, a file it could not create), else 0.  SQLite says "database
+ * or disk is full" or "disk I/O error"; ENOSPC, EIO, EDQUOT ... is what a
+ * user acts on. */
+static int db_errno(struct journal *j)
 {
 	int code = sqlite3_extended_errcode(j->db) & 0xff;
 	int err = sqlite3_system_errno(j->db);
 
-	/* SQLite says "database or disk is full" or "disk I/O error"; the
-	 * errno behind it (ENOSPC, EIO, EDQUOT ...) is what a user acts on. */
-	if (err && (code == SQLITE_IOERR || code == SQLITE_FULL ||
-		    code == SQLITE_CANTOPEN))
+	if (code != SQLITE_IOERR && code != SQLITE_FULL &&
+	    code != SQLITE_CANTOPEN)
+		return 0;
+	j->io_failed = 1;
+	if (code == SQLITE_CANTOPEN && create_errno && (!err || err == ENOENT))
+		err = create_errno;
+	return err;
+}
+
+static int db_fail(struct journal *j, struct sp_err *e, const char *what)
+{
+	int err = db_errno(j);
+
+	if (err)
 		return sp_err_set(e, "journal '%s': %s: %s (%s)", j->path,
 				  what, sqlite3_errmsg(j->db), strerror(err));
 	return sp_err_set(e, "journal '%s': %s: %s", j->path, what,
@@ -128,17 +183,14 @@ static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
 	char *msg = NULL;
 
 	if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int code = sqlite3_extended_errcode(j->db) & 0xff;
-		int err = sqlite3_system_errno(j->db);
+		int err = db_errno(j);
+		const char *what = msg ? msg : sqlite3_errmsg(j->db);
 
-		if (err && (code == SQLITE_IOERR || code == SQLITE_FULL ||
-			    code == SQLITE_CANTOPEN))
-			sp_err_set(e, "journal '%s': %s (%s)", j->path,
-				   msg ? msg : sqlite3_errmsg(j->db),
+		if (err)
+			sp_err_set(e, "journal '%s': %s (%s)", j->path, what,
 				   strerror(err));
 		else
-			sp_err_set(e, "journal '%s': %s", j->path,
-				   msg ? msg : sqlite3_errmsg(j->db));
+			sp_err_set(e, "journal '%s': %s", j->path, what);
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -320,6 +372,8 @@ struct journal *journal_open(const char *state_dir, struct sp_err *e)
 		sp_err_set(e, "out of memory");
 		goto fail;
 	}
+	hook_open();
+	create_errno = 0;
 	if (sqlite3_open_v2(j->path, &j->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOFOLLOW,
@@ -348,6 +402,17 @@ unusable:
 		int dir_len = (int)(strlen(j->path) - strlen("/journal.db"));
 
 		memcpy(cause, e->msg, sizeof(cause));
+		/* The disk failed, not the journal: moving it aside would
+		 * throw away a record that is fine. */
+		if (j->io_failed) {
+			sp_err_set(e,
+				   "%s\n  spoke changed nothing: staged cargo "
+				   "outputs stay under '%.*s/staged'.\n  Free "
+				   "space or fix the disk, then run 'spoke "
+				   "recover' again.",
+				   cause, dir_len, j->path);
+			goto fail;
+		}
 		sp_err_set(e,
 			   "%s\n  spoke changed nothing: staged cargo outputs "
 			   "stay under '%.*s/staged'.\n  Move the journal "

@@ -1,12 +1,12 @@
 #!/bin/bash
 # I/O faults: ENOSPC and EIO injected with strace into the N-th write,
 # pwrite64 (SQLite's pages), fsync, fdatasync (SQLite's commits), rename,
-# link and unlink of the coordinator and of its workers, for every N that a
-# clean build reaches.  After each: the build fails with a message naming
-# the path and the cause (or succeeds, when the failed call was one spoke
-# may ignore, such as a log line), `spoke recover` settles everything, every
-# cargo output has its inode and bytes, nothing temporary is left and the
-# journal holds nothing unsettled.  Then a real full disk: a small tmpfs
+# link, unlink, openat and mkdir of the coordinator and of its workers,
+# for every N that a clean build reaches.  After each: the build fails
+# with a message naming the path and the cause (or succeeds, when the
+# failed call was one spoke may ignore, such as a log line), `spoke
+# recover` settles everything, every cargo output has its inode and bytes,
+# nothing temporary is left and the journal holds nothing unsettled.  Then a real full disk: a small tmpfs
 # holding the state directory and the wheels.
 #
 # SPOKE_FAULT_STRIDE=N runs every N-th point only (default 1 in the plain
@@ -43,9 +43,11 @@ declare -A SETS=(
 	[rename]=rename,renameat,renameat2
 	[link]=link,linkat
 	[unlink]=unlink,unlinkat
+	[openat]=open,openat
+	[mkdir]=mkdir,mkdirat
 )
 # SPOKE_FAULT_KINDS narrows the matrix to some kinds (for debugging).
-KINDS=${SPOKE_FAULT_KINDS-write pwrite64 fsync fdatasync rename link unlink}
+KINDS=${SPOKE_FAULT_KINDS-write pwrite64 fsync fdatasync rename link unlink openat mkdir}
 
 # serve STRACE-ARGS...: starts a coordinator for $st under strace in the
 # background ($serve_pid is strace's pid) and waits until it listens.
@@ -134,9 +136,11 @@ inject() {
 	rm -rf "$st" "$out"
 	if ! serve "$@"; then
 		# Failing at start (the journal could not be opened or
-		# replayed) is fine when it says why.
+		# replayed) is fine when it says why, and does not call a
+		# journal the disk failed to write damaged.
 		wait "$serve_pid" 2>/dev/null
 		if clear_message "$T/serve.err" &&
+			! grep -q 'Move the journal aside' "$T/serve.err" &&
 			"$SPOKE" recover --state-dir "$st" >"$T/recover.out" 2>&1 &&
 			settled >"$T/settled.out" 2>&1; then
 			ok "$what: the coordinator refuses to start, saying why"
