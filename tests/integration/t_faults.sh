@@ -15,63 +15,11 @@
 # three times: SQLite writes several pages per commit, and every commit is
 # still failed on its own through fdatasync.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/traced.sh"
 
-if ! command -v strace >/dev/null 2>&1; then
-	echo "ok 1 # SKIP strace is not installed"
-	echo "1..1"
-	exit 0
-fi
-
-sanitized=0
-if grep -q '^SPOKE_SANITIZE:BOOL=ON' \
-	"${SPOKE_TEST_BUILD_DIR:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
-	sanitized=1
-fi
 STRIDE=${SPOKE_FAULT_STRIDE:-$((sanitized ? 3 : 1))}
-
-ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
-snapshot "$ws" >"$T/before"
-st="$T/state"
-out="$ws/target/wheels"
-
-# The syscall sets to fail, by kind.
-declare -A SETS=(
-	[write]=write,writev
-	[pwrite64]=pwrite64
-	[fsync]=fsync
-	[fdatasync]=fdatasync
-	[rename]=rename,renameat,renameat2
-	[link]=link,linkat
-	[unlink]=unlink,unlinkat
-	[openat]=open,openat
-	[mkdir]=mkdir,mkdirat
-)
 # SPOKE_FAULT_KINDS narrows the matrix to some kinds (for debugging).
 KINDS=${SPOKE_FAULT_KINDS-write pwrite64 fsync fdatasync rename link unlink openat mkdir}
-
-# serve STRACE-ARGS...: starts a coordinator for $st under strace in the
-# background ($serve_pid is strace's pid) and waits until it listens.
-# Returns 1 when it exited first (it failed at start).
-serve() {
-	# LeakSanitizer cannot run under ptrace: leaks are other tests' job.
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		strace -f -o "$T/strace.out" "$@" \
-		"$SPOKE" serve --state-dir "$st" --idle-timeout 120 \
-		2>"$T/serve.err" &
-	serve_pid=$!
-	await_coordinator "$st" "$serve_pid"
-}
-
-stop_serve() {
-	"$SPOKE" stop --state-dir "$st" >/dev/null 2>&1
-	wait "$serve_pid" 2>/dev/null
-}
-
-BUILD_ARGS=()
-build() {
-	(cd "$ws" && "$SPOKE" build -q -i "$PY" --state-dir "$st" \
-		"${BUILD_ARGS[@]}" "$@")
-}
 
 # The message of a failure names a path and the cause.
 CAUSE="No space left on device|Input/output error|database or disk is full|disk I/O error"
@@ -79,26 +27,12 @@ clear_message() {
 	grep -Eq "'/[^']*'.*($CAUSE)" "$1"
 }
 
-nothing_unsettled() {
-	"$SPOKE" status --json --state-dir "$st" >"$T/status.json" 2>&1 &&
-		"$PY" -c 'import json, sys
-r = [json.loads(l) for l in open(sys.argv[1])][-1]
-sys.exit(0 if r.get("unsettled") == [] else 1)' "$T/status.json"
-}
-
-settled() {
-	same_snapshot "$ws" "$T/before" &&
-		no_leftovers "$ws" "$st" &&
-		wheels_valid "$out" &&
-		nothing_unsettled
-}
-
 # One clean, traced build: how many calls of each kind each process makes,
 # and the temporary names of the wheels (a fresh journal numbers the build
 # 1, so they are the same in every run below).
 rm -rf "$st" "$out"
 all=$(echo "${SETS[@]}" | tr ' ' ',')
-if ! serve -e trace="$all,openat"; then
+if ! serve -f -e trace="$all"; then
 	not_ok "a traced coordinator starts"
 	finish
 	exit 1
@@ -134,7 +68,7 @@ inject() {
 	local what=$1 err=$2
 	shift 2
 	rm -rf "$st" "$out"
-	if ! serve "$@"; then
+	if ! serve -f "$@"; then
 		# Failing at start (the journal could not be opened or
 		# replayed) is fine when it says why, and does not call a
 		# journal the disk failed to write damaged.

@@ -19,76 +19,10 @@
 # commit is still killed on its own through fdatasync.
 # SPOKE_KILL_KINDS narrows the matrix to some kinds.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/traced.sh"
 
-if ! command -v strace >/dev/null 2>&1; then
-	echo "ok 1 # SKIP strace is not installed"
-	echo "1..1"
-	exit 0
-fi
-
-sanitized=0
-if grep -q '^SPOKE_SANITIZE:BOOL=ON' \
-	"${SPOKE_TEST_BUILD_DIR:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
-	sanitized=1
-fi
 STRIDE=${SPOKE_KILL_STRIDE:-$((sanitized ? 3 : 1))}
-
-ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
-snapshot "$ws" >"$T/before"
-st="$T/state"
-out="$ws/target/wheels"
-
-declare -A SETS=(
-	[write]=write,writev
-	[pwrite64]=pwrite64
-	[fsync]=fsync
-	[fdatasync]=fdatasync
-	[rename]=rename,renameat,renameat2
-	[link]=link,linkat
-	[unlink]=unlink,unlinkat
-	[openat]=open,openat
-	[mkdir]=mkdir,mkdirat
-	[clone]=fork,vfork,clone,clone3
-)
 KINDS=${SPOKE_KILL_KINDS-rename link unlink fsync fdatasync clone mkdir openat write pwrite64}
-
-# serve STRACE-ARGS...: a coordinator for $st under strace in the
-# background ($serve_pid is strace's pid); returns 1 when it exited
-# before it answered (it was killed while starting).
-serve() {
-	# LeakSanitizer cannot run under ptrace: leaks are other tests' job.
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		strace -f -o "$T/strace.out" "$@" \
-		"$SPOKE" serve --state-dir "$st" --idle-timeout 120 \
-		2>"$T/serve.err" &
-	serve_pid=$!
-	await_coordinator "$st" "$serve_pid"
-}
-
-stop_serve() {
-	"$SPOKE" stop --state-dir "$st" >/dev/null 2>&1
-	wait "$serve_pid" 2>/dev/null
-}
-
-BUILD_ARGS=()
-build() {
-	(cd "$ws" && timeout 120 "$SPOKE" build -q -i "$PY" --state-dir "$st" \
-		"${BUILD_ARGS[@]}" "$@")
-}
-
-nothing_unsettled() {
-	"$SPOKE" status --json --state-dir "$st" >"$T/status.json" 2>&1 &&
-		"$PY" -c 'import json, sys
-r = [json.loads(l) for l in open(sys.argv[1])][-1]
-sys.exit(0 if r.get("unsettled") == [] else 1)' "$T/status.json"
-}
-
-settled() {
-	same_snapshot "$ws" "$T/before" &&
-		no_leftovers "$ws" "$st" &&
-		wheels_valid "$out" &&
-		nothing_unsettled
-}
 
 # counts FILE [SKIP-PID]: the most calls of each kind that one traced
 # process (not SKIP-PID) made, as "kind n" lines.  Without -f strace
