@@ -32,6 +32,7 @@ struct elf_file {
 	Elf *elf;
 	const char *name;
 	uint64_t size;
+	int on_fd; /* libelf reads the file with pread(): see elf_lib_fail */
 	GElf_Ehdr ehdr;
 };
 
@@ -66,9 +67,20 @@ static int corrupt(const struct elf_file *f, const char *why, struct sp_err *e)
 	return sp_err_set(e, "'%s' is truncated or corrupt: %s", f->name, why);
 }
 
+int elf_lib_fail(const char *name, int on_fd, struct sp_err *e)
+{
+	int err = errno;
+
+	if (on_fd && err)
+		return sp_err_set(e, "cannot read '%s': %s", name,
+				  strerror(err));
+	return sp_err_set(e, "'%s' is truncated or corrupt: %s", name,
+			  elf_errmsg(-1));
+}
+
 static int elf_fail(const struct elf_file *f, struct sp_err *e)
 {
-	return corrupt(f, elf_errmsg(-1), e);
+	return elf_lib_fail(f->name, f->on_fd, e);
 }
 
 /* Opens the ELF handle on fd, or, when fd is -1, on the len bytes at mem
@@ -100,11 +112,14 @@ static int elf_file_open(struct elf_file *f, int fd, const void *mem,
 		/* ELF_C_READ reads with pread() as needed, so the file may
 		 * shrink under us without a SIGBUS; libelf then reports a
 		 * short read. */
+		f->on_fd = 1;
+		errno = 0;
 		f->elf = elf_begin(fd, ELF_C_READ, NULL);
 	}
 	if (!f->elf)
 		return sp_err_set(e, "cannot read '%s': %s", name,
-				  elf_errmsg(-1));
+				  f->on_fd && errno ? strerror(errno)
+						    : elf_errmsg(-1));
 	switch (elf_kind(f->elf)) {
 	case ELF_K_ELF:
 		break;
@@ -487,8 +502,12 @@ static int scan_dynsym(const struct elf_file *f, Elf_Scn *scn,
 		if (!sym_exported(&sym))
 			continue;
 		/* elf_strptr checks the index against its section and that
-		 * the string ends inside it. */
+		 * the string ends inside it.  A bad index is one symbol
+		 * skipped; a string table the disk failed to give must not
+		 * read as "not exported" (elf_lib_fail). */
 		name = elf_strptr(f->elf, sh->sh_link, sym.st_name);
+		if (!name && f->on_fd && errno)
+			return elf_fail(f, e);
 		if (name && strcmp(name, symbol) == 0)
 			return 1;
 	}

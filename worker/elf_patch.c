@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "elf_patch.h"
+#include "elf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -159,6 +160,12 @@ static int corrupt(const struct plan *p, const char *why)
 {
 	return sp_err_set(p->e, "'%s' is truncated or corrupt: %s", p->src.name,
 			  why);
+}
+
+/* A libelf call on the input failed: its disk or its content. */
+static int lib_fail(const struct plan *p)
+{
+	return elf_lib_fail(p->src.name, !p->src.mem, p->e);
 }
 
 static int nomem(const struct plan *p)
@@ -459,11 +466,14 @@ static int read_headers(struct plan *p)
 				  elf_errmsg(-1));
 	if (p->src.mem)
 		p->elf = elf_memory((char *)p->src.mem, (size_t)p->src.size);
-	else
+	else {
+		errno = 0; /* see elf_lib_fail */
 		p->elf = elf_begin(p->src.fd, ELF_C_READ, NULL);
+	}
 	if (!p->elf)
 		return sp_err_set(p->e, "cannot read '%s': %s", p->src.name,
-				  elf_errmsg(-1));
+				  !p->src.mem && errno ? strerror(errno)
+						       : elf_errmsg(-1));
 	if (elf_kind(p->elf) == ELF_K_AR)
 		return sp_err_set(p->e,
 				  "'%s' is a static archive, not a shared "
@@ -472,11 +482,11 @@ static int read_headers(struct plan *p)
 	if (elf_kind(p->elf) != ELF_K_ELF)
 		return sp_err_set(p->e, "'%s' is not an ELF file", p->src.name);
 	if (!gelf_getehdr(p->elf, &p->eh))
-		return corrupt(p, elf_errmsg(-1));
+		return lib_fail(p);
 	if (check_header(p) < 0)
 		return -1;
 	if (elf_getphdrnum(p->elf, &p->phnum) < 0)
-		return corrupt(p, elf_errmsg(-1));
+		return lib_fail(p);
 	if (!p->phnum || p->eh.e_phentsize != p->phentsize ||
 	    p->phnum > p->src.size / p->phentsize ||
 	    !in_file(p, p->eh.e_phoff, (uint64_t)p->phnum * p->phentsize))
@@ -487,9 +497,9 @@ static int read_headers(struct plan *p)
 		return nomem(p);
 	for (i = 0; i < p->phnum; i++)
 		if (!gelf_getphdr(p->elf, (int)i, &p->ph[i]))
-			return corrupt(p, elf_errmsg(-1));
+			return lib_fail(p);
 	if (elf_getshdrnum(p->elf, &p->shnum) < 0)
-		return corrupt(p, elf_errmsg(-1));
+		return lib_fail(p);
 	if (!p->shnum)
 		return 0;
 	if (p->eh.e_shentsize != p->shentsize ||
@@ -502,7 +512,7 @@ static int read_headers(struct plan *p)
 	for (i = 0; i < p->shnum; i++) {
 		scn = elf_getscn(p->elf, i);
 		if (!scn || !gelf_getshdr(scn, &p->sh[i]))
-			return corrupt(p, elf_errmsg(-1));
+			return lib_fail(p);
 	}
 	return 0;
 }
@@ -815,9 +825,13 @@ static int scan_verneed(struct plan *p, const struct elf_edit *ed)
 			if (!budget--)
 				return corrupt(p, "the version requirements "
 						  "loop");
-			if (aoff < off || src_read(p, aoff, b, 16) < 0)
+			/* src_read() says why it failed: the disk, or
+			 * an offset outside the file. */
+			if (aoff < off)
 				return corrupt(p, "a version requirement "
 						  "lies outside the file");
+			if (src_read(p, aoff, b, 16) < 0)
+				return -1;
 			if (add_vref(p, aoff + 8, get32(b + 8), -1) < 0)
 				return -1;
 			anext = get32(b + 12);
@@ -859,9 +873,11 @@ static int scan_verdef(struct plan *p)
 			if (!budget--)
 				return corrupt(p, "the version definitions "
 						  "loop");
-			if (aoff < off || src_read(p, aoff, b, 8) < 0)
+			if (aoff < off)
 				return corrupt(p, "a version definition lies "
 						  "outside the file");
+			if (src_read(p, aoff, b, 8) < 0)
+				return -1;
 			if (add_vref(p, aoff, get32(b), -1) < 0)
 				return -1;
 			anext = get32(b + 4);

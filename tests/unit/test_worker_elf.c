@@ -12,11 +12,13 @@
 #include <cmocka.h>
 
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/fsx.h"
@@ -245,6 +247,67 @@ static void test_truncated(void **state)
 	free(buf);
 }
 
+/* The disk, failing: from its eio_after-th call on, pread() of eio_fd
+ * gets EIO.  libelf reads a descriptor with pread(), and this definition
+ * takes the place of libc's for it; no disk here can be made to fail. */
+static int eio_fd = -1, eio_after;
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off);
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	if (fd == eio_fd && eio_after-- <= 0) {
+		errno = EIO;
+		return -1;
+	}
+	return syscall(SYS_pread64, fd, buf, n, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	return pread64(fd, buf, n, off);
+}
+
+/* A read the disk fails is not a corrupt file: whichever of libelf's
+ * reads fails, the message gives EIO and does not blame the file.  n
+ * grows until the n-th read is past the last one libelf makes. */
+static void test_read_error(void **state)
+{
+	struct elf_info info;
+	struct sp_err e;
+	int fd, n, rc;
+
+	(void)state;
+	if (access(LIBC, R_OK) < 0)
+		skip();
+	fd = open(LIBC, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	eio_fd = fd;
+	for (n = 0; n < 1000; n++) {
+		eio_after = n;
+		rc = elf_inspect_fd(fd, "eio.so", &info, &e);
+		if (rc == 0)
+			break;
+		if (!strstr(e.msg, "'eio.so'") ||
+		    !strstr(e.msg, strerror(EIO)) || strstr(e.msg, "corrupt"))
+			fail_msg("read %d failed, and: %s", n, e.msg);
+	}
+	assert_true(n >= 2 && n < 1000);
+	elf_info_release(&info);
+	for (n = 0; n < 1000; n++) {
+		eio_after = n;
+		rc = elf_exports_fd(fd, "eio.so", "printf", &e);
+		if (rc == 1)
+			break;
+		if (rc != -1 || !strstr(e.msg, strerror(EIO)) ||
+		    strstr(e.msg, "corrupt"))
+			fail_msg("read %d failed, and: %s", n, e.msg);
+	}
+	assert_true(n >= 2 && n < 1000);
+	eio_fd = -1;
+	close(fd);
+}
+
 /* Random byte changes in the headers, the dynamic segment and the symbol
  * tables: whatever comes back, nothing may crash or leak (run under ASan). */
 static void test_mutated(void **state)
@@ -350,6 +413,7 @@ int main(void)
 	    cmocka_unit_test(test_built_module),
 	    cmocka_unit_test(test_foreign_machine),
 	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_read_error),
 	    cmocka_unit_test(test_mutated),
 	    cmocka_unit_test(test_memory),
 	};

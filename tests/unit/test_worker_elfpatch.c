@@ -16,11 +16,13 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -512,6 +514,63 @@ static void test_soname(void **state)
 	assert_int_equal(loads("so2.so"), 0);
 }
 
+/* The disk, failing: from its eio_after-th call on, pread() of eio_fd
+ * gets EIO.  libelf and the patcher read the input with pread(), and this
+ * definition takes the place of libc's for both; no disk here can be made
+ * to fail. */
+static int eio_fd = -1, eio_after;
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off);
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	if (fd == eio_fd && eio_after-- <= 0) {
+		errno = EIO;
+		return -1;
+	}
+	return syscall(SYS_pread64, fd, buf, n, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	return pread64(fd, buf, n, off);
+}
+
+/* Whichever read of the input fails, the error gives EIO and does not
+ * call the input corrupt.  n grows until the n-th read is past the last
+ * one the patch makes. */
+static void test_read_error(void **state)
+{
+	struct elf_edit ed = {.set_soname = "libspoke_eio.so.1"};
+	struct sp_err e;
+	int ifd, ofd, n, rc = -1;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	ifd = open("a.so", O_RDONLY | O_CLOEXEC);
+	assert_true(ifd >= 0);
+	for (n = 0; n < 1000 && rc < 0; n++) {
+		unlink("eio.so");
+		ofd =
+		    open("eio.so", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+		assert_true(ofd >= 0);
+		eio_fd = ifd;
+		eio_after = n;
+		rc = elf_patch_fd(ifd, "a.so", &ed, ofd, "eio.so", &e);
+		eio_fd = -1;
+		close(ofd);
+		if (rc < 0 &&
+		    (!strstr(e.msg, "'a.so'") ||
+		     !strstr(e.msg, strerror(EIO)) || strstr(e.msg, "corrupt")))
+			fail_msg("read %d failed, and: %s", n, e.msg);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(n >= 3);
+	close(ifd);
+	unlink("eio.so");
+}
+
 static void test_all_together(void **state)
 {
 	static const char *const old[] = {"libm.so.6", "libnot-needed.so"};
@@ -722,6 +781,7 @@ int main(void)
 	    cmocka_unit_test(test_rpath_and_replace),
 	    cmocka_unit_test(test_add_remove),
 	    cmocka_unit_test(test_soname),
+	    cmocka_unit_test(test_read_error),
 	    cmocka_unit_test(test_all_together),
 	    cmocka_unit_test(test_null_phdr_slot),
 	    cmocka_unit_test(test_elfclass32),
