@@ -91,6 +91,21 @@ void frame_reader_release(struct frame_reader *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* read(2), retried on EINTR.  A connection the peer reset (it closed with
+ * bytes of ours unread, or died) has ended as one it closed does: 0, not
+ * an error, so that a peer going away reads the same either way. */
+static ssize_t read_more(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == ECONNRESET)
+		return 0;
+	return r;
+}
+
 long frame_reader_fill(struct frame_reader *r, int fd, struct sp_err *e)
 {
 	ssize_t n;
@@ -107,12 +122,7 @@ long frame_reader_fill(struct frame_reader *r, int fd, struct sp_err *e)
 		r->buf = nb;
 		r->cap = ncap;
 	}
-	for (;;) {
-		n = read(fd, r->buf + r->len, r->cap - r->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		break;
-	}
+	n = read_more(fd, r->buf + r->len, r->cap - r->len);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return -2;
@@ -184,9 +194,7 @@ int frame_recv(int fd, uint32_t *type, json_t **obj, struct sp_err *e)
 	if (!r.buf)
 		return sp_err_set(e, "out of memory");
 	while (r.len < FRAME_HDR) {
-		n = read(fd, r.buf + r.len, FRAME_HDR - r.len);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = read_more(fd, r.buf + r.len, FRAME_HDR - r.len);
 		if (n < 0) {
 			rc = sp_err_sys(e, "cannot read message");
 			goto out;
@@ -216,9 +224,7 @@ int frame_recv(int fd, uint32_t *type, json_t **obj, struct sp_err *e)
 		r.buf = nb;
 		r.cap = FRAME_HDR + len;
 		while (r.len < r.cap) {
-			n = read(fd, r.buf + r.len, r.cap - r.len);
-			if (n < 0 && errno == EINTR)
-				continue;
+			n = read_more(fd, r.buf + r.len, r.cap - r.len);
 			if (n < 0) {
 				rc = sp_err_sys(e, "cannot read message");
 				goto out;

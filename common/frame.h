@@ -67,8 +67,8 @@ void frame_reader_init(struct frame_reader *r);
 void frame_reader_release(struct frame_reader *r);
 
 /* Reads what is available from fd into r.  Returns the number of bytes read
- * (> 0), 0 on end of file, or -1 on error (EAGAIN is not an error: returns
- * -2). */
+ * (> 0), 0 on end of file (also when the peer reset the connection), or -1
+ * on error (EAGAIN is not an error: returns -2). */
 long frame_reader_fill(struct frame_reader *r, int fd, struct sp_err *e);
 
 /* Takes the next complete frame out of r.  Returns 1 with *type and *obj

@@ -132,6 +132,33 @@ static void test_recv_clean_eof(void **state)
 	assert_null(got);
 }
 
+/* A peer that closes with bytes of ours unread resets the connection
+ * (ECONNRESET): it has gone, as with a clean close, and the reader says
+ * so the same way, for the blocking and the incremental reader. */
+static void test_recv_reset_is_eof(void **state)
+{
+	struct pair *p = *state;
+	struct frame_reader r;
+	json_t *got = NULL;
+	struct sp_err e;
+	uint32_t type;
+	int fd[2];
+
+	assert_int_equal(write(p->fd[1], "x", 1), 1);
+	assert_int_equal(close(p->fd[0]), 0);
+	p->fd[0] = -1;
+	assert_int_equal(frame_recv(p->fd[1], &type, &got, &e), 0);
+	assert_null(got);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fd), 0);
+	assert_int_equal(write(fd[1], "x", 1), 1);
+	assert_int_equal(close(fd[0]), 0);
+	frame_reader_init(&r);
+	assert_int_equal(frame_reader_fill(&r, fd[1], &e), 0);
+	frame_reader_release(&r);
+	close(fd[1]);
+}
+
 static void test_recv_truncated_header(void **state)
 {
 	struct pair *p = *state;
@@ -375,6 +402,7 @@ int main(void)
 		T(test_send_recv_round_trip),
 		T(test_send_header_is_little_endian),
 		T(test_recv_clean_eof),
+		T(test_recv_reset_is_eof),
 		T(test_recv_too_many_values),
 		T(test_recv_truncated_header),
 		T(test_recv_truncated_payload),
