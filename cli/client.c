@@ -194,6 +194,15 @@ out:
 	return fd;
 }
 
+/* The connection ended before the result: the coordinator died, or
+ * dropped this client (a message it could not read); its log says which.
+ * Either way the build may have left cargo outputs staged. */
+static int no_answer(struct sp_err *e)
+{
+	return sp_err_set(e, "the coordinator closed the connection without "
+			     "an answer (see its log); run 'spoke recover'");
+}
+
 json_t *client_call(int fd, unsigned type, const json_t *req,
 		    void (*on_event)(const json_t *ev, void *arg), void *arg,
 		    struct sp_err *e)
@@ -207,9 +216,7 @@ json_t *client_call(int fd, unsigned type, const json_t *req,
 	for (;;) {
 		rc = frame_recv(fd, &t, &msg, e);
 		if (rc == 0) {
-			sp_err_set(e, "the coordinator exited without an "
-				      "answer (see its log); run 'spoke "
-				      "recover'");
+			no_answer(e);
 			return NULL;
 		}
 		if (rc < 0)
@@ -308,9 +315,7 @@ json_t *client_build_call(int fd, const json_t *req, struct jobserver *js,
 			continue;
 		rc = frame_recv(fd, &t, &msg, e);
 		if (rc == 0) {
-			sp_err_set(e, "the coordinator exited without an "
-				      "answer (see its log); run 'spoke "
-				      "recover'");
+			no_answer(e);
 			goto out;
 		}
 		if (rc < 0)
