@@ -18,11 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/fsx.h"
 #include "worker/elf.h"
+
+#include "failing_pread.h"
 
 #if defined(__x86_64__)
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
@@ -245,27 +246,6 @@ static void test_truncated(void **state)
 	if (elf_inspect("cut.so", &info, &e) == 0)
 		elf_info_release(&info);
 	free(buf);
-}
-
-/* The disk, failing: from its eio_after-th call on, pread() of eio_fd
- * gets EIO.  libelf reads a descriptor with pread(), and this definition
- * takes the place of libc's for it; no disk here can be made to fail. */
-static int eio_fd = -1, eio_after;
-
-ssize_t pread64(int fd, void *buf, size_t n, off_t off);
-
-ssize_t pread64(int fd, void *buf, size_t n, off_t off)
-{
-	if (fd == eio_fd && eio_after-- <= 0) {
-		errno = EIO;
-		return -1;
-	}
-	return syscall(SYS_pread64, fd, buf, n, off);
-}
-
-ssize_t pread(int fd, void *buf, size_t n, off_t off)
-{
-	return pread64(fd, buf, n, off);
 }
 
 /* A read the disk fails is not a corrupt file: whichever of libelf's

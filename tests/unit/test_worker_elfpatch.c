@@ -22,13 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/fsx.h"
 #include "worker/elf.h"
 #include "worker/elf_patch.h"
+
+#include "failing_pread.h"
 
 #if defined(__x86_64__)
 #define LIBM "/lib/x86_64-linux-gnu/libm.so.6"
@@ -512,28 +513,6 @@ static void test_soname(void **state)
 	readelf_has("so2.so", "Library soname: [libspoke_renamed_soname.so.7]");
 	readelf_clean("so2.so");
 	assert_int_equal(loads("so2.so"), 0);
-}
-
-/* The disk, failing: from its eio_after-th call on, pread() of eio_fd
- * gets EIO.  libelf and the patcher read the input with pread(), and this
- * definition takes the place of libc's for both; no disk here can be made
- * to fail. */
-static int eio_fd = -1, eio_after;
-
-ssize_t pread64(int fd, void *buf, size_t n, off_t off);
-
-ssize_t pread64(int fd, void *buf, size_t n, off_t off)
-{
-	if (fd == eio_fd && eio_after-- <= 0) {
-		errno = EIO;
-		return -1;
-	}
-	return syscall(SYS_pread64, fd, buf, n, off);
-}
-
-ssize_t pread(int fd, void *buf, size_t n, off_t off)
-{
-	return pread64(fd, buf, n, off);
 }
 
 /* Whichever read of the input fails, the error gives EIO and does not
