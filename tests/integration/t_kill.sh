@@ -11,7 +11,9 @@
 # After each: the client ends (never hangs) without a sanitizer report,
 # `spoke recover` settles everything, every cargo output has its inode and
 # bytes, nothing temporary is left, every wheel present is valid, and the
-# journal holds nothing unsettled.
+# journal holds nothing unsettled.  Then replay itself is killed the same
+# way, at each call of a `spoke recover` that has cargo outputs to put
+# back, and a second `spoke recover` must settle everything.
 #
 # SPOKE_KILL_STRIDE=N runs every N-th point only (default 1 in the plain
 # build, 3 in the sanitizer build); pwrite64 runs at twice the stride:
@@ -134,6 +136,64 @@ echo "# $killed of $runs runs killed a process"
 [ $((killed * 10)) -ge $((runs * 9)) ] &&
 	ok "the kills fired ($killed of $runs runs)" ||
 	not_ok "the kills fired in only $killed of $runs runs"
+
+# Replay killed: a move-mode build whose coordinator dies at its 6th
+# rename (all four outputs staged, one given back) leaves three cargo
+# outputs away; then `spoke recover`, which replays in its own process,
+# is killed at its N-th call of each kind, and a second `spoke recover`
+# must still settle everything.
+crashed() {
+	rm -rf "$st" "$out"
+	BUILD_ARGS=(--stage=move)
+	serve -e trace=rename,renameat,renameat2 \
+		-e inject=rename,renameat,renameat2:signal=SIGKILL:when=6 &&
+		build >/dev/null 2>&1
+	stop_serve
+	BUILD_ARGS=()
+	! same_snapshot "$ws" "$T/before" >/dev/null
+}
+if crashed 2>>"$T/jobs.err"; then
+	ok "a killed move-mode build left cargo outputs for replay to put back"
+else
+	not_ok "the killed build left nothing for replay to do"
+fi
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	strace -f -o "$T/strace.out" -e trace="$all" \
+	"$SPOKE" recover --state-dir "$st" >"$T/recover.out" 2>&1
+check "a traced recover settles the killed build" settled
+declare -A RCOUNT
+while read -r kind n; do
+	RCOUNT[$kind]=$n
+	echo "# recover: $kind: at most $n calls"
+done < <(counts "$T/strace.out")
+rruns=0
+rkilled=0
+for kind in $KINDS; do
+	kstep=$STRIDE
+	[ $kind = pwrite64 ] && kstep=$((STRIDE * 2))
+	for ((n = 1; n <= RCOUNT[$kind]; n += kstep)); do
+		crashed 2>>"$T/jobs.err"
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+			strace -f -o "$T/strace.out" -e trace="${SETS[$kind]}" \
+			-e inject="${SETS[$kind]}:signal=SIGKILL:when=$n" \
+			"$SPOKE" recover --state-dir "$st" >/dev/null 2>&1
+		grep -q '+++ killed by SIGKILL' "$T/strace.out" &&
+			rkilled=$((rkilled + 1))
+		rruns=$((rruns + 1))
+		"$SPOKE" recover --state-dir "$st" >"$T/recover.out" 2>&1
+		rrc=$?
+		if [ $rrc -eq 0 ] && settled >"$T/settled.out" 2>&1; then
+			ok "recover killed at $kind #$n: a second recover settles all"
+		else
+			not_ok "recover killed at $kind #$n: the second recover exits $rrc"
+			sed 's/^/#   /' "$T/recover.out" "$T/settled.out" | tail -20
+		fi
+	done
+done
+echo "# $rkilled of $rruns recover runs were killed"
+[ $((rkilled * 10)) -ge $((rruns * 9)) ] &&
+	ok "the kills of recover fired ($rkilled of $rruns runs)" ||
+	not_ok "the kills of recover fired in only $rkilled of $rruns runs"
 
 check "cargo is still fresh after the kills" cargo_fresh "$ws"
 finish
