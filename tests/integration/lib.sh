@@ -19,6 +19,7 @@ TESTS=0
 FAILED=0
 
 cleanup() {
+	remove_second_user
 	for d in "$T"/*/target/spoke "$T"/state*; do
 		[ -d "$d" ] && "$SPOKE" stop --state-dir "$d" >/dev/null 2>&1
 	done
@@ -29,6 +30,54 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+
+# second_user: creates a throwaway local user, the "other local user" of
+# the security tests, and sets OTHER (its name), OTHER_UID and OTHER_GID.
+# It is removed, with every process it still runs, when the test exits.
+# $T becomes traversable (0711) so that the user can reach the folders a
+# test shares with it; what the test keeps private stays 0700 inside.
+# Returns 1 where that is impossible (not root, no useradd): the caller
+# skips with a message.  useradd takes /etc/passwd's lock, which another
+# test creating its user at the same moment may hold: retried.
+OTHER=
+second_user() {
+	local i
+	[ "$(id -u)" -eq 0 ] || return 1
+	command -v useradd >/dev/null 2>&1 || return 1
+	command -v setpriv >/dev/null 2>&1 || return 1
+	OTHER="spoke-t$$"
+	for i in $(seq 1 50); do
+		useradd -M -N -d /nonexistent -s /bin/sh "$OTHER" 2>"$T/useradd.err" && break
+		sleep 0.2
+	done
+	if ! id -u "$OTHER" >/dev/null 2>&1; then
+		cat "$T/useradd.err" >&2
+		OTHER=
+		return 1
+	fi
+	OTHER_UID=$(id -u "$OTHER")
+	OTHER_GID=$(id -g "$OTHER")
+	export OTHER OTHER_UID OTHER_GID
+	chmod 711 "$T"
+}
+
+# as_other COMMAND...: runs COMMAND as the second user (no supplementary
+# groups, root's environment otherwise).
+as_other() {
+	setpriv --reuid "$OTHER_UID" --regid "$OTHER_GID" --clear-groups -- "$@"
+}
+
+remove_second_user() {
+	local i
+	[ -n "${OTHER:-}" ] || return 0
+	pkill -KILL -u "$OTHER" 2>/dev/null
+	for i in $(seq 1 50); do
+		userdel "$OTHER" 2>/dev/null && break
+		id -u "$OTHER" >/dev/null 2>&1 || break
+		sleep 0.2
+	done
+	OTHER=
+}
 
 ok() {
 	TESTS=$((TESTS + 1))
