@@ -1372,6 +1372,13 @@ static int check_wheel_file(struct rd *d, struct sp_err *e)
 	}
 	if (!d->have_wheel)
 		return 0;
+	/* An empty entry leaves no text at all, and strtok_r() must not be
+	 * handed a NULL string on its first call. */
+	if (!d->wheel_text || !d->wheel_len) {
+		problem(d, d->wheel_name, "is empty");
+		return 0;
+	}
+	save = NULL;
 	for (line = strtok_r(d->wheel_text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		colon = strchr(line, ':');
@@ -1497,6 +1504,11 @@ static int check_record(struct rd *d, struct sp_err *e)
 	}
 	if (!d->have_record)
 		return 0;
+	if (!d->record_text || !d->record_len) {
+		problem(d, d->record_name, "is empty");
+		return 0;
+	}
+	save = NULL;
 	listed = calloc(r->nents + 1, 1);
 	d->alt = calloc(r->nents + 1, sizeof(*d->alt));
 	if (!listed || !d->alt) {

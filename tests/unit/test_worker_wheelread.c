@@ -119,6 +119,10 @@ struct spec {
 	int no_self;		/* RECORD: no line for itself */
 	int force_zip64;
 	int level;
+	/* When set, these bytes (of the given length, NUL bytes allowed)
+	 * are the file instead of the one make_wheel() would write. */
+	const char *wheel_raw, *record_raw, *meta_raw, *ep_raw;
+	size_t wheel_raw_len, record_raw_len, meta_raw_len, ep_raw_len;
 };
 
 static void *read_whole(const char *path, size_t *len)
@@ -143,7 +147,7 @@ static void make_wheel(const char *path, const struct spec *s)
 	char wheel[256], rec[8192], name[256], sha[ZIPW_B64_SHA256];
 	char *lib = NULL;
 	void *so = NULL;
-	size_t so_len = 0, rl = 0;
+	size_t so_len = 0, rl = 0, wl;
 	struct zipw z;
 	struct sp_err e;
 	int fd;
@@ -179,19 +183,32 @@ static void make_wheel(const char *path, const struct spec *s)
 				       so_len);
 	}
 	snprintf(name, sizeof(name), "%s/METADATA", di);
-	assert_int_equal(
-	    zipw_add(&z, name, meta, sizeof(meta) - 1, 0644, sha, &e), 0);
+	wl = s->meta_raw ? s->meta_raw_len : sizeof(meta) - 1;
+	assert_int_equal(zipw_add(&z, name, s->meta_raw ? s->meta_raw : meta,
+				  wl, 0644, sha, &e),
+			 0);
 	rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl, "%s,sha256=%s,%zu\n",
-			       name, sha, sizeof(meta) - 1);
+			       name, sha, wl);
 	snprintf(wheel, sizeof(wheel),
 		 "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: "
 		 "true\nTag: %s\n",
 		 s->tags ? s->tags : "py3-none-any");
 	snprintf(name, sizeof(name), "%s/WHEEL", di);
-	assert_int_equal(
-	    zipw_add(&z, name, wheel, strlen(wheel), 0644, sha, &e), 0);
+	wl = s->wheel_raw ? s->wheel_raw_len : strlen(wheel);
+	assert_int_equal(zipw_add(&z, name, s->wheel_raw ? s->wheel_raw : wheel,
+				  wl, 0644, sha, &e),
+			 0);
 	rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl, "%s,sha256=%s,%zu\n",
-			       name, sha, strlen(wheel));
+			       name, sha, wl);
+	if (s->ep_raw) {
+		snprintf(name, sizeof(name), "%s/entry_points.txt", di);
+		assert_int_equal(zipw_add(&z, name, s->ep_raw, s->ep_raw_len,
+					  0644, sha, &e),
+				 0);
+		rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl,
+				       "%s,sha256=%s,%zu\n", name, sha,
+				       s->ep_raw_len);
+	}
 	if (s->extra_line)
 		rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl,
 				       "demo/gone.py,sha256=%s,1\n", sha);
@@ -199,7 +216,13 @@ static void make_wheel(const char *path, const struct spec *s)
 	if (!s->no_self)
 		rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl, "%s,,\n",
 				       name);
-	assert_int_equal(zipw_add(&z, name, rec, rl, 0644, NULL, &e), 0);
+	if (s->record_raw)
+		assert_int_equal(zipw_add(&z, name, s->record_raw,
+					  s->record_raw_len, 0644, NULL, &e),
+				 0);
+	else
+		assert_int_equal(zipw_add(&z, name, rec, rl, 0644, NULL, &e),
+				 0);
 	assert_int_equal(zipw_finish(&z, NULL, NULL, &e), 0);
 	zipw_release(&z);
 	close(fd);
@@ -299,6 +322,36 @@ static void test_record(void **state)
 		}
 		wheel_report_release(&r);
 	}
+	free(p);
+}
+
+/* An empty WHEEL or RECORD once made the line loops hand strtok_r() a NULL
+ * string with an uninitialised save pointer: a crash on a 637-byte wheel. */
+static void test_empty_files(void **state)
+{
+	struct wheel_report r;
+	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	struct spec s = {0};
+
+	(void)state;
+	s.wheel_raw = "";
+	make_wheel(p, &s);
+	read_ok(p, 0, &r);
+	if (!has_problem(&r, "demo-1.0.dist-info/WHEEL", "is empty")) {
+		dump_problems(&r);
+		fail_msg("an empty WHEEL is not reported");
+	}
+	wheel_report_release(&r);
+
+	memset(&s, 0, sizeof(s));
+	s.record_raw = "";
+	make_wheel(p, &s);
+	read_ok(p, 0, &r);
+	if (!has_problem(&r, "demo-1.0.dist-info/RECORD", "is empty")) {
+		dump_problems(&r);
+		fail_msg("an empty RECORD is not reported");
+	}
+	wheel_report_release(&r);
 	free(p);
 }
 
@@ -730,6 +783,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_record),
+	    cmocka_unit_test(test_empty_files),
 	    cmocka_unit_test(test_damage),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_cd_order),
