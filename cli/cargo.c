@@ -1172,7 +1172,10 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		goto out;
 	}
 	/* The job holds meta itself, so License-File names reach it. */
-	if (pysrc_plan(job, meta, pkg, pkgdir, proj, module, e) < 0) {
+	/* The project root: the pyproject.toml's folder, else the
+	 * workspace's; links out of it are refused. */
+	if (pysrc_plan(job, meta, pkg, pkgdir, proj, module,
+		       pyproject ? pkgdir : plan->workspace_root, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}

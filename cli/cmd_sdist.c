@@ -27,6 +27,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/pyinfo.h"
+#include "cli/pysrc.h"
 #include "common/fsx.h"
 #include "worker/metadata.h"
 
@@ -153,7 +154,7 @@ static int skip_name(const char *name, int top)
 /* Adds the files under dir as arc/..., leaving out folders that are
  * packages of their own (they come in as members, or not at all). */
 static int walk(const char *dir, const char *arc, int top, int64_t epoch,
-		struct slist *l, struct sp_err *e)
+		const char *limit, struct slist *l, struct sp_err *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -185,12 +186,15 @@ static int walk(const char *dir, const char *arc, int top, int64_t epoch,
 		}
 		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
 			r = sp_err_sys(e, "cannot stat '%s'", s);
+		} else if (S_ISLNK(lst.st_mode) && S_ISREG(st.st_mode) &&
+			   pysrc_inside(s, limit, "file", e) < 0) {
+			r = -1;
 		} else if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode)) {
 			sub = fsx_join(s, "Cargo.toml");
 			if (!sub)
 				r = oom(e);
 			else if (!fsx_exists(sub))
-				r = walk(s, a, 0, epoch, l, e);
+				r = walk(s, a, 0, epoch, limit, l, e);
 		} else if (S_ISREG(st.st_mode)) {
 			r = slist_add(l, a, s, NULL, 0,
 				      (st.st_mode & 0111) ? 0755 : 0644,
@@ -409,7 +413,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	struct slist l = {0};
 	json_t *meta = NULL, *job = NULL, *dirs = NULL, *x;
 	const json_t *pkg, *proj = NULL;
-	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *rel;
+	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *rel, *limit;
+	const char *project_root;
 	int64_t epoch = -1;
 	int fd = -1, ret = -1;
 	size_t i;
@@ -472,6 +477,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		oom(e);
 		goto out;
 	}
+	project_root = fsx_exists(pyproject) ? pkgdir : root;
 	pyprojects[0] = pyproject;
 	if (pyinfo_query(o->interp, pyprojects, fsx_exists(pyproject) ? 1 : 0,
 			 &py, e) < 0)
@@ -511,7 +517,13 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 			oom(e);
 			goto out;
 		}
-		ret = walk(json_string_value(x), arc, 1, epoch, &l, e);
+		/* Links may point anywhere inside the project root (the
+		 * pyproject.toml's folder, else the workspace root); a path
+		 * dependency outside it keeps its links to itself. */
+		limit = rel_to(json_string_value(x), project_root)
+			    ? project_root
+			    : json_string_value(x);
+		ret = walk(json_string_value(x), arc, 1, epoch, limit, &l, e);
 		free(arc);
 		if (ret < 0)
 			goto out;
@@ -542,6 +554,10 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 			goto out;
 		}
 		if (fsx_exists(lock)) {
+			if (pysrc_inside(lock, root, "file", e) < 0) {
+				free(lock);
+				goto out;
+			}
 			if (slist_add(&l, fsx_join(base, "Cargo.lock"), lock,
 				      NULL, 0, 0644, entry_time(epoch, NULL),
 				      e) < 0)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "common/fsx.h"
+#include "worker/record.h"
 
 static int oom(struct sp_err *e)
 {
@@ -38,6 +39,34 @@ static int rel_path_ok(const char *p)
 		if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || !c[2]))
 			return 0;
 	return 1;
+}
+
+int pysrc_inside(const char *path, const char *project_root, const char *what,
+		 struct sp_err *e)
+{
+	char *real = realpath(path, NULL), *root = realpath(project_root, NULL);
+	size_t n;
+	int ret = 0;
+
+	if (!real || !root) {
+		ret = sp_err_sys(e, "cannot resolve '%s'",
+				 real ? project_root : path);
+		goto out;
+	}
+	n = strlen(root);
+	if (strcmp(root, "/") != 0 &&
+	    (strncmp(real, root, n) != 0 || (real[n] && real[n] != '/')))
+		ret = sp_err_set(e,
+				 "%s '%s' is a symbolic link (or lies below "
+				 "one) to '%s', outside the project root "
+				 "'%s': refused, since it would put a file "
+				 "from elsewhere on this machine in the "
+				 "package",
+				 what, path, real, root);
+out:
+	free(real);
+	free(root);
+	return ret;
 }
 
 static char *top_package(const char *module)
@@ -138,7 +167,7 @@ static int skipped(const char *name)
 
 /* Adds the files under src (wheel path dst) to files, recursively. */
 static int walk(const char *src, const char *dst, json_t *files, int depth,
-		struct sp_err *e)
+		const char *project_root, struct sp_err *e)
 {
 	DIR *d;
 	struct dirent *de;
@@ -178,9 +207,17 @@ static int walk(const char *src, const char *dst, json_t *files, int depth,
 		}
 		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
 			r = sp_err_sys(e, "cannot stat '%s'", s);
+		} else if (S_ISLNK(lst.st_mode) &&
+			   pysrc_inside(s, project_root, "python source",
+					e) < 0) {
+			r = -1;
 		} else if (S_ISDIR(st.st_mode)) {
 			if (!S_ISLNK(lst.st_mode))
-				r = walk(s, t, files, depth + 1, e);
+				r = walk(s, t, files, depth + 1, project_root,
+					 e);
+		} else if (S_ISREG(st.st_mode) &&
+			   record_name_ok(t, "python source", e) < 0) {
+			r = sp_err_wrap(e, "'%s'", s);
 		} else if (S_ISREG(st.st_mode)) {
 			json_t *f = json_pack("{s:s, s:s}", "src", s, "dst", t);
 
@@ -226,8 +263,8 @@ static int sort_by_dst(json_t *a, struct sp_err *e)
 	return json_array_size(a) == n ? 0 : oom(e);
 }
 
-int pysrc_list(const char *root, const char *module, json_t **files,
-	       struct sp_err *e)
+int pysrc_list(const char *root, const char *module,
+	       const char *project_root, json_t **files, struct sp_err *e)
 {
 	char *top = top_package(module), *dir;
 	int ret = -1;
@@ -238,7 +275,11 @@ int pysrc_list(const char *root, const char *module, json_t **files,
 		oom(e);
 		goto out;
 	}
-	if (walk(dir, top, *files, 0, e) < 0 || sort_by_dst(*files, e) < 0)
+	/* The package folder itself may be the link (a symlinked top-level
+	 * package once pulled all of /etc/ssl into a wheel). */
+	if (pysrc_inside(dir, project_root, "python package folder", e) < 0 ||
+	    walk(dir, top, *files, 0, project_root, e) < 0 ||
+	    sort_by_dst(*files, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -376,7 +417,7 @@ out:
 /* ---- license files ---- */
 
 static int add_license(json_t *lic, const char *pkgdir, const char *rel,
-		       struct sp_err *e)
+		       const char *project_root, struct sp_err *e)
 {
 	json_t *x, *f;
 	size_t i;
@@ -395,6 +436,11 @@ static int add_license(json_t *lic, const char *pkgdir, const char *rel,
 	src = fsx_join(pkgdir, rel);
 	if (!src)
 		return oom(e);
+	if (pysrc_inside(src, project_root, "license file", e) < 0 ||
+	    record_name_ok(rel, "license file", e) < 0) {
+		free(src);
+		return -1;
+	}
 	f = json_pack("{s:s, s:s}", "src", src, "dst", rel);
 	free(src);
 	if (!f || json_array_append_new(lic, f) < 0)
@@ -404,7 +450,7 @@ static int add_license(json_t *lic, const char *pkgdir, const char *rel,
 
 /* Expands one PEP 639 glob relative to pkgdir; it must match a file. */
 static int add_glob(json_t *lic, const char *pkgdir, const char *pat,
-		    struct sp_err *e)
+		    const char *project_root, struct sp_err *e)
 {
 	size_t plen = strlen(pkgdir), i, found = 0;
 	char *full;
@@ -438,7 +484,8 @@ static int add_glob(json_t *lic, const char *pkgdir, const char *pat,
 		if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		/* glob() keeps the prefix we gave it. */
-		if (add_license(lic, pkgdir, p + plen + 1, e) < 0) {
+		if (add_license(lic, pkgdir, p + plen + 1, project_root, e) <
+		    0) {
 			globfree(&g);
 			return -1;
 		}
@@ -454,7 +501,8 @@ static int add_glob(json_t *lic, const char *pkgdir, const char *pat,
 }
 
 static int license_files(const json_t *pkg, const char *pkgdir,
-			 const json_t *proj, json_t *lic, struct sp_err *e)
+			 const json_t *proj, json_t *lic,
+			 const char *project_root, struct sp_err *e)
 {
 	const json_t *lf = json_object_get(proj, "license-files"), *x;
 	size_t i;
@@ -468,7 +516,8 @@ static int license_files(const json_t *pkg, const char *pkgdir,
 			if (!json_is_string(x))
 				return sp_err_set(e, "[project] license-files "
 						     "must hold strings");
-			if (add_glob(lic, pkgdir, json_string_value(x), e) < 0)
+			if (add_glob(lic, pkgdir, json_string_value(x),
+				     project_root, e) < 0)
 				return -1;
 		}
 		return 0;
@@ -484,13 +533,14 @@ static int license_files(const json_t *pkg, const char *pkgdir,
 					  "license-file '%s' not found in "
 					  "'%s'",
 					  p, pkgdir);
-		return add_license(lic, pkgdir, p, e);
+		return add_license(lic, pkgdir, p, project_root, e);
 	}
 	return 0;
 }
 
 int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
-	       const json_t *proj, const char *module, struct sp_err *e)
+	       const json_t *proj, const char *module, const char *project_root,
+	       struct sp_err *e)
 {
 	char *root = NULL, *eps = NULL;
 	json_t *files = NULL, *lic = json_array(), *names = json_array(), *x;
@@ -503,7 +553,7 @@ int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
 	}
 	if (pysrc_root(pkg, pkgdir, module, &root, e) < 0)
 		goto out;
-	if (root && pysrc_list(root, module, &files, e) < 0)
+	if (root && pysrc_list(root, module, project_root, &files, e) < 0)
 		goto out;
 	if (files && json_object_set(job, "python_files", files) < 0) {
 		oom(e);
@@ -516,7 +566,7 @@ int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
 		sp_err_set(e, "entry points are not UTF-8");
 		goto out;
 	}
-	if (license_files(pkg, pkgdir, proj, lic, e) < 0 ||
+	if (license_files(pkg, pkgdir, proj, lic, project_root, e) < 0 ||
 	    sort_by_dst(lic, e) < 0)
 		goto out;
 	json_array_foreach(lic, i, x)

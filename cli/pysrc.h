@@ -34,9 +34,11 @@ int pysrc_root(const json_t *pkg, const char *pkgdir, const char *module,
  * starting with '.', __pycache__ folders, compiled files (.pyc, .pyo) and
  * native libraries (.so: the extension comes from cargo, and an editable
  * install may have left a copy in the tree), and symbolic links to folders.
+ * Errors: a link that leads outside project_root (pysrc_inside), a name a
+ * wheel cannot hold (record_name_ok).
  */
-int pysrc_list(const char *root, const char *module, json_t **files,
-	       struct sp_err *e);
+int pysrc_list(const char *root, const char *module,
+	       const char *project_root, json_t **files, struct sp_err *e);
 
 /*
  * Adds to job what the Python side of pkg needs: "python_files" (when
@@ -46,9 +48,25 @@ int pysrc_list(const char *root, const char *module, json_t **files,
  * relative to the dist-info's licenses/ folder) with the same names in
  * meta's "license_files" (METADATA License-File).  License files are
  * [project] license-files globs, relative to pkgdir and each of which must
- * match; else cargo's license-file.  proj may be NULL.
+ * match; else cargo's license-file.  proj may be NULL.  Every python
+ * source and license file must pass pysrc_inside(project_root), and every
+ * name record_name_ok() (worker/record.h).
  */
 int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
-	       const json_t *proj, const char *module, struct sp_err *e);
+	       const json_t *proj, const char *module, const char *project_root,
+	       struct sp_err *e);
+
+/*
+ * Refuses a path that leads outside the project: when path (or a folder on
+ * the way to it) is a symbolic link, whatever it resolves to must lie in
+ * project_root (the folder of the pyproject.toml that configures the
+ * package, else the cargo workspace root).  A link to a root-only file
+ * elsewhere would otherwise be read with the builder's rights and shipped
+ * with the permissions of a package file.  what names the file for the
+ * message ("python source", "license file").  Returns 0, or -1 with e
+ * naming the link, its target and the root.
+ */
+int pysrc_inside(const char *path, const char *project_root, const char *what,
+		 struct sp_err *e);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/fsx.h"
+#include "record.h"
 
 /* A path the wheel may hold: relative, every component a real name.  zipw
  * checks again; this gives the message naming the job field. */
@@ -74,6 +75,11 @@ static int load_list(const json_t *job, const char *key, const char *prefix,
 					  "'src' and a relative 'dst' without "
 					  "'.' or '..' components",
 					  key, i);
+		/* The client refuses such names already; a job written by
+		 * hand (spoke wheel) gets the same refusal here. */
+		if (record_name_ok(dst, prefix ? "license file" : "python file",
+				   e) < 0)
+			return -1;
 		if (!prefix && in_special_dir(dst))
 			return sp_err_set(e,
 					  "python file '%s' would land in a "

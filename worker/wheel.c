@@ -19,6 +19,7 @@
 #include "metadata.h"
 #include "pdeflate.h"
 #include "pyfiles.h"
+#include "record.h"
 #include "repair.h"
 #include "zipw.h"
 
@@ -251,8 +252,8 @@ fail:
 	return NULL;
 }
 
-/* The RECORD: one "path,sha256=<digest>,<size>" line per entry and its own
- * line without a hash.  Names are validated to need no CSV quoting. */
+/* The RECORD: one "path,sha256=<digest>,<size>" row per entry and its own
+ * row without a hash, written as CSV by record.h. */
 struct record {
 	char *text;
 	size_t len;
@@ -262,13 +263,7 @@ struct record {
 static int record_add(struct record *r, const char *path, const char *b64,
 		      size_t size)
 {
-	int n;
-
-	if (b64)
-		n = fprintf(r->f, "%s,sha256=%s,%zu\n", path, b64, size);
-	else
-		n = fprintf(r->f, "%s,,\n", path);
-	return n < 0 ? -1 : 0;
+	return record_put_row(r->f, path, b64, size);
 }
 
 /* Adds one entry to the zip and its line to the RECORD. */

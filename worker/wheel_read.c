@@ -18,6 +18,7 @@
 #include "common/fsx.h"
 #include "common/sha256.h"
 #include "metadata.h"
+#include "record.h"
 
 #define SIG_LOCAL 0x04034b50u
 #define SIG_CENTRAL 0x02014b50u
@@ -46,6 +47,19 @@
 /* Beyond this many problems, only their number is kept. */
 #define PROBLEMS_MAX 1000
 
+/* The .dist-info files whose text is checked. */
+enum { T_WHEEL, T_RECORD, T_METADATA, T_EP, T_N };
+
+static const char *const text_base[T_N] = {"WHEEL", "RECORD", "METADATA",
+					   "entry_points.txt"};
+
+struct text {
+	char *name;
+	char *text;
+	size_t len;
+	int have;
+};
+
 /* The state of one wheel_read() call. */
 struct rd {
 	struct wheel_report *r;
@@ -57,11 +71,10 @@ struct rd {
 	uint64_t cd_off;   /* where the central directory starts */
 	size_t *slots;	   /* name hash set: entry index + 1 */
 	size_t nslots;
-	char *wheel_name;  /* "<dist_info>/WHEEL" */
-	char *record_name; /* "<dist_info>/RECORD" */
-	char *wheel_text, *record_text;
-	size_t wheel_len, record_len;
-	int have_wheel, have_record;
+	/* The .dist-info's text files, read into memory by the data pass:
+	 * their entry names ("<dist_info>/WHEEL"...), text and length, and
+	 * whether all of it was read intact. */
+	struct text t[T_N];
 	/* RECORD hashes in sha384 or sha512, by entry index ("sha512=..."),
 	 * checked by a second data pass once RECORD is known; else NULL. */
 	char **alt;
@@ -878,10 +891,12 @@ static int find_dist_info(struct rd *d, struct sp_err *e)
 		problem(d, NULL, "no .dist-info directory");
 		return 0;
 	}
-	if (asprintf(&d->wheel_name, "%s/WHEEL", r->dist_info) < 0 ||
-	    asprintf(&d->record_name, "%s/RECORD", r->dist_info) < 0) {
-		d->wheel_name = d->record_name = NULL;
-		return sp_err_set(e, "out of memory");
+	for (i = 0; i < T_N; i++) {
+		if (asprintf(&d->t[i].name, "%s/%s", r->dist_info,
+			     text_base[i]) < 0) {
+			d->t[i].name = NULL;
+			return sp_err_set(e, "out of memory");
+		}
 	}
 	if (!r->dist)
 		return 0;
@@ -1034,14 +1049,16 @@ static int read_entry(struct rd *d, struct archive *a, struct wheel_entry *ent,
 	int so_fd = -1, is_so = so_name(ent->name), rc = -1;
 	int stop = 0, bad = 0;
 	char **text = NULL;
-	size_t *tlen = NULL;
+	size_t *tlen = NULL, k;
+	struct text *tx = NULL;
 
-	if (d->wheel_name && strcmp(ent->name, d->wheel_name) == 0) {
-		text = &d->wheel_text;
-		tlen = &d->wheel_len;
-	} else if (d->record_name && strcmp(ent->name, d->record_name) == 0) {
-		text = &d->record_text;
-		tlen = &d->record_len;
+	for (k = 0; k < T_N; k++) {
+		if (d->t[k].name && strcmp(ent->name, d->t[k].name) == 0) {
+			tx = &d->t[k];
+			text = &tx->text;
+			tlen = &tx->len;
+			break;
+		}
 	}
 	if (sha256_init(&h, e) < 0)
 		return -1;
@@ -1111,10 +1128,8 @@ static int read_entry(struct rd *d, struct archive *a, struct wheel_entry *ent,
 	if (!bad) {
 		ent->hashed = 1;
 		b64url_nopad(digest, sizeof(digest), ent->sha256);
-		if (text == &d->wheel_text)
-			d->have_wheel = 1;
-		else if (text == &d->record_text)
-			d->have_record = 1;
+		if (text && tx)
+			tx->have = 1;
 		if (so_fd >= 0 && inspect_so(d, ent, so_fd, got, e) < 0)
 			goto out;
 	}
@@ -1332,7 +1347,7 @@ static int check_tags(struct rd *d, struct sp_err *e)
 					     a, (int)lb, b, (int)lc, c) < 0)
 					return sp_err_set(e, "out of memory");
 				if (!has_tag(r, tag))
-					problem(d, d->wheel_name,
+					problem(d, d->t[T_WHEEL].name,
 						"has no Tag line for the file "
 						"name's tag '%s'",
 						tag);
@@ -1348,7 +1363,7 @@ static int check_tags(struct rd *d, struct sp_err *e)
 		    !in_set(r->py, t, (size_t)(d1 - t)) ||
 		    !in_set(r->abi, d1 + 1, (size_t)(d2 - d1 - 1)) ||
 		    !in_set(r->plat, d2 + 1, strlen(d2 + 1)))
-			problem(d, d->wheel_name,
+			problem(d, d->t[T_WHEEL].name,
 				"has Tag '%s', which the file name does not "
 				"have",
 				t);
@@ -1356,34 +1371,113 @@ static int check_tags(struct rd *d, struct sp_err *e)
 	return 0;
 }
 
+/* Takes the next line of a NUL-terminated text in place: its end (LF) is
+ * cut off and *p moves past it.  Returns NULL at the end of the text.
+ * Unlike strtok_r(), it keeps empty lines, which METADATA needs (a blank
+ * line ends its headers), and it has no state to leave uninitialised. */
+static char *next_line(char **p)
+{
+	char *line = *p, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else {
+		*p = line + strlen(line);
+	}
+	return line;
+}
+
+/* The 1-based line of text that p points into. */
+static size_t line_of(const char *text, const char *p)
+{
+	size_t n = 1;
+
+	for (; text < p; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* The checks every text file of the .dist-info gets before it is parsed:
+ * it holds text at all, in UTF-8, with LF line ends.  For METADATA the CR
+ * check covers only the headers, whose body is a free-form
+ * description.  Returns 1 when the text can be parsed, else 0 with the
+ * problem recorded. */
+static int check_text(struct rd *d, int k)
+{
+	struct text *t = &d->t[k];
+	const char *nul, *cr, *head_end;
+	size_t i;
+
+	if (!t->have)
+		return 0; /* the data pass has said why */
+	if (!t->text || !t->len) {
+		problem(d, t->name, "is empty");
+		return 0;
+	}
+	nul = memchr(t->text, '\0', t->len);
+	if (nul) {
+		problem(d, t->name, "holds a NUL byte (at offset %zu): it is "
+				    "not text",
+			(size_t)(nul - t->text));
+		return 0;
+	}
+	for (i = 0; i < t->len && strchr(" \t\r\n\f\v", t->text[i]); i++)
+		;
+	if (i == t->len) {
+		problem(d, t->name, "holds only white space");
+		return 0;
+	}
+	if (!utf8_valid((const unsigned char *)t->text, t->len)) {
+		problem(d, t->name, "is not valid UTF-8");
+		return 0;
+	}
+	head_end = k == T_METADATA ? strstr(t->text, "\n\n") : NULL;
+	cr = memchr(t->text, '\r',
+		    head_end ? (size_t)(head_end - t->text) : t->len);
+	if (cr) {
+		problem(d, t->name,
+			"has a carriage return (CRLF line ends?) on line %zu: "
+			"its lines must end in LF alone",
+			line_of(t->text, cr));
+		return 0;
+	}
+	return 1;
+}
+
 /* The WHEEL file: RFC 822 style "Key: value" lines. */
 static int check_wheel_file(struct rd *d, struct sp_err *e)
 {
 	struct wheel_report *r = d->r;
-	char *line, *save, *colon, *key, *val, *build = NULL;
+	char *line, *rest, *colon, *key, *val, *build = NULL;
 	unsigned major;
+	size_t lineno;
 	int nbuild = 0;
 
-	if (!d->wheel_name)
+	if (!d->t[T_WHEEL].name)
 		return 0;
-	if (find_entry(d, d->wheel_name) < 0) {
+	if (find_entry(d, d->t[T_WHEEL].name) < 0) {
 		problem(d, NULL, "no WHEEL file in '%s'", r->dist_info);
 		return 0;
 	}
-	if (!d->have_wheel)
+	if (!d->t[T_WHEEL].have)
 		return 0;
 	/* An empty entry leaves no text at all, and strtok_r() must not be
 	 * handed a NULL string on its first call. */
-	if (!d->wheel_text || !d->wheel_len) {
-		problem(d, d->wheel_name, "is empty");
+	if (!check_text(d, T_WHEEL))
 		return 0;
-	}
-	save = NULL;
-	for (line = strtok_r(d->wheel_text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (rest = d->t[T_WHEEL].text, lineno = 1;
+	     (line = next_line(&rest)) != NULL; lineno++) {
 		colon = strchr(line, ':');
-		if (!colon)
+		if (!colon) {
+			if (*trim(line))
+				problem(d, d->t[T_WHEEL].name,
+					"line %zu is not 'Key: value'", lineno);
 			continue;
+		}
 		*colon = '\0';
 		key = trim(line);
 		val = trim(colon + 1);
@@ -1398,7 +1492,7 @@ static int check_wheel_file(struct rd *d, struct sp_err *e)
 			else if (strcasecmp(val, "false") == 0)
 				r->root_is_purelib = 0;
 			else
-				problem(d, d->wheel_name,
+				problem(d, d->t[T_WHEEL].name,
 					"Root-Is-Purelib is '%s', not true or "
 					"false",
 					val);
@@ -1411,75 +1505,33 @@ static int check_wheel_file(struct rd *d, struct sp_err *e)
 		}
 	}
 	if (!r->wheel_version)
-		problem(d, d->wheel_name, "has no Wheel-Version");
+		problem(d, d->t[T_WHEEL].name, "has no Wheel-Version");
 	else if (sscanf(r->wheel_version, "%u.", &major) != 1 || major != 1)
-		problem(d, d->wheel_name,
+		problem(d, d->t[T_WHEEL].name,
 			"Wheel-Version '%s' is not supported (1.x is)",
 			r->wheel_version);
 	if (r->root_is_purelib < 0)
-		problem(d, d->wheel_name, "has no Root-Is-Purelib");
+		problem(d, d->t[T_WHEEL].name, "has no Root-Is-Purelib");
 	if (!r->ntags)
-		problem(d, d->wheel_name, "has no Tag line");
+		problem(d, d->t[T_WHEEL].name, "has no Tag line");
 	if (r->build && (!build || strcmp(build, r->build) != 0))
-		problem(d, d->wheel_name,
+		problem(d, d->t[T_WHEEL].name,
 			"its Build does not match the file name's build tag "
 			"'%s'",
 			r->build);
 	else if (!r->build && nbuild)
-		problem(d, d->wheel_name,
+		problem(d, d->t[T_WHEEL].name,
 			"has a Build line, the file name no build tag");
 	if (r->py && r->ntags)
 		return check_tags(d, e);
 	return 0;
 }
 
-/* Splits one CSV line (RFC 4180 quoting, as Python's csv module writes)
- * into at most nf fields in place.  Returns the number of fields, or -1 on
- * a malformed line. */
-static int csv_split(char *line, char **f, int nf)
-{
-	char *in = line, *out = line;
-	int n = 0;
-
-	for (;;) {
-		if (n == nf)
-			return -1;
-		f[n++] = out;
-		if (*in == '"') {
-			in++;
-			for (;;) {
-				if (!*in)
-					return -1;
-				if (*in == '"' && in[1] == '"') {
-					*out++ = '"';
-					in += 2;
-				} else if (*in == '"') {
-					in++;
-					break;
-				} else {
-					*out++ = *in++;
-				}
-			}
-			if (*in && *in != ',')
-				return -1;
-		} else {
-			while (*in && *in != ',')
-				*out++ = *in++;
-		}
-		if (!*in) {
-			*out = '\0';
-			return n;
-		}
-		in++;
-		*out++ = '\0';
-	}
-}
-
 static int is_signature(struct rd *d, const char *name)
 {
-	size_t n = strlen(d->record_name);
+	size_t n = strlen(d->t[T_RECORD].name);
 
-	return strncmp(name, d->record_name, n) == 0 &&
+	return strncmp(name, d->t[T_RECORD].name, n) == 0 &&
 	       (strcmp(name + n, ".jws") == 0 || strcmp(name + n, ".p7s") == 0);
 }
 
@@ -1490,58 +1542,60 @@ static int check_record(struct rd *d, struct sp_err *e)
 	struct wheel_report *r = d->r;
 	struct wheel_entry *ent;
 	uint8_t *listed = NULL;
-	char *line, *save, *f[3], *end;
+	struct record_row *rows = NULL;
+	struct sp_err why;
+	char **f, *end;
 	unsigned long long size;
-	size_t i, lineno = 0;
+	size_t i, k, nrows = 0;
 	long idx;
-	int nf;
 
-	if (!d->record_name)
+	if (!d->t[T_RECORD].name)
 		return 0;
-	if (find_entry(d, d->record_name) < 0) {
+	if (find_entry(d, d->t[T_RECORD].name) < 0) {
 		problem(d, NULL, "no RECORD file in '%s'", r->dist_info);
 		return 0;
 	}
-	if (!d->have_record)
+	if (!check_text(d, T_RECORD))
 		return 0;
-	if (!d->record_text || !d->record_len) {
-		problem(d, d->record_name, "is empty");
+	if (record_parse(d->t[T_RECORD].text, d->t[T_RECORD].len, &rows,
+			 &nrows, &why) < 0) {
+		if (strcmp(why.msg, "out of memory") == 0)
+			return sp_err_set(e, "out of memory");
+		problem(d, d->t[T_RECORD].name, "is not valid CSV: %s",
+			why.msg);
 		return 0;
 	}
-	save = NULL;
 	listed = calloc(r->nents + 1, 1);
 	d->alt = calloc(r->nents + 1, sizeof(*d->alt));
 	if (!listed || !d->alt) {
 		free(listed);
+		free(rows);
 		return sp_err_set(e, "out of memory");
 	}
-	for (line = strtok_r(d->record_text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
-		if (*line && line[strlen(line) - 1] == '\r')
-			line[strlen(line) - 1] = '\0';
-		if (!*line)
-			continue;
-		nf = csv_split(line, f, 3);
-		if (nf != 3) {
-			problem(d, d->record_name,
-				"line %zu is not path,hash,size", lineno);
+	for (k = 0; k < nrows; k++) {
+		f = rows[k].f;
+		if (rows[k].nf != 3) {
+			problem(d, d->t[T_RECORD].name,
+				"line %zu is not path,hash,size (it has %d "
+				"field%s)",
+				rows[k].line, rows[k].nf,
+				rows[k].nf == 1 ? "" : "s");
 			continue;
 		}
 		idx = find_entry(d, f[0]);
 		if (idx < 0) {
-			problem(d, d->record_name,
+			problem(d, d->t[T_RECORD].name,
 				"lists '%s', which is not in the wheel", f[0]);
 			continue;
 		}
 		ent = &r->ents[idx];
 		if (listed[idx]++) {
-			problem(d, d->record_name, "lists '%s' twice", f[0]);
+			problem(d, d->t[T_RECORD].name, "lists '%s' twice", f[0]);
 			continue;
 		}
-		if (strcmp(f[0], d->record_name) == 0) {
+		if (strcmp(f[0], d->t[T_RECORD].name) == 0) {
 			if (*f[1] || *f[2])
-				problem(d, d->record_name,
+				problem(d, d->t[T_RECORD].name,
 					"its own line must have no hash and "
 					"no size");
 			continue;
@@ -1558,6 +1612,7 @@ static int check_record(struct rd *d, struct sp_err *e)
 				d->alt[idx] = strdup(f[1]);
 				if (!d->alt[idx]) {
 					free(listed);
+					free(rows);
 					return sp_err_set(e, "out of memory");
 				}
 				d->nalt++;
@@ -1582,17 +1637,188 @@ static int check_record(struct rd *d, struct sp_err *e)
 			problem(d, f[0], "its size is %llu, RECORD says %llu",
 				(unsigned long long)ent->usize, size);
 	}
+	free(rows);
 	for (i = 0; i < r->nents; i++) {
 		ent = &r->ents[i];
 		if (listed[i] || ent->is_dir || is_signature(d, ent->name))
 			continue;
-		if (strcmp(ent->name, d->record_name) == 0)
-			problem(d, d->record_name, "does not list itself");
+		if (strcmp(ent->name, d->t[T_RECORD].name) == 0)
+			problem(d, d->t[T_RECORD].name, "does not list itself");
 		else
 			problem(d, ent->name, "has no line in RECORD");
 	}
 	free(listed);
 	return 0;
+}
+
+/* One License-File value: the file's path below the dist-info's licenses/
+ * folder (PEP 639), held to the entry-name rules so that it can never
+ * name a file outside the wheel, and present in the wheel.  Before
+ * Metadata-Version 2.4, tools put the file beside METADATA instead. */
+static int check_license_file(struct rd *d, const char *val, int v24,
+			      struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	struct sp_err why;
+	char *in_licenses = NULL, *beside = NULL;
+	int rc = 0;
+
+	if (wheel_name_check(val, strlen(val), &why) < 0 ||
+	    val[strlen(val) - 1] == '/') {
+		problem(d, d->t[T_METADATA].name,
+			"License-File '%s' is not a file's place in the "
+			"wheel's licenses/ folder: %s",
+			val, val[strlen(val) - 1] == '/' && *val
+				 ? "it names a folder"
+				 : why.msg);
+		return 0;
+	}
+	if (asprintf(&in_licenses, "%s/licenses/%s", r->dist_info, val) < 0 ||
+	    asprintf(&beside, "%s/%s", r->dist_info, val) < 0) {
+		in_licenses = beside = NULL;
+		rc = sp_err_set(e, "out of memory");
+	} else if (find_entry(d, in_licenses) < 0 &&
+		   (v24 || find_entry(d, beside) < 0)) {
+		problem(d, d->t[T_METADATA].name,
+			"License-File '%s' is not in the wheel (no '%s')", val,
+			in_licenses);
+	}
+	free(in_licenses);
+	free(beside);
+	return rc;
+}
+
+/* METADATA: RFC 822 style headers up to the first blank line, then the
+ * description.  The headers must parse, name the file name's
+ * distribution and version, and every License-File must hold. */
+static int check_metadata(struct rd *d, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	const char *name = d->t[T_METADATA].name;
+	char *line, *rest, *colon, *key, *val, *n1 = NULL, *n2 = NULL;
+	char **lic = NULL, **nl;
+	const char *mv = NULL, *nm = NULL, *ver = NULL;
+	unsigned major = 0, minor = 0;
+	size_t lineno, nlic = 0, i;
+	int rc = 0;
+
+	if (!name)
+		return 0;
+	if (find_entry(d, name) < 0) {
+		problem(d, NULL, "no METADATA file in '%s'", r->dist_info);
+		return 0;
+	}
+	if (!check_text(d, T_METADATA))
+		return 0;
+	for (rest = d->t[T_METADATA].text, lineno = 1;
+	     (line = next_line(&rest)) != NULL && *line; lineno++) {
+		if (*line == ' ' || *line == '\t') {
+			if (lineno == 1)
+				problem(d, name,
+					"line 1 continues a header that is "
+					"not there");
+			continue;
+		}
+		colon = strchr(line, ':');
+		if (!colon) {
+			problem(d, name, "line %zu is not 'Key: value'",
+				lineno);
+			continue;
+		}
+		*colon = '\0';
+		key = trim(line);
+		val = trim(colon + 1);
+		if (strcasecmp(key, "Metadata-Version") == 0) {
+			mv = val;
+		} else if (strcasecmp(key, "Name") == 0) {
+			nm = val;
+		} else if (strcasecmp(key, "Version") == 0) {
+			ver = val;
+		} else if (strcasecmp(key, "License-File") == 0) {
+			nl = realloc(lic, (nlic + 1) * sizeof(*lic));
+			if (!nl) {
+				rc = sp_err_set(e, "out of memory");
+				goto out;
+			}
+			lic = nl;
+			lic[nlic++] = val;
+		}
+	}
+	if (!mv)
+		problem(d, name, "has no Metadata-Version");
+	else if (sscanf(mv, "%u.%u", &major, &minor) < 1)
+		problem(d, name, "its Metadata-Version '%s' is not a version",
+			mv);
+	if (!nm || !*nm) {
+		problem(d, name, "has no Name");
+	} else if (r->dist) {
+		n1 = dist_normalize(nm);
+		n2 = dist_normalize(r->dist);
+		if (!n1 || !n2) {
+			rc = sp_err_set(e, "out of memory");
+			goto out;
+		}
+		if (strcmp(n1, n2) != 0)
+			problem(d, name,
+				"its Name '%s' is not the file name's "
+				"distribution '%s'",
+				nm, r->dist);
+	}
+	if (!ver || !*ver)
+		problem(d, name, "has no Version");
+	else if (r->version && !version_same(ver, r->version))
+		problem(d, name,
+			"its Version '%s' is not the file name's version "
+			"'%s'",
+			ver, r->version);
+	for (i = 0; i < nlic && rc == 0; i++)
+		rc = check_license_file(
+		    d, lic[i], major > 2 || (major == 2 && minor >= 4), e);
+out:
+	free(lic);
+	free(n1);
+	free(n2);
+	return rc;
+}
+
+/* entry_points.txt: an INI file of [group] sections holding
+ * "name = object reference" lines. */
+static void check_entry_points(struct rd *d)
+{
+	const char *name = d->t[T_EP].name;
+	char *line, *rest, *t, *eq;
+	size_t lineno;
+	int in_group = 0;
+
+	if (!name || find_entry(d, name) < 0 || !check_text(d, T_EP))
+		return;
+	for (rest = d->t[T_EP].text, lineno = 1;
+	     (line = next_line(&rest)) != NULL; lineno++) {
+		t = trim(line);
+		if (!*t || *t == '#' || *t == ';')
+			continue;
+		if (*t == '[') {
+			if (t[strlen(t) - 1] != ']' || strlen(t) < 3 ||
+			    strchr(t + 1, '[') ||
+			    strchr(t + 1, ']') != t + strlen(t) - 1)
+				problem(d, name,
+					"line %zu is not a [group] header",
+					lineno);
+			in_group = 1;
+			continue;
+		}
+		eq = strchr(t, '=');
+		if (!eq || eq == t || !*trim(eq + 1))
+			problem(d, name,
+				"line %zu is neither a [group] header nor "
+				"'name = object'",
+				lineno);
+		else if (!in_group)
+			problem(d, name,
+				"line %zu names an entry point before any "
+				"[group]",
+				lineno);
+	}
 }
 
 int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
@@ -1652,8 +1878,11 @@ int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
 		goto out;
 	pass1 = r->nproblems - pass1;
 	if (!d.broken &&
-	    (check_wheel_file(&d, e) < 0 || check_record(&d, e) < 0))
+	    (check_wheel_file(&d, e) < 0 || check_record(&d, e) < 0 ||
+	     check_metadata(&d, e) < 0))
 		goto out;
+	if (!d.broken)
+		check_entry_points(&d);
 	/* Not after a first pass that found a problem: it would find it
 	 * again, and the wheel is invalid already. */
 	if (d.nalt && !pass1) {
@@ -1679,10 +1908,10 @@ out:
 		close(d.fd);
 	free(order);
 	free(d.slots);
-	free(d.wheel_name);
-	free(d.record_name);
-	free(d.wheel_text);
-	free(d.record_text);
+	for (i = 0; i < T_N; i++) {
+		free(d.t[i].name);
+		free(d.t[i].text);
+	}
 	if (d.alt) {
 		for (i = 0; i < r->nents; i++)
 			free(d.alt[i]);

@@ -14,6 +14,7 @@
 
 #include "common/fsx.h"
 #include "debugsplit.h"
+#include "record.h"
 #include "repair.h"
 #include "wheel_read.h"
 #include "zipw.h"
@@ -395,29 +396,6 @@ done:
 	return out;
 }
 
-/* A RECORD line: the path is quoted as CSV when it needs it. */
-static void record_line(FILE *f, const char *name, const char *b64,
-			size_t size)
-{
-	const char *p;
-
-	if (strpbrk(name, ",\"")) {
-		fputc('"', f);
-		for (p = name; *p; p++) {
-			if (*p == '"')
-				fputc('"', f);
-			fputc(*p, f);
-		}
-		fputc('"', f);
-	} else {
-		fputs(name, f);
-	}
-	if (b64)
-		fprintf(f, ",sha256=%s,%zu\n", b64, size);
-	else
-		fputs(",,\n", f);
-}
-
 static int add(struct zipw *z, FILE *rec, const char *name, const void *data,
 	       size_t len, mode_t mode, struct sp_err *e)
 {
@@ -425,7 +403,8 @@ static int add(struct zipw *z, FILE *rec, const char *name, const void *data,
 
 	if (zipw_add(z, name, data, len, mode, b64, e) < 0)
 		return -1;
-	record_line(rec, name, b64, len);
+	if (record_put_row(rec, name, b64, len) < 0)
+		return sp_err_set(e, "out of memory writing RECORD");
 	return 0;
 }
 
@@ -457,7 +436,7 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 	size_t rec_len = 0, i, k;
 	struct zipw z;
 	FILE *rec;
-	int pass, rc = -1;
+	int pass, bad_row, rc = -1;
 
 	if (zipw_open(&z, fd, c->tmp_path, c->o->epoch, 6, e) < 0)
 		return -1;
@@ -522,8 +501,8 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 			}
 		}
 	}
-	record_line(rec, rec_name, NULL, 0);
-	if (fclose(rec) != 0) {
+	bad_row = record_put_row(rec, rec_name, NULL, 0) < 0;
+	if (fclose(rec) != 0 || bad_row) {
 		rec = NULL;
 		sp_err_set(e, "out of memory");
 		goto out;

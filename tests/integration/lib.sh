@@ -253,14 +253,17 @@ wheels_valid() {
 	for w in "$1"/*.whl; do
 		[ -e "$w" ] || continue
 		"$PY" - "$w" <<'PYEOF' || return 1
-import base64, hashlib, sys, zipfile
+import base64, csv, hashlib, io, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 bad = z.testzip()
 assert bad is None, "bad entry %s" % bad
 rec = [n for n in z.namelist() if n.endswith(".dist-info/RECORD")]
 assert len(rec) == 1, "no RECORD"
-for line in z.read(rec[0]).decode().splitlines():
-    path, digest, size = line.rsplit(",", 2)
+# RECORD is CSV: read it as installers do, quoting and all.
+for row in csv.reader(io.StringIO(z.read(rec[0]).decode(), newline="")):
+    if not row:
+        continue
+    path, digest, size = row
     if path == rec[0]:
         continue
     data = z.read(path)
