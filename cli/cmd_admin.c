@@ -11,6 +11,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/output.h"
 #include "cli/where.h"
 #include "common/fault.h"
@@ -62,8 +63,8 @@ static int admin_parse(int argc, char **argv, const char *help,
 	if (o->jobs < 1)
 		o->jobs = 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, serve ? "j:h" : "h", longopts,
-				NULL)) != -1) {
+	while ((c = opts_next(argc, argv, serve ? "j:h" : "h", longopts)) !=
+	       -1) {
 		switch (c) {
 		case O_STATE:
 			o->where.state_dir = optarg;

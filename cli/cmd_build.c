@@ -14,6 +14,7 @@
 #include "cli/client.h"
 #include "cli/jobserver.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/output.h"
 #include "cli/where.h"
 #include "common/frame.h"
@@ -506,7 +507,7 @@ int cmd_build(int argc, char **argv)
 	}
 	a.ui = &ui;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:o:i:j:qh", longopts, NULL)) !=
+	while ((c = opts_next(argc, argv, "p:o:i:j:qh", longopts)) !=
 	       -1) {
 		switch (c) {
 		case O_MANIFEST:

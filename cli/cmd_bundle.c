@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/proc.h"
 #include "cli/where.h"
 #include "common/fsx.h"
@@ -456,7 +457,7 @@ int cmd_bundle(int argc, char **argv)
 
 	sp_err_clear(&e);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = opts_next(argc, argv, "o:h", longopts)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/output.h"
 #include "worker/wheel_repair.h"
 
@@ -134,7 +135,7 @@ int cmd_repair(int argc, char **argv)
 
 	o.out_dir = "wheelhouse";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "w:h", longopts, NULL)) != -1) {
+	while ((c = opts_next(argc, argv, "w:h", longopts)) != -1) {
 		switch (c) {
 		case 'w':
 			o.out_dir = optarg;

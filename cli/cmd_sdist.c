@@ -25,6 +25,7 @@
 
 #include "cli/cargo.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/output.h"
 #include "cli/pyinfo.h"
 #include "cli/pysrc.h"
@@ -641,7 +642,7 @@ int cmd_sdist(int argc, char **argv)
 	int c, json = 0, quiet = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:i:qh", longopts, NULL)) != -1) {
+	while ((c = opts_next(argc, argv, "o:i:qh", longopts)) != -1) {
 		switch (c) {
 		case O_MANIFEST:
 			o.manifest = optarg;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/output.h"
 #include "worker/wheel_read.h"
 
@@ -335,7 +336,7 @@ int cmd_show(int argc, char **argv)
 	int c, json = 0, quiet = 0, rc = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = opts_next(argc, argv, "qh", longopts)) != -1) {
 		switch (c) {
 		case O_JSON:
 			json = 1;

@@ -82,8 +82,8 @@ int record_parse(char *text, size_t len, struct record_row **rows,
 	*nrows = 0;
 	while (in < end) {
 		/* An empty line (LF or CRLF) is no row. */
-		if (*in == '\n' || (*in == '\r' && in + 1 < end &&
-				    in[1] == '\n')) {
+		if (*in == '\n' ||
+		    (*in == '\r' && in + 1 < end && in[1] == '\n')) {
 			in += *in == '\r' ? 2 : 1;
 			line++;
 			continue;

@@ -41,9 +41,9 @@ int record_name_ok(const char *name, const char *what, struct sp_err *e);
 
 /* One parsed row; the fields point into the parsed text. */
 struct record_row {
-	char *f[3];   /* path, hash, size; NULL past nf */
-	int nf;	      /* how many fields the row had (may exceed 3) */
-	size_t line;  /* 1-based line where the row starts */
+	char *f[3];  /* path, hash, size; NULL past nf */
+	int nf;	     /* how many fields the row had (may exceed 3) */
+	size_t line; /* 1-based line where the row starts */
 };
 
 /*

@@ -128,4 +128,22 @@ check_status "build: a top-level package linked out of the project is refused" 1
 check "  naming the link" grep -q "python package folder '$mixed/py/mixedpkg' is a symbolic link" "$T/last.out"
 check "  no wheel" bash -c "! ls '$T'/l4/*.whl 2>/dev/null"
 
+# getopt_long() took a prefix of a long option: --target became
+# --target-dir and cargo's output went to a folder named after the triple.
+check_status "build --target TRIPLE: a usage error" 2 \
+	bash -c "cd '$ws' && '$SPOKE' build -q -i '$PY' --target x86_64-unknown-linux-gnu"
+check "  naming the option" grep -q "option '--target' must be spelled out in full (did you mean '--target-dir'?)" "$T/last.out"
+check "  no folder named after the triple" test ! -e "$ws/x86_64-unknown-linux-gnu"
+for cmd in "show --qui x.whl" "repair --out x x.whl" "sdist --manifest x" \
+	"bundle --out x" "status --state x" "recover --json=1 --target x" \
+	"stop --manifest x" "log --state x" "serve --idle 5" "build --artifact=x"; do
+	check_status "spoke $cmd: an abbreviation is a usage error" 2 bash -c "cd '$T' && '$SPOKE' $cmd"
+	check "  naming it" grep -q "must be spelled out in full" "$T/last.out"
+done
+check_status "an option's argument that looks like a prefix is no abbreviation" 1 \
+	bash -c "cd '$T' && '$SPOKE' repair -w --jso nosuch.whl"
+check "  (it is the folder)" grep -q "nosuch.whl" "$T/last.out"
+check_status "nor is an operand after --" 1 bash -c "cd '$T' && '$SPOKE' show -- --jso"
+check "  (it is the wheel's path)" grep -q "'--jso'" "$T/last.out"
+
 finish
