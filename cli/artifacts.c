@@ -5,15 +5,81 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/pysrc.h"
 #include "cli/where.h"
 #include "common/frame.h"
 #include "common/fsx.h"
 #include "worker/metadata.h"
+#include "worker/record.h"
 
 static const char *const known_fields[] = {
 	"path", "distribution", "version", "module", "metadata",
 	"linked_paths",
 };
+
+/* metadata.license_files names License-File values, which are places in
+ * the wheel's licenses/ folder (PEP 639): each is also a file relative to
+ * the artifacts file's folder, copied to that place.  A name that is not
+ * a plain relative path ("../../etc/passwd") or a file that is a link out
+ * of that folder is refused, so that neither METADATA nor the wheel can
+ * point outside it. */
+static int license_files(json_t *job, const json_t *meta, const char *dir,
+			 const char *label, struct sp_err *e)
+{
+	const json_t *lf = json_object_get(meta, "license_files"), *x;
+	json_t *out;
+	struct stat st;
+	size_t k;
+
+	if (!lf || json_is_null(lf))
+		return 0;
+	if (!json_is_array(lf))
+		return sp_err_set(e,
+				  "%s: metadata field 'license_files' must "
+				  "be an array of strings",
+				  label);
+	out = json_array();
+	if (!out || json_object_set_new(job, "license_files", out) < 0)
+		return sp_err_set(e, "out of memory");
+	json_array_foreach(lf, k, x)
+	{
+		const char *name = json_string_value(x);
+		char *src;
+		int r;
+
+		if (!name)
+			return sp_err_set(e,
+					  "%s: metadata field 'license_files' "
+					  "must hold strings",
+					  label);
+		if (record_name_ok(name, "license file", e) < 0)
+			return sp_err_wrap(e,
+					   "%s: a License-File is a path "
+					   "inside the wheel's licenses/ "
+					   "folder",
+					   label);
+		src = fsx_join(dir, name);
+		if (!src)
+			return sp_err_set(e, "out of memory");
+		if (stat(src, &st) < 0 || !S_ISREG(st.st_mode)) {
+			sp_err_set(e,
+				   "%s: license file '%s' is not a file beside "
+				   "the artifacts file",
+				   label, src);
+			free(src);
+			return -1;
+		}
+		r = pysrc_inside(src, dir, "license file", e);
+		if (r == 0 && json_array_append_new(
+				  out, json_pack("{s:s,s:s}", "src", src,
+						 "dst", name)) < 0)
+			r = sp_err_set(e, "out of memory");
+		free(src);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
 
 /* The entry's search paths, relative ones made relative to the file like
  * "path" is: the coordinator, which searches them, has another working
@@ -154,6 +220,9 @@ static int check_entry(const json_t *a, size_t i, const char *dir,
 	if (json_object_get(a, "metadata"))
 		json_object_set(*job, "metadata",
 				json_object_get(a, "metadata"));
+	if (license_files(*job, json_object_get(a, "metadata"), dir, label,
+			  e) < 0)
+		return -1;
 	return linked_paths(*job, json_object_get(a, "linked_paths"), dir,
 			    e);
 }

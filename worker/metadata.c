@@ -1,5 +1,7 @@
 #include "metadata.h"
 
+#include "wheel_read.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,6 +427,7 @@ static int field_list(struct sbuf *b, const json_t *meta, const char *key,
 		      const char *header, struct sp_err *e)
 {
 	json_t *arr = json_object_get(meta, key), *v;
+	struct sp_err why;
 	size_t i;
 
 	if (!arr || json_is_null(arr))
@@ -439,6 +442,16 @@ static int field_list(struct sbuf *b, const json_t *meta, const char *key,
 			    e, "metadata field '%s' must hold strings", key);
 		if (one_line(key, json_string_value(v), e) < 0)
 			return -1;
+		/* A License-File is a place in the wheel's licenses/ folder,
+		 * never a path that leads out of it. */
+		if (!strcmp(key, "license_files") &&
+		    wheel_name_check(json_string_value(v),
+				     strlen(json_string_value(v)), &why) < 0)
+			return sp_err_set(e,
+					  "License-File '%s' is not a path "
+					  "inside the wheel's licenses/ "
+					  "folder: %s",
+					  json_string_value(v), why.msg);
 		sb_add(b, header);
 		sb_add(b, ": ");
 		sb_add(b, json_string_value(v));

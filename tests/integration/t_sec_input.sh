@@ -128,6 +128,28 @@ check_status "build: a top-level package linked out of the project is refused" 1
 check "  naming the link" grep -q "python package folder '$mixed/py/mixedpkg' is a symbolic link" "$T/last.out"
 check "  no wheel" bash -c "! ls '$T'/l4/*.whl 2>/dev/null"
 
+# --artifacts: metadata.license_files are places in licenses/, and files
+# beside the artifacts file.
+a="$T/art"
+mkdir -p "$a"
+cp "$ws/target/release/libhello.so" "$a/"
+echo "MIT" >"$a/LICENSE"
+art() {
+	printf '{"artifacts": [{"path": "libhello.so", "distribution": "hello", "version": "1.0", "module": "hello", "metadata": {"license_files": [%s]}}]}\n' "$1" >"$a/artifacts.json"
+	"$SPOKE" build -q -i "$PY" --artifacts "$a/artifacts.json"
+}
+check_status "--artifacts: License-File ../../etc/passwd is refused" 1 art '"../../etc/passwd"'
+check "  saying why" grep -q "a License-File is a path inside the wheel's licenses/ folder: license file '../../etc/passwd' cannot go in a wheel: the name has a '..' component" "$T/last.out"
+check_status "--artifacts: an absolute License-File is refused" 1 art '"/etc/passwd"'
+ln -s "$secret" "$a/LEAK"
+check_status "--artifacts: a license file linked out of its folder is refused" 1 art '"LEAK"'
+check "  naming the link" grep -q "license file '$a/LEAK' is a symbolic link" "$T/last.out"
+check "  no wheel" bash -c "! ls '$a'/wheels/*.whl 2>/dev/null"
+check "--artifacts: License-File LICENSE is copied to its place" art '"LICENSE"'
+check "  licenses/LICENSE is in the wheel" bash -c "unzip -p '$a'/wheels/hello-1.0-*.whl hello-1.0.dist-info/licenses/LICENSE | grep -qx MIT"
+check "  and spoke show calls it valid" bash -c "'$SPOKE' show -q '$a'/wheels/hello-1.0-*.whl"
+"$SPOKE" stop --state-dir "$a/.spoke" >/dev/null 2>&1
+
 # getopt_long() took a prefix of a long option: --target became
 # --target-dir and cargo's output went to a folder named after the triple.
 check_status "build --target TRIPLE: a usage error" 2 \
