@@ -14,6 +14,7 @@
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "cli/where.h"
+#include "common/esc.h"
 #include "common/fault.h"
 #include "common/frame.h"
 #include "journal/journal.h"
@@ -248,7 +249,7 @@ int cmd_recover(int argc, char **argv)
 
 		output_artifacts(json_object_get(res, "artifacts"), 0);
 		if (err)
-			fprintf(stderr, "spoke: recover: %s\n", err);
+			fprintf(stderr, "spoke: recover: %s\n", esc(err));
 		else if (rc == 0)
 			printf("every cargo output is at its path\n");
 	}
@@ -381,13 +382,13 @@ int cmd_status(int argc, char **argv)
 		json_array_foreach(u, i, x)
 			printf("%s %s (build %lld, %s, staged as %s)\n",
 			       json_string_value(json_object_get(x, "state")),
-			       json_string_value(
-				       json_object_get(x, "cargo_path")),
+			       esc(json_string_value(
+				       json_object_get(x, "cargo_path"))),
 			       (long long)json_integer_value(
 				       json_object_get(x, "build")),
 			       json_string_value(json_object_get(x, "mode")),
-			       json_string_value(
-				       json_object_get(x, "staged_path")));
+			       esc(json_string_value(
+				       json_object_get(x, "staged_path"))));
 	}
 out:
 	if (fd >= 0)
@@ -558,7 +559,7 @@ static void print_log(const json_t *log)
 	printf("\n");
 	if (json_object_get(log, "error"))
 		printf("error: %s\n",
-		       json_string_value(json_object_get(log, "error")));
+		       esc(json_string_value(json_object_get(log, "error"))));
 	json_array_foreach(events, i, ev)
 	{
 		const char *path =
@@ -568,7 +569,7 @@ static void print_log(const json_t *log)
 		       (double)(json_integer_value(json_object_get(ev, "t_ns")) -
 				t0) / 1e6,
 		       json_string_value(json_object_get(ev, "kind")),
-		       path ? path : "");
+		       path ? esc(path) : "");
 	}
 	json_array_foreach(events, i, ev)
 	{
@@ -583,8 +584,8 @@ static void print_log(const json_t *log)
 		if (json_object_get(seen, key))
 			continue;
 		json_object_set_new(seen, key, json_true());
-		printf("%s:",
-		       json_string_value(json_object_get(ev, "cargo_path")));
+		printf("%s:", esc(json_string_value(
+				      json_object_get(ev, "cargo_path"))));
 		print_step("stage", event_time(events, a, "staging"),
 			   event_time(events, a, "staged"));
 		/* A worker renames its own wheel; only a journal of an older

@@ -32,6 +32,7 @@
 #include "cli/opts.h"
 #include "cli/proc.h"
 #include "cli/where.h"
+#include "common/esc.h"
 #include "common/fsx.h"
 #include "journal/journal.h"
 
@@ -368,7 +369,7 @@ static int read_bundle(const char *path, struct sp_err *e)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
-	char *sum = NULL, buf[65536];
+	char *sum = NULL, *line, *nl, buf[65536];
 	size_t sumlen = 0, total;
 	la_ssize_t n;
 	int st, rc = -1, members = 0;
@@ -416,7 +417,9 @@ static int read_bundle(const char *path, struct sp_err *e)
 				   (long long)archive_entry_size(ae));
 			goto out;
 		}
-		printf("%10zu  %s\n", total, name ? name : "?");
+		/* A member's name comes from the file: never raw to the
+		 * terminal. */
+		printf("%10zu  %s\n", total, name ? esc(name) : "?");
 		members++;
 	}
 	if (st != ARCHIVE_EOF) {
@@ -429,7 +432,16 @@ static int read_bundle(const char *path, struct sp_err *e)
 			   path);
 		goto out;
 	}
-	printf("\nsummary.json:\n%s\n", sum);
+	/* Line by line, so that its line breaks stay and every other
+	 * control character is escaped. */
+	printf("\nsummary.json:\n");
+	for (line = sum; line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (*line || nl)
+			printf("%s\n", esc(line));
+	}
 	rc = 0;
 out:
 	archive_read_free(a);

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "cli/output.h"
+#include "common/esc.h"
 #include "worker/wheel_repair.h"
 
 static const char repair_help[] =
@@ -59,6 +60,13 @@ static int push(const char ***v, size_t *n, const char *s)
 	return 0;
 }
 
+/* A string member of o, escaped for a terminal: names come from the
+ * wheel, which spoke does not trust. */
+static const char *str(const json_t *o, const char *key)
+{
+	return esc(json_string_value(json_object_get(o, key)));
+}
+
 static void print_people(const json_t *r)
 {
 	const json_t *mods = json_object_get(r, "modules"), *m, *g;
@@ -66,25 +74,24 @@ static void print_people(const json_t *r)
 
 	if (json_is_true(json_object_get(r, "nothing_to_repair"))) {
 		printf("%s: no shared object: nothing to repair\n",
-		       json_string_value(json_object_get(r, "input")));
+		       str(r, "input"));
 		return;
 	}
-	printf("%s -> %s\n", json_string_value(json_object_get(r, "input")),
-	       json_string_value(json_object_get(r, "wheel")));
+	printf("%s -> %s\n", str(r, "input"),
+	       str(r, "wheel"));
 	json_array_foreach(mods, i, m) {
-		printf("  %s\n", json_string_value(json_object_get(m, "entry")));
+		printf("  %s\n", str(m, "entry"));
 		json_array_foreach(json_object_get(m, "grafted"), k, g)
 			printf("    bundled %s (%s) as %s\n",
-			       json_string_value(json_object_get(g, "soname")),
-			       json_string_value(json_object_get(g, "path")),
-			       json_string_value(
-				       json_object_get(g, "wheel_path")));
+			       str(g, "soname"),
+			       str(g, "path"),
+			       str(g, "wheel_path"));
 		if (json_object_get(m, "debug"))
 			printf("    debug info: %s\n",
-			       json_string_value(json_object_get(m, "debug")));
+			       str(m, "debug"));
 	}
 	printf("  platform tag: %s\n",
-	       json_string_value(json_object_get(r, "platform_tag")));
+	       str(r, "platform_tag"));
 }
 
 static int repair_one(const char *path, const struct wheel_repair_opts *o,

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "cli/output.h"
+#include "common/esc.h"
 #include "worker/wheel_read.h"
 
 static const char show_help[] =
@@ -120,16 +121,16 @@ static void print_so(const struct wheel_so *so)
 	char ver[64];
 	size_t i, n;
 
-	printf("    %s\n", so->entry);
+	printf("    %s\n", esc(so->entry));
 	if (so->elf_ok) {
 		printf("      needed: ");
 		if (!so->elf.nneeded)
 			printf("(none)");
 		for (i = 0; i < so->elf.nneeded; i++)
-			printf("%s%s", i ? ", " : "", so->elf.needed[i]);
+			printf("%s%s", i ? ", " : "", esc(so->elf.needed[i]));
 		printf("\n      rpath: %s\n      runpath: %s\n",
-		       so->elf.rpath ? so->elf.rpath : "(none)",
-		       so->elf.runpath ? so->elf.runpath : "(none)");
+		       so->elf.rpath ? esc(so->elf.rpath) : "(none)",
+		       so->elf.runpath ? esc(so->elf.runpath) : "(none)");
 	}
 	if (so->vers_ok) {
 		n = namespaces(&so->vers, ns);
@@ -143,7 +144,7 @@ static void print_so(const struct wheel_so *so)
 		printf("\n");
 	}
 	if (so->error)
-		printf("      cannot inspect: %s\n", so->error);
+		printf("      cannot inspect: %s\n", esc(so->error));
 }
 
 static void print_people(const struct wheel_report *r, int quiet)
@@ -156,23 +157,25 @@ static void print_people(const struct wheel_report *r, int quiet)
 		for (i = 0; i < r->nproblems; i++) {
 			p = &r->problems[i];
 			if (p->entry)
-				printf("%s: '%s': %s\n", r->path, p->entry,
-				       p->reason);
+				printf("%s: '%s': %s\n", esc(r->path),
+				       esc(p->entry), esc(p->reason));
 			else
-				printf("%s: %s\n", r->path, p->reason);
+				printf("%s: %s\n", esc(r->path),
+				       esc(p->reason));
 		}
 		return;
 	}
-	printf("%s\n", r->path);
+	printf("%s\n", esc(r->path));
 	if (r->dist)
-		printf("  distribution %s, version %s%s%s\n", r->dist,
-		       r->version, r->build ? ", build " : "",
-		       r->build ? r->build : "");
+		printf("  distribution %s, version %s%s%s\n", esc(r->dist),
+		       esc(r->version), r->build ? ", build " : "",
+		       r->build ? esc(r->build) : "");
 	if (r->py)
-		printf("  tags: %s-%s-%s\n", r->py, r->abi, r->plat);
+		printf("  tags: %s-%s-%s\n", esc(r->py), esc(r->abi),
+		       esc(r->plat));
 	if (r->wheel_version)
 		printf("  Wheel-Version %s, Root-Is-Purelib %s\n",
-		       r->wheel_version,
+		       esc(r->wheel_version),
 		       r->root_is_purelib < 0	 ? "(missing)"
 		       : r->root_is_purelib ? "true"
 					    : "false");
@@ -183,7 +186,7 @@ static void print_people(const struct wheel_report *r, int quiet)
 	for (i = 0; i < r->nents; i++) {
 		ent = &r->ents[i];
 		printf("  %12llu %12llu  %s\n", (unsigned long long)ent->csize,
-		       (unsigned long long)ent->usize, ent->name);
+		       (unsigned long long)ent->usize, esc(ent->name));
 	}
 	if (r->nsos)
 		printf("  shared objects:\n");
@@ -198,9 +201,10 @@ static void print_people(const struct wheel_report *r, int quiet)
 	for (i = 0; i < r->nproblems; i++) {
 		p = &r->problems[i];
 		if (p->entry)
-			printf("    '%s': %s\n", p->entry, p->reason);
+			printf("    '%s': %s\n", esc(p->entry),
+			       esc(p->reason));
 		else
-			printf("    %s\n", p->reason);
+			printf("    %s\n", esc(p->reason));
 	}
 }
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/esc.h"
+
 void output_json_line(const char *type, json_t *obj)
 {
 	char *s;
@@ -32,10 +34,10 @@ void output_artifacts(const json_t *arts, int verbose)
 		if (!o || !p)
 			continue;
 		if (!strcmp(o, "put_back"))
-			printf("put back %s\n", p);
+			printf("put back %s\n", esc(p));
 		else if (!strcmp(o, "restored") && verbose)
-			printf("restored %s\n", p);
+			printf("restored %s\n", esc(p));
 		else if (strcmp(o, "restored") != 0)
-			fprintf(stderr, "spoke: %s: %s\n", o, d ? d : p);
+			fprintf(stderr, "spoke: %s: %s\n", esc(o), esc(d ? d : p));
 	}
 }

@@ -1,5 +1,7 @@
 #include "err.h"
 
+#include "esc.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,7 +60,9 @@ void sp_err_clear(struct sp_err *e)
 
 void sp_err_print(const struct sp_err *e)
 {
-	fprintf(stderr, "spoke: %s\n", e->msg[0] ? e->msg : "unknown error");
+	/* Messages quote names from files spoke does not trust. */
+	fprintf(stderr, "spoke: %s\n",
+		e->msg[0] ? esc(e->msg) : "unknown error");
 }
 
 void sp_bug(const char *file, int line, const char *fmt, ...)

@@ -76,6 +76,25 @@ META=$'Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-File: LICENSE\n'
 check_status "show: a License-File not in the wheel is a problem" 1 "$SPOKE" show "$W"
 check "  naming it" grep -q "License-File 'LICENSE' is not in the wheel (no 'demo-1.0.dist-info/licenses/LICENSE')" "$T/last.out"
 
+# Names printed for people are escaped: an ESC in a member name is a
+# terminal escape sequence.  --json keeps JSON's own escaping.
+esc=$(printf '\033')
+EXTRA_NAME=$'demo/\033[2Jevil.py' gen - ""
+check_status "show: a member name with ESC is a problem" 1 "$SPOKE" show "$W"
+check "  printed escaped, in the entry list and the problem" \
+	bash -c "[ \$(grep -cF 'demo/\\x1b[2Jevil.py' '$T/last.out') -ge 2 ]"
+check "  and no raw ESC byte reaches the terminal" bash -c "! grep -q '$esc' '$T/last.out'"
+check_status "show -q: the same" 1 "$SPOKE" show -q "$W"
+check "  no raw ESC byte" bash -c "grep -qF '\\x1b' '$T/last.out' && ! grep -q '$esc' '$T/last.out'"
+check_status "repair: the same wheel is refused" 1 "$SPOKE" repair "$W" -w "$T/rep"
+check "  its message escaped" bash -c "grep -qF '\\x1b' '$T/last.out' && ! grep -q '$esc' '$T/last.out'"
+check "show --json keeps JSON's escaping" bash -c "'$SPOKE' show --json '$W' | grep -qiF 'demo/\\u001b[2Jevil.py'"
+mkdir -p "$T/b" && (cd "$T/b" && echo '{"spoke": "x"}' >summary.json && echo hi >"evil$esc]0;owned$(printf '\007').txt" &&
+	tar --zstd -cf "$T/evil.tar.zst" summary.json evil*)
+check_status "bundle --read: a member name with ESC" 0 "$SPOKE" bundle --read "$T/evil.tar.zst"
+check "  printed escaped" grep -qF 'evil\x1b]0;owned\x07.txt' "$T/last.out"
+check "  no raw ESC or BEL byte" bash -c "! grep -q '$esc' '$T/last.out' && ! grep -q \$'\\a' '$T/last.out'"
+
 ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
 mixed="$ws/mixed"
 build() { "$SPOKE" build -q -i "$PY" --manifest-path "$1/Cargo.toml" -o "$2"; }
