@@ -355,6 +355,130 @@ static void test_empty_files(void **state)
 	free(p);
 }
 
+/* Every hostile text variant of each dist-info text file: a problem
+ * naming the file and saying what is wrong, never a crash. */
+static void test_hostile_texts(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *why;
+	} variants[] = {
+	    {"", 0, "is empty"},
+	    {" \n\t\n", 4, "holds only white space"},
+	    {"\n", 1, "holds only white space"},
+	    {"\0", 1, "holds a NUL byte"},
+	    {"A: b\0\n", 6, "holds a NUL byte"},
+	    {"A: b\r\nC: d\r\n", 12, "has a carriage return"},
+	    {"\xff\xfe", 2, "is not valid UTF-8"},
+	};
+	static const char *const files[] = {"WHEEL", "RECORD", "METADATA",
+					    "entry_points.txt"};
+	static const struct {
+		const char *file, *why;
+	} one_byte[] = {
+	    {"WHEEL", "line 1 is not 'Key: value'"},
+	    {"RECORD", "line 1 is not path,hash,size"},
+	    {"METADATA", "line 1 is not 'Key: value'"},
+	    {"entry_points.txt", "line 1 is neither a [group] header"},
+	};
+	struct wheel_report r;
+	char *p = tmp_file("demo-1.0-py3-none-any.whl"), entry[64];
+	struct spec s;
+	size_t f, v;
+
+	(void)state;
+	for (f = 0; f < 4; f++) {
+		snprintf(entry, sizeof(entry), "demo-1.0.dist-info/%s",
+			 files[f]);
+		for (v = 0; v <= sizeof(variants) / sizeof(*variants); v++) {
+			const char *text = v < 7 ? variants[v].text : "x";
+			size_t len = v < 7 ? variants[v].len : 1;
+			const char *why = v < 7 ? variants[v].why
+						: one_byte[f].why;
+
+			memset(&s, 0, sizeof(s));
+			if (f == 0) {
+				s.wheel_raw = text;
+				s.wheel_raw_len = len;
+			} else if (f == 1) {
+				s.record_raw = text;
+				s.record_raw_len = len;
+			} else if (f == 2) {
+				s.meta_raw = text;
+				s.meta_raw_len = len;
+			} else {
+				s.ep_raw = text;
+				s.ep_raw_len = len;
+			}
+			make_wheel(p, &s);
+			read_ok(p, 0, &r);
+			if (!has_problem(&r, entry, why)) {
+				dump_problems(&r);
+				fail_msg("%s variant %zu: no problem '%s'",
+					 files[f], v, why);
+			}
+			wheel_report_release(&r);
+		}
+	}
+	/* A valid entry_points.txt and METADATA with a CRLF description are
+	 * no problem. */
+	memset(&s, 0, sizeof(s));
+	s.ep_raw = "[console_scripts]\nx = demo:main\n";
+	s.ep_raw_len = strlen(s.ep_raw);
+	s.meta_raw = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\n"
+		     "text\r\nmore\r\n";
+	s.meta_raw_len = strlen(s.meta_raw);
+	make_wheel(p, &s);
+	read_ok(p, 0, &r);
+	dump_problems(&r);
+	assert_int_equal(r.nproblems, 0);
+	wheel_report_release(&r);
+	free(p);
+}
+
+/* A License-File is a place in the dist-info's licenses/ folder. */
+static void test_license_file(void **state)
+{
+	static const struct {
+		const char *meta, *why;
+	} cases[] = {
+	    {"Metadata-Version: 2.4\nName: demo\nVersion: 1.0\n"
+	     "License-File: ../../etc/passwd\n",
+	     "License-File '../../etc/passwd' is not a file's place"},
+	    {"Metadata-Version: 2.4\nName: demo\nVersion: 1.0\n"
+	     "License-File: /etc/passwd\n",
+	     "the name is an absolute path"},
+	    {"Metadata-Version: 2.4\nName: demo\nVersion: 1.0\n"
+	     "License-File: LICENSE\n",
+	     "License-File 'LICENSE' is not in the wheel"},
+	    {"Metadata-Version: 2.1\nName: other\nVersion: 1.0\n",
+	     "its Name 'other' is not the file name's distribution"},
+	    {"Metadata-Version: 2.1\nName: demo\nVersion: 2.0\n",
+	     "its Version '2.0' is not the file name's version"},
+	};
+	struct wheel_report r;
+	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	struct spec s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		memset(&s, 0, sizeof(s));
+		s.meta_raw = cases[i].meta;
+		s.meta_raw_len = strlen(cases[i].meta);
+		make_wheel(p, &s);
+		read_ok(p, 0, &r);
+		if (!has_problem(&r, "demo-1.0.dist-info/METADATA",
+				 cases[i].why)) {
+			dump_problems(&r);
+			fail_msg("case %zu: no problem '%s'", i, cases[i].why);
+		}
+		wheel_report_release(&r);
+	}
+	free(p);
+}
+
 /* Every byte of a wheel flipped in turn, and every length it can be cut
  * to: always a clean verdict, never a crash, and never "valid" when the
  * change is in what the checks cover. */
@@ -784,6 +908,8 @@ int main(void)
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_record),
 	    cmocka_unit_test(test_empty_files),
+	    cmocka_unit_test(test_hostile_texts),
+	    cmocka_unit_test(test_license_file),
 	    cmocka_unit_test(test_damage),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_cd_order),
