@@ -42,7 +42,8 @@
 #define READ_BUF (256u * 1024)
 /* A central directory larger than this is not a wheel's. */
 #define CD_MAX (1ull << 30)
-/* WHEEL and RECORD are read into memory, up to this size. */
+/* WHEEL, RECORD, METADATA and entry_points.txt are read into memory, up
+ * to this size each. */
 #define TEXT_MAX (64u << 20)
 /* Beyond this many problems, only their number is kept. */
 #define PROBLEMS_MAX 1000
@@ -928,7 +929,7 @@ out:
 	return rc;
 }
 
-/* A growable text buffer for WHEEL and RECORD, capped at TEXT_MAX. */
+/* A growable buffer for a dist-info text file, capped at TEXT_MAX. */
 static int text_append(char **buf, size_t *len, const void *p, size_t n)
 {
 	char *nb;
@@ -1034,8 +1035,8 @@ static int inspect_so(struct rd *d, const struct wheel_entry *ent, int fd,
 	return 0;
 }
 
-/* Reads one entry's data from the archive: hashes it, keeps WHEEL and
- * RECORD, copies shared objects out.  Returns -1 on a fatal error (e),
+/* Reads one entry's data from the archive: hashes it, keeps the text of
+ * the dist-info files checked (enum above), copies shared objects out.  Returns -1 on a fatal error (e),
  * 1 when the pass must stop, else 0. */
 static int read_entry(struct rd *d, struct archive *a, struct wheel_entry *ent,
 		      uint8_t *buf, struct sp_err *e)
@@ -1463,10 +1464,8 @@ static int check_wheel_file(struct rd *d, struct sp_err *e)
 		problem(d, NULL, "no WHEEL file in '%s'", r->dist_info);
 		return 0;
 	}
-	if (!d->t[T_WHEEL].have)
-		return 0;
-	/* An empty entry leaves no text at all, and strtok_r() must not be
-	 * handed a NULL string on its first call. */
+	/* An empty entry leaves no text at all (NULL): check_text() says so
+	 * before anything parses it. */
 	if (!check_text(d, T_WHEEL))
 		return 0;
 	for (rest = d->t[T_WHEEL].text, lineno = 1;

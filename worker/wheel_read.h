@@ -25,9 +25,15 @@
  *
  * Then the .dist-info: exactly one, named for the file name's distribution
  * and version; a WHEEL file with Wheel-Version 1.x, Root-Is-Purelib and Tag
- * lines that are exactly the file name's tags; a RECORD that lists every
- * file once with its sha256 (urlsafe base64, no padding) and size, and
- * itself with neither.
+ * lines that are exactly the file name's tags; a RECORD (CSV, record.h)
+ * that lists every file once with its sha256 (urlsafe base64, no padding)
+ * and size, and itself with neither; a METADATA whose headers parse and
+ * whose Name and Version are the file name's, and whose every License-File
+ * is an entry name present under <dist-info>/licenses/ (or, before
+ * Metadata-Version 2.4, beside METADATA); an entry_points.txt, when there
+ * is one, of [group] sections and "name = object" lines.  Each of these
+ * four files is first held to be text: not empty, not only white space, no
+ * NUL byte, valid UTF-8, LF line ends (for METADATA, in its headers).
  *
  * Every finding is a problem naming the entry (when there is one) and the
  * reason; reading continues past problems so that all of them are listed.
