@@ -169,6 +169,17 @@ check "  licenses/LICENSE is in the wheel" bash -c "unzip -p '$a'/wheels/hello-1
 check "  and spoke show calls it valid" bash -c "'$SPOKE' show -q '$a'/wheels/hello-1.0-*.whl"
 "$SPOKE" stop --state-dir "$a/.spoke" >/dev/null 2>&1
 
+# spoke log prints cargo paths, which may hold any byte: escaped too.
+e="$T/esc${esc}[31m"
+mkdir -p "$e"
+cp "$ws/target/release/libhello.so" "$e/"
+echo '{"artifacts": [{"path": "libhello.so", "distribution": "hello", "version": "1.0", "module": "hello"}]}' >"$e/artifacts.json"
+check "--artifacts from a folder whose name holds ESC" "$SPOKE" build -q -i "$PY" --artifacts "$e/artifacts.json"
+check_status "spoke log of that build" 0 "$SPOKE" log --state-dir "$e/.spoke"
+check "  prints the path escaped" grep -qF 'esc\x1b[31m/libhello.so' "$T/last.out"
+check "  and no raw ESC byte" bash -c "! grep -q '$esc' '$T/last.out'"
+"$SPOKE" stop --state-dir "$e/.spoke" >/dev/null 2>&1
+
 # getopt_long() took a prefix of a long option: --target became
 # --target-dir and cargo's output went to a folder named after the triple.
 check_status "build --target TRIPLE: a usage error" 2 \
