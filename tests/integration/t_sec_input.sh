@@ -187,7 +187,7 @@ check_status "build --target TRIPLE: a usage error" 2 \
 check "  naming the option" grep -q "option '--target' must be spelled out in full (did you mean '--target-dir'?)" "$T/last.out"
 check "  no folder named after the triple" test ! -e "$ws/x86_64-unknown-linux-gnu"
 for cmd in "show --qui x.whl" "repair --out x x.whl" "sdist --manifest x" \
-	"bundle --out x" "status --state x" "recover --json=1 --target x" \
+	"bundle --out x" "status --state x" "recover --target x" \
 	"stop --manifest x" "log --state x" "serve --idle 5" "build --artifact=x"; do
 	check_status "spoke $cmd: an abbreviation is a usage error" 2 bash -c "cd '$T' && '$SPOKE' $cmd"
 	check "  naming it" grep -q "must be spelled out in full" "$T/last.out"
