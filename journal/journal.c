@@ -101,6 +101,25 @@ static const char *const migrations[] = {
 	"  INSERT INTO events (build_id, artifact_id, wheel_id, t_ns, kind)"
 	"  VALUES (NEW.build_id, NEW.artifact_id, NEW.id, NEW.updated_ns,"
 	"          'wheel ' || NEW.state); END;",
+
+	/* 2 -> 3: a loss is reported until it is resolved: the user
+	 * acknowledged it (`spoke recover --forget`), or the cargo output
+	 * reappeared at its path (cargo rebuilt it).  Two columns, not a new
+	 * state, so that the settled state keeps saying what happened and the
+	 * CHECK on state need not be rebuilt.  The first index serves the
+	 * query of every `spoke status`; the second finds the newest row of a
+	 * cargo output. */
+	"ALTER TABLE artifacts ADD COLUMN resolution TEXT CHECK (resolution IN"
+	"  ('forgotten', 'reappeared'));"
+	"ALTER TABLE artifacts ADD COLUMN resolved_ns INTEGER;"
+	"CREATE INDEX artifacts_losses ON artifacts(cargo_path)"
+	"  WHERE state IN ('lost', 'quarantined') AND resolution IS NULL;"
+	"CREATE INDEX artifacts_cargo ON artifacts(cargo_path, id);"
+	"CREATE TRIGGER ev_art_resolved AFTER UPDATE OF resolution ON artifacts"
+	"  WHEN NEW.resolution IS NOT NULL BEGIN"
+	"  INSERT INTO events (build_id, artifact_id, t_ns, kind)"
+	"  VALUES (NEW.build_id, NEW.id, NEW.resolved_ns,"
+	"          'loss ' || NEW.resolution); END;",
 };
 
 static int64_t now_ns(void)
@@ -709,6 +728,93 @@ int journal_cargo_path_busy(struct journal *j, const char *cargo_path,
 	if (rc == SQLITE_DONE)
 		return 0;
 	return db_fail(j, e, "cannot read artifacts");
+}
+
+int journal_losses(struct journal *j, struct journal_loss **out, size_t *n,
+		   struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct journal_loss *l = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* A later row of the same cargo output means spoke staged it again:
+	 * it was back at its path then, whatever happened since. */
+	if (sqlite3_prepare_v2(
+		    j->db,
+		    "SELECT a.id, a.build_id, a.cargo_path, a.staged_path, "
+		    "a.state, a.note FROM artifacts a "
+		    "WHERE a.state IN ('lost', 'quarantined') "
+		    "AND a.resolution IS NULL AND NOT EXISTS (SELECT 1 FROM "
+		    "artifacts b WHERE b.cargo_path = a.cargo_path "
+		    "AND b.id > a.id) ORDER BY a.id",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, e, "cannot prepare query");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_loss *x;
+
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct journal_loss *nl = realloc(l, ncap * sizeof(*l));
+
+			if (!nl) {
+				sp_err_set(e, "out of memory");
+				goto fail;
+			}
+			l = nl;
+			cap = ncap;
+		}
+		x = &l[cnt++];
+		memset(x, 0, sizeof(*x));
+		x->id = sqlite3_column_int64(st, 0);
+		x->build_id = sqlite3_column_int64(st, 1);
+		x->cargo_path = col_dup(st, 2);
+		x->staged_path = col_dup(st, 3);
+		col_copy(st, 4, x->state, sizeof(x->state));
+		x->note = col_dup(st, 5);
+		if (!x->cargo_path || !x->staged_path || !x->note) {
+			sp_err_set(e, "out of memory");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(j, e, "cannot read artifacts");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = l;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	journal_losses_free(l, cnt);
+	return -1;
+}
+
+void journal_losses_free(struct journal_loss *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(l[i].cargo_path);
+		free(l[i].staged_path);
+		free(l[i].note);
+	}
+	free(l);
+}
+
+int journal_loss_resolve(struct journal *j, const char *cargo_path,
+			 const char *how, struct sp_err *e)
+{
+	if (strcmp(how, "forgotten") && strcmp(how, "reappeared"))
+		SP_BUG("bad resolution '%s'", how);
+	return run(j, e,
+		   "UPDATE artifacts SET resolution = ?, resolved_ns = ? "
+		   "WHERE cargo_path = ? AND state IN ('lost', 'quarantined') "
+		   "AND resolution IS NULL",
+		   "sis", how, now_ns(), cargo_path);
 }
 
 int journal_wheel_intent(struct journal *j, int64_t build_id,

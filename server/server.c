@@ -1137,6 +1137,33 @@ static void reap(struct server *s)
 	}
 }
 
+/* Adds to a build's result the cargo outputs that earlier builds (or the
+ * replay at start) lost and nobody acknowledged, for the client to warn
+ * about; this build's own losses are in its "artifacts" and fail it.  A
+ * build answers for its own work: losses change neither "ok" nor the
+ * exit status. */
+static void build_losses(struct server *s, struct build *b, json_t *res)
+{
+	struct sp_err e;
+	json_t *losses = replay_losses(s->j, 1, &e), *l;
+	size_t i;
+
+	if (!losses) {
+		slog("build %lld: cannot list losses: %s", (long long)b->id,
+		     e.msg);
+		return;
+	}
+	for (i = json_array_size(losses); i-- > 0;) {
+		l = json_array_get(losses, i);
+		if (json_integer_value(json_object_get(l, "build")) == b->id)
+			json_array_remove(losses, i);
+	}
+	if (json_array_size(losses))
+		json_object_set_new(res, "losses", losses);
+	else
+		json_decref(losses);
+}
+
 static void build_finish(struct server *s, struct build *b)
 {
 	struct sp_err e;
@@ -1167,6 +1194,8 @@ static void build_finish(struct server *s, struct build *b)
 			"artifacts", b->report);
 	if (res && !ok)
 		json_object_set_new(res, "error", json_string(b->error));
+	if (res)
+		build_losses(s, b, res);
 	slog("build %lld %s", (long long)b->id, ok ? "succeeded" : "failed");
 	if (b->client) {
 		b->client->build = NULL;
@@ -1382,20 +1411,36 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 				  (json_int_t)b->njobs));
 }
 
-static void client_recover(struct server *s, struct client *c)
+/* Replays what no running build holds, acknowledges the losses the
+ * request names ("forget": [paths], "forget_lost": true), and answers with
+ * the outcomes and the losses still reported. */
+static void client_recover(struct server *s, struct client *c,
+			   const json_t *req)
 {
 	int64_t skip[64];
 	size_t nskip = 0;
 	struct build *b;
 	struct sp_err e;
-	json_t *report = json_array(), *res;
+	json_t *report = json_array(), *res, *losses = NULL;
+	json_t *forget = json_object_get(req, "forget");
 	int bad = 0, rc;
 
 	for (b = s->builds; b && nskip < 64; b = b->next)
 		skip[nskip++] = b->id;
 	rc = replay_all(s->j, s->state_dir, 0, skip, nskip, report, &bad, &e);
-	res = json_pack("{s:s,s:b,s:o}", "command", "recover", "ok",
-			rc == 0 && bad == 0, "artifacts", report);
+	if (rc == 0 &&
+	    (json_array_size(forget) ||
+	     json_is_true(json_object_get(req, "forget_lost"))) &&
+	    replay_forget(s->j, forget, json_is_true(json_object_get(
+						req, "forget_lost")),
+			  &e) < 0)
+		rc = -1;
+	if (rc == 0 && !(losses = replay_losses(s->j, 1, &e)))
+		rc = -1;
+	res = json_pack("{s:s,s:b,s:o,s:o}", "command", "recover", "ok",
+			rc == 0 && bad == 0 && json_array_size(losses) == 0,
+			"artifacts", report, "losses",
+			losses ? losses : json_array());
 	if (rc < 0)
 		json_object_set_new(res, "error", json_string(e.msg));
 	client_send(c, MSG_RESULT, res);
@@ -1403,7 +1448,7 @@ static void client_recover(struct server *s, struct client *c)
 
 static void client_status(struct server *s, struct client *c)
 {
-	json_t *builds = json_array(), *pending;
+	json_t *builds = json_array(), *pending, *losses;
 	struct build *b;
 	struct sp_err e;
 
@@ -1428,16 +1473,18 @@ static void client_status(struct server *s, struct client *c)
 				  (json_int_t)done, "staged", b->staged));
 	}
 	pending = journal_status(s->j, &e);
+	losses = pending ? replay_losses(s->j, 1, &e) : NULL;
 	client_send(c, MSG_RESULT,
-		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o}",
-			      "command", "status", "ok", pending != NULL,
+		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
+			      "command", "status", "ok", losses != NULL,
 			      "coordinator", 1, "pid", (json_int_t)getpid(),
 			      "workers", (json_int_t)s->busy, "queued",
 			      (json_int_t)queued, "idle",
 			      (json_int_t)(pool_live(&s->pool) -
 					   (size_t)s->busy),
 			      "builds", builds,
-			      "unsettled", pending ? pending : json_array()));
+			      "unsettled", pending ? pending : json_array(),
+			      "losses", losses ? losses : json_array()));
 }
 
 static void client_input(struct server *s, struct client *c)
@@ -1465,7 +1512,7 @@ static void client_input(struct server *s, struct client *c)
 			client_build(s, c, msg);
 			break;
 		case MSG_RECOVER:
-			client_recover(s, c);
+			client_recover(s, c, msg);
 			break;
 		case MSG_STATUS:
 			client_status(s, c);
