@@ -186,15 +186,32 @@ static int db_errno(struct journal *j)
 	return err;
 }
 
+/* Sets e->sys_errno to ENOSPC when SQLite failed because a write found
+ * the disk full (SQLITE_FULL): the transaction was rolled back, and
+ * running it again once there is room is safe.  Every other failure,
+ * an fsync's (SQLITE_IOERR_FSYNC) above all, gets 0: not to be
+ * retried. */
+static void db_retryable(struct journal *j, struct sp_err *e)
+{
+	if (e)
+		e->sys_errno = (sqlite3_extended_errcode(j->db) & 0xff) ==
+					       SQLITE_FULL
+				       ? ENOSPC
+				       : 0;
+}
+
 static int db_fail(struct journal *j, struct sp_err *e, const char *what)
 {
 	int err = db_errno(j);
 
 	if (err)
-		return sp_err_set(e, "journal '%s': %s: %s (%s)", j->path,
-				  what, sqlite3_errmsg(j->db), strerror(err));
-	return sp_err_set(e, "journal '%s': %s: %s", j->path, what,
-			  sqlite3_errmsg(j->db));
+		sp_err_set(e, "journal '%s': %s: %s (%s)", j->path, what,
+			   sqlite3_errmsg(j->db), strerror(err));
+	else
+		sp_err_set(e, "journal '%s': %s: %s", j->path, what,
+			   sqlite3_errmsg(j->db));
+	db_retryable(j, e);
+	return -1;
 }
 
 static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
@@ -210,6 +227,7 @@ static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
 				   strerror(err));
 		else
 			sp_err_set(e, "journal '%s': %s", j->path, what);
+		db_retryable(j, e);
 		sqlite3_free(msg);
 		return -1;
 	}

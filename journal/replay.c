@@ -341,6 +341,20 @@ out:
 	return rc;
 }
 
+/* Keeps the first failure's message for the caller.  Its sys_errno says
+ * whether running the replay again is safe, which holds only when every
+ * failure was of one kind: one failed fsync among ENOSPC renames must
+ * stop a retry. */
+static void note_failure(struct sp_err *first, const struct sp_err *cur,
+			 int *failed)
+{
+	if (!*failed)
+		*first = *cur;
+	else if (first->sys_errno != cur->sys_errno)
+		first->sys_errno = 0;
+	*failed = 1;
+}
+
 int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	       const int64_t *skip, size_t nskip, json_t *report, int *bad,
 	       struct sp_err *e)
@@ -349,7 +363,7 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	struct journal_artifact *a = NULL;
 	struct journal_wheel *w = NULL;
 	size_t na = 0, nw = 0, i;
-	struct sp_err first;
+	struct sp_err first, cur;
 	int failed = 0;
 
 	sp_err_clear(&first);
@@ -358,8 +372,8 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	for (i = 0; i < nw; i++) {
 		if (skipped(w[i].build_id, skip, nskip))
 			continue;
-		if (replay_wheel(j, &w[i], failed ? NULL : &first) < 0)
-			failed = 1;
+		if (replay_wheel(j, &w[i], &cur) < 0)
+			note_failure(&first, &cur, &failed);
 	}
 	journal_wheels_free(w, nw);
 	if (journal_open_artifacts(j, build_id, &a, &na, e) < 0)
@@ -370,20 +384,19 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 		return sp_err_set(e, "out of memory");
 	}
 	/* A failed batch leaves its artifacts to the one-by-one path. */
-	if (drop_batch(j, a, na, skip, nskip, report, done, &first) < 0)
-		failed = 1;
+	if (drop_batch(j, a, na, skip, nskip, report, done, &cur) < 0)
+		note_failure(&first, &cur, &failed);
 	for (i = 0; i < na; i++) {
 		if (done[i] || skipped(a[i].build_id, skip, nskip))
 			continue;
-		if (replay_artifact(j, state_dir, &a[i], report, bad,
-				    failed ? NULL : &first) < 0)
-			failed = 1;
+		if (replay_artifact(j, state_dir, &a[i], report, bad, &cur) < 0)
+			note_failure(&first, &cur, &failed);
 	}
 	journal_artifacts_free(a, na);
 	free(done);
 	if (!failed && build_id == 0 && nskip == 0 &&
-	    journal_builds_interrupt(j, &first) < 0)
-		failed = 1;
+	    journal_builds_interrupt(j, &cur) < 0)
+		note_failure(&first, &cur, &failed);
 	if (failed) {
 		if (e)
 			*e = first;

@@ -285,6 +285,79 @@ static void client_event(struct build *b, json_t *ev)
 static void build_fail(struct server *s, struct build *b, const char *fmt,
 		       ...) __attribute__((format(printf, 3, 4)));
 
+/* How often a give-back is tried when the disk is full, and the first
+ * pause between tries (doubled each time: 50, 100, 200, 400 ms). */
+#define GIVE_BACK_TRIES 5
+#define GIVE_BACK_PAUSE_MS 50
+
+/*
+ * Whether to try a failed give-back again, after a pause.  Only when the
+ * disk was full (ENOSPC) in a rename, an unlink or a journal commit: none
+ * of them happened, or SQLite rolled the transaction back, and replay
+ * decides each artifact from the disk again, so trying again is safe.  A
+ * full disk is often brief (a wheel or a temporary being removed, another
+ * process's file), and a cargo output left staged in move mode is missing
+ * until someone runs `spoke recover`.  A failed fsync is never retried
+ * (err.h, docs/failure-model.md), nor is any other error.  The pause
+ * blocks the coordinator, which is why the tries are few and short.
+ */
+static int give_back_again(struct build *b, int attempt, const struct sp_err *e)
+{
+	struct timespec ts;
+	long ms = (long)GIVE_BACK_PAUSE_MS << attempt;
+
+	if (e->sys_errno != ENOSPC || attempt + 1 >= GIVE_BACK_TRIES)
+		return 0;
+	slog("build %lld: give back: %s; trying again in %ld ms",
+	     (long long)b->id, e->msg, ms);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* When artifacts of b are still staged, after every try: their cargo
+ * outputs and staged names ("staged" in the result) and an error that
+ * names them all and the command that puts them back.  The journal holds
+ * them, so that command works once the cause is gone. */
+static void build_still_staged(struct server *s, struct build *b, json_t *res)
+{
+	struct journal_artifact *a = NULL;
+	json_t *staged;
+	struct sp_err e;
+	size_t n = 0, i, len = 0;
+	char *msg = NULL;
+	FILE *f;
+
+	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+		slog("build %lld: %s", (long long)b->id, e.msg);
+		return;
+	}
+	if (n == 0 || !(staged = json_array()) ||
+	    !(f = open_memstream(&msg, &len))) {
+		journal_artifacts_free(a, n);
+		return;
+	}
+	fprintf(f, "%s\n  %zu cargo output(s) are still staged:", b->error, n);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "\n    '%s' (as '%s')", a[i].cargo_path,
+			a[i].staged_path);
+		json_array_append_new(staged,
+				      json_pack("{s:s,s:s}", "cargo_path",
+						a[i].cargo_path, "staged_path",
+						a[i].staged_path));
+	}
+	fprintf(f,
+		"\n  Once the cause is gone (free space on a full disk), this "
+		"puts them back: spoke recover --state-dir '%s'",
+		s->state_dir);
+	if (fclose(f) == 0 && msg)
+		json_object_set_new(res, "error", json_string(msg));
+	json_object_set_new(res, "staged", staged);
+	free(msg);
+	journal_artifacts_free(a, n);
+}
+
 /* Gives back every artifact of b now, while its workers may still run:
  * they hold open descriptors of what they read, so they do not care. */
 static void build_give_back_artifacts(struct server *s, struct build *b)
@@ -750,20 +823,24 @@ static char *wheel_dest(const char *final, const json_t *res,
 }
 
 /* Gives one artifact back now (move mode: its cargo output is missing
- * until then). */
+ * until then).  A full disk is retried (give_back_again). */
 static void give_back_one(struct server *s, struct job *jb)
 {
 	struct journal_artifact *a = NULL;
 	struct sp_err e;
-	int rc;
+	int rc, attempt;
 
-	if (journal_get_artifact(s->j, jb->art_id, &a, &e) < 0) {
-		build_fail(s, jb->b, "%s", e.msg);
-		return;
+	for (attempt = 0;; attempt++) {
+		if (journal_get_artifact(s->j, jb->art_id, &a, &e) < 0) {
+			rc = -1;
+		} else {
+			rc = replay_artifact(s->j, s->state_dir, a,
+					     jb->b->report, &jb->b->bad, &e);
+			journal_artifacts_free(a, 1);
+		}
+		if (rc == 0 || !give_back_again(jb->b, attempt, &e))
+			break;
 	}
-	rc = replay_artifact(s->j, s->state_dir, a, jb->b->report,
-			     &jb->b->bad, &e);
-	journal_artifacts_free(a, 1);
 	if (rc < 0)
 		build_fail(s, jb->b, "%s", e.msg);
 }
@@ -1168,18 +1245,25 @@ static void build_finish(struct server *s, struct build *b)
 {
 	struct sp_err e;
 	json_t *res;
-	int ok;
+	int ok, attempt;
 
 	/* Its wheels' "done" first: replay below would take a wheel still
 	 * "writing" for one interrupted (and forget its size and digest). */
 	done_flush(s);
 	/* Everything the build left: artifacts not yet given back, wheels
 	 * whose workers were killed. */
-	if (replay_all(s->j, s->state_dir, b->id, NULL, 0, b->report, &b->bad,
-		       &e) < 0 &&
-	    !b->failed) {
-		b->failed = 1;
-		snprintf(b->error, sizeof(b->error), "%s", e.msg);
+	for (attempt = 0;; attempt++) {
+		if (replay_all(s->j, s->state_dir, b->id, NULL, 0, b->report,
+			       &b->bad, &e) == 0)
+			break;
+		if (!give_back_again(b, attempt, &e)) {
+			if (!b->failed) {
+				b->failed = 1;
+				snprintf(b->error, sizeof(b->error), "%s",
+					 e.msg);
+			}
+			break;
+		}
 	}
 	ok = !b->failed && b->bad == 0;
 	if (!b->failed && b->bad)
@@ -1192,8 +1276,10 @@ static void build_finish(struct server *s, struct build *b)
 	res = json_pack("{s:s,s:b,s:I,s:O,s:O}", "command", "build", "ok", ok,
 			"build", (json_int_t)b->id, "wheels", b->wheels,
 			"artifacts", b->report);
-	if (res && !ok)
+	if (res && !ok) {
 		json_object_set_new(res, "error", json_string(b->error));
+		build_still_staged(s, b, res);
+	}
 	if (res)
 		build_losses(s, b, res);
 	slog("build %lld %s", (long long)b->id, ok ? "succeeded" : "failed");
