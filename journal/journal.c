@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/fault.h"
 
@@ -200,6 +202,45 @@ static void db_retryable(struct journal *j, struct sp_err *e)
 				       : 0;
 }
 
+/* SQLite says "attempt to write a readonly database" whichever of the
+ * journal's three files it could not write, and names none.  Appends to e
+ * the one that is read-only for us, with the fix. */
+static void readonly_hint(struct journal *j, struct sp_err *e)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	char path[4096];
+	struct stat st;
+	size_t i, n;
+
+	if (!e || (sqlite3_extended_errcode(j->db) & 0xff) != SQLITE_READONLY)
+		return;
+	for (i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
+		snprintf(path, sizeof(path), "%s%s", j->path, sfx[i]);
+		if (lstat(path, &st) < 0 || faccessat(AT_FDCWD, path, W_OK,
+						       AT_EACCESS) == 0)
+			continue;
+		n = strlen(e->msg);
+		if (st.st_uid == geteuid())
+			snprintf(e->msg + n, sizeof(e->msg) - n,
+				 "\n  '%s' is not writable (mode %04o): "
+				 "chmod u+w '%s'",
+				 path, (unsigned)(st.st_mode & 07777), path);
+		else
+			snprintf(e->msg + n, sizeof(e->msg) - n,
+				 "\n  '%s' belongs to uid %u, not to you: "
+				 "chown %u '%s'",
+				 path, (unsigned)st.st_uid,
+				 (unsigned)geteuid(), path);
+		/* The shared-memory index holds nothing the WAL does not:
+		 * SQLite rebuilds it. */
+		n = strlen(e->msg);
+		if (i == 2)
+			snprintf(e->msg + n, sizeof(e->msg) - n,
+				 ", or remove it while no spoke runs");
+		return;
+	}
+}
+
 static int db_fail(struct journal *j, struct sp_err *e, const char *what)
 {
 	int err = db_errno(j);
@@ -210,6 +251,7 @@ static int db_fail(struct journal *j, struct sp_err *e, const char *what)
 	else
 		sp_err_set(e, "journal '%s': %s: %s", j->path, what,
 			   sqlite3_errmsg(j->db));
+	readonly_hint(j, e);
 	db_retryable(j, e);
 	return -1;
 }
@@ -227,6 +269,7 @@ static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
 				   strerror(err));
 		else
 			sp_err_set(e, "journal '%s': %s", j->path, what);
+		readonly_hint(j, e);
 		db_retryable(j, e);
 		sqlite3_free(msg);
 		return -1;
@@ -395,6 +438,40 @@ out:
 	return rc;
 }
 
+/*
+ * SQLite creates journal.db-wal and journal.db-shm with the mode of
+ * journal.db.  Opened while the journal was read-only (chmod a-w), it
+ * leaves them read-only too, and once the journal's mode is fixed every
+ * write still fails with "attempt to write a readonly database", naming
+ * journal.db.  They are files spoke's SQLite made, so they get the
+ * journal's mode back: only when the journal is writable by its owner,
+ * for a regular file of the same owner, never through a symlink.  The
+ * files stay otherwise untouched (the WAL may hold committed data).  A
+ * mode change does not disturb another process that has them open.
+ */
+static void side_files_mode(int dirfd)
+{
+	static const char *const side[] = {"journal.db-wal", "journal.db-shm"};
+	struct stat db, st;
+	size_t i;
+	int fd;
+
+	if (fstatat(dirfd, "journal.db", &db, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(db.st_mode) || !(db.st_mode & S_IWUSR) ||
+	    db.st_uid != geteuid())
+		return;
+	for (i = 0; i < sizeof(side) / sizeof(*side); i++) {
+		fd = openat(dirfd, side[i],
+			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == db.st_uid && !(st.st_mode & S_IWUSR))
+			(void)fchmod(fd, db.st_mode & 0777);
+		close(fd);
+	}
+}
+
 struct journal *journal_open(const char *state_dir, struct sp_err *e)
 {
 	struct journal *j = calloc(1, sizeof(*j));
@@ -410,6 +487,15 @@ struct journal *journal_open(const char *state_dir, struct sp_err *e)
 		goto fail;
 	}
 	hook_open();
+	{
+		int dirfd = open(state_dir, O_RDONLY | O_DIRECTORY |
+						    O_NOFOLLOW | O_CLOEXEC);
+
+		if (dirfd >= 0) {
+			side_files_mode(dirfd);
+			close(dirfd);
+		}
+	}
 	create_errno = 0;
 	if (sqlite3_open_v2(j->path, &j->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
