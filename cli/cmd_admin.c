@@ -378,8 +378,10 @@ static int admin_connect(int argc, char **argv, const char *usage,
 static const char status_help[] =
 	"usage: spoke status [options]\n"
 	"\n"
-	"Shows whether a coordinator runs, its builds, and every artifact not\n"
-	"yet given back.  Never starts a coordinator.\n"
+	"Shows whether a coordinator runs, its builds, every artifact not yet\n"
+	"given back, and every cargo output spoke lost that is still missing\n"
+	"(exit 1 while there is one; 'spoke recover --forget PATH'\n"
+	"acknowledges it).  Never starts a coordinator.\n"
 	"\n"
 	"options:\n";
 

@@ -333,11 +333,11 @@ static void build_still_staged(struct server *s, struct build *b, json_t *res)
 		slog("build %lld: %s", (long long)b->id, e.msg);
 		return;
 	}
-	if (n == 0 || !(staged = json_array()) ||
-	    !(f = open_memstream(&msg, &len))) {
+	if (n == 0 || !(f = open_memstream(&msg, &len))) {
 		journal_artifacts_free(a, n);
 		return;
 	}
+	staged = json_array();
 	fprintf(f, "%s\n  %zu cargo output(s) are still staged:", b->error, n);
 	for (i = 0; i < n; i++) {
 		fprintf(f, "\n    '%s' (as '%s')", a[i].cargo_path,
