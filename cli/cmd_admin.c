@@ -33,18 +33,22 @@ static const char where_help[] =
 
 struct admin_opts {
 	struct where_opts where;
+	json_t *forget; /* recover: absolute paths of --forget */
+	int forget_lost;
 	int json;
 	int jobs;
 	int idle;
 	int daemon;
 };
 
-/* Parses the options every admin command shares.  Returns 0, or the exit
- * status to return now (help printed, or a usage error). */
+/* Parses the options every admin command shares (serve: 1 for serve's
+ * own, 2 for recover's).  Returns -1 to go on, or the exit status to
+ * return now (help printed, or a usage error). */
 static int admin_parse(int argc, char **argv, const char *help,
 		       struct admin_opts *o, int serve)
 {
-	enum { O_STATE = 256, O_TARGET, O_MANIFEST, O_JSON, O_IDLE, O_DAEMON };
+	enum { O_STATE = 256, O_TARGET, O_MANIFEST, O_JSON, O_IDLE, O_DAEMON,
+	       O_FORGET, O_FORGET_LOST };
 	static const struct option longopts[] = {
 		{"state-dir", required_argument, NULL, O_STATE},
 		{"target-dir", required_argument, NULL, O_TARGET},
@@ -53,9 +57,13 @@ static int admin_parse(int argc, char **argv, const char *help,
 		{"jobs", required_argument, NULL, 'j'},
 		{"idle-timeout", required_argument, NULL, O_IDLE},
 		{"daemon", no_argument, NULL, O_DAEMON},
+		{"forget", required_argument, NULL, O_FORGET},
+		{"forget-lost", no_argument, NULL, O_FORGET_LOST},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct sp_err e;
+	char *abs;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -64,8 +72,8 @@ static int admin_parse(int argc, char **argv, const char *help,
 	if (o->jobs < 1)
 		o->jobs = 1;
 	optind = 1;
-	while ((c = opts_next(argc, argv, serve ? "j:h" : "h", longopts)) !=
-	       -1) {
+	while ((c = opts_next(argc, argv, serve == 1 ? "j:h" : "h",
+			      longopts)) != -1) {
 		switch (c) {
 		case O_STATE:
 			o->where.state_dir = optarg;
@@ -86,13 +94,32 @@ static int admin_parse(int argc, char **argv, const char *help,
 			break;
 		case O_IDLE:
 			o->idle = atoi(optarg);
-			if (!serve || o->idle < 1)
+			if (serve != 1 || o->idle < 1)
 				goto usage;
 			break;
 		case O_DAEMON:
-			if (!serve)
+			if (serve != 1)
 				goto usage;
 			o->daemon = 1;
+			break;
+		case O_FORGET:
+			if (serve != 2)
+				goto usage;
+			/* The coordinator may run in another directory. */
+			abs = where_absolute(optarg, &e);
+			if (!abs) {
+				sp_err_print(&e);
+				return 1;
+			}
+			if (!o->forget)
+				o->forget = json_array();
+			json_array_append_new(o->forget, json_string(abs));
+			free(abs);
+			break;
+		case O_FORGET_LOST:
+			if (serve != 2)
+				goto usage;
+			o->forget_lost = 1;
 			break;
 		case 'h':
 			fputs(help, stdout);
@@ -130,11 +157,13 @@ static int fail(const struct admin_opts *o, const char *command,
 
 /* Replays the journal in this process, holding the state directory's lock
  * (no coordinator runs).  Returns the result object. */
-static json_t *recover_here(const char *state, int lock_fd, struct sp_err *e)
+static json_t *recover_here(const char *state, int lock_fd,
+			    const json_t *req, struct sp_err *e)
 {
 	struct journal *j;
-	json_t *report = json_array(), *res;
-	int bad = 0, rc;
+	json_t *report = json_array(), *res, *losses = NULL;
+	json_t *forget = json_object_get(req, "forget");
+	int bad = 0, rc, all = json_is_true(json_object_get(req, "forget_lost"));
 
 	(void)lock_fd;
 	fault_set_role("replay");
@@ -144,14 +173,41 @@ static json_t *recover_here(const char *state, int lock_fd, struct sp_err *e)
 		return NULL;
 	}
 	rc = replay_all(j, state, 0, NULL, 0, report, &bad, e);
+	if (rc == 0 && (json_array_size(forget) || all))
+		rc = replay_forget(j, forget, all, e);
+	if (rc == 0 && !(losses = replay_losses(j, 1, e)))
+		rc = -1;
 	journal_close(j);
 	if (rc < 0) {
 		json_decref(report);
 		return NULL;
 	}
-	res = json_pack("{s:s,s:b,s:o,s:b}", "command", "recover", "ok",
-			bad == 0, "artifacts", report, "coordinator", 0);
+	res = json_pack("{s:s,s:b,s:o,s:o,s:b}", "command", "recover", "ok",
+			bad == 0 && json_array_size(losses) == 0, "artifacts",
+			report, "losses", losses, "coordinator", 0);
 	return res;
+}
+
+/* The outcomes worth a line, without the losses that the list of losses
+ * prints with what to do (a new reference). */
+static json_t *outcomes_but_losses(const json_t *arts, const json_t *losses)
+{
+	json_t *out = json_array(), *a, *l;
+	size_t i, k;
+
+	json_array_foreach(arts, i, a)
+	{
+		const char *p =
+			json_string_value(json_object_get(a, "cargo_path"));
+		int dup = 0;
+
+		json_array_foreach(losses, k, l)
+			dup |= p && !strcmp(p, json_string_value(json_object_get(
+						       l, "cargo_path")));
+		if (!dup)
+			json_array_append(out, a);
+	}
+	return out;
 }
 
 static const char recover_help[] =
@@ -162,9 +218,17 @@ static const char recover_help[] =
 	"staged files that someone changed to <state>/quarantine/, and removes\n"
 	"half-written wheels.  Asks the running coordinator to do it, or, when\n"
 	"none runs, does it here.  Exits 0 when every cargo output is at its\n"
-	"path, 1 when something could not be settled.\n"
+	"path, 1 when something could not be settled or an output spoke lost\n"
+	"is still missing: such a loss stays listed, here and in 'spoke\n"
+	"status', until cargo rebuilds the output or you acknowledge it.\n"
 	"\n"
 	"options:\n";
+
+static const char forget_help[] =
+	"  --forget PATH          acknowledge that the cargo output PATH is\n"
+	"                         lost, so it is no longer reported\n"
+	"                         (repeatable)\n"
+	"  --forget-lost          acknowledge every lost output\n";
 
 int cmd_recover(int argc, char **argv)
 {
@@ -175,18 +239,30 @@ int cmd_recover(int argc, char **argv)
 	struct sp_err e;
 	int rc, exists = 0, fd = -1, lock_fd = -1, tries;
 
-	snprintf(help, sizeof(help), "%s%s", recover_help, where_help);
-	rc = admin_parse(argc, argv, help, &o, 0);
+	snprintf(help, sizeof(help), "%s%s%s", recover_help, forget_help,
+		 where_help);
+	rc = admin_parse(argc, argv, help, &o, 2);
 	if (rc >= 0)
 		goto out;
+	if (o.forget)
+		json_object_set(req, "forget", o.forget);
+	if (o.forget_lost)
+		json_object_set_new(req, "forget_lost", json_true());
 	state = where_state_dir(&o.where, 0, &exists, &e);
 	if (!state) {
 		rc = fail(&o, "recover", &e);
 		goto out;
 	}
+	if (!exists && (o.forget || o.forget_lost)) {
+		sp_err_set(&e, "no state directory '%s': spoke lost nothing "
+			       "there",
+			   state);
+		rc = fail(&o, "recover", &e);
+		goto out;
+	}
 	if (!exists) {
-		res = json_pack("{s:s,s:b,s:[]}", "command", "recover", "ok", 1,
-				"artifacts");
+		res = json_pack("{s:s,s:b,s:[],s:[]}", "command", "recover",
+				"ok", 1, "artifacts", "losses");
 		if (!o.json)
 			printf("nothing to recover: no state directory '%s'\n",
 			       state);
@@ -223,7 +299,7 @@ int cmd_recover(int argc, char **argv)
 				goto out;
 			}
 			if (got > 0) {
-				res = recover_here(real, lock_fd, &e);
+				res = recover_here(real, lock_fd, req, &e);
 				if (!res) {
 					rc = fail(&o, "recover", &e);
 					goto out;
@@ -247,10 +323,16 @@ int cmd_recover(int argc, char **argv)
 		const char *err =
 			json_string_value(json_object_get(res, "error"));
 
-		output_artifacts(json_object_get(res, "artifacts"), 0);
+		json_t *losses = json_object_get(res, "losses");
+		json_t *arts = outcomes_but_losses(
+			json_object_get(res, "artifacts"), losses);
+
+		output_artifacts(arts, 0);
+		json_decref(arts);
 		if (err)
 			fprintf(stderr, "spoke: recover: %s\n", esc(err));
-		else if (rc == 0)
+		output_losses(losses, o.where.state_dir ? real : NULL);
+		if (!err && rc == 0)
 			printf("every cargo output is at its path\n");
 	}
 out:
@@ -258,6 +340,7 @@ out:
 		close(fd);
 	if (lock_fd >= 0)
 		close(lock_fd);
+	json_decref(o.forget);
 	json_decref(req);
 	json_decref(res);
 	free(state);
@@ -297,8 +380,10 @@ static int admin_connect(int argc, char **argv, const char *usage,
 static const char status_help[] =
 	"usage: spoke status [options]\n"
 	"\n"
-	"Shows whether a coordinator runs, its builds, and every artifact not\n"
-	"yet given back.  Never starts a coordinator.\n"
+	"Shows whether a coordinator runs, its builds, every artifact not yet\n"
+	"given back, and every cargo output spoke lost that is still missing\n"
+	"(exit 1 while there is one; 'spoke recover --forget PATH'\n"
+	"acknowledges it).  Never starts a coordinator.\n"
 	"\n"
 	"options:\n";
 
@@ -326,21 +411,38 @@ int cmd_status(int argc, char **argv)
 		 * SQLite isolates readers. */
 		struct journal *j = journal_open(real, &e);
 		json_t *pending = j ? journal_status(j, &e) : NULL;
+		/* Without the lock, a loss whose output reappeared is left
+		 * out but not recorded: only the lock holder writes. */
+		json_t *losses = pending ? replay_losses(j, 0, &e) : NULL;
 
 		journal_close(j);
-		if (!pending) {
+		if (!losses) {
+			json_decref(pending);
 			rc = fail(&o, "status", &e);
 			goto out;
 		}
-		res = json_pack("{s:s,s:b,s:b,s:[],s:o}", "command", "status",
-				"ok", 1, "coordinator", 0, "builds",
-				"unsettled", pending);
+		res = json_pack("{s:s,s:b,s:b,s:[],s:o,s:o}", "command",
+				"status", "ok", 1, "coordinator", 0, "builds",
+				"unsettled", pending, "losses", losses);
 	} else {
-		res = json_pack("{s:s,s:b,s:b,s:[],s:[]}", "command", "status",
-				"ok", 1, "coordinator", 0, "builds",
-				"unsettled");
+		res = json_pack("{s:s,s:b,s:b,s:[],s:[],s:[]}", "command",
+				"status", "ok", 1, "coordinator", 0, "builds",
+				"unsettled", "losses");
 	}
 	rc = 0;
+	/* A missing cargo output is what status exists to show: it fails
+	 * until the output is back or the loss is acknowledged. */
+	if (json_array_size(json_object_get(res, "losses"))) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg),
+			 "%zu cargo output(s) that spoke lost are missing; "
+			 "see 'losses'",
+			 json_array_size(json_object_get(res, "losses")));
+		json_object_set_new(res, "ok", json_false());
+		json_object_set_new(res, "error", json_string(msg));
+		rc = 1;
+	}
 	if (o.json) {
 		print_result(&o, res);
 	} else {
@@ -389,6 +491,8 @@ int cmd_status(int argc, char **argv)
 			       json_string_value(json_object_get(x, "mode")),
 			       esc(json_string_value(
 				       json_object_get(x, "staged_path"))));
+		output_losses(json_object_get(res, "losses"),
+			      o.where.state_dir ? real : NULL);
 	}
 out:
 	if (fd >= 0)

@@ -721,6 +721,20 @@ int cmd_build(int argc, char **argv)
 		json_array_append(builds, json_object_get(res, "build"));
 		if (!ui.json)
 			output_artifacts(json_object_get(res, "artifacts"), 0);
+		/* Earlier losses: a warning, not this build's failure. */
+		if (json_array_size(json_object_get(res, "losses"))) {
+			if (ui.json) {
+				json_t *ev = json_pack(
+					"{s:s,s:O}", "event", "losses", "losses",
+					json_object_get(res, "losses"));
+
+				if (ev)
+					output_json_line("event", ev);
+				json_decref(ev);
+			} else
+				output_losses(json_object_get(res, "losses"),
+					      a.state_dir);
+		}
 		if (merge_result(&all, res) < 0) {
 			json_decref(res);
 			sp_err_set(&e, "out of memory");

@@ -41,3 +41,34 @@ void output_artifacts(const json_t *arts, int verbose)
 			fprintf(stderr, "spoke: %s: %s\n", esc(o), esc(d ? d : p));
 	}
 }
+
+void output_losses(const json_t *losses, const char *state_dir)
+{
+	const json_t *l;
+	size_t i;
+
+	json_array_foreach(losses, i, l)
+	{
+		const char *state =
+			json_string_value(json_object_get(l, "state"));
+
+		fprintf(stderr, "spoke: %s %s (build %lld): %s\n",
+			state && !strcmp(state, "quarantined") ? "missing, "
+								 "quarantined:"
+							       : "missing, lost:",
+			esc(json_string_value(json_object_get(l, "cargo_path"))),
+			(long long)json_integer_value(json_object_get(l, "build")),
+			esc(json_string_value(json_object_get(l, "detail"))));
+		fprintf(stderr, "  %s\n",
+			esc(json_string_value(json_object_get(l, "todo"))));
+	}
+	if (json_array_size(losses))
+		fprintf(stderr,
+			"spoke: %zu cargo output(s) missing; each stays "
+			"reported until it is back at its path, or until you "
+			"acknowledge it: spoke recover%s%s%s --forget PATH "
+			"(or --forget-lost for all)\n",
+			json_array_size(losses),
+			state_dir ? " --state-dir '" : "",
+			state_dir ? esc(state_dir) : "", state_dir ? "'" : "");
+}

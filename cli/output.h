@@ -15,4 +15,9 @@ void output_json_line(const char *type, json_t *obj);
  * people: only what is worth a line (put back, kept, quarantined, lost). */
 void output_artifacts(const json_t *arts, int verbose);
 
+/* Prints, on stderr, every cargo output of a result's "losses" array
+ * (replay.h, replay_losses) with what to do about it, then how to
+ * acknowledge them (naming state_dir, when not NULL, in the command). */
+void output_losses(const json_t *losses, const char *state_dir);
+
 #endif

@@ -17,6 +17,7 @@ int sp_err_set(struct sp_err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	e->sys_errno = 0;
 	return -1;
 }
 
@@ -33,6 +34,7 @@ int sp_err_sys(struct sp_err *e, const char *fmt, ...)
 	va_end(ap);
 	n = strlen(e->msg);
 	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(saved));
+	e->sys_errno = saved;
 	errno = saved;
 	return -1;
 }
@@ -54,8 +56,10 @@ int sp_err_wrap(struct sp_err *e, const char *fmt, ...)
 
 void sp_err_clear(struct sp_err *e)
 {
-	if (e)
+	if (e) {
 		e->msg[0] = '\0';
+		e->sys_errno = 0;
+	}
 }
 
 void sp_err_print(const struct sp_err *e)

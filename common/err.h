@@ -14,13 +14,19 @@
 
 struct sp_err {
 	char msg[2048];
+	/* The errno of the system call that failed, set by sp_err_sys(), and
+	 * 0 after sp_err_set().  A caller may retry on it (ENOSPC in a
+	 * give-back); code whose failure must never be retried (an fsync:
+	 * the kernel may have dropped the dirty pages) sets it back to 0. */
+	int sys_errno;
 };
 
 /* Formats the message into e (if e is not NULL) and returns -1. */
 int sp_err_set(struct sp_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Like sp_err_set, then appends ": <strerror(errno)>".  errno is preserved. */
+/* Like sp_err_set, then appends ": <strerror(errno)>" and keeps errno in
+ * sys_errno.  errno is preserved. */
 int sp_err_sys(struct sp_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -42,8 +42,15 @@ int fsx_ident_same(const struct fsx_ident *a, const struct fsx_ident *b,
 int fsx_fsync_fd(int fd, const char *name, struct sp_err *e)
 {
 	fault_point("fsync");
-	if (fsync(fd) < 0)
-		return sp_err_sys(e, "cannot fsync '%s'", name);
+	if (fsync(fd) < 0) {
+		sp_err_sys(e, "cannot fsync '%s'", name);
+		/* Never to be retried: after a failed fsync the kernel may
+		 * have dropped the dirty pages, so a second one could
+		 * succeed without the data on disk (docs/failure-model.md). */
+		if (e)
+			e->sys_errno = 0;
+		return -1;
+	}
 	return 0;
 }
 

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/fault.h"
 
@@ -101,6 +103,25 @@ static const char *const migrations[] = {
 	"  INSERT INTO events (build_id, artifact_id, wheel_id, t_ns, kind)"
 	"  VALUES (NEW.build_id, NEW.artifact_id, NEW.id, NEW.updated_ns,"
 	"          'wheel ' || NEW.state); END;",
+
+	/* 2 -> 3: a loss is reported until it is resolved: the user
+	 * acknowledged it (`spoke recover --forget`), or the cargo output
+	 * reappeared at its path (cargo rebuilt it).  Two columns, not a new
+	 * state, so that the settled state keeps saying what happened and the
+	 * CHECK on state need not be rebuilt.  The first index serves the
+	 * query of every `spoke status`; the second finds the newest row of a
+	 * cargo output. */
+	"ALTER TABLE artifacts ADD COLUMN resolution TEXT CHECK (resolution IN"
+	"  ('forgotten', 'reappeared'));"
+	"ALTER TABLE artifacts ADD COLUMN resolved_ns INTEGER;"
+	"CREATE INDEX artifacts_losses ON artifacts(cargo_path)"
+	"  WHERE state IN ('lost', 'quarantined') AND resolution IS NULL;"
+	"CREATE INDEX artifacts_cargo ON artifacts(cargo_path, id);"
+	"CREATE TRIGGER ev_art_resolved AFTER UPDATE OF resolution ON artifacts"
+	"  WHEN NEW.resolution IS NOT NULL BEGIN"
+	"  INSERT INTO events (build_id, artifact_id, t_ns, kind)"
+	"  VALUES (NEW.build_id, NEW.id, NEW.resolved_ns,"
+	"          'loss ' || NEW.resolution); END;",
 };
 
 static int64_t now_ns(void)
@@ -167,15 +188,72 @@ static int db_errno(struct journal *j)
 	return err;
 }
 
+/* Sets e->sys_errno to ENOSPC when SQLite failed because a write found
+ * the disk full (SQLITE_FULL): the transaction was rolled back, and
+ * running it again once there is room is safe.  Every other failure,
+ * an fsync's (SQLITE_IOERR_FSYNC) above all, gets 0: not to be
+ * retried. */
+static void db_retryable(struct journal *j, struct sp_err *e)
+{
+	if (e)
+		e->sys_errno = (sqlite3_extended_errcode(j->db) & 0xff) ==
+					       SQLITE_FULL
+				       ? ENOSPC
+				       : 0;
+}
+
+/* SQLite says "attempt to write a readonly database" whichever of the
+ * journal's three files it could not write, and names none.  Appends to e
+ * the one that is read-only for us, with the fix. */
+static void readonly_hint(struct journal *j, struct sp_err *e)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	char path[4096];
+	struct stat st;
+	size_t i, n;
+
+	if (!e || (sqlite3_extended_errcode(j->db) & 0xff) != SQLITE_READONLY)
+		return;
+	for (i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
+		snprintf(path, sizeof(path), "%s%s", j->path, sfx[i]);
+		if (lstat(path, &st) < 0 || faccessat(AT_FDCWD, path, W_OK,
+						       AT_EACCESS) == 0)
+			continue;
+		n = strlen(e->msg);
+		if (st.st_uid == geteuid())
+			snprintf(e->msg + n, sizeof(e->msg) - n,
+				 "\n  '%s' is not writable (mode %04o): "
+				 "chmod u+w '%s'",
+				 path, (unsigned)(st.st_mode & 07777), path);
+		else
+			snprintf(e->msg + n, sizeof(e->msg) - n,
+				 "\n  '%s' belongs to uid %u, not to you: "
+				 "chown %u '%s'",
+				 path, (unsigned)st.st_uid,
+				 (unsigned)geteuid(), path);
+		/* The shared-memory index holds nothing the WAL does not:
+		 * SQLite rebuilds it. */
+		n = strlen(e->msg);
+		if (i == 2)
+			snprintf(e->msg + n, sizeof(e->msg) - n,
+				 ", or remove it while no spoke runs");
+		return;
+	}
+}
+
 static int db_fail(struct journal *j, struct sp_err *e, const char *what)
 {
 	int err = db_errno(j);
 
 	if (err)
-		return sp_err_set(e, "journal '%s': %s: %s (%s)", j->path,
-				  what, sqlite3_errmsg(j->db), strerror(err));
-	return sp_err_set(e, "journal '%s': %s: %s", j->path, what,
-			  sqlite3_errmsg(j->db));
+		sp_err_set(e, "journal '%s': %s: %s (%s)", j->path, what,
+			   sqlite3_errmsg(j->db), strerror(err));
+	else
+		sp_err_set(e, "journal '%s': %s: %s", j->path, what,
+			   sqlite3_errmsg(j->db));
+	readonly_hint(j, e);
+	db_retryable(j, e);
+	return -1;
 }
 
 static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
@@ -191,6 +269,8 @@ static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
 				   strerror(err));
 		else
 			sp_err_set(e, "journal '%s': %s", j->path, what);
+		readonly_hint(j, e);
+		db_retryable(j, e);
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -358,6 +438,40 @@ out:
 	return rc;
 }
 
+/*
+ * SQLite creates journal.db-wal and journal.db-shm with the mode of
+ * journal.db.  Opened while the journal was read-only (chmod a-w), it
+ * leaves them read-only too, and once the journal's mode is fixed every
+ * write still fails with "attempt to write a readonly database", naming
+ * journal.db.  They are files spoke's SQLite made, so they get the
+ * journal's mode back: only when the journal is writable by its owner,
+ * for a regular file of the same owner, never through a symlink.  The
+ * files stay otherwise untouched (the WAL may hold committed data).  A
+ * mode change does not disturb another process that has them open.
+ */
+static void side_files_mode(int dirfd)
+{
+	static const char *const side[] = {"journal.db-wal", "journal.db-shm"};
+	struct stat db, st;
+	size_t i;
+	int fd;
+
+	if (fstatat(dirfd, "journal.db", &db, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(db.st_mode) || !(db.st_mode & S_IWUSR) ||
+	    db.st_uid != geteuid())
+		return;
+	for (i = 0; i < sizeof(side) / sizeof(*side); i++) {
+		fd = openat(dirfd, side[i],
+			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == db.st_uid && !(st.st_mode & S_IWUSR))
+			(void)fchmod(fd, db.st_mode & 0777);
+		close(fd);
+	}
+}
+
 struct journal *journal_open(const char *state_dir, struct sp_err *e)
 {
 	struct journal *j = calloc(1, sizeof(*j));
@@ -373,6 +487,15 @@ struct journal *journal_open(const char *state_dir, struct sp_err *e)
 		goto fail;
 	}
 	hook_open();
+	{
+		int dirfd = open(state_dir, O_RDONLY | O_DIRECTORY |
+						    O_NOFOLLOW | O_CLOEXEC);
+
+		if (dirfd >= 0) {
+			side_files_mode(dirfd);
+			close(dirfd);
+		}
+	}
 	create_errno = 0;
 	if (sqlite3_open_v2(j->path, &j->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -709,6 +832,93 @@ int journal_cargo_path_busy(struct journal *j, const char *cargo_path,
 	if (rc == SQLITE_DONE)
 		return 0;
 	return db_fail(j, e, "cannot read artifacts");
+}
+
+int journal_losses(struct journal *j, struct journal_loss **out, size_t *n,
+		   struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct journal_loss *l = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* A later row of the same cargo output means spoke staged it again:
+	 * it was back at its path then, whatever happened since. */
+	if (sqlite3_prepare_v2(
+		    j->db,
+		    "SELECT a.id, a.build_id, a.cargo_path, a.staged_path, "
+		    "a.state, a.note FROM artifacts a "
+		    "WHERE a.state IN ('lost', 'quarantined') "
+		    "AND a.resolution IS NULL AND NOT EXISTS (SELECT 1 FROM "
+		    "artifacts b WHERE b.cargo_path = a.cargo_path "
+		    "AND b.id > a.id) ORDER BY a.id",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, e, "cannot prepare query");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_loss *x;
+
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct journal_loss *nl = realloc(l, ncap * sizeof(*l));
+
+			if (!nl) {
+				sp_err_set(e, "out of memory");
+				goto fail;
+			}
+			l = nl;
+			cap = ncap;
+		}
+		x = &l[cnt++];
+		memset(x, 0, sizeof(*x));
+		x->id = sqlite3_column_int64(st, 0);
+		x->build_id = sqlite3_column_int64(st, 1);
+		x->cargo_path = col_dup(st, 2);
+		x->staged_path = col_dup(st, 3);
+		col_copy(st, 4, x->state, sizeof(x->state));
+		x->note = col_dup(st, 5);
+		if (!x->cargo_path || !x->staged_path || !x->note) {
+			sp_err_set(e, "out of memory");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(j, e, "cannot read artifacts");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = l;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	journal_losses_free(l, cnt);
+	return -1;
+}
+
+void journal_losses_free(struct journal_loss *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(l[i].cargo_path);
+		free(l[i].staged_path);
+		free(l[i].note);
+	}
+	free(l);
+}
+
+int journal_loss_resolve(struct journal *j, const char *cargo_path,
+			 const char *how, struct sp_err *e)
+{
+	if (strcmp(how, "forgotten") && strcmp(how, "reappeared"))
+		SP_BUG("bad resolution '%s'", how);
+	return run(j, e,
+		   "UPDATE artifacts SET resolution = ?, resolved_ns = ? "
+		   "WHERE cargo_path = ? AND state IN ('lost', 'quarantined') "
+		   "AND resolution IS NULL",
+		   "sis", how, now_ns(), cargo_path);
 }
 
 int journal_wheel_intent(struct journal *j, int64_t build_id,

@@ -12,6 +12,7 @@
  *   staged     the staged name exists and holds cargo's inode
  *   restoring  give-back intent committed
  *   restored | kept_cargo | quarantined | lost      settled (terminal)
+ * A lost or quarantined row is also a loss (below) until it is resolved.
  * Wheel states: writing -> done, or abandoned.  The worker writes the
  * temporary, fsyncs it and renames it to its name; the coordinator
  * journals "done" later, in batches.  "renaming" (between the two) is what
@@ -27,7 +28,7 @@
 #include "common/err.h"
 #include "common/fsx.h"
 
-#define JOURNAL_SCHEMA_VERSION 2
+#define JOURNAL_SCHEMA_VERSION 3
 
 struct journal;
 
@@ -100,6 +101,30 @@ int journal_get_artifact(struct journal *j, int64_t artifact_id,
  * not (0); -1 on error. */
 int journal_cargo_path_busy(struct journal *j, const char *cargo_path,
 			    struct sp_err *e);
+
+/* Losses: cargo outputs that replay settled 'lost' (no staged copy left)
+ * or 'quarantined' (someone changed the staged copy), which stay reported
+ * until resolved.  Resolved means acknowledged by the user ("forgotten")
+ * or found back at the path ("reappeared"); an output that spoke staged
+ * again since is no loss either (it was at its path then).  Whether the
+ * output is at its path now is the caller's to check: the journal does
+ * not look at the disk. */
+struct journal_loss {
+	int64_t id, build_id;
+	char *cargo_path, *staged_path, *note;
+	char state[16]; /* "lost" or "quarantined" */
+};
+
+/* The newest unresolved loss of each cargo output, oldest first.  The
+ * array is the caller's: journal_losses_free(). */
+int journal_losses(struct journal *j, struct journal_loss **out, size_t *n,
+		   struct sp_err *e);
+void journal_losses_free(struct journal_loss *l, size_t n);
+
+/* Resolves every unresolved loss of cargo_path; how: "forgotten" or
+ * "reappeared".  Resolving nothing is no error. */
+int journal_loss_resolve(struct journal *j, const char *cargo_path,
+			 const char *how, struct sp_err *e);
 
 /* Wheels. */
 int journal_wheel_intent(struct journal *j, int64_t build_id,

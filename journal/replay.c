@@ -341,6 +341,20 @@ out:
 	return rc;
 }
 
+/* Keeps the first failure's message for the caller.  Its sys_errno says
+ * whether running the replay again is safe, which holds only when every
+ * failure was of one kind: one failed fsync among ENOSPC renames must
+ * stop a retry. */
+static void note_failure(struct sp_err *first, const struct sp_err *cur,
+			 int *failed)
+{
+	if (!*failed)
+		*first = *cur;
+	else if (first->sys_errno != cur->sys_errno)
+		first->sys_errno = 0;
+	*failed = 1;
+}
+
 int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	       const int64_t *skip, size_t nskip, json_t *report, int *bad,
 	       struct sp_err *e)
@@ -349,7 +363,7 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	struct journal_artifact *a = NULL;
 	struct journal_wheel *w = NULL;
 	size_t na = 0, nw = 0, i;
-	struct sp_err first;
+	struct sp_err first, cur;
 	int failed = 0;
 
 	sp_err_clear(&first);
@@ -358,8 +372,8 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	for (i = 0; i < nw; i++) {
 		if (skipped(w[i].build_id, skip, nskip))
 			continue;
-		if (replay_wheel(j, &w[i], failed ? NULL : &first) < 0)
-			failed = 1;
+		if (replay_wheel(j, &w[i], &cur) < 0)
+			note_failure(&first, &cur, &failed);
 	}
 	journal_wheels_free(w, nw);
 	if (journal_open_artifacts(j, build_id, &a, &na, e) < 0)
@@ -370,24 +384,234 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 		return sp_err_set(e, "out of memory");
 	}
 	/* A failed batch leaves its artifacts to the one-by-one path. */
-	if (drop_batch(j, a, na, skip, nskip, report, done, &first) < 0)
-		failed = 1;
+	if (drop_batch(j, a, na, skip, nskip, report, done, &cur) < 0)
+		note_failure(&first, &cur, &failed);
 	for (i = 0; i < na; i++) {
 		if (done[i] || skipped(a[i].build_id, skip, nskip))
 			continue;
-		if (replay_artifact(j, state_dir, &a[i], report, bad,
-				    failed ? NULL : &first) < 0)
-			failed = 1;
+		if (replay_artifact(j, state_dir, &a[i], report, bad, &cur) < 0)
+			note_failure(&first, &cur, &failed);
 	}
 	journal_artifacts_free(a, na);
 	free(done);
 	if (!failed && build_id == 0 && nskip == 0 &&
-	    journal_builds_interrupt(j, &first) < 0)
-		failed = 1;
+	    journal_builds_interrupt(j, &cur) < 0)
+		note_failure(&first, &cur, &failed);
 	if (failed) {
 		if (e)
 			*e = first;
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether dir holds the tag file cargo writes at the top of every target
+ * directory. */
+static int is_target_dir(const char *dir)
+{
+	char *tag = fsx_join(dir, "CACHEDIR.TAG");
+	int yes = tag && fsx_exists(tag);
+
+	free(tag);
+	return yes;
+}
+
+/* The cargo command that rebuilds a missing output, derived from its path
+ * (<target>/[<triple>/]<profile>/<file>, the only thing the journal knows
+ * of it), or NULL when the path is not in a cargo target directory (an
+ * --artifacts build).  With a workspace beside the target directory
+ * (<ws>/target) the command names its manifest; else it names the target
+ * directory, to be run in the workspace.  malloc'd. */
+static char *rebuild_command(const char *cargo_path, int *in_workspace)
+{
+	char *pdir = fsx_dirname(cargo_path), *target = NULL, *ws = NULL;
+	char *manifest = NULL, *cmd = NULL, profile_flag[300] = "";
+	char triple_flag[300] = "";
+	const char *profile;
+
+	*in_workspace = 0;
+	if (!pdir)
+		return NULL;
+	profile = fsx_basename(pdir);
+	target = fsx_dirname(pdir);
+	if (!target)
+		goto out;
+	if (!is_target_dir(target)) {
+		char *up = fsx_dirname(target);
+
+		/* <target>/<triple>/<profile>/ of a cross build. */
+		if (!up || !is_target_dir(up)) {
+			free(up);
+			goto out;
+		}
+		snprintf(triple_flag, sizeof(triple_flag), " --target %s",
+			 fsx_basename(target));
+		free(target);
+		target = up;
+	}
+	if (!strcmp(profile, "release"))
+		snprintf(profile_flag, sizeof(profile_flag), " --release");
+	else if (strcmp(profile, "debug") != 0)
+		snprintf(profile_flag, sizeof(profile_flag), " --profile %s",
+			 profile);
+	ws = fsx_dirname(target);
+	manifest = ws ? fsx_join(ws, "Cargo.toml") : NULL;
+	if (manifest && !strcmp(fsx_basename(target), "target") &&
+	    fsx_exists(manifest)) {
+		if (asprintf(&cmd, "cargo build%s%s --manifest-path '%s'",
+			     profile_flag, triple_flag, manifest) < 0)
+			cmd = NULL;
+	} else {
+		*in_workspace = 1;
+		if (asprintf(&cmd, "cargo build%s%s --target-dir '%s'",
+			     profile_flag, triple_flag, target) < 0)
+			cmd = NULL;
+	}
+out:
+	free(pdir);
+	free(target);
+	free(ws);
+	free(manifest);
+	return cmd;
+}
+
+json_t *replay_losses(struct journal *j, int record, struct sp_err *e)
+{
+	struct journal_loss *l = NULL;
+	json_t *arr = json_array();
+	size_t n = 0, i;
+
+	if (!arr) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	if (journal_losses(j, &l, &n, e) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		json_t *o;
+		char *cmd, todo[4096];
+		int in_ws;
+
+		/* Back at its path: cargo rebuilt it, nothing is missing. */
+		if (fsx_exists(l[i].cargo_path)) {
+			if (record && journal_loss_resolve(j, l[i].cargo_path,
+							   "reappeared",
+							   e) < 0)
+				goto fail;
+			continue;
+		}
+		cmd = rebuild_command(l[i].cargo_path, &in_ws);
+		if (cmd)
+			snprintf(todo, sizeof(todo),
+				 "cargo rebuilds it: run spoke build again, "
+				 "or%s: %s",
+				 in_ws ? ", in its workspace" : "", cmd);
+		else
+			snprintf(todo, sizeof(todo),
+				 "rebuild it with the command that built it, "
+				 "then run spoke build again");
+		o = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s}", "cargo_path",
+			      l[i].cargo_path, "build",
+			      (json_int_t)l[i].build_id, "state", l[i].state,
+			      "staged_path", l[i].staged_path, "detail",
+			      l[i].note, "todo", todo);
+		if (o && cmd)
+			json_object_set_new(o, "rebuild", json_string(cmd));
+		free(cmd);
+		if (!o || json_array_append_new(arr, o) < 0) {
+			sp_err_set(e, "out of memory");
+			goto fail;
+		}
+	}
+	journal_losses_free(l, n);
+	return arr;
+fail:
+	journal_losses_free(l, n);
+	json_decref(arr);
+	return NULL;
+}
+
+/* path with its folder resolved (symlinks, "..") when the folder exists:
+ * the output itself is missing, so realpath() of the whole cannot work.
+ * malloc'd. */
+static char *canon_path(const char *path)
+{
+	char *dir = fsx_dirname(path), *real = dir ? realpath(dir, NULL) : NULL;
+	char *res = real ? fsx_join(real, fsx_basename(path)) : strdup(path);
+
+	free(dir);
+	free(real);
+	return res;
+}
+
+int replay_forget(struct journal *j, const json_t *paths, int all,
+		  struct sp_err *e)
+{
+	struct journal_loss *l = NULL;
+	char **canon = NULL, *want = NULL;
+	const json_t *p;
+	size_t n = 0, i, k;
+	int rc = -1;
+
+	if (journal_losses(j, &l, &n, e) < 0)
+		return -1;
+	canon = calloc(n ? n : 1, sizeof(*canon));
+	if (!canon) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (!(canon[i] = canon_path(l[i].cargo_path))) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	/* Every path is checked before anything is resolved: a typo
+	 * acknowledges nothing. */
+	json_array_foreach(paths, k, p)
+	{
+		const char *s = json_string_value(p);
+
+		free(want);
+		want = s ? canon_path(s) : NULL;
+		if (!want) {
+			sp_err_set(e, "bad path to forget");
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			if (!strcmp(l[i].cargo_path, s) ||
+			    !strcmp(canon[i], want))
+				break;
+		if (i == n) {
+			sp_err_set(e,
+				   "'%s' is no lost cargo output: 'spoke "
+				   "recover' lists those it can forget",
+				   s);
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int hit = all;
+
+		json_array_foreach(paths, k, p)
+		{
+			const char *s = json_string_value(p);
+			char *c = canon_path(s);
+
+			if (!strcmp(l[i].cargo_path, s) ||
+			    (c && !strcmp(canon[i], c)))
+				hit = 1;
+			free(c);
+		}
+		if (hit && journal_loss_resolve(j, l[i].cargo_path,
+						"forgotten", e) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; canon && i < n; i++)
+		free(canon[i]);
+	free(canon);
+	free(want);
+	journal_losses_free(l, n);
+	return rc;
 }

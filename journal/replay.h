@@ -70,4 +70,22 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 	       const int64_t *skip, size_t nskip, json_t *report, int *bad,
 	       struct sp_err *e);
 
+/* The cargo outputs spoke lost and nobody has acknowledged (journal.h,
+ * "Losses") that are still missing from their paths, as a JSON array (new
+ * reference) of {"cargo_path", "build", "state" ("lost" or
+ * "quarantined"), "staged_path", "detail", "todo" (what to do, for
+ * people), "rebuild"? (the cargo command that rebuilds it, when the path
+ * is in a cargo target directory)}.  A loss whose output is back at its
+ * path is left out, and with record (the caller holds the state
+ * directory's lock) resolved as "reappeared" in the journal.  NULL on
+ * error. */
+json_t *replay_losses(struct journal *j, int record, struct sp_err *e);
+
+/* Acknowledges losses: those of the cargo outputs named in paths (a JSON
+ * array of strings; a path's folder may be given through symlinks), or
+ * every one when all.  A path that is no current loss is an error, and
+ * then nothing is acknowledged. */
+int replay_forget(struct journal *j, const json_t *paths, int all,
+		  struct sp_err *e);
+
 #endif

@@ -285,6 +285,79 @@ static void client_event(struct build *b, json_t *ev)
 static void build_fail(struct server *s, struct build *b, const char *fmt,
 		       ...) __attribute__((format(printf, 3, 4)));
 
+/* How often a give-back is tried when the disk is full, and the first
+ * pause between tries (doubled each time: 50, 100, 200, 400 ms). */
+#define GIVE_BACK_TRIES 5
+#define GIVE_BACK_PAUSE_MS 50
+
+/*
+ * Whether to try a failed give-back again, after a pause.  Only when the
+ * disk was full (ENOSPC) in a rename, an unlink or a journal commit: none
+ * of them happened, or SQLite rolled the transaction back, and replay
+ * decides each artifact from the disk again, so trying again is safe.  A
+ * full disk is often brief (a wheel or a temporary being removed, another
+ * process's file), and a cargo output left staged in move mode is missing
+ * until someone runs `spoke recover`.  A failed fsync is never retried
+ * (err.h, docs/failure-model.md), nor is any other error.  The pause
+ * blocks the coordinator, which is why the tries are few and short.
+ */
+static int give_back_again(struct build *b, int attempt, const struct sp_err *e)
+{
+	struct timespec ts;
+	long ms = (long)GIVE_BACK_PAUSE_MS << attempt;
+
+	if (e->sys_errno != ENOSPC || attempt + 1 >= GIVE_BACK_TRIES)
+		return 0;
+	slog("build %lld: give back: %s; trying again in %ld ms",
+	     (long long)b->id, e->msg, ms);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* When artifacts of b are still staged, after every try: their cargo
+ * outputs and staged names ("staged" in the result) and an error that
+ * names them all and the command that puts them back.  The journal holds
+ * them, so that command works once the cause is gone. */
+static void build_still_staged(struct server *s, struct build *b, json_t *res)
+{
+	struct journal_artifact *a = NULL;
+	json_t *staged;
+	struct sp_err e;
+	size_t n = 0, i, len = 0;
+	char *msg = NULL;
+	FILE *f;
+
+	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+		slog("build %lld: %s", (long long)b->id, e.msg);
+		return;
+	}
+	if (n == 0 || !(f = open_memstream(&msg, &len))) {
+		journal_artifacts_free(a, n);
+		return;
+	}
+	staged = json_array();
+	fprintf(f, "%s\n  %zu cargo output(s) are still staged:", b->error, n);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "\n    '%s' (as '%s')", a[i].cargo_path,
+			a[i].staged_path);
+		json_array_append_new(staged,
+				      json_pack("{s:s,s:s}", "cargo_path",
+						a[i].cargo_path, "staged_path",
+						a[i].staged_path));
+	}
+	fprintf(f,
+		"\n  Once the cause is gone (free space on a full disk), this "
+		"puts them back: spoke recover --state-dir '%s'",
+		s->state_dir);
+	if (fclose(f) == 0 && msg)
+		json_object_set_new(res, "error", json_string(msg));
+	json_object_set_new(res, "staged", staged);
+	free(msg);
+	journal_artifacts_free(a, n);
+}
+
 /* Gives back every artifact of b now, while its workers may still run:
  * they hold open descriptors of what they read, so they do not care. */
 static void build_give_back_artifacts(struct server *s, struct build *b)
@@ -750,20 +823,24 @@ static char *wheel_dest(const char *final, const json_t *res,
 }
 
 /* Gives one artifact back now (move mode: its cargo output is missing
- * until then). */
+ * until then).  A full disk is retried (give_back_again). */
 static void give_back_one(struct server *s, struct job *jb)
 {
 	struct journal_artifact *a = NULL;
 	struct sp_err e;
-	int rc;
+	int rc, attempt;
 
-	if (journal_get_artifact(s->j, jb->art_id, &a, &e) < 0) {
-		build_fail(s, jb->b, "%s", e.msg);
-		return;
+	for (attempt = 0;; attempt++) {
+		if (journal_get_artifact(s->j, jb->art_id, &a, &e) < 0) {
+			rc = -1;
+		} else {
+			rc = replay_artifact(s->j, s->state_dir, a,
+					     jb->b->report, &jb->b->bad, &e);
+			journal_artifacts_free(a, 1);
+		}
+		if (rc == 0 || !give_back_again(jb->b, attempt, &e))
+			break;
 	}
-	rc = replay_artifact(s->j, s->state_dir, a, jb->b->report,
-			     &jb->b->bad, &e);
-	journal_artifacts_free(a, 1);
 	if (rc < 0)
 		build_fail(s, jb->b, "%s", e.msg);
 }
@@ -1137,22 +1214,56 @@ static void reap(struct server *s)
 	}
 }
 
+/* Adds to a build's result the cargo outputs that earlier builds (or the
+ * replay at start) lost and nobody acknowledged, for the client to warn
+ * about; this build's own losses are in its "artifacts" and fail it.  A
+ * build answers for its own work: losses change neither "ok" nor the
+ * exit status. */
+static void build_losses(struct server *s, struct build *b, json_t *res)
+{
+	struct sp_err e;
+	json_t *losses = replay_losses(s->j, 1, &e), *l;
+	size_t i;
+
+	if (!losses) {
+		slog("build %lld: cannot list losses: %s", (long long)b->id,
+		     e.msg);
+		return;
+	}
+	for (i = json_array_size(losses); i-- > 0;) {
+		l = json_array_get(losses, i);
+		if (json_integer_value(json_object_get(l, "build")) == b->id)
+			json_array_remove(losses, i);
+	}
+	if (json_array_size(losses))
+		json_object_set_new(res, "losses", losses);
+	else
+		json_decref(losses);
+}
+
 static void build_finish(struct server *s, struct build *b)
 {
 	struct sp_err e;
 	json_t *res;
-	int ok;
+	int ok, attempt;
 
 	/* Its wheels' "done" first: replay below would take a wheel still
 	 * "writing" for one interrupted (and forget its size and digest). */
 	done_flush(s);
 	/* Everything the build left: artifacts not yet given back, wheels
 	 * whose workers were killed. */
-	if (replay_all(s->j, s->state_dir, b->id, NULL, 0, b->report, &b->bad,
-		       &e) < 0 &&
-	    !b->failed) {
-		b->failed = 1;
-		snprintf(b->error, sizeof(b->error), "%s", e.msg);
+	for (attempt = 0;; attempt++) {
+		if (replay_all(s->j, s->state_dir, b->id, NULL, 0, b->report,
+			       &b->bad, &e) == 0)
+			break;
+		if (!give_back_again(b, attempt, &e)) {
+			if (!b->failed) {
+				b->failed = 1;
+				snprintf(b->error, sizeof(b->error), "%s",
+					 e.msg);
+			}
+			break;
+		}
 	}
 	ok = !b->failed && b->bad == 0;
 	if (!b->failed && b->bad)
@@ -1165,8 +1276,12 @@ static void build_finish(struct server *s, struct build *b)
 	res = json_pack("{s:s,s:b,s:I,s:O,s:O}", "command", "build", "ok", ok,
 			"build", (json_int_t)b->id, "wheels", b->wheels,
 			"artifacts", b->report);
-	if (res && !ok)
+	if (res && !ok) {
 		json_object_set_new(res, "error", json_string(b->error));
+		build_still_staged(s, b, res);
+	}
+	if (res)
+		build_losses(s, b, res);
 	slog("build %lld %s", (long long)b->id, ok ? "succeeded" : "failed");
 	if (b->client) {
 		b->client->build = NULL;
@@ -1382,20 +1497,36 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 				  (json_int_t)b->njobs));
 }
 
-static void client_recover(struct server *s, struct client *c)
+/* Replays what no running build holds, acknowledges the losses the
+ * request names ("forget": [paths], "forget_lost": true), and answers with
+ * the outcomes and the losses still reported. */
+static void client_recover(struct server *s, struct client *c,
+			   const json_t *req)
 {
 	int64_t skip[64];
 	size_t nskip = 0;
 	struct build *b;
 	struct sp_err e;
-	json_t *report = json_array(), *res;
+	json_t *report = json_array(), *res, *losses = NULL;
+	json_t *forget = json_object_get(req, "forget");
 	int bad = 0, rc;
 
 	for (b = s->builds; b && nskip < 64; b = b->next)
 		skip[nskip++] = b->id;
 	rc = replay_all(s->j, s->state_dir, 0, skip, nskip, report, &bad, &e);
-	res = json_pack("{s:s,s:b,s:o}", "command", "recover", "ok",
-			rc == 0 && bad == 0, "artifacts", report);
+	if (rc == 0 &&
+	    (json_array_size(forget) ||
+	     json_is_true(json_object_get(req, "forget_lost"))) &&
+	    replay_forget(s->j, forget, json_is_true(json_object_get(
+						req, "forget_lost")),
+			  &e) < 0)
+		rc = -1;
+	if (rc == 0 && !(losses = replay_losses(s->j, 1, &e)))
+		rc = -1;
+	res = json_pack("{s:s,s:b,s:o,s:o}", "command", "recover", "ok",
+			rc == 0 && bad == 0 && json_array_size(losses) == 0,
+			"artifacts", report, "losses",
+			losses ? losses : json_array());
 	if (rc < 0)
 		json_object_set_new(res, "error", json_string(e.msg));
 	client_send(c, MSG_RESULT, res);
@@ -1403,7 +1534,7 @@ static void client_recover(struct server *s, struct client *c)
 
 static void client_status(struct server *s, struct client *c)
 {
-	json_t *builds = json_array(), *pending;
+	json_t *builds = json_array(), *pending, *losses;
 	struct build *b;
 	struct sp_err e;
 
@@ -1428,16 +1559,18 @@ static void client_status(struct server *s, struct client *c)
 				  (json_int_t)done, "staged", b->staged));
 	}
 	pending = journal_status(s->j, &e);
+	losses = pending ? replay_losses(s->j, 1, &e) : NULL;
 	client_send(c, MSG_RESULT,
-		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o}",
-			      "command", "status", "ok", pending != NULL,
+		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
+			      "command", "status", "ok", losses != NULL,
 			      "coordinator", 1, "pid", (json_int_t)getpid(),
 			      "workers", (json_int_t)s->busy, "queued",
 			      (json_int_t)queued, "idle",
 			      (json_int_t)(pool_live(&s->pool) -
 					   (size_t)s->busy),
 			      "builds", builds,
-			      "unsettled", pending ? pending : json_array()));
+			      "unsettled", pending ? pending : json_array(),
+			      "losses", losses ? losses : json_array()));
 }
 
 static void client_input(struct server *s, struct client *c)
@@ -1465,7 +1598,7 @@ static void client_input(struct server *s, struct client *c)
 			client_build(s, c, msg);
 			break;
 		case MSG_RECOVER:
-			client_recover(s, c);
+			client_recover(s, c, msg);
 			break;
 		case MSG_STATUS:
 			client_status(s, c);

@@ -17,7 +17,7 @@
 
 static int parse(const char *line, json_t *state)
 {
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 	int r = cargo_parse_message(line, state, &e);
 
 	if (r < 0)
@@ -86,7 +86,7 @@ static void test_other_artifacts(void **unused)
 static void test_cdylib_without_so(void **unused)
 {
 	json_t *st = json_object();
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 
 	(void)unused;
 	assert_int_equal(
@@ -151,7 +151,7 @@ static void check_authors(const char *json, const char *author,
 			  const char *email)
 {
 	json_t *a = json_loads(json, 0, NULL), *m = json_object();
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 
 	assert_non_null(a);
 	assert_int_equal(cargo_authors_to_metadata(a, m, &e), 0);

@@ -14,7 +14,7 @@
 
 static void expect_ok(const char *semver, const char *want)
 {
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 	char *got = pep440_from_semver(semver, &e);
 
 	if (!got)
@@ -25,7 +25,7 @@ static void expect_ok(const char *semver, const char *want)
 
 static void expect_fail(const char *semver, const char *why)
 {
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 	char *got = pep440_from_semver(semver, &e);
 	char quoted[256];
 

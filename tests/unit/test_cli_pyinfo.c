@@ -27,7 +27,7 @@ static void test_collect_both_large(void **unused)
 	    "i=$((i+1)); done; exit 3",
 	    NULL};
 	struct proc p;
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 	char *out = NULL, *err = NULL;
 	size_t olen = 0, elen = 0;
 	int code = -1;
@@ -53,7 +53,7 @@ static void test_env_and_missing(void **unused)
 	const char *env[] = {"SPOKE_T=new", NULL};
 	const char *nope[] = {"spoke-no-such-program", NULL};
 	struct proc p;
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 	char *out = NULL;
 	int code;
 
@@ -74,7 +74,7 @@ static void test_env_and_missing(void **unused)
 static void test_query_missing_interpreter(void **unused)
 {
 	struct pyinfo py;
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 
 	(void)unused;
 	assert_int_equal(pyinfo_query("spoke-no-such-python", NULL, 0, &py, &e),
@@ -87,7 +87,7 @@ static void test_query_missing_interpreter(void **unused)
 static void test_query_failing_interpreter(void **unused)
 {
 	struct pyinfo py;
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 
 	(void)unused;
 	/* `false` exits 1 whatever its arguments. */
@@ -106,7 +106,7 @@ static void test_query_python3(void **unused)
 	char dir[] = "/tmp/spoke-pyinfo-XXXXXX", path[64], bad[64];
 	const char *paths[2] = {path, bad};
 	struct pyinfo py;
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 	const json_t *entry;
 	FILE *f;
 
@@ -162,7 +162,7 @@ static void test_query_once(void **unused)
 	     toml[64];
 	const char *paths[1] = {toml};
 	struct pyinfo py;
-	struct sp_err e = {{0}};
+	struct sp_err e = {0};
 	char line[64];
 	FILE *f;
 	int n = 0;

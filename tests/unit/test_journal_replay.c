@@ -1045,6 +1045,148 @@ static void test_replay_all_one_build_only(void **state)
 	free(s2);
 }
 
+/* --- losses (issue 15, finding 5) --- */
+
+/* The cargo paths replay_losses() reports now (record: as the lock
+ * holder), joined by spaces, into buf. */
+static const char *losses(int record, char *buf, size_t n)
+{
+	struct sp_err e;
+	json_t *l = replay_losses(jr, record, &e), *x;
+	size_t i, off = 0;
+
+	if (!l)
+		fail_msg("replay_losses: %s", e.msg);
+	buf[0] = 0;
+	json_array_foreach(l, i, x)
+	{
+		off += (size_t)snprintf(
+			buf + off, n - off, "%s%s", off ? " " : "",
+			json_string_value(json_object_get(x, "cargo_path")));
+		assert_non_null(json_object_get(x, "todo"));
+		assert_true(off < n);
+	}
+	json_decref(l);
+	return buf;
+}
+
+static void forget(const char *path, int all, int want_rc)
+{
+	json_t *paths = json_array();
+	struct sp_err e;
+
+	if (path)
+		json_array_append_new(paths, json_string(path));
+	assert_int_equal(replay_forget(jr, paths, all, &e), want_rc);
+	json_decref(paths);
+}
+
+/* A lost output is reported by every replay_losses() until forgotten,
+ * however often replay runs; a wrong path forgets nothing. */
+static void test_lost_stays_reported_until_forgotten(void **state)
+{
+	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
+	char *other = in_target("libbar.so"), buf[4096];
+	struct sp_err e;
+	int bad = 0;
+
+	write_file(cargo, "cargo bytes");
+	stage(cargo, staged, mode_of(state));
+	assert_int_equal(fsx_unlink(staged, 0, &e), 0);
+	assert_int_equal(fsx_unlink(cargo, 1, &e), 0);
+	json_decref(replay(&bad));
+	assert_int_equal(bad, 1);
+	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
+	json_decref(replay(&bad));
+	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
+	assert_string_equal(losses(0, buf, sizeof(buf)), cargo);
+
+	forget(other, 0, -1);
+	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
+	forget(cargo, 0, 0);
+	assert_string_equal(losses(1, buf, sizeof(buf)), "");
+	assert_row_state(1, "lost");
+	free(cargo);
+	free(staged);
+	free(other);
+}
+
+/* A staged copy someone changed goes to quarantine/; in move mode the
+ * cargo output is then missing, and that is a loss too. */
+static void test_quarantined_missing_output_is_reported(void **state)
+{
+	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
+	char buf[4096];
+	int bad = 0;
+
+	(void)state;
+	write_file(cargo, "cargo bytes");
+	stage(cargo, staged, STAGE_MOVE);
+	append_byte(staged);
+	json_decref(replay(&bad));
+	assert_int_equal(bad, 1);
+	assert_row_state(1, "quarantined");
+	assert_false(fsx_exists(cargo));
+	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
+	json_decref(replay(&bad));
+	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
+	forget(NULL, 1, 0);
+	assert_string_equal(losses(1, buf, sizeof(buf)), "");
+	free(cargo);
+	free(staged);
+}
+
+/* An output back at its path is no loss: without the lock it is only
+ * left out; the lock holder records it, and it stays resolved when the
+ * output goes again. */
+static void test_reappeared_output_resolves_itself(void **state)
+{
+	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
+	char buf[4096];
+	struct sp_err e;
+	int bad = 0;
+
+	write_file(cargo, "cargo bytes");
+	stage(cargo, staged, mode_of(state));
+	assert_int_equal(fsx_unlink(staged, 0, &e), 0);
+	assert_int_equal(fsx_unlink(cargo, 1, &e), 0);
+	json_decref(replay(&bad));
+	write_file(cargo, "rebuilt");
+	assert_string_equal(losses(0, buf, sizeof(buf)), "");
+	assert_int_equal(fsx_unlink(cargo, 0, &e), 0);
+	assert_string_equal(losses(0, buf, sizeof(buf)), cargo);
+	write_file(cargo, "rebuilt");
+	assert_string_equal(losses(1, buf, sizeof(buf)), "");
+	assert_int_equal(fsx_unlink(cargo, 0, &e), 0);
+	assert_string_equal(losses(1, buf, sizeof(buf)), "");
+	free(cargo);
+	free(staged);
+}
+
+/* Staged again by a later build: the output was at its path then. */
+static void test_restaged_output_is_no_loss(void **state)
+{
+	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
+	char *staged2 = in_staged("2-0-libfoo.so"), buf[4096];
+	struct sp_err e;
+	int bad = 0;
+
+	(void)state;
+	write_file(cargo, "cargo bytes");
+	stage(cargo, staged, STAGE_MOVE);
+	assert_int_equal(fsx_unlink(staged, 0, &e), 0);
+	json_decref(replay(&bad));
+	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
+	write_file(cargo, "rebuilt");
+	stage(cargo, staged2, STAGE_MOVE);
+	/* Staged (moved) by the running build: missing, but no loss. */
+	assert_false(fsx_exists(cargo));
+	assert_string_equal(losses(0, buf, sizeof(buf)), "");
+	free(cargo);
+	free(staged);
+	free(staged2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1081,6 +1223,10 @@ int main(void)
 		T(test_replay_wheel_renaming_not_renamed_is_abandoned),
 		T(test_replay_all_skips_running_builds),
 		T(test_replay_all_one_build_only),
+		BOTH(test_lost_stays_reported_until_forgotten),
+		T(test_quarantined_missing_output_is_reported),
+		BOTH(test_reappeared_output_resolves_itself),
+		T(test_restaged_output_is_no_loss),
 #undef T
 #undef BOTH
 	};

@@ -640,6 +640,141 @@ static void test_status_lists_unsettled_artifacts(void **state)
 	journal_close(j);
 }
 
+/* --- losses (schema 3) --- */
+
+static void settle(struct journal *j, int64_t aid, const char *state)
+{
+	struct sp_err e;
+
+	if (journal_artifact_settle(j, aid, state, "gone", &e) < 0)
+		fail_msg("settle: %s", e.msg);
+}
+
+static size_t losses(struct journal *j, struct journal_loss **l)
+{
+	struct sp_err e;
+	size_t n = 0;
+
+	if (journal_losses(j, l, &n, &e) < 0)
+		fail_msg("losses: %s", e.msg);
+	return n;
+}
+
+/* The newest unresolved lost or quarantined row of each cargo output is a
+ * loss; resolving one records how and when, with an event for the log. */
+static void test_losses_listed_until_resolved(void **state)
+{
+	struct journal *j = open_ok();
+	struct journal_loss *l = NULL;
+	struct sp_err e;
+	int64_t b = begin_build(j), a1, a2, a3, a4;
+	char buf[64];
+
+	(void)state;
+	a1 = intent(j, b, "/t/release/liba.so", "/s/1-a", "move");
+	a2 = intent(j, b, "/t/release/libb.so", "/s/1-b", "move");
+	a3 = intent(j, b, "/t/release/libc.so", "/s/1-c", "link");
+	settle(j, a1, "lost");
+	settle(j, a2, "quarantined");
+	settle(j, a3, "restored");
+	/* libb was lost again in a later build: one loss, the newer. */
+	a4 = intent(j, b, "/t/release/libb.so", "/s/2-b", "move");
+	settle(j, a4, "lost");
+
+	assert_int_equal(losses(j, &l), 2);
+	assert_int_equal(l[0].id, a1);
+	assert_string_equal(l[0].cargo_path, "/t/release/liba.so");
+	assert_string_equal(l[0].state, "lost");
+	assert_string_equal(l[0].note, "gone");
+	assert_int_equal(l[1].id, a4);
+	assert_string_equal(l[1].staged_path, "/s/2-b");
+	journal_losses_free(l, 2);
+
+	assert_int_equal(journal_loss_resolve(j, "/t/release/libb.so",
+					      "forgotten", &e), 0);
+	assert_int_equal(losses(j, &l), 1);
+	assert_int_equal(l[0].id, a1);
+	journal_losses_free(l, 1);
+	/* Both rows of libb are resolved, not only the one listed. */
+	assert_string_equal(sql_text("SELECT group_concat(resolution) FROM "
+				     "artifacts WHERE cargo_path = "
+				     "'/t/release/libb.so'",
+				     buf, sizeof(buf)),
+			    "forgotten,forgotten");
+	assert_int_equal(journal_loss_resolve(j, "/t/release/liba.so",
+					      "reappeared", &e), 0);
+	assert_int_equal(losses(j, &l), 0);
+	journal_losses_free(l, 0);
+	/* Resolving what is resolved, or no loss at all, changes nothing. */
+	assert_int_equal(journal_loss_resolve(j, "/t/release/libc.so",
+					      "forgotten", &e), 0);
+	journal_close(j);
+	assert_int_equal(sql_int("SELECT count(*) FROM artifacts WHERE "
+				 "resolution IS NOT NULL"),
+			 3);
+	assert_int_equal(sql_int("SELECT count(*) FROM artifacts WHERE "
+				 "resolved_ns IS NOT NULL"),
+			 3);
+	assert_int_equal(sql_int("SELECT count(*) FROM events WHERE kind = "
+				 "'loss forgotten'"),
+			 2);
+	assert_int_equal(sql_int("SELECT count(*) FROM events WHERE kind = "
+				 "'loss reappeared'"),
+			 1);
+}
+
+/* A journal of schema 2 (before losses could be resolved) opens, is
+ * migrated, and its lost rows are losses. */
+static void test_schema2_journal_migrates(void **state)
+{
+	struct journal *j = open_ok();
+	struct journal_loss *l = NULL;
+	char *path = db_path();
+	sqlite3 *db = NULL;
+	struct sp_err e;
+	int64_t b = begin_build(j), a1;
+
+	(void)state;
+	a1 = intent(j, b, "/t/release/liba.so", "/s/1-a", "move");
+	settle(j, a1, "lost");
+	journal_close(j);
+	/* Take the journal back to what schema 2 made. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db,
+			 "DROP TRIGGER ev_art_resolved;"
+			 "DROP INDEX artifacts_losses;"
+			 "DROP INDEX artifacts_cargo;"
+			 "ALTER TABLE artifacts DROP COLUMN resolved_ns;"
+			 "ALTER TABLE artifacts DROP COLUMN resolution;"
+			 "PRAGMA user_version = 2;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("downgrade: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	assert_int_equal(sql_int("SELECT count(*) FROM pragma_table_info("
+				 "'artifacts') WHERE name = 'resolution'"),
+			 0);
+
+	j = open_ok();
+	assert_int_equal(sql_int("PRAGMA user_version"),
+			 JOURNAL_SCHEMA_VERSION);
+	assert_int_equal(losses(j, &l), 1);
+	assert_int_equal(l[0].id, a1);
+	journal_losses_free(l, 1);
+	assert_int_equal(journal_loss_resolve(j, "/t/release/liba.so",
+					      "forgotten", &e), 0);
+	assert_int_equal(losses(j, &l), 0);
+	journal_close(j);
+	/* The CHECK holds on the migrated table. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db,
+					  "UPDATE artifacts SET resolution = "
+					  "'whatever'",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +793,8 @@ int main(void)
 		T(test_cargo_path_busy),
 		T(test_wheel_lifecycle),
 		T(test_status_lists_unsettled_artifacts),
+		T(test_losses_listed_until_resolved),
+		T(test_schema2_journal_migrates),
 #undef T
 	};
 

@@ -1,0 +1,98 @@
+#!/bin/bash
+# A give-back that meets a full disk (issue 15).  strace makes the
+# coordinator's give-back renames of a move-mode build fail with ENOSPC
+# (the coordinator alone is traced, so the workers' wheel renames are
+# not counted): a brief failure is tried again and the build succeeds; a
+# lasting one fails the build with an error that names every output still
+# staged and `spoke recover`, which then puts them back.  A failed fsync
+# is never tried again.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/traced.sh"
+
+BUILD_ARGS=(--stage=move)
+ARTS=4 # the example workspace's extension modules
+
+# The coordinator's renames and fsyncs of a clean move-mode build, in
+# order: the first rename out of staged/ is the first give-back.
+rm -rf "$st" "$out"
+if ! serve -e trace=rename,renameat,renameat2,fsync,pwrite64; then
+	not_ok "a traced coordinator starts"
+	finish
+	exit 1
+fi
+check "a traced clean move-mode build succeeds" build
+stop_serve
+# renameat(AT_FDCWD, "from", ...): the from path is the first string.
+first=$(grep -E '^(rename|renameat|renameat2)\(' "$T/strace.out" |
+	awk -v s="$st/staged/" '{ split($0, q, "\""); if (index(q[2], s) == 1) { print NR; exit } }')
+fsync_after=$(grep -E '^((rename|renameat|renameat2)|fsync)\(' "$T/strace.out" |
+	awk -v s="$st/staged/" '
+	/^fsync/ { f++; if (seen) { print f; exit } }
+	/^rename/ { split($0, q, "\""); if (index(q[2], s) == 1) seen = 1 }')
+# The journal's first page write after it: the commit that settles it.
+pwrite_after=$(grep -E '^((rename|renameat|renameat2)|pwrite64)\(' "$T/strace.out" |
+	awk -v s="$st/staged/" '
+	/^pwrite64/ { f++; if (seen) { print f; exit } }
+	/^rename/ { split($0, q, "\""); if (index(q[2], s) == 1) seen = 1 }')
+echo "# first give-back rename: #$first; first fsync after it: #$fsync_after; pwrite64: #$pwrite_after"
+if [ "${first:-0}" -gt "$ARTS" ] && [ "${fsync_after:-0}" -gt 0 ] &&
+	[ "${pwrite_after:-0}" -gt 0 ]; then
+	ok "found the give-back renames"
+else
+	not_ok "found the give-back renames"
+	head -40 "$T/strace.out" | sed 's/^/#   /'
+fi
+
+# run_injected STRACE-ARGS...: a move-mode build under those injections;
+# $rc is its exit status, its output in $T/build.out.
+run_injected() {
+	rm -rf "$st" "$out"
+	serve -e trace=rename,renameat,renameat2,fsync,pwrite64 "$@" || return 1
+	build >"$T/build.out" 2>&1
+	rc=$?
+	stop_serve
+}
+
+# Brief: the first give-back rename fails twice (the first try and the
+# first retry), then there is room.
+run_injected -e inject=rename,renameat,renameat2:error=ENOSPC:when=$first..$((first + 1))
+check "ENOSPC twice: the build succeeds (exit $rc)" test "$rc" -eq 0
+check "the coordinator tried again" grep -q "trying again" "$T/serve.err"
+check "ENOSPC twice: every output is back, nothing staged" settled
+
+# Lasting: every give-back rename fails.
+run_injected -e inject=rename,renameat,renameat2:error=ENOSPC:when=$first+
+check "ENOSPC always: the build fails (exit $rc)" test "$rc" -eq 1
+names_all() {
+	local p
+	for p in libhello libcounter libnative libmixed; do
+		grep -q "'$ws/target/release/$p.so'" "$T/build.out" || return 1
+	done
+	grep -q "spoke recover --state-dir '$st'" "$T/build.out" &&
+		grep -q "No space left on device" "$T/build.out"
+}
+if names_all; then
+	ok "its error names every staged output and spoke recover"
+else
+	not_ok "its error names every staged output and spoke recover"
+	sed 's/^/#   /' "$T/build.out"
+fi
+tries=$(grep -c "trying again" "$T/serve.err")
+check "it tried a bounded number of times ($tries)" test "$tries" -ge 1 -a "$tries" -le 40
+check "spoke recover then puts them back" "$SPOKE" recover --state-dir "$st"
+check "and everything is settled" settled
+
+# The journal commit that settles a give-back finds the disk full once.
+run_injected -e inject=pwrite64:error=ENOSPC:when=$pwrite_after
+check "journal commit ENOSPC once: the build succeeds (exit $rc)" test "$rc" -eq 0
+check "the coordinator tried again" grep -q "trying again" "$T/serve.err"
+check "journal commit ENOSPC once: everything is settled" settled
+
+# An fsync that fails is not tried again, even with ENOSPC.
+run_injected -e inject=fsync:error=ENOSPC:when=$fsync_after
+check "fsync ENOSPC: the build fails (exit $rc)" test "$rc" -eq 1
+check "fsync ENOSPC: not tried again" bash -c "! grep -q 'trying again' '$T/serve.err'"
+"$SPOKE" recover --state-dir "$st" >/dev/null 2>&1
+check "fsync ENOSPC: everything is settled after recover" settled
+
+finish
