@@ -310,8 +310,13 @@ int statedir_open(struct statedir *sd, const char *path, int create,
 	if (!sd->path)
 		return -1;
 	sd->fd = walk(sd->path, create, e);
-	if (sd->fd < 0)
+	if (sd->fd < 0) {
+		/* Say where the refused folder came from: a path that leads
+		 * into another user's folder is the surprise. */
+		if (strcmp(path, sd->path) != 0)
+			sp_err_wrap(e, "'%s' leads to '%s'", path, sd->path);
 		goto fail;
+	}
 	sd->staged_fd = open_sub(sd, "staged", create, e);
 	if (sd->staged_fd == -1)
 		goto fail;
