@@ -1770,7 +1770,7 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 {
 	struct server s;
 	json_t *report = NULL;
-	char *real = NULL, *logpath = NULL;
+	char *real = NULL;
 	int rc = -1, bad = 0, got;
 	struct sigaction sa;
 
@@ -1798,8 +1798,8 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 	if (o->daemon) {
 		int fd;
 
-		if (asprintf(&logpath, "%s/log/coordinator.log", real) < 0)
-			goto out;
+		/* Relative to the held state directory, like every other
+		 * file spoke opens there. */
 		fd = openat(s.sd.fd, "log/coordinator.log",
 			    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				    O_NOFOLLOW,
@@ -1866,7 +1866,6 @@ out:
 	free(s.done);
 	json_decref(report);
 	free(s.sock);
-	free(logpath);
 	statedir_release(&s.sd);
 	if (s.lock_fd >= 0)
 		close(s.lock_fd);
