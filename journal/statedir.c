@@ -14,10 +14,10 @@
 #include "common/fsx.h"
 
 static const char safe_hint[] =
-	"use a state directory (--state-dir) under folders of yours, or, if "
-	"you trust that folder, add it to SPOKE_SAFE_DIRECTORIES (a "
-	"colon-separated list of folders; an entry covers the folders below "
-	"it)";
+    "use a state directory (--state-dir) under folders of yours, or, if "
+    "you trust that folder, add it to SPOKE_SAFE_DIRECTORIES (a "
+    "colon-separated list of folders; an entry covers the folders below "
+    "it)";
 
 int statedir_safe_listed(const char *dir)
 {
@@ -75,8 +75,8 @@ static int check_parent(const struct stat *st, const char *dir,
 
 /* The state directory and its subdirectories: ours, and writable by
  * nobody else (who could plant a symlink or swap a staged file). */
-static int check_own(const struct stat *st, const char *what,
-		     const char *path, struct sp_err *e)
+static int check_own(const struct stat *st, const char *what, const char *path,
+		     struct sp_err *e)
 {
 	if (!S_ISDIR(st->st_mode))
 		return sp_err_set(e, "%s '%s' is not a directory", what, path);

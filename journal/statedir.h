@@ -42,7 +42,10 @@ struct statedir {
 };
 
 /* The value of a struct statedir that holds nothing. */
-#define STATEDIR_INIT {NULL, -1, -1, -1}
+#define STATEDIR_INIT                                                          \
+	{                                                                      \
+		NULL, -1, -1, -1                                               \
+	}
 
 /* Resolves path, checks it and every parent up to "/" as above, and opens
  * the state directory and its staged/ and quarantine/.  With create set,

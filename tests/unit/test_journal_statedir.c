@@ -361,7 +361,8 @@ static void assert_bytes(const char *path, const char *text)
  * there is as it left it. */
 static void assert_evil_untouched(const char *decoy)
 {
-	char *staged = at("evil/state/staged"), *q = at("evil/state/quarantine");
+	char *staged = at("evil/state/staged"),
+	     *q = at("evil/state/quarantine");
 	DIR *d;
 	struct dirent *de;
 	int n = 0;
@@ -587,21 +588,21 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmp, teardown_tmp)
 #define S(f) cmocka_unit_test_setup_teardown(f, setup_swap, teardown_swap)
 	const struct CMUnitTest tests[] = {
-		T(test_private_path_accepted),
-		T(test_sticky_root_folder_accepted),
-		T(test_group_writable_parent_refused),
-		T(test_other_writable_parent_refused),
-		T(test_sticky_not_root_refused),
-		T(test_parent_of_other_user_refused),
-		T(test_safe_directories_opt_in),
-		T(test_safe_listed),
-		T(test_symlinked_path_resolved),
-		T(test_planted_subdirectory_refused),
-		S(test_stage_link_after_swap),
-		S(test_stage_move_after_swap),
-		S(test_replay_after_swap_ignores_decoy),
-		S(test_quarantine_after_swap),
-		S(test_batch_give_back_after_swap),
+	    T(test_private_path_accepted),
+	    T(test_sticky_root_folder_accepted),
+	    T(test_group_writable_parent_refused),
+	    T(test_other_writable_parent_refused),
+	    T(test_sticky_not_root_refused),
+	    T(test_parent_of_other_user_refused),
+	    T(test_safe_directories_opt_in),
+	    T(test_safe_listed),
+	    T(test_symlinked_path_resolved),
+	    T(test_planted_subdirectory_refused),
+	    S(test_stage_link_after_swap),
+	    S(test_stage_move_after_swap),
+	    S(test_replay_after_swap_ignores_decoy),
+	    S(test_quarantine_after_swap),
+	    S(test_batch_give_back_after_swap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
