@@ -61,6 +61,7 @@ struct bench {
 	char *cargo_dir;  /* stands for target/release */
 	char *cargo_path; /* the cargo output */
 	char *state_dir;  /* spoke's state directory */
+	struct statedir sd; /* it, held open */
 	char *peer_dir;	  /* stands for target/maturin */
 	char *peer_path;  /* the output while the peer has it staged */
 	struct journal *j;
@@ -366,9 +367,9 @@ static int run_spoke(struct bench *b, enum stage_mode mode, double *ms,
 	if (asprintf(&staged, "%s/staged/%lld-0-%s", b->state_dir,
 		     (long long)build, fsx_basename(b->cargo_path)) < 0)
 		return sp_err_set(e, "out of memory");
-	if (stage_artifact(b->j, b->state_dir, build, b->cargo_path, staged,
+	if (stage_artifact(b->j, &b->sd, build, b->cargo_path, staged,
 			   mode, &art, &used, e) < 0 ||
-	    stage_give_back(b->j, b->state_dir, build, NULL, &bad, e) < 0 ||
+	    stage_give_back(b->j, &b->sd, build, NULL, &bad, e) < 0 ||
 	    journal_build_end(b->j, build, 1, NULL, e) < 0)
 		goto out;
 	*ms = now_ms() - t0;
@@ -630,6 +631,7 @@ static void cleanup(struct bench *b)
 		journal_close(b->j);
 	if (b->lock_fd >= 0)
 		close(b->lock_fd);
+	statedir_release(&b->sd);
 	/* FTW_PHYS: never follow a symlink out of our own directory. */
 	if (b->root)
 		nftw(b->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -683,10 +685,10 @@ static int setup(struct bench *b, const char *dir, struct sp_err *e)
 	}
 	if (fsx_mkdir_p(b->cargo_dir, 0755, e) < 0 ||
 	    fsx_mkdir_p(b->peer_dir, 0755, e) < 0 ||
-	    statedir_prepare(b->state_dir, e) < 0)
+	    statedir_open(&b->sd, b->state_dir, 1, e) < 0)
 		return -1;
 	/* Hold the lock as a coordinator would: the journal's one writer. */
-	rc = statedir_lock(b->state_dir, &b->lock_fd, e);
+	rc = statedir_lock_held(&b->sd, &b->lock_fd, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -721,7 +723,7 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct bench b = {.lock_fd = -1, .size = 1024LL * MIB, .rounds = 5};
+	struct bench b = {.lock_fd = -1, .sd = STATEDIR_INIT, .size = 1024LL * MIB, .rounds = 5};
 	struct sigaction sa = {.sa_handler = on_signal};
 	const char *dir = ".";
 	struct sp_err e;

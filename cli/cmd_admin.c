@@ -157,7 +157,7 @@ static int fail(const struct admin_opts *o, const char *command,
 
 /* Replays the journal in this process, holding the state directory's lock
  * (no coordinator runs).  Returns the result object. */
-static json_t *recover_here(const char *state, int lock_fd,
+static json_t *recover_here(const struct statedir *sd, int lock_fd,
 			    const json_t *req, struct sp_err *e)
 {
 	struct journal *j;
@@ -167,12 +167,15 @@ static json_t *recover_here(const char *state, int lock_fd,
 
 	(void)lock_fd;
 	fault_set_role("replay");
-	j = journal_open(state, e);
-	if (!j) {
+	/* By name, as the coordinator does (server_run says why that is
+	 * sound), then checked against the held directory. */
+	j = journal_open(sd->path, e);
+	if (!j || statedir_check_journal(sd, e) < 0) {
+		journal_close(j);
 		json_decref(report);
 		return NULL;
 	}
-	rc = replay_all(j, state, 0, NULL, 0, report, &bad, e);
+	rc = replay_all(j, sd, 0, NULL, 0, report, &bad, e);
 	if (rc == 0 && (json_array_size(forget) || all))
 		rc = replay_forget(j, forget, all, e);
 	if (rc == 0 && !(losses = replay_losses(j, 1, e)))
@@ -234,6 +237,7 @@ int cmd_recover(int argc, char **argv)
 {
 	struct admin_opts o;
 	struct timespec ts = {0, 20 * 1000 * 1000};
+	struct statedir sd = STATEDIR_INIT;
 	char help[2048], *state = NULL, *real = NULL;
 	json_t *res = NULL, *req = json_object();
 	struct sp_err e;
@@ -292,14 +296,21 @@ int cmd_recover(int argc, char **argv)
 			close(fd);
 			fd = -1;
 		} else {
-			int got = statedir_lock(real, &lock_fd, &e);
+			/* Held from the check to the last move of the
+			 * replay. */
+			int got = statedir_open(&sd, real, 1, &e) < 0
+					  ? -1
+					  : statedir_lock_held(&sd, &lock_fd,
+							       &e);
 
 			if (got < 0) {
 				rc = fail(&o, "recover", &e);
 				goto out;
 			}
+			if (got == 0)
+				statedir_release(&sd);
 			if (got > 0) {
-				res = recover_here(real, lock_fd, req, &e);
+				res = recover_here(&sd, lock_fd, req, &e);
 				if (!res) {
 					rc = fail(&o, "recover", &e);
 					goto out;
@@ -341,6 +352,7 @@ out:
 	if (lock_fd >= 0)
 		close(lock_fd);
 	json_decref(o.forget);
+	statedir_release(&sd);
 	json_decref(req);
 	json_decref(res);
 	free(state);

@@ -282,6 +282,152 @@ out:
 	return rc;
 }
 
+int fsx_open_parent(const char *path, const char **name, struct sp_err *e)
+{
+	char *dir = fsx_dirname(path);
+	int fd;
+
+	if (!dir) {
+		errno = ENOMEM;
+		return sp_err_set(e, "out of memory");
+	}
+	*name = fsx_basename(path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		sp_err_sys(e, "cannot open directory '%s'", dir);
+	free(dir);
+	return fd;
+}
+
+int fsx_ident_at(const struct fsx_at *f, struct fsx_ident *id,
+		 struct sp_err *e)
+{
+	struct stat st;
+
+	if (fstatat(f->dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return sp_err_sys(e, "cannot stat '%s'", f->shown);
+	id->dev = (uint64_t)st.st_dev;
+	id->ino = (uint64_t)st.st_ino;
+	id->size = (int64_t)st.st_size;
+	id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL +
+		       (int64_t)st.st_mtim.tv_nsec;
+	return 0;
+}
+
+int fsx_fsync_at(const struct fsx_at *f, struct sp_err *e)
+{
+	fault_point("fsync");
+	if (fsync(f->dfd) < 0)
+		return sp_err_sys(e, "cannot fsync the folder of '%s'",
+				  f->shown);
+	return 0;
+}
+
+int fsx_link_at(const struct fsx_at *from, const struct fsx_at *to, int sync,
+		struct sp_err *e)
+{
+	fault_point("link");
+	if (linkat(from->dfd, from->name, to->dfd, to->name, 0) < 0)
+		return sp_err_sys(e, "cannot link '%s' to '%s'", from->shown,
+				  to->shown);
+	return sync ? fsx_fsync_at(to, e) : 0;
+}
+
+int fsx_rename_at(const struct fsx_at *from, const struct fsx_at *to,
+		  int noreplace, int sync, struct sp_err *e)
+{
+	fault_point("rename");
+	if (!noreplace) {
+		if (renameat(from->dfd, from->name, to->dfd, to->name) < 0)
+			return sp_err_sys(e, "cannot rename '%s' to '%s'",
+					  from->shown, to->shown);
+	} else if (renameat2(from->dfd, from->name, to->dfd, to->name,
+			     RENAME_NOREPLACE) < 0) {
+		struct stat st;
+
+		/* A filesystem without RENAME_NOREPLACE: check, then
+		 * rename, as fsx_rename_noreplace() does. */
+		if (errno != EINVAL && errno != ENOSYS)
+			return sp_err_sys(e, "cannot rename '%s' to '%s'",
+					  from->shown, to->shown);
+		if (fstatat(to->dfd, to->name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    0) {
+			errno = EEXIST;
+			return sp_err_sys(e, "cannot rename '%s' to '%s'",
+					  from->shown, to->shown);
+		}
+		if (renameat(from->dfd, from->name, to->dfd, to->name) < 0)
+			return sp_err_sys(e, "cannot rename '%s' to '%s'",
+					  from->shown, to->shown);
+	}
+	if (!sync)
+		return 0;
+	if (fsx_fsync_at(to, e) < 0)
+		return -1;
+	return from->dfd != to->dfd ? fsx_fsync_at(from, e) : 0;
+}
+
+int fsx_unlink_at(const struct fsx_at *f, int missing_ok, int sync,
+		  struct sp_err *e)
+{
+	fault_point("unlink");
+	if (unlinkat(f->dfd, f->name, 0) < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		return sp_err_sys(e, "cannot remove '%s'", f->shown);
+	}
+	return sync ? fsx_fsync_at(f, e) : 0;
+}
+
+int fsx_copy_at(const struct fsx_at *from, const struct fsx_at *to,
+		struct sp_err *e)
+{
+	struct stat st;
+	struct timespec times[2];
+	int in = -1, out = -1, rc = -1;
+
+	in = openat(from->dfd, from->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return sp_err_sys(e, "cannot open '%s'", from->shown);
+	if (fstat(in, &st) < 0) {
+		sp_err_sys(e, "cannot stat '%s'", from->shown);
+		goto out;
+	}
+	fault_point("write");
+	out = openat(to->dfd, to->name,
+		     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		     st.st_mode & 07777);
+	if (out < 0) {
+		sp_err_sys(e, "cannot create '%s'", to->shown);
+		goto out;
+	}
+	/* openat() applied the umask; the copy keeps the original's mode. */
+	if (fchmod(out, st.st_mode & 07777) < 0) {
+		sp_err_sys(e, "cannot set the mode of '%s'", to->shown);
+		goto out;
+	}
+	if (copy_bytes(in, out, from->shown, to->shown, st.st_size, e) < 0)
+		goto out;
+	/* Cargo judges freshness by mtime: the copy keeps the original's. */
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	if (futimens(out, times) < 0) {
+		sp_err_sys(e, "cannot set times of '%s'", to->shown);
+		goto out;
+	}
+	if (fsx_fsync_fd(out, to->shown, e) < 0 || fsx_fsync_at(to, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (rc < 0 && out >= 0)
+		unlinkat(to->dfd, to->name, 0);
+	return rc;
+}
+
 int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e)
 {
 	char buf[PATH_MAX];

@@ -78,6 +78,54 @@ int fsx_unlink(const char *path, int missing_ok, struct sp_err *e);
  * fsyncs it and its directory.  Used only when a rename fails with EXDEV. */
 int fsx_copy(const char *from, const char *to, struct sp_err *e);
 
+/*
+ * The same operations relative to directory descriptors, for the state
+ * directory and cargo's folders (journal/stage, journal/replay): each
+ * names a file by a descriptor of its folder, opened once, and a plain
+ * name in it, so a symlink swapped into the folder's path after it was
+ * opened cannot redirect the operation.  shown is the path messages name.
+ * Each has the crash point of its path twin; "sync" fsyncs the folder(s)
+ * it changed, as the twin does.
+ */
+struct fsx_at {
+	int dfd;
+	const char *name;  /* one component: no slash */
+	const char *shown; /* for messages */
+};
+
+/* Opens the folder that holds path (O_RDONLY|O_DIRECTORY, following
+ * symlinks: path was resolved by whoever gave it), and sets *name to
+ * path's last component.  Returns the descriptor, or -1 with errno set
+ * (ENOENT when the folder does not exist) and e filled. */
+int fsx_open_parent(const char *path, const char **name, struct sp_err *e);
+
+/* fstatat(AT_SYMLINK_NOFOLLOW) into id; -1 with errno (ENOENT) and e. */
+int fsx_ident_at(const struct fsx_at *f, struct fsx_ident *id,
+		 struct sp_err *e);
+
+/* fsyncs the folder f->dfd (the one f is in). */
+int fsx_fsync_at(const struct fsx_at *f, struct sp_err *e);
+
+/* linkat(from, to); with sync, then fsyncs to's folder. */
+int fsx_link_at(const struct fsx_at *from, const struct fsx_at *to, int sync,
+		struct sp_err *e);
+
+/* renameat(from, to), or renameat2(RENAME_NOREPLACE) when noreplace is
+ * set (EEXIST rather than replacing); with sync, then fsyncs to's folder
+ * and, when it is another descriptor, from's. */
+int fsx_rename_at(const struct fsx_at *from, const struct fsx_at *to,
+		  int noreplace, int sync, struct sp_err *e);
+
+/* unlinkat(f); with sync, then fsyncs its folder.  A missing file is not
+ * an error when missing_ok is set. */
+int fsx_unlink_at(const struct fsx_at *f, int missing_ok, int sync,
+		  struct sp_err *e);
+
+/* fsx_copy() between descriptors: to is created O_CREAT|O_EXCL|O_NOFOLLOW
+ * and fsynced, and so is its folder; removed again on failure. */
+int fsx_copy_at(const struct fsx_at *from, const struct fsx_at *to,
+		struct sp_err *e);
+
 /* mkdir -p with the given mode for directories it creates. */
 int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e);
 

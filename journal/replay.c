@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fsx.h"
 
@@ -53,98 +54,163 @@ const char *replay_outcome(enum replay_action act)
 	return "unknown";
 }
 
-static int probe(const char *path, int *exists, struct fsx_ident *id,
+int replay_at_open(struct replay_at *at, const struct statedir *sd,
+		   const char *cargo_path, const char *staged_path,
+		   int missing_ok, struct sp_err *e)
+{
+	const char *name;
+
+	at->cargo_dfd = -1;
+	at->cargo.dfd = -1;
+	at->cargo.name = fsx_basename(cargo_path);
+	at->cargo.shown = cargo_path;
+	at->staged.dfd = sd->staged_fd;
+	at->staged.name = fsx_basename(staged_path);
+	at->staged.shown = staged_path;
+	if (sd->staged_fd < 0)
+		return sp_err_set(e, "state directory '%s' has no staged/",
+				  sd->path);
+	at->cargo_dfd = fsx_open_parent(cargo_path, &name, e);
+	if (at->cargo_dfd < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		return -1;
+	}
+	at->cargo.dfd = at->cargo_dfd;
+	return 0;
+}
+
+void replay_at_close(struct replay_at *at)
+{
+	if (at->cargo_dfd >= 0)
+		close(at->cargo_dfd);
+	at->cargo_dfd = -1;
+	at->cargo.dfd = -1;
+}
+
+/* Looks f up: *exists 0 when it (or, for dfd -1, its folder) is absent. */
+static int probe(const struct fsx_at *f, int *exists, struct fsx_ident *id,
 		 struct sp_err *e)
 {
-	if (fsx_ident_of(path, id, e) == 0) {
+	*exists = 0;
+	if (f->dfd < 0)
+		return 0;
+	if (fsx_ident_at(f, id, e) == 0) {
 		*exists = 1;
 		return 0;
 	}
-	if (errno == ENOENT) {
-		*exists = 0;
-		return 0;
-	}
-	return -1;
+	return errno == ENOENT ? 0 : -1;
 }
 
-static int copy_back(const struct journal_artifact *a, struct sp_err *e)
+/* f with ".suffix" appended to its name and shown path (malloc'd into
+ * *name and *shown, which the caller frees). */
+static int suffixed(const struct fsx_at *f, const char *suffix,
+		    struct fsx_at *out, char **name, char **shown,
+		    struct sp_err *e)
 {
-	char *tmp = NULL;
+	*name = *shown = NULL;
+	if (asprintf(name, "%s%s", f->name, suffix) < 0 ||
+	    asprintf(shown, "%s%s", f->shown, suffix) < 0) {
+		free(*name);
+		*name = NULL;
+		return sp_err_set(e, "out of memory");
+	}
+	out->dfd = f->dfd;
+	out->name = *name;
+	out->shown = *shown;
+	return 0;
+}
+
+/* Copies the staged file back to a temporary name beside the cargo output
+ * (created O_EXCL|O_NOFOLLOW in cargo's held folder), renames it into
+ * place without replacing, and drops the staged copy. */
+static int copy_back(const struct replay_at *at, struct sp_err *e)
+{
+	struct fsx_at tmp;
+	char *name = NULL, *shown = NULL;
 	int rc = -1;
 
-	if (asprintf(&tmp, "%s.spoke-tmp", a->cargo_path) < 0)
-		return sp_err_set(e, "out of memory");
-	if (fsx_unlink(tmp, 1, e) < 0 || fsx_copy(a->staged_path, tmp, e) < 0)
+	if (at->cargo.dfd < 0) {
+		errno = ENOENT;
+		return sp_err_sys(e, "cannot put '%s' back: its folder is gone",
+				  at->cargo.shown);
+	}
+	if (suffixed(&at->cargo, ".spoke-tmp", &tmp, &name, &shown, e) < 0)
+		return -1;
+	if (fsx_unlink_at(&tmp, 1, 1, e) < 0 ||
+	    fsx_copy_at(&at->staged, &tmp, e) < 0)
 		goto out;
-	if (fsx_rename_noreplace(tmp, a->cargo_path, e) < 0) {
-		fsx_unlink(tmp, 1, NULL);
+	if (fsx_rename_at(&tmp, &at->cargo, 1, 1, e) < 0) {
+		fsx_unlink_at(&tmp, 1, 1, NULL);
 		goto out;
 	}
-	rc = fsx_unlink(a->staged_path, 0, e);
+	rc = fsx_unlink_at(&at->staged, 0, 1, e);
 out:
-	free(tmp);
+	free(name);
+	free(shown);
 	return rc;
-}
-
-static char *quarantine_path(const char *state_dir,
-			     const struct journal_artifact *a)
-{
-	char *name = NULL;
-
-	if (asprintf(&name, "%s/quarantine/%lld-%s", state_dir,
-		     (long long)a->id, fsx_basename(a->staged_path)) < 0)
-		return NULL;
-	return name;
 }
 
 /* Moves a changed staged file to quarantine/ (unless a killed replay did
  * already).  A cargo output that is the same changed inode (a hard link:
  * link mode) is removed as well: cargo's cache must not keep bytes that
  * neither cargo nor spoke wrote, and cargo rebuilds a missing output. */
-static int quarantine(const struct journal_artifact *a,
-		      const struct replay_disk *d, const char *qpath,
-		      int *removed_cargo, struct sp_err *e)
+static int quarantine(const struct replay_at *at, const struct fsx_at *q,
+		      const struct replay_disk *d, int *removed_cargo,
+		      struct sp_err *e)
 {
-	struct fsx_ident q;
+	struct fsx_ident qid;
 
 	*removed_cargo = 0;
-	if (d->staged_exists && fsx_rename(a->staged_path, qpath, e) < 0)
+	if (d->staged_exists && fsx_rename_at(&at->staged, q, 0, 1, e) < 0)
 		return -1;
-	if (!d->cargo_exists || fsx_ident_of(qpath, &q, NULL) < 0)
+	if (!d->cargo_exists || fsx_ident_at(q, &qid, NULL) < 0)
 		return 0;
-	if (q.dev != d->cargo.dev || q.ino != d->cargo.ino)
+	if (qid.dev != d->cargo.dev || qid.ino != d->cargo.ino)
 		return 0;
-	if (fsx_unlink(a->cargo_path, 1, e) < 0)
+	if (fsx_unlink_at(&at->cargo, 1, 1, e) < 0)
 		return -1;
 	*removed_cargo = 1;
 	return 0;
 }
 
-int replay_artifact(struct journal *j, const char *state_dir,
+int replay_artifact(struct journal *j, const struct statedir *sd,
 		    const struct journal_artifact *a, json_t *report, int *bad,
 		    struct sp_err *e)
 {
 	struct replay_disk d;
+	struct replay_at at;
+	struct fsx_at tmp, q;
+	struct fsx_ident qid;
 	enum replay_action act;
-	char *tmp = NULL, *qpath = NULL, note[1024] = "";
+	char *tmp_name = NULL, *tmp_shown = NULL, *qname = NULL,
+	     *qpath = NULL, note[1024] = "";
 	const char *state;
 	int rc = -1;
 
+	if (sd->quarantine_fd < 0)
+		return sp_err_set(e, "state directory '%s' has no quarantine/",
+				  sd->path);
+	if (replay_at_open(&at, sd, a->cargo_path, a->staged_path, 1, e) < 0)
+		return -1;
 	/* A copy interrupted before its rename leaves "<staged>.tmp". */
-	if (asprintf(&tmp, "%s.tmp", a->staged_path) < 0)
-		return sp_err_set(e, "out of memory");
-	qpath = quarantine_path(state_dir, a);
-	if (!qpath) {
+	if (suffixed(&at.staged, ".tmp", &tmp, &tmp_name, &tmp_shown, e) < 0)
+		goto out;
+	if (asprintf(&qname, "%lld-%s", (long long)a->id, at.staged.name) < 0 ||
+	    asprintf(&qpath, "%s/quarantine/%s", sd->path, qname) < 0) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	if (fsx_unlink(tmp, 1, e) < 0)
+	q.dfd = sd->quarantine_fd;
+	q.name = qname;
+	q.shown = qpath;
+	if (fsx_unlink_at(&tmp, 1, 1, e) < 0)
 		goto out;
 	memset(&d, 0, sizeof(d));
-	if (probe(a->cargo_path, &d.cargo_exists, &d.cargo, e) < 0 ||
-	    probe(a->staged_path, &d.staged_exists, &d.staged, e) < 0)
+	if (probe(&at.cargo, &d.cargo_exists, &d.cargo, e) < 0 ||
+	    probe(&at.staged, &d.staged_exists, &d.staged, e) < 0)
 		goto out;
-	d.quarantined_exists = fsx_exists(qpath);
+	d.quarantined_exists = fsx_ident_at(&q, &qid, NULL) == 0;
 	act = replay_decide(a, &d);
 	if (strcmp(a->state, "restoring") != 0 &&
 	    journal_artifact_restoring(j, a->id, e) < 0)
@@ -154,11 +220,11 @@ int replay_artifact(struct journal *j, const char *state_dir,
 	case REPLAY_NOTHING:
 		break;
 	case REPLAY_DROP:
-		if (fsx_unlink(a->staged_path, 1, e) < 0)
+		if (fsx_unlink_at(&at.staged, 1, 1, e) < 0)
 			goto out;
 		break;
 	case REPLAY_KEEP_CARGO:
-		if (fsx_unlink(a->staged_path, 1, e) < 0)
+		if (fsx_unlink_at(&at.staged, 1, 1, e) < 0)
 			goto out;
 		state = "kept_cargo";
 		snprintf(note, sizeof(note),
@@ -166,17 +232,23 @@ int replay_artifact(struct journal *j, const char *state_dir,
 			 a->cargo_path);
 		break;
 	case REPLAY_PUT_BACK:
-		if (fsx_rename_noreplace(a->staged_path, a->cargo_path, e) < 0)
+		if (at.cargo.dfd < 0) {
+			errno = ENOENT;
+			sp_err_sys(e, "cannot put '%s' back: its folder is gone",
+				   a->cargo_path);
+			goto out;
+		}
+		if (fsx_rename_at(&at.staged, &at.cargo, 1, 1, e) < 0)
 			goto out;
 		break;
 	case REPLAY_COPY_BACK:
-		if (copy_back(a, e) < 0)
+		if (copy_back(&at, e) < 0)
 			goto out;
 		break;
 	case REPLAY_QUARANTINE: {
 		int removed;
 
-		if (quarantine(a, &d, qpath, &removed, e) < 0)
+		if (quarantine(&at, &q, &d, &removed, e) < 0)
 			goto out;
 		state = "quarantined";
 		snprintf(note, sizeof(note),
@@ -212,23 +284,59 @@ int replay_artifact(struct journal *j, const char *state_dir,
 	}
 	rc = 0;
 out:
-	free(tmp);
+	replay_at_close(&at);
+	free(tmp_name);
+	free(tmp_shown);
+	free(qname);
 	free(qpath);
 	return rc;
+}
+
+/* A wheel's temporary or final name, in its output folder opened by
+ * descriptor.  *dfd is -1 when the folder is missing. */
+static int wheel_at(const char *path, int *dfd, struct fsx_at *f,
+		    struct sp_err *e)
+{
+	const char *name;
+
+	*dfd = fsx_open_parent(path, &name, e);
+	f->dfd = *dfd;
+	f->name = fsx_basename(path);
+	f->shown = path;
+	if (*dfd < 0 && errno != ENOENT)
+		return -1;
+	return 0;
 }
 
 static int replay_wheel(struct journal *j, const struct journal_wheel *w,
 			struct sp_err *e)
 {
+	struct fsx_at tmp, fin;
+	struct fsx_ident id;
+	int tmp_dfd = -1, fin_dfd = -1, rc = -1, tmp_exists, fin_exists;
+
+	if (wheel_at(w->tmp_path, &tmp_dfd, &tmp, e) < 0 ||
+	    wheel_at(w->final_path, &fin_dfd, &fin, e) < 0)
+		goto out;
+	if (probe(&tmp, &tmp_exists, &id, e) < 0 ||
+	    probe(&fin, &fin_exists, &id, e) < 0)
+		goto out;
 	/* The rename to the final name happens only after the temporary file
 	 * was fsynced, so a wheel found at its final name with no temporary
 	 * left is complete. */
-	if (strcmp(w->state, "renaming") == 0 && !fsx_exists(w->tmp_path) &&
-	    fsx_exists(w->final_path))
-		return journal_wheel_done(j, w->id, -1, NULL, 0, e);
-	if (fsx_unlink(w->tmp_path, 1, e) < 0)
-		return -1;
-	return journal_wheel_abandon(j, w->id, "interrupted", e);
+	if (strcmp(w->state, "renaming") == 0 && !tmp_exists && fin_exists) {
+		rc = journal_wheel_done(j, w->id, -1, NULL, 0, e);
+		goto out;
+	}
+	if (tmp.dfd >= 0 && fsx_unlink_at(&tmp, 1, 1, e) < 0)
+		goto out;
+	rc = journal_wheel_abandon(j, w->id, "interrupted", e);
+out:
+	if (tmp_dfd >= 0)
+		close(tmp_dfd);
+	if (fin_dfd >= 0)
+		close(fin_dfd);
+	return rc;
 }
 
 static int skipped(int64_t build, const int64_t *skip, size_t nskip)
@@ -250,13 +358,14 @@ static int skipped(int64_t build, const int64_t *skip, size_t nskip)
  * to replay_artifact().  Killed anywhere, the next replay decides each
  * artifact from disk again, as always.
  */
-static int drop_batch(struct journal *j, const struct journal_artifact *a,
-		      size_t n, const int64_t *skip, size_t nskip,
+static int drop_batch(struct journal *j, const struct statedir *sd,
+		      const struct journal_artifact *a, size_t n, const int64_t *skip, size_t nskip,
 		      json_t *report, char *done, struct sp_err *e)
 {
-	char *batch = calloc(n ? n : 1, 1), *last_dir = NULL;
-	size_t i, k = 0;
-	int rc = -1;
+	char *batch = calloc(n ? n : 1, 1);
+	struct replay_at at;
+	size_t i, k = 0, last = 0;
+	int rc = -1, found;
 
 	if (!batch)
 		return sp_err_set(e, "out of memory");
@@ -267,12 +376,20 @@ static int drop_batch(struct journal *j, const struct journal_artifact *a,
 		    strcmp(a[i].mode, "link") != 0)
 			continue;
 		memset(&d, 0, sizeof(d));
-		if (probe(a[i].cargo_path, &d.cargo_exists, &d.cargo, e) < 0 ||
-		    probe(a[i].staged_path, &d.staged_exists, &d.staged, e) < 0)
+		if (replay_at_open(&at, sd, a[i].cargo_path, a[i].staged_path,
+				   1, e) < 0)
+			goto out;
+		found = probe(&at.cargo, &d.cargo_exists, &d.cargo, e);
+		if (found == 0)
+			found = probe(&at.staged, &d.staged_exists, &d.staged,
+				      e);
+		replay_at_close(&at);
+		if (found < 0)
 			goto out;
 		if (d.staged_exists && replay_decide(&a[i], &d) == REPLAY_DROP) {
 			batch[i] = 1;
 			k++;
+			last = i;
 		}
 	}
 	if (k < 2) {
@@ -290,27 +407,21 @@ static int drop_batch(struct journal *j, const struct journal_artifact *a,
 	}
 	if (journal_commit(j, e) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
-		if (batch[i] && fsx_unlink_nosync(a[i].staged_path, e) < 0)
-			goto out;
 	for (i = 0; i < n; i++) {
-		char *dir;
+		struct fsx_at staged = {sd->staged_fd,
+					fsx_basename(a[i].staged_path),
+					a[i].staged_path};
 
-		if (!batch[i])
-			continue;
-		dir = fsx_dirname(a[i].staged_path);
-		if (!dir) {
-			sp_err_set(e, "out of memory");
+		if (batch[i] && fsx_unlink_at(&staged, 1, 0, e) < 0)
 			goto out;
-		}
-		if (!last_dir || strcmp(dir, last_dir) != 0) {
-			free(last_dir);
-			last_dir = dir;
-			if (fsx_fsync_dir(dir, e) < 0)
-				goto out;
-		} else {
-			free(dir);
-		}
+	}
+	/* Every staged name is in the one held staged/: one fsync. */
+	{
+		struct fsx_at dir = {sd->staged_fd, ".",
+				     a[last].staged_path};
+
+		if (fsx_fsync_at(&dir, e) < 0)
+			goto out;
 	}
 	if (journal_begin(j, e) < 0)
 		goto out;
@@ -337,7 +448,6 @@ static int drop_batch(struct journal *j, const struct journal_artifact *a,
 	rc = 0;
 out:
 	free(batch);
-	free(last_dir);
 	return rc;
 }
 
@@ -355,7 +465,7 @@ static void note_failure(struct sp_err *first, const struct sp_err *cur,
 	*failed = 1;
 }
 
-int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
+int replay_all(struct journal *j, const struct statedir *sd, int64_t build_id,
 	       const int64_t *skip, size_t nskip, json_t *report, int *bad,
 	       struct sp_err *e)
 {
@@ -384,12 +494,12 @@ int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
 		return sp_err_set(e, "out of memory");
 	}
 	/* A failed batch leaves its artifacts to the one-by-one path. */
-	if (drop_batch(j, a, na, skip, nskip, report, done, &cur) < 0)
+	if (drop_batch(j, sd, a, na, skip, nskip, report, done, &cur) < 0)
 		note_failure(&first, &cur, &failed);
 	for (i = 0; i < na; i++) {
 		if (done[i] || skipped(a[i].build_id, skip, nskip))
 			continue;
-		if (replay_artifact(j, state_dir, &a[i], report, bad, &cur) < 0)
+		if (replay_artifact(j, sd, &a[i], report, bad, &cur) < 0)
 			note_failure(&first, &cur, &failed);
 	}
 	journal_artifacts_free(a, na);

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "journal.h"
+#include "statedir.h"
 
 enum replay_action {
 	REPLAY_NOTHING,	   /* cargo's original output at its path, no
@@ -47,6 +48,28 @@ struct replay_disk {
 	int quarantined_exists; /* <state>/quarantine/<id>-<staged name> */
 };
 
+/*
+ * Where an artifact's two names are, each relative to a folder held by
+ * descriptor: cargo's folder, opened once from the cargo path (which the
+ * client resolved), and the state directory's staged/.  Only the last
+ * component of the journaled staged path is used: the file is always in
+ * the held staged/.
+ */
+struct replay_at {
+	int cargo_dfd; /* -1 when cargo's folder is missing */
+	struct fsx_at cargo;
+	struct fsx_at staged;
+};
+
+/* Opens cargo's folder.  With missing_ok, a missing folder is no error
+ * (cargo_dfd -1: the output is absent).  Returns 0, or -1 with e. */
+int replay_at_open(struct replay_at *at, const struct statedir *sd,
+		   const char *cargo_path, const char *staged_path,
+		   int missing_ok, struct sp_err *e);
+
+/* Closes what replay_at_open() opened. */
+void replay_at_close(struct replay_at *at);
+
 enum replay_action replay_decide(const struct journal_artifact *a,
 				 const struct replay_disk *d);
 
@@ -57,7 +80,7 @@ const char *replay_outcome(enum replay_action act);
  * {"cargo_path", "outcome", "detail"?}.  *bad is incremented when the
  * artifact ended quarantined or lost.  Returns -1 on an error that stopped
  * it (it stays unsettled in the journal, to be replayed again). */
-int replay_artifact(struct journal *j, const char *state_dir,
+int replay_artifact(struct journal *j, const struct statedir *sd,
 		    const struct journal_artifact *a, json_t *report, int *bad,
 		    struct sp_err *e);
 
@@ -66,7 +89,7 @@ int replay_artifact(struct journal *j, const char *state_dir,
  * running coordinator is still working on).  With build_id 0 and nothing
  * skipped, builds left running are marked interrupted.  Goes on after a
  * per-artifact error and returns -1 at the end if there was one. */
-int replay_all(struct journal *j, const char *state_dir, int64_t build_id,
+int replay_all(struct journal *j, const struct statedir *sd, int64_t build_id,
 	       const int64_t *skip, size_t nskip, json_t *report, int *bad,
 	       struct sp_err *e);
 

@@ -12,6 +12,11 @@
  *
  * Each step is journaled before it happens.  A staged file is never written
  * to: repair reads it and writes new files.
+ *
+ * Every link, rename and unlink is made relative to descriptors: the
+ * state directory's staged/ held in sd, and each cargo output's folder,
+ * opened once per step (replay.h, struct replay_at).  staged_path must be
+ * <sd->path>/staged/<name>; only <name> is used.
  */
 #ifndef SPOKE_STAGE_H
 #define SPOKE_STAGE_H
@@ -19,6 +24,7 @@
 #include <stdint.h>
 
 #include "journal.h"
+#include "statedir.h"
 
 enum stage_mode { STAGE_LINK, STAGE_MOVE };
 
@@ -29,7 +35,7 @@ int stage_mode_parse(const char *s, enum stage_mode *m);
  * *artifact_id and *mode_used ("link", "move" or "copy").  On failure
  * nothing stays staged: the artifact, if journaled, is settled again before
  * returning. */
-int stage_artifact(struct journal *j, const char *state_dir, int64_t build_id,
+int stage_artifact(struct journal *j, const struct statedir *sd, int64_t build_id,
 		   const char *cargo_path, const char *staged_path,
 		   enum stage_mode mode, int64_t *artifact_id,
 		   const char **mode_used, struct sp_err *e);
@@ -50,14 +56,14 @@ struct stage_item {
  * alone (rename, or copy on EXDEV).  On failure, every item of the batch
  * is settled again before returning, so nothing stays staged, and e names
  * the item that failed. */
-int stage_batch(struct journal *j, const char *state_dir, int64_t build_id,
+int stage_batch(struct journal *j, const struct statedir *sd, int64_t build_id,
 		struct stage_item *items, size_t n, enum stage_mode mode,
 		struct sp_err *e);
 
 /* Gives a staged artifact back (see replay.h): the cargo output is at its
  * path with cargo's bytes afterwards, unless the staged file was changed by
  * someone else (quarantined, *bad incremented). */
-int stage_give_back(struct journal *j, const char *state_dir,
+int stage_give_back(struct journal *j, const struct statedir *sd,
 		    int64_t build_id, json_t *report, int *bad,
 		    struct sp_err *e);
 

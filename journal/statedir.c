@@ -1,131 +1,422 @@
+#define _GNU_SOURCE
 #include "statedir.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/fsx.h"
 
-/* A directory spoke renames cargo outputs into must be exactly what it
- * looks like: a real directory (lstat: a symlink planted there would
- * redirect every rename elsewhere), ours, and writable by nobody else (who
- * could plant such a symlink, or swap a staged file). */
-static int check_dir(const char *path, const char *what, struct sp_err *e)
-{
-	struct stat st;
+static const char safe_hint[] =
+    "use a state directory (--state-dir) under folders of yours, or, if "
+    "you trust that folder, add it to SPOKE_SAFE_DIRECTORIES (a "
+    "colon-separated list of folders; an entry covers the folders below "
+    "it)";
 
-	if (lstat(path, &st) < 0)
-		return sp_err_sys(e, "cannot stat %s '%s'", what, path);
-	if (S_ISLNK(st.st_mode))
+int statedir_safe_listed(const char *dir)
+{
+	const char *list = getenv("SPOKE_SAFE_DIRECTORIES"), *p, *end;
+
+	if (!list)
+		return 0;
+	for (p = list; *p; p = *end ? end + 1 : end) {
+		size_t n;
+
+		end = strchrnul(p, ':');
+		n = (size_t)(end - p);
+		/* "/a/b/" is "/a/b"; "/" stays "/" and covers everything. */
+		while (n > 1 && p[n - 1] == '/')
+			n--;
+		if (n == 0 || p[0] != '/')
+			continue;
+		if (n == 1 || (strncmp(dir, p, n) == 0 &&
+			       (dir[n] == '\0' || dir[n] == '/')))
+			return 1;
+	}
+	return 0;
+}
+
+/* A folder above the state directory: whoever may rename entries in it
+ * can swap the path below for a symlink.  Root and the user are trusted;
+ * a sticky folder owned by root (/tmp) lets others create their own
+ * entries but not rename ours. */
+static int check_parent(const struct stat *st, const char *dir,
+			const char *state, struct sp_err *e)
+{
+	uid_t me = geteuid();
+
+	if (statedir_safe_listed(dir))
+		return 0;
+	if (st->st_uid != 0 && st->st_uid != me)
 		return sp_err_set(e,
-				  "%s '%s' is a symbolic link; spoke does "
-				  "not follow links there: use the real "
-				  "directory",
-				  what, path);
-	if (!S_ISDIR(st.st_mode))
+				  "state directory '%s': its folder '%s' is "
+				  "owned by uid %u, neither you (uid %u) nor "
+				  "root, who could swap it for a symbolic "
+				  "link; %s",
+				  state, dir, (unsigned)st->st_uid,
+				  (unsigned)me, safe_hint);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !((st->st_mode & S_ISVTX) && st->st_uid == 0))
+		return sp_err_set(e,
+				  "state directory '%s': its folder '%s' is "
+				  "writable by other users (mode %04o) and is "
+				  "not a sticky folder of root's like /tmp; "
+				  "%s",
+				  state, dir, (unsigned)(st->st_mode & 07777),
+				  safe_hint);
+	return 0;
+}
+
+/* The state directory and its subdirectories: ours, and writable by
+ * nobody else (who could plant a symlink or swap a staged file). */
+static int check_own(const struct stat *st, const char *what, const char *path,
+		     struct sp_err *e)
+{
+	if (!S_ISDIR(st->st_mode))
 		return sp_err_set(e, "%s '%s' is not a directory", what, path);
-	if (st.st_uid != geteuid())
+	if (st->st_uid != geteuid())
 		return sp_err_set(e,
 				  "%s '%s' is owned by uid %u, not by you "
 				  "(uid %u)",
-				  what, path, (unsigned)st.st_uid,
+				  what, path, (unsigned)st->st_uid,
 				  (unsigned)geteuid());
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
 		return sp_err_set(e,
 				  "%s '%s' is writable by other users (mode "
 				  "%04o); make it private: chmod 700 '%s'",
-				  what, path, (unsigned)(st.st_mode & 07777),
+				  what, path, (unsigned)(st->st_mode & 07777),
 				  path);
 	return 0;
 }
 
-static const char *const subdirs[] = {"staged", "quarantine", "log"};
-
-int statedir_check(const char *path, struct sp_err *e)
+/* openat(dfd, name) as a directory, never through a symlink; with create,
+ * a missing one is made first (mode 0700).  flags: O_RDONLY or O_PATH. */
+static int open_dir_at(int dfd, const char *name, const char *shown,
+		       const char *what, int flags, int create,
+		       struct sp_err *e)
 {
-	size_t i;
+	int fd;
 
-	if (check_dir(path, "state directory", e) < 0)
-		return -1;
-	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		char *sub = fsx_join(path, subdirs[i]);
-		int rc = 0;
-
-		if (!sub)
-			return sp_err_set(e, "out of memory");
-		if (fsx_exists(sub))
-			rc = check_dir(sub, "state subdirectory", e);
-		free(sub);
-		if (rc < 0)
-			return -1;
+	flags |= O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	fd = openat(dfd, name, flags);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
+			return sp_err_sys(e, "cannot create directory '%s'",
+					  shown);
+		fd = openat(dfd, name, flags);
 	}
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP || errno == ENOTDIR) {
+		struct stat st;
+
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			sp_err_set(e,
+				   "%s '%s' is a symbolic link; spoke does "
+				   "not follow links there: use the real "
+				   "directory",
+				   what, shown);
+			errno = ELOOP;
+			return -1;
+		}
+		sp_err_set(e, "%s '%s' is not a directory", what, shown);
+		errno = ENOTDIR;
+		return -1;
+	}
+	return sp_err_sys(e, "cannot open %s '%s'", what, shown);
+}
+
+/* The real path of path; with create, that of its deepest existing
+ * ancestor followed by the components still to be made. */
+static char *resolve(const char *path, int create, struct sp_err *e)
+{
+	char *abs, *real, *out = NULL;
+	size_t k;
+
+	real = realpath(path, NULL);
+	if (real)
+		return real;
+	if (errno != ENOENT || !create) {
+		sp_err_sys(e, "cannot resolve state directory '%s'", path);
+		return NULL;
+	}
+	if (path[0] == '/') {
+		abs = strdup(path);
+	} else {
+		char *cwd = getcwd(NULL, 0);
+
+		abs = cwd ? fsx_join(cwd, path) : NULL;
+		free(cwd);
+	}
+	if (!abs) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	for (k = strlen(abs); k-- > 0;) {
+		char *prefix;
+
+		if (abs[k] != '/')
+			continue;
+		prefix = k ? strndup(abs, k) : strdup("/");
+		if (!prefix)
+			break;
+		real = realpath(prefix, NULL);
+		free(prefix);
+		if (real) {
+			out = fsx_join(real, abs + k + 1);
+			free(real);
+			break;
+		}
+		if (errno != ENOENT) {
+			sp_err_sys(e, "cannot resolve state directory '%s'",
+				   path);
+			free(abs);
+			return NULL;
+		}
+	}
+	if (!out)
+		sp_err_set(e, "out of memory");
+	free(abs);
+	return out;
+}
+
+/* Walks real from "/" one component at a time, each opened relative to
+ * the one above without following a symlink and checked on that
+ * descriptor: parents with check_parent(), the last with check_own().
+ * Returns the state directory's descriptor (O_RDONLY). */
+static int walk(const char *real, int create, struct sp_err *e)
+{
+	char *copy = strdup(real), *shown = malloc(strlen(real) + 2);
+	char *comp, *save = NULL, *next;
+	struct stat st;
+	int fd = -1, nfd;
+
+	if (!copy || !shown) {
+		sp_err_set(e, "out of memory");
+		goto fail;
+	}
+	strcpy(shown, "/");
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		sp_err_sys(e, "cannot open '/'");
+		goto fail;
+	}
+	comp = strtok_r(copy, "/", &save);
+	if (!comp) {
+		sp_err_set(e, "'/' cannot be a state directory");
+		goto fail;
+	}
+	for (; comp; comp = next) {
+		next = strtok_r(NULL, "/", &save);
+		if (fstat(fd, &st) < 0) {
+			sp_err_sys(e, "cannot stat '%s'", shown);
+			goto fail;
+		}
+		if (check_parent(&st, shown, real, e) < 0)
+			goto fail;
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			sp_err_set(e,
+				   "cannot create state directory '%s': "
+				   "'%s' in a path that does not exist yet",
+				   real, comp);
+			goto fail;
+		}
+		if (strcmp(shown, "/") != 0)
+			strcat(shown, "/");
+		strcat(shown, comp);
+		nfd = open_dir_at(fd, comp, shown,
+				  next ? "folder" : "state directory",
+				  next ? O_PATH : O_RDONLY, create, e);
+		if (nfd < 0)
+			goto fail;
+		close(fd);
+		fd = nfd;
+	}
+	if (fstat(fd, &st) < 0) {
+		sp_err_sys(e, "cannot stat '%s'", real);
+		goto fail;
+	}
+	if (check_own(&st, "state directory", real, e) < 0)
+		goto fail;
+	free(copy);
+	free(shown);
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	free(shown);
+	return -1;
+}
+
+/* Opens (and with create, makes) <state>/name and checks it. */
+static int open_sub(const struct statedir *sd, const char *name, int create,
+		    struct sp_err *e)
+{
+	char *shown = fsx_join(sd->path, name);
+	struct stat st;
+	int fd;
+
+	if (!shown)
+		return sp_err_set(e, "out of memory");
+	fd = open_dir_at(sd->fd, name, shown, "state subdirectory", O_RDONLY,
+			 create, e);
+	if (fd < 0) {
+		if (errno == ENOENT && !create)
+			fd = -2;
+		free(shown);
+		return fd;
+	}
+	if (fstat(fd, &st) < 0) {
+		sp_err_sys(e, "cannot stat '%s'", shown);
+		close(fd);
+		fd = -1;
+	} else if (check_own(&st, "state subdirectory", shown, e) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(shown);
+	return fd;
+}
+
+void statedir_release(struct statedir *sd)
+{
+	if (sd->fd >= 0)
+		close(sd->fd);
+	if (sd->staged_fd >= 0)
+		close(sd->staged_fd);
+	if (sd->quarantine_fd >= 0)
+		close(sd->quarantine_fd);
+	free(sd->path);
+	sd->path = NULL;
+	sd->fd = sd->staged_fd = sd->quarantine_fd = -1;
+}
+
+int statedir_open(struct statedir *sd, const char *path, int create,
+		  struct sp_err *e)
+{
+	int log_fd;
+
+	sd->path = NULL;
+	sd->fd = sd->staged_fd = sd->quarantine_fd = -1;
+	sd->path = resolve(path, create, e);
+	if (!sd->path)
+		return -1;
+	sd->fd = walk(sd->path, create, e);
+	if (sd->fd < 0) {
+		/* Say where the refused folder came from: a path that leads
+		 * into another user's folder is the surprise. */
+		if (strcmp(path, sd->path) != 0)
+			sp_err_wrap(e, "'%s' leads to '%s'", path, sd->path);
+		goto fail;
+	}
+	sd->staged_fd = open_sub(sd, "staged", create, e);
+	if (sd->staged_fd == -1)
+		goto fail;
+	sd->quarantine_fd = open_sub(sd, "quarantine", create, e);
+	if (sd->quarantine_fd == -1)
+		goto fail;
+	/* log/ is written by path later (the coordinator's log), and only
+	 * checked here. */
+	log_fd = open_sub(sd, "log", create, e);
+	if (log_fd == -1)
+		goto fail;
+	if (log_fd >= 0)
+		close(log_fd);
+	if (sd->staged_fd == -2)
+		sd->staged_fd = -1;
+	if (sd->quarantine_fd == -2)
+		sd->quarantine_fd = -1;
 	return 0;
+fail:
+	if (sd->staged_fd == -2)
+		sd->staged_fd = -1;
+	if (sd->quarantine_fd == -2)
+		sd->quarantine_fd = -1;
+	statedir_release(sd);
+	return -1;
 }
 
 int statedir_prepare(const char *path, struct sp_err *e)
 {
-	struct stat st;
-	size_t i;
+	struct statedir sd = STATEDIR_INIT;
 
-	/* A symlink at the state directory itself is refused before
-	 * mkdir -p would follow it. */
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-		return check_dir(path, "state directory", e);
-	if (fsx_mkdir_p(path, 0700, e) < 0)
+	if (statedir_open(&sd, path, 1, e) < 0)
 		return -1;
-	if (check_dir(path, "state directory", e) < 0)
-		return -1;
-	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		char *sub = fsx_join(path, subdirs[i]);
-		int rc;
-
-		if (!sub)
-			return sp_err_set(e, "out of memory");
-		rc = 0;
-		if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-			rc = sp_err_sys(e, "cannot create '%s'", sub);
-		else
-			rc = check_dir(sub, "state subdirectory", e);
-		free(sub);
-		if (rc < 0)
-			return -1;
-	}
+	statedir_release(&sd);
 	return 0;
 }
 
-int statedir_lock(const char *path, int *fd, struct sp_err *e)
+int statedir_check(const char *path, struct sp_err *e)
 {
-	char *lock = fsx_join(path, "lock");
+	struct statedir sd = STATEDIR_INIT;
+
+	if (statedir_open(&sd, path, 0, e) < 0)
+		return -1;
+	statedir_release(&sd);
+	return 0;
+}
+
+int statedir_lock_held(const struct statedir *sd, int *fd, struct sp_err *e)
+{
 	int lfd;
 
-	if (!lock)
-		return sp_err_set(e, "out of memory");
 	/* Whoever takes the lock is about to rename files into staged/ and
 	 * quarantine/: the coordinator, or `spoke recover` replaying in its
 	 * own process. */
-	if (statedir_check(path, e) < 0) {
-		free(lock);
-		return -1;
-	}
-	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lfd < 0) {
-		sp_err_sys(e, "cannot open lock file '%s'", lock);
-		free(lock);
-		return -1;
-	}
+	lfd = openat(sd->fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		     0600);
+	if (lfd < 0)
+		return sp_err_sys(e, "cannot open lock file '%s/lock'",
+				  sd->path);
 	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
 		int busy = errno == EWOULDBLOCK;
 
 		if (!busy)
-			sp_err_sys(e, "cannot lock '%s'", lock);
+			sp_err_sys(e, "cannot lock '%s/lock'", sd->path);
 		close(lfd);
-		free(lock);
 		return busy ? 0 : -1;
 	}
-	free(lock);
 	*fd = lfd;
 	return 1;
+}
+
+int statedir_lock(const char *path, int *fd, struct sp_err *e)
+{
+	struct statedir sd = STATEDIR_INIT;
+	int rc;
+
+	if (statedir_open(&sd, path, 0, e) < 0)
+		return -1;
+	rc = statedir_lock_held(&sd, fd, e);
+	statedir_release(&sd);
+	return rc;
+}
+
+int statedir_check_journal(const struct statedir *sd, struct sp_err *e)
+{
+	struct stat held, named;
+	char *path = fsx_join(sd->path, "journal.db");
+	int rc = 0;
+
+	if (!path)
+		return sp_err_set(e, "out of memory");
+	if (fstatat(sd->fd, "journal.db", &held, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    stat(path, &named) < 0)
+		rc = sp_err_sys(e, "cannot stat journal '%s'", path);
+	else if (held.st_dev != named.st_dev || held.st_ino != named.st_ino)
+		rc = sp_err_set(e,
+				"journal '%s' is not the file in the state "
+				"directory spoke checked: a folder above it "
+				"was swapped while spoke opened it",
+				path);
+	free(path);
+	return rc;
 }

@@ -119,7 +119,8 @@ struct done_wheel {
 
 struct server {
 	const struct server_opts *o;
-	char *state_dir;
+	char *state_dir; /* sd.path */
+	struct statedir sd; /* held for the coordinator's life */
 	char *sock;
 	struct journal *j;
 	int lock_fd, listen_fd;
@@ -371,7 +372,7 @@ static void build_give_back_artifacts(struct server *s, struct build *b)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (replay_artifact(s->j, s->state_dir, &a[i], b->report,
+		if (replay_artifact(s->j, &s->sd, &a[i], b->report,
 				    &b->bad, &e) < 0)
 			slog("build %lld: give back: %s", (long long)b->id,
 			     e.msg);
@@ -560,7 +561,7 @@ static void build_stage(struct server *s, struct build *b)
 	}
 	/* The whole build in one batch: a fixed number of fsyncs however
 	 * many artifacts it has. */
-	if (stage_batch(s->j, s->state_dir, b->id, items, b->njobs, b->mode,
+	if (stage_batch(s->j, &s->sd, b->id, items, b->njobs, b->mode,
 			&e) < 0) {
 		build_fail(s, b, "%s", e.msg);
 		goto out;
@@ -834,7 +835,7 @@ static void give_back_one(struct server *s, struct job *jb)
 		if (journal_get_artifact(s->j, jb->art_id, &a, &e) < 0) {
 			rc = -1;
 		} else {
-			rc = replay_artifact(s->j, s->state_dir, a,
+			rc = replay_artifact(s->j, &s->sd, a,
 					     jb->b->report, &jb->b->bad, &e);
 			journal_artifacts_free(a, 1);
 		}
@@ -1253,7 +1254,7 @@ static void build_finish(struct server *s, struct build *b)
 	/* Everything the build left: artifacts not yet given back, wheels
 	 * whose workers were killed. */
 	for (attempt = 0;; attempt++) {
-		if (replay_all(s->j, s->state_dir, b->id, NULL, 0, b->report,
+		if (replay_all(s->j, &s->sd, b->id, NULL, 0, b->report,
 			       &b->bad, &e) == 0)
 			break;
 		if (!give_back_again(b, attempt, &e)) {
@@ -1513,7 +1514,7 @@ static void client_recover(struct server *s, struct client *c,
 
 	for (b = s->builds; b && nskip < 64; b = b->next)
 		skip[nskip++] = b->id;
-	rc = replay_all(s->j, s->state_dir, 0, skip, nskip, report, &bad, &e);
+	rc = replay_all(s->j, &s->sd, 0, skip, nskip, report, &bad, &e);
 	if (rc == 0 &&
 	    (json_array_size(forget) ||
 	     json_is_true(json_object_get(req, "forget_lost"))) &&
@@ -1902,7 +1903,7 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 {
 	struct server s;
 	json_t *report = NULL;
-	char *real = NULL, *logpath = NULL;
+	char *real = NULL;
 	int rc = -1, bad = 0, got;
 	struct sigaction sa;
 
@@ -1913,15 +1914,15 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 				 ? atol(getenv("SPOKE_QUEUE_JOB_MS"))
 				 : QUEUE_JOB_MS;
 	fault_set_role("server");
-	if (statedir_prepare(o->state_dir, e) < 0)
+	/* Checked and opened once: every stage, give-back and replay step
+	 * of this coordinator's life goes through these descriptors. */
+	if (statedir_open(&s.sd, o->state_dir, 1, e) < 0)
 		return -1;
-	real = realpath(o->state_dir, NULL);
-	if (!real)
-		return sp_err_sys(e, "cannot resolve '%s'", o->state_dir);
+	real = s.sd.path;
 	s.state_dir = real;
-	got = statedir_lock(real, &s.lock_fd, e);
+	got = statedir_lock_held(&s.sd, &s.lock_fd, e);
 	if (got <= 0) {
-		free(real);
+		statedir_release(&s.sd);
 		if (got == 0)
 			sp_err_set(e, "a coordinator already runs for '%s'",
 				   o->state_dir);
@@ -1930,23 +1931,31 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 	if (o->daemon) {
 		int fd;
 
-		if (asprintf(&logpath, "%s/log/coordinator.log", real) < 0)
-			goto out;
-		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			  0600);
+		/* Relative to the held state directory, like every other
+		 * file spoke opens there. */
+		fd = openat(s.sd.fd, "log/coordinator.log",
+			    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				    O_NOFOLLOW,
+			    0600);
 		if (fd >= 0) {
 			dup2(fd, 2);
 			close(fd);
 		}
 	}
 	slog("coordinator %s starting for '%s'", spoke_version(), real);
+	/* SQLite opens the journal by name.  That name was just checked:
+	 * no one but root and the user can rename a folder on it, unless
+	 * the user listed one in SPOKE_SAFE_DIRECTORIES; for that case the
+	 * journal opened is then checked to be the one in the held
+	 * directory.  SQLite keeps its files open from here on, so a later
+	 * swap does not reach the journal. */
 	s.j = journal_open(real, e);
-	if (!s.j)
+	if (!s.j || statedir_check_journal(&s.sd, e) < 0)
 		goto out;
 	/* Replay before serving anything: a crashed build's cargo outputs go
 	 * back first. */
 	report = json_array();
-	if (replay_all(s.j, real, 0, NULL, 0, report, &bad, e) < 0) {
+	if (replay_all(s.j, &s.sd, 0, NULL, 0, report, &bad, e) < 0) {
 		sp_err_wrap(e, "replay");
 		goto out;
 	}
@@ -1990,8 +1999,7 @@ out:
 	free(s.done);
 	json_decref(report);
 	free(s.sock);
-	free(logpath);
-	free(real);
+	statedir_release(&s.sd);
 	if (s.lock_fd >= 0)
 		close(s.lock_fd);
 	return rc;

@@ -329,10 +329,19 @@ in_ws "$SPOKE" stop >/dev/null 2>&1
 check "status of a state directory that does not exist: exit 0" \
 	"$SPOKE" status --state-dir "$T/never-used"
 check "... and it is not created" test ! -e "$T/never-used"
-mkdir -p "$T/elsewhere"
-ln -s "$T/elsewhere" "$T/state-link"
-check_status "a state directory that is a symlink: exit 1" 1 \
+# A --state-dir the user gives through a symlink is the user's own choice:
+# resolved once, then held by descriptor (issue 15).  A symlink planted
+# dangling at the path, or at spoke's own subdirectories (below), is not.
+mkdir -p -m 700 "$T/state-real"
+ln -s "$T/state-real" "$T/state-link"
+check_status "a state directory given through a symlink is resolved: exit 0" 0 \
 	build --state-dir "$T/state-link"
+check "... the journal is in the real folder" test -f "$T/state-real/journal.db"
+"$SPOKE" stop --state-dir "$T/state-link" >/dev/null 2>&1
+mkdir -p "$T/elsewhere"
+ln -s "$T/elsewhere/not-yet" "$T/state-dangling"
+check_status "a state directory that is a dangling symlink: exit 1" 1 \
+	build --state-dir "$T/state-dangling"
 check "... the message says it is a symbolic link" grep -q "symbolic link" "$T/last.out"
 check "... nothing created behind it" test -z "$(ls -A "$T/elsewhere")"
 

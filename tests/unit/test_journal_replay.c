@@ -237,6 +237,7 @@ static void test_outcome_words(void **state)
 
 static char tmpdir[64];
 static char *state_dir, *target_dir;
+static struct statedir sd = STATEDIR_INIT;
 static struct journal *jr;
 static int64_t build;
 
@@ -256,7 +257,8 @@ static int setup_disk(void **state)
 	    mkdir(target_dir, 0755) < 0)
 		return -1;
 	jr = journal_open(state_dir, &e);
-	if (!jr || journal_build_begin(jr, "test", &build, &e) < 0)
+	if (!jr || journal_build_begin(jr, "test", &build, &e) < 0 ||
+	    statedir_open(&sd, state_dir, 1, &e) < 0)
 		return -1;
 	return 0;
 }
@@ -268,6 +270,7 @@ static int teardown_disk(void **state)
 	(void)state;
 	journal_close(jr);
 	jr = NULL;
+	statedir_release(&sd);
 	free(state_dir);
 	free(target_dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
@@ -361,7 +364,7 @@ static int64_t stage(const char *cargo, const char *staged,
 	struct sp_err e;
 	int64_t id = 0;
 
-	if (stage_artifact(jr, state_dir, build, cargo, staged, mode, &id,
+	if (stage_artifact(jr, &sd, build, cargo, staged, mode, &id,
 			   &used, &e) < 0)
 		fail_msg("stage_artifact: %s", e.msg);
 	assert_string_equal(used, mode == STAGE_LINK ? "link" : "move");
@@ -375,7 +378,7 @@ static json_t *replay(int *bad)
 	struct sp_err e;
 
 	assert_non_null(report);
-	if (replay_all(jr, state_dir, 0, NULL, 0, report, bad, &e) < 0)
+	if (replay_all(jr, &sd, 0, NULL, 0, report, bad, &e) < 0)
 		fail_msg("replay_all: %s", e.msg);
 	return report;
 }
@@ -798,7 +801,7 @@ static void test_replay_artifact_without_report(void **state)
 	stage(cargo, staged, STAGE_MOVE);
 	assert_int_equal(journal_open_artifacts(jr, build, &a, &n, &e), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(replay_artifact(jr, state_dir, &a[0], NULL, &bad, &e),
+	assert_int_equal(replay_artifact(jr, &sd, &a[0], NULL, &bad, &e),
 			 0);
 	journal_artifacts_free(a, n);
 	assert_int_equal(bad, 0);
@@ -975,7 +978,7 @@ static void test_replay_all_skips_running_builds(void **state)
 	write_file(wtmp, "PK being written");
 
 	r = json_array();
-	assert_int_equal(replay_all(jr, state_dir, 0, &b1, 1, r, &bad, &e), 0);
+	assert_int_equal(replay_all(jr, &sd, 0, &b1, 1, r, &bad, &e), 0);
 	assert_int_equal(json_array_size(r), 1);
 	assert_string_equal(report_str(r, 0, "cargo_path"), c2);
 	assert_string_equal(report_str(r, 0, "outcome"), "put_back");
@@ -1031,7 +1034,7 @@ static void test_replay_all_one_build_only(void **state)
 	build = b1;
 
 	r = json_array();
-	assert_int_equal(replay_all(jr, state_dir, b2, NULL, 0, r, &bad, &e), 0);
+	assert_int_equal(replay_all(jr, &sd, b2, NULL, 0, r, &bad, &e), 0);
 	assert_int_equal(json_array_size(r), 1);
 	assert_string_equal(report_str(r, 0, "cargo_path"), c2);
 	json_decref(r);

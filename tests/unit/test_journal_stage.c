@@ -27,6 +27,7 @@
 
 static char tmpdir[64], shmdir[64];
 static char *state_dir, *target_dir;
+static struct statedir sd = STATEDIR_INIT;
 static struct journal *jr;
 static int64_t build;
 
@@ -39,7 +40,8 @@ static int open_state(const char *base)
 	if (!state_dir || statedir_prepare(state_dir, &e) < 0)
 		return -1;
 	jr = journal_open(state_dir, &e);
-	if (!jr || journal_build_begin(jr, "test", &build, &e) < 0)
+	if (!jr || journal_build_begin(jr, "test", &build, &e) < 0 ||
+	    statedir_open(&sd, state_dir, 1, &e) < 0)
 		return -1;
 	return 0;
 }
@@ -72,6 +74,7 @@ static int teardown_disk(void **state)
 	(void)state;
 	journal_close(jr);
 	jr = NULL;
+	statedir_release(&sd);
 	free(state_dir);
 	free(target_dir);
 	state_dir = target_dir = NULL;
@@ -194,7 +197,7 @@ static void give_back_expect(const char *cargo, const char *outcome)
 	struct sp_err e;
 	int bad = 0;
 
-	if (stage_give_back(jr, state_dir, build, r, &bad, &e) < 0)
+	if (stage_give_back(jr, &sd, build, r, &bad, &e) < 0)
 		fail_msg("stage_give_back: %s", e.msg);
 	assert_int_equal(json_array_size(r), 1);
 	assert_string_equal(
@@ -234,7 +237,7 @@ static void test_link_mode_leaves_cargo_output(void **state)
 	(void)state;
 	write_file(cargo, "cargo bytes");
 	orig = stat_of(cargo);
-	assert_int_equal(stage_artifact(jr, state_dir, build, cargo, staged,
+	assert_int_equal(stage_artifact(jr, &sd, build, cargo, staged,
 					STAGE_LINK, &id, &used, &e),
 			 0);
 	assert_string_equal(used, "link");
@@ -269,7 +272,7 @@ static void test_move_mode_moves_and_gives_back(void **state)
 	(void)state;
 	write_file(cargo, "cargo bytes");
 	orig = stat_of(cargo);
-	assert_int_equal(stage_artifact(jr, state_dir, build, cargo, staged,
+	assert_int_equal(stage_artifact(jr, &sd, build, cargo, staged,
 					STAGE_MOVE, &id, &used, &e),
 			 0);
 	assert_string_equal(used, "move");
@@ -302,7 +305,7 @@ static void test_missing_cargo_output_fails(void **state)
 	int64_t id = 0;
 
 	(void)state;
-	assert_int_equal(stage_artifact(jr, state_dir, build, cargo, staged,
+	assert_int_equal(stage_artifact(jr, &sd, build, cargo, staged,
 					STAGE_LINK, &id, &used, &e),
 			 -1);
 	if (!strstr(e.msg, cargo))
@@ -369,7 +372,7 @@ static void test_link_onto_existing_staged_name_fails(void **state)
 	write_file(cargo, "cargo bytes");
 	write_file(staged, "someone else's file");
 	orig = stat_of(cargo);
-	assert_int_equal(stage_artifact(jr, state_dir, build, cargo, staged,
+	assert_int_equal(stage_artifact(jr, &sd, build, cargo, staged,
 					STAGE_LINK, &id, &used, &e),
 			 -1);
 	if (!strstr(e.msg, staged))
@@ -399,7 +402,7 @@ static void test_move_onto_existing_staged_name_fails(void **state)
 	write_file(cargo, "cargo bytes");
 	write_file(staged, "someone else's file");
 	orig = stat_of(cargo);
-	rc = stage_artifact(jr, state_dir, build, cargo, staged, STAGE_MOVE,
+	rc = stage_artifact(jr, &sd, build, cargo, staged, STAGE_MOVE,
 			    &id, &used, &e);
 	assert_stray_survives(staged, "someone else's file");
 	assert_int_equal(rc, -1);
@@ -426,13 +429,13 @@ static void test_give_back_is_per_build(void **state)
 	assert_int_equal(journal_build_begin(jr, "other", &b2, &e), 0);
 	write_file(c1, "one");
 	write_file(c2, "two");
-	assert_int_equal(stage_artifact(jr, state_dir, b1, c1, s1, STAGE_MOVE,
+	assert_int_equal(stage_artifact(jr, &sd, b1, c1, s1, STAGE_MOVE,
 					&id, &used, &e),
 			 0);
-	assert_int_equal(stage_artifact(jr, state_dir, b2, c2, s2, STAGE_MOVE,
+	assert_int_equal(stage_artifact(jr, &sd, b2, c2, s2, STAGE_MOVE,
 					&id, &used, &e),
 			 0);
-	assert_int_equal(stage_give_back(jr, state_dir, b2, r, &bad, &e), 0);
+	assert_int_equal(stage_give_back(jr, &sd, b2, r, &bad, &e), 0);
 	assert_int_equal(json_array_size(r), 1);
 	json_decref(r);
 	assert_bytes(c2, "two");
@@ -459,6 +462,7 @@ static void check_exdev_copy(enum stage_mode mode)
 	/* Swap the state directory from the temp dir to /dev/shm. */
 	journal_close(jr);
 	jr = NULL;
+	statedir_release(&sd);
 	free(state_dir);
 	state_dir = NULL;
 	strcpy(shmdir, "/dev/shm/spoke-stage-XXXXXX");
@@ -479,7 +483,7 @@ static void check_exdev_copy(enum stage_mode mode)
 
 	write_file(cargo, "cargo bytes, to be copied");
 	orig = stat_of(cargo);
-	assert_int_equal(stage_artifact(jr, state_dir, build, cargo, staged,
+	assert_int_equal(stage_artifact(jr, &sd, build, cargo, staged,
 					mode, &id, &used, &e),
 			 0);
 	assert_string_equal(used, "copy");
