@@ -20,23 +20,72 @@
 #include "journal/statedir.h"
 #include "server/sockpath.h"
 
-static int try_connect(const char *path, struct sp_err *e)
+static int verbose;
+
+void client_set_verbose(int on)
+{
+	verbose = on;
+}
+
+/* Connects to the socket of sp, through its checked folder, and makes sure
+ * a process of this user answers.  Returns the descriptor, -2 when nothing
+ * listens there, -1 with e filled (a refusal included). */
+static int try_connect(const struct sockpath *sp, struct sp_err *e)
 {
 	struct sockaddr_un sun;
 	int fd;
 
+	if (sp->dfd < 0)
+		return -2;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sp->addr);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return sp_err_sys(e, "cannot create socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-		return fd;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		if (sockpath_check_peer(fd, sp->path, e) == 0)
+			return fd;
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	if (errno == ENOENT || errno == ECONNREFUSED)
 		return -2;
-	return sp_err_sys(e, "cannot connect to '%s'", path);
+	return sp_err_sys(e, "cannot connect to '%s'", sp->path);
+}
+
+/* Nothing listens where this environment puts the socket: the coordinator
+ * may run with another XDG_RUNTIME_DIR, and has recorded where it listens
+ * in the state directory.  That path gets the checks of our own: its
+ * folder ours and 0700, its peer of our uid.  Returns as try_connect. */
+static int try_recorded(const char *state_dir, const char *computed,
+			struct sp_err *e)
+{
+	struct sockpath sp;
+	char *rec = sockpath_recorded(state_dir, e);
+	int fd;
+
+	if (!rec)
+		return e->msg[0] ? -1 : -2;
+	if (!strcmp(rec, computed)) {
+		free(rec);
+		return -2;
+	}
+	if (sockpath_open_path(rec, &sp, e) < 0) {
+		sp_err_wrap(e, "the socket recorded in '%s/socket'", state_dir);
+		free(rec);
+		return -1;
+	}
+	fd = try_connect(&sp, e);
+	if (fd >= 0 && verbose)
+		fprintf(stderr,
+			"spoke: the coordinator listens at '%s' (recorded in "
+			"'%s/socket'), not at '%s'\n",
+			rec, state_dir, computed);
+	sockpath_release(&sp);
+	free(rec);
+	return fd;
 }
 
 /* Starts `spoke serve --daemon` detached from this process: its own
@@ -132,14 +181,17 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 		   struct sp_err *e)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	char *path;
+	struct sockpath sp;
 	pid_t daemon;
 	int fd, i, attempt;
 
-	path = sockpath_for(state_dir, spawn, e);
-	if (!path)
+	if (sockpath_open(state_dir, spawn, &sp, e) < 0)
 		return -1;
-	fd = try_connect(path, e);
+	if (verbose && sp.note[0])
+		fprintf(stderr, "spoke: %s\n", sp.note);
+	fd = try_connect(&sp, e);
+	if (fd == -2)
+		fd = try_recorded(state_dir, sp.path, e);
 	if (fd != -2 || !spawn)
 		goto out;
 	/* A coordinator we start can lose the race for the lock to one that
@@ -156,7 +208,7 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 		for (i = 0; i < 3000; i++) {
 			int lock_fd, got;
 
-			fd = try_connect(path, e);
+			fd = try_connect(&sp, e);
 			if (fd != -2)
 				goto out;
 			nanosleep(&ts, NULL);
@@ -170,10 +222,16 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 				fd = -1;
 				goto out;
 			}
-			if (got == 0)
+			if (got == 0) {
+				/* Another coordinator holds it: perhaps one
+				 * started with another XDG_RUNTIME_DIR. */
+				fd = try_recorded(state_dir, sp.path, e);
+				if (fd != -2)
+					goto out;
 				continue;
+			}
 			close(lock_fd);
-			fd = try_connect(path, e);
+			fd = try_connect(&sp, e);
 			if (fd != -2)
 				goto out;
 			break;
@@ -190,7 +248,7 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 			"'%s/log/coordinator.log'",
 			state_dir, state_dir);
 out:
-	free(path);
+	sockpath_release(&sp);
 	return fd;
 }
 

@@ -31,6 +31,11 @@ json_t *client_call(int fd, unsigned type, const json_t *req,
  * 60 s. */
 int client_wait_gone(int fd, const char *state_dir, struct sp_err *e);
 
+/* With on set, client_connect says on stderr why it did not use
+ * XDG_RUNTIME_DIR, and where it found a coordinator other than at the
+ * path it computed (what `-v` asks for). */
+void client_set_verbose(int on);
+
 struct jobserver;
 
 /* client_call for a build: also keeps the build's jobserver tokens (js,

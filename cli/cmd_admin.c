@@ -27,7 +27,9 @@ static const char where_help[] =
 	"                         CARGO_TARGET_DIR)\n"
 	"  --manifest-path PATH   find the target directory of this "
 	"workspace\n"
-	"  --json                 print the result as one JSON object\n";
+	"  --json                 print the result as one JSON object\n"
+	"  -v, --verbose          say which socket folder is used, and why\n"
+	"                         not XDG_RUNTIME_DIR\n";
 
 struct admin_opts {
 	struct where_opts where;
@@ -51,6 +53,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 		{"jobs", required_argument, NULL, 'j'},
 		{"idle-timeout", required_argument, NULL, O_IDLE},
 		{"daemon", no_argument, NULL, O_DAEMON},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -62,7 +65,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 	if (o->jobs < 1)
 		o->jobs = 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, serve ? "j:h" : "h", longopts,
+	while ((c = getopt_long(argc, argv, serve ? "j:vh" : "vh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case O_STATE:
@@ -91,6 +94,9 @@ static int admin_parse(int argc, char **argv, const char *help,
 			if (!serve)
 				goto usage;
 			o->daemon = 1;
+			break;
+		case 'v':
+			client_set_verbose(1);
 			break;
 		case 'h':
 			fputs(help, stdout);

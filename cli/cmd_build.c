@@ -88,6 +88,8 @@ static const char build_help[] =
 	"  --json                 one JSON object per line: events, then the\n"
 	"                         result\n"
 	"  -q, --quiet            only errors\n"
+	"  -v, --verbose          say which socket folder is used, and why\n"
+	"                         not XDG_RUNTIME_DIR\n"
 	"\n"
 	"SOURCE_DATE_EPOCH, when set, is the time stamp of every wheel entry.\n";
 
@@ -483,6 +485,7 @@ int cmd_build(int argc, char **argv)
 		{"jobs", required_argument, NULL, 'j'},
 		{"artifacts", required_argument, NULL, O_ARTIFACTS},
 		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -506,7 +509,7 @@ int cmd_build(int argc, char **argv)
 	}
 	a.ui = &ui;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:o:i:j:qh", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "p:o:i:j:qvh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case O_MANIFEST:
@@ -589,6 +592,9 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'q':
 			ui.quiet = 1;
+			break;
+		case 'v':
+			client_set_verbose(1);
 			break;
 		case 'h':
 			fputs(build_help, stdout);
