@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "client.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -441,4 +443,82 @@ int client_wait_gone(int fd, const char *state_dir, struct sp_err *e)
 		poll(NULL, 0, 20);
 	}
 	return sp_err_set(e, "the old coordinator did not exit");
+}
+
+/* Names the processes this user may see that hold the file lock open, as
+ * "pid N (command line)", into out. */
+static void lock_holders(const char *lock, char *out, size_t cap)
+{
+	struct stat want, st;
+	struct dirent *p, *f;
+	DIR *procs, *fds;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (stat(lock, &want) < 0 || !(procs = opendir("/proc")))
+		return;
+	while ((p = readdir(procs)) && len + 1 < cap) {
+		char dir[300], link[600], cmd[80] = "";
+		int found = 0, fd;
+
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%s/fd", p->d_name);
+		if (!(fds = opendir(dir)))
+			continue;
+		while (!found && (f = readdir(fds))) {
+			snprintf(link, sizeof(link), "%s/%s", dir, f->d_name);
+			found = f->d_name[0] != '.' && stat(link, &st) == 0 &&
+				st.st_dev == want.st_dev &&
+				st.st_ino == want.st_ino;
+		}
+		closedir(fds);
+		if (!found)
+			continue;
+		snprintf(link, sizeof(link), "/proc/%s/cmdline", p->d_name);
+		fd = open(link, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, cmd, sizeof(cmd) - 1), i;
+
+			for (i = 0; i < n - 1; i++)
+				if (cmd[i] == '\0')
+					cmd[i] = ' ';
+			cmd[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		len += (size_t)snprintf(out + len, cap - len, "%spid %s (%s)",
+					len ? ", " : "", p->d_name, cmd);
+		if (len >= cap)
+			len = cap - 1;
+	}
+	closedir(procs);
+}
+
+int client_wait_unlocked(const char *state_dir, int seconds,
+			 struct sp_err *e)
+{
+	char holders[1024], *lock;
+	int i, got, lock_fd;
+
+	for (i = 0; i < seconds * 50; i++) {
+		got = statedir_lock(state_dir, &lock_fd, e);
+		if (got < 0)
+			return -1;
+		if (got > 0) {
+			close(lock_fd);
+			return 0;
+		}
+		poll(NULL, 0, 20);
+	}
+	lock = fsx_join(state_dir, "lock");
+	if (lock)
+		lock_holders(lock, holders, sizeof(holders));
+	sp_err_set(e,
+		   "the coordinator for '%s' has let its clients go, but after "
+		   "%d s its state lock '%s' is still held by %s",
+		   state_dir, seconds, lock ? lock : "lock",
+		   lock && holders[0] ? holders
+				      : "a process this user cannot see");
+	free(lock);
+	return -1;
 }

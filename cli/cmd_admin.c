@@ -477,12 +477,18 @@ int cmd_stop(int argc, char **argv)
 			rc = fail(&o, "stop", &e);
 			goto out;
 		}
-		/* Wait until it has released the state directory. */
+		/* Wait until it has closed the connection, then until it
+		 * and its workers have released the state directory: a
+		 * `spoke serve` run next must not find it still held. */
 		{
 			char buf[1];
 
 			while (read(fd, buf, 1) > 0)
 				;
+		}
+		if (client_wait_unlocked(real, 10, &e) < 0) {
+			rc = fail(&o, "stop", &e);
+			goto out;
 		}
 	} else {
 		res = json_pack("{s:s,s:b,s:b}", "command", "stop", "ok", 1,

@@ -1761,6 +1761,14 @@ static void serve(struct server *s)
 	/* No build runs, so every worker is idle: each exits when its
 	 * channel closes, before the clients waiting for stop see us go. */
 	pool_shutdown(&s->pool, 5);
+	/* Every worker is gone: with the journal closed, nothing of ours
+	 * writes any more, so the lock goes before the clients waiting for
+	 * stop see us close.  Released after them, a `spoke serve` run the
+	 * moment `spoke stop` returned found it still held. */
+	journal_close(s->j);
+	s->j = NULL;
+	close(s->lock_fd);
+	s->lock_fd = -1;
 	/* The clients still connected (those waiting for stop) see the
 	 * socket close now. */
 	while (s->clients) {
