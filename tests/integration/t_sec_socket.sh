@@ -28,7 +28,8 @@ name=$("$PY" -c 'import hashlib,os,sys; print(hashlib.sha256(os.path.realpath(sy
 
 # The other user's wheel, and a fake coordinator of theirs: it answers
 # every request as a coordinator would, with a build result naming that
-# wheel, and notes each request it got.
+# wheel, and notes each request it got.  It writes its pid to its last
+# argument: as_other runs it below a subshell of ours.
 shared="$T/shared"
 mkdir -m 755 "$shared"
 chown "$OTHER_UID:$OTHER_GID" "$shared"
@@ -41,7 +42,8 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
 ' "$evil_whl"
 cat >"$T/fake.py" <<'PYEOF'
 import json, os, socket, struct, sys
-path, log, wheel = sys.argv[1:4]
+path, log, wheel, pidfile = sys.argv[1:5]
+open(pidfile, "w").write("%d\n" % os.getpid())
 s = socket.socket(socket.AF_UNIX)
 s.bind(path)
 os.chmod(path, 0o777)
@@ -74,16 +76,18 @@ while True:
 PYEOF
 fake_log="$T/fake.log"
 : >"$fake_log"
-chmod 666 "$fake_log"
+: >"$T/fake.pid"
+: >"$T/swapper.pid"
+chmod 666 "$fake_log" "$T/fake.pid" "$T/swapper.pid"
 
 # 1. root's XDG_RUNTIME_DIR is a folder the other user owns (as `su` and
 # `sudo -E` leave it), and their fake coordinator listens at the very path
 # root would compute there.
 X="$shared/xdg"
 as_other mkdir -m 700 "$X" "$X/spoke"
-as_other "$PY" "$T/fake.py" "$X/spoke/$name" "$fake_log" "$evil_whl" &
-fake=$!
+as_other "$PY" "$T/fake.py" "$X/spoke/$name" "$fake_log" "$evil_whl" "$T/fake.pid" &
 wait_for 10 test -S "$X/spoke/$name"
+fake=$(cat "$T/fake.pid")
 check_status "with another user's XDG_RUNTIME_DIR: spoke build --json works" 0 with_xdg "$X" build --json
 check "  and never names the other user's wheel" bash -c "! grep -F '$evil_whl' '$T/last.out'"
 check "  its wheel is root's, in -o" bash -c "ls '$T/out'/hello1-1.0-*.whl"
@@ -99,22 +103,24 @@ check "the fake coordinator got no request" test ! -s "$fake_log"
 # theirs (RENAME_EXCHANGE, in the folder they own) as fast as they can: a
 # check by path, then a connect by path, would meet theirs now and then.
 kill "$fake" 2>/dev/null
-wait "$fake" 2>/dev/null
+wait_for 10 bash -c "! kill -0 $fake 2>/dev/null"
 as_other rm -rf "$X/spoke"
 mkdir -m 700 "$X/spoke"
 as_other mkdir -m 700 "$X/evil"
-as_other "$PY" "$T/fake.py" "$X/evil/$name" "$fake_log" "$evil_whl" &
-fake=$!
+as_other "$PY" "$T/fake.py" "$X/evil/$name" "$fake_log" "$evil_whl" "$T/fake.pid" &
 wait_for 10 test -S "$X/evil/$name"
+fake=$(cat "$T/fake.pid")
 as_other "$PY" -c '
 import ctypes, os, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 a, b = (os.fsencode(p) for p in sys.argv[1:3])
+open(sys.argv[4], "w").write("%d\n" % os.getpid())
 end = time.time() + float(sys.argv[3])
 while time.time() < end:
     libc.renameat2(-100, a, -100, b, 2)
-' "$X/spoke" "$X/evil" 60 &
-swapper=$!
+' "$X/spoke" "$X/evil" 60 "$T/swapper.pid" &
+wait_for 10 test -s "$T/swapper.pid"
+swapper=$(cat "$T/swapper.pid")
 for i in $(seq 1 40); do
 	with_xdg "$X" "$SPOKE" status --state-dir "$st" >>"$T/race.out" 2>&1
 	with_xdg "$X" "$SPOKE" stop --state-dir "$st" >>"$T/race.out" 2>&1
@@ -124,7 +130,7 @@ for i in $(seq 1 3); do
 done
 with_xdg "$X" "$SPOKE" stop --state-dir "$st" >/dev/null 2>&1
 kill "$swapper" "$fake" 2>/dev/null
-wait "$swapper" "$fake" 2>/dev/null
+wait
 check "under a folder swap race: the fake coordinator got no request" test ! -s "$fake_log"
 check "  and the other user's wheel was never named" bash -c "! grep -F '$evil_whl' '$T/race.out'"
 with_xdg "$X" "$SPOKE" stop --state-dir "$st" >/dev/null 2>&1
@@ -175,16 +181,18 @@ mkdir -m 700 "$A" "$B"
 XDG_RUNTIME_DIR="$A" "$SPOKE" serve --state-dir "$st" -j2 >/dev/null 2>&1 &
 srv=$!
 with_xdg "$A" await_coordinator "$st" "$srv" 20
-check_status "another XDG_RUNTIME_DIR: spoke status" 0 with_xdg "$B" "$SPOKE" status -v --state-dir "$st"
+check_status "another XDG_RUNTIME_DIR: spoke status" 0 with_xdg "$B" "$SPOKE" status --state-dir "$st"
 check "  finds the coordinator" grep -q "coordinator: running (pid $srv," "$T/last.out"
-check "  and -v says where" grep -q "the coordinator listens at '$A/spoke/$name'" "$T/last.out"
+check_status "  spoke status -v" 0 with_xdg "$B" "$SPOKE" status -v --state-dir "$st"
+check "  says where it listens" grep -q "the coordinator listens at '$A/spoke/$name'" "$T/last.out"
 start=$(date +%s)
 check_status "  spoke build" 0 with_xdg "$B" build
 check "  takes no 30 s" test $(($(date +%s) - start)) -lt 20
 check "  and went to that coordinator" bash -c "[ ! -e '$B/spoke/$name' ] && grep -q 'build' '$st/log/coordinator.log'"
 check_status "  spoke stop" 0 with_xdg "$B" "$SPOKE" stop --state-dir "$st"
 check "  says it stopped it" grep -q "coordinator stopped" "$T/last.out"
-check "  and it is gone" bash -c "! kill -0 $srv 2>/dev/null"
+check "  and it is gone" wait_for 10 bash -c "! kill -0 $srv 2>/dev/null"
+kill "$srv" 2>/dev/null
 wait "$srv" 2>/dev/null
 
 # 6. `spoke stop` then `spoke serve` at once, with workers to stop each
@@ -200,6 +208,7 @@ for i in $(seq 1 10); do
 	one >/dev/null 2>&1
 done
 "$SPOKE" stop --state-dir "$st" >/dev/null 2>&1
+kill "$srv" 2>/dev/null
 wait
 check "stop then serve, 10 times: never \"already runs\"" bash -c "! grep -l 'already runs' '$T'/serve*.out"
 
