@@ -85,7 +85,7 @@ chmod 666 "$fake_log" "$T/fake.pid" "$T/swapper.pid"
 # root would compute there.
 X="$shared/xdg"
 as_other mkdir -m 700 "$X" "$X/spoke"
-as_other "$PY" "$T/fake.py" "$X/spoke/$name" "$fake_log" "$evil_whl" "$T/fake.pid" &
+as_other "$PY" "$T/fake.py" "$X/spoke/$name" "$fake_log" "$evil_whl" "$T/fake.pid" 2>/dev/null &
 wait_for 10 test -S "$X/spoke/$name"
 fake=$(cat "$T/fake.pid")
 check_status "with another user's XDG_RUNTIME_DIR: spoke build --json works" 0 with_xdg "$X" build --json
@@ -107,7 +107,7 @@ wait_for 10 bash -c "! kill -0 $fake 2>/dev/null"
 as_other rm -rf "$X/spoke"
 mkdir -m 700 "$X/spoke"
 as_other mkdir -m 700 "$X/evil"
-as_other "$PY" "$T/fake.py" "$X/evil/$name" "$fake_log" "$evil_whl" "$T/fake.pid" &
+as_other "$PY" "$T/fake.py" "$X/evil/$name" "$fake_log" "$evil_whl" "$T/fake.pid" 2>/dev/null &
 wait_for 10 test -S "$X/evil/$name"
 fake=$(cat "$T/fake.pid")
 as_other "$PY" -c '
@@ -118,7 +118,7 @@ open(sys.argv[4], "w").write("%d\n" % os.getpid())
 end = time.time() + float(sys.argv[3])
 while time.time() < end:
     libc.renameat2(-100, a, -100, b, 2)
-' "$X/spoke" "$X/evil" 60 "$T/swapper.pid" &
+' "$X/spoke" "$X/evil" 60 "$T/swapper.pid" 2>/dev/null &
 wait_for 10 test -s "$T/swapper.pid"
 swapper=$(cat "$T/swapper.pid")
 for i in $(seq 1 40); do
