@@ -105,8 +105,8 @@ static int open_xdg(char *note, size_t cap)
 
 /* Fills sp's names for the socket name in the folder held by sp->dfd,
  * which is folder (for messages). */
-static int set_names(struct sockpath *sp, const char *folder,
-		     const char *name, struct sp_err *e)
+static int set_names(struct sockpath *sp, const char *folder, const char *name,
+		     struct sp_err *e)
 {
 	struct sockaddr_un sun;
 	char proc[64];
@@ -185,8 +185,7 @@ int sockpath_open(const char *state_dir, int create, struct sockpath *sp,
 	return 0;
 }
 
-int sockpath_open_path(const char *path, struct sockpath *sp,
-		       struct sp_err *e)
+int sockpath_open_path(const char *path, struct sockpath *sp, struct sp_err *e)
 {
 	const char *slash = strrchr(path, '/');
 	size_t len = strlen(path);
@@ -218,9 +217,8 @@ int sockpath_open_path(const char *path, struct sockpath *sp,
 		parent = open(up, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (parent < 0) {
 			int rc = errno == ENOENT
-					 ? 0
-					 : sp_err_sys(e, "cannot open '%s'",
-						      up);
+				     ? 0
+				     : sp_err_sys(e, "cannot open '%s'", up);
 
 			free(up);
 			free(folder);
@@ -270,8 +268,7 @@ int sockpath_check_peer(int fd, const char *path, struct sp_err *e)
 	return 0;
 }
 
-int sockpath_record(const char *state_dir, const char *path,
-		    struct sp_err *e)
+int sockpath_record(const char *state_dir, const char *path, struct sp_err *e)
 {
 	char tmp[64], *text = NULL;
 	uint8_t rnd[8];
@@ -352,8 +349,7 @@ char *sockpath_recorded(const char *state_dir, struct sp_err *e)
 	close(dfd);
 	if (fd < 0) {
 		if (errno != ENOENT)
-			sp_err_sys(e, "cannot open '%s/%s'", state_dir,
-				   RECORD);
+			sp_err_sys(e, "cannot open '%s/%s'", state_dir, RECORD);
 		return NULL;
 	}
 	/* The coordinator of this user wrote it: anything else is not a

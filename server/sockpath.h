@@ -48,8 +48,7 @@ int sockpath_open(const char *state_dir, int create, struct sockpath *sp,
 /* Like sockpath_open, for a socket path read from a record: its folder
  * gets the same checks.  -1 when the path is not one a coordinator of
  * this user could have written. */
-int sockpath_open_path(const char *path, struct sockpath *sp,
-		       struct sp_err *e);
+int sockpath_open_path(const char *path, struct sockpath *sp, struct sp_err *e);
 
 void sockpath_release(struct sockpath *sp);
 
@@ -61,8 +60,7 @@ int sockpath_check_peer(int fd, const char *path, struct sp_err *e);
  * <state_dir>/socket: written to a new file of an unpredictable name
  * (O_CREAT|O_EXCL|O_NOFOLLOW), fsynced, renamed over the record, the
  * folder fsynced. */
-int sockpath_record(const char *state_dir, const char *path,
-		    struct sp_err *e);
+int sockpath_record(const char *state_dir, const char *path, struct sp_err *e);
 
 /* The socket path recorded in state_dir (malloc'd), or NULL: with e->msg
  * empty when there is no record, else with e filled. */
