@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "client.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,23 +22,72 @@
 #include "journal/statedir.h"
 #include "server/sockpath.h"
 
-static int try_connect(const char *path, struct sp_err *e)
+static int verbose;
+
+void client_set_verbose(int on)
+{
+	verbose = on;
+}
+
+/* Connects to the socket of sp, through its checked folder, and makes sure
+ * a process of this user answers.  Returns the descriptor, -2 when nothing
+ * listens there, -1 with e filled (a refusal included). */
+static int try_connect(const struct sockpath *sp, struct sp_err *e)
 {
 	struct sockaddr_un sun;
 	int fd;
 
+	if (sp->dfd < 0)
+		return -2;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sp->addr);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return sp_err_sys(e, "cannot create socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-		return fd;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		if (sockpath_check_peer(fd, sp->path, e) == 0)
+			return fd;
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	if (errno == ENOENT || errno == ECONNREFUSED)
 		return -2;
-	return sp_err_sys(e, "cannot connect to '%s'", path);
+	return sp_err_sys(e, "cannot connect to '%s'", sp->path);
+}
+
+/* Nothing listens where this environment puts the socket: the coordinator
+ * may run with another XDG_RUNTIME_DIR, and has recorded where it listens
+ * in the state directory.  That path gets the checks of our own: its
+ * folder ours and 0700, its peer of our uid.  Returns as try_connect. */
+static int try_recorded(const char *state_dir, const char *computed,
+			struct sp_err *e)
+{
+	struct sockpath sp;
+	char *rec = sockpath_recorded(state_dir, e);
+	int fd;
+
+	if (!rec)
+		return e->msg[0] ? -1 : -2;
+	if (!strcmp(rec, computed)) {
+		free(rec);
+		return -2;
+	}
+	if (sockpath_open_path(rec, &sp, e) < 0) {
+		sp_err_wrap(e, "the socket recorded in '%s/socket'", state_dir);
+		free(rec);
+		return -1;
+	}
+	fd = try_connect(&sp, e);
+	if (fd >= 0 && verbose)
+		fprintf(stderr,
+			"spoke: the coordinator listens at '%s' (recorded in "
+			"'%s/socket'), not at '%s'\n",
+			rec, state_dir, computed);
+	sockpath_release(&sp);
+	free(rec);
+	return fd;
 }
 
 /* Starts `spoke serve --daemon` detached from this process: its own
@@ -132,14 +183,17 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 		   struct sp_err *e)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	char *path;
+	struct sockpath sp;
 	pid_t daemon;
 	int fd, i, attempt;
 
-	path = sockpath_for(state_dir, spawn, e);
-	if (!path)
+	if (sockpath_open(state_dir, spawn, &sp, e) < 0)
 		return -1;
-	fd = try_connect(path, e);
+	if (verbose && sp.note[0])
+		fprintf(stderr, "spoke: %s\n", sp.note);
+	fd = try_connect(&sp, e);
+	if (fd == -2)
+		fd = try_recorded(state_dir, sp.path, e);
 	if (fd != -2 || !spawn)
 		goto out;
 	/* A coordinator we start can lose the race for the lock to one that
@@ -156,7 +210,7 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 		for (i = 0; i < 3000; i++) {
 			int lock_fd, got;
 
-			fd = try_connect(path, e);
+			fd = try_connect(&sp, e);
 			if (fd != -2)
 				goto out;
 			nanosleep(&ts, NULL);
@@ -170,10 +224,16 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 				fd = -1;
 				goto out;
 			}
-			if (got == 0)
+			if (got == 0) {
+				/* Another coordinator holds it: perhaps one
+				 * started with another XDG_RUNTIME_DIR. */
+				fd = try_recorded(state_dir, sp.path, e);
+				if (fd != -2)
+					goto out;
 				continue;
+			}
 			close(lock_fd);
-			fd = try_connect(path, e);
+			fd = try_connect(&sp, e);
 			if (fd != -2)
 				goto out;
 			break;
@@ -190,7 +250,7 @@ int client_connect(const char *state_dir, int spawn, int idle_timeout,
 			"'%s/log/coordinator.log'",
 			state_dir, state_dir);
 out:
-	free(path);
+	sockpath_release(&sp);
 	return fd;
 }
 
@@ -383,4 +443,82 @@ int client_wait_gone(int fd, const char *state_dir, struct sp_err *e)
 		poll(NULL, 0, 20);
 	}
 	return sp_err_set(e, "the old coordinator did not exit");
+}
+
+/* Names the processes this user may see that hold the file lock open, as
+ * "pid N (command line)", into out. */
+static void lock_holders(const char *lock, char *out, size_t cap)
+{
+	struct stat want, st;
+	struct dirent *p, *f;
+	DIR *procs, *fds;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (stat(lock, &want) < 0 || !(procs = opendir("/proc")))
+		return;
+	while ((p = readdir(procs)) && len + 1 < cap) {
+		char dir[300], link[600], cmd[80] = "";
+		int found = 0, fd;
+
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%s/fd", p->d_name);
+		if (!(fds = opendir(dir)))
+			continue;
+		while (!found && (f = readdir(fds))) {
+			snprintf(link, sizeof(link), "%s/%s", dir, f->d_name);
+			found = f->d_name[0] != '.' && stat(link, &st) == 0 &&
+				st.st_dev == want.st_dev &&
+				st.st_ino == want.st_ino;
+		}
+		closedir(fds);
+		if (!found)
+			continue;
+		snprintf(link, sizeof(link), "/proc/%s/cmdline", p->d_name);
+		fd = open(link, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, cmd, sizeof(cmd) - 1), i;
+
+			for (i = 0; i < n - 1; i++)
+				if (cmd[i] == '\0')
+					cmd[i] = ' ';
+			cmd[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		len += (size_t)snprintf(out + len, cap - len, "%spid %s (%s)",
+					len ? ", " : "", p->d_name, cmd);
+		if (len >= cap)
+			len = cap - 1;
+	}
+	closedir(procs);
+}
+
+int client_wait_unlocked(const char *state_dir, int seconds,
+			 struct sp_err *e)
+{
+	char holders[1024], *lock;
+	int i, got, lock_fd;
+
+	for (i = 0; i < seconds * 50; i++) {
+		got = statedir_lock(state_dir, &lock_fd, e);
+		if (got < 0)
+			return -1;
+		if (got > 0) {
+			close(lock_fd);
+			return 0;
+		}
+		poll(NULL, 0, 20);
+	}
+	lock = fsx_join(state_dir, "lock");
+	if (lock)
+		lock_holders(lock, holders, sizeof(holders));
+	sp_err_set(e,
+		   "the coordinator for '%s' has let its clients go, but after "
+		   "%d s its state lock '%s' is still held by %s",
+		   state_dir, seconds, lock ? lock : "lock",
+		   lock && holders[0] ? holders
+				      : "a process this user cannot see");
+	free(lock);
+	return -1;
 }

@@ -31,6 +31,17 @@ json_t *client_call(int fd, unsigned type, const json_t *req,
  * 60 s. */
 int client_wait_gone(int fd, const char *state_dir, struct sp_err *e);
 
+/* Waits up to seconds until the lock of state_dir can be taken: the
+ * coordinator and every worker (which share its lock) are gone.  On
+ * timeout, the error names the processes that still hold it. */
+int client_wait_unlocked(const char *state_dir, int seconds,
+			 struct sp_err *e);
+
+/* With on set, client_connect says on stderr why it did not use
+ * XDG_RUNTIME_DIR, and where it found a coordinator other than at the
+ * path it computed (what `-v` asks for). */
+void client_set_verbose(int on);
+
 struct jobserver;
 
 /* client_call for a build: also keeps the build's jobserver tokens (js,

@@ -29,7 +29,9 @@ static const char where_help[] =
 	"                         CARGO_TARGET_DIR)\n"
 	"  --manifest-path PATH   find the target directory of this "
 	"workspace\n"
-	"  --json                 print the result as one JSON object\n";
+	"  --json                 print the result as one JSON object\n"
+	"  -v, --verbose          say which socket folder is used, and why\n"
+	"                         not XDG_RUNTIME_DIR\n";
 
 struct admin_opts {
 	struct where_opts where;
@@ -59,6 +61,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 		{"daemon", no_argument, NULL, O_DAEMON},
 		{"forget", required_argument, NULL, O_FORGET},
 		{"forget-lost", no_argument, NULL, O_FORGET_LOST},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -72,7 +75,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 	if (o->jobs < 1)
 		o->jobs = 1;
 	optind = 1;
-	while ((c = opts_next(argc, argv, serve == 1 ? "j:h" : "h",
+	while ((c = opts_next(argc, argv, serve == 1 ? "j:vh" : "vh",
 			      longopts)) != -1) {
 		switch (c) {
 		case O_STATE:
@@ -120,6 +123,9 @@ static int admin_parse(int argc, char **argv, const char *help,
 			if (serve != 2)
 				goto usage;
 			o->forget_lost = 1;
+			break;
+		case 'v':
+			client_set_verbose(1);
 			break;
 		case 'h':
 			fputs(help, stdout);
@@ -589,12 +595,18 @@ int cmd_stop(int argc, char **argv)
 			rc = fail(&o, "stop", &e);
 			goto out;
 		}
-		/* Wait until it has released the state directory. */
+		/* Wait until it has closed the connection, then until it
+		 * and its workers have released the state directory: a
+		 * `spoke serve` run next must not find it still held. */
 		{
 			char buf[1];
 
 			while (read(fd, buf, 1) > 0)
 				;
+		}
+		if (client_wait_unlocked(real, 10, &e) < 0) {
+			rc = fail(&o, "stop", &e);
+			goto out;
 		}
 	} else {
 		res = json_pack("{s:s,s:b,s:b}", "command", "stop", "ok", 1,

@@ -89,6 +89,8 @@ static const char build_help[] =
 	"  --json                 one JSON object per line: events, then the\n"
 	"                         result\n"
 	"  -q, --quiet            only errors\n"
+	"  -v, --verbose          say which socket folder is used, and why\n"
+	"                         not XDG_RUNTIME_DIR\n"
 	"\n"
 	"SOURCE_DATE_EPOCH, when set, is the time stamp of every wheel entry.\n";
 
@@ -484,6 +486,7 @@ int cmd_build(int argc, char **argv)
 		{"jobs", required_argument, NULL, 'j'},
 		{"artifacts", required_argument, NULL, O_ARTIFACTS},
 		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -507,7 +510,7 @@ int cmd_build(int argc, char **argv)
 	}
 	a.ui = &ui;
 	optind = 1;
-	while ((c = opts_next(argc, argv, "p:o:i:j:qh", longopts)) !=
+	while ((c = opts_next(argc, argv, "p:o:i:j:qvh", longopts)) !=
 	       -1) {
 		switch (c) {
 		case O_MANIFEST:
@@ -590,6 +593,9 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'q':
 			ui.quiet = 1;
+			break;
+		case 'v':
+			client_set_verbose(1);
 			break;
 		case 'h':
 			fputs(build_help, stdout);

@@ -121,7 +121,10 @@ struct server {
 	const struct server_opts *o;
 	char *state_dir; /* sd.path */
 	struct statedir sd; /* held for the coordinator's life */
-	char *sock;
+	/* The socket's folder, checked and held (sockpath.h); sock is its
+	 * address through that folder's descriptor, for bind and unlink. */
+	struct sockpath sp;
+	const char *sock;
 	struct journal *j;
 	int lock_fd, listen_fd;
 	struct client *clients;
@@ -1702,9 +1705,11 @@ static int listen_on(struct server *s, struct sp_err *e)
 	struct sockaddr_un sun;
 	mode_t old;
 
-	s->sock = sockpath_for(s->state_dir, 1, e);
-	if (!s->sock)
+	if (sockpath_open(s->state_dir, 1, &s->sp, e) < 0)
 		return -1;
+	if (s->sp.note[0])
+		slog("%s", s->sp.note);
+	s->sock = s->sp.addr;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s->sock);
@@ -1719,12 +1724,14 @@ static int listen_on(struct server *s, struct sp_err *e)
 	old = umask(0177);
 	if (bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		umask(old);
-		return sp_err_sys(e, "cannot bind '%s'", s->sock);
+		return sp_err_sys(e, "cannot bind '%s'", s->sp.path);
 	}
 	umask(old);
 	if (listen(s->listen_fd, 64) < 0)
-		return sp_err_sys(e, "cannot listen on '%s'", s->sock);
-	return 0;
+		return sp_err_sys(e, "cannot listen on '%s'", s->sp.path);
+	/* A client started with another XDG_RUNTIME_DIR computes another
+	 * path: the state directory, which both agree on, says ours. */
+	return sockpath_record(s->state_dir, s->sp.path, e);
 }
 
 /* Before exiting: gives the clients up to seconds to take what is queued
@@ -1888,6 +1895,14 @@ static void serve(struct server *s)
 	/* No build runs, so every worker is idle: each exits when its
 	 * channel closes, before the clients waiting for stop see us go. */
 	pool_shutdown(&s->pool, 5);
+	/* Every worker is gone: with the journal closed, nothing of ours
+	 * writes any more, so the lock goes before the clients waiting for
+	 * stop see us close.  Released after them, a `spoke serve` run the
+	 * moment `spoke stop` returned found it still held. */
+	journal_close(s->j);
+	s->j = NULL;
+	close(s->lock_fd);
+	s->lock_fd = -1;
 	/* The clients still connected (those waiting for stop) see the
 	 * socket close now. */
 	while (s->clients) {
@@ -1909,7 +1924,7 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
-	s.lock_fd = s.listen_fd = -1;
+	s.lock_fd = s.listen_fd = s.sp.dfd = -1;
 	s.queue_job_ms = getenv("SPOKE_QUEUE_JOB_MS")
 				 ? atol(getenv("SPOKE_QUEUE_JOB_MS"))
 				 : QUEUE_JOB_MS;
@@ -1985,7 +2000,7 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 	if (pool_init(&s.pool, (size_t)o->jobs, s.lock_fd, e) < 0 ||
 	    listen_on(&s, e) < 0)
 		goto out;
-	slog("listening on '%s'", s.sock);
+	slog("listening on '%s'", s.sp.path);
 	serve(&s);
 	rc = 0;
 out:
@@ -1998,7 +2013,7 @@ out:
 	journal_close(s.j);
 	free(s.done);
 	json_decref(report);
-	free(s.sock);
+	sockpath_release(&s.sp);
 	statedir_release(&s.sd);
 	if (s.lock_fd >= 0)
 		close(s.lock_fd);

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,42 @@ def _run(args):
     return result
 
 
+def _inside(folder, path, suffix, what):
+    """The real path of the file spoke says it wrote, once it is sure to be
+    a regular file of ours directly in folder, the one spoke was asked to
+    write to.  What spoke's --json says is not taken on faith: an answer
+    from something else than spoke's own coordinator could name any file,
+    which build_editable would copy into pip's folder and pip install."""
+    if not isinstance(path, str) or not path:
+        raise SpokeError("spoke's answer names no %s file: %r" % (what, path))
+    want = os.path.realpath(folder)
+    real = os.path.realpath(path)
+    if os.path.dirname(real) != want or not real.endswith(suffix):
+        raise SpokeError("refusing the %s %r that spoke's answer names: it "
+                         "is not a %s file in %s, the folder spoke was "
+                         "asked to write to" % (what, path, suffix, want))
+    try:
+        st = os.lstat(real)
+    except OSError as e:
+        raise SpokeError("refusing the %s %r that spoke's answer names: %s"
+                         % (what, path, e.strerror))
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+        raise SpokeError("refusing the %s %r that spoke's answer names: it "
+                         "is not a regular file owned by uid %d (this user)"
+                         % (what, path, os.geteuid()))
+    return real
+
+
+def _member(root, name):
+    """Where wheel entry name goes under root, refusing a name that would
+    land outside it (absolute, or with a '..' component)."""
+    parts = name.split("/")
+    if name.startswith("/") or "\\" in name or ".." in parts:
+        raise SpokeError("refusing the wheel entry %r: it would be written "
+                         "outside %s" % (name, root))
+    return os.path.join(root, *parts)
+
+
 def _build(wheel_directory):
     """Builds this project's wheel into wheel_directory; returns its path."""
     out = os.path.abspath(wheel_directory)
@@ -92,11 +129,15 @@ def _build(wheel_directory):
         # coordinator the build started is not left waiting for more.
         subprocess.run([_spoke(), "stop", "--manifest-path", manifest],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wheels = [w["path"] for w in res.get("wheels", [])]
+    wheels = res.get("wheels")
+    if not isinstance(wheels, list) or \
+            not all(isinstance(w, dict) for w in wheels):
+        raise SpokeError("spoke's answer has no list of wheels: %r" % wheels)
     if len(wheels) != 1:
         raise SpokeError("spoke built %d wheels, a PEP 517 build needs "
-                         "exactly one: %s" % (len(wheels), wheels))
-    return wheels[0]
+                         "exactly one: %s"
+                         % (len(wheels), [w.get("path") for w in wheels]))
+    return _inside(out, wheels[0].get("path"), ".whl", "wheel")
 
 
 def get_requires_for_build_wheel(config_settings=None):
@@ -117,10 +158,11 @@ def build_wheel(wheel_directory, config_settings=None,
 
 
 def build_sdist(sdist_directory, config_settings=None):
+    out = os.path.abspath(sdist_directory)
     res = _run(["sdist", "--manifest-path", _manifest(),
-                "-i", sys.executable, "-o",
-                os.path.abspath(sdist_directory)])
-    return os.path.basename(res["sdist"])
+                "-i", sys.executable, "-o", out])
+    return os.path.basename(_inside(out, res.get("sdist"), ".tar.gz",
+                                    "sdist"))
 
 
 def _dist_info(names):
@@ -192,7 +234,7 @@ def build_editable(wheel_directory, config_settings=None,
                 shutil.copyfile(whl, dest)
                 return os.path.basename(whl)
             for n in payload:
-                target = os.path.join(root, n)
+                target = _member(root, n)
                 native = n.endswith(".so") or ".libs/" in n
                 if n.endswith("/") or (not native and
                                        os.path.exists(target)):
