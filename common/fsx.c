@@ -317,9 +317,13 @@ int fsx_ident_at(const struct fsx_at *f, struct fsx_ident *id,
 int fsx_fsync_at(const struct fsx_at *f, struct sp_err *e)
 {
 	fault_point("fsync");
-	if (fsync(f->dfd) < 0)
-		return sp_err_sys(e, "cannot fsync the folder of '%s'",
-				  f->shown);
+	if (fsync(f->dfd) < 0) {
+		sp_err_sys(e, "cannot fsync the folder of '%s'", f->shown);
+		/* Never retried, as in fsx_fsync_fd(). */
+		if (e)
+			e->sys_errno = 0;
+		return -1;
+	}
 	return 0;
 }
 

@@ -15,25 +15,32 @@ ARTS=4 # the example workspace's extension modules
 # The coordinator's renames and fsyncs of a clean move-mode build, in
 # order: the first rename out of staged/ is the first give-back.
 rm -rf "$st" "$out"
-if ! serve -e trace=rename,renameat,renameat2,fsync,pwrite64; then
+if ! serve -y -e trace=rename,renameat,renameat2,fsync,pwrite64; then
 	not_ok "a traced coordinator starts"
 	finish
 	exit 1
 fi
 check "a traced clean move-mode build succeeds" build
 stop_serve
-# renameat(AT_FDCWD, "from", ...): the from path is the first string.
+# Renames go relative to held folders: renameat(FD</state/staged>,
+# "name", ...) with strace -y; a rename out of staged/ names that folder
+# first.
+out_of_staged='{ split($0, q, ","); }
+	index(q[1], "<" s ">") || index(q[1], "\"" s "/")'
+# strace counts an injection's calls per system call, not over the set:
+# the number is that among calls of the give-back's own kind.
 first=$(grep -E '^(rename|renameat|renameat2)\(' "$T/strace.out" |
-	awk -v s="$st/staged/" '{ split($0, q, "\""); if (index(q[2], s) == 1) { print NR; exit } }')
+	awk -v s="$st/staged" '{ n[substr($0, 1, index($0, "(") - 1)]++ }
+	'"$out_of_staged"' { print n[substr($0, 1, index($0, "(") - 1)]; exit }')
 fsync_after=$(grep -E '^((rename|renameat|renameat2)|fsync)\(' "$T/strace.out" |
-	awk -v s="$st/staged/" '
+	awk -v s="$st/staged" '
 	/^fsync/ { f++; if (seen) { print f; exit } }
-	/^rename/ { split($0, q, "\""); if (index(q[2], s) == 1) seen = 1 }')
+	/^rename/ '"$out_of_staged"' { seen = 1 }')
 # The journal's first page write after it: the commit that settles it.
 pwrite_after=$(grep -E '^((rename|renameat|renameat2)|pwrite64)\(' "$T/strace.out" |
-	awk -v s="$st/staged/" '
+	awk -v s="$st/staged" '
 	/^pwrite64/ { f++; if (seen) { print f; exit } }
-	/^rename/ { split($0, q, "\""); if (index(q[2], s) == 1) seen = 1 }')
+	/^rename/ '"$out_of_staged"' { seen = 1 }')
 echo "# first give-back rename: #$first; first fsync after it: #$fsync_after; pwrite64: #$pwrite_after"
 if [ "${first:-0}" -gt "$ARTS" ] && [ "${fsync_after:-0}" -gt 0 ] &&
 	[ "${pwrite_after:-0}" -gt 0 ]; then
@@ -47,7 +54,8 @@ fi
 # $rc is its exit status, its output in $T/build.out.
 run_injected() {
 	rm -rf "$st" "$out"
-	serve -e trace=rename,renameat,renameat2,fsync,pwrite64 "$@" || return 1
+	rc=
+	serve -y -e trace=rename,renameat,renameat2,fsync,pwrite64 "$@" || return 1
 	build >"$T/build.out" 2>&1
 	rc=$?
 	stop_serve
