@@ -1,10 +1,10 @@
 /*
  * fsx.h - durable file operations: the one recipe for changing files.
  *
- * Every rename, link and unlink that spoke performs on a cargo output, a
- * staged file or a wheel goes through these helpers, so that each one is
- * followed by an fsync of the directories it changed and is preceded by a
- * crash point (fault.h).  Callers journal their intent before calling them.
+ * Every rename, link and unlink that spoke performs on a cargo output or a
+ * staged file goes through these helpers (a new file it writes goes
+ * through tmpfile.h), so that each one is followed by an fsync of the
+ * directories it changed and is preceded by a crash point (fault.h).  Callers journal their intent before calling them.
  */
 #ifndef SPOKE_FSX_H
 #define SPOKE_FSX_H
@@ -48,14 +48,6 @@ int fsx_rename(const char *from, const char *to, struct sp_err *e);
  * to: a file cargo wrote meanwhile is never overwritten. */
 int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e);
 
-/* Puts a file written through *fd at tmp in place: fsyncs it, closes it
- * (a close error is a write error: NFS and quotas report there), and
- * renames it to path with fsx_rename, or fsx_rename_noreplace when
- * noreplace is set.  *fd is -1 afterwards, whatever happened; tmp is the
- * caller's to remove on failure. */
-int fsx_commit_tmp(int *fd, const char *tmp, const char *path, int noreplace,
-		   struct sp_err *e);
-
 /* link(from, to) with its crash point but without the directory fsync:
  * for batches, whose caller fsyncs the directory once after the last. */
 int fsx_link_nosync(const char *from, const char *to, struct sp_err *e);
@@ -78,13 +70,10 @@ int fsx_unlink(const char *path, int missing_ok, struct sp_err *e);
  * fsyncs it and its directory.  Used only when a rename fails with EXDEV. */
 int fsx_copy(const char *from, const char *to, struct sp_err *e);
 
-/* mkdir -p with the given mode for directories it creates. */
+/* mkdir -p with the given mode for directories it creates, following
+ * symlinks: only for spoke's own state directory (journal/statedir.c).
+ * Folders spoke creates elsewhere are made with dirs_open (dirs.h). */
 int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e);
-
-/* Writes buf to path atomically: a temporary file beside it, fsync, rename,
- * fsync of the directory. */
-int fsx_write_atomic(const char *path, const void *buf, size_t len,
-		     struct sp_err *e);
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees);
  * *len gets its size when len is not NULL. */
