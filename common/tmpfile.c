@@ -136,13 +136,24 @@ int tmpfile_name(char *buf, size_t len, const char *final, struct sp_err *e)
 	if (len < 2 + 2 * RANDOM_BYTES + sizeof(SUFFIX) + 1)
 		return sp_err_set(e, "no room for a temporary name");
 	room = len - (2 + 2 * RANDOM_BYTES + sizeof(SUFFIX));
-	do
-		got = getrandom(r, sizeof(r), 0);
-	while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)sizeof(r))
-		return sp_err_sys(e, "cannot draw a random temporary name for "
-				     "'%s'",
-				  final);
+	if (fault_fixed_names()) {
+		/* The fault harness's names (fault.h): a count, big-endian. */
+		static unsigned long long counter;
+
+		counter++;
+		memset(r, 0, sizeof(r));
+		for (i = 0; i < sizeof(counter); i++)
+			r[sizeof(r) - 1 - i] =
+				(unsigned char)(counter >> (8 * i));
+	} else {
+		do
+			got = getrandom(r, sizeof(r), 0);
+		while (got < 0 && errno == EINTR);
+		if (got != (ssize_t)sizeof(r))
+			return sp_err_sys(e, "cannot draw a random temporary "
+					     "name for '%s'",
+					  final);
+	}
 	for (i = 0; i < sizeof(r); i++) {
 		rnd[2 * i] = hex[r[i] >> 4];
 		rnd[2 * i + 1] = hex[r[i] & 15];
