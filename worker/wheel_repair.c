@@ -135,7 +135,7 @@ static int write_file(const char *path, const void *data, size_t len,
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
 	if (fd < 0)
 		return sp_err_sys(e, "cannot create '%s'", path);
 	while (done < len) {
