@@ -33,7 +33,9 @@
 #include "cli/proc.h"
 #include "cli/where.h"
 #include "common/esc.h"
+#include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/tmpfile.h"
 #include "journal/journal.h"
 
 #define BUNDLE_BUILDS 5
@@ -279,12 +281,12 @@ static int write_bundle(const char *state, const char *out, struct sp_err *e)
 {
 	struct archive *a = NULL;
 	struct journal *j = NULL;
-	char tmpdir[] = "/tmp/spoke-bundle.XXXXXX", *db = NULL, *tmp = NULL;
+	char tmpdir[] = "/tmp/spoke-bundle.XXXXXX", *db = NULL;
 	char *dir = NULL, *logbuf = NULL, *dbdata = NULL;
 	size_t loglen = 0, dblen = 0;
 	json_t *sum = NULL, *builds = NULL;
-	struct sp_err ignored;
-	int fd = -1, rc = -1, made = 0;
+	struct tmpfile t = TMPFILE_INIT;
+	int dirfd = -1, rc = -1, made = 0;
 
 	if (fsx_exists(out))
 		return sp_err_set(e, "'%s' exists; spoke bundle writes a new "
@@ -295,9 +297,7 @@ static int write_bundle(const char *state, const char *out, struct sp_err *e)
 	made = 1;
 	db = fsx_join(tmpdir, "journal.db");
 	dir = fsx_dirname(out);
-	if (!db || !dir || asprintf(&tmp, "%s/.spoke-bundle-XXXXXX.tmp",
-				    dir) < 0) {
-		tmp = NULL;
+	if (!db || !dir) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
@@ -311,17 +311,17 @@ static int write_bundle(const char *state, const char *out, struct sp_err *e)
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	fd = mkostemps(tmp, 4, O_CLOEXEC);
-	if (fd < 0) {
-		sp_err_sys(e, "cannot create a file in '%s'", dir);
-		free(tmp);
-		tmp = NULL;
+	/* The folder the user named, opened once (symlinks in it
+	 * followed); the bundle is written through the temporary-file
+	 * recipe (tmpfile.h). */
+	dirfd = dirs_open(dir, DIRS_FOLLOW, 0, e);
+	if (dirfd < 0 ||
+	    tmpfile_create(&t, dirfd, dir, fsx_basename(out), 0644, e) < 0)
 		goto out;
-	}
 	a = archive_write_new();
 	if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    archive_write_open_fd(a, t.fd) != ARCHIVE_OK) {
 		sp_err_set(e, "cannot write '%s': %s", out,
 			   a ? archive_error_string(a) : "out of memory");
 		goto out;
@@ -337,19 +337,18 @@ static int write_bundle(const char *state, const char *out, struct sp_err *e)
 			   archive_error_string(a));
 		goto out;
 	}
-	if (fchmod(fd, 0644) < 0) {
-		sp_err_sys(e, "cannot set the mode of '%s'", tmp);
+	if (fchmod(t.fd, 0644) < 0) {
+		sp_err_sys(e, "cannot set the mode of '%s/%s'", dir, t.name);
 		goto out;
 	}
 	/* A rename that never replaces: the check above may have raced. */
-	rc = fsx_commit_tmp(&fd, tmp, out, 1, e);
+	rc = tmpfile_commit(&t, fsx_basename(out), TMPFILE_NOREPLACE, e);
 out:
 	if (a)
 		archive_write_free(a);
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && tmp)
-		fsx_unlink(tmp, 1, &ignored);
+	tmpfile_discard(&t);
+	if (dirfd >= 0)
+		close(dirfd);
 	if (made)
 		nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	journal_close(j);
@@ -357,7 +356,6 @@ out:
 	json_decref(builds);
 	free(db);
 	free(dir);
-	free(tmp);
 	free(logbuf);
 	free(dbdata);
 	return rc;
@@ -518,6 +516,7 @@ int cmd_bundle(int argc, char **argv)
 		sp_err_sys(&e, "cannot resolve '%s'", state);
 		goto out;
 	}
+	tmpfile_remove_on_signals();
 	if (write_bundle(real, out, &e) == 0) {
 		printf("wrote %s\n", out);
 		rc = 0;

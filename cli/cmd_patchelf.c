@@ -2,8 +2,9 @@
  * cmd_patchelf.c - spoke patch-elf: patchelf's common edits, out of place.
  *
  * Runs in the spoke process itself (no coordinator): it touches no cargo
- * output, as IN is only read.  OUT is written the one durable way: a
- * temporary file beside it (O_EXCL), fsync, rename, fsync of the directory.
+ * output, as IN is only read.  OUT is written the one durable way
+ * (common/tmpfile.h): a temporary file beside it (O_EXCL|O_NOFOLLOW, an
+ * unpredictable name), fsync, rename, fsync of the directory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +18,9 @@
 
 #include "cli/commands.h"
 #include "common/err.h"
+#include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/tmpfile.h"
 #include "worker/elf.h"
 #include "worker/elf_patch.h"
 
@@ -217,59 +220,40 @@ static int print_info(const struct patchelf_opts *o, int fd, const char *name,
 	return 0;
 }
 
-/* Writes the patched copy of in_fd to o->out through a temporary file in
- * its directory; prints from the copy before it is renamed. */
+/* Writes the patched copy of in_fd to o->out through the temporary-file
+ * recipe (tmpfile.h) in its folder, which the user named and which is
+ * opened once (symlinks in it followed); prints from the copy before it
+ * is renamed. */
 static int write_out(const struct patchelf_opts *o, int in_fd,
 		     const struct stat *st, struct sp_err *e)
 {
-	char *dir = NULL, *tmp = NULL;
+	struct tmpfile t = TMPFILE_INIT;
 	const char *base = fsx_basename(o->out);
-	int fd = -1, rc = -1;
+	char *dir = fsx_dirname(o->out);
+	int dirfd = -1, rc = -1;
 
-	dir = fsx_dirname(o->out);
-	if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX.spoke-tmp", dir, base) < 0) {
-		tmp = NULL;
+	if (!dir) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	/* mkostemps opens with O_CREAT | O_EXCL. */
-	fd = mkostemps(tmp, (int)strlen(".spoke-tmp"), O_CLOEXEC);
-	if (fd < 0) {
-		sp_err_sys(e, "cannot create a temporary file in '%s'", dir);
-		free(tmp);
-		tmp = NULL;
+	dirfd = dirs_open(dir, DIRS_FOLLOW, 0, e);
+	if (dirfd < 0 || tmpfile_create(&t, dirfd, dir, base, 0600, e) < 0)
+		goto out;
+	if (fchmod(t.fd, st->st_mode & 07777) < 0) {
+		sp_err_sys(e, "cannot set the mode of '%s/%s'", dir, t.name);
 		goto out;
 	}
-	if (fchmod(fd, st->st_mode & 07777) < 0) {
-		sp_err_sys(e, "cannot set the mode of '%s'", tmp);
-		goto out;
-	}
-	if (elf_patch_fd(in_fd, o->in, &o->ed, fd, o->out, e) < 0)
-		goto out;
-	if (fsx_fsync_fd(fd, o->out, e) < 0)
+	if (elf_patch_fd(in_fd, o->in, &o->ed, t.fd, o->out, e) < 0)
 		goto out;
 	if ((o->print_needed || o->print_rpath || o->print_soname) &&
-	    print_info(o, o->edits ? fd : in_fd, o->edits ? o->out : o->in, e) <
-		0)
+	    print_info(o, o->edits ? t.fd : in_fd, o->edits ? o->out : o->in,
+		       e) < 0)
 		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		sp_err_sys(e, "cannot write '%s'", o->out);
-		goto out;
-	}
-	fd = -1;
-	if (fsx_rename(tmp, o->out, e) < 0)
-		goto out;
-	free(tmp);
-	tmp = NULL;
-	rc = 0;
+	rc = tmpfile_commit(&t, base, 0, e);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
+	tmpfile_discard(&t);
+	if (dirfd >= 0)
+		close(dirfd);
 	free(dir);
 	return rc;
 }
@@ -296,6 +280,7 @@ int cmd_patchelf(int argc, char **argv)
 		goto fail;
 	}
 	if (o.out) {
+		tmpfile_remove_on_signals();
 		if (write_out(&o, fd, &st, &e) < 0)
 			goto fail;
 	} else if (print_info(&o, fd, o.in, &e) < 0) {

@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "common/esc.h"
+#include "common/dirs.h"
+#include "common/tmpfile.h"
 #include "worker/wheel_repair.h"
 
 static const char repair_help[] =
@@ -137,8 +140,9 @@ int cmd_repair(int argc, char **argv)
 	struct wheel_repair_opts o = {0};
 	const char **exclude = NULL, **lib_path = NULL;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	char *debug_dir = NULL;
-	int c, json = 0, rc = 0;
+	char *debug_dir = NULL, *out_dir = NULL;
+	struct sp_err e;
+	int c, dirfd, json = 0, rc = 0;
 
 	o.out_dir = "wheelhouse";
 	optind = 1;
@@ -183,6 +187,19 @@ int cmd_repair(int argc, char **argv)
 	o.lib_path = lib_path;
 	o.ld_library_path = getenv("LD_LIBRARY_PATH");
 	o.epoch = sde && *sde ? strtoll(sde, NULL, 10) : (long long)time(NULL);
+	/* Temporaries still open when the user interrupts are removed. */
+	tmpfile_remove_on_signals();
+	/* The folder the user named may hold symlinks: resolved once (and
+	 * made when missing, one component at a time); every wheel and debug
+	 * file then goes beneath the resolved path, with none followed. */
+	dirfd = dirs_resolve(o.out_dir, 1, 0755, &out_dir, &e);
+	if (dirfd < 0) {
+		sp_err_print(&e);
+		rc = 1;
+		goto out;
+	}
+	close(dirfd);
+	o.out_dir = out_dir;
 	if (asprintf(&debug_dir, "%s/debug", o.out_dir) < 0) {
 		debug_dir = NULL;
 		goto oom;
@@ -199,5 +216,6 @@ out:
 	free(exclude);
 	free(lib_path);
 	free(debug_dir);
+	free(out_dir);
 	return rc;
 }

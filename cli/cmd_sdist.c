@@ -29,7 +29,9 @@
 #include "cli/output.h"
 #include "cli/pyinfo.h"
 #include "cli/pysrc.h"
+#include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/tmpfile.h"
 #include "worker/metadata.h"
 
 static const char sdist_help[] =
@@ -408,7 +410,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 {
 	char *manifest = NULL, *pkgdir = NULL, *pyproject = NULL;
 	char *base = NULL, *pkginfo = NULL, *outdir = NULL, *final = NULL;
-	char *tmp = NULL, *root = NULL, *gen = NULL;
+	char *root = NULL, *gen = NULL;
+	struct tmpfile t = TMPFILE_INIT;
 	const char *pyprojects[1];
 	struct pyinfo py = {0};
 	struct slist l = {0};
@@ -417,7 +420,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *rel, *limit;
 	const char *project_root;
 	int64_t epoch = -1;
-	int fd = -1, ret = -1;
+	int dirfd = -1, ret = -1;
 	size_t i;
 
 	if (epoch_s && *epoch_s) {
@@ -577,34 +580,33 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	outdir = o->out_dir
 		     ? strdup(o->out_dir)
 		     : fsx_join(jstr(meta, "target_directory"), "wheels");
-	if (!outdir || fsx_mkdir_p(outdir, 0755, e) < 0) {
-		if (!outdir)
-			oom(e);
-		goto out;
-	}
-	if (asprintf(&final, "%s/%s.tar.gz", outdir, base) < 0 ||
-	    asprintf(&tmp, "%s/.%s.tar.gz.%ld.tmp", outdir, base,
-		     (long)getpid()) < 0) {
-		final = tmp = NULL;
+	if (!outdir) {
 		oom(e);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		sp_err_sys(e, "cannot create '%s'", tmp);
+	/* The folder the user named (or target/wheels): opened once,
+	 * symlinks in it followed, missing folders made one at a time; the
+	 * archive goes in through the temporary-file recipe (tmpfile.h). */
+	dirfd = dirs_open(outdir, DIRS_FOLLOW | DIRS_CREATE, 0755, e);
+	if (dirfd < 0)
+		goto out;
+	if (asprintf(&final, "%s/%s.tar.gz", outdir, base) < 0) {
+		final = NULL;
+		oom(e);
 		goto out;
 	}
-	if (write_archive(fd, final, &l, e) < 0 ||
-	    fsx_commit_tmp(&fd, tmp, final, 0, e) < 0)
+	if (tmpfile_create(&t, dirfd, outdir, fsx_basename(final), 0644, e) <
+		    0 ||
+	    write_archive(t.fd, final, &l, e) < 0 ||
+	    tmpfile_commit(&t, fsx_basename(final), 0, e) < 0)
 		goto out;
 	*result = final;
 	final = NULL;
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0 && tmp)
-		unlink(tmp);
+	tmpfile_discard(&t);
+	if (dirfd >= 0)
+		close(dirfd);
 	slist_release(&l);
 	pyinfo_release(&py);
 	json_decref(meta);
@@ -617,7 +619,6 @@ out:
 	free(pkginfo);
 	free(outdir);
 	free(final);
-	free(tmp);
 	free(root);
 	free(gen);
 	return ret;
@@ -673,6 +674,7 @@ int cmd_sdist(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	sp_err_clear(&e);
+	tmpfile_remove_on_signals();
 	if (sdist_run(&o, &path, &e) < 0) {
 		if (json) {
 			res = json_pack("{s:s, s:b, s:s}", "command", "sdist",

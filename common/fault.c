@@ -17,6 +17,7 @@ static char crash_role[32];
 static unsigned long crash_at;
 static char delay_role[32];
 static long delay_ms;
+static int fixed_names;
 
 /* Parses "ROLE:N" into role (of size 32) and N; 0 when malformed. */
 static long parse_spec(const char *spec, char *r)
@@ -41,6 +42,14 @@ static void fault_init(void)
 	crash_at = n > 0 ? (unsigned long)n : 0;
 	n = parse_spec(getenv("SPOKE_FAULT_DELAY"), delay_role);
 	delay_ms = n > 0 ? n : 0;
+	fixed_names = getenv("SPOKE_FAULT_FIXED_NAMES") != NULL;
+}
+
+int fault_fixed_names(void)
+{
+	if (!inited)
+		fault_init();
+	return fixed_names;
 }
 
 void fault_set_role(const char *r)

@@ -12,7 +12,13 @@
  *                            role is ROLE ("server", "worker", "replay");
  *   SPOKE_FAULT_DELAY=ROLE:MS  sleep MS milliseconds at every point of ROLE,
  *                            to widen a race on purpose (a worker still
- *                            writing when its coordinator is killed).
+ *                            writing when its coordinator is killed);
+ *   SPOKE_FAULT_FIXED_NAMES=1  temporary files (tmpfile.h) are named by a
+ *                            count instead of random digits, so that the
+ *                            I/O-fault matrix can name a wheel's temporary
+ *                            to strace (-P) across runs.  O_EXCL and
+ *                            O_NOFOLLOW still refuse whatever another user
+ *                            plants at such a name; only tests set it.
  *
  * The count restarts when a process changes role (a forked worker starts at
  * zero), so "worker:3" means the third point of every worker.
@@ -22,6 +28,9 @@
 
 /* Sets the role of this process and restarts its point count. */
 void fault_set_role(const char *role);
+
+/* 1 when SPOKE_FAULT_FIXED_NAMES is set. */
+int fault_fixed_names(void);
 
 /* Marks a crash point; may not return (SIGKILL) under SPOKE_CRASH_AT. */
 void fault_point(const char *name);

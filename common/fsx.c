@@ -131,20 +131,6 @@ int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e)
 	return fsync_dirs_of(from, to, e);
 }
 
-int fsx_commit_tmp(int *fd, const char *tmp, const char *path, int noreplace,
-		   struct sp_err *e)
-{
-	int rc = fsx_fsync_fd(*fd, tmp, e);
-
-	if (close(*fd) < 0 && rc == 0)
-		rc = sp_err_sys(e, "cannot write '%s'", tmp);
-	*fd = -1;
-	if (rc < 0)
-		return -1;
-	return noreplace ? fsx_rename_noreplace(tmp, path, e)
-			 : fsx_rename(tmp, path, e);
-}
-
 int fsx_link_nosync(const char *from, const char *to, struct sp_err *e)
 {
 	fault_point("link");
@@ -465,44 +451,6 @@ int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e)
 		}
 	}
 	return 0;
-}
-
-int fsx_write_atomic(const char *path, const void *buf, size_t len,
-		     struct sp_err *e)
-{
-	char tmp[PATH_MAX];
-	const char *p = buf;
-	int fd;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path,
-			     (long)getpid()) >= sizeof(tmp))
-		return sp_err_set(e, "path too long: '%s'", path);
-	fault_point("write");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return sp_err_sys(e, "cannot create '%s'", tmp);
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			sp_err_sys(e, "cannot write '%s'", tmp);
-			goto fail;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fsx_fsync_fd(fd, tmp, e) < 0)
-		goto fail;
-	close(fd);
-	if (fsx_rename(tmp, path, e) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-fail:
-	close(fd);
-	unlink(tmp);
-	return -1;
 }
 
 char *fsx_read_all(const char *path, size_t *len, struct sp_err *e)

@@ -1,10 +1,10 @@
 /*
  * fsx.h - durable file operations: the one recipe for changing files.
  *
- * Every rename, link and unlink that spoke performs on a cargo output, a
- * staged file or a wheel goes through these helpers, so that each one is
- * followed by an fsync of the directories it changed and is preceded by a
- * crash point (fault.h).  Callers journal their intent before calling them.
+ * Every rename, link and unlink that spoke performs on a cargo output or a
+ * staged file goes through these helpers (a new file it writes goes
+ * through tmpfile.h), so that each one is followed by an fsync of the
+ * directories it changed and is preceded by a crash point (fault.h).  Callers journal their intent before calling them.
  */
 #ifndef SPOKE_FSX_H
 #define SPOKE_FSX_H
@@ -47,14 +47,6 @@ int fsx_rename(const char *from, const char *to, struct sp_err *e);
 /* Like fsx_rename, but fails with EEXIST instead of replacing an existing
  * to: a file cargo wrote meanwhile is never overwritten. */
 int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e);
-
-/* Puts a file written through *fd at tmp in place: fsyncs it, closes it
- * (a close error is a write error: NFS and quotas report there), and
- * renames it to path with fsx_rename, or fsx_rename_noreplace when
- * noreplace is set.  *fd is -1 afterwards, whatever happened; tmp is the
- * caller's to remove on failure. */
-int fsx_commit_tmp(int *fd, const char *tmp, const char *path, int noreplace,
-		   struct sp_err *e);
 
 /* link(from, to) with its crash point but without the directory fsync:
  * for batches, whose caller fsyncs the directory once after the last. */
@@ -126,13 +118,12 @@ int fsx_unlink_at(const struct fsx_at *f, int missing_ok, int sync,
 int fsx_copy_at(const struct fsx_at *from, const struct fsx_at *to,
 		struct sp_err *e);
 
-/* mkdir -p with the given mode for directories it creates. */
+/* mkdir -p with the given mode for directories it creates, following
+ * symlinks: only inside a folder no one else can enter (the private
+ * mkdtemp() scratch of worker/wheel_repair.c) and in tests.  Folders
+ * spoke creates elsewhere are made with dirs_open (dirs.h), the state
+ * directory's with statedir_open (journal/statedir.h). */
 int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e);
-
-/* Writes buf to path atomically: a temporary file beside it, fsync, rename,
- * fsync of the directory. */
-int fsx_write_atomic(const char *path, const void *buf, size_t len,
-		     struct sp_err *e);
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees);
  * *len gets its size when len is not NULL. */

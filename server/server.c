@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,7 +20,9 @@
 
 #include "common/fault.h"
 #include "common/frame.h"
+#include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/tmpfile.h"
 #include "common/version.h"
 #include "journal/journal.h"
 #include "journal/replay.h"
@@ -527,6 +530,31 @@ static int build_can_start(struct server *s, struct build *b)
 	return 1;
 }
 
+/* Makes the build's output folder (the user's path, symlinks in it
+ * followed once; missing folders made one at a time, never through a
+ * symlink) and gives every job its resolved path, "out_dir_resolved". */
+static int resolve_out_dir(struct build *b, struct sp_err *e)
+{
+	char *resolved;
+	size_t i;
+	int fd;
+
+	fd = dirs_resolve(json_string_value(
+				  json_object_get(b->jobs[0].spec, "out_dir")),
+			  1, 0755, &resolved, e);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	for (i = 0; i < b->njobs; i++)
+		if (json_object_set_new(b->jobs[i].spec, "out_dir_resolved",
+					json_string(resolved)) < 0) {
+			free(resolved);
+			return sp_err_set(e, "out of memory");
+		}
+	free(resolved);
+	return 0;
+}
+
 static void build_stage(struct server *s, struct build *b)
 {
 	struct stage_item *items;
@@ -584,11 +612,11 @@ out:
 	free(items);
 	if (b->failed)
 		return;
-	/* Every job carries the request's one out_dir (client_build). */
-	if (fsx_mkdir_p(json_string_value(
-				json_object_get(b->jobs[0].spec, "out_dir")),
-			0755, &e) < 0 ||
-	    journal_begin(s->j, &e) < 0) {
+	/* Every job carries the request's one out_dir (client_build).  It
+	 * may hold symlinks (the user's path): resolved once here, made one
+	 * component at a time, and the workers open the resolved path with
+	 * none followed (dirs.h). */
+	if (resolve_out_dir(b, &e) < 0 || journal_begin(s->j, &e) < 0) {
 		build_fail(s, b, "%s", e.msg);
 		return;
 	}
@@ -596,7 +624,7 @@ out:
 		struct job *jb = &b->jobs[i];
 		const char *od = json_string_value(
 			json_object_get(jb->spec, "out_dir"));
-		char *name, *final = NULL, *tmp = NULL;
+		char *name, *final = NULL, *tmp = NULL, tname[NAME_MAX + 1];
 
 		name = wheel_filename(
 			json_string_value(json_object_get(jb->spec,
@@ -613,11 +641,17 @@ out:
 				   jb->cargo_path);
 			return;
 		}
-		/* The temporary name does not end in .whl, so a killed
-		 * writer never leaves something that looks like a wheel. */
+		/* An unpredictable name (tmpfile.h), so that nobody else who
+		 * may write the output folder can plant anything at it; it is
+		 * journaled below, so replay removes one left behind. */
+		if (tmpfile_name(tname, sizeof(tname), name, &e) < 0) {
+			free(name);
+			journal_rollback(s->j);
+			build_fail(s, b, "%s", e.msg);
+			return;
+		}
 		if (asprintf(&final, "%s/%s", od, name) < 0 ||
-		    asprintf(&tmp, "%s/.%s.%lld-%zu.spoke-tmp", od, name,
-			     (long long)b->id, i) < 0) {
+		    asprintf(&tmp, "%s/%s", od, tname) < 0) {
 			free(name);
 			free(final);
 			journal_rollback(s->j);

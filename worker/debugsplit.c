@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
+#include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/tmpfile.h"
 
 /* A growing output image. */
 struct buf {
@@ -495,23 +498,40 @@ int debugsplit_for_wheel(const void *in, size_t len, const char *name,
 	return 0;
 }
 
+int debugsplit_write_file(const char *path, const void *buf, size_t len,
+			  struct sp_err *e)
+{
+	char *parent = fsx_dirname(path);
+	int fd, rc;
+
+	if (!parent)
+		return sp_err_set(e, "out of memory");
+	/* The path was resolved from the user's folder (dirs_resolve), so
+	 * no component of it may be a symlink now: debug/, .build-id/ and
+	 * xx/ are spoke's own, made here if missing, and a symlink planted
+	 * at any of them is refused rather than followed. */
+	fd = dirs_open(parent, DIRS_CREATE, 0755, e);
+	if (fd < 0) {
+		free(parent);
+		return -1;
+	}
+	rc = tmpfile_write_buf(fd, parent, fsx_basename(path), buf, len, 0644,
+			       e);
+	close(fd);
+	free(parent);
+	return rc;
+}
+
 int debugsplit_write(const struct debugsplit *d, const char *dir,
 		     const char *rel, struct sp_err *e)
 {
-	char *path = fsx_join(dir, rel), *parent = NULL;
-	int rc = -1;
+	char *path = fsx_join(dir, rel);
+	int rc;
 
-	if (!path || !(parent = fsx_dirname(path))) {
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
-	if (fsx_mkdir_p(parent, 0755, e) < 0 ||
-	    fsx_write_atomic(path, d->debug, d->debug_len, e) < 0)
-		goto out;
-	rc = 0;
-out:
+	if (!path)
+		return sp_err_set(e, "out of memory");
+	rc = debugsplit_write_file(path, d->debug, d->debug_len, e);
 	free(path);
-	free(parent);
 	return rc;
 }
 
@@ -531,7 +551,12 @@ int debugsplit_job_dirs(const json_t *job, char **dir, char **stem,
 				     "final_path");
 	base = fsx_basename(final);
 	n = strlen(base) > 4 ? strlen(base) - 4 : 0;
-	parent = fsx_dirname(final);
+	/* The coordinator resolved the output folder once (dirs.h): the
+	 * debug files go beneath that path, walked without following. */
+	parent = json_is_string(json_object_get(job, "out_dir_resolved"))
+			 ? strdup(json_string_value(
+				   json_object_get(job, "out_dir_resolved")))
+			 : fsx_dirname(final);
 	if (!parent || !(*dir = fsx_join(parent, "debug")) ||
 	    !(*stem = strndup(base, n))) {
 		free(parent);

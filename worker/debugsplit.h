@@ -83,8 +83,15 @@ int debugsplit_for_wheel(const void *in, size_t len, const char *name,
 			 const char *wheel_path, const char *stem,
 			 struct debugsplit *out, char **rel, struct sp_err *e);
 
-/* Writes d's debug file to <dir>/<rel> (directories created; temporary
- * file, fsync, rename).  Returns 0, or -1 with e naming the file. */
+/* Writes buf to path through the temporary-file recipe (tmpfile.h),
+ * creating the folders of path that are missing one at a time.  path must
+ * be free of symlinks (beneath a folder resolved with dirs_resolve): a
+ * symlink at any component is refused, with a message naming it, never
+ * followed.  Returns 0, or -1 with e naming the file or folder. */
+int debugsplit_write_file(const char *path, const void *buf, size_t len,
+			  struct sp_err *e);
+
+/* Writes d's debug file to <dir>/<rel> with debugsplit_write_file. */
 int debugsplit_write(const struct debugsplit *d, const char *dir,
 		     const char *rel, struct sp_err *e);
 
@@ -103,8 +110,8 @@ int debugsplit_job(const json_t *job, const char *name, void **mod,
 		   size_t *len, char **debug_path, struct sp_err *e);
 
 /*
- * For `spoke build`: where the job's debug files go, <directory of the
- * job's final_path>/debug, and the wheel's file name without ".whl",
+ * For `spoke build`: where the job's debug files go, <the job's
+ * out_dir_resolved, else the directory of its final_path>/debug, and the wheel's file name without ".whl",
  * under which objects without a build ID are named.  Sets *dir and *stem
  * (malloc'd) and returns 0, or -1 with e filled (no final_path, out of
  * memory) and both NULL.

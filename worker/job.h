@@ -7,8 +7,14 @@
  *
  *   staged_path     the staged cargo output to package; opened read-only and
  *                   never written (it is cargo's own inode)
- *   tmp_path        where to write the wheel; created with O_EXCL, fsynced,
+ *   tmp_path        where to write the wheel, in final_path's folder, under
+ *                   a name the coordinator drew at random (tmpfile_name)
+ *                   and journaled; created O_EXCL|O_NOFOLLOW, fsynced,
  *                   then renamed to its final name (the result's "wheel")
+ *   out_dir_resolved  optional: the output folder's path with every
+ *                   symlink resolved once by the coordinator (dirs.h); the
+ *                   worker opens it with none followed and writes the
+ *                   wheel and its debug files beneath it
  *   final_path      the wheel's planned final path (its basename is the
  *                   wheel name; a repair may change its platform tag)
  *   distribution    distribution name as the project spells it

@@ -726,20 +726,13 @@ void repair_release(struct repair *r)
 int repair_write_debug(const struct repair *r, struct sp_err *e)
 {
 	const struct repair_file *f;
-	char *dir;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < r->nfiles; i++) {
 		f = &r->files[i];
-		if (!f->debug.debug)
-			continue;
-		if (!(dir = fsx_dirname(f->debug_path)))
-			return sp_err_set(e, "out of memory");
-		rc = fsx_mkdir_p(dir, 0755, e);
-		free(dir);
-		if (rc < 0 || fsx_write_atomic(f->debug_path, f->debug.debug,
-					       f->debug.debug_len, e) < 0)
+		if (f->debug.debug &&
+		    debugsplit_write_file(f->debug_path, f->debug.debug,
+					  f->debug.debug_len, e) < 0)
 			return -1;
 	}
 	return 0;

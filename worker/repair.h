@@ -107,9 +107,9 @@ int repair_run(const struct repair_in *in, struct repair *out,
 
 void repair_release(struct repair *r);
 
-/* Writes the debug file of every library r bundled that has one (temporary
- * file, fsync, rename; directories created).  Returns 0, or -1 with e
- * naming the file. */
+/* Writes the debug file of every library r bundled that has one, with
+ * debugsplit_write_file (the temporary-file recipe; folders created, no
+ * symlink followed).  Returns 0, or -1 with e naming the file. */
 int repair_write_debug(const struct repair *r, struct sp_err *e);
 
 /* The name a bundled library gets: "libfoo.so.1" with content digest

@@ -10,9 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/dirs.h"
 #include "common/fault.h"
 #include "common/fsx.h"
 #include "common/sha256.h"
+#include "common/tmpfile.h"
 #include "debugsplit.h"
 #include "elf.h"
 #include "mapfile.h"
@@ -497,21 +499,57 @@ static int finish_result(const struct wheel_job *w, const struct repair *rep,
 	return rc;
 }
 
+/* Opens the folder the wheel goes to: the coordinator's resolved output
+ * folder (dirs.h), walked without following any symlink, so that a folder
+ * swapped for a symlink since is refused rather than written through.
+ * The temporary and the wheel share it. */
+static int open_out_dir(const json_t *job, const struct wheel_job *w,
+			int *dirfd, char **label, struct sp_err *e)
+{
+	const char *resolved = json_string_value(
+		json_object_get(job, "out_dir_resolved"));
+	char *tdir = fsx_dirname(w->tmp), *fdir = fsx_dirname(w->final);
+	int rc = -1;
+
+	if (!tdir || !fdir) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (strcmp(tdir, fdir) != 0) {
+		sp_err_set(e, "bad job: the temporary '%s' is not in the "
+			      "wheel's folder '%s'",
+			   w->tmp, fdir);
+		goto out;
+	}
+	*label = strdup(resolved ? resolved : fdir);
+	if (!*label) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	*dirfd = dirs_open(*label, 0, 0, e);
+	if (*dirfd >= 0)
+		rc = 0;
+out:
+	free(tdir);
+	free(fdir);
+	return rc;
+}
+
 int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 {
 	struct wheel_job w = {0};
 	struct repair rep = {0};
 	json_t *tagged = NULL;
 	struct elf_info info = {0};
-	struct sp_err ignored;
+	struct tmpfile t = TMPFILE_INIT;
 	uint8_t digest[32];
 	uint64_t size = 0;
 	struct mapfile map = {0};
 	const void *data;
 	void *mod = NULL;
-	char *debug_path = NULL;
+	char *debug_path = NULL, *dir_label = NULL;
 	size_t mod_len = 0, data_len;
-	int in = -1, out = -1, created = 0, rc = -1;
+	int in = -1, dirfd = -1, rc = -1;
 
 	*result = NULL;
 	if (parse_job(job, &w, e) < 0)
@@ -553,25 +591,21 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 		}
 	}
 
-	fault_point("create");
-	/* Read and write: zipw reads a large entry back to hash it (zipw.h). */
-	out = open(w.tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		sp_err_sys(e, "cannot create '%s'", w.tmp);
+	if (open_out_dir(job, &w, &dirfd, &dir_label, e) < 0)
 		goto out;
-	}
-	created = 1;
-	if (write_zip(&w, out, tagged ? tagged : job, rep.mod ? rep.mod : data,
+	fault_point("create");
+	/* Read and write: zipw reads a large entry back to hash it (zipw.h).
+	 * The coordinator chose the name (unpredictable, tmpfile_name) and
+	 * journaled it, so replay removes one left behind. */
+	if (tmpfile_create_named(&t, dirfd, dir_label, fsx_basename(w.tmp),
+				 0644, e) < 0)
+		goto out;
+	if (write_zip(&w, t.fd, tagged ? tagged : job,
+		      rep.mod ? rep.mod : data,
 		      rep.mod ? rep.mod_len : data_len, &rep, digest, &size,
 		      e) < 0 ||
-	    mapfile_check(&map, e) < 0 || fsx_fsync_fd(out, w.tmp, e) < 0)
+	    mapfile_check(&map, e) < 0)
 		goto out;
-	if (close(out) < 0) {
-		out = -1;
-		sp_err_sys(e, "cannot write '%s'", w.tmp);
-		goto out;
-	}
-	out = -1;
 	*result = make_result(&w, &info, size, digest);
 	if (!*result) {
 		sp_err_set(e, "out of memory");
@@ -579,27 +613,26 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	}
 	if (debug_path)
 		json_object_set_new(*result, "debug", json_string(debug_path));
-	/* Complete and fsynced: it takes its name now, here, so the
-	 * coordinator's loop neither renames nor commits per wheel.  The
-	 * journal named the temporary before this job was sent, so replay
-	 * removes one left behind; the directory fsync waits for the
-	 * coordinator's batched "done" (failure-model.md). */
+	/* Complete: it is fsynced, closed and takes its name now, here, so
+	 * the coordinator's loop neither renames nor commits per wheel.  The
+	 * directory fsync waits for the coordinator's batched "done"
+	 * (failure-model.md). */
 	if (finish_result(&w, &rep, *result, e) < 0 ||
-	    fsx_rename_nosync(
-		w.tmp, json_string_value(json_object_get(*result, "wheel")),
-		e) < 0) {
+	    tmpfile_commit(&t,
+			   fsx_basename(json_string_value(
+				   json_object_get(*result, "wheel"))),
+			   TMPFILE_NO_DIRSYNC, e) < 0) {
 		json_decref(*result);
 		*result = NULL;
 		goto out;
 	}
 	rc = 0;
 out:
-	if (out >= 0)
-		close(out);
-	/* A half-written wheel must not be left behind; a failed removal
-	 * leaves the original error standing. */
-	if (rc < 0 && created)
-		fsx_unlink(w.tmp, 1, &ignored);
+	/* A half-written wheel must not be left behind. */
+	tmpfile_discard(&t);
+	if (dirfd >= 0)
+		close(dirfd);
+	free(dir_label);
 	mapfile_close(&map);
 	if (in >= 0)
 		close(in);

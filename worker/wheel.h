@@ -14,9 +14,11 @@
 
 /* Validates job, checks that staged_path is a shared library for this
  * machine that exports PyInit_<last part of module>, writes the wheel to
- * tmp_path (created with O_EXCL, mode 0644, fsynced, closed) and renames
- * it to its name in final_path's directory (without fsyncing the
- * directory: the caller batches that).  On success *result is a new
+ * tmp_path through the temporary-file recipe (tmpfile.h: created relative
+ * to its folder, O_EXCL|O_NOFOLLOW, mode 0644, fsynced, closed) and renames
+ * it to its name in the same folder (without fsyncing the folder: the
+ * caller batches that).  The folder is out_dir_resolved when the job has
+ * it, else final_path's, opened with no symlink followed (dirs.h).  On success *result is a new
  * reference to
  *   {"ok": true, "wheel": path, "wheel_name": name, "size": N,
  *    "sha256": hex, "needed": [DT_NEEDED...],

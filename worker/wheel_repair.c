@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/tmpfile.h"
 #include "debugsplit.h"
 #include "record.h"
 #include "repair.h"
@@ -44,7 +46,7 @@ struct ctx {
 	const struct ent **byname; /* sorted by name, for lookups */
 	char *tmpdir;		   /* the shared objects, for $ORIGIN */
 	const char *plat;	   /* chosen tag (owned by a repair) */
-	char *out_path, *tmp_path;
+	char *out_path;
 };
 
 static int cmp_byname(const void *a, const void *b)
@@ -134,7 +136,7 @@ static int write_file(const char *path, const void *data, size_t len,
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
 	if (fd < 0)
 		return sp_err_sys(e, "cannot create '%s'", path);
 	while (done < len) {
@@ -438,7 +440,7 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 	FILE *rec;
 	int pass, bad_row, rc = -1;
 
-	if (zipw_open(&z, fd, c->tmp_path, c->o->epoch, 6, e) < 0)
+	if (zipw_open(&z, fd, c->out_path, c->o->epoch, 6, e) < 0)
 		return -1;
 	rec = open_memstream(&rec_text, &rec_len);
 	if (!rec || asprintf(&rec_name, "%s/RECORD", c->r.dist_info) < 0 ||
@@ -592,39 +594,33 @@ static int plan_output(struct ctx *c, struct sp_err *e)
 	return 0;
 }
 
-/* Temporary file, fsync, rename into place: a reader of out_dir sees no
- * wheel or a whole one. */
+/* The temporary-file recipe (tmpfile.h): a reader of out_dir sees no
+ * wheel or a whole one, and nobody else who may write out_dir can
+ * redirect the write.  out_dir was resolved by the caller: opened here
+ * with no symlink followed. */
 static int write_output(struct ctx *c, struct sp_err *e)
 {
-	struct sp_err ignored;
-	int fd, rc = -1;
+	struct tmpfile t = TMPFILE_INIT;
+	int dirfd, rc = -1;
 
-	if (fsx_mkdir_p(c->o->out_dir, 0755, e) < 0)
+	dirfd = dirs_open(c->o->out_dir, 0, 0, e);
+	if (dirfd < 0)
 		return -1;
-	if (asprintf(&c->tmp_path, "%s/.spoke-repair-XXXXXX.tmp",
-		     c->o->out_dir) < 0) {
-		c->tmp_path = NULL;
-		return sp_err_set(e, "out of memory");
-	}
-	fd = mkostemps(c->tmp_path, 4, O_CLOEXEC);
-	if (fd < 0) {
-		sp_err_sys(e, "cannot create a file in '%s'", c->o->out_dir);
-		free(c->tmp_path);
-		c->tmp_path = NULL;
-		return -1;
-	}
-	if (fchmod(fd, 0644) < 0) {
-		sp_err_sys(e, "cannot set the mode of '%s'", c->tmp_path);
+	if (tmpfile_create(&t, dirfd, c->o->out_dir, fsx_basename(c->out_path),
+			   0644, e) < 0)
+		goto out;
+	/* The wheel's mode does not depend on the umask. */
+	if (fchmod(t.fd, 0644) < 0) {
+		sp_err_sys(e, "cannot set the mode of '%s/%s'", c->o->out_dir,
+			   t.name);
 		goto out;
 	}
-	if (write_wheel(c, fd, e) < 0)
+	if (write_wheel(c, t.fd, e) < 0)
 		goto out;
-	rc = fsx_commit_tmp(&fd, c->tmp_path, c->out_path, 0, e);
+	rc = tmpfile_commit(&t, fsx_basename(c->out_path), 0, e);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		fsx_unlink(c->tmp_path, 1, &ignored);
+	tmpfile_discard(&t);
+	close(dirfd);
 	return rc;
 }
 
@@ -729,7 +725,6 @@ static void ctx_release(struct ctx *c)
 	}
 	wheel_report_release(&c->r);
 	free(c->out_path);
-	free(c->tmp_path);
 }
 
 int wheel_repair(const char *path, const struct wheel_repair_opts *o,

@@ -34,7 +34,10 @@
 #include "common/err.h"
 
 struct wheel_repair_opts {
-	const char *out_dir;	     /* created when missing */
+	/* An existing folder, its path resolved (dirs_resolve): the repair
+	 * opens it with no symlink followed, and so the debug_dir below,
+	 * which lies beneath it. */
+	const char *out_dir;
 	const char *compat;	     /* newest manylinux tag allowed, or NULL */
 	const char *const *exclude;  /* sonames never bundled */
 	size_t nexclude;

@@ -18,6 +18,9 @@
 . "$(dirname "$0")/traced.sh"
 
 STRIDE=${SPOKE_FAULT_STRIDE:-$((sanitized ? 3 : 1))}
+# Temporary files named by a count, not at random (fault.h), so that the
+# workers' matrix below can name the wheels' temporaries to strace -P.
+export SPOKE_FAULT_FIXED_NAMES=1
 # SPOKE_FAULT_KINDS narrows the matrix to some kinds (for debugging).
 KINDS=${SPOKE_FAULT_KINDS-write pwrite64 fsync fdatasync rename link unlink openat mkdir}
 
@@ -39,7 +42,8 @@ if ! serve -f -e trace="$all"; then
 fi
 check "a traced clean build succeeds" build
 stop_serve
-tmps=$(grep -o "\"$out/[^\"]*\.spoke-tmp\"" "$T/strace.out" | tr -d '"' | sort -u)
+# The worker creates each relative to the output folder's descriptor.
+tmps=$(grep -o '"\.[^"/]*\.spoke-tmp"' "$T/strace.out" | tr -d '"' | sort -u | sed "s|^|$out/|")
 [ -n "$tmps" ] && ok "found the temporary wheel names" ||
 	not_ok "found the temporary wheel names"
 declare -A COUNT

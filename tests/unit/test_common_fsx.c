@@ -68,21 +68,6 @@ static void assert_file_is(const char *path, const char *text)
 	free(got);
 }
 
-/* Number of entries in tmpdir, not counting "." and "..". */
-static int count_entries(void)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* --- identity --- */
 
 static void test_ident_of_reports_inode_size_mtime(void **state)
@@ -377,7 +362,7 @@ static void test_copy_missing_source(void **state)
 	free(to);
 }
 
-/* --- directories and atomic writes --- */
+/* --- directories --- */
 
 static void test_mkdir_p_creates_chain(void **state)
 {
@@ -409,37 +394,6 @@ static void test_mkdir_p_refuses_file(void **state)
 	write_file(p, "x");
 	assert_int_equal(fsx_mkdir_p(p, 0700, &e), -1);
 	assert_non_null(strstr(e.msg, p));
-	free(p);
-}
-
-static void test_write_atomic_replaces_and_leaves_no_tmp(void **state)
-{
-	char *p = tpath("out.json");
-	struct sp_err e;
-
-	(void)state;
-	assert_int_equal(fsx_write_atomic(p, "first", 5, &e), 0);
-	assert_file_is(p, "first");
-	assert_int_equal(fsx_write_atomic(p, "second!", 7, &e), 0);
-	assert_file_is(p, "second!");
-	assert_int_equal(fsx_write_atomic(p, "", 0, &e), 0);
-	assert_file_is(p, "");
-	assert_int_equal(count_entries(), 1);
-	free(p);
-}
-
-/* When the final rename fails (here: a directory holds the name), the
- * temporary file must not be left beside it. */
-static void test_write_atomic_failure_leaves_no_tmp(void **state)
-{
-	char *p = tpath("dir");
-	struct sp_err e;
-
-	(void)state;
-	assert_int_equal(mkdir(p, 0700), 0);
-	assert_int_equal(fsx_write_atomic(p, "data", 4, &e), -1);
-	assert_non_null(strstr(e.msg, p));
-	assert_int_equal(count_entries(), 1);
 	free(p);
 }
 
@@ -568,12 +522,6 @@ int main(void)
 						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_mkdir_p_refuses_file,
 						setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(
-			test_write_atomic_replaces_and_leaves_no_tmp,
-			setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(
-			test_write_atomic_failure_leaves_no_tmp, setup_dir,
-			teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_all_and_exists,
 						setup_dir, teardown_dir),
 		cmocka_unit_test(test_dirname_edges),

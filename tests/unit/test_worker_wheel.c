@@ -107,7 +107,7 @@ static void test_wheel_ok(void **state)
 	if (!have_cc)
 		skip();
 	assert_int_equal(sha256_file_hex("m.so", before, &e), 0);
-	job = make_job("m.so", "w.tmp");
+	job = make_job("m.so", "out/w.tmp");
 	if (wheel_write(job, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_true(json_is_true(json_object_get(res, "ok")));
@@ -120,7 +120,7 @@ static void test_wheel_ok(void **state)
 				json_object_get(res, "needed"), 0)),
 			    "libc.so.6");
 	/* Renamed to its name: no temporary is left. */
-	assert_false(fsx_exists("w.tmp"));
+	assert_false(fsx_exists("out/w.tmp"));
 	assert_int_equal(stat("out/" WHEEL_NAME, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
 	assert_int_equal(json_integer_value(json_object_get(res, "size")),
@@ -133,7 +133,7 @@ static void test_wheel_ok(void **state)
 	assert_string_equal(hex, before);
 
 	/* Same job, same bytes. */
-	json_object_set_new(job, "tmp_path", json_string("w2.tmp"));
+	json_object_set_new(job, "tmp_path", json_string("out/w2.tmp"));
 	if (wheel_write(job, &res2, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_true(json_equal(json_object_get(res, "sha256"),
@@ -175,7 +175,7 @@ static void test_patch_required(void **state)
 	(void)state;
 	if (!have_cc)
 		skip();
-	job = make_job("dep.so", "dep.tmp");
+	job = make_job("dep.so", "out/dep.tmp");
 	if (wheel_write(job, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_object_get(res, "patch")),
@@ -216,7 +216,7 @@ static void test_repair(void **state)
 	if (!have_cc)
 		skip();
 	assert_int_equal(sha256_file_hex("dep.so", before, &e), 0);
-	job = make_job("dep.so", "rep.tmp");
+	job = make_job("dep.so", "out/rep.tmp");
 	json_object_del(job, "options");
 	if (wheel_write(job, &res, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -244,11 +244,11 @@ static void test_repair(void **state)
 				     json_string_value(
 					 json_object_get(res, "wheel"))),
 				 0);
-	assert_false(fsx_exists("rep.tmp"));
+	assert_false(fsx_exists("out/rep.tmp"));
 	assert_true(fsx_exists(json_string_value(json_object_get(res, "wheel"))));
 	json_decref(res);
 
-	json_object_set_new(job, "tmp_path", json_string("chk.tmp"));
+	json_object_set_new(job, "tmp_path", json_string("out/chk.tmp"));
 	json_object_set_new(job, "options",
 			    json_pack("{s:s}", "repair", "check"));
 	expect_fail(job, "not manylinux-compliant");
@@ -262,44 +262,44 @@ static void test_wheel_errors(void **state)
 	(void)state;
 	if (!have_cc)
 		skip();
-	job = make_job("m.so", "e.tmp");
+	job = make_job("m.so", "out/e.tmp");
 	json_object_set_new(job, "module", json_string("spam.other"));
 	json_object_set_new(job, "final_path", json_string(WHEEL_NAME));
 	expect_fail(job, "'m.so' does not export PyInit_other: is it a Python "
 			 "extension module? (module name 'spam.other')");
 
-	job = make_job("m.c", "e.tmp");
+	job = make_job("m.c", "out/e.tmp");
 	expect_fail(job, "'m.c' is not an ELF file");
 
-	job = make_job("m.so", "e.tmp");
+	job = make_job("m.so", "out/e.tmp");
 	json_object_set_new(job, "final_path", json_string("x-1.0-a-b-c.whl"));
 	expect_fail(job, "does not end in '" WHEEL_NAME "'");
 
-	job = make_job("m.so", "e.tmp");
+	job = make_job("m.so", "out/e.tmp");
 	json_object_set_new(job, "compression", json_string("zip"));
 	expect_fail(job, "unknown compression 'zip'");
 
-	job = make_job("m.so", "e.tmp");
+	job = make_job("m.so", "out/e.tmp");
 	json_object_del(job, "ext_suffix");
 	expect_fail(job, "'ext_suffix'");
 
-	job = make_job("m.so", "e.tmp");
+	job = make_job("m.so", "out/e.tmp");
 	json_object_set_new(job, "ext_suffix", json_string(".so,x"));
 	expect_fail(job, "invalid extension suffix");
 
-	job = make_job("m.so", "e.tmp");
+	job = make_job("m.so", "out/e.tmp");
 	json_object_set_new(json_object_get(job, "metadata"), "author",
 			    json_string("a\nb"));
 	expect_fail(job, "must be one line");
 
 	/* An existing temporary file is refused and left alone: it is not
 	 * ours to remove. */
-	f = fopen("busy.tmp", "w");
+	f = fopen("out/busy.tmp", "w");
 	assert_non_null(f);
 	fclose(f);
-	job = make_job("m.so", "busy.tmp");
+	job = make_job("m.so", "out/busy.tmp");
 	assert_int_equal(wheel_write(job, &(json_t *){NULL}, NULL), -1);
-	assert_true(fsx_exists("busy.tmp"));
+	assert_true(fsx_exists("out/busy.tmp"));
 	json_decref(job);
 }
 
@@ -308,7 +308,7 @@ static void test_job_run(void **state)
 	json_t *job, *res;
 
 	(void)state;
-	job = make_job("nope.so", "j.tmp");
+	job = make_job("nope.so", "out/j.tmp");
 	res = job_run(job);
 	assert_non_null(res);
 	assert_true(json_is_false(json_object_get(res, "ok")));
@@ -318,7 +318,7 @@ static void test_job_run(void **state)
 	json_decref(job);
 	if (!have_cc)
 		return;
-	job = make_job("m.so", "j.tmp");
+	job = make_job("m.so", "out/j.tmp");
 	res = job_run(job);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	json_decref(res);
