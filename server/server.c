@@ -1765,7 +1765,7 @@ static int listen_on(struct server *s, struct sp_err *e)
 		return sp_err_sys(e, "cannot listen on '%s'", s->sp.path);
 	/* A client started with another XDG_RUNTIME_DIR computes another
 	 * path: the state directory, which both agree on, says ours. */
-	return sockpath_record(s->state_dir, s->sp.path, e);
+	return sockpath_record(s->sd.fd, s->state_dir, s->sp.path, e);
 }
 
 /* Before exiting: gives the clients up to seconds to take what is queued

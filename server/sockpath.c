@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/sha256.h"
+#include "common/tmpfile.h"
 
 /* The record of the socket's path, in the state directory. */
 #define RECORD "socket"
@@ -268,65 +268,16 @@ int sockpath_check_peer(int fd, const char *path, struct sp_err *e)
 	return 0;
 }
 
-int sockpath_record(const char *state_dir, const char *path, struct sp_err *e)
+int sockpath_record(int state_fd, const char *state_label, const char *path,
+		    struct sp_err *e)
 {
-	char tmp[64], *text = NULL;
-	uint8_t rnd[8];
-	size_t len, i;
-	int dfd, fd = -1, rc = -1;
+	char *text = NULL;
+	int rc;
 
-	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return sp_err_sys(e, "cannot open '%s'", state_dir);
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		sp_err_sys(e, "cannot get random bytes");
-		goto out;
-	}
-	snprintf(tmp, sizeof(tmp), ".%s.tmp-", RECORD);
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(tmp + strlen(tmp), 3, "%02x", rnd[i]);
-	if (asprintf(&text, "%s\n", path) < 0) {
-		text = NULL;
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
-	len = strlen(text);
-	fd = openat(dfd, tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		sp_err_sys(e, "cannot create '%s/%s'", state_dir, tmp);
-		goto out;
-	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		sp_err_sys(e, "cannot write '%s/%s'", state_dir, tmp);
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		sp_err_sys(e, "cannot write '%s/%s'", state_dir, tmp);
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dfd, tmp, dfd, RECORD) < 0) {
-		sp_err_sys(e, "cannot rename '%s/%s' to '%s'", state_dir, tmp,
-			   RECORD);
-		goto fail;
-	}
-	if (fsync(dfd) < 0) {
-		sp_err_sys(e, "cannot fsync '%s'", state_dir);
-		goto out;
-	}
-	rc = 0;
-	goto out;
-fail:
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
-	unlinkat(dfd, tmp, 0);
-out:
-	if (fd >= 0)
-		close(fd);
-	close(dfd);
+	if (asprintf(&text, "%s\n", path) < 0)
+		return sp_err_set(e, "out of memory");
+	rc = tmpfile_write_buf(state_fd, state_label, RECORD, text,
+			       strlen(text), 0600, e);
 	free(text);
 	return rc;
 }

@@ -56,11 +56,11 @@ void sockpath_release(struct sockpath *sp);
  * (reached at path, named in the message) runs as this user. */
 int sockpath_check_peer(int fd, const char *path, struct sp_err *e);
 
-/* Records path as the socket of state_dir's coordinator, in
- * <state_dir>/socket: written to a new file of an unpredictable name
- * (O_CREAT|O_EXCL|O_NOFOLLOW), fsynced, renamed over the record, the
- * folder fsynced. */
-int sockpath_record(const char *state_dir, const char *path, struct sp_err *e);
+/* Records path as the socket of the coordinator of the state directory
+ * held open as state_fd (state_label names it in messages), in its file
+ * "socket", through the temporary-file recipe (common/tmpfile.h). */
+int sockpath_record(int state_fd, const char *state_label, const char *path,
+		    struct sp_err *e);
 
 /* The socket path recorded in state_dir (malloc'd), or NULL: with e->msg
  * empty when there is no record, else with e filled. */

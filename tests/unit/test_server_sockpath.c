@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,7 @@ static void test_record(void **state)
 {
 	struct sp_err e;
 	char st[128], rec[160], *got;
+	int dfd;
 
 	(void)state;
 	sub(st, sizeof(st), "state");
@@ -141,8 +143,11 @@ static void test_record(void **state)
 	got = sockpath_recorded(st, &e);
 	assert_null(got);
 	assert_string_equal(e.msg, "");
-	assert_int_equal(sockpath_record(st, "/run/a/spoke/x.sock", &e), 0);
-	assert_int_equal(sockpath_record(st, "/run/b/spoke/x.sock", &e), 0);
+	dfd = open(st, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(sockpath_record(dfd, st, "/run/a/spoke/x.sock", &e), 0);
+	assert_int_equal(sockpath_record(dfd, st, "/run/b/spoke/x.sock", &e), 0);
+	close(dfd);
 	got = sockpath_recorded(st, &e);
 	assert_non_null(got);
 	assert_string_equal(got, "/run/b/spoke/x.sock");
