@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "statedir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -364,6 +365,34 @@ int statedir_check(const char *path, struct sp_err *e)
 	return 0;
 }
 
+/* Files in the state directory itself (the socket record) are written by
+ * the lock's holder through the temporary-file recipe; one killed while
+ * writing left ".<name>.<random>.spoke-tmp".  The new holder removes
+ * them: no one else may write there while it holds the lock. */
+static void remove_stale_tmp(int dfd)
+{
+	static const char suffix[] = ".spoke-tmp";
+	struct dirent *d;
+	DIR *dir;
+	int fd = dup(dfd);
+
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((d = readdir(dir))) {
+		size_t n = strlen(d->d_name);
+
+		if (d->d_name[0] == '.' && n > sizeof(suffix) &&
+		    !strcmp(d->d_name + n - (sizeof(suffix) - 1), suffix))
+			unlinkat(dfd, d->d_name, 0);
+	}
+	closedir(dir);
+}
+
 int statedir_lock_held(const struct statedir *sd, int *fd, struct sp_err *e)
 {
 	int lfd;
@@ -384,6 +413,7 @@ int statedir_lock_held(const struct statedir *sd, int *fd, struct sp_err *e)
 		close(lfd);
 		return busy ? 0 : -1;
 	}
+	remove_stale_tmp(sd->fd);
 	*fd = lfd;
 	return 1;
 }

@@ -75,7 +75,8 @@ int statedir_check(const char *path, struct sp_err *e);
 /* Takes the lock of an open state directory without waiting: <state>/lock
  * is opened relative to sd->fd (O_NOFOLLOW).  Returns 1 with *fd set (keep
  * it open to hold the lock), 0 when another process holds it, -1 on
- * error. */
+ * error.  Taking it removes the temporaries a killed holder left in the
+ * state directory itself (".<name>.<random>.spoke-tmp"). */
 int statedir_lock_held(const struct statedir *sd, int *fd, struct sp_err *e);
 
 /* statedir_check() and statedir_lock_held() on path, for callers that only

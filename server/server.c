@@ -602,6 +602,27 @@ static void build_stage(struct server *s, struct build *b)
 
 		jb->art_id = items[i].artifact_id;
 		jb->staged = 1;
+		/* The worker reads the staged file by path: it checks that
+		 * it finds this inode there, read through staged/'s held
+		 * descriptor (worker/wheel.c, check_staged_ident). */
+		{
+			struct fsx_at at = {
+				s->sd.staged_fd,
+				fsx_basename(items[i].staged_path),
+				items[i].staged_path,
+			};
+			struct fsx_ident id;
+
+			if (fsx_ident_at(&at, &id, &e) < 0) {
+				build_fail(s, b, "%s", e.msg);
+				goto out;
+			}
+			json_object_set_new(
+				jb->spec, "staged_ident",
+				json_pack("{s:I,s:I}", "dev",
+					  (json_int_t)id.dev, "ino",
+					  (json_int_t)id.ino));
+		}
 		client_event(b, json_pack("{s:s,s:s,s:s,s:s}", "event",
 					  "staged", "cargo_path",
 					  jb->cargo_path, "staged_path",

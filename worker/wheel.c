@@ -130,6 +130,40 @@ static int parse_epoch(const json_t *job, int64_t *epoch, struct sp_err *e)
 	return 0;
 }
 
+/*
+ * The coordinator stages through descriptors it holds (journal/statedir.h),
+ * but a worker opens the staged file by its path, and a folder on that
+ * path may be one the user listed in SPOKE_SAFE_DIRECTORIES, where
+ * another user could swap a component for a symlink.  The job names the
+ * inode the coordinator staged ("staged_ident", read through staged/'s
+ * descriptor): anything else at the path is refused, so a swap can fail
+ * the build but never put another file's bytes into the wheel.  A job
+ * without it (the unit tests') is not checked.
+ */
+static int check_staged_ident(const json_t *job, int fd, const char *path,
+			      struct sp_err *e)
+{
+	const json_t *id = json_object_get(job, "staged_ident");
+	struct stat st;
+
+	if (!id)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return sp_err_sys(e, "cannot stat '%s'", path);
+	if (!json_is_integer(json_object_get(id, "dev")) ||
+	    !json_is_integer(json_object_get(id, "ino")) ||
+	    (uint64_t)json_integer_value(json_object_get(id, "dev")) !=
+		    (uint64_t)st.st_dev ||
+	    (uint64_t)json_integer_value(json_object_get(id, "ino")) !=
+		    (uint64_t)st.st_ino)
+		return sp_err_set(e,
+				  "'%s' is not the file spoke staged there "
+				  "(a folder on its path was replaced "
+				  "meanwhile); nothing was packaged from it",
+				  path);
+	return 0;
+}
+
 static int parse_job(const json_t *job, struct wheel_job *w, struct sp_err *e)
 {
 	const json_t *v;
@@ -554,9 +588,11 @@ int wheel_write(const json_t *job, json_t **result, struct sp_err *e)
 	*result = NULL;
 	if (parse_job(job, &w, e) < 0)
 		return -1;
-	in = open(w.staged, O_RDONLY | O_CLOEXEC);
+	in = open(w.staged, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
 		return sp_err_sys(e, "cannot open '%s'", w.staged);
+	if (check_staged_ident(job, in, w.staged, e) < 0)
+		goto out;
 	/* One read-only mapping (or, for a small module, one read) serves
 	 * the ELF checks, the repair's analysis and the zip writer's threads
 	 * (mapfile.h: why a truncation is survivable). */

@@ -275,6 +275,25 @@ static void test_wheel_errors(void **state)
 	json_object_set_new(job, "final_path", json_string("x-1.0-a-b-c.whl"));
 	expect_fail(job, "does not end in '" WHEEL_NAME "'");
 
+	/* The coordinator names the inode it staged: another file at the
+	 * staged path (a folder on it swapped) is refused, and so is a
+	 * symlink there. */
+	{
+		struct stat st;
+
+		assert_int_equal(stat("m.so", &st), 0);
+		job = make_job("dep.so", "out/e.tmp");
+		json_object_set_new(job, "staged_ident",
+				    json_pack("{s:I,s:I}", "dev",
+					      (json_int_t)st.st_dev, "ino",
+					      (json_int_t)st.st_ino));
+		expect_fail(job, "'dep.so' is not the file spoke staged there");
+		assert_int_equal(symlink("m.so", "m-link.so"), 0);
+		job = make_job("m-link.so", "out/e.tmp");
+		expect_fail(job, "cannot open 'm-link.so'");
+		unlink("m-link.so");
+	}
+
 	job = make_job("m.so", "out/e.tmp");
 	json_object_set_new(job, "compression", json_string("zip"));
 	expect_fail(job, "unknown compression 'zip'");
