@@ -1360,7 +1360,8 @@ static int check_tags(struct rd *d, struct sp_err *e)
 static int check_wheel_file(struct rd *d, struct sp_err *e)
 {
 	struct wheel_report *r = d->r;
-	char *line, *save, *colon, *key, *val, *build = NULL;
+	char *line, *save = NULL, *colon, *key, *val, *build = NULL;
+	char empty[1] = "";
 	unsigned major;
 	int nbuild = 0;
 
@@ -1372,7 +1373,11 @@ static int check_wheel_file(struct rd *d, struct sp_err *e)
 	}
 	if (!d->have_wheel)
 		return 0;
-	for (line = strtok_r(d->wheel_text, "\n", &save); line;
+	/* An empty WHEEL was read without a byte appended: its text is
+	 * NULL, and strtok_r() must start on a string, not on save. */
+	for (line = strtok_r(d->wheel_text ? d->wheel_text : empty, "\n",
+			     &save);
+	     line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		colon = strchr(line, ':');
 		if (!colon)
@@ -1483,7 +1488,8 @@ static int check_record(struct rd *d, struct sp_err *e)
 	struct wheel_report *r = d->r;
 	struct wheel_entry *ent;
 	uint8_t *listed = NULL;
-	char *line, *save, *f[3], *end;
+	char *line, *save = NULL, *f[3], *end;
+	char empty[1] = "";
 	unsigned long long size;
 	size_t i, lineno = 0;
 	long idx;
@@ -1503,7 +1509,10 @@ static int check_record(struct rd *d, struct sp_err *e)
 		free(listed);
 		return sp_err_set(e, "out of memory");
 	}
-	for (line = strtok_r(d->record_text, "\n", &save); line;
+	/* An empty RECORD: as for WHEEL in check_wheel_file(). */
+	for (line = strtok_r(d->record_text ? d->record_text : empty, "\n",
+			     &save);
+	     line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
 		if (*line && line[strlen(line) - 1] == '\r')
