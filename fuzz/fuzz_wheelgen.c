@@ -1032,8 +1032,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wheel_report_release(&r);
 	for (i = 0; i < g.n; i++) {
 		if (g.ents[i].kind == K_WHEEL) {
+			/* The repair hands it a buffer even for an empty
+			 * WHEEL (never NULL). */
+			const char *w = g.ents[i].data.p
+					    ? (const char *)g.ents[i].data.p
+					    : "";
 			char *t = wheel_repair_retag(
-			    (const char *)g.ents[i].data.p, g.ents[i].data.len,
+			    w, g.ents[i].data.len,
 			    "manylinux_2_17_x86_64.manylinux2014_x86_64");
 
 			free(t);
