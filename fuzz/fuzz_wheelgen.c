@@ -18,7 +18,7 @@
  *     entry_points.txt text, line by line, each line and value either the
  *     ordinary one or a hostile variant: empty, whitespace, NUL, CRLF, no
  *     final newline, quoting, signs, huge numbers), or raw bytes, or a
- *     long run, or an ELF-looking blob;
+ *     long run, or a shared object built by elfgen.h;
  *   - zip quirks: stored or deflated, and (only when a quirk bit says so)
  *     a wrong CRC, a declared size that lies, a local name that differs
  *     from the central one, a data descriptor, a symlink mode.
@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "common/sha256.h"
+#include "elfgen.h"
 #include "fuzzin.h"
 #include "worker/wheel_read.h"
 #include "worker/wheel_repair.h"
@@ -607,11 +608,17 @@ static void gen_bytes(struct gen *g, struct gent *ent)
 		 * the reader's buffer boundaries. */
 		fbuf_fill(&ent->data, 'a', (size_t)fin_u16(r) * 2);
 		break;
-	case K_ELF:
-		fbuf_str(&ent->data, "\177ELF\2\1\1");
-		n = fin_bytes(r, 512, &p);
-		fbuf_add(&ent->data, p, n);
+	case K_ELF: {
+		/* A shared object elfgen.h builds: inspected by the data
+		 * pass, and repaired when the wheel is valid. */
+		struct img im = {0};
+		unsigned quirk;
+
+		elfgen_build(r, &im, &quirk);
+		fbuf_add(&ent->data, im.b.p, im.b.len);
+		free(im.b.p);
 		break;
+	}
 	case K_PY:
 		fbuf_str(&ent->data, "def main():\n    return 0\n");
 		break;
