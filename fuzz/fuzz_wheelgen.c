@@ -951,6 +951,18 @@ static void clean_dir(const char *sub)
 	closedir(dd);
 }
 
+/* At exit: the private directory goes, with what the repair left. */
+static void remove_dir(void)
+{
+	char out[96];
+
+	clean_dir("out");
+	snprintf(out, sizeof(out), "%s/out", dir);
+	rmdir(out);
+	clean_dir("");
+	rmdir(dir);
+}
+
 /* A valid wheel goes on to the repair, as `spoke repair` would take it;
  * one without a shared object stops at "nothing to repair". */
 static void repair(const char *path)
@@ -970,14 +982,13 @@ static void repair(const char *path)
 
 /* SPOKE_FUZZ_KEEP=DIR keeps a copy of each wheel built there, under its
  * file name, to be looked at with `spoke show` (see docs/security.md). */
-static void keep(const char *path, const struct fbuf *z, const char *file)
+static void keep(const struct fbuf *z, const char *file)
 {
 	static unsigned count;
 	const char *to = getenv("SPOKE_FUZZ_KEEP");
 	char dst[512];
 	FILE *f;
 
-	(void)path;
 	if (!to)
 		return;
 	snprintf(dst, sizeof(dst), "%s/%u", to, ++count);
@@ -1009,6 +1020,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!mkdtemp(dir))
 				abort();
 		}
+		atexit(remove_dir);
 	}
 	decode(&g, &in);
 	build_zip(&g, &in, &z);
@@ -1026,7 +1038,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		done += (size_t)w;
 	}
 	close(fd);
-	keep(path, &z, g.pj->file);
+	keep(&z, g.pj->file);
 	if (wheel_read(path, 1u << 24, &r, &e) == 0 && r.nproblems == 0) {
 		if (g.invalid) {
 			fprintf(stderr, "wheelgen: a wheel with %s was "
