@@ -291,7 +291,9 @@ static void elfgen_build(struct fin *in, struct img *im, unsigned *quirk)
 		want_ph[nwant++] = PT_NOTE;
 	nph = nwant;
 	phoff = ehsz;
-	symoff = (phoff + nph * phsz + 7) & ~(size_t)7;
+	/* A free slot after the program headers lets the patcher add one
+	 * in place instead of moving the table. */
+	symoff = (phoff + (nph + !!(k & 16)) * phsz + 7) & ~(size_t)7;
 	stroff = symoff + p.nsym * syment;
 	/* .dynstr is final only after the version tables name their
 	 * strings: take them now. */
