@@ -208,10 +208,60 @@ static void print_people(const struct wheel_report *r, int quiet)
 	}
 }
 
-/* json_string of possibly NULL s: JSON null. */
+/* The length of the valid UTF-8 sequence at s (of len bytes), or 0. */
+static size_t utf8_seq(const char *s, size_t len)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n = c < 0x80			? 1
+		   : c >= 0xc2 && c <= 0xdf	? 2
+		   : c >= 0xe0 && c <= 0xef	? 3
+		   : c >= 0xf0 && c <= 0xf4	? 4
+						: 0;
+	json_t *one;
+
+	if (n <= 1)
+		return n;
+	/* jansson knows the finer rules (overlong forms, surrogates). */
+	one = n <= len ? json_stringn(s, n) : NULL;
+	json_decref(one);
+	return one ? n : 0;
+}
+
+/* A JSON string of text read from a wheel (a name, a tag, a reason that
+ * quotes RECORD), or JSON null for NULL.  That text need not be UTF-8, and
+ * jansson refuses what is not: json_string() gives NULL, which dropped the
+ * entry or the problem from the report (or the whole report, inside
+ * json_pack).  Each byte that starts no valid sequence becomes U+FFFD. */
 static json_t *jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	json_t *j;
+	char *buf, *o;
+	size_t i, n, len;
+
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	if (j)
+		return j;
+	len = strlen(s);
+	buf = malloc(3 * len + 1);
+	if (!buf)
+		return NULL;
+	for (i = 0, o = buf; i < len; i += n) {
+		n = utf8_seq(s + i, len - i);
+		if (n) {
+			memcpy(o, s + i, n);
+			o += n;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		}
+	}
+	*o = '\0';
+	j = json_string(buf);
+	free(buf);
+	return j;
 }
 
 static json_t *so_json(const struct wheel_so *so)
@@ -224,7 +274,7 @@ static json_t *so_json(const struct wheel_so *so)
 	needed = json_array();
 	vers = json_object();
 	for (i = 0; so->elf_ok && i < so->elf.nneeded; i++)
-		json_array_append_new(needed, json_string(so->elf.needed[i]));
+		json_array_append_new(needed, jstr(so->elf.needed[i]));
 	if (so->vers_ok) {
 		n = namespaces(&so->vers, ns);
 		for (i = 0; i < n; i++) {
@@ -233,8 +283,8 @@ static json_t *so_json(const struct wheel_so *so)
 					    json_string(ver));
 		}
 	}
-	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
-		      so->entry, "needed", needed, "soname",
+	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+		      jstr(so->entry), "needed", needed, "soname",
 		      jstr(so->elf_ok ? so->elf.soname : NULL), "rpath",
 		      jstr(so->elf_ok ? so->elf.rpath : NULL), "runpath",
 		      jstr(so->elf_ok ? so->elf.runpath : NULL),
@@ -255,7 +305,7 @@ static json_t *report_json(const struct wheel_report *r)
 	for (i = 0; i < r->nents; i++) {
 		ent = &r->ents[i];
 		json_array_append_new(
-		    ents, json_pack("{s:s, s:s, s:I, s:I}", "name", ent->name,
+		    ents, json_pack("{s:o, s:s, s:I, s:I}", "name", jstr(ent->name),
 				    "method", method_name(ent->method),
 				    "compressed", (json_int_t)ent->csize,
 				    "size", (json_int_t)ent->usize));
@@ -264,18 +314,18 @@ static json_t *report_json(const struct wheel_report *r)
 		json_array_append_new(sos, so_json(&r->sos[i]));
 	for (i = 0; i < r->nproblems; i++)
 		json_array_append_new(
-		    probs, json_pack("{s:o, s:s}", "entry",
+		    probs, json_pack("{s:o, s:o}", "entry",
 				     jstr(r->problems[i].entry), "reason",
-				     r->problems[i].reason));
+				     jstr(r->problems[i].reason)));
 	for (i = 0; i < r->ntags; i++)
-		json_array_append_new(wtags, json_string(r->tags[i]));
-	tags = r->py ? json_pack("{s:s, s:s, s:s}", "python", r->py, "abi",
-				 r->abi, "platform", r->plat)
+		json_array_append_new(wtags, jstr(r->tags[i]));
+	tags = r->py ? json_pack("{s:o, s:o, s:o}", "python", jstr(r->py),
+				 "abi", jstr(r->abi), "platform", jstr(r->plat))
 		     : json_null();
 	o = json_pack(
-	    "{s:s, s:b, s:s, s:I, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, "
+	    "{s:s, s:b, s:o, s:I, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, "
 	    "s:b, s:o, s:o, s:o}",
-	    "command", "show", "ok", r->nproblems == 0, "path", r->path,
+	    "command", "show", "ok", r->nproblems == 0, "path", jstr(r->path),
 	    "size", (json_int_t)r->size, "distribution", jstr(r->dist),
 	    "version", jstr(r->version), "build", jstr(r->build), "tags", tags,
 	    "wheel", "wheel_version", jstr(r->wheel_version),

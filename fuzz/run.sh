@@ -20,22 +20,29 @@ fi
 # set must not keep the fuzzers from building.
 CC=$CC cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DSPOKE_FUZZ=ON -DSPOKE_WERROR=OFF >/dev/null || exit 1
-cmake --build "$B" --target fuzz_elf fuzz_elfpatch fuzz_wheel fuzz_frame \
-	fuzz_cargo_msg fuzz_artifacts || exit 1
+cmake --build "$B" --target fuzz_elf fuzz_elfpatch fuzz_elfgen fuzz_wheel fuzz_wheelgen \
+	fuzz_frame fuzz_cargo_msg fuzz_artifacts || exit 1
 # First replay every saved input (seeds and past crashes).
 ctest --test-dir "$B" -R '^fuzz/' --output-on-failure || exit 1
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(elf elfpatch wheel frame cargo_msg artifacts)
+[ ${#names[@]} -gt 0 ] || names=(elf elfpatch elfgen wheel wheelgen frame cargo_msg artifacts)
 status=0
 for n in "${names[@]}"; do
 	work="$B/corpus/$n"
 	mkdir -p "$work"
 	echo "== fuzz_$n: ${SECONDS_EACH}s"
+	# The structure-aware harnesses decode their input into a file:
+	# libFuzzer's slow growth of the input length (-len_control) would
+	# keep their inputs to a few entries for most of a short run.
+	case $n in
+	wheelgen | elfgen) opts=(-max_len=4096 -len_control=0) ;;
+	*) opts=(-max_len=65536) ;;
+	esac
 	# -artifact_prefix puts a crash straight into the tree's corpus.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		"$B/fuzz/fuzz_$n" -max_total_time="$SECONDS_EACH" \
-		-max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		"${opts[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="fuzz/corpus/$n/" "$work" "fuzz/corpus/$n" \
 		>"$B/fuzz_$n.log" 2>&1
 	rc=$?
