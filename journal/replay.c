@@ -70,7 +70,7 @@ int replay_at_open(struct replay_at *at, const struct statedir *sd,
 	if (sd->staged_fd < 0)
 		return sp_err_set(e, "state directory '%s' has no staged/",
 				  sd->path);
-	at->cargo_dfd = fsx_open_parent(cargo_path, &name, e);
+	at->cargo_dfd = statedir_open_cargo_dir(cargo_path, &name, e);
 	if (at->cargo_dfd < 0) {
 		if (errno == ENOENT && missing_ok)
 			return 0;

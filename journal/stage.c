@@ -66,7 +66,7 @@ static int cargo_dirs_at(struct cargo_dirs *d, const struct statedir *sd,
 	for (i = 0; i < d->n && strcmp(d->path[i], dir) != 0; i++)
 		;
 	if (i == d->n) {
-		fd = fsx_open_parent(cargo_path, &name, e);
+		fd = statedir_open_cargo_dir(cargo_path, &name, e);
 		if (fd < 0) {
 			free(dir);
 			return -1;
@@ -189,7 +189,8 @@ int stage_artifact(struct journal *j, const struct statedir *sd,
 	int rc = -1;
 
 	if (replay_at_open(&at, sd, cargo_path, staged_path, 0, e) < 0)
-		return sp_err_wrap(e, "cargo output missing");
+		return errno == ENOENT ? sp_err_wrap(e, "cargo output missing")
+				       : -1;
 	if (fsx_ident_at(&at.cargo, &id, e) < 0) {
 		sp_err_wrap(e, "cargo output missing");
 		goto out;
@@ -253,8 +254,13 @@ int stage_batch(struct journal *j, const struct statedir *sd,
 		return sp_err_set(e, "out of memory");
 	for (i = 0; i < n; i++) {
 		if (cargo_dirs_at(&dirs, sd, items[i].cargo_path,
-				  items[i].staged_path, &at, e) < 0 ||
-		    fsx_ident_at(&at.cargo, &ids[i], e) < 0) {
+				  items[i].staged_path, &at, e) < 0) {
+			/* A folder refused (EACCES) is no missing output. */
+			if (errno == ENOENT)
+				sp_err_wrap(e, "cargo output missing");
+			goto out;
+		}
+		if (fsx_ident_at(&at.cargo, &ids[i], e) < 0) {
 			sp_err_wrap(e, "cargo output missing");
 			goto out;
 		}

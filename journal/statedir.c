@@ -19,6 +19,11 @@ static const char safe_hint[] =
     "you trust that folder, add it to SPOKE_SAFE_DIRECTORIES (a "
     "colon-separated list of folders; an entry covers the folders below "
     "it)";
+static const char cargo_hint[] =
+    "build in folders of yours, or, if you trust that folder, add it to "
+    "SPOKE_SAFE_DIRECTORIES (a colon-separated list of folders; an entry "
+    "covers the folders below it) in the environment of spoke and of its "
+    "coordinator";
 
 int statedir_safe_listed(const char *dir)
 {
@@ -47,8 +52,14 @@ int statedir_safe_listed(const char *dir)
  * can swap the path below for a symlink.  Root and the user are trusted;
  * a sticky folder owned by root (/tmp) lets others create their own
  * entries but not rename ours. */
+static const char *hint_for(const char *what)
+{
+	return strcmp(what, "state directory") == 0 ? safe_hint : cargo_hint;
+}
+
 static int check_parent(const struct stat *st, const char *dir,
-			const char *state, struct sp_err *e)
+			const char *what, const char *subject,
+			struct sp_err *e)
 {
 	uid_t me = geteuid();
 
@@ -56,21 +67,20 @@ static int check_parent(const struct stat *st, const char *dir,
 		return 0;
 	if (st->st_uid != 0 && st->st_uid != me)
 		return sp_err_set(e,
-				  "state directory '%s': its folder '%s' is "
-				  "owned by uid %u, neither you (uid %u) nor "
-				  "root, who could swap it for a symbolic "
-				  "link; %s",
-				  state, dir, (unsigned)st->st_uid,
-				  (unsigned)me, safe_hint);
+				  "%s '%s': its folder '%s' is owned by uid "
+				  "%u, neither you (uid %u) nor root, who "
+				  "could swap it for a symbolic link; %s",
+				  what, subject, dir, (unsigned)st->st_uid,
+				  (unsigned)me, hint_for(what));
 	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
 	    !((st->st_mode & S_ISVTX) && st->st_uid == 0))
 		return sp_err_set(e,
-				  "state directory '%s': its folder '%s' is "
-				  "writable by other users (mode %04o) and is "
-				  "not a sticky folder of root's like /tmp; "
-				  "%s",
-				  state, dir, (unsigned)(st->st_mode & 07777),
-				  safe_hint);
+				  "%s '%s': its folder '%s' is writable by "
+				  "other users (mode %04o) and is not a "
+				  "sticky folder of root's like /tmp; %s",
+				  what, subject, dir,
+				  (unsigned)(st->st_mode & 07777),
+				  hint_for(what));
 	return 0;
 }
 
@@ -190,9 +200,13 @@ static char *resolve(const char *path, int create, struct sp_err *e)
 
 /* Walks real from "/" one component at a time, each opened relative to
  * the one above without following a symlink and checked on that
- * descriptor: parents with check_parent(), the last with check_own().
- * Returns the state directory's descriptor (O_RDONLY). */
-static int walk(const char *real, int create, struct sp_err *e)
+ * descriptor: parents with check_parent(), the last with check_own() for
+ * the state directory (what is NULL), else with check_parent() as well,
+ * what naming it in messages.  Returns the last folder's descriptor
+ * (O_RDONLY); a failed check sets errno to EACCES, so a caller that
+ * tolerates a missing folder (ENOENT) never takes a refusal for one. */
+static int walk(const char *real, int create, const char *what,
+		struct sp_err *e)
 {
 	char *copy = strdup(real), *shown = malloc(strlen(real) + 2);
 	char *comp, *save = NULL, *next;
@@ -220,20 +234,25 @@ static int walk(const char *real, int create, struct sp_err *e)
 			sp_err_sys(e, "cannot stat '%s'", shown);
 			goto fail;
 		}
-		if (check_parent(&st, shown, real, e) < 0)
+		if (check_parent(&st, shown, what ? what : "state directory",
+				 real, e) < 0) {
+			errno = EACCES;
 			goto fail;
+		}
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
 			sp_err_set(e,
-				   "cannot create state directory '%s': "
-				   "'%s' in a path that does not exist yet",
-				   real, comp);
+				   "cannot open %s '%s': '%s' in a path that "
+				   "was not resolved",
+				   what ? what : "state directory", real, comp);
+			errno = EINVAL;
 			goto fail;
 		}
 		if (strcmp(shown, "/") != 0)
 			strcat(shown, "/");
 		strcat(shown, comp);
 		nfd = open_dir_at(fd, comp, shown,
-				  next ? "folder" : "state directory",
+				  next ? "folder"
+				       : (what ? what : "state directory"),
 				  next ? O_PATH : O_RDONLY, create, e);
 		if (nfd < 0)
 			goto fail;
@@ -244,8 +263,11 @@ static int walk(const char *real, int create, struct sp_err *e)
 		sp_err_sys(e, "cannot stat '%s'", real);
 		goto fail;
 	}
-	if (check_own(&st, "state directory", real, e) < 0)
+	if (what ? check_parent(&st, real, what, real, e) < 0
+		 : check_own(&st, "state directory", real, e) < 0) {
+		errno = EACCES;
 		goto fail;
+	}
 	free(copy);
 	free(shown);
 	return fd;
@@ -310,7 +332,7 @@ int statedir_open(struct statedir *sd, const char *path, int create,
 	sd->path = resolve(path, create, e);
 	if (!sd->path)
 		return -1;
-	sd->fd = walk(sd->path, create, e);
+	sd->fd = walk(sd->path, create, NULL, e);
 	if (sd->fd < 0) {
 		/* Say where the refused folder came from: a path that leads
 		 * into another user's folder is the surprise. */
@@ -449,4 +471,25 @@ int statedir_check_journal(const struct statedir *sd, struct sp_err *e)
 				path);
 	free(path);
 	return rc;
+}
+
+int statedir_open_cargo_dir(const char *cargo_path, const char **name,
+			    struct sp_err *e)
+{
+	char *dir = fsx_dirname(cargo_path);
+	int fd;
+
+	if (!dir) {
+		errno = ENOMEM;
+		return sp_err_set(e, "out of memory");
+	}
+	*name = fsx_basename(cargo_path);
+	fd = dir[0] == '/' ? walk(dir, 0, "cargo output folder", e)
+			   : (errno = EINVAL,
+			      sp_err_set(e,
+					 "cargo output '%s' is not an "
+					 "absolute path",
+					 cargo_path));
+	free(dir);
+	return fd;
 }

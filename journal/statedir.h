@@ -69,6 +69,20 @@ int statedir_safe_listed(const char *dir);
  * need the folders made and checked. */
 int statedir_prepare(const char *path, struct sp_err *e);
 
+/* Opens the folder that holds a cargo output (an absolute path, as the
+ * client resolved it) the way the state directory is opened: from "/" one
+ * component at a time, never through a symlink, and every folder on the
+ * way, itself included, checked by the rule for the folders above the
+ * state directory (owned by root or the user, writable by no one else
+ * unless it is a sticky folder of root's, or listed in
+ * SPOKE_SAFE_DIRECTORIES).  So whoever cannot write those folders cannot
+ * swap one for a symlink between staging and giving back.  Sets *name to
+ * the output's file name.  Returns the folder's descriptor (O_RDONLY), or
+ * -1 with e filled and errno set: ENOENT when a folder is missing, EACCES
+ * when one is refused. */
+int statedir_open_cargo_dir(const char *cargo_path, const char **name,
+			    struct sp_err *e);
+
 /* statedir_open() without create, then released. */
 int statedir_check(const char *path, struct sp_err *e);
 

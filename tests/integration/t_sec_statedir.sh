@@ -14,6 +14,8 @@
 #     build succeeds or fails with a clear error; at the end nothing of
 #     root's is in the other user's folder, every cargo output is at its
 #     path with its inode and bytes, and `spoke recover` settles all.
+# (c) Cargo outputs in a folder another user owns are refused the same
+#     way, with the state directory elsewhere.
 . "$(dirname "$0")/lib.sh"
 
 if ! second_user; then
@@ -168,4 +170,35 @@ race() { # race MODE BUILDS
 
 race link "${SPOKE_STATEDIR_BUILDS:-15}"
 race move "${SPOKE_STATEDIR_BUILDS:-15}"
+
+# (c) The cargo outputs' own folder, with the state directory somewhere
+#     safe (--state-dir of root's): a folder the other user owns could be
+#     renamed aside and replaced by a symlink between the stage and the
+#     give-back, so it is refused like a state directory's parent, before
+#     anything is staged, and used with the opt-in.
+theirs="$T/theirs"
+mkdir -m 755 "$theirs"
+cp "$arts"/libm*.so "$arts/artifacts.json" "$theirs/"
+chown "$OTHER_UID:$OTHER_GID" "$theirs"
+their_snapshot() { stat -c '%n %i' "$theirs"/libm*.so; }
+their_snapshot >"$T/theirs.before"
+for mode in link move; do
+	check_status "$mode: cargo outputs in a folder another user owns are refused" 1 \
+		"$SPOKE" build -q -i "$PY" --artifacts "$theirs/artifacts.json" \
+		-o "$T/wheels-c" --state-dir "$T/state-c" --stage="$mode"
+	check "... the message names the folder and the opt-in" \
+		grep -qF "cargo output folder '$theirs': its folder '$theirs' is owned by uid $OTHER_UID" "$T/last.out"
+	check "... every output is where it was, same inode" \
+		diff "$T/theirs.before" <(their_snapshot)
+	check "... nothing is staged" test -z "$(ls -A "$T/state-c/staged" 2>/dev/null)"
+done
+# The opt-in must reach the coordinator too: the one the refused builds
+# started did not have it.
+"$SPOKE" stop --state-dir "$T/state-c" >/dev/null 2>&1
+check "with SPOKE_SAFE_DIRECTORIES naming it, the build runs" \
+	env SPOKE_SAFE_DIRECTORIES="$theirs" "$SPOKE" build -q -i "$PY" \
+	--artifacts "$theirs/artifacts.json" -o "$T/wheels-c" \
+	--state-dir "$T/state-c" --stage=move
+"$SPOKE" stop --state-dir "$T/state-c" >/dev/null 2>&1
+check "... and gave every output back" diff "$T/theirs.before" <(their_snapshot)
 finish
