@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+/* The folders on the way are only passed through: O_PATH needs search
+ * permission on them, as a path lookup does, not read permission (a 0711
+ * /home). */
+#define PASS_FLAGS (O_PATH | O_DIRECTORY | O_CLOEXEC)
 
 /* Explains why the component at label (in folder at) could not be opened:
  * a symlink gets a message of its own, since it is a refusal, not an
@@ -44,11 +48,11 @@ int dirs_open(const char *path, int how, mode_t mode, struct sp_err *e)
 	char label[PATH_MAX];
 	const char *p = path, *end;
 	size_t len = strlen(path), n;
-	int cur, next;
+	int cur, next, last, flags, opened = 0;
 
 	if (len == 0 || len >= sizeof(label))
 		return sp_err_set(e, "bad directory path '%s'", path);
-	cur = open(path[0] == '/' ? "/" : ".", DIR_FLAGS);
+	cur = open(path[0] == '/' ? "/" : ".", PASS_FLAGS);
 	if (cur < 0)
 		return sp_err_sys(e, "cannot open directory '%s'",
 				  path[0] == '/' ? "/" : ".");
@@ -78,8 +82,10 @@ int dirs_open(const char *path, int how, mode_t mode, struct sp_err *e)
 					     "with '..'",
 					  path);
 		}
+		last = end[strspn(end, "/")] == '\0';
+		flags = last ? DIR_FLAGS : PASS_FLAGS;
 		next = openat(cur, comp,
-			      DIR_FLAGS | ((how & DIRS_FOLLOW) ? 0 : O_NOFOLLOW));
+			      flags | ((how & DIRS_FOLLOW) ? 0 : O_NOFOLLOW));
 		if (next < 0 && errno == ENOENT && (how & DIRS_CREATE)) {
 			/* A folder spoke makes is entered without following:
 			 * whatever stands at the name after mkdirat(), if not
@@ -90,7 +96,7 @@ int dirs_open(const char *path, int how, mode_t mode, struct sp_err *e)
 				close(cur);
 				return -1;
 			}
-			next = openat(cur, comp, DIR_FLAGS | O_NOFOLLOW);
+			next = openat(cur, comp, flags | O_NOFOLLOW);
 		}
 		if (next < 0) {
 			open_failed(cur, comp, label, e);
@@ -99,6 +105,15 @@ int dirs_open(const char *path, int how, mode_t mode, struct sp_err *e)
 		}
 		close(cur);
 		cur = next;
+		opened = 1;
+	}
+	if (!opened) {
+		/* "/" or "." alone: the starting folder is the one to use,
+		 * opened for use rather than passed through. */
+		close(cur);
+		cur = open(path[0] == '/' ? "/" : ".", DIR_FLAGS);
+		if (cur < 0)
+			return sp_err_sys(e, "cannot open directory '%s'", path);
 	}
 	return cur;
 }
@@ -106,6 +121,7 @@ int dirs_open(const char *path, int how, mode_t mode, struct sp_err *e)
 char *dirs_path_of(int fd, const char *label, struct sp_err *e)
 {
 	char link[64], buf[PATH_MAX], *s;
+	struct stat named, held;
 	ssize_t n;
 
 	/* The kernel's name for the folder the descriptor holds: every
@@ -118,8 +134,17 @@ char *dirs_path_of(int fd, const char *label, struct sp_err *e)
 			   label);
 		return NULL;
 	}
+	if ((size_t)n >= sizeof(buf) - 1) {
+		sp_err_set(e, "cannot resolve the directory '%s': its path is "
+			      "too long",
+			   label);
+		return NULL;
+	}
 	buf[n] = '\0';
-	if (buf[0] != '/') {
+	/* A removed folder reads "/x (deleted)"; a name that leads elsewhere
+	 * now is no name of this folder either. */
+	if (buf[0] != '/' || stat(buf, &named) < 0 || fstat(fd, &held) < 0 ||
+	    named.st_dev != held.st_dev || named.st_ino != held.st_ino) {
 		sp_err_set(e, "cannot resolve the directory '%s': it was "
 			      "removed",
 			   label);

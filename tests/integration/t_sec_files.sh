@@ -190,4 +190,15 @@ os.execv(sys.argv[1], sys.argv[1:])' "$SPOKE" repair -w "$out" "$big" >"$T/sig.o
 	check "  and no wheel" bash -c "! ls '$out'/*.whl 2>/dev/null | grep -q ."
 done
 
+# Folders on the way are passed through, not read: the other user, who
+# may search $T (0711) but not list it, repairs into a wheelhouse of
+# theirs below it (opening each folder O_RDONLY needed read permission).
+mine="$T/theirs-search"
+mkdir -m 755 "$mine"
+cp "$in_whl" "$mine/"
+chown -R "$OTHER_UID:$OTHER_GID" "$mine"
+check "another user repairs below a folder they may only search" \
+	as_other "$SPOKE" repair -w "$mine/wheelhouse" "$mine/$(basename "$in_whl")"
+check "  and the wheel is there" bash -c "ls '$mine'/wheelhouse/secmod-1.0-*.whl"
+
 finish
