@@ -18,6 +18,7 @@
 #include "cli/output.h"
 #include "cli/where.h"
 #include "common/frame.h"
+#include "common/esc.h"
 #include "common/fsx.h"
 #include "common/version.h"
 #include "worker/policy.h"
@@ -206,14 +207,16 @@ static void print_repair(const json_t *ev)
 	int check = mode && strcmp(mode, "check") == 0;
 	size_t i;
 
-	printf("%s: %s\n", cargo ? fsx_basename(cargo) : "module",
-	       json_string_value(json_object_get(r, "platform_tag")));
+	/* Sonames and paths come from the ELF files: escaped. */
+	printf("%s: %s\n", cargo ? esc(fsx_basename(cargo)) : "module",
+	       esc(json_string_value(json_object_get(r, "platform_tag"))));
 	json_array_foreach(json_object_get(r, "grafted"), i, g)
 		printf("  %s %s ('%s') as %s\n",
 		       check ? "would bundle" : "bundles",
-		       json_string_value(json_object_get(g, "soname")),
-		       json_string_value(json_object_get(g, "path")),
-		       json_string_value(json_object_get(g, "wheel_path")));
+		       esc(json_string_value(json_object_get(g, "soname"))),
+		       esc(json_string_value(json_object_get(g, "path"))),
+		       esc(json_string_value(
+			       json_object_get(g, "wheel_path"))));
 }
 
 struct build_ui {
@@ -231,7 +234,7 @@ static void progress_draw(const struct build_ui *ui)
 {
 	fprintf(stderr, "\r\033[K  packaging [%ld/%ld] %.1f MB written%s%s",
 		ui->done, ui->total, (double)ui->bytes / 1e6,
-		ui->current[0] ? ": " : "", ui->current);
+		ui->current[0] ? ": " : "", esc(ui->current));
 	fflush(stderr);
 }
 
@@ -273,7 +276,7 @@ static void on_event(const json_t *ev, void *arg)
 		snprintf(ui->current, sizeof(ui->current), "%s",
 			 fsx_basename(path));
 		progress_clear(ui);
-		printf("wrote %s\n", path);
+		printf("wrote %s\n", esc(path));
 		fflush(stdout);
 	}
 	if (!strcmp(kind, "repair")) {
@@ -758,8 +761,10 @@ int cmd_build(int argc, char **argv)
 	if (ui.json) {
 		output_json_line("result", all);
 	} else if (rc) {
-		fprintf(stderr, "spoke: build failed: %s\n",
-			json_string_value(json_object_get(all, "error")));
+		fputs("spoke: build failed: ", stderr);
+		esc_fputs(json_string_value(json_object_get(all, "error")),
+			  stderr);
+		fputc('\n', stderr);
 	} else if (!ui.quiet) {
 		printf("%zu wheel(s) in %s\n",
 		       json_array_size(json_object_get(all, "wheels")),

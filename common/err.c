@@ -64,9 +64,11 @@ void sp_err_clear(struct sp_err *e)
 
 void sp_err_print(const struct sp_err *e)
 {
-	/* Messages quote names from files spoke does not trust. */
-	fprintf(stderr, "spoke: %s\n",
-		e->msg[0] ? esc(e->msg) : "unknown error");
+	/* Messages quote names from files spoke does not trust; a message
+	 * of several lines keeps its line breaks. */
+	fputs("spoke: ", stderr);
+	esc_fputs(e->msg[0] ? e->msg : "unknown error", stderr);
+	fputc('\n', stderr);
 }
 
 void sp_bug(const char *file, int line, const char *fmt, ...)

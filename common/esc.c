@@ -111,3 +111,26 @@ const char *esc(const char *s)
 	next = (next + 1) % 8;
 	return copy;
 }
+
+void esc_fputs(const char *s, FILE *f)
+{
+	const char *nl;
+	char *line;
+
+	if (!s) {
+		fputs("(null)", f);
+		return;
+	}
+	for (;;) {
+		nl = strchr(s, '\n');
+		if (!nl) {
+			fputs(esc(s), f);
+			return;
+		}
+		line = strndup(s, (size_t)(nl - s));
+		fputs(line ? esc(line) : "(unprintable line)", f);
+		free(line);
+		fputc('\n', f);
+		s = nl + 1;
+	}
+}

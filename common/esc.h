@@ -17,6 +17,7 @@
 #define SPOKE_COMMON_ESC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* 1 when s holds something esc() would change. */
 int esc_needed(const char *s);
@@ -33,5 +34,9 @@ const char *esc(const char *s);
 /* s escaped into a new string the caller frees, or NULL when memory runs
  * out. */
 char *esc_dup(const char *s);
+
+/* Writes s to f escaped as esc() does, but keeping its line breaks: for
+ * spoke's own messages of several lines, which quote untrusted names. */
+void esc_fputs(const char *s, FILE *f);
 
 #endif

@@ -42,6 +42,8 @@ check_status "root's read-only journal.db-shm: recover fails" 1 \
 	spoke_other recover --state-dir "$st"
 check "it names journal.db-shm, chown and removing it" \
 	grep -q "'$st/journal.db-shm' belongs to uid 0.*chown $OTHER_UID.*remove it while no spoke runs" "$T/last.out"
+check "  its lines are lines, not escaped line breaks" \
+	bash -c "grep -c . '$T/last.out' | grep -qv '^1\$' && ! grep -qF '\\x0a' '$T/last.out'"
 rm -f "$st/journal.db-shm"
 check_status "removed: recover succeeds" 0 spoke_other recover --state-dir "$st"
 
