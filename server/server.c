@@ -61,6 +61,7 @@ struct build {
 	enum stage_mode mode;
 	int staged;   /* staging phase over */
 	int failed;
+	int give_back_pauses; /* ENOSPC pauses so far (give_back_again) */
 	char error[2048];
 	json_t *report; /* give-back outcomes */
 	json_t *wheels;
@@ -292,8 +293,10 @@ static void client_event(struct build *b, json_t *ev)
 static void build_fail(struct server *s, struct build *b, const char *fmt,
 		       ...) __attribute__((format(printf, 3, 4)));
 
-/* How often a give-back is tried when the disk is full, and the first
- * pause between tries (doubled each time: 50, 100, 200, 400 ms). */
+/* How often a build's give-backs are tried when the disk is full, all of
+ * them together, and the first pause between tries (doubled each time:
+ * 50, 100, 200, 400 ms; 0.75 s at most per build, however many
+ * artifacts it has). */
 #define GIVE_BACK_TRIES 5
 #define GIVE_BACK_PAUSE_MS 50
 
@@ -311,10 +314,15 @@ static void build_fail(struct server *s, struct build *b, const char *fmt,
 static int give_back_again(struct build *b, int attempt, const struct sp_err *e)
 {
 	struct timespec ts;
-	long ms = (long)GIVE_BACK_PAUSE_MS << attempt;
+	long ms = (long)GIVE_BACK_PAUSE_MS << b->give_back_pauses;
 
-	if (e->sys_errno != ENOSPC || attempt + 1 >= GIVE_BACK_TRIES)
+	/* The budget is the build's: with the disk still full, a hundred
+	 * artifacts must not each block the coordinator for their own
+	 * round of pauses. */
+	if (e->sys_errno != ENOSPC || attempt + 1 >= GIVE_BACK_TRIES ||
+	    b->give_back_pauses + 1 >= GIVE_BACK_TRIES)
 		return 0;
+	b->give_back_pauses++;
 	slog("build %lld: give back: %s; trying again in %ld ms",
 	     (long long)b->id, e->msg, ms);
 	ts.tv_sec = ms / 1000;
