@@ -653,6 +653,12 @@ out:
 		struct job *jb = &b->jobs[i];
 		const char *od = json_string_value(
 			json_object_get(jb->spec, "out_dir"));
+		/* The temporary is journaled where the worker writes it, in
+		 * the resolved folder, so replay finds it even if the user's
+		 * path leads elsewhere by then; the final name stays the
+		 * user's, as results report it. */
+		const char *od_res = json_string_value(
+			json_object_get(jb->spec, "out_dir_resolved"));
 		char *name, *final = NULL, *tmp = NULL, tname[NAME_MAX + 1];
 
 		name = wheel_filename(
@@ -680,7 +686,7 @@ out:
 			return;
 		}
 		if (asprintf(&final, "%s/%s", od, name) < 0 ||
-		    asprintf(&tmp, "%s/%s", od, tname) < 0) {
+		    asprintf(&tmp, "%s/%s", od_res, tname) < 0) {
 			free(name);
 			free(final);
 			journal_rollback(s->j);
@@ -1060,7 +1066,9 @@ static int done_add(struct server *s, struct job *jb, const char *dest)
 	d->b = jb->b;
 	clock_gettime(CLOCK_REALTIME, &t);
 	d->renamed_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-	d->dir = fsx_dirname(dest);
+	/* The folder the worker wrote into: the resolved one. */
+	d->dir = strdup(json_string_value(json_object_get(
+		jb->spec, "out_dir_resolved")) ?: ".");
 	if (renamed)
 		d->final = strdup(dest);
 	if (patched)
