@@ -22,8 +22,8 @@
  * lines rewritten for the new platform tag and RECORD regenerated last.
  * RECORD.jws and RECORD.p7s signatures are dropped: they no longer hold.
  * Its name is the input's with the platform tag replaced.  It is written
- * to an O_EXCL temporary file in the output directory, fsynced, and
- * renamed into place (fsx_rename).
+ * through the temporary-file recipe (common/tmpfile.h) in the output
+ * directory.
  */
 #ifndef SPOKE_WORKER_WHEEL_REPAIR_H
 #define SPOKE_WORKER_WHEEL_REPAIR_H
