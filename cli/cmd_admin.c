@@ -173,11 +173,12 @@ static json_t *recover_here(const struct statedir *sd, int lock_fd,
 
 	(void)lock_fd;
 	fault_set_role("replay");
-	/* By name, as the coordinator does (server_run says why that is
-	 * sound), then checked against the held directory. */
+	/* Through the held directory, as the coordinator opens it. */
+	journal_hold_dir(sd->fd, sd->path);
 	j = journal_open(sd->path, e);
 	if (!j || statedir_check_journal(sd, e) < 0) {
 		journal_close(j);
+		journal_hold_dir(-1, NULL);
 		json_decref(report);
 		return NULL;
 	}
@@ -187,6 +188,7 @@ static json_t *recover_here(const struct statedir *sd, int lock_fd,
 	if (rc == 0 && !(losses = replay_losses(j, 1, e)))
 		rc = -1;
 	journal_close(j);
+	journal_hold_dir(-1, NULL);
 	if (rc < 0) {
 		json_decref(report);
 		return NULL;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,9 +142,56 @@ static int64_t now_ns(void)
 static int (*real_open)(const char *, int, int);
 static int create_errno;
 
+/*
+ * The state directory its opener holds (journal_hold_dir).  SQLite names
+ * the journal, its -wal, -shm and -journal files and their folder by
+ * path; every open of one of them goes relative to the held descriptor
+ * instead, never through a symlink, so a folder above swapped after the
+ * state directory was checked cannot give SQLite another file.  A
+ * journal's file that SQLite would open anywhere else (its path resolved
+ * through a symlink planted meanwhile) is refused.
+ */
+static int held_fd = -1;
+static char held_path[PATH_MAX];
+
+void journal_hold_dir(int dir_fd, const char *path)
+{
+	held_fd = dir_fd;
+	snprintf(held_path, sizeof(held_path), "%s", dir_fd >= 0 ? path : "");
+}
+
+static int held_open(const char *path, int flags, int mode, int *fd)
+{
+	size_t n = strlen(held_path);
+	const char *base = strrchr(path, '/');
+
+	if (held_fd < 0 || !n)
+		return 0;
+	if (strncmp(path, held_path, n) == 0 && path[n] == '\0') {
+		/* The folder itself, which SQLite opens to fsync it. */
+		*fd = fcntl(held_fd, F_DUPFD_CLOEXEC, 0);
+		return 1;
+	}
+	if (strncmp(path, held_path, n) == 0 && path[n] == '/' &&
+	    !strchr(path + n + 1, '/')) {
+		*fd = openat(held_fd, path + n + 1,
+			     flags | O_NOFOLLOW | O_CLOEXEC, mode);
+		return 1;
+	}
+	if (base && strncmp(base + 1, "journal.db", 10) == 0) {
+		errno = EACCES;
+		*fd = -1;
+		return 1;
+	}
+	return 0;
+}
+
 static int journal_sys_open(const char *path, int flags, int mode)
 {
-	int fd = real_open(path, flags, mode);
+	int fd;
+
+	if (!held_open(path, flags, mode, &fd))
+		fd = real_open(path, flags, mode);
 
 	if (fd >= 0)
 		create_errno = 0;
@@ -488,8 +536,11 @@ struct journal *journal_open(const char *state_dir, struct sp_err *e)
 	}
 	hook_open();
 	{
-		int dirfd = open(state_dir, O_RDONLY | O_DIRECTORY |
-						    O_NOFOLLOW | O_CLOEXEC);
+		int dirfd = held_fd >= 0 && strcmp(state_dir, held_path) == 0
+				    ? fcntl(held_fd, F_DUPFD_CLOEXEC, 0)
+				    : open(state_dir, O_RDONLY | O_DIRECTORY |
+							      O_NOFOLLOW |
+							      O_CLOEXEC);
 
 		if (dirfd >= 0) {
 			side_files_mode(dirfd);

@@ -39,6 +39,15 @@ struct journal;
 struct journal *journal_open(const char *state_dir, struct sp_err *e);
 void journal_close(struct journal *j);
 
+/* Makes every journal this process opens in the state directory path go
+ * through dir_fd, the descriptor its opener holds (statedir.h): SQLite's
+ * opens of journal.db, -wal, -shm and of the folder itself become
+ * openat(dir_fd, name, O_NOFOLLOW), and a journal file SQLite would open
+ * elsewhere is refused.  dir_fd must stay open while any journal is; -1
+ * ends it.  For the coordinator and `spoke recover`, which hold the state
+ * directory for their whole life. */
+void journal_hold_dir(int dir_fd, const char *path);
+
 /* Groups the state changes that follow into one transaction, committed
  * durably (one fsync) by journal_commit().  For batches: N intents, then N
  * moves, then one commit of N "done" marks.  A failed commit rolls back. */

@@ -2029,12 +2029,12 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 		}
 	}
 	slog("coordinator %s starting for '%s'", spoke_version(), real);
-	/* SQLite opens the journal by name.  That name was just checked:
-	 * no one but root and the user can rename a folder on it, unless
-	 * the user listed one in SPOKE_SAFE_DIRECTORIES; for that case the
-	 * journal opened is then checked to be the one in the held
-	 * directory.  SQLite keeps its files open from here on, so a later
-	 * swap does not reach the journal. */
+	/* SQLite names the journal's files by path; journal_hold_dir makes
+	 * each of its opens go through the held directory instead, so a
+	 * folder above swapped since the check (possible only under a
+	 * folder listed in SPOKE_SAFE_DIRECTORIES) gives it no other file.
+	 * statedir_check_journal then checks the result once more. */
+	journal_hold_dir(s.sd.fd, real);
 	s.j = journal_open(real, e);
 	if (!s.j || statedir_check_journal(&s.sd, e) < 0)
 		goto out;
@@ -2082,6 +2082,7 @@ out:
 	if (s.pool.w)
 		pool_shutdown(&s.pool, 5);
 	journal_close(s.j);
+	journal_hold_dir(-1, NULL);
 	free(s.done);
 	json_decref(report);
 	sockpath_release(&s.sp);

@@ -583,6 +583,64 @@ static void test_batch_give_back_after_swap(void **state)
 	free(r2);
 }
 
+/* The journal opened through the held state directory.  SQLite already
+ * refuses a path through a symlink (SQLITE_OPEN_NOFOLLOW), so the other
+ * user swaps in a real folder of theirs, holding a copy of the journal,
+ * in place of the folder above, between spoke's check and SQLite's open
+ * (and could swap it back before any later check): everything SQLite
+ * reads and writes must still be the held directory's journal. */
+static void test_journal_opened_through_held_dir(void **state)
+{
+	struct statedir held = STATEDIR_INIT;
+	struct sp_err e;
+	struct journal *j;
+	int64_t id;
+	size_t before_len = 0, after_len = 0;
+	char *path = at("parent/state"), *parent = at("parent"),
+	     *moved = at("parent-moved"), *evil = at("evil"),
+	     *decoy = at("evil/state/journal.db"),
+	     *real = at("parent/state/journal.db"), *before, *after;
+
+	(void)state;
+	assert_int_equal(statedir_open(&held, path, 1, &e), 0);
+	j = journal_open(held.path, &e);
+	assert_non_null(j);
+	journal_close(j);
+	mkdir_mode("evil", 0755);
+	mkdir_mode("evil/state", 0755);
+	before = fsx_read_all(real, &before_len, &e);
+	assert_non_null(before);
+	{
+		FILE *f = fopen(decoy, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite(before, 1, before_len, f), before_len);
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(rename(parent, moved), 0);
+	assert_int_equal(rename(evil, parent), 0);
+	journal_hold_dir(held.fd, held.path);
+	j = journal_open(held.path, &e);
+	assert_non_null(j);
+	assert_int_equal(journal_build_begin(j, "t", &id, &e), 0);
+	journal_close(j);
+	journal_hold_dir(-1, NULL);
+	/* The copy, now at the path, is as it was. */
+	after = fsx_read_all(real, &after_len, &e);
+	assert_non_null(after);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	statedir_release(&held);
+	free(before);
+	free(after);
+	free(path);
+	free(parent);
+	free(moved);
+	free(evil);
+	free(decoy);
+	free(real);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmp, teardown_tmp)
@@ -598,6 +656,7 @@ int main(void)
 	    T(test_safe_listed),
 	    T(test_symlinked_path_resolved),
 	    T(test_planted_subdirectory_refused),
+	    T(test_journal_opened_through_held_dir),
 	    S(test_stage_link_after_swap),
 	    S(test_stage_move_after_swap),
 	    S(test_replay_after_swap_ignores_decoy),
