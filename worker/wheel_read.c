@@ -1660,16 +1660,17 @@ static int check_license_file(struct rd *d, const char *val, int v24,
 	struct wheel_report *r = d->r;
 	struct sp_err why;
 	char *in_licenses = NULL, *beside = NULL;
+	size_t n = strlen(val);
+	/* An empty value has no last byte to look at. */
+	int folder = n > 0 && val[n - 1] == '/';
 	int rc = 0;
 
-	if (wheel_name_check(val, strlen(val), &why) < 0 ||
-	    val[strlen(val) - 1] == '/') {
+	sp_err_clear(&why);
+	if (wheel_name_check(val, n, &why) < 0 || folder) {
 		problem(d, d->t[T_METADATA].name,
 			"License-File '%s' is not a file's place in the "
 			"wheel's licenses/ folder: %s",
-			val, val[strlen(val) - 1] == '/' && *val
-				 ? "it names a folder"
-				 : why.msg);
+			val, folder ? "it names a folder" : why.msg);
 		return 0;
 	}
 	if (asprintf(&in_licenses, "%s/licenses/%s", r->dist_info, val) < 0 ||
