@@ -721,10 +721,52 @@ static const char *content_type_of(const char *path)
 	return "text/plain";
 }
 
+/* 1 when real (a resolved path) is root or lies below it. */
+static int below(const char *real, const char *root)
+{
+	char *r = root ? realpath(root, NULL) : NULL;
+	size_t n = r ? strlen(r) : 0;
+	int in = r && (strcmp(r, "/") == 0 ||
+		       (strncmp(real, r, n) == 0 &&
+			(real[n] == '\0' || real[n] == '/')));
+
+	free(r);
+	return in;
+}
+
+/*
+ * A crate names its readme, and spoke reads the file into METADATA: a
+ * crate spoke does not trust could name /etc/shadow, or a link to it, and
+ * the wheel or sdist built by root would carry it.  So the readme must
+ * resolve inside the cargo workspace or the package's own folder (a path
+ * dependency may live outside the workspace), as cargo itself packages
+ * only files of the package.
+ */
+static int readme_inside(const char *path, const char *pkgdir,
+			 const char *workspace_root, struct sp_err *e)
+{
+	char *real = realpath(path, NULL);
+	int ret = 0;
+
+	if (!real)
+		return sp_err_sys(e, "cannot read the readme '%s'", path);
+	if (!below(real, pkgdir) && !below(real, workspace_root))
+		ret = sp_err_set(e,
+				 "the readme '%s' resolves to '%s', outside "
+				 "the package and its workspace: refused, "
+				 "since it would put a file from elsewhere on "
+				 "this machine in the package's METADATA",
+				 path, real);
+	free(real);
+	return ret;
+}
+
 /* Reads the readme at dir/file into description (and its content type:
- * ctype, else from the extension). */
+ * ctype, else from the extension); it must lie inside dir or
+ * workspace_root (readme_inside). */
 static int set_readme_file(json_t *meta, const char *dir, const char *file,
-			   const char *ctype, struct sp_err *e)
+			   const char *ctype, const char *workspace_root,
+			   struct sp_err *e)
 {
 	char *path = file[0] == '/' ? strdup(file) : fsx_join(dir, file);
 	char *text = NULL;
@@ -734,6 +776,8 @@ static int set_readme_file(json_t *meta, const char *dir, const char *file,
 
 	if (!path)
 		return oom(e);
+	if (readme_inside(path, dir, workspace_root, e) < 0)
+		goto out;
 	text = fsx_read_all(path, &len, e);
 	if (!text) {
 		sp_err_wrap(e, "cannot read the readme");
@@ -759,19 +803,20 @@ out:
 /* The readme: pyproject's "readme" (a path, or a table with "file" or
  * "text" and "content-type") wins over cargo's "readme" path. */
 static int set_readme(json_t *meta, const json_t *pkg, const char *pkgdir,
-		      const json_t *proj, struct sp_err *e)
+		      const json_t *proj, const char *workspace_root,
+		      struct sp_err *e)
 {
 	const json_t *r = json_object_get(proj, "readme");
 	const char *ctype;
 
 	if (json_is_string(r))
 		return set_readme_file(meta, pkgdir, json_string_value(r), NULL,
-				       e);
+				       workspace_root, e);
 	if (json_is_object(r)) {
 		ctype = jstr(r, "content-type");
 		if (jstr(r, "file"))
 			return set_readme_file(meta, pkgdir, jstr(r, "file"),
-					       ctype, e);
+					       ctype, workspace_root, e);
 		if (!json_is_string(json_object_get(r, "text")))
 			return 0;
 		if (set_str(meta, "description",
@@ -783,7 +828,7 @@ static int set_readme(json_t *meta, const json_t *pkg, const char *pkgdir,
 	}
 	if (jstr(pkg, "readme"))
 		return set_readme_file(meta, pkgdir, jstr(pkg, "readme"), NULL,
-				       e);
+				       workspace_root, e);
 	return 0;
 }
 
@@ -929,7 +974,8 @@ out:
  * [project] table (NULL when none); what pyproject states wins.
  */
 static json_t *job_metadata(const json_t *pkg, const char *pkgdir,
-			    const json_t *proj, struct sp_err *e)
+			    const json_t *proj, const char *workspace_root,
+			    struct sp_err *e)
 {
 	const json_t *lic = json_object_get(proj, "license");
 	const json_t *authors = json_object_get(proj, "authors");
@@ -962,7 +1008,7 @@ static json_t *job_metadata(const json_t *pkg, const char *pkgdir,
 	    set_str(meta, "home_page", jstr(pkg, "homepage"), e) ||
 	    set_urls(meta, pkg, proj, e) ||
 	    set_joined(meta, "keywords", kw, ",", e) ||
-	    set_readme(meta, pkg, pkgdir, proj, e) ||
+	    set_readme(meta, pkg, pkgdir, proj, workspace_root, e) ||
 	    set_requirements(meta, proj, e) ||
 	    set_str(meta, "requires_python", jstr(proj, "requires-python"), e))
 		goto fail;
@@ -1146,7 +1192,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		oom(e);
 		goto out;
 	}
-	meta = job_metadata(pkg, pkgdir, proj, e);
+	meta = job_metadata(pkg, pkgdir, proj, plan->workspace_root, e);
 	if (!meta) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
@@ -1484,7 +1530,7 @@ json_t *cargo_metadata_json(const char *manifest_path, struct sp_err *e)
 }
 
 json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
-			   struct sp_err *e)
+			   const char *workspace_root, struct sp_err *e)
 {
 	const char *name =
 	    jstr(proj, "name") ? jstr(proj, "name") : jstr(pkg, "name");
@@ -1504,7 +1550,7 @@ json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
 			oom(e);
 		goto out;
 	}
-	meta = job_metadata(pkg, pkgdir, proj, e);
+	meta = job_metadata(pkg, pkgdir, proj, workspace_root, e);
 	if (!meta)
 		goto out;
 	out = json_pack("{s:s, s:s, s:O}", "distribution", name, "version",

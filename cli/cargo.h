@@ -84,9 +84,10 @@ json_t *cargo_metadata_json(const char *manifest_path, struct sp_err *e);
 /* {"distribution", "version", "metadata"} of a cargo package (an element
  * of cargo metadata's "packages") and its pyproject [project] table (proj,
  * may be NULL), as plan jobs have them; new reference, NULL with e
- * filled. */
+ * filled.  The readme must lie in the package's folder or in
+ * workspace_root (a readme resolving elsewhere is an error). */
 json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
-			   struct sp_err *e);
+			   const char *workspace_root, struct sp_err *e);
 
 /* Frees everything in p and zeroes it; safe on a zeroed plan. */
 void cargo_plan_release(struct cargo_plan *p);

@@ -493,7 +493,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		goto out;
 	}
 	proj = json_object_get(x, "project");
-	job = cargo_package_meta(pkg, json_is_object(proj) ? proj : NULL, e);
+	job = cargo_package_meta(pkg, json_is_object(proj) ? proj : NULL, root,
+				 e);
 	if (!job || !(pkginfo = metadata_render(job, e)))
 		goto out;
 	base = dist_info_dir(jstr(job, "distribution"), jstr(job, "version"));

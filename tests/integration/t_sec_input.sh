@@ -138,6 +138,23 @@ check_status "build: a license file linked out of the project is refused" 1 buil
 check "  naming the link" grep -q "license file '$mixed/NOTICE-leak' is a symbolic link" "$T/last.out"
 check_status "sdist: the same license link is refused" 1 "$SPOKE" sdist -q -i "$PY" --manifest-path "$mixed/Cargo.toml" -o "$T/s3"
 rm "$mixed/NOTICE-leak"
+# The readme goes into METADATA: it must lie in the package's folder or
+# its workspace, whether named by an absolute path or through a link.
+cp "$mixed/Cargo.toml" "$T/mixed-Cargo.toml"
+sed -i "s|^publish = false|&\nreadme = \"$secret\"|" "$mixed/Cargo.toml"
+check_status "build: a readme outside the workspace is refused" 1 build "$mixed" "$T/r1"
+check "  naming it" grep -q "the readme '$secret' resolves to '$secret', outside the package and its workspace" "$T/last.out"
+check_status "sdist: the same readme is refused" 1 "$SPOKE" sdist -q -i "$PY" --manifest-path "$mixed/Cargo.toml" -o "$T/rs1"
+check "  no wheel and no sdist" bash -c "! ls '$T'/r1/* '$T'/rs1/* 2>/dev/null"
+ln -s "$secret" "$mixed/README-leak.md"
+sed -i "s|^readme = .*|readme = \"README-leak.md\"|" "$mixed/Cargo.toml"
+check_status "build: a readme linked out of the workspace is refused" 1 build "$mixed" "$T/r2"
+check "  naming the link and where it leads" grep -q "the readme '$mixed/README-leak.md' resolves to '$secret'" "$T/last.out"
+rm "$mixed/README-leak.md"
+sed -i "s|^readme = .*|readme = \"../hello/README.md\"|" "$mixed/Cargo.toml"
+check "a readme elsewhere in the workspace is still read" build "$mixed" "$T/r3"
+check "  into METADATA" bash -c "unzip -p '$T'/r3/mixedpkg-*.whl '*/METADATA' | grep -q '^Description-Content-Type: text/markdown'"
+cp "$T/mixed-Cargo.toml" "$mixed/Cargo.toml"
 # A symlinked top-level package (python-source pointing at a folder that
 # is a link out).
 mkdir -p "$mixed/py"
