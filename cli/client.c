@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "client.h"
+#include "cli/client.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,8 +6,8 @@
  * its socket.  Two clients racing to do so are settled by the state
  * directory's lock: the loser exits and both connect to the winner.
  */
-#ifndef SPOKE_CLIENT_H
-#define SPOKE_CLIENT_H
+#ifndef SPOKE_CLI_CLIENT_H
+#define SPOKE_CLI_CLIENT_H
 
 #include <jansson.h>
 

@@ -109,7 +109,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 			if (serve != 2)
 				goto usage;
 			/* The coordinator may run in another directory. */
-			abs = where_absolute(optarg, &e);
+			abs = fsx_absolute(optarg, &e);
 			if (!abs) {
 				sp_err_print(&e);
 				return 1;

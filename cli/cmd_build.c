@@ -9,8 +9,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "cli/artifacts.h"
-#include "cli/cargo.h"
+#include "cli/project/artifacts.h"
+#include "cli/project/cargo.h"
 #include "cli/client.h"
 #include "cli/jobserver.h"
 #include "cli/commands.h"
@@ -21,7 +21,7 @@
 #include "common/esc.h"
 #include "common/fsx.h"
 #include "common/version.h"
-#include "worker/policy.h"
+#include "worker/repair/policy.h"
 
 static const char build_help[] =
 	"usage: spoke build [options]\n"
@@ -145,7 +145,7 @@ static int repair_option(json_t **opts, int c, const char *arg,
 		json_object_set_new(*opts, key, list);
 	}
 	/* The coordinator's working directory is not ours. */
-	abs = c == O_LIB_PATH ? where_absolute(arg, e) : strdup(arg);
+	abs = c == O_LIB_PATH ? fsx_absolute(arg, e) : strdup(arg);
 	if (!abs)
 		return -1;
 	json_array_append_new(list, json_string(abs));
@@ -177,7 +177,7 @@ static int add_ld_library_path(json_t **opts, struct sp_err *e)
 		next = strpbrk(elem, ":;");
 		if (next)
 			*next++ = '\0';
-		abs = where_absolute(*elem ? elem : ".", e);
+		abs = fsx_absolute(*elem ? elem : ".", e);
 		if (!abs)
 			goto out;
 		fprintf(f, "%s%s", elem == copy ? "" : ":", abs);
@@ -373,7 +373,7 @@ static int build_for(const struct build_args *a, const char *interp,
 	if (!state)
 		goto out;
 	if (!*out_abs) {
-		*out_abs = a->out_dir ? where_absolute(a->out_dir, e)
+		*out_abs = a->out_dir ? fsx_absolute(a->out_dir, e)
 				      : fsx_join(plan.target_dir, "wheels");
 		if (!*out_abs)
 			goto out;

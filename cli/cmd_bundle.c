@@ -30,7 +30,7 @@
 
 #include "cli/commands.h"
 #include "cli/opts.h"
-#include "cli/proc.h"
+#include "cli/project/proc.h"
 #include "cli/where.h"
 #include "common/esc.h"
 #include "common/dirs.h"

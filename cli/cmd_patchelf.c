@@ -21,8 +21,8 @@
 #include "common/dirs.h"
 #include "common/fsx.h"
 #include "common/tmpfile.h"
-#include "worker/elf.h"
-#include "worker/elf_patch.h"
+#include "worker/elf/inspect.h"
+#include "worker/elf/patch.h"
 
 static const char patchelf_help[] =
     "usage: spoke patch-elf IN -o OUT [edits...] [--print-...]\n"

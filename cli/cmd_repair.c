@@ -2,7 +2,7 @@
  * cmd_repair.c - spoke repair: makes finished wheels manylinux.
  *
  * Runs in-process on any wheel, whoever built it: no coordinator, no
- * journal, no cargo.  worker/wheel_repair.h does the work; this file
+ * journal, no cargo.  worker/repair_wheel.h does the work; this file
  * parses options and prints.
  */
 #define _GNU_SOURCE
@@ -19,7 +19,7 @@
 #include "common/esc.h"
 #include "common/dirs.h"
 #include "common/tmpfile.h"
-#include "worker/wheel_repair.h"
+#include "worker/repair_wheel.h"
 
 static const char repair_help[] =
 	"usage: spoke repair [options] WHEEL...\n"

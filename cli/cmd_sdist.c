@@ -23,16 +23,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cargo.h"
+#include "cli/project/cargo.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "cli/output.h"
-#include "cli/pyinfo.h"
-#include "cli/pysrc.h"
+#include "cli/project/pyinfo.h"
+#include "cli/project/pysrc.h"
 #include "common/dirs.h"
 #include "common/fsx.h"
 #include "common/tmpfile.h"
-#include "worker/metadata.h"
+#include "worker/wheel/metadata.h"
 
 static const char sdist_help[] =
     "usage: spoke sdist [options]\n"

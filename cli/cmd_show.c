@@ -2,7 +2,7 @@
  * cmd_show.c - spoke show: what is in a wheel, and whether it holds.
  *
  * Runs in-process on any wheel, whoever wrote it: no coordinator, no
- * journal.  worker/wheel_read.h does the checking; this file prints.
+ * journal.  worker/wheel/wheel_read.h does the checking; this file prints.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "common/esc.h"
-#include "worker/wheel_read.h"
+#include "worker/wheel/wheel_read.h"
 
 static const char show_help[] =
 	"usage: spoke show [options] WHEEL...\n"

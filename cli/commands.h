@@ -3,8 +3,8 @@
  * name at argv[0] and returns the process exit status: 0 success, 1
  * failure, 2 usage error.
  */
-#ifndef SPOKE_COMMANDS_H
-#define SPOKE_COMMANDS_H
+#ifndef SPOKE_CLI_COMMANDS_H
+#define SPOKE_CLI_COMMANDS_H
 
 #define EXIT_USAGE 2
 

@@ -9,8 +9,8 @@
  * writes every byte it took back: when the build needs fewer slots, when
  * it ends, and when the client is interrupted.
  */
-#ifndef SPOKE_JOBSERVER_H
-#define SPOKE_JOBSERVER_H
+#ifndef SPOKE_CLI_JOBSERVER_H
+#define SPOKE_CLI_JOBSERVER_H
 
 #include <stddef.h>
 

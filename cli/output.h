@@ -2,8 +2,8 @@
  * output.h - how commands print: for people, or one JSON object per line
  * with --json (events first, the result last; README "Machine output").
  */
-#ifndef SPOKE_OUTPUT_H
-#define SPOKE_OUTPUT_H
+#ifndef SPOKE_CLI_OUTPUT_H
+#define SPOKE_CLI_OUTPUT_H
 
 #include <jansson.h>
 

@@ -6,8 +6,8 @@
  * for the workspace (--manifest-path, else cargo's search from the current
  * directory).
  */
-#ifndef SPOKE_WHERE_H
-#define SPOKE_WHERE_H
+#ifndef SPOKE_CLI_WHERE_H
+#define SPOKE_CLI_WHERE_H
 
 #include "common/err.h"
 
@@ -22,9 +22,5 @@ struct where_opts {
  * otherwise *exists tells whether it exists. */
 char *where_state_dir(const struct where_opts *w, int create, int *exists,
 		      struct sp_err *e);
-
-/* Makes path absolute against the current directory (malloc'd); no
- * symlinks are resolved. */
-char *where_absolute(const char *path, struct sp_err *e);
 
 #endif

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "dirs.h"
+#include "common/dirs.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,12 +14,12 @@
  * it.  Folders either walk creates are made one component at a time with
  * mkdirat() and entered with O_NOFOLLOW, never through a symlink.
  */
-#ifndef SPOKE_DIRS_H
-#define SPOKE_DIRS_H
+#ifndef SPOKE_COMMON_DIRS_H
+#define SPOKE_COMMON_DIRS_H
 
 #include <sys/types.h>
 
-#include "err.h"
+#include "common/err.h"
 
 /* How dirs_open walks its path. */
 enum {

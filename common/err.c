@@ -1,6 +1,6 @@
-#include "err.h"
+#include "common/err.h"
 
-#include "esc.h"
+#include "common/esc.h"
 
 #include <errno.h>
 #include <stdarg.h>

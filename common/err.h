@@ -7,8 +7,8 @@
  * why.  Messages are lowercase and quote their subject: "cannot open '%s':
  * No such file or directory".  Library code never exits.
  */
-#ifndef SPOKE_ERR_H
-#define SPOKE_ERR_H
+#ifndef SPOKE_COMMON_ERR_H
+#define SPOKE_COMMON_ERR_H
 
 #include <stddef.h>
 

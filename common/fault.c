@@ -1,4 +1,4 @@
-#include "fault.h"
+#include "common/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -23,8 +23,8 @@
  * The count restarts when a process changes role (a forked worker starts at
  * zero), so "worker:3" means the third point of every worker.
  */
-#ifndef SPOKE_FAULT_H
-#define SPOKE_FAULT_H
+#ifndef SPOKE_COMMON_FAULT_H
+#define SPOKE_COMMON_FAULT_H
 
 /* Sets the role of this process and restarts its point count. */
 void fault_set_role(const char *role);

@@ -1,4 +1,4 @@
-#include "frame.h"
+#include "common/frame.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,14 +8,14 @@
  * unknown type ends that peer: the reader reports an error and the caller
  * drops the connection.
  */
-#ifndef SPOKE_FRAME_H
-#define SPOKE_FRAME_H
+#ifndef SPOKE_COMMON_FRAME_H
+#define SPOKE_COMMON_FRAME_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define FRAME_MAX (16u << 20)
 /* A bound on the JSON values of one payload, counted as the bytes that

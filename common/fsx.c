@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "fsx.h"
+#include "common/fsx.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fault.h"
+#include "common/fault.h"
 
 int fsx_ident_of(const char *path, struct fsx_ident *id, struct sp_err *e)
 {
@@ -536,6 +536,28 @@ char *fsx_join(const char *a, const char *b)
 		b++;
 	if (asprintf(&out, "%.*s/%s", (int)la, a, b) < 0)
 		return NULL;
+	return out;
+}
+
+char *fsx_absolute(const char *path, struct sp_err *e)
+{
+	char *cwd, *out;
+
+	if (path[0] == '/') {
+		out = strdup(path);
+		if (!out)
+			sp_err_set(e, "out of memory");
+		return out;
+	}
+	cwd = getcwd(NULL, 0);
+	if (!cwd) {
+		sp_err_sys(e, "cannot get the current directory");
+		return NULL;
+	}
+	out = fsx_join(cwd, path);
+	free(cwd);
+	if (!out)
+		sp_err_set(e, "out of memory");
 	return out;
 }
 

@@ -6,14 +6,14 @@
  * through tmpfile.h), so that each one is followed by an fsync of the
  * directories it changed and is preceded by a crash point (fault.h).  Callers journal their intent before calling them.
  */
-#ifndef SPOKE_FSX_H
-#define SPOKE_FSX_H
+#ifndef SPOKE_COMMON_FSX_H
+#define SPOKE_COMMON_FSX_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "common/err.h"
 
 /* The identity of a file as spoke records it: device, inode, size, mtime. */
 struct fsx_ident {
@@ -120,7 +120,7 @@ int fsx_copy_at(const struct fsx_at *from, const struct fsx_at *to,
 
 /* mkdir -p with the given mode for directories it creates, following
  * symlinks: only inside a folder no one else can enter (the private
- * mkdtemp() scratch of worker/wheel_repair.c) and in tests.  Folders
+ * mkdtemp() scratch of worker/repair_wheel.c) and in tests.  Folders
  * spoke creates elsewhere are made with dirs_open (dirs.h), the state
  * directory's with statedir_open (journal/statedir.h). */
 int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e);
@@ -170,6 +170,11 @@ const char *fsx_basename(const char *path);
 
 /* Returns a malloc'd "a/b" (exactly one slash between). */
 char *fsx_join(const char *a, const char *b);
+
+/* Makes path absolute against the current directory (malloc'd); no
+ * symlinks are resolved.  NULL with e filled when the current directory
+ * cannot be read, or on out-of-memory. */
+char *fsx_absolute(const char *path, struct sp_err *e);
 
 /* 1 if path exists (lstat succeeds), 0 if not. */
 int fsx_exists(const char *path);

@@ -2,13 +2,13 @@
  * sha256.h - SHA-256 through OpenSSL's libcrypto (which uses the CPU's SHA
  * instructions where they exist).
  */
-#ifndef SPOKE_SHA256_H
-#define SPOKE_SHA256_H
+#ifndef SPOKE_COMMON_SHA256_H
+#define SPOKE_COMMON_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 struct sha256 {
 	void *ctx; /* EVP_MD_CTX */

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "tmpfile.h"
+#include "common/tmpfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fault.h"
-#include "fsx.h"
+#include "common/fault.h"
+#include "common/fsx.h"
 
 #define SUFFIX ".spoke-tmp"
 #define RANDOM_BYTES 12

@@ -27,14 +27,14 @@
  * crash and kill matrices see the same steps.  tmpfile_write_buf also has
  * "write" before it creates the file.
  */
-#ifndef SPOKE_TMPFILE_H
-#define SPOKE_TMPFILE_H
+#ifndef SPOKE_COMMON_TMPFILE_H
+#define SPOKE_COMMON_TMPFILE_H
 
 #include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "common/err.h"
 
 /* A temporary file being written.  Zero-initialise it or call
  * tmpfile_init; fd is the caller's to write (never to close). */

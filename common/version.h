@@ -6,8 +6,8 @@
  * client starts one of its own version.  SPOKE_TEST_VERSION overrides the
  * compiled-in version so that tests can stage an old coordinator.
  */
-#ifndef SPOKE_VERSION_H
-#define SPOKE_VERSION_H
+#ifndef SPOKE_COMMON_VERSION_H
+#define SPOKE_COMMON_VERSION_H
 
 const char *spoke_version(void);
 

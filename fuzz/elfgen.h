@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "fuzzin.h"
+#include "fuzz/fuzzin.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define MACH64 EM_X86_64

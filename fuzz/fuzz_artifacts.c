@@ -1,5 +1,5 @@
 /*
- * fuzz_artifacts.c - libFuzzer harness for cli/artifacts: artifacts_parse()
+ * fuzz_artifacts.c - libFuzzer harness for cli/project/artifacts: artifacts_parse()
  * on arbitrary text, as `spoke build --artifacts FILE.json` parses the file
  * it has read.
  *
@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/artifacts.h"
+#include "cli/project/artifacts.h"
 #include "common/frame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

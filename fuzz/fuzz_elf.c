@@ -1,5 +1,5 @@
 /*
- * fuzz_elf.c - libFuzzer harness for worker/elf: elf_inspect_fd() and
+ * fuzz_elf.c - libFuzzer harness for worker/elf/inspect: elf_inspect_fd() and
  * elf_exports_fd() on arbitrary bytes, given to them as a file (memfd),
  * the way a worker reads a staged cargo output.
  */
@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "worker/elf.h"
+#include "worker/elf/inspect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

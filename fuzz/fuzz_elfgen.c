@@ -1,6 +1,6 @@
 /*
  * fuzz_elfgen.c - structure-aware libFuzzer harness for the ELF patcher
- * (worker/elf_patch, what repair does to every object it bundles or
+ * (worker/elf/patch, what repair does to every object it bundles or
  * edits).
  *
  * fuzz_elfpatch.c mutates the bytes of two real shared objects; nearly
@@ -41,10 +41,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "elfgen.h"
-#include "fuzzin.h"
-#include "worker/elf.h"
-#include "worker/elf_patch.h"
+#include "fuzz/elfgen.h"
+#include "fuzz/fuzzin.h"
+#include "worker/elf/inspect.h"
+#include "worker/elf/patch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

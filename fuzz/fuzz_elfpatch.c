@@ -1,5 +1,5 @@
 /*
- * fuzz_elfpatch.c - libFuzzer harness for worker/elf_patch: every edit
+ * fuzz_elfpatch.c - libFuzzer harness for worker/elf/patch: every edit
  * repair makes (set RUNPATH, rename a DT_NEEDED, set the SONAME), at once,
  * on arbitrary bytes in memory, as repair patches a grafted library.
  */
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "worker/elf_patch.h"
+#include "worker/elf/patch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

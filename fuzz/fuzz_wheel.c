@@ -1,5 +1,5 @@
 /*
- * fuzz_wheel.c - libFuzzer harness for worker/wheel_read, the reader
+ * fuzz_wheel.c - libFuzzer harness for worker/wheel/wheel_read, the reader
  * behind `spoke show`: arbitrary bytes as a file with a wheel's name, read
  * with a small decompression cap so a bomb costs little.
  */
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "worker/wheel_read.h"
+#include "worker/wheel/wheel_read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_wheelgen.c - structure-aware libFuzzer harness for the wheel reader
- * (worker/wheel_read, what `spoke show` runs, and the check `spoke repair`
+ * (worker/wheel/wheel_read, what `spoke show` runs, and the check `spoke repair`
  * runs first) and for the reading side of the repair.
  *
  * fuzz_wheel.c hands the reader raw bytes; almost every mutation of its one
@@ -51,11 +51,11 @@
 #include <unistd.h>
 
 #include "common/sha256.h"
-#include "elfgen.h"
-#include "fuzzin.h"
-#include "worker/wheel_read.h"
-#include "worker/wheel_repair.h"
-#include "worker/zipw.h"
+#include "fuzz/elfgen.h"
+#include "fuzz/fuzzin.h"
+#include "worker/wheel/wheel_read.h"
+#include "worker/repair_wheel.h"
+#include "worker/zip/zip_write.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,8 +19,8 @@
  * an older spoke journaled before the coordinator renamed; replay still
  * settles such rows.
  */
-#ifndef SPOKE_JOURNAL_H
-#define SPOKE_JOURNAL_H
+#ifndef SPOKE_JOURNAL_JOURNAL_H
+#define SPOKE_JOURNAL_JOURNAL_H
 
 #include <jansson.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "replay.h"
+#include "journal/replay.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -20,13 +20,13 @@
  *   cargo output absent                  -> put the staged file back
  *        (rename without replacing; copy back when it was copied on EXDEV)
  */
-#ifndef SPOKE_REPLAY_H
-#define SPOKE_REPLAY_H
+#ifndef SPOKE_JOURNAL_REPLAY_H
+#define SPOKE_JOURNAL_REPLAY_H
 
 #include <jansson.h>
 
-#include "journal.h"
-#include "statedir.h"
+#include "journal/journal.h"
+#include "journal/statedir.h"
 
 enum replay_action {
 	REPLAY_NOTHING,	   /* cargo's original output at its path, no

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "stage.h"
+#include "journal/stage.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
-#include "replay.h"
+#include "journal/replay.h"
 
 int stage_mode_parse(const char *s, enum stage_mode *m)
 {

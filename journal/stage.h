@@ -18,13 +18,13 @@
  * opened once per step (replay.h, struct replay_at).  staged_path must be
  * <sd->path>/staged/<name>; only <name> is used.
  */
-#ifndef SPOKE_STAGE_H
-#define SPOKE_STAGE_H
+#ifndef SPOKE_JOURNAL_STAGE_H
+#define SPOKE_JOURNAL_STAGE_H
 
 #include <stdint.h>
 
-#include "journal.h"
-#include "statedir.h"
+#include "journal/journal.h"
+#include "journal/statedir.h"
 
 enum stage_mode { STAGE_LINK, STAGE_MOVE };
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "statedir.h"
+#include "journal/statedir.h"
 
 #include <dirent.h>
 #include <errno.h>

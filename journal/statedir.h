@@ -27,8 +27,8 @@
  * stage, give-back and replay step goes through the descriptors held here,
  * so a later swap of a parent redirects nothing.
  */
-#ifndef SPOKE_STATEDIR_H
-#define SPOKE_STATEDIR_H
+#ifndef SPOKE_JOURNAL_STATEDIR_H
+#define SPOKE_JOURNAL_STATEDIR_H
 
 #include "common/err.h"
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "pool.h"
+#include "server/pool.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "server.h"
+#include "server/server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +28,10 @@
 #include "journal/replay.h"
 #include "journal/stage.h"
 #include "journal/statedir.h"
-#include "pool.h"
-#include "sockpath.h"
+#include "server/pool.h"
+#include "server/sockpath.h"
 #include "worker/job.h"
-#include "worker/metadata.h"
+#include "common/pyname.h"
 
 /* A job is one artifact of a build: staged, then packaged by a worker. */
 struct job {
@@ -612,7 +612,7 @@ static void build_stage(struct server *s, struct build *b)
 		jb->staged = 1;
 		/* The worker reads the staged file by path: it checks that
 		 * it finds this inode there, read through staged/'s held
-		 * descriptor (worker/wheel.c, check_staged_ident). */
+		 * descriptor (worker/build_wheel.c, check_staged_ident). */
 		{
 			struct fsx_at at = {
 				s->sd.staged_fd,
@@ -1084,7 +1084,7 @@ static int done_add(struct server *s, struct job *jb, const char *dest)
 /*
  * Takes in the wheels of every job that finished since the last turn of
  * the loop.  Each worker renamed its wheel itself, after fsyncing it
- * (worker/wheel.h), so nothing is journaled or renamed here, per wheel or
+ * (worker/build_wheel.h), so nothing is journaled or renamed here, per wheel or
  * per batch: the journal named each temporary before its job was sent,
  * and replay removes one that was not renamed.  The wheels' "done" waits
  * (done_flush): until the build answers, until no job runs, or until

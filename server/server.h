@@ -11,8 +11,8 @@
  * its answer.  A worker that dies or sends a bad frame fails its job and
  * its build, whose artifacts are given back at once.
  */
-#ifndef SPOKE_SERVER_H
-#define SPOKE_SERVER_H
+#ifndef SPOKE_SERVER_SERVER_H
+#define SPOKE_SERVER_SERVER_H
 
 #include "common/err.h"
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "sockpath.h"
+#include "server/sockpath.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -23,8 +23,8 @@
  * socket's path in <state-dir>/socket, which the client reads when nothing
  * listens at the path it computed, and checks as above before connecting.
  */
-#ifndef SPOKE_SOCKPATH_H
-#define SPOKE_SOCKPATH_H
+#ifndef SPOKE_SERVER_SOCKPATH_H
+#define SPOKE_SERVER_SOCKPATH_H
 
 #include "common/err.h"
 

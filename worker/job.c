@@ -1,21 +1,26 @@
-#include "job.h"
+#include "worker/job.h"
 
 #include <unistd.h>
 
 #include "common/fault.h"
 #include "common/frame.h"
 #include "common/fsx.h"
-#include "wheel.h"
+#include "worker/build_wheel.h"
 
 /* The coordinator's channel while this process is a worker, else -1. */
 static int event_fd = -1;
 /* The current job's client shows no progress ("progress": false). */
 static int no_progress;
 
-void job_event(json_t *ev)
+/* The repair's event callback (repair.h): in a forked worker, sends ev as
+ * a MSG_EVENT frame to the coordinator (which journals a "patch" member:
+ * "required" as soon as analysis knows); in-process, drops it.  Takes the
+ * reference to ev; arg is unused, the channel is this process's. */
+static void job_emit(json_t *ev, void *arg)
 {
 	struct sp_err e;
 
+	(void)arg;
 	/* Progress events carry "event"; the others ({"patch": ...}) are
 	 * for the journal and always go. */
 	if (event_fd >= 0 && ev &&
@@ -30,7 +35,7 @@ json_t *job_run(const json_t *job)
 	json_t *result;
 
 	sp_err_clear(&e);
-	if (wheel_write(job, &result, &e) == 0)
+	if (wheel_write(job, job_emit, NULL, &result, &e) == 0)
 		return result;
 	return json_pack("{s:b, s:s}", "ok", 0, "error",
 			 e.msg[0] ? e.msg : "unknown error");

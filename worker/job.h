@@ -34,7 +34,7 @@
  *                     Metadata-Version becomes 2.4)
  *   python_files    array, optional: [{"src": absolute path read
  *                   read-only, "dst": path in the wheel}], the Python
- *                   sources of a mixed package (cli/pysrc.h)
+ *                   sources of a mixed package (cli/project/pysrc.h)
  *   license_files   array, optional: [{"src", "dst"}], dst relative to the
  *                   dist-info's licenses/ folder
  *   entry_points    string, optional: the text of entry_points.txt
@@ -46,7 +46,7 @@
  *   progress        false, optional: send no progress events (those with
  *                   an "event" member), only the ones the journal needs
  *
- * The result is a JSON object: wheel_write()'s (wheel.h) on success, else
+ * The result is a JSON object: wheel_write()'s (build_wheel.h) on success, else
  * {"ok": false, "error": "message a user can act on"}.
  */
 #ifndef SPOKE_WORKER_JOB_H
@@ -60,12 +60,6 @@
  * reference).  Never returns NULL except on out-of-memory.  On failure the
  * temporary wheel is removed.  Used in-process and by job_serve(). */
 json_t *job_run(const json_t *job);
-
-/* Reports progress from inside a job: in a forked worker, sends ev as a
- * MSG_EVENT frame to the coordinator (which journals a "patch" member:
- * "required" as soon as analysis knows); in-process, does nothing.  Steals
- * the reference to ev. */
-void job_event(json_t *ev);
 
 /* Body of a worker process (server/pool.h): reads MSG_JOB frames from fd
  * one at a time, runs each, and answers with its events and one

@@ -61,7 +61,7 @@ SOURCE_DATE_EPOCH=1700000000 "$SPOKE" build -q -i "$PY" --manifest-path "$ws/Car
 check "two builds with SOURCE_DATE_EPOCH give identical wheels" \
 	bash -c "ls '$T/r1'/*.whl >/dev/null && diff <(cd '$T/r1' && sha256sum *.whl) <(cd '$T/r2' && sha256sum *.whl)"
 
-# A module of more than one deflate chunk (worker/pdeflate.h): hello with
+# A module of more than one deflate chunk (worker/zip/pdeflate.h): hello with
 # a 10 MB section appended (random bytes, then text), so that some chunks
 # are stored and some deflated.  Each thread count gets a coordinator of its
 # own (SPOKE_ZIP_THREADS reaches the workers through it); the bytes must be

@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "worker/zipw.h"
+#include "worker/zip/zip_write.h"
 
 static int add(struct zipw *z, FILE *rec, const char *name, const void *data,
 	       size_t len, struct sp_err *e)

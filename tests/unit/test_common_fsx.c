@@ -475,7 +475,7 @@ static void test_join_edges(void **state)
 }
 
 /* fsx.h: "exactly one slash between".  The root is what cli/where.c and
- * cli/cargo.c pass when the working directory is "/". */
+ * cli/project/cargo.c pass when the working directory is "/". */
 static void test_join_root(void **state)
 {
 	(void)state;

@@ -1,5 +1,5 @@
 /*
- * Unit tests of worker/wheel and worker/job: a wheel written from a small
+ * Unit tests of worker/build_wheel and worker/job: a wheel written from a small
  * shared object built here with cc, checked by unzip -t, Python's zipfile
  * and "python3 -m wheel unpack" (which verifies RECORD), plus the error
  * paths that must leave no temporary wheel behind.
@@ -21,7 +21,7 @@
 #include "common/fsx.h"
 #include "common/sha256.h"
 #include "worker/job.h"
-#include "worker/wheel.h"
+#include "worker/build_wheel.h"
 
 #define PYTHON "/usr/bin/python3"
 #define WHEEL_NAME "spam_pkg-1.0_1-cp311-cp311-linux_x86_64.whl"
@@ -108,7 +108,7 @@ static void test_wheel_ok(void **state)
 		skip();
 	assert_int_equal(sha256_file_hex("m.so", before, &e), 0);
 	job = make_job("m.so", "out/w.tmp");
-	if (wheel_write(job, &res, &e) < 0)
+	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	assert_string_equal(json_string_value(json_object_get(res, "wheel")),
@@ -134,7 +134,7 @@ static void test_wheel_ok(void **state)
 
 	/* Same job, same bytes. */
 	json_object_set_new(job, "tmp_path", json_string("out/w2.tmp"));
-	if (wheel_write(job, &res2, &e) < 0)
+	if (wheel_write(job, NULL, NULL, &res2, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_true(json_equal(json_object_get(res, "sha256"),
 			       json_object_get(res2, "sha256")));
@@ -176,7 +176,7 @@ static void test_patch_required(void **state)
 	if (!have_cc)
 		skip();
 	job = make_job("dep.so", "out/dep.tmp");
-	if (wheel_write(job, &res, &e) < 0)
+	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_object_get(res, "patch")),
 			    "required");
@@ -193,7 +193,7 @@ static void expect_fail(json_t *job, const char *needle)
 	json_t *res = (json_t *)1;
 
 	sp_err_clear(&e);
-	if (wheel_write(job, &res, &e) == 0)
+	if (wheel_write(job, NULL, NULL, &res, &e) == 0)
 		fail_msg("job succeeded");
 	assert_null(res);
 	if (!strstr(e.msg, needle))
@@ -218,7 +218,7 @@ static void test_repair(void **state)
 	assert_int_equal(sha256_file_hex("dep.so", before, &e), 0);
 	job = make_job("dep.so", "out/rep.tmp");
 	json_object_del(job, "options");
-	if (wheel_write(job, &res, &e) < 0)
+	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_object_get(res, "patch")),
 			    "applied");
@@ -317,7 +317,7 @@ static void test_wheel_errors(void **state)
 	assert_non_null(f);
 	fclose(f);
 	job = make_job("m.so", "out/busy.tmp");
-	assert_int_equal(wheel_write(job, &(json_t *){NULL}, NULL), -1);
+	assert_int_equal(wheel_write(job, NULL, NULL, &(json_t *){NULL}, NULL), -1);
 	assert_true(fsx_exists("out/busy.tmp"));
 	json_decref(job);
 }

@@ -1,0 +1,334 @@
+#define _GNU_SOURCE
+#include "cli/project/artifacts.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/project/pysrc.h"
+#include "common/frame.h"
+#include "common/fsx.h"
+#include "common/pyname.h"
+#include "worker/wheel/record.h"
+
+static const char *const known_fields[] = {
+	"path", "distribution", "version", "module", "metadata",
+	"linked_paths",
+};
+
+/* metadata.license_files names License-File values, which are places in
+ * the wheel's licenses/ folder (PEP 639): each is also a file relative to
+ * the artifacts file's folder, copied to that place.  A name that is not
+ * a plain relative path ("../../etc/passwd") or a file that is a link out
+ * of that folder is refused, so that neither METADATA nor the wheel can
+ * point outside it. */
+static int license_files(json_t *job, const json_t *meta, const char *dir,
+			 const char *label, struct sp_err *e)
+{
+	const json_t *lf = json_object_get(meta, "license_files"), *x;
+	json_t *out;
+	struct stat st;
+	size_t k;
+
+	if (!lf || json_is_null(lf))
+		return 0;
+	if (!json_is_array(lf))
+		return sp_err_set(e,
+				  "%s: metadata field 'license_files' must "
+				  "be an array of strings",
+				  label);
+	out = json_array();
+	if (!out || json_object_set_new(job, "license_files", out) < 0)
+		return sp_err_set(e, "out of memory");
+	json_array_foreach(lf, k, x)
+	{
+		const char *name = json_string_value(x);
+		char *src;
+		int r;
+
+		if (!name)
+			return sp_err_set(e,
+					  "%s: metadata field 'license_files' "
+					  "must hold strings",
+					  label);
+		if (record_name_ok(name, "license file", e) < 0)
+			return sp_err_wrap(e,
+					   "%s: a License-File is a path "
+					   "inside the wheel's licenses/ "
+					   "folder",
+					   label);
+		src = fsx_join(dir, name);
+		if (!src)
+			return sp_err_set(e, "out of memory");
+		if (stat(src, &st) < 0 || !S_ISREG(st.st_mode)) {
+			sp_err_set(e,
+				   "%s: license file '%s' is not a file beside "
+				   "the artifacts file",
+				   label, src);
+			free(src);
+			return -1;
+		}
+		r = pysrc_inside(src, dir, "license file", e);
+		if (r == 0 && json_array_append_new(
+				  out, json_pack("{s:s,s:s}", "src", src,
+						 "dst", name)) < 0)
+			r = sp_err_set(e, "out of memory");
+		free(src);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The entry's search paths, relative ones made relative to the file like
+ * "path" is: the coordinator, which searches them, has another working
+ * directory. */
+static int linked_paths(json_t *job, const json_t *paths, const char *dir,
+			struct sp_err *e)
+{
+	json_t *out = json_array(), *x;
+	size_t k;
+
+	if (!out || json_object_set_new(job, "linked_paths", out) < 0)
+		return sp_err_set(e, "out of memory");
+	json_array_foreach(paths, k, x)
+	{
+		const char *p = json_string_value(x);
+		char *abs = p[0] == '/' ? strdup(p) : fsx_join(dir, p);
+
+		if (!abs || json_array_append_new(out, json_string(abs)) < 0) {
+			free(abs);
+			return sp_err_set(e, "out of memory");
+		}
+		free(abs);
+	}
+	return 0;
+}
+
+static int check_entry(const json_t *a, size_t i, const char *dir,
+		       json_t *seen_paths, json_t *seen_dists, json_t **job,
+		       struct sp_err *e)
+{
+	const char *key, *path, *dist, *version, *module;
+	char *abs = NULL, *real = NULL, label[64];
+	json_t *v;
+	struct stat st;
+	size_t k;
+
+	snprintf(label, sizeof(label), "artifact %zu", i);
+	if (!json_is_object(a))
+		return sp_err_set(e, "%s: not an object", label);
+	json_object_foreach((json_t *)a, key, v)
+	{
+		for (k = 0; k < sizeof(known_fields) / sizeof(*known_fields);
+		     k++)
+			if (!strcmp(key, known_fields[k]))
+				break;
+		if (k == sizeof(known_fields) / sizeof(*known_fields))
+			return sp_err_set(e, "%s: unknown field '%s'", label,
+					  key);
+	}
+	for (k = 0; k < 4; k++) {
+		v = json_object_get(a, known_fields[k]);
+		if (!v)
+			return sp_err_set(e, "%s: missing field '%s'", label,
+					  known_fields[k]);
+		if (!json_is_string(v) || json_string_length(v) == 0)
+			return sp_err_set(e,
+					  "%s: field '%s' must be a non-empty "
+					  "string",
+					  label, known_fields[k]);
+	}
+	path = json_string_value(json_object_get(a, "path"));
+	dist = json_string_value(json_object_get(a, "distribution"));
+	version = json_string_value(json_object_get(a, "version"));
+	module = json_string_value(json_object_get(a, "module"));
+	snprintf(label, sizeof(label), "artifact %zu ('%.40s')", i, path);
+	if (!dist_name_valid(dist))
+		return sp_err_set(e,
+				  "%s: '%s' is not a valid distribution name",
+				  label, dist);
+	if (!version_valid(version))
+		return sp_err_set(e, "%s: '%s' is not a PEP 440 version",
+				  label, version);
+	if (!module_name_valid(module))
+		return sp_err_set(e, "%s: '%s' is not a Python module name",
+				  label, module);
+	v = json_object_get(a, "metadata");
+	if (v && !json_is_object(v))
+		return sp_err_set(e, "%s: field 'metadata' must be an object",
+				  label);
+	v = json_object_get(a, "linked_paths");
+	if (v) {
+		json_t *x;
+
+		if (!json_is_array(v))
+			return sp_err_set(e, "%s: field 'linked_paths' must "
+					     "be an array of strings",
+					  label);
+		json_array_foreach(v, k, x)
+		if (!json_is_string(x))
+			return sp_err_set(e, "%s: field 'linked_paths' must "
+					     "be an array of strings",
+					  label);
+	}
+	abs = path[0] == '/' ? strdup(path) : fsx_join(dir, path);
+	if (!abs)
+		return sp_err_set(e, "out of memory");
+	if (stat(abs, &st) < 0) {
+		sp_err_sys(e, "%s: cannot use '%s'", label, abs);
+		free(abs);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sp_err_set(e, "%s: '%s' is not a regular file", label, abs);
+		free(abs);
+		return -1;
+	}
+	real = realpath(abs, NULL);
+	free(abs);
+	if (!real)
+		return sp_err_sys(e, "%s: cannot resolve '%s'", label, path);
+	{
+		char *norm = dist_normalize(dist);
+		json_t *prev_p = json_object_get(seen_paths, real);
+		json_t *prev_d = norm ? json_object_get(seen_dists, norm) : NULL;
+
+		if (prev_p || prev_d) {
+			sp_err_set(e,
+				   "%s: duplicate %s (also artifact %lld)",
+				   label, prev_p ? "path" : "distribution",
+				   (long long)json_integer_value(
+					   prev_p ? prev_p : prev_d));
+			free(norm);
+			free(real);
+			return -1;
+		}
+		json_object_set_new(seen_paths, real, json_integer((json_int_t)i));
+		if (norm)
+			json_object_set_new(seen_dists, norm,
+					    json_integer((json_int_t)i));
+		free(norm);
+	}
+	*job = json_pack("{s:s,s:s,s:s,s:s}", "cargo_path", real,
+			 "distribution", dist, "version", version, "module",
+			 module);
+	free(real);
+	if (!*job)
+		return sp_err_set(e, "out of memory");
+	if (json_object_get(a, "metadata"))
+		json_object_set(*job, "metadata",
+				json_object_get(a, "metadata"));
+	if (license_files(*job, json_object_get(a, "metadata"), dir, label,
+			  e) < 0)
+		return -1;
+	return linked_paths(*job, json_object_get(a, "linked_paths"), dir,
+			    e);
+}
+
+json_t *artifacts_parse(const char *buf, size_t len, const char *file,
+			const char *dir, struct sp_err *e)
+{
+	json_t *seen_p = json_object(), *seen_d = json_object();
+	json_t *root, *arts, *a, *jobs = NULL;
+	json_error_t jerr;
+	size_t i;
+	int rc = -1;
+
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		sp_err_set(e, "cannot read '%s': %s (line %d)", file, jerr.text,
+			   jerr.line);
+		goto out;
+	}
+	arts = json_object_get(root, "artifacts");
+	if (!json_is_object(root) || !json_is_array(arts)) {
+		sp_err_set(e, "'%s': expected {\"artifacts\": [...]}", file);
+		goto out;
+	}
+	if (json_array_size(arts) == 0) {
+		sp_err_set(e, "'%s': no artifacts", file);
+		goto out;
+	}
+	/* The coordinator would refuse the build; say so before checking
+	 * (and stat'ing) every entry. */
+	if (json_array_size(arts) > BUILD_MAX_ARTIFACTS) {
+		sp_err_set(e, "'%s': %zu artifacts, more than the limit of %u "
+			      "per build",
+			   file, json_array_size(arts), BUILD_MAX_ARTIFACTS);
+		goto out;
+	}
+	jobs = json_array();
+	if (!jobs || !seen_p || !seen_d) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	json_array_foreach(arts, i, a)
+	{
+		json_t *job = NULL;
+
+		if (check_entry(a, i, dir, seen_p, seen_d, &job, e) < 0) {
+			json_decref(job);
+			sp_err_wrap(e, "'%s'", file);
+			goto out;
+		}
+		json_array_append_new(jobs, job);
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		json_decref(jobs);
+		jobs = NULL;
+	}
+	json_decref(root);
+	json_decref(seen_p);
+	json_decref(seen_d);
+	return jobs;
+}
+
+int artifacts_plan(const char *file, const char *interpreter,
+		   struct cargo_plan *plan, struct sp_err *e)
+{
+	json_t *a;
+	char *abs = NULL, *dir = NULL, *text = NULL;
+	size_t i, len = 0;
+	int rc = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	abs = fsx_absolute(file, e);
+	if (!abs)
+		goto out;
+	dir = fsx_dirname(abs);
+	if (!dir) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	text = fsx_read_all(abs, &len, e);
+	if (!text)
+		goto out;
+	plan->jobs = artifacts_parse(text, len, abs, dir, e);
+	if (!plan->jobs)
+		goto out;
+	if (pyinfo_query(interpreter, NULL, 0, &plan->py, e) < 0)
+		goto out;
+	json_array_foreach(plan->jobs, i, a)
+	{
+		json_object_set_new(a, "python_tag",
+				    json_string(plan->py.python_tag));
+		json_object_set_new(a, "abi_tag", json_string(plan->py.abi_tag));
+		json_object_set_new(a, "platform_tag",
+				    json_string(plan->py.platform_tag));
+		json_object_set_new(a, "ext_suffix",
+				    json_string(plan->py.ext_suffix));
+	}
+	plan->target_dir = dir;
+	dir = NULL;
+	rc = 0;
+out:
+	if (rc < 0)
+		cargo_plan_release(plan);
+	free(text);
+	free(abs);
+	free(dir);
+	return rc;
+}

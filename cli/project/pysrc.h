@@ -1,0 +1,72 @@
+/*
+ * pysrc.h - the Python side of a mixed Rust/Python package.
+ *
+ * A package may ship pure Python beside its extension module: a folder
+ * holding the top-level Python package (with its .py files, .pyi stubs
+ * and py.typed), console scripts from pyproject's [project.scripts], and
+ * license files.  This module finds them and describes them in the job
+ * (worker/job.h: python_files, entry_points, license_files); the worker
+ * reads the files.  Nothing here writes a file.
+ */
+#ifndef SPOKE_CLI_PROJECT_PYSRC_H
+#define SPOKE_CLI_PROJECT_PYSRC_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+/*
+ * The folder that holds the top-level package of module (the part before
+ * the first '.'), as an absolute path in *root (malloc'd), or NULL when the
+ * package has none:
+ *   - [package.metadata.spoke] python-source, relative to pkgdir; it must
+ *     hold a folder named after the top-level package;
+ *   - else pkgdir itself, when pkgdir/<top>/__init__.py exists.
+ * Errors: python-source is not a string, escapes pkgdir, or has no folder
+ * for the package.
+ */
+int pysrc_root(const json_t *pkg, const char *pkgdir, const char *module,
+	       char **root, struct sp_err *e);
+
+/*
+ * Lists every file under root/<top> as {"src": absolute path, "dst": path
+ * in the wheel}, sorted by dst, into a new array *files.  Skipped: names
+ * starting with '.', __pycache__ folders, compiled files (.pyc, .pyo) and
+ * native libraries (.so: the extension comes from cargo, and an editable
+ * install may have left a copy in the tree), and symbolic links to folders.
+ * Errors: a link that leads outside project_root (pysrc_inside), a name a
+ * wheel cannot hold (record_name_ok).
+ */
+int pysrc_list(const char *root, const char *module,
+	       const char *project_root, json_t **files, struct sp_err *e);
+
+/*
+ * Adds to job what the Python side of pkg needs: "python_files" (when
+ * there is a python source folder), "entry_points" (the text of
+ * entry_points.txt from [project] scripts, gui-scripts and entry-points,
+ * groups and names sorted) and "license_files" ([{"src", "dst"}], dst
+ * relative to the dist-info's licenses/ folder) with the same names in
+ * meta's "license_files" (METADATA License-File).  License files are
+ * [project] license-files globs, relative to pkgdir and each of which must
+ * match; else cargo's license-file.  proj may be NULL.  Every python
+ * source and license file must pass pysrc_inside(project_root), and every
+ * name record_name_ok() (worker/wheel/record.h).
+ */
+int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
+	       const json_t *proj, const char *module, const char *project_root,
+	       struct sp_err *e);
+
+/*
+ * Refuses a path that leads outside the project: when path (or a folder on
+ * the way to it) is a symbolic link, whatever it resolves to must lie in
+ * project_root (the folder of the pyproject.toml that configures the
+ * package, else the cargo workspace root).  A link to a root-only file
+ * elsewhere would otherwise be read with the builder's rights and shipped
+ * with the permissions of a package file.  what names the file for the
+ * message ("python source", "license file").  Returns 0, or -1 with e
+ * naming the link, its target and the root.
+ */
+int pysrc_inside(const char *path, const char *project_root, const char *what,
+		 struct sp_err *e);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * test_cli_cargo.c - the cargo message parser and the author fields.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/project/cargo.h"
+
+#define PKG_A "path+file:///ws/a#0.1.0"
+#define PKG_B "path+file:///ws/b#1.0.0"
+
+static int parse(const char *line, json_t *state)
+{
+	struct sp_err e = {0};
+	int r = cargo_parse_message(line, state, &e);
+
+	if (r < 0)
+		print_message("error: %s\n", e.msg);
+	return r;
+}
+
+static void test_cdylib_artifact(void **unused)
+{
+	json_t *st = json_object(), *c;
+
+	(void)unused;
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_A
+		  "\",\"target\":{\"kind\":[\"cdylib\",\"rlib\"],"
+		  "\"crate_types\":[\"cdylib\",\"rlib\"],\"name\":\"my-lib\","
+		  "\"src_path\":\"/ws/a/src/lib.rs\"},\"filenames\":["
+		  "\"/t/release/libmy_lib.rlib\",\"/t/release/libmy_lib.so\"],"
+		  "\"fresh\":false}",
+		  st),
+	    0);
+	/* The same artifact twice (cargo may repeat it) is kept once. */
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_A
+		  "\",\"target\":{\"kind\":[\"cdylib\"],\"name\":\"my-lib\"},"
+		  "\"filenames\":[\"/t/release/libmy_lib.so\"]}",
+		  st),
+	    0);
+	c = json_object_get(st, "cdylibs");
+	assert_int_equal(json_array_size(c), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(c, 0), "path")),
+	    "/t/release/libmy_lib.so");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(c, 0), "name")),
+	    "my_lib");
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(c, 0), "package_id")),
+			    PKG_A);
+	assert_true(
+	    json_is_true(json_object_get(json_object_get(st, "built"), PKG_A)));
+	json_decref(st);
+}
+
+static void test_other_artifacts(void **unused)
+{
+	json_t *st = json_object();
+
+	(void)unused;
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_B
+		  "\",\"target\":{\"kind\":[\"lib\"],\"name\":\"b\"},"
+		  "\"filenames\":[\"/t/release/libb.rlib\"]}",
+		  st),
+	    0);
+	assert_null(json_object_get(st, "cdylibs"));
+	assert_non_null(json_object_get(json_object_get(st, "built"), PKG_B));
+	assert_int_equal(parse("{\"reason\":\"build-finished\",\"success\":"
+			       "true}",
+			       st),
+			 0);
+	assert_int_equal(parse("{\"reason\":\"compiler-message\"}", st), 0);
+	json_decref(st);
+}
+
+static void test_cdylib_without_so(void **unused)
+{
+	json_t *st = json_object();
+	struct sp_err e = {0};
+
+	(void)unused;
+	assert_int_equal(
+	    cargo_parse_message(
+		"{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_A
+		"\",\"target\":{\"kind\":[\"cdylib\"],\"name\":\"a\"},"
+		"\"filenames\":[\"/t/release/a.dll\"]}",
+		st, &e),
+	    -1);
+	assert_non_null(strstr(e.msg, "no .so file"));
+	assert_int_equal(
+	    cargo_parse_message("{\"reason\":\"compiler-artifact\"}", st, &e),
+	    -1);
+	assert_non_null(strstr(e.msg, "without a package_id"));
+	json_decref(st);
+}
+
+static void test_build_script(void **unused)
+{
+	json_t *st = json_object(), *lp;
+
+	(void)unused;
+	assert_int_equal(
+	    parse(
+		"{\"reason\":\"build-script-executed\",\"package_id\":\"" PKG_B
+		"\",\"linked_libs\":[\"foo\"],\"linked_paths\":["
+		"\"native=/opt/foo/lib\",\"dependency=/t/deps\","
+		"\"/plain\",\"all=/all\",\"framework=/fw\","
+		"\"crate=/c\",\"/odd=name\",\"native=/opt/foo/lib\"],"
+		"\"cfgs\":[],\"env\":[],\"out_dir\":\"/t/out\"}",
+		st),
+	    0);
+	lp = json_object_get(json_object_get(st, "linked_paths"), PKG_B);
+	assert_int_equal(json_array_size(lp), 7);
+	assert_string_equal(json_string_value(json_array_get(lp, 0)),
+			    "/opt/foo/lib");
+	assert_string_equal(json_string_value(json_array_get(lp, 1)),
+			    "/t/deps");
+	assert_string_equal(json_string_value(json_array_get(lp, 2)), "/plain");
+	assert_string_equal(json_string_value(json_array_get(lp, 3)), "/all");
+	assert_string_equal(json_string_value(json_array_get(lp, 4)), "/fw");
+	assert_string_equal(json_string_value(json_array_get(lp, 5)), "/c");
+	assert_string_equal(json_string_value(json_array_get(lp, 6)),
+			    "/odd=name");
+	json_decref(st);
+}
+
+static void test_not_json(void **unused)
+{
+	json_t *st = json_object();
+
+	(void)unused;
+	assert_int_equal(parse("warning: something", st), 1);
+	assert_int_equal(parse("{not json", st), 1);
+	assert_int_equal(parse("", st), 0);
+	assert_int_equal(parse("   ", st), 0);
+	assert_int_equal(json_object_size(st), 0);
+	json_decref(st);
+}
+
+static void check_authors(const char *json, const char *author,
+			  const char *email)
+{
+	json_t *a = json_loads(json, 0, NULL), *m = json_object();
+	struct sp_err e = {0};
+
+	assert_non_null(a);
+	assert_int_equal(cargo_authors_to_metadata(a, m, &e), 0);
+	if (author)
+		assert_string_equal(
+		    json_string_value(json_object_get(m, "author")), author);
+	else
+		assert_null(json_object_get(m, "author"));
+	if (email)
+		assert_string_equal(
+		    json_string_value(json_object_get(m, "author_email")),
+		    email);
+	else
+		assert_null(json_object_get(m, "author_email"));
+	json_decref(a);
+	json_decref(m);
+}
+
+static void test_authors(void **unused)
+{
+	(void)unused;
+	check_authors("[\"Jane Doe <jane@x.org>\", \"Bob <bob@y.org>\"]", NULL,
+		      "Jane Doe <jane@x.org>, Bob <bob@y.org>");
+	check_authors("[\"Jane Doe\", \"Team\"]", "Jane Doe, Team", NULL);
+	check_authors("[\"Jane <j@x>\", \"Solo\", \"<e@x>\", \"b@y\"]", "Solo",
+		      "Jane <j@x>, e@x, b@y");
+	check_authors("[\"Doe, Jane <j@x>\"]", NULL, "\"Doe, Jane\" <j@x>");
+	check_authors("[\"A \\\"Q\\\" B <q@x>\"]", NULL,
+		      "\"A \\\"Q\\\" B\" <q@x>");
+	check_authors("[{\"name\": \"P\", \"email\": \"p@x\"}, {\"name\": "
+		      "\"N\"}, {\"email\": \"o@x\"}]",
+		      "N", "P <p@x>, o@x");
+	check_authors("[]", NULL, NULL);
+	check_authors("[\"  \"]", NULL, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cdylib_artifact),
+	    cmocka_unit_test(test_other_artifacts),
+	    cmocka_unit_test(test_cdylib_without_so),
+	    cmocka_unit_test(test_build_script),
+	    cmocka_unit_test(test_not_json),
+	    cmocka_unit_test(test_authors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,168 @@
+/*
+ * Unit tests of worker/wheel/pyfiles (the python_files, license_files and
+ * entry_points of a job) and of METADATA's License-File lines.
+ */
+/* cmocka needs these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "worker/wheel/metadata.h"
+#include "worker/wheel/pyfiles.h"
+
+static char dir[64];
+static char file_a[128], file_b[128];
+
+static int setup(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	strcpy(dir, "/tmp/spoke-pyfiles.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(file_a, sizeof(file_a), "%s/a.py", dir);
+	snprintf(file_b, sizeof(file_b), "%s/b.py", dir);
+	f = fopen(file_a, "w");
+	if (!f)
+		return -1;
+	fputs("A = 1\n", f);
+	fclose(f);
+	f = fopen(file_b, "w");
+	if (!f)
+		return -1;
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(file_a);
+	unlink(file_b);
+	rmdir(dir);
+	return 0;
+}
+
+static json_t *job_with(const char *key, const char *src, const char *dst)
+{
+	return json_pack("{s:[{s:s, s:s}]}", key, "src", src, "dst", dst);
+}
+
+static void test_sorted_and_read(void **state)
+{
+	json_t *job =
+	    json_pack("{s:[{s:s,s:s},{s:s,s:s}], s:[{s:s,s:s}], "
+		      "s:s}",
+		      "python_files", "src", file_b, "dst", "pkg/z.py", "src",
+		      file_a, "dst", "pkg/a.py", "license_files", "src", file_a,
+		      "dst", "LICENSE", "entry_points", "[x]\n");
+	struct pyfiles pf;
+	struct sp_err e;
+
+	(void)state;
+	assert_int_equal(pyfiles_load(job, "d-1.dist-info", &pf, &e), 0);
+	assert_int_equal(pf.npy, 2);
+	assert_string_equal(pf.py[0].dst, "pkg/a.py");
+	assert_int_equal(pf.py[0].len, 6);
+	assert_memory_equal(pf.py[0].data, "A = 1\n", 6);
+	assert_string_equal(pf.py[1].dst, "pkg/z.py");
+	assert_int_equal(pf.py[1].len, 0);
+	assert_int_equal(pf.nlic, 1);
+	assert_string_equal(pf.lic[0].dst, "d-1.dist-info/licenses/LICENSE");
+	assert_string_equal(pf.entry_points, "[x]\n");
+	pyfiles_release(&pf);
+	json_decref(job);
+}
+
+static void test_bad_dst(void **state)
+{
+	static const char *const bad[] = {
+	    "../x.py", "/abs.py", "pkg/../x.py",     "pkg//x.py",   "./x.py",
+	    "pkg/",    "",	  "d-1.dist-info/x", "d-1.data/x/y"};
+	struct pyfiles pf;
+	struct sp_err e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		json_t *job = job_with("python_files", file_a, bad[i]);
+
+		assert_int_equal(pyfiles_load(job, "d-1.dist-info", &pf, &e),
+				 -1);
+		json_decref(job);
+	}
+}
+
+static void test_missing_file(void **state)
+{
+	json_t *job = job_with("python_files", "/nonexistent/x.py", "x.py");
+	struct pyfiles pf;
+	struct sp_err e;
+
+	(void)state;
+	assert_int_equal(pyfiles_load(job, "d-1.dist-info", &pf, &e), -1);
+	assert_non_null(strstr(e.msg, "/nonexistent/x.py"));
+	json_decref(job);
+}
+
+static void test_wrong_types(void **state)
+{
+	json_t *a = json_pack("{s:s}", "python_files", "x");
+	json_t *b = json_pack("{s:i}", "entry_points", 1);
+	struct pyfiles pf;
+	struct sp_err e;
+
+	(void)state;
+	assert_int_equal(pyfiles_load(a, "d-1.dist-info", &pf, &e), -1);
+	assert_int_equal(pyfiles_load(b, "d-1.dist-info", &pf, &e), -1);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void test_license_file_metadata(void **state)
+{
+	json_t *job =
+	    json_pack("{s:s, s:s, s:{s:[s,s]}}", "distribution", "d", "version",
+		      "1", "metadata", "license_files", "LICENSE", "NOTICE");
+	json_t *plain =
+	    json_pack("{s:s, s:s}", "distribution", "d", "version", "1");
+	struct sp_err e;
+	char *m;
+
+	(void)state;
+	m = metadata_render(job, &e);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "Metadata-Version: 2.4\n"));
+	assert_non_null(
+	    strstr(m, "License-File: LICENSE\nLicense-File: NOTICE\n"));
+	free(m);
+	m = metadata_render(plain, &e);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "Metadata-Version: 2.1\n"));
+	assert_null(strstr(m, "License-File"));
+	free(m);
+	json_decref(job);
+	json_decref(plain);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sorted_and_read),
+	    cmocka_unit_test(test_bad_dst),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_license_file_metadata),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

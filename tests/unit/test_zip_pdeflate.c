@@ -1,0 +1,376 @@
+/*
+ * Unit tests of worker/zip/pdeflate: the chunked stream inflates with zlib (an
+ * inflater that shares no code with libdeflate or the walk) to the input,
+ * for sizes around the chunk boundaries and data that deflates, that does
+ * not, and a mix; its bytes are the same for any thread count; the walk
+ * finds the final block of streams zlib wrote; a failing sink stops the
+ * run.
+ */
+/* cmocka needs these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "worker/zip/pdeflate.h"
+
+#define CH PDEFLATE_CHUNK
+
+static void fill_random(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)(x >> 11);
+	}
+}
+
+/* Text-like data that deflates well but not to nothing. */
+static void fill_text(uint8_t *p, size_t n, uint32_t seed)
+{
+	static const char *const words[] = {"spoke ",	"wheel ", "chunk ",
+					    "deflate ", "cargo ", "module\n",
+					    "thread ",	"RECORD "};
+	uint32_t x = seed + 7;
+	size_t i = 0, k;
+	const char *w;
+
+	while (i < n) {
+		x = x * 1103515245u + 12345u;
+		w = words[(x >> 16) & 7];
+		for (k = 0; w[k] && i < n; k++)
+			p[i++] = (uint8_t)w[k];
+	}
+}
+
+/* Runs of text and of random bytes, of lengths that do not line up with
+ * chunks, so some chunks are stored and some deflated. */
+static void fill_mixed(uint8_t *p, size_t n, uint32_t seed)
+{
+	size_t i = 0, run;
+	int k = 0;
+
+	while (i < n) {
+		run = (size_t)(CH / 3 + (seed + (uint32_t)k) * 7919u % CH);
+		if (run > n - i)
+			run = n - i;
+		if (k++ % 2)
+			fill_random(p + i, run, seed + (uint32_t)k);
+		else
+			fill_text(p + i, run, seed + (uint32_t)k);
+		i += run;
+	}
+}
+
+struct acc {
+	uint8_t *p;
+	size_t len, cap;
+	size_t pieces, in_total;
+	size_t fail_at; /* fail on this piece (1-based); 0: never */
+};
+
+static int acc_sink(void *arg, const struct pdeflate_piece *p, struct sp_err *e)
+{
+	struct acc *a = arg;
+
+	a->pieces++;
+	if (a->fail_at && a->pieces == a->fail_at)
+		return sp_err_set(e, "sink refused piece %zu", a->pieces);
+	a->in_total += p->in_len;
+	if (a->len + p->out_len > a->cap) {
+		a->cap = (a->len + p->out_len) * 2;
+		a->p = realloc(a->p, a->cap);
+		assert_non_null(a->p);
+	}
+	memcpy(a->p + a->len, p->out, p->out_len);
+	a->len += p->out_len;
+	return 0;
+}
+
+/* Inflates a raw deflate stream with zlib and checks that it is exactly
+ * want[0..n): the stream ends where it says, with nothing after. */
+static void inflate_equals(const uint8_t *s, size_t slen, const uint8_t *want,
+			   size_t n)
+{
+	z_stream zs;
+	uint8_t *out = malloc(n + 1);
+	int rc;
+
+	assert_non_null(out);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, -15), Z_OK);
+	zs.next_in = (uint8_t *)s;
+	zs.avail_in = (uInt)slen;
+	zs.next_out = out;
+	zs.avail_out = (uInt)(n + 1);
+	rc = inflate(&zs, Z_FINISH);
+	assert_int_equal(rc, Z_STREAM_END);
+	assert_int_equal(zs.avail_in, 0);
+	assert_int_equal(zs.total_out, n);
+	assert_memory_equal(out, want, n);
+	inflateEnd(&zs);
+	free(out);
+}
+
+static void run(const uint8_t *in, size_t n, int level, unsigned threads,
+		struct acc *a)
+{
+	struct sp_err e;
+
+	memset(a, 0, sizeof(*a));
+	if (pdeflate_run(in, n, level, threads, acc_sink, a, &e) != 0)
+		fail_msg("pdeflate_run: %s", e.msg);
+	assert_int_equal(a->in_total, n);
+	assert_int_equal(a->pieces, n ? (n - 1) / CH + 1 : 1);
+	assert_true(a->len <= pdeflate_bound(n));
+}
+
+/* One size and kind of data: inflates back, same bytes on 1, 2 and 3
+ * threads. */
+static void check_one(size_t n, void (*fill)(uint8_t *, size_t, uint32_t),
+		      int level)
+{
+	uint8_t *in = malloc(n ? n : 1);
+	struct acc a1, a2, a3;
+
+	assert_non_null(in);
+	fill(in, n, (uint32_t)n);
+	run(in, n, level, 1, &a1);
+	inflate_equals(a1.p, a1.len, in, n);
+	run(in, n, level, 2, &a2);
+	assert_int_equal(a2.len, a1.len);
+	assert_memory_equal(a2.p, a1.p, a1.len);
+	if (n > 2 * CH) {
+		run(in, n, level, 3, &a3);
+		assert_int_equal(a3.len, a1.len);
+		assert_memory_equal(a3.p, a1.p, a1.len);
+		free(a3.p);
+	}
+	free(a1.p);
+	free(a2.p);
+	free(in);
+}
+
+static const size_t sizes[] = {0, 1, CH - 1, CH, CH + 1, 3 * CH + 7};
+
+static void test_text(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
+		check_one(sizes[i], fill_text, 6);
+	check_one(3 * CH + 7, fill_text, 1);
+}
+
+static void test_random(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
+		check_one(sizes[i], fill_random, 6);
+}
+
+static void test_mixed(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
+		check_one(sizes[i], fill_mixed, 6);
+	check_one(3 * CH + 7, fill_mixed, 1);
+	/* Enough chunks for threads to take them two at a time. */
+	check_one(9 * CH + 5, fill_mixed, 1);
+}
+
+/* Random data goes out stored, at the bound's cost; text deflates. */
+static void test_sizes(void **state)
+{
+	size_t n = 2 * CH + 100;
+	uint8_t *in = malloc(n);
+	struct acc a;
+
+	(void)state;
+	assert_non_null(in);
+	fill_random(in, n, 3);
+	run(in, n, 6, 2, &a);
+	assert_int_equal(a.len, pdeflate_bound(n));
+	free(a.p);
+	fill_text(in, n, 3);
+	run(in, n, 6, 2, &a);
+	assert_true(a.len < n / 3);
+	free(a.p);
+	free(in);
+}
+
+static void test_sink_error(void **state)
+{
+	size_t n = 5 * CH;
+	uint8_t *in = malloc(n);
+	struct sp_err e;
+	struct acc a;
+	unsigned t;
+
+	(void)state;
+	assert_non_null(in);
+	fill_text(in, n, 9);
+	for (t = 1; t <= 3; t++) {
+		memset(&a, 0, sizeof(a));
+		a.fail_at = 2;
+		assert_int_equal(pdeflate_run(in, n, 6, t, acc_sink, &a, &e),
+				 -1);
+		assert_string_equal(e.msg, "sink refused piece 2");
+		assert_int_equal(a.pieces, 2);
+		free(a.p);
+	}
+	assert_int_equal(pdeflate_run(in, n, 0, 1, acc_sink, &a, &e), -1);
+	assert_int_equal(pdeflate_run(in, n, 13, 1, acc_sink, &a, &e), -1);
+	free(in);
+}
+
+/* Compresses with zlib, then checks the walk against it: the stream ends
+ * where the walk says, and the bit it names is the final block's (with
+ * it cleared, zlib no longer finds the end). */
+static void check_zlib_walk(const uint8_t *in, size_t n, int level,
+			    int strategy, int flush_every)
+{
+	uint8_t *out = malloc(n + n / 8 + 1024);
+	z_stream zs;
+	size_t off = 0, step;
+	uint64_t hdr, end;
+	int rc;
+
+	assert_non_null(out);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, level, Z_DEFLATED, -15, 8, strategy),
+			 Z_OK);
+	zs.next_out = out;
+	zs.avail_out = (uInt)(n + n / 8 + 1024);
+	do {
+		step = flush_every && n - off > (size_t)flush_every
+			   ? (size_t)flush_every
+			   : n - off;
+		zs.next_in = (uint8_t *)in + off;
+		zs.avail_in = (uInt)step;
+		off += step;
+		rc = deflate(&zs, off == n ? Z_FINISH : Z_FULL_FLUSH);
+		assert_true(rc == Z_OK || rc == Z_STREAM_END);
+	} while (off < n);
+	assert_int_equal(rc, Z_STREAM_END);
+	deflateEnd(&zs);
+
+	assert_int_equal(pdeflate_walk(out, zs.total_out, &hdr, &end), 0);
+	assert_int_equal((end + 7) / 8, zs.total_out);
+	assert_true(hdr < end);
+	out[hdr / 8] &= (uint8_t) ~(1u << (hdr % 8));
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, -15), Z_OK);
+	{
+		uint8_t *back = malloc(n + 1);
+
+		zs.next_in = out;
+		zs.avail_in = (uInt)(end + 7) / 8;
+		zs.next_out = back;
+		zs.avail_out = (uInt)(n + 1);
+		assert_int_not_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+		free(back);
+	}
+	inflateEnd(&zs);
+	/* Cut short, the stream has no final block. */
+	if (hdr / 8 > 0)
+		assert_int_equal(pdeflate_walk(out, hdr / 8, &hdr, &end), -1);
+	free(out);
+}
+
+static void test_walk_zlib(void **state)
+{
+	size_t n = 300000;
+	uint8_t *in = malloc(n);
+
+	(void)state;
+	assert_non_null(in);
+	fill_mixed(in, n, 5);
+	fill_text(in, n / 2, 5);
+	check_zlib_walk(in, n, 6, Z_DEFAULT_STRATEGY, 0);
+	check_zlib_walk(in, n, 9, Z_DEFAULT_STRATEGY, 70001);
+	check_zlib_walk(in, n, 6, Z_FIXED, 0);
+	check_zlib_walk(in, n, 1, Z_HUFFMAN_ONLY, 0);
+	check_zlib_walk(in, n, 6, Z_RLE, 100000);
+	check_zlib_walk(in, n, 0, Z_DEFAULT_STRATEGY, 0); /* stored */
+	check_zlib_walk(in, 1, 6, Z_DEFAULT_STRATEGY, 0);
+	check_zlib_walk(in, 0, 6, Z_DEFAULT_STRATEGY, 0);
+	free(in);
+}
+
+/* Garbage neither crashes nor loops: the walk either fails or stops
+ * within the buffer. */
+static void test_walk_garbage(void **state)
+{
+	uint8_t buf[4096] = {0};
+	uint64_t hdr, end;
+	int i;
+
+	(void)state;
+	assert_int_equal(pdeflate_walk(buf, 0, &hdr, &end), -1);
+	for (i = 0; i < 2000; i++) {
+		fill_random(buf, sizeof(buf), (uint32_t)i);
+		if (pdeflate_walk(buf, (size_t)(i % (int)sizeof(buf)) + 1, &hdr,
+				  &end) == 0)
+			assert_true(end <=
+				    (uint64_t)((i % (int)sizeof(buf)) + 1) * 8);
+	}
+}
+
+static void test_threads_env(void **state)
+{
+	unsigned def;
+
+	(void)state;
+	unsetenv("SPOKE_ZIP_THREADS");
+	def = pdeflate_threads(0);
+	assert_true(def >= 1 && def <= PDEFLATE_MAX_THREADS);
+	/* The coordinator's budget wins over the CPU count... */
+	assert_int_equal(pdeflate_threads(1), 1);
+	assert_int_equal(pdeflate_threads(5), 5);
+	assert_int_equal(pdeflate_threads(100000), PDEFLATE_MAX_THREADS);
+	/* ...and the knob over both. */
+	setenv("SPOKE_ZIP_THREADS", "3", 1);
+	assert_int_equal(pdeflate_threads(0), 3);
+	assert_int_equal(pdeflate_threads(1), 3);
+	setenv("SPOKE_ZIP_THREADS", "0", 1);
+	assert_int_equal(pdeflate_threads(0), def);
+	setenv("SPOKE_ZIP_THREADS", "2x", 1);
+	assert_int_equal(pdeflate_threads(0), def);
+	setenv("SPOKE_ZIP_THREADS", "1000", 1);
+	assert_int_equal(pdeflate_threads(0), def);
+	assert_int_equal(pdeflate_threads(2), 2);
+	unsetenv("SPOKE_ZIP_THREADS");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_mixed),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_sink_error),
+	    cmocka_unit_test(test_walk_zlib),
+	    cmocka_unit_test(test_walk_garbage),
+	    cmocka_unit_test(test_threads_env),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,38 @@
+/*
+ * build_wheel.h - writes the wheel of one job (job.h).
+ *
+ * The wheel holds the extension module, then <dist-info>/METADATA, WHEEL
+ * and RECORD, in that order, with RECORD last as the wheel specification
+ * asks.  The staged module is opened read-only and never written.
+ */
+#ifndef SPOKE_WORKER_BUILD_WHEEL_H
+#define SPOKE_WORKER_BUILD_WHEEL_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+/* Validates job, checks that staged_path is a shared library for this
+ * machine that exports PyInit_<last part of module>, writes the wheel to
+ * tmp_path through the temporary-file recipe (tmpfile.h: created relative
+ * to its folder, O_EXCL|O_NOFOLLOW, mode 0644, fsynced, closed) and renames
+ * it to its name in the same folder (without fsyncing the folder: the
+ * caller batches that).  The folder is out_dir_resolved when the job has
+ * it, else final_path's, opened with no symlink followed (dirs.h).  On success *result is a new
+ * reference to
+ *   {"ok": true, "wheel": path, "wheel_name": name, "size": N,
+ *    "sha256": hex, "needed": [DT_NEEDED...],
+ *    "patch": "none" | "required" | "applied", ...what the repair adds}
+ * where the name is final_path's with the repair's platform tag.  On
+ * failure returns -1 with e filled, *result NULL, and tmp_path removed if
+ * this call created it.  The repair's events go to emit (with emit_arg),
+ * which may be NULL (repair.h). */
+int wheel_write(const json_t *job, void (*emit)(json_t *ev, void *arg),
+		void *emit_arg, json_t **result, struct sp_err *e);
+
+/* 1 when soname is one of the libraries every manylinux system provides
+ * (libc.so.6, libm.so.6, the dynamic loader...), so that a module needing
+ * only those runs anywhere without repair. */
+int wheel_lib_is_system(const char *soname);
+
+#endif

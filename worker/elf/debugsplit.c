@@ -1,0 +1,626 @@
+#define _GNU_SOURCE
+#include "worker/elf/debugsplit.h"
+
+#include <elf.h>
+#include <libdeflate.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "common/dirs.h"
+#include "common/fsx.h"
+#include "common/tmpfile.h"
+
+/* A growing output image. */
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void buf_put(struct buf *b, const void *data, size_t n)
+{
+	uint8_t *np;
+	size_t cap;
+
+	/* No output is near a terabyte: hostile sizes end here, before the
+	 * doubling below could overflow. */
+	if (b->oom || n > ((size_t)1 << 40) - b->len) {
+		b->oom = 1;
+		return;
+	}
+	if (b->len + n > b->cap) {
+		cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	if (data)
+		memcpy(b->p + b->len, data, n);
+	else
+		memset(b->p + b->len, 0, n);
+	b->len += n;
+}
+
+/* Zero bytes up to a multiple of align (a power of two, else ignored). */
+static void buf_align(struct buf *b, uint64_t align)
+{
+	/* Non-allocated sections need no more than a page. */
+	if (align > 4096)
+		align = 4096;
+	if (align > 1 && !(align & (align - 1)) && b->len % align)
+		buf_put(b, NULL, (size_t)(align - b->len % align));
+}
+
+/* The input's headers, checked against its size. */
+struct elfin {
+	const uint8_t *p;
+	size_t len;
+	const char *name;
+	Elf64_Ehdr eh;
+	Elf64_Shdr *sh; /* copies: the input may be unaligned */
+	size_t nsh;
+	const char *shstr;
+	size_t shstr_len;
+	uint64_t load_end; /* past every loaded byte and allocated section */
+};
+
+static int bad(const struct elfin *f, const char *why, struct sp_err *e)
+{
+	return sp_err_set(e, "cannot split the debug info of '%s': %s",
+			  f->name, why);
+}
+
+/* end = off + size within the file, without overflow. */
+static int in_file(const struct elfin *f, uint64_t off, uint64_t size)
+{
+	return off <= f->len && size <= f->len - off;
+}
+
+static int parse(struct elfin *f, struct sp_err *e)
+{
+	const Elf64_Shdr *ss;
+	Elf64_Phdr ph;
+	size_t i;
+
+	if (f->len < sizeof(f->eh) || memcmp(f->p, ELFMAG, SELFMAG) != 0)
+		return bad(f, "not an ELF file", e);
+	memcpy(&f->eh, f->p, sizeof(f->eh));
+	if (f->eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    f->eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return bad(f, "only 64-bit little-endian objects are "
+			      "supported", e);
+	if (!f->eh.e_shnum || f->eh.e_shnum >= SHN_LORESERVE ||
+	    f->eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    f->eh.e_shstrndx >= f->eh.e_shnum ||
+	    !in_file(f, f->eh.e_shoff,
+		     (uint64_t)f->eh.e_shnum * sizeof(Elf64_Shdr)))
+		return bad(f, "no valid section header table", e);
+	f->nsh = f->eh.e_shnum;
+	f->sh = calloc(f->nsh, sizeof(*f->sh));
+	if (!f->sh)
+		return sp_err_set(e, "out of memory");
+	memcpy(f->sh, f->p + f->eh.e_shoff, f->nsh * sizeof(*f->sh));
+	f->load_end = sizeof(f->eh);
+	for (i = 0; i < f->nsh; i++) {
+		ss = &f->sh[i];
+		if (ss->sh_type != SHT_NOBITS && ss->sh_type != SHT_NULL &&
+		    !in_file(f, ss->sh_offset, ss->sh_size))
+			return bad(f, "a section lies outside the file", e);
+		if ((ss->sh_flags & SHF_ALLOC) && ss->sh_type != SHT_NOBITS &&
+		    ss->sh_offset + ss->sh_size > f->load_end)
+			f->load_end = ss->sh_offset + ss->sh_size;
+	}
+	ss = &f->sh[f->eh.e_shstrndx];
+	if (ss->sh_type != SHT_STRTAB || !ss->sh_size ||
+	    f->p[ss->sh_offset + ss->sh_size - 1] != '\0')
+		return bad(f, "corrupt section name table", e);
+	f->shstr = (const char *)f->p + ss->sh_offset;
+	f->shstr_len = ss->sh_size;
+	if (f->eh.e_phnum &&
+	    (f->eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	     !in_file(f, f->eh.e_phoff,
+		      (uint64_t)f->eh.e_phnum * sizeof(Elf64_Phdr))))
+		return bad(f, "no valid program header table", e);
+	if (f->eh.e_phnum &&
+	    f->eh.e_phoff + f->eh.e_phnum * sizeof(Elf64_Phdr) > f->load_end)
+		f->load_end = f->eh.e_phoff + f->eh.e_phnum * sizeof(ph);
+	for (i = 0; i < f->eh.e_phnum; i++) {
+		memcpy(&ph, f->p + f->eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (!in_file(f, ph.p_offset, ph.p_filesz))
+			return bad(f, "a segment lies outside the file", e);
+		if (ph.p_offset + ph.p_filesz > f->load_end)
+			f->load_end = ph.p_offset + ph.p_filesz;
+	}
+	return 0;
+}
+
+static const char *sec_name(const struct elfin *f, size_t i)
+{
+	return f->sh[i].sh_name < f->shstr_len ? f->shstr + f->sh[i].sh_name
+					       : "";
+}
+
+static int is_debug(const struct elfin *f, size_t i)
+{
+	return !(f->sh[i].sh_flags & SHF_ALLOC) &&
+	       f->sh[i].sh_type != SHT_NOBITS &&
+	       !strncmp(sec_name(f, i), ".debug_", 7);
+}
+
+/* Every .debug_* section after every loaded byte and allocated section:
+ * then dropping them moves nothing the loader sees. */
+static int check_layout(const struct elfin *f, size_t *ndebug,
+			struct sp_err *e)
+{
+	size_t i, last_alloc = 0;
+
+	for (i = 0; i < f->nsh; i++)
+		if (f->sh[i].sh_flags & SHF_ALLOC)
+			last_alloc = i;
+	*ndebug = 0;
+	if (is_debug(f, f->eh.e_shstrndx))
+		return bad(f, "corrupt section name table", e);
+	for (i = 0; i < f->nsh; i++) {
+		if (!is_debug(f, i))
+			continue;
+		if (i < last_alloc || f->sh[i].sh_offset < f->load_end)
+			return bad(f, "its debug sections lie among the loaded "
+				      "ones",
+				   e);
+		(*ndebug)++;
+	}
+	return 0;
+}
+
+/* The NT_GNU_BUILD_ID of the object as lowercase hex, or NULL. */
+static char *build_id(const struct elfin *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nsh; i++) {
+		const Elf64_Shdr *s = &f->sh[i];
+		uint64_t align = s->sh_addralign == 8 ? 8 : 4, off = 0;
+
+		if (s->sh_type != SHT_NOTE)
+			continue;
+		while (off + sizeof(Elf64_Nhdr) <= s->sh_size) {
+			const uint8_t *n = f->p + s->sh_offset + off;
+			Elf64_Nhdr nh;
+			uint64_t name_end, desc_end;
+
+			memcpy(&nh, n, sizeof(nh));
+			name_end = sizeof(nh) + ((nh.n_namesz + align - 1) &
+						 ~(align - 1));
+			desc_end = name_end + ((nh.n_descsz + align - 1) &
+					       ~(align - 1));
+			if (desc_end > s->sh_size - off)
+				break;
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp(n + sizeof(nh), "GNU", 4) &&
+			    nh.n_descsz > 0 && nh.n_descsz <= 64) {
+				char *hex = malloc(2 * nh.n_descsz + 1);
+				uint32_t k;
+
+				for (k = 0; hex && k < nh.n_descsz; k++)
+					sprintf(hex + 2 * k, "%02x",
+						n[name_end + k]);
+				return hex;
+			}
+			off += desc_end;
+		}
+	}
+	return NULL;
+}
+
+/* One .debug_* section as SHF_COMPRESSED zstd, when that is smaller. */
+static int compress_section(const struct elfin *f, Elf64_Shdr *s, int level,
+			    struct buf *b, struct sp_err *e)
+{
+	const uint8_t *data = f->p + s->sh_offset;
+	Elf64_Chdr ch = {0};
+	size_t cap, n;
+	uint8_t *z;
+
+	cap = ZSTD_compressBound(s->sh_size);
+	z = malloc(cap ? cap : 1);
+	if (!z)
+		return sp_err_set(e, "out of memory");
+	n = ZSTD_compress(z, cap, data, s->sh_size, level);
+	if (ZSTD_isError(n)) {
+		free(z);
+		return bad(f, ZSTD_getErrorName(n), e);
+	}
+	if (sizeof(ch) + n >= s->sh_size) {
+		buf_align(b, s->sh_addralign);
+		s->sh_offset = b->len;
+		buf_put(b, data, s->sh_size);
+		free(z);
+		return 0;
+	}
+	ch.ch_type = SP_ELFCOMPRESS_ZSTD;
+	ch.ch_size = s->sh_size;
+	ch.ch_addralign = s->sh_addralign ? s->sh_addralign : 1;
+	buf_align(b, 8);
+	s->sh_offset = b->len;
+	buf_put(b, &ch, sizeof(ch));
+	buf_put(b, z, n);
+	s->sh_size = sizeof(ch) + n;
+	s->sh_flags |= SHF_COMPRESSED;
+	s->sh_addralign = 8;
+	free(z);
+	return 0;
+}
+
+/* The debug file: see the header. */
+static int make_debug(const struct elfin *f, int level, struct debugsplit *d,
+		      struct sp_err *e)
+{
+	struct buf b = {0};
+	Elf64_Shdr *sh;
+	Elf64_Ehdr eh = f->eh;
+	size_t i;
+
+	sh = malloc(f->nsh * sizeof(*sh));
+	if (!sh)
+		return sp_err_set(e, "out of memory");
+	memcpy(sh, f->sh, f->nsh * sizeof(*sh));
+	buf_put(&b, NULL, sizeof(eh));
+	for (i = 1; i < f->nsh; i++) {
+		Elf64_Shdr *s = &sh[i];
+
+		if (s->sh_type == SHT_NOBITS ||
+		    ((s->sh_flags & SHF_ALLOC) && s->sh_type != SHT_NOTE)) {
+			s->sh_type = SHT_NOBITS;
+			s->sh_offset = b.len;
+			continue;
+		}
+		if (is_debug(f, i) && !(s->sh_flags & SHF_COMPRESSED) &&
+		    s->sh_size) {
+			d->dwarf_len += s->sh_size;
+			if (compress_section(f, s, level, &b, e) < 0)
+				goto fail;
+			continue;
+		}
+		buf_align(&b, s->sh_addralign);
+		s->sh_offset = b.len;
+		buf_put(&b, f->p + f->sh[i].sh_offset, s->sh_size);
+	}
+	buf_align(&b, 8);
+	eh.e_shoff = b.len;
+	eh.e_phoff = 0;
+	eh.e_phnum = 0;
+	buf_put(&b, sh, f->nsh * sizeof(*sh));
+	if (b.oom) {
+		sp_err_set(e, "out of memory");
+		goto fail;
+	}
+	memcpy(b.p, &eh, sizeof(eh));
+	free(sh);
+	d->debug = b.p;
+	d->debug_len = b.len;
+	return 0;
+fail:
+	free(sh);
+	free(b.p);
+	return -1;
+}
+
+/* Section indices in .symtab follow the sections that remain; a symbol
+ * of a dropped section becomes undefined. */
+static void remap_symtab(uint8_t *data, uint64_t size, const size_t *map,
+			 size_t nsh)
+{
+	Elf64_Sym sym;
+	uint64_t off;
+
+	for (off = 0; off + sizeof(sym) <= size; off += sizeof(sym)) {
+		memcpy(&sym, data + off, sizeof(sym));
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		sym.st_shndx = sym.st_shndx < nsh ? (Elf64_Half)map[sym.st_shndx]
+						  : SHN_UNDEF;
+		memcpy(data + off, &sym, sizeof(sym));
+	}
+}
+
+/* The stripped object: see the header. */
+static int make_stripped(const struct elfin *f, const char *link_name,
+			 struct debugsplit *d, struct sp_err *e)
+{
+	struct buf b = {0}, names = {0};
+	Elf64_Shdr *sh = NULL, link = {0};
+	Elf64_Ehdr eh = f->eh;
+	size_t *map, i, k = 0, llen;
+	uint32_t crc;
+	int rc = -1;
+
+	map = calloc(f->nsh, sizeof(*map));
+	sh = calloc(f->nsh + 1, sizeof(*sh));
+	if (!map || !sh) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	buf_put(&b, f->p, (size_t)f->load_end);
+	buf_put(&names, "", 1);
+	for (i = 0; i < f->nsh; i++) {
+		if (is_debug(f, i))
+			continue;
+		map[i] = k;
+		sh[k] = f->sh[i];
+		if (i) {
+			sh[k].sh_name = (Elf64_Word)names.len;
+			buf_put(&names, sec_name(f, i),
+				strlen(sec_name(f, i)) + 1);
+		}
+		k++;
+	}
+	for (i = 1; i < k; i++) {
+		Elf64_Shdr *s = &sh[i];
+
+		if (s->sh_link && s->sh_link < f->nsh)
+			s->sh_link = (Elf64_Word)map[s->sh_link];
+		if (s->sh_info && s->sh_info < f->nsh &&
+		    ((s->sh_flags & SHF_INFO_LINK) || s->sh_type == SHT_REL ||
+		     s->sh_type == SHT_RELA))
+			s->sh_info = (Elf64_Word)map[s->sh_info];
+		if (s->sh_type == SHT_NOBITS || (s->sh_flags & SHF_ALLOC) ||
+		    s == &sh[map[f->eh.e_shstrndx]])
+			continue;
+		if (s->sh_offset + s->sh_size > f->load_end) {
+			buf_align(&b, s->sh_addralign);
+			buf_put(&b, f->p + s->sh_offset, s->sh_size);
+			s->sh_offset = b.len - s->sh_size;
+		}
+		if (s->sh_type == SHT_SYMTAB && !b.oom)
+			remap_symtab(b.p + s->sh_offset, s->sh_size, map,
+				     f->nsh);
+	}
+	/* .gnu_debuglink: the name, zero-padded to 4, then the CRC-32 of
+	 * the debug file, as gdb reads it. */
+	link.sh_name = (Elf64_Word)names.len;
+	buf_put(&names, ".gnu_debuglink", sizeof(".gnu_debuglink"));
+	link.sh_type = SHT_PROGBITS;
+	link.sh_addralign = 4;
+	buf_align(&b, 4);
+	link.sh_offset = b.len;
+	llen = strlen(link_name) + 1;
+	buf_put(&b, link_name, llen);
+	buf_align(&b, 4);
+	crc = (uint32_t)libdeflate_crc32(0, d->debug, d->debug_len);
+	buf_put(&b, &crc, 4);
+	link.sh_size = b.len - link.sh_offset;
+	sh[k++] = link;
+
+	sh[map[f->eh.e_shstrndx]].sh_offset = b.len;
+	sh[map[f->eh.e_shstrndx]].sh_size = names.len;
+	buf_put(&b, names.p, names.len);
+	buf_align(&b, 8);
+	eh.e_shoff = b.len;
+	eh.e_shnum = (Elf64_Half)k;
+	eh.e_shstrndx = (Elf64_Half)map[f->eh.e_shstrndx];
+	buf_put(&b, sh, k * sizeof(*sh));
+	if (b.oom || names.oom) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	memcpy(b.p, &eh, sizeof(eh));
+	d->stripped = b.p;
+	d->stripped_len = b.len;
+	b.p = NULL;
+	rc = 0;
+out:
+	free(b.p);
+	free(names.p);
+	free(map);
+	free(sh);
+	return rc;
+}
+
+int debugsplit_mem(const void *in, size_t len, const char *name,
+		   const char *link_name, int level, struct debugsplit *out,
+		   struct sp_err *e)
+{
+	struct elfin f = {0};
+	size_t ndebug;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	f.p = in;
+	f.len = len;
+	f.name = name;
+	if (parse(&f, e) < 0 || check_layout(&f, &ndebug, e) < 0)
+		goto out;
+	if (!ndebug) {
+		rc = 0;
+		goto out;
+	}
+	out->build_id = build_id(&f);
+	if (make_debug(&f, level, out, e) < 0 ||
+	    make_stripped(&f, link_name, out, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(f.sh);
+	if (rc < 0)
+		debugsplit_release(out);
+	return rc;
+}
+
+void debugsplit_release(struct debugsplit *d)
+{
+	free(d->stripped);
+	free(d->debug);
+	free(d->build_id);
+	memset(d, 0, sizeof(*d));
+}
+
+char *debugsplit_rel_path(const struct debugsplit *d)
+{
+	char *s;
+
+	if (!d->build_id || strlen(d->build_id) < 3)
+		return NULL;
+	if (asprintf(&s, ".build-id/%.2s/%s.debug", d->build_id,
+		     d->build_id + 2) < 0)
+		return NULL;
+	return s;
+}
+
+int debugsplit_for_wheel(const void *in, size_t len, const char *name,
+			 const char *wheel_path, const char *stem,
+			 struct debugsplit *out, char **rel, struct sp_err *e)
+{
+	char *link = NULL;
+	int rc;
+
+	*rel = NULL;
+	if (asprintf(&link, "%s.debug", fsx_basename(wheel_path)) < 0)
+		return sp_err_set(e, "out of memory");
+	rc = debugsplit_mem(in, len, name, link, 12, out, e);
+	free(link);
+	if (rc < 0 || !out->debug)
+		return rc;
+	*rel = debugsplit_rel_path(out);
+	if (!*rel && asprintf(rel, "%s/%s.debug", stem, wheel_path) < 0) {
+		*rel = NULL;
+		return sp_err_set(e, "out of memory");
+	}
+	return 0;
+}
+
+int debugsplit_write_file(const char *path, const void *buf, size_t len,
+			  struct sp_err *e)
+{
+	char *parent = fsx_dirname(path);
+	int fd, rc;
+
+	if (!parent)
+		return sp_err_set(e, "out of memory");
+	/* The path was resolved from the user's folder (dirs_resolve), so
+	 * no component of it may be a symlink now: debug/, .build-id/ and
+	 * xx/ are spoke's own, made here if missing, and a symlink planted
+	 * at any of them is refused rather than followed. */
+	fd = dirs_open(parent, DIRS_CREATE, 0755, e);
+	if (fd < 0) {
+		free(parent);
+		return -1;
+	}
+	rc = tmpfile_write_buf(fd, parent, fsx_basename(path), buf, len, 0644,
+			       e);
+	close(fd);
+	free(parent);
+	return rc;
+}
+
+int debugsplit_write(const struct debugsplit *d, const char *dir,
+		     const char *rel, struct sp_err *e)
+{
+	char *path = fsx_join(dir, rel);
+	int rc;
+
+	if (!path)
+		return sp_err_set(e, "out of memory");
+	rc = debugsplit_write_file(path, d->debug, d->debug_len, e);
+	free(path);
+	return rc;
+}
+
+int debugsplit_job_dirs(const json_t *job, char **dir, char **stem,
+			struct sp_err *e)
+{
+	const char *final = json_string_value(json_object_get(job,
+							      "final_path"));
+	const char *base;
+	char *parent = NULL;
+	size_t n;
+
+	*dir = NULL;
+	*stem = NULL;
+	if (!final)
+		return sp_err_set(e, "option 'split_debug' needs the job's "
+				     "final_path");
+	base = fsx_basename(final);
+	n = strlen(base) > 4 ? strlen(base) - 4 : 0;
+	/* The coordinator resolved the output folder once (dirs.h): the
+	 * debug files go beneath that path, walked without following. */
+	parent = json_is_string(json_object_get(job, "out_dir_resolved"))
+			 ? strdup(json_string_value(
+				   json_object_get(job, "out_dir_resolved")))
+			 : fsx_dirname(final);
+	if (!parent || !(*dir = fsx_join(parent, "debug")) ||
+	    !(*stem = strndup(base, n))) {
+		free(parent);
+		free(*dir);
+		*dir = NULL;
+		return sp_err_set(e, "out of memory");
+	}
+	free(parent);
+	return 0;
+}
+
+int debugsplit_job(const json_t *job, const char *name, void **mod,
+		   size_t *len, char **debug_path, struct sp_err *e)
+{
+	const json_t *opt = json_object_get(job, "options");
+	const char *final = json_string_value(json_object_get(job,
+							      "final_path"));
+	const char *module = json_string_value(json_object_get(job, "module"));
+	const char *ext = json_string_value(json_object_get(job,
+							    "ext_suffix"));
+	const char *last;
+	char *file = NULL, *dir = NULL, *rel = NULL, *stem = NULL;
+	struct debugsplit d = {0};
+	int rc = -1;
+
+	*debug_path = NULL;
+	if (!json_is_true(json_object_get(opt, "split_debug")))
+		return 0;
+	if (!final || !module || !ext)
+		return sp_err_set(e, "option 'split_debug' needs the job's "
+				     "final_path, module and ext_suffix");
+	/* Named by the module's file name alone: "<stem>/<file>.debug". */
+	last = strrchr(module, '.');
+	last = last ? last + 1 : module;
+	if (asprintf(&file, "%s%s", last, ext) < 0) {
+		file = NULL;
+		goto oom;
+	}
+	if (debugsplit_job_dirs(job, &dir, &stem, e) < 0 ||
+	    debugsplit_for_wheel(*mod, *len, name, file, stem, &d, &rel, e) < 0)
+		goto out;
+	rc = 0;
+	if (!d.debug)
+		goto out;
+	if (!(*debug_path = fsx_join(dir, rel)))
+		goto oom;
+	if (debugsplit_write(&d, dir, rel, e) < 0) {
+		free(*debug_path);
+		*debug_path = NULL;
+		rc = -1;
+		goto out;
+	}
+	free(*mod);
+	*mod = d.stripped;
+	*len = d.stripped_len;
+	d.stripped = NULL;
+	goto out;
+oom:
+	rc = sp_err_set(e, "out of memory");
+out:
+	debugsplit_release(&d);
+	free(file);
+	free(dir);
+	free(rel);
+	free(stem);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * inspect.h - read-only inspection of a shared object (libelf).
+ *
+ * spoke never writes the files it inspects: they are cargo's own outputs.
+ * Every function opens with O_RDONLY, reads through libelf's pread-based
+ * ELF_C_READ mode (a file truncated under us gives an error, not SIGBUS), and
+ * treats its input as hostile: every offset and size is checked against the
+ * file before use.
+ */
+#ifndef SPOKE_WORKER_ELF_INSPECT_H
+#define SPOKE_WORKER_ELF_INSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct elf_info {
+	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
+	uint16_t machine; /* EM_* */
+	char *soname;	  /* DT_SONAME, or NULL */
+	char *rpath;	  /* DT_RPATH, or NULL */
+	char *runpath;	  /* DT_RUNPATH, or NULL */
+	char **needed;	  /* DT_NEEDED in file order */
+	size_t nneeded;
+};
+
+/* Inspects the shared object at path into out (all strings owned by out;
+ * free with elf_info_release).  Fails, naming the path, when the file is not
+ * ELF, is truncated or corrupt, is not a shared library (an executable,
+ * including a PIE, or an object file), or is built for another machine or
+ * class than the one spoke runs on.  On failure out holds nothing. */
+int elf_inspect(const char *path, struct elf_info *out, struct sp_err *e);
+
+/* The same, on an open descriptor (read with pread: its offset is not
+ * moved); name is for messages. */
+int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
+		   struct sp_err *e);
+
+/* The same, on the file's len bytes in memory (a mapfile's): no system
+ * call at all.  libelf only reads them. */
+int elf_inspect_mem(const void *p, size_t len, const char *name,
+		    struct elf_info *out, struct sp_err *e);
+
+void elf_info_release(struct elf_info *info);
+
+/* Reports a libelf call on name that failed.  libelf keeps no errno: on
+ * a descriptor it reads with pread(), and a read the disk failed (EIO)
+ * comes back as "invalid file descriptor" or "cannot read data from
+ * file", which would call a good file corrupt.  So whoever hands libelf a
+ * descriptor zeroes errno first (on_fd), and an errno set since is the
+ * cause; otherwise the file is truncated or corrupt, for libelf's reason.
+ * Returns -1. */
+int elf_lib_fail(const char *name, int on_fd, struct sp_err *e);
+
+/* Returns 1 when the dynamic symbol table of path defines symbol as a global
+ * or weak function or object, 0 when it does not, -1 on error. */
+int elf_exports(const char *path, const char *symbol, struct sp_err *e);
+
+/* The same, on an open descriptor; name is for messages. */
+int elf_exports_fd(int fd, const char *name, const char *symbol,
+		   struct sp_err *e);
+
+/* The same, on the file's len bytes in memory. */
+int elf_exports_mem(const void *p, size_t len, const char *name,
+		    const char *symbol, struct sp_err *e);
+
+#endif

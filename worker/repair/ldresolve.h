@@ -1,0 +1,135 @@
+/*
+ * ldresolve.h - finds the libraries a shared object needs, recursively, as
+ * the dynamic loader would (like lddtree).
+ *
+ * For each DT_NEEDED name of an object N (a name with a '/' is a path and
+ * is taken as it is), the directories are tried in this order:
+ *
+ *   1. DT_RPATH of N, then of the object that needed N, and so on up to
+ *      the root; only when N has no DT_RUNPATH (an object's DT_RPATH is
+ *      ignored when it has a DT_RUNPATH, as glibc ignores it);
+ *   2. LD_LIBRARY_PATH (the build's, as the client saw it);
+ *   3. DT_RUNPATH of N, for N's own needs only (not inherited);
+ *   4. the search paths cargo build scripts printed ("linked_paths"): the
+ *      linker found the library there, the loader would not;
+ *   5. extra directories the user gave (--lib-path);
+ *   6. the directories of /etc/ld.so.conf, following its include globs;
+ *   7. the default directories: /lib/<multiarch>, /usr/lib/<multiarch>,
+ *      /lib64, /usr/lib64, /lib, /usr/lib.
+ *
+ * 1-3 are the loader's own order.  $ORIGIN and ${ORIGIN} in DT_RPATH and
+ * DT_RUNPATH expand to the directory of the object that carries them; for
+ * the root the caller says which directory that is (a staged file's
+ * origin is where cargo put it, not the staging directory).  A candidate
+ * must be an ELF shared object of the needer's class and machine; others
+ * are skipped, as the loader skips them.
+ *
+ * Every soname is resolved once, breadth first, by the first object that
+ * needs it: the loader loads a soname once and reuses it.
+ */
+#ifndef SPOKE_WORKER_REPAIR_LDRESOLVE_H
+#define SPOKE_WORKER_REPAIR_LDRESOLVE_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "worker/elf/inspect.h"
+
+/* The parent of a library needed by the root object. */
+#define LD_ROOT ((size_t)-1)
+
+/* Which search step found a library. */
+enum ld_via {
+	LD_VIA_NONE,		/* not found */
+	LD_VIA_PATH,		/* the DT_NEEDED entry is a path */
+	LD_VIA_RPATH,
+	LD_VIA_LD_LIBRARY_PATH,
+	LD_VIA_RUNPATH,
+	LD_VIA_LINKED_PATH,
+	LD_VIA_LIB_PATH,
+	LD_VIA_LD_SO_CONF,
+	LD_VIA_DEFAULT,
+};
+
+/* "rpath", "runpath", "LD_LIBRARY_PATH", "linked_paths", "lib_path",
+ * "ld.so.conf", "default", "path" or "not found". */
+const char *ld_via_name(enum ld_via via);
+
+struct ld_lib {
+	char *soname;	      /* the DT_NEEDED name */
+	char *path;	      /* where it was found; NULL when not found */
+	enum ld_via via;
+	size_t parent;	      /* index of its needer in libs, or LD_ROOT */
+	int descended;	      /* its own needs were resolved */
+	struct elf_info info; /* of path, when found */
+	char **tried;	      /* when not found: each candidate, with the
+			       * reason it was skipped when it exists */
+	size_t ntried;
+};
+
+/* Owned by the tree: ld_tree_release(). */
+struct ld_tree {
+	struct ld_lib *libs;
+	size_t nlibs;
+};
+
+struct ld_opts {
+	/* $ORIGIN of the root object; NULL: the directory of root_path. */
+	const char *root_origin;
+	const char *const *linked_paths;
+	size_t nlinked;
+	const char *const *lib_paths;
+	size_t nlib;
+	const char *ld_library_path; /* ':'-separated; NULL or "" for none */
+	/* NULL: /etc/ld.so.conf.  "" reads none. */
+	const char *ld_so_conf;
+	/* NULL: the system's default directories (ld_default_dirs). */
+	const char *const *default_dirs;
+	size_t ndefault;
+	/* When set and it returns 0 for a library, that library is looked
+	 * up but not what it needs (system libraries the wheel will not
+	 * bundle, libraries the user excluded). */
+	int (*descend)(const char *soname, void *arg);
+	void *arg;
+};
+
+/*
+ * Resolves everything root (inspected from root_path, never opened here)
+ * needs, recursively, into out.  root_name names the root in messages.  A
+ * library that is not found is recorded (path NULL, with what was tried),
+ * not an error: the caller decides whether it matters.  Fails only when
+ * out of memory or when ld.so.conf cannot be read for a reason other than
+ * not existing.  On failure out holds nothing.
+ */
+int ld_resolve(const struct elf_info *root, const char *root_path,
+	       const struct ld_opts *o, struct ld_tree *out, struct sp_err *e);
+
+void ld_tree_release(struct ld_tree *t);
+
+/* Index of soname in t, or LD_ROOT when absent. */
+size_t ld_tree_find(const struct ld_tree *t, const char *soname);
+
+/*
+ * Reads the directories of an ld.so.conf file at path: one per line, '#'
+ * starts a comment, "include PATTERN..." reads every file matching each
+ * glob pattern (relative patterns are relative to the directory of the
+ * file that includes them), "hwcap" lines are ignored, as are the
+ * "=TYPE" suffixes of old formats.  Includes nest up to 16 deep.  A
+ * missing file gives no directories.  *dirs (malloc'd, NULL-terminated,
+ * each string malloc'd) gets them in order, duplicates removed.
+ */
+int ld_conf_dirs(const char *path, char ***dirs, size_t *n,
+		 struct sp_err *e);
+
+/* The system's default directories for this machine, with its multiarch
+ * triplet ("x86_64-linux-gnu"); static storage. */
+const char *const *ld_default_dirs(size_t *n);
+
+/* Expands $ORIGIN and ${ORIGIN} in one search path element (malloc'd);
+ * other text is kept.  NULL on out-of-memory. */
+char *ld_expand_origin(const char *elem, const char *origin);
+
+/* Frees a NULL-terminated array of strings and the array. */
+void ld_strv_free(char **v);
+
+#endif

@@ -1,0 +1,747 @@
+#define _GNU_SOURCE
+#include "worker/repair/repair.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/fsx.h"
+#include "common/sha256.h"
+#include "worker/elf/patch.h"
+#include "worker/repair/ldresolve.h"
+#include "common/pyname.h"
+#include "worker/repair/policy.h"
+#include "worker/elf/symvers.h"
+
+enum mode { MODE_REPAIR, MODE_CHECK, MODE_SKIP };
+
+static const char *const mode_names[] = {"repair", "check", "skip"};
+
+/* The job's options, borrowed from the job object. */
+struct opts {
+	enum mode mode;
+	const char *compat;
+	const char **exclude;
+	size_t nexclude;
+	const char **lib_path;
+	size_t nlib;
+	const char **linked;
+	size_t nlinked;
+	const char *ld_library_path;
+	int split_debug;
+};
+
+/* A library to bundle. */
+struct graft {
+	size_t lib;	 /* index in the tree */
+	void *data;	 /* its bytes as found */
+	size_t len;
+	char *name;	 /* hashed name: its new DT_SONAME */
+	char *wheel_path; /* <libs_dir>/<name> */
+	struct symvers sv;
+	const char *debug_path; /* with split_debug: the repair's file's */
+};
+
+struct ctx {
+	const struct repair_in *in;
+	struct opts o;
+	const struct policy *pol; /* policy_default()'s */
+	const struct policy_tag *limit; /* --compat, or NULL */
+	const struct policy_tag *libs_tag; /* whose list decides bundling */
+	struct ld_tree tree;
+	struct graft *g;
+	size_t ng;
+	struct symvers mod_sv, all_sv;
+	char *libs_dir;
+	char *debug_dir, *wheel_stem; /* with split_debug */
+	json_t *report;
+};
+
+static void opts_release(struct opts *o)
+{
+	free(o->exclude);
+	free(o->lib_path);
+	free(o->linked);
+}
+
+static int str_array(const json_t *v, const char *what, const char ***out,
+		     size_t *n, struct sp_err *e)
+{
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return sp_err_set(e, "job field '%s' must be an array of "
+				     "strings",
+				  what);
+	*out = calloc(json_array_size(v) + 1, sizeof(**out));
+	if (!*out)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < json_array_size(v); i++) {
+		const json_t *s = json_array_get(v, i);
+
+		if (!json_is_string(s) || !json_string_length(s))
+			return sp_err_set(e, "job field '%s' must be an array "
+					     "of non-empty strings",
+					  what);
+		(*out)[(*n)++] = json_string_value(s);
+	}
+	return 0;
+}
+
+static int parse_opts(const json_t *job, struct opts *o, struct sp_err *e)
+{
+	const json_t *opt = json_object_get(job, "options"), *v;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	if (opt && !json_is_object(opt) && !json_is_null(opt))
+		return sp_err_set(e, "job field 'options' must be an object");
+	v = json_object_get(opt, "repair");
+	if (v && !json_is_null(v)) {
+		for (i = 0; i < 3; i++)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), mode_names[i]) == 0)
+				break;
+		if (i == 3)
+			return sp_err_set(e, "option 'repair' must be repair, "
+					     "check or skip");
+		o->mode = (enum mode)i;
+	}
+	v = json_object_get(opt, "compat");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v) || !json_string_length(v))
+			return sp_err_set(e, "option 'compat' must be a "
+					     "manylinux tag");
+		o->compat = json_string_value(v);
+	}
+	v = json_object_get(opt, "ld_library_path");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v))
+			return sp_err_set(e, "option 'ld_library_path' must "
+					     "be a string");
+		o->ld_library_path = json_string_value(v);
+	}
+	o->split_debug = json_is_true(json_object_get(opt, "split_debug"));
+	if (str_array(json_object_get(opt, "exclude"), "options.exclude",
+		      &o->exclude, &o->nexclude, e) < 0 ||
+	    str_array(json_object_get(opt, "lib_path"), "options.lib_path",
+		      &o->lib_path, &o->nlib, e) < 0 ||
+	    str_array(json_object_get(job, "linked_paths"), "linked_paths",
+		      &o->linked, &o->nlinked, e) < 0) {
+		opts_release(o);
+		return -1;
+	}
+	return 0;
+}
+
+static int excluded(const struct ctx *c, const char *soname)
+{
+	size_t i;
+
+	for (i = 0; i < c->o.nexclude; i++)
+		if (strcmp(c->o.exclude[i], soname) == 0)
+			return 1;
+	return 0;
+}
+
+/* What happens to a needed library: left to the system, left out at the
+ * user's word, or bundled. */
+static const char *lib_action(const struct ctx *c, const char *soname)
+{
+	if (policy_allows_lib(c->libs_tag, soname))
+		return "system";
+	if (excluded(c, soname))
+		return "excluded";
+	return "graft";
+}
+
+/* Only what will be bundled is looked into: what the system provides
+ * brings its own dependencies. */
+static int descend(const char *soname, void *arg)
+{
+	return strcmp(lib_action(arg, soname), "graft") == 0;
+}
+
+char *repair_hashed_name(const char *soname, const void *data, size_t len)
+{
+	const char *so = strstr(soname, ".so");
+	uint8_t digest[32];
+	char hex[65], *s;
+	size_t base;
+
+	sha256_buf(data, len, digest);
+	hex_encode(digest, 32, hex);
+	base = so ? (size_t)(so - soname) : strlen(soname);
+	if (asprintf(&s, "%.*s-%.8s%s", (int)base, soname, hex,
+		     soname + base) < 0)
+		return NULL;
+	return s;
+}
+
+char *repair_rpath(const char *module_path, const char *libs_dir)
+{
+	size_t depth = 0, i, len;
+	const char *p;
+	char *s;
+
+	for (p = module_path; *p; p++)
+		depth += *p == '/';
+	len = strlen("$ORIGIN/") + 3 * depth + strlen(libs_dir) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	strcpy(s, "$ORIGIN/");
+	for (i = 0; i < depth; i++)
+		strcat(s, "../");
+	strcat(s, libs_dir);
+	return s;
+}
+
+static const char *needer_name(const struct ctx *c, size_t i)
+{
+	size_t p = c->tree.libs[i].parent;
+
+	return p == LD_ROOT ? c->in->name : c->tree.libs[p].path;
+}
+
+/* The error for a library that must be bundled but was not found. */
+static int not_found(const struct ctx *c, size_t i, struct sp_err *e)
+{
+	const struct ld_lib *l = &c->tree.libs[i];
+	char buf[sizeof(e->msg)];
+	size_t len = 0, k;
+
+	len += (size_t)snprintf(buf, sizeof(buf),
+				"cannot find %s, needed by '%s'; tried: ",
+				l->soname, needer_name(c, i));
+	for (k = 0; k < l->ntried && len < sizeof(buf); k++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+					k ? ", " : "", l->tried[k]);
+	if (len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len,
+			 "; add its directory with --lib-path, or --exclude "
+			 "it if every target system has it");
+	return sp_err_set(e, "%s", buf);
+}
+
+static json_t *symvers_json(const struct symvers *s)
+{
+	const struct {
+		const char *name;
+		const struct symver *v;
+	} ns[] = {{"GLIBC", &s->glibc},
+		  {"CXXABI", &s->cxxabi},
+		  {"GLIBCXX", &s->glibcxx},
+		  {"GCC", &s->gcc}};
+	json_t *o = json_object();
+	char buf[32];
+	size_t i;
+
+	for (i = 0; o && i < sizeof(ns) / sizeof(*ns); i++) {
+		if (!ns[i].v->present)
+			continue;
+		symver_format(ns[i].v, buf, sizeof(buf));
+		json_object_set_new(o, ns[i].name, json_string(buf));
+	}
+	return o;
+}
+
+/* Reads the libraries to bundle and their symbol versions; fails on the
+ * first one that was not found. */
+static int collect_grafts(struct ctx *c, struct sp_err *e)
+{
+	size_t i;
+
+	c->g = calloc(c->tree.nlibs + 1, sizeof(*c->g));
+	if (!c->g)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < c->tree.nlibs; i++) {
+		const struct ld_lib *l = &c->tree.libs[i];
+		struct graft *g = &c->g[c->ng];
+
+		if (strcmp(lib_action(c, l->soname), "graft") != 0)
+			continue;
+		if (!l->path)
+			return not_found(c, i, e);
+		g->lib = i;
+		g->data = fsx_read_all(l->path, &g->len, e);
+		if (!g->data)
+			return -1;
+		c->ng++;
+		if (symvers_read_mem(g->data, g->len, l->path, &g->sv, e) < 0)
+			return -1;
+		symvers_merge(&c->all_sv, &g->sv);
+		g->name = repair_hashed_name(l->soname, g->data, g->len);
+		if (!g->name)
+			return sp_err_set(e, "out of memory");
+	}
+	return 0;
+}
+
+/* Picks the tag: the oldest that every object fits and that allows every
+ * library left to the system.  The error names the first object that is
+ * too new for the limit (or for the newest tag spoke knows). */
+static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
+{
+	const struct policy_tag *t, *top;
+	const char **sys;
+	size_t i, n = 0;
+
+	top = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
+	if (policy_check(top, &c->mod_sv, c->in->name, e) < 0)
+		return NULL;
+	for (i = 0; i < c->ng; i++)
+		if (policy_check(top, &c->g[i].sv,
+				 c->tree.libs[c->g[i].lib].path, e) < 0)
+			return NULL;
+	sys = calloc(c->tree.nlibs + 1, sizeof(*sys));
+	if (!sys) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < c->tree.nlibs; i++)
+		if (strcmp(lib_action(c, c->tree.libs[i].soname), "system") ==
+		    0)
+			sys[n++] = c->tree.libs[i].soname;
+	t = policy_choose(c->pol, &c->all_sv, sys, n, c->limit);
+	free(sys);
+	if (!t)
+		sp_err_set(e, "'%s' fits no manylinux tag up to %s",
+			   c->in->name, top->name);
+	return t;
+}
+
+static json_t *grafted_json(const struct ctx *c)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < c->ng; i++) {
+		const struct ld_lib *l = &c->tree.libs[c->g[i].lib];
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "soname", l->soname,
+				      "path", l->path, "name", c->g[i].name,
+				      "wheel_path", c->g[i].wheel_path);
+
+		if (o && c->g[i].debug_path &&
+		    json_object_set_new(o, "debug",
+					json_string(c->g[i].debug_path)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (json_array_append_new(a, o) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *make_report(const struct ctx *c, const struct policy_tag *t,
+			   const char *plat, const char *rpath)
+{
+	json_t *r, *libs = json_array();
+	size_t i;
+
+	for (i = 0; libs && i < c->tree.nlibs; i++) {
+		const struct ld_lib *l = &c->tree.libs[i];
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "soname", l->soname,
+				      "needed_by", needer_name(c, i), "action",
+				      lib_action(c, l->soname), "via",
+				      ld_via_name(l->via));
+
+		if (o)
+			json_object_set_new(o, "path",
+					    l->path ? json_string(l->path)
+						    : json_null());
+		json_array_append_new(libs, o);
+	}
+	r = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "mode",
+		      mode_names[c->o.mode], "policy", t->name, "platform_tag",
+		      plat, "symvers", symvers_json(&c->all_sv), "libs", libs,
+		      "grafted", grafted_json(c));
+	if (r && rpath)
+		json_object_set_new(r, "rpath", json_string(rpath));
+	return r;
+}
+
+/* Reads the DT_NEEDED entries of a patched image back through libelf, so
+ * that what the result reports is what the wheel holds. */
+static json_t *needed_of_image(const void *data, size_t len, const char *name,
+			       struct sp_err *e)
+{
+	struct elf_info info;
+	const uint8_t *p = data;
+	json_t *a = NULL;
+	size_t done = 0, i;
+	ssize_t n;
+	int fd;
+
+	fd = memfd_create("spoke-patched", MFD_CLOEXEC);
+	if (fd < 0) {
+		sp_err_sys(e, "cannot create a memory copy of the patched '%s'",
+			   name);
+		return NULL;
+	}
+	while (done < len) {
+		n = write(fd, p + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			sp_err_sys(e,
+				   "cannot write a memory copy of the patched "
+				   "'%s'",
+				   name);
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	if (elf_inspect_fd(fd, name, &info, e) < 0)
+		goto out;
+	a = json_array();
+	for (i = 0; a && i < info.nneeded; i++)
+		json_array_append_new(a, json_string(info.needed[i]));
+	elf_info_release(&info);
+	if (!a)
+		sp_err_set(e, "out of memory");
+out:
+	close(fd);
+	return a;
+}
+
+static json_t *needed_of_info(const struct elf_info *info)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < info->nneeded; i++)
+		json_array_append_new(a, json_string(info->needed[i]));
+	return a;
+}
+
+/* Where split_debug writes: the caller's choice, else the job's. */
+static int debug_dirs(struct ctx *c, struct sp_err *e)
+{
+	if (!c->in->debug_dir || !c->in->wheel_stem)
+		return debugsplit_job_dirs(c->in->job, &c->debug_dir,
+					   &c->wheel_stem, e);
+	c->debug_dir = strdup(c->in->debug_dir);
+	c->wheel_stem = strdup(c->in->wheel_stem);
+	if (!c->debug_dir || !c->wheel_stem)
+		return sp_err_set(e, "out of memory");
+	return 0;
+}
+
+/* Strips bundled library i of its DWARF into f->debug, as the module is
+ * (debugsplit.h), and names its debug file: by build ID, else
+ * <wheel stem>/<its path in the wheel>.debug.  Its .gnu_debuglink names
+ * "<bundled name>.debug", the name it has in the wheel.  This runs before
+ * the patch, which may append a segment after the debug sections, while
+ * stripping needs them last; the build ID, the code and every address
+ * stay the same through the patch, so the debug file matches the bundled
+ * library.  A library without .debug_* sections is left as it is. */
+static int split_graft(struct ctx *c, size_t i, struct repair_file *f,
+		       struct sp_err *e)
+{
+	struct graft *g = &c->g[i];
+	char *rel = NULL;
+
+	if (debugsplit_for_wheel(g->data, g->len, c->tree.libs[g->lib].path,
+				 g->wheel_path, c->wheel_stem, &f->debug, &rel,
+				 e) < 0)
+		return -1;
+	if (rel && !(f->debug_path = fsx_join(c->debug_dir, rel))) {
+		free(rel);
+		return sp_err_set(e, "out of memory");
+	}
+	free(rel);
+	g->debug_path = f->debug_path;
+	return 0;
+}
+
+/* Patches the module and every bundled library in memory; with
+ * split_debug, each library is stripped first. */
+static int patch_all(struct ctx *c, const char *rpath, struct repair *out,
+		     struct sp_err *e)
+{
+	const char **olds, **news;
+	struct elf_edit ed;
+	size_t i;
+	int rc = -1;
+
+	olds = calloc(c->ng + 1, sizeof(*olds));
+	news = calloc(c->ng + 1, sizeof(*news));
+	out->files = calloc(c->ng + 1, sizeof(*out->files));
+	if (!olds || !news || !out->files) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < c->ng; i++) {
+		olds[i] = c->tree.libs[c->g[i].lib].soname;
+		news[i] = c->g[i].name;
+	}
+	/* DT_RPATH, not DT_RUNPATH: it comes before LD_LIBRARY_PATH, so the
+	 * user's environment cannot swap in another build of a bundled
+	 * library, and libraries the module loads inherit it. */
+	memset(&ed, 0, sizeof(ed));
+	ed.set_rpath = rpath;
+	ed.force_rpath = 1;
+	ed.replace_old = olds;
+	ed.replace_new = news;
+	ed.nreplace = c->ng;
+	if (elf_patch_mem(c->in->mod, c->in->mod_len, c->in->name, &ed,
+			  &out->mod, &out->mod_len, e) < 0)
+		goto out;
+	if (c->o.split_debug && debug_dirs(c, e) < 0)
+		goto out;
+	for (i = 0; i < c->ng; i++) {
+		struct repair_file *f = &out->files[out->nfiles];
+		const void *data = c->g[i].data;
+		size_t len = c->g[i].len;
+
+		/* Counted first: what the split holds is released with
+		 * out on failure. */
+		out->nfiles++;
+		if (c->o.split_debug && split_graft(c, i, f, e) < 0)
+			goto out;
+		if (f->debug.stripped) {
+			data = f->debug.stripped;
+			len = f->debug.stripped_len;
+		}
+		ed.set_rpath = "$ORIGIN";
+		ed.set_soname = c->g[i].name;
+		if (elf_patch_mem(data, len, c->tree.libs[c->g[i].lib].path,
+				  &ed, &f->data, &f->len, e) < 0)
+			goto out;
+		/* The patched copy is what goes into the wheel. */
+		free(f->debug.stripped);
+		f->debug.stripped = NULL;
+		f->path = strdup(c->g[i].wheel_path);
+		if (!f->path) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(olds);
+	free(news);
+	return rc;
+}
+
+static void ctx_release(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ng; i++) {
+		free(c->g[i].data);
+		free(c->g[i].name);
+		free(c->g[i].wheel_path);
+	}
+	free(c->g);
+	ld_tree_release(&c->tree);
+	opts_release(&c->o);
+	free(c->libs_dir);
+	free(c->debug_dir);
+	free(c->wheel_stem);
+	json_decref(c->report);
+}
+
+/* Explains why check mode fails: what repair would bundle. */
+static int check_failed(const struct ctx *c, struct sp_err *e)
+{
+	char buf[sizeof(e->msg)];
+	size_t len, i;
+
+	len = (size_t)snprintf(buf, sizeof(buf),
+			       "'%s' is not manylinux-compliant: it needs ",
+			       c->in->name);
+	for (i = 0; i < c->ng && len < sizeof(buf); i++) {
+		const struct ld_lib *l = &c->tree.libs[c->g[i].lib];
+
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					"%s%s ('%s', would be bundled as %s)",
+					i ? ", " : "", l->soname, l->path,
+					c->g[i].wheel_path);
+	}
+	if (len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len,
+			 ", which manylinux systems do not provide; build with "
+			 "--repair=repair to bundle them");
+	return sp_err_set(e, "%s", buf);
+}
+
+/* Hands ev to the caller's callback, or drops it. */
+static void emit(const struct repair_in *in, json_t *ev)
+{
+	if (in->emit)
+		in->emit(ev, in->emit_arg);
+	else
+		json_decref(ev);
+}
+
+static int analyse_and_repair(struct ctx *c, struct repair *out,
+			      struct sp_err *e)
+{
+	const struct repair_in *in = c->in;
+	const struct policy_tag *t;
+	const char *arch = policy_arch_of_machine(in->info->machine);
+	struct ld_opts lo = {0};
+	char *rpath = NULL, *norm = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (!arch)
+		return sp_err_set(e, "'%s': no manylinux policy for this "
+				     "machine",
+				  in->name);
+	if (!(c->pol = policy_default(arch, e)))
+		return -1;
+	if (c->o.compat && !(c->limit = policy_find(c->pol, c->o.compat, e)))
+		return -1;
+	c->libs_tag = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
+
+	lo.root_origin = in->origin;
+	lo.linked_paths = c->o.linked;
+	lo.nlinked = c->o.nlinked;
+	lo.lib_paths = c->o.lib_path;
+	lo.nlib = c->o.nlib;
+	lo.ld_library_path = c->o.ld_library_path;
+	lo.descend = descend;
+	lo.arg = c;
+	if (ld_resolve(in->info, in->name, &lo, &c->tree, e) < 0)
+		return -1;
+	if (symvers_read_mem(in->mod, in->mod_len, in->name, &c->mod_sv, e) <
+	    0)
+		return -1;
+	c->all_sv = c->mod_sv;
+	if (collect_grafts(c, e) < 0)
+		return -1;
+	norm = dist_normalize(in->dist);
+	if (!norm || asprintf(&c->libs_dir, "%s.libs", norm) < 0) {
+		c->libs_dir = NULL;
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < c->ng; i++)
+		if (asprintf(&c->g[i].wheel_path, "%s/%s", c->libs_dir,
+			     c->g[i].name) < 0) {
+			c->g[i].wheel_path = NULL;
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	if (c->ng) {
+		/* The coordinator journals this before the wheel exists. */
+		emit(in, json_pack("{s:s}", "patch", "required"));
+		rpath = repair_rpath(in->module_path, c->libs_dir);
+		if (!rpath) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	}
+	if (!(t = choose_tag(c, e)))
+		goto out;
+	if (!(out->plat = policy_platform_tag(c->pol, t))) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	c->report = make_report(c, t, out->plat,
+				c->o.mode == MODE_REPAIR ? rpath : NULL);
+	if (!c->report) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	emit(in, json_pack("{s:s,s:O}", "event", "repair", "repair",
+			c->report));
+	if (c->o.mode == MODE_CHECK && c->ng) {
+		check_failed(c, e);
+		goto out;
+	}
+	if (c->ng && patch_all(c, rpath, out, e) < 0)
+		goto out;
+	out->result = json_pack(
+		"{s:s,s:O,s:o,s:o,s:s}", "platform_tag", out->plat, "repair",
+		c->report, "grafted", grafted_json(c), "needed",
+		out->mod ? needed_of_image(out->mod, out->mod_len, in->name, e)
+			 : needed_of_info(in->info),
+		"patch", c->ng ? "applied" : "none");
+	if (!out->result) {
+		if (!e->msg[0])
+			sp_err_set(e, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(rpath);
+	free(norm);
+	return rc;
+}
+
+int repair_run(const struct repair_in *in, struct repair *out,
+	       struct sp_err *e)
+{
+	struct ctx c;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.in = in;
+	if (parse_opts(in->job, &c.o, e) < 0)
+		return -1;
+	if (c.o.mode == MODE_SKIP) {
+		out->plat = strdup(in->plat);
+		out->result = json_pack("{s:s,s:{s:s}}", "platform_tag",
+					in->plat, "repair", "mode", "skip");
+		if (!out->plat || !out->result) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	sp_err_clear(e);
+	rc = analyse_and_repair(&c, out, e);
+out:
+	ctx_release(&c);
+	if (rc < 0)
+		repair_release(out);
+	return rc;
+}
+
+void repair_release(struct repair *r)
+{
+	size_t i;
+
+	free(r->plat);
+	free(r->mod);
+	for (i = 0; i < r->nfiles; i++) {
+		free(r->files[i].path);
+		free(r->files[i].data);
+		debugsplit_release(&r->files[i].debug);
+		free(r->files[i].debug_path);
+	}
+	free(r->files);
+	json_decref(r->result);
+	memset(r, 0, sizeof(*r));
+}
+
+int repair_write_debug(const struct repair *r, struct sp_err *e)
+{
+	const struct repair_file *f;
+	size_t i;
+
+	for (i = 0; i < r->nfiles; i++) {
+		f = &r->files[i];
+		if (f->debug.debug &&
+		    debugsplit_write_file(f->debug_path, f->debug.debug,
+					  f->debug.debug_len, e) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,130 @@
+/*
+ * repair.h - makes a module's wheel manylinux: finds the libraries it needs
+ * (ldresolve.h), bundles those the policy (policy.h) does not promise into
+ * <dist>.libs/ under hashed names, points the module at them, and picks
+ * the platform tag.  Everything is patched in memory (elf/patch.h): the
+ * staged module and the system's libraries are only read.
+ *
+ * The job's "options" object (worker/job.h) says what to do; every member
+ * is optional:
+ *   repair           "repair" (default), "check" or "skip"
+ *   compat           a manylinux tag the wheel must run on ("manylinux_2_28",
+ *                    "manylinux2014"): the newest tag allowed
+ *   exclude          array of sonames never bundled (the user promises the
+ *                    target system has them)
+ *   lib_path         array of extra directories to search (--lib-path)
+ *   ld_library_path  the client's LD_LIBRARY_PATH at build time
+ *   split_debug      true: every bundled library is stripped of its
+ *                    DWARF as the module is (debugsplit.h), before it is
+ *                    patched, so that its build ID and addresses match the
+ *                    debug file; the debug files are written by
+ *                    repair_write_debug()
+ * and the job's "linked_paths" (cargo build-script search paths) are
+ * searched too; $ORIGIN of the module is the directory of its
+ * "cargo_path".
+ *
+ * repair: every needed library, transitively, that the policy does not
+ *   allow and the user did not exclude is bundled as
+ *   <dist>.libs/<name>-<first 8 hex of its sha256>.<suffix> with that name
+ *   as its DT_SONAME; DT_NEEDED entries of the module and of the bundled
+ *   libraries are renamed to match; the module gets DT_RPATH
+ *   $ORIGIN/<path to <dist>.libs>, each bundled library $ORIGIN.  The tag
+ *   is the oldest manylinux tag that every object in the wheel fits.
+ * check: the same analysis; the wheel is written (unchanged, with the
+ *   manylinux tag) only when nothing needs bundling, else the job fails
+ *   saying what repair would bundle.
+ * skip: nothing of this: a plain linux_<arch> wheel.
+ *
+ * Events, given to in->emit: {"patch": "required"} as soon as bundling is
+ * known to be needed, then {"event": "repair", "repair": <report>}.
+ */
+#ifndef SPOKE_WORKER_REPAIR_REPAIR_H
+#define SPOKE_WORKER_REPAIR_REPAIR_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "worker/elf/debugsplit.h"
+#include "worker/elf/inspect.h"
+
+/* What the wheel writer knows about the module. */
+struct repair_in {
+	const json_t *job;
+	const char *dist;	 /* distribution name as the job spells it */
+	const char *module_path; /* in the wheel: "pkg/_native.<ext>" */
+	const char *name;	 /* for messages: cargo_path, else staged */
+	const char *origin;	 /* $ORIGIN of the module: cargo_path's dir */
+	const char *plat;	 /* the job's platform tag ("linux_x86_64") */
+	const struct elf_info *info; /* of the module */
+	const void *mod;	 /* the module's bytes */
+	size_t mod_len;
+	/* With split_debug: the directory the bundled libraries' debug
+	 * files go to, and the wheel's file name without ".whl", under
+	 * which those of libraries without a build ID are named
+	 * (<stem>/<wheel path>.debug).  NULL: both from the job's
+	 * final_path, as for the module (debugsplit_job_dirs). */
+	const char *debug_dir;
+	const char *wheel_stem;
+	/* Receives each event (a new reference it must release), or NULL:
+	 * the events are dropped.  Library code reports through this
+	 * callback and never reaches up into the worker's channel. */
+	void (*emit)(json_t *ev, void *arg);
+	void *emit_arg;
+};
+
+/* A file the repair adds to the wheel. */
+struct repair_file {
+	char *path; /* in the wheel: "<dist>.libs/libfoo-0123abcd.so.1" */
+	void *data;
+	size_t len;
+	/* With split_debug, the library's debug file (debug.debug, for
+	 * repair_write_debug() to write at debug_path); both NULL when the
+	 * library has no .debug_* section: it is bundled as it is, and no
+	 * debug file is written, as for a module. */
+	struct debugsplit debug;
+	char *debug_path;
+};
+
+/* Owned by the repair: repair_release(). */
+struct repair {
+	char *plat;	/* the wheel's platform tag */
+	void *mod;	/* the patched module, or NULL: write the original */
+	size_t mod_len;
+	struct repair_file *files;
+	size_t nfiles;
+	/* Members for the worker's result (new reference): "platform_tag",
+	 * "repair" (the report), and in repair and check mode "grafted"
+	 * ([{"soname", "path", "name", "wheel_path", "debug"?}]: "debug"
+	 * is the debug file's path with split_debug), "needed" (the
+	 * module's DT_NEEDED as written) and "patch" ("applied" or
+	 * "none"). */
+	json_t *result;
+};
+
+/* Runs the repair the job's options ask for.  Returns 0 with out filled,
+ * or -1 with e saying what is wrong: a bad option, a needed library not
+ * found (with every path tried), an object needing newer symbol versions
+ * than --compat allows (naming it), a module check found not compliant,
+ * or a patch that failed.  On failure out holds nothing. */
+int repair_run(const struct repair_in *in, struct repair *out,
+	       struct sp_err *e);
+
+void repair_release(struct repair *r);
+
+/* Writes the debug file of every library r bundled that has one, with
+ * debugsplit_write_file (the temporary-file recipe; folders created, no
+ * symlink followed).  Returns 0, or -1 with e naming the file. */
+int repair_write_debug(const struct repair *r, struct sp_err *e);
+
+/* The name a bundled library gets: "libfoo.so.1" with content digest
+ * "0123abcd..." becomes "libfoo-0123abcd.so.1" (the hash goes before the
+ * first ".so"; a name without ".so" gets it at the end).  malloc'd. */
+char *repair_hashed_name(const char *soname, const void *data, size_t len);
+
+/* The DT_RPATH that leads from the module at module_path (in the wheel)
+ * to libs_dir (at the wheel's root): "$ORIGIN/../<libs_dir>" for
+ * "pkg/_native.so".  malloc'd. */
+char *repair_rpath(const char *module_path, const char *libs_dir);
+
+#endif

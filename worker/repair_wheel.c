@@ -1,0 +1,776 @@
+#define _GNU_SOURCE
+#include "worker/repair_wheel.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/dirs.h"
+#include "common/fsx.h"
+#include "common/tmpfile.h"
+#include "worker/elf/debugsplit.h"
+#include "worker/wheel/record.h"
+#include "worker/repair/repair.h"
+#include "worker/wheel/wheel_read.h"
+#include "worker/zip/zip_write.h"
+
+/* One entry of the input, in central directory order. */
+struct ent {
+	const struct wheel_entry *we; /* in the report */
+	void *data;		      /* as read; NULL for directories */
+	size_t len;
+	void *patched;		      /* owned by the module's repair */
+	size_t plen;
+	int so;			      /* a shared object to repair */
+	const struct elf_info *info;  /* of the shared object */
+	struct repair rep;
+	int repaired;
+	struct debugsplit dbg;	      /* with split_debug */
+	char *debug_rel;	      /* its path under debug_dir */
+	char *debug_path;
+};
+
+struct ctx {
+	const char *path;
+	const struct wheel_repair_opts *o;
+	struct wheel_report r;
+	struct ent *ents;
+	size_t nents;
+	const struct ent **byname; /* sorted by name, for lookups */
+	char *tmpdir;		   /* the shared objects, for $ORIGIN */
+	const char *plat;	   /* chosen tag (owned by a repair) */
+	char *out_path;
+};
+
+static int cmp_byname(const void *a, const void *b)
+{
+	const struct ent *x = *(const struct ent *const *)a;
+	const struct ent *y = *(const struct ent *const *)b;
+
+	return strcmp(x->we->name, y->we->name);
+}
+
+static struct ent *find_ent(struct ctx *c, const char *name)
+{
+	struct wheel_entry key_we = {.name = (char *)name};
+	struct ent key = {.we = &key_we}, *kp = &key;
+	const struct ent **hit;
+
+	hit = bsearch(&kp, c->byname, c->nents, sizeof(*c->byname),
+		      cmp_byname);
+	return hit ? (struct ent *)*hit : NULL;
+}
+
+/* "<x>.libs/..." at the top: what a repair bundled, not a module. */
+static int in_libs_dir(const char *name)
+{
+	const char *slash = strchr(name, '/');
+
+	return slash && slash - name > 5 && !strncmp(slash - 5, ".libs", 5);
+}
+
+/* Reads every entry's data into memory through libarchive.  The wheel was
+ * verified just before, so sizes are known and bounded; the check against
+ * the declared size stays in case the file changed in between. */
+static int read_entries(struct ctx *c, struct sp_err *e)
+{
+	struct archive *a;
+	struct archive_entry *ae;
+	struct ent *en;
+	la_ssize_t n;
+	int st, rc = -1;
+
+	a = archive_read_new();
+	if (!a)
+		return sp_err_set(e, "out of memory");
+	if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
+	    archive_read_open_filename(a, c->path, 65536) != ARCHIVE_OK) {
+		sp_err_set(e, "cannot read '%s': %s", c->path,
+			   archive_error_string(a));
+		goto out;
+	}
+	while ((st = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ae);
+
+		en = name ? find_ent(c, name) : NULL;
+		if (!en || en->data || en->we->is_dir)
+			continue;
+		en->len = (size_t)en->we->usize;
+		en->data = malloc(en->len + 1);
+		if (!en->data) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		n = archive_read_data(a, en->data, en->len + 1);
+		if (n < 0 || (size_t)n != en->len) {
+			sp_err_set(e, "'%s': '%s': cannot read its data%s%s",
+				   c->path, name, n < 0 ? ": " : "",
+				   n < 0 ? archive_error_string(a)
+					 : " (the file changed while read)");
+			goto out;
+		}
+	}
+	if (st != ARCHIVE_EOF) {
+		sp_err_set(e, "cannot read '%s': %s", c->path,
+			   archive_error_string(a));
+		goto out;
+	}
+	rc = 0;
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+static int write_file(const char *path, const void *data, size_t len,
+		      struct sp_err *e)
+{
+	const char *p = data;
+	size_t done = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return sp_err_sys(e, "cannot create '%s'", path);
+	while (done < len) {
+		n = write(fd, p + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sp_err_sys(e, "cannot write '%s'", path);
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) < 0)
+		return sp_err_sys(e, "cannot write '%s'", path);
+	return 0;
+}
+
+/* Lays the shared objects out in a private directory as they will be
+ * installed, so that ldresolve finds the wheel's own libraries through
+ * $ORIGIN.  Nothing there is durable: it is removed at the end. */
+static int extract_sos(struct ctx *c, struct sp_err *e)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *file, *dir;
+	size_t i;
+	int rc;
+
+	if (asprintf(&c->tmpdir, "%s/spoke-repair.XXXXXX",
+		     tmp && *tmp ? tmp : "/tmp") < 0) {
+		c->tmpdir = NULL;
+		return sp_err_set(e, "out of memory");
+	}
+	if (!mkdtemp(c->tmpdir)) {
+		sp_err_sys(e, "cannot create a directory '%s'", c->tmpdir);
+		free(c->tmpdir);
+		c->tmpdir = NULL;
+		return -1;
+	}
+	for (i = 0; i < c->r.nsos; i++) {
+		const char *name = c->r.sos[i].entry;
+		struct ent *en = find_ent(c, name);
+
+		if (!en || !en->data)
+			continue;
+		file = fsx_join(c->tmpdir, name);
+		dir = file ? fsx_dirname(file) : NULL;
+		if (!dir) {
+			free(file);
+			return sp_err_set(e, "out of memory");
+		}
+		rc = fsx_mkdir_p(dir, 0700, e);
+		if (rc == 0)
+			rc = write_file(file, en->data, en->len, e);
+		free(file);
+		free(dir);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	remove(p);
+	return 0;
+}
+
+const char *wheel_repair_newer_tag(const char *a, const char *b)
+{
+	static const char pre[] = "manylinux_2_";
+	unsigned long x, y;
+
+	if (strncmp(a, pre, sizeof(pre) - 1) != 0)
+		return a;
+	if (strncmp(b, pre, sizeof(pre) - 1) != 0)
+		return b;
+	x = strtoul(a + sizeof(pre) - 1, NULL, 10);
+	y = strtoul(b + sizeof(pre) - 1, NULL, 10);
+	return y > x ? b : a;
+}
+
+/* The input's file name without ".whl": debug files of objects without a
+ * build ID go under it.  malloc'd. */
+static char *wheel_stem(const struct ctx *c)
+{
+	const char *base = fsx_basename(c->path);
+
+	return strndup(base, strlen(base) > 4 ? strlen(base) - 4 : 0);
+}
+
+/* Runs repair.h on one module, with a job object holding only the
+ * options: the rest of a build job means nothing here.  With
+ * split_debug, the libraries it bundles are split too, their debug files
+ * named as the modules' are. */
+static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
+{
+	const struct wheel_repair_opts *o = c->o;
+	json_t *job, *opt, *a;
+	struct repair_in in = {0};
+	char *file = NULL, *origin = NULL, *stem = NULL;
+	size_t i;
+	int rc = -1;
+
+	job = json_object();
+	opt = json_object();
+	if (!job || !opt || json_object_set_new(job, "options", opt) < 0) {
+		json_decref(opt);
+		goto oom;
+	}
+	json_object_set_new(opt, "repair", json_string("repair"));
+	if (o->split_debug) {
+		json_object_set_new(opt, "split_debug", json_true());
+		if (!(stem = wheel_stem(c)))
+			goto oom;
+		in.debug_dir = o->debug_dir;
+		in.wheel_stem = stem;
+	}
+	if (o->compat)
+		json_object_set_new(opt, "compat", json_string(o->compat));
+	if (o->ld_library_path)
+		json_object_set_new(opt, "ld_library_path",
+				    json_string(o->ld_library_path));
+	a = json_array();
+	for (i = 0; a && i < o->nexclude; i++)
+		json_array_append_new(a, json_string(o->exclude[i]));
+	/* What the wheel already holds is found through $ORIGIN after
+	 * installation as now: bundling it again would duplicate it. */
+	for (i = 0; a && i < c->r.nsos; i++) {
+		const struct wheel_so *so = &c->r.sos[i];
+
+		if (!strcmp(so->entry, en->we->name))
+			continue;
+		json_array_append_new(a, json_string(fsx_basename(so->entry)));
+		if (so->elf_ok && so->elf.soname)
+			json_array_append_new(a, json_string(so->elf.soname));
+	}
+	json_object_set_new(opt, "exclude", a);
+	a = json_array();
+	for (i = 0; a && i < o->nlib; i++)
+		json_array_append_new(a, json_string(o->lib_path[i]));
+	json_object_set_new(opt, "lib_path", a);
+
+	file = fsx_join(c->tmpdir, en->we->name);
+	origin = file ? fsx_dirname(file) : NULL;
+	if (!origin)
+		goto oom;
+	in.job = job;
+	in.dist = c->r.dist;
+	in.module_path = en->we->name;
+	in.name = en->we->name;
+	in.origin = origin;
+	in.plat = c->r.plat;
+	in.info = en->info;
+	in.mod = en->data;
+	in.mod_len = en->len;
+	if (repair_run(&in, &en->rep, e) < 0) {
+		sp_err_wrap(e, "'%s'", c->path);
+		goto out;
+	}
+	en->repaired = 1;
+	en->patched = en->rep.mod ? en->rep.mod : en->data;
+	en->plen = en->rep.mod ? en->rep.mod_len : en->len;
+	c->plat = c->plat ? wheel_repair_newer_tag(c->plat, en->rep.plat)
+			  : en->rep.plat;
+	rc = 0;
+	goto out;
+oom:
+	sp_err_set(e, "out of memory");
+out:
+	json_decref(job);
+	free(file);
+	free(origin);
+	free(stem);
+	return rc;
+}
+
+char *wheel_repair_retag(const char *wheel, size_t len, const char *plat)
+{
+	char *out = NULL, *line, *copy, *save = NULL, **pairs = NULL;
+	size_t outlen = 0, npairs = 0, i, k;
+	int placed = 0;
+	FILE *f;
+
+	copy = strndup(wheel, len);
+	f = open_memstream(&out, &outlen);
+	pairs = calloc(len / 4 + 1, sizeof(*pairs));
+	if (!copy || !f || !pairs)
+		goto fail;
+	/* First the python-abi pairs of every Tag line, in order. */
+	for (line = copy; line && *line;) {
+		char *nl = strchr(line, '\n'), *dash;
+
+		if (!strncmp(line, "Tag: ", 5)) {
+			size_t l = nl ? (size_t)(nl - line) : strlen(line);
+
+			while (l > 5 && (line[l - 1] == '\r' || line[l - 1] == ' '))
+				l--;
+			dash = memrchr(line, '-', l);
+			if (dash && dash > line + 5) {
+				char *pair = strndup(line + 5,
+						     (size_t)(dash - line - 5));
+
+				if (!pair)
+					goto fail;
+				for (k = 0; k < npairs; k++)
+					if (!strcmp(pairs[k], pair))
+						break;
+				if (k < npairs)
+					free(pair);
+				else
+					pairs[npairs++] = pair;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	for (line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "Tag: ", 5) != 0) {
+			fprintf(f, "%s\n", line);
+			continue;
+		}
+		if (placed++)
+			continue;
+		for (i = 0; i < npairs; i++) {
+			const char *p = plat;
+
+			while (*p) {
+				size_t pl = strcspn(p, ".");
+
+				fprintf(f, "Tag: %s-%.*s\n", pairs[i], (int)pl,
+					p);
+				p += pl;
+				if (*p == '.')
+					p++;
+			}
+		}
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	goto done;
+fail:
+	if (f)
+		fclose(f);
+	free(out);
+	out = NULL;
+done:
+	for (i = 0; i < npairs; i++)
+		free(pairs[i]);
+	free(pairs);
+	free(copy);
+	return out;
+}
+
+static int add(struct zipw *z, FILE *rec, const char *name, const void *data,
+	       size_t len, mode_t mode, struct sp_err *e)
+{
+	char b64[ZIPW_B64_SHA256];
+
+	if (zipw_add(z, name, data, len, mode, b64, e) < 0)
+		return -1;
+	if (record_put_row(rec, name, b64, len) < 0)
+		return sp_err_set(e, "out of memory writing RECORD");
+	return 0;
+}
+
+static int is_dist_info(const struct ctx *c, const char *name)
+{
+	size_t l = strlen(c->r.dist_info);
+
+	return !strncmp(name, c->r.dist_info, l) && name[l] == '/';
+}
+
+/* 1 when file k of entry i's repair was bundled by an earlier module. */
+static int graft_seen(const struct ctx *c, size_t i, size_t k)
+{
+	const char *p = c->ents[i].rep.files[k].path;
+	size_t j, m;
+
+	for (j = 0; j <= i; j++)
+		for (m = 0; m < c->ents[j].rep.nfiles && (j < i || m < k); m++)
+			if (!strcmp(c->ents[j].rep.files[m].path, p))
+				return 1;
+	return 0;
+}
+
+/* Writes the new wheel to fd; see the header for the order. */
+static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
+{
+	char *rec_text = NULL, *rec_name = NULL, *wheel_name = NULL;
+	char *retagged = NULL;
+	size_t rec_len = 0, i, k;
+	struct zipw z;
+	FILE *rec;
+	int pass, bad_row, rc = -1;
+
+	if (zipw_open(&z, fd, c->out_path, c->o->epoch, 6, e) < 0)
+		return -1;
+	rec = open_memstream(&rec_text, &rec_len);
+	if (!rec || asprintf(&rec_name, "%s/RECORD", c->r.dist_info) < 0 ||
+	    asprintf(&wheel_name, "%s/WHEEL", c->r.dist_info) < 0) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	/* Pass 0: everything outside the .dist-info, then what the repairs
+	 * bundled; pass 1: the .dist-info. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < c->nents; i++) {
+			struct ent *en = &c->ents[i];
+			const char *name = en->we->name;
+			const void *d = en->repaired ? en->patched : en->data;
+			size_t l = en->repaired ? en->plen : en->len;
+
+			if (en->we->is_dir || is_dist_info(c, name) != pass)
+				continue;
+			/* RECORD is written last, anew; its signatures
+			 * would no longer hold. */
+			if (pass && (!strcmp(name + strlen(c->r.dist_info),
+					     "/RECORD") ||
+				     !strcmp(name + strlen(c->r.dist_info),
+					     "/RECORD.jws") ||
+				     !strcmp(name + strlen(c->r.dist_info),
+					     "/RECORD.p7s")))
+				continue;
+			if (pass && !strcmp(name, wheel_name)) {
+				retagged = wheel_repair_retag(en->data, en->len,
+							      c->plat);
+				if (!retagged) {
+					sp_err_set(e, "out of memory");
+					goto out;
+				}
+				d = retagged;
+				l = strlen(retagged);
+			}
+			if (add(&z, rec, name, d, l, en->we->mode, e) < 0)
+				goto out;
+		}
+		if (pass)
+			break;
+		for (i = 0; i < c->nents; i++) {
+			struct repair *rp = &c->ents[i].rep;
+
+			for (k = 0; c->ents[i].repaired && k < rp->nfiles;
+			     k++) {
+				struct repair_file *rf = &rp->files[k];
+
+				/* Two modules needing one library bundle it
+				 * once: same bytes, same hashed name.  A
+				 * name the input already has (a wheel
+				 * repaired twice) keeps the input's entry. */
+				if (find_ent(c, rf->path) ||
+				    graft_seen(c, i, k))
+					continue;
+				if (add(&z, rec, rf->path, rf->data, rf->len,
+					0755, e) < 0)
+					goto out;
+			}
+		}
+	}
+	bad_row = record_put_row(rec, rec_name, NULL, 0) < 0;
+	if (fclose(rec) != 0 || bad_row) {
+		rec = NULL;
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	rec = NULL;
+	if (zipw_add(&z, rec_name, rec_text, rec_len, 0644, NULL, e) < 0 ||
+	    zipw_finish(&z, NULL, NULL, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rec)
+		fclose(rec);
+	free(rec_text);
+	free(rec_name);
+	free(wheel_name);
+	free(retagged);
+	zipw_release(&z);
+	return rc;
+}
+
+/* Strips the module's DWARF before the repair patches it: the patch may
+ * append a segment at the end of the file, after the debug sections,
+ * while stripping needs them last.  The build ID, the code and every
+ * address stay the same through the patch, so the debug file matches the
+ * patched module.  An object without a build ID gets
+ * <wheel name>/<entry>.debug instead. */
+static int split_one(struct ctx *c, struct ent *en, struct sp_err *e)
+{
+	char *stem = wheel_stem(c);
+	int rc;
+
+	if (!stem)
+		return sp_err_set(e, "out of memory");
+	rc = debugsplit_for_wheel(en->data, en->len, en->we->name,
+				  en->we->name, stem, &en->dbg, &en->debug_rel,
+				  e);
+	free(stem);
+	if (rc < 0) {
+		sp_err_wrap(e, "'%s'", c->path);
+		return -1;
+	}
+	if (en->dbg.debug) {
+		free(en->data);
+		en->data = en->dbg.stripped;
+		en->len = en->dbg.stripped_len;
+		en->dbg.stripped = NULL;
+	}
+	return 0;
+}
+
+/* The module's debug file, then those of the libraries its repair
+ * bundled.  A library two modules need is bundled once but split by both
+ * repairs: its debug file is written twice, the same bytes at the same
+ * path. */
+static int write_debug(struct ctx *c, struct ent *en, struct sp_err *e)
+{
+	if (en->debug_rel) {
+		en->debug_path = fsx_join(c->o->debug_dir, en->debug_rel);
+		if (!en->debug_path)
+			return sp_err_set(e, "out of memory");
+		if (debugsplit_write(&en->dbg, c->o->debug_dir, en->debug_rel,
+				     e) < 0)
+			return -1;
+	}
+	return en->repaired ? repair_write_debug(&en->rep, e) : 0;
+}
+
+/* "<input name without its platform tag>-<plat>.whl" in out_dir. */
+static int plan_output(struct ctx *c, struct sp_err *e)
+{
+	const char *base = fsx_basename(c->path);
+	const char *dash = strrchr(base, '-');
+	struct stat a, b;
+
+	if (!dash)
+		return sp_err_set(e, "'%s' is not named as a wheel", c->path);
+	if (asprintf(&c->out_path, "%s/%.*s-%s.whl", c->o->out_dir,
+		     (int)(dash - base), base, c->plat) < 0) {
+		c->out_path = NULL;
+		return sp_err_set(e, "out of memory");
+	}
+	if (stat(c->path, &a) == 0 && stat(c->out_path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return sp_err_set(e, "the repaired wheel '%s' would replace "
+				     "its input; choose another --out-dir",
+				  c->out_path);
+	return 0;
+}
+
+/* The temporary-file recipe (tmpfile.h): a reader of out_dir sees no
+ * wheel or a whole one, and nobody else who may write out_dir can
+ * redirect the write.  out_dir was resolved by the caller: opened here
+ * with no symlink followed. */
+static int write_output(struct ctx *c, struct sp_err *e)
+{
+	struct tmpfile t = TMPFILE_INIT;
+	int dirfd, rc = -1;
+
+	dirfd = dirs_open(c->o->out_dir, 0, 0, e);
+	if (dirfd < 0)
+		return -1;
+	if (tmpfile_create(&t, dirfd, c->o->out_dir, fsx_basename(c->out_path),
+			   0644, e) < 0)
+		goto out;
+	/* The wheel's mode does not depend on the umask. */
+	if (fchmod(t.fd, 0644) < 0) {
+		sp_err_sys(e, "cannot set the mode of '%s/%s'", c->o->out_dir,
+			   t.name);
+		goto out;
+	}
+	if (write_wheel(c, t.fd, e) < 0)
+		goto out;
+	rc = tmpfile_commit(&t, fsx_basename(c->out_path), 0, e);
+out:
+	tmpfile_discard(&t);
+	close(dirfd);
+	return rc;
+}
+
+static json_t *modules_json(const struct ctx *c)
+{
+	json_t *a = json_array(), *m;
+	size_t i;
+
+	for (i = 0; a && i < c->nents; i++) {
+		const struct ent *en = &c->ents[i];
+
+		if (!en->repaired)
+			continue;
+		m = json_pack("{s:s}", "entry", en->we->name);
+		if (!m || json_object_update(m, en->rep.result) < 0) {
+			json_decref(m);
+			json_decref(a);
+			return NULL;
+		}
+		if (en->debug_path)
+			json_object_set_new(m, "debug",
+					    json_string(en->debug_path));
+		json_array_append_new(a, m);
+	}
+	return a;
+}
+
+/* The first problem of an invalid wheel, and how many more. */
+static int invalid(const struct ctx *c, struct sp_err *e)
+{
+	const struct wheel_problem *p = &c->r.problems[0];
+	char more[64] = "";
+
+	if (c->r.nproblems > 1)
+		snprintf(more, sizeof(more), " (and %zu more problem%s)",
+			 c->r.nproblems - 1, c->r.nproblems > 2 ? "s" : "");
+	if (p->entry)
+		return sp_err_set(e, "'%s' is not a valid wheel: '%s': %s%s; "
+				     "nothing was written",
+				  c->path, p->entry, p->reason, more);
+	return sp_err_set(e, "'%s' is not a valid wheel: %s%s; nothing was "
+			     "written",
+			  c->path, p->reason, more);
+}
+
+static int prepare(struct ctx *c, size_t *nmod, struct sp_err *e)
+{
+	size_t i;
+
+	if (wheel_read(c->path, 0, &c->r, e) < 0)
+		return -1;
+	if (c->r.nproblems)
+		return invalid(c, e);
+	c->ents = calloc(c->r.nents + 1, sizeof(*c->ents));
+	c->byname = calloc(c->r.nents + 1, sizeof(*c->byname));
+	if (!c->ents || !c->byname)
+		return sp_err_set(e, "out of memory");
+	c->nents = c->r.nents;
+	for (i = 0; i < c->nents; i++) {
+		c->ents[i].we = &c->r.ents[i];
+		c->byname[i] = &c->ents[i];
+	}
+	qsort(c->byname, c->nents, sizeof(*c->byname), cmp_byname);
+	*nmod = 0;
+	for (i = 0; i < c->r.nsos; i++) {
+		const struct wheel_so *so = &c->r.sos[i];
+		struct ent *en = find_ent(c, so->entry);
+
+		if (!en || in_libs_dir(so->entry))
+			continue;
+		if (!so->elf_ok)
+			return sp_err_set(e, "'%s': '%s': cannot inspect the "
+					     "shared object: %s",
+					  c->path, so->entry,
+					  so->error ? so->error : "not ELF");
+		en->so = 1;
+		en->info = &so->elf;
+		(*nmod)++;
+	}
+	return 0;
+}
+
+static void ctx_release(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nents; i++) {
+		free(c->ents[i].data);
+		if (c->ents[i].patched != c->ents[i].data &&
+		    c->ents[i].patched != c->ents[i].rep.mod)
+			free(c->ents[i].patched);
+		repair_release(&c->ents[i].rep);
+		free(c->ents[i].debug_path);
+		free(c->ents[i].debug_rel);
+		debugsplit_release(&c->ents[i].dbg);
+	}
+	free(c->ents);
+	free(c->byname);
+	if (c->tmpdir) {
+		nftw(c->tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		free(c->tmpdir);
+	}
+	wheel_report_release(&c->r);
+	free(c->out_path);
+}
+
+int wheel_repair(const char *path, const struct wheel_repair_opts *o,
+		 json_t **result, struct sp_err *e)
+{
+	struct ctx c;
+	size_t i, nmod = 0;
+	int rc = -1;
+
+	*result = NULL;
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.o = o;
+	if (prepare(&c, &nmod, e) < 0)
+		goto out;
+	if (!nmod) {
+		*result = json_pack("{s:s,s:b,s:s,s:n,s:b,s:n,s:[]}", "command",
+				    "repair", "ok", 1, "input", path, "wheel",
+				    "nothing_to_repair", 1, "platform_tag",
+				    "modules");
+		rc = *result ? 0 : sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (read_entries(&c, e) < 0)
+		goto out;
+	for (i = 0; o->split_debug && i < c.nents; i++)
+		if (c.ents[i].so && split_one(&c, &c.ents[i], e) < 0)
+			goto out;
+	if (extract_sos(&c, e) < 0)
+		goto out;
+	for (i = 0; i < c.nents; i++)
+		if (c.ents[i].so && repair_one(&c, &c.ents[i], e) < 0)
+			goto out;
+	if (plan_output(&c, e) < 0)
+		goto out;
+	for (i = 0; o->split_debug && i < c.nents; i++)
+		if (c.ents[i].so && write_debug(&c, &c.ents[i], e) < 0)
+			goto out;
+	if (write_output(&c, e) < 0)
+		goto out;
+	*result = json_pack("{s:s,s:b,s:s,s:s,s:b,s:s,s:o}", "command",
+			    "repair", "ok", 1, "input", path, "wheel",
+			    c.out_path, "nothing_to_repair", 0, "platform_tag",
+			    c.plat, "modules", modules_json(&c));
+	rc = *result ? 0 : sp_err_set(e, "out of memory");
+out:
+	ctx_release(&c);
+	return rc;
+}

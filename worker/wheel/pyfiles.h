@@ -1,0 +1,45 @@
+/*
+ * pyfiles.h - the files of a wheel that do not come from cargo.
+ *
+ * A mixed Rust/Python package ships Python sources beside its extension,
+ * and any package may have console scripts and license files.  The job
+ * (job.h) lists them; this module reads them, read-only, into memory in
+ * the order the wheel holds them.
+ */
+#ifndef SPOKE_WORKER_WHEEL_PYFILES_H
+#define SPOKE_WORKER_WHEEL_PYFILES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+struct pyfile {
+	char *dst; /* path in the wheel */
+	void *data;
+	size_t len;
+};
+
+/* Everything is owned by the struct; pyfiles_release() frees it. */
+struct pyfiles {
+	struct pyfile *py; /* python_files, sorted by dst */
+	size_t npy;
+	/* license_files, sorted, dst "<dist-info>/licenses/<name>" */
+	struct pyfile *lic;
+	size_t nlic;
+	const char *entry_points; /* borrowed from the job; NULL for none */
+};
+
+/*
+ * Reads the job's optional "python_files" and "license_files" ([{"src",
+ * "dst"}]) and "entry_points" (string).  info_dir is the wheel's
+ * .dist-info folder.  Errors: a member of the wrong type; a dst that is
+ * absolute, has an empty, "." or ".." component, or (for python_files)
+ * lies in a .dist-info or .data folder; a file that cannot be read.
+ */
+int pyfiles_load(const json_t *job, const char *info_dir, struct pyfiles *pf,
+		 struct sp_err *e);
+
+void pyfiles_release(struct pyfiles *pf);
+
+#endif

@@ -1,0 +1,1982 @@
+#define _GNU_SOURCE
+#include "worker/wheel/wheel_read.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fsx.h"
+#include "common/sha256.h"
+#include "common/pyname.h"
+#include "worker/wheel/record.h"
+
+#define SIG_LOCAL 0x04034b50u
+#define SIG_CENTRAL 0x02014b50u
+#define SIG_DESCRIPTOR 0x08074b50u
+#define SIG_EOCD64 0x06064b50u
+#define SIG_LOC64 0x07064b50u
+#define SIG_EOCD 0x06054b50u
+
+#define EOCD_LEN 22u
+#define LOC64_LEN 20u
+#define EOCD64_LEN 56u
+#define CENTRAL_LEN 46u
+#define LOCAL_LEN 30u
+#define U16_MAX_FIELD 0xffffu
+#define U32_MAX_FIELD 0xffffffffu
+
+#define FLAG_ENCRYPTED 0x0001u
+#define FLAG_DESCRIPTOR 0x0008u
+
+/* The data pass reads through one buffer of this size. */
+#define READ_BUF (256u * 1024)
+/* A central directory larger than this is not a wheel's. */
+#define CD_MAX (1ull << 30)
+/* WHEEL, RECORD, METADATA and entry_points.txt are read into memory, up
+ * to this size each. */
+#define TEXT_MAX (64u << 20)
+/* Beyond this many problems, only their number is kept. */
+#define PROBLEMS_MAX 1000
+
+/* The .dist-info files whose text is checked. */
+enum { T_WHEEL, T_RECORD, T_METADATA, T_EP, T_N };
+
+static const char *const text_base[T_N] = {"WHEEL", "RECORD", "METADATA",
+					   "entry_points.txt"};
+
+struct text {
+	char *name;
+	char *text;
+	size_t len;
+	int have;
+};
+
+/* The state of one wheel_read() call. */
+struct rd {
+	struct wheel_report *r;
+	int fd;
+	uint64_t max_bytes;
+	int oom;	   /* memory ran out while recording problems */
+	int broken;	   /* the structure is too damaged for the data pass */
+	size_t dropped;	   /* problems past PROBLEMS_MAX */
+	uint64_t cd_off;   /* where the central directory starts */
+	size_t *slots;	   /* name hash set: entry index + 1 */
+	size_t nslots;
+	/* The .dist-info's text files, read into memory by the data pass:
+	 * their entry names ("<dist_info>/WHEEL"...), text and length, and
+	 * whether all of it was read intact. */
+	struct text t[T_N];
+	/* RECORD hashes in sha384 or sha512, by entry index ("sha512=..."),
+	 * checked by a second data pass once RECORD is known; else NULL. */
+	char **alt;
+	size_t nalt;
+	int alt_pass; /* read_data() is that second pass */
+};
+
+static void problem(struct rd *d, const char *entry, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records a problem.  Out of memory is remembered and reported once, at
+ * the end, so that callers need not check. */
+static void problem(struct rd *d, const char *entry, const char *fmt, ...)
+{
+	struct wheel_report *r = d->r;
+	struct wheel_problem *p;
+	va_list ap;
+	char *reason = NULL, *ent = NULL;
+	int n;
+
+	if (r->nproblems >= PROBLEMS_MAX) {
+		d->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&reason, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		reason = NULL;
+	if (entry)
+		ent = strdup(entry);
+	p = realloc(r->problems, (r->nproblems + 1) * sizeof(*p));
+	if (!reason || (entry && !ent) || !p) {
+		if (p)
+			r->problems = p;
+		free(reason);
+		free(ent);
+		d->oom = 1;
+		return;
+	}
+	r->problems = p;
+	p[r->nproblems].entry = ent;
+	p[r->nproblems].reason = reason;
+	r->nproblems++;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+/* Reads exactly n bytes at off.  Returns 0, 1 when the file ends first, or
+ * -1 with e filled on an I/O error. */
+static int pread_full(int fd, void *buf, size_t n, uint64_t off,
+		      const char *name, struct sp_err *e)
+{
+	uint8_t *p = buf;
+	ssize_t got;
+
+	while (n) {
+		got = pread(fd, p, n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return sp_err_sys(e, "cannot read '%s'", name);
+		if (got == 0)
+			return 1;
+		p += got;
+		n -= (size_t)got;
+		off += (uint64_t)got;
+	}
+	return 0;
+}
+
+/* Well-formed UTF-8 of len bytes: no overlong forms, no surrogates,
+ * nothing above U+10FFFF, no NUL. */
+static int utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	uint32_t cp;
+	int n, k;
+
+	while (i < len) {
+		if (s[i] == 0)
+			return 0;
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			n = 1;
+			cp = s[i] & 0x1f;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			n = 2;
+			cp = s[i] & 0x0f;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			n = 3;
+			cp = s[i] & 0x07;
+		} else {
+			return 0;
+		}
+		if (len - i <= (size_t)n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + (size_t)k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + (size_t)k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += (size_t)n + 1;
+	}
+	return 1;
+}
+
+int wheel_name_check(const char *name, size_t len, struct sp_err *e)
+{
+	size_t i, start, clen;
+
+	if (len == 0)
+		return sp_err_set(e, "the name is empty");
+	if (!utf8_valid((const unsigned char *)name, len))
+		return sp_err_set(e, "the name is not valid UTF-8");
+	if (name[0] == '/')
+		return sp_err_set(e, "the name is an absolute path");
+	for (i = 0; i < len; i++) {
+		if (name[i] == '\\')
+			return sp_err_set(e, "the name contains a backslash");
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return sp_err_set(
+			    e, "the name contains a control character");
+	}
+	/* A directory entry ends in one '/'; its components follow the same
+	 * rules as a file's. */
+	if (name[len - 1] == '/')
+		len--;
+	for (start = 0; start <= len; start = i + 1) {
+		for (i = start; i < len && name[i] != '/'; i++)
+			;
+		clen = i - start;
+		if (clen == 2 && name[start] == '.' && name[start + 1] == '.')
+			return sp_err_set(e, "the name has a '..' component");
+		if (clen == 1 && name[start] == '.')
+			return sp_err_set(e, "the name has a '.' component");
+		if (clen == 0)
+			return sp_err_set(e, "the name has an empty component");
+	}
+	return 0;
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* Returns the slot holding name, or the empty slot where it would go. */
+static size_t *name_slot(struct rd *d, const char *name)
+{
+	size_t mask = d->nslots - 1;
+	size_t i = (size_t)name_hash(name) & mask;
+
+	while (d->slots[i] && strcmp(d->r->ents[d->slots[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return &d->slots[i];
+}
+
+/* Index of the entry called name, or -1. */
+static long find_entry(struct rd *d, const char *name)
+{
+	size_t *s;
+
+	if (!d->nslots)
+		return -1;
+	s = name_slot(d, name);
+	return *s ? (long)(*s - 1) : -1;
+}
+
+/*
+ * The end records.  The EOCD is the last 22 bytes whose signature is
+ * followed by a comment reaching exactly to the end of the file; a zip64
+ * locator right before it points at the zip64 record, whose fields then
+ * replace the classic ones.
+ */
+struct zend {
+	uint64_t nents, cd_size, cd_off;
+	uint64_t end_start; /* where the central directory must end */
+};
+
+static int find_end(struct rd *d, struct zend *z, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	uint8_t *tail = NULL, loc[LOC64_LEN], rec[EOCD64_LEN];
+	size_t tlen, i;
+	uint64_t tstart, eocd = 0, off64;
+	int found = 0, rc = -1, got;
+
+	if (r->size < EOCD_LEN) {
+		problem(d, NULL, "too short to be a zip archive (%llu bytes)",
+			(unsigned long long)r->size);
+		d->broken = 1;
+		return 0;
+	}
+	tlen = r->size < EOCD_LEN + 65535 ? (size_t)r->size
+					   : EOCD_LEN + 65535;
+	tstart = r->size - tlen;
+	tail = malloc(tlen);
+	if (!tail)
+		return sp_err_set(e, "out of memory");
+	got = pread_full(d->fd, tail, tlen, tstart, r->path, e);
+	if (got < 0)
+		goto out;
+	if (got > 0) {
+		sp_err_set(e, "'%s' shrank while being read", r->path);
+		goto out;
+	}
+	for (i = tlen - EOCD_LEN + 1; i-- > 0;) {
+		if (get32(tail + i) == SIG_EOCD &&
+		    get16(tail + i + 20) == tlen - i - EOCD_LEN) {
+			found = 1;
+			break;
+		}
+	}
+	if (!found) {
+		problem(d, NULL,
+			"no end of central directory record: the file is "
+			"truncated or not a zip archive");
+		d->broken = 1;
+		rc = 0;
+		goto out;
+	}
+	eocd = tstart + i;
+	if (get16(tail + i + 4) != 0 || get16(tail + i + 6) != 0) {
+		problem(d, NULL, "multi-disk archives are not supported");
+		d->broken = 1;
+	}
+	z->nents = get16(tail + i + 10);
+	if (get16(tail + i + 8) != z->nents)
+		problem(d, NULL, "the end record's entry counts disagree");
+	z->cd_size = get32(tail + i + 12);
+	z->cd_off = get32(tail + i + 16);
+	z->end_start = eocd;
+
+	/* The zip64 locator, when there is one, sits right before. */
+	if (eocd >= LOC64_LEN) {
+		got = pread_full(d->fd, loc, sizeof(loc), eocd - LOC64_LEN,
+				 r->path, e);
+		if (got < 0)
+			goto out;
+		if (got == 0 && get32(loc) == SIG_LOC64) {
+			r->zip64 = 1;
+			off64 = get64(loc + 8);
+			if (get32(loc + 4) != 0 || get32(loc + 16) > 1) {
+				problem(d, NULL, "multi-disk archives are not "
+						 "supported");
+				d->broken = 1;
+			}
+			if (off64 > eocd - LOC64_LEN ||
+			    eocd - LOC64_LEN - off64 < EOCD64_LEN) {
+				problem(d, NULL,
+					"the zip64 end record lies outside "
+					"the file");
+				d->broken = 1;
+				rc = 0;
+				goto out;
+			}
+			got = pread_full(d->fd, rec, sizeof(rec), off64,
+					 r->path, e);
+			if (got < 0)
+				goto out;
+			if (got || get32(rec) != SIG_EOCD64) {
+				problem(d, NULL,
+					"no zip64 end record where the "
+					"locator points");
+				d->broken = 1;
+				rc = 0;
+				goto out;
+			}
+			if (get32(rec + 16) != 0 || get32(rec + 20) != 0) {
+				problem(d, NULL, "multi-disk archives are not "
+						 "supported");
+				d->broken = 1;
+			}
+			/* Anything between the zip64 record and its locator
+			 * would be an extensible data sector, which no wheel
+			 * writer produces. */
+			if (12 + get64(rec + 4) != eocd - LOC64_LEN - off64)
+				problem(d, NULL,
+					"the zip64 end record has a wrong "
+					"size");
+			if (get64(rec + 24) != get64(rec + 32))
+				problem(d, NULL,
+					"the zip64 end record's entry counts "
+					"disagree");
+			z->nents = get64(rec + 32);
+			z->cd_size = get64(rec + 40);
+			z->cd_off = get64(rec + 48);
+			z->end_start = off64;
+		}
+	}
+	rc = 0;
+out:
+	free(tail);
+	return rc;
+}
+
+/* Looks for the zip64 extended information field (0x0001) in an extra
+ * block and takes from it, in the order the specification fixes, each of
+ * usize, csize and offset whose 32-bit field was 0xffffffff.  Returns 0, or
+ * -1 when the field is missing or short. */
+static int zip64_extra(const uint8_t *x, size_t xlen, uint64_t *usize,
+		       uint64_t *csize, uint64_t *offset)
+{
+	size_t p = 0, need, flen;
+	uint64_t *want[3] = {usize, csize, offset};
+	int k;
+
+	need = 0;
+	for (k = 0; k < 3; k++)
+		if (want[k] && *want[k] == U32_MAX_FIELD)
+			need += 8;
+	if (!need)
+		return 0;
+	while (p + 4 <= xlen) {
+		flen = get16(x + p + 2);
+		if (p + 4 + flen > xlen)
+			return -1;
+		if (get16(x + p) == 0x0001) {
+			const uint8_t *f = x + p + 4;
+			size_t used = 0;
+
+			for (k = 0; k < 3; k++) {
+				if (!want[k] || *want[k] != U32_MAX_FIELD)
+					continue;
+				if (used + 8 > flen)
+					return -1;
+				*want[k] = get64(f + used);
+				used += 8;
+			}
+			return 0;
+		}
+		p += 4 + flen;
+	}
+	return -1;
+}
+
+static int add_entry(struct wheel_report *r, size_t *cap,
+		     struct wheel_entry **out)
+{
+	struct wheel_entry *p;
+	size_t ncap;
+
+	if (r->nents == *cap) {
+		ncap = *cap ? *cap * 2 : 64;
+		p = realloc(r->ents, ncap * sizeof(*p));
+		if (!p)
+			return -1;
+		r->ents = p;
+		*cap = ncap;
+	}
+	*out = &r->ents[r->nents++];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
+/* Walks the central directory into r->ents. */
+static int walk_central(struct rd *d, const struct zend *z, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	struct wheel_entry *ent;
+	struct sp_err why;
+	uint8_t *cd = NULL;
+	size_t p = 0, cap = 0, nlen, xlen, clen;
+	uint64_t n = 0;
+	int got, rc = -1;
+
+	if (z->cd_off > z->end_start || z->end_start - z->cd_off < z->cd_size) {
+		problem(d, NULL,
+			"the central directory lies outside the file: "
+			"truncated?");
+		d->broken = 1;
+		return 0;
+	}
+	if (z->cd_off + z->cd_size != z->end_start)
+		problem(d, NULL,
+			"%llu bytes of unknown data between the central "
+			"directory and the end record",
+			(unsigned long long)(z->end_start - z->cd_off -
+					     z->cd_size));
+	if (z->cd_size > CD_MAX) {
+		problem(d, NULL, "the central directory is too large");
+		d->broken = 1;
+		return 0;
+	}
+	d->cd_off = z->cd_off;
+	cd = malloc(z->cd_size ? (size_t)z->cd_size : 1);
+	if (!cd)
+		return sp_err_set(e, "out of memory");
+	got = pread_full(d->fd, cd, (size_t)z->cd_size, z->cd_off, r->path, e);
+	if (got < 0)
+		goto out;
+	if (got) {
+		sp_err_set(e, "'%s' shrank while being read", r->path);
+		goto out;
+	}
+	while (p < z->cd_size) {
+		if (z->cd_size - p < CENTRAL_LEN ||
+		    get32(cd + p) != SIG_CENTRAL) {
+			problem(d, NULL,
+				"central directory entry %llu is corrupt",
+				(unsigned long long)n + 1);
+			d->broken = 1;
+			break;
+		}
+		nlen = get16(cd + p + 28);
+		xlen = get16(cd + p + 30);
+		clen = get16(cd + p + 32);
+		if (z->cd_size - p - CENTRAL_LEN < nlen + xlen + clen) {
+			problem(d, NULL,
+				"central directory entry %llu runs past its "
+				"end",
+				(unsigned long long)n + 1);
+			d->broken = 1;
+			break;
+		}
+		if (add_entry(r, &cap, &ent) < 0) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		ent->name = malloc(nlen + 1);
+		if (!ent->name) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		memcpy(ent->name, cd + p + CENTRAL_LEN, nlen);
+		ent->name[nlen] = '\0';
+		ent->flags = get16(cd + p + 8);
+		ent->method = get16(cd + p + 10);
+		ent->crc = get32(cd + p + 16);
+		ent->csize = get32(cd + p + 20);
+		ent->usize = get32(cd + p + 24);
+		ent->offset = get32(cd + p + 42);
+		if (cd[p + 5] == 3) /* made by Unix: mode in the high half */
+			ent->mode = get32(cd + p + 38) >> 16;
+		ent->is_dir = nlen && ent->name[nlen - 1] == '/';
+		if (get16(cd + p + 34) != 0 &&
+		    get16(cd + p + 34) != U16_MAX_FIELD)
+			problem(d, ent->name, "is on another disk");
+		if (zip64_extra(cd + p + CENTRAL_LEN + nlen, xlen, &ent->usize,
+				&ent->csize, &ent->offset) < 0) {
+			problem(d, ent->name,
+				"its zip64 sizes or offset are missing");
+			d->broken = 1;
+		}
+		if (wheel_name_check(ent->name, nlen, &why) < 0)
+			problem(d, ent->name, "%s", why.msg);
+		if (ent->flags & FLAG_ENCRYPTED)
+			problem(d, ent->name, "is encrypted");
+		if (S_ISLNK(ent->mode))
+			problem(d, ent->name,
+				"is a symbolic link, which installers do not "
+				"create");
+		if (ent->method != 0 && ent->method != 8)
+			problem(d, ent->name,
+				"uses compression method %u; wheels use "
+				"stored (0) or deflate (8)",
+				ent->method);
+		if (ent->method == 0 && ent->csize != ent->usize)
+			problem(d, ent->name,
+				"is stored, yet its sizes differ (%llu, %llu)",
+				(unsigned long long)ent->csize,
+				(unsigned long long)ent->usize);
+		p += CENTRAL_LEN + nlen + xlen + clen;
+		n++;
+	}
+	if (!d->broken && n != z->nents) {
+		problem(d, NULL,
+			"the end record declares %llu entries, the central "
+			"directory holds %llu",
+			(unsigned long long)z->nents, (unsigned long long)n);
+		d->broken = 1;
+	}
+	rc = 0;
+out:
+	free(cd);
+	return rc;
+}
+
+/* Builds the name set and reports duplicates. */
+static int index_names(struct rd *d, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	size_t i, *s;
+
+	d->nslots = 64;
+	while (d->nslots < r->nents * 2)
+		d->nslots *= 2;
+	d->slots = calloc(d->nslots, sizeof(*d->slots));
+	if (!d->slots)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < r->nents; i++) {
+		s = name_slot(d, r->ents[i].name);
+		if (*s) {
+			/* Which copy an installer extracts depends on the
+			 * installer: a duplicate is ambiguous. */
+			problem(d, r->ents[i].name,
+				"appears more than once in the archive");
+			d->broken = 1;
+			continue;
+		}
+		*s = i + 1;
+	}
+	return 0;
+}
+
+/* Compares an entry's local header with its central record, and finds
+ * where its data (and data descriptor) ends. */
+static int check_local(struct rd *d, struct wheel_entry *ent,
+		       struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	uint8_t h[LOCAL_LEN], desc[24], *var = NULL;
+	size_t nlen = strlen(ent->name), lnlen, lxlen;
+	uint64_t lcsize, lusize, data, dlen;
+	uint32_t lcrc;
+	int got, z64, rc = -1;
+
+	if (ent->offset > d->cd_off || d->cd_off - ent->offset < LOCAL_LEN) {
+		problem(d, ent->name,
+			"its local header lies outside the archive");
+		d->broken = 1;
+		return 0;
+	}
+	got = pread_full(d->fd, h, sizeof(h), ent->offset, r->path, e);
+	if (got < 0)
+		return -1;
+	if (got || get32(h) != SIG_LOCAL) {
+		problem(d, ent->name, "has no local header at offset %llu",
+			(unsigned long long)ent->offset);
+		d->broken = 1;
+		return 0;
+	}
+	lnlen = get16(h + 26);
+	lxlen = get16(h + 28);
+	data = ent->offset + LOCAL_LEN + lnlen + lxlen;
+	if (data > d->cd_off) {
+		problem(d, ent->name,
+			"its local header runs into the central directory");
+		d->broken = 1;
+		return 0;
+	}
+	var = malloc(lnlen + lxlen + 1);
+	if (!var)
+		return sp_err_set(e, "out of memory");
+	got = pread_full(d->fd, var, lnlen + lxlen, ent->offset + LOCAL_LEN,
+			 r->path, e);
+	if (got < 0)
+		goto out;
+	if (lnlen != nlen || memcmp(var, ent->name, nlen) != 0) {
+		problem(d, ent->name,
+			"its local header has another name than its central "
+			"record");
+		d->broken = 1;
+	}
+	if (get16(h + 6) != ent->flags)
+		problem(d, ent->name,
+			"its local header has other flags than its central "
+			"record");
+	if (get16(h + 8) != ent->method) {
+		problem(d, ent->name,
+			"its local header has another compression method "
+			"than its central record");
+		d->broken = 1;
+	}
+	lcrc = get32(h + 14);
+	lcsize = get32(h + 18);
+	lusize = get32(h + 22);
+	z64 = lcsize == U32_MAX_FIELD || lusize == U32_MAX_FIELD;
+	if (z64) {
+		/* The local zip64 field carries both sizes, always. */
+		lusize = U32_MAX_FIELD;
+		lcsize = U32_MAX_FIELD;
+		if (zip64_extra(var + lnlen, lxlen, &lusize, &lcsize, NULL) <
+		    0) {
+			problem(d, ent->name,
+				"its local header lacks its zip64 sizes");
+			d->broken = 1;
+		}
+	}
+	if (!(ent->flags & FLAG_DESCRIPTOR) &&
+	    (lcrc != ent->crc || lcsize != ent->csize ||
+	     lusize != ent->usize)) {
+		problem(d, ent->name,
+			"its local header has another CRC or other sizes than "
+			"its central record");
+		d->broken = 1;
+	}
+	if (d->cd_off - data < ent->csize) {
+		problem(d, ent->name,
+			"its data runs past the start of the central "
+			"directory: truncated?");
+		d->broken = 1;
+		goto done;
+	}
+	ent->end = data + ent->csize;
+	if (ent->flags & FLAG_DESCRIPTOR) {
+		/* crc, csize, usize, optionally after a signature; 64-bit
+		 * sizes when the entry is zip64. */
+		dlen = ent->usize >= U32_MAX_FIELD ||
+			       ent->csize >= U32_MAX_FIELD || z64
+			   ? 20
+			   : 12;
+		memset(desc, 0, sizeof(desc));
+		got = pread_full(d->fd, desc,
+				 d->cd_off - ent->end < sizeof(desc)
+				     ? (size_t)(d->cd_off - ent->end)
+				     : sizeof(desc),
+				 ent->end, r->path, e);
+		if (got < 0)
+			goto out;
+		if (get32(desc) == SIG_DESCRIPTOR)
+			dlen += 4;
+		if (d->cd_off - ent->end < dlen) {
+			problem(d, ent->name,
+				"its data descriptor runs past the start of "
+				"the central directory");
+			d->broken = 1;
+			goto done;
+		}
+		if (get32(desc + dlen - (dlen >= 20 ? 20 : 12)) != ent->crc) {
+			problem(d, ent->name,
+				"its data descriptor has another CRC than its "
+				"central record");
+			d->broken = 1;
+		}
+		ent->end += dlen;
+	}
+done:
+	rc = 0;
+out:
+	free(var);
+	return rc;
+}
+
+static int by_offset(const void *a, const void *b, void *arg)
+{
+	const struct wheel_entry *ents = arg;
+	const struct wheel_entry *x = &ents[*(const size_t *)a];
+	const struct wheel_entry *y = &ents[*(const size_t *)b];
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Every byte before the central directory must belong to exactly one
+ * entry: an overlap is the classic zip bomb and a gap is hidden data. */
+static void check_layout(struct rd *d, const size_t *order)
+{
+	struct wheel_report *r = d->r;
+	const struct wheel_entry *a, *b;
+	size_t i;
+
+	if (!r->nents) {
+		if (d->cd_off)
+			problem(d, NULL, "%llu bytes of unknown data before "
+					 "the central directory",
+				(unsigned long long)d->cd_off);
+		return;
+	}
+	a = &r->ents[order[0]];
+	if (a->offset)
+		problem(d, a->name,
+			"%llu bytes of unknown data before its local header",
+			(unsigned long long)a->offset);
+	for (i = 1; i < r->nents; i++) {
+		a = &r->ents[order[i - 1]];
+		b = &r->ents[order[i]];
+		if (a->end > b->offset) {
+			problem(d, b->name, "overlaps entry '%s'", a->name);
+			d->broken = 1;
+		} else if (a->end < b->offset) {
+			problem(d, b->name,
+				"%llu bytes of unknown data before its local "
+				"header",
+				(unsigned long long)(b->offset - a->end));
+		}
+	}
+	a = &r->ents[order[r->nents - 1]];
+	if (a->end < d->cd_off)
+		problem(d, NULL,
+			"%llu bytes of unknown data before the central "
+			"directory",
+			(unsigned long long)(d->cd_off - a->end));
+}
+
+/* Splits the file name into its parts: <name>-<version>[-<build>]-<py>-
+ * <abi>-<plat>.whl. */
+static int parse_filename(struct rd *d, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	const char *base = fsx_basename(r->path);
+	char *stem, *parts[6], *p;
+	size_t len = strlen(base), n = 0;
+	int rc = 0;
+
+	if (len < 4 || strcmp(base + len - 4, ".whl") != 0) {
+		problem(d, NULL, "the file name does not end in '.whl'");
+		return 0;
+	}
+	stem = strndup(base, len - 4);
+	if (!stem)
+		return sp_err_set(e, "out of memory");
+	for (p = stem; n < 6; n++) {
+		parts[n] = p;
+		p = strchr(p, '-');
+		if (!p) {
+			n++;
+			break;
+		}
+		*p++ = '\0';
+	}
+	if (p || (n != 5 && n != 6) ||
+	    (n == 6 && (parts[2][0] < '0' || parts[2][0] > '9'))) {
+		problem(d, NULL,
+			"the file name is not <name>-<version>[-<build>]-"
+			"<python tag>-<abi tag>-<platform tag>.whl");
+		goto out;
+	}
+	for (len = 0; len < n; len++) {
+		if (!*parts[len]) {
+			problem(d, NULL, "the file name has an empty part");
+			goto out;
+		}
+	}
+	r->dist = strdup(parts[0]);
+	r->version = strdup(parts[1]);
+	r->build = n == 6 ? strdup(parts[2]) : NULL;
+	r->py = strdup(parts[n - 3]);
+	r->abi = strdup(parts[n - 2]);
+	r->plat = strdup(parts[n - 1]);
+	if (!r->dist || !r->version || (n == 6 && !r->build) || !r->py ||
+	    !r->abi || !r->plat)
+		rc = sp_err_set(e, "out of memory");
+out:
+	free(stem);
+	return rc;
+}
+
+/* Version spellings compare equal when they differ only in case and in '-'
+ * against '_' (the file name's escape). */
+static int version_same(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a == '-' ? '_' : *a, y = *b == '-' ? '_' : *b;
+
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* Finds the one top-level .dist-info directory and checks its name against
+ * the file name. */
+static int find_dist_info(struct rd *d, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	const char *slash, *n;
+	char *di_name = NULL, *dash, *n1 = NULL, *n2 = NULL;
+	size_t i, len;
+	int others = 0, rc = 0;
+
+	for (i = 0; i < r->nents; i++) {
+		n = r->ents[i].name;
+		slash = strchr(n, '/');
+		if (!slash)
+			continue;
+		len = (size_t)(slash - n);
+		if (len < 10 || memcmp(slash - 10, ".dist-info", 10) != 0)
+			continue;
+		if (!r->dist_info) {
+			r->dist_info = strndup(n, len);
+			if (!r->dist_info)
+				return sp_err_set(e, "out of memory");
+		} else if (strlen(r->dist_info) != len ||
+			   memcmp(r->dist_info, n, len) != 0) {
+			if (!others++)
+				problem(d, NULL,
+					"more than one .dist-info directory "
+					"('%s', '%.*s')",
+					r->dist_info, (int)len, n);
+		}
+	}
+	if (!r->dist_info) {
+		problem(d, NULL, "no .dist-info directory");
+		return 0;
+	}
+	for (i = 0; i < T_N; i++) {
+		if (asprintf(&d->t[i].name, "%s/%s", r->dist_info,
+			     text_base[i]) < 0) {
+			d->t[i].name = NULL;
+			return sp_err_set(e, "out of memory");
+		}
+	}
+	if (!r->dist)
+		return 0;
+	di_name = strndup(r->dist_info, strlen(r->dist_info) - 10);
+	if (!di_name)
+		return sp_err_set(e, "out of memory");
+	dash = strchr(di_name, '-');
+	if (!dash) {
+		problem(d, r->dist_info,
+			"is not named <name>-<version>.dist-info");
+		goto out;
+	}
+	*dash = '\0';
+	n1 = dist_normalize(di_name);
+	n2 = dist_normalize(r->dist);
+	if (!n1 || !n2) {
+		rc = sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (strcmp(n1, n2) != 0 || !version_same(dash + 1, r->version))
+		problem(d, r->dist_info,
+			"does not match the file name's distribution '%s' and "
+			"version '%s'",
+			r->dist, r->version);
+out:
+	free(di_name);
+	free(n1);
+	free(n2);
+	return rc;
+}
+
+/* A growable buffer for a dist-info text file, capped at TEXT_MAX. */
+static int text_append(char **buf, size_t *len, const void *p, size_t n)
+{
+	char *nb;
+
+	if (*len + n > TEXT_MAX)
+		return -1;
+	nb = realloc(*buf, *len + n + 1);
+	if (!nb)
+		return -1;
+	memcpy(nb + *len, p, n);
+	*len += n;
+	nb[*len] = '\0';
+	*buf = nb;
+	return 0;
+}
+
+/* An unlinked temporary file for a shared object's bytes. */
+static int tmpfile_open(struct sp_err *e)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmpl = NULL;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (asprintf(&tmpl, "%s/spoke-show.XXXXXX", dir) < 0)
+		return sp_err_set(e, "out of memory");
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		sp_err_sys(e, "cannot create a temporary file in '%s'", dir);
+	else
+		unlink(tmpl);
+	free(tmpl);
+	return fd;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int so_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return (len > 3 && strcmp(name + len - 3, ".so") == 0) ||
+	       strstr(name, ".so.") != NULL;
+}
+
+/* Inspects the shared object copied to fd (len bytes). */
+static int inspect_so(struct rd *d, const struct wheel_entry *ent, int fd,
+		      uint64_t len, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	struct wheel_so *so, *p;
+	struct sp_err why;
+	void *map;
+
+	p = realloc(r->sos, (r->nsos + 1) * sizeof(*p));
+	if (!p)
+		return sp_err_set(e, "out of memory");
+	r->sos = p;
+	so = &r->sos[r->nsos];
+	memset(so, 0, sizeof(*so));
+	so->entry = strdup(ent->name);
+	if (!so->entry)
+		return sp_err_set(e, "out of memory");
+	r->nsos++;
+	sp_err_clear(&why);
+	if (elf_inspect_fd(fd, ent->name, &so->elf, &why) == 0)
+		so->elf_ok = 1;
+	else
+		so->error = strdup(why.msg);
+	if (len == 0 || len > SIZE_MAX)
+		return 0;
+	/* The file is this process's own unlinked copy: nobody can
+	 * truncate it under the mapping. */
+	map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return sp_err_sys(e, "cannot map a copy of '%s'", ent->name);
+	sp_err_clear(&why);
+	if (symvers_read_mem(map, (size_t)len, ent->name, &so->vers, &why) ==
+	    0)
+		so->vers_ok = 1;
+	else if (!so->error)
+		so->error = strdup(why.msg);
+	munmap(map, (size_t)len);
+	return 0;
+}
+
+/* Reads one entry's data from the archive: hashes it, keeps the text of
+ * the dist-info files checked (enum above), copies shared objects out.  Returns -1 on a fatal error (e),
+ * 1 when the pass must stop, else 0. */
+static int read_entry(struct rd *d, struct archive *a, struct wheel_entry *ent,
+		      uint8_t *buf, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	struct sha256 h;
+	uint8_t digest[32];
+	uint64_t got = 0;
+	uint32_t crc = 0;
+	la_ssize_t n;
+	int so_fd = -1, is_so = so_name(ent->name), rc = -1;
+	int stop = 0, bad = 0;
+	char **text = NULL;
+	size_t *tlen = NULL, k;
+	struct text *tx = NULL;
+
+	for (k = 0; k < T_N; k++) {
+		if (d->t[k].name && strcmp(ent->name, d->t[k].name) == 0) {
+			tx = &d->t[k];
+			text = &tx->text;
+			tlen = &tx->len;
+			break;
+		}
+	}
+	if (sha256_init(&h, e) < 0)
+		return -1;
+	for (;;) {
+		n = archive_read_data(a, buf, READ_BUF);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			problem(d, ent->name, "cannot read its data: %s",
+				archive_error_string(a));
+			bad = 1;
+			if (n == ARCHIVE_FATAL)
+				stop = 1;
+			break;
+		}
+		got += (uint64_t)n;
+		r->bytes_read += (uint64_t)n;
+		if (got > ent->usize) {
+			problem(d, ent->name,
+				"expands past its declared size of %llu bytes "
+				"(a zip bomb?)",
+				(unsigned long long)ent->usize);
+			bad = 1;
+			break;
+		}
+		if (r->bytes_read > d->max_bytes) {
+			problem(d, NULL,
+				"more than %llu bytes decompressed: stopped "
+				"(see --max-size)",
+				(unsigned long long)d->max_bytes);
+			bad = stop = 1;
+			break;
+		}
+		crc = libdeflate_crc32(crc, buf, (size_t)n);
+		sha256_update(&h, buf, (size_t)n);
+		if (got == (uint64_t)n && !is_so && n >= 4 &&
+		    memcmp(buf, "\177ELF", 4) == 0)
+			is_so = 1;
+		if (is_so && !ent->is_dir && so_fd < 0 && got == (uint64_t)n) {
+			so_fd = tmpfile_open(e);
+			if (so_fd < 0)
+				goto out;
+		}
+		if (so_fd >= 0 && write_full(so_fd, buf, (size_t)n) < 0) {
+			sp_err_sys(e, "cannot write a copy of '%s'",
+				   ent->name);
+			goto out;
+		}
+		if (text && text_append(text, tlen, buf, (size_t)n) < 0) {
+			problem(d, ent->name, "is too large (more than %u "
+					      "bytes)",
+				TEXT_MAX);
+			text = NULL;
+		}
+	}
+	if (!bad && got != ent->usize) {
+		problem(d, ent->name, "holds %llu bytes, not the declared %llu",
+			(unsigned long long)got,
+			(unsigned long long)ent->usize);
+		bad = 1;
+	}
+	if (!bad && crc != ent->crc) {
+		problem(d, ent->name, "its CRC-32 does not match");
+		bad = 1;
+	}
+	sha256_final(&h, digest);
+	if (!bad) {
+		ent->hashed = 1;
+		b64url_nopad(digest, sizeof(digest), ent->sha256);
+		if (text && tx)
+			tx->have = 1;
+		if (so_fd >= 0 && inspect_so(d, ent, so_fd, got, e) < 0)
+			goto out;
+	}
+	rc = stop;
+out:
+	if (rc < 0)
+		sha256_release(&h);
+	if (so_fd >= 0)
+		close(so_fd);
+	return rc;
+}
+
+/* The second pass, for an entry RECORD hashes with sha384 or sha512: the
+ * first pass found its data intact, so this only digests and compares. */
+static int read_entry_alt(struct rd *d, struct archive *a,
+			  const struct wheel_entry *ent, const char *want,
+			  uint8_t *buf, struct sp_err *e)
+{
+	char algo[8], got[ZIPW_B64_SHA512];
+	uint8_t digest[64];
+	struct sha256 h;
+	la_ssize_t n;
+
+	memcpy(algo, want, 6);
+	algo[6] = '\0';
+	if (hash_init_named(&h, algo, e) < 0)
+		return -1;
+	while ((n = archive_read_data(a, buf, READ_BUF)) > 0)
+		sha256_update(&h, buf, (size_t)n);
+	b64url_nopad(digest, hash_final(&h, digest), got);
+	if (n < 0) {
+		problem(d, ent->name, "cannot read its data again: %s",
+			archive_error_string(a));
+		return n == ARCHIVE_FATAL;
+	}
+	if (strcmp(got, want + 7) != 0)
+		problem(d, ent->name, "its %s is %s, RECORD says %s", algo, got,
+			want + 7);
+	return 0;
+}
+
+/* The data pass: every entry through libarchive's seekable reader, which
+ * takes them in the order of their local headers. */
+static int read_data(struct rd *d, const size_t *order, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	struct archive *a;
+	struct archive_entry *ae;
+	struct wheel_entry *ent;
+	uint8_t *buf;
+	uint64_t declared = 0;
+	size_t i;
+	long idx;
+	int st, rc = -1;
+
+	for (i = 0; i < r->nents; i++) {
+		declared += r->ents[i].usize;
+		if (declared < r->ents[i].usize)
+			declared = UINT64_MAX;
+	}
+	if (declared > d->max_bytes) {
+		problem(d, NULL,
+			"its entries declare %llu bytes in total, more than "
+			"the limit of %llu (see --max-size): not read",
+			(unsigned long long)declared,
+			(unsigned long long)d->max_bytes);
+		return 0;
+	}
+	buf = malloc(READ_BUF);
+	a = archive_read_new();
+	if (!buf || !a) {
+		free(buf);
+		if (a)
+			archive_read_free(a);
+		return sp_err_set(e, "out of memory");
+	}
+	if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
+	    archive_read_open_fd(a, d->fd, READ_BUF) != ARCHIVE_OK) {
+		problem(d, NULL, "libarchive cannot read it: %s",
+			archive_error_string(a));
+		rc = 0;
+		goto out;
+	}
+	for (i = 0;; i++) {
+		st = archive_read_next_header(a, &ae);
+		if (st == ARCHIVE_EOF)
+			break;
+		if (st < ARCHIVE_WARN) {
+			problem(d, NULL, "libarchive cannot read it: %s",
+				archive_error_string(a));
+			break;
+		}
+		if (i >= r->nents) {
+			problem(d, NULL,
+				"libarchive finds more entries than the "
+				"central directory holds");
+			break;
+		}
+		/* By name when libarchive gives one back unchanged (names are
+		 * unique by now), else by position. */
+		idx = archive_entry_pathname(ae)
+			  ? find_entry(d, archive_entry_pathname(ae))
+			  : -1;
+		ent = &r->ents[idx >= 0 ? (size_t)idx : order[i]];
+		if (archive_entry_size_is_set(ae) &&
+		    (uint64_t)archive_entry_size(ae) != ent->usize &&
+		    !ent->is_dir) {
+			problem(d, ent->name,
+				"libarchive reads another size for it");
+			break;
+		}
+		/* libarchive turns a link's data into its target. */
+		if (S_ISLNK(ent->mode))
+			continue;
+		if (d->alt_pass) {
+			const char *want = d->alt[ent - r->ents];
+
+			st = want ? read_entry_alt(d, a, ent, want, buf, e) : 0;
+			if (st < 0)
+				goto out;
+			if (st > 0)
+				break;
+			continue;
+		}
+		st = read_entry(d, a, ent, buf, e);
+		if (st < 0)
+			goto out;
+		if (st > 0)
+			break;
+	}
+	rc = 0;
+out:
+	archive_read_free(a);
+	free(buf);
+	return rc;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+			   end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int tags_add(struct wheel_report *r, const char *tag)
+{
+	char **p = realloc(r->tags, (r->ntags + 1) * sizeof(*p));
+
+	if (!p)
+		return -1;
+	r->tags = p;
+	p[r->ntags] = strdup(tag);
+	if (!p[r->ntags])
+		return -1;
+	r->ntags++;
+	return 0;
+}
+
+static int has_tag(const struct wheel_report *r, const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntags; i++)
+		if (strcmp(r->tags[i], tag) == 0)
+			return 1;
+	return 0;
+}
+
+/* Takes the next dot-separated member of a compressed tag set: *p moves
+ * past it.  Returns 0 at the end of the set. */
+static int next_member(const char **p, const char **m, size_t *len)
+{
+	const char *dot;
+
+	if (!*p)
+		return 0;
+	dot = strchr(*p, '.');
+	*m = *p;
+	*len = dot ? (size_t)(dot - *p) : strlen(*p);
+	*p = dot ? dot + 1 : NULL;
+	return 1;
+}
+
+static int in_set(const char *set, const char *part, size_t plen)
+{
+	const char *m;
+	size_t len;
+
+	while (next_member(&set, &m, &len))
+		if (len == plen && memcmp(m, part, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* The Tag lines must be exactly what the file name's compressed tag sets
+ * expand to: an installer picks the wheel by its name, and tools that
+ * rewrite tags work from WHEEL. */
+static int check_tags(struct rd *d, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	const char *pa, *pb, *pc, *a, *b, *c, *t, *d1, *d2;
+	size_t la, lb, lc, i;
+	char *tag;
+
+	for (pa = r->py; next_member(&pa, &a, &la);) {
+		for (pb = r->abi; next_member(&pb, &b, &lb);) {
+			for (pc = r->plat; next_member(&pc, &c, &lc);) {
+				if (asprintf(&tag, "%.*s-%.*s-%.*s", (int)la,
+					     a, (int)lb, b, (int)lc, c) < 0)
+					return sp_err_set(e, "out of memory");
+				if (!has_tag(r, tag))
+					problem(d, d->t[T_WHEEL].name,
+						"has no Tag line for the file "
+						"name's tag '%s'",
+						tag);
+				free(tag);
+			}
+		}
+	}
+	for (i = 0; i < r->ntags; i++) {
+		t = r->tags[i];
+		d1 = strchr(t, '-');
+		d2 = d1 ? strchr(d1 + 1, '-') : NULL;
+		if (!d2 || strchr(d2 + 1, '-') ||
+		    !in_set(r->py, t, (size_t)(d1 - t)) ||
+		    !in_set(r->abi, d1 + 1, (size_t)(d2 - d1 - 1)) ||
+		    !in_set(r->plat, d2 + 1, strlen(d2 + 1)))
+			problem(d, d->t[T_WHEEL].name,
+				"has Tag '%s', which the file name does not "
+				"have",
+				t);
+	}
+	return 0;
+}
+
+/* Takes the next line of a NUL-terminated text in place: its end (LF) is
+ * cut off and *p moves past it.  Returns NULL at the end of the text.
+ * Unlike strtok_r(), it keeps empty lines, which METADATA needs (a blank
+ * line ends its headers), and it has no state to leave uninitialised. */
+static char *next_line(char **p)
+{
+	char *line = *p, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else {
+		*p = line + strlen(line);
+	}
+	return line;
+}
+
+/* The 1-based line of text that p points into. */
+static size_t line_of(const char *text, const char *p)
+{
+	size_t n = 1;
+
+	for (; text < p; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* The checks every text file of the .dist-info gets before it is parsed:
+ * it holds text at all, in UTF-8, with LF line ends.  For METADATA the CR
+ * check covers only the headers, whose body is a free-form
+ * description.  Returns 1 when the text can be parsed, else 0 with the
+ * problem recorded. */
+static int check_text(struct rd *d, int k)
+{
+	struct text *t = &d->t[k];
+	const char *nul, *cr, *head_end;
+	size_t i;
+
+	if (!t->have)
+		return 0; /* the data pass has said why */
+	if (!t->text || !t->len) {
+		problem(d, t->name, "is empty");
+		return 0;
+	}
+	nul = memchr(t->text, '\0', t->len);
+	if (nul) {
+		problem(d, t->name, "holds a NUL byte (at offset %zu): it is "
+				    "not text",
+			(size_t)(nul - t->text));
+		return 0;
+	}
+	for (i = 0; i < t->len && strchr(" \t\r\n\f\v", t->text[i]); i++)
+		;
+	if (i == t->len) {
+		problem(d, t->name, "holds only white space");
+		return 0;
+	}
+	if (!utf8_valid((const unsigned char *)t->text, t->len)) {
+		problem(d, t->name, "is not valid UTF-8");
+		return 0;
+	}
+	head_end = k == T_METADATA ? strstr(t->text, "\n\n") : NULL;
+	cr = memchr(t->text, '\r',
+		    head_end ? (size_t)(head_end - t->text) : t->len);
+	if (cr) {
+		problem(d, t->name,
+			"has a carriage return (CRLF line ends?) on line %zu: "
+			"its lines must end in LF alone",
+			line_of(t->text, cr));
+		return 0;
+	}
+	return 1;
+}
+
+/* The WHEEL file: RFC 822 style "Key: value" lines. */
+static int check_wheel_file(struct rd *d, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	char *line, *rest, *colon, *key, *val, *build = NULL;
+	unsigned major;
+	size_t lineno;
+	int nbuild = 0;
+
+	if (!d->t[T_WHEEL].name)
+		return 0;
+	if (find_entry(d, d->t[T_WHEEL].name) < 0) {
+		problem(d, NULL, "no WHEEL file in '%s'", r->dist_info);
+		return 0;
+	}
+	/* An empty entry leaves no text at all (NULL): check_text() says so
+	 * before anything parses it. */
+	if (!check_text(d, T_WHEEL))
+		return 0;
+	for (rest = d->t[T_WHEEL].text, lineno = 1;
+	     (line = next_line(&rest)) != NULL; lineno++) {
+		colon = strchr(line, ':');
+		if (!colon) {
+			if (*trim(line))
+				problem(d, d->t[T_WHEEL].name,
+					"line %zu is not 'Key: value'", lineno);
+			continue;
+		}
+		*colon = '\0';
+		key = trim(line);
+		val = trim(colon + 1);
+		if (strcasecmp(key, "Wheel-Version") == 0) {
+			free(r->wheel_version);
+			r->wheel_version = strdup(val);
+			if (!r->wheel_version)
+				return sp_err_set(e, "out of memory");
+		} else if (strcasecmp(key, "Root-Is-Purelib") == 0) {
+			if (strcasecmp(val, "true") == 0)
+				r->root_is_purelib = 1;
+			else if (strcasecmp(val, "false") == 0)
+				r->root_is_purelib = 0;
+			else
+				problem(d, d->t[T_WHEEL].name,
+					"Root-Is-Purelib is '%s', not true or "
+					"false",
+					val);
+		} else if (strcasecmp(key, "Tag") == 0) {
+			if (!has_tag(r, val) && tags_add(r, val) < 0)
+				return sp_err_set(e, "out of memory");
+		} else if (strcasecmp(key, "Build") == 0) {
+			build = val;
+			nbuild++;
+		}
+	}
+	if (!r->wheel_version)
+		problem(d, d->t[T_WHEEL].name, "has no Wheel-Version");
+	else if (sscanf(r->wheel_version, "%u.", &major) != 1 || major != 1)
+		problem(d, d->t[T_WHEEL].name,
+			"Wheel-Version '%s' is not supported (1.x is)",
+			r->wheel_version);
+	if (r->root_is_purelib < 0)
+		problem(d, d->t[T_WHEEL].name, "has no Root-Is-Purelib");
+	if (!r->ntags)
+		problem(d, d->t[T_WHEEL].name, "has no Tag line");
+	if (r->build && (!build || strcmp(build, r->build) != 0))
+		problem(d, d->t[T_WHEEL].name,
+			"its Build does not match the file name's build tag "
+			"'%s'",
+			r->build);
+	else if (!r->build && nbuild)
+		problem(d, d->t[T_WHEEL].name,
+			"has a Build line, the file name no build tag");
+	if (r->py && r->ntags)
+		return check_tags(d, e);
+	return 0;
+}
+
+static int is_signature(struct rd *d, const char *name)
+{
+	size_t n = strlen(d->t[T_RECORD].name);
+
+	return strncmp(name, d->t[T_RECORD].name, n) == 0 &&
+	       (strcmp(name + n, ".jws") == 0 || strcmp(name + n, ".p7s") == 0);
+}
+
+/* Every file has exactly one RECORD line with its true sha256 and size;
+ * RECORD's own line has neither. */
+static int check_record(struct rd *d, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	struct wheel_entry *ent;
+	uint8_t *listed = NULL;
+	struct record_row *rows = NULL;
+	struct sp_err why;
+	char **f, *end;
+	unsigned long long size;
+	size_t i, k, nrows = 0;
+	long idx;
+
+	if (!d->t[T_RECORD].name)
+		return 0;
+	if (find_entry(d, d->t[T_RECORD].name) < 0) {
+		problem(d, NULL, "no RECORD file in '%s'", r->dist_info);
+		return 0;
+	}
+	if (!check_text(d, T_RECORD))
+		return 0;
+	if (record_parse(d->t[T_RECORD].text, d->t[T_RECORD].len, &rows,
+			 &nrows, &why) < 0) {
+		if (strcmp(why.msg, "out of memory") == 0)
+			return sp_err_set(e, "out of memory");
+		problem(d, d->t[T_RECORD].name, "is not valid CSV: %s",
+			why.msg);
+		return 0;
+	}
+	listed = calloc(r->nents + 1, 1);
+	d->alt = calloc(r->nents + 1, sizeof(*d->alt));
+	if (!listed || !d->alt) {
+		free(listed);
+		free(rows);
+		return sp_err_set(e, "out of memory");
+	}
+	for (k = 0; k < nrows; k++) {
+		f = rows[k].f;
+		if (rows[k].nf != 3) {
+			problem(d, d->t[T_RECORD].name,
+				"line %zu is not path,hash,size (it has %d "
+				"field%s)",
+				rows[k].line, rows[k].nf,
+				rows[k].nf == 1 ? "" : "s");
+			continue;
+		}
+		idx = find_entry(d, f[0]);
+		if (idx < 0) {
+			problem(d, d->t[T_RECORD].name,
+				"lists '%s', which is not in the wheel", f[0]);
+			continue;
+		}
+		ent = &r->ents[idx];
+		if (listed[idx]++) {
+			problem(d, d->t[T_RECORD].name, "lists '%s' twice", f[0]);
+			continue;
+		}
+		if (strcmp(f[0], d->t[T_RECORD].name) == 0) {
+			if (*f[1] || *f[2])
+				problem(d, d->t[T_RECORD].name,
+					"its own line must have no hash and "
+					"no size");
+			continue;
+		}
+		if (ent->is_dir)
+			continue;
+		if (!*f[1]) {
+			problem(d, f[0], "has no hash in RECORD");
+		} else if (strncmp(f[1], "sha384=", 7) == 0 ||
+			   strncmp(f[1], "sha512=", 7) == 0) {
+			/* Allowed ("sha256 or better"), and checked by a
+			 * second pass: only now is RECORD known. */
+			if (ent->hashed && !d->alt[idx]) {
+				d->alt[idx] = strdup(f[1]);
+				if (!d->alt[idx]) {
+					free(listed);
+					free(rows);
+					return sp_err_set(e, "out of memory");
+				}
+				d->nalt++;
+			}
+		} else if (strncmp(f[1], "sha256=", 7) != 0) {
+			problem(d, f[0],
+				"its RECORD hash '%s' is not sha256, sha384 or "
+				"sha512 (the spec forbids weaker ones)",
+				f[1]);
+		} else if (ent->hashed && strcmp(f[1] + 7, ent->sha256) != 0) {
+			problem(d, f[0],
+				"its sha256 is %s, RECORD says %s",
+				ent->sha256, f[1] + 7);
+		}
+		errno = 0;
+		size = strtoull(f[2], &end, 10);
+		if (!*f[2] || *end || errno || f[2][0] == '-' ||
+		    f[2][0] == '+')
+			problem(d, f[0], "its RECORD size '%s' is not a number",
+				f[2]);
+		else if (size != ent->usize)
+			problem(d, f[0], "its size is %llu, RECORD says %llu",
+				(unsigned long long)ent->usize, size);
+	}
+	free(rows);
+	for (i = 0; i < r->nents; i++) {
+		ent = &r->ents[i];
+		if (listed[i] || ent->is_dir || is_signature(d, ent->name))
+			continue;
+		if (strcmp(ent->name, d->t[T_RECORD].name) == 0)
+			problem(d, d->t[T_RECORD].name, "does not list itself");
+		else
+			problem(d, ent->name, "has no line in RECORD");
+	}
+	free(listed);
+	return 0;
+}
+
+/* One License-File value: the file's path below the dist-info's licenses/
+ * folder (PEP 639), held to the entry-name rules so that it can never
+ * name a file outside the wheel, and present in the wheel.  Before
+ * Metadata-Version 2.4, tools put the file beside METADATA instead. */
+static int check_license_file(struct rd *d, const char *val, int v24,
+			      struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	struct sp_err why;
+	char *in_licenses = NULL, *beside = NULL;
+	size_t n = strlen(val);
+	/* An empty value has no last byte to look at. */
+	int folder = n > 0 && val[n - 1] == '/';
+	int rc = 0;
+
+	sp_err_clear(&why);
+	if (wheel_name_check(val, n, &why) < 0 || folder) {
+		problem(d, d->t[T_METADATA].name,
+			"License-File '%s' is not a file's place in the "
+			"wheel's licenses/ folder: %s",
+			val, folder ? "it names a folder" : why.msg);
+		return 0;
+	}
+	if (asprintf(&in_licenses, "%s/licenses/%s", r->dist_info, val) < 0 ||
+	    asprintf(&beside, "%s/%s", r->dist_info, val) < 0) {
+		in_licenses = beside = NULL;
+		rc = sp_err_set(e, "out of memory");
+	} else if (find_entry(d, in_licenses) < 0 &&
+		   (v24 || find_entry(d, beside) < 0)) {
+		problem(d, d->t[T_METADATA].name,
+			"License-File '%s' is not in the wheel (no '%s')", val,
+			in_licenses);
+	}
+	free(in_licenses);
+	free(beside);
+	return rc;
+}
+
+/* METADATA: RFC 822 style headers up to the first blank line, then the
+ * description.  The headers must parse, name the file name's
+ * distribution and version, and every License-File must hold. */
+static int check_metadata(struct rd *d, struct sp_err *e)
+{
+	struct wheel_report *r = d->r;
+	const char *name = d->t[T_METADATA].name;
+	char *line, *rest, *colon, *key, *val, *n1 = NULL, *n2 = NULL;
+	char **lic = NULL, **nl;
+	const char *mv = NULL, *nm = NULL, *ver = NULL;
+	unsigned major = 0, minor = 0;
+	size_t lineno, nlic = 0, i;
+	int rc = 0;
+
+	if (!name)
+		return 0;
+	if (find_entry(d, name) < 0) {
+		problem(d, NULL, "no METADATA file in '%s'", r->dist_info);
+		return 0;
+	}
+	if (!check_text(d, T_METADATA))
+		return 0;
+	for (rest = d->t[T_METADATA].text, lineno = 1;
+	     (line = next_line(&rest)) != NULL && *line; lineno++) {
+		if (*line == ' ' || *line == '\t') {
+			if (lineno == 1)
+				problem(d, name,
+					"line 1 continues a header that is "
+					"not there");
+			continue;
+		}
+		colon = strchr(line, ':');
+		if (!colon) {
+			problem(d, name, "line %zu is not 'Key: value'",
+				lineno);
+			continue;
+		}
+		*colon = '\0';
+		key = trim(line);
+		val = trim(colon + 1);
+		if (strcasecmp(key, "Metadata-Version") == 0) {
+			mv = val;
+		} else if (strcasecmp(key, "Name") == 0) {
+			nm = val;
+		} else if (strcasecmp(key, "Version") == 0) {
+			ver = val;
+		} else if (strcasecmp(key, "License-File") == 0) {
+			nl = realloc(lic, (nlic + 1) * sizeof(*lic));
+			if (!nl) {
+				rc = sp_err_set(e, "out of memory");
+				goto out;
+			}
+			lic = nl;
+			lic[nlic++] = val;
+		}
+	}
+	if (!mv)
+		problem(d, name, "has no Metadata-Version");
+	else if (sscanf(mv, "%u.%u", &major, &minor) < 1)
+		problem(d, name, "its Metadata-Version '%s' is not a version",
+			mv);
+	if (!nm || !*nm) {
+		problem(d, name, "has no Name");
+	} else if (r->dist) {
+		n1 = dist_normalize(nm);
+		n2 = dist_normalize(r->dist);
+		if (!n1 || !n2) {
+			rc = sp_err_set(e, "out of memory");
+			goto out;
+		}
+		if (strcmp(n1, n2) != 0)
+			problem(d, name,
+				"its Name '%s' is not the file name's "
+				"distribution '%s'",
+				nm, r->dist);
+	}
+	if (!ver || !*ver)
+		problem(d, name, "has no Version");
+	else if (r->version && !version_same(ver, r->version))
+		problem(d, name,
+			"its Version '%s' is not the file name's version "
+			"'%s'",
+			ver, r->version);
+	for (i = 0; i < nlic && rc == 0; i++)
+		rc = check_license_file(
+		    d, lic[i], major > 2 || (major == 2 && minor >= 4), e);
+out:
+	free(lic);
+	free(n1);
+	free(n2);
+	return rc;
+}
+
+/* entry_points.txt: an INI file of [group] sections holding
+ * "name = object reference" lines. */
+static void check_entry_points(struct rd *d)
+{
+	const char *name = d->t[T_EP].name;
+	char *line, *rest, *t, *eq;
+	size_t lineno;
+	int in_group = 0;
+
+	if (!name || find_entry(d, name) < 0 || !check_text(d, T_EP))
+		return;
+	for (rest = d->t[T_EP].text, lineno = 1;
+	     (line = next_line(&rest)) != NULL; lineno++) {
+		t = trim(line);
+		if (!*t || *t == '#' || *t == ';')
+			continue;
+		if (*t == '[') {
+			if (t[strlen(t) - 1] != ']' || strlen(t) < 3 ||
+			    strchr(t + 1, '[') ||
+			    strchr(t + 1, ']') != t + strlen(t) - 1)
+				problem(d, name,
+					"line %zu is not a [group] header",
+					lineno);
+			in_group = 1;
+			continue;
+		}
+		eq = strchr(t, '=');
+		if (!eq || eq == t || !*trim(eq + 1))
+			problem(d, name,
+				"line %zu is neither a [group] header nor "
+				"'name = object'",
+				lineno);
+		else if (!in_group)
+			problem(d, name,
+				"line %zu names an entry point before any "
+				"[group]",
+				lineno);
+	}
+}
+
+int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
+	       struct sp_err *e)
+{
+	struct rd d = {0};
+	struct zend z = {0};
+	struct stat st;
+	size_t *order = NULL, i, pass1;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	r->root_is_purelib = -1;
+	d.r = r;
+	d.fd = -1;
+	d.max_bytes = max_bytes ? max_bytes : WHEEL_READ_MAX_DEFAULT;
+	r->path = strdup(path);
+	if (!r->path)
+		return sp_err_set(e, "out of memory");
+	d.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (d.fd < 0)
+		return sp_err_sys(e, "cannot open '%s'", path);
+	if (fstat(d.fd, &st) < 0) {
+		sp_err_sys(e, "cannot stat '%s'", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sp_err_set(e, "'%s' is not a regular file", path);
+		goto out;
+	}
+	r->size = (uint64_t)st.st_size;
+	if (parse_filename(&d, e) < 0 || find_end(&d, &z, e) < 0)
+		goto out;
+	if (d.broken)
+		goto done;
+	if (walk_central(&d, &z, e) < 0 || index_names(&d, e) < 0)
+		goto out;
+	for (i = 0; i < r->nents && !d.broken; i++)
+		if (check_local(&d, &r->ents[i], e) < 0)
+			goto out;
+	order = malloc((r->nents + 1) * sizeof(*order));
+	if (!order) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < r->nents; i++)
+		order[i] = i;
+	qsort_r(order, r->nents, sizeof(*order), by_offset, r->ents);
+	if (!d.broken)
+		check_layout(&d, order);
+	if (find_dist_info(&d, e) < 0)
+		goto out;
+	/* libarchive on a damaged structure would read garbage or loop; the
+	 * problems found so far already make the wheel invalid. */
+	pass1 = r->nproblems;
+	if (!d.broken && read_data(&d, order, e) < 0)
+		goto out;
+	pass1 = r->nproblems - pass1;
+	if (!d.broken &&
+	    (check_wheel_file(&d, e) < 0 || check_record(&d, e) < 0 ||
+	     check_metadata(&d, e) < 0))
+		goto out;
+	if (!d.broken)
+		check_entry_points(&d);
+	/* Not after a first pass that found a problem: it would find it
+	 * again, and the wheel is invalid already. */
+	if (d.nalt && !pass1) {
+		d.alt_pass = 1;
+		if (read_data(&d, order, e) < 0)
+			goto out;
+	}
+done:
+	if (d.dropped) {
+		r->nproblems--;
+		free(r->problems[r->nproblems].entry);
+		free(r->problems[r->nproblems].reason);
+		d.dropped++;
+		problem(&d, NULL, "and %zu more problems", d.dropped);
+	}
+	if (d.oom) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (d.fd >= 0)
+		close(d.fd);
+	free(order);
+	free(d.slots);
+	for (i = 0; i < T_N; i++) {
+		free(d.t[i].name);
+		free(d.t[i].text);
+	}
+	if (d.alt) {
+		for (i = 0; i < r->nents; i++)
+			free(d.alt[i]);
+		free(d.alt);
+	}
+	return rc;
+}
+
+void wheel_report_release(struct wheel_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nents; i++)
+		free(r->ents[i].name);
+	free(r->ents);
+	for (i = 0; i < r->nsos; i++) {
+		free(r->sos[i].entry);
+		free(r->sos[i].error);
+		elf_info_release(&r->sos[i].elf);
+	}
+	free(r->sos);
+	for (i = 0; i < r->nproblems; i++) {
+		free(r->problems[i].entry);
+		free(r->problems[i].reason);
+	}
+	free(r->problems);
+	for (i = 0; i < r->ntags; i++)
+		free(r->tags[i]);
+	free(r->tags);
+	free(r->path);
+	free(r->dist);
+	free(r->version);
+	free(r->build);
+	free(r->py);
+	free(r->abi);
+	free(r->plat);
+	free(r->wheel_version);
+	free(r->dist_info);
+	memset(r, 0, sizeof(*r));
+}
+
+int wheel_verify(const char *path, uint64_t max_bytes, struct sp_err *e)
+{
+	struct wheel_report r;
+	const struct wheel_problem *p;
+	int rc;
+
+	if (wheel_read(path, max_bytes, &r, e) < 0) {
+		wheel_report_release(&r);
+		return -1;
+	}
+	rc = 0;
+	if (r.nproblems) {
+		p = &r.problems[0];
+		if (p->entry)
+			sp_err_set(e, "'%s': '%s' %s%s", path, p->entry,
+				   p->reason,
+				   r.nproblems > 1 ? " (and more problems)"
+						   : "");
+		else
+			sp_err_set(e, "'%s': %s%s", path, p->reason,
+				   r.nproblems > 1 ? " (and more problems)"
+						   : "");
+		rc = -1;
+	}
+	wheel_report_release(&r);
+	return rc;
+}

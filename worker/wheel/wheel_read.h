@@ -1,0 +1,128 @@
+/*
+ * wheel_read.h - reads and verifies a wheel someone else may have written.
+ *
+ * The check runs in two passes over a file that is treated as hostile.
+ *
+ * The structural pass is spoke's own: it finds the end of central directory
+ * record (and the zip64 locator and record when present), walks the central
+ * directory and compares each entry with its local header (name, method,
+ * CRC, sizes), checks that every entry lies inside the file and before the
+ * central directory and that no two overlap, and holds each name to the
+ * wheel rules: relative, '/'-separated, no '..' component, no backslash, no
+ * control character, valid UTF-8, no duplicate.  libarchive's reader is
+ * lenient about all of that (it reads truncated archives and duplicate
+ * names), so it is never the only judge.
+ *
+ * When the structure holds, the data pass reads every entry through
+ * libarchive's seekable zip reader in a fixed buffer: its CRC-32 and
+ * SHA-256 are computed as it streams, never more than its declared size
+ * plus one buffer is read from it, and never more than max_bytes from the
+ * whole archive, so a zip bomb costs bounded time and memory.  Shared
+ * objects (a name ending in ".so" or containing ".so.", or data starting
+ * with the ELF magic) are copied to an unlinked temporary file as they
+ * stream and inspected there: DT_NEEDED, RPATH, RUNPATH (elf/inspect.h) and the
+ * highest required symbol versions (symvers.h).
+ *
+ * Then the .dist-info: exactly one, named for the file name's distribution
+ * and version; a WHEEL file with Wheel-Version 1.x, Root-Is-Purelib and Tag
+ * lines that are exactly the file name's tags; a RECORD (CSV, record.h)
+ * that lists every file once with its sha256 (urlsafe base64, no padding)
+ * and size, and itself with neither; a METADATA whose headers parse and
+ * whose Name and Version are the file name's, and whose every License-File
+ * is an entry name present under <dist-info>/licenses/ (or, before
+ * Metadata-Version 2.4, beside METADATA); an entry_points.txt, when there
+ * is one, of [group] sections and "name = object" lines.  Each of these
+ * four files is first held to be text: not empty, not only white space, no
+ * NUL byte, valid UTF-8, LF line ends (for METADATA, in its headers).
+ *
+ * Every finding is a problem naming the entry (when there is one) and the
+ * reason; reading continues past problems so that all of them are listed.
+ */
+#ifndef SPOKE_WORKER_WHEEL_WHEEL_READ_H
+#define SPOKE_WORKER_WHEEL_WHEEL_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "worker/elf/inspect.h"
+#include "worker/elf/symvers.h"
+#include "worker/zip/zip_write.h"
+
+/* Default cap on the bytes decompressed from one archive: 8 GiB. */
+#define WHEEL_READ_MAX_DEFAULT (8ull << 30)
+
+struct wheel_problem {
+	char *entry;  /* the entry concerned, or NULL for the whole wheel */
+	char *reason; /* lowercase, without the entry name */
+};
+
+struct wheel_entry {
+	char *name;	   /* as stored, NUL-terminated */
+	uint16_t method;   /* 0 stored, 8 deflate */
+	uint16_t flags;	   /* general purpose bit flag */
+	uint32_t crc;	   /* from the central directory */
+	uint32_t mode;	   /* st_mode from the external attributes, or 0 */
+	uint64_t csize;	   /* compressed size */
+	uint64_t usize;	   /* uncompressed size, as declared */
+	uint64_t offset;   /* of the local header */
+	uint64_t end;	   /* one past its data (and data descriptor) */
+	int is_dir;	   /* name ends in '/' */
+	int hashed;	   /* the data pass read it completely and intact */
+	char sha256[ZIPW_B64_SHA256]; /* of its data, when hashed */
+};
+
+struct wheel_so {
+	char *entry;	     /* the entry's name (owned copy) */
+	int elf_ok;	     /* elf holds DT_NEEDED, RPATH, RUNPATH */
+	struct elf_info elf;
+	int vers_ok;	     /* vers holds the required symbol versions */
+	struct symvers vers;
+	char *error;	     /* why inspection failed, else NULL */
+};
+
+/* Everything wheel_read() learned; all memory owned by the report. */
+struct wheel_report {
+	char *path;
+	uint64_t size; /* of the file */
+
+	/* From the file name; NULL when it is not a wheel name. */
+	char *dist, *version, *build, *py, *abi, *plat;
+
+	/* From the WHEEL file; NULL / -1 when absent. */
+	char *wheel_version;
+	int root_is_purelib; /* 1, 0, or -1 */
+	char **tags;
+	size_t ntags;
+
+	char *dist_info; /* "<name>-<version>.dist-info", or NULL */
+	int zip64;	 /* the archive has zip64 end records */
+
+	struct wheel_entry *ents; /* central directory order */
+	size_t nents;
+	struct wheel_so *sos;
+	size_t nsos;
+	struct wheel_problem *problems;
+	size_t nproblems;
+	uint64_t bytes_read; /* decompressed by the data pass */
+};
+
+/* Reads and verifies the wheel at path into r.  max_bytes caps the bytes
+ * decompressed from the whole archive (0: WHEEL_READ_MAX_DEFAULT).  Returns
+ * 0 when the file could be examined; the wheel is valid when r->nproblems is
+ * 0.  Returns -1 with e filled when the file cannot be opened or read (or
+ * memory runs out); r then still needs wheel_report_release(). */
+int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
+	       struct sp_err *e);
+
+void wheel_report_release(struct wheel_report *r);
+
+/* The whole check as one verdict: 0 when valid, else -1 with e holding the
+ * first problem ("'<path>': '<entry>': <reason>") and how many more. */
+int wheel_verify(const char *path, uint64_t max_bytes, struct sp_err *e);
+
+/* Checks an entry name against the wheel rules above (a trailing '/' of a
+ * directory entry allowed).  Returns 0, or -1 with e saying why. */
+int wheel_name_check(const char *name, size_t len, struct sp_err *e);
+
+#endif

@@ -1,0 +1,867 @@
+#define _GNU_SOURCE
+#include "worker/zip/zip_write.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fault.h"
+#include "worker/zip/pdeflate.h"
+
+#define SIG_LOCAL 0x04034b50u
+#define SIG_CENTRAL 0x02014b50u
+#define SIG_EOCD64 0x06064b50u
+#define SIG_LOC64 0x07064b50u
+#define SIG_EOCD 0x06054b50u
+
+#define METHOD_STORE 0
+#define METHOD_DEFLATE 8
+#define FLAG_UTF8 0x0800u
+#define MADE_BY_UNIX 3
+#define VERSION_DEFAULT 20
+#define VERSION_ZIP64 45
+#define U32_MAX_FIELD 0xffffffffu
+#define U16_MAX_FIELD 0xffffu
+
+/* The earliest time a DOS timestamp can hold: 1980-01-01T00:00:00Z. */
+#define DOS_EPOCH 315532800
+
+/* Value of zipw.failed once the end records are out. */
+#define ZIPW_FINISHED 2
+
+struct zipw_entry {
+	char *name;
+	uint16_t nlen;
+	uint16_t method;
+	int z64; /* the local header has the zip64 field */
+	uint32_t crc;
+	uint32_t xattr;
+	uint64_t csize, usize, offset;
+};
+
+/* A growable byte buffer for headers, so that the central directory goes out
+ * in a few large writes rather than two per entry. */
+struct obuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int obuf_reserve(struct obuf *b, size_t n, struct sp_err *e)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (b->cap - b->len >= n)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < n) {
+		if (cap > SIZE_MAX / 2)
+			return sp_err_set(e, "out of memory");
+		cap *= 2;
+	}
+	p = realloc(b->p, cap);
+	if (!p)
+		return sp_err_set(e, "out of memory");
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* Callers reserve first, so the put helpers cannot fail. */
+static void put16(struct obuf *b, uint16_t v)
+{
+	b->p[b->len++] = (uint8_t)v;
+	b->p[b->len++] = (uint8_t)(v >> 8);
+}
+
+static void put32(struct obuf *b, uint32_t v)
+{
+	put16(b, (uint16_t)v);
+	put16(b, (uint16_t)(v >> 16));
+}
+
+static void put64(struct obuf *b, uint64_t v)
+{
+	put32(b, (uint32_t)v);
+	put32(b, (uint32_t)(v >> 32));
+}
+
+static void putmem(struct obuf *b, const void *p, size_t n)
+{
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void b64url_nopad(const uint8_t *in, size_t n, char *out)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i;
+	uint32_t v;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
+		*out++ = tbl[v >> 18];
+		*out++ = tbl[(v >> 12) & 63];
+		*out++ = tbl[(v >> 6) & 63];
+		*out++ = tbl[v & 63];
+	}
+	if (n - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		*out++ = tbl[v >> 18];
+		*out++ = tbl[(v >> 12) & 63];
+	} else if (n - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		*out++ = tbl[v >> 18];
+		*out++ = tbl[(v >> 12) & 63];
+		*out++ = tbl[(v >> 6) & 63];
+	}
+	*out = '\0';
+}
+
+void zipw_dos_time(int64_t t, uint16_t *dos_time, uint16_t *dos_date)
+{
+	struct tm tm;
+	time_t tt;
+
+	if (t < DOS_EPOCH)
+		t = DOS_EPOCH;
+	tt = (time_t)t;
+	if ((int64_t)tt != t || !gmtime_r(&tt, &tm) || tm.tm_year > 207) {
+		/* Past what DOS can say: its last representable second. */
+		tm.tm_year = 207;
+		tm.tm_mon = 11;
+		tm.tm_mday = 31;
+		tm.tm_hour = 23;
+		tm.tm_min = 59;
+		tm.tm_sec = 58;
+	}
+	*dos_time =
+	    (uint16_t)(tm.tm_hour << 11 | tm.tm_min << 5 | tm.tm_sec / 2);
+	*dos_date = (uint16_t)((tm.tm_year - 80) << 9 | (tm.tm_mon + 1) << 5 |
+			       tm.tm_mday);
+}
+
+/* Checks that s is well-formed UTF-8: no overlong forms, no surrogates,
+ * nothing above U+10FFFF. */
+static int utf8_valid(const unsigned char *s)
+{
+	uint32_t cp;
+	int n, i;
+
+	while (*s) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if ((*s & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *s & 0x1f;
+		} else if ((*s & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *s & 0x0f;
+		} else if ((*s & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *s & 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+int zipw_name_check(const char *name, struct sp_err *e)
+{
+	const char *p, *comp;
+	size_t clen;
+
+	if (!*name)
+		return sp_err_set(e, "empty zip entry name");
+	if (strlen(name) > U16_MAX_FIELD)
+		return sp_err_set(e, "zip entry name is too long (%zu bytes)",
+				  strlen(name));
+	if (name[0] == '/')
+		return sp_err_set(e, "zip entry name '%s' is absolute", name);
+	for (p = name; *p; p++) {
+		if (*p == '\\')
+			return sp_err_set(
+			    e, "zip entry name '%s' contains a backslash",
+			    name);
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return sp_err_set(
+			    e,
+			    "zip entry name '%s' contains a control character",
+			    name);
+	}
+	if (!utf8_valid((const unsigned char *)name))
+		return sp_err_set(e, "zip entry name '%s' is not valid UTF-8",
+				  name);
+	/* Every component must be a real name: an empty one ("a//b", "a/")
+	 * or a dot one would resolve differently on extraction. */
+	for (comp = name;; comp = p + 1) {
+		p = strchr(comp, '/');
+		clen = p ? (size_t)(p - comp) : strlen(comp);
+		if (clen == 0)
+			return sp_err_set(
+			    e, "zip entry name '%s' has an empty component",
+			    name);
+		if ((clen == 1 && comp[0] == '.') ||
+		    (clen == 2 && comp[0] == '.' && comp[1] == '.'))
+			return sp_err_set(
+			    e,
+			    "zip entry name '%s' has a '.' or '..' component",
+			    name);
+		if (!p)
+			break;
+	}
+	return 0;
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* Returns the slot that holds name, or the empty slot where it belongs. */
+static size_t *name_slot(struct zipw *z, const char *name)
+{
+	size_t mask = z->nslots - 1;
+	size_t i = (size_t)name_hash(name) & mask;
+
+	while (z->slots[i] && strcmp(z->ents[z->slots[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return &z->slots[i];
+}
+
+/* Keeps the name set at most half full. */
+static int names_grow(struct zipw *z, struct sp_err *e)
+{
+	size_t *old = z->slots, nold = z->nslots, i;
+
+	if (z->nslots && (z->nents + 1) * 2 <= z->nslots)
+		return 0;
+	if (nold > SIZE_MAX / 2 / sizeof(*old))
+		return sp_err_set(e, "out of memory");
+	z->nslots = nold ? nold * 2 : 64;
+	z->slots = calloc(z->nslots, sizeof(*z->slots));
+	if (!z->slots) {
+		z->slots = old;
+		z->nslots = nold;
+		return sp_err_set(e, "out of memory");
+	}
+	for (i = 0; i < z->nents; i++)
+		*name_slot(z, z->ents[i].name) = i + 1;
+	free(old);
+	return 0;
+}
+
+static int unusable(const struct zipw *z, struct sp_err *e)
+{
+	if (z->failed == ZIPW_FINISHED)
+		return sp_err_set(
+		    e, "cannot write '%s': archive already finished", z->name);
+	return sp_err_set(e, "cannot write '%s': an earlier write failed",
+			  z->name);
+}
+
+/* The one place bytes reach the archive: writes n bytes at offset off, a
+ * full-write loop that names the archive in its error.  Every write has an
+ * explicit offset (the chunked path writes an entry's header after its
+ * data), so the descriptor's file position never matters. */
+static int raw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
+		      struct sp_err *e)
+{
+	const uint8_t *p = buf;
+	ssize_t w;
+
+	if (z->failed)
+		return unusable(z, e);
+	while (n) {
+		w = pwrite(z->fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			/* A zero-byte write of a regular file means the
+			 * device is full. */
+			if (w == 0)
+				errno = ENOSPC;
+			z->failed = 1;
+			return sp_err_sys(e, "cannot write '%s'", z->name);
+		}
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Writes out what zw_write() gathered: it ends at z->off. */
+static int pend_flush(struct zipw *z, struct sp_err *e)
+{
+	size_t n = z->npend;
+
+	z->npend = 0;
+	return n ? raw_pwrite(z, z->pend, n, z->off - n, e) : 0;
+}
+
+/* A write at an explicit offset, after whatever was gathered (which it may
+ * follow or overwrite). */
+static int zw_pwrite(struct zipw *z, const void *buf, size_t n, uint64_t off,
+		     struct sp_err *e)
+{
+	if (pend_flush(z, e) < 0)
+		return -1;
+	return raw_pwrite(z, buf, n, off, e);
+}
+
+/* Appends n bytes at the archive's end (z->off) and feeds them to the
+ * whole-archive digest.  Small appends are gathered up to ZIPW_PEND bytes
+ * first: a small wheel's dozen headers and entries then reach the file in
+ * one write, not a dozen. */
+static int zw_write(struct zipw *z, const void *buf, size_t n, struct sp_err *e)
+{
+	if (z->failed)
+		return unusable(z, e);
+	sha256_update(&z->hash, buf, n);
+	if (z->npend + n > ZIPW_PEND && pend_flush(z, e) < 0)
+		return -1;
+	if (n >= ZIPW_PEND) {
+		if (raw_pwrite(z, buf, n, z->off, e) < 0)
+			return -1;
+	} else {
+		if (!z->pend && !(z->pend = malloc(ZIPW_PEND))) {
+			z->failed = 1;
+			return sp_err_set(e, "out of memory");
+		}
+		memcpy(z->pend + z->npend, buf, n);
+		z->npend += n;
+	}
+	z->off += n;
+	return 0;
+}
+
+int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
+	      int level, struct sp_err *e)
+{
+	memset(z, 0, sizeof(*z));
+	z->fd = fd;
+	if (level < 0 || level > 12)
+		return sp_err_set(e, "invalid compression level %d", level);
+	z->level = level;
+	z->threads = 0; /* pdeflate_threads(0) when a large entry comes */
+	zipw_dos_time(timestamp, &z->dos_time, &z->dos_date);
+	z->name = strdup(name);
+	if (!z->name)
+		return sp_err_set(e, "out of memory");
+	if (level > 0) {
+		z->comp = libdeflate_alloc_compressor(level);
+		if (!z->comp) {
+			free(z->name);
+			z->name = NULL;
+			return sp_err_set(e, "out of memory");
+		}
+	}
+	if (sha256_init(&z->hash, e) < 0) {
+		libdeflate_free_compressor(z->comp);
+		free(z->name);
+		memset(z, 0, sizeof(*z));
+		return -1;
+	}
+	return 0;
+}
+
+/* Adds p[0..len) to a CRC-32 and a SHA-256 in one pass, a cache-sized
+ * piece at a time. */
+static void digest_update(const uint8_t *p, size_t len, uint32_t *crc,
+			  struct sha256 *h)
+{
+	const size_t chunk = 256 * 1024;
+	size_t n;
+
+	while (len) {
+		n = len < chunk ? len : chunk;
+		*crc = libdeflate_crc32(*crc, p, n);
+		sha256_update(h, p, n);
+		p += n;
+		len -= n;
+	}
+}
+
+static int local_zip64(const struct zipw *z, const struct zipw_entry *ent)
+{
+	return z->force_zip64 || ent->usize >= U32_MAX_FIELD ||
+	       ent->csize >= U32_MAX_FIELD;
+}
+
+/* The local header of ent (whose z64 says whether it has the zip64
+ * field) into b. */
+static int put_local_header(const struct zipw *z, struct obuf *b,
+			    const struct zipw_entry *ent, struct sp_err *e)
+{
+	int z64 = ent->z64;
+
+	if (obuf_reserve(b, 30 + ent->nlen + 20, e) < 0)
+		return -1;
+	put32(b, SIG_LOCAL);
+	put16(b, z64 ? VERSION_ZIP64 : VERSION_DEFAULT);
+	put16(b, FLAG_UTF8);
+	put16(b, ent->method);
+	put16(b, z->dos_time);
+	put16(b, z->dos_date);
+	put32(b, ent->crc);
+	put32(b, z64 ? U32_MAX_FIELD : (uint32_t)ent->csize);
+	put32(b, z64 ? U32_MAX_FIELD : (uint32_t)ent->usize);
+	put16(b, ent->nlen);
+	put16(b, z64 ? 20 : 0);
+	putmem(b, ent->name, ent->nlen);
+	if (z64) {
+		/* The local zip64 field carries both sizes, always. */
+		put16(b, 0x0001);
+		put16(b, 16);
+		put64(b, ent->usize);
+		put64(b, ent->csize);
+	}
+	return 0;
+}
+
+static int write_local_header(struct zipw *z, const struct zipw_entry *ent,
+			      struct sp_err *e)
+{
+	struct obuf b = {0};
+	int rc = -1;
+
+	if (put_local_header(z, &b, ent, e) == 0)
+		rc = zw_write(z, b.p, b.len, e);
+	free(b.p);
+	return rc;
+}
+
+static int entries_reserve(struct zipw *z, struct sp_err *e)
+{
+	struct zipw_entry *p;
+	size_t cap;
+
+	if (z->nents < z->cap)
+		return 0;
+	cap = z->cap ? z->cap * 2 : 16;
+	if (cap > SIZE_MAX / sizeof(*p))
+		return sp_err_set(e, "out of memory");
+	p = realloc(z->ents, cap * sizeof(*p));
+	if (!p)
+		return sp_err_set(e, "out of memory");
+	z->ents = p;
+	z->cap = cap;
+	return 0;
+}
+
+/* An entry small enough for one libdeflate call (or stored): digest,
+ * compress, then header and data appended at the end. */
+static int add_whole(struct zipw *z, struct zipw_entry *ent,
+		     const uint8_t *data, size_t len, uint8_t digest[32],
+		     struct sp_err *e)
+{
+	struct sha256 h;
+	uint8_t *cbuf = NULL;
+	const void *out = data;
+	size_t clen;
+	int rc = -1;
+
+	if (sha256_init(&h, e) < 0)
+		return -1;
+	digest_update(data, len, &ent->crc, &h);
+	sha256_final(&h, digest);
+	ent->method = METHOD_STORE;
+	ent->csize = len;
+	/* Deflate into a buffer one byte smaller than the input: when the
+	 * result does not fit, storing is the smaller choice and libdeflate
+	 * says so by returning 0. */
+	if (z->comp && len > 1) {
+		cbuf = malloc(len - 1);
+		if (!cbuf)
+			return sp_err_set(e, "out of memory");
+		clen = libdeflate_deflate_compress(z->comp, data, len, cbuf,
+						   len - 1);
+		if (clen) {
+			ent->method = METHOD_DEFLATE;
+			ent->csize = clen;
+			out = cbuf;
+		}
+	}
+	ent->z64 = local_zip64(z, ent);
+	fault_point("write");
+	if (write_local_header(z, ent, e) == 0 &&
+	    zw_write(z, out, (size_t)ent->csize, e) == 0)
+		rc = 0;
+	free(cbuf);
+	return rc;
+}
+
+/* A chunked entry (pdeflate.h) while its pieces come in. */
+struct chunked {
+	struct zipw *z;
+	uint32_t crc;
+	struct sha256 h; /* of the entry's data, for RECORD */
+	int stream;	 /* pieces go to the file as they come, at off */
+	uint64_t off;
+	uint64_t csize;	 /* the deflate stream's length so far */
+	struct obuf mem; /* not streaming: the whole stream */
+};
+
+static int chunk_sink(void *arg, const struct pdeflate_piece *p,
+		      struct sp_err *e)
+{
+	struct chunked *c = arg;
+
+	digest_update(p->in, p->in_len, &c->crc, &c->h);
+	c->csize += p->out_len;
+	if (!c->stream) {
+		if (obuf_reserve(&c->mem, p->out_len, e) < 0)
+			return -1;
+		putmem(&c->mem, p->out, p->out_len);
+		return 0;
+	}
+	fault_point("write");
+	if (zw_pwrite(c->z, p->out, p->out_len, c->off, e) < 0)
+		return -1;
+	/* Start the write-back of this piece now, while later ones are
+	 * compressed, so that the final fsync has little left to wait for.
+	 * Only advice: where it fails, the fsync does it all. */
+	sync_file_range(c->z->fd, (off_t)c->off, (off_t)p->out_len,
+			SYNC_FILE_RANGE_WRITE);
+	c->off += p->out_len;
+	return 0;
+}
+
+/* Buffer size for reading a streamed entry back. */
+#define READ_BACK ((size_t)1 << 20)
+
+/* The end of a streamed chunked entry: the data in place (written is how
+ * much of the deflate stream is), the header still to write. */
+static int finish_streamed(struct zipw *z, const struct zipw_entry *ent,
+			   const uint8_t *data, uint64_t data_off,
+			   uint64_t written, struct sp_err *e)
+{
+	struct obuf hdr = {0};
+	uint8_t *buf = NULL;
+	uint64_t pos, end = data_off + ent->csize;
+	size_t n;
+	ssize_t r;
+	int rc = -1;
+
+	if (ent->method == METHOD_STORE) {
+		/* Deflate did not pay off: the data replaces the stream. */
+		for (pos = 0; pos < ent->csize; pos += n) {
+			n = ent->csize - pos < PDEFLATE_CHUNK
+				? (size_t)(ent->csize - pos)
+				: PDEFLATE_CHUNK;
+			fault_point("write");
+			if (zw_pwrite(z, data + pos, n, data_off + pos, e) < 0)
+				goto out;
+		}
+		if (written > ent->csize && ftruncate(z->fd, (off_t)end) < 0) {
+			z->failed = 1;
+			sp_err_sys(e, "cannot write '%s'", z->name);
+			goto out;
+		}
+	}
+	if (put_local_header(z, &hdr, ent, e) < 0)
+		goto out;
+	fault_point("write");
+	if (zw_pwrite(z, hdr.p, hdr.len, ent->offset, e) < 0)
+		goto out;
+	/* The archive's digest takes its bytes in order, and the header
+	 * went out last: the data is read back from the page cache. */
+	buf = malloc(READ_BACK);
+	if (!buf) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	sha256_update(&z->hash, hdr.p, hdr.len);
+	for (pos = data_off; pos < end; pos += (uint64_t)r) {
+		n = end - pos < READ_BACK ? (size_t)(end - pos) : READ_BACK;
+		r = pread(z->fd, buf, n, (off_t)pos);
+		if (r < 0 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			z->failed = 1;
+			sp_err_sys(e, "cannot read back '%s'", z->name);
+			goto out;
+		}
+		sha256_update(&z->hash, buf, (size_t)r);
+	}
+	z->off = end;
+	rc = 0;
+out:
+	free(hdr.p);
+	free(buf);
+	return rc;
+}
+
+/* An entry of more than one chunk: deflated on several threads
+ * (pdeflate.h).  On a descriptor open for reading and writing, each piece
+ * is written as soon as it and all before it are done, after a gap for
+ * the header, which holds the CRC and sizes and so goes out last;
+ * otherwise the stream is gathered in memory and written like a whole
+ * entry.  Both give the same bytes. */
+static int add_chunked(struct zipw *z, struct zipw_entry *ent,
+		       const uint8_t *data, size_t len, uint8_t digest[32],
+		       struct sp_err *e)
+{
+	struct chunked c = {0};
+	uint64_t data_off;
+	int flags, rc = -1;
+
+	/* The header's length must be known before its fields are: it has
+	 * the zip64 field whenever the sizes might need it. */
+	ent->z64 = z->force_zip64 || len >= U32_MAX_FIELD ||
+		   pdeflate_bound(len) >= U32_MAX_FIELD;
+	data_off = z->off + 30 + ent->nlen + (ent->z64 ? 20 : 0);
+	flags = fcntl(z->fd, F_GETFL);
+	c.z = z;
+	c.stream =
+	    flags >= 0 && (flags & O_ACCMODE) == O_RDWR && !(flags & O_APPEND);
+	c.off = data_off;
+	if (sha256_init(&c.h, e) < 0)
+		return -1;
+	if (pdeflate_run(data, len, z->level,
+			 z->threads ? z->threads : pdeflate_threads(0),
+			 chunk_sink, &c, e) <
+	    0) {
+		sha256_release(&c.h);
+		/* Pieces may be in the file past z->off. */
+		z->failed = 1;
+		goto out;
+	}
+	sha256_final(&c.h, digest);
+	ent->crc = c.crc;
+	ent->method = METHOD_DEFLATE;
+	ent->csize = c.csize;
+	if (c.csize >= len) {
+		ent->method = METHOD_STORE;
+		ent->csize = len;
+	}
+	if (c.stream) {
+		rc = finish_streamed(z, ent, data, data_off, c.csize, e);
+	} else {
+		fault_point("write");
+		if (write_local_header(z, ent, e) == 0 &&
+		    zw_write(z, ent->method == METHOD_STORE ? data : c.mem.p,
+			     (size_t)ent->csize, e) == 0)
+			rc = 0;
+	}
+out:
+	free(c.mem.p);
+	return rc;
+}
+
+int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
+	     mode_t mode, char sha256[ZIPW_B64_SHA256], struct sp_err *e)
+{
+	struct zipw_entry ent = {0};
+	uint8_t digest[32];
+	size_t *slot;
+	int rc;
+
+	if (z->failed)
+		return unusable(z, e);
+	if (zipw_name_check(name, e) < 0)
+		return sp_err_wrap(e, "cannot add to '%s'", z->name);
+	if (names_grow(z, e) < 0 || entries_reserve(z, e) < 0)
+		return -1;
+	slot = name_slot(z, name);
+	if (*slot)
+		return sp_err_set(e, "cannot add '%s' to '%s': duplicate entry",
+				  name, z->name);
+	ent.name = strdup(name);
+	if (!ent.name)
+		return sp_err_set(e, "out of memory");
+	ent.nlen = (uint16_t)strlen(name);
+	ent.offset = z->off;
+	ent.usize = len;
+	ent.xattr = (uint32_t)((mode & 0111) ? 0100755 : 0100644) << 16;
+	if (z->comp && len > PDEFLATE_CHUNK)
+		rc = add_chunked(z, &ent, data, len, digest, e);
+	else
+		rc = add_whole(z, &ent, data, len, digest, e);
+	if (rc < 0) {
+		free(ent.name);
+		return -1;
+	}
+	z->ents[z->nents] = ent;
+	*slot = ++z->nents;
+	if (sha256)
+		b64url_nopad(digest, sizeof(digest), sha256);
+	return 0;
+}
+
+static int flush_obuf(struct zipw *z, struct obuf *b, struct sp_err *e)
+{
+	int rc = zw_write(z, b->p, b->len, e);
+
+	b->len = 0;
+	return rc;
+}
+
+static int put_central(struct zipw *z, struct obuf *b,
+		       const struct zipw_entry *ent, struct sp_err *e)
+{
+	int big_u = z->force_zip64 || ent->usize >= U32_MAX_FIELD;
+	int big_c = z->force_zip64 || ent->csize >= U32_MAX_FIELD;
+	int big_o = z->force_zip64 || ent->offset >= U32_MAX_FIELD;
+	uint16_t xlen = (uint16_t)(8 * (big_u + big_c + big_o));
+	uint16_t ver = xlen ? VERSION_ZIP64 : VERSION_DEFAULT;
+
+	if (obuf_reserve(b, 46 + ent->nlen + 4 + xlen, e) < 0)
+		return -1;
+	put32(b, SIG_CENTRAL);
+	put16(b, MADE_BY_UNIX << 8 | ver);
+	put16(b, ver);
+	put16(b, FLAG_UTF8);
+	put16(b, ent->method);
+	put16(b, z->dos_time);
+	put16(b, z->dos_date);
+	put32(b, ent->crc);
+	put32(b, big_c ? U32_MAX_FIELD : (uint32_t)ent->csize);
+	put32(b, big_u ? U32_MAX_FIELD : (uint32_t)ent->usize);
+	put16(b, ent->nlen);
+	put16(b, xlen ? xlen + 4 : 0);
+	put16(b, 0); /* comment */
+	put16(b, 0); /* disk number start */
+	put16(b, 0); /* internal attributes */
+	put32(b, ent->xattr);
+	put32(b, big_o ? U32_MAX_FIELD : (uint32_t)ent->offset);
+	putmem(b, ent->name, ent->nlen);
+	if (xlen) {
+		/* Only the fields that overflowed, in the order the
+		 * specification fixes. */
+		put16(b, 0x0001);
+		put16(b, xlen);
+		if (big_u)
+			put64(b, ent->usize);
+		if (big_c)
+			put64(b, ent->csize);
+		if (big_o)
+			put64(b, ent->offset);
+	}
+	return 0;
+}
+
+static int put_end(struct zipw *z, struct obuf *b, uint64_t cd_off,
+		   uint64_t cd_size, struct sp_err *e)
+{
+	uint64_t n = z->nents, eocd64_off;
+	int z64 = z->force_zip64 || n >= U16_MAX_FIELD ||
+		  cd_off >= U32_MAX_FIELD || cd_size >= U32_MAX_FIELD;
+
+	if (obuf_reserve(b, 56 + 20 + 22, e) < 0)
+		return -1;
+	if (z64) {
+		eocd64_off = cd_off + cd_size;
+		put32(b, SIG_EOCD64);
+		put64(b, 44); /* size of the rest of this record */
+		put16(b, MADE_BY_UNIX << 8 | VERSION_ZIP64);
+		put16(b, VERSION_ZIP64);
+		put32(b, 0); /* this disk */
+		put32(b, 0); /* disk of the central directory */
+		put64(b, n);
+		put64(b, n);
+		put64(b, cd_size);
+		put64(b, cd_off);
+		put32(b, SIG_LOC64);
+		put32(b, 0);
+		put64(b, eocd64_off);
+		put32(b, 1); /* total disks */
+	}
+	put32(b, SIG_EOCD);
+	put16(b, 0);
+	put16(b, 0);
+	put16(b, z64 && (z->force_zip64 || n >= U16_MAX_FIELD) ? U16_MAX_FIELD
+							       : (uint16_t)n);
+	put16(b, z64 && (z->force_zip64 || n >= U16_MAX_FIELD) ? U16_MAX_FIELD
+							       : (uint16_t)n);
+	put32(b, z64 && (z->force_zip64 || cd_size >= U32_MAX_FIELD)
+		     ? U32_MAX_FIELD
+		     : (uint32_t)cd_size);
+	put32(b, z64 && (z->force_zip64 || cd_off >= U32_MAX_FIELD)
+		     ? U32_MAX_FIELD
+		     : (uint32_t)cd_off);
+	put16(b, 0); /* comment length */
+	return 0;
+}
+
+int zipw_finish(struct zipw *z, uint8_t digest[32], uint64_t *size,
+		struct sp_err *e)
+{
+	struct obuf b = {0};
+	uint64_t cd_off = z->off;
+	size_t i;
+	int rc = -1;
+
+	if (z->failed)
+		return unusable(z, e);
+	fault_point("write");
+	for (i = 0; i < z->nents; i++) {
+		if (put_central(z, &b, &z->ents[i], e) < 0)
+			goto out;
+		if (b.len >= (1u << 20) && flush_obuf(z, &b, e) < 0)
+			goto out;
+	}
+	if (flush_obuf(z, &b, e) < 0)
+		goto out;
+	if (put_end(z, &b, cd_off, z->off - cd_off, e) < 0 ||
+	    flush_obuf(z, &b, e) < 0 || pend_flush(z, e) < 0)
+		goto out;
+	if (size)
+		*size = z->off;
+	if (digest)
+		sha256_final(&z->hash, digest);
+	else
+		sha256_release(&z->hash);
+	/* The archive is complete: nothing more may be added. */
+	z->failed = ZIPW_FINISHED;
+	rc = 0;
+out:
+	free(b.p);
+	return rc;
+}
+
+void zipw_release(struct zipw *z)
+{
+	size_t i;
+
+	for (i = 0; i < z->nents; i++)
+		free(z->ents[i].name);
+	free(z->ents);
+	free(z->slots);
+	free(z->name);
+	free(z->pend);
+	libdeflate_free_compressor(z->comp);
+	sha256_release(&z->hash);
+	memset(z, 0, sizeof(*z));
+	z->fd = -1;
+}
