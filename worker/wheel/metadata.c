@@ -1,6 +1,6 @@
 #include "worker/wheel/metadata.h"
 
-#include "worker/wheel/wheel_read.h"
+#include "worker/zip/zipfmt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -223,8 +223,9 @@ static int field_list(struct sbuf *b, const json_t *meta, const char *key,
 		/* A License-File is a place in the wheel's licenses/ folder,
 		 * never a path that leads out of it. */
 		if (!strcmp(key, "license_files") &&
-		    wheel_name_check(json_string_value(v),
-				     strlen(json_string_value(v)), &why) < 0)
+		    zip_name_check(json_string_value(v),
+				   strlen(json_string_value(v)), ZIP_NAME_DIR,
+				   &why) < 0)
 			return sp_err_set(e,
 					  "License-File '%s' is not a path "
 					  "inside the wheel's licenses/ "

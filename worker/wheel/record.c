@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/wheel/wheel_read.h"
+#include "worker/zip/zipfmt.h"
 
 int record_put_field(FILE *f, const char *s)
 {
@@ -47,7 +47,7 @@ int record_name_ok(const char *name, const char *what, struct sp_err *e)
 					  "(byte 0x%02x) in its name, which "
 					  "a wheel cannot hold: rename it",
 					  what, name, (unsigned char)*p);
-	if (wheel_name_check(name, strlen(name), &why) < 0)
+	if (zip_name_check(name, strlen(name), ZIP_NAME_DIR, &why) < 0)
 		return sp_err_set(e, "%s '%s' cannot go in a wheel: %s", what,
 				  name, why.msg);
 	return 0;

@@ -30,7 +30,7 @@ int record_put_row(FILE *f, const char *path, const char *b64, size_t size);
 
 /*
  * Whether spoke can put a file of this name in a wheel and its RECORD: a
- * valid entry name (worker/wheel/wheel_read.h: wheel_name_check) whose bytes are
+ * valid entry name (worker/zip/zipfmt.h: zip_name_check) whose bytes are
  * valid UTF-8 and hold no control character (a newline in a name would
  * need a quoted line break that some RECORD readers split on, and nothing
  * in a Python package needs one).  what says what the name is ("python

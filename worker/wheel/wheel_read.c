@@ -19,24 +19,8 @@
 #include "common/sha256.h"
 #include "common/pyname.h"
 #include "worker/wheel/record.h"
-
-#define SIG_LOCAL 0x04034b50u
-#define SIG_CENTRAL 0x02014b50u
-#define SIG_DESCRIPTOR 0x08074b50u
-#define SIG_EOCD64 0x06064b50u
-#define SIG_LOC64 0x07064b50u
-#define SIG_EOCD 0x06054b50u
-
-#define EOCD_LEN 22u
-#define LOC64_LEN 20u
-#define EOCD64_LEN 56u
-#define CENTRAL_LEN 46u
-#define LOCAL_LEN 30u
-#define U16_MAX_FIELD 0xffffu
-#define U32_MAX_FIELD 0xffffffffu
-
-#define FLAG_ENCRYPTED 0x0001u
-#define FLAG_DESCRIPTOR 0x0008u
+#include "worker/zip/zip_names.h"
+#include "worker/zip/zipfmt.h"
 
 /* The data pass reads through one buffer of this size. */
 #define READ_BUF (256u * 1024)
@@ -70,8 +54,7 @@ struct rd {
 	int broken;	   /* the structure is too damaged for the data pass */
 	size_t dropped;	   /* problems past PROBLEMS_MAX */
 	uint64_t cd_off;   /* where the central directory starts */
-	size_t *slots;	   /* name hash set: entry index + 1 */
-	size_t nslots;
+	struct zip_names names; /* entry indices by name */
 	/* The .dist-info's text files, read into memory by the data pass:
 	 * their entry names ("<dist_info>/WHEEL"...), text and length, and
 	 * whether all of it was read intact. */
@@ -160,115 +143,10 @@ static int pread_full(int fd, void *buf, size_t n, uint64_t off,
 	return 0;
 }
 
-/* Well-formed UTF-8 of len bytes: no overlong forms, no surrogates,
- * nothing above U+10FFFF, no NUL. */
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	uint32_t cp;
-	int n, k;
-
-	while (i < len) {
-		if (s[i] == 0)
-			return 0;
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = s[i] & 0x1f;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = s[i] & 0x0f;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = s[i] & 0x07;
-		} else {
-			return 0;
-		}
-		if (len - i <= (size_t)n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + (size_t)k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + (size_t)k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += (size_t)n + 1;
-	}
-	return 1;
-}
-
-int wheel_name_check(const char *name, size_t len, struct sp_err *e)
-{
-	size_t i, start, clen;
-
-	if (len == 0)
-		return sp_err_set(e, "the name is empty");
-	if (!utf8_valid((const unsigned char *)name, len))
-		return sp_err_set(e, "the name is not valid UTF-8");
-	if (name[0] == '/')
-		return sp_err_set(e, "the name is an absolute path");
-	for (i = 0; i < len; i++) {
-		if (name[i] == '\\')
-			return sp_err_set(e, "the name contains a backslash");
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return sp_err_set(
-			    e, "the name contains a control character");
-	}
-	/* A directory entry ends in one '/'; its components follow the same
-	 * rules as a file's. */
-	if (name[len - 1] == '/')
-		len--;
-	for (start = 0; start <= len; start = i + 1) {
-		for (i = start; i < len && name[i] != '/'; i++)
-			;
-		clen = i - start;
-		if (clen == 2 && name[start] == '.' && name[start + 1] == '.')
-			return sp_err_set(e, "the name has a '..' component");
-		if (clen == 1 && name[start] == '.')
-			return sp_err_set(e, "the name has a '.' component");
-		if (clen == 0)
-			return sp_err_set(e, "the name has an empty component");
-	}
-	return 0;
-}
-
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-/* Returns the slot holding name, or the empty slot where it would go. */
-static size_t *name_slot(struct rd *d, const char *name)
-{
-	size_t mask = d->nslots - 1;
-	size_t i = (size_t)name_hash(name) & mask;
-
-	while (d->slots[i] && strcmp(d->r->ents[d->slots[i] - 1].name, name))
-		i = (i + 1) & mask;
-	return &d->slots[i];
-}
-
 /* Index of the entry called name, or -1. */
 static long find_entry(struct rd *d, const char *name)
 {
-	size_t *s;
-
-	if (!d->nslots)
-		return -1;
-	s = name_slot(d, name);
-	return *s ? (long)(*s - 1) : -1;
+	return zip_names_find(&d->names, name);
 }
 
 /*
@@ -285,19 +163,19 @@ struct zend {
 static int find_end(struct rd *d, struct zend *z, struct sp_err *e)
 {
 	struct wheel_report *r = d->r;
-	uint8_t *tail = NULL, loc[LOC64_LEN], rec[EOCD64_LEN];
+	uint8_t *tail = NULL, loc[ZIP_LOC64_LEN], rec[ZIP_EOCD64_LEN];
 	size_t tlen, i;
 	uint64_t tstart, eocd = 0, off64;
 	int found = 0, rc = -1, got;
 
-	if (r->size < EOCD_LEN) {
+	if (r->size < ZIP_EOCD_LEN) {
 		problem(d, NULL, "too short to be a zip archive (%llu bytes)",
 			(unsigned long long)r->size);
 		d->broken = 1;
 		return 0;
 	}
-	tlen = r->size < EOCD_LEN + 65535 ? (size_t)r->size
-					   : EOCD_LEN + 65535;
+	tlen = r->size < ZIP_EOCD_LEN + 65535 ? (size_t)r->size
+					   : ZIP_EOCD_LEN + 65535;
 	tstart = r->size - tlen;
 	tail = malloc(tlen);
 	if (!tail)
@@ -309,9 +187,9 @@ static int find_end(struct rd *d, struct zend *z, struct sp_err *e)
 		sp_err_set(e, "'%s' shrank while being read", r->path);
 		goto out;
 	}
-	for (i = tlen - EOCD_LEN + 1; i-- > 0;) {
-		if (get32(tail + i) == SIG_EOCD &&
-		    get16(tail + i + 20) == tlen - i - EOCD_LEN) {
+	for (i = tlen - ZIP_EOCD_LEN + 1; i-- > 0;) {
+		if (get32(tail + i) == ZIP_SIG_EOCD &&
+		    get16(tail + i + 20) == tlen - i - ZIP_EOCD_LEN) {
 			found = 1;
 			break;
 		}
@@ -337,12 +215,12 @@ static int find_end(struct rd *d, struct zend *z, struct sp_err *e)
 	z->end_start = eocd;
 
 	/* The zip64 locator, when there is one, sits right before. */
-	if (eocd >= LOC64_LEN) {
-		got = pread_full(d->fd, loc, sizeof(loc), eocd - LOC64_LEN,
+	if (eocd >= ZIP_LOC64_LEN) {
+		got = pread_full(d->fd, loc, sizeof(loc), eocd - ZIP_LOC64_LEN,
 				 r->path, e);
 		if (got < 0)
 			goto out;
-		if (got == 0 && get32(loc) == SIG_LOC64) {
+		if (got == 0 && get32(loc) == ZIP_SIG_LOC64) {
 			r->zip64 = 1;
 			off64 = get64(loc + 8);
 			if (get32(loc + 4) != 0 || get32(loc + 16) > 1) {
@@ -350,8 +228,8 @@ static int find_end(struct rd *d, struct zend *z, struct sp_err *e)
 						 "supported");
 				d->broken = 1;
 			}
-			if (off64 > eocd - LOC64_LEN ||
-			    eocd - LOC64_LEN - off64 < EOCD64_LEN) {
+			if (off64 > eocd - ZIP_LOC64_LEN ||
+			    eocd - ZIP_LOC64_LEN - off64 < ZIP_EOCD64_LEN) {
 				problem(d, NULL,
 					"the zip64 end record lies outside "
 					"the file");
@@ -363,7 +241,7 @@ static int find_end(struct rd *d, struct zend *z, struct sp_err *e)
 					 r->path, e);
 			if (got < 0)
 				goto out;
-			if (got || get32(rec) != SIG_EOCD64) {
+			if (got || get32(rec) != ZIP_SIG_EOCD64) {
 				problem(d, NULL,
 					"no zip64 end record where the "
 					"locator points");
@@ -379,7 +257,7 @@ static int find_end(struct rd *d, struct zend *z, struct sp_err *e)
 			/* Anything between the zip64 record and its locator
 			 * would be an extensible data sector, which no wheel
 			 * writer produces. */
-			if (12 + get64(rec + 4) != eocd - LOC64_LEN - off64)
+			if (12 + get64(rec + 4) != eocd - ZIP_LOC64_LEN - off64)
 				problem(d, NULL,
 					"the zip64 end record has a wrong "
 					"size");
@@ -412,7 +290,7 @@ static int zip64_extra(const uint8_t *x, size_t xlen, uint64_t *usize,
 
 	need = 0;
 	for (k = 0; k < 3; k++)
-		if (want[k] && *want[k] == U32_MAX_FIELD)
+		if (want[k] && *want[k] == ZIP_U32_MAX)
 			need += 8;
 	if (!need)
 		return 0;
@@ -425,7 +303,7 @@ static int zip64_extra(const uint8_t *x, size_t xlen, uint64_t *usize,
 			size_t used = 0;
 
 			for (k = 0; k < 3; k++) {
-				if (!want[k] || *want[k] != U32_MAX_FIELD)
+				if (!want[k] || *want[k] != ZIP_U32_MAX)
 					continue;
 				if (used + 8 > flen)
 					return -1;
@@ -499,8 +377,8 @@ static int walk_central(struct rd *d, const struct zend *z, struct sp_err *e)
 		goto out;
 	}
 	while (p < z->cd_size) {
-		if (z->cd_size - p < CENTRAL_LEN ||
-		    get32(cd + p) != SIG_CENTRAL) {
+		if (z->cd_size - p < ZIP_CENTRAL_LEN ||
+		    get32(cd + p) != ZIP_SIG_CENTRAL) {
 			problem(d, NULL,
 				"central directory entry %llu is corrupt",
 				(unsigned long long)n + 1);
@@ -510,7 +388,7 @@ static int walk_central(struct rd *d, const struct zend *z, struct sp_err *e)
 		nlen = get16(cd + p + 28);
 		xlen = get16(cd + p + 30);
 		clen = get16(cd + p + 32);
-		if (z->cd_size - p - CENTRAL_LEN < nlen + xlen + clen) {
+		if (z->cd_size - p - ZIP_CENTRAL_LEN < nlen + xlen + clen) {
 			problem(d, NULL,
 				"central directory entry %llu runs past its "
 				"end",
@@ -527,7 +405,7 @@ static int walk_central(struct rd *d, const struct zend *z, struct sp_err *e)
 			sp_err_set(e, "out of memory");
 			goto out;
 		}
-		memcpy(ent->name, cd + p + CENTRAL_LEN, nlen);
+		memcpy(ent->name, cd + p + ZIP_CENTRAL_LEN, nlen);
 		ent->name[nlen] = '\0';
 		ent->flags = get16(cd + p + 8);
 		ent->method = get16(cd + p + 10);
@@ -539,17 +417,17 @@ static int walk_central(struct rd *d, const struct zend *z, struct sp_err *e)
 			ent->mode = get32(cd + p + 38) >> 16;
 		ent->is_dir = nlen && ent->name[nlen - 1] == '/';
 		if (get16(cd + p + 34) != 0 &&
-		    get16(cd + p + 34) != U16_MAX_FIELD)
+		    get16(cd + p + 34) != ZIP_U16_MAX)
 			problem(d, ent->name, "is on another disk");
-		if (zip64_extra(cd + p + CENTRAL_LEN + nlen, xlen, &ent->usize,
+		if (zip64_extra(cd + p + ZIP_CENTRAL_LEN + nlen, xlen, &ent->usize,
 				&ent->csize, &ent->offset) < 0) {
 			problem(d, ent->name,
 				"its zip64 sizes or offset are missing");
 			d->broken = 1;
 		}
-		if (wheel_name_check(ent->name, nlen, &why) < 0)
+		if (zip_name_check(ent->name, nlen, ZIP_NAME_DIR, &why) < 0)
 			problem(d, ent->name, "%s", why.msg);
-		if (ent->flags & FLAG_ENCRYPTED)
+		if (ent->flags & ZIP_FLAG_ENCRYPTED)
 			problem(d, ent->name, "is encrypted");
 		if (S_ISLNK(ent->mode))
 			problem(d, ent->name,
@@ -565,7 +443,7 @@ static int walk_central(struct rd *d, const struct zend *z, struct sp_err *e)
 				"is stored, yet its sizes differ (%llu, %llu)",
 				(unsigned long long)ent->csize,
 				(unsigned long long)ent->usize);
-		p += CENTRAL_LEN + nlen + xlen + clen;
+		p += ZIP_CENTRAL_LEN + nlen + xlen + clen;
 		n++;
 	}
 	if (!d->broken && n != z->nents) {
@@ -585,25 +463,22 @@ out:
 static int index_names(struct rd *d, struct sp_err *e)
 {
 	struct wheel_report *r = d->r;
-	size_t i, *s;
+	size_t i;
+	int got;
 
-	d->nslots = 64;
-	while (d->nslots < r->nents * 2)
-		d->nslots *= 2;
-	d->slots = calloc(d->nslots, sizeof(*d->slots));
-	if (!d->slots)
-		return sp_err_set(e, "out of memory");
+	if (zip_names_reserve(&d->names, r->nents, e) < 0)
+		return -1;
 	for (i = 0; i < r->nents; i++) {
-		s = name_slot(d, r->ents[i].name);
-		if (*s) {
+		got = zip_names_add(&d->names, r->ents[i].name, i, NULL, e);
+		if (got < 0)
+			return -1;
+		if (got > 0) {
 			/* Which copy an installer extracts depends on the
 			 * installer: a duplicate is ambiguous. */
 			problem(d, r->ents[i].name,
 				"appears more than once in the archive");
 			d->broken = 1;
-			continue;
 		}
-		*s = i + 1;
 	}
 	return 0;
 }
@@ -614,13 +489,13 @@ static int check_local(struct rd *d, struct wheel_entry *ent,
 		       struct sp_err *e)
 {
 	struct wheel_report *r = d->r;
-	uint8_t h[LOCAL_LEN], desc[24], *var = NULL;
+	uint8_t h[ZIP_LOCAL_LEN], desc[24], *var = NULL;
 	size_t nlen = strlen(ent->name), lnlen, lxlen;
 	uint64_t lcsize, lusize, data, dlen;
 	uint32_t lcrc;
 	int got, z64, rc = -1;
 
-	if (ent->offset > d->cd_off || d->cd_off - ent->offset < LOCAL_LEN) {
+	if (ent->offset > d->cd_off || d->cd_off - ent->offset < ZIP_LOCAL_LEN) {
 		problem(d, ent->name,
 			"its local header lies outside the archive");
 		d->broken = 1;
@@ -629,7 +504,7 @@ static int check_local(struct rd *d, struct wheel_entry *ent,
 	got = pread_full(d->fd, h, sizeof(h), ent->offset, r->path, e);
 	if (got < 0)
 		return -1;
-	if (got || get32(h) != SIG_LOCAL) {
+	if (got || get32(h) != ZIP_SIG_LOCAL) {
 		problem(d, ent->name, "has no local header at offset %llu",
 			(unsigned long long)ent->offset);
 		d->broken = 1;
@@ -637,7 +512,7 @@ static int check_local(struct rd *d, struct wheel_entry *ent,
 	}
 	lnlen = get16(h + 26);
 	lxlen = get16(h + 28);
-	data = ent->offset + LOCAL_LEN + lnlen + lxlen;
+	data = ent->offset + ZIP_LOCAL_LEN + lnlen + lxlen;
 	if (data > d->cd_off) {
 		problem(d, ent->name,
 			"its local header runs into the central directory");
@@ -647,7 +522,7 @@ static int check_local(struct rd *d, struct wheel_entry *ent,
 	var = malloc(lnlen + lxlen + 1);
 	if (!var)
 		return sp_err_set(e, "out of memory");
-	got = pread_full(d->fd, var, lnlen + lxlen, ent->offset + LOCAL_LEN,
+	got = pread_full(d->fd, var, lnlen + lxlen, ent->offset + ZIP_LOCAL_LEN,
 			 r->path, e);
 	if (got < 0)
 		goto out;
@@ -670,11 +545,11 @@ static int check_local(struct rd *d, struct wheel_entry *ent,
 	lcrc = get32(h + 14);
 	lcsize = get32(h + 18);
 	lusize = get32(h + 22);
-	z64 = lcsize == U32_MAX_FIELD || lusize == U32_MAX_FIELD;
+	z64 = lcsize == ZIP_U32_MAX || lusize == ZIP_U32_MAX;
 	if (z64) {
 		/* The local zip64 field carries both sizes, always. */
-		lusize = U32_MAX_FIELD;
-		lcsize = U32_MAX_FIELD;
+		lusize = ZIP_U32_MAX;
+		lcsize = ZIP_U32_MAX;
 		if (zip64_extra(var + lnlen, lxlen, &lusize, &lcsize, NULL) <
 		    0) {
 			problem(d, ent->name,
@@ -682,7 +557,7 @@ static int check_local(struct rd *d, struct wheel_entry *ent,
 			d->broken = 1;
 		}
 	}
-	if (!(ent->flags & FLAG_DESCRIPTOR) &&
+	if (!(ent->flags & ZIP_FLAG_DESCRIPTOR) &&
 	    (lcrc != ent->crc || lcsize != ent->csize ||
 	     lusize != ent->usize)) {
 		problem(d, ent->name,
@@ -698,11 +573,11 @@ static int check_local(struct rd *d, struct wheel_entry *ent,
 		goto done;
 	}
 	ent->end = data + ent->csize;
-	if (ent->flags & FLAG_DESCRIPTOR) {
+	if (ent->flags & ZIP_FLAG_DESCRIPTOR) {
 		/* crc, csize, usize, optionally after a signature; 64-bit
 		 * sizes when the entry is zip64. */
-		dlen = ent->usize >= U32_MAX_FIELD ||
-			       ent->csize >= U32_MAX_FIELD || z64
+		dlen = ent->usize >= ZIP_U32_MAX ||
+			       ent->csize >= ZIP_U32_MAX || z64
 			   ? 20
 			   : 12;
 		memset(desc, 0, sizeof(desc));
@@ -713,7 +588,7 @@ static int check_local(struct rd *d, struct wheel_entry *ent,
 				 ent->end, r->path, e);
 		if (got < 0)
 			goto out;
-		if (get32(desc) == SIG_DESCRIPTOR)
+		if (get32(desc) == ZIP_SIG_DESCRIPTOR)
 			dlen += 4;
 		if (d->cd_off - ent->end < dlen) {
 			problem(d, ent->name,
@@ -1432,7 +1307,7 @@ static int check_text(struct rd *d, int k)
 		problem(d, t->name, "holds only white space");
 		return 0;
 	}
-	if (!utf8_valid((const unsigned char *)t->text, t->len)) {
+	if (!zip_utf8_valid((const unsigned char *)t->text, t->len)) {
 		problem(d, t->name, "is not valid UTF-8");
 		return 0;
 	}
@@ -1666,7 +1541,7 @@ static int check_license_file(struct rd *d, const char *val, int v24,
 	int rc = 0;
 
 	sp_err_clear(&why);
-	if (wheel_name_check(val, n, &why) < 0 || folder) {
+	if (zip_name_check(val, n, ZIP_NAME_DIR, &why) < 0 || folder) {
 		problem(d, d->t[T_METADATA].name,
 			"License-File '%s' is not a file's place in the "
 			"wheel's licenses/ folder: %s",
@@ -1907,7 +1782,7 @@ out:
 	if (d.fd >= 0)
 		close(d.fd);
 	free(order);
-	free(d.slots);
+	zip_names_release(&d.names);
 	for (i = 0; i < T_N; i++) {
 		free(d.t[i].name);
 		free(d.t[i].text);

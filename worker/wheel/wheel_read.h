@@ -121,8 +121,4 @@ void wheel_report_release(struct wheel_report *r);
  * first problem ("'<path>': '<entry>': <reason>") and how many more. */
 int wheel_verify(const char *path, uint64_t max_bytes, struct sp_err *e);
 
-/* Checks an entry name against the wheel rules above (a trailing '/' of a
- * directory entry allowed).  Returns 0, or -1 with e saying why. */
-int wheel_name_check(const char *name, size_t len, struct sp_err *e);
-
 #endif

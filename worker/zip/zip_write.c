@@ -11,21 +11,7 @@
 
 #include "common/fault.h"
 #include "worker/zip/pdeflate.h"
-
-#define SIG_LOCAL 0x04034b50u
-#define SIG_CENTRAL 0x02014b50u
-#define SIG_EOCD64 0x06064b50u
-#define SIG_LOC64 0x07064b50u
-#define SIG_EOCD 0x06054b50u
-
-#define METHOD_STORE 0
-#define METHOD_DEFLATE 8
-#define FLAG_UTF8 0x0800u
-#define MADE_BY_UNIX 3
-#define VERSION_DEFAULT 20
-#define VERSION_ZIP64 45
-#define U32_MAX_FIELD 0xffffffffu
-#define U16_MAX_FIELD 0xffffu
+#include "worker/zip/zipfmt.h"
 
 /* The earliest time a DOS timestamp can hold: 1980-01-01T00:00:00Z. */
 #define DOS_EPOCH 315532800
@@ -96,34 +82,6 @@ static void putmem(struct obuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-void b64url_nopad(const uint8_t *in, size_t n, char *out)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t i;
-	uint32_t v;
-
-	for (i = 0; i + 3 <= n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		*out++ = tbl[v >> 18];
-		*out++ = tbl[(v >> 12) & 63];
-		*out++ = tbl[(v >> 6) & 63];
-		*out++ = tbl[v & 63];
-	}
-	if (n - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		*out++ = tbl[v >> 18];
-		*out++ = tbl[(v >> 12) & 63];
-	} else if (n - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		*out++ = tbl[v >> 18];
-		*out++ = tbl[(v >> 12) & 63];
-		*out++ = tbl[(v >> 6) & 63];
-	}
-	*out = '\0';
-}
-
 void zipw_dos_time(int64_t t, uint16_t *dos_time, uint16_t *dos_date)
 {
 	struct tm tm;
@@ -145,135 +103,6 @@ void zipw_dos_time(int64_t t, uint16_t *dos_time, uint16_t *dos_date)
 	    (uint16_t)(tm.tm_hour << 11 | tm.tm_min << 5 | tm.tm_sec / 2);
 	*dos_date = (uint16_t)((tm.tm_year - 80) << 9 | (tm.tm_mon + 1) << 5 |
 			       tm.tm_mday);
-}
-
-/* Checks that s is well-formed UTF-8: no overlong forms, no surrogates,
- * nothing above U+10FFFF. */
-static int utf8_valid(const unsigned char *s)
-{
-	uint32_t cp;
-	int n, i;
-
-	while (*s) {
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if ((*s & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *s & 0x1f;
-		} else if ((*s & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *s & 0x0f;
-		} else if ((*s & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *s & 0x07;
-		} else {
-			return 0;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
-}
-
-int zipw_name_check(const char *name, struct sp_err *e)
-{
-	const char *p, *comp;
-	size_t clen;
-
-	if (!*name)
-		return sp_err_set(e, "empty zip entry name");
-	if (strlen(name) > U16_MAX_FIELD)
-		return sp_err_set(e, "zip entry name is too long (%zu bytes)",
-				  strlen(name));
-	if (name[0] == '/')
-		return sp_err_set(e, "zip entry name '%s' is absolute", name);
-	for (p = name; *p; p++) {
-		if (*p == '\\')
-			return sp_err_set(
-			    e, "zip entry name '%s' contains a backslash",
-			    name);
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return sp_err_set(
-			    e,
-			    "zip entry name '%s' contains a control character",
-			    name);
-	}
-	if (!utf8_valid((const unsigned char *)name))
-		return sp_err_set(e, "zip entry name '%s' is not valid UTF-8",
-				  name);
-	/* Every component must be a real name: an empty one ("a//b", "a/")
-	 * or a dot one would resolve differently on extraction. */
-	for (comp = name;; comp = p + 1) {
-		p = strchr(comp, '/');
-		clen = p ? (size_t)(p - comp) : strlen(comp);
-		if (clen == 0)
-			return sp_err_set(
-			    e, "zip entry name '%s' has an empty component",
-			    name);
-		if ((clen == 1 && comp[0] == '.') ||
-		    (clen == 2 && comp[0] == '.' && comp[1] == '.'))
-			return sp_err_set(
-			    e,
-			    "zip entry name '%s' has a '.' or '..' component",
-			    name);
-		if (!p)
-			break;
-	}
-	return 0;
-}
-
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-/* Returns the slot that holds name, or the empty slot where it belongs. */
-static size_t *name_slot(struct zipw *z, const char *name)
-{
-	size_t mask = z->nslots - 1;
-	size_t i = (size_t)name_hash(name) & mask;
-
-	while (z->slots[i] && strcmp(z->ents[z->slots[i] - 1].name, name))
-		i = (i + 1) & mask;
-	return &z->slots[i];
-}
-
-/* Keeps the name set at most half full. */
-static int names_grow(struct zipw *z, struct sp_err *e)
-{
-	size_t *old = z->slots, nold = z->nslots, i;
-
-	if (z->nslots && (z->nents + 1) * 2 <= z->nslots)
-		return 0;
-	if (nold > SIZE_MAX / 2 / sizeof(*old))
-		return sp_err_set(e, "out of memory");
-	z->nslots = nold ? nold * 2 : 64;
-	z->slots = calloc(z->nslots, sizeof(*z->slots));
-	if (!z->slots) {
-		z->slots = old;
-		z->nslots = nold;
-		return sp_err_set(e, "out of memory");
-	}
-	for (i = 0; i < z->nents; i++)
-		*name_slot(z, z->ents[i].name) = i + 1;
-	free(old);
-	return 0;
 }
 
 static int unusable(const struct zipw *z, struct sp_err *e)
@@ -410,8 +239,8 @@ static void digest_update(const uint8_t *p, size_t len, uint32_t *crc,
 
 static int local_zip64(const struct zipw *z, const struct zipw_entry *ent)
 {
-	return z->force_zip64 || ent->usize >= U32_MAX_FIELD ||
-	       ent->csize >= U32_MAX_FIELD;
+	return z->force_zip64 || ent->usize >= ZIP_U32_MAX ||
+	       ent->csize >= ZIP_U32_MAX;
 }
 
 /* The local header of ent (whose z64 says whether it has the zip64
@@ -423,21 +252,21 @@ static int put_local_header(const struct zipw *z, struct obuf *b,
 
 	if (obuf_reserve(b, 30 + ent->nlen + 20, e) < 0)
 		return -1;
-	put32(b, SIG_LOCAL);
-	put16(b, z64 ? VERSION_ZIP64 : VERSION_DEFAULT);
-	put16(b, FLAG_UTF8);
+	put32(b, ZIP_SIG_LOCAL);
+	put16(b, z64 ? ZIP_VERSION_ZIP64 : ZIP_VERSION_DEFAULT);
+	put16(b, ZIP_FLAG_UTF8);
 	put16(b, ent->method);
 	put16(b, z->dos_time);
 	put16(b, z->dos_date);
 	put32(b, ent->crc);
-	put32(b, z64 ? U32_MAX_FIELD : (uint32_t)ent->csize);
-	put32(b, z64 ? U32_MAX_FIELD : (uint32_t)ent->usize);
+	put32(b, z64 ? ZIP_U32_MAX : (uint32_t)ent->csize);
+	put32(b, z64 ? ZIP_U32_MAX : (uint32_t)ent->usize);
 	put16(b, ent->nlen);
 	put16(b, z64 ? 20 : 0);
 	putmem(b, ent->name, ent->nlen);
 	if (z64) {
 		/* The local zip64 field carries both sizes, always. */
-		put16(b, 0x0001);
+		put16(b, ZIP_EXTRA_ZIP64);
 		put16(b, 16);
 		put64(b, ent->usize);
 		put64(b, ent->csize);
@@ -491,7 +320,7 @@ static int add_whole(struct zipw *z, struct zipw_entry *ent,
 		return -1;
 	digest_update(data, len, &ent->crc, &h);
 	sha256_final(&h, digest);
-	ent->method = METHOD_STORE;
+	ent->method = ZIP_METHOD_STORE;
 	ent->csize = len;
 	/* Deflate into a buffer one byte smaller than the input: when the
 	 * result does not fit, storing is the smaller choice and libdeflate
@@ -503,7 +332,7 @@ static int add_whole(struct zipw *z, struct zipw_entry *ent,
 		clen = libdeflate_deflate_compress(z->comp, data, len, cbuf,
 						   len - 1);
 		if (clen) {
-			ent->method = METHOD_DEFLATE;
+			ent->method = ZIP_METHOD_DEFLATE;
 			ent->csize = clen;
 			out = cbuf;
 		}
@@ -569,7 +398,7 @@ static int finish_streamed(struct zipw *z, const struct zipw_entry *ent,
 	ssize_t r;
 	int rc = -1;
 
-	if (ent->method == METHOD_STORE) {
+	if (ent->method == ZIP_METHOD_STORE) {
 		/* Deflate did not pay off: the data replaces the stream. */
 		for (pos = 0; pos < ent->csize; pos += n) {
 			n = ent->csize - pos < PDEFLATE_CHUNK
@@ -638,8 +467,8 @@ static int add_chunked(struct zipw *z, struct zipw_entry *ent,
 
 	/* The header's length must be known before its fields are: it has
 	 * the zip64 field whenever the sizes might need it. */
-	ent->z64 = z->force_zip64 || len >= U32_MAX_FIELD ||
-		   pdeflate_bound(len) >= U32_MAX_FIELD;
+	ent->z64 = z->force_zip64 || len >= ZIP_U32_MAX ||
+		   pdeflate_bound(len) >= ZIP_U32_MAX;
 	data_off = z->off + 30 + ent->nlen + (ent->z64 ? 20 : 0);
 	flags = fcntl(z->fd, F_GETFL);
 	c.z = z;
@@ -659,10 +488,10 @@ static int add_chunked(struct zipw *z, struct zipw_entry *ent,
 	}
 	sha256_final(&c.h, digest);
 	ent->crc = c.crc;
-	ent->method = METHOD_DEFLATE;
+	ent->method = ZIP_METHOD_DEFLATE;
 	ent->csize = c.csize;
 	if (c.csize >= len) {
-		ent->method = METHOD_STORE;
+		ent->method = ZIP_METHOD_STORE;
 		ent->csize = len;
 	}
 	if (c.stream) {
@@ -670,7 +499,7 @@ static int add_chunked(struct zipw *z, struct zipw_entry *ent,
 	} else {
 		fault_point("write");
 		if (write_local_header(z, ent, e) == 0 &&
-		    zw_write(z, ent->method == METHOD_STORE ? data : c.mem.p,
+		    zw_write(z, ent->method == ZIP_METHOD_STORE ? data : c.mem.p,
 			     (size_t)ent->csize, e) == 0)
 			rc = 0;
 	}
@@ -684,23 +513,32 @@ int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 {
 	struct zipw_entry ent = {0};
 	uint8_t digest[32];
-	size_t *slot;
+	size_t nlen = strlen(name);
 	int rc;
 
 	if (z->failed)
 		return unusable(z, e);
-	if (zipw_name_check(name, e) < 0)
-		return sp_err_wrap(e, "cannot add to '%s'", z->name);
-	if (names_grow(z, e) < 0 || entries_reserve(z, e) < 0)
+	if (zip_name_check(name, nlen, 0, e) < 0)
+		return sp_err_wrap(e, "cannot add '%s' to '%s'", name,
+				   z->name);
+	/* The rule leaves the width of the name field to the writer. */
+	if (nlen > ZIP_U16_MAX)
+		return sp_err_set(e,
+				  "cannot add to '%s': zip entry name is too "
+				  "long (%zu bytes)",
+				  z->name, nlen);
+	/* Room first, so that recording the entry cannot fail once its
+	 * bytes are in the archive. */
+	if (zip_names_reserve(&z->names, z->nents + 1, e) < 0 ||
+	    entries_reserve(z, e) < 0)
 		return -1;
-	slot = name_slot(z, name);
-	if (*slot)
+	if (zip_names_find(&z->names, name) >= 0)
 		return sp_err_set(e, "cannot add '%s' to '%s': duplicate entry",
 				  name, z->name);
 	ent.name = strdup(name);
 	if (!ent.name)
 		return sp_err_set(e, "out of memory");
-	ent.nlen = (uint16_t)strlen(name);
+	ent.nlen = (uint16_t)nlen;
 	ent.offset = z->off;
 	ent.usize = len;
 	ent.xattr = (uint32_t)((mode & 0111) ? 0100755 : 0100644) << 16;
@@ -713,7 +551,8 @@ int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 		return -1;
 	}
 	z->ents[z->nents] = ent;
-	*slot = ++z->nents;
+	zip_names_add(&z->names, ent.name, z->nents, NULL, e);
+	z->nents++;
 	if (sha256)
 		b64url_nopad(digest, sizeof(digest), sha256);
 	return 0;
@@ -730,36 +569,36 @@ static int flush_obuf(struct zipw *z, struct obuf *b, struct sp_err *e)
 static int put_central(struct zipw *z, struct obuf *b,
 		       const struct zipw_entry *ent, struct sp_err *e)
 {
-	int big_u = z->force_zip64 || ent->usize >= U32_MAX_FIELD;
-	int big_c = z->force_zip64 || ent->csize >= U32_MAX_FIELD;
-	int big_o = z->force_zip64 || ent->offset >= U32_MAX_FIELD;
+	int big_u = z->force_zip64 || ent->usize >= ZIP_U32_MAX;
+	int big_c = z->force_zip64 || ent->csize >= ZIP_U32_MAX;
+	int big_o = z->force_zip64 || ent->offset >= ZIP_U32_MAX;
 	uint16_t xlen = (uint16_t)(8 * (big_u + big_c + big_o));
-	uint16_t ver = xlen ? VERSION_ZIP64 : VERSION_DEFAULT;
+	uint16_t ver = xlen ? ZIP_VERSION_ZIP64 : ZIP_VERSION_DEFAULT;
 
 	if (obuf_reserve(b, 46 + ent->nlen + 4 + xlen, e) < 0)
 		return -1;
-	put32(b, SIG_CENTRAL);
-	put16(b, MADE_BY_UNIX << 8 | ver);
+	put32(b, ZIP_SIG_CENTRAL);
+	put16(b, ZIP_MADE_BY_UNIX << 8 | ver);
 	put16(b, ver);
-	put16(b, FLAG_UTF8);
+	put16(b, ZIP_FLAG_UTF8);
 	put16(b, ent->method);
 	put16(b, z->dos_time);
 	put16(b, z->dos_date);
 	put32(b, ent->crc);
-	put32(b, big_c ? U32_MAX_FIELD : (uint32_t)ent->csize);
-	put32(b, big_u ? U32_MAX_FIELD : (uint32_t)ent->usize);
+	put32(b, big_c ? ZIP_U32_MAX : (uint32_t)ent->csize);
+	put32(b, big_u ? ZIP_U32_MAX : (uint32_t)ent->usize);
 	put16(b, ent->nlen);
 	put16(b, xlen ? xlen + 4 : 0);
 	put16(b, 0); /* comment */
 	put16(b, 0); /* disk number start */
 	put16(b, 0); /* internal attributes */
 	put32(b, ent->xattr);
-	put32(b, big_o ? U32_MAX_FIELD : (uint32_t)ent->offset);
+	put32(b, big_o ? ZIP_U32_MAX : (uint32_t)ent->offset);
 	putmem(b, ent->name, ent->nlen);
 	if (xlen) {
 		/* Only the fields that overflowed, in the order the
 		 * specification fixes. */
-		put16(b, 0x0001);
+		put16(b, ZIP_EXTRA_ZIP64);
 		put16(b, xlen);
 		if (big_u)
 			put64(b, ent->usize);
@@ -775,40 +614,40 @@ static int put_end(struct zipw *z, struct obuf *b, uint64_t cd_off,
 		   uint64_t cd_size, struct sp_err *e)
 {
 	uint64_t n = z->nents, eocd64_off;
-	int z64 = z->force_zip64 || n >= U16_MAX_FIELD ||
-		  cd_off >= U32_MAX_FIELD || cd_size >= U32_MAX_FIELD;
+	int z64 = z->force_zip64 || n >= ZIP_U16_MAX ||
+		  cd_off >= ZIP_U32_MAX || cd_size >= ZIP_U32_MAX;
 
 	if (obuf_reserve(b, 56 + 20 + 22, e) < 0)
 		return -1;
 	if (z64) {
 		eocd64_off = cd_off + cd_size;
-		put32(b, SIG_EOCD64);
+		put32(b, ZIP_SIG_EOCD64);
 		put64(b, 44); /* size of the rest of this record */
-		put16(b, MADE_BY_UNIX << 8 | VERSION_ZIP64);
-		put16(b, VERSION_ZIP64);
+		put16(b, ZIP_MADE_BY_UNIX << 8 | ZIP_VERSION_ZIP64);
+		put16(b, ZIP_VERSION_ZIP64);
 		put32(b, 0); /* this disk */
 		put32(b, 0); /* disk of the central directory */
 		put64(b, n);
 		put64(b, n);
 		put64(b, cd_size);
 		put64(b, cd_off);
-		put32(b, SIG_LOC64);
+		put32(b, ZIP_SIG_LOC64);
 		put32(b, 0);
 		put64(b, eocd64_off);
 		put32(b, 1); /* total disks */
 	}
-	put32(b, SIG_EOCD);
+	put32(b, ZIP_SIG_EOCD);
 	put16(b, 0);
 	put16(b, 0);
-	put16(b, z64 && (z->force_zip64 || n >= U16_MAX_FIELD) ? U16_MAX_FIELD
+	put16(b, z64 && (z->force_zip64 || n >= ZIP_U16_MAX) ? ZIP_U16_MAX
 							       : (uint16_t)n);
-	put16(b, z64 && (z->force_zip64 || n >= U16_MAX_FIELD) ? U16_MAX_FIELD
+	put16(b, z64 && (z->force_zip64 || n >= ZIP_U16_MAX) ? ZIP_U16_MAX
 							       : (uint16_t)n);
-	put32(b, z64 && (z->force_zip64 || cd_size >= U32_MAX_FIELD)
-		     ? U32_MAX_FIELD
+	put32(b, z64 && (z->force_zip64 || cd_size >= ZIP_U32_MAX)
+		     ? ZIP_U32_MAX
 		     : (uint32_t)cd_size);
-	put32(b, z64 && (z->force_zip64 || cd_off >= U32_MAX_FIELD)
-		     ? U32_MAX_FIELD
+	put32(b, z64 && (z->force_zip64 || cd_off >= ZIP_U32_MAX)
+		     ? ZIP_U32_MAX
 		     : (uint32_t)cd_off);
 	put16(b, 0); /* comment length */
 	return 0;
@@ -857,7 +696,7 @@ void zipw_release(struct zipw *z)
 	for (i = 0; i < z->nents; i++)
 		free(z->ents[i].name);
 	free(z->ents);
-	free(z->slots);
+	zip_names_release(&z->names);
 	free(z->name);
 	free(z->pend);
 	libdeflate_free_compressor(z->comp);

@@ -38,11 +38,8 @@
 
 #include "common/err.h"
 #include "common/sha256.h"
-
-/* Length of a SHA-256 in urlsafe base64 without padding, plus its NUL. */
-#define ZIPW_B64_SHA256 44
-/* The same for a sha512 digest (64 bytes: 86 characters). */
-#define ZIPW_B64_SHA512 87
+#include "worker/zip/zip_names.h"
+#include "worker/zip/zipfmt.h"
 
 struct zipw_entry;
 struct libdeflate_compressor;
@@ -64,8 +61,7 @@ struct zipw {
 	size_t npend;
 	struct zipw_entry *ents;
 	size_t nents, cap;
-	size_t *slots; /* hash set of entry indices + 1, by name */
-	size_t nslots;
+	struct zip_names names; /* entry indices by name */
 	int failed;	  /* a write failed, or finished: no more writes */
 	int force_zip64;  /* tests: use zip64 records for everything */
 	unsigned threads; /* for chunked entries; 0 (zipw_open's): what
@@ -82,9 +78,11 @@ struct zipw {
 int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
 	      int level, struct sp_err *e);
 
-/* Writes one entry.  name must be a relative path of non-empty components
- * separated by '/', in UTF-8, without '.' or '..' components, backslashes or
- * control characters, and not already in the archive.  Only the execute bits
+/* Writes one entry.  name must pass zip_name_check() (zipfmt.h: a
+ * relative path of non-empty components separated by '/', in UTF-8,
+ * without '.' or '..' components, backslashes or control characters; no
+ * directory entries), fit the 16-bit name field, and not be in the
+ * archive already.  Only the execute bits
  * of mode matter: the entry is 0100755 when any is set, else 0100644.  When
  * sha256 is not NULL it receives the data's SHA-256 in urlsafe base64 without
  * padding (the RECORD form).  After a write error every later call fails.
@@ -104,14 +102,6 @@ int zipw_finish(struct zipw *z, uint8_t digest[32], uint64_t *size,
 /* Frees everything zipw_open allocated; safe after a failed zipw_add or
  * zipw_finish, and twice. */
 void zipw_release(struct zipw *z);
-
-/* Checks an entry name against the rules of zipw_add.  Returns 0, or -1 with
- * e saying what is wrong. */
-int zipw_name_check(const char *name, struct sp_err *e);
-
-/* Urlsafe base64 of n bytes without '=' padding into out, which needs
- * (4 * n + 2) / 3 + 1 bytes; out is NUL-terminated. */
-void b64url_nopad(const uint8_t *in, size_t n, char *out);
 
 /* Converts unix seconds to DOS date and time (UTC), clamped to the DOS
  * range.  Exposed for tests. */
