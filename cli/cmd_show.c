@@ -149,7 +149,7 @@ static void print_so(const struct wheel_so *so)
 
 static void print_people(const struct wheel_report *r, int quiet)
 {
-	const struct wheel_entry *ent;
+	const struct zip_entry *ent;
 	const struct wheel_problem *p;
 	size_t i;
 
@@ -295,7 +295,7 @@ static json_t *so_json(const struct wheel_so *so)
 static json_t *report_json(const struct wheel_report *r)
 {
 	json_t *o, *ents, *sos, *probs, *tags, *wtags;
-	const struct wheel_entry *ent;
+	const struct zip_entry *ent;
 	size_t i;
 
 	ents = json_array();

@@ -1,7 +1,9 @@
 /*
  * fuzz_wheel.c - libFuzzer harness for worker/wheel/wheel_read, the reader
- * behind `spoke show`: arbitrary bytes as a file with a wheel's name, read
- * with a small decompression cap so a bomb costs little.
+ * behind `spoke show`, and so for the zip room's structure reader and data
+ * pass under it (worker/zip/zip_read.h, zip_stream.h): arbitrary bytes as
+ * a file with a wheel's name, read with a small decompression cap so a
+ * bomb costs little.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -23,7 +23,7 @@
 
 /* One entry of the input, in central directory order. */
 struct ent {
-	const struct wheel_entry *we; /* in the report */
+	const struct zip_entry *we; /* in the report */
 	void *data;		      /* as read; NULL for directories */
 	size_t len;
 	void *patched;		      /* owned by the module's repair */
@@ -59,7 +59,7 @@ static int cmp_byname(const void *a, const void *b)
 
 static struct ent *find_ent(struct ctx *c, const char *name)
 {
-	struct wheel_entry key_we = {.name = (char *)name};
+	struct zip_entry key_we = {.name = (char *)name};
 	struct ent key = {.we = &key_we}, *kp = &key;
 	const struct ent **hit;
 

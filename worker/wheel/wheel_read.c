@@ -1,11 +1,8 @@
 #define _GNU_SOURCE
 #include "worker/wheel/wheel_read.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libdeflate.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +16,9 @@
 #include "common/sha256.h"
 #include "common/pyname.h"
 #include "worker/wheel/record.h"
-#include "worker/zip/zip_names.h"
-#include "worker/zip/zipfmt.h"
+#include "worker/zip/zip_read.h"
+#include "worker/zip/zip_stream.h"
 
-/* The data pass reads through one buffer of this size. */
-#define READ_BUF (256u * 1024)
-/* A central directory larger than this is not a wheel's. */
-#define CD_MAX (1ull << 30)
 /* WHEEL, RECORD, METADATA and entry_points.txt are read into memory, up
  * to this size each. */
 #define TEXT_MAX (64u << 20)
@@ -51,10 +44,10 @@ struct rd {
 	int fd;
 	uint64_t max_bytes;
 	int oom;	   /* memory ran out while recording problems */
-	int broken;	   /* the structure is too damaged for the data pass */
 	size_t dropped;	   /* problems past PROBLEMS_MAX */
-	uint64_t cd_off;   /* where the central directory starts */
-	struct zip_names names; /* entry indices by name */
+	/* The archive's structure; its entries are r->ents (see
+	 * wheel_read()). */
+	struct zip_archive za;
 	/* The .dist-info's text files, read into memory by the data pass:
 	 * their entry names ("<dist_info>/WHEEL"...), text and length, and
 	 * whether all of it was read intact. */
@@ -63,7 +56,18 @@ struct rd {
 	 * checked by a second data pass once RECORD is known; else NULL. */
 	char **alt;
 	size_t nalt;
-	int alt_pass; /* read_data() is that second pass */
+	/* The entry the data pass is in: its text file (or NULL), whether
+	 * its text is still being kept, whether it is a shared object, the
+	 * copy of one (or -1), and the bytes seen so far. */
+	struct text *tx;
+	int keep_text;
+	int is_so;
+	int so_fd;
+	uint64_t got;
+	/* The second pass's digest of the entry it is in, and what RECORD
+	 * says it is ("sha512=..."). */
+	struct sha256 alt_h;
+	const char *alt_want;
 };
 
 static void problem(struct rd *d, const char *entry, const char *fmt, ...)
@@ -105,561 +109,23 @@ static void problem(struct rd *d, const char *entry, const char *fmt, ...)
 	r->nproblems++;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-/* Reads exactly n bytes at off.  Returns 0, 1 when the file ends first, or
- * -1 with e filled on an I/O error. */
-static int pread_full(int fd, void *buf, size_t n, uint64_t off,
-		      const char *name, struct sp_err *e)
-{
-	uint8_t *p = buf;
-	ssize_t got;
-
-	while (n) {
-		got = pread(fd, p, n, (off_t)off);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return sp_err_sys(e, "cannot read '%s'", name);
-		if (got == 0)
-			return 1;
-		p += got;
-		n -= (size_t)got;
-		off += (uint64_t)got;
-	}
-	return 0;
-}
-
 /* Index of the entry called name, or -1. */
 static long find_entry(struct rd *d, const char *name)
 {
-	return zip_names_find(&d->names, name);
+	return zip_find(&d->za, name);
 }
 
-/*
- * The end records.  The EOCD is the last 22 bytes whose signature is
- * followed by a comment reaching exactly to the end of the file; a zip64
- * locator right before it points at the zip64 record, whose fields then
- * replace the classic ones.
- */
-struct zend {
-	uint64_t nents, cd_size, cd_off;
-	uint64_t end_start; /* where the central directory must end */
-};
-
-static int find_end(struct rd *d, struct zend *z, struct sp_err *e)
+/* The zip reader's problems join the wheel's, in the order found. */
+static void zip_problem_to_report(void *arg, const char *entry,
+				  const char *reason)
 {
-	struct wheel_report *r = d->r;
-	uint8_t *tail = NULL, loc[ZIP_LOC64_LEN], rec[ZIP_EOCD64_LEN];
-	size_t tlen, i;
-	uint64_t tstart, eocd = 0, off64;
-	int found = 0, rc = -1, got;
+	struct rd *d = arg;
 
-	if (r->size < ZIP_EOCD_LEN) {
-		problem(d, NULL, "too short to be a zip archive (%llu bytes)",
-			(unsigned long long)r->size);
-		d->broken = 1;
-		return 0;
-	}
-	tlen = r->size < ZIP_EOCD_LEN + 65535 ? (size_t)r->size
-					   : ZIP_EOCD_LEN + 65535;
-	tstart = r->size - tlen;
-	tail = malloc(tlen);
-	if (!tail)
-		return sp_err_set(e, "out of memory");
-	got = pread_full(d->fd, tail, tlen, tstart, r->path, e);
-	if (got < 0)
-		goto out;
-	if (got > 0) {
-		sp_err_set(e, "'%s' shrank while being read", r->path);
-		goto out;
-	}
-	for (i = tlen - ZIP_EOCD_LEN + 1; i-- > 0;) {
-		if (get32(tail + i) == ZIP_SIG_EOCD &&
-		    get16(tail + i + 20) == tlen - i - ZIP_EOCD_LEN) {
-			found = 1;
-			break;
-		}
-	}
-	if (!found) {
-		problem(d, NULL,
-			"no end of central directory record: the file is "
-			"truncated or not a zip archive");
-		d->broken = 1;
-		rc = 0;
-		goto out;
-	}
-	eocd = tstart + i;
-	if (get16(tail + i + 4) != 0 || get16(tail + i + 6) != 0) {
-		problem(d, NULL, "multi-disk archives are not supported");
-		d->broken = 1;
-	}
-	z->nents = get16(tail + i + 10);
-	if (get16(tail + i + 8) != z->nents)
-		problem(d, NULL, "the end record's entry counts disagree");
-	z->cd_size = get32(tail + i + 12);
-	z->cd_off = get32(tail + i + 16);
-	z->end_start = eocd;
-
-	/* The zip64 locator, when there is one, sits right before. */
-	if (eocd >= ZIP_LOC64_LEN) {
-		got = pread_full(d->fd, loc, sizeof(loc), eocd - ZIP_LOC64_LEN,
-				 r->path, e);
-		if (got < 0)
-			goto out;
-		if (got == 0 && get32(loc) == ZIP_SIG_LOC64) {
-			r->zip64 = 1;
-			off64 = get64(loc + 8);
-			if (get32(loc + 4) != 0 || get32(loc + 16) > 1) {
-				problem(d, NULL, "multi-disk archives are not "
-						 "supported");
-				d->broken = 1;
-			}
-			if (off64 > eocd - ZIP_LOC64_LEN ||
-			    eocd - ZIP_LOC64_LEN - off64 < ZIP_EOCD64_LEN) {
-				problem(d, NULL,
-					"the zip64 end record lies outside "
-					"the file");
-				d->broken = 1;
-				rc = 0;
-				goto out;
-			}
-			got = pread_full(d->fd, rec, sizeof(rec), off64,
-					 r->path, e);
-			if (got < 0)
-				goto out;
-			if (got || get32(rec) != ZIP_SIG_EOCD64) {
-				problem(d, NULL,
-					"no zip64 end record where the "
-					"locator points");
-				d->broken = 1;
-				rc = 0;
-				goto out;
-			}
-			if (get32(rec + 16) != 0 || get32(rec + 20) != 0) {
-				problem(d, NULL, "multi-disk archives are not "
-						 "supported");
-				d->broken = 1;
-			}
-			/* Anything between the zip64 record and its locator
-			 * would be an extensible data sector, which no wheel
-			 * writer produces. */
-			if (12 + get64(rec + 4) != eocd - ZIP_LOC64_LEN - off64)
-				problem(d, NULL,
-					"the zip64 end record has a wrong "
-					"size");
-			if (get64(rec + 24) != get64(rec + 32))
-				problem(d, NULL,
-					"the zip64 end record's entry counts "
-					"disagree");
-			z->nents = get64(rec + 32);
-			z->cd_size = get64(rec + 40);
-			z->cd_off = get64(rec + 48);
-			z->end_start = off64;
-		}
-	}
-	rc = 0;
-out:
-	free(tail);
-	return rc;
-}
-
-/* Looks for the zip64 extended information field (0x0001) in an extra
- * block and takes from it, in the order the specification fixes, each of
- * usize, csize and offset whose 32-bit field was 0xffffffff.  Returns 0, or
- * -1 when the field is missing or short. */
-static int zip64_extra(const uint8_t *x, size_t xlen, uint64_t *usize,
-		       uint64_t *csize, uint64_t *offset)
-{
-	size_t p = 0, need, flen;
-	uint64_t *want[3] = {usize, csize, offset};
-	int k;
-
-	need = 0;
-	for (k = 0; k < 3; k++)
-		if (want[k] && *want[k] == ZIP_U32_MAX)
-			need += 8;
-	if (!need)
-		return 0;
-	while (p + 4 <= xlen) {
-		flen = get16(x + p + 2);
-		if (p + 4 + flen > xlen)
-			return -1;
-		if (get16(x + p) == 0x0001) {
-			const uint8_t *f = x + p + 4;
-			size_t used = 0;
-
-			for (k = 0; k < 3; k++) {
-				if (!want[k] || *want[k] != ZIP_U32_MAX)
-					continue;
-				if (used + 8 > flen)
-					return -1;
-				*want[k] = get64(f + used);
-				used += 8;
-			}
-			return 0;
-		}
-		p += 4 + flen;
-	}
-	return -1;
-}
-
-static int add_entry(struct wheel_report *r, size_t *cap,
-		     struct wheel_entry **out)
-{
-	struct wheel_entry *p;
-	size_t ncap;
-
-	if (r->nents == *cap) {
-		ncap = *cap ? *cap * 2 : 64;
-		p = realloc(r->ents, ncap * sizeof(*p));
-		if (!p)
-			return -1;
-		r->ents = p;
-		*cap = ncap;
-	}
-	*out = &r->ents[r->nents++];
-	memset(*out, 0, sizeof(**out));
-	return 0;
-}
-
-/* Walks the central directory into r->ents. */
-static int walk_central(struct rd *d, const struct zend *z, struct sp_err *e)
-{
-	struct wheel_report *r = d->r;
-	struct wheel_entry *ent;
-	struct sp_err why;
-	uint8_t *cd = NULL;
-	size_t p = 0, cap = 0, nlen, xlen, clen;
-	uint64_t n = 0;
-	int got, rc = -1;
-
-	if (z->cd_off > z->end_start || z->end_start - z->cd_off < z->cd_size) {
-		problem(d, NULL,
-			"the central directory lies outside the file: "
-			"truncated?");
-		d->broken = 1;
-		return 0;
-	}
-	if (z->cd_off + z->cd_size != z->end_start)
-		problem(d, NULL,
-			"%llu bytes of unknown data between the central "
-			"directory and the end record",
-			(unsigned long long)(z->end_start - z->cd_off -
-					     z->cd_size));
-	if (z->cd_size > CD_MAX) {
-		problem(d, NULL, "the central directory is too large");
-		d->broken = 1;
-		return 0;
-	}
-	d->cd_off = z->cd_off;
-	cd = malloc(z->cd_size ? (size_t)z->cd_size : 1);
-	if (!cd)
-		return sp_err_set(e, "out of memory");
-	got = pread_full(d->fd, cd, (size_t)z->cd_size, z->cd_off, r->path, e);
-	if (got < 0)
-		goto out;
-	if (got) {
-		sp_err_set(e, "'%s' shrank while being read", r->path);
-		goto out;
-	}
-	while (p < z->cd_size) {
-		if (z->cd_size - p < ZIP_CENTRAL_LEN ||
-		    get32(cd + p) != ZIP_SIG_CENTRAL) {
-			problem(d, NULL,
-				"central directory entry %llu is corrupt",
-				(unsigned long long)n + 1);
-			d->broken = 1;
-			break;
-		}
-		nlen = get16(cd + p + 28);
-		xlen = get16(cd + p + 30);
-		clen = get16(cd + p + 32);
-		if (z->cd_size - p - ZIP_CENTRAL_LEN < nlen + xlen + clen) {
-			problem(d, NULL,
-				"central directory entry %llu runs past its "
-				"end",
-				(unsigned long long)n + 1);
-			d->broken = 1;
-			break;
-		}
-		if (add_entry(r, &cap, &ent) < 0) {
-			sp_err_set(e, "out of memory");
-			goto out;
-		}
-		ent->name = malloc(nlen + 1);
-		if (!ent->name) {
-			sp_err_set(e, "out of memory");
-			goto out;
-		}
-		memcpy(ent->name, cd + p + ZIP_CENTRAL_LEN, nlen);
-		ent->name[nlen] = '\0';
-		ent->flags = get16(cd + p + 8);
-		ent->method = get16(cd + p + 10);
-		ent->crc = get32(cd + p + 16);
-		ent->csize = get32(cd + p + 20);
-		ent->usize = get32(cd + p + 24);
-		ent->offset = get32(cd + p + 42);
-		if (cd[p + 5] == 3) /* made by Unix: mode in the high half */
-			ent->mode = get32(cd + p + 38) >> 16;
-		ent->is_dir = nlen && ent->name[nlen - 1] == '/';
-		if (get16(cd + p + 34) != 0 &&
-		    get16(cd + p + 34) != ZIP_U16_MAX)
-			problem(d, ent->name, "is on another disk");
-		if (zip64_extra(cd + p + ZIP_CENTRAL_LEN + nlen, xlen, &ent->usize,
-				&ent->csize, &ent->offset) < 0) {
-			problem(d, ent->name,
-				"its zip64 sizes or offset are missing");
-			d->broken = 1;
-		}
-		if (zip_name_check(ent->name, nlen, ZIP_NAME_DIR, &why) < 0)
-			problem(d, ent->name, "%s", why.msg);
-		if (ent->flags & ZIP_FLAG_ENCRYPTED)
-			problem(d, ent->name, "is encrypted");
-		if (S_ISLNK(ent->mode))
-			problem(d, ent->name,
-				"is a symbolic link, which installers do not "
-				"create");
-		if (ent->method != 0 && ent->method != 8)
-			problem(d, ent->name,
-				"uses compression method %u; wheels use "
-				"stored (0) or deflate (8)",
-				ent->method);
-		if (ent->method == 0 && ent->csize != ent->usize)
-			problem(d, ent->name,
-				"is stored, yet its sizes differ (%llu, %llu)",
-				(unsigned long long)ent->csize,
-				(unsigned long long)ent->usize);
-		p += ZIP_CENTRAL_LEN + nlen + xlen + clen;
-		n++;
-	}
-	if (!d->broken && n != z->nents) {
-		problem(d, NULL,
-			"the end record declares %llu entries, the central "
-			"directory holds %llu",
-			(unsigned long long)z->nents, (unsigned long long)n);
-		d->broken = 1;
-	}
-	rc = 0;
-out:
-	free(cd);
-	return rc;
-}
-
-/* Builds the name set and reports duplicates. */
-static int index_names(struct rd *d, struct sp_err *e)
-{
-	struct wheel_report *r = d->r;
-	size_t i;
-	int got;
-
-	if (zip_names_reserve(&d->names, r->nents, e) < 0)
-		return -1;
-	for (i = 0; i < r->nents; i++) {
-		got = zip_names_add(&d->names, r->ents[i].name, i, NULL, e);
-		if (got < 0)
-			return -1;
-		if (got > 0) {
-			/* Which copy an installer extracts depends on the
-			 * installer: a duplicate is ambiguous. */
-			problem(d, r->ents[i].name,
-				"appears more than once in the archive");
-			d->broken = 1;
-		}
-	}
-	return 0;
-}
-
-/* Compares an entry's local header with its central record, and finds
- * where its data (and data descriptor) ends. */
-static int check_local(struct rd *d, struct wheel_entry *ent,
-		       struct sp_err *e)
-{
-	struct wheel_report *r = d->r;
-	uint8_t h[ZIP_LOCAL_LEN], desc[24], *var = NULL;
-	size_t nlen = strlen(ent->name), lnlen, lxlen;
-	uint64_t lcsize, lusize, data, dlen;
-	uint32_t lcrc;
-	int got, z64, rc = -1;
-
-	if (ent->offset > d->cd_off || d->cd_off - ent->offset < ZIP_LOCAL_LEN) {
-		problem(d, ent->name,
-			"its local header lies outside the archive");
-		d->broken = 1;
-		return 0;
-	}
-	got = pread_full(d->fd, h, sizeof(h), ent->offset, r->path, e);
-	if (got < 0)
-		return -1;
-	if (got || get32(h) != ZIP_SIG_LOCAL) {
-		problem(d, ent->name, "has no local header at offset %llu",
-			(unsigned long long)ent->offset);
-		d->broken = 1;
-		return 0;
-	}
-	lnlen = get16(h + 26);
-	lxlen = get16(h + 28);
-	data = ent->offset + ZIP_LOCAL_LEN + lnlen + lxlen;
-	if (data > d->cd_off) {
-		problem(d, ent->name,
-			"its local header runs into the central directory");
-		d->broken = 1;
-		return 0;
-	}
-	var = malloc(lnlen + lxlen + 1);
-	if (!var)
-		return sp_err_set(e, "out of memory");
-	got = pread_full(d->fd, var, lnlen + lxlen, ent->offset + ZIP_LOCAL_LEN,
-			 r->path, e);
-	if (got < 0)
-		goto out;
-	if (lnlen != nlen || memcmp(var, ent->name, nlen) != 0) {
-		problem(d, ent->name,
-			"its local header has another name than its central "
-			"record");
-		d->broken = 1;
-	}
-	if (get16(h + 6) != ent->flags)
-		problem(d, ent->name,
-			"its local header has other flags than its central "
-			"record");
-	if (get16(h + 8) != ent->method) {
-		problem(d, ent->name,
-			"its local header has another compression method "
-			"than its central record");
-		d->broken = 1;
-	}
-	lcrc = get32(h + 14);
-	lcsize = get32(h + 18);
-	lusize = get32(h + 22);
-	z64 = lcsize == ZIP_U32_MAX || lusize == ZIP_U32_MAX;
-	if (z64) {
-		/* The local zip64 field carries both sizes, always. */
-		lusize = ZIP_U32_MAX;
-		lcsize = ZIP_U32_MAX;
-		if (zip64_extra(var + lnlen, lxlen, &lusize, &lcsize, NULL) <
-		    0) {
-			problem(d, ent->name,
-				"its local header lacks its zip64 sizes");
-			d->broken = 1;
-		}
-	}
-	if (!(ent->flags & ZIP_FLAG_DESCRIPTOR) &&
-	    (lcrc != ent->crc || lcsize != ent->csize ||
-	     lusize != ent->usize)) {
-		problem(d, ent->name,
-			"its local header has another CRC or other sizes than "
-			"its central record");
-		d->broken = 1;
-	}
-	if (d->cd_off - data < ent->csize) {
-		problem(d, ent->name,
-			"its data runs past the start of the central "
-			"directory: truncated?");
-		d->broken = 1;
-		goto done;
-	}
-	ent->end = data + ent->csize;
-	if (ent->flags & ZIP_FLAG_DESCRIPTOR) {
-		/* crc, csize, usize, optionally after a signature; 64-bit
-		 * sizes when the entry is zip64. */
-		dlen = ent->usize >= ZIP_U32_MAX ||
-			       ent->csize >= ZIP_U32_MAX || z64
-			   ? 20
-			   : 12;
-		memset(desc, 0, sizeof(desc));
-		got = pread_full(d->fd, desc,
-				 d->cd_off - ent->end < sizeof(desc)
-				     ? (size_t)(d->cd_off - ent->end)
-				     : sizeof(desc),
-				 ent->end, r->path, e);
-		if (got < 0)
-			goto out;
-		if (get32(desc) == ZIP_SIG_DESCRIPTOR)
-			dlen += 4;
-		if (d->cd_off - ent->end < dlen) {
-			problem(d, ent->name,
-				"its data descriptor runs past the start of "
-				"the central directory");
-			d->broken = 1;
-			goto done;
-		}
-		if (get32(desc + dlen - (dlen >= 20 ? 20 : 12)) != ent->crc) {
-			problem(d, ent->name,
-				"its data descriptor has another CRC than its "
-				"central record");
-			d->broken = 1;
-		}
-		ent->end += dlen;
-	}
-done:
-	rc = 0;
-out:
-	free(var);
-	return rc;
-}
-
-static int by_offset(const void *a, const void *b, void *arg)
-{
-	const struct wheel_entry *ents = arg;
-	const struct wheel_entry *x = &ents[*(const size_t *)a];
-	const struct wheel_entry *y = &ents[*(const size_t *)b];
-
-	return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-/* Every byte before the central directory must belong to exactly one
- * entry: an overlap is the classic zip bomb and a gap is hidden data. */
-static void check_layout(struct rd *d, const size_t *order)
-{
-	struct wheel_report *r = d->r;
-	const struct wheel_entry *a, *b;
-	size_t i;
-
-	if (!r->nents) {
-		if (d->cd_off)
-			problem(d, NULL, "%llu bytes of unknown data before "
-					 "the central directory",
-				(unsigned long long)d->cd_off);
+	if (!reason) {
+		d->oom = 1;
 		return;
 	}
-	a = &r->ents[order[0]];
-	if (a->offset)
-		problem(d, a->name,
-			"%llu bytes of unknown data before its local header",
-			(unsigned long long)a->offset);
-	for (i = 1; i < r->nents; i++) {
-		a = &r->ents[order[i - 1]];
-		b = &r->ents[order[i]];
-		if (a->end > b->offset) {
-			problem(d, b->name, "overlaps entry '%s'", a->name);
-			d->broken = 1;
-		} else if (a->end < b->offset) {
-			problem(d, b->name,
-				"%llu bytes of unknown data before its local "
-				"header",
-				(unsigned long long)(b->offset - a->end));
-		}
-	}
-	a = &r->ents[order[r->nents - 1]];
-	if (a->end < d->cd_off)
-		problem(d, NULL,
-			"%llu bytes of unknown data before the central "
-			"directory",
-			(unsigned long long)(d->cd_off - a->end));
+	problem(d, entry, "%s", reason);
 }
 
 /* Splits the file name into its parts: <name>-<version>[-<build>]-<py>-
@@ -870,7 +336,7 @@ static int so_name(const char *name)
 }
 
 /* Inspects the shared object copied to fd (len bytes). */
-static int inspect_so(struct rd *d, const struct wheel_entry *ent, int fd,
+static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 		      uint64_t len, struct sp_err *e)
 {
 	struct wheel_report *r = d->r;
@@ -910,237 +376,129 @@ static int inspect_so(struct rd *d, const struct wheel_entry *ent, int fd,
 	return 0;
 }
 
-/* Reads one entry's data from the archive: hashes it, keeps the text of
- * the dist-info files checked (enum above), copies shared objects out.  Returns -1 on a fatal error (e),
- * 1 when the pass must stop, else 0. */
-static int read_entry(struct rd *d, struct archive *a, struct wheel_entry *ent,
-		      uint8_t *buf, struct sp_err *e)
+/* The data pass meets an entry: whether it is one of the dist-info's
+ * text files, or a shared object by name. */
+static int entry_begin(void *arg, struct zip_entry *ent, struct sp_err *e)
 {
-	struct wheel_report *r = d->r;
-	struct sha256 h;
-	uint8_t digest[32];
-	uint64_t got = 0;
-	uint32_t crc = 0;
-	la_ssize_t n;
-	int so_fd = -1, is_so = so_name(ent->name), rc = -1;
-	int stop = 0, bad = 0;
-	char **text = NULL;
-	size_t *tlen = NULL, k;
-	struct text *tx = NULL;
+	struct rd *d = arg;
+	size_t k;
 
+	(void)e;
+	d->tx = NULL;
 	for (k = 0; k < T_N; k++) {
 		if (d->t[k].name && strcmp(ent->name, d->t[k].name) == 0) {
-			tx = &d->t[k];
-			text = &tx->text;
-			tlen = &tx->len;
+			d->tx = &d->t[k];
 			break;
 		}
 	}
-	if (sha256_init(&h, e) < 0)
-		return -1;
-	for (;;) {
-		n = archive_read_data(a, buf, READ_BUF);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			problem(d, ent->name, "cannot read its data: %s",
-				archive_error_string(a));
-			bad = 1;
-			if (n == ARCHIVE_FATAL)
-				stop = 1;
-			break;
-		}
-		got += (uint64_t)n;
-		r->bytes_read += (uint64_t)n;
-		if (got > ent->usize) {
-			problem(d, ent->name,
-				"expands past its declared size of %llu bytes "
-				"(a zip bomb?)",
-				(unsigned long long)ent->usize);
-			bad = 1;
-			break;
-		}
-		if (r->bytes_read > d->max_bytes) {
-			problem(d, NULL,
-				"more than %llu bytes decompressed: stopped "
-				"(see --max-size)",
-				(unsigned long long)d->max_bytes);
-			bad = stop = 1;
-			break;
-		}
-		crc = libdeflate_crc32(crc, buf, (size_t)n);
-		sha256_update(&h, buf, (size_t)n);
-		if (got == (uint64_t)n && !is_so && n >= 4 &&
-		    memcmp(buf, "\177ELF", 4) == 0)
-			is_so = 1;
-		if (is_so && !ent->is_dir && so_fd < 0 && got == (uint64_t)n) {
-			so_fd = tmpfile_open(e);
-			if (so_fd < 0)
-				goto out;
-		}
-		if (so_fd >= 0 && write_full(so_fd, buf, (size_t)n) < 0) {
-			sp_err_sys(e, "cannot write a copy of '%s'",
-				   ent->name);
-			goto out;
-		}
-		if (text && text_append(text, tlen, buf, (size_t)n) < 0) {
-			problem(d, ent->name, "is too large (more than %u "
-					      "bytes)",
-				TEXT_MAX);
-			text = NULL;
-		}
-	}
-	if (!bad && got != ent->usize) {
-		problem(d, ent->name, "holds %llu bytes, not the declared %llu",
-			(unsigned long long)got,
-			(unsigned long long)ent->usize);
-		bad = 1;
-	}
-	if (!bad && crc != ent->crc) {
-		problem(d, ent->name, "its CRC-32 does not match");
-		bad = 1;
-	}
-	sha256_final(&h, digest);
-	if (!bad) {
-		ent->hashed = 1;
-		b64url_nopad(digest, sizeof(digest), ent->sha256);
-		if (text && tx)
-			tx->have = 1;
-		if (so_fd >= 0 && inspect_so(d, ent, so_fd, got, e) < 0)
-			goto out;
-	}
-	rc = stop;
-out:
-	if (rc < 0)
-		sha256_release(&h);
-	if (so_fd >= 0)
-		close(so_fd);
-	return rc;
-}
-
-/* The second pass, for an entry RECORD hashes with sha384 or sha512: the
- * first pass found its data intact, so this only digests and compares. */
-static int read_entry_alt(struct rd *d, struct archive *a,
-			  const struct wheel_entry *ent, const char *want,
-			  uint8_t *buf, struct sp_err *e)
-{
-	char algo[8], got[ZIPW_B64_SHA512];
-	uint8_t digest[64];
-	struct sha256 h;
-	la_ssize_t n;
-
-	memcpy(algo, want, 6);
-	algo[6] = '\0';
-	if (hash_init_named(&h, algo, e) < 0)
-		return -1;
-	while ((n = archive_read_data(a, buf, READ_BUF)) > 0)
-		sha256_update(&h, buf, (size_t)n);
-	b64url_nopad(digest, hash_final(&h, digest), got);
-	if (n < 0) {
-		problem(d, ent->name, "cannot read its data again: %s",
-			archive_error_string(a));
-		return n == ARCHIVE_FATAL;
-	}
-	if (strcmp(got, want + 7) != 0)
-		problem(d, ent->name, "its %s is %s, RECORD says %s", algo, got,
-			want + 7);
+	d->keep_text = d->tx != NULL;
+	d->is_so = so_name(ent->name);
+	d->so_fd = -1;
+	d->got = 0;
 	return 0;
 }
 
-/* The data pass: every entry through libarchive's seekable reader, which
- * takes them in the order of their local headers. */
-static int read_data(struct rd *d, const size_t *order, struct sp_err *e)
+/* A piece of the entry's data: a shared object (by name, or by the ELF
+ * magic at its start) is copied to an unlinked temporary file, a text
+ * file kept in memory up to TEXT_MAX. */
+static int entry_data(void *arg, struct zip_entry *ent, const uint8_t *buf,
+		      size_t n, struct sp_err *e)
 {
-	struct wheel_report *r = d->r;
-	struct archive *a;
-	struct archive_entry *ae;
-	struct wheel_entry *ent;
-	uint8_t *buf;
-	uint64_t declared = 0;
-	size_t i;
-	long idx;
-	int st, rc = -1;
+	struct rd *d = arg;
+	int first = d->got == 0;
 
-	for (i = 0; i < r->nents; i++) {
-		declared += r->ents[i].usize;
-		if (declared < r->ents[i].usize)
-			declared = UINT64_MAX;
+	d->got += n;
+	if (first && !d->is_so && n >= 4 && memcmp(buf, "\177ELF", 4) == 0)
+		d->is_so = 1;
+	if (d->is_so && !ent->is_dir && d->so_fd < 0 && first) {
+		d->so_fd = tmpfile_open(e);
+		if (d->so_fd < 0)
+			return -1;
 	}
-	if (declared > d->max_bytes) {
-		problem(d, NULL,
-			"its entries declare %llu bytes in total, more than "
-			"the limit of %llu (see --max-size): not read",
-			(unsigned long long)declared,
-			(unsigned long long)d->max_bytes);
-		return 0;
+	if (d->so_fd >= 0 && write_full(d->so_fd, buf, n) < 0)
+		return sp_err_sys(e, "cannot write a copy of '%s'", ent->name);
+	if (d->keep_text &&
+	    text_append(&d->tx->text, &d->tx->len, buf, n) < 0) {
+		problem(d, ent->name, "is too large (more than %u bytes)",
+			TEXT_MAX);
+		d->keep_text = 0;
 	}
-	buf = malloc(READ_BUF);
-	a = archive_read_new();
-	if (!buf || !a) {
-		free(buf);
-		if (a)
-			archive_read_free(a);
-		return sp_err_set(e, "out of memory");
-	}
-	if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
-	    archive_read_open_fd(a, d->fd, READ_BUF) != ARCHIVE_OK) {
-		problem(d, NULL, "libarchive cannot read it: %s",
-			archive_error_string(a));
-		rc = 0;
-		goto out;
-	}
-	for (i = 0;; i++) {
-		st = archive_read_next_header(a, &ae);
-		if (st == ARCHIVE_EOF)
-			break;
-		if (st < ARCHIVE_WARN) {
-			problem(d, NULL, "libarchive cannot read it: %s",
-				archive_error_string(a));
-			break;
-		}
-		if (i >= r->nents) {
-			problem(d, NULL,
-				"libarchive finds more entries than the "
-				"central directory holds");
-			break;
-		}
-		/* By name when libarchive gives one back unchanged (names are
-		 * unique by now), else by position. */
-		idx = archive_entry_pathname(ae)
-			  ? find_entry(d, archive_entry_pathname(ae))
-			  : -1;
-		ent = &r->ents[idx >= 0 ? (size_t)idx : order[i]];
-		if (archive_entry_size_is_set(ae) &&
-		    (uint64_t)archive_entry_size(ae) != ent->usize &&
-		    !ent->is_dir) {
-			problem(d, ent->name,
-				"libarchive reads another size for it");
-			break;
-		}
-		/* libarchive turns a link's data into its target. */
-		if (S_ISLNK(ent->mode))
-			continue;
-		if (d->alt_pass) {
-			const char *want = d->alt[ent - r->ents];
+	return 0;
+}
 
-			st = want ? read_entry_alt(d, a, ent, want, buf, e) : 0;
-			if (st < 0)
-				goto out;
-			if (st > 0)
-				break;
-			continue;
-		}
-		st = read_entry(d, a, ent, buf, e);
-		if (st < 0)
-			goto out;
-		if (st > 0)
-			break;
+/* The entry's data is all read: when it was intact, its text is whole
+ * and its shared object can be inspected. */
+static int entry_end(void *arg, struct zip_entry *ent, int intact,
+		     struct sp_err *e)
+{
+	struct rd *d = arg;
+	int rc = 0;
+
+	if (intact) {
+		if (d->keep_text)
+			d->tx->have = 1;
+		if (d->so_fd >= 0)
+			rc = inspect_so(d, ent, d->so_fd, d->got, e);
 	}
-	rc = 0;
-out:
-	archive_read_free(a);
-	free(buf);
+	if (d->so_fd >= 0)
+		close(d->so_fd);
+	d->so_fd = -1;
 	return rc;
+}
+
+/* The second pass reads only the entries RECORD hashes with sha384 or
+ * sha512: the first found their data intact, so this only digests and
+ * compares. */
+static int alt_begin(void *arg, struct zip_entry *ent, struct sp_err *e)
+{
+	struct rd *d = arg;
+	char algo[8];
+
+	d->alt_want = d->alt[ent - d->r->ents];
+	if (!d->alt_want)
+		return 1;
+	memcpy(algo, d->alt_want, 6);
+	algo[6] = '\0';
+	return hash_init_named(&d->alt_h, algo, e) < 0 ? -1 : 0;
+}
+
+static int alt_data(void *arg, struct zip_entry *ent, const uint8_t *buf,
+		    size_t n, struct sp_err *e)
+{
+	struct rd *d = arg;
+
+	(void)ent;
+	(void)e;
+	sha256_update(&d->alt_h, buf, n);
+	return 0;
+}
+
+static int alt_end(void *arg, struct zip_entry *ent, int intact,
+		   struct sp_err *e)
+{
+	struct rd *d = arg;
+	char got[ZIPW_B64_SHA512];
+	uint8_t digest[64];
+
+	(void)e;
+	b64url_nopad(digest, hash_final(&d->alt_h, digest), got);
+	if (intact && strcmp(got, d->alt_want + 7) != 0)
+		problem(d, ent->name, "its %.6s is %s, RECORD says %s",
+			d->alt_want, got, d->alt_want + 7);
+	return 0;
+}
+
+/* The data pass (zip_stream.h) with the wheel's consumer; the second
+ * pass when alt is set. */
+static int read_data(struct rd *d, int alt, struct sp_err *e)
+{
+	const struct zip_consumer first = {entry_begin, entry_data, entry_end,
+					   d};
+	const struct zip_consumer again = {alt_begin, alt_data, alt_end, d};
+
+	return zip_stream_read(&d->za, alt ? ZIP_PASS_AGAIN : ZIP_PASS_CHECK,
+			       d->max_bytes, &d->r->bytes_read,
+			       alt ? &again : &first, e);
 }
 
 static char *trim(char *s)
@@ -1414,7 +772,7 @@ static int is_signature(struct rd *d, const char *name)
 static int check_record(struct rd *d, struct sp_err *e)
 {
 	struct wheel_report *r = d->r;
-	struct wheel_entry *ent;
+	struct zip_entry *ent;
 	uint8_t *listed = NULL;
 	struct record_row *rows = NULL;
 	struct sp_err why;
@@ -1700,15 +1058,15 @@ int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
 	       struct sp_err *e)
 {
 	struct rd d = {0};
-	struct zend z = {0};
 	struct stat st;
-	size_t *order = NULL, i, pass1;
-	int rc = -1;
+	size_t i, pass1;
+	int rc = -1, zrc;
 
 	memset(r, 0, sizeof(*r));
 	r->root_is_purelib = -1;
 	d.r = r;
 	d.fd = -1;
+	d.so_fd = -1;
 	d.max_bytes = max_bytes ? max_bytes : WHEEL_READ_MAX_DEFAULT;
 	r->path = strdup(path);
 	if (!r->path)
@@ -1725,46 +1083,37 @@ int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
 		goto out;
 	}
 	r->size = (uint64_t)st.st_size;
-	if (parse_filename(&d, e) < 0 || find_end(&d, &z, e) < 0)
+	if (parse_filename(&d, e) < 0)
 		goto out;
-	if (d.broken)
+	zrc = zip_read(&d.za, d.fd, r->path, r->size, zip_problem_to_report, &d,
+		       e);
+	/* The report shows the archive's entries: they are the zip
+	 * reader's array, which the report takes over at the end (out). */
+	r->ents = d.za.ents;
+	r->nents = d.za.nents;
+	r->zip64 = d.za.zip64;
+	if (zrc < 0)
+		goto out;
+	if (!d.za.have_cd)
 		goto done;
-	if (walk_central(&d, &z, e) < 0 || index_names(&d, e) < 0)
-		goto out;
-	for (i = 0; i < r->nents && !d.broken; i++)
-		if (check_local(&d, &r->ents[i], e) < 0)
-			goto out;
-	order = malloc((r->nents + 1) * sizeof(*order));
-	if (!order) {
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < r->nents; i++)
-		order[i] = i;
-	qsort_r(order, r->nents, sizeof(*order), by_offset, r->ents);
-	if (!d.broken)
-		check_layout(&d, order);
 	if (find_dist_info(&d, e) < 0)
 		goto out;
 	/* libarchive on a damaged structure would read garbage or loop; the
 	 * problems found so far already make the wheel invalid. */
 	pass1 = r->nproblems;
-	if (!d.broken && read_data(&d, order, e) < 0)
+	if (!d.za.broken && read_data(&d, 0, e) < 0)
 		goto out;
 	pass1 = r->nproblems - pass1;
-	if (!d.broken &&
+	if (!d.za.broken &&
 	    (check_wheel_file(&d, e) < 0 || check_record(&d, e) < 0 ||
 	     check_metadata(&d, e) < 0))
 		goto out;
-	if (!d.broken)
+	if (!d.za.broken)
 		check_entry_points(&d);
 	/* Not after a first pass that found a problem: it would find it
 	 * again, and the wheel is invalid already. */
-	if (d.nalt && !pass1) {
-		d.alt_pass = 1;
-		if (read_data(&d, order, e) < 0)
-			goto out;
-	}
+	if (d.nalt && !pass1 && read_data(&d, 1, e) < 0)
+		goto out;
 done:
 	if (d.dropped) {
 		r->nproblems--;
@@ -1779,10 +1128,15 @@ done:
 	}
 	rc = 0;
 out:
+	if (d.so_fd >= 0)
+		close(d.so_fd);
 	if (d.fd >= 0)
 		close(d.fd);
-	free(order);
-	zip_names_release(&d.names);
+	r->ents = d.za.ents;
+	r->nents = d.za.nents;
+	d.za.ents = NULL;
+	d.za.nents = 0;
+	zip_archive_release(&d.za);
 	for (i = 0; i < T_N; i++) {
 		free(d.t[i].name);
 		free(d.t[i].text);

@@ -1,39 +1,34 @@
 /*
  * wheel_read.h - reads and verifies a wheel someone else may have written.
  *
- * The check runs in two passes over a file that is treated as hostile.
+ * The file is treated as hostile.  Its zip structure is checked first
+ * (worker/zip/zip_read.h: end records, central directory against local
+ * headers, bounds, overlaps, hidden bytes, the entry-name rule,
+ * duplicates); libarchive's reader is lenient about all of that, so it is
+ * never the only judge.
  *
- * The structural pass is spoke's own: it finds the end of central directory
- * record (and the zip64 locator and record when present), walks the central
- * directory and compares each entry with its local header (name, method,
- * CRC, sizes), checks that every entry lies inside the file and before the
- * central directory and that no two overlap, and holds each name to the
- * wheel rules: relative, '/'-separated, no '..' component, no backslash, no
- * control character, valid UTF-8, no duplicate.  libarchive's reader is
- * lenient about all of that (it reads truncated archives and duplicate
- * names), so it is never the only judge.
- *
- * When the structure holds, the data pass reads every entry through
- * libarchive's seekable zip reader in a fixed buffer: its CRC-32 and
- * SHA-256 are computed as it streams, never more than its declared size
- * plus one buffer is read from it, and never more than max_bytes from the
- * whole archive, so a zip bomb costs bounded time and memory.  Shared
- * objects (a name ending in ".so" or containing ".so.", or data starting
- * with the ELF magic) are copied to an unlinked temporary file as they
- * stream and inspected there: DT_NEEDED, RPATH, RUNPATH (elf/inspect.h) and the
- * highest required symbol versions (symvers.h).
+ * When the structure holds, the data pass (worker/zip/zip_stream.h) reads
+ * every entry in a fixed buffer: its CRC-32 and SHA-256 are computed as it
+ * streams, never more than its declared size plus one buffer is read from
+ * it, and never more than max_bytes from the whole archive, so a zip bomb
+ * costs bounded time and memory.  Shared objects (a name ending in ".so"
+ * or containing ".so.", or data starting with the ELF magic) are copied to
+ * an unlinked temporary file as they stream and inspected there:
+ * DT_NEEDED, RPATH, RUNPATH (elf/inspect.h) and the highest required
+ * symbol versions (elf/symvers.h).
  *
  * Then the .dist-info: exactly one, named for the file name's distribution
  * and version; a WHEEL file with Wheel-Version 1.x, Root-Is-Purelib and Tag
  * lines that are exactly the file name's tags; a RECORD (CSV, record.h)
  * that lists every file once with its sha256 (urlsafe base64, no padding)
- * and size, and itself with neither; a METADATA whose headers parse and
- * whose Name and Version are the file name's, and whose every License-File
- * is an entry name present under <dist-info>/licenses/ (or, before
- * Metadata-Version 2.4, beside METADATA); an entry_points.txt, when there
- * is one, of [group] sections and "name = object" lines.  Each of these
- * four files is first held to be text: not empty, not only white space, no
- * NUL byte, valid UTF-8, LF line ends (for METADATA, in its headers).
+ * and size, and itself with neither (a sha384 or sha512 is checked by a
+ * second data pass); a METADATA whose headers parse and whose Name and
+ * Version are the file name's, and whose every License-File is an entry
+ * name present under <dist-info>/licenses/ (or, before Metadata-Version
+ * 2.4, beside METADATA); an entry_points.txt, when there is one, of
+ * [group] sections and "name = object" lines.  Each of these four files is
+ * first held to be text: not empty, not only white space, no NUL byte,
+ * valid UTF-8, LF line ends (for METADATA, in its headers).
  *
  * Every finding is a problem naming the entry (when there is one) and the
  * reason; reading continues past problems so that all of them are listed.
@@ -47,7 +42,7 @@
 #include "common/err.h"
 #include "worker/elf/inspect.h"
 #include "worker/elf/symvers.h"
-#include "worker/zip/zip_write.h"
+#include "worker/zip/zip_read.h"
 
 /* Default cap on the bytes decompressed from one archive: 8 GiB. */
 #define WHEEL_READ_MAX_DEFAULT (8ull << 30)
@@ -55,21 +50,6 @@
 struct wheel_problem {
 	char *entry;  /* the entry concerned, or NULL for the whole wheel */
 	char *reason; /* lowercase, without the entry name */
-};
-
-struct wheel_entry {
-	char *name;	   /* as stored, NUL-terminated */
-	uint16_t method;   /* 0 stored, 8 deflate */
-	uint16_t flags;	   /* general purpose bit flag */
-	uint32_t crc;	   /* from the central directory */
-	uint32_t mode;	   /* st_mode from the external attributes, or 0 */
-	uint64_t csize;	   /* compressed size */
-	uint64_t usize;	   /* uncompressed size, as declared */
-	uint64_t offset;   /* of the local header */
-	uint64_t end;	   /* one past its data (and data descriptor) */
-	int is_dir;	   /* name ends in '/' */
-	int hashed;	   /* the data pass read it completely and intact */
-	char sha256[ZIPW_B64_SHA256]; /* of its data, when hashed */
 };
 
 struct wheel_so {
@@ -98,7 +78,7 @@ struct wheel_report {
 	char *dist_info; /* "<name>-<version>.dist-info", or NULL */
 	int zip64;	 /* the archive has zip64 end records */
 
-	struct wheel_entry *ents; /* central directory order */
+	struct zip_entry *ents; /* central directory order (zip_read.h) */
 	size_t nents;
 	struct wheel_so *sos;
 	size_t nsos;
@@ -115,6 +95,9 @@ struct wheel_report {
 int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
 	       struct sp_err *e);
 
+/* Frees everything the report holds (its entries, shared objects,
+ * problems, tags and strings) and zeroes it; safe on a zeroed report and
+ * twice. */
 void wheel_report_release(struct wheel_report *r);
 
 /* The whole check as one verdict: 0 when valid, else -1 with e holding the
