@@ -551,7 +551,8 @@ int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 		return -1;
 	}
 	z->ents[z->nents] = ent;
-	zip_names_add(&z->names, ent.name, z->nents, NULL, e);
+	/* Cannot fail: the room was reserved above. */
+	(void)zip_names_add(&z->names, ent.name, z->nents, NULL, e);
 	z->nents++;
 	if (sha256)
 		b64url_nopad(digest, sizeof(digest), sha256);

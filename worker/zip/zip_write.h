@@ -78,17 +78,17 @@ struct zipw {
 int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
 	      int level, struct sp_err *e);
 
-/* Writes one entry.  name must pass zip_name_check() (zipfmt.h: a
- * relative path of non-empty components separated by '/', in UTF-8,
- * without '.' or '..' components, backslashes or control characters; no
- * directory entries), fit the 16-bit name field, and not be in the
- * archive already.  Only the execute bits
- * of mode matter: the entry is 0100755 when any is set, else 0100644.  When
- * sha256 is not NULL it receives the data's SHA-256 in urlsafe base64 without
- * padding (the RECORD form).  After a write error every later call fails.
- * Calls fault_point("write") once, before writing the entry; a chunked
- * entry written as it comes calls it before each piece and before its
- * header.  data is read by several threads and must not change. */
+/* Writes one entry.  name must pass zip_name_check() (zipfmt.h: a relative
+ * path of non-empty components separated by '/', in UTF-8, without '.' or
+ * '..' components, backslashes or control characters; no directory
+ * entries), fit the 16-bit name field, and not be in the archive already.
+ * Only the execute bits of mode matter: the entry is 0100755 when any is
+ * set, else 0100644.  When sha256 is not NULL it receives the data's
+ * SHA-256 in urlsafe base64 without padding (the RECORD form).  After a
+ * write error every later call fails.  Calls fault_point("write") once,
+ * before writing the entry; a chunked entry written as it comes calls it
+ * before each piece and before its header.  data is read by several
+ * threads and must not change. */
 int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 	     mode_t mode, char sha256[ZIPW_B64_SHA256], struct sp_err *e);
 
