@@ -288,20 +288,6 @@ fail:
 	return NULL;
 }
 
-/* The RECORD: one "path,sha256=<digest>,<size>" row per entry and its own
- * row without a hash, written as CSV by record.h. */
-struct record {
-	char *text;
-	size_t len;
-	FILE *f;
-};
-
-static int record_add(struct record *r, const char *path, const char *b64,
-		      size_t size)
-{
-	return record_put_row(r->f, path, b64, size);
-}
-
 /* Adds one entry to the zip and its line to the RECORD. */
 static int add_entry(struct zipw *z, struct record *r, const char *path,
 		     const void *data, size_t len, mode_t mode,
@@ -311,9 +297,7 @@ static int add_entry(struct zipw *z, struct record *r, const char *path,
 
 	if (zipw_add(z, path, data, len, mode, b64, e) < 0)
 		return -1;
-	if (record_add(r, path, b64, len) < 0)
-		return sp_err_set(e, "out of memory");
-	return 0;
+	return record_add(r, path, b64, len, e);
 }
 
 static char *join3(const char *a, const char *b, const char *c)
@@ -403,10 +387,11 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	if (zipw_open(&z, out, w->tmp, w->epoch, w->level, e) < 0)
 		return -1;
 	z.threads = pdeflate_threads(w->threads);
-	r.f = open_memstream(&r.text, &r.len);
+	if (record_init(&r, e) < 0)
+		goto out;
 	modpath = module_path(w);
 	info_dir = dist_info_dir(w->dist, w->version);
-	if (!r.f || !modpath || !info_dir) {
+	if (!modpath || !info_dir) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
@@ -447,20 +432,13 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	}
 	if (add_files(&z, &r, pf.lic, 0, pf.nlic, e) < 0)
 		goto out;
-	if (record_add(&r, p_record, NULL, 0) < 0 || fclose(r.f) != 0) {
-		r.f = NULL;
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
-	r.f = NULL;
-	if (zipw_add(&z, p_record, r.text, r.len, 0644, NULL, e) < 0 ||
+	if (record_finish(&r, p_record, e) < 0 ||
+	    zipw_add(&z, p_record, r.text, r.len, 0644, NULL, e) < 0 ||
 	    zipw_finish(&z, digest, size, e) < 0)
 		goto out;
 	rc = 0;
 out:
-	if (r.f)
-		fclose(r.f);
-	free(r.text);
+	record_release(&r);
 	free(modpath);
 	free(info_dir);
 	free(meta);
