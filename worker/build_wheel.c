@@ -35,32 +35,6 @@ struct wheel_job {
 	unsigned threads; /* "threads": the coordinator's budget, or 0 */
 };
 
-/* Libraries that every manylinux system has, so that needing them does not
- * call for a repair.  Deliberately small: anything else gets bundled later. */
-static const char *const system_libs[] = {
-    "libc.so.6",
-    "libm.so.6",
-    "libdl.so.2",
-    "libpthread.so.0",
-    "librt.so.1",
-    "libgcc_s.so.1",
-    "libutil.so.1",
-    "libstdc++.so.6",
-    "libresolv.so.2",
-    "ld-linux-x86-64.so.2",
-    "ld-linux-aarch64.so.1",
-};
-
-int wheel_lib_is_system(const char *soname)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(system_libs) / sizeof(*system_libs); i++)
-		if (strcmp(soname, system_libs[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *get_string(const json_t *job, const char *key,
 			      struct sp_err *e)
 {
@@ -345,25 +319,22 @@ static json_t *make_result(const struct wheel_job *w,
 {
 	json_t *res, *needed;
 	char hex[65];
-	int patch = 0;
 	size_t i;
 
 	hex_encode(digest, 32, hex);
 	needed = json_array();
 	if (!needed)
 		return NULL;
-	for (i = 0; i < info->nneeded; i++) {
+	for (i = 0; i < info->nneeded; i++)
 		if (json_array_append_new(needed,
 					  json_string(info->needed[i])) < 0) {
 			json_decref(needed);
 			return NULL;
 		}
-		if (!wheel_lib_is_system(info->needed[i]))
-			patch = 1;
-	}
-	res = json_pack("{s:b, s:s, s:I, s:s, s:o, s:s}", "ok", 1, "wheel",
+	/* "patch" is the repair's (finish_result): it knows the policy. */
+	res = json_pack("{s:b, s:s, s:I, s:s, s:o}", "ok", 1, "wheel",
 			w->final, "size", (json_int_t)size, "sha256", hex,
-			"needed", needed, "patch", patch ? "required" : "none");
+			"needed", needed);
 	return res;
 }
 
