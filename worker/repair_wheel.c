@@ -78,7 +78,17 @@ static int in_libs_dir(const char *name)
 
 /* Reads every entry's data into memory through libarchive.  The wheel was
  * verified just before, so sizes are known and bounded; the check against
- * the declared size stays in case the file changed in between. */
+ * the declared size stays in case the file changed in between.
+ *
+ * This is the wheel's second decompression: wheel_read() streams every
+ * entry to hash it and keeps none of it.  Reading once would need the
+ * verifying pass to hand its bytes over (the repair holds every entry
+ * anyway, so no more memory than now); a raw copy of the compressed data
+ * is no substitute, since bytes read again are not the bytes verified.
+ * Measured on a wheel of a 165 MB module and an 80 MB data file: this
+ * pass is about 5% of the repair's CPU time (deflating the new wheel is
+ * half, hashing an eighth) and nothing of its peak memory, which is every
+ * entry plus each patched module. */
 static int read_entries(struct ctx *c, struct sp_err *e)
 {
 	struct archive *a;
