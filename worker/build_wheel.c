@@ -262,18 +262,6 @@ fail:
 	return NULL;
 }
 
-/* Adds one entry to the zip and its line to the RECORD. */
-static int add_entry(struct zipw *z, struct record *r, const char *path,
-		     const void *data, size_t len, mode_t mode,
-		     struct sp_err *e)
-{
-	char b64[ZIPW_B64_SHA256];
-
-	if (zipw_add(z, path, data, len, mode, b64, e) < 0)
-		return -1;
-	return record_add(r, path, b64, len, e);
-}
-
 static char *join3(const char *a, const char *b, const char *c)
 {
 	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
@@ -307,8 +295,8 @@ static int add_files(struct zipw *z, struct record *r, const struct pyfile *v,
 		     size_t from, size_t to, struct sp_err *e)
 {
 	for (; from < to; from++)
-		if (add_entry(z, r, v[from].dst, v[from].data, v[from].len,
-			      0644, e) < 0)
+		if (record_zip_add(r, z, v[from].dst, v[from].data,
+				   v[from].len, 0644, e) < 0)
 			return -1;
 	return 0;
 }
@@ -381,15 +369,16 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	while (before < pf.npy && strcmp(pf.py[before].dst, modpath) < 0)
 		before++;
 	if (add_files(&z, &r, pf.py, 0, before, e) < 0 ||
-	    add_entry(&z, &r, modpath, mod, mod_len, 0755, e) < 0 ||
+	    record_zip_add(&r, &z, modpath, mod, mod_len, 0755, e) < 0 ||
 	    add_files(&z, &r, pf.py, before, pf.npy, e) < 0)
 		goto out;
 	for (i = 0; i < rep->nfiles; i++)
-		if (add_entry(&z, &r, rep->files[i].path, rep->files[i].data,
-			      rep->files[i].len, 0755, e) < 0)
+		if (record_zip_add(&r, &z, rep->files[i].path,
+				   rep->files[i].data, rep->files[i].len, 0755,
+				   e) < 0)
 			goto out;
-	if (add_entry(&z, &r, p_meta, meta, strlen(meta), 0644, e) < 0 ||
-	    add_entry(&z, &r, p_wheel, wheel, strlen(wheel), 0644, e) < 0)
+	if (record_zip_add(&r, &z, p_meta, meta, strlen(meta), 0644, e) < 0 ||
+	    record_zip_add(&r, &z, p_wheel, wheel, strlen(wheel), 0644, e) < 0)
 		goto out;
 	if (pf.entry_points) {
 		p_ep = join3(info_dir, "/", "entry_points.txt");
@@ -397,14 +386,13 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 			sp_err_set(e, "out of memory");
 			goto out;
 		}
-		if (add_entry(&z, &r, p_ep, pf.entry_points,
-			      strlen(pf.entry_points), 0644, e) < 0)
+		if (record_zip_add(&r, &z, p_ep, pf.entry_points,
+				   strlen(pf.entry_points), 0644, e) < 0)
 			goto out;
 	}
 	if (add_files(&z, &r, pf.lic, 0, pf.nlic, e) < 0)
 		goto out;
-	if (record_finish(&r, p_record, e) < 0 ||
-	    zipw_add(&z, p_record, r.text, r.len, 0644, NULL, e) < 0 ||
+	if (record_zip_finish(&r, &z, p_record, e) < 0 ||
 	    zipw_finish(&z, digest, size, e) < 0)
 		goto out;
 	rc = 0;

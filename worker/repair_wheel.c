@@ -408,17 +408,6 @@ done:
 	return out;
 }
 
-/* Adds one entry to the zip and its row to the RECORD. */
-static int add(struct zipw *z, struct record *rec, const char *name,
-	       const void *data, size_t len, mode_t mode, struct sp_err *e)
-{
-	char b64[ZIPW_B64_SHA256];
-
-	if (zipw_add(z, name, data, len, mode, b64, e) < 0)
-		return -1;
-	return record_add(rec, name, b64, len, e);
-}
-
 static int is_dist_info(const struct ctx *c, const char *name)
 {
 	size_t l = strlen(c->r.dist_info);
@@ -488,7 +477,8 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 				d = retagged;
 				l = strlen(retagged);
 			}
-			if (add(&z, &rec, name, d, l, en->we->mode, e) < 0)
+			if (record_zip_add(&rec, &z, name, d, l, en->we->mode,
+					   e) < 0)
 				goto out;
 		}
 		if (pass)
@@ -507,14 +497,13 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 				if (find_ent(c, rf->path) ||
 				    graft_seen(c, i, k))
 					continue;
-				if (add(&z, &rec, rf->path, rf->data, rf->len,
-					0755, e) < 0)
+				if (record_zip_add(&rec, &z, rf->path, rf->data,
+						   rf->len, 0755, e) < 0)
 					goto out;
 			}
 		}
 	}
-	if (record_finish(&rec, rec_name, e) < 0 ||
-	    zipw_add(&z, rec_name, rec.text, rec.len, 0644, NULL, e) < 0 ||
+	if (record_zip_finish(&rec, &z, rec_name, e) < 0 ||
 	    zipw_finish(&z, NULL, NULL, e) < 0)
 		goto out;
 	rc = 0;

@@ -129,12 +129,49 @@ static void test_name_ok(void **state)
 			 -1);
 }
 
+/* The writers' path: each entry into the zip and its row, with the digest
+ * the zip writer computed, then RECORD's own row and RECORD as the last
+ * entry, holding exactly the text written. */
+static void test_zip(void **state)
+{
+	struct record r;
+	struct zipw z;
+	struct sp_err e;
+	const char *rec = "x-1.dist-info/RECORD";
+	const char *want = "pkg/hello.py,sha256=LPJNul-wow4m6DsqxbninhsWHlwf"
+			   "p0JecwQzYpOLmCQ,5\n"
+			   "\"pkg/a,b.py\",sha256=LPJNul-wow4m6DsqxbninhsWHlwf"
+			   "p0JecwQzYpOLmCQ,5\n"
+			   "x-1.dist-info/RECORD,,\n";
+	FILE *f = tmpfile();
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(zipw_open(&z, fileno(f), "t.whl", 0, 6, &e), 0);
+	assert_int_equal(record_init(&r, &e), 0);
+	assert_int_equal(record_zip_add(&r, &z, "pkg/hello.py", "hello", 5,
+					0644, &e),
+			 0);
+	assert_int_equal(record_zip_add(&r, &z, "pkg/a,b.py", "hello", 5,
+					0644, &e),
+			 0);
+	assert_int_equal(record_zip_finish(&r, &z, rec, &e), 0);
+	assert_int_equal(z.nents, 3);
+	assert_int_equal(r.len, strlen(want));
+	assert_memory_equal(r.text, want, r.len);
+	assert_int_equal(zipw_finish(&z, NULL, NULL, &e), 0);
+	record_release(&r);
+	zipw_release(&z);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_quoting),
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_name_ok),
+	    cmocka_unit_test(test_zip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,25 @@ int record_finish(struct record *r, const char *path, struct sp_err *e)
 	return 0;
 }
 
+int record_zip_add(struct record *r, struct zipw *z, const char *path,
+		   const void *data, size_t len, mode_t mode,
+		   struct sp_err *e)
+{
+	char b64[ZIPW_B64_SHA256];
+
+	if (zipw_add(z, path, data, len, mode, b64, e) < 0)
+		return -1;
+	return record_add(r, path, b64, len, e);
+}
+
+int record_zip_finish(struct record *r, struct zipw *z, const char *path,
+		      struct sp_err *e)
+{
+	if (record_finish(r, path, e) < 0)
+		return -1;
+	return zipw_add(z, path, r->text, r->len, 0644, NULL, e);
+}
+
 void record_release(struct record *r)
 {
 	if (r->f)

@@ -17,8 +17,10 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "common/err.h"
+#include "worker/zip/zip_write.h"
 
 /*
  * A RECORD being written, as a wheel writer fills it: one row per entry,
@@ -26,10 +28,11 @@
  *
  *	struct record r;
  *	record_init(&r, e);
- *	record_add(&r, "pkg/a.py", b64, len, e);   for each entry
- *	record_finish(&r, "<dist-info>/RECORD", e);
- *	zipw_add(z, "<dist-info>/RECORD", r.text, r.len, ...);
+ *	record_zip_add(&r, z, "pkg/a.py", data, len, 0644, e);  per entry
+ *	record_zip_finish(&r, z, "<dist-info>/RECORD", e);
  *	record_release(&r);
+ *
+ * (record_add and record_finish are the same without the zip.)
  *
  * Each row is "path,sha256=<digest>,<size>" with the digest in urlsafe
  * base64 without padding (zip_write.h gives it in that form); RECORD's
@@ -54,6 +57,19 @@ int record_add(struct record *r, const char *path, const char *b64,
  * then hold the whole RECORD (owned by r).  Returns 0, or -1 with e
  * saying memory ran out. */
 int record_finish(struct record *r, const char *path, struct sp_err *e);
+
+/* What a wheel writer does with each entry: writes it to z (zip_write.h:
+ * zipw_add, with the mode's execute bits) and adds its row, with the
+ * digest zipw computed.  Returns 0, or -1 with e saying what failed. */
+int record_zip_add(struct record *r, struct zipw *z, const char *path,
+		   const void *data, size_t len, mode_t mode,
+		   struct sp_err *e);
+
+/* Ends r with RECORD's own row (record_finish) and writes it to z as the
+ * entry path, mode 0644: the last entry of a wheel.  Returns 0, or -1
+ * with e saying what failed. */
+int record_zip_finish(struct record *r, struct zipw *z, const char *path,
+		      struct sp_err *e);
 
 /* Frees what r holds; safe on a zeroed record and twice. */
 void record_release(struct record *r);
