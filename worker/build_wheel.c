@@ -35,32 +35,6 @@ struct wheel_job {
 	unsigned threads; /* "threads": the coordinator's budget, or 0 */
 };
 
-/* Libraries that every manylinux system has, so that needing them does not
- * call for a repair.  Deliberately small: anything else gets bundled later. */
-static const char *const system_libs[] = {
-    "libc.so.6",
-    "libm.so.6",
-    "libdl.so.2",
-    "libpthread.so.0",
-    "librt.so.1",
-    "libgcc_s.so.1",
-    "libutil.so.1",
-    "libstdc++.so.6",
-    "libresolv.so.2",
-    "ld-linux-x86-64.so.2",
-    "ld-linux-aarch64.so.1",
-};
-
-int wheel_lib_is_system(const char *soname)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(system_libs) / sizeof(*system_libs); i++)
-		if (strcmp(soname, system_libs[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *get_string(const json_t *job, const char *key,
 			      struct sp_err *e)
 {
@@ -288,34 +262,6 @@ fail:
 	return NULL;
 }
 
-/* The RECORD: one "path,sha256=<digest>,<size>" row per entry and its own
- * row without a hash, written as CSV by record.h. */
-struct record {
-	char *text;
-	size_t len;
-	FILE *f;
-};
-
-static int record_add(struct record *r, const char *path, const char *b64,
-		      size_t size)
-{
-	return record_put_row(r->f, path, b64, size);
-}
-
-/* Adds one entry to the zip and its line to the RECORD. */
-static int add_entry(struct zipw *z, struct record *r, const char *path,
-		     const void *data, size_t len, mode_t mode,
-		     struct sp_err *e)
-{
-	char b64[ZIPW_B64_SHA256];
-
-	if (zipw_add(z, path, data, len, mode, b64, e) < 0)
-		return -1;
-	if (record_add(r, path, b64, len) < 0)
-		return sp_err_set(e, "out of memory");
-	return 0;
-}
-
 static char *join3(const char *a, const char *b, const char *c)
 {
 	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
@@ -349,8 +295,8 @@ static int add_files(struct zipw *z, struct record *r, const struct pyfile *v,
 		     size_t from, size_t to, struct sp_err *e)
 {
 	for (; from < to; from++)
-		if (add_entry(z, r, v[from].dst, v[from].data, v[from].len,
-			      0644, e) < 0)
+		if (record_zip_add(r, z, v[from].dst, v[from].data,
+				   v[from].len, 0644, e) < 0)
 			return -1;
 	return 0;
 }
@@ -361,25 +307,22 @@ static json_t *make_result(const struct wheel_job *w,
 {
 	json_t *res, *needed;
 	char hex[65];
-	int patch = 0;
 	size_t i;
 
 	hex_encode(digest, 32, hex);
 	needed = json_array();
 	if (!needed)
 		return NULL;
-	for (i = 0; i < info->nneeded; i++) {
+	for (i = 0; i < info->nneeded; i++)
 		if (json_array_append_new(needed,
 					  json_string(info->needed[i])) < 0) {
 			json_decref(needed);
 			return NULL;
 		}
-		if (!wheel_lib_is_system(info->needed[i]))
-			patch = 1;
-	}
-	res = json_pack("{s:b, s:s, s:I, s:s, s:o, s:s}", "ok", 1, "wheel",
+	/* "patch" is the repair's (finish_result): it knows the policy. */
+	res = json_pack("{s:b, s:s, s:I, s:s, s:o}", "ok", 1, "wheel",
 			w->final, "size", (json_int_t)size, "sha256", hex,
-			"needed", needed, "patch", patch ? "required" : "none");
+			"needed", needed);
 	return res;
 }
 
@@ -403,10 +346,11 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	if (zipw_open(&z, out, w->tmp, w->epoch, w->level, e) < 0)
 		return -1;
 	z.threads = pdeflate_threads(w->threads);
-	r.f = open_memstream(&r.text, &r.len);
+	if (record_init(&r, e) < 0)
+		goto out;
 	modpath = module_path(w);
 	info_dir = dist_info_dir(w->dist, w->version);
-	if (!r.f || !modpath || !info_dir) {
+	if (!modpath || !info_dir) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
@@ -425,15 +369,16 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	while (before < pf.npy && strcmp(pf.py[before].dst, modpath) < 0)
 		before++;
 	if (add_files(&z, &r, pf.py, 0, before, e) < 0 ||
-	    add_entry(&z, &r, modpath, mod, mod_len, 0755, e) < 0 ||
+	    record_zip_add(&r, &z, modpath, mod, mod_len, 0755, e) < 0 ||
 	    add_files(&z, &r, pf.py, before, pf.npy, e) < 0)
 		goto out;
 	for (i = 0; i < rep->nfiles; i++)
-		if (add_entry(&z, &r, rep->files[i].path, rep->files[i].data,
-			      rep->files[i].len, 0755, e) < 0)
+		if (record_zip_add(&r, &z, rep->files[i].path,
+				   rep->files[i].data, rep->files[i].len, 0755,
+				   e) < 0)
 			goto out;
-	if (add_entry(&z, &r, p_meta, meta, strlen(meta), 0644, e) < 0 ||
-	    add_entry(&z, &r, p_wheel, wheel, strlen(wheel), 0644, e) < 0)
+	if (record_zip_add(&r, &z, p_meta, meta, strlen(meta), 0644, e) < 0 ||
+	    record_zip_add(&r, &z, p_wheel, wheel, strlen(wheel), 0644, e) < 0)
 		goto out;
 	if (pf.entry_points) {
 		p_ep = join3(info_dir, "/", "entry_points.txt");
@@ -441,26 +386,18 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 			sp_err_set(e, "out of memory");
 			goto out;
 		}
-		if (add_entry(&z, &r, p_ep, pf.entry_points,
-			      strlen(pf.entry_points), 0644, e) < 0)
+		if (record_zip_add(&r, &z, p_ep, pf.entry_points,
+				   strlen(pf.entry_points), 0644, e) < 0)
 			goto out;
 	}
 	if (add_files(&z, &r, pf.lic, 0, pf.nlic, e) < 0)
 		goto out;
-	if (record_add(&r, p_record, NULL, 0) < 0 || fclose(r.f) != 0) {
-		r.f = NULL;
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
-	r.f = NULL;
-	if (zipw_add(&z, p_record, r.text, r.len, 0644, NULL, e) < 0 ||
+	if (record_zip_finish(&r, &z, p_record, e) < 0 ||
 	    zipw_finish(&z, digest, size, e) < 0)
 		goto out;
 	rc = 0;
 out:
-	if (r.f)
-		fclose(r.f);
-	free(r.text);
+	record_release(&r);
 	free(modpath);
 	free(info_dir);
 	free(meta);

@@ -23,16 +23,13 @@
  *   {"ok": true, "wheel": path, "wheel_name": name, "size": N,
  *    "sha256": hex, "needed": [DT_NEEDED...],
  *    "patch": "none" | "required" | "applied", ...what the repair adds}
- * where the name is final_path's with the repair's platform tag.  On
+ * ("patch" is the repair's verdict, repair.h: "required" only with
+ * repair=skip, for a module the repair would have bundled for),
+ * and the name is final_path's with the repair's platform tag.  On
  * failure returns -1 with e filled, *result NULL, and tmp_path removed if
  * this call created it.  The repair's events go to emit (with emit_arg),
  * which may be NULL (repair.h). */
 int wheel_write(const json_t *job, void (*emit)(json_t *ev, void *arg),
 		void *emit_arg, json_t **result, struct sp_err *e);
-
-/* 1 when soname is one of the libraries every manylinux system provides
- * (libc.so.6, libm.so.6, the dynamic loader...), so that a module needing
- * only those runs anywhere without repair. */
-int wheel_lib_is_system(const char *soname);
 
 #endif

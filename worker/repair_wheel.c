@@ -78,7 +78,17 @@ static int in_libs_dir(const char *name)
 
 /* Reads every entry's data into memory through libarchive.  The wheel was
  * verified just before, so sizes are known and bounded; the check against
- * the declared size stays in case the file changed in between. */
+ * the declared size stays in case the file changed in between.
+ *
+ * This is the wheel's second decompression: wheel_read() streams every
+ * entry to hash it and keeps none of it.  Reading once would need the
+ * verifying pass to hand its bytes over (the repair holds every entry
+ * anyway, so no more memory than now); a raw copy of the compressed data
+ * is no substitute, since bytes read again are not the bytes verified.
+ * Measured on a wheel of a 165 MB module and an 80 MB data file: this
+ * pass is about 5% of the repair's CPU time (deflating the new wheel is
+ * half, hashing an eighth) and nothing of its peak memory, which is every
+ * entry plus each patched module. */
 static int read_entries(struct ctx *c, struct sp_err *e)
 {
 	struct archive *a;
@@ -398,18 +408,6 @@ done:
 	return out;
 }
 
-static int add(struct zipw *z, FILE *rec, const char *name, const void *data,
-	       size_t len, mode_t mode, struct sp_err *e)
-{
-	char b64[ZIPW_B64_SHA256];
-
-	if (zipw_add(z, name, data, len, mode, b64, e) < 0)
-		return -1;
-	if (record_put_row(rec, name, b64, len) < 0)
-		return sp_err_set(e, "out of memory writing RECORD");
-	return 0;
-}
-
 static int is_dist_info(const struct ctx *c, const char *name)
 {
 	size_t l = strlen(c->r.dist_info);
@@ -433,17 +431,18 @@ static int graft_seen(const struct ctx *c, size_t i, size_t k)
 /* Writes the new wheel to fd; see the header for the order. */
 static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 {
-	char *rec_text = NULL, *rec_name = NULL, *wheel_name = NULL;
+	char *rec_name = NULL, *wheel_name = NULL;
 	char *retagged = NULL;
-	size_t rec_len = 0, i, k;
+	struct record rec = {0};
+	size_t i, k;
 	struct zipw z;
-	FILE *rec;
-	int pass, bad_row, rc = -1;
+	int pass, rc = -1;
 
 	if (zipw_open(&z, fd, c->out_path, c->o->epoch, 6, e) < 0)
 		return -1;
-	rec = open_memstream(&rec_text, &rec_len);
-	if (!rec || asprintf(&rec_name, "%s/RECORD", c->r.dist_info) < 0 ||
+	if (record_init(&rec, e) < 0)
+		goto out;
+	if (asprintf(&rec_name, "%s/RECORD", c->r.dist_info) < 0 ||
 	    asprintf(&wheel_name, "%s/WHEEL", c->r.dist_info) < 0) {
 		sp_err_set(e, "out of memory");
 		goto out;
@@ -478,7 +477,8 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 				d = retagged;
 				l = strlen(retagged);
 			}
-			if (add(&z, rec, name, d, l, en->we->mode, e) < 0)
+			if (record_zip_add(&rec, &z, name, d, l, en->we->mode,
+					   e) < 0)
 				goto out;
 		}
 		if (pass)
@@ -497,27 +497,18 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 				if (find_ent(c, rf->path) ||
 				    graft_seen(c, i, k))
 					continue;
-				if (add(&z, rec, rf->path, rf->data, rf->len,
-					0755, e) < 0)
+				if (record_zip_add(&rec, &z, rf->path, rf->data,
+						   rf->len, 0755, e) < 0)
 					goto out;
 			}
 		}
 	}
-	bad_row = record_put_row(rec, rec_name, NULL, 0) < 0;
-	if (fclose(rec) != 0 || bad_row) {
-		rec = NULL;
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
-	rec = NULL;
-	if (zipw_add(&z, rec_name, rec_text, rec_len, 0644, NULL, e) < 0 ||
+	if (record_zip_finish(&rec, &z, rec_name, e) < 0 ||
 	    zipw_finish(&z, NULL, NULL, e) < 0)
 		goto out;
 	rc = 0;
 out:
-	if (rec)
-		fclose(rec);
-	free(rec_text);
+	record_release(&rec);
 	free(rec_name);
 	free(wheel_name);
 	free(retagged);

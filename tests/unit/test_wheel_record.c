@@ -21,17 +21,17 @@
 static void round_trip(const char *name, const char *want_line)
 {
 	struct record_row *rows;
+	struct record r;
 	struct sp_err e;
-	size_t len = 0, n;
-	char *text = NULL;
-	FILE *f = open_memstream(&text, &len);
+	size_t n;
 
-	assert_non_null(f);
-	assert_int_equal(record_put_row(f, name, "abc", 12), 0);
-	assert_int_equal(record_put_row(f, "x/RECORD", NULL, 0), 0);
-	assert_int_equal(fclose(f), 0);
-	assert_memory_equal(text, want_line, strlen(want_line));
-	assert_int_equal(record_parse(text, len, &rows, &n, &e), 0);
+	assert_int_equal(record_init(&r, &e), 0);
+	assert_int_equal(record_add(&r, name, "abc", 12, &e), 0);
+	assert_int_equal(record_finish(&r, "x/RECORD", &e), 0);
+	assert_memory_equal(r.text, want_line, strlen(want_line));
+	assert_int_equal(r.len, strlen(want_line) + strlen("x/RECORD,,\n"));
+	assert_string_equal(r.text + strlen(want_line), "x/RECORD,,\n");
+	assert_int_equal(record_parse(r.text, r.len, &rows, &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(rows[0].nf, 3);
 	assert_string_equal(rows[0].f[0], name);
@@ -42,7 +42,7 @@ static void round_trip(const char *name, const char *want_line)
 	assert_string_equal(rows[1].f[2], "");
 	assert_int_equal(rows[1].line, 2);
 	free(rows);
-	free(text);
+	record_release(&r);
 }
 
 static void test_quoting(void **state)
@@ -129,12 +129,49 @@ static void test_name_ok(void **state)
 			 -1);
 }
 
+/* The writers' path: each entry into the zip and its row, with the digest
+ * the zip writer computed, then RECORD's own row and RECORD as the last
+ * entry, holding exactly the text written. */
+static void test_zip(void **state)
+{
+	struct record r;
+	struct zipw z;
+	struct sp_err e;
+	const char *rec = "x-1.dist-info/RECORD";
+	const char *want = "pkg/hello.py,sha256=LPJNul-wow4m6DsqxbninhsWHlwf"
+			   "p0JecwQzYpOLmCQ,5\n"
+			   "\"pkg/a,b.py\",sha256=LPJNul-wow4m6DsqxbninhsWHlwf"
+			   "p0JecwQzYpOLmCQ,5\n"
+			   "x-1.dist-info/RECORD,,\n";
+	FILE *f = tmpfile();
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(zipw_open(&z, fileno(f), "t.whl", 0, 6, &e), 0);
+	assert_int_equal(record_init(&r, &e), 0);
+	assert_int_equal(record_zip_add(&r, &z, "pkg/hello.py", "hello", 5,
+					0644, &e),
+			 0);
+	assert_int_equal(record_zip_add(&r, &z, "pkg/a,b.py", "hello", 5,
+					0644, &e),
+			 0);
+	assert_int_equal(record_zip_finish(&r, &z, rec, &e), 0);
+	assert_int_equal(z.nents, 3);
+	assert_int_equal(r.len, strlen(want));
+	assert_memory_equal(r.text, want, r.len);
+	assert_int_equal(zipw_finish(&z, NULL, NULL, &e), 0);
+	record_release(&r);
+	zipw_release(&z);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_quoting),
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_name_ok),
+	    cmocka_unit_test(test_zip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,7 +65,11 @@ static int setup(void **state)
 	have_cc = run("cc -shared -fPIC -o m.so m.c -Wl,--no-as-needed "
 		      "2>/dev/null && "
 		      "cc -shared -fPIC -o dep.so m.c -Wl,--no-as-needed "
-		      "-ldeflate 2>/dev/null") == 0;
+		      "-ldeflate 2>/dev/null && "
+		      "cc -shared -fPIC -o libz.so.1 -Wl,-soname,libz.so.1 "
+		      "m.c 2>/dev/null && "
+		      "cc -shared -fPIC -o z.so m.c -Wl,--no-as-needed "
+		      "./libz.so.1 2>/dev/null") == 0;
 	return 0;
 }
 
@@ -180,6 +184,41 @@ static void test_patch_required(void **state)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_object_get(res, "patch")),
 			    "required");
+	json_decref(res);
+	json_decref(job);
+}
+
+/* Without a repair, "patch" still says whether the module needs one, by
+ * the manylinux policy's rule: libz.so.1 is on every manylinux system's
+ * list (data/manylinux-policy.json), so a module needing it (a stand-in
+ * built here) needs no repair, as the default repair would say; a library
+ * the user excludes needs none either. */
+static void test_patch_by_policy(void **state)
+{
+	json_t *job, *res;
+	struct sp_err e;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	job = make_job("z.so", "out/z.tmp");
+	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(res, "needed"), 0)),
+			    "libz.so.1");
+	assert_string_equal(json_string_value(json_object_get(res, "patch")),
+			    "none");
+	json_decref(res);
+	json_decref(job);
+
+	job = make_job("dep.so", "out/dep2.tmp");
+	json_object_set_new(json_object_get(job, "options"), "exclude",
+			    json_pack("[s]", "libdeflate.so.0"));
+	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_string_value(json_object_get(res, "patch")),
+			    "none");
 	json_decref(res);
 	json_decref(job);
 }
@@ -349,6 +388,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wheel_ok),
 	    cmocka_unit_test(test_patch_required),
+	    cmocka_unit_test(test_patch_by_policy),
 	    cmocka_unit_test(test_repair),
 	    cmocka_unit_test(test_wheel_errors),
 	    cmocka_unit_test(test_job_run),

@@ -586,27 +586,50 @@ static void emit(const struct repair_in *in, json_t *ev)
 		json_decref(ev);
 }
 
-static int analyse_and_repair(struct ctx *c, struct repair *out,
-			      struct sp_err *e)
+/* Finds the policy of the module's machine and the tag whose list decides
+ * what is left to the system: --compat's, else the newest. */
+static int load_policy(struct ctx *c, struct sp_err *e)
 {
-	const struct repair_in *in = c->in;
-	const struct policy_tag *t;
-	const char *arch = policy_arch_of_machine(in->info->machine);
-	struct ld_opts lo = {0};
-	char *rpath = NULL, *norm = NULL;
-	size_t i;
-	int rc = -1;
+	const char *arch = policy_arch_of_machine(c->in->info->machine);
 
 	if (!arch)
 		return sp_err_set(e, "'%s': no manylinux policy for this "
 				     "machine",
-				  in->name);
+				  c->in->name);
 	if (!(c->pol = policy_default(arch, e)))
 		return -1;
 	if (c->o.compat && !(c->limit = policy_find(c->pol, c->o.compat, e)))
 		return -1;
 	c->libs_tag = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
+	return 0;
+}
 
+/* skip's "patch": whether the repair would bundle something, by the rule
+ * it bundles by (lib_action), without resolving or reading a library.
+ * The module's own DT_NEEDED decide it: a library the system provides
+ * brings its own needs, and one it does not is already enough. */
+static const char *skip_patch(const struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->in->info->nneeded; i++)
+		if (!strcmp(lib_action(c, c->in->info->needed[i]), "graft"))
+			return "required";
+	return "none";
+}
+
+static int analyse_and_repair(struct ctx *c, struct repair *out,
+			      struct sp_err *e)
+{
+	const struct repair_in *in = c->in;
+	const struct policy_tag *t;
+	struct ld_opts lo = {0};
+	char *rpath = NULL, *norm = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (load_policy(c, e) < 0)
+		return -1;
 	lo.root_origin = in->origin;
 	lo.linked_paths = c->o.linked;
 	lo.nlinked = c->o.nlinked;
@@ -695,9 +718,12 @@ int repair_run(const struct repair_in *in, struct repair *out,
 	if (parse_opts(in->job, &c.o, e) < 0)
 		return -1;
 	if (c.o.mode == MODE_SKIP) {
+		if (load_policy(&c, e) < 0)
+			goto out;
 		out->plat = strdup(in->plat);
-		out->result = json_pack("{s:s,s:{s:s}}", "platform_tag",
-					in->plat, "repair", "mode", "skip");
+		out->result = json_pack("{s:s,s:{s:s},s:s}", "platform_tag",
+					in->plat, "repair", "mode", "skip",
+					"patch", skip_patch(&c));
 		if (!out->plat || !out->result) {
 			sp_err_set(e, "out of memory");
 			goto out;

@@ -33,7 +33,9 @@
  * check: the same analysis; the wheel is written (unchanged, with the
  *   manylinux tag) only when nothing needs bundling, else the job fails
  *   saying what repair would bundle.
- * skip: nothing of this: a plain linux_<arch> wheel.
+ * skip: nothing of this: a plain linux_<arch> wheel.  The policy is
+ *   still read, to say whether the module would need a repair (the
+ *   result's "patch", below).
  *
  * Events, given to in->emit: {"patch": "required"} as soon as bundling is
  * known to be needed, then {"event": "repair", "repair": <report>}.
@@ -94,11 +96,14 @@ struct repair {
 	struct repair_file *files;
 	size_t nfiles;
 	/* Members for the worker's result (new reference): "platform_tag",
-	 * "repair" (the report), and in repair and check mode "grafted"
-	 * ([{"soname", "path", "name", "wheel_path", "debug"?}]: "debug"
-	 * is the debug file's path with split_debug), "needed" (the
-	 * module's DT_NEEDED as written) and "patch" ("applied" or
-	 * "none"). */
+	 * "repair" (the report), "patch", and in repair and check mode
+	 * "grafted" ([{"soname", "path", "name", "wheel_path", "debug"?}]:
+	 * "debug" is the debug file's path with split_debug) and "needed"
+	 * (the module's DT_NEEDED as written).  "patch" is "applied" or
+	 * "none" in repair and check mode; in skip mode "required" when one
+	 * of the module's DT_NEEDED is a library the repair would bundle
+	 * (not on the policy's list for --compat's tag, or the newest, and
+	 * not excluded), else "none". */
 	json_t *result;
 };
 

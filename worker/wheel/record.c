@@ -9,7 +9,9 @@
 
 #include "worker/zip/zipfmt.h"
 
-int record_put_field(FILE *f, const char *s)
+/* Writes one field to f, quoted when it must be (see the header).
+ * Returns 0, or -1 when the stream fails. */
+static int put_field(FILE *f, const char *s)
 {
 	const char *p;
 
@@ -26,13 +28,74 @@ int record_put_field(FILE *f, const char *s)
 	return fputc('"', f) == EOF ? -1 : 0;
 }
 
-int record_put_row(FILE *f, const char *path, const char *b64, size_t size)
+/* Writes one row, or RECORD's own ("path,,") when b64 is NULL. */
+static int put_row(FILE *f, const char *path, const char *b64, size_t size)
 {
-	if (record_put_field(f, path) < 0)
+	if (put_field(f, path) < 0)
 		return -1;
 	if (b64)
 		return fprintf(f, ",sha256=%s,%zu\n", b64, size) < 0 ? -1 : 0;
 	return fputs(",,\n", f) < 0 ? -1 : 0;
+}
+
+int record_init(struct record *r, struct sp_err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = open_memstream(&r->text, &r->len);
+	if (!r->f)
+		return sp_err_set(e, "out of memory writing RECORD");
+	return 0;
+}
+
+int record_add(struct record *r, const char *path, const char *b64,
+	       size_t size, struct sp_err *e)
+{
+	if (!r->f || put_row(r->f, path, b64, size) < 0)
+		return sp_err_set(e, "out of memory writing RECORD");
+	return 0;
+}
+
+int record_finish(struct record *r, const char *path, struct sp_err *e)
+{
+	int bad;
+
+	if (!r->f)
+		return sp_err_set(e, "out of memory writing RECORD");
+	bad = put_row(r->f, path, NULL, 0) < 0;
+	/* The stream's text and length are only settled by fclose. */
+	if (fclose(r->f) != 0)
+		bad = 1;
+	r->f = NULL;
+	if (bad)
+		return sp_err_set(e, "out of memory writing RECORD");
+	return 0;
+}
+
+int record_zip_add(struct record *r, struct zipw *z, const char *path,
+		   const void *data, size_t len, mode_t mode,
+		   struct sp_err *e)
+{
+	char b64[ZIPW_B64_SHA256];
+
+	if (zipw_add(z, path, data, len, mode, b64, e) < 0)
+		return -1;
+	return record_add(r, path, b64, len, e);
+}
+
+int record_zip_finish(struct record *r, struct zipw *z, const char *path,
+		      struct sp_err *e)
+{
+	if (record_finish(r, path, e) < 0)
+		return -1;
+	return zipw_add(z, path, r->text, r->len, 0644, NULL, e);
+}
+
+void record_release(struct record *r)
+{
+	if (r->f)
+		fclose(r->f);
+	free(r->text);
+	memset(r, 0, sizeof(*r));
 }
 
 int record_name_ok(const char *name, const char *what, struct sp_err *e)

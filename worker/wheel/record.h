@@ -17,16 +17,62 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "common/err.h"
+#include "worker/zip/zip_write.h"
 
-/* Writes one field to f, quoted when it must be.  Returns 0, or -1 when
- * the stream fails. */
-int record_put_field(FILE *f, const char *s);
+/*
+ * A RECORD being written, as a wheel writer fills it: one row per entry,
+ * in the order the entries go into the zip, then RECORD's own row, last.
+ *
+ *	struct record r;
+ *	record_init(&r, e);
+ *	record_zip_add(&r, z, "pkg/a.py", data, len, 0644, e);  per entry
+ *	record_zip_finish(&r, z, "<dist-info>/RECORD", e);
+ *	record_release(&r);
+ *
+ * (record_add and record_finish are the same without the zip.)
+ *
+ * Each row is "path,sha256=<digest>,<size>" with the digest in urlsafe
+ * base64 without padding (zip_write.h gives it in that form); RECORD's
+ * own row is "path,,", since a file cannot hold its own hash.
+ */
+struct record {
+	char *text; /* the rows, once record_finish() returned 0 */
+	size_t len;
+	FILE *f;    /* the stream being written, until record_finish() */
+};
 
-/* Writes one row "path,sha256=<b64>,<size>\n", or "path,,\n" (RECORD's own
- * line) when b64 is NULL.  Returns 0, or -1 when the stream fails. */
-int record_put_row(FILE *f, const char *path, const char *b64, size_t size);
+/* Starts an empty RECORD.  Returns 0, or -1 with e saying memory ran out;
+ * r then needs no release (record_release() is harmless). */
+int record_init(struct record *r, struct sp_err *e);
+
+/* Adds the row of one entry: path, its sha256 b64 (the RECORD form) and
+ * its size.  Returns 0, or -1 with e saying memory ran out. */
+int record_add(struct record *r, const char *path, const char *b64,
+	       size_t size, struct sp_err *e);
+
+/* Adds RECORD's own row, at path, and ends the text: r->text and r->len
+ * then hold the whole RECORD (owned by r).  Returns 0, or -1 with e
+ * saying memory ran out. */
+int record_finish(struct record *r, const char *path, struct sp_err *e);
+
+/* What a wheel writer does with each entry: writes it to z (zip_write.h:
+ * zipw_add, with the mode's execute bits) and adds its row, with the
+ * digest zipw computed.  Returns 0, or -1 with e saying what failed. */
+int record_zip_add(struct record *r, struct zipw *z, const char *path,
+		   const void *data, size_t len, mode_t mode,
+		   struct sp_err *e);
+
+/* Ends r with RECORD's own row (record_finish) and writes it to z as the
+ * entry path, mode 0644: the last entry of a wheel.  Returns 0, or -1
+ * with e saying what failed. */
+int record_zip_finish(struct record *r, struct zipw *z, const char *path,
+		      struct sp_err *e);
+
+/* Frees what r holds; safe on a zeroed record and twice. */
+void record_release(struct record *r);
 
 /*
  * Whether spoke can put a file of this name in a wheel and its RECORD: a
