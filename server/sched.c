@@ -338,12 +338,12 @@ static void ask_slots(struct build *b)
 				  want));
 }
 
-/* How many threads the job may deflate a large entry on (pdeflate.h): one,
- * while other jobs of its build wait for slots; the last job to start gets
- * the slots its build may still use (its -j or jobserver limit, and the
- * coordinator's), since no other job of this build will take them.  So
- * one big module uses every core it is given, and -j 1 or a jobserver
- * without spare tokens means one thread. */
+/* How many threads the job may deflate a large entry on
+ * (worker/zip/pdeflate.h): one, while other jobs of its build wait for
+ * slots; the last job to start gets the slots its build may still use (its
+ * -j or jobserver limit, and the coordinator's), since no other job of this
+ * build will take them.  So one big module uses every core it is given, and
+ * -j 1 or a jobserver without spare tokens means one thread. */
 static void job_threads(const struct server *s, const struct build *b,
 			struct job *jb)
 {
