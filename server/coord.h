@@ -58,6 +58,8 @@ struct job {
 	json_t *result;	/* a successful result waiting for finish_ready() */
 };
 
+/* A build request of one client, from the request to its result: on
+ * s->builds until schedule() finishes and frees it. */
 struct build {
 	struct build *next;
 	int64_t id;
@@ -65,13 +67,13 @@ struct build {
 	struct job *jobs;
 	size_t njobs;
 	enum stage_mode mode;
-	int staged;   /* staging phase over */
-	int failed;
+	int staged;   /* staging phase over (or skipped: failed first) */
+	int failed;   /* build_fail(): its workers killed, nothing new starts */
 	int give_back_pauses; /* ENOSPC pauses so far (give_back_again) */
-	char error[2048];
-	json_t *report; /* give-back outcomes */
-	json_t *wheels;
-	int bad;
+	char error[2048]; /* why it failed: the first build_fail() message */
+	json_t *report; /* give-back outcomes: the result's "artifacts" */
+	json_t *wheels; /* wheels written: the result's "wheels" */
+	int bad;	/* staged files that could not be given back */
 	int running;	/* its jobs that hold a worker (struct job, w) */
 	int max_jobs;	/* -j: most workers at once for this build */
 	int jobserver;	/* the client holds make jobserver tokens */
@@ -79,16 +81,18 @@ struct build {
 	int granted;	/* tokens the client holds for us */
 	int wanted;	/* extra slots last asked of the client */
 	long job_ms;	/* the time its finished jobs took, summed */
-	size_t jobs_timed;
+	size_t jobs_timed; /* the jobs job_ms sums */
 };
 
+/* A connection on the coordinator's socket, on s->clients until
+ * clients_sweep() frees it. */
 struct client {
 	struct client *next;
 	int fd;
 	struct frame_reader rd;
-	struct build *build;
-	int wants_stop;
-	int dead;
+	struct build *build; /* its running build, or NULL */
+	int wants_stop;	/* sent stop: answered once no build is left */
+	int dead;	/* gone or dropped: clients_sweep() frees it */
 	const char *gone; /* why a live peer was dropped, for its build */
 	/* Frames not yet written to the client: out[out_off..out_len) of
 	 * out_cap bytes; NULL while nothing waits. */
@@ -96,6 +100,7 @@ struct client {
 	size_t out_off, out_len, out_cap;
 };
 
+/* The coordinator: everything its files share, one per process. */
 struct server {
 	const struct server_opts *o;
 	char *state_dir; /* sd.path */
@@ -104,19 +109,21 @@ struct server {
 	 * address through that folder's descriptor, for bind and unlink. */
 	struct sockpath sp;
 	const char *sock;
-	struct journal *j;
+	struct journal *j; /* the coordinator is its only writer */
 	int lock_fd, listen_fd;
 	struct client *clients;
 	struct build *builds;
 	struct pool pool;
-	int busy; /* workers holding a job */
+	int busy; /* workers holding a current job (w->job; not w->next) */
 	/* Wheels in place whose directory fsync and "done" wait
 	 * (finish_ready, done_flush). */
 	struct done_wheel *done;
 	size_t ndone, done_cap;
 	long queue_job_ms; /* QUEUE_JOB_MS, or SPOKE_QUEUE_JOB_MS */
+	/* Stop asked (spoke stop, SIGTERM, SIGINT, a client of another
+	 * version): no new builds; the loop ends once the builds are done. */
 	int stopping;
-	time_t last_active;
+	time_t last_active; /* the last request or connection, for idle exit */
 };
 
 /* server.c */
