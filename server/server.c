@@ -25,11 +25,15 @@
 #include "journal/replay.h"
 
 /* A job is queued behind a busy worker's only while its build's jobs
- * took less than this on average (job_queue).  The tests raise it with
+ * took less than this on average (job_queue, sched.c).  The tests raise it with
  * SPOKE_QUEUE_JOB_MS, to see queued jobs while SPOKE_FAULT_DELAY slows
  * the workers down. */
 #define QUEUE_JOB_MS 50
 
+/* The self-pipe: on_signal writes each signal's number into it, so that
+ * the loop's poll() wakes for SIGCHLD (reap at the top of the loop),
+ * SIGTERM and SIGINT (stop).  A file-static global, the one in server/,
+ * because a signal handler has no other way to reach it. */
 static int sig_pipe[2] = {-1, -1};
 
 static void on_signal(int sig)
@@ -74,6 +78,16 @@ struct slot {
 	void *p;
 };
 
+/*
+ * The coordinator's loop, until it is stopped (once no build is left) or
+ * has been idle for o->idle_timeout with no client and no build.  Each
+ * turn first settles what happened since the last: exited workers are
+ * reaped and dead clients swept (their builds fail), each followed by
+ * schedule(), which finishes the builds that are done and gives free
+ * workers their jobs.  Then one poll() over the signal pipe, the socket,
+ * the clients and the workers, whose events are handled in turn, and a
+ * last schedule() before finish_ready() takes in the wheels that came.
+ */
 static void serve(struct server *s)
 {
 	struct pollfd *pfd = NULL;
