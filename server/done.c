@@ -231,14 +231,14 @@ static int done_add(struct server *s, struct job *jb, const char *dest)
 /*
  * Takes in the wheels of every job that finished since the last turn of
  * the loop.  Each worker renamed its wheel itself, after fsyncing it
- * (worker/build_wheel.h), so nothing is journaled or renamed here, per wheel or
- * per batch: the journal named each temporary before its job was sent,
- * and replay removes one that was not renamed.  The wheels' "done" waits
- * (done_flush): until the build answers, until no job runs, or until
+ * (worker/build_wheel.h), so nothing is journaled or renamed here, per
+ * wheel or per batch: the journal named each temporary before its job was
+ * sent, and replay removes one that was not renamed.  The wheels' "done"
+ * waits (done_flush): until the build answers, until no job runs, or until
  * DONE_MAX wheels wait.  Then each directory is fsynced once and all of
- * them are journaled in one commit, with their patch status and any name
- * a repair gave them.  Nothing depends on it sooner: a wheel at its name
- * is complete, whatever the journal says of it; one whose rename did not
+ * them are journaled in one commit, with their patch status and any name a
+ * repair gave them.  Nothing depends on it sooner: a wheel at its name is
+ * complete, whatever the journal says of it; one whose rename did not
  * survive a power loss still has its temporary, which replay removes
  * (journal/replay.c).
  *

@@ -124,15 +124,16 @@ static int job_start(struct server *s, struct job *jb)
 /*
  * Queues the next waiting job of the build that busy worker w works for
  * behind its current job, so that the worker goes on as soon as it has
- * sent its result instead of waiting for this loop to read it: the
- * coordinator spends much of each turn in the batch's commit, and small
- * wheels would otherwise leave their workers idle meanwhile.  Only a job
- * of the same build: a build that fails kills its workers, which must
- * not take another build's job along.  Only while the build's jobs are
- * short (QUEUE_JOB_MS on average so far): for long ones the coordinator's
- * turn costs nothing, and a queued job would wait for its worker even
- * when another one came free first.  The queued job does not count as
- * running (it waits for the slot its build already has).
+ * sent its result instead of waiting for the coordinator's loop (serve,
+ * server.c) to read it: the coordinator spends much of each turn in the
+ * batch's commit (done_flush), and small wheels would otherwise leave
+ * their workers idle meanwhile.  Only a job of the same build: a build
+ * that fails kills its workers, which must not take another build's job
+ * along.  Only while the build's jobs are short (QUEUE_JOB_MS on average
+ * so far): for long ones the coordinator's turn costs nothing, and a
+ * queued job would wait for its worker even when another one came free
+ * first.  The queued job does not count as running (it waits for the slot
+ * its build already has).
  */
 static void job_queue(struct server *s, struct worker *w)
 {
