@@ -25,126 +25,6 @@
 #include "journal/journal.h"
 #include "journal/replay.h"
 
-/* How often a build's give-backs are tried when the disk is full, all of
- * them together, and the first pause between tries (doubled each time:
- * 50, 100, 200, 400 ms; 0.75 s at most per build, however many
- * artifacts it has). */
-#define GIVE_BACK_TRIES 5
-#define GIVE_BACK_PAUSE_MS 50
-
-/*
- * Whether to try a failed give-back again, after a pause.  Only when the
- * disk was full (ENOSPC) in a rename, an unlink or a journal commit: none
- * of them happened, or SQLite rolled the transaction back, and replay
- * decides each artifact from the disk again, so trying again is safe.  A
- * full disk is often brief (a wheel or a temporary being removed, another
- * process's file), and a cargo output left staged in move mode is missing
- * until someone runs `spoke recover`.  A failed fsync is never retried
- * (err.h, docs/failure-model.md), nor is any other error.  The pause
- * blocks the coordinator, which is why the tries are few and short.
- */
-static int give_back_again(struct build *b, int attempt, const struct sp_err *e)
-{
-	struct timespec ts;
-	long ms = (long)GIVE_BACK_PAUSE_MS << b->give_back_pauses;
-
-	/* The budget is the build's: with the disk still full, a hundred
-	 * artifacts must not each block the coordinator for their own
-	 * round of pauses. */
-	if (e->sys_errno != ENOSPC || attempt + 1 >= GIVE_BACK_TRIES ||
-	    b->give_back_pauses + 1 >= GIVE_BACK_TRIES)
-		return 0;
-	b->give_back_pauses++;
-	slog("build %lld: give back: %s; trying again in %ld ms",
-	     (long long)b->id, e->msg, ms);
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-	return 1;
-}
-
-/* When artifacts of b are still staged, after every try: their cargo
- * outputs and staged names ("staged" in the result) and an error that
- * names them all and the command that puts them back.  The journal holds
- * them, so that command works once the cause is gone. */
-static void build_still_staged(struct server *s, struct build *b, json_t *res)
-{
-	struct journal_artifact *a = NULL;
-	json_t *staged;
-	struct sp_err e;
-	size_t n = 0, i, len = 0;
-	char *msg = NULL;
-	FILE *f;
-
-	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
-		slog("build %lld: %s", (long long)b->id, e.msg);
-		return;
-	}
-	if (n == 0 || !(f = open_memstream(&msg, &len))) {
-		journal_artifacts_free(a, n);
-		return;
-	}
-	staged = json_array();
-	fprintf(f, "%s\n  %zu cargo output(s) are still staged:", b->error, n);
-	for (i = 0; i < n; i++) {
-		fprintf(f, "\n    '%s' (as '%s')", a[i].cargo_path,
-			a[i].staged_path);
-		json_array_append_new(staged,
-				      json_pack("{s:s,s:s}", "cargo_path",
-						a[i].cargo_path, "staged_path",
-						a[i].staged_path));
-	}
-	fprintf(f,
-		"\n  Once the cause is gone (free space on a full disk), this "
-		"puts them back: spoke recover --state-dir '%s'",
-		s->state_dir);
-	if (fclose(f) == 0 && msg)
-		json_object_set_new(res, "error", json_string(msg));
-	json_object_set_new(res, "staged", staged);
-	free(msg);
-	journal_artifacts_free(a, n);
-}
-
-/* Gives back every artifact of b now, while its workers may still run:
- * they hold open descriptors of what they read, so they do not care. */
-static void build_give_back_artifacts(struct server *s, struct build *b)
-{
-	struct journal_artifact *a = NULL;
-	struct sp_err e;
-	size_t n = 0, i;
-
-	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
-		slog("build %lld: %s", (long long)b->id, e.msg);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (replay_artifact(s->j, &s->sd, &a[i], b->report,
-				    &b->bad, &e) < 0)
-			slog("build %lld: give back: %s", (long long)b->id,
-			     e.msg);
-	}
-	journal_artifacts_free(a, n);
-}
-
-void build_fail(struct server *s, struct build *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t i;
-
-	if (!b->failed) {
-		va_start(ap, fmt);
-		vsnprintf(b->error, sizeof(b->error), fmt, ap);
-		va_end(ap);
-		b->failed = 1;
-		slog("build %lld failed: %s", (long long)b->id, b->error);
-	}
-	for (i = 0; i < b->njobs; i++) {
-		if (b->jobs[i].w)
-			pool_kill(b->jobs[i].w);
-	}
-	build_give_back_artifacts(s, b);
-}
-
 static int str_field(const json_t *o, const char *k, const char **out)
 {
 	json_t *v = json_object_get(o, k);
@@ -240,6 +120,112 @@ void build_free(struct build *b)
 	json_decref(b->report);
 	json_decref(b->wheels);
 	free(b);
+}
+
+void client_build(struct server *s, struct client *c, json_t *req)
+{
+	const json_t *arts = json_object_get(req, "artifacts");
+	const char *mode = json_string_value(json_object_get(req, "stage"));
+	char client_desc[64];
+	struct build *b;
+	struct sp_err e;
+	size_t i;
+
+	if (c->build || s->stopping) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error",
+				      s->stopping ? "the coordinator is stopping"
+						  : "a build is already running "
+						    "on this connection"));
+		return;
+	}
+	/* A peer that names no version gets no say in the coordinator's
+	 * life: only a spoke client of another version replaces it. */
+	if (json_is_string(json_object_get(req, "client_version")) &&
+	    strcmp(json_string_value(json_object_get(req, "client_version")),
+		   spoke_version()) != 0) {
+		/* A client of another version: make way for a coordinator
+		 * of its version once the running builds are done. */
+		slog("client of version '%s': stopping to be replaced",
+		     json_string_value(json_object_get(req, "client_version"))
+			     ?: "?");
+		s->stopping = 1;
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:b,s:s,s:s}", "command",
+				      "build", "ok", 0, "restart", 1,
+				      "coordinator_version", spoke_version(),
+				      "error",
+				      "the coordinator is of another version"));
+		return;
+	}
+	if (build_validate(req, &e) < 0) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error", e.msg));
+		return;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return;
+	b->njobs = json_array_size(arts);
+	b->jobs = calloc(b->njobs, sizeof(*b->jobs));
+	b->report = json_array();
+	b->wheels = json_array();
+	b->mode = STAGE_LINK;
+	if (mode && stage_mode_parse(mode, &b->mode) < 0)
+		b->mode = STAGE_LINK;
+	b->max_jobs = (int)json_integer_value(json_object_get(req, "jobs"));
+	if (b->max_jobs < 1 || b->max_jobs > 4096)
+		b->max_jobs = s->o->jobs;
+	b->jobserver = json_is_true(json_object_get(req, "jobserver"));
+	b->quiet = json_is_true(json_object_get(req, "quiet"));
+	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
+	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error",
+				      b->jobs ? e.msg : "out of memory"));
+		build_free(b);
+		return;
+	}
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+
+		jb->b = b;
+		jb->spec = json_deep_copy(json_array_get(arts, i));
+		json_object_set(jb->spec, "out_dir",
+				json_object_get(req, "out_dir"));
+		if (json_object_get(req, "source_date_epoch"))
+			json_object_set(jb->spec, "source_date_epoch",
+					json_object_get(req,
+							"source_date_epoch"));
+		if (json_object_get(req, "compression"))
+			json_object_set(jb->spec, "compression",
+					json_object_get(req, "compression"));
+		/* Options for the worker (repair policy, search paths ...)
+		 * pass through as they are; the worker validates them. */
+		if (json_is_object(json_object_get(req, "options")))
+			json_object_set(jb->spec, "options",
+					json_object_get(req, "options"));
+		/* The worker checks its cached policy and ld.so.conf once
+		 * per build (fsx_stamp_epoch_set), and sends no progress
+		 * events a quiet client would not see. */
+		json_object_set_new(jb->spec, "build",
+				    json_integer((json_int_t)b->id));
+		if (b->quiet)
+			json_object_set_new(jb->spec, "progress", json_false());
+		jb->cargo_path = json_string_value(
+			json_object_get(jb->spec, "cargo_path"));
+	}
+	b->client = c;
+	c->build = b;
+	b->next = s->builds;
+	s->builds = b;
+	slog("build %lld: %zu artifact(s)", (long long)b->id, b->njobs);
+	client_event(b, json_pack("{s:s,s:I,s:I}", "event", "build", "build",
+				  (json_int_t)b->id, "artifacts",
+				  (json_int_t)b->njobs));
 }
 
 static int cargo_path_held(struct server *s, struct build *self,
@@ -444,6 +430,84 @@ out:
 		build_fail(s, b, "%s", e.msg);
 }
 
+/* How often a build's give-backs are tried when the disk is full, all of
+ * them together, and the first pause between tries (doubled each time:
+ * 50, 100, 200, 400 ms; 0.75 s at most per build, however many
+ * artifacts it has). */
+#define GIVE_BACK_TRIES 5
+#define GIVE_BACK_PAUSE_MS 50
+
+/*
+ * Whether to try a failed give-back again, after a pause.  Only when the
+ * disk was full (ENOSPC) in a rename, an unlink or a journal commit: none
+ * of them happened, or SQLite rolled the transaction back, and replay
+ * decides each artifact from the disk again, so trying again is safe.  A
+ * full disk is often brief (a wheel or a temporary being removed, another
+ * process's file), and a cargo output left staged in move mode is missing
+ * until someone runs `spoke recover`.  A failed fsync is never retried
+ * (err.h, docs/failure-model.md), nor is any other error.  The pause
+ * blocks the coordinator, which is why the tries are few and short.
+ */
+static int give_back_again(struct build *b, int attempt, const struct sp_err *e)
+{
+	struct timespec ts;
+	long ms = (long)GIVE_BACK_PAUSE_MS << b->give_back_pauses;
+
+	/* The budget is the build's: with the disk still full, a hundred
+	 * artifacts must not each block the coordinator for their own
+	 * round of pauses. */
+	if (e->sys_errno != ENOSPC || attempt + 1 >= GIVE_BACK_TRIES ||
+	    b->give_back_pauses + 1 >= GIVE_BACK_TRIES)
+		return 0;
+	b->give_back_pauses++;
+	slog("build %lld: give back: %s; trying again in %ld ms",
+	     (long long)b->id, e->msg, ms);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* Gives back every artifact of b now, while its workers may still run:
+ * they hold open descriptors of what they read, so they do not care. */
+static void build_give_back_artifacts(struct server *s, struct build *b)
+{
+	struct journal_artifact *a = NULL;
+	struct sp_err e;
+	size_t n = 0, i;
+
+	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+		slog("build %lld: %s", (long long)b->id, e.msg);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (replay_artifact(s->j, &s->sd, &a[i], b->report,
+				    &b->bad, &e) < 0)
+			slog("build %lld: give back: %s", (long long)b->id,
+			     e.msg);
+	}
+	journal_artifacts_free(a, n);
+}
+
+void build_fail(struct server *s, struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t i;
+
+	if (!b->failed) {
+		va_start(ap, fmt);
+		vsnprintf(b->error, sizeof(b->error), fmt, ap);
+		va_end(ap);
+		b->failed = 1;
+		slog("build %lld failed: %s", (long long)b->id, b->error);
+	}
+	for (i = 0; i < b->njobs; i++) {
+		if (b->jobs[i].w)
+			pool_kill(b->jobs[i].w);
+	}
+	build_give_back_artifacts(s, b);
+}
+
 /* Gives one artifact back now (move mode: its cargo output is missing
  * until then).  A full disk is retried (give_back_again). */
 void give_back_one(struct server *s, struct job *jb)
@@ -465,6 +529,23 @@ void give_back_one(struct server *s, struct job *jb)
 	}
 	if (rc < 0)
 		build_fail(s, jb->b, "%s", e.msg);
+}
+
+int build_done(const struct build *b)
+{
+	size_t i;
+
+	if (!b->staged)
+		return 0;
+	for (i = 0; i < b->njobs; i++) {
+		const struct job *jb = &b->jobs[i];
+
+		if (jb->w || jb->result)
+			return 0;
+		if (!b->failed && !jb->settled)
+			return 0;
+	}
+	return 1;
 }
 
 /* Adds to a build's result the cargo outputs that earlier builds (or the
@@ -492,6 +573,48 @@ static void build_losses(struct server *s, struct build *b, json_t *res)
 		json_object_set_new(res, "losses", losses);
 	else
 		json_decref(losses);
+}
+
+/* When artifacts of b are still staged, after every try: their cargo
+ * outputs and staged names ("staged" in the result) and an error that
+ * names them all and the command that puts them back.  The journal holds
+ * them, so that command works once the cause is gone. */
+static void build_still_staged(struct server *s, struct build *b, json_t *res)
+{
+	struct journal_artifact *a = NULL;
+	json_t *staged;
+	struct sp_err e;
+	size_t n = 0, i, len = 0;
+	char *msg = NULL;
+	FILE *f;
+
+	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+		slog("build %lld: %s", (long long)b->id, e.msg);
+		return;
+	}
+	if (n == 0 || !(f = open_memstream(&msg, &len))) {
+		journal_artifacts_free(a, n);
+		return;
+	}
+	staged = json_array();
+	fprintf(f, "%s\n  %zu cargo output(s) are still staged:", b->error, n);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "\n    '%s' (as '%s')", a[i].cargo_path,
+			a[i].staged_path);
+		json_array_append_new(staged,
+				      json_pack("{s:s,s:s}", "cargo_path",
+						a[i].cargo_path, "staged_path",
+						a[i].staged_path));
+	}
+	fprintf(f,
+		"\n  Once the cause is gone (free space on a full disk), this "
+		"puts them back: spoke recover --state-dir '%s'",
+		s->state_dir);
+	if (fclose(f) == 0 && msg)
+		json_object_set_new(res, "error", json_string(msg));
+	json_object_set_new(res, "staged", staged);
+	free(msg);
+	journal_artifacts_free(a, n);
 }
 
 void build_finish(struct server *s, struct build *b)
@@ -542,127 +665,4 @@ void build_finish(struct server *s, struct build *b)
 	} else {
 		json_decref(res);
 	}
-}
-
-int build_done(const struct build *b)
-{
-	size_t i;
-
-	if (!b->staged)
-		return 0;
-	for (i = 0; i < b->njobs; i++) {
-		const struct job *jb = &b->jobs[i];
-
-		if (jb->w || jb->result)
-			return 0;
-		if (!b->failed && !jb->settled)
-			return 0;
-	}
-	return 1;
-}
-
-void client_build(struct server *s, struct client *c, json_t *req)
-{
-	const json_t *arts = json_object_get(req, "artifacts");
-	const char *mode = json_string_value(json_object_get(req, "stage"));
-	char client_desc[64];
-	struct build *b;
-	struct sp_err e;
-	size_t i;
-
-	if (c->build || s->stopping) {
-		client_send(c, MSG_RESULT,
-			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
-				      0, "error",
-				      s->stopping ? "the coordinator is stopping"
-						  : "a build is already running "
-						    "on this connection"));
-		return;
-	}
-	/* A peer that names no version gets no say in the coordinator's
-	 * life: only a spoke client of another version replaces it. */
-	if (json_is_string(json_object_get(req, "client_version")) &&
-	    strcmp(json_string_value(json_object_get(req, "client_version")),
-		   spoke_version()) != 0) {
-		/* A client of another version: make way for a coordinator
-		 * of its version once the running builds are done. */
-		slog("client of version '%s': stopping to be replaced",
-		     json_string_value(json_object_get(req, "client_version"))
-			     ?: "?");
-		s->stopping = 1;
-		client_send(c, MSG_RESULT,
-			    json_pack("{s:s,s:b,s:b,s:s,s:s}", "command",
-				      "build", "ok", 0, "restart", 1,
-				      "coordinator_version", spoke_version(),
-				      "error",
-				      "the coordinator is of another version"));
-		return;
-	}
-	if (build_validate(req, &e) < 0) {
-		client_send(c, MSG_RESULT,
-			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
-				      0, "error", e.msg));
-		return;
-	}
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return;
-	b->njobs = json_array_size(arts);
-	b->jobs = calloc(b->njobs, sizeof(*b->jobs));
-	b->report = json_array();
-	b->wheels = json_array();
-	b->mode = STAGE_LINK;
-	if (mode && stage_mode_parse(mode, &b->mode) < 0)
-		b->mode = STAGE_LINK;
-	b->max_jobs = (int)json_integer_value(json_object_get(req, "jobs"));
-	if (b->max_jobs < 1 || b->max_jobs > 4096)
-		b->max_jobs = s->o->jobs;
-	b->jobserver = json_is_true(json_object_get(req, "jobserver"));
-	b->quiet = json_is_true(json_object_get(req, "quiet"));
-	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
-	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
-		client_send(c, MSG_RESULT,
-			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
-				      0, "error",
-				      b->jobs ? e.msg : "out of memory"));
-		build_free(b);
-		return;
-	}
-	for (i = 0; i < b->njobs; i++) {
-		struct job *jb = &b->jobs[i];
-
-		jb->b = b;
-		jb->spec = json_deep_copy(json_array_get(arts, i));
-		json_object_set(jb->spec, "out_dir",
-				json_object_get(req, "out_dir"));
-		if (json_object_get(req, "source_date_epoch"))
-			json_object_set(jb->spec, "source_date_epoch",
-					json_object_get(req,
-							"source_date_epoch"));
-		if (json_object_get(req, "compression"))
-			json_object_set(jb->spec, "compression",
-					json_object_get(req, "compression"));
-		/* Options for the worker (repair policy, search paths ...)
-		 * pass through as they are; the worker validates them. */
-		if (json_is_object(json_object_get(req, "options")))
-			json_object_set(jb->spec, "options",
-					json_object_get(req, "options"));
-		/* The worker checks its cached policy and ld.so.conf once
-		 * per build (fsx_stamp_epoch_set), and sends no progress
-		 * events a quiet client would not see. */
-		json_object_set_new(jb->spec, "build",
-				    json_integer((json_int_t)b->id));
-		if (b->quiet)
-			json_object_set_new(jb->spec, "progress", json_false());
-		jb->cargo_path = json_string_value(
-			json_object_get(jb->spec, "cargo_path"));
-	}
-	b->client = c;
-	c->build = b;
-	b->next = s->builds;
-	s->builds = b;
-	slog("build %lld: %zu artifact(s)", (long long)b->id, b->njobs);
-	client_event(b, json_pack("{s:s,s:I,s:I}", "event", "build", "build",
-				  (json_int_t)b->id, "artifacts",
-				  (json_int_t)b->njobs));
 }
