@@ -4,12 +4,18 @@
  * One per state directory (flock on <state>/lock), the only writer of the
  * journal while it runs.  At start it replays the journal, then serves
  * requests on its unix socket (sockpath.h): builds, recover, status, stop.
- * Builds stage their artifacts (journaled), hand one wheel job per artifact
- * to a worker of the pool (pool.h: forked processes that live as long as
- * the coordinator, one per job slot) over its socketpair, rename finished
- * wheels into place, and give every artifact back before the client gets
- * its answer.  A worker that dies or sends a bad frame fails its job and
- * its build, whose artifacts are given back at once.
+ * Builds stage their artifacts and journal each wheel's temporary and final
+ * names, then hand one wheel job per artifact to a worker of the pool
+ * (pool.h: forked processes that live as long as the coordinator, one per
+ * job slot) over its socketpair.  The worker writes the wheel, fsyncs it
+ * and renames it into place itself; the coordinator fsyncs the wheels'
+ * folders and journals them "done" in batches, and gives every artifact
+ * back before the client gets its answer.  A worker that dies or sends a
+ * bad frame fails its job and its build, whose artifacts are given back at
+ * once.
+ *
+ * This is the coordinator's only public header; its files share their
+ * private types through server/coord.h.
  */
 #ifndef SPOKE_SERVER_SERVER_H
 #define SPOKE_SERVER_SERVER_H

@@ -78,7 +78,7 @@ for mode in link move; do
 done
 
 # The coordinator killed at every point of a build whose jobs wait queued
-# behind the busy worker's (server/server.c job_queue): four prebuilt
+# behind the busy worker's (server/sched.c job_queue): four prebuilt
 # modules at -j 1, queueing however long the jobs take.  The dead
 # coordinator's worker dies with it, queued job and all, and recover
 # settles everything.

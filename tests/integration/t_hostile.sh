@@ -208,7 +208,7 @@ check "cargo outputs intact after the hostile peers" same_snapshot "$ws" "$T/bef
 
 # (e) Peers that stop reading but keep their socket open.  The coordinator
 # never blocks on one: replies queue per client, and a client that leaves
-# more than CLIENT_QUEUE_MAX (8 MiB, server/server.c) unread is dropped,
+# more than CLIENT_QUEUE_MAX (8 MiB, server/control.c) unread is dropped,
 # its build cancelled as a disconnect cancels it.
 cat >"$T/stall.py" <<'PYEOF'
 import json, os, socket, struct, sys, sysconfig, time

@@ -77,7 +77,7 @@ check "  the coordinator says the job went to another worker" grep -q 'the job g
 check "  the wheel is valid" wheels_valid "$T/out5"
 
 # A busy worker gets its build's next job queued behind the current one
-# (server/server.c job_queue), so it goes on without waiting for the
+# (server/sched.c job_queue), so it goes on without waiting for the
 # coordinator.  Slowed down, the queue shows in status; killed with a job
 # queued, the worker fails its build cleanly: both jobs settled, every
 # artifact as it was, no temporary wheel, and the next build works.

@@ -1,0 +1,668 @@
+/*
+ * build.c - a build's lifecycle: the client's request checked and turned
+ * into one job per artifact, the artifacts staged and the wheels' intents
+ * journaled, the artifacts given back (at once when the build fails), and
+ * the result sent when its last job has settled.
+ */
+#define _GNU_SOURCE
+#include "server/coord.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/dirs.h"
+#include "common/fsx.h"
+#include "common/pyname.h"
+#include "common/tmpfile.h"
+#include "common/version.h"
+#include "journal/journal.h"
+#include "journal/replay.h"
+
+static int str_field(const json_t *o, const char *k, const char **out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return -1;
+	*out = json_string_value(v);
+	return 0;
+}
+
+static const char *const job_fields[] = {
+	"cargo_path", "distribution", "version",      "module",
+	"python_tag", "abi_tag",      "platform_tag", "ext_suffix",
+};
+
+/* Checks a build request before anything is journaled; the message names
+ * the artifact and field. */
+static int build_validate(const json_t *req, struct sp_err *e)
+{
+	const json_t *arts = json_object_get(req, "artifacts");
+	const char *v;
+	size_t i, k;
+
+	if (str_field(req, "out_dir", &v) < 0 || v[0] != '/')
+		return sp_err_set(e, "bad build request: 'out_dir' must be an "
+				     "absolute path");
+	if (!json_is_array(arts) || json_array_size(arts) == 0)
+		return sp_err_set(e, "bad build request: no artifacts");
+	/* Checked first: the jobs, the journal rows and the result all grow
+	 * with the count (see BUILD_MAX_ARTIFACTS). */
+	if (json_array_size(arts) > BUILD_MAX_ARTIFACTS)
+		return sp_err_set(e, "bad build request: %zu artifacts, more "
+				     "than the limit of %u per build",
+				  json_array_size(arts), BUILD_MAX_ARTIFACTS);
+	for (i = 0; i < json_array_size(arts); i++) {
+		const json_t *a = json_array_get(arts, i);
+
+		if (!json_is_object(a))
+			return sp_err_set(e, "bad build request: artifact %zu "
+					     "is not an object",
+					  i);
+		for (k = 0; k < sizeof(job_fields) / sizeof(job_fields[0]);
+		     k++) {
+			if (str_field(a, job_fields[k], &v) < 0)
+				return sp_err_set(e,
+						  "bad build request: artifact "
+						  "%zu: missing '%s'",
+						  i, job_fields[k]);
+		}
+		str_field(a, "cargo_path", &v);
+		if (v[0] != '/')
+			return sp_err_set(e, "bad build request: artifact "
+					     "%zu: cargo_path is not absolute",
+					  i);
+		str_field(a, "distribution", &v);
+		if (!dist_name_valid(v))
+			return sp_err_set(e, "invalid distribution name '%s'",
+					  v);
+		str_field(a, "module", &v);
+		if (!module_name_valid(v))
+			return sp_err_set(e, "invalid module name '%s'", v);
+		/* The version and tags become the wheel's file name: check
+		 * them here too, before anything is staged. */
+		str_field(a, "version", &v);
+		if (!version_valid(v))
+			return sp_err_set(e, "invalid version '%s'", v);
+		for (k = 0; k < 3; k++) {
+			static const char *const tags[] = {
+				"python_tag", "abi_tag", "platform_tag"};
+
+			str_field(a, tags[k], &v);
+			if (!tag_valid(v))
+				return sp_err_set(e, "invalid %s '%s'",
+						  tags[k], v);
+		}
+	}
+	return 0;
+}
+
+static void job_release(struct job *jb)
+{
+	json_decref(jb->spec);
+	json_decref(jb->result);
+}
+
+void build_free(struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->njobs; i++)
+		job_release(&b->jobs[i]);
+	free(b->jobs);
+	json_decref(b->report);
+	json_decref(b->wheels);
+	free(b);
+}
+
+void client_build(struct server *s, struct client *c, json_t *req)
+{
+	const json_t *arts = json_object_get(req, "artifacts");
+	const char *mode = json_string_value(json_object_get(req, "stage"));
+	char client_desc[64];
+	struct build *b;
+	struct sp_err e;
+	size_t i;
+
+	if (c->build || s->stopping) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error",
+				      s->stopping ? "the coordinator is stopping"
+						  : "a build is already running "
+						    "on this connection"));
+		return;
+	}
+	/* A peer that names no version gets no say in the coordinator's
+	 * life: only a spoke client of another version replaces it. */
+	if (json_is_string(json_object_get(req, "client_version")) &&
+	    strcmp(json_string_value(json_object_get(req, "client_version")),
+		   spoke_version()) != 0) {
+		/* A client of another version: make way for a coordinator
+		 * of its version once the running builds are done. */
+		slog("client of version '%s': stopping to be replaced",
+		     json_string_value(json_object_get(req, "client_version"))
+			     ?: "?");
+		s->stopping = 1;
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:b,s:s,s:s}", "command",
+				      "build", "ok", 0, "restart", 1,
+				      "coordinator_version", spoke_version(),
+				      "error",
+				      "the coordinator is of another version"));
+		return;
+	}
+	if (build_validate(req, &e) < 0) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error", e.msg));
+		return;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return;
+	b->njobs = json_array_size(arts);
+	b->jobs = calloc(b->njobs, sizeof(*b->jobs));
+	b->report = json_array();
+	b->wheels = json_array();
+	b->mode = STAGE_LINK;
+	if (mode && stage_mode_parse(mode, &b->mode) < 0)
+		b->mode = STAGE_LINK;
+	b->max_jobs = (int)json_integer_value(json_object_get(req, "jobs"));
+	if (b->max_jobs < 1 || b->max_jobs > 4096)
+		b->max_jobs = s->o->jobs;
+	b->jobserver = json_is_true(json_object_get(req, "jobserver"));
+	b->quiet = json_is_true(json_object_get(req, "quiet"));
+	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
+	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error",
+				      b->jobs ? e.msg : "out of memory"));
+		build_free(b);
+		return;
+	}
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+
+		jb->b = b;
+		jb->spec = json_deep_copy(json_array_get(arts, i));
+		json_object_set(jb->spec, "out_dir",
+				json_object_get(req, "out_dir"));
+		if (json_object_get(req, "source_date_epoch"))
+			json_object_set(jb->spec, "source_date_epoch",
+					json_object_get(req,
+							"source_date_epoch"));
+		if (json_object_get(req, "compression"))
+			json_object_set(jb->spec, "compression",
+					json_object_get(req, "compression"));
+		/* Options for the worker (repair policy, search paths ...)
+		 * pass through as they are; the worker validates them. */
+		if (json_is_object(json_object_get(req, "options")))
+			json_object_set(jb->spec, "options",
+					json_object_get(req, "options"));
+		/* The worker checks its cached policy and ld.so.conf once
+		 * per build (fsx_stamp_epoch_set), and sends no progress
+		 * events a quiet client would not see. */
+		json_object_set_new(jb->spec, "build",
+				    json_integer((json_int_t)b->id));
+		if (b->quiet)
+			json_object_set_new(jb->spec, "progress", json_false());
+		jb->cargo_path = json_string_value(
+			json_object_get(jb->spec, "cargo_path"));
+	}
+	b->client = c;
+	c->build = b;
+	b->next = s->builds;
+	s->builds = b;
+	slog("build %lld: %zu artifact(s)", (long long)b->id, b->njobs);
+	client_event(b, json_pack("{s:s,s:I,s:I}", "event", "build", "build",
+				  (json_int_t)b->id, "artifacts",
+				  (json_int_t)b->njobs));
+}
+
+static int cargo_path_held(struct server *s, struct build *self,
+			   const char *path)
+{
+	struct build *b;
+	size_t i;
+
+	for (b = s->builds; b; b = b->next) {
+		if (b == self || !b->staged)
+			continue;
+		for (i = 0; i < b->njobs; i++)
+			if (b->jobs[i].staged &&
+			    strcmp(b->jobs[i].cargo_path, path) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Builds that touch a cargo output another build holds wait for it. */
+int build_can_start(struct server *s, struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->njobs; i++)
+		if (cargo_path_held(s, b, b->jobs[i].cargo_path))
+			return 0;
+	return 1;
+}
+
+/* Makes the build's output folder (the user's path, symlinks in it
+ * followed once; missing folders made one at a time, never through a
+ * symlink) and gives every job its resolved path, "out_dir_resolved". */
+static int resolve_out_dir(struct build *b, struct sp_err *e)
+{
+	char *resolved;
+	size_t i;
+	int fd;
+
+	fd = dirs_resolve(json_string_value(
+				  json_object_get(b->jobs[0].spec, "out_dir")),
+			  1, 0755, &resolved, e);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	for (i = 0; i < b->njobs; i++)
+		if (json_object_set_new(b->jobs[i].spec, "out_dir_resolved",
+					json_string(resolved)) < 0) {
+			free(resolved);
+			return sp_err_set(e, "out of memory");
+		}
+	free(resolved);
+	return 0;
+}
+
+void build_stage(struct server *s, struct build *b)
+{
+	struct stage_item *items;
+	struct sp_err e;
+	size_t i;
+
+	b->staged = 1;
+	items = calloc(b->njobs, sizeof(*items));
+	if (!items) {
+		build_fail(s, b, "out of memory");
+		return;
+	}
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+		char *staged = NULL;
+		uint32_t token;
+
+		/* Build ids start again at 1 in a new journal; the random
+		 * part keeps a new build off names that a lost journal's
+		 * staged files may still hold. */
+		if (getrandom(&token, sizeof(token), 0) != sizeof(token))
+			token = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+		if (asprintf(&staged, "%s/staged/%lld-%zu-%08x-%s",
+			     s->state_dir, (long long)b->id, i, token,
+			     fsx_basename(jb->cargo_path)) < 0) {
+			build_fail(s, b, "out of memory");
+			goto out;
+		}
+		json_object_set_new(jb->spec, "staged_path",
+				    json_string(staged));
+		free(staged);
+		items[i].cargo_path = jb->cargo_path;
+		items[i].staged_path = json_string_value(
+			json_object_get(jb->spec, "staged_path"));
+	}
+	/* The whole build in one batch: a fixed number of fsyncs however
+	 * many artifacts it has. */
+	if (stage_batch(s->j, &s->sd, b->id, items, b->njobs, b->mode,
+			&e) < 0) {
+		build_fail(s, b, "%s", e.msg);
+		goto out;
+	}
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+
+		jb->art_id = items[i].artifact_id;
+		jb->staged = 1;
+		/* The worker reads the staged file by path: it checks that
+		 * it finds this inode there, read through staged/'s held
+		 * descriptor (worker/build_wheel.c, check_staged_ident). */
+		{
+			struct fsx_at at = {
+				s->sd.staged_fd,
+				fsx_basename(items[i].staged_path),
+				items[i].staged_path,
+			};
+			struct fsx_ident id;
+
+			if (fsx_ident_at(&at, &id, &e) < 0) {
+				build_fail(s, b, "%s", e.msg);
+				goto out;
+			}
+			json_object_set_new(
+				jb->spec, "staged_ident",
+				json_pack("{s:I,s:I}", "dev",
+					  (json_int_t)id.dev, "ino",
+					  (json_int_t)id.ino));
+		}
+		client_event(b, json_pack("{s:s,s:s,s:s,s:s}", "event",
+					  "staged", "cargo_path",
+					  jb->cargo_path, "staged_path",
+					  items[i].staged_path, "mode",
+					  items[i].mode_used));
+	}
+out:
+	free(items);
+	if (b->failed)
+		return;
+	/* Every job carries the request's one out_dir (client_build).  It
+	 * may hold symlinks (the user's path): resolved once here, made one
+	 * component at a time, and the workers open the resolved path with
+	 * none followed (dirs.h). */
+	if (resolve_out_dir(b, &e) < 0 || journal_begin(s->j, &e) < 0) {
+		build_fail(s, b, "%s", e.msg);
+		return;
+	}
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+		const char *od = json_string_value(
+			json_object_get(jb->spec, "out_dir"));
+		/* The temporary is journaled where the worker writes it, in
+		 * the resolved folder, so replay finds it even if the user's
+		 * path leads elsewhere by then; the final name stays the
+		 * user's, as results report it. */
+		const char *od_res = json_string_value(
+			json_object_get(jb->spec, "out_dir_resolved"));
+		char *name, *final = NULL, *tmp = NULL, tname[NAME_MAX + 1];
+
+		name = wheel_filename(
+			json_string_value(json_object_get(jb->spec,
+							  "distribution")),
+			json_string_value(json_object_get(jb->spec, "version")),
+			json_string_value(
+				json_object_get(jb->spec, "python_tag")),
+			json_string_value(json_object_get(jb->spec, "abi_tag")),
+			json_string_value(
+				json_object_get(jb->spec, "platform_tag")));
+		if (!name) {
+			journal_rollback(s->j);
+			build_fail(s, b, "cannot name the wheel of '%s'",
+				   jb->cargo_path);
+			return;
+		}
+		/* An unpredictable name (tmpfile.h), so that nobody else who
+		 * may write the output folder can plant anything at it; it is
+		 * journaled below, so replay removes one left behind. */
+		if (tmpfile_name(tname, sizeof(tname), name, &e) < 0) {
+			free(name);
+			journal_rollback(s->j);
+			build_fail(s, b, "%s", e.msg);
+			return;
+		}
+		if (asprintf(&final, "%s/%s", od, name) < 0 ||
+		    asprintf(&tmp, "%s/%s", od_res, tname) < 0) {
+			free(name);
+			free(final);
+			journal_rollback(s->j);
+			build_fail(s, b, "out of memory");
+			return;
+		}
+		free(name);
+		json_object_set_new(jb->spec, "final_path", json_string(final));
+		json_object_set_new(jb->spec, "tmp_path", json_string(tmp));
+		if (journal_wheel_intent(s->j, b->id, jb->art_id, tmp, final,
+					 &jb->wheel_id, &e) < 0) {
+			free(final);
+			free(tmp);
+			journal_rollback(s->j);
+			build_fail(s, b, "%s", e.msg);
+			return;
+		}
+		free(final);
+		free(tmp);
+	}
+	/* Every wheel's intent in one commit, before any worker writes. */
+	if (journal_commit(s->j, &e) < 0)
+		build_fail(s, b, "%s", e.msg);
+}
+
+/* How often a build's give-backs are tried when the disk is full, all of
+ * them together, and the first pause between tries (doubled each time:
+ * 50, 100, 200, 400 ms; 0.75 s at most per build, however many
+ * artifacts it has). */
+#define GIVE_BACK_TRIES 5
+#define GIVE_BACK_PAUSE_MS 50
+
+/*
+ * Whether to try a failed give-back again, after a pause.  Only when the
+ * disk was full (ENOSPC) in a rename, an unlink or a journal commit: none
+ * of them happened, or SQLite rolled the transaction back, and replay
+ * decides each artifact from the disk again, so trying again is safe.  A
+ * full disk is often brief (a wheel or a temporary being removed, another
+ * process's file), and a cargo output left staged in move mode is missing
+ * until someone runs `spoke recover`.  A failed fsync is never retried
+ * (err.h, docs/failure-model.md), nor is any other error.  The pause
+ * blocks the coordinator, which is why the tries are few and short.
+ */
+static int give_back_again(struct build *b, int attempt, const struct sp_err *e)
+{
+	struct timespec ts;
+	long ms = (long)GIVE_BACK_PAUSE_MS << b->give_back_pauses;
+
+	/* The budget is the build's: with the disk still full, a hundred
+	 * artifacts must not each block the coordinator for their own
+	 * round of pauses. */
+	if (e->sys_errno != ENOSPC || attempt + 1 >= GIVE_BACK_TRIES ||
+	    b->give_back_pauses + 1 >= GIVE_BACK_TRIES)
+		return 0;
+	b->give_back_pauses++;
+	slog("build %lld: give back: %s; trying again in %ld ms",
+	     (long long)b->id, e->msg, ms);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* Gives back every artifact of b now, while its workers may still run:
+ * they hold open descriptors of what they read, so they do not care. */
+static void build_give_back_artifacts(struct server *s, struct build *b)
+{
+	struct journal_artifact *a = NULL;
+	struct sp_err e;
+	size_t n = 0, i;
+
+	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+		slog("build %lld: %s", (long long)b->id, e.msg);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (replay_artifact(s->j, &s->sd, &a[i], b->report,
+				    &b->bad, &e) < 0)
+			slog("build %lld: give back: %s", (long long)b->id,
+			     e.msg);
+	}
+	journal_artifacts_free(a, n);
+}
+
+void build_fail(struct server *s, struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t i;
+
+	if (!b->failed) {
+		va_start(ap, fmt);
+		vsnprintf(b->error, sizeof(b->error), fmt, ap);
+		va_end(ap);
+		b->failed = 1;
+		slog("build %lld failed: %s", (long long)b->id, b->error);
+	}
+	for (i = 0; i < b->njobs; i++) {
+		if (b->jobs[i].w)
+			pool_kill(b->jobs[i].w);
+	}
+	build_give_back_artifacts(s, b);
+}
+
+/* Gives one artifact back now (move mode: its cargo output is missing
+ * until then).  A full disk is retried (give_back_again). */
+void give_back_one(struct server *s, struct job *jb)
+{
+	struct journal_artifact *a = NULL;
+	struct sp_err e;
+	int rc, attempt;
+
+	for (attempt = 0;; attempt++) {
+		if (journal_get_artifact(s->j, jb->art_id, &a, &e) < 0) {
+			rc = -1;
+		} else {
+			rc = replay_artifact(s->j, &s->sd, a,
+					     jb->b->report, &jb->b->bad, &e);
+			journal_artifacts_free(a, 1);
+		}
+		if (rc == 0 || !give_back_again(jb->b, attempt, &e))
+			break;
+	}
+	if (rc < 0)
+		build_fail(s, jb->b, "%s", e.msg);
+}
+
+int build_done(const struct build *b)
+{
+	size_t i;
+
+	if (!b->staged)
+		return 0;
+	for (i = 0; i < b->njobs; i++) {
+		const struct job *jb = &b->jobs[i];
+
+		if (jb->w || jb->result)
+			return 0;
+		if (!b->failed && !jb->settled)
+			return 0;
+	}
+	return 1;
+}
+
+/* Adds to a build's result the cargo outputs that earlier builds (or the
+ * replay at start) lost and nobody acknowledged, for the client to warn
+ * about; this build's own losses are in its "artifacts" and fail it.  A
+ * build answers for its own work: losses change neither "ok" nor the
+ * exit status. */
+static void build_losses(struct server *s, struct build *b, json_t *res)
+{
+	struct sp_err e;
+	json_t *losses = replay_losses(s->j, 1, &e), *l;
+	size_t i;
+
+	if (!losses) {
+		slog("build %lld: cannot list losses: %s", (long long)b->id,
+		     e.msg);
+		return;
+	}
+	for (i = json_array_size(losses); i-- > 0;) {
+		l = json_array_get(losses, i);
+		if (json_integer_value(json_object_get(l, "build")) == b->id)
+			json_array_remove(losses, i);
+	}
+	if (json_array_size(losses))
+		json_object_set_new(res, "losses", losses);
+	else
+		json_decref(losses);
+}
+
+/* When artifacts of b are still staged, after every try: their cargo
+ * outputs and staged names ("staged" in the result) and an error that
+ * names them all and the command that puts them back.  The journal holds
+ * them, so that command works once the cause is gone. */
+static void build_still_staged(struct server *s, struct build *b, json_t *res)
+{
+	struct journal_artifact *a = NULL;
+	json_t *staged;
+	struct sp_err e;
+	size_t n = 0, i, len = 0;
+	char *msg = NULL;
+	FILE *f;
+
+	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+		slog("build %lld: %s", (long long)b->id, e.msg);
+		return;
+	}
+	if (n == 0 || !(f = open_memstream(&msg, &len))) {
+		journal_artifacts_free(a, n);
+		return;
+	}
+	staged = json_array();
+	fprintf(f, "%s\n  %zu cargo output(s) are still staged:", b->error, n);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "\n    '%s' (as '%s')", a[i].cargo_path,
+			a[i].staged_path);
+		json_array_append_new(staged,
+				      json_pack("{s:s,s:s}", "cargo_path",
+						a[i].cargo_path, "staged_path",
+						a[i].staged_path));
+	}
+	fprintf(f,
+		"\n  Once the cause is gone (free space on a full disk), this "
+		"puts them back: spoke recover --state-dir '%s'",
+		s->state_dir);
+	if (fclose(f) == 0 && msg)
+		json_object_set_new(res, "error", json_string(msg));
+	json_object_set_new(res, "staged", staged);
+	free(msg);
+	journal_artifacts_free(a, n);
+}
+
+void build_finish(struct server *s, struct build *b)
+{
+	struct sp_err e;
+	json_t *res;
+	int ok, attempt;
+
+	/* Its wheels' "done" first: replay below would take a wheel still
+	 * "writing" for one interrupted (and forget its size and digest). */
+	done_flush(s);
+	/* Everything the build left: artifacts not yet given back, wheels
+	 * whose workers were killed. */
+	for (attempt = 0;; attempt++) {
+		if (replay_all(s->j, &s->sd, b->id, NULL, 0, b->report,
+			       &b->bad, &e) == 0)
+			break;
+		if (!give_back_again(b, attempt, &e)) {
+			if (!b->failed) {
+				b->failed = 1;
+				snprintf(b->error, sizeof(b->error), "%s",
+					 e.msg);
+			}
+			break;
+		}
+	}
+	ok = !b->failed && b->bad == 0;
+	if (!b->failed && b->bad)
+		snprintf(b->error, sizeof(b->error),
+			 "%d staged file(s) could not be given back; see "
+			 "'artifacts'",
+			 b->bad);
+	if (journal_build_end(s->j, b->id, ok, ok ? NULL : b->error, &e) < 0)
+		slog("build %lld: %s", (long long)b->id, e.msg);
+	res = json_pack("{s:s,s:b,s:I,s:O,s:O}", "command", "build", "ok", ok,
+			"build", (json_int_t)b->id, "wheels", b->wheels,
+			"artifacts", b->report);
+	if (res && !ok) {
+		json_object_set_new(res, "error", json_string(b->error));
+		build_still_staged(s, b, res);
+	}
+	if (res)
+		build_losses(s, b, res);
+	slog("build %lld %s", (long long)b->id, ok ? "succeeded" : "failed");
+	if (b->client) {
+		b->client->build = NULL;
+		client_send(b->client, MSG_RESULT, res);
+	} else {
+		json_decref(res);
+	}
+}
