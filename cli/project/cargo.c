@@ -1152,8 +1152,8 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	const char *cargo_name = jstr(pkg, "name");
 	const json_t *proj = NULL, *entry;
 	struct job_tags tags;
-	char *pyproject, *pkgdir = NULL, *version = NULL;
-	json_t *job = NULL, *meta = NULL, *linked = NULL;
+	char *pyproject, *pkgdir = NULL;
+	json_t *job = NULL, *pm = NULL, *linked = NULL, *meta;
 	int nomem = 0, ret = -1;
 
 	pyproject = pyproject_of(pkg, &nomem);
@@ -1173,28 +1173,16 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 			proj = NULL;
 	}
 
-	if (jstr(proj, "version")) {
-		version = strdup(jstr(proj, "version"));
-		if (!version) {
-			oom(e);
-			goto out;
-		}
-	} else {
-		version = pep440_from_semver(jstr(pkg, "version"), e);
-		if (!version) {
-			sp_err_wrap(e, "package '%s'", cargo_name);
-			goto out;
-		}
-	}
-
+	/* Distribution, version and metadata as `spoke sdist` states them,
+	 * so a wheel and its sdist never disagree; errors name the package
+	 * already. */
+	pm = cargo_package_meta(pkg, proj, plan->workspace_root, e);
+	if (!pm)
+		goto out;
+	meta = json_object_get(pm, "metadata");
 	pkgdir = fsx_dirname(jstr(pkg, "manifest_path"));
 	if (!pkgdir) {
 		oom(e);
-		goto out;
-	}
-	meta = job_metadata(pkg, pkgdir, proj, plan->workspace_root, e);
-	if (!meta) {
-		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
 	if (abi3_tags(pkg, &plan->py, &tags, e) < 0) {
@@ -1203,13 +1191,13 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	}
 	linked = job_linked_paths(state, jstr(art, "package_id"));
 	job = json_pack(
-	    "{s:s, s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O}",
+	    "{s:s, s:s, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:O}",
 	    "cargo_path", jstr(art, "path"), "package", cargo_name,
 	    "linked_paths", linked, "distribution",
-	    jstr(proj, "name") ? jstr(proj, "name") : cargo_name, "version",
-	    version, "module", module, "python_tag", tags.py, "abi_tag",
-	    tags.abi, "platform_tag", plan->py.platform_tag, "ext_suffix",
-	    tags.ext, "metadata", meta);
+	    json_object_get(pm, "distribution"), "version",
+	    json_object_get(pm, "version"), "module", module, "python_tag",
+	    tags.py, "abi_tag", tags.abi, "platform_tag",
+	    plan->py.platform_tag, "ext_suffix", tags.ext, "metadata", meta);
 	if (!job) {
 		sp_err_set(e,
 			   "cannot describe the job for package '%s' (out "
@@ -1233,8 +1221,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 out:
 	json_decref(job);
 	json_decref(linked);
-	json_decref(meta);
-	free(version);
+	json_decref(pm);
 	free(pkgdir);
 	free(pyproject);
 	return ret;
