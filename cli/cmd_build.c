@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cli/project/artifacts.h"
-#include "cli/project/cargo.h"
+#include "cli/project/plan.h"
 #include "cli/client.h"
 #include "cli/jobserver.h"
 #include "cli/commands.h"

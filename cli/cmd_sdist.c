@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli/project/cargo.h"
+#include "cli/project/pkgmeta.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "cli/output.h"
