@@ -49,18 +49,18 @@ struct admin_opts {
 static int admin_parse(int argc, char **argv, const char *help,
 		       struct admin_opts *o, int serve)
 {
-	enum { O_STATE = 256, O_TARGET, O_MANIFEST, O_JSON, O_IDLE, O_DAEMON,
-	       O_FORGET, O_FORGET_LOST };
+	enum { OPT_STATE = 256, OPT_TARGET, OPT_MANIFEST, OPT_JSON, OPT_IDLE,
+	       OPT_DAEMON, OPT_FORGET, OPT_FORGET_LOST };
 	static const struct option longopts[] = {
-		{"state-dir", required_argument, NULL, O_STATE},
-		{"target-dir", required_argument, NULL, O_TARGET},
-		{"manifest-path", required_argument, NULL, O_MANIFEST},
-		{"json", no_argument, NULL, O_JSON},
+		{"state-dir", required_argument, NULL, OPT_STATE},
+		{"target-dir", required_argument, NULL, OPT_TARGET},
+		{"manifest-path", required_argument, NULL, OPT_MANIFEST},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"jobs", required_argument, NULL, 'j'},
-		{"idle-timeout", required_argument, NULL, O_IDLE},
-		{"daemon", no_argument, NULL, O_DAEMON},
-		{"forget", required_argument, NULL, O_FORGET},
-		{"forget-lost", no_argument, NULL, O_FORGET_LOST},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"daemon", no_argument, NULL, OPT_DAEMON},
+		{"forget", required_argument, NULL, OPT_FORGET},
+		{"forget-lost", no_argument, NULL, OPT_FORGET_LOST},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -78,16 +78,16 @@ static int admin_parse(int argc, char **argv, const char *help,
 	while ((c = opts_next(argc, argv, serve == 1 ? "j:vh" : "vh",
 			      longopts)) != -1) {
 		switch (c) {
-		case O_STATE:
+		case OPT_STATE:
 			o->where.state_dir = optarg;
 			break;
-		case O_TARGET:
+		case OPT_TARGET:
 			o->where.target_dir = optarg;
 			break;
-		case O_MANIFEST:
+		case OPT_MANIFEST:
 			o->where.manifest_path = optarg;
 			break;
-		case O_JSON:
+		case OPT_JSON:
 			o->json = 1;
 			break;
 		case 'j':
@@ -95,17 +95,17 @@ static int admin_parse(int argc, char **argv, const char *help,
 			if (o->jobs < 1)
 				goto usage;
 			break;
-		case O_IDLE:
+		case OPT_IDLE:
 			o->idle = atoi(optarg);
 			if (serve != 1 || o->idle < 1)
 				goto usage;
 			break;
-		case O_DAEMON:
+		case OPT_DAEMON:
 			if (serve != 1)
 				goto usage;
 			o->daemon = 1;
 			break;
-		case O_FORGET:
+		case OPT_FORGET:
 			if (serve != 2)
 				goto usage;
 			/* The coordinator may run in another directory. */
@@ -119,7 +119,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 			json_array_append_new(o->forget, json_string(abs));
 			free(abs);
 			break;
-		case O_FORGET_LOST:
+		case OPT_FORGET_LOST:
 			if (serve != 2)
 				goto usage;
 			o->forget_lost = 1;

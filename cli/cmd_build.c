@@ -96,7 +96,8 @@ static const char build_help[] =
 	"SOURCE_DATE_EPOCH, when set, is the time stamp of every wheel entry.\n";
 
 /* The repair options; getopt values above every other option's. */
-enum { O_REPAIR = 512, O_COMPAT, O_EXCLUDE, O_LIB_PATH, O_SPLIT_DEBUG };
+enum { OPT_REPAIR = 512, OPT_COMPAT, OPT_EXCLUDE, OPT_LIB_PATH,
+       OPT_SPLIT_DEBUG };
 
 /* Checks a --compat tag against the policy the workers will use, so that
  * a typo fails before cargo runs. */
@@ -119,24 +120,24 @@ static int compat_valid(const char *tag, struct sp_err *e)
 static int repair_option(json_t **opts, int c, const char *arg,
 			 struct sp_err *e)
 {
-	const char *key = c == O_EXCLUDE ? "exclude" : "lib_path";
+	const char *key = c == OPT_EXCLUDE ? "exclude" : "lib_path";
 	json_t *list;
 	char *abs;
 
 	if (!*opts && !(*opts = json_object()))
 		return sp_err_set(e, "out of memory");
 	switch (c) {
-	case O_REPAIR:
+	case OPT_REPAIR:
 		if (strcmp(arg, "repair") && strcmp(arg, "check") &&
 		    strcmp(arg, "skip"))
 			return sp_err_set(e, "--repair must be repair, check "
 					     "or skip");
 		return json_object_set_new(*opts, "repair", json_string(arg));
-	case O_COMPAT:
+	case OPT_COMPAT:
 		if (compat_valid(arg, e) < 0)
 			return -1;
 		return json_object_set_new(*opts, "compat", json_string(arg));
-	case O_SPLIT_DEBUG:
+	case OPT_SPLIT_DEBUG:
 		return json_object_set_new(*opts, "split_debug", json_true());
 	}
 	list = json_object_get(*opts, key);
@@ -145,7 +146,7 @@ static int repair_option(json_t **opts, int c, const char *arg,
 		json_object_set_new(*opts, key, list);
 	}
 	/* The coordinator's working directory is not ours. */
-	abs = c == O_LIB_PATH ? fsx_absolute(arg, e) : strdup(arg);
+	abs = c == OPT_LIB_PATH ? fsx_absolute(arg, e) : strdup(arg);
 	if (!abs)
 		return -1;
 	json_array_append_new(list, json_string(abs));
@@ -466,28 +467,28 @@ static int merge_result(json_t **all, json_t *res)
 
 int cmd_build(int argc, char **argv)
 {
-	enum { O_MANIFEST = 256, O_PROFILE, O_FEATURES, O_TARGET, O_STATE,
-	       O_STAGE, O_JSON, O_COMPRESSION, O_IDLE, O_ARTIFACTS };
+	enum { OPT_MANIFEST = 256, OPT_PROFILE, OPT_FEATURES, OPT_TARGET, OPT_STATE,
+	       OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE, OPT_ARTIFACTS };
 	static const struct option longopts[] = {
-		{"manifest-path", required_argument, NULL, O_MANIFEST},
+		{"manifest-path", required_argument, NULL, OPT_MANIFEST},
 		{"package", required_argument, NULL, 'p'},
-		{"profile", required_argument, NULL, O_PROFILE},
-		{"features", required_argument, NULL, O_FEATURES},
-		{"target-dir", required_argument, NULL, O_TARGET},
+		{"profile", required_argument, NULL, OPT_PROFILE},
+		{"features", required_argument, NULL, OPT_FEATURES},
+		{"target-dir", required_argument, NULL, OPT_TARGET},
 		{"out-dir", required_argument, NULL, 'o'},
 		{"interpreter", required_argument, NULL, 'i'},
-		{"compression", required_argument, NULL, O_COMPRESSION},
-		{"state-dir", required_argument, NULL, O_STATE},
-		{"stage", required_argument, NULL, O_STAGE},
-		{"idle-timeout", required_argument, NULL, O_IDLE},
-		{"json", no_argument, NULL, O_JSON},
-		{"repair", required_argument, NULL, O_REPAIR},
-		{"compat", required_argument, NULL, O_COMPAT},
-		{"exclude", required_argument, NULL, O_EXCLUDE},
-		{"lib-path", required_argument, NULL, O_LIB_PATH},
-		{"split-debug", no_argument, NULL, O_SPLIT_DEBUG},
+		{"compression", required_argument, NULL, OPT_COMPRESSION},
+		{"state-dir", required_argument, NULL, OPT_STATE},
+		{"stage", required_argument, NULL, OPT_STAGE},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"repair", required_argument, NULL, OPT_REPAIR},
+		{"compat", required_argument, NULL, OPT_COMPAT},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"lib-path", required_argument, NULL, OPT_LIB_PATH},
+		{"split-debug", no_argument, NULL, OPT_SPLIT_DEBUG},
 		{"jobs", required_argument, NULL, 'j'},
-		{"artifacts", required_argument, NULL, O_ARTIFACTS},
+		{"artifacts", required_argument, NULL, OPT_ARTIFACTS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -516,19 +517,19 @@ int cmd_build(int argc, char **argv)
 	while ((c = opts_next(argc, argv, "p:o:i:j:qvh", longopts)) !=
 	       -1) {
 		switch (c) {
-		case O_MANIFEST:
+		case OPT_MANIFEST:
 			a.co.manifest_path = optarg;
 			break;
 		case 'p':
 			pkgs[a.co.npackages++] = optarg;
 			break;
-		case O_PROFILE:
+		case OPT_PROFILE:
 			a.co.profile = optarg;
 			break;
-		case O_FEATURES:
+		case OPT_FEATURES:
 			a.co.features = optarg;
 			break;
-		case O_TARGET:
+		case OPT_TARGET:
 			a.co.target_dir = optarg;
 			break;
 		case 'o':
@@ -537,7 +538,7 @@ int cmd_build(int argc, char **argv)
 		case 'i':
 			interps[ninterps++] = optarg;
 			break;
-		case O_COMPRESSION:
+		case OPT_COMPRESSION:
 			a.compression = optarg;
 			if (strcmp(optarg, "store") && strcmp(optarg, "fast") &&
 			    strcmp(optarg, "default") && strcmp(optarg, "best")) {
@@ -547,10 +548,10 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case O_STATE:
+		case OPT_STATE:
 			a.state_dir = optarg;
 			break;
-		case O_STAGE:
+		case OPT_STAGE:
 			if (strcmp(optarg, "link") && strcmp(optarg, "move")) {
 				fprintf(stderr,
 					"spoke: --stage must be link or move\n");
@@ -559,7 +560,7 @@ int cmd_build(int argc, char **argv)
 			}
 			a.stage = optarg;
 			break;
-		case O_IDLE:
+		case OPT_IDLE:
 			a.idle = atoi(optarg);
 			if (a.idle <= 0) {
 				fprintf(stderr, "spoke: --idle-timeout must be "
@@ -568,14 +569,14 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case O_JSON:
+		case OPT_JSON:
 			ui.json = 1;
 			break;
-		case O_REPAIR:
-		case O_COMPAT:
-		case O_EXCLUDE:
-		case O_LIB_PATH:
-		case O_SPLIT_DEBUG:
+		case OPT_REPAIR:
+		case OPT_COMPAT:
+		case OPT_EXCLUDE:
+		case OPT_LIB_PATH:
+		case OPT_SPLIT_DEBUG:
 			if (repair_option(&a.ropts, c, optarg, &e) < 0) {
 				sp_err_print(&e);
 				rc = EXIT_USAGE;
@@ -591,7 +592,7 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case O_ARTIFACTS:
+		case OPT_ARTIFACTS:
 			a.artifacts = optarg;
 			break;
 		case 'q':

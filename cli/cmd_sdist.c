@@ -628,12 +628,12 @@ out:
 
 int cmd_sdist(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_MANIFEST };
+	enum { OPT_JSON = 256, OPT_MANIFEST };
 	static const struct option longopts[] = {
-	    {"manifest-path", required_argument, NULL, O_MANIFEST},
+	    {"manifest-path", required_argument, NULL, OPT_MANIFEST},
 	    {"out-dir", required_argument, NULL, 'o'},
 	    {"interpreter", required_argument, NULL, 'i'},
-	    {"json", no_argument, NULL, O_JSON},
+	    {"json", no_argument, NULL, OPT_JSON},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -647,7 +647,7 @@ int cmd_sdist(int argc, char **argv)
 	optind = 1;
 	while ((c = opts_next(argc, argv, "o:i:qh", longopts)) != -1) {
 		switch (c) {
-		case O_MANIFEST:
+		case OPT_MANIFEST:
 			o.manifest = optarg;
 			break;
 		case 'o':
@@ -656,7 +656,7 @@ int cmd_sdist(int argc, char **argv)
 		case 'i':
 			o.interp = optarg;
 			break;
-		case O_JSON:
+		case OPT_JSON:
 			json = 1;
 			break;
 		case 'q':
