@@ -597,16 +597,10 @@ int cmd_stop(int argc, char **argv)
 			rc = fail(&o, "stop", &e);
 			goto out;
 		}
-		/* Wait until it has closed the connection, then until it
-		 * and its workers have released the state directory: a
-		 * `spoke serve` run next must not find it still held. */
-		{
-			char buf[1];
-
-			while (read(fd, buf, 1) > 0)
-				;
-		}
-		if (client_wait_unlocked(real, 10, &e) < 0) {
+		/* It closes the connection once its builds have given
+		 * their artifacts back, however long they take; then it
+		 * and its workers must let go of the lock soon. */
+		if (client_wait_gone(fd, real, -1, 10, &e) < 0) {
 			rc = fail(&o, "stop", &e);
 			goto out;
 		}

@@ -427,7 +427,7 @@ static int build_for(const struct build_args *a, const char *interp,
 				spoke_version());
 		json_decref(*res);
 		*res = NULL;
-		if (client_wait_gone(fd, state, e) < 0)
+		if (client_wait_gone(fd, state, 60, 10, e) < 0)
 			goto out;
 		close(fd);
 		fd = -1;
