@@ -467,8 +467,9 @@ static int merge_result(json_t **all, json_t *res)
 
 int cmd_build(int argc, char **argv)
 {
-	enum { OPT_MANIFEST = 256, OPT_PROFILE, OPT_FEATURES, OPT_TARGET, OPT_STATE,
-	       OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE, OPT_ARTIFACTS };
+	enum { OPT_MANIFEST = 256, OPT_PROFILE, OPT_FEATURES, OPT_TARGET,
+	       OPT_STATE, OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE,
+	       OPT_ARTIFACTS };
 	static const struct option longopts[] = {
 		{"manifest-path", required_argument, NULL, OPT_MANIFEST},
 		{"package", required_argument, NULL, 'p'},

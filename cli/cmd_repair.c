@@ -126,7 +126,8 @@ static int repair_one(const char *path, const struct wheel_repair_opts *o,
 
 int cmd_repair(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_COMPAT, OPT_EXCLUDE, OPT_LIBPATH, OPT_SPLIT };
+	enum { OPT_JSON = 256, OPT_COMPAT, OPT_EXCLUDE, OPT_LIBPATH,
+	       OPT_SPLIT };
 	static const struct option longopts[] = {
 		{"out-dir", required_argument, NULL, 'w'},
 		{"compat", required_argument, NULL, OPT_COMPAT},
