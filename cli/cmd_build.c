@@ -300,9 +300,10 @@ struct build_args {
 	struct build_ui *ui;
 };
 
-/* The tags that name a wheel, as one string "<python>-<abi>": two
- * interpreters (or an abi3 job built before) with the same key would write
- * the same wheel. malloc'd. */
+/* The wheel a job writes, as one string "<distribution>|<python>-<abi>"
+ * (dist NULL: "|<python>-<abi>", the tags of an interpreter): two jobs (or
+ * an abi3 job built for an earlier interpreter) with the same key would
+ * write the same wheel.  malloc'd; NULL when out of memory. */
 static char *tag_key(const char *dist, const char *py, const char *abi)
 {
 	char *k;
