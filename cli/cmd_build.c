@@ -340,6 +340,54 @@ static int drop_built(json_t *jobs, json_t *done, struct sp_err *e)
 	return 0;
 }
 
+/*
+ * Asks every interpreter for its tags (pyinfo_query), so a wrong -i fails
+ * before any build.  Two that carry the same tags would write the same
+ * wheels: each later one is set to "" (skipped) and, unless ui is quiet,
+ * named on stderr.  Returns 0, or -1 with e filled.
+ */
+static int check_interpreters(const char **interps, size_t n,
+			      const struct build_ui *ui, struct sp_err *e)
+{
+	json_t *seen = json_object(); /* tag key -> first interpreter */
+	size_t i;
+	int rc = -1;
+
+	if (!seen)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct pyinfo py;
+		char *k;
+
+		if (pyinfo_query(interps[i], NULL, 0, &py, e) < 0)
+			goto out;
+		k = tag_key(NULL, py.python_tag, py.abi_tag);
+		if (k && json_object_get(seen, k)) {
+			if (!ui->quiet && !ui->json)
+				fprintf(stderr,
+					"spoke: '%s' has the tags of '%s' "
+					"(%s): built once\n",
+					interps[i],
+					json_string_value(
+						json_object_get(seen, k)),
+					k + 1);
+			interps[i] = "";
+		} else if (k) {
+			json_object_set_new(seen, k, json_string(interps[i]));
+		}
+		pyinfo_release(&py);
+		if (!k) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		free(k);
+	}
+	rc = 0;
+out:
+	json_decref(seen);
+	return rc;
+}
+
 /* Runs cargo (or reads --artifacts) for one interpreter and has the
  * coordinator write its wheels.  *res is the coordinator's answer, or NULL
  * when every job had been built for an earlier interpreter.  Returns -1
@@ -444,6 +492,30 @@ out:
 	return rc;
 }
 
+/* Shows one build's answer as it arrives: its artifacts (for people; the
+ * --json result carries them), and the losses of earlier builds it
+ * reports, as a warning, not this build's failure (an event with --json).
+ * state_dir is --state-dir, or NULL. */
+static void show_build(const struct build_ui *ui, const json_t *res,
+		       const char *state_dir)
+{
+	if (!ui->json)
+		output_artifacts(json_object_get(res, "artifacts"), 0);
+	if (json_array_size(json_object_get(res, "losses"))) {
+		if (ui->json) {
+			json_t *ev = json_pack("{s:s,s:O}", "event", "losses",
+					       "losses",
+					       json_object_get(res, "losses"));
+
+			if (ev)
+				output_json_line("event", ev);
+			json_decref(ev);
+		} else
+			output_losses(json_object_get(res, "losses"),
+				      state_dir);
+	}
+}
+
 /* Appends the wheels and artifacts of one build's answer to the whole
  * command's result, which the first answer becomes. */
 static int merge_result(json_t **all, json_t *res)
@@ -503,7 +575,7 @@ int cmd_build(int argc, char **argv)
 	size_t ninterps = 0, i;
 	int have_js = 0;
 	char *out_abs = NULL;
-	json_t *all = NULL, *builds = NULL, *done = NULL, *seen = NULL;
+	json_t *all = NULL, *builds = NULL, *done = NULL;
 	struct sp_err e;
 	int c, rc = 1;
 
@@ -657,42 +729,15 @@ int cmd_build(int argc, char **argv)
 	if (add_ld_library_path(&a.ropts, &e) < 0)
 		goto fail;
 	done = json_object();
-	seen = json_object();
 	builds = json_array();
-	if (!done || !seen || !builds) {
+	if (!done || !builds) {
 		sp_err_set(&e, "out of memory");
 		goto fail;
 	}
 	/* Every interpreter answers before anything is built: a wrong -i
-	 * fails in a second, not after the first of several cargo builds.
-	 * Two that carry the same tags would write the same wheels. */
-	for (i = 0; i < ninterps; i++) {
-		struct pyinfo py;
-		char *k;
-
-		if (pyinfo_query(interps[i], NULL, 0, &py, &e) < 0)
-			goto fail;
-		k = tag_key(NULL, py.python_tag, py.abi_tag);
-		if (k && json_object_get(seen, k)) {
-			if (!ui.quiet && !ui.json)
-				fprintf(stderr,
-					"spoke: '%s' has the tags of '%s' "
-					"(%s): built once\n",
-					interps[i],
-					json_string_value(
-						json_object_get(seen, k)),
-					k + 1);
-			interps[i] = "";
-		} else if (k) {
-			json_object_set_new(seen, k, json_string(interps[i]));
-		}
-		pyinfo_release(&py);
-		if (!k) {
-			sp_err_set(&e, "out of memory");
-			goto fail;
-		}
-		free(k);
-	}
+	 * fails in a second, not after the first of several cargo builds. */
+	if (check_interpreters(interps, ninterps, &ui, &e) < 0)
+		goto fail;
 	have_js = jobserver_open(&js, &e);
 	if (have_js < 0)
 		goto fail;
@@ -731,22 +776,7 @@ int cmd_build(int argc, char **argv)
 			json_object_set_new(res, "error", json_string(why.msg));
 		}
 		json_array_append(builds, json_object_get(res, "build"));
-		if (!ui.json)
-			output_artifacts(json_object_get(res, "artifacts"), 0);
-		/* Earlier losses: a warning, not this build's failure. */
-		if (json_array_size(json_object_get(res, "losses"))) {
-			if (ui.json) {
-				json_t *ev = json_pack(
-					"{s:s,s:O}", "event", "losses", "losses",
-					json_object_get(res, "losses"));
-
-				if (ev)
-					output_json_line("event", ev);
-				json_decref(ev);
-			} else
-				output_losses(json_object_get(res, "losses"),
-					      a.state_dir);
-		}
+		show_build(&ui, res, a.state_dir);
 		if (merge_result(&all, res) < 0) {
 			json_decref(res);
 			sp_err_set(&e, "out of memory");
@@ -790,7 +820,6 @@ out:
 	json_decref(all);
 	json_decref(builds);
 	json_decref(done);
-	json_decref(seen);
 	json_decref(a.ropts);
 	free(out_abs);
 	free(interps);
