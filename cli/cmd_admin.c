@@ -1,5 +1,6 @@
 /*
- * cmd_admin.c - spoke recover, status, serve and stop.
+ * cmd_admin.c - spoke recover, status, serve, stop and log: the commands
+ * that look after a state directory rather than build.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -43,11 +44,16 @@ struct admin_opts {
 	int daemon;
 };
 
-/* Parses the options every admin command shares (serve: 1 for serve's
- * own, 2 for recover's).  Returns -1 to go on, or the exit status to
- * return now (help printed, or a usage error). */
+/* Which command's own options admin_parse() accepts besides the shared
+ * ones: serve's (-j, --idle-timeout, --daemon) or recover's (--forget,
+ * --forget-lost). */
+enum admin_cmd { ADMIN_SHARED, ADMIN_SERVE, ADMIN_RECOVER };
+
+/* Parses the options every admin command shares, and those of cmd.
+ * Returns -1 to go on, or the exit status to return now (help printed,
+ * or a usage error). */
 static int admin_parse(int argc, char **argv, const char *help,
-		       struct admin_opts *o, int serve)
+		       struct admin_opts *o, enum admin_cmd cmd)
 {
 	enum { OPT_STATE = 256, OPT_TARGET, OPT_MANIFEST, OPT_JSON, OPT_IDLE,
 	       OPT_DAEMON, OPT_FORGET, OPT_FORGET_LOST };
@@ -75,7 +81,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 	if (o->jobs < 1)
 		o->jobs = 1;
 	optind = 1;
-	while ((c = opts_next(argc, argv, serve == 1 ? "j:vh" : "vh",
+	while ((c = opts_next(argc, argv, cmd == ADMIN_SERVE ? "j:vh" : "vh",
 			      longopts)) != -1) {
 		switch (c) {
 		case OPT_STATE:
@@ -97,16 +103,16 @@ static int admin_parse(int argc, char **argv, const char *help,
 			break;
 		case OPT_IDLE:
 			o->idle = atoi(optarg);
-			if (serve != 1 || o->idle < 1)
+			if (cmd != ADMIN_SERVE || o->idle < 1)
 				goto usage;
 			break;
 		case OPT_DAEMON:
-			if (serve != 1)
+			if (cmd != ADMIN_SERVE)
 				goto usage;
 			o->daemon = 1;
 			break;
 		case OPT_FORGET:
-			if (serve != 2)
+			if (cmd != ADMIN_RECOVER)
 				goto usage;
 			/* The coordinator may run in another directory. */
 			abs = fsx_absolute(optarg, &e);
@@ -120,7 +126,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 			free(abs);
 			break;
 		case OPT_FORGET_LOST:
-			if (serve != 2)
+			if (cmd != ADMIN_RECOVER)
 				goto usage;
 			o->forget_lost = 1;
 			break;
@@ -253,7 +259,7 @@ int cmd_recover(int argc, char **argv)
 
 	snprintf(help, sizeof(help), "%s%s%s", recover_help, forget_help,
 		 where_help);
-	rc = admin_parse(argc, argv, help, &o, 2);
+	rc = admin_parse(argc, argv, help, &o, ADMIN_RECOVER);
 	if (rc >= 0)
 		goto out;
 	if (o.forget)
@@ -384,7 +390,7 @@ static int admin_connect(int argc, char **argv, const char *usage,
 	*real = NULL;
 	*fd = -2;
 	snprintf(help, sizeof(help), "%s%s", usage, where_help);
-	rc = admin_parse(argc, argv, help, o, 0);
+	rc = admin_parse(argc, argv, help, o, ADMIN_SHARED);
 	if (rc >= 0)
 		return rc;
 	state = where_state_dir(&o->where, 0, &exists, &e);
@@ -544,7 +550,7 @@ int cmd_serve(int argc, char **argv)
 	int rc;
 
 	snprintf(help, sizeof(help), "%s%s", serve_help, where_help);
-	rc = admin_parse(argc, argv, help, &o, 1);
+	rc = admin_parse(argc, argv, help, &o, ADMIN_SERVE);
 	if (rc >= 0)
 		return rc;
 	state = where_state_dir(&o.where, 1, NULL, &e);
@@ -749,7 +755,7 @@ int cmd_log(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	rc = admin_parse(argc, argv, help, &o, 0);
+	rc = admin_parse(argc, argv, help, &o, ADMIN_SHARED);
 	if (rc >= 0)
 		return rc;
 	state = where_state_dir(&o.where, 0, &exists, &e);
