@@ -167,17 +167,17 @@ static int fail(const struct admin_opts *o, const char *command,
 	return 1;
 }
 
-/* Replays the journal in this process, holding the state directory's lock
- * (no coordinator runs).  Returns the result object. */
-static json_t *recover_here(const struct statedir *sd, int lock_fd,
-			    const json_t *req, struct sp_err *e)
+/* Replays the journal in this process; the caller holds the state
+ * directory's lock (so no coordinator runs) until this returns.  Returns
+ * the result object (new reference), or NULL with e filled. */
+static json_t *recover_here(const struct statedir *sd, const json_t *req,
+			    struct sp_err *e)
 {
 	struct journal *j;
 	json_t *report = json_array(), *res, *losses = NULL;
 	json_t *forget = json_object_get(req, "forget");
 	int bad = 0, rc, all = json_is_true(json_object_get(req, "forget_lost"));
 
-	(void)lock_fd;
 	fault_set_role("replay");
 	/* Through the held directory, as the coordinator opens it. */
 	journal_hold_dir(sd->fd, sd->path);
@@ -324,7 +324,7 @@ int cmd_recover(int argc, char **argv)
 			if (got == 0)
 				statedir_release(&sd);
 			if (got > 0) {
-				res = recover_here(&sd, lock_fd, req, &e);
+				res = recover_here(&sd, req, &e);
 				if (!res) {
 					rc = fail(&o, "recover", &e);
 					goto out;
