@@ -227,6 +227,59 @@ static json_t *outcomes_but_losses(const json_t *arts, const json_t *losses)
 	return out;
 }
 
+/*
+ * Has the journal of the state directory real replayed as req asks: by
+ * its coordinator when one answers, else here (recover_here), holding the
+ * directory's lock from the check to the last move of the replay.
+ * Returns the result object (new reference), or NULL with e filled.
+ */
+static json_t *recover_run(const char *real, const json_t *req,
+			   struct sp_err *e)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	struct statedir sd = STATEDIR_INIT;
+	json_t *res = NULL;
+	int fd, lock_fd = -1, tries;
+
+	/* A coordinator holds the lock from before its replay until it
+	 * exits, so "no socket and the lock is busy" means one is starting
+	 * or stopping: wait (30 s) for it to answer or to be gone. */
+	for (tries = 0; tries < 1500; tries++) {
+		fd = client_connect(real, 0, 0, e);
+		if (fd == -1)
+			goto out;
+		if (fd >= 0) {
+			res = client_call(fd, MSG_RECOVER, req, NULL, NULL, e);
+			close(fd);
+			if (res)
+				goto out;
+		} else {
+			int got = statedir_open(&sd, real, 1, e) < 0
+					  ? -1
+					  : statedir_lock_held(&sd, &lock_fd,
+							       e);
+
+			if (got < 0)
+				goto out;
+			if (got > 0) {
+				res = recover_here(&sd, req, e);
+				goto out;
+			}
+			statedir_release(&sd);
+		}
+		nanosleep(&ts, NULL);
+	}
+	sp_err_set(e,
+		   "the coordinator for '%s' neither answers nor exits; see "
+		   "'%s/log/coordinator.log'",
+		   real, real);
+out:
+	if (lock_fd >= 0)
+		close(lock_fd);
+	statedir_release(&sd);
+	return res;
+}
+
 static const char recover_help[] =
 	"usage: spoke recover [options]\n"
 	"\n"
@@ -250,12 +303,10 @@ static const char forget_help[] =
 int cmd_recover(int argc, char **argv)
 {
 	struct admin_opts o;
-	struct timespec ts = {0, 20 * 1000 * 1000};
-	struct statedir sd = STATEDIR_INIT;
 	char help[2048], *state = NULL, *real = NULL;
 	json_t *res = NULL, *req = json_object();
 	struct sp_err e;
-	int rc, exists = 0, fd = -1, lock_fd = -1, tries;
+	int rc, exists = 0;
 
 	snprintf(help, sizeof(help), "%s%s%s", recover_help, forget_help,
 		 where_help);
@@ -294,50 +345,8 @@ int cmd_recover(int argc, char **argv)
 		rc = fail(&o, "recover", &e);
 		goto out;
 	}
-	/* A coordinator holds the lock from before its replay until it
-	 * exits, so "no socket and the lock is busy" means one is starting
-	 * or stopping: wait for it to answer or to be gone. */
-	for (tries = 0; tries < 1500; tries++) {
-		fd = client_connect(real, 0, 0, &e);
-		if (fd == -1) {
-			rc = fail(&o, "recover", &e);
-			goto out;
-		}
-		if (fd >= 0) {
-			res = client_call(fd, MSG_RECOVER, req, NULL, NULL, &e);
-			if (res)
-				break;
-			close(fd);
-			fd = -1;
-		} else {
-			/* Held from the check to the last move of the
-			 * replay. */
-			int got = statedir_open(&sd, real, 1, &e) < 0
-					  ? -1
-					  : statedir_lock_held(&sd, &lock_fd,
-							       &e);
-
-			if (got < 0) {
-				rc = fail(&o, "recover", &e);
-				goto out;
-			}
-			if (got == 0)
-				statedir_release(&sd);
-			if (got > 0) {
-				res = recover_here(&sd, req, &e);
-				if (!res) {
-					rc = fail(&o, "recover", &e);
-					goto out;
-				}
-				break;
-			}
-		}
-		nanosleep(&ts, NULL);
-	}
+	res = recover_run(real, req, &e);
 	if (!res) {
-		sp_err_set(&e, "the coordinator for '%s' neither answers nor "
-			       "exits; see '%s/log/coordinator.log'",
-			   real, real);
 		rc = fail(&o, "recover", &e);
 		goto out;
 	}
@@ -361,12 +370,7 @@ int cmd_recover(int argc, char **argv)
 			printf("every cargo output is at its path\n");
 	}
 out:
-	if (fd >= 0)
-		close(fd);
-	if (lock_fd >= 0)
-		close(lock_fd);
 	json_decref(o.forget);
-	statedir_release(&sd);
 	json_decref(req);
 	json_decref(res);
 	free(state);
