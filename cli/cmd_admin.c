@@ -407,6 +407,57 @@ static int admin_connect(int argc, char **argv, const char *usage,
 	return *fd == -1 ? fail(o, command, &e) : -1;
 }
 
+/* status for people: the coordinator, its builds, what is not given back
+ * and what was lost.  losses_dir is the state directory to name in the
+ * losses' hints, or NULL for the default one. */
+static void print_status(const json_t *res, const char *losses_dir)
+{
+	const json_t *u = json_object_get(res, "unsettled"), *x;
+	long long queued = json_integer_value(json_object_get(res, "queued"));
+	char more[64] = "";
+	size_t i;
+
+	if (queued)
+		snprintf(more, sizeof(more),
+			 ", %lld job(s) queued behind them", queued);
+	if (json_is_true(json_object_get(res, "coordinator")))
+		printf("coordinator: running (pid %lld, %lld "
+		       "worker(s) busy, %lld idle%s)\n",
+		       (long long)json_integer_value(
+			       json_object_get(res, "pid")),
+		       (long long)json_integer_value(
+			       json_object_get(res, "workers")),
+		       (long long)json_integer_value(
+			       json_object_get(res, "idle")),
+		       more);
+	else
+		printf("coordinator: not running\n");
+	json_array_foreach(json_object_get(res, "builds"), i, x)
+		printf("build %lld: %lld artifact(s), %lld done, "
+		       "%lld running\n",
+		       (long long)json_integer_value(
+			       json_object_get(x, "build")),
+		       (long long)json_integer_value(
+			       json_object_get(x, "artifacts")),
+		       (long long)json_integer_value(
+			       json_object_get(x, "done")),
+		       (long long)json_integer_value(
+			       json_object_get(x, "running")));
+	if (json_array_size(u) == 0)
+		printf("no artifact is waiting to be given back\n");
+	json_array_foreach(u, i, x)
+		printf("%s %s (build %lld, %s, staged as %s)\n",
+		       json_string_value(json_object_get(x, "state")),
+		       esc(json_string_value(
+			       json_object_get(x, "cargo_path"))),
+		       (long long)json_integer_value(
+			       json_object_get(x, "build")),
+		       json_string_value(json_object_get(x, "mode")),
+		       esc(json_string_value(
+			       json_object_get(x, "staged_path"))));
+	output_losses(json_object_get(res, "losses"), losses_dir);
+}
+
 static const char status_help[] =
 	"usage: spoke status [options]\n"
 	"\n"
@@ -473,57 +524,10 @@ int cmd_status(int argc, char **argv)
 		json_object_set_new(res, "error", json_string(msg));
 		rc = 1;
 	}
-	if (o.json) {
+	if (o.json)
 		print_result(&o, res);
-	} else {
-		json_t *u = json_object_get(res, "unsettled"), *x;
-		size_t i;
-
-		long long queued = json_integer_value(
-			json_object_get(res, "queued"));
-		char more[64] = "";
-
-		if (queued)
-			snprintf(more, sizeof(more),
-				 ", %lld job(s) queued behind them", queued);
-		if (json_is_true(json_object_get(res, "coordinator")))
-			printf("coordinator: running (pid %lld, %lld "
-			       "worker(s) busy, %lld idle%s)\n",
-			       (long long)json_integer_value(
-				       json_object_get(res, "pid")),
-			       (long long)json_integer_value(
-				       json_object_get(res, "workers")),
-			       (long long)json_integer_value(
-				       json_object_get(res, "idle")),
-			       more);
-		else
-			printf("coordinator: not running\n");
-		json_array_foreach(json_object_get(res, "builds"), i, x)
-			printf("build %lld: %lld artifact(s), %lld done, "
-			       "%lld running\n",
-			       (long long)json_integer_value(
-				       json_object_get(x, "build")),
-			       (long long)json_integer_value(
-				       json_object_get(x, "artifacts")),
-			       (long long)json_integer_value(
-				       json_object_get(x, "done")),
-			       (long long)json_integer_value(
-				       json_object_get(x, "running")));
-		if (json_array_size(u) == 0)
-			printf("no artifact is waiting to be given back\n");
-		json_array_foreach(u, i, x)
-			printf("%s %s (build %lld, %s, staged as %s)\n",
-			       json_string_value(json_object_get(x, "state")),
-			       esc(json_string_value(
-				       json_object_get(x, "cargo_path"))),
-			       (long long)json_integer_value(
-				       json_object_get(x, "build")),
-			       json_string_value(json_object_get(x, "mode")),
-			       esc(json_string_value(
-				       json_object_get(x, "staged_path"))));
-		output_losses(json_object_get(res, "losses"),
-			      o.where.state_dir ? real : NULL);
-	}
+	else
+		print_status(res, o.where.state_dir ? real : NULL);
 out:
 	if (fd >= 0)
 		close(fd);
