@@ -402,6 +402,58 @@ out:
 	return ret;
 }
 
+/* The package's Cargo.toml as a real path (malloc'd): given names it or
+ * its folder, NULL meaning ./Cargo.toml.  NULL with e filled when there
+ * is none. */
+static char *package_manifest(const char *given_path, struct sp_err *e)
+{
+	char *given = strdup(given_path ? given_path : "Cargo.toml");
+	char *manifest;
+	struct stat st;
+
+	if (given && stat(given, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *j = fsx_join(given, "Cargo.toml");
+
+		free(given);
+		given = j;
+	}
+	if (!given) {
+		oom(e);
+		return NULL;
+	}
+	manifest = realpath(given, NULL);
+	if (!manifest)
+		sp_err_sys(e,
+			   "cannot find the package's Cargo.toml '%s' (use "
+			   "--manifest-path)",
+			   given);
+	free(given);
+	return manifest;
+}
+
+/* Adds the workspace's Cargo.lock, when there is one, as base/Cargo.lock,
+ * so the sdist builds with the versions the workspace locked.  It must
+ * lie inside root (pysrc_inside): a link out of the workspace is
+ * refused. */
+static int add_cargo_lock(struct slist *l, const char *root,
+			  const char *base, int64_t epoch, struct sp_err *e)
+{
+	char *lock = fsx_join(root, "Cargo.lock");
+
+	if (!lock)
+		return oom(e);
+	if (!fsx_exists(lock)) {
+		free(lock);
+		return 0;
+	}
+	if (pysrc_inside(lock, root, "file", e) < 0) {
+		free(lock);
+		return -1;
+	}
+	return slist_add(l, fsx_join(base, "Cargo.lock"), lock, NULL, 0, 0644,
+			 entry_time(epoch, NULL), e);
+}
+
 struct sdist_opts {
 	const char *manifest, *out_dir, *interp;
 };
@@ -435,29 +487,9 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 					  "non-negative number of seconds",
 					  epoch_s);
 	}
-	{
-		char *given = strdup(o->manifest ? o->manifest : "Cargo.toml");
-		struct stat st;
-
-		if (given && stat(given, &st) == 0 && S_ISDIR(st.st_mode)) {
-			char *j = fsx_join(given, "Cargo.toml");
-
-			free(given);
-			given = j;
-		}
-		if (!given)
-			return oom(e);
-		manifest = realpath(given, NULL);
-		if (!manifest) {
-			sp_err_sys(e,
-				   "cannot find the package's Cargo.toml "
-				   "'%s' (use --manifest-path)",
-				   given);
-			free(given);
-			return -1;
-		}
-		free(given);
-	}
+	manifest = package_manifest(o->manifest, e);
+	if (!manifest)
+		return -1;
 	meta = cargo_metadata_json(manifest, e);
 	if (!meta)
 		goto out;
@@ -552,26 +584,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 			      entry_time(epoch, NULL), e) < 0)
 			goto out;
 	}
-	{
-		char *lock = fsx_join(root, "Cargo.lock");
-
-		if (!lock) {
-			oom(e);
-			goto out;
-		}
-		if (fsx_exists(lock)) {
-			if (pysrc_inside(lock, root, "file", e) < 0) {
-				free(lock);
-				goto out;
-			}
-			if (slist_add(&l, fsx_join(base, "Cargo.lock"), lock,
-				      NULL, 0, 0644, entry_time(epoch, NULL),
-				      e) < 0)
-				goto out;
-		} else {
-			free(lock);
-		}
-	}
+	if (add_cargo_lock(&l, root, base, epoch, e) < 0)
+		goto out;
 	if (slist_add(&l, fsx_join(base, "PKG-INFO"), NULL, pkginfo,
 		      strlen(pkginfo), 0644, entry_time(epoch, NULL), e) < 0) {
 		pkginfo = NULL;
