@@ -468,7 +468,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	const char *pyprojects[1];
 	struct pyinfo py = {0};
 	struct slist l = {0};
-	json_t *meta = NULL, *job = NULL, *dirs = NULL, *x;
+	json_t *cargo_meta = NULL, *pkg_meta = NULL, *dirs = NULL, *x;
 	const json_t *pkg, *proj = NULL;
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *rel, *limit;
 	const char *project_root;
@@ -490,16 +490,16 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	manifest = package_manifest(o->manifest, e);
 	if (!manifest)
 		return -1;
-	meta = cargo_metadata_json(manifest, e);
-	if (!meta)
+	cargo_meta = cargo_metadata_json(manifest, e);
+	if (!cargo_meta)
 		goto out;
 	pkgdir = fsx_dirname(manifest);
-	root = realpath(jstr(meta, "workspace_root"), NULL);
+	root = realpath(jstr(cargo_meta, "workspace_root"), NULL);
 	if (!pkgdir || !root) {
 		sp_err_sys(e, "cannot resolve the workspace root");
 		goto out;
 	}
-	pkg = package_at(json_object_get(meta, "packages"), pkgdir);
+	pkg = package_at(json_object_get(cargo_meta, "packages"), pkgdir);
 	if (!pkg) {
 		sp_err_set(e,
 			   "'%s' is not a package's manifest (a virtual "
@@ -526,11 +526,12 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		goto out;
 	}
 	proj = json_object_get(x, "project");
-	job = cargo_package_meta(pkg, json_is_object(proj) ? proj : NULL, root,
-				 e);
-	if (!job || !(pkginfo = metadata_render(job, e)))
+	pkg_meta = cargo_package_meta(pkg, json_is_object(proj) ? proj : NULL,
+				      root, e);
+	if (!pkg_meta || !(pkginfo = metadata_render(pkg_meta, e)))
 		goto out;
-	base = dist_info_dir(jstr(job, "distribution"), jstr(job, "version"));
+	base = dist_info_dir(jstr(pkg_meta, "distribution"),
+			     jstr(pkg_meta, "version"));
 	if (!base) {
 		oom(e);
 		goto out;
@@ -542,8 +543,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		oom(e);
 		goto out;
 	}
-	if (add_members(json_object_get(meta, "packages"), root, pkgdir, dirs,
-			e) < 0)
+	if (add_members(json_object_get(cargo_meta, "packages"), root, pkgdir,
+			dirs, e) < 0)
 		goto out;
 	json_array_foreach(dirs, i, x)
 	{
@@ -595,7 +596,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 
 	outdir = o->out_dir
 		     ? strdup(o->out_dir)
-		     : fsx_join(jstr(meta, "target_directory"), "wheels");
+		     : fsx_join(jstr(cargo_meta, "target_directory"), "wheels");
 	if (!outdir) {
 		oom(e);
 		goto out;
@@ -625,8 +626,8 @@ out:
 		close(dirfd);
 	slist_release(&l);
 	pyinfo_release(&py);
-	json_decref(meta);
-	json_decref(job);
+	json_decref(cargo_meta);
+	json_decref(pkg_meta);
 	json_decref(dirs);
 	free(manifest);
 	free(pkgdir);
