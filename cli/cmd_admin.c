@@ -97,8 +97,10 @@ static int admin_parse(int argc, char **argv, const char *help,
 			o->json = 1;
 			break;
 		case 'j':
+			/* "jobs" is in longopts for every command, "j:" in
+			 * shortopts only for serve. */
 			o->jobs = atoi(optarg);
-			if (o->jobs < 1)
+			if (cmd != ADMIN_SERVE || o->jobs < 1)
 				goto usage;
 			break;
 		case OPT_IDLE:
