@@ -677,40 +677,14 @@ static void print_step(const char *what, int64_t from, int64_t to)
 		printf("  %s %.1f ms", what, (double)(to - from) / 1e6);
 }
 
-static void print_log(const json_t *log)
+/* Per artifact, in the order of its first event, how long staging,
+ * packaging, the wheel's rename and giving back took. */
+static void print_durations(const json_t *events)
 {
-	const json_t *events = json_object_get(log, "events"), *ev;
-	int64_t t0 = json_integer_value(json_object_get(log, "started_ns"));
-	json_t *end = json_object_get(log, "ended_ns");
+	const json_t *ev;
 	json_t *seen = json_object();
-	time_t secs = (time_t)(t0 / 1000000000);
-	char when[64];
-	struct tm tm;
 	size_t i;
 
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	printf("build %lld: %s, started %s",
-	       (long long)json_integer_value(json_object_get(log, "build")),
-	       json_string_value(json_object_get(log, "state")), when);
-	if (end)
-		printf(", took %.3f s",
-		       (double)(json_integer_value(end) - t0) / 1e9);
-	printf("\n");
-	if (json_object_get(log, "error"))
-		printf("error: %s\n",
-		       esc(json_string_value(json_object_get(log, "error"))));
-	json_array_foreach(events, i, ev)
-	{
-		const char *path =
-			json_string_value(json_object_get(ev, "cargo_path"));
-
-		printf("  %+10.3f ms  %-16s %s\n",
-		       (double)(json_integer_value(json_object_get(ev, "t_ns")) -
-				t0) / 1e6,
-		       json_string_value(json_object_get(ev, "kind")),
-		       path ? esc(path) : "");
-	}
 	json_array_foreach(events, i, ev)
 	{
 		json_t *aid = json_object_get(ev, "artifact");
@@ -741,6 +715,44 @@ static void print_log(const json_t *log)
 		printf("\n");
 	}
 	json_decref(seen);
+}
+
+/* spoke log for people: the build, every event with its time from the
+ * build's start, then the durations per artifact. */
+static void print_log(const json_t *log)
+{
+	const json_t *events = json_object_get(log, "events"), *ev;
+	int64_t t0 = json_integer_value(json_object_get(log, "started_ns"));
+	json_t *end = json_object_get(log, "ended_ns");
+	time_t secs = (time_t)(t0 / 1000000000);
+	char when[64];
+	struct tm tm;
+	size_t i;
+
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("build %lld: %s, started %s",
+	       (long long)json_integer_value(json_object_get(log, "build")),
+	       json_string_value(json_object_get(log, "state")), when);
+	if (end)
+		printf(", took %.3f s",
+		       (double)(json_integer_value(end) - t0) / 1e9);
+	printf("\n");
+	if (json_object_get(log, "error"))
+		printf("error: %s\n",
+		       esc(json_string_value(json_object_get(log, "error"))));
+	json_array_foreach(events, i, ev)
+	{
+		const char *path =
+			json_string_value(json_object_get(ev, "cargo_path"));
+
+		printf("  %+10.3f ms  %-16s %s\n",
+		       (double)(json_integer_value(json_object_get(ev, "t_ns")) -
+				t0) / 1e6,
+		       json_string_value(json_object_get(ev, "kind")),
+		       path ? esc(path) : "");
+	}
+	print_durations(events);
 }
 
 int cmd_log(int argc, char **argv)
