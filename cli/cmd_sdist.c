@@ -402,6 +402,39 @@ out:
 	return ret;
 }
 
+/* Adds the files of every member folder in dirs (absolute, inside root)
+ * as base/<its path from root>/... */
+static int add_member_files(const json_t *dirs, const char *root,
+			    const char *project_root, const char *base,
+			    int64_t epoch, struct slist *l, struct sp_err *e)
+{
+	const char *rel, *limit;
+	const json_t *x;
+	size_t i;
+	int ret;
+
+	json_array_foreach(dirs, i, x)
+	{
+		char *arc;
+
+		rel = rel_to(json_string_value(x), root);
+		arc = *rel ? fsx_join(base, rel) : strdup(base);
+		if (!arc)
+			return oom(e);
+		/* Links may point anywhere inside the project root (the
+		 * pyproject.toml's folder, else the workspace root); a path
+		 * dependency outside it keeps its links to itself. */
+		limit = rel_to(json_string_value(x), project_root)
+			    ? project_root
+			    : json_string_value(x);
+		ret = walk(json_string_value(x), arc, 1, epoch, limit, l, e);
+		free(arc);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The package's Cargo.toml as a real path (malloc'd): given names it or
  * its folder, NULL meaning ./Cargo.toml.  NULL with e filled when there
  * is none. */
@@ -470,11 +503,9 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	struct slist l = {0};
 	json_t *cargo_meta = NULL, *pkg_meta = NULL, *dirs = NULL, *x;
 	const json_t *pkg, *proj = NULL;
-	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *rel, *limit;
-	const char *project_root;
+	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *project_root;
 	int64_t epoch = -1;
 	int dirfd = -1, ret = -1;
-	size_t i;
 
 	if (epoch_s && *epoch_s) {
 		char *end;
@@ -546,28 +577,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	if (add_members(json_object_get(cargo_meta, "packages"), root, pkgdir,
 			dirs, e) < 0)
 		goto out;
-	json_array_foreach(dirs, i, x)
-	{
-		char *arc;
-
-		rel = rel_to(json_string_value(x), root);
-		arc = *rel ? fsx_join(base, rel) : strdup(base);
-		if (!arc) {
-			oom(e);
-			goto out;
-		}
-		/* Links may point anywhere inside the project root (the
-		 * pyproject.toml's folder, else the workspace root); a path
-		 * dependency outside it keeps its links to itself. */
-		limit = rel_to(json_string_value(x), project_root)
-			    ? project_root
-			    : json_string_value(x);
-		ret = walk(json_string_value(x), arc, 1, epoch, limit, &l, e);
-		free(arc);
-		if (ret < 0)
-			goto out;
-		ret = -1;
-	}
+	if (add_member_files(dirs, root, project_root, base, epoch, &l, e) < 0)
+		goto out;
 	/* A package below the root gets a workspace of its own; one at the
 	 * root keeps its manifest as it is. */
 	if (*rel_to(pkgdir, root)) {
