@@ -416,35 +416,6 @@ out:
 	return res;
 }
 
-int client_wait_gone(int fd, const char *state_dir, struct sp_err *e)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	char buf[256];
-	int i, closed = 0, lock_fd, got;
-
-	for (i = 0; i < 600 && !closed; i++) {
-		if (poll(&p, 1, 100) > 0) {
-			ssize_t n = read(fd, buf, sizeof(buf));
-
-			closed = n == 0 || (n < 0 && errno != EINTR &&
-					    errno != EAGAIN);
-		}
-	}
-	/* Then until it has released the state directory's lock, so that
-	 * the coordinator we start next does not lose the race to it. */
-	for (; closed && i < 600; i++) {
-		got = statedir_lock(state_dir, &lock_fd, e);
-		if (got < 0)
-			return -1;
-		if (got > 0) {
-			close(lock_fd);
-			return 0;
-		}
-		poll(NULL, 0, 20);
-	}
-	return sp_err_set(e, "the old coordinator did not exit");
-}
-
 /* Names the processes this user may see that hold the file lock open, as
  * "pid N (command line)", into out. */
 static void lock_holders(const char *lock, char *out, size_t cap)
@@ -494,7 +465,30 @@ static void lock_holders(const char *lock, char *out, size_t cap)
 	closedir(procs);
 }
 
-int client_wait_unlocked(const char *state_dir, int seconds,
+/* Reads and discards what the coordinator still sends on fd until it
+ * closes its end, for up to seconds (< 0: no limit).  1 once closed, 0
+ * on timeout. */
+static int wait_closed(int fd, int seconds)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char buf[256];
+	int i;
+
+	for (i = 0; seconds < 0 || i < seconds * 10; i++) {
+		if (poll(&p, 1, seconds < 0 ? -1 : 100) > 0) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+
+			if (n == 0 ||
+			    (n < 0 && errno != EINTR && errno != EAGAIN))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Waits up to seconds until the lock of state_dir can be taken; on
+ * timeout, the error names the processes that still hold it. */
+static int wait_unlocked(const char *state_dir, int seconds,
 			 struct sp_err *e)
 {
 	char holders[1024], *lock;
@@ -521,4 +515,15 @@ int client_wait_unlocked(const char *state_dir, int seconds,
 				      : "a process this user cannot see");
 	free(lock);
 	return -1;
+}
+
+int client_wait_gone(int fd, const char *state_dir, int close_seconds,
+		     int lock_seconds, struct sp_err *e)
+{
+	if (fd >= 0 && !wait_closed(fd, close_seconds))
+		return sp_err_set(e,
+				  "the coordinator for '%s' did not exit: it "
+				  "kept its connection open for %d s",
+				  state_dir, close_seconds);
+	return wait_unlocked(state_dir, lock_seconds, e);
 }

@@ -26,16 +26,19 @@ json_t *client_call(int fd, unsigned type, const json_t *req,
 		    void (*on_event)(const json_t *ev, void *arg), void *arg,
 		    struct sp_err *e);
 
-/* Waits until the coordinator at the other end of fd has exited: its end
- * of the socket closes and the lock of state_dir is free.  Gives up after
- * 60 s. */
-int client_wait_gone(int fd, const char *state_dir, struct sp_err *e);
-
-/* Waits up to seconds until the lock of state_dir can be taken: the
- * coordinator and every worker (which share its lock) are gone.  On
- * timeout, the error names the processes that still hold it. */
-int client_wait_unlocked(const char *state_dir, int seconds,
-			 struct sp_err *e);
+/*
+ * Waits until the coordinator has exited and let go of state_dir, so that
+ * what runs next (a coordinator of this version, or `spoke serve`) does
+ * not find the state directory still held.  First, when fd >= 0 (the
+ * connection to it), until it closes its end of fd, for up to
+ * close_seconds (< 0: no limit); what it still sends is discarded.  Then
+ * up to lock_seconds until the lock of state_dir can be taken: the
+ * coordinator and every worker (which share its lock) are gone.  Returns
+ * 0, or -1 with e filled on either timeout; for the lock, e names the
+ * processes that still hold it.
+ */
+int client_wait_gone(int fd, const char *state_dir, int close_seconds,
+		     int lock_seconds, struct sp_err *e);
 
 /* With on set, client_connect says on stderr why it did not use
  * XDG_RUNTIME_DIR, and where it found a coordinator other than at the

@@ -1,5 +1,6 @@
 /*
- * cmd_admin.c - spoke recover, status, serve and stop.
+ * cmd_admin.c - spoke recover, status, serve, stop and log: the commands
+ * that look after a state directory rather than build.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -43,24 +44,29 @@ struct admin_opts {
 	int daemon;
 };
 
-/* Parses the options every admin command shares (serve: 1 for serve's
- * own, 2 for recover's).  Returns -1 to go on, or the exit status to
- * return now (help printed, or a usage error). */
+/* Which command's own options admin_parse() accepts besides the shared
+ * ones: serve's (-j, --idle-timeout, --daemon) or recover's (--forget,
+ * --forget-lost). */
+enum admin_cmd { ADMIN_SHARED, ADMIN_SERVE, ADMIN_RECOVER };
+
+/* Parses the options every admin command shares, and those of cmd.
+ * Returns -1 to go on, or the exit status to return now (help printed,
+ * or a usage error). */
 static int admin_parse(int argc, char **argv, const char *help,
-		       struct admin_opts *o, int serve)
+		       struct admin_opts *o, enum admin_cmd cmd)
 {
-	enum { O_STATE = 256, O_TARGET, O_MANIFEST, O_JSON, O_IDLE, O_DAEMON,
-	       O_FORGET, O_FORGET_LOST };
+	enum { OPT_STATE = 256, OPT_TARGET, OPT_MANIFEST, OPT_JSON, OPT_IDLE,
+	       OPT_DAEMON, OPT_FORGET, OPT_FORGET_LOST };
 	static const struct option longopts[] = {
-		{"state-dir", required_argument, NULL, O_STATE},
-		{"target-dir", required_argument, NULL, O_TARGET},
-		{"manifest-path", required_argument, NULL, O_MANIFEST},
-		{"json", no_argument, NULL, O_JSON},
+		{"state-dir", required_argument, NULL, OPT_STATE},
+		{"target-dir", required_argument, NULL, OPT_TARGET},
+		{"manifest-path", required_argument, NULL, OPT_MANIFEST},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"jobs", required_argument, NULL, 'j'},
-		{"idle-timeout", required_argument, NULL, O_IDLE},
-		{"daemon", no_argument, NULL, O_DAEMON},
-		{"forget", required_argument, NULL, O_FORGET},
-		{"forget-lost", no_argument, NULL, O_FORGET_LOST},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"daemon", no_argument, NULL, OPT_DAEMON},
+		{"forget", required_argument, NULL, OPT_FORGET},
+		{"forget-lost", no_argument, NULL, OPT_FORGET_LOST},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -75,38 +81,40 @@ static int admin_parse(int argc, char **argv, const char *help,
 	if (o->jobs < 1)
 		o->jobs = 1;
 	optind = 1;
-	while ((c = opts_next(argc, argv, serve == 1 ? "j:vh" : "vh",
+	while ((c = opts_next(argc, argv, cmd == ADMIN_SERVE ? "j:vh" : "vh",
 			      longopts)) != -1) {
 		switch (c) {
-		case O_STATE:
+		case OPT_STATE:
 			o->where.state_dir = optarg;
 			break;
-		case O_TARGET:
+		case OPT_TARGET:
 			o->where.target_dir = optarg;
 			break;
-		case O_MANIFEST:
+		case OPT_MANIFEST:
 			o->where.manifest_path = optarg;
 			break;
-		case O_JSON:
+		case OPT_JSON:
 			o->json = 1;
 			break;
 		case 'j':
+			/* "jobs" is in longopts for every command, "j:" in
+			 * shortopts only for serve. */
 			o->jobs = atoi(optarg);
-			if (o->jobs < 1)
+			if (cmd != ADMIN_SERVE || o->jobs < 1)
 				goto usage;
 			break;
-		case O_IDLE:
+		case OPT_IDLE:
 			o->idle = atoi(optarg);
-			if (serve != 1 || o->idle < 1)
+			if (cmd != ADMIN_SERVE || o->idle < 1)
 				goto usage;
 			break;
-		case O_DAEMON:
-			if (serve != 1)
+		case OPT_DAEMON:
+			if (cmd != ADMIN_SERVE)
 				goto usage;
 			o->daemon = 1;
 			break;
-		case O_FORGET:
-			if (serve != 2)
+		case OPT_FORGET:
+			if (cmd != ADMIN_RECOVER)
 				goto usage;
 			/* The coordinator may run in another directory. */
 			abs = fsx_absolute(optarg, &e);
@@ -119,8 +127,8 @@ static int admin_parse(int argc, char **argv, const char *help,
 			json_array_append_new(o->forget, json_string(abs));
 			free(abs);
 			break;
-		case O_FORGET_LOST:
-			if (serve != 2)
+		case OPT_FORGET_LOST:
+			if (cmd != ADMIN_RECOVER)
 				goto usage;
 			o->forget_lost = 1;
 			break;
@@ -161,17 +169,17 @@ static int fail(const struct admin_opts *o, const char *command,
 	return 1;
 }
 
-/* Replays the journal in this process, holding the state directory's lock
- * (no coordinator runs).  Returns the result object. */
-static json_t *recover_here(const struct statedir *sd, int lock_fd,
-			    const json_t *req, struct sp_err *e)
+/* Replays the journal in this process; the caller holds the state
+ * directory's lock (so no coordinator runs) until this returns.  Returns
+ * the result object (new reference), or NULL with e filled. */
+static json_t *recover_here(const struct statedir *sd, const json_t *req,
+			    struct sp_err *e)
 {
 	struct journal *j;
 	json_t *report = json_array(), *res, *losses = NULL;
 	json_t *forget = json_object_get(req, "forget");
 	int bad = 0, rc, all = json_is_true(json_object_get(req, "forget_lost"));
 
-	(void)lock_fd;
 	fault_set_role("replay");
 	/* Through the held directory, as the coordinator opens it. */
 	journal_hold_dir(sd->fd, sd->path);
@@ -221,6 +229,59 @@ static json_t *outcomes_but_losses(const json_t *arts, const json_t *losses)
 	return out;
 }
 
+/*
+ * Has the journal of the state directory real replayed as req asks: by
+ * its coordinator when one answers, else here (recover_here), holding the
+ * directory's lock from the check to the last move of the replay.
+ * Returns the result object (new reference), or NULL with e filled.
+ */
+static json_t *recover_run(const char *real, const json_t *req,
+			   struct sp_err *e)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	struct statedir sd = STATEDIR_INIT;
+	json_t *res = NULL;
+	int fd, lock_fd = -1, tries;
+
+	/* A coordinator holds the lock from before its replay until it
+	 * exits, so "no socket and the lock is busy" means one is starting
+	 * or stopping: wait (30 s) for it to answer or to be gone. */
+	for (tries = 0; tries < 1500; tries++) {
+		fd = client_connect(real, 0, 0, e);
+		if (fd == -1)
+			goto out;
+		if (fd >= 0) {
+			res = client_call(fd, MSG_RECOVER, req, NULL, NULL, e);
+			close(fd);
+			if (res)
+				goto out;
+		} else {
+			int got = statedir_open(&sd, real, 1, e) < 0
+					  ? -1
+					  : statedir_lock_held(&sd, &lock_fd,
+							       e);
+
+			if (got < 0)
+				goto out;
+			if (got > 0) {
+				res = recover_here(&sd, req, e);
+				goto out;
+			}
+			statedir_release(&sd);
+		}
+		nanosleep(&ts, NULL);
+	}
+	sp_err_set(e,
+		   "the coordinator for '%s' neither answers nor exits; see "
+		   "'%s/log/coordinator.log'",
+		   real, real);
+out:
+	if (lock_fd >= 0)
+		close(lock_fd);
+	statedir_release(&sd);
+	return res;
+}
+
 static const char recover_help[] =
 	"usage: spoke recover [options]\n"
 	"\n"
@@ -244,16 +305,14 @@ static const char forget_help[] =
 int cmd_recover(int argc, char **argv)
 {
 	struct admin_opts o;
-	struct timespec ts = {0, 20 * 1000 * 1000};
-	struct statedir sd = STATEDIR_INIT;
 	char help[2048], *state = NULL, *real = NULL;
 	json_t *res = NULL, *req = json_object();
 	struct sp_err e;
-	int rc, exists = 0, fd = -1, lock_fd = -1, tries;
+	int rc, exists = 0;
 
 	snprintf(help, sizeof(help), "%s%s%s", recover_help, forget_help,
 		 where_help);
-	rc = admin_parse(argc, argv, help, &o, 2);
+	rc = admin_parse(argc, argv, help, &o, ADMIN_RECOVER);
 	if (rc >= 0)
 		goto out;
 	if (o.forget)
@@ -288,50 +347,8 @@ int cmd_recover(int argc, char **argv)
 		rc = fail(&o, "recover", &e);
 		goto out;
 	}
-	/* A coordinator holds the lock from before its replay until it
-	 * exits, so "no socket and the lock is busy" means one is starting
-	 * or stopping: wait for it to answer or to be gone. */
-	for (tries = 0; tries < 1500; tries++) {
-		fd = client_connect(real, 0, 0, &e);
-		if (fd == -1) {
-			rc = fail(&o, "recover", &e);
-			goto out;
-		}
-		if (fd >= 0) {
-			res = client_call(fd, MSG_RECOVER, req, NULL, NULL, &e);
-			if (res)
-				break;
-			close(fd);
-			fd = -1;
-		} else {
-			/* Held from the check to the last move of the
-			 * replay. */
-			int got = statedir_open(&sd, real, 1, &e) < 0
-					  ? -1
-					  : statedir_lock_held(&sd, &lock_fd,
-							       &e);
-
-			if (got < 0) {
-				rc = fail(&o, "recover", &e);
-				goto out;
-			}
-			if (got == 0)
-				statedir_release(&sd);
-			if (got > 0) {
-				res = recover_here(&sd, lock_fd, req, &e);
-				if (!res) {
-					rc = fail(&o, "recover", &e);
-					goto out;
-				}
-				break;
-			}
-		}
-		nanosleep(&ts, NULL);
-	}
+	res = recover_run(real, req, &e);
 	if (!res) {
-		sp_err_set(&e, "the coordinator for '%s' neither answers nor "
-			       "exits; see '%s/log/coordinator.log'",
-			   real, real);
 		rc = fail(&o, "recover", &e);
 		goto out;
 	}
@@ -355,12 +372,7 @@ int cmd_recover(int argc, char **argv)
 			printf("every cargo output is at its path\n");
 	}
 out:
-	if (fd >= 0)
-		close(fd);
-	if (lock_fd >= 0)
-		close(lock_fd);
 	json_decref(o.forget);
-	statedir_release(&sd);
 	json_decref(req);
 	json_decref(res);
 	free(state);
@@ -384,7 +396,7 @@ static int admin_connect(int argc, char **argv, const char *usage,
 	*real = NULL;
 	*fd = -2;
 	snprintf(help, sizeof(help), "%s%s", usage, where_help);
-	rc = admin_parse(argc, argv, help, o, 0);
+	rc = admin_parse(argc, argv, help, o, ADMIN_SHARED);
 	if (rc >= 0)
 		return rc;
 	state = where_state_dir(&o->where, 0, &exists, &e);
@@ -395,6 +407,57 @@ static int admin_connect(int argc, char **argv, const char *usage,
 	if (*real)
 		*fd = client_connect(*real, 0, 0, &e);
 	return *fd == -1 ? fail(o, command, &e) : -1;
+}
+
+/* status for people: the coordinator, its builds, what is not given back
+ * and what was lost.  losses_dir is the state directory to name in the
+ * losses' hints, or NULL for the default one. */
+static void print_status(const json_t *res, const char *losses_dir)
+{
+	const json_t *u = json_object_get(res, "unsettled"), *x;
+	long long queued = json_integer_value(json_object_get(res, "queued"));
+	char more[64] = "";
+	size_t i;
+
+	if (queued)
+		snprintf(more, sizeof(more),
+			 ", %lld job(s) queued behind them", queued);
+	if (json_is_true(json_object_get(res, "coordinator")))
+		printf("coordinator: running (pid %lld, %lld "
+		       "worker(s) busy, %lld idle%s)\n",
+		       (long long)json_integer_value(
+			       json_object_get(res, "pid")),
+		       (long long)json_integer_value(
+			       json_object_get(res, "workers")),
+		       (long long)json_integer_value(
+			       json_object_get(res, "idle")),
+		       more);
+	else
+		printf("coordinator: not running\n");
+	json_array_foreach(json_object_get(res, "builds"), i, x)
+		printf("build %lld: %lld artifact(s), %lld done, "
+		       "%lld running\n",
+		       (long long)json_integer_value(
+			       json_object_get(x, "build")),
+		       (long long)json_integer_value(
+			       json_object_get(x, "artifacts")),
+		       (long long)json_integer_value(
+			       json_object_get(x, "done")),
+		       (long long)json_integer_value(
+			       json_object_get(x, "running")));
+	if (json_array_size(u) == 0)
+		printf("no artifact is waiting to be given back\n");
+	json_array_foreach(u, i, x)
+		printf("%s %s (build %lld, %s, staged as %s)\n",
+		       json_string_value(json_object_get(x, "state")),
+		       esc(json_string_value(
+			       json_object_get(x, "cargo_path"))),
+		       (long long)json_integer_value(
+			       json_object_get(x, "build")),
+		       json_string_value(json_object_get(x, "mode")),
+		       esc(json_string_value(
+			       json_object_get(x, "staged_path"))));
+	output_losses(json_object_get(res, "losses"), losses_dir);
 }
 
 static const char status_help[] =
@@ -463,57 +526,10 @@ int cmd_status(int argc, char **argv)
 		json_object_set_new(res, "error", json_string(msg));
 		rc = 1;
 	}
-	if (o.json) {
+	if (o.json)
 		print_result(&o, res);
-	} else {
-		json_t *u = json_object_get(res, "unsettled"), *x;
-		size_t i;
-
-		long long queued = json_integer_value(
-			json_object_get(res, "queued"));
-		char more[64] = "";
-
-		if (queued)
-			snprintf(more, sizeof(more),
-				 ", %lld job(s) queued behind them", queued);
-		if (json_is_true(json_object_get(res, "coordinator")))
-			printf("coordinator: running (pid %lld, %lld "
-			       "worker(s) busy, %lld idle%s)\n",
-			       (long long)json_integer_value(
-				       json_object_get(res, "pid")),
-			       (long long)json_integer_value(
-				       json_object_get(res, "workers")),
-			       (long long)json_integer_value(
-				       json_object_get(res, "idle")),
-			       more);
-		else
-			printf("coordinator: not running\n");
-		json_array_foreach(json_object_get(res, "builds"), i, x)
-			printf("build %lld: %lld artifact(s), %lld done, "
-			       "%lld running\n",
-			       (long long)json_integer_value(
-				       json_object_get(x, "build")),
-			       (long long)json_integer_value(
-				       json_object_get(x, "artifacts")),
-			       (long long)json_integer_value(
-				       json_object_get(x, "done")),
-			       (long long)json_integer_value(
-				       json_object_get(x, "running")));
-		if (json_array_size(u) == 0)
-			printf("no artifact is waiting to be given back\n");
-		json_array_foreach(u, i, x)
-			printf("%s %s (build %lld, %s, staged as %s)\n",
-			       json_string_value(json_object_get(x, "state")),
-			       esc(json_string_value(
-				       json_object_get(x, "cargo_path"))),
-			       (long long)json_integer_value(
-				       json_object_get(x, "build")),
-			       json_string_value(json_object_get(x, "mode")),
-			       esc(json_string_value(
-				       json_object_get(x, "staged_path"))));
-		output_losses(json_object_get(res, "losses"),
-			      o.where.state_dir ? real : NULL);
-	}
+	else
+		print_status(res, o.where.state_dir ? real : NULL);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -544,7 +560,7 @@ int cmd_serve(int argc, char **argv)
 	int rc;
 
 	snprintf(help, sizeof(help), "%s%s", serve_help, where_help);
-	rc = admin_parse(argc, argv, help, &o, 1);
+	rc = admin_parse(argc, argv, help, &o, ADMIN_SERVE);
 	if (rc >= 0)
 		return rc;
 	state = where_state_dir(&o.where, 1, NULL, &e);
@@ -597,16 +613,10 @@ int cmd_stop(int argc, char **argv)
 			rc = fail(&o, "stop", &e);
 			goto out;
 		}
-		/* Wait until it has closed the connection, then until it
-		 * and its workers have released the state directory: a
-		 * `spoke serve` run next must not find it still held. */
-		{
-			char buf[1];
-
-			while (read(fd, buf, 1) > 0)
-				;
-		}
-		if (client_wait_unlocked(real, 10, &e) < 0) {
+		/* It closes the connection once its builds have given
+		 * their artifacts back, however long they take; then it
+		 * and its workers must let go of the lock soon. */
+		if (client_wait_gone(fd, real, -1, 10, &e) < 0) {
 			rc = fail(&o, "stop", &e);
 			goto out;
 		}
@@ -667,40 +677,14 @@ static void print_step(const char *what, int64_t from, int64_t to)
 		printf("  %s %.1f ms", what, (double)(to - from) / 1e6);
 }
 
-static void print_log(const json_t *log)
+/* Per artifact, in the order of its first event, how long staging,
+ * packaging, the wheel's rename and giving back took. */
+static void print_durations(const json_t *events)
 {
-	const json_t *events = json_object_get(log, "events"), *ev;
-	int64_t t0 = json_integer_value(json_object_get(log, "started_ns"));
-	json_t *end = json_object_get(log, "ended_ns");
+	const json_t *ev;
 	json_t *seen = json_object();
-	time_t secs = (time_t)(t0 / 1000000000);
-	char when[64];
-	struct tm tm;
 	size_t i;
 
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	printf("build %lld: %s, started %s",
-	       (long long)json_integer_value(json_object_get(log, "build")),
-	       json_string_value(json_object_get(log, "state")), when);
-	if (end)
-		printf(", took %.3f s",
-		       (double)(json_integer_value(end) - t0) / 1e9);
-	printf("\n");
-	if (json_object_get(log, "error"))
-		printf("error: %s\n",
-		       esc(json_string_value(json_object_get(log, "error"))));
-	json_array_foreach(events, i, ev)
-	{
-		const char *path =
-			json_string_value(json_object_get(ev, "cargo_path"));
-
-		printf("  %+10.3f ms  %-16s %s\n",
-		       (double)(json_integer_value(json_object_get(ev, "t_ns")) -
-				t0) / 1e6,
-		       json_string_value(json_object_get(ev, "kind")),
-		       path ? esc(path) : "");
-	}
 	json_array_foreach(events, i, ev)
 	{
 		json_t *aid = json_object_get(ev, "artifact");
@@ -733,6 +717,44 @@ static void print_log(const json_t *log)
 	json_decref(seen);
 }
 
+/* spoke log for people: the build, every event with its time from the
+ * build's start, then the durations per artifact. */
+static void print_log(const json_t *log)
+{
+	const json_t *events = json_object_get(log, "events"), *ev;
+	int64_t t0 = json_integer_value(json_object_get(log, "started_ns"));
+	json_t *end = json_object_get(log, "ended_ns");
+	time_t secs = (time_t)(t0 / 1000000000);
+	char when[64];
+	struct tm tm;
+	size_t i;
+
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("build %lld: %s, started %s",
+	       (long long)json_integer_value(json_object_get(log, "build")),
+	       json_string_value(json_object_get(log, "state")), when);
+	if (end)
+		printf(", took %.3f s",
+		       (double)(json_integer_value(end) - t0) / 1e9);
+	printf("\n");
+	if (json_object_get(log, "error"))
+		printf("error: %s\n",
+		       esc(json_string_value(json_object_get(log, "error"))));
+	json_array_foreach(events, i, ev)
+	{
+		const char *path =
+			json_string_value(json_object_get(ev, "cargo_path"));
+
+		printf("  %+10.3f ms  %-16s %s\n",
+		       (double)(json_integer_value(json_object_get(ev, "t_ns")) -
+				t0) / 1e6,
+		       json_string_value(json_object_get(ev, "kind")),
+		       path ? esc(path) : "");
+	}
+	print_durations(events);
+}
+
 int cmd_log(int argc, char **argv)
 {
 	struct admin_opts o;
@@ -755,7 +777,7 @@ int cmd_log(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	rc = admin_parse(argc, argv, help, &o, 0);
+	rc = admin_parse(argc, argv, help, &o, ADMIN_SHARED);
 	if (rc >= 0)
 		return rc;
 	state = where_state_dir(&o.where, 0, &exists, &e);

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cli/project/artifacts.h"
-#include "cli/project/cargo.h"
+#include "cli/project/plan.h"
 #include "cli/client.h"
 #include "cli/jobserver.h"
 #include "cli/commands.h"
@@ -96,7 +96,8 @@ static const char build_help[] =
 	"SOURCE_DATE_EPOCH, when set, is the time stamp of every wheel entry.\n";
 
 /* The repair options; getopt values above every other option's. */
-enum { O_REPAIR = 512, O_COMPAT, O_EXCLUDE, O_LIB_PATH, O_SPLIT_DEBUG };
+enum { OPT_REPAIR = 512, OPT_COMPAT, OPT_EXCLUDE, OPT_LIB_PATH,
+       OPT_SPLIT_DEBUG };
 
 /* Checks a --compat tag against the policy the workers will use, so that
  * a typo fails before cargo runs. */
@@ -119,24 +120,24 @@ static int compat_valid(const char *tag, struct sp_err *e)
 static int repair_option(json_t **opts, int c, const char *arg,
 			 struct sp_err *e)
 {
-	const char *key = c == O_EXCLUDE ? "exclude" : "lib_path";
+	const char *key = c == OPT_EXCLUDE ? "exclude" : "lib_path";
 	json_t *list;
 	char *abs;
 
 	if (!*opts && !(*opts = json_object()))
 		return sp_err_set(e, "out of memory");
 	switch (c) {
-	case O_REPAIR:
+	case OPT_REPAIR:
 		if (strcmp(arg, "repair") && strcmp(arg, "check") &&
 		    strcmp(arg, "skip"))
 			return sp_err_set(e, "--repair must be repair, check "
 					     "or skip");
 		return json_object_set_new(*opts, "repair", json_string(arg));
-	case O_COMPAT:
+	case OPT_COMPAT:
 		if (compat_valid(arg, e) < 0)
 			return -1;
 		return json_object_set_new(*opts, "compat", json_string(arg));
-	case O_SPLIT_DEBUG:
+	case OPT_SPLIT_DEBUG:
 		return json_object_set_new(*opts, "split_debug", json_true());
 	}
 	list = json_object_get(*opts, key);
@@ -145,7 +146,7 @@ static int repair_option(json_t **opts, int c, const char *arg,
 		json_object_set_new(*opts, key, list);
 	}
 	/* The coordinator's working directory is not ours. */
-	abs = c == O_LIB_PATH ? fsx_absolute(arg, e) : strdup(arg);
+	abs = c == OPT_LIB_PATH ? fsx_absolute(arg, e) : strdup(arg);
 	if (!abs)
 		return -1;
 	json_array_append_new(list, json_string(abs));
@@ -299,9 +300,10 @@ struct build_args {
 	struct build_ui *ui;
 };
 
-/* The tags that name a wheel, as one string "<python>-<abi>": two
- * interpreters (or an abi3 job built before) with the same key would write
- * the same wheel. malloc'd. */
+/* The wheel a job writes, as one string "<distribution>|<python>-<abi>"
+ * (dist NULL: "|<python>-<abi>", the tags of an interpreter): two jobs (or
+ * an abi3 job built for an earlier interpreter) with the same key would
+ * write the same wheel.  malloc'd; NULL when out of memory. */
 static char *tag_key(const char *dist, const char *py, const char *abi)
 {
 	char *k;
@@ -336,6 +338,54 @@ static int drop_built(json_t *jobs, json_t *done, struct sp_err *e)
 		free(k);
 	}
 	return 0;
+}
+
+/*
+ * Asks every interpreter for its tags (pyinfo_query), so a wrong -i fails
+ * before any build.  Two that carry the same tags would write the same
+ * wheels: each later one is set to "" (skipped) and, unless ui is quiet,
+ * named on stderr.  Returns 0, or -1 with e filled.
+ */
+static int check_interpreters(const char **interps, size_t n,
+			      const struct build_ui *ui, struct sp_err *e)
+{
+	json_t *seen = json_object(); /* tag key -> first interpreter */
+	size_t i;
+	int rc = -1;
+
+	if (!seen)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct pyinfo py;
+		char *k;
+
+		if (pyinfo_query(interps[i], NULL, 0, &py, e) < 0)
+			goto out;
+		k = tag_key(NULL, py.python_tag, py.abi_tag);
+		if (k && json_object_get(seen, k)) {
+			if (!ui->quiet && !ui->json)
+				fprintf(stderr,
+					"spoke: '%s' has the tags of '%s' "
+					"(%s): built once\n",
+					interps[i],
+					json_string_value(
+						json_object_get(seen, k)),
+					k + 1);
+			interps[i] = "";
+		} else if (k) {
+			json_object_set_new(seen, k, json_string(interps[i]));
+		}
+		pyinfo_release(&py);
+		if (!k) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		free(k);
+	}
+	rc = 0;
+out:
+	json_decref(seen);
+	return rc;
 }
 
 /* Runs cargo (or reads --artifacts) for one interpreter and has the
@@ -426,7 +476,7 @@ static int build_for(const struct build_args *a, const char *interp,
 				spoke_version());
 		json_decref(*res);
 		*res = NULL;
-		if (client_wait_gone(fd, state, e) < 0)
+		if (client_wait_gone(fd, state, 60, 10, e) < 0)
 			goto out;
 		close(fd);
 		fd = -1;
@@ -440,6 +490,30 @@ out:
 	free(state_default);
 	free(state);
 	return rc;
+}
+
+/* Shows one build's answer as it arrives: its artifacts (for people; the
+ * --json result carries them), and the losses of earlier builds it
+ * reports, as a warning, not this build's failure (an event with --json).
+ * state_dir is --state-dir, or NULL. */
+static void show_build(const struct build_ui *ui, const json_t *res,
+		       const char *state_dir)
+{
+	if (!ui->json)
+		output_artifacts(json_object_get(res, "artifacts"), 0);
+	if (json_array_size(json_object_get(res, "losses"))) {
+		if (ui->json) {
+			json_t *ev = json_pack("{s:s,s:O}", "event", "losses",
+					       "losses",
+					       json_object_get(res, "losses"));
+
+			if (ev)
+				output_json_line("event", ev);
+			json_decref(ev);
+		} else
+			output_losses(json_object_get(res, "losses"),
+				      state_dir);
+	}
 }
 
 /* Appends the wheels and artifacts of one build's answer to the whole
@@ -466,28 +540,29 @@ static int merge_result(json_t **all, json_t *res)
 
 int cmd_build(int argc, char **argv)
 {
-	enum { O_MANIFEST = 256, O_PROFILE, O_FEATURES, O_TARGET, O_STATE,
-	       O_STAGE, O_JSON, O_COMPRESSION, O_IDLE, O_ARTIFACTS };
+	enum { OPT_MANIFEST = 256, OPT_PROFILE, OPT_FEATURES, OPT_TARGET,
+	       OPT_STATE, OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE,
+	       OPT_ARTIFACTS };
 	static const struct option longopts[] = {
-		{"manifest-path", required_argument, NULL, O_MANIFEST},
+		{"manifest-path", required_argument, NULL, OPT_MANIFEST},
 		{"package", required_argument, NULL, 'p'},
-		{"profile", required_argument, NULL, O_PROFILE},
-		{"features", required_argument, NULL, O_FEATURES},
-		{"target-dir", required_argument, NULL, O_TARGET},
+		{"profile", required_argument, NULL, OPT_PROFILE},
+		{"features", required_argument, NULL, OPT_FEATURES},
+		{"target-dir", required_argument, NULL, OPT_TARGET},
 		{"out-dir", required_argument, NULL, 'o'},
 		{"interpreter", required_argument, NULL, 'i'},
-		{"compression", required_argument, NULL, O_COMPRESSION},
-		{"state-dir", required_argument, NULL, O_STATE},
-		{"stage", required_argument, NULL, O_STAGE},
-		{"idle-timeout", required_argument, NULL, O_IDLE},
-		{"json", no_argument, NULL, O_JSON},
-		{"repair", required_argument, NULL, O_REPAIR},
-		{"compat", required_argument, NULL, O_COMPAT},
-		{"exclude", required_argument, NULL, O_EXCLUDE},
-		{"lib-path", required_argument, NULL, O_LIB_PATH},
-		{"split-debug", no_argument, NULL, O_SPLIT_DEBUG},
+		{"compression", required_argument, NULL, OPT_COMPRESSION},
+		{"state-dir", required_argument, NULL, OPT_STATE},
+		{"stage", required_argument, NULL, OPT_STAGE},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"repair", required_argument, NULL, OPT_REPAIR},
+		{"compat", required_argument, NULL, OPT_COMPAT},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"lib-path", required_argument, NULL, OPT_LIB_PATH},
+		{"split-debug", no_argument, NULL, OPT_SPLIT_DEBUG},
 		{"jobs", required_argument, NULL, 'j'},
-		{"artifacts", required_argument, NULL, O_ARTIFACTS},
+		{"artifacts", required_argument, NULL, OPT_ARTIFACTS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -500,7 +575,7 @@ int cmd_build(int argc, char **argv)
 	size_t ninterps = 0, i;
 	int have_js = 0;
 	char *out_abs = NULL;
-	json_t *all = NULL, *builds = NULL, *done = NULL, *seen = NULL;
+	json_t *all = NULL, *builds = NULL, *done = NULL;
 	struct sp_err e;
 	int c, rc = 1;
 
@@ -516,19 +591,19 @@ int cmd_build(int argc, char **argv)
 	while ((c = opts_next(argc, argv, "p:o:i:j:qvh", longopts)) !=
 	       -1) {
 		switch (c) {
-		case O_MANIFEST:
+		case OPT_MANIFEST:
 			a.co.manifest_path = optarg;
 			break;
 		case 'p':
 			pkgs[a.co.npackages++] = optarg;
 			break;
-		case O_PROFILE:
+		case OPT_PROFILE:
 			a.co.profile = optarg;
 			break;
-		case O_FEATURES:
+		case OPT_FEATURES:
 			a.co.features = optarg;
 			break;
-		case O_TARGET:
+		case OPT_TARGET:
 			a.co.target_dir = optarg;
 			break;
 		case 'o':
@@ -537,7 +612,7 @@ int cmd_build(int argc, char **argv)
 		case 'i':
 			interps[ninterps++] = optarg;
 			break;
-		case O_COMPRESSION:
+		case OPT_COMPRESSION:
 			a.compression = optarg;
 			if (strcmp(optarg, "store") && strcmp(optarg, "fast") &&
 			    strcmp(optarg, "default") && strcmp(optarg, "best")) {
@@ -547,10 +622,10 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case O_STATE:
+		case OPT_STATE:
 			a.state_dir = optarg;
 			break;
-		case O_STAGE:
+		case OPT_STAGE:
 			if (strcmp(optarg, "link") && strcmp(optarg, "move")) {
 				fprintf(stderr,
 					"spoke: --stage must be link or move\n");
@@ -559,7 +634,7 @@ int cmd_build(int argc, char **argv)
 			}
 			a.stage = optarg;
 			break;
-		case O_IDLE:
+		case OPT_IDLE:
 			a.idle = atoi(optarg);
 			if (a.idle <= 0) {
 				fprintf(stderr, "spoke: --idle-timeout must be "
@@ -568,14 +643,14 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case O_JSON:
+		case OPT_JSON:
 			ui.json = 1;
 			break;
-		case O_REPAIR:
-		case O_COMPAT:
-		case O_EXCLUDE:
-		case O_LIB_PATH:
-		case O_SPLIT_DEBUG:
+		case OPT_REPAIR:
+		case OPT_COMPAT:
+		case OPT_EXCLUDE:
+		case OPT_LIB_PATH:
+		case OPT_SPLIT_DEBUG:
 			if (repair_option(&a.ropts, c, optarg, &e) < 0) {
 				sp_err_print(&e);
 				rc = EXIT_USAGE;
@@ -591,7 +666,7 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case O_ARTIFACTS:
+		case OPT_ARTIFACTS:
 			a.artifacts = optarg;
 			break;
 		case 'q':
@@ -654,42 +729,15 @@ int cmd_build(int argc, char **argv)
 	if (add_ld_library_path(&a.ropts, &e) < 0)
 		goto fail;
 	done = json_object();
-	seen = json_object();
 	builds = json_array();
-	if (!done || !seen || !builds) {
+	if (!done || !builds) {
 		sp_err_set(&e, "out of memory");
 		goto fail;
 	}
 	/* Every interpreter answers before anything is built: a wrong -i
-	 * fails in a second, not after the first of several cargo builds.
-	 * Two that carry the same tags would write the same wheels. */
-	for (i = 0; i < ninterps; i++) {
-		struct pyinfo py;
-		char *k;
-
-		if (pyinfo_query(interps[i], NULL, 0, &py, &e) < 0)
-			goto fail;
-		k = tag_key(NULL, py.python_tag, py.abi_tag);
-		if (k && json_object_get(seen, k)) {
-			if (!ui.quiet && !ui.json)
-				fprintf(stderr,
-					"spoke: '%s' has the tags of '%s' "
-					"(%s): built once\n",
-					interps[i],
-					json_string_value(
-						json_object_get(seen, k)),
-					k + 1);
-			interps[i] = "";
-		} else if (k) {
-			json_object_set_new(seen, k, json_string(interps[i]));
-		}
-		pyinfo_release(&py);
-		if (!k) {
-			sp_err_set(&e, "out of memory");
-			goto fail;
-		}
-		free(k);
-	}
+	 * fails in a second, not after the first of several cargo builds. */
+	if (check_interpreters(interps, ninterps, &ui, &e) < 0)
+		goto fail;
 	have_js = jobserver_open(&js, &e);
 	if (have_js < 0)
 		goto fail;
@@ -728,22 +776,7 @@ int cmd_build(int argc, char **argv)
 			json_object_set_new(res, "error", json_string(why.msg));
 		}
 		json_array_append(builds, json_object_get(res, "build"));
-		if (!ui.json)
-			output_artifacts(json_object_get(res, "artifacts"), 0);
-		/* Earlier losses: a warning, not this build's failure. */
-		if (json_array_size(json_object_get(res, "losses"))) {
-			if (ui.json) {
-				json_t *ev = json_pack(
-					"{s:s,s:O}", "event", "losses", "losses",
-					json_object_get(res, "losses"));
-
-				if (ev)
-					output_json_line("event", ev);
-				json_decref(ev);
-			} else
-				output_losses(json_object_get(res, "losses"),
-					      a.state_dir);
-		}
+		show_build(&ui, res, a.state_dir);
 		if (merge_result(&all, res) < 0) {
 			json_decref(res);
 			sp_err_set(&e, "out of memory");
@@ -787,7 +820,6 @@ out:
 	json_decref(all);
 	json_decref(builds);
 	json_decref(done);
-	json_decref(seen);
 	json_decref(a.ropts);
 	free(out_abs);
 	free(interps);

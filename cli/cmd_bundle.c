@@ -449,13 +449,13 @@ out:
 
 int cmd_bundle(int argc, char **argv)
 {
-	enum { O_READ = 256, O_STATE, O_TARGET, O_MANIFEST };
+	enum { OPT_READ = 256, OPT_STATE, OPT_TARGET, OPT_MANIFEST };
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
-		{"read", required_argument, NULL, O_READ},
-		{"state-dir", required_argument, NULL, O_STATE},
-		{"target-dir", required_argument, NULL, O_TARGET},
-		{"manifest-path", required_argument, NULL, O_MANIFEST},
+		{"read", required_argument, NULL, OPT_READ},
+		{"state-dir", required_argument, NULL, OPT_STATE},
+		{"target-dir", required_argument, NULL, OPT_TARGET},
+		{"manifest-path", required_argument, NULL, OPT_MANIFEST},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -472,16 +472,16 @@ int cmd_bundle(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
-		case O_READ:
+		case OPT_READ:
 			rd = optarg;
 			break;
-		case O_STATE:
+		case OPT_STATE:
 			w.state_dir = optarg;
 			break;
-		case O_TARGET:
+		case OPT_TARGET:
 			w.target_dir = optarg;
 			break;
-		case O_MANIFEST:
+		case OPT_MANIFEST:
 			w.manifest_path = optarg;
 			break;
 		case 'h':

@@ -126,14 +126,15 @@ static int repair_one(const char *path, const struct wheel_repair_opts *o,
 
 int cmd_repair(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_COMPAT, O_EXCLUDE, O_LIBPATH, O_SPLIT };
+	enum { OPT_JSON = 256, OPT_COMPAT, OPT_EXCLUDE, OPT_LIBPATH,
+	       OPT_SPLIT };
 	static const struct option longopts[] = {
 		{"out-dir", required_argument, NULL, 'w'},
-		{"compat", required_argument, NULL, O_COMPAT},
-		{"exclude", required_argument, NULL, O_EXCLUDE},
-		{"lib-path", required_argument, NULL, O_LIBPATH},
-		{"split-debug", no_argument, NULL, O_SPLIT},
-		{"json", no_argument, NULL, O_JSON},
+		{"compat", required_argument, NULL, OPT_COMPAT},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"lib-path", required_argument, NULL, OPT_LIBPATH},
+		{"split-debug", no_argument, NULL, OPT_SPLIT},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -151,21 +152,21 @@ int cmd_repair(int argc, char **argv)
 		case 'w':
 			o.out_dir = optarg;
 			break;
-		case O_COMPAT:
+		case OPT_COMPAT:
 			o.compat = optarg;
 			break;
-		case O_EXCLUDE:
+		case OPT_EXCLUDE:
 			if (push(&exclude, &o.nexclude, optarg) < 0)
 				goto oom;
 			break;
-		case O_LIBPATH:
+		case OPT_LIBPATH:
 			if (push(&lib_path, &o.nlib, optarg) < 0)
 				goto oom;
 			break;
-		case O_SPLIT:
+		case OPT_SPLIT:
 			o.split_debug = 1;
 			break;
-		case O_JSON:
+		case OPT_JSON:
 			json = 1;
 			break;
 		case 'h':

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli/project/cargo.h"
+#include "cli/project/pkgmeta.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "cli/output.h"
@@ -401,6 +402,91 @@ out:
 	return ret;
 }
 
+/* Adds the files of every member folder in dirs (absolute, inside root)
+ * as base/<its path from root>/... */
+static int add_member_files(const json_t *dirs, const char *root,
+			    const char *project_root, const char *base,
+			    int64_t epoch, struct slist *l, struct sp_err *e)
+{
+	const char *rel, *limit;
+	const json_t *x;
+	size_t i;
+	int ret;
+
+	json_array_foreach(dirs, i, x)
+	{
+		char *arc;
+
+		rel = rel_to(json_string_value(x), root);
+		arc = *rel ? fsx_join(base, rel) : strdup(base);
+		if (!arc)
+			return oom(e);
+		/* Links may point anywhere inside the project root (the
+		 * pyproject.toml's folder, else the workspace root); a path
+		 * dependency outside it keeps its links to itself. */
+		limit = rel_to(json_string_value(x), project_root)
+			    ? project_root
+			    : json_string_value(x);
+		ret = walk(json_string_value(x), arc, 1, epoch, limit, l, e);
+		free(arc);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The package's Cargo.toml as a real path (malloc'd): given names it or
+ * its folder, NULL meaning ./Cargo.toml.  NULL with e filled when there
+ * is none. */
+static char *package_manifest(const char *given_path, struct sp_err *e)
+{
+	char *given = strdup(given_path ? given_path : "Cargo.toml");
+	char *manifest;
+	struct stat st;
+
+	if (given && stat(given, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *j = fsx_join(given, "Cargo.toml");
+
+		free(given);
+		given = j;
+	}
+	if (!given) {
+		oom(e);
+		return NULL;
+	}
+	manifest = realpath(given, NULL);
+	if (!manifest)
+		sp_err_sys(e,
+			   "cannot find the package's Cargo.toml '%s' (use "
+			   "--manifest-path)",
+			   given);
+	free(given);
+	return manifest;
+}
+
+/* Adds the workspace's Cargo.lock, when there is one, as base/Cargo.lock,
+ * so the sdist builds with the versions the workspace locked.  It must
+ * lie inside root (pysrc_inside): a link out of the workspace is
+ * refused. */
+static int add_cargo_lock(struct slist *l, const char *root,
+			  const char *base, int64_t epoch, struct sp_err *e)
+{
+	char *lock = fsx_join(root, "Cargo.lock");
+
+	if (!lock)
+		return oom(e);
+	if (!fsx_exists(lock)) {
+		free(lock);
+		return 0;
+	}
+	if (pysrc_inside(lock, root, "file", e) < 0) {
+		free(lock);
+		return -1;
+	}
+	return slist_add(l, fsx_join(base, "Cargo.lock"), lock, NULL, 0, 0644,
+			 entry_time(epoch, NULL), e);
+}
+
 struct sdist_opts {
 	const char *manifest, *out_dir, *interp;
 };
@@ -415,13 +501,11 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	const char *pyprojects[1];
 	struct pyinfo py = {0};
 	struct slist l = {0};
-	json_t *meta = NULL, *job = NULL, *dirs = NULL, *x;
+	json_t *cargo_meta = NULL, *pkg_meta = NULL, *dirs = NULL, *x;
 	const json_t *pkg, *proj = NULL;
-	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *rel, *limit;
-	const char *project_root;
+	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *project_root;
 	int64_t epoch = -1;
 	int dirfd = -1, ret = -1;
-	size_t i;
 
 	if (epoch_s && *epoch_s) {
 		char *end;
@@ -434,39 +518,19 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 					  "non-negative number of seconds",
 					  epoch_s);
 	}
-	{
-		char *given = strdup(o->manifest ? o->manifest : "Cargo.toml");
-		struct stat st;
-
-		if (given && stat(given, &st) == 0 && S_ISDIR(st.st_mode)) {
-			char *j = fsx_join(given, "Cargo.toml");
-
-			free(given);
-			given = j;
-		}
-		if (!given)
-			return oom(e);
-		manifest = realpath(given, NULL);
-		if (!manifest) {
-			sp_err_sys(e,
-				   "cannot find the package's Cargo.toml "
-				   "'%s' (use --manifest-path)",
-				   given);
-			free(given);
-			return -1;
-		}
-		free(given);
-	}
-	meta = cargo_metadata_json(manifest, e);
-	if (!meta)
+	manifest = package_manifest(o->manifest, e);
+	if (!manifest)
+		return -1;
+	cargo_meta = cargo_metadata_json(manifest, e);
+	if (!cargo_meta)
 		goto out;
 	pkgdir = fsx_dirname(manifest);
-	root = realpath(jstr(meta, "workspace_root"), NULL);
+	root = realpath(jstr(cargo_meta, "workspace_root"), NULL);
 	if (!pkgdir || !root) {
 		sp_err_sys(e, "cannot resolve the workspace root");
 		goto out;
 	}
-	pkg = package_at(json_object_get(meta, "packages"), pkgdir);
+	pkg = package_at(json_object_get(cargo_meta, "packages"), pkgdir);
 	if (!pkg) {
 		sp_err_set(e,
 			   "'%s' is not a package's manifest (a virtual "
@@ -493,11 +557,12 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		goto out;
 	}
 	proj = json_object_get(x, "project");
-	job = cargo_package_meta(pkg, json_is_object(proj) ? proj : NULL, root,
-				 e);
-	if (!job || !(pkginfo = metadata_render(job, e)))
+	pkg_meta = cargo_package_meta(pkg, json_is_object(proj) ? proj : NULL,
+				      root, e);
+	if (!pkg_meta || !(pkginfo = metadata_render(pkg_meta, e)))
 		goto out;
-	base = dist_info_dir(jstr(job, "distribution"), jstr(job, "version"));
+	base = dist_info_dir(jstr(pkg_meta, "distribution"),
+			     jstr(pkg_meta, "version"));
 	if (!base) {
 		oom(e);
 		goto out;
@@ -509,31 +574,11 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		oom(e);
 		goto out;
 	}
-	if (add_members(json_object_get(meta, "packages"), root, pkgdir, dirs,
-			e) < 0)
+	if (add_members(json_object_get(cargo_meta, "packages"), root, pkgdir,
+			dirs, e) < 0)
 		goto out;
-	json_array_foreach(dirs, i, x)
-	{
-		char *arc;
-
-		rel = rel_to(json_string_value(x), root);
-		arc = *rel ? fsx_join(base, rel) : strdup(base);
-		if (!arc) {
-			oom(e);
-			goto out;
-		}
-		/* Links may point anywhere inside the project root (the
-		 * pyproject.toml's folder, else the workspace root); a path
-		 * dependency outside it keeps its links to itself. */
-		limit = rel_to(json_string_value(x), project_root)
-			    ? project_root
-			    : json_string_value(x);
-		ret = walk(json_string_value(x), arc, 1, epoch, limit, &l, e);
-		free(arc);
-		if (ret < 0)
-			goto out;
-		ret = -1;
-	}
+	if (add_member_files(dirs, root, project_root, base, epoch, &l, e) < 0)
+		goto out;
 	/* A package below the root gets a workspace of its own; one at the
 	 * root keeps its manifest as it is. */
 	if (*rel_to(pkgdir, root)) {
@@ -551,26 +596,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 			      entry_time(epoch, NULL), e) < 0)
 			goto out;
 	}
-	{
-		char *lock = fsx_join(root, "Cargo.lock");
-
-		if (!lock) {
-			oom(e);
-			goto out;
-		}
-		if (fsx_exists(lock)) {
-			if (pysrc_inside(lock, root, "file", e) < 0) {
-				free(lock);
-				goto out;
-			}
-			if (slist_add(&l, fsx_join(base, "Cargo.lock"), lock,
-				      NULL, 0, 0644, entry_time(epoch, NULL),
-				      e) < 0)
-				goto out;
-		} else {
-			free(lock);
-		}
-	}
+	if (add_cargo_lock(&l, root, base, epoch, e) < 0)
+		goto out;
 	if (slist_add(&l, fsx_join(base, "PKG-INFO"), NULL, pkginfo,
 		      strlen(pkginfo), 0644, entry_time(epoch, NULL), e) < 0) {
 		pkginfo = NULL;
@@ -580,7 +607,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 
 	outdir = o->out_dir
 		     ? strdup(o->out_dir)
-		     : fsx_join(jstr(meta, "target_directory"), "wheels");
+		     : fsx_join(jstr(cargo_meta, "target_directory"), "wheels");
 	if (!outdir) {
 		oom(e);
 		goto out;
@@ -610,8 +637,8 @@ out:
 		close(dirfd);
 	slist_release(&l);
 	pyinfo_release(&py);
-	json_decref(meta);
-	json_decref(job);
+	json_decref(cargo_meta);
+	json_decref(pkg_meta);
 	json_decref(dirs);
 	free(manifest);
 	free(pkgdir);
@@ -627,12 +654,12 @@ out:
 
 int cmd_sdist(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_MANIFEST };
+	enum { OPT_JSON = 256, OPT_MANIFEST };
 	static const struct option longopts[] = {
-	    {"manifest-path", required_argument, NULL, O_MANIFEST},
+	    {"manifest-path", required_argument, NULL, OPT_MANIFEST},
 	    {"out-dir", required_argument, NULL, 'o'},
 	    {"interpreter", required_argument, NULL, 'i'},
-	    {"json", no_argument, NULL, O_JSON},
+	    {"json", no_argument, NULL, OPT_JSON},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -646,7 +673,7 @@ int cmd_sdist(int argc, char **argv)
 	optind = 1;
 	while ((c = opts_next(argc, argv, "o:i:qh", longopts)) != -1) {
 		switch (c) {
-		case O_MANIFEST:
+		case OPT_MANIFEST:
 			o.manifest = optarg;
 			break;
 		case 'o':
@@ -655,7 +682,7 @@ int cmd_sdist(int argc, char **argv)
 		case 'i':
 			o.interp = optarg;
 			break;
-		case O_JSON:
+		case OPT_JSON:
 			json = 1;
 			break;
 		case 'q':

@@ -378,10 +378,10 @@ static int show_one(const char *path, uint64_t max_bytes, int json, int quiet)
 
 int cmd_show(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_MAX };
+	enum { OPT_JSON = 256, OPT_MAX };
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, O_JSON},
-		{"max-size", required_argument, NULL, O_MAX},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"max-size", required_argument, NULL, OPT_MAX},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -392,10 +392,10 @@ int cmd_show(int argc, char **argv)
 	optind = 1;
 	while ((c = opts_next(argc, argv, "qh", longopts)) != -1) {
 		switch (c) {
-		case O_JSON:
+		case OPT_JSON:
 			json = 1;
 			break;
-		case O_MAX:
+		case OPT_MAX:
 			if (parse_size(optarg, &max_bytes) < 0) {
 				fprintf(stderr, "spoke: --max-size '%s' is not "
 						"a size (like 512M or 8G)\n",

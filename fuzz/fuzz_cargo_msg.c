@@ -1,5 +1,5 @@
 /*
- * fuzz_cargo_msg.c - libFuzzer harness for cli/project/cargo: cargo_parse_message()
+ * fuzz_cargo_msg.c - libFuzzer harness for cli/project/cargo_msg: cargo_parse_message()
  * on every line of arbitrary input, into one state object, as spoke reads
  * `cargo build --message-format=json` output line by line.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/project/cargo.h"
+#include "cli/project/cargo_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@
 #ifndef SPOKE_CLI_PROJECT_ARTIFACTS_H
 #define SPOKE_CLI_PROJECT_ARTIFACTS_H
 
-#include "cli/project/cargo.h"
+#include "cli/project/plan.h"
 #include "common/err.h"
 
 /* Parses and validates the text of an artifacts file: len bytes at buf

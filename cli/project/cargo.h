@@ -1,12 +1,12 @@
 /*
- * cargo.h - from a cargo workspace to a list of wheel jobs.
+ * cargo.h - running cargo: finding the workspace's Cargo.toml, `cargo
+ * metadata` and `cargo build`.
  *
- * cargo_plan_build() runs `cargo metadata`, asks the target interpreter
- * once for its tags and the pyproject.toml [project] tables, runs
- * `cargo build` with JSON messages, picks the cdylibs that are Python
- * extension modules, and describes each as a job object (worker/job.h)
- * without the paths the coordinator adds (staged_path, tmp_path,
- * final_path).  It never touches what cargo built.
+ * spoke never reads Cargo.toml itself: what it knows of the workspace
+ * comes from cargo's own output, so it agrees with cargo on every
+ * question (which packages, which target directory, which files were
+ * built).  Nothing here touches what cargo built.  cargo is the program
+ * in $CARGO, else "cargo" on PATH.
  */
 #ifndef SPOKE_CLI_PROJECT_CARGO_H
 #define SPOKE_CLI_PROJECT_CARGO_H
@@ -14,7 +14,6 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "cli/project/pyinfo.h"
 #include "common/err.h"
 
 struct cargo_opts {
@@ -29,48 +28,41 @@ struct cargo_opts {
 	int quiet;		 /* pass -q to cargo */
 };
 
-/* Everything is owned by the plan; cargo_plan_release() frees it. */
-struct cargo_plan {
-	char *target_dir;     /* absolute: --target-dir, else cargo's */
-	char *workspace_root; /* cargo metadata "workspace_root" */
-	/*
-	 * Array of job objects, in workspace member order, each with:
-	 *   cargo_path     the .so cargo reported (under target_dir)
-	 *   package        cargo package name
-	 *   linked_paths   array: search paths from build scripts, this
-	 *                  package's first, then every other's (deduplicated)
-	 *   distribution, version, module, python_tag, abi_tag,
-	 *   platform_tag, ext_suffix, metadata   as in worker/job.h
-	 *                  (tags and suffix cp38-abi3 / ".abi3.so" for a
-	 *                  package with [package.metadata.spoke] abi3)
-	 *   python_files, entry_points, license_files   when the package
-	 *                  has them (cli/project/pysrc.h)
-	 */
-	json_t *jobs;
-	struct pyinfo py;
-};
+/*
+ * Checks that there is a Cargo.toml for cargo to find, so the user gets
+ * spoke's hint rather than cargo's.  given is --manifest-path (a file, or
+ * a directory meaning its Cargo.toml), or NULL for cargo's search from
+ * the cwd upward.  *manifest gets what to pass to cargo as
+ * --manifest-path (malloc'd, the caller frees it), or NULL to let cargo
+ * search.  Returns 0, or -1 with e filled ("could not find Cargo.toml
+ * ... (use --manifest-path)").
+ */
+int cargo_find_manifest(const char *given, char **manifest, struct sp_err *e);
 
 /*
- * Builds the workspace and fills out.  cargo's stderr goes to spoke's
- * stderr, so its progress and errors reach the user as they would without
- * spoke.
- *
- * Selection: if any package that was built has a [package.metadata.spoke]
- * table, every cdylib of those packages is packaged (module from its
- * "module" key, else the lib name), and each must export PyInit_<last
- * component of module>.  Otherwise every cdylib that exports
- * PyInit_<lib name> is packaged.  A pyproject.toml beside a package's
- * Cargo.toml with a [project] table wins for the distribution name, the
- * version and the metadata it states.
- *
- * Errors (e says which): no Cargo.toml; cargo not found; cargo metadata or
- * cargo build failed ("cargo build failed (exit N)": cargo printed why);
- * the interpreter query failed (pyinfo_query); no cdylib, or none that is a
- * Python module; a bad pyproject.toml, readme or version.  On failure out
- * holds nothing.
+ * Runs `cargo metadata --format-version 1 --no-deps` for manifest (as
+ * cargo_find_manifest() gave it; NULL: cargo's search) and returns its
+ * parsed output (new reference), checked to have "packages",
+ * "target_directory" and "workspace_root".  NULL with e filled: cargo not
+ * found, cargo failed (it printed why on stderr), or output spoke cannot
+ * understand.
  */
-int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
-		     struct sp_err *e);
+json_t *cargo_metadata(const char *manifest, struct sp_err *e);
+
+/*
+ * Runs `cargo build --message-format=json-render-diagnostics` as o asks
+ * (manifest as cargo_find_manifest() gave it) and parses its messages
+ * into state (cargo_msg.h) as they arrive.  Builds with PYO3_PYTHON=pyexe,
+ * so crates that configure themselves for a Python get the one the wheel
+ * is tagged for.  cargo's stderr goes to spoke's stderr, so its progress
+ * and errors reach the user as they would without spoke; a stdout line
+ * that is not JSON is shown on stderr.  Returns 0, or -1 with e filled:
+ * cargo not found, "cargo build failed (exit N)" (cargo printed why), or
+ * the first message cargo_parse_message() refused (the build is read to
+ * its end even then, so cargo is never left blocked on the pipe).
+ */
+int cargo_build(const struct cargo_opts *o, const char *manifest,
+		const char *pyexe, json_t *state, struct sp_err *e);
 
 /* The workspace's target directory as cargo metadata reports it
  * (malloc'd), without building anything.  manifest_path may be NULL. */
@@ -78,45 +70,7 @@ char *cargo_target_dir(const char *manifest_path, struct sp_err *e);
 
 /* The output of `cargo metadata --no-deps` (new reference) for
  * manifest_path, NULL meaning cargo's search from the cwd, without
- * building anything. */
+ * building anything: cargo_find_manifest() then cargo_metadata(). */
 json_t *cargo_metadata_json(const char *manifest_path, struct sp_err *e);
-
-/* {"distribution", "version", "metadata"} of a cargo package (an element
- * of cargo metadata's "packages") and its pyproject [project] table (proj,
- * may be NULL), as plan jobs have them; new reference, NULL with e
- * filled.  The readme must lie in the package's folder or in
- * workspace_root (a readme resolving elsewhere is an error). */
-json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
-			   const char *workspace_root, struct sp_err *e);
-
-/* Frees everything in p and zeroes it; safe on a zeroed plan. */
-void cargo_plan_release(struct cargo_plan *p);
-
-/*
- * Parses one line of `cargo build --message-format=json*` output (without
- * its newline) and records in state (a JSON object the caller creates
- * empty and owns) what spoke needs:
- *
- *   "built":        {package_id: true} for every compiler-artifact
- *   "cdylibs":      [{"package_id", "name" (lib target name, '-' as '_'),
- *                     "path" (the element of "filenames" ending in ".so")}]
- *   "linked_paths": {package_id: [path, ...]} from build-script-executed,
- *                   "KIND=" prefixes (native=, dependency=, ...) removed
- *
- * Returns 0 for a message (used or not), 1 for a line that is not JSON
- * (the caller shows it to the user), -1 with e filled for a message spoke
- * needs that is malformed, such as a cdylib without a .so file.
- */
-int cargo_parse_message(const char *line, json_t *state, struct sp_err *e);
-
-/*
- * Sets "author" and "author_email" in meta (core metadata Author and
- * Author-email) from cargo's authors array: "Name <email>" and "<email>"
- * entries go to author_email ("Name <email>, ..."; names with RFC 822
- * specials quoted), bare names to author (comma-separated).  Members with
- * nothing to say are not set.  Returns 0, or -1 when out of memory.
- */
-int cargo_authors_to_metadata(const json_t *authors, json_t *meta,
-			      struct sp_err *e);
 
 #endif

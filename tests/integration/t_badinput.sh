@@ -11,6 +11,10 @@ in_ws() { (cd "$ws" && "$@"); }
 check_status "usage error: unknown command exits 2" 2 "$SPOKE" frobnicate
 check_status "usage error: unknown option exits 2" 2 "$SPOKE" build --no-such-option
 check_status "usage error: bad --stage exits 2" 2 "$SPOKE" build --stage=sideways
+# --jobs is serve's: the other admin commands refuse it, as they refuse -j.
+for cmd in status stop recover log; do
+	check_status "usage error: $cmd --jobs exits 2" 2 in_ws "$SPOKE" $cmd --jobs 2
+done
 check "spoke --help explains the commands" bash -c "'$SPOKE' --help | grep -q recover"
 check "spoke build --help explains --stage" bash -c "'$SPOKE' build --help | grep -q -- --stage"
 

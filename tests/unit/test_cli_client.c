@@ -1,7 +1,7 @@
 /*
- * Unit tests of cli/client: client_wait_unlocked, which `spoke stop` uses
- * to return only once the state lock is free, with a real lock held by a
- * real child process.
+ * Unit tests of cli/client: client_wait_gone, which `spoke stop` uses to
+ * return only once the state lock is free, with a real lock held by a
+ * real child process, and over a real socket.
  */
 /* cmocka needs these first. */
 #include <setjmp.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,7 +52,7 @@ static void test_lock_free(void **state)
 	struct sp_err e;
 
 	(void)state;
-	assert_int_equal(client_wait_unlocked(base, 1, &e), 0);
+	assert_int_equal(client_wait_gone(-1, base, 0, 1, &e), 0);
 }
 
 /* A lock a process keeps: gives up after the bound and names it. */
@@ -83,13 +84,42 @@ static void test_lock_held(void **state)
 		assert_int_equal(read(pfd[0], &c, 1), 1);
 	}
 	close(pfd[0]);
-	assert_int_equal(client_wait_unlocked(base, 1, &e), -1);
+	assert_int_equal(client_wait_gone(-1, base, 0, 1, &e), -1);
 	snprintf(want, sizeof(want), "held by pid %d (", (int)pid);
 	assert_non_null(strstr(e.msg, want));
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	/* Gone with its holder: free again. */
-	assert_int_equal(client_wait_unlocked(base, 1, &e), 0);
+	assert_int_equal(client_wait_gone(-1, base, 0, 1, &e), 0);
+}
+
+/* The connection first: what the coordinator still sends is read past,
+ * and its close (then the free lock) ends the wait. */
+static void test_connection_closes(void **state)
+{
+	struct sp_err e;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], "bye", 3), 3);
+	close(sv[1]);
+	assert_int_equal(client_wait_gone(sv[0], base, 1, 1, &e), 0);
+	close(sv[0]);
+}
+
+/* A connection kept open: gives up after its bound, saying so. */
+static void test_connection_kept(void **state)
+{
+	struct sp_err e;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(client_wait_gone(sv[0], base, 1, 1, &e), -1);
+	assert_non_null(strstr(e.msg, "did not exit"));
+	close(sv[0]);
+	close(sv[1]);
 }
 
 int main(void)
@@ -97,6 +127,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lock_free),
 		cmocka_unit_test(test_lock_held),
+		cmocka_unit_test(test_connection_closes),
+		cmocka_unit_test(test_connection_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,202 @@
+/*
+ * cargo_msg.c - what spoke reads from the JSON messages of `cargo build`.
+ */
+#include "cli/project/cargo_msg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small helpers ---- */
+
+/* The string member key of o when it is a non-empty string, else NULL. */
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && *s ? s : NULL;
+}
+
+static int oom(struct sp_err *e)
+{
+	errno = ENOMEM;
+	return sp_err_sys(e, "cannot plan the build");
+}
+
+/* Appends the string v to the array a unless it holds it already. */
+static int array_add_unique(json_t *a, const char *v)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(a, i, x)
+	{
+		if (strcmp(json_string_value(x), v) == 0)
+			return 0;
+	}
+	return json_array_append_new(a, json_string(v));
+}
+
+/* state[key], created with make() when missing.  NULL when out of memory. */
+static json_t *member(json_t *state, const char *key, json_t *(*make)(void))
+{
+	json_t *m = json_object_get(state, key);
+
+	if (m)
+		return m;
+	m = make();
+	if (!m || json_object_set_new(state, key, m) < 0)
+		return NULL;
+	return m;
+}
+
+/* ---- cargo's messages ---- */
+
+/* The kinds a build script may put before a linked path ("native=/x"). */
+static const char *const link_kinds[] = {"dependency", "crate", "native",
+					 "framework", "all"};
+
+static const char *strip_link_kind(const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(link_kinds) / sizeof(link_kinds[0]); i++) {
+		size_t n = strlen(link_kinds[i]);
+
+		if (strncmp(p, link_kinds[i], n) == 0 && p[n] == '=')
+			return p + n + 1;
+	}
+	return p;
+}
+
+static int has_string(const json_t *a, const char *v)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(a, i, x)
+	{
+		if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
+		       struct sp_err *e)
+{
+	const json_t *target = json_object_get(msg, "target");
+	const json_t *files = json_object_get(msg, "filenames");
+	json_t *built, *cdylibs, *x, *art;
+	const char *name, *so = NULL;
+	char *lib;
+	size_t i;
+
+	built = member(state, "built", json_object);
+	if (!built || json_object_set_new(built, pkg, json_true()) < 0)
+		return oom(e);
+	if (!has_string(json_object_get(target, "kind"), "cdylib"))
+		return 0;
+
+	name = jstr(target, "name");
+	json_array_foreach(files, i, x)
+	{
+		const char *f = json_string_value(x);
+		size_t n = f ? strlen(f) : 0;
+
+		if (n > 3 && strcmp(f + n - 3, ".so") == 0)
+			so = f;
+	}
+	if (!name || !so)
+		return sp_err_set(e,
+				  "cargo built the cdylib '%s' of '%s' but "
+				  "reported no .so file for it",
+				  name ? name : "?", pkg);
+
+	cdylibs = member(state, "cdylibs", json_array);
+	if (!cdylibs)
+		return oom(e);
+	json_array_foreach(cdylibs, i, x)
+	{
+		if (strcmp(jstr(x, "path"), so) == 0)
+			return 0;
+	}
+	/* The lib target's crate name; cargo already spells it with '_'
+	 * in new versions, and the symbol PyInit_<name> needs that form. */
+	lib = strdup(name);
+	if (!lib)
+		return oom(e);
+	for (i = 0; lib[i]; i++)
+		if (lib[i] == '-')
+			lib[i] = '_';
+	art = json_pack("{s:s, s:s, s:s}", "package_id", pkg, "name", lib,
+			"path", so);
+	free(lib);
+	if (!art || json_array_append_new(cdylibs, art) < 0)
+		return oom(e);
+	return 0;
+}
+
+static int on_build_script(const json_t *msg, const char *pkg, json_t *state,
+			   struct sp_err *e)
+{
+	json_t *all, *paths, *x;
+	size_t i;
+
+	all = member(state, "linked_paths", json_object);
+	if (!all)
+		return oom(e);
+	paths = json_object_get(all, pkg);
+	if (!paths) {
+		paths = json_array();
+		if (!paths || json_object_set_new(all, pkg, paths) < 0)
+			return oom(e);
+	}
+	json_array_foreach(json_object_get(msg, "linked_paths"), i, x)
+	{
+		const char *p = json_string_value(x);
+
+		if (p && *strip_link_kind(p) &&
+		    array_add_unique(paths, strip_link_kind(p)) < 0)
+			return oom(e);
+	}
+	return 0;
+}
+
+int cargo_parse_message(const char *line, json_t *state, struct sp_err *e)
+{
+	const char *reason, *pkg;
+	json_error_t jerr;
+	json_t *msg;
+	int ret = 0;
+
+	while (isspace((unsigned char)*line))
+		line++;
+	if (!*line)
+		return 0;
+	if (*line != '{')
+		return 1;
+	msg = json_loads(line, 0, &jerr);
+	if (!json_is_object(msg)) {
+		json_decref(msg);
+		return 1;
+	}
+	reason = jstr(msg, "reason");
+	pkg = jstr(msg, "package_id");
+	if (reason &&
+	    (strcmp(reason, "compiler-artifact") == 0 ||
+	     strcmp(reason, "build-script-executed") == 0) &&
+	    !pkg) {
+		ret = sp_err_set(e,
+				 "cargo sent a %s message without a "
+				 "package_id",
+				 reason);
+	} else if (reason && strcmp(reason, "compiler-artifact") == 0) {
+		ret = on_artifact(msg, pkg, state, e);
+	} else if (reason && strcmp(reason, "build-script-executed") == 0) {
+		ret = on_build_script(msg, pkg, state, e);
+	}
+	json_decref(msg);
+	return ret;
+}

@@ -1,0 +1,546 @@
+/*
+ * plan.c - the build plan: from a cargo workspace to a list of wheel jobs.
+ *
+ * It runs cargo (cargo.h), asks the interpreter once (pyinfo.h), picks
+ * the cdylibs that are Python extension modules and describes each as a
+ * job, with the package's metadata (pkgmeta.h) and Python files
+ * (pysrc.h).
+ */
+#define _GNU_SOURCE
+#include "cli/project/plan.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/project/pkgmeta.h"
+#include "cli/project/pysrc.h"
+#include "common/fsx.h"
+#include "worker/elf/inspect.h"
+
+/* ---- small helpers ---- */
+
+/* The string member key of o when it is a non-empty string, else NULL. */
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && *s ? s : NULL;
+}
+
+static int oom(struct sp_err *e)
+{
+	errno = ENOMEM;
+	return sp_err_sys(e, "cannot plan the build");
+}
+
+/* Appends add to the malloc'd string *s (NULL when empty), with sep in
+ * between.  Returns 0, or -1 when out of memory. */
+static int str_append(char **s, const char *sep, const char *add)
+{
+	size_t a = *s ? strlen(*s) : 0, b = strlen(add);
+	size_t c = *s ? strlen(sep) : 0;
+	char *n = realloc(*s, a + c + b + 1);
+
+	if (!n)
+		return -1;
+	memcpy(n + a, sep, c);
+	memcpy(n + a + c, add, b + 1);
+	*s = n;
+	return 0;
+}
+
+static char *str_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static char *str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+/* Appends the string v to the array a unless it holds it already. */
+static int array_add_unique(json_t *a, const char *v)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(a, i, x)
+	{
+		if (strcmp(json_string_value(x), v) == 0)
+			return 0;
+	}
+	return json_array_append_new(a, json_string(v));
+}
+
+/* ---- selection and jobs ---- */
+
+/* A Python module name: dotted identifiers ("pkg._native"). */
+static int valid_module(const char *m)
+{
+	const char *p = m;
+
+	for (;;) {
+		if (!(isalpha((unsigned char)*p) || *p == '_'))
+			return 0;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		if (*p == '\0')
+			return 1;
+		if (*p++ != '.')
+			return 0;
+	}
+}
+
+/* The pyproject.toml beside a package's Cargo.toml (malloc'd), or NULL. */
+static char *pyproject_of(const json_t *pkg, int *nomem)
+{
+	char *dir = fsx_dirname(jstr(pkg, "manifest_path"));
+	char *path = dir ? fsx_join(dir, "pyproject.toml") : NULL;
+
+	free(dir);
+	if (!path) {
+		*nomem = 1;
+		return NULL;
+	}
+	if (!fsx_exists(path)) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* Linked paths for a job: its package's first, then every other's. */
+static json_t *job_linked_paths(const json_t *state, const char *pkgid)
+{
+	const json_t *all = json_object_get(state, "linked_paths");
+	json_t *out = json_array(), *paths, *x;
+	const char *id;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	json_array_foreach(json_object_get(all, pkgid), i, x)
+	{
+		if (array_add_unique(out, json_string_value(x)) < 0)
+			goto fail;
+	}
+	json_object_foreach((json_t *)all, id, paths)
+	{
+		json_array_foreach(paths, i, x)
+		{
+			if (array_add_unique(out, json_string_value(x)) < 0)
+				goto fail;
+		}
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
+struct job_tags {
+	const char *py, *abi, *ext;
+};
+
+/*
+ * The tags and suffix of a job: the interpreter's, or, for a package whose
+ * [package.metadata.spoke] says abi3 = "cp38", the stable ABI's
+ * (cp38-abi3, ".abi3.so"), which every CPython from 3.8 on imports.  The
+ * crate itself must keep to the limited API (pyo3's abi3-py38 feature);
+ * spoke cannot check that.
+ */
+static int abi3_tags(const json_t *pkg, const struct pyinfo *py,
+		     struct job_tags *t, struct sp_err *e)
+{
+	const json_t *v = json_object_get(
+	    json_object_get(json_object_get(pkg, "metadata"), "spoke"), "abi3");
+	const char *s = json_string_value(v), *p;
+	unsigned long want, have;
+	char *end;
+
+	t->py = py->python_tag;
+	t->abi = py->abi_tag;
+	t->ext = py->ext_suffix;
+	if (!v)
+		return 0;
+	if (!s || strncmp(s, "cp3", 3) != 0 || !isdigit((unsigned char)s[3]))
+		return sp_err_set(e, "[package.metadata.spoke] abi3 must be "
+				     "a CPython tag like \"cp38\"");
+	for (p = s + 3; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return sp_err_set(e,
+					  "[package.metadata.spoke] abi3 "
+					  "'%s' is not a tag like \"cp38\"",
+					  s);
+	if (strncmp(py->python_tag, "cp3", 3) != 0)
+		return sp_err_set(e,
+				  "abi3 wheels need a CPython interpreter, "
+				  "not '%s'",
+				  py->python_tag);
+	/* An interpreter older than the floor cannot vouch for the
+	 * wheel's tag. */
+	want = strtoul(s + 3, &end, 10);
+	have = strtoul(py->python_tag + 3, &end, 10);
+	if (have < want)
+		return sp_err_set(e,
+				  "abi3 = \"%s\" needs Python 3.%lu or newer "
+				  "to build with; the interpreter is %s",
+				  s, want, py->python_tag);
+	t->py = s;
+	t->abi = "abi3";
+	t->ext = ".abi3.so";
+	return 0;
+}
+
+/* Builds the job for one cdylib of pkg and appends it to plan->jobs. */
+static int plan_job(struct cargo_plan *plan, const json_t *pkg,
+		    const json_t *art, const json_t *state, const char *module,
+		    struct sp_err *e)
+{
+	const char *cargo_name = jstr(pkg, "name");
+	const json_t *proj = NULL, *entry;
+	struct job_tags tags;
+	char *pyproject, *pkgdir = NULL;
+	json_t *job = NULL, *pm = NULL, *linked = NULL, *meta;
+	int nomem = 0, ret = -1;
+
+	pyproject = pyproject_of(pkg, &nomem);
+	if (nomem) {
+		oom(e);
+		goto out;
+	}
+	if (pyproject) {
+		entry = json_object_get(plan->py.pyprojects, pyproject);
+		if (jstr(entry, "error")) {
+			sp_err_set(e, "cannot read '%s': %s", pyproject,
+				   jstr(entry, "error"));
+			goto out;
+		}
+		proj = json_object_get(entry, "project");
+		if (!json_is_object(proj))
+			proj = NULL;
+	}
+
+	/* Distribution, version and metadata as `spoke sdist` states them,
+	 * so a wheel and its sdist never disagree; errors name the package
+	 * already. */
+	pm = cargo_package_meta(pkg, proj, plan->workspace_root, e);
+	if (!pm)
+		goto out;
+	meta = json_object_get(pm, "metadata");
+	pkgdir = fsx_dirname(jstr(pkg, "manifest_path"));
+	if (!pkgdir) {
+		oom(e);
+		goto out;
+	}
+	if (abi3_tags(pkg, &plan->py, &tags, e) < 0) {
+		sp_err_wrap(e, "package '%s'", cargo_name);
+		goto out;
+	}
+	linked = job_linked_paths(state, jstr(art, "package_id"));
+	job = json_pack(
+	    "{s:s, s:s, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:O}",
+	    "cargo_path", jstr(art, "path"), "package", cargo_name,
+	    "linked_paths", linked, "distribution",
+	    json_object_get(pm, "distribution"), "version",
+	    json_object_get(pm, "version"), "module", module, "python_tag",
+	    tags.py, "abi_tag", tags.abi, "platform_tag", plan->py.platform_tag,
+	    "ext_suffix", tags.ext, "metadata", meta);
+	if (!job) {
+		sp_err_set(e,
+			   "cannot describe the job for package '%s' (out "
+			   "of memory or not UTF-8)",
+			   cargo_name);
+		goto out;
+	}
+	/* The job holds meta itself, so License-File names reach it. */
+	/* The project root: the pyproject.toml's folder, else the
+	 * workspace's; links out of it are refused. */
+	if (pysrc_plan(job, meta, pkg, pkgdir, proj, module,
+		       pyproject ? pkgdir : plan->workspace_root, e) < 0) {
+		sp_err_wrap(e, "package '%s'", cargo_name);
+		goto out;
+	}
+	if (json_array_append(plan->jobs, job) < 0) {
+		oom(e);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(job);
+	json_decref(linked);
+	json_decref(pm);
+	free(pkgdir);
+	free(pyproject);
+	return ret;
+}
+
+/*
+ * Picks the cdylibs to package (see plan.h) and plans a job for each, in
+ * workspace member order.
+ */
+static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
+		     const json_t *state, struct sp_err *e)
+{
+	const json_t *built = json_object_get(state, "built");
+	const json_t *cdylibs = json_object_get(state, "cdylibs");
+	const json_t *pkg, *art;
+	char *rejected = NULL, *sym = NULL;
+	size_t i, j, ncdylib = 0;
+	int spoke_mode = 0, ret = -1;
+
+	json_array_foreach(packages, i, pkg)
+	{
+		const json_t *meta = json_object_get(pkg, "metadata");
+
+		if (json_object_get(built, jstr(pkg, "id")) &&
+		    json_is_object(json_object_get(meta, "spoke")))
+			spoke_mode = 1;
+	}
+
+	json_array_foreach(packages, i, pkg)
+	{
+		const char *id = jstr(pkg, "id");
+		const json_t *spoke =
+		    json_object_get(json_object_get(pkg, "metadata"), "spoke");
+
+		json_array_foreach(cdylibs, j, art)
+		{
+			const char *module, *last;
+			int r;
+
+			if (!id || strcmp(jstr(art, "package_id"), id) != 0)
+				continue;
+			ncdylib++;
+			if (spoke_mode && !json_is_object(spoke))
+				continue;
+			module = jstr(spoke, "module") ? jstr(spoke, "module")
+						       : jstr(art, "name");
+			if (!valid_module(module)) {
+				sp_err_set(e,
+					   "package '%s': '%s' is not a "
+					   "Python module name (set "
+					   "[package.metadata.spoke] module)",
+					   jstr(pkg, "name"), module);
+				goto out;
+			}
+			last = strrchr(module, '.');
+			last = last ? last + 1 : module;
+			free(sym);
+			sym = str_printf("PyInit_%s", last);
+			if (!sym) {
+				oom(e);
+				goto out;
+			}
+			/* A concurrent --stage=move build may hold the output
+			 * in its state directory right now.  A declared
+			 * module needs no look here: the worker checks the
+			 * export on the staged file, once the coordinator has
+			 * serialized the builds. */
+			if (spoke_mode && !fsx_exists(jstr(art, "path")))
+				r = 1;
+			else
+				r = elf_exports(jstr(art, "path"), sym, e);
+			if (r < 0)
+				goto out;
+			if (r == 0 && spoke_mode) {
+				sp_err_set(e,
+					   "package '%s': '%s' does not "
+					   "export %s, so Python cannot "
+					   "import it as module '%s' (check "
+					   "[package.metadata.spoke] module)",
+					   jstr(pkg, "name"), jstr(art, "path"),
+					   sym, module);
+				goto out;
+			}
+			if (r == 0) {
+				char *why = str_printf("'%s' (no %s)",
+						       jstr(art, "path"), sym);
+
+				if (!why || str_append(&rejected, ", ", why)) {
+					free(why);
+					oom(e);
+					goto out;
+				}
+				free(why);
+				continue;
+			}
+			if (plan_job(plan, pkg, art, state, module, e) < 0)
+				goto out;
+		}
+	}
+	if (ncdylib == 0) {
+		sp_err_set(e, "no cdylib in the workspace: spoke packages "
+			      "crates with crate-type = [\"cdylib\"]");
+		goto out;
+	}
+	if (json_array_size(plan->jobs) == 0) {
+		sp_err_set(e,
+			   "no cdylib in the workspace is a Python extension "
+			   "module: %s; export PyInit_<module>, or name the "
+			   "module in [package.metadata.spoke] module",
+			   rejected ? rejected : "(none selected)");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(rejected);
+	free(sym);
+	return ret;
+}
+
+/* --target-dir as cargo resolves it: relative to the cwd. */
+static char *absolute_dir(const char *dir, struct sp_err *e)
+{
+	char *cwd, *r;
+
+	if (dir[0] == '/')
+		r = strdup(dir);
+	else {
+		cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			sp_err_sys(e, "cannot get the current directory");
+			return NULL;
+		}
+		r = fsx_join(cwd, dir);
+		free(cwd);
+	}
+	if (!r)
+		oom(e);
+	return r;
+}
+
+/*
+ * Finds the interpreter as execvp() would (malloc'd path, or NULL), so a
+ * wrong --interpreter fails before a long build rather than after it.
+ */
+static char *find_interpreter(const char *name, struct sp_err *e)
+{
+	const char *p = getenv("PATH"), *colon;
+	char *cand;
+
+	if (strchr(name, '/')) {
+		if (access(name, X_OK) == 0) {
+			cand = strdup(name);
+			if (!cand)
+				oom(e);
+			return cand;
+		}
+		goto missing;
+	}
+	for (p = p ? p : "/usr/bin:/bin"; p; p = colon ? colon + 1 : NULL) {
+		size_t len;
+
+		colon = strchr(p, ':');
+		len = colon ? (size_t)(colon - p) : strlen(p);
+		/* An empty PATH entry means the current directory. */
+		cand = len ? str_printf("%.*s/%s", (int)len, p, name)
+			   : str_printf("./%s", name);
+		if (!cand) {
+			oom(e);
+			return NULL;
+		}
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+	}
+missing:
+	sp_err_set(e, "python interpreter '%s' not found (use --interpreter)",
+		   name);
+	return NULL;
+}
+
+int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
+		     struct sp_err *e)
+{
+	const char *interp = o->interpreter ? o->interpreter : "python3";
+	char *manifest = NULL, *interp_path = NULL, **pyprojects = NULL;
+	json_t *meta = NULL, *state = NULL, *packages, *pkg, *built;
+	size_t i, n = 0;
+	int nomem = 0, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (cargo_find_manifest(o->manifest_path, &manifest, e) < 0)
+		goto out;
+	interp_path = find_interpreter(interp, e);
+	if (!interp_path)
+		goto out;
+	meta = cargo_metadata(manifest, e);
+	if (!meta)
+		goto out;
+	packages = json_object_get(meta, "packages");
+
+	out->workspace_root = strdup(jstr(meta, "workspace_root"));
+	out->target_dir = o->target_dir
+			      ? absolute_dir(o->target_dir, e)
+			      : strdup(jstr(meta, "target_directory"));
+	out->jobs = json_array();
+	state = json_object();
+	pyprojects = calloc(json_array_size(packages) + 1, sizeof(*pyprojects));
+	if (!out->target_dir) {
+		if (!o->target_dir)
+			oom(e);
+		goto out;
+	}
+	if (!out->workspace_root || !out->jobs || !state || !pyprojects) {
+		oom(e);
+		goto out;
+	}
+
+	if (cargo_build(o, manifest, interp_path, state, e) < 0)
+		goto out;
+
+	/* One interpreter run for the tags and the pyproject.toml of every
+	 * package cargo built: only those may need tomllib, or be valid. */
+	built = json_object_get(state, "built");
+	json_array_foreach(packages, i, pkg)
+	{
+		char *p;
+
+		if (!json_object_get(built, jstr(pkg, "id")))
+			continue;
+		p = pyproject_of(pkg, &nomem);
+		if (p)
+			pyprojects[n++] = p;
+	}
+	if (nomem) {
+		oom(e);
+		goto out;
+	}
+	if (pyinfo_query(interp, (const char *const *)pyprojects, n, &out->py,
+			 e) < 0 ||
+	    plan_jobs(out, packages, state, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		cargo_plan_release(out);
+	for (i = 0; i < n; i++)
+		free(pyprojects[i]);
+	free(pyprojects);
+	json_decref(state);
+	json_decref(meta);
+	free(interp_path);
+	free(manifest);
+	return ret;
+}
+
+void cargo_plan_release(struct cargo_plan *p)
+{
+	free(p->target_dir);
+	free(p->workspace_root);
+	json_decref(p->jobs);
+	pyinfo_release(&p->py);
+	memset(p, 0, sizeof(*p));
+}

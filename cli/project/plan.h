@@ -1,0 +1,66 @@
+/*
+ * plan.h - the build plan: from a cargo workspace to a list of wheel jobs.
+ *
+ * cargo_plan_build() runs `cargo metadata`, asks the target interpreter
+ * once for its tags and the pyproject.toml [project] tables, runs
+ * `cargo build` with JSON messages, picks the cdylibs that are Python
+ * extension modules, and describes each as a job object (worker/job.h)
+ * without the paths the coordinator adds (staged_path, tmp_path,
+ * final_path).  It never touches what cargo built.
+ */
+#ifndef SPOKE_CLI_PROJECT_PLAN_H
+#define SPOKE_CLI_PROJECT_PLAN_H
+
+#include <jansson.h>
+
+#include "cli/project/cargo.h"
+#include "cli/project/pyinfo.h"
+#include "common/err.h"
+
+/* Everything is owned by the plan; cargo_plan_release() frees it. */
+struct cargo_plan {
+	char *target_dir;     /* absolute: --target-dir, else cargo's */
+	char *workspace_root; /* cargo metadata "workspace_root" */
+	/*
+	 * Array of job objects, in workspace member order, each with:
+	 *   cargo_path     the .so cargo reported (under target_dir)
+	 *   package        cargo package name
+	 *   linked_paths   array: search paths from build scripts, this
+	 *                  package's first, then every other's (deduplicated)
+	 *   distribution, version, module, python_tag, abi_tag,
+	 *   platform_tag, ext_suffix, metadata   as in worker/job.h
+	 *                  (tags and suffix cp38-abi3 / ".abi3.so" for a
+	 *                  package with [package.metadata.spoke] abi3)
+	 *   python_files, entry_points, license_files   when the package
+	 *                  has them (cli/project/pysrc.h)
+	 */
+	json_t *jobs;
+	struct pyinfo py;
+};
+
+/*
+ * Builds the workspace and fills out.  cargo's stderr goes to spoke's
+ * stderr, so its progress and errors reach the user as they would without
+ * spoke.
+ *
+ * Selection: if any package that was built has a [package.metadata.spoke]
+ * table, every cdylib of those packages is packaged (module from its
+ * "module" key, else the lib name), and each must export PyInit_<last
+ * component of module>.  Otherwise every cdylib that exports
+ * PyInit_<lib name> is packaged.  A pyproject.toml beside a package's
+ * Cargo.toml with a [project] table wins for the distribution name, the
+ * version and the metadata it states (cli/project/pkgmeta.h).
+ *
+ * Errors (e says which): no Cargo.toml; cargo not found; cargo metadata or
+ * cargo build failed ("cargo build failed (exit N)": cargo printed why);
+ * the interpreter query failed (pyinfo_query); no cdylib, or none that is a
+ * Python module; a bad pyproject.toml, readme or version.  On failure out
+ * holds nothing.
+ */
+int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
+		     struct sp_err *e);
+
+/* Frees everything in p and zeroes it; safe on a zeroed plan. */
+void cargo_plan_release(struct cargo_plan *p);
+
+#endif
