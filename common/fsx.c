@@ -111,23 +111,6 @@ static int copy_bytes(int in, int out, const char *from, const char *to,
 	return 0;
 }
 
-int fsx_open_parent(const char *path, const char **name, struct sp_err *e)
-{
-	char *dir = fsx_dirname(path);
-	int fd;
-
-	if (!dir) {
-		errno = ENOMEM;
-		return sp_err_set(e, "out of memory");
-	}
-	*name = fsx_basename(path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		sp_err_sys(e, "cannot open directory '%s'", dir);
-	free(dir);
-	return fd;
-}
-
 int fsx_ident_at(const struct fsx_at *f, struct fsx_ident *id,
 		 struct sp_err *e)
 {

@@ -53,12 +53,6 @@ struct fsx_at {
 	const char *shown; /* for messages */
 };
 
-/* Opens the folder that holds path (O_RDONLY|O_DIRECTORY, following
- * symlinks: path was resolved by whoever gave it), and sets *name to
- * path's last component.  Returns the descriptor, or -1 with errno set
- * (ENOENT when the folder does not exist) and e filled. */
-int fsx_open_parent(const char *path, const char **name, struct sp_err *e);
-
 /* fstatat(AT_SYMLINK_NOFOLLOW) into id; -1 with errno (ENOENT) and e. */
 int fsx_ident_at(const struct fsx_at *f, struct fsx_ident *id,
 		 struct sp_err *e);
