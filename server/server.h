@@ -6,10 +6,11 @@
  * requests on its unix socket (sockpath.h): builds, recover, status, stop.
  * Builds stage their artifacts (journaled), hand one wheel job per artifact
  * to a worker of the pool (pool.h: forked processes that live as long as
- * the coordinator, one per job slot) over its socketpair, rename finished
- * wheels into place, and give every artifact back before the client gets
- * its answer.  A worker that dies or sends a bad frame fails its job and
- * its build, whose artifacts are given back at once.
+ * the coordinator, one per job slot) over its socketpair, journal the
+ * wheels the workers wrote and renamed into place as done (in batches,
+ * after one fsync of their folder), and give every artifact back before
+ * the client gets its answer.  A worker that dies or sends a bad frame
+ * fails its job and its build, whose artifacts are given back at once.
  */
 #ifndef SPOKE_SERVER_SERVER_H
 #define SPOKE_SERVER_SERVER_H
