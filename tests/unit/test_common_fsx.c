@@ -1,6 +1,6 @@
 /*
  * Unit tests of common/fsx: the durable file recipes, on real files in a
- * fresh mkdtemp() directory, and the path helpers.
+ * fresh mkdtemp() directory.
  */
 /* cmocka needs these first. */
 #include <setjmp.h>
@@ -140,49 +140,6 @@ static void test_ident_same_rules(void **state)
 	b = a;
 	b.mtime_ns = 5;
 	assert_false(fsx_ident_same(&a, &b, 0));
-}
-
-/* --- stamps --- */
-
-static void test_stamp_sees_changes(void **state)
-{
-	char *p = tpath("st"), *q = tpath("st2");
-	struct fsx_stamp a, b;
-	struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
-
-	(void)state;
-	/* Just written: racy, so it equals nothing, not even itself. */
-	write_file(p, "12345");
-	fsx_stamp_take(p, &a);
-	assert_true(a.exists);
-	assert_true(a.racy);
-	assert_false(fsx_stamp_same(&a, &a));
-	/* Out of the racy window: the same until changed. */
-	sleep(FSX_STAMP_RACY_S + 1);
-	fsx_stamp_take(p, &a);
-	fsx_stamp_take(p, &b);
-	assert_false(a.racy);
-	assert_true(fsx_stamp_same(&a, &b));
-	/* Rewritten to the same size with an old mtime put back: only the
-	 * ctime tells. */
-	write_file(p, "54321");
-	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
-	fsx_stamp_take(p, &b);
-	assert_false(fsx_stamp_same(&a, &b));
-	/* Replaced by another file through a rename. */
-	write_file(q, "12345");
-	assert_int_equal(rename(q, p), 0);
-	fsx_stamp_take(p, &b);
-	assert_false(fsx_stamp_same(&a, &b));
-	/* Gone, and absent twice. */
-	assert_int_equal(unlink(p), 0);
-	fsx_stamp_take(p, &b);
-	assert_false(b.exists);
-	assert_false(fsx_stamp_same(&a, &b));
-	fsx_stamp_take(p, &a);
-	assert_true(fsx_stamp_same(&a, &b));
-	free(p);
-	free(q);
 }
 
 /* --- renames, links, unlinks --- */
@@ -450,70 +407,6 @@ static void test_read_all_and_exists(void **state)
 	free(missing);
 }
 
-/* --- path helpers --- */
-
-static void check_dirname(const char *path, const char *want)
-{
-	char *d = fsx_dirname(path);
-
-	assert_non_null(d);
-	assert_string_equal(d, want);
-	free(d);
-}
-
-static void check_join(const char *a, const char *b, const char *want)
-{
-	char *j = fsx_join(a, b);
-
-	assert_non_null(j);
-	assert_string_equal(j, want);
-	free(j);
-}
-
-static void test_dirname_edges(void **state)
-{
-	(void)state;
-	check_dirname("/", "/");
-	check_dirname("a", ".");
-	check_dirname("/a", "/");
-	check_dirname("a/b", "a");
-	check_dirname("/x/y/z.so", "/x/y");
-	/* A trailing slash is an empty last component here (not POSIX):
-	 * dirname and basename stay a consistent split of the string. */
-	check_dirname("a/", "a");
-}
-
-static void test_basename_edges(void **state)
-{
-	const char *p = "/x/y/z.so";
-
-	(void)state;
-	assert_string_equal(fsx_basename("/"), "");
-	assert_string_equal(fsx_basename("a"), "a");
-	assert_string_equal(fsx_basename("/a"), "a");
-	assert_string_equal(fsx_basename("a/"), "");
-	/* It points into its argument, no copy. */
-	assert_ptr_equal(fsx_basename(p), p + 5);
-}
-
-static void test_join_edges(void **state)
-{
-	(void)state;
-	check_join("a", "b", "a/b");
-	check_join("a/", "b", "a/b");
-	check_join("a//", "/b", "a/b");
-	check_join("/a", "b/c", "/a/b/c");
-}
-
-/* fsx.h: "exactly one slash between".  The root is what cli/where.c and
- * cli/project/cargo.c pass when the working directory is "/". */
-static void test_join_root(void **state)
-{
-	(void)state;
-	check_join("/", "b", "/b");
-	check_join("/", "/b", "/b");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,8 +417,6 @@ int main(void)
 			test_ident_of_missing_sets_enoent, setup_dir,
 			teardown_dir),
 		cmocka_unit_test(test_ident_same_rules),
-		cmocka_unit_test_setup_teardown(test_stamp_sees_changes,
-						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(
 			test_rename_noreplace_refuses_existing, setup_dir,
 			teardown_dir),
@@ -555,10 +446,6 @@ int main(void)
 						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_all_and_exists,
 						setup_dir, teardown_dir),
-		cmocka_unit_test(test_dirname_edges),
-		cmocka_unit_test(test_basename_edges),
-		cmocka_unit_test(test_join_edges),
-		cmocka_unit_test(test_join_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
