@@ -64,6 +64,10 @@ struct bench {
 	struct statedir sd; /* it, held open */
 	char *peer_dir;	  /* stands for target/maturin */
 	char *peer_path;  /* the output while the peer has it staged */
+	/* The two folders, held open: spoke's durable recipe (common/fsx.h)
+	 * names a file by its folder's descriptor and its name in it. */
+	int cargo_dfd, peer_dfd;
+	struct fsx_at cargo_at, peer_at;
 	struct journal *j;
 	int lock_fd;
 	int cloned; /* the peer's FICLONE worked: no byte copy to measure */
@@ -261,7 +265,7 @@ static int create_output(struct bench *b, struct sp_err *e)
 		left -= (long long)n;
 	}
 	if (fsx_fsync_fd(fd, b->cargo_path, e) < 0 ||
-	    fsx_fsync_parent(b->cargo_path, e) < 0)
+	    fsx_fsync_at(&b->cargo_at, e) < 0)
 		goto out;
 	dt = now_ms() - t0;
 	printf("created %s: %lld bytes in %.0f ms (%.0f MiB/s incl. fsync)\n",
@@ -406,9 +410,10 @@ out:
  * most 1 GiB until it returns 0.  maturin's reflink_or_copy tries FICLONE
  * first, which ext4 refuses; we do the same so that a filesystem with
  * reflinks is measured fairly too. */
-static int peer_copy(const char *from, const char *to, int durable, int *cloned,
-		     struct sp_err *e)
+static int peer_copy(const char *from, const struct fsx_at *to_at,
+		     int durable, int *cloned, struct sp_err *e)
 {
+	const char *to = to_at->shown;
 	struct stat st;
 	int in, out = -1, rc = -1;
 
@@ -449,7 +454,7 @@ static int peer_copy(const char *from, const char *to, int durable, int *cloned,
 		}
 	}
 	if (durable &&
-	    (fsx_fsync_fd(out, to, e) < 0 || fsx_fsync_parent(to, e) < 0))
+	    (fsx_fsync_fd(out, to, e) < 0 || fsx_fsync_at(to_at, e) < 0))
 		goto out;
 	rc = 0;
 out:
@@ -468,15 +473,15 @@ static int run_peer(struct bench *b, int durable, double *ms, struct sp_err *e)
 	double t0 = now_ms();
 
 	if (durable) {
-		if (fsx_rename(b->cargo_path, b->peer_path, e) < 0)
+		if (fsx_rename_at(&b->cargo_at, &b->peer_at, 0, 1, e) < 0)
 			return -1;
 	} else if (rename(b->cargo_path, b->peer_path) < 0) {
 		return sp_err_sys(e, "cannot rename '%s'", b->cargo_path);
 	}
-	if (peer_copy(b->peer_path, b->cargo_path, durable, &b->cloned, e) < 0)
+	if (peer_copy(b->peer_path, &b->cargo_at, durable, &b->cloned, e) < 0)
 		goto undo;
 	if (durable) {
-		if (fsx_unlink(b->peer_path, 0, e) < 0)
+		if (fsx_unlink_at(&b->peer_at, 0, 1, e) < 0)
 			return -1;
 	} else if (unlink(b->peer_path) < 0) {
 		return sp_err_sys(e, "cannot remove '%s'", b->peer_path);
@@ -632,6 +637,10 @@ static void cleanup(struct bench *b)
 	if (b->lock_fd >= 0)
 		close(b->lock_fd);
 	statedir_release(&b->sd);
+	if (b->cargo_dfd >= 0)
+		close(b->cargo_dfd);
+	if (b->peer_dfd >= 0)
+		close(b->peer_dfd);
 	/* FTW_PHYS: never follow a symlink out of our own directory. */
 	if (b->root)
 		nftw(b->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -687,6 +696,14 @@ static int setup(struct bench *b, const char *dir, struct sp_err *e)
 	    fsx_mkdir_p(b->peer_dir, 0755, e) < 0 ||
 	    statedir_open(&b->sd, b->state_dir, 1, e) < 0)
 		return -1;
+	b->cargo_dfd = open(b->cargo_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b->cargo_dfd < 0)
+		return sp_err_sys(e, "cannot open '%s'", b->cargo_dir);
+	b->peer_dfd = open(b->peer_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b->peer_dfd < 0)
+		return sp_err_sys(e, "cannot open '%s'", b->peer_dir);
+	b->cargo_at = (struct fsx_at){b->cargo_dfd, "libbench.so", b->cargo_path};
+	b->peer_at = (struct fsx_at){b->peer_dfd, "libbench.so", b->peer_path};
 	/* Hold the lock as a coordinator would: the journal's one writer. */
 	rc = statedir_lock_held(&b->sd, &b->lock_fd, e);
 	if (rc < 0)
@@ -723,7 +740,8 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct bench b = {.lock_fd = -1, .sd = STATEDIR_INIT, .size = 1024LL * MIB, .rounds = 5};
+	struct bench b = {.lock_fd = -1, .cargo_dfd = -1, .peer_dfd = -1,
+			  .sd = STATEDIR_INIT, .size = 1024LL * MIB, .rounds = 5};
 	struct sigaction sa = {.sa_handler = on_signal};
 	const char *dir = ".";
 	struct sp_err e;

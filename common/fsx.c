@@ -66,114 +66,6 @@ int fsx_fsync_dir(const char *dir, struct sp_err *e)
 	return rc;
 }
 
-int fsx_fsync_parent(const char *path, struct sp_err *e)
-{
-	char *dir = fsx_dirname(path);
-	int rc;
-
-	if (!dir)
-		return sp_err_set(e, "out of memory");
-	rc = fsx_fsync_dir(dir, e);
-	free(dir);
-	return rc;
-}
-
-/* After a rename: fsync the directory of to, and that of from if it
- * differs, so that both the new name and the removal of the old one are
- * durable. */
-static int fsync_dirs_of(const char *from, const char *to, struct sp_err *e)
-{
-	char *d1 = fsx_dirname(to), *d2 = fsx_dirname(from);
-	int rc = -1;
-
-	if (!d1 || !d2) {
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
-	if (fsx_fsync_dir(d1, e) < 0)
-		goto out;
-	if (strcmp(d1, d2) != 0 && fsx_fsync_dir(d2, e) < 0)
-		goto out;
-	rc = 0;
-out:
-	free(d1);
-	free(d2);
-	return rc;
-}
-
-int fsx_rename(const char *from, const char *to, struct sp_err *e)
-{
-	fault_point("rename");
-	if (rename(from, to) < 0)
-		return sp_err_sys(e, "cannot rename '%s' to '%s'", from, to);
-	return fsync_dirs_of(from, to, e);
-}
-
-int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e)
-{
-	fault_point("rename");
-	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0) {
-		/* A filesystem without RENAME_NOREPLACE: check, then rename.
-		 * The window between the two is what such a filesystem
-		 * allows; spoke's own names never race there. */
-		if (errno != EINVAL && errno != ENOSYS)
-			return sp_err_sys(e, "cannot rename '%s' to '%s'", from,
-					  to);
-		if (fsx_exists(to)) {
-			errno = EEXIST;
-			return sp_err_sys(e, "cannot rename '%s' to '%s'", from,
-					  to);
-		}
-		if (rename(from, to) < 0)
-			return sp_err_sys(e, "cannot rename '%s' to '%s'", from,
-					  to);
-	}
-	return fsync_dirs_of(from, to, e);
-}
-
-int fsx_link_nosync(const char *from, const char *to, struct sp_err *e)
-{
-	fault_point("link");
-	if (link(from, to) < 0)
-		return sp_err_sys(e, "cannot link '%s' to '%s'", from, to);
-	return 0;
-}
-
-int fsx_rename_nosync(const char *from, const char *to, struct sp_err *e)
-{
-	fault_point("rename");
-	if (rename(from, to) < 0)
-		return sp_err_sys(e, "cannot rename '%s' to '%s'", from, to);
-	return 0;
-}
-
-int fsx_unlink_nosync(const char *path, struct sp_err *e)
-{
-	fault_point("unlink");
-	if (unlink(path) < 0 && errno != ENOENT)
-		return sp_err_sys(e, "cannot remove '%s'", path);
-	return 0;
-}
-
-int fsx_link(const char *from, const char *to, struct sp_err *e)
-{
-	fault_point("link");
-	if (link(from, to) < 0)
-		return sp_err_sys(e, "cannot link '%s' to '%s'", from, to);
-	return fsx_fsync_parent(to, e);
-}
-
-int fsx_unlink(const char *path, int missing_ok, struct sp_err *e)
-{
-	fault_point("unlink");
-	if (unlink(path) < 0) {
-		if (errno == ENOENT && missing_ok)
-			return 0;
-		return sp_err_sys(e, "cannot remove '%s'", path);
-	}
-	return fsx_fsync_parent(path, e);
-}
-
 static int copy_bytes(int in, int out, const char *from, const char *to,
 		      off_t size, struct sp_err *e)
 {
@@ -217,72 +109,6 @@ static int copy_bytes(int in, int out, const char *from, const char *to,
 	if (n < 0)
 		return sp_err_sys(e, "cannot read '%s'", from);
 	return 0;
-}
-
-int fsx_copy(const char *from, const char *to, struct sp_err *e)
-{
-	struct stat st;
-	struct timespec times[2];
-	int in = -1, out = -1, rc = -1;
-
-	in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
-		return sp_err_sys(e, "cannot open '%s'", from);
-	if (fstat(in, &st) < 0) {
-		sp_err_sys(e, "cannot stat '%s'", from);
-		goto out;
-	}
-	fault_point("write");
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		   st.st_mode & 07777);
-	if (out < 0) {
-		sp_err_sys(e, "cannot create '%s'", to);
-		goto out;
-	}
-	/* open() applied the umask; the copy keeps the original's mode. */
-	if (fchmod(out, st.st_mode & 07777) < 0) {
-		sp_err_sys(e, "cannot set the mode of '%s'", to);
-		goto out;
-	}
-	if (copy_bytes(in, out, from, to, st.st_size, e) < 0)
-		goto out;
-	/* Cargo judges freshness by mtime: the copy keeps the original's. */
-	times[0] = st.st_atim;
-	times[1] = st.st_mtim;
-	if (futimens(out, times) < 0) {
-		sp_err_sys(e, "cannot set times of '%s'", to);
-		goto out;
-	}
-	if (fsx_fsync_fd(out, to, e) < 0)
-		goto out;
-	if (fsx_fsync_parent(to, e) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	if (rc < 0 && out >= 0)
-		unlink(to);
-	return rc;
-}
-
-int fsx_open_parent(const char *path, const char **name, struct sp_err *e)
-{
-	char *dir = fsx_dirname(path);
-	int fd;
-
-	if (!dir) {
-		errno = ENOMEM;
-		return sp_err_set(e, "out of memory");
-	}
-	*name = fsx_basename(path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		sp_err_sys(e, "cannot open directory '%s'", dir);
-	free(dir);
-	return fd;
 }
 
 int fsx_ident_at(const struct fsx_at *f, struct fsx_ident *id,
@@ -336,7 +162,8 @@ int fsx_rename_at(const struct fsx_at *from, const struct fsx_at *to,
 		struct stat st;
 
 		/* A filesystem without RENAME_NOREPLACE: check, then
-		 * rename, as fsx_rename_noreplace() does. */
+		 * rename.  The window between the two is what such a
+		 * filesystem allows; spoke's own names never race there. */
 		if (errno != EINVAL && errno != ENOSYS)
 			return sp_err_sys(e, "cannot rename '%s' to '%s'",
 					  from->shown, to->shown);

@@ -34,62 +34,24 @@ int fsx_ident_same(const struct fsx_ident *a, const struct fsx_ident *b,
 /* fsyncs the directory at dir. */
 int fsx_fsync_dir(const char *dir, struct sp_err *e);
 
-/* fsyncs the directory that holds path. */
-int fsx_fsync_parent(const char *path, struct sp_err *e);
-
 /* fsyncs an open file descriptor; name is for the error message. */
 int fsx_fsync_fd(int fd, const char *name, struct sp_err *e);
 
-/* rename(from, to), then fsync the parent directory of to and, when it
- * differs, that of from. */
-int fsx_rename(const char *from, const char *to, struct sp_err *e);
-
-/* Like fsx_rename, but fails with EEXIST instead of replacing an existing
- * to: a file cargo wrote meanwhile is never overwritten. */
-int fsx_rename_noreplace(const char *from, const char *to, struct sp_err *e);
-
-/* link(from, to) with its crash point but without the directory fsync:
- * for batches, whose caller fsyncs the directory once after the last. */
-int fsx_link_nosync(const char *from, const char *to, struct sp_err *e);
-
-/* rename(from, to) and unlink(path) with their crash points but without
- * the directory fsyncs, for batches likewise.  unlink: a missing path is
- * not an error. */
-int fsx_rename_nosync(const char *from, const char *to, struct sp_err *e);
-int fsx_unlink_nosync(const char *path, struct sp_err *e);
-
-/* link(from, to), then fsync the parent directory of to. */
-int fsx_link(const char *from, const char *to, struct sp_err *e);
-
-/* unlink(path), then fsync its parent directory.  A missing path is not an
- * error when missing_ok is set. */
-int fsx_unlink(const char *path, int missing_ok, struct sp_err *e);
-
-/* Copies the file from to a new file to (which must not exist), through
- * FICLONE, else copy_file_range, else read/write; keeps its mode and mtime;
- * fsyncs it and its directory.  Used only when a rename fails with EXDEV. */
-int fsx_copy(const char *from, const char *to, struct sp_err *e);
-
 /*
- * The same operations relative to directory descriptors, for the state
- * directory and cargo's folders (journal/stage, journal/replay): each
- * names a file by a descriptor of its folder, opened once, and a plain
- * name in it, so a symlink swapped into the folder's path after it was
- * opened cannot redirect the operation.  shown is the path messages name.
- * Each has the crash point of its path twin; "sync" fsyncs the folder(s)
- * it changed, as the twin does.
+ * Renames, links, unlinks and copies, relative to directory descriptors,
+ * for the state directory and cargo's folders (journal/stage,
+ * journal/replay): each names a file by a descriptor of its folder,
+ * opened once, and a plain name in it, so a symlink swapped into the
+ * folder's path after it was opened cannot redirect the operation.
+ * shown is the path messages name.  Each is preceded by its crash point
+ * (fault.h); "sync" fsyncs the folder(s) it changed, and a batch passes 0
+ * and fsyncs each folder once after the last.
  */
 struct fsx_at {
 	int dfd;
 	const char *name;  /* one component: no slash */
 	const char *shown; /* for messages */
 };
-
-/* Opens the folder that holds path (O_RDONLY|O_DIRECTORY, following
- * symlinks: path was resolved by whoever gave it), and sets *name to
- * path's last component.  Returns the descriptor, or -1 with errno set
- * (ENOENT when the folder does not exist) and e filled. */
-int fsx_open_parent(const char *path, const char **name, struct sp_err *e);
 
 /* fstatat(AT_SYMLINK_NOFOLLOW) into id; -1 with errno (ENOENT) and e. */
 int fsx_ident_at(const struct fsx_at *f, struct fsx_ident *id,
@@ -113,8 +75,11 @@ int fsx_rename_at(const struct fsx_at *from, const struct fsx_at *to,
 int fsx_unlink_at(const struct fsx_at *f, int missing_ok, int sync,
 		  struct sp_err *e);
 
-/* fsx_copy() between descriptors: to is created O_CREAT|O_EXCL|O_NOFOLLOW
- * and fsynced, and so is its folder; removed again on failure. */
+/* Copies the file from to a new file to, for a stage whose rename failed
+ * with EXDEV: to is created O_CREAT|O_EXCL|O_NOFOLLOW (an existing to is
+ * an error and left alone), filled through FICLONE, else copy_file_range,
+ * else read/write, given from's mode and mtime (cargo judges freshness by
+ * it), fsynced, and so is its folder; removed again on failure. */
 int fsx_copy_at(const struct fsx_at *from, const struct fsx_at *to,
 		struct sp_err *e);
 

@@ -747,13 +747,101 @@ static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
 	snprintf(dst, n, "%s", s ? (const char *)s : "");
 }
 
+/*
+ * The one row reader: steps the prepared statement st to its end, growing
+ * an array of elements of size bytes and filling each (zeroed first) with
+ * fill(st, element), then finalizes st.  fill returns -1 when memory runs
+ * out; the element is then released with the others.  On success *out (the
+ * caller's) and *n are set; on failure the rows read so far are released
+ * with drop, *out is NULL, and -1 is returned with e saying so (failed:
+ * "cannot read artifacts") or that memory ran out.
+ */
+static int read_rows(struct journal *j, sqlite3_stmt *st, size_t size,
+		     int (*fill)(sqlite3_stmt *st, void *row),
+		     void (*drop)(void *rows, size_t n), const char *failed,
+		     void **out, size_t *n, struct sp_err *e)
+{
+	char *rows = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		void *row;
+
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			char *nr = realloc(rows, ncap * size);
+
+			if (!nr) {
+				sp_err_set(e, "out of memory");
+				goto fail;
+			}
+			rows = nr;
+			cap = ncap;
+		}
+		row = rows + cnt++ * size;
+		memset(row, 0, size);
+		if (fill(st, row) < 0) {
+			sp_err_set(e, "out of memory");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(j, e, failed);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = rows;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	drop(rows, cnt);
+	return -1;
+}
+
 #define ARTIFACT_COLUMNS                                                      \
 	"SELECT id, build_id, cargo_path, staged_path, mode, patch, state, "  \
 	"dev, ino, size, mtime_ns FROM artifacts "
 
+/* One row of an ARTIFACT_COLUMNS query. */
+static int fill_artifact(sqlite3_stmt *st, void *row)
+{
+	struct journal_artifact *x = row;
+
+	x->id = sqlite3_column_int64(st, 0);
+	x->build_id = sqlite3_column_int64(st, 1);
+	x->cargo_path = col_dup(st, 2);
+	x->staged_path = col_dup(st, 3);
+	col_copy(st, 4, x->mode, sizeof(x->mode));
+	col_copy(st, 5, x->patch, sizeof(x->patch));
+	col_copy(st, 6, x->state, sizeof(x->state));
+	x->ident.dev = (uint64_t)sqlite3_column_int64(st, 7);
+	x->ident.ino = (uint64_t)sqlite3_column_int64(st, 8);
+	x->ident.size = sqlite3_column_int64(st, 9);
+	x->ident.mtime_ns = sqlite3_column_int64(st, 10);
+	return x->cargo_path && x->staged_path ? 0 : -1;
+}
+
+static void drop_artifacts(void *rows, size_t n)
+{
+	journal_artifacts_free(rows, n);
+}
+
+/* Reads every row of a prepared ARTIFACT_COLUMNS query, finalizing it. */
 static int read_artifacts(struct journal *j, sqlite3_stmt *st,
 			  struct journal_artifact **out, size_t *n,
-			  struct sp_err *e);
+			  struct sp_err *e)
+{
+	void *rows;
+	int rc = read_rows(j, st, sizeof(**out), fill_artifact,
+			   drop_artifacts, "cannot read artifacts", &rows, n, e);
+
+	*out = rows;
+	return rc;
+}
 
 int journal_open_artifacts(struct journal *j, int64_t build_id,
 			   struct journal_artifact **out, size_t *n,
@@ -796,62 +884,6 @@ int journal_get_artifact(struct journal *j, int64_t artifact_id,
 	return 0;
 }
 
-/* Reads every row of a prepared ARTIFACT_COLUMNS query, finalizing it. */
-static int read_artifacts(struct journal *j, sqlite3_stmt *st,
-			  struct journal_artifact **out, size_t *n,
-			  struct sp_err *e)
-{
-	struct journal_artifact *a = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct journal_artifact *x;
-
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct journal_artifact *na =
-				realloc(a, ncap * sizeof(*a));
-
-			if (!na) {
-				sp_err_set(e, "out of memory");
-				goto fail;
-			}
-			a = na;
-			cap = ncap;
-		}
-		x = &a[cnt++];
-		memset(x, 0, sizeof(*x));
-		x->id = sqlite3_column_int64(st, 0);
-		x->build_id = sqlite3_column_int64(st, 1);
-		x->cargo_path = col_dup(st, 2);
-		x->staged_path = col_dup(st, 3);
-		col_copy(st, 4, x->mode, sizeof(x->mode));
-		col_copy(st, 5, x->patch, sizeof(x->patch));
-		col_copy(st, 6, x->state, sizeof(x->state));
-		x->ident.dev = (uint64_t)sqlite3_column_int64(st, 7);
-		x->ident.ino = (uint64_t)sqlite3_column_int64(st, 8);
-		x->ident.size = sqlite3_column_int64(st, 9);
-		x->ident.mtime_ns = sqlite3_column_int64(st, 10);
-		if (!x->cargo_path || !x->staged_path) {
-			sp_err_set(e, "out of memory");
-			goto fail;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(j, e, "cannot read artifacts");
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	*out = a;
-	*n = cnt;
-	return 0;
-fail:
-	sqlite3_finalize(st);
-	journal_artifacts_free(a, cnt);
-	return -1;
-}
-
 void journal_artifacts_free(struct journal_artifact *a, size_t n)
 {
 	size_t i;
@@ -885,12 +917,30 @@ int journal_cargo_path_busy(struct journal *j, const char *cargo_path,
 	return db_fail(j, e, "cannot read artifacts");
 }
 
+/* One row of the losses query. */
+static int fill_loss(sqlite3_stmt *st, void *row)
+{
+	struct journal_loss *x = row;
+
+	x->id = sqlite3_column_int64(st, 0);
+	x->build_id = sqlite3_column_int64(st, 1);
+	x->cargo_path = col_dup(st, 2);
+	x->staged_path = col_dup(st, 3);
+	col_copy(st, 4, x->state, sizeof(x->state));
+	x->note = col_dup(st, 5);
+	return x->cargo_path && x->staged_path && x->note ? 0 : -1;
+}
+
+static void drop_losses(void *rows, size_t n)
+{
+	journal_losses_free(rows, n);
+}
+
 int journal_losses(struct journal *j, struct journal_loss **out, size_t *n,
 		   struct sp_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	struct journal_loss *l = NULL;
-	size_t cnt = 0, cap = 0;
+	void *rows;
 	int rc;
 
 	*out = NULL;
@@ -907,45 +957,10 @@ int journal_losses(struct journal *j, struct journal_loss **out, size_t *n,
 		    "AND b.id > a.id) ORDER BY a.id",
 		    -1, &st, NULL) != SQLITE_OK)
 		return db_fail(j, e, "cannot prepare query");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct journal_loss *x;
-
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct journal_loss *nl = realloc(l, ncap * sizeof(*l));
-
-			if (!nl) {
-				sp_err_set(e, "out of memory");
-				goto fail;
-			}
-			l = nl;
-			cap = ncap;
-		}
-		x = &l[cnt++];
-		memset(x, 0, sizeof(*x));
-		x->id = sqlite3_column_int64(st, 0);
-		x->build_id = sqlite3_column_int64(st, 1);
-		x->cargo_path = col_dup(st, 2);
-		x->staged_path = col_dup(st, 3);
-		col_copy(st, 4, x->state, sizeof(x->state));
-		x->note = col_dup(st, 5);
-		if (!x->cargo_path || !x->staged_path || !x->note) {
-			sp_err_set(e, "out of memory");
-			goto fail;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(j, e, "cannot read artifacts");
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	*out = l;
-	*n = cnt;
-	return 0;
-fail:
-	sqlite3_finalize(st);
-	journal_losses_free(l, cnt);
-	return -1;
+	rc = read_rows(j, st, sizeof(**out), fill_loss, drop_losses,
+		       "cannot read artifacts", &rows, n, e);
+	*out = rows;
+	return rc;
 }
 
 void journal_losses_free(struct journal_loss *l, size_t n)
@@ -1024,13 +1039,30 @@ int journal_wheel_abandon(struct journal *j, int64_t wheel_id,
 		   "sii", error, now_ns(), wheel_id);
 }
 
+/* One row of the wheels query. */
+static int fill_wheel(sqlite3_stmt *st, void *row)
+{
+	struct journal_wheel *x = row;
+
+	x->id = sqlite3_column_int64(st, 0);
+	x->build_id = sqlite3_column_int64(st, 1);
+	x->tmp_path = col_dup(st, 2);
+	x->final_path = col_dup(st, 3);
+	col_copy(st, 4, x->state, sizeof(x->state));
+	return x->tmp_path && x->final_path ? 0 : -1;
+}
+
+static void drop_wheels(void *rows, size_t n)
+{
+	journal_wheels_free(rows, n);
+}
+
 int journal_open_wheels(struct journal *j, int64_t build_id,
 			struct journal_wheel **out, size_t *n,
 			struct sp_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	struct journal_wheel *w = NULL;
-	size_t cnt = 0, cap = 0;
+	void *rows;
 	int rc;
 
 	*out = NULL;
@@ -1043,45 +1075,10 @@ int journal_open_wheels(struct journal *j, int64_t build_id,
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(j, e, "cannot prepare query");
 	sqlite3_bind_int64(st, 1, build_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct journal_wheel *x;
-
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct journal_wheel *nw =
-				realloc(w, ncap * sizeof(*w));
-
-			if (!nw) {
-				sp_err_set(e, "out of memory");
-				goto fail;
-			}
-			w = nw;
-			cap = ncap;
-		}
-		x = &w[cnt++];
-		memset(x, 0, sizeof(*x));
-		x->id = sqlite3_column_int64(st, 0);
-		x->build_id = sqlite3_column_int64(st, 1);
-		x->tmp_path = col_dup(st, 2);
-		x->final_path = col_dup(st, 3);
-		col_copy(st, 4, x->state, sizeof(x->state));
-		if (!x->tmp_path || !x->final_path) {
-			sp_err_set(e, "out of memory");
-			goto fail;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(j, e, "cannot read wheels");
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	*out = w;
-	*n = cnt;
-	return 0;
-fail:
-	sqlite3_finalize(st);
-	journal_wheels_free(w, cnt);
-	return -1;
+	rc = read_rows(j, st, sizeof(**out), fill_wheel, drop_wheels,
+		       "cannot read wheels", &rows, n, e);
+	*out = rows;
+	return rc;
 }
 
 void journal_wheels_free(struct journal_wheel *w, size_t n)

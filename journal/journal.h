@@ -4,8 +4,9 @@
  * The journal is the single source of truth about every file spoke moves.
  * Each state change below is one committed transaction (synchronous=FULL,
  * WAL), made before the move it announces and again after it.  Only the
- * process that holds the state directory's lock (lock.h) opens it for
- * writing.  No SQL lives outside journal/.
+ * process that holds the state directory's lock (journal/statedir.h:
+ * statedir_lock_held) opens it for writing.  No SQL lives outside
+ * journal/.
  *
  * Artifact states:
  *   staging    intent committed; the link/rename may or may not have happened

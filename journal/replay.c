@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/dirs.h"
 #include "common/fsx.h"
 
 enum replay_action replay_decide(const struct journal_artifact *a,
@@ -292,14 +293,26 @@ out:
 	return rc;
 }
 
-/* A wheel's temporary or final name, in its output folder opened by
- * descriptor.  *dfd is -1 when the folder is missing. */
-static int wheel_at(const char *path, int *dfd, struct fsx_at *f,
+/*
+ * A wheel's temporary or final name, in its output folder opened by
+ * descriptor; *dfd is -1 when the folder is missing.  how is dirs_open's
+ * walk: the temporary's folder is the output folder as the coordinator
+ * resolved it (free of symlinks), entered without following any; the
+ * final name keeps the folder as the user gave it (-o may go through a
+ * symlink of theirs), and is only looked at, never changed.
+ */
+static int wheel_at(const char *path, int how, int *dfd, struct fsx_at *f,
 		    struct sp_err *e)
 {
-	const char *name;
+	char *dir = fsx_dirname(path);
 
-	*dfd = fsx_open_parent(path, &name, e);
+	*dfd = -1;
+	f->dfd = -1;
+	if (!dir)
+		return sp_err_set(e, "out of memory");
+	errno = 0;
+	*dfd = dirs_open(dir, how, 0, e);
+	free(dir);
 	f->dfd = *dfd;
 	f->name = fsx_basename(path);
 	f->shown = path;
@@ -315,8 +328,8 @@ static int replay_wheel(struct journal *j, const struct journal_wheel *w,
 	struct fsx_ident id;
 	int tmp_dfd = -1, fin_dfd = -1, rc = -1, tmp_exists, fin_exists;
 
-	if (wheel_at(w->tmp_path, &tmp_dfd, &tmp, e) < 0 ||
-	    wheel_at(w->final_path, &fin_dfd, &fin, e) < 0)
+	if (wheel_at(w->tmp_path, 0, &tmp_dfd, &tmp, e) < 0 ||
+	    wheel_at(w->final_path, DIRS_FOLLOW, &fin_dfd, &fin, e) < 0)
 		goto out;
 	if (probe(&tmp, &tmp_exists, &id, e) < 0 ||
 	    probe(&fin, &fin_exists, &id, e) < 0)

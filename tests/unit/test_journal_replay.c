@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,6 +326,56 @@ static void append_byte(const char *path)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* The file at path as the *_at recipe of common/fsx.h names it: a
+ * descriptor of its folder (the caller closes it) and its last name. */
+static struct fsx_at open_at(const char *path)
+{
+	char *dir = fsx_dirname(path);
+	struct fsx_at f;
+
+	assert_non_null(dir);
+	f.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(f.dfd >= 0);
+	f.name = fsx_basename(path);
+	f.shown = path;
+	free(dir);
+	return f;
+}
+
+/* The steps a crash interrupted, or a user made by hand, made on disk
+ * the way spoke makes them. */
+static void remove_file(const char *path, int missing_ok)
+{
+	struct fsx_at f = open_at(path);
+	struct sp_err e;
+
+	if (fsx_unlink_at(&f, missing_ok, 1, &e) < 0)
+		fail_msg("%s", e.msg);
+	close(f.dfd);
+}
+
+static void move_file(const char *from, const char *to, int noreplace)
+{
+	struct fsx_at f = open_at(from), t = open_at(to);
+	struct sp_err e;
+
+	if (fsx_rename_at(&f, &t, noreplace, 1, &e) < 0)
+		fail_msg("%s", e.msg);
+	close(f.dfd);
+	close(t.dfd);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	struct fsx_at f = open_at(from), t = open_at(to);
+	struct sp_err e;
+
+	if (fsx_copy_at(&f, &t, &e) < 0)
+		fail_msg("%s", e.msg);
+	close(f.dfd);
+	close(t.dfd);
+}
+
 static struct fsx_ident ident(const char *path)
 {
 	struct fsx_ident id;
@@ -516,7 +567,6 @@ static void test_replay_cargo_rebuilt_keeps_cargo(void **state)
 	enum stage_mode mode = mode_of(state);
 	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
 	const char *detail;
-	struct sp_err e;
 	struct fsx_ident fresh, now;
 	int64_t aid;
 	int bad = 0;
@@ -524,7 +574,7 @@ static void test_replay_cargo_rebuilt_keeps_cargo(void **state)
 
 	write_file(cargo, "old build");
 	aid = stage(cargo, staged, mode);
-	assert_int_equal(fsx_unlink(cargo, 1, &e), 0);
+	remove_file(cargo, 1);
 	write_file(cargo, "new build, longer");
 	fresh = ident(cargo);
 
@@ -599,14 +649,13 @@ static void test_replay_cargo_missing_puts_back(void **state)
 	enum stage_mode mode = mode_of(state);
 	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
 	struct fsx_ident id0, now;
-	struct sp_err e;
 	int64_t aid;
 
 	write_file(cargo, "cargo bytes");
 	id0 = ident(cargo);
 	aid = stage(cargo, staged, mode);
 	if (mode == STAGE_LINK)
-		assert_int_equal(fsx_unlink(cargo, 0, &e), 0);
+		remove_file(cargo, 0);
 	assert_false(fsx_exists(cargo));
 
 	replay_expect(cargo, "put_back", 0);
@@ -625,15 +674,14 @@ static void test_replay_both_missing_is_lost(void **state)
 	enum stage_mode mode = mode_of(state);
 	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
 	const char *detail;
-	struct sp_err e;
 	int64_t aid;
 	int bad = 0;
 	json_t *r;
 
 	write_file(cargo, "cargo bytes");
 	aid = stage(cargo, staged, mode);
-	assert_int_equal(fsx_unlink(staged, 0, &e), 0);
-	assert_int_equal(fsx_unlink(cargo, 1, &e), 0);
+	remove_file(staged, 0);
+	remove_file(cargo, 1);
 
 	r = replay(&bad);
 	assert_int_equal(json_array_size(r), 1);
@@ -669,7 +717,7 @@ static void test_replay_crash_after_put_back_rename(void **state)
 	id0 = ident(cargo);
 	aid = stage(cargo, staged, STAGE_MOVE);
 	assert_int_equal(journal_artifact_restoring(jr, aid, &e), 0);
-	assert_int_equal(fsx_rename_noreplace(staged, cargo, &e), 0);
+	move_file(staged, cargo, 1);
 
 	r = replay(&bad);
 	assert_int_equal(json_array_size(r), 1);
@@ -705,7 +753,7 @@ static void test_replay_crash_after_quarantine_rename(void **state)
 	append_byte(staged);
 	q = quarantine_name(aid, staged);
 	assert_int_equal(journal_artifact_restoring(jr, aid, &e), 0);
-	assert_int_equal(fsx_rename(staged, q, &e), 0);
+	move_file(staged, q, 0);
 
 	r = replay(&bad);
 	assert_int_equal(json_array_size(r), 1);
@@ -736,11 +784,11 @@ static void test_replay_copy_mode_copies_back(void **state)
 	assert_int_equal(journal_artifact_intent(jr, build, cargo, staged,
 						 "copy", &id0, &aid, &e),
 			 0);
-	assert_int_equal(fsx_copy(cargo, staged, &e), 0);
+	copy_file(cargo, staged);
 	assert_int_equal(journal_artifact_staged(jr, aid, &e), 0);
 	assert_true(asprintf(&tmp, "%s.tmp", staged) > 0);
 	write_file(tmp, "half a copy");
-	assert_int_equal(fsx_unlink(cargo, 0, &e), 0);
+	remove_file(cargo, 0);
 
 	replay_expect(cargo, "put_back", 0);
 	now = ident(cargo);
@@ -777,7 +825,7 @@ static void test_replay_copy_mode_drops_copy(void **state)
 	assert_int_equal(journal_artifact_intent(jr, build, cargo, staged,
 						 "copy", &id0, &aid, &e),
 			 0);
-	assert_int_equal(fsx_copy(cargo, staged, &e), 0);
+	copy_file(cargo, staged);
 	replay_expect(cargo, "restored", 0);
 	now = ident(cargo);
 	assert_same_inode(&now, &id0);
@@ -1090,13 +1138,12 @@ static void test_lost_stays_reported_until_forgotten(void **state)
 {
 	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
 	char *other = in_target("libbar.so"), buf[4096];
-	struct sp_err e;
 	int bad = 0;
 
 	write_file(cargo, "cargo bytes");
 	stage(cargo, staged, mode_of(state));
-	assert_int_equal(fsx_unlink(staged, 0, &e), 0);
-	assert_int_equal(fsx_unlink(cargo, 1, &e), 0);
+	remove_file(staged, 0);
+	remove_file(cargo, 1);
 	json_decref(replay(&bad));
 	assert_int_equal(bad, 1);
 	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
@@ -1146,21 +1193,20 @@ static void test_reappeared_output_resolves_itself(void **state)
 {
 	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
 	char buf[4096];
-	struct sp_err e;
 	int bad = 0;
 
 	write_file(cargo, "cargo bytes");
 	stage(cargo, staged, mode_of(state));
-	assert_int_equal(fsx_unlink(staged, 0, &e), 0);
-	assert_int_equal(fsx_unlink(cargo, 1, &e), 0);
+	remove_file(staged, 0);
+	remove_file(cargo, 1);
 	json_decref(replay(&bad));
 	write_file(cargo, "rebuilt");
 	assert_string_equal(losses(0, buf, sizeof(buf)), "");
-	assert_int_equal(fsx_unlink(cargo, 0, &e), 0);
+	remove_file(cargo, 0);
 	assert_string_equal(losses(0, buf, sizeof(buf)), cargo);
 	write_file(cargo, "rebuilt");
 	assert_string_equal(losses(1, buf, sizeof(buf)), "");
-	assert_int_equal(fsx_unlink(cargo, 0, &e), 0);
+	remove_file(cargo, 0);
 	assert_string_equal(losses(1, buf, sizeof(buf)), "");
 	free(cargo);
 	free(staged);
@@ -1171,13 +1217,12 @@ static void test_restaged_output_is_no_loss(void **state)
 {
 	char *cargo = in_target("libfoo.so"), *staged = in_staged("1-0-libfoo.so");
 	char *staged2 = in_staged("2-0-libfoo.so"), buf[4096];
-	struct sp_err e;
 	int bad = 0;
 
 	(void)state;
 	write_file(cargo, "cargo bytes");
 	stage(cargo, staged, STAGE_MOVE);
-	assert_int_equal(fsx_unlink(staged, 0, &e), 0);
+	remove_file(staged, 0);
 	json_decref(replay(&bad));
 	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
 	write_file(cargo, "rebuilt");

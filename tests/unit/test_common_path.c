@@ -1,0 +1,89 @@
+/*
+ * Unit tests of the path-string helpers: a path's folder and last name,
+ * and two paths joined.
+ */
+/* cmocka needs these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+
+#include "common/fsx.h"
+
+static void check_dirname(const char *path, const char *want)
+{
+	char *d = fsx_dirname(path);
+
+	assert_non_null(d);
+	assert_string_equal(d, want);
+	free(d);
+}
+
+static void check_join(const char *a, const char *b, const char *want)
+{
+	char *j = fsx_join(a, b);
+
+	assert_non_null(j);
+	assert_string_equal(j, want);
+	free(j);
+}
+
+static void test_dirname_edges(void **state)
+{
+	(void)state;
+	check_dirname("/", "/");
+	check_dirname("a", ".");
+	check_dirname("/a", "/");
+	check_dirname("a/b", "a");
+	check_dirname("/x/y/z.so", "/x/y");
+	/* A trailing slash is an empty last component here (not POSIX):
+	 * dirname and basename stay a consistent split of the string. */
+	check_dirname("a/", "a");
+}
+
+static void test_basename_edges(void **state)
+{
+	const char *p = "/x/y/z.so";
+
+	(void)state;
+	assert_string_equal(fsx_basename("/"), "");
+	assert_string_equal(fsx_basename("a"), "a");
+	assert_string_equal(fsx_basename("/a"), "a");
+	assert_string_equal(fsx_basename("a/"), "");
+	/* It points into its argument, no copy. */
+	assert_ptr_equal(fsx_basename(p), p + 5);
+}
+
+static void test_join_edges(void **state)
+{
+	(void)state;
+	check_join("a", "b", "a/b");
+	check_join("a/", "b", "a/b");
+	check_join("a//", "/b", "a/b");
+	check_join("/a", "b/c", "/a/b/c");
+}
+
+/* "Exactly one slash between" (the header says).  The root is what cli/where.c and
+ * cli/project/cargo.c pass when the working directory is "/". */
+static void test_join_root(void **state)
+{
+	(void)state;
+	check_join("/", "b", "/b");
+	check_join("/", "/b", "/b");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dirname_edges),
+		cmocka_unit_test(test_basename_edges),
+		cmocka_unit_test(test_join_edges),
+		cmocka_unit_test(test_join_root),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
