@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "server/coord.h"
+#include "server/server.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -34,8 +34,11 @@
 #include "journal/stage.h"
 #include "journal/statedir.h"
 #include "server/pool.h"
-#include "server/server.h"
 #include "server/sockpath.h"
+
+/* server.h's public options; coord.h only points at them, so that the
+ * public header and the private one do not include each other. */
+struct server_opts;
 
 struct done_wheel; /* done.c */
 

@@ -5,6 +5,7 @@
  * of workers that exited.
  */
 #include "server/coord.h"
+#include "server/server.h"
 
 #include <errno.h>
 #include <sys/wait.h>

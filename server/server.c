@@ -6,6 +6,8 @@
  * files of server/ (coord.h).
  */
 #define _GNU_SOURCE
+#include "server/server.h"
+
 #include "server/coord.h"
 
 #include <errno.h>
