@@ -696,6 +696,15 @@ static void test_bad_input(void **state)
 	buf[19] = (char)(OTHER_MACHINE >> 8);
 	write_file("foreign.so", buf, len);
 	expect_fail("foreign.so", "'foreign.so' is built for");
+	/* Named as elf_inspect names them: the two once kept two machine
+	 * tables, and this one lacked ppc and mips. */
+	buf[18] = (char)EM_PPC;
+	buf[19] = 0;
+	write_file("foreign.so", buf, len);
+	expect_fail("foreign.so", "'foreign.so' is built for ppc,");
+	buf[18] = (char)EM_MIPS;
+	write_file("foreign.so", buf, len);
+	expect_fail("foreign.so", "'foreign.so' is built for mips,");
 	free(buf);
 	/* The memory path names the image too. */
 	{

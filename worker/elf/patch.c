@@ -147,10 +147,14 @@ static const char *machine_name(unsigned m)
 		return "arm";
 	case EM_PPC64:
 		return "ppc64";
+	case EM_PPC:
+		return "ppc";
 	case EM_S390:
 		return "s390x";
 	case EM_RISCV:
 		return "riscv";
+	case EM_MIPS:
+		return "mips";
 	default:
 		return NULL;
 	}
