@@ -9,23 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The machine spoke runs on: a module for any other cannot be imported by
- * the interpreter that asked for it. */
-#if defined(__x86_64__)
-#define HOST_MACHINE EM_X86_64
-#define HOST_CLASS ELFCLASS64
-#elif defined(__aarch64__)
-#define HOST_MACHINE EM_AARCH64
-#define HOST_CLASS ELFCLASS64
-#else
-#error "spoke supports x86_64 and aarch64 hosts only"
-#endif
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_DATA ELFDATA2LSB
-#else
-#define HOST_DATA ELFDATA2MSB
-#endif
+#include "worker/elf/machine.h"
 
 /* An open ELF file: the descriptor is the caller's, the Elf handle ours. */
 struct elf_file {
@@ -35,32 +19,6 @@ struct elf_file {
 	int on_fd; /* libelf reads the file with pread(): see elf_lib_fail */
 	GElf_Ehdr ehdr;
 };
-
-static const char *machine_name(unsigned m)
-{
-	switch (m) {
-	case EM_X86_64:
-		return "x86_64";
-	case EM_AARCH64:
-		return "aarch64";
-	case EM_386:
-		return "i386";
-	case EM_ARM:
-		return "arm";
-	case EM_PPC64:
-		return "ppc64";
-	case EM_PPC:
-		return "ppc";
-	case EM_S390:
-		return "s390x";
-	case EM_RISCV:
-		return "riscv";
-	case EM_MIPS:
-		return "mips";
-	default:
-		return NULL;
-	}
-}
 
 static int corrupt(const struct elf_file *f, const char *why, struct sp_err *e)
 {
@@ -152,7 +110,6 @@ static void elf_file_close(struct elf_file *f)
 static int check_header(const struct elf_file *f, struct sp_err *e)
 {
 	const GElf_Ehdr *h = &f->ehdr;
-	const char *m;
 	int cls = h->e_ident[EI_CLASS];
 
 	switch (h->e_type) {
@@ -172,28 +129,18 @@ static int check_header(const struct elf_file *f, struct sp_err *e)
 		return sp_err_set(e, "'%s' has unknown ELF type %u", f->name,
 				  (unsigned)h->e_type);
 	}
-	if (cls != HOST_CLASS)
+	if (cls != elf_machine_host_class())
 		return sp_err_set(
 		    e, "'%s' is a %s ELF file; this machine needs %s", f->name,
 		    cls == ELFCLASS32 ? "32-bit" : "64-bit",
-		    HOST_CLASS == ELFCLASS64 ? "64-bit" : "32-bit");
-	if (h->e_ident[EI_DATA] != HOST_DATA)
+		    elf_machine_host_class() == ELFCLASS64 ? "64-bit"
+							   : "32-bit");
+	if (h->e_ident[EI_DATA] != elf_machine_host_data())
 		return sp_err_set(
 		    e, "'%s' has the wrong byte order for this machine",
 		    f->name);
-	if (h->e_machine != HOST_MACHINE) {
-		m = machine_name(h->e_machine);
-		if (m)
-			return sp_err_set(
-			    e, "'%s' is built for %s, but this machine is %s",
-			    f->name, m, machine_name(HOST_MACHINE));
-		return sp_err_set(
-		    e,
-		    "'%s' is built for ELF machine %u, but this machine is %s",
-		    f->name, (unsigned)h->e_machine,
-		    machine_name(HOST_MACHINE));
-	}
-	return 0;
+	return elf_machine_check(h->e_machine, elf_machine_host(cls), f->name,
+				 e);
 }
 
 /* 1 when [off, off + len) lies inside the file. */

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "worker/elf/patch.h"
 #include "worker/elf/inspect.h"
+#include "worker/elf/machine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,24 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#if defined(__x86_64__)
-#define HOST_MACHINE EM_X86_64
-#define HOST_MACHINE32 EM_386
-#define HOST_NAME "x86_64"
-#elif defined(__aarch64__)
-#define HOST_MACHINE EM_AARCH64
-#define HOST_MACHINE32 EM_ARM
-#define HOST_NAME "aarch64"
-#else
-#error "spoke supports x86_64 and aarch64 hosts only"
-#endif
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_DATA ELFDATA2LSB
-#else
-#define HOST_DATA ELFDATA2MSB
-#endif
 
 /* Segment alignments above this are not believed: no loader uses them. */
 #define MAX_ALIGN (1ULL << 30)
@@ -133,32 +116,6 @@ struct plan {
 	uint64_t str_new_off;
 	uint64_t new_size;
 };
-
-static const char *machine_name(unsigned m)
-{
-	switch (m) {
-	case EM_X86_64:
-		return "x86_64";
-	case EM_AARCH64:
-		return "aarch64";
-	case EM_386:
-		return "i386";
-	case EM_ARM:
-		return "arm";
-	case EM_PPC64:
-		return "ppc64";
-	case EM_PPC:
-		return "ppc";
-	case EM_S390:
-		return "s390x";
-	case EM_RISCV:
-		return "riscv";
-	case EM_MIPS:
-		return "mips";
-	default:
-		return NULL;
-	}
-}
 
 static int corrupt(const struct plan *p, const char *why)
 {
@@ -408,8 +365,6 @@ static int vaddr_to_off(const struct plan *p, uint64_t vaddr, uint64_t len,
 static int check_header(struct plan *p)
 {
 	const GElf_Ehdr *h = &p->eh;
-	const char *m;
-	unsigned want;
 
 	switch (h->e_type) {
 	case ET_DYN:
@@ -431,24 +386,13 @@ static int check_header(struct plan *p)
 	p->cls = h->e_ident[EI_CLASS];
 	if (p->cls != ELFCLASS64 && p->cls != ELFCLASS32)
 		return corrupt(p, "unknown ELF class");
-	if (h->e_ident[EI_DATA] != HOST_DATA)
+	if (h->e_ident[EI_DATA] != elf_machine_host_data())
 		return sp_err_set(
 		    p->e, "'%s' has the wrong byte order for this machine",
 		    p->src.name);
-	want = p->cls == ELFCLASS64 ? HOST_MACHINE : HOST_MACHINE32;
-	if (h->e_machine != want) {
-		m = machine_name(h->e_machine);
-		if (m)
-			return sp_err_set(
-			    p->e,
-			    "'%s' is built for %s, but this machine is %s",
-			    p->src.name, m, HOST_NAME);
-		return sp_err_set(p->e,
-				  "'%s' is built for ELF machine %u, but this "
-				  "machine is %s",
-				  p->src.name, (unsigned)h->e_machine,
-				  HOST_NAME);
-	}
+	if (elf_machine_check(h->e_machine, elf_machine_host(p->cls),
+			      p->src.name, p->e) < 0)
+		return -1;
 	p->phentsize = gelf_fsize(p->elf, ELF_T_PHDR, 1, EV_CURRENT);
 	p->shentsize = gelf_fsize(p->elf, ELF_T_SHDR, 1, EV_CURRENT);
 	p->dynent = gelf_fsize(p->elf, ELF_T_DYN, 1, EV_CURRENT);
