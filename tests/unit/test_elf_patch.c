@@ -705,6 +705,13 @@ static void test_bad_input(void **state)
 	buf[18] = (char)EM_MIPS;
 	write_file("foreign.so", buf, len);
 	expect_fail("foreign.so", "'foreign.so' is built for mips,");
+	/* The ELF type is named as elf_inspect names it. */
+	buf[16] = (char)ET_CORE;
+	write_file("core.so", buf, len);
+	expect_fail("core.so", "'core.so' is a core dump, not a shared library");
+	buf[16] = 0x77;
+	write_file("odd.so", buf, len);
+	expect_fail("odd.so", "'odd.so' has unknown ELF type 119");
 	free(buf);
 	/* The memory path names the image too. */
 	{

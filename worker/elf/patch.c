@@ -377,10 +377,12 @@ static int check_header(struct plan *p)
 		return sp_err_set(
 		    p->e, "'%s' is an object file (.o), not a shared library",
 		    p->src.name);
-	default:
+	case ET_CORE:
 		return sp_err_set(p->e,
-				  "'%s' is not a shared library (ELF type "
-				  "%u)",
+				  "'%s' is a core dump, not a shared library",
+				  p->src.name);
+	default:
+		return sp_err_set(p->e, "'%s' has unknown ELF type %u",
 				  p->src.name, (unsigned)h->e_type);
 	}
 	p->cls = h->e_ident[EI_CLASS];
