@@ -326,8 +326,9 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 		elf_fail(&f, e);
 		goto out;
 	}
-	if (!nph || !f.ehdr.e_phentsize ||
-	    nph > (f.size / f.ehdr.e_phentsize) ||
+	if (!nph ||
+	    f.ehdr.e_phentsize != gelf_fsize(f.elf, ELF_T_PHDR, 1, EV_CURRENT) ||
+	    !f.ehdr.e_phentsize || nph > (f.size / f.ehdr.e_phentsize) ||
 	    !in_file(&f, f.ehdr.e_phoff, (uint64_t)nph * f.ehdr.e_phentsize)) {
 		corrupt(&f, "the program headers lie outside the file", e);
 		goto out;
