@@ -44,15 +44,6 @@ int elf_inspect_mem(const void *p, size_t len, const char *name,
 
 void elf_info_release(struct elf_info *info);
 
-/* Reports a libelf call on name that failed.  libelf keeps no errno: on
- * a descriptor it reads with pread(), and a read the disk failed (EIO)
- * comes back as "invalid file descriptor" or "cannot read data from
- * file", which would call a good file corrupt.  So whoever hands libelf a
- * descriptor zeroes errno first (on_fd), and an errno set since is the
- * cause; otherwise the file is truncated or corrupt, for libelf's reason.
- * Returns -1. */
-int elf_lib_fail(const char *name, int on_fd, struct sp_err *e);
-
 /* Returns 1 when the dynamic symbol table of path defines symbol as a global
  * or weak function or object, 0 when it does not, -1 on error. */
 int elf_exports(const char *path, const char *symbol, struct sp_err *e);

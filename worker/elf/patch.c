@@ -9,8 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "worker/elf/patch.h"
-#include "worker/elf/inspect.h"
-#include "worker/elf/machine.h"
+#include "worker/elf/elffile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +74,7 @@ struct vref {
 struct plan {
 	struct src src;
 	struct sp_err *e;
-	Elf *elf;
+	struct elf_file f; /* the input through libelf (elffile.h) */
 	int cls;
 	GElf_Ehdr eh;
 	size_t phnum, shnum;
@@ -121,12 +120,6 @@ static int corrupt(const struct plan *p, const char *why)
 {
 	return sp_err_set(p->e, "'%s' is truncated or corrupt: %s", p->src.name,
 			  why);
-}
-
-/* A libelf call on the input failed: its disk or its content. */
-static int lib_fail(const struct plan *p)
-{
-	return elf_lib_fail(p->src.name, !p->src.mem, p->e);
 }
 
 static int nomem(const struct plan *p)
@@ -185,23 +178,6 @@ static uint16_t get16(const unsigned char *b)
 
 	memcpy(&v, b, 2);
 	return v;
-}
-
-static void get_dyn(int cls, const unsigned char *b, int64_t *tag,
-		    uint64_t *val)
-{
-	Elf64_Dyn d64;
-	Elf32_Dyn d32;
-
-	if (cls == ELFCLASS64) {
-		memcpy(&d64, b, sizeof(d64));
-		*tag = d64.d_tag;
-		*val = d64.d_un.d_val;
-	} else {
-		memcpy(&d32, b, sizeof(d32));
-		*tag = d32.d_tag;
-		*val = d32.d_un.d_val;
-	}
 }
 
 static void put_dyn(int cls, unsigned char *b, int64_t tag, uint64_t val)
@@ -342,129 +318,39 @@ static const char *old_str(const struct plan *p, uint64_t off)
 static int vaddr_to_off(const struct plan *p, uint64_t vaddr, uint64_t len,
 			uint64_t *off)
 {
-	const GElf_Phdr *h;
-	uint64_t delta;
-	size_t i;
-
-	for (i = 0; i < p->phnum; i++) {
-		h = &p->ph[i];
-		if (h->p_type != PT_LOAD || vaddr < h->p_vaddr)
-			continue;
-		delta = vaddr - h->p_vaddr;
-		if (delta >= h->p_filesz || len > h->p_filesz - delta)
-			continue;
-		if (h->p_offset > UINT64_MAX - delta ||
-		    !in_file(p, h->p_offset + delta, len))
-			return -1;
-		*off = h->p_offset + delta;
-		return 0;
-	}
-	return -1;
+	return elf_file_vaddr_to_off(&p->f, p->ph, p->phnum, vaddr, len, off);
 }
 
-static int check_header(struct plan *p)
-{
-	const GElf_Ehdr *h = &p->eh;
-
-	switch (h->e_type) {
-	case ET_DYN:
-		break;
-	case ET_EXEC:
-		return sp_err_set(p->e,
-				  "'%s' is an executable, not a shared library",
-				  p->src.name);
-	case ET_REL:
-		return sp_err_set(
-		    p->e, "'%s' is an object file (.o), not a shared library",
-		    p->src.name);
-	case ET_CORE:
-		return sp_err_set(p->e,
-				  "'%s' is a core dump, not a shared library",
-				  p->src.name);
-	default:
-		return sp_err_set(p->e, "'%s' has unknown ELF type %u",
-				  p->src.name, (unsigned)h->e_type);
-	}
-	p->cls = h->e_ident[EI_CLASS];
-	if (p->cls != ELFCLASS64 && p->cls != ELFCLASS32)
-		return corrupt(p, "unknown ELF class");
-	if (h->e_ident[EI_DATA] != elf_machine_host_data())
-		return sp_err_set(
-		    p->e, "'%s' has the wrong byte order for this machine",
-		    p->src.name);
-	if (elf_machine_check(h->e_machine, elf_machine_host(p->cls),
-			      p->src.name, p->e) < 0)
-		return -1;
-	p->phentsize = gelf_fsize(p->elf, ELF_T_PHDR, 1, EV_CURRENT);
-	p->shentsize = gelf_fsize(p->elf, ELF_T_SHDR, 1, EV_CURRENT);
-	p->dynent = gelf_fsize(p->elf, ELF_T_DYN, 1, EV_CURRENT);
-	if (!p->phentsize || !p->shentsize || !p->dynent)
-		return corrupt(p, elf_errmsg(-1));
-	return 0;
-}
-
-/* Opens the input with libelf and reads every program and section
+/* Opens the input with libelf, checks that it is a shared object this
+ * host loads (of either class) and reads every program and section
  * header.  libelf reads with pread (ELF_C_READ), so only the headers are
  * read here, not the file. */
 static int read_headers(struct plan *p)
 {
-	size_t i;
-	Elf_Scn *scn;
+	int rc;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return sp_err_set(p->e, "libelf is unusable: %s",
-				  elf_errmsg(-1));
 	if (p->src.mem)
-		p->elf = elf_memory((char *)p->src.mem, (size_t)p->src.size);
-	else {
-		errno = 0; /* see elf_lib_fail */
-		p->elf = elf_begin(p->src.fd, ELF_C_READ, NULL);
-	}
-	if (!p->elf)
-		return sp_err_set(p->e, "cannot read '%s': %s", p->src.name,
-				  !p->src.mem && errno ? strerror(errno)
-						       : elf_errmsg(-1));
-	if (elf_kind(p->elf) == ELF_K_AR)
-		return sp_err_set(p->e,
-				  "'%s' is a static archive, not a shared "
-				  "library",
-				  p->src.name);
-	if (elf_kind(p->elf) != ELF_K_ELF)
-		return sp_err_set(p->e, "'%s' is not an ELF file", p->src.name);
-	if (!gelf_getehdr(p->elf, &p->eh))
-		return lib_fail(p);
-	if (check_header(p) < 0)
+		rc = elf_file_open_mem(&p->f, p->src.mem, (size_t)p->src.size,
+				       p->src.name, p->e);
+	else
+		rc = elf_file_open_fd(&p->f, p->src.fd, p->src.name, p->e);
+	if (rc < 0)
 		return -1;
-	if (elf_getphdrnum(p->elf, &p->phnum) < 0)
-		return lib_fail(p);
-	if (!p->phnum || p->eh.e_phentsize != p->phentsize ||
-	    p->phnum > p->src.size / p->phentsize ||
-	    !in_file(p, p->eh.e_phoff, (uint64_t)p->phnum * p->phentsize))
-		return corrupt(p, "the program headers lie outside the file");
-	/* One spare slot: plan_segment() may add an entry. */
-	p->ph = calloc(p->phnum + 1, sizeof(*p->ph));
-	if (!p->ph)
-		return nomem(p);
-	for (i = 0; i < p->phnum; i++)
-		if (!gelf_getphdr(p->elf, (int)i, &p->ph[i]))
-			return lib_fail(p);
-	if (elf_getshdrnum(p->elf, &p->shnum) < 0)
-		return lib_fail(p);
-	if (!p->shnum)
-		return 0;
-	if (p->eh.e_shentsize != p->shentsize ||
-	    p->shnum > p->src.size / p->shentsize ||
-	    !in_file(p, p->eh.e_shoff, (uint64_t)p->shnum * p->shentsize))
-		return corrupt(p, "the section headers lie outside the file");
-	p->sh = calloc(p->shnum, sizeof(*p->sh));
-	if (!p->sh)
-		return nomem(p);
-	for (i = 0; i < p->shnum; i++) {
-		scn = elf_getscn(p->elf, i);
-		if (!scn || !gelf_getshdr(scn, &p->sh[i]))
-			return lib_fail(p);
-	}
-	return 0;
+	p->src.size = p->f.size;
+	p->eh = p->f.ehdr;
+	if (elf_file_check_type(&p->f, p->e) < 0 ||
+	    elf_file_check_host(&p->f, 1, p->e) < 0)
+		return -1;
+	p->cls = p->eh.e_ident[EI_CLASS];
+	p->phentsize = gelf_fsize(p->f.elf, ELF_T_PHDR, 1, EV_CURRENT);
+	p->shentsize = gelf_fsize(p->f.elf, ELF_T_SHDR, 1, EV_CURRENT);
+	p->dynent = gelf_fsize(p->f.elf, ELF_T_DYN, 1, EV_CURRENT);
+	if (!p->phentsize || !p->shentsize || !p->dynent)
+		return corrupt(p, elf_errmsg(-1));
+	/* One spare slot: plan_layout() may add an entry. */
+	if (elf_file_phdrs(&p->f, 1, &p->ph, &p->phnum, p->e) < 0)
+		return -1;
+	return elf_file_shdrs(&p->f, &p->sh, &p->shnum, p->e);
 }
 
 /* Reads the dynamic section (up to its DT_NULL) and the dynamic string
@@ -472,7 +358,7 @@ static int read_headers(struct plan *p)
 static int read_dynamic(struct plan *p)
 {
 	const GElf_Phdr *d = NULL;
-	unsigned char *buf = NULL;
+	GElf_Dyn *dyn = NULL;
 	uint64_t strtab = 0, strsz = 0;
 	int has_strtab = 0, has_strsz = 0, rc = -1;
 	size_t i, n;
@@ -487,27 +373,19 @@ static int read_dynamic(struct plan *p)
 				  "'%s' has no dynamic section: it is not a "
 				  "shared library",
 				  p->src.name);
-	if (!in_file(p, d->p_offset, d->p_filesz))
-		return corrupt(p, "the dynamic segment lies outside the file");
-	n = (size_t)(d->p_filesz / p->dynent);
-	if (!n)
-		return corrupt(p, "the dynamic segment is empty");
-	p->dyn_cap = n;
-	buf = malloc(n * p->dynent);
-	p->old = calloc(n, sizeof(*p->old));
-	if (!buf || !p->old) {
+	if (elf_file_dynamic(&p->f, d, &dyn, &n, &p->dyn_cap, p->e) < 0)
+		return -1;
+	p->old = calloc(p->dyn_cap, sizeof(*p->old));
+	if (!p->old) {
 		nomem(p);
 		goto out;
 	}
-	if (src_read(p, d->p_offset, buf, n * p->dynent) < 0)
-		goto out;
 	for (i = 0; i < n; i++) {
 		struct dent *t = &p->old[i];
 
-		get_dyn(p->cls, buf + i * p->dynent, &t->tag, &t->val);
+		t->tag = dyn[i].d_tag;
+		t->val = dyn[i].d_un.d_val;
 		t->req = -1;
-		if (t->tag == DT_NULL)
-			break;
 		if (t->tag == DT_STRTAB) {
 			strtab = t->val;
 			has_strtab = 1;
@@ -516,11 +394,11 @@ static int read_dynamic(struct plan *p)
 			has_strsz = 1;
 		}
 	}
-	if (i == n) {
+	if (n == p->dyn_cap) {
 		corrupt(p, "the dynamic section has no DT_NULL terminator");
 		goto out;
 	}
-	p->nold = i;
+	p->nold = n;
 	if (!has_strtab || !has_strsz) {
 		corrupt(p, "the dynamic string table is missing");
 		goto out;
@@ -552,7 +430,7 @@ static int read_dynamic(struct plan *p)
 	}
 	rc = 0;
 out:
-	free(buf);
+	free(dyn);
 	return rc;
 }
 
@@ -883,7 +761,7 @@ static int check_dynsym(struct plan *p, struct region *r, size_t *nr)
 {
 	unsigned char *buf = NULL;
 	uint64_t symtab, off, end, n;
-	size_t symsz = gelf_fsize(p->elf, ELF_T_SYM, 1, EV_CURRENT);
+	size_t symsz = gelf_fsize(p->f.elf, ELF_T_SYM, 1, EV_CURRENT);
 	size_t i, k, m;
 	long sec = -1;
 	int rc = 1;
@@ -1373,8 +1251,7 @@ static void plan_release(struct plan *p)
 	for (i = 0; i < p->nw; i++)
 		free(p->w[i].p);
 	free(p->w);
-	if (p->elf)
-		elf_end(p->elf);
+	elf_file_close(&p->f);
 	free(p->ph);
 	free(p->sh);
 	free(p->old);
@@ -1514,18 +1391,13 @@ int elf_patch_fd(int in_fd, const char *in_name, const struct elf_edit *ed,
 {
 	struct plan p;
 	struct sink k = {.fd = out_fd, .name = out_name};
-	struct stat st;
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
 	p.e = e;
 	p.src.fd = in_fd;
 	p.src.name = in_name;
-	if (fstat(in_fd, &st) < 0)
-		return sp_err_sys(e, "cannot stat '%s'", in_name);
-	if (!S_ISREG(st.st_mode))
-		return sp_err_set(e, "'%s' is not a regular file", in_name);
-	p.src.size = (uint64_t)st.st_size;
+	/* read_headers() checks the descriptor and takes its size. */
 	if (plan_make(&p, ed) < 0)
 		goto out;
 	rc = apply(&p, &k);
