@@ -196,24 +196,42 @@ int elf_file_phdrs(const struct elf_file *f, size_t spare, GElf_Phdr **ph,
 	return 0;
 }
 
+/* Counts the sections into *nsh and checks that their table lies inside
+ * the file.  libelf does not always: on a truncated image it may just
+ * show no sections, which would read as "no such section". */
+static int section_table(const struct elf_file *f, size_t *nsh,
+			 struct sp_err *e)
+{
+	size_t ent = gelf_fsize(f->elf, ELF_T_SHDR, 1, EV_CURRENT);
+
+	arm_errno(f);
+	if (elf_getshdrnum(f->elf, nsh) < 0)
+		return elf_file_fail(f, e);
+	/* The header's count, when libelf dropped a table it could not
+	 * read (below SHN_LORESERVE; above, the count is in section 0). */
+	if (f->ehdr.e_shoff && f->ehdr.e_shnum > *nsh)
+		*nsh = f->ehdr.e_shnum;
+	if (!*nsh)
+		return 0;
+	if (!ent || f->ehdr.e_shentsize != ent || *nsh > f->size / ent ||
+	    !elf_file_contains(f, f->ehdr.e_shoff, (uint64_t)*nsh * ent))
+		return elf_file_corrupt(
+		    f, "the section headers lie outside the file", e);
+	return 0;
+}
+
 int elf_file_shdrs(const struct elf_file *f, GElf_Shdr **sh, size_t *n,
 		   struct sp_err *e)
 {
-	size_t ent = gelf_fsize(f->elf, ELF_T_SHDR, 1, EV_CURRENT);
 	size_t nsh, i;
 	Elf_Scn *scn;
 
 	*sh = NULL;
 	*n = 0;
-	arm_errno(f);
-	if (elf_getshdrnum(f->elf, &nsh) < 0)
-		return elf_file_fail(f, e);
+	if (section_table(f, &nsh, e) < 0)
+		return -1;
 	if (!nsh)
 		return 0;
-	if (!ent || f->ehdr.e_shentsize != ent || nsh > f->size / ent ||
-	    !elf_file_contains(f, f->ehdr.e_shoff, (uint64_t)nsh * ent))
-		return elf_file_corrupt(
-		    f, "the section headers lie outside the file", e);
 	*sh = calloc(nsh, sizeof(**sh));
 	if (!*sh)
 		return sp_err_set(e, "out of memory");
@@ -234,9 +252,9 @@ int elf_file_next_section(const struct elf_file *f, GElf_Word type,
 {
 	size_t nsh;
 
+	if (!*scn && section_table(f, &nsh, e) < 0)
+		return -1;
 	arm_errno(f);
-	if (!*scn && elf_getshdrnum(f->elf, &nsh) < 0)
-		return elf_file_fail(f, e);
 	while ((*scn = elf_nextscn(f->elf, *scn))) {
 		if (!gelf_getshdr(*scn, sh))
 			return elf_file_fail(f, e);
