@@ -178,8 +178,7 @@ int elf_file_phdrs(const struct elf_file *f, size_t spare, GElf_Phdr **ph,
 		return elf_file_fail(f, e);
 	/* libelf reads entries at its own size whatever e_phentsize says,
 	 * and the loader refuses any other size. */
-	if (!nph || !ent || f->ehdr.e_phentsize != ent ||
-	    nph > f->size / ent ||
+	if (!nph || !ent || f->ehdr.e_phentsize != ent || nph > f->size / ent ||
 	    !elf_file_contains(f, f->ehdr.e_phoff, (uint64_t)nph * ent))
 		return elf_file_corrupt(
 		    f, "the program headers lie outside the file", e);
@@ -265,8 +264,7 @@ int elf_file_next_section(const struct elf_file *f, GElf_Word type,
 }
 
 int elf_file_vaddr_to_off(const struct elf_file *f, const GElf_Phdr *ph,
-			  size_t n, uint64_t vaddr, uint64_t len,
-			  uint64_t *off)
+			  size_t n, uint64_t vaddr, uint64_t len, uint64_t *off)
 {
 	uint64_t delta;
 	size_t i;
@@ -286,16 +284,16 @@ int elf_file_vaddr_to_off(const struct elf_file *f, const GElf_Phdr *ph,
 	return -1;
 }
 
-Elf_Data *elf_file_chunk(const struct elf_file *f, uint64_t off,
-			 uint64_t len, Elf_Type type, const char *what,
-			 struct sp_err *e)
+Elf_Data *elf_file_chunk(const struct elf_file *f, uint64_t off, uint64_t len,
+			 Elf_Type type, const char *what, struct sp_err *e)
 {
 	Elf_Data *d;
 
 	if (!elf_file_contains(f, off, len) || off > INT64_MAX ||
 	    len > SIZE_MAX) {
-		sp_err_set(e, "'%s' is truncated or corrupt: the %s lies "
-			      "outside the file",
+		sp_err_set(e,
+			   "'%s' is truncated or corrupt: the %s lies "
+			   "outside the file",
 			   f->name, what);
 		return NULL;
 	}
@@ -307,8 +305,7 @@ Elf_Data *elf_file_chunk(const struct elf_file *f, uint64_t off,
 }
 
 int elf_file_dynamic(const struct elf_file *f, const GElf_Phdr *dph,
-		     GElf_Dyn **dyn, size_t *n, size_t *cap,
-		     struct sp_err *e)
+		     GElf_Dyn **dyn, size_t *n, size_t *cap, struct sp_err *e)
 {
 	size_t dsz = gelf_fsize(f->elf, ELF_T_DYN, 1, EV_CURRENT);
 	size_t slots, i;

@@ -121,9 +121,8 @@ int elf_file_vaddr_to_off(const struct elf_file *f, const GElf_Phdr *ph,
  * the file (corrupt, saying what as "the <what> lies outside the file"),
  * or a read or translation failed.  Owned by f: valid until
  * elf_file_close. */
-Elf_Data *elf_file_chunk(const struct elf_file *f, uint64_t off,
-			 uint64_t len, Elf_Type type, const char *what,
-			 struct sp_err *e);
+Elf_Data *elf_file_chunk(const struct elf_file *f, uint64_t off, uint64_t len,
+			 Elf_Type type, const char *what, struct sp_err *e);
 
 /* The dynamic section that program header dph (PT_DYNAMIC) gives.  All of
  * its slots are read into *dyn (malloc'd, *cap entries: the segment's
@@ -132,7 +131,6 @@ Elf_Data *elf_file_chunk(const struct elf_file *f, uint64_t off,
  * Fails, as corrupt, when the segment lies outside the file or holds no
  * entry. */
 int elf_file_dynamic(const struct elf_file *f, const GElf_Phdr *dph,
-		     GElf_Dyn **dyn, size_t *n, size_t *cap,
-		     struct sp_err *e);
+		     GElf_Dyn **dyn, size_t *n, size_t *cap, struct sp_err *e);
 
 #endif

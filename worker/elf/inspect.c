@@ -132,8 +132,8 @@ static int fill_strings(const struct elf_file *f, const GElf_Phdr *ph,
 	return 0;
 }
 
-static int open_either(struct elf_file *f, int fd, const void *mem,
-		       size_t len, const char *name, struct sp_err *e)
+static int open_either(struct elf_file *f, int fd, const void *mem, size_t len,
+		       const char *name, struct sp_err *e)
 {
 	if (fd < 0)
 		return elf_file_open_mem(f, mem, len, name, e);

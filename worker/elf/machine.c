@@ -25,14 +25,10 @@
 #endif
 
 static const struct elf_machine machines[] = {
-    {EM_X86_64, "x86_64", "x86_64"},
-    {EM_AARCH64, "aarch64", "aarch64"},
-    {EM_386, "i386", NULL},
-    {EM_ARM, "arm", NULL},
-    {EM_PPC64, "ppc64", NULL},
-    {EM_PPC, "ppc", NULL},
-    {EM_S390, "s390x", NULL},
-    {EM_RISCV, "riscv", NULL},
+    {EM_X86_64, "x86_64", "x86_64"}, {EM_AARCH64, "aarch64", "aarch64"},
+    {EM_386, "i386", NULL},	     {EM_ARM, "arm", NULL},
+    {EM_PPC64, "ppc64", NULL},	     {EM_PPC, "ppc", NULL},
+    {EM_S390, "s390x", NULL},	     {EM_RISCV, "riscv", NULL},
     {EM_MIPS, "mips", NULL},
 };
 
@@ -91,10 +87,10 @@ int elf_machine_check(unsigned em, unsigned want, const char *name,
 		return 0;
 	m = elf_machine_name(em);
 	if (m)
-		return sp_err_set(e,
-				  "'%s' is built for %s, but this machine is %s",
-				  name, m, host);
+		return sp_err_set(
+		    e, "'%s' is built for %s, but this machine is %s", name, m,
+		    host);
 	return sp_err_set(
-	    e, "'%s' is built for ELF machine %u, but this machine is %s",
-	    name, em, host);
+	    e, "'%s' is built for ELF machine %u, but this machine is %s", name,
+	    em, host);
 }

@@ -2,8 +2,9 @@
  * patch.c - out-of-place editing of a shared object's dynamic section.
  *
  * The work is split in two.  plan_*() reads the input's headers and its
- * dynamic section (through worker/elf/elffile.h), its dynamic string table and its version tables, and
- * decides the new layout as a list of writes.  apply() then makes the copy:
+ * dynamic section (through worker/elf/elffile.h), its dynamic string
+ * table and its version tables, and decides the new layout as a list of
+ * writes.  apply() then makes the copy:
  * the whole input first (copy_file_range, or memcpy for an image), then each
  * write on top.  Nothing is ever written to the input.
  */
