@@ -196,9 +196,10 @@ int elf_file_phdrs(const struct elf_file *f, size_t spare, GElf_Phdr **ph,
 }
 
 /* Counts the sections into *nsh and checks that their table lies inside
- * the file.  libelf does not always: on a truncated image it may just
- * show no sections, which would read as "no such section". */
-static int section_table(const struct elf_file *f, size_t *nsh,
+ * the file.  strict: libelf shows a table it could not read (outside a
+ * truncated image) as no sections at all; take the header's count then,
+ * so that the table is refused rather than read as empty. */
+static int section_table(const struct elf_file *f, int strict, size_t *nsh,
 			 struct sp_err *e)
 {
 	size_t ent = gelf_fsize(f->elf, ELF_T_SHDR, 1, EV_CURRENT);
@@ -206,9 +207,8 @@ static int section_table(const struct elf_file *f, size_t *nsh,
 	arm_errno(f);
 	if (elf_getshdrnum(f->elf, nsh) < 0)
 		return elf_file_fail(f, e);
-	/* The header's count, when libelf dropped a table it could not
-	 * read (below SHN_LORESERVE; above, the count is in section 0). */
-	if (f->ehdr.e_shoff && f->ehdr.e_shnum > *nsh)
+	/* Below SHN_LORESERVE: above, the count is in section 0. */
+	if (strict && f->ehdr.e_shoff && f->ehdr.e_shnum > *nsh)
 		*nsh = f->ehdr.e_shnum;
 	if (!*nsh)
 		return 0;
@@ -227,7 +227,7 @@ int elf_file_shdrs(const struct elf_file *f, GElf_Shdr **sh, size_t *n,
 
 	*sh = NULL;
 	*n = 0;
-	if (section_table(f, &nsh, e) < 0)
+	if (section_table(f, 0, &nsh, e) < 0)
 		return -1;
 	if (!nsh)
 		return 0;
@@ -251,7 +251,7 @@ int elf_file_next_section(const struct elf_file *f, GElf_Word type,
 {
 	size_t nsh;
 
-	if (!*scn && section_table(f, &nsh, e) < 0)
+	if (!*scn && section_table(f, 1, &nsh, e) < 0)
 		return -1;
 	arm_errno(f);
 	while ((*scn = elf_nextscn(f->elf, *scn))) {

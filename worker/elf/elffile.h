@@ -94,9 +94,12 @@ int elf_file_phdrs(const struct elf_file *f, size_t spare, GElf_Phdr **ph,
 		   size_t *n, struct sp_err *e);
 
 /* Reads every section header into *sh (malloc'd, *n entries; the caller
- * frees).  A file without sections gives *n 0 and *sh NULL.  Fails, as
- * corrupt, when the table, of the class's entry size, does not lie inside
- * the file. */
+ * frees).  A file without sections gives *n 0 and *sh NULL, and so does a
+ * table that libelf could not find inside the file: the patcher, the one
+ * caller, edits what the loader reads (the segments) and copies the rest,
+ * and has always patched such a file.  Fails, as corrupt, when the table
+ * libelf gives, of the class's entry size, does not lie inside the
+ * file. */
 int elf_file_shdrs(const struct elf_file *f, GElf_Shdr **sh, size_t *n,
 		   struct sp_err *e);
 
@@ -104,7 +107,8 @@ int elf_file_shdrs(const struct elf_file *f, GElf_Shdr **sh, size_t *n,
  * order: *scn NULL starts at the beginning, else the search continues
  * after *scn.  Fills *scn and *sh and returns 1, returns 0 when there is
  * no further one, or -1 when the table cannot be read (e filled: a
- * corrupt table must not read as "no such section"). */
+ * corrupt or cut-off table must not read as "no such section", so the
+ * header's section count is checked against the file too). */
 int elf_file_next_section(const struct elf_file *f, GElf_Word type,
 			  Elf_Scn **scn, GElf_Shdr *sh, struct sp_err *e);
 
