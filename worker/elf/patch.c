@@ -1019,22 +1019,25 @@ static int fits32(const struct plan *p, uint64_t v)
 	return p->cls == ELFCLASS64 || v <= UINT32_MAX;
 }
 
-/* Lays out the new segment, when the new tables do not fit in the old
- * places, and plans the writes of every header and table. */
-static int plan_layout(struct plan *p)
-{
-	size_t need = p->ndyn + 1, i, last_load = 0, nph = p->phnum;
-	int dyn_moves = need > p->dyn_cap, ph_moves = 0, null_slot = -1;
-	uint64_t align = 4096, maxend = 0, off0, va0, cur = 0, ph_rel = 0;
-	uint64_t dyn_rel = 0, str_rel = 0, total, newstrsz, dyncap;
-	uint64_t dyn_off = p->ph[p->dyn_ph].p_offset;
-	uint64_t phoff = p->eh.e_phoff;
-	GElf_Phdr *nh = NULL, load;
-	unsigned char *buf = NULL, hb[sizeof(Elf64_Ehdr)];
-	GElf_Shdr s;
-	int rc = -1, has_load = 0;
+/* Where the new segment goes and what it holds, when the tables move. */
+struct seg {
+	uint64_t off0, va0;		/* its file offset and address */
+	uint64_t align, total;		/* its alignment and size */
+	uint64_t ph_rel, dyn_rel, str_rel; /* the tables' places in it */
+	size_t nph;			/* entries of the new header table */
+	int ph_moves;			/* the header table moves into it */
+	int null_slot;			/* a spare PT_NULL it replaces, or -1 */
+	size_t last_load;		/* the PT_LOAD it follows */
+};
 
-	newstrsz = p->str_size + p->napp;
+/* Gives every dynamic entry and version field that names a request its
+ * offset in the new string table (and DT_STRSZ its new size), planning
+ * the version fields' writes. */
+static int plan_values(struct plan *p, uint64_t newstrsz)
+{
+	size_t i;
+	uint32_t v;
+
 	for (i = 0; i < p->ndyn; i++) {
 		if (p->dyn[i].req >= 0)
 			p->dyn[i].val = p->reqs[p->dyn[i].req].off;
@@ -1042,8 +1045,6 @@ static int plan_layout(struct plan *p)
 			p->dyn[i].val = newstrsz;
 	}
 	for (i = 0; i < p->nvrefs; i++) {
-		uint32_t v;
-
 		if (p->vrefs[i].req < 0)
 			continue;
 		v = (uint32_t)p->reqs[p->vrefs[i].req].off;
@@ -1052,26 +1053,37 @@ static int plan_layout(struct plan *p)
 		if (plan_write(p, p->vrefs[i].field, &v, 4) < 0)
 			return -1;
 	}
-	p->new_size = p->src.size;
-	dyncap = p->dyn_cap;
-	if (!dyn_moves && !p->str_moves)
-		goto write_dynamic;
+	return 0;
+}
 
-	/* The new segment goes above every PT_LOAD, aligned as the most
-	 * aligned of them, so that the loader maps it like the others. */
+/* Places the new segment above every PT_LOAD, aligned as the most
+ * aligned of them, so that the loader maps it like the others, and lays
+ * out in it the tables that move: the program headers (when they cannot
+ * grow where they are), .dynamic (when dyn_moves) and .dynstr. */
+static int plan_segment(struct plan *p, int dyn_moves, uint64_t dyncap,
+			uint64_t newstrsz, struct seg *g)
+{
+	uint64_t maxend = 0, cur = 0;
+	int has_load = 0;
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	g->align = 4096;
+	g->null_slot = -1;
+	g->nph = p->phnum;
 	for (i = 0; i < p->phnum; i++) {
 		const GElf_Phdr *h = &p->ph[i];
 
-		if (h->p_type == PT_NULL && null_slot < 0)
-			null_slot = (int)i;
+		if (h->p_type == PT_NULL && g->null_slot < 0)
+			g->null_slot = (int)i;
 		if (h->p_type != PT_LOAD)
 			continue;
 		has_load = 1;
-		last_load = i;
+		g->last_load = i;
 		if (h->p_align > MAX_ALIGN || (h->p_align & (h->p_align - 1)))
 			return corrupt(p, "a segment has a bad alignment");
-		if (h->p_align > align)
-			align = h->p_align;
+		if (h->p_align > g->align)
+			g->align = h->p_align;
 		if (h->p_vaddr > UINT64_MAX - h->p_memsz)
 			return corrupt(p, "a segment wraps around");
 		if (h->p_vaddr + h->p_memsz > maxend)
@@ -1085,145 +1097,169 @@ static int plan_layout(struct plan *p)
 				  "'%s' has too many program headers to add "
 				  "one",
 				  p->src.name);
-	if (null_slot < 0) {
+	if (g->null_slot < 0) {
 		if (p->phnum + 1 >= PN_XNUM)
 			return sp_err_set(p->e,
 					  "'%s' has too many program headers "
 					  "to add one",
 					  p->src.name);
-		nph = p->phnum + 1;
-		ph_moves = !phdr_room(p);
+		g->nph = p->phnum + 1;
+		g->ph_moves = !phdr_room(p);
 	}
-	if (round_up(p->src.size, align < 65536 ? align : 65536, &off0) < 0 ||
-	    round_up(maxend, align, &va0) < 0 ||
-	    va0 > UINT64_MAX - (off0 & (align - 1)))
+	if (round_up(p->src.size, g->align < 65536 ? g->align : 65536,
+		     &g->off0) < 0 ||
+	    round_up(maxend, g->align, &g->va0) < 0 ||
+	    g->va0 > UINT64_MAX - (g->off0 & (g->align - 1)))
 		return corrupt(p, "the segments reach the end of the address "
 				  "space");
-	va0 += off0 & (align - 1);
-	if (ph_moves) {
-		ph_rel = cur;
-		cur += (uint64_t)nph * p->phentsize;
+	g->va0 += g->off0 & (g->align - 1);
+	if (g->ph_moves) {
+		g->ph_rel = cur;
+		cur += (uint64_t)g->nph * p->phentsize;
 	}
 	if (dyn_moves) {
 		cur = (cur + 7) & ~(uint64_t)7;
-		dyn_rel = cur;
-		dyncap = need;
+		g->dyn_rel = cur;
 		cur += dyncap * p->dynent;
 	}
 	if (p->str_moves) {
-		str_rel = cur;
+		g->str_rel = cur;
 		cur += newstrsz;
 	}
-	total = cur;
-	if (off0 > UINT64_MAX - total || va0 > UINT64_MAX - total ||
-	    !fits32(p, off0 + total) || !fits32(p, va0 + total))
+	g->total = cur;
+	if (g->off0 > UINT64_MAX - g->total || g->va0 > UINT64_MAX - g->total ||
+	    !fits32(p, g->off0 + g->total) || !fits32(p, g->va0 + g->total))
 		return sp_err_set(p->e, "'%s' is too large to add a segment to",
 				  p->src.name);
-	p->new_size = off0 + total;
+	p->new_size = g->off0 + g->total;
+	return 0;
+}
 
-	/* The new program header table: the old one without its spare
-	 * PT_NULL, with the new PT_LOAD after the last one, as PT_LOAD
-	 * entries must be sorted by address. */
+/* Plans the new program header table and the ELF header that points to
+ * it: the old table without its spare PT_NULL, with the new PT_LOAD after
+ * the last one (PT_LOAD entries must be sorted by address), PT_PHDR and
+ * PT_DYNAMIC pointed at the tables' new places. */
+static int plan_phdrs(struct plan *p, const struct seg *g, int dyn_moves,
+		      uint64_t dyncap)
+{
+	uint64_t phoff = g->ph_moves ? g->off0 + g->ph_rel : p->eh.e_phoff;
+	unsigned char *buf = NULL, hb[sizeof(Elf64_Ehdr)];
+	size_t ehsz = p->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr)
+					   : sizeof(Elf32_Ehdr);
+	GElf_Phdr *nh, load;
+	size_t i, k = 0;
+	int rc = -1;
+
 	memset(&load, 0, sizeof(load));
 	load.p_type = PT_LOAD;
 	/* Writable when it holds .dynamic: glibc before 2.35 relocates the
 	 * dynamic section in place. */
 	load.p_flags = PF_R | (dyn_moves ? PF_W : 0);
-	load.p_offset = off0;
-	load.p_vaddr = load.p_paddr = va0;
-	load.p_filesz = load.p_memsz = total;
-	load.p_align = align;
-	nh = calloc(nph, sizeof(*nh));
+	load.p_offset = g->off0;
+	load.p_vaddr = load.p_paddr = g->va0;
+	load.p_filesz = load.p_memsz = g->total;
+	load.p_align = g->align;
+	nh = calloc(g->nph, sizeof(*nh));
 	if (!nh)
 		return nomem(p);
-	{
-		size_t k = 0;
-
-		for (i = 0; i < p->phnum; i++) {
-			if ((int)i != null_slot)
-				nh[k++] = p->ph[i];
-			if (i == last_load)
-				nh[k++] = load;
-		}
+	for (i = 0; i < p->phnum; i++) {
+		if ((int)i != g->null_slot)
+			nh[k++] = p->ph[i];
+		if (i == g->last_load)
+			nh[k++] = load;
 	}
-	if (ph_moves)
-		phoff = off0 + ph_rel;
-	for (i = 0; i < nph; i++) {
+	for (i = 0; i < g->nph; i++) {
 		GElf_Phdr *h = &nh[i];
 
 		if (h->p_type == PT_PHDR) {
-			if (ph_moves) {
+			if (g->ph_moves) {
 				h->p_offset = phoff;
-				h->p_vaddr = h->p_paddr = va0 + ph_rel;
+				h->p_vaddr = h->p_paddr = g->va0 + g->ph_rel;
 			}
-			h->p_filesz = h->p_memsz = (uint64_t)nph * p->phentsize;
+			h->p_filesz = h->p_memsz =
+			    (uint64_t)g->nph * p->phentsize;
 		} else if (h->p_type == PT_DYNAMIC && dyn_moves) {
-			h->p_offset = off0 + dyn_rel;
-			h->p_vaddr = h->p_paddr = va0 + dyn_rel;
+			h->p_offset = g->off0 + g->dyn_rel;
+			h->p_vaddr = h->p_paddr = g->va0 + g->dyn_rel;
 			h->p_filesz = h->p_memsz = dyncap * p->dynent;
 		}
 	}
-	buf = calloc(nph, p->phentsize);
+	buf = calloc(g->nph, p->phentsize);
 	if (!buf) {
 		nomem(p);
 		goto out;
 	}
-	for (i = 0; i < nph; i++)
+	for (i = 0; i < g->nph; i++)
 		put_phdr(p->cls, buf + i * p->phentsize, &nh[i]);
-	if (plan_write(p, phoff, buf, nph * p->phentsize) < 0)
+	if (plan_write(p, phoff, buf, g->nph * p->phentsize) < 0)
 		goto out;
-	if (src_read(p, 0, hb,
-		     p->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr)
-					  : sizeof(Elf32_Ehdr)) < 0)
+	if (src_read(p, 0, hb, ehsz) < 0)
 		goto out;
-	put_ehdr_ph(p->cls, hb, phoff, (uint16_t)nph);
-	if (plan_write(p, 0, hb,
-		       p->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr)
-					    : sizeof(Elf32_Ehdr)) < 0)
+	put_ehdr_ph(p->cls, hb, phoff, (uint16_t)g->nph);
+	if (plan_write(p, 0, hb, ehsz) < 0)
 		goto out;
+	rc = 0;
+out:
+	free(nh);
+	free(buf);
+	return rc;
+}
+
+/* Plans a rewrite of section header sec, moved to off and addr. */
+static int plan_shdr(struct plan *p, long sec, uint64_t off, uint64_t addr,
+		     uint64_t size)
+{
+	unsigned char hb[sizeof(Elf64_Shdr)];
+	GElf_Shdr s = p->sh[sec];
+
+	s.sh_offset = off;
+	s.sh_addr = addr;
+	s.sh_size = size;
+	put_shdr(p->cls, hb, &s);
+	return plan_write(p, p->eh.e_shoff + (uint64_t)sec * p->shentsize, hb,
+			  p->shentsize);
+}
+
+/* Plans what moves into the new segment besides the program headers: the
+ * strings appended to .dynstr (the old table itself is copied there by
+ * apply()), DT_STRTAB, and the .dynstr and .dynamic section headers. */
+static int plan_moved_tables(struct plan *p, const struct seg *g,
+			     int dyn_moves, uint64_t dyncap, uint64_t newstrsz)
+{
+	size_t i;
 
 	if (p->str_moves) {
-		p->str_new_off = off0 + str_rel;
+		p->str_new_off = g->off0 + g->str_rel;
 		if (p->napp && plan_write(p, p->str_new_off + p->str_size,
 					  p->app, p->napp) < 0)
-			goto out;
+			return -1;
 		for (i = 0; i < p->ndyn; i++)
 			if (p->dyn[i].tag == DT_STRTAB)
-				p->dyn[i].val = va0 + str_rel;
-		if (p->str_sec >= 0) {
-			s = p->sh[p->str_sec];
-			s.sh_offset = off0 + str_rel;
-			s.sh_addr = va0 + str_rel;
-			s.sh_size = newstrsz;
-			put_shdr(p->cls, hb, &s);
-			if (plan_write(p,
-				       p->eh.e_shoff +
-					   (uint64_t)p->str_sec * p->shentsize,
-				       hb, p->shentsize) < 0)
-				goto out;
-		}
+				p->dyn[i].val = g->va0 + g->str_rel;
+		if (p->str_sec >= 0 &&
+		    plan_shdr(p, p->str_sec, g->off0 + g->str_rel,
+			      g->va0 + g->str_rel, newstrsz) < 0)
+			return -1;
 	}
-	if (dyn_moves && p->dyn_sec >= 0) {
-		s = p->sh[p->dyn_sec];
-		s.sh_offset = off0 + dyn_rel;
-		s.sh_addr = va0 + dyn_rel;
-		s.sh_size = dyncap * p->dynent;
-		put_shdr(p->cls, hb, &s);
-		if (plan_write(
-			p, p->eh.e_shoff + (uint64_t)p->dyn_sec * p->shentsize,
-			hb, p->shentsize) < 0)
-			goto out;
-	}
-	if (dyn_moves)
-		dyn_off = off0 + dyn_rel;
+	if (dyn_moves && p->dyn_sec >= 0 &&
+	    plan_shdr(p, p->dyn_sec, g->off0 + g->dyn_rel, g->va0 + g->dyn_rel,
+		      dyncap * p->dynent) < 0)
+		return -1;
+	return 0;
+}
 
-write_dynamic:
-	free(buf);
+/* Plans the new dynamic table at dyn_off: dyncap slots, the unused ones
+ * DT_NULL. */
+static int plan_dynamic_write(struct plan *p, uint64_t dyn_off,
+			      uint64_t dyncap)
+{
+	unsigned char *buf;
+	size_t i;
+	int rc = -1;
+
 	buf = calloc((size_t)dyncap, p->dynent);
-	if (!buf) {
-		nomem(p);
-		goto out;
-	}
+	if (!buf)
+		return nomem(p);
 	for (i = 0; i < p->ndyn; i++) {
 		if (!fits32(p, p->dyn[i].val)) {
 			sp_err_set(p->e,
@@ -1236,13 +1272,35 @@ write_dynamic:
 			p->dyn[i].val);
 	}
 	/* Unused slots are DT_NULL: calloc'd zeros. */
-	if (plan_write(p, dyn_off, buf, (size_t)dyncap * p->dynent) < 0)
-		goto out;
-	rc = 0;
+	rc = plan_write(p, dyn_off, buf, (size_t)dyncap * p->dynent);
 out:
-	free(nh);
 	free(buf);
 	return rc;
+}
+
+/* Lays out the new segment, when the new tables do not fit in the old
+ * places, and plans the writes of every header and table. */
+static int plan_layout(struct plan *p)
+{
+	uint64_t newstrsz = p->str_size + p->napp;
+	uint64_t dyncap = p->dyn_cap, dyn_off = p->ph[p->dyn_ph].p_offset;
+	int dyn_moves = p->ndyn + 1 > p->dyn_cap;
+	struct seg g;
+
+	if (plan_values(p, newstrsz) < 0)
+		return -1;
+	p->new_size = p->src.size;
+	if (dyn_moves || p->str_moves) {
+		if (dyn_moves)
+			dyncap = p->ndyn + 1;
+		if (plan_segment(p, dyn_moves, dyncap, newstrsz, &g) < 0 ||
+		    plan_phdrs(p, &g, dyn_moves, dyncap) < 0 ||
+		    plan_moved_tables(p, &g, dyn_moves, dyncap, newstrsz) < 0)
+			return -1;
+		if (dyn_moves)
+			dyn_off = g.off0 + g.dyn_rel;
+	}
+	return plan_dynamic_write(p, dyn_off, dyncap);
 }
 
 static void plan_release(struct plan *p)
