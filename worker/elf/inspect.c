@@ -10,8 +10,9 @@
 
 #include "worker/elf/elffile.h"
 
-/* What the dynamic section says, as string-table offsets.  needed points
- * into the dynamic entries read (elf_file_dynamic). */
+/* What the dynamic section says: its entries up to DT_NULL (dyn, from
+ * elf_file_dynamic; the DT_NEEDED ones are read from there in file order)
+ * and the rest as string-table offsets. */
 struct dyn_refs {
 	GElf_Dyn *dyn;
 	size_t ndyn;
