@@ -5,7 +5,7 @@
  *
  * fuzz_elfpatch.c mutates the bytes of two real shared objects; nearly
  * every mutation that matters breaks a header, and the patcher stops in
- * check_header() or read_dynamic().  This harness decodes its input
+ * the header checks (worker/elf/elffile.c) or read_dynamic().  This harness decodes its input
  * (fuzzin.h) into a shared object instead and writes it out itself, so
  * that what varies is what the patcher has to plan around:
  *

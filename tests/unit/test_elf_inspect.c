@@ -217,6 +217,30 @@ static void test_foreign_machine(void **state)
 	free(buf);
 }
 
+/* Program headers of another entry size than the class's are refused, as
+ * the loader and the patcher refuse them: libelf would read them at its
+ * own size and make up entries. */
+static void test_phentsize(void **state)
+{
+	struct sp_err e;
+	char *buf;
+	size_t len;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	buf = fsx_read_all("m.so", &len, &e);
+	assert_non_null(buf);
+	/* e_phentsize of an ELFCLASS64 header: 56, here 64. */
+	buf[54] = 64;
+	buf[55] = 0;
+	write_file("phent.so", buf, len);
+	expect_fail("phent.so",
+		    "'phent.so' is truncated or corrupt: the program headers "
+		    "lie outside the file");
+	free(buf);
+}
+
 /* Every prefix of a library must be refused or read, never crash; the ones
  * that cut into the dynamic segment must be refused. */
 static void test_truncated(void **state)
@@ -392,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_not_libraries),
 	    cmocka_unit_test(test_built_module),
 	    cmocka_unit_test(test_foreign_machine),
+	    cmocka_unit_test(test_phentsize),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_read_error),
 	    cmocka_unit_test(test_mutated),

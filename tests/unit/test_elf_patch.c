@@ -696,6 +696,22 @@ static void test_bad_input(void **state)
 	buf[19] = (char)(OTHER_MACHINE >> 8);
 	write_file("foreign.so", buf, len);
 	expect_fail("foreign.so", "'foreign.so' is built for");
+	/* Named as elf_inspect names them: the two once kept two machine
+	 * tables, and this one lacked ppc and mips. */
+	buf[18] = (char)EM_PPC;
+	buf[19] = 0;
+	write_file("foreign.so", buf, len);
+	expect_fail("foreign.so", "'foreign.so' is built for ppc,");
+	buf[18] = (char)EM_MIPS;
+	write_file("foreign.so", buf, len);
+	expect_fail("foreign.so", "'foreign.so' is built for mips,");
+	/* The ELF type is named as elf_inspect names it. */
+	buf[16] = (char)ET_CORE;
+	write_file("core.so", buf, len);
+	expect_fail("core.so", "'core.so' is a core dump, not a shared library");
+	buf[16] = 0x77;
+	write_file("odd.so", buf, len);
+	expect_fail("odd.so", "'odd.so' has unknown ELF type 119");
 	free(buf);
 	/* The memory path names the image too. */
 	{

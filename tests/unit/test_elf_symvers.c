@@ -63,6 +63,10 @@ static void test_real(void **state)
 		((unsigned char *)img)[i] ^= 0xff;
 	}
 	assert_int_equal(symvers_read_mem("not elf", 7, "x", &t, &e), -1);
+	/* Without its section header table (at the end of the file) the
+	 * object is corrupt: it must not read as requiring nothing. */
+	assert_int_equal(symvers_read_mem(img, len - 64, lib, &t, &e), -1);
+	assert_non_null(strstr(e.msg, "truncated or corrupt"));
 	free(img);
 	free(lib);
 }

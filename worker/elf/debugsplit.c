@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "worker/elf/debugsplit.h"
 
-#include <elf.h>
+#include <gelf.h>
 #include <libdeflate.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "common/dirs.h"
 #include "common/fsx.h"
 #include "common/tmpfile.h"
+#include "worker/elf/elffile.h"
 
 /* A growing output image. */
 struct buf {
@@ -61,13 +62,16 @@ static void buf_align(struct buf *b, uint64_t align)
 		buf_put(b, NULL, (size_t)(align - b->len % align));
 }
 
-/* The input's headers, checked against its size. */
+/* The input's headers, read through libelf (elffile.h) and checked
+ * against its size.  GElf_Ehdr and GElf_Shdr are Elf64_Ehdr and
+ * Elf64_Shdr, the structures the two outputs are written with. */
 struct elfin {
+	struct elf_file ef;
 	const uint8_t *p;
 	size_t len;
 	const char *name;
-	Elf64_Ehdr eh;
-	Elf64_Shdr *sh; /* copies: the input may be unaligned */
+	GElf_Ehdr eh;
+	GElf_Shdr *sh; /* copies: the input may be unaligned */
 	size_t nsh;
 	const char *shstr;
 	size_t shstr_len;
@@ -86,19 +90,32 @@ static int in_file(const struct elfin *f, uint64_t off, uint64_t size)
 	return off <= f->len && size <= f->len - off;
 }
 
+/* Opens the input through the reading layer and reads its headers: the
+ * section headers into f->sh, the end of what is loaded into
+ * f->load_end.  The outputs are written as 64-bit little-endian, so only
+ * such inputs are taken, with every table where the loader and
+ * debuggers expect it. */
 static int parse(struct elfin *f, struct sp_err *e)
 {
-	const Elf64_Shdr *ss;
-	Elf64_Phdr ph;
+	const GElf_Shdr *ss;
+	GElf_Phdr ph;
+	Elf_Scn *scn;
 	size_t i;
 
-	if (f->len < sizeof(f->eh) || memcmp(f->p, ELFMAG, SELFMAG) != 0)
+	/* Said in this module's words before libelf says it in its own
+	 * (libelf would call another class or byte order "not ELF"). */
+	if (f->len < sizeof(Elf64_Ehdr) || memcmp(f->p, ELFMAG, SELFMAG) != 0)
 		return bad(f, "not an ELF file", e);
-	memcpy(&f->eh, f->p, sizeof(f->eh));
-	if (f->eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    f->eh.e_ident[EI_DATA] != ELFDATA2LSB)
+	if (f->p[EI_CLASS] != ELFCLASS64 || f->p[EI_DATA] != ELFDATA2LSB)
 		return bad(f, "only 64-bit little-endian objects are "
 			      "supported", e);
+	/* libelf, like the loader, reads no other version. */
+	if (f->p[EI_VERSION] != EV_CURRENT)
+		return bad(f, "unknown ELF version", e);
+	if (elf_file_open_mem(&f->ef, f->p, f->len, f->name, e) < 0)
+		return -1;
+	f->eh = f->ef.ehdr;
+	/* No extended numbering: the table is rewritten with e_shnum. */
 	if (!f->eh.e_shnum || f->eh.e_shnum >= SHN_LORESERVE ||
 	    f->eh.e_shentsize != sizeof(Elf64_Shdr) ||
 	    f->eh.e_shstrndx >= f->eh.e_shnum ||
@@ -109,7 +126,10 @@ static int parse(struct elfin *f, struct sp_err *e)
 	f->sh = calloc(f->nsh, sizeof(*f->sh));
 	if (!f->sh)
 		return sp_err_set(e, "out of memory");
-	memcpy(f->sh, f->p + f->eh.e_shoff, f->nsh * sizeof(*f->sh));
+	for (i = 0; i < f->nsh; i++)
+		if (!(scn = elf_getscn(f->ef.elf, i)) ||
+		    !gelf_getshdr(scn, &f->sh[i]))
+			return elf_file_fail(&f->ef, e);
 	f->load_end = sizeof(f->eh);
 	for (i = 0; i < f->nsh; i++) {
 		ss = &f->sh[i];
@@ -135,7 +155,8 @@ static int parse(struct elfin *f, struct sp_err *e)
 	    f->eh.e_phoff + f->eh.e_phnum * sizeof(Elf64_Phdr) > f->load_end)
 		f->load_end = f->eh.e_phoff + f->eh.e_phnum * sizeof(ph);
 	for (i = 0; i < f->eh.e_phnum; i++) {
-		memcpy(&ph, f->p + f->eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (!gelf_getphdr(f->ef.elf, (int)i, &ph))
+			return elf_file_fail(&f->ef, e);
 		if (!in_file(f, ph.p_offset, ph.p_filesz))
 			return bad(f, "a segment lies outside the file", e);
 		if (ph.p_offset + ph.p_filesz > f->load_end)
@@ -182,41 +203,37 @@ static int check_layout(const struct elfin *f, size_t *ndebug,
 	return 0;
 }
 
-/* The NT_GNU_BUILD_ID of the object as lowercase hex, or NULL. */
+/* The NT_GNU_BUILD_ID of the object as lowercase hex, or NULL.  The notes
+ * are read through libelf, which knows their alignment (4, or 8 in a
+ * section aligned to 8). */
 static char *build_id(const struct elfin *f)
 {
-	size_t i;
+	const uint8_t *desc;
+	GElf_Nhdr nh;
+	Elf_Data *d;
+	Elf_Scn *scn;
+	size_t i, off, name_off, desc_off;
+	char *hex;
+	uint32_t k;
 
 	for (i = 0; i < f->nsh; i++) {
-		const Elf64_Shdr *s = &f->sh[i];
-		uint64_t align = s->sh_addralign == 8 ? 8 : 4, off = 0;
-
-		if (s->sh_type != SHT_NOTE)
+		if (f->sh[i].sh_type != SHT_NOTE ||
+		    !(scn = elf_getscn(f->ef.elf, i)) ||
+		    !(d = elf_getdata(scn, NULL)) || !d->d_buf)
 			continue;
-		while (off + sizeof(Elf64_Nhdr) <= s->sh_size) {
-			const uint8_t *n = f->p + s->sh_offset + off;
-			Elf64_Nhdr nh;
-			uint64_t name_end, desc_end;
-
-			memcpy(&nh, n, sizeof(nh));
-			name_end = sizeof(nh) + ((nh.n_namesz + align - 1) &
-						 ~(align - 1));
-			desc_end = name_end + ((nh.n_descsz + align - 1) &
-					       ~(align - 1));
-			if (desc_end > s->sh_size - off)
-				break;
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp(n + sizeof(nh), "GNU", 4) &&
-			    nh.n_descsz > 0 && nh.n_descsz <= 64) {
-				char *hex = malloc(2 * nh.n_descsz + 1);
-				uint32_t k;
-
-				for (k = 0; hex && k < nh.n_descsz; k++)
-					sprintf(hex + 2 * k, "%02x",
-						n[name_end + k]);
-				return hex;
-			}
-			off += desc_end;
+		off = 0;
+		while ((off = gelf_getnote(d, off, &nh, &name_off,
+					   &desc_off)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((const char *)d->d_buf + name_off, "GNU",
+				   4) != 0 ||
+			    !nh.n_descsz || nh.n_descsz > 64)
+				continue;
+			desc = (const uint8_t *)d->d_buf + desc_off;
+			hex = malloc(2 * nh.n_descsz + 1);
+			for (k = 0; hex && k < nh.n_descsz; k++)
+				sprintf(hex + 2 * k, "%02x", desc[k]);
+			return hex;
 		}
 	}
 	return NULL;
@@ -451,6 +468,7 @@ int debugsplit_mem(const void *in, size_t len, const char *name,
 	rc = 0;
 out:
 	free(f.sh);
+	elf_file_close(&f.ef);
 	if (rc < 0)
 		debugsplit_release(out);
 	return rc;

@@ -21,8 +21,12 @@
  * Debuggers find the debug file by build ID first:
  * <debug-file-directory>/.build-id/<first 2 hex>/<rest>.debug, the path
  * debugsplit_rel_path() gives.  Objects without a build ID are named by
- * the caller (repair_wheel.h: after the wheel and the entry).  The
- * libraries a repair bundles are split like the modules (repair.h).
+ * the caller (worker/repair_wheel.h: after the wheel and the entry).
+ * The libraries a repair bundles are split like the modules
+ * (worker/repair/repair.h).
+ *
+ * The input is read through the room's reading layer
+ * (worker/elf/elffile.h); the two outputs are written here.
  *
  * Only 64-bit little-endian objects are supported, whose .debug_* sections
  * all lie after every loaded segment and after every allocated section
@@ -63,6 +67,8 @@ int debugsplit_mem(const void *in, size_t len, const char *name,
 		   const char *link_name, int level, struct debugsplit *out,
 		   struct sp_err *e);
 
+/* Frees everything d holds and zeroes it; safe on a zeroed or already
+ * released d. */
 void debugsplit_release(struct debugsplit *d);
 
 /* ".build-id/ab/cdef....debug" for d's build ID (malloc'd), or NULL when
@@ -96,7 +102,8 @@ int debugsplit_write(const struct debugsplit *d, const char *dir,
 		     const char *rel, struct sp_err *e);
 
 /*
- * For `spoke build`: when the job's options (job.h, repair.h) hold
+ * For `spoke build`: when the job's options (worker/job.h,
+ * worker/repair/repair.h) hold
  * "split_debug": true, splits the module *mod of *len bytes (malloc'd;
  * replaced by the stripped object, the old buffer freed), writes the debug
  * file under

@@ -1,11 +1,14 @@
 /*
- * inspect.h - read-only inspection of a shared object (libelf).
+ * inspect.h - read-only inspection of a shared object: what the loader
+ * needs of it (DT_NEEDED, DT_SONAME, run paths) and what it exports.
  *
  * spoke never writes the files it inspects: they are cargo's own outputs.
- * Every function opens with O_RDONLY, reads through libelf's pread-based
- * ELF_C_READ mode (a file truncated under us gives an error, not SIGBUS), and
- * treats its input as hostile: every offset and size is checked against the
- * file before use.
+ * Every function opens with O_RDONLY and reads through the room's reading
+ * layer (worker/elf/elffile.h: libelf's pread-based ELF_C_READ mode, so a
+ * file truncated under us gives an error, not SIGBUS), and treats its
+ * input as hostile: every offset and size is checked against the file
+ * before use.  A read the disk failed is reported as such (EIO), never as
+ * a corrupt file.
  */
 #ifndef SPOKE_WORKER_ELF_INSPECT_H
 #define SPOKE_WORKER_ELF_INSPECT_H
@@ -42,19 +45,14 @@ int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e);
 
+/* Frees every string info holds and zeroes it; safe on a zeroed or
+ * already released info. */
 void elf_info_release(struct elf_info *info);
 
-/* Reports a libelf call on name that failed.  libelf keeps no errno: on
- * a descriptor it reads with pread(), and a read the disk failed (EIO)
- * comes back as "invalid file descriptor" or "cannot read data from
- * file", which would call a good file corrupt.  So whoever hands libelf a
- * descriptor zeroes errno first (on_fd), and an errno set since is the
- * cause; otherwise the file is truncated or corrupt, for libelf's reason.
- * Returns -1. */
-int elf_lib_fail(const char *name, int on_fd, struct sp_err *e);
-
-/* Returns 1 when the dynamic symbol table of path defines symbol as a global
- * or weak function or object, 0 when it does not, -1 on error. */
+/* Returns 1 when a dynamic symbol table of path defines symbol as a
+ * global, weak or unique function or object of default or protected
+ * visibility, 0 when it does not, -1 with e naming path on error (not
+ * ELF, no dynamic symbol table, truncated or corrupt, a read failed). */
 int elf_exports(const char *path, const char *symbol, struct sp_err *e);
 
 /* The same, on an open descriptor; name is for messages. */

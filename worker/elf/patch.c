@@ -1,15 +1,16 @@
 /*
  * patch.c - out-of-place editing of a shared object's dynamic section.
  *
- * The work is split in two.  plan_*() reads the input's headers (libelf),
- * its dynamic section, its dynamic string table and its version tables, and
- * decides the new layout as a list of writes.  apply() then makes the copy:
+ * The work is split in two.  plan_*() reads the input's headers and its
+ * dynamic section (through worker/elf/elffile.h), its dynamic string
+ * table and its version tables, and decides the new layout as a list of
+ * writes.  apply() then makes the copy:
  * the whole input first (copy_file_range, or memcpy for an image), then each
  * write on top.  Nothing is ever written to the input.
  */
 #define _GNU_SOURCE
 #include "worker/elf/patch.h"
-#include "worker/elf/inspect.h"
+#include "worker/elf/elffile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,24 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#if defined(__x86_64__)
-#define HOST_MACHINE EM_X86_64
-#define HOST_MACHINE32 EM_386
-#define HOST_NAME "x86_64"
-#elif defined(__aarch64__)
-#define HOST_MACHINE EM_AARCH64
-#define HOST_MACHINE32 EM_ARM
-#define HOST_NAME "aarch64"
-#else
-#error "spoke supports x86_64 and aarch64 hosts only"
-#endif
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_DATA ELFDATA2LSB
-#else
-#define HOST_DATA ELFDATA2MSB
-#endif
 
 /* Segment alignments above this are not believed: no loader uses them. */
 #define MAX_ALIGN (1ULL << 30)
@@ -92,7 +75,7 @@ struct vref {
 struct plan {
 	struct src src;
 	struct sp_err *e;
-	Elf *elf;
+	struct elf_file f; /* the input through libelf (elffile.h) */
 	int cls;
 	GElf_Ehdr eh;
 	size_t phnum, shnum;
@@ -134,38 +117,10 @@ struct plan {
 	uint64_t new_size;
 };
 
-static const char *machine_name(unsigned m)
-{
-	switch (m) {
-	case EM_X86_64:
-		return "x86_64";
-	case EM_AARCH64:
-		return "aarch64";
-	case EM_386:
-		return "i386";
-	case EM_ARM:
-		return "arm";
-	case EM_PPC64:
-		return "ppc64";
-	case EM_S390:
-		return "s390x";
-	case EM_RISCV:
-		return "riscv";
-	default:
-		return NULL;
-	}
-}
-
 static int corrupt(const struct plan *p, const char *why)
 {
 	return sp_err_set(p->e, "'%s' is truncated or corrupt: %s", p->src.name,
 			  why);
-}
-
-/* A libelf call on the input failed: its disk or its content. */
-static int lib_fail(const struct plan *p)
-{
-	return elf_lib_fail(p->src.name, !p->src.mem, p->e);
 }
 
 static int nomem(const struct plan *p)
@@ -224,23 +179,6 @@ static uint16_t get16(const unsigned char *b)
 
 	memcpy(&v, b, 2);
 	return v;
-}
-
-static void get_dyn(int cls, const unsigned char *b, int64_t *tag,
-		    uint64_t *val)
-{
-	Elf64_Dyn d64;
-	Elf32_Dyn d32;
-
-	if (cls == ELFCLASS64) {
-		memcpy(&d64, b, sizeof(d64));
-		*tag = d64.d_tag;
-		*val = d64.d_un.d_val;
-	} else {
-		memcpy(&d32, b, sizeof(d32));
-		*tag = d32.d_tag;
-		*val = d32.d_un.d_val;
-	}
 }
 
 static void put_dyn(int cls, unsigned char *b, int64_t tag, uint64_t val)
@@ -381,140 +319,39 @@ static const char *old_str(const struct plan *p, uint64_t off)
 static int vaddr_to_off(const struct plan *p, uint64_t vaddr, uint64_t len,
 			uint64_t *off)
 {
-	const GElf_Phdr *h;
-	uint64_t delta;
-	size_t i;
-
-	for (i = 0; i < p->phnum; i++) {
-		h = &p->ph[i];
-		if (h->p_type != PT_LOAD || vaddr < h->p_vaddr)
-			continue;
-		delta = vaddr - h->p_vaddr;
-		if (delta >= h->p_filesz || len > h->p_filesz - delta)
-			continue;
-		if (h->p_offset > UINT64_MAX - delta ||
-		    !in_file(p, h->p_offset + delta, len))
-			return -1;
-		*off = h->p_offset + delta;
-		return 0;
-	}
-	return -1;
+	return elf_file_vaddr_to_off(&p->f, p->ph, p->phnum, vaddr, len, off);
 }
 
-static int check_header(struct plan *p)
-{
-	const GElf_Ehdr *h = &p->eh;
-	const char *m;
-	unsigned want;
-
-	switch (h->e_type) {
-	case ET_DYN:
-		break;
-	case ET_EXEC:
-		return sp_err_set(p->e,
-				  "'%s' is an executable, not a shared library",
-				  p->src.name);
-	case ET_REL:
-		return sp_err_set(
-		    p->e, "'%s' is an object file (.o), not a shared library",
-		    p->src.name);
-	default:
-		return sp_err_set(p->e,
-				  "'%s' is not a shared library (ELF type "
-				  "%u)",
-				  p->src.name, (unsigned)h->e_type);
-	}
-	p->cls = h->e_ident[EI_CLASS];
-	if (p->cls != ELFCLASS64 && p->cls != ELFCLASS32)
-		return corrupt(p, "unknown ELF class");
-	if (h->e_ident[EI_DATA] != HOST_DATA)
-		return sp_err_set(
-		    p->e, "'%s' has the wrong byte order for this machine",
-		    p->src.name);
-	want = p->cls == ELFCLASS64 ? HOST_MACHINE : HOST_MACHINE32;
-	if (h->e_machine != want) {
-		m = machine_name(h->e_machine);
-		if (m)
-			return sp_err_set(
-			    p->e,
-			    "'%s' is built for %s, but this machine is %s",
-			    p->src.name, m, HOST_NAME);
-		return sp_err_set(p->e,
-				  "'%s' is built for ELF machine %u, but this "
-				  "machine is %s",
-				  p->src.name, (unsigned)h->e_machine,
-				  HOST_NAME);
-	}
-	p->phentsize = gelf_fsize(p->elf, ELF_T_PHDR, 1, EV_CURRENT);
-	p->shentsize = gelf_fsize(p->elf, ELF_T_SHDR, 1, EV_CURRENT);
-	p->dynent = gelf_fsize(p->elf, ELF_T_DYN, 1, EV_CURRENT);
-	if (!p->phentsize || !p->shentsize || !p->dynent)
-		return corrupt(p, elf_errmsg(-1));
-	return 0;
-}
-
-/* Opens the input with libelf and reads every program and section
+/* Opens the input with libelf, checks that it is a shared object this
+ * host loads (of either class) and reads every program and section
  * header.  libelf reads with pread (ELF_C_READ), so only the headers are
  * read here, not the file. */
 static int read_headers(struct plan *p)
 {
-	size_t i;
-	Elf_Scn *scn;
+	int rc;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return sp_err_set(p->e, "libelf is unusable: %s",
-				  elf_errmsg(-1));
 	if (p->src.mem)
-		p->elf = elf_memory((char *)p->src.mem, (size_t)p->src.size);
-	else {
-		errno = 0; /* see elf_lib_fail */
-		p->elf = elf_begin(p->src.fd, ELF_C_READ, NULL);
-	}
-	if (!p->elf)
-		return sp_err_set(p->e, "cannot read '%s': %s", p->src.name,
-				  !p->src.mem && errno ? strerror(errno)
-						       : elf_errmsg(-1));
-	if (elf_kind(p->elf) == ELF_K_AR)
-		return sp_err_set(p->e,
-				  "'%s' is a static archive, not a shared "
-				  "library",
-				  p->src.name);
-	if (elf_kind(p->elf) != ELF_K_ELF)
-		return sp_err_set(p->e, "'%s' is not an ELF file", p->src.name);
-	if (!gelf_getehdr(p->elf, &p->eh))
-		return lib_fail(p);
-	if (check_header(p) < 0)
+		rc = elf_file_open_mem(&p->f, p->src.mem, (size_t)p->src.size,
+				       p->src.name, p->e);
+	else
+		rc = elf_file_open_fd(&p->f, p->src.fd, p->src.name, p->e);
+	if (rc < 0)
 		return -1;
-	if (elf_getphdrnum(p->elf, &p->phnum) < 0)
-		return lib_fail(p);
-	if (!p->phnum || p->eh.e_phentsize != p->phentsize ||
-	    p->phnum > p->src.size / p->phentsize ||
-	    !in_file(p, p->eh.e_phoff, (uint64_t)p->phnum * p->phentsize))
-		return corrupt(p, "the program headers lie outside the file");
-	/* One spare slot: plan_segment() may add an entry. */
-	p->ph = calloc(p->phnum + 1, sizeof(*p->ph));
-	if (!p->ph)
-		return nomem(p);
-	for (i = 0; i < p->phnum; i++)
-		if (!gelf_getphdr(p->elf, (int)i, &p->ph[i]))
-			return lib_fail(p);
-	if (elf_getshdrnum(p->elf, &p->shnum) < 0)
-		return lib_fail(p);
-	if (!p->shnum)
-		return 0;
-	if (p->eh.e_shentsize != p->shentsize ||
-	    p->shnum > p->src.size / p->shentsize ||
-	    !in_file(p, p->eh.e_shoff, (uint64_t)p->shnum * p->shentsize))
-		return corrupt(p, "the section headers lie outside the file");
-	p->sh = calloc(p->shnum, sizeof(*p->sh));
-	if (!p->sh)
-		return nomem(p);
-	for (i = 0; i < p->shnum; i++) {
-		scn = elf_getscn(p->elf, i);
-		if (!scn || !gelf_getshdr(scn, &p->sh[i]))
-			return lib_fail(p);
-	}
-	return 0;
+	p->src.size = p->f.size;
+	p->eh = p->f.ehdr;
+	if (elf_file_check_type(&p->f, p->e) < 0 ||
+	    elf_file_check_host(&p->f, 1, p->e) < 0)
+		return -1;
+	p->cls = p->eh.e_ident[EI_CLASS];
+	p->phentsize = gelf_fsize(p->f.elf, ELF_T_PHDR, 1, EV_CURRENT);
+	p->shentsize = gelf_fsize(p->f.elf, ELF_T_SHDR, 1, EV_CURRENT);
+	p->dynent = gelf_fsize(p->f.elf, ELF_T_DYN, 1, EV_CURRENT);
+	if (!p->phentsize || !p->shentsize || !p->dynent)
+		return corrupt(p, elf_errmsg(-1));
+	/* One spare slot: plan_layout() may add an entry. */
+	if (elf_file_phdrs(&p->f, 1, &p->ph, &p->phnum, p->e) < 0)
+		return -1;
+	return elf_file_shdrs(&p->f, &p->sh, &p->shnum, p->e);
 }
 
 /* Reads the dynamic section (up to its DT_NULL) and the dynamic string
@@ -522,7 +359,7 @@ static int read_headers(struct plan *p)
 static int read_dynamic(struct plan *p)
 {
 	const GElf_Phdr *d = NULL;
-	unsigned char *buf = NULL;
+	GElf_Dyn *dyn = NULL;
 	uint64_t strtab = 0, strsz = 0;
 	int has_strtab = 0, has_strsz = 0, rc = -1;
 	size_t i, n;
@@ -537,27 +374,19 @@ static int read_dynamic(struct plan *p)
 				  "'%s' has no dynamic section: it is not a "
 				  "shared library",
 				  p->src.name);
-	if (!in_file(p, d->p_offset, d->p_filesz))
-		return corrupt(p, "the dynamic segment lies outside the file");
-	n = (size_t)(d->p_filesz / p->dynent);
-	if (!n)
-		return corrupt(p, "the dynamic segment is empty");
-	p->dyn_cap = n;
-	buf = malloc(n * p->dynent);
-	p->old = calloc(n, sizeof(*p->old));
-	if (!buf || !p->old) {
+	if (elf_file_dynamic(&p->f, d, &dyn, &n, &p->dyn_cap, p->e) < 0)
+		return -1;
+	p->old = calloc(p->dyn_cap, sizeof(*p->old));
+	if (!p->old) {
 		nomem(p);
 		goto out;
 	}
-	if (src_read(p, d->p_offset, buf, n * p->dynent) < 0)
-		goto out;
 	for (i = 0; i < n; i++) {
 		struct dent *t = &p->old[i];
 
-		get_dyn(p->cls, buf + i * p->dynent, &t->tag, &t->val);
+		t->tag = dyn[i].d_tag;
+		t->val = dyn[i].d_un.d_val;
 		t->req = -1;
-		if (t->tag == DT_NULL)
-			break;
 		if (t->tag == DT_STRTAB) {
 			strtab = t->val;
 			has_strtab = 1;
@@ -566,11 +395,11 @@ static int read_dynamic(struct plan *p)
 			has_strsz = 1;
 		}
 	}
-	if (i == n) {
+	if (n == p->dyn_cap) {
 		corrupt(p, "the dynamic section has no DT_NULL terminator");
 		goto out;
 	}
-	p->nold = i;
+	p->nold = n;
 	if (!has_strtab || !has_strsz) {
 		corrupt(p, "the dynamic string table is missing");
 		goto out;
@@ -602,7 +431,7 @@ static int read_dynamic(struct plan *p)
 	}
 	rc = 0;
 out:
-	free(buf);
+	free(dyn);
 	return rc;
 }
 
@@ -933,7 +762,7 @@ static int check_dynsym(struct plan *p, struct region *r, size_t *nr)
 {
 	unsigned char *buf = NULL;
 	uint64_t symtab, off, end, n;
-	size_t symsz = gelf_fsize(p->elf, ELF_T_SYM, 1, EV_CURRENT);
+	size_t symsz = gelf_fsize(p->f.elf, ELF_T_SYM, 1, EV_CURRENT);
 	size_t i, k, m;
 	long sec = -1;
 	int rc = 1;
@@ -1190,22 +1019,25 @@ static int fits32(const struct plan *p, uint64_t v)
 	return p->cls == ELFCLASS64 || v <= UINT32_MAX;
 }
 
-/* Lays out the new segment, when the new tables do not fit in the old
- * places, and plans the writes of every header and table. */
-static int plan_layout(struct plan *p)
-{
-	size_t need = p->ndyn + 1, i, last_load = 0, nph = p->phnum;
-	int dyn_moves = need > p->dyn_cap, ph_moves = 0, null_slot = -1;
-	uint64_t align = 4096, maxend = 0, off0, va0, cur = 0, ph_rel = 0;
-	uint64_t dyn_rel = 0, str_rel = 0, total, newstrsz, dyncap;
-	uint64_t dyn_off = p->ph[p->dyn_ph].p_offset;
-	uint64_t phoff = p->eh.e_phoff;
-	GElf_Phdr *nh = NULL, load;
-	unsigned char *buf = NULL, hb[sizeof(Elf64_Ehdr)];
-	GElf_Shdr s;
-	int rc = -1, has_load = 0;
+/* Where the new segment goes and what it holds, when the tables move. */
+struct seg {
+	uint64_t off0, va0;		/* its file offset and address */
+	uint64_t align, total;		/* its alignment and size */
+	uint64_t ph_rel, dyn_rel, str_rel; /* the tables' places in it */
+	size_t nph;			/* entries of the new header table */
+	int ph_moves;			/* the header table moves into it */
+	int null_slot;			/* a spare PT_NULL it replaces, or -1 */
+	size_t last_load;		/* the PT_LOAD it follows */
+};
 
-	newstrsz = p->str_size + p->napp;
+/* Gives every dynamic entry and version field that names a request its
+ * offset in the new string table (and DT_STRSZ its new size), planning
+ * the version fields' writes. */
+static int plan_values(struct plan *p, uint64_t newstrsz)
+{
+	size_t i;
+	uint32_t v;
+
 	for (i = 0; i < p->ndyn; i++) {
 		if (p->dyn[i].req >= 0)
 			p->dyn[i].val = p->reqs[p->dyn[i].req].off;
@@ -1213,8 +1045,6 @@ static int plan_layout(struct plan *p)
 			p->dyn[i].val = newstrsz;
 	}
 	for (i = 0; i < p->nvrefs; i++) {
-		uint32_t v;
-
 		if (p->vrefs[i].req < 0)
 			continue;
 		v = (uint32_t)p->reqs[p->vrefs[i].req].off;
@@ -1223,26 +1053,37 @@ static int plan_layout(struct plan *p)
 		if (plan_write(p, p->vrefs[i].field, &v, 4) < 0)
 			return -1;
 	}
-	p->new_size = p->src.size;
-	dyncap = p->dyn_cap;
-	if (!dyn_moves && !p->str_moves)
-		goto write_dynamic;
+	return 0;
+}
 
-	/* The new segment goes above every PT_LOAD, aligned as the most
-	 * aligned of them, so that the loader maps it like the others. */
+/* Places the new segment above every PT_LOAD, aligned as the most
+ * aligned of them, so that the loader maps it like the others, and lays
+ * out in it the tables that move: the program headers (when they cannot
+ * grow where they are), .dynamic (when dyn_moves) and .dynstr. */
+static int plan_segment(struct plan *p, int dyn_moves, uint64_t dyncap,
+			uint64_t newstrsz, struct seg *g)
+{
+	uint64_t maxend = 0, cur = 0;
+	int has_load = 0;
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	g->align = 4096;
+	g->null_slot = -1;
+	g->nph = p->phnum;
 	for (i = 0; i < p->phnum; i++) {
 		const GElf_Phdr *h = &p->ph[i];
 
-		if (h->p_type == PT_NULL && null_slot < 0)
-			null_slot = (int)i;
+		if (h->p_type == PT_NULL && g->null_slot < 0)
+			g->null_slot = (int)i;
 		if (h->p_type != PT_LOAD)
 			continue;
 		has_load = 1;
-		last_load = i;
+		g->last_load = i;
 		if (h->p_align > MAX_ALIGN || (h->p_align & (h->p_align - 1)))
 			return corrupt(p, "a segment has a bad alignment");
-		if (h->p_align > align)
-			align = h->p_align;
+		if (h->p_align > g->align)
+			g->align = h->p_align;
 		if (h->p_vaddr > UINT64_MAX - h->p_memsz)
 			return corrupt(p, "a segment wraps around");
 		if (h->p_vaddr + h->p_memsz > maxend)
@@ -1256,145 +1097,169 @@ static int plan_layout(struct plan *p)
 				  "'%s' has too many program headers to add "
 				  "one",
 				  p->src.name);
-	if (null_slot < 0) {
+	if (g->null_slot < 0) {
 		if (p->phnum + 1 >= PN_XNUM)
 			return sp_err_set(p->e,
 					  "'%s' has too many program headers "
 					  "to add one",
 					  p->src.name);
-		nph = p->phnum + 1;
-		ph_moves = !phdr_room(p);
+		g->nph = p->phnum + 1;
+		g->ph_moves = !phdr_room(p);
 	}
-	if (round_up(p->src.size, align < 65536 ? align : 65536, &off0) < 0 ||
-	    round_up(maxend, align, &va0) < 0 ||
-	    va0 > UINT64_MAX - (off0 & (align - 1)))
+	if (round_up(p->src.size, g->align < 65536 ? g->align : 65536,
+		     &g->off0) < 0 ||
+	    round_up(maxend, g->align, &g->va0) < 0 ||
+	    g->va0 > UINT64_MAX - (g->off0 & (g->align - 1)))
 		return corrupt(p, "the segments reach the end of the address "
 				  "space");
-	va0 += off0 & (align - 1);
-	if (ph_moves) {
-		ph_rel = cur;
-		cur += (uint64_t)nph * p->phentsize;
+	g->va0 += g->off0 & (g->align - 1);
+	if (g->ph_moves) {
+		g->ph_rel = cur;
+		cur += (uint64_t)g->nph * p->phentsize;
 	}
 	if (dyn_moves) {
 		cur = (cur + 7) & ~(uint64_t)7;
-		dyn_rel = cur;
-		dyncap = need;
+		g->dyn_rel = cur;
 		cur += dyncap * p->dynent;
 	}
 	if (p->str_moves) {
-		str_rel = cur;
+		g->str_rel = cur;
 		cur += newstrsz;
 	}
-	total = cur;
-	if (off0 > UINT64_MAX - total || va0 > UINT64_MAX - total ||
-	    !fits32(p, off0 + total) || !fits32(p, va0 + total))
+	g->total = cur;
+	if (g->off0 > UINT64_MAX - g->total || g->va0 > UINT64_MAX - g->total ||
+	    !fits32(p, g->off0 + g->total) || !fits32(p, g->va0 + g->total))
 		return sp_err_set(p->e, "'%s' is too large to add a segment to",
 				  p->src.name);
-	p->new_size = off0 + total;
+	p->new_size = g->off0 + g->total;
+	return 0;
+}
 
-	/* The new program header table: the old one without its spare
-	 * PT_NULL, with the new PT_LOAD after the last one, as PT_LOAD
-	 * entries must be sorted by address. */
+/* Plans the new program header table and the ELF header that points to
+ * it: the old table without its spare PT_NULL, with the new PT_LOAD after
+ * the last one (PT_LOAD entries must be sorted by address), PT_PHDR and
+ * PT_DYNAMIC pointed at the tables' new places. */
+static int plan_phdrs(struct plan *p, const struct seg *g, int dyn_moves,
+		      uint64_t dyncap)
+{
+	uint64_t phoff = g->ph_moves ? g->off0 + g->ph_rel : p->eh.e_phoff;
+	unsigned char *buf = NULL, hb[sizeof(Elf64_Ehdr)];
+	size_t ehsz = p->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr)
+					   : sizeof(Elf32_Ehdr);
+	GElf_Phdr *nh, load;
+	size_t i, k = 0;
+	int rc = -1;
+
 	memset(&load, 0, sizeof(load));
 	load.p_type = PT_LOAD;
 	/* Writable when it holds .dynamic: glibc before 2.35 relocates the
 	 * dynamic section in place. */
 	load.p_flags = PF_R | (dyn_moves ? PF_W : 0);
-	load.p_offset = off0;
-	load.p_vaddr = load.p_paddr = va0;
-	load.p_filesz = load.p_memsz = total;
-	load.p_align = align;
-	nh = calloc(nph, sizeof(*nh));
+	load.p_offset = g->off0;
+	load.p_vaddr = load.p_paddr = g->va0;
+	load.p_filesz = load.p_memsz = g->total;
+	load.p_align = g->align;
+	nh = calloc(g->nph, sizeof(*nh));
 	if (!nh)
 		return nomem(p);
-	{
-		size_t k = 0;
-
-		for (i = 0; i < p->phnum; i++) {
-			if ((int)i != null_slot)
-				nh[k++] = p->ph[i];
-			if (i == last_load)
-				nh[k++] = load;
-		}
+	for (i = 0; i < p->phnum; i++) {
+		if ((int)i != g->null_slot)
+			nh[k++] = p->ph[i];
+		if (i == g->last_load)
+			nh[k++] = load;
 	}
-	if (ph_moves)
-		phoff = off0 + ph_rel;
-	for (i = 0; i < nph; i++) {
+	for (i = 0; i < g->nph; i++) {
 		GElf_Phdr *h = &nh[i];
 
 		if (h->p_type == PT_PHDR) {
-			if (ph_moves) {
+			if (g->ph_moves) {
 				h->p_offset = phoff;
-				h->p_vaddr = h->p_paddr = va0 + ph_rel;
+				h->p_vaddr = h->p_paddr = g->va0 + g->ph_rel;
 			}
-			h->p_filesz = h->p_memsz = (uint64_t)nph * p->phentsize;
+			h->p_filesz = h->p_memsz =
+			    (uint64_t)g->nph * p->phentsize;
 		} else if (h->p_type == PT_DYNAMIC && dyn_moves) {
-			h->p_offset = off0 + dyn_rel;
-			h->p_vaddr = h->p_paddr = va0 + dyn_rel;
+			h->p_offset = g->off0 + g->dyn_rel;
+			h->p_vaddr = h->p_paddr = g->va0 + g->dyn_rel;
 			h->p_filesz = h->p_memsz = dyncap * p->dynent;
 		}
 	}
-	buf = calloc(nph, p->phentsize);
+	buf = calloc(g->nph, p->phentsize);
 	if (!buf) {
 		nomem(p);
 		goto out;
 	}
-	for (i = 0; i < nph; i++)
+	for (i = 0; i < g->nph; i++)
 		put_phdr(p->cls, buf + i * p->phentsize, &nh[i]);
-	if (plan_write(p, phoff, buf, nph * p->phentsize) < 0)
+	if (plan_write(p, phoff, buf, g->nph * p->phentsize) < 0)
 		goto out;
-	if (src_read(p, 0, hb,
-		     p->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr)
-					  : sizeof(Elf32_Ehdr)) < 0)
+	if (src_read(p, 0, hb, ehsz) < 0)
 		goto out;
-	put_ehdr_ph(p->cls, hb, phoff, (uint16_t)nph);
-	if (plan_write(p, 0, hb,
-		       p->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr)
-					    : sizeof(Elf32_Ehdr)) < 0)
+	put_ehdr_ph(p->cls, hb, phoff, (uint16_t)g->nph);
+	if (plan_write(p, 0, hb, ehsz) < 0)
 		goto out;
+	rc = 0;
+out:
+	free(nh);
+	free(buf);
+	return rc;
+}
+
+/* Plans a rewrite of section header sec, moved to off and addr. */
+static int plan_shdr(struct plan *p, long sec, uint64_t off, uint64_t addr,
+		     uint64_t size)
+{
+	unsigned char hb[sizeof(Elf64_Shdr)];
+	GElf_Shdr s = p->sh[sec];
+
+	s.sh_offset = off;
+	s.sh_addr = addr;
+	s.sh_size = size;
+	put_shdr(p->cls, hb, &s);
+	return plan_write(p, p->eh.e_shoff + (uint64_t)sec * p->shentsize, hb,
+			  p->shentsize);
+}
+
+/* Plans what moves into the new segment besides the program headers: the
+ * strings appended to .dynstr (the old table itself is copied there by
+ * apply()), DT_STRTAB, and the .dynstr and .dynamic section headers. */
+static int plan_moved_tables(struct plan *p, const struct seg *g,
+			     int dyn_moves, uint64_t dyncap, uint64_t newstrsz)
+{
+	size_t i;
 
 	if (p->str_moves) {
-		p->str_new_off = off0 + str_rel;
+		p->str_new_off = g->off0 + g->str_rel;
 		if (p->napp && plan_write(p, p->str_new_off + p->str_size,
 					  p->app, p->napp) < 0)
-			goto out;
+			return -1;
 		for (i = 0; i < p->ndyn; i++)
 			if (p->dyn[i].tag == DT_STRTAB)
-				p->dyn[i].val = va0 + str_rel;
-		if (p->str_sec >= 0) {
-			s = p->sh[p->str_sec];
-			s.sh_offset = off0 + str_rel;
-			s.sh_addr = va0 + str_rel;
-			s.sh_size = newstrsz;
-			put_shdr(p->cls, hb, &s);
-			if (plan_write(p,
-				       p->eh.e_shoff +
-					   (uint64_t)p->str_sec * p->shentsize,
-				       hb, p->shentsize) < 0)
-				goto out;
-		}
+				p->dyn[i].val = g->va0 + g->str_rel;
+		if (p->str_sec >= 0 &&
+		    plan_shdr(p, p->str_sec, g->off0 + g->str_rel,
+			      g->va0 + g->str_rel, newstrsz) < 0)
+			return -1;
 	}
-	if (dyn_moves && p->dyn_sec >= 0) {
-		s = p->sh[p->dyn_sec];
-		s.sh_offset = off0 + dyn_rel;
-		s.sh_addr = va0 + dyn_rel;
-		s.sh_size = dyncap * p->dynent;
-		put_shdr(p->cls, hb, &s);
-		if (plan_write(
-			p, p->eh.e_shoff + (uint64_t)p->dyn_sec * p->shentsize,
-			hb, p->shentsize) < 0)
-			goto out;
-	}
-	if (dyn_moves)
-		dyn_off = off0 + dyn_rel;
+	if (dyn_moves && p->dyn_sec >= 0 &&
+	    plan_shdr(p, p->dyn_sec, g->off0 + g->dyn_rel, g->va0 + g->dyn_rel,
+		      dyncap * p->dynent) < 0)
+		return -1;
+	return 0;
+}
 
-write_dynamic:
-	free(buf);
+/* Plans the new dynamic table at dyn_off: dyncap slots, the unused ones
+ * DT_NULL. */
+static int plan_dynamic_write(struct plan *p, uint64_t dyn_off,
+			      uint64_t dyncap)
+{
+	unsigned char *buf;
+	size_t i;
+	int rc = -1;
+
 	buf = calloc((size_t)dyncap, p->dynent);
-	if (!buf) {
-		nomem(p);
-		goto out;
-	}
+	if (!buf)
+		return nomem(p);
 	for (i = 0; i < p->ndyn; i++) {
 		if (!fits32(p, p->dyn[i].val)) {
 			sp_err_set(p->e,
@@ -1407,13 +1272,35 @@ write_dynamic:
 			p->dyn[i].val);
 	}
 	/* Unused slots are DT_NULL: calloc'd zeros. */
-	if (plan_write(p, dyn_off, buf, (size_t)dyncap * p->dynent) < 0)
-		goto out;
-	rc = 0;
+	rc = plan_write(p, dyn_off, buf, (size_t)dyncap * p->dynent);
 out:
-	free(nh);
 	free(buf);
 	return rc;
+}
+
+/* Lays out the new segment, when the new tables do not fit in the old
+ * places, and plans the writes of every header and table. */
+static int plan_layout(struct plan *p)
+{
+	uint64_t newstrsz = p->str_size + p->napp;
+	uint64_t dyncap = p->dyn_cap, dyn_off = p->ph[p->dyn_ph].p_offset;
+	int dyn_moves = p->ndyn + 1 > p->dyn_cap;
+	struct seg g;
+
+	if (plan_values(p, newstrsz) < 0)
+		return -1;
+	p->new_size = p->src.size;
+	if (dyn_moves || p->str_moves) {
+		if (dyn_moves)
+			dyncap = p->ndyn + 1;
+		if (plan_segment(p, dyn_moves, dyncap, newstrsz, &g) < 0 ||
+		    plan_phdrs(p, &g, dyn_moves, dyncap) < 0 ||
+		    plan_moved_tables(p, &g, dyn_moves, dyncap, newstrsz) < 0)
+			return -1;
+		if (dyn_moves)
+			dyn_off = g.off0 + g.dyn_rel;
+	}
+	return plan_dynamic_write(p, dyn_off, dyncap);
 }
 
 static void plan_release(struct plan *p)
@@ -1423,8 +1310,7 @@ static void plan_release(struct plan *p)
 	for (i = 0; i < p->nw; i++)
 		free(p->w[i].p);
 	free(p->w);
-	if (p->elf)
-		elf_end(p->elf);
+	elf_file_close(&p->f);
 	free(p->ph);
 	free(p->sh);
 	free(p->old);
@@ -1564,18 +1450,13 @@ int elf_patch_fd(int in_fd, const char *in_name, const struct elf_edit *ed,
 {
 	struct plan p;
 	struct sink k = {.fd = out_fd, .name = out_name};
-	struct stat st;
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
 	p.e = e;
 	p.src.fd = in_fd;
 	p.src.name = in_name;
-	if (fstat(in_fd, &st) < 0)
-		return sp_err_sys(e, "cannot stat '%s'", in_name);
-	if (!S_ISREG(st.st_mode))
-		return sp_err_set(e, "'%s' is not a regular file", in_name);
-	p.src.size = (uint64_t)st.st_size;
+	/* read_headers() checks the descriptor and takes its size. */
 	if (plan_make(&p, ed) < 0)
 		goto out;
 	rc = apply(&p, &k);

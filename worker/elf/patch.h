@@ -7,7 +7,9 @@
  * the unchanged bulk of the file is copied (copy_file_range, so in the
  * kernel and often as a reflink), and only the tables that change are
  * written by us.  The input is never mapped or read whole, so memory use is
- * bounded by the size of the dynamic string table, not of the file.
+ * bounded by the size of the dynamic string table, not of the file.  Its
+ * headers and dynamic section are read through the room's reading layer
+ * (worker/elf/elffile.h), as elf_inspect reads them.
  *
  * How the copy is laid out:
  *
@@ -30,7 +32,7 @@
  * the file before it is used; a bad file gives an error naming it, never a
  * crash.  Supported: ELF shared objects (ET_DYN) in this machine's byte
  * order, ELFCLASS64 and ELFCLASS32, for this machine (and, on x86_64 and
- * aarch64, its 32-bit companion i386 or arm).
+ * aarch64, its 32-bit companion i386 or arm: worker/elf/machine.h).
  */
 #ifndef SPOKE_WORKER_ELF_PATCH_H
 #define SPOKE_WORKER_ELF_PATCH_H

@@ -1,45 +1,13 @@
 #include "worker/elf/symvers.h"
 
+#include <gelf.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/fsx.h"
-
-#define SHT_GNU_VERNEED_ 0x6ffffffeu
-
-/* An ELF image in memory, of either class and byte order. */
-struct img {
-	const uint8_t *p;
-	size_t len;
-	int is64, big;
-	const char *name;
-};
-
-static uint64_t rd(const struct img *m, size_t off, int n)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		unsigned b = m->p[off + (size_t)(m->big ? i : n - 1 - i)];
-
-		v = v << 8 | b;
-	}
-	return v;
-}
-
-/* 1 when [off, off + n) lies inside the image. */
-static int inside(const struct img *m, uint64_t off, uint64_t n)
-{
-	return off <= m->len && n <= m->len - off;
-}
-
-static int corrupt(const struct img *m, const char *why, struct sp_err *e)
-{
-	return sp_err_set(e, "'%s' is truncated or corrupt: %s", m->name, why);
-}
+#include "worker/elf/elffile.h"
 
 int symver_parse(const char *s, struct symver *v)
 {
@@ -110,119 +78,124 @@ static void note(const char *s, struct symvers *out)
 	}
 }
 
-/* Reads section header i: type, offset, size, link, info. */
-static int section(const struct img *m, uint64_t shoff, unsigned shentsize,
-		   uint64_t i, uint64_t f[5], struct sp_err *e)
+/* The string at off of the version names' table strs, or NULL when it
+ * does not start and end inside it. */
+static const char *name_at(const Elf_Data *strs, uint64_t off)
 {
-	uint64_t off = shoff + i * shentsize;
+	const char *base = strs->d_buf;
 
-	if (!inside(m, off, shentsize))
-		return corrupt(m, "section header outside the file", e);
-	if (m->is64) {
-		f[0] = rd(m, off + 4, 4);
-		f[1] = rd(m, off + 24, 8);
-		f[2] = rd(m, off + 32, 8);
-		f[3] = rd(m, off + 40, 4);
-		f[4] = rd(m, off + 44, 4);
-	} else {
-		f[0] = rd(m, off + 4, 4);
-		f[1] = rd(m, off + 16, 4);
-		f[2] = rd(m, off + 20, 4);
-		f[3] = rd(m, off + 24, 4);
-		f[4] = rd(m, off + 28, 4);
-	}
-	return 0;
+	if (off >= strs->d_size ||
+	    !memchr(base + off, '\0', strs->d_size - (size_t)off))
+		return NULL;
+	return base + off;
 }
 
-/* Walks the Verneed chain of one SHT_GNU_verneed section. */
-static int walk_verneed(const struct img *m, const uint64_t vn[5],
-			const uint64_t str[5], struct symvers *out,
+/* Reads the string table that the .gnu.version_r section vn links to. */
+static Elf_Data *verneed_names(const struct elf_file *f, const GElf_Shdr *vn,
+			       struct sp_err *e)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	Elf_Data *d;
+	size_t nsh;
+
+	if (elf_getshdrnum(f->elf, &nsh) < 0) {
+		elf_file_fail(f, e);
+		return NULL;
+	}
+	if (vn->sh_link >= nsh || !(scn = elf_getscn(f->elf, vn->sh_link)) ||
+	    !gelf_getshdr(scn, &sh)) {
+		elf_file_corrupt(f, "bad .gnu.version_r link", e);
+		return NULL;
+	}
+	if (sh.sh_type == SHT_NOBITS ||
+	    !elf_file_contains(f, sh.sh_offset, sh.sh_size)) {
+		elf_file_corrupt(f, ".gnu.version_r outside the file", e);
+		return NULL;
+	}
+	d = elf_getdata(scn, NULL);
+	if (!d || (!d->d_buf && d->d_size)) {
+		elf_file_fail(f, e);
+		return NULL;
+	}
+	return d;
+}
+
+/* Walks the Verneed chain of one SHT_GNU_verneed section, read through
+ * libelf's translation (either class and byte order). */
+static int walk_verneed(const struct elf_file *f, Elf_Scn *scn,
+			const GElf_Shdr *sh, struct symvers *out,
 			struct sp_err *e)
 {
-	uint64_t off = vn[1], end = vn[1] + vn[2], aux, name, steps = 0;
-	uint64_t max_steps = vn[2] / 16 + 1;
-	unsigned cnt, j;
-	uint32_t next, anext;
+	/* Every entry takes 16 bytes: more steps than that would loop. */
+	uint64_t steps = 0, max_steps = sh->sh_size / 16 + 1;
+	uint64_t off = 0, aux;
+	Elf_Data *d, *strs;
+	GElf_Verneed vn;
+	GElf_Vernaux va;
 	const char *s;
+	unsigned j;
 
-	if (!inside(m, vn[1], vn[2]) || !inside(m, str[1], str[2]))
-		return corrupt(m, ".gnu.version_r outside the file", e);
+	if (sh->sh_type == SHT_NOBITS ||
+	    !elf_file_contains(f, sh->sh_offset, sh->sh_size))
+		return elf_file_corrupt(f, ".gnu.version_r outside the file",
+					e);
+	strs = verneed_names(f, sh, e);
+	if (!strs)
+		return -1;
+	d = elf_getdata(scn, NULL);
+	if (!d || !d->d_buf)
+		return elf_file_corrupt(f, "bad .gnu.version_r entry", e);
 	for (;;) {
-		if (end - off < 16 || off > end)
-			return corrupt(m, "bad .gnu.version_r entry", e);
-		cnt = (unsigned)rd(m, off + 2, 2);
-		aux = off + rd(m, off + 8, 4);
-		next = (uint32_t)rd(m, off + 12, 4);
-		for (j = 0; j < cnt; j++) {
-			if (++steps > max_steps || aux > end || end - aux < 16)
-				return corrupt(m, "bad .gnu.version_r entry",
-					       e);
-			name = rd(m, aux + 8, 4);
-			anext = (uint32_t)rd(m, aux + 12, 4);
-			if (name >= str[2])
-				return corrupt(m, "bad version name", e);
-			s = (const char *)m->p + str[1] + name;
-			if (!memchr(s, '\0', (size_t)(str[2] - name)))
-				return corrupt(m, "unterminated version name",
-					       e);
+		if (off > INT32_MAX || !gelf_getverneed(d, (int)off, &vn))
+			return elf_file_corrupt(f, "bad .gnu.version_r entry",
+						e);
+		aux = off + vn.vn_aux;
+		for (j = 0; j < vn.vn_cnt; j++) {
+			if (++steps > max_steps || aux > INT32_MAX ||
+			    !gelf_getvernaux(d, (int)aux, &va))
+				return elf_file_corrupt(
+				    f, "bad .gnu.version_r entry", e);
+			s = name_at(strs, va.vna_name);
+			if (!s)
+				return elf_file_corrupt(f, "bad version name",
+							e);
 			note(s, out);
-			if (!anext)
+			if (!va.vna_next)
 				break;
-			aux += anext;
+			aux += va.vna_next;
 		}
-		if (!next)
+		if (!vn.vn_next)
 			return 0;
 		if (++steps > max_steps)
-			return corrupt(m, "bad .gnu.version_r chain", e);
-		off += next;
+			return elf_file_corrupt(f, "bad .gnu.version_r chain",
+						e);
+		off += vn.vn_next;
 	}
 }
 
 int symvers_read_mem(const void *in, size_t len, const char *name,
 		     struct symvers *out, struct sp_err *e)
 {
-	struct img m = {in, len, 0, 0, name};
-	uint64_t shoff, shnum, i, f[5], str[5];
-	unsigned shentsize;
+	struct elf_file f;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int rc = 0, more;
 
 	memset(out, 0, sizeof(*out));
-	if (len < 52 || memcmp(in, "\177ELF", 4) != 0)
-		return sp_err_set(e, "'%s' is not an ELF file", name);
-	if (m.p[4] != 1 && m.p[4] != 2)
-		return corrupt(&m, "unknown ELF class", e);
-	if (m.p[5] != 1 && m.p[5] != 2)
-		return corrupt(&m, "unknown byte order", e);
-	m.is64 = m.p[4] == 2;
-	m.big = m.p[5] == 2;
-	if (m.is64 && len < 64)
-		return corrupt(&m, "short ELF header", e);
-	shoff = m.is64 ? rd(&m, 0x28, 8) : rd(&m, 0x20, 4);
-	shentsize = (unsigned)(m.is64 ? rd(&m, 0x3a, 2) : rd(&m, 0x2e, 2));
-	shnum = m.is64 ? rd(&m, 0x3c, 2) : rd(&m, 0x30, 2);
-	if (!shoff)
-		return 0; /* no section headers: nothing to read */
-	if (shentsize < (m.is64 ? 64u : 40u))
-		return corrupt(&m, "bad section header size", e);
-	if (!shnum) {
-		/* Extended numbering: the count is in section 0's size. */
-		if (section(&m, shoff, shentsize, 0, f, e) < 0)
-			return -1;
-		shnum = f[2];
+	if (elf_file_open_mem(&f, in, len, name, e) < 0)
+		return -1;
+	/* Any machine, class and byte order: a wheel's libraries are
+	 * judged whatever they were built for. */
+	while ((more = elf_file_next_section(&f, SHT_GNU_verneed, &scn, &sh,
+					     e))) {
+		if (more < 0 || walk_verneed(&f, scn, &sh, out, e) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	if (shnum > len / shentsize)
-		return corrupt(&m, "too many sections", e);
-	for (i = 0; i < shnum; i++) {
-		if (section(&m, shoff, shentsize, i, f, e) < 0)
-			return -1;
-		if (f[0] != SHT_GNU_VERNEED_)
-			continue;
-		if (f[3] >= shnum ||
-		    section(&m, shoff, shentsize, f[3], str, e) < 0)
-			return corrupt(&m, "bad .gnu.version_r link", e);
-		if (walk_verneed(&m, f, str, out, e) < 0)
-			return -1;
-	}
-	return 0;
+	elf_file_close(&f);
+	return rc;
 }
 
 int symvers_read_file(const char *path, struct symvers *out,

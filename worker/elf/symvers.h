@@ -4,6 +4,9 @@
  * The manylinux policy is a ceiling per version namespace: a wheel runs on
  * a system whose glibc, libstdc++ and libgcc provide at least the highest
  * GLIBC_x.y, GLIBCXX_x.y.z, CXXABI_x.y.z and GCC_x.y.z its objects need.
+ *
+ * Objects of any machine, class and byte order are read, through the
+ * room's reading layer (worker/elf/elffile.h).
  */
 #ifndef SPOKE_WORKER_ELF_SYMVERS_H
 #define SPOKE_WORKER_ELF_SYMVERS_H
@@ -28,13 +31,14 @@ struct symvers {
 };
 
 /* Reads the highest required version per namespace from the ELF image
- * (in, len); name is for errors.  An object without .gnu.version_r
- * requires nothing (all absent).  Hostile input gives an error, never a
+ * (in, len; only read) into out.  An object without .gnu.version_r
+ * requires nothing (all absent).  Returns 0, or -1 with e naming name:
+ * not ELF, truncated or corrupt.  Hostile input gives an error, never a
  * crash. */
 int symvers_read_mem(const void *in, size_t len, const char *name,
 		     struct symvers *out, struct sp_err *e);
 
-/* Same for a file, read-only. */
+/* Same for the file at path, read whole into memory and freed. */
 int symvers_read_file(const char *path, struct symvers *out,
 		      struct sp_err *e);
 

@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "worker/repair/policy.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "worker/elf/machine.h"
 
 #define POLICY_FILE "manylinux-policy.json"
 
@@ -41,14 +41,7 @@ static const struct symver *ns_cget(const struct symvers *s, int ns)
 
 const char *policy_arch_of_machine(unsigned machine)
 {
-	switch (machine) {
-	case EM_X86_64:
-		return "x86_64";
-	case EM_AARCH64:
-		return "aarch64";
-	default:
-		return NULL;
-	}
+	return elf_machine_policy_arch(machine);
 }
 
 static void tag_release(struct policy_tag *t)
