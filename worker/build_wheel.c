@@ -33,7 +33,89 @@ struct wheel_job {
 	int64_t epoch;
 	int level;
 	unsigned threads; /* "threads": the coordinator's budget, or 0 */
+	/* The job's "options" and "linked_paths"; the strings are the
+	 * job's, the arrays malloc'd (wheel_job_release). */
+	struct repair_opts opts;
 };
+
+static void wheel_job_release(struct wheel_job *w)
+{
+	free((void *)w->opts.exclude);
+	free((void *)w->opts.lib_path);
+	free((void *)w->opts.linked_paths);
+	memset(&w->opts, 0, sizeof(w->opts));
+}
+
+static int str_array(const json_t *v, const char *what,
+		     const char *const **out, size_t *n, struct sp_err *e)
+{
+	const char **a;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return sp_err_set(e, "job field '%s' must be an array of "
+				     "strings",
+				  what);
+	a = calloc(json_array_size(v) + 1, sizeof(*a));
+	if (!a)
+		return sp_err_set(e, "out of memory");
+	*out = a;
+	for (i = 0; i < json_array_size(v); i++) {
+		const json_t *s = json_array_get(v, i);
+
+		if (!json_is_string(s) || !json_string_length(s))
+			return sp_err_set(e, "job field '%s' must be an array "
+					     "of non-empty strings",
+					  what);
+		a[(*n)++] = json_string_value(s);
+	}
+	return 0;
+}
+
+/* The job's "options" object (worker/job.h) and its "linked_paths" as
+ * the repair's options (repair.h). */
+static int parse_repair_opts(const json_t *job, struct repair_opts *o,
+			     struct sp_err *e)
+{
+	const json_t *opt = json_object_get(job, "options"), *v;
+
+	memset(o, 0, sizeof(*o));
+	if (opt && !json_is_object(opt) && !json_is_null(opt))
+		return sp_err_set(e, "job field 'options' must be an object");
+	v = json_object_get(opt, "repair");
+	if (v && !json_is_null(v) &&
+	    (!json_is_string(v) ||
+	     repair_mode_parse(json_string_value(v), &o->mode) < 0))
+		return sp_err_set(e, "option 'repair' must be repair, check or "
+				     "skip");
+	v = json_object_get(opt, "compat");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v) || !json_string_length(v))
+			return sp_err_set(e, "option 'compat' must be a "
+					     "manylinux tag");
+		o->compat = json_string_value(v);
+	}
+	v = json_object_get(opt, "ld_library_path");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v))
+			return sp_err_set(e, "option 'ld_library_path' must "
+					     "be a string");
+		o->ld_library_path = json_string_value(v);
+	}
+	o->split_debug = json_is_true(json_object_get(opt, "split_debug"));
+	if (str_array(json_object_get(opt, "exclude"), "options.exclude",
+		      &o->exclude, &o->nexclude, e) < 0 ||
+	    str_array(json_object_get(opt, "lib_path"), "options.lib_path",
+		      &o->lib_path, &o->nlib, e) < 0 ||
+	    str_array(json_object_get(job, "linked_paths"), "linked_paths",
+		      &o->linked_paths, &o->nlinked, e) < 0)
+		return -1;
+	return 0;
+}
 
 /* Libraries that every manylinux system has, so that needing them does not
  * call for a repair.  Deliberately small: anything else gets bundled later. */
@@ -195,7 +277,8 @@ static int parse_job(const json_t *job, struct wheel_job *w, struct sp_err *e)
 	if (!ext_suffix_valid(w->ext))
 		return sp_err_set(e, "invalid extension suffix '%s'", w->ext);
 	if (parse_level(job, &w->level, e) < 0 ||
-	    parse_epoch(job, &w->epoch, e) < 0)
+	    parse_epoch(job, &w->epoch, e) < 0 ||
+	    parse_repair_opts(job, &w->opts, e) < 0)
 		return -1;
 	v = json_object_get(job, "threads");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
@@ -486,6 +569,7 @@ static int repair_module(const struct wheel_job *w, const json_t *job,
 							      "cargo_path"));
 	struct repair_in in = {0};
 	char *modpath = module_path(w), *origin;
+	char *debug_dir = NULL, *stem = NULL;
 	int rc;
 
 	in.name = cargo && *cargo ? cargo : w->staged;
@@ -495,7 +579,16 @@ static int repair_module(const struct wheel_job *w, const json_t *job,
 		free(origin);
 		return sp_err_set(e, "out of memory");
 	}
-	in.job = job;
+	/* The bundled libraries' debug files go where the module's do. */
+	if (w->opts.split_debug &&
+	    debugsplit_job_dirs(job, &debug_dir, &stem, e) < 0) {
+		free(modpath);
+		free(origin);
+		return -1;
+	}
+	in.opts = &w->opts;
+	in.debug_dir = debug_dir;
+	in.wheel_stem = stem;
 	in.dist = w->dist;
 	in.module_path = modpath;
 	in.origin = origin;
@@ -508,6 +601,8 @@ static int repair_module(const struct wheel_job *w, const json_t *job,
 	rc = repair_run(&in, rep, e);
 	free(modpath);
 	free(origin);
+	free(debug_dir);
+	free(stem);
 	return rc;
 }
 
@@ -590,8 +685,10 @@ int wheel_write(const json_t *job, void (*emit)(json_t *ev, void *arg),
 	int in = -1, dirfd = -1, rc = -1;
 
 	*result = NULL;
-	if (parse_job(job, &w, e) < 0)
+	if (parse_job(job, &w, e) < 0) {
+		wheel_job_release(&w);
 		return -1;
+	}
 	in = open(w.staged, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
 		return sp_err_sys(e, "cannot open '%s'", w.staged);
@@ -608,8 +705,7 @@ int wheel_write(const json_t *job, void (*emit)(json_t *ev, void *arg),
 	data_len = map.len;
 	/* Stripped before the repair patches it (debugsplit.h); so are the
 	 * libraries the repair bundles (repair.h). */
-	if (json_is_true(json_object_get(json_object_get(job, "options"),
-					 "split_debug"))) {
+	if (w.opts.split_debug) {
 		mod = read_staged(in, w.staged, &mod_len, e);
 		if (!mod || debugsplit_job(job, w.staged, &mod, &mod_len,
 					   &debug_path, e) < 0)
@@ -682,5 +778,6 @@ out:
 	elf_info_release(&info);
 	repair_release(&rep);
 	json_decref(tagged);
+	wheel_job_release(&w);
 	return rc;
 }
