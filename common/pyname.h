@@ -9,6 +9,8 @@
 #ifndef SPOKE_COMMON_PYNAME_H
 #define SPOKE_COMMON_PYNAME_H
 
+#include "common/err.h"
+
 /* Returns the distribution name as wheel file names spell it (malloc'd):
  * each run of '-', '_' and '.' becomes one '_', letters are lowercased.
  * NULL on out-of-memory. */
@@ -38,5 +40,23 @@ char *wheel_filename(const char *dist, const char *version, const char *py,
 /* Returns "<normalized dist>-<version>.dist-info", version escaped as in
  * wheel_filename (malloc'd).  NULL on out-of-memory. */
 char *dist_info_dir(const char *dist, const char *version);
+
+/* The names of one artifact of a build request: what its wheel's name
+ * and .dist-info are made of.  A NULL tag is not known yet (spoke build
+ * --artifacts learns the interpreter's tags after reading the file) and
+ * is not checked. */
+struct pyname_artifact {
+	const char *distribution;
+	const char *version;
+	const char *module;
+	const char *python_tag, *abi_tag, *platform_tag;
+};
+
+/* The one check of an artifact's names, shared by `spoke build
+ * --artifacts` (cli/project/artifacts.c), the coordinator (a build
+ * request) and the worker (a job): each must be present and valid by the
+ * functions above.  Returns 0, or -1 with e naming the field and the
+ * value ("invalid version '1 2': it is not a PEP 440 version"). */
+int pyname_check_artifact(const struct pyname_artifact *a, struct sp_err *e);
 
 #endif

@@ -36,8 +36,11 @@
 /* A job is one artifact of a build: staged, then packaged by a worker. */
 struct job {
 	struct build *b;
-	json_t *spec; /* the job object handed to the worker */
-	const char *cargo_path;
+	/* What the worker is given (worker/job.h): filled from the request
+	 * (client_build), then staged and planned (build_stage), and
+	 * serialized once per hand-over (job_start, job_queue). */
+	struct wheel_job spec;
+	const char *cargo_path; /* spec.cargo_path */
 	int64_t art_id, wheel_id;
 	int staged;	/* journaled and staged */
 	int started;	/* handed to a worker */
@@ -423,18 +426,17 @@ static int str_field(const json_t *o, const char *k, const char **out)
 	return 0;
 }
 
-static const char *const job_fields[] = {
-	"cargo_path", "distribution", "version",      "module",
-	"python_tag", "abi_tag",      "platform_tag", "ext_suffix",
-};
-
-/* Checks a build request before anything is journaled; the message names
- * the artifact and field. */
-static int build_validate(const json_t *req, struct sp_err *e)
+/* Checks a build request before anything is journaled: its out_dir and
+ * the number of artifacts here, each artifact's fields as its job is
+ * read from it (job_from_request: common/pyname.h's rules, the same the
+ * worker and `spoke build --artifacts` apply); the message names the
+ * artifact and field. */
+static int build_validate(const json_t *req, struct job *jobs, size_t njobs,
+			  struct sp_err *e)
 {
 	const json_t *arts = json_object_get(req, "artifacts");
 	const char *v;
-	size_t i, k;
+	size_t i;
 
 	if (str_field(req, "out_dir", &v) < 0 || v[0] != '/')
 		return sp_err_set(e, "bad build request: 'out_dir' must be an "
@@ -447,54 +449,17 @@ static int build_validate(const json_t *req, struct sp_err *e)
 		return sp_err_set(e, "bad build request: %zu artifacts, more "
 				     "than the limit of %u per build",
 				  json_array_size(arts), BUILD_MAX_ARTIFACTS);
-	for (i = 0; i < json_array_size(arts); i++) {
-		const json_t *a = json_array_get(arts, i);
-
-		if (!json_is_object(a))
-			return sp_err_set(e, "bad build request: artifact %zu "
-					     "is not an object",
-					  i);
-		for (k = 0; k < sizeof(job_fields) / sizeof(job_fields[0]);
-		     k++) {
-			if (str_field(a, job_fields[k], &v) < 0)
-				return sp_err_set(e,
-						  "bad build request: artifact "
-						  "%zu: missing '%s'",
-						  i, job_fields[k]);
-		}
-		str_field(a, "cargo_path", &v);
-		if (v[0] != '/')
-			return sp_err_set(e, "bad build request: artifact "
-					     "%zu: cargo_path is not absolute",
-					  i);
-		str_field(a, "distribution", &v);
-		if (!dist_name_valid(v))
-			return sp_err_set(e, "invalid distribution name '%s'",
-					  v);
-		str_field(a, "module", &v);
-		if (!module_name_valid(v))
-			return sp_err_set(e, "invalid module name '%s'", v);
-		/* The version and tags become the wheel's file name: check
-		 * them here too, before anything is staged. */
-		str_field(a, "version", &v);
-		if (!version_valid(v))
-			return sp_err_set(e, "invalid version '%s'", v);
-		for (k = 0; k < 3; k++) {
-			static const char *const tags[] = {
-				"python_tag", "abi_tag", "platform_tag"};
-
-			str_field(a, tags[k], &v);
-			if (!tag_valid(v))
-				return sp_err_set(e, "invalid %s '%s'",
-						  tags[k], v);
-		}
-	}
+	if (!jobs)
+		return 0;
+	for (i = 0; i < njobs; i++)
+		if (job_from_request(req, i, &jobs[i].spec, e) < 0)
+			return -1;
 	return 0;
 }
 
 static void job_release(struct job *jb)
 {
-	json_decref(jb->spec);
+	wheel_job_release(&jb->spec);
 	json_decref(jb->result);
 }
 
@@ -547,18 +512,17 @@ static int resolve_out_dir(struct build *b, struct sp_err *e)
 	size_t i;
 	int fd;
 
-	fd = dirs_resolve(json_string_value(
-				  json_object_get(b->jobs[0].spec, "out_dir")),
-			  1, 0755, &resolved, e);
+	fd = dirs_resolve(b->jobs[0].spec.out_dir, 1, 0755, &resolved, e);
 	if (fd < 0)
 		return -1;
 	close(fd);
-	for (i = 0; i < b->njobs; i++)
-		if (json_object_set_new(b->jobs[i].spec, "out_dir_resolved",
-					json_string(resolved)) < 0) {
+	for (i = 0; i < b->njobs; i++) {
+		free(b->jobs[i].spec.out_dir_resolved);
+		if (!(b->jobs[i].spec.out_dir_resolved = strdup(resolved))) {
 			free(resolved);
 			return sp_err_set(e, "out of memory");
 		}
+	}
 	free(resolved);
 	return 0;
 }
@@ -591,12 +555,10 @@ static void build_stage(struct server *s, struct build *b)
 			build_fail(s, b, "out of memory");
 			goto out;
 		}
-		json_object_set_new(jb->spec, "staged_path",
-				    json_string(staged));
-		free(staged);
+		free(jb->spec.staged_path);
+		jb->spec.staged_path = staged;
 		items[i].cargo_path = jb->cargo_path;
-		items[i].staged_path = json_string_value(
-			json_object_get(jb->spec, "staged_path"));
+		items[i].staged_path = jb->spec.staged_path;
 	}
 	/* The whole build in one batch: a fixed number of fsyncs however
 	 * many artifacts it has. */
@@ -609,6 +571,8 @@ static void build_stage(struct server *s, struct build *b)
 		struct job *jb = &b->jobs[i];
 
 		jb->art_id = items[i].artifact_id;
+		/* Echoed in every event and result of the job (job.h). */
+		jb->spec.id = (uint64_t)jb->art_id;
 		jb->staged = 1;
 		/* The worker reads the staged file by path: it checks that
 		 * it finds this inode there, read through staged/'s held
@@ -625,11 +589,9 @@ static void build_stage(struct server *s, struct build *b)
 				build_fail(s, b, "%s", e.msg);
 				goto out;
 			}
-			json_object_set_new(
-				jb->spec, "staged_ident",
-				json_pack("{s:I,s:I}", "dev",
-					  (json_int_t)id.dev, "ino",
-					  (json_int_t)id.ino));
+			jb->spec.has_staged_ident = 1;
+			jb->spec.staged_dev = (uint64_t)id.dev;
+			jb->spec.staged_ino = (uint64_t)id.ino;
 		}
 		client_event(b, json_pack("{s:s,s:s,s:s,s:s}", "event",
 					  "staged", "cargo_path",
@@ -651,25 +613,17 @@ out:
 	}
 	for (i = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
-		const char *od = json_string_value(
-			json_object_get(jb->spec, "out_dir"));
+		const char *od = jb->spec.out_dir;
 		/* The temporary is journaled where the worker writes it, in
 		 * the resolved folder, so replay finds it even if the user's
 		 * path leads elsewhere by then; the final name stays the
 		 * user's, as results report it. */
-		const char *od_res = json_string_value(
-			json_object_get(jb->spec, "out_dir_resolved"));
+		const char *od_res = jb->spec.out_dir_resolved;
 		char *name, *final = NULL, *tmp = NULL, tname[NAME_MAX + 1];
 
-		name = wheel_filename(
-			json_string_value(json_object_get(jb->spec,
-							  "distribution")),
-			json_string_value(json_object_get(jb->spec, "version")),
-			json_string_value(
-				json_object_get(jb->spec, "python_tag")),
-			json_string_value(json_object_get(jb->spec, "abi_tag")),
-			json_string_value(
-				json_object_get(jb->spec, "platform_tag")));
+		name = wheel_filename(jb->spec.distribution, jb->spec.version,
+				      jb->spec.python_tag, jb->spec.abi_tag,
+				      jb->spec.platform_tag);
 		if (!name) {
 			journal_rollback(s->j);
 			build_fail(s, b, "cannot name the wheel of '%s'",
@@ -693,19 +647,20 @@ out:
 			build_fail(s, b, "out of memory");
 			return;
 		}
-		free(name);
-		json_object_set_new(jb->spec, "final_path", json_string(final));
-		json_object_set_new(jb->spec, "tmp_path", json_string(tmp));
+		/* The job carries the name, its path and its temporary:
+		 * the worker names nothing itself. */
+		free(jb->spec.wheel_name);
+		free(jb->spec.final_path);
+		free(jb->spec.tmp_path);
+		jb->spec.wheel_name = name;
+		jb->spec.final_path = final;
+		jb->spec.tmp_path = tmp;
 		if (journal_wheel_intent(s->j, b->id, jb->art_id, tmp, final,
 					 &jb->wheel_id, &e) < 0) {
-			free(final);
-			free(tmp);
 			journal_rollback(s->j);
 			build_fail(s, b, "%s", e.msg);
 			return;
 		}
-		free(final);
-		free(tmp);
 	}
 	/* Every wheel's intent in one commit, before any worker writes. */
 	if (journal_commit(s->j, &e) < 0)
@@ -790,6 +745,7 @@ static int job_start(struct server *s, struct job *jb)
 {
 	struct worker *w;
 	struct sp_err e;
+	json_t *msg;
 	int rc;
 
 	w = pool_get(&s->pool, &e);
@@ -807,7 +763,10 @@ static int job_start(struct server *s, struct job *jb)
 	s->busy++;
 	jb->b->running++;
 	fault_point("job");
-	rc = pool_send(w, jb->spec, &e);
+	/* Serialized once per hand-over (worker/job.h). */
+	msg = job_to_json(&jb->spec);
+	rc = msg ? pool_send(w, msg, &e) : sp_err_set(&e, "out of memory");
+	json_decref(msg);
 	return job_sent(s, jb, rc, &e);
 }
 
@@ -829,6 +788,7 @@ static void job_queue(struct server *s, struct worker *w)
 	struct job *cur = w->job, *jb;
 	struct build *b;
 	struct sp_err e;
+	json_t *msg;
 	size_t first, waiting;
 	int rc, could;
 
@@ -848,9 +808,13 @@ static void job_queue(struct server *s, struct worker *w)
 	if (!waiting || waiting <= (size_t)(could > 0 ? could : 0))
 		return;
 	jb = &b->jobs[first];
-	json_object_set_new(jb->spec, "threads", json_integer(1));
+	jb->spec.threads = 1;
 	fault_point("job");
-	rc = pool_queue(w, jb->spec, &e);
+	msg = job_to_json(&jb->spec);
+	if (!msg)
+		return; /* it waits for a free worker */
+	rc = pool_queue(w, msg, &e);
+	json_decref(msg);
 	if (rc == 1)
 		return; /* not queued (too large, or no room now): it waits */
 	jb->started = 1;
@@ -927,11 +891,10 @@ static void wheel_written(struct build *b, struct job *jb, const char *dest)
 	json_t *w;
 	size_t i;
 
-	w = json_pack("{s:s,s:s,s:O,s:O,s:O,s:I,s:O,s:O,s:O}", "path", dest,
+	w = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:O,s:O,s:O}", "path", dest,
 		      "cargo_path", jb->cargo_path, "distribution",
-		      json_object_get(jb->spec, "distribution"), "version",
-		      json_object_get(jb->spec, "version"), "module",
-		      json_object_get(jb->spec, "module"), "size",
+		      jb->spec.distribution, "version", jb->spec.version,
+		      "module", jb->spec.module, "size",
 		      json_integer_value(json_object_get(res, "size")),
 		      "sha256", json_object_get(res, "sha256"), "needed",
 		      json_object_get(res, "needed"), "patch",
@@ -1036,8 +999,7 @@ static void done_flush(struct server *s)
  * "done"s. */
 static int done_add(struct server *s, struct job *jb, const char *dest)
 {
-	const char *final = json_string_value(
-		json_object_get(jb->spec, "final_path"));
+	const char *final = jb->spec.final_path;
 	const char *patch = json_string_value(
 		json_object_get(jb->result, "patch"));
 	int renamed = final && strcmp(dest, final) != 0;
@@ -1067,8 +1029,7 @@ static int done_add(struct server *s, struct job *jb, const char *dest)
 	clock_gettime(CLOCK_REALTIME, &t);
 	d->renamed_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 	/* The folder the worker wrote into: the resolved one. */
-	d->dir = strdup(json_string_value(json_object_get(
-		jb->spec, "out_dir_resolved")) ?: ".");
+	d->dir = strdup(jb->spec.out_dir_resolved ?: ".");
 	if (renamed)
 		d->final = strdup(dest);
 	if (patched)
@@ -1115,8 +1076,7 @@ static void finish_ready(struct server *s)
 				continue;
 			if (b->failed)
 				goto next;
-			final = json_string_value(
-				json_object_get(jb->spec, "final_path"));
+			final = jb->spec.final_path;
 			wheel = json_string_value(
 				json_object_get(jb->result, "wheel"));
 			/* The worker's name is held to the planned one. */
@@ -1159,8 +1119,9 @@ static void job_progress(struct server *s, struct job *jb, json_t *ev)
 
 	if (patch && journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0)
 		build_fail(s, jb->b, "%s", e.msg);
-	json_object_set(ev, "cargo_path",
-			json_object_get(jb->spec, "cargo_path"));
+	/* The job id is between the coordinator and its worker. */
+	json_object_del(ev, "job");
+	json_object_set_new(ev, "cargo_path", json_string(jb->cargo_path));
 	client_event(jb->b, json_incref(ev));
 }
 
@@ -1236,6 +1197,14 @@ static void worker_input(struct server *s, struct worker *w)
 			json_decref(res);
 			sp_err_set(&e, "bad message: type %u from %s", type,
 				   jb ? "worker" : "idle worker");
+			worker_lost(s, w, e.msg);
+			return;
+		}
+		/* Every frame names its job: one for another job (a worker
+		 * out of step with its channel) ends that worker and fails
+		 * the job's build, never the coordinator. */
+		if (job_reply_check(res, jb->spec.id, &e) < 0) {
+			json_decref(res);
 			worker_lost(s, w, e.msg);
 			return;
 		}
@@ -1426,8 +1395,7 @@ static void job_threads(const struct server *s, const struct build *b,
 
 	if (global < free)
 		free = global;
-	json_object_set_new(jb->spec, "threads",
-			    json_integer(waiting > 1 || free < 1 ? 1 : free));
+	jb->spec.threads = (unsigned)(waiting > 1 || free < 1 ? 1 : free);
 }
 
 static void schedule(struct server *s)
@@ -1503,7 +1471,7 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 				      "the coordinator is of another version"));
 		return;
 	}
-	if (build_validate(req, &e) < 0) {
+	if (build_validate(req, NULL, 0, &e) < 0) {
 		client_send(c, MSG_RESULT,
 			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
 				      0, "error", e.msg));
@@ -1514,6 +1482,13 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 		return;
 	b->njobs = json_array_size(arts);
 	b->jobs = calloc(b->njobs, sizeof(*b->jobs));
+	if (b->jobs && build_validate(req, b->jobs, b->njobs, &e) < 0) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error", e.msg));
+		build_free(b);
+		return;
+	}
 	b->report = json_array();
 	b->wheels = json_array();
 	b->mode = STAGE_LINK;
@@ -1537,30 +1512,10 @@ static void client_build(struct server *s, struct client *c, json_t *req)
 		struct job *jb = &b->jobs[i];
 
 		jb->b = b;
-		jb->spec = json_deep_copy(json_array_get(arts, i));
-		json_object_set(jb->spec, "out_dir",
-				json_object_get(req, "out_dir"));
-		if (json_object_get(req, "source_date_epoch"))
-			json_object_set(jb->spec, "source_date_epoch",
-					json_object_get(req,
-							"source_date_epoch"));
-		if (json_object_get(req, "compression"))
-			json_object_set(jb->spec, "compression",
-					json_object_get(req, "compression"));
-		/* Options for the worker (repair policy, search paths ...)
-		 * pass through as they are; the worker validates them. */
-		if (json_is_object(json_object_get(req, "options")))
-			json_object_set(jb->spec, "options",
-					json_object_get(req, "options"));
 		/* The worker checks its cached policy and ld.so.conf once
-		 * per build (fsx_stamp_epoch_set), and sends no progress
-		 * events a quiet client would not see. */
-		json_object_set_new(jb->spec, "build",
-				    json_integer((json_int_t)b->id));
-		if (b->quiet)
-			json_object_set_new(jb->spec, "progress", json_false());
-		jb->cargo_path = json_string_value(
-			json_object_get(jb->spec, "cargo_path"));
+		 * per build (fsx_stamp_epoch_set). */
+		jb->spec.build = b->id;
+		jb->cargo_path = jb->spec.cargo_path;
 	}
 	b->client = c;
 	c->build = b;
