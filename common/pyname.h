@@ -1,9 +1,12 @@
 /*
  * pyname.h - the one naming rule of Python packaging that spoke applies:
  * distribution names, versions, wheel tags, module names, and the wheel
- * and .dist-info names made of them.  The coordinator checks a build's
- * names with these before anything reaches the file system, and the
- * worker names the wheel with the same code, so the two cannot disagree.
+ * and .dist-info names made of them.  One check of an artifact's names
+ * (pyname_check_artifact) serves `spoke build --artifacts`, the
+ * coordinator and the worker; the coordinator names the wheel
+ * (wheel_filename) before anything reaches the file system, and the job
+ * carries that name to the worker (worker/job.h), so the two cannot
+ * disagree.
  * Everything here is pure: no I/O.
  */
 #ifndef SPOKE_COMMON_PYNAME_H

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "worker/build_wheel.h"
 
 #include <errno.h>
@@ -78,25 +79,6 @@ static int check_staged_ident(const struct wheel_job *j, int fd,
 				  "meanwhile); nothing was packaged from it",
 				  j->staged_path);
 	return 0;
-}
-
-/* The coordinator names the wheel (job.h); a name that does not match
- * the job's fields would install under the wrong tags. */
-static int check_name(const struct wheel_job *j, struct sp_err *e)
-{
-	char *name;
-	int same;
-
-	name = wheel_filename(j->distribution, j->version, j->python_tag,
-			      j->abi_tag, j->platform_tag);
-	if (!name)
-		return sp_err_set(e, "out of memory");
-	same = strcmp(fsx_basename(j->final_path), name) == 0;
-	if (!same)
-		sp_err_set(e, "wheel path '%s' does not end in '%s'",
-			   j->final_path, name);
-	free(name);
-	return same ? 0 : -1;
 }
 
 /* Checks that the module can be imported as j->module: Python calls
@@ -421,8 +403,12 @@ static int finish_result(const struct wheel_job *j, const struct repair *rep,
 	char *name, *dir, *path = NULL;
 	int rc = -1;
 
-	name = wheel_filename(j->distribution, j->version, j->python_tag,
-			      j->abi_tag, rep->plat);
+	/* The coordinator's name with the repair's platform tag in place of
+	 * the job's (job_parse checked that it ends in it). */
+	if (asprintf(&name, "%.*s%s.whl",
+		     (int)(strlen(j->wheel_name) - strlen(j->platform_tag) - 4),
+		     j->wheel_name, rep->plat) < 0)
+		name = NULL;
 	dir = fsx_dirname(j->final_path);
 	if (name && dir)
 		path = fsx_join(dir, name);
@@ -519,8 +505,6 @@ int wheel_write(const struct wheel_job *j,
 	*result = NULL;
 	if (epoch < 0)
 		epoch = (int64_t)time(NULL);
-	if (check_name(j, e) < 0)
-		return -1;
 	in = open(j->staged_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
 		return sp_err_sys(e, "cannot open '%s'", j->staged_path);

@@ -318,12 +318,38 @@ static int parse_fields(const json_t *o, enum job_kind kind,
 	return get_options(o, &j->options, e);
 }
 
+/* The coordinator names the wheel (common/pyname.h) and the worker
+ * takes that name: it must be final_path's, and end in the platform tag
+ * that a repair may replace (build_wheel.h). */
+static int check_wheel_name(const struct wheel_job *j, struct sp_err *e)
+{
+	size_t n, t;
+
+	if (!j->wheel_name || !*j->wheel_name)
+		return sp_err_set(e, "job field 'wheel_name' is missing or not "
+				     "a string");
+	if (strcmp(fsx_basename(j->final_path), j->wheel_name) != 0)
+		return sp_err_set(e, "wheel path '%s' does not end in '%s'",
+				  j->final_path, j->wheel_name);
+	n = strlen(j->wheel_name);
+	t = strlen(j->platform_tag);
+	if (n < t + 6 || j->wheel_name[n - t - 5] != '-' ||
+	    strncmp(j->wheel_name + n - t - 4, j->platform_tag, t) != 0 ||
+	    strcmp(j->wheel_name + n - 4, ".whl") != 0)
+		return sp_err_set(e,
+				  "wheel name '%s' does not end in its "
+				  "platform tag '%s'",
+				  j->wheel_name, j->platform_tag);
+	return 0;
+}
+
 int job_parse(const json_t *msg, struct wheel_job *j, struct sp_err *e)
 {
 	const json_t *id, *v;
 
 	memset(j, 0, sizeof(*j));
-	if (parse_fields(msg, JOB_WIRE, j, e) < 0)
+	if (parse_fields(msg, JOB_WIRE, j, e) < 0 ||
+	    check_wheel_name(j, e) < 0)
 		goto fail;
 	id = json_object_get(msg, "id");
 	if (id && (!json_is_integer(id) || json_integer_value(id) < 0)) {

@@ -90,6 +90,7 @@ static json_t *make_job(const char *staged, const char *tmp)
 	    "requires_dist", "numpy");
 
 	assert_non_null(job);
+	json_object_set_new(job, "wheel_name", json_string(WHEEL_NAME));
 	/* Plain linux wheels here; test_repair covers the manylinux path. */
 	json_object_set_new(job, "options",
 			    json_pack("{s:s}", "repair", "skip"));
