@@ -7,6 +7,12 @@
  * to a worker (job_to_json), and the worker parses it once, at receipt
  * (job_parse), into the same struct: nothing after that reads JSON.
  * Both ends are this one binary, so the wire form needs no version.
+ * On the wire (a JSON object) each field below is the member of the same
+ * name, except: the staged inode is "staged_ident": {"dev", "ino"}; the
+ * level is "compression": "store" | "fast" | "default" | "best";
+ * source_date_epoch, threads and build are left out when unset; and the
+ * repair's options are "options": {"repair", "compat", "exclude",
+ * "lib_path", "ld_library_path", "split_debug"} and "linked_paths".
  *
  * Every event and the one result a worker sends for a job carry the job's
  * id ("job"), and the coordinator holds them to the job it gave that
