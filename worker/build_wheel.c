@@ -431,22 +431,26 @@ static int finish_result(const struct wheel_job *j, const struct repair *rep,
 static int open_out_dir(const struct wheel_job *j, int *dirfd, char **label,
 			struct sp_err *e)
 {
-	const char *resolved = j->out_dir_resolved;
 	char *tdir = fsx_dirname(j->tmp_path);
 	char *fdir = fsx_dirname(j->final_path);
+	const char *folder;
 	int rc = -1;
 
 	if (!tdir || !fdir) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	if (strcmp(tdir, fdir) != 0) {
+	/* The coordinator journals the temporary in the resolved folder and
+	 * plans the final path in the user's, which differ when the user's
+	 * path holds a symlink: the temporary must be in the folder written. */
+	folder = j->out_dir_resolved ? j->out_dir_resolved : fdir;
+	if (strcmp(tdir, folder) != 0) {
 		sp_err_set(e, "bad job: the temporary '%s' is not in the "
 			      "wheel's folder '%s'",
-			   j->tmp_path, fdir);
+			   j->tmp_path, folder);
 		goto out;
 	}
-	*label = strdup(resolved ? resolved : fdir);
+	*label = strdup(folder);
 	if (!*label) {
 		sp_err_set(e, "out of memory");
 		goto out;

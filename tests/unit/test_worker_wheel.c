@@ -376,6 +376,41 @@ static void test_job_run(void **state)
 	json_decref(job);
 }
 
+/* An output folder named through a symlink: the coordinator journals the
+ * temporary in the resolved folder and plans the final path in the
+ * user's; the worker writes in the resolved one and reports the user's
+ * path. */
+static void test_wheel_out_dir_link(void **state)
+{
+	char real[128], link[128], tmp[160], final[256], made[256];
+	json_t *job, *res;
+	struct sp_err e;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	snprintf(real, sizeof(real), "%s/out", tmpdir);
+	snprintf(link, sizeof(link), "%s/outlink", tmpdir);
+	snprintf(tmp, sizeof(tmp), "%s/l.tmp", real);
+	snprintf(final, sizeof(final), "%s/" WHEEL_NAME, link);
+	snprintf(made, sizeof(made), "%s/" WHEEL_NAME, real);
+	unlink(made);
+	assert_int_equal(symlink(real, link), 0);
+	job = make_job("m.so", tmp);
+	json_object_set_new(job, "final_path", json_string(final));
+	json_object_set_new(job, "out_dir_resolved", json_string(real));
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_string_value(json_object_get(res, "wheel")),
+			    final);
+	assert_true(fsx_exists(made));
+	assert_false(fsx_exists(tmp));
+	json_decref(res);
+	json_decref(job);
+	unlink(made);
+	unlink(link);
+}
+
 /* What the worker refuses at receipt, before anything is opened. */
 static void test_job_parse_errors(void **state)
 {
@@ -500,6 +535,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wheel_ok),
+	    cmocka_unit_test(test_wheel_out_dir_link),
 	    cmocka_unit_test(test_job_parse_errors),
 	    cmocka_unit_test(test_job_round_trip),
 	    cmocka_unit_test(test_job_reply),
