@@ -577,16 +577,14 @@ struct emit_ctx {
 static void job_emit(json_t *ev, void *arg)
 {
 	const struct emit_ctx *c = arg;
+	json_int_t id = (json_int_t)fault_job_id(c->job->id);
 	struct sp_err e;
 
 	/* Progress events carry "event"; the others ({"patch": ...}) are
 	 * for the journal and always go. */
 	if (event_fd >= 0 && ev &&
 	    (c->job->progress || !json_object_get(ev, "event")) &&
-	    json_object_set_new(ev, "job", json_integer((json_int_t)
-							 fault_job_id(
-								 c->job->id))) ==
-		    0)
+	    json_object_set_new(ev, "job", json_integer(id)) == 0)
 		frame_send(event_fd, MSG_EVENT, ev, &e);
 	json_decref(ev);
 }
@@ -596,15 +594,15 @@ json_t *job_run(const struct wheel_job *j)
 	struct emit_ctx c = {j};
 	struct sp_err e;
 	json_t *result;
+	json_int_t id;
 
 	sp_err_clear(&e);
 	if (wheel_write(j, job_emit, &c, &result, &e) < 0)
 		result = json_pack("{s:b, s:s}", "ok", 0, "error",
 				   e.msg[0] ? e.msg : "unknown error");
+	id = (json_int_t)fault_job_id(j->id);
 	if (result &&
-	    json_object_set_new(result, "job",
-				json_integer((json_int_t)fault_job_id(j->id))) <
-		    0) {
+	    json_object_set_new(result, "job", json_integer(id)) < 0) {
 		json_decref(result);
 		result = NULL;
 	}
