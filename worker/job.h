@@ -113,9 +113,9 @@ void wheel_job_release(struct wheel_job *j);
 /* Parses a job as a worker receives it: every field above, typed and
  * checked (the artifact's names with pyname_check_artifact(), the
  * extension suffix, the paths, the options, a wheel_name that is
- * final_path's file name and ends in "-<platform_tag>.whl").  Returns 0 with *j filled,
- * or -1 with e naming the field, and *j released.  Unknown members are
- * ignored. */
+ * final_path's file name and ends in "-<platform_tag>.whl").  Returns 0
+ * with *j filled, or -1 with e naming the field, and *j released.
+ * Unknown members are ignored. */
 int job_parse(const json_t *msg, struct wheel_job *j, struct sp_err *e);
 
 /* The wire form of j, which job_parse() reads back into an equal struct
