@@ -18,6 +18,7 @@ static unsigned long crash_at;
 static char delay_role[32];
 static long delay_ms;
 static int fixed_names;
+static int wrong_job;
 
 /* Parses "ROLE:N" into role (of size 32) and N; 0 when malformed. */
 static long parse_spec(const char *spec, char *r)
@@ -43,6 +44,14 @@ static void fault_init(void)
 	n = parse_spec(getenv("SPOKE_FAULT_DELAY"), delay_role);
 	delay_ms = n > 0 ? n : 0;
 	fixed_names = getenv("SPOKE_FAULT_FIXED_NAMES") != NULL;
+	wrong_job = getenv("SPOKE_FAULT_WRONG_JOB") != NULL;
+}
+
+uint64_t fault_job_id(uint64_t id)
+{
+	if (!inited)
+		fault_init();
+	return wrong_job ? id + 1 : id;
 }
 
 int fault_fixed_names(void)

@@ -3,7 +3,7 @@
  *
  * Every durable step (rename, link, unlink, fsync, write of a wheel, fork,
  * journal commit) calls fault_point() just before it happens.  Normally this
- * costs one branch.  Three environment variables, read once per process, turn
+ * costs one branch.  These environment variables, read once per process, turn
  * it into a harness:
  *
  *   SPOKE_FAULT_LOG=FILE     append "<role> <n> <name>" for every point hit,
@@ -19,6 +19,10 @@
  *                            to strace (-P) across runs.  O_EXCL and
  *                            O_NOFOLLOW still refuse whatever another user
  *                            plants at such a name; only tests set it.
+ *   SPOKE_FAULT_WRONG_JOB=1  a worker answers for the job after its own
+ *                            (fault_job_id), so that a test sees the
+ *                            coordinator end that worker and fail its
+ *                            build, and live on.
  *
  * The count restarts when a process changes role (a forked worker starts at
  * zero), so "worker:3" means the third point of every worker.
@@ -26,11 +30,17 @@
 #ifndef SPOKE_COMMON_FAULT_H
 #define SPOKE_COMMON_FAULT_H
 
+#include <stdint.h>
+
 /* Sets the role of this process and restarts its point count. */
 void fault_set_role(const char *role);
 
 /* 1 when SPOKE_FAULT_FIXED_NAMES is set. */
 int fault_fixed_names(void);
+
+/* The job id a worker echoes for its job id: id, or id + 1 under
+ * SPOKE_FAULT_WRONG_JOB. */
+uint64_t fault_job_id(uint64_t id);
 
 /* Marks a crash point; may not return (SIGKILL) under SPOKE_CRASH_AT. */
 void fault_point(const char *name);

@@ -221,3 +221,41 @@ char *dist_info_dir(const char *dist, const char *version)
 	free(v);
 	return out;
 }
+
+int pyname_check_artifact(const struct pyname_artifact *a, struct sp_err *e)
+{
+	const char *const tags[3] = {a->python_tag, a->abi_tag,
+				     a->platform_tag};
+	static const char *const tag_names[3] = {"python_tag", "abi_tag",
+						 "platform_tag"};
+	size_t i;
+
+	if (!a->distribution || !*a->distribution)
+		return sp_err_set(e, "missing 'distribution'");
+	if (!dist_name_valid(a->distribution))
+		return sp_err_set(e,
+				  "invalid distribution name '%s': it is not "
+				  "a valid distribution name (ASCII letters "
+				  "and digits, with '.', '_' and '-' inside)",
+				  a->distribution);
+	if (!a->version || !*a->version)
+		return sp_err_set(e, "missing 'version'");
+	if (!version_valid(a->version))
+		return sp_err_set(e,
+				  "invalid version '%s': it is not a PEP 440 "
+				  "version",
+				  a->version);
+	if (!a->module || !*a->module)
+		return sp_err_set(e, "missing 'module'");
+	if (!module_name_valid(a->module))
+		return sp_err_set(e,
+				  "invalid module name '%s': it is not a "
+				  "Python module name (dotted identifiers)",
+				  a->module);
+	/* The tags become the wheel's file name and WHEEL's Tag lines. */
+	for (i = 0; i < 3; i++)
+		if (tags[i] && !tag_valid(tags[i]))
+			return sp_err_set(e, "invalid %s '%s'", tag_names[i],
+					  tags[i]);
+	return 0;
+}

@@ -1,13 +1,18 @@
 /*
  * pyname.h - the one naming rule of Python packaging that spoke applies:
  * distribution names, versions, wheel tags, module names, and the wheel
- * and .dist-info names made of them.  The coordinator checks a build's
- * names with these before anything reaches the file system, and the
- * worker names the wheel with the same code, so the two cannot disagree.
+ * and .dist-info names made of them.  One check of an artifact's names
+ * (pyname_check_artifact) serves `spoke build --artifacts`, the
+ * coordinator and the worker; the coordinator names the wheel
+ * (wheel_filename) before anything reaches the file system, and the job
+ * carries that name to the worker (worker/job.h), so the two cannot
+ * disagree.
  * Everything here is pure: no I/O.
  */
 #ifndef SPOKE_COMMON_PYNAME_H
 #define SPOKE_COMMON_PYNAME_H
+
+#include "common/err.h"
 
 /* Returns the distribution name as wheel file names spell it (malloc'd):
  * each run of '-', '_' and '.' becomes one '_', letters are lowercased.
@@ -38,5 +43,23 @@ char *wheel_filename(const char *dist, const char *version, const char *py,
 /* Returns "<normalized dist>-<version>.dist-info", version escaped as in
  * wheel_filename (malloc'd).  NULL on out-of-memory. */
 char *dist_info_dir(const char *dist, const char *version);
+
+/* The names of one artifact of a build request: what its wheel's name
+ * and .dist-info are made of.  A NULL tag is not known yet (spoke build
+ * --artifacts learns the interpreter's tags after reading the file) and
+ * is not checked. */
+struct pyname_artifact {
+	const char *distribution;
+	const char *version;
+	const char *module;
+	const char *python_tag, *abi_tag, *platform_tag;
+};
+
+/* The one check of an artifact's names, shared by `spoke build
+ * --artifacts` (cli/project/artifacts.c), the coordinator (a build
+ * request) and the worker (a job): each must be present and valid by the
+ * functions above.  Returns 0, or -1 with e naming the field and the
+ * value ("invalid version '1 2': it is not a PEP 440 version"). */
+int pyname_check_artifact(const struct pyname_artifact *a, struct sp_err *e);
 
 #endif

@@ -36,18 +36,17 @@ static int str_field(const json_t *o, const char *k, const char **out)
 	return 0;
 }
 
-static const char *const job_fields[] = {
-	"cargo_path", "distribution", "version",      "module",
-	"python_tag", "abi_tag",      "platform_tag", "ext_suffix",
-};
-
-/* Checks a build request before anything is journaled; the message names
- * the artifact and field. */
-static int build_validate(const json_t *req, struct sp_err *e)
+/* Checks a build request before anything is journaled: its out_dir and
+ * the number of artifacts here, each artifact's fields as its job is
+ * read from it (job_from_request: common/pyname.h's rules, the same the
+ * worker and `spoke build --artifacts` apply); the message names the
+ * artifact and field. */
+static int build_validate(const json_t *req, struct job *jobs, size_t njobs,
+			  struct sp_err *e)
 {
 	const json_t *arts = json_object_get(req, "artifacts");
 	const char *v;
-	size_t i, k;
+	size_t i;
 
 	if (str_field(req, "out_dir", &v) < 0 || v[0] != '/')
 		return sp_err_set(e, "bad build request: 'out_dir' must be an "
@@ -60,54 +59,17 @@ static int build_validate(const json_t *req, struct sp_err *e)
 		return sp_err_set(e, "bad build request: %zu artifacts, more "
 				     "than the limit of %u per build",
 				  json_array_size(arts), BUILD_MAX_ARTIFACTS);
-	for (i = 0; i < json_array_size(arts); i++) {
-		const json_t *a = json_array_get(arts, i);
-
-		if (!json_is_object(a))
-			return sp_err_set(e, "bad build request: artifact %zu "
-					     "is not an object",
-					  i);
-		for (k = 0; k < sizeof(job_fields) / sizeof(job_fields[0]);
-		     k++) {
-			if (str_field(a, job_fields[k], &v) < 0)
-				return sp_err_set(e,
-						  "bad build request: artifact "
-						  "%zu: missing '%s'",
-						  i, job_fields[k]);
-		}
-		str_field(a, "cargo_path", &v);
-		if (v[0] != '/')
-			return sp_err_set(e, "bad build request: artifact "
-					     "%zu: cargo_path is not absolute",
-					  i);
-		str_field(a, "distribution", &v);
-		if (!dist_name_valid(v))
-			return sp_err_set(e, "invalid distribution name '%s'",
-					  v);
-		str_field(a, "module", &v);
-		if (!module_name_valid(v))
-			return sp_err_set(e, "invalid module name '%s'", v);
-		/* The version and tags become the wheel's file name: check
-		 * them here too, before anything is staged. */
-		str_field(a, "version", &v);
-		if (!version_valid(v))
-			return sp_err_set(e, "invalid version '%s'", v);
-		for (k = 0; k < 3; k++) {
-			static const char *const tags[] = {
-				"python_tag", "abi_tag", "platform_tag"};
-
-			str_field(a, tags[k], &v);
-			if (!tag_valid(v))
-				return sp_err_set(e, "invalid %s '%s'",
-						  tags[k], v);
-		}
-	}
+	if (!jobs)
+		return 0;
+	for (i = 0; i < njobs; i++)
+		if (job_from_request(req, i, &jobs[i].spec, e) < 0)
+			return -1;
 	return 0;
 }
 
 static void job_release(struct job *jb)
 {
-	json_decref(jb->spec);
+	wheel_job_release(&jb->spec);
 	json_decref(jb->result);
 }
 
@@ -160,7 +122,7 @@ void client_build(struct server *s, struct client *c, json_t *req)
 				      "the coordinator is of another version"));
 		return;
 	}
-	if (build_validate(req, &e) < 0) {
+	if (build_validate(req, NULL, 0, &e) < 0) {
 		client_send(c, MSG_RESULT,
 			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
 				      0, "error", e.msg));
@@ -171,6 +133,13 @@ void client_build(struct server *s, struct client *c, json_t *req)
 		return;
 	b->njobs = json_array_size(arts);
 	b->jobs = calloc(b->njobs, sizeof(*b->jobs));
+	if (b->jobs && build_validate(req, b->jobs, b->njobs, &e) < 0) {
+		client_send(c, MSG_RESULT,
+			    json_pack("{s:s,s:b,s:s}", "command", "build", "ok",
+				      0, "error", e.msg));
+		build_free(b);
+		return;
+	}
 	b->report = json_array();
 	b->wheels = json_array();
 	b->mode = STAGE_LINK;
@@ -194,30 +163,10 @@ void client_build(struct server *s, struct client *c, json_t *req)
 		struct job *jb = &b->jobs[i];
 
 		jb->b = b;
-		jb->spec = json_deep_copy(json_array_get(arts, i));
-		json_object_set(jb->spec, "out_dir",
-				json_object_get(req, "out_dir"));
-		if (json_object_get(req, "source_date_epoch"))
-			json_object_set(jb->spec, "source_date_epoch",
-					json_object_get(req,
-							"source_date_epoch"));
-		if (json_object_get(req, "compression"))
-			json_object_set(jb->spec, "compression",
-					json_object_get(req, "compression"));
-		/* Options for the worker (repair policy, search paths ...)
-		 * pass through as they are; the worker validates them. */
-		if (json_is_object(json_object_get(req, "options")))
-			json_object_set(jb->spec, "options",
-					json_object_get(req, "options"));
 		/* The worker checks its cached policy and ld.so.conf once
-		 * per build (fsx_stamp_epoch_set), and sends no progress
-		 * events a quiet client would not see. */
-		json_object_set_new(jb->spec, "build",
-				    json_integer((json_int_t)b->id));
-		if (b->quiet)
-			json_object_set_new(jb->spec, "progress", json_false());
-		jb->cargo_path = json_string_value(
-			json_object_get(jb->spec, "cargo_path"));
+		 * per build (fsx_stamp_epoch_set). */
+		jb->spec.build = b->id;
+		jb->cargo_path = jb->spec.cargo_path;
 	}
 	b->client = c;
 	c->build = b;
@@ -266,18 +215,17 @@ static int resolve_out_dir(struct build *b, struct sp_err *e)
 	size_t i;
 	int fd;
 
-	fd = dirs_resolve(json_string_value(
-				  json_object_get(b->jobs[0].spec, "out_dir")),
-			  1, 0755, &resolved, e);
+	fd = dirs_resolve(b->jobs[0].spec.out_dir, 1, 0755, &resolved, e);
 	if (fd < 0)
 		return -1;
 	close(fd);
-	for (i = 0; i < b->njobs; i++)
-		if (json_object_set_new(b->jobs[i].spec, "out_dir_resolved",
-					json_string(resolved)) < 0) {
+	for (i = 0; i < b->njobs; i++) {
+		free(b->jobs[i].spec.out_dir_resolved);
+		if (!(b->jobs[i].spec.out_dir_resolved = strdup(resolved))) {
 			free(resolved);
 			return sp_err_set(e, "out of memory");
 		}
+	}
 	free(resolved);
 	return 0;
 }
@@ -310,12 +258,10 @@ void build_stage(struct server *s, struct build *b)
 			build_fail(s, b, "out of memory");
 			goto out;
 		}
-		json_object_set_new(jb->spec, "staged_path",
-				    json_string(staged));
-		free(staged);
+		free(jb->spec.staged_path);
+		jb->spec.staged_path = staged;
 		items[i].cargo_path = jb->cargo_path;
-		items[i].staged_path = json_string_value(
-			json_object_get(jb->spec, "staged_path"));
+		items[i].staged_path = jb->spec.staged_path;
 	}
 	/* The whole build in one batch: a fixed number of fsyncs however
 	 * many artifacts it has. */
@@ -328,6 +274,8 @@ void build_stage(struct server *s, struct build *b)
 		struct job *jb = &b->jobs[i];
 
 		jb->art_id = items[i].artifact_id;
+		/* Echoed in every event and result of the job (job.h). */
+		jb->spec.id = (uint64_t)jb->art_id;
 		jb->staged = 1;
 		/* The worker reads the staged file by path: it checks that
 		 * it finds this inode there, read through staged/'s held
@@ -344,11 +292,9 @@ void build_stage(struct server *s, struct build *b)
 				build_fail(s, b, "%s", e.msg);
 				goto out;
 			}
-			json_object_set_new(
-				jb->spec, "staged_ident",
-				json_pack("{s:I,s:I}", "dev",
-					  (json_int_t)id.dev, "ino",
-					  (json_int_t)id.ino));
+			jb->spec.has_staged_ident = 1;
+			jb->spec.staged_dev = (uint64_t)id.dev;
+			jb->spec.staged_ino = (uint64_t)id.ino;
 		}
 		client_event(b, json_pack("{s:s,s:s,s:s,s:s}", "event",
 					  "staged", "cargo_path",
@@ -370,25 +316,17 @@ out:
 	}
 	for (i = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
-		const char *od = json_string_value(
-			json_object_get(jb->spec, "out_dir"));
+		const char *od = jb->spec.out_dir;
 		/* The temporary is journaled where the worker writes it, in
 		 * the resolved folder, so replay finds it even if the user's
 		 * path leads elsewhere by then; the final name stays the
 		 * user's, as results report it. */
-		const char *od_res = json_string_value(
-			json_object_get(jb->spec, "out_dir_resolved"));
+		const char *od_res = jb->spec.out_dir_resolved;
 		char *name, *final = NULL, *tmp = NULL, tname[NAME_MAX + 1];
 
-		name = wheel_filename(
-			json_string_value(json_object_get(jb->spec,
-							  "distribution")),
-			json_string_value(json_object_get(jb->spec, "version")),
-			json_string_value(
-				json_object_get(jb->spec, "python_tag")),
-			json_string_value(json_object_get(jb->spec, "abi_tag")),
-			json_string_value(
-				json_object_get(jb->spec, "platform_tag")));
+		name = wheel_filename(jb->spec.distribution, jb->spec.version,
+				      jb->spec.python_tag, jb->spec.abi_tag,
+				      jb->spec.platform_tag);
 		if (!name) {
 			journal_rollback(s->j);
 			build_fail(s, b, "cannot name the wheel of '%s'",
@@ -412,19 +350,20 @@ out:
 			build_fail(s, b, "out of memory");
 			return;
 		}
-		free(name);
-		json_object_set_new(jb->spec, "final_path", json_string(final));
-		json_object_set_new(jb->spec, "tmp_path", json_string(tmp));
+		/* The job carries the name, its path and its temporary:
+		 * the worker names nothing itself. */
+		free(jb->spec.wheel_name);
+		free(jb->spec.final_path);
+		free(jb->spec.tmp_path);
+		jb->spec.wheel_name = name;
+		jb->spec.final_path = final;
+		jb->spec.tmp_path = tmp;
 		if (journal_wheel_intent(s->j, b->id, jb->art_id, tmp, final,
 					 &jb->wheel_id, &e) < 0) {
-			free(final);
-			free(tmp);
 			journal_rollback(s->j);
 			build_fail(s, b, "%s", e.msg);
 			return;
 		}
-		free(final);
-		free(tmp);
 	}
 	/* Every wheel's intent in one commit, before any worker writes. */
 	if (journal_commit(s->j, &e) < 0)

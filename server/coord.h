@@ -35,6 +35,7 @@
 #include "journal/statedir.h"
 #include "server/pool.h"
 #include "server/sockpath.h"
+#include "worker/wheel_job.h"
 
 /* server.h's public options; coord.h only points at them, so that the
  * public header and the private one do not include each other. */
@@ -45,8 +46,11 @@ struct done_wheel; /* done.c */
 /* A job is one artifact of a build: staged, then packaged by a worker. */
 struct job {
 	struct build *b;
-	json_t *spec; /* the job object handed to the worker */
-	const char *cargo_path;
+	/* What the worker is given (worker/job.h): filled from the request
+	 * (client_build), then staged and planned (build_stage), and
+	 * serialized once per hand-over (job_start, job_queue). */
+	struct wheel_job spec;
+	const char *cargo_path; /* spec.cargo_path */
 	int64_t art_id, wheel_id;
 	int staged;	/* journaled and staged */
 	int started;	/* handed to a worker */

@@ -74,11 +74,10 @@ static void wheel_written(struct build *b, struct job *jb, const char *dest)
 	json_t *w;
 	size_t i;
 
-	w = json_pack("{s:s,s:s,s:O,s:O,s:O,s:I,s:O,s:O,s:O}", "path", dest,
+	w = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:O,s:O,s:O}", "path", dest,
 		      "cargo_path", jb->cargo_path, "distribution",
-		      json_object_get(jb->spec, "distribution"), "version",
-		      json_object_get(jb->spec, "version"), "module",
-		      json_object_get(jb->spec, "module"), "size",
+		      jb->spec.distribution, "version", jb->spec.version,
+		      "module", jb->spec.module, "size",
 		      json_integer_value(json_object_get(res, "size")),
 		      "sha256", json_object_get(res, "sha256"), "needed",
 		      json_object_get(res, "needed"), "patch",
@@ -183,8 +182,7 @@ void done_flush(struct server *s)
  * "done"s. */
 static int done_add(struct server *s, struct job *jb, const char *dest)
 {
-	const char *final = json_string_value(
-		json_object_get(jb->spec, "final_path"));
+	const char *final = jb->spec.final_path;
 	const char *patch = json_string_value(
 		json_object_get(jb->result, "patch"));
 	int renamed = final && strcmp(dest, final) != 0;
@@ -214,8 +212,7 @@ static int done_add(struct server *s, struct job *jb, const char *dest)
 	clock_gettime(CLOCK_REALTIME, &t);
 	d->renamed_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 	/* The folder the worker wrote into: the resolved one. */
-	d->dir = strdup(json_string_value(json_object_get(
-		jb->spec, "out_dir_resolved")) ?: ".");
+	d->dir = strdup(jb->spec.out_dir_resolved ?: ".");
 	if (renamed)
 		d->final = strdup(dest);
 	if (patched)
@@ -262,8 +259,7 @@ void finish_ready(struct server *s)
 				continue;
 			if (b->failed)
 				goto next;
-			final = json_string_value(
-				json_object_get(jb->spec, "final_path"));
+			final = jb->spec.final_path;
 			wheel = json_string_value(
 				json_object_get(jb->result, "wheel"));
 			/* The worker's name is held to the planned one. */

@@ -101,6 +101,7 @@ static int job_start(struct server *s, struct job *jb)
 {
 	struct worker *w;
 	struct sp_err e;
+	json_t *msg;
 	int rc;
 
 	w = pool_get(&s->pool, &e);
@@ -118,7 +119,10 @@ static int job_start(struct server *s, struct job *jb)
 	s->busy++;
 	jb->b->running++;
 	fault_point("job");
-	rc = pool_send(w, jb->spec, &e);
+	/* Serialized once per hand-over (worker/job.h). */
+	msg = job_to_json(&jb->spec);
+	rc = msg ? pool_send(w, msg, &e) : sp_err_set(&e, "out of memory");
+	json_decref(msg);
 	return job_sent(s, jb, rc, &e);
 }
 
@@ -141,6 +145,7 @@ static void job_queue(struct server *s, struct worker *w)
 	struct job *cur = w->job, *jb;
 	struct build *b;
 	struct sp_err e;
+	json_t *msg;
 	size_t first, waiting;
 	int rc, could;
 
@@ -160,9 +165,13 @@ static void job_queue(struct server *s, struct worker *w)
 	if (!waiting || waiting <= (size_t)(could > 0 ? could : 0))
 		return;
 	jb = &b->jobs[first];
-	json_object_set_new(jb->spec, "threads", json_integer(1));
+	jb->spec.threads = 1;
 	fault_point("job");
-	rc = pool_queue(w, jb->spec, &e);
+	msg = job_to_json(&jb->spec);
+	if (!msg)
+		return; /* it waits for a free worker */
+	rc = pool_queue(w, msg, &e);
+	json_decref(msg);
 	if (rc == 1)
 		return; /* not queued (too large, or no room now): it waits */
 	jb->started = 1;
@@ -181,8 +190,9 @@ static void job_progress(struct server *s, struct job *jb, json_t *ev)
 
 	if (patch && journal_artifact_patch(s->j, jb->art_id, patch, &e) < 0)
 		build_fail(s, jb->b, "%s", e.msg);
-	json_object_set(ev, "cargo_path",
-			json_object_get(jb->spec, "cargo_path"));
+	/* The job id is between the coordinator and its worker. */
+	json_object_del(ev, "job");
+	json_object_set_new(ev, "cargo_path", json_string(jb->cargo_path));
 	client_event(jb->b, json_incref(ev));
 }
 
@@ -258,6 +268,14 @@ void worker_input(struct server *s, struct worker *w)
 			json_decref(res);
 			sp_err_set(&e, "bad message: type %u from %s", type,
 				   jb ? "worker" : "idle worker");
+			worker_lost(s, w, e.msg);
+			return;
+		}
+		/* Every frame names its job: one for another job (a worker
+		 * out of step with its channel) ends that worker and fails
+		 * the job's build, never the coordinator. */
+		if (job_reply_check(res, jb->spec.id, &e) < 0) {
+			json_decref(res);
 			worker_lost(s, w, e.msg);
 			return;
 		}
@@ -354,8 +372,7 @@ static void job_threads(const struct server *s, const struct build *b,
 
 	if (global < free)
 		free = global;
-	json_object_set_new(jb->spec, "threads",
-			    json_integer(waiting > 1 || free < 1 ? 1 : free));
+	jb->spec.threads = (unsigned)(waiting > 1 || free < 1 ? 1 : free);
 }
 
 void schedule(struct server *s)

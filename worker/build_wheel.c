@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "worker/build_wheel.h"
 
 #include <errno.h>
@@ -25,85 +26,6 @@
 #include "worker/repair/repair.h"
 #include "worker/zip/zip_write.h"
 
-/* The job's fields, borrowed from the job object. */
-struct wheel_job {
-	const char *staged, *tmp, *final;
-	const char *dist, *version, *module;
-	const char *py, *abi, *plat, *ext;
-	int64_t epoch;
-	int level;
-	unsigned threads; /* "threads": the coordinator's budget, or 0 */
-};
-
-static const char *get_string(const json_t *job, const char *key,
-			      struct sp_err *e)
-{
-	json_t *v = json_object_get(job, key);
-
-	if (!json_is_string(v) || !*json_string_value(v)) {
-		sp_err_set(e, "job field '%s' is missing or not a string", key);
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-/* EXT_SUFFIX becomes part of a zip name and a RECORD line, so it is held to
- * the characters interpreters actually use. */
-static int ext_suffix_valid(const char *s)
-{
-	if (s[0] != '.' || !s[1])
-		return 0;
-	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-			    *s))
-			return 0;
-	return 1;
-}
-
-static int parse_level(const json_t *job, int *level, struct sp_err *e)
-{
-	json_t *v = json_object_get(job, "compression");
-	const char *s;
-
-	*level = 6;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return sp_err_set(e,
-				  "job field 'compression' must be a string");
-	s = json_string_value(v);
-	if (strcmp(s, "store") == 0)
-		*level = 0;
-	else if (strcmp(s, "fast") == 0)
-		*level = 1;
-	else if (strcmp(s, "default") == 0)
-		*level = 6;
-	else if (strcmp(s, "best") == 0)
-		*level = 12;
-	else
-		return sp_err_set(e,
-				  "unknown compression '%s' (expected store, "
-				  "fast, default or best)",
-				  s);
-	return 0;
-}
-
-static int parse_epoch(const json_t *job, int64_t *epoch, struct sp_err *e)
-{
-	json_t *v = json_object_get(job, "source_date_epoch");
-
-	if (!v || json_is_null(v)) {
-		*epoch = (int64_t)time(NULL);
-		return 0;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return sp_err_set(e, "job field 'source_date_epoch' must be a "
-				     "non-negative integer");
-	*epoch = (int64_t)json_integer_value(v);
-	return 0;
-}
-
 /*
  * The coordinator stages through descriptors it holds (journal/statedir.h),
  * but a worker opens the staged file by its path, and a folder on that
@@ -114,106 +36,49 @@ static int parse_epoch(const json_t *job, int64_t *epoch, struct sp_err *e)
  * the build but never put another file's bytes into the wheel.  A job
  * without it (the unit tests') is not checked.
  */
-static int check_staged_ident(const json_t *job, int fd, const char *path,
+static int check_staged_ident(const struct wheel_job *j, int fd,
 			      struct sp_err *e)
 {
-	const json_t *id = json_object_get(job, "staged_ident");
 	struct stat st;
 
-	if (!id)
+	if (!j->has_staged_ident)
 		return 0;
 	if (fstat(fd, &st) < 0)
-		return sp_err_sys(e, "cannot stat '%s'", path);
-	if (!json_is_integer(json_object_get(id, "dev")) ||
-	    !json_is_integer(json_object_get(id, "ino")) ||
-	    (uint64_t)json_integer_value(json_object_get(id, "dev")) !=
-		    (uint64_t)st.st_dev ||
-	    (uint64_t)json_integer_value(json_object_get(id, "ino")) !=
-		    (uint64_t)st.st_ino)
+		return sp_err_sys(e, "cannot stat '%s'", j->staged_path);
+	if (j->staged_dev != (uint64_t)st.st_dev ||
+	    j->staged_ino != (uint64_t)st.st_ino)
 		return sp_err_set(e,
 				  "'%s' is not the file spoke staged there "
 				  "(a folder on its path was replaced "
 				  "meanwhile); nothing was packaged from it",
-				  path);
+				  j->staged_path);
 	return 0;
 }
 
-static int parse_job(const json_t *job, struct wheel_job *w, struct sp_err *e)
-{
-	const json_t *v;
-	char *name;
-	int same;
-
-	if (!json_is_object(job))
-		return sp_err_set(e, "the job is not a JSON object");
-	if (!(w->staged = get_string(job, "staged_path", e)) ||
-	    !(w->tmp = get_string(job, "tmp_path", e)) ||
-	    !(w->final = get_string(job, "final_path", e)) ||
-	    !(w->dist = get_string(job, "distribution", e)) ||
-	    !(w->version = get_string(job, "version", e)) ||
-	    !(w->module = get_string(job, "module", e)) ||
-	    !(w->py = get_string(job, "python_tag", e)) ||
-	    !(w->abi = get_string(job, "abi_tag", e)) ||
-	    !(w->plat = get_string(job, "platform_tag", e)) ||
-	    !(w->ext = get_string(job, "ext_suffix", e)))
-		return -1;
-	if (!dist_name_valid(w->dist))
-		return sp_err_set(e, "invalid distribution name '%s'", w->dist);
-	if (!version_valid(w->version))
-		return sp_err_set(e, "invalid version '%s'", w->version);
-	if (!module_name_valid(w->module))
-		return sp_err_set(e, "invalid module name '%s'", w->module);
-	if (!tag_valid(w->py) || !tag_valid(w->abi) || !tag_valid(w->plat))
-		return sp_err_set(e, "invalid wheel tags '%s-%s-%s'", w->py,
-				  w->abi, w->plat);
-	if (!ext_suffix_valid(w->ext))
-		return sp_err_set(e, "invalid extension suffix '%s'", w->ext);
-	if (parse_level(job, &w->level, e) < 0 ||
-	    parse_epoch(job, &w->epoch, e) < 0)
-		return -1;
-	v = json_object_get(job, "threads");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		  json_integer_value(v) > 4096))
-		return sp_err_set(e, "job field 'threads' must be a number "
-				     "from 1 to 4096");
-	w->threads = v ? (unsigned)json_integer_value(v) : 0;
-	/* The coordinator names the wheel; a mismatch would install under
-	 * the wrong tags. */
-	name = wheel_filename(w->dist, w->version, w->py, w->abi, w->plat);
-	if (!name)
-		return sp_err_set(e, "out of memory");
-	same = strcmp(fsx_basename(w->final), name) == 0;
-	if (!same)
-		sp_err_set(e, "wheel path '%s' does not end in '%s'", w->final,
-			   name);
-	free(name);
-	return same ? 0 : -1;
-}
-
-/* Checks that the module can be imported as w->module: Python calls
+/* Checks that the module can be imported as j->module: Python calls
  * PyInit_<last part of the name>. */
-static int check_init(const struct mapfile *map, const struct wheel_job *w,
+static int check_init(const struct mapfile *map, const struct wheel_job *j,
 		      struct sp_err *e)
 {
-	const char *last = strrchr(w->module, '.');
+	const char *last = strrchr(j->module, '.');
 	char sym[512];
 	int rc;
 
-	last = last ? last + 1 : w->module;
+	last = last ? last + 1 : j->module;
 	if ((size_t)snprintf(sym, sizeof(sym), "PyInit_%s", last) >=
 	    sizeof(sym))
-		return sp_err_set(e, "module name '%s' is too long", w->module);
-	rc = elf_exports_mem(map->p, map->len, w->staged, sym, e);
+		return sp_err_set(e, "module name '%s' is too long", j->module);
+	rc = elf_exports_mem(map->p, map->len, j->staged_path, sym, e);
 	if (rc == 0)
 		return sp_err_set(e,
 				  "'%s' does not export PyInit_%s: is it a "
 				  "Python extension module? (module name '%s')",
-				  w->staged, last, w->module);
+				  j->staged_path, last, j->module);
 	return rc < 0 ? -1 : 0;
 }
 
 /* Reads the whole staged file through fd into a new buffer: only for
- * --split-debug, whose debugsplit_job() replaces a malloc'd module with the
+ * --split-debug, whose debugsplit_module() replaces a malloc'd module with the
  * stripped one.  Otherwise the module is read through its mapping. */
 static void *read_staged(int fd, const char *name, size_t *len,
 			 struct sp_err *e)
@@ -276,16 +141,16 @@ static char *join3(const char *a, const char *b, const char *c)
 }
 
 /* The wheel path of the module: "pkg/_native.cpython-311-....so". */
-static char *module_path(const struct wheel_job *w)
+static char *module_path(const struct wheel_job *j)
 {
-	char *mod = strdup(w->module), *p, *s;
+	char *mod = strdup(j->module), *p, *s;
 
 	if (!mod)
 		return NULL;
 	for (p = mod; *p; p++)
 		if (*p == '.')
 			*p = '/';
-	s = join3(mod, w->ext, "");
+	s = join3(mod, j->ext_suffix, "");
 	free(mod);
 	return s;
 }
@@ -301,7 +166,7 @@ static int add_files(struct zipw *z, struct record *r, const struct pyfile *v,
 	return 0;
 }
 
-static json_t *make_result(const struct wheel_job *w,
+static json_t *make_result(const struct wheel_job *j,
 			   const struct elf_info *info, uint64_t size,
 			   const uint8_t digest[32])
 {
@@ -321,7 +186,7 @@ static json_t *make_result(const struct wheel_job *w,
 		}
 	/* "patch" is the repair's (finish_result): it knows the policy. */
 	res = json_pack("{s:b, s:s, s:I, s:s, s:o}", "ok", 1, "wheel",
-			w->final, "size", (json_int_t)size, "sha256", hex,
+			j->final_path, "size", (json_int_t)size, "sha256", hex,
 			"needed", needed);
 	return res;
 }
@@ -330,7 +195,7 @@ static json_t *make_result(const struct wheel_job *w,
  * files and the end records to out.  Python files (pyfiles.h) go in dst
  * order with the module in its place among them; in the dist-info,
  * entry_points.txt and licenses/ follow WHEEL, and RECORD is last. */
-static int write_zip(const struct wheel_job *w, int out, const json_t *job,
+static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 		     const void *mod, size_t mod_len, const struct repair *rep,
 		     uint8_t digest[32], uint64_t *size, struct sp_err *e)
 {
@@ -343,13 +208,13 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 	size_t before = 0;
 	int rc = -1;
 
-	if (zipw_open(&z, out, w->tmp, w->epoch, w->level, e) < 0)
+	if (zipw_open(&z, out, j->tmp_path, epoch, j->level, e) < 0)
 		return -1;
-	z.threads = pdeflate_threads(w->threads);
+	z.threads = pdeflate_threads(j->threads);
 	if (record_init(&r, e) < 0)
 		goto out;
-	modpath = module_path(w);
-	info_dir = dist_info_dir(w->dist, w->version);
+	modpath = module_path(j);
+	info_dir = dist_info_dir(j->distribution, j->version);
 	if (!modpath || !info_dir) {
 		sp_err_set(e, "out of memory");
 		goto out;
@@ -361,10 +226,16 @@ static int write_zip(const struct wheel_job *w, int out, const json_t *job,
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	if (!(meta = metadata_render(job, e)) ||
-	    !(wheel = wheel_file_render(job, e)))
+	/* WHEEL carries the repair's platform tag, which may differ from
+	 * the job's. */
+	if (!(meta = metadata_render_fields(j->distribution, j->version,
+					    j->metadata, e)) ||
+	    !(wheel = wheel_file_render(j->python_tag, j->abi_tag, rep->plat,
+					e)))
 		goto out;
-	if (pyfiles_load(job, info_dir, &pf, e) < 0)
+	if (pyfiles_load(j->python_files, j->npython_files, j->license_files,
+			 j->nlicense_files, j->entry_points, info_dir, &pf,
+			 e) < 0)
 		goto out;
 	while (before < pf.npy && strcmp(pf.py[before].dst, modpath) < 0)
 		before++;
@@ -414,29 +285,39 @@ out:
 /* Runs the repair of the job's options (repair.h) on the module read from
  * the staged file.  $ORIGIN and messages use cargo's path: the staged
  * name is spoke's business. */
-static int repair_module(const struct wheel_job *w, const json_t *job,
+static int repair_module(const struct wheel_job *j,
 			 const struct elf_info *info, const void *mod,
 			 size_t mod_len, void (*emit)(json_t *ev, void *arg),
 			 void *emit_arg, struct repair *rep, struct sp_err *e)
 {
-	const char *cargo = json_string_value(json_object_get(job,
-							      "cargo_path"));
+	const char *cargo = j->cargo_path;
 	struct repair_in in = {0};
-	char *modpath = module_path(w), *origin;
+	char *modpath = module_path(j), *origin;
+	char *debug_dir = NULL, *stem = NULL;
 	int rc;
 
-	in.name = cargo && *cargo ? cargo : w->staged;
+	in.name = cargo && *cargo ? cargo : j->staged_path;
 	origin = fsx_dirname(in.name);
 	if (!modpath || !origin) {
 		free(modpath);
 		free(origin);
 		return sp_err_set(e, "out of memory");
 	}
-	in.job = job;
-	in.dist = w->dist;
+	/* The bundled libraries' debug files go where the module's do. */
+	if (j->options.split_debug &&
+	    debugsplit_dirs(j->final_path, j->out_dir_resolved, &debug_dir,
+			    &stem, e) < 0) {
+		free(modpath);
+		free(origin);
+		return -1;
+	}
+	in.opts = &j->options;
+	in.debug_dir = debug_dir;
+	in.wheel_stem = stem;
+	in.dist = j->distribution;
 	in.module_path = modpath;
 	in.origin = origin;
-	in.plat = w->plat;
+	in.plat = j->platform_tag;
 	in.info = info;
 	in.mod = mod;
 	in.mod_len = mod_len;
@@ -445,20 +326,27 @@ static int repair_module(const struct wheel_job *w, const json_t *job,
 	rc = repair_run(&in, rep, e);
 	free(modpath);
 	free(origin);
+	free(debug_dir);
+	free(stem);
 	return rc;
 }
 
 /* Adds what the repair found to the result, and the wheel's real name:
  * the coordinator planned the name with the job's platform tag, and the
  * wheel goes to this one, in the same directory. */
-static int finish_result(const struct wheel_job *w, const struct repair *rep,
+static int finish_result(const struct wheel_job *j, const struct repair *rep,
 			 json_t *res, struct sp_err *e)
 {
 	char *name, *dir, *path = NULL;
 	int rc = -1;
 
-	name = wheel_filename(w->dist, w->version, w->py, w->abi, rep->plat);
-	dir = fsx_dirname(w->final);
+	/* The coordinator's name with the repair's platform tag in place of
+	 * the job's (job_parse checked that it ends in it). */
+	if (asprintf(&name, "%.*s%s.whl",
+		     (int)(strlen(j->wheel_name) - strlen(j->platform_tag) - 4),
+		     j->wheel_name, rep->plat) < 0)
+		name = NULL;
+	dir = fsx_dirname(j->final_path);
 	if (name && dir)
 		path = fsx_join(dir, name);
 	if (path && json_object_update(res, rep->result) == 0 &&
@@ -477,25 +365,29 @@ static int finish_result(const struct wheel_job *w, const struct repair *rep,
  * folder (dirs.h), walked without following any symlink, so that a folder
  * swapped for a symlink since is refused rather than written through.
  * The temporary and the wheel share it. */
-static int open_out_dir(const json_t *job, const struct wheel_job *w,
-			int *dirfd, char **label, struct sp_err *e)
+static int open_out_dir(const struct wheel_job *j, int *dirfd, char **label,
+			struct sp_err *e)
 {
-	const char *resolved = json_string_value(
-		json_object_get(job, "out_dir_resolved"));
-	char *tdir = fsx_dirname(w->tmp), *fdir = fsx_dirname(w->final);
+	char *tdir = fsx_dirname(j->tmp_path);
+	char *fdir = fsx_dirname(j->final_path);
+	const char *folder;
 	int rc = -1;
 
 	if (!tdir || !fdir) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	if (strcmp(tdir, fdir) != 0) {
+	/* The coordinator journals the temporary in the resolved folder and
+	 * plans the final path in the user's, which differ when the user's
+	 * path holds a symlink: the temporary must be in the folder written. */
+	folder = j->out_dir_resolved ? j->out_dir_resolved : fdir;
+	if (strcmp(tdir, folder) != 0) {
 		sp_err_set(e, "bad job: the temporary '%s' is not in the "
 			      "wheel's folder '%s'",
-			   w->tmp, fdir);
+			   j->tmp_path, folder);
 		goto out;
 	}
-	*label = strdup(resolved ? resolved : fdir);
+	*label = strdup(folder);
 	if (!*label) {
 		sp_err_set(e, "out of memory");
 		goto out;
@@ -509,12 +401,36 @@ out:
 	return rc;
 }
 
-int wheel_write(const json_t *job, void (*emit)(json_t *ev, void *arg),
-		void *emit_arg, json_t **result, struct sp_err *e)
+/* Splits the module's DWARF into its debug file (debugsplit.h), named by
+ * the module's file name alone ("<stem>/<file>.debug" without a build
+ * ID), under the output folder's debug/. */
+static int split_module(const struct wheel_job *j, void **mod, size_t *len,
+			char **debug_path, struct sp_err *e)
 {
-	struct wheel_job w = {0};
+	const char *last = strrchr(j->module, '.');
+	char *file = NULL, *dir = NULL, *stem = NULL;
+	int rc;
+
+	last = last ? last + 1 : j->module;
+	file = join3(last, j->ext_suffix, "");
+	if (!file)
+		return sp_err_set(e, "out of memory");
+	rc = debugsplit_dirs(j->final_path, j->out_dir_resolved, &dir, &stem,
+			     e);
+	if (rc == 0)
+		rc = debugsplit_module(file, dir, stem, j->staged_path, mod,
+				       len, debug_path, e);
+	free(file);
+	free(dir);
+	free(stem);
+	return rc;
+}
+
+int wheel_write(const struct wheel_job *j,
+		void (*emit)(json_t *ev, void *arg), void *emit_arg,
+		json_t **result, struct sp_err *e)
+{
 	struct repair rep = {0};
-	json_t *tagged = NULL;
 	struct elf_info info = {0};
 	struct tmpfile t = TMPFILE_INIT;
 	uint8_t digest[32];
@@ -524,67 +440,55 @@ int wheel_write(const json_t *job, void (*emit)(json_t *ev, void *arg),
 	void *mod = NULL;
 	char *debug_path = NULL, *dir_label = NULL;
 	size_t mod_len = 0, data_len;
+	int64_t epoch = j->source_date_epoch;
 	int in = -1, dirfd = -1, rc = -1;
 
 	*result = NULL;
-	if (parse_job(job, &w, e) < 0)
-		return -1;
-	in = open(w.staged, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (epoch < 0)
+		epoch = (int64_t)time(NULL);
+	in = open(j->staged_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
-		return sp_err_sys(e, "cannot open '%s'", w.staged);
-	if (check_staged_ident(job, in, w.staged, e) < 0)
+		return sp_err_sys(e, "cannot open '%s'", j->staged_path);
+	if (check_staged_ident(j, in, e) < 0)
 		goto out;
 	/* One read-only mapping (or, for a small module, one read) serves
 	 * the ELF checks, the repair's analysis and the zip writer's threads
 	 * (mapfile.h: why a truncation is survivable). */
-	if (mapfile_open(&map, in, w.staged, e) < 0 ||
-	    elf_inspect_mem(map.p, map.len, w.staged, &info, e) < 0 ||
-	    check_init(&map, &w, e) < 0)
+	if (mapfile_open(&map, in, j->staged_path, e) < 0 ||
+	    elf_inspect_mem(map.p, map.len, j->staged_path, &info, e) < 0 ||
+	    check_init(&map, j, e) < 0)
 		goto out;
 	data = map.p;
 	data_len = map.len;
 	/* Stripped before the repair patches it (debugsplit.h); so are the
 	 * libraries the repair bundles (repair.h). */
-	if (json_is_true(json_object_get(json_object_get(job, "options"),
-					 "split_debug"))) {
-		mod = read_staged(in, w.staged, &mod_len, e);
-		if (!mod || debugsplit_job(job, w.staged, &mod, &mod_len,
-					   &debug_path, e) < 0)
+	if (j->options.split_debug) {
+		mod = read_staged(in, j->staged_path, &mod_len, e);
+		if (!mod || split_module(j, &mod, &mod_len, &debug_path, e) < 0)
 			goto out;
 		data = mod;
 		data_len = mod_len;
 	}
-	if (repair_module(&w, job, &info, data, data_len, emit, emit_arg,
-			  &rep, e) < 0 ||
+	if (repair_module(j, &info, data, data_len, emit, emit_arg, &rep, e) <
+		    0 ||
 	    repair_write_debug(&rep, e) < 0)
 		goto out;
-	/* METADATA and WHEEL are rendered from the job: a new platform tag
-	 * goes into a copy of it. */
-	if (strcmp(rep.plat, w.plat) != 0) {
-		tagged = json_deep_copy(job);
-		if (!tagged || json_object_set_new(tagged, "platform_tag",
-						   json_string(rep.plat)) < 0) {
-			sp_err_set(e, "out of memory");
-			goto out;
-		}
-	}
 
-	if (open_out_dir(job, &w, &dirfd, &dir_label, e) < 0)
+	if (open_out_dir(j, &dirfd, &dir_label, e) < 0)
 		goto out;
 	fault_point("create");
 	/* Read and write: zipw reads a large entry back to hash it (zip_write.h).
 	 * The coordinator chose the name (unpredictable, tmpfile_name) and
 	 * journaled it, so replay removes one left behind. */
-	if (tmpfile_create_named(&t, dirfd, dir_label, fsx_basename(w.tmp),
+	if (tmpfile_create_named(&t, dirfd, dir_label, fsx_basename(j->tmp_path),
 				 0644, e) < 0)
 		goto out;
-	if (write_zip(&w, t.fd, tagged ? tagged : job,
-		      rep.mod ? rep.mod : data,
+	if (write_zip(j, t.fd, epoch, rep.mod ? rep.mod : data,
 		      rep.mod ? rep.mod_len : data_len, &rep, digest, &size,
 		      e) < 0 ||
 	    mapfile_check(&map, e) < 0)
 		goto out;
-	*result = make_result(&w, &info, size, digest);
+	*result = make_result(j, &info, size, digest);
 	if (!*result) {
 		sp_err_set(e, "out of memory");
 		goto out;
@@ -595,7 +499,7 @@ int wheel_write(const json_t *job, void (*emit)(json_t *ev, void *arg),
 	 * the coordinator's loop neither renames nor commits per wheel.  The
 	 * directory fsync waits for the coordinator's batched "done"
 	 * (failure-model.md). */
-	if (finish_result(&w, &rep, *result, e) < 0 ||
+	if (finish_result(j, &rep, *result, e) < 0 ||
 	    tmpfile_commit(&t,
 			   fsx_basename(json_string_value(
 				   json_object_get(*result, "wheel"))),
@@ -618,6 +522,5 @@ out:
 	free(debug_path);
 	elf_info_release(&info);
 	repair_release(&rep);
-	json_decref(tagged);
 	return rc;
 }

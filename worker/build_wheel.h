@@ -11,25 +11,30 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "worker/wheel_job.h"
 
-/* Validates job, checks that staged_path is a shared library for this
- * machine that exports PyInit_<last part of module>, writes the wheel to
- * tmp_path through the temporary-file recipe (tmpfile.h: created relative
- * to its folder, O_EXCL|O_NOFOLLOW, mode 0644, fsynced, closed) and renames
- * it to its name in the same folder (without fsyncing the folder: the
- * caller batches that).  The folder is out_dir_resolved when the job has
- * it, else final_path's, opened with no symlink followed (dirs.h).  On success *result is a new
- * reference to
+/* Checks that j's wheel name matches its fields and that staged_path is
+ * the inode the coordinator staged, a shared library for this machine
+ * that exports PyInit_<last part of module>; writes the wheel to tmp_path
+ * through the temporary-file recipe (tmpfile.h: created relative to its
+ * folder, O_EXCL|O_NOFOLLOW, mode 0644, fsynced, closed) and renames it
+ * to its name in the same folder (without fsyncing the folder: the caller
+ * batches that).  The folder is out_dir_resolved when the job has it,
+ * else final_path's, opened with no symlink followed (dirs.h).  j was
+ * checked by job_parse() (job.h) and is only read.  On success *result is
+ * a new reference to
  *   {"ok": true, "wheel": path, "wheel_name": name, "size": N,
  *    "sha256": hex, "needed": [DT_NEEDED...],
  *    "patch": "none" | "required" | "applied", ...what the repair adds}
  * ("patch" is the repair's verdict, repair.h: "required" only with
- * repair=skip, for a module the repair would have bundled for),
- * and the name is final_path's with the repair's platform tag.  On
+ * repair=skip, for a module the repair would have bundled for), and the
+ * name is the planned one with the repair's platform tag (the repair's
+ * output, struct repair's plat: the job is not changed).  On
  * failure returns -1 with e filled, *result NULL, and tmp_path removed if
  * this call created it.  The repair's events go to emit (with emit_arg),
  * which may be NULL (repair.h). */
-int wheel_write(const json_t *job, void (*emit)(json_t *ev, void *arg),
-		void *emit_arg, json_t **result, struct sp_err *e);
+int wheel_write(const struct wheel_job *j,
+		void (*emit)(json_t *ev, void *arg), void *emit_arg,
+		json_t **result, struct sp_err *e);
 
 #endif

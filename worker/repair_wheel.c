@@ -242,63 +242,55 @@ static char *wheel_stem(const struct ctx *c)
 	return strndup(base, strlen(base) > 4 ? strlen(base) - 4 : 0);
 }
 
-/* Runs repair.h on one module, with a job object holding only the
- * options: the rest of a build job means nothing here.  With
+/* Runs repair.h on one module, with the command's options.  With
  * split_debug, the libraries it bundles are split too, their debug files
  * named as the modules' are. */
 static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 {
 	const struct wheel_repair_opts *o = c->o;
-	json_t *job, *opt, *a;
+	struct repair_opts ro = {0};
 	struct repair_in in = {0};
+	const char **exclude;
 	char *file = NULL, *origin = NULL, *stem = NULL;
-	size_t i;
+	size_t i, n = 0;
 	int rc = -1;
 
-	job = json_object();
-	opt = json_object();
-	if (!job || !opt || json_object_set_new(job, "options", opt) < 0) {
-		json_decref(opt);
+	exclude = calloc(o->nexclude + 2 * c->r.nsos + 1, sizeof(*exclude));
+	if (!exclude)
 		goto oom;
+	for (i = 0; i < o->nexclude; i++)
+		exclude[n++] = o->exclude[i];
+	/* What the wheel already holds is found through $ORIGIN after
+	 * installation as now: bundling it again would duplicate it. */
+	for (i = 0; i < c->r.nsos; i++) {
+		const struct wheel_so *so = &c->r.sos[i];
+
+		if (!strcmp(so->entry, en->we->name))
+			continue;
+		exclude[n++] = fsx_basename(so->entry);
+		if (so->elf_ok && so->elf.soname)
+			exclude[n++] = so->elf.soname;
 	}
-	json_object_set_new(opt, "repair", json_string("repair"));
+	ro.mode = REPAIR_MODE_REPAIR;
+	ro.compat = o->compat;
+	ro.exclude = exclude;
+	ro.nexclude = n;
+	ro.lib_path = o->lib_path;
+	ro.nlib = o->nlib;
+	ro.ld_library_path = o->ld_library_path;
 	if (o->split_debug) {
-		json_object_set_new(opt, "split_debug", json_true());
+		ro.split_debug = 1;
 		if (!(stem = wheel_stem(c)))
 			goto oom;
 		in.debug_dir = o->debug_dir;
 		in.wheel_stem = stem;
 	}
-	if (o->compat)
-		json_object_set_new(opt, "compat", json_string(o->compat));
-	if (o->ld_library_path)
-		json_object_set_new(opt, "ld_library_path",
-				    json_string(o->ld_library_path));
-	a = json_array();
-	for (i = 0; a && i < o->nexclude; i++)
-		json_array_append_new(a, json_string(o->exclude[i]));
-	/* What the wheel already holds is found through $ORIGIN after
-	 * installation as now: bundling it again would duplicate it. */
-	for (i = 0; a && i < c->r.nsos; i++) {
-		const struct wheel_so *so = &c->r.sos[i];
-
-		if (!strcmp(so->entry, en->we->name))
-			continue;
-		json_array_append_new(a, json_string(fsx_basename(so->entry)));
-		if (so->elf_ok && so->elf.soname)
-			json_array_append_new(a, json_string(so->elf.soname));
-	}
-	json_object_set_new(opt, "exclude", a);
-	a = json_array();
-	for (i = 0; a && i < o->nlib; i++)
-		json_array_append_new(a, json_string(o->lib_path[i]));
-	json_object_set_new(opt, "lib_path", a);
 
 	file = fsx_join(c->tmpdir, en->we->name);
 	origin = file ? fsx_dirname(file) : NULL;
 	if (!origin)
 		goto oom;
-	in.job = job;
+	in.opts = &ro;
 	in.dist = c->r.dist;
 	in.module_path = en->we->name;
 	in.name = en->we->name;
@@ -321,7 +313,7 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 oom:
 	sp_err_set(e, "out of memory");
 out:
-	json_decref(job);
+	free(exclude);
 	free(file);
 	free(origin);
 	free(stem);

@@ -144,16 +144,15 @@ static int check_entry(const json_t *a, size_t i, const char *dir,
 	version = json_string_value(json_object_get(a, "version"));
 	module = json_string_value(json_object_get(a, "module"));
 	snprintf(label, sizeof(label), "artifact %zu ('%.40s')", i, path);
-	if (!dist_name_valid(dist))
-		return sp_err_set(e,
-				  "%s: '%s' is not a valid distribution name",
-				  label, dist);
-	if (!version_valid(version))
-		return sp_err_set(e, "%s: '%s' is not a PEP 440 version",
-				  label, version);
-	if (!module_name_valid(module))
-		return sp_err_set(e, "%s: '%s' is not a Python module name",
-				  label, module);
+	/* The rules the coordinator and the worker apply too; the tags are
+	 * the interpreter's, checked once they are known. */
+	{
+		struct pyname_artifact pa = {dist, version, module,
+					     NULL, NULL, NULL};
+
+		if (pyname_check_artifact(&pa, e) < 0)
+			return sp_err_wrap(e, "%s", label);
+	}
 	v = json_object_get(a, "metadata");
 	if (v && !json_is_object(v))
 		return sp_err_set(e, "%s: field 'metadata' must be an object",

@@ -133,4 +133,19 @@ for p in $third; do
 	kill -0 "$p" 2>/dev/null && left="$left $p"
 done
 [ -z "$left" ] && ok "no worker outlives spoke stop" || not_ok "workers left after spoke stop:$left"
+
+# Every event and result names its job (worker/job.h); a worker that
+# answers for another job (SPOKE_FAULT_WRONG_JOB: the job after its own)
+# is ended and its build fails, naming the mismatch; the coordinator
+# lives on, and every artifact goes back.
+before=$(sums)
+SPOKE_FAULT_WRONG_JOB=1 serve "$T/serve-wrong.err" -j 2
+check_status "a worker answering for another job: the build fails" 1 build 8
+check "  the message names the job it answered for" grep -q "answered for job" "$T/last.out"
+kill -0 "$coord" 2>/dev/null && ok "  the coordinator lives on" || not_ok "  the coordinator lives on"
+check_status "  and still answers" 0 "$SPOKE" status --state-dir "$state"
+[ "$(sums)" = "$before" ] && ok "  every artifact is as it was" || not_ok "  every artifact is as it was"
+check "  no temporary wheel is left" sh -c "! ls -A '$T/out8' 2>/dev/null | grep -q spoke-tmp"
+check "spoke stop" "$SPOKE" stop --state-dir "$state"
+wait "$coord" 2>/dev/null
 finish

@@ -90,10 +90,47 @@ static void test_wheel_name_is_one_component(void **unused)
 	free(n);
 }
 
+/* The one check of an artifact's names: each field named in the
+ * message, unknown tags skipped. */
+static void test_check_artifact(void **state)
+{
+	struct pyname_artifact a = {"spam-pkg", "1.0", "spam._native",
+				    "cp311", "cp311", "linux_x86_64"};
+	struct pyname_artifact b;
+	struct sp_err e;
+
+	(void)state;
+	assert_int_equal(pyname_check_artifact(&a, &e), 0);
+	b = a;
+	b.python_tag = b.abi_tag = b.platform_tag = NULL;
+	assert_int_equal(pyname_check_artifact(&b, &e), 0);
+	b = a;
+	b.distribution = "../evil";
+	assert_int_equal(pyname_check_artifact(&b, &e), -1);
+	assert_non_null(strstr(e.msg, "invalid distribution name '../evil'"));
+	b = a;
+	b.version = "one";
+	assert_int_equal(pyname_check_artifact(&b, &e), -1);
+	assert_non_null(strstr(e.msg, "is not a PEP 440 version"));
+	b = a;
+	b.module = "a/b";
+	assert_int_equal(pyname_check_artifact(&b, &e), -1);
+	assert_non_null(strstr(e.msg, "is not a Python module name"));
+	b = a;
+	b.abi_tag = "cp-311";
+	assert_int_equal(pyname_check_artifact(&b, &e), -1);
+	assert_non_null(strstr(e.msg, "invalid abi_tag 'cp-311'"));
+	b = a;
+	b.version = NULL;
+	assert_int_equal(pyname_check_artifact(&b, &e), -1);
+	assert_non_null(strstr(e.msg, "missing 'version'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dist_names),
+		cmocka_unit_test(test_check_artifact),
 		cmocka_unit_test(test_module_names),
 		cmocka_unit_test(test_versions_and_tags),
 		cmocka_unit_test(test_wheel_name_is_one_component),

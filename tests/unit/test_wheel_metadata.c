@@ -157,36 +157,29 @@ static void test_metadata_errors(void **state)
 static void test_wheel_file(void **state)
 {
 	struct sp_err e;
-	json_t *job;
 	char *w;
 
 	(void)state;
-	job = parse("{\"python_tag\": \"cp311\", \"abi_tag\": \"cp311\","
-		    " \"platform_tag\": \"linux_x86_64\"}");
-	w = wheel_file_render(job, &e);
+	w = wheel_file_render("cp311", "cp311", "linux_x86_64", &e);
 	assert_non_null(w);
 	assert_string_equal(w, "Wheel-Version: 1.0\n"
 			       "Generator: spoke " SPOKE_VERSION "\n"
 			       "Root-Is-Purelib: false\n"
 			       "Tag: cp311-cp311-linux_x86_64\n");
 	free(w);
-	json_decref(job);
 
-	job = parse("{\"python_tag\": \"cp38\", \"abi_tag\": \"abi3\","
-		    " \"platform_tag\": \"manylinux_2_17_x86_64."
-		    "manylinux2014_x86_64\"}");
-	w = wheel_file_render(job, &e);
+	w = wheel_file_render("cp38", "abi3",
+			      "manylinux_2_17_x86_64.manylinux2014_x86_64",
+			      &e);
 	assert_non_null(w);
 	assert_non_null(strstr(w, "Tag: cp38-abi3-manylinux_2_17_x86_64\n"
 				  "Tag: cp38-abi3-manylinux2014_x86_64\n"));
 	free(w);
-	json_decref(job);
 
-	job = parse("{\"python_tag\": \"cp3-11\", \"abi_tag\": \"cp311\","
-		    " \"platform_tag\": \"linux_x86_64\"}");
-	assert_null(wheel_file_render(job, &e));
+	assert_null(wheel_file_render("cp3-11", "cp311", "linux_x86_64", &e));
 	assert_non_null(strstr(e.msg, "invalid wheel tag 'cp3-11'"));
-	json_decref(job);
+	assert_null(wheel_file_render("cp311", NULL, "linux_x86_64", &e));
+	assert_non_null(strstr(e.msg, "'abi_tag'"));
 }
 
 static void check_norm(const char *in, const char *want)

@@ -52,24 +52,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *job_with(const char *key, const char *src, const char *dst)
-{
-	return json_pack("{s:[{s:s, s:s}]}", key, "src", src, "dst", dst);
-}
-
 static void test_sorted_and_read(void **state)
 {
-	json_t *job =
-	    json_pack("{s:[{s:s,s:s},{s:s,s:s}], s:[{s:s,s:s}], "
-		      "s:s}",
-		      "python_files", "src", file_b, "dst", "pkg/z.py", "src",
-		      file_a, "dst", "pkg/a.py", "license_files", "src", file_a,
-		      "dst", "LICENSE", "entry_points", "[x]\n");
+	struct pyfile_src py[] = {{file_b, "pkg/z.py"}, {file_a, "pkg/a.py"}};
+	struct pyfile_src lic[] = {{file_a, "LICENSE"}};
 	struct pyfiles pf;
 	struct sp_err e;
 
 	(void)state;
-	assert_int_equal(pyfiles_load(job, "d-1.dist-info", &pf, &e), 0);
+	assert_int_equal(pyfiles_load(py, 2, lic, 1, "[x]\n", "d-1.dist-info",
+				      &pf, &e),
+			 0);
 	assert_int_equal(pf.npy, 2);
 	assert_string_equal(pf.py[0].dst, "pkg/a.py");
 	assert_int_equal(pf.py[0].len, 6);
@@ -80,7 +73,6 @@ static void test_sorted_and_read(void **state)
 	assert_string_equal(pf.lic[0].dst, "d-1.dist-info/licenses/LICENSE");
 	assert_string_equal(pf.entry_points, "[x]\n");
 	pyfiles_release(&pf);
-	json_decref(job);
 }
 
 static void test_bad_dst(void **state)
@@ -94,38 +86,24 @@ static void test_bad_dst(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-		json_t *job = job_with("python_files", file_a, bad[i]);
+		struct pyfile_src f = {file_a, (char *)bad[i]};
 
-		assert_int_equal(pyfiles_load(job, "d-1.dist-info", &pf, &e),
+		assert_int_equal(pyfiles_load(&f, 1, NULL, 0, NULL,
+					      "d-1.dist-info", &pf, &e),
 				 -1);
-		json_decref(job);
 	}
 }
 
 static void test_missing_file(void **state)
 {
-	json_t *job = job_with("python_files", "/nonexistent/x.py", "x.py");
+	struct pyfile_src f = {"/nonexistent/x.py", "x.py"};
 	struct pyfiles pf;
 	struct sp_err e;
 
 	(void)state;
-	assert_int_equal(pyfiles_load(job, "d-1.dist-info", &pf, &e), -1);
+	assert_int_equal(
+	    pyfiles_load(&f, 1, NULL, 0, NULL, "d-1.dist-info", &pf, &e), -1);
 	assert_non_null(strstr(e.msg, "/nonexistent/x.py"));
-	json_decref(job);
-}
-
-static void test_wrong_types(void **state)
-{
-	json_t *a = json_pack("{s:s}", "python_files", "x");
-	json_t *b = json_pack("{s:i}", "entry_points", 1);
-	struct pyfiles pf;
-	struct sp_err e;
-
-	(void)state;
-	assert_int_equal(pyfiles_load(a, "d-1.dist-info", &pf, &e), -1);
-	assert_int_equal(pyfiles_load(b, "d-1.dist-info", &pf, &e), -1);
-	json_decref(a);
-	json_decref(b);
 }
 
 static void test_license_file_metadata(void **state)
@@ -160,7 +138,6 @@ int main(void)
 	    cmocka_unit_test(test_sorted_and_read),
 	    cmocka_unit_test(test_bad_dst),
 	    cmocka_unit_test(test_missing_file),
-	    cmocka_unit_test(test_wrong_types),
 	    cmocka_unit_test(test_license_file_metadata),
 	};
 

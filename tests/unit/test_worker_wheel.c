@@ -94,10 +94,42 @@ static json_t *make_job(const char *staged, const char *tmp)
 	    "requires_dist", "numpy");
 
 	assert_non_null(job);
+	json_object_set_new(job, "wheel_name", json_string(WHEEL_NAME));
 	/* Plain linux wheels here; test_repair covers the manylinux path. */
 	json_object_set_new(job, "options",
 			    json_pack("{s:s}", "repair", "skip"));
 	return job;
+}
+
+/* The worker's way: the job parsed once (job_parse), then written. */
+static int write_job(const json_t *job, void (*emit)(json_t *, void *),
+		     void *arg, json_t **res, struct sp_err *e)
+{
+	struct wheel_job j;
+	struct sp_err local;
+	int rc;
+
+	if (!e)
+		e = &local;
+	*res = NULL;
+	if (job_parse(job, &j, e) < 0)
+		return -1;
+	rc = wheel_write(&j, emit, arg, res, e);
+	wheel_job_release(&j);
+	return rc;
+}
+
+static json_t *run_job(const json_t *job)
+{
+	struct wheel_job j;
+	struct sp_err e;
+	json_t *res;
+
+	if (job_parse(job, &j, &e) < 0)
+		return json_pack("{s:b,s:s}", "ok", 0, "error", e.msg);
+	res = job_run(&j);
+	wheel_job_release(&j);
+	return res;
 }
 
 static void test_wheel_ok(void **state)
@@ -112,7 +144,7 @@ static void test_wheel_ok(void **state)
 		skip();
 	assert_int_equal(sha256_file_hex("m.so", before, &e), 0);
 	job = make_job("m.so", "out/w.tmp");
-	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	assert_string_equal(json_string_value(json_object_get(res, "wheel")),
@@ -138,7 +170,7 @@ static void test_wheel_ok(void **state)
 
 	/* Same job, same bytes. */
 	json_object_set_new(job, "tmp_path", json_string("out/w2.tmp"));
-	if (wheel_write(job, NULL, NULL, &res2, &e) < 0)
+	if (write_job(job, NULL, NULL, &res2, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_true(json_equal(json_object_get(res, "sha256"),
 			       json_object_get(res2, "sha256")));
@@ -180,7 +212,7 @@ static void test_patch_required(void **state)
 	if (!have_cc)
 		skip();
 	job = make_job("dep.so", "out/dep.tmp");
-	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_object_get(res, "patch")),
 			    "required");
@@ -202,7 +234,7 @@ static void test_patch_by_policy(void **state)
 	if (!have_cc)
 		skip();
 	job = make_job("z.so", "out/z.tmp");
-	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_array_get(
 				json_object_get(res, "needed"), 0)),
@@ -215,7 +247,7 @@ static void test_patch_by_policy(void **state)
 	job = make_job("dep.so", "out/dep2.tmp");
 	json_object_set_new(json_object_get(job, "options"), "exclude",
 			    json_pack("[s]", "libdeflate.so.0"));
-	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_object_get(res, "patch")),
 			    "none");
@@ -232,7 +264,7 @@ static void expect_fail(json_t *job, const char *needle)
 	json_t *res = (json_t *)1;
 
 	sp_err_clear(&e);
-	if (wheel_write(job, NULL, NULL, &res, &e) == 0)
+	if (write_job(job, NULL, NULL, &res, &e) == 0)
 		fail_msg("job succeeded");
 	assert_null(res);
 	if (!strstr(e.msg, needle))
@@ -257,7 +289,7 @@ static void test_repair(void **state)
 	assert_int_equal(sha256_file_hex("dep.so", before, &e), 0);
 	job = make_job("dep.so", "out/rep.tmp");
 	json_object_del(job, "options");
-	if (wheel_write(job, NULL, NULL, &res, &e) < 0)
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_object_get(res, "patch")),
 			    "applied");
@@ -356,7 +388,7 @@ static void test_wheel_errors(void **state)
 	assert_non_null(f);
 	fclose(f);
 	job = make_job("m.so", "out/busy.tmp");
-	assert_int_equal(wheel_write(job, NULL, NULL, &(json_t *){NULL}, NULL), -1);
+	assert_int_equal(write_job(job, NULL, NULL, &(json_t *){NULL}, NULL), -1);
 	assert_true(fsx_exists("out/busy.tmp"));
 	json_decref(job);
 }
@@ -367,7 +399,7 @@ static void test_job_run(void **state)
 
 	(void)state;
 	job = make_job("nope.so", "out/j.tmp");
-	res = job_run(job);
+	res = run_job(job);
 	assert_non_null(res);
 	assert_true(json_is_false(json_object_get(res, "ok")));
 	assert_non_null(strstr(json_string_value(json_object_get(res, "error")),
@@ -377,9 +409,164 @@ static void test_job_run(void **state)
 	if (!have_cc)
 		return;
 	job = make_job("m.so", "out/j.tmp");
-	res = job_run(job);
+	res = run_job(job);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	json_decref(res);
+	json_decref(job);
+}
+
+/* An output folder named through a symlink: the coordinator journals the
+ * temporary in the resolved folder and plans the final path in the
+ * user's; the worker writes in the resolved one and reports the user's
+ * path. */
+static void test_wheel_out_dir_link(void **state)
+{
+	char real[128], link[128], tmp[160], final[256], made[256];
+	json_t *job, *res;
+	struct sp_err e;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	snprintf(real, sizeof(real), "%s/out", tmpdir);
+	snprintf(link, sizeof(link), "%s/outlink", tmpdir);
+	snprintf(tmp, sizeof(tmp), "%s/l.tmp", real);
+	snprintf(final, sizeof(final), "%s/" WHEEL_NAME, link);
+	snprintf(made, sizeof(made), "%s/" WHEEL_NAME, real);
+	unlink(made);
+	assert_int_equal(symlink(real, link), 0);
+	job = make_job("m.so", tmp);
+	json_object_set_new(job, "final_path", json_string(final));
+	json_object_set_new(job, "out_dir_resolved", json_string(real));
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_string_value(json_object_get(res, "wheel")),
+			    final);
+	assert_true(fsx_exists(made));
+	assert_false(fsx_exists(tmp));
+	json_decref(res);
+	json_decref(job);
+	unlink(made);
+	unlink(link);
+}
+
+/* What the worker refuses at receipt, before anything is opened. */
+static void test_job_parse_errors(void **state)
+{
+	static const struct {
+		const char *key, *json, *needle;
+	} bad[] = {
+	    {"python_files", "\"x\"", "'python_files' must be an array"},
+	    {"license_files", "[{\"src\": 1}]", "'license_files' entry 0"},
+	    {"entry_points", "1", "'entry_points' must be a string"},
+	    {"metadata", "[]", "'metadata' must be an object"},
+	    {"options", "{\"repair\": \"fix\"}", "option 'repair' must be"},
+	    {"options", "{\"exclude\": [\"\"]}", "options.exclude"},
+	    {"linked_paths", "\"/x\"", "'linked_paths' must be an array"},
+	    {"threads", "0", "'threads' must be a number"},
+	    {"distribution", "\"../x\"", "invalid distribution name"},
+	    {"version", "\"one\"", "not a PEP 440 version"},
+	    {"platform_tag", "\"linux-x\"", "invalid platform_tag"},
+	    {"staged_ident", "{\"dev\": 1}", "'staged_ident'"},
+	};
+	struct wheel_job j;
+	struct sp_err e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		json_t *job = make_job("m.so", "out/p.tmp");
+
+		json_object_set_new(job, bad[i].key,
+				    json_loads(bad[i].json, JSON_DECODE_ANY,
+					       NULL));
+		if (job_parse(job, &j, &e) == 0)
+			fail_msg("%s = %s was taken", bad[i].key, bad[i].json);
+		if (!strstr(e.msg, bad[i].needle))
+			fail_msg("'%s' lacks '%s'", e.msg, bad[i].needle);
+		json_decref(job);
+	}
+}
+
+/* The coordinator serializes a job once and the worker parses it once:
+ * what the worker reads is what the coordinator meant. */
+static void test_job_round_trip(void **state)
+{
+	json_t *job = make_job("m.so", "out/r.tmp"), *wire;
+	struct wheel_job a, b;
+	struct sp_err e;
+
+	(void)state;
+	json_object_set_new(job, "id", json_integer(42));
+	json_object_set_new(job, "options",
+			    json_pack("{s:s,s:s,s:[s,s],s:[s],s:b,s:s}",
+				      "repair", "check", "compat",
+				      "manylinux_2_28", "exclude", "liba.so.1",
+				      "libb.so.2", "lib_path", "/opt/lib",
+				      "split_debug", 1, "ld_library_path",
+				      "/x:/y"));
+	json_object_set_new(job, "linked_paths", json_pack("[s]", "/l"));
+	json_object_set_new(job, "python_files",
+			    json_pack("[{s:s,s:s}]", "src", "/a.py", "dst",
+				      "spam/a.py"));
+	json_object_set_new(job, "progress", json_false());
+	json_object_set_new(job, "staged_ident",
+			    json_pack("{s:I,s:I}", "dev", (json_int_t)7, "ino",
+				      (json_int_t)9));
+	if (job_parse(job, &a, &e) < 0)
+		fail_msg("%s", e.msg);
+	wire = job_to_json(&a);
+	assert_non_null(wire);
+	if (job_parse(wire, &b, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(b.id, 42);
+	assert_string_equal(b.distribution, "Spam.Pkg");
+	assert_string_equal(b.final_path, "out/" WHEEL_NAME);
+	assert_int_equal(b.level, 12);
+	assert_int_equal(b.source_date_epoch, 1700000000);
+	assert_int_equal(b.progress, 0);
+	assert_int_equal(b.has_staged_ident, 1);
+	assert_int_equal(b.staged_ino, 9);
+	assert_int_equal(b.options.mode, REPAIR_MODE_CHECK);
+	assert_string_equal(b.options.compat, "manylinux_2_28");
+	assert_int_equal(b.options.nexclude, 2);
+	assert_string_equal(b.options.exclude[1], "libb.so.2");
+	assert_int_equal(b.options.nlib, 1);
+	assert_int_equal(b.options.nlinked, 1);
+	assert_string_equal(b.options.ld_library_path, "/x:/y");
+	assert_int_equal(b.options.split_debug, 1);
+	assert_int_equal(b.npython_files, 1);
+	assert_string_equal(b.python_files[0].dst, "spam/a.py");
+	assert_string_equal(json_string_value(json_object_get(b.metadata,
+							      "license")),
+			    "MIT");
+	wheel_job_release(&a);
+	wheel_job_release(&b);
+	json_decref(wire);
+	json_decref(job);
+}
+
+/* A worker's every answer names its job; the coordinator holds it to the
+ * job it gave that worker. */
+static void test_job_reply(void **state)
+{
+	json_t *job = make_job("nope.so", "out/q.tmp"), *res;
+	struct wheel_job j;
+	struct sp_err e;
+
+	(void)state;
+	json_object_set_new(job, "id", json_integer(5));
+	assert_int_equal(job_parse(job, &j, &e), 0);
+	res = job_run(&j);
+	assert_non_null(res);
+	assert_int_equal(json_integer_value(json_object_get(res, "job")), 5);
+	assert_int_equal(job_reply_check(res, 5, &e), 0);
+	assert_int_equal(job_reply_check(res, 6, &e), -1);
+	assert_non_null(strstr(e.msg, "job 5, not for its job 6"));
+	json_object_del(res, "job");
+	assert_int_equal(job_reply_check(res, 5, &e), -1);
+	json_decref(res);
+	wheel_job_release(&j);
 	json_decref(job);
 }
 
@@ -387,6 +574,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wheel_ok),
+	    cmocka_unit_test(test_wheel_out_dir_link),
+	    cmocka_unit_test(test_job_parse_errors),
+	    cmocka_unit_test(test_job_round_trip),
+	    cmocka_unit_test(test_job_reply),
 	    cmocka_unit_test(test_patch_required),
 	    cmocka_unit_test(test_patch_by_policy),
 	    cmocka_unit_test(test_repair),

@@ -553,28 +553,19 @@ int debugsplit_write(const struct debugsplit *d, const char *dir,
 	return rc;
 }
 
-int debugsplit_job_dirs(const json_t *job, char **dir, char **stem,
-			struct sp_err *e)
+int debugsplit_dirs(const char *final_path, const char *out_dir_resolved,
+		    char **dir, char **stem, struct sp_err *e)
 {
-	const char *final = json_string_value(json_object_get(job,
-							      "final_path"));
-	const char *base;
-	char *parent = NULL;
-	size_t n;
+	const char *base = fsx_basename(final_path);
+	size_t n = strlen(base) > 4 ? strlen(base) - 4 : 0;
+	char *parent;
 
 	*dir = NULL;
 	*stem = NULL;
-	if (!final)
-		return sp_err_set(e, "option 'split_debug' needs the job's "
-				     "final_path");
-	base = fsx_basename(final);
-	n = strlen(base) > 4 ? strlen(base) - 4 : 0;
 	/* The coordinator resolved the output folder once (dirs.h): the
 	 * debug files go beneath that path, walked without following. */
-	parent = json_is_string(json_object_get(job, "out_dir_resolved"))
-			 ? strdup(json_string_value(
-				   json_object_get(job, "out_dir_resolved")))
-			 : fsx_dirname(final);
+	parent = out_dir_resolved ? strdup(out_dir_resolved)
+				  : fsx_dirname(final_path);
 	if (!parent || !(*dir = fsx_join(parent, "debug")) ||
 	    !(*stem = strndup(base, n))) {
 		free(parent);
@@ -586,41 +577,24 @@ int debugsplit_job_dirs(const json_t *job, char **dir, char **stem,
 	return 0;
 }
 
-int debugsplit_job(const json_t *job, const char *name, void **mod,
-		   size_t *len, char **debug_path, struct sp_err *e)
+int debugsplit_module(const char *file, const char *dir, const char *stem,
+		      const char *name, void **mod, size_t *len,
+		      char **debug_path, struct sp_err *e)
 {
-	const json_t *opt = json_object_get(job, "options");
-	const char *final = json_string_value(json_object_get(job,
-							      "final_path"));
-	const char *module = json_string_value(json_object_get(job, "module"));
-	const char *ext = json_string_value(json_object_get(job,
-							    "ext_suffix"));
-	const char *last;
-	char *file = NULL, *dir = NULL, *rel = NULL, *stem = NULL;
+	char *rel = NULL;
 	struct debugsplit d = {0};
 	int rc = -1;
 
 	*debug_path = NULL;
-	if (!json_is_true(json_object_get(opt, "split_debug")))
-		return 0;
-	if (!final || !module || !ext)
-		return sp_err_set(e, "option 'split_debug' needs the job's "
-				     "final_path, module and ext_suffix");
-	/* Named by the module's file name alone: "<stem>/<file>.debug". */
-	last = strrchr(module, '.');
-	last = last ? last + 1 : module;
-	if (asprintf(&file, "%s%s", last, ext) < 0) {
-		file = NULL;
-		goto oom;
-	}
-	if (debugsplit_job_dirs(job, &dir, &stem, e) < 0 ||
-	    debugsplit_for_wheel(*mod, *len, name, file, stem, &d, &rel, e) < 0)
+	if (debugsplit_for_wheel(*mod, *len, name, file, stem, &d, &rel, e) < 0)
 		goto out;
 	rc = 0;
 	if (!d.debug)
 		goto out;
-	if (!(*debug_path = fsx_join(dir, rel)))
-		goto oom;
+	if (!(*debug_path = fsx_join(dir, rel))) {
+		rc = sp_err_set(e, "out of memory");
+		goto out;
+	}
 	if (debugsplit_write(&d, dir, rel, e) < 0) {
 		free(*debug_path);
 		*debug_path = NULL;
@@ -631,14 +605,8 @@ int debugsplit_job(const json_t *job, const char *name, void **mod,
 	*mod = d.stripped;
 	*len = d.stripped_len;
 	d.stripped = NULL;
-	goto out;
-oom:
-	rc = sp_err_set(e, "out of memory");
 out:
 	debugsplit_release(&d);
-	free(file);
-	free(dir);
 	free(rel);
-	free(stem);
 	return rc;
 }

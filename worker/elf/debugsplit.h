@@ -35,7 +35,6 @@
 #ifndef SPOKE_WORKER_ELF_DEBUGSPLIT_H
 #define SPOKE_WORKER_ELF_DEBUGSPLIT_H
 
-#include <jansson.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -102,28 +101,26 @@ int debugsplit_write(const struct debugsplit *d, const char *dir,
 		     const char *rel, struct sp_err *e);
 
 /*
- * For `spoke build`: when the job's options (worker/job.h,
- * worker/repair/repair.h) hold
- * "split_debug": true, splits the module *mod of *len bytes (malloc'd;
+ * For `spoke build`: splits the module *mod of *len bytes (malloc'd;
  * replaced by the stripped object, the old buffer freed), writes the debug
- * file under
- * <directory of final_path>/debug/ (.build-id/xx/rest.debug, or
- * <wheel name>/<module file>.debug without a build ID) and sets
- * *debug_path (malloc'd).  *debug_path stays NULL when the option is off
- * or the module has no debug sections.  name is for messages.  Returns 0,
- * or -1 with e filled; *mod is then unchanged.
+ * file under dir (.build-id/xx/rest.debug, or <stem>/<file>.debug without
+ * a build ID; file is the module's file name, "_native.cpython-...so")
+ * and sets *debug_path (malloc'd).  *debug_path stays NULL when the module
+ * has no debug sections.  name is for messages.  Returns 0, or -1 with e
+ * filled; *mod is then unchanged.
  */
-int debugsplit_job(const json_t *job, const char *name, void **mod,
-		   size_t *len, char **debug_path, struct sp_err *e);
+int debugsplit_module(const char *file, const char *dir, const char *stem,
+		      const char *name, void **mod, size_t *len,
+		      char **debug_path, struct sp_err *e);
 
 /*
- * For `spoke build`: where the job's debug files go, <the job's
- * out_dir_resolved, else the directory of its final_path>/debug, and the wheel's file name without ".whl",
- * under which objects without a build ID are named.  Sets *dir and *stem
- * (malloc'd) and returns 0, or -1 with e filled (no final_path, out of
- * memory) and both NULL.
+ * For `spoke build`: where a wheel's debug files go, <out_dir_resolved,
+ * else the directory of final_path>/debug, and the wheel's file name
+ * (final_path's) without ".whl", under which objects without a build ID
+ * are named.  Sets *dir and *stem (malloc'd) and returns 0, or -1 with e
+ * filled (out of memory) and both NULL.
  */
-int debugsplit_job_dirs(const json_t *job, char **dir, char **stem,
-			struct sp_err *e);
+int debugsplit_dirs(const char *final_path, const char *out_dir_resolved,
+		    char **dir, char **stem, struct sp_err *e);
 
 #endif

@@ -16,23 +16,24 @@
 #include "worker/repair/policy.h"
 #include "worker/elf/symvers.h"
 
-enum mode { MODE_REPAIR, MODE_CHECK, MODE_SKIP };
-
 static const char *const mode_names[] = {"repair", "check", "skip"};
 
-/* The job's options, borrowed from the job object. */
-struct opts {
-	enum mode mode;
-	const char *compat;
-	const char **exclude;
-	size_t nexclude;
-	const char **lib_path;
-	size_t nlib;
-	const char **linked;
-	size_t nlinked;
-	const char *ld_library_path;
-	int split_debug;
-};
+const char *repair_mode_name(enum repair_mode m)
+{
+	return (unsigned)m < 3 ? mode_names[m] : "repair";
+}
+
+int repair_mode_parse(const char *name, enum repair_mode *m)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(name, mode_names[i]) == 0) {
+			*m = (enum repair_mode)i;
+			return 0;
+		}
+	return -1;
+}
 
 /* A library to bundle. */
 struct graft {
@@ -47,7 +48,7 @@ struct graft {
 
 struct ctx {
 	const struct repair_in *in;
-	struct opts o;
+	const struct repair_opts *o; /* in->opts */
 	const struct policy *pol; /* policy_default()'s */
 	const struct policy_tag *limit; /* --compat, or NULL */
 	const struct policy_tag *libs_tag; /* whose list decides bundling */
@@ -60,93 +61,12 @@ struct ctx {
 	json_t *report;
 };
 
-static void opts_release(struct opts *o)
-{
-	free(o->exclude);
-	free(o->lib_path);
-	free(o->linked);
-}
-
-static int str_array(const json_t *v, const char *what, const char ***out,
-		     size_t *n, struct sp_err *e)
-{
-	size_t i;
-
-	*out = NULL;
-	*n = 0;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return sp_err_set(e, "job field '%s' must be an array of "
-				     "strings",
-				  what);
-	*out = calloc(json_array_size(v) + 1, sizeof(**out));
-	if (!*out)
-		return sp_err_set(e, "out of memory");
-	for (i = 0; i < json_array_size(v); i++) {
-		const json_t *s = json_array_get(v, i);
-
-		if (!json_is_string(s) || !json_string_length(s))
-			return sp_err_set(e, "job field '%s' must be an array "
-					     "of non-empty strings",
-					  what);
-		(*out)[(*n)++] = json_string_value(s);
-	}
-	return 0;
-}
-
-static int parse_opts(const json_t *job, struct opts *o, struct sp_err *e)
-{
-	const json_t *opt = json_object_get(job, "options"), *v;
-	size_t i;
-
-	memset(o, 0, sizeof(*o));
-	if (opt && !json_is_object(opt) && !json_is_null(opt))
-		return sp_err_set(e, "job field 'options' must be an object");
-	v = json_object_get(opt, "repair");
-	if (v && !json_is_null(v)) {
-		for (i = 0; i < 3; i++)
-			if (json_is_string(v) &&
-			    strcmp(json_string_value(v), mode_names[i]) == 0)
-				break;
-		if (i == 3)
-			return sp_err_set(e, "option 'repair' must be repair, "
-					     "check or skip");
-		o->mode = (enum mode)i;
-	}
-	v = json_object_get(opt, "compat");
-	if (v && !json_is_null(v)) {
-		if (!json_is_string(v) || !json_string_length(v))
-			return sp_err_set(e, "option 'compat' must be a "
-					     "manylinux tag");
-		o->compat = json_string_value(v);
-	}
-	v = json_object_get(opt, "ld_library_path");
-	if (v && !json_is_null(v)) {
-		if (!json_is_string(v))
-			return sp_err_set(e, "option 'ld_library_path' must "
-					     "be a string");
-		o->ld_library_path = json_string_value(v);
-	}
-	o->split_debug = json_is_true(json_object_get(opt, "split_debug"));
-	if (str_array(json_object_get(opt, "exclude"), "options.exclude",
-		      &o->exclude, &o->nexclude, e) < 0 ||
-	    str_array(json_object_get(opt, "lib_path"), "options.lib_path",
-		      &o->lib_path, &o->nlib, e) < 0 ||
-	    str_array(json_object_get(job, "linked_paths"), "linked_paths",
-		      &o->linked, &o->nlinked, e) < 0) {
-		opts_release(o);
-		return -1;
-	}
-	return 0;
-}
-
 static int excluded(const struct ctx *c, const char *soname)
 {
 	size_t i;
 
-	for (i = 0; i < c->o.nexclude; i++)
-		if (strcmp(c->o.exclude[i], soname) == 0)
+	for (i = 0; i < c->o->nexclude; i++)
+		if (strcmp(c->o->exclude[i], soname) == 0)
 			return 1;
 	return 0;
 }
@@ -363,8 +283,8 @@ static json_t *make_report(const struct ctx *c, const struct policy_tag *t,
 		json_array_append_new(libs, o);
 	}
 	r = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "mode",
-		      mode_names[c->o.mode], "policy", t->name, "platform_tag",
-		      plat, "symvers", symvers_json(&c->all_sv), "libs", libs,
+		      repair_mode_name(c->o->mode), "policy", t->name,
+		      "platform_tag", plat, "symvers", symvers_json(&c->all_sv), "libs", libs,
 		      "grafted", grafted_json(c));
 	if (r && rpath)
 		json_object_set_new(r, "rpath", json_string(rpath));
@@ -425,12 +345,12 @@ static json_t *needed_of_info(const struct elf_info *info)
 	return a;
 }
 
-/* Where split_debug writes: the caller's choice, else the job's. */
+/* Where split_debug writes: the caller's choice. */
 static int debug_dirs(struct ctx *c, struct sp_err *e)
 {
 	if (!c->in->debug_dir || !c->in->wheel_stem)
-		return debugsplit_job_dirs(c->in->job, &c->debug_dir,
-					   &c->wheel_stem, e);
+		return sp_err_set(e, "split_debug needs the debug files' "
+				     "folder and the wheel's name");
 	c->debug_dir = strdup(c->in->debug_dir);
 	c->wheel_stem = strdup(c->in->wheel_stem);
 	if (!c->debug_dir || !c->wheel_stem)
@@ -498,7 +418,7 @@ static int patch_all(struct ctx *c, const char *rpath, struct repair *out,
 	if (elf_patch_mem(c->in->mod, c->in->mod_len, c->in->name, &ed,
 			  &out->mod, &out->mod_len, e) < 0)
 		goto out;
-	if (c->o.split_debug && debug_dirs(c, e) < 0)
+	if (c->o->split_debug && debug_dirs(c, e) < 0)
 		goto out;
 	for (i = 0; i < c->ng; i++) {
 		struct repair_file *f = &out->files[out->nfiles];
@@ -508,7 +428,7 @@ static int patch_all(struct ctx *c, const char *rpath, struct repair *out,
 		/* Counted first: what the split holds is released with
 		 * out on failure. */
 		out->nfiles++;
-		if (c->o.split_debug && split_graft(c, i, f, e) < 0)
+		if (c->o->split_debug && split_graft(c, i, f, e) < 0)
 			goto out;
 		if (f->debug.stripped) {
 			data = f->debug.stripped;
@@ -546,7 +466,6 @@ static void ctx_release(struct ctx *c)
 	}
 	free(c->g);
 	ld_tree_release(&c->tree);
-	opts_release(&c->o);
 	free(c->libs_dir);
 	free(c->debug_dir);
 	free(c->wheel_stem);
@@ -598,7 +517,7 @@ static int load_policy(struct ctx *c, struct sp_err *e)
 				  c->in->name);
 	if (!(c->pol = policy_default(arch, e)))
 		return -1;
-	if (c->o.compat && !(c->limit = policy_find(c->pol, c->o.compat, e)))
+	if (c->o->compat && !(c->limit = policy_find(c->pol, c->o->compat, e)))
 		return -1;
 	c->libs_tag = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
 	return 0;
@@ -631,11 +550,11 @@ static int analyse_and_repair(struct ctx *c, struct repair *out,
 	if (load_policy(c, e) < 0)
 		return -1;
 	lo.root_origin = in->origin;
-	lo.linked_paths = c->o.linked;
-	lo.nlinked = c->o.nlinked;
-	lo.lib_paths = c->o.lib_path;
-	lo.nlib = c->o.nlib;
-	lo.ld_library_path = c->o.ld_library_path;
+	lo.linked_paths = c->o->linked_paths;
+	lo.nlinked = c->o->nlinked;
+	lo.lib_paths = c->o->lib_path;
+	lo.nlib = c->o->nlib;
+	lo.ld_library_path = c->o->ld_library_path;
 	lo.descend = descend;
 	lo.arg = c;
 	if (ld_resolve(in->info, in->name, &lo, &c->tree, e) < 0)
@@ -675,14 +594,14 @@ static int analyse_and_repair(struct ctx *c, struct repair *out,
 		goto out;
 	}
 	c->report = make_report(c, t, out->plat,
-				c->o.mode == MODE_REPAIR ? rpath : NULL);
+				c->o->mode == REPAIR_MODE_REPAIR ? rpath : NULL);
 	if (!c->report) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
 	emit(in, json_pack("{s:s,s:O}", "event", "repair", "repair",
 			c->report));
-	if (c->o.mode == MODE_CHECK && c->ng) {
+	if (c->o->mode == REPAIR_MODE_CHECK && c->ng) {
 		check_failed(c, e);
 		goto out;
 	}
@@ -715,9 +634,8 @@ int repair_run(const struct repair_in *in, struct repair *out,
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
 	c.in = in;
-	if (parse_opts(in->job, &c.o, e) < 0)
-		return -1;
-	if (c.o.mode == MODE_SKIP) {
+	c.o = in->opts;
+	if (c.o->mode == REPAIR_MODE_SKIP) {
 		if (load_policy(&c, e) < 0)
 			goto out;
 		out->plat = strdup(in->plat);

@@ -5,23 +5,9 @@
  * the platform tag.  Everything is patched in memory (elf/patch.h): the
  * staged module and the system's libraries are only read.
  *
- * The job's "options" object (worker/job.h) says what to do; every member
- * is optional:
- *   repair           "repair" (default), "check" or "skip"
- *   compat           a manylinux tag the wheel must run on ("manylinux_2_28",
- *                    "manylinux2014"): the newest tag allowed
- *   exclude          array of sonames never bundled (the user promises the
- *                    target system has them)
- *   lib_path         array of extra directories to search (--lib-path)
- *   ld_library_path  the client's LD_LIBRARY_PATH at build time
- *   split_debug      true: every bundled library is stripped of its
- *                    DWARF as the module is (debugsplit.h), before it is
- *                    patched, so that its build ID and addresses match the
- *                    debug file; the debug files are written by
- *                    repair_write_debug()
- * and the job's "linked_paths" (cargo build-script search paths) are
- * searched too; $ORIGIN of the module is the directory of its
- * "cargo_path".
+ * What to do is a struct repair_opts, filled by the caller (the worker
+ * from its job, worker/job.h; spoke repair from its command line): no
+ * JSON is read here.  $ORIGIN of the module is in->origin.
  *
  * repair: every needed library, transitively, that the policy does not
  *   allow and the user did not exclude is bundled as
@@ -50,9 +36,52 @@
 #include "worker/elf/debugsplit.h"
 #include "worker/elf/inspect.h"
 
+enum repair_mode {
+	REPAIR_MODE_REPAIR, /* bundle, patch and tag (the default) */
+	REPAIR_MODE_CHECK,  /* analyse and tag; fail if anything needs
+			     * bundling */
+	REPAIR_MODE_SKIP,   /* nothing: a plain linux_<arch> wheel */
+};
+
+/* The options of a repair.  Every pointer is borrowed: the caller owns
+ * the strings and the arrays, and keeps them alive through repair_run().
+ * A zeroed struct is the default: repair mode, no limit, nothing
+ * excluded, no extra search path. */
+struct repair_opts {
+	enum repair_mode mode;
+	/* A manylinux tag the wheel must run on ("manylinux_2_28",
+	 * "manylinux2014"): the newest tag allowed; NULL for none. */
+	const char *compat;
+	/* Sonames never bundled (the user promises the target system has
+	 * them). */
+	const char *const *exclude;
+	size_t nexclude;
+	/* Extra directories to search (--lib-path), before ld.so.conf. */
+	const char *const *lib_path;
+	size_t nlib;
+	/* cargo's build-script search paths (cargo:rustc-link-search). */
+	const char *const *linked_paths;
+	size_t nlinked;
+	/* The client's LD_LIBRARY_PATH (':'-separated), or NULL. */
+	const char *ld_library_path;
+	/* Nonzero: every bundled library is stripped of its DWARF as the
+	 * module is (debugsplit.h), before it is patched, so that its build
+	 * ID and addresses match the debug file; the debug files are
+	 * written by repair_write_debug() under in->debug_dir. */
+	int split_debug;
+};
+
+/* The name of a mode ("repair", "check", "skip"), as options and reports
+ * spell it. */
+const char *repair_mode_name(enum repair_mode m);
+
+/* Sets *m from its name; returns 0, or -1 when name is none of the
+ * three. */
+int repair_mode_parse(const char *name, enum repair_mode *m);
+
 /* What the wheel writer knows about the module. */
 struct repair_in {
-	const json_t *job;
+	const struct repair_opts *opts; /* never NULL */
 	const char *dist;	 /* distribution name as the job spells it */
 	const char *module_path; /* in the wheel: "pkg/_native.<ext>" */
 	const char *name;	 /* for messages: cargo_path, else staged */
@@ -61,11 +90,10 @@ struct repair_in {
 	const struct elf_info *info; /* of the module */
 	const void *mod;	 /* the module's bytes */
 	size_t mod_len;
-	/* With split_debug: the directory the bundled libraries' debug
-	 * files go to, and the wheel's file name without ".whl", under
-	 * which those of libraries without a build ID are named
-	 * (<stem>/<wheel path>.debug).  NULL: both from the job's
-	 * final_path, as for the module (debugsplit_job_dirs). */
+	/* With split_debug (both required then): the directory the
+	 * bundled libraries' debug files go to, and the wheel's file name
+	 * without ".whl", under which those of libraries without a build
+	 * ID are named (<stem>/<wheel path>.debug). */
 	const char *debug_dir;
 	const char *wheel_stem;
 	/* Receives each event (a new reference it must release), or NULL:
@@ -107,8 +135,9 @@ struct repair {
 	json_t *result;
 };
 
-/* Runs the repair the job's options ask for.  Returns 0 with out filled,
- * or -1 with e saying what is wrong: a bad option, a needed library not
+/* Runs the repair in->opts asks for.  Returns 0 with out filled, or -1
+ * with e saying what is wrong: an unknown --compat tag, split_debug
+ * without debug_dir and wheel_stem, a needed library not
  * found (with every path tried), an object needing newer symbol versions
  * than --compat allows (naming it), a module check found not compliant,
  * or a patch that failed.  On failure out holds nothing. */

@@ -287,14 +287,24 @@ static const char *job_string(const json_t *job, const char *key,
 
 char *metadata_render(const json_t *job, struct sp_err *e)
 {
-	struct sbuf b = {0};
-	json_t *meta, *empty = NULL;
-	const char *name, *version, *desc;
-	char *out = NULL;
+	const char *name, *version;
 
 	if (!(name = job_string(job, "distribution", e)) ||
 	    !(version = job_string(job, "version", e)))
 		return NULL;
+	return metadata_render_fields(name, version,
+				      json_object_get(job, "metadata"), e);
+}
+
+char *metadata_render_fields(const char *name, const char *version,
+			     const json_t *metadata, struct sp_err *e)
+{
+	struct sbuf b = {0};
+	const json_t *meta = metadata;
+	json_t *empty = NULL;
+	const char *desc;
+	char *out = NULL;
+
 	if (!dist_name_valid(name)) {
 		sp_err_set(e, "invalid distribution name '%s'", name);
 		return NULL;
@@ -303,7 +313,6 @@ char *metadata_render(const json_t *job, struct sp_err *e)
 		sp_err_set(e, "invalid version '%s'", version);
 		return NULL;
 	}
-	meta = json_object_get(job, "metadata");
 	if (!meta || json_is_null(meta)) {
 		/* No metadata is an empty object: every field is optional. */
 		meta = empty = json_object();
@@ -399,10 +408,12 @@ static void free_parts(char **v, long n)
 	free(v);
 }
 
-char *wheel_file_render(const json_t *job, struct sp_err *e)
+char *wheel_file_render(const char *python_tag, const char *abi_tag,
+			const char *platform_tag, struct sp_err *e)
 {
 	static const char *const keys[3] = {"python_tag", "abi_tag",
 					    "platform_tag"};
+	const char *const tags[3] = {python_tag, abi_tag, platform_tag};
 	char **parts[3] = {NULL, NULL, NULL};
 	long n[3] = {0, 0, 0}, i, j, k;
 	struct sbuf b = {0};
@@ -411,8 +422,12 @@ char *wheel_file_render(const json_t *job, struct sp_err *e)
 	int t;
 
 	for (t = 0; t < 3; t++) {
-		if (!(tag = job_string(job, keys[t], e)))
+		if (!(tag = tags[t])) {
+			sp_err_set(e, "job field '%s' is missing or not a "
+				      "string",
+				   keys[t]);
 			goto out;
+		}
 		if (!tag_valid(tag)) {
 			sp_err_set(e, "invalid wheel tag '%s' in '%s'", tag,
 				   keys[t]);

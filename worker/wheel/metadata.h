@@ -22,9 +22,17 @@
  * with continuation indentation.  The description becomes the body. */
 char *metadata_render(const json_t *job, struct sp_err *e);
 
-/* Returns the WHEEL file for job's tags (malloc'd; caller frees): one Tag
- * line per combination of the dot-separated parts of python_tag, abi_tag
- * and platform_tag.  NULL with e filled when a tag is missing or invalid. */
-char *wheel_file_render(const json_t *job, struct sp_err *e);
+/* The same from the fields themselves: metadata may be NULL (no
+ * optional field).  What a worker renders from its typed job
+ * (worker/job.h). */
+char *metadata_render_fields(const char *name, const char *version,
+			     const json_t *metadata, struct sp_err *e);
+
+/* Returns the WHEEL file for the wheel's tags (malloc'd; caller frees):
+ * one Tag line per combination of the dot-separated parts of python_tag,
+ * abi_tag and platform_tag.  NULL with e filled when a tag is missing
+ * (NULL) or invalid. */
+char *wheel_file_render(const char *python_tag, const char *abi_tag,
+			const char *platform_tag, struct sp_err *e);
 
 #endif

@@ -48,25 +48,21 @@ static int by_dst(const void *a, const void *b)
 		      ((const struct pyfile *)b)->dst);
 }
 
-static int load_list(const json_t *job, const char *key, const char *prefix,
-		     struct pyfile **out, size_t *nout, struct sp_err *e)
+static int load_list(const struct pyfile_src *v, size_t n, const char *key,
+		     const char *prefix, struct pyfile **out, size_t *nout,
+		     struct sp_err *e)
 {
-	const json_t *list = json_object_get(job, key), *x;
 	size_t i;
 
 	*out = NULL;
 	*nout = 0;
-	if (!list || json_is_null(list))
+	if (!n)
 		return 0;
-	if (!json_is_array(list))
-		return sp_err_set(e, "job field '%s' must be an array", key);
-	*out = calloc(json_array_size(list) + 1, sizeof(**out));
+	*out = calloc(n + 1, sizeof(**out));
 	if (!*out)
 		return sp_err_set(e, "out of memory");
-	json_array_foreach(list, i, x)
-	{
-		const char *src = json_string_value(json_object_get(x, "src"));
-		const char *dst = json_string_value(json_object_get(x, "dst"));
+	for (i = 0; i < n; i++) {
+		const char *src = v[i].src, *dst = v[i].dst;
 		struct pyfile *f = &(*out)[*nout];
 
 		if (!src || !dst || !dst_ok(dst))
@@ -99,24 +95,23 @@ static int load_list(const json_t *job, const char *key, const char *prefix,
 	return 0;
 }
 
-int pyfiles_load(const json_t *job, const char *info_dir, struct pyfiles *pf,
-		 struct sp_err *e)
+int pyfiles_load(const struct pyfile_src *py, size_t npy,
+		 const struct pyfile_src *lic, size_t nlic,
+		 const char *entry_points, const char *info_dir,
+		 struct pyfiles *pf, struct sp_err *e)
 {
-	const json_t *ep = json_object_get(job, "entry_points");
 	char *prefix = NULL;
 	int rc = -1;
 
 	memset(pf, 0, sizeof(*pf));
-	if (ep && !json_is_null(ep) && !json_is_string(ep))
-		return sp_err_set(e, "job field 'entry_points' must be a "
-				     "string");
-	pf->entry_points = json_string_value(ep);
-	if (pf->entry_points && !*pf->entry_points)
-		pf->entry_points = NULL;
+	pf->entry_points = entry_points && *entry_points ? entry_points
+							 : NULL;
 	if (asprintf(&prefix, "%s/licenses/", info_dir) < 0)
 		return sp_err_set(e, "out of memory");
-	if (load_list(job, "python_files", NULL, &pf->py, &pf->npy, e) < 0 ||
-	    load_list(job, "license_files", prefix, &pf->lic, &pf->nlic, e) < 0)
+	if (load_list(py, npy, "python_files", NULL, &pf->py, &pf->npy, e) <
+		0 ||
+	    load_list(lic, nlic, "license_files", prefix, &pf->lic, &pf->nlic,
+		      e) < 0)
 		goto out;
 	rc = 0;
 out:

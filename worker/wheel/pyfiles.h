@@ -9,7 +9,6 @@
 #ifndef SPOKE_WORKER_WHEEL_PYFILES_H
 #define SPOKE_WORKER_WHEEL_PYFILES_H
 
-#include <jansson.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -20,6 +19,13 @@ struct pyfile {
 	size_t len;
 };
 
+/* A file the job names: src is read read-only, dst is its path in the
+ * wheel (python files) or below the dist-info's licenses/ folder. */
+struct pyfile_src {
+	char *src;
+	char *dst;
+};
+
 /* Everything is owned by the struct; pyfiles_release() frees it. */
 struct pyfiles {
 	struct pyfile *py; /* python_files, sorted by dst */
@@ -27,18 +33,20 @@ struct pyfiles {
 	/* license_files, sorted, dst "<dist-info>/licenses/<name>" */
 	struct pyfile *lic;
 	size_t nlic;
-	const char *entry_points; /* borrowed from the job; NULL for none */
+	const char *entry_points; /* borrowed; NULL for none */
 };
 
 /*
- * Reads the job's optional "python_files" and "license_files" ([{"src",
- * "dst"}]) and "entry_points" (string).  info_dir is the wheel's
- * .dist-info folder.  Errors: a member of the wrong type; a dst that is
- * absolute, has an empty, "." or ".." component, or (for python_files)
- * lies in a .dist-info or .data folder; a file that cannot be read.
+ * Reads the job's python files (py[0..npy)) and license files
+ * (lic[0..nlic)), and takes its entry_points text (borrowed; NULL or ""
+ * for none).  info_dir is the wheel's .dist-info folder.  Errors: a dst
+ * that is absolute, has an empty, "." or ".." component, or (for python
+ * files) lies in a .dist-info or .data folder; a file that cannot be read.
  */
-int pyfiles_load(const json_t *job, const char *info_dir, struct pyfiles *pf,
-		 struct sp_err *e);
+int pyfiles_load(const struct pyfile_src *py, size_t npy,
+		 const struct pyfile_src *lic, size_t nlic,
+		 const char *entry_points, const char *info_dir,
+		 struct pyfiles *pf, struct sp_err *e);
 
 void pyfiles_release(struct pyfiles *pf);
 
