@@ -39,6 +39,7 @@
 
 #include "common/err.h"
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/sha256.h"
 #include "journal/journal.h"
 #include "journal/stage.h"
@@ -369,7 +370,7 @@ static int run_spoke(struct bench *b, enum stage_mode mode, double *ms,
 		return -1;
 	/* Named as the coordinator names them: <build>-<job>-<file>. */
 	if (asprintf(&staged, "%s/staged/%lld-0-%s", b->state_dir,
-		     (long long)build, fsx_basename(b->cargo_path)) < 0)
+		     (long long)build, path_basename(b->cargo_path)) < 0)
 		return sp_err_set(e, "out of memory");
 	if (stage_artifact(b->j, &b->sd, build, b->cargo_path, staged,
 			   mode, &art, &used, e) < 0 ||
@@ -387,11 +388,11 @@ static int run_spoke(struct bench *b, enum stage_mode mode, double *ms,
 		sp_err_set(e, "give-back reported %d bad artifact(s)", bad);
 		goto out;
 	}
-	if (fsx_exists(staged)) {
+	if (path_exists(staged)) {
 		sp_err_set(e, "staged name '%s' left behind", staged);
 		goto out;
 	}
-	if (journal_open_artifacts(b->j, 0, &open, &nopen, e) < 0)
+	if (journal_unsettled_artifacts(b->j, 0, &open, &nopen, e) < 0)
 		goto out;
 	journal_artifacts_free(open, nopen);
 	if (nopen) {
@@ -669,7 +670,7 @@ static int setup(struct bench *b, const char *dir, struct sp_err *e)
 				  dir,
 				  (double)vfs.f_bavail * vfs.f_frsize / MIB,
 				  (2.0 * b->size + 64 * MIB) / MIB);
-	tmpl = fsx_join(dir, "spoke-bench.XXXXXX");
+	tmpl = path_join(dir, "spoke-bench.XXXXXX");
 	if (!tmpl)
 		return sp_err_set(e, "out of memory");
 	if (!mkdtemp(tmpl)) {
@@ -678,13 +679,13 @@ static int setup(struct bench *b, const char *dir, struct sp_err *e)
 		return -1;
 	}
 	b->root = tmpl;
-	b->cargo_dir = fsx_join(b->root, "target/release");
-	b->state_dir = fsx_join(b->root, "target/spoke");
-	b->peer_dir = fsx_join(b->root, "target/maturin");
+	b->cargo_dir = path_join(b->root, "target/release");
+	b->state_dir = path_join(b->root, "target/spoke");
+	b->peer_dir = path_join(b->root, "target/maturin");
 	if (!b->cargo_dir || !b->state_dir || !b->peer_dir)
 		return sp_err_set(e, "out of memory");
-	b->cargo_path = fsx_join(b->cargo_dir, "libbench.so");
-	b->peer_path = fsx_join(b->peer_dir, "libbench.so");
+	b->cargo_path = path_join(b->cargo_dir, "libbench.so");
+	b->peer_path = path_join(b->peer_dir, "libbench.so");
 	if (!b->cargo_path || !b->peer_path)
 		return sp_err_set(e, "out of memory");
 	for (m = 0; m < M_COUNT; m++) {

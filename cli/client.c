@@ -19,6 +19,7 @@
 #include "cli/jobserver.h"
 #include "common/frame.h"
 #include "common/fsx.h"
+#include "common/path.h"
 #include "journal/statedir.h"
 #include "server/sockpath.h"
 
@@ -155,7 +156,7 @@ static int spawn_coordinator(const char *state_dir, int idle_timeout,
  * free): what it logged since it last started says why. */
 static int coordinator_died(const char *state_dir, struct sp_err *e)
 {
-	char *log = fsx_join(state_dir, "log/coordinator.log"), *text, *why;
+	char *log = path_join(state_dir, "log/coordinator.log"), *text, *why;
 	size_t len = 0;
 
 	text = log ? fsx_read_all(log, &len, NULL) : NULL;
@@ -504,7 +505,7 @@ static int wait_unlocked(const char *state_dir, int seconds,
 		}
 		poll(NULL, 0, 20);
 	}
-	lock = fsx_join(state_dir, "lock");
+	lock = path_join(state_dir, "lock");
 	if (lock)
 		lock_holders(lock, holders, sizeof(holders));
 	sp_err_set(e,

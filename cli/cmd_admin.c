@@ -18,6 +18,7 @@
 #include "common/esc.h"
 #include "common/fault.h"
 #include "common/frame.h"
+#include "common/path.h"
 #include "journal/journal.h"
 #include "journal/replay.h"
 #include "journal/statedir.h"
@@ -117,7 +118,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 			if (cmd != ADMIN_RECOVER)
 				goto usage;
 			/* The coordinator may run in another directory. */
-			abs = fsx_absolute(optarg, &e);
+			abs = path_absolute(optarg, &e);
 			if (!abs) {
 				sp_err_print(&e);
 				return 1;

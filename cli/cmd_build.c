@@ -19,7 +19,7 @@
 #include "cli/where.h"
 #include "common/frame.h"
 #include "common/esc.h"
-#include "common/fsx.h"
+#include "common/path.h"
 #include "common/version.h"
 #include "worker/repair/policy.h"
 
@@ -146,7 +146,7 @@ static int repair_option(json_t **opts, int c, const char *arg,
 		json_object_set_new(*opts, key, list);
 	}
 	/* The coordinator's working directory is not ours. */
-	abs = c == OPT_LIB_PATH ? fsx_absolute(arg, e) : strdup(arg);
+	abs = c == OPT_LIB_PATH ? path_absolute(arg, e) : strdup(arg);
 	if (!abs)
 		return -1;
 	json_array_append_new(list, json_string(abs));
@@ -178,7 +178,7 @@ static int add_ld_library_path(json_t **opts, struct sp_err *e)
 		next = strpbrk(elem, ":;");
 		if (next)
 			*next++ = '\0';
-		abs = fsx_absolute(*elem ? elem : ".", e);
+		abs = path_absolute(*elem ? elem : ".", e);
 		if (!abs)
 			goto out;
 		fprintf(f, "%s%s", elem == copy ? "" : ":", abs);
@@ -209,7 +209,7 @@ static void print_repair(const json_t *ev)
 	size_t i;
 
 	/* Sonames and paths come from the ELF files: escaped. */
-	printf("%s: %s\n", cargo ? esc(fsx_basename(cargo)) : "module",
+	printf("%s: %s\n", cargo ? esc(path_basename(cargo)) : "module",
 	       esc(json_string_value(json_object_get(r, "platform_tag"))));
 	json_array_foreach(json_object_get(r, "grafted"), i, g)
 		printf("  %s %s ('%s') as %s\n",
@@ -266,7 +266,7 @@ static void on_event(const json_t *ev, void *arg)
 			json_object_get(ev, "artifacts"));
 	if (!strcmp(kind, "staged"))
 		snprintf(ui->current, sizeof(ui->current), "%s",
-			 fsx_basename(json_string_value(
+			 path_basename(json_string_value(
 				 json_object_get(ev, "cargo_path"))));
 	if (!strcmp(kind, "wheel")) {
 		const char *path =
@@ -275,7 +275,7 @@ static void on_event(const json_t *ev, void *arg)
 		ui->done++;
 		ui->bytes += json_integer_value(json_object_get(ev, "size"));
 		snprintf(ui->current, sizeof(ui->current), "%s",
-			 fsx_basename(path));
+			 path_basename(path));
 		progress_clear(ui);
 		printf("wrote %s\n", esc(path));
 		fflush(stdout);
@@ -410,7 +410,7 @@ static int build_for(const struct build_args *a, const char *interp,
 		if (artifacts_plan(a->artifacts, interp, &plan, e) < 0)
 			goto out;
 		if (!wo.state_dir) {
-			state_default = fsx_join(plan.target_dir, ".spoke");
+			state_default = path_join(plan.target_dir, ".spoke");
 			wo.state_dir = state_default;
 		}
 	} else if (cargo_plan_build(&co, &plan, e) < 0) {
@@ -423,8 +423,8 @@ static int build_for(const struct build_args *a, const char *interp,
 	if (!state)
 		goto out;
 	if (!*out_abs) {
-		*out_abs = a->out_dir ? fsx_absolute(a->out_dir, e)
-				      : fsx_join(plan.target_dir, "wheels");
+		*out_abs = a->out_dir ? path_absolute(a->out_dir, e)
+				      : path_join(plan.target_dir, "wheels");
 		if (!*out_abs)
 			goto out;
 	}

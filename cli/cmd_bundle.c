@@ -35,6 +35,7 @@
 #include "common/esc.h"
 #include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/tmpfile.h"
 #include "journal/journal.h"
 
@@ -123,7 +124,7 @@ static json_t *summary(const char *state)
 	struct utsname u;
 	struct statfs sf;
 	json_t *s, *env = json_object();
-	char *target = fsx_dirname(state), hex[32];
+	char *target = path_dirname(state), hex[32];
 	const char *fs = NULL;
 	size_t i;
 
@@ -240,7 +241,7 @@ static json_t *recent_builds(struct journal *j)
 /* The last BUNDLE_LOG_MAX bytes of the log; NULL when there is none. */
 static char *log_tail(const char *state, size_t *len)
 {
-	char *path = fsx_join(state, "log/coordinator.log"), *buf = NULL;
+	char *path = path_join(state, "log/coordinator.log"), *buf = NULL;
 	struct stat st;
 	off_t off = 0;
 	ssize_t n;
@@ -288,15 +289,15 @@ static int write_bundle(const char *state, const char *out, struct sp_err *e)
 	struct tmpfile t = TMPFILE_INIT;
 	int dirfd = -1, rc = -1, made = 0;
 
-	if (fsx_exists(out))
+	if (path_exists(out))
 		return sp_err_set(e, "'%s' exists; spoke bundle writes a new "
 				     "file",
 				  out);
 	if (!mkdtemp(tmpdir))
 		return sp_err_sys(e, "cannot create '%s'", tmpdir);
 	made = 1;
-	db = fsx_join(tmpdir, "journal.db");
-	dir = fsx_dirname(out);
+	db = path_join(tmpdir, "journal.db");
+	dir = path_dirname(out);
 	if (!db || !dir) {
 		sp_err_set(e, "out of memory");
 		goto out;
@@ -316,7 +317,7 @@ static int write_bundle(const char *state, const char *out, struct sp_err *e)
 	 * recipe (tmpfile.h). */
 	dirfd = dirs_open(dir, DIRS_FOLLOW, 0, e);
 	if (dirfd < 0 ||
-	    tmpfile_create(&t, dirfd, dir, fsx_basename(out), 0644, e) < 0)
+	    tmpfile_create(&t, dirfd, dir, path_basename(out), 0644, e) < 0)
 		goto out;
 	a = archive_write_new();
 	if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
@@ -342,7 +343,7 @@ static int write_bundle(const char *state, const char *out, struct sp_err *e)
 		goto out;
 	}
 	/* A rename that never replaces: the check above may have raced. */
-	rc = tmpfile_commit(&t, fsx_basename(out), TMPFILE_NOREPLACE, e);
+	rc = tmpfile_commit(&t, path_basename(out), TMPFILE_NOREPLACE, e);
 out:
 	if (a)
 		archive_write_free(a);

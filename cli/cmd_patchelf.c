@@ -19,7 +19,7 @@
 #include "cli/commands.h"
 #include "common/err.h"
 #include "common/dirs.h"
-#include "common/fsx.h"
+#include "common/path.h"
 #include "common/tmpfile.h"
 #include "worker/elf/inspect.h"
 #include "worker/elf/patch.h"
@@ -228,8 +228,8 @@ static int write_out(const struct patchelf_opts *o, int in_fd,
 		     const struct stat *st, struct sp_err *e)
 {
 	struct tmpfile t = TMPFILE_INIT;
-	const char *base = fsx_basename(o->out);
-	char *dir = fsx_dirname(o->out);
+	const char *base = path_basename(o->out);
+	char *dir = path_dirname(o->out);
 	int dirfd = -1, rc = -1;
 
 	if (!dir) {

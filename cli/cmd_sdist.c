@@ -32,6 +32,7 @@
 #include "cli/project/pysrc.h"
 #include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/tmpfile.h"
 #include "worker/wheel/metadata.h"
 
@@ -181,8 +182,8 @@ static int walk(const char *dir, const char *arc, int top, int64_t epoch,
 		}
 		if (skip_name(de->d_name, top))
 			continue;
-		s = fsx_join(dir, de->d_name);
-		a = s ? fsx_join(arc, de->d_name) : NULL;
+		s = path_join(dir, de->d_name);
+		a = s ? path_join(arc, de->d_name) : NULL;
 		if (!a) {
 			free(s);
 			oom(e);
@@ -194,10 +195,10 @@ static int walk(const char *dir, const char *arc, int top, int64_t epoch,
 			   pysrc_inside(s, limit, "file", e) < 0) {
 			r = -1;
 		} else if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode)) {
-			sub = fsx_join(s, "Cargo.toml");
+			sub = path_join(s, "Cargo.toml");
 			if (!sub)
 				r = oom(e);
-			else if (!fsx_exists(sub))
+			else if (!path_exists(sub))
 				r = walk(s, a, 0, epoch, limit, l, e);
 		} else if (S_ISREG(st.st_mode)) {
 			r = slist_add(l, a, s, NULL, 0,
@@ -236,7 +237,7 @@ static const json_t *package_at(const json_t *packages, const char *dir)
 
 	json_array_foreach(packages, i, p)
 	{
-		char *d = fsx_dirname(jstr(p, "manifest_path"));
+		char *d = path_dirname(jstr(p, "manifest_path"));
 		int same = d && strcmp(d, dir) == 0;
 
 		free(d);
@@ -418,7 +419,7 @@ static int add_member_files(const json_t *dirs, const char *root,
 		char *arc;
 
 		rel = rel_to(json_string_value(x), root);
-		arc = *rel ? fsx_join(base, rel) : strdup(base);
+		arc = *rel ? path_join(base, rel) : strdup(base);
 		if (!arc)
 			return oom(e);
 		/* Links may point anywhere inside the project root (the
@@ -445,7 +446,7 @@ static char *package_manifest(const char *given_path, struct sp_err *e)
 	struct stat st;
 
 	if (given && stat(given, &st) == 0 && S_ISDIR(st.st_mode)) {
-		char *j = fsx_join(given, "Cargo.toml");
+		char *j = path_join(given, "Cargo.toml");
 
 		free(given);
 		given = j;
@@ -471,11 +472,11 @@ static char *package_manifest(const char *given_path, struct sp_err *e)
 static int add_cargo_lock(struct slist *l, const char *root,
 			  const char *base, int64_t epoch, struct sp_err *e)
 {
-	char *lock = fsx_join(root, "Cargo.lock");
+	char *lock = path_join(root, "Cargo.lock");
 
 	if (!lock)
 		return oom(e);
-	if (!fsx_exists(lock)) {
+	if (!path_exists(lock)) {
 		free(lock);
 		return 0;
 	}
@@ -483,7 +484,7 @@ static int add_cargo_lock(struct slist *l, const char *root,
 		free(lock);
 		return -1;
 	}
-	return slist_add(l, fsx_join(base, "Cargo.lock"), lock, NULL, 0, 0644,
+	return slist_add(l, path_join(base, "Cargo.lock"), lock, NULL, 0, 0644,
 			 entry_time(epoch, NULL), e);
 }
 
@@ -524,7 +525,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	cargo_meta = cargo_metadata_json(manifest, e);
 	if (!cargo_meta)
 		goto out;
-	pkgdir = fsx_dirname(manifest);
+	pkgdir = path_dirname(manifest);
 	root = realpath(jstr(cargo_meta, "workspace_root"), NULL);
 	if (!pkgdir || !root) {
 		sp_err_sys(e, "cannot resolve the workspace root");
@@ -540,14 +541,14 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		goto out;
 	}
 
-	pyproject = fsx_join(pkgdir, "pyproject.toml");
+	pyproject = path_join(pkgdir, "pyproject.toml");
 	if (!pyproject) {
 		oom(e);
 		goto out;
 	}
-	project_root = fsx_exists(pyproject) ? pkgdir : root;
+	project_root = path_exists(pyproject) ? pkgdir : root;
 	pyprojects[0] = pyproject;
-	if (pyinfo_query(o->interp, pyprojects, fsx_exists(pyproject) ? 1 : 0,
+	if (pyinfo_query(o->interp, pyprojects, path_exists(pyproject) ? 1 : 0,
 			 &py, e) < 0)
 		goto out;
 	x = json_object_get(py.pyprojects, pyproject);
@@ -583,22 +584,22 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	 * root keeps its manifest as it is. */
 	if (*rel_to(pkgdir, root)) {
 		gen = workspace_manifest(dirs, root);
-		if (slist_add(&l, fsx_join(base, "Cargo.toml"), NULL, gen,
+		if (slist_add(&l, path_join(base, "Cargo.toml"), NULL, gen,
 			      gen ? strlen(gen) : 0, 0644,
 			      entry_time(epoch, NULL), e) < 0) {
 			gen = NULL;
 			goto out;
 		}
 		gen = NULL;
-		if (fsx_exists(pyproject) &&
-		    slist_add(&l, fsx_join(base, "pyproject.toml"),
+		if (path_exists(pyproject) &&
+		    slist_add(&l, path_join(base, "pyproject.toml"),
 			      strdup(pyproject), NULL, 0, 0644,
 			      entry_time(epoch, NULL), e) < 0)
 			goto out;
 	}
 	if (add_cargo_lock(&l, root, base, epoch, e) < 0)
 		goto out;
-	if (slist_add(&l, fsx_join(base, "PKG-INFO"), NULL, pkginfo,
+	if (slist_add(&l, path_join(base, "PKG-INFO"), NULL, pkginfo,
 		      strlen(pkginfo), 0644, entry_time(epoch, NULL), e) < 0) {
 		pkginfo = NULL;
 		goto out;
@@ -607,7 +608,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 
 	outdir = o->out_dir
 		     ? strdup(o->out_dir)
-		     : fsx_join(jstr(cargo_meta, "target_directory"), "wheels");
+		     : path_join(jstr(cargo_meta, "target_directory"), "wheels");
 	if (!outdir) {
 		oom(e);
 		goto out;
@@ -623,10 +624,10 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		oom(e);
 		goto out;
 	}
-	if (tmpfile_create(&t, dirfd, outdir, fsx_basename(final), 0644, e) <
+	if (tmpfile_create(&t, dirfd, outdir, path_basename(final), 0644, e) <
 		    0 ||
 	    write_archive(t.fd, final, &l, e) < 0 ||
-	    tmpfile_commit(&t, fsx_basename(final), 0, e) < 0)
+	    tmpfile_commit(&t, path_basename(final), 0, e) < 0)
 		goto out;
 	*result = final;
 	final = NULL;

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli/project/cargo.h"
-#include "common/fsx.h"
+#include "common/path.h"
 #include "journal/statedir.h"
 
 char *where_state_dir(const struct where_opts *w, int create, int *exists,
@@ -17,24 +17,24 @@ char *where_state_dir(const struct where_opts *w, int create, int *exists,
 	const char *env = getenv("CARGO_TARGET_DIR");
 
 	if (w->state_dir) {
-		state = fsx_absolute(w->state_dir, e);
+		state = path_absolute(w->state_dir, e);
 	} else {
 		if (w->target_dir)
-			target = fsx_absolute(w->target_dir, e);
+			target = path_absolute(w->target_dir, e);
 		else if (env && env[0])
-			target = fsx_absolute(env, e);
+			target = path_absolute(env, e);
 		else
 			target = cargo_target_dir(w->manifest_path, e);
 		if (!target)
 			return NULL;
-		state = fsx_join(target, "spoke");
+		state = path_join(target, "spoke");
 		free(target);
 	}
 	if (!state)
 		return NULL;
 	if (!create) {
 		if (exists)
-			*exists = fsx_exists(state);
+			*exists = path_exists(state);
 		return state;
 	}
 	if (statedir_prepare(state, e) < 0) {

@@ -4,7 +4,10 @@
  * Every rename, link and unlink that spoke performs on a cargo output or a
  * staged file goes through these helpers (a new file it writes goes
  * through tmpfile.h), so that each one is followed by an fsync of the
- * directories it changed and is preceded by a crash point (fault.h).  Callers journal their intent before calling them.
+ * directories it changed and is preceded by a crash point (fault.h).
+ * Callers journal their intent before calling them.  Path strings are
+ * common/path.h's, and whether a file is still the one read before is
+ * common/stamp.h's.
  */
 #ifndef SPOKE_COMMON_FSX_H
 #define SPOKE_COMMON_FSX_H
@@ -93,55 +96,5 @@ int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e);
 /* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees);
  * *len gets its size when len is not NULL. */
 char *fsx_read_all(const char *path, size_t *len, struct sp_err *e);
-
-/*
- * What tells a process that a file it read is still the same, so that what
- * it made of the file may be kept (a worker's parsed manylinux policy and
- * ld.so.conf): the identity of the file a path leads to (following
- * symlinks, unlike fsx_ident_of) and its ctime, or that there was no file.
- * Timestamps are coarser than writes, so a file changed less than
- * FSX_STAMP_RACY_S seconds before its stamp was taken might change again
- * unseen; its stamp is "racy" and equals nothing, as git treats such index
- * entries.
- */
-#define FSX_STAMP_RACY_S 2
-struct fsx_stamp {
-	struct fsx_ident id;
-	int64_t ctime_ns;
-	int exists, racy;
-};
-
-/* Stamps path (following symlinks) now. */
-void fsx_stamp_take(const char *path, struct fsx_stamp *s);
-
-/* 1 when a and b say the same unchanged file (or both no file), else 0;
- * always 0 when either is racy. */
-int fsx_stamp_same(const struct fsx_stamp *a, const struct fsx_stamp *b);
-
-/* The stamp epoch.  While it is not 0, a cache that checked its stamps
- * once in the epoch trusts them until the epoch changes, without a new
- * stat().  A worker sets it to its job's build, so every job of a build
- * sees the same policy and ld.so.conf, and a small wheel does not pay
- * ten stat()s for files that did not change.  0 (the default, and in
- * every process but a worker) checks on every use. */
-void fsx_stamp_epoch_set(uint64_t epoch);
-uint64_t fsx_stamp_epoch(void);
-
-/* Returns a malloc'd copy of the directory part of path ("." when none). */
-char *fsx_dirname(const char *path);
-
-/* Returns a pointer into path at its last component. */
-const char *fsx_basename(const char *path);
-
-/* Returns a malloc'd "a/b" (exactly one slash between). */
-char *fsx_join(const char *a, const char *b);
-
-/* Makes path absolute against the current directory (malloc'd); no
- * symlinks are resolved.  NULL with e filled when the current directory
- * cannot be read, or on out-of-memory. */
-char *fsx_absolute(const char *path, struct sp_err *e);
-
-/* 1 if path exists (lstat succeeds), 0 if not. */
-int fsx_exists(const char *path);
 
 #endif

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
 
 			if (d->d_name[0] == '.')
 				continue;
-			p = fsx_join(argv[i], d->d_name);
+			p = path_join(argv[i], d->d_name);
 			if (!p)
 				return 1;
 			if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {

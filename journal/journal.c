@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/fault.h"
+#include "common/path.h"
 
 /* The statements run() prepared, kept for the journal's life: the
  * coordinator runs the same few updates for every wheel, and parsing and
@@ -529,7 +530,7 @@ struct journal *journal_open(const char *state_dir, struct sp_err *e)
 		sp_err_set(e, "out of memory");
 		return NULL;
 	}
-	j->path = fsx_join(state_dir, "journal.db");
+	j->path = path_join(state_dir, "journal.db");
 	if (!j->path) {
 		sp_err_set(e, "out of memory");
 		goto fail;
@@ -843,9 +844,9 @@ static int read_artifacts(struct journal *j, sqlite3_stmt *st,
 	return rc;
 }
 
-int journal_open_artifacts(struct journal *j, int64_t build_id,
-			   struct journal_artifact **out, size_t *n,
-			   struct sp_err *e)
+int journal_unsettled_artifacts(struct journal *j, int64_t build_id,
+				struct journal_artifact **out, size_t *n,
+				struct sp_err *e)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -1057,9 +1058,9 @@ static void drop_wheels(void *rows, size_t n)
 	journal_wheels_free(rows, n);
 }
 
-int journal_open_wheels(struct journal *j, int64_t build_id,
-			struct journal_wheel **out, size_t *n,
-			struct sp_err *e)
+int journal_unsettled_wheels(struct journal *j, int64_t build_id,
+			     struct journal_wheel **out, size_t *n,
+			     struct sp_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	void *rows;

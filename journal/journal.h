@@ -97,9 +97,9 @@ struct journal_artifact {
 
 /* Artifacts not settled yet, of one build (build_id > 0) or of all.  The
  * array and its strings are the caller's: journal_artifacts_free(). */
-int journal_open_artifacts(struct journal *j, int64_t build_id,
-			   struct journal_artifact **out, size_t *n,
-			   struct sp_err *e);
+int journal_unsettled_artifacts(struct journal *j, int64_t build_id,
+				struct journal_artifact **out, size_t *n,
+				struct sp_err *e);
 void journal_artifacts_free(struct journal_artifact *a, size_t n);
 
 /* One artifact by id, settled or not, into *out (an array of one; free
@@ -166,9 +166,9 @@ struct journal_wheel {
 };
 
 /* Wheels in 'writing' or 'renaming' (of one build, or all when 0). */
-int journal_open_wheels(struct journal *j, int64_t build_id,
-			struct journal_wheel **out, size_t *n,
-			struct sp_err *e);
+int journal_unsettled_wheels(struct journal *j, int64_t build_id,
+			     struct journal_wheel **out, size_t *n,
+			     struct sp_err *e);
 void journal_wheels_free(struct journal_wheel *w, size_t n);
 
 /* Recent builds and their state, as a JSON array (new reference) for

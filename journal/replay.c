@@ -9,6 +9,7 @@
 
 #include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/path.h"
 
 enum replay_action replay_decide(const struct journal_artifact *a,
 				 const struct replay_disk *d)
@@ -63,10 +64,10 @@ int replay_at_open(struct replay_at *at, const struct statedir *sd,
 
 	at->cargo_dfd = -1;
 	at->cargo.dfd = -1;
-	at->cargo.name = fsx_basename(cargo_path);
+	at->cargo.name = path_basename(cargo_path);
 	at->cargo.shown = cargo_path;
 	at->staged.dfd = sd->staged_fd;
-	at->staged.name = fsx_basename(staged_path);
+	at->staged.name = path_basename(staged_path);
 	at->staged.shown = staged_path;
 	if (sd->staged_fd < 0)
 		return sp_err_set(e, "state directory '%s' has no staged/",
@@ -304,7 +305,7 @@ out:
 static int wheel_at(const char *path, int how, int *dfd, struct fsx_at *f,
 		    struct sp_err *e)
 {
-	char *dir = fsx_dirname(path);
+	char *dir = path_dirname(path);
 
 	*dfd = -1;
 	f->dfd = -1;
@@ -314,7 +315,7 @@ static int wheel_at(const char *path, int how, int *dfd, struct fsx_at *f,
 	*dfd = dirs_open(dir, how, 0, e);
 	free(dir);
 	f->dfd = *dfd;
-	f->name = fsx_basename(path);
+	f->name = path_basename(path);
 	f->shown = path;
 	if (*dfd < 0 && errno != ENOENT)
 		return -1;
@@ -422,7 +423,7 @@ static int drop_batch(struct journal *j, const struct statedir *sd,
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct fsx_at staged = {sd->staged_fd,
-					fsx_basename(a[i].staged_path),
+					path_basename(a[i].staged_path),
 					a[i].staged_path};
 
 		if (batch[i] && fsx_unlink_at(&staged, 1, 0, e) < 0)
@@ -490,7 +491,7 @@ int replay_all(struct journal *j, const struct statedir *sd, int64_t build_id,
 	int failed = 0;
 
 	sp_err_clear(&first);
-	if (journal_open_wheels(j, build_id, &w, &nw, e) < 0)
+	if (journal_unsettled_wheels(j, build_id, &w, &nw, e) < 0)
 		return -1;
 	for (i = 0; i < nw; i++) {
 		if (skipped(w[i].build_id, skip, nskip))
@@ -499,7 +500,7 @@ int replay_all(struct journal *j, const struct statedir *sd, int64_t build_id,
 			note_failure(&first, &cur, &failed);
 	}
 	journal_wheels_free(w, nw);
-	if (journal_open_artifacts(j, build_id, &a, &na, e) < 0)
+	if (journal_unsettled_artifacts(j, build_id, &a, &na, e) < 0)
 		return -1;
 	done = calloc(na ? na : 1, 1);
 	if (!done) {
@@ -532,8 +533,8 @@ int replay_all(struct journal *j, const struct statedir *sd, int64_t build_id,
  * directory. */
 static int is_target_dir(const char *dir)
 {
-	char *tag = fsx_join(dir, "CACHEDIR.TAG");
-	int yes = tag && fsx_exists(tag);
+	char *tag = path_join(dir, "CACHEDIR.TAG");
+	int yes = tag && path_exists(tag);
 
 	free(tag);
 	return yes;
@@ -547,7 +548,7 @@ static int is_target_dir(const char *dir)
  * directory, to be run in the workspace.  malloc'd. */
 static char *rebuild_command(const char *cargo_path, int *in_workspace)
 {
-	char *pdir = fsx_dirname(cargo_path), *target = NULL, *ws = NULL;
+	char *pdir = path_dirname(cargo_path), *target = NULL, *ws = NULL;
 	char *manifest = NULL, *cmd = NULL, profile_flag[300] = "";
 	char triple_flag[300] = "";
 	const char *profile;
@@ -555,12 +556,12 @@ static char *rebuild_command(const char *cargo_path, int *in_workspace)
 	*in_workspace = 0;
 	if (!pdir)
 		return NULL;
-	profile = fsx_basename(pdir);
-	target = fsx_dirname(pdir);
+	profile = path_basename(pdir);
+	target = path_dirname(pdir);
 	if (!target)
 		goto out;
 	if (!is_target_dir(target)) {
-		char *up = fsx_dirname(target);
+		char *up = path_dirname(target);
 
 		/* <target>/<triple>/<profile>/ of a cross build. */
 		if (!up || !is_target_dir(up)) {
@@ -568,7 +569,7 @@ static char *rebuild_command(const char *cargo_path, int *in_workspace)
 			goto out;
 		}
 		snprintf(triple_flag, sizeof(triple_flag), " --target %s",
-			 fsx_basename(target));
+			 path_basename(target));
 		free(target);
 		target = up;
 	}
@@ -577,10 +578,10 @@ static char *rebuild_command(const char *cargo_path, int *in_workspace)
 	else if (strcmp(profile, "debug") != 0)
 		snprintf(profile_flag, sizeof(profile_flag), " --profile %s",
 			 profile);
-	ws = fsx_dirname(target);
-	manifest = ws ? fsx_join(ws, "Cargo.toml") : NULL;
-	if (manifest && !strcmp(fsx_basename(target), "target") &&
-	    fsx_exists(manifest)) {
+	ws = path_dirname(target);
+	manifest = ws ? path_join(ws, "Cargo.toml") : NULL;
+	if (manifest && !strcmp(path_basename(target), "target") &&
+	    path_exists(manifest)) {
 		if (asprintf(&cmd, "cargo build%s%s --manifest-path '%s'",
 			     profile_flag, triple_flag, manifest) < 0)
 			cmd = NULL;
@@ -616,7 +617,7 @@ json_t *replay_losses(struct journal *j, int record, struct sp_err *e)
 		int in_ws;
 
 		/* Back at its path: cargo rebuilt it, nothing is missing. */
-		if (fsx_exists(l[i].cargo_path)) {
+		if (path_exists(l[i].cargo_path)) {
 			if (record && journal_loss_resolve(j, l[i].cargo_path,
 							   "reappeared",
 							   e) < 0)
@@ -659,8 +660,8 @@ fail:
  * malloc'd. */
 static char *canon_path(const char *path)
 {
-	char *dir = fsx_dirname(path), *real = dir ? realpath(dir, NULL) : NULL;
-	char *res = real ? fsx_join(real, fsx_basename(path)) : strdup(path);
+	char *dir = path_dirname(path), *real = dir ? realpath(dir, NULL) : NULL;
+	char *res = real ? path_join(real, path_basename(path)) : strdup(path);
 
 	free(dir);
 	free(real);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "journal/replay.h"
 
 int stage_mode_parse(const char *s, enum stage_mode *m)
@@ -56,7 +57,7 @@ static int cargo_dirs_at(struct cargo_dirs *d, const struct statedir *sd,
 			 const char *cargo_path, const char *staged_path,
 			 struct replay_at *at, struct sp_err *e)
 {
-	char *dir = fsx_dirname(cargo_path), **np;
+	char *dir = path_dirname(cargo_path), **np;
 	const char *name;
 	int *nf, fd;
 	size_t i;
@@ -89,10 +90,10 @@ static int cargo_dirs_at(struct cargo_dirs *d, const struct statedir *sd,
 	}
 	at->cargo_dfd = -1; /* d owns the descriptor */
 	at->cargo.dfd = d->fd[i];
-	at->cargo.name = fsx_basename(cargo_path);
+	at->cargo.name = path_basename(cargo_path);
 	at->cargo.shown = cargo_path;
 	at->staged.dfd = sd->staged_fd;
-	at->staged.name = fsx_basename(staged_path);
+	at->staged.name = path_basename(staged_path);
 	at->staged.shown = staged_path;
 	return 0;
 }
@@ -132,7 +133,7 @@ static void settle_failed(struct journal *j, const struct statedir *sd,
 			  const char *staged_path, const struct fsx_ident *id)
 {
 	struct journal_artifact *a = NULL;
-	struct fsx_at staged = {sd->staged_fd, fsx_basename(staged_path),
+	struct fsx_at staged = {sd->staged_fd, path_basename(staged_path),
 				staged_path};
 	struct fsx_ident st;
 	struct sp_err ignored;
@@ -148,7 +149,7 @@ static void settle_failed(struct journal *j, const struct statedir *sd,
 					&ignored);
 		return;
 	}
-	if (journal_open_artifacts(j, build_id, &a, &n, &ignored) < 0)
+	if (journal_unsettled_artifacts(j, build_id, &a, &n, &ignored) < 0)
 		return;
 	for (i = 0; i < n; i++)
 		if (a[i].id == aid)
@@ -314,7 +315,7 @@ fail:
 	 * ones not reached alike. */
 	for (i = 0; i < journaled; i++) {
 		struct fsx_at staged = {sd->staged_fd,
-					fsx_basename(items[i].staged_path),
+					path_basename(items[i].staged_path),
 					items[i].staged_path};
 		struct fsx_ident id;
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/fsx.h"
+#include "common/path.h"
 
 static const char safe_hint[] =
     "use a state directory (--state-dir) under folders of yours, or, if "
@@ -163,7 +163,7 @@ static char *resolve(const char *path, int create, struct sp_err *e)
 	} else {
 		char *cwd = getcwd(NULL, 0);
 
-		abs = cwd ? fsx_join(cwd, path) : NULL;
+		abs = cwd ? path_join(cwd, path) : NULL;
 		free(cwd);
 	}
 	if (!abs) {
@@ -181,7 +181,7 @@ static char *resolve(const char *path, int create, struct sp_err *e)
 		real = realpath(prefix, NULL);
 		free(prefix);
 		if (real) {
-			out = fsx_join(real, abs + k + 1);
+			out = path_join(real, abs + k + 1);
 			free(real);
 			break;
 		}
@@ -283,7 +283,7 @@ fail:
 static int open_sub(const struct statedir *sd, const char *name, int create,
 		    struct sp_err *e)
 {
-	char *shown = fsx_join(sd->path, name);
+	char *shown = path_join(sd->path, name);
 	struct stat st;
 	int fd;
 
@@ -455,7 +455,7 @@ int statedir_lock(const char *path, int *fd, struct sp_err *e)
 int statedir_check_journal(const struct statedir *sd, struct sp_err *e)
 {
 	struct stat held, named;
-	char *path = fsx_join(sd->path, "journal.db");
+	char *path = path_join(sd->path, "journal.db");
 	int rc = 0;
 
 	if (!path)
@@ -476,14 +476,14 @@ int statedir_check_journal(const struct statedir *sd, struct sp_err *e)
 int statedir_open_cargo_dir(const char *cargo_path, const char **name,
 			    struct sp_err *e)
 {
-	char *dir = fsx_dirname(cargo_path);
+	char *dir = path_dirname(cargo_path);
 	int fd;
 
 	if (!dir) {
 		errno = ENOMEM;
 		return sp_err_set(e, "out of memory");
 	}
-	*name = fsx_basename(cargo_path);
+	*name = path_basename(cargo_path);
 	fd = dir[0] == '/' ? walk(dir, 0, "cargo output folder", e)
 			   : (errno = EINVAL,
 			      sp_err_set(e,

@@ -20,6 +20,7 @@
 
 #include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/pyname.h"
 #include "common/tmpfile.h"
 #include "common/version.h"
@@ -164,7 +165,7 @@ void client_build(struct server *s, struct client *c, json_t *req)
 
 		jb->b = b;
 		/* The worker checks its cached policy and ld.so.conf once
-		 * per build (fsx_stamp_epoch_set). */
+		 * per build (stamp_epoch_set). */
 		jb->spec.build = b->id;
 		jb->cargo_path = jb->spec.cargo_path;
 	}
@@ -254,7 +255,7 @@ void build_stage(struct server *s, struct build *b)
 			token = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 		if (asprintf(&staged, "%s/staged/%lld-%zu-%08x-%s",
 			     s->state_dir, (long long)b->id, i, token,
-			     fsx_basename(jb->cargo_path)) < 0) {
+			     path_basename(jb->cargo_path)) < 0) {
 			build_fail(s, b, "out of memory");
 			goto out;
 		}
@@ -283,7 +284,7 @@ void build_stage(struct server *s, struct build *b)
 		{
 			struct fsx_at at = {
 				s->sd.staged_fd,
-				fsx_basename(items[i].staged_path),
+				path_basename(items[i].staged_path),
 				items[i].staged_path,
 			};
 			struct fsx_ident id;
@@ -416,7 +417,7 @@ static void build_give_back_artifacts(struct server *s, struct build *b)
 	struct sp_err e;
 	size_t n = 0, i;
 
-	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+	if (journal_unsettled_artifacts(s->j, b->id, &a, &n, &e) < 0) {
 		slog("build %lld: %s", (long long)b->id, e.msg);
 		return;
 	}
@@ -528,7 +529,7 @@ static void build_still_staged(struct server *s, struct build *b, json_t *res)
 	char *msg = NULL;
 	FILE *f;
 
-	if (journal_open_artifacts(s->j, b->id, &a, &n, &e) < 0) {
+	if (journal_unsettled_artifacts(s->j, b->id, &a, &n, &e) < 0) {
 		slog("build %lld: %s", (long long)b->id, e.msg);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "journal/journal.h"
 
 /* A wheel its worker renamed into place whose "done" is not journaled
@@ -40,7 +41,7 @@ static char *wheel_dest(const char *final, const json_t *res,
 {
 	const char *name =
 		json_string_value(json_object_get(res, "wheel_name"));
-	const char *planned = fsx_basename(final);
+	const char *planned = path_basename(final);
 	size_t len, pre = 0, dashes = 0;
 	char *dir, *path;
 
@@ -57,8 +58,8 @@ static char *wheel_dest(const char *final, const json_t *res,
 			   name, planned);
 		return NULL;
 	}
-	dir = fsx_dirname(final);
-	path = dir ? fsx_join(dir, name) : NULL;
+	dir = path_dirname(final);
+	path = dir ? path_join(dir, name) : NULL;
 	free(dir);
 	if (!path)
 		sp_err_set(e, "out of memory");

@@ -13,12 +13,12 @@
 
 #include "common/dirs.h"
 #include "common/fault.h"
-#include "common/fsx.h"
 #include "common/sha256.h"
 #include "common/tmpfile.h"
 #include "worker/elf/debugsplit.h"
 #include "worker/elf/inspect.h"
 #include "common/mapfile.h"
+#include "common/path.h"
 #include "worker/wheel/metadata.h"
 #include "worker/zip/pdeflate.h"
 #include "worker/wheel/pyfiles.h"
@@ -297,7 +297,7 @@ static int repair_module(const struct wheel_job *j,
 	int rc;
 
 	in.name = cargo && *cargo ? cargo : j->staged_path;
-	origin = fsx_dirname(in.name);
+	origin = path_dirname(in.name);
 	if (!modpath || !origin) {
 		free(modpath);
 		free(origin);
@@ -346,9 +346,9 @@ static int finish_result(const struct wheel_job *j, const struct repair *rep,
 		     (int)(strlen(j->wheel_name) - strlen(j->platform_tag) - 4),
 		     j->wheel_name, rep->plat) < 0)
 		name = NULL;
-	dir = fsx_dirname(j->final_path);
+	dir = path_dirname(j->final_path);
 	if (name && dir)
-		path = fsx_join(dir, name);
+		path = path_join(dir, name);
 	if (path && json_object_update(res, rep->result) == 0 &&
 	    json_object_set_new(res, "wheel_name", json_string(name)) == 0 &&
 	    json_object_set_new(res, "wheel", json_string(path)) == 0)
@@ -368,8 +368,8 @@ static int finish_result(const struct wheel_job *j, const struct repair *rep,
 static int open_out_dir(const struct wheel_job *j, int *dirfd, char **label,
 			struct sp_err *e)
 {
-	char *tdir = fsx_dirname(j->tmp_path);
-	char *fdir = fsx_dirname(j->final_path);
+	char *tdir = path_dirname(j->tmp_path);
+	char *fdir = path_dirname(j->final_path);
 	const char *folder;
 	int rc = -1;
 
@@ -480,7 +480,7 @@ int wheel_write(const struct wheel_job *j,
 	/* Read and write: zipw reads a large entry back to hash it (zip_write.h).
 	 * The coordinator chose the name (unpredictable, tmpfile_name) and
 	 * journaled it, so replay removes one left behind. */
-	if (tmpfile_create_named(&t, dirfd, dir_label, fsx_basename(j->tmp_path),
+	if (tmpfile_create_named(&t, dirfd, dir_label, path_basename(j->tmp_path),
 				 0644, e) < 0)
 		goto out;
 	if (write_zip(j, t.fd, epoch, rep.mod ? rep.mod : data,
@@ -501,7 +501,7 @@ int wheel_write(const struct wheel_job *j,
 	 * (failure-model.md). */
 	if (finish_result(j, &rep, *result, e) < 0 ||
 	    tmpfile_commit(&t,
-			   fsx_basename(json_string_value(
+			   path_basename(json_string_value(
 				   json_object_get(*result, "wheel"))),
 			   TMPFILE_NO_DIRSYNC, e) < 0) {
 		json_decref(*result);

@@ -4,7 +4,7 @@
 
 #include "common/fault.h"
 #include "common/frame.h"
-#include "common/fsx.h"
+#include "common/stamp.h"
 #include "worker/build_wheel.h"
 
 /* The coordinator's channel while this process is a worker, else -1. */
@@ -84,7 +84,7 @@ void job_serve(int fd)
 				"{s:b,s:s,s:I}", "ok", 0, "error", e.msg, "job",
 				json_integer_value(json_object_get(msg, "id")));
 		} else {
-			fsx_stamp_epoch_set((uint64_t)j.build);
+			stamp_epoch_set((uint64_t)j.build);
 			result = job_run(&j);
 			wheel_job_release(&j);
 		}

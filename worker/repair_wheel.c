@@ -14,6 +14,7 @@
 
 #include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/tmpfile.h"
 #include "worker/elf/debugsplit.h"
 #include "worker/wheel/record.h"
@@ -192,8 +193,8 @@ static int extract_sos(struct ctx *c, struct sp_err *e)
 
 		if (!en || !en->data)
 			continue;
-		file = fsx_join(c->tmpdir, name);
-		dir = file ? fsx_dirname(file) : NULL;
+		file = path_join(c->tmpdir, name);
+		dir = file ? path_dirname(file) : NULL;
 		if (!dir) {
 			free(file);
 			return sp_err_set(e, "out of memory");
@@ -237,7 +238,7 @@ const char *wheel_repair_newer_tag(const char *a, const char *b)
  * build ID go under it.  malloc'd. */
 static char *wheel_stem(const struct ctx *c)
 {
-	const char *base = fsx_basename(c->path);
+	const char *base = path_basename(c->path);
 
 	return strndup(base, strlen(base) > 4 ? strlen(base) - 4 : 0);
 }
@@ -267,7 +268,7 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 
 		if (!strcmp(so->entry, en->we->name))
 			continue;
-		exclude[n++] = fsx_basename(so->entry);
+		exclude[n++] = path_basename(so->entry);
 		if (so->elf_ok && so->elf.soname)
 			exclude[n++] = so->elf.soname;
 	}
@@ -286,8 +287,8 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 		in.wheel_stem = stem;
 	}
 
-	file = fsx_join(c->tmpdir, en->we->name);
-	origin = file ? fsx_dirname(file) : NULL;
+	file = path_join(c->tmpdir, en->we->name);
+	origin = file ? path_dirname(file) : NULL;
 	if (!origin)
 		goto oom;
 	in.opts = &ro;
@@ -545,7 +546,7 @@ static int split_one(struct ctx *c, struct ent *en, struct sp_err *e)
 static int write_debug(struct ctx *c, struct ent *en, struct sp_err *e)
 {
 	if (en->debug_rel) {
-		en->debug_path = fsx_join(c->o->debug_dir, en->debug_rel);
+		en->debug_path = path_join(c->o->debug_dir, en->debug_rel);
 		if (!en->debug_path)
 			return sp_err_set(e, "out of memory");
 		if (debugsplit_write(&en->dbg, c->o->debug_dir, en->debug_rel,
@@ -558,7 +559,7 @@ static int write_debug(struct ctx *c, struct ent *en, struct sp_err *e)
 /* "<input name without its platform tag>-<plat>.whl" in out_dir. */
 static int plan_output(struct ctx *c, struct sp_err *e)
 {
-	const char *base = fsx_basename(c->path);
+	const char *base = path_basename(c->path);
 	const char *dash = strrchr(base, '-');
 	struct stat a, b;
 
@@ -589,7 +590,7 @@ static int write_output(struct ctx *c, struct sp_err *e)
 	dirfd = dirs_open(c->o->out_dir, 0, 0, e);
 	if (dirfd < 0)
 		return -1;
-	if (tmpfile_create(&t, dirfd, c->o->out_dir, fsx_basename(c->out_path),
+	if (tmpfile_create(&t, dirfd, c->o->out_dir, path_basename(c->out_path),
 			   0644, e) < 0)
 		goto out;
 	/* The wheel's mode does not depend on the umask. */
@@ -600,7 +601,7 @@ static int write_output(struct ctx *c, struct sp_err *e)
 	}
 	if (write_wheel(c, t.fd, e) < 0)
 		goto out;
-	rc = tmpfile_commit(&t, fsx_basename(c->out_path), 0, e);
+	rc = tmpfile_commit(&t, path_basename(c->out_path), 0, e);
 out:
 	tmpfile_discard(&t);
 	close(dirfd);

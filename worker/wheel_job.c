@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/fsx.h"
+#include "common/path.h"
 #include "common/pyname.h"
 
 /* Where the coordinator's job meets JSON: job_parse() reads the wire form
@@ -324,7 +324,7 @@ static int check_wheel_name(const struct wheel_job *j, struct sp_err *e)
 	if (!j->wheel_name || !*j->wheel_name)
 		return sp_err_set(e, "job field 'wheel_name' is missing or not "
 				     "a string");
-	if (strcmp(fsx_basename(j->final_path), j->wheel_name) != 0)
+	if (strcmp(path_basename(j->final_path), j->wheel_name) != 0)
 		return sp_err_set(e, "wheel path '%s' does not end in '%s'",
 				  j->final_path, j->wheel_name);
 	n = strlen(j->wheel_name);

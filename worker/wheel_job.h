@@ -41,7 +41,7 @@ struct wheel_job {
 	 * coordinator sends. */
 	uint64_t id;
 	/* The coordinator's build id: a worker checks its cached policy
-	 * and ld.so.conf once per build (fsx_stamp_epoch_set); 0: none. */
+	 * and ld.so.conf once per build (stamp_epoch_set); 0: none. */
 	int64_t build;
 
 	/* Where the module comes from and goes. */

@@ -8,6 +8,7 @@
 #include "cli/project/pysrc.h"
 #include "common/frame.h"
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/pyname.h"
 #include "worker/wheel/record.h"
 
@@ -57,7 +58,7 @@ static int license_files(json_t *job, const json_t *meta, const char *dir,
 					   "inside the wheel's licenses/ "
 					   "folder",
 					   label);
-		src = fsx_join(dir, name);
+		src = path_join(dir, name);
 		if (!src)
 			return sp_err_set(e, "out of memory");
 		if (stat(src, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -94,7 +95,7 @@ static int linked_paths(json_t *job, const json_t *paths, const char *dir,
 	json_array_foreach(paths, k, x)
 	{
 		const char *p = json_string_value(x);
-		char *abs = p[0] == '/' ? strdup(p) : fsx_join(dir, p);
+		char *abs = p[0] == '/' ? strdup(p) : path_join(dir, p);
 
 		if (!abs || json_array_append_new(out, json_string(abs)) < 0) {
 			free(abs);
@@ -171,7 +172,7 @@ static int check_entry(const json_t *a, size_t i, const char *dir,
 					     "be an array of strings",
 					  label);
 	}
-	abs = path[0] == '/' ? strdup(path) : fsx_join(dir, path);
+	abs = path[0] == '/' ? strdup(path) : path_join(dir, path);
 	if (!abs)
 		return sp_err_set(e, "out of memory");
 	if (stat(abs, &st) < 0) {
@@ -294,10 +295,10 @@ int artifacts_plan(const char *file, const char *interpreter,
 	int rc = -1;
 
 	memset(plan, 0, sizeof(*plan));
-	abs = fsx_absolute(file, e);
+	abs = path_absolute(file, e);
 	if (!abs)
 		goto out;
-	dir = fsx_dirname(abs);
+	dir = path_dirname(abs);
 	if (!dir) {
 		sp_err_set(e, "out of memory");
 		goto out;

@@ -20,7 +20,7 @@
 
 #include "cli/project/cargo_msg.h"
 #include "cli/project/proc.h"
-#include "common/fsx.h"
+#include "common/path.h"
 
 /* ---- small helpers ---- */
 
@@ -81,7 +81,7 @@ int cargo_find_manifest(const char *given, char **manifest, struct sp_err *e)
 			goto out;
 		}
 		/* A directory is taken to mean its Cargo.toml. */
-		path = S_ISDIR(st.st_mode) ? fsx_join(given, "Cargo.toml")
+		path = S_ISDIR(st.st_mode) ? path_join(given, "Cargo.toml")
 					   : strdup(given);
 		if (!path) {
 			oom(e);
@@ -106,7 +106,7 @@ int cargo_find_manifest(const char *given, char **manifest, struct sp_err *e)
 	/* Cargo searches from the cwd upward; its path is absolute. */
 	for (len = strlen(dir);;) {
 		free(path);
-		path = fsx_join(len ? dir : "/", "Cargo.toml");
+		path = path_join(len ? dir : "/", "Cargo.toml");
 		if (!path) {
 			oom(e);
 			goto out;

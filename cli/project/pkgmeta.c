@@ -15,6 +15,7 @@
 
 #include "cli/project/pep440.h"
 #include "common/fsx.h"
+#include "common/path.h"
 
 /* ---- small helpers ---- */
 
@@ -255,7 +256,7 @@ static int set_joined(json_t *meta, const char *key, const json_t *a,
 
 static const char *content_type_of(const char *path)
 {
-	const char *dot = strrchr(fsx_basename(path), '.');
+	const char *dot = strrchr(path_basename(path), '.');
 
 	if (dot &&
 	    (strcasecmp(dot, ".md") == 0 || strcasecmp(dot, ".markdown") == 0))
@@ -312,7 +313,7 @@ static int set_readme_file(json_t *meta, const char *dir, const char *file,
 			   const char *ctype, const char *workspace_root,
 			   struct sp_err *e)
 {
-	char *path = file[0] == '/' ? strdup(file) : fsx_join(dir, file);
+	char *path = file[0] == '/' ? strdup(file) : path_join(dir, file);
 	char *text = NULL;
 	size_t len;
 	json_t *s;
@@ -573,7 +574,7 @@ json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
 {
 	const char *name =
 	    jstr(proj, "name") ? jstr(proj, "name") : jstr(pkg, "name");
-	char *pkgdir = fsx_dirname(jstr(pkg, "manifest_path"));
+	char *pkgdir = path_dirname(jstr(pkg, "manifest_path"));
 	char *version = NULL;
 	json_t *meta = NULL, *out = NULL;
 

@@ -19,7 +19,7 @@
 
 #include "cli/project/pkgmeta.h"
 #include "cli/project/pysrc.h"
-#include "common/fsx.h"
+#include "common/path.h"
 #include "worker/elf/inspect.h"
 
 /* ---- small helpers ---- */
@@ -105,15 +105,15 @@ static int valid_module(const char *m)
 /* The pyproject.toml beside a package's Cargo.toml (malloc'd), or NULL. */
 static char *pyproject_of(const json_t *pkg, int *nomem)
 {
-	char *dir = fsx_dirname(jstr(pkg, "manifest_path"));
-	char *path = dir ? fsx_join(dir, "pyproject.toml") : NULL;
+	char *dir = path_dirname(jstr(pkg, "manifest_path"));
+	char *path = dir ? path_join(dir, "pyproject.toml") : NULL;
 
 	free(dir);
 	if (!path) {
 		*nomem = 1;
 		return NULL;
 	}
-	if (!fsx_exists(path)) {
+	if (!path_exists(path)) {
 		free(path);
 		return NULL;
 	}
@@ -239,7 +239,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	if (!pm)
 		goto out;
 	meta = json_object_get(pm, "metadata");
-	pkgdir = fsx_dirname(jstr(pkg, "manifest_path"));
+	pkgdir = path_dirname(jstr(pkg, "manifest_path"));
 	if (!pkgdir) {
 		oom(e);
 		goto out;
@@ -348,7 +348,7 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			 * module needs no look here: the worker checks the
 			 * export on the staged file, once the coordinator has
 			 * serialized the builds. */
-			if (spoke_mode && !fsx_exists(jstr(art, "path")))
+			if (spoke_mode && !path_exists(jstr(art, "path")))
 				r = 1;
 			else
 				r = elf_exports(jstr(art, "path"), sym, e);
@@ -413,7 +413,7 @@ static char *absolute_dir(const char *dir, struct sp_err *e)
 			sp_err_sys(e, "cannot get the current directory");
 			return NULL;
 		}
-		r = fsx_join(cwd, dir);
+		r = path_join(cwd, dir);
 		free(cwd);
 	}
 	if (!r)

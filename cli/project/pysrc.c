@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/fsx.h"
+#include "common/path.h"
 #include "worker/wheel/record.h"
 
 static int oom(struct sp_err *e)
@@ -105,8 +105,8 @@ int pysrc_root(const json_t *pkg, const char *pkgdir, const char *module,
 				   pkgdir);
 			goto out;
 		}
-		dir = fsx_join(pkgdir, json_string_value(ps));
-		pdir = dir ? fsx_join(dir, top) : NULL;
+		dir = path_join(pkgdir, json_string_value(ps));
+		pdir = dir ? path_join(dir, top) : NULL;
 		if (!pdir) {
 			oom(e);
 			goto out;
@@ -133,13 +133,13 @@ int pysrc_root(const json_t *pkg, const char *pkgdir, const char *module,
 	/* Without the setting, a folder that is a regular package named
 	 * after the module is the convention; a mere folder of that name
 	 * (a Rust module, say) is not taken. */
-	pdir = fsx_join(pkgdir, top);
-	init = pdir ? fsx_join(pdir, "__init__.py") : NULL;
+	pdir = path_join(pkgdir, top);
+	init = pdir ? path_join(pdir, "__init__.py") : NULL;
 	if (!init) {
 		oom(e);
 		goto out;
 	}
-	if (fsx_exists(init)) {
+	if (path_exists(init)) {
 		*root = strdup(pkgdir);
 		if (!*root) {
 			oom(e);
@@ -198,8 +198,8 @@ static int walk(const char *src, const char *dst, json_t *files, int depth,
 		}
 		if (skipped(de->d_name))
 			continue;
-		s = fsx_join(src, de->d_name);
-		t = s ? fsx_join(dst, de->d_name) : NULL;
+		s = path_join(src, de->d_name);
+		t = s ? path_join(dst, de->d_name) : NULL;
 		if (!t) {
 			free(s);
 			oom(e);
@@ -270,7 +270,7 @@ int pysrc_list(const char *root, const char *module,
 	int ret = -1;
 
 	*files = json_array();
-	dir = top ? fsx_join(root, top) : NULL;
+	dir = top ? path_join(root, top) : NULL;
 	if (!*files || !dir) {
 		oom(e);
 		goto out;
@@ -433,7 +433,7 @@ static int add_license(json_t *lic, const char *pkgdir, const char *rel,
 		if (strcmp(jstr(x, "dst"), rel) == 0)
 			return 0;
 	}
-	src = fsx_join(pkgdir, rel);
+	src = path_join(pkgdir, rel);
 	if (!src)
 		return oom(e);
 	if (pysrc_inside(src, project_root, "license file", e) < 0 ||
@@ -462,7 +462,7 @@ static int add_glob(json_t *lic, const char *pkgdir, const char *pat,
 				  "license-files pattern '%s' must be "
 				  "relative and stay inside '%s'",
 				  pat, pkgdir);
-	full = fsx_join(pkgdir, pat);
+	full = path_join(pkgdir, pat);
 	if (!full)
 		return oom(e);
 	r = glob(full, GLOB_ERR, NULL, &g);
@@ -524,8 +524,8 @@ static int license_files(const json_t *pkg, const char *pkgdir,
 	}
 	if (jstr(pkg, "license_file")) {
 		const char *p = jstr(pkg, "license_file");
-		char *full = fsx_join(pkgdir, p);
-		int exists = full && fsx_exists(full);
+		char *full = path_join(pkgdir, p);
+		int exists = full && path_exists(full);
 
 		free(full);
 		if (!exists)

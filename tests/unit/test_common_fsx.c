@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 
 static char tmpdir[64];
 static int tmpfd = -1; /* tmpdir, held open for the *_at operations */
@@ -47,7 +48,7 @@ static int teardown_dir(void **state)
 
 static char *tpath(const char *name)
 {
-	char *p = fsx_join(tmpdir, name);
+	char *p = path_join(tmpdir, name);
 
 	assert_non_null(p);
 	return p;
@@ -175,7 +176,7 @@ static void test_rename_noreplace_moves_inode(void **state)
 	write_file(from, "bytes");
 	assert_int_equal(fsx_ident_of(from, &before, &e), 0);
 	assert_int_equal(fsx_rename_at(&f, &t, 1, 1, &e), 0);
-	assert_false(fsx_exists(from));
+	assert_false(path_exists(from));
 	assert_int_equal(fsx_ident_of(to, &after, &e), 0);
 	assert_true(fsx_ident_same(&before, &after, 1));
 	free(from);
@@ -192,11 +193,11 @@ static void test_rename_replaces(void **state)
 	write_file(from, "new");
 	write_file(to, "old");
 	assert_int_equal(fsx_rename_at(&f, &t, 0, 1, &e), 0);
-	assert_false(fsx_exists(from));
+	assert_false(path_exists(from));
 	assert_file_is(to, "new");
 	/* Without sync, for batches that fsync the folder once at the end. */
 	assert_int_equal(fsx_rename_at(&t, &f, 0, 0, &e), 0);
-	assert_false(fsx_exists(to));
+	assert_false(path_exists(to));
 	assert_file_is(from, "new");
 	free(from);
 	free(to);
@@ -239,10 +240,10 @@ static void test_unlink_missing_ok(void **state)
 	assert_non_null(strstr(e.msg, p));
 	write_file(p, "x");
 	assert_int_equal(fsx_unlink_at(&f, 0, 1, &e), 0);
-	assert_false(fsx_exists(p));
+	assert_false(path_exists(p));
 	write_file(p, "x");
 	assert_int_equal(fsx_unlink_at(&f, 0, 0, &e), 0);
-	assert_false(fsx_exists(p));
+	assert_false(path_exists(p));
 	free(p);
 }
 
@@ -345,7 +346,7 @@ static void test_copy_missing_source(void **state)
 	(void)state;
 	assert_int_equal(fsx_copy_at(&f, &t, &e), -1);
 	assert_non_null(strstr(e.msg, from));
-	assert_false(fsx_exists(to));
+	assert_false(path_exists(to));
 	free(from);
 	free(to);
 }
@@ -399,8 +400,8 @@ static void test_read_all_and_exists(void **state)
 	assert_int_equal(len, 0);
 	assert_string_equal(got, "");
 	free(got);
-	assert_true(fsx_exists(p));
-	assert_false(fsx_exists(missing));
+	assert_true(path_exists(p));
+	assert_false(path_exists(missing));
 	assert_null(fsx_read_all(missing, NULL, &e));
 	assert_non_null(strstr(e.msg, missing));
 	free(p);

@@ -12,11 +12,11 @@
 
 #include <stdlib.h>
 
-#include "common/fsx.h"
+#include "common/path.h"
 
 static void check_dirname(const char *path, const char *want)
 {
-	char *d = fsx_dirname(path);
+	char *d = path_dirname(path);
 
 	assert_non_null(d);
 	assert_string_equal(d, want);
@@ -25,7 +25,7 @@ static void check_dirname(const char *path, const char *want)
 
 static void check_join(const char *a, const char *b, const char *want)
 {
-	char *j = fsx_join(a, b);
+	char *j = path_join(a, b);
 
 	assert_non_null(j);
 	assert_string_equal(j, want);
@@ -50,12 +50,12 @@ static void test_basename_edges(void **state)
 	const char *p = "/x/y/z.so";
 
 	(void)state;
-	assert_string_equal(fsx_basename("/"), "");
-	assert_string_equal(fsx_basename("a"), "a");
-	assert_string_equal(fsx_basename("/a"), "a");
-	assert_string_equal(fsx_basename("a/"), "");
+	assert_string_equal(path_basename("/"), "");
+	assert_string_equal(path_basename("a"), "a");
+	assert_string_equal(path_basename("/a"), "a");
+	assert_string_equal(path_basename("a/"), "");
 	/* It points into its argument, no copy. */
-	assert_ptr_equal(fsx_basename(p), p + 5);
+	assert_ptr_equal(path_basename(p), p + 5);
 }
 
 static void test_join_edges(void **state)

@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/fsx.h"
+#include "common/path.h"
+#include "common/stamp.h"
 
 static char tmpdir[64];
 
@@ -39,7 +40,7 @@ static int teardown_dir(void **state)
 
 static char *tpath(const char *name)
 {
-	char *p = fsx_join(tmpdir, name);
+	char *p = path_join(tmpdir, name);
 
 	assert_non_null(p);
 	return p;
@@ -57,40 +58,40 @@ static void write_file(const char *path, const char *text)
 static void test_stamp_sees_changes(void **state)
 {
 	char *p = tpath("st"), *q = tpath("st2");
-	struct fsx_stamp a, b;
+	struct stamp a, b;
 	struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
 
 	(void)state;
 	/* Just written: racy, so it equals nothing, not even itself. */
 	write_file(p, "12345");
-	fsx_stamp_take(p, &a);
+	stamp_take(p, &a);
 	assert_true(a.exists);
 	assert_true(a.racy);
-	assert_false(fsx_stamp_same(&a, &a));
+	assert_false(stamp_same(&a, &a));
 	/* Out of the racy window: the same until changed. */
-	sleep(FSX_STAMP_RACY_S + 1);
-	fsx_stamp_take(p, &a);
-	fsx_stamp_take(p, &b);
+	sleep(STAMP_RACY_S + 1);
+	stamp_take(p, &a);
+	stamp_take(p, &b);
 	assert_false(a.racy);
-	assert_true(fsx_stamp_same(&a, &b));
+	assert_true(stamp_same(&a, &b));
 	/* Rewritten to the same size with an old mtime put back: only the
 	 * ctime tells. */
 	write_file(p, "54321");
 	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
-	fsx_stamp_take(p, &b);
-	assert_false(fsx_stamp_same(&a, &b));
+	stamp_take(p, &b);
+	assert_false(stamp_same(&a, &b));
 	/* Replaced by another file through a rename. */
 	write_file(q, "12345");
 	assert_int_equal(rename(q, p), 0);
-	fsx_stamp_take(p, &b);
-	assert_false(fsx_stamp_same(&a, &b));
+	stamp_take(p, &b);
+	assert_false(stamp_same(&a, &b));
 	/* Gone, and absent twice. */
 	assert_int_equal(unlink(p), 0);
-	fsx_stamp_take(p, &b);
+	stamp_take(p, &b);
 	assert_false(b.exists);
-	assert_false(fsx_stamp_same(&a, &b));
-	fsx_stamp_take(p, &a);
-	assert_true(fsx_stamp_same(&a, &b));
+	assert_false(stamp_same(&a, &b));
+	stamp_take(p, &a);
+	assert_true(stamp_same(&a, &b));
 	free(p);
 	free(q);
 }

@@ -26,6 +26,7 @@
 
 #include "common/dirs.h"
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/tmpfile.h"
 
 static char tmpdir[64];
@@ -54,7 +55,7 @@ static int teardown_dir(void **state)
 
 static char *tpath(const char *name)
 {
-	char *p = fsx_join(tmpdir, name);
+	char *p = path_join(tmpdir, name);
 
 	assert_non_null(p);
 	return p;
@@ -213,7 +214,7 @@ static void test_named_refuses_planted_symlink_and_file(void **state)
 	assert_int_equal(tmpfile_create_named(&t, dfd, tmpdir, ".w.spoke-tmp",
 					      0644, &e),
 			 -1);
-	assert_false(fsx_exists(victim));
+	assert_false(path_exists(victim));
 
 	write_file(file, "theirs");
 	assert_int_equal(tmpfile_create_named(&t, dfd, tmpdir, ".f.spoke-tmp",
@@ -237,7 +238,7 @@ static void test_named_commit_without_dirsync(void **state)
 	assert_int_equal(tmpfile_create_named(&t, dfd, tmpdir, ".w.spoke-tmp",
 					      0644, &e),
 			 0);
-	assert_true(fsx_exists(tmp));
+	assert_true(path_exists(tmp));
 	free(tmp);
 	assert_int_equal(tmpfile_write(&t, "zip", 3, &e), 0);
 	assert_int_equal(tmpfile_commit(&t, "w.whl", TMPFILE_NO_DIRSYNC, &e),
@@ -396,7 +397,7 @@ static void test_signal_removes_own_only(void **state)
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGTERM);
 	/* The child's temporary is gone, the parent's is still there. */
-	assert_true(fsx_exists(parent_tmp));
+	assert_true(path_exists(parent_tmp));
 	ASSERT_LISTING(mine.name);
 	tmpfile_discard(&mine);
 	ASSERT_LISTING("");
@@ -442,7 +443,7 @@ static void test_dirs_create_chain_nofollow(void **state)
 	assert_int_equal(symlink(p, q), 0);
 	assert_int_equal(dirs_open(q, DIRS_CREATE | DIRS_FOLLOW, 0750, &e),
 			 -1);
-	assert_false(fsx_exists(p));
+	assert_false(path_exists(p));
 	free(p);
 	free(q);
 }
@@ -465,7 +466,7 @@ static void test_dirs_follow_user_path_and_resolve(void **state)
 	want = tpath("real/wheelhouse");
 	/* tmpdir itself may sit under a symlink (/tmp on some systems). */
 	assert_non_null(strstr(resolved, "/real/wheelhouse"));
-	assert_true(fsx_exists(want));
+	assert_true(path_exists(want));
 	/* The resolved path opens again with none followed... */
 	fd = dirs_open(resolved, 0, 0, &e);
 	assert_true(fd >= 0);

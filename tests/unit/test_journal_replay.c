@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "journal/journal.h"
 #include "journal/replay.h"
 #include "journal/stage.h"
@@ -252,8 +253,8 @@ static int setup_disk(void **state)
 	strcpy(tmpdir, "/tmp/spoke-replay-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	state_dir = fsx_join(tmpdir, "state");
-	target_dir = fsx_join(tmpdir, "target");
+	state_dir = path_join(tmpdir, "state");
+	target_dir = path_join(tmpdir, "target");
 	if (!state_dir || !target_dir || statedir_prepare(state_dir, &e) < 0 ||
 	    mkdir(target_dir, 0755) < 0)
 		return -1;
@@ -285,7 +286,7 @@ static enum stage_mode mode_of(void **state)
 
 static char *in_target(const char *name)
 {
-	char *p = fsx_join(target_dir, name);
+	char *p = path_join(target_dir, name);
 
 	assert_non_null(p);
 	return p;
@@ -304,7 +305,7 @@ static char *quarantine_name(int64_t id, const char *staged)
 	char *p = NULL;
 
 	assert_true(asprintf(&p, "%s/quarantine/%lld-%s", state_dir,
-			     (long long)id, fsx_basename(staged)) > 0);
+			     (long long)id, path_basename(staged)) > 0);
 	return p;
 }
 
@@ -330,13 +331,13 @@ static void append_byte(const char *path)
  * descriptor of its folder (the caller closes it) and its last name. */
 static struct fsx_at open_at(const char *path)
 {
-	char *dir = fsx_dirname(path);
+	char *dir = path_dirname(path);
 	struct fsx_at f;
 
 	assert_non_null(dir);
 	f.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(f.dfd >= 0);
-	f.name = fsx_basename(path);
+	f.name = path_basename(path);
 	f.shown = path;
 	free(dir);
 	return f;
@@ -443,7 +444,7 @@ static const char *report_str(json_t *report, size_t i, const char *key)
 /* The final state of an artifact row, read with sqlite3 directly. */
 static void assert_row_state(int64_t id, const char *want)
 {
-	char *db = fsx_join(state_dir, "journal.db"), q[128];
+	char *db = path_join(state_dir, "journal.db"), q[128];
 	sqlite3 *s = NULL;
 	sqlite3_stmt *st = NULL;
 
@@ -465,7 +466,7 @@ static size_t unsettled(int64_t build_id)
 	struct sp_err e;
 	size_t n = 0;
 
-	if (journal_open_artifacts(jr, build_id, &a, &n, &e) < 0)
+	if (journal_unsettled_artifacts(jr, build_id, &a, &n, &e) < 0)
 		fail_msg("%s", e.msg);
 	journal_artifacts_free(a, n);
 	return n;
@@ -489,7 +490,7 @@ static void replay_expect(const char *cargo, const char *outcome, int bad_want)
  * path as it is (or absent). */
 static void assert_replay_again_is_noop(const char *cargo)
 {
-	int had = fsx_exists(cargo), bad = 0;
+	int had = path_exists(cargo), bad = 0;
 	struct fsx_ident before = {0}, after;
 	json_t *r;
 
@@ -499,7 +500,7 @@ static void assert_replay_again_is_noop(const char *cargo)
 	assert_int_equal(json_array_size(r), 0);
 	assert_int_equal(bad, 0);
 	json_decref(r);
-	assert_int_equal(fsx_exists(cargo), had);
+	assert_int_equal(path_exists(cargo), had);
 	if (had) {
 		after = ident(cargo);
 		assert_same_inode(&before, &after);
@@ -527,7 +528,7 @@ static void test_replay_crash_after_intent(void **state)
 	now = ident(cargo);
 	assert_same_inode(&now, &id0);
 	assert_bytes(cargo, "cargo bytes");
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_row_state(aid, "restored");
 	assert_replay_again_is_noop(cargo);
 	free(cargo);
@@ -553,7 +554,7 @@ static void test_replay_gives_back_clean_stage(void **state)
 	assert_int_equal(stat(cargo, &st), 0);
 	assert_int_equal(st.st_nlink, 1);
 	assert_bytes(cargo, "cargo bytes");
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_row_state(aid, "restored");
 	assert_replay_again_is_noop(cargo);
 	free(cargo);
@@ -590,7 +591,7 @@ static void test_replay_cargo_rebuilt_keeps_cargo(void **state)
 	now = ident(cargo);
 	assert_same_inode(&now, &fresh);
 	assert_bytes(cargo, "new build, longer");
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_row_state(aid, "kept_cargo");
 	assert_replay_again_is_noop(cargo);
 	free(cargo);
@@ -628,12 +629,12 @@ static void test_replay_staged_modified_is_quarantined(void **state)
 	json_decref(r);
 
 	assert_bytes(q, "cargo bytes!");
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_row_state(aid, "quarantined");
 	/* Not put back (move mode), and in link mode the cargo output,
 	 * which was the same changed inode, is removed: either way cargo
 	 * finds no output and rebuilds it. */
-	assert_false(fsx_exists(cargo));
+	assert_false(path_exists(cargo));
 	assert_replay_again_is_noop(cargo);
 	assert_bytes(q, "cargo bytes!");
 	free(q);
@@ -656,13 +657,13 @@ static void test_replay_cargo_missing_puts_back(void **state)
 	aid = stage(cargo, staged, mode);
 	if (mode == STAGE_LINK)
 		remove_file(cargo, 0);
-	assert_false(fsx_exists(cargo));
+	assert_false(path_exists(cargo));
 
 	replay_expect(cargo, "put_back", 0);
 	now = ident(cargo);
 	assert_same_inode(&now, &id0);
 	assert_bytes(cargo, "cargo bytes");
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_row_state(aid, "restored");
 	assert_replay_again_is_noop(cargo);
 	free(cargo);
@@ -693,7 +694,7 @@ static void test_replay_both_missing_is_lost(void **state)
 	assert_int_equal(bad, 1);
 	json_decref(r);
 	assert_row_state(aid, "lost");
-	assert_false(fsx_exists(cargo));
+	assert_false(path_exists(cargo));
 	assert_replay_again_is_noop(cargo);
 	free(cargo);
 	free(staged);
@@ -795,13 +796,13 @@ static void test_replay_copy_mode_copies_back(void **state)
 	assert_int_equal(now.size, id0.size);
 	assert_int_equal(now.mtime_ns, id0.mtime_ns);
 	assert_bytes(cargo, "cargo bytes");
-	assert_false(fsx_exists(staged));
-	assert_false(fsx_exists(tmp));
+	assert_false(path_exists(staged));
+	assert_false(path_exists(tmp));
 	{
 		char *ctmp = NULL;
 
 		assert_true(asprintf(&ctmp, "%s.spoke-tmp", cargo) > 0);
-		assert_false(fsx_exists(ctmp));
+		assert_false(path_exists(ctmp));
 		free(ctmp);
 	}
 	assert_row_state(aid, "restored");
@@ -829,7 +830,7 @@ static void test_replay_copy_mode_drops_copy(void **state)
 	replay_expect(cargo, "restored", 0);
 	now = ident(cargo);
 	assert_same_inode(&now, &id0);
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_replay_again_is_noop(cargo);
 	free(cargo);
 	free(staged);
@@ -847,14 +848,14 @@ static void test_replay_artifact_without_report(void **state)
 	(void)state;
 	write_file(cargo, "cargo bytes");
 	stage(cargo, staged, STAGE_MOVE);
-	assert_int_equal(journal_open_artifacts(jr, build, &a, &n, &e), 0);
+	assert_int_equal(journal_unsettled_artifacts(jr, build, &a, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(replay_artifact(jr, &sd, &a[0], NULL, &bad, &e),
 			 0);
 	journal_artifacts_free(a, n);
 	assert_int_equal(bad, 0);
 	assert_bytes(cargo, "cargo bytes");
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_int_equal(unsettled(0), 0);
 	free(cargo);
 	free(staged);
@@ -864,7 +865,7 @@ static void test_replay_artifact_without_report(void **state)
 
 static char *wheel_state(int64_t id)
 {
-	char *db = fsx_join(state_dir, "journal.db"), q[128], *out;
+	char *db = path_join(state_dir, "journal.db"), q[128], *out;
 	sqlite3 *s = NULL;
 	sqlite3_stmt *st = NULL;
 
@@ -921,8 +922,8 @@ static void test_replay_wheel_writing_is_abandoned(void **state)
 	write_file(tmp, "PK half a wheel");
 	r = replay(&bad);
 	json_decref(r);
-	assert_false(fsx_exists(tmp));
-	assert_false(fsx_exists(fin));
+	assert_false(path_exists(tmp));
+	assert_false(path_exists(fin));
 	assert_wheel_state(wid, "abandoned");
 	assert_int_equal(bad, 0);
 	free(tmp);
@@ -966,8 +967,8 @@ static void test_replay_wheel_renaming_not_renamed_is_abandoned(void **state)
 	write_file(tmp, "PK a whole wheel");
 	json_decref(replay(&bad));
 	assert_wheel_state(wid, "abandoned");
-	assert_false(fsx_exists(tmp));
-	assert_false(fsx_exists(fin));
+	assert_false(path_exists(tmp));
+	assert_false(path_exists(fin));
 	free(tmp);
 	free(fin);
 }
@@ -976,7 +977,7 @@ static void test_replay_wheel_renaming_not_renamed_is_abandoned(void **state)
 
 static char *build_state(int64_t id)
 {
-	char *db = fsx_join(state_dir, "journal.db"), q[128], *out;
+	char *db = path_join(state_dir, "journal.db"), q[128], *out;
 	sqlite3 *s = NULL;
 	sqlite3_stmt *st = NULL;
 
@@ -1034,7 +1035,7 @@ static void test_replay_all_skips_running_builds(void **state)
 	assert_bytes(c2, "two");
 	/* Build 1 is untouched: still staged, its wheel still being
 	 * written, and no build marked interrupted while one runs. */
-	assert_false(fsx_exists(c1));
+	assert_false(path_exists(c1));
 	assert_bytes(s1, "one");
 	assert_int_equal(unsettled(b1), 1);
 	assert_bytes(wtmp, "PK being written");
@@ -1049,8 +1050,8 @@ static void test_replay_all_skips_running_builds(void **state)
 	assert_string_equal(report_str(r, 0, "cargo_path"), c1);
 	json_decref(r);
 	assert_bytes(c1, "one");
-	assert_false(fsx_exists(s1));
-	assert_false(fsx_exists(wtmp));
+	assert_false(path_exists(s1));
+	assert_false(path_exists(wtmp));
 	assert_wheel_state(wid, "abandoned");
 	assert_build_state(b1, "interrupted");
 	assert_build_state(b2, "interrupted");
@@ -1087,7 +1088,7 @@ static void test_replay_all_one_build_only(void **state)
 	assert_string_equal(report_str(r, 0, "cargo_path"), c2);
 	json_decref(r);
 	assert_bytes(c2, "two");
-	assert_false(fsx_exists(c1));
+	assert_false(path_exists(c1));
 	assert_int_equal(unsettled(b1), 1);
 	assert_build_state(b1, "running");
 	free(c1);
@@ -1176,7 +1177,7 @@ static void test_quarantined_missing_output_is_reported(void **state)
 	json_decref(replay(&bad));
 	assert_int_equal(bad, 1);
 	assert_row_state(1, "quarantined");
-	assert_false(fsx_exists(cargo));
+	assert_false(path_exists(cargo));
 	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
 	json_decref(replay(&bad));
 	assert_string_equal(losses(1, buf, sizeof(buf)), cargo);
@@ -1228,7 +1229,7 @@ static void test_restaged_output_is_no_loss(void **state)
 	write_file(cargo, "rebuilt");
 	stage(cargo, staged2, STAGE_MOVE);
 	/* Staged (moved) by the running build: missing, but no loss. */
-	assert_false(fsx_exists(cargo));
+	assert_false(path_exists(cargo));
 	assert_string_equal(losses(0, buf, sizeof(buf)), "");
 	free(cargo);
 	free(staged);

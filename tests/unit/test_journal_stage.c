@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "journal/journal.h"
 #include "journal/replay.h"
 #include "journal/stage.h"
@@ -36,7 +37,7 @@ static int open_state(const char *base)
 {
 	struct sp_err e;
 
-	state_dir = fsx_join(base, "state");
+	state_dir = path_join(base, "state");
 	if (!state_dir || statedir_prepare(state_dir, &e) < 0)
 		return -1;
 	jr = journal_open(state_dir, &e);
@@ -53,7 +54,7 @@ static int setup_disk(void **state)
 	strcpy(tmpdir, "/tmp/spoke-stage-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	target_dir = fsx_join(tmpdir, "target");
+	target_dir = path_join(tmpdir, "target");
 	if (!target_dir || mkdir(target_dir, 0755) < 0)
 		return -1;
 	return open_state(tmpdir);
@@ -86,7 +87,7 @@ static int teardown_disk(void **state)
 
 static char *in_target(const char *name)
 {
-	char *p = fsx_join(target_dir, name);
+	char *p = path_join(target_dir, name);
 
 	assert_non_null(p);
 	return p;
@@ -141,7 +142,7 @@ static void assert_one_staged_row(int64_t id, const char *cargo,
 	struct sp_err e;
 	size_t n = 0;
 
-	assert_int_equal(journal_open_artifacts(jr, build, &a, &n, &e), 0);
+	assert_int_equal(journal_unsettled_artifacts(jr, build, &a, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(a[0].id, id);
 	assert_string_equal(a[0].cargo_path, cargo);
@@ -162,7 +163,7 @@ static size_t unsettled(void)
 	struct sp_err e;
 	size_t n = 0;
 
-	if (journal_open_artifacts(jr, 0, &a, &n, &e) < 0)
+	if (journal_unsettled_artifacts(jr, 0, &a, &n, &e) < 0)
 		fail_msg("%s", e.msg);
 	journal_artifacts_free(a, n);
 	return n;
@@ -184,7 +185,7 @@ static int count_in(const char *dir)
 
 static char *sub(const char *name)
 {
-	char *p = fsx_join(state_dir, name);
+	char *p = path_join(state_dir, name);
 
 	assert_non_null(p);
 	return p;
@@ -255,7 +256,7 @@ static void test_link_mode_leaves_cargo_output(void **state)
 	c = stat_of(cargo);
 	assert_int_equal(c.st_ino, orig.st_ino);
 	assert_int_equal(c.st_nlink, 1);
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_bytes(cargo, "cargo bytes");
 	free(cargo);
 	free(staged);
@@ -276,7 +277,7 @@ static void test_move_mode_moves_and_gives_back(void **state)
 					STAGE_MOVE, &id, &used, &e),
 			 0);
 	assert_string_equal(used, "move");
-	assert_false(fsx_exists(cargo));
+	assert_false(path_exists(cargo));
 	s = stat_of(staged);
 	assert_int_equal(s.st_ino, orig.st_ino);
 	assert_int_equal(s.st_nlink, 1);
@@ -290,7 +291,7 @@ static void test_move_mode_moves_and_gives_back(void **state)
 	assert_int_equal(c.st_ino, orig.st_ino);
 	assert_int_equal(c.st_mtim.tv_sec, orig.st_mtim.tv_sec);
 	assert_int_equal(c.st_mtim.tv_nsec, orig.st_mtim.tv_nsec);
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	assert_bytes(cargo, "cargo bytes");
 	free(cargo);
 	free(staged);
@@ -312,7 +313,7 @@ static void test_missing_cargo_output_fails(void **state)
 		fail_msg("error does not name the path: %s", e.msg);
 	assert_int_equal(unsettled(), 0);
 	assert_int_equal(count_in(sdir), 0);
-	assert_false(fsx_exists(cargo));
+	assert_false(path_exists(cargo));
 	free(sdir);
 	free(cargo);
 	free(staged);
@@ -343,7 +344,7 @@ static void assert_stray_survives(const char *staged, const char *text)
 
 		if (de->d_name[0] == '.')
 			continue;
-		p = fsx_join(qdir, de->d_name);
+		p = path_join(qdir, de->d_name);
 		assert_non_null(p);
 		{
 			struct sp_err e;
@@ -439,8 +440,8 @@ static void test_give_back_is_per_build(void **state)
 	assert_int_equal(json_array_size(r), 1);
 	json_decref(r);
 	assert_bytes(c2, "two");
-	assert_false(fsx_exists(s2));
-	assert_false(fsx_exists(c1));
+	assert_false(path_exists(s2));
+	assert_false(path_exists(c1));
 	assert_bytes(s1, "one");
 	assert_int_equal(unsettled(), 1);
 	free(c1);
@@ -502,12 +503,12 @@ static void check_exdev_copy(enum stage_mode mode)
 		char *tmp = NULL;
 
 		assert_true(asprintf(&tmp, "%s.tmp", staged) > 0);
-		assert_false(fsx_exists(tmp));
+		assert_false(path_exists(tmp));
 		free(tmp);
 	}
 
 	give_back_expect(cargo, "restored");
-	assert_false(fsx_exists(staged));
+	assert_false(path_exists(staged));
 	c = stat_of(cargo);
 	assert_int_equal(c.st_ino, orig.st_ino);
 	assert_bytes(cargo, "cargo bytes, to be copied");

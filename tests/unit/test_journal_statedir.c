@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "journal/journal.h"
 #include "journal/replay.h"
 #include "journal/stage.h"
@@ -37,7 +38,7 @@ static char tmpdir[64];
 
 static char *at(const char *rel)
 {
-	char *p = fsx_join(tmpdir, rel);
+	char *p = path_join(tmpdir, rel);
 
 	assert_non_null(p);
 	return p;
@@ -104,7 +105,7 @@ static void assert_absent(const char *rel)
 {
 	char *p = at(rel);
 
-	assert_false(fsx_exists(p));
+	assert_false(path_exists(p));
 	free(p);
 }
 
@@ -371,7 +372,7 @@ static void assert_evil_untouched(const char *decoy)
 	assert_non_null(d);
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.' &&
-		    (!decoy || strcmp(de->d_name, fsx_basename(decoy)) != 0))
+		    (!decoy || strcmp(de->d_name, path_basename(decoy)) != 0))
 			fail_msg("'%s' appeared in the other user's folder",
 				 de->d_name);
 		else if (de->d_name[0] != '.')
@@ -452,7 +453,7 @@ static void test_stage_link_after_swap(void **state)
 	assert_int_equal(c.st_ino, s.st_ino);
 	assert_evil_untouched(NULL);
 	give_back_all(0);
-	assert_false(fsx_exists(real));
+	assert_false(path_exists(real));
 	assert_bytes(cargo, "cargo bytes");
 	assert_evil_untouched(NULL);
 	free(cargo);
@@ -472,14 +473,14 @@ static void test_stage_move_after_swap(void **state)
 	assert_int_equal(stat(cargo, &before), 0);
 	swap_parent();
 	stage_one(cargo, staged, STAGE_MOVE);
-	assert_false(fsx_exists(cargo));
+	assert_false(path_exists(cargo));
 	assert_bytes(real, "cargo bytes");
 	assert_evil_untouched(NULL);
 	give_back_all(0);
 	assert_int_equal(stat(cargo, &after), 0);
 	assert_int_equal(before.st_ino, after.st_ino);
 	assert_bytes(cargo, "cargo bytes");
-	assert_false(fsx_exists(real));
+	assert_false(path_exists(real));
 	assert_evil_untouched(NULL);
 	free(cargo);
 	free(staged);
@@ -526,7 +527,7 @@ static void test_quarantine_after_swap(void **state)
 	(void)state;
 	write_file(cargo, "cargo bytes");
 	stage_one(cargo, staged, STAGE_MOVE);
-	assert_int_equal(journal_open_artifacts(jr, build, &a, &n, &e), 0);
+	assert_int_equal(journal_unsettled_artifacts(jr, build, &a, &n, &e), 0);
 	assert_int_equal(n, 1);
 	id = a[0].id;
 	journal_artifacts_free(a, n);
@@ -536,7 +537,7 @@ static void test_quarantine_after_swap(void **state)
 	assert_true(asprintf(&q, "%s/parent-moved/state/quarantine/%lld-1-foo",
 			     tmpdir, (long long)id) > 0);
 	assert_bytes(q, "changed by someone");
-	assert_false(fsx_exists(real));
+	assert_false(path_exists(real));
 	assert_evil_untouched(NULL);
 	free(q);
 	free(cargo);
@@ -570,8 +571,8 @@ static void test_batch_give_back_after_swap(void **state)
 	s1 = at("evil/state/staged/1-a");
 	write_file(s1, "the other user's bytes");
 	give_back_all(0);
-	assert_false(fsx_exists(r1));
-	assert_false(fsx_exists(r2));
+	assert_false(path_exists(r1));
+	assert_false(path_exists(r2));
 	assert_bytes(c1, "a");
 	assert_bytes(c2, "b");
 	assert_evil_untouched(s1);

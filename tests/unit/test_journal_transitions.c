@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "journal/journal.h"
 
 static char tmpdir[64];
@@ -42,7 +43,7 @@ static int teardown_dir(void **state)
 
 static char *db_path(void)
 {
-	char *p = fsx_join(tmpdir, "journal.db");
+	char *p = path_join(tmpdir, "journal.db");
 
 	assert_non_null(p);
 	return p;
@@ -143,7 +144,7 @@ static void list(struct journal *j, int64_t build, struct journal_artifact **a,
 {
 	struct sp_err e;
 
-	if (journal_open_artifacts(j, build, a, n, &e) < 0)
+	if (journal_unsettled_artifacts(j, build, a, n, &e) < 0)
 		fail_msg("open_artifacts: %s", e.msg);
 }
 
@@ -242,7 +243,7 @@ static void test_open_newer_schema_is_refused(void **state)
 
 static void test_open_missing_state_dir_fails(void **state)
 {
-	char *dir = fsx_join(tmpdir, "no/such/dir");
+	char *dir = path_join(tmpdir, "no/such/dir");
 	struct sp_err e;
 
 	(void)state;
@@ -516,7 +517,7 @@ static void wheels(struct journal *j, int64_t build, struct journal_wheel **w,
 {
 	struct sp_err e;
 
-	if (journal_open_wheels(j, build, w, n, &e) < 0)
+	if (journal_unsettled_wheels(j, build, w, n, &e) < 0)
 		fail_msg("open_wheels: %s", e.msg);
 }
 

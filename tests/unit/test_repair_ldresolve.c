@@ -19,7 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/fsx.h"
+#include "common/path.h"
+#include "common/stamp.h"
 #include "worker/elf/inspect.h"
 #include "worker/repair/ldresolve.h"
 
@@ -114,7 +115,7 @@ static void isolated(struct ld_opts *o)
 
 static char *at(const char *rel)
 {
-	char *p = fsx_join(tmpdir, rel);
+	char *p = path_join(tmpdir, rel);
 
 	assert_non_null(p);
 	return p;
@@ -334,7 +335,7 @@ static void test_system(void **state)
 	assert_non_null(t.libs[i].path);
 	assert_true(t.libs[i].via == LD_VIA_LD_SO_CONF ||
 		    t.libs[i].via == LD_VIA_DEFAULT);
-	assert_string_equal(fsx_basename(t.libs[i].path), "libc.so.6");
+	assert_string_equal(path_basename(t.libs[i].path), "libc.so.6");
 	i = ld_tree_find(&t, LOADER);
 	assert_true(i != LD_ROOT);
 	assert_non_null(t.libs[i].path);
@@ -422,7 +423,7 @@ static void expect_liba_in(const struct ld_opts *o, const char *rel)
 /* ld_resolve keeps what it read of ld.so.conf for the next call (a
  * worker's next job), and must still see every change: a file edited in
  * place to the same size, a file added to an included directory.  The
- * sleeps put the files out of the racy window (fsx_stamp), so that the
+ * sleeps put the files out of the racy window (common/stamp.h), so that the
  * cache is really used; without them every call would read anew and this
  * test could not fail. */
 static void test_conf_cached(void **state)
@@ -438,14 +439,14 @@ static void test_conf_cached(void **state)
 	conf_listing("cache.d/m.conf", "lib2");
 	isolated(&o);
 	o.ld_so_conf = conf;
-	sleep(FSX_STAMP_RACY_S + 1);
+	sleep(STAMP_RACY_S + 1);
 	expect_liba_in(&o, "lib2/liba.so");
 	expect_liba_in(&o, "lib2/liba.so");
 
 	conf_listing("cache.d/m.conf", "lib3");
 	expect_liba_in(&o, "lib3/liba.so");
 
-	sleep(FSX_STAMP_RACY_S + 1);
+	sleep(STAMP_RACY_S + 1);
 	expect_liba_in(&o, "lib3/liba.so");
 	conf_listing("cache.d/a.conf", "lib2");
 	expect_liba_in(&o, "lib2/liba.so");
@@ -467,15 +468,15 @@ static void test_conf_epoch(void **state)
 	conf_listing("epoch.d/m.conf", "lib2");
 	isolated(&o);
 	o.ld_so_conf = conf;
-	sleep(FSX_STAMP_RACY_S + 1);
-	fsx_stamp_epoch_set(7);
+	sleep(STAMP_RACY_S + 1);
+	stamp_epoch_set(7);
 	expect_liba_in(&o, "lib2/liba.so");
 	conf_listing("epoch.d/m.conf", "lib3");
 	expect_liba_in(&o, "lib2/liba.so"); /* same build, same view */
-	fsx_stamp_epoch_set(8);
+	stamp_epoch_set(8);
 	expect_liba_in(&o, "lib3/liba.so");
 	conf_listing("epoch.d/m.conf", "lib2");
-	fsx_stamp_epoch_set(0);
+	stamp_epoch_set(0);
 	expect_liba_in(&o, "lib2/liba.so");
 	free(conf);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/sha256.h"
 #include "worker/wheel/wheel_read.h"
 #include "worker/zip/zip_write.h"
@@ -49,7 +50,7 @@ static int teardown_dir(void **state)
 
 static char *tmp_file(const char *name)
 {
-	char *p = fsx_join(tmpdir, name);
+	char *p = path_join(tmpdir, name);
 
 	assert_non_null(p);
 	return p;
@@ -496,7 +497,7 @@ static void test_damage(void **state)
 	(void)state;
 	make_wheel(p, &s);
 	orig = read_whole(p, &len);
-	dir = fsx_dirname(q);
+	dir = path_dirname(q);
 	assert_int_equal(fsx_mkdir_p(dir, 0755, &e), 0);
 	free(dir);
 	for (i = 0; i < len; i++) {

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/fsx.h"
+#include "common/path.h"
 #include "common/sha256.h"
 #include "worker/job.h"
 #include "worker/build_wheel.h"
@@ -156,7 +156,7 @@ static void test_wheel_ok(void **state)
 				json_object_get(res, "needed"), 0)),
 			    "libc.so.6");
 	/* Renamed to its name: no temporary is left. */
-	assert_false(fsx_exists("out/w.tmp"));
+	assert_false(path_exists("out/w.tmp"));
 	assert_int_equal(stat("out/" WHEEL_NAME, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
 	assert_int_equal(json_integer_value(json_object_get(res, "size")),
@@ -269,7 +269,7 @@ static void expect_fail(json_t *job, const char *needle)
 	assert_null(res);
 	if (!strstr(e.msg, needle))
 		fail_msg("'%s' lacks '%s'", e.msg, needle);
-	assert_false(fsx_exists(tmp));
+	assert_false(path_exists(tmp));
 	json_decref(job);
 }
 
@@ -315,8 +315,8 @@ static void test_repair(void **state)
 				     json_string_value(
 					 json_object_get(res, "wheel"))),
 				 0);
-	assert_false(fsx_exists("out/rep.tmp"));
-	assert_true(fsx_exists(json_string_value(json_object_get(res, "wheel"))));
+	assert_false(path_exists("out/rep.tmp"));
+	assert_true(path_exists(json_string_value(json_object_get(res, "wheel"))));
 	json_decref(res);
 
 	json_object_set_new(job, "tmp_path", json_string("out/chk.tmp"));
@@ -389,7 +389,7 @@ static void test_wheel_errors(void **state)
 	fclose(f);
 	job = make_job("m.so", "out/busy.tmp");
 	assert_int_equal(write_job(job, NULL, NULL, &(json_t *){NULL}, NULL), -1);
-	assert_true(fsx_exists("out/busy.tmp"));
+	assert_true(path_exists("out/busy.tmp"));
 	json_decref(job);
 }
 
@@ -442,8 +442,8 @@ static void test_wheel_out_dir_link(void **state)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_object_get(res, "wheel")),
 			    final);
-	assert_true(fsx_exists(made));
-	assert_false(fsx_exists(tmp));
+	assert_true(path_exists(made));
+	assert_false(path_exists(tmp));
 	json_decref(res);
 	json_decref(job);
 	unlink(made);

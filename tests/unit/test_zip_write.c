@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/sha256.h"
 #include "worker/zip/pdeflate.h"
 #include "worker/zip/zip_write.h"
@@ -47,7 +48,7 @@ static int teardown_dir(void **state)
 
 static char *tmp_file(const char *name)
 {
-	char *p = fsx_join(tmpdir, name);
+	char *p = path_join(tmpdir, name);
 
 	assert_non_null(p);
 	return p;

@@ -11,7 +11,7 @@
 #include <zstd.h>
 
 #include "common/dirs.h"
-#include "common/fsx.h"
+#include "common/path.h"
 #include "common/tmpfile.h"
 #include "worker/elf/elffile.h"
 
@@ -502,7 +502,7 @@ int debugsplit_for_wheel(const void *in, size_t len, const char *name,
 	int rc;
 
 	*rel = NULL;
-	if (asprintf(&link, "%s.debug", fsx_basename(wheel_path)) < 0)
+	if (asprintf(&link, "%s.debug", path_basename(wheel_path)) < 0)
 		return sp_err_set(e, "out of memory");
 	rc = debugsplit_mem(in, len, name, link, 12, out, e);
 	free(link);
@@ -519,7 +519,7 @@ int debugsplit_for_wheel(const void *in, size_t len, const char *name,
 int debugsplit_write_file(const char *path, const void *buf, size_t len,
 			  struct sp_err *e)
 {
-	char *parent = fsx_dirname(path);
+	char *parent = path_dirname(path);
 	int fd, rc;
 
 	if (!parent)
@@ -533,7 +533,7 @@ int debugsplit_write_file(const char *path, const void *buf, size_t len,
 		free(parent);
 		return -1;
 	}
-	rc = tmpfile_write_buf(fd, parent, fsx_basename(path), buf, len, 0644,
+	rc = tmpfile_write_buf(fd, parent, path_basename(path), buf, len, 0644,
 			       e);
 	close(fd);
 	free(parent);
@@ -543,7 +543,7 @@ int debugsplit_write_file(const char *path, const void *buf, size_t len,
 int debugsplit_write(const struct debugsplit *d, const char *dir,
 		     const char *rel, struct sp_err *e)
 {
-	char *path = fsx_join(dir, rel);
+	char *path = path_join(dir, rel);
 	int rc;
 
 	if (!path)
@@ -556,7 +556,7 @@ int debugsplit_write(const struct debugsplit *d, const char *dir,
 int debugsplit_dirs(const char *final_path, const char *out_dir_resolved,
 		    char **dir, char **stem, struct sp_err *e)
 {
-	const char *base = fsx_basename(final_path);
+	const char *base = path_basename(final_path);
 	size_t n = strlen(base) > 4 ? strlen(base) - 4 : 0;
 	char *parent;
 
@@ -565,8 +565,8 @@ int debugsplit_dirs(const char *final_path, const char *out_dir_resolved,
 	/* The coordinator resolved the output folder once (dirs.h): the
 	 * debug files go beneath that path, walked without following. */
 	parent = out_dir_resolved ? strdup(out_dir_resolved)
-				  : fsx_dirname(final_path);
-	if (!parent || !(*dir = fsx_join(parent, "debug")) ||
+				  : path_dirname(final_path);
+	if (!parent || !(*dir = path_join(parent, "debug")) ||
 	    !(*stem = strndup(base, n))) {
 		free(parent);
 		free(*dir);
@@ -591,7 +591,7 @@ int debugsplit_module(const char *file, const char *dir, const char *stem,
 	rc = 0;
 	if (!d.debug)
 		goto out;
-	if (!(*debug_path = fsx_join(dir, rel))) {
+	if (!(*debug_path = path_join(dir, rel))) {
 		rc = sp_err_set(e, "out of memory");
 		goto out;
 	}

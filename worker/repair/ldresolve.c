@@ -10,6 +10,8 @@
 #include <sys/utsname.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
+#include "common/stamp.h"
 
 /* Runaway guards: a real dependency tree is a few dozen libraries. */
 #define LD_MAX_LIBS 4096
@@ -191,7 +193,7 @@ struct conf {
 	struct strv dirs;
 	struct conf_stamp {
 		char *path;
-		struct fsx_stamp st;
+		struct stamp st;
 	} *st;
 	size_t nst, cap;
 	int uncachable; /* an include with a pattern in a directory name */
@@ -226,21 +228,21 @@ static int conf_stamp(struct conf *c, const char *path, struct sp_err *e)
 	st->path = strdup(path);
 	if (!st->path)
 		return sp_err_set(e, "out of memory");
-	fsx_stamp_take(path, &st->st);
+	stamp_take(path, &st->st);
 	c->nst++;
 	return 0;
 }
 
 static int conf_fresh(const struct conf *c)
 {
-	struct fsx_stamp now;
+	struct stamp now;
 	size_t i;
 
 	if (c->uncachable)
 		return 0;
 	for (i = 0; i < c->nst; i++) {
-		fsx_stamp_take(c->st[i].path, &now);
-		if (!fsx_stamp_same(&c->st[i].st, &now))
+		stamp_take(c->st[i].path, &now);
+		if (!stamp_same(&c->st[i].st, &now))
 			return 0;
 	}
 	return 1;
@@ -262,8 +264,8 @@ static int conf_include(struct conf *c, const char *conf, char *patterns,
 		if (pat[0] == '/') {
 			full = strdup(pat);
 		} else {
-			base = fsx_dirname(conf);
-			full = base ? fsx_join(base, pat) : NULL;
+			base = path_dirname(conf);
+			full = base ? path_join(base, pat) : NULL;
 			free(base);
 		}
 		if (!full)
@@ -271,7 +273,7 @@ static int conf_include(struct conf *c, const char *conf, char *patterns,
 		/* A file added to or removed from the pattern's directory
 		 * changes the directory's mtime; a pattern in a directory
 		 * name would need every directory it could match. */
-		base = fsx_dirname(full);
+		base = path_dirname(full);
 		if (!base || strpbrk(base, "*?[")) {
 			c->uncachable = 1;
 		} else if (conf_stamp(c, base, e) < 0) {
@@ -385,7 +387,7 @@ static int conf_dirs_cached(const char *path, char *const **dirs, size_t *n,
 			    struct sp_err *e)
 {
 	struct conf fresh = {0};
-	uint64_t epoch = fsx_stamp_epoch();
+	uint64_t epoch = stamp_epoch();
 
 	if (epoch && conf_cache.epoch == epoch && conf_cache.path &&
 	    strcmp(conf_cache.path, path) == 0 && !conf_cache.c.uncachable)
@@ -440,14 +442,14 @@ static int try_dir(struct lookup *l, const char *dir)
 	struct sp_err e;
 	char *path, *why;
 
-	path = fsx_join(*dir ? dir : ".", l->soname);
+	path = path_join(*dir ? dir : ".", l->soname);
 	if (!path)
 		return -1;
 	if (strv_has(&l->tried, path)) {
 		free(path);
 		return 0;
 	}
-	if (!fsx_exists(path)) {
+	if (!path_exists(path)) {
 		if (l->tried.n < LD_MAX_TRIED)
 			return strv_push(&l->tried, path) < 0 ? -1 : 0;
 		free(path);
@@ -522,7 +524,7 @@ static const struct elf_info *obj_info(const struct resolver *r, size_t i)
 static char *obj_origin(const struct resolver *r, size_t i)
 {
 	return i == LD_ROOT ? strdup(r->root_origin)
-			    : fsx_dirname(r->t->libs[i].path);
+			    : path_dirname(r->t->libs[i].path);
 }
 
 /* Runs the search order of ldresolve.h for library i.  -1 only when out of
@@ -664,7 +666,7 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 	r.root = root;
 	r.t = out;
 	origin = o->root_origin ? strdup(o->root_origin)
-				: fsx_dirname(root_path);
+				: path_dirname(root_path);
 	if (!origin)
 		return sp_err_set(e, "out of memory");
 	r.root_origin = origin;

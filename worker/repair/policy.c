@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
+#include "common/stamp.h"
 #include "worker/elf/machine.h"
 
 #define POLICY_FILE "manylinux-policy.json"
@@ -224,16 +226,16 @@ static const char *policy_path(struct sp_err *e)
 		looked = 1;
 		if (n > 0) {
 			exe[n] = '\0';
-			dir = fsx_dirname(exe);
+			dir = path_dirname(exe);
 			if (dir && asprintf(&installed, "%s/../share/spoke/%s",
 					    dir, POLICY_FILE) < 0)
 				installed = NULL;
 			free(dir);
 		}
 	}
-	if (installed && fsx_exists(installed))
+	if (installed && path_exists(installed))
 		return installed;
-	if (fsx_exists(built))
+	if (path_exists(built))
 		return built;
 	sp_err_set(e, "cannot find the manylinux policy: neither '%s' nor "
 		      "'%s' exists",
@@ -254,15 +256,15 @@ int policy_load_default(struct policy *p, const char *arch, struct sp_err *e)
 static struct {
 	struct policy pol;
 	char *path;
-	struct fsx_stamp stamp;
+	struct stamp stamp;
 	uint64_t epoch;
 } cache;
 
 const struct policy *policy_default(const char *arch, struct sp_err *e)
 {
-	uint64_t epoch = fsx_stamp_epoch();
+	uint64_t epoch = stamp_epoch();
 	const char *path;
-	struct fsx_stamp now;
+	struct stamp now;
 	struct policy fresh;
 
 	if (epoch && cache.epoch == epoch && cache.path &&
@@ -270,10 +272,10 @@ const struct policy *policy_default(const char *arch, struct sp_err *e)
 		return &cache.pol;
 	if (!(path = policy_path(e)))
 		return NULL;
-	fsx_stamp_take(path, &now);
+	stamp_take(path, &now);
 	if (cache.path && strcmp(cache.path, path) == 0 &&
 	    strcmp(cache.pol.arch, arch) == 0 &&
-	    fsx_stamp_same(&cache.stamp, &now)) {
+	    stamp_same(&cache.stamp, &now)) {
 		cache.epoch = epoch;
 		return &cache.pol;
 	}

@@ -49,7 +49,7 @@ int policy_load_default(struct policy *p, const char *arch,
 
 /* The installed table as policy_load_default() finds it, kept for the
  * rest of the process and loaded again only when its file changes
- * (fsx_stamp) or another arch is asked for: a worker runs many jobs, and
+ * (common/stamp.h) or another arch is asked for: a worker runs many jobs, and
  * parsing the table was a fifth of a small wheel's cost.  Owned by this
  * module; valid until the next call. */
 const struct policy *policy_default(const char *arch, struct sp_err *e);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "common/path.h"
 #include "common/sha256.h"
 #include "worker/elf/patch.h"
 #include "worker/repair/ldresolve.h"
@@ -376,7 +377,7 @@ static int split_graft(struct ctx *c, size_t i, struct repair_file *f,
 				 g->wheel_path, c->wheel_stem, &f->debug, &rel,
 				 e) < 0)
 		return -1;
-	if (rel && !(f->debug_path = fsx_join(c->debug_dir, rel))) {
+	if (rel && !(f->debug_path = path_join(c->debug_dir, rel))) {
 		free(rel);
 		return sp_err_set(e, "out of memory");
 	}

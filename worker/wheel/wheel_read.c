@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/fsx.h"
+#include "common/path.h"
 #include "common/sha256.h"
 #include "common/pyname.h"
 #include "worker/wheel/record.h"
@@ -133,7 +133,7 @@ static void zip_problem_to_report(void *arg, const char *entry,
 static int parse_filename(struct rd *d, struct sp_err *e)
 {
 	struct wheel_report *r = d->r;
-	const char *base = fsx_basename(r->path);
+	const char *base = path_basename(r->path);
 	char *stem, *parts[6], *p;
 	size_t len = strlen(base), n = 0;
 	int rc = 0;

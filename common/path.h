@@ -1,0 +1,31 @@
+/*
+ * path.h - path strings.
+ *
+ * Splitting, joining and making absolute are string operations: nothing
+ * here opens a file or resolves a symlink (a folder spoke uses is opened
+ * by descriptor, common/dirs.h).  path_exists is the one question asked
+ * of the file system, for messages and tests.
+ */
+#ifndef SPOKE_COMMON_PATH_H
+#define SPOKE_COMMON_PATH_H
+
+#include "common/err.h"
+
+/* Returns a malloc'd copy of the directory part of path ("." when none). */
+char *path_dirname(const char *path);
+
+/* Returns a pointer into path at its last component. */
+const char *path_basename(const char *path);
+
+/* Returns a malloc'd "a/b" (exactly one slash between). */
+char *path_join(const char *a, const char *b);
+
+/* Makes path absolute against the current directory (malloc'd); no
+ * symlinks are resolved.  NULL with e filled when the current directory
+ * cannot be read, or on out-of-memory. */
+char *path_absolute(const char *path, struct sp_err *e);
+
+/* 1 if path exists (lstat succeeds), 0 if not. */
+int path_exists(const char *path);
+
+#endif
