@@ -637,12 +637,20 @@ int repair_run(const struct repair_in *in, struct repair *out,
 	c.in = in;
 	c.o = in->opts;
 	if (c.o->mode == REPAIR_MODE_SKIP) {
-		if (load_policy(&c, e) < 0)
-			goto out;
+		struct sp_err ignored;
+
+		/* Skip packages modules no policy covers (other machines, a
+		 * --compat tag the policy lacks): it needs the policy only for
+		 * its verdict, and without one it gives none. */
 		out->plat = strdup(in->plat);
-		out->result = json_pack("{s:s,s:{s:s},s:s}", "platform_tag",
-					in->plat, "repair", "mode", "skip",
-					"patch", skip_patch(&c));
+		out->result = json_pack("{s:s,s:{s:s}}", "platform_tag",
+					in->plat, "repair", "mode", "skip");
+		if (out->result && load_policy(&c, &ignored) == 0 &&
+		    json_object_set_new(out->result, "patch",
+					json_string(skip_patch(&c))) < 0) {
+			json_decref(out->result);
+			out->result = NULL;
+		}
 		if (!out->plat || !out->result) {
 			sp_err_set(e, "out of memory");
 			goto out;

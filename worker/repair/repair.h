@@ -131,7 +131,8 @@ struct repair {
 	 * "none" in repair and check mode; in skip mode "required" when one
 	 * of the module's DT_NEEDED is a library the repair would bundle
 	 * (not on the policy's list for --compat's tag, or the newest, and
-	 * not excluded), else "none". */
+	 * not excluded), else "none", and left out when no policy covers the
+	 * module's machine or --compat's tag (skip still succeeds). */
 	json_t *result;
 };
 
