@@ -97,14 +97,14 @@ static void print_people(const json_t *r)
 	       str(r, "platform_tag"));
 }
 
-static int repair_one(const char *path, const struct wheel_repair_opts *o,
+static int repair_one(const char *path, const struct repair_wheel_opts *o,
 		      int json)
 {
 	struct sp_err e;
 	json_t *r = NULL;
 
 	sp_err_clear(&e);
-	if (wheel_repair(path, o, &r, &e) < 0) {
+	if (repair_wheel(path, o, &r, &e) < 0) {
 		if (json) {
 			r = json_pack("{s:s,s:b,s:s,s:s}", "command", "repair",
 				      "ok", 0, "input", path, "error", e.msg);
@@ -138,7 +138,7 @@ int cmd_repair(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct wheel_repair_opts o = {0};
+	struct repair_wheel_opts o = {0};
 	const char **exclude = NULL, **lib_path = NULL;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	char *debug_dir = NULL, *out_dir = NULL;

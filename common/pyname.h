@@ -5,7 +5,7 @@
  * (pyname_check_artifact) serves `spoke build --artifacts`, the
  * coordinator and the worker; the coordinator names the wheel
  * (wheel_filename) before anything reaches the file system, and the job
- * carries that name to the worker (worker/job.h), so the two cannot
+ * carries that name to the worker (worker/wheel_job.h), so the two cannot
  * disagree.
  * Everything here is pure: no I/O.
  */

@@ -35,8 +35,8 @@
  * reader promises: a wheel it builds with a fault it knows of (a bad CRC or
  * size, a name no wheel may hold, a duplicate, an empty RECORD or WHEEL, a
  * truncated file) must not be reported valid.  A valid wheel is then given
- * to wheel_repair() (its output goes to the same private directory, and is
- * removed), and every WHEEL text to wheel_repair_retag().
+ * to repair_wheel() (its output goes to the same private directory, and is
+ * removed), and every WHEEL text to repair_wheel_retag().
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -968,14 +968,14 @@ static void remove_dir(void)
 static void repair(const char *path)
 {
 	char out[96];
-	struct wheel_repair_opts o = {0};
+	struct repair_wheel_opts o = {0};
 	struct sp_err e;
 	json_t *res = NULL;
 
 	snprintf(out, sizeof(out), "%s/out", dir);
 	o.out_dir = out;
 	o.epoch = 315532800;
-	if (wheel_repair(path, &o, &res, &e) == 0)
+	if (repair_wheel(path, &o, &res, &e) == 0)
 		json_decref(res);
 	clean_dir("out");
 }
@@ -1056,7 +1056,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const char *w = g.ents[i].data.p
 					    ? (const char *)g.ents[i].data.p
 					    : "";
-			char *t = wheel_repair_retag(
+			char *t = repair_wheel_retag(
 			    w, g.ents[i].data.len,
 			    "manylinux_2_17_x86_64.manylinux2014_x86_64");
 

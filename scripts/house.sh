@@ -37,7 +37,7 @@ worker/wheel/   common/ worker/zip/ worker/elf/
 worker/repair/  common/ worker/elf/
 worker/         common/ worker/elf/ worker/zip/ worker/wheel/ worker/repair/
 server/         common/ journal/ worker/job.h worker/wheel_job.h
-cli/project/    common/ worker/elf/ worker/zip/ worker/wheel/ worker/repair/
+cli/project/    common/ worker/elf/ worker/zip/ worker/wheel/
 cli/            common/ journal/ worker/elf/ worker/zip/ worker/wheel/ worker/repair/ worker/ server/ cli/project/
 TABLE
 }

@@ -275,7 +275,7 @@ void build_stage(struct server *s, struct build *b)
 		struct job *jb = &b->jobs[i];
 
 		jb->art_id = items[i].artifact_id;
-		/* Echoed in every event and result of the job (job.h). */
+		/* Echoed in every event and result of the job (worker/wheel_job.h). */
 		jb->spec.id = (uint64_t)jb->art_id;
 		jb->staged = 1;
 		/* The worker reads the staged file by path: it checks that

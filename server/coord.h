@@ -46,7 +46,7 @@ struct done_wheel; /* done.c */
 /* A job is one artifact of a build: staged, then packaged by a worker. */
 struct job {
 	struct build *b;
-	/* What the worker is given (worker/job.h): filled from the request
+	/* What the worker is given (worker/wheel_job.h): filled from the request
 	 * (client_build), then staged and planned (build_stage), and
 	 * serialized once per hand-over (job_start, job_queue). */
 	struct wheel_job spec;

@@ -119,7 +119,7 @@ static int job_start(struct server *s, struct job *jb)
 	s->busy++;
 	jb->b->running++;
 	fault_point("job");
-	/* Serialized once per hand-over (worker/job.h). */
+	/* Serialized once per hand-over (worker/wheel_job.h). */
 	msg = job_to_json(&jb->spec);
 	rc = msg ? pool_send(w, msg, &e) : sp_err_set(&e, "out of memory");
 	json_decref(msg);

@@ -1,9 +1,13 @@
 /*
- * build_wheel.h - writes the wheel of one job (job.h).
+ * build_wheel.h - writes the wheel of one job (wheel_job.h).
  *
- * The wheel holds the extension module, then <dist-info>/METADATA, WHEEL
- * and RECORD, in that order, with RECORD last as the wheel specification
- * asks.  The staged module is opened read-only and never written.
+ * The wheel holds, in this order: the Python files in the order of their
+ * paths, with the extension module in its place among them; the
+ * libraries the repair bundles (<dist>.libs/); then in <dist-info>/
+ * METADATA, WHEEL, entry_points.txt when there are entry points, the
+ * license files under licenses/, and RECORD last, as the wheel
+ * specification asks.  The staged module is opened read-only and never
+ * written.
  */
 #ifndef SPOKE_WORKER_BUILD_WHEEL_H
 #define SPOKE_WORKER_BUILD_WHEEL_H
@@ -13,15 +17,16 @@
 #include "common/err.h"
 #include "worker/wheel_job.h"
 
-/* Checks that j's wheel name matches its fields and that staged_path is
- * the inode the coordinator staged, a shared library for this machine
- * that exports PyInit_<last part of module>; writes the wheel to tmp_path
+/* Checks that staged_path is the inode the coordinator staged, a shared
+ * library for this machine that exports PyInit_<last part of module>;
+ * writes the wheel to tmp_path
  * through the temporary-file recipe (tmpfile.h: created relative to its
  * folder, O_EXCL|O_NOFOLLOW, mode 0644, fsynced, closed) and renames it
  * to its name in the same folder (without fsyncing the folder: the caller
  * batches that).  The folder is out_dir_resolved when the job has it,
  * else final_path's, opened with no symlink followed (dirs.h).  j was
- * checked by job_parse() (job.h) and is only read.  On success *result is
+ * checked by job_parse() (wheel_job.h), its wheel name made by the
+ * coordinator (common/pyname.h), and is only read.  On success *result is
  * a new reference to
  *   {"ok": true, "wheel": path, "wheel_name": name, "size": N,
  *    "sha256": hex, "needed": [DT_NEEDED...],

@@ -40,7 +40,7 @@ struct ent {
 
 struct ctx {
 	const char *path;
-	const struct wheel_repair_opts *o;
+	const struct repair_wheel_opts *o;
 	struct wheel_report r;
 	struct ent *ents;
 	size_t nents;
@@ -220,7 +220,7 @@ static int rm_one(const char *p, const struct stat *st, int flag,
 	return 0;
 }
 
-const char *wheel_repair_newer_tag(const char *a, const char *b)
+const char *repair_wheel_newer_tag(const char *a, const char *b)
 {
 	static const char pre[] = "manylinux_2_";
 	unsigned long x, y;
@@ -248,7 +248,7 @@ static char *wheel_stem(const struct ctx *c)
  * named as the modules' are. */
 static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 {
-	const struct wheel_repair_opts *o = c->o;
+	const struct repair_wheel_opts *o = c->o;
 	struct repair_opts ro = {0};
 	struct repair_in in = {0};
 	const char **exclude;
@@ -307,7 +307,7 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 	en->repaired = 1;
 	en->patched = en->rep.mod ? en->rep.mod : en->data;
 	en->plen = en->rep.mod ? en->rep.mod_len : en->len;
-	c->plat = c->plat ? wheel_repair_newer_tag(c->plat, en->rep.plat)
+	c->plat = c->plat ? repair_wheel_newer_tag(c->plat, en->rep.plat)
 			  : en->rep.plat;
 	rc = 0;
 	goto out;
@@ -321,7 +321,7 @@ out:
 	return rc;
 }
 
-char *wheel_repair_retag(const char *wheel, size_t len, const char *plat)
+char *repair_wheel_retag(const char *wheel, size_t len, const char *plat)
 {
 	char *out = NULL, *line, *copy, *save = NULL, **pairs = NULL;
 	size_t outlen = 0, npairs = 0, i, k;
@@ -461,7 +461,7 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 					     "/RECORD.p7s")))
 				continue;
 			if (pass && !strcmp(name, wheel_name)) {
-				retagged = wheel_repair_retag(en->data, en->len,
+				retagged = repair_wheel_retag(en->data, en->len,
 							      c->plat);
 				if (!retagged) {
 					sp_err_set(e, "out of memory");
@@ -711,7 +711,7 @@ static void ctx_release(struct ctx *c)
 	free(c->out_path);
 }
 
-int wheel_repair(const char *path, const struct wheel_repair_opts *o,
+int repair_wheel(const char *path, const struct repair_wheel_opts *o,
 		 json_t **result, struct sp_err *e)
 {
 	struct ctx c;

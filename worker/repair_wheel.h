@@ -33,7 +33,7 @@
 
 #include "common/err.h"
 
-struct wheel_repair_opts {
+struct repair_wheel_opts {
 	/* An existing folder, its path resolved (dirs_resolve): the repair
 	 * opens it with no symlink followed, and so the debug_dir below,
 	 * which lies beneath it. */
@@ -65,17 +65,17 @@ struct wheel_repair_opts {
  * with every path tried, a policy not met, an output that would be the
  * input, an I/O error); then nothing is left in out_dir.
  */
-int wheel_repair(const char *path, const struct wheel_repair_opts *o,
+int repair_wheel(const char *path, const struct repair_wheel_opts *o,
 		 json_t **result, struct sp_err *e);
 
 /* The platform tag of newest glibc among a and b (for a wheel of several
  * modules, the tag all of them fit); tags that are not manylinux_2_X
  * count as newest.  Returns a or b. */
-const char *wheel_repair_newer_tag(const char *a, const char *b);
+const char *repair_wheel_newer_tag(const char *a, const char *b);
 
 /* The WHEEL file text with every Tag line replaced by one Tag line per
  * (python-abi pair of the old lines) x (dot-separated part of plat), in
  * the place of the first Tag line.  malloc'd; NULL on out-of-memory. */
-char *wheel_repair_retag(const char *wheel, size_t len, const char *plat);
+char *repair_wheel_retag(const char *wheel, size_t len, const char *plat);
 
 #endif

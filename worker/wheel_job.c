@@ -142,8 +142,7 @@ static int get_files(const json_t *o, const char *key,
 		if (!src || !dst)
 			return sp_err_set(e,
 					  "job field '%s' entry %zu needs a "
-					  "'src' and a relative 'dst' without "
-					  "'.' or '..' components",
+					  "'src' and a 'dst' string",
 					  key, i);
 		(*out)[*n].src = strdup(src);
 		(*out)[*n].dst = strdup(dst);

@@ -7,7 +7,7 @@
  *   distribution  (required) distribution name (PEP 508 name)
  *   version       (required) PEP 440 version
  *   module        (required) Python module name, dotted allowed
- *   metadata      (optional) core metadata, as worker/job.h documents
+ *   metadata      (optional) core metadata, as worker/wheel_job.h documents
  *   linked_paths  (optional) array of directories to search for its
  *                 libraries when repairing
  * Any other member is an error, so a typo never passes silently.  Errors

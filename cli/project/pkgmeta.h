@@ -1,7 +1,7 @@
 /*
  * pkgmeta.h - a package's core metadata: from cargo metadata's package
  * object and the pyproject.toml [project] table to the "metadata" object
- * of a job (worker/job.h), which the worker writes as METADATA.
+ * of a job (worker/wheel_job.h), which the worker writes as METADATA.
  *
  * What pyproject's [project] states wins over Cargo.toml; each field
  * neither states is left out.  The only file read is the readme, and only

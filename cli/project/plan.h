@@ -4,7 +4,7 @@
  * cargo_plan_build() runs `cargo metadata`, asks the target interpreter
  * once for its tags and the pyproject.toml [project] tables, runs
  * `cargo build` with JSON messages, picks the cdylibs that are Python
- * extension modules, and describes each as a job object (worker/job.h)
+ * extension modules, and describes each as a job object (worker/wheel_job.h)
  * without the paths the coordinator adds (staged_path, tmp_path,
  * final_path).  It never touches what cargo built.
  */
@@ -28,7 +28,7 @@ struct cargo_plan {
 	 *   linked_paths   array: search paths from build scripts, this
 	 *                  package's first, then every other's (deduplicated)
 	 *   distribution, version, module, python_tag, abi_tag,
-	 *   platform_tag, ext_suffix, metadata   as in worker/job.h
+	 *   platform_tag, ext_suffix, metadata   as in worker/wheel_job.h
 	 *                  (tags and suffix cp38-abi3 / ".abi3.so" for a
 	 *                  package with [package.metadata.spoke] abi3)
 	 *   python_files, entry_points, license_files   when the package

@@ -5,7 +5,7 @@
  * holding the top-level Python package (with its .py files, .pyi stubs
  * and py.typed), console scripts from pyproject's [project.scripts], and
  * license files.  This module finds them and describes them in the job
- * (worker/job.h: python_files, entry_points, license_files); the worker
+ * (worker/wheel_job.h: python_files, entry_points, license_files); the worker
  * reads the files.  Nothing here writes a file.
  */
 #ifndef SPOKE_CLI_PROJECT_PYSRC_H

@@ -1,9 +1,9 @@
 /*
- * test_worker_names.c - names that become file names (the wheel's, its
+ * test_common_pyname.c - names that become file names (the wheel's, its
  * dist-info directory, the module's path inside the wheel) reject
  * anything that could leave the output directory or the archive: slashes,
  * "..", leading dots, backslashes, NUL, control and non-ASCII bytes.
- * The coordinator (build_validate) and the worker both use these checks
+ * The coordinator (job_from_request) and the worker both use these checks
  * before a name reaches the file system.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * test_cli_pep440.c - every semver -> PEP 440 mapping, and every refusal.
+ * test_project_pep440.c - every semver -> PEP 440 mapping, and every refusal.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * test_cli_pyinfo.c - the child-process helpers and the interpreter query.
+ * test_project_pyinfo.c - the child-process helpers and the interpreter query.
  */
 #include <setjmp.h>
 #include <stdarg.h>

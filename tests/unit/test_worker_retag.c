@@ -24,7 +24,7 @@ static void test_retag(void **state)
 	char *s;
 
 	(void)state;
-	s = wheel_repair_retag(w, strlen(w),
+	s = repair_wheel_retag(w, strlen(w),
 			       "manylinux_2_17_x86_64.manylinux2014_x86_64");
 	assert_non_null(s);
 	assert_string_equal(s, "Wheel-Version: 1.0\nGenerator: x\n"
@@ -42,9 +42,9 @@ static void test_newer_tag(void **state)
 	const char *b = "manylinux_2_34_x86_64";
 
 	(void)state;
-	assert_ptr_equal(wheel_repair_newer_tag(a, b), b);
-	assert_ptr_equal(wheel_repair_newer_tag(b, a), b);
-	assert_ptr_equal(wheel_repair_newer_tag("linux_x86_64", b),
+	assert_ptr_equal(repair_wheel_newer_tag(a, b), b);
+	assert_ptr_equal(repair_wheel_newer_tag(b, a), b);
+	assert_ptr_equal(repair_wheel_newer_tag("linux_x86_64", b),
 			 "linux_x86_64");
 }
 

@@ -6,7 +6,7 @@
  * staged module and the system's libraries are only read.
  *
  * What to do is a struct repair_opts, filled by the caller (the worker
- * from its job, worker/job.h; spoke repair from its command line): no
+ * from its job, worker/wheel_job.h; spoke repair from its command line): no
  * JSON is read here.  $ORIGIN of the module is in->origin.
  *
  * repair: every needed library, transitively, that the policy does not

@@ -3,7 +3,7 @@
  *
  * Renders core metadata (METADATA, version 2.1, or 2.4 when it lists
  * License-File) and the WHEEL file from a
- * job (job.h).  The naming rules of distributions, versions, tags and
+ * job (wheel_job.h).  The naming rules of distributions, versions, tags and
  * module names are common/pyname.h's.  Everything here is pure: no I/O.
  */
 #ifndef SPOKE_WORKER_WHEEL_METADATA_H
@@ -24,7 +24,7 @@ char *metadata_render(const json_t *job, struct sp_err *e);
 
 /* The same from the fields themselves: metadata may be NULL (no
  * optional field).  What a worker renders from its typed job
- * (worker/job.h). */
+ * (worker/wheel_job.h). */
 char *metadata_render_fields(const char *name, const char *version,
 			     const json_t *metadata, struct sp_err *e);
 

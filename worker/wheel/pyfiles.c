@@ -72,7 +72,7 @@ static int load_list(const struct pyfile_src *v, size_t n, const char *key,
 					  "'.' or '..' components",
 					  key, i);
 		/* The client refuses such names already; a job written by
-		 * hand (spoke wheel) gets the same refusal here. */
+		 * hand (the unit tests') gets the same refusal here. */
 		if (record_name_ok(dst, prefix ? "license file" : "python file",
 				   e) < 0)
 			return -1;

@@ -3,7 +3,7 @@
  *
  * A mixed Rust/Python package ships Python sources beside its extension,
  * and any package may have console scripts and license files.  The job
- * (job.h) lists them; this module reads them, read-only, into memory in
+ * (wheel_job.h) lists them; this module reads them, read-only, into memory in
  * the order the wheel holds them.
  */
 #ifndef SPOKE_WORKER_WHEEL_PYFILES_H

@@ -1,5 +1,7 @@
 /*
- * zip_write.h - a streaming, reproducible zip writer for wheels.
+ * zip_write.h - a streaming, reproducible zip writer for wheels.  Its
+ * names keep the short prefix zipw_ (struct zipw): the writer's, beside
+ * the reader's zip_ in zip_read.h and zip_stream.h.
  *
  * Entries are written one after another to a file descriptor the caller
  * owns: a local header, then the data (raw deflate from libdeflate, or
