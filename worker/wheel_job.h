@@ -30,8 +30,8 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "worker/repair/repair.h"
-#include "worker/wheel/pyfiles.h"
+#include "worker/repair/repair_opts.h"
+#include "worker/wheel/pyfile_src.h"
 
 /* A job.  Every string and array is owned by the struct (wheel_job_release);
  * NULL where the job has none. */

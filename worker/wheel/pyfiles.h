@@ -12,18 +12,12 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "worker/wheel/pyfile_src.h"
 
 struct pyfile {
 	char *dst; /* path in the wheel */
 	void *data;
 	size_t len;
-};
-
-/* A file the job names: src is read read-only, dst is its path in the
- * wheel (python files) or below the dist-info's licenses/ folder. */
-struct pyfile_src {
-	char *src;
-	char *dst;
 };
 
 /* Everything is owned by the struct; pyfiles_release() frees it. */

@@ -1,0 +1,57 @@
+/*
+ * repair_opts.h - what a repair is asked to do (repair.h runs it).
+ *
+ * A leaf header: it includes nothing of spoke's, so the typed job
+ * (worker/wheel_job.h), which the coordinator includes, carries a repair's
+ * options without bringing the ELF and repair rooms' types along.
+ * repair_mode_name() and repair_mode_parse() are defined in repair.c.
+ */
+#ifndef SPOKE_WORKER_REPAIR_REPAIR_OPTS_H
+#define SPOKE_WORKER_REPAIR_REPAIR_OPTS_H
+
+#include <stddef.h>
+
+enum repair_mode {
+	REPAIR_MODE_REPAIR, /* bundle, patch and tag (the default) */
+	REPAIR_MODE_CHECK,  /* analyse and tag; fail if anything needs
+			     * bundling */
+	REPAIR_MODE_SKIP,   /* nothing: a plain linux_<arch> wheel */
+};
+
+/* The options of a repair.  Every pointer is borrowed: the caller owns
+ * the strings and the arrays, and keeps them alive through repair_run().
+ * A zeroed struct is the default: repair mode, no limit, nothing
+ * excluded, no extra search path. */
+struct repair_opts {
+	enum repair_mode mode;
+	/* A manylinux tag the wheel must run on ("manylinux_2_28",
+	 * "manylinux2014"): the newest tag allowed; NULL for none. */
+	const char *compat;
+	/* Sonames never bundled (the user promises the target system has
+	 * them). */
+	const char *const *exclude;
+	size_t nexclude;
+	/* Extra directories to search (--lib-path), before ld.so.conf. */
+	const char *const *lib_path;
+	size_t nlib;
+	/* cargo's build-script search paths (cargo:rustc-link-search). */
+	const char *const *linked_paths;
+	size_t nlinked;
+	/* The client's LD_LIBRARY_PATH (':'-separated), or NULL. */
+	const char *ld_library_path;
+	/* Nonzero: every bundled library is stripped of its DWARF as the
+	 * module is (debugsplit.h), before it is patched, so that its build
+	 * ID and addresses match the debug file; the debug files are
+	 * written by repair_write_debug() under in->debug_dir. */
+	int split_debug;
+};
+
+/* The name of a mode ("repair", "check", "skip"), as options and reports
+ * spell it. */
+const char *repair_mode_name(enum repair_mode m);
+
+/* Sets *m from its name; returns 0, or -1 when name is none of the
+ * three. */
+int repair_mode_parse(const char *name, enum repair_mode *m);
+
+#endif
