@@ -133,17 +133,30 @@ void client_event(struct build *b, json_t *ev)
 static void client_recover(struct server *s, struct client *c,
 			   const json_t *req)
 {
-	int64_t skip[64];
-	size_t nskip = 0;
+	int64_t *skip = NULL;
+	size_t nskip = 0, n = 0;
 	struct build *b;
 	struct sp_err e;
 	json_t *report = json_array(), *res, *losses = NULL;
 	json_t *forget = json_object_get(req, "forget");
 	int bad = 0, rc;
 
-	for (b = s->builds; b && nskip < 64; b = b->next)
-		skip[nskip++] = b->id;
-	rc = replay_all(s->j, &s->sd, 0, skip, nskip, report, &bad, &e);
+	/* Every running build is skipped, however many there are: a build
+	 * left out would have its staged artifacts put back or dropped under
+	 * its workers.  Without the list nothing is replayed. */
+	for (b = s->builds; b; b = b->next)
+		n++;
+	if (n && !(skip = calloc(n, sizeof(*skip)))) {
+		rc = sp_err_set(&e, "recover: out of memory for the list of "
+				    "%zu running builds; nothing was replayed",
+				n);
+	} else {
+		for (b = s->builds; b; b = b->next)
+			skip[nskip++] = b->id;
+		rc = replay_all(s->j, &s->sd, 0, skip, nskip, report, &bad,
+				&e);
+		free(skip);
+	}
 	if (rc == 0 &&
 	    (json_array_size(forget) ||
 	     json_is_true(json_object_get(req, "forget_lost"))) &&
