@@ -196,8 +196,9 @@ static json_t *make_result(const struct wheel_job *j,
  * order with the module in its place among them; in the dist-info,
  * entry_points.txt and licenses/ follow WHEEL, and RECORD is last. */
 static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
-		     const void *mod, size_t mod_len, const struct repair *rep,
-		     uint8_t digest[32], uint64_t *size, struct sp_err *e)
+		     const void *mod, size_t mod_len,
+		     const struct repair_result *rep, uint8_t digest[32],
+		     uint64_t *size, struct sp_err *e)
 {
 	size_t i;
 	struct zipw z;
@@ -288,7 +289,8 @@ out:
 static int repair_module(const struct wheel_job *j,
 			 const struct elf_info *info, const void *mod,
 			 size_t mod_len, void (*emit)(json_t *ev, void *arg),
-			 void *emit_arg, struct repair *rep, struct sp_err *e)
+			 void *emit_arg, struct repair_result *rep,
+			 struct sp_err *e)
 {
 	const char *cargo = j->cargo_path;
 	struct repair_in in = {0};
@@ -334,8 +336,9 @@ static int repair_module(const struct wheel_job *j,
 /* Adds what the repair found to the result, and the wheel's real name:
  * the coordinator planned the name with the job's platform tag, and the
  * wheel goes to this one, in the same directory. */
-static int finish_result(const struct wheel_job *j, const struct repair *rep,
-			 json_t *res, struct sp_err *e)
+static int finish_result(const struct wheel_job *j,
+			 const struct repair_result *rep, json_t *res,
+			 struct sp_err *e)
 {
 	char *name, *dir, *path = NULL;
 	int rc = -1;
@@ -430,7 +433,7 @@ int wheel_write(const struct wheel_job *j,
 		void (*emit)(json_t *ev, void *arg), void *emit_arg,
 		json_t **result, struct sp_err *e)
 {
-	struct repair rep = {0};
+	struct repair_result rep = {0};
 	struct elf_info info = {0};
 	struct tmpfile t = TMPFILE_INIT;
 	uint8_t digest[32];
@@ -521,6 +524,6 @@ out:
 	free(mod);
 	free(debug_path);
 	elf_info_release(&info);
-	repair_release(&rep);
+	repair_result_release(&rep);
 	return rc;
 }

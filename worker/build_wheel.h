@@ -34,7 +34,7 @@
  * ("patch" is the repair's verdict, repair.h: "required" only with
  * repair=skip, for a module the repair would have bundled for), and the
  * name is the planned one with the repair's platform tag (the repair's
- * output, struct repair's plat: the job is not changed).  On
+ * output, struct repair_result's plat: the job is not changed).  On
  * failure returns -1 with e filled, *result NULL, and tmp_path removed if
  * this call created it.  The repair's events go to emit (with emit_arg),
  * which may be NULL (repair.h). */

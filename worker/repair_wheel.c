@@ -31,7 +31,7 @@ struct ent {
 	size_t plen;
 	int so;			      /* a shared object to repair */
 	const struct elf_info *info;  /* of the shared object */
-	struct repair rep;
+	struct repair_result rep;
 	int repaired;
 	struct debugsplit dbg;	      /* with split_debug */
 	char *debug_rel;	      /* its path under debug_dir */
@@ -477,7 +477,7 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 		if (pass)
 			break;
 		for (i = 0; i < c->nents; i++) {
-			struct repair *rp = &c->ents[i].rep;
+			struct repair_result *rp = &c->ents[i].rep;
 
 			for (k = 0; c->ents[i].repaired && k < rp->nfiles;
 			     k++) {
@@ -696,7 +696,7 @@ static void ctx_release(struct ctx *c)
 		if (c->ents[i].patched != c->ents[i].data &&
 		    c->ents[i].patched != c->ents[i].rep.mod)
 			free(c->ents[i].patched);
-		repair_release(&c->ents[i].rep);
+		repair_result_release(&c->ents[i].rep);
 		free(c->ents[i].debug_path);
 		free(c->ents[i].debug_rel);
 		debugsplit_release(&c->ents[i].dbg);

@@ -22,7 +22,7 @@ static char *needed[] = {"libc.so.6", "libfoo.so.1"};
 /* Runs skip on a module of machine that needs libc and libfoo; returns
  * the result's "patch", or "" when it has none. */
 static const char *run_skip(uint16_t machine, const char *plat,
-			    const char *compat, struct repair *out)
+			    const char *compat, struct repair_result *out)
 {
 	static struct elf_info info;
 	static struct repair_opts o;
@@ -56,36 +56,36 @@ static const char *run_skip(uint16_t machine, const char *plat,
  * repair would bundle it. */
 static void test_skip_with_policy(void **state)
 {
-	struct repair r;
+	struct repair_result r;
 
 	(void)state;
 	assert_string_equal(run_skip(EM_X86_64, "linux_x86_64", NULL, &r),
 			    "required");
-	repair_release(&r);
+	repair_result_release(&r);
 }
 
 /* ppc64le and s390x have no policy here: skip still packages them, as it
  * did before it gave a verdict. */
 static void test_skip_without_policy(void **state)
 {
-	struct repair r;
+	struct repair_result r;
 
 	(void)state;
 	assert_string_equal(run_skip(EM_PPC64, "linux_ppc64le", NULL, &r), "");
-	repair_release(&r);
+	repair_result_release(&r);
 	assert_string_equal(run_skip(EM_S390, "linux_s390x", NULL, &r), "");
-	repair_release(&r);
+	repair_result_release(&r);
 }
 
 /* A --compat tag the policy does not know does not stop skip either. */
 static void test_skip_unknown_compat(void **state)
 {
-	struct repair r;
+	struct repair_result r;
 
 	(void)state;
 	assert_string_equal(
 	    run_skip(EM_X86_64, "linux_x86_64", "manylinux_9_99", &r), "");
-	repair_release(&r);
+	repair_result_release(&r);
 }
 
 int main(void)

@@ -388,8 +388,8 @@ static int split_graft(struct ctx *c, size_t i, struct repair_file *f,
 
 /* Patches the module and every bundled library in memory; with
  * split_debug, each library is stripped first. */
-static int patch_all(struct ctx *c, const char *rpath, struct repair *out,
-		     struct sp_err *e)
+static int patch_all(struct ctx *c, const char *rpath,
+		     struct repair_result *out, struct sp_err *e)
 {
 	const char **olds, **news;
 	struct elf_edit ed;
@@ -538,7 +538,7 @@ static const char *skip_patch(const struct ctx *c)
 	return "none";
 }
 
-static int analyse_and_repair(struct ctx *c, struct repair *out,
+static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 			      struct sp_err *e)
 {
 	const struct repair_in *in = c->in;
@@ -626,7 +626,7 @@ out:
 	return rc;
 }
 
-int repair_run(const struct repair_in *in, struct repair *out,
+int repair_run(const struct repair_in *in, struct repair_result *out,
 	       struct sp_err *e)
 {
 	struct ctx c;
@@ -663,11 +663,11 @@ int repair_run(const struct repair_in *in, struct repair *out,
 out:
 	ctx_release(&c);
 	if (rc < 0)
-		repair_release(out);
+		repair_result_release(out);
 	return rc;
 }
 
-void repair_release(struct repair *r)
+void repair_result_release(struct repair_result *r)
 {
 	size_t i;
 
@@ -684,7 +684,7 @@ void repair_release(struct repair *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int repair_write_debug(const struct repair *r, struct sp_err *e)
+int repair_write_debug(const struct repair_result *r, struct sp_err *e)
 {
 	const struct repair_file *f;
 	size_t i;

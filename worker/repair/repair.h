@@ -74,8 +74,8 @@ struct repair_file {
 	char *debug_path;
 };
 
-/* Owned by the repair: repair_release(). */
-struct repair {
+/* Owned by the repair: repair_result_release(). */
+struct repair_result {
 	char *plat;	/* the wheel's platform tag */
 	void *mod;	/* the patched module, or NULL: write the original */
 	size_t mod_len;
@@ -100,15 +100,15 @@ struct repair {
  * found (with every path tried), an object needing newer symbol versions
  * than --compat allows (naming it), a module check found not compliant,
  * or a patch that failed.  On failure out holds nothing. */
-int repair_run(const struct repair_in *in, struct repair *out,
+int repair_run(const struct repair_in *in, struct repair_result *out,
 	       struct sp_err *e);
 
-void repair_release(struct repair *r);
+void repair_result_release(struct repair_result *r);
 
 /* Writes the debug file of every library r bundled that has one, with
  * debugsplit_write_file (the temporary-file recipe; folders created, no
  * symlink followed).  Returns 0, or -1 with e naming the file. */
-int repair_write_debug(const struct repair *r, struct sp_err *e);
+int repair_write_debug(const struct repair_result *r, struct sp_err *e);
 
 /* The name a bundled library gets: "libfoo.so.1" with content digest
  * "0123abcd..." becomes "libfoo-0123abcd.so.1" (the hash goes before the
