@@ -198,8 +198,13 @@ int replay_artifact(struct journal *j, const struct statedir *sd,
 	/* A copy interrupted before its rename leaves "<staged>.tmp". */
 	if (suffixed(&at.staged, ".tmp", &tmp, &tmp_name, &tmp_shown, e) < 0)
 		goto out;
-	if (asprintf(&qname, "%lld-%s", (long long)a->id, at.staged.name) < 0 ||
-	    asprintf(&qpath, "%s/quarantine/%s", sd->path, qname) < 0) {
+	/* asprintf leaves its pointer undefined when it fails. */
+	if (asprintf(&qname, "%lld-%s", (long long)a->id, at.staged.name) < 0)
+		qname = NULL;
+	if (qname &&
+	    asprintf(&qpath, "%s/quarantine/%s", sd->path, qname) < 0)
+		qpath = NULL;
+	if (!qname || !qpath) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}

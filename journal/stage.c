@@ -107,8 +107,12 @@ static int stage_copy(struct journal *j, int64_t id,
 
 	if (journal_artifact_mode(j, id, "copy", e) < 0)
 		return -1;
-	if (asprintf(&name, "%s.tmp", at->staged.name) < 0 ||
-	    asprintf(&shown, "%s.tmp", at->staged.shown) < 0) {
+	/* asprintf leaves its pointer undefined when it fails. */
+	if (asprintf(&name, "%s.tmp", at->staged.name) < 0)
+		name = NULL;
+	if (asprintf(&shown, "%s.tmp", at->staged.shown) < 0)
+		shown = NULL;
+	if (!name || !shown) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}

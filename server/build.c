@@ -343,10 +343,15 @@ out:
 			build_fail(s, b, "%s", e.msg);
 			return;
 		}
-		if (asprintf(&final, "%s/%s", od, name) < 0 ||
-		    asprintf(&tmp, "%s/%s", od_res, tname) < 0) {
+		/* asprintf leaves its pointer undefined when it fails. */
+		if (asprintf(&final, "%s/%s", od, name) < 0)
+			final = NULL;
+		if (asprintf(&tmp, "%s/%s", od_res, tname) < 0)
+			tmp = NULL;
+		if (!final || !tmp) {
 			free(name);
 			free(final);
+			free(tmp);
 			journal_rollback(s->j);
 			build_fail(s, b, "out of memory");
 			return;

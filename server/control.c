@@ -287,8 +287,13 @@ void client_accept(struct server *s)
 	fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    cred.uid != geteuid()) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		slog("refused a connection whose peer cannot be read: %s",
+		     strerror(errno));
+		close(fd);
+		return;
+	}
+	if (cred.uid != geteuid()) {
 		slog("refused a connection from uid %u", (unsigned)cred.uid);
 		close(fd);
 		return;

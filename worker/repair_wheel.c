@@ -435,8 +435,13 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 		return -1;
 	if (record_init(&rec, e) < 0)
 		goto out;
-	if (asprintf(&rec_name, "%s/RECORD", c->r.dist_info) < 0 ||
-	    asprintf(&wheel_name, "%s/WHEEL", c->r.dist_info) < 0) {
+	/* asprintf leaves its pointer undefined when it fails, and out:
+	 * frees both. */
+	if (asprintf(&rec_name, "%s/RECORD", c->r.dist_info) < 0)
+		rec_name = NULL;
+	if (asprintf(&wheel_name, "%s/WHEEL", c->r.dist_info) < 0)
+		wheel_name = NULL;
+	if (!rec_name || !wheel_name) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}

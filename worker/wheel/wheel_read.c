@@ -906,9 +906,12 @@ static int check_license_file(struct rd *d, const char *val, int v24,
 			val, folder ? "it names a folder" : why.msg);
 		return 0;
 	}
-	if (asprintf(&in_licenses, "%s/licenses/%s", r->dist_info, val) < 0 ||
-	    asprintf(&beside, "%s/%s", r->dist_info, val) < 0) {
-		in_licenses = beside = NULL;
+	/* asprintf leaves its pointer undefined when it fails. */
+	if (asprintf(&in_licenses, "%s/licenses/%s", r->dist_info, val) < 0)
+		in_licenses = NULL;
+	if (asprintf(&beside, "%s/%s", r->dist_info, val) < 0)
+		beside = NULL;
+	if (!in_licenses || !beside) {
 		rc = sp_err_set(e, "out of memory");
 	} else if (find_entry(d, in_licenses) < 0 &&
 		   (v24 || find_entry(d, beside) < 0)) {
