@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/fsx.h"
@@ -293,46 +292,23 @@ static json_t *make_report(const struct ctx *c, const struct policy_tag *t,
 }
 
 /* Reads the DT_NEEDED entries of a patched image back through libelf, so
- * that what the result reports is what the wheel holds. */
+ * that what the result reports is what the wheel holds.  The image is read
+ * where it is: a copy of a 150 MB module would double the peak memory. */
 static json_t *needed_of_image(const void *data, size_t len, const char *name,
 			       struct sp_err *e)
 {
 	struct elf_info info;
-	const uint8_t *p = data;
-	json_t *a = NULL;
-	size_t done = 0, i;
-	ssize_t n;
-	int fd;
+	json_t *a;
+	size_t i;
 
-	fd = memfd_create("spoke-patched", MFD_CLOEXEC);
-	if (fd < 0) {
-		sp_err_sys(e, "cannot create a memory copy of the patched '%s'",
-			   name);
+	if (elf_inspect_mem(data, len, name, &info, e) < 0)
 		return NULL;
-	}
-	while (done < len) {
-		n = write(fd, p + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			sp_err_sys(e,
-				   "cannot write a memory copy of the patched "
-				   "'%s'",
-				   name);
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (elf_inspect_fd(fd, name, &info, e) < 0)
-		goto out;
 	a = json_array();
 	for (i = 0; a && i < info.nneeded; i++)
 		json_array_append_new(a, json_string(info.needed[i]));
 	elf_info_release(&info);
 	if (!a)
 		sp_err_set(e, "out of memory");
-out:
-	close(fd);
 	return a;
 }
 
