@@ -244,11 +244,8 @@ static int add_members(const json_t *packages, const char *root,
 	const json_t *pkg, *dep;
 	size_t i;
 
-	json_array_foreach(dirs, i, dep)
-	{
-		if (strcmp(json_string_value(dep), pkgdir) == 0)
-			return 0;
-	}
+	if (str_array_has(dirs, pkgdir))
+		return 0;
 	if (!rel_to(pkgdir, root))
 		return sp_err_set(e,
 				  "path dependency '%s' is outside the "

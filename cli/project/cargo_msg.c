@@ -41,19 +41,6 @@ static const char *strip_link_kind(const char *p)
 	return p;
 }
 
-static int has_string(const json_t *a, const char *v)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(a, i, x)
-	{
-		if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 		       struct sp_err *e)
 {
@@ -67,7 +54,7 @@ static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 	built = member(state, "built", json_object);
 	if (!built || json_object_set_new(built, pkg, json_true()) < 0)
 		return str_oom(e, "plan the build");
-	if (!has_string(json_object_get(target, "kind"), "cdylib"))
+	if (!str_array_has(json_object_get(target, "kind"), "cdylib"))
 		return 0;
 
 	name = str_member(target, "name");

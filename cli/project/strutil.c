@@ -43,7 +43,7 @@ const char *str_member(const json_t *o, const char *key)
 	return s && *s ? s : NULL;
 }
 
-int str_array_add_unique(json_t *a, const char *v)
+int str_array_has(const json_t *a, const char *v)
 {
 	size_t i;
 	json_t *x;
@@ -53,8 +53,15 @@ int str_array_add_unique(json_t *a, const char *v)
 	json_array_foreach(a, i, x)
 	{
 		if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
-			return 0;
+			return 1;
 	}
+	return 0;
+}
+
+int str_array_add_unique(json_t *a, const char *v)
+{
+	if (str_array_has(a, v))
+		return 0;
 	return json_array_append_new(a, json_string(v));
 }
 

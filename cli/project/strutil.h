@@ -39,6 +39,12 @@ int str_append(char **s, const char *sep, const char *add);
 const char *str_member(const json_t *o, const char *key);
 
 /*
+ * 1 when the JSON array a holds a string equal to v, else 0 (also when a
+ * is not an array or is NULL).  Members that are not strings are skipped.
+ */
+int str_array_has(const json_t *a, const char *v);
+
+/*
  * Appends the string v to the JSON array a unless a holds an equal string
  * already; members of a that are not strings are skipped.  Returns 0 when
  * v is in a afterwards, or -1 when out of memory or v is not valid UTF-8

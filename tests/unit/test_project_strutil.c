@@ -124,6 +124,25 @@ static void test_array_add_unique_odd_members(void **unused)
 	json_decref(a);
 }
 
+static void test_array_has(void **unused)
+{
+	json_t *a = json_pack("[s, i, s]", "a", 1, "");
+	json_t *o = json_pack("{s:s}", "a", "a");
+
+	(void)unused;
+	assert_non_null(a);
+	assert_non_null(o);
+	assert_int_equal(str_array_has(a, "a"), 1);
+	assert_int_equal(str_array_has(a, ""), 1);
+	assert_int_equal(str_array_has(a, "b"), 0);
+	assert_int_equal(str_array_has(a, "1"), 0);
+	/* Not an array, or none: holds nothing. */
+	assert_int_equal(str_array_has(o, "a"), 0);
+	assert_int_equal(str_array_has(NULL, "a"), 0);
+	json_decref(a);
+	json_decref(o);
+}
+
 static void test_oom(void **unused)
 {
 	struct sp_err e = {0};
@@ -150,6 +169,7 @@ int main(void)
 	    cmocka_unit_test(test_member),
 	    cmocka_unit_test(test_array_add_unique),
 	    cmocka_unit_test(test_array_add_unique_odd_members),
+	    cmocka_unit_test(test_array_has),
 	    cmocka_unit_test(test_oom),
 	};
 
