@@ -23,13 +23,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/project/cargo.h"
-#include "cli/project/pkgmeta.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "cli/output.h"
+#include "cli/project/cargo.h"
+#include "cli/project/pkgmeta.h"
 #include "cli/project/pyinfo.h"
 #include "cli/project/pysrc.h"
+#include "cli/project/strutil.h"
 #include "common/dirs.h"
 #include "common/fsx.h"
 #include "common/path.h"
@@ -71,18 +72,6 @@ struct slist {
 	size_t n, cap;
 };
 
-static int oom(struct sp_err *e)
-{
-	return sp_err_set(e, "out of memory");
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? s : NULL;
-}
-
 static int slist_add(struct slist *l, char *name, char *src, char *data,
 		     size_t len, mode_t mode, int64_t mtime, struct sp_err *e)
 {
@@ -92,7 +81,7 @@ static int slist_add(struct slist *l, char *name, char *src, char *data,
 		free(name);
 		free(src);
 		free(data);
-		return oom(e);
+		return str_oom(e, "make the sdist");
 	}
 	/* A file reached twice (Cargo.lock of a package at the root) is
 	 * stored once. */
@@ -111,7 +100,7 @@ static int slist_add(struct slist *l, char *name, char *src, char *data,
 			free(name);
 			free(src);
 			free(data);
-			return oom(e);
+			return str_oom(e, "make the sdist");
 		}
 		l->v = nv;
 		l->cap = cap;
@@ -186,7 +175,7 @@ static int walk(const char *dir, const char *arc, int top, int64_t epoch,
 		a = s ? path_join(arc, de->d_name) : NULL;
 		if (!a) {
 			free(s);
-			oom(e);
+			str_oom(e, "make the sdist");
 			goto out;
 		}
 		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
@@ -197,7 +186,7 @@ static int walk(const char *dir, const char *arc, int top, int64_t epoch,
 		} else if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode)) {
 			sub = path_join(s, "Cargo.toml");
 			if (!sub)
-				r = oom(e);
+				r = str_oom(e, "make the sdist");
 			else if (!path_exists(sub))
 				r = walk(s, a, 0, epoch, limit, l, e);
 		} else if (S_ISREG(st.st_mode)) {
@@ -237,7 +226,7 @@ static const json_t *package_at(const json_t *packages, const char *dir)
 
 	json_array_foreach(packages, i, p)
 	{
-		char *d = path_dirname(jstr(p, "manifest_path"));
+		char *d = path_dirname(str_member(p, "manifest_path"));
 		int same = d && strcmp(d, dir) == 0;
 
 		free(d);
@@ -255,22 +244,19 @@ static int add_members(const json_t *packages, const char *root,
 	const json_t *pkg, *dep;
 	size_t i;
 
-	json_array_foreach(dirs, i, dep)
-	{
-		if (strcmp(json_string_value(dep), pkgdir) == 0)
-			return 0;
-	}
+	if (str_array_has(dirs, pkgdir))
+		return 0;
 	if (!rel_to(pkgdir, root))
 		return sp_err_set(e,
 				  "path dependency '%s' is outside the "
 				  "workspace '%s': an sdist cannot hold it",
 				  pkgdir, root);
 	if (json_array_append_new(dirs, json_string(pkgdir)) < 0)
-		return oom(e);
+		return str_oom(e, "make the sdist");
 	pkg = package_at(packages, pkgdir);
 	json_array_foreach(json_object_get(pkg, "dependencies"), i, dep)
 	{
-		const char *p = jstr(dep, "path");
+		const char *p = str_member(dep, "path");
 		char *real;
 		int r;
 
@@ -343,7 +329,7 @@ static int write_archive(int fd, const char *path, struct slist *l,
 	int ret = -1;
 
 	if (!a)
-		return oom(e);
+		return str_oom(e, "make the sdist");
 	/* pax (restricted): ustar unless a name needs more; the gzip
 	 * header's time stamp is left out, or no two runs would agree. */
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
@@ -366,7 +352,7 @@ static int write_archive(int fd, const char *path, struct slist *l,
 		}
 		en = archive_entry_new();
 		if (!en) {
-			oom(e);
+			str_oom(e, "make the sdist");
 			goto out;
 		}
 		archive_entry_set_pathname(en, s->name);
@@ -421,7 +407,7 @@ static int add_member_files(const json_t *dirs, const char *root,
 		rel = rel_to(json_string_value(x), root);
 		arc = *rel ? path_join(base, rel) : strdup(base);
 		if (!arc)
-			return oom(e);
+			return str_oom(e, "make the sdist");
 		/* Links may point anywhere inside the project root (the
 		 * pyproject.toml's folder, else the workspace root); a path
 		 * dependency outside it keeps its links to itself. */
@@ -452,7 +438,7 @@ static char *package_manifest(const char *given_path, struct sp_err *e)
 		given = j;
 	}
 	if (!given) {
-		oom(e);
+		str_oom(e, "make the sdist");
 		return NULL;
 	}
 	manifest = realpath(given, NULL);
@@ -475,7 +461,7 @@ static int add_cargo_lock(struct slist *l, const char *root,
 	char *lock = path_join(root, "Cargo.lock");
 
 	if (!lock)
-		return oom(e);
+		return str_oom(e, "make the sdist");
 	if (!path_exists(lock)) {
 		free(lock);
 		return 0;
@@ -526,7 +512,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	if (!cargo_meta)
 		goto out;
 	pkgdir = path_dirname(manifest);
-	root = realpath(jstr(cargo_meta, "workspace_root"), NULL);
+	root = realpath(str_member(cargo_meta, "workspace_root"), NULL);
 	if (!pkgdir || !root) {
 		sp_err_sys(e, "cannot resolve the workspace root");
 		goto out;
@@ -543,7 +529,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 
 	pyproject = path_join(pkgdir, "pyproject.toml");
 	if (!pyproject) {
-		oom(e);
+		str_oom(e, "make the sdist");
 		goto out;
 	}
 	project_root = path_exists(pyproject) ? pkgdir : root;
@@ -552,9 +538,9 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 			 &py, e) < 0)
 		goto out;
 	x = json_object_get(py.pyprojects, pyproject);
-	if (jstr(x, "error")) {
+	if (str_member(x, "error")) {
 		sp_err_set(e, "cannot read '%s': %s", pyproject,
-			   jstr(x, "error"));
+			   str_member(x, "error"));
 		goto out;
 	}
 	proj = json_object_get(x, "project");
@@ -562,17 +548,17 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 				      root, e);
 	if (!pkg_meta || !(pkginfo = metadata_render(pkg_meta, e)))
 		goto out;
-	base = dist_info_dir(jstr(pkg_meta, "distribution"),
-			     jstr(pkg_meta, "version"));
+	base = dist_info_dir(str_member(pkg_meta, "distribution"),
+			     str_member(pkg_meta, "version"));
 	if (!base) {
-		oom(e);
+		str_oom(e, "make the sdist");
 		goto out;
 	}
 	base[strlen(base) - strlen(".dist-info")] = '\0';
 
 	dirs = json_array();
 	if (!dirs) {
-		oom(e);
+		str_oom(e, "make the sdist");
 		goto out;
 	}
 	if (add_members(json_object_get(cargo_meta, "packages"), root, pkgdir,
@@ -608,9 +594,10 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 
 	outdir = o->out_dir
 		     ? strdup(o->out_dir)
-		     : path_join(jstr(cargo_meta, "target_directory"), "wheels");
+		     : path_join(str_member(cargo_meta, "target_directory"),
+				 "wheels");
 	if (!outdir) {
-		oom(e);
+		str_oom(e, "make the sdist");
 		goto out;
 	}
 	/* The folder the user named (or target/wheels): opened once,
@@ -621,7 +608,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		goto out;
 	if (asprintf(&final, "%s/%s.tar.gz", outdir, base) < 0) {
 		final = NULL;
-		oom(e);
+		str_oom(e, "make the sdist");
 		goto out;
 	}
 	if (tmpfile_create(&t, dirfd, outdir, path_basename(final), 0644, e) <

@@ -11,7 +11,6 @@
 #include "cli/project/cargo.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,38 +19,8 @@
 
 #include "cli/project/cargo_msg.h"
 #include "cli/project/proc.h"
+#include "cli/project/strutil.h"
 #include "common/path.h"
-
-/* ---- small helpers ---- */
-
-/* The string member key of o when it is a non-empty string, else NULL. */
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? s : NULL;
-}
-
-static int oom(struct sp_err *e)
-{
-	errno = ENOMEM;
-	return sp_err_sys(e, "cannot plan the build");
-}
-
-static char *str_printf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static char *str_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
 
 static const char *cargo_program(void)
 {
@@ -84,7 +53,7 @@ int cargo_find_manifest(const char *given, char **manifest, struct sp_err *e)
 		path = S_ISDIR(st.st_mode) ? path_join(given, "Cargo.toml")
 					   : strdup(given);
 		if (!path) {
-			oom(e);
+			str_oom(e, "plan the build");
 			goto out;
 		}
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -108,7 +77,7 @@ int cargo_find_manifest(const char *given, char **manifest, struct sp_err *e)
 		free(path);
 		path = path_join(len ? dir : "/", "Cargo.toml");
 		if (!path) {
-			oom(e);
+			str_oom(e, "plan the build");
 			goto out;
 		}
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -180,7 +149,8 @@ json_t *cargo_metadata(const char *manifest, struct sp_err *e)
 	meta = json_loadb(out, len, 0, &jerr);
 	if (!json_is_object(meta) ||
 	    !json_is_array(json_object_get(meta, "packages")) ||
-	    !jstr(meta, "target_directory") || !jstr(meta, "workspace_root")) {
+	    !str_member(meta, "target_directory") ||
+	    !str_member(meta, "workspace_root")) {
 		sp_err_set(e,
 			   "cannot understand the output of cargo metadata%s%s",
 			   meta ? "" : ": ", meta ? "" : jerr.text);
@@ -228,7 +198,7 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 
 	argv = calloc(16 + 2 * o->npackages, sizeof(*argv));
 	if (!argv) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	argv[n++] = cargo_program();
@@ -261,7 +231,7 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 
 	pyenv = str_printf("PYO3_PYTHON=%s", pyexe);
 	if (!pyenv) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	env[0] = pyenv;
@@ -278,7 +248,7 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 			char *nb = realloc(buf, cap ? cap * 2 : 131072);
 
 			if (!nb) {
-				oom(e);
+				str_oom(e, "plan the build");
 				goto out;
 			}
 			buf = nb;
@@ -332,9 +302,9 @@ char *cargo_target_dir(const char *manifest_path, struct sp_err *e)
 		return NULL;
 	meta = cargo_metadata(manifest, e);
 	if (meta) {
-		dir = strdup(jstr(meta, "target_directory"));
+		dir = strdup(str_member(meta, "target_directory"));
 		if (!dir)
-			oom(e);
+			str_oom(e, "plan the build");
 	}
 	json_decref(meta);
 	free(manifest);

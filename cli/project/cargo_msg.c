@@ -4,39 +4,10 @@
 #include "cli/project/cargo_msg.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- small helpers ---- */
-
-/* The string member key of o when it is a non-empty string, else NULL. */
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? s : NULL;
-}
-
-static int oom(struct sp_err *e)
-{
-	errno = ENOMEM;
-	return sp_err_sys(e, "cannot plan the build");
-}
-
-/* Appends the string v to the array a unless it holds it already. */
-static int array_add_unique(json_t *a, const char *v)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(a, i, x)
-	{
-		if (strcmp(json_string_value(x), v) == 0)
-			return 0;
-	}
-	return json_array_append_new(a, json_string(v));
-}
+#include "cli/project/strutil.h"
 
 /* state[key], created with make() when missing.  NULL when out of memory. */
 static json_t *member(json_t *state, const char *key, json_t *(*make)(void))
@@ -70,19 +41,6 @@ static const char *strip_link_kind(const char *p)
 	return p;
 }
 
-static int has_string(const json_t *a, const char *v)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(a, i, x)
-	{
-		if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 		       struct sp_err *e)
 {
@@ -95,11 +53,11 @@ static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 
 	built = member(state, "built", json_object);
 	if (!built || json_object_set_new(built, pkg, json_true()) < 0)
-		return oom(e);
-	if (!has_string(json_object_get(target, "kind"), "cdylib"))
+		return str_oom(e, "plan the build");
+	if (!str_array_has(json_object_get(target, "kind"), "cdylib"))
 		return 0;
 
-	name = jstr(target, "name");
+	name = str_member(target, "name");
 	json_array_foreach(files, i, x)
 	{
 		const char *f = json_string_value(x);
@@ -116,17 +74,17 @@ static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 
 	cdylibs = member(state, "cdylibs", json_array);
 	if (!cdylibs)
-		return oom(e);
+		return str_oom(e, "plan the build");
 	json_array_foreach(cdylibs, i, x)
 	{
-		if (strcmp(jstr(x, "path"), so) == 0)
+		if (strcmp(str_member(x, "path"), so) == 0)
 			return 0;
 	}
 	/* The lib target's crate name; cargo already spells it with '_'
 	 * in new versions, and the symbol PyInit_<name> needs that form. */
 	lib = strdup(name);
 	if (!lib)
-		return oom(e);
+		return str_oom(e, "plan the build");
 	for (i = 0; lib[i]; i++)
 		if (lib[i] == '-')
 			lib[i] = '_';
@@ -134,7 +92,7 @@ static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 			"path", so);
 	free(lib);
 	if (!art || json_array_append_new(cdylibs, art) < 0)
-		return oom(e);
+		return str_oom(e, "plan the build");
 	return 0;
 }
 
@@ -146,20 +104,20 @@ static int on_build_script(const json_t *msg, const char *pkg, json_t *state,
 
 	all = member(state, "linked_paths", json_object);
 	if (!all)
-		return oom(e);
+		return str_oom(e, "plan the build");
 	paths = json_object_get(all, pkg);
 	if (!paths) {
 		paths = json_array();
 		if (!paths || json_object_set_new(all, pkg, paths) < 0)
-			return oom(e);
+			return str_oom(e, "plan the build");
 	}
 	json_array_foreach(json_object_get(msg, "linked_paths"), i, x)
 	{
 		const char *p = json_string_value(x);
 
 		if (p && *strip_link_kind(p) &&
-		    array_add_unique(paths, strip_link_kind(p)) < 0)
-			return oom(e);
+		    str_array_add_unique(paths, strip_link_kind(p)) < 0)
+			return str_oom(e, "plan the build");
 	}
 	return 0;
 }
@@ -182,8 +140,8 @@ int cargo_parse_message(const char *line, json_t *state, struct sp_err *e)
 		json_decref(msg);
 		return 1;
 	}
-	reason = jstr(msg, "reason");
-	pkg = jstr(msg, "package_id");
+	reason = str_member(msg, "reason");
+	pkg = str_member(msg, "package_id");
 	if (reason &&
 	    (strcmp(reason, "compiler-artifact") == 0 ||
 	     strcmp(reason, "build-script-executed") == 0) &&

@@ -7,31 +7,15 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cli/project/pep440.h"
+#include "cli/project/strutil.h"
 #include "common/fsx.h"
 #include "common/path.h"
-
-/* ---- small helpers ---- */
-
-/* The string member key of o when it is a non-empty string, else NULL. */
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? s : NULL;
-}
-
-static int oom(struct sp_err *e)
-{
-	errno = ENOMEM;
-	return sp_err_sys(e, "cannot plan the build");
-}
 
 /* Sets o[key] to the string v; a NULL v sets nothing. */
 static int set_str(json_t *o, const char *key, const char *v, struct sp_err *e)
@@ -44,39 +28,8 @@ static int set_str(json_t *o, const char *key, const char *v, struct sp_err *e)
 	if (!s)
 		return sp_err_set(e, "%s '%.100s' is not valid UTF-8", key, v);
 	if (json_object_set_new(o, key, s) < 0)
-		return oom(e);
+		return str_oom(e, "plan the build");
 	return 0;
-}
-
-/* Appends add to the malloc'd string *s (NULL when empty), with sep in
- * between.  Returns 0, or -1 when out of memory. */
-static int str_append(char **s, const char *sep, const char *add)
-{
-	size_t a = *s ? strlen(*s) : 0, b = strlen(add);
-	size_t c = *s ? strlen(sep) : 0;
-	char *n = realloc(*s, a + c + b + 1);
-
-	if (!n)
-		return -1;
-	memcpy(n + a, sep, c);
-	memcpy(n + a + c, add, b + 1);
-	*s = n;
-	return 0;
-}
-
-static char *str_printf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static char *str_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
 }
 
 /* ---- core metadata ---- */
@@ -180,10 +133,10 @@ static int people_to_metadata(const json_t *people, const char *key_name,
 		if (json_is_string(x))
 			r = cargo_person(json_string_value(x), &names, &emails);
 		else if (json_is_object(x))
-			r = person_add(jstr(x, "name"), jstr(x, "email"),
-				       &names, &emails);
+			r = person_add(str_member(x, "name"),
+				       str_member(x, "email"), &names, &emails);
 		if (r < 0) {
-			oom(e);
+			str_oom(e, "plan the build");
 			goto out;
 		}
 	}
@@ -214,7 +167,7 @@ static int set_summary(json_t *meta, const char *text, struct sp_err *e)
 		return 0;
 	s = malloc(strlen(text) + 1);
 	if (!s)
-		return oom(e);
+		return str_oom(e, "plan the build");
 	for (o = s, p = text; *p; p++) {
 		if (isspace((unsigned char)*p)) {
 			if (o > s && o[-1] != ' ')
@@ -246,7 +199,7 @@ static int set_joined(json_t *meta, const char *key, const json_t *a,
 
 		if (v && *v && str_append(&s, sep, v) < 0) {
 			free(s);
-			return oom(e);
+			return str_oom(e, "plan the build");
 		}
 	}
 	r = set_str(meta, key, s, e);
@@ -320,7 +273,7 @@ static int set_readme_file(json_t *meta, const char *dir, const char *file,
 	int ret = -1;
 
 	if (!path)
-		return oom(e);
+		return str_oom(e, "plan the build");
 	if (readme_inside(path, dir, workspace_root, e) < 0)
 		goto out;
 	text = fsx_read_all(path, &len, e);
@@ -334,7 +287,7 @@ static int set_readme_file(json_t *meta, const char *dir, const char *file,
 		goto out;
 	}
 	if (json_object_set_new(meta, "description", s) < 0) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	ret = set_str(meta, "description_content_type",
@@ -358,10 +311,11 @@ static int set_readme(json_t *meta, const json_t *pkg, const char *pkgdir,
 		return set_readme_file(meta, pkgdir, json_string_value(r), NULL,
 				       workspace_root, e);
 	if (json_is_object(r)) {
-		ctype = jstr(r, "content-type");
-		if (jstr(r, "file"))
-			return set_readme_file(meta, pkgdir, jstr(r, "file"),
-					       ctype, workspace_root, e);
+		ctype = str_member(r, "content-type");
+		if (str_member(r, "file"))
+			return set_readme_file(meta, pkgdir,
+					       str_member(r, "file"), ctype,
+					       workspace_root, e);
 		if (!json_is_string(json_object_get(r, "text")))
 			return 0;
 		if (set_str(meta, "description",
@@ -371,9 +325,9 @@ static int set_readme(json_t *meta, const json_t *pkg, const char *pkgdir,
 		return set_str(meta, "description_content_type",
 			       ctype ? ctype : "text/plain", e);
 	}
-	if (jstr(pkg, "readme"))
-		return set_readme_file(meta, pkgdir, jstr(pkg, "readme"), NULL,
-				       workspace_root, e);
+	if (str_member(pkg, "readme"))
+		return set_readme_file(meta, pkgdir, str_member(pkg, "readme"),
+				       NULL, workspace_root, e);
 	return 0;
 }
 
@@ -431,13 +385,13 @@ static int set_requirements(json_t *meta, const json_t *proj, struct sp_err *e)
 	int ret = -1;
 
 	if (!deps || !extras) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	json_array_foreach(json_object_get(proj, "dependencies"), i, x)
 	{
 		if (json_is_string(x) && json_array_append(deps, x) < 0) {
-			oom(e);
+			str_oom(e, "plan the build");
 			goto out;
 		}
 	}
@@ -448,7 +402,7 @@ static int set_requirements(json_t *meta, const json_t *proj, struct sp_err *e)
 		if (!extra ||
 		    json_array_append_new(extras, json_string(extra)) < 0) {
 			free(extra);
-			oom(e);
+			str_oom(e, "plan the build");
 			goto out;
 		}
 		json_array_foreach(list, i, x)
@@ -462,7 +416,7 @@ static int set_requirements(json_t *meta, const json_t *proj, struct sp_err *e)
 			    json_array_append_new(deps, json_string(req)) < 0) {
 				free(req);
 				free(extra);
-				oom(e);
+				str_oom(e, "plan the build");
 				goto out;
 			}
 			free(req);
@@ -473,7 +427,7 @@ static int set_requirements(json_t *meta, const json_t *proj, struct sp_err *e)
 	     json_object_set(meta, "requires_dist", deps) < 0) ||
 	    (json_array_size(extras) &&
 	     json_object_set(meta, "provides_extra", extras) < 0)) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	ret = 0;
@@ -493,22 +447,24 @@ static int set_urls(json_t *meta, const json_t *pkg, const json_t *proj,
 	int ret = -1;
 
 	if (!urls)
-		return oom(e);
-	if (set_str(urls, "Homepage", jstr(pkg, "homepage"), e) < 0 ||
-	    set_str(urls, "Source Code", jstr(pkg, "repository"), e) < 0 ||
-	    set_str(urls, "Documentation", jstr(pkg, "documentation"), e) < 0)
+		return str_oom(e, "plan the build");
+	if (set_str(urls, "Homepage", str_member(pkg, "homepage"), e) < 0 ||
+	    set_str(urls, "Source Code", str_member(pkg, "repository"), e) <
+		0 ||
+	    set_str(urls, "Documentation", str_member(pkg, "documentation"),
+		    e) < 0)
 		goto out;
 	json_object_foreach((json_t *)json_object_get(proj, "urls"), label, v)
 	{
 		if (json_is_string(v) && json_object_set(urls, label, v) < 0) {
-			oom(e);
+			str_oom(e, "plan the build");
 			goto out;
 		}
 	}
 	ret = 0;
 	if (json_object_size(urls) &&
 	    json_object_set(meta, "project_urls", urls) < 0)
-		ret = oom(e);
+		ret = str_oom(e, "plan the build");
 out:
 	json_decref(urls);
 	return ret;
@@ -526,41 +482,42 @@ static json_t *job_metadata(const json_t *pkg, const char *pkgdir,
 	const json_t *authors = json_object_get(proj, "authors");
 	const json_t *kw = json_object_get(proj, "keywords");
 	json_t *meta = json_object(), *cls;
-	const char *license = jstr(pkg, "license"), *summary;
+	const char *license = str_member(pkg, "license"), *summary;
 
 	if (!meta) {
-		oom(e);
+		str_oom(e, "plan the build");
 		return NULL;
 	}
 	if (json_is_string(lic))
 		license = json_string_value(lic);
-	else if (jstr(lic, "text"))
-		license = jstr(lic, "text");
+	else if (str_member(lic, "text"))
+		license = str_member(lic, "text");
 	if (!json_array_size(authors))
 		authors = json_object_get(pkg, "authors");
 	if (!json_array_size(kw))
 		kw = json_object_get(pkg, "keywords");
 
-	summary = jstr(proj, "description");
+	summary = str_member(proj, "description");
 	if (!summary)
-		summary = jstr(pkg, "description");
+		summary = str_member(pkg, "description");
 	/* Each setter leaves out what neither source states. */
 	if (set_summary(meta, summary, e) ||
 	    set_str(meta, "license", license, e) ||
 	    people_to_metadata(authors, "author", "author_email", meta, e) ||
 	    people_to_metadata(json_object_get(proj, "maintainers"),
 			       "maintainer", "maintainer_email", meta, e) ||
-	    set_str(meta, "home_page", jstr(pkg, "homepage"), e) ||
+	    set_str(meta, "home_page", str_member(pkg, "homepage"), e) ||
 	    set_urls(meta, pkg, proj, e) ||
 	    set_joined(meta, "keywords", kw, ",", e) ||
 	    set_readme(meta, pkg, pkgdir, proj, workspace_root, e) ||
 	    set_requirements(meta, proj, e) ||
-	    set_str(meta, "requires_python", jstr(proj, "requires-python"), e))
+	    set_str(meta, "requires_python",
+		    str_member(proj, "requires-python"), e))
 		goto fail;
 	cls = json_object_get(proj, "classifiers");
 	if (json_array_size(cls) &&
 	    json_object_set(meta, "classifiers", cls) < 0) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto fail;
 	}
 	return meta;
@@ -572,22 +529,22 @@ fail:
 json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
 			   const char *workspace_root, struct sp_err *e)
 {
-	const char *name =
-	    jstr(proj, "name") ? jstr(proj, "name") : jstr(pkg, "name");
-	char *pkgdir = path_dirname(jstr(pkg, "manifest_path"));
+	const char *name = str_member(proj, "name") ? str_member(proj, "name")
+						    : str_member(pkg, "name");
+	char *pkgdir = path_dirname(str_member(pkg, "manifest_path"));
 	char *version = NULL;
 	json_t *meta = NULL, *out = NULL;
 
 	if (!pkgdir) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
-	version = jstr(proj, "version")
-		      ? strdup(jstr(proj, "version"))
-		      : pep440_from_semver(jstr(pkg, "version"), e);
+	version = str_member(proj, "version")
+		      ? strdup(str_member(proj, "version"))
+		      : pep440_from_semver(str_member(pkg, "version"), e);
 	if (!version) {
-		if (jstr(proj, "version"))
-			oom(e);
+		if (str_member(proj, "version"))
+			str_oom(e, "plan the build");
 		goto out;
 	}
 	meta = job_metadata(pkg, pkgdir, proj, workspace_root, e);
@@ -600,7 +557,7 @@ json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
 			   name);
 out:
 	if (!out) {
-		const char *cname = jstr(pkg, "name");
+		const char *cname = str_member(pkg, "name");
 
 		sp_err_wrap(e, "package '%s'", cname ? cname : "?");
 	}

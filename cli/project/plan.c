@@ -10,8 +10,6 @@
 #include "cli/project/plan.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,69 +17,9 @@
 
 #include "cli/project/pkgmeta.h"
 #include "cli/project/pysrc.h"
+#include "cli/project/strutil.h"
 #include "common/path.h"
 #include "worker/elf/inspect.h"
-
-/* ---- small helpers ---- */
-
-/* The string member key of o when it is a non-empty string, else NULL. */
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? s : NULL;
-}
-
-static int oom(struct sp_err *e)
-{
-	errno = ENOMEM;
-	return sp_err_sys(e, "cannot plan the build");
-}
-
-/* Appends add to the malloc'd string *s (NULL when empty), with sep in
- * between.  Returns 0, or -1 when out of memory. */
-static int str_append(char **s, const char *sep, const char *add)
-{
-	size_t a = *s ? strlen(*s) : 0, b = strlen(add);
-	size_t c = *s ? strlen(sep) : 0;
-	char *n = realloc(*s, a + c + b + 1);
-
-	if (!n)
-		return -1;
-	memcpy(n + a, sep, c);
-	memcpy(n + a + c, add, b + 1);
-	*s = n;
-	return 0;
-}
-
-static char *str_printf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static char *str_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
-
-/* Appends the string v to the array a unless it holds it already. */
-static int array_add_unique(json_t *a, const char *v)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(a, i, x)
-	{
-		if (strcmp(json_string_value(x), v) == 0)
-			return 0;
-	}
-	return json_array_append_new(a, json_string(v));
-}
 
 /* ---- selection and jobs ---- */
 
@@ -105,7 +43,7 @@ static int valid_module(const char *m)
 /* The pyproject.toml beside a package's Cargo.toml (malloc'd), or NULL. */
 static char *pyproject_of(const json_t *pkg, int *nomem)
 {
-	char *dir = path_dirname(jstr(pkg, "manifest_path"));
+	char *dir = path_dirname(str_member(pkg, "manifest_path"));
 	char *path = dir ? path_join(dir, "pyproject.toml") : NULL;
 
 	free(dir);
@@ -132,14 +70,14 @@ static json_t *job_linked_paths(const json_t *state, const char *pkgid)
 		return NULL;
 	json_array_foreach(json_object_get(all, pkgid), i, x)
 	{
-		if (array_add_unique(out, json_string_value(x)) < 0)
+		if (str_array_add_unique(out, json_string_value(x)) < 0)
 			goto fail;
 	}
 	json_object_foreach((json_t *)all, id, paths)
 	{
 		json_array_foreach(paths, i, x)
 		{
-			if (array_add_unique(out, json_string_value(x)) < 0)
+			if (str_array_add_unique(out, json_string_value(x)) < 0)
 				goto fail;
 		}
 	}
@@ -208,7 +146,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		    const json_t *art, const json_t *state, const char *module,
 		    struct sp_err *e)
 {
-	const char *cargo_name = jstr(pkg, "name");
+	const char *cargo_name = str_member(pkg, "name");
 	const json_t *proj = NULL, *entry;
 	struct job_tags tags;
 	char *pyproject, *pkgdir = NULL;
@@ -217,14 +155,14 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 
 	pyproject = pyproject_of(pkg, &nomem);
 	if (nomem) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	if (pyproject) {
 		entry = json_object_get(plan->py.pyprojects, pyproject);
-		if (jstr(entry, "error")) {
+		if (str_member(entry, "error")) {
 			sp_err_set(e, "cannot read '%s': %s", pyproject,
-				   jstr(entry, "error"));
+				   str_member(entry, "error"));
 			goto out;
 		}
 		proj = json_object_get(entry, "project");
@@ -239,19 +177,19 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	if (!pm)
 		goto out;
 	meta = json_object_get(pm, "metadata");
-	pkgdir = path_dirname(jstr(pkg, "manifest_path"));
+	pkgdir = path_dirname(str_member(pkg, "manifest_path"));
 	if (!pkgdir) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	if (abi3_tags(pkg, &plan->py, &tags, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
-	linked = job_linked_paths(state, jstr(art, "package_id"));
+	linked = job_linked_paths(state, str_member(art, "package_id"));
 	job = json_pack(
 	    "{s:s, s:s, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:O}",
-	    "cargo_path", jstr(art, "path"), "package", cargo_name,
+	    "cargo_path", str_member(art, "path"), "package", cargo_name,
 	    "linked_paths", linked, "distribution",
 	    json_object_get(pm, "distribution"), "version",
 	    json_object_get(pm, "version"), "module", module, "python_tag",
@@ -273,7 +211,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		goto out;
 	}
 	if (json_array_append(plan->jobs, job) < 0) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	ret = 0;
@@ -304,14 +242,14 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 	{
 		const json_t *meta = json_object_get(pkg, "metadata");
 
-		if (json_object_get(built, jstr(pkg, "id")) &&
+		if (json_object_get(built, str_member(pkg, "id")) &&
 		    json_is_object(json_object_get(meta, "spoke")))
 			spoke_mode = 1;
 	}
 
 	json_array_foreach(packages, i, pkg)
 	{
-		const char *id = jstr(pkg, "id");
+		const char *id = str_member(pkg, "id");
 		const json_t *spoke =
 		    json_object_get(json_object_get(pkg, "metadata"), "spoke");
 
@@ -320,19 +258,21 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			const char *module, *last;
 			int r;
 
-			if (!id || strcmp(jstr(art, "package_id"), id) != 0)
+			if (!id ||
+			    strcmp(str_member(art, "package_id"), id) != 0)
 				continue;
 			ncdylib++;
 			if (spoke_mode && !json_is_object(spoke))
 				continue;
-			module = jstr(spoke, "module") ? jstr(spoke, "module")
-						       : jstr(art, "name");
+			module = str_member(spoke, "module")
+				     ? str_member(spoke, "module")
+				     : str_member(art, "name");
 			if (!valid_module(module)) {
 				sp_err_set(e,
 					   "package '%s': '%s' is not a "
 					   "Python module name (set "
 					   "[package.metadata.spoke] module)",
-					   jstr(pkg, "name"), module);
+					   str_member(pkg, "name"), module);
 				goto out;
 			}
 			last = strrchr(module, '.');
@@ -340,7 +280,7 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			free(sym);
 			sym = str_printf("PyInit_%s", last);
 			if (!sym) {
-				oom(e);
+				str_oom(e, "plan the build");
 				goto out;
 			}
 			/* A concurrent --stage=move build may hold the output
@@ -348,10 +288,11 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			 * module needs no look here: the worker checks the
 			 * export on the staged file, once the coordinator has
 			 * serialized the builds. */
-			if (spoke_mode && !path_exists(jstr(art, "path")))
+			if (spoke_mode && !path_exists(str_member(art, "path")))
 				r = 1;
 			else
-				r = elf_exports(jstr(art, "path"), sym, e);
+				r = elf_exports(str_member(art, "path"), sym,
+						e);
 			if (r < 0)
 				goto out;
 			if (r == 0 && spoke_mode) {
@@ -360,17 +301,19 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 					   "export %s, so Python cannot "
 					   "import it as module '%s' (check "
 					   "[package.metadata.spoke] module)",
-					   jstr(pkg, "name"), jstr(art, "path"),
-					   sym, module);
+					   str_member(pkg, "name"),
+					   str_member(art, "path"), sym,
+					   module);
 				goto out;
 			}
 			if (r == 0) {
-				char *why = str_printf("'%s' (no %s)",
-						       jstr(art, "path"), sym);
+				char *why =
+				    str_printf("'%s' (no %s)",
+					       str_member(art, "path"), sym);
 
 				if (!why || str_append(&rejected, ", ", why)) {
 					free(why);
-					oom(e);
+					str_oom(e, "plan the build");
 					goto out;
 				}
 				free(why);
@@ -417,7 +360,7 @@ static char *absolute_dir(const char *dir, struct sp_err *e)
 		free(cwd);
 	}
 	if (!r)
-		oom(e);
+		str_oom(e, "plan the build");
 	return r;
 }
 
@@ -434,7 +377,7 @@ static char *find_interpreter(const char *name, struct sp_err *e)
 		if (access(name, X_OK) == 0) {
 			cand = strdup(name);
 			if (!cand)
-				oom(e);
+				str_oom(e, "plan the build");
 			return cand;
 		}
 		goto missing;
@@ -448,7 +391,7 @@ static char *find_interpreter(const char *name, struct sp_err *e)
 		cand = len ? str_printf("%.*s/%s", (int)len, p, name)
 			   : str_printf("./%s", name);
 		if (!cand) {
-			oom(e);
+			str_oom(e, "plan the build");
 			return NULL;
 		}
 		if (access(cand, X_OK) == 0)
@@ -481,20 +424,20 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		goto out;
 	packages = json_object_get(meta, "packages");
 
-	out->workspace_root = strdup(jstr(meta, "workspace_root"));
+	out->workspace_root = strdup(str_member(meta, "workspace_root"));
 	out->target_dir = o->target_dir
 			      ? absolute_dir(o->target_dir, e)
-			      : strdup(jstr(meta, "target_directory"));
+			      : strdup(str_member(meta, "target_directory"));
 	out->jobs = json_array();
 	state = json_object();
 	pyprojects = calloc(json_array_size(packages) + 1, sizeof(*pyprojects));
 	if (!out->target_dir) {
 		if (!o->target_dir)
-			oom(e);
+			str_oom(e, "plan the build");
 		goto out;
 	}
 	if (!out->workspace_root || !out->jobs || !state || !pyprojects) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 
@@ -508,14 +451,14 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	{
 		char *p;
 
-		if (!json_object_get(built, jstr(pkg, "id")))
+		if (!json_object_get(built, str_member(pkg, "id")))
 			continue;
 		p = pyproject_of(pkg, &nomem);
 		if (p)
 			pyprojects[n++] = p;
 	}
 	if (nomem) {
-		oom(e);
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	if (pyinfo_query(interp, (const char *const *)pyprojects, n, &out->py,

@@ -12,21 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/project/strutil.h"
 #include "common/path.h"
 #include "worker/wheel/record.h"
-
-static int oom(struct sp_err *e)
-{
-	errno = ENOMEM;
-	return sp_err_sys(e, "cannot plan the Python files");
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? s : NULL;
-}
 
 /* A relative path that stays below its base: no leading '/', no "..". */
 static int rel_path_ok(const char *p)
@@ -95,7 +83,7 @@ int pysrc_root(const json_t *pkg, const char *pkgdir, const char *module,
 
 	*root = NULL;
 	if (!top)
-		return oom(e);
+		return str_oom(e, "plan the Python files");
 	if (ps) {
 		if (!json_is_string(ps) ||
 		    !rel_path_ok(json_string_value(ps))) {
@@ -108,7 +96,7 @@ int pysrc_root(const json_t *pkg, const char *pkgdir, const char *module,
 		dir = path_join(pkgdir, json_string_value(ps));
 		pdir = dir ? path_join(dir, top) : NULL;
 		if (!pdir) {
-			oom(e);
+			str_oom(e, "plan the Python files");
 			goto out;
 		}
 		if (!is_dir(dir)) {
@@ -136,13 +124,13 @@ int pysrc_root(const json_t *pkg, const char *pkgdir, const char *module,
 	pdir = path_join(pkgdir, top);
 	init = pdir ? path_join(pdir, "__init__.py") : NULL;
 	if (!init) {
-		oom(e);
+		str_oom(e, "plan the Python files");
 		goto out;
 	}
 	if (path_exists(init)) {
 		*root = strdup(pkgdir);
 		if (!*root) {
-			oom(e);
+			str_oom(e, "plan the Python files");
 			goto out;
 		}
 	}
@@ -202,7 +190,7 @@ static int walk(const char *src, const char *dst, json_t *files, int depth,
 		t = s ? path_join(dst, de->d_name) : NULL;
 		if (!t) {
 			free(s);
-			oom(e);
+			str_oom(e, "plan the Python files");
 			goto out;
 		}
 		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
@@ -242,7 +230,7 @@ static int by_dst(const void *a, const void *b)
 {
 	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
 
-	return strcmp(jstr(x, "dst"), jstr(y, "dst"));
+	return strcmp(str_member(x, "dst"), str_member(y, "dst"));
 }
 
 /* Sorts an array of {"dst", ...} objects by dst, in place. */
@@ -252,7 +240,7 @@ static int sort_by_dst(json_t *a, struct sp_err *e)
 	json_t **v = calloc(n + 1, sizeof(*v));
 
 	if (!v)
-		return oom(e);
+		return str_oom(e, "plan the Python files");
 	for (i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(a, i));
 	qsort(v, n, sizeof(*v), by_dst);
@@ -260,7 +248,8 @@ static int sort_by_dst(json_t *a, struct sp_err *e)
 	for (i = 0; i < n; i++)
 		json_array_append_new(a, v[i]);
 	free(v);
-	return json_array_size(a) == n ? 0 : oom(e);
+	return json_array_size(a) == n ? 0
+				       : str_oom(e, "plan the Python files");
 }
 
 int pysrc_list(const char *root, const char *module,
@@ -272,7 +261,7 @@ int pysrc_list(const char *root, const char *module,
 	*files = json_array();
 	dir = top ? path_join(root, top) : NULL;
 	if (!*files || !dir) {
-		oom(e);
+		str_oom(e, "plan the Python files");
 		goto out;
 	}
 	/* The package folder itself may be the link (a symlinked top-level
@@ -331,7 +320,7 @@ static int add_group(FILE *f, const char *group, const json_t *t,
 		return 0;
 	keys = calloc(json_object_size(t), sizeof(*keys));
 	if (!keys)
-		return oom(e);
+		return str_oom(e, "plan the Python files");
 	json_object_foreach((json_t *)t, k, v)
 	{
 		if (!json_is_string(v) || !name_ok(k) ||
@@ -369,7 +358,7 @@ static int entry_points(const json_t *proj, char **text, struct sp_err *e)
 	*text = NULL;
 	f = open_memstream(text, &len);
 	if (!f)
-		return oom(e);
+		return str_oom(e, "plan the Python files");
 	if (eps && !json_is_object(eps)) {
 		sp_err_set(e, "[project.entry-points] must be a table");
 		goto out;
@@ -381,7 +370,7 @@ static int entry_points(const json_t *proj, char **text, struct sp_err *e)
 		goto out;
 	groups = calloc(json_object_size(eps) + 1, sizeof(*groups));
 	if (!groups) {
-		oom(e);
+		str_oom(e, "plan the Python files");
 		goto out;
 	}
 	json_object_foreach((json_t *)eps, g, t)
@@ -406,7 +395,7 @@ static int entry_points(const json_t *proj, char **text, struct sp_err *e)
 out:
 	free(groups);
 	if (fclose(f) != 0 && ret == 0)
-		ret = oom(e);
+		ret = str_oom(e, "plan the Python files");
 	if (ret < 0 || !len) {
 		free(*text);
 		*text = NULL;
@@ -430,12 +419,12 @@ static int add_license(json_t *lic, const char *pkgdir, const char *rel,
 				  rel, pkgdir);
 	json_array_foreach(lic, i, x)
 	{
-		if (strcmp(jstr(x, "dst"), rel) == 0)
+		if (strcmp(str_member(x, "dst"), rel) == 0)
 			return 0;
 	}
 	src = path_join(pkgdir, rel);
 	if (!src)
-		return oom(e);
+		return str_oom(e, "plan the Python files");
 	if (pysrc_inside(src, project_root, "license file", e) < 0 ||
 	    record_name_ok(rel, "license file", e) < 0) {
 		free(src);
@@ -464,7 +453,7 @@ static int add_glob(json_t *lic, const char *pkgdir, const char *pat,
 				  pat, pkgdir);
 	full = path_join(pkgdir, pat);
 	if (!full)
-		return oom(e);
+		return str_oom(e, "plan the Python files");
 	r = glob(full, GLOB_ERR, NULL, &g);
 	free(full);
 	if (r == GLOB_NOMATCH)
@@ -522,8 +511,8 @@ static int license_files(const json_t *pkg, const char *pkgdir,
 		}
 		return 0;
 	}
-	if (jstr(pkg, "license_file")) {
-		const char *p = jstr(pkg, "license_file");
+	if (str_member(pkg, "license_file")) {
+		const char *p = str_member(pkg, "license_file");
 		char *full = path_join(pkgdir, p);
 		int exists = full && path_exists(full);
 
@@ -548,7 +537,7 @@ int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
 	int ret = -1;
 
 	if (!lic || !names) {
-		oom(e);
+		str_oom(e, "plan the Python files");
 		goto out;
 	}
 	if (pysrc_root(pkg, pkgdir, module, &root, e) < 0)
@@ -556,7 +545,7 @@ int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
 	if (root && pysrc_list(root, module, project_root, &files, e) < 0)
 		goto out;
 	if (files && json_object_set(job, "python_files", files) < 0) {
-		oom(e);
+		str_oom(e, "plan the Python files");
 		goto out;
 	}
 	if (entry_points(proj, &eps, e) < 0)
@@ -572,14 +561,14 @@ int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
 	json_array_foreach(lic, i, x)
 	{
 		if (json_array_append(names, json_object_get(x, "dst")) < 0) {
-			oom(e);
+			str_oom(e, "plan the Python files");
 			goto out;
 		}
 	}
 	if (json_array_size(lic) &&
 	    (json_object_set(job, "license_files", lic) < 0 ||
 	     json_object_set(meta, "license_files", names) < 0)) {
-		oom(e);
+		str_oom(e, "plan the Python files");
 		goto out;
 	}
 	ret = 0;
