@@ -7,11 +7,12 @@
  * character), as auditwheel matches its --exclude: "libffi.so.*",
  * "libffi.so.[4,5]", "*".  A pattern without '/' matches a library's
  * soname (its DT_NEEDED name); a pattern with '/' matches the path the
- * library was found at ("/usr/lib/x86_64-linux-gnu/libz*"; "*" then
- * "/libfoo.so*" for libfoo anywhere), and so matches nothing while the
- * library is not
- * found or not looked up.  An exact soname is a glob matching only
- * itself, unless it holds one of "*?[\\": exclude_literal() quotes it.
+ * library was found at ("/usr/lib/x86_64-linux-gnu/libz*", or "*"
+ * followed by "/libfoo.so*" for a libfoo in any directory; a C comment
+ * cannot hold the two together), and so matches nothing while the library
+ * is not found or not looked up (skip looks nothing up).  An exact soname
+ * is a glob matching only itself unless it holds one of "*?[\\":
+ * exclude_literal() quotes those.
  */
 #ifndef SPOKE_WORKER_REPAIR_EXCLUDE_H
 #define SPOKE_WORKER_REPAIR_EXCLUDE_H
