@@ -18,6 +18,7 @@
 #include "common/tmpfile.h"
 #include "worker/elf/debugsplit.h"
 #include "worker/wheel/record.h"
+#include "worker/repair/exclude.h"
 #include "worker/repair/repair.h"
 #include "worker/wheel/wheel_read.h"
 #include "worker/zip/zip_write.h"
@@ -252,25 +253,34 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 	struct repair_opts ro = {0};
 	struct repair_in in = {0};
 	const char **exclude;
+	char **own = NULL;
 	char *file = NULL, *origin = NULL, *stem = NULL;
-	size_t i, n = 0;
+	size_t i, n = 0, nown = 0;
 	int rc = -1;
 
 	exclude = calloc(o->nexclude + 2 * c->r.nsos + 1, sizeof(*exclude));
-	if (!exclude)
+	own = calloc(2 * c->r.nsos + 1, sizeof(*own));
+	if (!exclude || !own)
 		goto oom;
 	for (i = 0; i < o->nexclude; i++)
 		exclude[n++] = o->exclude[i];
 	/* What the wheel already holds is found through $ORIGIN after
-	 * installation as now: bundling it again would duplicate it. */
+	 * installation as now: bundling it again would duplicate it.  Its
+	 * names are names, not the user's globs: quoted, a '[' in one
+	 * matches only itself. */
 	for (i = 0; i < c->r.nsos; i++) {
 		const struct wheel_so *so = &c->r.sos[i];
 
 		if (!strcmp(so->entry, en->we->name))
 			continue;
-		exclude[n++] = path_basename(so->entry);
-		if (so->elf_ok && so->elf.soname)
-			exclude[n++] = so->elf.soname;
+		if (!(own[nown] = exclude_literal(path_basename(so->entry))))
+			goto oom;
+		exclude[n++] = own[nown++];
+		if (so->elf_ok && so->elf.soname) {
+			if (!(own[nown] = exclude_literal(so->elf.soname)))
+				goto oom;
+			exclude[n++] = own[nown++];
+		}
 	}
 	ro.mode = REPAIR_MODE_REPAIR;
 	ro.compat = o->compat;
@@ -315,6 +325,9 @@ oom:
 	sp_err_set(e, "out of memory");
 out:
 	free(exclude);
+	for (i = 0; i < nown; i++)
+		free(own[i]);
+	free(own);
 	free(file);
 	free(origin);
 	free(stem);

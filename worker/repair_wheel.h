@@ -39,7 +39,7 @@ struct repair_wheel_opts {
 	 * which lies beneath it. */
 	const char *out_dir;
 	const char *compat;	     /* newest manylinux tag allowed, or NULL */
-	const char *const *exclude;  /* sonames never bundled */
+	const char *const *exclude;  /* globs: never bundled (exclude.h) */
 	size_t nexclude;
 	const char *const *lib_path; /* extra directories to search */
 	size_t nlib;

@@ -165,6 +165,26 @@ act = {l['soname']: l['action'] for l in n['repair']['libs']}
 assert act['libspokehelper.so.1'] == 'excluded', act
 "
 
+# --exclude takes auditwheel's globs: on the soname, and on the path the
+# library was found at when the pattern holds a '/'.  Either leaves the
+# wheel as the exact name does: nothing bundled, the same tag.
+for pat in 'libspokehelper.so.*' 'libspokehelper.so.[0,1]' '*/out/libspokehelper.so*'; do
+	d="$T/excl-$(echo "$pat" | tr -c 'a-z0-9' _)"
+	check "--exclude '$pat'" bash -c "cd '$ws' && '$SPOKE' build -i '$PY' -p spoke-native --exclude '$pat' --json -o '$d' >'$d.json'"
+	check "  bundles nothing, tagged as with the exact name" result "$d.json" "
+n = w['native']
+assert n['grafted'] == [], n['grafted']
+assert n['platform_tag'] == '$tag', (n['platform_tag'], '$tag')
+act = {l['soname']: l['action'] for l in n['repair']['libs']}
+assert act['libspokehelper.so.1'] == 'excluded', act
+"
+	check "  and the wheel has no .libs/" bash -c "! unzip -l '$d'/spoke_native-*.whl | grep -q '\\.libs/'"
+done
+check_status "a soname glob that matches nothing still bundles, so --repair=check fails" 1 \
+	in_ws "$SPOKE" build -i "$PY" -p spoke-native --repair=check --exclude 'libspokehelper.so.[2-9]' -o "$T/exclno"
+check "--repair=check passes when a glob excludes the library" \
+	in_ws "$SPOKE" build -q -i "$PY" -p spoke-native --repair=check --exclude 'libspokehelper.so.*' -o "$T/exclchk"
+
 # The library is gone from where cargo's link paths say: a clear error
 # with the paths tried, and every cargo output given back.
 mkdir -p "$T/ldp" "$T/libp"

@@ -92,6 +92,19 @@ check_status "a missing library is refused" 1 "$SPOKE" repair -w "$T/out3" "$in_
 check "  naming the library and the paths tried" grep -q "cannot find libspokehelper.so.1.*tried: .*/usr/lib" "$T/last.out"
 check "  nothing is written" test ! -e "$T/out3" -o -z "$(ls -A "$T/out3" 2>/dev/null)"
 
+# --exclude takes auditwheel's globs: one on the soname leaves the helper
+# to the target system, even where it cannot be found; one with a '/'
+# matches where it was found.  Either makes the wheel the exact name does.
+check "--exclude libspokehelper.so.1 repairs without bundling it" \
+	"$SPOKE" repair -w "$T/oute" --exclude libspokehelper.so.1 "$in_whl"
+excl_whl=$(basename "$(ls "$T"/oute/*.whl 2>/dev/null)")
+check "--exclude 'libspokehelper.so.*' too" \
+	"$SPOKE" repair -w "$T/outx" --exclude 'libspokehelper.so.*' "$in_whl"
+check "  the same wheel name, no .libs/" bash -c "test -n '$excl_whl' -a -f '$T/outx/$excl_whl' && ! unzip -l '$T/outx/$excl_whl' | grep -q '\\.libs/'"
+check "--exclude '*/libspokehelper.so*' matches the path --lib-path found" \
+	"$SPOKE" repair -w "$T/outp" --lib-path "$helper_dir" --exclude '*/libspokehelper.so*' "$in_whl"
+check "  the same wheel name, no .libs/" bash -c "test -n '$excl_whl' -a -f '$T/outp/$excl_whl' && ! unzip -l '$T/outp/$excl_whl' | grep -q '\\.libs/'"
+
 # A --compat older than the module's symbol versions cannot be met.
 check_status "a policy that cannot be met is refused" 1 \
 	"$SPOKE" repair -w "$T/out4" --lib-path "$helper_dir" --compat manylinux_2_17 "$in_whl"

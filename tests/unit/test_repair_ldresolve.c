@@ -291,8 +291,9 @@ static void test_linked_paths_and_skips(void **state)
 	free(lib2);
 }
 
-static int no_descend(const char *soname, void *arg)
+static int no_descend(const char *soname, const char *path, void *arg)
 {
+	(void)path;
 	(void)arg;
 	return strcmp(soname, "liba.so") != 0;
 }

@@ -19,6 +19,10 @@
 
 static char *needed[] = {"libc.so.6", "libfoo.so.1"};
 
+/* The --exclude patterns run_skip() passes. */
+static const char *const *exclude;
+static size_t nexclude;
+
 /* Runs skip on a module of machine that needs libc and libfoo; returns
  * the result's "patch", or "" when it has none. */
 static const char *run_skip(uint16_t machine, const char *plat,
@@ -36,6 +40,8 @@ static const char *run_skip(uint16_t machine, const char *plat,
 	info.nneeded = 2;
 	o.mode = REPAIR_MODE_SKIP;
 	o.compat = compat;
+	o.exclude = exclude;
+	o.nexclude = nexclude;
 	in.opts = &o;
 	in.dist = "spam";
 	in.module_path = "spam/_native.so";
@@ -62,6 +68,22 @@ static void test_skip_with_policy(void **state)
 	assert_string_equal(run_skip(EM_X86_64, "linux_x86_64", NULL, &r),
 			    "required");
 	repair_result_release(&r);
+}
+
+/* An --exclude glob on libfoo's soname leaves nothing to bundle. */
+static void test_skip_exclude_glob(void **state)
+{
+	static const char *const pats[] = {"libfoo.so.*"};
+	struct repair_result r;
+
+	(void)state;
+	exclude = pats;
+	nexclude = 1;
+	assert_string_equal(run_skip(EM_X86_64, "linux_x86_64", NULL, &r),
+			    "none");
+	repair_result_release(&r);
+	exclude = NULL;
+	nexclude = 0;
 }
 
 /* ppc64le and s390x have no policy here: skip still packages them, as it
@@ -92,6 +114,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_skip_with_policy),
+	    cmocka_unit_test(test_skip_exclude_glob),
 	    cmocka_unit_test(test_skip_without_policy),
 	    cmocka_unit_test(test_skip_unknown_compat),
 	};

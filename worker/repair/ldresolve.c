@@ -709,7 +709,8 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 			out->libs[i].ntried = l.tried.n;
 			continue;
 		}
-		if (o->descend && !o->descend(out->libs[i].soname, o->arg))
+		if (o->descend &&
+		    !o->descend(out->libs[i].soname, out->libs[i].path, o->arg))
 			continue;
 		out->libs[i].descended = 1;
 		if (add_needs(out, &out->libs[i].info, i, e) < 0)

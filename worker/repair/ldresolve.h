@@ -86,10 +86,10 @@ struct ld_opts {
 	/* NULL: the system's default directories (ld_default_dirs). */
 	const char *const *default_dirs;
 	size_t ndefault;
-	/* When set and it returns 0 for a library, that library is looked
-	 * up but not what it needs (system libraries the wheel will not
-	 * bundle, libraries the user excluded). */
-	int (*descend)(const char *soname, void *arg);
+	/* When set and it returns 0 for a library, found at path, that
+	 * library is looked up but not what it needs (system libraries the
+	 * wheel will not bundle, libraries the user excluded). */
+	int (*descend)(const char *soname, const char *path, void *arg);
 	void *arg;
 };
 

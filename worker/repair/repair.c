@@ -11,6 +11,7 @@
 #include "common/path.h"
 #include "common/sha256.h"
 #include "worker/elf/patch.h"
+#include "worker/repair/exclude.h"
 #include "worker/repair/ldresolve.h"
 #include "common/pyname.h"
 #include "worker/repair/policy.h"
@@ -61,32 +62,24 @@ struct ctx {
 	json_t *report;
 };
 
-static int excluded(const struct ctx *c, const char *soname)
-{
-	size_t i;
-
-	for (i = 0; i < c->o->nexclude; i++)
-		if (strcmp(c->o->exclude[i], soname) == 0)
-			return 1;
-	return 0;
-}
-
-/* What happens to a needed library: left to the system, left out at the
- * user's word, or bundled. */
-static const char *lib_action(const struct ctx *c, const char *soname)
+/* What happens to a needed library, found at path (NULL when it was not
+ * found or not looked up): left to the system, left out at the user's
+ * word (exclude.h), or bundled. */
+static const char *lib_action(const struct ctx *c, const char *soname,
+			      const char *path)
 {
 	if (policy_allows_lib(c->libs_tag, soname))
 		return "system";
-	if (excluded(c, soname))
+	if (exclude_matches(c->o->exclude, c->o->nexclude, soname, path))
 		return "excluded";
 	return "graft";
 }
 
 /* Only what will be bundled is looked into: what the system provides
  * brings its own dependencies. */
-static int descend(const char *soname, void *arg)
+static int descend(const char *soname, const char *path, void *arg)
 {
-	return strcmp(lib_action(arg, soname), "graft") == 0;
+	return strcmp(lib_action(arg, soname, path), "graft") == 0;
 }
 
 char *repair_hashed_name(const char *soname, const void *data, size_t len)
@@ -186,7 +179,7 @@ static int collect_grafts(struct ctx *c, struct sp_err *e)
 		const struct ld_lib *l = &c->tree.libs[i];
 		struct graft *g = &c->g[c->ng];
 
-		if (strcmp(lib_action(c, l->soname), "graft") != 0)
+		if (strcmp(lib_action(c, l->soname, l->path), "graft") != 0)
 			continue;
 		if (!l->path)
 			return not_found(c, i, e);
@@ -227,8 +220,9 @@ static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
 		return NULL;
 	}
 	for (i = 0; i < c->tree.nlibs; i++)
-		if (strcmp(lib_action(c, c->tree.libs[i].soname), "system") ==
-		    0)
+		if (strcmp(lib_action(c, c->tree.libs[i].soname,
+				      c->tree.libs[i].path),
+			   "system") == 0)
 			sys[n++] = c->tree.libs[i].soname;
 	t = policy_choose(c->pol, &c->all_sv, sys, n, c->limit);
 	free(sys);
@@ -273,7 +267,7 @@ static json_t *make_report(const struct ctx *c, const struct policy_tag *t,
 		const struct ld_lib *l = &c->tree.libs[i];
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "soname", l->soname,
 				      "needed_by", needer_name(c, i), "action",
-				      lib_action(c, l->soname), "via",
+				      lib_action(c, l->soname, l->path), "via",
 				      ld_via_name(l->via));
 
 		if (o)
@@ -503,13 +497,16 @@ static int load_policy(struct ctx *c, struct sp_err *e)
 /* skip's "patch": whether the repair would bundle something, by the rule
  * it bundles by (lib_action), without resolving or reading a library.
  * The module's own DT_NEEDED decide it: a library the system provides
- * brings its own needs, and one it does not is already enough. */
+ * brings its own needs, and one it does not is already enough.  Nothing
+ * is looked up, so an --exclude pattern with '/' (a path) excludes
+ * nothing here. */
 static const char *skip_patch(const struct ctx *c)
 {
 	size_t i;
 
 	for (i = 0; i < c->in->info->nneeded; i++)
-		if (!strcmp(lib_action(c, c->in->info->needed[i]), "graft"))
+		if (!strcmp(lib_action(c, c->in->info->needed[i], NULL),
+			    "graft"))
 			return "required";
 	return "none";
 }

@@ -27,8 +27,9 @@ struct repair_opts {
 	/* A manylinux tag the wheel must run on ("manylinux_2_28",
 	 * "manylinux2014"): the newest tag allowed; NULL for none. */
 	const char *compat;
-	/* Sonames never bundled (the user promises the target system has
-	 * them). */
+	/* Patterns of libraries never bundled (the user promises the target
+	 * system has them): shell-style globs on sonames, or on the path a
+	 * library is found at when they hold a '/' (exclude.h). */
 	const char *const *exclude;
 	size_t nexclude;
 	/* Extra directories to search (--lib-path), before ld.so.conf. */

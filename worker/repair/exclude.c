@@ -1,0 +1,37 @@
+#include "worker/repair/exclude.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+int exclude_matches(const char *const *pats, size_t npat, const char *soname,
+		    const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < npat; i++) {
+		/* A '/' says the user means where the library lives, as
+		 * auditwheel reads its patterns; a soname never holds one,
+		 * so such a pattern could never match it anyway. */
+		const char *subject = strchr(pats[i], '/') ? path : soname;
+
+		if (subject && fnmatch(pats[i], subject, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+char *exclude_literal(const char *name)
+{
+	char *s = malloc(2 * strlen(name) + 1), *p = s;
+
+	if (!s)
+		return NULL;
+	for (; *name; name++) {
+		if (strchr("*?[\\", *name))
+			*p++ = '\\';
+		*p++ = *name;
+	}
+	*p = '\0';
+	return s;
+}

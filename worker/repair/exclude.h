@@ -1,0 +1,34 @@
+/*
+ * exclude.h - the user's --exclude patterns: which needed libraries a
+ * repair never bundles.
+ *
+ * A pattern is a shell-style glob, matched by fnmatch(3) with no flags
+ * (case-sensitive, '*' also matches '/', a backslash quotes the next
+ * character), as auditwheel matches its --exclude: "libffi.so.*",
+ * "libffi.so.[4,5]", "*".  A pattern without '/' matches a library's
+ * soname (its DT_NEEDED name); a pattern with '/' matches the path the
+ * library was found at ("/usr/lib/x86_64-linux-gnu/libz*", or "*"
+ * followed by "/libfoo.so*" for a libfoo in any directory; a C comment
+ * cannot hold the two together), and so matches nothing while the library
+ * is not found or not looked up (skip looks nothing up).  An exact soname
+ * is a glob matching only itself unless it holds one of "*?[\\":
+ * exclude_literal() quotes those.
+ */
+#ifndef SPOKE_WORKER_REPAIR_EXCLUDE_H
+#define SPOKE_WORKER_REPAIR_EXCLUDE_H
+
+#include <stddef.h>
+
+/* Returns 1 when one of the npat patterns matches the library named
+ * soname found at path (NULL when it was not found or not looked up),
+ * else 0.  Reads its arguments only; a malformed pattern (an unclosed
+ * '[') matches what fnmatch(3) says it matches, here only itself. */
+int exclude_matches(const char *const *pats, size_t npat, const char *soname,
+		    const char *path);
+
+/* Returns a pattern that matches exactly name: name with a backslash
+ * before each glob character.  The caller frees it; NULL when out of
+ * memory. */
+char *exclude_literal(const char *name);
+
+#endif
