@@ -22,37 +22,8 @@
 #include "common/fsx.h"
 #include "common/path.h"
 
-static char tmpdir[64];
-static int tmpfd = -1; /* tmpdir, held open for the *_at operations */
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/spoke-fsx-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return tmpfd < 0 ? -1 : 0;
-}
-
-static int teardown_dir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	close(tmpfd);
-	tmpfd = -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *tpath(const char *name)
-{
-	char *p = path_join(tmpdir, name);
-
-	assert_non_null(p);
-	return p;
-}
+#define SCRATCH_NAME "fsx"
+#include "tests/unit/scratch.h"
 
 /* The file name in tmpdir as the *_at operations take it: the folder's
  * descriptor and the bare name, with path (from tpath) for messages. */

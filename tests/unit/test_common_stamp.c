@@ -20,31 +20,8 @@
 #include "common/path.h"
 #include "common/stamp.h"
 
-static char tmpdir[64];
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/spoke-stamp-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *tpath(const char *name)
-{
-	char *p = path_join(tmpdir, name);
-
-	assert_non_null(p);
-	return p;
-}
+#define SCRATCH_NAME "stamp"
+#include "tests/unit/scratch.h"
 
 static void write_file(const char *path, const char *text)
 {

@@ -29,37 +29,8 @@
 #include "common/path.h"
 #include "common/tmpfile.h"
 
-static char tmpdir[64];
-static int dfd = -1;
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/spoke-tmpfile-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return dfd < 0 ? -1 : 0;
-}
-
-static int teardown_dir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	close(dfd);
-	dfd = -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *tpath(const char *name)
-{
-	char *p = path_join(tmpdir, name);
-
-	assert_non_null(p);
-	return p;
-}
+#define SCRATCH_NAME "tmpfile"
+#include "tests/unit/scratch.h"
 
 static void write_file(const char *path, const char *text)
 {
@@ -145,11 +116,11 @@ static void test_write_buf_puts_file_in_place(void **state)
 	struct stat st;
 
 	(void)state;
-	assert_int_equal(tmpfile_write_buf(dfd, tmpdir, "out.whl", "first", 5,
+	assert_int_equal(tmpfile_write_buf(tmpfd, tmpdir, "out.whl", "first", 5,
 					   0600, &e),
 			 0);
 	assert_file_is(p, "first");
-	assert_int_equal(tmpfile_write_buf(dfd, tmpdir, "out.whl", "second!",
+	assert_int_equal(tmpfile_write_buf(tmpfd, tmpdir, "out.whl", "second!",
 					   7, 0600, &e),
 			 0);
 	assert_file_is(p, "second!");
@@ -171,7 +142,7 @@ static void test_symlink_at_final_is_replaced_not_followed(void **state)
 	(void)state;
 	write_file(victim, "root's secret");
 	assert_int_equal(symlink(victim, p), 0);
-	assert_int_equal(tmpfile_write_buf(dfd, tmpdir, "out.debug", "DWARF",
+	assert_int_equal(tmpfile_write_buf(tmpfd, tmpdir, "out.debug", "DWARF",
 					   5, 0644, &e),
 			 0);
 	assert_int_equal(lstat(p, &st), 0);
@@ -197,7 +168,7 @@ static void test_named_refuses_planted_symlink_and_file(void **state)
 	(void)state;
 	write_file(victim, "keep");
 	assert_int_equal(symlink(victim, lnk), 0);
-	assert_int_equal(tmpfile_create_named(&t, dfd, tmpdir, ".w.spoke-tmp",
+	assert_int_equal(tmpfile_create_named(&t, tmpfd, tmpdir, ".w.spoke-tmp",
 					      0644, &e),
 			 -1);
 	assert_int_equal(errno, EEXIST);
@@ -211,13 +182,13 @@ static void test_named_refuses_planted_symlink_and_file(void **state)
 	/* A dangling symlink: O_CREAT would follow it and create its target
 	 * without O_NOFOLLOW and O_EXCL. */
 	assert_int_equal(unlink(victim), 0);
-	assert_int_equal(tmpfile_create_named(&t, dfd, tmpdir, ".w.spoke-tmp",
+	assert_int_equal(tmpfile_create_named(&t, tmpfd, tmpdir, ".w.spoke-tmp",
 					      0644, &e),
 			 -1);
 	assert_false(path_exists(victim));
 
 	write_file(file, "theirs");
-	assert_int_equal(tmpfile_create_named(&t, dfd, tmpdir, ".f.spoke-tmp",
+	assert_int_equal(tmpfile_create_named(&t, tmpfd, tmpdir, ".f.spoke-tmp",
 					      0644, &e),
 			 -1);
 	tmpfile_discard(&t);
@@ -235,7 +206,7 @@ static void test_named_commit_without_dirsync(void **state)
 	struct sp_err e;
 
 	(void)state;
-	assert_int_equal(tmpfile_create_named(&t, dfd, tmpdir, ".w.spoke-tmp",
+	assert_int_equal(tmpfile_create_named(&t, tmpfd, tmpdir, ".w.spoke-tmp",
 					      0644, &e),
 			 0);
 	assert_true(path_exists(tmp));
@@ -261,7 +232,7 @@ static void test_failed_rename_leaves_nothing(void **state)
 	(void)state;
 	assert_int_equal(mkdir(d, 0700), 0);
 	write_file(inner, "x");
-	assert_int_equal(tmpfile_create(&t, dfd, tmpdir, "out.whl", 0644, &e),
+	assert_int_equal(tmpfile_create(&t, tmpfd, tmpdir, "out.whl", 0644, &e),
 			 0);
 	assert_int_equal(tmpfile_write(&t, "data", 4, &e), 0);
 	assert_int_equal(tmpfile_commit(&t, "out.whl", 0, &e), -1);
@@ -281,7 +252,7 @@ static void test_noreplace_keeps_existing(void **state)
 	(void)state;
 	write_file(p, "older");
 	assert_int_equal(
-		tmpfile_create(&t, dfd, tmpdir, "bundle.tar.zst", 0644, &e), 0);
+		tmpfile_create(&t, tmpfd, tmpdir, "bundle.tar.zst", 0644, &e), 0);
 	assert_int_equal(tmpfile_write(&t, "newer", 5, &e), 0);
 	assert_int_equal(
 		tmpfile_commit(&t, "bundle.tar.zst", TMPFILE_NOREPLACE, &e),
@@ -298,7 +269,7 @@ static void test_discard_removes(void **state)
 	struct sp_err e;
 
 	(void)state;
-	assert_int_equal(tmpfile_create(&t, dfd, tmpdir, "a.whl", 0644, &e),
+	assert_int_equal(tmpfile_create(&t, tmpfd, tmpdir, "a.whl", 0644, &e),
 			 0);
 	assert_int_equal(tmpfile_write(&t, "half", 4, &e), 0);
 	assert_true(t.name[0] == '.');
@@ -318,7 +289,7 @@ static void test_fd_errors_are_reported(void **state)
 	int p[2];
 
 	(void)state;
-	assert_int_equal(tmpfile_create(&t, dfd, tmpdir, "a.whl", 0644, &e),
+	assert_int_equal(tmpfile_create(&t, tmpfd, tmpdir, "a.whl", 0644, &e),
 			 0);
 	snprintf(label, sizeof(label), "%s/%s", tmpdir, t.name);
 	close(t.fd);
@@ -329,7 +300,7 @@ static void test_fd_errors_are_reported(void **state)
 	tmpfile_discard(&t);
 	ASSERT_LISTING("");
 
-	assert_int_equal(tmpfile_create(&t, dfd, tmpdir, "a.whl", 0644, &e),
+	assert_int_equal(tmpfile_create(&t, tmpfd, tmpdir, "a.whl", 0644, &e),
 			 0);
 	snprintf(label, sizeof(label), "%s/%s", tmpdir, t.name);
 	assert_int_equal(pipe(p), 0);
@@ -379,7 +350,7 @@ static void test_signal_removes_own_only(void **state)
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(tmpfile_create(&mine, dfd, tmpdir, "p.whl", 0644, &e),
+	assert_int_equal(tmpfile_create(&mine, tmpfd, tmpdir, "p.whl", 0644, &e),
 			 0);
 	parent_tmp = tpath(mine.name);
 	pid = fork();
@@ -388,7 +359,7 @@ static void test_signal_removes_own_only(void **state)
 		struct tmpfile t;
 
 		tmpfile_remove_on_signals();
-		if (tmpfile_create(&t, dfd, tmpdir, "c.whl", 0644, &e) < 0)
+		if (tmpfile_create(&t, tmpfd, tmpdir, "c.whl", 0644, &e) < 0)
 			_exit(3);
 		raise(SIGTERM);
 		_exit(4);

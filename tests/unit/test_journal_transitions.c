@@ -23,23 +23,8 @@
 #include "common/path.h"
 #include "journal/journal.h"
 
-static char tmpdir[64];
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/spoke-jtr-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#define SCRATCH_NAME "jtr"
+#include "tests/unit/scratch.h"
 
 static char *db_path(void)
 {

@@ -30,31 +30,8 @@
 #include "worker/wheel/wheel_read.h"
 #include "worker/zip/zip_write.h"
 
-static char tmpdir[64];
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/spoke-wheelread-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *tmp_file(const char *name)
-{
-	char *p = path_join(tmpdir, name);
-
-	assert_non_null(p);
-	return p;
-}
+#define SCRATCH_NAME "wheelread"
+#include "tests/unit/scratch.h"
 
 /* 1 when r has a problem for entry (any entry when NULL) whose reason
  * contains needle. */
@@ -235,7 +212,7 @@ static void test_valid(void **state)
 {
 	struct spec s = {.with_so = 1, .level = 6};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	char *p = tpath("demo-1.0-py3-none-any.whl");
 	const struct wheel_so *so;
 	size_t i;
 	int libc = 0;
@@ -309,7 +286,7 @@ static void test_record(void **state)
 	     "has Tag 'py2-none-any', which the file name does not have"},
 	};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	char *p = tpath("demo-1.0-py3-none-any.whl");
 	size_t i;
 
 	(void)state;
@@ -331,7 +308,7 @@ static void test_record(void **state)
 static void test_empty_files(void **state)
 {
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	char *p = tpath("demo-1.0-py3-none-any.whl");
 	struct spec s = {0};
 
 	(void)state;
@@ -384,7 +361,7 @@ static void test_hostile_texts(void **state)
 	    {"entry_points.txt", "line 1 is neither a [group] header"},
 	};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl"), entry[64];
+	char *p = tpath("demo-1.0-py3-none-any.whl"), entry[64];
 	struct spec s;
 	size_t f, v;
 
@@ -459,7 +436,7 @@ static void test_license_file(void **state)
 	     "its Version '2.0' is not the file name's version"},
 	};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	char *p = tpath("demo-1.0-py3-none-any.whl");
 	struct spec s;
 	size_t i;
 
@@ -487,8 +464,8 @@ static void test_damage(void **state)
 {
 	struct spec s = {.level = 6};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
-	char *q = tmp_file("cut/demo-1.0-py3-none-any.whl"), *dir;
+	char *p = tpath("demo-1.0-py3-none-any.whl");
+	char *q = tpath("cut/demo-1.0-py3-none-any.whl"), *dir;
 	uint8_t *orig;
 	size_t len, i;
 	struct sp_err e;
@@ -661,7 +638,7 @@ static void test_names(void **state)
 	    {.data = "y", .dlen = 1},
 	};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	char *p = tpath("demo-1.0-py3-none-any.whl");
 	size_t i;
 
 	(void)state;
@@ -696,7 +673,7 @@ static void test_cd_order(void **state)
 	    {.name = "demo/c.py", .data = "c", .dlen = 1},
 	};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	char *p = tpath("demo-1.0-py3-none-any.whl");
 	char want[ZIPW_B64_SHA256];
 	uint8_t digest[32];
 	size_t i, k;
@@ -732,7 +709,7 @@ static void test_duplicate_overlap(void **state)
 	    {.name = "demo/a.py", .data = "bbbb", .dlen = 4, .lie_offset = 1},
 	};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	char *p = tpath("demo-1.0-py3-none-any.whl");
 
 	(void)state;
 	raw_zip(p, dup, 3);
@@ -821,7 +798,7 @@ static void test_bombs(void **state)
 {
 	struct rawent ents[1] = {{.name = "demo/bomb.bin", .method = 8}};
 	struct wheel_report r;
-	char *p = tmp_file("demo-1.0-py3-none-any.whl");
+	char *p = tpath("demo-1.0-py3-none-any.whl");
 	uint8_t *bomb;
 	size_t blen;
 	long rss;
@@ -885,7 +862,7 @@ static void test_not_a_wheel(void **state)
 {
 	struct wheel_report r;
 	struct sp_err e;
-	char *p = tmp_file("notes.txt");
+	char *p = tpath("notes.txt");
 	int fd;
 
 	(void)state;

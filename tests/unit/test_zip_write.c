@@ -28,31 +28,8 @@
 
 #define PYTHON "/usr/bin/python3"
 
-static char tmpdir[64];
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/spoke-zipw-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *tmp_file(const char *name)
-{
-	char *p = path_join(tmpdir, name);
-
-	assert_non_null(p);
-	return p;
-}
+#define SCRATCH_NAME "zipw"
+#include "tests/unit/scratch.h"
 
 static int have(const char *path)
 {
@@ -394,7 +371,7 @@ static void check_sample(const char *path, int level, int zip64)
 
 static void test_round_trip(void **state)
 {
-	char *p = tmp_file("sample.zip");
+	char *p = tpath("sample.zip");
 	uint8_t d1[32], d2[32], d3[32];
 	char hex[65], want[65];
 	struct sp_err e;
@@ -423,7 +400,7 @@ static void test_round_trip(void **state)
 
 static void test_zip64_forced(void **state)
 {
-	char *p = tmp_file("zip64.zip");
+	char *p = tpath("zip64.zip");
 	uint8_t d[32];
 
 	(void)state;
@@ -438,7 +415,7 @@ static void test_zip64_forced(void **state)
 static void test_zip64_many(void **state)
 {
 	const size_t n = 70000;
-	char *p = tmp_file("many.zip");
+	char *p = tpath("many.zip");
 	char name[32], data[32];
 	const uint8_t *eocd;
 	struct zfile zf;
@@ -599,8 +576,8 @@ static void check_big(const char *path, int zip64)
  * thread or several. */
 static void test_chunked(void **state)
 {
-	char *p1 = tmp_file("big1.zip"), *p2 = tmp_file("big2.zip");
-	char *p3 = tmp_file("big3.zip");
+	char *p1 = tpath("big1.zip"), *p2 = tpath("big2.zip");
+	char *p3 = tpath("big3.zip");
 	uint8_t d1[32], d2[32], d3[32];
 	char hex[65], want[65];
 	struct sp_err e;
