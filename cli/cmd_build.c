@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cli/project/artifacts.h"
@@ -50,16 +49,25 @@ static const char build_help[] =
 	"                         on PATH\n"
 	"  --compression LEVEL    store, fast, default or best\n"
 	"\n"
-	"repair options (manylinux):\n"
+	"repair options (manylinux, musllinux):\n"
 	"  --repair=MODE          repair (default): bundle the libraries no\n"
 	"                         manylinux system provides into <dist>.libs/\n"
 	"                         and tag the wheel manylinux_2_N; check:\n"
 	"                         only say what repair would do, fail if it\n"
 	"                         would bundle anything; skip: plain\n"
 	"                         linux_<arch>\n"
-	"  --compat TAG           the oldest system the wheel must run on\n"
-	"                         (manylinux_2_28, manylinux2014): fail if an\n"
-	"                         object needs newer symbol versions\n"
+	"  --compat TAG           tag the wheel exactly TAG (manylinux1,\n"
+	"                         manylinux2010, manylinux2014,\n"
+	"                         manylinux_2_X, musllinux_1_1, musllinux_1_2,\n"
+	"                         with or without _<arch>) and its aliases,\n"
+	"                         so the wheel's file name is known before\n"
+	"                         the build; fail, naming the symbol\n"
+	"                         versions, libraries or black-listed\n"
+	"                         symbols, if an object needs more.  Without\n"
+	"                         it, a glibc wheel gets the oldest manylinux\n"
+	"                         tag its objects fit, a musl wheel\n"
+	"                         musllinux_1_2.  Also spelled\n"
+	"                         --compatibility and --manylinux\n"
 	"  --exclude PATTERN      never bundle a library whose soname matches\n"
 	"                         this shell-style glob (libffi.so.*); a\n"
 	"                         PATTERN with '/' matches the library's path\n"
@@ -103,20 +111,11 @@ enum { OPT_REPAIR = 512, OPT_COMPAT, OPT_EXCLUDE, OPT_LIB_PATH,
        OPT_SPLIT_DEBUG };
 
 /* Checks a --compat tag against the policy the workers will use, so that
- * a typo fails before cargo runs. */
+ * a typo fails before cargo runs.  Which libc the modules link is known
+ * only once they are built: here the name must be a tag of either. */
 static int compat_valid(const char *tag, struct sp_err *e)
 {
-	struct policy p;
-	struct utsname u;
-	int rc;
-
-	if (uname(&u) < 0)
-		return sp_err_sys(e, "uname");
-	if (policy_load_default(&p, u.machine, e) < 0)
-		return -1;
-	rc = policy_find(&p, tag, e) ? 0 : -1;
-	policy_release(&p);
-	return rc;
+	return policy_name_valid(tag, e);
 }
 
 /* Adds one repair option to *opts, the request's "options" object. */
@@ -561,6 +560,8 @@ int cmd_build(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"repair", required_argument, NULL, OPT_REPAIR},
 		{"compat", required_argument, NULL, OPT_COMPAT},
+		{"compatibility", required_argument, NULL, OPT_COMPAT},
+		{"manylinux", required_argument, NULL, OPT_COMPAT},
 		{"exclude", required_argument, NULL, OPT_EXCLUDE},
 		{"lib-path", required_argument, NULL, OPT_LIB_PATH},
 		{"split-debug", no_argument, NULL, OPT_SPLIT_DEBUG},

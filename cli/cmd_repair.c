@@ -37,8 +37,17 @@ static const char repair_help[] =
 	"\n"
 	"options:\n"
 	"  -w, --out-dir DIR  where repaired wheels go (default: wheelhouse)\n"
-	"  --compat TAG       the newest manylinux tag allowed\n"
-	"                     (manylinux_2_28, manylinux2014, ...)\n"
+	"  --compat TAG       tag the wheel exactly TAG (manylinux1,\n"
+	"                     manylinux2010, manylinux2014, manylinux_2_X,\n"
+	"                     musllinux_1_1, musllinux_1_2, with or without\n"
+	"                     _<arch>) and its aliases; fail, naming the\n"
+	"                     symbol versions, libraries or black-listed\n"
+	"                     symbols, if an object needs more.  Without it,\n"
+	"                     a glibc wheel gets the oldest manylinux tag its\n"
+	"                     objects fit (manylinux_2_5_x86_64 with\n"
+	"                     manylinux1_x86_64), a musl wheel\n"
+	"                     musllinux_1_2.  Also spelled --compatibility\n"
+	"                     and --manylinux\n"
 	"  --exclude PATTERN  never bundle a library whose soname matches\n"
 	"                     this shell-style glob (libffi.so.*); a\n"
 	"                     PATTERN with '/' matches the library's path\n"
@@ -134,6 +143,8 @@ int cmd_repair(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"out-dir", required_argument, NULL, 'w'},
 		{"compat", required_argument, NULL, OPT_COMPAT},
+		{"compatibility", required_argument, NULL, OPT_COMPAT},
+		{"manylinux", required_argument, NULL, OPT_COMPAT},
 		{"exclude", required_argument, NULL, OPT_EXCLUDE},
 		{"lib-path", required_argument, NULL, OPT_LIBPATH},
 		{"split-debug", no_argument, NULL, OPT_SPLIT},

@@ -88,28 +88,6 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-struct ns {
-	const char *prefix;
-	const struct symver *v;
-};
-
-/* The namespaces of symvers.h in the order they are printed. */
-static size_t namespaces(const struct symvers *s, struct ns out[4])
-{
-	const struct ns all[4] = {
-		{"GLIBC", &s->glibc},
-		{"GLIBCXX", &s->glibcxx},
-		{"CXXABI", &s->cxxabi},
-		{"GCC", &s->gcc},
-	};
-	size_t i, n = 0;
-
-	for (i = 0; i < 4; i++)
-		if (all[i].v->present)
-			out[n++] = all[i];
-	return n;
-}
-
 static const char *method_name(uint16_t m)
 {
 	return m == 0 ? "stored" : m == 8 ? "deflate" : "other";
@@ -117,9 +95,8 @@ static const char *method_name(uint16_t m)
 
 static void print_so(const struct wheel_so *so)
 {
-	struct ns ns[4];
-	char ver[64];
-	size_t i, n;
+	char vers[256];
+	size_t i;
 
 	printf("    %s\n", esc(so->entry));
 	if (so->elf_ok) {
@@ -133,15 +110,9 @@ static void print_so(const struct wheel_so *so)
 		       so->elf.runpath ? esc(so->elf.runpath) : "(none)");
 	}
 	if (so->vers_ok) {
-		n = namespaces(&so->vers, ns);
-		printf("      requires:");
-		if (!n)
-			printf(" no versioned symbols");
-		for (i = 0; i < n; i++) {
-			symver_format(ns[i].v, ver, sizeof(ver));
-			printf(" %s_%s", ns[i].prefix, ver);
-		}
-		printf("\n");
+		symvers_format_highest(&so->vers, vers, sizeof(vers));
+		printf("      requires: %s\n",
+		       vers[0] ? esc(vers) : "no versioned symbols");
 	}
 	if (so->error)
 		printf("      cannot inspect: %s\n", esc(so->error));
@@ -266,20 +237,23 @@ static json_t *jstr(const char *s)
 
 static json_t *so_json(const struct wheel_so *so)
 {
+	struct symver top[SYMVERS_NNS];
 	json_t *o, *needed, *vers;
-	struct ns ns[4];
 	char ver[64];
-	size_t i, n;
+	size_t i;
+	int ns;
 
 	needed = json_array();
 	vers = json_object();
 	for (i = 0; so->elf_ok && i < so->elf.nneeded; i++)
 		json_array_append_new(needed, jstr(so->elf.needed[i]));
 	if (so->vers_ok) {
-		n = namespaces(&so->vers, ns);
-		for (i = 0; i < n; i++) {
-			symver_format(ns[i].v, ver, sizeof(ver));
-			json_object_set_new(vers, ns[i].prefix,
+		symvers_highest(&so->vers, top);
+		for (ns = 0; ns < SYMVERS_NNS; ns++) {
+			if (!top[ns].present)
+				continue;
+			symver_format(&top[ns], ver, sizeof(ver));
+			json_object_set_new(vers, symvers_ns_name(ns),
 					    json_string(ver));
 		}
 	}

@@ -1,6 +1,6 @@
 /*
  * Unit tests of repair_run() in skip mode: it packages any module as a
- * plain linux_<arch> wheel.  It reads the manylinux policy only for its
+ * plain linux_<arch> wheel.  It reads the platform policy only for its
  * "patch" verdict, so a module no policy covers (another machine, or a
  * --compat tag the policy lacks) is still packaged, without a verdict.
  */
@@ -86,16 +86,21 @@ static void test_skip_exclude_glob(void **state)
 	nexclude = 0;
 }
 
-/* ppc64le and s390x have no policy here: skip still packages them, as it
- * did before it gave a verdict. */
+/* Every Linux architecture auditwheel knows has a policy now: ppc64le
+ * and s390x get the verdict too.  MIPS has none: skip still packages it,
+ * as it did before it gave a verdict. */
 static void test_skip_without_policy(void **state)
 {
 	struct repair_result r;
 
 	(void)state;
-	assert_string_equal(run_skip(EM_PPC64, "linux_ppc64le", NULL, &r), "");
+	assert_string_equal(run_skip(EM_PPC64, "linux_ppc64le", NULL, &r),
+			    "required");
 	repair_result_release(&r);
-	assert_string_equal(run_skip(EM_S390, "linux_s390x", NULL, &r), "");
+	assert_string_equal(run_skip(EM_S390, "linux_s390x", NULL, &r),
+			    "required");
+	repair_result_release(&r);
+	assert_string_equal(run_skip(EM_MIPS, "linux_mips64", NULL, &r), "");
 	repair_result_release(&r);
 }
 
@@ -107,6 +112,10 @@ static void test_skip_unknown_compat(void **state)
 	(void)state;
 	assert_string_equal(
 	    run_skip(EM_X86_64, "linux_x86_64", "manylinux_9_99", &r), "");
+	repair_result_release(&r);
+	/* Nor one of the other libc. */
+	assert_string_equal(
+	    run_skip(EM_X86_64, "linux_x86_64", "musllinux_1_2", &r), "");
 	repair_result_release(&r);
 }
 

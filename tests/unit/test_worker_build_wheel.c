@@ -222,7 +222,7 @@ static void test_patch_required(void **state)
 
 /* Without a repair, "patch" still says whether the module needs one, by
  * the manylinux policy's rule: libz.so.1 is on every manylinux system's
- * list (data/manylinux-policy.json), so a module needing it (a stand-in
+ * list (data/policy.json), so a module needing it (a stand-in
  * built here) needs no repair, as the default repair would say; a library
  * the user excludes needs none either. */
 static void test_patch_by_policy(void **state)

@@ -1,12 +1,25 @@
 /*
- * symvers.h - the symbol versions an ELF object requires (.gnu.version_r).
+ * symvers.h - the symbol versions an ELF object requires, per namespace,
+ * with the symbols that use each one.
  *
- * The manylinux policy is a ceiling per version namespace: a wheel runs on
- * a system whose glibc, libstdc++ and libgcc provide at least the highest
- * GLIBC_x.y, GLIBCXX_x.y.z, CXXABI_x.y.z and GCC_x.y.z its objects need.
+ * A platform tag (repair/policy.h) lists, per namespace, the version names
+ * every system of that tag provides; an object fits the tag when each
+ * version it requires in such a namespace is on the list.  Six namespaces
+ * are judged, the ones the public manylinux and musllinux policies define:
+ * GLIBC, GLIBCXX, CXXABI, GCC, ZLIB and LIBATOMIC.  A version's namespace
+ * is its name up to the first '_' ("GLIBC_2.17" is GLIBC's "2.17",
+ * "CXXABI_TM_1" is CXXABI's "TM_1", "GLIBC_PRIVATE" GLIBC's "PRIVATE");
+ * any other namespace (a library's own, "OPENSSL_3.0.0") is left out, as
+ * the policies judge nothing there.  Versions required of the dynamic
+ * loader (ld-linux*, ld64.so.1, ld64.so.2) are left out too: the loader
+ * is the libc's own half, and the tag's GLIBC list describes libc.so.6.
  *
- * Objects of any machine, class and byte order are read, through the
- * room's reading layer (worker/elf/elffile.h).
+ * The requirements come from .gnu.version_r (a version required with no
+ * symbol using it still counts); the symbols that use each one, and every
+ * undefined symbol with its binding (for the policies' blacklists), from
+ * worker/elf/imports.h.  Objects of any machine, class and byte order are
+ * read, through the room's reading layer (worker/elf/elffile.h); inputs
+ * are hostile: a bad table is an error naming the file, never a crash.
  */
 #ifndef SPOKE_WORKER_ELF_SYMVERS_H
 #define SPOKE_WORKER_ELF_SYMVERS_H
@@ -14,46 +27,93 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "worker/elf/imports.h"
 
-/* A dotted version as numbers: "2.17" -> {2, 17, 0}, parts 2. */
-struct symver {
-	unsigned v[3];
-	int parts;   /* how many numbers it was written with, so that
-		      * GCC_4.2.0 prints as 4.2.0 and GLIBC_2.17 as 2.17 */
-	int present; /* 0: the object requires nothing in this namespace */
+/* The judged namespaces, in the order messages and reports print them. */
+enum symvers_ns {
+	SYMVERS_GLIBC,
+	SYMVERS_GLIBCXX,
+	SYMVERS_CXXABI,
+	SYMVERS_GCC,
+	SYMVERS_ZLIB,
+	SYMVERS_LIBATOMIC,
+	SYMVERS_NNS
 };
 
+/* "GLIBC" for SYMVERS_GLIBC...; NULL out of range. */
+const char *symvers_ns_name(int ns);
+
+/* The namespace called name ("GLIBCXX"), or -1. */
+int symvers_ns_find(const char *name);
+
+/* One required version. */
+struct symvers_need {
+	int ns;		     /* enum symvers_ns */
+	char *name;	     /* as the object writes it: "GLIBC_2.17" */
+	const char *version; /* name past the namespace and '_': "2.17" */
+	char *file;	     /* the library it is required of: "libc.so.6" */
+	const char **syms;   /* the undefined symbols bound to it, in
+			      * .dynsym order (pointing into imports) */
+	size_t nsyms;
+};
+
+/* Owned by the struct: symvers_release(). */
 struct symvers {
-	struct symver glibc;   /* GLIBC_x.y */
-	struct symver glibcxx; /* GLIBCXX_x.y.z */
-	struct symver cxxabi;  /* CXXABI_x.y.z */
-	struct symver gcc;     /* GCC_x.y.z */
+	struct symvers_need *needs; /* in .gnu.version_r order, each
+				     * (file, name) once */
+	size_t n;
+	struct elf_imports imports; /* every undefined dynamic symbol */
 };
 
-/* Reads the highest required version per namespace from the ELF image
- * (in, len; only read) into out.  An object without .gnu.version_r
- * requires nothing (all absent).  Returns 0, or -1 with e naming name:
- * not ELF, truncated or corrupt.  Hostile input gives an error, never a
- * crash. */
+/* Reads what the ELF image (in, len; only read) requires into out.  An
+ * object without .gnu.version_r requires no version.  Returns 0, or -1
+ * with e naming name: not ELF, truncated or corrupt, out of memory.  On
+ * failure out holds nothing. */
 int symvers_read_mem(const void *in, size_t len, const char *name,
 		     struct symvers *out, struct sp_err *e);
 
-/* Same for the file at path, read whole into memory and freed. */
+/* The same on an open descriptor, read with pread (its offset is not
+ * moved; the file is not read whole, so a big library costs its tables,
+ * not its size). */
+int symvers_read_fd(int fd, const char *name, struct symvers *out,
+		    struct sp_err *e);
+
+/* The same on the file at path. */
 int symvers_read_file(const char *path, struct symvers *out,
 		      struct sp_err *e);
 
-/* Folds b into a: the per-namespace maximum. */
-void symvers_merge(struct symvers *a, const struct symvers *b);
+/* Frees everything s holds and zeroes it; safe on a zeroed struct and
+ * twice. */
+void symvers_release(struct symvers *s);
 
-/* Parses a dotted version ("2.17", "3.4.29", "11.0") into v.  Returns 0,
- * or -1 when s is not 1 to 3 dot-separated decimal numbers below 65536
- * ("PRIVATE", "TM_1", "2.", "1.2.3.4"). */
+/* A dotted version as numbers, for "the highest per namespace": "2.17" is
+ * {2, 17}, parts 2; ZLIB's "1.2.0.2" has four parts. */
+struct symver {
+	unsigned v[4];
+	int parts;   /* how many numbers it was written with */
+	int present; /* 0: nothing (no numeric version in the namespace) */
+};
+
+/* Parses a dotted version ("2.17", "3.4.29", "1.2.0.2") into v.  Returns
+ * 0, or -1 when s is not 1 to 4 dot-separated decimal numbers below 65536
+ * ("PRIVATE", "TM_1", "2.", "1.2.3.4.5"). */
 int symver_parse(const char *s, struct symver *v);
 
-/* Compares two versions by value (4.2 == 4.2.0): <0, 0, >0. */
+/* Compares two versions by value (4.2 == 4.2.0); absent is lowest: <0,
+ * 0, >0. */
 int symver_cmp(const struct symver *a, const struct symver *b);
 
-/* Formats v into buf as it was written: "2.17", "3.4.29", "4.2.0". */
+/* Formats v into buf as it was written: "2.17", "3.4.29", "1.2.0.2". */
 void symver_format(const struct symver *v, char *buf, size_t n);
+
+/* The highest numeric version s requires in each namespace, into
+ * top[SYMVERS_NNS] (absent where it requires none; names that are not
+ * numbers, "GLIBC_PRIVATE", are not ranked). */
+void symvers_highest(const struct symvers *s, struct symver top[SYMVERS_NNS]);
+
+/* Writes the highest version per namespace into buf as one line,
+ * "GLIBC_2.17 GLIBCXX_3.4.29 ZLIB_1.2.9", or "" when s requires none
+ * (truncated to n). */
+void symvers_format_highest(const struct symvers *s, char *buf, size_t n);
 
 #endif

@@ -1,9 +1,10 @@
 #define _GNU_SOURCE
 #include "worker/repair/policy.h"
 
+#include <elf.h>
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,49 +13,110 @@
 #include "common/fsx.h"
 #include "common/path.h"
 #include "common/stamp.h"
-#include "worker/elf/machine.h"
 
-#define POLICY_FILE "manylinux-policy.json"
+#define POLICY_FILE "policy.json"
 
-/* The namespaces a ceiling covers, in the order messages name them. */
-enum { NS_GLIBC, NS_CXXABI, NS_GLIBCXX, NS_GCC, NS_COUNT };
+/* Symbols named per version in a one-line message. */
+#define FORMAT_SYMS 8
 
-static const char *const ns_names[NS_COUNT] = {"GLIBC", "CXXABI", "GLIBCXX",
-					       "GCC"};
+#ifndef EM_LOONGARCH
+#define EM_LOONGARCH 258
+#endif
 
-static struct symver *ns_get(struct symvers *s, int ns)
+const char *policy_libc_name(enum policy_libc libc)
 {
-	switch (ns) {
-	case NS_GLIBC:
-		return &s->glibc;
-	case NS_CXXABI:
-		return &s->cxxabi;
-	case NS_GLIBCXX:
-		return &s->glibcxx;
+	return libc == POLICY_MUSL ? "musl" : "glibc";
+}
+
+/* The dynamic loader: ld-linux* on most glibc machines, ld64.so.1 on
+ * ppc64(le), ld64.so.2 on s390x, ld-musl-<arch>.so.1 for musl. */
+static int is_loader(const char *soname)
+{
+	return strncmp(soname, "ld-linux", 8) == 0 ||
+	       strcmp(soname, "ld64.so.1") == 0 ||
+	       strcmp(soname, "ld64.so.2") == 0 ||
+	       strncmp(soname, "ld-musl-", 8) == 0;
+}
+
+/* The interpreter (PT_INTERP) tells as well as DT_NEEDED does, but
+ * musl-gcc -shared writes none, and struct elf_info does not carry it yet:
+ * replaced by elf_info_libc at merge. */
+enum policy_libc policy_libc_of(const struct elf_info *info)
+{
+	size_t i;
+
+	for (i = 0; i < info->nneeded; i++) {
+		const char *s = info->needed[i];
+		size_t n = strlen(s);
+
+		if (strcmp(s, "libc.so") == 0 ||
+		    strncmp(s, "ld-musl-", 8) == 0 ||
+		    (strncmp(s, "libc.musl-", 10) == 0 && n > 15 &&
+		     strcmp(s + n - 5, ".so.1") == 0))
+			return POLICY_MUSL;
+	}
+	return POLICY_GLIBC;
+}
+
+int policy_libc_of_tag(const char *name)
+{
+	if (strncmp(name, "musllinux_", 10) == 0)
+		return POLICY_MUSL;
+	if (strncmp(name, "manylinux", 9) == 0)
+		return POLICY_GLIBC;
+	return -1;
+}
+
+/* replaced by elf_arch_name at merge */
+const char *policy_arch_of(unsigned em, int elfclass, int data)
+{
+	switch (em) {
+	case EM_X86_64:
+		return elfclass == ELFCLASS64 ? "x86_64" : NULL;
+	case EM_386:
+		return "i686";
+	case EM_AARCH64:
+		return elfclass == ELFCLASS64 ? "aarch64" : NULL;
+	case EM_ARM:
+		return "armv7l";
+	case EM_PPC64:
+		return data == ELFDATA2LSB ? "ppc64le" : "ppc64";
+	case EM_S390:
+		return elfclass == ELFCLASS64 ? "s390x" : NULL;
+	case EM_RISCV:
+		return elfclass == ELFCLASS64 ? "riscv64" : NULL;
+	case EM_LOONGARCH:
+		return elfclass == ELFCLASS64 ? "loongarch64" : NULL;
 	default:
-		return &s->gcc;
+		return NULL;
 	}
 }
 
-static const struct symver *ns_cget(const struct symvers *s, int ns)
+static void strv_free(char **v, size_t n)
 {
-	return ns_get((struct symvers *)s, ns);
-}
+	size_t i;
 
-const char *policy_arch_of_machine(unsigned machine)
-{
-	return elf_machine_policy_arch(machine);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 static void tag_release(struct policy_tag *t)
 {
 	size_t i;
+	int ns;
 
 	free(t->name);
-	free(t->alias);
-	for (i = 0; i < t->nlibs; i++)
-		free(t->libs[i]);
-	free(t->libs);
+	strv_free(t->aliases, t->naliases);
+	strv_free(t->libs, t->nlibs);
+	for (ns = 0; ns < SYMVERS_NNS; ns++)
+		strv_free(t->vers[ns], t->nvers[ns]);
+	for (i = 0; i < t->nblacklist; i++) {
+		free(t->blacklist[i].lib);
+		strv_free(t->blacklist[i].syms, t->blacklist[i].nsyms);
+	}
+	free(t->blacklist);
+	memset(t, 0, sizeof(*t));
 }
 
 void policy_release(struct policy *p)
@@ -68,74 +130,108 @@ void policy_release(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Reads one tag entry; 1 when it has ceilings for arch, 0 when it has none
- * (skipped), -1 on a malformed entry. */
-static int load_tag(const json_t *o, const char *arch, const char *path,
-		    size_t idx, struct policy_tag *t, struct sp_err *e)
+/* Copies the JSON array of strings a into *v, *n; "libc.so" becomes musl
+ * when musl is not NULL.  0, -1 when a is not an array of strings, -2 out
+ * of memory. */
+static int strv_load(const json_t *a, const char *musl, char ***v, size_t *n)
 {
-	const json_t *g = json_object_get(o, "glibc");
-	const json_t *aliases = json_object_get(o, "aliases");
-	const json_t *libs = json_object_get(o, "libs");
-	const json_t *ceil = json_object_get(json_object_get(o, "ceilings"),
-					     arch);
-	struct symver gv;
 	size_t i;
-	int ns;
+
+	*v = NULL;
+	*n = 0;
+	if (!json_is_array(a))
+		return -1;
+	*v = calloc(json_array_size(a) + 1, sizeof(**v));
+	if (!*v)
+		return -2;
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+
+		if (!s)
+			return -1;
+		if (musl && strcmp(s, "libc.so") == 0)
+			s = musl;
+		if (!((*v)[*n] = strdup(s)))
+			return -2;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads one policy entry for arch into t; 1 when it covers arch, 0 when
+ * it does not (skipped), -1 on a malformed entry. */
+static int load_tag(const json_t *o, const char *arch, const char *musl,
+		    const char *path, size_t idx, struct policy_tag *t,
+		    struct sp_err *e)
+{
+	const json_t *sv = json_object_get(json_object_get(o, "symbol_versions"),
+					   arch);
+	const json_t *bl = json_object_get(o, "blacklist"), *v;
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *key, *what;
+	int ns, rc = 0;
 
 	memset(t, 0, sizeof(*t));
-	if (!json_is_string(g) ||
-	    symver_parse(json_string_value(g), &gv) < 0 ||
-	    gv.v[0] != 2 || gv.v[2] != 0)
-		return sp_err_set(e, "'%s': tag %zu: 'glibc' must be \"2.N\"",
-				  path, idx);
-	if (!json_is_array(libs) || !json_is_array(aliases))
-		return sp_err_set(e, "'%s': tag %zu: 'libs' and 'aliases' "
-				     "must be arrays",
-				  path, idx);
-	if (!ceil)
+	if (!name)
+		return sp_err_set(e, "'%s': policy %zu has no 'name'", path,
+				  idx);
+	if (!json_is_object(json_object_get(o, "symbol_versions")) ||
+	    !json_is_object(bl))
+		return sp_err_set(e, "'%s': %s: 'symbol_versions' and "
+				     "'blacklist' must be objects",
+				  path, name);
+	if (!sv)
 		return 0;
-	t->glibc_minor = gv.v[1];
-	if (asprintf(&t->name, "manylinux_2_%u", t->glibc_minor) < 0) {
-		t->name = NULL;
+	if (!json_is_object(sv))
+		return sp_err_set(e, "'%s': %s: 'symbol_versions' for %s must "
+				     "be an object",
+				  path, name, arch);
+	if (!(t->name = strdup(name)))
 		goto oom;
-	}
-	if (json_array_size(aliases) > 0) {
-		const json_t *a = json_array_get(aliases, 0);
-
-		if (!json_is_string(a))
+	what = "aliases";
+	if ((rc = strv_load(json_object_get(o, "aliases"), NULL, &t->aliases,
+			    &t->naliases)) < 0)
+		goto bad;
+	what = "libs";
+	if ((rc = strv_load(json_object_get(o, "libs"), musl, &t->libs,
+			    &t->nlibs)) < 0)
+		goto bad;
+	/* A namespace the tag does not list for arch is not judged (musl
+	 * lists none); one listed empty accepts no version of it. */
+	what = "symbol_versions";
+	json_object_foreach((json_t *)sv, key, v) {
+		if ((ns = symvers_ns_find(key)) < 0)
+			continue;
+		t->judged[ns] = 1;
+		if ((rc = strv_load(v, NULL, &t->vers[ns], &t->nvers[ns])) < 0)
 			goto bad;
-		if (!(t->alias = strdup(json_string_value(a))))
-			goto oom;
 	}
-	t->libs = calloc(json_array_size(libs) + 1, sizeof(*t->libs));
-	if (!t->libs)
+	what = "blacklist";
+	t->blacklist = calloc(json_object_size(bl) + 1, sizeof(*t->blacklist));
+	if (!t->blacklist)
 		goto oom;
-	for (i = 0; i < json_array_size(libs); i++) {
-		const json_t *l = json_array_get(libs, i);
+	json_object_foreach((json_t *)bl, key, v) {
+		struct policy_blacklist *b = &t->blacklist[t->nblacklist];
 
-		if (!json_is_string(l))
-			goto bad;
-		if (!(t->libs[t->nlibs] = strdup(json_string_value(l))))
+		if (!(b->lib = strdup(key)))
 			goto oom;
-		t->nlibs++;
-	}
-	for (ns = 0; ns < NS_COUNT; ns++) {
-		const json_t *v = json_object_get(ceil, ns_names[ns]);
-
-		if (!json_is_string(v) ||
-		    symver_parse(json_string_value(v),
-					 ns_get(&t->ceiling, ns)) < 0) {
-			sp_err_set(e, "'%s': %s: ceiling '%s' for %s is "
-				      "missing or not a version",
-				   path, t->name, ns_names[ns], arch);
-			tag_release(t);
-			return -1;
-		}
+		t->nblacklist++;
+		rc = strv_load(v, NULL, &b->syms, &b->nsyms);
+		if (rc < 0)
+			goto bad;
+		qsort(b->syms, b->nsyms, sizeof(*b->syms), str_cmp);
 	}
 	return 1;
 bad:
-	sp_err_set(e, "'%s': %s: 'libs' and 'aliases' must hold strings", path,
-		   t->name);
+	if (rc == -2)
+		goto oom;
+	sp_err_set(e, "'%s': %s: '%s' must hold arrays of strings", path,
+		   name, what);
 	tag_release(t);
 	return -1;
 oom:
@@ -143,64 +239,89 @@ oom:
 	return sp_err_set(e, "out of memory");
 }
 
-static int tag_cmp(const void *a, const void *b)
-{
-	const struct policy_tag *x = a, *y = b;
-
-	return (x->glibc_minor > y->glibc_minor) -
-	       (x->glibc_minor < y->glibc_minor);
-}
-
-int policy_load(struct policy *p, const char *path, const char *arch,
-		struct sp_err *e)
+/* Parses the table at path.  NULL with e filled. */
+static json_t *load_json(const char *path, struct sp_err *e)
 {
 	json_error_t jerr;
-	json_t *root, *tags;
+	json_t *root, *fmt;
 	char *text;
-	size_t i, len;
-	int rc = -1;
+	size_t len;
 
-	memset(p, 0, sizeof(*p));
 	/* Read whole, then parsed from memory: json_load_file() reads a
 	 * character at a time, which cost more than the parse. */
 	text = fsx_read_all(path, &len, e);
-	if (!text)
-		return sp_err_wrap(e, "cannot load the manylinux policy");
+	if (!text) {
+		sp_err_wrap(e, "cannot load the platform policy");
+		return NULL;
+	}
 	root = json_loadb(text, len, 0, &jerr);
 	free(text);
-	if (!root)
-		return sp_err_set(e, "cannot load the manylinux policy '%s': "
-				     "line %d: %s",
-				  path, jerr.line, jerr.text);
-	tags = json_object_get(root, "tags");
-	if (!json_is_integer(json_object_get(root, "format")) ||
-	    json_integer_value(json_object_get(root, "format")) != 1 ||
-	    !json_is_array(tags)) {
-		sp_err_set(e, "'%s' is not a spoke manylinux policy (format 1 "
-			      "with a 'tags' array)",
-			   path);
-		goto out;
+	if (!root) {
+		sp_err_set(e, "cannot load the platform policy '%s': line %d: "
+			      "%s",
+			   path, jerr.line, jerr.text);
+		return NULL;
 	}
+	fmt = json_object_get(root, "format");
+	if (!json_is_integer(fmt) || json_integer_value(fmt) != 2 ||
+	    !json_is_array(json_object_get(root, "policies")) ||
+	    !json_is_object(json_object_get(root, "musl_libc"))) {
+		sp_err_set(e, "'%s' is not a spoke platform policy (format 2 "
+			      "with 'policies' and 'musl_libc')",
+			   path);
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+int policy_load(struct policy *p, const char *path, enum policy_libc libc,
+		const char *arch, struct sp_err *e)
+{
+	const char *musl = NULL;
+	json_t *root, *pols;
+	size_t i;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (!(root = load_json(path, e)))
+		return -1;
+	pols = json_object_get(root, "policies");
+	if (libc == POLICY_MUSL) {
+		musl = json_string_value(
+		    json_object_get(json_object_get(root, "musl_libc"), arch));
+		if (!musl) {
+			sp_err_set(e, "the platform policy '%s' has no musl "
+				      "libc for %s",
+				   path, arch);
+			goto out;
+		}
+	}
+	p->libc = libc;
 	p->arch = strdup(arch);
-	p->tags = calloc(json_array_size(tags) + 1, sizeof(*p->tags));
+	p->tags = calloc(json_array_size(pols) + 1, sizeof(*p->tags));
 	if (!p->arch || !p->tags) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < json_array_size(tags); i++) {
-		int got = load_tag(json_array_get(tags, i), arch, path, i,
-				   &p->tags[p->ntags], e);
+	/* The table lists each libc's tags most compatible first. */
+	for (i = 0; i < json_array_size(pols); i++) {
+		const json_t *o = json_array_get(pols, i);
+		const char *l = json_string_value(json_object_get(o, "libc"));
+		int got;
 
+		if (!l || strcmp(l, policy_libc_name(libc)) != 0)
+			continue;
+		got = load_tag(o, arch, musl, path, i, &p->tags[p->ntags], e);
 		if (got < 0)
 			goto out;
 		p->ntags += (size_t)got;
 	}
 	if (!p->ntags) {
-		sp_err_set(e, "the manylinux policy '%s' has no tag for %s",
-			   path, arch);
+		sp_err_set(e, "the platform policy '%s' has no %s tag for %s",
+			   path, policy_libc_name(libc), arch);
 		goto out;
 	}
-	qsort(p->tags, p->ntags, sizeof(*p->tags), tag_cmp);
 	rc = 0;
 out:
 	if (rc < 0)
@@ -237,18 +358,19 @@ static const char *policy_path(struct sp_err *e)
 		return installed;
 	if (path_exists(built))
 		return built;
-	sp_err_set(e, "cannot find the manylinux policy: neither '%s' nor "
+	sp_err_set(e, "cannot find the platform policy: neither '%s' nor "
 		      "'%s' exists",
 		   installed ? installed : POLICY_FILE, built);
 	return NULL;
 }
 
-int policy_load_default(struct policy *p, const char *arch, struct sp_err *e)
+int policy_load_default(struct policy *p, enum policy_libc libc,
+			const char *arch, struct sp_err *e)
 {
 	const char *path = policy_path(e);
 
 	memset(p, 0, sizeof(*p));
-	return path ? policy_load(p, path, arch, e) : -1;
+	return path ? policy_load(p, path, libc, arch, e) : -1;
 }
 
 /* policy_default()'s table, its file's path and stamp, arch, and the
@@ -260,7 +382,8 @@ static struct {
 	uint64_t epoch;
 } cache;
 
-const struct policy *policy_default(const char *arch, struct sp_err *e)
+const struct policy *policy_default(enum policy_libc libc, const char *arch,
+				    struct sp_err *e)
 {
 	uint64_t epoch = stamp_epoch();
 	const char *path;
@@ -268,20 +391,20 @@ const struct policy *policy_default(const char *arch, struct sp_err *e)
 	struct policy fresh;
 
 	if (epoch && cache.epoch == epoch && cache.path &&
-	    strcmp(cache.pol.arch, arch) == 0)
+	    cache.pol.libc == libc && strcmp(cache.pol.arch, arch) == 0)
 		return &cache.pol;
 	if (!(path = policy_path(e)))
 		return NULL;
 	stamp_take(path, &now);
 	if (cache.path && strcmp(cache.path, path) == 0 &&
-	    strcmp(cache.pol.arch, arch) == 0 &&
+	    cache.pol.libc == libc && strcmp(cache.pol.arch, arch) == 0 &&
 	    stamp_same(&cache.stamp, &now)) {
 		cache.epoch = epoch;
 		return &cache.pol;
 	}
 	/* Stamped before reading: a change while it is read shows next
 	 * time. */
-	if (policy_load(&fresh, path, arch, e) < 0)
+	if (policy_load(&fresh, path, libc, arch, e) < 0)
 		return NULL;
 	policy_release(&cache.pol);
 	free(cache.path);
@@ -306,40 +429,127 @@ static int name_matches(const char *name, const char *base, const char *arch)
 		return 1;
 	if (name[n] != '_')
 		return 0;
-	return strcmp(name + n + 1, arch) == 0 ? 1 : -1;
+	if (strcmp(name + n + 1, arch) == 0)
+		return 1;
+	/* "manylinux_2_17" must not read as "manylinux_2_1" + "_7". */
+	return name[n + 1] >= 'a' && name[n + 1] <= 'z' ? -1 : 0;
+}
+
+/* The tag t matches name (its name or an alias), as name_matches. */
+static int tag_matches(const struct policy_tag *t, const char *name,
+		       const char *arch)
+{
+	size_t i;
+	int m = name_matches(name, t->name, arch), a;
+
+	for (i = 0; m <= 0 && i < t->naliases; i++) {
+		a = name_matches(name, t->aliases[i], arch);
+		if (a)
+			m = a;
+	}
+	return m;
+}
+
+/* Lists the tags of p in buf: "manylinux_2_5 (manylinux1), ...". */
+static void list_tags(const struct policy *p, char *buf, size_t n)
+{
+	size_t i, k, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->ntags && len < n; i++) {
+		const struct policy_tag *t = &p->tags[i];
+
+		len += (size_t)snprintf(buf + len, n - len, "%s%s",
+					i ? ", " : "", t->name);
+		for (k = 0; k < t->naliases && len < n; k++)
+			len += (size_t)snprintf(buf + len, n - len, "%s%s%s",
+						k ? ", " : " (", t->aliases[k],
+						k + 1 == t->naliases ? ")"
+								     : "");
+	}
 }
 
 const struct policy_tag *policy_find(const struct policy *p, const char *name,
-				     struct sp_err *e)
+				     const char *what, struct sp_err *e)
 {
-	char known[512] = "";
-	size_t i, len = 0;
-	int m;
+	char known[400];
+	int libc = policy_libc_of_tag(name), m;
+	size_t i;
 
+	if (libc >= 0 && (enum policy_libc)libc != p->libc) {
+		sp_err_set(e, "%s is built for %s: --compat %s is a %s tag",
+			   what ? what : "the wheel", policy_libc_name(p->libc),
+			   name, policy_libc_name((enum policy_libc)libc));
+		return NULL;
+	}
 	for (i = 0; i < p->ntags; i++) {
-		const struct policy_tag *t = &p->tags[i];
-
-		m = name_matches(name, t->name, p->arch);
-		if (!m && t->alias)
-			m = name_matches(name, t->alias, p->arch);
+		m = tag_matches(&p->tags[i], name, p->arch);
 		if (m > 0)
-			return t;
+			return &p->tags[i];
 		if (m < 0) {
-			sp_err_set(e, "manylinux tag '%s' is not for this "
-				      "machine (%s)",
+			sp_err_set(e, "platform tag '%s' is not for this "
+				      "architecture (%s)",
 				   name, p->arch);
 			return NULL;
 		}
 	}
-	for (i = 0; i < p->ntags && len < sizeof(known); i++)
-		len += (size_t)snprintf(known + len, sizeof(known) - len,
-					"%s%s%s%s", i ? ", " : "",
-					p->tags[i].name,
-					p->tags[i].alias ? " or " : "",
-					p->tags[i].alias ? p->tags[i].alias
-							 : "");
-	sp_err_set(e, "unknown manylinux tag '%s' (known: %s)", name, known);
+	list_tags(p, known, sizeof(known));
+	sp_err_set(e, "unknown %s tag '%s' for %s (known: %s)",
+		   p->libc == POLICY_MUSL ? "musllinux" : "manylinux", name,
+		   p->arch, known);
 	return NULL;
+}
+
+int policy_name_valid(const char *name, struct sp_err *e)
+{
+	const char *path = policy_path(e), *arch, *pname;
+	json_t *root, *pols, *o, *sv, *v;
+	char names[600];
+	size_t i, k, len = 0;
+	int ok = 0;
+
+	if (!path || !(root = load_json(path, e)))
+		return -1;
+	pols = json_object_get(root, "policies");
+	names[0] = '\0';
+	json_array_foreach(pols, i, o) {
+		struct policy_tag t = {0};
+		json_t *aliases = json_object_get(o, "aliases");
+
+		pname = json_string_value(json_object_get(o, "name"));
+		sv = json_object_get(o, "symbol_versions");
+		if (!pname || !json_is_object(sv))
+			continue;
+		t.name = (char *)pname;
+		t.aliases = calloc(json_array_size(aliases) + 1,
+				   sizeof(*t.aliases));
+		if (!t.aliases)
+			break;
+		for (k = 0; k < json_array_size(aliases); k++)
+			if (json_is_string(json_array_get(aliases, k)))
+				t.aliases[t.naliases++] = (char *)json_string_value(
+				    json_array_get(aliases, k));
+		/* Without a suffix any arch will do; with one, it must be
+		 * an arch the tag covers. */
+		json_object_foreach(sv, arch, v)
+			if (tag_matches(&t, name, arch) > 0)
+				ok = 1;
+		if (len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len,
+						"%s%s", len ? ", " : "", pname);
+		for (k = 0; k < t.naliases && len < sizeof(names); k++)
+			len += (size_t)snprintf(names + len, sizeof(names) - len,
+						", %s", t.aliases[k]);
+		free(t.aliases);
+		if (ok)
+			break;
+	}
+	json_decref(root);
+	if (ok)
+		return 0;
+	return sp_err_set(e, "unknown platform tag '%s' (known, each with or "
+			     "without an _<arch> suffix: %s)",
+			  name, names);
 }
 
 int policy_allows_lib(const struct policy_tag *t, const char *soname)
@@ -348,8 +558,7 @@ int policy_allows_lib(const struct policy_tag *t, const char *soname)
 
 	/* The dynamic loader is the system itself: a wheel cannot bundle it
 	 * and every system has the one its libc needs. */
-	if (strncmp(soname, "ld-linux", 8) == 0 ||
-	    strncmp(soname, "ld64.so.", 8) == 0)
+	if (is_loader(soname))
 		return 1;
 	for (i = 0; i < t->nlibs; i++)
 		if (strcmp(soname, t->libs[i]) == 0)
@@ -357,67 +566,325 @@ int policy_allows_lib(const struct policy_tag *t, const char *soname)
 	return 0;
 }
 
-/* The first namespace in which need exceeds t's ceiling, or -1. */
-static int first_excess(const struct policy_tag *t, const struct symvers *need)
+void policy_misses_release(struct policy_misses *m)
 {
-	int ns;
+	size_t i;
 
-	for (ns = 0; ns < NS_COUNT; ns++) {
-		const struct symver *v = ns_cget(need, ns);
-
-		if (v->present && symver_cmp(v, ns_cget(&t->ceiling, ns)) > 0)
-			return ns;
-	}
-	return -1;
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].syms);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
 }
 
-int policy_check(const struct policy_tag *t, const struct symvers *need,
-		 const char *object, struct sp_err *e)
+/* Appends a reason; its syms array is taken over.  -1 out of memory. */
+static int add_miss(struct policy_misses *m, const struct policy_miss *x)
 {
-	char have[32], allow[32];
-	int ns = first_excess(t, need);
+	struct policy_miss *v = realloc(m->v, (m->n + 1) * sizeof(*v));
 
-	if (ns < 0)
-		return 0;
-	symver_format(ns_cget(need, ns), have, sizeof(have));
-	symver_format(ns_cget(&t->ceiling, ns), allow, sizeof(allow));
-	return sp_err_set(e, "'%s' needs %s_%s, newer than %s allows (%s_%s)",
-			  object, ns_names[ns], have, t->name, ns_names[ns],
-			  allow);
+	if (!v)
+		return -1;
+	m->v = v;
+	m->v[m->n++] = *x;
+	return 0;
+}
+
+static int ver_listed(const struct policy_tag *t, int ns, const char *ver)
+{
+	size_t i;
+
+	for (i = 0; i < t->nvers[ns]; i++)
+		if (strcmp(t->vers[ns][i], ver) == 0)
+			return 1;
+	return 0;
+}
+
+static int sym_blacklisted(const struct policy_blacklist *b, const char *sym)
+{
+	return bsearch(&sym, b->syms, b->nsyms, sizeof(*b->syms), str_cmp) !=
+	       NULL;
+}
+
+/* The symbol versions o requires that t does not list.  1 fits, 0 not,
+ * -1 out of memory. */
+static int judge_versions(const struct policy_tag *t,
+			  const struct policy_object *o,
+			  struct policy_misses *why)
+{
+	size_t i;
+	int fits = 1;
+
+	for (i = 0; i < o->sv->n; i++) {
+		const struct symvers_need *nd = &o->sv->needs[i];
+		struct policy_miss x = {0};
+
+		if (!t->judged[nd->ns] || ver_listed(t, nd->ns, nd->version))
+			continue;
+		fits = 0;
+		if (!why)
+			return 0;
+		x.kind = POLICY_MISS_VERSION;
+		x.object = o->name;
+		x.what = nd->name;
+		x.lib = nd->file;
+		if (nd->nsyms) {
+			x.syms = malloc(nd->nsyms * sizeof(*x.syms));
+			if (!x.syms)
+				return -1;
+			memcpy(x.syms, nd->syms, nd->nsyms * sizeof(*x.syms));
+			x.nsyms = nd->nsyms;
+		}
+		if (add_miss(why, &x) < 0) {
+			free(x.syms);
+			return -1;
+		}
+	}
+	return fits;
+}
+
+/* The black-listed symbols o uses: its undefined symbols that are not
+ * weak, against the lists of the libraries it needs. */
+static int judge_blacklist(const struct policy_tag *t,
+			   const struct policy_object *o,
+			   struct policy_misses *why)
+{
+	const struct elf_imports *im = &o->sv->imports;
+	size_t b, k, i;
+	int fits = 1;
+
+	for (b = 0; b < t->nblacklist; b++) {
+		const struct policy_blacklist *bl = &t->blacklist[b];
+		struct policy_miss x = {0};
+
+		for (k = 0; k < o->nneeded; k++)
+			if (strcmp(o->needed[k], bl->lib) == 0)
+				break;
+		if (k == o->nneeded)
+			continue;
+		for (i = 0; i < im->n; i++) {
+			const struct elf_import *s = &im->syms[i];
+			const char **v;
+
+			if (s->bind == STB_WEAK || !sym_blacklisted(bl, s->name))
+				continue;
+			fits = 0;
+			if (!why)
+				return 0;
+			v = realloc(x.syms, (x.nsyms + 1) * sizeof(*v));
+			if (!v) {
+				free(x.syms);
+				return -1;
+			}
+			x.syms = v;
+			x.syms[x.nsyms++] = s->name;
+		}
+		if (!x.nsyms)
+			continue;
+		x.kind = POLICY_MISS_BLACKLIST;
+		x.object = o->name;
+		x.what = bl->lib;
+		x.lib = bl->lib;
+		if (add_miss(why, &x) < 0) {
+			free(x.syms);
+			return -1;
+		}
+	}
+	return fits;
+}
+
+int policy_judge(const struct policy_tag *t, const struct policy_object *objs,
+		 size_t n, const char *const *sys, size_t nsys,
+		 struct policy_misses *why, struct sp_err *e)
+{
+	size_t i;
+	int fits = 1, r;
+
+	for (i = 0; i < nsys && (fits || why); i++) {
+		struct policy_miss x = {0};
+
+		if (policy_allows_lib(t, sys[i]))
+			continue;
+		fits = 0;
+		x.kind = POLICY_MISS_LIB;
+		x.what = sys[i];
+		if (why && add_miss(why, &x) < 0)
+			goto oom;
+	}
+	for (i = 0; i < n && (fits || why); i++) {
+		if ((r = judge_versions(t, &objs[i], why)) < 0)
+			goto oom;
+		fits &= r;
+		if ((fits || why) &&
+		    (r = judge_blacklist(t, &objs[i], why)) < 0)
+			goto oom;
+		fits &= r;
+	}
+	return fits;
+oom:
+	return sp_err_set(e, "out of memory");
 }
 
 const struct policy_tag *policy_choose(const struct policy *p,
-				       const struct symvers *need,
-				       const char *const *sonames, size_t n,
-				       const struct policy_tag *limit)
+				       const struct policy_object *objs,
+				       size_t n, const char *const *sys,
+				       size_t nsys, size_t *first,
+				       struct sp_err *e)
 {
-	size_t i, k;
+	size_t i = p->libc == POLICY_MUSL ? p->ntags - 1 : 0;
+	int r;
 
-	for (i = 0; i < p->ntags; i++) {
-		const struct policy_tag *t = &p->tags[i];
-
-		if (limit && t->glibc_minor > limit->glibc_minor)
-			break;
-		if (first_excess(t, need) >= 0)
-			continue;
-		for (k = 0; k < n; k++)
-			if (!policy_allows_lib(t, sonames[k]))
-				break;
-		if (k == n)
-			return t;
+	*first = i;
+	for (; i < p->ntags; i++) {
+		r = policy_judge(&p->tags[i], objs, n, sys, nsys, NULL, e);
+		if (r < 0)
+			return NULL;
+		if (r)
+			return &p->tags[i];
 	}
 	return NULL;
 }
 
+/* snprintf at buf + *len, keeping *len at most n. */
+static void put(char *buf, size_t n, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void put(char *buf, size_t n, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*len >= n)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *len, n - *len, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*len += (size_t)w;
+	if (*len > n)
+		*len = n;
+}
+
+void policy_misses_format(const struct policy_misses *m, char *buf, size_t n)
+{
+	size_t i, k, len = 0;
+
+	if (!n)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < m->n; i++) {
+		const struct policy_miss *x = &m->v[i];
+
+		/* The versions one object needs follow one another: named
+		 * once, "'x.so' needs GLIBC_2.28 (statx), GLIBC_2.34 (...)". */
+		int more = x->kind == POLICY_MISS_VERSION && i &&
+			   m->v[i - 1].kind == POLICY_MISS_VERSION &&
+			   m->v[i - 1].object == x->object;
+
+		put(buf, n, &len, "%s", more ? ", " : i ? "; " : "");
+		switch (x->kind) {
+		case POLICY_MISS_VERSION:
+			if (!more)
+				put(buf, n, &len, "'%s' needs ", x->object);
+			put(buf, n, &len, "%s", x->what);
+			for (k = 0; k < x->nsyms && k < FORMAT_SYMS; k++)
+				put(buf, n, &len, "%s%s", k ? ", " : " (",
+				    x->syms[k]);
+			if (x->nsyms > FORMAT_SYMS)
+				put(buf, n, &len, " and %zu more",
+				    x->nsyms - FORMAT_SYMS);
+			put(buf, n, &len, "%s", x->nsyms ? ")" : "");
+			break;
+		case POLICY_MISS_LIB:
+			put(buf, n, &len, "%s is not on the tag's list of "
+					  "system libraries",
+			    x->what);
+			break;
+		case POLICY_MISS_BLACKLIST:
+			put(buf, n, &len, "'%s' depends on black-listed "
+					  "symbols: %s: ",
+			    x->object, x->lib);
+			for (k = 0; k < x->nsyms; k++)
+				put(buf, n, &len, "%s%s", k ? ", " : "",
+				    x->syms[k]);
+			break;
+		}
+	}
+}
+
+static json_t *strs_json(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+json_t *policy_misses_json(const struct policy_misses *m)
+{
+	json_t *vers = json_array(), *libs = json_array(),
+	       *black = json_array(), *o = NULL;
+	size_t i;
+
+	if (!vers || !libs || !black)
+		goto out;
+	for (i = 0; i < m->n; i++) {
+		const struct policy_miss *x = &m->v[i];
+		json_t *it = NULL, *to = NULL;
+
+		switch (x->kind) {
+		case POLICY_MISS_VERSION:
+			it = json_pack("{s:s,s:s,s:s,s:o}", "object",
+				       x->object, "version", x->what,
+				       "library", x->lib, "symbols",
+				       strs_json(x->syms, x->nsyms));
+			to = vers;
+			break;
+		case POLICY_MISS_LIB:
+			it = json_pack("{s:s,s:o}", "soname", x->what,
+				       "needed_by",
+				       x->object ? json_string(x->object)
+						 : json_null());
+			to = libs;
+			break;
+		case POLICY_MISS_BLACKLIST:
+			it = json_pack("{s:s,s:s,s:o}", "object", x->object,
+				       "library", x->lib, "symbols",
+				       strs_json(x->syms, x->nsyms));
+			to = black;
+			break;
+		}
+		if (!it || json_array_append_new(to, it) < 0)
+			goto out;
+	}
+	o = json_pack("{s:O,s:O,s:O}", "symbol_versions", vers, "libraries",
+		      libs, "blacklisted", black);
+out:
+	json_decref(vers);
+	json_decref(libs);
+	json_decref(black);
+	return o;
+}
+
 char *policy_platform_tag(const struct policy *p, const struct policy_tag *t)
 {
+	size_t i, len;
 	char *s;
-	int rc;
 
-	if (t->alias)
-		rc = asprintf(&s, "%s_%s.%s_%s", t->name, p->arch, t->alias,
-			      p->arch);
-	else
-		rc = asprintf(&s, "%s_%s", t->name, p->arch);
-	return rc < 0 ? NULL : s;
+	len = strlen(t->name) + strlen(p->arch) + 2;
+	for (i = 0; i < t->naliases; i++)
+		len += strlen(t->aliases[i]) + strlen(p->arch) + 2;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	snprintf(s, len, "%s_%s", t->name, p->arch);
+	for (i = 0; i < t->naliases; i++) {
+		size_t at = strlen(s);
+
+		snprintf(s + at, len - at, ".%s_%s", t->aliases[i], p->arch);
+	}
+	return s;
 }

@@ -1,94 +1,207 @@
 /*
- * policy.h - the manylinux policy: which libraries a wheel may need without
- * bundling them, and which symbol versions each manylinux tag allows.
+ * policy.h - the platform policies: which libraries a wheel may need
+ * without bundling them, which symbol versions each manylinux or
+ * musllinux tag provides, which symbols it forbids, and the rule that
+ * gives a wheel its tag.
  *
- * The table is data, not code: data/manylinux-policy.json in the source
- * tree, installed as <prefix>/share/spoke/manylinux-policy.json.  Each tag
- * lists the sonames every system of that tag provides and, per
- * architecture, the newest GLIBC, CXXABI, GLIBCXX and GCC symbol version
- * such a system has (a ceiling).  A wheel is manylinux_2_X when every
- * object in it needs at most tag 2_X's ceilings and every library it does
- * not bundle is on 2_X's list.
+ * The table is data, not code: data/policy.json in the source tree,
+ * installed as <prefix>/share/spoke/policy.json, generated from the public
+ * policy files (scripts/gen-policy.py; the file records its source).  Per
+ * libc (glibc, musl) and architecture, the tags run from the most
+ * compatible (manylinux_2_5, musllinux_1_1) to the newest.  Each lists the
+ * sonames every system of the tag provides, per architecture the symbol
+ * version names of each namespace it provides (symvers.h), and per
+ * library the symbols a wheel must not use even though the library
+ * exports them (the blacklist: internals that later builds dropped).
+ *
+ * An object fits a tag when, as auditwheel decides:
+ *  - every version it requires in a namespace the tag lists for the
+ *    architecture is on that list (membership, not a ceiling: a list
+ *    may skip a version, and "GLIBC_PRIVATE" is on none);
+ *  - every library left to the system is on the tag's list (the dynamic
+ *    loader always is);
+ *  - none of its undefined symbols that is not weak is on the tag's
+ *    blacklist for a library the object needs (a weak reference is
+ *    optional: the object runs without it, auditwheel issue 663).
+ *
+ * The tag rule: a glibc wheel gets the oldest tag all its objects fit; a
+ * musl wheel the newest musllinux tag (the objects cannot tell musl 1.1
+ * from 1.2, and musl carries no symbol versions), unless --compat names
+ * an older one; with --compat, exactly that tag, or an error naming what
+ * does not fit.
  */
 #ifndef SPOKE_WORKER_REPAIR_POLICY_H
 #define SPOKE_WORKER_REPAIR_POLICY_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "common/err.h"
+#include "worker/elf/inspect.h"
 #include "worker/elf/symvers.h"
 
+enum policy_libc { POLICY_GLIBC, POLICY_MUSL };
+
+/* "glibc" or "musl", as the table and reports spell them. */
+const char *policy_libc_name(enum policy_libc libc);
+
+/* The libc an object is built for: musl when it is linked against musl
+ * (a DT_NEEDED libc.musl-<arch>.so.1, or exactly "libc.so", which is what
+ * musl-gcc writes), else glibc (libc.so.6, or nothing that tells: a wheel
+ * is glibc unless it says otherwise). */
+enum policy_libc policy_libc_of(const struct elf_info *info);
+
+/* The libc a tag name is for ("musllinux_1_2" is musl, "manylinux2014"
+ * glibc), or -1 when the name is neither. */
+int policy_libc_of_tag(const char *name);
+
+/* The policies' name of an architecture ("x86_64", "i686", "aarch64",
+ * "armv7l", "ppc64le", "ppc64", "s390x", "riscv64", "loongarch64") for an
+ * object's e_machine, class and byte order, or NULL when no policy covers
+ * it. */
+const char *policy_arch_of(unsigned em, int elfclass, int data);
+
+struct policy_blacklist {
+	char *lib;   /* "libz.so.1" */
+	char **syms; /* sorted */
+	size_t nsyms;
+};
+
 struct policy_tag {
-	char *name;	       /* "manylinux_2_17" */
-	char *alias;	       /* "manylinux2014", or NULL */
-	unsigned glibc_minor;  /* 17: the tag is for glibc 2.<glibc_minor> */
-	struct symvers ceiling; /* for the policy's architecture */
-	char **libs;	       /* sonames every such system provides */
+	char *name;	/* "manylinux_2_17" */
+	char **aliases; /* "manylinux2014" */
+	size_t naliases;
+	char **libs;	/* sonames every such system provides (for musl
+			 * tags, "libc.so" is the architecture's musl) */
 	size_t nlibs;
+	/* Per namespace (symvers.h), for the policy's architecture: whether
+	 * the tag judges it, and the version names it provides. */
+	int judged[SYMVERS_NNS];
+	char **vers[SYMVERS_NNS];
+	size_t nvers[SYMVERS_NNS];
+	struct policy_blacklist *blacklist;
+	size_t nblacklist;
 };
 
 /* Everything is owned by the policy: policy_release(). */
 struct policy {
-	char *arch;		 /* "x86_64", "aarch64" */
-	struct policy_tag *tags; /* oldest glibc first */
+	enum policy_libc libc;
+	char *arch;		 /* "x86_64" */
+	struct policy_tag *tags; /* most compatible first */
 	size_t ntags;
 };
 
-/* Loads the table at path for arch ("x86_64" or "aarch64").  Tags without
- * ceilings for arch are left out.  Fails, naming the file, when it cannot
- * be read or parsed, when a field is missing or malformed, or when it has
- * no tag for arch.  On failure p holds nothing. */
-int policy_load(struct policy *p, const char *path, const char *arch,
-		struct sp_err *e);
+/* Loads the tags of the table at path for libc and arch.  Tags without
+ * symbol versions for arch are left out.  Fails, naming the file, when it
+ * cannot be read or parsed, when a field is missing or malformed, or when
+ * it has no tag for libc and arch.  On failure p holds nothing. */
+int policy_load(struct policy *p, const char *path, enum policy_libc libc,
+		const char *arch, struct sp_err *e);
 
 /* Loads the installed table: <dir of the executable>/../share/spoke/, else
  * the source tree's data/ (SPOKE_DATA_DIR, set at build time).  The error
  * names every place looked at. */
-int policy_load_default(struct policy *p, const char *arch,
-			struct sp_err *e);
+int policy_load_default(struct policy *p, enum policy_libc libc,
+			const char *arch, struct sp_err *e);
 
 /* The installed table as policy_load_default() finds it, kept for the
  * rest of the process and loaded again only when its file changes
- * (common/stamp.h) or another arch is asked for: a worker runs many jobs, and
- * parsing the table was a fifth of a small wheel's cost.  Owned by this
- * module; valid until the next call. */
-const struct policy *policy_default(const char *arch, struct sp_err *e);
+ * (common/stamp.h) or another libc or arch is asked for: a worker runs
+ * many jobs, and parsing the table was a fifth of a small wheel's cost.
+ * Owned by this module; valid until the next call. */
+const struct policy *policy_default(enum policy_libc libc, const char *arch,
+				    struct sp_err *e);
 
 /* Frees everything in p and zeroes it; safe on a zeroed policy. */
 void policy_release(struct policy *p);
 
-/* "x86_64" for EM_X86_64, "aarch64" for EM_AARCH64, else NULL. */
-const char *policy_arch_of_machine(unsigned machine);
-
-/* Finds a tag by the name a user gives: "manylinux_2_28", its legacy alias
- * ("manylinux2014"), either with the "_<arch>" suffix.  NULL with e saying
- * which tags exist when there is no such tag or the suffix names another
- * architecture. */
+/* Finds a tag by the name a user gives: "manylinux_2_28", an alias
+ * ("manylinux2014", "manylinux1"), "musllinux_1_1", each with or without
+ * the "_<arch>" suffix.  NULL with e saying why: a tag of the other libc
+ * ("'<what>' is built for musl: --compat manylinux_2_17 is a glibc tag"),
+ * another architecture's suffix, or an unknown name (listing the tags
+ * there are).  what names the objects judged, for the first message. */
 const struct policy_tag *policy_find(const struct policy *p, const char *name,
-				     struct sp_err *e);
+				     const char *what, struct sp_err *e);
+
+/* Checks that name is a tag some policy of the installed table has, for
+ * any libc, with or without an "_<arch>" suffix of an architecture it
+ * covers: what --compat accepts before anything is built.  Returns 0, or
+ * -1 with e listing the tags there are. */
+int policy_name_valid(const char *name, struct sp_err *e);
 
 /* 1 when a wheel of tag t may need soname without bundling it: it is on
- * t's list, or it is the dynamic loader (ld-linux*.so.*, ld64.so.*), which
- * every system has by definition. */
+ * t's list, or it is the dynamic loader (ld-linux*, ld64.so.1, ld64.so.2,
+ * ld-musl-*), which every system has by definition. */
 int policy_allows_lib(const struct policy_tag *t, const char *soname);
 
-/* 0 when need fits t's ceilings; else -1 with e saying, for the first
- * namespace that does not fit:
- *   "'<object>' needs GLIBC_2.34, newer than manylinux_2_28 allows
- *    (GLIBC_2.28)". */
-int policy_check(const struct policy_tag *t, const struct symvers *need,
-		 const char *object, struct sp_err *e);
+/* An object judged: in a wheel, or to be bundled into one. */
+struct policy_object {
+	const char *name;	     /* for messages */
+	const struct symvers *sv;    /* what it requires */
+	const char *const *needed;   /* its DT_NEEDED */
+	size_t nneeded;
+};
 
-/* The most compatible tag (the oldest glibc) whose ceilings hold need and
- * which allows every one of the n sonames, among the tags not newer than
- * limit (all tags when limit is NULL).  NULL when none does. */
+/* One reason a tag does not fit.  Strings are borrowed from the objects
+ * and the policy; syms is owned by the list. */
+struct policy_miss {
+	enum {
+		POLICY_MISS_VERSION,   /* what: "GLIBC_2.34", lib: its
+					* library, syms: the symbols using it */
+		POLICY_MISS_LIB,       /* what: a soname not on the tag's
+					* list; object: who needs it, or NULL */
+		POLICY_MISS_BLACKLIST, /* lib: the library, syms: the
+					* black-listed symbols used */
+	} kind;
+	const char *object;
+	const char *what;
+	const char *lib;
+	const char **syms;
+	size_t nsyms;
+};
+
+/* Owned: policy_misses_release(). */
+struct policy_misses {
+	struct policy_miss *v;
+	size_t n;
+};
+
+void policy_misses_release(struct policy_misses *m);
+
+/* Judges the n objects against t, with the nsys libraries in sys left to
+ * the system.  Returns 1 when they fit, 0 when they do not, -1 when
+ * memory runs out (e filled).  When why is not NULL, every reason is
+ * appended to it. */
+int policy_judge(const struct policy_tag *t, const struct policy_object *objs,
+		 size_t n, const char *const *sys, size_t nsys,
+		 struct policy_misses *why, struct sp_err *e);
+
+/* The tag rule without --compat: for glibc, the most compatible tag the
+ * objects fit; for musl, the newest tag, when they fit it.  NULL when
+ * they fit none (or memory ran out: e filled).  *first is set to the
+ * first tag the rule considers (for musl, the newest). */
 const struct policy_tag *policy_choose(const struct policy *p,
-				       const struct symvers *need,
-				       const char *const *sonames, size_t n,
-				       const struct policy_tag *limit);
+				       const struct policy_object *objs,
+				       size_t n, const char *const *sys,
+				       size_t nsys, size_t *first,
+				       struct sp_err *e);
+
+/* Writes the reasons as one line for a message:
+ *   "'x.so' needs GLIBC_2.28 (statx), GLIBC_2.34 (pthread_create, dlopen);
+ *    libfoo.so.1 is not on the tag's list (it would be bundled);
+ *    'x.so' depends on black-listed symbols: libz.so.1: _tr_init"
+ * (at most 8 symbols named per version). */
+void policy_misses_format(const struct policy_misses *m, char *buf, size_t n);
+
+/* The reasons as JSON (a new reference, NULL on out-of-memory):
+ *   {"symbol_versions": [{"object", "version", "library", "symbols"}],
+ *    "libraries": [{"soname", "needed_by"}],
+ *    "blacklisted": [{"object", "library", "symbols"}]} */
+json_t *policy_misses_json(const struct policy_misses *m);
 
 /* The wheel platform tag of t: "manylinux_2_17_x86_64.manylinux2014_x86_64"
- * (the alias added where one exists), malloc'd; NULL on out-of-memory. */
+ * (each alias added after the name), malloc'd; NULL on out-of-memory. */
 char *policy_platform_tag(const struct policy *p, const struct policy_tag *t);
 
 #endif

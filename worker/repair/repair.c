@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
+#include "worker/elf/machine.h"
 #include "common/path.h"
 #include "common/sha256.h"
 #include "worker/elf/patch.h"
@@ -50,13 +51,14 @@ struct graft {
 struct ctx {
 	const struct repair_in *in;
 	const struct repair_opts *o; /* in->opts */
-	const struct policy *pol; /* policy_default()'s */
+	const struct policy *pol; /* policy_default()'s, for the libc and
+				   * architecture of the module */
 	const struct policy_tag *limit; /* --compat, or NULL */
 	const struct policy_tag *libs_tag; /* whose list decides bundling */
 	struct ld_tree tree;
 	struct graft *g;
 	size_t ng;
-	struct symvers mod_sv, all_sv;
+	struct symvers mod_sv;
 	char *libs_dir;
 	char *debug_dir, *wheel_stem; /* with split_debug */
 	json_t *report;
@@ -144,24 +146,28 @@ static int not_found(const struct ctx *c, size_t i, struct sp_err *e)
 	return sp_err_set(e, "%s", buf);
 }
 
-static json_t *symvers_json(const struct symvers *s)
+/* The highest version per namespace that the module and the bundled
+ * libraries require: {"GLIBC": "2.17", "ZLIB": "1.2.9"}. */
+static json_t *symvers_json(const struct ctx *c)
 {
-	const struct {
-		const char *name;
-		const struct symver *v;
-	} ns[] = {{"GLIBC", &s->glibc},
-		  {"CXXABI", &s->cxxabi},
-		  {"GLIBCXX", &s->glibcxx},
-		  {"GCC", &s->gcc}};
+	struct symver top[SYMVERS_NNS], one[SYMVERS_NNS];
 	json_t *o = json_object();
-	char buf[32];
+	char buf[64];
 	size_t i;
+	int ns;
 
-	for (i = 0; o && i < sizeof(ns) / sizeof(*ns); i++) {
-		if (!ns[i].v->present)
+	symvers_highest(&c->mod_sv, top);
+	for (i = 0; i < c->ng; i++) {
+		symvers_highest(&c->g[i].sv, one);
+		for (ns = 0; ns < SYMVERS_NNS; ns++)
+			if (symver_cmp(&one[ns], &top[ns]) > 0)
+				top[ns] = one[ns];
+	}
+	for (ns = 0; o && ns < SYMVERS_NNS; ns++) {
+		if (!top[ns].present)
 			continue;
-		symver_format(ns[i].v, buf, sizeof(buf));
-		json_object_set_new(o, ns[i].name, json_string(buf));
+		symver_format(&top[ns], buf, sizeof(buf));
+		json_object_set_new(o, symvers_ns_name(ns), json_string(buf));
 	}
 	return o;
 }
@@ -190,7 +196,6 @@ static int collect_grafts(struct ctx *c, struct sp_err *e)
 		c->ng++;
 		if (symvers_read_mem(g->data, g->len, l->path, &g->sv, e) < 0)
 			return -1;
-		symvers_merge(&c->all_sv, &g->sv);
 		g->name = repair_hashed_name(l->soname, g->data, g->len);
 		if (!g->name)
 			return sp_err_set(e, "out of memory");
@@ -198,38 +203,136 @@ static int collect_grafts(struct ctx *c, struct sp_err *e)
 	return 0;
 }
 
-/* Picks the tag: the oldest that every object fits and that allows every
- * library left to the system.  The error names the first object that is
- * too new for the limit (or for the newest tag spoke knows). */
-static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
+/* The objects the tag is judged on: the module and every library to be
+ * bundled (the wheel will hold them), into objs (c->ng + 1 entries). */
+static void tag_objects(const struct ctx *c, struct policy_object *objs)
 {
-	const struct policy_tag *t, *top;
-	const char **sys;
-	size_t i, n = 0;
+	size_t i;
 
-	top = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
-	if (policy_check(top, &c->mod_sv, c->in->name, e) < 0)
-		return NULL;
-	for (i = 0; i < c->ng; i++)
-		if (policy_check(top, &c->g[i].sv,
-				 c->tree.libs[c->g[i].lib].path, e) < 0)
-			return NULL;
-	sys = calloc(c->tree.nlibs + 1, sizeof(*sys));
-	if (!sys) {
-		sp_err_set(e, "out of memory");
-		return NULL;
+	objs[0].name = c->in->name;
+	objs[0].sv = &c->mod_sv;
+	objs[0].needed = (const char *const *)c->in->info->needed;
+	objs[0].nneeded = c->in->info->nneeded;
+	for (i = 0; i < c->ng; i++) {
+		const struct ld_lib *l = &c->tree.libs[c->g[i].lib];
+
+		objs[i + 1].name = l->path;
+		objs[i + 1].sv = &c->g[i].sv;
+		objs[i + 1].needed = (const char *const *)l->info.needed;
+		objs[i + 1].nneeded = l->info.nneeded;
 	}
-	for (i = 0; i < c->tree.nlibs; i++)
+}
+
+/* The libraries left to the system (malloc'd, *n of them). */
+static const char **system_libs(const struct ctx *c, size_t *n)
+{
+	const char **sys = calloc(c->tree.nlibs + 1, sizeof(*sys));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; sys && i < c->tree.nlibs; i++)
 		if (strcmp(lib_action(c, c->tree.libs[i].soname,
 				      c->tree.libs[i].path),
 			   "system") == 0)
-			sys[n++] = c->tree.libs[i].soname;
-	t = policy_choose(c->pol, &c->all_sv, sys, n, c->limit);
+			sys[(*n)++] = c->tree.libs[i].soname;
+	return sys;
+}
+
+/* The error for objects that do not fit t: every reason, as the policy
+ * words them. */
+static void misfit(const struct ctx *c, const struct policy_tag *t,
+		   const char *how, const struct policy_object *objs,
+		   size_t nobjs, const char *const *sys, size_t nsys,
+		   struct sp_err *e)
+{
+	struct policy_misses why = {0};
+	char reasons[sizeof(e->msg)];
+
+	if (policy_judge(t, objs, nobjs, sys, nsys, &why, e) < 0)
+		return;
+	policy_misses_format(&why, reasons, sizeof(reasons));
+	policy_misses_release(&why);
+	sp_err_set(e, "'%s' %s %s: %s", c->in->name, how, t->name, reasons);
+}
+
+/* Picks the tag by the policy's rule (policy.h): with --compat exactly its
+ * tag, else the most compatible one (for musl, the newest) that every
+ * object fits and that allows every library left to the system.  The
+ * error names every symbol version, library and black-listed symbol that
+ * does not fit --compat's tag, or the newest. */
+static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
+{
+	const struct policy_tag *t = NULL, *top;
+	struct policy_object *objs;
+	const char **sys;
+	size_t nsys, first;
+	int r;
+
+	objs = calloc(c->ng + 1, sizeof(*objs));
+	sys = system_libs(c, &nsys);
+	if (!objs || !sys) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	tag_objects(c, objs);
+	top = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
+	if (c->limit) {
+		r = policy_judge(top, objs, c->ng + 1, sys, nsys, NULL, e);
+		if (r > 0)
+			t = top;
+		else if (r == 0)
+			misfit(c, top, "does not fit --compat", objs,
+			       c->ng + 1, sys, nsys, e);
+		goto out;
+	}
+	t = policy_choose(c->pol, objs, c->ng + 1, sys, nsys, &first, e);
+	if (!t && !e->msg[0])
+		misfit(c, top, "fits no platform tag; for the newest,", objs,
+		       c->ng + 1, sys, nsys, e);
+out:
+	free(objs);
 	free(sys);
-	if (!t)
-		sp_err_set(e, "'%s' fits no manylinux tag up to %s",
-			   c->in->name, top->name);
 	return t;
+}
+
+/* Why each tag older than t fails, for the report: [{"tag", "reasons"}],
+ * from the first tag the rule considers (policy_choose). */
+static json_t *older_json(const struct ctx *c, const struct policy_tag *t)
+{
+	struct policy_object *objs = calloc(c->ng + 1, sizeof(*objs));
+	json_t *a = json_array(), *why_j;
+	struct policy_misses why;
+	struct sp_err e;
+	const char **sys;
+	size_t nsys, i;
+
+	sys = system_libs(c, &nsys);
+	if (!objs || !sys || !a)
+		goto fail;
+	tag_objects(c, objs);
+	/* A musl wheel is never given an older tag unless asked for. */
+	i = c->pol->libc == POLICY_MUSL && !c->limit ? c->pol->ntags - 1 : 0;
+	for (; &c->pol->tags[i] < t; i++) {
+		memset(&why, 0, sizeof(why));
+		if (policy_judge(&c->pol->tags[i], objs, c->ng + 1, sys, nsys,
+				 &why, &e) < 0)
+			goto fail;
+		why_j = policy_misses_json(&why);
+		policy_misses_release(&why);
+		if (!why_j ||
+		    json_array_append_new(
+			a, json_pack("{s:s,s:o}", "tag", c->pol->tags[i].name,
+				     "reasons", why_j)) < 0)
+			goto fail;
+	}
+	free(objs);
+	free(sys);
+	return a;
+fail:
+	free(objs);
+	free(sys);
+	json_decref(a);
+	return NULL;
 }
 
 static json_t *grafted_json(const struct ctx *c)
@@ -276,10 +379,16 @@ static json_t *make_report(const struct ctx *c, const struct policy_tag *t,
 						    : json_null());
 		json_array_append_new(libs, o);
 	}
-	r = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "mode",
+	r = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "mode",
 		      repair_mode_name(c->o->mode), "policy", t->name,
-		      "platform_tag", plat, "symvers", symvers_json(&c->all_sv), "libs", libs,
-		      "grafted", grafted_json(c));
+		      "platform_tag", plat, "libc",
+		      policy_libc_name(c->pol->libc), "symvers",
+		      symvers_json(c), "libs", libs, "grafted",
+		      grafted_json(c));
+	if (r && json_object_set_new(r, "older_tags", older_json(c, t)) < 0) {
+		json_decref(r);
+		return NULL;
+	}
 	if (r && rpath)
 		json_object_set_new(r, "rpath", json_string(rpath));
 	return r;
@@ -434,12 +543,14 @@ static void ctx_release(struct ctx *c)
 		free(c->g[i].data);
 		free(c->g[i].name);
 		free(c->g[i].wheel_path);
+		symvers_release(&c->g[i].sv);
 	}
 	free(c->g);
 	ld_tree_release(&c->tree);
 	free(c->libs_dir);
 	free(c->debug_dir);
 	free(c->wheel_stem);
+	symvers_release(&c->mod_sv);
 	json_decref(c->report);
 }
 
@@ -476,19 +587,26 @@ static void emit(const struct repair_in *in, json_t *ev)
 		json_decref(ev);
 }
 
-/* Finds the policy of the module's machine and the tag whose list decides
- * what is left to the system: --compat's, else the newest. */
+/* Finds the policy of the module's libc and architecture and the tag
+ * whose list decides what is left to the system: --compat's, else the
+ * newest (for a musl module, --compat must name a musllinux tag). */
 static int load_policy(struct ctx *c, struct sp_err *e)
 {
-	const char *arch = policy_arch_of_machine(c->in->info->machine);
+	const struct elf_info *info = c->in->info;
+	const char *arch = policy_arch_of(info->machine, info->elfclass,
+					  elf_machine_host_data());
+	enum policy_libc libc = policy_libc_of(info);
+	char what[256];
 
 	if (!arch)
-		return sp_err_set(e, "'%s': no manylinux policy for this "
-				     "machine",
+		return sp_err_set(e, "'%s': no platform policy covers its "
+				     "architecture",
 				  c->in->name);
-	if (!(c->pol = policy_default(arch, e)))
+	if (!(c->pol = policy_default(libc, arch, e)))
 		return -1;
-	if (c->o->compat && !(c->limit = policy_find(c->pol, c->o->compat, e)))
+	snprintf(what, sizeof(what), "'%s'", c->in->name);
+	if (c->o->compat &&
+	    !(c->limit = policy_find(c->pol, c->o->compat, what, e)))
 		return -1;
 	c->libs_tag = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
 	return 0;
@@ -536,7 +654,6 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	if (symvers_read_mem(in->mod, in->mod_len, in->name, &c->mod_sv, e) <
 	    0)
 		return -1;
-	c->all_sv = c->mod_sv;
 	if (collect_grafts(c, e) < 0)
 		return -1;
 	norm = dist_normalize(in->dist);

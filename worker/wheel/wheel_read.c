@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -342,7 +341,6 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 	struct wheel_report *r = d->r;
 	struct wheel_so *so, *p;
 	struct sp_err why;
-	void *map;
 
 	p = realloc(r->sos, (r->nsos + 1) * sizeof(*p));
 	if (!p)
@@ -359,20 +357,15 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 		so->elf_ok = 1;
 	else
 		so->error = strdup(why.msg);
-	if (len == 0 || len > SIZE_MAX)
+	if (len == 0)
 		return 0;
-	/* The file is this process's own unlinked copy: nobody can
-	 * truncate it under the mapping. */
-	map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return sp_err_sys(e, "cannot map a copy of '%s'", ent->name);
+	/* Read through the descriptor: only the tables, never the whole
+	 * object. */
 	sp_err_clear(&why);
-	if (symvers_read_mem(map, (size_t)len, ent->name, &so->vers, &why) ==
-	    0)
+	if (symvers_read_fd(fd, ent->name, &so->vers, &why) == 0)
 		so->vers_ok = 1;
 	else if (!so->error)
 		so->error = strdup(why.msg);
-	munmap(map, (size_t)len);
 	return 0;
 }
 
@@ -1163,6 +1156,7 @@ void wheel_report_release(struct wheel_report *r)
 		free(r->sos[i].entry);
 		free(r->sos[i].error);
 		elf_info_release(&r->sos[i].elf);
+		symvers_release(&r->sos[i].vers);
 	}
 	free(r->sos);
 	for (i = 0; i < r->nproblems; i++) {

@@ -14,8 +14,9 @@
  * costs bounded time and memory.  Shared objects (a name ending in ".so"
  * or containing ".so.", or data starting with the ELF magic) are copied to
  * an unlinked temporary file as they stream and inspected there:
- * DT_NEEDED, RPATH, RUNPATH (elf/inspect.h) and the highest required
- * symbol versions (elf/symvers.h).
+ * DT_NEEDED, RPATH, RUNPATH (elf/inspect.h), and the symbol versions it
+ * requires with the symbols using them and its undefined symbols
+ * (elf/symvers.h), from which `spoke show` judges the platform tag.
  *
  * Then the .dist-info: exactly one, named for the file name's distribution
  * and version; a WHEEL file with Wheel-Version 1.x, Root-Is-Purelib and Tag
@@ -56,7 +57,8 @@ struct wheel_so {
 	char *entry;	     /* the entry's name (owned copy) */
 	int elf_ok;	     /* elf holds DT_NEEDED, RPATH, RUNPATH */
 	struct elf_info elf;
-	int vers_ok;	     /* vers holds the required symbol versions */
+	int vers_ok;	     /* vers holds the required symbol versions
+			      * and the undefined symbols */
 	struct symvers vers;
 	char *error;	     /* why inspection failed, else NULL */
 };
