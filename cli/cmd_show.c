@@ -15,6 +15,8 @@
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "common/esc.h"
+#include "worker/elf/machine.h"
+#include "worker/repair/policy.h"
 #include "worker/wheel/wheel_read.h"
 
 static const char show_help[] =
@@ -27,8 +29,15 @@ static const char show_help[] =
 	"size), the .dist-info name and the WHEEL file's tags against the file\n"
 	"name.  Prints the tags, the entries with their sizes, and for every\n"
 	"shared object its DT_NEEDED, RPATH, RUNPATH and the highest GLIBC,\n"
-	"GLIBCXX, CXXABI and GCC symbol versions it requires; then 'valid', or\n"
-	"every problem found.  Nothing is extracted or written.\n"
+	"GLIBCXX, CXXABI, GCC, ZLIB and LIBATOMIC symbol versions it\n"
+	"requires.  Then the platform: the objects' libc and architecture, the\n"
+	"platform tag they qualify for (glibc: the oldest manylinux tag they\n"
+	"fit; musl: musllinux_1_2), the libraries a repair would bundle, and\n"
+	"for each older tag why it does not fit: symbol versions it lacks\n"
+	"(with the symbols using them), libraries not on its list, symbols\n"
+	"it black-lists.  A wheel without shared objects is not a platform\n"
+	"wheel (said, not a problem).  Last 'valid', or every problem found.\n"
+	"Nothing is extracted or written.\n"
 	"\n"
 	"options:\n"
 	"  --max-size SIZE   stop after decompressing SIZE bytes of one wheel\n"
@@ -44,7 +53,20 @@ static const char show_help[] =
 	"                     \"size\"}], \"shared_objects\": [{\"name\",\n"
 	"                     \"needed\", \"rpath\", \"runpath\", \"soname\",\n"
 	"                     \"symbol_versions\": {\"GLIBC\": \"2.17\", ...},\n"
-	"                     \"error\"}], \"problems\": [{\"entry\", \"reason\"}]}\n"
+	"                     \"error\"}], \"problems\": [{\"entry\", \"reason\"}],\n"
+	"                     \"platform\": {\"platform_wheel\": false} or\n"
+	"                     {\"platform_wheel\": true, \"libc\": \"glibc\" or\n"
+	"                     \"musl\", \"architecture\", \"tag\": \"manylinux_2_5_\n"
+	"                     x86_64.manylinux1_x86_64\" or null, \"policy\":\n"
+	"                     \"manylinux_2_5\" or null, \"would_bundle\":\n"
+	"                     [soname], \"older_tags\": [{\"tag\", \"fits\",\n"
+	"                     \"reasons\": {\"symbol_versions\": [{\"object\",\n"
+	"                     \"version\", \"library\", \"symbols\"}],\n"
+	"                     \"libraries\": [{\"soname\", \"needed_by\"}],\n"
+	"                     \"blacklisted\": [{\"object\", \"library\",\n"
+	"                     \"symbols\"}]}}]} (every tag when none fits), or\n"
+	"                     {\"platform_wheel\": true, \"error\"} when no\n"
+	"                     policy covers the objects}\n"
 	"                    and, when the file cannot be read, \"error\"\n"
 	"  -q, --quiet       print only problems\n"
 	"\n"
@@ -88,6 +110,11 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The platform verdict: judged, printed and given as JSON below. */
+struct platform;
+static void print_platform(const struct platform *pf);
+static json_t *platform_json(const struct platform *pf);
+
 static const char *method_name(uint16_t m)
 {
 	return m == 0 ? "stored" : m == 8 ? "deflate" : "other";
@@ -118,7 +145,8 @@ static void print_so(const struct wheel_so *so)
 		printf("      cannot inspect: %s\n", esc(so->error));
 }
 
-static void print_people(const struct wheel_report *r, int quiet)
+static void print_people(const struct wheel_report *r,
+			 const struct platform *pf, int quiet)
 {
 	const struct zip_entry *ent;
 	const struct wheel_problem *p;
@@ -163,6 +191,7 @@ static void print_people(const struct wheel_report *r, int quiet)
 		printf("  shared objects:\n");
 	for (i = 0; i < r->nsos; i++)
 		print_so(&r->sos[i]);
+	print_platform(pf);
 	if (!r->nproblems) {
 		printf("  valid\n");
 		return;
@@ -266,7 +295,8 @@ static json_t *so_json(const struct wheel_so *so)
 	return o;
 }
 
-static json_t *report_json(const struct wheel_report *r)
+static json_t *report_json(const struct wheel_report *r,
+			   const struct platform *pf)
 {
 	json_t *o, *ents, *sos, *probs, *tags, *wtags;
 	const struct zip_entry *ent;
@@ -308,12 +338,239 @@ static json_t *report_json(const struct wheel_report *r)
 				   : json_boolean(r->root_is_purelib),
 	    "tags", wtags, "zip64", r->zip64, "entries", ents,
 	    "shared_objects", sos, "problems", probs);
+	if (o && json_object_set_new(o, "platform", platform_json(pf)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* The platform verdict on a wheel's objects (worker/repair/policy.h): its
+ * libc and architecture, the tag the policy's rule gives them and why
+ * each older tag does not fit.  Libraries the objects need that no object
+ * of the wheel provides are left to the system when the newest tag lists
+ * them, and would be bundled otherwise (as the repair decides). */
+struct platform {
+	int is_platform;	  /* the wheel holds a shared object */
+	enum policy_libc libc;
+	const char *arch;
+	const struct policy *pol; /* policy_default()'s: valid until the
+				   * next wheel */
+	char *error;		  /* why there is no verdict, or NULL */
+	const struct policy_tag *best;
+	char *plat;		  /* best's platform tag */
+	const char **sys, **bundle;
+	size_t nsys, nbundle;
+	size_t first;		  /* the first tag the rule considers */
+	struct policy_misses *older; /* per tag from first to best (or to
+				      * the end when there is no best) */
+	size_t nolder;
+};
+
+static void platform_release(struct platform *pf)
+{
+	size_t i;
+
+	free(pf->error);
+	free(pf->plat);
+	free(pf->sys);
+	free(pf->bundle);
+	for (i = 0; i < pf->nolder; i++)
+		policy_misses_release(&pf->older[i]);
+	free(pf->older);
+	memset(pf, 0, sizeof(*pf));
+}
+
+/* 1 when soname is provided by an object of the wheel: its DT_SONAME, or
+ * its file name. */
+static int in_wheel(const struct wheel_report *r, const char *soname)
+{
+	const char *base;
+	size_t i;
+
+	for (i = 0; i < r->nsos; i++) {
+		const struct wheel_so *so = &r->sos[i];
+
+		base = strrchr(so->entry, '/');
+		base = base ? base + 1 : so->entry;
+		if (strcmp(base, soname) == 0 ||
+		    (so->elf_ok && so->elf.soname &&
+		     strcmp(so->elf.soname, soname) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int push_once(const char ***v, size_t *n, const char *s)
+{
+	const char **nv;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0)
+			return 0;
+	nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!nv)
+		return -1;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+/* Judges the objects of r; pf->error says why when no verdict can be
+ * given.  Returns -1 only when memory runs out. */
+static int platform_judge(const struct wheel_report *r, struct platform *pf)
+{
+	struct policy_object *objs;
+	const struct wheel_so *so;
+	struct sp_err e;
+	size_t i, k, n = 0, end;
+	int rc = -1;
+
+	memset(pf, 0, sizeof(*pf));
+	pf->is_platform = r->nsos > 0;
+	if (!pf->is_platform)
+		return 0;
+	objs = calloc(r->nsos, sizeof(*objs));
+	if (!objs)
+		return -1;
+	for (i = 0; i < r->nsos; i++) {
+		so = &r->sos[i];
+		if (!so->elf_ok || !so->vers_ok)
+			continue;
+		if (!n)
+			pf->arch = policy_arch_of(so->elf.machine,
+						  so->elf.elfclass,
+						  elf_machine_host_data());
+		if (policy_libc_of(&so->elf) == POLICY_MUSL)
+			pf->libc = POLICY_MUSL;
+		objs[n].name = so->entry;
+		objs[n].sv = &so->vers;
+		objs[n].needed = (const char *const *)so->elf.needed;
+		objs[n].nneeded = so->elf.nneeded;
+		n++;
+	}
+	sp_err_clear(&e);
+	if (!n)
+		sp_err_set(&e, "no shared object could be read");
+	else if (!pf->arch)
+		sp_err_set(&e, "no platform policy covers the objects' "
+			       "architecture");
+	else
+		pf->pol = policy_default(pf->libc, pf->arch, &e);
+	if (!pf->pol) {
+		pf->error = strdup(e.msg);
+		rc = pf->error ? 0 : -1;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < objs[i].nneeded; k++) {
+			const char *lib = objs[i].needed[k];
+
+			if (in_wheel(r, lib))
+				continue;
+			if (policy_allows_lib(&pf->pol->tags[pf->pol->ntags - 1],
+					      lib)
+				? push_once(&pf->sys, &pf->nsys, lib) < 0
+				: push_once(&pf->bundle, &pf->nbundle, lib) < 0)
+				goto out;
+		}
+	pf->best = policy_choose(pf->pol, objs, n, pf->sys, pf->nsys,
+				 &pf->first, &e);
+	if (!pf->best && e.msg[0])
+		goto out;
+	if (pf->best && !(pf->plat = policy_platform_tag(pf->pol, pf->best)))
+		goto out;
+	/* For a musl wheel the older tag is judged too, though the rule
+	 * never picks it unasked: it may fit as well. */
+	end = pf->best ? (size_t)(pf->best - pf->pol->tags) : pf->pol->ntags;
+	pf->first = pf->pol->libc == POLICY_MUSL ? 0 : pf->first;
+	pf->older = calloc(end + 1, sizeof(*pf->older));
+	if (!pf->older)
+		goto out;
+	for (i = pf->first; i < end; i++, pf->nolder++)
+		if (policy_judge(&pf->pol->tags[i], objs, n, pf->sys, pf->nsys,
+				 &pf->older[pf->nolder], &e) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(objs);
+	return rc;
+}
+
+static void print_platform(const struct platform *pf)
+{
+	char why[2048];
+	size_t i;
+
+	if (!pf->is_platform) {
+		printf("  not a platform wheel: it holds no shared object\n");
+		return;
+	}
+	if (pf->error) {
+		printf("  platform: %s\n", esc(pf->error));
+		return;
+	}
+	printf("  platform: %s, %s\n", policy_libc_name(pf->pol->libc),
+	       pf->pol->arch);
+	printf("  platform tag: %s\n", pf->plat ? pf->plat : "none");
+	if (pf->nbundle) {
+		printf("  would bundle:");
+		for (i = 0; i < pf->nbundle; i++)
+			printf("%s %s", i ? "," : "", esc(pf->bundle[i]));
+		printf(" (on no %s list)\n", pf->pol->tags[0].name);
+	}
+	for (i = 0; i < pf->nolder; i++) {
+		const struct policy_tag *t = &pf->pol->tags[pf->first + i];
+
+		if (i == 0)
+			printf("  %s:\n", pf->best ? "older tags" : "no tag fits");
+		if (!pf->older[i].n) {
+			printf("    %s: fits too; chosen only with --compat "
+			       "(the objects cannot tell it apart)\n",
+			       t->name);
+			continue;
+		}
+		policy_misses_format(&pf->older[i], why, sizeof(why));
+		printf("    %s: %s\n", t->name, esc(why));
+	}
+}
+
+/* The verdict as JSON (documented in show_help). */
+static json_t *platform_json(const struct platform *pf)
+{
+	json_t *o, *older, *bundle;
+	size_t i;
+
+	if (!pf->is_platform)
+		return json_pack("{s:b}", "platform_wheel", 0);
+	if (pf->error)
+		return json_pack("{s:b,s:s}", "platform_wheel", 1, "error",
+				 pf->error);
+	older = json_array();
+	bundle = json_array();
+	for (i = 0; older && i < pf->nolder; i++)
+		json_array_append_new(
+		    older,
+		    json_pack("{s:s,s:b,s:o}", "tag",
+			      pf->pol->tags[pf->first + i].name, "fits",
+			      pf->older[i].n == 0, "reasons",
+			      policy_misses_json(&pf->older[i])));
+	for (i = 0; bundle && i < pf->nbundle; i++)
+		json_array_append_new(bundle, jstr(pf->bundle[i]));
+	o = json_pack("{s:b,s:s,s:s,s:o,s:o,s:o,s:o}", "platform_wheel", 1,
+		      "libc", policy_libc_name(pf->pol->libc), "architecture",
+		      pf->pol->arch, "tag",
+		      pf->plat ? json_string(pf->plat) : json_null(), "policy",
+		      pf->best ? json_string(pf->best->name) : json_null(),
+		      "would_bundle", bundle, "older_tags", older);
 	return o;
 }
 
 /* Shows one wheel.  Returns 0 when it is valid, else 1. */
 static int show_one(const char *path, uint64_t max_bytes, int json, int quiet)
 {
+	struct platform pf;
 	struct wheel_report r;
 	struct sp_err e;
 	json_t *o;
@@ -333,8 +590,14 @@ static int show_one(const char *path, uint64_t max_bytes, int json, int quiet)
 		return 1;
 	}
 	rc = r.nproblems ? 1 : 0;
+	if (platform_judge(&r, &pf) < 0) {
+		fprintf(stderr, "spoke: out of memory\n");
+		platform_release(&pf);
+		wheel_report_release(&r);
+		return 1;
+	}
 	if (json) {
-		o = report_json(&r);
+		o = report_json(&r, &pf);
 		if (o) {
 			output_json_line("result", o);
 		} else {
@@ -343,9 +606,10 @@ static int show_one(const char *path, uint64_t max_bytes, int json, int quiet)
 		}
 		json_decref(o);
 	} else {
-		print_people(&r, quiet);
+		print_people(&r, &pf, quiet);
 		fflush(stdout);
 	}
+	platform_release(&pf);
 	wheel_report_release(&r);
 	return rc;
 }
