@@ -19,6 +19,7 @@
 #include "common/esc.h"
 #include "common/dirs.h"
 #include "common/tmpfile.h"
+#include "worker/repair/policy.h"
 #include "worker/repair_wheel.h"
 
 static const char repair_help[] =
@@ -167,6 +168,13 @@ int cmd_repair(int argc, char **argv)
 			o.out_dir = optarg;
 			break;
 		case OPT_COMPAT:
+			/* A typo is a usage error before any wheel is
+			 * read, as in spoke build. */
+			if (policy_name_valid(optarg, &e) < 0) {
+				sp_err_print(&e);
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			o.compat = optarg;
 			break;
 		case OPT_EXCLUDE:

@@ -38,7 +38,7 @@ struct repair_wheel_opts {
 	 * opens it with no symlink followed, and so the debug_dir below,
 	 * which lies beneath it. */
 	const char *out_dir;
-	const char *compat;	     /* newest manylinux tag allowed, or NULL */
+	const char *compat;	     /* the platform tag asked for, or NULL */
 	const char *const *exclude;  /* globs: never bundled (exclude.h) */
 	size_t nexclude;
 	const char *const *lib_path; /* extra directories to search */

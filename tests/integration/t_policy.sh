@@ -75,6 +75,8 @@ check "  saying which libc it is built for" grep -q "is built for glibc: --compa
 check_status "--compat manylinux_2_17_aarch64 on an x86_64 module is refused" 1 "$SPOKE" repair -w "$T/o-bad" --compat manylinux_2_17_aarch64 "$(in_whl plain)"
 check "  naming the architecture" grep -q "not for this architecture (x86_64)" "$T/last.out"
 check "  and nothing was written" test ! -e "$T/o-bad/plain-0.1.0-cp311-cp311-manylinux_2_17_aarch64.whl"
+check_status "an unknown --compat tag is a usage error for spoke repair" 2 "$SPOKE" repair -w "$T/o-bad" --compat manylinux_2_99 "$(in_whl plain)"
+check "  listing the tags there are" grep -q "unknown platform tag 'manylinux_2_99' (known, .*manylinux1, .*musllinux_1_2)" "$T/last.out"
 
 # ZLIB: Debian 12's zlib gives crc32_z the version ZLIB_1.2.9, which
 # manylinux_2_27 is the first to list (manylinux2014's zlib is 1.2.7).

@@ -15,7 +15,8 @@
  *   as its DT_SONAME; DT_NEEDED entries of the module and of the bundled
  *   libraries are renamed to match; the module gets DT_RPATH
  *   $ORIGIN/<path to <dist>.libs>, each bundled library $ORIGIN.  The tag
- *   is the oldest manylinux tag that every object in the wheel fits.
+ *   is the policy's rule (policy.h) on the module and what it bundles:
+ *   the oldest fitting manylinux tag, musllinux_1_2, or --compat's.
  * check: the same analysis; the wheel is written (unchanged, with the
  *   manylinux tag) only when nothing needs bundling, else the job fails
  *   saying what repair would bundle.
@@ -98,7 +99,8 @@ struct repair_result {
  * with e saying what is wrong: an unknown --compat tag, split_debug
  * without debug_dir and wheel_stem, a needed library not
  * found (with every path tried), an object needing newer symbol versions
- * than --compat allows (naming it), a module check found not compliant,
+ * or libraries than --compat's tag has, or a black-listed symbol (naming
+ * each), objects that fit no tag, a module check found not compliant,
  * or a patch that failed.  On failure out holds nothing. */
 int repair_run(const struct repair_in *in, struct repair_result *out,
 	       struct sp_err *e);

@@ -24,8 +24,10 @@ enum repair_mode {
  * excluded, no extra search path. */
 struct repair_opts {
 	enum repair_mode mode;
-	/* A manylinux tag the wheel must run on ("manylinux_2_28",
-	 * "manylinux2014"): the newest tag allowed; NULL for none. */
+	/* The platform tag the wheel must get ("manylinux_2_28",
+	 * "manylinux2014", "musllinux_1_1", with or without "_<arch>"):
+	 * exactly that tag, or an error; NULL: the policy's rule
+	 * (repair/policy.h). */
 	const char *compat;
 	/* Patterns of libraries never bundled (the user promises the target
 	 * system has them): shell-style globs on sonames, or on the path a
