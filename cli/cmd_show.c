@@ -475,6 +475,7 @@ static int platform_judge(const struct wheel_report *r, struct platform *pf)
 				: push_once(&pf->bundle, &pf->nbundle, lib) < 0)
 				goto out;
 		}
+	sp_err_clear(&e);
 	pf->best = policy_choose(pf->pol, objs, n, pf->sys, pf->nsys,
 				 &pf->first, &e);
 	if (!pf->best && e.msg[0])

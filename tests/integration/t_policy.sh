@@ -85,6 +85,8 @@ if [ -e /usr/include/zlib.h ] && check "a module using crc32_z builds (-lz)" \
 unsigned long f(const unsigned char *p, size_t n) { return crc32_z(0, p, n); }' -lz; then
 	check "  readelf: it needs crc32_z@ZLIB_1.2.9" bash -c "readelf -V -W '$T/crc.cpython-311-x86_64-linux-gnu.so' | grep -q 'Name: ZLIB_1.2.9'"
 	check "spoke repair tags it manylinux_2_27, as auditwheel does" "$SPOKE" repair -w "$T/o-crc" "$(in_whl crc)"
+	cp "$T/check.out" "$T/repair-crc.out"
+	check "  and says why not manylinux_2_26" grep -q "^    not manylinux_2_26: 'crc.cpython-311-x86_64-linux-gnu.so' needs ZLIB_1.2.9 (crc32_z)\$" "$T/repair-crc.out"
 	check "  crc-...-manylinux_2_27_x86_64.whl" test "$(out_tag "$T/o-crc" crc)" = manylinux_2_27_x86_64
 	check "  libz.so.1 is left to the system" bash -c "! unzip -l '$T'/o-crc/*.whl | grep -q '\\.libs/'"
 	"$SPOKE" show "$T"/o-crc/*.whl >"$T/show-crc.out"

@@ -281,8 +281,8 @@ static void test_reasons(void **state)
 	struct policy_misses why = {0};
 	struct fake f;
 	struct sp_err e;
-	char buf[512], *dump;
-	json_t *j;
+	char buf[512], buf2[512], *dump;
+	json_t *j, *older;
 
 	(void)state;
 	fake_init(&f,
@@ -315,6 +315,19 @@ static void test_reasons(void **state)
 		  "\"pthread_create\",\"dlopen\"],\"version\":"
 		  "\"GLIBC_2.34\"}]}");
 	free(dump);
+	/* The same line from the JSON, as a report carries it. */
+	policy_reasons_format(j, buf2, sizeof(buf2));
+	assert_string_equal(buf2, buf);
+	older = json_pack("[{s:s,s:O},{s:s,s:{}}]", "tag", "manylinux_2_17",
+			  "reasons", j, "tag", "musllinux_1_1", "reasons");
+	assert_non_null(older);
+	assert_string_equal(policy_nearest_miss(older, buf2, sizeof(buf2)),
+			    "manylinux_2_17");
+	assert_string_equal(buf2, buf);
+	json_decref(older);
+	older = json_pack("[{s:s,s:{}}]", "tag", "musllinux_1_1", "reasons");
+	assert_null(policy_nearest_miss(older, buf2, sizeof(buf2)));
+	json_decref(older);
 	json_decref(j);
 	policy_misses_release(&why);
 	/* Without a list, only the verdict. */

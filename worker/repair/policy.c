@@ -810,6 +810,80 @@ void policy_misses_format(const struct policy_misses *m, char *buf, size_t n)
 	}
 }
 
+/* Appends the JSON array of strings a, ", "-separated, at most max
+ * of them (0: all), with " and N more". */
+static void put_strs(char *buf, size_t n, size_t *len, const json_t *a,
+		     size_t max)
+{
+	size_t k, cnt = json_array_size(a);
+
+	for (k = 0; k < cnt && (!max || k < max); k++)
+		put(buf, n, len, "%s%s", k ? ", " : "",
+		    json_string_value(json_array_get(a, k)));
+	if (max && cnt > max)
+		put(buf, n, len, " and %zu more", cnt - max);
+}
+
+void policy_reasons_format(const json_t *reasons, char *buf, size_t n)
+{
+	const json_t *x, *prev = NULL;
+	const char *obj;
+	size_t i, len = 0;
+
+	if (!n)
+		return;
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(reasons, "libraries"), i, x)
+		put(buf, n, &len, "%s%s is not on the tag's list of system "
+				  "libraries",
+		    len ? "; " : "",
+		    json_string_value(json_object_get(x, "soname")));
+	json_array_foreach(json_object_get(reasons, "symbol_versions"), i, x) {
+		obj = json_string_value(json_object_get(x, "object"));
+		if (prev && obj &&
+		    !strcmp(obj, json_string_value(
+				     json_object_get(prev, "object"))))
+			put(buf, n, &len, ", ");
+		else
+			put(buf, n, &len, "%s'%s' needs ", len ? "; " : "",
+			    obj ? obj : "");
+		put(buf, n, &len, "%s",
+		    json_string_value(json_object_get(x, "version")));
+		if (json_array_size(json_object_get(x, "symbols"))) {
+			put(buf, n, &len, " (");
+			put_strs(buf, n, &len, json_object_get(x, "symbols"),
+				 FORMAT_SYMS);
+			put(buf, n, &len, ")");
+		}
+		prev = x;
+	}
+	json_array_foreach(json_object_get(reasons, "blacklisted"), i, x) {
+		put(buf, n, &len, "%s'%s' depends on black-listed symbols: %s: ",
+		    len ? "; " : "",
+		    json_string_value(json_object_get(x, "object")),
+		    json_string_value(json_object_get(x, "library")));
+		put_strs(buf, n, &len, json_object_get(x, "symbols"), 0);
+	}
+}
+
+const char *policy_nearest_miss(const json_t *older, char *buf, size_t n)
+{
+	const json_t *t, *r;
+	size_t i;
+
+	for (i = json_array_size(older); i-- > 0;) {
+		t = json_array_get(older, i);
+		r = json_object_get(t, "reasons");
+		if (!json_array_size(json_object_get(r, "libraries")) &&
+		    !json_array_size(json_object_get(r, "symbol_versions")) &&
+		    !json_array_size(json_object_get(r, "blacklisted")))
+			continue;
+		policy_reasons_format(r, buf, n);
+		return json_string_value(json_object_get(t, "tag"));
+	}
+	return NULL;
+}
+
 static json_t *strs_json(const char *const *v, size_t n)
 {
 	json_t *a = json_array();

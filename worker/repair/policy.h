@@ -200,6 +200,18 @@ void policy_misses_format(const struct policy_misses *m, char *buf, size_t n);
  *    "blacklisted": [{"object", "library", "symbols"}]} */
 json_t *policy_misses_json(const struct policy_misses *m);
 
+/* Writes reasons as policy_misses_json() gives them as one line, as
+ * policy_misses_format() words them (libraries first): for printing a
+ * report that crossed a process boundary as JSON.  Unknown members are
+ * ignored. */
+void policy_reasons_format(const json_t *reasons, char *buf, size_t n);
+
+/* Of a report's "older_tags" ([{"tag", "reasons"}], oldest first), the
+ * newest tag that does not fit, its reasons written into buf as
+ * policy_reasons_format() does: what keeps the wheel from one tag older.
+ * NULL (buf untouched) when every older tag fits or there is none. */
+const char *policy_nearest_miss(const json_t *older, char *buf, size_t n);
+
 /* The wheel platform tag of t: "manylinux_2_17_x86_64.manylinux2014_x86_64"
  * (each alias added after the name), malloc'd; NULL on out-of-memory. */
 char *policy_platform_tag(const struct policy *p, const struct policy_tag *t);

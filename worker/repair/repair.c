@@ -285,6 +285,7 @@ static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
 			       c->ng + 1, sys, nsys, e);
 		goto out;
 	}
+	sp_err_clear(e);
 	t = policy_choose(c->pol, objs, c->ng + 1, sys, nsys, &first, e);
 	if (!t && !e->msg[0])
 		misfit(c, top, "fits no platform tag; for the newest,", objs,
