@@ -519,7 +519,10 @@ static void print_platform(const struct platform *pf)
 		printf("  would bundle:");
 		for (i = 0; i < pf->nbundle; i++)
 			printf("%s %s", i ? "," : "", esc(pf->bundle[i]));
-		printf(" (on no %s list)\n", pf->pol->tags[0].name);
+		/* Their own symbol versions are not known here: the tag
+		 * is the objects', before anything is bundled. */
+		printf(" (not on %s's list)\n",
+		       pf->pol->tags[pf->pol->ntags - 1].name);
 	}
 	for (i = 0; i < pf->nolder; i++) {
 		const struct policy_tag *t = &pf->pol->tags[pf->first + i];

@@ -132,6 +132,13 @@ check "  and writes no wheel" bash -c "! ls '$T'/o-black/*.whl 2>/dev/null"
 check "show: no platform tag" grep -q '^  platform tag: none$' "$T/show-black.out"
 check "  each tag named with the black-listed symbol" bash -c "[ \$(grep -c 'depends on black-listed symbols: libz.so.1: _tr_init' '$T/show-black.out') -eq \$(python3 -c \"import json; print(sum(1 for p in json.load(open('$SRC/data/policy.json'))['policies'] if p['libc'] == 'glibc' and 'x86_64' in p['symbol_versions']))\") ]"
 
+# A library no tag lists: show says a repair would bundle it.
+printf 'int mine(void) { return 2; }\n' >"$T/fakez/mine.c"
+check "a module needing libmine.so.1 builds" bash -c "cc -shared -fPIC -o '$T/fakez/libmine.so.1' -Wl,-soname,libmine.so.1 '$T/fakez/mine.c' && printf 'int mine(void);\nint f(void) { return mine(); }\nvoid *PyInit_mine(void) { return 0; }\n' >'$T/mine.c' && cc -shared -fPIC -o '$T/mine.cpython-311-x86_64-linux-gnu.so' '$T/mine.c' '$T/fakez/libmine.so.1'"
+check "  and packs" pack mine linux_x86_64 "$T/mine.cpython-311-x86_64-linux-gnu.so"
+check "show: a repair would bundle libmine.so.1" bash -c "'$SPOKE' show '$(in_whl mine)' | grep -q \"^  would bundle: libmine.so.1 (not on manylinux_2_[0-9]*'s list)\$\""
+check "  --json: would_bundle" bash -c "'$SPOKE' show --json '$(in_whl mine)' | '$PY' -c 'import json, sys; p = json.load(sys.stdin)[\"platform\"]; assert p[\"would_bundle\"] == [\"libmine.so.1\"], p'"
+
 # check mode refuses it as well: spoke build --repair=check on the
 # prebuilt module.
 mkdir -p "$T/art"
