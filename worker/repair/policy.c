@@ -230,7 +230,7 @@ static int load_tag(const json_t *o, const char *arch, const char *musl,
 bad:
 	if (rc == -2)
 		goto oom;
-	sp_err_set(e, "'%s': %s: '%s' must hold arrays of strings", path,
+	sp_err_set(e, "'%s': %s: '%s' is not made of lists of strings", path,
 		   name, what);
 	tag_release(t);
 	return -1;
