@@ -184,6 +184,13 @@ p = r['platform']
 assert p['libc'] == 'musl' and p['tag'] == 'musllinux_1_2_x86_64', p
 assert [(t['tag'], t['fits']) for t in p['older_tags']] == [('musllinux_1_1', True)], p
 " "$SPOKE" "$(in_whl mus)"
+	# check mode on a musl module that needs a library to bundle.
+	mkdir -p "$T/martt"
+	check "a musl module needing libmine.so.1" "$SPOKE" patch-elf "$so" -o "$T/martt/libmus.so" --add-needed libmine.so.1
+	printf '{"artifacts": [{"path": "libmus.so", "distribution": "mus", "version": "0.1.0", "module": "mus", "linked_paths": ["%s"]}]}\n' "$T/fakez" >"$T/martt/artifacts.json"
+	check_status "spoke build --repair=check refuses it" 1 "$SPOKE" build -i "$PY" --repair=check --artifacts "$T/martt/artifacts.json"
+	check "  it is not musllinux-compliant: it needs libmine.so.1" grep -q "is not musllinux-compliant: it needs libmine.so.1 (.*), which musllinux systems do not provide" "$T/last.out"
+	"$SPOKE" stop --state-dir "$T/martt/.spoke" >/dev/null 2>&1
 else
 	ok "# SKIP musl-gcc is not installed"
 fi

@@ -558,12 +558,14 @@ static void ctx_release(struct ctx *c)
 /* Explains why check mode fails: what repair would bundle. */
 static int check_failed(const struct ctx *c, struct sp_err *e)
 {
+	const char *family = c->pol->libc == POLICY_MUSL ? "musllinux"
+							  : "manylinux";
 	char buf[sizeof(e->msg)];
 	size_t len, i;
 
 	len = (size_t)snprintf(buf, sizeof(buf),
-			       "'%s' is not manylinux-compliant: it needs ",
-			       c->in->name);
+			       "'%s' is not %s-compliant: it needs ",
+			       c->in->name, family);
 	for (i = 0; i < c->ng && len < sizeof(buf); i++) {
 		const struct ld_lib *l = &c->tree.libs[c->g[i].lib];
 
@@ -574,8 +576,9 @@ static int check_failed(const struct ctx *c, struct sp_err *e)
 	}
 	if (len < sizeof(buf))
 		snprintf(buf + len, sizeof(buf) - len,
-			 ", which manylinux systems do not provide; build with "
-			 "--repair=repair to bundle them");
+			 ", which %s systems do not provide; build with "
+			 "--repair=repair to bundle them",
+			 family);
 	return sp_err_set(e, "%s", buf);
 }
 
