@@ -221,6 +221,10 @@ static void print_repair(const json_t *ev)
 		       esc(json_string_value(json_object_get(g, "path"))),
 		       esc(json_string_value(
 			       json_object_get(g, "wheel_path"))));
+	json_array_foreach(json_object_get(r, "removed"), i, g)
+		printf("  removes DT_NEEDED %s from %s\n",
+		       esc(json_string_value(json_object_get(g, "soname"))),
+		       esc(json_string_value(json_object_get(g, "from"))));
 }
 
 struct build_ui {

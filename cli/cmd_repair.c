@@ -87,6 +87,11 @@ static void print_people(const json_t *r)
 	       str(r, "wheel"));
 	json_array_foreach(mods, i, m) {
 		printf("  %s\n", str(m, "entry"));
+		json_array_foreach(json_object_get(json_object_get(m, "repair"),
+						   "removed"), k, g)
+			printf("    removed DT_NEEDED %s from %s: an "
+			       "extension module must not link libpython\n",
+			       str(g, "soname"), str(g, "from"));
 		json_array_foreach(json_object_get(m, "grafted"), k, g)
 			printf("    bundled %s (%s) as %s\n",
 			       str(g, "soname"),

@@ -122,14 +122,13 @@ int pycheck_reason(const struct pycheck *pc, char *buf, size_t size)
 	if (pc->fpe)
 		snprintf(buf, size,
 			 "uses %s, which only Pythons configured "
-			 "--with-fpectl define (no manylinux or musllinux "
-			 "interpreter is): it fits linux_<arch> only",
+			 "--with-fpectl define, and no manylinux or "
+			 "musllinux interpreter is",
 			 pc->fpe);
 	else if (pc->ucs2)
 		snprintf(buf, size,
 			 "uses %s, a function of Python 2 builds with narrow "
-			 "(UCS2) unicode, while manylinux's Python 2 is UCS4: "
-			 "it fits linux_<arch> only",
+			 "(UCS2) unicode, and manylinux's Python 2 is UCS4",
 			 pc->ucs2);
 	else
 		return 0;

@@ -65,8 +65,9 @@ int pycheck_mem(const void *p, size_t len, const char *name,
 
 /* Writes into buf (size bytes, truncated to fit) why the object can only
  * be tagged linux_<arch>, as the end of a sentence whose subject is the
- * object ("uses PyFPE_jbuf, ..."), and returns 1; returns 0 and writes
- * nothing when no rule above limits it. */
+ * object ("uses PyFPE_jbuf, which ..."; the caller says what follows),
+ * and returns 1; returns 0 and writes nothing when no rule above limits
+ * it. */
 int pycheck_reason(const struct pycheck *pc, char *buf, size_t size);
 
 /* Frees what pc holds and zeroes it; safe on a zeroed one. */

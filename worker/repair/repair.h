@@ -16,6 +16,13 @@
  *   libraries are renamed to match; the module gets DT_RPATH
  *   $ORIGIN/<path to <dist>.libs>, each bundled library $ORIGIN.  The tag
  *   is the oldest manylinux tag that every object in the wheel fits.
+ *   libpython (worker/elf/pycheck.h) is never bundled, looked into or
+ *   asked of the system: a DT_NEEDED naming it is removed from the module
+ *   and from every bundled library, and the report's "removed" lists
+ *   each removal ({"soname", "from": the object's path in the wheel}).
+ *   A module that uses PyFPE_jbuf or Python 2's UCS2 functions
+ *   (pycheck.h) fits no manylinux tag: repair and check fail, naming the
+ *   symbol.
  * check: the same analysis; the wheel is written (unchanged, with the
  *   manylinux tag) only when nothing needs bundling, else the job fails
  *   saying what repair would bundle.
@@ -99,7 +106,8 @@ struct repair_result {
  * without debug_dir and wheel_stem, a needed library not
  * found (with every path tried), an object needing newer symbol versions
  * than --compat allows (naming it), a module check found not compliant,
- * or a patch that failed.  On failure out holds nothing. */
+ * a module using PyFPE_jbuf or UCS2 functions (naming the symbol), or a
+ * patch that failed.  On failure out holds nothing. */
 int repair_run(const struct repair_in *in, struct repair_result *out,
 	       struct sp_err *e);
 
