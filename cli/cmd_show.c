@@ -15,6 +15,7 @@
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "common/esc.h"
+#include "worker/elf/pycheck.h"
 #include "worker/wheel/wheel_read.h"
 
 static const char show_help[] =
@@ -27,8 +28,11 @@ static const char show_help[] =
 	"size), the .dist-info name and the WHEEL file's tags against the file\n"
 	"name.  Prints the tags, the entries with their sizes, and for every\n"
 	"shared object its DT_NEEDED, RPATH, RUNPATH and the highest GLIBC,\n"
-	"GLIBCXX, CXXABI and GCC symbol versions it requires; then 'valid', or\n"
-	"every problem found.  Nothing is extracted or written.\n"
+	"GLIBCXX, CXXABI and GCC symbol versions it requires, and, for an\n"
+	"extension module that uses PyFPE_jbuf or Python 2's UCS2 functions,\n"
+	"why it can only be tagged linux_<arch> ('linux only: ...'); a wheel\n"
+	"without shared objects is said not to be a platform wheel; then\n"
+	"'valid', or every problem found.  Nothing is extracted or written.\n"
 	"\n"
 	"options:\n"
 	"  --max-size SIZE   stop after decompressing SIZE bytes of one wheel\n"
@@ -44,7 +48,9 @@ static const char show_help[] =
 	"                     \"size\"}], \"shared_objects\": [{\"name\",\n"
 	"                     \"needed\", \"rpath\", \"runpath\", \"soname\",\n"
 	"                     \"symbol_versions\": {\"GLIBC\": \"2.17\", ...},\n"
-	"                     \"error\"}], \"problems\": [{\"entry\", \"reason\"}]}\n"
+	"                     \"linux_only\": why only linux_<arch> fits,\n"
+	"                     or null, \"error\"}], \"problems\": [{\"entry\",\n"
+	"                     \"reason\"}]}\n"
 	"                    and, when the file cannot be read, \"error\"\n"
 	"  -q, --quiet       print only problems\n"
 	"\n"
@@ -115,8 +121,18 @@ static const char *method_name(uint16_t m)
 	return m == 0 ? "stored" : m == 8 ? "deflate" : "other";
 }
 
+/* Why the object can only be tagged linux_<arch> by CPython's ABI
+ * (pycheck.h), or NULL; into buf. */
+static const char *linux_only(const struct wheel_so *so, char *buf,
+			      size_t size)
+{
+	return so->py_ok && pycheck_reason(&so->py, buf, size) ? buf : NULL;
+}
+
 static void print_so(const struct wheel_so *so)
 {
+	char why[512];
+
 	struct ns ns[4];
 	char ver[64];
 	size_t i, n;
@@ -143,6 +159,8 @@ static void print_so(const struct wheel_so *so)
 		}
 		printf("\n");
 	}
+	if (linux_only(so, why, sizeof(why)))
+		printf("      linux only: %s\n", esc(why));
 	if (so->error)
 		printf("      cannot inspect: %s\n", esc(so->error));
 }
@@ -190,6 +208,8 @@ static void print_people(const struct wheel_report *r, int quiet)
 	}
 	if (r->nsos)
 		printf("  shared objects:\n");
+	else
+		printf("  not a platform wheel: it holds no shared object\n");
 	for (i = 0; i < r->nsos; i++)
 		print_so(&r->sos[i]);
 	if (!r->nproblems) {
@@ -266,6 +286,7 @@ static json_t *jstr(const char *s)
 
 static json_t *so_json(const struct wheel_so *so)
 {
+	char why[512];
 	json_t *o, *needed, *vers;
 	struct ns ns[4];
 	char ver[64];
@@ -289,6 +310,12 @@ static json_t *so_json(const struct wheel_so *so)
 		      jstr(so->elf_ok ? so->elf.rpath : NULL), "runpath",
 		      jstr(so->elf_ok ? so->elf.runpath : NULL),
 		      "symbol_versions", vers, "error", jstr(so->error));
+	if (o && json_object_set_new(o, "linux_only",
+				     jstr(linux_only(so, why, sizeof(why)))) <
+		     0) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }
 

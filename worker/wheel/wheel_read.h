@@ -14,8 +14,9 @@
  * costs bounded time and memory.  Shared objects (a name ending in ".so"
  * or containing ".so.", or data starting with the ELF magic) are copied to
  * an unlinked temporary file as they stream and inspected there:
- * DT_NEEDED, RPATH, RUNPATH (elf/inspect.h) and the highest required
- * symbol versions (elf/symvers.h).
+ * DT_NEEDED, RPATH, RUNPATH (elf/inspect.h), the highest required
+ * symbol versions (elf/symvers.h) and the rules of CPython's ABI
+ * (elf/pycheck.h).
  *
  * Then the .dist-info: exactly one, named for the file name's distribution
  * and version; a WHEEL file with Wheel-Version 1.x, Root-Is-Purelib and Tag
@@ -41,6 +42,7 @@
 
 #include "common/err.h"
 #include "worker/elf/inspect.h"
+#include "worker/elf/pycheck.h"
 #include "worker/elf/symvers.h"
 #include "worker/zip/zip_read.h"
 
@@ -59,6 +61,11 @@ struct wheel_so {
 	int vers_ok;	     /* vers holds the required symbol versions */
 	struct symvers vers;
 	char *error;	     /* why inspection failed, else NULL */
+	/* What CPython's ABI says of it (pycheck.h: an extension module
+	 * using PyFPE_jbuf or UCS2 functions fits linux_<arch> only), read
+	 * as the module its file name imports as; py_ok when read. */
+	int py_ok;
+	struct pycheck py;
 };
 
 /* Everything wheel_read() learned; all memory owned by the report. */
