@@ -162,6 +162,24 @@ cp "$T/check.out" "$T/cffi$n.json"
 check "  bundles nothing and removes libpython2.7" verdict "$T/cffi$n.json" ""
 cffi_case "--exclude '\$L/*', found through --lib-path \$L" "" --lib-path "$L" --exclude "$L/*"
 cffi_case "--exclude '\$L/*', found elsewhere" "libffi.so.5" --lib-path "$T/other" --exclude "$L/*"
+# A relative path pattern means a folder below the current one (spoke
+# makes it absolute, as the paths libraries are found at are), whether
+# the library is found through LD_LIBRARY_PATH or a relative --lib-path.
+n=$((n + 1))
+check "cffi, --exclude 'libs/*' in \$T, found through LD_LIBRARY_PATH: spoke repair succeeds" \
+	bash -c "cd '$T' && LD_LIBRARY_PATH='$L' '$SPOKE' repair -w '$T/out-cffi$n' --json --exclude 'libs/*' '$cffi'"
+cp "$T/check.out" "$T/cffi$n.json"
+check "  bundles nothing and removes libpython2.7" verdict "$T/cffi$n.json" ""
+n=$((n + 1))
+check "cffi, --exclude './libs/*' --lib-path libs in \$T: spoke repair succeeds" \
+	bash -c "cd '$T' && '$SPOKE' repair -w '$T/out-cffi$n' --json --lib-path libs --exclude './libs/*' '$cffi'"
+cp "$T/check.out" "$T/cffi$n.json"
+check "  bundles nothing and removes libpython2.7" verdict "$T/cffi$n.json" ""
+n=$((n + 1))
+check "cffi, --exclude 'other/*' --lib-path libs in \$T: spoke repair succeeds" \
+	bash -c "cd '$T' && '$SPOKE' repair -w '$T/out-cffi$n' --json --lib-path libs --exclude 'other/*' '$cffi'"
+cp "$T/check.out" "$T/cffi$n.json"
+check "  bundles {libffi.so.5} and removes libpython2.7" verdict "$T/cffi$n.json" "libffi.so.5"
 # Not found at all: auditwheel lists it as external (with no path) and
 # its repair fails; spoke's fails at once, saying what it tried.
 check_status "cffi, --exclude '\$L/*', not found: spoke repair fails" 1 \
