@@ -234,4 +234,42 @@ venv=$(make_venv lp) || not_ok "a venv is made"
 check "  pip installs it" "$venv/bin/pip" install -q --no-index "$out_lp"
 check "  and the module imports" env -u LD_LIBRARY_PATH "$venv/bin/python" -c "import lp; assert lp.__name__ == 'lp'"
 
+# A bundled library that links libpython (a Boost.Python, say) loses
+# that DT_NEEDED too: auditwheel leaves it there, where it asks for a
+# library manylinux systems do not have.
+mkdir -p "$T/bp"
+printf 'void *PyModule_Create2(void *, int);\nvoid *bp_make(void *d) { return PyModule_Create2(d, 1013); }\n' >"$T/src/libbp.c"
+# The module lp's, creating itself through libbp.
+{
+	sed -n '1,/^};/p' "$T/src/lp.c"
+	cat <<'C'
+void *bp_make(void *d);
+static struct def d = {{1, 0}, 0, 0, 0, "bp", 0, -1, 0, 0, 0, 0, 0};
+void *PyInit_bp(void) { return bp_make(&d); }
+C
+} >"$T/src/bp.c"
+check "gcc builds a module needing libbp.so.1, which links libpython3.11" bash -c "
+gcc -shared -fPIC -Wl,-soname,libbp.so.1 -o '$T/bp/libbp.so.1' '$T/src/libbp.c' -L'$T/fakepy' -lpython3.11 &&
+gcc -shared -fPIC -o '$T/src/bp.so' '$T/src/bp.c' -L'$T/bp' -l:libbp.so.1 &&
+readelf -d '$T/bp/libbp.so.1' | grep -q 'NEEDED.*libpython3.11.so.1.0'"
+check "  packed" bash -c "$(declare -f pack); T='$T'; PY='$PY'; pack bp 0.1.0 py3-none-linux_x86_64 '$T/src/bp.so'"
+check_status "bp: spoke repair succeeds" 0 \
+	"$SPOKE" repair -w "$T/out-bp" --json --lib-path "$T/bp" "$T/in/bp-0.1.0-py3-none-linux_x86_64.whl"
+check "  bundles libbp.so.1 and removes libpython from the bundled copy" "$PY" -c '
+import json, re, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+(m,) = r["modules"]
+(g,) = m["grafted"]
+assert g["soname"] == "libbp.so.1", g
+assert m["repair"]["removed"] == [{"soname": "libpython3.11.so.1.0",
+                                    "from": g["wheel_path"]}], m["repair"]
+' "$T/last.out"
+out_bp=$(ls "$T"/out-bp/bp-0.1.0-*.whl 2>/dev/null)
+rm -rf "$T/xbp" && mkdir -p "$T/xbp" && unzip -q -d "$T/xbp" "$out_bp" 2>/dev/null
+check "  the bundled copy no longer needs libpython (readelf -d)" \
+	bash -c "readelf -d '$T'/xbp/bp.libs/libbp-*.so.1 >'$T/xbp/dyn' && ! grep -q 'NEEDED.*libpython' '$T/xbp/dyn'"
+venv=$(make_venv bp) || not_ok "a venv is made"
+check "  pip installs it" "$venv/bin/pip" install -q --no-index "$out_bp"
+check "  and the module imports" env -u LD_LIBRARY_PATH "$venv/bin/python" -c "import bp"
+
 finish
