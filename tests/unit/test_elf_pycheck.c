@@ -79,15 +79,23 @@ static void *slurp(const char *name, size_t *len)
 static void test_libpython(void **state)
 {
 	static const char *const yes[] = {
-	    "libpython3.11.so.1.0", "libpython2.7.so.1.0",
-	    "libpython3.7m.so.1.0", "libpython3.7dm.so.1.0",
-	    "libpython3.13t.so.1.0", "libpython3.11.so", "libpython3.so",
-	    "libpython3.10.so.1.0"};
-	static const char *const no[] = {
-	    "libpython.so", "libpython3.11.a", "libpythonx.so",
-	    "libpython3.11.so.1.x", "libpython3.11.so.", "libpython3.11",
-	    "libpython3.11xyz.so", "libpython3.11.so.1.0 ", "libpython3.11.so1",
-	    "libpython3..so", "xlibpython3.11.so", "libc.so.6", ""};
+	    "libpython3.11.so.1.0",  "libpython2.7.so.1.0",
+	    "libpython3.7m.so.1.0",  "libpython3.7dm.so.1.0",
+	    "libpython3.13t.so.1.0", "libpython3.11.so",
+	    "libpython3.so",	     "libpython3.10.so.1.0"};
+	static const char *const no[] = {"libpython.so",
+					 "libpython3.11.a",
+					 "libpythonx.so",
+					 "libpython3.11.so.1.x",
+					 "libpython3.11.so.",
+					 "libpython3.11",
+					 "libpython3.11xyz.so",
+					 "libpython3.11.so.1.0 ",
+					 "libpython3.11.so1",
+					 "libpython3..so",
+					 "xlibpython3.11.so",
+					 "libc.so.6",
+					 ""};
 	size_t i;
 
 	(void)state;

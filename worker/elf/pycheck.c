@@ -113,8 +113,7 @@ int pycheck_mem(const void *p, size_t len, const char *name,
 oom:
 	elf_imports_release(&im);
 	pycheck_release(out);
-	return sp_err_set(e, "out of memory reading the symbols of '%s'",
-			  name);
+	return sp_err_set(e, "out of memory reading the symbols of '%s'", name);
 }
 
 int pycheck_reason(const struct pycheck *pc, char *buf, size_t size)

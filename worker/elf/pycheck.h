@@ -43,12 +43,12 @@ int pycheck_is_libpython(const char *soname);
 
 /* What one object's symbols say; owned: pycheck_release(). */
 struct pycheck {
-	int python;  /* 0: not an extension module; else 2 or 3, the
-		      * Python its init function is for */
-	char *init;  /* the init function it defines, or NULL */
-	char *fpe;   /* an undefined PyFPE_* symbol it uses, or NULL */
-	char *ucs2;  /* an undefined PyUnicodeUCS2_* function it uses
-		      * (Python 2 modules only), or NULL */
+	int python; /* 0: not an extension module; else 2 or 3, the
+		     * Python its init function is for */
+	char *init; /* the init function it defines, or NULL */
+	char *fpe;  /* an undefined PyFPE_* symbol it uses, or NULL */
+	char *ucs2; /* an undefined PyUnicodeUCS2_* function it uses
+		     * (Python 2 modules only), or NULL */
 };
 
 /* The module name Python would import the file at path as: its base name
