@@ -76,4 +76,40 @@ assert r["type"] == "result" and r["ok"] is False, r
 assert "must not link libpython" in r["error"], r
 ' "$T/last.out"
 
+# A module that does not link libpython itself but needs a library that
+# does (a Boost.Python, say) is built: the repair bundles that library
+# and removes its DT_NEEDED on libpython, and says so.
+bp="$T/bp"
+mkdir -p "$bp" "$T/ws2/src"
+printf 'void *PyModule_Create2(void *d, int v);\nvoid *bp_make(void *d) { return PyModule_Create2(d, 1013); }\n' >"$bp/bp.c"
+check "gcc builds libbp.so.1, which links the fake libpython" bash -c "
+gcc -shared -fPIC -Wl,-soname,libbp.so.1 -o '$bp/libbp.so' '$bp/bp.c' -L'$fake' -lpython3.11 &&
+cp '$bp/libbp.so' '$bp/libbp.so.1'"
+sed -e 's/^name = "lp"/name = "bpm"/' -e 's/^module = "lp"/module = "bpm"/' "$ws/Cargo.toml" >"$T/ws2/Cargo.toml"
+cat >"$T/ws2/build.rs" <<RS
+fn main() {
+    println!("cargo:rustc-link-search=native=$bp");
+    println!("cargo:rustc-link-search=native=$fake");
+    println!("cargo:rustc-link-lib=dylib=bp");
+}
+RS
+cat >"$T/ws2/src/lib.rs" <<'RS'
+extern "C" {
+    fn bp_make(def: *mut u8) -> *mut u8;
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn PyInit_bpm() -> *mut u8 {
+    bp_make(core::ptr::null_mut())
+}
+RS
+check_status "spoke build of a module needing libbp succeeds" 0 \
+	bash -c "cd '$T/ws2' && '$SPOKE' build -i '$PY'"
+check "  it says it removes libpython from the bundled libbp" \
+	grep -Eq 'removes DT_NEEDED libpython3.11.so.1.0 from bpm.libs/libbp-[0-9a-f]{8}.so.1' "$T/last.out"
+whl=$(ls "$T"/ws2/target/wheels/bpm-0.1.0-*.whl 2>/dev/null)
+rm -rf "$T/x" && mkdir -p "$T/x" && unzip -q -d "$T/x" "$whl" 2>/dev/null
+check "  the bundled copy no longer needs libpython (readelf -d)" \
+	bash -c "readelf -d '$T'/x/bpm.libs/libbp-*.so.1 >'$T/x/dyn' && ! grep -q 'NEEDED.*libpython' '$T/x/dyn'"
+
 finish
