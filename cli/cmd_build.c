@@ -20,6 +20,7 @@
 #include "common/esc.h"
 #include "common/path.h"
 #include "common/version.h"
+#include "worker/repair/exclude.h"
 #include "worker/repair/policy.h"
 
 static const char build_help[] =
@@ -71,7 +72,8 @@ static const char build_help[] =
 	"  --exclude PATTERN      never bundle a library whose soname matches\n"
 	"                         this shell-style glob (libffi.so.*); a\n"
 	"                         PATTERN with '/' matches the library's path\n"
-	"                         (repeatable)\n"
+	"                         (relative ones, libs/*, from the current\n"
+	"                         folder) (repeatable)\n"
 	"  --lib-path DIR         also look for needed libraries here\n"
 	"                         (repeatable); LD_LIBRARY_PATH and the\n"
 	"                         build scripts' link paths are searched too\n"
@@ -147,8 +149,20 @@ static int repair_option(json_t **opts, int c, const char *arg,
 		list = json_array();
 		json_object_set_new(*opts, key, list);
 	}
-	/* The coordinator's working directory is not ours. */
-	abs = c == OPT_LIB_PATH ? path_absolute(arg, e) : strdup(arg);
+	/* The coordinator's working directory is not ours; a relative
+	 * --exclude path pattern is made absolute here (exclude.h). */
+	if (c == OPT_LIB_PATH) {
+		abs = path_absolute(arg, e);
+	} else {
+		char *cwd = getcwd(NULL, 0);
+
+		if (!cwd)
+			return sp_err_sys(e, "cannot get the current directory");
+		abs = exclude_absolute(arg, cwd);
+		free(cwd);
+		if (!abs)
+			sp_err_set(e, "out of memory");
+	}
 	if (!abs)
 		return -1;
 	json_array_append_new(list, json_string(abs));
@@ -233,6 +247,10 @@ static void print_repair(const json_t *ev)
 		       esc(json_string_value(json_object_get(g, "path"))),
 		       esc(json_string_value(
 			       json_object_get(g, "wheel_path"))));
+	json_array_foreach(json_object_get(r, "removed"), i, g)
+		printf("  removes DT_NEEDED %s from %s\n",
+		       esc(json_string_value(json_object_get(g, "soname"))),
+		       esc(json_string_value(json_object_get(g, "from"))));
 	print_nearest_miss(r);
 }
 

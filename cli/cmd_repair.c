@@ -18,8 +18,10 @@
 #include "cli/output.h"
 #include "common/esc.h"
 #include "common/dirs.h"
+#include "common/path.h"
 #include "common/tmpfile.h"
 #include "worker/repair/policy.h"
+#include "worker/repair/exclude.h"
 #include "worker/repair_wheel.h"
 
 static const char repair_help[] =
@@ -52,7 +54,8 @@ static const char repair_help[] =
 	"  --exclude PATTERN  never bundle a library whose soname matches\n"
 	"                     this shell-style glob (libffi.so.*); a\n"
 	"                     PATTERN with '/' matches the library's path\n"
-	"                     (repeatable)\n"
+	"                     (relative ones, libs/*, from the current\n"
+	"                     folder) (repeatable)\n"
 	"  --lib-path DIR     also search DIR for libraries (repeatable)\n"
 	"  --split-debug      strip DWARF from the objects, writing it to\n"
 	"                     DIR/debug/.build-id/xx/rest.debug\n"
@@ -109,6 +112,11 @@ static void print_people(const json_t *r)
 	       str(r, "wheel"));
 	json_array_foreach(mods, i, m) {
 		printf("  %s\n", str(m, "entry"));
+		json_array_foreach(json_object_get(json_object_get(m, "repair"),
+						   "removed"), k, g)
+			printf("    removed DT_NEEDED %s from %s: an "
+			       "extension module must not link libpython\n",
+			       str(g, "soname"), str(g, "from"));
 		json_array_foreach(json_object_get(m, "grafted"), k, g)
 			printf("    bundled %s (%s) as %s\n",
 			       str(g, "soname"),
@@ -121,6 +129,27 @@ static void print_people(const json_t *r)
 	}
 	printf("  platform tag: %s\n",
 	       str(r, "platform_tag"));
+}
+
+/* Makes the first n of v absolute against cwd, in place: --lib-path
+ * folders (dirs), so that the libraries found there have absolute paths,
+ * and relative --exclude path patterns, which are matched against those
+ * (exclude.h).  Each v[i] becomes malloc'd and *done counts them, for
+ * the caller to free, also after a failure (out of memory: -1). */
+static int make_absolute(const char **v, size_t n, int dirs,
+			 const char *cwd, size_t *done)
+{
+	char *s;
+
+	for (*done = 0; *done < n; (*done)++) {
+		s = !dirs	   ? exclude_absolute(v[*done], cwd)
+		    : v[*done][0] == '/' ? strdup(v[*done])
+					 : path_join(cwd, v[*done]);
+		if (!s)
+			return -1;
+		v[*done] = s;
+	}
+	return 0;
 }
 
 static int repair_one(const char *path, const struct repair_wheel_opts *o,
@@ -169,7 +198,8 @@ int cmd_repair(int argc, char **argv)
 	struct repair_wheel_opts o = {0};
 	const char **exclude = NULL, **lib_path = NULL;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	char *debug_dir = NULL, *out_dir = NULL;
+	char *debug_dir = NULL, *out_dir = NULL, *cwd = NULL;
+	size_t i, nex_abs = 0, nlib_abs = 0;
 	struct sp_err e;
 	int c, dirfd, json = 0, rc = 0;
 
@@ -219,6 +249,14 @@ int cmd_repair(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if ((o.nexclude || o.nlib) && !(cwd = getcwd(NULL, 0))) {
+		perror("spoke: cannot get the current directory");
+		rc = 1;
+		goto out;
+	}
+	if (make_absolute(exclude, o.nexclude, 0, cwd, &nex_abs) < 0 ||
+	    make_absolute(lib_path, o.nlib, 1, cwd, &nlib_abs) < 0)
+		goto oom;
 	o.exclude = exclude;
 	o.lib_path = lib_path;
 	o.ld_library_path = getenv("LD_LIBRARY_PATH");
@@ -249,8 +287,13 @@ oom:
 	fprintf(stderr, "spoke: out of memory\n");
 	rc = 1;
 out:
+	for (i = 0; i < nex_abs; i++)
+		free((char *)exclude[i]);
+	for (i = 0; i < nlib_abs; i++)
+		free((char *)lib_path[i]);
 	free(exclude);
 	free(lib_path);
+	free(cwd);
 	free(debug_dir);
 	free(out_dir);
 	return rc;

@@ -17,6 +17,7 @@
 #include "common/esc.h"
 #include "worker/elf/machine.h"
 #include "worker/repair/policy.h"
+#include "worker/elf/pycheck.h"
 #include "worker/wheel/wheel_read.h"
 
 static const char show_help[] =
@@ -30,14 +31,16 @@ static const char show_help[] =
 	"name.  Prints the tags, the entries with their sizes, and for every\n"
 	"shared object its DT_NEEDED, RPATH, RUNPATH and the highest GLIBC,\n"
 	"GLIBCXX, CXXABI, GCC, ZLIB and LIBATOMIC symbol versions it\n"
-	"requires.  Then the platform: the objects' libc and architecture, the\n"
-	"platform tag they qualify for (glibc: the oldest manylinux tag they\n"
-	"fit; musl: musllinux_1_2), the libraries a repair would bundle, and\n"
-	"for each older tag why it does not fit: symbol versions it lacks\n"
-	"(with the symbols using them), libraries not on its list, symbols\n"
-	"it black-lists.  A wheel without shared objects is not a platform\n"
-	"wheel (said, not a problem).  Last 'valid', or every problem found.\n"
-	"Nothing is extracted or written.\n"
+	"requires, and, for an extension module that uses PyFPE_jbuf or\n"
+	"Python 2's UCS2 functions, why it can only be tagged linux_<arch>\n"
+	"('linux only: ...').  Then the platform: the objects' libc and\n"
+	"architecture, the platform tag they qualify for (glibc: the oldest\n"
+	"manylinux tag they fit; musl: musllinux_1_2), the libraries a repair\n"
+	"would bundle, and for each older tag why it does not fit: symbol\n"
+	"versions it lacks (with the symbols using them), libraries not on its\n"
+	"list, symbols it black-lists.  A wheel without shared objects is not\n"
+	"a platform wheel (said, not a problem).  Last 'valid', or every\n"
+	"problem found.  Nothing is extracted or written.\n"
 	"\n"
 	"options:\n"
 	"  --max-size SIZE   stop after decompressing SIZE bytes of one wheel\n"
@@ -53,7 +56,8 @@ static const char show_help[] =
 	"                     \"size\"}], \"shared_objects\": [{\"name\",\n"
 	"                     \"needed\", \"rpath\", \"runpath\", \"soname\",\n"
 	"                     \"symbol_versions\": {\"GLIBC\": \"2.17\", ...},\n"
-	"                     \"error\"}], \"problems\": [{\"entry\", \"reason\"}],\n"
+	"                     \"linux_only\": why only linux_<arch> fits,\n"
+	"                     or null, \"error\"}], \"problems\": [{\"entry\", \"reason\"}],\n"
 	"                     \"platform\": {\"platform_wheel\": false} or\n"
 	"                     {\"platform_wheel\": true, \"libc\": \"glibc\" or\n"
 	"                     \"musl\", \"architecture\", \"tag\": \"manylinux_2_5_\n"
@@ -64,7 +68,9 @@ static const char show_help[] =
 	"                     \"version\", \"library\", \"symbols\"}],\n"
 	"                     \"libraries\": [{\"soname\", \"needed_by\"}],\n"
 	"                     \"blacklisted\": [{\"object\", \"library\",\n"
-	"                     \"symbols\"}]}}]} (every tag when none fits), or\n"
+	"                     \"symbols\"}]}}], \"linux_only\": {\"object\",\n"
+	"                     \"reason\"} when an extension module fits\n"
+	"                     linux_<arch> only} (every tag when none fits), or\n"
 	"                     {\"platform_wheel\": true, \"error\"} when no\n"
 	"                     policy covers the objects}\n"
 	"                    and, when the file cannot be read, \"error\"\n"
@@ -120,9 +126,17 @@ static const char *method_name(uint16_t m)
 	return m == 0 ? "stored" : m == 8 ? "deflate" : "other";
 }
 
+/* Why the object can only be tagged linux_<arch> by CPython's ABI
+ * (pycheck.h), or NULL; into buf. */
+static const char *linux_only(const struct wheel_so *so, char *buf,
+			      size_t size)
+{
+	return so->py_ok && pycheck_reason(&so->py, buf, size) ? buf : NULL;
+}
+
 static void print_so(const struct wheel_so *so)
 {
-	char vers[256];
+	char vers[256], why[512];
 	size_t i;
 
 	printf("    %s\n", esc(so->entry));
@@ -141,6 +155,8 @@ static void print_so(const struct wheel_so *so)
 		printf("      requires: %s\n",
 		       vers[0] ? esc(vers) : "no versioned symbols");
 	}
+	if (linux_only(so, why, sizeof(why)))
+		printf("      linux only: %s\n", esc(why));
 	if (so->error)
 		printf("      cannot inspect: %s\n", esc(so->error));
 }
@@ -267,6 +283,7 @@ static json_t *jstr(const char *s)
 static json_t *so_json(const struct wheel_so *so)
 {
 	struct symver top[SYMVERS_NNS];
+	char why[512];
 	json_t *o, *needed, *vers;
 	char ver[64];
 	size_t i;
@@ -292,6 +309,12 @@ static json_t *so_json(const struct wheel_so *so)
 		      jstr(so->elf_ok ? so->elf.rpath : NULL), "runpath",
 		      jstr(so->elf_ok ? so->elf.runpath : NULL),
 		      "symbol_versions", vers, "error", jstr(so->error));
+	if (o && json_object_set_new(o, "linux_only",
+				     jstr(linux_only(so, why, sizeof(why)))) <
+		     0) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }
 
@@ -365,6 +388,11 @@ struct platform {
 	struct policy_misses *older; /* per tag from first to best (or to
 				      * the end when there is no best) */
 	size_t nolder;
+	/* An extension module that CPython's ABI limits to linux_<arch>
+	 * (pycheck.h): its entry and why, or NULL.  The policy's verdict
+	 * is still given: it says what the module would get without. */
+	const char *py_entry;
+	char py_why[512];
 };
 
 static void platform_release(struct platform *pf)
@@ -438,6 +466,9 @@ static int platform_judge(const struct wheel_report *r, struct platform *pf)
 		so = &r->sos[i];
 		if (!so->elf_ok || !so->vers_ok)
 			continue;
+		if (!pf->py_entry &&
+		    linux_only(so, pf->py_why, sizeof(pf->py_why)))
+			pf->py_entry = so->entry;
 		if (!n)
 			pf->arch = policy_arch_of(so->elf.machine,
 						  so->elf.elfclass,
@@ -514,7 +545,12 @@ static void print_platform(const struct platform *pf)
 	}
 	printf("  platform: %s, %s\n", policy_libc_name(pf->pol->libc),
 	       pf->pol->arch);
-	printf("  platform tag: %s\n", pf->plat ? pf->plat : "none");
+	if (pf->py_entry)
+		printf("  platform tag: linux_%s: '%s' %s; without that: %s\n",
+		       pf->pol->arch, esc(pf->py_entry), esc(pf->py_why),
+		       pf->plat ? pf->plat : "none");
+	else
+		printf("  platform tag: %s\n", pf->plat ? pf->plat : "none");
 	if (pf->nbundle) {
 		printf("  would bundle:");
 		for (i = 0; i < pf->nbundle; i++)
@@ -568,6 +604,13 @@ static json_t *platform_json(const struct platform *pf)
 		      pf->plat ? json_string(pf->plat) : json_null(), "policy",
 		      pf->best ? json_string(pf->best->name) : json_null(),
 		      "would_bundle", bundle, "older_tags", older);
+	if (o && pf->py_entry &&
+	    json_object_set_new(o, "linux_only",
+				json_pack("{s:s,s:s}", "object", pf->py_entry,
+					  "reason", pf->py_why)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }
 

@@ -17,6 +17,7 @@
 #include "common/tmpfile.h"
 #include "worker/elf/debugsplit.h"
 #include "worker/elf/inspect.h"
+#include "worker/elf/pycheck.h"
 #include "common/mapfile.h"
 #include "common/path.h"
 #include "worker/wheel/metadata.h"
@@ -75,6 +76,34 @@ static int check_init(const struct mapfile *map, const struct wheel_job *j,
 				  "Python extension module? (module name '%s')",
 				  j->staged_path, last, j->module);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Refuses a module that links libpython (pycheck.h), before anything is
+ * written.  `spoke repair` removes such a DT_NEEDED from a wheel someone
+ * else built; here the build that linked it is the thing to fix, and the
+ * user can fix it. */
+static int check_libpython(const struct wheel_job *j,
+			   const struct elf_info *info, struct sp_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < info->nneeded; i++)
+		if (pycheck_is_libpython(info->needed[i]))
+			return sp_err_set(
+			    e,
+			    "'%s' links %s: an extension module must not "
+			    "link libpython, whose symbols the interpreter "
+			    "importing it provides (linked, it loads a second "
+			    "copy of Python, or fails to load where no shared "
+			    "libpython is installed, as on manylinux "
+			    "systems); with pyo3, enable its "
+			    "\"extension-module\" feature, or with pyo3 0.26 "
+			    "and later set PYO3_BUILD_EXTENSION_MODULE=1 in "
+			    "cargo's environment; otherwise drop the link to "
+			    "python from the build script",
+			    j->cargo_path ? j->cargo_path : j->staged_path,
+			    info->needed[i]);
+	return 0;
 }
 
 /* Reads the whole staged file through fd into a new buffer: only for
@@ -459,7 +488,7 @@ int wheel_write(const struct wheel_job *j,
 	 * (mapfile.h: why a truncation is survivable). */
 	if (mapfile_open(&map, in, j->staged_path, e) < 0 ||
 	    elf_inspect_mem(map.p, map.len, j->staged_path, &info, e) < 0 ||
-	    check_init(&map, j, e) < 0)
+	    check_init(&map, j, e) < 0 || check_libpython(j, &info, e) < 0)
 		goto out;
 	data = map.p;
 	data_len = map.len;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "worker/repair/exclude.h"
 
@@ -85,6 +86,47 @@ static void test_literal(void **state)
 	free(q);
 }
 
+/* A path pattern relative to the current directory is made absolute, as
+ * the paths libraries are found at are; others are kept as they are. */
+static void test_absolute(void **state)
+{
+	static const struct {
+		const char *pat, *cwd, *want;
+	} cases[] = {
+	    {"libs/*", "/home/u/w", "/home/u/w/libs/*"},
+	    {"./libs/*", "/home/u/w", "/home/u/w/libs/*"},
+	    {".//libs/lib?.so", "/home/u/w", "/home/u/w/libs/lib?.so"},
+	    {"../deps/*", "/home/u/w", "/home/u/deps/*"},
+	    {"../../x/*", "/home/u/w", "/home/x/*"},
+	    {"../../../../x/*", "/home/u", "/x/*"},
+	    {"libs/*", "/", "/libs/*"},
+	    /* The directory's own glob characters mean themselves. */
+	    {"libs/*", "/w[1]", "/w\\[1]/libs/*"},
+	    {"/abs/*", "/home/u", "/abs/*"},
+	    {"*/libfoo.so*", "/home/u", "*/libfoo.so*"},
+	    {"?ib/x", "/home/u", "?ib/x"},
+	    {"[l]ib/x", "/home/u", "[l]ib/x"},
+	    {"libffi.so.*", "/home/u", "libffi.so.*"},
+	    {"*", "/home/u", "*"},
+	};
+	size_t i;
+	char *s;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		s = exclude_absolute(cases[i].pat, cases[i].cwd);
+		assert_non_null(s);
+		if (strcmp(s, cases[i].want) != 0)
+			fail_msg("'%s' in '%s': got '%s', wanted '%s'",
+				 cases[i].pat, cases[i].cwd, s, cases[i].want);
+		free(s);
+	}
+	s = exclude_absolute("libs/*", "/w[1]");
+	assert_true(match(s, "libz.so", "/w[1]/libs/libz.so"));
+	assert_false(match(s, "libz.so", "/w1/libs/libz.so"));
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +135,7 @@ int main(void)
 	    cmocka_unit_test(test_path_globs),
 	    cmocka_unit_test(test_several),
 	    cmocka_unit_test(test_literal),
+	    cmocka_unit_test(test_absolute),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,18 @@
 int exclude_matches(const char *const *pats, size_t npat, const char *soname,
 		    const char *path);
 
+/* Returns pat made absolute against cwd (an absolute path) when it is a
+ * path pattern relative to the current directory: it holds a '/' and
+ * starts with neither '/' nor one of "*?[" (a pattern such as "*" then
+ * "/libfoo.so*" matches in any folder already).  The paths libraries are
+ * found at are absolute, so a relative pattern would match none; and
+ * `spoke build` matches in the coordinator, whose directory is not the
+ * user's.  Leading "./" components of pat are dropped, and each leading
+ * "../" drops the last component of cwd; cwd is quoted (exclude_literal),
+ * so a '[' in a folder's name matches only itself.  Any other pattern is
+ * copied as it is.  malloc'd; NULL when out of memory. */
+char *exclude_absolute(const char *pat, const char *cwd);
+
 /* Returns a pattern that matches exactly name: name with a backslash
  * before each glob character.  The caller frees it; NULL when out of
  * memory. */

@@ -12,6 +12,7 @@
 #include "common/path.h"
 #include "common/sha256.h"
 #include "worker/elf/patch.h"
+#include "worker/elf/pycheck.h"
 #include "worker/repair/exclude.h"
 #include "worker/repair/ldresolve.h"
 #include "common/pyname.h"
@@ -62,14 +63,23 @@ struct ctx {
 	char *libs_dir;
 	char *debug_dir, *wheel_stem; /* with split_debug */
 	json_t *report;
+	/* libpython (pycheck.h): each name the patched objects no longer
+	 * need, and the report's "removed" ([{"soname", "from"}]). */
+	const char **removed;
+	size_t nremoved;
+	json_t *removals;
 };
 
 /* What happens to a needed library, found at path (NULL when it was not
- * found or not looked up): left to the system, left out at the user's
- * word (exclude.h), or bundled. */
+ * found or not looked up): removed (libpython, pycheck.h: the interpreter
+ * provides it, so it is neither bundled, nor asked of the system, nor
+ * looked into), left to the system, left out at the user's word
+ * (exclude.h), or bundled. */
 static const char *lib_action(const struct ctx *c, const char *soname,
 			      const char *path)
 {
+	if (pycheck_is_libpython(soname))
+		return "removed";
 	if (policy_allows_lib(c->libs_tag, soname))
 		return "system";
 	if (exclude_matches(c->o->exclude, c->o->nexclude, soname, path))
@@ -496,6 +506,8 @@ static int patch_all(struct ctx *c, const char *rpath,
 	ed.replace_old = olds;
 	ed.replace_new = news;
 	ed.nreplace = c->ng;
+	ed.remove_needed = c->removed;
+	ed.nremove = c->nremoved;
 	if (elf_patch_mem(c->in->mod, c->in->mod_len, c->in->name, &ed,
 			  &out->mod, &out->mod_len, e) < 0)
 		goto out;
@@ -553,6 +565,8 @@ static void ctx_release(struct ctx *c)
 	free(c->wheel_stem);
 	symvers_release(&c->mod_sv);
 	json_decref(c->report);
+	free(c->removed);
+	json_decref(c->removals);
 }
 
 /* Explains why check mode fails: what repair would bundle. */
@@ -633,6 +647,81 @@ static const char *skip_patch(const struct ctx *c)
 	return "none";
 }
 
+/* Notes that the object at wheel path "from" needs the libpython
+ * entries of needed: each name once in c->removed, each removal in the
+ * report. */
+static int note_removals(struct ctx *c, char *const *needed, size_t n,
+			 const char *from)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (!pycheck_is_libpython(needed[i]))
+			continue;
+		for (k = 0; k < c->nremoved; k++)
+			if (!strcmp(c->removed[k], needed[i]))
+				break;
+		if (k == c->nremoved) {
+			const char **v = realloc(
+			    c->removed, (c->nremoved + 1) * sizeof(*v));
+
+			if (!v)
+				return -1;
+			c->removed = v;
+			c->removed[c->nremoved++] = needed[i];
+		}
+		if (json_array_append_new(
+			c->removals, json_pack("{s:s,s:s}", "soname", needed[i],
+					       "from", from)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The libpython entries that the module and the libraries bundled with
+ * it need, which the patch removes: a bundled library that links
+ * libpython (a Boost.Python, say) would otherwise still ask for it. */
+static int collect_removals(struct ctx *c, struct sp_err *e)
+{
+	size_t i;
+
+	if (!(c->removals = json_array()) ||
+	    note_removals(c, c->in->info->needed, c->in->info->nneeded,
+			  c->in->module_path) < 0)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < c->ng; i++) {
+		const struct ld_lib *l = &c->tree.libs[c->g[i].lib];
+
+		if (note_removals(c, l->info.needed, l->info.nneeded,
+				  c->g[i].wheel_path) < 0)
+			return sp_err_set(e, "out of memory");
+	}
+	return 0;
+}
+
+/* PyFPE_jbuf and UCS2 (pycheck.h): a module that uses them fits no
+ * manylinux or musllinux tag, whatever its libraries. */
+static int python_rules(const struct ctx *c, struct sp_err *e)
+{
+	struct pycheck pc;
+	char why[512], *mod = pycheck_modname(c->in->module_path);
+	int rc;
+
+	if (!mod)
+		return sp_err_set(e, "out of memory");
+	rc = pycheck_mem(c->in->mod, c->in->mod_len, c->in->name, mod, &pc, e);
+	free(mod);
+	if (rc < 0)
+		return -1;
+	if (pycheck_reason(&pc, why, sizeof(why)))
+		rc = sp_err_set(e,
+				"cannot repair '%s' for manylinux: it %s, "
+				"so only a linux_<arch> tag fits it",
+				c->in->name, why);
+	pycheck_release(&pc);
+	return rc;
+}
+
 static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 			      struct sp_err *e)
 {
@@ -643,7 +732,7 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	size_t i;
 	int rc = -1;
 
-	if (load_policy(c, e) < 0)
+	if (load_policy(c, e) < 0 || python_rules(c, e) < 0)
 		return -1;
 	lo.root_origin = in->origin;
 	lo.linked_paths = c->o->linked_paths;
@@ -673,9 +762,13 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 			sp_err_set(e, "out of memory");
 			goto out;
 		}
-	if (c->ng) {
+	if (collect_removals(c, e) < 0)
+		goto out;
+	if (c->ng || c->nremoved) {
 		/* The coordinator journals this before the wheel exists. */
 		emit(in, json_pack("{s:s}", "patch", "required"));
+	}
+	if (c->ng) {
 		rpath = repair_rpath(in->module_path, c->libs_dir);
 		if (!rpath) {
 			sp_err_set(e, "out of memory");
@@ -690,7 +783,8 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	}
 	c->report = make_report(c, t, out->plat,
 				c->o->mode == REPAIR_MODE_REPAIR ? rpath : NULL);
-	if (!c->report) {
+	if (!c->report ||
+	    json_object_set(c->report, "removed", c->removals) < 0) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
@@ -700,14 +794,14 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 		check_failed(c, e);
 		goto out;
 	}
-	if (c->ng && patch_all(c, rpath, out, e) < 0)
+	if ((c->ng || c->nremoved) && patch_all(c, rpath, out, e) < 0)
 		goto out;
 	out->result = json_pack(
 		"{s:s,s:O,s:o,s:o,s:s}", "platform_tag", out->plat, "repair",
 		c->report, "grafted", grafted_json(c), "needed",
 		out->mod ? needed_of_image(out->mod, out->mod_len, in->name, e)
 			 : needed_of_info(in->info),
-		"patch", c->ng ? "applied" : "none");
+		"patch", c->ng || c->nremoved ? "applied" : "none");
 	if (!out->result) {
 		if (!e->msg[0])
 			sp_err_set(e, "out of memory");

@@ -17,6 +17,13 @@
  *   $ORIGIN/<path to <dist>.libs>, each bundled library $ORIGIN.  The tag
  *   is the policy's rule (policy.h) on the module and what it bundles:
  *   the oldest fitting manylinux tag, musllinux_1_2, or --compat's.
+ *   libpython (worker/elf/pycheck.h) is never bundled, looked into or
+ *   asked of the system: a DT_NEEDED naming it is removed from the module
+ *   and from every bundled library, and the report's "removed" lists
+ *   each removal ({"soname", "from": the object's path in the wheel}).
+ *   A module that uses PyFPE_jbuf or Python 2's UCS2 functions
+ *   (pycheck.h) fits no manylinux tag: repair and check fail, naming the
+ *   symbol.
  * check: the same analysis; the wheel is written (unchanged, with the
  *   manylinux tag) only when nothing needs bundling, else the job fails
  *   saying what repair would bundle.
@@ -101,7 +108,8 @@ struct repair_result {
  * found (with every path tried), an object needing newer symbol versions
  * or libraries than --compat's tag has, or a black-listed symbol (naming
  * each), objects that fit no tag, a module check found not compliant,
- * or a patch that failed.  On failure out holds nothing. */
+ * a module using PyFPE_jbuf or UCS2 functions (naming the symbol), or a
+ * patch that failed.  On failure out holds nothing. */
 int repair_run(const struct repair_in *in, struct repair_result *out,
 	       struct sp_err *e);
 

@@ -334,6 +334,22 @@ static int so_name(const char *name)
 	       strstr(name, ".so.") != NULL;
 }
 
+/* Reads what CPython's ABI says of the object (pycheck.h).  A file whose
+ * symbols cannot be read has its error from the readers above already;
+ * only running out of memory fails. */
+static int inspect_python(struct wheel_so *so, int fd)
+{
+	char *mod = pycheck_modname(so->entry);
+	struct sp_err why;
+
+	if (!mod)
+		return -1;
+	if (pycheck_fd(fd, so->entry, mod, &so->py, &why) == 0)
+		so->py_ok = 1;
+	free(mod);
+	return 0;
+}
+
 /* Inspects the shared object copied to fd (len bytes). */
 static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 		      uint64_t len, struct sp_err *e)
@@ -366,6 +382,8 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 		so->vers_ok = 1;
 	else if (!so->error)
 		so->error = strdup(why.msg);
+	if (inspect_python(so, fd) < 0)
+		return sp_err_set(e, "out of memory");
 	return 0;
 }
 
@@ -1157,6 +1175,7 @@ void wheel_report_release(struct wheel_report *r)
 		free(r->sos[i].error);
 		elf_info_release(&r->sos[i].elf);
 		symvers_release(&r->sos[i].vers);
+		pycheck_release(&r->sos[i].py);
 	}
 	free(r->sos);
 	for (i = 0; i < r->nproblems; i++) {

@@ -16,7 +16,8 @@
  * an unlinked temporary file as they stream and inspected there:
  * DT_NEEDED, RPATH, RUNPATH (elf/inspect.h), and the symbol versions it
  * requires with the symbols using them and its undefined symbols
- * (elf/symvers.h), from which `spoke show` judges the platform tag.
+ * (elf/symvers.h), from which `spoke show` judges the platform tag,
+ * and the rules of CPython's ABI (elf/pycheck.h).
  *
  * Then the .dist-info: exactly one, named for the file name's distribution
  * and version; a WHEEL file with Wheel-Version 1.x, Root-Is-Purelib and Tag
@@ -42,6 +43,7 @@
 
 #include "common/err.h"
 #include "worker/elf/inspect.h"
+#include "worker/elf/pycheck.h"
 #include "worker/elf/symvers.h"
 #include "worker/zip/zip_read.h"
 
@@ -61,6 +63,11 @@ struct wheel_so {
 			      * and the undefined symbols */
 	struct symvers vers;
 	char *error;	     /* why inspection failed, else NULL */
+	/* What CPython's ABI says of it (pycheck.h: an extension module
+	 * using PyFPE_jbuf or UCS2 functions fits linux_<arch> only), read
+	 * as the module its file name imports as; py_ok when read. */
+	int py_ok;
+	struct pycheck py;
 };
 
 /* Everything wheel_read() learned; all memory owned by the report. */
