@@ -144,6 +144,17 @@ int elf_file_check_type(const struct elf_file *f, struct sp_err *e)
 	}
 }
 
+int elf_file_check_ident(const struct elf_file *f, struct sp_err *e)
+{
+	int cls = f->ehdr.e_ident[EI_CLASS], data = f->ehdr.e_ident[EI_DATA];
+
+	if (cls != ELFCLASS64 && cls != ELFCLASS32)
+		return elf_file_corrupt(f, "unknown ELF class", e);
+	if (data != ELFDATA2LSB && data != ELFDATA2MSB)
+		return elf_file_corrupt(f, "unknown ELF byte order", e);
+	return 0;
+}
+
 int elf_file_check_host(const struct elf_file *f, int any_class,
 			struct sp_err *e)
 {

@@ -78,6 +78,11 @@ int elf_file_contains(const struct elf_file *f, uint64_t off, uint64_t len);
  * Returns 0 or -1. */
 int elf_file_check_type(const struct elf_file *f, struct sp_err *e);
 
+/* Checks that f's class is ELFCLASS32 or ELFCLASS64 and its byte order
+ * ELFDATA2LSB or ELFDATA2MSB (any machine): anything else is corrupt.
+ * Returns 0 or -1. */
+int elf_file_check_ident(const struct elf_file *f, struct sp_err *e);
+
 /* Checks that f can load on this host (machine.h): its byte order, and
  * its machine for its class.  With any_class 0, f must have the host's
  * own class ("is a 32-bit ELF file; this machine needs 64-bit"); with 1,
