@@ -33,10 +33,8 @@
 
 #if defined(__x86_64__)
 #define LIBM "/lib/x86_64-linux-gnu/libm.so.6"
-#define OTHER_MACHINE EM_AARCH64
 #else
 #define LIBM "/lib/aarch64-linux-gnu/libm.so.6"
-#define OTHER_MACHINE EM_X86_64
 #endif
 
 /* A name longer than any string in the test libraries, so that renaming to
