@@ -144,6 +144,41 @@ int elf_file_check_type(const struct elf_file *f, struct sp_err *e)
 	}
 }
 
+void elf_file_xlate(const struct elf_file *f, void *dst, const void *src,
+		    size_t n, Elf_Type t, int tom)
+{
+	/* Aligned locals: libelf may require its memory side aligned. */
+	union {
+		Elf64_Ehdr eh;
+		uint64_t align;
+		unsigned char b[64];
+	} in, out;
+	unsigned enc = f->ehdr.e_ident[EI_DATA];
+	Elf_Data d, s;
+
+	if (n > sizeof(in.b))
+		SP_BUG("translation of %zu bytes", n);
+	memcpy(in.b, src, n);
+	memset(&d, 0, sizeof(d));
+	memset(&s, 0, sizeof(s));
+	s.d_buf = in.b;
+	s.d_size = n;
+	s.d_type = t;
+	s.d_version = EV_CURRENT;
+	d.d_buf = out.b;
+	d.d_size = n;
+	d.d_type = t;
+	d.d_version = EV_CURRENT;
+	if (!(tom ? gelf_xlatetom(f->elf, &d, &s, enc)
+		  : gelf_xlatetof(f->elf, &d, &s, enc)))
+		SP_BUG("libelf cannot translate '%s': %s", f->name,
+		       elf_errmsg(-1));
+	if (d.d_size != n)
+		SP_BUG("libelf translated %zu bytes of '%s' to %zu", n,
+		       f->name, (size_t)d.d_size);
+	memcpy(dst, out.b, n);
+}
+
 int elf_file_check_ident(const struct elf_file *f, struct sp_err *e)
 {
 	int cls = f->ehdr.e_ident[EI_CLASS], data = f->ehdr.e_ident[EI_DATA];

@@ -78,6 +78,18 @@ int elf_file_contains(const struct elf_file *f, uint64_t off, uint64_t len);
  * Returns 0 or -1. */
 int elf_file_check_type(const struct elf_file *f, struct sp_err *e);
 
+/* Translates one structure of n bytes (at most 64: an Elf64_Ehdr) and
+ * type t between f's file representation, in f's byte order and class,
+ * and this host's memory representation: to memory when tom is 1 (src is
+ * file bytes, dst an Elf32_* or Elf64_* structure of f's class, or a
+ * uint16_t/uint32_t for ELF_T_HALF/ELF_T_WORD), else to the file.  Either
+ * side may be unaligned.  This is how the writers (patch, debugsplit) put
+ * every field in the file's byte order, through libelf's translation.  A
+ * failure is a programming error (the byte order was checked at open):
+ * it ends the process (SP_BUG). */
+void elf_file_xlate(const struct elf_file *f, void *dst, const void *src,
+		    size_t n, Elf_Type t, int tom);
+
 /* Checks that f's class is ELFCLASS32 or ELFCLASS64 and its byte order
  * ELFDATA2LSB or ELFDATA2MSB (any machine): anything else is corrupt.
  * Returns 0 or -1. */

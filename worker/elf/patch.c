@@ -167,49 +167,13 @@ static int src_read(const struct plan *p, uint64_t off, void *buf, size_t len)
  * Every field read from or written to the file goes through libelf's
  * translation (gelf_xlatetom / gelf_xlatetof) with the file's own byte
  * order, so that 32- and 64-bit, little- and big-endian objects of every
- * machine are patched alike.  The structures are translated through
- * aligned locals: libelf may require its memory side aligned, and the
- * file side is raw bytes at any offset.
+ * machine are patched alike (elffile.h's elf_file_xlate).
  */
 
-/* The largest structure translated here. */
-union xbuf {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	Elf64_Shdr sh;
-	Elf64_Dyn dyn;
-	Elf32_Ehdr eh32;
-	unsigned char b[64];
-};
-
-/* Translates n bytes of type t between the file's representation and
- * this host's: to memory (tom) or to the file.  Both sides have the same
- * size for every type used here.  A failure is a programming error: the
- * byte order was checked when the file was opened. */
 static void xlate(const struct plan *p, void *dst, const void *src, size_t n,
 		  Elf_Type t, int tom)
 {
-	union xbuf in, out;
-	Elf_Data d, s;
-
-	if (n > sizeof(in))
-		SP_BUG("translation of %zu bytes", n);
-	memcpy(in.b, src, n);
-	memset(&d, 0, sizeof(d));
-	memset(&s, 0, sizeof(s));
-	s.d_buf = in.b;
-	s.d_size = n;
-	s.d_type = t;
-	s.d_version = EV_CURRENT;
-	d.d_buf = out.b;
-	d.d_size = n;
-	d.d_type = t;
-	d.d_version = EV_CURRENT;
-	if (!(tom ? gelf_xlatetom(p->f.elf, &d, &s, p->eh.e_ident[EI_DATA])
-		  : gelf_xlatetof(p->f.elf, &d, &s, p->eh.e_ident[EI_DATA])))
-		SP_BUG("libelf cannot translate '%s': %s", p->src.name,
-		       elf_errmsg(-1));
-	memcpy(dst, out.b, n);
+	elf_file_xlate(&p->f, dst, src, n, t, tom);
 }
 
 /* A 32-bit field (Elf32_Word and Elf64_Word alike) of the file at b. */
