@@ -28,13 +28,16 @@ struct elf_machine {
 /* One Linux architecture: what a wheel's platform tag calls the objects of
  * one (machine, class, byte order). */
 struct elf_arch {
-	unsigned em;		 /* EM_* */
-	int elfclass;		 /* ELFCLASS32 or ELFCLASS64 */
-	int data;		 /* ELFDATA2LSB, ELFDATA2MSB, or 0: either */
-	const char *name;	 /* as wheel tags spell it: "ppc64le" */
-	const char *triplet;	 /* Debian's multiarch triplet */
-	int policy;		 /* 1: auditwheel has manylinux or musllinux
-				  * policies for it */
+	unsigned em;	     /* EM_* */
+	int elfclass;	     /* ELFCLASS32 or ELFCLASS64 */
+	int data;	     /* ELFDATA2LSB, ELFDATA2MSB, or 0: either */
+	const char *name;    /* as wheel tags spell it: "ppc64le" */
+	const char *triplet; /* Debian's multiarch triplet */
+	const char *cross;   /* the GNU triplet of Debian's cross
+			      * toolchain (/usr/<cross>/lib): the
+			      * multiarch one but for i686 */
+	int policy;	     /* 1: auditwheel has manylinux or musllinux
+			      * policies for it */
 };
 
 /* The entry for e_machine em, or NULL when spoke does not know it.  The
