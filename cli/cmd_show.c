@@ -5,6 +5,7 @@
  * journal.  worker/wheel/wheel_read.h does the checking; this file prints.
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -25,8 +26,10 @@ static const char show_help[] =
 	"duplicate, absolute, '..' or backslash names, UTF-8 names), every\n"
 	"entry's data and CRC, the RECORD (a line per file with its sha256 and\n"
 	"size), the .dist-info name and the WHEEL file's tags against the file\n"
-	"name.  Prints the tags, the entries with their sizes, and for every\n"
-	"shared object its DT_NEEDED, RPATH, RUNPATH and the highest GLIBC,\n"
+	"name.  Prints the tags, the architecture of the wheel's ELF objects\n"
+	"(of any Linux architecture; all must have the file name's one), the\n"
+	"entries with their sizes, and for every shared object its\n"
+	"architecture, DT_NEEDED, RPATH, RUNPATH and the highest GLIBC,\n"
 	"GLIBCXX, CXXABI and GCC symbol versions it requires; then 'valid', or\n"
 	"every problem found.  Nothing is extracted or written.\n"
 	"\n"
@@ -38,10 +41,13 @@ static const char show_help[] =
 	"                    {\"type\": \"result\", \"command\": \"show\",\n"
 	"                     \"ok\": valid?, \"path\", \"size\", \"distribution\",\n"
 	"                     \"version\", \"build\", \"tags\": {\"python\", \"abi\",\n"
-	"                     \"platform\"}, \"wheel\": {\"wheel_version\",\n"
+	"                     \"platform\"}, \"arch\",\n"
+	"                     \"wheel\": {\"wheel_version\",\n"
 	"                     \"root_is_purelib\", \"tags\"}, \"zip64\",\n"
 	"                     \"entries\": [{\"name\", \"method\", \"compressed\",\n"
 	"                     \"size\"}], \"shared_objects\": [{\"name\",\n"
+	"                     \"arch\", \"class\": 32|64,\n"
+	"                     \"byte_order\": \"little\"|\"big\",\n"
 	"                     \"needed\", \"rpath\", \"runpath\", \"soname\",\n"
 	"                     \"symbol_versions\": {\"GLIBC\": \"2.17\", ...},\n"
 	"                     \"error\"}], \"problems\": [{\"entry\", \"reason\"}]}\n"
@@ -115,6 +121,16 @@ static const char *method_name(uint16_t m)
 	return m == 0 ? "stored" : m == 8 ? "deflate" : "other";
 }
 
+/* The object's architecture, or its machine number when spoke has no
+ * name for it. */
+static const char *arch_name(const struct wheel_so *so, char *buf, size_t len)
+{
+	if (so->ident.arch)
+		return so->ident.arch;
+	snprintf(buf, len, "ELF machine %u", (unsigned)so->ident.machine);
+	return buf;
+}
+
 static void print_so(const struct wheel_so *so)
 {
 	struct ns ns[4];
@@ -122,6 +138,11 @@ static void print_so(const struct wheel_so *so)
 	size_t i, n;
 
 	printf("    %s\n", esc(so->entry));
+	if (so->ident_ok)
+		printf("      arch: %s (%s, %s-endian)\n",
+		       arch_name(so, ver, sizeof(ver)),
+		       so->ident.elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
+		       so->ident.data == ELFDATA2MSB ? "big" : "little");
 	if (so->elf_ok) {
 		printf("      needed: ");
 		if (!so->elf.nneeded)
@@ -173,6 +194,8 @@ static void print_people(const struct wheel_report *r, int quiet)
 	if (r->py)
 		printf("  tags: %s-%s-%s\n", esc(r->py), esc(r->abi),
 		       esc(r->plat));
+	if (r->arch)
+		printf("  architecture: %s\n", r->arch);
 	if (r->wheel_version)
 		printf("  Wheel-Version %s, Root-Is-Purelib %s\n",
 		       esc(r->wheel_version),
@@ -289,6 +312,19 @@ static json_t *so_json(const struct wheel_so *so)
 		      jstr(so->elf_ok ? so->elf.rpath : NULL), "runpath",
 		      jstr(so->elf_ok ? so->elf.runpath : NULL),
 		      "symbol_versions", vers, "error", jstr(so->error));
+	if (o && so->ident_ok) {
+		json_object_set_new(o, "arch",
+				    jstr(arch_name(so, ver, sizeof(ver))));
+		json_object_set_new(
+		    o, "class",
+		    json_integer(so->ident.elfclass == ELFCLASS64 ? 64 : 32));
+		json_object_set_new(o, "byte_order",
+				    json_string(so->ident.data == ELFDATA2MSB
+						    ? "big"
+						    : "little"));
+	} else if (o) {
+		json_object_set_new(o, "arch", json_null());
+	}
 	return o;
 }
 
@@ -334,6 +370,8 @@ static json_t *report_json(const struct wheel_report *r)
 				   : json_boolean(r->root_is_purelib),
 	    "tags", wtags, "zip64", r->zip64, "entries", ents,
 	    "shared_objects", sos, "problems", probs);
+	if (o)
+		json_object_set_new(o, "arch", jstr(r->arch));
 	return o;
 }
 

@@ -220,6 +220,45 @@ out:
 	return rc;
 }
 
+int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
+		 struct sp_err *e)
+{
+	struct elf_file f;
+	struct dyn_refs r = {0};
+	GElf_Phdr *ph = NULL;
+	size_t nph, i;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (elf_file_open_fd(&f, fd, name, e) < 0)
+		return -1;
+	if (elf_file_check_ident(&f, e) < 0)
+		goto out;
+	out->elfclass = f.ehdr.e_ident[EI_CLASS];
+	out->data = f.ehdr.e_ident[EI_DATA];
+	out->machine = f.ehdr.e_machine;
+	out->type = f.ehdr.e_type;
+	out->arch = elf_arch_name(out->machine, out->elfclass, out->data);
+	/* Only a PIE's dynamic section tells it from a library. */
+	if (out->type == ET_DYN) {
+		if (elf_file_phdrs(&f, 0, &ph, &nph, e) < 0)
+			goto out;
+		for (i = 0; i < nph; i++)
+			if (ph[i].p_type == PT_DYNAMIC) {
+				if (read_dynamic(&f, &ph[i], &r, e) < 0)
+					goto out;
+				break;
+			}
+		out->pie = (r.flags_1 & DF_1_PIE) != 0;
+	}
+	rc = 0;
+out:
+	free(r.dyn);
+	free(ph);
+	elf_file_close(&f);
+	return rc;
+}
+
 int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 		   struct sp_err *e)
 {

@@ -55,6 +55,24 @@ int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e);
 
+/* What the ELF header says of any ELF file, whatever its type. */
+struct elf_ident {
+	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
+	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
+	uint16_t machine; /* EM_* */
+	uint16_t type;	  /* ET_DYN, ET_EXEC, ET_REL... */
+	int pie;	  /* ET_DYN with DF_1_PIE: an executable */
+	const char *arch; /* elf_arch_name(), static; NULL when unknown */
+};
+
+/* Reads the identity of the ELF file on fd (read with pread; name is for
+ * messages) into out: for the files elf_inspect refuses by type
+ * (executables, object files), whose architecture still counts.  Fails,
+ * naming name, when the file is not ELF, has an unknown class or byte
+ * order, or is truncated or corrupt where read. */
+int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
+		 struct sp_err *e);
+
 /* The C library an object was linked against, as its headers tell. */
 enum elf_libc {
 	ELF_LIBC_UNKNOWN, /* nothing names one (a library needing no libc) */
