@@ -480,7 +480,12 @@ static void emit(const struct repair_in *in, json_t *ev)
  * what is left to the system: --compat's, else the newest. */
 static int load_policy(struct ctx *c, struct sp_err *e)
 {
-	const char *arch = policy_arch_of_machine(c->in->info->machine);
+	/* The machine alone does not say ppc64 from ppc64le: the
+	 * architecture of (machine, class, byte order) does, when the
+	 * info came from elf_inspect. */
+	const char *arch = c->in->info->arch
+			       ? c->in->info->arch
+			       : policy_arch_of_machine(c->in->info->machine);
 
 	if (!arch)
 		return sp_err_set(e, "'%s': no manylinux policy for this "
