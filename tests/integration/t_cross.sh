@@ -94,6 +94,26 @@ clean_headers() {
 	return 0
 }
 
+# test_policy_spoke ARCH: $T/pol/bin/spoke, a copy of spoke whose policy
+# (data/ copied beside it, where an installed spoke finds it) gives ARCH
+# the ceilings of x86_64, for an architecture data/ has no policy for.
+test_policy_spoke() {
+	mkdir -p "$T/pol/bin" "$T/pol/share/spoke" || return 1
+	[ -x "$T/pol/bin/spoke" ] || cp "$SPOKE" "$T/pol/bin/spoke" || return 1
+	[ -f "$T/pol/share/spoke/manylinux-policy.json" ] ||
+		cp -r "$SRC"/data/. "$T/pol/share/spoke/" || return 1
+	"$PY" - "$T/pol/share/spoke/manylinux-policy.json" "$1" <<'EOF'
+import json, sys
+path, arch = sys.argv[1], sys.argv[2]
+d = json.load(open(path))
+for t in d["tags"]:
+    c = t["ceilings"]
+    if "x86_64" in c and arch not in c:
+        c[arch] = dict(c["x86_64"])
+json.dump(d, open(path, "w"))
+EOF
+}
+
 cat >"$T/helper.c" <<'EOF'
 int cross_helper(int x) { return 2 * x + 1; }
 EOF
@@ -198,9 +218,16 @@ for spec in "${ARCHES[@]}"; do
 	rc=$?
 	if [ $rc -ne 0 ] && grep -Eq "no tag for $arch|no manylinux policy" "$d/repair.out"; then
 		# The policy table gains every architecture in issue 17's
-		# second part; until then there is nothing to tag with.
-		ok "$arch: repair # SKIP no manylinux policy for $arch yet"
-		continue
+		# second part; until then the repair runs with a copy of
+		# spoke whose policy gives $arch x86_64's ceilings.
+		if ! test_policy_spoke "$arch"; then
+			ok "$arch: repair # SKIP no manylinux policy for $arch"
+			continue
+		fi
+		echo "# $arch: no policy in data/: repairing with a test policy"
+		rm -rf "$d/out"
+		"$T/pol/bin/spoke" repair -w "$d/out" --lib-path "$d/lib" --split-debug --json "$whl" >"$d/repair.out" 2>&1
+		rc=$?
 	fi
 	if [ $rc -ne 0 ]; then
 		not_ok "$arch: spoke repair --lib-path --split-debug succeeds"
