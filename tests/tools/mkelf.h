@@ -72,7 +72,8 @@ static void mkelf_reserve(struct mkelf_buf *b, size_t at, size_t n)
 		b->len = need;
 }
 
-/* Writes the n low bytes of v at at, in the image's byte order. */
+/* Writes the n low bytes of v at at, in the image's byte order (n may
+ * exceed 8: the bytes above v's are zero). */
 static void mkelf_put(struct mkelf_buf *b, size_t at, uint64_t v, size_t n)
 {
 	size_t i;
@@ -82,7 +83,7 @@ static void mkelf_put(struct mkelf_buf *b, size_t at, uint64_t v, size_t n)
 		return;
 	for (i = 0; i < n; i++)
 		b->p[at + (b->msb ? n - 1 - i : i)] =
-		    (unsigned char)(v >> (8 * i));
+		    i < 8 ? (unsigned char)(v >> (8 * i)) : 0;
 }
 
 static void mkelf_bytes(struct mkelf_buf *b, size_t at, const void *s,
