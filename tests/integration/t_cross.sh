@@ -94,6 +94,22 @@ clean_headers() {
 	return 0
 }
 
+# debuglink_crc_ok OBJCOPY OBJECT DEBUGFILE: the CRC-32 that ends
+# OBJECT's .gnu_debuglink, read in OBJECT's byte order as gdb reads it,
+# is DEBUGFILE's.
+debuglink_crc_ok() {
+	rm -f "$T/link.bin"
+	"$1" --dump-section .gnu_debuglink="$T/link.bin" "$2" "$T/link.tmp" || return 1
+	"$PY" - "$2" "$T/link.bin" "$3" <<'EOF'
+import sys, zlib
+obj, link, dbg = sys.argv[1:]
+order = "big" if open(obj, "rb").read(6)[5] == 2 else "little"
+got = int.from_bytes(open(link, "rb").read()[-4:], order)
+want = zlib.crc32(open(dbg, "rb").read())
+assert got == want, (hex(got), hex(want))
+EOF
+}
+
 # test_policy_spoke ARCH: $T/pol/bin/spoke, a copy of spoke whose policy
 # (data/ copied beside it, where an installed spoke finds it) gives ARCH
 # the ceilings of x86_64, for an architecture data/ has no policy for.
@@ -255,9 +271,13 @@ for spec in "${ARCHES[@]}"; do
 		bash -c "$(declare -f clean_headers); clean_headers '$re' '$repaired' && clean_headers '$re' '$bundled'"
 	check "$arch: --split-debug stripped the module's DWARF" \
 		bash -c "! '$re' -S '$repaired' | grep -q '\.debug_info' && '$re' -S '$repaired' | grep -q '\.gnu_debuglink'"
-	dbg=$(find "$d/out/debug" -name '*.debug' 2>/dev/null | head -1)
+	# The module's debug file, by its build ID (the library has its own).
+	bid=$("$re" -n "$repaired" | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
+	dbg="$d/out/debug/.build-id/${bid:0:2}/${bid:2}.debug"
 	check "$arch: the debug file holds the DWARF, readable by $re" \
 		bash -c "test -n '$dbg' && '$re' -S '$dbg' | grep -q '\.debug_info' && '$re' --debug-dump=info '$dbg' 2>&1 | grep -q 'DW_TAG_compile_unit'"
+	check "$arch: .gnu_debuglink's CRC, in the object's byte order, is the debug file's" \
+		debuglink_crc_ok "$trip-objcopy" "$repaired" "$dbg"
 	check_status "$arch: show of the repaired wheel: valid" 0 "$SPOKE" show "$out_whl"
 	if [ $have_qemu = 1 ]; then
 		check "$arch: qemu-$qemu loads the repaired module through its run path" \
