@@ -53,11 +53,11 @@ int main(int argc, char **argv)
 			sp.machine = (unsigned)strtoul(v, NULL, 0);
 			have_machine = 1;
 		} else if (strcmp(o, "--class") == 0) {
-			sp.elfclass = strcmp(v, "32") == 0 ? ELFCLASS32
-							   : ELFCLASS64;
+			sp.elfclass =
+			    strcmp(v, "32") == 0 ? ELFCLASS32 : ELFCLASS64;
 		} else if (strcmp(o, "--data") == 0) {
-			sp.data = strcmp(v, "msb") == 0 ? ELFDATA2MSB
-							: ELFDATA2LSB;
+			sp.data =
+			    strcmp(v, "msb") == 0 ? ELFDATA2MSB : ELFDATA2LSB;
 		} else if (strcmp(o, "--soname") == 0) {
 			sp.soname = v;
 		} else if (strcmp(o, "--runpath") == 0) {

@@ -27,16 +27,16 @@
 #include <string.h>
 
 struct mkelf_spec {
-	unsigned machine;	     /* EM_* */
-	int elfclass;		     /* ELFCLASS32 or ELFCLASS64 */
-	int data;		     /* ELFDATA2LSB or ELFDATA2MSB */
-	const char *soname;	     /* or NULL */
-	const char *runpath;	     /* or NULL */
-	const char *interp;	     /* PT_INTERP, or NULL */
-	const char *const *needed;   /* DT_NEEDED names */
+	unsigned machine;	   /* EM_* */
+	int elfclass;		   /* ELFCLASS32 or ELFCLASS64 */
+	int data;		   /* ELFDATA2LSB or ELFDATA2MSB */
+	const char *soname;	   /* or NULL */
+	const char *runpath;	   /* or NULL */
+	const char *interp;	   /* PT_INTERP, or NULL */
+	const char *const *needed; /* DT_NEEDED names */
 	size_t nneeded;
-	uint64_t align;		     /* PT_LOAD's p_align; 0: 0x1000 */
-	unsigned spare;		     /* extra DT_NULL slots */
+	uint64_t align; /* PT_LOAD's p_align; 0: 0x1000 */
+	unsigned spare; /* extra DT_NULL slots */
 };
 
 /* A growing image written in one byte order. */
@@ -86,8 +86,7 @@ static void mkelf_put(struct mkelf_buf *b, size_t at, uint64_t v, size_t n)
 		    i < 8 ? (unsigned char)(v >> (8 * i)) : 0;
 }
 
-static void mkelf_bytes(struct mkelf_buf *b, size_t at, const void *s,
-			size_t n)
+static void mkelf_bytes(struct mkelf_buf *b, size_t at, const void *s, size_t n)
 {
 	mkelf_reserve(b, at, n);
 	if (b->ok)
@@ -180,14 +179,14 @@ static unsigned char *mkelf_build(const struct mkelf_spec *sp, size_t *len)
 	mkelf_put(&b, 16, ET_DYN, 2);
 	mkelf_put(&b, 18, sp->machine, 2);
 	mkelf_put(&b, 20, EV_CURRENT, 4);
-	mkelf_put(&b, 24, text_off, word);		    /* e_entry */
-	mkelf_put(&b, 24 + word, ehsz, word);		    /* e_phoff */
+	mkelf_put(&b, 24, text_off, word);    /* e_entry */
+	mkelf_put(&b, 24 + word, ehsz, word); /* e_phoff */
 	/* e_shoff at 24 + 2 * word: written below. */
-	mkelf_put(&b, 24 + 3 * word, 0, 4);		    /* e_flags */
-	mkelf_put(&b, 28 + 3 * word, ehsz, 2);		    /* e_ehsize */
-	mkelf_put(&b, 30 + 3 * word, phsz, 2);		    /* e_phentsize */
-	mkelf_put(&b, 32 + 3 * word, nph, 2);		    /* e_phnum */
-	mkelf_put(&b, 34 + 3 * word, shsz, 2);		    /* e_shentsize */
+	mkelf_put(&b, 24 + 3 * word, 0, 4);    /* e_flags */
+	mkelf_put(&b, 28 + 3 * word, ehsz, 2); /* e_ehsize */
+	mkelf_put(&b, 30 + 3 * word, phsz, 2); /* e_phentsize */
+	mkelf_put(&b, 32 + 3 * word, nph, 2);  /* e_phnum */
+	mkelf_put(&b, 34 + 3 * word, shsz, 2); /* e_shentsize */
 
 	/* The program headers: (type, flags, offset, vaddr, size, align). */
 	{
@@ -288,9 +287,16 @@ static unsigned char *mkelf_build(const struct mkelf_spec *sp, size_t *len)
 	mkelf_str(&shs, "");
 	nsh = 1;
 	if (sp->interp)
-		sh[nsh++] = (struct mkelf_sh){
-		    mkelf_str(&shs, ".interp"), SHT_PROGBITS, 0, 0, SHF_ALLOC,
-		    interp_off, interp_off, strlen(sp->interp) + 1, 1, 0};
+		sh[nsh++] = (struct mkelf_sh){mkelf_str(&shs, ".interp"),
+					      SHT_PROGBITS,
+					      0,
+					      0,
+					      SHF_ALLOC,
+					      interp_off,
+					      interp_off,
+					      strlen(sp->interp) + 1,
+					      1,
+					      0};
 	sh[nsh] = (struct mkelf_sh){mkelf_str(&shs, ".dynsym"),
 				    SHT_DYNSYM,
 				    (uint32_t)nsh + 1,
@@ -302,9 +308,16 @@ static unsigned char *mkelf_build(const struct mkelf_spec *sp, size_t *len)
 				    word,
 				    symsz};
 	nsh++;
-	sh[nsh++] = (struct mkelf_sh){
-	    mkelf_str(&shs, ".dynstr"), SHT_STRTAB, 0, 0, SHF_ALLOC,
-	    dynstr_off, dynstr_off, str.len, 1, 0};
+	sh[nsh++] = (struct mkelf_sh){mkelf_str(&shs, ".dynstr"),
+				      SHT_STRTAB,
+				      0,
+				      0,
+				      SHF_ALLOC,
+				      dynstr_off,
+				      dynstr_off,
+				      str.len,
+				      1,
+				      0};
 	sh[nsh++] = (struct mkelf_sh){mkelf_str(&shs, ".text"),
 				      SHT_PROGBITS,
 				      0,
@@ -354,9 +367,9 @@ static unsigned char *mkelf_build(const struct mkelf_spec *sp, size_t *len)
 		mkelf_put(&b, at + 16 + 4 * word, sh[i].align, word);
 		mkelf_put(&b, at + 16 + 5 * word, sh[i].entsize, word);
 	}
-	mkelf_put(&b, 24 + 2 * word, shoff, word);	  /* e_shoff */
-	mkelf_put(&b, 36 + 3 * word, nsh, 2);		  /* e_shnum */
-	mkelf_put(&b, 38 + 3 * word, nsh - 1, 2);	  /* e_shstrndx */
+	mkelf_put(&b, 24 + 2 * word, shoff, word); /* e_shoff */
+	mkelf_put(&b, 36 + 3 * word, nsh, 2);	   /* e_shnum */
+	mkelf_put(&b, 38 + 3 * word, nsh - 1, 2);  /* e_shstrndx */
 
 	free(needed);
 	free(str.p);

@@ -56,8 +56,7 @@ static const struct arch_case cases[] = {
     {EM_RISCV, ELFCLASS64, ELFDATA2LSB, "riscv64", "riscv64-linux-gnu",
      "/lib/ld-linux-riscv64-lp64d.so.1", 0x1000},
     {EM_LOONGARCH, ELFCLASS64, ELFDATA2LSB, "loongarch64",
-     "loongarch64-linux-gnu", "/lib64/ld-linux-loongarch-lp64d.so.1",
-     0x4000},
+     "loongarch64-linux-gnu", "/lib64/ld-linux-loongarch-lp64d.so.1", 0x4000},
     /* Known names without policies, 32-bit big-endian among them. */
     {EM_PPC, ELFCLASS32, ELFDATA2MSB, "ppc", "powerpc-linux-gnu",
      "/lib/ld.so.1", 0x10000},
@@ -219,7 +218,8 @@ static void test_patch(void **state)
 		if (elf_inspect_mem(out, olen, c->arch, &info, &e) < 0)
 			fail_msg("%s: %s", c->arch, e.msg);
 		check_info(c, &info, "libcase-0123abcd.so.1", after, 3);
-		assert_string_equal(info.runpath, "$ORIGIN/../case.libs:$ORIGIN");
+		assert_string_equal(info.runpath,
+				    "$ORIGIN/../case.libs:$ORIGIN");
 		assert_null(info.rpath);
 		assert_null(info.interp);
 		check_segments(c, out, olen, 1);
@@ -299,8 +299,8 @@ static void test_libc(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(*t); i++) {
-		img = build(&cases[0], t[i].interp, t[i].needed, t[i].n, 0,
-			    &len);
+		img =
+		    build(&cases[0], t[i].interp, t[i].needed, t[i].n, 0, &len);
 		if (elf_inspect_mem(img, len, "libc", &info, &e) < 0)
 			fail_msg("%s", e.msg);
 		if (elf_info_libc(&info) != t[i].want)
