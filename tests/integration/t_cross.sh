@@ -356,6 +356,19 @@ if [ -f "$a64" ] && [ -f "$s390" ]; then
 		bash -c "grep -F \"platform tag 'manylinux_2_17_x86_64' is for x86_64\" '$T/last.out' | grep -qF aarch64"
 fi
 
+# What a wheel may ship besides shared objects stays valid, and counts
+# toward its architecture: an executable (a PIE) and a separate debug
+# file.
+if [ -f "$a64" ]; then
+	mkdir -p "$T/extras"
+	check "extras: an aarch64 PIE and a debug file of the module" \
+		bash -c "cp '$T/aarch64/load' '$T/extras/crossload' &&
+			aarch64-linux-gnu-objcopy --only-keep-debug '$a64' '$T/extras/crossmod.so.debug'"
+	check "extras: wheel pack" pack extras linux_aarch64 "$a64" "$T/extras/crossload" "$T/extras/crossmod.so.debug"
+	check_status "extras: show: valid" 0 "$SPOKE" show "$T/in/extras-0.1.0-cp311-cp311-linux_aarch64.whl"
+	check "extras: the wheel's architecture is aarch64" grep -q '^  architecture: aarch64$' "$T/last.out"
+fi
+
 # An object spoke cannot read is never valid: an ELF header cut short.
 mkdir -p "$T/cut"
 head -c 200 "$T/aarch64/crossmod.cpython-311-aarch64-linux-gnu.so" >"$T/cut/cut.cpython-311-aarch64-linux-gnu.so" 2>/dev/null ||

@@ -243,12 +243,15 @@ int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
 	if (out->type == ET_DYN) {
 		if (elf_file_phdrs(&f, 0, &ph, &nph, e) < 0)
 			goto out;
-		for (i = 0; i < nph; i++)
-			if (ph[i].p_type == PT_DYNAMIC) {
-				if (read_dynamic(&f, &ph[i], &r, e) < 0)
-					goto out;
-				break;
-			}
+		for (i = 0; i < nph; i++) {
+			if (ph[i].p_type != PT_DYNAMIC)
+				continue;
+			if (!ph[i].p_filesz)
+				out->debug_only = 1;
+			else if (read_dynamic(&f, &ph[i], &r, e) < 0)
+				goto out;
+			break;
+		}
 		out->pie = (r.flags_1 & DF_1_PIE) != 0;
 	}
 	rc = 0;

@@ -62,6 +62,9 @@ struct elf_ident {
 	uint16_t machine; /* EM_* */
 	uint16_t type;	  /* ET_DYN, ET_EXEC, ET_REL... */
 	int pie;	  /* ET_DYN with DF_1_PIE: an executable */
+	/* ET_DYN whose dynamic segment has no bytes in the file: a separate
+	 * debug file (objcopy --only-keep-debug), which nothing loads. */
+	int debug_only;
 	const char *arch; /* elf_arch_name(), static; NULL when unknown */
 };
 

@@ -364,12 +364,14 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 	sp_err_clear(&why);
 	if (elf_ident_fd(fd, ent->name, &so->ident, &why) == 0)
 		so->ident_ok = 1;
-	/* An executable (ET_EXEC, or a PIE) or an object file is not a
-	 * shared object, and a wheel may ship them; anything else that
-	 * cannot be read would be shown as if it needed nothing. */
+	/* An executable (ET_EXEC, or a PIE), an object file or a separate
+	 * debug file is not a shared object, and a wheel may ship them;
+	 * anything else that cannot be read would be shown as if it needed
+	 * nothing. */
 	if (!so->ident_ok)
 		problem(d, ent->name, "cannot be read as ELF: %s", why.msg);
-	else if (!so->elf_ok && so->ident.type == ET_DYN && !so->ident.pie)
+	else if (!so->elf_ok && so->ident.type == ET_DYN && !so->ident.pie &&
+		 !so->ident.debug_only)
 		problem(d, ent->name, "cannot be read as a shared object: %s",
 			so->error ? so->error : "out of memory");
 	if (len == 0 || len > SIZE_MAX)
