@@ -95,7 +95,12 @@ static void test_tables(void **state)
 	assert_non_null(img);
 	assert_int_equal(elf_file_open_mem(&f, img, len, "self", &e), 0);
 	assert_int_equal(f.size, len);
-	assert_int_equal(elf_file_check_host(&f, 0, &e), 0);
+	assert_int_equal(elf_file_check_ident(&f, &e), 0);
+	assert_int_equal(elf_machine_check_host(f.ehdr.e_machine,
+						f.ehdr.e_ident[EI_CLASS],
+						f.ehdr.e_ident[EI_DATA], "self",
+						&e),
+			 0);
 	assert_int_equal(elf_file_phdrs(&f, 1, &ph, &nph, &e), 0);
 	assert_true(nph > 0);
 	/* The spare entry is zeroed for the caller. */

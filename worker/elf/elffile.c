@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "worker/elf/machine.h"
 
 int elf_lib_fail(const char *name, int on_fd, struct sp_err *e)
 {
@@ -188,27 +187,6 @@ int elf_file_check_ident(const struct elf_file *f, struct sp_err *e)
 	if (data != ELFDATA2LSB && data != ELFDATA2MSB)
 		return elf_file_corrupt(f, "unknown ELF byte order", e);
 	return 0;
-}
-
-int elf_file_check_host(const struct elf_file *f, int any_class,
-			struct sp_err *e)
-{
-	int cls = f->ehdr.e_ident[EI_CLASS];
-	int host = elf_machine_host_class();
-
-	if (!any_class && cls != host)
-		return sp_err_set(
-		    e, "'%s' is a %s ELF file; this machine needs %s", f->name,
-		    cls == ELFCLASS32 ? "32-bit" : "64-bit",
-		    host == ELFCLASS64 ? "64-bit" : "32-bit");
-	if (cls != ELFCLASS64 && cls != ELFCLASS32)
-		return elf_file_corrupt(f, "unknown ELF class", e);
-	if (f->ehdr.e_ident[EI_DATA] != elf_machine_host_data())
-		return sp_err_set(
-		    e, "'%s' has the wrong byte order for this machine",
-		    f->name);
-	return elf_machine_check(f->ehdr.e_machine, elf_machine_host(cls),
-				 f->name, e);
 }
 
 int elf_file_phdrs(const struct elf_file *f, size_t spare, GElf_Phdr **ph,

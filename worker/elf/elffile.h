@@ -6,9 +6,9 @@
  * (read with pread in ELF_C_READ mode: a file truncated under us gives an
  * error, not SIGBUS) or from memory (only read).  Everything read through
  * it goes through gelf_* and libelf's translation, so the callers see the
- * same GElf_* structures for either class and either byte order; checks
- * against the machine spoke runs on are separate (elf_file_check_*), for
- * readers such as symvers that read any object.
+ * same GElf_* structures for either class and either byte order, of any
+ * machine.  Whether an object loads on the machine spoke runs on is asked
+ * apart, where it matters (machine.h's elf_machine_check_host).
  *
  * Inputs are hostile: every table is checked against the file's size
  * before use.  Errors name the file: "'x.so' is truncated or corrupt:
@@ -94,14 +94,6 @@ void elf_file_xlate(const struct elf_file *f, void *dst, const void *src,
  * ELFDATA2LSB or ELFDATA2MSB (any machine): anything else is corrupt.
  * Returns 0 or -1. */
 int elf_file_check_ident(const struct elf_file *f, struct sp_err *e);
-
-/* Checks that f can load on this host (machine.h): its byte order, and
- * its machine for its class.  With any_class 0, f must have the host's
- * own class ("is a 32-bit ELF file; this machine needs 64-bit"); with 1,
- * a 32-bit object for the host's 32-bit companion (i386, arm) passes too,
- * and a class that is neither is corrupt.  Returns 0 or -1. */
-int elf_file_check_host(const struct elf_file *f, int any_class,
-			struct sp_err *e);
 
 /* Reads every program header into *ph (malloc'd, *n entries plus spare
  * zeroed ones at the end for the caller to fill; the caller frees).
