@@ -138,6 +138,11 @@ extern int cross_helper(int);
 int cross_answer(void) { return cross_helper(20); }
 int PyInit_crossmod(void) { return 0; }
 EOF
+cat >"$T/usesc.c" <<'EOF'
+#include <stdio.h>
+#include <string.h>
+int uses_libc(char *a, const char *b) { return printf("%s", strcpy(a, b)); }
+EOF
 # The loader: dlopens argv[1] (which finds the helper through its own
 # RUNPATH) and prints what cross_answer() returns.
 cat >"$T/load.c" <<'EOF'
@@ -214,6 +219,20 @@ for spec in "${ARCHES[@]}"; do
 		bash -c "$(declare -f clean_headers); clean_headers '$re' '$d/p/crossmod.so' && clean_headers '$re' '$d/p/libs/libcrosshelper-0a1b2c3d.so.1'"
 	check "$arch: patch-elf --print-needed reads the patched module" \
 		bash -c "'$SPOKE' patch-elf '$d/p/crossmod.so' --print-needed | grep -qx libcrosshelper-0a1b2c3d.so.1"
+	# Version requirements follow a renamed DT_NEEDED (vn_file in
+	# .gnu.version_r, read and written in the object's byte order).
+	if "$cc" -shared -fPIC -o "$d/usesc.so" "$T/usesc.c" &&
+		"$re" -V "$d/usesc.so" | grep -q 'File: libc.so.6'; then
+		check "$arch: patch-elf renames libc.so.6 and its version requirement" \
+			"$SPOKE" patch-elf "$d/usesc.so" -o "$d/p/usesc.so" \
+			--replace-needed libc.so.6 libc-renamed-by-a-long-patch.so.6
+		check "$arch: $re -V: the requirement names the new file, with its versions" \
+			bash -c "'$re' -V '$d/p/usesc.so' | grep -q 'File: libc-renamed-by-a-long-patch.so.6' && '$re' -V '$d/p/usesc.so' | grep -q 'Name: GLIBC_2\.' && ! '$re' -V '$d/p/usesc.so' | grep -q 'File: libc.so.6'"
+		check "$arch: $re -d -l -V read it without a warning" \
+			bash -c "! '$re' -W -d -l -V '$d/p/usesc.so' 2>&1 | grep -Eiq 'warning|error'"
+	else
+		not_ok "$arch: $cc builds a library with libc version requirements"
+	fi
 	# A forced DT_RPATH, on the 32/64-bit and byte-order path too.
 	check "$arch: patch-elf --force-rpath writes a DT_RPATH" \
 		"$SPOKE" patch-elf "$mod" -o "$d/p/forced.so" --set-rpath /opt/x --force-rpath
