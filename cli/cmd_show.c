@@ -5,6 +5,7 @@
  * journal.  worker/wheel/wheel_read.h does the checking; this file prints.
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,7 +16,6 @@
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "common/esc.h"
-#include "worker/elf/machine.h"
 #include "worker/repair/policy.h"
 #include "worker/elf/pycheck.h"
 #include "worker/wheel/wheel_read.h"
@@ -28,8 +28,10 @@ static const char show_help[] =
 	"duplicate, absolute, '..' or backslash names, UTF-8 names), every\n"
 	"entry's data and CRC, the RECORD (a line per file with its sha256 and\n"
 	"size), the .dist-info name and the WHEEL file's tags against the file\n"
-	"name.  Prints the tags, the entries with their sizes, and for every\n"
-	"shared object its DT_NEEDED, RPATH, RUNPATH and the highest GLIBC,\n"
+	"name.  Prints the tags, the architecture of the wheel's ELF objects\n"
+	"(of any Linux architecture; all must have the file name's one), the\n"
+	"entries with their sizes, and for every shared object its\n"
+	"architecture, DT_NEEDED, RPATH, RUNPATH and the highest GLIBC,\n"
 	"GLIBCXX, CXXABI, GCC, ZLIB and LIBATOMIC symbol versions it\n"
 	"requires, and, for an extension module that uses PyFPE_jbuf or\n"
 	"Python 2's UCS2 functions, why it can only be tagged linux_<arch>\n"
@@ -50,10 +52,13 @@ static const char show_help[] =
 	"                    {\"type\": \"result\", \"command\": \"show\",\n"
 	"                     \"ok\": valid?, \"path\", \"size\", \"distribution\",\n"
 	"                     \"version\", \"build\", \"tags\": {\"python\", \"abi\",\n"
-	"                     \"platform\"}, \"wheel\": {\"wheel_version\",\n"
+	"                     \"platform\"}, \"arch\",\n"
+	"                     \"wheel\": {\"wheel_version\",\n"
 	"                     \"root_is_purelib\", \"tags\"}, \"zip64\",\n"
 	"                     \"entries\": [{\"name\", \"method\", \"compressed\",\n"
 	"                     \"size\"}], \"shared_objects\": [{\"name\",\n"
+	"                     \"arch\", \"class\": 32|64,\n"
+	"                     \"byte_order\": \"little\"|\"big\",\n"
 	"                     \"needed\", \"rpath\", \"runpath\", \"soname\",\n"
 	"                     \"symbol_versions\": {\"GLIBC\": \"2.17\", ...},\n"
 	"                     \"linux_only\": why only linux_<arch> fits,\n"
@@ -134,12 +139,27 @@ static const char *linux_only(const struct wheel_so *so, char *buf,
 	return so->py_ok && pycheck_reason(&so->py, buf, size) ? buf : NULL;
 }
 
+/* The object's architecture, or its machine number when spoke has no
+ * name for it. */
+static const char *arch_name(const struct wheel_so *so, char *buf, size_t len)
+{
+	if (so->ident.arch)
+		return so->ident.arch;
+	snprintf(buf, len, "ELF machine %u", (unsigned)so->ident.machine);
+	return buf;
+}
+
 static void print_so(const struct wheel_so *so)
 {
-	char vers[256], why[512];
+	char vers[256], why[512], ver[64];
 	size_t i;
 
 	printf("    %s\n", esc(so->entry));
+	if (so->ident_ok)
+		printf("      arch: %s (%s, %s-endian)\n",
+		       arch_name(so, ver, sizeof(ver)),
+		       so->ident.elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
+		       so->ident.data == ELFDATA2MSB ? "big" : "little");
 	if (so->elf_ok) {
 		printf("      needed: ");
 		if (!so->elf.nneeded)
@@ -188,6 +208,8 @@ static void print_people(const struct wheel_report *r,
 	if (r->py)
 		printf("  tags: %s-%s-%s\n", esc(r->py), esc(r->abi),
 		       esc(r->plat));
+	if (r->arch)
+		printf("  architecture: %s\n", r->arch);
 	if (r->wheel_version)
 		printf("  Wheel-Version %s, Root-Is-Purelib %s\n",
 		       esc(r->wheel_version),
@@ -315,6 +337,19 @@ static json_t *so_json(const struct wheel_so *so)
 		json_decref(o);
 		o = NULL;
 	}
+	if (o && so->ident_ok) {
+		json_object_set_new(o, "arch",
+				    jstr(arch_name(so, ver, sizeof(ver))));
+		json_object_set_new(
+		    o, "class",
+		    json_integer(so->ident.elfclass == ELFCLASS64 ? 64 : 32));
+		json_object_set_new(o, "byte_order",
+				    json_string(so->ident.data == ELFDATA2MSB
+						    ? "big"
+						    : "little"));
+	} else if (o) {
+		json_object_set_new(o, "arch", json_null());
+	}
 	return o;
 }
 
@@ -361,6 +396,8 @@ static json_t *report_json(const struct wheel_report *r,
 				   : json_boolean(r->root_is_purelib),
 	    "tags", wtags, "zip64", r->zip64, "entries", ents,
 	    "shared_objects", sos, "problems", probs);
+	if (o)
+		json_object_set_new(o, "arch", jstr(r->arch));
 	if (o && json_object_set_new(o, "platform", platform_json(pf)) < 0) {
 		json_decref(o);
 		o = NULL;
@@ -470,9 +507,7 @@ static int platform_judge(const struct wheel_report *r, struct platform *pf)
 		    linux_only(so, pf->py_why, sizeof(pf->py_why)))
 			pf->py_entry = so->entry;
 		if (!n)
-			pf->arch = policy_arch_of(so->elf.machine,
-						  so->elf.elfclass,
-						  elf_machine_host_data());
+			pf->arch = so->elf.arch;
 		if (policy_libc_of(&so->elf) == POLICY_MUSL)
 			pf->libc = POLICY_MUSL;
 		objs[n].name = so->entry;

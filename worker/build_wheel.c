@@ -488,6 +488,7 @@ int wheel_write(const struct wheel_job *j,
 	 * (mapfile.h: why a truncation is survivable). */
 	if (mapfile_open(&map, in, j->staged_path, e) < 0 ||
 	    elf_inspect_mem(map.p, map.len, j->staged_path, &info, e) < 0 ||
+	    elf_info_check_host(&info, j->staged_path, e) < 0 ||
 	    check_init(&map, j, e) < 0 || check_libpython(j, &info, e) < 0)
 		goto out;
 	data = map.p;

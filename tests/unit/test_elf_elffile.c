@@ -39,10 +39,13 @@ static void test_machine_table(void **state)
 	assert_string_equal(elf_machine_name(EM_PPC), "ppc");
 	assert_string_equal(elf_machine_name(EM_PPC64), "ppc64");
 	assert_null(elf_machine_name(0x1234));
-	/* Only the machines spoke has a manylinux policy for. */
+	/* Every architecture auditwheel has policies for is named; the
+	 * policy loader says when spoke has no policy for one. */
 	assert_string_equal(elf_machine_policy_arch(EM_X86_64), "x86_64");
 	assert_string_equal(elf_machine_policy_arch(EM_AARCH64), "aarch64");
-	assert_null(elf_machine_policy_arch(EM_386));
+	assert_string_equal(elf_machine_policy_arch(EM_386), "i686");
+	assert_string_equal(elf_machine_policy_arch(EM_S390), "s390x");
+	assert_null(elf_machine_policy_arch(EM_MIPS));
 	assert_null(elf_machine_policy_arch(0x1234));
 	assert_int_equal(elf_machine_host_class(), ELFCLASS64);
 	assert_int_equal(elf_machine_host(ELFCLASSNONE), EM_NONE);
@@ -92,7 +95,12 @@ static void test_tables(void **state)
 	assert_non_null(img);
 	assert_int_equal(elf_file_open_mem(&f, img, len, "self", &e), 0);
 	assert_int_equal(f.size, len);
-	assert_int_equal(elf_file_check_host(&f, 0, &e), 0);
+	assert_int_equal(elf_file_check_ident(&f, &e), 0);
+	assert_int_equal(elf_machine_check_host(f.ehdr.e_machine,
+						f.ehdr.e_ident[EI_CLASS],
+						f.ehdr.e_ident[EI_DATA], "self",
+						&e),
+			 0);
 	assert_int_equal(elf_file_phdrs(&f, 1, &ph, &nph, &e), 0);
 	assert_true(nph > 0);
 	/* The spare entry is zeroed for the caller. */

@@ -33,10 +33,8 @@
 
 #if defined(__x86_64__)
 #define LIBM "/lib/x86_64-linux-gnu/libm.so.6"
-#define OTHER_MACHINE EM_AARCH64
 #else
 #define LIBM "/lib/aarch64-linux-gnu/libm.so.6"
-#define OTHER_MACHINE EM_X86_64
 #endif
 
 /* A name longer than any string in the test libraries, so that renaming to
@@ -692,19 +690,12 @@ static void test_bad_input(void **state)
 	/* Cut inside the tables the patch must read. */
 	write_file("cut.so", buf, len / 3);
 	expect_fail("cut.so", "'cut.so' is truncated or corrupt");
-	buf[18] = (char)(OTHER_MACHINE & 0xff);
-	buf[19] = (char)(OTHER_MACHINE >> 8);
+	/* Another machine is patched as it is; an unknown byte order is
+	 * refused (libelf takes such a file for no ELF at all). */
+	buf[EI_DATA] = 9;
 	write_file("foreign.so", buf, len);
-	expect_fail("foreign.so", "'foreign.so' is built for");
-	/* Named as elf_inspect names them: the two once kept two machine
-	 * tables, and this one lacked ppc and mips. */
-	buf[18] = (char)EM_PPC;
-	buf[19] = 0;
-	write_file("foreign.so", buf, len);
-	expect_fail("foreign.so", "'foreign.so' is built for ppc,");
-	buf[18] = (char)EM_MIPS;
-	write_file("foreign.so", buf, len);
-	expect_fail("foreign.so", "'foreign.so' is built for mips,");
+	expect_fail("foreign.so", "'foreign.so' is not an ELF file");
+	buf[EI_DATA] = ELFDATA2LSB;
 	/* The ELF type is named as elf_inspect names it. */
 	buf[16] = (char)ET_CORE;
 	write_file("core.so", buf, len);

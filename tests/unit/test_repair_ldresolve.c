@@ -24,6 +24,8 @@
 #include "worker/elf/inspect.h"
 #include "worker/repair/ldresolve.h"
 
+#include "tests/tools/mkelf.h"
+
 #if defined(__x86_64__)
 #define LIBM "/lib/x86_64-linux-gnu/libm.so.6"
 #define LOADER "ld-linux-x86-64.so.2"
@@ -497,6 +499,105 @@ static void test_default_dirs(void **state)
 	assert_string_equal(d[5], "/usr/lib");
 }
 
+/* Writes tmpdir/rel, an object mkelf.h makes for (em, cls, data). */
+static void put_obj(const char *rel, unsigned em, int cls, int data,
+		    const char *soname, const char *needed)
+{
+	struct mkelf_spec sp = {0};
+	const char *nv[1] = {needed};
+	unsigned char *img;
+	char *path = at(rel);
+	size_t len;
+	FILE *f;
+
+	sp.machine = em;
+	sp.elfclass = cls;
+	sp.data = data;
+	sp.soname = soname;
+	sp.needed = nv;
+	sp.nneeded = needed ? 1 : 0;
+	img = mkelf_build(&sp, &len);
+	assert_non_null(img);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(img);
+	free(path);
+}
+
+/* A foreign object's library must match its class, machine and byte
+ * order: an aarch64 root skips the x86_64 and the big-endian aarch64
+ * candidates, and the reason is kept. */
+static void test_foreign_candidates(void **state)
+{
+	struct ld_opts o;
+	struct ld_tree t;
+	char *a = at("fa"), *b = at("fb"), *c = at("fc");
+	const char *dirs[] = {a, b, c};
+	size_t i, k;
+	int saw = 0;
+
+	(void)state;
+	assert_int_equal(run("mkdir -p '%s' '%s' '%s' '%s/fr'", a, b, c,
+			     tmpdir),
+			 0);
+	put_obj("fr/root.so", EM_AARCH64, ELFCLASS64, ELFDATA2LSB, "root.so",
+		"libx.so.1");
+	put_obj("fa/libx.so.1", EM_X86_64, ELFCLASS64, ELFDATA2LSB,
+		"libx.so.1", NULL);
+	put_obj("fb/libx.so.1", EM_AARCH64, ELFCLASS64, ELFDATA2MSB,
+		"libx.so.1", NULL);
+	put_obj("fc/libx.so.1", EM_AARCH64, ELFCLASS64, ELFDATA2LSB,
+		"libx.so.1", NULL);
+	isolated(&o);
+	o.lib_paths = dirs;
+	o.nlib = 2;
+	resolve("fr/root.so", &o, &t);
+	i = ld_tree_find(&t, "libx.so.1");
+	assert_true(i != LD_ROOT);
+	assert_null(t.libs[i].path);
+	for (k = 0; k < t.libs[i].ntried; k++)
+		saw += strstr(t.libs[i].tried[k], "another machine, class or "
+						  "byte order") != NULL;
+	assert_int_equal(saw, 2);
+	ld_tree_release(&t);
+	o.nlib = 3;
+	resolve("fr/root.so", &o, &t);
+	expect(&t, "libx.so.1", "fc/libx.so.1", LD_VIA_LIB_PATH);
+	ld_tree_release(&t);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* A foreign architecture's default directories: the cross toolchain's,
+ * then Debian's multiarch ones, then the plain ones. */
+static void test_arch_dirs(void **state)
+{
+	static const char *const want[] = {
+	    "/usr/s390x-linux-gnu/lib", "/lib/s390x-linux-gnu",
+	    "/usr/lib/s390x-linux-gnu", "/lib64", "/usr/lib64", "/lib",
+	    "/usr/lib"};
+	char **d;
+	size_t n, i;
+
+	(void)state;
+	d = ld_arch_dirs("s390x-linux-gnu", "s390x-linux-gnu", &n);
+	assert_non_null(d);
+	assert_int_equal(n, sizeof(want) / sizeof(*want));
+	for (i = 0; i < n; i++)
+		assert_string_equal(d[i], want[i]);
+	assert_null(d[n]);
+	ld_strv_free(d);
+	/* i686's cross toolchain is not named as its multiarch folders. */
+	d = ld_arch_dirs("i386-linux-gnu", "i686-linux-gnu", &n);
+	assert_non_null(d);
+	assert_string_equal(d[0], "/usr/i686-linux-gnu/lib");
+	assert_string_equal(d[1], "/lib/i386-linux-gnu");
+	ld_strv_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +613,8 @@ int main(void)
 	    cmocka_unit_test(test_conf_cached),
 	    cmocka_unit_test(test_conf_epoch),
 	    cmocka_unit_test(test_default_dirs),
+	    cmocka_unit_test(test_foreign_candidates),
+	    cmocka_unit_test(test_arch_dirs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

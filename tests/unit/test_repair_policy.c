@@ -452,20 +452,6 @@ static void test_libc_arch(void **state)
 	assert_int_equal(policy_libc_of_tag("musllinux_1_1"), POLICY_MUSL);
 	assert_int_equal(policy_libc_of_tag("manylinux1"), POLICY_GLIBC);
 	assert_int_equal(policy_libc_of_tag("linux"), -1);
-
-	assert_string_equal(policy_arch_of(EM_X86_64, ELFCLASS64, ELFDATA2LSB),
-			    "x86_64");
-	assert_string_equal(policy_arch_of(EM_386, ELFCLASS32, ELFDATA2LSB),
-			    "i686");
-	assert_string_equal(policy_arch_of(EM_ARM, ELFCLASS32, ELFDATA2LSB),
-			    "armv7l");
-	assert_string_equal(policy_arch_of(EM_PPC64, ELFCLASS64, ELFDATA2LSB),
-			    "ppc64le");
-	assert_string_equal(policy_arch_of(EM_PPC64, ELFCLASS64, ELFDATA2MSB),
-			    "ppc64");
-	assert_string_equal(policy_arch_of(EM_S390, ELFCLASS64, ELFDATA2MSB),
-			    "s390x");
-	assert_null(policy_arch_of(EM_MIPS, ELFCLASS32, ELFDATA2LSB));
 }
 
 static void load_bad(const char *text, const char *arch, const char *want)

@@ -32,6 +32,7 @@
 
 #define SCRATCH_NAME "wheelread"
 #include "tests/unit/scratch.h"
+#include "tests/tools/mkelf.h"
 
 /* 1 when r has a problem for entry (any entry when NULL) whose reason
  * contains needle. */
@@ -881,6 +882,166 @@ static void test_not_a_wheel(void **state)
 	free(p);
 }
 
+/* Writes demo-1.0-cp311-cp311-<plat>.whl holding the n files names[i]
+ * (data[i], lens[i] bytes) and a valid .dist-info; returns its path. */
+static char *objs_wheel(const char *plat, const char *const *names,
+			unsigned char *const *data, const size_t *lens,
+			size_t n)
+{
+	static const char meta[] = "Metadata-Version: 2.1\nName: demo\n"
+				   "Version: 1.0\n";
+	char fname[256], wheel[256], rec[4096], sha[ZIPW_B64_SHA256];
+	struct zipw z;
+	struct sp_err e;
+	size_t rl = 0, i;
+	char *p;
+	int fd;
+
+	snprintf(fname, sizeof(fname), "demo-1.0-cp311-cp311-%s.whl", plat);
+	p = tpath(fname);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(zipw_open(&z, fd, p, 1700000000, 6, &e), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(
+		    zipw_add(&z, names[i], data[i], lens[i], 0755, sha, &e), 0);
+		rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl,
+				       "%s,sha256=%s,%zu\n", names[i], sha,
+				       lens[i]);
+	}
+	assert_int_equal(zipw_add(&z, "demo-1.0.dist-info/METADATA", meta,
+				  sizeof(meta) - 1, 0644, sha, &e),
+			 0);
+	rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl,
+			       "demo-1.0.dist-info/METADATA,sha256=%s,%zu\n",
+			       sha, sizeof(meta) - 1);
+	{
+		/* One Tag line per platform tag of the file name. */
+		char *copy = strdup(plat), *t, *save = NULL;
+		size_t wl;
+
+		assert_non_null(copy);
+		wl = (size_t)snprintf(wheel, sizeof(wheel),
+				      "Wheel-Version: 1.0\nGenerator: test\n"
+				      "Root-Is-Purelib: false\n");
+		for (t = strtok_r(copy, ".", &save); t;
+		     t = strtok_r(NULL, ".", &save))
+			wl += (size_t)snprintf(wheel + wl, sizeof(wheel) - wl,
+					       "Tag: cp311-cp311-%s\n", t);
+		free(copy);
+	}
+	assert_int_equal(zipw_add(&z, "demo-1.0.dist-info/WHEEL", wheel,
+				  strlen(wheel), 0644, sha, &e),
+			 0);
+	rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl,
+			       "demo-1.0.dist-info/WHEEL,sha256=%s,%zu\n", sha,
+			       strlen(wheel));
+	rl += (size_t)snprintf(rec + rl, sizeof(rec) - rl,
+			       "demo-1.0.dist-info/RECORD,,\n");
+	assert_int_equal(
+	    zipw_add(&z, "demo-1.0.dist-info/RECORD", rec, rl, 0644, NULL, &e),
+	    0);
+	assert_int_equal(zipw_finish(&z, NULL, NULL, &e), 0);
+	zipw_release(&z);
+	close(fd);
+	return p;
+}
+
+static unsigned char *obj(unsigned em, int cls, int data, size_t *len)
+{
+	static const char *const needed[] = {"libfoo.so.1", "libc.so.6"};
+	struct mkelf_spec sp = {0};
+	unsigned char *img;
+
+	sp.machine = em;
+	sp.elfclass = cls;
+	sp.data = data;
+	sp.needed = needed;
+	sp.nneeded = 2;
+	img = mkelf_build(&sp, len);
+	assert_non_null(img);
+	return img;
+}
+
+/* A wheel's architecture is its objects': every object of every
+ * architecture is read (its DT_NEEDED filled), objects of two
+ * architectures, a platform tag of another and an object spoke cannot
+ * read are problems. */
+static void test_arch(void **state)
+{
+	static const char *const two[] = {"demo/a.so", "demo/b.so"};
+	unsigned char *img[2];
+	size_t len[2];
+	struct wheel_report r;
+	char *p;
+
+	(void)state;
+	/* Big-endian ppc64, tagged as such: valid, needs read. */
+	img[0] = obj(EM_PPC64, ELFCLASS64, ELFDATA2MSB, &len[0]);
+	img[1] = obj(EM_PPC64, ELFCLASS64, ELFDATA2MSB, &len[1]);
+	p = objs_wheel("manylinux2014_ppc64", two, img, len, 2);
+	read_ok(p, 0, &r);
+	dump_problems(&r);
+	assert_int_equal(r.nproblems, 0);
+	assert_string_equal(r.arch, "ppc64");
+	assert_int_equal(r.nsos, 2);
+	assert_true(r.sos[0].elf_ok);
+	assert_int_equal(r.sos[0].elf.nneeded, 2);
+	assert_string_equal(r.sos[0].elf.needed[0], "libfoo.so.1");
+	assert_string_equal(r.sos[0].ident.arch, "ppc64");
+	wheel_report_release(&r);
+	free(p);
+
+	/* The same objects under an x86_64 tag (two tags, two problems). */
+	p = objs_wheel("manylinux_2_17_x86_64.manylinux2014_x86_64", two, img,
+		       len, 2);
+	read_ok(p, 0, &r);
+	assert_int_equal(r.nproblems, 2);
+	assert_true(has_problem(&r, NULL,
+				"platform tag "
+				"'manylinux_2_17_x86_64' is for "
+				"x86_64, but its shared objects are "
+				"built for ppc64"));
+	assert_true(has_problem(&r, NULL, "'manylinux2014_x86_64'"));
+	wheel_report_release(&r);
+	free(p);
+	free(img[1]);
+
+	/* 32-bit little-endian i686 beside it: two architectures. */
+	img[1] = obj(EM_386, ELFCLASS32, ELFDATA2LSB, &len[1]);
+	p = objs_wheel("linux_ppc64", two, img, len, 2);
+	read_ok(p, 0, &r);
+	assert_int_equal(r.nproblems, 1);
+	assert_true(has_problem(&r, "demo/b.so",
+				"is built for i686, but 'demo/a.so' is built "
+				"for ppc64"));
+	assert_null(r.arch);
+	wheel_report_release(&r);
+	free(p);
+
+	/* An object cut short is never read as needing nothing. */
+	len[1] = 80;
+	p = objs_wheel("linux_ppc64", two, img, len, 2);
+	read_ok(p, 0, &r);
+	assert_true(r.nproblems >= 1);
+	assert_true(has_problem(&r, "demo/b.so", "cannot be read as"));
+	wheel_report_release(&r);
+	free(p);
+	free(img[0]);
+	free(img[1]);
+
+	/* A machine spoke has no name for is named by its number. */
+	img[0] = obj(0x1234, ELFCLASS64, ELFDATA2LSB, &len[0]);
+	p = objs_wheel("linux_x86_64", two, img, len, 1);
+	read_ok(p, 0, &r);
+	assert_int_equal(r.nproblems, 1);
+	assert_true(has_problem(&r, NULL, "ELF machine 4660"));
+	assert_null(r.arch);
+	wheel_report_release(&r);
+	free(p);
+	free(img[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +1056,7 @@ int main(void)
 	    cmocka_unit_test(test_duplicate_overlap),
 	    cmocka_unit_test(test_bombs),
 	    cmocka_unit_test(test_not_a_wheel),
+	    cmocka_unit_test(test_arch),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

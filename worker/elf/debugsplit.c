@@ -2,6 +2,7 @@
 #include "worker/elf/debugsplit.h"
 
 #include <gelf.h>
+#include <stddef.h>
 #include <libdeflate.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,8 +64,9 @@ static void buf_align(struct buf *b, uint64_t align)
 }
 
 /* The input's headers, read through libelf (elffile.h) and checked
- * against its size.  GElf_Ehdr and GElf_Shdr are Elf64_Ehdr and
- * Elf64_Shdr, the structures the two outputs are written with. */
+ * against its size.  The outputs are written in the input's class and
+ * byte order: every header, compression header, symbol index and CRC
+ * goes through libelf's translation (elf_file_xlate). */
 struct elfin {
 	struct elf_file ef;
 	const uint8_t *p;
@@ -73,6 +75,9 @@ struct elfin {
 	GElf_Ehdr eh;
 	GElf_Shdr *sh; /* copies: the input may be unaligned */
 	size_t nsh;
+	/* The class's sizes of the header, a section header, a program
+	 * header, a symbol and a compression header. */
+	size_t ehsz, shsz, phsz, symsz, chsz;
 	const char *shstr;
 	size_t shstr_len;
 	uint64_t load_end; /* past every loaded byte and allocated section */
@@ -92,9 +97,8 @@ static int in_file(const struct elfin *f, uint64_t off, uint64_t size)
 
 /* Opens the input through the reading layer and reads its headers: the
  * section headers into f->sh, the end of what is loaded into
- * f->load_end.  The outputs are written as 64-bit little-endian, so only
- * such inputs are taken, with every table where the loader and
- * debuggers expect it. */
+ * f->load_end.  Either class and byte order, of any machine, with every
+ * table where the loader and debuggers expect it. */
 static int parse(struct elfin *f, struct sp_err *e)
 {
 	const GElf_Shdr *ss;
@@ -104,23 +108,32 @@ static int parse(struct elfin *f, struct sp_err *e)
 
 	/* Said in this module's words before libelf says it in its own
 	 * (libelf would call another class or byte order "not ELF"). */
-	if (f->len < sizeof(Elf64_Ehdr) || memcmp(f->p, ELFMAG, SELFMAG) != 0)
+	if (f->len < EI_NIDENT || memcmp(f->p, ELFMAG, SELFMAG) != 0)
 		return bad(f, "not an ELF file", e);
-	if (f->p[EI_CLASS] != ELFCLASS64 || f->p[EI_DATA] != ELFDATA2LSB)
-		return bad(f, "only 64-bit little-endian objects are "
-			      "supported", e);
+	if ((f->p[EI_CLASS] != ELFCLASS64 && f->p[EI_CLASS] != ELFCLASS32) ||
+	    (f->p[EI_DATA] != ELFDATA2LSB && f->p[EI_DATA] != ELFDATA2MSB))
+		return bad(f, "unknown ELF class or byte order", e);
+	if (f->len < (f->p[EI_CLASS] == ELFCLASS64 ? sizeof(Elf64_Ehdr)
+						   : sizeof(Elf32_Ehdr)))
+		return bad(f, "not an ELF file", e);
 	/* libelf, like the loader, reads no other version. */
 	if (f->p[EI_VERSION] != EV_CURRENT)
 		return bad(f, "unknown ELF version", e);
 	if (elf_file_open_mem(&f->ef, f->p, f->len, f->name, e) < 0)
 		return -1;
 	f->eh = f->ef.ehdr;
+	f->ehsz = gelf_fsize(f->ef.elf, ELF_T_EHDR, 1, EV_CURRENT);
+	f->shsz = gelf_fsize(f->ef.elf, ELF_T_SHDR, 1, EV_CURRENT);
+	f->phsz = gelf_fsize(f->ef.elf, ELF_T_PHDR, 1, EV_CURRENT);
+	f->symsz = gelf_fsize(f->ef.elf, ELF_T_SYM, 1, EV_CURRENT);
+	f->chsz = gelf_fsize(f->ef.elf, ELF_T_CHDR, 1, EV_CURRENT);
+	if (!f->ehsz || !f->shsz || !f->phsz || !f->symsz || !f->chsz)
+		return elf_file_fail(&f->ef, e);
 	/* No extended numbering: the table is rewritten with e_shnum. */
 	if (!f->eh.e_shnum || f->eh.e_shnum >= SHN_LORESERVE ||
-	    f->eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    f->eh.e_shentsize != f->shsz ||
 	    f->eh.e_shstrndx >= f->eh.e_shnum ||
-	    !in_file(f, f->eh.e_shoff,
-		     (uint64_t)f->eh.e_shnum * sizeof(Elf64_Shdr)))
+	    !in_file(f, f->eh.e_shoff, (uint64_t)f->eh.e_shnum * f->shsz))
 		return bad(f, "no valid section header table", e);
 	f->nsh = f->eh.e_shnum;
 	f->sh = calloc(f->nsh, sizeof(*f->sh));
@@ -130,7 +143,7 @@ static int parse(struct elfin *f, struct sp_err *e)
 		if (!(scn = elf_getscn(f->ef.elf, i)) ||
 		    !gelf_getshdr(scn, &f->sh[i]))
 			return elf_file_fail(&f->ef, e);
-	f->load_end = sizeof(f->eh);
+	f->load_end = f->ehsz;
 	for (i = 0; i < f->nsh; i++) {
 		ss = &f->sh[i];
 		if (ss->sh_type != SHT_NOBITS && ss->sh_type != SHT_NULL &&
@@ -147,13 +160,12 @@ static int parse(struct elfin *f, struct sp_err *e)
 	f->shstr = (const char *)f->p + ss->sh_offset;
 	f->shstr_len = ss->sh_size;
 	if (f->eh.e_phnum &&
-	    (f->eh.e_phentsize != sizeof(Elf64_Phdr) ||
-	     !in_file(f, f->eh.e_phoff,
-		      (uint64_t)f->eh.e_phnum * sizeof(Elf64_Phdr))))
+	    (f->eh.e_phentsize != f->phsz ||
+	     !in_file(f, f->eh.e_phoff, (uint64_t)f->eh.e_phnum * f->phsz)))
 		return bad(f, "no valid program header table", e);
 	if (f->eh.e_phnum &&
-	    f->eh.e_phoff + f->eh.e_phnum * sizeof(Elf64_Phdr) > f->load_end)
-		f->load_end = f->eh.e_phoff + f->eh.e_phnum * sizeof(ph);
+	    f->eh.e_phoff + f->eh.e_phnum * f->phsz > f->load_end)
+		f->load_end = f->eh.e_phoff + f->eh.e_phnum * f->phsz;
 	for (i = 0; i < f->eh.e_phnum; i++) {
 		if (!gelf_getphdr(f->ef.elf, (int)i, &ph))
 			return elf_file_fail(&f->ef, e);
@@ -239,12 +251,100 @@ static char *build_id(const struct elfin *f)
 	return NULL;
 }
 
+/* Appends the header eh in f's class and byte order at b's start. */
+static void put_ehdr(const struct elfin *f, uint8_t *b, const GElf_Ehdr *eh)
+{
+	Elf32_Ehdr e32;
+
+	if (f->eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		elf_file_xlate(&f->ef, b, eh, sizeof(Elf64_Ehdr), ELF_T_EHDR,
+			       0);
+		return;
+	}
+	memcpy(e32.e_ident, eh->e_ident, EI_NIDENT);
+	e32.e_type = eh->e_type;
+	e32.e_machine = eh->e_machine;
+	e32.e_version = eh->e_version;
+	e32.e_entry = (Elf32_Addr)eh->e_entry;
+	e32.e_phoff = (Elf32_Off)eh->e_phoff;
+	e32.e_shoff = (Elf32_Off)eh->e_shoff;
+	e32.e_flags = eh->e_flags;
+	e32.e_ehsize = eh->e_ehsize;
+	e32.e_phentsize = eh->e_phentsize;
+	e32.e_phnum = eh->e_phnum;
+	e32.e_shentsize = eh->e_shentsize;
+	e32.e_shnum = eh->e_shnum;
+	e32.e_shstrndx = eh->e_shstrndx;
+	elf_file_xlate(&f->ef, b, &e32, sizeof(e32), ELF_T_EHDR, 0);
+}
+
+/* 1 when the section headers that follow b's bytes would lie past what
+ * a 32-bit file's offsets can say. */
+static int too_large(const struct elfin *f, const struct buf *b)
+{
+	return f->eh.e_ident[EI_CLASS] == ELFCLASS32 &&
+	       (uint64_t)b->len + (uint64_t)f->nsh * f->shsz + f->shsz >
+		   UINT32_MAX;
+}
+
+/* Appends the n section headers sh to b in f's class and byte order.
+ * The 32-bit fields were read from a 32-bit file and only shrink. */
+static void put_shdrs(const struct elfin *f, struct buf *b,
+		      const GElf_Shdr *sh, size_t n)
+{
+	unsigned char one[sizeof(Elf64_Shdr)];
+	Elf32_Shdr s32;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (f->eh.e_ident[EI_CLASS] == ELFCLASS64) {
+			elf_file_xlate(&f->ef, one, &sh[i], sizeof(Elf64_Shdr),
+				       ELF_T_SHDR, 0);
+		} else {
+			s32.sh_name = sh[i].sh_name;
+			s32.sh_type = sh[i].sh_type;
+			s32.sh_flags = (Elf32_Word)sh[i].sh_flags;
+			s32.sh_addr = (Elf32_Addr)sh[i].sh_addr;
+			s32.sh_offset = (Elf32_Off)sh[i].sh_offset;
+			s32.sh_size = (Elf32_Word)sh[i].sh_size;
+			s32.sh_link = sh[i].sh_link;
+			s32.sh_info = sh[i].sh_info;
+			s32.sh_addralign = (Elf32_Word)sh[i].sh_addralign;
+			s32.sh_entsize = (Elf32_Word)sh[i].sh_entsize;
+			elf_file_xlate(&f->ef, one, &s32, sizeof(s32),
+				       ELF_T_SHDR, 0);
+		}
+		buf_put(b, one, f->shsz);
+	}
+}
+
+/* Appends a compression header (zstd, size, alignment) to b. */
+static void put_chdr(const struct elfin *f, struct buf *b, uint64_t size,
+		     uint64_t align)
+{
+	unsigned char one[sizeof(Elf64_Chdr)];
+	Elf64_Chdr c64 = {0};
+	Elf32_Chdr c32 = {0};
+
+	if (f->eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		c64.ch_type = SP_ELFCOMPRESS_ZSTD;
+		c64.ch_size = size;
+		c64.ch_addralign = align;
+		elf_file_xlate(&f->ef, one, &c64, sizeof(c64), ELF_T_CHDR, 0);
+	} else {
+		c32.ch_type = SP_ELFCOMPRESS_ZSTD;
+		c32.ch_size = (Elf32_Word)size;
+		c32.ch_addralign = (Elf32_Word)align;
+		elf_file_xlate(&f->ef, one, &c32, sizeof(c32), ELF_T_CHDR, 0);
+	}
+	buf_put(b, one, f->chsz);
+}
+
 /* One .debug_* section as SHF_COMPRESSED zstd, when that is smaller. */
-static int compress_section(const struct elfin *f, Elf64_Shdr *s, int level,
+static int compress_section(const struct elfin *f, GElf_Shdr *s, int level,
 			    struct buf *b, struct sp_err *e)
 {
 	const uint8_t *data = f->p + s->sh_offset;
-	Elf64_Chdr ch = {0};
 	size_t cap, n;
 	uint8_t *z;
 
@@ -257,23 +357,22 @@ static int compress_section(const struct elfin *f, Elf64_Shdr *s, int level,
 		free(z);
 		return bad(f, ZSTD_getErrorName(n), e);
 	}
-	if (sizeof(ch) + n >= s->sh_size) {
+	if (f->chsz + n >= s->sh_size ||
+	    (f->eh.e_ident[EI_CLASS] == ELFCLASS32 && s->sh_size > UINT32_MAX)) {
 		buf_align(b, s->sh_addralign);
 		s->sh_offset = b->len;
 		buf_put(b, data, s->sh_size);
 		free(z);
 		return 0;
 	}
-	ch.ch_type = SP_ELFCOMPRESS_ZSTD;
-	ch.ch_size = s->sh_size;
-	ch.ch_addralign = s->sh_addralign ? s->sh_addralign : 1;
-	buf_align(b, 8);
+	/* The compression header is aligned as the class's words. */
+	buf_align(b, f->chsz == sizeof(Elf64_Chdr) ? 8 : 4);
 	s->sh_offset = b->len;
-	buf_put(b, &ch, sizeof(ch));
+	put_chdr(f, b, s->sh_size, s->sh_addralign ? s->sh_addralign : 1);
 	buf_put(b, z, n);
-	s->sh_size = sizeof(ch) + n;
+	s->sh_size = f->chsz + n;
 	s->sh_flags |= SHF_COMPRESSED;
-	s->sh_addralign = 8;
+	s->sh_addralign = f->chsz == sizeof(Elf64_Chdr) ? 8 : 4;
 	free(z);
 	return 0;
 }
@@ -283,17 +382,17 @@ static int make_debug(const struct elfin *f, int level, struct debugsplit *d,
 		      struct sp_err *e)
 {
 	struct buf b = {0};
-	Elf64_Shdr *sh;
-	Elf64_Ehdr eh = f->eh;
+	GElf_Shdr *sh;
+	GElf_Ehdr eh = f->eh;
 	size_t i;
 
 	sh = malloc(f->nsh * sizeof(*sh));
 	if (!sh)
 		return sp_err_set(e, "out of memory");
 	memcpy(sh, f->sh, f->nsh * sizeof(*sh));
-	buf_put(&b, NULL, sizeof(eh));
+	buf_put(&b, NULL, f->ehsz);
 	for (i = 1; i < f->nsh; i++) {
-		Elf64_Shdr *s = &sh[i];
+		GElf_Shdr *s = &sh[i];
 
 		if (s->sh_type == SHT_NOBITS ||
 		    ((s->sh_flags & SHF_ALLOC) && s->sh_type != SHT_NOTE)) {
@@ -316,12 +415,17 @@ static int make_debug(const struct elfin *f, int level, struct debugsplit *d,
 	eh.e_shoff = b.len;
 	eh.e_phoff = 0;
 	eh.e_phnum = 0;
-	buf_put(&b, sh, f->nsh * sizeof(*sh));
+	if (too_large(f, &b)) {
+		bad(f, "the debug file would be too large for a 32-bit ELF "
+		       "file", e);
+		goto fail;
+	}
+	put_shdrs(f, &b, sh, f->nsh);
 	if (b.oom) {
 		sp_err_set(e, "out of memory");
 		goto fail;
 	}
-	memcpy(b.p, &eh, sizeof(eh));
+	put_ehdr(f, b.p, &eh);
 	free(sh);
 	d->debug = b.p;
 	d->debug_len = b.len;
@@ -333,20 +437,23 @@ fail:
 }
 
 /* Section indices in .symtab follow the sections that remain; a symbol
- * of a dropped section becomes undefined. */
-static void remap_symtab(uint8_t *data, uint64_t size, const size_t *map,
-			 size_t nsh)
+ * of a dropped section becomes undefined.  st_shndx is the only field
+ * rewritten, in the file's byte order. */
+static void remap_symtab(const struct elfin *f, uint8_t *data, uint64_t size,
+			 const size_t *map)
 {
-	Elf64_Sym sym;
+	size_t at = f->eh.e_ident[EI_CLASS] == ELFCLASS64
+			? offsetof(Elf64_Sym, st_shndx)
+			: offsetof(Elf32_Sym, st_shndx);
+	uint16_t ndx;
 	uint64_t off;
 
-	for (off = 0; off + sizeof(sym) <= size; off += sizeof(sym)) {
-		memcpy(&sym, data + off, sizeof(sym));
-		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+	for (off = 0; off + f->symsz <= size; off += f->symsz) {
+		elf_file_xlate(&f->ef, &ndx, data + off + at, 2, ELF_T_HALF, 1);
+		if (ndx == SHN_UNDEF || ndx >= SHN_LORESERVE)
 			continue;
-		sym.st_shndx = sym.st_shndx < nsh ? (Elf64_Half)map[sym.st_shndx]
-						  : SHN_UNDEF;
-		memcpy(data + off, &sym, sizeof(sym));
+		ndx = ndx < f->nsh ? (uint16_t)map[ndx] : SHN_UNDEF;
+		elf_file_xlate(&f->ef, data + off + at, &ndx, 2, ELF_T_HALF, 0);
 	}
 }
 
@@ -355,10 +462,11 @@ static int make_stripped(const struct elfin *f, const char *link_name,
 			 struct debugsplit *d, struct sp_err *e)
 {
 	struct buf b = {0}, names = {0};
-	Elf64_Shdr *sh = NULL, link = {0};
-	Elf64_Ehdr eh = f->eh;
+	GElf_Shdr *sh = NULL, link = {0};
+	GElf_Ehdr eh = f->eh;
 	size_t *map, i, k = 0, llen;
 	uint32_t crc;
+	unsigned char crc_bytes[4];
 	int rc = -1;
 
 	map = calloc(f->nsh, sizeof(*map));
@@ -382,7 +490,7 @@ static int make_stripped(const struct elfin *f, const char *link_name,
 		k++;
 	}
 	for (i = 1; i < k; i++) {
-		Elf64_Shdr *s = &sh[i];
+		GElf_Shdr *s = &sh[i];
 
 		if (s->sh_link && s->sh_link < f->nsh)
 			s->sh_link = (Elf64_Word)map[s->sh_link];
@@ -399,8 +507,7 @@ static int make_stripped(const struct elfin *f, const char *link_name,
 			s->sh_offset = b.len - s->sh_size;
 		}
 		if (s->sh_type == SHT_SYMTAB && !b.oom)
-			remap_symtab(b.p + s->sh_offset, s->sh_size, map,
-				     f->nsh);
+			remap_symtab(f, b.p + s->sh_offset, s->sh_size, map);
 	}
 	/* .gnu_debuglink: the name, zero-padded to 4, then the CRC-32 of
 	 * the debug file, as gdb reads it. */
@@ -413,8 +520,10 @@ static int make_stripped(const struct elfin *f, const char *link_name,
 	llen = strlen(link_name) + 1;
 	buf_put(&b, link_name, llen);
 	buf_align(&b, 4);
+	/* In the object's byte order, as gdb reads it. */
 	crc = (uint32_t)libdeflate_crc32(0, d->debug, d->debug_len);
-	buf_put(&b, &crc, 4);
+	elf_file_xlate(&f->ef, crc_bytes, &crc, 4, ELF_T_WORD, 0);
+	buf_put(&b, crc_bytes, 4);
 	link.sh_size = b.len - link.sh_offset;
 	sh[k++] = link;
 
@@ -425,12 +534,17 @@ static int make_stripped(const struct elfin *f, const char *link_name,
 	eh.e_shoff = b.len;
 	eh.e_shnum = (Elf64_Half)k;
 	eh.e_shstrndx = (Elf64_Half)map[f->eh.e_shstrndx];
-	buf_put(&b, sh, k * sizeof(*sh));
+	if (too_large(f, &b)) {
+		bad(f, "the stripped object would be too large for a 32-bit "
+		       "ELF file", e);
+		goto out;
+	}
+	put_shdrs(f, &b, sh, k);
 	if (b.oom || names.oom) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	memcpy(b.p, &eh, sizeof(eh));
+	put_ehdr(f, b.p, &eh);
 	d->stripped = b.p;
 	d->stripped_len = b.len;
 	b.p = NULL;

@@ -28,9 +28,11 @@
  * The input is read through the room's reading layer
  * (worker/elf/elffile.h); the two outputs are written here.
  *
- * Only 64-bit little-endian objects are supported, whose .debug_* sections
- * all lie after every loaded segment and after every allocated section
- * (what linkers produce); anything else is refused, naming the object.
+ * Objects of every machine, 32- and 64-bit, little- and big-endian, are
+ * supported (the outputs are written in the input's class and byte order
+ * through libelf's translation), whose .debug_* sections all lie after
+ * every loaded segment and after every allocated section (what linkers
+ * produce); anything else is refused, naming the object.
  */
 #ifndef SPOKE_WORKER_ELF_DEBUGSPLIT_H
 #define SPOKE_WORKER_ELF_DEBUGSPLIT_H
@@ -39,7 +41,7 @@
 
 #include "common/err.h"
 
-/* ELF's number for zstd in Elf64_Chdr.ch_type; glibc before 2.37 and
+/* ELF's number for zstd in Elf32_Chdr/Elf64_Chdr.ch_type; glibc before 2.37 and
  * elfutils before 0.189 do not define it. */
 #define SP_ELFCOMPRESS_ZSTD 2
 
@@ -58,8 +60,8 @@ struct debugsplit {
  * written in .gnu_debuglink ("<module>.debug").  level is the zstd level
  * (1..19).  Returns 0 with out filled; an object without .debug_* sections
  * gives out->debug NULL and out->stripped NULL (use the input as it is).
- * Returns -1 with e naming the object (name) and the reason: not ELF, not
- * 64-bit little-endian, truncated or corrupt headers, debug sections
+ * Returns -1 with e naming the object (name) and the reason: not ELF, an
+ * unknown class or byte order, truncated or corrupt headers, debug sections
  * among loaded ones, or out of memory.
  */
 int debugsplit_mem(const void *in, size_t len, const char *name,

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "worker/elf/machine.h"
 
 int elf_lib_fail(const char *name, int on_fd, struct sp_err *e)
 {
@@ -144,25 +143,50 @@ int elf_file_check_type(const struct elf_file *f, struct sp_err *e)
 	}
 }
 
-int elf_file_check_host(const struct elf_file *f, int any_class,
-			struct sp_err *e)
+void elf_file_xlate(const struct elf_file *f, void *dst, const void *src,
+		    size_t n, Elf_Type t, int tom)
 {
-	int cls = f->ehdr.e_ident[EI_CLASS];
-	int host = elf_machine_host_class();
+	/* Aligned locals: libelf may require its memory side aligned. */
+	union {
+		Elf64_Ehdr eh;
+		uint64_t align;
+		unsigned char b[64];
+	} in, out;
+	unsigned enc = f->ehdr.e_ident[EI_DATA];
+	Elf_Data d, s;
 
-	if (!any_class && cls != host)
-		return sp_err_set(
-		    e, "'%s' is a %s ELF file; this machine needs %s", f->name,
-		    cls == ELFCLASS32 ? "32-bit" : "64-bit",
-		    host == ELFCLASS64 ? "64-bit" : "32-bit");
+	if (n > sizeof(in.b))
+		SP_BUG("translation of %zu bytes", n);
+	memcpy(in.b, src, n);
+	memset(&d, 0, sizeof(d));
+	memset(&s, 0, sizeof(s));
+	s.d_buf = in.b;
+	s.d_size = n;
+	s.d_type = t;
+	s.d_version = EV_CURRENT;
+	d.d_buf = out.b;
+	d.d_size = n;
+	d.d_type = t;
+	d.d_version = EV_CURRENT;
+	if (!(tom ? gelf_xlatetom(f->elf, &d, &s, enc)
+		  : gelf_xlatetof(f->elf, &d, &s, enc)))
+		SP_BUG("libelf cannot translate '%s': %s", f->name,
+		       elf_errmsg(-1));
+	if (d.d_size != n)
+		SP_BUG("libelf translated %zu bytes of '%s' to %zu", n,
+		       f->name, (size_t)d.d_size);
+	memcpy(dst, out.b, n);
+}
+
+int elf_file_check_ident(const struct elf_file *f, struct sp_err *e)
+{
+	int cls = f->ehdr.e_ident[EI_CLASS], data = f->ehdr.e_ident[EI_DATA];
+
 	if (cls != ELFCLASS64 && cls != ELFCLASS32)
 		return elf_file_corrupt(f, "unknown ELF class", e);
-	if (f->ehdr.e_ident[EI_DATA] != elf_machine_host_data())
-		return sp_err_set(
-		    e, "'%s' has the wrong byte order for this machine",
-		    f->name);
-	return elf_machine_check(f->ehdr.e_machine, elf_machine_host(cls),
-				 f->name, e);
+	if (data != ELFDATA2LSB && data != ELFDATA2MSB)
+		return elf_file_corrupt(f, "unknown ELF byte order", e);
+	return 0;
 }
 
 int elf_file_phdrs(const struct elf_file *f, size_t spare, GElf_Phdr **ph,

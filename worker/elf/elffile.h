@@ -6,9 +6,9 @@
  * (read with pread in ELF_C_READ mode: a file truncated under us gives an
  * error, not SIGBUS) or from memory (only read).  Everything read through
  * it goes through gelf_* and libelf's translation, so the callers see the
- * same GElf_* structures for either class and either byte order; checks
- * against the machine spoke runs on are separate (elf_file_check_*), for
- * readers such as symvers that read any object.
+ * same GElf_* structures for either class and either byte order, of any
+ * machine.  Whether an object loads on the machine spoke runs on is asked
+ * apart, where it matters (machine.h's elf_machine_check_host).
  *
  * Inputs are hostile: every table is checked against the file's size
  * before use.  Errors name the file: "'x.so' is truncated or corrupt:
@@ -78,13 +78,22 @@ int elf_file_contains(const struct elf_file *f, uint64_t off, uint64_t len);
  * Returns 0 or -1. */
 int elf_file_check_type(const struct elf_file *f, struct sp_err *e);
 
-/* Checks that f can load on this host (machine.h): its byte order, and
- * its machine for its class.  With any_class 0, f must have the host's
- * own class ("is a 32-bit ELF file; this machine needs 64-bit"); with 1,
- * a 32-bit object for the host's 32-bit companion (i386, arm) passes too,
- * and a class that is neither is corrupt.  Returns 0 or -1. */
-int elf_file_check_host(const struct elf_file *f, int any_class,
-			struct sp_err *e);
+/* Translates one structure of n bytes (at most 64: an Elf64_Ehdr) and
+ * type t between f's file representation, in f's byte order and class,
+ * and this host's memory representation: to memory when tom is 1 (src is
+ * file bytes, dst an Elf32_* or Elf64_* structure of f's class, or a
+ * uint16_t/uint32_t for ELF_T_HALF/ELF_T_WORD), else to the file.  Either
+ * side may be unaligned.  This is how the writers (patch, debugsplit) put
+ * every field in the file's byte order, through libelf's translation.  A
+ * failure is a programming error (the byte order was checked at open):
+ * it ends the process (SP_BUG). */
+void elf_file_xlate(const struct elf_file *f, void *dst, const void *src,
+		    size_t n, Elf_Type t, int tom);
+
+/* Checks that f's class is ELFCLASS32 or ELFCLASS64 and its byte order
+ * ELFDATA2LSB or ELFDATA2MSB (any machine): anything else is corrupt.
+ * Returns 0 or -1. */
+int elf_file_check_ident(const struct elf_file *f, struct sp_err *e);
 
 /* Reads every program header into *ph (malloc'd, *n entries plus spare
  * zeroed ones at the end for the caller to fill; the caller frees).

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "worker/elf/elffile.h"
+#include "worker/elf/machine.h"
 
 /* What the dynamic section says: its entries up to DT_NULL (dyn, from
  * elf_file_dynamic; the DT_NEEDED ones are read from there in file order)
@@ -133,6 +134,29 @@ static int fill_strings(const struct elf_file *f, const GElf_Phdr *ph,
 	return 0;
 }
 
+/* Reads PT_INTERP's path, which must end inside its segment. */
+static int read_interp(const struct elf_file *f, const GElf_Phdr *iph,
+		       struct elf_info *out, struct sp_err *e)
+{
+	Elf_Data *d;
+	const char *s;
+
+	if (!iph->p_filesz)
+		return elf_file_corrupt(f, "the interpreter path is empty", e);
+	d = elf_file_chunk(f, iph->p_offset, iph->p_filesz, ELF_T_BYTE,
+			   "interpreter path", e);
+	if (!d)
+		return -1;
+	s = d->d_buf;
+	if (!memchr(s, '\0', d->d_size))
+		return elf_file_corrupt(
+		    f, "the interpreter path does not end in its segment", e);
+	out->interp = strdup(s);
+	if (!out->interp)
+		return sp_err_set(e, "out of memory");
+	return 0;
+}
+
 static int open_either(struct elf_file *f, int fd, const void *mem, size_t len,
 		       const char *name, struct sp_err *e)
 {
@@ -147,20 +171,22 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 	struct elf_file f;
 	struct dyn_refs r = {0};
 	GElf_Phdr *ph = NULL;
-	const GElf_Phdr *dph = NULL;
+	const GElf_Phdr *dph = NULL, *iph = NULL;
 	size_t nph, i;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (open_either(&f, fd, mem, len, name, e) < 0)
 		return -1;
-	if (elf_file_check_type(&f, e) < 0 ||
-	    elf_file_check_host(&f, 0, e) < 0 ||
+	if (elf_file_check_type(&f, e) < 0 || elf_file_check_ident(&f, e) < 0 ||
 	    elf_file_phdrs(&f, 0, &ph, &nph, e) < 0)
 		goto out;
-	for (i = 0; i < nph && !dph; i++)
-		if (ph[i].p_type == PT_DYNAMIC)
+	for (i = 0; i < nph; i++) {
+		if (ph[i].p_type == PT_DYNAMIC && !dph)
 			dph = &ph[i];
+		if (ph[i].p_type == PT_INTERP && !iph)
+			iph = &ph[i];
+	}
 	if (!dph) {
 		sp_err_set(
 		    e,
@@ -178,12 +204,58 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 	}
 	if (fill_strings(&f, ph, nph, &r, out, e) < 0)
 		goto out;
+	if (iph && read_interp(&f, iph, out, e) < 0)
+		goto out;
 	out->elfclass = f.ehdr.e_ident[EI_CLASS];
+	out->data = f.ehdr.e_ident[EI_DATA];
 	out->machine = f.ehdr.e_machine;
+	out->arch = elf_arch_name(out->machine, out->elfclass, out->data);
 	rc = 0;
 out:
 	if (rc < 0)
 		elf_info_release(out);
+	free(r.dyn);
+	free(ph);
+	elf_file_close(&f);
+	return rc;
+}
+
+int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
+		 struct sp_err *e)
+{
+	struct elf_file f;
+	struct dyn_refs r = {0};
+	GElf_Phdr *ph = NULL;
+	size_t nph, i;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (elf_file_open_fd(&f, fd, name, e) < 0)
+		return -1;
+	if (elf_file_check_ident(&f, e) < 0)
+		goto out;
+	out->elfclass = f.ehdr.e_ident[EI_CLASS];
+	out->data = f.ehdr.e_ident[EI_DATA];
+	out->machine = f.ehdr.e_machine;
+	out->type = f.ehdr.e_type;
+	out->arch = elf_arch_name(out->machine, out->elfclass, out->data);
+	/* Only a PIE's dynamic section tells it from a library. */
+	if (out->type == ET_DYN) {
+		if (elf_file_phdrs(&f, 0, &ph, &nph, e) < 0)
+			goto out;
+		for (i = 0; i < nph; i++) {
+			if (ph[i].p_type != PT_DYNAMIC)
+				continue;
+			if (!ph[i].p_filesz)
+				out->debug_only = 1;
+			else if (read_dynamic(&f, &ph[i], &r, e) < 0)
+				goto out;
+			break;
+		}
+		out->pie = (r.flags_1 & DF_1_PIE) != 0;
+	}
+	rc = 0;
+out:
 	free(r.dyn);
 	free(ph);
 	elf_file_close(&f);
@@ -225,7 +297,64 @@ void elf_info_release(struct elf_info *info)
 	free(info->soname);
 	free(info->rpath);
 	free(info->runpath);
+	free(info->interp);
 	memset(info, 0, sizeof(*info));
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+enum elf_libc elf_info_libc(const struct elf_info *info)
+{
+	const char *b, *n;
+	size_t i, len;
+
+	if (info->interp) {
+		b = base_name(info->interp);
+		if (strncmp(b, "ld-musl-", 8) == 0)
+			return ELF_LIBC_MUSL;
+		if (strncmp(b, "ld-linux", 8) == 0 ||
+		    strncmp(b, "ld64.so.", 8) == 0)
+			return ELF_LIBC_GLIBC;
+	}
+	for (i = 0; i < info->nneeded; i++) {
+		n = info->needed[i];
+		len = strlen(n);
+		/* libc.musl-<arch>.so.1, as Alpine and other musl
+		 * distributions name it; plain "libc.so" is what Debian's
+		 * musl-gcc links against. */
+		if ((strncmp(n, "libc.musl-", 10) == 0 && len > 15 &&
+		     strcmp(n + len - 5, ".so.1") == 0) ||
+		    strcmp(n, "libc.so") == 0 || strncmp(n, "ld-musl-", 8) == 0)
+			return ELF_LIBC_MUSL;
+	}
+	for (i = 0; i < info->nneeded; i++)
+		if (strcmp(info->needed[i], "libc.so.6") == 0)
+			return ELF_LIBC_GLIBC;
+	return ELF_LIBC_UNKNOWN;
+}
+
+const char *elf_libc_name(enum elf_libc libc)
+{
+	switch (libc) {
+	case ELF_LIBC_GLIBC:
+		return "glibc";
+	case ELF_LIBC_MUSL:
+		return "musl";
+	default:
+		return "unknown";
+	}
+}
+
+int elf_info_check_host(const struct elf_info *info, const char *name,
+			struct sp_err *e)
+{
+	return elf_machine_check_host(info->machine, info->elfclass,
+				      info->data, name, e);
 }
 
 /* 1 when sym is a definition another object can bind to. */

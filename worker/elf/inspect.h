@@ -9,6 +9,11 @@
  * input as hostile: every offset and size is checked against the file
  * before use.  A read the disk failed is reported as such (EIO), never as
  * a corrupt file.
+ *
+ * Objects of every machine, class and byte order are read (libelf
+ * translates): `spoke show` and `spoke repair` read aarch64, s390x or
+ * ppc64 wheels on any host.  Whether an object can load here is a separate
+ * question, asked only where it matters (elf_info_check_host).
  */
 #ifndef SPOKE_WORKER_ELF_INSPECT_H
 #define SPOKE_WORKER_ELF_INSPECT_H
@@ -20,7 +25,12 @@
 
 struct elf_info {
 	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
+	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
 	uint16_t machine; /* EM_* */
+	/* The wheel architecture of (machine, class, data), machine.h's
+	 * elf_arch_name(): static, or NULL when spoke knows none. */
+	const char *arch;
+	char *interp;	  /* PT_INTERP's path, or NULL */
 	char *soname;	  /* DT_SONAME, or NULL */
 	char *rpath;	  /* DT_RPATH, or NULL */
 	char *runpath;	  /* DT_RUNPATH, or NULL */
@@ -30,9 +40,9 @@ struct elf_info {
 
 /* Inspects the shared object at path into out (all strings owned by out;
  * free with elf_info_release).  Fails, naming the path, when the file is not
- * ELF, is truncated or corrupt, is not a shared library (an executable,
- * including a PIE, or an object file), or is built for another machine or
- * class than the one spoke runs on.  On failure out holds nothing. */
+ * ELF, is truncated or corrupt, or is not a shared library (an executable,
+ * including a PIE, or an object file).  An object of any machine, class and
+ * byte order is read.  On failure out holds nothing. */
 int elf_inspect(const char *path, struct elf_info *out, struct sp_err *e);
 
 /* The same, on an open descriptor (read with pread: its offset is not
@@ -44,6 +54,50 @@ int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
  * call at all.  libelf only reads them. */
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e);
+
+/* What the ELF header says of any ELF file, whatever its type. */
+struct elf_ident {
+	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
+	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
+	uint16_t machine; /* EM_* */
+	uint16_t type;	  /* ET_DYN, ET_EXEC, ET_REL... */
+	int pie;	  /* ET_DYN with DF_1_PIE: an executable */
+	/* ET_DYN whose dynamic segment has no bytes in the file: a separate
+	 * debug file (objcopy --only-keep-debug), which nothing loads. */
+	int debug_only;
+	const char *arch; /* elf_arch_name(), static; NULL when unknown */
+};
+
+/* Reads the identity of the ELF file on fd (read with pread; name is for
+ * messages) into out: for the files elf_inspect refuses by type
+ * (executables, object files), whose architecture still counts.  Fails,
+ * naming name, when the file is not ELF, has an unknown class or byte
+ * order, or is truncated or corrupt where read. */
+int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
+		 struct sp_err *e);
+
+/* The C library an object was linked against, as its headers tell. */
+enum elf_libc {
+	ELF_LIBC_UNKNOWN, /* nothing names one (a library needing no libc) */
+	ELF_LIBC_GLIBC,
+	ELF_LIBC_MUSL,
+};
+
+/* The libc of info: musl when PT_INTERP is an ld-musl-* loader or a
+ * DT_NEEDED is libc.musl-<arch>.so.1 (or exactly "libc.so", which Debian's
+ * musl-gcc -shared writes); glibc when PT_INTERP is an ld-linux* or
+ * ld64.so.* loader or a DT_NEEDED is libc.so.6; else unknown.  PT_INTERP,
+ * when present, decides. */
+enum elf_libc elf_info_libc(const struct elf_info *info);
+
+/* "glibc", "musl" or "unknown". */
+const char *elf_libc_name(enum elf_libc libc);
+
+/* Checks that the object info describes can be imported by this host's
+ * interpreter (its class, byte order and machine: machine.h's
+ * elf_machine_check_host); name is for the message.  Returns 0 or -1. */
+int elf_info_check_host(const struct elf_info *info, const char *name,
+			struct sp_err *e);
 
 /* Frees every string info holds and zeroes it; safe on a zeroed or
  * already released info. */

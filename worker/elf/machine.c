@@ -3,9 +3,14 @@
 #include <elf.h>
 #include <stddef.h>
 
+/* glibc's elf.h has it since 2.36; the number is the psABI's. */
+#ifndef EM_LOONGARCH
+#define EM_LOONGARCH 258
+#endif
+
 /* The host: a module for any other machine cannot be imported by the
  * interpreter that asked for it.  The 32-bit companion is the machine
- * whose libraries the host also loads (the patcher accepts them). */
+ * whose libraries the host also loads. */
 #if defined(__x86_64__)
 #define HOST_MACHINE EM_X86_64
 #define HOST_MACHINE32 EM_386
@@ -25,11 +30,58 @@
 #endif
 
 static const struct elf_machine machines[] = {
-    {EM_X86_64, "x86_64", "x86_64"}, {EM_AARCH64, "aarch64", "aarch64"},
-    {EM_386, "i386", NULL},	     {EM_ARM, "arm", NULL},
-    {EM_PPC64, "ppc64", NULL},	     {EM_PPC, "ppc", NULL},
-    {EM_S390, "s390x", NULL},	     {EM_RISCV, "riscv", NULL},
-    {EM_MIPS, "mips", NULL},
+    {EM_X86_64, "x86_64"},   {EM_AARCH64, "aarch64"},
+    {EM_386, "i386"},	     {EM_ARM, "arm"},
+    {EM_PPC64, "ppc64"},     {EM_PPC, "ppc"},
+    {EM_S390, "s390x"},	     {EM_RISCV, "riscv"},
+    {EM_MIPS, "mips"},	     {EM_LOONGARCH, "loongarch"},
+    {EM_SPARCV9, "sparc64"},
+};
+
+/* The architectures auditwheel knows come first, with their policies;
+ * the others are named so that a message or `spoke show` can say what an
+ * object is.  Entries with data 0 take either byte order. */
+static const struct elf_arch arches[] = {
+    {EM_X86_64, ELFCLASS64, ELFDATA2LSB, "x86_64", "x86_64-linux-gnu",
+     "x86_64-linux-gnu", 1},
+    {EM_386, ELFCLASS32, ELFDATA2LSB, "i686", "i386-linux-gnu",
+     "i686-linux-gnu", 1},
+    {EM_AARCH64, ELFCLASS64, ELFDATA2LSB, "aarch64", "aarch64-linux-gnu",
+     "aarch64-linux-gnu", 1},
+    {EM_ARM, ELFCLASS32, ELFDATA2LSB, "armv7l", "arm-linux-gnueabihf",
+     "arm-linux-gnueabihf", 1},
+    {EM_PPC64, ELFCLASS64, ELFDATA2LSB, "ppc64le", "powerpc64le-linux-gnu",
+     "powerpc64le-linux-gnu", 1},
+    {EM_PPC64, ELFCLASS64, ELFDATA2MSB, "ppc64", "powerpc64-linux-gnu",
+     "powerpc64-linux-gnu", 1},
+    {EM_S390, ELFCLASS64, ELFDATA2MSB, "s390x", "s390x-linux-gnu",
+     "s390x-linux-gnu", 1},
+    {EM_RISCV, ELFCLASS64, ELFDATA2LSB, "riscv64", "riscv64-linux-gnu",
+     "riscv64-linux-gnu", 1},
+    {EM_LOONGARCH, ELFCLASS64, ELFDATA2LSB, "loongarch64",
+     "loongarch64-linux-gnu", "loongarch64-linux-gnu", 1},
+    {EM_X86_64, ELFCLASS32, ELFDATA2LSB, "x32", "x86_64-linux-gnux32",
+     "x86_64-linux-gnux32", 0},
+    {EM_AARCH64, ELFCLASS64, ELFDATA2MSB, "aarch64_be", "aarch64_be-linux-gnu",
+     "aarch64_be-linux-gnu", 0},
+    {EM_ARM, ELFCLASS32, ELFDATA2MSB, "armv7b", "armeb-linux-gnueabihf",
+     "armeb-linux-gnueabihf", 0},
+    {EM_PPC, ELFCLASS32, ELFDATA2MSB, "ppc", "powerpc-linux-gnu",
+     "powerpc-linux-gnu", 0},
+    {EM_S390, ELFCLASS32, ELFDATA2MSB, "s390", "s390-linux-gnu",
+     "s390-linux-gnu", 0},
+    {EM_RISCV, ELFCLASS32, ELFDATA2LSB, "riscv32", "riscv32-linux-gnu",
+     "riscv32-linux-gnu", 0},
+    {EM_MIPS, ELFCLASS64, ELFDATA2LSB, "mips64el", "mips64el-linux-gnuabi64",
+     "mips64el-linux-gnuabi64", 0},
+    {EM_MIPS, ELFCLASS64, ELFDATA2MSB, "mips64", "mips64-linux-gnuabi64",
+     "mips64-linux-gnuabi64", 0},
+    {EM_MIPS, ELFCLASS32, ELFDATA2LSB, "mipsel", "mipsel-linux-gnu",
+     "mipsel-linux-gnu", 0},
+    {EM_MIPS, ELFCLASS32, ELFDATA2MSB, "mips", "mips-linux-gnu",
+     "mips-linux-gnu", 0},
+    {EM_SPARCV9, ELFCLASS64, ELFDATA2MSB, "sparc64", "sparc64-linux-gnu",
+     "sparc64-linux-gnu", 0},
 };
 
 const struct elf_machine *elf_machine_find(unsigned em)
@@ -49,11 +101,39 @@ const char *elf_machine_name(unsigned em)
 	return m ? m->name : NULL;
 }
 
+const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(arches) / sizeof(*arches); i++)
+		if (arches[i].em == em && arches[i].elfclass == elfclass &&
+		    (!arches[i].data || arches[i].data == data))
+			return &arches[i];
+	return NULL;
+}
+
+const char *elf_arch_name(unsigned em, int elfclass, int data)
+{
+	const struct elf_arch *a = elf_arch_find(em, elfclass, data);
+
+	return a ? a->name : NULL;
+}
+
+const char *elf_arch_triplet(unsigned em, int elfclass, int data)
+{
+	const struct elf_arch *a = elf_arch_find(em, elfclass, data);
+
+	return a ? a->triplet : NULL;
+}
+
 const char *elf_machine_policy_arch(unsigned em)
 {
-	const struct elf_machine *m = elf_machine_find(em);
+	size_t i;
 
-	return m ? m->policy_arch : NULL;
+	for (i = 0; i < sizeof(arches) / sizeof(*arches); i++)
+		if (arches[i].em == em && arches[i].policy)
+			return arches[i].name;
+	return NULL;
 }
 
 unsigned elf_machine_host(int elfclass)
@@ -93,4 +173,18 @@ int elf_machine_check(unsigned em, unsigned want, const char *name,
 	return sp_err_set(
 	    e, "'%s' is built for ELF machine %u, but this machine is %s", name,
 	    em, host);
+}
+
+int elf_machine_check_host(unsigned em, int elfclass, int data,
+			   const char *name, struct sp_err *e)
+{
+	if (elfclass != HOST_CLASS)
+		return sp_err_set(
+		    e, "'%s' is a %s ELF file; this machine needs %s", name,
+		    elfclass == ELFCLASS32 ? "32-bit" : "64-bit",
+		    HOST_CLASS == ELFCLASS64 ? "64-bit" : "32-bit");
+	if (data != HOST_DATA)
+		return sp_err_set(
+		    e, "'%s' has the wrong byte order for this machine", name);
+	return elf_machine_check(em, HOST_MACHINE, name, e);
 }

@@ -3,10 +3,17 @@
  * machine spoke runs on.
  *
  * Every message that names a machine ("built for ppc64, but this machine
- * is x86_64") and every policy lookup by architecture (repair/policy.h)
- * reads this table, so that the inspector, the patcher and the repair
- * cannot disagree about a machine again.  A machine missing from the
- * table is still reported, by its number.
+ * is x86_64"), every wheel architecture ("aarch64", "ppc64le"), every
+ * library search directory of a foreign object ("/usr/lib/s390x-linux-gnu")
+ * and every policy lookup by architecture (repair/policy.h) reads this
+ * table, so that the inspector, the patcher, the resolver and the repair
+ * cannot disagree about a machine again.  A machine missing from the table
+ * is still reported, by its number.
+ *
+ * An architecture is not a machine number alone: EM_PPC64 is ppc64le or
+ * ppc64 by its byte order, EM_S390 is s390x only in 64-bit, EM_MIPS is
+ * four architectures.  So the architecture is looked up by (machine,
+ * class, byte order): elf_arch_find().
  */
 #ifndef SPOKE_WORKER_ELF_MACHINE_H
 #define SPOKE_WORKER_ELF_MACHINE_H
@@ -14,10 +21,23 @@
 #include "common/err.h"
 
 struct elf_machine {
-	unsigned em;		 /* EM_* of e_machine */
-	const char *name;	 /* in messages: "x86_64", "ppc" */
-	const char *policy_arch; /* the manylinux policy's name for it, or
-				  * NULL: spoke has no policy for it */
+	unsigned em;	  /* EM_* of e_machine */
+	const char *name; /* in messages: "x86_64", "ppc" */
+};
+
+/* One Linux architecture: what a wheel's platform tag calls the objects of
+ * one (machine, class, byte order). */
+struct elf_arch {
+	unsigned em;	     /* EM_* */
+	int elfclass;	     /* ELFCLASS32 or ELFCLASS64 */
+	int data;	     /* ELFDATA2LSB, ELFDATA2MSB, or 0: either */
+	const char *name;    /* as wheel tags spell it: "ppc64le" */
+	const char *triplet; /* Debian's multiarch triplet */
+	const char *cross;   /* the GNU triplet of Debian's cross
+			      * toolchain (/usr/<cross>/lib): the
+			      * multiarch one but for i686 */
+	int policy;	     /* 1: auditwheel has manylinux or musllinux
+			      * policies for it */
 };
 
 /* The entry for e_machine em, or NULL when spoke does not know it.  The
@@ -27,8 +47,26 @@ const struct elf_machine *elf_machine_find(unsigned em);
 /* The name of em for messages ("aarch64"), or NULL when unknown. */
 const char *elf_machine_name(unsigned em);
 
-/* The manylinux policy's architecture for em ("x86_64"), or NULL when
- * spoke has no policy for it (every machine but x86_64 and aarch64). */
+/* The architecture of objects of machine em, class elfclass and byte order
+ * data, or NULL when spoke does not know one (static: never freed). */
+const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data);
+
+/* The wheel platform architecture of such objects as auditwheel and wheel
+ * tags spell it ("x86_64", "i686", "aarch64", "armv7l", "ppc64le",
+ * "ppc64", "s390x", "riscv64", "loongarch64", and names without policies
+ * such as "mips64el"), or NULL when unknown.  Static storage. */
+const char *elf_arch_name(unsigned em, int elfclass, int data);
+
+/* Debian's multiarch triplet of such objects ("aarch64-linux-gnu",
+ * "arm-linux-gnueabihf"), where their libraries are installed, or NULL
+ * when unknown.  Static storage. */
+const char *elf_arch_triplet(unsigned em, int elfclass, int data);
+
+/* The architecture name for em alone, for the policy room, which looks
+ * policies up by machine number: the first architecture of the table with
+ * policies for em ("ppc64le" for EM_PPC64: the byte order is not known
+ * here), or NULL when there is none.  The policy loader says when it has
+ * no policy for the name.  Prefer elf_arch_name(), which is exact. */
 const char *elf_machine_policy_arch(unsigned em);
 
 /* The e_machine a shared object of class elfclass (ELFCLASS32 or
@@ -47,5 +85,12 @@ int elf_machine_host_data(void);
  * em by its name or, when unknown, its number. */
 int elf_machine_check(unsigned em, unsigned want, const char *name,
 		      struct sp_err *e);
+
+/* Checks that an object of machine em, class elfclass and byte order data
+ * is one the interpreter of this host imports (its class, byte order and
+ * machine: what `spoke build` packages must be).  Returns 0, or -1 with e
+ * naming name and what differs. */
+int elf_machine_check_host(unsigned em, int elfclass, int data,
+			   const char *name, struct sp_err *e);
 
 #endif

@@ -163,48 +163,68 @@ static int src_read(const struct plan *p, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
-/* Little helpers for fields in this machine's byte order (checked at
- * open), so a plain memcpy is the conversion. */
-static uint32_t get32(const unsigned char *b)
+/*
+ * Every field read from or written to the file goes through libelf's
+ * translation (gelf_xlatetom / gelf_xlatetof) with the file's own byte
+ * order, so that 32- and 64-bit, little- and big-endian objects of every
+ * machine are patched alike (elffile.h's elf_file_xlate).
+ */
+
+static void xlate(const struct plan *p, void *dst, const void *src, size_t n,
+		  Elf_Type t, int tom)
+{
+	elf_file_xlate(&p->f, dst, src, n, t, tom);
+}
+
+/* A 32-bit field (Elf32_Word and Elf64_Word alike) of the file at b. */
+static uint32_t get32(const struct plan *p, const unsigned char *b)
 {
 	uint32_t v;
 
-	memcpy(&v, b, 4);
+	xlate(p, &v, b, 4, ELF_T_WORD, 1);
 	return v;
 }
 
-static uint16_t get16(const unsigned char *b)
+static uint16_t get16(const struct plan *p, const unsigned char *b)
 {
 	uint16_t v;
 
-	memcpy(&v, b, 2);
+	xlate(p, &v, b, 2, ELF_T_HALF, 1);
 	return v;
 }
 
-static void put_dyn(int cls, unsigned char *b, int64_t tag, uint64_t val)
+/* Writes v as a 32-bit field of the file at b. */
+static void put32(const struct plan *p, unsigned char *b, uint32_t v)
+{
+	xlate(p, b, &v, 4, ELF_T_WORD, 0);
+}
+
+static void put_dyn(const struct plan *p, unsigned char *b, int64_t tag,
+		    uint64_t val)
 {
 	Elf64_Dyn d64;
 	Elf32_Dyn d32;
 
-	if (cls == ELFCLASS64) {
+	if (p->cls == ELFCLASS64) {
 		d64.d_tag = tag;
 		d64.d_un.d_val = val;
-		memcpy(b, &d64, sizeof(d64));
+		xlate(p, b, &d64, sizeof(d64), ELF_T_DYN, 0);
 	} else {
 		d32.d_tag = (Elf32_Sword)tag;
 		d32.d_un.d_val = (Elf32_Word)val;
-		memcpy(b, &d32, sizeof(d32));
+		xlate(p, b, &d32, sizeof(d32), ELF_T_DYN, 0);
 	}
 }
 
 /* The put_* functions narrow to 32 bits for ELFCLASS32; fits32() has
  * checked every value that can grow before they run. */
-static void put_phdr(int cls, unsigned char *b, const GElf_Phdr *h)
+static void put_phdr(const struct plan *p, unsigned char *b,
+		     const GElf_Phdr *h)
 {
 	Elf64_Phdr p64;
 	Elf32_Phdr p32;
 
-	if (cls == ELFCLASS64) {
+	if (p->cls == ELFCLASS64) {
 		p64.p_type = h->p_type;
 		p64.p_flags = h->p_flags;
 		p64.p_offset = h->p_offset;
@@ -213,7 +233,7 @@ static void put_phdr(int cls, unsigned char *b, const GElf_Phdr *h)
 		p64.p_filesz = h->p_filesz;
 		p64.p_memsz = h->p_memsz;
 		p64.p_align = h->p_align;
-		memcpy(b, &p64, sizeof(p64));
+		xlate(p, b, &p64, sizeof(p64), ELF_T_PHDR, 0);
 	} else {
 		p32.p_type = h->p_type;
 		p32.p_flags = h->p_flags;
@@ -223,16 +243,17 @@ static void put_phdr(int cls, unsigned char *b, const GElf_Phdr *h)
 		p32.p_filesz = (Elf32_Word)h->p_filesz;
 		p32.p_memsz = (Elf32_Word)h->p_memsz;
 		p32.p_align = (Elf32_Word)h->p_align;
-		memcpy(b, &p32, sizeof(p32));
+		xlate(p, b, &p32, sizeof(p32), ELF_T_PHDR, 0);
 	}
 }
 
-static void put_shdr(int cls, unsigned char *b, const GElf_Shdr *h)
+static void put_shdr(const struct plan *p, unsigned char *b,
+		     const GElf_Shdr *h)
 {
 	Elf64_Shdr s64;
 	Elf32_Shdr s32;
 
-	if (cls == ELFCLASS64) {
+	if (p->cls == ELFCLASS64) {
 		s64.sh_name = h->sh_name;
 		s64.sh_type = h->sh_type;
 		s64.sh_flags = h->sh_flags;
@@ -243,7 +264,7 @@ static void put_shdr(int cls, unsigned char *b, const GElf_Shdr *h)
 		s64.sh_info = h->sh_info;
 		s64.sh_addralign = h->sh_addralign;
 		s64.sh_entsize = h->sh_entsize;
-		memcpy(b, &s64, sizeof(s64));
+		xlate(p, b, &s64, sizeof(s64), ELF_T_SHDR, 0);
 	} else {
 		s32.sh_name = h->sh_name;
 		s32.sh_type = h->sh_type;
@@ -255,28 +276,28 @@ static void put_shdr(int cls, unsigned char *b, const GElf_Shdr *h)
 		s32.sh_info = h->sh_info;
 		s32.sh_addralign = (Elf32_Word)h->sh_addralign;
 		s32.sh_entsize = (Elf32_Word)h->sh_entsize;
-		memcpy(b, &s32, sizeof(s32));
+		xlate(p, b, &s32, sizeof(s32), ELF_T_SHDR, 0);
 	}
 }
 
 /* Writes e_phoff and e_phnum into the header bytes b (the rest of the
  * header is the input's, copied unchanged). */
-static void put_ehdr_ph(int cls, unsigned char *b, uint64_t phoff,
-			uint16_t phnum)
+static void put_ehdr_ph(const struct plan *p, unsigned char *b,
+			uint64_t phoff, uint16_t phnum)
 {
 	Elf64_Ehdr e64;
 	Elf32_Ehdr e32;
 
-	if (cls == ELFCLASS64) {
-		memcpy(&e64, b, sizeof(e64));
+	if (p->cls == ELFCLASS64) {
+		xlate(p, &e64, b, sizeof(e64), ELF_T_EHDR, 1);
 		e64.e_phoff = phoff;
 		e64.e_phnum = phnum;
-		memcpy(b, &e64, sizeof(e64));
+		xlate(p, b, &e64, sizeof(e64), ELF_T_EHDR, 0);
 	} else {
-		memcpy(&e32, b, sizeof(e32));
+		xlate(p, &e32, b, sizeof(e32), ELF_T_EHDR, 1);
 		e32.e_phoff = (Elf32_Off)phoff;
 		e32.e_phnum = phnum;
-		memcpy(b, &e32, sizeof(e32));
+		xlate(p, b, &e32, sizeof(e32), ELF_T_EHDR, 0);
 	}
 }
 
@@ -322,8 +343,8 @@ static int vaddr_to_off(const struct plan *p, uint64_t vaddr, uint64_t len,
 	return elf_file_vaddr_to_off(&p->f, p->ph, p->phnum, vaddr, len, off);
 }
 
-/* Opens the input with libelf, checks that it is a shared object this
- * host loads (of either class) and reads every program and section
+/* Opens the input with libelf, checks that it is a shared object (of
+ * any machine, class and byte order) and reads every program and section
  * header.  libelf reads with pread (ELF_C_READ), so only the headers are
  * read here, not the file. */
 static int read_headers(struct plan *p)
@@ -340,7 +361,7 @@ static int read_headers(struct plan *p)
 	p->src.size = p->f.size;
 	p->eh = p->f.ehdr;
 	if (elf_file_check_type(&p->f, p->e) < 0 ||
-	    elf_file_check_host(&p->f, 1, p->e) < 0)
+	    elf_file_check_ident(&p->f, p->e) < 0)
 		return -1;
 	p->cls = p->eh.e_ident[EI_CLASS];
 	p->phentsize = gelf_fsize(p->f.elf, ELF_T_PHDR, 1, EV_CURRENT);
@@ -632,9 +653,9 @@ static int scan_verneed(struct plan *p, const struct elf_edit *ed)
 			return corrupt(p, "the version requirements loop");
 		if (src_read(p, off, b, 16) < 0)
 			return -1;
-		cnt = get16(b + 2);
-		next = get32(b + 12);
-		name = old_str(p, get32(b + 4));
+		cnt = get16(p, b + 2);
+		next = get32(p, b + 12);
+		name = old_str(p, get32(p, b + 4));
 		if (!name)
 			return corrupt(p, "a version requirement names no "
 					  "string");
@@ -643,13 +664,13 @@ static int scan_verneed(struct plan *p, const struct elf_edit *ed)
 			if (strcmp(name, ed->replace_old[j]) == 0 &&
 			    !in_list(name, ed->remove_needed, ed->nremove)) {
 				req = req_get(p, ed->replace_new[j]);
-				if (note_freed(p, get32(b + 4)) < 0)
+				if (note_freed(p, get32(p, b + 4)) < 0)
 					return -1;
 				break;
 			}
-		if (add_vref(p, off + 4, get32(b + 4), req) < 0)
+		if (add_vref(p, off + 4, get32(p, b + 4), req) < 0)
 			return -1;
-		aoff = off + get32(b + 8);
+		aoff = off + get32(p, b + 8);
 		for (k = 0; k < cnt; k++) {
 			if (!budget--)
 				return corrupt(p, "the version requirements "
@@ -661,9 +682,9 @@ static int scan_verneed(struct plan *p, const struct elf_edit *ed)
 						  "lies outside the file");
 			if (src_read(p, aoff, b, 16) < 0)
 				return -1;
-			if (add_vref(p, aoff + 8, get32(b + 8), -1) < 0)
+			if (add_vref(p, aoff + 8, get32(p, b + 8), -1) < 0)
 				return -1;
-			anext = get32(b + 12);
+			anext = get32(p, b + 12);
 			if (!anext)
 				break;
 			aoff += anext;
@@ -695,9 +716,9 @@ static int scan_verdef(struct plan *p)
 			return corrupt(p, "the version definitions loop");
 		if (src_read(p, off, b, 20) < 0)
 			return -1;
-		cnt = get16(b + 6);
-		next = get32(b + 16);
-		aoff = off + get32(b + 12);
+		cnt = get16(p, b + 6);
+		next = get32(p, b + 16);
+		aoff = off + get32(p, b + 12);
 		for (k = 0; k < cnt; k++) {
 			if (!budget--)
 				return corrupt(p, "the version definitions "
@@ -707,9 +728,9 @@ static int scan_verdef(struct plan *p)
 						  "outside the file");
 			if (src_read(p, aoff, b, 8) < 0)
 				return -1;
-			if (add_vref(p, aoff, get32(b), -1) < 0)
+			if (add_vref(p, aoff, get32(p, b), -1) < 0)
 				return -1;
-			anext = get32(b + 4);
+			anext = get32(p, b + 4);
 			if (!anext)
 				break;
 			aoff += anext;
@@ -805,7 +826,7 @@ static int check_dynsym(struct plan *p, struct region *r, size_t *nr)
 			goto out;
 		}
 		for (k = 0; k < n; k += symsz) {
-			uint64_t v = get32(buf + k); /* st_name, both classes */
+			uint64_t v = get32(p, buf + k); /* st_name, both classes */
 
 			for (m = 0; m < *nr; m++)
 				if (v >= r[m].off && v <= r[m].off + r[m].len)
@@ -1036,7 +1057,7 @@ struct seg {
 static int plan_values(struct plan *p, uint64_t newstrsz)
 {
 	size_t i;
-	uint32_t v;
+	unsigned char v[4];
 
 	for (i = 0; i < p->ndyn; i++) {
 		if (p->dyn[i].req >= 0)
@@ -1047,10 +1068,10 @@ static int plan_values(struct plan *p, uint64_t newstrsz)
 	for (i = 0; i < p->nvrefs; i++) {
 		if (p->vrefs[i].req < 0)
 			continue;
-		v = (uint32_t)p->reqs[p->vrefs[i].req].off;
 		if (p->reqs[p->vrefs[i].req].off > UINT32_MAX)
 			return corrupt(p, "the string table is too large");
-		if (plan_write(p, p->vrefs[i].field, &v, 4) < 0)
+		put32(p, v, (uint32_t)p->reqs[p->vrefs[i].req].off);
+		if (plan_write(p, p->vrefs[i].field, v, 4) < 0)
 			return -1;
 	}
 	return 0;
@@ -1190,12 +1211,12 @@ static int plan_phdrs(struct plan *p, const struct seg *g, int dyn_moves,
 		goto out;
 	}
 	for (i = 0; i < g->nph; i++)
-		put_phdr(p->cls, buf + i * p->phentsize, &nh[i]);
+		put_phdr(p, buf + i * p->phentsize, &nh[i]);
 	if (plan_write(p, phoff, buf, g->nph * p->phentsize) < 0)
 		goto out;
 	if (src_read(p, 0, hb, ehsz) < 0)
 		goto out;
-	put_ehdr_ph(p->cls, hb, phoff, (uint16_t)g->nph);
+	put_ehdr_ph(p, hb, phoff, (uint16_t)g->nph);
 	if (plan_write(p, 0, hb, ehsz) < 0)
 		goto out;
 	rc = 0;
@@ -1215,7 +1236,7 @@ static int plan_shdr(struct plan *p, long sec, uint64_t off, uint64_t addr,
 	s.sh_offset = off;
 	s.sh_addr = addr;
 	s.sh_size = size;
-	put_shdr(p->cls, hb, &s);
+	put_shdr(p, hb, &s);
 	return plan_write(p, p->eh.e_shoff + (uint64_t)sec * p->shentsize, hb,
 			  p->shentsize);
 }
@@ -1268,7 +1289,7 @@ static int plan_dynamic_write(struct plan *p, uint64_t dyn_off,
 				   p->src.name);
 			goto out;
 		}
-		put_dyn(p->cls, buf + i * p->dynent, p->dyn[i].tag,
+		put_dyn(p, buf + i * p->dynent, p->dyn[i].tag,
 			p->dyn[i].val);
 	}
 	/* Unused slots are DT_NULL: calloc'd zeros. */

@@ -30,9 +30,9 @@
  *
  * Inputs are treated as hostile: every offset and size is checked against
  * the file before it is used; a bad file gives an error naming it, never a
- * crash.  Supported: ELF shared objects (ET_DYN) in this machine's byte
- * order, ELFCLASS64 and ELFCLASS32, for this machine (and, on x86_64 and
- * aarch64, its 32-bit companion i386 or arm: worker/elf/machine.h).
+ * crash.  Supported: ELF shared objects (ET_DYN) of every machine,
+ * ELFCLASS64 and ELFCLASS32, little- and big-endian: every field goes
+ * through libelf's translation in the file's own byte order.
  */
 #ifndef SPOKE_WORKER_ELF_PATCH_H
 #define SPOKE_WORKER_ELF_PATCH_H
@@ -73,7 +73,7 @@ struct elf_edit {
  * empty regular file (written with explicit offsets; its size is set at the
  * end).  Applies all edits of ed together.  in_name and out_name are for
  * messages.  Returns 0, or -1 with e naming the file and the reason: not an
- * ELF shared object, wrong machine, class or byte order, truncated or
+ * ELF shared object, an unknown class or byte order, truncated or
  * corrupt, or an I/O error on either file.  On failure out_fd holds
  * unspecified bytes: the caller removes it.  The caller fsyncs out_fd. */
 int elf_patch_fd(int in_fd, const char *in_name, const struct elf_edit *ed,

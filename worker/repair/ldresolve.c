@@ -12,6 +12,7 @@
 #include "common/fsx.h"
 #include "common/path.h"
 #include "common/stamp.h"
+#include "worker/elf/machine.h"
 
 /* Runaway guards: a real dependency tree is a few dozen libraries. */
 #define LD_MAX_LIBS 4096
@@ -135,6 +136,36 @@ const char *const *ld_default_dirs(size_t *n)
 	}
 	*n = 6;
 	return dirs;
+}
+
+char **ld_arch_dirs(const char *triplet, const char *cross, size_t *n)
+{
+	/* Each directory is a prefix, a triplet and a suffix. */
+	static const char *const pre[] = {"/usr/", "/lib/", "/usr/lib/"};
+	static const char *const post[] = {"/lib", "", ""};
+	const char *trip[] = {cross, triplet, triplet};
+	static const char *const plain[] = {"/lib64", "/usr/lib64", "/lib",
+					    "/usr/lib"};
+	size_t nf = sizeof(pre) / sizeof(*pre);
+	size_t np = sizeof(plain) / sizeof(*plain), i;
+	char **v = calloc(nf + np + 1, sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (i = 0; i < nf; i++)
+		if (asprintf(&v[i], "%s%s%s", pre[i], trip[i], post[i]) < 0) {
+			v[i] = NULL;
+			ld_strv_free(v);
+			return NULL;
+		}
+	for (i = 0; i < np; i++)
+		if (!(v[nf + i] = strdup(plain[i]))) {
+			ld_strv_free(v);
+			return NULL;
+		}
+	*n = nf + np;
+	return v;
 }
 
 char *ld_expand_origin(const char *elem, const char *origin)
@@ -422,8 +453,27 @@ struct resolver {
 	size_t nconf;
 	const char *const *defs;
 	size_t ndefs;
+	char **arch_defs; /* defs of a foreign root, owned */
 	struct ld_tree *t;
 };
+
+/* The default directories for the root object: this machine's, unless
+ * the root is of an architecture whose triplet is not this machine's. */
+static int root_defaults(struct resolver *r, struct sp_err *e)
+{
+	const struct elf_arch *a = elf_arch_find(
+	    r->root->machine, r->root->elfclass, r->root->data);
+
+	if (!a || strcmp(a->triplet, multiarch()) == 0) {
+		r->defs = ld_default_dirs(&r->ndefs);
+		return 0;
+	}
+	r->arch_defs = ld_arch_dirs(a->triplet, a->cross, &r->ndefs);
+	if (!r->arch_defs)
+		return sp_err_set(e, "out of memory");
+	r->defs = (const char *const *)r->arch_defs;
+	return 0;
+}
 
 /* The candidate search of one library: where we are and what was tried. */
 struct lookup {
@@ -457,13 +507,16 @@ static int try_dir(struct lookup *l, const char *dir)
 	}
 	if (elf_inspect(path, &info, &e) == 0) {
 		if (info.elfclass == l->needer->elfclass &&
-		    info.machine == l->needer->machine) {
+		    info.machine == l->needer->machine &&
+		    info.data == l->needer->data) {
 			l->found = path;
 			l->info = info;
 			return 1;
 		}
 		elf_info_release(&info);
-		sp_err_set(&e, "'%s' is for another machine or class", path);
+		sp_err_set(&e,
+			   "'%s' is for another machine, class or byte order",
+			   path);
 	}
 	/* The loader skips a file it cannot use and goes on searching; the
 	 * reason is kept for the message if nothing else is found. */
@@ -679,8 +732,8 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 	if (o->default_dirs) {
 		r.defs = o->default_dirs;
 		r.ndefs = o->ndefault;
-	} else {
-		r.defs = ld_default_dirs(&r.ndefs);
+	} else if (root_defaults(&r, e) < 0) {
+		goto out;
 	}
 	if (add_needs(out, root, LD_ROOT, e) < 0)
 		goto out;
@@ -720,6 +773,7 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 out:
 	if (rc < 0)
 		ld_tree_release(out);
+	ld_strv_free(r.arch_defs);
 	free(origin);
 	return rc;
 }

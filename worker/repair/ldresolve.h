@@ -15,14 +15,19 @@
  *   5. extra directories the user gave (--lib-path);
  *   6. the directories of /etc/ld.so.conf, following its include globs;
  *   7. the default directories: /lib/<multiarch>, /usr/lib/<multiarch>,
- *      /lib64, /usr/lib64, /lib, /usr/lib.
+ *      /lib64, /usr/lib64, /lib, /usr/lib, with this machine's multiarch
+ *      triplet; for a root object of another architecture, that
+ *      architecture's triplet (worker/elf/machine.h) and, first, where
+ *      Debian's cross toolchains install its libraries (ld_arch_dirs).
  *
  * 1-3 are the loader's own order.  $ORIGIN and ${ORIGIN} in DT_RPATH and
  * DT_RUNPATH expand to the directory of the object that carries them; for
  * the root the caller says which directory that is (a staged file's
  * origin is where cargo put it, not the staging directory).  A candidate
- * must be an ELF shared object of the needer's class and machine; others
- * are skipped, as the loader skips them.
+ * must be an ELF shared object of the needer's class, machine and byte
+ * order; others are skipped, as the loader skips them (so ld.so.conf's
+ * directories, which are the host's, are still tried for a foreign
+ * object: its libraries are not found there unless they are its own).
  *
  * Every soname is resolved once, breadth first, by the first object that
  * needs it: the loader loads a soname once and reuses it.
@@ -124,6 +129,15 @@ int ld_conf_dirs(const char *path, char ***dirs, size_t *n,
 /* The system's default directories for this machine, with its multiarch
  * triplet ("x86_64-linux-gnu"); static storage. */
 const char *const *ld_default_dirs(size_t *n);
+
+/* The default directories for objects of another architecture, whose
+ * Debian multiarch triplet is triplet ("i386-linux-gnu") and whose cross
+ * toolchain's is cross ("i686-linux-gnu"): /usr/<cross>/lib (where Debian
+ * installs a cross toolchain's libraries), /lib/<triplet>,
+ * /usr/lib/<triplet>, then /lib64, /usr/lib64, /lib, /usr/lib.  Returns
+ * them malloc'd and NULL-terminated, each string malloc'd (ld_strv_free),
+ * *n of them; NULL when out of memory. */
+char **ld_arch_dirs(const char *triplet, const char *cross, size_t *n);
 
 /* Expands $ORIGIN and ${ORIGIN} in one search path element (malloc'd);
  * other text is kept.  NULL on out-of-memory. */

@@ -38,24 +38,12 @@ static int is_loader(const char *soname)
 	       strncmp(soname, "ld-musl-", 8) == 0;
 }
 
-/* The interpreter (PT_INTERP) tells as well as DT_NEEDED does, but
- * musl-gcc -shared writes none, and struct elf_info does not carry it yet:
- * replaced by elf_info_libc at merge. */
+/* The objects say (inspect.h); an object that names no libc is glibc's,
+ * as auditwheel defaults to the host's and manylinux is the common case. */
 enum policy_libc policy_libc_of(const struct elf_info *info)
 {
-	size_t i;
-
-	for (i = 0; i < info->nneeded; i++) {
-		const char *s = info->needed[i];
-		size_t n = strlen(s);
-
-		if (strcmp(s, "libc.so") == 0 ||
-		    strncmp(s, "ld-musl-", 8) == 0 ||
-		    (strncmp(s, "libc.musl-", 10) == 0 && n > 15 &&
-		     strcmp(s + n - 5, ".so.1") == 0))
-			return POLICY_MUSL;
-	}
-	return POLICY_GLIBC;
+	return elf_info_libc(info) == ELF_LIBC_MUSL ? POLICY_MUSL
+						    : POLICY_GLIBC;
 }
 
 int policy_libc_of_tag(const char *name)
@@ -65,31 +53,6 @@ int policy_libc_of_tag(const char *name)
 	if (strncmp(name, "manylinux", 9) == 0)
 		return POLICY_GLIBC;
 	return -1;
-}
-
-/* replaced by elf_arch_name at merge */
-const char *policy_arch_of(unsigned em, int elfclass, int data)
-{
-	switch (em) {
-	case EM_X86_64:
-		return elfclass == ELFCLASS64 ? "x86_64" : NULL;
-	case EM_386:
-		return "i686";
-	case EM_AARCH64:
-		return elfclass == ELFCLASS64 ? "aarch64" : NULL;
-	case EM_ARM:
-		return "armv7l";
-	case EM_PPC64:
-		return data == ELFDATA2LSB ? "ppc64le" : "ppc64";
-	case EM_S390:
-		return elfclass == ELFCLASS64 ? "s390x" : NULL;
-	case EM_RISCV:
-		return elfclass == ELFCLASS64 ? "riscv64" : NULL;
-	case EM_LOONGARCH:
-		return elfclass == ELFCLASS64 ? "loongarch64" : NULL;
-	default:
-		return NULL;
-	}
 }
 
 static void strv_free(char **v, size_t n)

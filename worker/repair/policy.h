@@ -45,21 +45,15 @@ enum policy_libc { POLICY_GLIBC, POLICY_MUSL };
 /* "glibc" or "musl", as the table and reports spell them. */
 const char *policy_libc_name(enum policy_libc libc);
 
-/* The libc an object is built for: musl when it is linked against musl
- * (a DT_NEEDED libc.musl-<arch>.so.1, or exactly "libc.so", which is what
- * musl-gcc writes), else glibc (libc.so.6, or nothing that tells: a wheel
- * is glibc unless it says otherwise). */
+/* The libc an object is built for (elf_info_libc, inspect.h: PT_INTERP,
+ * or a DT_NEEDED libc.musl-<arch>.so.1 or exactly "libc.so", which is
+ * what musl-gcc writes): musl when it says musl, else glibc (libc.so.6,
+ * or nothing that tells: a wheel is glibc unless it says otherwise). */
 enum policy_libc policy_libc_of(const struct elf_info *info);
 
 /* The libc a tag name is for ("musllinux_1_2" is musl, "manylinux2014"
  * glibc), or -1 when the name is neither. */
 int policy_libc_of_tag(const char *name);
-
-/* The policies' name of an architecture ("x86_64", "i686", "aarch64",
- * "armv7l", "ppc64le", "ppc64", "s390x", "riscv64", "loongarch64") for an
- * object's e_machine, class and byte order, or NULL when no policy covers
- * it. */
-const char *policy_arch_of(unsigned em, int elfclass, int data);
 
 struct policy_blacklist {
 	char *lib;   /* "libz.so.1" */

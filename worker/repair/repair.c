@@ -611,8 +611,11 @@ static void emit(const struct repair_in *in, json_t *ev)
 static int load_policy(struct ctx *c, struct sp_err *e)
 {
 	const struct elf_info *info = c->in->info;
-	const char *arch = policy_arch_of(info->machine, info->elfclass,
-					  elf_machine_host_data());
+	/* The machine alone does not say ppc64 from ppc64le: the
+	 * architecture of (machine, class, byte order) does, when the
+	 * info came from elf_inspect (hand-made ones fall back). */
+	const char *arch =
+	    info->arch ? info->arch : elf_machine_policy_arch(info->machine);
 	enum policy_libc libc = policy_libc_of(info);
 	char what[256];
 

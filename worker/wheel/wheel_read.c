@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "worker/wheel/wheel_read.h"
 
+#include <ctype.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -373,6 +375,19 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 		so->elf_ok = 1;
 	else
 		so->error = strdup(why.msg);
+	sp_err_clear(&why);
+	if (elf_ident_fd(fd, ent->name, &so->ident, &why) == 0)
+		so->ident_ok = 1;
+	/* An executable (ET_EXEC, or a PIE), an object file or a separate
+	 * debug file is not a shared object, and a wheel may ship them;
+	 * anything else that cannot be read would be shown as if it needed
+	 * nothing. */
+	if (!so->ident_ok)
+		problem(d, ent->name, "cannot be read as ELF: %s", why.msg);
+	else if (!so->elf_ok && so->ident.type == ET_DYN && !so->ident.pie &&
+		 !so->ident.debug_only)
+		problem(d, ent->name, "cannot be read as a shared object: %s",
+			so->error ? so->error : "out of memory");
 	if (len == 0)
 		return 0;
 	/* Read through the descriptor: only the tables, never the whole
@@ -1068,6 +1083,107 @@ static void check_entry_points(struct rd *d)
 	}
 }
 
+/* The architecture of an object for messages: its wheel name, or its
+ * machine number. */
+static const char *arch_label(const struct elf_ident *id, char *buf,
+			      size_t len)
+{
+	if (id->arch)
+		return id->arch;
+	snprintf(buf, len, "ELF machine %u (%s, %s)", (unsigned)id->machine,
+		 id->elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
+		 id->data == ELFDATA2MSB ? "big-endian" : "little-endian");
+	return buf;
+}
+
+/* The architecture a platform tag names: "aarch64" of "linux_aarch64",
+ * "manylinux_2_17_aarch64", "manylinux2014_aarch64" or
+ * "musllinux_1_2_aarch64"; NULL for any other platform ("any",
+ * "macosx_..."), which says nothing of Linux objects here. */
+static const char *tag_arch(const char *tag)
+{
+	static const char *const legacy[] = {"manylinux1_", "manylinux2010_",
+					     "manylinux2014_", "linux_"};
+	const char *p;
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(legacy) / sizeof(*legacy); i++)
+		if (strncmp(tag, legacy[i], strlen(legacy[i])) == 0)
+			return tag + strlen(legacy[i]);
+	if (strncmp(tag, "manylinux_", 10) == 0 ||
+	    strncmp(tag, "musllinux_", 10) == 0)
+		p = tag + 10;
+	else
+		return NULL;
+	/* Two numbers: the libc's major and minor version. */
+	for (k = 0; k < 2; k++) {
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p++ != '_')
+			return NULL;
+	}
+	return p;
+}
+
+/* The wheel's architecture is that of its objects: all must have one,
+ * and the file name's platform tags must name it. */
+static void check_arch(struct rd *d)
+{
+	struct wheel_report *r = d->r;
+	const struct wheel_so *first = NULL;
+	char b1[64], b2[64], *plat, *tag, *save = NULL;
+	const char *a, *f;
+	size_t i;
+	int mixed = 0;
+
+	for (i = 0; i < r->nsos; i++) {
+		const struct wheel_so *so = &r->sos[i];
+
+		if (!so->ident_ok)
+			continue;
+		if (!first) {
+			first = so;
+			continue;
+		}
+		if (so->ident.machine == first->ident.machine &&
+		    so->ident.elfclass == first->ident.elfclass &&
+		    so->ident.data == first->ident.data)
+			continue;
+		a = arch_label(&so->ident, b1, sizeof(b1));
+		f = arch_label(&first->ident, b2, sizeof(b2));
+		problem(d, so->entry,
+			"is built for %s, but '%s' is built for %s: the "
+			"objects of one wheel must share one architecture",
+			a, first->entry, f);
+		mixed = 1;
+	}
+	if (!first || mixed)
+		return;
+	r->arch = first->ident.arch;
+	if (!r->plat)
+		return;
+	f = arch_label(&first->ident, b2, sizeof(b2));
+	plat = strdup(r->plat);
+	if (!plat) {
+		d->oom = 1;
+		return;
+	}
+	for (tag = strtok_r(plat, ".", &save); tag;
+	     tag = strtok_r(NULL, ".", &save)) {
+		a = tag_arch(tag);
+		if (a && (!r->arch || strcmp(a, r->arch) != 0))
+			problem(d, NULL,
+				"the file name's platform tag '%s' is for %s, "
+				"but its shared objects are built for %s "
+				"('%s')",
+				tag, a, f, first->entry);
+	}
+	free(plat);
+}
+
 int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
 	       struct sp_err *e)
 {
@@ -1122,8 +1238,10 @@ int wheel_read(const char *path, uint64_t max_bytes, struct wheel_report *r,
 	    (check_wheel_file(&d, e) < 0 || check_record(&d, e) < 0 ||
 	     check_metadata(&d, e) < 0))
 		goto out;
-	if (!d.za.broken)
+	if (!d.za.broken) {
 		check_entry_points(&d);
+		check_arch(&d);
+	}
 	/* Not after a first pass that found a problem: it would find it
 	 * again, and the wheel is invalid already. */
 	if (d.nalt && !pass1 && read_data(&d, 1, e) < 0)

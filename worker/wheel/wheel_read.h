@@ -32,6 +32,12 @@
  * first held to be text: not empty, not only white space, no NUL byte,
  * valid UTF-8, LF line ends (for METADATA, in its headers).
  *
+ * A wheel's architecture is that of its ELF objects (of any machine, class
+ * and byte order: elf/machine.h).  A shared object spoke cannot read as
+ * ELF is a problem naming it and why; so are objects of different
+ * architectures in one wheel (naming both), and a file name whose
+ * platform tag names another architecture than the objects'.
+ *
  * Every finding is a problem naming the entry (when there is one) and the
  * reason; reading continues past problems so that all of them are listed.
  */
@@ -68,6 +74,10 @@ struct wheel_so {
 	 * as the module its file name imports as; py_ok when read. */
 	int py_ok;
 	struct pycheck py;
+	/* What the ELF header says (also of executables, which elf does
+	 * not take); ident_ok 0 when the entry is not readable as ELF. */
+	int ident_ok;
+	struct elf_ident ident;
 };
 
 /* Everything wheel_read() learned; all memory owned by the report. */
@@ -91,6 +101,9 @@ struct wheel_report {
 	size_t nents;
 	struct wheel_so *sos;
 	size_t nsos;
+	/* The architecture of every ELF object ("aarch64": static), or NULL
+	 * when there is none, one spoke has no name for, or several. */
+	const char *arch;
 	struct wheel_problem *problems;
 	size_t nproblems;
 	uint64_t bytes_read; /* decompressed by the data pass */
