@@ -48,6 +48,11 @@ for f in WHEEL RECORD METADATA entry_points.txt; do
 	for v in "|is empty" ' \n\t\n|holds only white space' 'A\x00B\n|holds a NUL byte' \
 		'Key: v\r\nOther: w\r\n|has a carriage return' 'x|line 1 is'; do
 		text=${v%%|*} want=${v#*|}
+		# RECORD is CSV, whose rows may end in CRLF: what is wrong
+		# with this variant there is its first line.
+		case "$f:$want" in
+		RECORD:has\ a\ carriage\ return) want="line 1 is" ;;
+		esac
 		gen "$f" "$text"
 		check_status "show, $f '$text': exit 1" 1 "$SPOKE" show "$W"
 		check "  names $f: $want" grep -qF "'demo-1.0.dist-info/$f': $want" "$T/last.out"

@@ -664,7 +664,7 @@ static size_t line_of(const char *text, const char *p)
 /* The checks every text file of the .dist-info gets before it is parsed:
  * it holds text at all, in UTF-8, with LF line ends.  For METADATA the CR
  * check covers only the headers, whose body is a free-form
- * description.  Returns 1 when the text can be parsed, else 0 with the
+ * description; RECORD, being CSV, may end its rows in CRLF.  Returns 1 when the text can be parsed, else 0 with the
  * problem recorded. */
 static int check_text(struct rd *d, int k)
 {
@@ -695,6 +695,11 @@ static int check_text(struct rd *d, int k)
 		problem(d, t->name, "is not valid UTF-8");
 		return 0;
 	}
+	/* RECORD is CSV, whose rows may end in CRLF (RFC 4180; Python's
+	 * csv module writes it, and so did older bdist_wheel): record.c
+	 * parses either. */
+	if (k == T_RECORD)
+		return 1;
 	head_end = k == T_METADATA ? strstr(t->text, "\n\n") : NULL;
 	cr = memchr(t->text, '\r',
 		    head_end ? (size_t)(head_end - t->text) : t->len);
