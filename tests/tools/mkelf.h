@@ -30,6 +30,7 @@ struct mkelf_spec {
 	unsigned machine;	   /* EM_* */
 	int elfclass;		   /* ELFCLASS32 or ELFCLASS64 */
 	int data;		   /* ELFDATA2LSB or ELFDATA2MSB */
+	uint32_t flags;		   /* e_flags */
 	const char *soname;	   /* or NULL */
 	const char *runpath;	   /* or NULL */
 	const char *interp;	   /* PT_INTERP, or NULL */
@@ -182,7 +183,7 @@ static unsigned char *mkelf_build(const struct mkelf_spec *sp, size_t *len)
 	mkelf_put(&b, 24, text_off, word);    /* e_entry */
 	mkelf_put(&b, 24 + word, ehsz, word); /* e_phoff */
 	/* e_shoff at 24 + 2 * word: written below. */
-	mkelf_put(&b, 24 + 3 * word, 0, 4);    /* e_flags */
+	mkelf_put(&b, 24 + 3 * word, sp->flags, 4); /* e_flags */
 	mkelf_put(&b, 28 + 3 * word, ehsz, 2); /* e_ehsize */
 	mkelf_put(&b, 30 + 3 * word, phsz, 2); /* e_phentsize */
 	mkelf_put(&b, 32 + 3 * word, nph, 2);  /* e_phnum */

@@ -34,33 +34,34 @@
 struct arch_case {
 	unsigned em;
 	int cls, data;
+	uint32_t flags;
 	const char *arch, *triplet, *interp;
 	uint64_t align;
 };
 
 static const struct arch_case cases[] = {
-    {EM_X86_64, ELFCLASS64, ELFDATA2LSB, "x86_64", "x86_64-linux-gnu",
+    {EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0, "x86_64", "x86_64-linux-gnu",
      "/lib64/ld-linux-x86-64.so.2", 0x1000},
-    {EM_386, ELFCLASS32, ELFDATA2LSB, "i686", "i386-linux-gnu",
+    {EM_386, ELFCLASS32, ELFDATA2LSB, 0, "i686", "i386-linux-gnu",
      "/lib/ld-linux.so.2", 0x1000},
-    {EM_AARCH64, ELFCLASS64, ELFDATA2LSB, "aarch64", "aarch64-linux-gnu",
+    {EM_AARCH64, ELFCLASS64, ELFDATA2LSB, 0, "aarch64", "aarch64-linux-gnu",
      "/lib/ld-linux-aarch64.so.1", 0x10000},
-    {EM_ARM, ELFCLASS32, ELFDATA2LSB, "armv7l", "arm-linux-gnueabihf",
+    {EM_ARM, ELFCLASS32, ELFDATA2LSB, 0x5000400, "armv7l", "arm-linux-gnueabihf",
      "/lib/ld-linux-armhf.so.3", 0x10000},
-    {EM_PPC64, ELFCLASS64, ELFDATA2LSB, "ppc64le", "powerpc64le-linux-gnu",
+    {EM_PPC64, ELFCLASS64, ELFDATA2LSB, 0, "ppc64le", "powerpc64le-linux-gnu",
      "/lib64/ld64.so.2", 0x10000},
-    {EM_PPC64, ELFCLASS64, ELFDATA2MSB, "ppc64", "powerpc64-linux-gnu",
+    {EM_PPC64, ELFCLASS64, ELFDATA2MSB, 0, "ppc64", "powerpc64-linux-gnu",
      "/lib64/ld64.so.1", 0x10000},
-    {EM_S390, ELFCLASS64, ELFDATA2MSB, "s390x", "s390x-linux-gnu",
+    {EM_S390, ELFCLASS64, ELFDATA2MSB, 0, "s390x", "s390x-linux-gnu",
      "/lib/ld64.so.1", 0x1000},
-    {EM_RISCV, ELFCLASS64, ELFDATA2LSB, "riscv64", "riscv64-linux-gnu",
+    {EM_RISCV, ELFCLASS64, ELFDATA2LSB, 0, "riscv64", "riscv64-linux-gnu",
      "/lib/ld-linux-riscv64-lp64d.so.1", 0x1000},
-    {EM_LOONGARCH, ELFCLASS64, ELFDATA2LSB, "loongarch64",
+    {EM_LOONGARCH, ELFCLASS64, ELFDATA2LSB, 0, "loongarch64",
      "loongarch64-linux-gnu", "/lib64/ld-linux-loongarch-lp64d.so.1", 0x4000},
     /* Known names without policies, 32-bit big-endian among them. */
-    {EM_PPC, ELFCLASS32, ELFDATA2MSB, "ppc", "powerpc-linux-gnu",
+    {EM_PPC, ELFCLASS32, ELFDATA2MSB, 0, "ppc", "powerpc-linux-gnu",
      "/lib/ld.so.1", 0x10000},
-    {EM_MIPS, ELFCLASS64, ELFDATA2MSB, "mips64", "mips64-linux-gnuabi64",
+    {EM_MIPS, ELFCLASS64, ELFDATA2MSB, 0, "mips64", "mips64-linux-gnuabi64",
      "/lib64/ld.so.1", 0x10000},
 };
 
@@ -76,6 +77,7 @@ static unsigned char *build(const struct arch_case *c, const char *interp,
 	sp.machine = c->em;
 	sp.elfclass = c->cls;
 	sp.data = c->data;
+	sp.flags = c->flags;
 	sp.soname = "libcase.so.1";
 	sp.interp = interp;
 	sp.needed = needed;
@@ -95,18 +97,32 @@ static void test_table(void **state)
 	for (i = 0; i < NCASES; i++) {
 		const struct arch_case *c = &cases[i];
 
-		assert_string_equal(elf_arch_name(c->em, c->cls, c->data),
-				    c->arch);
-		assert_string_equal(elf_arch_triplet(c->em, c->cls, c->data),
-				    c->triplet);
+		assert_string_equal(
+		    elf_arch_name(c->em, c->cls, c->data, c->flags), c->arch);
+		assert_string_equal(
+		    elf_arch_triplet(c->em, c->cls, c->data, c->flags),
+		    c->triplet);
 	}
 	/* The byte order tells ppc64le from ppc64; the class s390x from
 	 * s390. */
-	assert_null(elf_arch_name(EM_X86_64, ELFCLASS64, ELFDATA2MSB));
-	assert_string_equal(elf_arch_name(EM_S390, ELFCLASS32, ELFDATA2MSB),
+	assert_null(elf_arch_name(EM_X86_64, ELFCLASS64, ELFDATA2MSB, 0));
+	assert_string_equal(elf_arch_name(EM_S390, ELFCLASS32, ELFDATA2MSB, 0),
 			    "s390");
-	assert_null(elf_arch_name(0x1234, ELFCLASS64, ELFDATA2LSB));
-	assert_null(elf_arch_triplet(0x1234, ELFCLASS64, ELFDATA2LSB));
+	assert_null(elf_arch_name(0x1234, ELFCLASS64, ELFDATA2LSB, 0));
+	assert_null(elf_arch_triplet(0x1234, ELFCLASS64, ELFDATA2LSB, 0));
+	/* ARM: armv7l is the hard-float EABI 5 (auditwheel's rule, and what
+	 * arm-linux-gnueabihf-gcc writes: 0x5000400); a soft-float object
+	 * (0x5000200, Debian's armel) or an older EABI is armv5l, which no
+	 * policy covers.  Python tags mips64el as mips64, as uname -m
+	 * does. */
+	assert_string_equal(
+	    elf_arch_name(EM_ARM, ELFCLASS32, ELFDATA2LSB, 0x5000400), "armv7l");
+	assert_string_equal(
+	    elf_arch_name(EM_ARM, ELFCLASS32, ELFDATA2LSB, 0x5000200), "armv5l");
+	assert_string_equal(
+	    elf_arch_name(EM_ARM, ELFCLASS32, ELFDATA2LSB, 0x4000400), "armv5l");
+	assert_string_equal(
+	    elf_arch_name(EM_MIPS, ELFCLASS64, ELFDATA2LSB, 0), "mips64");
 	assert_string_equal(elf_machine_policy_arch(EM_LOONGARCH),
 			    "loongarch64");
 	assert_string_equal(elf_machine_policy_arch(EM_RISCV), "riscv64");

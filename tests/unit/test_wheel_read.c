@@ -985,7 +985,8 @@ static char *objs_wheel(const char *plat, const char *const *names,
 	return p;
 }
 
-static unsigned char *obj(unsigned em, int cls, int data, size_t *len)
+static unsigned char *obj_flags(unsigned em, int cls, int data,
+				uint32_t flags, size_t *len)
 {
 	static const char *const needed[] = {"libfoo.so.1", "libc.so.6"};
 	struct mkelf_spec sp = {0};
@@ -994,11 +995,57 @@ static unsigned char *obj(unsigned em, int cls, int data, size_t *len)
 	sp.machine = em;
 	sp.elfclass = cls;
 	sp.data = data;
+	sp.flags = flags;
 	sp.needed = needed;
 	sp.nneeded = 2;
 	img = mkelf_build(&sp, len);
 	assert_non_null(img);
 	return img;
+}
+
+static unsigned char *obj(unsigned em, int cls, int data, size_t *len)
+{
+	return obj_flags(em, cls, data, 0, len);
+}
+
+/* ARM by auditwheel's rule: a hard-float EABI 5 object is armv7l, and an
+ * armv6l file name names it too (its headers cannot tell the two apart:
+ * auditwheel's musllinux armv6l test wheel gets an armv7l tag); a
+ * soft-float object is armv5l, not armv7l (auditwheel's armv5l test
+ * wheel is no platform wheel for it). */
+static void test_arch_arm(void **state)
+{
+	static const char *const one[] = {"demo/a.so"};
+	unsigned char *img[1];
+	size_t len[1];
+	struct wheel_report r;
+	char *p;
+
+	(void)state;
+	img[0] = obj_flags(EM_ARM, ELFCLASS32, ELFDATA2LSB, 0x5000400, &len[0]);
+	p = objs_wheel("linux_armv6l", one, img, len, 1);
+	read_ok(p, 0, &r);
+	dump_problems(&r);
+	assert_int_equal(r.nproblems, 0);
+	assert_string_equal(r.arch, "armv7l");
+	wheel_report_release(&r);
+	free(p);
+	free(img[0]);
+
+	img[0] = obj_flags(EM_ARM, ELFCLASS32, ELFDATA2LSB, 0x5000200, &len[0]);
+	p = objs_wheel("linux_armv7l", one, img, len, 1);
+	read_ok(p, 0, &r);
+	assert_string_equal(r.arch, "armv5l");
+	assert_true(has_problem(&r, NULL, "'linux_armv7l' is for armv7l"));
+	wheel_report_release(&r);
+	free(p);
+	p = objs_wheel("linux_armv5l", one, img, len, 1);
+	read_ok(p, 0, &r);
+	dump_problems(&r);
+	assert_int_equal(r.nproblems, 0);
+	wheel_report_release(&r);
+	free(p);
+	free(img[0]);
 }
 
 /* A wheel's architecture is its objects': every object of every
@@ -1096,6 +1143,7 @@ int main(void)
 	    cmocka_unit_test(test_bombs),
 	    cmocka_unit_test(test_not_a_wheel),
 	    cmocka_unit_test(test_arch),
+	    cmocka_unit_test(test_arch_arm),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

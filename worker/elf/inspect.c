@@ -209,7 +209,9 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 	out->elfclass = f.ehdr.e_ident[EI_CLASS];
 	out->data = f.ehdr.e_ident[EI_DATA];
 	out->machine = f.ehdr.e_machine;
-	out->arch = elf_arch_name(out->machine, out->elfclass, out->data);
+	out->flags = f.ehdr.e_flags;
+	out->arch = elf_arch_name(out->machine, out->elfclass, out->data,
+				  out->flags);
 	rc = 0;
 out:
 	if (rc < 0)
@@ -238,7 +240,9 @@ int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
 	out->data = f.ehdr.e_ident[EI_DATA];
 	out->machine = f.ehdr.e_machine;
 	out->type = f.ehdr.e_type;
-	out->arch = elf_arch_name(out->machine, out->elfclass, out->data);
+	out->flags = f.ehdr.e_flags;
+	out->arch = elf_arch_name(out->machine, out->elfclass, out->data,
+				  out->flags);
 	/* Only a PIE's dynamic section tells it from a library. */
 	if (out->type == ET_DYN) {
 		if (elf_file_phdrs(&f, 0, &ph, &nph, e) < 0)

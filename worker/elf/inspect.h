@@ -27,6 +27,7 @@ struct elf_info {
 	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
 	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
 	uint16_t machine; /* EM_* */
+	uint32_t flags;	  /* e_flags: the ARM float ABI, for one */
 	/* The wheel architecture of (machine, class, data), machine.h's
 	 * elf_arch_name(): static, or NULL when spoke knows none. */
 	const char *arch;
@@ -60,6 +61,7 @@ struct elf_ident {
 	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
 	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
 	uint16_t machine; /* EM_* */
+	uint32_t flags;	  /* e_flags: the ARM float ABI, for one */
 	uint16_t type;	  /* ET_DYN, ET_EXEC, ET_REL... */
 	int pie;	  /* ET_DYN with DF_1_PIE: an executable */
 	/* ET_DYN whose dynamic segment has no bytes in the file: a separate

@@ -42,45 +42,49 @@ static const struct elf_machine machines[] = {
  * the others are named so that a message or `spoke show` can say what an
  * object is.  Entries with data 0 take either byte order. */
 static const struct elf_arch arches[] = {
-    {EM_X86_64, ELFCLASS64, ELFDATA2LSB, "x86_64", "x86_64-linux-gnu",
+    {EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0, 0, "x86_64", "x86_64-linux-gnu",
      "x86_64-linux-gnu", 1},
-    {EM_386, ELFCLASS32, ELFDATA2LSB, "i686", "i386-linux-gnu",
+    {EM_386, ELFCLASS32, ELFDATA2LSB, 0, 0, "i686", "i386-linux-gnu",
      "i686-linux-gnu", 1},
-    {EM_AARCH64, ELFCLASS64, ELFDATA2LSB, "aarch64", "aarch64-linux-gnu",
+    {EM_AARCH64, ELFCLASS64, ELFDATA2LSB, 0, 0, "aarch64", "aarch64-linux-gnu",
      "aarch64-linux-gnu", 1},
-    {EM_ARM, ELFCLASS32, ELFDATA2LSB, "armv7l", "arm-linux-gnueabihf",
+    {EM_ARM, ELFCLASS32, ELFDATA2LSB, EF_ARM_EABIMASK | EF_ARM_ABI_FLOAT_HARD,
+     EF_ARM_EABI_VER5 | EF_ARM_ABI_FLOAT_HARD, "armv7l", "arm-linux-gnueabihf",
      "arm-linux-gnueabihf", 1},
-    {EM_PPC64, ELFCLASS64, ELFDATA2LSB, "ppc64le", "powerpc64le-linux-gnu",
+    {EM_PPC64, ELFCLASS64, ELFDATA2LSB, 0, 0, "ppc64le", "powerpc64le-linux-gnu",
      "powerpc64le-linux-gnu", 1},
-    {EM_PPC64, ELFCLASS64, ELFDATA2MSB, "ppc64", "powerpc64-linux-gnu",
+    {EM_PPC64, ELFCLASS64, ELFDATA2MSB, 0, 0, "ppc64", "powerpc64-linux-gnu",
      "powerpc64-linux-gnu", 1},
-    {EM_S390, ELFCLASS64, ELFDATA2MSB, "s390x", "s390x-linux-gnu",
+    {EM_S390, ELFCLASS64, ELFDATA2MSB, 0, 0, "s390x", "s390x-linux-gnu",
      "s390x-linux-gnu", 1},
-    {EM_RISCV, ELFCLASS64, ELFDATA2LSB, "riscv64", "riscv64-linux-gnu",
+    {EM_RISCV, ELFCLASS64, ELFDATA2LSB, 0, 0, "riscv64", "riscv64-linux-gnu",
      "riscv64-linux-gnu", 1},
-    {EM_LOONGARCH, ELFCLASS64, ELFDATA2LSB, "loongarch64",
+    {EM_LOONGARCH, ELFCLASS64, ELFDATA2LSB, 0, 0, "loongarch64",
      "loongarch64-linux-gnu", "loongarch64-linux-gnu", 1},
-    {EM_X86_64, ELFCLASS32, ELFDATA2LSB, "x32", "x86_64-linux-gnux32",
+    /* Any other little-endian ARM object: soft-float (Debian's armel). */
+    {EM_ARM, ELFCLASS32, ELFDATA2LSB, 0, 0, "armv5l", "arm-linux-gnueabi",
+     "arm-linux-gnueabi", 0},
+    {EM_X86_64, ELFCLASS32, ELFDATA2LSB, 0, 0, "x32", "x86_64-linux-gnux32",
      "x86_64-linux-gnux32", 0},
-    {EM_AARCH64, ELFCLASS64, ELFDATA2MSB, "aarch64_be", "aarch64_be-linux-gnu",
+    {EM_AARCH64, ELFCLASS64, ELFDATA2MSB, 0, 0, "aarch64_be", "aarch64_be-linux-gnu",
      "aarch64_be-linux-gnu", 0},
-    {EM_ARM, ELFCLASS32, ELFDATA2MSB, "armv7b", "armeb-linux-gnueabihf",
+    {EM_ARM, ELFCLASS32, ELFDATA2MSB, 0, 0, "armv7b", "armeb-linux-gnueabihf",
      "armeb-linux-gnueabihf", 0},
-    {EM_PPC, ELFCLASS32, ELFDATA2MSB, "ppc", "powerpc-linux-gnu",
+    {EM_PPC, ELFCLASS32, ELFDATA2MSB, 0, 0, "ppc", "powerpc-linux-gnu",
      "powerpc-linux-gnu", 0},
-    {EM_S390, ELFCLASS32, ELFDATA2MSB, "s390", "s390-linux-gnu",
+    {EM_S390, ELFCLASS32, ELFDATA2MSB, 0, 0, "s390", "s390-linux-gnu",
      "s390-linux-gnu", 0},
-    {EM_RISCV, ELFCLASS32, ELFDATA2LSB, "riscv32", "riscv32-linux-gnu",
+    {EM_RISCV, ELFCLASS32, ELFDATA2LSB, 0, 0, "riscv32", "riscv32-linux-gnu",
      "riscv32-linux-gnu", 0},
-    {EM_MIPS, ELFCLASS64, ELFDATA2LSB, "mips64el", "mips64el-linux-gnuabi64",
+    {EM_MIPS, ELFCLASS64, ELFDATA2LSB, 0, 0, "mips64", "mips64el-linux-gnuabi64",
      "mips64el-linux-gnuabi64", 0},
-    {EM_MIPS, ELFCLASS64, ELFDATA2MSB, "mips64", "mips64-linux-gnuabi64",
+    {EM_MIPS, ELFCLASS64, ELFDATA2MSB, 0, 0, "mips64", "mips64-linux-gnuabi64",
      "mips64-linux-gnuabi64", 0},
-    {EM_MIPS, ELFCLASS32, ELFDATA2LSB, "mipsel", "mipsel-linux-gnu",
+    {EM_MIPS, ELFCLASS32, ELFDATA2LSB, 0, 0, "mipsel", "mipsel-linux-gnu",
      "mipsel-linux-gnu", 0},
-    {EM_MIPS, ELFCLASS32, ELFDATA2MSB, "mips", "mips-linux-gnu",
+    {EM_MIPS, ELFCLASS32, ELFDATA2MSB, 0, 0, "mips", "mips-linux-gnu",
      "mips-linux-gnu", 0},
-    {EM_SPARCV9, ELFCLASS64, ELFDATA2MSB, "sparc64", "sparc64-linux-gnu",
+    {EM_SPARCV9, ELFCLASS64, ELFDATA2MSB, 0, 0, "sparc64", "sparc64-linux-gnu",
      "sparc64-linux-gnu", 0},
 };
 
@@ -101,27 +105,31 @@ const char *elf_machine_name(unsigned em)
 	return m ? m->name : NULL;
 }
 
-const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data)
+const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data,
+				     unsigned flags)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(arches) / sizeof(*arches); i++)
 		if (arches[i].em == em && arches[i].elfclass == elfclass &&
-		    (!arches[i].data || arches[i].data == data))
+		    (!arches[i].data || arches[i].data == data) &&
+		    (flags & arches[i].flags_mask) == arches[i].flags_want)
 			return &arches[i];
 	return NULL;
 }
 
-const char *elf_arch_name(unsigned em, int elfclass, int data)
+const char *elf_arch_name(unsigned em, int elfclass, int data,
+			  unsigned flags)
 {
-	const struct elf_arch *a = elf_arch_find(em, elfclass, data);
+	const struct elf_arch *a = elf_arch_find(em, elfclass, data, flags);
 
 	return a ? a->name : NULL;
 }
 
-const char *elf_arch_triplet(unsigned em, int elfclass, int data)
+const char *elf_arch_triplet(unsigned em, int elfclass, int data,
+			     unsigned flags)
 {
-	const struct elf_arch *a = elf_arch_find(em, elfclass, data);
+	const struct elf_arch *a = elf_arch_find(em, elfclass, data, flags);
 
 	return a ? a->triplet : NULL;
 }

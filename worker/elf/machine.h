@@ -12,8 +12,10 @@
  *
  * An architecture is not a machine number alone: EM_PPC64 is ppc64le or
  * ppc64 by its byte order, EM_S390 is s390x only in 64-bit, EM_MIPS is
- * four architectures.  So the architecture is looked up by (machine,
- * class, byte order): elf_arch_find().
+ * four architectures, and EM_ARM is armv7l only with the hard-float EABI
+ * 5 that armv7l's policies (and auditwheel) require: a soft-float object
+ * is armv5l's, which has none.  So the architecture is looked up by
+ * (machine, class, byte order, e_flags): elf_arch_find().
  */
 #ifndef SPOKE_WORKER_ELF_MACHINE_H
 #define SPOKE_WORKER_ELF_MACHINE_H
@@ -31,6 +33,8 @@ struct elf_arch {
 	unsigned em;	     /* EM_* */
 	int elfclass;	     /* ELFCLASS32 or ELFCLASS64 */
 	int data;	     /* ELFDATA2LSB, ELFDATA2MSB, or 0: either */
+	unsigned flags_mask; /* e_flags & flags_mask must be flags_want */
+	unsigned flags_want;
 	const char *name;    /* as wheel tags spell it: "ppc64le" */
 	const char *triplet; /* Debian's multiarch triplet */
 	const char *cross;   /* the GNU triplet of Debian's cross
@@ -47,20 +51,24 @@ const struct elf_machine *elf_machine_find(unsigned em);
 /* The name of em for messages ("aarch64"), or NULL when unknown. */
 const char *elf_machine_name(unsigned em);
 
-/* The architecture of objects of machine em, class elfclass and byte order
- * data, or NULL when spoke does not know one (static: never freed). */
-const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data);
+/* The architecture of objects of machine em, class elfclass, byte order
+ * data and e_flags flags, or NULL when spoke does not know one (static:
+ * never freed). */
+const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data,
+				     unsigned flags);
 
 /* The wheel platform architecture of such objects as auditwheel and wheel
  * tags spell it ("x86_64", "i686", "aarch64", "armv7l", "ppc64le",
  * "ppc64", "s390x", "riscv64", "loongarch64", and names without policies
- * such as "mips64el"), or NULL when unknown.  Static storage. */
-const char *elf_arch_name(unsigned em, int elfclass, int data);
+ * such as "mips64" and "armv5l"), or NULL when unknown.  Static storage. */
+const char *elf_arch_name(unsigned em, int elfclass, int data,
+			  unsigned flags);
 
 /* Debian's multiarch triplet of such objects ("aarch64-linux-gnu",
  * "arm-linux-gnueabihf"), where their libraries are installed, or NULL
  * when unknown.  Static storage. */
-const char *elf_arch_triplet(unsigned em, int elfclass, int data);
+const char *elf_arch_triplet(unsigned em, int elfclass, int data,
+			     unsigned flags);
 
 /* The architecture name for em alone, for the policy room, which looks
  * policies up by machine number: the first architecture of the table with

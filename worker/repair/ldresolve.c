@@ -461,8 +461,9 @@ struct resolver {
  * the root is of an architecture whose triplet is not this machine's. */
 static int root_defaults(struct resolver *r, struct sp_err *e)
 {
-	const struct elf_arch *a = elf_arch_find(
-	    r->root->machine, r->root->elfclass, r->root->data);
+	const struct elf_arch *a =
+	    elf_arch_find(r->root->machine, r->root->elfclass, r->root->data,
+			  r->root->flags);
 
 	if (!a || strcmp(a->triplet, multiarch()) == 0) {
 		r->defs = ld_default_dirs(&r->ndefs);

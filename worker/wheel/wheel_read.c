@@ -1133,6 +1133,31 @@ static const char *tag_arch(const char *tag)
 	return p;
 }
 
+/* 1 when a platform tag's architecture name tag names objects of
+ * architecture obj.  Besides the same name: a hard-float armv6l object
+ * cannot be told from an armv7l one by its headers (so auditwheel tags
+ * both armv7l), Python on a 64-bit ARM kernel in 32-bit mode says armv8l,
+ * and i386 and i586 are older spellings of 32-bit x86. */
+static int tag_arch_names(const char *tag, const char *obj)
+{
+	static const struct {
+		const char *tag, *obj;
+	} same[] = {{"armv6l", "armv7l"},
+		    {"armv8l", "armv7l"},
+		    {"i386", "i686"},
+		    {"i586", "i686"}};
+	size_t i;
+
+	if (!obj)
+		return 0;
+	if (strcmp(tag, obj) == 0)
+		return 1;
+	for (i = 0; i < sizeof(same) / sizeof(*same); i++)
+		if (!strcmp(tag, same[i].tag) && !strcmp(obj, same[i].obj))
+			return 1;
+	return 0;
+}
+
 /* The wheel's architecture is that of its objects: all must have one,
  * and the file name's platform tags must name it. */
 static void check_arch(struct rd *d)
@@ -1153,9 +1178,12 @@ static void check_arch(struct rd *d)
 			first = so;
 			continue;
 		}
+		/* The architecture entry too: it tells a soft-float ARM
+		 * object (armv5l) from a hard-float one (armv7l). */
 		if (so->ident.machine == first->ident.machine &&
 		    so->ident.elfclass == first->ident.elfclass &&
-		    so->ident.data == first->ident.data)
+		    so->ident.data == first->ident.data &&
+		    so->ident.arch == first->ident.arch)
 			continue;
 		a = arch_label(&so->ident, b1, sizeof(b1));
 		f = arch_label(&first->ident, b2, sizeof(b2));
@@ -1179,7 +1207,7 @@ static void check_arch(struct rd *d)
 	for (tag = strtok_r(plat, ".", &save); tag;
 	     tag = strtok_r(NULL, ".", &save)) {
 		a = tag_arch(tag);
-		if (a && (!r->arch || strcmp(a, r->arch) != 0))
+		if (a && !tag_arch_names(a, r->arch))
 			problem(d, NULL,
 				"the file name's platform tag '%s' is for %s, "
 				"but its shared objects are built for %s "
