@@ -487,12 +487,14 @@ static int push_once(const char ***v, size_t *n, const char *s)
 static int platform_judge(const struct wheel_report *r, struct platform *pf)
 {
 	struct policy_object *objs;
-	const struct wheel_so *so;
-	struct sp_err e;
+	const struct wheel_so *so, *said[ELF_LIBC_MUSL + 1] = {NULL};
+	enum policy_libc libc;
+	struct sp_err e, le;
 	size_t i, k, n = 0, end;
 	int rc = -1;
 
 	memset(pf, 0, sizeof(*pf));
+	sp_err_clear(&le);
 	pf->is_platform = r->nsos > 0;
 	if (!pf->is_platform)
 		return 0;
@@ -508,8 +510,14 @@ static int platform_judge(const struct wheel_report *r, struct platform *pf)
 			pf->py_entry = so->entry;
 		if (!n)
 			pf->arch = so->elf.arch;
-		if (policy_libc_of(&so->elf) == POLICY_MUSL)
+		/* Each object's libc; one whose headers name one is
+		 * remembered, so that a glibc and a musl object in one
+		 * wheel are said to be so. */
+		if (!le.msg[0] &&
+		    policy_libc_of(&so->elf, so->entry, &libc, &le) == 0 &&
+		    libc == POLICY_MUSL)
 			pf->libc = POLICY_MUSL;
+		said[elf_info_libc(&so->elf)] = so;
 		objs[n].name = so->entry;
 		objs[n].sv = &so->vers;
 		objs[n].needed = (const char *const *)so->elf.needed;
@@ -517,7 +525,15 @@ static int platform_judge(const struct wheel_report *r, struct platform *pf)
 		n++;
 	}
 	sp_err_clear(&e);
-	if (!n)
+	if (said[ELF_LIBC_GLIBC] && said[ELF_LIBC_MUSL])
+		sp_err_set(&e,
+			   "'%s' is built for glibc, but '%s' for musl: one "
+			   "wheel cannot run on both",
+			   said[ELF_LIBC_GLIBC]->entry,
+			   said[ELF_LIBC_MUSL]->entry);
+	else if (le.msg[0])
+		e = le;
+	else if (!n)
 		sp_err_set(&e, "no shared object could be read");
 	else if (!pf->arch)
 		sp_err_set(&e, "no platform policy covers the objects' "

@@ -429,26 +429,56 @@ static void test_platform_tag(void **state)
 	free(s);
 }
 
+/* The libc of an object: its headers first (elf_info_libc); else its
+ * file name's extension suffix as CPython names it (auditwheel's last
+ * resort); else glibc.  Android's is refused: no policy covers it. */
 static void test_libc_arch(void **state)
 {
 	char *musl_needed[] = {"libc.musl-x86_64.so.1"};
-	char *musl_gcc[] = {"libz.so.1", "libc.so"};
+	char *bare[] = {"libz.so.1", "libc.so"};
 	char *glibc[] = {"libm.so.6", "libc.so.6"};
 	char *odd[] = {"libc.musl-.so.1", "libc.so.7"};
 	struct elf_info info = {0};
+	enum policy_libc l;
+	struct sp_err e;
 
 	(void)state;
-	assert_int_equal(policy_libc_of(&info), POLICY_GLIBC);
+	assert_int_equal(policy_libc_of(&info, "m.so", &l, &e), 0);
+	assert_int_equal(l, POLICY_GLIBC);
 	info.needed = musl_needed;
 	info.nneeded = 1;
-	assert_int_equal(policy_libc_of(&info), POLICY_MUSL);
-	info.needed = musl_gcc;
+	assert_int_equal(policy_libc_of(&info, "m.so", &l, &e), 0);
+	assert_int_equal(l, POLICY_MUSL);
+	/* musl-gcc's "libc.so" says nothing: the name decides. */
+	info.needed = bare;
 	info.nneeded = 2;
-	assert_int_equal(policy_libc_of(&info), POLICY_MUSL);
+	assert_int_equal(policy_libc_of(&info, "m.so", &l, &e), 0);
+	assert_int_equal(l, POLICY_GLIBC);
+	assert_int_equal(policy_libc_of(&info,
+					"p/m.cpython-312-x86_64-linux-musl.so",
+					&l, &e),
+			 0);
+	assert_int_equal(l, POLICY_MUSL);
+	assert_int_equal(
+	    policy_libc_of(&info, "m.cpython-312-arm-linux-musleabihf.so", &l,
+			   &e),
+	    0);
+	assert_int_equal(l, POLICY_MUSL);
+	assert_int_equal(
+	    policy_libc_of(&info, "spam.cpython-313-aarch64-linux-android.so",
+			   &l, &e),
+	    -1);
+	assert_non_null(strstr(e.msg, "Android"));
+	/* The headers decide over the name. */
 	info.needed = glibc;
-	assert_int_equal(policy_libc_of(&info), POLICY_GLIBC);
+	assert_int_equal(policy_libc_of(&info,
+					"m.cpython-312-x86_64-linux-musl.so",
+					&l, &e),
+			 0);
+	assert_int_equal(l, POLICY_GLIBC);
 	info.needed = odd;
-	assert_int_equal(policy_libc_of(&info), POLICY_GLIBC);
+	assert_int_equal(policy_libc_of(&info, "m.so", &l, &e), 0);
+	assert_int_equal(l, POLICY_GLIBC);
 	assert_int_equal(policy_libc_of_tag("musllinux_1_1"), POLICY_MUSL);
 	assert_int_equal(policy_libc_of_tag("manylinux1"), POLICY_GLIBC);
 	assert_int_equal(policy_libc_of_tag("linux"), -1);

@@ -329,11 +329,10 @@ enum elf_libc elf_info_libc(const struct elf_info *info)
 		n = info->needed[i];
 		len = strlen(n);
 		/* libc.musl-<arch>.so.1, as Alpine and other musl
-		 * distributions name it; plain "libc.so" is what Debian's
-		 * musl-gcc links against. */
+		 * distributions name it. */
 		if ((strncmp(n, "libc.musl-", 10) == 0 && len > 15 &&
 		     strcmp(n + len - 5, ".so.1") == 0) ||
-		    strcmp(n, "libc.so") == 0 || strncmp(n, "ld-musl-", 8) == 0)
+		    strncmp(n, "ld-musl-", 8) == 0)
 			return ELF_LIBC_MUSL;
 	}
 	for (i = 0; i < info->nneeded; i++)

@@ -86,10 +86,11 @@ enum elf_libc {
 };
 
 /* The libc of info: musl when PT_INTERP is an ld-musl-* loader or a
- * DT_NEEDED is libc.musl-<arch>.so.1 (or exactly "libc.so", which Debian's
- * musl-gcc -shared writes); glibc when PT_INTERP is an ld-linux* or
- * ld64.so.* loader or a DT_NEEDED is libc.so.6; else unknown.  PT_INTERP,
- * when present, decides. */
+ * DT_NEEDED is libc.musl-<arch>.so.1 or ld-musl-*; glibc when PT_INTERP
+ * is an ld-linux* or ld64.so.* loader or a DT_NEEDED is libc.so.6; else
+ * unknown.  PT_INTERP, when present, decides.  A bare "libc.so" tells
+ * nothing: it is the name Debian's musl-gcc -shared links against, and
+ * the soname of Android's bionic. */
 enum elf_libc elf_info_libc(const struct elf_info *info);
 
 /* "glibc", "musl" or "unknown". */

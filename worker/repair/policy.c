@@ -2,6 +2,7 @@
 #include "worker/repair/policy.h"
 
 #include <elf.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -38,12 +39,50 @@ static int is_loader(const char *soname)
 	       strncmp(soname, "ld-musl-", 8) == 0;
 }
 
-/* The objects say (inspect.h); an object that names no libc is glibc's,
- * as auditwheel defaults to the host's and manylinux is the common case. */
-enum policy_libc policy_libc_of(const struct elf_info *info)
+/* 1 when the file name at path ends in suffix, or in suffix followed by
+ * ".<digits>" parts ("x.so.1"). */
+static int name_ends(const char *path, const char *suffix)
 {
-	return elf_info_libc(info) == ELF_LIBC_MUSL ? POLICY_MUSL
-						    : POLICY_GLIBC;
+	const char *base = strrchr(path, '/'), *p;
+
+	base = base ? base + 1 : path;
+	p = strstr(base, suffix);
+	while (p) {
+		const char *q = p + strlen(suffix);
+
+		while (*q == '.' && isdigit((unsigned char)q[1]))
+			for (q++; isdigit((unsigned char)*q); q++)
+				;
+		if (!*q)
+			return 1;
+		p = strstr(p + 1, suffix);
+	}
+	return 0;
+}
+
+int policy_libc_of(const struct elf_info *info, const char *name,
+		   enum policy_libc *out, struct sp_err *e)
+{
+	switch (elf_info_libc(info)) {
+	case ELF_LIBC_MUSL:
+		*out = POLICY_MUSL;
+		return 0;
+	case ELF_LIBC_GLIBC:
+		*out = POLICY_GLIBC;
+		return 0;
+	case ELF_LIBC_UNKNOWN:
+		break;
+	}
+	if (name_ends(name, "-linux-android.so"))
+		return sp_err_set(e,
+				  "'%s' is built for Android, which no "
+				  "manylinux or musllinux policy covers",
+				  name);
+	*out = name_ends(name, "-linux-musl.so") ||
+		       name_ends(name, "-linux-musleabihf.so")
+		   ? POLICY_MUSL
+		   : POLICY_GLIBC;
+	return 0;
 }
 
 int policy_libc_of_tag(const char *name)

@@ -45,11 +45,17 @@ enum policy_libc { POLICY_GLIBC, POLICY_MUSL };
 /* "glibc" or "musl", as the table and reports spell them. */
 const char *policy_libc_name(enum policy_libc libc);
 
-/* The libc an object is built for (elf_info_libc, inspect.h: PT_INTERP,
- * or a DT_NEEDED libc.musl-<arch>.so.1 or exactly "libc.so", which is
- * what musl-gcc writes): musl when it says musl, else glibc (libc.so.6,
- * or nothing that tells: a wheel is glibc unless it says otherwise). */
-enum policy_libc policy_libc_of(const struct elf_info *info);
+/* The libc of the object info describes, name being its path (in the
+ * wheel, or on disk): what its headers say (elf_info_libc, inspect.h:
+ * PT_INTERP, or a DT_NEEDED libc.musl-<arch>.so.1 or libc.so.6); when they
+ * say nothing, what its file name's extension suffix says, as CPython
+ * names it ("...-linux-musl.so", "...-linux-musleabihf.so": musl), as
+ * auditwheel does last; else glibc: a wheel is glibc's unless it says
+ * otherwise.  An Android module ("...-linux-android.so", the suffix of
+ * CPython's Android builds) has no policy here: -1 with e saying so.
+ * Returns 0 with *out set. */
+int policy_libc_of(const struct elf_info *info, const char *name,
+		   enum policy_libc *out, struct sp_err *e);
 
 /* The libc a tag name is for ("musllinux_1_2" is musl, "manylinux2014"
  * glibc), or -1 when the name is neither. */

@@ -616,13 +616,15 @@ static int load_policy(struct ctx *c, struct sp_err *e)
 	 * info came from elf_inspect (hand-made ones fall back). */
 	const char *arch =
 	    info->arch ? info->arch : elf_machine_policy_arch(info->machine);
-	enum policy_libc libc = policy_libc_of(info);
+	enum policy_libc libc;
 	char what[256];
 
 	if (!arch)
 		return sp_err_set(e, "'%s': no platform policy covers its "
 				     "architecture",
 				  c->in->name);
+	if (policy_libc_of(info, c->in->module_path, &libc, e) < 0)
+		return -1;
 	if (!(c->pol = policy_default(libc, arch, e)))
 		return -1;
 	snprintf(what, sizeof(what), "'%s'", c->in->name);
