@@ -1,7 +1,9 @@
 /*
- * fuzz_elf.c - libFuzzer harness for worker/elf/inspect: elf_inspect_fd() and
- * elf_exports_fd() on arbitrary bytes, given to them as a file (memfd),
- * the way a worker reads a staged cargo output.
+ * fuzz_elf.c - libFuzzer harness for the ELF room's readers:
+ * elf_inspect_fd(), elf_exports_fd(), elf_imports_fd() and
+ * symvers_read_fd() on arbitrary bytes, given to them as a file (memfd),
+ * the way a worker reads a staged cargo output and `spoke show` a wheel's
+ * object.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -9,13 +11,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "worker/elf/imports.h"
 #include "worker/elf/inspect.h"
+#include "worker/elf/symvers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct elf_info info;
+	struct elf_imports im;
+	struct symvers sv;
 	struct sp_err e;
 	size_t done = 0;
 	int fd;
@@ -35,6 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (elf_inspect_fd(fd, "fuzz.so", &info, &e) == 0)
 		elf_info_release(&info);
 	elf_exports_fd(fd, "fuzz.so", "PyInit_hello", &e);
+	if (elf_imports_fd(fd, "fuzz.so", &im, &e) == 0)
+		elf_imports_release(&im);
+	if (symvers_read_fd(fd, "fuzz.so", &sv, &e) == 0)
+		symvers_release(&sv);
 	close(fd);
 	return 0;
 }

@@ -32,6 +32,12 @@
  * path and soname are the ones asked for (or unchanged), and every name
  * that .dynsym, .gnu.version_r and .gnu.version_d give is the same string
  * as before, except the version requirement files that were renamed.
+ *
+ * The input and the result are also read as a list of imports
+ * (worker/elf/imports.h, which the blacklist, PyFPE and show's reasons
+ * stand on): an import's version and its library come together or not at
+ * all, and when both images read, the patch changed no import but the
+ * library of a renamed requirement.
  */
 #include <gelf.h>
 #include <libelf.h>
@@ -43,6 +49,7 @@
 
 #include "fuzz/elfgen.h"
 #include "fuzz/fuzzin.h"
+#include "worker/elf/imports.h"
 #include "worker/elf/inspect.h"
 #include "worker/elf/patch.h"
 
@@ -318,12 +325,58 @@ static void keep(const struct img *im, const char *name)
 	fclose(f);
 }
 
+/* Reads the imports of the len bytes at p into l; 1 when they read.
+ * Each import must have both a version and its library, or neither. */
+static int imports_of(const void *p, size_t len, struct elf_imports *l)
+{
+	struct sp_err e;
+	size_t i;
+
+	if (elf_imports_mem(p, len, "imports.so", l, &e) < 0)
+		return 0;
+	for (i = 0; i < l->n; i++)
+		if (!l->syms[i].name ||
+		    !l->syms[i].version != !l->syms[i].file)
+			fail("an import's version and library",
+			     l->syms[i].version, l->syms[i].file);
+	return 1;
+}
+
+/* The patch renames version requirements' files and nothing else that an
+ * import says. */
+static void check_imports(const struct elf_imports *a,
+			  const struct elf_imports *b,
+			  const struct elf_edit *ed)
+{
+	size_t i, j;
+
+	if (a->n != b->n)
+		fail("the number of imports", "changed", "kept");
+	for (i = 0; i < a->n; i++) {
+		const char *want = a->syms[i].file;
+
+		if (!same(a->syms[i].name, b->syms[i].name) ||
+		    !same(a->syms[i].version, b->syms[i].version))
+			fail("an import", b->syms[i].name, a->syms[i].name);
+		for (j = 0; want && j < ed->nreplace &&
+			    !listed(want, ed->remove_needed, ed->nremove);
+		     j++)
+			if (strcmp(want, ed->replace_old[j]) == 0) {
+				want = ed->replace_new[j];
+				break;
+			}
+		if (!same(b->syms[i].file, want))
+			fail("an import's library", b->syms[i].file, want);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fin in = {data, size};
 	struct img im = {0};
 	struct edits x;
 	struct elf_info a = {0}, b = {0};
+	struct elf_imports ia = {0}, ib = {0};
 	struct sp_err e;
 	void *out = NULL;
 	size_t outlen = 0;
@@ -335,6 +388,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	elfgen_build(&in, &im, &quirk);
 	keep(&im, "in.so");
 	have_a = elf_inspect_mem(im.b.p, im.b.len, "in.so", &a, &e) == 0;
+	imports_of(im.b.p, im.b.len, &ia);
 	if (elf_patch_mem(im.b.p, im.b.len, "in.so", &x.ed, &out, &outlen,
 			  &e) == 0) {
 		/* elf_inspect_mem() reads this machine's own class only
@@ -366,6 +420,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						     : a.soname);
 		}
 		check_names(&im, out, outlen, &x.ed);
+		if (imports_of(out, outlen, &ib) && ia.syms)
+			check_imports(&ia, &ib, &x.ed);
+		elf_imports_release(&ib);
 		keep(&(struct img){{out, outlen, outlen}, 0, 0}, "out.so");
 		if (have_a)
 			elf_info_release(&b);
@@ -373,6 +430,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (have_a)
 		elf_info_release(&a);
+	elf_imports_release(&ia);
 	free(im.b.p);
 	return 0;
 }
