@@ -208,7 +208,8 @@ void policy_reasons_format(const json_t *reasons, char *buf, size_t n);
 /* The same of m: policy_reasons_format(policy_misses_json(m)). */
 void policy_misses_format(const struct policy_misses *m, char *buf, size_t n);
 
-/* Of a report's "older_tags" ([{"tag", "reasons"}], oldest first), the
+/* Of a report's "older_tags" ([{"tag", "fits", "reasons"}], oldest
+ * first: verdict_older_json, verdict.h), the
  * newest tag that does not fit, its reasons written into buf as
  * policy_reasons_format() does: what keeps the wheel from one tag older.
  * NULL (buf untouched) when every older tag fits or there is none. */

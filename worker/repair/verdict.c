@@ -34,7 +34,7 @@ int verdict_policy(struct verdict *v, const struct verdict_object *objs,
 	memset(v, 0, sizeof(*v));
 	v->opts = opts;
 	if (!n)
-		return sp_err_set(e, "no object could be read");
+		return sp_err_set(e, "no ELF object could be read");
 	for (i = 0; i < n; i++) {
 		const struct elf_info *info =
 		    objs[i].info ? objs[i].info : &none;
