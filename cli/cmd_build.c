@@ -215,19 +215,6 @@ out:
 	return rc;
 }
 
-/* Why the report's tag is not one older: "  not manylinux_2_26: 'x.so'
- * needs ZLIB_1.2.9 (crc32_z)" (every older tag's reasons are in --json
- * and in spoke show). */
-static void print_nearest_miss(const json_t *report)
-{
-	char why[1024];
-	const char *tag = policy_nearest_miss(
-	    json_object_get(report, "older_tags"), why, sizeof(why));
-
-	if (tag)
-		printf("  not %s: %s\n", esc(tag), esc(why));
-}
-
 /* A worker's repair report, for people: which tag, what gets bundled. */
 static void print_repair(const json_t *ev)
 {
@@ -251,7 +238,7 @@ static void print_repair(const json_t *ev)
 		printf("  removes DT_NEEDED %s from %s\n",
 		       esc(json_string_value(json_object_get(g, "soname"))),
 		       esc(json_string_value(json_object_get(g, "from"))));
-	print_nearest_miss(r);
+	output_nearest_miss(r, "  ");
 }
 
 struct build_ui {

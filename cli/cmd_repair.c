@@ -86,18 +86,6 @@ static const char *str(const json_t *o, const char *key)
 	return esc(json_string_value(json_object_get(o, key)));
 }
 
-/* Why a module's tag is not one older (its report's "older_tags"; every
- * older tag's reasons are in --json and in spoke show). */
-static void print_nearest_miss(const json_t *report)
-{
-	char why[1024];
-	const char *tag = policy_nearest_miss(
-	    json_object_get(report, "older_tags"), why, sizeof(why));
-
-	if (tag)
-		printf("    not %s: %s\n", esc(tag), esc(why));
-}
-
 static void print_people(const json_t *r)
 {
 	const json_t *mods = json_object_get(r, "modules"), *m, *g;
@@ -125,7 +113,7 @@ static void print_people(const json_t *r)
 		if (json_object_get(m, "debug"))
 			printf("    debug info: %s\n",
 			       str(m, "debug"));
-		print_nearest_miss(json_object_get(m, "repair"));
+		output_nearest_miss(json_object_get(m, "repair"), "    ");
 	}
 	printf("  platform tag: %s\n",
 	       str(r, "platform_tag"));

@@ -17,6 +17,7 @@
 #include "cli/output.h"
 #include "common/esc.h"
 #include "worker/repair/policy.h"
+#include "worker/repair/verdict.h"
 #include "worker/elf/pycheck.h"
 #include "worker/wheel/wheel_read.h"
 
@@ -35,10 +36,13 @@ static const char show_help[] =
 	"GLIBCXX, CXXABI, GCC, ZLIB and LIBATOMIC symbol versions it\n"
 	"requires, and, for an extension module that uses PyFPE_jbuf or\n"
 	"Python 2's UCS2 functions, why it can only be tagged linux_<arch>\n"
-	"('linux only: ...').  Then the platform: the objects' libc and\n"
-	"architecture, the platform tag they qualify for (glibc: the oldest\n"
-	"manylinux tag they fit; musl: musllinux_1_2), the libraries a repair\n"
-	"would bundle, and for each older tag why it does not fit: symbol\n"
+	"('linux only: ...').  Then the platform of every ELF object\n"
+	"(executables too): their libc and architecture, the platform tag\n"
+	"they qualify for (glibc: the oldest manylinux tag they fit; musl:\n"
+	"musllinux_1_2; linux_<arch> when no tag fits or an extension module\n"
+	"is linux only), the libraries a repair would bundle (not on the list\n"
+	"of the newest tag; libpython never: it is left to the interpreter),\n"
+	"and for each older tag why it does not fit: symbol\n"
 	"versions it lacks (with the symbols using them), libraries not on its\n"
 	"list, symbols it black-lists.  A wheel without shared objects is not\n"
 	"a platform wheel (said, not a problem).  Last 'valid', or every\n"
@@ -66,9 +70,13 @@ static const char show_help[] =
 	"                     \"platform\": {\"platform_wheel\": false} or\n"
 	"                     {\"platform_wheel\": true, \"libc\": \"glibc\" or\n"
 	"                     \"musl\", \"architecture\", \"tag\": \"manylinux_2_5_\n"
-	"                     x86_64.manylinux1_x86_64\" or null, \"policy\":\n"
-	"                     \"manylinux_2_5\" or null, \"would_bundle\":\n"
-	"                     [soname], \"older_tags\": [{\"tag\", \"fits\",\n"
+	"                     x86_64.manylinux1_x86_64\" or \"linux_x86_64\",\n"
+	"                     \"policy\": \"manylinux_2_5\" or null (linux_<arch>),\n"
+	"                     \"policy_fit\": the tag the policy's rule gives\n"
+	"                     the objects, even when the wheel's is\n"
+	"                     linux_<arch>, or null, \"would_bundle\":\n"
+	"                     [soname], \"removed\": [libpython sonames],\n"
+	"                     \"older_tags\": [{\"tag\", \"fits\",\n"
 	"                     \"reasons\": {\"symbol_versions\": [{\"object\",\n"
 	"                     \"version\", \"library\", \"symbols\"}],\n"
 	"                     \"libraries\": [{\"soname\", \"needed_by\"}],\n"
@@ -304,27 +312,16 @@ static json_t *jstr(const char *s)
 
 static json_t *so_json(const struct wheel_so *so)
 {
-	struct symver top[SYMVERS_NNS];
+	const struct symvers *sv = &so->vers;
 	char why[512];
 	json_t *o, *needed, *vers;
 	char ver[64];
 	size_t i;
-	int ns;
 
 	needed = json_array();
-	vers = json_object();
+	vers = so->vers_ok ? verdict_symvers_json(&sv, 1) : json_object();
 	for (i = 0; so->elf_ok && i < so->elf.nneeded; i++)
 		json_array_append_new(needed, jstr(so->elf.needed[i]));
-	if (so->vers_ok) {
-		symvers_highest(&so->vers, top);
-		for (ns = 0; ns < SYMVERS_NNS; ns++) {
-			if (!top[ns].present)
-				continue;
-			symver_format(&top[ns], ver, sizeof(ver));
-			json_object_set_new(vers, symvers_ns_name(ns),
-					    json_string(ver));
-		}
-	}
 	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
 		      jstr(so->entry), "needed", needed, "soname",
 		      jstr(so->elf_ok ? so->elf.soname : NULL), "rpath",
@@ -405,184 +402,97 @@ static json_t *report_json(const struct wheel_report *r,
 	return o;
 }
 
-/* The platform verdict on a wheel's objects (worker/repair/policy.h): its
- * libc and architecture, the tag the policy's rule gives them and why
- * each older tag does not fit.  Libraries the objects need that no object
- * of the wheel provides are left to the system when the newest tag lists
- * them, and would be bundled otherwise (as the repair decides). */
+/* The platform verdict on a wheel's objects (worker/repair/verdict.h):
+ * every ELF object whose symbol versions were read counts, executables
+ * too.  Libraries the objects need that no object of the wheel provides
+ * are handed over, to be left to the system, removed or bundled as the
+ * repair would decide. */
 struct platform {
-	int is_platform;	  /* the wheel holds a shared object */
-	enum policy_libc libc;
-	const char *arch;
-	const struct policy *pol; /* policy_default()'s: valid until the
-				   * next wheel */
-	char *error;		  /* why there is no verdict, or NULL */
-	const struct policy_tag *best;
-	char *plat;		  /* best's platform tag */
-	const char **sys, **bundle;
-	size_t nsys, nbundle;
-	size_t first;		  /* the first tag the rule considers */
-	struct policy_misses *older; /* per tag from first to best (or to
-				      * the end when there is no best) */
-	size_t nolder;
-	/* An extension module that CPython's ABI limits to linux_<arch>
-	 * (pycheck.h): its entry and why, or NULL.  The policy's verdict
-	 * is still given: it says what the module would get without. */
-	const char *py_entry;
-	char py_why[512];
+	int is_platform; /* the wheel holds an ELF object */
+	char *error;	 /* why there is no verdict, or NULL */
+	struct verdict v;
 };
 
 static void platform_release(struct platform *pf)
 {
-	size_t i;
-
 	free(pf->error);
-	free(pf->plat);
-	free(pf->sys);
-	free(pf->bundle);
-	for (i = 0; i < pf->nolder; i++)
-		policy_misses_release(&pf->older[i]);
-	free(pf->older);
+	verdict_release(&pf->v);
 	memset(pf, 0, sizeof(*pf));
-}
-
-/* 1 when soname is provided by an object of the wheel: its DT_SONAME, or
- * its file name. */
-static int in_wheel(const struct wheel_report *r, const char *soname)
-{
-	const char *base;
-	size_t i;
-
-	for (i = 0; i < r->nsos; i++) {
-		const struct wheel_so *so = &r->sos[i];
-
-		base = strrchr(so->entry, '/');
-		base = base ? base + 1 : so->entry;
-		if (strcmp(base, soname) == 0 ||
-		    (so->elf_ok && so->elf.soname &&
-		     strcmp(so->elf.soname, soname) == 0))
-			return 1;
-	}
-	return 0;
-}
-
-static int push_once(const char ***v, size_t *n, const char *s)
-{
-	const char **nv;
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (strcmp((*v)[i], s) == 0)
-			return 0;
-	nv = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!nv)
-		return -1;
-	nv[(*n)++] = s;
-	*v = nv;
-	return 0;
 }
 
 /* Judges the objects of r; pf->error says why when no verdict can be
  * given.  Returns -1 only when memory runs out. */
 static int platform_judge(const struct wheel_report *r, struct platform *pf)
 {
-	struct policy_object *objs;
-	const struct wheel_so *so, *said[ELF_LIBC_MUSL + 1] = {NULL};
-	enum policy_libc libc;
-	struct sp_err e, le;
-	size_t i, k, n = 0, end;
+	static const struct verdict_opts none;
+	struct verdict_object *objs;
+	const char **prov;
+	const struct wheel_so *so;
+	const char *base;
+	size_t i, n = 0, nprov = 0;
+	struct sp_err e;
 	int rc = -1;
 
 	memset(pf, 0, sizeof(*pf));
-	sp_err_clear(&le);
 	pf->is_platform = r->nsos > 0;
 	if (!pf->is_platform)
 		return 0;
 	objs = calloc(r->nsos, sizeof(*objs));
-	if (!objs)
-		return -1;
+	prov = calloc(2 * r->nsos, sizeof(*prov));
+	if (!objs || !prov)
+		goto out;
 	for (i = 0; i < r->nsos; i++) {
 		so = &r->sos[i];
-		if (!so->elf_ok || !so->vers_ok)
+		/* What the wheel provides: each object's file name and
+		 * DT_SONAME. */
+		base = strrchr(so->entry, '/');
+		prov[nprov++] = base ? base + 1 : so->entry;
+		if (so->elf_ok && so->elf.soname)
+			prov[nprov++] = so->elf.soname;
+		/* An executable has no elf_info (elf_inspect does not take
+		 * it), but its symbol versions and its header count. */
+		if (!so->vers_ok)
 			continue;
-		if (!pf->py_entry &&
-		    linux_only(so, pf->py_why, sizeof(pf->py_why)))
-			pf->py_entry = so->entry;
-		if (!n)
-			pf->arch = so->elf.arch;
-		/* Each object's libc; one whose headers name one is
-		 * remembered, so that a glibc and a musl object in one
-		 * wheel are said to be so. */
-		if (!le.msg[0] &&
-		    policy_libc_of(&so->elf, so->entry, &libc, &le) == 0 &&
-		    libc == POLICY_MUSL)
-			pf->libc = POLICY_MUSL;
-		said[elf_info_libc(&so->elf)] = so;
 		objs[n].name = so->entry;
+		objs[n].info = so->elf_ok ? &so->elf : NULL;
+		objs[n].ident = so->ident_ok ? &so->ident : NULL;
 		objs[n].sv = &so->vers;
-		objs[n].needed = (const char *const *)so->elf.needed;
-		objs[n].nneeded = so->elf.nneeded;
+		objs[n].py = so->py_ok ? &so->py : NULL;
 		n++;
 	}
 	sp_err_clear(&e);
-	if (said[ELF_LIBC_GLIBC] && said[ELF_LIBC_MUSL])
-		sp_err_set(&e,
-			   "'%s' is built for glibc, but '%s' for musl: one "
-			   "wheel cannot run on both",
-			   said[ELF_LIBC_GLIBC]->entry,
-			   said[ELF_LIBC_MUSL]->entry);
-	else if (le.msg[0])
-		e = le;
-	else if (!n)
-		sp_err_set(&e, "no shared object could be read");
-	else if (!pf->arch)
-		sp_err_set(&e, "no platform policy covers the objects' "
-			       "architecture");
-	else
-		pf->pol = policy_default(pf->libc, pf->arch, &e);
-	if (!pf->pol) {
-		pf->error = strdup(e.msg);
-		rc = pf->error ? 0 : -1;
+	if (verdict_wheel(&pf->v, objs, n, prov, nprov, &none, &e) < 0 &&
+	    !(pf->error = strdup(e.msg)))
 		goto out;
-	}
-	for (i = 0; i < n; i++)
-		for (k = 0; k < objs[i].nneeded; k++) {
-			const char *lib = objs[i].needed[k];
-
-			if (in_wheel(r, lib))
-				continue;
-			if (policy_allows_lib(&pf->pol->tags[pf->pol->ntags - 1],
-					      lib)
-				? push_once(&pf->sys, &pf->nsys, lib) < 0
-				: push_once(&pf->bundle, &pf->nbundle, lib) < 0)
-				goto out;
-		}
-	sp_err_clear(&e);
-	pf->best = policy_choose(pf->pol, objs, n, pf->sys, pf->nsys,
-				 &pf->first, &e);
-	if (!pf->best && e.msg[0])
-		goto out;
-	if (pf->best && !(pf->plat = policy_platform_tag(pf->pol, pf->best)))
-		goto out;
-	/* For a musl wheel the older tag is judged too, though the rule
-	 * never picks it unasked: it may fit as well. */
-	end = pf->best ? (size_t)(pf->best - pf->pol->tags) : pf->pol->ntags;
-	pf->first = pf->pol->libc == POLICY_MUSL ? 0 : pf->first;
-	pf->older = calloc(end + 1, sizeof(*pf->older));
-	if (!pf->older)
-		goto out;
-	for (i = pf->first; i < end; i++, pf->nolder++)
-		if (policy_judge(&pf->pol->tags[i], objs, n, pf->sys, pf->nsys,
-				 &pf->older[pf->nolder], &e) < 0)
-			goto out;
 	rc = 0;
 out:
 	free(objs);
+	free(prov);
 	return rc;
+}
+
+/* The policy's tag, when the wheel gets it (not linux_<arch>). */
+static const struct policy_tag *platform_policy(const struct verdict *v)
+{
+	return v->linux_only ? NULL : v->tag;
+}
+
+static void print_libs(const char *what, const struct verdict *v,
+		       enum verdict_action a, const char *why)
+{
+	size_t i;
+
+	if (!v->nlibs[a])
+		return;
+	printf("  %s:", what);
+	for (i = 0; i < v->nlibs[a]; i++)
+		printf("%s %s", i ? "," : "", esc(v->libs[a][i]));
+	printf(" (%s)\n", why);
 }
 
 static void print_platform(const struct platform *pf)
 {
+	const struct verdict *v = &pf->v;
 	char why[2048];
 	size_t i;
 
@@ -594,71 +504,77 @@ static void print_platform(const struct platform *pf)
 		printf("  platform: %s\n", esc(pf->error));
 		return;
 	}
-	printf("  platform: %s, %s\n", policy_libc_name(pf->pol->libc),
-	       pf->pol->arch);
-	if (pf->py_entry)
-		printf("  platform tag: linux_%s: '%s' %s; without that: %s\n",
-		       pf->pol->arch, esc(pf->py_entry), esc(pf->py_why),
-		       pf->plat ? pf->plat : "none");
+	printf("  platform: %s, %s\n", policy_libc_name(v->libc), v->arch);
+	if (v->linux_only)
+		printf("  platform tag: %s: '%s' %s; without that: %s\n",
+		       v->plat, esc(v->linux_only), esc(v->linux_only_why),
+		       v->tag ? v->tag->name : "none");
+	else if (!v->tag)
+		printf("  platform tag: %s: no %s tag fits\n", v->plat,
+		       v->libc == POLICY_MUSL ? "musllinux" : "manylinux");
 	else
-		printf("  platform tag: %s\n", pf->plat ? pf->plat : "none");
-	if (pf->nbundle) {
-		printf("  would bundle:");
-		for (i = 0; i < pf->nbundle; i++)
-			printf("%s %s", i ? "," : "", esc(pf->bundle[i]));
-		/* Their own symbol versions are not known here: the tag
-		 * is the objects', before anything is bundled. */
-		printf(" (not on %s's list)\n",
-		       pf->pol->tags[pf->pol->ntags - 1].name);
-	}
-	for (i = 0; i < pf->nolder; i++) {
-		const struct policy_tag *t = &pf->pol->tags[pf->first + i];
+		printf("  platform tag: %s\n", v->plat);
+	print_libs("left to the interpreter", v, VERDICT_REMOVED,
+		   "libpython: a repair removes it");
+	/* Their own symbol versions are not known here: the tag is the
+	 * objects', before anything is bundled. */
+	snprintf(why, sizeof(why), "not on %s's list", v->libs_tag->name);
+	print_libs("would bundle", v, VERDICT_BUNDLE, why);
+	for (i = 0; i < v->nolder; i++) {
+		const struct verdict_older *o = &v->older[i];
 
 		if (i == 0)
-			printf("  %s:\n", pf->best ? "older tags" : "no tag fits");
-		if (!pf->older[i].n) {
+			printf("  %s:\n", v->tag ? "older tags" : "no tag fits");
+		if (!o->why.n) {
 			printf("    %s: fits too; chosen only with --compat "
 			       "(the objects cannot tell it apart)\n",
-			       t->name);
+			       o->tag->name);
 			continue;
 		}
-		policy_misses_format(&pf->older[i], why, sizeof(why));
-		printf("    %s: %s\n", t->name, esc(why));
+		policy_misses_format(&o->why, why, sizeof(why));
+		printf("    %s: %s\n", o->tag->name, esc(why));
 	}
+}
+
+static json_t *libs_json(const struct verdict *v, enum verdict_action a)
+{
+	json_t *l = json_array();
+	size_t i;
+
+	for (i = 0; l && i < v->nlibs[a]; i++)
+		if (json_array_append_new(l, jstr(v->libs[a][i])) < 0) {
+			json_decref(l);
+			return NULL;
+		}
+	return l;
 }
 
 /* The verdict as JSON (documented in show_help). */
 static json_t *platform_json(const struct platform *pf)
 {
-	json_t *o, *older, *bundle;
-	size_t i;
+	const struct verdict *v = &pf->v;
+	const struct policy_tag *pol = platform_policy(v);
+	json_t *o;
 
 	if (!pf->is_platform)
 		return json_pack("{s:b}", "platform_wheel", 0);
 	if (pf->error)
-		return json_pack("{s:b,s:s}", "platform_wheel", 1, "error",
-				 pf->error);
-	older = json_array();
-	bundle = json_array();
-	for (i = 0; older && i < pf->nolder; i++)
-		json_array_append_new(
-		    older,
-		    json_pack("{s:s,s:b,s:o}", "tag",
-			      pf->pol->tags[pf->first + i].name, "fits",
-			      pf->older[i].n == 0, "reasons",
-			      policy_misses_json(&pf->older[i])));
-	for (i = 0; bundle && i < pf->nbundle; i++)
-		json_array_append_new(bundle, jstr(pf->bundle[i]));
-	o = json_pack("{s:b,s:s,s:s,s:o,s:o,s:o,s:o}", "platform_wheel", 1,
-		      "libc", policy_libc_name(pf->pol->libc), "architecture",
-		      pf->pol->arch, "tag",
-		      pf->plat ? json_string(pf->plat) : json_null(), "policy",
-		      pf->best ? json_string(pf->best->name) : json_null(),
-		      "would_bundle", bundle, "older_tags", older);
-	if (o && pf->py_entry &&
+		return json_pack("{s:b,s:o}", "platform_wheel", 1, "error",
+				 jstr(pf->error));
+	o = json_pack("{s:b,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}",
+		      "platform_wheel", 1, "libc", policy_libc_name(v->libc),
+		      "architecture", v->arch, "tag", v->plat, "policy",
+		      pol ? json_string(pol->name) : json_null(),
+		      "policy_fit",
+		      v->tag ? json_string(v->tag->name) : json_null(),
+		      "would_bundle", libs_json(v, VERDICT_BUNDLE), "removed",
+		      libs_json(v, VERDICT_REMOVED), "older_tags",
+		      verdict_older_json(v));
+	if (o && v->linux_only &&
 	    json_object_set_new(o, "linux_only",
-				json_pack("{s:s,s:s}", "object", pf->py_entry,
-					  "reason", pf->py_why)) < 0) {
+				json_pack("{s:o,s:s}", "object",
+					  jstr(v->linux_only), "reason",
+					  v->linux_only_why)) < 0) {
 		json_decref(o);
 		o = NULL;
 	}

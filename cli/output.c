@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/esc.h"
+#include "worker/repair/policy.h"
 
 void output_json_line(const char *type, json_t *obj)
 {
@@ -17,6 +18,16 @@ void output_json_line(const char *type, json_t *obj)
 		fflush(stdout);
 		free(s);
 	}
+}
+
+void output_nearest_miss(const json_t *report, const char *indent)
+{
+	char why[1024];
+	const char *tag = policy_nearest_miss(
+	    json_object_get(report, "older_tags"), why, sizeof(why));
+
+	if (tag)
+		printf("%snot %s: %s\n", indent, esc(tag), esc(why));
 }
 
 void output_artifacts(const json_t *arts, int verbose)

@@ -20,4 +20,10 @@ void output_artifacts(const json_t *arts, int verbose);
  * acknowledge them (naming state_dir, when not NULL, in the command). */
 void output_losses(const json_t *losses, const char *state_dir);
 
+/* Prints, after indent, why a module's tag is not one older: of its
+ * repair report's "older_tags", the newest tag that does not fit and its
+ * reasons (policy_nearest_miss; every older tag's reasons are in --json
+ * and in spoke show).  Prints nothing when every older tag fits. */
+void output_nearest_miss(const json_t *report, const char *indent);
+
 #endif

@@ -198,6 +198,18 @@ assert r["ok"], r
 (so,) = r["shared_objects"]
 assert "PyFPE_jbuf" in so["linux_only"], so
 ' "$T/fpe.json"
+# The wheel's tag is linux_x86_64 (auditwheel: "consistent with
+# linux_x86_64"); the policy's own tag stays visible.
+check "  the platform's tag is linux_x86_64, its policy null" "$PY" -c '
+import json, sys
+p = json.loads(open(sys.argv[1]).read().splitlines()[-1])["platform"]
+assert p["tag"] == "linux_x86_64" and p["policy"] is None, p
+assert p["policy_fit"].startswith("manylinux_"), p
+assert "PyFPE_jbuf" in p["linux_only"]["reason"], p
+' "$T/fpe.json"
+check "  and says so for people" bash -c "'$SPOKE' show '$fpe' | grep -q '^  platform tag: linux_x86_64: .*PyFPE_jbuf.*; without that: manylinux_'"
+check_status "fpe: spoke repair fails" 1 "$SPOKE" repair -w "$T/out-fpe" "$fpe"
+check "  for manylinux, with linux_x86_64 only" grep -q "cannot repair '.*fpe.*' for manylinux: .*so only a linux_x86_64 tag fits it" "$T/last.out"
 check_status "fpe: spoke repair fails" 1 "$SPOKE" repair -w "$T/out-fpe" "$fpe"
 check "  naming the symbol and the object" \
 	bash -c "grep -q 'fpe.cpython-35m-x86_64-linux-gnu.so.*PyFPE_jbuf' '$T/last.out'"

@@ -129,7 +129,10 @@ check_status "spoke repair refuses it" 1 "$SPOKE" repair -w "$T/o-black" --lib-p
 check "  saying it depends on black-listed symbols: libz.so.1: _tr_init" grep -q "fits no platform tag; for the newest, manylinux_2_[0-9]*: '[^']*black[^']*' depends on black-listed symbols: libz.so.1: _tr_init\$" "$T/last.out"
 check "  and writes no wheel" bash -c "! ls '$T'/o-black/*.whl 2>/dev/null"
 "$SPOKE" show "$T/in/black-0.1.0-cp311-cp311-linux_x86_64.whl" >"$T/show-black.out"
-check "show: no platform tag" grep -q '^  platform tag: none$' "$T/show-black.out"
+# The wheel's tag is then linux_x86_64, as auditwheel says ("consistent
+# with linux_x86_64"); the policy's reasons stay.
+check "show: linux_x86_64, no manylinux tag fits" grep -q '^  platform tag: linux_x86_64: no manylinux tag fits$' "$T/show-black.out"
+check "  --json: tag linux_x86_64, policy null" bash -c "'$SPOKE' show --json '$T/in/black-0.1.0-cp311-cp311-linux_x86_64.whl' | '$PY' -c 'import json, sys; p = json.load(sys.stdin)[\"platform\"]; assert p[\"tag\"] == \"linux_x86_64\" and p[\"policy\"] is None and p[\"policy_fit\"] is None and p[\"older_tags\"] and not any(t[\"fits\"] for t in p[\"older_tags\"]), p'"
 check "  each tag named with the black-listed symbol" bash -c "[ \$(grep -c 'depends on black-listed symbols: libz.so.1: _tr_init' '$T/show-black.out') -eq \$(python3 -c \"import json; print(sum(1 for p in json.load(open('$SRC/data/policy.json'))['policies'] if p['libc'] == 'glibc' and 'x86_64' in p['symbol_versions']))\") ]"
 
 # A library no tag lists: show says a repair would bundle it.
@@ -138,6 +141,31 @@ check "a module needing libmine.so.1 builds" bash -c "cc -shared -fPIC -o '$T/fa
 check "  and packs" pack mine linux_x86_64 "$T/mine.cpython-311-x86_64-linux-gnu.so"
 check "show: a repair would bundle libmine.so.1" bash -c "'$SPOKE' show '$(in_whl mine)' | grep -q \"^  would bundle: libmine.so.1 (not on manylinux_2_[0-9]*'s list)\$\""
 check "  --json: would_bundle" bash -c "'$SPOKE' show --json '$(in_whl mine)' | '$PY' -c 'import json, sys; p = json.load(sys.stdin)[\"platform\"]; assert p[\"would_bundle\"] == [\"libmine.so.1\"], p'"
+
+# libpython is the interpreter's: show never says a repair would bundle
+# it (the repair removes it), and it keeps no tag from the wheel.
+check "a module needing libpython3.11.so.1.0 builds" bash -c "printf 'void *PyModule_Create2(void *d, int v) { (void)v; return d; }\n' >'$T/fakez/py.c' && cc -shared -fPIC -o '$T/fakez/libpython3.11.so.1.0' -Wl,-soname,libpython3.11.so.1.0 '$T/fakez/py.c'"
+check "  and packs" module pyl 'void *PyModule_Create2(void *, int);
+void *g(void) { return PyModule_Create2(0, 1013); }' "$T/fakez/libpython3.11.so.1.0"
+"$SPOKE" show "$(in_whl pyl)" >"$T/show-pyl.out"
+check "show: nothing would be bundled, libpython is the interpreter's" bash -c "! grep -q 'would bundle' '$T/show-pyl.out' && grep -q '^  left to the interpreter: libpython3.11.so.1.0 ' '$T/show-pyl.out' && grep -q '^  platform tag: manylinux_2_5_x86_64.manylinux1_x86_64\$' '$T/show-pyl.out'"
+check "  --json: would_bundle empty, removed names it" bash -c "'$SPOKE' show --json '$(in_whl pyl)' | '$PY' -c 'import json, sys; p = json.load(sys.stdin)[\"platform\"]; assert p[\"would_bundle\"] == [] and p[\"removed\"] == [\"libpython3.11.so.1.0\"] and p[\"policy\"] == \"manylinux_2_5\", p'"
+
+# Every ELF object of the wheel counts, executables too (auditwheel
+# judges the whole platlib): a module needing only GLIBC_2.2.5 beside
+# <dist>.data/scripts/tool, which needs pthread_create@GLIBC_2.34, makes
+# the wheel manylinux_2_34.
+tree="$T/tree-exe/exe-0.1.0"
+mkdir -p "$tree/exe-0.1.0.dist-info" "$tree/exe-0.1.0.data/scripts"
+printf '#include <pthread.h>\nstatic void *run(void *a) { return a; }\nint main(void) { pthread_t t; return pthread_create(&t, 0, run, 0); }\n' >"$T/tool.c"
+check "an executable needing pthread_create@GLIBC_2.34 builds" bash -c "cc -O1 -o '$tree/exe-0.1.0.data/scripts/tool' '$T/tool.c' -pthread && readelf -V -W '$tree/exe-0.1.0.data/scripts/tool' | grep -q 'Name: GLIBC_2.34'"
+printf 'void *PyInit_exe(void) { return 0; }\n' >"$T/exe.c"
+check "  beside a module needing no GLIBC version but 2.2.5" cc -shared -fPIC -O1 -o "$tree/exe.cpython-311-x86_64-linux-gnu.so" "$T/exe.c"
+printf 'Metadata-Version: 2.1\nName: exe\nVersion: 0.1.0\n' >"$tree/exe-0.1.0.dist-info/METADATA"
+printf 'Wheel-Version: 1.0\nGenerator: spoke-test\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n' >"$tree/exe-0.1.0.dist-info/WHEEL"
+check "  packed" "$PY" -m wheel pack "$tree" -d "$T/in"
+check "show: the executable makes it manylinux_2_34" bash -c "'$SPOKE' show '$(in_whl exe)' | grep -q '^  platform tag: manylinux_2_34_x86_64\$'"
+check "  --json: policy manylinux_2_34, the tool's GLIBC_2.34 named" bash -c "'$SPOKE' show --json '$(in_whl exe)' | '$PY' -c 'import json, sys; p = json.load(sys.stdin)[\"platform\"]; assert p[\"policy\"] == \"manylinux_2_34\", p; o = {t[\"tag\"]: t for t in p[\"older_tags\"]}; v = o[\"manylinux_2_31\"][\"reasons\"][\"symbol_versions\"]; assert [(x[\"object\"], x[\"version\"]) for x in v] == [(\"exe-0.1.0.data/scripts/tool\", \"GLIBC_2.34\")], v'"
 
 # check mode refuses it as well: spoke build --repair=check on the
 # prebuilt module.
@@ -184,6 +212,12 @@ p = r['platform']
 assert p['libc'] == 'musl' and p['tag'] == 'musllinux_1_2_x86_64', p
 assert [(t['tag'], t['fits']) for t in p['older_tags']] == [('musllinux_1_1', True)], p
 " "$SPOKE" "$(in_whl mus)"
+	# A musl module using PyFPE_jbuf is refused for musllinux.
+	printf 'extern char PyFPE_jbuf[];\nchar *g(void) { return PyFPE_jbuf; }\nvoid *PyInit_mfpe(void) { return 0; }\n' >"$T/m/mfpe.c"
+	check "a musl module using PyFPE_jbuf builds" bash -c "musl-gcc -shared -fPIC -o '$T/m/rawfpe.so' '$T/m/mfpe.c' && '$SPOKE' patch-elf '$T/m/rawfpe.so' -o '$T/m/mfpe.cpython-311-x86_64-linux-musl.so' --replace-needed libc.so libc.musl-x86_64.so.1"
+	check "  and packs" pack mfpe linux_x86_64 "$T/m/mfpe.cpython-311-x86_64-linux-musl.so"
+	check_status "spoke repair refuses it" 1 "$SPOKE" repair -w "$T/o-mfpe" "$(in_whl mfpe)"
+	check "  for musllinux, naming linux_x86_64" grep -q "cannot repair '[^']*mfpe[^']*' for musllinux: it uses PyFPE_jbuf.*so only a linux_x86_64 tag fits it" "$T/last.out"
 	# check mode on a musl module that needs a library to bundle.
 	mkdir -p "$T/martt"
 	check "a musl module needing libmine.so.1" "$SPOKE" patch-elf "$so" -o "$T/martt/libmus.so" --add-needed libmine.so.1

@@ -36,6 +36,12 @@ static const char *run_skip(uint16_t machine, const char *plat,
 
 	info.elfclass = ELFCLASS64;
 	info.machine = machine;
+	/* The architecture is what elf_inspect would say; the repair makes
+	 * no guess from the machine alone. */
+	info.arch = machine == EM_X86_64 ? "x86_64"
+		    : machine == EM_PPC64 ? "ppc64le"
+		    : machine == EM_S390  ? "s390x"
+					  : NULL;
 	info.needed = needed;
 	info.nneeded = 2;
 	o.mode = REPAIR_MODE_SKIP;

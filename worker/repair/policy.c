@@ -767,49 +767,16 @@ static void put(char *buf, size_t n, size_t *len, const char *fmt, ...)
 
 void policy_misses_format(const struct policy_misses *m, char *buf, size_t n)
 {
-	size_t i, k, len = 0;
+	/* One wording: the JSON a report carries, said as a line. */
+	json_t *j = policy_misses_json(m);
 
-	if (!n)
+	if (!j) {
+		if (n)
+			snprintf(buf, n, "(out of memory)");
 		return;
-	buf[0] = '\0';
-	for (i = 0; i < m->n; i++) {
-		const struct policy_miss *x = &m->v[i];
-
-		/* The versions one object needs follow one another: named
-		 * once, "'x.so' needs GLIBC_2.28 (statx), GLIBC_2.34 (...)". */
-		int more = x->kind == POLICY_MISS_VERSION && i &&
-			   m->v[i - 1].kind == POLICY_MISS_VERSION &&
-			   m->v[i - 1].object == x->object;
-
-		put(buf, n, &len, "%s", more ? ", " : i ? "; " : "");
-		switch (x->kind) {
-		case POLICY_MISS_VERSION:
-			if (!more)
-				put(buf, n, &len, "'%s' needs ", x->object);
-			put(buf, n, &len, "%s", x->what);
-			for (k = 0; k < x->nsyms && k < FORMAT_SYMS; k++)
-				put(buf, n, &len, "%s%s", k ? ", " : " (",
-				    x->syms[k]);
-			if (x->nsyms > FORMAT_SYMS)
-				put(buf, n, &len, " and %zu more",
-				    x->nsyms - FORMAT_SYMS);
-			put(buf, n, &len, "%s", x->nsyms ? ")" : "");
-			break;
-		case POLICY_MISS_LIB:
-			put(buf, n, &len, "%s is not on the tag's list of "
-					  "system libraries",
-			    x->what);
-			break;
-		case POLICY_MISS_BLACKLIST:
-			put(buf, n, &len, "'%s' depends on black-listed "
-					  "symbols: %s: ",
-			    x->object, x->lib);
-			for (k = 0; k < x->nsyms; k++)
-				put(buf, n, &len, "%s%s", k ? ", " : "",
-				    x->syms[k]);
-			break;
-		}
 	}
+	policy_reasons_format(j, buf, n);
+	json_decref(j);
 }
 
 /* Appends the JSON array of strings a, ", "-separated, at most max

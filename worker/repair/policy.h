@@ -187,26 +187,29 @@ const struct policy_tag *policy_choose(const struct policy *p,
 				       size_t nsys, size_t *first,
 				       struct sp_err *e);
 
-/* Writes the reasons as one line for a message:
- *   "'x.so' needs GLIBC_2.28 (statx), GLIBC_2.34 (pthread_create, dlopen);
- *    libfoo.so.1 is not on the tag's list (it would be bundled);
- *    'x.so' depends on black-listed symbols: libz.so.1: _tr_init"
- * (at most 8 symbols named per version). */
-void policy_misses_format(const struct policy_misses *m, char *buf, size_t n);
-
 /* The reasons as JSON (a new reference, NULL on out-of-memory):
  *   {"symbol_versions": [{"object", "version", "library", "symbols"}],
  *    "libraries": [{"soname", "needed_by"}],
  *    "blacklisted": [{"object", "library", "symbols"}]} */
 json_t *policy_misses_json(const struct policy_misses *m);
 
-/* Writes reasons as policy_misses_json() gives them as one line, as
- * policy_misses_format() words them (libraries first): for printing a
- * report that crossed a process boundary as JSON.  Unknown members are
+/* Writes reasons as policy_misses_json() gives them as one line for a
+ * message, libraries first, then symbol versions, then black-listed
+ * symbols:
+ *   "libfoo.so.1 is not on the tag's list of system libraries;
+ *    'x.so' needs GLIBC_2.28 (statx), GLIBC_2.34 (pthread_create, dlopen);
+ *    'x.so' depends on black-listed symbols: libz.so.1: _tr_init"
+ * (at most 8 symbols named per version).  The one wording of reasons: a
+ * report that crossed a process boundary as JSON is said with it, and
+ * policy_misses_format() goes through it.  Unknown members are
  * ignored. */
 void policy_reasons_format(const json_t *reasons, char *buf, size_t n);
 
-/* Of a report's "older_tags" ([{"tag", "reasons"}], oldest first), the
+/* The same of m: policy_reasons_format(policy_misses_json(m)). */
+void policy_misses_format(const struct policy_misses *m, char *buf, size_t n);
+
+/* Of a report's "older_tags" ([{"tag", "fits", "reasons"}], oldest
+ * first: verdict_older_json, verdict.h), the
  * newest tag that does not fit, its reasons written into buf as
  * policy_reasons_format() does: what keeps the wheel from one tag older.
  * NULL (buf untouched) when every older tag fits or there is none. */

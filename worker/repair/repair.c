@@ -8,15 +8,14 @@
 #include <unistd.h>
 
 #include "common/fsx.h"
-#include "worker/elf/machine.h"
 #include "common/path.h"
 #include "common/sha256.h"
 #include "worker/elf/patch.h"
 #include "worker/elf/pycheck.h"
-#include "worker/repair/exclude.h"
 #include "worker/repair/ldresolve.h"
 #include "common/pyname.h"
 #include "worker/repair/policy.h"
+#include "worker/repair/verdict.h"
 #include "worker/elf/symvers.h"
 
 static const char *const mode_names[] = {"repair", "check", "skip"};
@@ -52,10 +51,10 @@ struct graft {
 struct ctx {
 	const struct repair_in *in;
 	const struct repair_opts *o; /* in->opts */
-	const struct policy *pol; /* policy_default()'s, for the libc and
-				   * architecture of the module */
-	const struct policy_tag *limit; /* --compat, or NULL */
-	const struct policy_tag *libs_tag; /* whose list decides bundling */
+	/* The platform verdict (verdict.h): the policy of the module's
+	 * libc and architecture, what becomes of each library, the tag. */
+	struct verdict_opts vo;
+	struct verdict v;
 	struct ld_tree tree;
 	struct graft *g;
 	size_t ng;
@@ -71,20 +70,13 @@ struct ctx {
 };
 
 /* What happens to a needed library, found at path (NULL when it was not
- * found or not looked up): removed (libpython, pycheck.h: the interpreter
- * provides it, so it is neither bundled, nor asked of the system, nor
- * looked into), left to the system, left out at the user's word
- * (exclude.h), or bundled. */
+ * found or not looked up), as the verdict decides (verdict.h): "removed"
+ * (libpython: neither bundled, nor asked of the system, nor looked into),
+ * "system", "excluded" or "graft". */
 static const char *lib_action(const struct ctx *c, const char *soname,
 			      const char *path)
 {
-	if (pycheck_is_libpython(soname))
-		return "removed";
-	if (policy_allows_lib(c->libs_tag, soname))
-		return "system";
-	if (exclude_matches(c->o->exclude, c->o->nexclude, soname, path))
-		return "excluded";
-	return "graft";
+	return verdict_action_name(verdict_lib_action(&c->v, soname, path));
 }
 
 /* Only what will be bundled is looked into: what the system provides
@@ -160,25 +152,17 @@ static int not_found(const struct ctx *c, size_t i, struct sp_err *e)
  * libraries require: {"GLIBC": "2.17", "ZLIB": "1.2.9"}. */
 static json_t *symvers_json(const struct ctx *c)
 {
-	struct symver top[SYMVERS_NNS], one[SYMVERS_NNS];
-	json_t *o = json_object();
-	char buf[64];
+	const struct symvers **svs = calloc(c->ng + 1, sizeof(*svs));
+	json_t *o;
 	size_t i;
-	int ns;
 
-	symvers_highest(&c->mod_sv, top);
-	for (i = 0; i < c->ng; i++) {
-		symvers_highest(&c->g[i].sv, one);
-		for (ns = 0; ns < SYMVERS_NNS; ns++)
-			if (symver_cmp(&one[ns], &top[ns]) > 0)
-				top[ns] = one[ns];
-	}
-	for (ns = 0; o && ns < SYMVERS_NNS; ns++) {
-		if (!top[ns].present)
-			continue;
-		symver_format(&top[ns], buf, sizeof(buf));
-		json_object_set_new(o, symvers_ns_name(ns), json_string(buf));
-	}
+	if (!svs)
+		return NULL;
+	svs[0] = &c->mod_sv;
+	for (i = 0; i < c->ng; i++)
+		svs[i + 1] = &c->g[i].sv;
+	o = verdict_symvers_json(svs, c->ng + 1);
+	free(svs);
 	return o;
 }
 
@@ -213,137 +197,47 @@ static int collect_grafts(struct ctx *c, struct sp_err *e)
 	return 0;
 }
 
-/* The objects the tag is judged on: the module and every library to be
- * bundled (the wheel will hold them), into objs (c->ng + 1 entries). */
-static void tag_objects(const struct ctx *c, struct policy_object *objs)
+/* Picks the tag by the verdict (verdict.h) on the module and every
+ * library to be bundled (the wheel will hold them), with every library
+ * found for them handed over: with --compat exactly its tag, else the
+ * policy's rule.  The error names every symbol version, library and
+ * black-listed symbol that does not fit --compat's tag, or the newest. */
+static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
 {
+	struct verdict_object *objs = calloc(c->ng + 1, sizeof(*objs));
+	const struct policy_tag *t = NULL;
 	size_t i;
 
+	if (!objs) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	/* The module's own Python rules were checked (python_rules): no
+	 * pycheck is handed over. */
 	objs[0].name = c->in->name;
+	objs[0].path = c->in->module_path;
+	objs[0].info = c->in->info;
 	objs[0].sv = &c->mod_sv;
-	objs[0].needed = (const char *const *)c->in->info->needed;
-	objs[0].nneeded = c->in->info->nneeded;
 	for (i = 0; i < c->ng; i++) {
 		const struct ld_lib *l = &c->tree.libs[c->g[i].lib];
 
 		objs[i + 1].name = l->path;
+		objs[i + 1].info = &l->info;
 		objs[i + 1].sv = &c->g[i].sv;
-		objs[i + 1].needed = (const char *const *)l->info.needed;
-		objs[i + 1].nneeded = l->info.nneeded;
 	}
-}
-
-/* The libraries left to the system (malloc'd, *n of them). */
-static const char **system_libs(const struct ctx *c, size_t *n)
-{
-	const char **sys = calloc(c->tree.nlibs + 1, sizeof(*sys));
-	size_t i;
-
-	*n = 0;
-	for (i = 0; sys && i < c->tree.nlibs; i++)
-		if (strcmp(lib_action(c, c->tree.libs[i].soname,
-				      c->tree.libs[i].path),
-			   "system") == 0)
-			sys[(*n)++] = c->tree.libs[i].soname;
-	return sys;
-}
-
-/* The error for objects that do not fit t: every reason, as the policy
- * words them. */
-static void misfit(const struct ctx *c, const struct policy_tag *t,
-		   const char *how, const struct policy_object *objs,
-		   size_t nobjs, const char *const *sys, size_t nsys,
-		   struct sp_err *e)
-{
-	struct policy_misses why = {0};
-	char reasons[sizeof(e->msg)];
-
-	if (policy_judge(t, objs, nobjs, sys, nsys, &why, e) < 0)
-		return;
-	policy_misses_format(&why, reasons, sizeof(reasons));
-	policy_misses_release(&why);
-	sp_err_set(e, "'%s' %s %s: %s", c->in->name, how, t->name, reasons);
-}
-
-/* Picks the tag by the policy's rule (policy.h): with --compat exactly its
- * tag, else the most compatible one (for musl, the newest) that every
- * object fits and that allows every library left to the system.  The
- * error names every symbol version, library and black-listed symbol that
- * does not fit --compat's tag, or the newest. */
-static const struct policy_tag *choose_tag(struct ctx *c, struct sp_err *e)
-{
-	const struct policy_tag *t = NULL, *top;
-	struct policy_object *objs;
-	const char **sys;
-	size_t nsys, first;
-	int r;
-
-	objs = calloc(c->ng + 1, sizeof(*objs));
-	sys = system_libs(c, &nsys);
-	if (!objs || !sys) {
-		sp_err_set(e, "out of memory");
+	for (i = 0; i < c->tree.nlibs; i++)
+		if (verdict_add_lib(&c->v, c->tree.libs[i].soname,
+				    c->tree.libs[i].path) < 0) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	if (verdict_decide(&c->v, objs, c->ng + 1, e) < 0 ||
+	    verdict_misfit(&c->v, c->in->name, e) < 0)
 		goto out;
-	}
-	tag_objects(c, objs);
-	top = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
-	if (c->limit) {
-		r = policy_judge(top, objs, c->ng + 1, sys, nsys, NULL, e);
-		if (r > 0)
-			t = top;
-		else if (r == 0)
-			misfit(c, top, "does not fit --compat", objs,
-			       c->ng + 1, sys, nsys, e);
-		goto out;
-	}
-	sp_err_clear(e);
-	t = policy_choose(c->pol, objs, c->ng + 1, sys, nsys, &first, e);
-	if (!t && !e->msg[0])
-		misfit(c, top, "fits no platform tag; for the newest,", objs,
-		       c->ng + 1, sys, nsys, e);
+	t = c->v.tag;
 out:
 	free(objs);
-	free(sys);
 	return t;
-}
-
-/* Why each tag older than t fails, for the report: [{"tag", "reasons"}],
- * from the first tag the rule considers (policy_choose). */
-static json_t *older_json(const struct ctx *c, const struct policy_tag *t)
-{
-	struct policy_object *objs = calloc(c->ng + 1, sizeof(*objs));
-	json_t *a = json_array(), *why_j;
-	struct policy_misses why;
-	struct sp_err e;
-	const char **sys;
-	size_t nsys, i;
-
-	sys = system_libs(c, &nsys);
-	if (!objs || !sys || !a)
-		goto fail;
-	tag_objects(c, objs);
-	/* A musl wheel is never given an older tag unless asked for. */
-	i = c->pol->libc == POLICY_MUSL && !c->limit ? c->pol->ntags - 1 : 0;
-	for (; &c->pol->tags[i] < t; i++) {
-		memset(&why, 0, sizeof(why));
-		if (policy_judge(&c->pol->tags[i], objs, c->ng + 1, sys, nsys,
-				 &why, &e) < 0)
-			goto fail;
-		why_j = policy_misses_json(&why);
-		policy_misses_release(&why);
-		if (!why_j ||
-		    json_array_append_new(
-			a, json_pack("{s:s,s:o}", "tag", c->pol->tags[i].name,
-				     "reasons", why_j)) < 0)
-			goto fail;
-	}
-	free(objs);
-	free(sys);
-	return a;
-fail:
-	free(objs);
-	free(sys);
-	json_decref(a);
-	return NULL;
 }
 
 static json_t *grafted_json(const struct ctx *c)
@@ -393,10 +287,11 @@ static json_t *make_report(const struct ctx *c, const struct policy_tag *t,
 	r = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "mode",
 		      repair_mode_name(c->o->mode), "policy", t->name,
 		      "platform_tag", plat, "libc",
-		      policy_libc_name(c->pol->libc), "symvers",
+		      policy_libc_name(c->v.libc), "symvers",
 		      symvers_json(c), "libs", libs, "grafted",
 		      grafted_json(c));
-	if (r && json_object_set_new(r, "older_tags", older_json(c, t)) < 0) {
+	if (r && json_object_set_new(r, "older_tags",
+				     verdict_older_json(&c->v)) < 0) {
 		json_decref(r);
 		return NULL;
 	}
@@ -565,6 +460,7 @@ static void ctx_release(struct ctx *c)
 	free(c->wheel_stem);
 	symvers_release(&c->mod_sv);
 	json_decref(c->report);
+	verdict_release(&c->v);
 	free(c->removed);
 	json_decref(c->removals);
 }
@@ -572,8 +468,8 @@ static void ctx_release(struct ctx *c)
 /* Explains why check mode fails: what repair would bundle. */
 static int check_failed(const struct ctx *c, struct sp_err *e)
 {
-	const char *family = c->pol->libc == POLICY_MUSL ? "musllinux"
-							  : "manylinux";
+	const char *family = c->v.libc == POLICY_MUSL ? "musllinux"
+						       : "manylinux";
 	char buf[sizeof(e->msg)];
 	size_t len, i;
 
@@ -606,33 +502,20 @@ static void emit(const struct repair_in *in, json_t *ev)
 }
 
 /* Finds the policy of the module's libc and architecture and the tag
- * whose list decides what is left to the system: --compat's, else the
- * newest (for a musl module, --compat must name a musllinux tag). */
+ * whose list decides what is left to the system (verdict_policy). */
 static int load_policy(struct ctx *c, struct sp_err *e)
 {
-	const struct elf_info *info = c->in->info;
-	/* The machine alone does not say ppc64 from ppc64le: the
-	 * architecture of (machine, class, byte order) does, when the
-	 * info came from elf_inspect (hand-made ones fall back). */
-	const char *arch =
-	    info->arch ? info->arch : elf_machine_policy_arch(info->machine);
-	enum policy_libc libc;
+	struct verdict_object mod = {0};
 	char what[256];
 
-	if (!arch)
-		return sp_err_set(e, "'%s': no platform policy covers its "
-				     "architecture",
-				  c->in->name);
-	if (policy_libc_of(info, c->in->module_path, &libc, e) < 0)
-		return -1;
-	if (!(c->pol = policy_default(libc, arch, e)))
-		return -1;
+	mod.name = c->in->name;
+	mod.path = c->in->module_path;
+	mod.info = c->in->info;
+	c->vo.compat = c->o->compat;
+	c->vo.exclude = c->o->exclude;
+	c->vo.nexclude = c->o->nexclude;
 	snprintf(what, sizeof(what), "'%s'", c->in->name);
-	if (c->o->compat &&
-	    !(c->limit = policy_find(c->pol, c->o->compat, what, e)))
-		return -1;
-	c->libs_tag = c->limit ? c->limit : &c->pol->tags[c->pol->ntags - 1];
-	return 0;
+	return verdict_policy(&c->v, &mod, 1, &c->vo, what, e);
 }
 
 /* skip's "patch": whether the repair would bundle something, by the rule
@@ -720,9 +603,12 @@ static int python_rules(const struct ctx *c, struct sp_err *e)
 		return -1;
 	if (pycheck_reason(&pc, why, sizeof(why)))
 		rc = sp_err_set(e,
-				"cannot repair '%s' for manylinux: it %s, "
-				"so only a linux_<arch> tag fits it",
-				c->in->name, why);
+				"cannot repair '%s' for %s: it %s, so only "
+				"a linux_%s tag fits it",
+				c->in->name,
+				c->v.libc == POLICY_MUSL ? "musllinux"
+							 : "manylinux",
+				why, c->v.arch);
 	pycheck_release(&pc);
 	return rc;
 }
@@ -782,7 +668,7 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	}
 	if (!(t = choose_tag(c, e)))
 		goto out;
-	if (!(out->plat = policy_platform_tag(c->pol, t))) {
+	if (!(out->plat = policy_platform_tag(c->v.pol, t))) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
