@@ -12,9 +12,11 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fsx.h"
 #include "worker/elf/symvers.h"
@@ -38,6 +40,7 @@ static void test_real(void **state)
 	char *lib = NULL, buf[32];
 	void *img;
 	size_t len, i;
+	int fd;
 
 	(void)state;
 	dl_iterate_phdr(find_libc, &lib);
@@ -54,6 +57,14 @@ static void test_real(void **state)
 	assert_non_null(img);
 	assert_int_equal(symvers_read_mem(img, len, lib, &t, &e), 0);
 	assert_int_equal(symver_cmp(&s.glibc, &t.glibc), 0);
+	/* Through a descriptor: the same versions, the offset not moved. */
+	fd = open(lib, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(symvers_read_fd(fd, lib, &t, &e), 0);
+	assert_int_equal(symver_cmp(&s.glibc, &t.glibc), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+	close(fd);
+	assert_int_equal(symvers_read_fd(-1, "x", &t, &e), -1);
 	/* Every cut and a flip every few bytes: no crash. */
 	for (i = 0; i < len; i += len / 211 + 1)
 		symvers_read_mem(img, i, lib, &t, &e);

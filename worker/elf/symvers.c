@@ -174,28 +174,48 @@ static int walk_verneed(const struct elf_file *f, Elf_Scn *scn,
 	}
 }
 
-int symvers_read_mem(const void *in, size_t len, const char *name,
-		     struct symvers *out, struct sp_err *e)
+/* Reads every SHT_GNU_verneed section of the open f into out, and
+ * closes f. */
+static int read_open(struct elf_file *f, struct symvers *out,
+		     struct sp_err *e)
 {
-	struct elf_file f;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	int rc = 0, more;
 
-	memset(out, 0, sizeof(*out));
-	if (elf_file_open_mem(&f, in, len, name, e) < 0)
-		return -1;
 	/* Any machine, class and byte order: a wheel's libraries are
 	 * judged whatever they were built for. */
-	while ((more = elf_file_next_section(&f, SHT_GNU_verneed, &scn, &sh,
+	while ((more = elf_file_next_section(f, SHT_GNU_verneed, &scn, &sh,
 					     e))) {
-		if (more < 0 || walk_verneed(&f, scn, &sh, out, e) < 0) {
+		if (more < 0 || walk_verneed(f, scn, &sh, out, e) < 0) {
 			rc = -1;
 			break;
 		}
 	}
-	elf_file_close(&f);
+	elf_file_close(f);
 	return rc;
+}
+
+int symvers_read_mem(const void *in, size_t len, const char *name,
+		     struct symvers *out, struct sp_err *e)
+{
+	struct elf_file f;
+
+	memset(out, 0, sizeof(*out));
+	if (elf_file_open_mem(&f, in, len, name, e) < 0)
+		return -1;
+	return read_open(&f, out, e);
+}
+
+int symvers_read_fd(int fd, const char *name, struct symvers *out,
+		    struct sp_err *e)
+{
+	struct elf_file f;
+
+	memset(out, 0, sizeof(*out));
+	if (elf_file_open_fd(&f, fd, name, e) < 0)
+		return -1;
+	return read_open(&f, out, e);
 }
 
 int symvers_read_file(const char *path, struct symvers *out,

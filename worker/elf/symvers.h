@@ -38,6 +38,12 @@ struct symvers {
 int symvers_read_mem(const void *in, size_t len, const char *name,
 		     struct symvers *out, struct sp_err *e);
 
+/* Same for the file open on fd, read through libelf with pread (the
+ * section headers and the version tables only: a library is never read
+ * whole for this).  fd's offset is not moved. */
+int symvers_read_fd(int fd, const char *name, struct symvers *out,
+		    struct sp_err *e);
+
 /* Same for the file at path, read whole into memory and freed. */
 int symvers_read_file(const char *path, struct symvers *out,
 		      struct sp_err *e);
