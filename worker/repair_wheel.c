@@ -195,8 +195,7 @@ static int read_entries(struct ctx *c, struct sp_err *e)
 			n = archive_read_data(a, buf, PIECE);
 			if (n <= 0 || got + (uint64_t)n > en->len)
 				break;
-			if (put_at(fd, buf, (size_t)n, at + got,
-				   en->extract ? en->we->name : c->tmpdir,
+			if (put_at(fd, buf, (size_t)n, at + got, c->tmpdir,
 				   e) < 0)
 				goto out;
 		}

@@ -144,4 +144,37 @@ f.restype = ctypes.c_void_p
 got = f()
 assert got == int(sys.argv[2]), (got, sys.argv[2])" "$T/unpacked/$mod" "$want"
 
+# A full disk where the scratch files go: the repair fails naming the
+# folder and ENOSPC, writes no wheel, and leaves nothing behind.  Big
+# enough for the extracted module, not for its patched copy beside it.
+# (Smaller, the check of the input, wheel_read.h, fails first: it copies
+# each shared object to TMPDIR too.)
+mnt="$T/small"
+mkdir -p "$mnt"
+trap 'umount "$mnt" 2>/dev/null; cleanup' EXIT
+mod_kb=$(du -k "$T/tree/$mod" | cut -f1)
+full_disk() {
+	local what=$1 size_kb=$2 rc
+	umount "$mnt" 2>/dev/null
+	if ! mount -t tmpfs -o size=${size_kb}k,mode=700 tmpfs "$mnt" 2>/dev/null; then
+		ok "# SKIP full disk ($what): cannot mount a tmpfs (not root?)"
+		return
+	fi
+	rm -rf "$T/out-full"
+	TMPDIR="$mnt" "$SPOKE" repair -w "$T/out-full" --lib-path "$T/lib" "$in_whl" >"$T/full.out" 2>&1
+	rc=$?
+	cp "$T/full.out" "$T/last.out"
+	if [ $rc -eq 1 ] && grep -q "No space left on device" "$T/full.out" &&
+		grep -q "'$mnt/" "$T/full.out"; then
+		ok "full disk ($what): the repair fails naming the folder and ENOSPC"
+	else
+		not_ok "full disk ($what): exit $rc"
+		sed 's/^/#   /' "$T/full.out" | tail -5
+	fi
+	check "full disk ($what): no wheel is written" test -z "$(ls -A "$T/out-full" 2>/dev/null)"
+	check "full disk ($what): nothing is left where the scratch files went" test -z "$(ls -A "$mnt")"
+	umount "$mnt"
+}
+full_disk "the patched module does not fit" $((mod_kb + mod_kb / 2))
+
 finish
