@@ -41,7 +41,7 @@ int repair_mode_parse(const char *name, enum repair_mode *m)
 /* A library to bundle. */
 struct graft {
 	size_t lib;	 /* index in the tree */
-	int fd;		 /* open on it as found (read with pread), or -1 */
+	int fd;		 /* open on it as found (pread), or -1 */
 	uint64_t len;
 	char *name;	 /* hashed name: its new DT_SONAME */
 	char *wheel_path; /* <libs_dir>/<name> */
@@ -481,8 +481,8 @@ static int scratch_len(int fd, const struct ctx *c, uint64_t *len,
 }
 
 /* Writes the image p (len bytes) to the scratch file fd. */
-static int scratch_write(int fd, const struct ctx *c, const void *p,
-			 size_t len, struct sp_err *e)
+static int scratch_write(int fd, const struct ctx *c, const void *p, size_t len,
+			 struct sp_err *e)
 {
 	const uint8_t *b = p;
 	size_t done = 0;
@@ -495,8 +495,7 @@ static int scratch_write(int fd, const struct ctx *c, const void *p,
 		if (n <= 0) {
 			if (n == 0)
 				errno = ENOSPC;
-			return sp_err_sys(e, "cannot write a temporary file "
-					     "in '%s'",
+			return sp_err_sys(e, "cannot write to '%s'",
 					  c->in->tmp_label);
 		}
 		done += (size_t)n;
@@ -520,9 +519,8 @@ static int patch_graft(struct ctx *c, size_t i, const struct elf_edit *ed,
 	if (!f->debug.stripped)
 		rc = elf_patch_fd(c->g[i].fd, path, ed, f->fd, c->in->tmp_label,
 				  e);
-	else if ((rc = elf_patch_mem(f->debug.stripped,
-				     f->debug.stripped_len, path, ed, &img,
-				     &len, e)) == 0)
+	else if ((rc = elf_patch_mem(f->debug.stripped, f->debug.stripped_len,
+				     path, ed, &img, &len, e)) == 0)
 		rc = scratch_write(f->fd, c, img, len, e);
 	free(img);
 	/* The patched copy is what goes into the wheel. */

@@ -726,8 +726,8 @@ struct slot {
 struct run {
 	const uint8_t *in; /* the input in memory, or NULL: read from fd */
 	int fd;
-	uint64_t off;	   /* of the input in fd */
-	const char *name;  /* of fd, for messages */
+	uint64_t off;	  /* of the input in fd */
+	const char *name; /* of fd, for messages */
 	size_t len, nchunks;
 	int level;
 	unsigned threads;
@@ -755,8 +755,7 @@ static const uint8_t *chunk_in(const struct run *r, size_t i)
 
 /* Reads chunk i (n bytes) from r->fd into s->in.  Returns 0, or an
  * errno. */
-static int read_chunk(const struct run *r, struct slot *s, size_t i,
-		      size_t n)
+static int read_chunk(const struct run *r, struct slot *s, size_t i, size_t n)
 {
 	size_t done = 0;
 	ssize_t got;

@@ -442,8 +442,7 @@ static int append_src(struct zipw *z, struct src *data, uint64_t len,
 		return zw_write(z, data->p, (size_t)len, e);
 	for (pos = 0; pos < len; pos += n) {
 		n = len - pos < SRC_PIECE ? (size_t)(len - pos) : SRC_PIECE;
-		if (!(p = src_get(data, pos, n, e)) ||
-		    zw_write(z, p, n, e) < 0)
+		if (!(p = src_get(data, pos, n, e)) || zw_write(z, p, n, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -561,12 +560,12 @@ out:
  * the header, which holds the CRC and sizes and so goes out last;
  * otherwise the stream is gathered in memory and written like a whole
  * entry.  Both give the same bytes. */
-static int add_chunked(struct zipw *z, struct zipw_entry *ent,
-		       struct src *data, size_t len, uint8_t digest[32],
-		       struct sp_err *e)
+static int add_chunked(struct zipw *z, struct zipw_entry *ent, struct src *data,
+		       size_t len, uint8_t digest[32], struct sp_err *e)
 {
 	struct chunked c = {0};
 	uint64_t data_off;
+	unsigned threads;
 	int flags, rc = -1;
 
 	/* The header's length must be known before its fields are: it has
@@ -581,15 +580,12 @@ static int add_chunked(struct zipw *z, struct zipw_entry *ent,
 	c.off = data_off;
 	if (sha256_init(&c.h, e) < 0)
 		return -1;
-	if ((data->p ? pdeflate_run(data->p, len, z->level,
-				    z->threads ? z->threads
-					       : pdeflate_threads(0),
+	threads = z->threads ? z->threads : pdeflate_threads(0);
+	if ((data->p ? pdeflate_run(data->p, len, z->level, threads,
 				    chunk_sink, &c, e)
 		     : pdeflate_run_fd(data->fd, data->off, len, data->name,
-				       z->level,
-				       z->threads ? z->threads
-						  : pdeflate_threads(0),
-				       chunk_sink, &c, e)) < 0) {
+				       z->level, threads, chunk_sink, &c,
+				       e)) < 0) {
 		sha256_release(&c.h);
 		/* Pieces may be in the file past z->off. */
 		z->failed = 1;
@@ -657,8 +653,8 @@ static int add_entry(struct zipw *z, const char *name, struct src *data,
 	ent.xattr = (uint32_t)((mode & 0111) ? 0100755 : 0100644) << 16;
 	if (len > SIZE_MAX) {
 		free(ent.name);
-		return sp_err_set(e, "cannot add '%s' to '%s': too large",
-				  name, z->name);
+		return sp_err_set(e, "cannot add '%s' to '%s': too large", name,
+				  z->name);
 	}
 	if (z->comp && len > PDEFLATE_CHUNK)
 		rc = add_chunked(z, &ent, data, (size_t)len, digest, e);
