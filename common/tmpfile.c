@@ -25,6 +25,8 @@
  * atomically.  Fixed size and static: the handler must not allocate, and a
  * process has only a few temporaries open at once (one per writer).
  */
+static void release(struct tmpfile *t);
+
 #define NSLOTS 64
 static struct slot {
 	int used;
@@ -238,6 +240,35 @@ int tmpfile_create(struct tmpfile *t, int dirfd, const char *dir_label,
 			return -1;
 	}
 	return -1;
+}
+
+int tmpfile_anon(int dirfd, const char *dir_label, const char *hint,
+		 struct sp_err *e)
+{
+	struct tmpfile t;
+	int fd;
+
+	fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	/* Only a file system (or kernel) without O_TMPFILE falls back; any
+	 * other error would hit the named file too. */
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return sp_err_sys(e, "cannot create a temporary file in '%s'",
+				  dir_label);
+	if (tmpfile_create(&t, dirfd, dir_label, hint, 0600, e) < 0)
+		return -1;
+	if (unlinkat(t.dirfd, t.name, 0) < 0) {
+		sp_err_sys(e, "cannot remove '%s/%s'", dir_label, t.name);
+		tmpfile_discard(&t);
+		return -1;
+	}
+	/* Unlinked: the registry must not remove the name, which someone
+	 * else may take from now on. */
+	fd = t.fd;
+	t.fd = -1;
+	release(&t);
+	return fd;
 }
 
 int tmpfile_write(struct tmpfile *t, const void *buf, size_t len,

@@ -103,6 +103,17 @@ int tmpfile_write_buf(int dirfd, const char *dir_label, const char *final,
 		      const void *buf, size_t len, mode_t mode,
 		      struct sp_err *e);
 
+/* A scratch file that never has a name anyone could find: opened
+ * read-write in the folder dirfd (dir_label for messages) with O_TMPFILE,
+ * or, where the file system lacks it, created as tmpfile_create does (hint
+ * in its name) and unlinked at once, while the signal registry still
+ * lists it.  Either way nothing is left behind once the descriptor is
+ * closed, whatever ends the process.  For data too large to hold in
+ * memory between two steps (a patched library on its way into a wheel).
+ * Returns the descriptor (the caller closes it), or -1 with e filled. */
+int tmpfile_anon(int dirfd, const char *dir_label, const char *hint,
+		 struct sp_err *e);
+
 /* Installs handlers for SIGINT, SIGTERM and SIGHUP (those not ignored)
  * that remove this process's open temporaries and then let the signal
  * kill the process; also removes them at exit().  For the spoke command, whose writers run

@@ -108,7 +108,8 @@ static int check_libpython(const struct wheel_job *j,
 
 /* Reads the whole staged file through fd into a new buffer: only for
  * --split-debug, whose debugsplit_module() replaces a malloc'd module with the
- * stripped one.  Otherwise the module is read through its mapping. */
+ * stripped one.  Otherwise the module is read through fd a piece at a
+ * time, and never held whole. */
 static void *read_staged(int fd, const char *name, size_t *len,
 			 struct sp_err *e)
 {
@@ -220,12 +221,25 @@ static json_t *make_result(const struct wheel_job *j,
 	return res;
 }
 
-/* Writes the module, the libraries the repair bundles, the dist-info
+/* Adds the len bytes of the file open on fd (name for messages) as the
+ * entry path, read in pieces (zipw_add_fd), with its RECORD row. */
+static int add_fd(struct record *r, struct zipw *z, const char *path, int fd,
+		  uint64_t len, const char *name, struct sp_err *e)
+{
+	char b64[ZIPW_B64_SHA256];
+
+	if (zipw_add_fd(z, path, fd, 0, len, name, 0755, b64, e) < 0)
+		return -1;
+	return record_add(r, path, b64, (size_t)len, e);
+}
+
+/* Writes the module (mod_len bytes of the file open on mod_fd, named
+ * mod_name in messages), the libraries the repair bundles, the dist-info
  * files and the end records to out.  Python files (pyfiles.h) go in dst
  * order with the module in its place among them; in the dist-info,
  * entry_points.txt and licenses/ follow WHEEL, and RECORD is last. */
 static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
-		     const void *mod, size_t mod_len,
+		     int mod_fd, uint64_t mod_len, const char *mod_name,
 		     const struct repair_result *rep, uint8_t digest[32],
 		     uint64_t *size, struct sp_err *e)
 {
@@ -270,13 +284,12 @@ static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 	while (before < pf.npy && strcmp(pf.py[before].dst, modpath) < 0)
 		before++;
 	if (add_files(&z, &r, pf.py, 0, before, e) < 0 ||
-	    record_zip_add(&r, &z, modpath, mod, mod_len, 0755, e) < 0 ||
+	    add_fd(&r, &z, modpath, mod_fd, mod_len, mod_name, e) < 0 ||
 	    add_files(&z, &r, pf.py, before, pf.npy, e) < 0)
 		goto out;
 	for (i = 0; i < rep->nfiles; i++)
-		if (record_zip_add(&r, &z, rep->files[i].path,
-				   rep->files[i].data, rep->files[i].len, 0755,
-				   e) < 0)
+		if (add_fd(&r, &z, rep->files[i].path, rep->files[i].fd,
+			   rep->files[i].len, rep->files[i].path, e) < 0)
 			goto out;
 	if (record_zip_add(&r, &z, p_meta, meta, strlen(meta), 0644, e) < 0 ||
 	    record_zip_add(&r, &z, p_wheel, wheel, strlen(wheel), 0644, e) < 0)
@@ -316,10 +329,10 @@ out:
  * the staged file.  $ORIGIN and messages use cargo's path: the staged
  * name is spoke's business. */
 static int repair_module(const struct wheel_job *j,
-			 const struct elf_info *info, const void *mod,
-			 size_t mod_len, void (*emit)(json_t *ev, void *arg),
-			 void *emit_arg, struct repair_result *rep,
-			 struct sp_err *e)
+			 const struct elf_info *info, int mod_fd, int dirfd,
+			 const char *dir_label,
+			 void (*emit)(json_t *ev, void *arg), void *emit_arg,
+			 struct repair_result *rep, struct sp_err *e)
 {
 	const char *cargo = j->cargo_path;
 	struct repair_in in = {0};
@@ -350,8 +363,9 @@ static int repair_module(const struct wheel_job *j,
 	in.origin = origin;
 	in.plat = j->platform_tag;
 	in.info = info;
-	in.mod = mod;
-	in.mod_len = mod_len;
+	in.mod_fd = mod_fd;
+	in.tmp_dirfd = dirfd;
+	in.tmp_label = dir_label;
 	in.emit = emit;
 	in.emit_arg = emit_arg;
 	rc = repair_run(&in, rep, e);
@@ -433,11 +447,9 @@ out:
 	return rc;
 }
 
-/* Splits the module's DWARF into its debug file (debugsplit.h), named by
- * the module's file name alone ("<stem>/<file>.debug" without a build
- * ID), under the output folder's debug/. */
-static int split_module(const struct wheel_job *j, void **mod, size_t *len,
-			char **debug_path, struct sp_err *e)
+/* The split itself: *mod (malloc'd) becomes the stripped module. */
+static int split_stripped(const struct wheel_job *j, void **mod, size_t *len,
+			  char **debug_path, struct sp_err *e)
 {
 	const char *last = strrchr(j->module, '.');
 	char *file = NULL, *dir = NULL, *stem = NULL;
@@ -458,22 +470,59 @@ static int split_module(const struct wheel_job *j, void **mod, size_t *len,
 	return rc;
 }
 
+/* Splits the module's DWARF into its debug file (debugsplit.h), named by
+ * the module's file name alone ("<stem>/<file>.debug" without a build
+ * ID), under the output folder's debug/.  The stripped module goes to a
+ * scratch file in dirfd (tmpfile_anon), *fd, which the repair and the zip
+ * writer read as they read the staged file otherwise. */
+static int split_module(const struct wheel_job *j, int in, int dirfd,
+			const char *dir_label, int *fd, uint64_t *fd_len,
+			char **debug_path, struct sp_err *e)
+{
+	void *mod = NULL;
+	size_t len = 0, done = 0;
+	ssize_t n;
+	int rc = -1;
+
+	mod = read_staged(in, j->staged_path, &len, e);
+	if (!mod || split_stripped(j, &mod, &len, debug_path, e) < 0)
+		goto out;
+	if ((*fd = tmpfile_anon(dirfd, dir_label, path_basename(j->staged_path),
+				e)) < 0)
+		goto out;
+	while (done < len) {
+		n = pwrite(*fd, (char *)mod + done, len - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			sp_err_sys(e, "cannot write a temporary file in '%s'",
+				   dir_label);
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	*fd_len = len;
+	rc = 0;
+out:
+	free(mod);
+	return rc;
+}
+
 int wheel_write(const struct wheel_job *j,
 		void (*emit)(json_t *ev, void *arg), void *emit_arg,
 		json_t **result, struct sp_err *e)
 {
-	struct repair_result rep = {0};
+	struct repair_result rep = REPAIR_RESULT_INIT;
 	struct elf_info info = {0};
 	struct tmpfile t = TMPFILE_INIT;
 	uint8_t digest[32];
-	uint64_t size = 0;
+	uint64_t size = 0, data_len;
 	struct mapfile map = {0};
-	const void *data;
-	void *mod = NULL;
 	char *debug_path = NULL, *dir_label = NULL;
-	size_t mod_len = 0, data_len;
 	int64_t epoch = j->source_date_epoch;
-	int in = -1, dirfd = -1, rc = -1;
+	int in = -1, dirfd = -1, stripped = -1, data, rc = -1;
 
 	*result = NULL;
 	if (epoch < 0)
@@ -484,31 +533,34 @@ int wheel_write(const struct wheel_job *j,
 	if (check_staged_ident(j, in, e) < 0)
 		goto out;
 	/* One read-only mapping (or, for a small module, one read) serves
-	 * the ELF checks, the repair's analysis and the zip writer's threads
-	 * (mapfile.h: why a truncation is survivable). */
+	 * the ELF checks, which touch its headers and tables only
+	 * (mapfile.h: why a truncation is survivable).  The repair and the
+	 * zip writer read the file through its descriptor, a piece at a
+	 * time: the module is never held whole. */
 	if (mapfile_open(&map, in, j->staged_path, e) < 0 ||
 	    elf_inspect_mem(map.p, map.len, j->staged_path, &info, e) < 0 ||
 	    elf_info_check_host(&info, j->staged_path, e) < 0 ||
 	    check_init(&map, j, e) < 0 || check_libpython(j, &info, e) < 0)
 		goto out;
-	data = map.p;
+	data = in;
 	data_len = map.len;
+	/* The scratch files (a stripped module, the repair's patched
+	 * copies) go where the wheel goes. */
+	if (open_out_dir(j, &dirfd, &dir_label, e) < 0)
+		goto out;
 	/* Stripped before the repair patches it (debugsplit.h); so are the
 	 * libraries the repair bundles (repair.h). */
 	if (j->options.split_debug) {
-		mod = read_staged(in, j->staged_path, &mod_len, e);
-		if (!mod || split_module(j, &mod, &mod_len, &debug_path, e) < 0)
+		if (split_module(j, in, dirfd, dir_label, &stripped, &data_len,
+				 &debug_path, e) < 0)
 			goto out;
-		data = mod;
-		data_len = mod_len;
+		data = stripped;
 	}
-	if (repair_module(j, &info, data, data_len, emit, emit_arg, &rep, e) <
-		    0 ||
+	if (repair_module(j, &info, data, dirfd, dir_label, emit, emit_arg,
+			  &rep, e) < 0 ||
 	    repair_write_debug(&rep, e) < 0)
 		goto out;
 
-	if (open_out_dir(j, &dirfd, &dir_label, e) < 0)
-		goto out;
 	fault_point("create");
 	/* Read and write: zipw reads a large entry back to hash it (zip_write.h).
 	 * The coordinator chose the name (unpredictable, tmpfile_name) and
@@ -516,9 +568,11 @@ int wheel_write(const struct wheel_job *j,
 	if (tmpfile_create_named(&t, dirfd, dir_label, path_basename(j->tmp_path),
 				 0644, e) < 0)
 		goto out;
-	if (write_zip(j, t.fd, epoch, rep.mod ? rep.mod : data,
-		      rep.mod ? rep.mod_len : data_len, &rep, digest, &size,
-		      e) < 0 ||
+	if (write_zip(j, t.fd, epoch, rep.mod_fd >= 0 ? rep.mod_fd : data,
+		      rep.mod_fd >= 0 ? rep.mod_len : data_len,
+		      rep.mod_fd >= 0 || stripped >= 0 ? dir_label
+						       : j->staged_path,
+		      &rep, digest, &size, e) < 0 ||
 	    mapfile_check(&map, e) < 0)
 		goto out;
 	*result = make_result(j, &info, size, digest);
@@ -551,7 +605,8 @@ out:
 	mapfile_close(&map);
 	if (in >= 0)
 		close(in);
-	free(mod);
+	if (stripped >= 0)
+		close(stripped);
 	free(debug_path);
 	elf_info_release(&info);
 	repair_result_release(&rep);

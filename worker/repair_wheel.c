@@ -23,13 +23,15 @@
 #include "worker/wheel/wheel_read.h"
 #include "worker/zip/zip_write.h"
 
-/* One entry of the input, in central directory order. */
+/* One entry of the input, in central directory order.  Its data is never
+ * held in memory: a shared object is extracted to its own file under the
+ * private directory (fd), every other entry to the spool (at off). */
 struct ent {
 	const struct zip_entry *we; /* in the report */
-	void *data;		      /* as read; NULL for directories */
-	size_t len;
-	void *patched;		      /* owned by the module's repair */
-	size_t plen;
+	int read;		      /* its data was extracted */
+	int extract;		      /* a shared object: to its own file */
+	int fd;			      /* that file, open for reading, or -1 */
+	uint64_t off, len;	      /* in the spool, or in fd from 0 */
 	int so;			      /* a shared object to repair */
 	const struct elf_info *info;  /* of the shared object */
 	struct repair_result rep;
@@ -47,6 +49,9 @@ struct ctx {
 	size_t nents;
 	const struct ent **byname; /* sorted by name, for lookups */
 	char *tmpdir;		   /* the shared objects, for $ORIGIN */
+	int tmpfd;		   /* tmpdir, open; or -1 */
+	int spool;		   /* the other entries' data (tmpfile_anon) */
+	uint64_t spool_len;
 	const char *plat;	   /* chosen tag (owned by a repair) */
 	char *out_path;
 };
@@ -78,30 +83,91 @@ static int in_libs_dir(const char *name)
 	return slash && slash - name > 5 && !strncmp(slash - 5, ".libs", 5);
 }
 
-/* Reads every entry's data into memory through libarchive.  The wheel was
- * verified just before, so sizes are known and bounded; the check against
- * the declared size stays in case the file changed in between.
+/* Writes n bytes of buf to fd at off (name for messages). */
+static int put_at(int fd, const void *buf, size_t n, uint64_t off,
+		  const char *name, struct sp_err *e)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n) {
+		w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			return sp_err_sys(e, "cannot write '%s'", name);
+		}
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Creates the file of a shared object at its path in the wheel under
+ * tmpdir, for ldresolve's $ORIGIN; it stays open for the repair and the
+ * wheel writer. */
+static int so_file(struct ctx *c, struct ent *en, struct sp_err *e)
+{
+	char *file = path_join(c->tmpdir, en->we->name);
+	char *dir = file ? path_dirname(file) : NULL;
+	int rc = -1;
+
+	if (!dir) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (fsx_mkdir_p(dir, 0700, e) < 0)
+		goto out;
+	en->fd = open(file, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0755);
+	if (en->fd < 0) {
+		sp_err_sys(e, "cannot create '%s'", file);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(file);
+	free(dir);
+	return rc;
+}
+
+/* The piece an entry's data is read and written in. */
+#define PIECE ((size_t)256 << 10)
+
+/* Extracts every entry's data through libarchive, a piece at a time: each
+ * shared object to its file under tmpdir (for $ORIGIN, the repair and the
+ * new wheel), everything else to the spool, an unlinked scratch file.
+ * The wheel was verified just before, so sizes are known and bounded; the
+ * check against the declared size stays in case the file changed in
+ * between.
  *
  * This is the wheel's second decompression: wheel_read() streams every
  * entry to hash it and keeps none of it.  Reading once would need the
- * verifying pass to hand its bytes over (the repair holds every entry
- * anyway, so no more memory than now); a raw copy of the compressed data
- * is no substitute, since bytes read again are not the bytes verified.
- * Measured on a wheel of a 165 MB module and an 80 MB data file: this
- * pass is about 5% of the repair's CPU time (deflating the new wheel is
- * half, hashing an eighth) and nothing of its peak memory, which is every
- * entry plus each patched module. */
+ * verifying pass to hand its bytes over; a raw copy of the compressed
+ * data is no substitute, since bytes read again are not the bytes
+ * verified.  Measured on a wheel of a 165 MB module and an 80 MB data
+ * file: this pass is about 5% of the repair's CPU time (deflating the new
+ * wheel is half, hashing an eighth).  Memory: one piece, whatever the
+ * entries' sizes. */
 static int read_entries(struct ctx *c, struct sp_err *e)
 {
 	struct archive *a;
 	struct archive_entry *ae;
 	struct ent *en;
+	uint8_t *buf = malloc(PIECE);
+	uint64_t got, at;
 	la_ssize_t n;
-	int st, rc = -1;
+	int fd, st, rc = -1;
 
 	a = archive_read_new();
-	if (!a)
+	if (!a || !buf) {
+		archive_read_free(a);
+		free(buf);
 		return sp_err_set(e, "out of memory");
+	}
 	if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
 	    archive_read_open_filename(a, c->path, 65536) != ARCHIVE_OK) {
 		sp_err_set(e, "cannot read '%s': %s", c->path,
@@ -112,22 +178,36 @@ static int read_entries(struct ctx *c, struct sp_err *e)
 		const char *name = archive_entry_pathname(ae);
 
 		en = name ? find_ent(c, name) : NULL;
-		if (!en || en->data || en->we->is_dir)
+		if (!en || en->read || en->we->is_dir)
 			continue;
-		en->len = (size_t)en->we->usize;
-		en->data = malloc(en->len + 1);
-		if (!en->data) {
-			sp_err_set(e, "out of memory");
-			goto out;
+		en->read = 1;
+		en->len = en->we->usize;
+		if (en->extract) {
+			if (so_file(c, en, e) < 0)
+				goto out;
+			fd = en->fd;
+			at = 0;
+		} else {
+			fd = c->spool;
+			at = en->off = c->spool_len;
 		}
-		n = archive_read_data(a, en->data, en->len + 1);
-		if (n < 0 || (size_t)n != en->len) {
+		for (got = 0;; got += (uint64_t)n) {
+			n = archive_read_data(a, buf, PIECE);
+			if (n <= 0 || got + (uint64_t)n > en->len)
+				break;
+			if (put_at(fd, buf, (size_t)n, at + got, c->tmpdir,
+				   e) < 0)
+				goto out;
+		}
+		if (n < 0 || got != en->len) {
 			sp_err_set(e, "'%s': '%s': cannot read its data%s%s",
 				   c->path, name, n < 0 ? ": " : "",
 				   n < 0 ? archive_error_string(a)
 					 : " (the file changed while read)");
 			goto out;
 		}
+		if (!en->extract)
+			c->spool_len += en->len;
 	}
 	if (st != ARCHIVE_EOF) {
 		sp_err_set(e, "cannot read '%s': %s", c->path,
@@ -137,45 +217,17 @@ static int read_entries(struct ctx *c, struct sp_err *e)
 	rc = 0;
 out:
 	archive_read_free(a);
+	free(buf);
 	return rc;
 }
 
-static int write_file(const char *path, const void *data, size_t len,
-		      struct sp_err *e)
-{
-	const char *p = data;
-	size_t done = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
-	if (fd < 0)
-		return sp_err_sys(e, "cannot create '%s'", path);
-	while (done < len) {
-		n = write(fd, p + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			sp_err_sys(e, "cannot write '%s'", path);
-			close(fd);
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	if (close(fd) < 0)
-		return sp_err_sys(e, "cannot write '%s'", path);
-	return 0;
-}
-
-/* Lays the shared objects out in a private directory as they will be
- * installed, so that ldresolve finds the wheel's own libraries through
- * $ORIGIN.  Nothing there is durable: it is removed at the end. */
-static int extract_sos(struct ctx *c, struct sp_err *e)
+/* Makes the private directory the shared objects are extracted to, as
+ * they will be installed, so that ldresolve finds the wheel's own
+ * libraries through $ORIGIN; and the spool in it.  Nothing there is
+ * durable: it is removed at the end, and the spool has no name. */
+static int make_tmpdir(struct ctx *c, struct sp_err *e)
 {
 	const char *tmp = getenv("TMPDIR");
-	char *file, *dir;
-	size_t i;
-	int rc;
 
 	if (asprintf(&c->tmpdir, "%s/spoke-repair.XXXXXX",
 		     tmp && *tmp ? tmp : "/tmp") < 0) {
@@ -188,27 +240,43 @@ static int extract_sos(struct ctx *c, struct sp_err *e)
 		c->tmpdir = NULL;
 		return -1;
 	}
-	for (i = 0; i < c->r.nsos; i++) {
-		const char *name = c->r.sos[i].entry;
-		struct ent *en = find_ent(c, name);
+	c->tmpfd = open(c->tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					   O_CLOEXEC);
+	if (c->tmpfd < 0)
+		return sp_err_sys(e, "cannot open '%s'", c->tmpdir);
+	c->spool = tmpfile_anon(c->tmpfd, c->tmpdir, "spool", e);
+	return c->spool < 0 ? -1 : 0;
+}
 
-		if (!en || !en->data)
-			continue;
-		file = path_join(c->tmpdir, name);
-		dir = file ? path_dirname(file) : NULL;
-		if (!dir) {
-			free(file);
-			return sp_err_set(e, "out of memory");
-		}
-		rc = fsx_mkdir_p(dir, 0700, e);
-		if (rc == 0)
-			rc = write_file(file, en->data, en->len, e);
-		free(file);
-		free(dir);
-		if (rc < 0)
-			return -1;
+/* Reads an entry's data (a small one: WHEEL) into memory.  malloc'd. */
+static char *ent_text(const struct ctx *c, const struct ent *en,
+		      struct sp_err *e)
+{
+	int fd = en->fd >= 0 ? en->fd : c->spool;
+	uint64_t at = en->fd >= 0 ? 0 : en->off;
+	size_t done = 0;
+	char *buf;
+	ssize_t n;
+
+	if (en->len > SIZE_MAX - 1 || !(buf = malloc((size_t)en->len + 1))) {
+		sp_err_set(e, "out of memory");
+		return NULL;
 	}
-	return 0;
+	while (done < en->len) {
+		n = pread(fd, buf + done, (size_t)en->len - done,
+			  (off_t)(at + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			sp_err_sys(e, "cannot read back '%s' from '%s'",
+				   en->we->name, c->tmpdir);
+			free(buf);
+			return NULL;
+		}
+		done += (size_t)n;
+	}
+	buf[done] = '\0';
+	return buf;
 }
 
 static int rm_one(const char *p, const struct stat *st, int flag,
@@ -308,15 +376,14 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 	in.origin = origin;
 	in.plat = c->r.plat;
 	in.info = en->info;
-	in.mod = en->data;
-	in.mod_len = en->len;
+	in.mod_fd = en->fd;
+	in.tmp_dirfd = c->tmpfd;
+	in.tmp_label = c->tmpdir;
 	if (repair_run(&in, &en->rep, e) < 0) {
 		sp_err_wrap(e, "'%s'", c->path);
 		goto out;
 	}
 	en->repaired = 1;
-	en->patched = en->rep.mod ? en->rep.mod : en->data;
-	en->plen = en->rep.mod ? en->rep.mod_len : en->len;
 	c->plat = c->plat ? repair_wheel_newer_tag(c->plat, en->rep.plat)
 			  : en->rep.plat;
 	rc = 0;
@@ -434,6 +501,36 @@ static int graft_seen(const struct ctx *c, size_t i, size_t k)
 	return 0;
 }
 
+/* Adds the len bytes at off of fd as the entry name (zipw_add_fd), with
+ * its RECORD row. */
+static int add_fd(struct record *rec, struct zipw *z, const char *name,
+		  int fd, uint64_t off, uint64_t len, mode_t mode,
+		  const char *label, struct sp_err *e)
+{
+	char b64[ZIPW_B64_SHA256];
+
+	if (zipw_add_fd(z, name, fd, off, len, label, mode, b64, e) < 0)
+		return -1;
+	return record_add(rec, name, b64, (size_t)len, e);
+}
+
+/* Adds entry en of the input: the patched module, the extracted shared
+ * object or the spool's bytes. */
+static int add_ent(struct ctx *c, struct record *rec, struct zipw *z,
+		   const struct ent *en, struct sp_err *e)
+{
+	const char *name = en->we->name;
+
+	if (en->repaired && en->rep.mod_fd >= 0)
+		return add_fd(rec, z, name, en->rep.mod_fd, 0,
+			      en->rep.mod_len, en->we->mode, c->tmpdir, e);
+	if (en->fd >= 0)
+		return add_fd(rec, z, name, en->fd, 0, en->len, en->we->mode,
+			      c->tmpdir, e);
+	return add_fd(rec, z, name, c->spool, en->off, en->len, en->we->mode,
+		      c->tmpdir, e);
+}
+
 /* Writes the new wheel to fd; see the header for the order. */
 static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 {
@@ -464,8 +561,6 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 		for (i = 0; i < c->nents; i++) {
 			struct ent *en = &c->ents[i];
 			const char *name = en->we->name;
-			const void *d = en->repaired ? en->patched : en->data;
-			size_t l = en->repaired ? en->plen : en->len;
 
 			if (en->we->is_dir || is_dist_info(c, name) != pass)
 				continue;
@@ -479,17 +574,24 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 					     "/RECORD.p7s")))
 				continue;
 			if (pass && !strcmp(name, wheel_name)) {
-				retagged = repair_wheel_retag(en->data, en->len,
-							      c->plat);
+				char *text = ent_text(c, en, e);
+
+				if (!text)
+					goto out;
+				retagged = repair_wheel_retag(
+				    text, (size_t)en->len, c->plat);
+				free(text);
 				if (!retagged) {
 					sp_err_set(e, "out of memory");
 					goto out;
 				}
-				d = retagged;
-				l = strlen(retagged);
+				if (record_zip_add(&rec, &z, name, retagged,
+						   strlen(retagged),
+						   en->we->mode, e) < 0)
+					goto out;
+				continue;
 			}
-			if (record_zip_add(&rec, &z, name, d, l, en->we->mode,
-					   e) < 0)
+			if (add_ent(c, &rec, &z, en, e) < 0)
 				goto out;
 		}
 		if (pass)
@@ -508,8 +610,8 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 				if (find_ent(c, rf->path) ||
 				    graft_seen(c, i, k))
 					continue;
-				if (record_zip_add(&rec, &z, rf->path, rf->data,
-						   rf->len, 0755, e) < 0)
+				if (add_fd(&rec, &z, rf->path, rf->fd, 0,
+					   rf->len, 0755, c->tmpdir, e) < 0)
 					goto out;
 			}
 		}
@@ -535,26 +637,41 @@ out:
  * <wheel name>/<entry>.debug instead. */
 static int split_one(struct ctx *c, struct ent *en, struct sp_err *e)
 {
-	char *stem = wheel_stem(c);
-	int rc;
+	char *stem = wheel_stem(c), *data = NULL;
+	int rc = -1;
 
-	if (!stem)
-		return sp_err_set(e, "out of memory");
-	rc = debugsplit_for_wheel(en->data, en->len, en->we->name,
-				  en->we->name, stem, &en->dbg, &en->debug_rel,
-				  e);
-	free(stem);
-	if (rc < 0) {
+	/* Stripping works in memory: the object is read whole, and its
+	 * extracted file replaced by the stripped one. */
+	if (!stem) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	if (!(data = ent_text(c, en, e)))
+		goto out;
+	if (debugsplit_for_wheel(data, (size_t)en->len, en->we->name,
+				 en->we->name, stem, &en->dbg, &en->debug_rel,
+				 e) < 0) {
 		sp_err_wrap(e, "'%s'", c->path);
-		return -1;
+		goto out;
 	}
 	if (en->dbg.debug) {
-		free(en->data);
-		en->data = en->dbg.stripped;
+		if (ftruncate(en->fd, 0) < 0) {
+			sp_err_sys(e, "cannot write '%s' in '%s'",
+				   en->we->name, c->tmpdir);
+			goto out;
+		}
+		if (put_at(en->fd, en->dbg.stripped, en->dbg.stripped_len, 0,
+			   c->tmpdir, e) < 0)
+			goto out;
 		en->len = en->dbg.stripped_len;
+		free(en->dbg.stripped);
 		en->dbg.stripped = NULL;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(stem);
+	free(data);
+	return rc;
 }
 
 /* The module's debug file, then those of the libraries its repair
@@ -683,6 +800,8 @@ static int prepare(struct ctx *c, size_t *nmod, struct sp_err *e)
 	c->nents = c->r.nents;
 	for (i = 0; i < c->nents; i++) {
 		c->ents[i].we = &c->r.ents[i];
+		c->ents[i].fd = -1;
+		repair_result_init(&c->ents[i].rep);
 		c->byname[i] = &c->ents[i];
 	}
 	qsort(c->byname, c->nents, sizeof(*c->byname), cmp_byname);
@@ -691,6 +810,8 @@ static int prepare(struct ctx *c, size_t *nmod, struct sp_err *e)
 		const struct wheel_so *so = &c->r.sos[i];
 		struct ent *en = find_ent(c, so->entry);
 
+		if (en)
+			en->extract = 1;
 		if (!en || in_libs_dir(so->entry))
 			continue;
 		if (!so->elf_ok)
@@ -710,10 +831,8 @@ static void ctx_release(struct ctx *c)
 	size_t i;
 
 	for (i = 0; i < c->nents; i++) {
-		free(c->ents[i].data);
-		if (c->ents[i].patched != c->ents[i].data &&
-		    c->ents[i].patched != c->ents[i].rep.mod)
-			free(c->ents[i].patched);
+		if (c->ents[i].fd >= 0)
+			close(c->ents[i].fd);
 		repair_result_release(&c->ents[i].rep);
 		free(c->ents[i].debug_path);
 		free(c->ents[i].debug_rel);
@@ -721,6 +840,10 @@ static void ctx_release(struct ctx *c)
 	}
 	free(c->ents);
 	free(c->byname);
+	if (c->spool >= 0)
+		close(c->spool);
+	if (c->tmpfd >= 0)
+		close(c->tmpfd);
 	if (c->tmpdir) {
 		nftw(c->tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		free(c->tmpdir);
@@ -738,6 +861,8 @@ int repair_wheel(const char *path, const struct repair_wheel_opts *o,
 
 	*result = NULL;
 	memset(&c, 0, sizeof(c));
+	c.tmpfd = -1;
+	c.spool = -1;
 	c.path = path;
 	c.o = o;
 	if (prepare(&c, &nmod, e) < 0)
@@ -750,13 +875,11 @@ int repair_wheel(const char *path, const struct repair_wheel_opts *o,
 		rc = *result ? 0 : sp_err_set(e, "out of memory");
 		goto out;
 	}
-	if (read_entries(&c, e) < 0)
+	if (make_tmpdir(&c, e) < 0 || read_entries(&c, e) < 0)
 		goto out;
 	for (i = 0; o->split_debug && i < c.nents; i++)
 		if (c.ents[i].so && split_one(&c, &c.ents[i], e) < 0)
 			goto out;
-	if (extract_sos(&c, e) < 0)
-		goto out;
 	for (i = 0; i < c.nents; i++)
 		if (c.ents[i].so && repair_one(&c, &c.ents[i], e) < 0)
 			goto out;

@@ -7,13 +7,15 @@
  * does not hold, or a bad WHEEL file is refused before anything is read
  * for the repair.  Each shared object of the wheel (not those already in
  * a "<name>.libs/" directory, which a previous repair bundled) is extracted
- * to memory, and also to a private temporary directory at its path in the
- * wheel, so that $ORIGIN in its RPATH/RUNPATH finds the wheel's own
- * libraries as the loader will after installation; those libraries (by
- * file name and DT_SONAME) are not bundled again.  Libraries are then
- * searched as ldresolve.h says (--lib-path, LD_LIBRARY_PATH, ld.so.conf,
- * the default directories), bundled into "<dist>.libs/", and the objects
- * patched in memory.
+ * to a private temporary directory at its path in the wheel, so that
+ * $ORIGIN in its RPATH/RUNPATH finds the wheel's own libraries as the
+ * loader will after installation; those libraries (by file name and
+ * DT_SONAME) are not bundled again.  Libraries are then searched as
+ * ldresolve.h says (--lib-path, LD_LIBRARY_PATH, ld.so.conf, the default
+ * directories), bundled into "<dist>.libs/", and the objects patched into
+ * scratch files (repair.h).  The other entries are extracted to an
+ * unlinked scratch file there; no entry is ever held whole in memory
+ * (but with split_debug each object is, while it is stripped).
  *
  * The new wheel holds every entry of the input under the same name, in
  * the same order (directory entries excepted: zip directories mean

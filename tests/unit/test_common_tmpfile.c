@@ -278,6 +278,31 @@ static void test_discard_removes(void **state)
 	ASSERT_LISTING("");
 }
 
+/* A scratch file is readable and writable and never shows in the
+ * folder, while open or after; a folder that cannot take it gives an
+ * error naming the folder. */
+static void test_anon_leaves_nothing(void **state)
+{
+	struct sp_err e;
+	char buf[8];
+	int fd, ro;
+
+	(void)state;
+	fd = tmpfile_anon(tmpfd, tmpdir, "lib.so", &e);
+	assert_true(fd >= 0);
+	ASSERT_LISTING("");
+	assert_int_equal(pwrite(fd, "patched", 7, 0), 7);
+	assert_int_equal(pread(fd, buf, 7, 0), 7);
+	assert_memory_equal(buf, "patched", 7);
+	close(fd);
+	ASSERT_LISTING("");
+	ro = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(ro >= 0);
+	assert_int_equal(tmpfile_anon(ro, "/proc", "lib.so", &e), -1);
+	assert_non_null(strstr(e.msg, "'/proc"));
+	close(ro);
+}
+
 /* The errors of the descriptor are reported, naming the file, and the
  * temporary is removed: a write that fails (here: the descriptor is
  * read-only), an fsync that fails (here: a pipe). */
@@ -485,6 +510,8 @@ int main(void)
 			test_failed_rename_leaves_nothing, setup_dir,
 			teardown_dir),
 		cmocka_unit_test_setup_teardown(test_noreplace_keeps_existing,
+						setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_anon_leaves_nothing,
 						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_discard_removes,
 						setup_dir, teardown_dir),

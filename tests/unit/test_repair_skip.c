@@ -58,7 +58,7 @@ static const char *run_skip(uint16_t machine, const char *plat,
 	if (repair_run(&in, out, &e) < 0)
 		fail_msg("skip failed: %s", e.msg);
 	assert_string_equal(out->plat, plat);
-	assert_null(out->mod);
+	assert_int_equal(out->mod_fd, -1);
 	assert_int_equal(out->nfiles, 0);
 	patch = json_object_get(out->result, "patch");
 	return patch ? json_string_value(patch) : "";

@@ -14,9 +14,11 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "worker/zip/pdeflate.h"
@@ -240,6 +242,55 @@ static void test_sink_error(void **state)
 	free(in);
 }
 
+/* From a descriptor: the stream of the same bytes in memory, on 1 and 3
+ * threads; a file shorter than promised or unreadable is an error naming
+ * it. */
+static void test_from_fd(void **state)
+{
+	size_t n = 5 * CH + 11, off = 13;
+	char path[] = "/tmp/spoke-pdeflate-XXXXXX";
+	uint8_t *in = malloc(n + off);
+	struct acc a, b;
+	struct sp_err e;
+	unsigned t;
+	int fd;
+
+	(void)state;
+	assert_non_null(in);
+	fill_mixed(in, n + off, 5);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(pwrite(fd, in, n + off, 0), (ssize_t)(n + off));
+	run(in + off, n, 6, 1, &a);
+	for (t = 1; t <= 3; t += 2) {
+		memset(&b, 0, sizeof(b));
+		if (pdeflate_run_fd(fd, off, n, "in.bin", 6, t, acc_sink, &b,
+				    &e) != 0)
+			fail_msg("pdeflate_run_fd: %s", e.msg);
+		assert_int_equal(b.len, a.len);
+		assert_memory_equal(b.p, a.p, a.len);
+		free(b.p);
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(pdeflate_run_fd(fd, off + 1, n, "in.bin", 6,
+						 t, acc_sink, &b, &e),
+				 -1);
+		assert_string_equal(e.msg,
+				    "'in.bin' changed while it was read");
+		free(b.p);
+	}
+	close(fd);
+	fd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(
+	    pdeflate_run_fd(fd, 0, n, "dir", 6, 2, acc_sink, &b, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot read 'dir'"));
+	free(b.p);
+	close(fd);
+	free(a.p);
+	free(in);
+}
+
 /* Compresses with zlib, then checks the walk against it: the stream ends
  * where the walk says, and the bit it names is the final block's (with
  * it cleared, zlib no longer finds the end). */
@@ -367,6 +418,7 @@ int main(void)
 	    cmocka_unit_test(test_mixed),
 	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_sink_error),
+	    cmocka_unit_test(test_from_fd),
 	    cmocka_unit_test(test_walk_zlib),
 	    cmocka_unit_test(test_walk_garbage),
 	    cmocka_unit_test(test_threads_env),

@@ -640,6 +640,155 @@ static void test_chunked_enospc(void **state)
 	free(rnd);
 }
 
+/* A file holding n bytes of p after pad bytes of junk.  Returns its
+ * descriptor, open for reading. */
+static int data_file(const char *name, const uint8_t *p, size_t n, size_t pad)
+{
+	char *path = tpath(name);
+	uint8_t junk[64];
+	int fd;
+
+	memset(junk, 0x5a, sizeof(junk));
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_true(pad <= sizeof(junk));
+	assert_int_equal(pwrite(fd, junk, pad, 0), (ssize_t)pad);
+	assert_int_equal(pwrite(fd, p, n, (off_t)pad), (ssize_t)n);
+	free(path);
+	return fd;
+}
+
+/* The archive of write_big (at level, of a small text and the two big
+ * entries), its entries given in memory or, with from_fd, as files (the
+ * random one at an offset). */
+static void write_set(const char *path, int flags, unsigned threads,
+		      int level, int from_fd, uint8_t digest[32])
+{
+	char sha[ZIPW_B64_SHA256], want[ZIPW_B64_SHA256];
+	uint8_t *text, *rnd, d[32];
+	struct zipw z;
+	struct sp_err e;
+	int fd, tfd = -1, rfd = -1, sfd = -1;
+
+	big_data(&text, &rnd);
+	if (from_fd) {
+		tfd = data_file("text.in", text, BIG1, 0);
+		rfd = data_file("rnd.in", rnd, BIG2, 17);
+		sfd = data_file("small.in", (const uint8_t *)"small", 5, 3);
+	}
+	fd = open(path, flags | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(zipw_open(&z, fd, path, 1609556646, level, &e), 0);
+	z.threads = threads;
+	assert_int_equal(
+	    from_fd ? zipw_add_fd(&z, "a.txt", sfd, 3, 5, "small.in", 0644,
+				  NULL, &e)
+		    : zipw_add(&z, "a.txt", "small", 5, 0644, NULL, &e),
+	    0);
+	if ((from_fd ? zipw_add_fd(&z, "big/text.so", tfd, 0, BIG1, "text.in",
+				   0755, sha, &e)
+		     : zipw_add(&z, "big/text.so", text, BIG1, 0755, sha,
+				&e)) < 0)
+		fail_msg("%s", e.msg);
+	sha256_buf(text, BIG1, d);
+	b64url_nopad(d, 32, want);
+	assert_string_equal(sha, want);
+	if ((from_fd ? zipw_add_fd(&z, "big/random.bin", rfd, 17, BIG2,
+				   "rnd.in", 0644, sha, &e)
+		     : zipw_add(&z, "big/random.bin", rnd, BIG2, 0644, sha,
+				&e)) < 0)
+		fail_msg("%s", e.msg);
+	sha256_buf(rnd, BIG2, d);
+	b64url_nopad(d, 32, want);
+	assert_string_equal(sha, want);
+	assert_int_equal(zipw_add(&z, "z.txt", "end", 3, 0644, NULL, &e), 0);
+	assert_int_equal(zipw_finish(&z, digest, NULL, &e), 0);
+	zipw_release(&z);
+	assert_int_equal(close(fd), 0);
+	if (from_fd) {
+		close(tfd);
+		close(rfd);
+		close(sfd);
+	}
+	free(text);
+	free(rnd);
+}
+
+/* Entries read from descriptors in pieces (zipw_add_fd) give the archive
+ * that the same bytes in memory give: deflated in chunks (written as they
+ * come or gathered), stored in pieces at level 0, small ones whole. */
+static void test_from_fd(void **state)
+{
+	static const struct {
+		int flags, level;
+		unsigned threads;
+	} cases[] = {{O_RDWR, 6, 2}, {O_WRONLY, 6, 1}, {O_RDWR, 0, 1}};
+	char *p1 = tpath("mem.zip"), *p2 = tpath("fd.zip");
+	uint8_t d1[32], d2[32];
+	struct sp_err e;
+	size_t i, l1, l2;
+	char *b1, *b2;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		write_set(p1, cases[i].flags, cases[i].threads,
+			  cases[i].level, 0, d1);
+		write_set(p2, cases[i].flags, cases[i].threads,
+			  cases[i].level, 1, d2);
+		b1 = fsx_read_all(p1, &l1, &e);
+		b2 = fsx_read_all(p2, &l2, &e);
+		assert_non_null(b1);
+		assert_non_null(b2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(b1, b2, l1);
+		assert_memory_equal(d1, d2, 32);
+		free(b1);
+		free(b2);
+		if (cases[i].level)
+			check_big(p2, 0);
+		else
+			assert_int_not_equal(python_ok(p2, 4), 0);
+	}
+	free(p1);
+	free(p2);
+}
+
+/* A file shorter than the length promised: the error names it, whether
+ * the entry is read whole, in pieces or in chunks. */
+static void test_from_fd_short(void **state)
+{
+	static const int levels[] = {6, 0, 6};
+	static const size_t lens[] = {100, BIG2, BIG2};
+	uint8_t *text, *rnd;
+	struct zipw z;
+	struct sp_err e;
+	size_t i;
+	int fd, rfd;
+
+	(void)state;
+	big_data(&text, &rnd);
+	rfd = data_file("short.in", rnd, BIG2 - 10, 0);
+	for (i = 0; i < 3; i++) {
+		char *path = tpath("short.zip");
+
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		assert_true(fd >= 0);
+		assert_int_equal(zipw_open(&z, fd, path, 0, levels[i], &e), 0);
+		z.threads = 2;
+		assert_int_equal(zipw_add_fd(&z, "a", rfd,
+					     i == 0 ? BIG2 - 50 : 0, lens[i],
+					     "short.in", 0644, NULL, &e),
+				 -1);
+		assert_non_null(strstr(e.msg, "'short.in' changed"));
+		zipw_release(&z);
+		close(fd);
+		free(path);
+	}
+	close(rfd);
+	free(text);
+	free(rnd);
+}
+
 static void test_bad_level(void **state)
 {
 	struct zipw z;
@@ -661,6 +810,8 @@ int main(void)
 	    cmocka_unit_test(test_enospc),
 	    cmocka_unit_test(test_chunked),
 	    cmocka_unit_test(test_chunked_enospc),
+	    cmocka_unit_test(test_from_fd),
+	    cmocka_unit_test(test_from_fd_short),
 	    cmocka_unit_test(test_bad_level),
 	};
 

@@ -2,14 +2,16 @@
 #include "worker/repair/repair.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/fsx.h"
 #include "common/path.h"
 #include "common/sha256.h"
+#include "common/tmpfile.h"
 #include "worker/elf/patch.h"
 #include "worker/elf/pycheck.h"
 #include "worker/repair/ldresolve.h"
@@ -40,8 +42,8 @@ int repair_mode_parse(const char *name, enum repair_mode *m)
 /* A library to bundle. */
 struct graft {
 	size_t lib;	 /* index in the tree */
-	void *data;	 /* its bytes as found */
-	size_t len;
+	int fd;		 /* open on it as found (pread), or -1 */
+	uint64_t len;
 	char *name;	 /* hashed name: its new DT_SONAME */
 	char *wheel_path; /* <libs_dir>/<name> */
 	struct symvers sv;
@@ -86,20 +88,102 @@ static int descend(const char *soname, const char *path, void *arg)
 	return strcmp(lib_action(arg, soname, path), "graft") == 0;
 }
 
-char *repair_hashed_name(const char *soname, const void *data, size_t len)
+/* The hashed name of soname for content digest. */
+static char *hashed_name(const char *soname, const uint8_t digest[32])
 {
 	const char *so = strstr(soname, ".so");
-	uint8_t digest[32];
 	char hex[65], *s;
 	size_t base;
 
-	sha256_buf(data, len, digest);
 	hex_encode(digest, 32, hex);
 	base = so ? (size_t)(so - soname) : strlen(soname);
 	if (asprintf(&s, "%.*s-%.8s%s", (int)base, soname, hex,
 		     soname + base) < 0)
 		return NULL;
 	return s;
+}
+
+char *repair_hashed_name(const char *soname, const void *data, size_t len)
+{
+	uint8_t digest[32];
+
+	sha256_buf(data, len, digest);
+	return hashed_name(soname, digest);
+}
+
+/* The piece a library is read in to hash it. */
+#define HASH_PIECE ((size_t)1 << 20)
+
+/* The SHA-256 of the len bytes of the file open on fd (name for
+ * messages), read a piece at a time. */
+static int hash_fd(int fd, uint64_t len, const char *name, uint8_t digest[32],
+		   struct sp_err *e)
+{
+	struct sha256 h;
+	uint8_t *buf = malloc(HASH_PIECE);
+	uint64_t pos = 0;
+	ssize_t n;
+
+	if (!buf)
+		return sp_err_set(e, "out of memory");
+	if (sha256_init(&h, e) < 0) {
+		free(buf);
+		return -1;
+	}
+	while (pos < len) {
+		n = pread(fd, buf,
+			  len - pos < HASH_PIECE ? (size_t)(len - pos)
+						 : HASH_PIECE,
+			  (off_t)pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				sp_err_set(e, "'%s' changed while it was read",
+					   name);
+			else
+				sp_err_sys(e, "cannot read '%s'", name);
+			sha256_release(&h);
+			free(buf);
+			return -1;
+		}
+		sha256_update(&h, buf, (size_t)n);
+		pos += (uint64_t)n;
+	}
+	sha256_final(&h, digest);
+	free(buf);
+	return 0;
+}
+
+/* Reads the whole file open on fd (len bytes) into a new buffer: only
+ * for split_debug, whose stripping works in memory. */
+static void *read_whole(int fd, uint64_t len, const char *name,
+			struct sp_err *e)
+{
+	uint8_t *buf;
+	uint64_t pos = 0;
+	ssize_t n;
+
+	if (len > SIZE_MAX - 1 || !(buf = malloc((size_t)len + 1))) {
+		sp_err_set(e, "out of memory reading '%s'", name);
+		return NULL;
+	}
+	while (pos < len) {
+		n = pread(fd, buf + pos, (size_t)(len - pos), (off_t)pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				sp_err_set(e, "'%s' changed while it was read",
+					   name);
+			else
+				sp_err_sys(e, "cannot read '%s'", name);
+			free(buf);
+			return NULL;
+		}
+		pos += (uint64_t)n;
+	}
+	return buf;
 }
 
 char *repair_rpath(const char *module_path, const char *libs_dir)
@@ -166,10 +250,14 @@ static json_t *symvers_json(const struct ctx *c)
 	return o;
 }
 
-/* Reads the libraries to bundle and their symbol versions; fails on the
- * first one that was not found. */
+/* Opens the libraries to bundle, hashes them for their names and reads
+ * their symbol versions, none of them whole: each stays open, to be
+ * patched from the same file; fails on the first one that was not
+ * found. */
 static int collect_grafts(struct ctx *c, struct sp_err *e)
 {
+	uint8_t digest[32];
+	struct stat st;
 	size_t i;
 
 	c->g = calloc(c->tree.nlibs + 1, sizeof(*c->g));
@@ -184,13 +272,20 @@ static int collect_grafts(struct ctx *c, struct sp_err *e)
 		if (!l->path)
 			return not_found(c, i, e);
 		g->lib = i;
-		g->data = fsx_read_all(l->path, &g->len, e);
-		if (!g->data)
-			return -1;
+		g->fd = open(l->path, O_RDONLY | O_CLOEXEC);
+		if (g->fd < 0)
+			return sp_err_sys(e, "cannot open '%s'", l->path);
 		c->ng++;
-		if (symvers_read_mem(g->data, g->len, l->path, &g->sv, e) < 0)
+		if (fstat(g->fd, &st) < 0)
+			return sp_err_sys(e, "cannot stat '%s'", l->path);
+		if (!S_ISREG(st.st_mode))
+			return sp_err_set(e, "'%s' is not a regular file",
+					  l->path);
+		g->len = (uint64_t)st.st_size;
+		if (hash_fd(g->fd, g->len, l->path, digest, e) < 0 ||
+		    symvers_read_fd(g->fd, l->path, &g->sv, e) < 0)
 			return -1;
-		g->name = repair_hashed_name(l->soname, g->data, g->len);
+		g->name = hashed_name(l->soname, digest);
 		if (!g->name)
 			return sp_err_set(e, "out of memory");
 	}
@@ -300,17 +395,16 @@ static json_t *make_report(const struct ctx *c, const struct policy_tag *t,
 	return r;
 }
 
-/* Reads the DT_NEEDED entries of a patched image back through libelf, so
- * that what the result reports is what the wheel holds.  The image is read
- * where it is: a copy of a 150 MB module would double the peak memory. */
-static json_t *needed_of_image(const void *data, size_t len, const char *name,
-			       struct sp_err *e)
+/* Reads the DT_NEEDED entries of a patched module back through libelf, so
+ * that what the result reports is what the wheel holds.  The scratch file
+ * is read through its descriptor: its headers and dynamic section only. */
+static json_t *needed_of_image(int fd, const char *name, struct sp_err *e)
 {
 	struct elf_info info;
 	json_t *a;
 	size_t i;
 
-	if (elf_inspect_mem(data, len, name, &info, e) < 0)
+	if (elf_inspect_fd(fd, name, &info, e) < 0)
 		return NULL;
 	a = json_array();
 	for (i = 0; a && i < info.nneeded; i++)
@@ -356,11 +450,17 @@ static int split_graft(struct ctx *c, size_t i, struct repair_file *f,
 		       struct sp_err *e)
 {
 	struct graft *g = &c->g[i];
+	const char *path = c->tree.libs[g->lib].path;
 	char *rel = NULL;
+	void *data;
+	int rc;
 
-	if (debugsplit_for_wheel(g->data, g->len, c->tree.libs[g->lib].path,
-				 g->wheel_path, c->wheel_stem, &f->debug, &rel,
-				 e) < 0)
+	if (!(data = read_whole(g->fd, g->len, path, e)))
+		return -1;
+	rc = debugsplit_for_wheel(data, (size_t)g->len, path, g->wheel_path,
+				  c->wheel_stem, &f->debug, &rel, e);
+	free(data);
+	if (rc < 0)
 		return -1;
 	if (rel && !(f->debug_path = path_join(c->debug_dir, rel))) {
 		free(rel);
@@ -371,8 +471,83 @@ static int split_graft(struct ctx *c, size_t i, struct repair_file *f,
 	return 0;
 }
 
-/* Patches the module and every bundled library in memory; with
- * split_debug, each library is stripped first. */
+/* A new scratch file for a patched copy of the object name, in the
+ * caller's folder.  Returns its descriptor, or -1 with e filled. */
+static int scratch(const struct ctx *c, const char *name, struct sp_err *e)
+{
+	if (c->in->tmp_dirfd < 0 || !c->in->tmp_label)
+		return sp_err_set(e, "no folder for the patched copy of '%s'",
+				  name);
+	return tmpfile_anon(c->in->tmp_dirfd, c->in->tmp_label,
+			    path_basename(name), e);
+}
+
+/* The size of the scratch file fd, for the wheel writer. */
+static int scratch_len(int fd, const struct ctx *c, uint64_t *len,
+		       struct sp_err *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return sp_err_sys(e, "cannot stat a temporary file in '%s'",
+				  c->in->tmp_label);
+	*len = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Writes the image p (len bytes) to the scratch file fd. */
+static int scratch_write(int fd, const struct ctx *c, const void *p, size_t len,
+			 struct sp_err *e)
+{
+	const uint8_t *b = p;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(fd, b + done, len - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return sp_err_sys(e, "cannot write to '%s'",
+					  c->in->tmp_label);
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Patches bundled library i into f->fd, a scratch file: from its file
+ * (elf_patch_fd: the bulk copied in the kernel), or, with split_debug and
+ * DWARF to strip, from the stripped image in memory. */
+static int patch_graft(struct ctx *c, size_t i, const struct elf_edit *ed,
+		       struct repair_file *f, struct sp_err *e)
+{
+	const char *path = c->tree.libs[c->g[i].lib].path;
+	void *img = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((f->fd = scratch(c, path, e)) < 0)
+		return -1;
+	if (!f->debug.stripped)
+		rc = elf_patch_fd(c->g[i].fd, path, ed, f->fd, c->in->tmp_label,
+				  e);
+	else if ((rc = elf_patch_mem(f->debug.stripped, f->debug.stripped_len,
+				     path, ed, &img, &len, e)) == 0)
+		rc = scratch_write(f->fd, c, img, len, e);
+	free(img);
+	/* The patched copy is what goes into the wheel. */
+	free(f->debug.stripped);
+	f->debug.stripped = NULL;
+	if (rc < 0)
+		return -1;
+	return scratch_len(f->fd, c, &f->len, e);
+}
+
+/* Patches the module and every bundled library, each into a scratch file
+ * of its own; with split_debug, each library is stripped first. */
 static int patch_all(struct ctx *c, const char *rpath,
 		     struct repair_result *out, struct sp_err *e)
 {
@@ -388,6 +563,8 @@ static int patch_all(struct ctx *c, const char *rpath,
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
+	for (i = 0; i < c->ng + 1; i++)
+		out->files[i].fd = -1;
 	for (i = 0; i < c->ng; i++) {
 		olds[i] = c->tree.libs[c->g[i].lib].soname;
 		news[i] = c->g[i].name;
@@ -403,33 +580,25 @@ static int patch_all(struct ctx *c, const char *rpath,
 	ed.nreplace = c->ng;
 	ed.remove_needed = c->removed;
 	ed.nremove = c->nremoved;
-	if (elf_patch_mem(c->in->mod, c->in->mod_len, c->in->name, &ed,
-			  &out->mod, &out->mod_len, e) < 0)
+	if ((out->mod_fd = scratch(c, c->in->name, e)) < 0 ||
+	    elf_patch_fd(c->in->mod_fd, c->in->name, &ed, out->mod_fd,
+			 c->in->tmp_label, e) < 0 ||
+	    scratch_len(out->mod_fd, c, &out->mod_len, e) < 0)
 		goto out;
 	if (c->o->split_debug && debug_dirs(c, e) < 0)
 		goto out;
 	for (i = 0; i < c->ng; i++) {
 		struct repair_file *f = &out->files[out->nfiles];
-		const void *data = c->g[i].data;
-		size_t len = c->g[i].len;
 
-		/* Counted first: what the split holds is released with
-		 * out on failure. */
+		/* Counted first: what the split holds and the scratch file
+		 * are released with out on failure. */
 		out->nfiles++;
 		if (c->o->split_debug && split_graft(c, i, f, e) < 0)
 			goto out;
-		if (f->debug.stripped) {
-			data = f->debug.stripped;
-			len = f->debug.stripped_len;
-		}
 		ed.set_rpath = "$ORIGIN";
 		ed.set_soname = c->g[i].name;
-		if (elf_patch_mem(data, len, c->tree.libs[c->g[i].lib].path,
-				  &ed, &f->data, &f->len, e) < 0)
+		if (patch_graft(c, i, &ed, f, e) < 0)
 			goto out;
-		/* The patched copy is what goes into the wheel. */
-		free(f->debug.stripped);
-		f->debug.stripped = NULL;
 		f->path = strdup(c->g[i].wheel_path);
 		if (!f->path) {
 			sp_err_set(e, "out of memory");
@@ -448,7 +617,8 @@ static void ctx_release(struct ctx *c)
 	size_t i;
 
 	for (i = 0; i < c->ng; i++) {
-		free(c->g[i].data);
+		if (c->g[i].fd >= 0)
+			close(c->g[i].fd);
 		free(c->g[i].name);
 		free(c->g[i].wheel_path);
 		symvers_release(&c->g[i].sv);
@@ -597,7 +767,7 @@ static int python_rules(const struct ctx *c, struct sp_err *e)
 
 	if (!mod)
 		return sp_err_set(e, "out of memory");
-	rc = pycheck_mem(c->in->mod, c->in->mod_len, c->in->name, mod, &pc, e);
+	rc = pycheck_fd(c->in->mod_fd, c->in->name, mod, &pc, e);
 	free(mod);
 	if (rc < 0)
 		return -1;
@@ -635,8 +805,7 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	lo.arg = c;
 	if (ld_resolve(in->info, in->name, &lo, &c->tree, e) < 0)
 		return -1;
-	if (symvers_read_mem(in->mod, in->mod_len, in->name, &c->mod_sv, e) <
-	    0)
+	if (symvers_read_fd(in->mod_fd, in->name, &c->mod_sv, e) < 0)
 		return -1;
 	if (collect_grafts(c, e) < 0)
 		return -1;
@@ -690,8 +859,8 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	out->result = json_pack(
 		"{s:s,s:O,s:o,s:o,s:s}", "platform_tag", out->plat, "repair",
 		c->report, "grafted", grafted_json(c), "needed",
-		out->mod ? needed_of_image(out->mod, out->mod_len, in->name, e)
-			 : needed_of_info(in->info),
+		out->mod_fd >= 0 ? needed_of_image(out->mod_fd, in->name, e)
+				 : needed_of_info(in->info),
 		"patch", c->ng || c->nremoved ? "applied" : "none");
 	if (!out->result) {
 		if (!e->msg[0])
@@ -711,7 +880,7 @@ int repair_run(const struct repair_in *in, struct repair_result *out,
 	struct ctx c;
 	int rc = -1;
 
-	memset(out, 0, sizeof(*out));
+	repair_result_init(out);
 	memset(&c, 0, sizeof(c));
 	c.in = in;
 	c.o = in->opts;
@@ -746,21 +915,29 @@ out:
 	return rc;
 }
 
+void repair_result_init(struct repair_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->mod_fd = -1;
+}
+
 void repair_result_release(struct repair_result *r)
 {
 	size_t i;
 
 	free(r->plat);
-	free(r->mod);
+	if (r->mod_fd >= 0)
+		close(r->mod_fd);
 	for (i = 0; i < r->nfiles; i++) {
 		free(r->files[i].path);
-		free(r->files[i].data);
+		if (r->files[i].fd >= 0)
+			close(r->files[i].fd);
 		debugsplit_release(&r->files[i].debug);
 		free(r->files[i].debug_path);
 	}
 	free(r->files);
 	json_decref(r->result);
-	memset(r, 0, sizeof(*r));
+	repair_result_init(r);
 }
 
 int repair_write_debug(const struct repair_result *r, struct sp_err *e)

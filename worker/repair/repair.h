@@ -2,8 +2,13 @@
  * repair.h - makes a module's wheel manylinux: finds the libraries it needs
  * (ldresolve.h), bundles those the policy (policy.h) does not promise into
  * <dist>.libs/ under hashed names, points the module at them, and picks
- * the platform tag.  Everything is patched in memory (elf/patch.h): the
- * staged module and the system's libraries are only read.
+ * the platform tag.  The staged module and the system's libraries are
+ * only read, through descriptors and never whole: each object to change
+ * is patched into a scratch file of its own (elf_patch_fd, tmpfile_anon:
+ * the unchanged bulk copied in the kernel), which the result hands to the
+ * wheel writer, so memory does not grow with the objects' sizes.  With
+ * split_debug a bundled library is the exception: it is read whole,
+ * stripped and patched in memory (debugsplit.h), one at a time.
  *
  * What to do is a struct repair_opts, filled by the caller (the worker
  * from its job, worker/wheel_job.h; spoke repair from its command line): no
@@ -54,8 +59,13 @@ struct repair_in {
 	const char *origin;	 /* $ORIGIN of the module: cargo_path's dir */
 	const char *plat;	 /* the job's platform tag ("linux_x86_64") */
 	const struct elf_info *info; /* of the module */
-	const void *mod;	 /* the module's bytes */
-	size_t mod_len;
+	/* The module, open for reading: read with pread, never written,
+	 * its offset not moved.  Not used in skip mode. */
+	int mod_fd;
+	/* The folder the scratch files go to (tmpfile_anon), with its path
+	 * for messages: on a disk, since they hold patched copies. */
+	int tmp_dirfd;
+	const char *tmp_label;
 	/* With split_debug (both required then): the directory the
 	 * bundled libraries' debug files go to, and the wheel's file name
 	 * without ".whl", under which those of libraries without a build
@@ -72,8 +82,10 @@ struct repair_in {
 /* A file the repair adds to the wheel. */
 struct repair_file {
 	char *path; /* in the wheel: "<dist>.libs/libfoo-0123abcd.so.1" */
-	void *data;
-	size_t len;
+	/* The patched library: an unlinked scratch file (owned; closed by
+	 * repair_result_release), its bytes from offset 0. */
+	int fd;
+	uint64_t len;
 	/* With split_debug, the library's debug file (debug.debug, for
 	 * repair_write_debug() to write at debug_path); both NULL when the
 	 * library has no .debug_* section: it is bundled as it is, and no
@@ -82,11 +94,15 @@ struct repair_file {
 	char *debug_path;
 };
 
-/* Owned by the repair: repair_result_release(). */
+/* Owned by the repair: repair_result_release().  Start it as
+ * REPAIR_RESULT_INIT (repair_run does), so that a release before the
+ * repair ran closes nothing. */
 struct repair_result {
 	char *plat;	/* the wheel's platform tag */
-	void *mod;	/* the patched module, or NULL: write the original */
-	size_t mod_len;
+	/* The patched module, an unlinked scratch file read from offset 0
+	 * (owned), or -1: write the original. */
+	int mod_fd;
+	uint64_t mod_len;
 	struct repair_file *files;
 	size_t nfiles;
 	/* Members for the worker's result (new reference): "platform_tag",
@@ -102,17 +118,26 @@ struct repair_result {
 	json_t *result;
 };
 
+#define REPAIR_RESULT_INIT {.mod_fd = -1}
+
+/* Sets r to REPAIR_RESULT_INIT. */
+void repair_result_init(struct repair_result *r);
+
 /* Runs the repair in->opts asks for.  Returns 0 with out filled, or -1
  * with e saying what is wrong: an unknown --compat tag, split_debug
  * without debug_dir and wheel_stem, a needed library not
- * found (with every path tried), an object needing newer symbol versions
- * or libraries than --compat's tag has, or a black-listed symbol (naming
- * each), objects that fit no tag, a module check found not compliant,
- * a module using PyFPE_jbuf or UCS2 functions (naming the symbol), or a
- * patch that failed.  On failure out holds nothing. */
+ * found (with every path tried) or unreadable, an object needing newer
+ * symbol versions or libraries than --compat's tag has, or a black-listed
+ * symbol (naming each), objects that fit no tag, a module check found not
+ * compliant, a module using PyFPE_jbuf or UCS2 functions (naming the
+ * symbol), a patch that failed, or a scratch file that could not be
+ * created or written (a full disk).  On failure out holds nothing, and
+ * no scratch file is left. */
 int repair_run(const struct repair_in *in, struct repair_result *out,
 	       struct sp_err *e);
 
+/* Frees r and closes its scratch files (which removes them); leaves r
+ * as REPAIR_RESULT_INIT. */
 void repair_result_release(struct repair_result *r);
 
 /* Writes the debug file of every library r bundled that has one, with

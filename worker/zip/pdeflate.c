@@ -2,6 +2,7 @@
 #include "worker/zip/pdeflate.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <libdeflate.h>
 #include <pthread.h>
 #include <sched.h>
@@ -718,11 +719,15 @@ unsigned pdeflate_threads(unsigned want)
 struct slot {
 	uint8_t *buf;
 	size_t cap, len;
-	int done; /* compressed, not yet given to the sink */
+	uint8_t *in; /* reading from a descriptor: the chunk's input */
+	int done;    /* compressed, not yet given to the sink */
 };
 
 struct run {
-	const uint8_t *in;
+	const uint8_t *in; /* the input in memory, or NULL: read from fd */
+	int fd;
+	uint64_t off;	  /* of the input in fd */
+	const char *name; /* of fd, for messages */
 	size_t len, nchunks;
 	int level;
 	unsigned threads;
@@ -734,7 +739,42 @@ struct run {
 	size_t next;	     /* next chunk to compress */
 	size_t consumed;     /* chunks given to the sink */
 	int stop, oom;
+	/* Why the run failed: ENOMEM, an errno of pread, or EAGAIN for a
+	 * file that ended before len (it changed while read).  The first
+	 * failure is kept. */
+	int err;
 };
+
+/* Chunk i's input: in memory, or read into its slot. */
+static const uint8_t *chunk_in(const struct run *r, size_t i)
+{
+	if (r->fd < 0)
+		return r->in + i * PDEFLATE_CHUNK;
+	return r->slots[i % r->nslots].in;
+}
+
+/* Reads chunk i (n bytes) from r->fd into s->in.  Returns 0, or an
+ * errno. */
+static int read_chunk(const struct run *r, struct slot *s, size_t i, size_t n)
+{
+	size_t done = 0;
+	ssize_t got;
+
+	if (!s->in && !(s->in = malloc(PDEFLATE_CHUNK)))
+		return ENOMEM;
+	while (done < n) {
+		got = pread(r->fd, s->in + done, n - done,
+			    (off_t)(r->off + i * PDEFLATE_CHUNK + done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return errno ? errno : EIO;
+		if (got == 0)
+			return EAGAIN;
+		done += (size_t)got;
+	}
+	return 0;
+}
 
 static size_t chunk_len(const struct run *r, size_t i)
 {
@@ -743,15 +783,16 @@ static size_t chunk_len(const struct run *r, size_t i)
 	return r->len - off < PDEFLATE_CHUNK ? r->len - off : PDEFLATE_CHUNK;
 }
 
-/* Compresses chunks first..first+n-1 (n is 1 or 2) into their slots.
- * Only the slots' owner touches them. */
+/* Compresses chunks first..first+n-1 (n is 1 or 2) into their slots,
+ * reading them first when the input is a descriptor.  Only the slots'
+ * owner touches them.  Returns 0, or an errno (ENOMEM, a read's). */
 static int fill_slots(struct run *r, struct libdeflate_compressor *comp,
 		      size_t first, int n)
 {
 	struct chunk c[2];
 	struct slot *s;
 	size_t need, i;
-	int j;
+	int j, err;
 
 	for (j = 0; j < n; j++) {
 		i = first + (size_t)j;
@@ -762,15 +803,18 @@ static int fill_slots(struct run *r, struct libdeflate_compressor *comp,
 			s->buf = malloc(need);
 			s->cap = s->buf ? need : 0;
 			if (!s->buf)
-				return -1;
+				return ENOMEM;
 		}
-		c[j].in = r->in + i * PDEFLATE_CHUNK;
+		if (r->fd >= 0 &&
+		    (err = read_chunk(r, s, i, chunk_len(r, i))) != 0)
+			return err;
+		c[j].in = chunk_in(r, i);
 		c[j].len = chunk_len(r, i);
 		c[j].last = i == r->nchunks - 1;
 		c[j].out = s->buf;
 	}
 	if (compress_chunks(comp, c, n) < 0)
-		return -1;
+		return ENOMEM;
 	for (j = 0; j < n; j++)
 		r->slots[(first + (size_t)j) % r->nslots].len = c[j].clen;
 	return 0;
@@ -790,12 +834,13 @@ static void *worker_main(void *arg)
 	struct run *r = arg;
 	struct libdeflate_compressor *c;
 	size_t i, j;
-	int n, ok;
+	int n, err;
 
 	c = libdeflate_alloc_compressor(r->level);
 	pthread_mutex_lock(&r->mu);
 	if (!c) {
 		r->oom = 1;
+		r->err = ENOMEM;
 		pthread_cond_broadcast(&r->done);
 	}
 	while (c && !r->stop && !r->oom && r->next < r->nchunks) {
@@ -812,17 +857,30 @@ static void *worker_main(void *arg)
 			n = 2;
 		}
 		pthread_mutex_unlock(&r->mu);
-		ok = fill_slots(r, c, i, n) == 0;
+		err = fill_slots(r, c, i, n);
 		pthread_mutex_lock(&r->mu);
-		for (j = 0; ok && j < (size_t)n; j++)
+		for (j = 0; !err && j < (size_t)n; j++)
 			r->slots[(i + j) % r->nslots].done = 1;
-		if (!ok)
+		if (err && !r->oom) {
 			r->oom = 1;
+			r->err = err;
+		}
 		pthread_cond_broadcast(&r->done);
 	}
 	pthread_mutex_unlock(&r->mu);
 	libdeflate_free_compressor(c);
 	return NULL;
+}
+
+/* The error of a run that failed with r->err. */
+static int run_error(const struct run *r, struct sp_err *e)
+{
+	if (r->err == ENOMEM || !r->err)
+		return sp_err_set(e, "out of memory");
+	if (r->err == EAGAIN)
+		return sp_err_set(e, "'%s' changed while it was read", r->name);
+	errno = r->err;
+	return sp_err_sys(e, "cannot read '%s'", r->name);
 }
 
 /* Everything on the calling thread, two chunks at a time in two slots. */
@@ -839,12 +897,12 @@ static int run_inline(struct run *r, pdeflate_sink sink, void *arg,
 		return sp_err_set(e, "out of memory");
 	for (i = 0; i < r->nchunks && rc == 0; i += (size_t)n) {
 		n = r->nchunks - i >= 2 ? 2 : 1;
-		if (fill_slots(r, c, i, n) < 0) {
-			rc = sp_err_set(e, "out of memory");
+		if ((r->err = fill_slots(r, c, i, n)) != 0) {
+			rc = run_error(r, e);
 			break;
 		}
 		for (j = i; j < i + (size_t)n && rc == 0; j++) {
-			p.in = r->in + j * PDEFLATE_CHUNK;
+			p.in = chunk_in(r, j);
 			p.in_len = chunk_len(r, j);
 			p.out = r->slots[j % r->nslots].buf;
 			p.out_len = r->slots[j % r->nslots].len;
@@ -871,8 +929,8 @@ static int drain(struct run *r, pdeflate_sink sink, void *arg, struct sp_err *e)
 		oom = !s->done;
 		pthread_mutex_unlock(&r->mu);
 		if (oom)
-			return sp_err_set(e, "out of memory");
-		p.in = r->in + k * PDEFLATE_CHUNK;
+			return run_error(r, e);
+		p.in = chunk_in(r, k);
 		p.in_len = chunk_len(r, k);
 		p.out = s->buf;
 		p.out_len = s->len;
@@ -887,20 +945,46 @@ static int drain(struct run *r, pdeflate_sink sink, void *arg, struct sp_err *e)
 	return 0;
 }
 
+static int run_all(struct run *rp, int level, unsigned threads,
+		   pdeflate_sink sink, void *arg, struct sp_err *e);
+
 int pdeflate_run(const void *in, size_t len, int level, unsigned threads,
 		 pdeflate_sink sink, void *arg, struct sp_err *e)
 {
 	struct run r = {0};
+
+	r.in = in;
+	r.fd = -1;
+	r.len = len;
+	return run_all(&r, level, threads, sink, arg, e);
+}
+
+int pdeflate_run_fd(int fd, uint64_t off, size_t len, const char *name,
+		    int level, unsigned threads, pdeflate_sink sink, void *arg,
+		    struct sp_err *e)
+{
+	struct run r = {0};
+
+	r.fd = fd;
+	r.off = off;
+	r.name = name;
+	r.len = len;
+	return run_all(&r, level, threads, sink, arg, e);
+}
+
+/* The run of r (its input set), on up to threads threads. */
+static int run_all(struct run *rp, int level, unsigned threads,
+		   pdeflate_sink sink, void *arg, struct sp_err *e)
+{
+	struct run r = *rp;
 	pthread_t tid[PDEFLATE_MAX_THREADS];
 	unsigned started = 0, i;
 	int rc;
 
 	if (level < 1 || level > 12)
 		return sp_err_set(e, "invalid compression level %d", level);
-	r.in = in;
-	r.len = len;
 	r.level = level;
-	r.nchunks = len ? (len - 1) / PDEFLATE_CHUNK + 1 : 1;
+	r.nchunks = r.len ? (r.len - 1) / PDEFLATE_CHUNK + 1 : 1;
 	if (threads < 1)
 		threads = 1;
 	if (threads > PDEFLATE_MAX_THREADS)
@@ -943,8 +1027,10 @@ int pdeflate_run(const void *in, size_t len, int level, unsigned threads,
 	pthread_cond_destroy(&r.work);
 	pthread_mutex_destroy(&r.mu);
 out:
-	for (i = 0; i < r.nslots; i++)
+	for (i = 0; i < r.nslots; i++) {
 		free(r.slots[i].buf);
+		free(r.slots[i].in);
+	}
 	free(r.slots);
 	return rc;
 }

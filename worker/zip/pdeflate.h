@@ -67,6 +67,19 @@ typedef int (*pdeflate_sink)(void *arg, const struct pdeflate_piece *p,
 int pdeflate_run(const void *in, size_t len, int level, unsigned threads,
 		 pdeflate_sink sink, void *arg, struct sp_err *e);
 
+/*
+ * The same for the len bytes at offset off of the file open on fd (name
+ * for messages), read with pread in chunks, each into the slot that
+ * compresses it: memory stays a few chunks whatever the file's size.
+ * The pieces' in points at those copies.  Same output as pdeflate_run on
+ * the same bytes.  Errors also: a read failed ("cannot read 'name': ..."),
+ * or the file ended before off + len ("'name' changed while it was
+ * read").
+ */
+int pdeflate_run_fd(int fd, uint64_t off, size_t len, const char *name,
+		    int level, unsigned threads, pdeflate_sink sink, void *arg,
+		    struct sp_err *e);
+
 /* Largest stream pdeflate_run can produce for len bytes of input. */
 uint64_t pdeflate_bound(uint64_t len);
 

@@ -29,6 +29,53 @@ struct zipw_entry {
 	uint64_t csize, usize, offset;
 };
 
+/* Where an entry's data comes from: memory, or a file read with pread
+ * in pieces. */
+struct src {
+	const uint8_t *p; /* the data, or NULL: read from fd */
+	int fd;
+	uint64_t off;	  /* of the data in fd */
+	const char *name; /* of fd, for messages */
+	uint8_t *buf;	  /* reading from fd: one piece (SRC_PIECE) */
+};
+
+/* The piece a file's data is read and handled in. */
+#define SRC_PIECE ((size_t)1 << 20)
+
+/* Reads the n bytes at pos of the entry's data (n <= SRC_PIECE) and
+ * returns where they are: in memory as given, or in s->buf.  NULL with e
+ * filled on a read error or a file shorter than promised. */
+static const uint8_t *src_get(struct src *s, uint64_t pos, size_t n,
+			      struct sp_err *e)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	if (s->p)
+		return s->p + pos;
+	if (!s->buf && !(s->buf = malloc(SRC_PIECE))) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	while (done < n) {
+		r = pread(s->fd, s->buf + done, n - done,
+			  (off_t)(s->off + pos + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			sp_err_sys(e, "cannot read '%s'", s->name);
+			return NULL;
+		}
+		if (r == 0) {
+			sp_err_set(e, "'%s' changed while it was read",
+				   s->name);
+			return NULL;
+		}
+		done += (size_t)r;
+	}
+	return s->buf;
+}
+
 /* A growable byte buffer for headers, so that the central directory goes out
  * in a few large writes rather than two per entry. */
 struct obuf {
@@ -382,13 +429,64 @@ static int chunk_sink(void *arg, const struct pdeflate_piece *p,
 	return 0;
 }
 
+/* Appends the len bytes of data at the archive's end, a piece at a
+ * time. */
+static int append_src(struct zipw *z, struct src *data, uint64_t len,
+		      struct sp_err *e)
+{
+	const uint8_t *p;
+	uint64_t pos;
+	size_t n;
+
+	if (data->p)
+		return zw_write(z, data->p, (size_t)len, e);
+	for (pos = 0; pos < len; pos += n) {
+		n = len - pos < SRC_PIECE ? (size_t)(len - pos) : SRC_PIECE;
+		if (!(p = src_get(data, pos, n, e)) || zw_write(z, p, n, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An entry stored from a file (no compressor, and more than one piece):
+ * a first pass for the CRC and the digest, which the header needs, then
+ * the header and a second pass that copies the data. */
+static int add_stored_src(struct zipw *z, struct zipw_entry *ent,
+			  struct src *data, uint64_t len, uint8_t digest[32],
+			  struct sp_err *e)
+{
+	const uint8_t *p;
+	struct sha256 h;
+	uint64_t pos;
+	size_t n;
+
+	if (sha256_init(&h, e) < 0)
+		return -1;
+	for (pos = 0; pos < len; pos += n) {
+		n = len - pos < SRC_PIECE ? (size_t)(len - pos) : SRC_PIECE;
+		if (!(p = src_get(data, pos, n, e))) {
+			sha256_release(&h);
+			return -1;
+		}
+		digest_update(p, n, &ent->crc, &h);
+	}
+	sha256_final(&h, digest);
+	ent->method = ZIP_METHOD_STORE;
+	ent->csize = len;
+	ent->z64 = local_zip64(z, ent);
+	fault_point("write");
+	if (write_local_header(z, ent, e) < 0)
+		return -1;
+	return append_src(z, data, len, e);
+}
+
 /* Buffer size for reading a streamed entry back. */
 #define READ_BACK ((size_t)1 << 20)
 
 /* The end of a streamed chunked entry: the data in place (written is how
  * much of the deflate stream is), the header still to write. */
 static int finish_streamed(struct zipw *z, const struct zipw_entry *ent,
-			   const uint8_t *data, uint64_t data_off,
+			   struct src *data, uint64_t data_off,
 			   uint64_t written, struct sp_err *e)
 {
 	struct obuf hdr = {0};
@@ -401,11 +499,16 @@ static int finish_streamed(struct zipw *z, const struct zipw_entry *ent,
 	if (ent->method == ZIP_METHOD_STORE) {
 		/* Deflate did not pay off: the data replaces the stream. */
 		for (pos = 0; pos < ent->csize; pos += n) {
-			n = ent->csize - pos < PDEFLATE_CHUNK
+			const uint8_t *p;
+
+			n = ent->csize - pos < SRC_PIECE
 				? (size_t)(ent->csize - pos)
-				: PDEFLATE_CHUNK;
-			fault_point("write");
-			if (zw_pwrite(z, data + pos, n, data_off + pos, e) < 0)
+				: SRC_PIECE;
+			if (pos % PDEFLATE_CHUNK == 0)
+				fault_point("write");
+			if (!(p = src_get(data, pos, n, e)))
+				goto out;
+			if (zw_pwrite(z, p, n, data_off + pos, e) < 0)
 				goto out;
 		}
 		if (written > ent->csize && ftruncate(z->fd, (off_t)end) < 0) {
@@ -457,12 +560,12 @@ out:
  * the header, which holds the CRC and sizes and so goes out last;
  * otherwise the stream is gathered in memory and written like a whole
  * entry.  Both give the same bytes. */
-static int add_chunked(struct zipw *z, struct zipw_entry *ent,
-		       const uint8_t *data, size_t len, uint8_t digest[32],
-		       struct sp_err *e)
+static int add_chunked(struct zipw *z, struct zipw_entry *ent, struct src *data,
+		       size_t len, uint8_t digest[32], struct sp_err *e)
 {
 	struct chunked c = {0};
 	uint64_t data_off;
+	unsigned threads;
 	int flags, rc = -1;
 
 	/* The header's length must be known before its fields are: it has
@@ -477,10 +580,12 @@ static int add_chunked(struct zipw *z, struct zipw_entry *ent,
 	c.off = data_off;
 	if (sha256_init(&c.h, e) < 0)
 		return -1;
-	if (pdeflate_run(data, len, z->level,
-			 z->threads ? z->threads : pdeflate_threads(0),
-			 chunk_sink, &c, e) <
-	    0) {
+	threads = z->threads ? z->threads : pdeflate_threads(0);
+	if ((data->p ? pdeflate_run(data->p, len, z->level, threads,
+				    chunk_sink, &c, e)
+		     : pdeflate_run_fd(data->fd, data->off, len, data->name,
+				       z->level, threads, chunk_sink, &c,
+				       e)) < 0) {
 		sha256_release(&c.h);
 		/* Pieces may be in the file past z->off. */
 		z->failed = 1;
@@ -499,8 +604,9 @@ static int add_chunked(struct zipw *z, struct zipw_entry *ent,
 	} else {
 		fault_point("write");
 		if (write_local_header(z, ent, e) == 0 &&
-		    zw_write(z, ent->method == ZIP_METHOD_STORE ? data : c.mem.p,
-			     (size_t)ent->csize, e) == 0)
+		    (ent->method == ZIP_METHOD_STORE
+			 ? append_src(z, data, len, e)
+			 : zw_write(z, c.mem.p, (size_t)ent->csize, e)) == 0)
 			rc = 0;
 	}
 out:
@@ -508,8 +614,11 @@ out:
 	return rc;
 }
 
-int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
-	     mode_t mode, char sha256[ZIPW_B64_SHA256], struct sp_err *e)
+/* zipw_add and zipw_add_fd: the entry name's checks, then the data by
+ * the path its size and the compressor call for. */
+static int add_entry(struct zipw *z, const char *name, struct src *data,
+		     uint64_t len, mode_t mode, char sha256[ZIPW_B64_SHA256],
+		     struct sp_err *e)
 {
 	struct zipw_entry ent = {0};
 	uint8_t digest[32];
@@ -542,10 +651,31 @@ int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 	ent.offset = z->off;
 	ent.usize = len;
 	ent.xattr = (uint32_t)((mode & 0111) ? 0100755 : 0100644) << 16;
+	if (len > SIZE_MAX) {
+		free(ent.name);
+		return sp_err_set(e, "cannot add '%s' to '%s': too large", name,
+				  z->name);
+	}
 	if (z->comp && len > PDEFLATE_CHUNK)
-		rc = add_chunked(z, &ent, data, len, digest, e);
-	else
-		rc = add_whole(z, &ent, data, len, digest, e);
+		rc = add_chunked(z, &ent, data, (size_t)len, digest, e);
+	else if (data->p || len == 0)
+		rc = add_whole(z, &ent, data->p ? data->p : (const uint8_t *)"",
+			       (size_t)len, digest, e);
+	else if (!z->comp && len > SRC_PIECE)
+		rc = add_stored_src(z, &ent, data, len, digest, e);
+	else {
+		/* Small enough to hold: one piece, or one chunk. */
+		uint8_t *buf = malloc((size_t)len);
+		struct src whole = *data;
+
+		whole.buf = buf;
+		rc = -1;
+		if (!buf)
+			sp_err_set(e, "out of memory");
+		else if (src_get(&whole, 0, (size_t)len, e) == buf)
+			rc = add_whole(z, &ent, buf, (size_t)len, digest, e);
+		free(buf);
+	}
 	if (rc < 0) {
 		free(ent.name);
 		return -1;
@@ -557,6 +687,26 @@ int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 	if (sha256)
 		b64url_nopad(digest, sizeof(digest), sha256);
 	return 0;
+}
+
+int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
+	     mode_t mode, char sha256[ZIPW_B64_SHA256], struct sp_err *e)
+{
+	struct src s = {.p = data ? data : (const void *)"", .fd = -1};
+
+	return add_entry(z, name, &s, len, mode, sha256, e);
+}
+
+int zipw_add_fd(struct zipw *z, const char *name, int fd, uint64_t off,
+		uint64_t len, const char *fd_name, mode_t mode,
+		char sha256[ZIPW_B64_SHA256], struct sp_err *e)
+{
+	struct src s = {.fd = fd, .off = off, .name = fd_name};
+	int rc;
+
+	rc = add_entry(z, name, &s, len, mode, sha256, e);
+	free(s.buf);
+	return rc;
 }
 
 static int flush_obuf(struct zipw *z, struct obuf *b, struct sp_err *e)

@@ -94,6 +94,17 @@ int zipw_open(struct zipw *z, int fd, const char *name, int64_t timestamp,
 int zipw_add(struct zipw *z, const char *name, const void *data, size_t len,
 	     mode_t mode, char sha256[ZIPW_B64_SHA256], struct sp_err *e);
 
+/* zipw_add for the len bytes at offset off of the file open on fd
+ * (fd_name for messages), read with pread, never whole: a piece at a time
+ * for a stored entry, a chunk per thread for a chunked one (pdeflate.h),
+ * the whole of it only when it fits one chunk.  The same archive as
+ * zipw_add of those bytes.  Errors also: a read failed, or the file ended
+ * before off + len ("changed while it was read").  The file must not
+ * change while it is read. */
+int zipw_add_fd(struct zipw *z, const char *name, int fd, uint64_t off,
+		uint64_t len, const char *fd_name, mode_t mode,
+		char sha256[ZIPW_B64_SHA256], struct sp_err *e);
+
 /* Writes the central directory and end records.  digest (optional) gets the
  * SHA-256 of the whole archive and size (optional) its length.  Calls
  * fault_point("write") once, before the central directory.  Does not fsync
