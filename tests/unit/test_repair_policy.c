@@ -532,11 +532,18 @@ static void test_bad_tables(void **state)
 		      "{\"x86_64\": {}}, \"blacklist\": {\"libz.so.1\": "
 		      "[2]}}]}",
 		 "x86_64", "'blacklist'");
-	load_bad(HEAD "[]}", "x86_64", "no glibc tag for x86_64");
+	load_bad(HEAD "[]}", "x86_64",
+		 "no manylinux policy covers x86_64 objects");
+	/* The message names the architectures there are policies for. */
 	assert_int_equal(policy_load(&p, TABLE, POLICY_GLIBC, "mips", &e), -1);
-	assert_non_null(strstr(e.msg, "no glibc tag for mips"));
-	assert_int_equal(policy_load(&p, TABLE, POLICY_MUSL, "mips", &e), -1);
-	assert_non_null(strstr(e.msg, "no musl libc for mips"));
+	assert_non_null(strstr(e.msg, "no manylinux policy covers mips "
+				      "objects"));
+	assert_non_null(strstr(e.msg, "cover i686, x86_64, aarch64, "));
+	assert_non_null(strstr(e.msg, "ppc64,"));
+	assert_int_equal(policy_load(&p, TABLE, POLICY_MUSL, "ppc64", &e), -1);
+	assert_non_null(strstr(e.msg, "no musllinux policy covers ppc64 "
+				      "objects"));
+	assert_null(strstr(e.msg, "ppc64,"));
 	assert_int_equal(policy_load(&p, "/nonexistent.json", POLICY_GLIBC,
 				     "x86_64", &e),
 			 -1);

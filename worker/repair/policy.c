@@ -277,6 +277,46 @@ static json_t *load_json(const char *path, struct sp_err *e)
 	return root;
 }
 
+/* Says that the table at path has no tag of libc for arch, naming the
+ * architectures it has tags of that libc for: "armv5l" is then read as
+ * "not one of these", not as a broken table. */
+static int no_tag_for(const json_t *pols, const char *path,
+		      enum policy_libc libc, const char *arch,
+		      struct sp_err *e)
+{
+	char have[256] = "";
+	size_t i, len = 0;
+
+	for (i = 0; i < json_array_size(pols); i++) {
+		const json_t *o = json_array_get(pols, i);
+		const char *l = json_string_value(json_object_get(o, "libc"));
+		const char *a;
+		json_t *v;
+
+		if (!l || strcmp(l, policy_libc_name(libc)) != 0)
+			continue;
+		json_object_foreach(json_object_get(o, "symbol_versions"), a,
+				    v) {
+			char word[64];
+
+			(void)v;
+			snprintf(word, sizeof(word), "%s, ", a);
+			if (strstr(have, word) || len + strlen(word) + 1 >=
+						      sizeof(have))
+				continue;
+			memcpy(have + len, word, strlen(word) + 1);
+			len += strlen(word);
+		}
+	}
+	if (len)
+		have[len - 2] = '\0';
+	return sp_err_set(e,
+			  "no %s policy covers %s objects (the policies in "
+			  "'%s' cover %s)",
+			  libc == POLICY_MUSL ? "musllinux" : "manylinux", arch,
+			  path, len ? have : "nothing");
+}
+
 int policy_load(struct policy *p, const char *path, enum policy_libc libc,
 		const char *arch, struct sp_err *e)
 {
@@ -293,9 +333,7 @@ int policy_load(struct policy *p, const char *path, enum policy_libc libc,
 		musl = json_string_value(
 		    json_object_get(json_object_get(root, "musl_libc"), arch));
 		if (!musl) {
-			sp_err_set(e, "the platform policy '%s' has no musl "
-				      "libc for %s",
-				   path, arch);
+			no_tag_for(pols, path, libc, arch, e);
 			goto out;
 		}
 	}
@@ -320,8 +358,7 @@ int policy_load(struct policy *p, const char *path, enum policy_libc libc,
 		p->ntags += (size_t)got;
 	}
 	if (!p->ntags) {
-		sp_err_set(e, "the platform policy '%s' has no %s tag for %s",
-			   path, policy_libc_name(libc), arch);
+		no_tag_for(pols, path, libc, arch, e);
 		goto out;
 	}
 	rc = 0;

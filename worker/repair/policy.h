@@ -94,7 +94,8 @@ struct policy {
 /* Loads the tags of the table at path for libc and arch.  Tags without
  * symbol versions for arch are left out.  Fails, naming the file, when it
  * cannot be read or parsed, when a field is missing or malformed, or when
- * it has no tag for libc and arch.  On failure p holds nothing. */
+ * it has no tag for libc and arch (then saying which architectures it
+ * has tags of that libc for).  On failure p holds nothing. */
 int policy_load(struct policy *p, const char *path, enum policy_libc libc,
 		const char *arch, struct sp_err *e);
 
