@@ -157,61 +157,10 @@ rm -rf "$W/tree"
 echo "fs:      $(stat -f -c %T "$W")  rounds: $ROUNDS  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ------------------------------------------------------------- auditwheel
-# Sets AW (the command) or WHY (why auditwheel cannot run).
-AW=
-AW_SRC=
-WHY=
+# auditwheel from its source (AW, AW_SRC, or WHY it cannot run).
+. "$(dirname "$0")/lib_auditwheel.sh"
 [ -n "${PATCHELF:-}" ] && export PATH="$(dirname "$(readlink -f "$PATCHELF")"):$PATH"
-find_auditwheel() {
-	local src=${AUDITWHEEL_SRC:-} mirror=/work/.mirror/pypa+auditwheel/repo v pe
-	if [ -z "$src" ]; then
-		if [ -d "$mirror" ]; then
-			mkdir -p "$W/aw"
-			git -C "$mirror" archive HEAD | tar -x -C "$W/aw" || {
-				WHY="cannot extract auditwheel from $mirror"
-				return
-			}
-			src=$W/aw
-			v=$(git -C "$mirror" describe --tags HEAD 2>/dev/null ||
-				git -C "$mirror" log -1 --format=%h HEAD)
-		else
-			WHY="no auditwheel source: set AUDITWHEEL_SRC to a checkout of pypa/auditwheel"
-			return
-		fi
-	fi
-	[ -f "$src/src/auditwheel/__main__.py" ] || {
-		WHY="'$src' holds no src/auditwheel/__main__.py"
-		return
-	}
-	v=${v:-$(git -C "$src" describe --tags HEAD 2>/dev/null || echo 0+unknown)}
-	# auditwheel's main() asks importlib.metadata for its own version, which
-	# a source tree does not have: a minimal .dist-info beside it answers.
-	mkdir -p "$W/awmeta/auditwheel-0.dist-info"
-	printf 'Metadata-Version: 2.1\nName: auditwheel\nVersion: %s\n' "${v#v}" \
-		>"$W/awmeta/auditwheel-0.dist-info/METADATA"
-	for m in elftools:python3-pyelftools packaging:python3-packaging; do
-		PYTHONPATH="$src/src" "$PY" -c "import ${m%%:*}" 2>/dev/null || {
-			WHY="python module '${m%%:*}' is missing (Debian package ${m#*:})"
-			return
-		}
-	done
-	pe=$(command -v patchelf) || {
-		WHY="patchelf is not installed (auditwheel repair needs patchelf >= 0.14.5; PATCHELF=/path/to/patchelf)"
-		return
-	}
-	v=$("$pe" --version 2>/dev/null | sed -n 's/^patchelf \([0-9.]*\).*/\1/p')
-	if ! printf '%s\n' "$v" | awk -F. '{exit !(($1 > 0) || ($2 > 14) || ($2 == 14 && $3 >= 5))}'; then
-		WHY="$pe is patchelf $v; auditwheel repair needs patchelf >= 0.14.5 (its src/auditwheel/patcher.py); PATCHELF=/path/to/newer/patchelf"
-		return
-	fi
-	AW="env PYTHONPATH=$src/src:$W/awmeta $PY -m auditwheel"
-	AW_SRC=$src
-	$AW --version >/dev/null 2>"$W/err" || {
-		WHY="'$AW --version' fails: $(tail -1 "$W/err")"
-		AW=
-	}
-}
-find_auditwheel
+find_auditwheel repair
 if [ -n "$AW" ]; then
 	echo "peer:    $($AW --version 2>&1 | awk '{print $1, $2; exit}') from $AW_SRC, $(patchelf --version)"
 else
