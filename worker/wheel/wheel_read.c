@@ -58,12 +58,14 @@ struct rd {
 	char **alt;
 	size_t nalt;
 	/* The entry the data pass is in: its text file (or NULL), whether
-	 * its text is still being kept, whether it is a shared object, the
-	 * copy of one (or -1), and the bytes seen so far. */
+	 * its text is still being kept, whether it may be a shared object,
+	 * the copy of one (or -1), its first bytes (the ELF magic tells
+	 * whether it is one), and the bytes seen so far. */
 	struct text *tx;
 	int keep_text;
 	int is_so;
 	int so_fd;
+	unsigned char magic[SELFMAG];
 	uint64_t got;
 	/* The second pass's digest of the entry it is in, and what RECORD
 	 * says it is ("sha512=..."). */
@@ -328,6 +330,9 @@ static int write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+/* A name a shared object is given ("x.so", "libx.so.1"): such an entry
+ * is copied from its first byte, in case it starts with the ELF magic.
+ * The name alone never makes it one: "help.so.txt" is text. */
 static int so_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -403,7 +408,7 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 }
 
 /* The data pass meets an entry: whether it is one of the dist-info's
- * text files, or a shared object by name. */
+ * text files, or may be a shared object by its name. */
 static int entry_begin(void *arg, struct zip_entry *ent, struct sp_err *e)
 {
 	struct rd *d = arg;
@@ -424,8 +429,8 @@ static int entry_begin(void *arg, struct zip_entry *ent, struct sp_err *e)
 	return 0;
 }
 
-/* A piece of the entry's data: a shared object (by name, or by the ELF
- * magic at its start) is copied to an unlinked temporary file, a text
+/* A piece of the entry's data: a possible shared object (by name, or by
+ * the ELF magic at its start) is copied to an unlinked temporary file, a text
  * file kept in memory up to TEXT_MAX. */
 static int entry_data(void *arg, struct zip_entry *ent, const uint8_t *buf,
 		      size_t n, struct sp_err *e)
@@ -433,8 +438,12 @@ static int entry_data(void *arg, struct zip_entry *ent, const uint8_t *buf,
 	struct rd *d = arg;
 	int first = d->got == 0;
 
+	if (d->got < SELFMAG)
+		memcpy(d->magic + d->got, buf,
+		       n < SELFMAG - d->got ? n : SELFMAG - (size_t)d->got);
 	d->got += n;
-	if (first && !d->is_so && n >= 4 && memcmp(buf, "\177ELF", 4) == 0)
+	if (first && !d->is_so && n >= SELFMAG &&
+	    memcmp(buf, ELFMAG, SELFMAG) == 0)
 		d->is_so = 1;
 	if (d->is_so && !ent->is_dir && d->so_fd < 0 && first) {
 		d->so_fd = tmpfile_open(e);
@@ -463,7 +472,11 @@ static int entry_end(void *arg, struct zip_entry *ent, int intact,
 	if (intact) {
 		if (d->keep_text)
 			d->tx->have = 1;
-		if (d->so_fd >= 0)
+		/* Only a file with the ELF magic is a shared object, as
+		 * auditwheel sees one: any other is data, whatever its
+		 * name. */
+		if (d->so_fd >= 0 && d->got >= SELFMAG &&
+		    memcmp(d->magic, ELFMAG, SELFMAG) == 0)
 			rc = inspect_so(d, ent, d->so_fd, d->got, e);
 	}
 	if (d->so_fd >= 0)

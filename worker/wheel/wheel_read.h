@@ -11,9 +11,10 @@
  * every entry in a fixed buffer: its CRC-32 and SHA-256 are computed as it
  * streams, never more than its declared size plus one buffer is read from
  * it, and never more than max_bytes from the whole archive, so a zip bomb
- * costs bounded time and memory.  Shared objects (a name ending in ".so"
- * or containing ".so.", or data starting with the ELF magic) are copied to
- * an unlinked temporary file as they stream and inspected there:
+ * costs bounded time and memory.  Shared objects (any entry whose data
+ * starts with the ELF magic, whatever its name: "help.so.txt" is text, as
+ * auditwheel skips what is not ELF) are copied to an unlinked temporary
+ * file as they stream and inspected there:
  * DT_NEEDED, RPATH, RUNPATH (elf/inspect.h), and the symbol versions it
  * requires with the symbols using them and its undefined symbols
  * (elf/symvers.h), from which `spoke show` judges the platform tag,
