@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/path.h"
 #include "worker/elf/elffile.h"
 #include "worker/elf/machine.h"
 
@@ -305,26 +306,23 @@ void elf_info_release(struct elf_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
-static const char *base_name(const char *path)
+int elf_is_loader(const char *soname)
 {
-	const char *slash = strrchr(path, '/');
+	const char *b = path_basename(soname);
 
-	return slash ? slash + 1 : path;
+	return strncmp(b, "ld-linux", 8) == 0 || strcmp(b, "ld64.so.1") == 0 ||
+	       strcmp(b, "ld64.so.2") == 0 || strncmp(b, "ld-musl-", 8) == 0;
 }
 
 enum elf_libc elf_info_libc(const struct elf_info *info)
 {
-	const char *b, *n;
+	const char *n;
 	size_t i, len;
 
-	if (info->interp) {
-		b = base_name(info->interp);
-		if (strncmp(b, "ld-musl-", 8) == 0)
-			return ELF_LIBC_MUSL;
-		if (strncmp(b, "ld-linux", 8) == 0 ||
-		    strncmp(b, "ld64.so.", 8) == 0)
-			return ELF_LIBC_GLIBC;
-	}
+	if (info->interp && elf_is_loader(info->interp))
+		return strncmp(path_basename(info->interp), "ld-musl-", 8) == 0
+			   ? ELF_LIBC_MUSL
+			   : ELF_LIBC_GLIBC;
 	for (i = 0; i < info->nneeded; i++) {
 		n = info->needed[i];
 		len = strlen(n);
@@ -339,18 +337,6 @@ enum elf_libc elf_info_libc(const struct elf_info *info)
 		if (strcmp(info->needed[i], "libc.so.6") == 0)
 			return ELF_LIBC_GLIBC;
 	return ELF_LIBC_UNKNOWN;
-}
-
-const char *elf_libc_name(enum elf_libc libc)
-{
-	switch (libc) {
-	case ELF_LIBC_GLIBC:
-		return "glibc";
-	case ELF_LIBC_MUSL:
-		return "musl";
-	default:
-		return "unknown";
-	}
 }
 
 int elf_info_check_host(const struct elf_info *info, const char *name,

@@ -78,6 +78,13 @@ struct elf_ident {
 int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
 		 struct sp_err *e);
 
+/* Returns 1 when soname (or a path's last component) names a dynamic
+ * loader: ld-linux* (x86_64, i686, aarch64, armv7l, riscv64...),
+ * ld64.so.2 (ppc64le), ld64.so.1 (s390x and big-endian ppc64) or
+ * ld-musl-<arch>.so.1; else 0.  The loader is the libc's own half: no
+ * policy judges its versions, and no repair bundles it. */
+int elf_is_loader(const char *soname);
+
 /* The C library an object was linked against, as its headers tell. */
 enum elf_libc {
 	ELF_LIBC_UNKNOWN, /* nothing names one (a library needing no libc) */
@@ -87,14 +94,11 @@ enum elf_libc {
 
 /* The libc of info: musl when PT_INTERP is an ld-musl-* loader or a
  * DT_NEEDED is libc.musl-<arch>.so.1 or ld-musl-*; glibc when PT_INTERP
- * is an ld-linux* or ld64.so.* loader or a DT_NEEDED is libc.so.6; else
+ * is another loader (elf_is_loader) or a DT_NEEDED is libc.so.6; else
  * unknown.  PT_INTERP, when present, decides.  A bare "libc.so" tells
  * nothing: it is the name Debian's musl-gcc -shared links against, and
  * the soname of Android's bionic. */
 enum elf_libc elf_info_libc(const struct elf_info *info);
-
-/* "glibc", "musl" or "unknown". */
-const char *elf_libc_name(enum elf_libc libc);
 
 /* Checks that the object info describes can be imported by this host's
  * interpreter (its class, byte order and machine: machine.h's

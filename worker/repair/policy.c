@@ -29,16 +29,6 @@ const char *policy_libc_name(enum policy_libc libc)
 	return libc == POLICY_MUSL ? "musl" : "glibc";
 }
 
-/* The dynamic loader: ld-linux* on most glibc machines, ld64.so.1 on
- * ppc64(le), ld64.so.2 on s390x, ld-musl-<arch>.so.1 for musl. */
-static int is_loader(const char *soname)
-{
-	return strncmp(soname, "ld-linux", 8) == 0 ||
-	       strcmp(soname, "ld64.so.1") == 0 ||
-	       strcmp(soname, "ld64.so.2") == 0 ||
-	       strncmp(soname, "ld-musl-", 8) == 0;
-}
-
 /* 1 when the file name at path ends in suffix, or in suffix followed by
  * ".<digits>" parts ("x.so.1"). */
 static int name_ends(const char *path, const char *suffix)
@@ -560,7 +550,7 @@ int policy_allows_lib(const struct policy_tag *t, const char *soname)
 
 	/* The dynamic loader is the system itself: a wheel cannot bundle it
 	 * and every system has the one its libc needs. */
-	if (is_loader(soname))
+	if (elf_is_loader(soname))
 		return 1;
 	for (i = 0; i < t->nlibs; i++)
 		if (strcmp(soname, t->libs[i]) == 0)
