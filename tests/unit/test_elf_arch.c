@@ -100,7 +100,7 @@ static void test_table(void **state)
 		assert_string_equal(
 		    elf_arch_name(c->em, c->cls, c->data, c->flags), c->arch);
 		assert_string_equal(
-		    elf_arch_triplet(c->em, c->cls, c->data, c->flags),
+		    elf_arch_find(c->em, c->cls, c->data, c->flags)->triplet,
 		    c->triplet);
 	}
 	/* The byte order tells ppc64le from ppc64; the class s390x from
@@ -109,7 +109,7 @@ static void test_table(void **state)
 	assert_string_equal(elf_arch_name(EM_S390, ELFCLASS32, ELFDATA2MSB, 0),
 			    "s390");
 	assert_null(elf_arch_name(0x1234, ELFCLASS64, ELFDATA2LSB, 0));
-	assert_null(elf_arch_triplet(0x1234, ELFCLASS64, ELFDATA2LSB, 0));
+	assert_null(elf_arch_find(0x1234, ELFCLASS64, ELFDATA2LSB, 0));
 	/* ARM: armv7l is the hard-float EABI 5 (auditwheel's rule, and what
 	 * arm-linux-gnueabihf-gcc writes: 0x5000400); a soft-float object
 	 * (0x5000200, Debian's armel) or an older EABI is armv5l, which no

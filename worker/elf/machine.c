@@ -29,15 +29,6 @@
 #define HOST_DATA ELFDATA2MSB
 #endif
 
-static const struct elf_machine machines[] = {
-    {EM_X86_64, "x86_64"},   {EM_AARCH64, "aarch64"},
-    {EM_386, "i386"},	     {EM_ARM, "arm"},
-    {EM_PPC64, "ppc64"},     {EM_PPC, "ppc"},
-    {EM_S390, "s390x"},	     {EM_RISCV, "riscv"},
-    {EM_MIPS, "mips"},	     {EM_LOONGARCH, "loongarch"},
-    {EM_SPARCV9, "sparc64"},
-};
-
 /* The architectures auditwheel knows come first, with their policies;
  * the others are named so that a message or `spoke show` can say what an
  * object is.  Entries with data 0 take either byte order. */
@@ -88,21 +79,14 @@ static const struct elf_arch arches[] = {
      "sparc64-linux-gnu", 0},
 };
 
-const struct elf_machine *elf_machine_find(unsigned em)
+const char *elf_machine_name(unsigned em)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(machines) / sizeof(*machines); i++)
-		if (machines[i].em == em)
-			return &machines[i];
+	for (i = 0; i < sizeof(arches) / sizeof(*arches); i++)
+		if (arches[i].em == em)
+			return arches[i].name;
 	return NULL;
-}
-
-const char *elf_machine_name(unsigned em)
-{
-	const struct elf_machine *m = elf_machine_find(em);
-
-	return m ? m->name : NULL;
 }
 
 const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data,
@@ -126,14 +110,6 @@ const char *elf_arch_name(unsigned em, int elfclass, int data,
 	return a ? a->name : NULL;
 }
 
-const char *elf_arch_triplet(unsigned em, int elfclass, int data,
-			     unsigned flags)
-{
-	const struct elf_arch *a = elf_arch_find(em, elfclass, data, flags);
-
-	return a ? a->triplet : NULL;
-}
-
 const char *elf_machine_policy_arch(unsigned em)
 {
 	size_t i;
@@ -154,16 +130,6 @@ unsigned elf_machine_host(int elfclass)
 	default:
 		return EM_NONE;
 	}
-}
-
-int elf_machine_host_class(void)
-{
-	return HOST_CLASS;
-}
-
-int elf_machine_host_data(void)
-{
-	return HOST_DATA;
 }
 
 int elf_machine_check(unsigned em, unsigned want, const char *name,

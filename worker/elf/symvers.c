@@ -273,20 +273,6 @@ int symvers_read_fd(int fd, const char *name, struct symvers *out,
 	return read_any(fd, NULL, 0, name, out, e);
 }
 
-int symvers_read_file(const char *path, struct symvers *out,
-		      struct sp_err *e)
-{
-	int fd, rc;
-
-	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sp_err_sys(e, "cannot open '%s'", path);
-	rc = symvers_read_fd(fd, path, out, e);
-	close(fd);
-	return rc;
-}
-
 void symvers_release(struct symvers *s)
 {
 	size_t i;

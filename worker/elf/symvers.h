@@ -78,10 +78,6 @@ int symvers_read_mem(const void *in, size_t len, const char *name,
 int symvers_read_fd(int fd, const char *name, struct symvers *out,
 		    struct sp_err *e);
 
-/* The same on the file at path. */
-int symvers_read_file(const char *path, struct symvers *out,
-		      struct sp_err *e);
-
 /* Frees everything s holds and zeroes it; safe on a zeroed struct and
  * twice. */
 void symvers_release(struct symvers *s);
