@@ -143,9 +143,9 @@ static const char *linux_only(const struct wheel_so *so, char *buf,
  * name for it. */
 static const char *arch_name(const struct wheel_so *so, char *buf, size_t len)
 {
-	if (so->ident.arch)
-		return so->ident.arch;
-	snprintf(buf, len, "ELF machine %u", (unsigned)so->ident.machine);
+	if (so->elf.id.arch)
+		return so->elf.id.arch;
+	snprintf(buf, len, "ELF machine %u", (unsigned)so->elf.id.machine);
 	return buf;
 }
 
@@ -158,8 +158,8 @@ static void print_so(const struct wheel_so *so)
 	if (so->ident_ok)
 		printf("      arch: %s (%s, %s-endian)\n",
 		       arch_name(so, ver, sizeof(ver)),
-		       so->ident.elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
-		       so->ident.data == ELFDATA2MSB ? "big" : "little");
+		       so->elf.id.elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
+		       so->elf.id.data == ELFDATA2MSB ? "big" : "little");
 	if (so->elf_ok) {
 		printf("      needed: ");
 		if (!so->elf.nneeded)
@@ -342,9 +342,9 @@ static json_t *so_json(const struct wheel_so *so)
 				    jstr(arch_name(so, ver, sizeof(ver))));
 		json_object_set_new(
 		    o, "class",
-		    json_integer(so->ident.elfclass == ELFCLASS64 ? 64 : 32));
+		    json_integer(so->elf.id.elfclass == ELFCLASS64 ? 64 : 32));
 		json_object_set_new(o, "byte_order",
-				    json_string(so->ident.data == ELFDATA2MSB
+				    json_string(so->elf.id.data == ELFDATA2MSB
 						    ? "big"
 						    : "little"));
 	} else if (o) {
@@ -509,7 +509,7 @@ static int platform_judge(const struct wheel_report *r, struct platform *pf)
 		    linux_only(so, pf->py_why, sizeof(pf->py_why)))
 			pf->py_entry = so->entry;
 		if (!n)
-			pf->arch = so->elf.arch;
+			pf->arch = so->elf.id.arch;
 		/* Each object's libc; one whose headers name one is
 		 * remembered, so that a glibc and a musl object in one
 		 * wheel are said to be so. */

@@ -136,10 +136,10 @@ static void check_info(const struct arch_case *c, const struct elf_info *in,
 {
 	size_t i;
 
-	assert_int_equal(in->elfclass, c->cls);
-	assert_int_equal(in->data, c->data);
-	assert_int_equal(in->machine, c->em);
-	assert_string_equal(in->arch, c->arch);
+	assert_int_equal(in->id.elfclass, c->cls);
+	assert_int_equal(in->id.data, c->data);
+	assert_int_equal(in->id.machine, c->em);
+	assert_string_equal(in->id.arch, c->arch);
 	assert_string_equal(in->soname, soname);
 	assert_int_equal(in->nneeded, nneeded);
 	for (i = 0; i < nneeded; i++)

@@ -34,8 +34,8 @@ static const char *run_skip(uint16_t machine, const char *plat,
 	struct sp_err e;
 	json_t *patch;
 
-	info.elfclass = ELFCLASS64;
-	info.machine = machine;
+	info.id.elfclass = ELFCLASS64;
+	info.id.machine = machine;
 	info.needed = needed;
 	info.nneeded = 2;
 	o.mode = REPAIR_MODE_SKIP;

@@ -1073,7 +1073,7 @@ static void test_arch(void **state)
 	assert_true(r.sos[0].elf_ok);
 	assert_int_equal(r.sos[0].elf.nneeded, 2);
 	assert_string_equal(r.sos[0].elf.needed[0], "libfoo.so.1");
-	assert_string_equal(r.sos[0].ident.arch, "ppc64");
+	assert_string_equal(r.sos[0].elf.id.arch, "ppc64");
 	wheel_report_release(&r);
 	free(p);
 

@@ -158,6 +158,18 @@ static int read_interp(const struct elf_file *f, const GElf_Phdr *iph,
 	return 0;
 }
 
+/* What the ELF header of f says (a checked one: elf_file_check_ident). */
+static void header_ident(const struct elf_file *f, struct elf_ident *out)
+{
+	out->elfclass = f->ehdr.e_ident[EI_CLASS];
+	out->data = f->ehdr.e_ident[EI_DATA];
+	out->machine = f->ehdr.e_machine;
+	out->type = f->ehdr.e_type;
+	out->flags = f->ehdr.e_flags;
+	out->arch = elf_arch_name(out->machine, out->elfclass, out->data,
+				  out->flags);
+}
+
 static int open_either(struct elf_file *f, int fd, const void *mem, size_t len,
 		       const char *name, struct sp_err *e)
 {
@@ -207,12 +219,7 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 		goto out;
 	if (iph && read_interp(&f, iph, out, e) < 0)
 		goto out;
-	out->elfclass = f.ehdr.e_ident[EI_CLASS];
-	out->data = f.ehdr.e_ident[EI_DATA];
-	out->machine = f.ehdr.e_machine;
-	out->flags = f.ehdr.e_flags;
-	out->arch = elf_arch_name(out->machine, out->elfclass, out->data,
-				  out->flags);
+	header_ident(&f, &out->id);
 	rc = 0;
 out:
 	if (rc < 0)
@@ -237,13 +244,7 @@ int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
 		return -1;
 	if (elf_file_check_ident(&f, e) < 0)
 		goto out;
-	out->elfclass = f.ehdr.e_ident[EI_CLASS];
-	out->data = f.ehdr.e_ident[EI_DATA];
-	out->machine = f.ehdr.e_machine;
-	out->type = f.ehdr.e_type;
-	out->flags = f.ehdr.e_flags;
-	out->arch = elf_arch_name(out->machine, out->elfclass, out->data,
-				  out->flags);
+	header_ident(&f, out);
 	/* Only a PIE's dynamic section tells it from a library. */
 	if (out->type == ET_DYN) {
 		if (elf_file_phdrs(&f, 0, &ph, &nph, e) < 0)
@@ -342,8 +343,8 @@ enum elf_libc elf_info_libc(const struct elf_info *info)
 int elf_info_check_host(const struct elf_info *info, const char *name,
 			struct sp_err *e)
 {
-	return elf_machine_check_host(info->machine, info->elfclass,
-				      info->data, name, e);
+	return elf_machine_check_host(info->id.machine, info->id.elfclass,
+				      info->id.data, name, e);
 }
 
 /* 1 when sym is a definition another object can bind to. */

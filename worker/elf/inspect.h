@@ -23,14 +23,27 @@
 
 #include "common/err.h"
 
-struct elf_info {
+/* What the ELF header says of any ELF file, whatever its type. */
+struct elf_ident {
 	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
 	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
 	uint16_t machine; /* EM_* */
 	uint32_t flags;	  /* e_flags: the ARM float ABI, for one */
-	/* The wheel architecture of (machine, class, data), machine.h's
-	 * elf_arch_name(): static, or NULL when spoke knows none. */
+	uint16_t type;	  /* ET_DYN, ET_EXEC, ET_REL... */
+	int pie;	  /* ET_DYN with DF_1_PIE: an executable */
+	/* ET_DYN whose dynamic segment has no bytes in the file: a separate
+	 * debug file (objcopy --only-keep-debug), which nothing loads. */
+	int debug_only;
+	/* The wheel architecture of (machine, class, data, flags),
+	 * machine.h's elf_arch_name(): static, or NULL when spoke knows
+	 * none. */
 	const char *arch;
+};
+
+/* A shared object: its identity (for a library, type ET_DYN, neither pie
+ * nor debug_only) and what the loader reads of it. */
+struct elf_info {
+	struct elf_ident id;
 	char *interp;	  /* PT_INTERP's path, or NULL */
 	char *soname;	  /* DT_SONAME, or NULL */
 	char *rpath;	  /* DT_RPATH, or NULL */
@@ -55,20 +68,6 @@ int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
  * call at all.  libelf only reads them. */
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e);
-
-/* What the ELF header says of any ELF file, whatever its type. */
-struct elf_ident {
-	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
-	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
-	uint16_t machine; /* EM_* */
-	uint32_t flags;	  /* e_flags: the ARM float ABI, for one */
-	uint16_t type;	  /* ET_DYN, ET_EXEC, ET_REL... */
-	int pie;	  /* ET_DYN with DF_1_PIE: an executable */
-	/* ET_DYN whose dynamic segment has no bytes in the file: a separate
-	 * debug file (objcopy --only-keep-debug), which nothing loads. */
-	int debug_only;
-	const char *arch; /* elf_arch_name(), static; NULL when unknown */
-};
 
 /* Reads the identity of the ELF file on fd (read with pread; name is for
  * messages) into out: for the files elf_inspect refuses by type

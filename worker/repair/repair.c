@@ -614,8 +614,9 @@ static int load_policy(struct ctx *c, struct sp_err *e)
 	/* The machine alone does not say ppc64 from ppc64le: the
 	 * architecture of (machine, class, byte order) does, when the
 	 * info came from elf_inspect (hand-made ones fall back). */
-	const char *arch =
-	    info->arch ? info->arch : elf_machine_policy_arch(info->machine);
+	const char *arch = info->id.arch
+			       ? info->id.arch
+			       : elf_machine_policy_arch(info->id.machine);
 	enum policy_libc libc;
 	char what[256];
 

@@ -377,11 +377,12 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 	r->nsos++;
 	sp_err_clear(&why);
 	if (elf_inspect_fd(fd, ent->name, &so->elf, &why) == 0)
-		so->elf_ok = 1;
+		so->elf_ok = so->ident_ok = 1;
 	else
 		so->error = strdup(why.msg);
 	sp_err_clear(&why);
-	if (elf_ident_fd(fd, ent->name, &so->ident, &why) == 0)
+	if (!so->ident_ok &&
+	    elf_ident_fd(fd, ent->name, &so->elf.id, &why) == 0)
 		so->ident_ok = 1;
 	/* An executable (ET_EXEC, or a PIE), an object file or a separate
 	 * debug file is not a shared object, and a wheel may ship them;
@@ -389,8 +390,8 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 	 * nothing. */
 	if (!so->ident_ok)
 		problem(d, ent->name, "cannot be read as ELF: %s", why.msg);
-	else if (!so->elf_ok && so->ident.type == ET_DYN && !so->ident.pie &&
-		 !so->ident.debug_only)
+	else if (!so->elf_ok && so->elf.id.type == ET_DYN && !so->elf.id.pie &&
+		 !so->elf.id.debug_only)
 		problem(d, ent->name, "cannot be read as a shared object: %s",
 			so->error ? so->error : "out of memory");
 	if (len == 0)
@@ -1193,13 +1194,13 @@ static void check_arch(struct rd *d)
 		}
 		/* The architecture entry too: it tells a soft-float ARM
 		 * object (armv5l) from a hard-float one (armv7l). */
-		if (so->ident.machine == first->ident.machine &&
-		    so->ident.elfclass == first->ident.elfclass &&
-		    so->ident.data == first->ident.data &&
-		    so->ident.arch == first->ident.arch)
+		if (so->elf.id.machine == first->elf.id.machine &&
+		    so->elf.id.elfclass == first->elf.id.elfclass &&
+		    so->elf.id.data == first->elf.id.data &&
+		    so->elf.id.arch == first->elf.id.arch)
 			continue;
-		a = arch_label(&so->ident, b1, sizeof(b1));
-		f = arch_label(&first->ident, b2, sizeof(b2));
+		a = arch_label(&so->elf.id, b1, sizeof(b1));
+		f = arch_label(&first->elf.id, b2, sizeof(b2));
 		problem(d, so->entry,
 			"is built for %s, but '%s' is built for %s: the "
 			"objects of one wheel must share one architecture",
@@ -1208,10 +1209,10 @@ static void check_arch(struct rd *d)
 	}
 	if (!first || mixed)
 		return;
-	r->arch = first->ident.arch;
+	r->arch = first->elf.id.arch;
 	if (!r->plat)
 		return;
-	f = arch_label(&first->ident, b2, sizeof(b2));
+	f = arch_label(&first->elf.id, b2, sizeof(b2));
 	plat = strdup(r->plat);
 	if (!plat) {
 		d->oom = 1;

@@ -64,7 +64,12 @@ struct wheel_problem {
 
 struct wheel_so {
 	char *entry;	     /* the entry's name (owned copy) */
-	int elf_ok;	     /* elf holds DT_NEEDED, RPATH, RUNPATH */
+	/* ident_ok: elf.id holds what the ELF header says (also of
+	 * executables, which elf_inspect does not take); 0 when the entry
+	 * is not readable as ELF.  elf_ok: the rest of elf holds DT_NEEDED,
+	 * RPATH, RUNPATH. */
+	int ident_ok;
+	int elf_ok;
 	struct elf_info elf;
 	int vers_ok;	     /* vers holds the required symbol versions
 			      * and the undefined symbols */
@@ -75,10 +80,6 @@ struct wheel_so {
 	 * as the module its file name imports as; py_ok when read. */
 	int py_ok;
 	struct pycheck py;
-	/* What the ELF header says (also of executables, which elf does
-	 * not take); ident_ok 0 when the entry is not readable as ELF. */
-	int ident_ok;
-	struct elf_ident ident;
 };
 
 /* Everything wheel_read() learned; all memory owned by the report. */
