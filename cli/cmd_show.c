@@ -143,10 +143,7 @@ static const char *linux_only(const struct wheel_so *so, char *buf,
  * name for it. */
 static const char *arch_name(const struct wheel_so *so, char *buf, size_t len)
 {
-	if (so->elf.id.arch)
-		return so->elf.id.arch;
-	snprintf(buf, len, "ELF machine %u", (unsigned)so->elf.id.machine);
-	return buf;
+	return elf_ident_label(&so->elf.id, buf, len);
 }
 
 static void print_so(const struct wheel_so *so)

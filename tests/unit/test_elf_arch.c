@@ -130,6 +130,22 @@ static void test_table(void **state)
 	assert_null(elf_machine_policy_arch(EM_PPC));
 }
 
+/* An identity's label: its architecture, or its machine's number. */
+static void test_label(void **state)
+{
+	struct elf_ident id = {.elfclass = ELFCLASS64, .data = ELFDATA2MSB,
+			       .machine = EM_PPC64};
+	char buf[32];
+
+	(void)state;
+	id.arch = elf_arch_name(id.machine, id.elfclass, id.data, 0);
+	assert_string_equal(elf_ident_label(&id, buf, sizeof(buf)), "ppc64");
+	id.machine = 0x1234;
+	id.arch = elf_arch_name(id.machine, id.elfclass, id.data, 0);
+	assert_string_equal(elf_ident_label(&id, buf, sizeof(buf)),
+			    "ELF machine 4660");
+}
+
 static void check_info(const struct arch_case *c, const struct elf_info *in,
 		       const char *soname, const char *const *needed,
 		       size_t nneeded)
@@ -363,6 +379,7 @@ int main(void)
 	    cmocka_unit_test(test_patch),
 	    cmocka_unit_test(test_libc),
 	    cmocka_unit_test(test_loader),
+	    cmocka_unit_test(test_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -266,6 +267,15 @@ out:
 	free(ph);
 	elf_file_close(&f);
 	return rc;
+}
+
+const char *elf_ident_label(const struct elf_ident *id, char *buf,
+			    size_t len)
+{
+	if (id->arch)
+		return id->arch;
+	snprintf(buf, len, "ELF machine %u", (unsigned)id->machine);
+	return buf;
 }
 
 int elf_inspect_fd(int fd, const char *name, struct elf_info *out,

@@ -69,6 +69,13 @@ int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e);
 
+/* The architecture of id for messages and reports: its wheel name
+ * (id->arch, static) or, when spoke knows none, "ELF machine <number>"
+ * written into buf (len bytes, truncated to fit).  Returns one or the
+ * other; never NULL. */
+const char *elf_ident_label(const struct elf_ident *id, char *buf,
+			    size_t len);
+
 /* Reads the identity of the ELF file on fd (read with pread; name is for
  * messages) into out: for the files elf_inspect refuses by type
  * (executables, object files), whose architecture still counts.  Fails,

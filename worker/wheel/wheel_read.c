@@ -1102,19 +1102,6 @@ static void check_entry_points(struct rd *d)
 	}
 }
 
-/* The architecture of an object for messages: its wheel name, or its
- * machine number. */
-static const char *arch_label(const struct elf_ident *id, char *buf,
-			      size_t len)
-{
-	if (id->arch)
-		return id->arch;
-	snprintf(buf, len, "ELF machine %u (%s, %s)", (unsigned)id->machine,
-		 id->elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
-		 id->data == ELFDATA2MSB ? "big-endian" : "little-endian");
-	return buf;
-}
-
 /* The architecture a platform tag names: "aarch64" of "linux_aarch64",
  * "manylinux_2_17_aarch64", "manylinux2014_aarch64" or
  * "musllinux_1_2_aarch64"; NULL for any other platform ("any",
@@ -1199,8 +1186,8 @@ static void check_arch(struct rd *d)
 		    so->elf.id.data == first->elf.id.data &&
 		    so->elf.id.arch == first->elf.id.arch)
 			continue;
-		a = arch_label(&so->elf.id, b1, sizeof(b1));
-		f = arch_label(&first->elf.id, b2, sizeof(b2));
+		a = elf_ident_label(&so->elf.id, b1, sizeof(b1));
+		f = elf_ident_label(&first->elf.id, b2, sizeof(b2));
 		problem(d, so->entry,
 			"is built for %s, but '%s' is built for %s: the "
 			"objects of one wheel must share one architecture",
@@ -1212,7 +1199,7 @@ static void check_arch(struct rd *d)
 	r->arch = first->elf.id.arch;
 	if (!r->plat)
 		return;
-	f = arch_label(&first->elf.id, b2, sizeof(b2));
+	f = elf_ident_label(&first->elf.id, b2, sizeof(b2));
 	plat = strdup(r->plat);
 	if (!plat) {
 		d->oom = 1;
