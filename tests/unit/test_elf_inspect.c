@@ -191,6 +191,22 @@ static void test_built_module(void **state)
 	assert_int_equal(elf_exports("m.so", "hidden_fn", &e), 0);
 	assert_int_equal(elf_exports("m.so", "printf", &e), 0);
 	assert_int_equal(elf_exports("m.so", "PyInit_y", &e), 0);
+	{
+		/* One pass for several names: the first of them defined. */
+		static const char *const syms[] = {"PyInit_y", "exported_data",
+						   "PyInit_x"};
+		size_t which = 9;
+		int fd = open("m.so", O_RDONLY | O_CLOEXEC);
+
+		assert_true(fd >= 0);
+		assert_int_equal(
+		    elf_exports_which_fd(fd, "m.so", syms, 3, &which, &e), 1);
+		assert_int_equal(which, 1);
+		assert_int_equal(
+		    elf_exports_which_fd(fd, "m.so", syms, 1, &which, &e), 0);
+		assert_int_equal(which, 1);
+		close(fd);
+	}
 	assert_int_equal(elf_exports("text", "x", &e), -1);
 	assert_non_null(strstr(e.msg, "not an ELF file"));
 }

@@ -373,15 +373,18 @@ static int sym_exported(const GElf_Sym *sym)
 	return vis == STV_DEFAULT || vis == STV_PROTECTED;
 }
 
+/* Searches one dynamic symbol table for the names syms[0..*best): *best
+ * is the lowest index found so far (the count of syms when none), lowered
+ * to what this table defines.  Returns 0, or -1 with e filled. */
 static int scan_dynsym(const struct elf_file *f, Elf_Scn *scn,
-		       const GElf_Shdr *sh, const char *symbol,
-		       struct sp_err *e)
+		       const GElf_Shdr *sh, const char *const *syms,
+		       size_t *best, struct sp_err *e)
 {
 	size_t esz = gelf_fsize(f->elf, ELF_T_SYM, 1, EV_CURRENT);
 	const char *name;
 	Elf_Data *d;
 	GElf_Sym sym;
-	size_t n, i;
+	size_t nsym, i, k;
 
 	if (!esz || sh->sh_entsize != esz)
 		return elf_file_corrupt(f, "bad dynamic symbol entry size", e);
@@ -393,8 +396,8 @@ static int scan_dynsym(const struct elf_file *f, Elf_Scn *scn,
 	d = elf_getdata(scn, NULL);
 	if (!d)
 		return elf_file_fail(f, e);
-	n = d->d_size / esz;
-	for (i = 0; i < n; i++) {
+	nsym = d->d_size / esz;
+	for (i = 0; i < nsym && *best > 0; i++) {
 		if (!gelf_getsym(d, (int)i, &sym))
 			return elf_file_fail(f, e);
 		if (!sym_exported(&sym))
@@ -406,49 +409,72 @@ static int scan_dynsym(const struct elf_file *f, Elf_Scn *scn,
 		name = elf_strptr(f->elf, sh->sh_link, sym.st_name);
 		if (!name && f->on_fd && errno)
 			return elf_file_fail(f, e);
-		if (name && strcmp(name, symbol) == 0)
-			return 1;
+		for (k = 0; name && k < *best; k++)
+			if (strcmp(name, syms[k]) == 0)
+				*best = k;
 	}
 	return 0;
 }
 
 static int exports(int fd, const void *mem, size_t len, const char *name,
-		   const char *symbol, struct sp_err *e)
+		   const char *const *syms, size_t n, size_t *which,
+		   struct sp_err *e)
 {
 	struct elf_file f;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
+	size_t best = n;
 	int found = 0, rc = 0, more;
 
 	if (open_either(&f, fd, mem, len, name, e) < 0)
 		return -1;
 	/* Every dynamic symbol table is searched; a corrupt section table
 	 * must not read as "no such symbol". */
-	while (rc == 0 &&
+	while (rc == 0 && best > 0 &&
 	       (more = elf_file_next_section(&f, SHT_DYNSYM, &scn, &sh, e))) {
 		if (more < 0) {
 			rc = -1;
 			break;
 		}
 		found = 1;
-		rc = scan_dynsym(&f, scn, &sh, symbol, e);
+		rc = scan_dynsym(&f, scn, &sh, syms, &best, e);
 	}
 	if (rc == 0 && !found)
 		rc = sp_err_set(e, "'%s' has no dynamic symbol table", name);
 	elf_file_close(&f);
-	return rc;
+	if (rc < 0)
+		return -1;
+	*which = best;
+	return best < n;
+}
+
+int elf_exports_which_fd(int fd, const char *name, const char *const *syms,
+			 size_t n, size_t *which, struct sp_err *e)
+{
+	return exports(fd, NULL, 0, name, syms, n, which, e);
+}
+
+int elf_exports_which_mem(const void *p, size_t len, const char *name,
+			  const char *const *syms, size_t n, size_t *which,
+			  struct sp_err *e)
+{
+	return exports(-1, p, len, name, syms, n, which, e);
 }
 
 int elf_exports_fd(int fd, const char *name, const char *symbol,
 		   struct sp_err *e)
 {
-	return exports(fd, NULL, 0, name, symbol, e);
+	size_t which;
+
+	return exports(fd, NULL, 0, name, &symbol, 1, &which, e);
 }
 
 int elf_exports_mem(const void *p, size_t len, const char *name,
 		    const char *symbol, struct sp_err *e)
 {
-	return exports(-1, p, len, name, symbol, e);
+	size_t which;
+
+	return exports(-1, p, len, name, &symbol, 1, &which, e);
 }
 
 int elf_exports(const char *path, const char *symbol, struct sp_err *e)

@@ -130,4 +130,17 @@ int elf_exports_fd(int fd, const char *name, const char *symbol,
 int elf_exports_mem(const void *p, size_t len, const char *name,
 		    const char *symbol, struct sp_err *e);
 
+/* Which of the n symbols syms, in order of preference, a dynamic symbol
+ * table of the object defines as elf_exports() counts them, in one pass
+ * over its tables: returns 1 with *which the index of the first of syms
+ * it defines, 0 when it defines none (*which n), -1 with e naming name
+ * on error as elf_exports(). */
+int elf_exports_which_fd(int fd, const char *name, const char *const *syms,
+			 size_t n, size_t *which, struct sp_err *e);
+
+/* The same, on the file's len bytes in memory. */
+int elf_exports_which_mem(const void *p, size_t len, const char *name,
+			  const char *const *syms, size_t n, size_t *which,
+			  struct sp_err *e);
+
 #endif

@@ -341,20 +341,25 @@ static int so_name(const char *name)
 	       strstr(name, ".so.") != NULL;
 }
 
-/* Reads what CPython's ABI says of the object (pycheck.h).  A file whose
- * symbols cannot be read has its error from the readers above already;
- * only running out of memory fails. */
+/* Reads what CPython's ABI says of the object (pycheck.h), from the
+ * imports symvers read.  A file whose symbols cannot be read has its
+ * error from the readers above already; only running out of memory
+ * fails. */
 static int inspect_python(struct wheel_so *so, int fd)
 {
-	char *mod = pycheck_modname(so->entry);
+	char *mod;
 	struct sp_err why;
 
+	if (!so->vers_ok)
+		return 0;
+	mod = pycheck_modname(so->entry);
 	if (!mod)
 		return -1;
-	if (pycheck_fd(fd, so->entry, mod, &so->py, &why) == 0)
+	if (pycheck_imports_fd(&so->vers.imports, fd, so->entry, mod, &so->py,
+			       &why) == 0)
 		so->py_ok = 1;
 	free(mod);
-	return 0;
+	return so->py_ok ? 0 : -1;
 }
 
 /* Inspects the shared object copied to fd (len bytes). */
