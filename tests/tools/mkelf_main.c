@@ -1,6 +1,6 @@
 /*
  * mkelf - writes a minimal valid ELF shared object for any machine, class
- * and byte order (tests/tools/mkelf.h, linked from mkelf.c), for the integration tests of
+ * and byte order (tests/tools/mkelf.h), for the integration tests of
  * architectures without a Debian cross toolchain (loongarch64).
  *
  *   mkelf OUT --machine N [--class 32|64] [--data lsb|msb]

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/path.h"
 #include "worker/elf/imports.h"
 #include "worker/elf/inspect.h"
 
@@ -49,9 +50,8 @@ int pycheck_is_libpython(const char *s)
 
 char *pycheck_modname(const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = path_basename(path);
 
-	base = base ? base + 1 : path;
 	return strndup(base, strcspn(base, "."));
 }
 
