@@ -155,6 +155,13 @@ static void check(const char *name, const char *mod, struct pycheck *pc)
 	assert_true(!fd_pc.ucs2 == !pc->ucs2);
 	pycheck_release(&fd_pc);
 	elf_imports_release(&im);
+	/* And from the descriptor alone, as the repair reads it. */
+	if (pycheck_fd(fd, name, mod, &fd_pc, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(fd_pc.python, pc->python);
+	assert_true(!fd_pc.fpe == !pc->fpe);
+	assert_true(!fd_pc.ucs2 == !pc->ucs2);
+	pycheck_release(&fd_pc);
 	close(fd);
 }
 

@@ -148,6 +148,22 @@ int pycheck_mem(const void *p, size_t len, const char *name,
 	return rc;
 }
 
+int pycheck_fd(int fd, const char *name, const char *modname,
+	       struct pycheck *out, struct sp_err *e)
+{
+	struct elf_imports im;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (fd < 0)
+		return sp_err_set(e, "'%s': no descriptor", name);
+	if (elf_imports_fd(fd, name, &im, e) < 0)
+		return -1;
+	rc = check(&im, fd, NULL, 0, name, modname, out, e);
+	elf_imports_release(&im);
+	return rc;
+}
+
 int pycheck_reason(const struct pycheck *pc, char *buf, size_t size)
 {
 	if (pc->fpe)

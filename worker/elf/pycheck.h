@@ -64,6 +64,11 @@ char *pycheck_modname(const char *path);
 int pycheck_mem(const void *p, size_t len, const char *name,
 		const char *modname, struct pycheck *out, struct sp_err *e);
 
+/* The same on an open descriptor (read with pread: its offset is not
+ * moved, and the object is not read whole). */
+int pycheck_fd(int fd, const char *name, const char *modname,
+	       struct pycheck *out, struct sp_err *e);
+
 /* The same, for a caller that has read the object's imports already
  * (symvers.h's struct symvers holds them): only its exports are read,
  * from fd with pread (its offset is not moved, the object is not read
