@@ -120,19 +120,21 @@ static void print_people(const json_t *r)
 }
 
 /* Makes the first n of v absolute against cwd, in place: --lib-path
- * folders (dirs), so that the libraries found there have absolute paths,
- * and relative --exclude path patterns, which are matched against those
- * (exclude.h).  Each v[i] becomes malloc'd and *done counts them, for
- * the caller to free, also after a failure (out of memory: -1). */
+ * folders (dirs: common/path.h's path_absolute, as `spoke build` does),
+ * so that the libraries found there have absolute paths, and relative
+ * --exclude path patterns, which are matched against those (exclude.h).
+ * Each v[i] becomes malloc'd and *done counts them, for the caller to
+ * free, also after a failure (-1 with e filled). */
 static int make_absolute(const char **v, size_t n, int dirs,
-			 const char *cwd, size_t *done)
+			 const char *cwd, size_t *done, struct sp_err *e)
 {
 	char *s;
 
 	for (*done = 0; *done < n; (*done)++) {
-		s = !dirs	   ? exclude_absolute(v[*done], cwd)
-		    : v[*done][0] == '/' ? strdup(v[*done])
-					 : path_join(cwd, v[*done]);
+		if (dirs)
+			s = path_absolute(v[*done], e);
+		else if (!(s = exclude_absolute(v[*done], cwd)))
+			sp_err_set(e, "out of memory");
 		if (!s)
 			return -1;
 		v[*done] = s;
@@ -237,14 +239,17 @@ int cmd_repair(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if ((o.nexclude || o.nlib) && !(cwd = getcwd(NULL, 0))) {
+	if (o.nexclude && !(cwd = getcwd(NULL, 0))) {
 		perror("spoke: cannot get the current directory");
 		rc = 1;
 		goto out;
 	}
-	if (make_absolute(exclude, o.nexclude, 0, cwd, &nex_abs) < 0 ||
-	    make_absolute(lib_path, o.nlib, 1, cwd, &nlib_abs) < 0)
-		goto oom;
+	if (make_absolute(exclude, o.nexclude, 0, cwd, &nex_abs, &e) < 0 ||
+	    make_absolute(lib_path, o.nlib, 1, cwd, &nlib_abs, &e) < 0) {
+		sp_err_print(&e);
+		rc = 1;
+		goto out;
+	}
 	o.exclude = exclude;
 	o.lib_path = lib_path;
 	o.ld_library_path = getenv("LD_LIBRARY_PATH");

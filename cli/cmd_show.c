@@ -151,10 +151,7 @@ static const char *linux_only(const struct wheel_so *so, char *buf,
  * name for it. */
 static const char *arch_name(const struct wheel_so *so, char *buf, size_t len)
 {
-	if (so->ident.arch)
-		return so->ident.arch;
-	snprintf(buf, len, "ELF machine %u", (unsigned)so->ident.machine);
-	return buf;
+	return elf_ident_label(&so->elf.id, buf, len);
 }
 
 static void print_so(const struct wheel_so *so)
@@ -166,8 +163,8 @@ static void print_so(const struct wheel_so *so)
 	if (so->ident_ok)
 		printf("      arch: %s (%s, %s-endian)\n",
 		       arch_name(so, ver, sizeof(ver)),
-		       so->ident.elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
-		       so->ident.data == ELFDATA2MSB ? "big" : "little");
+		       so->elf.id.elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
+		       so->elf.id.data == ELFDATA2MSB ? "big" : "little");
 	if (so->elf_ok) {
 		printf("      needed: ");
 		if (!so->elf.nneeded)
@@ -339,9 +336,9 @@ static json_t *so_json(const struct wheel_so *so)
 				    jstr(arch_name(so, ver, sizeof(ver))));
 		json_object_set_new(
 		    o, "class",
-		    json_integer(so->ident.elfclass == ELFCLASS64 ? 64 : 32));
+		    json_integer(so->elf.id.elfclass == ELFCLASS64 ? 64 : 32));
 		json_object_set_new(o, "byte_order",
-				    json_string(so->ident.data == ELFDATA2MSB
+				    json_string(so->elf.id.data == ELFDATA2MSB
 						    ? "big"
 						    : "little"));
 	} else if (o) {
@@ -455,7 +452,7 @@ static int platform_judge(const struct wheel_report *r, struct platform *pf)
 			continue;
 		objs[n].name = so->entry;
 		objs[n].info = so->elf_ok ? &so->elf : NULL;
-		objs[n].ident = so->ident_ok ? &so->ident : NULL;
+		objs[n].ident = so->ident_ok ? &so->elf.id : NULL;
 		objs[n].sv = &so->vers;
 		objs[n].py = so->py_ok ? &so->py : NULL;
 		n++;

@@ -40,22 +40,6 @@ if grep -q '^SPOKE_SANITIZE:BOOL=ON' \
 	echo "# sanitizer build: aarch64 and s390x only"
 fi
 
-# pack NAME PLATFORM FILE...: a wheel of NAME 0.1.0 holding FILE... at the
-# top, made by the wheel package, in $T/in.
-pack() {
-	local name=$1 plat=$2 tree="$T/tree-$1"
-	shift 2
-	rm -rf "$tree"
-	mkdir -p "$tree/$name-0.1.0/$name-0.1.0.dist-info" "$T/in"
-	cp "$@" "$tree/$name-0.1.0/"
-	printf 'Metadata-Version: 2.1\nName: %s\nVersion: 0.1.0\n' "$name" \
-		>"$tree/$name-0.1.0/$name-0.1.0.dist-info/METADATA"
-	printf 'Wheel-Version: 1.0\nGenerator: spoke-test\nRoot-Is-Purelib: false\nTag: cp311-cp311-%s\n' "$plat" \
-		>"$tree/$name-0.1.0/$name-0.1.0.dist-info/WHEEL"
-	rm -f "$T/in/$name-0.1.0-cp311-cp311-$plat.whl"
-	"$PY" -m wheel pack "$tree/$name-0.1.0" -d "$T/in" >/dev/null
-}
-
 # show_json WHEEL ARCH NEEDED...: spoke show --json says the wheel is
 # valid, of ARCH, and its one module needs NEEDED... (in order).
 show_json() {

@@ -13,21 +13,6 @@ unset LD_LIBRARY_PATH
 helper_dir=$(dirname "$(find "$ws/target/release/build" -path '*/out/libspokehelper.so.1' | head -1)")
 check "the build script built the helper library" test -f "$helper_dir/libspokehelper.so.1"
 
-# pack NAME PLATFORM FILE...: a wheel of NAME 0.1.0 holding FILE... at the
-# top, made by the wheel package, in $T/in.
-pack() {
-	local name=$1 plat=$2 tree="$T/tree-$1"
-	shift 2
-	rm -rf "$tree"
-	mkdir -p "$tree/$name-0.1.0/$name-0.1.0.dist-info" "$T/in"
-	cp "$@" "$tree/$name-0.1.0/"
-	printf 'Metadata-Version: 2.1\nName: %s\nVersion: 0.1.0\n' "$name" \
-		>"$tree/$name-0.1.0/$name-0.1.0.dist-info/METADATA"
-	printf 'Wheel-Version: 1.0\nGenerator: spoke-test\nRoot-Is-Purelib: false\nTag: cp311-cp311-%s\n' "$plat" \
-		>"$tree/$name-0.1.0/$name-0.1.0.dist-info/WHEEL"
-	"$PY" -m wheel pack "$tree/$name-0.1.0" -d "$T/in" >/dev/null
-}
-
 mod="$T/native.cpython-311-x86_64-linux-gnu.so"
 cp "$ws/target/release/libnative.so" "$mod"
 check "wheel pack makes the input wheel" pack native linux_x86_64 "$mod"

@@ -100,7 +100,7 @@ static void test_table(void **state)
 		assert_string_equal(
 		    elf_arch_name(c->em, c->cls, c->data, c->flags), c->arch);
 		assert_string_equal(
-		    elf_arch_triplet(c->em, c->cls, c->data, c->flags),
+		    elf_arch_find(c->em, c->cls, c->data, c->flags)->triplet,
 		    c->triplet);
 	}
 	/* The byte order tells ppc64le from ppc64; the class s390x from
@@ -109,7 +109,7 @@ static void test_table(void **state)
 	assert_string_equal(elf_arch_name(EM_S390, ELFCLASS32, ELFDATA2MSB, 0),
 			    "s390");
 	assert_null(elf_arch_name(0x1234, ELFCLASS64, ELFDATA2LSB, 0));
-	assert_null(elf_arch_triplet(0x1234, ELFCLASS64, ELFDATA2LSB, 0));
+	assert_null(elf_arch_find(0x1234, ELFCLASS64, ELFDATA2LSB, 0));
 	/* ARM: armv7l is the hard-float EABI 5 (auditwheel's rule, and what
 	 * arm-linux-gnueabihf-gcc writes: 0x5000400); a soft-float object
 	 * (0x5000200, Debian's armel) or an older EABI is armv5l, which no
@@ -123,11 +123,22 @@ static void test_table(void **state)
 	    elf_arch_name(EM_ARM, ELFCLASS32, ELFDATA2LSB, 0x4000400), "armv5l");
 	assert_string_equal(
 	    elf_arch_name(EM_MIPS, ELFCLASS64, ELFDATA2LSB, 0), "mips64");
-	assert_string_equal(elf_machine_policy_arch(EM_LOONGARCH),
-			    "loongarch64");
-	assert_string_equal(elf_machine_policy_arch(EM_RISCV), "riscv64");
-	assert_string_equal(elf_machine_policy_arch(EM_ARM), "armv7l");
-	assert_null(elf_machine_policy_arch(EM_PPC));
+}
+
+/* An identity's label: its architecture, or its machine's number. */
+static void test_label(void **state)
+{
+	struct elf_ident id = {.elfclass = ELFCLASS64, .data = ELFDATA2MSB,
+			       .machine = EM_PPC64};
+	char buf[32];
+
+	(void)state;
+	id.arch = elf_arch_name(id.machine, id.elfclass, id.data, 0);
+	assert_string_equal(elf_ident_label(&id, buf, sizeof(buf)), "ppc64");
+	id.machine = 0x1234;
+	id.arch = elf_arch_name(id.machine, id.elfclass, id.data, 0);
+	assert_string_equal(elf_ident_label(&id, buf, sizeof(buf)),
+			    "ELF machine 4660");
 }
 
 static void check_info(const struct arch_case *c, const struct elf_info *in,
@@ -136,10 +147,10 @@ static void check_info(const struct arch_case *c, const struct elf_info *in,
 {
 	size_t i;
 
-	assert_int_equal(in->elfclass, c->cls);
-	assert_int_equal(in->data, c->data);
-	assert_int_equal(in->machine, c->em);
-	assert_string_equal(in->arch, c->arch);
+	assert_int_equal(in->id.elfclass, c->cls);
+	assert_int_equal(in->id.data, c->data);
+	assert_int_equal(in->id.machine, c->em);
+	assert_string_equal(in->id.arch, c->arch);
 	assert_string_equal(in->soname, soname);
 	assert_int_equal(in->nneeded, nneeded);
 	for (i = 0; i < nneeded; i++)
@@ -307,6 +318,9 @@ static void test_libc(void **state)
 	    {"/lib/ld-musl-aarch64.so.1", none, 1, ELF_LIBC_MUSL},
 	    {"/lib64/ld-linux-x86-64.so.2", none, 1, ELF_LIBC_GLIBC},
 	    {"/lib64/ld64.so.2", none, 1, ELF_LIBC_GLIBC},
+	    {"/lib/ld64.so.1", none, 1, ELF_LIBC_GLIBC},
+	    /* No loader of any architecture: the DT_NEEDED decide. */
+	    {"/lib/ld64.so.3", none, 1, ELF_LIBC_UNKNOWN},
 	    /* The loader decides over a misleading DT_NEEDED. */
 	    {"/lib/ld-musl-x86_64.so.1", glibc, 2, ELF_LIBC_MUSL},
 	};
@@ -322,14 +336,34 @@ static void test_libc(void **state)
 		if (elf_inspect_mem(img, len, "libc", &info, &e) < 0)
 			fail_msg("%s", e.msg);
 		if (elf_info_libc(&info) != t[i].want)
-			fail_msg("case %zu: %s", i,
-				 elf_libc_name(elf_info_libc(&info)));
+			fail_msg("case %zu: libc %d", i,
+				 (int)elf_info_libc(&info));
 		elf_info_release(&info);
 		free(img);
 	}
-	assert_string_equal(elf_libc_name(ELF_LIBC_MUSL), "musl");
-	assert_string_equal(elf_libc_name(ELF_LIBC_GLIBC), "glibc");
-	assert_string_equal(elf_libc_name(ELF_LIBC_UNKNOWN), "unknown");
+}
+
+/* The loaders of every architecture with policies, by soname or path;
+ * their look-alikes are not loaders. */
+static void test_loader(void **state)
+{
+	static const char *const yes[] = {
+	    "ld-linux-x86-64.so.2", "ld-linux.so.2", "ld-linux-aarch64.so.1",
+	    "ld-linux-armhf.so.3", "ld-linux-riscv64-lp64d.so.1",
+	    "ld-linux-loongarch-lp64d.so.1", "ld64.so.2", "ld64.so.1",
+	    "/lib/ld64.so.1", "ld-musl-x86_64.so.1", "/lib/ld-musl-armhf.so.1"};
+	static const char *const no[] = {"ld64.so.3", "libld-linux.so",
+					 "ld.so", "libc.so.6", "ld-musl.so",
+					 "/ld-linux/libfoo.so", ""};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(*yes); i++)
+		if (!elf_is_loader(yes[i]))
+			fail_msg("'%s' is a loader", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(*no); i++)
+		if (elf_is_loader(no[i]))
+			fail_msg("'%s' is no loader", no[i]);
 }
 
 int main(void)
@@ -339,6 +373,8 @@ int main(void)
 	    cmocka_unit_test(test_inspect),
 	    cmocka_unit_test(test_patch),
 	    cmocka_unit_test(test_libc),
+	    cmocka_unit_test(test_loader),
+	    cmocka_unit_test(test_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

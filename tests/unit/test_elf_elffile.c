@@ -37,17 +37,12 @@ static void test_machine_table(void **state)
 	assert_string_equal(elf_machine_name(EM_X86_64), "x86_64");
 	assert_string_equal(elf_machine_name(EM_AARCH64), "aarch64");
 	assert_string_equal(elf_machine_name(EM_PPC), "ppc");
-	assert_string_equal(elf_machine_name(EM_PPC64), "ppc64");
+	/* Without a byte order, the first of the table. */
+	assert_string_equal(elf_machine_name(EM_PPC64), "ppc64le");
+	assert_string_equal(elf_machine_name(EM_386), "i686");
 	assert_null(elf_machine_name(0x1234));
 	/* Every architecture auditwheel has policies for is named; the
 	 * policy loader says when spoke has no policy for one. */
-	assert_string_equal(elf_machine_policy_arch(EM_X86_64), "x86_64");
-	assert_string_equal(elf_machine_policy_arch(EM_AARCH64), "aarch64");
-	assert_string_equal(elf_machine_policy_arch(EM_386), "i686");
-	assert_string_equal(elf_machine_policy_arch(EM_S390), "s390x");
-	assert_null(elf_machine_policy_arch(EM_MIPS));
-	assert_null(elf_machine_policy_arch(0x1234));
-	assert_int_equal(elf_machine_host_class(), ELFCLASS64);
 	assert_int_equal(elf_machine_host(ELFCLASSNONE), EM_NONE);
 #if defined(__x86_64__)
 	assert_int_equal(elf_machine_host(ELFCLASS64), EM_X86_64);

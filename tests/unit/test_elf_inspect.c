@@ -129,7 +129,7 @@ static void test_libc(void **state)
 		skip();
 	if (elf_inspect(LIBC, &info, &e) < 0)
 		fail_msg("%s", e.msg);
-	assert_int_equal(info.elfclass, ELFCLASS64);
+	assert_int_equal(info.id.elfclass, ELFCLASS64);
 	assert_string_equal(info.soname, "libc.so.6");
 	for (i = 0; i < info.nneeded; i++)
 		found |= strcmp(info.needed[i], LOADER) == 0;
@@ -191,6 +191,22 @@ static void test_built_module(void **state)
 	assert_int_equal(elf_exports("m.so", "hidden_fn", &e), 0);
 	assert_int_equal(elf_exports("m.so", "printf", &e), 0);
 	assert_int_equal(elf_exports("m.so", "PyInit_y", &e), 0);
+	{
+		/* One pass for several names: the first of them defined. */
+		static const char *const syms[] = {"PyInit_y", "exported_data",
+						   "PyInit_x"};
+		size_t which = 9;
+		int fd = open("m.so", O_RDONLY | O_CLOEXEC);
+
+		assert_true(fd >= 0);
+		assert_int_equal(
+		    elf_exports_which_fd(fd, "m.so", syms, 3, &which, &e), 1);
+		assert_int_equal(which, 1);
+		assert_int_equal(
+		    elf_exports_which_fd(fd, "m.so", syms, 1, &which, &e), 0);
+		assert_int_equal(which, 1);
+		close(fd);
+	}
 	assert_int_equal(elf_exports("text", "x", &e), -1);
 	assert_non_null(strstr(e.msg, "not an ELF file"));
 }
@@ -216,8 +232,8 @@ static void test_foreign_machine(void **state)
 	write_file("foreign.so", buf, len);
 	if (elf_inspect("foreign.so", &info, &e) < 0)
 		fail_msg("%s", e.msg);
-	assert_int_equal(info.machine, OTHER_MACHINE);
-	assert_string_equal(info.arch, OTHER_NAME);
+	assert_int_equal(info.id.machine, OTHER_MACHINE);
+	assert_string_equal(info.id.arch, OTHER_NAME);
 	assert_int_equal(info.nneeded > 0, 1);
 	assert_int_equal(elf_info_check_host(&info, "foreign.so", &e), -1);
 	assert_non_null(
@@ -228,7 +244,7 @@ static void test_foreign_machine(void **state)
 	write_file("foreign.so", buf, len);
 	if (elf_inspect("foreign.so", &info, &e) < 0)
 		fail_msg("%s", e.msg);
-	assert_null(info.arch);
+	assert_null(info.id.arch);
 	assert_int_equal(elf_info_check_host(&info, "foreign.so", &e), -1);
 	assert_non_null(strstr(e.msg, "ELF machine 4660"));
 	elf_info_release(&info);
@@ -404,7 +420,7 @@ static void test_memory(void **state)
 		assert_string_equal(a.needed[i], b.needed[i]);
 	assert_string_equal(a.soname, b.soname);
 	assert_string_equal(a.runpath, b.runpath);
-	assert_int_equal(a.machine, b.machine);
+	assert_int_equal(a.id.machine, b.id.machine);
 	elf_info_release(&a);
 	elf_info_release(&b);
 	assert_int_equal(elf_exports_mem(map, len, "m.so", "PyInit_x", &e), 1);

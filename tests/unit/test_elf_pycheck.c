@@ -14,8 +14,10 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fsx.h"
 #include "worker/elf/pycheck.h"
@@ -130,9 +132,37 @@ static void check(const char *name, const char *mod, struct pycheck *pc)
 	size_t len;
 	void *img = slurp(name, &len);
 
+	struct elf_imports im;
+	struct pycheck fd_pc;
+	char *path = tpath(name);
+	int fd;
+
 	if (pycheck_mem(img, len, name, mod, pc, &e) < 0)
 		fail_msg("%s", e.msg);
 	free(img);
+	/* From imports read before, on a descriptor: the same verdict. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	free(path);
+	if (elf_imports_fd(fd, name, &im, &e) < 0 ||
+	    pycheck_imports_fd(&im, fd, name, mod, &fd_pc, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(fd_pc.python, pc->python);
+	assert_true(!fd_pc.init == !pc->init);
+	if (pc->init)
+		assert_string_equal(fd_pc.init, pc->init);
+	assert_true(!fd_pc.fpe == !pc->fpe);
+	assert_true(!fd_pc.ucs2 == !pc->ucs2);
+	pycheck_release(&fd_pc);
+	elf_imports_release(&im);
+	/* And from the descriptor alone, as the repair reads it. */
+	if (pycheck_fd(fd, name, mod, &fd_pc, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(fd_pc.python, pc->python);
+	assert_true(!fd_pc.fpe == !pc->fpe);
+	assert_true(!fd_pc.ucs2 == !pc->ucs2);
+	pycheck_release(&fd_pc);
+	close(fd);
 }
 
 static void test_fpe(void **state)

@@ -30,6 +30,18 @@
 
 static int have_cc;
 
+/* Reads the object at path through a descriptor, as the repair does. */
+static int read_file(const char *path, struct symvers *out, struct sp_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return sp_err_sys(e, "cannot open '%s'", path);
+	rc = symvers_read_fd(fd, path, out, e);
+	close(fd);
+	return rc;
+}
+
 /* libfake.so.1 defines one version per namespace (two symbols in ZLIB's),
  * a non-numeric CXXABI_TM_1, and FOO_1.0, a namespace no policy judges;
  * ld-linux-fake.so.2 stands for the loader, whose GLIBC_2.99 is not
@@ -119,7 +131,7 @@ static void test_namespaces(void **state)
 	if (!have_cc)
 		skip();
 	path = tpath("m.so");
-	assert_int_equal(symvers_read_file(path, &s, &e), 0);
+	assert_int_equal(read_file(path, &s, &e), 0);
 
 	n = need(&s, "GLIBCXX_3.4.30");
 	assert_non_null(n);
@@ -226,7 +238,7 @@ static void test_libc(void **state)
 	dl_iterate_phdr(find_libc, &lib);
 	assert_non_null(lib);
 	/* libc requires only versions of the loader: none is judged. */
-	assert_int_equal(symvers_read_file(lib, &s, &e), 0);
+	assert_int_equal(read_file(lib, &s, &e), 0);
 	img = fsx_read_all(lib, &len, &e);
 	assert_non_null(img);
 	assert_int_equal(symvers_read_mem(img, len, lib, &t, &e), 0);
@@ -238,8 +250,6 @@ static void test_libc(void **state)
 	 * object is corrupt: it must not read as requiring nothing. */
 	assert_int_equal(symvers_read_mem(img, len - 64, lib, &t, &e), -1);
 	assert_non_null(strstr(e.msg, "truncated or corrupt"));
-	assert_int_equal(symvers_read_file("/nonexistent.so", &t, &e), -1);
-	assert_non_null(strstr(e.msg, "/nonexistent.so"));
 	free(img);
 	free(lib);
 }

@@ -34,11 +34,11 @@ static const char *run_skip(uint16_t machine, const char *plat,
 	struct sp_err e;
 	json_t *patch;
 
-	info.elfclass = ELFCLASS64;
-	info.machine = machine;
+	info.id.elfclass = ELFCLASS64;
+	info.id.machine = machine;
 	/* The architecture is what elf_inspect would say; the repair makes
 	 * no guess from the machine alone. */
-	info.arch = machine == EM_X86_64 ? "x86_64"
+	info.id.arch = machine == EM_X86_64 ? "x86_64"
 		    : machine == EM_PPC64 ? "ppc64le"
 		    : machine == EM_S390  ? "s390x"
 					  : NULL;

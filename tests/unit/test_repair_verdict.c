@@ -75,9 +75,9 @@ static void fake_init(struct fake *f, const char *const *vers,
 	f->sv.imports.n = i;
 	for (i = 0; needed && needed[i]; i++)
 		f->needed[i] = (char *)needed[i];
-	f->info.elfclass = f->ident.elfclass = ELFCLASS64;
-	f->info.machine = f->ident.machine = EM_X86_64;
-	f->info.arch = f->ident.arch = "x86_64";
+	f->info.id.elfclass = f->ident.elfclass = ELFCLASS64;
+	f->info.id.machine = f->ident.machine = EM_X86_64;
+	f->info.id.arch = f->ident.arch = "x86_64";
 	f->info.needed = f->needed;
 	f->info.nneeded = i;
 }
@@ -198,7 +198,7 @@ static void test_no_arch(void **state)
 
 	(void)state;
 	fake_init(&mod, NULL, NULL, NULL);
-	mod.info.arch = mod.ident.arch = NULL;
+	mod.info.id.arch = mod.ident.arch = NULL;
 	as_object(&mod, "m.so", 0, &o);
 	assert_int_equal(verdict_wheel(&v, &o, 1, NULL, 0, NULL, &e), -1);
 	assert_string_equal(e.msg, "'m.so': no platform policy covers its "

@@ -1073,7 +1073,7 @@ static void test_arch(void **state)
 	assert_true(r.sos[0].elf_ok);
 	assert_int_equal(r.sos[0].elf.nneeded, 2);
 	assert_string_equal(r.sos[0].elf.needed[0], "libfoo.so.1");
-	assert_string_equal(r.sos[0].ident.arch, "ppc64");
+	assert_string_equal(r.sos[0].elf.id.arch, "ppc64");
 	wheel_report_release(&r);
 	free(p);
 
@@ -1127,6 +1127,49 @@ static void test_arch(void **state)
 	free(img[0]);
 }
 
+/* Only a file that starts with the ELF magic is read as ELF, whatever its
+ * name: a text file called help.so.txt, or even x.so, is not a shared
+ * object (auditwheel skips what is not ELF), while a file with the magic
+ * that cannot be read is a problem. */
+static void test_not_elf_by_name(void **state)
+{
+	static const char *const names[] = {"demo/a.so", "lp/help.so.txt",
+					    "demo/notes.so", "demo/bad.so.1"};
+	static char text[] = "this is help, not a library\n";
+	static char bad[] = "\177ELF and then nothing an ELF header holds";
+	unsigned char *img[4];
+	size_t len[4];
+	struct wheel_report r;
+	char *p;
+
+	(void)state;
+	img[0] = obj(EM_X86_64, ELFCLASS64, ELFDATA2LSB, &len[0]);
+	img[1] = (unsigned char *)text;
+	len[1] = sizeof(text) - 1;
+	img[2] = (unsigned char *)text;
+	len[2] = sizeof(text) - 1;
+	p = objs_wheel("linux_x86_64", names, img, len, 3);
+	read_ok(p, 0, &r);
+	dump_problems(&r);
+	assert_int_equal(r.nproblems, 0);
+	assert_int_equal(r.nsos, 1);
+	assert_string_equal(r.sos[0].entry, "demo/a.so");
+	assert_string_equal(r.arch, "x86_64");
+	wheel_report_release(&r);
+	free(p);
+
+	img[3] = (unsigned char *)bad;
+	len[3] = sizeof(bad) - 1;
+	p = objs_wheel("linux_x86_64", names, img, len, 4);
+	read_ok(p, 0, &r);
+	assert_int_equal(r.nproblems, 1);
+	assert_true(
+	    has_problem(&r, "demo/bad.so.1", "cannot be read as ELF"));
+	wheel_report_release(&r);
+	free(p);
+	free(img[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1144,6 +1187,7 @@ int main(void)
 	    cmocka_unit_test(test_not_a_wheel),
 	    cmocka_unit_test(test_arch),
 	    cmocka_unit_test(test_arch_arm),
+	    cmocka_unit_test(test_not_elf_by_name),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/path.h"
 #include "worker/elf/elffile.h"
 #include "worker/elf/machine.h"
 
@@ -157,6 +159,18 @@ static int read_interp(const struct elf_file *f, const GElf_Phdr *iph,
 	return 0;
 }
 
+/* What the ELF header of f says (a checked one: elf_file_check_ident). */
+static void header_ident(const struct elf_file *f, struct elf_ident *out)
+{
+	out->elfclass = f->ehdr.e_ident[EI_CLASS];
+	out->data = f->ehdr.e_ident[EI_DATA];
+	out->machine = f->ehdr.e_machine;
+	out->type = f->ehdr.e_type;
+	out->flags = f->ehdr.e_flags;
+	out->arch = elf_arch_name(out->machine, out->elfclass, out->data,
+				  out->flags);
+}
+
 static int open_either(struct elf_file *f, int fd, const void *mem, size_t len,
 		       const char *name, struct sp_err *e)
 {
@@ -206,12 +220,7 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 		goto out;
 	if (iph && read_interp(&f, iph, out, e) < 0)
 		goto out;
-	out->elfclass = f.ehdr.e_ident[EI_CLASS];
-	out->data = f.ehdr.e_ident[EI_DATA];
-	out->machine = f.ehdr.e_machine;
-	out->flags = f.ehdr.e_flags;
-	out->arch = elf_arch_name(out->machine, out->elfclass, out->data,
-				  out->flags);
+	header_ident(&f, &out->id);
 	rc = 0;
 out:
 	if (rc < 0)
@@ -236,13 +245,7 @@ int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
 		return -1;
 	if (elf_file_check_ident(&f, e) < 0)
 		goto out;
-	out->elfclass = f.ehdr.e_ident[EI_CLASS];
-	out->data = f.ehdr.e_ident[EI_DATA];
-	out->machine = f.ehdr.e_machine;
-	out->type = f.ehdr.e_type;
-	out->flags = f.ehdr.e_flags;
-	out->arch = elf_arch_name(out->machine, out->elfclass, out->data,
-				  out->flags);
+	header_ident(&f, out);
 	/* Only a PIE's dynamic section tells it from a library. */
 	if (out->type == ET_DYN) {
 		if (elf_file_phdrs(&f, 0, &ph, &nph, e) < 0)
@@ -264,6 +267,15 @@ out:
 	free(ph);
 	elf_file_close(&f);
 	return rc;
+}
+
+const char *elf_ident_label(const struct elf_ident *id, char *buf,
+			    size_t len)
+{
+	if (id->arch)
+		return id->arch;
+	snprintf(buf, len, "ELF machine %u", (unsigned)id->machine);
+	return buf;
 }
 
 int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
@@ -305,26 +317,23 @@ void elf_info_release(struct elf_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
-static const char *base_name(const char *path)
+int elf_is_loader(const char *soname)
 {
-	const char *slash = strrchr(path, '/');
+	const char *b = path_basename(soname);
 
-	return slash ? slash + 1 : path;
+	return strncmp(b, "ld-linux", 8) == 0 || strcmp(b, "ld64.so.1") == 0 ||
+	       strcmp(b, "ld64.so.2") == 0 || strncmp(b, "ld-musl-", 8) == 0;
 }
 
 enum elf_libc elf_info_libc(const struct elf_info *info)
 {
-	const char *b, *n;
+	const char *n;
 	size_t i, len;
 
-	if (info->interp) {
-		b = base_name(info->interp);
-		if (strncmp(b, "ld-musl-", 8) == 0)
-			return ELF_LIBC_MUSL;
-		if (strncmp(b, "ld-linux", 8) == 0 ||
-		    strncmp(b, "ld64.so.", 8) == 0)
-			return ELF_LIBC_GLIBC;
-	}
+	if (info->interp && elf_is_loader(info->interp))
+		return strncmp(path_basename(info->interp), "ld-musl-", 8) == 0
+			   ? ELF_LIBC_MUSL
+			   : ELF_LIBC_GLIBC;
 	for (i = 0; i < info->nneeded; i++) {
 		n = info->needed[i];
 		len = strlen(n);
@@ -341,23 +350,11 @@ enum elf_libc elf_info_libc(const struct elf_info *info)
 	return ELF_LIBC_UNKNOWN;
 }
 
-const char *elf_libc_name(enum elf_libc libc)
-{
-	switch (libc) {
-	case ELF_LIBC_GLIBC:
-		return "glibc";
-	case ELF_LIBC_MUSL:
-		return "musl";
-	default:
-		return "unknown";
-	}
-}
-
 int elf_info_check_host(const struct elf_info *info, const char *name,
 			struct sp_err *e)
 {
-	return elf_machine_check_host(info->machine, info->elfclass,
-				      info->data, name, e);
+	return elf_machine_check_host(info->id.machine, info->id.elfclass,
+				      info->id.data, name, e);
 }
 
 /* 1 when sym is a definition another object can bind to. */
@@ -376,15 +373,18 @@ static int sym_exported(const GElf_Sym *sym)
 	return vis == STV_DEFAULT || vis == STV_PROTECTED;
 }
 
+/* Searches one dynamic symbol table for the names syms[0..*best): *best
+ * is the lowest index found so far (the count of syms when none), lowered
+ * to what this table defines.  Returns 0, or -1 with e filled. */
 static int scan_dynsym(const struct elf_file *f, Elf_Scn *scn,
-		       const GElf_Shdr *sh, const char *symbol,
-		       struct sp_err *e)
+		       const GElf_Shdr *sh, const char *const *syms,
+		       size_t *best, struct sp_err *e)
 {
 	size_t esz = gelf_fsize(f->elf, ELF_T_SYM, 1, EV_CURRENT);
 	const char *name;
 	Elf_Data *d;
 	GElf_Sym sym;
-	size_t n, i;
+	size_t nsym, i, k;
 
 	if (!esz || sh->sh_entsize != esz)
 		return elf_file_corrupt(f, "bad dynamic symbol entry size", e);
@@ -396,8 +396,8 @@ static int scan_dynsym(const struct elf_file *f, Elf_Scn *scn,
 	d = elf_getdata(scn, NULL);
 	if (!d)
 		return elf_file_fail(f, e);
-	n = d->d_size / esz;
-	for (i = 0; i < n; i++) {
+	nsym = d->d_size / esz;
+	for (i = 0; i < nsym && *best > 0; i++) {
 		if (!gelf_getsym(d, (int)i, &sym))
 			return elf_file_fail(f, e);
 		if (!sym_exported(&sym))
@@ -409,49 +409,72 @@ static int scan_dynsym(const struct elf_file *f, Elf_Scn *scn,
 		name = elf_strptr(f->elf, sh->sh_link, sym.st_name);
 		if (!name && f->on_fd && errno)
 			return elf_file_fail(f, e);
-		if (name && strcmp(name, symbol) == 0)
-			return 1;
+		for (k = 0; name && k < *best; k++)
+			if (strcmp(name, syms[k]) == 0)
+				*best = k;
 	}
 	return 0;
 }
 
 static int exports(int fd, const void *mem, size_t len, const char *name,
-		   const char *symbol, struct sp_err *e)
+		   const char *const *syms, size_t n, size_t *which,
+		   struct sp_err *e)
 {
 	struct elf_file f;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
+	size_t best = n;
 	int found = 0, rc = 0, more;
 
 	if (open_either(&f, fd, mem, len, name, e) < 0)
 		return -1;
 	/* Every dynamic symbol table is searched; a corrupt section table
 	 * must not read as "no such symbol". */
-	while (rc == 0 &&
+	while (rc == 0 && best > 0 &&
 	       (more = elf_file_next_section(&f, SHT_DYNSYM, &scn, &sh, e))) {
 		if (more < 0) {
 			rc = -1;
 			break;
 		}
 		found = 1;
-		rc = scan_dynsym(&f, scn, &sh, symbol, e);
+		rc = scan_dynsym(&f, scn, &sh, syms, &best, e);
 	}
 	if (rc == 0 && !found)
 		rc = sp_err_set(e, "'%s' has no dynamic symbol table", name);
 	elf_file_close(&f);
-	return rc;
+	if (rc < 0)
+		return -1;
+	*which = best;
+	return best < n;
+}
+
+int elf_exports_which_fd(int fd, const char *name, const char *const *syms,
+			 size_t n, size_t *which, struct sp_err *e)
+{
+	return exports(fd, NULL, 0, name, syms, n, which, e);
+}
+
+int elf_exports_which_mem(const void *p, size_t len, const char *name,
+			  const char *const *syms, size_t n, size_t *which,
+			  struct sp_err *e)
+{
+	return exports(-1, p, len, name, syms, n, which, e);
 }
 
 int elf_exports_fd(int fd, const char *name, const char *symbol,
 		   struct sp_err *e)
 {
-	return exports(fd, NULL, 0, name, symbol, e);
+	size_t which;
+
+	return exports(fd, NULL, 0, name, &symbol, 1, &which, e);
 }
 
 int elf_exports_mem(const void *p, size_t len, const char *name,
 		    const char *symbol, struct sp_err *e)
 {
-	return exports(-1, p, len, name, symbol, e);
+	size_t which;
+
+	return exports(-1, p, len, name, &symbol, 1, &which, e);
 }
 
 int elf_exports(const char *path, const char *symbol, struct sp_err *e)

@@ -23,14 +23,27 @@
 
 #include "common/err.h"
 
-struct elf_info {
+/* What the ELF header says of any ELF file, whatever its type. */
+struct elf_ident {
 	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
 	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
 	uint16_t machine; /* EM_* */
 	uint32_t flags;	  /* e_flags: the ARM float ABI, for one */
-	/* The wheel architecture of (machine, class, data), machine.h's
-	 * elf_arch_name(): static, or NULL when spoke knows none. */
+	uint16_t type;	  /* ET_DYN, ET_EXEC, ET_REL... */
+	int pie;	  /* ET_DYN with DF_1_PIE: an executable */
+	/* ET_DYN whose dynamic segment has no bytes in the file: a separate
+	 * debug file (objcopy --only-keep-debug), which nothing loads. */
+	int debug_only;
+	/* The wheel architecture of (machine, class, data, flags),
+	 * machine.h's elf_arch_name(): static, or NULL when spoke knows
+	 * none. */
 	const char *arch;
+};
+
+/* A shared object: its identity (for a library, type ET_DYN, neither pie
+ * nor debug_only) and what the loader reads of it. */
+struct elf_info {
+	struct elf_ident id;
 	char *interp;	  /* PT_INTERP's path, or NULL */
 	char *soname;	  /* DT_SONAME, or NULL */
 	char *rpath;	  /* DT_RPATH, or NULL */
@@ -56,19 +69,12 @@ int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e);
 
-/* What the ELF header says of any ELF file, whatever its type. */
-struct elf_ident {
-	int elfclass;	  /* ELFCLASS32 or ELFCLASS64 */
-	int data;	  /* ELFDATA2LSB or ELFDATA2MSB */
-	uint16_t machine; /* EM_* */
-	uint32_t flags;	  /* e_flags: the ARM float ABI, for one */
-	uint16_t type;	  /* ET_DYN, ET_EXEC, ET_REL... */
-	int pie;	  /* ET_DYN with DF_1_PIE: an executable */
-	/* ET_DYN whose dynamic segment has no bytes in the file: a separate
-	 * debug file (objcopy --only-keep-debug), which nothing loads. */
-	int debug_only;
-	const char *arch; /* elf_arch_name(), static; NULL when unknown */
-};
+/* The architecture of id for messages and reports: its wheel name
+ * (id->arch, static) or, when spoke knows none, "ELF machine <number>"
+ * written into buf (len bytes, truncated to fit).  Returns one or the
+ * other; never NULL. */
+const char *elf_ident_label(const struct elf_ident *id, char *buf,
+			    size_t len);
 
 /* Reads the identity of the ELF file on fd (read with pread; name is for
  * messages) into out: for the files elf_inspect refuses by type
@@ -77,6 +83,13 @@ struct elf_ident {
  * order, or is truncated or corrupt where read. */
 int elf_ident_fd(int fd, const char *name, struct elf_ident *out,
 		 struct sp_err *e);
+
+/* Returns 1 when soname (or a path's last component) names a dynamic
+ * loader: ld-linux* (x86_64, i686, aarch64, armv7l, riscv64...),
+ * ld64.so.2 (ppc64le), ld64.so.1 (s390x and big-endian ppc64) or
+ * ld-musl-<arch>.so.1; else 0.  The loader is the libc's own half: no
+ * policy judges its versions, and no repair bundles it. */
+int elf_is_loader(const char *soname);
 
 /* The C library an object was linked against, as its headers tell. */
 enum elf_libc {
@@ -87,14 +100,11 @@ enum elf_libc {
 
 /* The libc of info: musl when PT_INTERP is an ld-musl-* loader or a
  * DT_NEEDED is libc.musl-<arch>.so.1 or ld-musl-*; glibc when PT_INTERP
- * is an ld-linux* or ld64.so.* loader or a DT_NEEDED is libc.so.6; else
+ * is another loader (elf_is_loader) or a DT_NEEDED is libc.so.6; else
  * unknown.  PT_INTERP, when present, decides.  A bare "libc.so" tells
  * nothing: it is the name Debian's musl-gcc -shared links against, and
  * the soname of Android's bionic. */
 enum elf_libc elf_info_libc(const struct elf_info *info);
-
-/* "glibc", "musl" or "unknown". */
-const char *elf_libc_name(enum elf_libc libc);
 
 /* Checks that the object info describes can be imported by this host's
  * interpreter (its class, byte order and machine: machine.h's
@@ -119,5 +129,18 @@ int elf_exports_fd(int fd, const char *name, const char *symbol,
 /* The same, on the file's len bytes in memory. */
 int elf_exports_mem(const void *p, size_t len, const char *name,
 		    const char *symbol, struct sp_err *e);
+
+/* Which of the n symbols syms, in order of preference, a dynamic symbol
+ * table of the object defines as elf_exports() counts them, in one pass
+ * over its tables: returns 1 with *which the index of the first of syms
+ * it defines, 0 when it defines none (*which n), -1 with e naming name
+ * on error as elf_exports(). */
+int elf_exports_which_fd(int fd, const char *name, const char *const *syms,
+			 size_t n, size_t *which, struct sp_err *e);
+
+/* The same, on the file's len bytes in memory. */
+int elf_exports_which_mem(const void *p, size_t len, const char *name,
+			  const char *const *syms, size_t n, size_t *which,
+			  struct sp_err *e);
 
 #endif

@@ -29,80 +29,66 @@
 #define HOST_DATA ELFDATA2MSB
 #endif
 
-static const struct elf_machine machines[] = {
-    {EM_X86_64, "x86_64"},   {EM_AARCH64, "aarch64"},
-    {EM_386, "i386"},	     {EM_ARM, "arm"},
-    {EM_PPC64, "ppc64"},     {EM_PPC, "ppc"},
-    {EM_S390, "s390x"},	     {EM_RISCV, "riscv"},
-    {EM_MIPS, "mips"},	     {EM_LOONGARCH, "loongarch"},
-    {EM_SPARCV9, "sparc64"},
-};
-
-/* The architectures auditwheel knows come first, with their policies;
- * the others are named so that a message or `spoke show` can say what an
- * object is.  Entries with data 0 take either byte order. */
+/* The architectures auditwheel has policies for come first (which tags
+ * cover which is data/policy.json's business); the others are named so
+ * that a message or `spoke show` can say what an object is.  Entries with
+ * data 0 take either byte order; the first entry that matches wins, so
+ * armv7l's e_flags rule comes before armv5l's catch-all. */
 static const struct elf_arch arches[] = {
     {EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0, 0, "x86_64", "x86_64-linux-gnu",
-     "x86_64-linux-gnu", 1},
+     "x86_64-linux-gnu"},
     {EM_386, ELFCLASS32, ELFDATA2LSB, 0, 0, "i686", "i386-linux-gnu",
-     "i686-linux-gnu", 1},
+     "i686-linux-gnu"},
     {EM_AARCH64, ELFCLASS64, ELFDATA2LSB, 0, 0, "aarch64", "aarch64-linux-gnu",
-     "aarch64-linux-gnu", 1},
+     "aarch64-linux-gnu"},
     {EM_ARM, ELFCLASS32, ELFDATA2LSB, EF_ARM_EABIMASK | EF_ARM_ABI_FLOAT_HARD,
      EF_ARM_EABI_VER5 | EF_ARM_ABI_FLOAT_HARD, "armv7l", "arm-linux-gnueabihf",
-     "arm-linux-gnueabihf", 1},
+     "arm-linux-gnueabihf"},
     {EM_PPC64, ELFCLASS64, ELFDATA2LSB, 0, 0, "ppc64le", "powerpc64le-linux-gnu",
-     "powerpc64le-linux-gnu", 1},
+     "powerpc64le-linux-gnu"},
     {EM_PPC64, ELFCLASS64, ELFDATA2MSB, 0, 0, "ppc64", "powerpc64-linux-gnu",
-     "powerpc64-linux-gnu", 1},
+     "powerpc64-linux-gnu"},
     {EM_S390, ELFCLASS64, ELFDATA2MSB, 0, 0, "s390x", "s390x-linux-gnu",
-     "s390x-linux-gnu", 1},
+     "s390x-linux-gnu"},
     {EM_RISCV, ELFCLASS64, ELFDATA2LSB, 0, 0, "riscv64", "riscv64-linux-gnu",
-     "riscv64-linux-gnu", 1},
+     "riscv64-linux-gnu"},
     {EM_LOONGARCH, ELFCLASS64, ELFDATA2LSB, 0, 0, "loongarch64",
-     "loongarch64-linux-gnu", "loongarch64-linux-gnu", 1},
+     "loongarch64-linux-gnu", "loongarch64-linux-gnu"},
     /* Any other little-endian ARM object: soft-float (Debian's armel). */
     {EM_ARM, ELFCLASS32, ELFDATA2LSB, 0, 0, "armv5l", "arm-linux-gnueabi",
-     "arm-linux-gnueabi", 0},
+     "arm-linux-gnueabi"},
     {EM_X86_64, ELFCLASS32, ELFDATA2LSB, 0, 0, "x32", "x86_64-linux-gnux32",
-     "x86_64-linux-gnux32", 0},
+     "x86_64-linux-gnux32"},
     {EM_AARCH64, ELFCLASS64, ELFDATA2MSB, 0, 0, "aarch64_be", "aarch64_be-linux-gnu",
-     "aarch64_be-linux-gnu", 0},
+     "aarch64_be-linux-gnu"},
     {EM_ARM, ELFCLASS32, ELFDATA2MSB, 0, 0, "armv7b", "armeb-linux-gnueabihf",
-     "armeb-linux-gnueabihf", 0},
+     "armeb-linux-gnueabihf"},
     {EM_PPC, ELFCLASS32, ELFDATA2MSB, 0, 0, "ppc", "powerpc-linux-gnu",
-     "powerpc-linux-gnu", 0},
+     "powerpc-linux-gnu"},
     {EM_S390, ELFCLASS32, ELFDATA2MSB, 0, 0, "s390", "s390-linux-gnu",
-     "s390-linux-gnu", 0},
+     "s390-linux-gnu"},
     {EM_RISCV, ELFCLASS32, ELFDATA2LSB, 0, 0, "riscv32", "riscv32-linux-gnu",
-     "riscv32-linux-gnu", 0},
+     "riscv32-linux-gnu"},
     {EM_MIPS, ELFCLASS64, ELFDATA2LSB, 0, 0, "mips64", "mips64el-linux-gnuabi64",
-     "mips64el-linux-gnuabi64", 0},
+     "mips64el-linux-gnuabi64"},
     {EM_MIPS, ELFCLASS64, ELFDATA2MSB, 0, 0, "mips64", "mips64-linux-gnuabi64",
-     "mips64-linux-gnuabi64", 0},
+     "mips64-linux-gnuabi64"},
     {EM_MIPS, ELFCLASS32, ELFDATA2LSB, 0, 0, "mipsel", "mipsel-linux-gnu",
-     "mipsel-linux-gnu", 0},
+     "mipsel-linux-gnu"},
     {EM_MIPS, ELFCLASS32, ELFDATA2MSB, 0, 0, "mips", "mips-linux-gnu",
-     "mips-linux-gnu", 0},
+     "mips-linux-gnu"},
     {EM_SPARCV9, ELFCLASS64, ELFDATA2MSB, 0, 0, "sparc64", "sparc64-linux-gnu",
-     "sparc64-linux-gnu", 0},
+     "sparc64-linux-gnu"},
 };
-
-const struct elf_machine *elf_machine_find(unsigned em)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(machines) / sizeof(*machines); i++)
-		if (machines[i].em == em)
-			return &machines[i];
-	return NULL;
-}
 
 const char *elf_machine_name(unsigned em)
 {
-	const struct elf_machine *m = elf_machine_find(em);
+	size_t i;
 
-	return m ? m->name : NULL;
+	for (i = 0; i < sizeof(arches) / sizeof(*arches); i++)
+		if (arches[i].em == em)
+			return arches[i].name;
+	return NULL;
 }
 
 const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data,
@@ -126,24 +112,6 @@ const char *elf_arch_name(unsigned em, int elfclass, int data,
 	return a ? a->name : NULL;
 }
 
-const char *elf_arch_triplet(unsigned em, int elfclass, int data,
-			     unsigned flags)
-{
-	const struct elf_arch *a = elf_arch_find(em, elfclass, data, flags);
-
-	return a ? a->triplet : NULL;
-}
-
-const char *elf_machine_policy_arch(unsigned em)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(arches) / sizeof(*arches); i++)
-		if (arches[i].em == em && arches[i].policy)
-			return arches[i].name;
-	return NULL;
-}
-
 unsigned elf_machine_host(int elfclass)
 {
 	switch (elfclass) {
@@ -154,16 +122,6 @@ unsigned elf_machine_host(int elfclass)
 	default:
 		return EM_NONE;
 	}
-}
-
-int elf_machine_host_class(void)
-{
-	return HOST_CLASS;
-}
-
-int elf_machine_host_data(void)
-{
-	return HOST_DATA;
 }
 
 int elf_machine_check(unsigned em, unsigned want, const char *name,

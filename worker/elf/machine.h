@@ -22,11 +22,6 @@
 
 #include "common/err.h"
 
-struct elf_machine {
-	unsigned em;	  /* EM_* of e_machine */
-	const char *name; /* in messages: "x86_64", "ppc" */
-};
-
 /* One Linux architecture: what a wheel's platform tag calls the objects of
  * one (machine, class, byte order). */
 struct elf_arch {
@@ -40,16 +35,7 @@ struct elf_arch {
 	const char *cross;   /* the GNU triplet of Debian's cross
 			      * toolchain (/usr/<cross>/lib): the
 			      * multiarch one but for i686 */
-	int policy;	     /* 1: auditwheel has manylinux or musllinux
-			      * policies for it */
 };
-
-/* The entry for e_machine em, or NULL when spoke does not know it.  The
- * entry is static: never freed. */
-const struct elf_machine *elf_machine_find(unsigned em);
-
-/* The name of em for messages ("aarch64"), or NULL when unknown. */
-const char *elf_machine_name(unsigned em);
 
 /* The architecture of objects of machine em, class elfclass, byte order
  * data and e_flags flags, or NULL when spoke does not know one (static:
@@ -64,29 +50,17 @@ const struct elf_arch *elf_arch_find(unsigned em, int elfclass, int data,
 const char *elf_arch_name(unsigned em, int elfclass, int data,
 			  unsigned flags);
 
-/* Debian's multiarch triplet of such objects ("aarch64-linux-gnu",
- * "arm-linux-gnueabihf"), where their libraries are installed, or NULL
- * when unknown.  Static storage. */
-const char *elf_arch_triplet(unsigned em, int elfclass, int data,
-			     unsigned flags);
-
-/* The architecture name for em alone, for the policy room, which looks
- * policies up by machine number: the first architecture of the table with
- * policies for em ("ppc64le" for EM_PPC64: the byte order is not known
- * here), or NULL when there is none.  The policy loader says when it has
- * no policy for the name.  Prefer elf_arch_name(), which is exact. */
-const char *elf_machine_policy_arch(unsigned em);
+/* The name of machine em alone, for messages that know no class or byte
+ * order: the table's first architecture of em ("x86_64", "i686",
+ * "ppc64le" for EM_PPC64, "s390x" for EM_S390), or NULL when spoke knows
+ * none.  Static storage.  Prefer elf_arch_name(), which is exact. */
+const char *elf_machine_name(unsigned em);
 
 /* The e_machine a shared object of class elfclass (ELFCLASS32 or
  * ELFCLASS64) must have to load on this host: x86_64 and i386 on an
  * x86_64 host, aarch64 and arm on an aarch64 host.  EM_NONE for any
  * other class. */
 unsigned elf_machine_host(int elfclass);
-
-/* This host's native class (ELFCLASS64) and byte order (ELFDATA2LSB or
- * ELFDATA2MSB): a Python module must have both. */
-int elf_machine_host_class(void);
-int elf_machine_host_data(void);
 
 /* Returns 0 when em equals want (one of elf_machine_host()'s), else -1
  * with e saying "'name' is built for <em>, but this machine is <host>",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/path.h"
 #include "worker/elf/imports.h"
 #include "worker/elf/inspect.h"
 
@@ -49,59 +50,63 @@ int pycheck_is_libpython(const char *s)
 
 char *pycheck_modname(const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = path_basename(path);
 
-	base = base ? base + 1 : path;
 	return strndup(base, strcspn(base, "."));
 }
 
 /* The init function the object defines for modname, and the Python it is
- * for.  The symbol readers were already through the file (imports), so a
- * failure here is no dynamic symbol table: not an extension module. */
+ * for, in one pass over its exports.  The symbol readers were already
+ * through the file (imports), so a failure here is no dynamic symbol
+ * table: not an extension module. */
 static int find_init(int fd, const void *p, size_t len, const char *name,
 		     const char *modname, struct pycheck *out)
 {
-	static const struct {
-		const char *prefix;
-		int python;
-	} inits[] = {{"PyInit_", 3}, {"init", 2}, {"_cffi_pypyinit_", 2}};
+	static const char *const prefix[] = {"PyInit_", "init",
+					     "_cffi_pypyinit_"};
+	static const int python[] = {3, 2, 2};
+	char *syms[3] = {NULL, NULL, NULL};
 	struct sp_err ignored;
-	size_t i;
-	char *sym;
+	size_t i, which;
+	int rc = -1;
 
-	for (i = 0; i < sizeof(inits) / sizeof(*inits); i++) {
-		if (asprintf(&sym, "%s%s", inits[i].prefix, modname) < 0)
-			return -1;
-		if ((fd >= 0 ? elf_exports_fd(fd, name, sym, &ignored)
-			     : elf_exports_mem(p, len, name, sym, &ignored)) ==
-		    1) {
-			out->init = sym;
-			out->python = inits[i].python;
-			return 0;
+	for (i = 0; i < 3; i++)
+		if (asprintf(&syms[i], "%s%s", prefix[i], modname) < 0) {
+			syms[i] = NULL;
+			goto out;
 		}
-		free(sym);
+	if ((fd >= 0 ? elf_exports_which_fd(fd, name,
+					    (const char *const *)syms, 3,
+					    &which, &ignored)
+		     : elf_exports_which_mem(p, len, name,
+					     (const char *const *)syms, 3,
+					     &which, &ignored)) == 1) {
+		out->init = syms[which];
+		out->python = python[which];
+		syms[which] = NULL;
 	}
-	return 0;
+	rc = 0;
+out:
+	for (i = 0; i < 3; i++)
+		free(syms[i]);
+	return rc;
 }
 
-/* pycheck_mem and pycheck_fd: the object is at fd when fd >= 0, else
- * the len bytes at p. */
-static int check(int fd, const void *p, size_t len, const char *name,
-		 const char *modname, struct pycheck *out, struct sp_err *e)
+/* The object is at fd when fd >= 0, else the len bytes at p; im are its
+ * imports. */
+static int check(const struct elf_imports *im, int fd, const void *p,
+		 size_t len, const char *name, const char *modname,
+		 struct pycheck *out, struct sp_err *e)
 {
 	static const char *const fpe[] = {"PyFPE_jbuf", "PyFPE_dummy",
 					  "PyFPE_counter"};
-	struct elf_imports im;
 	size_t i, k;
 
 	memset(out, 0, sizeof(*out));
-	if ((fd >= 0 ? elf_imports_fd(fd, name, &im, e)
-		     : elf_imports_mem(p, len, name, &im, e)) < 0)
-		return -1;
 	if (*modname && find_init(fd, p, len, name, modname, out) < 0)
 		goto oom;
-	for (i = 0; out->python && i < im.n; i++) {
-		const struct elf_import *s = &im.syms[i];
+	for (i = 0; out->python && i < im->n; i++) {
+		const struct elf_import *s = &im->syms[i];
 
 		for (k = 0; !out->fpe && k < sizeof(fpe) / sizeof(*fpe); k++)
 			if (!strcmp(s->name, fpe[k]) &&
@@ -113,27 +118,50 @@ static int check(int fd, const void *p, size_t len, const char *name,
 		    !(out->ucs2 = strdup(s->name)))
 			goto oom;
 	}
-	elf_imports_release(&im);
 	return 0;
 oom:
-	elf_imports_release(&im);
 	pycheck_release(out);
 	return sp_err_set(e, "out of memory reading the symbols of '%s'", name);
+}
+
+int pycheck_imports_fd(const struct elf_imports *im, int fd, const char *name,
+		       const char *modname, struct pycheck *out,
+		       struct sp_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (fd < 0)
+		return sp_err_set(e, "'%s': no descriptor", name);
+	return check(im, fd, NULL, 0, name, modname, out, e);
 }
 
 int pycheck_mem(const void *p, size_t len, const char *name,
 		const char *modname, struct pycheck *out, struct sp_err *e)
 {
-	return check(-1, p, len, name, modname, out, e);
+	struct elf_imports im;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (elf_imports_mem(p, len, name, &im, e) < 0)
+		return -1;
+	rc = check(&im, -1, p, len, name, modname, out, e);
+	elf_imports_release(&im);
+	return rc;
 }
 
 int pycheck_fd(int fd, const char *name, const char *modname,
 	       struct pycheck *out, struct sp_err *e)
 {
+	struct elf_imports im;
+	int rc;
+
 	memset(out, 0, sizeof(*out));
 	if (fd < 0)
 		return sp_err_set(e, "'%s': no descriptor", name);
-	return check(fd, NULL, 0, name, modname, out, e);
+	if (elf_imports_fd(fd, name, &im, e) < 0)
+		return -1;
+	rc = check(&im, fd, NULL, 0, name, modname, out, e);
+	elf_imports_release(&im);
+	return rc;
 }
 
 int pycheck_reason(const struct pycheck *pc, char *buf, size_t size)

@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "worker/elf/imports.h"
 
 /* Returns 1 when soname names a libpython: "libpython", the version
  * ("3.11"; "3" for the stable-ABI library), ABI flags made of the letters
@@ -67,6 +68,15 @@ int pycheck_mem(const void *p, size_t len, const char *name,
  * moved, and the object is not read whole). */
 int pycheck_fd(int fd, const char *name, const char *modname,
 	       struct pycheck *out, struct sp_err *e);
+
+/* The same, for a caller that has read the object's imports already
+ * (symvers.h's struct symvers holds them): only its exports are read,
+ * from fd with pread (its offset is not moved, the object is not read
+ * whole), in one pass for the three init names.  im is only read.
+ * Returns 0, or -1 with e naming name when memory runs out. */
+int pycheck_imports_fd(const struct elf_imports *im, int fd, const char *name,
+		       const char *modname, struct pycheck *out,
+		       struct sp_err *e);
 
 /* Writes into buf (size bytes, truncated to fit) why the object can only
  * be tagged linux_<arch>, as the end of a sentence whose subject is the

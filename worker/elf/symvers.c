@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "worker/elf/elffile.h"
+#include "worker/elf/inspect.h"
 
 static const char *const ns_names[SYMVERS_NNS] = {
 	"GLIBC", "GLIBCXX", "CXXABI", "GCC", "ZLIB", "LIBATOMIC"};
@@ -29,17 +30,9 @@ int symvers_ns_find(const char *name)
 	return -1;
 }
 
-/* The dynamic loader, whose versions no policy judges: "ld-linux*" on
- * most machines, ld64.so.1 on ppc64le, ld64.so.2 on s390x. */
-static int is_loader(const char *file)
-{
-	return strncmp(file, "ld-linux", 8) == 0 ||
-	       strcmp(file, "ld64.so.1") == 0 || strcmp(file, "ld64.so.2") == 0;
-}
-
 /* Records that the object requires version s of library file, when s is
- * in a judged namespace and file is not the loader; each (file, name)
- * once.  Returns 0, or -1 when memory runs out. */
+ * in a judged namespace and file is not the loader (elf_is_loader);
+ * each (file, name) once.  Returns 0, or -1 when memory runs out. */
 static int note(const char *file, const char *s, struct symvers *out,
 		size_t *cap)
 {
@@ -49,7 +42,7 @@ static int note(const char *file, const char *s, struct symvers *out,
 	size_t i, len;
 	int ns;
 
-	if (!us || is_loader(file))
+	if (!us || elf_is_loader(file))
 		return 0;
 	len = (size_t)(us - s);
 	if (len >= sizeof(ns_name))
@@ -278,20 +271,6 @@ int symvers_read_fd(int fd, const char *name, struct symvers *out,
 		    struct sp_err *e)
 {
 	return read_any(fd, NULL, 0, name, out, e);
-}
-
-int symvers_read_file(const char *path, struct symvers *out,
-		      struct sp_err *e)
-{
-	int fd, rc;
-
-	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sp_err_sys(e, "cannot open '%s'", path);
-	rc = symvers_read_fd(fd, path, out, e);
-	close(fd);
-	return rc;
 }
 
 void symvers_release(struct symvers *s)

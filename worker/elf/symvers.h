@@ -11,7 +11,7 @@
  * "CXXABI_TM_1" is CXXABI's "TM_1", "GLIBC_PRIVATE" GLIBC's "PRIVATE");
  * any other namespace (a library's own, "OPENSSL_3.0.0") is left out, as
  * the policies judge nothing there.  Versions required of the dynamic
- * loader (ld-linux*, ld64.so.1, ld64.so.2) are left out too: the loader
+ * loader (inspect.h's elf_is_loader) are left out too: the loader
  * is the libc's own half, and the tag's GLIBC list describes libc.so.6.
  *
  * The requirements come from .gnu.version_r (a version required with no
@@ -77,10 +77,6 @@ int symvers_read_mem(const void *in, size_t len, const char *name,
  * not its size). */
 int symvers_read_fd(int fd, const char *name, struct symvers *out,
 		    struct sp_err *e);
-
-/* The same on the file at path. */
-int symvers_read_file(const char *path, struct symvers *out,
-		      struct sp_err *e);
 
 /* Frees everything s holds and zeroes it; safe on a zeroed struct and
  * twice. */

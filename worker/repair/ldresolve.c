@@ -462,8 +462,8 @@ struct resolver {
 static int root_defaults(struct resolver *r, struct sp_err *e)
 {
 	const struct elf_arch *a =
-	    elf_arch_find(r->root->machine, r->root->elfclass, r->root->data,
-			  r->root->flags);
+	    elf_arch_find(r->root->id.machine, r->root->id.elfclass,
+			  r->root->id.data, r->root->id.flags);
 
 	if (!a || strcmp(a->triplet, multiarch()) == 0) {
 		r->defs = ld_default_dirs(&r->ndefs);
@@ -507,9 +507,9 @@ static int try_dir(struct lookup *l, const char *dir)
 		return 0;
 	}
 	if (elf_inspect(path, &info, &e) == 0) {
-		if (info.elfclass == l->needer->elfclass &&
-		    info.machine == l->needer->machine &&
-		    info.data == l->needer->data) {
+		if (info.id.elfclass == l->needer->id.elfclass &&
+		    info.id.machine == l->needer->id.machine &&
+		    info.id.data == l->needer->id.data) {
 			l->found = path;
 			l->info = info;
 			return 1;

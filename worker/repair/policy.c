@@ -20,23 +20,10 @@
 /* Symbols named per version in a one-line message. */
 #define FORMAT_SYMS 8
 
-#ifndef EM_LOONGARCH
-#define EM_LOONGARCH 258
-#endif
 
 const char *policy_libc_name(enum policy_libc libc)
 {
 	return libc == POLICY_MUSL ? "musl" : "glibc";
-}
-
-/* The dynamic loader: ld-linux* on most glibc machines, ld64.so.1 on
- * ppc64(le), ld64.so.2 on s390x, ld-musl-<arch>.so.1 for musl. */
-static int is_loader(const char *soname)
-{
-	return strncmp(soname, "ld-linux", 8) == 0 ||
-	       strcmp(soname, "ld64.so.1") == 0 ||
-	       strcmp(soname, "ld64.so.2") == 0 ||
-	       strncmp(soname, "ld-musl-", 8) == 0;
 }
 
 /* 1 when the file name at path ends in suffix, or in suffix followed by
@@ -403,15 +390,6 @@ static const char *policy_path(struct sp_err *e)
 	return NULL;
 }
 
-int policy_load_default(struct policy *p, enum policy_libc libc,
-			const char *arch, struct sp_err *e)
-{
-	const char *path = policy_path(e);
-
-	memset(p, 0, sizeof(*p));
-	return path ? policy_load(p, path, libc, arch, e) : -1;
-}
-
 /* policy_default()'s table, its file's path and stamp, arch, and the
  * stamp epoch in which it was last found current (fsx.h). */
 static struct {
@@ -597,7 +575,7 @@ int policy_allows_lib(const struct policy_tag *t, const char *soname)
 
 	/* The dynamic loader is the system itself: a wheel cannot bundle it
 	 * and every system has the one its libc needs. */
-	if (is_loader(soname))
+	if (elf_is_loader(soname))
 		return 1;
 	for (i = 0; i < t->nlibs; i++)
 		if (strcmp(soname, t->libs[i]) == 0)

@@ -99,17 +99,13 @@ struct policy {
 int policy_load(struct policy *p, const char *path, enum policy_libc libc,
 		const char *arch, struct sp_err *e);
 
-/* Loads the installed table: <dir of the executable>/../share/spoke/, else
- * the source tree's data/ (SPOKE_DATA_DIR, set at build time).  The error
- * names every place looked at. */
-int policy_load_default(struct policy *p, enum policy_libc libc,
-			const char *arch, struct sp_err *e);
-
-/* The installed table as policy_load_default() finds it, kept for the
- * rest of the process and loaded again only when its file changes
- * (common/stamp.h) or another libc or arch is asked for: a worker runs
- * many jobs, and parsing the table was a fifth of a small wheel's cost.
- * Owned by this module; valid until the next call. */
+/* The installed table (<dir of the executable>/../share/spoke/, else the
+ * source tree's data/: SPOKE_DATA_DIR, set at build time; the error names
+ * every place looked at), kept for the rest of the process and loaded
+ * again only when its file changes (common/stamp.h) or another libc or
+ * arch is asked for: a worker runs many jobs, and parsing the table was a
+ * fifth of a small wheel's cost.  Owned by this module; valid until the
+ * next call. */
 const struct policy *policy_default(enum policy_libc libc, const char *arch,
 				    struct sp_err *e);
 

@@ -18,7 +18,7 @@ const char *verdict_action_name(enum verdict_action a)
 static const char *obj_arch(const struct verdict_object *o)
 {
 	if (o->info)
-		return o->info->arch;
+		return o->info->id.arch;
 	return o->ident ? o->ident->arch : NULL;
 }
 

@@ -58,12 +58,14 @@ struct rd {
 	char **alt;
 	size_t nalt;
 	/* The entry the data pass is in: its text file (or NULL), whether
-	 * its text is still being kept, whether it is a shared object, the
-	 * copy of one (or -1), and the bytes seen so far. */
+	 * its text is still being kept, whether it may be a shared object,
+	 * the copy of one (or -1), its first bytes (the ELF magic tells
+	 * whether it is one), and the bytes seen so far. */
 	struct text *tx;
 	int keep_text;
 	int is_so;
 	int so_fd;
+	unsigned char magic[SELFMAG];
 	uint64_t got;
 	/* The second pass's digest of the entry it is in, and what RECORD
 	 * says it is ("sha512=..."). */
@@ -328,6 +330,9 @@ static int write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+/* A name a shared object is given ("x.so", "libx.so.1"): such an entry
+ * is copied from its first byte, in case it starts with the ELF magic.
+ * The name alone never makes it one: "help.so.txt" is text. */
 static int so_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -336,20 +341,25 @@ static int so_name(const char *name)
 	       strstr(name, ".so.") != NULL;
 }
 
-/* Reads what CPython's ABI says of the object (pycheck.h).  A file whose
- * symbols cannot be read has its error from the readers above already;
- * only running out of memory fails. */
+/* Reads what CPython's ABI says of the object (pycheck.h), from the
+ * imports symvers read.  A file whose symbols cannot be read has its
+ * error from the readers above already; only running out of memory
+ * fails. */
 static int inspect_python(struct wheel_so *so, int fd)
 {
-	char *mod = pycheck_modname(so->entry);
+	char *mod;
 	struct sp_err why;
 
+	if (!so->vers_ok)
+		return 0;
+	mod = pycheck_modname(so->entry);
 	if (!mod)
 		return -1;
-	if (pycheck_fd(fd, so->entry, mod, &so->py, &why) == 0)
+	if (pycheck_imports_fd(&so->vers.imports, fd, so->entry, mod, &so->py,
+			       &why) == 0)
 		so->py_ok = 1;
 	free(mod);
-	return 0;
+	return so->py_ok ? 0 : -1;
 }
 
 /* Inspects the shared object copied to fd (len bytes). */
@@ -372,11 +382,12 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 	r->nsos++;
 	sp_err_clear(&why);
 	if (elf_inspect_fd(fd, ent->name, &so->elf, &why) == 0)
-		so->elf_ok = 1;
+		so->elf_ok = so->ident_ok = 1;
 	else
 		so->error = strdup(why.msg);
 	sp_err_clear(&why);
-	if (elf_ident_fd(fd, ent->name, &so->ident, &why) == 0)
+	if (!so->ident_ok &&
+	    elf_ident_fd(fd, ent->name, &so->elf.id, &why) == 0)
 		so->ident_ok = 1;
 	/* An executable (ET_EXEC, or a PIE), an object file or a separate
 	 * debug file is not a shared object, and a wheel may ship them;
@@ -384,8 +395,8 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 	 * nothing. */
 	if (!so->ident_ok)
 		problem(d, ent->name, "cannot be read as ELF: %s", why.msg);
-	else if (!so->elf_ok && so->ident.type == ET_DYN && !so->ident.pie &&
-		 !so->ident.debug_only)
+	else if (!so->elf_ok && so->elf.id.type == ET_DYN && !so->elf.id.pie &&
+		 !so->elf.id.debug_only)
 		problem(d, ent->name, "cannot be read as a shared object: %s",
 			so->error ? so->error : "out of memory");
 	if (len == 0)
@@ -403,7 +414,7 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 }
 
 /* The data pass meets an entry: whether it is one of the dist-info's
- * text files, or a shared object by name. */
+ * text files, or may be a shared object by its name. */
 static int entry_begin(void *arg, struct zip_entry *ent, struct sp_err *e)
 {
 	struct rd *d = arg;
@@ -424,8 +435,8 @@ static int entry_begin(void *arg, struct zip_entry *ent, struct sp_err *e)
 	return 0;
 }
 
-/* A piece of the entry's data: a shared object (by name, or by the ELF
- * magic at its start) is copied to an unlinked temporary file, a text
+/* A piece of the entry's data: a possible shared object (by name, or by
+ * the ELF magic at its start) is copied to an unlinked temporary file, a text
  * file kept in memory up to TEXT_MAX. */
 static int entry_data(void *arg, struct zip_entry *ent, const uint8_t *buf,
 		      size_t n, struct sp_err *e)
@@ -433,8 +444,12 @@ static int entry_data(void *arg, struct zip_entry *ent, const uint8_t *buf,
 	struct rd *d = arg;
 	int first = d->got == 0;
 
+	if (d->got < SELFMAG)
+		memcpy(d->magic + d->got, buf,
+		       n < SELFMAG - d->got ? n : SELFMAG - (size_t)d->got);
 	d->got += n;
-	if (first && !d->is_so && n >= 4 && memcmp(buf, "\177ELF", 4) == 0)
+	if (first && !d->is_so && n >= SELFMAG &&
+	    memcmp(buf, ELFMAG, SELFMAG) == 0)
 		d->is_so = 1;
 	if (d->is_so && !ent->is_dir && d->so_fd < 0 && first) {
 		d->so_fd = tmpfile_open(e);
@@ -463,7 +478,11 @@ static int entry_end(void *arg, struct zip_entry *ent, int intact,
 	if (intact) {
 		if (d->keep_text)
 			d->tx->have = 1;
-		if (d->so_fd >= 0)
+		/* Only a file with the ELF magic is a shared object, as
+		 * auditwheel sees one: any other is data, whatever its
+		 * name. */
+		if (d->so_fd >= 0 && d->got >= SELFMAG &&
+		    memcmp(d->magic, ELFMAG, SELFMAG) == 0)
 			rc = inspect_so(d, ent, d->so_fd, d->got, e);
 	}
 	if (d->so_fd >= 0)
@@ -1088,19 +1107,6 @@ static void check_entry_points(struct rd *d)
 	}
 }
 
-/* The architecture of an object for messages: its wheel name, or its
- * machine number. */
-static const char *arch_label(const struct elf_ident *id, char *buf,
-			      size_t len)
-{
-	if (id->arch)
-		return id->arch;
-	snprintf(buf, len, "ELF machine %u (%s, %s)", (unsigned)id->machine,
-		 id->elfclass == ELFCLASS64 ? "64-bit" : "32-bit",
-		 id->data == ELFDATA2MSB ? "big-endian" : "little-endian");
-	return buf;
-}
-
 /* The architecture a platform tag names: "aarch64" of "linux_aarch64",
  * "manylinux_2_17_aarch64", "manylinux2014_aarch64" or
  * "musllinux_1_2_aarch64"; NULL for any other platform ("any",
@@ -1180,13 +1186,13 @@ static void check_arch(struct rd *d)
 		}
 		/* The architecture entry too: it tells a soft-float ARM
 		 * object (armv5l) from a hard-float one (armv7l). */
-		if (so->ident.machine == first->ident.machine &&
-		    so->ident.elfclass == first->ident.elfclass &&
-		    so->ident.data == first->ident.data &&
-		    so->ident.arch == first->ident.arch)
+		if (so->elf.id.machine == first->elf.id.machine &&
+		    so->elf.id.elfclass == first->elf.id.elfclass &&
+		    so->elf.id.data == first->elf.id.data &&
+		    so->elf.id.arch == first->elf.id.arch)
 			continue;
-		a = arch_label(&so->ident, b1, sizeof(b1));
-		f = arch_label(&first->ident, b2, sizeof(b2));
+		a = elf_ident_label(&so->elf.id, b1, sizeof(b1));
+		f = elf_ident_label(&first->elf.id, b2, sizeof(b2));
 		problem(d, so->entry,
 			"is built for %s, but '%s' is built for %s: the "
 			"objects of one wheel must share one architecture",
@@ -1195,10 +1201,10 @@ static void check_arch(struct rd *d)
 	}
 	if (!first || mixed)
 		return;
-	r->arch = first->ident.arch;
+	r->arch = first->elf.id.arch;
 	if (!r->plat)
 		return;
-	f = arch_label(&first->ident, b2, sizeof(b2));
+	f = elf_ident_label(&first->elf.id, b2, sizeof(b2));
 	plat = strdup(r->plat);
 	if (!plat) {
 		d->oom = 1;

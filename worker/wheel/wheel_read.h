@@ -11,9 +11,10 @@
  * every entry in a fixed buffer: its CRC-32 and SHA-256 are computed as it
  * streams, never more than its declared size plus one buffer is read from
  * it, and never more than max_bytes from the whole archive, so a zip bomb
- * costs bounded time and memory.  Shared objects (a name ending in ".so"
- * or containing ".so.", or data starting with the ELF magic) are copied to
- * an unlinked temporary file as they stream and inspected there:
+ * costs bounded time and memory.  Shared objects (any entry whose data
+ * starts with the ELF magic, whatever its name: "help.so.txt" is text, as
+ * auditwheel skips what is not ELF) are copied to an unlinked temporary
+ * file as they stream and inspected there:
  * DT_NEEDED, RPATH, RUNPATH (elf/inspect.h), and the symbol versions it
  * requires with the symbols using them and its undefined symbols
  * (elf/symvers.h), from which `spoke show` judges the platform tag,
@@ -63,7 +64,12 @@ struct wheel_problem {
 
 struct wheel_so {
 	char *entry;	     /* the entry's name (owned copy) */
-	int elf_ok;	     /* elf holds DT_NEEDED, RPATH, RUNPATH */
+	/* ident_ok: elf.id holds what the ELF header says (also of
+	 * executables, which elf_inspect does not take); 0 when the entry
+	 * is not readable as ELF.  elf_ok: the rest of elf holds DT_NEEDED,
+	 * RPATH, RUNPATH. */
+	int ident_ok;
+	int elf_ok;
 	struct elf_info elf;
 	int vers_ok;	     /* vers holds the required symbol versions
 			      * and the undefined symbols */
@@ -74,10 +80,6 @@ struct wheel_so {
 	 * as the module its file name imports as; py_ok when read. */
 	int py_ok;
 	struct pycheck py;
-	/* What the ELF header says (also of executables, which elf does
-	 * not take); ident_ok 0 when the entry is not readable as ELF. */
-	int ident_ok;
-	struct elf_ident ident;
 };
 
 /* Everything wheel_read() learned; all memory owned by the report. */
