@@ -758,7 +758,8 @@ static int collect_removals(struct ctx *c, struct sp_err *e)
 }
 
 /* PyFPE_jbuf and UCS2 (pycheck.h): a module that uses them fits no
- * manylinux or musllinux tag, whatever its libraries. */
+ * manylinux or musllinux tag, whatever its libraries.  Its imports are
+ * the ones its symbol versions were read with (c->mod_sv). */
 static int python_rules(const struct ctx *c, struct sp_err *e)
 {
 	struct pycheck pc;
@@ -767,7 +768,8 @@ static int python_rules(const struct ctx *c, struct sp_err *e)
 
 	if (!mod)
 		return sp_err_set(e, "out of memory");
-	rc = pycheck_fd(c->in->mod_fd, c->in->name, mod, &pc, e);
+	rc = pycheck_imports_fd(&c->mod_sv.imports, c->in->mod_fd, c->in->name,
+				mod, &pc, e);
 	free(mod);
 	if (rc < 0)
 		return -1;
@@ -793,7 +795,9 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	size_t i;
 	int rc = -1;
 
-	if (load_policy(c, e) < 0 || python_rules(c, e) < 0)
+	if (load_policy(c, e) < 0 ||
+	    symvers_read_fd(in->mod_fd, in->name, &c->mod_sv, e) < 0 ||
+	    python_rules(c, e) < 0)
 		return -1;
 	lo.root_origin = in->origin;
 	lo.linked_paths = c->o->linked_paths;
@@ -804,8 +808,6 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	lo.descend = descend;
 	lo.arg = c;
 	if (ld_resolve(in->info, in->name, &lo, &c->tree, e) < 0)
-		return -1;
-	if (symvers_read_fd(in->mod_fd, in->name, &c->mod_sv, e) < 0)
 		return -1;
 	if (collect_grafts(c, e) < 0)
 		return -1;
