@@ -3,6 +3,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -15,6 +16,7 @@
 #include "common/dirs.h"
 #include "common/fsx.h"
 #include "common/path.h"
+#include "common/pyname.h"
 #include "common/tmpfile.h"
 #include "worker/elf/debugsplit.h"
 #include "worker/wheel/record.h"
@@ -33,7 +35,13 @@ struct ent {
 	int fd;			      /* that file, open for reading, or -1 */
 	uint64_t off, len;	      /* in the spool, or in fd from 0 */
 	int so;			      /* a shared object to repair */
+	int exe;		      /* ...which is an executable */
 	const struct elf_info *info;  /* of the shared object */
+	struct elf_info own;	      /* an executable's: info points here */
+	/* An executable at <dist>.data/scripts/<name>: where it moves
+	 * ("<pkg>.scripts/<name>") when it needs libraries bundled, a
+	 * launcher taking its place; else NULL. */
+	char *moved;
 	struct repair_result rep;
 	int repaired;
 	struct debugsplit dbg;	      /* with split_debug */
@@ -371,7 +379,8 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 		goto oom;
 	in.opts = &ro;
 	in.dist = c->r.dist;
-	in.module_path = en->we->name;
+	/* A script's RPATH leads from where it moves to. */
+	in.module_path = en->moved ? en->moved : en->we->name;
 	in.name = en->we->name;
 	in.origin = origin;
 	in.plat = c->r.plat;
@@ -384,6 +393,13 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 		goto out;
 	}
 	en->repaired = 1;
+	/* A script that needs nothing bundled has no RPATH to set: it
+	 * stays where it is, as it is (or patched in place, when only a
+	 * libpython entry was removed). */
+	if (en->moved && !en->rep.nfiles) {
+		free(en->moved);
+		en->moved = NULL;
+	}
 	c->plat = c->plat ? repair_wheel_newer_tag(c->plat, en->rep.plat)
 			  : en->rep.plat;
 	rc = 0;
@@ -519,7 +535,7 @@ static int add_fd(struct record *rec, struct zipw *z, const char *name,
 static int add_ent(struct ctx *c, struct record *rec, struct zipw *z,
 		   const struct ent *en, struct sp_err *e)
 {
-	const char *name = en->we->name;
+	const char *name = en->moved ? en->moved : en->we->name;
 
 	if (en->repaired && en->rep.mod_fd >= 0)
 		return add_fd(rec, z, name, en->rep.mod_fd, 0,
@@ -529,6 +545,53 @@ static int add_ent(struct ctx *c, struct record *rec, struct zipw *z,
 			      c->tmpdir, e);
 	return add_fd(rec, z, name, c->spool, en->off, en->len, en->we->mode,
 		      c->tmpdir, e);
+}
+
+/* Adds the launcher that takes a moved script's place (en->moved): a
+ * Python script whose "#!python" line installers rewrite to the
+ * environment's interpreter, which runs the executable from platlib with
+ * the arguments it was given.  The path is a bytes literal, every byte
+ * but plain ASCII escaped, so no name can end the string. */
+static int add_launcher(struct ctx *c, struct record *rec, struct zipw *z,
+			const struct ent *en, struct sp_err *e)
+{
+	const unsigned char *p;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	(void)c;
+	if (!f)
+		return sp_err_set(e, "out of memory");
+	fputs("#!python\n"
+	      "# Written by spoke repair: the ELF executable this script was\n"
+	      "# lives in platlib beside the libraries bundled for it, where\n"
+	      "# its RPATH finds them.  This runs it.\n"
+	      "import os\n"
+	      "import sys\n"
+	      "import sysconfig\n"
+	      "\n"
+	      "if __name__ == \"__main__\":\n"
+	      "    target = os.path.join(sysconfig.get_path(\"platlib\"),\n"
+	      "                          os.fsdecode(b\"",
+	      f);
+	for (p = (const unsigned char *)en->moved; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+			fputc(*p, f);
+		else
+			fprintf(f, "\\x%02x", *p);
+	}
+	fputs("\"))\n"
+	      "    os.execv(target, sys.argv)\n",
+	      f);
+	if (fclose(f) != 0 || !text) {
+		free(text);
+		return sp_err_set(e, "out of memory");
+	}
+	rc = record_zip_add(rec, z, en->we->name, text, len, 0755, e);
+	free(text);
+	return rc;
 }
 
 /* Writes the new wheel to fd; see the header for the order. */
@@ -592,6 +655,8 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 				continue;
 			}
 			if (add_ent(c, &rec, &z, en, e) < 0)
+				goto out;
+			if (en->moved && add_launcher(c, &rec, &z, en, e) < 0)
 				goto out;
 		}
 		if (pass)
@@ -762,6 +827,11 @@ static json_t *modules_json(const struct ctx *c)
 		if (en->debug_path)
 			json_object_set_new(m, "debug",
 					    json_string(en->debug_path));
+		if (en->exe)
+			json_object_set_new(m, "executable", json_true());
+		if (en->moved)
+			json_object_set_new(m, "moved_to",
+					    json_string(en->moved));
 		json_array_append_new(a, m);
 	}
 	return a;
@@ -783,6 +853,63 @@ static int invalid(const struct ctx *c, struct sp_err *e)
 	return sp_err_set(e, "'%s' is not a valid wheel: %s%s; nothing was "
 			     "written",
 			  c->path, p->reason, more);
+}
+
+/* The <name> of an entry "<x>.data/scripts/<name>", else NULL: a script,
+ * which installers copy to the environment's bin/, a folder with no fixed
+ * path to platlib and its <dist>.libs. */
+static const char *script_name(const char *entry)
+{
+	const char *s1 = strchr(entry, '/'), *s2;
+
+	if (!s1 || s1 - entry <= 5 || strncmp(s1 - 5, ".data", 5) != 0 ||
+	    strncmp(s1 + 1, "scripts/", 8) != 0)
+		return NULL;
+	s2 = s1 + 9;
+	return *s2 && !strchr(s2, '/') ? s2 : NULL;
+}
+
+/* Reads each extracted executable's dynamic section (elf_inspect_object
+ * takes executables, static ones too), and plans where a script moves:
+ * "<pkg>.scripts/<name>" in platlib, pkg the distribution's normalized
+ * name as in "<pkg>.libs", so that an RPATH of $ORIGIN/../<pkg>.libs
+ * holds wherever the environment is. */
+static int inspect_executables(struct ctx *c, struct sp_err *e)
+{
+	const char *script;
+	char *norm;
+	size_t i;
+
+	for (i = 0; i < c->nents; i++) {
+		struct ent *en = &c->ents[i];
+
+		if (!en->exe)
+			continue;
+		if (en->fd < 0)
+			return sp_err_set(e, "'%s': '%s': its data was not "
+					     "read",
+					  c->path, en->we->name);
+		if (elf_inspect_object_fd(en->fd, en->we->name, &en->own,
+					  e) < 0)
+			return sp_err_wrap(e, "'%s'", c->path);
+		en->info = &en->own;
+		if (!(script = script_name(en->we->name)))
+			continue;
+		norm = dist_normalize(c->r.dist);
+		if (!norm || asprintf(&en->moved, "%s.scripts/%s", norm,
+				      script) < 0) {
+			en->moved = NULL;
+			free(norm);
+			return sp_err_set(e, "out of memory");
+		}
+		free(norm);
+		if (find_ent(c, en->moved))
+			return sp_err_set(e, "'%s': cannot move the executable "
+					     "'%s' to '%s': the wheel already "
+					     "has an entry there",
+					  c->path, en->we->name, en->moved);
+	}
+	return 0;
 }
 
 static int prepare(struct ctx *c, size_t *nmod, struct sp_err *e)
@@ -814,6 +941,16 @@ static int prepare(struct ctx *c, size_t *nmod, struct sp_err *e)
 			en->extract = 1;
 		if (!en || in_libs_dir(so->entry))
 			continue;
+		/* An executable is repaired as a module is: wheel_read
+		 * inspected it for its identity only (elf_inspect takes
+		 * libraries), so its dynamic section is read once it is
+		 * extracted (inspect_executables). */
+		if (!so->elf_ok && so->ident_ok &&
+		    (so->elf.id.type == ET_EXEC || so->elf.id.pie)) {
+			en->so = en->exe = 1;
+			(*nmod)++;
+			continue;
+		}
 		if (!so->elf_ok)
 			return sp_err_set(e, "'%s': '%s': cannot inspect the "
 					     "shared object: %s",
@@ -834,6 +971,8 @@ static void ctx_release(struct ctx *c)
 		if (c->ents[i].fd >= 0)
 			close(c->ents[i].fd);
 		repair_result_release(&c->ents[i].rep);
+		elf_info_release(&c->ents[i].own);
+		free(c->ents[i].moved);
 		free(c->ents[i].debug_path);
 		free(c->ents[i].debug_rel);
 		debugsplit_release(&c->ents[i].dbg);
@@ -877,8 +1016,11 @@ int repair_wheel(const char *path, const struct repair_wheel_opts *o,
 	}
 	if (make_tmpdir(&c, e) < 0 || read_entries(&c, e) < 0)
 		goto out;
+	if (inspect_executables(&c, e) < 0)
+		goto out;
 	for (i = 0; o->split_debug && i < c.nents; i++)
-		if (c.ents[i].so && split_one(&c, &c.ents[i], e) < 0)
+		if (c.ents[i].so && !c.ents[i].exe &&
+		    split_one(&c, &c.ents[i], e) < 0)
 			goto out;
 	for (i = 0; i < c.nents; i++)
 		if (c.ents[i].so && repair_one(&c, &c.ents[i], e) < 0)

@@ -38,7 +38,7 @@
 #endif
 
 static char tmpdir[64];
-static int have_cc;
+static int have_cc, have_static;
 
 static const char module_src[] =
     "#include <math.h>\n"
@@ -92,7 +92,12 @@ static int setup(void **state)
 		" cc -shared -fPIC -o r.so m.c "
 		"-Wl,--disable-new-dtags,-rpath,/opt/x &&"
 		" cc -c -fPIC -o m.o m.c &&"
-		" cc -pie -fPIE -o pie main.c") == 0;
+		" cc -pie -fPIE -o pie main.c -Wl,--no-as-needed -lm"
+		" -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' &&"
+		" cc -no-pie -fno-PIE -o exec main.c -Wl,--no-as-needed -lm"
+		" -Wl,--disable-new-dtags,-rpath,/opt/e") == 0;
+	have_static = have_cc &&
+		      run("cc -static -o static main.c 2>/dev/null") == 0;
 	return 0;
 }
 
@@ -158,6 +163,69 @@ static void test_not_libraries(void **state)
 		skip();
 	expect_fail("pie", "'pie' is an executable, not a shared library");
 	expect_fail("m.o", "'m.o' is an object file");
+}
+
+/* Inspects path with elf_inspect_object_fd into info. */
+static void inspect_object(const char *path, struct elf_info *info)
+{
+	struct sp_err e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	if (elf_inspect_object_fd(fd, path, info, &e) < 0)
+		fail_msg("%s", e.msg);
+	close(fd);
+}
+
+/* The repair's entry point takes executables, PIE or not, and static
+ * ones; a library reads as elf_inspect reads it; an object file is still
+ * refused. */
+static void test_objects(void **state)
+{
+	struct elf_info info;
+	struct sp_err e;
+	int fd;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	inspect_object("pie", &info);
+	assert_int_equal(info.id.type, ET_DYN);
+	assert_true(info.id.pie);
+	assert_int_equal(info.nneeded, 2);
+	assert_string_equal(info.needed[0], "libm.so.6");
+	assert_string_equal(info.runpath, "$ORIGIN/../lib");
+	assert_null(info.rpath);
+	assert_non_null(info.interp);
+	assert_int_equal(elf_info_libc(&info), ELF_LIBC_GLIBC);
+	elf_info_release(&info);
+
+	inspect_object("exec", &info);
+	assert_int_equal(info.id.type, ET_EXEC);
+	assert_false(info.id.pie);
+	assert_string_equal(info.needed[0], "libm.so.6");
+	assert_string_equal(info.rpath, "/opt/e");
+	assert_null(info.soname);
+	elf_info_release(&info);
+
+	inspect_object("m.so", &info);
+	assert_false(info.id.pie);
+	assert_string_equal(info.soname, "libm_test.so.1");
+	elf_info_release(&info);
+
+	fd = open("m.o", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(elf_inspect_object_fd(fd, "m.o", &info, &e), -1);
+	assert_non_null(strstr(e.msg, "'m.o' is an object file"));
+	close(fd);
+
+	if (!have_static)
+		return;
+	inspect_object("static", &info);
+	assert_int_equal(info.nneeded, 0);
+	assert_null(info.rpath);
+	assert_null(info.runpath);
+	elf_info_release(&info);
 }
 
 static void test_built_module(void **state)
@@ -452,6 +520,7 @@ int main(void)
 	    cmocka_unit_test(test_libc),
 	    cmocka_unit_test(test_not_libraries),
 	    cmocka_unit_test(test_built_module),
+	    cmocka_unit_test(test_objects),
 	    cmocka_unit_test(test_foreign_machine),
 	    cmocka_unit_test(test_phentsize),
 	    cmocka_unit_test(test_truncated),

@@ -179,8 +179,11 @@ static int open_either(struct elf_file *f, int fd, const void *mem, size_t len,
 	return elf_file_open_fd(f, fd, name, e);
 }
 
+/* Inspects a shared library, or with object any loadable object: an
+ * executable (ET_EXEC or a PIE) too, and one without a dynamic section (a
+ * static executable), which needs nothing. */
 static int inspect(int fd, const void *mem, size_t len, const char *name,
-		   struct elf_info *out, struct sp_err *e)
+		   int object, struct elf_info *out, struct sp_err *e)
 {
 	struct elf_file f;
 	struct dyn_refs r = {0};
@@ -192,7 +195,12 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 	memset(out, 0, sizeof(*out));
 	if (open_either(&f, fd, mem, len, name, e) < 0)
 		return -1;
-	if (elf_file_check_type(&f, e) < 0 || elf_file_check_ident(&f, e) < 0 ||
+	/* elf_file_check_type takes ET_DYN only, and names what else the
+	 * file is (an object file, a core dump) when it refuses it. */
+	if ((!object || f.ehdr.e_type != ET_EXEC) &&
+	    elf_file_check_type(&f, e) < 0)
+		goto out;
+	if (elf_file_check_ident(&f, e) < 0 ||
 	    elf_file_phdrs(&f, 0, &ph, &nph, e) < 0)
 		goto out;
 	for (i = 0; i < nph; i++) {
@@ -201,6 +209,8 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 		if (ph[i].p_type == PT_INTERP && !iph)
 			iph = &ph[i];
 	}
+	if (!dph && object)
+		goto done;
 	if (!dph) {
 		sp_err_set(
 		    e,
@@ -211,16 +221,18 @@ static int inspect(int fd, const void *mem, size_t len, const char *name,
 	if (read_dynamic(&f, dph, &r, e) < 0)
 		goto out;
 	/* A PIE is ET_DYN like a library; only this flag tells them apart. */
-	if (r.flags_1 & DF_1_PIE) {
+	if ((r.flags_1 & DF_1_PIE) && !object) {
 		sp_err_set(e, "'%s' is an executable, not a shared library",
 			   name);
 		goto out;
 	}
 	if (fill_strings(&f, ph, nph, &r, out, e) < 0)
 		goto out;
+done:
 	if (iph && read_interp(&f, iph, out, e) < 0)
 		goto out;
 	header_ident(&f, &out->id);
+	out->id.pie = out->id.type == ET_DYN && (r.flags_1 & DF_1_PIE) != 0;
 	rc = 0;
 out:
 	if (rc < 0)
@@ -281,13 +293,19 @@ const char *elf_ident_label(const struct elf_ident *id, char *buf,
 int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 		   struct sp_err *e)
 {
-	return inspect(fd, NULL, 0, name, out, e);
+	return inspect(fd, NULL, 0, name, 0, out, e);
+}
+
+int elf_inspect_object_fd(int fd, const char *name, struct elf_info *out,
+			  struct sp_err *e)
+{
+	return inspect(fd, NULL, 0, name, 1, out, e);
 }
 
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e)
 {
-	return inspect(-1, p, len, name, out, e);
+	return inspect(-1, p, len, name, 0, out, e);
 }
 
 int elf_inspect(const char *path, struct elf_info *out, struct sp_err *e)

@@ -64,8 +64,19 @@ int elf_inspect(const char *path, struct elf_info *out, struct sp_err *e);
 int elf_inspect_fd(int fd, const char *name, struct elf_info *out,
 		   struct sp_err *e);
 
-/* The same, on the file's len bytes in memory (a mapfile's): no system
- * call at all.  libelf only reads them. */
+/* The same for any object the loader maps, on an open descriptor (read
+ * with pread; name is for messages): a shared library, or an executable
+ * (ET_EXEC or a PIE, out->id.pie set), which spoke repair bundles
+ * libraries for as it does for modules.  A static executable (no dynamic
+ * section) needs nothing: out has no DT_NEEDED and no run paths.  Fails
+ * as elf_inspect_fd does, for an object file, a core dump or a corrupt
+ * file.  The places that need a library (spoke build's module) use
+ * elf_inspect_fd. */
+int elf_inspect_object_fd(int fd, const char *name, struct elf_info *out,
+			  struct sp_err *e);
+
+/* The same as elf_inspect_fd, on the file's len bytes in memory (a
+ * mapfile's): no system call at all.  libelf only reads them. */
 int elf_inspect_mem(const void *p, size_t len, const char *name,
 		    struct elf_info *out, struct sp_err *e);
 

@@ -360,7 +360,10 @@ static int read_headers(struct plan *p)
 		return -1;
 	p->src.size = p->f.size;
 	p->eh = p->f.ehdr;
-	if (elf_file_check_type(&p->f, p->e) < 0 ||
+	/* An executable is patched as a library is (spoke repair points
+	 * one at the libraries it bundles); an object file is not. */
+	if ((p->eh.e_type != ET_EXEC &&
+	     elf_file_check_type(&p->f, p->e) < 0) ||
 	    elf_file_check_ident(&p->f, p->e) < 0)
 		return -1;
 	p->cls = p->eh.e_ident[EI_CLASS];

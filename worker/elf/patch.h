@@ -30,7 +30,8 @@
  *
  * Inputs are treated as hostile: every offset and size is checked against
  * the file before it is used; a bad file gives an error naming it, never a
- * crash.  Supported: ELF shared objects (ET_DYN) of every machine,
+ * crash.  Supported: ELF shared objects (ET_DYN) and executables
+ * (ET_EXEC, and PIEs, which are ET_DYN) of every machine,
  * ELFCLASS64 and ELFCLASS32, little- and big-endian: every field goes
  * through libelf's translation in the file's own byte order.
  */

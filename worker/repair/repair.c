@@ -404,7 +404,7 @@ static json_t *needed_of_image(int fd, const char *name, struct sp_err *e)
 	json_t *a;
 	size_t i;
 
-	if (elf_inspect_fd(fd, name, &info, e) < 0)
+	if (elf_inspect_object_fd(fd, name, &info, e) < 0)
 		return NULL;
 	a = json_array();
 	for (i = 0; a && i < info.nneeded; i++)
