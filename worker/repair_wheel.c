@@ -536,12 +536,16 @@ static int add_ent(struct ctx *c, struct record *rec, struct zipw *z,
 		   const struct ent *en, struct sp_err *e)
 {
 	const char *name = en->moved ? en->moved : en->we->name;
+	/* Installers make every script executable, whatever its mode in
+	 * the wheel; a file in platlib keeps the wheel's mode, and the
+	 * launcher executes the moved script. */
+	mode_t mode = en->moved ? 0755 : en->we->mode;
 
 	if (en->repaired && en->rep.mod_fd >= 0)
 		return add_fd(rec, z, name, en->rep.mod_fd, 0,
-			      en->rep.mod_len, en->we->mode, c->tmpdir, e);
+			      en->rep.mod_len, mode, c->tmpdir, e);
 	if (en->fd >= 0)
-		return add_fd(rec, z, name, en->fd, 0, en->len, en->we->mode,
+		return add_fd(rec, z, name, en->fd, 0, en->len, mode,
 			      c->tmpdir, e);
 	return add_fd(rec, z, name, c->spool, en->off, en->len, en->we->mode,
 		      c->tmpdir, e);

@@ -64,6 +64,11 @@ build_all() {
 		gcc -pthread -o "$B/threads" "$B/threads.c"
 }
 check "gcc builds the fixtures" build_all
+# A script's mode in the wheel does not matter to installers (they make
+# every script executable): the nopie tool is packed without its x bits,
+# and must still run once moved into platlib.
+cp "$B/tool-nopie" "$B/tool-nopie-script" && chmod 0644 "$B/tool-nopie-script"
+cp "$B/tool-pie" "$B/tool-pie-script"
 
 # wheel NAME FILE:ENTRY...: packs a linux_x86_64 wheel of distribution
 # NAME holding each FILE at ENTRY (mode kept).
@@ -95,7 +100,7 @@ for kind in pie nopie; do
 	name="exe_$kind"
 	check "($kind) the input wheel packs" wheel "$name" \
 		"$B/exemod.cpython-311-x86_64-linux-gnu.so:exemod.cpython-311-x86_64-linux-gnu.so" \
-		"$B/tool-$kind:$name-0.1.0.data/scripts/tool" \
+		"$B/tool-$kind-script:$name-0.1.0.data/scripts/tool" \
 		"$B/tool-$kind:pkg/bin/helper" \
 		"$B/sys:$name-0.1.0.data/scripts/systool" \
 		"$B/sys:pkg/bin/sys"
@@ -151,6 +156,17 @@ open(sys.argv[2] + '2', 'wb').write(z.read('pkg/bin/sys'))
 	check "  the helper runs from site-packages with no LD_LIBRARY_PATH" \
 		bash -c "env -u LD_LIBRARY_PATH '$site/pkg/bin/helper' x | grep -qx 'helper says 42, 1 args'"
 	check "  the unchanged script runs" bash -c "'$venv/bin/systool' a | grep -qx 4"
+
+	# The repaired wheel repairs again to the same entries: the moved
+	# tool finds its bundled library through its RPATH, the launcher is
+	# not ELF, and nothing is bundled twice.
+	check "  the repaired wheel repairs again" "$SPOKE" repair -w "$T/again-$kind" "$out_whl"
+	check "    to the same entries" "$PY" -c "
+import sys, zipfile
+a = zipfile.ZipFile(sys.argv[1]).namelist()
+b = zipfile.ZipFile(sys.argv[2]).namelist()
+assert a == b, (a, b)
+" "$out_whl" "$T/again-$kind/$(basename "$out_whl")"
 done
 
 # An executable is counted for the tag: pthread_create@GLIBC_2.34 makes
