@@ -23,6 +23,18 @@
  * then the bundled libraries, then the .dist-info entries with WHEEL's Tag
  * lines rewritten for the new platform tag and RECORD regenerated last.
  * RECORD.jws and RECORD.p7s signatures are dropped: they no longer hold.
+ *
+ * ELF executables (ET_EXEC, PIEs, static ones) are repaired as modules
+ * are (elf_inspect_object_fd reads them), and count for the tag; with
+ * split_debug they are not stripped.  One at "<x>.data/scripts/<name>"
+ * that needs libraries bundled cannot reach them by RPATH: installers copy
+ * scripts to the environment's bin/, at no fixed path from platlib.  It
+ * is written at "<pkg>.scripts/<name>" instead (pkg the normalized
+ * distribution name, as in "<pkg>.libs"; mode 0755), with DT_RPATH
+ * $ORIGIN/../<pkg>.libs, and its own entry becomes a "#!python" launcher
+ * (mode 0755) that executes it from sysconfig's platlib with the same
+ * argv.  One that needs nothing stays where it is, unchanged.
+ *
  * Its name is the input's with the platform tag replaced.  It is written
  * through the temporary-file recipe (common/tmpfile.h) in the output
  * directory.
@@ -60,7 +72,9 @@ struct repair_wheel_opts {
  *   {"command": "repair", "ok": true, "input": path,
  *    "wheel": output path or null, "nothing_to_repair": bool,
  *    "platform_tag": tag or null, "modules": [{"entry", "repair": report,
- *    "grafted": [{..., "debug": path?}], "needed": [...], "debug": path?}]}
+ *    "grafted": [{..., "debug": path?}], "needed": [...], "debug": path?,
+ *    "executable": true (an executable)?, "moved_to": path (a moved
+ *    script's new entry)?}]}
  * "nothing_to_repair" is true (and nothing is written) when the wheel
  * holds no shared object.  Returns -1 with e naming the wheel and the
  * reason (an invalid wheel with its first problem, a library not found

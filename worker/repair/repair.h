@@ -54,7 +54,11 @@
 struct repair_in {
 	const struct repair_opts *opts; /* never NULL */
 	const char *dist;	 /* distribution name as the job spells it */
-	const char *module_path; /* in the wheel: "pkg/_native.<ext>" */
+	/* In the wheel: "pkg/_native.<ext>"; the RPATH leads from there.
+	 * The object may be an executable (the PyFPE/UCS2 rule finds no
+	 * init function in one), which spoke repair may move: then its new
+	 * place. */
+	const char *module_path;
 	const char *name;	 /* for messages: cargo_path, else staged */
 	const char *origin;	 /* $ORIGIN of the module: cargo_path's dir */
 	const char *plat;	 /* the job's platform tag ("linux_x86_64") */
