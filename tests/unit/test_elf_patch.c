@@ -716,6 +716,57 @@ static void test_bad_input(void **state)
 	}
 }
 
+/* An executable, PIE or not, is patched as a library is (spoke repair
+ * points one at the libraries it bundles): renamed DT_NEEDED and a new
+ * DT_RPATH, which grow the string table into a new segment, and the
+ * patched program runs, finding libm under its new name through $ORIGIN.
+ * An object file is still refused. */
+static void test_executables(void **state)
+{
+	static const char main_src[] =
+	    "#include <math.h>\n"
+	    "volatile double in = 16.0;\n"
+	    "int main(void) { return (int)sqrt(in) - 4; }\n";
+	static const char *const olds[] = {"libm.so.6"};
+	static const char *const news[] = {LONG_LIBM};
+	struct elf_edit ed = {.set_rpath = "$ORIGIN",
+			      .force_rpath = 1,
+			      .replace_old = olds,
+			      .replace_new = news,
+			      .nreplace = 1};
+	static const char *const kinds[] = {"-pie -fPIE", "-no-pie -fno-PIE"};
+	struct sp_err e;
+	size_t i;
+	int ifd, ofd;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	write_file("main.c", main_src, strlen(main_src));
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(run("cc %s -fno-builtin -o exe main.c "
+				     "-Wl,--no-as-needed -lm",
+				     kinds[i]),
+				 0);
+		patch_ok("exe", "exe.out", &ed);
+		readelf_has("exe.out", "Library rpath: [$ORIGIN]");
+		readelf_has("exe.out", "Shared library: [" LONG_LIBM "]");
+		readelf_clean("exe.out");
+		assert_int_equal(run("env -u LD_LIBRARY_PATH ./exe.out"), 0);
+	}
+	assert_int_equal(run("cc -c -fPIC -o main.o main.c"), 0);
+	ifd = open("main.o", O_RDONLY);
+	assert_true(ifd >= 0);
+	unlink("main.o.out");
+	ofd = open("main.o.out", O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(ofd >= 0);
+	assert_int_equal(
+	    elf_patch_fd(ifd, "main.o", &ed, ofd, "main.o.out", &e), -1);
+	assert_non_null(strstr(e.msg, "'main.o' is an object file"));
+	close(ifd);
+	close(ofd);
+}
+
 /* Random byte changes: whatever comes back, nothing may crash or leak
  * (run under ASan), and a success must give a file elf_inspect reads. */
 static void test_mutated(void **state)
@@ -772,6 +823,7 @@ int main(void)
 	    cmocka_unit_test(test_null_phdr_slot),
 	    cmocka_unit_test(test_elfclass32),
 	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_executables),
 	    cmocka_unit_test(test_mutated),
 	};
 

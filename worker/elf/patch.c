@@ -343,8 +343,8 @@ static int vaddr_to_off(const struct plan *p, uint64_t vaddr, uint64_t len,
 	return elf_file_vaddr_to_off(&p->f, p->ph, p->phnum, vaddr, len, off);
 }
 
-/* Opens the input with libelf, checks that it is a shared object (of
- * any machine, class and byte order) and reads every program and section
+/* Opens the input with libelf, checks that it is a shared object or an
+ * executable (of any machine, class and byte order) and reads every program and section
  * header.  libelf reads with pread (ELF_C_READ), so only the headers are
  * read here, not the file. */
 static int read_headers(struct plan *p)

@@ -69,14 +69,15 @@ struct elf_edit {
 	size_t nremove;
 };
 
-/* Patches the ELF shared object read from in_fd (never written; read with
- * pread, its offset is not moved) and writes the result to out_fd, a new
- * empty regular file (written with explicit offsets; its size is set at the
- * end).  Applies all edits of ed together.  in_name and out_name are for
- * messages.  Returns 0, or -1 with e naming the file and the reason: not an
- * ELF shared object, an unknown class or byte order, truncated or
- * corrupt, or an I/O error on either file.  On failure out_fd holds
- * unspecified bytes: the caller removes it.  The caller fsyncs out_fd. */
+/* Patches the ELF shared object or executable read from in_fd (never
+ * written; read with pread, its offset is not moved) and writes the
+ * result to out_fd, a new empty regular file (written with explicit
+ * offsets; its size is set at the end).  Applies all edits of ed
+ * together.  in_name and out_name are for messages.  Returns 0, or -1
+ * with e naming the file and the reason: not an ELF shared object or
+ * executable, an unknown class or byte order, truncated or corrupt, or an
+ * I/O error on either file.  On failure out_fd holds unspecified bytes:
+ * the caller removes it.  The caller fsyncs out_fd. */
 int elf_patch_fd(int in_fd, const char *in_name, const struct elf_edit *ed,
 		 int out_fd, const char *out_name, struct sp_err *e);
 
