@@ -125,6 +125,10 @@ assert z.getinfo(sys.argv[2] + '.scripts/tool').external_attr >> 16 & 0o111, 'no
 assert sys.argv[2] + '.scripts/systool' not in n, n
 " "$out_whl" "$name"
 	check "  every RECORD line holds" wheels_valid "$out"
+	check "  spoke show says valid, with the tag the repair gave" bash -c "
+		'$SPOKE' show '$out_whl' >'$T/show.out' &&
+		grep -q '^  valid\$' '$T/show.out' &&
+		grep -qF \"platform tag: \$(basename '$out_whl' .whl | sed 's/.*-//')\" '$T/show.out'"
 	check "  --json lists the executables" "$PY" -c "
 import json, sys
 r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
@@ -169,9 +173,23 @@ assert a == b, (a, b)
 " "$out_whl" "$T/again-$kind/$(basename "$out_whl")"
 done
 
+# --split-debug strips the module and the bundled library (split by
+# every object that needs it, written once); executables are left whole.
+check "--split-debug repairs the wheel of executables" "$SPOKE" repair -w "$T/out-split" --split-debug \
+	--lib-path "$B/lib" "$T/in/exe_pie-0.1.0-cp311-cp311-linux_x86_64.whl"
+check "  the moved tool is there" "$PY" -c "
+import glob, sys, zipfile
+w, = glob.glob(sys.argv[1] + '/exe_pie-*.whl')
+assert 'exe_pie.scripts/tool' in zipfile.ZipFile(w).namelist()
+" "$T/out-split"
+
 # An executable is counted for the tag: pthread_create@GLIBC_2.34 makes
 # the wheel manylinux_2_34, though it needs nothing bundled.
-check "(tag) the input wheel packs" wheel exe_tag "$B/threads:pkg/bin/threads"
+# A static executable (no dynamic section) needs nothing: it rides along,
+# unchanged.  Static glibc may be missing: then the wheel has none.
+statics=()
+gcc -static -o "$B/static" "$B/sys.c" -lm 2>/dev/null && statics=("$B/static:pkg/bin/static")
+check "(tag) the input wheel packs" wheel exe_tag "$B/threads:pkg/bin/threads" "${statics[@]}"
 check "(tag) spoke repair succeeds" "$SPOKE" repair -w "$T/out-tag" "$T/in/exe_tag-0.1.0-cp311-cp311-linux_x86_64.whl"
 check "  the tag is manylinux_2_34" test -f "$T/out-tag/exe_tag-0.1.0-cp311-cp311-manylinux_2_34_x86_64.whl"
 check "  the executable is unchanged" bash -c "
@@ -179,6 +197,13 @@ check "  the executable is unchanged" bash -c "
 import sys, zipfile
 open(sys.argv[2], 'wb').write(zipfile.ZipFile(sys.argv[1]).read('pkg/bin/threads'))
 \" '$T/out-tag/exe_tag-0.1.0-cp311-cp311-manylinux_2_34_x86_64.whl' '$T/threads.out' && cmp '$B/threads' '$T/threads.out'"
+if [ ${#statics[@]} -gt 0 ]; then
+	check "  the static executable is unchanged" bash -c "
+	'$PY' -c \"
+import sys, zipfile
+open(sys.argv[2], 'wb').write(zipfile.ZipFile(sys.argv[1]).read('pkg/bin/static'))
+\" '$T/out-tag/exe_tag-0.1.0-cp311-cp311-manylinux_2_34_x86_64.whl' '$T/static.out' && cmp '$B/static' '$T/static.out'"
+fi
 
 # Without --lib-path the tool's library cannot be found, and is named.
 check_status "a missing library of an executable is refused" 1 \
