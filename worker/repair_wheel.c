@@ -400,6 +400,13 @@ static int repair_one(struct ctx *c, struct ent *en, struct sp_err *e)
 		free(en->moved);
 		en->moved = NULL;
 	}
+	if (en->moved && find_ent(c, en->moved)) {
+		sp_err_set(e,
+			   "'%s': cannot move the executable '%s' to '%s': the "
+			   "wheel already has an entry there",
+			   c->path, en->we->name, en->moved);
+		goto out;
+	}
 	c->plat = c->plat ? repair_wheel_newer_tag(c->plat, en->rep.plat)
 			  : en->rep.plat;
 	rc = 0;
@@ -542,11 +549,11 @@ static int add_ent(struct ctx *c, struct record *rec, struct zipw *z,
 	mode_t mode = en->moved ? 0755 : en->we->mode;
 
 	if (en->repaired && en->rep.mod_fd >= 0)
-		return add_fd(rec, z, name, en->rep.mod_fd, 0,
-			      en->rep.mod_len, mode, c->tmpdir, e);
+		return add_fd(rec, z, name, en->rep.mod_fd, 0, en->rep.mod_len,
+			      mode, c->tmpdir, e);
 	if (en->fd >= 0)
-		return add_fd(rec, z, name, en->fd, 0, en->len, mode,
-			      c->tmpdir, e);
+		return add_fd(rec, z, name, en->fd, 0, en->len, mode, c->tmpdir,
+			      e);
 	return add_fd(rec, z, name, c->spool, en->off, en->len, en->we->mode,
 		      c->tmpdir, e);
 }
@@ -880,7 +887,7 @@ static const char *script_name(const char *entry)
  * holds wherever the environment is. */
 static int inspect_executables(struct ctx *c, struct sp_err *e)
 {
-	const char *script;
+	const char *script, *name;
 	char *norm;
 	size_t i;
 
@@ -889,29 +896,23 @@ static int inspect_executables(struct ctx *c, struct sp_err *e)
 
 		if (!en->exe)
 			continue;
+		name = en->we->name;
 		if (en->fd < 0)
-			return sp_err_set(e, "'%s': '%s': its data was not "
-					     "read",
-					  c->path, en->we->name);
-		if (elf_inspect_object_fd(en->fd, en->we->name, &en->own,
-					  e) < 0)
+			return sp_err_set(e, "'%s': '%s': its data was not read",
+					  c->path, name);
+		if (elf_inspect_object_fd(en->fd, name, &en->own, e) < 0)
 			return sp_err_wrap(e, "'%s'", c->path);
 		en->info = &en->own;
-		if (!(script = script_name(en->we->name)))
+		if (!(script = script_name(name)))
 			continue;
 		norm = dist_normalize(c->r.dist);
-		if (!norm || asprintf(&en->moved, "%s.scripts/%s", norm,
-				      script) < 0) {
+		if (!norm ||
+		    asprintf(&en->moved, "%s.scripts/%s", norm, script) < 0) {
 			en->moved = NULL;
 			free(norm);
 			return sp_err_set(e, "out of memory");
 		}
 		free(norm);
-		if (find_ent(c, en->moved))
-			return sp_err_set(e, "'%s': cannot move the executable "
-					     "'%s' to '%s': the wheel already "
-					     "has an entry there",
-					  c->path, en->we->name, en->moved);
 	}
 	return 0;
 }

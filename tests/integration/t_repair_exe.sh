@@ -205,6 +205,14 @@ open(sys.argv[2], 'wb').write(zipfile.ZipFile(sys.argv[1]).read('pkg/bin/static'
 \" '$T/out-tag/exe_tag-0.1.0-cp311-cp311-manylinux_2_34_x86_64.whl' '$T/static.out' && cmp '$B/static' '$T/static.out'"
 fi
 
+# A script cannot move over an entry the wheel already has.
+check "(collision) the input wheel packs" wheel exe_col "$B/tool-pie:exe_col-0.1.0.data/scripts/tool" \
+	"$B/sys:exe_col.scripts/tool"
+check_status "a script that would move over an entry is refused" 1 \
+	"$SPOKE" repair -w "$T/out-col" --lib-path "$B/lib" "$T/in/exe_col-0.1.0-cp311-cp311-linux_x86_64.whl"
+check "  naming both" grep -qF "cannot move the executable 'exe_col-0.1.0.data/scripts/tool' to 'exe_col.scripts/tool'" "$T/last.out"
+check "  nothing is written" test -z "$(ls -A "$T/out-col" 2>/dev/null)"
+
 # Without --lib-path the tool's library cannot be found, and is named.
 check_status "a missing library of an executable is refused" 1 \
 	"$SPOKE" repair -w "$T/out-missing" "$T/in/exe_pie-0.1.0-cp311-cp311-linux_x86_64.whl"

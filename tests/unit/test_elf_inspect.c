@@ -96,8 +96,8 @@ static int setup(void **state)
 		" -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' &&"
 		" cc -no-pie -fno-PIE -o exec main.c -Wl,--no-as-needed -lm"
 		" -Wl,--disable-new-dtags,-rpath,/opt/e") == 0;
-	have_static = have_cc &&
-		      run("cc -static -o static main.c 2>/dev/null") == 0;
+	have_static =
+	    have_cc && run("cc -static -o static main.c 2>/dev/null") == 0;
 	return 0;
 }
 

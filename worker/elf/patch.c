@@ -344,9 +344,9 @@ static int vaddr_to_off(const struct plan *p, uint64_t vaddr, uint64_t len,
 }
 
 /* Opens the input with libelf, checks that it is a shared object or an
- * executable (of any machine, class and byte order) and reads every program and section
- * header.  libelf reads with pread (ELF_C_READ), so only the headers are
- * read here, not the file. */
+ * executable (of any machine, class and byte order) and reads every program and
+ * section header.  libelf reads with pread (ELF_C_READ), so only the headers
+ * are read here, not the file. */
 static int read_headers(struct plan *p)
 {
 	int rc;
@@ -362,8 +362,7 @@ static int read_headers(struct plan *p)
 	p->eh = p->f.ehdr;
 	/* An executable is patched as a library is (spoke repair points
 	 * one at the libraries it bundles); an object file is not. */
-	if ((p->eh.e_type != ET_EXEC &&
-	     elf_file_check_type(&p->f, p->e) < 0) ||
+	if ((p->eh.e_type != ET_EXEC && elf_file_check_type(&p->f, p->e) < 0) ||
 	    elf_file_check_ident(&p->f, p->e) < 0)
 		return -1;
 	p->cls = p->eh.e_ident[EI_CLASS];
