@@ -446,8 +446,8 @@ static int platform_judge(const struct wheel_report *r, struct platform *pf)
 		prov[nprov++] = base ? base + 1 : so->entry;
 		if (so->elf_ok && so->elf.soname)
 			prov[nprov++] = so->elf.soname;
-		/* An executable has no elf_info (elf_inspect does not take
-		 * it), but its symbol versions and its header count. */
+		/* An object file has no elf_info, but its symbol versions
+		 * and its header count. */
 		if (!so->vers_ok)
 			continue;
 		objs[n].name = so->entry;

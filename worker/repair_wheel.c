@@ -37,7 +37,6 @@ struct ent {
 	int so;			      /* a shared object to repair */
 	int exe;		      /* ...which is an executable */
 	const struct elf_info *info;  /* of the shared object */
-	struct elf_info own;	      /* an executable's: info points here */
 	/* An executable at <dist>.data/scripts/<name>: where it moves
 	 * ("<pkg>.scripts/<name>") when it needs libraries bundled, a
 	 * launcher taking its place; else NULL. */
@@ -880,30 +879,20 @@ static const char *script_name(const char *entry)
 	return *s2 && !strchr(s2, '/') ? s2 : NULL;
 }
 
-/* Reads each extracted executable's dynamic section (elf_inspect_object
- * takes executables, static ones too), and plans where a script moves:
- * "<pkg>.scripts/<name>" in platlib, pkg the distribution's normalized
- * name as in "<pkg>.libs", so that an RPATH of $ORIGIN/../<pkg>.libs
- * holds wherever the environment is. */
-static int inspect_executables(struct ctx *c, struct sp_err *e)
+/* Plans where each script that is an executable moves when it needs
+ * libraries bundled: "<pkg>.scripts/<name>" in platlib, pkg the
+ * distribution's normalized name as in "<pkg>.libs", so that an RPATH of
+ * $ORIGIN/../<pkg>.libs holds wherever the environment is. */
+static int plan_scripts(struct ctx *c, struct sp_err *e)
 {
-	const char *script, *name;
+	const char *script;
 	char *norm;
 	size_t i;
 
 	for (i = 0; i < c->nents; i++) {
 		struct ent *en = &c->ents[i];
 
-		if (!en->exe)
-			continue;
-		name = en->we->name;
-		if (en->fd < 0)
-			return sp_err_set(e, "'%s': '%s': its data was not read",
-					  c->path, name);
-		if (elf_inspect_object_fd(en->fd, name, &en->own, e) < 0)
-			return sp_err_wrap(e, "'%s'", c->path);
-		en->info = &en->own;
-		if (!(script = script_name(name)))
+		if (!en->exe || !(script = script_name(en->we->name)))
 			continue;
 		norm = dist_normalize(c->r.dist);
 		if (!norm ||
@@ -946,22 +935,15 @@ static int prepare(struct ctx *c, size_t *nmod, struct sp_err *e)
 			en->extract = 1;
 		if (!en || in_libs_dir(so->entry))
 			continue;
-		/* An executable is repaired as a module is: wheel_read
-		 * inspected it for its identity only (elf_inspect takes
-		 * libraries), so its dynamic section is read once it is
-		 * extracted (inspect_executables). */
-		if (!so->elf_ok && so->ident_ok &&
-		    (so->elf.id.type == ET_EXEC || so->elf.id.pie)) {
-			en->so = en->exe = 1;
-			(*nmod)++;
-			continue;
-		}
 		if (!so->elf_ok)
 			return sp_err_set(e, "'%s': '%s': cannot inspect the "
 					     "shared object: %s",
 					  c->path, so->entry,
 					  so->error ? so->error : "not ELF");
+		/* An executable is repaired as a module is (wheel_read
+		 * inspected it with elf_inspect_object_fd). */
 		en->so = 1;
+		en->exe = so->elf.id.type == ET_EXEC || so->elf.id.pie;
 		en->info = &so->elf;
 		(*nmod)++;
 	}
@@ -976,7 +958,6 @@ static void ctx_release(struct ctx *c)
 		if (c->ents[i].fd >= 0)
 			close(c->ents[i].fd);
 		repair_result_release(&c->ents[i].rep);
-		elf_info_release(&c->ents[i].own);
 		free(c->ents[i].moved);
 		free(c->ents[i].debug_path);
 		free(c->ents[i].debug_rel);
@@ -1021,7 +1002,7 @@ int repair_wheel(const char *path, const struct repair_wheel_opts *o,
 	}
 	if (make_tmpdir(&c, e) < 0 || read_entries(&c, e) < 0)
 		goto out;
-	if (inspect_executables(&c, e) < 0)
+	if (plan_scripts(&c, e) < 0)
 		goto out;
 	for (i = 0; o->split_debug && i < c.nents; i++)
 		if (c.ents[i].so && !c.ents[i].exe &&

@@ -205,6 +205,15 @@ open(sys.argv[2], 'wb').write(zipfile.ZipFile(sys.argv[1]).read('pkg/bin/static'
 \" '$T/out-tag/exe_tag-0.1.0-cp311-cp311-manylinux_2_34_x86_64.whl' '$T/static.out' && cmp '$B/static' '$T/static.out'"
 fi
 
+# spoke show reads executables as the repair does: their needs, run
+# paths, and the libraries a repair would bundle for them.
+check "(show) a wheel whose only object is an executable packs" wheel exe_show "$B/tool-pie:pkg/bin/helper"
+check "  spoke show lists the executable's needs and what a repair would bundle" bash -c "
+	'$SPOKE' show '$T/in/exe_show-0.1.0-cp311-cp311-linux_x86_64.whl' >'$T/show-exe.out' &&
+	grep -q '^      needed: libtoolhelper.so.1, libc.so.6\$' '$T/show-exe.out' &&
+	grep -q '^  would bundle: libtoolhelper.so.1 ' '$T/show-exe.out' &&
+	! grep -q 'cannot inspect' '$T/show-exe.out'"
+
 # A script cannot move over an entry the wheel already has.
 check "(collision) the input wheel packs" wheel exe_col "$B/tool-pie:exe_col-0.1.0.data/scripts/tool" \
 	"$B/sys:exe_col.scripts/tool"

@@ -381,7 +381,9 @@ static int inspect_so(struct rd *d, const struct zip_entry *ent, int fd,
 		return sp_err_set(e, "out of memory");
 	r->nsos++;
 	sp_err_clear(&why);
-	if (elf_inspect_fd(fd, ent->name, &so->elf, &why) == 0)
+	/* Executables too: spoke repair bundles the libraries they need, and
+	 * the verdict counts them as auditwheel does. */
+	if (elf_inspect_object_fd(fd, ent->name, &so->elf, &why) == 0)
 		so->elf_ok = so->ident_ok = 1;
 	else
 		so->error = strdup(why.msg);

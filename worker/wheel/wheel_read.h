@@ -64,10 +64,10 @@ struct wheel_problem {
 
 struct wheel_so {
 	char *entry;	     /* the entry's name (owned copy) */
-	/* ident_ok: elf.id holds what the ELF header says (also of
-	 * executables, which elf_inspect does not take); 0 when the entry
-	 * is not readable as ELF.  elf_ok: the rest of elf holds DT_NEEDED,
-	 * RPATH, RUNPATH. */
+	/* ident_ok: elf.id holds what the ELF header says (also of object
+	 * files and separate debug files); 0 when the entry is not readable
+	 * as ELF.  elf_ok: the rest of elf holds DT_NEEDED, RPATH, RUNPATH,
+	 * of a library or an executable (elf_inspect_object_fd). */
 	int ident_ok;
 	int elf_ok;
 	struct elf_info elf;
