@@ -562,7 +562,7 @@ static int add_ent(struct ctx *c, struct record *rec, struct zipw *z,
  * environment's interpreter, which runs the executable from platlib with
  * the arguments it was given.  The path is a bytes literal, every byte
  * but plain ASCII escaped, so no name can end the string. */
-static int add_launcher(struct ctx *c, struct record *rec, struct zipw *z,
+static int add_launcher(struct record *rec, struct zipw *z,
 			const struct ent *en, struct sp_err *e)
 {
 	const unsigned char *p;
@@ -571,13 +571,13 @@ static int add_launcher(struct ctx *c, struct record *rec, struct zipw *z,
 	FILE *f = open_memstream(&text, &len);
 	int rc;
 
-	(void)c;
 	if (!f)
 		return sp_err_set(e, "out of memory");
 	fputs("#!python\n"
-	      "# Written by spoke repair: the ELF executable this script was\n"
-	      "# lives in platlib beside the libraries bundled for it, where\n"
-	      "# its RPATH finds them.  This runs it.\n"
+	      "# Written by spoke repair.  The ELF executable that stood here\n"
+	      "# now lives in platlib, beside the libraries bundled for it,\n"
+	      "# where its RPATH finds them; this runs it with the same\n"
+	      "# arguments.\n"
 	      "import os\n"
 	      "import sys\n"
 	      "import sysconfig\n"
@@ -666,7 +666,7 @@ static int write_wheel(struct ctx *c, int fd, struct sp_err *e)
 			}
 			if (add_ent(c, &rec, &z, en, e) < 0)
 				goto out;
-			if (en->moved && add_launcher(c, &rec, &z, en, e) < 0)
+			if (en->moved && add_launcher(&rec, &z, en, e) < 0)
 				goto out;
 		}
 		if (pass)
