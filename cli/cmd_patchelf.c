@@ -29,9 +29,9 @@ static const char patchelf_help[] =
     "       spoke patch-elf IN --print-needed|--print-rpath|"
     "--print-soname\n"
     "\n"
-    "Writes a patched copy of the shared library IN to OUT (atomically,\n"
-    "with IN's mode).  IN itself is never written.  All edits are\n"
-    "applied together.\n"
+    "Writes a patched copy of the shared library or executable IN to OUT\n"
+    "(atomically, with IN's mode).  IN itself is never written.  All\n"
+    "edits are applied together.\n"
     "\n"
     "edits:\n"
     "  --set-rpath R             set DT_RUNPATH to R (an RPATH becomes\n"
@@ -205,7 +205,8 @@ static int print_info(const struct patchelf_opts *o, int fd, const char *name,
 	struct elf_info info;
 	size_t i;
 
-	if (elf_inspect_fd(fd, name, &info, e) < 0)
+	/* A library or an executable, as the patcher takes both. */
+	if (elf_inspect_object_fd(fd, name, &info, e) < 0)
 		return -1;
 	if (o->print_needed)
 		for (i = 0; i < info.nneeded; i++)

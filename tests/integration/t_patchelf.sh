@@ -165,6 +165,30 @@ if [ -e "$T/bad/foreign.so" ]; then
 	check "foreign: readelf reads its machine and new RUNPATH" \
 		bash -c "readelf -h '$T/bad/f.so' | grep -q AArch64 && readelf -d '$T/bad/f.so' | grep -qF '(RUNPATH)'"
 fi
+# Executables, PIE and not, as patchelf patches them: the run path and a
+# renamed needed library, printed back, and the program still runs.
+cat >"$T/exe.c" <<'EOF'
+#include <math.h>
+#include <stdio.h>
+volatile double in = 1764.0;
+int main(void) { printf("%d\n", (int)sqrt(in)); return 0; }
+EOF
+for kind in pie no-pie; do
+	if cc -"$kind" -fno-builtin -o "$T/exe-$kind" "$T/exe.c" -Wl,--no-as-needed -lm 2>"$T/cc.err"; then
+		check_status "$kind executable: patch-elf sets its run path and renames libm" 0 \
+			"$SPOKE" patch-elf "$T/exe-$kind" -o "$T/pe/exe-$kind" --set-rpath '$ORIGIN/lib' \
+			--replace-needed libm.so.6 libm-renamed.so.6 --print-needed --print-rpath
+		check "  and prints them" bash -c "grep -qx libm-renamed.so.6 '$T/last.out' && grep -qxF '\$ORIGIN/lib' '$T/last.out'"
+		mkdir -p "$T/pe/lib"
+		ln -sf "$(readlink -f "$LIBDIR/libm.so.6")" "$T/pe/lib/libm-renamed.so.6"
+		check "  the patched $kind executable runs, finding libm through \$ORIGIN/lib" \
+			bash -c "test \"\$('$T/pe/exe-$kind')\" = 42"
+	else
+		not_ok "cc -$kind builds an executable"
+		sed 's/^/#   /' "$T/cc.err"
+	fi
+done
+
 check_status "missing input: exit 1" 1 "$SPOKE" patch-elf "$T/nope.so" -o "$T/bad/n.so"
 check_status "OUT in a missing directory: exit 1" 1 "$SPOKE" patch-elf \
 	"$z" -o "$T/no/such/dir/x.so" --set-rpath x
