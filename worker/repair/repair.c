@@ -114,6 +114,30 @@ char *repair_hashed_name(const char *soname, const void *data, size_t len)
 /* The piece a library is read in to hash it. */
 #define HASH_PIECE ((size_t)1 << 20)
 
+/* Reads exactly n bytes at off of the file open on fd (name for
+ * messages) into buf.  A file shorter than its size said changed under
+ * us: said so, not taken for a read error.  Returns 0 or -1. */
+static int pread_exact(int fd, void *buf, size_t n, uint64_t off,
+		       const char *name, struct sp_err *e)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = pread(fd, (uint8_t *)buf + done, n - done,
+			  (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return sp_err_sys(e, "cannot read '%s'", name);
+		if (r == 0)
+			return sp_err_set(e, "'%s' changed while it was read",
+					  name);
+		done += (size_t)r;
+	}
+	return 0;
+}
+
 /* The SHA-256 of the len bytes of the file open on fd (name for
  * messages), read a piece at a time. */
 static int hash_fd(int fd, uint64_t len, const char *name, uint8_t digest[32],
@@ -122,7 +146,7 @@ static int hash_fd(int fd, uint64_t len, const char *name, uint8_t digest[32],
 	struct sha256 h;
 	uint8_t *buf = malloc(HASH_PIECE);
 	uint64_t pos = 0;
-	ssize_t n;
+	size_t n;
 
 	if (!buf)
 		return sp_err_set(e, "out of memory");
@@ -130,25 +154,14 @@ static int hash_fd(int fd, uint64_t len, const char *name, uint8_t digest[32],
 		free(buf);
 		return -1;
 	}
-	while (pos < len) {
-		n = pread(fd, buf,
-			  len - pos < HASH_PIECE ? (size_t)(len - pos)
-						 : HASH_PIECE,
-			  (off_t)pos);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				sp_err_set(e, "'%s' changed while it was read",
-					   name);
-			else
-				sp_err_sys(e, "cannot read '%s'", name);
+	for (; pos < len; pos += n) {
+		n = len - pos < HASH_PIECE ? (size_t)(len - pos) : HASH_PIECE;
+		if (pread_exact(fd, buf, n, pos, name, e) < 0) {
 			sha256_release(&h);
 			free(buf);
 			return -1;
 		}
-		sha256_update(&h, buf, (size_t)n);
-		pos += (uint64_t)n;
+		sha256_update(&h, buf, n);
 	}
 	sha256_final(&h, digest);
 	free(buf);
@@ -161,27 +174,14 @@ static void *read_whole(int fd, uint64_t len, const char *name,
 			struct sp_err *e)
 {
 	uint8_t *buf;
-	uint64_t pos = 0;
-	ssize_t n;
 
 	if (len > SIZE_MAX - 1 || !(buf = malloc((size_t)len + 1))) {
 		sp_err_set(e, "out of memory reading '%s'", name);
 		return NULL;
 	}
-	while (pos < len) {
-		n = pread(fd, buf + pos, (size_t)(len - pos), (off_t)pos);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				sp_err_set(e, "'%s' changed while it was read",
-					   name);
-			else
-				sp_err_sys(e, "cannot read '%s'", name);
-			free(buf);
-			return NULL;
-		}
-		pos += (uint64_t)n;
+	if (pread_exact(fd, buf, (size_t)len, 0, name, e) < 0) {
+		free(buf);
+		return NULL;
 	}
 	return buf;
 }
