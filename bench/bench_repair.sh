@@ -76,35 +76,11 @@ W=$(mktemp -d "$(readlink -f "$DIR")/spoke-bench-repair.XXXXXX") || exit 2
 trap 'rm -rf "$W"' EXIT INT TERM HUP
 
 # ---------------------------------------------------------------- fixture
-# blob FILE MB: MB megabytes of the machine's shared libraries, repeated.
-blob() {
-	"$PY" - "$1" "$2" <<'EOF'
-import glob, os, sys
-want = int(sys.argv[2]) << 20
-src = sorted(p for p in glob.glob('/usr/lib/x86_64-linux-gnu/*.so*')
-             if os.path.isfile(p) and not os.path.islink(p))
-with open(sys.argv[1], 'wb') as out:
-    n = 0
-    while n < want:
-        for p in src:
-            b = open(p, 'rb').read()[: want - n]
-            out.write(b)
-            n += len(b)
-            if n >= want:
-                break
-EOF
-}
-
-# An object file holding FILE as a .rodata array named SYM.
-blob_obj() {
-	printf '.section .note.GNU-stack,"",@progbits\n.section .rodata\n.globl %s\n.type %s, @object\n.p2align 4\n%s:\n.incbin "%s"\n.size %s, .-%s\n' \
-		"$2" "$2" "$2" "$1" "$2" "$2" >"$1.s"
-	gcc -c -o "$1.o" "$1.s"
-}
-
 echo "fixture: module ${MOD_MB} MB needing libbigdep.so.1 ${LIB_MB} MB, in $W"
-blob "$W/libblob" "$LIB_MB" && blob_obj "$W/libblob" lib_blob || exit 2
-blob "$W/modblob" "$MOD_MB" && blob_obj "$W/modblob" mod_blob || exit 2
+# The blobs: tests/tools/blob.sh, shared with t_repair_memory.
+blob="$(dirname "$0")/../tests/tools/blob.sh"
+bash "$blob" "$W/libblob" "$LIB_MB" lib_blob || exit 2
+bash "$blob" "$W/modblob" "$MOD_MB" mod_blob || exit 2
 mkdir -p "$W/lib" "$W/tree/bigmod-0.1.0.dist-info"
 cat >"$W/lib.c" <<'EOF'
 extern const unsigned char lib_blob[];

@@ -28,29 +28,9 @@ if ldd "$SPOKE" 2>/dev/null | grep -q 'libasan'; then
 	sanitized=1
 fi
 
-# blob FILE MB: MB megabytes of this machine's shared libraries (real
-# machine code, which compresses as a module does), as an object file
-# defining the array SYM.
-blob() {
-	"$PY" - "$1.bin" "$2" <<'EOF'
-import glob, os, sys
-want = int(sys.argv[2]) << 20
-src = sorted(p for p in glob.glob('/usr/lib/x86_64-linux-gnu/*.so*')
-             if os.path.isfile(p) and not os.path.islink(p))
-with open(sys.argv[1], 'wb') as out:
-    n = 0
-    while n < want:
-        for p in src:
-            b = open(p, 'rb').read()[: want - n]
-            out.write(b)
-            n += len(b)
-            if n >= want:
-                break
-EOF
-	printf '.section .note.GNU-stack,"",@progbits\n.section .rodata\n.globl %s\n.type %s, @object\n%s:\n.incbin "%s"\n.size %s, .-%s\n' \
-		"$3" "$3" "$3" "$1.bin" "$3" "$3" >"$1.s" &&
-		gcc -c -o "$1.o" "$1.s"
-}
+# blob FILE MB SYM: FILE.o, a .rodata array SYM of MB megabytes of real
+# machine code (tests/tools/blob.sh, shared with bench/bench_repair.sh).
+blob() { bash "$SRC/tests/tools/blob.sh" "$@"; }
 
 mkdir -p "$T/lib" "$T/tree/bigmod-0.1.0.dist-info" "$T/tmp"
 cat >"$T/lib.c" <<'EOF'
