@@ -23,6 +23,8 @@
 #include "worker/repair/policy.h"
 #include "worker/repair/repair.h"
 
+#include "tests/unit/fake_symvers.h"
+
 #define TABLE SPOKE_DATA_DIR "/policy.json"
 
 static struct policy x86, arm, musl, musl32;
@@ -52,16 +54,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A made-up object: what it requires ("GLIBC_2.17@libc.so.6:sym1,sym2"),
- * what it imports ("name" strong, "~name" weak), what it needs. */
+/* A made-up object (fake_symvers.h): what it requires, what it imports,
+ * what it needs. */
 struct fake {
-	struct symvers sv;
-	struct symvers_need needs[8];
-	const char *syms[8][4];
-	struct elf_import imps[8];
+	struct fake_symvers fs;
 	const char *needed[4];
 	struct policy_object obj;
-	char buf[8][64];
 };
 
 static void fake_init(struct fake *f, const char *const *vers,
@@ -69,46 +67,13 @@ static void fake_init(struct fake *f, const char *const *vers,
 {
 	size_t i;
 
-	memset(f, 0, sizeof(*f));
-	for (i = 0; vers && vers[i]; i++) {
-		struct symvers_need *n = &f->needs[i];
-		char *at, *colon, *us, *sym;
-
-		snprintf(f->buf[i], sizeof(f->buf[i]), "%s", vers[i]);
-		at = strchr(f->buf[i], '@');
-		assert_non_null(at);
-		*at = '\0';
-		colon = strchr(at + 1, ':');
-		if (colon) {
-			*colon = '\0';
-			for (sym = strtok(colon + 1, ","); sym;
-			     sym = strtok(NULL, ","))
-				f->syms[i][n->nsyms++] = sym;
-		}
-		us = strchr(f->buf[i], '_');
-		assert_non_null(us);
-		*us = '\0';
-		n->ns = symvers_ns_find(f->buf[i]);
-		assert_true(n->ns >= 0);
-		*us = '_';
-		n->name = f->buf[i];
-		n->version = us + 1;
-		n->file = at + 1;
-		n->syms = f->syms[i];
-	}
-	f->sv.needs = f->needs;
-	f->sv.n = i;
-	for (i = 0; imps && imps[i]; i++) {
-		f->imps[i].name = imps[i][0] == '~' ? imps[i] + 1 : imps[i];
-		f->imps[i].bind = imps[i][0] == '~' ? STB_WEAK : STB_GLOBAL;
-		f->imps[i].type = STT_FUNC;
-	}
-	f->sv.imports.syms = f->imps;
-	f->sv.imports.n = i;
+	fake_symvers_init(&f->fs, vers, imps);
+	memset(f->needed, 0, sizeof(f->needed));
+	memset(&f->obj, 0, sizeof(f->obj));
 	for (i = 0; needed && needed[i]; i++)
 		f->needed[i] = needed[i];
 	f->obj.name = "x.so";
-	f->obj.sv = &f->sv;
+	f->obj.sv = &f->fs.sv;
 	f->obj.needed = f->needed;
 	f->obj.nneeded = i;
 }

@@ -22,17 +22,15 @@
 
 #include "worker/repair/verdict.h"
 
-/* A made-up object: its versions ("GLIBC_2.17@libc.so.6:sym"), strong
- * imports, DT_NEEDED; info NULL (an executable) when exe is set. */
+#include "tests/unit/fake_symvers.h"
+
+/* A made-up object (fake_symvers.h): its versions, imports and
+ * DT_NEEDED; info NULL (an executable) when as_object's exe is set. */
 struct fake {
-	struct symvers sv;
-	struct symvers_need needs[4];
-	const char *syms[4][1];
-	struct elf_import imps[4];
+	struct fake_symvers fs;
 	char *needed[4];
 	struct elf_info info;
 	struct elf_ident ident;
-	char buf[4][64];
 };
 
 static void fake_init(struct fake *f, const char *const *vers,
@@ -40,39 +38,10 @@ static void fake_init(struct fake *f, const char *const *vers,
 {
 	size_t i;
 
-	memset(f, 0, sizeof(*f));
-	for (i = 0; vers && vers[i]; i++) {
-		struct symvers_need *n = &f->needs[i];
-		char *at, *colon, *us;
-
-		snprintf(f->buf[i], sizeof(f->buf[i]), "%s", vers[i]);
-		at = strchr(f->buf[i], '@');
-		*at = '\0';
-		colon = strchr(at + 1, ':');
-		if (colon) {
-			*colon = '\0';
-			f->syms[i][0] = colon + 1;
-			n->nsyms = 1;
-		}
-		us = strchr(f->buf[i], '_');
-		*us = '\0';
-		n->ns = symvers_ns_find(f->buf[i]);
-		assert_true(n->ns >= 0);
-		*us = '_';
-		n->name = f->buf[i];
-		n->version = us + 1;
-		n->file = at + 1;
-		n->syms = f->syms[i];
-	}
-	f->sv.needs = f->needs;
-	f->sv.n = i;
-	for (i = 0; imps && imps[i]; i++) {
-		f->imps[i].name = imps[i];
-		f->imps[i].bind = STB_GLOBAL;
-		f->imps[i].type = STT_FUNC;
-	}
-	f->sv.imports.syms = f->imps;
-	f->sv.imports.n = i;
+	fake_symvers_init(&f->fs, vers, imps);
+	memset(f->needed, 0, sizeof(f->needed));
+	memset(&f->info, 0, sizeof(f->info));
+	memset(&f->ident, 0, sizeof(f->ident));
 	for (i = 0; needed && needed[i]; i++)
 		f->needed[i] = (char *)needed[i];
 	f->info.id.elfclass = f->ident.elfclass = ELFCLASS64;
@@ -89,7 +58,7 @@ static void as_object(struct fake *f, const char *name, int exe,
 	o->name = name;
 	o->info = exe ? NULL : &f->info;
 	o->ident = &f->ident;
-	o->sv = &f->sv;
+	o->sv = &f->fs.sv;
 }
 
 #define V(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -326,7 +295,7 @@ static void test_linux_only(void **state)
 static void test_symvers_json(void **state)
 {
 	struct fake a, b;
-	const struct symvers *svs[2] = {&a.sv, &b.sv};
+	const struct symvers *svs[2] = {&a.fs.sv, &b.fs.sv};
 	char *dump;
 	json_t *j;
 
