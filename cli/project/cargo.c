@@ -196,7 +196,7 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	size_t n = 0, i, len = 0, cap = 0, scanned = 0;
 	int failed = 0, code, ret = -1;
 
-	argv = calloc(16 + 2 * o->npackages, sizeof(*argv));
+	argv = calloc(24 + 2 * o->npackages + 2 * o->nconfig, sizeof(*argv));
 	if (!argv) {
 		str_oom(e, "plan the build");
 		goto out;
@@ -217,6 +217,22 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	if (o->features) {
 		argv[n++] = "--features";
 		argv[n++] = o->features;
+	}
+	if (o->all_features)
+		argv[n++] = "--all-features";
+	if (o->no_default_features)
+		argv[n++] = "--no-default-features";
+	if (o->locked)
+		argv[n++] = "--locked";
+	if (o->frozen)
+		argv[n++] = "--frozen";
+	if (o->target) {
+		argv[n++] = "--target";
+		argv[n++] = o->target;
+	}
+	for (i = 0; i < o->nconfig; i++) {
+		argv[n++] = "--config";
+		argv[n++] = o->config[i];
 	}
 	if (o->target_dir) {
 		argv[n++] = "--target-dir";

@@ -22,6 +22,14 @@ struct cargo_opts {
 	size_t npackages;
 	const char *profile;	 /* NULL: --release; else --profile NAME */
 	const char *features;	 /* --features, NULL for none */
+	int all_features;	 /* --all-features */
+	int no_default_features; /* --no-default-features */
+	int locked, frozen;	 /* --locked, --frozen */
+	const char *target;	 /* --target TRIPLE; NULL: the host's */
+	/* --config KEY=VALUE (or a file), in order: [tool.maturin]
+	 * config; owned by the caller. */
+	const char *const *config;
+	size_t nconfig;
 	const char *target_dir;	 /* --target-dir; NULL: cargo's choice
 				  * (CARGO_TARGET_DIR, config, default) */
 	const char *interpreter; /* NULL: "python3" on PATH */
