@@ -16,7 +16,10 @@ pkgs=(build-essential cmake ninja-build pkg-config
       # their C libraries, which the compilers only recommend
       libc6-dev-arm64-cross libc6-dev-i386-cross libc6-dev-armhf-cross
       libc6-dev-ppc64el-cross libc6-dev-ppc64-cross libc6-dev-s390x-cross
-      libc6-dev-riscv64-cross)
+      libc6-dev-riscv64-cross
+      # PyO3 0.17 for fixtures built as maturin projects are (offline:
+      # tests/integration/lib.sh pyo3_offline)
+      librust-pyo3-dev)
 # Cargo from Debian only where none is installed (rustup's stays first).
 command -v cargo >/dev/null 2>&1 || pkgs+=(cargo)
 missing=()

@@ -298,3 +298,18 @@ make_venv() {
 	"$PY" -m venv "$v" >/dev/null || return 1
 	echo "$v"
 }
+
+# pyo3_offline DIR: makes cargo in DIR (a crate or workspace folder) take
+# crates from Debian's registry (librust-*-dev, /usr/share/cargo/registry)
+# with no network, so fixtures may depend on pyo3 = "0.17".
+pyo3_offline() {
+	mkdir -p "$1/.cargo"
+	cat >"$1/.cargo/config.toml" <<'CFG'
+[source.crates-io]
+replace-with = "debian"
+[source.debian]
+directory = "/usr/share/cargo/registry"
+[net]
+offline = true
+CFG
+}
