@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/project/abi3.h"
 #include "cli/project/pkgmeta.h"
 #include "cli/project/projconf.h"
 #include "cli/project/pysrc.h"
@@ -70,60 +71,6 @@ fail:
 	return NULL;
 }
 
-struct job_tags {
-	const char *py, *abi, *ext;
-};
-
-/*
- * The tags and suffix of a job: the interpreter's, or, for a package whose
- * [package.metadata.spoke] says abi3 = "cp38", the stable ABI's
- * (cp38-abi3, ".abi3.so"), which every CPython from 3.8 on imports.  The
- * crate itself must keep to the limited API (pyo3's abi3-py38 feature);
- * spoke cannot check that.
- */
-static int abi3_tags(const json_t *pkg, const struct pyinfo *py,
-		     struct job_tags *t, struct sp_err *e)
-{
-	const json_t *v = json_object_get(
-	    json_object_get(json_object_get(pkg, "metadata"), "spoke"), "abi3");
-	const char *s = json_string_value(v), *p;
-	unsigned long want, have;
-	char *end;
-
-	t->py = py->python_tag;
-	t->abi = py->abi_tag;
-	t->ext = py->ext_suffix;
-	if (!v)
-		return 0;
-	if (!s || strncmp(s, "cp3", 3) != 0 || !isdigit((unsigned char)s[3]))
-		return sp_err_set(e, "[package.metadata.spoke] abi3 must be "
-				     "a CPython tag like \"cp38\"");
-	for (p = s + 3; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return sp_err_set(e,
-					  "[package.metadata.spoke] abi3 "
-					  "'%s' is not a tag like \"cp38\"",
-					  s);
-	if (strncmp(py->python_tag, "cp3", 3) != 0)
-		return sp_err_set(e,
-				  "abi3 wheels need a CPython interpreter, "
-				  "not '%s'",
-				  py->python_tag);
-	/* An interpreter older than the floor cannot vouch for the
-	 * wheel's tag. */
-	want = strtoul(s + 3, &end, 10);
-	have = strtoul(py->python_tag + 3, &end, 10);
-	if (have < want)
-		return sp_err_set(e,
-				  "abi3 = \"%s\" needs Python 3.%lu or newer "
-				  "to build with; the interpreter is %s",
-				  s, want, py->python_tag);
-	t->py = s;
-	t->abi = "abi3";
-	t->ext = ".abi3.so";
-	return 0;
-}
-
 /*
  * Builds the job for one cdylib of pkg, configured by pp (NULL: no
  * pyproject.toml), and appends it to plan->jobs.
@@ -134,7 +81,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 {
 	const char *cargo_name = str_member(pkg, "name");
 	const json_t *proj = pp ? pp->project : NULL;
-	struct job_tags tags;
+	struct abi3_tags tags;
 	char *pkgdir = NULL;
 	json_t *job = NULL, *pm = NULL, *linked = NULL, *meta;
 	int ret = -1;
@@ -151,7 +98,8 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		str_oom(e, "plan the build");
 		goto out;
 	}
-	if (abi3_tags(pkg, &plan->py, &tags, e) < 0) {
+	if (abi3_tags(pkg, json_object_get(state, "pyo3_features"), &plan->py,
+		      &tags, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
