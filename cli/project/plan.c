@@ -497,6 +497,48 @@ out:
 	return ret;
 }
 
+/*
+ * One repair setting of the packages cargo builds (get picks it from a
+ * [tool.maturin]): *dst gets the value they agree on, or stays NULL; two
+ * packages asking differently is an error naming both files.
+ */
+static int repair_setting(const struct projconf *pc, const char *key,
+			  const char *(*get)(const struct pp_maturin *),
+			  char **dst, struct sp_err *e)
+{
+	const char *from = NULL, *v;
+	size_t i;
+
+	for (i = 0; i < pc->n; i++) {
+		const struct pyproject *pp = projconf_of(pc, i);
+
+		if (!pc->selected[i] || !pp || !pp->has_maturin ||
+		    !(v = get(&pp->m)))
+			continue;
+		if (*dst && strcmp(*dst, v) != 0)
+			return sp_err_set(e,
+					  "%s asks for %s = \"%s\" and %s for "
+					  "\"%s\": one build has one repair; "
+					  "build them separately (-p) or pass "
+					  "the option on the command line",
+					  pp->path, key, v, from, *dst);
+		if (!*dst && !(*dst = strdup(v)))
+			return str_oom(e, "plan the build");
+		from = pp->path;
+	}
+	return 0;
+}
+
+static const char *get_compat(const struct pp_maturin *m)
+{
+	return m->compatibility;
+}
+
+static const char *get_auditwheel(const struct pp_maturin *m)
+{
+	return m->auditwheel;
+}
+
 int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		     struct sp_err *e)
 {
@@ -547,7 +589,11 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	if (projconf_candidates(meta, paths, e) < 0 ||
 	    read_pyprojects(interp, paths, &out->py, e) < 0 ||
 	    projconf_load(&pc, meta, manifest, o, out->py.pyprojects, e) < 0 ||
-	    projconf_cargo_opts(&pc, meta, o, &co, e) < 0)
+	    projconf_cargo_opts(&pc, meta, o, &co, e) < 0 ||
+	    repair_setting(&pc, "compatibility", get_compat, &out->compat,
+			   e) < 0 ||
+	    repair_setting(&pc, "auditwheel", get_auditwheel,
+			   &out->auditwheel, e) < 0)
 		goto out;
 
 	if (cargo_build(&co, manifest, interp_path, state, e) < 0 ||
@@ -573,5 +619,7 @@ void cargo_plan_release(struct cargo_plan *p)
 	free(p->workspace_root);
 	json_decref(p->jobs);
 	pyinfo_release(&p->py);
+	free(p->compat);
+	free(p->auditwheel);
 	memset(p, 0, sizeof(*p));
 }

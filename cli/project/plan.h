@@ -36,6 +36,11 @@ struct cargo_plan {
 	 */
 	json_t *jobs;
 	struct pyinfo py;
+	/* What the built packages' [tool.maturin] ask of the repair, for
+	 * the command line to take when it says nothing: compatibility
+	 * ("manylinux_2_28", "off", ...) and auditwheel ("repair", "check",
+	 * "skip", "warn"); NULL where none asks. */
+	char *compat, *auditwheel;
 };
 
 /*
