@@ -21,25 +21,25 @@
 # 0.17 is reported "not portable" with the reason.  Dependencies that a
 # check imports (boltons) are tiny local stand-ins, named in the output.
 set -uo pipefail
-cd "$(dirname "$0")/.."
 SPOKE= SDIST= WORK= ONLY=
 while [ $# -gt 0 ]; do
 	case $1 in
-	--spoke) SPOKE=$2; shift 2 ;;
+	--spoke) SPOKE=$(readlink -f "$2"); shift 2 ;;
 	--sdist) SDIST=1; shift ;;
-	--work) WORK=$2; shift 2 ;;
+	--work) mkdir -p "$2" && WORK=$(readlink -f "$2") || exit 2; shift 2 ;;
 	--only) ONLY="$ONLY $2 "; shift 2 ;;
 	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "maturin_crates: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
+cd "$(dirname "$0")/.."
 for s in "$SPOKE" ./spoke build/spoke; do
 	[ -n "$s" ] && [ -x "$s" ] && { SPOKE=$(readlink -f "$s"); break; }
 done
 [ -x "$SPOKE" ] || { echo "maturin_crates: no spoke binary (--spoke)" >&2; exit 2; }
 PY=/usr/bin/python3
 if [ -n "$WORK" ]; then
-	mkdir -p "$WORK" && W=$(readlink -f "$WORK") || exit 2
+	W=$WORK
 else
 	W=$(mktemp -d /tmp/spoke-maturin.XXXXXX) || exit 2
 	trap 'rm -rf "$W"' EXIT
@@ -312,12 +312,13 @@ for row in "${CRATES[@]}"; do
 	[ -n "$ONLY" ] && [[ $ONLY != *" $name "* ]] && continue
 	d=$C/$dir log=$W/log/$name.build
 	b=no i=- k=- r=
+	rm -rf "$W/wheels/$name"
 	np=$(awk -F'\t' -v n="$name" '$1 == n { print $2; exit }' "$W/log/not-portable")
 	if [ -n "$np" ]; then
 		r="not portable: $np"
 	elif wheels=$(build_in "$d" "$log") && [ -n "$wheels" ]; then
 		b=yes
-		mkdir -p "$W/wheels/$name" && rm -f "$W/wheels/$name"/*.whl
+		mkdir -p "$W/wheels/$name"
 		cp $wheels "$W/wheels/$name/"
 		if [ "${chk%%:*}" = fail ]; then
 			k=FAIL r="built, where maturin refuses it"
@@ -358,7 +359,7 @@ if [ -n "$SDIST" ]; then
 		IFS='|' read -r name dir chk <<<"$row"
 		[ -n "$ONLY" ] && [[ $ONLY != *" $name "* ]] && continue
 		[ "${chk%%:*}" = fail ] && continue
-		d=$C/$dir log=$W/log/$name.sdist s=no b=- fl=- md=- r=
+		d=$C/$dir log=$W/log/$name.sdist s=no b=- fl=- md=- r= r2=
 		rm -rf "$TGT/wheels" "$W/sdist/$name" && mkdir -p "$W/sdist/$name"
 		if (cd "$d" && nice -n 10 "$SPOKE" sdist) >"$log" 2>&1 &&
 			sd=$(ls "$TGT"/wheels/*.tar.gz 2>/dev/null | head -n1) && [ -n "$sd" ]; then
@@ -368,7 +369,7 @@ if [ -n "$SDIST" ]; then
 			if [ -n "${SDIST_LIST[$name]:-}" ]; then
 				want=$(tr ' ' '\n' <<<"${SDIST_LIST[$name]}" | sed 's|/*$||' | grep -v Cargo.lock | sort)
 				have=$(cd "$u" && find . -type f | sed 's|^\./||' | grep -v Cargo.lock | sort)
-				[ "$want" = "$have" ] || r="sdist files differ from maturin's: $(diff <(echo "$want") <(echo "$have") | grep '^[<>]' | tr '\n' ' ' | cut -c1-100)"
+				[ "$want" = "$have" ] || r2="sdist files differ from maturin's: $(diff <(echo "$want") <(echo "$have") | grep '^[<>]' | tr '\n' ' ' | cut -c1-100)"
 			fi
 			if wheels=$(build_in "$u" "$log.build") && [ -n "$wheels" ]; then
 				b=yes
@@ -381,16 +382,19 @@ if [ -n "$SDIST" ]; then
 						fl=DIFF r=${r:-"files: $(grep '^[<>]' "$log.files" | head -n3 | tr '\n' ' ')"}
 					fi
 					if diff <(metadata "$tree") <(metadata "$w") >"$log.meta"; then md=same; else
-						md=DIFF r=${r:-"METADATA: $(grep '^[<>]' "$log.meta" | head -n3 | tr '\n' ' ')"}
+						md=DIFF r="${r:+$r; }METADATA: $(grep '^[<>]' "$log.meta" | head -n3 | tr '\n' ' ')"
 					fi
 				fi
 			else
-				b=no r=${r:-$(why "$log.build")}
+				b=no r=$(why "$log.build")
 			fi
 		else
 			r=$(why "$log")
 		fi
-		printf '%-28s %-6s %-6s %-6s %-6s %s\n' "$name" "$s" "$b" "$fl" "$md" "${r:0:150}"
+		# The wheel's story first, then how the sdist's files differ
+		# from the list maturin's tests expect.
+		[ -n "$r2" ] && r="${r:+$r; }$r2"
+		printf '%-28s %-6s %-6s %-6s %-6s %s\n' "$name" "$s" "$b" "$fl" "$md" "${r:0:200}"
 	done | tee "$W/sdist-table"
 fi
 (cd "$C" && "$SPOKE" stop >/dev/null 2>&1)
