@@ -168,6 +168,39 @@ check "pip installs it" "$v/bin/pip" install --no-index -q "$whl"
 check "the installed command runs the program with the bundled library" \
 	bash -c "[ \"\$('$v/bin/greet' spoke)\" = 'Greetings, spoke, from bundled C' ]"
 
+# A program beside a Python package (maturin's bin-with-python-module):
+# module-name names the package, which the wheel holds beside the program.
+mkdir -p "$T/bwp/src" "$T/bwp/bin_with_py"
+cat >"$T/bwp/Cargo.toml" <<'EOF'
+[package]
+name = "bin-with-py"
+version = "0.3.0"
+edition = "2021"
+EOF
+echo 'fn main() { println!("bin-with-py {}", env!("CARGO_PKG_VERSION")); }' >"$T/bwp/src/main.rs"
+printf 'def get_version():\n    return "0.3.0"\n' >"$T/bwp/bin_with_py/__init__.py"
+cat >"$T/bwp/pyproject.toml" <<'EOF'
+[build-system]
+requires = ["maturin>=1.0,<2.0"]
+build-backend = "maturin"
+
+[project]
+name = "bin-with-py"
+version = "0.3.0"
+
+[tool.maturin]
+bindings = "bin"
+module-name = "bin_with_py"
+EOF
+check "spoke build of a program with a Python package" build "$T/bwp" "$T/w8"
+whl=$(ls "$T"/w8/bin_with_py-0.3.0-py3-none-*.whl 2>/dev/null)
+check "the wheel holds the program and the package" \
+	bash -c "unzip -Z1 '$whl' | grep -qx 'bin_with_py-0.3.0.data/scripts/bin-with-py' && unzip -Z1 '$whl' | grep -qx 'bin_with_py/__init__.py'"
+v=$(make_venv bwp)
+check "pip installs it" "$v/bin/pip" install --no-index -q "$whl"
+check "the package imports and the command runs" \
+	bash -c "'$v/bin/python' -c 'from bin_with_py import get_version; assert get_version() == \"0.3.0\"' && [ \"\$('$v/bin/bin-with-py')\" = 'bin-with-py 0.3.0' ]"
+
 # A workspace: the package its pyproject configures ships its program;
 # the xtask helper bin beside it is no wheel.
 mkdir -p "$T/ws/app/src" "$T/ws/xtask/src"
