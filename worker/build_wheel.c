@@ -111,8 +111,8 @@ static int check_libpython(const struct wheel_job *j,
 
 /* A program is an executable (ET_EXEC, or a PIE, as cargo links bins):
  * a library at that place would not run. */
-static int check_program(const struct wheel_job *j,
-			 const struct elf_info *info, struct sp_err *e)
+static int check_program(const struct wheel_job *j, const struct elf_info *info,
+			 struct sp_err *e)
 {
 	if (info->id.type == ET_EXEC || info->id.pie)
 		return 0;
@@ -138,8 +138,7 @@ static int inspect_staged(const struct wheel_job *j, const struct mapfile *map,
 			       elf_info_check_host(info, j->staged_path, e) < 0
 			   ? -1
 			   : 0;
-	return elf_inspect_mem(map->p, map->len, j->staged_path, info, e) <
-			   0 ||
+	return elf_inspect_mem(map->p, map->len, j->staged_path, info, e) < 0 ||
 		       elf_info_check_host(info, j->staged_path, e) < 0 ||
 		       check_init(map, j, e) < 0 ||
 		       check_libpython(j, info, e) < 0
@@ -234,8 +233,8 @@ static char *program_path(const struct wheel_job *j, int moved)
 	/* "<dist>-<version>.dist-info" less its suffix, escaped alike. */
 	base = dist_info_dir(j->distribution, j->version);
 	n = base ? strlen(base) : 0;
-	if (n > 10 && asprintf(&s, "%.*s.data/scripts/%s", (int)(n - 10),
-			       base, j->program) < 0)
+	if (n > 10 && asprintf(&s, "%.*s.data/scripts/%s", (int)(n - 10), base,
+			       j->program) < 0)
 		s = NULL;
 	free(base);
 	return s;
@@ -336,8 +335,8 @@ static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 		goto out;
 	/* A program the repair patched has an RPATH into <pkg>.libs: it
 	 * moves, and a launcher takes its place among the scripts. */
-	modpath = j->program ? program_path(j, rep->mod_fd >= 0)
-			     : module_path(j);
+	modpath =
+	    j->program ? program_path(j, rep->mod_fd >= 0) : module_path(j);
 	if (j->program && rep->mod_fd >= 0 &&
 	    (!(script = program_path(j, 0)) ||
 	     !(launcher = launcher_text(modpath)))) {

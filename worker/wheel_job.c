@@ -291,9 +291,10 @@ static int parse_fields(const json_t *o, enum job_kind kind,
 	if (get_str(o, "program", 0, &j->program, e) < 0)
 		return -1;
 	if (j->program && !program_name_valid(j->program))
-		return sp_err_set(e, "invalid program name '%s': it must be a "
-				     "file name of letters, digits, '.', '_', "
-				     "'+' and '-'",
+		return sp_err_set(e,
+				  "invalid program name '%s': it must be a "
+				  "file name of letters, digits, '.', '_', "
+				  "'+' and '-'",
 				  j->program);
 
 	v = json_object_get(o, "metadata");

@@ -58,8 +58,9 @@ static int on_bin(const json_t *msg, const char *pkg, json_t *state,
 	if (!exe)
 		return 0;
 	if (!name)
-		return sp_err_set(e, "cargo built the program '%s' of '%s' "
-				     "but named no target for it",
+		return sp_err_set(e,
+				  "cargo built the program '%s' of '%s' "
+				  "but named no target for it",
 				  exe, pkg);
 	bins = member(state, "bins", json_array);
 	if (!bins)

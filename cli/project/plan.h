@@ -69,8 +69,8 @@ struct cargo_plan {
  * cargo build failed ("cargo build failed (exit N)": cargo printed why);
  * the interpreter query failed (pyinfo_query); no cdylib and no program,
  * or no cdylib that is a Python module; a program package whose bins
- * cargo did not link, or that has several (binplan.h); a bad pyproject.toml, readme or version.  On failure out
- * holds nothing.
+ * cargo did not link, or that has several (binplan.h); a bad pyproject.toml,
+ * readme or version.  On failure out holds nothing.
  */
 int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		     struct sp_err *e);

@@ -33,13 +33,13 @@ static json_t *package(const char *id, const char *name, const char *targets,
 }
 
 #define BIN "{\"kind\":[\"bin\"],\"crate_types\":[\"bin\"],\"name\":\"a\"}"
-#define CDYLIB                                                         \
+#define CDYLIB                                                                 \
 	"{\"kind\":[\"cdylib\"],\"crate_types\":[\"cdylib\"],\"name\":\"a\"}"
 #define LIB "{\"kind\":[\"lib\"],\"crate_types\":[\"lib\"],\"name\":\"a\"}"
-#define BUILD                                                          \
-	"{\"kind\":[\"custom-build\"],\"crate_types\":[\"bin\"],"      \
+#define BUILD                                                                  \
+	"{\"kind\":[\"custom-build\"],\"crate_types\":[\"bin\"],"              \
 	"\"name\":\"build-script-build\"}"
-#define EXAMPLE                                                        \
+#define EXAMPLE                                                                \
 	"{\"kind\":[\"example\"],\"crate_types\":[\"bin\"],\"name\":\"e\"}"
 
 static void maturin_pp(struct pyproject *pp, enum pp_bindings b)
@@ -109,10 +109,10 @@ static void test_programs(void **unused)
 	    "/t/release/a");
 	json_decref(p);
 	/* Two programs of one package would be two wheels of one name. */
-	json_array_append_new(
-	    json_object_get(st, "bins"),
-	    json_pack("{s:s,s:s,s:s}", "package_id", ID_A, "name", "foo",
-		      "path", "/t/release/foo"));
+	json_array_append_new(json_object_get(st, "bins"),
+			      json_pack("{s:s,s:s,s:s}", "package_id", ID_A,
+					"name", "foo", "path",
+					"/t/release/foo"));
 	assert_null(binplan_programs(a, st, &e));
 	assert_non_null(strstr(e.msg, "2 programs (a, foo)"));
 	json_decref(a);
@@ -150,24 +150,22 @@ static void test_job_tags(void **unused)
 			     "[{\"name\":\"pyo3\",\"kind\":null}]");
 	json_t *prog = json_pack("{s:s,s:s}", "name", "a", "path",
 				 "/t/release/hello-world");
-	json_t *job = json_pack("{s:s,s:s}", "python_tag", "cp311",
-				"abi_tag", "cp311");
+	json_t *job =
+	    json_pack("{s:s,s:s}", "python_tag", "cp311", "abi_tag", "cp311");
 	struct sp_err e = {0};
 
 	(void)unused;
 	/* A program that needs no Python runs under any: py3-none. */
 	assert_int_equal(binplan_job(job, plain, prog, &e), 0);
-	assert_string_equal(
-	    json_string_value(json_object_get(job, "program")),
-	    "hello-world");
+	assert_string_equal(json_string_value(json_object_get(job, "program")),
+			    "hello-world");
 	assert_string_equal(
 	    json_string_value(json_object_get(job, "python_tag")), "py3");
-	assert_string_equal(
-	    json_string_value(json_object_get(job, "abi_tag")), "none");
+	assert_string_equal(json_string_value(json_object_get(job, "abi_tag")),
+			    "none");
 	json_decref(job);
 	/* One that embeds Python keeps the interpreter's tags. */
-	job = json_pack("{s:s,s:s}", "python_tag", "cp311", "abi_tag",
-			"cp311");
+	job = json_pack("{s:s,s:s}", "python_tag", "cp311", "abi_tag", "cp311");
 	assert_int_equal(binplan_job(job, py, prog, &e), 0);
 	assert_string_equal(
 	    json_string_value(json_object_get(job, "python_tag")), "cp311");

@@ -375,12 +375,13 @@ static void test_program(void **state)
 		skip();
 	job = make_job("tool", "out/prog.tmp");
 	json_object_set_new(job, "program", json_string("hello-world"));
-	json_object_set_new(job, "options", json_pack("{s:s}", "repair",
-						      "repair"));
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "repair", "repair"));
 	if (write_job(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	l = wheel_listing(json_string_value(json_object_get(res, "wheel")));
-	assert_non_null(strstr(l, "spam_pkg-1.0_1.data/scripts/hello-world 755\n"));
+	assert_non_null(
+	    strstr(l, "spam_pkg-1.0_1.data/scripts/hello-world 755\n"));
 	assert_null(strstr(l, ".scripts/hello-world"));
 	assert_null(strstr(l, "_native"));
 	assert_string_equal(json_string_value(json_object_get(res, "patch")),
@@ -395,23 +396,25 @@ static void test_program(void **state)
 
 	job = make_job("tool_dep", "out/prog2.tmp");
 	json_object_set_new(job, "program", json_string("hello-world"));
-	json_object_set_new(job, "options", json_pack("{s:s}", "repair",
-						      "repair"));
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "repair", "repair"));
 	if (write_job(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	l = wheel_listing(json_string_value(json_object_get(res, "wheel")));
 	assert_non_null(strstr(l, "spam_pkg.scripts/hello-world 755\n"));
-	assert_non_null(strstr(l, "spam_pkg-1.0_1.data/scripts/hello-world 755\n"));
+	assert_non_null(
+	    strstr(l, "spam_pkg-1.0_1.data/scripts/hello-world 755\n"));
 	assert_non_null(strstr(l, "spam_pkg.libs/libdeflate-"));
-	assert_int_equal(run("rm -rf unp && mkdir unp && cd unp && unzip -qq "
-			     "'../%s' && head -1 "
-			     "spam_pkg-1.0_1.data/scripts/hello-world | grep -qx "
-			     "'#!python' && grep -q 'spam_pkg.scripts/hello-world' "
-			     "spam_pkg-1.0_1.data/scripts/hello-world && "
-			     "readelf -d spam_pkg.scripts/hello-world | grep -q "
-			     "'$ORIGIN/../spam_pkg.libs'",
-			     json_string_value(json_object_get(res, "wheel"))),
-			 0);
+	assert_int_equal(
+	    run("rm -rf unp && mkdir unp && cd unp && unzip -qq "
+		"'../%s' && head -1 "
+		"spam_pkg-1.0_1.data/scripts/hello-world | grep -qx "
+		"'#!python' && grep -q 'spam_pkg.scripts/hello-world' "
+		"spam_pkg-1.0_1.data/scripts/hello-world && "
+		"readelf -d spam_pkg.scripts/hello-world | grep -q "
+		"'$ORIGIN/../spam_pkg.libs'",
+		json_string_value(json_object_get(res, "wheel"))),
+	    0);
 	json_decref(res);
 	json_decref(job);
 
@@ -419,8 +422,8 @@ static void test_program(void **state)
 	 * stand-in here), which a module would lose. */
 	job = make_job("tool_py", "out/prog4.tmp");
 	json_object_set_new(job, "program", json_string("hello-world"));
-	json_object_set_new(job, "options", json_pack("{s:s}", "repair",
-						      "repair"));
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "repair", "repair"));
 	if (write_job(job, NULL, NULL, &res, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(json_string_value(json_array_get(
