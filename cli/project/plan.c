@@ -327,10 +327,11 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 		const struct pyproject *pp = projconf_of(pc, i);
 		int programs;
 
-		/* A package shipped as programs has no module (binplan.h). */
-		programs = id && json_object_get(built, id)
-			       ? binplan_wants_programs(pkg, pp, e)
-			       : 0;
+		/* A package shipped as programs has no module (binplan.h).
+		 * Only a package cargo builds as a root has its bins linked:
+		 * one built as another's dependency gives its lib alone. */
+		programs = pc->selected[i] ? binplan_wants_programs(pkg, pp, e)
+					   : 0;
 		if (programs < 0)
 			goto out;
 		if (programs > 0) {

@@ -234,8 +234,28 @@ EOF
 echo 'fn main() { println!("xtask"); }' >"$T/ws/xtask/src/main.rs"
 check "spoke build of the workspace" build "$T/ws" "$T/w4"
 check "cargo linked the xtask too" test -x "$CARGO_TARGET_DIR/release/xtask"
-check "exactly one wheel: the app's" bash -c "[ \"\$(ls '$T/w4')\" = \"\$(cd '$T/w4' && ls ws_app-0.2.0-py3-none-*.whl)\" ]"
+check "exactly one wheel: the app's" bash -c "w=\$(cd '$T/w4' && ls ws_app-0.2.0-py3-none-*.whl) && [ \"\$(ls '$T/w4')\" = \"\$w\" ]"
 check "it holds the app alone" bash -c "unzip -Z1 '$T'/w4/ws_app-*.whl | grep -c 'data/scripts/' | grep -qx 1 && unzip -Z1 '$T'/w4/ws_app-*.whl | grep -qx 'ws_app-0.2.0.data/scripts/app'"
+# A member that ships a program of its own, which the app also uses as a
+# library: built with -p app, cargo compiles its lib alone, and it makes
+# no wheel (nor an error about its program).
+mkdir -p "$T/ws/tool/src"
+cat >"$T/ws/tool/Cargo.toml" <<'EOF'
+[package]
+name = "tool"
+version = "0.1.0"
+edition = "2021"
+EOF
+echo 'pub fn word() -> &'"'"'static str { "tool" }' >"$T/ws/tool/src/lib.rs"
+echo 'fn main() { println!("{}", tool::word()); }' >"$T/ws/tool/src/main.rs"
+printf '[build-system]\nbuild-backend = "maturin"\n\n[project]\nname = "ws-tool"\nversion = "0.1.0"\n' >"$T/ws/tool/pyproject.toml"
+sed -i 's/"app", "xtask"/"app", "xtask", "tool"/' "$T/ws/Cargo.toml"
+printf '\n[dependencies]\ntool = { path = "../tool" }\n' >>"$T/ws/app/Cargo.toml"
+echo 'fn main() { println!("app here, with {}", tool::word()); }' >"$T/ws/app/src/main.rs"
+check "spoke build -p app: the app's program alone" build "$T/ws" "$T/w9" -p app
+check "... one wheel, the app's" bash -c "w=\$(cd '$T/w9' && ls ws_app-0.2.0-py3-none-*.whl) && [ \"\$(ls '$T/w9')\" = \"\$w\" ]"
+check "spoke build of the whole workspace: the app's wheel and the tool's" build "$T/ws" "$T/w10"
+check "... two wheels, no xtask" bash -c "ls '$T/w10' | sort | tr '\n' ' ' | grep -Eqx 'ws_app-0\.2\.0-py3-none-[^ ]*\.whl ws_tool-0\.1\.0-py3-none-[^ ]*\.whl '"
 
 # A package with a cdylib module and a bin, bindings unset: the module
 # wins, as with maturin (the module here is raw FFI, no pyo3).
