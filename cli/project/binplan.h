@@ -11,7 +11,9 @@
  *     configures, when its targets hold a bin and no cdylib (a cdylib
  *     module wins, as with maturin);
  *   - never a package that no pyproject configures: a workspace's helper
- *     crates (an xtask bin beside the project) do not become wheels.
+ *     crates (an xtask bin beside the project) do not become wheels;
+ *   - and only for a package cargo builds as a root (plan.c asks): one
+ *     built as another's dependency has its lib compiled alone.
  * Every bin target the package has that cargo linked is one program.
  *
  * The functions are pure: they read cargo metadata's package, the
