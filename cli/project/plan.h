@@ -29,13 +29,18 @@ struct cargo_plan {
 	 *                  package's first, then every other's (deduplicated)
 	 *   distribution, version, module, python_tag, abi_tag,
 	 *   platform_tag, ext_suffix, metadata   as in worker/wheel_job.h
-	 *                  (tags and suffix cp38-abi3 / ".abi3.so" for a
-	 *                  package with [package.metadata.spoke] abi3)
+	 *                  (tags and suffix cpXY-abi3 / ".abi3.so" for an
+	 *                  abi3 module: cli/project/abi3.h)
 	 *   python_files, entry_points, license_files   when the package
 	 *                  has them (cli/project/pysrc.h)
 	 */
 	json_t *jobs;
 	struct pyinfo py;
+	/* What the built packages' [tool.maturin] ask of the repair, for
+	 * the command line to take when it says nothing: compatibility
+	 * ("manylinux_2_28", "off", ...) and auditwheel ("repair", "check",
+	 * "skip", "warn"); NULL where none asks. */
+	char *compat, *auditwheel;
 };
 
 /*
