@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/project/abi3.h"
+#include "cli/project/binplan.h"
 #include "cli/project/pkgmeta.h"
 #include "cli/project/projconf.h"
 #include "cli/project/pysrc.h"
@@ -213,9 +214,42 @@ static int same_python_source(const json_t *pkg, const struct pyproject *pp,
 			  pp->path, sps);
 }
 
+/* Plans the job of the program of pkg, a package shipped as programs
+ * (binplan.h): a module's job for the executable, made a program's. */
+static int plan_programs(struct cargo_plan *plan, const json_t *pkg,
+			 const struct pyproject *pp, const json_t *state,
+			 struct sp_err *e)
+{
+	json_t *progs = binplan_programs(pkg, state, e), *prog;
+	char *module = binplan_module(pkg, pp);
+	size_t i;
+	int ret = -1;
+
+	if (!progs)
+		goto out;
+	if (!module) {
+		str_oom(e, "plan the build");
+		goto out;
+	}
+	json_array_foreach(progs, i, prog)
+	{
+		if (plan_job(plan, pkg, pp, prog, state, module, e) < 0 ||
+		    binplan_job(json_array_get(plan->jobs,
+					       json_array_size(plan->jobs) - 1),
+				pkg, prog, e) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(module);
+	json_decref(progs);
+	return ret;
+}
+
 /*
  * Picks the cdylibs to package (see plan.h) and plans a job for each, in
- * workspace member order.
+ * workspace member order; a package shipped as programs (binplan.h)
+ * gets its program's job instead.
  */
 static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 		     const struct projconf *pc, const json_t *state,
@@ -239,6 +273,20 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 	{
 		const char *id = str_member(pkg, "id");
 		const struct pyproject *pp = projconf_of(pc, i);
+		int programs;
+
+		/* A package shipped as programs has no module (binplan.h).
+		 * Only a package cargo builds as a root has its bins linked:
+		 * one built as another's dependency gives its lib alone. */
+		programs = pc->selected[i] ? binplan_wants_programs(pkg, pp, e)
+					   : 0;
+		if (programs < 0)
+			goto out;
+		if (programs > 0) {
+			if (plan_programs(plan, pkg, pp, state, e) < 0)
+				goto out;
+			continue;
+		}
 
 		json_array_foreach(cdylibs, j, art)
 		{
@@ -317,7 +365,7 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 				goto out;
 		}
 	}
-	if (ncdylib == 0) {
+	if (ncdylib == 0 && json_array_size(plan->jobs) == 0) {
 		sp_err_set(e, "no cdylib in the workspace: spoke packages "
 			      "crates with crate-type = [\"cdylib\"]");
 		goto out;

@@ -65,13 +65,17 @@ struct cargo_plan {
  * the lib name), and each must export PyInit_<last component of module>.
  * Otherwise every cdylib that exports PyInit_<lib name> is packaged.  A
  * pyproject.toml with a [project] table wins for the distribution name,
- * the version and the metadata it states (cli/project/pkgmeta.h).
+ * the version and the metadata it states (cli/project/pkgmeta.h).  A
+ * package that ships programs (cli/project/binplan.h: maturin's bindings
+ * = "bin") gets its program's job ("program": the executable's file
+ * name; tags py3-none unless it depends on pyo3) instead of its cdylibs'.
  *
  * Errors (e says which): no Cargo.toml; cargo not found; cargo metadata or
  * cargo build failed ("cargo build failed (exit N)": cargo printed why);
- * the interpreter query failed (pyinfo_query); no cdylib, or none that is a
- * Python module; a bad pyproject.toml, readme or version.  On failure out
- * holds nothing.
+ * the interpreter query failed (pyinfo_query); no cdylib and no program,
+ * or no cdylib that is a Python module; a program package whose bins
+ * cargo did not link, or that has several (binplan.h); a bad pyproject.toml,
+ * readme or version.  On failure out holds nothing.
  */
 int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		     struct sp_err *e);

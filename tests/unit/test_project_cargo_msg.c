@@ -195,12 +195,65 @@ static void test_not_json(void **unused)
 	json_decref(st);
 }
 
+/* A bin target's program is its "executable"; a bin cargo only checked
+ * has none, and an example is not a bin. */
+static void test_bin_artifact(void **unused)
+{
+	json_t *st = json_object(), *b;
+
+	(void)unused;
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_A
+		  "\",\"target\":{\"kind\":[\"bin\"],\"crate_types\":[\"bin\"],"
+		  "\"name\":\"hello-world\"},\"filenames\":["
+		  "\"/t/release/hello-world\"],\"executable\":"
+		  "\"/t/release/hello-world\",\"fresh\":true}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_A
+		  "\",\"target\":{\"kind\":[\"bin\"],\"name\":\"hello-world\"},"
+		  "\"filenames\":[\"/t/release/hello-world\"],\"executable\":"
+		  "\"/t/release/hello-world\"}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_B
+		  "\",\"target\":{\"kind\":[\"bin\"],\"name\":\"checked\"},"
+		  "\"filenames\":[\"/t/release/deps/libchecked.rmeta\"],"
+		  "\"executable\":null}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_B
+		  "\",\"target\":{\"kind\":[\"example\"],\"name\":\"ex\"},"
+		  "\"filenames\":[\"/t/release/examples/ex\"],"
+		  "\"executable\":\"/t/release/examples/ex\"}",
+		  st),
+	    0);
+	b = json_object_get(st, "bins");
+	assert_int_equal(json_array_size(b), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(b, 0), "name")),
+	    "hello-world");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(b, 0), "path")),
+	    "/t/release/hello-world");
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(b, 0), "package_id")),
+			    PKG_A);
+	assert_null(json_object_get(st, "cdylibs"));
+	assert_non_null(json_object_get(json_object_get(st, "built"), PKG_B));
+	json_decref(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cdylib_artifact),
 	    cmocka_unit_test(test_other_artifacts),
 	    cmocka_unit_test(test_cdylib_without_so),
+	    cmocka_unit_test(test_bin_artifact),
 	    cmocka_unit_test(test_build_script),
 	    cmocka_unit_test(test_pyo3_features),
 	    cmocka_unit_test(test_not_json),
