@@ -220,13 +220,24 @@ CRATES=(
 	"pyo3-no-extension-module|pyo3-no-extension-module|fail:libpython"
 	"pyo3-feature|pyo3-feature|fail:"
 )
-# The files maturin's tests/run/sdist.rs expects in these crates' sdists
-# (Cargo.lock aside: spoke writes one too, and maturin's list has it).
-declare -A SDIST_LIST=(
-	[sdist_with_path_dep]="PKG-INFO pyproject.toml sdist_with_path_dep/Cargo.lock sdist_with_path_dep/Cargo.toml sdist_with_path_dep/src/lib.rs some_path_dep/Cargo.toml some_path_dep/src/lib.rs transitive_path_dep/Cargo.toml transitive_path_dep/src/lib.rs"
-	[workspace_with_path_dep]="Cargo.lock Cargo.toml PKG-INFO generic_lib/Cargo.toml generic_lib/src/lib.rs pyproject.toml python/Cargo.toml python/src/lib.rs transitive_lib/Cargo.toml transitive_lib/src/lib.rs"
-	[workspace-inheritance]="Cargo.lock Cargo.toml PKG-INFO generic_lib/Cargo.toml generic_lib/src/lib.rs pyproject.toml python/Cargo.toml python/src/lib.rs"
-)
+# The files maturin's tests/run/sdist.rs expects in the sdists of the
+# crates it lists (cargo's generator), read from the same source, keyed by
+# the crate's top folder, without the sdist's top folder.
+declare -A SDIST_LIST=()
+if [ -n "${MATURIN_SRC:-}" ]; then
+	cat "$MATURIN_SRC/tests/run/sdist.rs"
+else
+	git -C "$MIRROR" show HEAD:tests/run/sdist.rs
+fi 2>/dev/null | "$PY" -c '
+import re, sys
+s = sys.stdin.read()
+pat = (r"package:\s*\"test-crates/([^\"/]+)[^\"]*\",\s*generator:\s*SdistGenerator::Cargo,"
+       r"\s*\},\s*expect!\[\[r#\"\s*\{(.*?)\}\s*\"#\]\]")
+for m in re.finditer(pat, s, re.S):
+    files = [f.split("/", 1)[1] for f in re.findall(r"\"([^\"]+)\"", m.group(2))]
+    print(m.group(1) + "\t" + " ".join(sorted(files)))
+' >"$W/log/sdist-lists"
+while IFS=$'\t' read -r k v; do SDIST_LIST[$k]=$v; done <"$W/log/sdist-lists"
 
 # why LOG: the first line of a failure: spoke's own error, else cargo's,
 # else a Python exception, else the last line.
@@ -366,10 +377,10 @@ if [ -n "$SDIST" ]; then
 			s=yes
 			tar -xzf "$sd" -C "$W/sdist/$name"
 			u=$(ls -d "$W/sdist/$name"/*/ | head -n1)
-			if [ -n "${SDIST_LIST[$name]:-}" ]; then
-				want=$(tr ' ' '\n' <<<"${SDIST_LIST[$name]}" | sed 's|/*$||' | grep -v Cargo.lock | sort)
-				have=$(cd "$u" && find . -type f | sed 's|^\./||' | grep -v Cargo.lock | sort)
-				[ "$want" = "$have" ] || r2="sdist files differ from maturin's: $(diff <(echo "$want") <(echo "$have") | grep '^[<>]' | tr '\n' ' ' | cut -c1-100)"
+			if [ -n "${SDIST_LIST[${dir%%/*}]:-}" ]; then
+				want=$(tr ' ' '\n' <<<"${SDIST_LIST[${dir%%/*}]}" | LC_ALL=C sort)
+				have=$(cd "$u" && find . -type f | sed 's|^\./||' | LC_ALL=C sort)
+				[ "$want" = "$have" ] || r2="sdist files differ from maturin's: $(diff <(echo "$want") <(echo "$have") | grep '^[<>]' | tr '\n' ' ' | cut -c1-160)"
 			fi
 			if wheels=$(build_in "$u" "$log.build") && [ -n "$wheels" ]; then
 				b=yes
