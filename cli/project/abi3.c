@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/project/pyo3dep.h"
 #include "cli/project/strutil.h"
 
 /* Where a floor came from, for messages that name it. */
@@ -29,26 +30,6 @@ static long minor_after(const char *s, const char *prefix)
 		if (!isdigit((unsigned char)*p) || p - (s + n) > 6)
 			return -1;
 	return strtol(s + n, NULL, 10);
-}
-
-/* Whether pkg depends on pyo3 or pyo3-ffi itself (not for its build
- * script or its tests only): then pyo3's features are its own. */
-static int uses_pyo3(const json_t *pkg)
-{
-	const json_t *d;
-	size_t i;
-
-	json_array_foreach(json_object_get(pkg, "dependencies"), i, d)
-	{
-		const char *name = str_member(d, "name");
-		const char *kind = str_member(d, "kind");
-
-		if (name && !kind &&
-		    (strcmp(name, "pyo3") == 0 ||
-		     strcmp(name, "pyo3-ffi") == 0))
-			return 1;
-	}
-	return 0;
 }
 
 /*
@@ -130,12 +111,12 @@ int abi3_tags(const json_t *pkg, const json_t *pyo3_features,
 	}
 	/* pyo3 builds a version-specific module for PyPy and other
 	 * interpreters whatever its features say. */
-	if (have >= 0 && pyo3_features && uses_pyo3(pkg))
+	if (have >= 0 && pyo3_features && pkg_uses_pyo3(pkg))
 		feature_floor(pyo3_features, have, &feat);
 
 	/* Both sources describe the same compiled module: a tag the code
 	 * was not compiled for would install where it cannot import. */
-	if (spoke.minor >= 0 && pyo3_features && uses_pyo3(pkg) &&
+	if (spoke.minor >= 0 && pyo3_features && pkg_uses_pyo3(pkg) &&
 	    feat.minor < 0)
 		return sp_err_set(e,
 				  "%s, but pyo3 is built without its abi3 "

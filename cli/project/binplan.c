@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/project/pyo3dep.h"
 #include "cli/project/strutil.h"
 #include "common/path.h"
 
@@ -127,28 +128,6 @@ char *binplan_module(const json_t *pkg, const struct pyproject *pp)
 	return m;
 }
 
-/* 1 when pkg depends on pyo3 or pyo3-ffi to build or run (not only for
- * its tests or build script): cargo metadata --no-deps lists the direct
- * dependencies alone, which is where a program that embeds Python names
- * them. */
-static int uses_pyo3(const json_t *pkg)
-{
-	const json_t *d;
-	size_t i;
-
-	json_array_foreach(json_object_get(pkg, "dependencies"), i, d)
-	{
-		const char *name = str_member(d, "name");
-
-		if (json_is_string(json_object_get(d, "kind")))
-			continue;
-		if (name && (strcmp(name, "pyo3") == 0 ||
-			     strcmp(name, "pyo3-ffi") == 0))
-			return 1;
-	}
-	return 0;
-}
-
 int binplan_job(json_t *job, const json_t *pkg, const json_t *prog,
 		struct sp_err *e)
 {
@@ -160,7 +139,7 @@ int binplan_job(json_t *job, const json_t *pkg, const json_t *prog,
 	if (json_object_set_new(job, "program",
 				json_string(path_basename(path))) < 0)
 		return str_oom(e, "plan the build");
-	if (uses_pyo3(pkg))
+	if (pkg_uses_pyo3(pkg))
 		return 0;
 	if (json_object_set_new(job, "python_tag", json_string("py3")) < 0 ||
 	    json_object_set_new(job, "abi_tag", json_string("none")) < 0)

@@ -268,6 +268,8 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 		goto out;
 	}
 	env[0] = pyenv;
+	if (o->embeds_python)
+		env[1] = NULL;
 	if (spawn_cargo(&p, argv, env, PROC_PIPE_STDOUT, e) < 0)
 		goto out;
 

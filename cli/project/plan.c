@@ -19,6 +19,7 @@
 #include "cli/project/binplan.h"
 #include "cli/project/pkgmeta.h"
 #include "cli/project/projconf.h"
+#include "cli/project/pyo3dep.h"
 #include "cli/project/pysrc.h"
 #include "cli/project/strutil.h"
 #include "common/path.h"
@@ -545,6 +546,28 @@ out:
 	return ret;
 }
 
+/* Sets *out when a package cargo builds as a root ships a program that
+ * uses pyo3 (binplan.h). */
+static int embeds_python(const struct projconf *pc, const json_t *packages,
+			 int *out, struct sp_err *e)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < pc->n; i++) {
+		const json_t *pkg = json_array_get(packages, i);
+
+		if (!pc->selected[i] || !pkg_uses_pyo3(pkg))
+			continue;
+		r = binplan_wants_programs(pkg, projconf_of(pc, i), e);
+		if (r < 0)
+			return -1;
+		if (r)
+			*out = 1;
+	}
+	return 0;
+}
+
 /*
  * One repair setting of the packages cargo builds (get picks it from a
  * [tool.maturin]): *dst gets the value they agree on, or stays NULL; two
@@ -644,6 +667,13 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 			   &out->auditwheel, e) < 0)
 		goto out;
 
+	/* maturin leaves PYO3_BUILD_EXTENSION_MODULE unset for a program:
+	 * one that embeds Python (pyo3 0.26 and later) must link libpython.
+	 * One cargo run builds everything, so a workspace that builds such a
+	 * program beside modules gets the variable for neither; its modules
+	 * keep pyo3's extension-module feature, which every pyo3 reads. */
+	if (embeds_python(&pc, packages, &co.embeds_python, e) < 0)
+		goto out;
 	if (cargo_build(&co, manifest, interp_path, state, e) < 0 ||
 	    plan_jobs(out, packages, &pc, state, e) < 0)
 		goto out;

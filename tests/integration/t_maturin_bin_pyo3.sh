@@ -19,6 +19,15 @@ edition = "2021"
 [dependencies]
 pyo3 = { version = "0.17", features = ["auto-initialize"] }
 CARGO
+# The build script records what cargo's environment says to pyo3.
+cat >"$T/pb/build.rs" <<'RUST'
+fn main() {
+    let v = std::env::var("PYO3_BUILD_EXTENSION_MODULE").unwrap_or_else(|_| "unset".into());
+    let out = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(format!("{}/../../../../pyo3-env.txt", out), v).unwrap();
+    println!("cargo:rerun-if-env-changed=PYO3_BUILD_EXTENSION_MODULE");
+}
+RUST
 cat >"$T/pb/src/main.rs" <<'RUST'
 use pyo3::prelude::*;
 
@@ -50,6 +59,8 @@ check "one wheel tagged $tag-$tag (the interpreter it embeds)" \
 	bash -c "[ -n '$whl' ] && [ \$(ls '$T/w' | wc -l) -eq 1 ]"
 check "the program is at <dist>.data/scripts/pyo3-bin" \
 	bash -c "unzip -Z1 '$whl' | grep -qx 'pyo3_bin-0.1.0.data/scripts/pyo3-bin'"
+check "PYO3_BUILD_EXTENSION_MODULE stays unset for it (pyo3 0.26 would not link libpython)" \
+	bash -c "[ \"\$(cat '$T/target/pyo3-env.txt')\" = unset ]"
 check "it still links libpython" \
 	bash -c "cd '$T' && rm -rf x && mkdir x && cd x && unzip -qq '$whl' && readelf -d pyo3_bin-0.1.0.data/scripts/pyo3-bin | grep -q 'NEEDED.*\\[libpython3'"
 v=$(make_venv pb)
