@@ -100,12 +100,13 @@ for f in root.rglob("Cargo.toml"):
     # R8: pyo3 0.26+ leaves libpython unlinked when the build tool sets
     # PYO3_BUILD_EXTENSION_MODULE=1 (maturin does, spoke does), so the
     # crates no longer list the `extension-module` feature; 0.17 ignores
-    # that variable and needs the feature.  Added to the pyo3 dependency
-    # of cdylib crates only: not to pyo3-no-extension-module, whose point
-    # is to lack it, nor to binaries (pyo3-bin), which link libpython.
+    # that variable and needs the feature.  Added to the pyo3 (pyo3-ffi)
+    # dependency of cdylib crates only: not to pyo3-no-extension-module,
+    # whose point is to lack it, nor to binaries (pyo3-bin), which link
+    # libpython.
     text = f.read_text()
     if "cdylib" in text and f.parent.name != "pyo3-no-extension-module":
-        sub(f, r'^(pyo3\s*=\s*\{\s*version\s*=\s*"[^"]*")(\s*,\s*features\s*=\s*\[)?',
+        sub(f, r'^(pyo3(?:-ffi)?\s*=\s*\{\s*version\s*=\s*"[^"]*")(\s*,\s*features\s*=\s*\[)?',
             lambda m: m.group(1) + ', features = ["extension-module"'
                       + (", " if m.group(2) else "]"), re.M)
 # R3: the lock files pin crates.io's pyo3 0.2x with checksums; cargo
@@ -145,7 +146,22 @@ for f in root.rglob("*.rs"):
         f.write_text(text[:m.start()] + "\n".join(uses) + "\n" + rest.strip("\n")
                      + "\n\n#[pymodule]\nfn %s(_py: Python<'_>, m: &PyModule) -> PyResult<()> {\n%s    Ok(())\n}\n"
                      % (name, adds))
-# What R1-R7 leave on a 0.2x API is not portable by small changes.
+# R9: abi3t (the free-threaded stable ABI of Python 3.15, PyO3 0.28+) does
+# not exist in 0.17.  Beside an abi3-pyXY feature it is dropped: a build
+# for 3.11 uses abi3 alone, and the crate's 3.15 code is behind
+# #[cfg(Py_3_15)].  A crate asking for abi3t alone is not portable.  Its
+# build script's pyo3-build-config is pinned as pyo3 is (use_pyo3_cfgs
+# exists in 0.17).
+for f in root.rglob("Cargo.toml"):
+    text = f.read_text()
+    if re.search(r'"abi3-py3\d+"', text):
+        sub(f, r'\s*"abi3t[^"]*",?', "")
+    sub(f, r'^(pyo3-build-config\s*=\s*\{\s*version\s*=\s*")[^"]*"', r'\g<1>0.17.3"', re.M)
+    hit = re.search(r'"(abi3t[^"]*)"', f.read_text())
+    if hit:
+        print("%s\t%s: asks for %s, the free-threaded stable ABI (PyO3 0.28+)"
+              % (f.relative_to(root).parts[0], f.relative_to(root), hit.group(1)))
+# What R1-R9 leave on a 0.2x API is not portable by small changes.
 later = re.compile(r"\bBound<|\bPy<PyAny>::|\.into_pyobject\(|\bpyo3::sync::PyOnceLock|IntoPyObject\b")
 for f in root.rglob("*.rs"):
     hit = later.search(f.read_text())
@@ -219,6 +235,7 @@ CRATES=(
 	"pyo3-abi3-without-version|pyo3-abi3-without-version|wheel:-cp37-abi3-"
 	"pyo3-no-extension-module|pyo3-no-extension-module|fail:libpython"
 	"pyo3-feature|pyo3-feature|fail:"
+	"pyo3-ffi-pure|pyo3-ffi-pure|installed"
 )
 # The files maturin's tests/run/sdist.rs expects in the sdists of the
 # crates it lists (cargo's generator), read from the same source, keyed by
