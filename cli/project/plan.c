@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/project/license.h"
 #include "cli/project/pkgmeta.h"
 #include "cli/project/pysrc.h"
 #include "cli/project/strutil.h"
@@ -205,8 +206,11 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	/* The job holds meta itself, so License-File names reach it. */
 	/* The project root: the pyproject.toml's folder, else the
 	 * workspace's; links out of it are refused. */
-	if (pysrc_plan(job, meta, pkg, pkgdir, proj, module,
-		       pyproject ? pkgdir : plan->workspace_root, e) < 0) {
+	if (pysrc_plan(job, pkg, pkgdir, proj, module,
+		       pyproject ? pkgdir : plan->workspace_root, e) < 0 ||
+	    license_plan(job, meta, pkg, pkgdir, proj,
+			 pyproject ? pkgdir : plan->workspace_root,
+			 plan->workspace_root, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
