@@ -49,9 +49,10 @@ assert os.path.exists(os.path.join(d, "py.typed")) and os.path.exists(os.path.jo
 '
 check "the console script runs" bash -c "'$v/bin/mixedpkg-hello' 5 | grep -qx 'mixedpkg says 20'"
 
-# A package without license files keeps Metadata-Version 2.1.
+# A package without license files but with cargo's license = "MIT" is
+# Metadata-Version 2.4 for its License-Expression.
 check "spoke build of hello" build "$ws/hello" "$T/h"
-check "hello's METADATA stays 2.1 with no License-File" bash -c "unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -qx 'Metadata-Version: 2.1' && ! unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -q '^License-File'"
+check "hello's METADATA is 2.4 for License-Expression, with no License-File" bash -c "unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -qx 'Metadata-Version: 2.4' && unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -qx 'License-Expression: MIT' && ! unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -q '^License-File'"
 
 # Reproducible with python files too.
 SOURCE_DATE_EPOCH=1700000000 build "$mixed" "$T/r1" >/dev/null 2>&1
