@@ -91,6 +91,8 @@ mkdir "$ws/maturinish/COPYING.d"
 # is dynamic, the readme (cargo's, and its own) is not.
 crate filelic 'readme = "README.md"'
 cat >"$ws/filelic/pyproject.toml" <<'EOF'
+[tool.maturin]
+
 [project]
 name = "filelic"
 version = "1.0"
@@ -103,9 +105,12 @@ printf 'Use it\nas you like.\n' >"$ws/filelic/legal/TERMS.txt"
 printf 'Filelic readme\n' >"$ws/filelic/README.md"
 
 # No pyproject: everything from Cargo.toml, the readme and license
-# inherited from the workspace.
+# inherited from the workspace.  (Its [package.metadata.spoke] table, and
+# the others' maturin configuration, make all four wheels.)
 crate wsreadme 'readme.workspace = true
-license.workspace = true'
+license.workspace = true
+
+[package.metadata.spoke]'
 
 # maturin's pyo3-pure style: license = {file} with dynamic license gives
 # cargo's expression and ships the file; dynamic readme takes the
@@ -113,6 +118,9 @@ license.workspace = true'
 crate dynlic 'license = "Apache-2.0"
 readme.workspace = true'
 cat >"$ws/dynlic/pyproject.toml" <<'EOF'
+[build-system]
+build-backend = "maturin"
+
 [project]
 name = "dynlic"
 license = { file = "LICENSE" }
