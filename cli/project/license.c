@@ -206,7 +206,8 @@ char *license_expression_normalize(const char *s, struct sp_err *e)
 	for (i = 0; i < x.n; i++) {
 		const char *t = x.tok[i];
 
-		if (i > 0 && strcmp(t, ")") != 0 && strcmp(x.tok[i - 1], "(") != 0)
+		if (i > 0 && strcmp(t, ")") != 0 &&
+		    strcmp(x.tok[i - 1], "(") != 0)
 			*o++ = ' ';
 		if (is_operator(t))
 			for (; *t; t++)
@@ -240,9 +241,9 @@ static int below(const char *real, const char *root)
 {
 	char *r = root ? realpath(root, NULL) : NULL;
 	size_t n = r ? strlen(r) : 0;
-	int in = r && (strcmp(r, "/") == 0 ||
-		       (strncmp(real, r, n) == 0 &&
-			(real[n] == '\0' || real[n] == '/')));
+	int in =
+	    r && (strcmp(r, "/") == 0 || (strncmp(real, r, n) == 0 &&
+					  (real[n] == '\0' || real[n] == '/')));
 
 	free(r);
 	return in;
@@ -363,7 +364,8 @@ static int glob_check(const char *pat, struct sp_err *e)
 			   ((p > pat && p[-1] != '/') ||
 			    (p[2] && p[2] != '/'))) {
 			why = "'**' must be a whole path component";
-		} else if (!isalnum((unsigned char)*p) && !strchr("_-./*?", *p)) {
+		} else if (!isalnum((unsigned char)*p) &&
+			   !strchr("_-./*?", *p)) {
 			why = "a character PEP 639 does not allow";
 		} else if (in_class && strchr("/*?", *p)) {
 			why = "a character PEP 639 does not allow in [...]";
@@ -372,8 +374,9 @@ static int glob_check(const char *pat, struct sp_err *e)
 	if (!why && in_class)
 		why = "a '[' is not closed";
 	if (why)
-		return sp_err_set(e, "license-files pattern '%s' is not a "
-				     "PEP 639 glob: %s",
+		return sp_err_set(e,
+				  "license-files pattern '%s' is not a "
+				  "PEP 639 glob: %s",
 				  pat, why);
 	return 0;
 }

@@ -53,11 +53,13 @@ static void test_expressions(void **unused)
 		"GPL-2.0-or-later WITH Classpath-exception-2.0");
 	expr_ok("Apache-2.0+", "Apache-2.0+");
 	expr_ok("LicenseRef-Proprietary", "LicenseRef-Proprietary");
-	expr_ok("DocumentRef-spdx:LicenseRef-X", "DocumentRef-spdx:LicenseRef-X");
+	expr_ok("DocumentRef-spdx:LicenseRef-X",
+		"DocumentRef-spdx:LicenseRef-X");
 	expr_ok("((MIT))", "((MIT))");
 	expr_bad("", "empty");
 	expr_bad("   ", "empty");
-	expr_bad("MIT/Apache-2.0", "a license id is expected at 'MIT/Apache-2.0'");
+	expr_bad("MIT/Apache-2.0",
+		 "a license id is expected at 'MIT/Apache-2.0'");
 	expr_bad("MIT OR", "a license id is expected at its end");
 	expr_bad("MIT Apache-2.0", "an operator is expected at 'Apache-2.0'");
 	expr_bad("(MIT OR Apache-2.0", "a ')' is missing");
@@ -86,10 +88,17 @@ static int setup_tree(void **state)
 					   "ws/py/licenses/sub",
 					   "ws/py/COPYING.d"};
 	static const char *const files[] = {
-	    "outside",	       "ws/LICENSE-WS",	     "ws/py/LICENSE",
-	    "ws/py/LICENCE.txt", "ws/py/COPYING.md",  "ws/py/NOTICE",
-	    "ws/py/AUTHORS.txt", "ws/py/README.md",   "ws/py/licenses/a.txt",
-	    "ws/py/licenses/b.md", "ws/py/licenses/sub/c.txt",
+	    "outside",
+	    "ws/LICENSE-WS",
+	    "ws/py/LICENSE",
+	    "ws/py/LICENCE.txt",
+	    "ws/py/COPYING.md",
+	    "ws/py/NOTICE",
+	    "ws/py/AUTHORS.txt",
+	    "ws/py/README.md",
+	    "ws/py/licenses/a.txt",
+	    "ws/py/licenses/b.md",
+	    "ws/py/licenses/sub/c.txt",
 	};
 	size_t i;
 
@@ -134,10 +143,9 @@ static int plan(const char *lf, const char *proj_json, char **got,
 		char *n = NULL;
 
 		/* The job's files and METADATA's places agree. */
-		assert_string_equal(
-		    json_string_value(json_object_get(
-			json_array_get(files, i), "dst")),
-		    json_string_value(x));
+		assert_string_equal(json_string_value(json_object_get(
+					json_array_get(files, i), "dst")),
+				    json_string_value(x));
 		assert_true(asprintf(&n, "%s%s%s", *got, i ? " " : "",
 				     json_string_value(x)) > 0);
 		free(*got);
@@ -184,8 +192,9 @@ static void test_files(void **unused)
 	plan_ok("LICENSE", "", "LICENSE");
 	/* A workspace's license, named through "..", goes by its name. */
 	plan_ok("../LICENSE-WS", "", "LICENSE-WS");
-	plan_bad("../../outside", "", "outside the project root and the "
-				      "workspace");
+	plan_bad("../../outside", "",
+		 "outside the project root and the "
+		 "workspace");
 	plan_bad("NOPE", "", "license-file 'NOPE' not found");
 	/* [project] without license-files: maturin's default patterns, in
 	 * the project root only (COPYING.d is a folder). */
@@ -220,8 +229,7 @@ static void test_files(void **unused)
 	plan_bad(NULL, "{\"license-files\": [\"a**\"]}",
 		 "'**' must be a whole path component");
 	plan_bad(NULL, "{\"license-files\": [\"[ab\"]}", "not closed");
-	plan_bad(NULL, "{\"license-files\": \"LICENSE\"}",
-		 "must be an array");
+	plan_bad(NULL, "{\"license-files\": \"LICENSE\"}", "must be an array");
 	plan_bad(NULL, "{\"license\": {\"file\": \"NOPE\"}}",
 		 "[project] license.file 'NOPE' not found");
 }

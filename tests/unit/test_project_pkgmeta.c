@@ -244,6 +244,31 @@ static void test_workspace_readme(void **unused)
 	json_decref(m);
 }
 
+/* A pyproject above Cargo.toml (maturin's src layout): its readme and
+ * license file are read from its own folder. */
+static void test_project_dir(void **unused)
+{
+	struct sp_err e = {0};
+	json_t *pkg = package(""), *proj, *m;
+	char *ws = tpath("ws");
+
+	(void)unused;
+	proj = json_loads("{\"name\": \"p\", \"version\": \"1\", \"readme\": "
+			  "\"README.md\", \"license\": {\"file\": "
+			  "\"pkg/LICENSE\"}}",
+			  0, NULL);
+	assert_non_null(proj);
+	m = pkgmeta_of(pkg, proj, ws, ws, &e);
+	if (!m)
+		fail_msg("%s", e.msg);
+	assert_string_equal(field(m, "description"), "workspace readme\n");
+	assert_string_equal(field(m, "license"), "Permission is granted.\n");
+	json_decref(m);
+	json_decref(proj);
+	json_decref(pkg);
+	free(ws);
+}
+
 /* PEP 639 in [project], and the legacy tables. */
 static void test_project_license(void **unused)
 {
@@ -334,6 +359,7 @@ int main(void)
 	    cmocka_unit_test(test_static_only),
 	    cmocka_unit_test(test_dynamic),
 	    cmocka_unit_test(test_workspace_readme),
+	    cmocka_unit_test(test_project_dir),
 	    cmocka_unit_test(test_project_license),
 	    cmocka_unit_test(test_errors),
 	};
