@@ -263,7 +263,8 @@ static int file_inside(const char *what, const char *path,
 	    !below(real, src->project_dir))
 		ret = sp_err_set(e,
 				 "the %s '%s' resolves to '%s', outside "
-				 "the package and its workspace: refused, "
+				 "the package and its workspace (and the "
+				 "pyproject.toml's folder): refused, "
 				 "since it would put a file from elsewhere on "
 				 "this machine in the package's METADATA",
 				 what, path, real);
@@ -271,9 +272,9 @@ static int file_inside(const char *what, const char *path,
 	return ret;
 }
 
-/* Reads dir/file (what names it for messages: "readme") into *text
- * (malloc'd, UTF-8) once file_inside() allows it; *path_out gets the path
- * (malloc'd) when not NULL. */
+/* Reads dir/file (what names it for messages: "readme") into *text (a
+ * new JSON string: the file must be UTF-8) once file_inside() allows it;
+ * *path_out gets the path (malloc'd) when not NULL. */
 static int read_named(const char *what, const char *dir, const char *file,
 		      const struct pkgsrc *src, json_t **text, char **path_out,
 		      struct sp_err *e)
