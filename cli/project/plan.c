@@ -17,6 +17,7 @@
 
 #include "cli/project/abi3.h"
 #include "cli/project/binplan.h"
+#include "cli/project/license.h"
 #include "cli/project/pkgmeta.h"
 #include "cli/project/projconf.h"
 #include "cli/project/pyo3dep.h"
@@ -91,7 +92,8 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	/* Distribution, version and metadata as `spoke sdist` states them,
 	 * so a wheel and its sdist never disagree; errors name the package
 	 * already. */
-	pm = cargo_package_meta(pkg, proj, plan->workspace_root, e);
+	pm = pkgmeta_of(pkg, proj, pp ? pp->dir : NULL, plan->workspace_root,
+			e);
 	if (!pm)
 		goto out;
 	meta = json_object_get(pm, "metadata");
@@ -124,8 +126,11 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	/* The job holds meta itself, so License-File names reach it. */
 	/* The project root: the pyproject.toml's folder, else the
 	 * workspace's; links out of it are refused. */
-	if (pysrc_plan(job, meta, pkg, pkgdir, proj, module,
-		       pp ? pp->dir : plan->workspace_root, e) < 0) {
+	if (pysrc_plan(job, pkg, pkgdir, proj, module,
+		       pp ? pp->dir : plan->workspace_root, e) < 0 ||
+	    license_plan(job, meta, pkg, pkgdir, proj,
+			 pp ? pp->dir : plan->workspace_root,
+			 plan->workspace_root, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}

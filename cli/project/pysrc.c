@@ -6,7 +6,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,143 +402,14 @@ out:
 	return ret;
 }
 
-/* ---- license files ---- */
-
-static int add_license(json_t *lic, const char *pkgdir, const char *rel,
-		       const char *project_root, struct sp_err *e)
-{
-	json_t *x, *f;
-	size_t i;
-	char *src;
-
-	if (!rel_path_ok(rel))
-		return sp_err_set(e,
-				  "license file '%s' is not a relative path "
-				  "inside '%s'",
-				  rel, pkgdir);
-	json_array_foreach(lic, i, x)
-	{
-		if (strcmp(str_member(x, "dst"), rel) == 0)
-			return 0;
-	}
-	src = path_join(pkgdir, rel);
-	if (!src)
-		return str_oom(e, "plan the Python files");
-	if (pysrc_inside(src, project_root, "license file", e) < 0 ||
-	    record_name_ok(rel, "license file", e) < 0) {
-		free(src);
-		return -1;
-	}
-	f = json_pack("{s:s, s:s}", "src", src, "dst", rel);
-	free(src);
-	if (!f || json_array_append_new(lic, f) < 0)
-		return sp_err_set(e, "cannot list license file '%s'", rel);
-	return 0;
-}
-
-/* Expands one PEP 639 glob relative to pkgdir; it must match a file. */
-static int add_glob(json_t *lic, const char *pkgdir, const char *pat,
-		    const char *project_root, struct sp_err *e)
-{
-	size_t plen = strlen(pkgdir), i, found = 0;
-	char *full;
-	glob_t g;
-	int r;
-
-	if (!rel_path_ok(pat))
-		return sp_err_set(e,
-				  "license-files pattern '%s' must be "
-				  "relative and stay inside '%s'",
-				  pat, pkgdir);
-	full = path_join(pkgdir, pat);
-	if (!full)
-		return str_oom(e, "plan the Python files");
-	r = glob(full, GLOB_ERR, NULL, &g);
-	free(full);
-	if (r == GLOB_NOMATCH)
-		return sp_err_set(e,
-				  "license-files pattern '%s' matches no "
-				  "file",
-				  pat);
-	if (r != 0)
-		return sp_err_set(e,
-				  "cannot expand license-files pattern "
-				  "'%s'",
-				  pat);
-	for (i = 0; i < g.gl_pathc; i++) {
-		const char *p = g.gl_pathv[i];
-		struct stat st;
-
-		if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		/* glob() keeps the prefix we gave it. */
-		if (add_license(lic, pkgdir, p + plen + 1, project_root, e) <
-		    0) {
-			globfree(&g);
-			return -1;
-		}
-		found++;
-	}
-	globfree(&g);
-	if (!found)
-		return sp_err_set(e,
-				  "license-files pattern '%s' matches no "
-				  "file",
-				  pat);
-	return 0;
-}
-
-static int license_files(const json_t *pkg, const char *pkgdir,
-			 const json_t *proj, json_t *lic,
-			 const char *project_root, struct sp_err *e)
-{
-	const json_t *lf = json_object_get(proj, "license-files"), *x;
-	size_t i;
-
-	if (lf) {
-		if (!json_is_array(lf))
-			return sp_err_set(e, "[project] license-files must be "
-					     "an array of glob patterns");
-		json_array_foreach(lf, i, x)
-		{
-			if (!json_is_string(x))
-				return sp_err_set(e, "[project] license-files "
-						     "must hold strings");
-			if (add_glob(lic, pkgdir, json_string_value(x),
-				     project_root, e) < 0)
-				return -1;
-		}
-		return 0;
-	}
-	if (str_member(pkg, "license_file")) {
-		const char *p = str_member(pkg, "license_file");
-		char *full = path_join(pkgdir, p);
-		int exists = full && path_exists(full);
-
-		free(full);
-		if (!exists)
-			return sp_err_set(e,
-					  "license-file '%s' not found in "
-					  "'%s'",
-					  p, pkgdir);
-		return add_license(lic, pkgdir, p, project_root, e);
-	}
-	return 0;
-}
-
-int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
+int pysrc_plan(json_t *job, const json_t *pkg, const char *pkgdir,
 	       const json_t *proj, const char *module, const char *project_root,
 	       struct sp_err *e)
 {
 	char *root = NULL, *eps = NULL;
-	json_t *files = NULL, *lic = json_array(), *names = json_array(), *x;
-	size_t i;
+	json_t *files = NULL;
 	int ret = -1;
 
-	if (!lic || !names) {
-		str_oom(e, "plan the Python files");
-		goto out;
-	}
 	if (pysrc_root(pkg, pkgdir, module, &root, e) < 0)
 		goto out;
 	if (root && pysrc_list(root, module, project_root, &files, e) < 0)
@@ -555,28 +425,10 @@ int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
 		sp_err_set(e, "entry points are not UTF-8");
 		goto out;
 	}
-	if (license_files(pkg, pkgdir, proj, lic, project_root, e) < 0 ||
-	    sort_by_dst(lic, e) < 0)
-		goto out;
-	json_array_foreach(lic, i, x)
-	{
-		if (json_array_append(names, json_object_get(x, "dst")) < 0) {
-			str_oom(e, "plan the Python files");
-			goto out;
-		}
-	}
-	if (json_array_size(lic) &&
-	    (json_object_set(job, "license_files", lic) < 0 ||
-	     json_object_set(meta, "license_files", names) < 0)) {
-		str_oom(e, "plan the Python files");
-		goto out;
-	}
 	ret = 0;
 out:
 	free(root);
 	free(eps);
 	json_decref(files);
-	json_decref(lic);
-	json_decref(names);
 	return ret;
 }

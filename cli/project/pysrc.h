@@ -3,10 +3,10 @@
  *
  * A package may ship pure Python beside its extension module: a folder
  * holding the top-level Python package (with its .py files, .pyi stubs
- * and py.typed), console scripts from pyproject's [project.scripts], and
- * license files.  This module finds them and describes them in the job
- * (worker/wheel_job.h: python_files, entry_points, license_files); the worker
- * reads the files.  Nothing here writes a file.
+ * and py.typed) and console scripts from pyproject's [project.scripts].
+ * This module finds them and describes them in the job
+ * (worker/wheel_job.h: python_files, entry_points); the worker reads the
+ * files.  Nothing here writes a file.
  */
 #ifndef SPOKE_CLI_PROJECT_PYSRC_H
 #define SPOKE_CLI_PROJECT_PYSRC_H
@@ -42,17 +42,13 @@ int pysrc_list(const char *root, const char *module,
 
 /*
  * Adds to job what the Python side of pkg needs: "python_files" (when
- * there is a python source folder), "entry_points" (the text of
+ * there is a python source folder) and "entry_points" (the text of
  * entry_points.txt from [project] scripts, gui-scripts and entry-points,
- * groups and names sorted) and "license_files" ([{"src", "dst"}], dst
- * relative to the dist-info's licenses/ folder) with the same names in
- * meta's "license_files" (METADATA License-File).  License files are
- * [project] license-files globs, relative to pkgdir and each of which must
- * match; else cargo's license-file.  proj may be NULL.  Every python
- * source and license file must pass pysrc_inside(project_root), and every
- * name record_name_ok() (worker/wheel/record.h).
+ * groups and names sorted).  proj may be NULL.  Every python source must
+ * pass pysrc_inside(project_root), and every name record_name_ok()
+ * (worker/wheel/record.h).  License files are license.h's.
  */
-int pysrc_plan(json_t *job, json_t *meta, const json_t *pkg, const char *pkgdir,
+int pysrc_plan(json_t *job, const json_t *pkg, const char *pkgdir,
 	       const json_t *proj, const char *module, const char *project_root,
 	       struct sp_err *e);
 

@@ -39,10 +39,10 @@ check "pyproject.toml [project] name and version win" test -n "$whl_counter"
 meta=$(unzip -p "$whl_counter" 'spoke_counter-0.2.0.dist-info/METADATA')
 check "METADATA has Requires-Python from pyproject" grep -q '^Requires-Python: >=3.8' <<<"$meta"
 check "METADATA has a Classifier from pyproject" grep -q '^Classifier: ' <<<"$meta"
-check "METADATA has the readme as long description" grep -q '^Description-Content-Type: text/markdown' <<<"$meta"
+check "METADATA has no readme: [project] does not list it in dynamic" bash -c "! grep -q '^Description-Content-Type' <<<\"\$1\"" _ "$meta"
 meta=$(unzip -p "$whl_hello" 'hello-0.1.0a1.dist-info/METADATA')
 check "METADATA has Summary from Cargo.toml" grep -q '^Summary: ' <<<"$meta"
-check "METADATA has License from Cargo.toml" grep -q '^License: MIT' <<<"$meta"
+check "METADATA has License-Expression from Cargo.toml" grep -qx 'License-Expression: MIT' <<<"$meta"
 check "METADATA has the repository as Project-URL" grep -q '^Project-URL: ' <<<"$meta"
 
 # --json: one object per line, the last one the result.

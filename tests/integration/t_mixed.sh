@@ -49,9 +49,10 @@ assert os.path.exists(os.path.join(d, "py.typed")) and os.path.exists(os.path.jo
 '
 check "the console script runs" bash -c "'$v/bin/mixedpkg-hello' 5 | grep -qx 'mixedpkg says 20'"
 
-# A package without license files keeps Metadata-Version 2.1.
+# A package without license files but with cargo's license = "MIT" is
+# Metadata-Version 2.4 for its License-Expression.
 check "spoke build of hello" build "$ws/hello" "$T/h"
-check "hello's METADATA stays 2.1 with no License-File" bash -c "unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -qx 'Metadata-Version: 2.1' && ! unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -q '^License-File'"
+check "hello's METADATA is 2.4 for License-Expression, with no License-File" bash -c "unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -qx 'Metadata-Version: 2.4' && unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -qx 'License-Expression: MIT' && ! unzip -p '$T'/h/hello-*.whl '*/METADATA' | grep -q '^License-File'"
 
 # Reproducible with python files too.
 SOURCE_DATE_EPOCH=1700000000 build "$mixed" "$T/r1" >/dev/null 2>&1
@@ -59,15 +60,15 @@ SOURCE_DATE_EPOCH=1700000000 build "$mixed" "$T/r2" >/dev/null 2>&1
 check "two builds with SOURCE_DATE_EPOCH are identical" \
 	bash -c "ls '$T/r1'/*.whl >/dev/null && diff <(cd '$T/r1' && sha256sum *.whl) <(cd '$T/r2' && sha256sum *.whl)"
 
-# python-source names another folder; cargo's license-file is used when
-# pyproject has no license-files.
+# python-source names another folder; without license-files, cargo's
+# license-file is shipped with the files the default globs find.
 mkdir "$mixed/python" && mv "$mixed/mixedpkg" "$mixed/python/"
 sed -i 's/^module = "mixedpkg._native"$/&\npython-source = "python"/' "$mixed/Cargo.toml"
 sed -i '/^license-files/d' "$mixed/pyproject.toml"
 rm -rf "$T/ps"
 check "python-source = \"python\" builds" build "$mixed" "$T/ps"
 check "  the sources come from python/" bash -c "unzip -Z1 '$T'/ps/mixedpkg-*.whl | grep -qx mixedpkg/cli.py"
-check "  cargo's license-file is the License-File" bash -c "unzip -p '$T'/ps/mixedpkg-*.whl '*/METADATA' | grep '^License-File' | diff - <(echo 'License-File: LICENSE')"
+check "  cargo's license-file and NOTICE.txt are the License-Files" bash -c "unzip -p '$T'/ps/mixedpkg-*.whl '*/METADATA' | grep '^License-File' | diff - <(printf 'License-File: LICENSE\nLicense-File: NOTICE.txt\n')"
 
 sed -i 's/^python-source = "python"$/python-source = "..\/elsewhere"/' "$mixed/Cargo.toml"
 check_status "python-source outside the package fails" 1 build "$mixed" "$T/bad1"

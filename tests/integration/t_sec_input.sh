@@ -145,7 +145,11 @@ check_status "sdist: the same license link is refused" 1 "$SPOKE" sdist -q -i "$
 rm "$mixed/NOTICE-leak"
 # The readme goes into METADATA: it must lie in the package's folder or
 # its workspace, whether named by an absolute path or through a link.
+# Cargo's readme is read only when [project] lists readme in dynamic
+# (PEP 621).
 cp "$mixed/Cargo.toml" "$T/mixed-Cargo.toml"
+cp "$mixed/pyproject.toml" "$T/mixed-pyproject.toml"
+sed -i 's/^name = "mixedpkg"$/&\ndynamic = ["readme"]/' "$mixed/pyproject.toml"
 sed -i "s|^publish = false|&\nreadme = \"$secret\"|" "$mixed/Cargo.toml"
 check_status "build: a readme outside the workspace is refused" 1 build "$mixed" "$T/r1"
 check "  naming it" grep -q "the readme '$secret' resolves to '$secret', outside the package and its workspace" "$T/last.out"
@@ -160,6 +164,7 @@ sed -i "s|^readme = .*|readme = \"../hello/README.md\"|" "$mixed/Cargo.toml"
 check "a readme elsewhere in the workspace is still read" build "$mixed" "$T/r3"
 check "  into METADATA" bash -c "unzip -p '$T'/r3/mixedpkg-*.whl '*/METADATA' | grep -q '^Description-Content-Type: text/markdown'"
 cp "$T/mixed-Cargo.toml" "$mixed/Cargo.toml"
+cp "$T/mixed-pyproject.toml" "$mixed/pyproject.toml"
 # A symlinked top-level package (python-source pointing at a folder that
 # is a link out).
 mkdir -p "$mixed/py"

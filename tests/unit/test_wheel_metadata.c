@@ -109,6 +109,52 @@ static void test_metadata_full(void **state)
 	free(m);
 }
 
+/* PEP 639: License-Expression and License-File make the file 2.4; the
+ * expression stands where License would, and the two exclude each other. */
+static void test_metadata_pep639(void **state)
+{
+	struct sp_err e;
+	char *m;
+
+	(void)state;
+	m = render("{\"distribution\": \"spam\", \"version\": \"1.0\","
+		   " \"metadata\": {\"summary\": \"S\","
+		   " \"license_expression\": \"MIT OR Apache-2.0\"}}",
+		   &e);
+	if (!m)
+		fail_msg("%s", e.msg);
+	assert_string_equal(m, "Metadata-Version: 2.4\n"
+			       "Name: spam\n"
+			       "Version: 1.0\n"
+			       "Summary: S\n"
+			       "License-Expression: MIT OR Apache-2.0\n");
+	free(m);
+	m = render("{\"distribution\": \"spam\", \"version\": \"1.0\","
+		   " \"metadata\": {\"license_expression\": \"MIT\","
+		   " \"license_files\": [\"LICENSE\", \"sub/NOTICE\"]}}",
+		   &e);
+	if (!m)
+		fail_msg("%s", e.msg);
+	assert_string_equal(m, "Metadata-Version: 2.4\n"
+			       "Name: spam\n"
+			       "Version: 1.0\n"
+			       "License-Expression: MIT\n"
+			       "License-File: LICENSE\n"
+			       "License-File: sub/NOTICE\n");
+	free(m);
+	/* A legacy License alone stays 2.1. */
+	m = render("{\"distribution\": \"spam\", \"version\": \"1.0\","
+		   " \"metadata\": {\"license\": \"MIT/Apache-2.0\"}}",
+		   &e);
+	if (!m)
+		fail_msg("%s", e.msg);
+	assert_string_equal(m, "Metadata-Version: 2.1\n"
+			       "Name: spam\n"
+			       "Version: 1.0\n"
+			       "License: MIT/Apache-2.0\n");
+	free(m);
+}
+
 static void expect_error(const char *job, const char *needle)
 {
 	struct sp_err e;
@@ -152,6 +198,13 @@ static void test_metadata_errors(void **state)
 	expect_error("{\"distribution\": \"x\", \"version\": \"1\","
 		     " \"metadata\": []}",
 		     "must be an object");
+	expect_error("{\"distribution\": \"x\", \"version\": \"1\","
+		     " \"metadata\": {\"license\": \"MIT\","
+		     " \"license_expression\": \"MIT\"}}",
+		     "exclude each other");
+	expect_error("{\"distribution\": \"x\", \"version\": \"1\","
+		     " \"metadata\": {\"license_expression\": \"MIT\\nX\"}}",
+		     "'license_expression' must be one line");
 }
 
 static void test_wheel_file(void **state)
@@ -258,6 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_metadata_minimal),
 	    cmocka_unit_test(test_metadata_full),
+	    cmocka_unit_test(test_metadata_pep639),
 	    cmocka_unit_test(test_metadata_errors),
 	    cmocka_unit_test(test_wheel_file),
 	    cmocka_unit_test(test_names),

@@ -66,6 +66,7 @@ static char *sb_take(struct sbuf *b, struct sp_err *e)
 static const char *const known_fields[] = {
     "summary",
     "license",
+    "license_expression",
     "author",
     "author_email",
     "maintainer",
@@ -302,7 +303,7 @@ char *metadata_render_fields(const char *name, const char *version,
 	struct sbuf b = {0};
 	const json_t *meta = metadata;
 	json_t *empty = NULL;
-	const char *desc;
+	const char *desc, *lic_expr = NULL, *lic_text = NULL;
 	char *out = NULL;
 
 	if (!dist_name_valid(name)) {
@@ -327,10 +328,21 @@ char *metadata_render_fields(const char *name, const char *version,
 	if (check_known(meta, e) < 0)
 		goto out;
 
-	/* License-File is a 2.4 field (PEP 639); everything else spoke
-	 * writes is 2.1, which every installer in use reads, so 2.4 is
-	 * claimed only when it is needed. */
-	sb_add(&b, json_array_size(json_object_get(meta, "license_files"))
+	/* License-Expression and License-File are 2.4 fields (PEP 639);
+	 * everything else spoke writes is 2.1, which every installer in use
+	 * reads, so 2.4 is claimed only when one of them is written. */
+	if (opt_string(meta, "license_expression", &lic_expr, e) < 0)
+		goto out;
+	if (lic_expr && opt_string(meta, "license", &lic_text, e) < 0)
+		goto out;
+	if (lic_expr && lic_text) {
+		/* PEP 639: a tool writes one or the other, never both. */
+		sp_err_set(e, "metadata fields 'license' and "
+			      "'license_expression' exclude each other");
+		goto out;
+	}
+	sb_add(&b, (lic_expr || json_array_size(json_object_get(
+						 meta, "license_files")))
 		       ? "Metadata-Version: 2.4\n"
 		       : "Metadata-Version: 2.1\n");
 	sb_add(&b, "Name: ");
@@ -346,6 +358,8 @@ char *metadata_render_fields(const char *name, const char *version,
 	    field_line(&b, meta, "maintainer", "Maintainer", e) < 0 ||
 	    field_line(&b, meta, "maintainer_email", "Maintainer-email", e) <
 		0 ||
+	    field_line(&b, meta, "license_expression", "License-Expression",
+		       e) < 0 ||
 	    field_folded(&b, meta, "license", "License", e) < 0 ||
 	    field_list(&b, meta, "license_files", "License-File", e) < 0 ||
 	    field_list(&b, meta, "classifiers", "Classifier", e) < 0 ||
