@@ -6,9 +6,10 @@
 # the crate's check_installed/check_installed.py (or, where it has none,
 # the facts maturin's own tests check) passes.  With --sdist, each crate's
 # `spoke sdist` is unpacked in a clean folder, built there, and that
-# wheel compared with the tree's (file list, METADATA).  Not a benchmark
-# and not in CI (it needs maturin's source): a parity check to run by
-# hand while the maturin drop-in (issue 18) lands.
+# wheel compared with the tree's (file list, METADATA), and the sdist's
+# files with the list maturin's tests/run/sdist.rs expects, where it has
+# one.  Not a benchmark and not in CI (it needs maturin's source): a
+# parity check to run by hand while the maturin drop-in (issue 18) lands.
 #
 # usage: bench/maturin_crates.sh [--spoke SPOKE] [--sdist] [--work DIR]
 #                                [--only CRATE]...
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
 	--sdist) SDIST=1; shift ;;
 	--work) mkdir -p "$2" && WORK=$(readlink -f "$2") || exit 2; shift 2 ;;
 	--only) ONLY="$ONLY $2 "; shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "maturin_crates: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
