@@ -3,10 +3,10 @@
  * as maturin matches them.
  *
  * An include pattern (such as "README.md", or "pkg/assets/" followed by
- * "*.txt") names files below a folder, one path component at a time: '*', '?' and '[...]' (with '!' to
- * negate) stay within a component and match a leading dot too; "**" must
- * be a whole component and stands for any number of folders, none
- * included.
+ * "*.txt") names files below a folder, one path component at a time: '*', '?'
+ * and '[...]' (with '!' to negate) stay within a component and match a leading
+ * dot too; "**" must be a whole component and stands for any number of folders,
+ * none included.
  *
  * An exclude pattern follows .gitignore: a pattern without a '/' (other
  * than a trailing one) matches the last components of a path at any
