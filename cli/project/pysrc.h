@@ -42,7 +42,8 @@ int pysrc_list(const char *root, const char *module,
 
 /*
  * Adds to job what the Python side of pkg needs: "python_files" (when
- * there is a python source folder), "entry_points" (the text of
+ * there is a python source folder, and job has none yet: layout_plan()
+ * plans them for a package under maturin's rules), "entry_points" (the text of
  * entry_points.txt from [project] scripts, gui-scripts and entry-points,
  * groups and names sorted) and "license_files" ([{"src", "dst"}], dst
  * relative to the dist-info's licenses/ folder) with the same names in
