@@ -561,6 +561,18 @@ out:
 	return ret;
 }
 
+char *layout_project_root(const char *pp_dir, const char *workspace_root)
+{
+	size_t n = strlen(workspace_root);
+
+	while (n > 1 && workspace_root[n - 1] == '/')
+		n--;
+	if (strncmp(pp_dir, workspace_root, n) == 0 &&
+	    (pp_dir[n] == '/' || pp_dir[n] == '\0'))
+		return strndup(workspace_root, n);
+	return strdup(pp_dir);
+}
+
 int layout_plan(json_t *job, const struct pyproject *pp, const char *module,
 		const char *project_root, struct sp_err *e)
 {

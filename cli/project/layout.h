@@ -61,6 +61,16 @@ enum layout_kind layout_decide(const char *python_root, const char *stub_dir,
 char *layout_init_py(const char *ext);
 
 /*
+ * The project root of a package under maturin's rules (malloc'd; NULL
+ * when out of memory): the pyproject's folder pp_dir, or the cargo
+ * workspace root when that holds pp_dir (a pyproject.toml inside a
+ * workspace whose python-source is "../src").  Compared as written:
+ * both are absolute paths as cargo and pyproject.h give them.  Links
+ * out of it are refused (docs/security.md).
+ */
+char *layout_project_root(const char *pp_dir, const char *workspace_root);
+
+/*
  * Adds to job what maturin's rules put in the wheel of the package that
  * pp configures, for the extension module named module:
  * "python_files" (always, maybe empty: pysrc_plan then leaves the Python

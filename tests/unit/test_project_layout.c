@@ -349,9 +349,29 @@ static void test_data(void **state)
 	pp_done(&pp);
 }
 
+/* The project root: the workspace's when it holds the pyproject. */
+static void test_project_root(void **state)
+{
+	static const char *const cases[][3] = {
+	    {"/w/crate", "/w", "/w"},  {"/w", "/w", "/w"},
+	    {"/w", "/w/rust", "/w"},   {"/wx/crate", "/w", "/wx/crate"},
+	    {"/w/crate", "/w/", "/w"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *r = layout_project_root(cases[i][0], cases[i][1]);
+
+		assert_string_equal(r, cases[i][2]);
+		free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_project_root),
 	    cmocka_unit_test_setup_teardown(test_mixed, fresh, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_python_source, fresh,
 					    teardown_dir),
