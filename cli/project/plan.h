@@ -43,13 +43,24 @@ struct cargo_plan {
  * stderr, so its progress and errors reach the user as they would without
  * spoke.
  *
- * Selection: if any package that was built has a [package.metadata.spoke]
- * table, every cdylib of those packages is packaged (module from its
- * "module" key, else the lib name), and each must export PyInit_<last
- * component of module>.  Otherwise every cdylib that exports
- * PyInit_<lib name> is packaged.  A pyproject.toml beside a package's
- * Cargo.toml with a [project] table wins for the distribution name, the
- * version and the metadata it states (cli/project/pkgmeta.h).
+ * Configuration: each package's pyproject.toml is found and typed by
+ * projconf.h and pyproject.h (beside its Cargo.toml, or above it by
+ * [tool.maturin] manifest-path or the src layout); without
+ * --manifest-path, a pyproject.toml in the current folder may name the
+ * Cargo.toml to build.  [tool.maturin] features, profile, locked and the
+ * other cargo settings of the packages built are added to cargo's
+ * command.  One interpreter run (two when the current folder's
+ * pyproject.toml must be read first) answers the tags and reads every
+ * pyproject.toml.
+ *
+ * Selection: if any package that was built declares its module (a
+ * [package.metadata.spoke] table, or a pyproject.toml under maturin's
+ * rules), every cdylib of those packages is packaged (module from
+ * [tool.maturin] module-name, else [package.metadata.spoke] module, else
+ * the lib name), and each must export PyInit_<last component of module>.
+ * Otherwise every cdylib that exports PyInit_<lib name> is packaged.  A
+ * pyproject.toml with a [project] table wins for the distribution name,
+ * the version and the metadata it states (cli/project/pkgmeta.h).
  *
  * Errors (e says which): no Cargo.toml; cargo not found; cargo metadata or
  * cargo build failed ("cargo build failed (exit N)": cargo printed why);
