@@ -319,7 +319,9 @@ static int plan_includes(const struct pyproject *pp, const char *pp_dir,
 		struct include_walk iw = {g->path, NULL, py_root,
 					  pp_dir,  list, 0};
 
-		if (g->format == PP_FORMAT_SDIST)
+		/* An OUT_DIR include (to set) is planned from cargo's
+		 * build-script messages, not from the source tree. */
+		if (g->format == PP_FORMAT_SDIST || g->to)
 			continue;
 		if (pathglob_check(g->path, "include", e) < 0)
 			return -1;

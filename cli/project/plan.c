@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/project/layout.h"
 #include "cli/project/pkgmeta.h"
 #include "cli/project/projconf.h"
 #include "cli/project/pysrc.h"
@@ -124,6 +125,19 @@ static int abi3_tags(const json_t *pkg, const struct pyinfo *py,
 	return 0;
 }
 
+/* layout_plan() within the project root maturin's packages have. */
+static int maturin_layout(json_t *job, const struct pyproject *pp,
+			  const char *module, const struct cargo_plan *plan,
+			  struct sp_err *e)
+{
+	char *root = layout_project_root(pp->dir, plan->workspace_root);
+	int r = root ? layout_plan(job, pp, module, root, e)
+		     : str_oom(e, "plan the build");
+
+	free(root);
+	return r;
+}
+
 /*
  * Builds the job for one cdylib of pkg, configured by pp (NULL: no
  * pyproject.toml), and appends it to plan->jobs.
@@ -169,6 +183,12 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 			   "cannot describe the job for package '%s' (out "
 			   "of memory or not UTF-8)",
 			   cargo_name);
+		goto out;
+	}
+	/* maturin's rules place the Python side of a [tool.maturin]
+	 * package (layout.h); pysrc_plan keeps what they planned. */
+	if (pp && pp->maturin && maturin_layout(job, pp, module, plan, e) < 0) {
+		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
 	/* The job holds meta itself, so License-File names reach it. */

@@ -169,10 +169,11 @@ static void test_python_source(void **state)
 	pp_init(&pp, "w/crate");
 	pp.m.python_source = str_printf("%s/w/crate/../src", tmpdir);
 	pp.m.python_source_set = 1;
-	pp.m.include = (struct pp_glob[]){{"assets/extra.txt", PP_FORMAT_BOTH},
-					  {"pkg/.hidden", PP_FORMAT_WHEEL},
-					  {"missing", PP_FORMAT_BOTH},
-					  {"sdist-only", PP_FORMAT_SDIST}};
+	pp.m.include = (struct pp_glob[]){
+	    {.path = "assets/extra.txt", .format = PP_FORMAT_BOTH},
+	    {.path = "pkg/.hidden", .format = PP_FORMAT_WHEEL},
+	    {.path = "missing", .format = PP_FORMAT_BOTH},
+	    {.path = "sdist-only", .format = PP_FORMAT_SDIST}};
 	pp.m.ninclude = 4;
 	if (layout_plan(job, &pp, "pkg._native", tmpdir, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -252,17 +253,19 @@ static void test_include_exclude(void **state)
 	put("ie/pkg/assets/deep/b.txt", "");
 	put("ie/tests/t.py", "");
 	pp_init(&pp, "ie");
-	pp.m.include = (struct pp_glob[]){{"pkg/include_this_file", 0},
-					  {"missing", 0},
-					  {"README.md", PP_FORMAT_WHEEL},
-					  {"pkg/assets/*", 0},
-					  {"**/t.py", PP_FORMAT_SDIST}};
+	pp.m.include =
+	    (struct pp_glob[]){{.path = "pkg/include_this_file", .format = 0},
+			       {.path = "missing", .format = 0},
+			       {.path = "README.md", .format = PP_FORMAT_WHEEL},
+			       {.path = "pkg/assets/*", .format = 0},
+			       {.path = "**/t.py", .format = PP_FORMAT_SDIST}};
 	pp.m.ninclude = 5;
-	pp.m.exclude = (struct pp_glob[]){{"pkg/exclude_this_file", 0},
-					  {"*.tmp", PP_FORMAT_WHEEL},
-					  {"pkg/sub/keep.py", PP_FORMAT_SDIST},
-					  {"tests/**/*", 0},
-					  {"unused", 0}};
+	pp.m.exclude = (struct pp_glob[]){
+	    {.path = "pkg/exclude_this_file", .format = 0},
+	    {.path = "*.tmp", .format = PP_FORMAT_WHEEL},
+	    {.path = "pkg/sub/keep.py", .format = PP_FORMAT_SDIST},
+	    {.path = "tests/**/*", .format = 0},
+	    {.path = "unused", .format = 0}};
 	pp.m.nexclude = 5;
 	if (layout_plan(job, &pp, "pkg", tmpdir, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -274,7 +277,8 @@ static void test_include_exclude(void **state)
 
 	/* A bad pattern is an error naming it. */
 	job = json_object();
-	pp.m.include = (struct pp_glob[]){{"../etc/passwd", 0}};
+	pp.m.include =
+	    (struct pp_glob[]){{.path = "../etc/passwd", .format = 0}};
 	pp.m.ninclude = 1;
 	pp.m.nexclude = 0;
 	assert_int_equal(layout_plan(job, &pp, "pkg", tmpdir, &e), -1);
