@@ -22,6 +22,7 @@
  *                     "path" (the element of "filenames" ending in ".so")}]
  *   "linked_paths": {package_id: [path, ...]} from build-script-executed,
  *                   "KIND=" prefixes (native=, dependency=, ...) removed
+ *   "out_dirs":     {package_id: its build script's OUT_DIR}
  *
  * Returns 0 for a message (used or not), 1 for a line that is not JSON
  * (the caller shows it to the user), -1 with e filled for a message spoke

@@ -308,8 +308,122 @@ out:
 	return ret;
 }
 
+/* ---- include from a build script's OUT_DIR ---- */
+
+/* The package name in a cargo package id: "path+file:///p/name#1.0",
+ * "registry+...#name@1.0", or the older "name 1.0 (source)" (malloc'd;
+ * NULL when out of memory). */
+static char *pkgid_name(const char *id)
+{
+	const char *hash = strchr(id, '#'), *at, *start;
+
+	if (!hash) {
+		const char *sp = strchr(id, ' ');
+
+		return sp ? strndup(id, (size_t)(sp - id)) : strdup(id);
+	}
+	at = strchr(hash, '@');
+	if (at)
+		return strndup(hash + 1, (size_t)(at - hash - 1));
+	for (start = hash; start > id && start[-1] != '/'; start--)
+		;
+	return strndup(start, (size_t)(hash - start));
+}
+
+/* Cargo package names compare with '-' and '_' alike, as crate names. */
+static int same_crate(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !(strchr("-_", *a) && strchr("-_", *b)))
+			return 0;
+	return *a == *b;
+}
+
+/* The OUT_DIR of crate (NULL: the package pkg_id itself), or NULL. */
+static const char *find_out_dir(const json_t *out_dirs, const char *pkg_id,
+				const char *crate, int *nomem)
+{
+	const char *id, *found = NULL;
+	json_t *v;
+
+	*nomem = 0;
+	if (!crate)
+		return pkg_id ? str_member(out_dirs, pkg_id) : NULL;
+	json_object_foreach((json_t *)out_dirs, id, v)
+	{
+		char *name = pkgid_name(id);
+
+		if (!name) {
+			*nomem = 1;
+			return NULL;
+		}
+		if (same_crate(name, crate))
+			found = json_string_value(v);
+		free(name);
+		if (found)
+			break;
+	}
+	return found;
+}
+
+struct out_dir_walk {
+	const char *pattern;
+	const char *to; /* the wheel folder, "" for the root */
+	json_t *list;
+};
+
+static int out_dir_file(const char *abs, const char *rel, void *arg,
+			struct sp_err *e)
+{
+	struct out_dir_walk *ow = arg;
+	size_t n = strlen(ow->to);
+	char *dst;
+	int r;
+
+	if (!pathglob_match(ow->pattern, rel))
+		return 0;
+	dst = str_printf("%s%s%s", ow->to, n && ow->to[n - 1] != '/' ? "/" : "",
+			 rel);
+	if (!dst)
+		return str_oom(e, "plan the wheel's files");
+	r = add_file(ow->list, abs, NULL, dst, "OUT_DIR file", e);
+	free(dst);
+	return r;
+}
+
+/* include = [{path, from = "out-dir", to}]: files a build script wrote
+ * to its OUT_DIR, put in the wheel folder to.  Links out of that OUT_DIR
+ * are refused. */
+static int include_out_dir(const struct pp_glob *g, const json_t *out_dirs,
+			   const char *pkg_id, json_t *list, struct sp_err *e)
+{
+	struct out_dir_walk ow = {g->path, g->to, list};
+	struct walk w = {NULL, "OUT_DIR file", 0, MAX_DEPTH, out_dir_file, &ow};
+	const char *dir;
+	int nomem;
+
+	if (strcmp(g->to, "/") == 0)
+		ow.to = "";
+	if (pathglob_check(g->path, "include", e) < 0 ||
+	    (*ow.to && pathglob_check(ow.to, "include", e) < 0))
+		return -1;
+	dir = find_out_dir(out_dirs, pkg_id, g->crate_name, &nomem);
+	if (nomem)
+		return str_oom(e, "plan the wheel's files");
+	if (!dir)
+		return sp_err_set(
+		    e,
+		    "[tool.maturin] include '%s' from out-dir: "
+		    "crate '%s' has no OUT_DIR (it needs a "
+		    "build script, build.rs)",
+		    g->path, g->crate_name ? g->crate_name : "of the package");
+	w.project_root = dir;
+	return walk_dir(&w, dir, "", 0, e);
+}
+
 static int plan_includes(const struct pyproject *pp, const char *pp_dir,
 			 const char *py_root, const char *project_root,
+			 const json_t *out_dirs, const char *pkg_id,
 			 json_t *list, struct sp_err *e)
 {
 	size_t i;
@@ -319,10 +433,14 @@ static int plan_includes(const struct pyproject *pp, const char *pp_dir,
 		struct include_walk iw = {g->path, NULL, py_root,
 					  pp_dir,  list, 0};
 
-		/* An OUT_DIR include (to set) is planned from cargo's
-		 * build-script messages, not from the source tree. */
-		if (g->format == PP_FORMAT_SDIST || g->to)
+		if (g->to) {
+			if (include_out_dir(g, out_dirs, pkg_id, list, e) < 0)
+				return -1;
 			continue;
+		}
+		if (g->format == PP_FORMAT_SDIST)
+			continue;
+
 		if (pathglob_check(g->path, "include", e) < 0)
 			return -1;
 		if (include_from(&iw, pp_dir, project_root, e) < 0)
@@ -576,7 +694,8 @@ char *layout_project_root(const char *pp_dir, const char *workspace_root)
 }
 
 int layout_plan(json_t *job, const struct pyproject *pp, const char *module,
-		const char *project_root, struct sp_err *e)
+		const char *project_root, const json_t *out_dirs,
+		const char *pkg_id, struct sp_err *e)
 {
 	json_t *py = json_array(), *data = json_array();
 	const char **pats = NULL;
@@ -611,7 +730,8 @@ int layout_plan(json_t *job, const struct pyproject *pp, const char *module,
 	}
 	if (plan_python(pp, module, pp_dir, py_root, project_root, py,
 			&in_package, e) < 0 ||
-	    plan_includes(pp, pp_dir, py_root, project_root, py, e) < 0)
+	    plan_includes(pp, pp_dir, py_root, project_root, out_dirs, pkg_id,
+			  py, e) < 0)
 		goto out;
 
 	if (pp->m.data) {

@@ -75,14 +75,19 @@ char *layout_project_root(const char *pp_dir, const char *workspace_root);
  * pp configures, for the extension module named module:
  * "python_files" (always, maybe empty: pysrc_plan then leaves the Python
  * side to this module), "module_in_package" and "data_files".
- * project_root bounds what may be read (see above).  Errors: python-
+ * project_root bounds what may be read (see above).  An include with
+ * from = "out-dir" reads the OUT_DIR of its crate from out_dirs
+ * ({package_id: folder}, cargo_msg.h's; may be NULL), the package's own
+ * being pkg_id's; links out of that folder are refused.  Errors: python-
  * source or data given and not a folder, a python-source without the
  * module's package, a folder or link outside project_root, a bad
  * pattern, an entry of the data folder that is not one of its five
- * subfolders, a link to a folder in it, two files for one place in the
- * wheel; each names the file and the setting.
+ * subfolders, a link to a folder in it, an out-dir include whose crate
+ * has no OUT_DIR, two files for one place in the wheel; each names the
+ * file and the setting.
  */
 int layout_plan(json_t *job, const struct pyproject *pp, const char *module,
-		const char *project_root, struct sp_err *e);
+		const char *project_root, const json_t *out_dirs,
+		const char *pkg_id, struct sp_err *e);
 
 #endif

@@ -128,10 +128,13 @@ static int abi3_tags(const json_t *pkg, const struct pyinfo *py,
 /* layout_plan() within the project root maturin's packages have. */
 static int maturin_layout(json_t *job, const struct pyproject *pp,
 			  const char *module, const struct cargo_plan *plan,
+			  const json_t *pkg, const json_t *state,
 			  struct sp_err *e)
 {
 	char *root = layout_project_root(pp->dir, plan->workspace_root);
-	int r = root ? layout_plan(job, pp, module, root, e)
+	int r = root ? layout_plan(job, pp, module, root,
+				   json_object_get(state, "out_dirs"),
+				   str_member(pkg, "id"), e)
 		     : str_oom(e, "plan the build");
 
 	free(root);
@@ -187,7 +190,8 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	}
 	/* maturin's rules place the Python side of a [tool.maturin]
 	 * package (layout.h); pysrc_plan keeps what they planned. */
-	if (pp && pp->maturin && maturin_layout(job, pp, module, plan, e) < 0) {
+	if (pp && pp->maturin &&
+	    maturin_layout(job, pp, module, plan, pkg, state, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}

@@ -122,7 +122,7 @@ static void test_mixed(void **state)
 	pp_init(&pp, "p");
 	pp.m.python_packages = pkgs;
 	pp.m.npython_packages = 3;
-	if (layout_plan(job, &pp, "pkg", tmpdir, &e) < 0)
+	if (layout_plan(job, &pp, "pkg", tmpdir, NULL, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(dsts(job, "python_files"),
 			    "pkg/__init__.py pkg/sub/x.py tests/t.py");
@@ -133,7 +133,8 @@ static void test_mixed(void **state)
 	/* Dotted: the extension goes where its dots say, as before. */
 	job = json_object();
 	pp.m.npython_packages = 0;
-	assert_int_equal(layout_plan(job, &pp, "pkg._native", tmpdir, &e), 0);
+	assert_int_equal(
+	    layout_plan(job, &pp, "pkg._native", tmpdir, NULL, NULL, &e), 0);
 	assert_null(json_object_get(job, "module_in_package"));
 	assert_string_equal(dsts(job, "python_files"),
 			    "pkg/__init__.py pkg/sub/x.py");
@@ -175,7 +176,7 @@ static void test_python_source(void **state)
 	    {.path = "missing", .format = PP_FORMAT_BOTH},
 	    {.path = "sdist-only", .format = PP_FORMAT_SDIST}};
 	pp.m.ninclude = 4;
-	if (layout_plan(job, &pp, "pkg._native", tmpdir, &e) < 0)
+	if (layout_plan(job, &pp, "pkg._native", tmpdir, NULL, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
 	/* assets/ from the pyproject's folder; pkg/.hidden (skipped by the
 	 * package walk) from python-source, where its package goes. */
@@ -188,8 +189,9 @@ static void test_python_source(void **state)
 	{
 		char *root = tpath("w/crate");
 
-		assert_int_equal(layout_plan(job, &pp, "pkg._native", root, &e),
-				 -1);
+		assert_int_equal(
+		    layout_plan(job, &pp, "pkg._native", root, NULL, NULL, &e),
+		    -1);
 		assert_non_null(strstr(e.msg, "outside the project root"));
 		free(root);
 	}
@@ -197,8 +199,8 @@ static void test_python_source(void **state)
 
 	/* A python-source without the package is an error naming it. */
 	job = json_object();
-	assert_int_equal(layout_plan(job, &pp, "nopkg._native", tmpdir, &e),
-			 -1);
+	assert_int_equal(
+	    layout_plan(job, &pp, "nopkg._native", tmpdir, NULL, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "python-source"));
 	assert_non_null(strstr(e.msg, "nopkg"));
 	json_decref(job);
@@ -216,7 +218,7 @@ static void test_pure_stub(void **state)
 	(void)state;
 	put("s/m.pyi", "def f() -> int: ...\n");
 	pp_init(&pp, "s");
-	if (layout_plan(job, &pp, "m", tmpdir, &e) < 0)
+	if (layout_plan(job, &pp, "m", tmpdir, NULL, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(dsts(job, "python_files"),
 			    "m/__init__.py m/__init__.pyi m/py.typed");
@@ -228,7 +230,7 @@ static void test_pure_stub(void **state)
 
 	/* No stub: the module alone, as spoke always made it. */
 	job = json_object();
-	assert_int_equal(layout_plan(job, &pp, "n", tmpdir, &e), 0);
+	assert_int_equal(layout_plan(job, &pp, "n", tmpdir, NULL, NULL, &e), 0);
 	assert_string_equal(dsts(job, "python_files"), "");
 	assert_null(json_object_get(job, "module_in_package"));
 	json_decref(job);
@@ -267,7 +269,7 @@ static void test_include_exclude(void **state)
 	    {.path = "tests/**/*", .format = 0},
 	    {.path = "unused", .format = 0}};
 	pp.m.nexclude = 5;
-	if (layout_plan(job, &pp, "pkg", tmpdir, &e) < 0)
+	if (layout_plan(job, &pp, "pkg", tmpdir, NULL, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(dsts(job, "python_files"),
 			    "README.md pkg/__init__.py pkg/assets/a.txt "
@@ -281,7 +283,8 @@ static void test_include_exclude(void **state)
 	    (struct pp_glob[]){{.path = "../etc/passwd", .format = 0}};
 	pp.m.ninclude = 1;
 	pp.m.nexclude = 0;
-	assert_int_equal(layout_plan(job, &pp, "pkg", tmpdir, &e), -1);
+	assert_int_equal(layout_plan(job, &pp, "pkg", tmpdir, NULL, NULL, &e),
+			 -1);
 	assert_non_null(strstr(e.msg, "../etc/passwd"));
 	json_decref(job);
 	pp.m.include = NULL;
@@ -306,7 +309,7 @@ static void test_data(void **state)
 	put("outside.txt", "o");
 	pp_init(&pp, "d");
 	sh("cd d/with_data.data/data && ln -s ../../elsewhere.txt e.txt");
-	if (layout_plan(job, &pp, "with_data", tmpdir, &e) < 0)
+	if (layout_plan(job, &pp, "with_data", tmpdir, NULL, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(dsts(job, "data_files"),
 			    "data/e.txt data/sub/hello.txt headers/empty.h "
@@ -317,7 +320,8 @@ static void test_data(void **state)
 	sh("cd d/with_data.data/data && ln -s ../../../outside.txt o.txt");
 	root = tpath("d");
 	job = json_object();
-	assert_int_equal(layout_plan(job, &pp, "with_data", root, &e), -1);
+	assert_int_equal(
+	    layout_plan(job, &pp, "with_data", root, NULL, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "o.txt"));
 	assert_non_null(strstr(e.msg, "outside the project root"));
 	json_decref(job);
@@ -326,12 +330,14 @@ static void test_data(void **state)
 	/* A link to a folder is refused; so is an unknown entry. */
 	sh("ln -s ../headers d/with_data.data/data/linked");
 	job = json_object();
-	assert_int_equal(layout_plan(job, &pp, "with_data", root, &e), -1);
+	assert_int_equal(
+	    layout_plan(job, &pp, "with_data", root, NULL, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "link to a folder"));
 	json_decref(job);
 	sh("rm d/with_data.data/data/linked && mkdir d/with_data.data/lib");
 	job = json_object();
-	assert_int_equal(layout_plan(job, &pp, "with_data", root, &e), -1);
+	assert_int_equal(
+	    layout_plan(job, &pp, "with_data", root, NULL, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "scripts"));
 	json_decref(job);
 
@@ -339,18 +345,70 @@ static void test_data(void **state)
 	put("d/other/scripts/s", "");
 	pp.m.data = tpath("d/other");
 	job = json_object();
-	if (layout_plan(job, &pp, "with_data", root, &e) < 0)
+	if (layout_plan(job, &pp, "with_data", root, NULL, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(dsts(job, "data_files"), "scripts/s");
 	json_decref(job);
 	free(pp.m.data);
 	pp.m.data = tpath("d/nothing");
 	job = json_object();
-	assert_int_equal(layout_plan(job, &pp, "with_data", root, &e), -1);
+	assert_int_equal(
+	    layout_plan(job, &pp, "with_data", root, NULL, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "not a folder"));
 	json_decref(job);
 	free(root);
 	pp_done(&pp);
+}
+
+/* include {from = "out-dir"}: a build script's OUT_DIR, found by
+ * package id for the package itself and by crate name for another, in
+ * cargo's new and old id forms. */
+static void test_out_dir(void **state)
+{
+	struct pyproject pp;
+	struct sp_err e;
+	json_t *job = json_object(), *out_dirs;
+	char *o1 = tpath("o1"), *o2 = tpath("o2"), *o3 = tpath("o3");
+
+	(void)state;
+	put("od/pkg/__init__.py", "");
+	put("o1/generated_info.txt", "hello from build.rs");
+	put("o1/other.txt", "");
+	put("o2/dep.txt", "");
+	put("o3/old.txt", "");
+	out_dirs = json_pack("{s:s, s:s, s:s}", "path+file:///x/od#2.1.3", o1,
+			     "path+file:///x/deps#my-dep@1.0.0", o2,
+			     "old_dep 0.1.0 (path+file:///x/old)", o3);
+	pp_init(&pp, "od");
+	pp.m.include = (struct pp_glob[]){
+	    {.path = "generated_info.txt", .to = "pkg/"},
+	    {.path = "*.txt", .to = "/", .crate_name = "my_dep"},
+	    {.path = "old.txt", .to = "pkg/sub", .crate_name = "old-dep"}};
+	pp.m.ninclude = 3;
+	if (layout_plan(job, &pp, "pkg", tmpdir, out_dirs,
+			"path+file:///x/od#2.1.3", &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(dsts(job, "python_files"),
+			    "dep.txt pkg/__init__.py pkg/generated_info.txt "
+			    "pkg/sub/old.txt");
+	json_decref(job);
+
+	/* A crate without a build script: an error naming it. */
+	pp.m.include = (struct pp_glob[]){
+	    {.path = "x", .to = "pkg/", .crate_name = "nobuild"}};
+	pp.m.ninclude = 1;
+	job = json_object();
+	assert_int_equal(layout_plan(job, &pp, "pkg", tmpdir, out_dirs,
+				     "path+file:///x/od#2.1.3", &e),
+			 -1);
+	assert_non_null(strstr(e.msg, "'nobuild' has no OUT_DIR"));
+	json_decref(job);
+	json_decref(out_dirs);
+	pp.m.include = NULL;
+	pp_done(&pp);
+	free(o1);
+	free(o2);
+	free(o3);
 }
 
 /* The project root: the workspace's when it holds the pyproject. */
@@ -376,6 +434,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_project_root),
+	    cmocka_unit_test_setup_teardown(test_out_dir, fresh, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_mixed, fresh, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_python_source, fresh,
 					    teardown_dir),
