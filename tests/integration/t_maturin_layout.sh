@@ -223,7 +223,7 @@ tests/__init__.py'
 check "  installs, imports and calls get_42" installs ws "$whl" '
 import mx_ws; assert mx_ws.get_42() == 42'
 
-# pyo3-mixed-include-exclude: maturin's own patterns (out-dir aside).
+# pyo3-mixed-include-exclude: maturin's own patterns, out-dir included.
 ffi_crate ie mx-ie mx_ie mx_ie
 mkdir -p ie/mx_ie/python_module ie/tests/deep
 printf 'from .mx_ie import get_42\n' >ie/mx_ie/__init__.py
@@ -233,20 +233,30 @@ printf 'from .mx_ie import get_42\n' >ie/mx_ie/__init__.py
 : >ie/mx_ie/exclude_this_file
 : >ie/tests/deep/test_x.py
 echo readme >ie/README.md
+# A build script's output, shipped by include {from = "out-dir"}.
+cat >ie/build.rs <<'RS'
+fn main() {
+    let out = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(format!("{out}/generated_info.txt"), "hello from build.rs").unwrap();
+}
+RS
 pyproj ie mx-ie \
-	'include = ["mx_ie/include_this_file", "missing", "README.md", {path = "tests/**/*", format = "sdist"}]' \
+	'include = ["mx_ie/include_this_file", "missing", "README.md", {path = "tests/**/*", format = "sdist"}, {path = "generated_info.txt", from = "out-dir", to = "mx_ie/"}]' \
 	'exclude = ["mx_ie/exclude_this_file", "mx_ie/.gitignore", "tests/**/*", "unused", {path = "mx_ie/python_module/double.py", format = "sdist"}]'
 check "include/exclude: builds" build ie/Cargo.toml "$T/w/ie"
 whl=$(ls "$T"/w/ie/mx_ie-2.1.3-*.whl)
 check "  the files maturin's wheel test lists" same_names "$whl" \
 'README.md
 mx_ie/__init__.py
+mx_ie/generated_info.txt
 mx_ie/include_this_file
 mx_ie/mx_ie.<EXT>
 mx_ie/python_module/__init__.py
 mx_ie/python_module/double.py'
 check "  installs, imports and calls get_42" installs ie "$whl" '
-import mx_ie; assert mx_ie.get_42() == 42'
+import mx_ie, importlib.resources as r
+assert mx_ie.get_42() == 42
+assert r.files("mx_ie").joinpath("generated_info.txt").read_text() == "hello from build.rs"'
 
 # pyo3-pure with a stub: the module becomes a package.
 crate pure mx_pure mx_pure mx_pure
