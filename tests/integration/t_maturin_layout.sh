@@ -223,6 +223,25 @@ tests/__init__.py'
 check "  installs, imports and calls get_42" installs ws "$whl" '
 import mx_ws; assert mx_ws.get_42() == 42'
 
+# python-source = "../src": out of the crate's folder, within its cargo
+# workspace; one that leaves the workspace is refused.
+mkdir -p rel/src/mx_rel
+printf '[workspace]\nmembers = ["crate"]\nresolver = "2"\n' >rel/Cargo.toml
+ffi_crate rel/crate mx-rel mx_rel _native
+printf 'from ._native import get_42\n' >rel/src/mx_rel/__init__.py
+pyproj rel/crate mx-rel 'module-name = "mx_rel._native"' 'python-source = "../src"'
+check "python-source ../src: builds" build rel/crate/Cargo.toml "$T/w/rel"
+whl=$(ls "$T"/w/rel/mx_rel-2.1.3-*.whl)
+check "  the package from ../src" same_names "$whl" \
+'mx_rel/__init__.py
+mx_rel/_native.<EXT>'
+check "  installs, imports and calls get_42" installs rel "$whl" '
+import mx_rel; assert mx_rel.get_42() == 42'
+mkdir -p elsewhere/mx_rel && cp rel/src/mx_rel/__init__.py elsewhere/mx_rel/
+sed -i 's|^python-source = .*|python-source = "../../elsewhere"|' rel/crate/pyproject.toml
+check_status "  a python-source out of the workspace is refused" 1 build rel/crate/Cargo.toml "$T/w/rel2"
+check "  naming the folder and the root" grep -q "elsewhere.*outside the project root '$T/rel'" "$T/last.out"
+
 # pyo3-mixed-include-exclude: maturin's own patterns, out-dir included.
 ffi_crate ie mx-ie mx_ie mx_ie
 mkdir -p ie/mx_ie/python_module ie/tests/deep
