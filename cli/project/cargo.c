@@ -193,7 +193,10 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 {
 	struct proc p = {.pid = -1, .out_fd = -1, .err_fd = -1};
 	const char **argv = NULL;
-	const char *env[2] = {NULL, NULL};
+	/* pyo3 0.26 and later read PYO3_BUILD_EXTENSION_MODULE, not the
+	 * extension-module feature, to leave libpython unlinked: a module
+	 * that links it would make the wheel carry a copy. */
+	const char *env[3] = {NULL, "PYO3_BUILD_EXTENSION_MODULE=1", NULL};
 	char *pyenv = NULL, *buf = NULL, *strip = NULL;
 	size_t n = 0, i, len = 0, cap = 0, scanned = 0;
 	int failed = 0, code, ret = -1;

@@ -64,7 +64,8 @@ json_t *cargo_metadata(const char *manifest, struct sp_err *e);
  * (manifest as cargo_find_manifest() gave it) and parses its messages
  * into state (cargo_msg.h) as they arrive.  Builds with PYO3_PYTHON=pyexe,
  * so crates that configure themselves for a Python get the one the wheel
- * is tagged for.  cargo's stderr goes to spoke's stderr, so its progress
+ * is tagged for, and PYO3_BUILD_EXTENSION_MODULE=1, so pyo3 builds
+ * modules that leave libpython to the interpreter.  cargo's stderr goes to spoke's stderr, so its progress
  * and errors reach the user as they would without spoke; a stdout line
  * that is not JSON is shown on stderr.  Returns 0, or -1 with e filled:
  * cargo not found, "cargo build failed (exit N)" (cargo printed why), or

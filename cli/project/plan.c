@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/project/abi3.h"
+#include "cli/project/binplan.h"
 #include "cli/project/layout.h"
 #include "cli/project/pkgmeta.h"
 #include "cli/project/projconf.h"
@@ -71,60 +73,6 @@ fail:
 	return NULL;
 }
 
-struct job_tags {
-	const char *py, *abi, *ext;
-};
-
-/*
- * The tags and suffix of a job: the interpreter's, or, for a package whose
- * [package.metadata.spoke] says abi3 = "cp38", the stable ABI's
- * (cp38-abi3, ".abi3.so"), which every CPython from 3.8 on imports.  The
- * crate itself must keep to the limited API (pyo3's abi3-py38 feature);
- * spoke cannot check that.
- */
-static int abi3_tags(const json_t *pkg, const struct pyinfo *py,
-		     struct job_tags *t, struct sp_err *e)
-{
-	const json_t *v = json_object_get(
-	    json_object_get(json_object_get(pkg, "metadata"), "spoke"), "abi3");
-	const char *s = json_string_value(v), *p;
-	unsigned long want, have;
-	char *end;
-
-	t->py = py->python_tag;
-	t->abi = py->abi_tag;
-	t->ext = py->ext_suffix;
-	if (!v)
-		return 0;
-	if (!s || strncmp(s, "cp3", 3) != 0 || !isdigit((unsigned char)s[3]))
-		return sp_err_set(e, "[package.metadata.spoke] abi3 must be "
-				     "a CPython tag like \"cp38\"");
-	for (p = s + 3; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return sp_err_set(e,
-					  "[package.metadata.spoke] abi3 "
-					  "'%s' is not a tag like \"cp38\"",
-					  s);
-	if (strncmp(py->python_tag, "cp3", 3) != 0)
-		return sp_err_set(e,
-				  "abi3 wheels need a CPython interpreter, "
-				  "not '%s'",
-				  py->python_tag);
-	/* An interpreter older than the floor cannot vouch for the
-	 * wheel's tag. */
-	want = strtoul(s + 3, &end, 10);
-	have = strtoul(py->python_tag + 3, &end, 10);
-	if (have < want)
-		return sp_err_set(e,
-				  "abi3 = \"%s\" needs Python 3.%lu or newer "
-				  "to build with; the interpreter is %s",
-				  s, want, py->python_tag);
-	t->py = s;
-	t->abi = "abi3";
-	t->ext = ".abi3.so";
-	return 0;
-}
-
 /* layout_plan() within the project root maturin's packages have. */
 static int maturin_layout(json_t *job, const struct pyproject *pp,
 			  const char *module, const struct cargo_plan *plan,
@@ -151,7 +99,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 {
 	const char *cargo_name = str_member(pkg, "name");
 	const json_t *proj = pp ? pp->project : NULL;
-	struct job_tags tags;
+	struct abi3_tags tags;
 	char *pkgdir = NULL;
 	json_t *job = NULL, *pm = NULL, *linked = NULL, *meta;
 	int ret = -1;
@@ -168,7 +116,8 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		str_oom(e, "plan the build");
 		goto out;
 	}
-	if (abi3_tags(pkg, &plan->py, &tags, e) < 0) {
+	if (abi3_tags(pkg, json_object_get(state, "pyo3_features"), &plan->py,
+		      &tags, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
@@ -289,9 +238,42 @@ static int same_python_source(const json_t *pkg, const struct pyproject *pp,
 			  pp->path, sps);
 }
 
+/* Plans the job of the program of pkg, a package shipped as programs
+ * (binplan.h): a module's job for the executable, made a program's. */
+static int plan_programs(struct cargo_plan *plan, const json_t *pkg,
+			 const struct pyproject *pp, const json_t *state,
+			 struct sp_err *e)
+{
+	json_t *progs = binplan_programs(pkg, state, e), *prog;
+	char *module = binplan_module(pkg, pp);
+	size_t i;
+	int ret = -1;
+
+	if (!progs)
+		goto out;
+	if (!module) {
+		str_oom(e, "plan the build");
+		goto out;
+	}
+	json_array_foreach(progs, i, prog)
+	{
+		if (plan_job(plan, pkg, pp, prog, state, module, e) < 0 ||
+		    binplan_job(json_array_get(plan->jobs,
+					       json_array_size(plan->jobs) - 1),
+				pkg, prog, e) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(module);
+	json_decref(progs);
+	return ret;
+}
+
 /*
  * Picks the cdylibs to package (see plan.h) and plans a job for each, in
- * workspace member order.
+ * workspace member order; a package shipped as programs (binplan.h)
+ * gets its program's job instead.
  */
 static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 		     const struct projconf *pc, const json_t *state,
@@ -315,6 +297,20 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 	{
 		const char *id = str_member(pkg, "id");
 		const struct pyproject *pp = projconf_of(pc, i);
+		int programs;
+
+		/* A package shipped as programs has no module (binplan.h).
+		 * Only a package cargo builds as a root has its bins linked:
+		 * one built as another's dependency gives its lib alone. */
+		programs = pc->selected[i] ? binplan_wants_programs(pkg, pp, e)
+					   : 0;
+		if (programs < 0)
+			goto out;
+		if (programs > 0) {
+			if (plan_programs(plan, pkg, pp, state, e) < 0)
+				goto out;
+			continue;
+		}
 
 		json_array_foreach(cdylibs, j, art)
 		{
@@ -393,7 +389,7 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 				goto out;
 		}
 	}
-	if (ncdylib == 0) {
+	if (ncdylib == 0 && json_array_size(plan->jobs) == 0) {
 		sp_err_set(e, "no cdylib in the workspace: spoke packages "
 			      "crates with crate-type = [\"cdylib\"]");
 		goto out;
@@ -573,6 +569,48 @@ out:
 	return ret;
 }
 
+/*
+ * One repair setting of the packages cargo builds (get picks it from a
+ * [tool.maturin]): *dst gets the value they agree on, or stays NULL; two
+ * packages asking differently is an error naming both files.
+ */
+static int repair_setting(const struct projconf *pc, const char *key,
+			  const char *(*get)(const struct pp_maturin *),
+			  char **dst, struct sp_err *e)
+{
+	const char *from = NULL, *v;
+	size_t i;
+
+	for (i = 0; i < pc->n; i++) {
+		const struct pyproject *pp = projconf_of(pc, i);
+
+		if (!pc->selected[i] || !pp || !pp->has_maturin ||
+		    !(v = get(&pp->m)))
+			continue;
+		if (*dst && strcmp(*dst, v) != 0)
+			return sp_err_set(e,
+					  "%s asks for %s = \"%s\" and %s for "
+					  "\"%s\": one build has one repair; "
+					  "build them separately (-p) or pass "
+					  "the option on the command line",
+					  pp->path, key, v, from, *dst);
+		if (!*dst && !(*dst = strdup(v)))
+			return str_oom(e, "plan the build");
+		from = pp->path;
+	}
+	return 0;
+}
+
+static const char *get_compat(const struct pp_maturin *m)
+{
+	return m->compatibility;
+}
+
+static const char *get_auditwheel(const struct pp_maturin *m)
+{
+	return m->auditwheel;
+}
+
 int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		     struct sp_err *e)
 {
@@ -623,7 +661,11 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	if (projconf_candidates(meta, paths, e) < 0 ||
 	    read_pyprojects(interp, paths, &out->py, e) < 0 ||
 	    projconf_load(&pc, meta, manifest, o, out->py.pyprojects, e) < 0 ||
-	    projconf_cargo_opts(&pc, meta, o, &co, e) < 0)
+	    projconf_cargo_opts(&pc, meta, o, &co, e) < 0 ||
+	    repair_setting(&pc, "compatibility", get_compat, &out->compat,
+			   e) < 0 ||
+	    repair_setting(&pc, "auditwheel", get_auditwheel,
+			   &out->auditwheel, e) < 0)
 		goto out;
 
 	if (cargo_build(&co, manifest, interp_path, state, e) < 0 ||
@@ -649,5 +691,7 @@ void cargo_plan_release(struct cargo_plan *p)
 	free(p->workspace_root);
 	json_decref(p->jobs);
 	pyinfo_release(&p->py);
+	free(p->compat);
+	free(p->auditwheel);
 	memset(p, 0, sizeof(*p));
 }
