@@ -42,12 +42,13 @@ static const char build_help[] =
 	"  -r, --release          build with the release profile (the\n"
 	"                         default; conflicts with --profile)\n"
 	"  --profile NAME         cargo profile (default: release)\n"
-	"  --features LIST        cargo features\n"
+	"  -F, --features LIST    cargo features (repeatable: they add up)\n"
 	"  --all-features         every feature of the selected packages\n"
 	"  --no-default-features  not the 'default' feature\n"
 	"  --locked               fail, as cargo does, when Cargo.lock would\n"
 	"                         change\n"
 	"  --frozen               --locked, and no network\n"
+	"  --offline              no network (cargo's net.offline)\n"
 	"  --config KEY=VALUE     a cargo configuration value (repeatable)\n"
 	"  --target TRIPLE        build for this target: outputs go to\n"
 	"                         <target>/TRIPLE/<profile>/; the wheel is\n"
@@ -606,7 +607,8 @@ int cmd_build(int argc, char **argv)
 	enum { OPT_PROFILE = 256, OPT_FEATURES, OPT_TARGET_DIR,
 	       OPT_STATE, OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE,
 	       OPT_ARTIFACTS, OPT_ALL_FEATURES, OPT_NO_DEFAULT, OPT_LOCKED,
-	       OPT_FROZEN, OPT_TRIPLE, OPT_CONFIG, OPT_STRIP, OPT_SDIST };
+	       OPT_FROZEN, OPT_TRIPLE, OPT_CONFIG, OPT_STRIP, OPT_SDIST,
+	       OPT_OFFLINE };
 	static const struct option longopts[] = {
 		{"manifest-path", required_argument, NULL, 'm'},
 		{"package", required_argument, NULL, 'p'},
@@ -617,6 +619,7 @@ int cmd_build(int argc, char **argv)
 		{"no-default-features", no_argument, NULL, OPT_NO_DEFAULT},
 		{"locked", no_argument, NULL, OPT_LOCKED},
 		{"frozen", no_argument, NULL, OPT_FROZEN},
+		{"offline", no_argument, NULL, OPT_OFFLINE},
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"target", required_argument, NULL, OPT_TRIPLE},
 		{"strip", no_argument, NULL, OPT_STRIP},
@@ -654,6 +657,7 @@ int cmd_build(int argc, char **argv)
 	size_t ninterps = 0, nfound = 0, i;
 	int have_js = 0, release = 0, strip = 0, find = 0, sdist = 0;
 	char *out_abs = NULL, *strip_cfg = NULL, *sdist_path = NULL;
+	char *features = NULL;
 	char **found = NULL;
 	json_t *all = NULL, *builds = NULL, *done = NULL;
 	struct sp_err e;
@@ -670,7 +674,7 @@ int cmd_build(int argc, char **argv)
 	}
 	a.ui = &ui;
 	optind = 1;
-	while ((c = opts_next(argc, argv, "m:p:ro:i:fj:qvh", longopts)) !=
+	while ((c = opts_next(argc, argv, "m:p:rF:o:i:fj:qvh", longopts)) !=
 	       -1) {
 		switch (c) {
 		case 'm':
@@ -685,8 +689,18 @@ int cmd_build(int argc, char **argv)
 		case OPT_PROFILE:
 			a.co.profile = optarg;
 			break;
+		case 'F':
 		case OPT_FEATURES:
-			a.co.features = optarg;
+			/* Repeatable, as in cargo and maturin: the lists
+			 * add up. */
+			if (str_append(&features, ",", optarg) < 0) {
+				sp_err_set(&e, "out of memory");
+				goto fail;
+			}
+			a.co.features = features;
+			break;
+		case OPT_OFFLINE:
+			config[a.co.nconfig++] = "net.offline=true";
 			break;
 		case OPT_ALL_FEATURES:
 			a.co.all_features = 1;
@@ -1034,6 +1048,7 @@ out:
 	pyfind_free(found, nfound);
 	free(sdist_path);
 	free(strip_cfg);
+	free(features);
 	free(out_abs);
 	free(config);
 	free(interps);

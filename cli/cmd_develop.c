@@ -48,7 +48,7 @@ static const char develop_help[] =
 	"  --profile NAME         cargo profile (default: dev)\n"
 	"  -m, --manifest-path PATH  the workspace's Cargo.toml\n"
 	"  -p, --package NAME     build only this package (repeatable)\n"
-	"  --features LIST        cargo features\n"
+	"  -F, --features LIST    cargo features (repeatable)\n"
 	"  --all-features         every feature of the selected packages\n"
 	"  --no-default-features  not the 'default' feature\n"
 	"  --locked, --frozen     as cargo's\n"
@@ -282,7 +282,7 @@ int cmd_develop(int argc, char **argv)
 		goto out;
 	bargv[nb++] = "build";
 	optind = 1;
-	while ((c = opts_next(argc, argv, "rm:p:E:qh", longopts)) != -1) {
+	while ((c = opts_next(argc, argv, "rm:p:F:E:qh", longopts)) != -1) {
 		switch (c) {
 		case 'r':
 			release = 1;
@@ -298,6 +298,7 @@ int cmd_develop(int argc, char **argv)
 			bargv[nb++] = "-p";
 			bargv[nb++] = optarg;
 			break;
+		case 'F':
 		case OPT_FEATURES:
 			bargv[nb++] = "--features";
 			bargv[nb++] = optarg;

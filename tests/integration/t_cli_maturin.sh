@@ -55,6 +55,8 @@ check "  (a manylinux tag)" bash -c "ls '$T/cpypi'/hello-*-manylinux_*.whl"
 # Features: hello's greeting is loud with its "loud" feature.
 check "--all-features reaches cargo" in_ws "$SPOKE" build -q -i "$PY" -p hello --all-features -o "$T/all"
 check "  the module is loud" greets "$(ls "$T"/all/hello-*.whl)" "HELLO, x"
+check "-F loud --features '' (repeatable, they add up) and --offline" in_ws "$SPOKE" build -q -i "$PY" -p hello -F loud --features '' --offline -o "$T/F"
+check "  the module is loud" greets "$(ls "$T"/F/hello-*.whl)" "HELLO, x"
 sed -i 's/^loud = \[\]$/loud = []\ndefault = ["loud"]/' "$ws/hello/Cargo.toml"
 check "--no-default-features reaches cargo" in_ws "$SPOKE" build -q -i "$PY" -p hello --no-default-features -o "$T/nodef"
 check "  the module is quiet although loud is a default" greets "$(ls "$T"/nodef/hello-*.whl)" "hello, x"
