@@ -30,45 +30,46 @@
 #include "common/path.h"
 
 static const char develop_help[] =
-	"usage: spoke develop [options]\n"
-	"\n"
-	"Builds the project's wheels, as 'spoke build' does, and installs them\n"
-	"into the active virtual environment with its pip, as 'maturin\n"
-	"develop' does.  The environment is $VIRTUAL_ENV, else $CONDA_PREFIX,\n"
-	"else a .venv folder in the current folder or one above it; without\n"
-	"one, spoke develop refuses.  Wheels are built for the environment's\n"
-	"python, with cargo's dev profile (unless -r or --profile), and are not\n"
-	"repaired (linux_<arch>).  pip installs them with --no-deps\n"
-	"--force-reinstall; a package that declares dependencies then gets\n"
-	"them from pip (with --extras, those of the extras too).  The Python\n"
-	"files are copied, not linked: run spoke develop again after an edit.\n"
-	"\n"
-	"options:\n"
-	"  -r, --release          build with the release profile\n"
-	"  --profile NAME         cargo profile (default: dev)\n"
-	"  -m, --manifest-path PATH  the workspace's Cargo.toml\n"
-	"  -p, --package NAME     build only this package (repeatable)\n"
-	"  -F, --features LIST    cargo features (repeatable)\n"
-	"  --all-features         every feature of the selected packages\n"
-	"  --no-default-features  not the 'default' feature\n"
-	"  --locked, --frozen     as cargo's\n"
-	"  --config KEY=VALUE     a cargo configuration value (repeatable)\n"
-	"  --target-dir DIR       cargo's target directory\n"
-	"  --strip                strip the modules' symbols\n"
-	"  -E, --extras LIST      also install these extras' dependencies\n"
-	"                         (comma-separated, repeatable)\n"
-	"  --pip-path PIP         the pip program to install with (default:\n"
-	"                         the environment's python -m pip)\n"
-	"  --state-dir DIR        spoke's journal and staged files\n"
-	"  -q, --quiet            only errors\n"
-	"\n"
-	"Exit status: 0 installed, 1 failed, 2 usage error.\n";
+    "usage: spoke develop [options]\n"
+    "\n"
+    "Builds the project's wheels, as 'spoke build' does, and installs them\n"
+    "into the active virtual environment with its pip, as 'maturin\n"
+    "develop' does.  The environment is $VIRTUAL_ENV, else $CONDA_PREFIX,\n"
+    "else a .venv folder in the current folder or one above it; without\n"
+    "one, spoke develop refuses.  Wheels are built for the environment's\n"
+    "python, with cargo's dev profile (unless -r or --profile), and are not\n"
+    "repaired (linux_<arch>).  pip installs them with --no-deps\n"
+    "--force-reinstall; a package that declares dependencies then gets\n"
+    "them from pip (with --extras, those of the extras too).  The Python\n"
+    "files are copied, not linked: run spoke develop again after an edit.\n"
+    "\n"
+    "options:\n"
+    "  -r, --release          build with the release profile\n"
+    "  --profile NAME         cargo profile (default: dev)\n"
+    "  -m, --manifest-path PATH  the workspace's Cargo.toml\n"
+    "  -p, --package NAME     build only this package (repeatable)\n"
+    "  -F, --features LIST    cargo features (repeatable)\n"
+    "  --all-features         every feature of the selected packages\n"
+    "  --no-default-features  not the 'default' feature\n"
+    "  --locked, --frozen     as cargo's\n"
+    "  --config KEY=VALUE     a cargo configuration value (repeatable)\n"
+    "  --target-dir DIR       cargo's target directory\n"
+    "  --strip                strip the modules' symbols\n"
+    "  -E, --extras LIST      also install these extras' dependencies\n"
+    "                         (comma-separated, repeatable)\n"
+    "  --pip-path PIP         the pip program to install with (default:\n"
+    "                         the environment's python -m pip)\n"
+    "  --state-dir DIR        spoke's journal and staged files\n"
+    "  -q, --quiet            only errors\n"
+    "\n"
+    "Exit status: 0 installed, 1 failed, 2 usage error.\n";
 
 /* The environment to install into (malloc'd), found by maturin's rule
  * (see the top of this file), or NULL with e filled. */
 static char *find_venv(struct sp_err *e)
 {
-	const char *venv = getenv("VIRTUAL_ENV"), *conda = getenv("CONDA_PREFIX");
+	const char *venv = getenv("VIRTUAL_ENV"),
+		   *conda = getenv("CONDA_PREFIX");
 	char *dir, *cand, *python;
 	struct stat st;
 	size_t len;
@@ -78,8 +79,10 @@ static char *find_venv(struct sp_err *e)
 	if (conda && !*conda)
 		conda = NULL;
 	if (venv && conda && strcmp(venv, conda)) {
-		sp_err_set(e, "both VIRTUAL_ENV ('%s') and CONDA_PREFIX ('%s') "
-			      "are set: unset one of them", venv, conda);
+		sp_err_set(e,
+			   "both VIRTUAL_ENV ('%s') and CONDA_PREFIX ('%s') "
+			   "are set: unset one of them",
+			   venv, conda);
 		return NULL;
 	}
 	if (venv || conda) {
@@ -181,8 +184,8 @@ static int has_requirements(const char *wheel)
 		la_ssize_t n;
 		size_t len = 0;
 
-		if (!slash || strcmp(slash, "/METADATA") ||
-		    slash - name < 10 || strncmp(slash - 10, ".dist-info", 10))
+		if (!slash || strcmp(slash, "/METADATA") || slash - name < 10 ||
+		    strncmp(slash - 10, ".dist-info", 10))
 			continue;
 		/* The headers come first and are short; a body (the
 		 * readme) after them is not looked at. */
@@ -241,30 +244,40 @@ static void remove_tmp(const char *dir)
 
 int cmd_develop(int argc, char **argv)
 {
-	enum { OPT_PROFILE = 256, OPT_FEATURES, OPT_ALL_FEATURES,
-	       OPT_NO_DEFAULT, OPT_LOCKED, OPT_FROZEN, OPT_CONFIG,
-	       OPT_TARGET_DIR, OPT_STRIP, OPT_PIP,
-	       OPT_STATE, OPT_UV };
+	enum {
+		OPT_PROFILE = 256,
+		OPT_FEATURES,
+		OPT_ALL_FEATURES,
+		OPT_NO_DEFAULT,
+		OPT_LOCKED,
+		OPT_FROZEN,
+		OPT_CONFIG,
+		OPT_TARGET_DIR,
+		OPT_STRIP,
+		OPT_PIP,
+		OPT_STATE,
+		OPT_UV
+	};
 	static const struct option longopts[] = {
-		{"release", no_argument, NULL, 'r'},
-		{"profile", required_argument, NULL, OPT_PROFILE},
-		{"manifest-path", required_argument, NULL, 'm'},
-		{"package", required_argument, NULL, 'p'},
-		{"features", required_argument, NULL, OPT_FEATURES},
-		{"all-features", no_argument, NULL, OPT_ALL_FEATURES},
-		{"no-default-features", no_argument, NULL, OPT_NO_DEFAULT},
-		{"locked", no_argument, NULL, OPT_LOCKED},
-		{"frozen", no_argument, NULL, OPT_FROZEN},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"target-dir", required_argument, NULL, OPT_TARGET_DIR},
-		{"strip", no_argument, NULL, OPT_STRIP},
-		{"extras", required_argument, NULL, 'E'},
-		{"pip-path", required_argument, NULL, OPT_PIP},
-		{"state-dir", required_argument, NULL, OPT_STATE},
-		{"uv", no_argument, NULL, OPT_UV},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"release", no_argument, NULL, 'r'},
+	    {"profile", required_argument, NULL, OPT_PROFILE},
+	    {"manifest-path", required_argument, NULL, 'm'},
+	    {"package", required_argument, NULL, 'p'},
+	    {"features", required_argument, NULL, OPT_FEATURES},
+	    {"all-features", no_argument, NULL, OPT_ALL_FEATURES},
+	    {"no-default-features", no_argument, NULL, OPT_NO_DEFAULT},
+	    {"locked", no_argument, NULL, OPT_LOCKED},
+	    {"frozen", no_argument, NULL, OPT_FROZEN},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"target-dir", required_argument, NULL, OPT_TARGET_DIR},
+	    {"strip", no_argument, NULL, OPT_STRIP},
+	    {"extras", required_argument, NULL, 'E'},
+	    {"pip-path", required_argument, NULL, OPT_PIP},
+	    {"state-dir", required_argument, NULL, OPT_STATE},
+	    {"uv", no_argument, NULL, OPT_UV},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char **bargv = NULL, **pargv = NULL;
 	const char *pip = NULL, *profile = NULL;
@@ -340,9 +353,10 @@ int cmd_develop(int argc, char **argv)
 			pip = optarg;
 			break;
 		case OPT_UV:
-			fprintf(stderr, "spoke: --uv is not supported: spoke "
-					"develop installs with the environment's "
-					"pip (or --pip-path)\n");
+			fprintf(stderr,
+				"spoke: --uv is not supported: spoke "
+				"develop installs with the environment's "
+				"pip (or --pip-path)\n");
 			rc = EXIT_USAGE;
 			goto out;
 		case 'q':
@@ -366,7 +380,8 @@ int cmd_develop(int argc, char **argv)
 		goto out;
 	}
 	if (release && profile && strcmp(profile, "release")) {
-		fprintf(stderr, "spoke: --release conflicts with --profile %s\n",
+		fprintf(stderr,
+			"spoke: --release conflicts with --profile %s\n",
 			profile);
 		rc = EXIT_USAGE;
 		goto out;
@@ -403,10 +418,9 @@ int cmd_develop(int argc, char **argv)
 				   venv, python, python);
 		goto fail;
 	}
-	tmp = str_printf("%s/spoke-develop.XXXXXX",
-			 getenv("TMPDIR") && *getenv("TMPDIR")
-				 ? getenv("TMPDIR")
-				 : "/tmp");
+	tmp = str_printf(
+	    "%s/spoke-develop.XXXXXX",
+	    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!tmp || !mkdtemp(tmp)) {
 		sp_err_sys(&e, "cannot make a temporary folder for the wheels");
 		free(tmp);
@@ -454,9 +468,11 @@ int cmd_develop(int argc, char **argv)
 		code = run(pargv, venv, 0, &e);
 		if (code != 0) {
 			if (code > 0)
-				sp_err_set(&e, "pip install of '%s' into '%s' "
-					       "failed (exit %d)",
-					   path_basename(wheels[w]), venv, code);
+				sp_err_set(&e,
+					   "pip install of '%s' into '%s' "
+					   "failed (exit %d)",
+					   path_basename(wheels[w]), venv,
+					   code);
 			goto fail;
 		}
 		if (!has_requirements(wheels[w]))
@@ -477,8 +493,9 @@ int cmd_develop(int argc, char **argv)
 		free(req);
 		if (code != 0) {
 			if (code > 0)
-				sp_err_set(&e, "pip could not install the "
-					       "dependencies of '%s' (exit %d)",
+				sp_err_set(&e,
+					   "pip could not install the "
+					   "dependencies of '%s' (exit %d)",
 					   path_basename(wheels[w]), code);
 			goto fail;
 		}

@@ -69,8 +69,10 @@ static int stand_in(const char *path, const char *name)
 	proc_release(&p);
 	free(err);
 	if (skip)
-		fprintf(stderr, "spoke: warning: skipping '%s': it is not an "
-				"installed interpreter\n", path);
+		fprintf(stderr,
+			"spoke: warning: skipping '%s': it is not an "
+			"installed interpreter\n",
+			path);
 	return skip;
 }
 

@@ -29,8 +29,8 @@ static char *rustc_output(const char *const *argv, struct sp_err *e)
 	size_t len = 0, elen = 0;
 	int code;
 
-	if (proc_spawn(&p, argv, NULL, PROC_PIPE_STDOUT | PROC_PIPE_STDERR,
-		       e) < 0) {
+	if (proc_spawn(&p, argv, NULL, PROC_PIPE_STDOUT | PROC_PIPE_STDERR, e) <
+	    0) {
 		if (errno == ENOENT)
 			sp_err_set(e, "rustc not found (install Rust, or set "
 				      "RUSTC to the rustc program)");
@@ -44,8 +44,8 @@ static char *rustc_output(const char *const *argv, struct sp_err *e)
 
 		if (nl)
 			*nl = '\0';
-		sp_err_set(e, "%s failed (exit %d)%s%s", argv[0],
-			   code, err && *err ? ": " : "", err ? err : "");
+		sp_err_set(e, "%s failed (exit %d)%s%s", argv[0], code,
+			   err && *err ? ": " : "", err ? err : "");
 		goto fail;
 	}
 	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' ' ||
@@ -64,7 +64,7 @@ fail:
 int rustc_target_check(const char *triple, struct sp_err *e)
 {
 	const char *argv[] = {rustc_program(), "--print", "target-libdir",
-			      "--target", triple, NULL};
+			      "--target",      triple,	  NULL};
 	struct dirent *d;
 	char *libdir;
 	DIR *dir;

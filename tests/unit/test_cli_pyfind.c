@@ -145,12 +145,12 @@ static void test_none(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_versioned_names, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_broken_is_kept, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fallback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_none, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versioned_names, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_broken_is_kept, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_none, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
