@@ -406,12 +406,14 @@ static int drop_built(json_t *jobs, json_t *done, struct sp_err *e)
 
 /*
  * Asks every interpreter for its tags (pyinfo_query), so a wrong -i fails
- * before any build.  Two that carry the same tags would write the same
- * wheels: each later one is set to "" (skipped) and, unless ui is quiet,
- * named on stderr.  Returns 0, or -1 with e filled.
+ * before any build, as does a --target (target, or NULL) of another
+ * architecture than an interpreter's.  Two that carry the same tags would
+ * write the same wheels: each later one is set to "" (skipped) and,
+ * unless ui is quiet, named on stderr.  Returns 0, or -1 with e filled.
  */
 static int check_interpreters(const char **interps, size_t n,
-			      const struct build_ui *ui, struct sp_err *e)
+			      const char *target, const struct build_ui *ui,
+			      struct sp_err *e)
 {
 	json_t *seen = json_object(); /* tag key -> first interpreter */
 	size_t i;
@@ -425,6 +427,11 @@ static int check_interpreters(const char **interps, size_t n,
 
 		if (pyinfo_query(interps[i], NULL, 0, &py, e) < 0)
 			goto out;
+		if (target &&
+		    rustc_target_fits(target, py.platform_tag, e) < 0) {
+			pyinfo_release(&py);
+			goto out;
+		}
 		k = tag_key(NULL, py.python_tag, py.abi_tag);
 		if (k && json_object_get(seen, k)) {
 			if (!ui->quiet && !ui->json)
@@ -934,7 +941,7 @@ int cmd_build(int argc, char **argv)
 	}
 	/* Every interpreter answers before anything is built: a wrong -i
 	 * fails in a second, not after the first of several cargo builds. */
-	if (check_interpreters(interps, ninterps, &ui, &e) < 0)
+	if (check_interpreters(interps, ninterps, a.co.target, &ui, &e) < 0)
 		goto fail;
 	if (a.co.target && rustc_target_check(a.co.target, &e) < 0)
 		goto fail;

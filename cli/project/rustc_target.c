@@ -92,3 +92,50 @@ int rustc_target_check(const char *triple, struct sp_err *e)
 	free(libdir);
 	return found ? 0 : -1;
 }
+
+/* The triple's first component in Python's spelling, or NULL when this
+ * table does not know it. */
+static const char *python_arch(const char *triple, size_t len)
+{
+	static const struct {
+		const char *rust, *py;
+		int prefix; /* rust is a prefix (armv7, armv7a, ...) */
+	} map[] = {
+	    {"x86_64", "x86_64", 0},
+	    {"i686", "i686", 0},
+	    {"i586", "i686", 0},
+	    {"i386", "i686", 0},
+	    {"aarch64", "aarch64", 0},
+	    {"armv7", "armv7l", 1},
+	    {"powerpc64le", "ppc64le", 0},
+	    {"powerpc64", "ppc64", 0},
+	    {"s390x", "s390x", 0},
+	    {"riscv64", "riscv64", 1},
+	    {"loongarch64", "loongarch64", 0},
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		n = strlen(map[i].rust);
+		if (map[i].prefix
+			? len >= n && !strncmp(triple, map[i].rust, n)
+			: len == n && !strncmp(triple, map[i].rust, n))
+			return map[i].py;
+	}
+	return NULL;
+}
+
+int rustc_target_fits(const char *triple, const char *platform_tag,
+		      struct sp_err *e)
+{
+	const char *arch = python_arch(triple, strcspn(triple, "-"));
+	const char *have = platform_tag ? strchr(platform_tag, '_') : NULL;
+
+	if (!arch || !have || !strcmp(have + 1, arch))
+		return 0;
+	return sp_err_set(e,
+			  "--target %s builds for %s, but the interpreter is "
+			  "for %s (%s): spoke tags wheels for the "
+			  "interpreter, so cross builds are not supported",
+			  triple, arch, have + 1, platform_tag);
+}

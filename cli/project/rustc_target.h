@@ -23,4 +23,17 @@
  */
 int rustc_target_check(const char *triple, struct sp_err *e);
 
+/*
+ * Checks that a module built for triple can be imported by an interpreter
+ * whose platform tag is platform_tag ("linux_x86_64"): the triple's
+ * architecture, in Python's spelling (i686 for i586-, armv7l for armv7-,
+ * ppc64le for powerpc64le-, riscv64 for riscv64gc-), must be the tag's.
+ * spoke tags wheels for the interpreter, so a cross build would give a
+ * wheel whose name promises what its module cannot do.  An architecture
+ * this table does not know is let through (rustc and the repair's ELF
+ * check still see it).  Returns 0, or -1 with e filled.
+ */
+int rustc_target_fits(const char *triple, const char *platform_tag,
+		      struct sp_err *e);
+
 #endif
