@@ -76,6 +76,7 @@ static const char build_help[] =
 	"                         maturin finds them; not with -i\n"
 	"  --sdist                also write the source distribution, as\n"
 	"                         'spoke sdist' does, into the wheels' folder\n"
+	"                         (first: a failure stops the build)\n"
 	"  --compression LEVEL    store, fast, default or best\n"
 	"\n"
 	"repair options (manylinux, musllinux):\n"
@@ -609,6 +610,42 @@ static int merge_result(json_t **all, json_t *res)
 	return 0;
 }
 
+/*
+ * --sdist: writes the source distribution as `spoke sdist` does, with the
+ * first interpreter to be built for reading pyproject.toml, into the
+ * wheels' folder: -o, else <--target-dir>/wheels, else the default of
+ * `spoke sdist`, cargo's target directory's wheels/.  *path gets the
+ * archive's path (malloc'd).  Returns 0, or -1 with e filled.
+ */
+static int write_sdist(const struct build_args *a, const char **interps,
+		       size_t ninterps, char **path, struct sp_err *e)
+{
+	const char *py = NULL;
+	char *out = NULL, *td = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ninterps && !py; i++)
+		if (!interps[i] || *interps[i])
+			py = interps[i] ? interps[i] : "python3";
+	if (a->out_dir) {
+		if (!(out = path_absolute(a->out_dir, e)))
+			return -1;
+	} else if (a->co.target_dir) {
+		if (!(td = path_absolute(a->co.target_dir, e)))
+			return -1;
+		out = path_join(td, "wheels");
+		free(td);
+		if (!out)
+			return sp_err_set(e, "out of memory");
+	}
+	rc = sdist_write(a->co.manifest_path, out, py, path, e);
+	if (rc < 0)
+		sp_err_wrap(e, "--sdist");
+	free(out);
+	return rc;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	enum { OPT_PROFILE = 256, OPT_FEATURES, OPT_TARGET_DIR,
@@ -945,6 +982,12 @@ int cmd_build(int argc, char **argv)
 		goto fail;
 	if (a.co.target && rustc_target_check(a.co.target, &e) < 0)
 		goto fail;
+	/* The sdist first, as maturin writes it before its wheels: a
+	 * package that cannot be distributed fails before cargo runs. */
+	if (sdist && write_sdist(&a, interps, ninterps, &sdist_path, &e) < 0)
+		goto fail;
+	if (sdist_path && !ui.quiet && !ui.json)
+		printf("wrote %s\n", esc(sdist_path));
 	have_js = jobserver_open(&js, &e);
 	if (have_js < 0)
 		goto fail;
@@ -998,30 +1041,8 @@ int cmd_build(int argc, char **argv)
 				1, "wheels", "artifacts");
 	json_object_set(all, "builds", builds);
 	rc = json_is_true(json_object_get(all, "ok")) ? 0 : 1;
-	/* The sdist comes last, into the wheels' folder, as maturin's
-	 * --sdist writes it beside them. */
-	if (rc == 0 && sdist) {
-		const char *py = NULL;
-
-		for (i = 0; i < ninterps && !py; i++)
-			if (!interps[i] || *interps[i])
-				py = interps[i] ? interps[i] : "python3";
-		if (!out_abs &&
-		    !(out_abs = a.out_dir ? path_absolute(a.out_dir, &e)
-					  : NULL)) {
-			if (!a.out_dir)
-				sp_err_set(&e, "no wheel folder for --sdist");
-			goto fail;
-		}
-		if (sdist_write(a.co.manifest_path, out_abs, py, &sdist_path,
-				&e) < 0) {
-			sp_err_wrap(&e, "--sdist");
-			goto fail;
-		}
+	if (sdist_path)
 		json_object_set_new(all, "sdist", json_string(sdist_path));
-		if (!ui.quiet && !ui.json)
-			printf("wrote %s\n", esc(sdist_path));
-	}
 	if (ui.json) {
 		output_json_line("result", all);
 	} else if (rc) {

@@ -135,6 +135,12 @@ check "  and says to use -i" grep -q "give one with -i" "$T/last.out"
 check_status "--sdist -m mixed/Cargo.toml" 0 in_ws "$SPOKE" build -q -i "$PY" -m mixed/Cargo.toml --sdist -o "$T/sd" --json
 check "  the result names the sdist" bash -c "tail -1 '$T/last.out' | grep -q '\"sdist\":\"$T/sd/mixedpkg-0.3.0.tar.gz\"'"
 check "  the wheel and the sdist are there" bash -c "ls '$T/sd'/mixedpkg-0.3.0-*.whl '$T/sd/mixedpkg-0.3.0.tar.gz'"
+check_status "--sdist at a virtual workspace's root fails" 1 in_ws "$SPOKE" build -q -i "$PY" -p hello --sdist -o "$T/sdv"
+check "  saying why" grep -q -- "--sdist: .*not a package's manifest" "$T/last.out"
+check "  before any wheel was written (the sdist comes first, as in maturin)" bash -c "! ls '$T/sdv'/*.whl 2>/dev/null"
+check_status "--sdist --target-dir DIR: the sdist goes to DIR/wheels" 0 bash -c "cd '$ws/mixed' && '$SPOKE' build -q -i '$PY' --sdist --target-dir '$T/sdtd'"
+check "  (with the wheel)" bash -c "ls '$T/sdtd/wheels/mixedpkg-0.3.0.tar.gz' '$T/sdtd/wheels'/mixedpkg-0.3.0-*.whl"
+"$SPOKE" stop --target-dir "$T/sdtd" >/dev/null 2>&1
 check_status "--sdist with --artifacts: a usage error" 2 in_ws "$SPOKE" build --artifacts x.json --sdist
 
 finish
