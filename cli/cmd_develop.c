@@ -5,7 +5,8 @@
  * maturin's rules, kept here: the environment is $VIRTUAL_ENV, else
  * $CONDA_PREFIX (both set and different is an error), else a .venv folder
  * in the current folder or one above; the wheel is built for that
- * environment's python, with cargo's dev profile unless -r/--release (or
+ * environment's python (the file its bin/python links to), with cargo's
+ * dev profile unless -r/--release (or
  * --profile) says otherwise, without repair (a wheel that never leaves
  * the machine needs no manylinux tag); it is installed with that python's
  * pip, `pip install --no-deps --force-reinstall`, and the package's
@@ -282,6 +283,7 @@ int cmd_develop(int argc, char **argv)
 	const char **bargv = NULL, **pargv = NULL;
 	const char *pip = NULL, *profile = NULL;
 	char *venv = NULL, *python = NULL, *extras = NULL, *tmp = NULL;
+	char *real = NULL;
 	char **wheels = NULL;
 	size_t nb = 0, nwheels = 0, i;
 	int c, quiet = 0, release = 0, rc = 1, code;
@@ -427,8 +429,13 @@ int cmd_develop(int argc, char **argv)
 		tmp = NULL;
 		goto fail;
 	}
+	/* The interpreter the environment's python links to (a venv's
+	 * bin/python is a link to its base): the same tags, and a
+	 * PYO3_PYTHON that does not change from one environment to the
+	 * next, so cargo does not compile pyo3 again for each. */
+	real = realpath(python, NULL);
 	bargv[nb++] = "-i";
-	bargv[nb++] = python;
+	bargv[nb++] = real ? real : python;
 	bargv[nb++] = "--repair=skip";
 	bargv[nb++] = "--out";
 	bargv[nb++] = tmp;
@@ -518,6 +525,7 @@ out:
 	free(wheels);
 	free(tmp);
 	free(extras);
+	free(real);
 	free(python);
 	free(venv);
 	free(pargv);

@@ -66,6 +66,25 @@ check "  installs the extra's dependency" imports "$v" 'import depx; assert depx
 check "  and the package" imports "$v" 'import hello'
 rm "$ws/hello/pyproject.toml"
 
+# The environment's python is named to cargo by the file it links to:
+# PYO3_PYTHON is the same from one venv to the next, and a crate whose
+# build script watches it (as pyo3's does) is not compiled again.
+cat >"$ws/hello/build.rs" <<'RS'
+fn main() {
+    println!("cargo:rerun-if-env-changed=PYO3_PYTHON");
+    let p = std::env::var("PYO3_PYTHON").unwrap_or_default();
+    std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/pyo3_python.txt"), p).unwrap();
+}
+RS
+v2=$(make_venv dev2)
+check "spoke develop into one venv" in_ws env VIRTUAL_ENV="$v" "$SPOKE" develop -q -p hello
+check "  PYO3_PYTHON is the interpreter the venv's python links to" bash -c "[ \"\$(cat '$ws/hello/pyo3_python.txt')\" = '$(readlink -f "$v/bin/python")' ]"
+touch "$T/marker2"
+check "spoke develop into another venv" in_ws env VIRTUAL_ENV="$v2" "$SPOKE" develop -q -p hello
+check "  the module imports there" imports "$v2" 'import hello'
+check "  hello was not compiled again" bash -c "[ -z \"\$(find '$ws/target/debug' -maxdepth 1 -name 'libhello.so' -newer '$T/marker2')\" ]"
+rm -f "$ws/hello/build.rs" "$ws/hello/pyo3_python.txt"
+
 # No pip in the environment: refused before cargo runs.
 nopip=$(make_venv nopip)
 "$nopip/bin/python" -m pip uninstall -q -y pip >/dev/null 2>&1
