@@ -6,12 +6,13 @@
  * $CONDA_PREFIX (both set and different is an error), else a .venv folder
  * in the current folder or one above; the wheel is built for that
  * environment's python (the file its bin/python links to), with cargo's
- * dev profile unless -r/--release (or
- * --profile) says otherwise, without repair (a wheel that never leaves
- * the machine needs no manylinux tag); it is installed with that python's
- * pip, `pip install --no-deps --force-reinstall`, and the package's
- * dependencies (with --extras) are installed by pip when it has any.
- * The build itself is `spoke build`'s, run in this process.
+ * dev profile unless -r/--release (or --profile) says otherwise, without
+ * repair (a wheel that never leaves the machine needs no manylinux tag);
+ * it is installed with that python's pip, `pip install --no-deps
+ * --force-reinstall`, and the package's dependencies (with --extras) are
+ * installed by pip when it has any.  The build itself is `spoke build`'s,
+ * run in this process.  Unlike maturin, a mixed project's Python files
+ * are installed as copies, not linked from the source tree.
  */
 #define _GNU_SOURCE
 #include <archive.h>
