@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "worker/build_wheel.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -20,6 +21,8 @@
 #include "worker/elf/pycheck.h"
 #include "common/mapfile.h"
 #include "common/path.h"
+#include "common/pyname.h"
+#include "worker/wheel/launcher.h"
 #include "worker/wheel/metadata.h"
 #include "worker/zip/pdeflate.h"
 #include "worker/wheel/pyfiles.h"
@@ -106,6 +109,43 @@ static int check_libpython(const struct wheel_job *j,
 	return 0;
 }
 
+/* A program is an executable (ET_EXEC, or a PIE, as cargo links bins):
+ * a library at that place would not run. */
+static int check_program(const struct wheel_job *j, const struct elf_info *info,
+			 struct sp_err *e)
+{
+	if (info->id.type == ET_EXEC || info->id.pie)
+		return 0;
+	return sp_err_set(e,
+			  "'%s' is not an executable, so it cannot be the "
+			  "program '%s'",
+			  j->cargo_path ? j->cargo_path : j->staged_path,
+			  j->program);
+}
+
+/* Reads the staged file's ELF headers into info and checks them.  A
+ * module is a shared library for this machine that exports its PyInit_
+ * and links no libpython.  A program is an executable for this machine,
+ * read through fd (the mapping's reader takes libraries only); it
+ * exports nothing Python calls, and one that embeds Python must link
+ * libpython. */
+static int inspect_staged(const struct wheel_job *j, const struct mapfile *map,
+			  int fd, struct elf_info *info, struct sp_err *e)
+{
+	if (j->program)
+		return elf_inspect_object_fd(fd, j->staged_path, info, e) < 0 ||
+			       check_program(j, info, e) < 0 ||
+			       elf_info_check_host(info, j->staged_path, e) < 0
+			   ? -1
+			   : 0;
+	return elf_inspect_mem(map->p, map->len, j->staged_path, info, e) < 0 ||
+		       elf_info_check_host(info, j->staged_path, e) < 0 ||
+		       check_init(map, j, e) < 0 ||
+		       check_libpython(j, info, e) < 0
+		   ? -1
+		   : 0;
+}
+
 /* Reads the whole staged file through fd into a new buffer: only for
  * --split-debug, whose debugsplit_module() replaces a malloc'd module with the
  * stripped one.  Otherwise the module is read through fd a piece at a
@@ -170,11 +210,46 @@ static char *join3(const char *a, const char *b, const char *c)
 	return s;
 }
 
-/* The wheel path of the module: "pkg/_native.cpython-311-....so". */
+/*
+ * Where a program lies in the wheel: among the scripts,
+ * "<dist>-<version>.data/scripts/<name>", which installers copy to the
+ * environment's bin/ with mode 0755; or, moved (it needs libraries the
+ * repair bundled, which bin/ has no fixed path to: launcher.h),
+ * "<pkg>.scripts/<name>" in platlib, pkg named as the repair names
+ * "<pkg>.libs".  malloc'd; NULL on out-of-memory.
+ */
+static char *program_path(const struct wheel_job *j, int moved)
+{
+	char *base, *s = NULL;
+	size_t n;
+
+	if (moved) {
+		base = dist_normalize(j->distribution);
+		if (base && asprintf(&s, "%s.scripts/%s", base, j->program) < 0)
+			s = NULL;
+		free(base);
+		return s;
+	}
+	/* "<dist>-<version>.dist-info" less its suffix, escaped alike. */
+	base = dist_info_dir(j->distribution, j->version);
+	n = base ? strlen(base) : 0;
+	if (n > 10 && asprintf(&s, "%.*s.data/scripts/%s", (int)(n - 10), base,
+			       j->program) < 0)
+		s = NULL;
+	free(base);
+	return s;
+}
+
+/* The wheel path of the module: "pkg/_native.cpython-311-....so".  A
+ * program's is where it lies when moved: the repair's RPATH leads from
+ * there. */
 static char *module_path(const struct wheel_job *j)
 {
-	char *mod = strdup(j->module), *p, *s;
+	char *mod, *p, *s;
 
+	if (j->program)
+		return program_path(j, 1);
+	mod = strdup(j->module);
 	if (!mod)
 		return NULL;
 	for (p = mod; *p; p++)
@@ -248,6 +323,7 @@ static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 	struct record r = {0};
 	char *modpath = NULL, *info_dir = NULL, *meta = NULL, *wheel = NULL;
 	char *p_meta = NULL, *p_wheel = NULL, *p_record = NULL, *p_ep = NULL;
+	char *launcher = NULL, *script = NULL;
 	struct pyfiles pf = {0};
 	size_t before = 0;
 	int rc = -1;
@@ -257,7 +333,16 @@ static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 	z.threads = pdeflate_threads(j->threads);
 	if (record_init(&r, e) < 0)
 		goto out;
-	modpath = module_path(j);
+	/* A program the repair patched has an RPATH into <pkg>.libs: it
+	 * moves, and a launcher takes its place among the scripts. */
+	modpath =
+	    j->program ? program_path(j, rep->mod_fd >= 0) : module_path(j);
+	if (j->program && rep->mod_fd >= 0 &&
+	    (!(script = program_path(j, 0)) ||
+	     !(launcher = launcher_text(modpath)))) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
 	info_dir = dist_info_dir(j->distribution, j->version);
 	if (!modpath || !info_dir) {
 		sp_err_set(e, "out of memory");
@@ -286,6 +371,9 @@ static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 	if (add_files(&z, &r, pf.py, 0, before, e) < 0 ||
 	    add_fd(&r, &z, modpath, mod_fd, mod_len, mod_name, e) < 0 ||
 	    add_files(&z, &r, pf.py, before, pf.npy, e) < 0)
+		goto out;
+	if (launcher && record_zip_add(&r, &z, script, launcher,
+				       strlen(launcher), 0755, e) < 0)
 		goto out;
 	for (i = 0; i < rep->nfiles; i++)
 		if (add_fd(&r, &z, rep->files[i].path, rep->files[i].fd,
@@ -320,6 +408,8 @@ out:
 	free(p_wheel);
 	free(p_record);
 	free(p_ep);
+	free(launcher);
+	free(script);
 	pyfiles_release(&pf);
 	zipw_release(&z);
 	return rc;
@@ -363,6 +453,7 @@ static int repair_module(const struct wheel_job *j,
 	in.origin = origin;
 	in.plat = j->platform_tag;
 	in.info = info;
+	in.keep_libpython = j->program != NULL;
 	in.mod_fd = mod_fd;
 	in.tmp_dirfd = dirfd;
 	in.tmp_label = dir_label;
@@ -537,10 +628,9 @@ int wheel_write(const struct wheel_job *j,
 	 * (mapfile.h: why a truncation is survivable).  The repair and the
 	 * zip writer read the file through its descriptor, a piece at a
 	 * time: the module is never held whole. */
-	if (mapfile_open(&map, in, j->staged_path, e) < 0 ||
-	    elf_inspect_mem(map.p, map.len, j->staged_path, &info, e) < 0 ||
-	    elf_info_check_host(&info, j->staged_path, e) < 0 ||
-	    check_init(&map, j, e) < 0 || check_libpython(j, &info, e) < 0)
+	if (mapfile_open(&map, in, j->staged_path, e) < 0)
+		goto out;
+	if (inspect_staged(j, &map, in, &info, e) < 0)
 		goto out;
 	data = in;
 	data_len = map.len;
@@ -549,8 +639,9 @@ int wheel_write(const struct wheel_job *j,
 	if (open_out_dir(j, &dirfd, &dir_label, e) < 0)
 		goto out;
 	/* Stripped before the repair patches it (debugsplit.h); so are the
-	 * libraries the repair bundles (repair.h). */
-	if (j->options.split_debug) {
+	 * libraries the repair bundles (repair.h).  A program is not, as
+	 * spoke repair leaves executables (repair_wheel.h). */
+	if (j->options.split_debug && !j->program) {
 		if (split_module(j, in, dirfd, dir_label, &stripped, &data_len,
 				 &debug_path, e) < 0)
 			goto out;

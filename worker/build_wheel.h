@@ -8,6 +8,16 @@
  * license files under licenses/, and RECORD last, as the wheel
  * specification asks.  The staged module is opened read-only and never
  * written.
+ *
+ * A program's job (wheel_job.h: program set) holds an executable in the
+ * module's place: at <dist>-<version>.data/scripts/<program>, mode 0755,
+ * which installers copy to the environment's bin/.  It is repaired as a
+ * module is, but keeps a link to libpython (a program that embeds Python
+ * needs it), is not split by split_debug, and needs no PyInit_.  When the
+ * repair bundles libraries for it, bin/ has no fixed path to them: it
+ * goes to <pkg>.scripts/<program> in platlib instead, with an RPATH to
+ * <pkg>.libs, and a launcher (worker/wheel/launcher.h) takes its place
+ * among the scripts.
  */
 #ifndef SPOKE_WORKER_BUILD_WHEEL_H
 #define SPOKE_WORKER_BUILD_WHEEL_H

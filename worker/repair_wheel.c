@@ -19,6 +19,7 @@
 #include "common/pyname.h"
 #include "common/tmpfile.h"
 #include "worker/elf/debugsplit.h"
+#include "worker/wheel/launcher.h"
 #include "worker/wheel/record.h"
 #include "worker/repair/exclude.h"
 #include "worker/repair/repair.h"
@@ -557,49 +558,17 @@ static int add_ent(struct ctx *c, struct record *rec, struct zipw *z,
 		      c->tmpdir, e);
 }
 
-/* Adds the launcher that takes a moved script's place (en->moved): a
- * Python script whose "#!python" line installers rewrite to the
- * environment's interpreter, which runs the executable from platlib with
- * the arguments it was given.  The path is a bytes literal, every byte
- * but plain ASCII escaped, so no name can end the string. */
+/* Adds the launcher (launcher.h) that takes a moved script's place
+ * (en->moved). */
 static int add_launcher(struct record *rec, struct zipw *z,
 			const struct ent *en, struct sp_err *e)
 {
-	const unsigned char *p;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = launcher_text(en->moved);
 	int rc;
 
-	if (!f)
+	if (!text)
 		return sp_err_set(e, "out of memory");
-	fputs("#!python\n"
-	      "# Written by spoke repair.  The ELF executable that stood here\n"
-	      "# now lives in platlib, beside the libraries bundled for it,\n"
-	      "# where its RPATH finds them; this runs it with the same\n"
-	      "# arguments.\n"
-	      "import os\n"
-	      "import sys\n"
-	      "import sysconfig\n"
-	      "\n"
-	      "if __name__ == \"__main__\":\n"
-	      "    target = os.path.join(sysconfig.get_path(\"platlib\"),\n"
-	      "                          os.fsdecode(b\"",
-	      f);
-	for (p = (const unsigned char *)en->moved; *p; p++) {
-		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
-			fputc(*p, f);
-		else
-			fprintf(f, "\\x%02x", *p);
-	}
-	fputs("\"))\n"
-	      "    os.execv(target, sys.argv)\n",
-	      f);
-	if (fclose(f) != 0 || !text) {
-		free(text);
-		return sp_err_set(e, "out of memory");
-	}
-	rc = record_zip_add(rec, z, en->we->name, text, len, 0755, e);
+	rc = record_zip_add(rec, z, en->we->name, text, strlen(text), 0755, e);
 	free(text);
 	return rc;
 }

@@ -35,6 +35,7 @@ void wheel_job_release(struct wheel_job *j)
 	free(j->abi_tag);
 	free(j->platform_tag);
 	free(j->ext_suffix);
+	free(j->program);
 	json_decref(j->metadata);
 	for (i = 0; i < j->npython_files; i++) {
 		free(j->python_files[i].src);
@@ -212,6 +213,21 @@ static int ext_suffix_valid(const char *s)
 	return 1;
 }
 
+/* A program becomes a zip entry's last component and a file in the
+ * environment's bin/: held to the characters cargo allows in target
+ * names, and never "." or "..". */
+static int program_name_valid(const char *s)
+{
+	if (!s[0] || s[0] == '.')
+		return 0;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-",
+			    *s))
+			return 0;
+	return 1;
+}
+
 static int get_level(const json_t *o, int *level, struct sp_err *e)
 {
 	const json_t *v = json_object_get(o, "compression");
@@ -272,6 +288,14 @@ static int parse_fields(const json_t *o, enum job_kind kind,
 	if (!ext_suffix_valid(j->ext_suffix))
 		return sp_err_set(e, "invalid extension suffix '%s'",
 				  j->ext_suffix);
+	if (get_str(o, "program", 0, &j->program, e) < 0)
+		return -1;
+	if (j->program && !program_name_valid(j->program))
+		return sp_err_set(e,
+				  "invalid program name '%s': it must be a "
+				  "file name of letters, digits, '.', '_', "
+				  "'+' and '-'",
+				  j->program);
 
 	v = json_object_get(o, "metadata");
 	if (v && !json_is_null(v)) {
@@ -495,6 +519,7 @@ json_t *job_to_json(const struct wheel_job *j)
 	      put_str(o, "abi_tag", j->abi_tag) < 0 ||
 	      put_str(o, "platform_tag", j->platform_tag) < 0 ||
 	      put_str(o, "ext_suffix", j->ext_suffix) < 0 ||
+	      put_str(o, "program", j->program) < 0 ||
 	      put_str(o, "entry_points", j->entry_points) < 0;
 	if (!bad && j->has_staged_ident)
 		bad = json_object_set_new(

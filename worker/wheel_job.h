@@ -79,6 +79,12 @@ struct wheel_job {
 						    * "linux_x86_64" */
 	char *ext_suffix; /* the interpreter's EXT_SUFFIX
 			   * (".cpython-311-x86_64-linux-gnu.so") */
+	/* A program's job (cli/project/binplan.h): the program's file name,
+	 * which the wheel holds at <dist>-<version>.data/scripts/<program>
+	 * (build_wheel.h); NULL for a module.  The staged file is then an
+	 * executable, module is the project's Python package (its Python
+	 * files' home) and ext_suffix goes unused. */
+	char *program;
 
 	/* The "metadata" object, or NULL (a new reference): summary,
 	 * license, author, author_email, maintainer, maintainer_email,

@@ -204,9 +204,11 @@ prebuilt_artifacts() {
 }
 
 # snapshot WS: every cargo output spoke may touch, with inode and digest.
+# SNAPSHOT_NAME (a find -name pattern, default '*.so') picks other
+# outputs, such as a program's executable.
 snapshot() {
 	local ws=$1
-	find "$ws/target/release" -maxdepth 2 -name '*.so' -type f -printf '%P %i\n' |
+	find "$ws/target/release" -maxdepth 2 -name "${SNAPSHOT_NAME:-*.so}" -type f -printf '%P %i\n' |
 		sort | while read -r p ino; do
 		echo "$p $ino $(sha256sum <"$ws/target/release/$p" | cut -d' ' -f1)"
 	done

@@ -134,6 +134,54 @@ static void test_build_script(void **unused)
 	json_decref(st);
 }
 
+#define PYO3 "registry+https://github.com/rust-lang/crates.io-index#pyo3@0.17.3"
+#define FFI                                                                    \
+	"registry+https://github.com/rust-lang/"                               \
+	"crates.io-index#pyo3-ffi@0.17.3"
+
+/* The features of pyo3's and pyo3-ffi's lib units are kept, as one list;
+ * their build scripts' units and other crates' are not. */
+static void test_pyo3_features(void **unused)
+{
+	json_t *st = json_object(), *f;
+
+	(void)unused;
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_B
+		  "\",\"target\":{\"kind\":[\"lib\"],\"name\":\"b\"},"
+		  "\"features\":[\"abi3-py38\"],\"filenames\":[]}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PYO3
+		  "\",\"target\":{\"kind\":[\"custom-build\"],\"name\":"
+		  "\"build-script-build\"},\"features\":[\"abi3-py36\"],"
+		  "\"filenames\":[]}",
+		  st),
+	    0);
+	assert_null(json_object_get(st, "pyo3_features"));
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" FFI
+		  "\",\"target\":{\"kind\":[\"lib\"],\"name\":"
+		  "\"pyo3_ffi\"},\"features\":[\"abi3\",\"abi3-py37\","
+		  "\"extension-module\"],\"filenames\":[\"/t/a.rlib\"]}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PYO3
+		  "\",\"target\":{\"kind\":[\"lib\"],\"name\":\"pyo3\"},"
+		  "\"features\":[\"abi3\",\"macros\"],\"filenames\":[]}",
+		  st),
+	    0);
+	f = json_object_get(st, "pyo3_features");
+	assert_int_equal(json_array_size(f), 4);
+	assert_string_equal(json_string_value(json_array_get(f, 0)), "abi3");
+	assert_string_equal(json_string_value(json_array_get(f, 1)),
+			    "abi3-py37");
+	assert_string_equal(json_string_value(json_array_get(f, 3)), "macros");
+	json_decref(st);
+}
+
 static void test_not_json(void **unused)
 {
 	json_t *st = json_object();
@@ -147,13 +195,67 @@ static void test_not_json(void **unused)
 	json_decref(st);
 }
 
+/* A bin target's program is its "executable"; a bin cargo only checked
+ * has none, and an example is not a bin. */
+static void test_bin_artifact(void **unused)
+{
+	json_t *st = json_object(), *b;
+
+	(void)unused;
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_A
+		  "\",\"target\":{\"kind\":[\"bin\"],\"crate_types\":[\"bin\"],"
+		  "\"name\":\"hello-world\"},\"filenames\":["
+		  "\"/t/release/hello-world\"],\"executable\":"
+		  "\"/t/release/hello-world\",\"fresh\":true}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_A
+		  "\",\"target\":{\"kind\":[\"bin\"],\"name\":\"hello-world\"},"
+		  "\"filenames\":[\"/t/release/hello-world\"],\"executable\":"
+		  "\"/t/release/hello-world\"}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_B
+		  "\",\"target\":{\"kind\":[\"bin\"],\"name\":\"checked\"},"
+		  "\"filenames\":[\"/t/release/deps/libchecked.rmeta\"],"
+		  "\"executable\":null}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_B
+		  "\",\"target\":{\"kind\":[\"example\"],\"name\":\"ex\"},"
+		  "\"filenames\":[\"/t/release/examples/ex\"],"
+		  "\"executable\":\"/t/release/examples/ex\"}",
+		  st),
+	    0);
+	b = json_object_get(st, "bins");
+	assert_int_equal(json_array_size(b), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(b, 0), "name")),
+	    "hello-world");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(b, 0), "path")),
+	    "/t/release/hello-world");
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(b, 0), "package_id")),
+			    PKG_A);
+	assert_null(json_object_get(st, "cdylibs"));
+	assert_non_null(json_object_get(json_object_get(st, "built"), PKG_B));
+	json_decref(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cdylib_artifact),
 	    cmocka_unit_test(test_other_artifacts),
 	    cmocka_unit_test(test_cdylib_without_so),
+	    cmocka_unit_test(test_bin_artifact),
 	    cmocka_unit_test(test_build_script),
+	    cmocka_unit_test(test_pyo3_features),
 	    cmocka_unit_test(test_not_json),
 	};
 

@@ -53,6 +53,9 @@ static int setup(void **state)
 	static const char src[] =
 	    "void *PyInit__native(void);\n"
 	    "void *PyInit__native(void) { return (void *)0; }\n";
+	static const char tool[] =
+	    "#include <stdio.h>\n"
+	    "int main(void) { puts(\"hello\"); return 0; }\n";
 	FILE *f;
 
 	(void)state;
@@ -62,6 +65,9 @@ static int setup(void **state)
 	f = fopen("m.c", "w");
 	if (!f || fputs(src, f) < 0 || fclose(f) != 0)
 		return -1;
+	f = fopen("tool.c", "w");
+	if (!f || fputs(tool, f) < 0 || fclose(f) != 0)
+		return -1;
 	have_cc = run("cc -shared -fPIC -o m.so m.c -Wl,--no-as-needed "
 		      "2>/dev/null && "
 		      "cc -shared -fPIC -o dep.so m.c -Wl,--no-as-needed "
@@ -69,7 +75,14 @@ static int setup(void **state)
 		      "cc -shared -fPIC -o libz.so.1 -Wl,-soname,libz.so.1 "
 		      "m.c 2>/dev/null && "
 		      "cc -shared -fPIC -o z.so m.c -Wl,--no-as-needed "
-		      "./libz.so.1 2>/dev/null") == 0;
+		      "./libz.so.1 2>/dev/null && "
+		      "cc -o tool tool.c 2>/dev/null && "
+		      "cc -o tool_dep tool.c -Wl,--no-as-needed -ldeflate "
+		      "2>/dev/null && "
+		      "cc -shared -fPIC -o libpython3.11.so.1.0 "
+		      "-Wl,-soname,libpython3.11.so.1.0 m.c 2>/dev/null && "
+		      "cc -o tool_py tool.c -Wl,--no-as-needed "
+		      "./libpython3.11.so.1.0 2>/dev/null") == 0;
 	return 0;
 }
 
@@ -325,6 +338,108 @@ static void test_repair(void **state)
 	expect_fail(job, "not manylinux-compliant");
 }
 
+/* The names of the wheel at path, one per line, each with its mode
+ * ("name 755"), as Python's zipfile reads them. */
+static char *wheel_listing(const char *path)
+{
+	static char buf[4096];
+	FILE *f;
+	size_t n;
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 PYTHON " -c 'import zipfile,sys\n"
+			"for i in zipfile.ZipFile(sys.argv[1]).infolist():\n"
+			"    print(i.filename, oct(i.external_attr >> 16 & "
+			"0o777)[2:])' '%s'",
+		 path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	assert_int_equal(pclose(f), 0);
+	return buf;
+}
+
+/* A program (bindings = "bin") goes to <dist>.data/scripts/ with mode
+ * 0755, unchanged when it needs nothing bundled; one the repair bundles
+ * for moves to <pkg>.scripts/ and a launcher takes its place. */
+static void test_program(void **state)
+{
+	json_t *job, *res;
+	struct sp_err e;
+	const char *l;
+
+	(void)state;
+	if (!have_cc || !have(PYTHON))
+		skip();
+	job = make_job("tool", "out/prog.tmp");
+	json_object_set_new(job, "program", json_string("hello-world"));
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "repair", "repair"));
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	l = wheel_listing(json_string_value(json_object_get(res, "wheel")));
+	assert_non_null(
+	    strstr(l, "spam_pkg-1.0_1.data/scripts/hello-world 755\n"));
+	assert_null(strstr(l, ".scripts/hello-world"));
+	assert_null(strstr(l, "_native"));
+	assert_string_equal(json_string_value(json_object_get(res, "patch")),
+			    "none");
+	assert_int_equal(run("rm -rf unp && mkdir unp && cd unp && unzip -qq "
+			     "'../%s' && cmp -s ../tool "
+			     "spam_pkg-1.0_1.data/scripts/hello-world",
+			     json_string_value(json_object_get(res, "wheel"))),
+			 0);
+	json_decref(res);
+	json_decref(job);
+
+	job = make_job("tool_dep", "out/prog2.tmp");
+	json_object_set_new(job, "program", json_string("hello-world"));
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "repair", "repair"));
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	l = wheel_listing(json_string_value(json_object_get(res, "wheel")));
+	assert_non_null(strstr(l, "spam_pkg.scripts/hello-world 755\n"));
+	assert_non_null(
+	    strstr(l, "spam_pkg-1.0_1.data/scripts/hello-world 755\n"));
+	assert_non_null(strstr(l, "spam_pkg.libs/libdeflate-"));
+	assert_int_equal(
+	    run("rm -rf unp && mkdir unp && cd unp && unzip -qq "
+		"'../%s' && head -1 "
+		"spam_pkg-1.0_1.data/scripts/hello-world | grep -qx "
+		"'#!python' && grep -q 'spam_pkg.scripts/hello-world' "
+		"spam_pkg-1.0_1.data/scripts/hello-world && "
+		"readelf -d spam_pkg.scripts/hello-world | grep -q "
+		"'$ORIGIN/../spam_pkg.libs'",
+		json_string_value(json_object_get(res, "wheel"))),
+	    0);
+	json_decref(res);
+	json_decref(job);
+
+	/* A program that embeds Python keeps its link to libpython (a
+	 * stand-in here), which a module would lose. */
+	job = make_job("tool_py", "out/prog4.tmp");
+	json_object_set_new(job, "program", json_string("hello-world"));
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "repair", "repair"));
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(res, "needed"), 0)),
+			    "libpython3.11.so.1.0");
+	assert_string_equal(json_string_value(json_object_get(res, "patch")),
+			    "none");
+	json_decref(res);
+	json_decref(job);
+
+	/* A library is no program. */
+	job = make_job("m.so", "out/prog3.tmp");
+	json_object_set_new(job, "program", json_string("hello-world"));
+	expect_fail(job, "is not an executable");
+}
+
 static void test_wheel_errors(void **state)
 {
 	json_t *job;
@@ -468,6 +583,9 @@ static void test_job_parse_errors(void **state)
 	    {"version", "\"one\"", "not a PEP 440 version"},
 	    {"platform_tag", "\"linux-x\"", "invalid platform_tag"},
 	    {"staged_ident", "{\"dev\": 1}", "'staged_ident'"},
+	    {"program", "\"../x\"", "invalid program name"},
+	    {"program", "\".\"", "invalid program name"},
+	    {"program", "\"a/b\"", "invalid program name"},
 	};
 	struct wheel_job j;
 	struct sp_err e;
@@ -510,6 +628,7 @@ static void test_job_round_trip(void **state)
 			    json_pack("[{s:s,s:s}]", "src", "/a.py", "dst",
 				      "spam/a.py"));
 	json_object_set_new(job, "progress", json_false());
+	json_object_set_new(job, "program", json_string("hello-world"));
 	json_object_set_new(job, "staged_ident",
 			    json_pack("{s:I,s:I}", "dev", (json_int_t)7, "ino",
 				      (json_int_t)9));
@@ -537,6 +656,7 @@ static void test_job_round_trip(void **state)
 	assert_int_equal(b.options.split_debug, 1);
 	assert_int_equal(b.npython_files, 1);
 	assert_string_equal(b.python_files[0].dst, "spam/a.py");
+	assert_string_equal(b.program, "hello-world");
 	assert_string_equal(json_string_value(json_object_get(b.metadata,
 							      "license")),
 			    "MIT");
@@ -581,6 +701,7 @@ int main(void)
 	    cmocka_unit_test(test_patch_required),
 	    cmocka_unit_test(test_patch_by_policy),
 	    cmocka_unit_test(test_repair),
+	    cmocka_unit_test(test_program),
 	    cmocka_unit_test(test_wheel_errors),
 	    cmocka_unit_test(test_job_run),
 	};

@@ -743,8 +743,13 @@ static int collect_removals(struct ctx *c, struct sp_err *e)
 {
 	size_t i;
 
-	if (!(c->removals = json_array()) ||
-	    note_removals(c, c->in->info->needed, c->in->info->nneeded,
+	if (!(c->removals = json_array()))
+		return sp_err_set(e, "out of memory");
+	/* A program that embeds Python loads libpython itself: the link is
+	 * kept (still neither bundled nor looked into). */
+	if (c->in->keep_libpython)
+		return 0;
+	if (note_removals(c, c->in->info->needed, c->in->info->nneeded,
 			  c->in->module_path) < 0)
 		return sp_err_set(e, "out of memory");
 	for (i = 0; i < c->ng; i++) {

@@ -25,7 +25,8 @@
  *   libpython (worker/elf/pycheck.h) is never bundled, looked into or
  *   asked of the system: a DT_NEEDED naming it is removed from the module
  *   and from every bundled library, and the report's "removed" lists
- *   each removal ({"soname", "from": the object's path in the wheel}).
+ *   each removal ({"soname", "from": the object's path in the wheel}),
+ *   unless in->keep_libpython (a program that embeds Python) keeps it.
  *   A module that uses PyFPE_jbuf or Python 2's UCS2 functions
  *   (pycheck.h) fits no manylinux tag: repair and check fail, naming the
  *   symbol.
@@ -63,6 +64,11 @@ struct repair_in {
 	const char *origin;	 /* $ORIGIN of the module: cargo_path's dir */
 	const char *plat;	 /* the job's platform tag ("linux_x86_64") */
 	const struct elf_info *info; /* of the module */
+	/* 1 for a program (build_wheel.h) rather than a module: a DT_NEEDED
+	 * on libpython is then kept, since a program that embeds Python
+	 * has no interpreter to provide its symbols; it is still never
+	 * bundled nor looked into. */
+	int keep_libpython;
 	/* The module, open for reading: read with pread, never written,
 	 * its offset not moved.  Not used in skip mode. */
 	int mod_fd;
