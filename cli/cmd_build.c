@@ -359,11 +359,57 @@ struct build_args {
 	struct cargo_opts co;
 	const char *artifacts, *out_dir, *stage, *compression, *state_dir;
 	json_t *ropts; /* repair options, or NULL */
+	/* The command line named a repair mode (--repair, --auditwheel, or
+	 * --compat linux/off), a tag (--compat, also pypi): [tool.maturin]
+	 * auditwheel and compatibility then say nothing, as in maturin. */
+	int cli_repair, cli_compat;
 	long long sde; /* SOURCE_DATE_EPOCH, or -1 */
 	int jobs, idle;
 	struct jobserver *js; /* NULL without make's jobserver */
 	struct build_ui *ui;
 };
+
+/*
+ * Sets req's "options": the command line's repair options, with what the
+ * built packages' [tool.maturin] ask (plan->auditwheel, plan->compat)
+ * where the command line says nothing.  compatibility "linux" or "off"
+ * means no repair, "pypi" the default rule.  Returns 0, or -1 with e
+ * filled.
+ */
+static int build_options(const struct build_args *a,
+			 const struct cargo_plan *plan, json_t *req,
+			 struct sp_err *e)
+{
+	const char *mode = a->cli_repair ? NULL : plan->auditwheel;
+	const char *tag = a->cli_compat ? NULL : plan->compat;
+	json_t *o;
+
+	if (tag && (!strcmp(tag, "linux") || !strcmp(tag, "off"))) {
+		if (mode && strcmp(mode, "skip"))
+			return sp_err_set(e,
+					  "[tool.maturin] compatibility = "
+					  "\"%s\" means no repair; it "
+					  "conflicts with auditwheel = \"%s\"",
+					  tag, mode);
+		if (!a->cli_repair)
+			mode = "skip";
+		tag = NULL;
+	}
+	if (tag && !strcmp(tag, "pypi"))
+		tag = NULL;
+	if (!mode && !tag) {
+		if (a->ropts)
+			json_object_set(req, "options", a->ropts);
+		return 0;
+	}
+	o = a->ropts ? json_deep_copy(a->ropts) : json_object();
+	if (!o || (mode && json_object_set_new(o, "repair",
+					       json_string(mode)) < 0) ||
+	    (tag && json_object_set_new(o, "compat", json_string(tag)) < 0) ||
+	    json_object_set_new(req, "options", o) < 0)
+		return sp_err_set(e, "out of memory");
+	return 0;
+}
 
 /* The wheel a job writes, as one string "<distribution>|<python>-<abi>"
  * (dist NULL: "|<python>-<abi>", the tags of an interpreter): two jobs (or
@@ -519,8 +565,8 @@ static int build_for(const struct build_args *a, const char *interp,
 				    json_integer(a->sde));
 	if (a->jobs)
 		json_object_set_new(req, "jobs", json_integer(a->jobs));
-	if (a->ropts)
-		json_object_set(req, "options", a->ropts);
+	if (build_options(a, &plan, req, e) < 0)
+		goto out;
 	if (a->js)
 		json_object_set_new(req, "jobserver", json_true());
 	/* -q without --json shows no event: the coordinator need not send
@@ -828,6 +874,7 @@ int cmd_build(int argc, char **argv)
 				goto out;
 			}
 			repair_mode = optarg;
+			a.cli_repair = 1;
 			if (repair_option(&a.ropts, c, optarg, &e) < 0) {
 				sp_err_print(&e);
 				rc = EXIT_USAGE;
@@ -838,8 +885,10 @@ int cmd_build(int argc, char **argv)
 			/* maturin's 'linux' (and the older 'off') ask for
 			 * the native tag, i.e. no repair; 'pypi' asks for
 			 * a tag PyPI takes, which the default rule gives. */
+			a.cli_compat = 1;
 			if (!strcmp(optarg, "linux") || !strcmp(optarg, "off")) {
 				no_repair = optarg;
+				a.cli_repair = 1;
 				break;
 			}
 			if (!strcmp(optarg, "pypi"))

@@ -52,6 +52,27 @@ check "  (manylinux_2_34)" bash -c "ls '$T/c234'/hello-*-manylinux_2_34_x86_64.w
 check "--compatibility pypi: the default rule" in_ws "$SPOKE" build -q -i "$PY" -p hello --compatibility pypi -o "$T/cpypi"
 check "  (a manylinux tag)" bash -c "ls '$T/cpypi'/hello-*-manylinux_*.whl"
 
+# [tool.maturin] auditwheel and compatibility, when the command line
+# says nothing; the command line wins, as in maturin.
+pyp="$ws/hello/pyproject.toml"
+printf '[project]\nname = "hello"\nversion = "0.1.0a1"\n\n[tool.maturin]\nauditwheel = "skip"\n' >"$pyp"
+check "[tool.maturin] auditwheel = \"skip\"" in_ws "$SPOKE" build -q -i "$PY" -p hello -o "$T/tm1"
+check "  a linux_x86_64 wheel" bash -c "ls '$T/tm1'/hello-*-linux_x86_64.whl"
+check "  --auditwheel repair on the command line wins" in_ws "$SPOKE" build -q -i "$PY" -p hello --auditwheel repair -o "$T/tm2"
+check "  (manylinux)" bash -c "ls '$T/tm2'/hello-*-manylinux_*.whl"
+printf '[project]\nname = "hello"\nversion = "0.1.0a1"\n\n[tool.maturin]\ncompatibility = "manylinux_2_36"\n' >"$pyp"
+check "[tool.maturin] compatibility = \"manylinux_2_36\"" in_ws "$SPOKE" build -q -i "$PY" -p hello -o "$T/tm3"
+check "  the wheel has that tag" bash -c "ls '$T/tm3'/hello-*-manylinux_2_36_x86_64.whl"
+check "  --compatibility pypi on the command line wins (the default rule)" in_ws "$SPOKE" build -q -i "$PY" -p hello --compatibility pypi -o "$T/tm4"
+check "  (not manylinux_2_36)" bash -c "ls '$T'/tm4/hello-*-manylinux_*.whl && ! ls '$T'/tm4/*manylinux_2_36* 2>/dev/null"
+printf '[project]\nname = "hello"\nversion = "0.1.0a1"\n\n[tool.maturin]\ncompatibility = "linux"\n' >"$pyp"
+check "[tool.maturin] compatibility = \"linux\": no repair" in_ws "$SPOKE" build -q -i "$PY" -p hello -o "$T/tm5"
+check "  a linux_x86_64 wheel" bash -c "ls '$T/tm5'/hello-*-linux_x86_64.whl"
+printf '[project]\nname = "hello"\nversion = "0.1.0a1"\n\n[tool.maturin]\ncompatibility = "linux"\nauditwheel = "check"\n' >"$pyp"
+check_status "compatibility = \"linux\" with auditwheel = \"check\" fails" 1 in_ws "$SPOKE" build -q -i "$PY" -p hello
+check "  naming both" grep -q 'compatibility = "linux" means no repair; it conflicts with auditwheel = "check"' "$T/last.out"
+rm -f "$pyp"
+
 # Features: hello's greeting is loud with its "loud" feature.
 check "--all-features reaches cargo" in_ws "$SPOKE" build -q -i "$PY" -p hello --all-features -o "$T/all"
 check "  the module is loud" greets "$(ls "$T"/all/hello-*.whl)" "HELLO, x"
