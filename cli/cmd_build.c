@@ -742,7 +742,7 @@ int cmd_build(int argc, char **argv)
 	struct build_args a = {.stage = "link", .sde = -1, .idle = 300};
 	struct build_ui ui = {0};
 	const char **pkgs = NULL, **interps = NULL, **config = NULL, *sde;
-	const char *repair_mode = NULL, *no_repair = NULL;
+	const char *repair_mode = NULL, *no_repair = NULL, *compat_given = NULL;
 	struct jobserver js;
 	size_t ninterps = 0, nfound = 0, i;
 	int have_js = 0, release = 0, strip = 0, find = 0, sdist = 0;
@@ -885,6 +885,18 @@ int cmd_build(int argc, char **argv)
 			/* maturin's 'linux' (and the older 'off') ask for
 			 * the native tag, i.e. no repair; 'pypi' asks for
 			 * a tag PyPI takes, which the default rule gives. */
+			/* One build has one tag: a second, different one
+			 * would be silently dropped. */
+			if (compat_given && strcmp(compat_given, optarg)) {
+				fprintf(stderr,
+					"spoke: --compat/--compatibility/"
+					"--manylinux given twice: '%s' and "
+					"'%s'; give one\n",
+					compat_given, optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			compat_given = optarg;
 			a.cli_compat = 1;
 			if (!strcmp(optarg, "linux") || !strcmp(optarg, "off")) {
 				no_repair = optarg;

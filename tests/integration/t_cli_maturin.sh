@@ -49,6 +49,8 @@ check "  a linux_x86_64 wheel" bash -c "ls '$T/coff'/hello-*-linux_x86_64.whl"
 check_status "--compatibility linux --auditwheel check: a usage error" 2 in_ws "$SPOKE" build -q -i "$PY" -p hello --compatibility linux --auditwheel check
 check "--manylinux manylinux_2_34 is --compat" in_ws "$SPOKE" build -q -i "$PY" -p hello --manylinux manylinux_2_34 -o "$T/c234"
 check "  (manylinux_2_34)" bash -c "ls '$T/c234'/hello-*-manylinux_2_34_x86_64.whl"
+check_status "--compatibility manylinux2014 --manylinux musllinux_1_2: a usage error" 2 in_ws "$SPOKE" build -q -i "$PY" -p hello --compatibility manylinux2014 --manylinux musllinux_1_2
+check "  naming both" grep -q "'manylinux2014' and 'musllinux_1_2'" "$T/last.out"
 check "--compatibility pypi: the default rule" in_ws "$SPOKE" build -q -i "$PY" -p hello --compatibility pypi -o "$T/cpypi"
 check "  (a manylinux tag)" bash -c "ls '$T/cpypi'/hello-*-manylinux_*.whl"
 
