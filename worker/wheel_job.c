@@ -179,8 +179,8 @@ static int get_options(const json_t *o, struct repair_opts *r,
 	if (v && !json_is_null(v) &&
 	    (!json_is_string(v) ||
 	     repair_mode_parse(json_string_value(v), &r->mode) < 0))
-		return sp_err_set(e, "option 'repair' must be repair, check or "
-				     "skip");
+		return sp_err_set(e, "option 'repair' must be repair, check, "
+				     "skip or warn");
 	v = json_object_get(opt, "compat");
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || !json_string_length(v))
