@@ -10,6 +10,9 @@
 
 #include "cli/project/artifacts.h"
 #include "cli/project/plan.h"
+#include "cli/project/rustc_target.h"
+#include "cli/project/strutil.h"
+#include "cli/pyfind.h"
 #include "cli/client.h"
 #include "cli/jobserver.h"
 #include "cli/commands.h"
@@ -31,23 +34,49 @@ static const char build_help[] =
 	"a [package.metadata.spoke] table, or, when no package has one, every\n"
 	"cdylib that exports PyInit_<lib name>.  Cargo's outputs are staged by\n"
 	"hard link and given back before spoke returns, whatever happens.\n"
+	"maturin's build flags are accepted with maturin's meaning.\n"
 	"\n"
 	"cargo options:\n"
-	"  --manifest-path PATH   the workspace's Cargo.toml\n"
+	"  -m, --manifest-path PATH  the workspace's Cargo.toml\n"
 	"  -p, --package NAME     build only this package (repeatable)\n"
+	"  -r, --release          build with the release profile (the\n"
+	"                         default; conflicts with --profile)\n"
 	"  --profile NAME         cargo profile (default: release)\n"
-	"  --features LIST        cargo features\n"
+	"  -F, --features LIST    cargo features (repeatable: they add up)\n"
+	"  --all-features         every feature of the selected packages\n"
+	"  --no-default-features  not the 'default' feature\n"
+	"  --locked               fail, as cargo does, when Cargo.lock would\n"
+	"                         change\n"
+	"  --frozen               --locked, and no network\n"
+	"  --offline              no network (cargo's net.offline)\n"
+	"  --config KEY=VALUE     a cargo configuration value (repeatable)\n"
+	"  --target TRIPLE        build for this target: outputs go to\n"
+	"                         <target>/TRIPLE/<profile>/; the wheel is\n"
+	"                         still tagged for the interpreter, so TRIPLE\n"
+	"                         must be one it runs (the host's); a triple\n"
+	"                         without an installed standard library fails\n"
+	"                         before cargo runs\n"
+	"  --strip                strip the modules' symbols (cargo's\n"
+	"                         profile.<profile>.strip = true)\n"
 	"  --target-dir DIR       cargo's target directory (also\n"
 	"                         CARGO_TARGET_DIR)\n"
 	"\n"
 	"wheel options:\n"
-	"  -o, --out-dir DIR      where wheels go (default <target>/wheels)\n"
+	"  -o, --out DIR          where wheels go (default <target>/wheels);\n"
+	"                         also spelled --out-dir\n"
 	"  -i, --interpreter PY   target Python; repeatable: one cargo build\n"
 	"                         and one set of wheels per interpreter, each\n"
 	"                         with PYO3_PYTHON set to it (abi3 wheels, and\n"
 	"                         interpreters with the same tags, are built\n"
 	"                         once). Default: $PYO3_PYTHON, else python3\n"
 	"                         on PATH\n"
+	"  -f, --find-interpreter  build for every interpreter on PATH named\n"
+	"                         python3.7 ... python3.14 or pypy3.8 ...\n"
+	"                         pypy3.11 (else python3, else python), as\n"
+	"                         maturin finds them; not with -i\n"
+	"  --sdist                also write the source distribution, as\n"
+	"                         'spoke sdist' does, into the wheels' folder\n"
+	"                         (first: a failure stops the build)\n"
 	"  --compression LEVEL    store, fast, default or best\n"
 	"\n"
 	"repair options (manylinux, musllinux):\n"
@@ -55,8 +84,12 @@ static const char build_help[] =
 	"                         manylinux system provides into <dist>.libs/\n"
 	"                         and tag the wheel manylinux_2_N; check:\n"
 	"                         only say what repair would do, fail if it\n"
-	"                         would bundle anything; skip: plain\n"
-	"                         linux_<arch>\n"
+	"                         would bundle anything; warn: say what\n"
+	"                         repair would bundle and, if anything, write\n"
+	"                         the wheel unrepaired as linux_<arch>; skip:\n"
+	"                         plain linux_<arch>.  Also spelled\n"
+	"                         --auditwheel (two different modes are a\n"
+	"                         usage error)\n"
 	"  --compat TAG           tag the wheel exactly TAG (manylinux1,\n"
 	"                         manylinux2010, manylinux2014,\n"
 	"                         manylinux_2_X, musllinux_1_1, musllinux_1_2,\n"
@@ -65,9 +98,10 @@ static const char build_help[] =
 	"                         the build; fail, naming the symbol\n"
 	"                         versions, libraries or black-listed\n"
 	"                         symbols, if an object needs more.  Without\n"
-	"                         it, a glibc wheel gets the oldest manylinux\n"
-	"                         tag its objects fit, a musl wheel\n"
-	"                         musllinux_1_2.  Also spelled\n"
+	"                         it (or with 'pypi'), a glibc wheel gets the\n"
+	"                         oldest manylinux tag its objects fit, a\n"
+	"                         musl wheel musllinux_1_2.  'linux' or 'off':\n"
+	"                         no repair (--repair=skip).  Also spelled\n"
 	"                         --compatibility and --manylinux\n"
 	"  --exclude PATTERN      never bundle a library whose soname matches\n"
 	"                         this shell-style glob (libffi.so.*); a\n"
@@ -133,9 +167,9 @@ static int repair_option(json_t **opts, int c, const char *arg,
 	switch (c) {
 	case OPT_REPAIR:
 		if (strcmp(arg, "repair") && strcmp(arg, "check") &&
-		    strcmp(arg, "skip"))
-			return sp_err_set(e, "--repair must be repair, check "
-					     "or skip");
+		    strcmp(arg, "skip") && strcmp(arg, "warn"))
+			return sp_err_set(e, "--repair must be repair, check, "
+					     "warn or skip");
 		return json_object_set_new(*opts, "repair", json_string(arg));
 	case OPT_COMPAT:
 		if (compat_valid(arg, e) < 0)
@@ -221,7 +255,8 @@ static void print_repair(const json_t *ev)
 	const json_t *r = json_object_get(ev, "repair"), *g;
 	const char *cargo = json_string_value(json_object_get(ev, "cargo_path"));
 	const char *mode = json_string_value(json_object_get(r, "mode"));
-	int check = mode && strcmp(mode, "check") == 0;
+	int check = mode && (strcmp(mode, "check") == 0 ||
+			     strcmp(mode, "warn") == 0);
 	size_t i;
 
 	/* Sonames and paths come from the ELF files: escaped. */
@@ -239,6 +274,15 @@ static void print_repair(const json_t *ev)
 		       esc(json_string_value(json_object_get(g, "soname"))),
 		       esc(json_string_value(json_object_get(g, "from"))));
 	output_nearest_miss(r, "  ");
+	if (mode && !strcmp(mode, "warn") &&
+	    json_array_size(json_object_get(r, "grafted")))
+		fprintf(stderr,
+			"spoke: warning: %s needs the libraries above, which "
+			"were not bundled (--repair=warn): the wheel is %s; "
+			"use --repair=repair to bundle them\n",
+			cargo ? esc(path_basename(cargo)) : "the module",
+			esc(json_string_value(
+				json_object_get(r, "platform_tag"))));
 }
 
 struct build_ui {
@@ -315,11 +359,57 @@ struct build_args {
 	struct cargo_opts co;
 	const char *artifacts, *out_dir, *stage, *compression, *state_dir;
 	json_t *ropts; /* repair options, or NULL */
+	/* The command line named a repair mode (--repair, --auditwheel, or
+	 * --compat linux/off), a tag (--compat, also pypi): [tool.maturin]
+	 * auditwheel and compatibility then say nothing, as in maturin. */
+	int cli_repair, cli_compat;
 	long long sde; /* SOURCE_DATE_EPOCH, or -1 */
 	int jobs, idle;
 	struct jobserver *js; /* NULL without make's jobserver */
 	struct build_ui *ui;
 };
+
+/*
+ * Sets req's "options": the command line's repair options, with what the
+ * built packages' [tool.maturin] ask (plan->auditwheel, plan->compat)
+ * where the command line says nothing.  compatibility "linux" or "off"
+ * means no repair, "pypi" the default rule.  Returns 0, or -1 with e
+ * filled.
+ */
+static int build_options(const struct build_args *a,
+			 const struct cargo_plan *plan, json_t *req,
+			 struct sp_err *e)
+{
+	const char *mode = a->cli_repair ? NULL : plan->auditwheel;
+	const char *tag = a->cli_compat ? NULL : plan->compat;
+	json_t *o;
+
+	if (tag && (!strcmp(tag, "linux") || !strcmp(tag, "off"))) {
+		if (mode && strcmp(mode, "skip"))
+			return sp_err_set(e,
+					  "[tool.maturin] compatibility = "
+					  "\"%s\" means no repair; it "
+					  "conflicts with auditwheel = \"%s\"",
+					  tag, mode);
+		if (!a->cli_repair)
+			mode = "skip";
+		tag = NULL;
+	}
+	if (tag && !strcmp(tag, "pypi"))
+		tag = NULL;
+	if (!mode && !tag) {
+		if (a->ropts)
+			json_object_set(req, "options", a->ropts);
+		return 0;
+	}
+	o = a->ropts ? json_deep_copy(a->ropts) : json_object();
+	if (!o || (mode && json_object_set_new(o, "repair",
+					       json_string(mode)) < 0) ||
+	    (tag && json_object_set_new(o, "compat", json_string(tag)) < 0) ||
+	    json_object_set_new(req, "options", o) < 0)
+		return sp_err_set(e, "out of memory");
+	return 0;
+}
 
 /* The wheel a job writes, as one string "<distribution>|<python>-<abi>"
  * (dist NULL: "|<python>-<abi>", the tags of an interpreter): two jobs (or
@@ -363,12 +453,14 @@ static int drop_built(json_t *jobs, json_t *done, struct sp_err *e)
 
 /*
  * Asks every interpreter for its tags (pyinfo_query), so a wrong -i fails
- * before any build.  Two that carry the same tags would write the same
- * wheels: each later one is set to "" (skipped) and, unless ui is quiet,
- * named on stderr.  Returns 0, or -1 with e filled.
+ * before any build, as does a --target (target, or NULL) of another
+ * architecture than an interpreter's.  Two that carry the same tags would
+ * write the same wheels: each later one is set to "" (skipped) and,
+ * unless ui is quiet, named on stderr.  Returns 0, or -1 with e filled.
  */
 static int check_interpreters(const char **interps, size_t n,
-			      const struct build_ui *ui, struct sp_err *e)
+			      const char *target, const struct build_ui *ui,
+			      struct sp_err *e)
 {
 	json_t *seen = json_object(); /* tag key -> first interpreter */
 	size_t i;
@@ -382,6 +474,11 @@ static int check_interpreters(const char **interps, size_t n,
 
 		if (pyinfo_query(interps[i], NULL, 0, &py, e) < 0)
 			goto out;
+		if (target &&
+		    rustc_target_fits(target, py.platform_tag, e) < 0) {
+			pyinfo_release(&py);
+			goto out;
+		}
 		k = tag_key(NULL, py.python_tag, py.abi_tag);
 		if (k && json_object_get(seen, k)) {
 			if (!ui->quiet && !ui->json)
@@ -468,8 +565,8 @@ static int build_for(const struct build_args *a, const char *interp,
 				    json_integer(a->sde));
 	if (a->jobs)
 		json_object_set_new(req, "jobs", json_integer(a->jobs));
-	if (a->ropts)
-		json_object_set(req, "options", a->ropts);
+	if (build_options(a, &plan, req, e) < 0)
+		goto out;
 	if (a->js)
 		json_object_set_new(req, "jobserver", json_true());
 	/* -q without --json shows no event: the coordinator need not send
@@ -559,25 +656,76 @@ static int merge_result(json_t **all, json_t *res)
 	return 0;
 }
 
+/*
+ * --sdist: writes the source distribution as `spoke sdist` does, with the
+ * first interpreter to be built for reading pyproject.toml, into the
+ * wheels' folder: -o, else <--target-dir>/wheels, else the default of
+ * `spoke sdist`, cargo's target directory's wheels/.  *path gets the
+ * archive's path (malloc'd).  Returns 0, or -1 with e filled.
+ */
+static int write_sdist(const struct build_args *a, const char **interps,
+		       size_t ninterps, char **path, struct sp_err *e)
+{
+	const char *py = NULL;
+	char *out = NULL, *td = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ninterps && !py; i++)
+		if (!interps[i] || *interps[i])
+			py = interps[i] ? interps[i] : "python3";
+	if (a->out_dir) {
+		if (!(out = path_absolute(a->out_dir, e)))
+			return -1;
+	} else if (a->co.target_dir) {
+		if (!(td = path_absolute(a->co.target_dir, e)))
+			return -1;
+		out = path_join(td, "wheels");
+		free(td);
+		if (!out)
+			return sp_err_set(e, "out of memory");
+	}
+	rc = sdist_write(a->co.manifest_path, out, py, path, e);
+	if (rc < 0)
+		sp_err_wrap(e, "--sdist");
+	free(out);
+	return rc;
+}
+
 int cmd_build(int argc, char **argv)
 {
-	enum { OPT_MANIFEST = 256, OPT_PROFILE, OPT_FEATURES, OPT_TARGET,
+	enum { OPT_PROFILE = 256, OPT_FEATURES, OPT_TARGET_DIR,
 	       OPT_STATE, OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE,
-	       OPT_ARTIFACTS };
+	       OPT_ARTIFACTS, OPT_ALL_FEATURES, OPT_NO_DEFAULT, OPT_LOCKED,
+	       OPT_FROZEN, OPT_TRIPLE, OPT_CONFIG, OPT_STRIP, OPT_SDIST,
+	       OPT_OFFLINE };
 	static const struct option longopts[] = {
-		{"manifest-path", required_argument, NULL, OPT_MANIFEST},
+		{"manifest-path", required_argument, NULL, 'm'},
 		{"package", required_argument, NULL, 'p'},
+		{"release", no_argument, NULL, 'r'},
 		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"features", required_argument, NULL, OPT_FEATURES},
-		{"target-dir", required_argument, NULL, OPT_TARGET},
+		{"all-features", no_argument, NULL, OPT_ALL_FEATURES},
+		{"no-default-features", no_argument, NULL, OPT_NO_DEFAULT},
+		{"locked", no_argument, NULL, OPT_LOCKED},
+		{"frozen", no_argument, NULL, OPT_FROZEN},
+		{"offline", no_argument, NULL, OPT_OFFLINE},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"target", required_argument, NULL, OPT_TRIPLE},
+		{"strip", no_argument, NULL, OPT_STRIP},
+		{"target-dir", required_argument, NULL, OPT_TARGET_DIR},
+		{"out", required_argument, NULL, 'o'},
 		{"out-dir", required_argument, NULL, 'o'},
 		{"interpreter", required_argument, NULL, 'i'},
+		{"find-interpreter", no_argument, NULL, 'f'},
+		{"sdist", no_argument, NULL, OPT_SDIST},
 		{"compression", required_argument, NULL, OPT_COMPRESSION},
 		{"state-dir", required_argument, NULL, OPT_STATE},
 		{"stage", required_argument, NULL, OPT_STAGE},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"repair", required_argument, NULL, OPT_REPAIR},
+		{"auditwheel", required_argument, NULL, OPT_REPAIR},
 		{"compat", required_argument, NULL, OPT_COMPAT},
 		{"compatibility", required_argument, NULL, OPT_COMPAT},
 		{"manylinux", required_argument, NULL, OPT_COMPAT},
@@ -593,40 +741,85 @@ int cmd_build(int argc, char **argv)
 	};
 	struct build_args a = {.stage = "link", .sde = -1, .idle = 300};
 	struct build_ui ui = {0};
-	const char **pkgs = NULL, **interps = NULL, *sde;
+	const char **pkgs = NULL, **interps = NULL, **config = NULL, *sde;
+	const char *repair_mode = NULL, *no_repair = NULL, *compat_given = NULL;
 	struct jobserver js;
-	size_t ninterps = 0, i;
-	int have_js = 0;
-	char *out_abs = NULL;
+	size_t ninterps = 0, nfound = 0, i;
+	int have_js = 0, release = 0, strip = 0, find = 0, sdist = 0;
+	char *out_abs = NULL, *strip_cfg = NULL, *sdist_path = NULL;
+	char *features = NULL;
+	char **found = NULL;
 	json_t *all = NULL, *builds = NULL, *done = NULL;
 	struct sp_err e;
 	int c, rc = 1;
 
 	pkgs = calloc((size_t)argc, sizeof(*pkgs));
 	interps = calloc((size_t)argc + 1, sizeof(*interps));
-	if (!pkgs || !interps) {
+	config = calloc((size_t)argc + 1, sizeof(*config));
+	if (!pkgs || !interps || !config) {
 		free(pkgs);
 		free(interps);
+		free(config);
 		return 1;
 	}
 	a.ui = &ui;
 	optind = 1;
-	while ((c = opts_next(argc, argv, "p:o:i:j:qvh", longopts)) !=
+	while ((c = opts_next(argc, argv, "m:p:rF:o:i:fj:qvh", longopts)) !=
 	       -1) {
 		switch (c) {
-		case OPT_MANIFEST:
+		case 'm':
 			a.co.manifest_path = optarg;
 			break;
 		case 'p':
 			pkgs[a.co.npackages++] = optarg;
 			break;
+		case 'r':
+			release = 1;
+			break;
 		case OPT_PROFILE:
 			a.co.profile = optarg;
 			break;
+		case 'F':
 		case OPT_FEATURES:
-			a.co.features = optarg;
+			/* Repeatable, as in cargo and maturin: the lists
+			 * add up. */
+			if (str_append(&features, ",", optarg) < 0) {
+				sp_err_set(&e, "out of memory");
+				goto fail;
+			}
+			a.co.features = features;
 			break;
-		case OPT_TARGET:
+		case OPT_OFFLINE:
+			config[a.co.nconfig++] = "net.offline=true";
+			break;
+		case OPT_ALL_FEATURES:
+			a.co.all_features = 1;
+			break;
+		case OPT_NO_DEFAULT:
+			a.co.no_default_features = 1;
+			break;
+		case OPT_LOCKED:
+			a.co.locked = 1;
+			break;
+		case OPT_FROZEN:
+			a.co.frozen = 1;
+			break;
+		case OPT_CONFIG:
+			config[a.co.nconfig++] = optarg;
+			break;
+		case OPT_TRIPLE:
+			a.co.target = optarg;
+			break;
+		case OPT_STRIP:
+			strip = 1;
+			break;
+		case OPT_SDIST:
+			sdist = 1;
+			break;
+		case 'f':
+			find = 1;
+			break;
+		case OPT_TARGET_DIR:
 			a.co.target_dir = optarg;
 			break;
 		case 'o':
@@ -670,7 +863,49 @@ int cmd_build(int argc, char **argv)
 			ui.json = 1;
 			break;
 		case OPT_REPAIR:
+			/* --repair and --auditwheel are one option: a
+			 * second, different mode is a contradiction. */
+			if (repair_mode && strcmp(repair_mode, optarg)) {
+				fprintf(stderr,
+					"spoke: --repair/--auditwheel given "
+					"twice: '%s' and '%s'; give one\n",
+					repair_mode, optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			repair_mode = optarg;
+			a.cli_repair = 1;
+			if (repair_option(&a.ropts, c, optarg, &e) < 0) {
+				sp_err_print(&e);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case OPT_COMPAT:
+			/* maturin's 'linux' (and the older 'off') ask for
+			 * the native tag, i.e. no repair; 'pypi' asks for
+			 * a tag PyPI takes, which the default rule gives. */
+			/* One build has one tag: a second, different one
+			 * would be silently dropped. */
+			if (compat_given && strcmp(compat_given, optarg)) {
+				fprintf(stderr,
+					"spoke: --compat/--compatibility/"
+					"--manylinux given twice: '%s' and "
+					"'%s'; give one\n",
+					compat_given, optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			compat_given = optarg;
+			a.cli_compat = 1;
+			if (!strcmp(optarg, "linux") || !strcmp(optarg, "off")) {
+				no_repair = optarg;
+				a.cli_repair = 1;
+				break;
+			}
+			if (!strcmp(optarg, "pypi"))
+				break;
+			/* fall through */
 		case OPT_EXCLUDE:
 		case OPT_LIB_PATH:
 		case OPT_SPLIT_DEBUG:
@@ -715,12 +950,57 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	a.co.packages = pkgs;
+	a.co.config = config;
 	a.co.quiet = ui.quiet || ui.json;
-	if (a.artifacts && (a.co.manifest_path || a.co.npackages ||
-			    a.co.profile || a.co.features || a.co.target_dir)) {
+	if (a.artifacts &&
+	    (a.co.manifest_path || a.co.npackages || a.co.profile ||
+	     a.co.features || a.co.target_dir || a.co.all_features ||
+	     a.co.no_default_features || a.co.locked || a.co.frozen ||
+	     a.co.target || a.co.nconfig || release || strip || sdist)) {
 		fprintf(stderr, "spoke: --artifacts takes no cargo options\n");
 		rc = EXIT_USAGE;
 		goto out;
+	}
+	if (release && a.co.profile && strcmp(a.co.profile, "release")) {
+		fprintf(stderr, "spoke: --release conflicts with --profile "
+				"%s\n", a.co.profile);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (find && (ninterps || a.artifacts)) {
+		fprintf(stderr, "spoke: --find-interpreter conflicts with "
+				"%s\n", ninterps ? "--interpreter" : "--artifacts");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (no_repair) {
+		if (repair_mode && strcmp(repair_mode, "skip")) {
+			fprintf(stderr,
+				"spoke: --compat %s means no repair; it "
+				"conflicts with --repair=%s\n",
+				no_repair, repair_mode);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (repair_option(&a.ropts, OPT_REPAIR, "skip", &e) < 0)
+			goto fail;
+	}
+	/* maturin strips with rustc's -C strip=symbols; cargo's profile
+	 * setting is the same flag, given the way cargo takes it. */
+	if (strip) {
+		strip_cfg = str_printf("profile.%s.strip=true",
+				       a.co.profile ? a.co.profile : "release");
+		if (!strip_cfg) {
+			sp_err_set(&e, "out of memory");
+			goto fail;
+		}
+		config[a.co.nconfig++] = strip_cfg;
+	}
+	if (find) {
+		if (pyfind_all(&found, &nfound, &e) < 0)
+			goto fail;
+		for (i = 0; i < nfound; i++)
+			interps[ninterps++] = found[i];
 	}
 	if (a.artifacts && ninterps > 1) {
 		fprintf(stderr, "spoke: --artifacts were built for one "
@@ -759,8 +1039,16 @@ int cmd_build(int argc, char **argv)
 	}
 	/* Every interpreter answers before anything is built: a wrong -i
 	 * fails in a second, not after the first of several cargo builds. */
-	if (check_interpreters(interps, ninterps, &ui, &e) < 0)
+	if (check_interpreters(interps, ninterps, a.co.target, &ui, &e) < 0)
 		goto fail;
+	if (a.co.target && rustc_target_check(a.co.target, &e) < 0)
+		goto fail;
+	/* The sdist first, as maturin writes it before its wheels: a
+	 * package that cannot be distributed fails before cargo runs. */
+	if (sdist && write_sdist(&a, interps, ninterps, &sdist_path, &e) < 0)
+		goto fail;
+	if (sdist_path && !ui.quiet && !ui.json)
+		printf("wrote %s\n", esc(sdist_path));
 	have_js = jobserver_open(&js, &e);
 	if (have_js < 0)
 		goto fail;
@@ -814,6 +1102,8 @@ int cmd_build(int argc, char **argv)
 				1, "wheels", "artifacts");
 	json_object_set(all, "builds", builds);
 	rc = json_is_true(json_object_get(all, "ok")) ? 0 : 1;
+	if (sdist_path)
+		json_object_set_new(all, "sdist", json_string(sdist_path));
 	if (ui.json) {
 		output_json_line("result", all);
 	} else if (rc) {
@@ -844,7 +1134,12 @@ out:
 	json_decref(builds);
 	json_decref(done);
 	json_decref(a.ropts);
+	pyfind_free(found, nfound);
+	free(sdist_path);
+	free(strip_cfg);
+	free(features);
 	free(out_abs);
+	free(config);
 	free(interps);
 	free(pkgs);
 	return rc;

@@ -640,6 +640,15 @@ out:
 	return ret;
 }
 
+int sdist_write(const char *manifest, const char *out_dir, const char *interp,
+		char **path, struct sp_err *e)
+{
+	struct sdist_opts o = {manifest, out_dir, interp};
+
+	sp_err_clear(e);
+	return sdist_run(&o, path, e);
+}
+
 int cmd_sdist(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_MANIFEST };

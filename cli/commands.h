@@ -19,5 +19,18 @@ int cmd_sdist(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_develop(int argc, char **argv);
+
+struct sp_err;
+
+/*
+ * What `spoke sdist` does, for `spoke build --sdist`: writes the source
+ * distribution of the package at manifest (NULL: Cargo.toml in the
+ * current folder) into out_dir, reading pyproject.toml with interp (NULL:
+ * python3).  *path gets the archive's path (malloc'd, the caller frees
+ * it).  Returns 0, or -1 with e filled.  Defined in cmd_sdist.c.
+ */
+int sdist_write(const char *manifest, const char *out_dir, const char *interp,
+		char **path, struct sp_err *e);
 
 #endif

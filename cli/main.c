@@ -20,6 +20,8 @@ static const char usage_text[] =
 	"commands:\n"
 	"  build     build the workspace with cargo and write a wheel per\n"
 	"            Python extension module (to <target>/wheels)\n"
+	"  develop   build, then install into the active virtual\n"
+	"            environment with its pip (as maturin develop)\n"
 	"  sdist     write a source distribution (.tar.gz) of a package\n"
 	"  recover   put back every cargo output a failed or killed build\n"
 	"            left staged\n"
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
 dispatch:
 	if (!strcmp(cmd, "build"))
 		return cmd_build(argc, argv);
+	if (!strcmp(cmd, "develop"))
+		return cmd_develop(argc, argv);
 	if (!strcmp(cmd, "recover"))
 		return cmd_recover(argc, argv);
 	if (!strcmp(cmd, "status"))

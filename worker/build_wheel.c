@@ -240,11 +240,13 @@ static char *program_path(const struct wheel_job *j, int moved)
 	return s;
 }
 
-/* The wheel path of the module: "pkg/_native.cpython-311-....so".  A
- * program's is where it lies when moved: the repair's RPATH leads from
- * there. */
+/* The wheel path of the module: "pkg/_native.cpython-311-....so"; with
+ * module_in_package (maturin's rule for a package named as its module),
+ * "pkg/pkg.cpython-311-....so".  A program's is where it lies when
+ * moved: the repair's RPATH leads from there. */
 static char *module_path(const struct wheel_job *j)
 {
+	const char *last;
 	char *mod, *p, *s;
 
 	if (j->program)
@@ -255,18 +257,24 @@ static char *module_path(const struct wheel_job *j)
 	for (p = mod; *p; p++)
 		if (*p == '.')
 			*p = '/';
-	s = join3(mod, j->ext_suffix, "");
+	last = strrchr(j->module, '.');
+	last = last ? last + 1 : j->module;
+	s = j->module_in_package ? join3(mod, "/", last) : mod;
+	if (s != mod)
+		free(mod);
+	mod = s;
+	s = mod ? join3(mod, j->ext_suffix, "") : NULL;
 	free(mod);
 	return s;
 }
 
-/* Adds the files of v[from..to) as plain (0644) entries. */
+/* Adds the files of v[from..to), each with its mode (0644 or 0755). */
 static int add_files(struct zipw *z, struct record *r, const struct pyfile *v,
 		     size_t from, size_t to, struct sp_err *e)
 {
 	for (; from < to; from++)
 		if (record_zip_add(r, z, v[from].dst, v[from].data,
-				   v[from].len, 0644, e) < 0)
+				   v[from].len, v[from].mode, e) < 0)
 			return -1;
 	return 0;
 }
@@ -311,8 +319,9 @@ static int add_fd(struct record *r, struct zipw *z, const char *path, int fd,
 /* Writes the module (mod_len bytes of the file open on mod_fd, named
  * mod_name in messages), the libraries the repair bundles, the dist-info
  * files and the end records to out.  Python files (pyfiles.h) go in dst
- * order with the module in its place among them; in the dist-info,
- * entry_points.txt and licenses/ follow WHEEL, and RECORD is last. */
+ * order with the module in its place among them, then the .data folder's
+ * files; in the dist-info, entry_points.txt and licenses/ follow WHEEL,
+ * and RECORD is last. */
 static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 		     int mod_fd, uint64_t mod_len, const char *mod_name,
 		     const struct repair_result *rep, uint8_t digest[32],
@@ -322,6 +331,7 @@ static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 	struct zipw z;
 	struct record r = {0};
 	char *modpath = NULL, *info_dir = NULL, *meta = NULL, *wheel = NULL;
+	char *data_dir = NULL;
 	char *p_meta = NULL, *p_wheel = NULL, *p_record = NULL, *p_ep = NULL;
 	char *launcher = NULL, *script = NULL;
 	struct pyfiles pf = {0};
@@ -366,11 +376,25 @@ static int write_zip(const struct wheel_job *j, int out, int64_t epoch,
 			 j->nlicense_files, j->entry_points, info_dir, &pf,
 			 e) < 0)
 		goto out;
+	if (j->ndata_files) {
+		/* "<dist>-<version>.data", named as the dist-info is. */
+		data_dir = strdup(info_dir);
+		if (!data_dir) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+		strcpy(data_dir + strlen(data_dir) - strlen(".dist-info"),
+		       ".data");
+		if (pyfiles_load_data(j->data_files, j->ndata_files, data_dir,
+				      &pf, e) < 0)
+			goto out;
+	}
 	while (before < pf.npy && strcmp(pf.py[before].dst, modpath) < 0)
 		before++;
 	if (add_files(&z, &r, pf.py, 0, before, e) < 0 ||
 	    add_fd(&r, &z, modpath, mod_fd, mod_len, mod_name, e) < 0 ||
-	    add_files(&z, &r, pf.py, before, pf.npy, e) < 0)
+	    add_files(&z, &r, pf.py, before, pf.npy, e) < 0 ||
+	    add_files(&z, &r, pf.data, 0, pf.ndata, e) < 0)
 		goto out;
 	if (launcher && record_zip_add(&r, &z, script, launcher,
 				       strlen(launcher), 0755, e) < 0)
@@ -402,6 +426,7 @@ out:
 	record_release(&r);
 	free(modpath);
 	free(info_dir);
+	free(data_dir);
 	free(meta);
 	free(wheel);
 	free(p_meta);

@@ -40,8 +40,14 @@ void wheel_job_release(struct wheel_job *j)
 	for (i = 0; i < j->npython_files; i++) {
 		free(j->python_files[i].src);
 		free(j->python_files[i].dst);
+		free(j->python_files[i].text);
 	}
 	free(j->python_files);
+	for (i = 0; i < j->ndata_files; i++) {
+		free(j->data_files[i].src);
+		free(j->data_files[i].dst);
+	}
+	free(j->data_files);
 	for (i = 0; i < j->nlicense_files; i++) {
 		free(j->license_files[i].src);
 		free(j->license_files[i].dst);
@@ -119,8 +125,9 @@ static int get_str_array(const json_t *v, const char *what,
 }
 
 /* [{"src", "dst"}], copied; what the paths may be is pyfiles.h's to
- * check, as it reads them. */
-static int get_files(const json_t *o, const char *key,
+ * check, as it reads them.  With gen, an entry may be {"dst", "text"}
+ * instead (a generated file). */
+static int get_files(const json_t *o, const char *key, int gen,
 		     struct pyfile_src **out, size_t *n, struct sp_err *e)
 {
 	const json_t *list = json_object_get(o, key), *x;
@@ -139,16 +146,20 @@ static int get_files(const json_t *o, const char *key,
 	{
 		const char *src = json_string_value(json_object_get(x, "src"));
 		const char *dst = json_string_value(json_object_get(x, "dst"));
+		const char *text =
+		    gen ? json_string_value(json_object_get(x, "text")) : NULL;
 
-		if (!src || !dst)
+		if (!(src || text) || (src && text) || !dst)
 			return sp_err_set(e,
 					  "job field '%s' entry %zu needs a "
-					  "'src' and a 'dst' string",
-					  key, i);
-		(*out)[*n].src = strdup(src);
+					  "'src' %sand a 'dst' string",
+					  key, i, gen ? "or a 'text' " : "");
+		(*out)[*n].src = src ? strdup(src) : NULL;
+		(*out)[*n].text = text ? strdup(text) : NULL;
 		(*out)[*n].dst = strdup(dst);
 		(*n)++;
-		if (!(*out)[*n - 1].src || !(*out)[*n - 1].dst)
+		if ((src && !(*out)[*n - 1].src) ||
+		    (text && !(*out)[*n - 1].text) || !(*out)[*n - 1].dst)
 			return sp_err_set(e, "out of memory");
 	}
 	return 0;
@@ -168,8 +179,8 @@ static int get_options(const json_t *o, struct repair_opts *r,
 	if (v && !json_is_null(v) &&
 	    (!json_is_string(v) ||
 	     repair_mode_parse(json_string_value(v), &r->mode) < 0))
-		return sp_err_set(e, "option 'repair' must be repair, check or "
-				     "skip");
+		return sp_err_set(e, "option 'repair' must be repair, check, "
+				     "skip or warn");
 	v = json_object_get(opt, "compat");
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || !json_string_length(v))
@@ -304,11 +315,18 @@ static int parse_fields(const json_t *o, enum job_kind kind,
 					     "object");
 		j->metadata = json_incref((json_t *)v);
 	}
-	if (get_files(o, "python_files", &j->python_files, &j->npython_files,
-		      e) < 0 ||
-	    get_files(o, "license_files", &j->license_files,
-		      &j->nlicense_files, e) < 0)
+	if (get_files(o, "python_files", 1, &j->python_files,
+		      &j->npython_files, e) < 0 ||
+	    get_files(o, "license_files", 0, &j->license_files,
+		      &j->nlicense_files, e) < 0 ||
+	    get_files(o, "data_files", 0, &j->data_files, &j->ndata_files,
+		      e) < 0)
 		return -1;
+	v = json_object_get(o, "module_in_package");
+	if (v && !json_is_boolean(v))
+		return sp_err_set(e, "job field 'module_in_package' must be "
+				     "a boolean");
+	j->module_in_package = json_is_true(v);
 	v = json_object_get(o, "entry_points");
 	if (v && !json_is_null(v) && !json_is_string(v))
 		return sp_err_set(e, "job field 'entry_points' must be a "
@@ -468,9 +486,10 @@ static json_t *files_json(const struct pyfile_src *v, size_t n)
 	size_t i;
 
 	for (i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_pack("{s:s,s:s}", "src",
-						       v[i].src, "dst",
-						       v[i].dst)) < 0) {
+		if (json_array_append_new(
+			a, json_pack("{s:s,s:s}", v[i].src ? "src" : "text",
+				     v[i].src ? v[i].src : v[i].text, "dst",
+				     v[i].dst)) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -537,6 +556,13 @@ json_t *job_to_json(const struct wheel_job *j)
 		bad = json_object_set_new(o, "license_files",
 					  files_json(j->license_files,
 						     j->nlicense_files)) < 0;
+	if (!bad && j->ndata_files)
+		bad = json_object_set_new(o, "data_files",
+					  files_json(j->data_files,
+						     j->ndata_files)) < 0;
+	if (!bad && j->module_in_package)
+		bad = json_object_set_new(o, "module_in_package",
+					  json_true()) < 0;
 	if (!bad && j->source_date_epoch >= 0)
 		bad = json_object_set_new(o, "source_date_epoch",
 					  json_integer(j->source_date_epoch)) <

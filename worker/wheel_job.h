@@ -95,12 +95,21 @@ struct wheel_job {
 	json_t *metadata;
 	/* The Python sources of a mixed package (src: absolute path read
 	 * read-only, dst: path in the wheel; cli/project/pysrc.h), and the
-	 * license files (dst relative to the dist-info's licenses/). */
+	 * license files (dst relative to the dist-info's licenses/).  A
+	 * python file may be generated: "text" instead of "src". */
 	struct pyfile_src *python_files;
 	size_t npython_files;
 	struct pyfile_src *license_files;
 	size_t nlicense_files;
 	char *entry_points; /* the text of entry_points.txt, or NULL */
+	/* Files for the wheel's <dist>-<version>.data/ folder (dst below
+	 * it: "scripts/x", "headers/y.h"; cli/project/layout.h). */
+	struct pyfile_src *data_files;
+	size_t ndata_files;
+	/* maturin's rule for a module name without a dot in a package of
+	 * the same name: the extension goes to "pkg/pkg<ext_suffix>",
+	 * inside the package folder, rather than beside it. */
+	int module_in_package;
 
 	int64_t source_date_epoch; /* every zip entry's time; -1: now */
 	int level;	  /* deflate level: store 0, fast 1, default 6,

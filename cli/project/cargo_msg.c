@@ -169,8 +169,15 @@ static int on_build_script(const json_t *msg, const char *pkg, json_t *state,
 			   struct sp_err *e)
 {
 	json_t *all, *paths, *x;
+	const char *out_dir = str_member(msg, "out_dir");
 	size_t i;
 
+	/* [tool.maturin] include {from = "out-dir"} reads it (layout.h). */
+	if (out_dir) {
+		all = member(state, "out_dirs", json_object);
+		if (!all || json_object_set_new(all, pkg, json_string(out_dir)) < 0)
+			return str_oom(e, "plan the build");
+	}
 	all = member(state, "linked_paths", json_object);
 	if (!all)
 		return str_oom(e, "plan the build");

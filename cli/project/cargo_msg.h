@@ -25,6 +25,7 @@
  *                   for every bin target with an executable
  *   "linked_paths": {package_id: [path, ...]} from build-script-executed,
  *                   "KIND=" prefixes (native=, dependency=, ...) removed
+ *   "out_dirs":     {package_id: its build script's OUT_DIR}
  *   "pyo3_features": [feature, ...], every feature cargo built the lib
  *                   target of pyo3 or pyo3-ffi with (absent when it built
  *                   neither)

@@ -18,6 +18,7 @@
 #include "cli/project/abi3.h"
 #include "cli/project/binplan.h"
 #include "cli/project/license.h"
+#include "cli/project/layout.h"
 #include "cli/project/pkgmeta.h"
 #include "cli/project/projconf.h"
 #include "cli/project/pyo3dep.h"
@@ -74,6 +75,22 @@ fail:
 	return NULL;
 }
 
+/* layout_plan() within the project root maturin's packages have. */
+static int maturin_layout(json_t *job, const struct pyproject *pp,
+			  const char *module, const struct cargo_plan *plan,
+			  const json_t *pkg, const json_t *state,
+			  struct sp_err *e)
+{
+	char *root = layout_project_root(pp->dir, plan->workspace_root);
+	int r = root ? layout_plan(job, pp, module, root,
+				   json_object_get(state, "out_dirs"),
+				   str_member(pkg, "id"), e)
+		     : str_oom(e, "plan the build");
+
+	free(root);
+	return r;
+}
+
 /*
  * Builds the job for one cdylib of pkg, configured by pp (NULL: no
  * pyproject.toml), and appends it to plan->jobs.
@@ -121,6 +138,13 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 			   "cannot describe the job for package '%s' (out "
 			   "of memory or not UTF-8)",
 			   cargo_name);
+		goto out;
+	}
+	/* maturin's rules place the Python side of a [tool.maturin]
+	 * package (layout.h); pysrc_plan keeps what they planned. */
+	if (pp && pp->maturin &&
+	    maturin_layout(job, pp, module, plan, pkg, state, e) < 0) {
+		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
 	/* The job holds meta itself, so License-File names reach it. */

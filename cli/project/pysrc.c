@@ -410,7 +410,10 @@ int pysrc_plan(json_t *job, const json_t *pkg, const char *pkgdir,
 	json_t *files = NULL;
 	int ret = -1;
 
-	if (pysrc_root(pkg, pkgdir, module, &root, e) < 0)
+	/* A package under maturin's rules has its Python side planned
+	 * already (layout.h); spoke's own rules would look elsewhere. */
+	if (!json_object_get(job, "python_files") &&
+	    pysrc_root(pkg, pkgdir, module, &root, e) < 0)
 		goto out;
 	if (root && pysrc_list(root, module, project_root, &files, e) < 0)
 		goto out;

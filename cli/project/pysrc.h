@@ -42,7 +42,9 @@ int pysrc_list(const char *root, const char *module,
 
 /*
  * Adds to job what the Python side of pkg needs: "python_files" (when
- * there is a python source folder) and "entry_points" (the text of
+ * there is a python source folder, and job has none yet: layout_plan()
+ * plans them for a package under maturin's rules) and "entry_points" (the
+ * text of
  * entry_points.txt from [project] scripts, gui-scripts and entry-points,
  * groups and names sorted).  proj may be NULL.  Every python source must
  * pass pysrc_inside(project_root), and every name record_name_ok()

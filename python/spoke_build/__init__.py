@@ -7,8 +7,23 @@ A project says, in pyproject.toml:
     build-backend = "spoke_build"
 
 and pip or python -m build call the hooks below in the project folder (the
-one with Cargo.toml).  The spoke binary is $SPOKE, else "spoke" on PATH.
-Wheels are tagged for the Python that runs the hook (sys.executable).
+one with pyproject.toml).  The crate is found as `spoke build` finds it:
+[tool.maturin] manifest-path, else Cargo.toml beside pyproject.toml, else
+rust/Cargo.toml (maturin's src layout).  The spoke binary is $SPOKE, else
+"spoke" on PATH.
+
+Wheels are built for the Python that runs the hook, named to spoke by its
+base interpreter (sys._base_executable): pip runs each build in a new
+temporary environment, and a PYO3_PYTHON that changed with it would make
+cargo rebuild pyo3 every time.  The base interpreter has the same tags.
+
+Extra `spoke build` arguments come from the PEP 517 config setting
+"build-args" (also "spoke.build-args"; a string split as a shell would,
+or a list), else from $SPOKE_PEP517_ARGS, else $MATURIN_PEP517_ARGS, as
+maturin reads its own:
+
+    pip install . --config-settings=build-args="--features simd"
+    SPOKE_PEP517_ARGS="--locked --strip" python -m build
 """
 
 import base64
@@ -17,6 +32,7 @@ import hashlib
 import io
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -48,15 +64,74 @@ def _spoke():
     return exe
 
 
+def _toml(path):
+    """The TOML file at path as a dict; {} when this Python cannot read
+    TOML (3.8 to 3.10 without tomli), so that spoke's own reading, which
+    uses the target interpreter, decides."""
+    try:
+        import tomllib
+    except ImportError:
+        try:
+            import tomli as tomllib
+        except ImportError:
+            return {}
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def _maturin_table():
+    if not os.path.isfile("pyproject.toml"):
+        return {}
+    return _toml("pyproject.toml").get("tool", {}).get("maturin", {}) or {}
+
+
 def _manifest():
-    """The project's Cargo.toml: a frontend runs the backend in the folder
-    of pyproject.toml, and spoke_build wants the crate beside it."""
-    manifest = os.path.abspath("Cargo.toml")
-    if not os.path.isfile(manifest):
-        raise SpokeError("no Cargo.toml in %s: a project whose build-backend "
-                         "is spoke_build keeps its crate's Cargo.toml beside "
-                         "pyproject.toml" % os.getcwd())
-    return manifest
+    """The Cargo.toml of the crate this pyproject.toml configures, found
+    as spoke build finds it, or None: then spoke runs in this folder and
+    says what it found (or that it found no crate)."""
+    given = _maturin_table().get("manifest-path")
+    if isinstance(given, str) and given:
+        return os.path.abspath(given)
+    for cand in ("Cargo.toml", os.path.join("rust", "Cargo.toml")):
+        if os.path.isfile(cand):
+            return os.path.abspath(cand)
+    return None
+
+
+def _manifest_args():
+    m = _manifest()
+    return ["--manifest-path", m] if m else []
+
+
+def _build_args(config_settings):
+    """The extra `spoke build` arguments (see the module's docstring)."""
+    args = None
+    if config_settings:
+        args = config_settings.get("spoke.build-args",
+                                   config_settings.get("build-args"))
+    if args is None:
+        env = os.environ.get("SPOKE_PEP517_ARGS")
+        if env is None:
+            env = os.environ.get("MATURIN_PEP517_ARGS", "")
+        return shlex.split(env)
+    if isinstance(args, str):
+        return shlex.split(args)
+    return [str(a) for a in args]
+
+
+def _has_interpreter(args):
+    return any(a in ("-i", "--interpreter") or a.startswith("--interpreter=")
+               or (a.startswith("-i") and not a.startswith("--"))
+               for a in args)
+
+
+def _interpreter():
+    """The base interpreter of the Python running the hook (see the
+    module's docstring), else that Python itself."""
+    base = getattr(sys, "_base_executable", None)
+    if base and os.path.exists(base):
+        return os.path.realpath(base)
+    return sys.executable
 
 
 def _run(args):
@@ -117,17 +192,24 @@ def _member(root, name):
     return os.path.join(root, *parts)
 
 
-def _build(wheel_directory):
-    """Builds this project's wheel into wheel_directory; returns its path."""
+def _build(wheel_directory, config_settings=None):
+    """Builds this project's wheel into wheel_directory; returns its path.
+    The user's build-args come first, so that spoke's own -o and --json
+    (which this backend needs) win."""
     out = os.path.abspath(wheel_directory)
-    manifest = _manifest()
+    manifest = _manifest_args()
+    user = _build_args(config_settings)
+    args = ["build", "-q"] + user
+    if not manifest or "-m" in user or "--manifest-path" in user:
+        manifest = []
+    if not _has_interpreter(user):
+        args += ["-i", _interpreter()]
     try:
-        res = _run(["build", "-q", "--manifest-path", manifest, "-i",
-                    sys.executable, "-o", out])
+        res = _run(args + manifest + ["-o", out])
     finally:
         # A frontend builds once, often in a folder it then deletes: the
         # coordinator the build started is not left waiting for more.
-        subprocess.run([_spoke(), "stop", "--manifest-path", manifest],
+        subprocess.run([_spoke(), "stop"] + _manifest_args(),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wheels = res.get("wheels")
     if not isinstance(wheels, list) or \
@@ -154,13 +236,13 @@ def get_requires_for_build_editable(config_settings=None):
 
 def build_wheel(wheel_directory, config_settings=None,
                 metadata_directory=None):
-    return os.path.basename(_build(wheel_directory))
+    return os.path.basename(_build(wheel_directory, config_settings))
 
 
 def build_sdist(sdist_directory, config_settings=None):
     out = os.path.abspath(sdist_directory)
-    res = _run(["sdist", "--manifest-path", _manifest(),
-                "-i", sys.executable, "-o", out])
+    res = _run(["sdist"] + _manifest_args() +
+               ["-i", _interpreter(), "-o", out])
     return os.path.basename(_inside(out, res.get("sdist"), ".tar.gz",
                                     "sdist"))
 
@@ -177,7 +259,7 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     """Builds the wheel (cargo's next run is then a no-op) and extracts its
     .dist-info, RECORD excepted: PEP 517 lets the backend omit it."""
     with tempfile.TemporaryDirectory() as tmp:
-        whl = _build(tmp)
+        whl = _build(tmp, config_settings)
         with zipfile.ZipFile(whl) as z:
             info = _dist_info(z.namelist())
             for name in z.namelist():
@@ -192,18 +274,26 @@ prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
 
 def _python_root(top):
     """The folder holding the top-level package top, as spoke finds it:
-    [package.metadata.spoke] python-source, else the project folder."""
-    try:
-        import tomllib
-    except ImportError:
-        import tomli as tomllib
-    with open("Cargo.toml", "rb") as f:
-        cargo = tomllib.load(f)
-    spoke = cargo.get("package", {}).get("metadata", {}).get("spoke", {})
-    root = os.path.abspath(spoke.get("python-source", "."))
-    if os.path.isfile(os.path.join(root, top, "__init__.py")) or \
-            "python-source" in spoke:
-        return root
+    [tool.maturin] python-source, else [package.metadata.spoke]
+    python-source, else src/ in maturin's src layout, else the project
+    folder; None when top is not there."""
+    given = _maturin_table().get("python-source")
+    if not given:
+        manifest = _manifest()
+        cargo = _toml(manifest) if manifest else {}
+        given = cargo.get("package", {}).get("metadata", {}) \
+            .get("spoke", {}).get("python-source")
+        if given:
+            given = os.path.join(os.path.dirname(manifest), given)
+    if given:
+        return os.path.abspath(given)
+    manifest = _manifest()
+    cands = ["."]
+    if manifest and os.path.basename(os.path.dirname(manifest)) == "rust":
+        cands.insert(0, "src")
+    for root in cands:
+        if os.path.isfile(os.path.join(root, top, "__init__.py")):
+            return os.path.abspath(root)
     return None
 
 
@@ -220,7 +310,7 @@ def build_editable(wheel_directory, config_settings=None,
     code show at once; Rust changes need another install.  A package with
     no Python source gets its normal wheel."""
     with tempfile.TemporaryDirectory() as tmp:
-        whl = _build(tmp)
+        whl = _build(tmp, config_settings)
         with zipfile.ZipFile(whl) as z:
             names = z.namelist()
             info = _dist_info(names)

@@ -54,15 +54,15 @@ static int teardown(void **state)
 
 static void test_sorted_and_read(void **state)
 {
-	struct pyfile_src py[] = {{file_b, "pkg/z.py"}, {file_a, "pkg/a.py"}};
-	struct pyfile_src lic[] = {{file_a, "LICENSE"}};
+	struct pyfile_src py[] = {{file_b, "pkg/z.py", NULL},
+				  {file_a, "pkg/a.py", NULL}};
+	struct pyfile_src lic[] = {{file_a, "LICENSE", NULL}};
 	struct pyfiles pf;
 	struct sp_err e;
 
 	(void)state;
-	assert_int_equal(pyfiles_load(py, 2, lic, 1, "[x]\n", "d-1.dist-info",
-				      &pf, &e),
-			 0);
+	assert_int_equal(
+	    pyfiles_load(py, 2, lic, 1, "[x]\n", "d-1.dist-info", &pf, &e), 0);
 	assert_int_equal(pf.npy, 2);
 	assert_string_equal(pf.py[0].dst, "pkg/a.py");
 	assert_int_equal(pf.py[0].len, 6);
@@ -86,7 +86,7 @@ static void test_bad_dst(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-		struct pyfile_src f = {file_a, (char *)bad[i]};
+		struct pyfile_src f = {file_a, (char *)bad[i], NULL};
 
 		assert_int_equal(pyfiles_load(&f, 1, NULL, 0, NULL,
 					      "d-1.dist-info", &pf, &e),
@@ -96,7 +96,7 @@ static void test_bad_dst(void **state)
 
 static void test_missing_file(void **state)
 {
-	struct pyfile_src f = {"/nonexistent/x.py", "x.py"};
+	struct pyfile_src f = {"/nonexistent/x.py", "x.py", NULL};
 	struct pyfiles pf;
 	struct sp_err e;
 
@@ -104,6 +104,49 @@ static void test_missing_file(void **state)
 	assert_int_equal(
 	    pyfiles_load(&f, 1, NULL, 0, NULL, "d-1.dist-info", &pf, &e), -1);
 	assert_non_null(strstr(e.msg, "/nonexistent/x.py"));
+}
+
+/* A data file goes below <dist>-<version>.data/ and into one of the
+ * folders installers map; a generated python file is its text. */
+static void test_data_and_text(void **state)
+{
+	struct pyfile_src py[] = {
+	    {NULL, "pkg/py.typed", ""},
+	    {NULL, "pkg/__init__.py", "from .x import *\n"}};
+	struct pyfile_src data[] = {{file_a, "scripts/a", NULL},
+				    {file_b, "headers/b.h", NULL}};
+	struct pyfile_src bad[] = {{file_a, "lib/a", NULL},
+				   {file_a, "scripts", NULL}};
+	struct pyfile_src nosrc = {NULL, "pkg/x.py", NULL};
+	struct pyfiles pf;
+	struct sp_err e;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(
+	    pyfiles_load(py, 2, NULL, 0, NULL, "d-1.dist-info", &pf, &e), 0);
+	assert_string_equal(pf.py[0].dst, "pkg/__init__.py");
+	assert_int_equal(pf.py[0].len, 17);
+	assert_memory_equal(pf.py[0].data, "from .x import *\n", 17);
+	assert_int_equal(pf.py[1].len, 0);
+	assert_int_equal(pf.py[1].mode, 0644);
+	assert_int_equal(pyfiles_load_data(data, 2, "d-1.data", &pf, &e), 0);
+	assert_int_equal(pf.ndata, 2);
+	assert_string_equal(pf.data[0].dst, "d-1.data/headers/b.h");
+	assert_string_equal(pf.data[1].dst, "d-1.data/scripts/a");
+	pyfiles_release(&pf);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pyfiles_load(NULL, 0, NULL, 0, NULL,
+					      "d-1.dist-info", &pf, &e),
+				 0);
+		assert_int_equal(
+		    pyfiles_load_data(&bad[i], 1, "d-1.data", &pf, &e), -1);
+		assert_non_null(strstr(e.msg, "scripts/"));
+	}
+	/* Neither a source nor a text: refused, not read as "". */
+	assert_int_equal(
+	    pyfiles_load(&nosrc, 1, NULL, 0, NULL, "d-1.dist-info", &pf, &e),
+	    -1);
 }
 
 static void test_license_file_metadata(void **state)
@@ -138,6 +181,7 @@ int main(void)
 	    cmocka_unit_test(test_sorted_and_read),
 	    cmocka_unit_test(test_bad_dst),
 	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_data_and_text),
 	    cmocka_unit_test(test_license_file_metadata),
 	};
 

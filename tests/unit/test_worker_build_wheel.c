@@ -606,6 +606,59 @@ static void test_job_parse_errors(void **state)
 	}
 }
 
+/* maturin's layout: a module named as its package goes inside it
+ * ("_native/_native<EXT>"), generated files come from the job's text, and
+ * data files land in <dist>-<version>.data/ with a script's executable
+ * bit kept. */
+static void test_wheel_module_in_package(void **state)
+{
+	json_t *job, *res;
+	struct sp_err e;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	assert_int_equal(run("printf '#!/bin/sh\\necho hi\\n' > run.sh && "
+			     "chmod 755 run.sh && : > h.h"),
+			 0);
+	job = make_job("m.so", "out/p.tmp");
+	json_object_set_new(job, "module", json_string("_native"));
+	json_object_set_new(job, "module_in_package", json_true());
+	json_object_set_new(
+	    job, "python_files",
+	    json_pack("[{s:s,s:s},{s:s,s:s}]", "dst", "_native/__init__.py",
+		      "text", "from ._native import *\n", "dst",
+		      "_native/py.typed", "text", ""));
+	json_object_set_new(job, "data_files",
+			    json_pack("[{s:s,s:s},{s:s,s:s}]", "src", "run.sh",
+				      "dst", "scripts/run.sh", "src", "h.h",
+				      "dst", "headers/h.h"));
+	if (write_job(job, NULL, NULL, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	json_decref(res);
+	json_decref(job);
+	if (!have(PYTHON))
+		return;
+	assert_int_equal(
+	    run(PYTHON " -c 'import zipfile,sys\n"
+		       "z = zipfile.ZipFile(sys.argv[1])\n"
+		       "n = z.namelist()\n"
+		       "d = \"spam_pkg-1.0_1.data/\"\n"
+		       "i = \"spam_pkg-1.0_1.dist-info/\"\n"
+		       "want = [\"_native/__init__.py\", \"_native/_native" EXT
+		       "\", \"_native/py.typed\", d + \"headers/h.h\", "
+		       "d + \"scripts/run.sh\", i + \"METADATA\", "
+		       "i + \"WHEEL\", i + \"RECORD\"]\n"
+		       "assert n == want, n\n"
+		       "assert z.read(\"_native/__init__.py\") == "
+		       "b\"from ._native import *\\n\"\n"
+		       "m = lambda x: z.getinfo(x).external_attr >> 16 & 0o777\n"
+		       "assert m(d + \"scripts/run.sh\") == 0o755\n"
+		       "assert m(d + \"headers/h.h\") == 0o644\n"
+		       "' out/" WHEEL_NAME),
+	    0);
+}
+
 /* The coordinator serializes a job once and the worker parses it once:
  * what the worker reads is what the coordinator meant. */
 static void test_job_round_trip(void **state)
@@ -625,8 +678,13 @@ static void test_job_round_trip(void **state)
 				      "/x:/y"));
 	json_object_set_new(job, "linked_paths", json_pack("[s]", "/l"));
 	json_object_set_new(job, "python_files",
-			    json_pack("[{s:s,s:s}]", "src", "/a.py", "dst",
-				      "spam/a.py"));
+			    json_pack("[{s:s,s:s},{s:s,s:s}]", "src", "/a.py",
+				      "dst", "spam/a.py", "text", "x = 1\n",
+				      "dst", "spam/b.py"));
+	json_object_set_new(job, "data_files",
+			    json_pack("[{s:s,s:s}]", "src", "/d", "dst",
+				      "data/d"));
+	json_object_set_new(job, "module_in_package", json_true());
 	json_object_set_new(job, "progress", json_false());
 	json_object_set_new(job, "program", json_string("hello-world"));
 	json_object_set_new(job, "staged_ident",
@@ -654,8 +712,14 @@ static void test_job_round_trip(void **state)
 	assert_int_equal(b.options.nlinked, 1);
 	assert_string_equal(b.options.ld_library_path, "/x:/y");
 	assert_int_equal(b.options.split_debug, 1);
-	assert_int_equal(b.npython_files, 1);
+	assert_int_equal(b.npython_files, 2);
 	assert_string_equal(b.python_files[0].dst, "spam/a.py");
+	assert_null(b.python_files[0].text);
+	assert_null(b.python_files[1].src);
+	assert_string_equal(b.python_files[1].text, "x = 1\n");
+	assert_int_equal(b.ndata_files, 1);
+	assert_string_equal(b.data_files[0].dst, "data/d");
+	assert_int_equal(b.module_in_package, 1);
 	assert_string_equal(b.program, "hello-world");
 	assert_string_equal(json_string_value(json_object_get(b.metadata,
 							      "license")),
@@ -694,6 +758,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wheel_ok),
+	    cmocka_unit_test(test_wheel_module_in_package),
 	    cmocka_unit_test(test_wheel_out_dir_link),
 	    cmocka_unit_test(test_job_parse_errors),
 	    cmocka_unit_test(test_job_round_trip),

@@ -20,18 +20,18 @@
 #include "worker/repair/verdict.h"
 #include "worker/elf/symvers.h"
 
-static const char *const mode_names[] = {"repair", "check", "skip"};
+static const char *const mode_names[] = {"repair", "check", "skip", "warn"};
 
 const char *repair_mode_name(enum repair_mode m)
 {
-	return (unsigned)m < 3 ? mode_names[m] : "repair";
+	return (unsigned)m < 4 ? mode_names[m] : "repair";
 }
 
 int repair_mode_parse(const char *name, enum repair_mode *m)
 {
 	size_t i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (strcmp(name, mode_names[i]) == 0) {
 			*m = (enum repair_mode)i;
 			return 0;
@@ -798,7 +798,7 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	struct ld_opts lo = {0};
 	char *rpath = NULL, *norm = NULL;
 	size_t i;
-	int rc = -1;
+	int warn_only, rc = -1;
 
 	if (load_policy(c, e) < 0 ||
 	    symvers_read_fd(in->mod_fd, in->name, &c->mod_sv, e) < 0 ||
@@ -831,7 +831,11 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 		}
 	if (collect_removals(c, e) < 0)
 		goto out;
-	if (c->ng || c->nremoved) {
+	/* warn, with something to bundle: the wheel is written as cargo
+	 * built it, and a module that needs libraries no manylinux system
+	 * has can only claim linux_<arch>. */
+	warn_only = c->o->mode == REPAIR_MODE_WARN && c->ng;
+	if ((c->ng || c->nremoved) && !warn_only) {
 		/* The coordinator journals this before the wheel exists. */
 		emit(in, json_pack("{s:s}", "patch", "required"));
 	}
@@ -844,7 +848,8 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	}
 	if (!(t = choose_tag(c, e)))
 		goto out;
-	if (!(out->plat = policy_platform_tag(c->v.pol, t))) {
+	if (!(out->plat = warn_only ? strdup(in->plat)
+				    : policy_platform_tag(c->v.pol, t))) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
@@ -861,14 +866,17 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 		check_failed(c, e);
 		goto out;
 	}
-	if ((c->ng || c->nremoved) && patch_all(c, rpath, out, e) < 0)
+	if ((c->ng || c->nremoved) && !warn_only &&
+	    patch_all(c, rpath, out, e) < 0)
 		goto out;
 	out->result = json_pack(
 		"{s:s,s:O,s:o,s:o,s:s}", "platform_tag", out->plat, "repair",
-		c->report, "grafted", grafted_json(c), "needed",
+		c->report, "grafted", warn_only ? json_array() : grafted_json(c),
+		"needed",
 		out->mod_fd >= 0 ? needed_of_image(out->mod_fd, in->name, e)
 				 : needed_of_info(in->info),
-		"patch", c->ng || c->nremoved ? "applied" : "none");
+		"patch", (c->ng || c->nremoved) && !warn_only ? "applied"
+							       : "none");
 	if (!out->result) {
 		if (!e->msg[0])
 			sp_err_set(e, "out of memory");

@@ -16,6 +16,10 @@ enum repair_mode {
 	REPAIR_MODE_CHECK,  /* analyse and tag; fail if anything needs
 			     * bundling */
 	REPAIR_MODE_SKIP,   /* nothing: a plain linux_<arch> wheel */
+	REPAIR_MODE_WARN,   /* analyse and report as check does, never
+			     * fail: a wheel that needs bundling is written
+			     * unrepaired as linux_<arch> (maturin's
+			     * --auditwheel=warn) */
 };
 
 /* The options of a repair.  Every pointer is borrowed: the caller owns
@@ -49,12 +53,12 @@ struct repair_opts {
 	int split_debug;
 };
 
-/* The name of a mode ("repair", "check", "skip"), as options and reports
- * spell it. */
+/* The name of a mode ("repair", "check", "skip", "warn"), as options and
+ * reports spell it. */
 const char *repair_mode_name(enum repair_mode m);
 
 /* Sets *m from its name; returns 0, or -1 when name is none of the
- * three. */
+ * four. */
 int repair_mode_parse(const char *name, enum repair_mode *m);
 
 #endif

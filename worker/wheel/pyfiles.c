@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/fsx.h"
 #include "worker/wheel/record.h"
@@ -48,10 +49,29 @@ static int by_dst(const void *a, const void *b)
 		      ((const struct pyfile *)b)->dst);
 }
 
-static int load_list(const struct pyfile_src *v, size_t n, const char *key,
-		     const char *prefix, struct pyfile **out, size_t *nout,
-		     struct sp_err *e)
+/* The folders of a wheel's .data an installer maps to a scheme path. */
+static int data_scheme_ok(const char *dst)
 {
+	static const char *const schemes[] = {"data", "scripts", "headers",
+					      "purelib", "platlib"};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(*schemes); i++) {
+		n = strlen(schemes[i]);
+		if (strncmp(dst, schemes[i], n) == 0 && dst[n] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+enum list_kind { LIST_PY, LIST_LICENSE, LIST_DATA };
+
+static int load_list(const struct pyfile_src *v, size_t n, const char *key,
+		     enum list_kind kind, const char *prefix,
+		     struct pyfile **out, size_t *nout, struct sp_err *e)
+{
+	static const char *const what[] = {"python file", "license file",
+					   "data file"};
 	size_t i;
 
 	*out = NULL;
@@ -64,7 +84,12 @@ static int load_list(const struct pyfile_src *v, size_t n, const char *key,
 	for (i = 0; i < n; i++) {
 		const char *src = v[i].src, *dst = v[i].dst;
 		struct pyfile *f = &(*out)[*nout];
+		struct stat st;
+		/* Only a python file may be generated text. */
+		const int gen = kind == LIST_PY && !src && v[i].text;
 
+		if (gen)
+			src = "";
 		if (!src || !dst || !dst_ok(dst))
 			return sp_err_set(e,
 					  "job field '%s' entry %zu needs a "
@@ -73,23 +98,40 @@ static int load_list(const struct pyfile_src *v, size_t n, const char *key,
 					  key, i);
 		/* The client refuses such names already; a job written by
 		 * hand (the unit tests') gets the same refusal here. */
-		if (record_name_ok(dst, prefix ? "license file" : "python file",
-				   e) < 0)
+		if (record_name_ok(dst, what[kind], e) < 0)
 			return -1;
-		if (!prefix && in_special_dir(dst))
+		if (kind == LIST_PY && in_special_dir(dst))
 			return sp_err_set(e,
 					  "python file '%s' would land in a "
 					  ".dist-info or .data folder",
+					  dst);
+		if (kind == LIST_DATA && !data_scheme_ok(dst))
+			return sp_err_set(e,
+					  "data file '%s' must lie in one of "
+					  "data/, scripts/, headers/, "
+					  "purelib/ or platlib/",
 					  dst);
 		if (asprintf(&f->dst, "%s%s", prefix ? prefix : "", dst) < 0) {
 			f->dst = NULL;
 			return sp_err_set(e, "out of memory");
 		}
 		(*nout)++;
+		f->mode = 0644;
+		if (gen) {
+			f->len = strlen(v[i].text);
+			f->data = strdup(v[i].text);
+			if (!f->data)
+				return sp_err_set(e, "out of memory");
+			continue;
+		}
 		f->data = fsx_read_all(src, &f->len, e);
 		if (!f->data)
 			return sp_err_wrap(e,
 					   "cannot read a file for the wheel");
+		/* maturin keeps a script's executable bit; the installer
+		 * gives it to the installed file. */
+		if (stat(src, &st) == 0 && (st.st_mode & 0111))
+			f->mode = 0755;
 	}
 	qsort(*out, *nout, sizeof(**out), by_dst);
 	return 0;
@@ -104,17 +146,35 @@ int pyfiles_load(const struct pyfile_src *py, size_t npy,
 	int rc = -1;
 
 	memset(pf, 0, sizeof(*pf));
-	pf->entry_points = entry_points && *entry_points ? entry_points
-							 : NULL;
+	pf->entry_points = entry_points && *entry_points ? entry_points : NULL;
 	if (asprintf(&prefix, "%s/licenses/", info_dir) < 0)
 		return sp_err_set(e, "out of memory");
-	if (load_list(py, npy, "python_files", NULL, &pf->py, &pf->npy, e) <
-		0 ||
-	    load_list(lic, nlic, "license_files", prefix, &pf->lic, &pf->nlic,
-		      e) < 0)
+	if (load_list(py, npy, "python_files", LIST_PY, NULL, &pf->py, &pf->npy,
+		      e) < 0 ||
+	    load_list(lic, nlic, "license_files", LIST_LICENSE, prefix,
+		      &pf->lic, &pf->nlic, e) < 0)
 		goto out;
 	rc = 0;
 out:
+	free(prefix);
+	if (rc < 0)
+		pyfiles_release(pf);
+	return rc;
+}
+
+int pyfiles_load_data(const struct pyfile_src *data, size_t ndata,
+		      const char *data_dir, struct pyfiles *pf,
+		      struct sp_err *e)
+{
+	char *prefix = NULL;
+	int rc;
+
+	if (asprintf(&prefix, "%s/", data_dir) < 0) {
+		pyfiles_release(pf);
+		return sp_err_set(e, "out of memory");
+	}
+	rc = load_list(data, ndata, "data_files", LIST_DATA, prefix, &pf->data,
+		       &pf->ndata, e);
 	free(prefix);
 	if (rc < 0)
 		pyfiles_release(pf);
@@ -136,5 +196,6 @@ void pyfiles_release(struct pyfiles *pf)
 {
 	free_list(pf->py, pf->npy);
 	free_list(pf->lic, pf->nlic);
+	free_list(pf->data, pf->ndata);
 	memset(pf, 0, sizeof(*pf));
 }
