@@ -1,12 +1,28 @@
 /*
  * cmd_sdist.c - spoke sdist: a source distribution that builds on its own.
  *
- * The archive holds the package's crate, every path dependency it needs
- * from the workspace (at their places relative to the workspace root), a
- * generated top-level Cargo.toml naming just those as workspace members,
- * the workspace's Cargo.lock, pyproject.toml and PKG-INFO.  It is written
- * so that the same tree and SOURCE_DATE_EPOCH give the same bytes: entries
- * sorted by name, owner 0/0, no gzip time stamp.
+ * The archive holds the package's crate, every crate it reaches through
+ * path dependencies (inside its workspace or not, carried.h), the folder
+ * of its pyproject.toml whole (the src layout keeps its Python sources
+ * beside rust/), Cargo.lock, pyproject.toml and PKG-INFO.  Every folder
+ * keeps its place below the deepest folder holding them all (the sdist
+ * root), so relative paths between them still hold; the sdist root's
+ * Cargo.toml is the one workspace, naming the carried crates as members,
+ * and every carried manifest stands on its own (manifest.h: workspace
+ * inheritance resolved, path dependencies relative).  The archive is
+ * written so that the same tree and SOURCE_DATE_EPOCH give the same
+ * bytes: entries sorted by name, owner 0/0, no gzip time stamp, and
+ * rewritten manifests that depend on the parsed documents alone.
+ *
+ * How Cargo.toml is read and written: the target interpreter's tomllib
+ * reads it (tomldoc.h), as it already reads pyproject.toml, and a small
+ * emitter in C writes the rewritten document (tomlemit.h).  cargo's own
+ * normalized manifest (`cargo package`) was the other candidate, but it
+ * drops `path` from dependencies (an sdist needs them), insists that
+ * every path dependency has a version, and verifies through the
+ * registry; and a TOML parser of spoke's own would be a second parser to
+ * disagree with cargo.  A manifest that needs no change is carried as it
+ * is, comments and all; a rewritten one loses its comments.
  */
 #define _GNU_SOURCE
 #include <archive.h>
@@ -15,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +44,17 @@
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "cli/project/cargo.h"
+#include "cli/project/carried.h"
+#include "cli/project/manifest.h"
+#include "cli/project/pathglob.h"
 #include "cli/project/pkgmeta.h"
-#include "cli/project/pyinfo.h"
 #include "cli/project/pysrc.h"
+#include "cli/project/relpath.h"
+#include "cli/project/sdistconf.h"
+#include "cli/project/sdistmanifest.h"
 #include "cli/project/strutil.h"
+#include "cli/project/tomldoc.h"
+#include "cli/project/tomlemit.h"
 #include "common/dirs.h"
 #include "common/fsx.h"
 #include "common/path.h"
@@ -42,11 +66,14 @@ static const char sdist_help[] =
     "\n"
     "Writes <name>-<version>.tar.gz, a source distribution of the package\n"
     "whose Cargo.toml is in the current folder (or --manifest-path): the\n"
-    "crate with its Python sources, the path dependencies it needs from\n"
-    "the workspace, a generated workspace Cargo.toml, Cargo.lock,\n"
-    "pyproject.toml and PKG-INFO.  `spoke build` in the unpacked folder\n"
-    "builds its wheel.  With SOURCE_DATE_EPOCH set, every entry has that\n"
-    "time and the archive is reproducible.\n"
+    "crate, the folder of its pyproject.toml, every crate it reaches by\n"
+    "path dependencies (inside its workspace or not), a workspace\n"
+    "Cargo.toml naming them, Cargo.lock, pyproject.toml and PKG-INFO.\n"
+    "Workspace inheritance is resolved into the carried manifests, and\n"
+    "[tool.maturin] exclude (and include) patterns for sdists apply.\n"
+    "`spoke build` in the unpacked folder builds the same wheel.  With\n"
+    "SOURCE_DATE_EPOCH set, every entry has that time and the archive is\n"
+    "reproducible.\n"
     "\n"
     "options:\n"
     "  --manifest-path PATH   the package's Cargo.toml\n"
@@ -145,10 +172,43 @@ static int skip_name(const char *name, int top)
 	       (n > 3 && strcmp(name + n - 3, ".so") == 0);
 }
 
+/* What every walk of a carried folder shares. */
+struct walkctx {
+	struct slist *l;
+	int64_t epoch;
+	const char *base;      /* the archive's top folder */
+	const char *pdir;      /* the pyproject's folder, or NULL */
+	const json_t *exclude; /* [tool.maturin] exclude patterns for sdists */
+	const char *limit;     /* where symbolic links may lead */
+};
+
+/* Whether a file is left out by an exclude pattern, matched against its
+ * path from the pyproject's folder and its path in the archive (below
+ * base/), as maturin matches both. */
+static int excluded(const struct walkctx *w, const char *src, const char *arc)
+{
+	const char *in_p = w->pdir ? relpath_inside(src, w->pdir) : NULL;
+	const char *in_arc = arc + strlen(w->base) + 1;
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(w->exclude, i, x)
+	{
+		const char *pat = json_string_value(x);
+
+		if ((in_p && pathglob_match(pat, in_p)) ||
+		    pathglob_match(pat, in_arc))
+			return 1;
+	}
+	return 0;
+}
+
 /* Adds the files under dir as arc/..., leaving out folders that are
- * packages of their own (they come in as members, or not at all). */
-static int walk(const char *dir, const char *arc, int top, int64_t epoch,
-		const char *limit, struct slist *l, struct sp_err *e)
+ * packages of their own (they come in as members, or not at all), and,
+ * at the top, the Cargo.toml and Cargo.lock (sdist_manifests() and
+ * add_cargo_lock() place those). */
+static int walk(const struct walkctx *w, const char *dir, const char *arc,
+		int top, struct sp_err *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -169,7 +229,9 @@ static int walk(const char *dir, const char *arc, int top, int64_t epoch,
 			}
 			break;
 		}
-		if (skip_name(de->d_name, top))
+		if (skip_name(de->d_name, top) ||
+		    (top && (strcmp(de->d_name, "Cargo.toml") == 0 ||
+			     strcmp(de->d_name, "Cargo.lock") == 0)))
 			continue;
 		s = path_join(dir, de->d_name);
 		a = s ? path_join(arc, de->d_name) : NULL;
@@ -181,18 +243,18 @@ static int walk(const char *dir, const char *arc, int top, int64_t epoch,
 		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
 			r = sp_err_sys(e, "cannot stat '%s'", s);
 		} else if (S_ISLNK(lst.st_mode) && S_ISREG(st.st_mode) &&
-			   pysrc_inside(s, limit, "file", e) < 0) {
+			   pysrc_inside(s, w->limit, "file", e) < 0) {
 			r = -1;
 		} else if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode)) {
 			sub = path_join(s, "Cargo.toml");
 			if (!sub)
 				r = str_oom(e, "make the sdist");
 			else if (!path_exists(sub))
-				r = walk(s, a, 0, epoch, limit, l, e);
-		} else if (S_ISREG(st.st_mode)) {
-			r = slist_add(l, a, s, NULL, 0,
+				r = walk(w, s, a, 0, e);
+		} else if (S_ISREG(st.st_mode) && !excluded(w, s, a)) {
+			r = slist_add(w->l, a, s, NULL, 0,
 				      (st.st_mode & 0111) ? 0755 : 0644,
-				      entry_time(epoch, &st), e);
+				      entry_time(w->epoch, &st), e);
 			s = a = NULL;
 		}
 		free(sub);
@@ -207,116 +269,10 @@ out:
 	return ret;
 }
 
-/* dir relative to root ("" for root itself), or NULL when outside. */
-static const char *rel_to(const char *dir, const char *root)
-{
-	size_t n = strlen(root);
-
-	if (strncmp(dir, root, n) != 0)
-		return NULL;
-	if (dir[n] == '\0')
-		return "";
-	return dir[n] == '/' ? dir + n + 1 : NULL;
-}
-
-static const json_t *package_at(const json_t *packages, const char *dir)
-{
-	const json_t *p;
-	size_t i;
-
-	json_array_foreach(packages, i, p)
-	{
-		char *d = path_dirname(str_member(p, "manifest_path"));
-		int same = d && strcmp(d, dir) == 0;
-
-		free(d);
-		if (same)
-			return p;
-	}
-	return NULL;
-}
-
-/* Adds pkgdir and, transitively, the folders of its path dependencies to
- * dirs (an array of absolute paths, no duplicates). */
-static int add_members(const json_t *packages, const char *root,
-		       const char *pkgdir, json_t *dirs, struct sp_err *e)
-{
-	const json_t *pkg, *dep;
-	size_t i;
-
-	if (str_array_has(dirs, pkgdir))
-		return 0;
-	if (!rel_to(pkgdir, root))
-		return sp_err_set(e,
-				  "path dependency '%s' is outside the "
-				  "workspace '%s': an sdist cannot hold it",
-				  pkgdir, root);
-	if (json_array_append_new(dirs, json_string(pkgdir)) < 0)
-		return str_oom(e, "make the sdist");
-	pkg = package_at(packages, pkgdir);
-	json_array_foreach(json_object_get(pkg, "dependencies"), i, dep)
-	{
-		const char *p = str_member(dep, "path");
-		char *real;
-		int r;
-
-		if (!p)
-			continue;
-		real = realpath(p, NULL);
-		if (!real)
-			return sp_err_sys(e, "cannot find path dependency '%s'",
-					  p);
-		r = add_members(packages, root, real, dirs, e);
-		free(real);
-		if (r < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct sentry *)a)->name,
 		      ((const struct sentry *)b)->name);
-}
-
-static int by_json_string(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-		      json_string_value(*(json_t *const *)b));
-}
-
-/* The generated workspace manifest naming the included members. */
-static char *workspace_manifest(json_t *dirs, const char *root)
-{
-	size_t n = json_array_size(dirs), i;
-	json_t **v = calloc(n + 1, sizeof(*v));
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if (!v)
-		return NULL;
-	for (i = 0; i < n; i++)
-		v[i] = json_array_get(dirs, i);
-	qsort(v, n, sizeof(*v), by_json_string);
-	f = open_memstream(&text, &len);
-	if (f) {
-		fputs("# Generated by spoke sdist: the workspace members this "
-		      "package needs.\n[workspace]\nresolver = \"2\"\n"
-		      "members = [\n",
-		      f);
-		for (i = 0; i < n; i++)
-			fprintf(f, "    \"%s\",\n",
-				rel_to(json_string_value(v[i]), root));
-		fputs("]\n", f);
-		if (fclose(f) != 0) {
-			free(text);
-			text = NULL;
-		}
-	}
-	free(v);
-	return text;
 }
 
 /* Writes the sorted entries as a gzip'd pax archive to fd. */
@@ -389,39 +345,6 @@ out:
 	return ret;
 }
 
-/* Adds the files of every member folder in dirs (absolute, inside root)
- * as base/<its path from root>/... */
-static int add_member_files(const json_t *dirs, const char *root,
-			    const char *project_root, const char *base,
-			    int64_t epoch, struct slist *l, struct sp_err *e)
-{
-	const char *rel, *limit;
-	const json_t *x;
-	size_t i;
-	int ret;
-
-	json_array_foreach(dirs, i, x)
-	{
-		char *arc;
-
-		rel = rel_to(json_string_value(x), root);
-		arc = *rel ? path_join(base, rel) : strdup(base);
-		if (!arc)
-			return str_oom(e, "make the sdist");
-		/* Links may point anywhere inside the project root (the
-		 * pyproject.toml's folder, else the workspace root); a path
-		 * dependency outside it keeps its links to itself. */
-		limit = rel_to(json_string_value(x), project_root)
-			    ? project_root
-			    : json_string_value(x);
-		ret = walk(json_string_value(x), arc, 1, epoch, limit, l, e);
-		free(arc);
-		if (ret < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* The package's Cargo.toml as a real path (malloc'd): given names it or
  * its folder, NULL meaning ./Cargo.toml.  NULL with e filled when there
  * is none. */
@@ -451,14 +374,14 @@ static char *package_manifest(const char *given_path, struct sp_err *e)
 	return manifest;
 }
 
-/* Adds the workspace's Cargo.lock, when there is one, as base/Cargo.lock,
- * so the sdist builds with the versions the workspace locked.  It must
- * lie inside root (pysrc_inside): a link out of the workspace is
- * refused. */
-static int add_cargo_lock(struct slist *l, const char *root,
-			  const char *base, int64_t epoch, struct sp_err *e)
+/* Adds the workspace's Cargo.lock, when there is one, as base/Cargo.lock
+ * (the sdist root is the workspace root of the unpacked sdist), so it
+ * builds with the versions the workspace locked.  It must lie inside
+ * ws_dir (pysrc_inside): a link out of the workspace is refused. */
+static int add_cargo_lock(struct slist *l, const char *ws_dir, const char *base,
+			  int64_t epoch, struct sp_err *e)
 {
-	char *lock = path_join(root, "Cargo.lock");
+	char *lock = path_join(ws_dir, "Cargo.lock");
 
 	if (!lock)
 		return str_oom(e, "make the sdist");
@@ -466,7 +389,7 @@ static int add_cargo_lock(struct slist *l, const char *root,
 		free(lock);
 		return 0;
 	}
-	if (pysrc_inside(lock, root, "file", e) < 0) {
+	if (pysrc_inside(lock, ws_dir, "file", e) < 0) {
 		free(lock);
 		return -1;
 	}
@@ -474,23 +397,284 @@ static int add_cargo_lock(struct slist *l, const char *root,
 			 entry_time(epoch, NULL), e);
 }
 
+/* Adds the file dir/name (a readme or license a manifest names, an
+ * include match) at its place below root; what it names must lie there.
+ * Missing files are left to the tool that reads the field. */
+static int add_asset(struct slist *l, const char *base, const char *root,
+		     const char *dir, const char *name, const char *what,
+		     int64_t epoch, struct sp_err *e)
+{
+	char *j = path_join(dir, name), *real, *arc;
+	const char *rel;
+	struct stat st;
+
+	if (!j)
+		return str_oom(e, "make the sdist");
+	real = realpath(j, NULL);
+	free(j);
+	if (!real || stat(real, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(real);
+		return 0;
+	}
+	rel = relpath_inside(real, root);
+	if (!rel) {
+		sp_err_set(e,
+			   "%s '%s' (from '%s') lies outside '%s', the folder "
+			   "the sdist is made of",
+			   what, real, dir, root);
+		free(real);
+		return -1;
+	}
+	arc = path_join(base, rel);
+	return slist_add(l, arc, real, NULL, 0,
+			 (st.st_mode & 0111) ? 0755 : 0644,
+			 entry_time(epoch, &st), e);
+}
+
+/* The readme and license files the carried manifests and [project]
+ * name, which may lie outside the folders walked (a readme inherited from
+ * the workspace root). */
+static int add_named_files(struct slist *l, const struct carried *set,
+			   const json_t *docs, const struct sdistconf *conf,
+			   const char *base, const char *root, int64_t epoch,
+			   struct sp_err *e)
+{
+	static const char *const keys[] = {"readme", "license-file", NULL};
+	const json_t *proj = conf->project, *x;
+	size_t i, k;
+
+	for (i = 0; i < set->n; i++) {
+		const json_t *doc = json_object_get(docs, set->v[i].manifest);
+		const json_t *pkg = json_object_get(doc, "package");
+		const char *dir = set->v[i].dir;
+		const char *wsd = set->v[i].ws_dir;
+
+		for (k = 0; keys[k]; k++) {
+			const json_t *v = json_object_get(pkg, keys[k]);
+			if (json_is_string(v) &&
+			    add_asset(l, base, root, dir, json_string_value(v),
+				      keys[k], epoch, e) < 0)
+				return -1;
+			/* Inherited: a path from the workspace root. */
+			if (json_is_object(v) &&
+			    json_is_true(json_object_get(v, "workspace"))) {
+				char *wm = path_join(wsd, "Cargo.toml");
+				const json_t *wp = json_object_get(
+				    json_object_get(
+					json_object_get(docs, wm ? wm : ""),
+					"workspace"),
+				    "package");
+
+				free(wm);
+				v = json_object_get(wp, keys[k]);
+				if (json_is_string(v) &&
+				    add_asset(l, base, root, wsd,
+					      json_string_value(v), keys[k],
+					      epoch, e) < 0)
+					return -1;
+			}
+		}
+	}
+	if (!conf->dir)
+		return 0;
+	x = json_object_get(proj, "readme");
+	if (json_is_object(x))
+		x = json_object_get(x, "file");
+	if (json_is_string(x) &&
+	    add_asset(l, base, root, conf->dir, json_string_value(x), "readme",
+		      epoch, e) < 0)
+		return -1;
+	x = json_object_get(json_object_get(proj, "license"), "file");
+	if (json_is_string(x) &&
+	    add_asset(l, base, root, conf->dir, json_string_value(x),
+		      "license file", epoch, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* [tool.maturin] include patterns for sdists, matched from the
+ * pyproject's folder (glob(3): "**" stands for one folder there). */
+static int add_includes(struct slist *l, const struct sdistconf *conf,
+			const char *base, const char *root, int64_t epoch,
+			struct sp_err *e)
+{
+	const json_t *x;
+	size_t i, k;
+
+	json_array_foreach(conf->include, i, x)
+	{
+		char *pat = path_join(conf->dir, json_string_value(x));
+		glob_t g;
+		int r;
+
+		if (!pat)
+			return str_oom(e, "make the sdist");
+		r = glob(pat, 0, NULL, &g);
+		free(pat);
+		if (r == GLOB_NOMATCH)
+			continue;
+		if (r != 0)
+			return sp_err_set(e, "cannot expand include '%s'",
+					  json_string_value(x));
+		for (k = 0; k < g.gl_pathc; k++)
+			if (add_asset(l, base, root, "/", g.gl_pathv[k] + 1,
+				      "include", epoch, e) < 0) {
+				globfree(&g);
+				return -1;
+			}
+		globfree(&g);
+	}
+	return 0;
+}
+
+/* The sdist root: the deepest folder holding the workspace root, the
+ * pyproject's folder, its python-source and every carried crate. */
+static char *sdist_root(const struct carried *set, const char *ws_dir,
+			const struct sdistconf *conf)
+{
+	char *r = strdup(ws_dir), *n;
+	const char *more[2] = {conf->dir, conf->python_source};
+	size_t i;
+
+	for (i = 0; r && i < set->n; i++) {
+		n = relpath_common(r, set->v[i].dir);
+		free(r);
+		r = n;
+	}
+	for (i = 0; r && i < 2; i++) {
+		if (!more[i])
+			continue;
+		n = relpath_common(r, more[i]);
+		free(r);
+		r = n;
+	}
+	return r;
+}
+
+/* Reads every carried manifest and every workspace root's Cargo.toml. */
+static json_t *read_manifests(const struct carried *set, const char *interp,
+			      struct sp_err *e)
+{
+	const char **paths = calloc(set->n * 2 + 1, sizeof(*paths));
+	char **owned = calloc(set->n + 1, sizeof(*owned));
+	json_t *docs = NULL;
+	size_t i, n = 0;
+
+	if (!paths || !owned) {
+		str_oom(e, "make the sdist");
+		goto out;
+	}
+	for (i = 0; i < set->n; i++) {
+		owned[i] = path_join(set->v[i].ws_dir, "Cargo.toml");
+		if (!owned[i]) {
+			str_oom(e, "make the sdist");
+			goto out;
+		}
+		paths[n++] = set->v[i].manifest;
+		if (strcmp(owned[i], set->v[i].manifest) != 0)
+			paths[n++] = owned[i];
+	}
+	docs = tomldoc_read(interp, paths, n, e);
+out:
+	for (i = 0; owned && i < set->n; i++)
+		free(owned[i]);
+	free(owned);
+	free(paths);
+	return docs;
+}
+
+/* Adds the manifests sdist_manifests() makes. */
+static int add_manifests(struct slist *l, const json_t *list, const char *base,
+			 int64_t epoch, struct sp_err *e)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(list, i, x)
+	{
+		const char *text = str_member(x, "text");
+		const char *src = str_member(x, "src");
+		char *name = path_join(base, str_member(x, "name"));
+
+		if (slist_add(l, name, src ? strdup(src) : NULL,
+			      text ? strdup(text) : NULL,
+			      text ? strlen(text) : 0, 0644,
+			      entry_time(epoch, NULL), e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 struct sdist_opts {
 	const char *manifest, *out_dir, *interp;
 };
 
+/* Walks the folders the sdist carries: each crate's, the pyproject's
+ * (the project root, whole) and python-source when it lies elsewhere. */
+static int add_walks(struct slist *l, const struct carried *set,
+		     const struct sdistconf *conf, const char *ws_dir,
+		     const char *base, const char *root, int64_t epoch,
+		     struct sp_err *e)
+{
+	struct walkctx w = {
+	    .l = l,
+	    .epoch = epoch,
+	    .base = base,
+	    .pdir = conf->dir,
+	    .exclude = conf->exclude,
+	};
+	const char *dirs[64];
+	size_t i, n = 0;
+
+	if (conf->dir)
+		dirs[n++] = conf->dir;
+	if (conf->python_source)
+		dirs[n++] = conf->python_source;
+	for (i = 0; i < set->n && n < 64; i++)
+		dirs[n++] = set->v[i].dir;
+	if (i < set->n)
+		return sp_err_set(e, "an sdist of more than 60 crates is not "
+				     "supported");
+	for (i = 0; i < n; i++) {
+		const char *rel = relpath_inside(dirs[i], root);
+		char *arc;
+		int r;
+
+		if (!rel)
+			return sp_err_set(e, "'%s' is outside '%s'", dirs[i],
+					  root);
+		arc = *rel ? path_join(base, rel) : strdup(base);
+		if (!arc)
+			return str_oom(e, "make the sdist");
+		/* Links may point anywhere inside the project root (the
+		 * pyproject's folder, else the workspace root); a path
+		 * dependency outside both keeps its links to itself. */
+		w.limit = conf->dir && relpath_inside(dirs[i], conf->dir)
+			      ? conf->dir
+			  : relpath_inside(dirs[i], ws_dir) ? ws_dir
+							    : dirs[i];
+		r = walk(&w, dirs[i], arc, 1, e);
+		free(arc);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int sdist_run(const struct sdist_opts *o, char **result,
 		     struct sp_err *e)
 {
-	char *manifest = NULL, *pkgdir = NULL, *pyproject = NULL;
+	char *manifest = NULL, *pkgdir = NULL, *sroot = NULL;
 	char *base = NULL, *pkginfo = NULL, *outdir = NULL, *final = NULL;
-	char *root = NULL, *gen = NULL;
+	char *root = NULL;
 	struct tmpfile t = TMPFILE_INIT;
-	const char *pyprojects[1];
-	struct pyinfo py = {0};
+	struct sdistconf conf = {0};
+	struct carried set = {0};
 	struct slist l = {0};
-	json_t *cargo_meta = NULL, *pkg_meta = NULL, *dirs = NULL, *x;
-	const json_t *pkg, *proj = NULL;
-	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *project_root;
+	json_t *cargo_meta = NULL, *pkg_meta = NULL, *docs = NULL;
+	json_t *manifests = NULL;
+	const json_t *pkg;
+	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
 	int64_t epoch = -1;
 	int dirfd = -1, ret = -1;
 
@@ -517,7 +701,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		sp_err_sys(e, "cannot resolve the workspace root");
 		goto out;
 	}
-	pkg = package_at(json_object_get(cargo_meta, "packages"), pkgdir);
+	pkg = carried_package_at(cargo_meta, pkgdir);
 	if (!pkg) {
 		sp_err_set(e,
 			   "'%s' is not a package's manifest (a virtual "
@@ -526,26 +710,9 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 			   manifest);
 		goto out;
 	}
-
-	pyproject = path_join(pkgdir, "pyproject.toml");
-	if (!pyproject) {
-		str_oom(e, "make the sdist");
+	if (sdistconf_load(&conf, o->interp, manifest, pkgdir, root, e) < 0)
 		goto out;
-	}
-	project_root = path_exists(pyproject) ? pkgdir : root;
-	pyprojects[0] = pyproject;
-	if (pyinfo_query(o->interp, pyprojects, path_exists(pyproject) ? 1 : 0,
-			 &py, e) < 0)
-		goto out;
-	x = json_object_get(py.pyprojects, pyproject);
-	if (str_member(x, "error")) {
-		sp_err_set(e, "cannot read '%s': %s", pyproject,
-			   str_member(x, "error"));
-		goto out;
-	}
-	proj = json_object_get(x, "project");
-	pkg_meta = cargo_package_meta(pkg, json_is_object(proj) ? proj : NULL,
-				      root, e);
+	pkg_meta = cargo_package_meta(pkg, conf.project, root, e);
 	if (!pkg_meta || !(pkginfo = metadata_render(pkg_meta, e)))
 		goto out;
 	base = dist_info_dir(str_member(pkg_meta, "distribution"),
@@ -556,34 +723,22 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	}
 	base[strlen(base) - strlen(".dist-info")] = '\0';
 
-	dirs = json_array();
-	if (!dirs) {
+	if (carried_collect(&set, cargo_meta, pkgdir, root, e) < 0 ||
+	    !(docs = read_manifests(&set, o->interp, e)))
+		goto out;
+	sroot = sdist_root(&set, root, &conf);
+	if (!sroot) {
 		str_oom(e, "make the sdist");
 		goto out;
 	}
-	if (add_members(json_object_get(cargo_meta, "packages"), root, pkgdir,
-			dirs, e) < 0)
+	manifests = sdist_manifests(&set, docs, root, sroot, e);
+	/* What is added first wins over a walk's copy of the same name. */
+	if (!manifests || add_manifests(&l, manifests, base, epoch, e) < 0 ||
+	    add_cargo_lock(&l, root, base, epoch, e) < 0)
 		goto out;
-	if (add_member_files(dirs, root, project_root, base, epoch, &l, e) < 0)
-		goto out;
-	/* A package below the root gets a workspace of its own; one at the
-	 * root keeps its manifest as it is. */
-	if (*rel_to(pkgdir, root)) {
-		gen = workspace_manifest(dirs, root);
-		if (slist_add(&l, path_join(base, "Cargo.toml"), NULL, gen,
-			      gen ? strlen(gen) : 0, 0644,
-			      entry_time(epoch, NULL), e) < 0) {
-			gen = NULL;
-			goto out;
-		}
-		gen = NULL;
-		if (path_exists(pyproject) &&
-		    slist_add(&l, path_join(base, "pyproject.toml"),
-			      strdup(pyproject), NULL, 0, 0644,
-			      entry_time(epoch, NULL), e) < 0)
-			goto out;
-	}
-	if (add_cargo_lock(&l, root, base, epoch, e) < 0)
+	if (conf.path && strcmp(conf.dir, sroot) != 0 &&
+	    slist_add(&l, path_join(base, "pyproject.toml"), strdup(conf.path),
+		      NULL, 0, 0644, entry_time(epoch, NULL), e) < 0)
 		goto out;
 	if (slist_add(&l, path_join(base, "PKG-INFO"), NULL, pkginfo,
 		      strlen(pkginfo), 0644, entry_time(epoch, NULL), e) < 0) {
@@ -591,6 +746,10 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		goto out;
 	}
 	pkginfo = NULL;
+	if (add_walks(&l, &set, &conf, root, base, sroot, epoch, e) < 0 ||
+	    add_named_files(&l, &set, docs, &conf, base, sroot, epoch, e) < 0 ||
+	    (conf.dir && add_includes(&l, &conf, base, sroot, epoch, e) < 0))
+		goto out;
 
 	outdir = o->out_dir
 		     ? strdup(o->out_dir)
@@ -612,7 +771,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		goto out;
 	}
 	if (tmpfile_create(&t, dirfd, outdir, path_basename(final), 0644, e) <
-		    0 ||
+		0 ||
 	    write_archive(t.fd, final, &l, e) < 0 ||
 	    tmpfile_commit(&t, path_basename(final), 0, e) < 0)
 		goto out;
@@ -624,19 +783,20 @@ out:
 	if (dirfd >= 0)
 		close(dirfd);
 	slist_release(&l);
-	pyinfo_release(&py);
+	sdistconf_release(&conf);
+	carried_release(&set);
 	json_decref(cargo_meta);
 	json_decref(pkg_meta);
-	json_decref(dirs);
+	json_decref(docs);
+	json_decref(manifests);
 	free(manifest);
 	free(pkgdir);
-	free(pyproject);
+	free(sroot);
 	free(base);
 	free(pkginfo);
 	free(outdir);
 	free(final);
 	free(root);
-	free(gen);
 	return ret;
 }
 
