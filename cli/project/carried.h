@@ -37,7 +37,8 @@ struct carried {
  * through `path` dependencies of any kind (cargo needs the folders of
  * dev- and build-dependencies too, to read the manifests).  Returns 0, or
  * -1 with e filled: a path dependency missing, cargo failing on one, or
- * out of memory.  carried_release() frees set either way.
+ * out of memory.  carried_release() frees set either way.  meta is
+ * held (a reference) in set->metas and gains a member, "spoke_ws_real".
  */
 int carried_collect(struct carried *set, json_t *meta, const char *pkgdir,
 		    const char *ws_dir, struct sp_err *e);

@@ -196,6 +196,10 @@ check "  and tools/ is not carried" bash -c "! tar tzf '$s4' | grep -q tools/"
 check "  spoke build in the unpacked sdist" from_sdist "$s4" "$T/c4" "$T/w4s"
 check "  gives the same wheel (files and METADATA)" same_wheel "$T"/w4/rootpkg-*.whl "$T"/w4s/rootpkg-*.whl
 
+printf '\n[patch.crates-io]\nlibc = { path = "tools" }\n' >>"$r/Cargo.toml"
+check_status "  a [patch] with a path is refused" 1 "$SPOKE" sdist -q -i "$PY" --manifest-path "$r/Cargo.toml" -o "$T/s4b"
+check "  by name" grep -q "\\[patch.crates-io\\] 'libc' has a path" "$T/last.out"
+
 # --- The src layout: pyproject.toml above rust/Cargo.toml, the Python
 # package in src/, with [tool.maturin] exclude and an sdist-only include.
 l=$T/srcl
