@@ -67,6 +67,58 @@ char *path_absolute(const char *path, struct sp_err *e)
 	return out;
 }
 
+char *path_normalize(const char *path)
+{
+	size_t len = strlen(path), n = 0, c, top = 0, i, ups = 0;
+	int abs = path[0] == '/';
+	char *out = malloc(len + 2);
+	/* Where each kept component starts in out: a ".." removes the
+	 * last one, unless only ".." are left (a relative path keeps them). */
+	size_t *starts = malloc((len / 2 + 2) * sizeof(*starts));
+	const char *s = path;
+
+	if (!out || !starts) {
+		free(out);
+		free(starts);
+		return NULL;
+	}
+	for (;;) {
+		while (*s == '/')
+			s++;
+		c = strcspn(s, "/");
+		if (c == 0)
+			break;
+		if (c == 1 && s[0] == '.') {
+			/* "." adds nothing */
+		} else if (c == 2 && s[0] == '.' && s[1] == '.') {
+			if (top > ups)
+				top--; /* takes the last name away */
+			else if (!abs)
+				starts[top++] = (size_t)-1, ups++;
+			/* at the root, ".." stays the root */
+		} else {
+			starts[top++] = (size_t)(s - path);
+		}
+		s += c;
+	}
+	if (abs)
+		out[n++] = '/';
+	for (i = 0; i < top; i++) {
+		const char *comp = starts[i] == (size_t)-1 ? ".." : path + starts[i];
+
+		c = starts[i] == (size_t)-1 ? 2 : strcspn(comp, "/");
+		if (i > 0)
+			out[n++] = '/';
+		memcpy(out + n, comp, c);
+		n += c;
+	}
+	if (n == 0)
+		out[n++] = '.';
+	out[n] = '\0';
+	free(starts);
+	return out;
+}
+
 int path_exists(const char *path)
 {
 	struct stat st;

@@ -25,6 +25,16 @@ char *path_join(const char *a, const char *b);
  * cannot be read, or on out-of-memory. */
 char *path_absolute(const char *path, struct sp_err *e);
 
+/* A malloc'd copy of path with "." components, repeated slashes and a
+ * trailing slash removed and each ".." taking the component before it
+ * away, as strings ("/a/b/../c/." is "/a/c"; ".." at the root stays the
+ * root; a relative path keeps the ".." it cannot take away: "../x").  No
+ * symlink is resolved, so "a/link/.." is "a" even where the kernel would
+ * go elsewhere: for paths a user wrote in a configuration file, as tools
+ * that read them (maturin, cargo) normalize them.  NULL when out of
+ * memory. */
+char *path_normalize(const char *path);
+
 /* 1 if path exists (lstat succeeds), 0 if not. */
 int path_exists(const char *path);
 

@@ -81,6 +81,8 @@ int cargo_find_manifest(const char *given, char **manifest, struct sp_err *e)
 			goto out;
 		}
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			*manifest = path;
+			path = NULL;
 			ret = 0;
 			goto out;
 		}
@@ -191,8 +193,11 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 {
 	struct proc p = {.pid = -1, .out_fd = -1, .err_fd = -1};
 	const char **argv = NULL;
-	const char *env[2] = {NULL, NULL};
-	char *pyenv = NULL, *buf = NULL;
+	/* pyo3 0.26 and later read PYO3_BUILD_EXTENSION_MODULE, not the
+	 * extension-module feature, to leave libpython unlinked: a module
+	 * that links it would make the wheel carry a copy. */
+	const char *env[3] = {NULL, "PYO3_BUILD_EXTENSION_MODULE=1", NULL};
+	char *pyenv = NULL, *buf = NULL, *strip = NULL;
 	size_t n = 0, i, len = 0, cap = 0, scanned = 0;
 	int failed = 0, code, ret = -1;
 
@@ -229,6 +234,18 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	if (o->target) {
 		argv[n++] = "--target";
 		argv[n++] = o->target;
+	}
+	if (o->strip) {
+		/* maturin's strip: rustc drops the symbol tables, for the
+		 * profile being built. */
+		strip = str_printf("profile.%s.strip=\"symbols\"",
+				   o->profile ? o->profile : "release");
+		if (!strip) {
+			str_oom(e, "plan the build");
+			goto out;
+		}
+		argv[n++] = "--config";
+		argv[n++] = strip;
 	}
 	for (i = 0; i < o->nconfig; i++) {
 		argv[n++] = "--config";
@@ -305,6 +322,7 @@ out:
 	proc_release(&p);
 	free(buf);
 	free(pyenv);
+	free(strip);
 	free(argv);
 	return ret;
 }

@@ -26,6 +26,7 @@ struct cargo_opts {
 	int no_default_features; /* --no-default-features */
 	int locked, frozen;	 /* --locked, --frozen */
 	const char *target;	 /* --target TRIPLE; NULL: the host's */
+	int strip;		 /* strip symbols (profile.<p>.strip) */
 	/* --config KEY=VALUE (or a file), in order: [tool.maturin]
 	 * config; owned by the caller. */
 	const char *const *config;
@@ -41,8 +42,9 @@ struct cargo_opts {
  * spoke's hint rather than cargo's.  given is --manifest-path (a file, or
  * a directory meaning its Cargo.toml), or NULL for cargo's search from
  * the cwd upward.  *manifest gets what to pass to cargo as
- * --manifest-path (malloc'd, the caller frees it), or NULL to let cargo
- * search.  Returns 0, or -1 with e filled ("could not find Cargo.toml
+ * --manifest-path (malloc'd, the caller frees it): given's, or the
+ * Cargo.toml cargo's search would find (absolute), so the caller knows
+ * which package is the current one.  Returns 0, or -1 with e filled ("could not find Cargo.toml
  * ... (use --manifest-path)").
  */
 int cargo_find_manifest(const char *given, char **manifest, struct sp_err *e);
@@ -62,7 +64,8 @@ json_t *cargo_metadata(const char *manifest, struct sp_err *e);
  * (manifest as cargo_find_manifest() gave it) and parses its messages
  * into state (cargo_msg.h) as they arrive.  Builds with PYO3_PYTHON=pyexe,
  * so crates that configure themselves for a Python get the one the wheel
- * is tagged for.  cargo's stderr goes to spoke's stderr, so its progress
+ * is tagged for, and PYO3_BUILD_EXTENSION_MODULE=1, so pyo3 builds
+ * modules that leave libpython to the interpreter.  cargo's stderr goes to spoke's stderr, so its progress
  * and errors reach the user as they would without spoke; a stdout line
  * that is not JSON is shown on stderr.  Returns 0, or -1 with e filled:
  * cargo not found, "cargo build failed (exit N)" (cargo printed why), or

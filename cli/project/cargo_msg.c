@@ -41,6 +41,35 @@ static const char *strip_link_kind(const char *p)
 	return p;
 }
 
+/*
+ * Keeps the features cargo resolved for pyo3 and pyo3-ffi (their lib
+ * units), as one list: whether a module is abi3 is read from them
+ * (cli/project/abi3.h).
+ */
+static int note_pyo3_features(const json_t *msg, json_t *state,
+			      struct sp_err *e)
+{
+	const json_t *target = json_object_get(msg, "target"), *x;
+	const char *name = str_member(target, "name");
+	json_t *all;
+	size_t i;
+
+	if (!name ||
+	    (strcmp(name, "pyo3") != 0 && strcmp(name, "pyo3_ffi") != 0) ||
+	    str_array_has(json_object_get(target, "kind"), "custom-build"))
+		return 0;
+	all = member(state, "pyo3_features", json_array);
+	if (!all)
+		return str_oom(e, "plan the build");
+	json_array_foreach(json_object_get(msg, "features"), i, x)
+	{
+		if (json_is_string(x) &&
+		    str_array_add_unique(all, json_string_value(x)) < 0)
+			return str_oom(e, "plan the build");
+	}
+	return 0;
+}
+
 static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 		       struct sp_err *e)
 {
@@ -54,6 +83,8 @@ static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 	built = member(state, "built", json_object);
 	if (!built || json_object_set_new(built, pkg, json_true()) < 0)
 		return str_oom(e, "plan the build");
+	if (note_pyo3_features(msg, state, e) < 0)
+		return -1;
 	if (!str_array_has(json_object_get(target, "kind"), "cdylib"))
 		return 0;
 

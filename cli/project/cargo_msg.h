@@ -22,6 +22,9 @@
  *                     "path" (the element of "filenames" ending in ".so")}]
  *   "linked_paths": {package_id: [path, ...]} from build-script-executed,
  *                   "KIND=" prefixes (native=, dependency=, ...) removed
+ *   "pyo3_features": [feature, ...], every feature cargo built the lib
+ *                   target of pyo3 or pyo3-ffi with (absent when it built
+ *                   neither)
  *
  * Returns 0 for a message (used or not), 1 for a line that is not JSON
  * (the caller shows it to the user), -1 with e filled for a message spoke

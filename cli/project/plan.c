@@ -15,7 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/project/abi3.h"
 #include "cli/project/pkgmeta.h"
+#include "cli/project/projconf.h"
 #include "cli/project/pysrc.h"
 #include "cli/project/strutil.h"
 #include "common/path.h"
@@ -38,24 +40,6 @@ static int valid_module(const char *m)
 		if (*p++ != '.')
 			return 0;
 	}
-}
-
-/* The pyproject.toml beside a package's Cargo.toml (malloc'd), or NULL. */
-static char *pyproject_of(const json_t *pkg, int *nomem)
-{
-	char *dir = path_dirname(str_member(pkg, "manifest_path"));
-	char *path = dir ? path_join(dir, "pyproject.toml") : NULL;
-
-	free(dir);
-	if (!path) {
-		*nomem = 1;
-		return NULL;
-	}
-	if (!path_exists(path)) {
-		free(path);
-		return NULL;
-	}
-	return path;
 }
 
 /* Linked paths for a job: its package's first, then every other's. */
@@ -87,88 +71,20 @@ fail:
 	return NULL;
 }
 
-struct job_tags {
-	const char *py, *abi, *ext;
-};
-
 /*
- * The tags and suffix of a job: the interpreter's, or, for a package whose
- * [package.metadata.spoke] says abi3 = "cp38", the stable ABI's
- * (cp38-abi3, ".abi3.so"), which every CPython from 3.8 on imports.  The
- * crate itself must keep to the limited API (pyo3's abi3-py38 feature);
- * spoke cannot check that.
+ * Builds the job for one cdylib of pkg, configured by pp (NULL: no
+ * pyproject.toml), and appends it to plan->jobs.
  */
-static int abi3_tags(const json_t *pkg, const struct pyinfo *py,
-		     struct job_tags *t, struct sp_err *e)
-{
-	const json_t *v = json_object_get(
-	    json_object_get(json_object_get(pkg, "metadata"), "spoke"), "abi3");
-	const char *s = json_string_value(v), *p;
-	unsigned long want, have;
-	char *end;
-
-	t->py = py->python_tag;
-	t->abi = py->abi_tag;
-	t->ext = py->ext_suffix;
-	if (!v)
-		return 0;
-	if (!s || strncmp(s, "cp3", 3) != 0 || !isdigit((unsigned char)s[3]))
-		return sp_err_set(e, "[package.metadata.spoke] abi3 must be "
-				     "a CPython tag like \"cp38\"");
-	for (p = s + 3; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return sp_err_set(e,
-					  "[package.metadata.spoke] abi3 "
-					  "'%s' is not a tag like \"cp38\"",
-					  s);
-	if (strncmp(py->python_tag, "cp3", 3) != 0)
-		return sp_err_set(e,
-				  "abi3 wheels need a CPython interpreter, "
-				  "not '%s'",
-				  py->python_tag);
-	/* An interpreter older than the floor cannot vouch for the
-	 * wheel's tag. */
-	want = strtoul(s + 3, &end, 10);
-	have = strtoul(py->python_tag + 3, &end, 10);
-	if (have < want)
-		return sp_err_set(e,
-				  "abi3 = \"%s\" needs Python 3.%lu or newer "
-				  "to build with; the interpreter is %s",
-				  s, want, py->python_tag);
-	t->py = s;
-	t->abi = "abi3";
-	t->ext = ".abi3.so";
-	return 0;
-}
-
-/* Builds the job for one cdylib of pkg and appends it to plan->jobs. */
 static int plan_job(struct cargo_plan *plan, const json_t *pkg,
-		    const json_t *art, const json_t *state, const char *module,
-		    struct sp_err *e)
+		    const struct pyproject *pp, const json_t *art,
+		    const json_t *state, const char *module, struct sp_err *e)
 {
 	const char *cargo_name = str_member(pkg, "name");
-	const json_t *proj = NULL, *entry;
-	struct job_tags tags;
-	char *pyproject, *pkgdir = NULL;
+	const json_t *proj = pp ? pp->project : NULL;
+	struct abi3_tags tags;
+	char *pkgdir = NULL;
 	json_t *job = NULL, *pm = NULL, *linked = NULL, *meta;
-	int nomem = 0, ret = -1;
-
-	pyproject = pyproject_of(pkg, &nomem);
-	if (nomem) {
-		str_oom(e, "plan the build");
-		goto out;
-	}
-	if (pyproject) {
-		entry = json_object_get(plan->py.pyprojects, pyproject);
-		if (str_member(entry, "error")) {
-			sp_err_set(e, "cannot read '%s': %s", pyproject,
-				   str_member(entry, "error"));
-			goto out;
-		}
-		proj = json_object_get(entry, "project");
-		if (!json_is_object(proj))
-			proj = NULL;
-	}
+	int ret = -1;
 
 	/* Distribution, version and metadata as `spoke sdist` states them,
 	 * so a wheel and its sdist never disagree; errors name the package
@@ -182,7 +98,8 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		str_oom(e, "plan the build");
 		goto out;
 	}
-	if (abi3_tags(pkg, &plan->py, &tags, e) < 0) {
+	if (abi3_tags(pkg, json_object_get(state, "pyo3_features"), &plan->py,
+		      &tags, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
@@ -206,7 +123,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	/* The project root: the pyproject.toml's folder, else the
 	 * workspace's; links out of it are refused. */
 	if (pysrc_plan(job, meta, pkg, pkgdir, proj, module,
-		       pyproject ? pkgdir : plan->workspace_root, e) < 0) {
+		       pp ? pp->dir : plan->workspace_root, e) < 0) {
 		sp_err_wrap(e, "package '%s'", cargo_name);
 		goto out;
 	}
@@ -220,8 +137,80 @@ out:
 	json_decref(linked);
 	json_decref(pm);
 	free(pkgdir);
-	free(pyproject);
 	return ret;
+}
+
+/*
+ * Whether pkg declares its module: a [package.metadata.spoke] table, or
+ * a pyproject.toml under maturin's rules.
+ */
+static int declared(const json_t *pkg, const struct pyproject *pp)
+{
+	return json_is_object(
+		   json_object_get(json_object_get(pkg, "metadata"), "spoke")) ||
+	       (pp && pp->maturin);
+}
+
+/*
+ * The module of a cdylib art of pkg: [tool.maturin] module-name, else
+ * [package.metadata.spoke] module, else the lib's name (maturin's order
+ * continues with [project] name and the package name, but cargo always
+ * reports a lib name).  Both settings given differently is an error
+ * naming both.
+ */
+static const char *module_of(const json_t *pkg, const struct pyproject *pp,
+			     const json_t *art, struct sp_err *e)
+{
+	const json_t *spoke =
+	    json_object_get(json_object_get(pkg, "metadata"), "spoke");
+	const char *sm = str_member(spoke, "module");
+	const char *mm = pp && pp->maturin ? pp->m.module_name : NULL;
+
+	if (sm && mm && strcmp(sm, mm) != 0) {
+		sp_err_set(e,
+			   "package '%s': [tool.maturin] module-name = \"%s\" "
+			   "in %s and [package.metadata.spoke] module = "
+			   "\"%s\" disagree: keep one",
+			   str_member(pkg, "name"), mm, pp->path, sm);
+		return NULL;
+	}
+	return mm ? mm : sm ? sm : str_member(art, "name");
+}
+
+/*
+ * [package.metadata.spoke] python-source and [tool.maturin]
+ * python-source name one folder, or are an error naming both.
+ */
+static int same_python_source(const json_t *pkg, const struct pyproject *pp,
+			      struct sp_err *e)
+{
+	const char *sps = str_member(
+	    json_object_get(json_object_get(pkg, "metadata"), "spoke"),
+	    "python-source");
+	char *dir, *joined, *norm;
+	int same;
+
+	if (!sps || !pp || !pp->maturin || !pp->m.python_source_set)
+		return 0;
+	dir = path_dirname(str_member(pkg, "manifest_path"));
+	joined = dir ? (sps[0] == '/' ? strdup(sps) : path_join(dir, sps))
+		     : NULL;
+	norm = joined ? path_normalize(joined) : NULL;
+	free(dir);
+	free(joined);
+	if (!norm)
+		return str_oom(e, "plan the build");
+	same = strcmp(norm, pp->m.python_source) == 0;
+	free(norm);
+	if (same)
+		return 0;
+	return sp_err_set(e,
+			  "package '%s': [tool.maturin] python-source (%s, "
+			  "in %s) and [package.metadata.spoke] "
+			  "python-source = \"%s\" name different folders: "
+			  "keep one",
+			  str_member(pkg, "name"), pp->m.python_source,
+			  pp->path, sps);
 }
 
 /*
@@ -229,7 +218,8 @@ out:
  * workspace member order.
  */
 static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
-		     const json_t *state, struct sp_err *e)
+		     const struct projconf *pc, const json_t *state,
+		     struct sp_err *e)
 {
 	const json_t *built = json_object_get(state, "built");
 	const json_t *cdylibs = json_object_get(state, "cdylibs");
@@ -240,18 +230,15 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 
 	json_array_foreach(packages, i, pkg)
 	{
-		const json_t *meta = json_object_get(pkg, "metadata");
-
 		if (json_object_get(built, str_member(pkg, "id")) &&
-		    json_is_object(json_object_get(meta, "spoke")))
+		    declared(pkg, projconf_of(pc, i)))
 			spoke_mode = 1;
 	}
 
 	json_array_foreach(packages, i, pkg)
 	{
 		const char *id = str_member(pkg, "id");
-		const json_t *spoke =
-		    json_object_get(json_object_get(pkg, "metadata"), "spoke");
+		const struct pyproject *pp = projconf_of(pc, i);
 
 		json_array_foreach(cdylibs, j, art)
 		{
@@ -262,16 +249,22 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			    strcmp(str_member(art, "package_id"), id) != 0)
 				continue;
 			ncdylib++;
-			if (spoke_mode && !json_is_object(spoke))
+			if (spoke_mode && !declared(pkg, pp))
 				continue;
-			module = str_member(spoke, "module")
-				     ? str_member(spoke, "module")
-				     : str_member(art, "name");
+			if (pc->error[i]) {
+				sp_err_set(e, "package '%s': %s",
+					   str_member(pkg, "name"),
+					   pc->error[i]);
+				goto out;
+			}
+			module = module_of(pkg, pp, art, e);
+			if (!module || same_python_source(pkg, pp, e) < 0)
+				goto out;
 			if (!valid_module(module)) {
 				sp_err_set(e,
 					   "package '%s': '%s' is not a "
 					   "Python module name (set "
-					   "[package.metadata.spoke] module)",
+					   "[tool.maturin] module-name)",
 					   str_member(pkg, "name"), module);
 				goto out;
 			}
@@ -300,6 +293,7 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 					   "package '%s': '%s' does not "
 					   "export %s, so Python cannot "
 					   "import it as module '%s' (check "
+					   "[tool.maturin] module-name or "
 					   "[package.metadata.spoke] module)",
 					   str_member(pkg, "name"),
 					   str_member(art, "path"), sym,
@@ -319,7 +313,7 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 				free(why);
 				continue;
 			}
-			if (plan_job(plan, pkg, art, state, module, e) < 0)
+			if (plan_job(plan, pkg, pp, art, state, module, e) < 0)
 				goto out;
 		}
 	}
@@ -332,7 +326,8 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 		sp_err_set(e,
 			   "no cdylib in the workspace is a Python extension "
 			   "module: %s; export PyInit_<module>, or name the "
-			   "module in [package.metadata.spoke] module",
+			   "module in [tool.maturin] module-name or "
+			   "[package.metadata.spoke] module",
 			   rejected ? rejected : "(none selected)");
 		goto out;
 	}
@@ -404,20 +399,168 @@ missing:
 	return NULL;
 }
 
+/*
+ * The Cargo.toml the pyproject.toml in the current folder points at
+ * (pyproject_manifest), read with one interpreter run whose answer (the
+ * tags too) is kept in py; *manifest NULL when there is no such file or
+ * it names none.  Run only without --manifest-path, as maturin does.
+ */
+static int cwd_pyproject(const char *interp, struct pyinfo *py,
+			 char **manifest, struct sp_err *e)
+{
+	char *cwd = getcwd(NULL, 0), *path = NULL;
+	const char *one[1];
+	const json_t *entry;
+	struct pyproject pp;
+	int nomem = 0, ret = -1;
+
+	*manifest = NULL;
+	if (!cwd)
+		return sp_err_sys(e, "cannot get the current directory");
+	path = path_join(cwd, "pyproject.toml");
+	free(cwd);
+	if (!path)
+		return str_oom(e, "plan the build");
+	if (!path_exists(path)) {
+		free(path);
+		return 0;
+	}
+	one[0] = path;
+	if (pyinfo_query(interp, one, 1, py, e) < 0)
+		goto out;
+	entry = json_object_get(py->pyprojects, path);
+	if (str_member(entry, "error")) {
+		sp_err_set(e, "cannot read '%s': %s", path,
+			   str_member(entry, "error"));
+		goto out;
+	}
+	if (pyproject_parse(json_object_get(entry, "doc"), path, &pp, e) < 0)
+		goto out;
+	*manifest = pyproject_manifest(&pp, &nomem);
+	pyproject_release(&pp);
+	if (nomem) {
+		str_oom(e, "plan the build");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(path);
+	return ret;
+}
+
+/*
+ * Asks the interpreter for its tags (unless py has them already) and
+ * reads every pyproject.toml in paths that py does not hold yet: one
+ * interpreter run at most.
+ */
+static int read_pyprojects(const char *interp, const json_t *paths,
+			   struct pyinfo *py, struct sp_err *e)
+{
+	const char **want = calloc(json_array_size(paths) + 1, sizeof(*want));
+	struct pyinfo more;
+	const json_t *x;
+	const char *k;
+	json_t *v;
+	size_t i, n = 0;
+	int ret = -1;
+
+	if (!want)
+		return str_oom(e, "plan the build");
+	json_array_foreach(paths, i, x)
+	{
+		if (!py->pyprojects ||
+		    !json_object_get(py->pyprojects, json_string_value(x)))
+			want[n++] = json_string_value(x);
+	}
+	if (!py->python_tag) {
+		ret = pyinfo_query(interp, want, n, py, e);
+		goto out;
+	}
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (pyinfo_query(interp, want, n, &more, e) < 0)
+		goto out;
+	json_object_foreach(more.pyprojects, k, v)
+	{
+		if (json_object_set(py->pyprojects, k, v) < 0) {
+			pyinfo_release(&more);
+			str_oom(e, "plan the build");
+			goto out;
+		}
+	}
+	pyinfo_release(&more);
+	ret = 0;
+out:
+	free(want);
+	return ret;
+}
+
+/*
+ * One repair setting of the packages cargo builds (get picks it from a
+ * [tool.maturin]): *dst gets the value they agree on, or stays NULL; two
+ * packages asking differently is an error naming both files.
+ */
+static int repair_setting(const struct projconf *pc, const char *key,
+			  const char *(*get)(const struct pp_maturin *),
+			  char **dst, struct sp_err *e)
+{
+	const char *from = NULL, *v;
+	size_t i;
+
+	for (i = 0; i < pc->n; i++) {
+		const struct pyproject *pp = projconf_of(pc, i);
+
+		if (!pc->selected[i] || !pp || !pp->has_maturin ||
+		    !(v = get(&pp->m)))
+			continue;
+		if (*dst && strcmp(*dst, v) != 0)
+			return sp_err_set(e,
+					  "%s asks for %s = \"%s\" and %s for "
+					  "\"%s\": one build has one repair; "
+					  "build them separately (-p) or pass "
+					  "the option on the command line",
+					  pp->path, key, v, from, *dst);
+		if (!*dst && !(*dst = strdup(v)))
+			return str_oom(e, "plan the build");
+		from = pp->path;
+	}
+	return 0;
+}
+
+static const char *get_compat(const struct pp_maturin *m)
+{
+	return m->compatibility;
+}
+
+static const char *get_auditwheel(const struct pp_maturin *m)
+{
+	return m->auditwheel;
+}
+
 int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		     struct sp_err *e)
 {
 	const char *interp = o->interpreter ? o->interpreter : "python3";
-	char *manifest = NULL, *interp_path = NULL, **pyprojects = NULL;
-	json_t *meta = NULL, *state = NULL, *packages, *pkg, *built;
-	size_t i, n = 0;
-	int nomem = 0, ret = -1;
+	char *manifest = NULL, *interp_path = NULL, *pp_manifest = NULL;
+	json_t *meta = NULL, *state = NULL, *paths = NULL, *packages;
+	struct projconf pc = {0};
+	struct cargo_opts co;
+	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (cargo_find_manifest(o->manifest_path, &manifest, e) < 0)
-		goto out;
 	interp_path = find_interpreter(interp, e);
 	if (!interp_path)
+		goto out;
+	/* maturin's order: --manifest-path, else the pyproject.toml here
+	 * (its manifest-path, or the src layout's rust/Cargo.toml), else
+	 * cargo's search. */
+	if (!o->manifest_path &&
+	    cwd_pyproject(interp, &out->py, &pp_manifest, e) < 0)
+		goto out;
+	if (cargo_find_manifest(pp_manifest ? pp_manifest : o->manifest_path,
+				&manifest, e) < 0)
 		goto out;
 	meta = cargo_metadata(manifest, e);
 	if (!meta)
@@ -430,50 +573,41 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 			      : strdup(str_member(meta, "target_directory"));
 	out->jobs = json_array();
 	state = json_object();
-	pyprojects = calloc(json_array_size(packages) + 1, sizeof(*pyprojects));
+	paths = json_array();
 	if (!out->target_dir) {
 		if (!o->target_dir)
 			str_oom(e, "plan the build");
 		goto out;
 	}
-	if (!out->workspace_root || !out->jobs || !state || !pyprojects) {
+	if (!out->workspace_root || !out->jobs || !state || !paths) {
 		str_oom(e, "plan the build");
 		goto out;
 	}
 
-	if (cargo_build(o, manifest, interp_path, state, e) < 0)
+	/* One interpreter run for the tags and every pyproject.toml that
+	 * may configure a package: [tool.maturin] says how cargo builds. */
+	if (projconf_candidates(meta, paths, e) < 0 ||
+	    read_pyprojects(interp, paths, &out->py, e) < 0 ||
+	    projconf_load(&pc, meta, manifest, o, out->py.pyprojects, e) < 0 ||
+	    projconf_cargo_opts(&pc, meta, o, &co, e) < 0 ||
+	    repair_setting(&pc, "compatibility", get_compat, &out->compat,
+			   e) < 0 ||
+	    repair_setting(&pc, "auditwheel", get_auditwheel,
+			   &out->auditwheel, e) < 0)
 		goto out;
 
-	/* One interpreter run for the tags and the pyproject.toml of every
-	 * package cargo built: only those may need tomllib, or be valid. */
-	built = json_object_get(state, "built");
-	json_array_foreach(packages, i, pkg)
-	{
-		char *p;
-
-		if (!json_object_get(built, str_member(pkg, "id")))
-			continue;
-		p = pyproject_of(pkg, &nomem);
-		if (p)
-			pyprojects[n++] = p;
-	}
-	if (nomem) {
-		str_oom(e, "plan the build");
-		goto out;
-	}
-	if (pyinfo_query(interp, (const char *const *)pyprojects, n, &out->py,
-			 e) < 0 ||
-	    plan_jobs(out, packages, state, e) < 0)
+	if (cargo_build(&co, manifest, interp_path, state, e) < 0 ||
+	    plan_jobs(out, packages, &pc, state, e) < 0)
 		goto out;
 	ret = 0;
 out:
 	if (ret < 0)
 		cargo_plan_release(out);
-	for (i = 0; i < n; i++)
-		free(pyprojects[i]);
-	free(pyprojects);
+	projconf_release(&pc);
+	json_decref(paths);
 	json_decref(state);
 	json_decref(meta);
+	free(pp_manifest);
 	free(interp_path);
 	free(manifest);
 	return ret;
@@ -485,5 +619,7 @@ void cargo_plan_release(struct cargo_plan *p)
 	free(p->workspace_root);
 	json_decref(p->jobs);
 	pyinfo_release(&p->py);
+	free(p->compat);
+	free(p->auditwheel);
 	memset(p, 0, sizeof(*p));
 }

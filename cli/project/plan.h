@@ -29,13 +29,18 @@ struct cargo_plan {
 	 *                  package's first, then every other's (deduplicated)
 	 *   distribution, version, module, python_tag, abi_tag,
 	 *   platform_tag, ext_suffix, metadata   as in worker/wheel_job.h
-	 *                  (tags and suffix cp38-abi3 / ".abi3.so" for a
-	 *                  package with [package.metadata.spoke] abi3)
+	 *                  (tags and suffix cpXY-abi3 / ".abi3.so" for an
+	 *                  abi3 module: cli/project/abi3.h)
 	 *   python_files, entry_points, license_files   when the package
 	 *                  has them (cli/project/pysrc.h)
 	 */
 	json_t *jobs;
 	struct pyinfo py;
+	/* What the built packages' [tool.maturin] ask of the repair, for
+	 * the command line to take when it says nothing: compatibility
+	 * ("manylinux_2_28", "off", ...) and auditwheel ("repair", "check",
+	 * "skip", "warn"); NULL where none asks. */
+	char *compat, *auditwheel;
 };
 
 /*
@@ -43,13 +48,24 @@ struct cargo_plan {
  * stderr, so its progress and errors reach the user as they would without
  * spoke.
  *
- * Selection: if any package that was built has a [package.metadata.spoke]
- * table, every cdylib of those packages is packaged (module from its
- * "module" key, else the lib name), and each must export PyInit_<last
- * component of module>.  Otherwise every cdylib that exports
- * PyInit_<lib name> is packaged.  A pyproject.toml beside a package's
- * Cargo.toml with a [project] table wins for the distribution name, the
- * version and the metadata it states (cli/project/pkgmeta.h).
+ * Configuration: each package's pyproject.toml is found and typed by
+ * projconf.h and pyproject.h (beside its Cargo.toml, or above it by
+ * [tool.maturin] manifest-path or the src layout); without
+ * --manifest-path, a pyproject.toml in the current folder may name the
+ * Cargo.toml to build.  [tool.maturin] features, profile, locked and the
+ * other cargo settings of the packages built are added to cargo's
+ * command.  One interpreter run (two when the current folder's
+ * pyproject.toml must be read first) answers the tags and reads every
+ * pyproject.toml.
+ *
+ * Selection: if any package that was built declares its module (a
+ * [package.metadata.spoke] table, or a pyproject.toml under maturin's
+ * rules), every cdylib of those packages is packaged (module from
+ * [tool.maturin] module-name, else [package.metadata.spoke] module, else
+ * the lib name), and each must export PyInit_<last component of module>.
+ * Otherwise every cdylib that exports PyInit_<lib name> is packaged.  A
+ * pyproject.toml with a [project] table wins for the distribution name,
+ * the version and the metadata it states (cli/project/pkgmeta.h).
  *
  * Errors (e says which): no Cargo.toml; cargo not found; cargo metadata or
  * cargo build failed ("cargo build failed (exit N)": cargo printed why);

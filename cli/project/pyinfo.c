@@ -23,8 +23,9 @@
  * 3.6.  Wheel tags follow the `packaging` library's rules for CPython (the
  * ABI tag from SOABI, so debug and free-threaded builds get "d" and "t").
  * TOML values JSON cannot hold (dates) become strings.  Without tomllib or
- * tomli it answers {"fatal": "notoml"}, and only when asked to read a file;
- * a Python 2 answers {"fatal": "python2"}.
+ * tomli each file's "error" is "notoml" (fill() words it): only a file a
+ * package needs makes that an error.  A Python 2 answers {"fatal":
+ * "python2"}.
  */
 static const char query_script[] =
     "import json, sys, sysconfig\n"
@@ -57,12 +58,15 @@ static const char query_script[] =
     "        try:\n"
     "            import tomli as toml\n"
     "        except ImportError:\n"
-    "            return None\n"
+    "            return dict((p, {'project': None, 'doc': None,\n"
+    "                             'error': 'notoml'}) for p in paths)\n"
     "    for p in paths:\n"
-    "        r = {'project': None, 'error': None}\n"
+    "        r = {'project': None, 'doc': None, 'error': None}\n"
     "        try:\n"
     "            with open(p, 'rb') as f:\n"
-    "                t = toml.load(f).get('project')\n"
+    "                d = toml.load(f)\n"
+    "            t = d.get('project')\n"
+    "            r['doc'] = d\n"
     "            if t is not None and not isinstance(t, dict):\n"
     "                r['error'] = '[project] is not a table'\n"
     "            else:\n"
@@ -77,8 +81,7 @@ static const char query_script[] =
     "       'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'),\n"
     "       'version': '%d.%d.%d' % sys.version_info[:3],\n"
     "       'executable': sys.executable, 'pyprojects': pp}\n"
-    "if pp is None:\n"
-    "    res = {'fatal': 'notoml'}\n"
+
     "sys.stdout.write(json.dumps(res, default=str))\n";
 
 /* Copies a required string member of the interpreter's answer. */
@@ -122,6 +125,9 @@ static json_t *memo;
 static int fill(const json_t *root, const char *interpreter,
 		struct pyinfo *out, struct sp_err *e)
 {
+	const char *k;
+	json_t *v;
+
 	if (take_str(root, "python_tag", &out->python_tag, interpreter, e) ||
 	    take_str(root, "abi_tag", &out->abi_tag, interpreter, e) ||
 	    take_str(root, "platform_tag", &out->platform_tag, interpreter,
@@ -130,12 +136,28 @@ static int fill(const json_t *root, const char *interpreter,
 	    take_str(root, "version", &out->version, interpreter, e) ||
 	    take_str(root, "executable", &out->executable, interpreter, e))
 		return -1;
-	out->pyprojects = json_incref(json_object_get(root, "pyprojects"));
+	out->pyprojects = json_deep_copy(json_object_get(root, "pyprojects"));
 	if (!json_is_object(out->pyprojects))
 		return sp_err_set(e,
 				  "python interpreter '%s' reports no "
 				  "pyprojects",
 				  interpreter);
+	/* An interpreter without a TOML reader says "notoml" for each file:
+	 * the message is worded here, where the interpreter is known. */
+	json_object_foreach(out->pyprojects, k, v)
+	{
+		const char *err = json_string_value(json_object_get(v, "error"));
+
+		if (err && strcmp(err, "notoml") == 0 &&
+		    json_object_set_new(
+			v, "error",
+			json_sprintf("interpreter '%s' has neither tomllib "
+				     "nor tomli; use Python 3.11 or newer, "
+				     "or install tomli into it, to read "
+				     "pyproject.toml",
+				     interpreter)) < 0)
+			return sp_err_set(e, "out of memory");
+	}
 	return 0;
 }
 
@@ -225,11 +247,9 @@ int pyinfo_query(const char *interpreter, const char *const *pyprojects,
 		goto out;
 	}
 	if (json_object_get(root, "fatal")) {
-		sp_err_set(e,
-			   "interpreter '%s' has neither tomllib nor tomli; "
-			   "use Python 3.11 or newer, or install tomli into "
-			   "it, to read pyproject.toml",
-			   interpreter);
+		sp_err_set(e, "'%s' answered spoke's query with \"%s\"",
+			   interpreter,
+			   json_string_value(json_object_get(root, "fatal")));
 		goto out;
 	}
 	if (fill(root, interpreter, out, e) < 0)

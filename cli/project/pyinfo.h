@@ -21,8 +21,9 @@ struct pyinfo {
 	char *ext_suffix;   /* ".cpython-311-x86_64-linux-gnu.so" */
 	char *version;	    /* "3.11.2" */
 	char *executable;   /* sys.executable */
-	/* Object: pyproject path as given -> {"project": <[project] table> or
-	 * null, "error": null or a message}.  Always an object, maybe empty. */
+	/* Object: pyproject path as given -> {"doc": the whole document or
+	 * null, "project": <[project] table> or null, "error": null or a
+	 * message}.  Always an object, maybe empty. */
 	json_t *pyprojects;
 };
 
@@ -35,9 +36,9 @@ struct pyinfo {
  *
  * Errors: "python interpreter '<i>' not found (use --interpreter)"; the
  * interpreter exits non-zero (its stderr, truncated, is in the message);
- * its output is not the expected JSON; or n > 0 and it has neither tomllib
- * nor tomli.  A pyproject.toml that cannot be read or parsed is NOT an error
- * here: its entry carries "error" and the caller decides.  On failure out is
+ * its output is not the expected JSON.  A pyproject.toml that cannot be
+ * read or parsed, or an interpreter without tomllib or tomli, is NOT an
+ * error here: the file's entry carries "error" and the caller decides.  On failure out is
  * left zeroed.
  */
 int pyinfo_query(const char *interpreter, const char *const *pyprojects,

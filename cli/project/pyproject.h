@@ -47,10 +47,14 @@ enum pp_format {
 
 /* One include or exclude pattern: a glob relative to the pyproject's
  * folder (include) or to the wheel's / sdist's root (exclude), as
- * maturin matches them. */
+ * maturin matches them.  An include with to set takes files from a
+ * crate's OUT_DIR (from = "out-dir"; crate_name, or NULL for the
+ * package's own) to the wheel folder to; its format is the wheel's. */
 struct pp_glob {
 	char *path;
 	enum pp_format format;
+	char *to;	  /* NULL: an ordinary pattern */
+	char *crate_name; /* NULL: the package's own */
 };
 
 /* A tri-state for booleans that may be unset. */
@@ -104,6 +108,37 @@ struct pyproject {
  */
 int pyproject_parse(const json_t *doc, const char *path, struct pyproject *pp,
 		    struct sp_err *e);
+
+/*
+ * The pyproject.toml files that may configure a package whose Cargo.toml
+ * lies in pkgdir: pkgdir's own, then each folder above it, up to and
+ * including the parent of workspace_root (maturin looks no higher).  A
+ * malloc'd NULL-terminated array of malloc'd absolute paths of files that
+ * exist, nearest first (pyproject_paths_free); NULL when out of memory,
+ * with e filled.
+ */
+char **pyproject_candidates(const char *pkgdir, const char *workspace_root,
+			    struct sp_err *e);
+
+/* Frees what pyproject_candidates() returned; NULL is fine. */
+void pyproject_paths_free(char **paths);
+
+/*
+ * 1 when pp configures the package whose Cargo.toml is manifest (both
+ * absolute): by rule (a), (b) or (c) at the top of this file; 0 if not.
+ */
+int pyproject_configures(const struct pyproject *pp, const char *manifest);
+
+/*
+ * The Cargo.toml a pyproject.toml in the folder where spoke runs points
+ * at, as maturin finds it there: [tool.maturin] manifest-path, else the
+ * src layout's rust/Cargo.toml (when python-source is set, or
+ * src/<project name with '_'>/__init__.py or src/<python-package>/
+ * __init__.py exists).  A malloc'd absolute path, or NULL with *nomem
+ * set when out of memory and clear when pp names none (cargo's own
+ * search then finds the manifest).
+ */
+char *pyproject_manifest(const struct pyproject *pp, int *nomem);
 
 /* Frees everything pp owns and zeroes it; safe on a zeroed struct. */
 void pyproject_release(struct pyproject *pp);

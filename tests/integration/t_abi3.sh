@@ -16,6 +16,13 @@ check "  spoke show: valid" "$SPOKE" show -q "$whl"
 v=$(make_venv abi3)
 check "  pip installs it and it imports" bash -c "'$v/bin/pip' install -q --no-index '$whl' && cd '$T' && '$v/bin/python' -c 'import hello; assert hello.add(1, 2) == 3; assert hello.__file__.endswith(\"hello.abi3.so\")'"
 
+# A free-threaded CPython has no stable ABI: tests/tools/py313t.sh answers
+# spoke's query as python3.13t would.
+ft() { "$SPOKE" build -q -i "$SRC/tests/tools/py313t.sh" --manifest-path "$hello/Cargo.toml" -o "$1"; }
+export SPOKE_STANDIN_REAL=$PY
+check_status "abi3 with a free-threaded interpreter fails" 1 ft "$T/bad0"
+check "  and says why, naming the setting" bash -c "grep -q 'free-threaded interpreter cp313t' '$T/last.out' && grep -q 'abi3 = \"cp38\"' '$T/last.out'"
+
 sed -i 's/^abi3 = .*$/abi3 = "cp399"/' "$hello/Cargo.toml"
 check_status "abi3 newer than the interpreter fails" 1 build "$T/bad1"
 check "  and says so" grep -q 'needs Python 3.99 or newer' "$T/last.out"

@@ -76,6 +76,35 @@ static void test_join_root(void **state)
 	check_join("/", "/b", "/b");
 }
 
+static void check_norm(const char *in, const char *want)
+{
+	char *got = path_normalize(in);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* maturin's manifest-path = "rust/../rust/Cargo.toml" and python-source
+ * = "../src" are normalized as strings before they are compared with
+ * what cargo reports. */
+static void test_normalize(void **state)
+{
+	(void)state;
+	check_norm("/a/b/../c/.", "/a/c");
+	check_norm("/a//b/", "/a/b");
+	check_norm("/..", "/");
+	check_norm("/../x", "/x");
+	check_norm("/", "/");
+	check_norm("a/../..", "..");
+	check_norm("../x/../../y", "../../y");
+	check_norm("a/./b/../../c", "c");
+	check_norm(".", ".");
+	check_norm("a/..", ".");
+	check_norm("", ".");
+	check_norm("/p/rust/../src", "/p/src");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -83,6 +112,7 @@ int main(void)
 		cmocka_unit_test(test_basename_edges),
 		cmocka_unit_test(test_join_edges),
 		cmocka_unit_test(test_join_root),
+		cmocka_unit_test(test_normalize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,6 +134,54 @@ static void test_build_script(void **unused)
 	json_decref(st);
 }
 
+#define PYO3 "registry+https://github.com/rust-lang/crates.io-index#pyo3@0.17.3"
+#define FFI                                                                    \
+	"registry+https://github.com/rust-lang/"                               \
+	"crates.io-index#pyo3-ffi@0.17.3"
+
+/* The features of pyo3's and pyo3-ffi's lib units are kept, as one list;
+ * their build scripts' units and other crates' are not. */
+static void test_pyo3_features(void **unused)
+{
+	json_t *st = json_object(), *f;
+
+	(void)unused;
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PKG_B
+		  "\",\"target\":{\"kind\":[\"lib\"],\"name\":\"b\"},"
+		  "\"features\":[\"abi3-py38\"],\"filenames\":[]}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PYO3
+		  "\",\"target\":{\"kind\":[\"custom-build\"],\"name\":"
+		  "\"build-script-build\"},\"features\":[\"abi3-py36\"],"
+		  "\"filenames\":[]}",
+		  st),
+	    0);
+	assert_null(json_object_get(st, "pyo3_features"));
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" FFI
+		  "\",\"target\":{\"kind\":[\"lib\"],\"name\":"
+		  "\"pyo3_ffi\"},\"features\":[\"abi3\",\"abi3-py37\","
+		  "\"extension-module\"],\"filenames\":[\"/t/a.rlib\"]}",
+		  st),
+	    0);
+	assert_int_equal(
+	    parse("{\"reason\":\"compiler-artifact\",\"package_id\":\"" PYO3
+		  "\",\"target\":{\"kind\":[\"lib\"],\"name\":\"pyo3\"},"
+		  "\"features\":[\"abi3\",\"macros\"],\"filenames\":[]}",
+		  st),
+	    0);
+	f = json_object_get(st, "pyo3_features");
+	assert_int_equal(json_array_size(f), 4);
+	assert_string_equal(json_string_value(json_array_get(f, 0)), "abi3");
+	assert_string_equal(json_string_value(json_array_get(f, 1)),
+			    "abi3-py37");
+	assert_string_equal(json_string_value(json_array_get(f, 3)), "macros");
+	json_decref(st);
+}
+
 static void test_not_json(void **unused)
 {
 	json_t *st = json_object();
@@ -154,6 +202,7 @@ int main(void)
 	    cmocka_unit_test(test_other_artifacts),
 	    cmocka_unit_test(test_cdylib_without_so),
 	    cmocka_unit_test(test_build_script),
+	    cmocka_unit_test(test_pyo3_features),
 	    cmocka_unit_test(test_not_json),
 	};
 

@@ -154,6 +154,50 @@ out:
 	rmdir(dir);
 }
 
+/* An interpreter without tomllib or tomli (Python 3.10 and older without
+ * tomli) still answers: each file's entry says why it was not read, so
+ * only a file a package needs makes the build fail.  The stand-in hides
+ * both modules from a real python3. */
+static void test_query_notoml(void **unused)
+{
+	char dir[] = "/tmp/spoke-pyinfo-XXXXXX", py[64], toml[64];
+	const char *paths[1] = {toml};
+	struct pyinfo info;
+	struct sp_err e = {0};
+	const char *err;
+	FILE *f;
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	snprintf(py, sizeof(py), "%s/py", dir);
+	snprintf(toml, sizeof(toml), "%s/pyproject.toml", dir);
+	f = fopen(py, "w");
+	fputs("#!/bin/sh\n"
+	      "shift\n"
+	      "exec python3 -c 'import sys\n"
+	      "sys.modules[\"tomllib\"] = sys.modules[\"tomli\"] = None\n"
+	      "src = sys.argv[1]; del sys.argv[1]\n"
+	      "exec(compile(src, \"<query>\", \"exec\"))' \"$@\"\n",
+	      f);
+	fclose(f);
+	chmod(py, 0755);
+	f = fopen(toml, "w");
+	fputs("[project]\nname = \"x\"\n", f);
+	fclose(f);
+	if (pyinfo_query(py, paths, 1, &info, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_memory_equal(info.python_tag, "cp3", 3);
+	err = json_string_value(
+	    json_object_get(json_object_get(info.pyprojects, toml), "error"));
+	assert_non_null(err);
+	assert_non_null(strstr(err, "neither tomllib nor tomli"));
+	assert_non_null(strstr(err, py));
+	pyinfo_release(&info);
+	unlink(py);
+	unlink(toml);
+	rmdir(dir);
+}
+
 /* The same interpreter is started once for queries without pyprojects,
  * and again for one with them. */
 static void test_query_once(void **unused)
@@ -212,6 +256,7 @@ int main(void)
 	    cmocka_unit_test(test_query_missing_interpreter),
 	    cmocka_unit_test(test_query_failing_interpreter),
 	    cmocka_unit_test(test_query_python3),
+	    cmocka_unit_test(test_query_notoml),
 	    cmocka_unit_test(test_query_once),
 	};
 
