@@ -4,15 +4,11 @@
  * whole), its [project] table, [tool.maturin] python-source, and the
  * include/exclude patterns meant for sdists.
  *
- * struct pyproject (pyproject.h) will answer all of this once it lands;
- * until then this module reads the same file the same way, through the
- * interpreter's tomllib (tomldoc.h), and is the one place to switch.
- *
- * Which pyproject.toml configures the package with Cargo.toml M in folder
- * D (pyproject.h's rule): D/pyproject.toml; else the nearest one above D,
- * no higher than the workspace root's parent, whose [tool.maturin]
- * manifest-path names M; else, as before, one without manifest-path whose
- * folder holds rust/Cargo.toml = M (the src layout).
+ * struct pyproject (pyproject.h) answers all of it: which file
+ * configures the package (pyproject_candidates, pyproject_configures),
+ * python-source with its default, and the include/exclude globs with
+ * their format.  This module keeps what an sdist needs from it, so the
+ * sdist code reads no [tool.maturin] itself.
  */
 #ifndef SPOKE_CLI_PROJECT_SDISTCONF_H
 #define SPOKE_CLI_PROJECT_SDISTCONF_H
@@ -36,10 +32,11 @@ struct sdistconf {
 /*
  * Fills c (zeroed by the caller) for the package whose Cargo.toml is
  * manifest in folder pkgdir, in the workspace rooted at ws_dir (all
- * realpaths), reading with interpreter.  No pyproject.toml is not an
- * error (c->path stays NULL).  -1 with e filled: a file that is not valid
- * TOML, a [tool.maturin] include/exclude or python-source of the wrong
- * type, or a python-source folder that does not exist.
+ * realpaths), reading with interpreter (pyinfo.h).  No pyproject.toml
+ * is not an error (c->path stays NULL).  -1 with e filled: the package's
+ * own pyproject.toml cannot be read or is refused (pyproject_parse says
+ * why), or a python-source given that does not exist.  A file above the
+ * package that cannot be read is passed by: it may configure another.
  */
 int sdistconf_load(struct sdistconf *c, const char *interpreter,
 		   const char *manifest, const char *pkgdir, const char *ws_dir,

@@ -10,6 +10,9 @@
 # a place cleanup() finds the coordinator of.
 export CARGO_TARGET_DIR="$T/shared/target"
 
+# One virtual environment for every wheel (each has its own name).
+v=$(make_venv sd)
+
 # module_src NAME: the example hello module renamed NAME.
 module_src() { sed "s/hello/$1/g" "$SRC/examples/hello/src/lib.rs"; }
 
@@ -100,7 +103,6 @@ assert m["lints"] == {"rust": {"unsafe_op_in_unsafe_fn": "allow"}}, m.get("lints
 ' "$T/m1"
 check "  spoke build in the unpacked sdist" from_sdist "$s1" "$T/c1" "$T/w1s"
 check "  gives the same wheel (files and METADATA)" same_wheel "$T"/w1/wsinh-*.whl "$T"/w1s/wsinh-*.whl
-v=$(make_venv wsi)
 check "  which installs and imports" bash -c "'$v/bin/pip' install -q --no-index '$T'/w1s/wsinh-*.whl && cd '$T' && '$v/bin/python' -c 'import wsinh; assert wsinh.add(2, 3) == 5'"
 
 # --- Path dependencies outside the package's workspace: one beside it,
@@ -149,7 +151,6 @@ assert p["version"] == "0.4.0" and p["edition"] == "2021", p
 ' "$T/m2"
 check "  spoke build in the unpacked sdist" from_sdist "$s2" "$T/c2" "$T/w2s"
 check "  gives the same wheel (files and METADATA)" same_wheel "$T"/w2/pdapp-*.whl "$T"/w2s/pdapp-*.whl
-v=$(make_venv pd)
 check "  which installs and imports" bash -c "'$v/bin/pip' install -q --no-index '$T'/w2s/pdapp-*.whl && cd '$T' && '$v/bin/python' -c 'import pdapp; assert pdapp.add(20, 22) == 42'"
 check "two sdists of it with the same SOURCE_DATE_EPOCH are byte-identical" bash -c "for d in e1 e2; do SOURCE_DATE_EPOCH=1700000000 '$SPOKE' sdist -q -i '$PY' --manifest-path '$o/app/Cargo.toml' -o '$T/'\$d || exit 1; done; cmp '$T/e1/pdapp-0.5.0.tar.gz' '$T/e2/pdapp-0.5.0.tar.gz'"
 
@@ -237,5 +238,8 @@ check "  carries the project folder whole, as it is laid out" bash -c "for f in 
 check "  the pyproject.toml is the project's own" bash -c "tar xzOf '$s3' srclay-0.1.0/pyproject.toml | cmp - '$l/pyproject.toml'"
 check "  leaves out what exclude names" bash -c "! grep -E 'secret.txt|x.tmp' '$T/l3'"
 check "  takes an sdist include, not a wheel-only one" bash -c "grep -qx srclay-0.1.0/.notes '$T/l3' && ! grep -q wheel-only '$T/l3'"
-check "  the unpacked crate builds on its own" bash -c "mkdir '$T/c3' && cd '$T/c3' && tar xzf '$s3' && cd srclay-0.1.0 && cargo build --release --offline -q"
+check "  the tree builds (spoke build beside pyproject.toml)" bash -c "cd '$l' && '$SPOKE' build -q -i '$PY' -o '$T/w3'"
+check "  spoke build in the unpacked sdist" from_sdist "$s3" "$T/c3" "$T/w3s"
+check "  gives the same wheel (files and METADATA)" same_wheel "$T"/w3/srclay-*.whl "$T"/w3s/srclay-*.whl
+check "  which installs and imports" bash -c "'$v/bin/pip' install -q --no-index '$T'/w3s/srclay-*.whl && cd '$T' && '$v/bin/python' -c 'from srclay._native import add; assert add(1, 2) == 3'"
 finish
