@@ -60,7 +60,8 @@ static const char sdist_help[] =
     "usage: spoke sdist [options]\n"
     "\n"
     "Writes <name>-<version>.tar.gz, a source distribution of the package\n"
-    "whose Cargo.toml is in the current folder (or --manifest-path): the\n"
+    "whose Cargo.toml is in the current folder (or --manifest-path, or\n"
+    "the one the pyproject.toml here names by manifest-path): the\n"
     "crate, the folder of its pyproject.toml, every crate it reaches by\n"
     "path dependencies (inside its workspace or not), a workspace\n"
     "Cargo.toml naming them, Cargo.lock, pyproject.toml and PKG-INFO.\n"
@@ -250,7 +251,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 {
 	char *manifest = NULL, *pkgdir = NULL, *sroot = NULL;
 	char *base = NULL, *pkginfo = NULL, *outdir = NULL, *final = NULL;
-	char *root = NULL;
+	char *root = NULL, *pp_manifest = NULL;
 	struct tmpfile t = TMPFILE_INIT;
 	struct sdistconf conf = {0};
 	struct carried set = {0};
@@ -273,7 +274,13 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 					  "non-negative number of seconds",
 					  epoch_s);
 	}
-	manifest = package_manifest(o->manifest, e);
+	/* Without --manifest-path, a pyproject.toml here may name the
+	 * crate (manifest-path, the src layout), as for spoke build. */
+	if (!o->manifest &&
+	    sdistconf_cwd_manifest(o->interp, &pp_manifest, e) < 0)
+		return -1;
+	manifest = package_manifest(pp_manifest ? pp_manifest : o->manifest, e);
+	free(pp_manifest);
 	if (!manifest)
 		return -1;
 	cargo_meta = cargo_metadata_json(manifest, e);
@@ -321,11 +328,20 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	    sdist_files_manifests(&l, manifests, base, epoch, e) < 0 ||
 	    sdist_files_cargo_lock(&l, root, base, epoch, e) < 0)
 		goto out;
-	if (conf.path && strcmp(conf.dir, sroot) != 0 &&
-	    sdist_files_add(&l, path_join(base, "pyproject.toml"),
-			    strdup(conf.path), NULL, 0, 0644,
-			    sdist_time(epoch, NULL), e) < 0)
-		goto out;
+	/* A PEP 517 frontend reads the pyproject.toml at the top. */
+	if (conf.path && strcmp(conf.dir, sroot) != 0) {
+		char *top = NULL;
+		int r =
+		    sdistconf_top(&conf, o->interp, manifest, sroot, &top, e);
+
+		/* sdist_files_add takes top, and frees it on failure. */
+		if (r < 0 ||
+		    sdist_files_add(&l, path_join(base, "pyproject.toml"),
+				    top ? NULL : strdup(conf.path), top,
+				    top ? strlen(top) : 0, 0644,
+				    sdist_time(epoch, NULL), e) < 0)
+			goto out;
+	}
 	if (sdist_files_add(&l, path_join(base, "PKG-INFO"), NULL, pkginfo,
 			    strlen(pkginfo), 0644, sdist_time(epoch, NULL),
 			    e) < 0) {

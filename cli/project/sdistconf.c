@@ -6,11 +6,15 @@
 #include "cli/project/sdistconf.h"
 #include "cli/project/pyinfo.h"
 #include "cli/project/pyproject.h"
+#include "cli/project/relpath.h"
 #include "cli/project/strutil.h"
+#include "cli/project/tomldoc.h"
+#include "cli/project/tomlemit.h"
 #include "common/path.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The patterns of globs meant for sdists (not wheel-only, not files
  * taken from a crate's OUT_DIR), as a new array in *out. */
@@ -39,6 +43,7 @@ static int fill(struct sdistconf *c, const struct pyproject *pp,
 	if (!c->path || !c->dir)
 		return str_oom(e, "read pyproject.toml");
 	c->project = json_object_get(c->doc, "project");
+	c->maturin = pp->maturin;
 	/* The default (the folder itself, or its src/) lies inside the
 	 * folder, which is carried whole; one given may lie elsewhere. */
 	if (pp->m.python_source) {
@@ -113,6 +118,104 @@ out:
 		sdistconf_release(c);
 	pyinfo_release(&py);
 	pyproject_paths_free(cands);
+	return ret;
+}
+
+/* The table key of t, made when missing; NULL when it is not a table or
+ * out of memory. */
+static json_t *table(json_t *t, const char *key)
+{
+	json_t *x = json_object_get(t, key);
+
+	if (x)
+		return json_is_object(x) ? x : NULL;
+	x = json_object();
+	if (!x || json_object_set_new(t, key, x) < 0)
+		return NULL;
+	return x;
+}
+
+int sdistconf_top(const struct sdistconf *c, const char *interpreter,
+		  const char *manifest, const char *root, char **text,
+		  struct sp_err *e)
+{
+	const char *paths[1] = {c->path};
+	json_t *docs, *doc, *m;
+	char *rel = NULL;
+	int ret = -1;
+
+	*text = NULL;
+	if (!c->path || !c->maturin || strcmp(c->dir, root) == 0)
+		return 0;
+	/* Read again through tomldoc, which keeps dates as dates. */
+	docs = tomldoc_read(interpreter, paths, 1, e);
+	if (!docs)
+		return -1;
+	doc = json_object_get(docs, c->path);
+	m = table(table(doc, "tool"), "maturin");
+	rel = relpath(root, manifest);
+	if (!m || !rel ||
+	    json_object_set_new(m, "manifest-path", json_string(rel)) < 0) {
+		if (!m && rel)
+			sp_err_set(e, "'%s': [tool.maturin] is not a table",
+				   c->path);
+		else
+			str_oom(e, "write the sdist's pyproject.toml");
+		goto out;
+	}
+	*text = tomlemit(doc,
+			 "# The project's pyproject.toml, with manifest-path "
+			 "from this folder (spoke sdist).\n",
+			 e);
+	ret = *text ? 0 : -1;
+out:
+	free(rel);
+	json_decref(docs);
+	return ret;
+}
+
+int sdistconf_cwd_manifest(const char *interpreter, char **manifest,
+			   struct sp_err *e)
+{
+	char *cwd = getcwd(NULL, 0), *path;
+	const char *one[1];
+	const json_t *entry;
+	struct pyinfo py = {0};
+	struct pyproject pp;
+	int nomem = 0, ret = -1;
+
+	*manifest = NULL;
+	if (!cwd)
+		return sp_err_sys(e, "cannot get the current directory");
+	path = path_join(cwd, "pyproject.toml");
+	free(cwd);
+	if (!path)
+		return str_oom(e, "read pyproject.toml");
+	if (!path_exists(path)) {
+		free(path);
+		return 0;
+	}
+	one[0] = path;
+	if (pyinfo_query(interpreter, one, 1, &py, e) < 0)
+		goto out;
+	entry = json_object_get(py.pyprojects, path);
+	if (str_member(entry, "error")) {
+		sp_err_set(e, "cannot read '%s': %s", path,
+			   str_member(entry, "error"));
+		goto out;
+	}
+	if (pyproject_parse(json_object_get(entry, "doc"), path, &pp, e) < 0)
+		goto out;
+	*manifest = pyproject_manifest(&pp, &nomem);
+	pyproject_release(&pp);
+	if (nomem) {
+		str_oom(e, "read pyproject.toml");
+		goto out;
+	}
+	ret = 0;
+out:
+	pyinfo_release(&py);
+	free(path);
 	return ret;
 }
 

@@ -27,6 +27,7 @@ struct sdistconf {
 				* or NULL when not given */
 	json_t *include;       /* array of patterns for sdists */
 	json_t *exclude;       /* array of patterns for sdists */
+	int maturin;	       /* maturin's rules apply (pyproject.h) */
 };
 
 /*
@@ -41,6 +42,33 @@ struct sdistconf {
 int sdistconf_load(struct sdistconf *c, const char *interpreter,
 		   const char *manifest, const char *pkgdir, const char *ws_dir,
 		   struct sp_err *e);
+
+/*
+ * The text of the pyproject.toml at the top of the sdist when c's file
+ * lies below the sdist root (root): *text is NULL when the file goes
+ * there as it is, else (maturin's rules apply) the document with
+ * [tool.maturin] manifest-path set to the package's Cargo.toml (manifest)
+ * relative to root, so that a build started at the top, as a PEP 517
+ * frontend starts one, finds the package (malloc'd; its comments are
+ * lost).  The file in its own folder, which the sdist also carries, stays
+ * as it is and still configures the package: it is the nearer one.
+ * Returns 0, or -1 with e filled (the file cannot be read again, out of
+ * memory).
+ */
+int sdistconf_top(const struct sdistconf *c, const char *interpreter,
+		  const char *manifest, const char *root, char **text,
+		  struct sp_err *e);
+
+/*
+ * The Cargo.toml the pyproject.toml in the current folder points at
+ * (pyproject_manifest: manifest-path, or the src layout's
+ * rust/Cargo.toml), malloc'd in *manifest; NULL when there is no such
+ * file or it names none.  For `spoke sdist` without --manifest-path, as
+ * `spoke build` (plan.c) and maturin do.  Returns 0, or -1 with e filled:
+ * the file cannot be read or is refused.
+ */
+int sdistconf_cwd_manifest(const char *interpreter, char **manifest,
+			   struct sp_err *e);
 
 /* Frees what c owns and zeroes it. */
 void sdistconf_release(struct sdistconf *c);

@@ -201,6 +201,23 @@ printf '\n[patch.crates-io]\nlibc = { path = "tools" }\n' >>"$r/Cargo.toml"
 check_status "  a [patch] with a path is refused" 1 "$SPOKE" sdist -q -i "$PY" --manifest-path "$r/Cargo.toml" -o "$T/s4b"
 check "  by name" grep -q "\\[patch.crates-io\\] 'libc' has a path" "$T/last.out"
 
+# --- maturin's manifest-path, with a path dependency outside the
+# project folder: the sdist root is above pyproject.toml, so the copy at
+# the top must point at the crate from there.
+mo=$T/mono
+mkdir -p "$mo/py/rust/src" "$mo/shared"
+cp -r "$SRC/examples/pyffi" "$mo/shared/pyffi"
+printf '[project]\nname = "mono"\nversion = "0.2.0"\n\n[build-system]\nrequires = []\nbuild-backend = "spoke_build"\n\n[tool.maturin]\nmanifest-path = "rust/Cargo.toml"\n' >"$mo/py/pyproject.toml"
+printf '[package]\nname = "mono"\nversion = "0.2.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\npyffi = { path = "../../shared/pyffi" }\n' >"$mo/py/rust/Cargo.toml"
+module_src mono >"$mo/py/rust/src/lib.rs"
+check "manifest-path and an outside dependency: the tree builds" bash -c "cd '$mo/py' && '$SPOKE' build -q -i '$PY' -o '$T/w6'"
+check "  spoke sdist" bash -c "cd '$mo/py' && '$SPOKE' sdist -q -i '$PY' -o '$T/s6'"
+s6=$T/s6/mono-0.2.0.tar.gz
+check "  the top pyproject.toml names the crate from the top" bash -c "tar xzOf '$s6' mono-0.2.0/pyproject.toml | '$PY' -c 'import sys, tomllib; m = tomllib.loads(sys.stdin.read())[\"tool\"][\"maturin\"]; assert m[\"manifest-path\"] == \"py/rust/Cargo.toml\", m'"
+check "  the project's own is carried as it is" bash -c "tar xzOf '$s6' mono-0.2.0/py/pyproject.toml | cmp - '$mo/py/pyproject.toml'"
+check "  spoke build at the top of the unpacked sdist" from_sdist "$s6" "$T/c6" "$T/w6s"
+check "  gives the same wheel (files and METADATA)" same_wheel "$T"/w6/mono-*.whl "$T"/w6s/mono-*.whl
+
 # --- The src layout: pyproject.toml above rust/Cargo.toml, the Python
 # package in src/, with [tool.maturin] exclude and an sdist-only include.
 l=$T/srcl
