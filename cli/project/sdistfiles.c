@@ -263,6 +263,7 @@ int sdist_files_named(struct sdist_files *l, const struct carried *set,
 
 		for (k = 0; keys[k]; k++) {
 			const json_t *v = json_object_get(pkg, keys[k]);
+
 			if (json_is_string(v) &&
 			    add_asset(l, base, root, dir, json_string_value(v),
 				      keys[k], epoch, e) < 0)
