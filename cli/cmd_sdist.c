@@ -1,17 +1,32 @@
 /*
  * cmd_sdist.c - spoke sdist: a source distribution that builds on its own.
  *
- * The archive holds the package's crate, every path dependency it needs
- * from the workspace (at their places relative to the workspace root), a
- * generated top-level Cargo.toml naming just those as workspace members,
- * the workspace's Cargo.lock, pyproject.toml and PKG-INFO.  It is written
- * so that the same tree and SOURCE_DATE_EPOCH give the same bytes: entries
- * sorted by name, owner 0/0, no gzip time stamp.
+ * The archive holds the package's crate, every crate it reaches through
+ * path dependencies (inside its workspace or not, carried.h), the folder
+ * of its pyproject.toml whole (the src layout keeps its Python sources
+ * beside rust/), Cargo.lock, pyproject.toml and PKG-INFO.  Every folder
+ * keeps its place below the deepest folder holding them all (the sdist
+ * root), so relative paths between them still hold; the sdist root's
+ * Cargo.toml is the one workspace, naming the carried crates as members,
+ * and every carried manifest stands on its own (manifest.h: workspace
+ * inheritance resolved, path dependencies relative).  The archive is
+ * written so that the same tree and SOURCE_DATE_EPOCH give the same
+ * bytes: entries sorted by name, owner 0/0, no gzip time stamp, and
+ * rewritten manifests that depend on the parsed documents alone.
+ *
+ * How Cargo.toml is read and written: the target interpreter's tomllib
+ * reads it (tomldoc.h), as it already reads pyproject.toml, and a small
+ * emitter in C writes the rewritten document (tomlemit.h).  cargo's own
+ * normalized manifest (`cargo package`) was the other candidate, but it
+ * drops `path` from dependencies (an sdist needs them), insists that
+ * every path dependency has a version, and verifies through the
+ * registry; and a TOML parser of spoke's own would be a second parser to
+ * disagree with cargo.  A manifest that needs no change is carried as it
+ * is, comments and all; a rewritten one loses its comments.
  */
 #define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,10 +42,14 @@
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "cli/project/cargo.h"
+#include "cli/project/carried.h"
 #include "cli/project/pkgmeta.h"
-#include "cli/project/pyinfo.h"
-#include "cli/project/pysrc.h"
+#include "cli/project/relpath.h"
+#include "cli/project/sdistconf.h"
+#include "cli/project/sdistfiles.h"
+#include "cli/project/sdistmanifest.h"
 #include "cli/project/strutil.h"
+#include "cli/project/tomldoc.h"
 #include "common/dirs.h"
 #include "common/fsx.h"
 #include "common/path.h"
@@ -41,12 +60,16 @@ static const char sdist_help[] =
     "usage: spoke sdist [options]\n"
     "\n"
     "Writes <name>-<version>.tar.gz, a source distribution of the package\n"
-    "whose Cargo.toml is in the current folder (or --manifest-path): the\n"
-    "crate with its Python sources, the path dependencies it needs from\n"
-    "the workspace, a generated workspace Cargo.toml, Cargo.lock,\n"
-    "pyproject.toml and PKG-INFO.  `spoke build` in the unpacked folder\n"
-    "builds its wheel.  With SOURCE_DATE_EPOCH set, every entry has that\n"
-    "time and the archive is reproducible.\n"
+    "whose Cargo.toml is in the current folder (or --manifest-path, or\n"
+    "the one the pyproject.toml here names by manifest-path): the\n"
+    "crate, the folder of its pyproject.toml, every crate it reaches by\n"
+    "path dependencies (inside its workspace or not), a workspace\n"
+    "Cargo.toml naming them, Cargo.lock, pyproject.toml and PKG-INFO.\n"
+    "Workspace inheritance is resolved into the carried manifests, and\n"
+    "[tool.maturin] exclude (and include) patterns for sdists apply.\n"
+    "`spoke build` in the unpacked folder builds the same wheel.  With\n"
+    "SOURCE_DATE_EPOCH set, every entry has that time and the archive is\n"
+    "reproducible.\n"
     "\n"
     "options:\n"
     "  --manifest-path PATH   the package's Cargo.toml\n"
@@ -58,269 +81,14 @@ static const char sdist_help[] =
     "\n"
     "Exit status: 0 written, 1 failed, 2 usage error.\n";
 
-struct sentry {
-	char *name; /* path in the archive */
-	char *src;  /* file to read, or NULL: data holds the content */
-	char *data;
-	size_t len;
-	mode_t mode;
-	int64_t mtime;
-};
-
-struct slist {
-	struct sentry *v;
-	size_t n, cap;
-};
-
-static int slist_add(struct slist *l, char *name, char *src, char *data,
-		     size_t len, mode_t mode, int64_t mtime, struct sp_err *e)
-{
-	size_t i;
-
-	if (!name || (!src && !data)) {
-		free(name);
-		free(src);
-		free(data);
-		return str_oom(e, "make the sdist");
-	}
-	/* A file reached twice (Cargo.lock of a package at the root) is
-	 * stored once. */
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].name, name) == 0) {
-			free(name);
-			free(src);
-			free(data);
-			return 0;
-		}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct sentry *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv) {
-			free(name);
-			free(src);
-			free(data);
-			return str_oom(e, "make the sdist");
-		}
-		l->v = nv;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct sentry){name, src, data, len, mode, mtime};
-	return 0;
-}
-
-static void slist_release(struct slist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].name);
-		free(l->v[i].src);
-		free(l->v[i].data);
-	}
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* The time of every entry: SOURCE_DATE_EPOCH, else the file's own. */
-static int64_t entry_time(int64_t epoch, const struct stat *st)
-{
-	if (epoch >= 0)
-		return epoch;
-	return st ? (int64_t)st->st_mtime : (int64_t)time(NULL);
-}
-
-/* What a source tree holds that is not source: build outputs, caches,
- * version control, and compiled copies (an editable install leaves the
- * extension in the Python tree). */
-static int skip_name(const char *name, int top)
-{
-	size_t n = strlen(name);
-
-	return name[0] == '.' || strcmp(name, "__pycache__") == 0 ||
-	       (top &&
-		(strcmp(name, "target") == 0 || strcmp(name, "dist") == 0)) ||
-	       (n > 4 && (strcmp(name + n - 4, ".pyc") == 0 ||
-			  strcmp(name + n - 4, ".pyo") == 0)) ||
-	       (n > 3 && strcmp(name + n - 3, ".so") == 0);
-}
-
-/* Adds the files under dir as arc/..., leaving out folders that are
- * packages of their own (they come in as members, or not at all). */
-static int walk(const char *dir, const char *arc, int top, int64_t epoch,
-		const char *limit, struct slist *l, struct sp_err *e)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int ret = -1;
-
-	if (!d)
-		return sp_err_sys(e, "cannot read '%s'", dir);
-	for (;;) {
-		struct stat lst, st;
-		char *s, *a, *sub = NULL;
-		int r = 0;
-
-		errno = 0;
-		if (!(de = readdir(d))) {
-			if (errno) {
-				sp_err_sys(e, "cannot read '%s'", dir);
-				goto out;
-			}
-			break;
-		}
-		if (skip_name(de->d_name, top))
-			continue;
-		s = path_join(dir, de->d_name);
-		a = s ? path_join(arc, de->d_name) : NULL;
-		if (!a) {
-			free(s);
-			str_oom(e, "make the sdist");
-			goto out;
-		}
-		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
-			r = sp_err_sys(e, "cannot stat '%s'", s);
-		} else if (S_ISLNK(lst.st_mode) && S_ISREG(st.st_mode) &&
-			   pysrc_inside(s, limit, "file", e) < 0) {
-			r = -1;
-		} else if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode)) {
-			sub = path_join(s, "Cargo.toml");
-			if (!sub)
-				r = str_oom(e, "make the sdist");
-			else if (!path_exists(sub))
-				r = walk(s, a, 0, epoch, limit, l, e);
-		} else if (S_ISREG(st.st_mode)) {
-			r = slist_add(l, a, s, NULL, 0,
-				      (st.st_mode & 0111) ? 0755 : 0644,
-				      entry_time(epoch, &st), e);
-			s = a = NULL;
-		}
-		free(sub);
-		free(s);
-		free(a);
-		if (r < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	closedir(d);
-	return ret;
-}
-
-/* dir relative to root ("" for root itself), or NULL when outside. */
-static const char *rel_to(const char *dir, const char *root)
-{
-	size_t n = strlen(root);
-
-	if (strncmp(dir, root, n) != 0)
-		return NULL;
-	if (dir[n] == '\0')
-		return "";
-	return dir[n] == '/' ? dir + n + 1 : NULL;
-}
-
-static const json_t *package_at(const json_t *packages, const char *dir)
-{
-	const json_t *p;
-	size_t i;
-
-	json_array_foreach(packages, i, p)
-	{
-		char *d = path_dirname(str_member(p, "manifest_path"));
-		int same = d && strcmp(d, dir) == 0;
-
-		free(d);
-		if (same)
-			return p;
-	}
-	return NULL;
-}
-
-/* Adds pkgdir and, transitively, the folders of its path dependencies to
- * dirs (an array of absolute paths, no duplicates). */
-static int add_members(const json_t *packages, const char *root,
-		       const char *pkgdir, json_t *dirs, struct sp_err *e)
-{
-	const json_t *pkg, *dep;
-	size_t i;
-
-	if (str_array_has(dirs, pkgdir))
-		return 0;
-	if (!rel_to(pkgdir, root))
-		return sp_err_set(e,
-				  "path dependency '%s' is outside the "
-				  "workspace '%s': an sdist cannot hold it",
-				  pkgdir, root);
-	if (json_array_append_new(dirs, json_string(pkgdir)) < 0)
-		return str_oom(e, "make the sdist");
-	pkg = package_at(packages, pkgdir);
-	json_array_foreach(json_object_get(pkg, "dependencies"), i, dep)
-	{
-		const char *p = str_member(dep, "path");
-		char *real;
-		int r;
-
-		if (!p)
-			continue;
-		real = realpath(p, NULL);
-		if (!real)
-			return sp_err_sys(e, "cannot find path dependency '%s'",
-					  p);
-		r = add_members(packages, root, real, dirs, e);
-		free(real);
-		if (r < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct sentry *)a)->name,
-		      ((const struct sentry *)b)->name);
-}
-
-static int by_json_string(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-		      json_string_value(*(json_t *const *)b));
-}
-
-/* The generated workspace manifest naming the included members. */
-static char *workspace_manifest(json_t *dirs, const char *root)
-{
-	size_t n = json_array_size(dirs), i;
-	json_t **v = calloc(n + 1, sizeof(*v));
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if (!v)
-		return NULL;
-	for (i = 0; i < n; i++)
-		v[i] = json_array_get(dirs, i);
-	qsort(v, n, sizeof(*v), by_json_string);
-	f = open_memstream(&text, &len);
-	if (f) {
-		fputs("# Generated by spoke sdist: the workspace members this "
-		      "package needs.\n[workspace]\nresolver = \"2\"\n"
-		      "members = [\n",
-		      f);
-		for (i = 0; i < n; i++)
-			fprintf(f, "    \"%s\",\n",
-				rel_to(json_string_value(v[i]), root));
-		fputs("]\n", f);
-		if (fclose(f) != 0) {
-			free(text);
-			text = NULL;
-		}
-	}
-	free(v);
-	return text;
+	return strcmp(((const struct sdist_entry *)a)->name,
+		      ((const struct sdist_entry *)b)->name);
 }
 
 /* Writes the sorted entries as a gzip'd pax archive to fd. */
-static int write_archive(int fd, const char *path, struct slist *l,
+static int write_archive(int fd, const char *path, struct sdist_files *l,
 			 struct sp_err *e)
 {
 	struct archive *a = archive_write_new();
@@ -343,7 +111,7 @@ static int write_archive(int fd, const char *path, struct slist *l,
 	}
 	qsort(l->v, l->n, sizeof(*l->v), by_name);
 	for (i = 0; i < l->n; i++) {
-		struct sentry *s = &l->v[i];
+		struct sdist_entry *s = &l->v[i];
 
 		if (s->src) {
 			s->data = fsx_read_all(s->src, &s->len, e);
@@ -389,39 +157,6 @@ out:
 	return ret;
 }
 
-/* Adds the files of every member folder in dirs (absolute, inside root)
- * as base/<its path from root>/... */
-static int add_member_files(const json_t *dirs, const char *root,
-			    const char *project_root, const char *base,
-			    int64_t epoch, struct slist *l, struct sp_err *e)
-{
-	const char *rel, *limit;
-	const json_t *x;
-	size_t i;
-	int ret;
-
-	json_array_foreach(dirs, i, x)
-	{
-		char *arc;
-
-		rel = rel_to(json_string_value(x), root);
-		arc = *rel ? path_join(base, rel) : strdup(base);
-		if (!arc)
-			return str_oom(e, "make the sdist");
-		/* Links may point anywhere inside the project root (the
-		 * pyproject.toml's folder, else the workspace root); a path
-		 * dependency outside it keeps its links to itself. */
-		limit = rel_to(json_string_value(x), project_root)
-			    ? project_root
-			    : json_string_value(x);
-		ret = walk(json_string_value(x), arc, 1, epoch, limit, l, e);
-		free(arc);
-		if (ret < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* The package's Cargo.toml as a real path (malloc'd): given names it or
  * its folder, NULL meaning ./Cargo.toml.  NULL with e filled when there
  * is none. */
@@ -451,27 +186,60 @@ static char *package_manifest(const char *given_path, struct sp_err *e)
 	return manifest;
 }
 
-/* Adds the workspace's Cargo.lock, when there is one, as base/Cargo.lock,
- * so the sdist builds with the versions the workspace locked.  It must
- * lie inside root (pysrc_inside): a link out of the workspace is
- * refused. */
-static int add_cargo_lock(struct slist *l, const char *root,
-			  const char *base, int64_t epoch, struct sp_err *e)
+/* The sdist root: the deepest folder holding the workspace root, the
+ * pyproject's folder, its python-source and every carried crate. */
+static char *sdist_root(const struct carried *set, const char *ws_dir,
+			const struct sdistconf *conf)
 {
-	char *lock = path_join(root, "Cargo.lock");
+	char *r = strdup(ws_dir), *n;
+	const char *more[2] = {conf->dir, conf->python_source};
+	size_t i;
 
-	if (!lock)
-		return str_oom(e, "make the sdist");
-	if (!path_exists(lock)) {
-		free(lock);
-		return 0;
+	for (i = 0; r && i < set->n; i++) {
+		n = relpath_common(r, set->v[i].dir);
+		free(r);
+		r = n;
 	}
-	if (pysrc_inside(lock, root, "file", e) < 0) {
-		free(lock);
-		return -1;
+	for (i = 0; r && i < 2; i++) {
+		if (!more[i])
+			continue;
+		n = relpath_common(r, more[i]);
+		free(r);
+		r = n;
 	}
-	return slist_add(l, path_join(base, "Cargo.lock"), lock, NULL, 0, 0644,
-			 entry_time(epoch, NULL), e);
+	return r;
+}
+
+/* Reads every carried manifest and every workspace root's Cargo.toml. */
+static json_t *read_manifests(const struct carried *set, const char *interp,
+			      struct sp_err *e)
+{
+	const char **paths = calloc(set->n * 2 + 1, sizeof(*paths));
+	char **owned = calloc(set->n + 1, sizeof(*owned));
+	json_t *docs = NULL;
+	size_t i, n = 0;
+
+	if (!paths || !owned) {
+		str_oom(e, "make the sdist");
+		goto out;
+	}
+	for (i = 0; i < set->n; i++) {
+		owned[i] = path_join(set->v[i].ws_dir, "Cargo.toml");
+		if (!owned[i]) {
+			str_oom(e, "make the sdist");
+			goto out;
+		}
+		paths[n++] = set->v[i].manifest;
+		if (strcmp(owned[i], set->v[i].manifest) != 0)
+			paths[n++] = owned[i];
+	}
+	docs = tomldoc_read(interp, paths, n, e);
+out:
+	for (i = 0; owned && i < set->n; i++)
+		free(owned[i]);
+	free(owned);
+	free(paths);
+	return docs;
 }
 
 struct sdist_opts {
@@ -481,16 +249,17 @@ struct sdist_opts {
 static int sdist_run(const struct sdist_opts *o, char **result,
 		     struct sp_err *e)
 {
-	char *manifest = NULL, *pkgdir = NULL, *pyproject = NULL;
+	char *manifest = NULL, *pkgdir = NULL, *sroot = NULL;
 	char *base = NULL, *pkginfo = NULL, *outdir = NULL, *final = NULL;
-	char *root = NULL, *gen = NULL;
+	char *root = NULL, *pp_manifest = NULL;
 	struct tmpfile t = TMPFILE_INIT;
-	const char *pyprojects[1];
-	struct pyinfo py = {0};
-	struct slist l = {0};
-	json_t *cargo_meta = NULL, *pkg_meta = NULL, *dirs = NULL, *x;
-	const json_t *pkg, *proj = NULL;
-	const char *epoch_s = getenv("SOURCE_DATE_EPOCH"), *project_root;
+	struct sdistconf conf = {0};
+	struct carried set = {0};
+	struct sdist_files l = {0};
+	json_t *cargo_meta = NULL, *pkg_meta = NULL, *docs = NULL;
+	json_t *manifests = NULL;
+	const json_t *pkg;
+	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
 	int64_t epoch = -1;
 	int dirfd = -1, ret = -1;
 
@@ -505,7 +274,13 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 					  "non-negative number of seconds",
 					  epoch_s);
 	}
-	manifest = package_manifest(o->manifest, e);
+	/* Without --manifest-path, a pyproject.toml here may name the
+	 * crate (manifest-path, the src layout), as for spoke build. */
+	if (!o->manifest &&
+	    sdistconf_cwd_manifest(o->interp, &pp_manifest, e) < 0)
+		return -1;
+	manifest = package_manifest(pp_manifest ? pp_manifest : o->manifest, e);
+	free(pp_manifest);
 	if (!manifest)
 		return -1;
 	cargo_meta = cargo_metadata_json(manifest, e);
@@ -517,7 +292,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		sp_err_sys(e, "cannot resolve the workspace root");
 		goto out;
 	}
-	pkg = package_at(json_object_get(cargo_meta, "packages"), pkgdir);
+	pkg = carried_package_at(cargo_meta, pkgdir);
 	if (!pkg) {
 		sp_err_set(e,
 			   "'%s' is not a package's manifest (a virtual "
@@ -526,26 +301,9 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 			   manifest);
 		goto out;
 	}
-
-	pyproject = path_join(pkgdir, "pyproject.toml");
-	if (!pyproject) {
-		str_oom(e, "make the sdist");
+	if (sdistconf_load(&conf, o->interp, manifest, pkgdir, root, e) < 0)
 		goto out;
-	}
-	project_root = path_exists(pyproject) ? pkgdir : root;
-	pyprojects[0] = pyproject;
-	if (pyinfo_query(o->interp, pyprojects, path_exists(pyproject) ? 1 : 0,
-			 &py, e) < 0)
-		goto out;
-	x = json_object_get(py.pyprojects, pyproject);
-	if (str_member(x, "error")) {
-		sp_err_set(e, "cannot read '%s': %s", pyproject,
-			   str_member(x, "error"));
-		goto out;
-	}
-	proj = json_object_get(x, "project");
-	pkg_meta = cargo_package_meta(pkg, json_is_object(proj) ? proj : NULL,
-				      root, e);
+	pkg_meta = cargo_package_meta(pkg, conf.project, root, e);
 	if (!pkg_meta || !(pkginfo = metadata_render(pkg_meta, e)))
 		goto out;
 	base = dist_info_dir(str_member(pkg_meta, "distribution"),
@@ -556,41 +314,48 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	}
 	base[strlen(base) - strlen(".dist-info")] = '\0';
 
-	dirs = json_array();
-	if (!dirs) {
+	if (carried_collect(&set, cargo_meta, pkgdir, root, e) < 0 ||
+	    !(docs = read_manifests(&set, o->interp, e)))
+		goto out;
+	sroot = sdist_root(&set, root, &conf);
+	if (!sroot) {
 		str_oom(e, "make the sdist");
 		goto out;
 	}
-	if (add_members(json_object_get(cargo_meta, "packages"), root, pkgdir,
-			dirs, e) < 0)
+	manifests = sdist_manifests(&set, docs, root, sroot, e);
+	/* What is added first wins over a walk's copy of the same name. */
+	if (!manifests ||
+	    sdist_files_manifests(&l, manifests, base, epoch, e) < 0 ||
+	    sdist_files_cargo_lock(&l, root, base, epoch, e) < 0)
 		goto out;
-	if (add_member_files(dirs, root, project_root, base, epoch, &l, e) < 0)
-		goto out;
-	/* A package below the root gets a workspace of its own; one at the
-	 * root keeps its manifest as it is. */
-	if (*rel_to(pkgdir, root)) {
-		gen = workspace_manifest(dirs, root);
-		if (slist_add(&l, path_join(base, "Cargo.toml"), NULL, gen,
-			      gen ? strlen(gen) : 0, 0644,
-			      entry_time(epoch, NULL), e) < 0) {
-			gen = NULL;
-			goto out;
-		}
-		gen = NULL;
-		if (path_exists(pyproject) &&
-		    slist_add(&l, path_join(base, "pyproject.toml"),
-			      strdup(pyproject), NULL, 0, 0644,
-			      entry_time(epoch, NULL), e) < 0)
+	/* A PEP 517 frontend reads the pyproject.toml at the top. */
+	if (conf.path && strcmp(conf.dir, sroot) != 0) {
+		char *top = NULL;
+		int r =
+		    sdistconf_top(&conf, o->interp, manifest, sroot, &top, e);
+
+		/* sdist_files_add takes top, and frees it on failure. */
+		if (r < 0 ||
+		    sdist_files_add(&l, path_join(base, "pyproject.toml"),
+				    top ? NULL : strdup(conf.path), top,
+				    top ? strlen(top) : 0, 0644,
+				    sdist_time(epoch, NULL), e) < 0)
 			goto out;
 	}
-	if (add_cargo_lock(&l, root, base, epoch, e) < 0)
-		goto out;
-	if (slist_add(&l, path_join(base, "PKG-INFO"), NULL, pkginfo,
-		      strlen(pkginfo), 0644, entry_time(epoch, NULL), e) < 0) {
+	if (sdist_files_add(&l, path_join(base, "PKG-INFO"), NULL, pkginfo,
+			    strlen(pkginfo), 0644, sdist_time(epoch, NULL),
+			    e) < 0) {
 		pkginfo = NULL;
 		goto out;
 	}
 	pkginfo = NULL;
+	if (sdist_files_walks(&l, &set, &conf, root, base, sroot, epoch, e) <
+		0 ||
+	    sdist_files_named(&l, &set, docs, &conf, base, sroot, epoch, e) <
+		0 ||
+	    (conf.dir &&
+	     sdist_files_includes(&l, &conf, base, sroot, epoch, e) < 0))
+		goto out;
 
 	outdir = o->out_dir
 		     ? strdup(o->out_dir)
@@ -612,7 +377,7 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 		goto out;
 	}
 	if (tmpfile_create(&t, dirfd, outdir, path_basename(final), 0644, e) <
-		    0 ||
+		0 ||
 	    write_archive(t.fd, final, &l, e) < 0 ||
 	    tmpfile_commit(&t, path_basename(final), 0, e) < 0)
 		goto out;
@@ -623,20 +388,21 @@ out:
 	tmpfile_discard(&t);
 	if (dirfd >= 0)
 		close(dirfd);
-	slist_release(&l);
-	pyinfo_release(&py);
+	sdist_files_release(&l);
+	sdistconf_release(&conf);
+	carried_release(&set);
 	json_decref(cargo_meta);
 	json_decref(pkg_meta);
-	json_decref(dirs);
+	json_decref(docs);
+	json_decref(manifests);
 	free(manifest);
 	free(pkgdir);
-	free(pyproject);
+	free(sroot);
 	free(base);
 	free(pkginfo);
 	free(outdir);
 	free(final);
 	free(root);
-	free(gen);
 	return ret;
 }
 

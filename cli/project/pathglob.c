@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "cli/project/pathglob.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The length of the component that starts at x. */
@@ -192,6 +193,24 @@ int pathglob_ignore_match(const char *pattern, const char *path)
 		if (match_path(pattern, s))
 			return 1;
 	return 0;
+}
+
+int pathglob_ignore_below(const char *pat, const char *rel)
+{
+	size_t n = strlen(pat);
+	char *dir = strdup(rel), *folder = strndup(pat, n && pat[n - 1] == '/'
+							     ? n - 1
+							     : n);
+	char *slash;
+	int r = pathglob_ignore_match(pat, rel);
+
+	while (!r && dir && folder && *folder && (slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		r = pathglob_ignore_match(folder, dir);
+	}
+	free(dir);
+	free(folder);
+	return r;
 }
 
 int pathglob_excluded(const char *const *pats, size_t n, const char *path)

@@ -49,6 +49,14 @@ size_t pathglob_literal_prefix(const char *pattern);
 int pathglob_ignore_match(const char *pattern, const char *path);
 
 /*
+ * 1 when the exclude pattern (without its leading '!') leaves out the
+ * file at path: the file itself (pathglob_ignore_match), or a folder on
+ * its way ("tests" or "tests/" leaves out everything below tests/), for
+ * a walk that meets files one by one, as the sdist's does.
+ */
+int pathglob_ignore_below(const char *pattern, const char *path);
+
+/*
  * 1 when the file's relative path is excluded by the patterns
  * pats[0..n): the last one that matches decides, '!' patterns
  * re-including; 0 when none matches.

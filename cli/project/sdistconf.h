@@ -1,0 +1,76 @@
+/*
+ * sdistconf.h - what `spoke sdist` needs from the package's
+ * pyproject.toml: which file it is, its folder (the project root, carried
+ * whole), its [project] table, [tool.maturin] python-source, and the
+ * include/exclude patterns meant for sdists.
+ *
+ * struct pyproject (pyproject.h) answers all of it: which file
+ * configures the package (pyproject_candidates, pyproject_configures),
+ * python-source with its default, and the include/exclude globs with
+ * their format.  This module keeps what an sdist needs from it, so the
+ * sdist code reads no [tool.maturin] itself.
+ */
+#ifndef SPOKE_CLI_PROJECT_SDISTCONF_H
+#define SPOKE_CLI_PROJECT_SDISTCONF_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+struct sdistconf {
+	char *path;	       /* the pyproject.toml, or NULL when none */
+	char *dir;	       /* its folder, a realpath(3) */
+	json_t *doc;	       /* the whole document (new reference) */
+	const json_t *project; /* its [project] table (in doc), or NULL */
+	char *python_source;   /* [tool.maturin] python-source, a realpath,
+				* or NULL when not given */
+	json_t *include;       /* array of patterns for sdists */
+	json_t *exclude;       /* array of patterns for sdists */
+	int maturin;	       /* maturin's rules apply (pyproject.h) */
+};
+
+/*
+ * Fills c (zeroed by the caller) for the package whose Cargo.toml is
+ * manifest in folder pkgdir, in the workspace rooted at ws_dir (all
+ * realpaths), reading with interpreter (pyinfo.h).  No pyproject.toml
+ * is not an error (c->path stays NULL).  -1 with e filled: the package's
+ * own pyproject.toml cannot be read or is refused (pyproject_parse says
+ * why), or a python-source given that does not exist.  A file above the
+ * package that cannot be read is passed by: it may configure another.
+ */
+int sdistconf_load(struct sdistconf *c, const char *interpreter,
+		   const char *manifest, const char *pkgdir, const char *ws_dir,
+		   struct sp_err *e);
+
+/*
+ * The text of the pyproject.toml at the top of the sdist when c's file
+ * lies below the sdist root (root): *text is NULL when the file goes
+ * there as it is, else (maturin's rules apply) the document with
+ * [tool.maturin] manifest-path set to the package's Cargo.toml (manifest)
+ * relative to root, so that a build started at the top, as a PEP 517
+ * frontend starts one, finds the package (malloc'd; its comments are
+ * lost).  The file in its own folder, which the sdist also carries, stays
+ * as it is and still configures the package: it is the nearer one.
+ * Returns 0, or -1 with e filled (the file cannot be read again, out of
+ * memory).
+ */
+int sdistconf_top(const struct sdistconf *c, const char *interpreter,
+		  const char *manifest, const char *root, char **text,
+		  struct sp_err *e);
+
+/*
+ * The Cargo.toml the pyproject.toml in the current folder points at
+ * (pyproject_manifest: manifest-path, or the src layout's
+ * rust/Cargo.toml), malloc'd in *manifest; NULL when there is no such
+ * file or it names none.  For `spoke sdist` without --manifest-path, as
+ * `spoke build` (plan.c) and maturin do.  Returns 0, or -1 with e filled:
+ * the file cannot be read or is refused.
+ */
+int sdistconf_cwd_manifest(const char *interpreter, char **manifest,
+			   struct sp_err *e);
+
+/* Frees what c owns and zeroes it. */
+void sdistconf_release(struct sdistconf *c);
+
+#endif
