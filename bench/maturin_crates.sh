@@ -425,6 +425,9 @@ if [ -n "$SDIST" ]; then
 		[ -n "$r2" ] && r="${r:+$r; }$r2"
 		printf '%-28s %-6s %-6s %-6s %-6s %s\n' "$name" "$s" "$b" "$fl" "$md" "${r:0:200}"
 	done | tee "$W/sdist-table"
+	echo
+	echo "$(grep -c -E ' yes +yes +same +same' "$W/sdist-table") of $(wc -l <"$W/sdist-table")" \
+		"sdists build a wheel with the tree's files and METADATA"
 fi
 (cd "$C" && "$SPOKE" stop >/dev/null 2>&1)
 exit 0
