@@ -93,11 +93,13 @@ static int maturin_layout(json_t *job, const struct pyproject *pp,
 
 /*
  * Builds the job for one cdylib of pkg, configured by pp (NULL: no
- * pyproject.toml), and appends it to plan->jobs.
+ * pyproject.toml), or for one of its programs (program set: art is the
+ * program, binplan.h), and appends it to plan->jobs.
  */
 static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		    const struct pyproject *pp, const json_t *art,
-		    const json_t *state, const char *module, struct sp_err *e)
+		    const json_t *state, const char *module, int program,
+		    struct sp_err *e)
 {
 	const char *cargo_name = str_member(pkg, "name");
 	const json_t *proj = pp ? pp->project : NULL;
@@ -140,6 +142,10 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 			   cargo_name);
 		goto out;
 	}
+	/* A program's job says so before its Python side is planned: it
+	 * has no extension to make a package of (layout.h). */
+	if (program && binplan_job(job, pkg, art, e) < 0)
+		goto out;
 	/* maturin's rules place the Python side of a [tool.maturin]
 	 * package (layout.h); pysrc_plan keeps what they planned. */
 	if (pp && pp->maturin &&
@@ -261,12 +267,18 @@ static int plan_programs(struct cargo_plan *plan, const json_t *pkg,
 		str_oom(e, "plan the build");
 		goto out;
 	}
+	/* module-name names the program's Python package: a folder and
+	 * file names are made of it. */
+	if (!valid_module(module)) {
+		sp_err_set(e,
+			   "package '%s': '%s' is not a Python module name "
+			   "(set [tool.maturin] module-name)",
+			   str_member(pkg, "name"), module);
+		goto out;
+	}
 	json_array_foreach(progs, i, prog)
 	{
-		if (plan_job(plan, pkg, pp, prog, state, module, e) < 0 ||
-		    binplan_job(json_array_get(plan->jobs,
-					       json_array_size(plan->jobs) - 1),
-				pkg, prog, e) < 0)
+		if (plan_job(plan, pkg, pp, prog, state, module, 1, e) < 0)
 			goto out;
 	}
 	ret = 0;
@@ -391,7 +403,8 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 				free(why);
 				continue;
 			}
-			if (plan_job(plan, pkg, pp, art, state, module, e) < 0)
+			if (plan_job(plan, pkg, pp, art, state, module, 0, e) <
+			    0)
 				goto out;
 		}
 	}
