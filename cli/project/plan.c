@@ -491,55 +491,6 @@ missing:
 }
 
 /*
- * The Cargo.toml the pyproject.toml in the current folder points at
- * (pyproject_manifest), read with one interpreter run whose answer (the
- * tags too) is kept in py; *manifest NULL when there is no such file or
- * it names none.  Run only without --manifest-path, as maturin does.
- */
-static int cwd_pyproject(const char *interp, struct pyinfo *py,
-			 char **manifest, struct sp_err *e)
-{
-	char *cwd = getcwd(NULL, 0), *path = NULL;
-	const char *one[1];
-	const json_t *entry;
-	struct pyproject pp;
-	int nomem = 0, ret = -1;
-
-	*manifest = NULL;
-	if (!cwd)
-		return sp_err_sys(e, "cannot get the current directory");
-	path = path_join(cwd, "pyproject.toml");
-	free(cwd);
-	if (!path)
-		return str_oom(e, "plan the build");
-	if (!path_exists(path)) {
-		free(path);
-		return 0;
-	}
-	one[0] = path;
-	if (pyinfo_query(interp, one, 1, py, e) < 0)
-		goto out;
-	entry = json_object_get(py->pyprojects, path);
-	if (str_member(entry, "error")) {
-		sp_err_set(e, "cannot read '%s': %s", path,
-			   str_member(entry, "error"));
-		goto out;
-	}
-	if (pyproject_parse(json_object_get(entry, "doc"), path, &pp, e) < 0)
-		goto out;
-	*manifest = pyproject_manifest(&pp, &nomem);
-	pyproject_release(&pp);
-	if (nomem) {
-		str_oom(e, "plan the build");
-		goto out;
-	}
-	ret = 0;
-out:
-	free(path);
-	return ret;
-}
-
-/*
  * Asks the interpreter for its tags (unless py has them already) and
  * reads every pyproject.toml in paths that py does not hold yet: one
  * interpreter run at most.
@@ -670,7 +621,7 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	 * (its manifest-path, or the src layout's rust/Cargo.toml), else
 	 * cargo's search. */
 	if (!o->manifest_path &&
-	    cwd_pyproject(interp, &out->py, &pp_manifest, e) < 0)
+	    projconf_cwd_manifest(interp, &out->py, &pp_manifest, e) < 0)
 		goto out;
 	if (cargo_find_manifest(pp_manifest ? pp_manifest : o->manifest_path,
 				&manifest, e) < 0)
