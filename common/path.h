@@ -41,6 +41,12 @@ char *path_normalize(const char *path);
  * names may differ by a symbolic link on the way), else 0. */
 int path_same_file(const char *a, const char *b);
 
+/* 1 when real (a path with every link resolved, as realpath() gives it)
+ * is root or lies below it, root's links resolved first; 0 when not, or
+ * when root cannot be resolved.  "/" holds everything; "/ab" is not
+ * below "/a".  The one "inside the project" test of build and sdist. */
+int path_real_below(const char *real, const char *root);
+
 /* 1 if path exists (lstat succeeds), 0 if not. */
 int path_exists(const char *path);
 
