@@ -507,7 +507,9 @@ int cmd_develop(int argc, char **argv)
 					   path_basename(wheels[w]), code);
 			goto fail;
 		}
+		/* Back to installing the next wheel alone, forced. */
 		pargv[i - 2] = "--no-deps";
+		pargv[i - 1] = "--force-reinstall";
 	}
 	if (!quiet)
 		for (size_t w = 0; w < nwheels; w++)

@@ -44,6 +44,7 @@
 #include "cli/project/cargo.h"
 #include "cli/project/carried.h"
 #include "cli/project/pkgmeta.h"
+#include "cli/project/projconf.h"
 #include "cli/project/relpath.h"
 #include "cli/project/sdistconf.h"
 #include "cli/project/sdistfiles.h"
@@ -276,9 +277,14 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	}
 	/* Without --manifest-path, a pyproject.toml here may name the
 	 * crate (manifest-path, the src layout), as for spoke build. */
-	if (!o->manifest &&
-	    sdistconf_cwd_manifest(o->interp, &pp_manifest, e) < 0)
-		return -1;
+	if (!o->manifest) {
+		struct pyinfo py = {0};
+		int r = projconf_cwd_manifest(o->interp, &py, &pp_manifest, e);
+
+		pyinfo_release(&py);
+		if (r < 0)
+			return -1;
+	}
 	manifest = package_manifest(pp_manifest ? pp_manifest : o->manifest, e);
 	free(pp_manifest);
 	if (!manifest)

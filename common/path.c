@@ -104,7 +104,8 @@ char *path_normalize(const char *path)
 	if (abs)
 		out[n++] = '/';
 	for (i = 0; i < top; i++) {
-		const char *comp = starts[i] == (size_t)-1 ? ".." : path + starts[i];
+		const char *comp =
+		    starts[i] == (size_t)-1 ? ".." : path + starts[i];
 
 		c = starts[i] == (size_t)-1 ? 2 : strcspn(comp, "/");
 		if (i > 0)
@@ -117,6 +118,28 @@ char *path_normalize(const char *path)
 	out[n] = '\0';
 	free(starts);
 	return out;
+}
+
+int path_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int path_real_below(const char *real, const char *root)
+{
+	char *r = root ? realpath(root, NULL) : NULL;
+	size_t n = r ? strlen(r) : 0;
+	int in =
+	    r && (strcmp(r, "/") == 0 || (strncmp(real, r, n) == 0 &&
+					  (real[n] == '\0' || real[n] == '/')));
+
+	free(r);
+	return in;
 }
 
 int path_exists(const char *path)

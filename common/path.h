@@ -3,8 +3,9 @@
  *
  * Splitting, joining and making absolute are string operations: nothing
  * here opens a file or resolves a symlink (a folder spoke uses is opened
- * by descriptor, common/dirs.h).  path_exists is the one question asked
- * of the file system, for messages and tests.
+ * by descriptor, common/dirs.h).  path_exists and path_same_file are the
+ * questions asked of the file system, for messages, tests and comparing
+ * paths configuration files name.
  */
 #ifndef SPOKE_COMMON_PATH_H
 #define SPOKE_COMMON_PATH_H
@@ -34,6 +35,17 @@ char *path_absolute(const char *path, struct sp_err *e);
  * that read them (maturin, cargo) normalize them.  NULL when out of
  * memory. */
 char *path_normalize(const char *path);
+
+/* 1 when a and b name one file (equal strings, or stat gives the same
+ * device and inode: the paths cargo reports and those a pyproject.toml
+ * names may differ by a symbolic link on the way), else 0. */
+int path_same_file(const char *a, const char *b);
+
+/* 1 when real (a path with every link resolved, as realpath() gives it)
+ * is root or lies below it, root's links resolved first; 0 when not, or
+ * when root cannot be resolved.  "/" holds everything; "/ab" is not
+ * below "/a".  The one "inside the project" test of build and sdist. */
+int path_real_below(const char *real, const char *root);
 
 /* 1 if path exists (lstat succeeds), 0 if not. */
 int path_exists(const char *path);

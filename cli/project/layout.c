@@ -34,8 +34,8 @@ static int is_file(const char *p)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-enum layout_kind layout_decide(const char *python_root, const char *stub_dir,
-			       const char *module, int *in_package)
+enum layout_kind layout_decide(const char *python_root, const char *module,
+			       int *in_package)
 {
 	const char *dot = strchr(module, '.');
 	char *top =
@@ -43,7 +43,6 @@ enum layout_kind layout_decide(const char *python_root, const char *stub_dir,
 	char *pkg = top ? path_join(python_root, top) : NULL;
 	char *init = pkg ? path_join(pkg, "__init__.py") : NULL;
 	char *cargo = pkg ? path_join(pkg, "Cargo.toml") : NULL;
-	char *stub = str_printf("%s/%s.pyi", stub_dir, module);
 	enum layout_kind k = LAYOUT_PURE;
 
 	*in_package = 0;
@@ -53,15 +52,14 @@ enum layout_kind layout_decide(const char *python_root, const char *stub_dir,
 	    (is_file(init) || !path_exists(cargo))) {
 		k = LAYOUT_MIXED;
 		*in_package = !dot;
-	} else if (stub && !dot && is_file(stub)) {
-		k = LAYOUT_PURE_STUB;
+	} else if (!dot) {
+		k = LAYOUT_PURE_PACKAGE;
 		*in_package = 1;
 	}
 	free(top);
 	free(pkg);
 	free(init);
 	free(cargo);
-	free(stub);
 	return k;
 }
 
@@ -610,8 +608,8 @@ static int add_generated(json_t *list, const char *module, const char *name,
 
 static int plan_python(const struct pyproject *pp, const char *module,
 		       const char *pp_dir, const char *py_root,
-		       const char *project_root, json_t *list, int *in_package,
-		       struct sp_err *e)
+		       const char *project_root, int program, json_t *list,
+		       int *in_package, struct sp_err *e)
 {
 	const char *dot = strchr(module, '.');
 	char *top =
@@ -623,7 +621,13 @@ static int plan_python(const struct pyproject *pp, const char *module,
 
 	if (!top)
 		return str_oom(e, "plan the wheel's files");
-	k = layout_decide(py_root, pp_dir, module, in_package);
+	k = layout_decide(py_root, module, in_package);
+	/* A program's wheel (binplan.h) holds no extension: without Python
+	 * sources there is no package to make. */
+	if (k == LAYOUT_PURE_PACKAGE && program) {
+		k = LAYOUT_PURE;
+		*in_package = 0;
+	}
 	if (k != LAYOUT_MIXED && pp->m.python_source_set) {
 		sp_err_set(e,
 			   "[tool.maturin] python-source '%s' has no Python "
@@ -658,19 +662,22 @@ static int plan_python(const struct pyproject *pp, const char *module,
 			    add_package(list, py_root, p, project_root, e) < 0)
 				goto out;
 		}
-	} else if (k == LAYOUT_PURE_STUB) {
+	} else if (k == LAYOUT_PURE_PACKAGE) {
 		stub = str_printf("%s/%s.pyi", pp_dir, module);
 		init = layout_init_py(module);
 		if (!stub || !init) {
 			str_oom(e, "plan the wheel's files");
 			goto out;
 		}
-		if (pysrc_inside(stub, project_root, "type stub", e) < 0 ||
-		    add_generated(list, module, "__init__.py", NULL, init, e) <
-			0 ||
-		    add_generated(list, module, "__init__.pyi", stub, NULL, e) <
-			0 ||
-		    add_generated(list, module, "py.typed", NULL, "", e) < 0)
+		if (add_generated(list, module, "__init__.py", NULL, init, e) <
+		    0)
+			goto out;
+		/* A stub beside pyproject.toml types the package. */
+		if (path_exists(stub) &&
+		    (pysrc_inside(stub, project_root, "type stub", e) < 0 ||
+		     add_generated(list, module, "__init__.pyi", stub, NULL,
+				   e) < 0 ||
+		     add_generated(list, module, "py.typed", NULL, "", e) < 0))
 			goto out;
 	}
 	ret = 0;
@@ -728,7 +735,8 @@ int layout_plan(json_t *job, const struct pyproject *pp, const char *module,
 			   pp_dir ? src_root : pp->dir);
 		goto out;
 	}
-	if (plan_python(pp, module, pp_dir, py_root, project_root, py,
+	if (plan_python(pp, module, pp_dir, py_root, project_root,
+			json_object_get(job, "program") != NULL, py,
 			&in_package, e) < 0 ||
 	    plan_includes(pp, pp_dir, py_root, project_root, out_dirs, pkg_id,
 			  py, e) < 0)

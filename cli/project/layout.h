@@ -11,10 +11,12 @@
  *     the extension goes into the package, and a module name without a
  *     dot ("pkg") becomes "pkg/pkg.<EXT>", not "pkg.<EXT>" beside the
  *     folder, where the folder would hide it;
- *   - pure, with a stub <module>.pyi beside pyproject.toml: the module
- *     becomes a package, "m/__init__.py" (generated: it imports the
- *     extension's names) + "m/m.<EXT>" + "m/__init__.pyi" + "m/py.typed";
- *   - pure without one: "m.<EXT>" alone, as spoke always did.
+ *   - pure, a module name without a dot: the module becomes a package,
+ *     "m/__init__.py" (generated: it imports the extension's names) +
+ *     "m/m.<EXT>", as maturin writes every pyo3 module without Python
+ *     sources; with a stub <module>.pyi beside pyproject.toml, also
+ *     "m/__init__.pyi" + "m/py.typed";
+ *   - pure with a dotted name: "a/b.<EXT>" alone, as spoke always did.
  * Then include patterns (format "wheel" or both) add files, relative to
  * the pyproject's folder or, failing that, to python-source; exclude
  * patterns drop files by their path below the pyproject's folder or by
@@ -37,21 +39,21 @@
 
 /* What maturin's rules make of a package (layout_decide). */
 enum layout_kind {
-	LAYOUT_PURE = 0,  /* the extension alone, "m.<EXT>" */
-	LAYOUT_PURE_STUB, /* m/__init__.py, m/m.<EXT>, m/__init__.pyi, ... */
+	LAYOUT_PURE = 0,     /* the extension alone, "a/b.<EXT>" */
+	LAYOUT_PURE_PACKAGE, /* m/__init__.py, m/m.<EXT> (and m/__init__.pyi,
+			      * m/py.typed with a stub) */
 	LAYOUT_MIXED,	  /* a python package holds the extension */
 };
 
 /*
  * Decides the layout of module from what exists: python_root/<top> a
- * folder (mixed, unless it has a Cargo.toml and no __init__.py), else
- * stub_dir/<module>.pyi a file and module without a dot (pure with a
- * stub), else pure.  *in_package is 1 when the extension goes to
- * "<module path>/<last>.<EXT>" (a mixed module without a dot, or the
- * stub case).  Never fails.
+ * folder (mixed, unless it has a Cargo.toml and no __init__.py), else a
+ * module without a dot (a pure package), else pure.  *in_package is 1
+ * when the extension goes to "<module path>/<last>.<EXT>" (a module
+ * without a dot).  Never fails.
  */
-enum layout_kind layout_decide(const char *python_root, const char *stub_dir,
-			       const char *module, int *in_package);
+enum layout_kind layout_decide(const char *python_root, const char *module,
+			       int *in_package);
 
 /*
  * The text of the __init__.py that makes a pure module named ext a
@@ -74,7 +76,9 @@ char *layout_project_root(const char *pp_dir, const char *workspace_root);
  * Adds to job what maturin's rules put in the wheel of the package that
  * pp configures, for the extension module named module:
  * "python_files" (always, maybe empty: pysrc_plan then leaves the Python
- * side to this module), "module_in_package" and "data_files".
+ * side to this module), "module_in_package" and "data_files".  A job
+ * for a program (with "program", binplan.h) has no extension: a pure
+ * package gets no generated package.
  * project_root bounds what may be read (see above).  An include with
  * from = "out-dir" reads the OUT_DIR of its crate from out_dirs
  * ({package_id: folder}, cargo_msg.h's; may be NULL), the package's own

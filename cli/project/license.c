@@ -236,19 +236,6 @@ static int has_dotdot(const char *p)
 	return 0;
 }
 
-/* 1 when the resolved path real is root or lies below it. */
-static int below(const char *real, const char *root)
-{
-	char *r = root ? realpath(root, NULL) : NULL;
-	size_t n = r ? strlen(r) : 0;
-	int in =
-	    r && (strcmp(r, "/") == 0 || (strncmp(real, r, n) == 0 &&
-					  (real[n] == '\0' || real[n] == '/')));
-
-	free(r);
-	return in;
-}
-
 /* What license_plan works with. */
 struct lic {
 	json_t *files; /* [{"src", "dst"}] */
@@ -289,8 +276,8 @@ static int add_file(struct lic *l, const char *base, const char *rel,
 				   src);
 			goto out;
 		}
-		if (!below(real, l->project_root) &&
-		    !below(real, l->workspace_root)) {
+		if (!path_real_below(real, l->project_root) &&
+		    !path_real_below(real, l->workspace_root)) {
 			sp_err_set(l->e,
 				   "license file '%s' resolves to '%s', "
 				   "outside the project root and the "

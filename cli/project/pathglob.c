@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "cli/project/pathglob.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,20 +198,26 @@ int pathglob_ignore_match(const char *pattern, const char *path)
 
 int pathglob_ignore_below(const char *pat, const char *rel)
 {
-	size_t n = strlen(pat);
-	char *dir = strdup(rel), *folder = strndup(pat, n && pat[n - 1] == '/'
-							     ? n - 1
-							     : n);
-	char *slash;
-	int r = pathglob_ignore_match(pat, rel);
+	/* On the stack: a failed allocation must not read as "not
+	 * excluded" and ship a file the user left out. */
+	char dir[PATH_MAX], folder[PATH_MAX], *slash;
+	size_t n = strlen(pat), len = strlen(rel);
 
-	while (!r && dir && folder && *folder && (slash = strrchr(dir, '/'))) {
+	if (n && pat[n - 1] == '/')
+		n--;
+	if (n >= sizeof(folder) || len >= sizeof(dir))
+		return 1; /* longer than any path: left out, never shipped */
+	if (pathglob_ignore_match(pat, rel))
+		return 1;
+	memcpy(folder, pat, n);
+	folder[n] = '\0';
+	memcpy(dir, rel, len + 1);
+	while (n && (slash = strrchr(dir, '/'))) {
 		*slash = '\0';
-		r = pathglob_ignore_match(folder, dir);
+		if (pathglob_ignore_match(folder, dir))
+			return 1;
 	}
-	free(dir);
-	free(folder);
-	return r;
+	return 0;
 }
 
 int pathglob_excluded(const char *const *pats, size_t n, const char *path)

@@ -229,19 +229,6 @@ static const char *content_type_of(const char *path)
 	return "text/plain";
 }
 
-/* 1 when real (a resolved path) is root or lies below it. */
-static int below(const char *real, const char *root)
-{
-	char *r = root ? realpath(root, NULL) : NULL;
-	size_t n = r ? strlen(r) : 0;
-	int in = r && (strcmp(r, "/") == 0 ||
-		       (strncmp(real, r, n) == 0 &&
-			(real[n] == '\0' || real[n] == '/')));
-
-	free(r);
-	return in;
-}
-
 /*
  * A crate names its readme, and spoke reads the file into METADATA: a
  * crate spoke does not trust could name /etc/shadow, or a link to it, and
@@ -259,8 +246,9 @@ static int file_inside(const char *what, const char *path,
 
 	if (!real)
 		return sp_err_sys(e, "cannot read the %s '%s'", what, path);
-	if (!below(real, src->pkgdir) && !below(real, src->workspace_root) &&
-	    !below(real, src->project_dir))
+	if (!path_real_below(real, src->pkgdir) &&
+	    !path_real_below(real, src->workspace_root) &&
+	    !path_real_below(real, src->project_dir))
 		ret = sp_err_set(e,
 				 "the %s '%s' resolves to '%s', outside "
 				 "the package and its workspace (and the "

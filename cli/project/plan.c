@@ -93,11 +93,13 @@ static int maturin_layout(json_t *job, const struct pyproject *pp,
 
 /*
  * Builds the job for one cdylib of pkg, configured by pp (NULL: no
- * pyproject.toml), and appends it to plan->jobs.
+ * pyproject.toml), or for one of its programs (program set: art is the
+ * program, binplan.h), and appends it to plan->jobs.
  */
 static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 		    const struct pyproject *pp, const json_t *art,
-		    const json_t *state, const char *module, struct sp_err *e)
+		    const json_t *state, const char *module, int program,
+		    struct sp_err *e)
 {
 	const char *cargo_name = str_member(pkg, "name");
 	const json_t *proj = pp ? pp->project : NULL;
@@ -140,6 +142,10 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 			   cargo_name);
 		goto out;
 	}
+	/* A program's job says so before its Python side is planned: it
+	 * has no extension to make a package of (layout.h). */
+	if (program && binplan_job(job, pkg, art, e) < 0)
+		goto out;
 	/* maturin's rules place the Python side of a [tool.maturin]
 	 * package (layout.h); pysrc_plan keeps what they planned. */
 	if (pp && pp->maturin &&
@@ -261,12 +267,18 @@ static int plan_programs(struct cargo_plan *plan, const json_t *pkg,
 		str_oom(e, "plan the build");
 		goto out;
 	}
+	/* module-name names the program's Python package: a folder and
+	 * file names are made of it. */
+	if (!valid_module(module)) {
+		sp_err_set(e,
+			   "package '%s': '%s' is not a Python module name "
+			   "(set [tool.maturin] module-name)",
+			   str_member(pkg, "name"), module);
+		goto out;
+	}
 	json_array_foreach(progs, i, prog)
 	{
-		if (plan_job(plan, pkg, pp, prog, state, module, e) < 0 ||
-		    binplan_job(json_array_get(plan->jobs,
-					       json_array_size(plan->jobs) - 1),
-				pkg, prog, e) < 0)
+		if (plan_job(plan, pkg, pp, prog, state, module, 1, e) < 0)
 			goto out;
 	}
 	ret = 0;
@@ -391,7 +403,8 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 				free(why);
 				continue;
 			}
-			if (plan_job(plan, pkg, pp, art, state, module, e) < 0)
+			if (plan_job(plan, pkg, pp, art, state, module, 0, e) <
+			    0)
 				goto out;
 		}
 	}
@@ -475,55 +488,6 @@ missing:
 	sp_err_set(e, "python interpreter '%s' not found (use --interpreter)",
 		   name);
 	return NULL;
-}
-
-/*
- * The Cargo.toml the pyproject.toml in the current folder points at
- * (pyproject_manifest), read with one interpreter run whose answer (the
- * tags too) is kept in py; *manifest NULL when there is no such file or
- * it names none.  Run only without --manifest-path, as maturin does.
- */
-static int cwd_pyproject(const char *interp, struct pyinfo *py,
-			 char **manifest, struct sp_err *e)
-{
-	char *cwd = getcwd(NULL, 0), *path = NULL;
-	const char *one[1];
-	const json_t *entry;
-	struct pyproject pp;
-	int nomem = 0, ret = -1;
-
-	*manifest = NULL;
-	if (!cwd)
-		return sp_err_sys(e, "cannot get the current directory");
-	path = path_join(cwd, "pyproject.toml");
-	free(cwd);
-	if (!path)
-		return str_oom(e, "plan the build");
-	if (!path_exists(path)) {
-		free(path);
-		return 0;
-	}
-	one[0] = path;
-	if (pyinfo_query(interp, one, 1, py, e) < 0)
-		goto out;
-	entry = json_object_get(py->pyprojects, path);
-	if (str_member(entry, "error")) {
-		sp_err_set(e, "cannot read '%s': %s", path,
-			   str_member(entry, "error"));
-		goto out;
-	}
-	if (pyproject_parse(json_object_get(entry, "doc"), path, &pp, e) < 0)
-		goto out;
-	*manifest = pyproject_manifest(&pp, &nomem);
-	pyproject_release(&pp);
-	if (nomem) {
-		str_oom(e, "plan the build");
-		goto out;
-	}
-	ret = 0;
-out:
-	free(path);
-	return ret;
 }
 
 /*
@@ -657,7 +621,7 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	 * (its manifest-path, or the src layout's rust/Cargo.toml), else
 	 * cargo's search. */
 	if (!o->manifest_path &&
-	    cwd_pyproject(interp, &out->py, &pp_manifest, e) < 0)
+	    projconf_cwd_manifest(interp, &out->py, &pp_manifest, e) < 0)
 		goto out;
 	if (cargo_find_manifest(pp_manifest ? pp_manifest : o->manifest_path,
 				&manifest, e) < 0)

@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/project/strutil.h"
 #include "common/path.h"
@@ -40,17 +40,6 @@ int projconf_candidates(const json_t *meta, json_t *paths, struct sp_err *e)
 		pyproject_paths_free(c);
 	}
 	return 0;
-}
-
-/* Two paths naming one file. */
-static int same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	if (strcmp(a, b) == 0)
-		return 1;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* Whether -p spec names pkg: "name", "name@version" or a package id. */
@@ -86,7 +75,7 @@ static void select_roots(struct projconf *pc, const json_t *meta,
 	{
 		const char *m = str_member(pkg, "manifest_path");
 
-		if (manifest && m && same_file(m, manifest)) {
+		if (manifest && m && path_same_file(m, manifest)) {
 			pc->selected[i] = 1;
 			any = 1;
 		}
@@ -220,6 +209,49 @@ int projconf_load(struct projconf *pc, const json_t *meta,
 fail:
 	projconf_release(pc);
 	return -1;
+}
+
+int projconf_cwd_manifest(const char *interp, struct pyinfo *py,
+			  char **manifest, struct sp_err *e)
+{
+	char *cwd = getcwd(NULL, 0), *path = NULL;
+	const char *one[1];
+	const json_t *entry;
+	struct pyproject pp;
+	int nomem = 0, ret = -1;
+
+	*manifest = NULL;
+	if (!cwd)
+		return sp_err_sys(e, "cannot get the current directory");
+	path = path_join(cwd, "pyproject.toml");
+	free(cwd);
+	if (!path)
+		return str_oom(e, "plan the build");
+	if (!path_exists(path)) {
+		free(path);
+		return 0;
+	}
+	one[0] = path;
+	if (pyinfo_query(interp, one, 1, py, e) < 0)
+		goto out;
+	entry = json_object_get(py->pyprojects, path);
+	if (str_member(entry, "error")) {
+		sp_err_set(e, "cannot read '%s': %s", path,
+			   str_member(entry, "error"));
+		goto out;
+	}
+	if (pyproject_parse(json_object_get(entry, "doc"), path, &pp, e) < 0)
+		goto out;
+	*manifest = pyproject_manifest(&pp, &nomem);
+	pyproject_release(&pp);
+	if (nomem) {
+		str_oom(e, "plan the build");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(path);
+	return ret;
 }
 
 const struct pyproject *projconf_of(const struct projconf *pc, size_t i)

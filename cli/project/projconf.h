@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "cli/project/cargo.h"
+#include "cli/project/pyinfo.h"
 #include "cli/project/pyproject.h"
 #include "common/err.h"
 
@@ -63,6 +64,19 @@ int projconf_load(struct projconf *pc, const json_t *meta,
 int projconf_cargo_opts(struct projconf *pc, const json_t *meta,
 			const struct cargo_opts *o, struct cargo_opts *out,
 			struct sp_err *e);
+
+/*
+ * The Cargo.toml the pyproject.toml in the current folder points at, as
+ * maturin finds it there (pyproject_manifest: manifest-path, or the src
+ * layout's rust/Cargo.toml): malloc'd in *manifest, NULL when there is no
+ * such file or it names none.  For `spoke build` and `spoke sdist`
+ * without --manifest-path.  The file is read with one interpreter run
+ * whose answer (the tags too) fills py, which the caller releases (a
+ * zeroed py is left so when there is no file).  Returns 0, or -1 with e
+ * filled: the file cannot be read or is refused.
+ */
+int projconf_cwd_manifest(const char *interp, struct pyinfo *py,
+			  char **manifest, struct sp_err *e);
 
 /* Package i's pyproject, or NULL when it has none. */
 const struct pyproject *projconf_of(const struct projconf *pc, size_t i);

@@ -14,7 +14,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/project/strutil.h"
 #include "common/path.h"
@@ -637,19 +636,6 @@ void pyproject_paths_free(char **paths)
 	free(paths);
 }
 
-/* Two paths naming one file (the same device and inode): the paths
- * cargo reports and those written in a pyproject may differ by a
- * symbolic link on the way. */
-static int same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	if (strcmp(a, b) == 0)
-		return 1;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 int pyproject_configures(const struct pyproject *pp, const char *manifest)
 {
 	char *dir = path_dirname(manifest), *rust;
@@ -657,14 +643,14 @@ int pyproject_configures(const struct pyproject *pp, const char *manifest)
 
 	if (!dir)
 		return 0;
-	r = same_file(dir, pp->dir);
+	r = path_same_file(dir, pp->dir);
 	free(dir);
 	if (r)
 		return 1; /* (a) beside the Cargo.toml */
 	if (pp->m.manifest_path)
-		return same_file(pp->m.manifest_path, manifest); /* (b) */
+		return path_same_file(pp->m.manifest_path, manifest); /* (b) */
 	rust = path_join(pp->dir, "rust/Cargo.toml");
-	r = rust && same_file(rust, manifest); /* (c) */
+	r = rust && path_same_file(rust, manifest); /* (c) */
 	free(rust);
 	return r;
 }

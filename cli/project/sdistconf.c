@@ -180,51 +180,6 @@ out:
 	return ret;
 }
 
-int sdistconf_cwd_manifest(const char *interpreter, char **manifest,
-			   struct sp_err *e)
-{
-	char *cwd = getcwd(NULL, 0), *path;
-	const char *one[1];
-	const json_t *entry;
-	struct pyinfo py = {0};
-	struct pyproject pp;
-	int nomem = 0, ret = -1;
-
-	*manifest = NULL;
-	if (!cwd)
-		return sp_err_sys(e, "cannot get the current directory");
-	path = path_join(cwd, "pyproject.toml");
-	free(cwd);
-	if (!path)
-		return str_oom(e, "read pyproject.toml");
-	if (!path_exists(path)) {
-		free(path);
-		return 0;
-	}
-	one[0] = path;
-	if (pyinfo_query(interpreter, one, 1, &py, e) < 0)
-		goto out;
-	entry = json_object_get(py.pyprojects, path);
-	if (str_member(entry, "error")) {
-		sp_err_set(e, "cannot read '%s': %s", path,
-			   str_member(entry, "error"));
-		goto out;
-	}
-	if (pyproject_parse(json_object_get(entry, "doc"), path, &pp, e) < 0)
-		goto out;
-	*manifest = pyproject_manifest(&pp, &nomem);
-	pyproject_release(&pp);
-	if (nomem) {
-		str_oom(e, "read pyproject.toml");
-		goto out;
-	}
-	ret = 0;
-out:
-	pyinfo_release(&py);
-	free(path);
-	return ret;
-}
-
 void sdistconf_release(struct sdistconf *c)
 {
 	free(c->path);

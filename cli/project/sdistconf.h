@@ -59,17 +59,6 @@ int sdistconf_top(const struct sdistconf *c, const char *interpreter,
 		  const char *manifest, const char *root, char **text,
 		  struct sp_err *e);
 
-/*
- * The Cargo.toml the pyproject.toml in the current folder points at
- * (pyproject_manifest: manifest-path, or the src layout's
- * rust/Cargo.toml), malloc'd in *manifest; NULL when there is no such
- * file or it names none.  For `spoke sdist` without --manifest-path, as
- * `spoke build` (plan.c) and maturin do.  Returns 0, or -1 with e filled:
- * the file cannot be read or is refused.
- */
-int sdistconf_cwd_manifest(const char *interpreter, char **manifest,
-			   struct sp_err *e);
-
 /* Frees what c owns and zeroes it. */
 void sdistconf_release(struct sdistconf *c);
 

@@ -5,6 +5,7 @@
 #include "cli/project/tomldoc.h"
 #include "cli/project/proc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ static const char read_script[] =
     "BARE = '" TOMLDOC_BARE "'\n"
     "def conv(v):\n"
     "    if isinstance(v, dict):\n"
+    "        if BARE in v:\n"
+    "            raise ValueError('the key %s is reserved' % BARE)\n"
     "        return {k: conv(x) for k, x in v.items()}\n"
     "    if isinstance(v, list):\n"
     "        return [conv(x) for x in v]\n"
@@ -111,9 +114,25 @@ out:
 	return docs;
 }
 
+/* Whether s is how Python's isoformat() spells a date or time, or a
+ * float TOML writes bare (inf, -inf, nan): only such text is written
+ * back unquoted, so no document can smuggle TOML through a tag. */
+static int bare_ok(const char *s)
+{
+	if (strcmp(s, "inf") == 0 || strcmp(s, "-inf") == 0 ||
+	    strcmp(s, "nan") == 0)
+		return 1;
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	return strspn(s, "0123456789-:.+TZ") == strlen(s);
+}
+
 const char *tomldoc_bare(const json_t *v)
 {
+	const char *s;
+
 	if (!json_is_object(v) || json_object_size(v) != 1)
 		return NULL;
-	return json_string_value(json_object_get(v, TOMLDOC_BARE));
+	s = json_string_value(json_object_get(v, TOMLDOC_BARE));
+	return s && bare_ok(s) ? s : NULL;
 }

@@ -37,7 +37,10 @@
 json_t *tomldoc_read(const char *interpreter, const char *const *paths,
 		     size_t n, struct sp_err *e);
 
-/* The text of a tagged value v, or NULL when v is not one. */
+/* The text of a tagged value v, or NULL when v is not one.  Only a date,
+ * a time or inf/nan is taken: a table a file itself holds under the
+ * reserved key is refused when it is read (tomldoc_read), and any other
+ * text is no tag, so it is written quoted. */
 const char *tomldoc_bare(const json_t *v);
 
 #endif

@@ -216,8 +216,15 @@ static void put_table(struct emit *m, const json_t *t, const char **path,
 		return;
 	json_object_foreach((json_t *)t, k, x)
 	{
-		if (!is_section(parent, x) || depth >= 63)
+		if (!is_section(parent, x))
 			continue;
+		/* A section deeper than the path holds is refused, never
+		 * left out: the document would mean something else. */
+		if (depth >= 63) {
+			if (!m->bad)
+				m->bad = k;
+			continue;
+		}
 		path[depth] = k;
 		if (is_table_array(x)) {
 			json_t *el;

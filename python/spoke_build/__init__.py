@@ -302,6 +302,33 @@ def _record_line(name, data):
     return [name, "sha256=" + digest.rstrip(b"=").decode(), str(len(data))]
 
 
+def _write_into(real_root, target, data, mode):
+    """Writes data to target, a file of the source tree real_root, as a
+    new file under a name nobody could have planted (mkstemp: O_EXCL), then
+    renamed over target: a link left at a fixed temporary name, or a
+    folder on the way that leads out of the tree, never makes this write
+    somewhere else."""
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    real = os.path.realpath(parent)
+    if real != real_root and not real.startswith(real_root + os.sep):
+        raise SpokeError("refusing to write %r: its folder leads to %r, "
+                         "outside the source tree %r"
+                         % (target, real, real_root))
+    fd, tmp = tempfile.mkstemp(dir=real, prefix=".spoke-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, os.path.join(real, os.path.basename(target)))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def build_editable(wheel_directory, config_settings=None,
                    metadata_directory=None):
     """PEP 660.  A mixed package's extension (and any libraries a repair
@@ -323,17 +350,15 @@ def build_editable(wheel_directory, config_settings=None,
             if root is None:
                 shutil.copyfile(whl, dest)
                 return os.path.basename(whl)
+            real_root = os.path.realpath(root)
             for n in payload:
                 target = _member(root, n)
                 native = n.endswith(".so") or ".libs/" in n
                 if n.endswith("/") or (not native and
                                        os.path.exists(target)):
                     continue
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                with open(target + ".tmp", "wb") as f:
-                    f.write(z.read(n))
-                os.chmod(target + ".tmp", 0o755)
-                os.replace(target + ".tmp", target)
+                _write_into(real_root, target, z.read(n),
+                            0o755 if native else 0o644)
             files = [(n, z.read(n)) for n in names
                      if n.startswith(info + "/") and n != info + "/RECORD"]
         pth = info[:-len(".dist-info")].split("-")[0] + ".pth"

@@ -64,6 +64,10 @@ check "  does not install the extra's dependency" bash -c "! '$v/bin/python' -m 
 check "spoke develop -E fancy" in_ws env VIRTUAL_ENV="$v" PIP_FIND_LINKS="$T/links" "$SPOKE" develop -q -p hello -E fancy
 check "  installs the extra's dependency" imports "$v" 'import depx; assert depx.VALUE == 7'
 check "  and the package" imports "$v" 'import hello'
+# A wheel after one with dependencies is installed as the first was
+# (the dependency step once left pip's arguments cut short).
+check "spoke develop -E fancy -p hello -p spoke-native: both wheels" in_ws env VIRTUAL_ENV="$v" PIP_FIND_LINKS="$T/links" "$SPOKE" develop -q -p hello -p spoke-native -E fancy
+check "  the one after hello is installed too" bash -c "'$v/bin/python' -m pip show spoke-native | grep -q '^Version: 0.1.0'"
 rm "$ws/hello/pyproject.toml"
 
 # The environment's python is named to cargo by the file it links to:

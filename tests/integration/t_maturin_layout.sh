@@ -295,8 +295,14 @@ d = os.path.dirname(mx_pure.__file__)
 assert os.path.exists(os.path.join(d, "__init__.pyi")) and os.path.exists(os.path.join(d, "py.typed"))'
 rm pure/mx_pure.pyi
 check "pure without a stub: builds" build pure/Cargo.toml "$T/w/pure2"
-check "  the extension alone at the root, as before" same_names "$(ls "$T"/w/pure2/mx_pure-2.1.3-*.whl)" \
-'mx_pure.<EXT>'
+# maturin makes every pure pyo3 module a package (its pyo3 binding
+# generator), a stub or not; the stub and py.typed come with a stub.
+check "  still a package: __init__.py and the extension, no stub or py.typed" same_names "$(ls "$T"/w/pure2/mx_pure-2.1.3-*.whl)" \
+'mx_pure/__init__.py
+mx_pure/mx_pure.<EXT>'
+check "  installs, imports and calls get_42" installs pure2 "$(ls "$T"/w/pure2/mx_pure-2.1.3-*.whl)" '
+import mx_pure
+assert mx_pure.get_42() == 42'
 
 # with-data: <module>.data/ goes to <dist>-<version>.data/; a link inside
 # the project is followed, a link out of it refused.
@@ -314,7 +320,8 @@ check "  data, headers and scripts under mx_data-2.1.3.data/" same_names "$whl" 
 'mx_data-2.1.3.data/data/data_subdir/hello.txt
 mx_data-2.1.3.data/headers/empty.h
 mx_data-2.1.3.data/scripts/mx-data-hello
-mx_data.<EXT>'
+mx_data/__init__.py
+mx_data/mx_data.<EXT>'
 v=$(bare_venv data)
 check "  installs" venv_install "$v" "$whl"
 check "  imports and calls get_42; the files are where with-data's check looks" "$v/bin/python" -c '

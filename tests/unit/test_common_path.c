@@ -105,6 +105,20 @@ static void test_normalize(void **state)
 	check_norm("/p/rust/../src", "/p/src");
 }
 
+/* The one "inside the project" test: a root's links resolved, "/ab"
+ * not below "/a", "/" holding everything. */
+static void test_real_below(void **state)
+{
+	(void)state;
+	assert_true(path_real_below("/usr/lib/x", "/usr"));
+	assert_true(path_real_below("/usr", "/usr"));
+	assert_false(path_real_below("/usrx/lib", "/usr"));
+	assert_false(path_real_below("/etc/passwd", "/usr"));
+	assert_true(path_real_below("/etc/passwd", "/"));
+	assert_false(path_real_below("/x", "/no/such/root"));
+	assert_false(path_real_below("/x", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_join_edges),
 		cmocka_unit_test(test_join_root),
 		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_real_below),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

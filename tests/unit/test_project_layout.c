@@ -144,10 +144,16 @@ static void test_mixed(void **state)
 	put("q/rs/Cargo.toml", "");
 	put("q/rs/src/lib.rs", "");
 	pp_init(&pp, "q");
-	assert_int_equal(layout_decide(pp.dir, pp.dir, "rs", &in), LAYOUT_PURE);
+	/* A crate's folder is not Python: "rs" is a pure module, made a
+	 * package as maturin makes every pure pyo3 module. */
+	assert_int_equal(layout_decide(pp.dir, "rs", &in),
+			 LAYOUT_PURE_PACKAGE);
+	assert_int_equal(in, 1);
+	assert_int_equal(layout_decide(pp.dir, "a.rs", &in),
+			 LAYOUT_PURE);
 	assert_int_equal(in, 0);
 	put("q/rs/__init__.py", "");
-	assert_int_equal(layout_decide(pp.dir, pp.dir, "rs", &in),
+	assert_int_equal(layout_decide(pp.dir, "rs", &in),
 			 LAYOUT_MIXED);
 	assert_int_equal(in, 1);
 	pp_done(&pp);
@@ -228,8 +234,16 @@ static void test_pure_stub(void **state)
 	assert_true(json_is_true(json_object_get(job, "module_in_package")));
 	json_decref(job);
 
-	/* No stub: the module alone, as spoke always made it. */
+	/* No stub: still a package (maturin's pyo3 binding generator makes
+	 * every pure module one), without __init__.pyi and py.typed. */
 	job = json_object();
+	assert_int_equal(layout_plan(job, &pp, "n", tmpdir, NULL, NULL, &e), 0);
+	assert_string_equal(dsts(job, "python_files"), "n/__init__.py");
+	assert_true(json_is_true(json_object_get(job, "module_in_package")));
+	json_decref(job);
+
+	/* A program's job has no extension: no package is made for it. */
+	job = json_pack("{s:s}", "program", "n");
 	assert_int_equal(layout_plan(job, &pp, "n", tmpdir, NULL, NULL, &e), 0);
 	assert_string_equal(dsts(job, "python_files"), "");
 	assert_null(json_object_get(job, "module_in_package"));

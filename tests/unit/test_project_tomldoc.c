@@ -114,11 +114,26 @@ static void test_not_toml(void **unused)
 	free(bad);
 }
 
+/* A table under the reserved tag key is refused where it is read. */
+static void test_reserved_key(void **unused)
+{
+	char *f = tpath("tag.toml");
+	const char *paths[1] = {f};
+	struct sp_err e = {0};
+
+	(void)unused;
+	write_file(f, "[package]\nd = { " TOMLDOC_BARE " = \"x\" }\n");
+	assert_null(tomldoc_read("python3", paths, 1, &e));
+	assert_non_null(strstr(e.msg, "reserved"));
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_not_toml),
+	    cmocka_unit_test(test_reserved_key),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

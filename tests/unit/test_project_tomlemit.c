@@ -111,6 +111,45 @@ static void test_refused(void **unused)
 	json_decref(arr);
 }
 
+/* A tag whose text is no date, time or inf/nan is no tag: written as
+ * the table it is, its text quoted, it cannot add a section (a
+ * reviewer's forged `{ __spoke_toml_bare__ = "..." }` in a Cargo.toml
+ * came back as a new [dependencies] table). */
+static void test_forged_tag(void **unused)
+{
+	char *t;
+
+	(void)unused;
+	t = emit("{\"d\": {\"" TOMLDOC_BARE "\": \"\\\"ok\\\"\\n[dependencies]"
+		 "\\nevil = 1\"}}",
+		 NULL);
+	assert_non_null(t);
+	assert_null(strstr(t, "\n[dependencies]"));
+	assert_non_null(strstr(t, "\\n[dependencies]"));
+	free(t);
+}
+
+/* Sections nested deeper than the emitter's path are refused, never
+ * dropped. */
+static void test_too_deep(void **unused)
+{
+	json_t *doc = json_object(), *t = doc;
+	struct sp_err e;
+	char *text;
+	int i;
+
+	(void)unused;
+	for (i = 0; i < 70; i++) {
+		json_t *n = json_pack("{s:i}", "v", i);
+
+		json_object_set_new(t, "k", n);
+		t = n;
+	}
+	text = tomlemit(doc, NULL, &e);
+	assert_null(text);
+	json_decref(doc);
+}
+
 /* The same document gives the same bytes. */
 static void test_stable(void **unused)
 {
@@ -132,6 +171,8 @@ int main(void)
 	    cmocka_unit_test(test_scalars),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_stable),
+	    cmocka_unit_test(test_forged_tag),
+	    cmocka_unit_test(test_too_deep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
