@@ -376,7 +376,7 @@ for row in "${CRATES[@]}"; do
 	printf '%-28s %-6s %-9s %-6s %s\n' "$name" "$b" "$i" "$k" "$r"
 done | tee "$W/table"
 echo
-echo "$(grep -c ' ok ' "$W/table") of $(wc -l <"$W/table") crates pass; logs in $W/log"
+echo "$(grep -c ' ok ' "$W/table") of $(wc -l <"$W/table") crates pass; logs in $W/log$([ -n "$WORK" ] || echo " (removed at exit: keep them with --work DIR)")"
 
 if [ -n "$SDIST" ]; then
 	# The sdist round trip: spoke sdist in the crate's folder, unpacked in
