@@ -147,94 +147,6 @@ static int add_package(json_t *list, const char *root, const char *top,
 	return ret;
 }
 
-/* ---- walking a folder for files ---- */
-
-/* Called with each file's absolute path and its path below the walk's
- * base. */
-typedef int (*file_fn)(const char *abs, const char *rel, void *arg,
-		       struct sp_err *e);
-
-struct walk {
-	const char *project_root;
-	const char *what;  /* names the files in messages */
-	int links_to_dirs; /* 1: a link to a folder is an error, else
-			    * skipped */
-	int max_depth;
-	file_fn fn;
-	void *arg;
-};
-
-/* Calls w->fn for every file under abs (rel below the base), following
- * links to files that stay inside the project root. */
-static int walk_dir(const struct walk *w, const char *abs, const char *rel,
-		    int depth, struct sp_err *e)
-{
-	DIR *d;
-	struct dirent *de;
-	int ret = -1;
-
-	if (depth > MAX_DEPTH)
-		return sp_err_set(e, "%s folder '%s' is nested too deep",
-				  w->what, abs);
-	d = opendir(abs);
-	if (!d)
-		return sp_err_sys(e, "cannot read %s folder '%s'", w->what,
-				  abs);
-	for (;;) {
-		struct stat lst, st;
-		char *s, *t;
-		int r = 0;
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno) {
-				sp_err_sys(e, "cannot read '%s'", abs);
-				goto out;
-			}
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		s = path_join(abs, de->d_name);
-		t = !s	   ? NULL
-		    : *rel ? path_join(rel, de->d_name)
-			   : strdup(de->d_name);
-		if (!t) {
-			free(s);
-			str_oom(e, "plan the wheel's files");
-			goto out;
-		}
-		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
-			r = sp_err_sys(e, "cannot stat '%s'", s);
-		} else if (S_ISLNK(lst.st_mode) &&
-			   pysrc_inside(s, w->project_root, w->what, e) < 0) {
-			r = -1;
-		} else if (S_ISDIR(st.st_mode) && S_ISLNK(lst.st_mode)) {
-			if (w->links_to_dirs)
-				r = sp_err_set(e,
-					       "%s '%s' is a symbolic link to "
-					       "a folder: link the files "
-					       "instead",
-					       w->what, s);
-		} else if (S_ISDIR(st.st_mode)) {
-			if (depth + 1 < w->max_depth)
-				r = walk_dir(w, s, t, depth + 1, e);
-		} else if (S_ISREG(st.st_mode)) {
-			r = w->fn(s, t, w->arg, e);
-		}
-		free(s);
-		free(t);
-		if (r < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	closedir(d);
-	return ret;
-}
-
 /* ---- include ---- */
 
 struct include_walk {
@@ -270,8 +182,9 @@ static int include_from(struct include_walk *iw, const char *base,
 	size_t pre = pathglob_literal_prefix(iw->pattern), ncomp = 1;
 	char *start = NULL, *rel = strndup(iw->pattern, pre);
 	const char *c;
-	struct walk w = {project_root, "included file", 0,
-			 MAX_DEPTH,    include_file,	iw};
+	struct pysrc_walk w = {project_root, "included file", 0,
+			       MAX_DEPTH,    include_file,    iw,
+			       NULL};
 	int ret = -1;
 
 	/* Without "**" a pattern of n components needs no deeper walk. */
@@ -298,7 +211,7 @@ static int include_from(struct include_walk *iw, const char *base,
 
 		for (c = rel; pre && c; c = strchr(c, '/'), c = c ? c + 1 : c)
 			depth++;
-		ret = walk_dir(&w, start, rel, depth, e);
+		ret = pysrc_walk(&w, start, rel, depth, e);
 	}
 out:
 	free(start);
@@ -396,7 +309,8 @@ static int include_out_dir(const struct pp_glob *g, const json_t *out_dirs,
 			   const char *pkg_id, json_t *list, struct sp_err *e)
 {
 	struct out_dir_walk ow = {g->path, g->to, list};
-	struct walk w = {NULL, "OUT_DIR file", 0, MAX_DEPTH, out_dir_file, &ow};
+	struct pysrc_walk w = {
+	    NULL, "OUT_DIR file", 0, MAX_DEPTH, out_dir_file, &ow, NULL};
 	const char *dir;
 	int nomem;
 
@@ -416,7 +330,7 @@ static int include_out_dir(const struct pp_glob *g, const json_t *out_dirs,
 		    "build script, build.rs)",
 		    g->path, g->crate_name ? g->crate_name : "of the package");
 	w.project_root = dir;
-	return walk_dir(&w, dir, "", 0, e);
+	return pysrc_walk(&w, dir, "", 0, e);
 }
 
 static int plan_includes(const struct pyproject *pp, const char *pp_dir,
@@ -500,8 +414,8 @@ static int plan_data(const char *data, const char *project_root, json_t *list,
 {
 	static const char *const schemes[] = {"data", "scripts", "headers",
 					      "purelib", "platlib"};
-	struct walk w = {project_root, "data file", 1,
-			 MAX_DEPTH,    data_file,   list};
+	struct pysrc_walk w = {project_root, "data file", 1,   MAX_DEPTH,
+			       data_file,    list,	  NULL};
 	DIR *d;
 	struct dirent *de;
 	int ret = -1;
@@ -546,7 +460,7 @@ static int plan_data(const char *data, const char *project_root, json_t *list,
 		}
 		r = pysrc_inside(s, project_root, "data folder", e);
 		if (r == 0)
-			r = walk_dir(&w, s, de->d_name, 1, e);
+			r = pysrc_walk(&w, s, de->d_name, 1, e);
 		free(s);
 		if (r < 0)
 			goto out;
@@ -558,31 +472,6 @@ out:
 }
 
 /* ---- the plan ---- */
-
-static int by_dst(const void *a, const void *b)
-{
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-
-	return strcmp(str_member(x, "dst"), str_member(y, "dst"));
-}
-
-static int sort_by_dst(json_t *a, struct sp_err *e)
-{
-	size_t n = json_array_size(a), i;
-	json_t **v = calloc(n + 1, sizeof(*v));
-
-	if (!v)
-		return str_oom(e, "plan the wheel's files");
-	for (i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(a, i));
-	qsort(v, n, sizeof(*v), by_dst);
-	json_array_clear(a);
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, v[i]);
-	free(v);
-	return json_array_size(a) == n ? 0
-				       : str_oom(e, "plan the wheel's files");
-}
 
 /* A python-packages name: one folder name below python-source. */
 static int package_name_ok(const char *p)
@@ -779,7 +668,7 @@ int layout_plan(json_t *job, const struct pyproject *pp, const char *module,
 	}
 	if (apply_excludes(py, pats, npats, pp_dir, "", e) < 0 ||
 	    apply_excludes(data, pats, npats, pp_dir, "", e) < 0 ||
-	    sort_by_dst(py, e) < 0 || sort_by_dst(data, e) < 0)
+	    pysrc_sort_by_dst(py, e) < 0 || pysrc_sort_by_dst(data, e) < 0)
 		goto out;
 	if (json_object_set(job, "python_files", py) < 0 ||
 	    (json_array_size(data) &&
