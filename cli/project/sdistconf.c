@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "cli/project/sdistconf.h"
+#include "cli/project/layout.h"
 #include "cli/project/pyinfo.h"
 #include "cli/project/pyproject.h"
 #include "cli/project/relpath.h"
@@ -39,24 +40,42 @@ static int patterns(const struct pp_glob *g, size_t n, int wheel_too,
 	return 0;
 }
 
-/* Copies what the sdist needs from pp, whose document is doc. */
+/* Copies what the sdist needs from pp, whose document is doc, in the
+ * workspace rooted at ws_dir. */
 static int fill(struct sdistconf *c, const struct pyproject *pp,
-		const json_t *doc, struct sp_err *e)
+		const json_t *doc, const char *ws_dir, struct sp_err *e)
 {
 	c->path = strdup(pp->path);
 	c->dir = strdup(pp->dir);
+	c->root = layout_project_root(pp->dir, ws_dir);
 	c->doc = json_incref((json_t *)doc);
-	if (!c->path || !c->dir)
+	if (!c->path || !c->dir || !c->root)
 		return str_oom(e, "read pyproject.toml");
 	c->project = json_object_get(c->doc, "project");
 	c->maturin = pp->maturin;
 	/* The default (the folder itself, or its src/) lies inside the
-	 * folder, which is carried whole; one given may lie elsewhere. */
+	 * folder, which is carried whole; one given may lie elsewhere
+	 * ("../src" in a workspace), but not outside the project: the sdist
+	 * root would widen to hold it, and it would be walked whole. */
 	if (pp->m.python_source) {
 		c->python_source = realpath(pp->m.python_source, NULL);
 		if (!c->python_source && pp->m.python_source_set)
 			return sp_err_sys(e, "'%s': python-source '%s'",
 					  pp->path, pp->m.python_source);
+		if (c->python_source &&
+		    !relpath_inside(c->python_source, c->root))
+			return sp_err_set(
+			    e,
+			    "[tool.maturin] python-source '%s' (in '%s') "
+			    "lies outside the project root '%s'%s%s: an "
+			    "sdist carries nothing from outside it",
+			    pp->m.python_source, pp->path, c->root,
+			    strcmp(pp->m.python_source, c->python_source)
+				? ", through a link to "
+				: "",
+			    strcmp(pp->m.python_source, c->python_source)
+				? c->python_source
+				: "");
 	}
 	if (patterns(pp->m.include, pp->m.ninclude, 1, &c->include, e) < 0 ||
 	    patterns(pp->m.exclude, pp->m.nexclude, 0, &c->exclude, e) < 0)
@@ -110,7 +129,7 @@ int sdistconf_load(struct sdistconf *c, const char *interpreter,
 			goto out;
 		}
 		hit = pyproject_configures(&pp, manifest);
-		if (hit && fill(c, &pp, doc, e) < 0) {
+		if (hit && fill(c, &pp, doc, ws_dir, e) < 0) {
 			pyproject_release(&pp);
 			goto out;
 		}
@@ -120,6 +139,9 @@ int sdistconf_load(struct sdistconf *c, const char *interpreter,
 	}
 	ret = 0;
 out:
+	/* Without a pyproject.toml, the workspace is the project. */
+	if (ret == 0 && !c->root && !(c->root = strdup(ws_dir)))
+		ret = str_oom(e, "read pyproject.toml");
 	if (ret < 0)
 		sdistconf_release(c);
 	pyinfo_release(&py);
@@ -229,6 +251,7 @@ void sdistconf_release(struct sdistconf *c)
 {
 	free(c->path);
 	free(c->dir);
+	free(c->root);
 	json_decref(c->doc);
 	free(c->python_source);
 	json_decref(c->include);
