@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "cli/project/sdistconf.h"
 #include "cli/project/layout.h"
+#include "cli/project/pathglob.h"
 #include "cli/project/pyinfo.h"
 #include "cli/project/pyproject.h"
 #include "cli/project/relpath.h"
@@ -22,21 +23,27 @@
  * files taken from a crate's OUT_DIR (the build writes them), and, for
  * excludes, not wheel-only ones.  A wheel-only include is carried too:
  * it is an input of the wheel, and `spoke build` in the unpacked sdist
- * must give the same wheel as the tree.
+ * must give the same wheel as the tree.  Each must pass pathglob_check,
+ * as the wheel's do (layout.c): a ".." or an absolute path would name
+ * files outside the project.  path names the file in messages.
  */
-static int patterns(const struct pp_glob *g, size_t n, int wheel_too,
-		    json_t **out, struct sp_err *e)
+static int patterns(const struct pp_glob *g, size_t n, int include,
+		    const char *path, json_t **out, struct sp_err *e)
 {
 	size_t i;
 
 	*out = json_array();
 	if (!*out)
 		return str_oom(e, "read pyproject.toml");
-	for (i = 0; i < n; i++)
-		if ((wheel_too || g[i].format != PP_FORMAT_WHEEL) &&
-		    !g[i].to &&
-		    json_array_append_new(*out, json_string(g[i].path)) < 0)
+	for (i = 0; i < n; i++) {
+		if ((!include && g[i].format == PP_FORMAT_WHEEL) || g[i].to)
+			continue;
+		if (pathglob_check(g[i].path, include ? "include" : "exclude",
+				   e) < 0)
+			return sp_err_wrap(e, "'%s'", path);
+		if (json_array_append_new(*out, json_string(g[i].path)) < 0)
 			return str_oom(e, "read pyproject.toml");
+	}
 	return 0;
 }
 
@@ -77,8 +84,10 @@ static int fill(struct sdistconf *c, const struct pyproject *pp,
 				? c->python_source
 				: "");
 	}
-	if (patterns(pp->m.include, pp->m.ninclude, 1, &c->include, e) < 0 ||
-	    patterns(pp->m.exclude, pp->m.nexclude, 0, &c->exclude, e) < 0)
+	if (patterns(pp->m.include, pp->m.ninclude, 1, pp->path, &c->include,
+		     e) < 0 ||
+	    patterns(pp->m.exclude, pp->m.nexclude, 0, pp->path, &c->exclude,
+		     e) < 0)
 		return -1;
 	return 0;
 }

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "cli/project/sdistfiles.h"
+#include "cli/project/layout.h"
 #include "cli/project/pathglob.h"
 #include "cli/project/pysrc.h"
 #include "cli/project/relpath.h"
@@ -11,7 +12,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -321,38 +321,40 @@ int sdist_files_named(struct sdist_files *l, const struct carried *set,
 	return 0;
 }
 
-/* [tool.maturin] include patterns for sdists, matched from the
- * pyproject's folder (glob(3): "**" stands for one folder there). */
+/* What each include match is added with. */
+struct include_ctx {
+	struct sdist_files *l;
+	const struct sdistconf *conf;
+	const char *base, *root;
+	int64_t epoch;
+};
+
+static int include_one(const char *abs, const char *rel, void *arg,
+		       struct sp_err *e)
+{
+	const struct include_ctx *c = arg;
+
+	(void)abs;
+	return add_asset(c->l, c->base, c->root, c->conf->root, c->conf->dir,
+			 rel, "include", c->epoch, e);
+}
+
+/* [tool.maturin] include patterns for sdists, expanded from the
+ * pyproject's folder as the wheel's are (layout_include_walk), so that
+ * the sdist carries every file the wheel of its tree takes. */
 int sdist_files_includes(struct sdist_files *l, const struct sdistconf *conf,
 			 const char *base, const char *root, int64_t epoch,
 			 struct sp_err *e)
 {
+	struct include_ctx c = {l, conf, base, root, epoch};
 	const json_t *x;
-	size_t i, k;
+	size_t i;
 
 	json_array_foreach(conf->include, i, x)
 	{
-		char *pat = path_join(conf->dir, json_string_value(x));
-		glob_t g;
-		int r;
-
-		if (!pat)
-			return str_oom(e, "make the sdist");
-		r = glob(pat, 0, NULL, &g);
-		free(pat);
-		if (r == GLOB_NOMATCH)
-			continue;
-		if (r != 0)
-			return sp_err_set(e, "cannot expand include '%s'",
-					  json_string_value(x));
-		for (k = 0; k < g.gl_pathc; k++)
-			if (add_asset(l, base, root, conf->root, "/",
-				      g.gl_pathv[k] + 1, "include", epoch,
-				      e) < 0) {
-				globfree(&g);
-				return -1;
-			}
-		globfree(&g);
+		if (layout_include_walk(json_string_value(x), conf->dir,
+					conf->root, include_one, &c, e) < 0)
+			return -1;
 	}
 	return 0;
 }

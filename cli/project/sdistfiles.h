@@ -105,9 +105,11 @@ int sdist_files_named(struct sdist_files *l, const struct carried *set,
 
 /*
  * Adds the files conf's include patterns for sdists match, from the
- * pyproject's folder (glob(3), so "**" stands for one folder there);
+ * pyproject's folder, as the wheel's are matched (layout_include_walk:
+ * "**" stands for any number of folders, '*' matches a leading dot);
  * each must lie in the project root (conf->root), and goes at its
- * place below root.  Returns 0 or -1 with e filled.
+ * place below root.  Returns 0 or -1 with e filled (a link out of the
+ * project root among them, a folder that cannot be read).
  */
 int sdist_files_includes(struct sdist_files *l, const struct sdistconf *conf,
 			 const char *base, const char *root, int64_t epoch,

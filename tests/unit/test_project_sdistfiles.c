@@ -1,0 +1,143 @@
+/*
+ * test_project_sdistfiles.c - what an sdist gathers (cli/project/
+ * sdistfiles.h) on small trees: include patterns matched as the wheel
+ * matches them, and links out of the project refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define SCRATCH_NAME "sdistfiles"
+#include "cli/project/sdistfiles.h"
+#include "scratch.h"
+
+/* Makes the file tmpdir/rel (and its folders) holding text. */
+static void put(const char *rel, const char *text)
+{
+	char cmd[1024];
+	char *p = tpath(rel);
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", p);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
+/* The entries' names, sorted and joined by spaces. */
+static char *names(const struct sdist_files *l)
+{
+	static char buf[2048];
+	size_t i, j;
+	const char *v[64];
+
+	assert_true(l->n <= 64);
+	for (i = 0; i < l->n; i++)
+		v[i] = l->v[i].name;
+	for (i = 1; i < l->n; i++)
+		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			const char *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	buf[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		if (i)
+			strcat(buf, " ");
+		strcat(buf, v[i]);
+	}
+	return buf;
+}
+
+/* A conf for the pyproject in tmpdir/proj, the project root. */
+static void conf_init(struct sdistconf *c, const char *include)
+{
+	memset(c, 0, sizeof(*c));
+	c->dir = tpath("proj");
+	c->root = tpath("proj");
+	c->include = json_pack("[s]", include);
+	c->exclude = json_array();
+	assert_non_null(c->include);
+}
+
+/* "**" stands for any number of folders, none included, and '*' matches
+ * a leading dot, as in the wheel (pathglob.h); glob(3) did neither. */
+static void test_include_as_wheel(void **unused)
+{
+	struct sdistconf c;
+	struct sdist_files l = {0};
+	struct sp_err e = {0};
+
+	(void)unused;
+	put("proj/top.txt", "t");
+	put("proj/a/one.txt", "1");
+	put("proj/a/b/c/deep.txt", "d");
+	put("proj/a/b/other.md", "o");
+	put("proj/.hidden.txt", "h");
+	conf_init(&c, "**/*.txt");
+	assert_int_equal(sdist_files_includes(&l, &c, "p-1", c.root, -1, &e),
+			 0);
+	assert_string_equal(names(&l), "p-1/.hidden.txt p-1/a/b/c/deep.txt "
+				       "p-1/a/one.txt p-1/top.txt");
+	sdist_files_release(&l);
+	sdistconf_release(&c);
+
+	conf_init(&c, "a/*");
+	put("proj/a/.env", "e");
+	assert_int_equal(sdist_files_includes(&l, &c, "p-1", c.root, -1, &e),
+			 0);
+	assert_string_equal(names(&l), "p-1/a/.env p-1/a/one.txt");
+	sdist_files_release(&l);
+	sdistconf_release(&c);
+}
+
+/* Entries go at their place below the sdist root, which may be wider
+ * than the project; a link out of the project is refused, naming it. */
+static void test_include_root_and_links(void **unused)
+{
+	struct sdistconf c;
+	struct sdist_files l = {0};
+	struct sp_err e = {0};
+	char *link = tpath("proj/data/key.txt");
+
+	(void)unused;
+	put("proj/data/ok.txt", "ok");
+	put("secret/id_rsa", "PRIVATE");
+	conf_init(&c, "data/*.txt");
+	assert_int_equal(
+	    sdist_files_includes(&l, &c, "p-1", tmpdir, -1, &e), 0);
+	assert_string_equal(names(&l), "p-1/proj/data/ok.txt");
+	sdist_files_release(&l);
+
+	assert_int_equal(symlink("../../secret/id_rsa", link), 0);
+	assert_int_equal(
+	    sdist_files_includes(&l, &c, "p-1", tmpdir, -1, &e), -1);
+	assert_non_null(strstr(e.msg, "key.txt"));
+	assert_non_null(strstr(e.msg, "id_rsa"));
+	sdist_files_release(&l);
+	sdistconf_release(&c);
+	free(link);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_include_as_wheel, setup_dir,
+					    teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_include_root_and_links,
+					    setup_dir, teardown_dir),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
