@@ -396,17 +396,21 @@ int sdist_files_walks(struct sdist_files *l, const struct carried *set,
 	    .exclude = conf->exclude,
 	};
 	const char *dirs[64];
+	const size_t cap = sizeof(dirs) / sizeof(*dirs);
 	size_t i, n = 0;
 
 	if (conf->dir)
 		dirs[n++] = conf->dir;
 	if (conf->python_source)
 		dirs[n++] = conf->python_source;
-	for (i = 0; i < set->n && n < 64; i++)
+	/* The folders above share the array with the crates'. */
+	if (set->n > cap - n)
+		return sp_err_set(e,
+				  "an sdist of more than %zu crates is not "
+				  "supported (this one carries %zu)",
+				  cap - n, set->n);
+	for (i = 0; i < set->n; i++)
 		dirs[n++] = set->v[i].dir;
-	if (i < set->n)
-		return sp_err_set(e, "an sdist of more than 60 crates is not "
-				     "supported");
 	for (i = 0; i < n; i++) {
 		const char *rel = relpath_inside(dirs[i], root);
 		char *arc;

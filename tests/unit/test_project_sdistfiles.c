@@ -1,7 +1,8 @@
 /*
  * test_project_sdistfiles.c - what an sdist gathers (cli/project/
  * sdistfiles.h) on small trees: include patterns matched as the wheel
- * matches them, and links out of the project refused.
+ * matches them, files named from outside the project refused, and the
+ * limit on the crates one sdist carries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,6 +131,40 @@ static void test_include_root_and_links(void **unused)
 	free(link);
 }
 
+/* The message gives the limit the folder array really leaves for
+ * crates: 64 less the pyproject's folder and python-source. */
+static void test_crate_limit(void **unused)
+{
+	struct sdistconf c = {0};
+	struct carried set = {0};
+	struct sdist_files l = {0};
+	struct sp_err e = {0};
+	char *dirs[63];
+	size_t i;
+
+	(void)unused;
+	c.dir = strdup("/nowhere/proj");
+	c.root = strdup("/nowhere/proj");
+	c.python_source = strdup("/nowhere/proj/src");
+	set.v = calloc(63, sizeof(*set.v));
+	assert_non_null(set.v);
+	for (i = 0; i < 63; i++) {
+		dirs[i] = calloc(32, 1);
+		snprintf(dirs[i], 32, "/nowhere/c%zu", i);
+		set.v[i].dir = dirs[i];
+	}
+	set.n = 63;
+	assert_int_equal(sdist_files_walks(&l, &set, &c, "/nowhere", "p-1",
+					   "/nowhere", -1, &e),
+			 -1);
+	assert_non_null(strstr(e.msg, "more than 62 crates"));
+	assert_non_null(strstr(e.msg, "carries 63"));
+	for (i = 0; i < 63; i++)
+		free(dirs[i]);
+	free(set.v);
+	sdistconf_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +172,7 @@ int main(void)
 					    teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_include_root_and_links,
 					    setup_dir, teardown_dir),
+	    cmocka_unit_test(test_crate_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
