@@ -131,6 +131,100 @@ static void test_include_root_and_links(void **unused)
 	free(link);
 }
 
+/* A carried crate for tmpdir/<dir>, in the workspace rooted at
+ * tmpdir/<ws>. */
+static void crate(struct carried_crate *c, const char *dir, const char *ws)
+{
+	char rel[64];
+
+	c->dir = tpath(dir);
+	snprintf(rel, sizeof(rel), "%s/Cargo.toml", dir);
+	c->manifest = tpath(rel);
+	c->ws_dir = tpath(ws);
+}
+
+/* Readme and license files: each must lie in the project root, or a
+ * crate carried from outside it in its own folder (or, inherited, its
+ * own workspace root), though the sdist root (tmpdir) holds them all. */
+static void test_named_limits(void **unused)
+{
+	struct carried_crate v[2];
+	struct carried set = {v, 2, 2, NULL};
+	struct sdistconf c;
+	struct sdist_files l = {0};
+	struct sp_err e = {0};
+	json_t *docs;
+	char *proj, *dep, *libs;
+	size_t i;
+
+	(void)unused;
+	put("proj/README.md", "r");
+	put("dep/x.md", "x");
+	put("secret/id_rsa", "PRIVATE");
+	put("libs/README.md", "libs");
+	crate(&v[0], "proj", "proj");
+	crate(&v[1], "dep", "libs");
+	conf_init(&c, "none");
+	proj = tpath("proj/Cargo.toml");
+	dep = tpath("dep/Cargo.toml");
+	libs = tpath("libs/Cargo.toml");
+
+	/* An outside crate naming a file beside it. */
+	docs = json_pack("{s:{s:{s:s}}, s:{s:{s:s}}}", proj, "package",
+			 "readme", "README.md", dep, "package", "readme",
+			 "../secret/id_rsa");
+	assert_int_equal(sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir,
+					   -1, &e),
+			 -1);
+	assert_non_null(strstr(e.msg, "id_rsa"));
+	assert_non_null(strstr(e.msg, v[1].dir));
+	sdist_files_release(&l);
+	json_decref(docs);
+
+	/* The package naming a file of the outside crate's. */
+	docs = json_pack("{s:{s:{s:s}}}", proj, "package", "license-file",
+			 "../dep/x.md");
+	assert_int_equal(sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir,
+					   -1, &e),
+			 -1);
+	assert_non_null(strstr(e.msg, c.root));
+	sdist_files_release(&l);
+	json_decref(docs);
+
+	/* [project] readme through "..". */
+	c.project = json_pack("{s:s}", "readme", "../secret/id_rsa");
+	docs = json_object();
+	assert_int_equal(sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir,
+					   -1, &e),
+			 -1);
+	sdist_files_release(&l);
+	json_decref(docs);
+	json_decref((json_t *)c.project);
+	c.project = NULL;
+
+	/* Inherited from the outside crate's own workspace root: kept. */
+	docs = json_pack("{s:{s:{s:s}}, s:{s:{s:{s:b}}}, s:{s:{s:{s:s}}}}", proj,
+			 "package", "readme", "README.md", dep, "package",
+			 "readme", "workspace", 1, libs, "workspace",
+			 "package", "readme", "README.md");
+	assert_int_equal(sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir,
+					   -1, &e),
+			 0);
+	assert_string_equal(names(&l), "p-1/libs/README.md p-1/proj/README.md");
+	sdist_files_release(&l);
+	json_decref(docs);
+
+	for (i = 0; i < 2; i++) {
+		free(v[i].dir);
+		free(v[i].manifest);
+		free(v[i].ws_dir);
+	}
+	free(proj);
+	free(dep);
+	free(libs);
+	sdistconf_release(&c);
+}
+
 /* The message gives the limit the folder array really leaves for
  * crates: 64 less the pyproject's folder and python-source. */
 static void test_crate_limit(void **unused)
@@ -172,6 +266,8 @@ int main(void)
 					    teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_include_root_and_links,
 					    setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_named_limits, setup_dir,
+					    teardown_dir),
 	    cmocka_unit_test(test_crate_limit),
 	};
 
