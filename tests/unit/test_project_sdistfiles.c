@@ -116,14 +116,14 @@ static void test_include_root_and_links(void **unused)
 	put("proj/data/ok.txt", "ok");
 	put("secret/id_rsa", "PRIVATE");
 	conf_init(&c, "data/*.txt");
-	assert_int_equal(
-	    sdist_files_includes(&l, &c, "p-1", tmpdir, -1, &e), 0);
+	assert_int_equal(sdist_files_includes(&l, &c, "p-1", tmpdir, -1, &e),
+			 0);
 	assert_string_equal(names(&l), "p-1/proj/data/ok.txt");
 	sdist_files_release(&l);
 
 	assert_int_equal(symlink("../../secret/id_rsa", link), 0);
-	assert_int_equal(
-	    sdist_files_includes(&l, &c, "p-1", tmpdir, -1, &e), -1);
+	assert_int_equal(sdist_files_includes(&l, &c, "p-1", tmpdir, -1, &e),
+			 -1);
 	assert_non_null(strstr(e.msg, "key.txt"));
 	assert_non_null(strstr(e.msg, "id_rsa"));
 	sdist_files_release(&l);
@@ -173,9 +173,8 @@ static void test_named_limits(void **unused)
 	docs = json_pack("{s:{s:{s:s}}, s:{s:{s:s}}}", proj, "package",
 			 "readme", "README.md", dep, "package", "readme",
 			 "../secret/id_rsa");
-	assert_int_equal(sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir,
-					   -1, &e),
-			 -1);
+	assert_int_equal(
+	    sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir, -1, &e), -1);
 	assert_non_null(strstr(e.msg, "id_rsa"));
 	assert_non_null(strstr(e.msg, v[1].dir));
 	sdist_files_release(&l);
@@ -184,9 +183,8 @@ static void test_named_limits(void **unused)
 	/* The package naming a file of the outside crate's. */
 	docs = json_pack("{s:{s:{s:s}}}", proj, "package", "license-file",
 			 "../dep/x.md");
-	assert_int_equal(sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir,
-					   -1, &e),
-			 -1);
+	assert_int_equal(
+	    sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir, -1, &e), -1);
 	assert_non_null(strstr(e.msg, c.root));
 	sdist_files_release(&l);
 	json_decref(docs);
@@ -194,22 +192,20 @@ static void test_named_limits(void **unused)
 	/* [project] readme through "..". */
 	c.project = json_pack("{s:s}", "readme", "../secret/id_rsa");
 	docs = json_object();
-	assert_int_equal(sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir,
-					   -1, &e),
-			 -1);
+	assert_int_equal(
+	    sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir, -1, &e), -1);
 	sdist_files_release(&l);
 	json_decref(docs);
 	json_decref((json_t *)c.project);
 	c.project = NULL;
 
 	/* Inherited from the outside crate's own workspace root: kept. */
-	docs = json_pack("{s:{s:{s:s}}, s:{s:{s:{s:b}}}, s:{s:{s:{s:s}}}}", proj,
-			 "package", "readme", "README.md", dep, "package",
-			 "readme", "workspace", 1, libs, "workspace",
-			 "package", "readme", "README.md");
-	assert_int_equal(sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir,
-					   -1, &e),
-			 0);
+	docs = json_pack("{s:{s:{s:s}}, s:{s:{s:{s:b}}}, s:{s:{s:{s:s}}}}",
+			 proj, "package", "readme", "README.md", dep, "package",
+			 "readme", "workspace", 1, libs, "workspace", "package",
+			 "readme", "README.md");
+	assert_int_equal(
+	    sdist_files_named(&l, &set, docs, &c, "p-1", tmpdir, -1, &e), 0);
 	assert_string_equal(names(&l), "p-1/libs/README.md p-1/proj/README.md");
 	sdist_files_release(&l);
 	json_decref(docs);
