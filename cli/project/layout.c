@@ -149,53 +149,43 @@ static int add_package(json_t *list, const char *root, const char *top,
 
 /* ---- include ---- */
 
-struct include_walk {
+/* What layout_include_walk() hands the walker: the pattern, and whom to
+ * tell of each file it matches. */
+struct match_walk {
 	const char *pattern;
-	const char *base;    /* the folder the pattern is relative to */
-	const char *py_root; /* python-source, real path */
-	const char *pp_dir;  /* the pyproject's folder, real path */
-	json_t *list;
-	size_t found;
+	pysrc_file_fn fn;
+	void *arg;
 };
 
-static int include_file(const char *abs, const char *rel, void *arg,
-			struct sp_err *e)
+static int match_file(const char *abs, const char *rel, void *arg,
+		      struct sp_err *e)
 {
-	struct include_walk *iw = arg;
-	size_t n = strlen(iw->py_root);
-	const char *dst = rel;
+	struct match_walk *mw = arg;
 
-	if (!pathglob_match(iw->pattern, rel))
-		return 0;
-	iw->found++;
-	/* A file in python-source goes where its package goes, whichever
-	 * folder the pattern matched it from. */
-	if (strcmp(iw->py_root, iw->pp_dir) != 0 &&
-	    strncmp(abs, iw->py_root, n) == 0 && abs[n] == '/')
-		dst = abs + n + 1;
-	return add_file(iw->list, abs, NULL, dst, "included file", e);
+	return pathglob_match(mw->pattern, rel) ? mw->fn(abs, rel, mw->arg, e)
+						: 0;
 }
 
-static int include_from(struct include_walk *iw, const char *base,
-			const char *project_root, struct sp_err *e)
+int layout_include_walk(const char *pattern, const char *base,
+			const char *project_root, pysrc_file_fn fn, void *arg,
+			struct sp_err *e)
 {
-	size_t pre = pathglob_literal_prefix(iw->pattern), ncomp = 1;
-	char *start = NULL, *rel = strndup(iw->pattern, pre);
+	size_t pre = pathglob_literal_prefix(pattern), ncomp = 1;
+	char *start = NULL, *rel = strndup(pattern, pre);
 	const char *c;
-	struct pysrc_walk w = {project_root, "included file", 0,
-			       MAX_DEPTH,    include_file,    iw,
-			       NULL};
+	struct match_walk mw = {pattern, fn, arg};
+	struct pysrc_walk w = {project_root, "included file", 0, MAX_DEPTH,
+			       match_file,   &mw,	      NULL};
 	int ret = -1;
 
 	/* Without "**" a pattern of n components needs no deeper walk. */
-	for (c = iw->pattern; (c = strchr(c, '/')); c++)
+	for (c = pattern; (c = strchr(c, '/')); c++)
 		ncomp++;
-	if (!strstr(iw->pattern, "**"))
+	if (!strstr(pattern, "**"))
 		w.max_depth = (int)ncomp;
-	iw->base = base;
 	start = rel && pre ? path_join(base, rel) : strdup(base);
 	if (!rel || !start) {
-		str_oom(e, "plan the wheel's files");
+		str_oom(e, "expand an include pattern");
 		goto out;
 	}
 	/* A literal folder the pattern names that does not exist is a
@@ -217,6 +207,29 @@ out:
 	free(start);
 	free(rel);
 	return ret;
+}
+
+struct include_walk {
+	const char *py_root; /* python-source, real path */
+	const char *pp_dir;  /* the pyproject's folder, real path */
+	json_t *list;
+	size_t found;
+};
+
+static int include_file(const char *abs, const char *rel, void *arg,
+			struct sp_err *e)
+{
+	struct include_walk *iw = arg;
+	size_t n = strlen(iw->py_root);
+	const char *dst = rel;
+
+	iw->found++;
+	/* A file in python-source goes where its package goes, whichever
+	 * folder the pattern matched it from. */
+	if (strcmp(iw->py_root, iw->pp_dir) != 0 &&
+	    strncmp(abs, iw->py_root, n) == 0 && abs[n] == '/')
+		dst = abs + n + 1;
+	return add_file(iw->list, abs, NULL, dst, "included file", e);
 }
 
 /* ---- include from a build script's OUT_DIR ---- */
@@ -342,8 +355,7 @@ static int plan_includes(const struct pyproject *pp, const char *pp_dir,
 
 	for (i = 0; i < pp->m.ninclude; i++) {
 		const struct pp_glob *g = &pp->m.include[i];
-		struct include_walk iw = {g->path, NULL, py_root,
-					  pp_dir,  list, 0};
+		struct include_walk iw = {py_root, pp_dir, list, 0};
 
 		if (g->to) {
 			if (include_out_dir(g, out_dirs, pkg_id, list, e) < 0)
@@ -355,13 +367,15 @@ static int plan_includes(const struct pyproject *pp, const char *pp_dir,
 
 		if (pathglob_check(g->path, "include", e) < 0)
 			return -1;
-		if (include_from(&iw, pp_dir, project_root, e) < 0)
+		if (layout_include_walk(g->path, pp_dir, project_root,
+					include_file, &iw, e) < 0)
 			return -1;
 		/* maturin tries python-source when the pyproject's folder
 		 * gave nothing, so that one pattern serves the sdist and
 		 * the wheel. */
 		if (!iw.found && strcmp(py_root, pp_dir) != 0 &&
-		    include_from(&iw, py_root, project_root, e) < 0)
+		    layout_include_walk(g->path, py_root, project_root,
+					include_file, &iw, e) < 0)
 			return -1;
 	}
 	return 0;
