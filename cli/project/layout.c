@@ -392,7 +392,6 @@ static int apply_excludes(json_t *list, const char *const *pats, size_t n,
 {
 	size_t i = 0, len = strlen(pp_dir);
 
-	(void)e;
 	while (i < json_array_size(list)) {
 		const json_t *x = json_array_get(list, i);
 		const char *src = str_member(x, "src");
