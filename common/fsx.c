@@ -282,6 +282,12 @@ int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e)
 
 char *fsx_read_all(const char *path, size_t *len, struct sp_err *e)
 {
+	return fsx_read_all_mode(path, len, NULL, e);
+}
+
+char *fsx_read_all_mode(const char *path, size_t *len, mode_t *mode,
+			struct sp_err *e)
+{
 	struct stat st;
 	char *buf = NULL;
 	size_t cap, n = 0;
@@ -293,8 +299,14 @@ char *fsx_read_all(const char *path, size_t *len, struct sp_err *e)
 		sp_err_sys(e, "cannot open '%s'", path);
 		return NULL;
 	}
-	cap = (fstat(fd, &st) == 0 && st.st_size > 0) ? (size_t)st.st_size + 1
-						       : 4096;
+	if (fstat(fd, &st) < 0) {
+		sp_err_sys(e, "cannot stat '%s'", path);
+		close(fd);
+		return NULL;
+	}
+	if (mode)
+		*mode = st.st_mode;
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
 	buf = malloc(cap);
 	if (!buf) {
 		sp_err_set(e, "out of memory reading '%s'", path);

@@ -147,142 +147,45 @@ static int add_package(json_t *list, const char *root, const char *top,
 	return ret;
 }
 
-/* ---- walking a folder for files ---- */
+/* ---- include ---- */
 
-/* Called with each file's absolute path and its path below the walk's
- * base. */
-typedef int (*file_fn)(const char *abs, const char *rel, void *arg,
-		       struct sp_err *e);
-
-struct walk {
-	const char *project_root;
-	const char *what;  /* names the files in messages */
-	int links_to_dirs; /* 1: a link to a folder is an error, else
-			    * skipped */
-	int max_depth;
-	file_fn fn;
+/* What layout_include_walk() hands the walker: the pattern, and whom to
+ * tell of each file it matches. */
+struct match_walk {
+	const char *pattern;
+	pysrc_file_fn fn;
 	void *arg;
 };
 
-/* Calls w->fn for every file under abs (rel below the base), following
- * links to files that stay inside the project root. */
-static int walk_dir(const struct walk *w, const char *abs, const char *rel,
-		    int depth, struct sp_err *e)
+static int match_file(const char *abs, const char *rel, void *arg,
+		      struct sp_err *e)
 {
-	DIR *d;
-	struct dirent *de;
-	int ret = -1;
+	struct match_walk *mw = arg;
 
-	if (depth > MAX_DEPTH)
-		return sp_err_set(e, "%s folder '%s' is nested too deep",
-				  w->what, abs);
-	d = opendir(abs);
-	if (!d)
-		return sp_err_sys(e, "cannot read %s folder '%s'", w->what,
-				  abs);
-	for (;;) {
-		struct stat lst, st;
-		char *s, *t;
-		int r = 0;
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno) {
-				sp_err_sys(e, "cannot read '%s'", abs);
-				goto out;
-			}
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		s = path_join(abs, de->d_name);
-		t = !s	   ? NULL
-		    : *rel ? path_join(rel, de->d_name)
-			   : strdup(de->d_name);
-		if (!t) {
-			free(s);
-			str_oom(e, "plan the wheel's files");
-			goto out;
-		}
-		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
-			r = sp_err_sys(e, "cannot stat '%s'", s);
-		} else if (S_ISLNK(lst.st_mode) &&
-			   pysrc_inside(s, w->project_root, w->what, e) < 0) {
-			r = -1;
-		} else if (S_ISDIR(st.st_mode) && S_ISLNK(lst.st_mode)) {
-			if (w->links_to_dirs)
-				r = sp_err_set(e,
-					       "%s '%s' is a symbolic link to "
-					       "a folder: link the files "
-					       "instead",
-					       w->what, s);
-		} else if (S_ISDIR(st.st_mode)) {
-			if (depth + 1 < w->max_depth)
-				r = walk_dir(w, s, t, depth + 1, e);
-		} else if (S_ISREG(st.st_mode)) {
-			r = w->fn(s, t, w->arg, e);
-		}
-		free(s);
-		free(t);
-		if (r < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	closedir(d);
-	return ret;
+	return pathglob_match(mw->pattern, rel) ? mw->fn(abs, rel, mw->arg, e)
+						: 0;
 }
 
-/* ---- include ---- */
-
-struct include_walk {
-	const char *pattern;
-	const char *base;    /* the folder the pattern is relative to */
-	const char *py_root; /* python-source, real path */
-	const char *pp_dir;  /* the pyproject's folder, real path */
-	json_t *list;
-	size_t found;
-};
-
-static int include_file(const char *abs, const char *rel, void *arg,
+int layout_include_walk(const char *pattern, const char *base,
+			const char *project_root, pysrc_file_fn fn, void *arg,
 			struct sp_err *e)
 {
-	struct include_walk *iw = arg;
-	size_t n = strlen(iw->py_root);
-	const char *dst = rel;
-
-	if (!pathglob_match(iw->pattern, rel))
-		return 0;
-	iw->found++;
-	/* A file in python-source goes where its package goes, whichever
-	 * folder the pattern matched it from. */
-	if (strcmp(iw->py_root, iw->pp_dir) != 0 &&
-	    strncmp(abs, iw->py_root, n) == 0 && abs[n] == '/')
-		dst = abs + n + 1;
-	return add_file(iw->list, abs, NULL, dst, "included file", e);
-}
-
-static int include_from(struct include_walk *iw, const char *base,
-			const char *project_root, struct sp_err *e)
-{
-	size_t pre = pathglob_literal_prefix(iw->pattern), ncomp = 1;
-	char *start = NULL, *rel = strndup(iw->pattern, pre);
+	size_t pre = pathglob_literal_prefix(pattern), ncomp = 1;
+	char *start = NULL, *rel = strndup(pattern, pre);
 	const char *c;
-	struct walk w = {project_root, "included file", 0,
-			 MAX_DEPTH,    include_file,	iw};
+	struct match_walk mw = {pattern, fn, arg};
+	struct pysrc_walk w = {project_root, "included file", 0, MAX_DEPTH,
+			       match_file,   &mw,	      NULL};
 	int ret = -1;
 
 	/* Without "**" a pattern of n components needs no deeper walk. */
-	for (c = iw->pattern; (c = strchr(c, '/')); c++)
+	for (c = pattern; (c = strchr(c, '/')); c++)
 		ncomp++;
-	if (!strstr(iw->pattern, "**"))
+	if (!strstr(pattern, "**"))
 		w.max_depth = (int)ncomp;
-	iw->base = base;
 	start = rel && pre ? path_join(base, rel) : strdup(base);
 	if (!rel || !start) {
-		str_oom(e, "plan the wheel's files");
+		str_oom(e, "expand an include pattern");
 		goto out;
 	}
 	/* A literal folder the pattern names that does not exist is a
@@ -298,12 +201,35 @@ static int include_from(struct include_walk *iw, const char *base,
 
 		for (c = rel; pre && c; c = strchr(c, '/'), c = c ? c + 1 : c)
 			depth++;
-		ret = walk_dir(&w, start, rel, depth, e);
+		ret = pysrc_walk(&w, start, rel, depth, e);
 	}
 out:
 	free(start);
 	free(rel);
 	return ret;
+}
+
+struct include_walk {
+	const char *py_root; /* python-source, real path */
+	const char *pp_dir;  /* the pyproject's folder, real path */
+	json_t *list;
+	size_t found;
+};
+
+static int include_file(const char *abs, const char *rel, void *arg,
+			struct sp_err *e)
+{
+	struct include_walk *iw = arg;
+	size_t n = strlen(iw->py_root);
+	const char *dst = rel;
+
+	iw->found++;
+	/* A file in python-source goes where its package goes, whichever
+	 * folder the pattern matched it from. */
+	if (strcmp(iw->py_root, iw->pp_dir) != 0 &&
+	    strncmp(abs, iw->py_root, n) == 0 && abs[n] == '/')
+		dst = abs + n + 1;
+	return add_file(iw->list, abs, NULL, dst, "included file", e);
 }
 
 /* ---- include from a build script's OUT_DIR ---- */
@@ -396,7 +322,8 @@ static int include_out_dir(const struct pp_glob *g, const json_t *out_dirs,
 			   const char *pkg_id, json_t *list, struct sp_err *e)
 {
 	struct out_dir_walk ow = {g->path, g->to, list};
-	struct walk w = {NULL, "OUT_DIR file", 0, MAX_DEPTH, out_dir_file, &ow};
+	struct pysrc_walk w = {
+	    NULL, "OUT_DIR file", 0, MAX_DEPTH, out_dir_file, &ow, NULL};
 	const char *dir;
 	int nomem;
 
@@ -416,7 +343,7 @@ static int include_out_dir(const struct pp_glob *g, const json_t *out_dirs,
 		    "build script, build.rs)",
 		    g->path, g->crate_name ? g->crate_name : "of the package");
 	w.project_root = dir;
-	return walk_dir(&w, dir, "", 0, e);
+	return pysrc_walk(&w, dir, "", 0, e);
 }
 
 static int plan_includes(const struct pyproject *pp, const char *pp_dir,
@@ -428,8 +355,7 @@ static int plan_includes(const struct pyproject *pp, const char *pp_dir,
 
 	for (i = 0; i < pp->m.ninclude; i++) {
 		const struct pp_glob *g = &pp->m.include[i];
-		struct include_walk iw = {g->path, NULL, py_root,
-					  pp_dir,  list, 0};
+		struct include_walk iw = {py_root, pp_dir, list, 0};
 
 		if (g->to) {
 			if (include_out_dir(g, out_dirs, pkg_id, list, e) < 0)
@@ -441,13 +367,15 @@ static int plan_includes(const struct pyproject *pp, const char *pp_dir,
 
 		if (pathglob_check(g->path, "include", e) < 0)
 			return -1;
-		if (include_from(&iw, pp_dir, project_root, e) < 0)
+		if (layout_include_walk(g->path, pp_dir, project_root,
+					include_file, &iw, e) < 0)
 			return -1;
 		/* maturin tries python-source when the pyproject's folder
 		 * gave nothing, so that one pattern serves the sdist and
 		 * the wheel. */
 		if (!iw.found && strcmp(py_root, pp_dir) != 0 &&
-		    include_from(&iw, py_root, project_root, e) < 0)
+		    layout_include_walk(g->path, py_root, project_root,
+					include_file, &iw, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -464,7 +392,6 @@ static int apply_excludes(json_t *list, const char *const *pats, size_t n,
 {
 	size_t i = 0, len = strlen(pp_dir);
 
-	(void)e;
 	while (i < json_array_size(list)) {
 		const json_t *x = json_array_get(list, i);
 		const char *src = str_member(x, "src");
@@ -500,8 +427,8 @@ static int plan_data(const char *data, const char *project_root, json_t *list,
 {
 	static const char *const schemes[] = {"data", "scripts", "headers",
 					      "purelib", "platlib"};
-	struct walk w = {project_root, "data file", 1,
-			 MAX_DEPTH,    data_file,   list};
+	struct pysrc_walk w = {project_root, "data file", 1,   MAX_DEPTH,
+			       data_file,    list,	  NULL};
 	DIR *d;
 	struct dirent *de;
 	int ret = -1;
@@ -546,7 +473,7 @@ static int plan_data(const char *data, const char *project_root, json_t *list,
 		}
 		r = pysrc_inside(s, project_root, "data folder", e);
 		if (r == 0)
-			r = walk_dir(&w, s, de->d_name, 1, e);
+			r = pysrc_walk(&w, s, de->d_name, 1, e);
 		free(s);
 		if (r < 0)
 			goto out;
@@ -558,31 +485,6 @@ out:
 }
 
 /* ---- the plan ---- */
-
-static int by_dst(const void *a, const void *b)
-{
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-
-	return strcmp(str_member(x, "dst"), str_member(y, "dst"));
-}
-
-static int sort_by_dst(json_t *a, struct sp_err *e)
-{
-	size_t n = json_array_size(a), i;
-	json_t **v = calloc(n + 1, sizeof(*v));
-
-	if (!v)
-		return str_oom(e, "plan the wheel's files");
-	for (i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(a, i));
-	qsort(v, n, sizeof(*v), by_dst);
-	json_array_clear(a);
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, v[i]);
-	free(v);
-	return json_array_size(a) == n ? 0
-				       : str_oom(e, "plan the wheel's files");
-}
 
 /* A python-packages name: one folder name below python-source. */
 static int package_name_ok(const char *p)
@@ -779,7 +681,7 @@ int layout_plan(json_t *job, const struct pyproject *pp, const char *module,
 	}
 	if (apply_excludes(py, pats, npats, pp_dir, "", e) < 0 ||
 	    apply_excludes(data, pats, npats, pp_dir, "", e) < 0 ||
-	    sort_by_dst(py, e) < 0 || sort_by_dst(data, e) < 0)
+	    pysrc_sort_by_dst(py, e) < 0 || pysrc_sort_by_dst(data, e) < 0)
 		goto out;
 	if (json_object_set(job, "python_files", py) < 0 ||
 	    (json_array_size(data) &&

@@ -35,6 +35,7 @@
 #include <jansson.h>
 
 #include "cli/project/pyproject.h"
+#include "cli/project/pysrc.h"
 #include "common/err.h"
 
 /* What maturin's rules make of a package (layout_decide). */
@@ -71,6 +72,24 @@ char *layout_init_py(const char *ext);
  * out of it are refused (docs/security.md).
  */
 char *layout_project_root(const char *pp_dir, const char *workspace_root);
+
+/*
+ * Expands an include pattern (pathglob.h; the caller has passed it
+ * through pathglob_check) as maturin does, and as the wheel's and the
+ * sdist's includes both must: calls fn(abs, rel, arg, e) (pysrc.h) for
+ * every file below the folder base whose path relative to base matches
+ * it; fn returns 0, or -1 with e filled to stop the walk.  The
+ * walk starts at the pattern's literal folder (one that does not exist
+ * matches nothing) and goes no deeper than the pattern needs; names
+ * starting with '.' are walked like any other; links to folders are not
+ * followed, and a link to a file must lead inside project_root
+ * (pysrc_inside).  Returns 0, or -1 with e filled: fn's error, a link
+ * out of project_root, a folder that cannot be read or is nested too
+ * deep.
+ */
+int layout_include_walk(const char *pattern, const char *base,
+			const char *project_root, pysrc_file_fn fn, void *arg,
+			struct sp_err *e);
 
 /*
  * Adds to job what maturin's rules put in the wheel of the package that

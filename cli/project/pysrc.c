@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,23 +153,22 @@ static int skipped(const char *name)
 	       (n > 3 && strcmp(name + n - 3, ".so") == 0);
 }
 
-/* Adds the files under src (wheel path dst) to files, recursively. */
-static int walk(const char *src, const char *dst, json_t *files, int depth,
-		const char *project_root, struct sp_err *e)
+int pysrc_walk(const struct pysrc_walk *w, const char *abs, const char *rel,
+	       int depth, struct sp_err *e)
 {
 	DIR *d;
 	struct dirent *de;
 	int ret = -1;
 
-	/* Only links are not followed into folders, so this bounds a
+	/* Links are not followed into folders, so this bounds a
 	 * pathological tree rather than a loop. */
 	if (depth > 64)
-		return sp_err_set(e, "python source '%s' is nested too deep",
-				  src);
-	d = opendir(src);
+		return sp_err_set(e, "%s folder '%s' is nested too deep",
+				  w->what, abs);
+	d = opendir(abs);
 	if (!d)
-		return sp_err_sys(e, "cannot read python source folder '%s'",
-				  src);
+		return sp_err_sys(e, "cannot read %s folder '%s'", w->what,
+				  abs);
 	for (;;) {
 		struct stat lst, st;
 		char *s, *t;
@@ -178,41 +178,41 @@ static int walk(const char *src, const char *dst, json_t *files, int depth,
 		de = readdir(d);
 		if (!de) {
 			if (errno) {
-				sp_err_sys(e, "cannot read '%s'", src);
+				sp_err_sys(e, "cannot read '%s'", abs);
 				goto out;
 			}
 			break;
 		}
-		if (skipped(de->d_name))
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (w->skip && w->skip(de->d_name)))
 			continue;
-		s = path_join(src, de->d_name);
-		t = s ? path_join(dst, de->d_name) : NULL;
+		s = path_join(abs, de->d_name);
+		t = !s	   ? NULL
+		    : *rel ? path_join(rel, de->d_name)
+			   : strdup(de->d_name);
 		if (!t) {
 			free(s);
-			str_oom(e, "plan the Python files");
+			str_oom(e, "list the files");
 			goto out;
 		}
 		if (lstat(s, &lst) < 0 || stat(s, &st) < 0) {
 			r = sp_err_sys(e, "cannot stat '%s'", s);
 		} else if (S_ISLNK(lst.st_mode) &&
-			   pysrc_inside(s, project_root, "python source",
-					e) < 0) {
+			   pysrc_inside(s, w->project_root, w->what, e) < 0) {
 			r = -1;
-		} else if (S_ISDIR(st.st_mode)) {
-			if (!S_ISLNK(lst.st_mode))
-				r = walk(s, t, files, depth + 1, project_root,
-					 e);
-		} else if (S_ISREG(st.st_mode) &&
-			   record_name_ok(t, "python source", e) < 0) {
-			r = sp_err_wrap(e, "'%s'", s);
-		} else if (S_ISREG(st.st_mode)) {
-			json_t *f = json_pack("{s:s, s:s}", "src", s, "dst", t);
-
-			if (!f || json_array_append_new(files, f) < 0)
+		} else if (S_ISDIR(st.st_mode) && S_ISLNK(lst.st_mode)) {
+			if (w->links_to_dirs)
 				r = sp_err_set(e,
-					       "cannot list '%s' (not UTF-8, "
-					       "or out of memory)",
-					       s);
+					       "%s '%s' is a symbolic link to "
+					       "a folder: link the files "
+					       "instead",
+					       w->what, s);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (depth + 1 < w->max_depth)
+				r = pysrc_walk(w, s, t, depth + 1, e);
+		} else if (S_ISREG(st.st_mode)) {
+			r = w->fn(s, t, w->arg, e);
 		}
 		free(s);
 		free(t);
@@ -225,6 +225,23 @@ out:
 	return ret;
 }
 
+/* A Python source file: its name must be one a wheel can hold. */
+static int python_file(const char *abs, const char *rel, void *arg,
+		       struct sp_err *e)
+{
+	json_t *f;
+
+	if (record_name_ok(rel, "python source", e) < 0)
+		return sp_err_wrap(e, "'%s'", abs);
+	f = json_pack("{s:s, s:s}", "src", abs, "dst", rel);
+	if (!f || json_array_append_new((json_t *)arg, f) < 0)
+		return sp_err_set(e,
+				  "cannot list '%s' (not UTF-8, or out of "
+				  "memory)",
+				  abs);
+	return 0;
+}
+
 static int by_dst(const void *a, const void *b)
 {
 	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
@@ -232,14 +249,13 @@ static int by_dst(const void *a, const void *b)
 	return strcmp(str_member(x, "dst"), str_member(y, "dst"));
 }
 
-/* Sorts an array of {"dst", ...} objects by dst, in place. */
-static int sort_by_dst(json_t *a, struct sp_err *e)
+int pysrc_sort_by_dst(json_t *a, struct sp_err *e)
 {
 	size_t n = json_array_size(a), i;
 	json_t **v = calloc(n + 1, sizeof(*v));
 
 	if (!v)
-		return str_oom(e, "plan the Python files");
+		return str_oom(e, "sort the files");
 	for (i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(a, i));
 	qsort(v, n, sizeof(*v), by_dst);
@@ -247,17 +263,20 @@ static int sort_by_dst(json_t *a, struct sp_err *e)
 	for (i = 0; i < n; i++)
 		json_array_append_new(a, v[i]);
 	free(v);
-	return json_array_size(a) == n ? 0
-				       : str_oom(e, "plan the Python files");
+	return json_array_size(a) == n ? 0 : str_oom(e, "sort the files");
 }
 
-int pysrc_list(const char *root, const char *module,
-	       const char *project_root, json_t **files, struct sp_err *e)
+int pysrc_list(const char *root, const char *module, const char *project_root,
+	       json_t **files, struct sp_err *e)
 {
 	char *top = top_package(module), *dir;
+	struct pysrc_walk w = {project_root, "python source", 0,
+			       INT_MAX,	     python_file,     NULL,
+			       skipped};
 	int ret = -1;
 
 	*files = json_array();
+	w.arg = *files;
 	dir = top ? path_join(root, top) : NULL;
 	if (!*files || !dir) {
 		str_oom(e, "plan the Python files");
@@ -266,8 +285,8 @@ int pysrc_list(const char *root, const char *module,
 	/* The package folder itself may be the link (a symlinked top-level
 	 * package once pulled all of /etc/ssl into a wheel). */
 	if (pysrc_inside(dir, project_root, "python package folder", e) < 0 ||
-	    walk(dir, top, *files, 0, project_root, e) < 0 ||
-	    sort_by_dst(*files, e) < 0)
+	    pysrc_walk(&w, dir, top, 0, e) < 0 ||
+	    pysrc_sort_by_dst(*files, e) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -54,6 +54,41 @@ int pysrc_plan(json_t *job, const json_t *pkg, const char *pkgdir,
 	       const json_t *proj, const char *module, const char *project_root,
 	       struct sp_err *e);
 
+/* Called by pysrc_walk() with each file's absolute path and its path
+ * below the walk's base; returns 0, or -1 with e filled to stop. */
+typedef int (*pysrc_file_fn)(const char *abs, const char *rel, void *arg,
+			     struct sp_err *e);
+
+/* How pysrc_walk() walks. */
+struct pysrc_walk {
+	const char *project_root; /* a link leading out of it is refused
+				   * (pysrc_inside) */
+	const char *what;	  /* names the files in messages */
+	int links_to_dirs; /* 1: a link to a folder is an error; 0: skipped */
+	int max_depth;	   /* folders below this depth are not entered */
+	pysrc_file_fn fn;
+	void *arg;
+	/* NULL, or 1 for a name to leave out (file or folder). */
+	int (*skip)(const char *name);
+};
+
+/*
+ * Calls w->fn for every regular file under the folder abs, whose path
+ * below the walk's base is rel ("" at the base) and which lies depth
+ * folders down, in readdir order.  Links to files are followed when they
+ * stay inside w->project_root; links to folders are never followed.
+ * The one walk of Python sources, includes, data and OUT_DIR files.
+ * Errors: a folder that cannot be read or is nested more than 64 deep, a
+ * link out of the project root, a link to a folder when
+ * links_to_dirs, and whatever w->fn says.
+ */
+int pysrc_walk(const struct pysrc_walk *w, const char *abs, const char *rel,
+	       int depth, struct sp_err *e);
+
+/* Sorts an array of {"dst", ...} objects by dst, in place: a wheel's
+ * files in one order whatever readdir gave.  0, or -1 on out-of-memory. */
+int pysrc_sort_by_dst(json_t *a, struct sp_err *e);
+
 /*
  * Refuses a path that leads outside the project: when path (or a folder on
  * the way to it) is a symbolic link, whatever it resolves to must lie in

@@ -4,6 +4,8 @@
  */
 #define _GNU_SOURCE
 #include "cli/project/sdistconf.h"
+#include "cli/project/layout.h"
+#include "cli/project/pathglob.h"
 #include "cli/project/pyinfo.h"
 #include "cli/project/pyproject.h"
 #include "cli/project/relpath.h"
@@ -21,45 +23,71 @@
  * files taken from a crate's OUT_DIR (the build writes them), and, for
  * excludes, not wheel-only ones.  A wheel-only include is carried too:
  * it is an input of the wheel, and `spoke build` in the unpacked sdist
- * must give the same wheel as the tree.
+ * must give the same wheel as the tree.  Each must pass pathglob_check,
+ * as the wheel's do (layout.c): a ".." or an absolute path would name
+ * files outside the project.  path names the file in messages.
  */
-static int patterns(const struct pp_glob *g, size_t n, int wheel_too,
-		    json_t **out, struct sp_err *e)
+static int patterns(const struct pp_glob *g, size_t n, int include,
+		    const char *path, json_t **out, struct sp_err *e)
 {
 	size_t i;
 
 	*out = json_array();
 	if (!*out)
 		return str_oom(e, "read pyproject.toml");
-	for (i = 0; i < n; i++)
-		if ((wheel_too || g[i].format != PP_FORMAT_WHEEL) &&
-		    !g[i].to &&
-		    json_array_append_new(*out, json_string(g[i].path)) < 0)
+	for (i = 0; i < n; i++) {
+		if ((!include && g[i].format == PP_FORMAT_WHEEL) || g[i].to)
+			continue;
+		if (pathglob_check(g[i].path, include ? "include" : "exclude",
+				   e) < 0)
+			return sp_err_wrap(e, "'%s'", path);
+		if (json_array_append_new(*out, json_string(g[i].path)) < 0)
 			return str_oom(e, "read pyproject.toml");
+	}
 	return 0;
 }
 
-/* Copies what the sdist needs from pp, whose document is doc. */
+/* Copies what the sdist needs from pp, whose document is doc, in the
+ * workspace rooted at ws_dir. */
 static int fill(struct sdistconf *c, const struct pyproject *pp,
-		const json_t *doc, struct sp_err *e)
+		const json_t *doc, const char *ws_dir, struct sp_err *e)
 {
 	c->path = strdup(pp->path);
 	c->dir = strdup(pp->dir);
+	c->root = layout_project_root(pp->dir, ws_dir);
 	c->doc = json_incref((json_t *)doc);
-	if (!c->path || !c->dir)
+	if (!c->path || !c->dir || !c->root)
 		return str_oom(e, "read pyproject.toml");
 	c->project = json_object_get(c->doc, "project");
 	c->maturin = pp->maturin;
 	/* The default (the folder itself, or its src/) lies inside the
-	 * folder, which is carried whole; one given may lie elsewhere. */
+	 * folder, which is carried whole; one given may lie elsewhere
+	 * ("../src" in a workspace), but not outside the project: the sdist
+	 * root would widen to hold it, and it would be walked whole. */
 	if (pp->m.python_source) {
 		c->python_source = realpath(pp->m.python_source, NULL);
 		if (!c->python_source && pp->m.python_source_set)
 			return sp_err_sys(e, "'%s': python-source '%s'",
 					  pp->path, pp->m.python_source);
+		if (c->python_source &&
+		    !relpath_inside(c->python_source, c->root))
+			return sp_err_set(
+			    e,
+			    "[tool.maturin] python-source '%s' (in '%s') "
+			    "lies outside the project root '%s'%s%s: an "
+			    "sdist carries nothing from outside it",
+			    pp->m.python_source, pp->path, c->root,
+			    strcmp(pp->m.python_source, c->python_source)
+				? ", through a link to "
+				: "",
+			    strcmp(pp->m.python_source, c->python_source)
+				? c->python_source
+				: "");
 	}
-	if (patterns(pp->m.include, pp->m.ninclude, 1, &c->include, e) < 0 ||
-	    patterns(pp->m.exclude, pp->m.nexclude, 0, &c->exclude, e) < 0)
+	if (patterns(pp->m.include, pp->m.ninclude, 1, pp->path, &c->include,
+		     e) < 0 ||
+	    patterns(pp->m.exclude, pp->m.nexclude, 0, pp->path, &c->exclude,
+		     e) < 0)
 		return -1;
 	return 0;
 }
@@ -110,7 +138,7 @@ int sdistconf_load(struct sdistconf *c, const char *interpreter,
 			goto out;
 		}
 		hit = pyproject_configures(&pp, manifest);
-		if (hit && fill(c, &pp, doc, e) < 0) {
+		if (hit && fill(c, &pp, doc, ws_dir, e) < 0) {
 			pyproject_release(&pp);
 			goto out;
 		}
@@ -120,6 +148,9 @@ int sdistconf_load(struct sdistconf *c, const char *interpreter,
 	}
 	ret = 0;
 out:
+	/* Without a pyproject.toml, the workspace is the project. */
+	if (ret == 0 && !c->root && !(c->root = strdup(ws_dir)))
+		ret = str_oom(e, "read pyproject.toml");
 	if (ret < 0)
 		sdistconf_release(c);
 	pyinfo_release(&py);
@@ -184,6 +215,7 @@ void sdistconf_release(struct sdistconf *c)
 {
 	free(c->path);
 	free(c->dir);
+	free(c->root);
 	json_decref(c->doc);
 	free(c->python_source);
 	json_decref(c->include);

@@ -21,6 +21,10 @@
 struct sdistconf {
 	char *path;	       /* the pyproject.toml, or NULL when none */
 	char *dir;	       /* its folder, a realpath(3) */
+	char *root;	       /* the project root (layout_project_root: dir,
+				* or the workspace root holding it), or the
+				* workspace root when there is no file; every
+				* file the sdist names must lie in it */
 	json_t *doc;	       /* the whole document (new reference) */
 	const json_t *project; /* its [project] table (in doc), or NULL */
 	char *python_source;   /* [tool.maturin] python-source, a realpath,
@@ -34,9 +38,12 @@ struct sdistconf {
  * Fills c (zeroed by the caller) for the package whose Cargo.toml is
  * manifest in folder pkgdir, in the workspace rooted at ws_dir (all
  * realpaths), reading with interpreter (pyinfo.h).  No pyproject.toml
- * is not an error (c->path stays NULL).  -1 with e filled: the package's
- * own pyproject.toml cannot be read or is refused (pyproject_parse says
- * why), or a python-source given that does not exist.  A file above the
+ * is not an error (c->path stays NULL, c->root is ws_dir).  -1 with e
+ * filled: the package's own pyproject.toml cannot be read or is refused
+ * (pyproject_parse says why), a python-source given that does not
+ * exist, or a python-source (given, or its default through a link) that
+ * lies outside the project root: the sdist would carry that folder
+ * whole, as the wheel refuses to read it (layout.h).  A file above the
  * package that cannot be read is passed by: it may configure another.
  */
 int sdistconf_load(struct sdistconf *c, const char *interpreter,

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "cli/project/sdistfiles.h"
+#include "cli/project/layout.h"
 #include "cli/project/pathglob.h"
 #include "cli/project/pysrc.h"
 #include "cli/project/relpath.h"
@@ -11,7 +12,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -213,11 +213,15 @@ int sdist_files_cargo_lock(struct sdist_files *l, const char *ws_dir,
 }
 
 /* Adds the file dir/name (a readme or license a manifest names, an
- * include match) at its place below root; what it names must lie there.
- * Missing files are left to the tool that reads the field. */
+ * include match) at its place below root.  It must lie in limit (the
+ * project root, or a carried crate's own folder), whatever ".." or links
+ * lead there: the sdist root may be far wider (an outside path
+ * dependency widens it), and a file named through ".." anywhere below it
+ * would otherwise be shipped.  Missing files are left to the tool that
+ * reads the field. */
 static int add_asset(struct sdist_files *l, const char *base, const char *root,
-		     const char *dir, const char *name, const char *what,
-		     int64_t epoch, struct sp_err *e)
+		     const char *limit, const char *dir, const char *name,
+		     const char *what, int64_t epoch, struct sp_err *e)
 {
 	char *j = path_join(dir, name), *real, *arc;
 	const char *rel;
@@ -231,12 +235,13 @@ static int add_asset(struct sdist_files *l, const char *base, const char *root,
 		free(real);
 		return 0;
 	}
-	rel = relpath_inside(real, root);
+	rel = relpath_inside(real, limit) ? relpath_inside(real, root) : NULL;
 	if (!rel) {
 		sp_err_set(e,
-			   "%s '%s' (from '%s') lies outside '%s', the folder "
-			   "the sdist is made of",
-			   what, real, dir, root);
+			   "%s '%s' (named from '%s') lies outside '%s': an "
+			   "sdist carries no file from outside the project, "
+			   "nor a carried crate's from outside its folder",
+			   what, real, dir, limit);
 		free(real);
 		return -1;
 	}
@@ -263,13 +268,21 @@ int sdist_files_named(struct sdist_files *l, const struct carried *set,
 		const json_t *pkg = json_object_get(doc, "package");
 		const char *dir = set->v[i].dir;
 		const char *wsd = set->v[i].ws_dir;
+		/* A crate in the project may name any file of it; one
+		 * carried from outside (a path dependency) only its own, or
+		 * what it inherits from its own workspace root. */
+		const char *own =
+		    relpath_inside(dir, conf->root) ? conf->root : dir;
+		const char *inh =
+		    relpath_inside(wsd, conf->root) ? conf->root : wsd;
 
 		for (k = 0; keys[k]; k++) {
 			const json_t *v = json_object_get(pkg, keys[k]);
 
 			if (json_is_string(v) &&
-			    add_asset(l, base, root, dir, json_string_value(v),
-				      keys[k], epoch, e) < 0)
+			    add_asset(l, base, root, own, dir,
+				      json_string_value(v), keys[k], epoch,
+				      e) < 0)
 				return -1;
 			/* Inherited: a path from the workspace root. */
 			if (json_is_object(v) &&
@@ -284,7 +297,7 @@ int sdist_files_named(struct sdist_files *l, const struct carried *set,
 				free(wm);
 				v = json_object_get(wp, keys[k]);
 				if (json_is_string(v) &&
-				    add_asset(l, base, root, wsd,
+				    add_asset(l, base, root, inh, wsd,
 					      json_string_value(v), keys[k],
 					      epoch, e) < 0)
 					return -1;
@@ -297,48 +310,51 @@ int sdist_files_named(struct sdist_files *l, const struct carried *set,
 	if (json_is_object(x))
 		x = json_object_get(x, "file");
 	if (json_is_string(x) &&
-	    add_asset(l, base, root, conf->dir, json_string_value(x), "readme",
-		      epoch, e) < 0)
+	    add_asset(l, base, root, conf->root, conf->dir,
+		      json_string_value(x), "readme", epoch, e) < 0)
 		return -1;
 	x = json_object_get(json_object_get(proj, "license"), "file");
 	if (json_is_string(x) &&
-	    add_asset(l, base, root, conf->dir, json_string_value(x),
-		      "license file", epoch, e) < 0)
+	    add_asset(l, base, root, conf->root, conf->dir,
+		      json_string_value(x), "license file", epoch, e) < 0)
 		return -1;
 	return 0;
 }
 
-/* [tool.maturin] include patterns for sdists, matched from the
- * pyproject's folder (glob(3): "**" stands for one folder there). */
+/* What each include match is added with. */
+struct include_ctx {
+	struct sdist_files *l;
+	const struct sdistconf *conf;
+	const char *base, *root;
+	int64_t epoch;
+};
+
+static int include_one(const char *abs, const char *rel, void *arg,
+		       struct sp_err *e)
+{
+	const struct include_ctx *c = arg;
+
+	(void)abs;
+	return add_asset(c->l, c->base, c->root, c->conf->root, c->conf->dir,
+			 rel, "include", c->epoch, e);
+}
+
+/* [tool.maturin] include patterns for sdists, expanded from the
+ * pyproject's folder as the wheel's are (layout_include_walk), so that
+ * the sdist carries every file the wheel of its tree takes. */
 int sdist_files_includes(struct sdist_files *l, const struct sdistconf *conf,
 			 const char *base, const char *root, int64_t epoch,
 			 struct sp_err *e)
 {
+	struct include_ctx c = {l, conf, base, root, epoch};
 	const json_t *x;
-	size_t i, k;
+	size_t i;
 
 	json_array_foreach(conf->include, i, x)
 	{
-		char *pat = path_join(conf->dir, json_string_value(x));
-		glob_t g;
-		int r;
-
-		if (!pat)
-			return str_oom(e, "make the sdist");
-		r = glob(pat, 0, NULL, &g);
-		free(pat);
-		if (r == GLOB_NOMATCH)
-			continue;
-		if (r != 0)
-			return sp_err_set(e, "cannot expand include '%s'",
-					  json_string_value(x));
-		for (k = 0; k < g.gl_pathc; k++)
-			if (add_asset(l, base, root, "/", g.gl_pathv[k] + 1,
-				      "include", epoch, e) < 0) {
-				globfree(&g);
-				return -1;
-			}
-		globfree(&g);
+		if (layout_include_walk(json_string_value(x), conf->dir,
+					conf->root, include_one, &c, e) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -380,17 +396,21 @@ int sdist_files_walks(struct sdist_files *l, const struct carried *set,
 	    .exclude = conf->exclude,
 	};
 	const char *dirs[64];
+	const size_t cap = sizeof(dirs) / sizeof(*dirs);
 	size_t i, n = 0;
 
 	if (conf->dir)
 		dirs[n++] = conf->dir;
 	if (conf->python_source)
 		dirs[n++] = conf->python_source;
-	for (i = 0; i < set->n && n < 64; i++)
+	/* The folders above share the array with the crates'. */
+	if (set->n > cap - n)
+		return sp_err_set(e,
+				  "an sdist of more than %zu crates is not "
+				  "supported (this one carries %zu)",
+				  cap - n, set->n);
+	for (i = 0; i < set->n; i++)
 		dirs[n++] = set->v[i].dir;
-	if (i < set->n)
-		return sp_err_set(e, "an sdist of more than 60 crates is not "
-				     "supported");
 	for (i = 0; i < n; i++) {
 		const char *rel = relpath_inside(dirs[i], root);
 		char *arc;

@@ -91,8 +91,12 @@ int sdist_files_walks(struct sdist_files *l, const struct carried *set,
  * Adds the readme and license files the carried manifests (docs: as
  * sdist_manifests() takes them) and conf's [project] name, which may lie
  * outside the walked folders (a readme inherited from the workspace
- * root).  Each must lie below root (an error names it); a missing one is
- * left for the tool that reads the field to report.  Returns 0 or -1.
+ * root), each at its place below root.  Each must lie in the project
+ * root (conf->root); a crate carried from outside it (a path dependency)
+ * may name only files in its own folder, or, for a value it inherits,
+ * in its own workspace root.  An error names the file and the folder it
+ * had to lie in; a missing one is left for the tool that reads the
+ * field to report.  Returns 0 or -1.
  */
 int sdist_files_named(struct sdist_files *l, const struct carried *set,
 		      const json_t *docs, const struct sdistconf *conf,
@@ -101,8 +105,11 @@ int sdist_files_named(struct sdist_files *l, const struct carried *set,
 
 /*
  * Adds the files conf's include patterns for sdists match, from the
- * pyproject's folder (glob(3), so "**" stands for one folder there);
- * each must lie below root.  Returns 0 or -1 with e filled.
+ * pyproject's folder, as the wheel's are matched (layout_include_walk:
+ * "**" stands for any number of folders, '*' matches a leading dot);
+ * each must lie in the project root (conf->root), and goes at its
+ * place below root.  Returns 0 or -1 with e filled (a link out of the
+ * project root among them, a folder that cannot be read).
  */
 int sdist_files_includes(struct sdist_files *l, const struct sdistconf *conf,
 			 const char *base, const char *root, int64_t epoch,

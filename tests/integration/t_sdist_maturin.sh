@@ -236,7 +236,7 @@ build-backend = "spoke_build"
 python-source = "src"
 module-name = "srclay._native"
 exclude = ["src/srclay/secret.txt", "**/*.tmp"]
-include = [{ path = ".notes", format = "sdist" }, { path = ".wheel-only", format = "wheel" }]
+include = [{ path = ".notes", format = "sdist" }, { path = ".wheel-only", format = "wheel" }, "**/.keep", "assets/*"]
 TOML
 echo 'The src layout.' >"$l/README.md"
 echo 'notes' >"$l/.notes"
@@ -247,6 +247,11 @@ echo 'from ._native import add' >"$l/src/srclay/__init__.py"
 echo 'data' >"$l/src/srclay/data.txt"
 echo 'secret' >"$l/src/srclay/secret.txt"
 echo 'scratch' >"$l/src/srclay/x.tmp"
+# Matched as the wheel matches them: "**" through two folders, '*' a
+# leading dot (glob(3) did neither, and the sdist's wheel lost them).
+mkdir -p "$l/src/srclay/deep/er" "$l/assets"
+echo 'keep' >"$l/src/srclay/deep/er/.keep"
+echo 'hidden' >"$l/assets/.hidden"
 
 check "src layout: spoke sdist" "$SPOKE" sdist -q -i "$PY" --manifest-path "$l/rust/Cargo.toml" -o "$T/s3"
 s3=$T/s3/srclay-0.1.0.tar.gz
@@ -255,8 +260,56 @@ check "  carries the project folder whole, as it is laid out" bash -c "for f in 
 check "  the pyproject.toml is the project's own" bash -c "tar xzOf '$s3' srclay-0.1.0/pyproject.toml | cmp - '$l/pyproject.toml'"
 check "  leaves out what exclude names" bash -c "! grep -E 'secret.txt|x.tmp' '$T/l3'"
 check "  takes an sdist include, and a wheel-only one (an input of the wheel)" bash -c "grep -qx srclay-0.1.0/.notes '$T/l3' && grep -qx srclay-0.1.0/.wheel-only '$T/l3'"
+check "  matches '**' through any number of folders and '*' a leading dot" bash -c "grep -qx srclay-0.1.0/src/srclay/deep/er/.keep '$T/l3' && grep -qx srclay-0.1.0/assets/.hidden '$T/l3'"
 check "  the tree builds (spoke build beside pyproject.toml)" bash -c "cd '$l' && '$SPOKE' build -q -i '$PY' -o '$T/w3'"
 check "  spoke build in the unpacked sdist" from_sdist "$s3" "$T/c3" "$T/w3s"
 check "  gives the same wheel (files and METADATA)" same_wheel "$T"/w3/srclay-*.whl "$T"/w3s/srclay-*.whl
 check "  which installs and imports" bash -c "'$v/bin/pip' install -q --no-index '$T'/w3s/srclay-*.whl && cd '$T' && '$v/bin/python' -c 'from srclay._native import add; assert add(1, 2) == 3'"
+# --- Nothing outside the project: a python-source that leads out of it,
+# and files a crate names through "..", are refused, even where an
+# outside path dependency widens the sdist root to hold them (the
+# package's own readme and license are pkgmeta's to refuse).
+# Nothing here is built: the sdist is refused before.
+x=$T/esc
+mkdir -p "$x/proj/src" "$x/secret" "$x/dep/src" "$x/libs/inh/src"
+echo 'PRIVATE KEY' >"$x/secret/id_rsa"
+printf '[package]\nname = "escp"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\ndep = { path = "../dep" }\n' >"$x/proj/Cargo.toml"
+module_src escp >"$x/proj/src/lib.rs"
+printf '[package]\nname = "dep"\nversion = "0.1.0"\nedition = "2021"\n' >"$x/dep/Cargo.toml"
+: >"$x/dep/src/lib.rs"
+esc_pp() { printf '[project]\nname = "escp"\nversion = "0.1.0"\n%s\n[build-system]\nrequires = []\nbuild-backend = "spoke_build"\n\n[tool.maturin]\n%s\n' "$1" "$2" >"$x/proj/pyproject.toml"; }
+esc_sdist() { "$SPOKE" sdist -q -i "$PY" --manifest-path "$x/proj/Cargo.toml" -o "$T/sx"; }
+
+esc_pp "" 'python-source = "../secret"'
+check_status "python-source outside the project: spoke sdist refuses it" 1 esc_sdist
+check "  naming the setting, the file and the project root" grep -q "python-source '$x/secret' (in '$x/proj/pyproject.toml').*project root '$x/proj'" "$T/last.out"
+check "  and writes no sdist" test ! -e "$T/sx/escp-0.1.0.tar.gz"
+
+esc_pp "" ''
+printf 'license-file = "../secret/id_rsa"\n' >>"$x/dep/Cargo.toml"
+check_status "an outside path dependency's license file outside its folder is refused" 1 esc_sdist
+check "  by name" grep -q "license-file '$x/secret/id_rsa'.*outside '$x/dep'" "$T/last.out"
+
+sed -i '/^license-file = /d' "$x/dep/Cargo.toml"
+
+# Include and exclude patterns for sdists pass the wheel's check.
+esc_pp "" 'include = ["../secret/id_rsa"]'
+check_status "an include pattern with '..' is refused" 1 esc_sdist
+check "  naming the pattern and the file" grep -q "'$x/proj/pyproject.toml': \\[tool.maturin\\] include pattern '../secret/id_rsa'" "$T/last.out"
+esc_pp "" 'exclude = [{ path = "../secret", format = "sdist" }]'
+check_status "an exclude pattern with '..' is refused" 1 esc_sdist
+check "  naming the pattern and the file" grep -q "'$x/proj/pyproject.toml': \\[tool.maturin\\] exclude pattern '../secret'" "$T/last.out"
+esc_pp "" 'include = ["/etc/hostname"]'
+check_status "an absolute include pattern is refused" 1 esc_sdist
+check "  naming it" grep -q "include pattern '/etc/hostname' must be a relative path" "$T/last.out"
+esc_pp "" ''
+
+# What an outside crate inherits comes from its own workspace root (as
+# maturin's parent_workspace_sdist has it).
+printf '[workspace]\nmembers = ["inh"]\n\n[workspace.package]\nreadme = "README.md"\n' >"$x/libs/Cargo.toml"
+echo '# libs' >"$x/libs/README.md"
+printf '[package]\nname = "inh"\nversion = "0.1.0"\nedition = "2021"\nreadme.workspace = true\n' >"$x/libs/inh/Cargo.toml"
+: >"$x/libs/inh/src/lib.rs"
+printf 'inh = { path = "../libs/inh" }\n' >>"$x/proj/Cargo.toml"
+check "an outside crate's readme inherited from its own workspace root is carried" bash -c "$(declare -f esc_sdist); SPOKE='$SPOKE' PY='$PY' x='$x' T='$T' esc_sdist && tar tzf '$T/sx/escp-0.1.0.tar.gz' | grep -qx escp-0.1.0/libs/README.md && ! tar tzf '$T/sx/escp-0.1.0.tar.gz' | grep -q secret"
 finish

@@ -84,7 +84,7 @@ static int load_list(const struct pyfile_src *v, size_t n, const char *key,
 	for (i = 0; i < n; i++) {
 		const char *src = v[i].src, *dst = v[i].dst;
 		struct pyfile *f = &(*out)[*nout];
-		struct stat st;
+		mode_t mode = 0;
 		/* Only a python file may be generated text. */
 		const int gen = kind == LIST_PY && !src && v[i].text;
 
@@ -124,13 +124,13 @@ static int load_list(const struct pyfile_src *v, size_t n, const char *key,
 				return sp_err_set(e, "out of memory");
 			continue;
 		}
-		f->data = fsx_read_all(src, &f->len, e);
+		f->data = fsx_read_all_mode(src, &f->len, &mode, e);
 		if (!f->data)
 			return sp_err_wrap(e,
 					   "cannot read a file for the wheel");
 		/* maturin keeps a script's executable bit; the installer
 		 * gives it to the installed file. */
-		if (stat(src, &st) == 0 && (st.st_mode & 0111))
+		if (mode & 0111)
 			f->mode = 0755;
 	}
 	qsort(*out, *nout, sizeof(**out), by_dst);
