@@ -317,8 +317,8 @@ check() {
 	esac
 }
 
-# unzip_list WHEEL: the wheel's member names, version and RECORD aside
-# for comparing two wheels of the same crate.
+# zip_names WHEEL: the wheel's member names, sorted; metadata WHEEL: its
+# METADATA; for comparing two wheels of the same crate.
 zip_names() {
 	"$PY" -c 'import sys, zipfile
 for n in sorted(zipfile.ZipFile(sys.argv[1]).namelist()): print(n)' "$1"
