@@ -309,7 +309,11 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	}
 	if (sdistconf_load(&conf, o->interp, manifest, pkgdir, root, e) < 0)
 		goto out;
-	pkg_meta = cargo_package_meta(pkg, conf.project, root, e);
+	/* The [project] readme and license files are read from the
+	 * pyproject.toml's folder, as spoke build reads them (plan.c): it
+	 * may lie above the crate (the src layout). */
+	pkg_meta = pkgmeta_of(pkg, conf.project, conf.path ? conf.dir : NULL,
+			      root, e);
 	if (!pkg_meta || !(pkginfo = metadata_render(pkg_meta, e)))
 		goto out;
 	base = dist_info_dir(str_member(pkg_meta, "distribution"),

@@ -783,9 +783,3 @@ out:
 	free(pkgdir);
 	return out;
 }
-
-json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
-			   const char *workspace_root, struct sp_err *e)
-{
-	return pkgmeta_of(pkg, proj, NULL, workspace_root, e);
-}

@@ -45,10 +45,6 @@ json_t *pkgmeta_of(const json_t *pkg, const json_t *proj,
 		   const char *project_dir, const char *workspace_root,
 		   struct sp_err *e);
 
-/* pkgmeta_of() with the pyproject.toml beside Cargo.toml. */
-json_t *cargo_package_meta(const json_t *pkg, const json_t *proj,
-			   const char *workspace_root, struct sp_err *e);
-
 /*
  * Sets "author" and "author_email" in meta (core metadata Author and
  * Author-email) from cargo's authors array: "Name <email>" and "<email>"

@@ -379,15 +379,29 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			if (r < 0)
 				goto out;
 			if (r == 0 && spoke_mode) {
+				/* Where maturin would choose cffi bindings
+				 * (no PyInit, no pyo3), say so: that is
+				 * what a maturin user needs to read here. */
+				int cffi = pp && pp->maturin &&
+					   pp->m.bindings ==
+					       PP_BINDINGS_AUTO &&
+					   !pkg_uses_pyo3(pkg);
+
 				sp_err_set(e,
 					   "package '%s': '%s' does not "
 					   "export %s, so Python cannot "
 					   "import it as module '%s' (check "
 					   "[tool.maturin] module-name or "
-					   "[package.metadata.spoke] module)",
+					   "[package.metadata.spoke] module)%s",
 					   str_member(pkg, "name"),
 					   str_member(art, "path"), sym,
-					   module);
+					   module,
+					   cffi ? "; maturin would build cffi "
+						  "bindings for it (no pyo3 "
+						  "or pyo3-ffi dependency), "
+						  "which spoke does not "
+						  "support"
+						: "");
 				goto out;
 			}
 			if (r == 0) {

@@ -113,6 +113,14 @@ check_status "a bad pyproject.toml fails the package it configures" 1 \
 	bash -c "printf '[tool.maturin\n' >'$p/crate/pyproject.toml'; cd '$p/crate' && '$SPOKE' build -q -i '$PY' --manifest-path Cargo.toml -o '$T/wbad2'"
 check "  saying which file" grep -q "cannot read '$p/crate/pyproject.toml'" "$T/last.out"
 
+# No PyInit and no pyo3: maturin would make cffi bindings of it; spoke
+# says so rather than only that the symbol is missing.
+p="$T/cffi"
+fixture "$p/crate" cffi-like other
+printf '[tool.maturin]\n' >"$p/crate/pyproject.toml"
+check_status "a cdylib maturin would bind with cffi is refused" 1 bash -c "cd '$p/crate' && '$SPOKE' build -q -i '$PY' -o '$T/wcffi'"
+check "  naming cffi" grep -q "does not export PyInit_cffi_like.*maturin would build cffi bindings for it" "$T/last.out"
+
 # A broken pyproject.toml beside a member nobody builds does not stop
 # another member's build.
 p="$T/ws2"

@@ -227,6 +227,7 @@ cat >"$l/pyproject.toml" <<'TOML'
 [project]
 name = "srclay"
 version = "0.1.0"
+readme = "README.md"
 
 [build-system]
 requires = []
@@ -257,6 +258,7 @@ check "src layout: spoke sdist" "$SPOKE" sdist -q -i "$PY" --manifest-path "$l/r
 s3=$T/s3/srclay-0.1.0.tar.gz
 tar tzf "$s3" >"$T/l3" 2>&1
 check "  carries the project folder whole, as it is laid out" bash -c "for f in pyproject.toml README.md rust/Cargo.toml rust/src/lib.rs rust/pyffi/src/lib.rs src/srclay/__init__.py src/srclay/data.txt Cargo.toml PKG-INFO; do grep -qx \"srclay-0.1.0/\$f\" '$T/l3' || exit 1; done"
+check "  PKG-INFO has the readme beside pyproject.toml, above the crate" bash -c "tar xzOf '$s3' srclay-0.1.0/PKG-INFO | grep -qx 'The src layout.'"
 check "  the pyproject.toml is the project's own" bash -c "tar xzOf '$s3' srclay-0.1.0/pyproject.toml | cmp - '$l/pyproject.toml'"
 check "  leaves out what exclude names" bash -c "! grep -E 'secret.txt|x.tmp' '$T/l3'"
 check "  takes an sdist include, and a wheel-only one (an input of the wheel)" bash -c "grep -qx srclay-0.1.0/.notes '$T/l3' && grep -qx srclay-0.1.0/.wheel-only '$T/l3'"
