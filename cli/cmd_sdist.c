@@ -339,7 +339,8 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	    sdist_files_cargo_lock(&l, root, base, epoch, e) < 0)
 		goto out;
 	/* A PEP 517 frontend reads the pyproject.toml at the top. */
-	if (conf.path && strcmp(conf.dir, sroot) != 0) {
+	if (conf.path && (strcmp(conf.dir, sroot) != 0 ||
+			  sdistconf_top_rewritten(&conf, sroot))) {
 		char *top = NULL;
 		int r =
 		    sdistconf_top(&conf, o->interp, manifest, sroot, &top, e);

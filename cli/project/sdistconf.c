@@ -60,6 +60,7 @@ static int fill(struct sdistconf *c, const struct pyproject *pp,
 		return str_oom(e, "read pyproject.toml");
 	c->project = json_object_get(c->doc, "project");
 	c->maturin = pp->maturin;
+	c->python_source_set = pp->m.python_source_set;
 	/* The default (the folder itself, or its src/) lies inside the
 	 * folder, which is carried whole; one given may lie elsewhere
 	 * ("../src" in a workspace), but not outside the project: the sdist
@@ -172,17 +173,31 @@ static json_t *table(json_t *t, const char *key)
 	return x;
 }
 
+/* python-source is maturin's src-layout default (src/, not the
+ * pyproject's own folder). */
+static int src_default(const struct sdistconf *c)
+{
+	return c->maturin && !c->python_source_set && c->python_source &&
+	       strcmp(c->python_source, c->dir) != 0;
+}
+
+int sdistconf_top_rewritten(const struct sdistconf *c, const char *root)
+{
+	return c->path && c->maturin &&
+	       (strcmp(c->dir, root) != 0 || src_default(c));
+}
+
 int sdistconf_top(const struct sdistconf *c, const char *interpreter,
 		  const char *manifest, const char *root, char **text,
 		  struct sp_err *e)
 {
 	const char *paths[1] = {c->path};
 	json_t *docs, *doc, *m;
-	char *rel = NULL;
+	char *rel = NULL, *src = NULL;
 	int ret = -1;
 
 	*text = NULL;
-	if (!c->path || !c->maturin || strcmp(c->dir, root) == 0)
+	if (!sdistconf_top_rewritten(c, root))
 		return 0;
 	/* Read again through tomldoc, which keeps dates as dates. */
 	docs = tomldoc_read(interpreter, paths, 1, e);
@@ -190,23 +205,39 @@ int sdistconf_top(const struct sdistconf *c, const char *interpreter,
 		return -1;
 	doc = json_object_get(docs, c->path);
 	m = table(table(doc, "tool"), "maturin");
-	rel = relpath(root, manifest);
-	if (!m || !rel ||
-	    json_object_set_new(m, "manifest-path", json_string(rel)) < 0) {
-		if (!m && rel)
-			sp_err_set(e, "'%s': [tool.maturin] is not a table",
-				   c->path);
-		else
-			str_oom(e, "write the sdist's pyproject.toml");
+	/* table() makes [tool.maturin] for a project that has only
+	 * build-backend = "maturin". */
+	if (!m) {
+		sp_err_set(e,
+			   "'%s': [tool] or [tool.maturin] is not a table (or "
+			   "out of memory)",
+			   c->path);
 		goto out;
 	}
+	if (strcmp(c->dir, root) != 0) {
+		rel = relpath(root, manifest);
+		if (!rel || json_object_set_new(m, "manifest-path",
+						json_string(rel)) < 0) {
+			str_oom(e, "write the sdist's pyproject.toml");
+			goto out;
+		}
+	}
+	if (src_default(c)) {
+		src = relpath(root, c->python_source);
+		if (!src || json_object_set_new(m, "python-source",
+						json_string(src)) < 0) {
+			str_oom(e, "write the sdist's pyproject.toml");
+			goto out;
+		}
+	}
 	*text = tomlemit(doc,
-			 "# The project's pyproject.toml, with manifest-path "
-			 "from this folder (spoke sdist).\n",
+			 "# The project's pyproject.toml, with the paths "
+			 "maturin would find from this folder (spoke sdist).\n",
 			 e);
 	ret = *text ? 0 : -1;
 out:
 	free(rel);
+	free(src);
 	json_decref(docs);
 	return ret;
 }

@@ -32,6 +32,9 @@ struct sdistconf {
 	json_t *include;       /* array of patterns for sdists */
 	json_t *exclude;       /* array of patterns for sdists */
 	int maturin;	       /* maturin's rules apply (pyproject.h) */
+	int python_source_set; /* python-source was written, not maturin's
+				* default (the folder, or src/ in the src
+				* layout) */
 };
 
 /*
@@ -51,17 +54,24 @@ int sdistconf_load(struct sdistconf *c, const char *interpreter,
 		   struct sp_err *e);
 
 /*
- * The text of the pyproject.toml at the top of the sdist when c's file
- * lies below the sdist root (root): *text is NULL when the file goes
- * there as it is, else (maturin's rules apply) the document with
+ * The text of the pyproject.toml at the top of the sdist (root): *text
+ * is NULL when the file goes there as it is, else (maturin's rules
+ * apply) the document with, when c's file lies below root,
  * [tool.maturin] manifest-path set to the package's Cargo.toml (manifest)
  * relative to root, so that a build started at the top, as a PEP 517
- * frontend starts one, finds the package (malloc'd; its comments are
- * lost).  The file in its own folder, which the sdist also carries, stays
- * as it is and still configures the package: it is the nearer one.
+ * frontend starts one, finds the package; and, when python-source was
+ * maturin's src-layout default, python-source written out: the sdist's
+ * one workspace Cargo.toml at the top takes the place of rust/Cargo.toml,
+ * by which the default was found (malloc'd; its comments are lost).  The
+ * file in its own folder, which the sdist also carries when it lies
+ * below root, stays as it is and still configures the package.
  * Returns 0, or -1 with e filled (the file cannot be read again, out of
  * memory).
  */
+/* 1 when the sdist must write its own top pyproject.toml for c at root
+ * (sdistconf_top would give a text), else 0. */
+int sdistconf_top_rewritten(const struct sdistconf *c, const char *root);
+
 int sdistconf_top(const struct sdistconf *c, const char *interpreter,
 		  const char *manifest, const char *root, char **text,
 		  struct sp_err *e);

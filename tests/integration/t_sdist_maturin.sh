@@ -218,6 +218,27 @@ check "  the project's own is carried as it is" bash -c "tar xzOf '$s6' mono-0.2
 check "  spoke build at the top of the unpacked sdist" from_sdist "$s6" "$T/c6" "$T/w6s"
 check "  gives the same wheel (files and METADATA)" same_wheel "$T"/w6/mono-*.whl "$T"/w6s/mono-*.whl
 
+# --- maturin's pyo3-mixed-workspace: pyproject.toml on top without
+# python-source (src/ by maturin's src-layout rule, which needs
+# rust/Cargo.toml), a workspace in rust/, manifest-path to a member.  The
+# sdist's one workspace Cargo.toml at the top takes rust/Cargo.toml's
+# place, so the top pyproject.toml must say python-source itself.
+mw=$T/mixws
+mkdir -p "$mw/src/mixws/sub" "$mw/rust/python/mixws-py/src"
+cp -r "$SRC/examples/pyffi" "$mw/rust/pyffi"
+printf '[project]\nname = "mixws"\nversion = "0.3.0"\n\n[build-system]\nrequires = []\nbuild-backend = "spoke_build"\n\n[tool.maturin]\nmodule-name = "mixws.mixws_py"\nmanifest-path = "rust/python/mixws-py/Cargo.toml"\n' >"$mw/pyproject.toml"
+printf '[workspace]\nresolver = "2"\nmembers = ["python/mixws-py", "pyffi"]\n' >"$mw/rust/Cargo.toml"
+printf '[package]\nname = "mixws-py"\nversion = "0.3.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\npyffi = { path = "../../pyffi" }\n' >"$mw/rust/python/mixws-py/Cargo.toml"
+module_src mixws_py >"$mw/rust/python/mixws-py/src/lib.rs"
+echo 'from .mixws_py import add' >"$mw/src/mixws/__init__.py"
+echo 'X = 1' >"$mw/src/mixws/sub/__init__.py"
+check "src layout with a workspace: the tree builds, with its Python package" bash -c "cd '$mw' && '$SPOKE' build -q -i '$PY' -o '$T/w7' && unzip -Z1 '$T'/w7/mixws-*.whl | grep -qx mixws/sub/__init__.py"
+check "  spoke sdist" bash -c "cd '$mw' && '$SPOKE' sdist -q -i '$PY' -o '$T/s7'"
+s7=$T/s7/mixws-0.3.0.tar.gz
+check "  the top pyproject.toml says python-source" bash -c "tar xzOf '$s7' mixws-0.3.0/pyproject.toml | '$PY' -c 'import sys, tomllib; m = tomllib.loads(sys.stdin.read())[\"tool\"][\"maturin\"]; assert m[\"python-source\"] == \"src\", m'"
+check "  spoke build at the top of the unpacked sdist" from_sdist "$s7" "$T/c7" "$T/w7s"
+check "  gives the same wheel (files and METADATA)" same_wheel "$T"/w7/mixws-*.whl "$T"/w7s/mixws-*.whl
+
 # --- The src layout: pyproject.toml above rust/Cargo.toml, the Python
 # package in src/, with [tool.maturin] exclude and an sdist-only include.
 l=$T/srcl
