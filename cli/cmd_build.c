@@ -42,6 +42,11 @@ static const char build_help[] =
 	"  -r, --release          build with the release profile (the\n"
 	"                         default; conflicts with --profile)\n"
 	"  --profile NAME         cargo profile (default: release)\n"
+	"  --editable[=PROFILE]   build for an editable install (the PEP 517\n"
+	"                         backend's PEP 660 hook, spoke develop):\n"
+	"                         [tool.maturin] editable-profile, else\n"
+	"                         profile, else PROFILE (default release)\n"
+	"                         is the profile when --profile is not given\n"
 	"  -F, --features LIST    cargo features (repeatable: they add up)\n"
 	"  --all-features         every feature of the selected packages\n"
 	"  --no-default-features  not the 'default' feature\n"
@@ -698,12 +703,13 @@ int cmd_build(int argc, char **argv)
 	       OPT_STATE, OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE,
 	       OPT_ARTIFACTS, OPT_ALL_FEATURES, OPT_NO_DEFAULT, OPT_LOCKED,
 	       OPT_FROZEN, OPT_TRIPLE, OPT_CONFIG, OPT_STRIP, OPT_SDIST,
-	       OPT_OFFLINE };
+	       OPT_OFFLINE, OPT_EDITABLE };
 	static const struct option longopts[] = {
 		{"manifest-path", required_argument, NULL, 'm'},
 		{"package", required_argument, NULL, 'p'},
 		{"release", no_argument, NULL, 'r'},
 		{"profile", required_argument, NULL, OPT_PROFILE},
+		{"editable", optional_argument, NULL, OPT_EDITABLE},
 		{"features", required_argument, NULL, OPT_FEATURES},
 		{"all-features", no_argument, NULL, OPT_ALL_FEATURES},
 		{"no-default-features", no_argument, NULL, OPT_NO_DEFAULT},
@@ -778,6 +784,10 @@ int cmd_build(int argc, char **argv)
 			break;
 		case OPT_PROFILE:
 			a.co.profile = optarg;
+			break;
+		case OPT_EDITABLE:
+			a.co.editable = 1;
+			a.co.default_profile = optarg;
 			break;
 		case 'F':
 		case OPT_FEATURES:

@@ -440,9 +440,13 @@ int cmd_develop(int argc, char **argv)
 	bargv[nb++] = "--repair=skip";
 	bargv[nb++] = "--out";
 	bargv[nb++] = tmp;
-	if (!release || profile) {
+	/* maturin develop's profile: --profile or -r (release), else
+	 * [tool.maturin] editable-profile or profile, else dev. */
+	if (profile || release) {
 		bargv[nb++] = "--profile";
-		bargv[nb++] = profile ? profile : "dev";
+		bargv[nb++] = profile ? profile : "release";
+	} else {
+		bargv[nb++] = "--editable=dev";
 	}
 	bargv[nb] = NULL;
 	rc = cmd_build((int)nb, (char **)bargv);

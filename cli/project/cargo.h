@@ -27,6 +27,12 @@ struct cargo_opts {
 	int locked, frozen;	 /* --locked, --frozen */
 	const char *target;	 /* --target TRIPLE; NULL: the host's */
 	int strip;		 /* strip symbols (profile.<p>.strip) */
+	/* An editable install's build (PEP 660, spoke develop): maturin's
+	 * editable-profile is the profile when profile is NULL. */
+	int editable;
+	/* The profile when neither the command line nor [tool.maturin]
+	 * names one: NULL for release ("dev" for spoke develop). */
+	const char *default_profile;
 	/* A program that embeds Python is built (binplan.h): pyo3 must
 	 * link libpython, so PYO3_BUILD_EXTENSION_MODULE stays unset. */
 	int embeds_python;

@@ -285,11 +285,14 @@ int projconf_cargo_opts(struct projconf *pc, const json_t *meta,
 		const char *name =
 		    str_member(json_array_get(packages, i), "name");
 		const struct pp_maturin *m;
+		const char *want;
 
 		if (!pc->selected[i] || !pp || !pp->has_maturin)
 			continue;
 		m = &pp->m;
-		for (j = 0; j < m->nfeatures; j++) {
+		/* As maturin: the command line's features replace the
+		 * pyproject's. */
+		for (j = 0; !o->features && j < m->nfeatures; j++) {
 			/* In a build of several packages, cargo takes a
 			 * member's feature as "member/feature". */
 			char *f = nsel > 1 && !strchr(m->features[j], '/')
@@ -308,16 +311,20 @@ int projconf_cargo_opts(struct projconf *pc, const json_t *meta,
 		out->locked |= flag(m->locked);
 		out->frozen |= flag(m->frozen);
 		out->strip |= flag(m->strip);
-		if (m->profile && !o->profile) {
-			if (out->profile && strcmp(out->profile, m->profile))
+		/* An editable build takes editable-profile, else profile,
+		 * as maturin does. */
+		want = o->editable && m->editable_profile ? m->editable_profile
+							  : m->profile;
+		if (want && !o->profile) {
+			if (out->profile && strcmp(out->profile, want))
 				return sp_err_set(
 				    e,
 				    "%s asks for cargo profile '%s' and %s "
 				    "for '%s': build them separately (-p) or "
 				    "pass --profile",
-				    pp->path, m->profile, profile_from,
+				    pp->path, want, profile_from,
 				    out->profile);
-			out->profile = m->profile;
+			out->profile = want;
 			profile_from = pp->path;
 		}
 		if (m->nconfig) {
@@ -342,6 +349,8 @@ int projconf_cargo_opts(struct projconf *pc, const json_t *meta,
 		out->nconfig = pc->nconfig;
 	}
 	out->features = pc->features;
+	if (!out->profile)
+		out->profile = o->default_profile;
 	return 0;
 }
 

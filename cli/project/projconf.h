@@ -54,10 +54,12 @@ int projconf_load(struct projconf *pc, const json_t *meta,
 /*
  * The cargo options of the build: o, plus what the selected packages'
  * [tool.maturin] ask (features, all-features, no-default-features,
- * locked, frozen, profile, config, strip).  The command line wins for
- * the profile; features add up (prefixed "package/" when more than one
- * package is built, as cargo wants them in a workspace); a flag is on
- * when the command line or any package sets it.  Two packages asking
+ * locked, frozen, profile or, for an editable build, editable-profile,
+ * config, strip).  The command line wins for the profile (then
+ * o->default_profile when nobody names one) and, as with maturin, its
+ * features replace the pyproject's (which are prefixed "package/" when
+ * more than one package is built, as cargo wants them in a workspace); a
+ * flag is on when the command line or any package sets it.  Two packages asking
  * for different profiles is an error naming both.  *out's strings point
  * into o and pc.
  */

@@ -192,14 +192,15 @@ def _member(root, name):
     return os.path.join(root, *parts)
 
 
-def _build(wheel_directory, config_settings=None):
+def _build(wheel_directory, config_settings=None, editable=False):
     """Builds this project's wheel into wheel_directory; returns its path.
     The user's build-args come first, so that spoke's own -o and --json
-    (which this backend needs) win."""
+    (which this backend needs) win.  An editable build takes
+    [tool.maturin] editable-profile (spoke build --editable)."""
     out = os.path.abspath(wheel_directory)
     manifest = _manifest_args()
     user = _build_args(config_settings)
-    args = ["build", "-q"] + user
+    args = ["build", "-q"] + (["--editable"] if editable else []) + user
     if not manifest or "-m" in user or "--manifest-path" in user:
         manifest = []
     if not _has_interpreter(user):
@@ -337,7 +338,7 @@ def build_editable(wheel_directory, config_settings=None,
     code show at once; Rust changes need another install.  A package with
     no Python source gets its normal wheel."""
     with tempfile.TemporaryDirectory() as tmp:
-        whl = _build(tmp, config_settings)
+        whl = _build(tmp, config_settings, editable=True)
         with zipfile.ZipFile(whl) as z:
             names = z.namelist()
             info = _dist_info(names)

@@ -142,4 +142,29 @@ printf '[tool.maturin]\nprofile = "dist"\n' >"$p/crate/pyproject.toml"
 check "[tool.maturin] profile builds with that cargo profile" \
 	bash -c "cd '$p/crate' && '$SPOKE' build -q -i '$PY' -o '$T/w7' && ls '$T'/w7/prof_crate-*.whl && test -f '$p/crate/target/dist/libprof_crate.so'"
 
+# editable-profile: an editable build's profile (PEP 660, spoke develop),
+# else profile; --profile wins; spoke develop's default stays dev.
+printf '\n[profile.edit]\ninherits = "release"\n' >>"$p/crate/Cargo.toml"
+printf '[tool.maturin]\nprofile = "dist"\neditable-profile = "edit"\n' >"$p/crate/pyproject.toml"
+check "spoke build --editable builds with editable-profile" \
+	bash -c "cd '$p/crate' && '$SPOKE' build -q -i '$PY' --editable -o '$T/w8' && test -f '$p/crate/target/edit/libprof_crate.so'"
+check "  --profile wins over it" \
+	bash -c "cd '$p/crate' && '$SPOKE' build -q -i '$PY' --editable --profile release -o '$T/w9' && test -f '$p/crate/target/release/libprof_crate.so'"
+v=$(make_venv prof)
+check "  spoke develop builds with it too" \
+	bash -c "cd '$p/crate' && rm -rf target/edit && VIRTUAL_ENV='$v' '$SPOKE' develop -q && test -f '$p/crate/target/edit/libprof_crate.so'"
+printf '[tool.maturin]\n' >"$p/crate/pyproject.toml"
+check "  without either, spoke develop builds with dev" \
+	bash -c "cd '$p/crate' && VIRTUAL_ENV='$v' '$SPOKE' develop -q && test -f '$p/crate/target/debug/libprof_crate.so'"
+
+# The command line's features replace [tool.maturin] features (maturin).
+p="$T/feat"
+fixture "$p/crate" feat-crate feat_crate
+printf '\nother = []\n' >>"$p/crate/Cargo.toml"
+sed -i 's/^\[features\]$/[features]\nother = []/; $d' "$p/crate/Cargo.toml"
+printf '[tool.maturin]\nfeatures = ["loud"]\n' >"$p/crate/pyproject.toml"
+vf=$(make_venv feat)
+check "--features on the command line replaces [tool.maturin] features" \
+	bash -c "cd '$p/crate' && '$SPOKE' build -q -i '$PY' --features other -o '$T/wf' && '$vf/bin/pip' install -q --no-index '$T'/wf/feat_crate-*.whl && '$vf/bin/python' -c 'import feat_crate; assert feat_crate.greet(\"x\") == \"hello, x\"'"
+
 finish
