@@ -256,6 +256,21 @@ check_status "RUNPATH \$ORIGIN/lib is searched, with no --lib-path" 0 "$SPOKE" w
 	--module-file "$IN/origin/worig.so" --distribution worig --version 1.0 --module worig "${TAGS[@]}" --out-dir "$T/o10" -q
 check "  and the helper found there is bundled" \
 	bash -c "unzip -Z1 '$T'/o10/worig-*.whl | grep -q '^worig.libs/libwhelper-'"
+check_status "--exclude: a library the user promises every target has" 0 "$SPOKE" wheel --compat manylinux_2_17 \
+	"${MOD[@]}" "${TAGS[@]}" --exclude 'libwhelper.so.*' --out-dir "$T/o10b" --json
+check "  is neither searched nor bundled; --json says what was written" "$PY" -c "
+import json, zipfile
+[r] = [json.loads(l) for l in open('$T/last.out') if l.startswith('{')]
+assert r['type'] == 'result' and r['command'] == 'wheel' and r['ok'], r
+assert r['wheel_name'] == '$NAME' and r['grafted'] == [], r
+assert not [n for n in zipfile.ZipFile('$T/o10b/$NAME').namelist() if '.libs/' in n]
+"
+check_status "--json on failure" 1 "$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --out-dir "$T/o10c" --json
+check "  one result line, ok false, the error" "$PY" -c "
+import json
+[r] = [json.loads(l) for l in open('$T/last.out') if l.startswith('{')]
+assert r['ok'] is False and 'cannot find libwhelper.so.1' in r['error'], r
+"
 check_status "--compat linux: no repair, linux_x86_64, nothing searched" 0 "$SPOKE" wheel --compat linux \
 	"${MOD[@]}" "${TAGS[@]}" --out-dir "$T/o11" -q
 check "  named linux_x86_64, no .libs" \
