@@ -150,6 +150,14 @@ check_status "--wheel-out writes exactly that file" 0 \
 	--metadata "$IN/meta.json" --lib-path "$IN/lib" --wheel-out "$T/o3/sub/out.whl" -q
 check "  only that file, the same bytes" \
 	bash -c "[ \"\$(ls -A '$T/o3/sub')\" = out.whl ] && cmp '$T/o3/sub/out.whl' '$T/o1/$NAME'"
+# Another copy of the inputs elsewhere (a build system's other output
+# base), named by relative paths from there: the same bytes.
+mkdir -p "$T/elsewhere/deeper"
+cp -r "$IN" "$T/elsewhere/deeper/in"
+check_status "the inputs copied elsewhere, relative paths" 0 bash -c "cd '$T/elsewhere/deeper/in' && env -i '$SPOKE' wheel \
+	--compat manylinux_2_17 --module-file wmod.so --distribution wmod --version 1.0 --module wmod \
+	${TAGS[*]} --metadata meta.json --lib-path lib --wheel-out ../../out.whl -q"
+check "  the same bytes" cmp "$T/elsewhere/out.whl" "$T/o1/$NAME"
 check "no process left with the probe in its environment" \
 	bash -c "! grep -lsa 'SPOKE_PROBE=$PROBE' /proc/[0-9]*/environ"
 check "no state directory, no socket folder in the inputs or outputs" \
