@@ -390,5 +390,5 @@ check_status "without the tags spoke build asks the (fake) interpreter" 1 env PA
 check "  and the marker shows it ran (the check above can fail)" test -e "$T/python-ran"
 "$SPOKE" stop --state-dir "$T/state-b" >/dev/null 2>&1
 
-chmod -R u+w "$IN"
+chmod -R u+w "$IN" "$T/elsewhere"
 finish
