@@ -320,6 +320,7 @@ static int make_job(const struct wheel_args *a, json_t *art,
 		j->final_path =
 		    path_join(out_dir, j->wheel_name ? j->wheel_name : "");
 		if (!j->wheel_name || !j->final_path) {
+			wheel_job_release(j);
 			sp_err_set(e, "out of memory");
 			goto out;
 		}
@@ -493,6 +494,10 @@ static int check_args(const struct wheel_args *a, int linux_only)
 		      "--ext-suffix (no interpreter is asked)";
 	else if (!a->wheel_out == !a->out_dir)
 		why = "give --wheel-out FILE or --out-dir DIR, one of them";
+	else if (a->wheel_out && (!*path_basename(a->wheel_out) ||
+				  !strcmp(path_basename(a->wheel_out), ".") ||
+				  !strcmp(path_basename(a->wheel_out), "..")))
+		why = "--wheel-out names a file, not a folder";
 	if (why) {
 		fprintf(stderr, "spoke: wheel: %s\n", why);
 		return -1;

@@ -348,6 +348,8 @@ check_status "tags on the command line and in the file: usage error" 2 "$SPOKE" 
 	--artifacts "$IN/artifacts.json" "${TAGS[@]}" --out-dir "$T/ou"
 check_status "--wheel-out and --out-dir: usage error" 2 "$SPOKE" wheel --compat linux "${MOD[@]}" "${TAGS[@]}" \
 	--out-dir "$T/ou" --wheel-out "$T/ou/x.whl"
+check_status "--wheel-out naming a folder: usage error" 2 "$SPOKE" wheel --compat linux "${MOD[@]}" "${TAGS[@]}" \
+	--wheel-out "$T/ou/"
 cat >"$B/two.json" <<JSON
 {"artifacts": [{$E, "python_tag": "cp311", "abi_tag": "cp311", "ext_suffix": ".so"},
   {"path": "wnew.so", "distribution": "wnew", "version": "1.0", "module": "wnew",
