@@ -751,7 +751,7 @@ int cmd_build(int argc, char **argv)
 	const char *repair_mode = NULL, *no_repair = NULL, *compat_given = NULL;
 	struct jobserver js;
 	size_t ninterps = 0, nfound = 0, i;
-	int have_js = 0, release = 0, strip = 0, find = 0, sdist = 0;
+	int have_js = 0, tagged = 0, release = 0, strip = 0, find = 0, sdist = 0;
 	char *out_abs = NULL, *strip_cfg = NULL, *sdist_path = NULL;
 	char *features = NULL;
 	char **found = NULL;
@@ -1018,6 +1018,17 @@ int cmd_build(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	/* Tags the artifacts file declares replace the interpreter's: none
+	 * is asked, none is started. */
+	tagged = a.artifacts ? artifacts_file_tagged(a.artifacts, &e) : 0;
+	if (tagged < 0)
+		goto fail;
+	if (tagged && ninterps) {
+		fprintf(stderr, "spoke: '%s' declares the tags: -i has no "
+				"interpreter to ask\n", a.artifacts);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	/* Without -i the target is the Python that PyO3 would build for:
 	 * $PYO3_PYTHON when set, else python3 on PATH (NULL). */
 	if (ninterps == 0) {
@@ -1049,7 +1060,8 @@ int cmd_build(int argc, char **argv)
 	}
 	/* Every interpreter answers before anything is built: a wrong -i
 	 * fails in a second, not after the first of several cargo builds. */
-	if (check_interpreters(interps, ninterps, a.co.target, &ui, &e) < 0)
+	if (!tagged &&
+	    check_interpreters(interps, ninterps, a.co.target, &ui, &e) < 0)
 		goto fail;
 	if (a.co.target && rustc_target_check(a.co.target, &e) < 0)
 		goto fail;

@@ -36,6 +36,9 @@ static const char usage_text[] =
 	"            objects (in-process; needs no coordinator)\n"
 	"  repair    make finished wheels manylinux: bundle the libraries\n"
 	"            they need, retag them (in-process)\n"
+	"  wheel     the hermetic action for build systems (Bazel): the\n"
+	"            wheel of a prebuilt shared object, every input declared\n"
+	"            (in-process; no coordinator, no interpreter)\n"
 	"  bundle    collect the journal, the log and an environment\n"
 	"            summary into one .tar.zst for a bug report\n"
 	"\n"
@@ -98,6 +101,8 @@ dispatch:
 		return cmd_log(argc, argv);
 	if (!strcmp(cmd, "repair"))
 		return cmd_repair(argc, argv);
+	if (!strcmp(cmd, "wheel"))
+		return cmd_wheel(argc, argv);
 	if (!strcmp(cmd, "bundle"))
 		return cmd_bundle(argc, argv);
 	fprintf(stderr, "spoke: unknown command '%s'\n\n%s", cmd, usage_text);
