@@ -29,6 +29,16 @@ _ARCH_OF_CPU = {
     "riscv64": "riscv64",
 }
 
+# The legacy names of the first manylinux tags (data/policy.json,
+# "aliases"): spoke writes both in the wheel's name, as auditwheel does,
+# so that installers older than PEP 600 take the wheel too.
+_LEGACY_OF = {
+    "manylinux_2_5": "manylinux1",
+    "manylinux_2_12": "manylinux2010",
+    "manylinux_2_17": "manylinux2014",
+}
+_CANONICAL_OF = {legacy: tag for tag, legacy in _LEGACY_OF.items()}
+
 _COMPRESSIONS = ["store", "fast", "default", "best"]
 
 def _normalize_distribution(name):
@@ -66,16 +76,20 @@ def spoke_wheel_filename(distribution, version, python_tag, abi_tag, compat, arc
     _check_chars("python_tag", python_tag, "_.")
     _check_chars("abi_tag", abi_tag, "_.")
     _check_chars("arch", arch, "_")
+    compat = _CANONICAL_OF.get(compat, compat)
     if compat != "linux" and not (compat.startswith("manylinux_") or compat.startswith("musllinux_")):
-        fail("compat '%s': give linux (no repair), manylinux_X_Y or musllinux_X_Y" % compat)
+        fail("compat '%s': give linux (no repair), manylinux_X_Y, musllinux_X_Y " % compat +
+             "or a legacy name (manylinux2014), without the arch")
     _check_chars("compat", compat, "_")
-    return "%s-%s-%s-%s-%s_%s.whl" % (
+    platform = "%s_%s" % (compat, arch)
+    if compat in _LEGACY_OF:
+        platform += ".%s_%s" % (_LEGACY_OF[compat], arch)
+    return "%s-%s-%s-%s-%s.whl" % (
         _normalize_distribution(distribution),
         version.replace("-", "_"),
         python_tag,
         abi_tag,
-        compat,
-        arch,
+        platform,
     )
 
 def _arch(ctx):
@@ -122,7 +136,12 @@ def _spoke_wheel_impl(ctx):
             lib_dirs.append(f.dirname)
     for d in lib_dirs:
         args.add("--lib-path", d)
-    args.add("--wheel-out", wheel)
+    # spoke names the wheel itself in --out-dir: were its name not the
+    # one declared here (an arch attribute that is not the object's),
+    # Bazel fails the action for a missing output rather than keep a
+    # wheel whose name and tags disagree, which --wheel-out would write.
+    args.add("--out-dir", wheel.dirname)
+    args.add("--quiet")
 
     # The shared library's runfiles hold the libraries it links through
     # $ORIGIN (Bazel's _solib_<cpu> folders), which repair reads.
