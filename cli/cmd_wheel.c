@@ -21,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "cli/output.h"
 #include "cli/project/artifacts.h"
 #include "common/dirs.h"
 #include "common/esc.h"
@@ -30,6 +31,7 @@
 #include "common/tmpfile.h"
 #include "worker/build_wheel.h"
 #include "worker/elf/inspect.h"
+#include "worker/repair/exclude.h"
 #include "worker/repair/policy.h"
 #include "worker/repair/verdict.h"
 #include "worker/wheel_job.h"
@@ -44,7 +46,7 @@ static const char wheel_help[] =
 	"         (--artifacts FILE | --module-file SO --distribution NAME\n"
 	"          --version V --module M [--metadata FILE.json])\n"
 	"         [--python-tag T --abi-tag T --ext-suffix S]\n"
-	"         [--lib-path DIR]... [--compression LEVEL]\n"
+	"         [--lib-path DIR]... [--exclude PATTERN]... [--compression L]\n"
 	"         (--wheel-out FILE | --out-dir DIR) [--manifest-out FILE]\n"
 	"\n"
 	"Writes the wheel of a shared object that was built already, as one\n"
@@ -93,6 +95,10 @@ static const char wheel_help[] =
 	"                       system libraries (libc, libm, ...) is assumed\n"
 	"                       present, as on the target system; any other\n"
 	"                       library not found is an error naming it.\n"
+	"  --exclude PATTERN    never bundle a library whose soname matches\n"
+	"                       this shell-style glob (libfoo.so.*): every\n"
+	"                       target system has it; a PATTERN with '/'\n"
+	"                       matches the path it is found at (repeatable)\n"
 	"\n"
 	"output:\n"
 	"  --wheel-out FILE     write the wheel at exactly FILE (one artifact)\n"
@@ -105,6 +111,10 @@ static const char wheel_help[] =
 	"                       wheel's name (no folder), sha256 in hex\n"
 	"  --compression LEVEL  store, fast, default (the default) or best\n"
 	"  -q, --quiet          print nothing on success\n"
+	"  --json               one JSON line per wheel on stdout: {\"type\":\n"
+	"                       \"result\", \"ok\", \"wheel\", \"wheel_name\",\n"
+	"                       \"sha256\", \"size\", \"platform_tag\",\n"
+	"                       \"grafted\", ...} or {\"ok\": false, \"error\"}\n"
 	"\n"
 	"Every file is written under a temporary name in its folder, then\n"
 	"renamed.  Every zip entry gets SOURCE_DATE_EPOCH's time, or\n"
@@ -123,8 +133,9 @@ struct wheel_args {
 	const char *compression;
 	const char *wheel_out, *out_dir, *manifest_out;
 	json_t *lib_path; /* absolute folders */
+	json_t *exclude;  /* patterns, those with '/' made absolute */
 	int64_t epoch;
-	int quiet;
+	int quiet, json;
 };
 
 /* The artifacts of the command line as artifacts_parse() makes them, so
@@ -268,9 +279,9 @@ static int make_job(const struct wheel_args *a, json_t *art,
 			 e) < 0)
 		goto out;
 	tmp_path = path_join(out_res, tmp);
-	opts = json_pack("{s:s,s:s,s:O}", "repair",
+	opts = json_pack("{s:s,s:s,s:O,s:O}", "repair",
 			 a->compat ? "repair" : "skip", "search", "declared",
-			 "lib_path", a->lib_path);
+			 "lib_path", a->lib_path, "exclude", a->exclude);
 	if (!tmp_path || !opts ||
 	    (a->compat &&
 	     json_object_set_new(opts, "compat", json_string(a->compat)) < 0) ||
@@ -420,8 +431,13 @@ static int write_all(const struct wheel_args *a, json_t *jobs,
 			wheel_job_release(&j);
 			goto out;
 		}
-		if (!a->quiet)
+		if (a->json) {
+			json_object_set_new(res, "command",
+					    json_string("wheel"));
+			output_json_line("result", res);
+		} else if (!a->quiet) {
 			print_people(res);
+		}
 		if (json_array_append_new(manifest, manifest_entry(&j, res)) <
 		    0) {
 			json_decref(res);
@@ -487,7 +503,7 @@ int cmd_wheel(int argc, char **argv)
 	enum { OPT_COMPAT = 256, OPT_ARTIFACTS, OPT_MODULE_FILE, OPT_DIST,
 	       OPT_VERSION, OPT_MODULE, OPT_METADATA, OPT_PY, OPT_ABI,
 	       OPT_EXT, OPT_LIBPATH, OPT_COMPRESSION, OPT_WHEEL_OUT,
-	       OPT_OUT_DIR, OPT_MANIFEST };
+	       OPT_OUT_DIR, OPT_MANIFEST, OPT_JSON, OPT_EXCLUDE };
 	static const struct option longopts[] = {
 		{"compat", required_argument, NULL, OPT_COMPAT},
 		{"artifacts", required_argument, NULL, OPT_ARTIFACTS},
@@ -500,11 +516,13 @@ int cmd_wheel(int argc, char **argv)
 		{"abi-tag", required_argument, NULL, OPT_ABI},
 		{"ext-suffix", required_argument, NULL, OPT_EXT},
 		{"lib-path", required_argument, NULL, OPT_LIBPATH},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
 		{"compression", required_argument, NULL, OPT_COMPRESSION},
 		{"wheel-out", required_argument, NULL, OPT_WHEEL_OUT},
 		{"out-dir", required_argument, NULL, OPT_OUT_DIR},
 		{"manifest-out", required_argument, NULL, OPT_MANIFEST},
 		{"quiet", no_argument, NULL, 'q'},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -512,14 +530,19 @@ int cmd_wheel(int argc, char **argv)
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	json_t *jobs = NULL;
 	struct sp_err e;
-	char *abs, *end;
+	char *abs, *end, *cwd = NULL;
 	int c, linux_only = 0, rc = 1;
 
 	sp_err_clear(&e);
 	a.lib_path = json_array();
-	if (!a.lib_path) {
+	a.exclude = json_array();
+	if (!a.lib_path || !a.exclude) {
 		fprintf(stderr, "spoke: out of memory\n");
-		return 1;
+		goto out;
+	}
+	if (!(cwd = getcwd(NULL, 0))) {
+		perror("spoke: cannot get the current directory");
+		goto out;
 	}
 	optind = 1;
 	while ((c = opts_next(argc, argv, "qh", longopts)) != -1) {
@@ -566,8 +589,22 @@ int cmd_wheel(int argc, char **argv)
 			}
 			free(abs);
 			break;
+		case OPT_EXCLUDE:
+			/* Paths are matched as found, absolute (exclude.h). */
+			abs = exclude_absolute(optarg, cwd);
+			if (!abs || json_array_append_new(a.exclude,
+							  json_string(abs)) < 0) {
+				free(abs);
+				fprintf(stderr, "spoke: out of memory\n");
+				goto out;
+			}
+			free(abs);
+			break;
 		case 'q':
 			a.quiet = 1;
+			break;
+		case OPT_JSON:
+			a.json = 1;
 			break;
 		case 'h':
 			fputs(wheel_help, stdout);
@@ -667,10 +704,20 @@ int cmd_wheel(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
+	if (a.json) {
+		json_t *r = json_pack("{s:s,s:b,s:s}", "command", "wheel", "ok",
+				      0, "error", e.msg);
+
+		if (r)
+			output_json_line("result", r);
+		json_decref(r);
+	}
 	sp_err_print(&e);
 	rc = 1;
 out:
 	json_decref(jobs);
 	json_decref(a.lib_path);
+	json_decref(a.exclude);
+	free(cwd);
 	return rc;
 }
