@@ -136,6 +136,8 @@ def _spoke_wheel_impl(ctx):
             lib_dirs.append(f.dirname)
     for d in lib_dirs:
         args.add("--lib-path", d)
+    for pattern in ctx.attr.exclude:
+        args.add("--exclude", pattern)
     # spoke names the wheel itself in --out-dir: were its name not the
     # one declared here (an arch attribute that is not the object's),
     # Bazel fails the action for a missing output rather than keep a
@@ -211,6 +213,9 @@ spoke_wheel = rule(
         "libs": attr.label_list(
             allow_files = True,
             doc = "Shared libraries repair may graft; their folders are the only search path.",
+        ),
+        "exclude": attr.string_list(
+            doc = "Sonames (glob patterns) never bundled: left to the target system.",
         ),
         "compression": attr.string(default = "default", doc = "store, fast, default or best."),
         "source_date_epoch": attr.int(

@@ -52,11 +52,12 @@ want="spoke_bazel_demo-0.1.0-$PYTHON_TAG-$ABI_TAG-$plat.whl"
 
 # bz OUTPUT_BASE ARGS...: one Bazel command in the example workspace, as
 # a batch process (no server outlives it), with everything it writes in
-# $T and nothing it could download.
+# $T, nothing it could download, and a bounded heap (ctest runs tests in
+# parallel; the example needs little).
 bz() {
 	local base=$1
 	shift
-	(cd "$ws" && HOME="$T/home" timeout 600 bazel --batch --nohome_rc \
+	(cd "$ws" && HOME="$T/home" timeout 600 bazel --batch --nohome_rc --host_jvm_args=-Xmx512m \
 		--output_user_root="$T/ob-root" --output_base="$T/$base" \
 		"$1" --nosandbox_debug --spawn_strategy=sandboxed \
 		--sandbox_default_allow_network=false \
