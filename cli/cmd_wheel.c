@@ -42,87 +42,87 @@
 #define ZIP_EPOCH 315532800
 
 static const char wheel_help[] =
-	"usage: spoke wheel --compat TAG\n"
-	"         (--artifacts FILE | --module-file SO --distribution NAME\n"
-	"          --version V --module M [--metadata FILE.json])\n"
-	"         [--python-tag T --abi-tag T --ext-suffix S]\n"
-	"         [--lib-path DIR]... [--exclude PATTERN]... [--compression L]\n"
-	"         (--wheel-out FILE | --out-dir DIR) [--manifest-out FILE]\n"
-	"\n"
-	"Writes the wheel of a shared object that was built already, as one\n"
-	"hermetic step of a build system (Bazel, a CI job): one process, no\n"
-	"coordinator, no journal, no state directory, no interpreter.  The\n"
-	"inputs are only read, so there is no cargo output to protect; the\n"
-	"same inputs give the same bytes.\n"
-	"\n"
-	"what to package:\n"
-	"  --artifacts FILE     the objects FILE lists, as 'spoke build\n"
-	"                       --artifacts' reads it (paths relative to it)\n"
-	"  --module-file SO     or one shared object, with:\n"
-	"  --distribution NAME  its distribution name\n"
-	"  --version V          its PEP 440 version\n"
-	"  --module M           its Python module name (dotted allowed); SO\n"
-	"                       must export PyInit_<last part>\n"
-	"  --metadata FILE      core metadata as JSON (summary, license,\n"
-	"                       requires_dist, ...: the artifacts file's\n"
-	"                       \"metadata\"); license_files relative to it\n"
-	"\n"
-	"tags (no interpreter is asked):\n"
-	"  --python-tag T       the wheel's Python tag (cp312)\n"
-	"  --abi-tag T          its ABI tag (cp312, abi3)\n"
-	"  --ext-suffix S       the module file's suffix\n"
-	"                       (.cpython-312-x86_64-linux-gnu.so, .abi3.so)\n"
-	"                       All three, or none when every entry of FILE\n"
-	"                       has python_tag, abi_tag and ext_suffix.\n"
-	"  --compat TAG         required: the platform tag, declared.\n"
-	"                       manylinux_2_X (or an alias: manylinux2014),\n"
-	"                       musllinux_1_X, with or without _<arch>: the\n"
-	"                       objects are repaired for it and the wheel gets\n"
-	"                       exactly it, or the command fails naming the\n"
-	"                       object and the symbol versions or libraries\n"
-	"                       that do not fit.  'linux': no repair, a plain\n"
-	"                       linux_<arch> wheel.\n"
-	"\n"
-	"repair:\n"
-	"  --lib-path DIR       where the libraries the object needs are\n"
-	"                       (repeatable).  Only these folders and the\n"
-	"                       object's RPATH/RUNPATH entries that start at\n"
-	"                       $ORIGIN are searched: never LD_LIBRARY_PATH,\n"
-	"                       ld.so.conf or the system's folders, which are\n"
-	"                       no declared input.  A library found there is\n"
-	"                       bundled into <dist>.libs/ under a hashed name,\n"
-	"                       with RPATH $ORIGIN/...; one on TAG's list of\n"
-	"                       system libraries (libc, libm, ...) is assumed\n"
-	"                       present, as on the target system; any other\n"
-	"                       library not found is an error naming it.\n"
-	"  --exclude PATTERN    never bundle a library whose soname matches\n"
-	"                       this shell-style glob (libfoo.so.*): every\n"
-	"                       target system has it; a PATTERN with '/'\n"
-	"                       matches the path it is found at (repeatable)\n"
-	"\n"
-	"output:\n"
-	"  --wheel-out FILE     write the wheel at exactly FILE (one artifact)\n"
-	"  --out-dir DIR        or write each wheel into DIR under its name,\n"
-	"                       <dist>-<version>-<py>-<abi>-<TAG>_<arch>.whl\n"
-	"  --manifest-out FILE  also write FILE, JSON listing what was written:\n"
-	"                       {\"wheels\": [{\"file\", \"sha256\", \"size\",\n"
-	"                       \"distribution\", \"version\", \"python_tag\",\n"
-	"                       \"abi_tag\", \"platform_tag\"}]}, \"file\" the\n"
-	"                       wheel's name (no folder), sha256 in hex\n"
-	"  --compression LEVEL  store, fast, default (the default) or best\n"
-	"  -q, --quiet          print nothing on success\n"
-	"  --json               one JSON line per wheel on stdout: {\"type\":\n"
-	"                       \"result\", \"ok\", \"wheel\", \"wheel_name\",\n"
-	"                       \"sha256\", \"size\", \"platform_tag\",\n"
-	"                       \"grafted\", ...} or {\"ok\": false, \"error\"}\n"
-	"\n"
-	"Every file is written under a temporary name in its folder, then\n"
-	"renamed.  Every zip entry gets SOURCE_DATE_EPOCH's time, or\n"
-	"1980-01-01 00:00:00 UTC when it is not set.  No absolute path, user or\n"
-	"host name goes into the wheel.\n"
-	"\n"
-	"exit status: 0 every wheel was written; 1 an input is invalid, does\n"
-	"not fit TAG, or a library is missing; 2 usage error.\n";
+    "usage: spoke wheel --compat TAG\n"
+    "         (--artifacts FILE | --module-file SO --distribution NAME\n"
+    "          --version V --module M [--metadata FILE.json])\n"
+    "         [--python-tag T --abi-tag T --ext-suffix S]\n"
+    "         [--lib-path DIR]... [--exclude PATTERN]... [--compression L]\n"
+    "         (--wheel-out FILE | --out-dir DIR) [--manifest-out FILE]\n"
+    "\n"
+    "Writes the wheel of a shared object that was built already, as one\n"
+    "hermetic step of a build system (Bazel, a CI job): one process, no\n"
+    "coordinator, no journal, no state directory, no interpreter.  The\n"
+    "inputs are only read, so there is no cargo output to protect; the\n"
+    "same inputs give the same bytes.\n"
+    "\n"
+    "what to package:\n"
+    "  --artifacts FILE     the objects FILE lists, as 'spoke build\n"
+    "                       --artifacts' reads it (paths relative to it)\n"
+    "  --module-file SO     or one shared object, with:\n"
+    "  --distribution NAME  its distribution name\n"
+    "  --version V          its PEP 440 version\n"
+    "  --module M           its Python module name (dotted allowed); SO\n"
+    "                       must export PyInit_<last part>\n"
+    "  --metadata FILE      core metadata as JSON (summary, license,\n"
+    "                       requires_dist, ...: the artifacts file's\n"
+    "                       \"metadata\"); license_files relative to it\n"
+    "\n"
+    "tags (no interpreter is asked):\n"
+    "  --python-tag T       the wheel's Python tag (cp312)\n"
+    "  --abi-tag T          its ABI tag (cp312, abi3)\n"
+    "  --ext-suffix S       the module file's suffix\n"
+    "                       (.cpython-312-x86_64-linux-gnu.so, .abi3.so)\n"
+    "                       All three, or none when every entry of FILE\n"
+    "                       has python_tag, abi_tag and ext_suffix.\n"
+    "  --compat TAG         required: the platform tag, declared.\n"
+    "                       manylinux_2_X (or an alias: manylinux2014),\n"
+    "                       musllinux_1_X, with or without _<arch>: the\n"
+    "                       objects are repaired for it and the wheel gets\n"
+    "                       exactly it, or the command fails naming the\n"
+    "                       object and the symbol versions or libraries\n"
+    "                       that do not fit.  'linux': no repair, a plain\n"
+    "                       linux_<arch> wheel.\n"
+    "\n"
+    "repair:\n"
+    "  --lib-path DIR       where the libraries the object needs are\n"
+    "                       (repeatable).  Only these folders and the\n"
+    "                       object's RPATH/RUNPATH entries that start at\n"
+    "                       $ORIGIN are searched: never LD_LIBRARY_PATH,\n"
+    "                       ld.so.conf or the system's folders, which are\n"
+    "                       no declared input.  A library found there is\n"
+    "                       bundled into <dist>.libs/ under a hashed name,\n"
+    "                       with RPATH $ORIGIN/...; one on TAG's list of\n"
+    "                       system libraries (libc, libm, ...) is assumed\n"
+    "                       present, as on the target system; any other\n"
+    "                       library not found is an error naming it.\n"
+    "  --exclude PATTERN    never bundle a library whose soname matches\n"
+    "                       this shell-style glob (libfoo.so.*): every\n"
+    "                       target system has it; a PATTERN with '/'\n"
+    "                       matches the path it is found at (repeatable)\n"
+    "\n"
+    "output:\n"
+    "  --wheel-out FILE     write the wheel at exactly FILE (one artifact)\n"
+    "  --out-dir DIR        or write each wheel into DIR under its name,\n"
+    "                       <dist>-<version>-<py>-<abi>-<TAG>_<arch>.whl\n"
+    "  --manifest-out FILE  also write FILE, JSON listing what was written:\n"
+    "                       {\"wheels\": [{\"file\", \"sha256\", \"size\",\n"
+    "                       \"distribution\", \"version\", \"python_tag\",\n"
+    "                       \"abi_tag\", \"platform_tag\"}]}, \"file\" the\n"
+    "                       wheel's name (no folder), sha256 in hex\n"
+    "  --compression LEVEL  store, fast, default (the default) or best\n"
+    "  -q, --quiet          print nothing on success\n"
+    "  --json               one JSON line per wheel on stdout: {\"type\":\n"
+    "                       \"result\", \"ok\", \"wheel\", \"wheel_name\",\n"
+    "                       \"sha256\", \"size\", \"platform_tag\",\n"
+    "                       \"grafted\", ...} or {\"ok\": false, \"error\"}\n"
+    "\n"
+    "Every file is written under a temporary name in its folder, then\n"
+    "renamed.  Every zip entry gets SOURCE_DATE_EPOCH's time, or\n"
+    "1980-01-01 00:00:00 UTC when it is not set.  No absolute path, user or\n"
+    "host name goes into the wheel.\n"
+    "\n"
+    "exit status: 0 every wheel was written; 1 an input is invalid, does\n"
+    "not fit TAG, or a library is missing; 2 usage error.\n";
 
 /* What the command line asks, as parsed. */
 struct wheel_args {
@@ -161,7 +161,8 @@ static json_t *module_jobs(const struct wheel_args *a, struct sp_err *e)
 			goto out;
 		}
 		if (!json_is_object(meta)) {
-			sp_err_set(e, "'%s': the metadata must be a JSON object",
+			sp_err_set(e,
+				   "'%s': the metadata must be a JSON object",
 				   meta_abs);
 			goto out;
 		}
@@ -186,8 +187,7 @@ static json_t *module_jobs(const struct wheel_args *a, struct sp_err *e)
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	jobs = artifacts_parse(text, strlen(text), "the command line", dir,
-			       e);
+	jobs = artifacts_parse(text, strlen(text), "the command line", dir, e);
 out:
 	json_decref(doc);
 	json_decref(meta);
@@ -238,7 +238,8 @@ static int make_job(const struct wheel_args *a, json_t *art,
 		    const char *out_dir, const char *out_res,
 		    struct wheel_job *j, struct sp_err *e)
 {
-	const char *path = json_string_value(json_object_get(art, "cargo_path"));
+	const char *path =
+	    json_string_value(json_object_get(art, "cargo_path"));
 	const char *mod = json_string_value(json_object_get(art, "module"));
 	const char *last = strrchr(mod, '.');
 	char tmp[NAME_MAX + 1], *plat = NULL, *name = NULL, *final = NULL;
@@ -296,8 +297,8 @@ static int make_job(const struct wheel_args *a, json_t *art,
 	    json_object_set_new(art, "final_path", json_string(final)) < 0 ||
 	    json_object_set_new(art, "tmp_path", json_string(tmp_path)) < 0 ||
 	    json_object_set_new(art, "out_dir", json_string(out_dir)) < 0 ||
-	    json_object_set_new(art, "out_dir_resolved",
-				json_string(out_res)) < 0 ||
+	    json_object_set_new(art, "out_dir_resolved", json_string(out_res)) <
+		0 ||
 	    json_object_set_new(art, "source_date_epoch",
 				json_integer(a->epoch)) < 0 ||
 	    json_object_set_new(art, "progress", json_false()) < 0 ||
@@ -316,10 +317,10 @@ static int make_job(const struct wheel_args *a, json_t *art,
 		free(j->wheel_name);
 		free(j->final_path);
 		j->wheel_name = strdup(path_basename(a->wheel_out));
-		j->final_path = path_join(out_dir, j->wheel_name
-							? j->wheel_name
-							: "");
+		j->final_path =
+		    path_join(out_dir, j->wheel_name ? j->wheel_name : "");
 		if (!j->wheel_name || !j->final_path) {
+			wheel_job_release(j);
 			sp_err_set(e, "out of memory");
 			goto out;
 		}
@@ -341,20 +342,23 @@ static void print_people(const json_t *res)
 	const json_t *g;
 	size_t k;
 
-	printf("wrote %s\n", esc(json_string_value(json_object_get(res,
-								   "wheel"))));
+	printf("wrote %s\n",
+	       esc(json_string_value(json_object_get(res, "wheel"))));
 	json_array_foreach(json_object_get(res, "grafted"), k, g)
-		printf("  bundled %s (%s) as %s\n",
-		       esc(json_string_value(json_object_get(g, "soname"))),
-		       esc(json_string_value(json_object_get(g, "path"))),
-		       esc(json_string_value(json_object_get(g, "wheel_path"))));
+	{
+		printf(
+		    "  bundled %s (%s) as %s\n",
+		    esc(json_string_value(json_object_get(g, "soname"))),
+		    esc(json_string_value(json_object_get(g, "path"))),
+		    esc(json_string_value(json_object_get(g, "wheel_path"))));
+	}
 }
 
 /* The manifest's entry of one wheel written for job j (result res). */
 static json_t *manifest_entry(const struct wheel_job *j, const json_t *res)
 {
-	const char *plat = json_string_value(json_object_get(res,
-							     "platform_tag"));
+	const char *plat =
+	    json_string_value(json_object_get(res, "platform_tag"));
 
 	return json_pack("{s:s,s:O,s:O,s:s,s:s,s:s,s:s,s:s}", "file",
 			 json_string_value(json_object_get(res, "wheel_name")),
@@ -397,8 +401,7 @@ out:
 
 /* Writes the wheel of every artifact; then the folder's fsync, once, and
  * the manifest.  Returns 0, or -1 with e filled. */
-static int write_all(const struct wheel_args *a, json_t *jobs,
-		     struct sp_err *e)
+static int write_all(const struct wheel_args *a, json_t *jobs, struct sp_err *e)
 {
 	const char *out_dir = a->out_dir;
 	char *wdir = NULL, *res_dir = NULL;
@@ -468,8 +471,8 @@ static int check_args(const struct wheel_args *a, int linux_only)
 {
 	const char *why = NULL;
 	int ntags = !!a->python_tag + !!a->abi_tag + !!a->ext_suffix;
-	int nmod = !!a->module_file + !!a->distribution + !!a->version +
-		   !!a->module;
+	int nmod =
+	    !!a->module_file + !!a->distribution + !!a->version + !!a->module;
 
 	if (!a->compat && !linux_only)
 		why = "--compat TAG is required (manylinux_2_28, "
@@ -491,6 +494,10 @@ static int check_args(const struct wheel_args *a, int linux_only)
 		      "--ext-suffix (no interpreter is asked)";
 	else if (!a->wheel_out == !a->out_dir)
 		why = "give --wheel-out FILE or --out-dir DIR, one of them";
+	else if (a->wheel_out && (!*path_basename(a->wheel_out) ||
+				  !strcmp(path_basename(a->wheel_out), ".") ||
+				  !strcmp(path_basename(a->wheel_out), "..")))
+		why = "--wheel-out names a file, not a folder";
 	if (why) {
 		fprintf(stderr, "spoke: wheel: %s\n", why);
 		return -1;
@@ -500,31 +507,46 @@ static int check_args(const struct wheel_args *a, int linux_only)
 
 int cmd_wheel(int argc, char **argv)
 {
-	enum { OPT_COMPAT = 256, OPT_ARTIFACTS, OPT_MODULE_FILE, OPT_DIST,
-	       OPT_VERSION, OPT_MODULE, OPT_METADATA, OPT_PY, OPT_ABI,
-	       OPT_EXT, OPT_LIBPATH, OPT_COMPRESSION, OPT_WHEEL_OUT,
-	       OPT_OUT_DIR, OPT_MANIFEST, OPT_JSON, OPT_EXCLUDE };
+	enum {
+		OPT_COMPAT = 256,
+		OPT_ARTIFACTS,
+		OPT_MODULE_FILE,
+		OPT_DIST,
+		OPT_VERSION,
+		OPT_MODULE,
+		OPT_METADATA,
+		OPT_PY,
+		OPT_ABI,
+		OPT_EXT,
+		OPT_LIBPATH,
+		OPT_COMPRESSION,
+		OPT_WHEEL_OUT,
+		OPT_OUT_DIR,
+		OPT_MANIFEST,
+		OPT_JSON,
+		OPT_EXCLUDE
+	};
 	static const struct option longopts[] = {
-		{"compat", required_argument, NULL, OPT_COMPAT},
-		{"artifacts", required_argument, NULL, OPT_ARTIFACTS},
-		{"module-file", required_argument, NULL, OPT_MODULE_FILE},
-		{"distribution", required_argument, NULL, OPT_DIST},
-		{"version", required_argument, NULL, OPT_VERSION},
-		{"module", required_argument, NULL, OPT_MODULE},
-		{"metadata", required_argument, NULL, OPT_METADATA},
-		{"python-tag", required_argument, NULL, OPT_PY},
-		{"abi-tag", required_argument, NULL, OPT_ABI},
-		{"ext-suffix", required_argument, NULL, OPT_EXT},
-		{"lib-path", required_argument, NULL, OPT_LIBPATH},
-		{"exclude", required_argument, NULL, OPT_EXCLUDE},
-		{"compression", required_argument, NULL, OPT_COMPRESSION},
-		{"wheel-out", required_argument, NULL, OPT_WHEEL_OUT},
-		{"out-dir", required_argument, NULL, OPT_OUT_DIR},
-		{"manifest-out", required_argument, NULL, OPT_MANIFEST},
-		{"quiet", no_argument, NULL, 'q'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"compat", required_argument, NULL, OPT_COMPAT},
+	    {"artifacts", required_argument, NULL, OPT_ARTIFACTS},
+	    {"module-file", required_argument, NULL, OPT_MODULE_FILE},
+	    {"distribution", required_argument, NULL, OPT_DIST},
+	    {"version", required_argument, NULL, OPT_VERSION},
+	    {"module", required_argument, NULL, OPT_MODULE},
+	    {"metadata", required_argument, NULL, OPT_METADATA},
+	    {"python-tag", required_argument, NULL, OPT_PY},
+	    {"abi-tag", required_argument, NULL, OPT_ABI},
+	    {"ext-suffix", required_argument, NULL, OPT_EXT},
+	    {"lib-path", required_argument, NULL, OPT_LIBPATH},
+	    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+	    {"compression", required_argument, NULL, OPT_COMPRESSION},
+	    {"wheel-out", required_argument, NULL, OPT_WHEEL_OUT},
+	    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
+	    {"manifest-out", required_argument, NULL, OPT_MANIFEST},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct wheel_args a = {0};
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
@@ -561,19 +583,45 @@ int cmd_wheel(int argc, char **argv)
 			}
 			a.compat = optarg;
 			break;
-		case OPT_ARTIFACTS: a.artifacts = optarg; break;
-		case OPT_MODULE_FILE: a.module_file = optarg; break;
-		case OPT_DIST: a.distribution = optarg; break;
-		case OPT_VERSION: a.version = optarg; break;
-		case OPT_MODULE: a.module = optarg; break;
-		case OPT_METADATA: a.metadata = optarg; break;
-		case OPT_PY: a.python_tag = optarg; break;
-		case OPT_ABI: a.abi_tag = optarg; break;
-		case OPT_EXT: a.ext_suffix = optarg; break;
-		case OPT_COMPRESSION: a.compression = optarg; break;
-		case OPT_WHEEL_OUT: a.wheel_out = optarg; break;
-		case OPT_OUT_DIR: a.out_dir = optarg; break;
-		case OPT_MANIFEST: a.manifest_out = optarg; break;
+		case OPT_ARTIFACTS:
+			a.artifacts = optarg;
+			break;
+		case OPT_MODULE_FILE:
+			a.module_file = optarg;
+			break;
+		case OPT_DIST:
+			a.distribution = optarg;
+			break;
+		case OPT_VERSION:
+			a.version = optarg;
+			break;
+		case OPT_MODULE:
+			a.module = optarg;
+			break;
+		case OPT_METADATA:
+			a.metadata = optarg;
+			break;
+		case OPT_PY:
+			a.python_tag = optarg;
+			break;
+		case OPT_ABI:
+			a.abi_tag = optarg;
+			break;
+		case OPT_EXT:
+			a.ext_suffix = optarg;
+			break;
+		case OPT_COMPRESSION:
+			a.compression = optarg;
+			break;
+		case OPT_WHEEL_OUT:
+			a.wheel_out = optarg;
+			break;
+		case OPT_OUT_DIR:
+			a.out_dir = optarg;
+			break;
+		case OPT_MANIFEST:
+			a.manifest_out = optarg;
+			break;
 		case OPT_LIBPATH:
 			/* Absolute: libraries are opened by the paths found. */
 			abs = path_absolute(optarg, &e);
@@ -592,8 +640,8 @@ int cmd_wheel(int argc, char **argv)
 		case OPT_EXCLUDE:
 			/* Paths are matched as found, absolute (exclude.h). */
 			abs = exclude_absolute(optarg, cwd);
-			if (!abs || json_array_append_new(a.exclude,
-							  json_string(abs)) < 0) {
+			if (!abs || json_array_append_new(
+					a.exclude, json_string(abs)) < 0) {
 				free(abs);
 				fprintf(stderr, "spoke: out of memory\n");
 				goto out;
@@ -639,15 +687,17 @@ int cmd_wheel(int argc, char **argv)
 		long long v = strtoll(sde, &end, 10);
 
 		if (*end || v < 0) {
-			fprintf(stderr, "spoke: SOURCE_DATE_EPOCH '%s' is not "
-					"a number of seconds\n", sde);
+			fprintf(stderr,
+				"spoke: SOURCE_DATE_EPOCH '%s' is not "
+				"a number of seconds\n",
+				sde);
 			goto out;
 		}
 		a.epoch = v;
 	}
 	if (a.python_tag) {
-		struct pyname_artifact pa = {"x", "0", "x", a.python_tag,
-					     a.abi_tag, NULL, a.ext_suffix};
+		struct pyname_artifact pa = {
+		    "x", "0", "x", a.python_tag, a.abi_tag, NULL, a.ext_suffix};
 
 		if (pyname_check_artifact(&pa, &e) < 0) {
 			sp_err_print(&e);
@@ -677,24 +727,27 @@ int cmd_wheel(int argc, char **argv)
 	if (!jobs)
 		goto fail;
 	if (a.python_tag && artifacts_tagged(jobs)) {
-		fprintf(stderr, "spoke: wheel: '%s' declares the tags: give "
-				"no --python-tag, --abi-tag or --ext-suffix\n",
+		fprintf(stderr,
+			"spoke: wheel: '%s' declares the tags: give "
+			"no --python-tag, --abi-tag or --ext-suffix\n",
 			a.artifacts);
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	if (!a.python_tag && !artifacts_tagged(jobs)) {
-		fprintf(stderr, "spoke: wheel: '%s' declares no tags: give "
-				"--python-tag, --abi-tag and --ext-suffix, or "
-				"python_tag, abi_tag and ext_suffix in each "
-				"entry (no interpreter is asked)\n",
+		fprintf(stderr,
+			"spoke: wheel: '%s' declares no tags: give "
+			"--python-tag, --abi-tag and --ext-suffix, or "
+			"python_tag, abi_tag and ext_suffix in each "
+			"entry (no interpreter is asked)\n",
 			a.artifacts);
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	if (a.wheel_out && json_array_size(jobs) != 1) {
-		fprintf(stderr, "spoke: wheel: --wheel-out writes one wheel, "
-				"and '%s' lists %zu artifacts: use --out-dir\n",
+		fprintf(stderr,
+			"spoke: wheel: --wheel-out writes one wheel, "
+			"and '%s' lists %zu artifacts: use --out-dir\n",
 			a.artifacts, json_array_size(jobs));
 		rc = EXIT_USAGE;
 		goto out;

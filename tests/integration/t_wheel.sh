@@ -348,6 +348,8 @@ check_status "tags on the command line and in the file: usage error" 2 "$SPOKE" 
 	--artifacts "$IN/artifacts.json" "${TAGS[@]}" --out-dir "$T/ou"
 check_status "--wheel-out and --out-dir: usage error" 2 "$SPOKE" wheel --compat linux "${MOD[@]}" "${TAGS[@]}" \
 	--out-dir "$T/ou" --wheel-out "$T/ou/x.whl"
+check_status "--wheel-out naming a folder: usage error" 2 "$SPOKE" wheel --compat linux "${MOD[@]}" "${TAGS[@]}" \
+	--wheel-out "$T/ou/"
 cat >"$B/two.json" <<JSON
 {"artifacts": [{$E, "python_tag": "cp311", "abi_tag": "cp311", "ext_suffix": ".so"},
   {"path": "wnew.so", "distribution": "wnew", "version": "1.0", "module": "wnew",
@@ -390,5 +392,5 @@ check_status "without the tags spoke build asks the (fake) interpreter" 1 env PA
 check "  and the marker shows it ran (the check above can fail)" test -e "$T/python-ran"
 "$SPOKE" stop --state-dir "$T/state-b" >/dev/null 2>&1
 
-chmod -R u+w "$IN"
+chmod -R u+w "$IN" "$T/elsewhere"
 finish
