@@ -25,39 +25,39 @@
 #include "journal/journal.h"
 
 static const char plan_help[] =
-	"usage: spoke plan --shards N [options]\n"
-	"\n"
-	"Shows how 'spoke build --shard K/N' divides the workspace: for each\n"
-	"of the N shards, its packages and their total weight (seconds).\n"
-	"The packages divided are the selected ones (-p, else the current\n"
-	"package, else the default members) with a cdylib target, or with a\n"
-	"bin target when shipped as programs; nothing is built.  Packages go\n"
-	"heaviest first (ties by name) into the lightest shard (ties to the\n"
-	"lowest number); without weights each weighs 1, which deals the\n"
-	"sorted names round-robin.\n"
-	"\n"
-	"The weights are --shard-weights FILE's, else the journal's: how long\n"
-	"each package's newest wheel took to write (spoke log's 'package'\n"
-	"step).  A package with no weight weighs the median of the others\n"
-	"(1 when there are none).\n"
-	"\n"
-	"options:\n"
-	"  --shards N             the number of shards (CI jobs)\n"
-	"  --shard-weights FILE   weights from FILE instead of the journal\n"
-	"  --json                 print the weights file that\n"
-	"                         'spoke build --shard-weights' takes:\n"
-	"                         {\"version\": 1, \"weights\": {package:\n"
-	"                         seconds}, \"shards\": [{\"packages\": [...],\n"
-	"                         \"weight\": seconds}]}; only measured (or\n"
-	"                         given) packages are in \"weights\"\n"
-	"  -m, --manifest-path PATH  the workspace's Cargo.toml\n"
-	"  -p, --package NAME     divide only these packages (repeatable)\n"
-	"  -i, --interpreter PY   the Python that reads pyproject.toml\n"
-	"                         (default: $PYO3_PYTHON, else python3)\n"
-	"  --target-dir DIR       cargo's target directory (also\n"
-	"                         CARGO_TARGET_DIR): its journal is read\n"
-	"  --state-dir DIR        the state directory whose journal is read\n"
-	"                         (default <target>/spoke)\n";
+    "usage: spoke plan --shards N [options]\n"
+    "\n"
+    "Shows how 'spoke build --shard K/N' divides the workspace: for each\n"
+    "of the N shards, its packages and their total weight (seconds).\n"
+    "The packages divided are the selected ones (-p, else the current\n"
+    "package, else the default members) with a cdylib target, or with a\n"
+    "bin target when shipped as programs; nothing is built.  Packages go\n"
+    "heaviest first (ties by name) into the lightest shard (ties to the\n"
+    "lowest number); without weights each weighs 1, which deals the\n"
+    "sorted names round-robin.\n"
+    "\n"
+    "The weights are --shard-weights FILE's, else the journal's: how long\n"
+    "each package's newest wheel took to write (spoke log's 'package'\n"
+    "step).  A package with no weight weighs the median of the others\n"
+    "(1 when there are none).\n"
+    "\n"
+    "options:\n"
+    "  --shards N             the number of shards (CI jobs)\n"
+    "  --shard-weights FILE   weights from FILE instead of the journal\n"
+    "  --json                 print the weights file that\n"
+    "                         'spoke build --shard-weights' takes:\n"
+    "                         {\"version\": 1, \"weights\": {package:\n"
+    "                         seconds}, \"shards\": [{\"packages\": [...],\n"
+    "                         \"weight\": seconds}]}; only measured (or\n"
+    "                         given) packages are in \"weights\"\n"
+    "  -m, --manifest-path PATH  the workspace's Cargo.toml\n"
+    "  -p, --package NAME     divide only these packages (repeatable)\n"
+    "  -i, --interpreter PY   the Python that reads pyproject.toml\n"
+    "                         (default: $PYO3_PYTHON, else python3)\n"
+    "  --target-dir DIR       cargo's target directory (also\n"
+    "                         CARGO_TARGET_DIR): its journal is read\n"
+    "  --state-dir DIR        the state directory whose journal is read\n"
+    "                         (default <target>/spoke)\n";
 
 /*
  * The measured weights: each package's newest wheel times from the
@@ -106,10 +106,8 @@ static json_t *journal_weights(const char *state, const json_t *files,
 			goto fail;
 		}
 	}
-	json_object_foreach(w, path, v)
-		json_real_set(v, (double)(long long)(json_real_value(v) * 1000 +
-						     0.5) /
-				     1000);
+	json_object_foreach(w, path, v) json_real_set(
+	    v, (double)(long long)(json_real_value(v) * 1000 + 0.5) / 1000);
 done:
 	journal_close(j);
 	json_decref(times);
@@ -131,13 +129,12 @@ static void print_plan(const json_t *part, const json_t *names,
 	const json_t *sh, *p;
 	size_t i, k, measured = 0;
 
-	json_array_foreach(names, i, p)
-		measured += json_object_get(weights, json_string_value(p)) !=
-			    NULL;
+	json_array_foreach(names, i, p) measured +=
+	    json_object_get(weights, json_string_value(p)) != NULL;
 	printf("%zu package(s) in %zu shard(s); weights from %s (%zu "
 	       "given; the others weigh %.3f)\n",
-	       json_array_size(names), json_array_size(json_object_get(part,
-								       "shards")),
+	       json_array_size(names),
+	       json_array_size(json_object_get(part, "shards")),
 	       source ? esc(source) : "nowhere", measured,
 	       json_number_value(json_object_get(part, "default_weight")));
 	json_array_foreach(json_object_get(part, "shards"), k, sh)
@@ -146,26 +143,31 @@ static void print_plan(const json_t *part, const json_t *names,
 		       json_array_size(json_object_get(part, "shards")),
 		       json_number_value(json_object_get(sh, "weight")));
 		json_array_foreach(json_object_get(sh, "packages"), i, p)
-			printf(" %s", esc(json_string_value(p)));
+		    printf(" %s", esc(json_string_value(p)));
 		printf("\n");
 	}
 }
 
 int cmd_plan(int argc, char **argv)
 {
-	enum { OPT_SHARDS = 256, OPT_WEIGHTS, OPT_JSON, OPT_TARGET_DIR,
-	       OPT_STATE };
+	enum {
+		OPT_SHARDS = 256,
+		OPT_WEIGHTS,
+		OPT_JSON,
+		OPT_TARGET_DIR,
+		OPT_STATE
+	};
 	static const struct option longopts[] = {
-		{"shards", required_argument, NULL, OPT_SHARDS},
-		{"shard-weights", required_argument, NULL, OPT_WEIGHTS},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"manifest-path", required_argument, NULL, 'm'},
-		{"package", required_argument, NULL, 'p'},
-		{"interpreter", required_argument, NULL, 'i'},
-		{"target-dir", required_argument, NULL, OPT_TARGET_DIR},
-		{"state-dir", required_argument, NULL, OPT_STATE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"shards", required_argument, NULL, OPT_SHARDS},
+	    {"shard-weights", required_argument, NULL, OPT_WEIGHTS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"manifest-path", required_argument, NULL, 'm'},
+	    {"package", required_argument, NULL, 'p'},
+	    {"interpreter", required_argument, NULL, 'i'},
+	    {"target-dir", required_argument, NULL, OPT_TARGET_DIR},
+	    {"state-dir", required_argument, NULL, OPT_STATE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct cargo_opts co = {0};
 	struct cargo_plan plan = {0};
@@ -186,8 +188,9 @@ int cmd_plan(int argc, char **argv)
 		case OPT_SHARDS:
 			shards = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || shards < 1 || shards > 65535) {
-				fprintf(stderr, "spoke: --shards '%s': expected "
-						"a number from 1 to 65535\n",
+				fprintf(stderr,
+					"spoke: --shards '%s': expected "
+					"a number from 1 to 65535\n",
 					optarg);
 				rc = EXIT_USAGE;
 				goto out;
@@ -264,16 +267,16 @@ int cmd_plan(int argc, char **argv)
 	if (!part)
 		goto fail;
 	if (json) {
-		doc = json_pack("{s:i,s:O,s:O}", "version", 1, "weights",
-				weights, "shards",
-				json_object_get(part, "shards"));
+		doc =
+		    json_pack("{s:i,s:O,s:O}", "version", 1, "weights", weights,
+			      "shards", json_object_get(part, "shards"));
 		if (!doc) {
 			sp_err_set(&e, "out of memory");
 			goto fail;
 		}
-		if (json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_SORT_KEYS |
-						    JSON_REAL_PRECISION(12)) <
-			    0 ||
+		if (json_dumpf(doc, stdout,
+			       JSON_INDENT(1) | JSON_SORT_KEYS |
+				   JSON_REAL_PRECISION(12)) < 0 ||
 		    putchar('\n') == EOF) {
 			sp_err_set(&e, "cannot write the plan");
 			goto fail;

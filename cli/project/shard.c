@@ -105,8 +105,9 @@ json_t *shard_weights_check(const json_t *doc, const char *file,
 	const char *key;
 
 	if (!json_is_object(doc)) {
-		sp_err_set(e, "weights file '%s': expected {\"version\": 1, "
-			      "\"weights\": {...}}",
+		sp_err_set(e,
+			   "weights file '%s': expected {\"version\": 1, "
+			   "\"weights\": {...}}",
 			   file);
 		return NULL;
 	}
@@ -145,8 +146,9 @@ json_t *shard_weights_check(const json_t *doc, const char *file,
 		double x = json_number_value(v);
 
 		if (!*key) {
-			sp_err_set(e, "weights file '%s': an empty package "
-				      "name",
+			sp_err_set(e,
+				   "weights file '%s': an empty package "
+				   "name",
 				   file);
 			return NULL;
 		}
@@ -201,8 +203,8 @@ double shard_weights_default(const json_t *weights)
 	 * memory suffices there too, which it then did. */
 	if (!w)
 		return 1;
-	json_object_foreach((json_t *)weights, key, v)
-		w[i++] = json_number_value(v);
+	json_object_foreach((json_t *)weights, key, v) w[i++] =
+	    json_number_value(v);
 	qsort(w, n, sizeof(*w), by_value);
 	m = n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
 	free(w);
@@ -215,8 +217,8 @@ static int by_name(const void *a, const void *b)
 		      ((const struct shard_pkg *)b)->name);
 }
 
-json_t *shard_partition(const json_t *names, unsigned n,
-			const json_t *weights, struct sp_err *e)
+json_t *shard_partition(const json_t *names, unsigned n, const json_t *weights,
+			struct sp_err *e)
 {
 	size_t count = json_array_size(names), i;
 	struct shard_pkg *pkgs = calloc(count + 1, sizeof(*pkgs));
@@ -275,7 +277,7 @@ json_t *shard_partition(const json_t *names, unsigned n,
 				continue;
 			total += pkgs[i].weight;
 			if (json_array_append_new(
-				    list, json_string(pkgs[i].name)) < 0)
+				list, json_string(pkgs[i].name)) < 0)
 				goto oom;
 		}
 		if (json_object_set_new(one, "weight", json_real(total)) < 0)

@@ -87,7 +87,7 @@ double shard_weights_default(const json_t *weights);
  * a new reference, or NULL with e filled (out of memory, a name that is
  * not a string or given twice).
  */
-json_t *shard_partition(const json_t *names, unsigned n,
-			const json_t *weights, struct sp_err *e);
+json_t *shard_partition(const json_t *names, unsigned n, const json_t *weights,
+			struct sp_err *e);
 
 #endif

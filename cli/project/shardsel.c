@@ -81,7 +81,7 @@ json_t *shardsel_packages(const struct projconf *pc, const json_t *meta,
 		if (programs < 0)
 			goto fail;
 		json_array_foreach(json_object_get(pkg, "targets"), j, t)
-			cdylib |= target_is(t, "cdylib");
+		    cdylib |= target_is(t, "cdylib");
 		if (!programs && !cdylib)
 			continue;
 		if (str_array_add_unique(names, name) < 0 ||
@@ -117,8 +117,8 @@ fail:
 	return NULL;
 }
 
-int shardsel_narrow(struct projconf *pc, const json_t *meta,
-		    const json_t *all, const json_t *names, struct sp_err *e)
+int shardsel_narrow(struct projconf *pc, const json_t *meta, const json_t *all,
+		    const json_t *names, struct sp_err *e)
 {
 	const json_t *pkg;
 	size_t i;
@@ -134,8 +134,8 @@ int shardsel_narrow(struct projconf *pc, const json_t *meta,
 		if (i >= pc->n)
 			break;
 		pc->sharded[i] =
-		    name && str_array_has(json_object_get(all, "packages"),
-					  name);
+		    name &&
+		    str_array_has(json_object_get(all, "packages"), name);
 		pc->selected[i] = pc->sharded[i] && str_array_has(names, name);
 	}
 	return 0;
@@ -154,8 +154,7 @@ int shardsel_apply(struct projconf *pc, const json_t *meta, unsigned k,
 	all = shardsel_packages(pc, meta, e);
 	if (!all)
 		return -1;
-	part = shard_partition(json_object_get(all, "packages"), n, weights,
-			       e);
+	part = shard_partition(json_object_get(all, "packages"), n, weights, e);
 	if (!part)
 		goto fail;
 	if (json_object_update(all, part) < 0 ||
@@ -176,7 +175,8 @@ int shardsel_apply(struct projconf *pc, const json_t *meta, unsigned k,
 			goto fail;
 		}
 		for (i = 0; i < json_array_size(mine); i++)
-			(*names)[i] = json_string_value(json_array_get(mine, i));
+			(*names)[i] =
+			    json_string_value(json_array_get(mine, i));
 		*count = json_array_size(mine);
 		if (shardsel_narrow(pc, meta, all, mine, e) < 0)
 			goto fail;

@@ -44,8 +44,8 @@ json_t *shardsel_packages(const struct projconf *pc, const json_t *meta,
  * pc->sharded the whole division (shardsel_packages()'s), for plan.c's
  * rule.  Returns 0, or -1 with e filled (out of memory).
  */
-int shardsel_narrow(struct projconf *pc, const json_t *meta,
-		    const json_t *all, const json_t *names, struct sp_err *e);
+int shardsel_narrow(struct projconf *pc, const json_t *meta, const json_t *all,
+		    const json_t *names, struct sp_err *e);
 
 /*
  * The whole step for plan.c: divides pc's selection into n shards with

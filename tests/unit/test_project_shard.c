@@ -17,9 +17,9 @@
 
 static void test_parse(void **state)
 {
-	static const char *const bad[] = {"0/2", "3/2", "1/0", "x",   "1/2/3",
-					  "",	 "/2",	"1/",  "-1/2", "1 /2",
-					  "1/2 ", "+1/2", "99999999999/1"};
+	static const char *const bad[] = {
+	    "0/2",  "3/2",  "1/0",  "x",    "1/2/3",	    "", "/2", "1/",
+	    "-1/2", "1 /2", "1/2 ", "+1/2", "99999999999/1"};
 	struct sp_err e = {0};
 	unsigned k = 0, n = 0;
 	size_t i;
@@ -85,9 +85,8 @@ static void test_every_package_once(void **state)
 static void test_round_robin_without_weights(void **state)
 {
 	/* Sorted: alpha bravo charlie delta echo foxtrot golf. */
-	static const char *const sorted[] = {"alpha", "bravo",	 "charlie",
-					     "delta", "echo",	 "foxtrot",
-					     "golf"};
+	static const char *const sorted[] = {
+	    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"};
 	unsigned got[7];
 	size_t i, j;
 
@@ -276,10 +275,10 @@ static void test_partition_json(void **state)
 	p = shard_partition(names, 6, NULL, &e);
 	assert_non_null(p);
 	assert_int_equal(json_array_size(json_object_get(p, "shards")), 6);
-	assert_int_equal(json_array_size(json_object_get(
-			     json_array_get(json_object_get(p, "shards"), 5),
-			     "packages")),
-			 0);
+	assert_int_equal(
+	    json_array_size(json_object_get(
+		json_array_get(json_object_get(p, "shards"), 5), "packages")),
+	    0);
 	json_decref(p);
 	json_array_append_new(names, json_string("b"));
 	p = shard_partition(names, 2, NULL, &e);
@@ -292,14 +291,14 @@ static void test_partition_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_every_package_once),
-		cmocka_unit_test(test_round_robin_without_weights),
-		cmocka_unit_test(test_same_input_same_output),
-		cmocka_unit_test(test_one_shard_takes_all),
-		cmocka_unit_test(test_weights_balance),
-		cmocka_unit_test(test_weights_file),
-		cmocka_unit_test(test_partition_json),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_every_package_once),
+	    cmocka_unit_test(test_round_robin_without_weights),
+	    cmocka_unit_test(test_same_input_same_output),
+	    cmocka_unit_test(test_one_shard_takes_all),
+	    cmocka_unit_test(test_weights_balance),
+	    cmocka_unit_test(test_weights_file),
+	    cmocka_unit_test(test_partition_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
