@@ -152,6 +152,24 @@ check "spoke build --shard 2/3 with those weights builds bravo, charlie and foxt
 	build m2 --shard 2/3 --shard-weights "$f"
 check "  and only them" test "$(cd "$T/m2/target/release" && ls *.so | LC_ALL=C sort | xargs)" = \
 	"libffi_bravo.so libffi_charlie.so libffi_foxtrot.so"
+
+# One package declares its module: then only declared packages are
+# packaged, in every shard, as in the unsharded build, even in a shard
+# whose packages all export PyInit_ but declare nothing.  The target
+# folders of the runs above are reused (cargo has nothing to compile).
+printf '\n[package.metadata.spoke]\nmodule = "ffi_alpha"\n' >>"$ws/ffi-alpha/Cargo.toml"
+redo() { # redo OLD NEW [args...]: OLD's target folder, a new output folder
+	local old=$1 new=$2
+	shift 2
+	"$SPOKE" build -q -i "$PY" -m "$ws/Cargo.toml" --target-dir "$T/$old/target" -o "$T/$new" "$@"
+}
+check "declared: the unsharded build" redo full d-full
+check "  writes ffi-alpha's wheel alone" test "$(ls "$T/d-full")" = "$(ls "$T/full/out" | grep '^ffi_alpha-')"
+check "declared: shard 1/2 (ffi-alpha's)" redo s2-1 d-1 --shard 1/2
+check "  writes ffi-alpha's wheel alone" test "$(ls "$T/d-1")" = "$(ls "$T/d-full")"
+check "declared: shard 2/2 (no declared package)" redo s2-2 d-2 --shard 2/2
+check "  writes no wheel" test -z "$(ls "$T/d-2" 2>/dev/null)"
+
 check_status "spoke plan without --shards is a usage error" 2 plan
 check_status "spoke plan --shards 0 is a usage error" 2 plan --shards 0
 check "spoke plan --help explains the weights" bash -c "'$SPOKE' plan --help | grep -q 'heaviest first'"
