@@ -154,6 +154,14 @@ int shardsel_apply(struct projconf *pc, const json_t *meta, unsigned k,
 	all = shardsel_packages(pc, meta, e);
 	if (!all)
 		return -1;
+	/* As the unsharded build fails with no cdylib: N jobs that all
+	 * succeed with nothing would hide a wrong manifest or -p. */
+	if (json_array_size(json_object_get(all, "packages")) == 0) {
+		sp_err_set(e, "no selected package has a cdylib target (or, "
+			      "shipped as programs, a bin target): nothing "
+			      "to divide into shards");
+		goto fail;
+	}
 	part = shard_partition(json_object_get(all, "packages"), n, weights, e);
 	if (!part)
 		goto fail;

@@ -54,7 +54,7 @@ int shardsel_narrow(struct projconf *pc, const json_t *meta, const json_t *all,
  * "shards" and "default_weight") and, when k >= 1, narrows pc to shard k
  * and sets *names to its packages (a malloc'd array of *count strings
  * that point into *division).  Returns 0, or -1 with e filled (nothing
- * is left to free then).
+ * is left to free then): no package to divide at all, out of memory.
  */
 int shardsel_apply(struct projconf *pc, const json_t *meta, unsigned k,
 		   unsigned n, const json_t *weights, json_t **division,

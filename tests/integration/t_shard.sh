@@ -170,6 +170,9 @@ check "  writes ffi-alpha's wheel alone" test "$(ls "$T/d-1")" = "$(ls "$T/d-ful
 check "declared: shard 2/2 (no declared package)" redo s2-2 d-2 --shard 2/2
 check "  writes no wheel" test -z "$(ls "$T/d-2" 2>/dev/null)"
 
+check_status "a selection with no cdylib fails, as the unsharded build does" 1 \
+	build bad -p pyffi --shard 1/2
+check "  saying so" grep -q "no selected package has a cdylib target" "$T/last.out"
 check_status "spoke plan without --shards is a usage error" 2 plan
 check_status "spoke plan --shards 0 is a usage error" 2 plan --shards 0
 check "spoke plan --help explains the weights" bash -c "'$SPOKE' plan --help | grep -q 'heaviest first'"
