@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"            (in-process; no coordinator, no interpreter)\n"
 	"  bundle    collect the journal, the log and an environment\n"
 	"            summary into one .tar.zst for a bug report\n"
+	"  plan      show how 'build --shard K/N' divides the workspace\n"
+	"            among CI jobs; --json writes the weights file\n"
 	"\n"
 	"Run 'spoke <command> --help' for a command's options.\n"
 	"\n"
@@ -105,6 +107,8 @@ dispatch:
 		return cmd_wheel(argc, argv);
 	if (!strcmp(cmd, "bundle"))
 		return cmd_bundle(argc, argv);
+	if (!strcmp(cmd, "plan"))
+		return cmd_plan(argc, argv);
 	fprintf(stderr, "spoke: unknown command '%s'\n\n%s", cmd, usage_text);
 	return 2;
 }
