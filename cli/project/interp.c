@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/project/filekey.h"
+#include "cli/project/pathsearch.h"
 #include "cli/project/pyenv.h"
 #include "common/path.h"
 
@@ -21,30 +22,6 @@
 
 extern char **environ;
 
-char *interp_search(const char *path, const char *name)
-{
-	const char *p, *colon;
-	struct stat st;
-	char *cand;
-
-	if (!path || !*path)
-		return NULL;
-	for (p = path; p; p = colon ? colon + 1 : NULL) {
-		size_t len;
-
-		colon = strchr(p, ':');
-		len = colon ? (size_t)(colon - p) : strlen(p);
-		if (asprintf(&cand, "%.*s%s%s", (int)len, p, len ? "/" : "",
-			     name) < 0)
-			return NULL;
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	return NULL;
-}
-
 /* The file a name leads to as execvp would find it, absolute. */
 static char *locate(const char *name)
 {
@@ -53,7 +30,7 @@ static char *locate(const char *name)
 
 	if (strchr(name, '/'))
 		return path_absolute(name, &e);
-	found = interp_search(getenv("PATH"), name);
+	found = pathsearch(getenv("PATH"), name);
 	if (!found || found[0] == '/')
 		return found;
 	abs = path_absolute(found, &e);

@@ -44,11 +44,6 @@ int interp_resolve(const char *name, struct interp *r);
  */
 json_t *interp_key(const struct interp *r);
 
-/* The first executable regular file named name in the PATH list path
- * (NULL or "": no search), as execvp finds it (malloc'd), or NULL.  An
- * empty entry is the current folder. */
-char *interp_search(const char *path, const char *name);
-
 void interp_release(struct interp *r);
 
 #endif

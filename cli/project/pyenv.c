@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/project/interp.h"
+#include "cli/project/pathsearch.h"
 #include "cli/project/strutil.h"
 #include "common/path.h"
 
@@ -337,7 +337,7 @@ static char *system_which(const char *root, const char *prog)
 		}
 		free(entry);
 	}
-	found = interp_search(search, prog);
+	found = pathsearch(search, prog);
 	if (found && found[0] != '/') {
 		free(found);
 		found = NULL;
