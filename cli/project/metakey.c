@@ -153,8 +153,9 @@ json_t *metakey_before(const char *cargo, const char *manifest, char **slot)
 	if (!real || put(key, 'p', prog, json_string(real)) < 0 ||
 	    put(key, 'x', real, filekey_ident(real)) < 0)
 		goto fail;
-	if (!strncmp(path_basename(real), "rustup", 6) &&
-	    rustup_inputs(key, cwd) < 0)
+	/* Even when cargo is not rustup's proxy itself, it may be a wrapper
+	 * that runs it: rustup's inputs are keyed whenever rustup is there. */
+	if (rustup_inputs(key, cwd) < 0)
 		goto fail;
 	for (ep = environ; *ep; ep++) {
 		const char *eq = strchr(*ep, '=');

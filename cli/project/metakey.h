@@ -3,9 +3,10 @@
  * key (cache.h, filekey.h).
  *
  * The key comes in two parts.  metakey_before() holds what is known
- * before cargo runs: the cargo program (and, when it is rustup's proxy,
- * what picks the toolchain: rust-toolchain(.toml) from the current folder
- * up, rustup's settings.toml, and each installed toolchain's cargo), the
+ * before cargo runs: the cargo program ($CARGO, else cargo on PATH, by
+ * identity) and what rustup's proxy picks the toolchain from
+ * (rust-toolchain(.toml) from the current folder up, rustup's
+ * settings.toml, its toolchains/ and each toolchain's cargo), the
  * environment (CARGO*, __CARGO*, RUSTUP*, RUSTC*, HOME), every
  * .cargo/config(.toml) cargo reads (the current folder and each one
  * above, and $CARGO_HOME's), the manifest asked for and every Cargo.toml
