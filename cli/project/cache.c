@@ -52,7 +52,10 @@ static char *cache_base(void)
 
 static void refuse(const char *path, const char *why)
 {
-	fprintf(stderr, "spoke: not using the cache '%s': %s\n", path, why);
+	fprintf(stderr,
+		"spoke: not using the cache '%s': %s (set XDG_CACHE_HOME to "
+		"a folder of yours, or SPOKE_NO_CACHE=1)\n",
+		path, why);
 }
 
 /* Opens (once per process) the cache folder, made 0700 if missing, and
@@ -239,7 +242,9 @@ static void evict(int dfd)
 	struct dirent *de;
 	struct stat st;
 	time_t now = time(NULL);
-	int fd = dup(dfd);
+	/* A description of its own: a dup() would share the offset the last
+	 * scan left at the end. */
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 
 	if (!d) {
