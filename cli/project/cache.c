@@ -124,6 +124,30 @@ char *cache_dir_path(void)
 	return cache_open() >= 0 && cache_path ? strdup(cache_path) : NULL;
 }
 
+/* Which spoke wrote an entry: its version and its executable's
+ * identity.  Every build of one version says "0.1.0", and the questions
+ * (the interpreter's query script, the fields kept) change between
+ * builds: a rebuilt or reinstalled spoke starts with misses. */
+static const char *writer(void)
+{
+	static char id[160];
+	struct stat st;
+
+	if (!id[0]) {
+		if (stat("/proc/self/exe", &st) == 0)
+			snprintf(id, sizeof(id), "%s %llu:%llu:%lld:%lld.%09ld",
+				 spoke_version(),
+				 (unsigned long long)st.st_dev,
+				 (unsigned long long)st.st_ino,
+				 (long long)st.st_size,
+				 (long long)st.st_mtim.tv_sec,
+				 st.st_mtim.tv_nsec);
+		else
+			snprintf(id, sizeof(id), "%s", spoke_version());
+	}
+	return id;
+}
+
 /* "<kind>-<sha256 of slot>.json" into name (at least 128 bytes). */
 static void entry_name(char *name, size_t size, const char *kind,
 		       const char *slot)
@@ -208,7 +232,7 @@ json_t *cache_get(const char *kind, const char *slot, const json_t *key)
 	    strcmp(json_string_value(json_object_get(root, "slot")), slot) ||
 	    !json_string_value(json_object_get(root, "spoke")) ||
 	    strcmp(json_string_value(json_object_get(root, "spoke")),
-		   spoke_version()) ||
+		   writer()) ||
 	    !json_equal(json_object_get(root, "key"), key))
 		goto out;
 	value = json_incref(json_object_get(root, "value"));
@@ -303,7 +327,7 @@ int cache_put(const char *kind, const char *slot, const json_t *key,
 	if (dfd < 0)
 		return -1;
 	root = json_pack("{s:s,s:s,s:s,s:O,s:O}", "kind", kind, "slot", slot,
-			 "spoke", spoke_version(), "key", key, "value", value);
+			 "spoke", writer(), "key", key, "value", value);
 	body = root ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
 	if (!body)

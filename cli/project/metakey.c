@@ -46,9 +46,18 @@ static int put_file(json_t *key, const char *dir, const char *name)
 static int put_dir(json_t *key, const char *dir, const char *name,
 		   const char *inner)
 {
-	char *p = name ? path_join(dir, name) : strdup(dir);
-	int r = p ? put(key, 'd', p, filekey_dir(p, inner)) : -1;
+	char *p = name ? path_join(dir, name) : strdup(dir), *k = NULL;
+	int r = -1;
 
+	/* Every member under crates/ shares crates/: listed once, not once
+	 * per member (100 members would stat 20,000 names). */
+	if (p && asprintf(&k, "d:%s", p) < 0)
+		k = NULL;
+	if (k && json_object_get(key, k))
+		r = 0;
+	else if (k)
+		r = put(key, 'd', p, filekey_dir(p, inner));
+	free(k);
 	free(p);
 	return r;
 }
