@@ -13,6 +13,10 @@ PY=${SPOKE_TEST_PYTHON:-/usr/bin/python3}
 T=$(mktemp -d "${TMPDIR:-/tmp}/spoke-test.XXXXXX")
 export XDG_RUNTIME_DIR="$T/run"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
+# A private client cache (cli/project/cache.h): a test sees only the
+# answers its own builds kept.
+export XDG_CACHE_HOME="$T/cache"
+unset SPOKE_NO_CACHE SPOKE_CACHE_DEBUG
 export CARGO_NET_OFFLINE=true
 unset CARGO_TARGET_DIR SPOKE_CRASH_AT SPOKE_FAULT_LOG SOURCE_DATE_EPOCH
 TESTS=0
