@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/project/cache.h"
@@ -335,6 +336,7 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	const char *env[3] = {NULL, "PYO3_BUILD_EXTENSION_MODULE=1", NULL};
 	char *pyenv = NULL, *buf = NULL, *strip = NULL;
 	size_t n = 0, i, len = 0, cap = 0, scanned = 0;
+	struct timespec now;
 	int failed = 0, code, ret = -1;
 
 	argv = calloc(24 + 2 * o->npackages + 2 * o->nconfig, sizeof(*argv));
@@ -406,6 +408,15 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	env[0] = pyenv;
 	if (o->embeds_python)
 		env[1] = NULL;
+	/* cargo_msg.h times each package's units from here. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (json_object_set_new(
+		state, "clock_ns",
+		json_integer((json_int_t)now.tv_sec * 1000000000 +
+			     now.tv_nsec)) < 0) {
+		str_oom(e, "plan the build");
+		goto out;
+	}
 	if (spawn_cargo(&p, argv, env, PROC_PIPE_STDOUT, e) < 0)
 		goto out;
 

@@ -92,6 +92,21 @@ static int maturin_layout(json_t *job, const struct pyproject *pp,
 	return r;
 }
 
+/* Whether jobs holds one of package name's already (a package's
+ * programs are one job each). */
+static int job_of_package(const json_t *jobs, const char *name)
+{
+	const json_t *j;
+	size_t i;
+
+	json_array_foreach(jobs, i, j)
+	{
+		if (strcmp(str_member(j, "package") ?: "", name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Builds the job for one cdylib of pkg, configured by pp (NULL: no
  * pyproject.toml), or for one of its programs (program set: art is the
@@ -107,6 +122,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	struct abi3_tags tags;
 	char *pkgdir = NULL;
 	json_t *job = NULL, *pm = NULL, *linked = NULL, *meta;
+	json_t *compile;
 	int ret = -1;
 
 	/* Distribution, version and metadata as `spoke sdist` states them,
@@ -141,6 +157,17 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 			   "cannot describe the job for package '%s' (out "
 			   "of memory or not UTF-8)",
 			   cargo_name);
+		goto out;
+	}
+	/* cargo's compile time of the package, when it compiled it: the
+	 * coordinator journals it for spoke plan's shard weights, which sum
+	 * a package's wheels, so only its first job carries it. */
+	compile = json_object_get(json_object_get(state, "compile_s"),
+				  str_member(art, "package_id"));
+	if (json_is_number(compile) &&
+	    !job_of_package(plan->jobs, cargo_name) &&
+	    json_object_set(job, "compile_s", compile) < 0) {
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	/* A program's job says so before its Python side is planned: it

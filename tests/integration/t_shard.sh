@@ -241,4 +241,27 @@ check "  shard 1/2 (ffi-a) builds" build2 p-1 --shard 1/2
 w=$(ls "$T/p-1/out")
 check "  its wheel is the unsharded build's" cmp "$T/p-1/out/$w" "$T/p-full/out/$w"
 
+# The weights are what CI pays: cargo's compile time plus the packaging.
+# ffi-b's build script sleeps 3 s, so with one job cargo's messages put
+# ffi-b's compile time at 3 s or more; the wheel writing alone is far
+# less.  spoke plan's weights must show it.
+printf 'fn main() { std::thread::sleep(std::time::Duration::from_secs(3)); }\n' >"$ws2/ffi-b/build.rs"
+build2_j1() { CARGO_BUILD_JOBS=1 build2 "$@"; }
+check "a build with a slow build script in ffi-b (-j1)" build2_j1 t-full
+check "spoke plan --json: ffi-b weighs its compile time, ffi-a less" bash -c \
+	"'$SPOKE' plan -i '$PY' -m '$ws2/Cargo.toml' --target-dir '$T/t-full/target' -p ffi-a -p ffi-b --shards 2 --json >'$T/tplan.json' &&
+	 '$PY' -c '
+import json, sys
+w = json.load(open(sys.argv[1]))[\"weights\"]
+assert w[\"ffi-b\"] >= 3 and w[\"ffi-a\"] < 3, w
+' '$T/tplan.json'"
+check "  a no-op build keeps the compile time (cargo compiled nothing)" bash -c \
+	"'$SPOKE' build -q -i '$PY' -m '$ws2/Cargo.toml' --target-dir '$T/t-full/target' -o '$T/t-full/out2' -p ffi-a -p ffi-b &&
+	 '$SPOKE' plan -i '$PY' -m '$ws2/Cargo.toml' --target-dir '$T/t-full/target' -p ffi-a -p ffi-b --shards 2 --json >'$T/tplan2.json' &&
+	 '$PY' -c '
+import json, sys
+w = json.load(open(sys.argv[1]))[\"weights\"]
+assert w[\"ffi-b\"] >= 3, w
+' '$T/tplan2.json'"
+
 finish
