@@ -9,7 +9,9 @@
 #include <sqlite3.h>
 
 #include "common/err.h"
-#include "journal/journal.h"
+
+/* journal.h's; not included, as journal.c includes this. */
+struct journal;
 
 sqlite3 *jdb_handle(struct journal *j);
 
