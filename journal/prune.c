@@ -72,22 +72,28 @@ static int query_int(struct journal *j, const char *sql, int64_t bind,
 	return 0;
 }
 
-int journal_prune_step(struct journal *j, int keep_builds, int rows,
-		       struct sp_err *e)
+/*
+ * Pruning and vacuum commit without the fsync every other commit makes
+ * (synchronous=NORMAL, in WAL mode): a delete lost to a power cut is
+ * only done again, and the WAL stays whole either way (its frames are
+ * checksummed; an unsynced tail is dropped).  The next commit made with
+ * synchronous=FULL, an intent, fsyncs the WAL with these frames in it.
+ * The fsync was half of a step's time.
+ */
+static int relaxed(struct journal *j, int on, struct sp_err *e)
 {
-	int64_t cutoff = 0, deleted = 0;
+	return jdb_exec(j,
+			on ? "PRAGMA synchronous = NORMAL"
+			   : "PRAGMA synchronous = FULL",
+			e);
+}
+
+static int prune_step(struct journal *j, int64_t cutoff, int rows,
+		      struct sp_err *e)
+{
+	int64_t deleted = 0;
 	size_t i;
 
-	if (keep_builds < 1 || rows < 1)
-		return sp_err_set(e, "pruning keeps at least one build and "
-				     "deletes at least one row a step");
-	/* The oldest of the builds kept; none while there are fewer. */
-	if (query_int(j,
-		      "SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?",
-		      keep_builds - 1, &cutoff, e) < 0)
-		return -1;
-	if (cutoff == 0)
-		return 0;
 	if (journal_begin(j, e) < 0)
 		return -1;
 	for (i = 0; i < sizeof(prune_deletes) / sizeof(*prune_deletes); i++) {
@@ -118,6 +124,31 @@ fail:
 	return -1;
 }
 
+int journal_prune_step(struct journal *j, int keep_builds, int rows,
+		       struct sp_err *e)
+{
+	int64_t cutoff = 0;
+	int rc;
+
+	if (keep_builds < 1 || rows < 1)
+		return sp_err_set(e, "pruning keeps at least one build and "
+				     "deletes at least one row a step");
+	/* The oldest of the builds kept; none while there are fewer. */
+	if (query_int(j,
+		      "SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?",
+		      keep_builds - 1, &cutoff, e) < 0)
+		return -1;
+	if (cutoff == 0)
+		return 0;
+	if (relaxed(j, 1, e) < 0)
+		return -1;
+	rc = prune_step(j, cutoff, rows, e);
+	/* FULL again whatever happened: every other commit needs it. */
+	if (relaxed(j, 0, rc < 0 ? NULL : e) < 0)
+		return -1;
+	return rc;
+}
+
 int journal_space(struct journal *j, struct journal_space *out,
 		  struct sp_err *e)
 {
@@ -138,6 +169,7 @@ int journal_vacuum_step(struct journal *j, int pages, struct sp_err *e)
 {
 	int64_t count = 0, free_pages = 0, av = 0, slack, n;
 	char sql[64];
+	int rc;
 
 	if (query_int(j, "PRAGMA auto_vacuum", -1, &av, e) < 0 ||
 	    query_int(j, "PRAGMA page_count", -1, &count, e) < 0 ||
@@ -152,9 +184,12 @@ int journal_vacuum_step(struct journal *j, int pages, struct sp_err *e)
 	n = free_pages - slack < pages ? free_pages - slack : pages;
 	snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%lld)",
 		 (long long)n);
-	if (jdb_exec(j, sql, e) < 0)
+	if (relaxed(j, 1, e) < 0)
 		return -1;
-	return 1;
+	rc = jdb_exec(j, sql, e);
+	if (relaxed(j, 0, rc < 0 ? NULL : e) < 0)
+		return -1;
+	return rc < 0 ? -1 : 1;
 }
 
 int journal_vacuum_convert(struct journal *j, struct sp_err *e)

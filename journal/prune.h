@@ -34,7 +34,7 @@
 
 /* Rows each kind of row a step deletes at most: a few milliseconds, so a
  * build arriving meanwhile hardly waits. */
-#define PRUNE_STEP_ROWS 200
+#define PRUNE_STEP_ROWS 64
 
 /* One step: one transaction deleting at most rows rows of each table.
  * Returns 1 when it deleted something (call again), 0 when nothing is
