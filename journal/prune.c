@@ -178,7 +178,7 @@ int journal_vacuum_step(struct journal *j, int pages, struct sp_err *e)
 	/* Some free pages stay: the next build fills them instead of
 	 * growing the file again, and a steady journal (a build added, the
 	 * oldest pruned) does not shrink and grow with every build. */
-	slack = count / 8 > 64 ? count / 8 : 64;
+	slack = count / 16 > 64 ? count / 16 : 64;
 	if (av != 2 || free_pages <= slack)
 		return 0;
 	n = free_pages - slack < pages ? free_pages - slack : pages;
