@@ -32,7 +32,7 @@
 /* The builds `spoke serve` keeps by default (--keep-builds). */
 #define PRUNE_KEEP_BUILDS 100
 
-/* Rows each kind of row a step deletes at most: a few milliseconds, so a
+/* The most rows of each table one step deletes: about 2 ms here, so a
  * build arriving meanwhile hardly waits. */
 #define PRUNE_STEP_ROWS 64
 
