@@ -66,6 +66,11 @@ cc_mod "$IN/origin/worig.so" worig "" -L"$IN/lib" -l:libwhelper.so.1 -lm \
 	-Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib' || built=0
 cc_mod "$IN/wabs.so" wabs "" -L"$IN/lib" -l:libwhelper.so.1 -lm \
 	-Wl,--enable-new-dtags,-rpath,"$IN/lib" || built=0
+# Needs libffi through a RUNPATH that starts at $ORIGIN and climbs to the
+# system's folder: still no declared input.
+ffidir=$(dirname "$ffi")
+cc_mod "$IN/wclimb.so" wclimb "" -L"$IN/lib" -l:libwhelper.so.1 -lm -Wl,--no-as-needed "$ffi" \
+	-Wl,--enable-new-dtags,-rpath,"\$ORIGIN/../../../../../../../../..$ffidir" || built=0
 check "the fixtures build (gcc, Python.h)" test "$built" = 1
 ffi_so=$(basename "$ffi")
 check "the fixture needs libffi ($ffi_so) from the system" bash -c "readelf -d '$IN/wffi.so' | grep -qF '[$ffi_so]'"
@@ -257,6 +262,11 @@ check_status "  the control: with its folder in --lib-path it is bundled" 0 "$SP
 	--module-file "$IN/wffi.so" --distribution wffi --version 1.0 --module wffi "${TAGS[@]}" \
 	--lib-path "$IN/lib" --lib-path "$T/ffilib" --out-dir "$T/o9b" -q
 check "  as wffi.libs/${ffi_so%%.so*}-<hash>.so..." bash -c "unzip -Z1 '$T'/o9b/wffi-*.whl | grep -q '^wffi.libs/${ffi_so%%.so*}-'"
+check_status "a RUNPATH \$ORIGIN/../../..$ffidir is not searched either" 1 "$SPOKE" wheel --compat manylinux_2_28 \
+	--module-file "$IN/wclimb.so" --distribution wclimb --version 1.0 --module wclimb "${TAGS[@]}" \
+	--lib-path "$IN/lib" --out-dir "$T/o9c"
+check "  the error names $ffi_so" grep -qF "cannot find $ffi_so" "$T/last.out"
+check "  and no wheel was written" bash -c "! ls \"$T\"/o9c/*.whl 2>/dev/null"
 check_status "an absolute RUNPATH is not searched" 1 "$SPOKE" wheel --compat manylinux_2_17 \
 	--module-file "$IN/wabs.so" --distribution wabs --version 1.0 --module wabs "${TAGS[@]}" --out-dir "$T/o9"
 check "  the error names the helper" grep -qF "cannot find libwhelper.so.1" "$T/last.out"
