@@ -101,7 +101,8 @@ static const char wheel_help[] =
     "                       matches the path it is found at (repeatable)\n"
     "\n"
     "output:\n"
-    "  --wheel-out FILE     write the wheel at exactly FILE (one artifact)\n"
+    "  --wheel-out FILE     write the wheel at exactly FILE (one artifact);\n"
+    "                       its name must be the one the tags give\n"
     "  --out-dir DIR        or write each wheel into DIR under its name,\n"
     "                       <dist>-<version>-<py>-<abi>-<TAG>_<arch>.whl\n"
     "  --manifest-out FILE  also write FILE, JSON listing what was written:\n"
@@ -230,6 +231,22 @@ static char *declared_plat(const char *compat, const char *path,
 	return plat;
 }
 
+/* 1 when the manifest path names the wheel name in folder res (resolved):
+ * written last, the manifest would replace the wheel with JSON. */
+static int manifest_is(const char *manifest, const char *res,
+		       const char *name)
+{
+	char *dir;
+	int same;
+
+	if (strcmp(path_basename(manifest), name) != 0)
+		return 0;
+	dir = path_dirname(manifest);
+	same = !dir || path_same_file(dir, res);
+	free(dir);
+	return same;
+}
+
 /* Completes an artifact (artifacts_parse's) into the wire form of a job
  * (worker/wheel_job.h) and parses it, as a worker would, into j: the
  * module is read where it is (it is never written), the wheel goes to
@@ -275,6 +292,22 @@ static int make_job(const struct wheel_args *a, json_t *art,
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
+	/* The name is the tags': a file named otherwise says other tags
+	 * than its WHEEL, or is no wheel name pip installs ("x.whl"). */
+	if (a->wheel_out && strcmp(path_basename(a->wheel_out), name) != 0) {
+		sp_err_set(e,
+			   "--wheel-out '%s': the wheel of these tags is named "
+			   "'%s'; name the file so",
+			   a->wheel_out, name);
+		goto out;
+	}
+	if (a->manifest_out && manifest_is(a->manifest_out, out_res, name)) {
+		sp_err_set(e,
+			   "--manifest-out '%s' is the wheel '%s' itself; "
+			   "write the manifest elsewhere",
+			   a->manifest_out, name);
+		goto out;
+	}
 	if (tmpfile_name(tmp, sizeof(tmp),
 			 a->wheel_out ? path_basename(a->wheel_out) : name,
 			 e) < 0)
@@ -285,12 +318,18 @@ static int make_job(const struct wheel_args *a, json_t *art,
 			 "lib_path", a->lib_path, "exclude", a->exclude);
 	if (!tmp_path || !opts ||
 	    (a->compat &&
-	     json_object_set_new(opts, "compat", json_string(a->compat)) < 0) ||
-	    json_object_set_new(art, "options", opts) < 0) {
+	     json_object_set_new(opts, "compat", json_string(a->compat)) < 0)) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
+	/* json_object_set_new takes opts even when it fails. */
+	rc = json_object_set_new(art, "options", opts);
 	opts = NULL;
+	if (rc < 0) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	rc = -1;
 	if (json_object_set_new(art, "staged_path", json_string(path)) < 0 ||
 	    json_object_set_new(art, "platform_tag", json_string(plat)) < 0 ||
 	    json_object_set_new(art, "wheel_name", json_string(name)) < 0 ||
@@ -310,21 +349,6 @@ static int make_job(const struct wheel_args *a, json_t *art,
 	}
 	if (job_parse(art, j, e) < 0)
 		goto out;
-	/* --wheel-out names the file: the job keeps that name, since the
-	 * repair gives exactly the declared tag (build_wheel.h keeps the
-	 * job's name when the tag is unchanged). */
-	if (a->wheel_out) {
-		free(j->wheel_name);
-		free(j->final_path);
-		j->wheel_name = strdup(path_basename(a->wheel_out));
-		j->final_path =
-		    path_join(out_dir, j->wheel_name ? j->wheel_name : "");
-		if (!j->wheel_name || !j->final_path) {
-			wheel_job_release(j);
-			sp_err_set(e, "out of memory");
-			goto out;
-		}
-	}
 	rc = 0;
 out:
 	json_decref(opts);

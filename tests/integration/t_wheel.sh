@@ -152,17 +152,34 @@ check_status "a second run into the first folder" 0 \
 check "  the same bytes a second later" cmp "$T/o1/$NAME" "$T/o2/$NAME"
 check_status "--wheel-out writes exactly that file" 0 \
 	hermetic "$T/emptybin" --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" \
-	--metadata "$IN/meta.json" --lib-path "$IN/lib" --wheel-out "$T/o3/sub/out.whl" -q
+	--metadata "$IN/meta.json" --lib-path "$IN/lib" --wheel-out "$T/o3/sub/$NAME" -q
 check "  only that file, the same bytes" \
-	bash -c "[ \"\$(ls -A '$T/o3/sub')\" = out.whl ] && cmp '$T/o3/sub/out.whl' '$T/o1/$NAME'"
+	bash -c "[ \"\$(ls -A '$T/o3/sub')\" = $NAME ] && cmp '$T/o3/sub/$NAME' '$T/o1/$NAME'"
+check_status "--wheel-out x.whl, which pip would refuse, is refused" 1 \
+	"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" --wheel-out "$T/o3b/x.whl"
+check "  naming the file expected" grep -qF "is named '$NAME'" "$T/last.out"
+check_status "--wheel-out whose tags are not the declared ones is refused" 1 \
+	"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" \
+	--wheel-out "$T/o3b/wmod-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+check "  naming the file expected" grep -qF "is named '$NAME'" "$T/last.out"
+check "  no wheel written" bash -c "! ls '$T'/o3b/*.whl 2>/dev/null"
+check_status "--manifest-out equal to --wheel-out is refused" 1 \
+	"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" \
+	--wheel-out "$T/o3c/$NAME" --manifest-out "$T/o3c/$NAME"
+check "  saying so" grep -qF "is the wheel" "$T/last.out"
+mkdir -p "$T/o3d"
+check_status "--manifest-out naming the wheel --out-dir gets (another spelling) is refused" 1 \
+	"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" \
+	--out-dir "$T/o3d" --manifest-out "$T/o3d/../o3d/$NAME"
+check "  and nothing was written" bash -c "[ -z \"\$(find '$T/o3c' '$T/o3d' -type f 2>/dev/null)\" ]"
 # Another copy of the inputs elsewhere (a build system's other output
 # base), named by relative paths from there: the same bytes.
 mkdir -p "$T/elsewhere/deeper"
 cp -r "$IN" "$T/elsewhere/deeper/in"
 check_status "the inputs copied elsewhere, relative paths" 0 bash -c "cd '$T/elsewhere/deeper/in' && env -i '$SPOKE' wheel \
 	--compat manylinux_2_17 --module-file wmod.so --distribution wmod --version 1.0 --module wmod \
-	${TAGS[*]} --metadata meta.json --lib-path lib --wheel-out ../../out.whl -q"
-check "  the same bytes" cmp "$T/elsewhere/out.whl" "$T/o1/$NAME"
+	${TAGS[*]} --metadata meta.json --lib-path lib --wheel-out ../../$NAME -q"
+check "  the same bytes" cmp "$T/elsewhere/$NAME" "$T/o1/$NAME"
 check "no process left with the probe in its environment" \
 	bash -c "! grep -lsa 'SPOKE_PROBE=$PROBE' /proc/[0-9]*/environ"
 check "no state directory, no socket folder in the inputs or outputs" \
