@@ -177,7 +177,8 @@ static int compat_valid(const char *tag, struct sp_err *e)
 	return policy_name_valid(tag, e);
 }
 
-/* Adds one repair option to *opts, the request's "options" object. */
+/* Adds one repair option to *opts, the request's "options" object.  -1
+ * with e filled for a usage error, -2 when the policy cannot be read. */
 static int repair_option(json_t **opts, int c, const char *arg,
 			 struct sp_err *e)
 {
@@ -194,10 +195,14 @@ static int repair_option(json_t **opts, int c, const char *arg,
 			return sp_err_set(e, "--repair must be repair, check, "
 					     "warn or skip");
 		return json_object_set_new(*opts, "repair", json_string(arg));
-	case OPT_COMPAT:
-		if (compat_valid(arg, e) < 0)
-			return -1;
+	case OPT_COMPAT: {
+		/* -2: the table cannot be read, no usage error. */
+		int bad = compat_valid(arg, e);
+
+		if (bad < 0)
+			return bad;
 		return json_object_set_new(*opts, "compat", json_string(arg));
+	}
 	case OPT_SPLIT_DEBUG:
 		return json_object_set_new(*opts, "split_debug", json_true());
 	}
@@ -967,9 +972,9 @@ int cmd_build(int argc, char **argv)
 		case OPT_EXCLUDE:
 		case OPT_LIB_PATH:
 		case OPT_SPLIT_DEBUG:
-			if (repair_option(&a.ropts, c, optarg, &e) < 0) {
+			if ((c = repair_option(&a.ropts, c, optarg, &e)) < 0) {
 				sp_err_print(&e);
-				rc = EXIT_USAGE;
+				rc = c == -2 ? 1 : EXIT_USAGE;
 				goto out;
 			}
 			break;

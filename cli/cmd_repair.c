@@ -209,9 +209,9 @@ int cmd_repair(int argc, char **argv)
 		case OPT_COMPAT:
 			/* A typo is a usage error before any wheel is
 			 * read, as in spoke build. */
-			if (policy_name_valid(optarg, &e) < 0) {
+			if ((c = policy_name_valid(optarg, &e)) < 0) {
 				sp_err_print(&e);
-				rc = EXIT_USAGE;
+				rc = c == -2 ? 1 : EXIT_USAGE;
 				goto out;
 			}
 			o.compat = optarg;

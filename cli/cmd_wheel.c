@@ -599,10 +599,11 @@ int cmd_wheel(int argc, char **argv)
 				a.compat = NULL;
 				break;
 			}
-			/* A typo is a usage error before anything is read. */
-			if (policy_name_valid(optarg, &e) < 0) {
+			/* A typo is a usage error before anything is read;
+			 * a table that cannot be read is not the user's. */
+			if ((c = policy_name_valid(optarg, &e)) < 0) {
 				sp_err_print(&e);
-				rc = EXIT_USAGE;
+				rc = c == -2 ? 1 : EXIT_USAGE;
 				goto out;
 			}
 			a.compat = optarg;

@@ -363,6 +363,21 @@ bad mixed "artifact 1 lacks python_tag, abi_tag and ext_suffix but artifact 0 do
 	  {\"path\": \"wnew.so\", \"distribution\": \"wnew\", \"version\": \"1.0\", \"module\": \"wnew\"}]}"
 check "no interpreter ran for any bad file" test ! -e "$T/python-ran"
 
+# The platform policy is compiled in: a spoke installed beside a broken
+# share/spoke/policy.json, or with no source tree, reads no file for it.
+mkdir -p "$T/inst/bin" "$T/inst/share/spoke"
+cp "$SPOKE" "$T/inst/bin/spoke"
+echo '{"format": 2, "broken' >"$T/inst/share/spoke/policy.json"
+check_status "a spoke beside a broken share/spoke/policy.json ignores it" 0 env -i "$T/inst/bin/spoke" wheel \
+	--compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" --out-dir "$T/o14" -q
+"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" --out-dir "$T/o14b" -q
+check "  and writes the wheel the built spoke writes" cmp "$T/o14/$NAME" "$T/o14b/$NAME"
+if command -v strace >/dev/null 2>&1; then
+	check "  opening no policy.json at all (strace)" bash -c "strace -f -e trace=open,openat,stat,newfstatat,access \
+		-o '$T/policy.trace' '$SPOKE' wheel --compat manylinux_2_17 ${MOD[*]} ${TAGS[*]} --lib-path '$IN/lib' \
+		--out-dir '$T/o15' -q && ! grep -q policy.json '$T/policy.trace'"
+fi
+
 # Usage errors.
 check_status "no --compat: usage error" 2 "$SPOKE" wheel "${MOD[@]}" "${TAGS[@]}" --out-dir "$T/ou"
 check_status "an unknown --compat tag: usage error" 2 "$SPOKE" wheel --compat manylinux_9_99 "${MOD[@]}" "${TAGS[@]}" --out-dir "$T/ou"
