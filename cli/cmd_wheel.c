@@ -331,6 +331,7 @@ static int make_job(const struct wheel_args *a, json_t *art,
 	}
 	rc = -1;
 	if (json_object_set_new(art, "staged_path", json_string(path)) < 0 ||
+	    json_object_set_new(art, "tags_declared", json_true()) < 0 ||
 	    json_object_set_new(art, "platform_tag", json_string(plat)) < 0 ||
 	    json_object_set_new(art, "wheel_name", json_string(name)) < 0 ||
 	    json_object_set_new(art, "final_path", json_string(final)) < 0 ||

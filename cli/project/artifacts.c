@@ -391,7 +391,9 @@ int artifacts_plan(const char *file, const char *interpreter,
 
 			if (!plat ||
 			    json_object_set_new(a, "platform_tag",
-						json_string(plat)) < 0) {
+						json_string(plat)) < 0 ||
+			    json_object_set_new(a, "tags_declared",
+						json_true()) < 0) {
 				if (plat)
 					sp_err_set(e, "out of memory");
 				free(plat);

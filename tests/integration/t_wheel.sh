@@ -363,6 +363,50 @@ bad mixed "artifact 1 lacks python_tag, abi_tag and ext_suffix but artifact 0 do
 	  {\"path\": \"wnew.so\", \"distribution\": \"wnew\", \"version\": \"1.0\", \"module\": \"wnew\"}]}"
 check "no interpreter ran for any bad file" test ! -e "$T/python-ran"
 
+# Another architecture than this machine's: with declared tags no
+# interpreter runs, so the machine spoke runs on does not matter; the
+# object must agree with the architecture ext_suffix names.
+cross_mod() { # cross_mod CC OUT: a module needing libc (strlen)
+	printf '%s\n' '#include <string.h>' 'const char *volatile cross_name = "cross";' \
+		'void *PyInit_wcross(void) { return (void *)(strlen(cross_name) - 5); }' >"$T/src/wcross.c"
+	"$1" -shared -fPIC -O2 -o "$2" "$T/src/wcross.c"
+}
+for arch in aarch64:aarch64-linux-gnu ppc64le:powerpc64le-linux-gnu; do
+	a=${arch%%:*} trip=${arch#*:}
+	if ! command -v "$trip-gcc" >/dev/null 2>&1; then
+		echo "# $trip-gcc missing: skipping the $a module"
+		continue
+	fi
+	mkdir -p "$T/cross-$a"
+	cross_mod "$trip-gcc" "$T/cross-$a/wcross.so"
+	check_status "a $a module, $a tags, on this $(uname -m) machine" 0 env -i "$SPOKE" wheel --compat manylinux_2_17 \
+		--module-file "$T/cross-$a/wcross.so" --distribution wcross --version 1.0 --module wcross \
+		--python-tag cp311 --abi-tag cp311 --ext-suffix ".cpython-311-$trip.so" --out-dir "$T/o-$a" -q
+	check "  tagged manylinux_2_17_$a, the module named for $trip" bash -c \
+		"unzip -Z1 '$T/o-$a/wcross-1.0-cp311-cp311-manylinux_2_17_$a.manylinux2014_$a.whl' | grep -qx 'wcross.cpython-311-$trip.so'"
+	check_status "  an abi3 suffix names no architecture: fine" 0 env -i "$SPOKE" wheel --compat manylinux_2_17 \
+		--module-file "$T/cross-$a/wcross.so" --distribution wcross --version 1.0 --module wcross \
+		--python-tag cp38 --abi-tag abi3 --ext-suffix .abi3.so --out-dir "$T/o-$a-abi3" -q
+	check_status "  with an x86_64 suffix it fails" 1 env -i "$SPOKE" wheel --compat manylinux_2_17 \
+		--module-file "$T/cross-$a/wcross.so" --distribution wcross --version 1.0 --module wcross "${TAGS[@]}" \
+		--out-dir "$T/o-$a-bad"
+	check "  naming both architectures" grep -qF "is built for $a, but its extension suffix '.cpython-311-x86_64-linux-gnu.so' is for x86_64" "$T/last.out"
+	check "  and writing no wheel" bash -c "! ls '$T'/o-$a-bad/*.whl 2>/dev/null"
+done
+if command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
+	mkdir -p "$T/cb"
+	cp "$T/cross-aarch64/wcross.so" "$T/cb/"
+	cat >"$T/cb/artifacts.json" <<'JSON'
+{"artifacts": [{"path": "wcross.so", "distribution": "wcross", "version": "1.0", "module": "wcross",
+  "python_tag": "cp311", "abi_tag": "cp311", "ext_suffix": ".cpython-311-aarch64-linux-gnu.so"}]}
+JSON
+	check_status "spoke build --artifacts with declared aarch64 tags, here" 0 "$SPOKE" build -q \
+		--state-dir "$T/state-cb" --compat manylinux_2_17 --artifacts "$T/cb/artifacts.json" -o "$T/cb/out"
+	check "  wrote the manylinux_2_17_aarch64 wheel" \
+		test -f "$T/cb/out/wcross-1.0-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
+	"$SPOKE" stop --state-dir "$T/state-cb" >/dev/null 2>&1
+fi
+
 # The platform policy is compiled in: a spoke installed beside a broken
 # share/spoke/policy.json, or with no source tree, reads no file for it.
 mkdir -p "$T/inst/bin" "$T/inst/share/spoke"
