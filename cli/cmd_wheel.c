@@ -24,6 +24,7 @@
 #include "cli/output.h"
 #include "cli/project/artifacts.h"
 #include "common/dirs.h"
+#include "common/epoch.h"
 #include "common/esc.h"
 #include "common/fsx.h"
 #include "common/path.h"
@@ -153,7 +154,7 @@ static json_t *module_jobs(const struct wheel_args *a, struct sp_err *e)
 		goto out;
 	if (a->metadata) {
 		if (!(meta_abs = path_absolute(a->metadata, e)) ||
-		    !(text = fsx_read_all(meta_abs, &len, e)))
+		    !(text = fsx_read_regular(meta_abs, &len, e)))
 			goto out;
 		meta = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!meta) {
@@ -188,7 +189,8 @@ static json_t *module_jobs(const struct wheel_args *a, struct sp_err *e)
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	jobs = artifacts_parse(text, strlen(text), "the command line", dir, e);
+	jobs = artifacts_parse(text, strlen(text), "the command line", dir,
+			       ARTIFACTS_DECLARED, e);
 out:
 	json_decref(doc);
 	json_decref(meta);
@@ -577,7 +579,7 @@ int cmd_wheel(int argc, char **argv)
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	json_t *jobs = NULL;
 	struct sp_err e;
-	char *abs, *end, *cwd = NULL;
+	char *abs, *cwd = NULL;
 	int c, linux_only = 0, rc = 1;
 
 	sp_err_clear(&e);
@@ -649,6 +651,14 @@ int cmd_wheel(int argc, char **argv)
 			a.manifest_out = optarg;
 			break;
 		case OPT_LIBPATH:
+			/* "" would be the working directory, which no build
+			 * system declares. */
+			if (!*optarg) {
+				fprintf(stderr, "spoke: wheel: --lib-path '' "
+						"names no folder\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			/* Absolute: libraries are opened by the paths found. */
 			abs = path_absolute(optarg, &e);
 			if (!abs) {
@@ -708,18 +718,14 @@ int cmd_wheel(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	a.epoch = ZIP_EPOCH;
-	if (sde && *sde) {
-		long long v = strtoll(sde, &end, 10);
+	{
+		long long epoch = ZIP_EPOCH;
 
-		if (*end || v < 0) {
-			fprintf(stderr,
-				"spoke: SOURCE_DATE_EPOCH '%s' is not "
-				"a number of seconds\n",
-				sde);
+		if (epoch_parse(sde, &epoch, &e) < 0) {
+			sp_err_print(&e);
 			goto out;
 		}
-		a.epoch = v;
+		a.epoch = epoch;
 	}
 	if (a.python_tag) {
 		struct pyname_artifact pa = {
@@ -735,18 +741,11 @@ int cmd_wheel(int argc, char **argv)
 	 * action are removed. */
 	tmpfile_remove_on_signals();
 	if (a.artifacts) {
-		char *path = path_absolute(a.artifacts, &e);
-		char *dir = path ? path_dirname(path) : NULL;
-		char *text = NULL;
-		size_t len = 0;
+		char *dir = NULL;
 
-		if (path && dir && (text = fsx_read_all(path, &len, &e)))
-			jobs = artifacts_parse(text, len, path, dir, &e);
-		else if (path && !dir)
-			sp_err_set(&e, "out of memory");
-		free(path);
+		jobs = artifacts_load(a.artifacts, ARTIFACTS_DECLARED, &dir,
+				      &e);
 		free(dir);
-		free(text);
 	} else {
 		jobs = module_jobs(&a, &e);
 	}

@@ -362,6 +362,46 @@ bad mixed "artifact 1 lacks python_tag, abi_tag and ext_suffix but artifact 0 do
 	"{\"artifacts\": [{$E, \"python_tag\": \"cp311\", \"abi_tag\": \"cp311\", \"ext_suffix\": \".so\"},
 	  {\"path\": \"wnew.so\", \"distribution\": \"wnew\", \"version\": \"1.0\", \"module\": \"wnew\"}]}"
 check "no interpreter ran for any bad file" test ! -e "$T/python-ran"
+mkfifo "$B/fifo.json"
+check_status "spoke wheel --artifacts naming a FIFO: exit 1 at once" 1 timeout 20 "$SPOKE" wheel \
+	--compat manylinux_2_17 --artifacts "$B/fifo.json" --out-dir "$T/obad"
+check "  saying it is not a regular file" grep -qF "fifo.json' is not a regular file" "$T/last.out"
+check_status "spoke build --artifacts naming a FIFO: exit 1 at once" 1 timeout 20 "$SPOKE" build -q \
+	--state-dir "$T/state-bad" --artifacts "$B/fifo.json"
+check "  saying it is not a regular file" grep -qF "fifo.json' is not a regular file" "$T/last.out"
+check_status "spoke wheel --metadata naming a FIFO: exit 1 at once" 1 timeout 20 "$SPOKE" wheel \
+	--compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --metadata "$B/fifo.json" --out-dir "$T/obad"
+
+# License files are declared inputs of spoke wheel: a build system's
+# sandbox gives them as symbolic links into its workspace, which are
+# followed; spoke build --artifacts, reading a project's folder, still
+# refuses a link out of it.
+mkdir -p "$T/lic/ws" "$T/lic/sandbox"
+printf 'The license text\n' >"$T/lic/ws/LICENSE"
+cp "$IN/wmod.so" "$T/lic/sandbox/"
+cp -r "$IN/lib" "$T/lic/sandbox/lib"
+ln -s "$T/lic/ws/LICENSE" "$T/lic/sandbox/LICENSE"
+cat >"$T/lic/sandbox/meta.json" <<'JSON'
+{"summary": "A hermetic module", "license_files": ["LICENSE"]}
+JSON
+check_status "spoke wheel with a license file that is a symlink out of its folder" 0 "$SPOKE" wheel \
+	--compat manylinux_2_17 --module-file "$T/lic/sandbox/wmod.so" --distribution wmod --version 1.0 \
+	--module wmod "${TAGS[@]}" --metadata "$T/lic/sandbox/meta.json" --lib-path "$T/lic/sandbox/lib" \
+	--out-dir "$T/olic" -q
+check "  the wheel holds the license text and names it" bash -c \
+	"unzip -p '$T/olic/$NAME' wmod-1.0.dist-info/licenses/LICENSE | grep -qx 'The license text' &&
+	 unzip -p '$T/olic/$NAME' wmod-1.0.dist-info/METADATA | grep -qx 'License-File: LICENSE'"
+cat >"$T/lic/sandbox/artifacts.json" <<'JSON'
+{"artifacts": [{"path": "wmod.so", "distribution": "wmod", "version": "1.0", "module": "wmod",
+  "linked_paths": ["lib"], "metadata": {"license_files": ["LICENSE"]},
+  "python_tag": "cp311", "abi_tag": "cp311", "ext_suffix": ".cpython-311-x86_64-linux-gnu.so"}]}
+JSON
+check_status "  the same through spoke wheel --artifacts" 0 "$SPOKE" wheel --compat manylinux_2_17 \
+	--artifacts "$T/lic/sandbox/artifacts.json" --out-dir "$T/olic2" -q
+check_status "  spoke build --artifacts refuses it" 1 "$SPOKE" build -q --state-dir "$T/state-lic" \
+	--artifacts "$T/lic/sandbox/artifacts.json" -o "$T/olic3"
+check "  saying it is a symbolic link out of the folder" grep -qF "is a symbolic link" "$T/last.out"
+"$SPOKE" stop --state-dir "$T/state-lic" >/dev/null 2>&1
 
 # Another architecture than this machine's: with declared tags no
 # interpreter runs, so the machine spoke runs on does not matter; the
@@ -443,7 +483,20 @@ cat >"$B/two.json" <<JSON
 JSON
 check_status "--wheel-out with two artifacts: usage error" 2 "$SPOKE" wheel --compat linux \
 	--artifacts "$B/two.json" --wheel-out "$T/ou/x.whl"
+check_status "--lib-path '': usage error (it would be the working folder)" 2 "$SPOKE" wheel --compat linux \
+	"${MOD[@]}" "${TAGS[@]}" --lib-path '' --out-dir "$T/ou"
+check_status "spoke repair --lib-path '': usage error" 2 "$SPOKE" repair --lib-path '' -w "$T/ou" "$T/o1/$NAME"
 check "nothing was written by the usage errors" test ! -e "$T/ou"
+# SOURCE_DATE_EPOCH out of range (strtoll's ERANGE) is refused by each
+# command that reads it, as spoke sdist refused it.
+for cmd in "wheel --compat linux ${MOD[*]} ${TAGS[*]} --out-dir $T/oe" \
+	"build -q --state-dir $T/state-e --artifacts $IN/artifacts.json -o $T/oe" \
+	"repair -w $T/oe $T/o1/$NAME"; do
+	check_status "SOURCE_DATE_EPOCH=99999999999999999999 spoke ${cmd%% *}: exit 1" 1 \
+		env SOURCE_DATE_EPOCH=99999999999999999999 "$SPOKE" $cmd
+	check "  naming it" grep -qF "SOURCE_DATE_EPOCH '99999999999999999999' is not a non-negative number" "$T/last.out"
+done
+check "  and nothing was written" bash -c "! ls '$T'/oe/*.whl 2>/dev/null"
 check "--help explains the declared search and the fixed time" \
 	bash -c "'$SPOKE' wheel --help | grep -q 'ld.so.conf' && '$SPOKE' wheel --help | grep -q '1980-01-01'"
 
