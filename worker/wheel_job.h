@@ -41,8 +41,8 @@ struct wheel_job {
 	 * echoed in every event and result; never 0 in a job a
 	 * coordinator sends. */
 	uint64_t id;
-	/* The coordinator's build id: a worker checks its cached policy
-	 * and ld.so.conf once per build (stamp_epoch_set); 0: none. */
+	/* The coordinator's build id: a worker checks its cached
+	 * ld.so.conf once per build (stamp_epoch_set); 0: none. */
 	int64_t build;
 
 	/* Where the module comes from and goes. */
