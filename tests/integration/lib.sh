@@ -19,6 +19,15 @@ export XDG_CACHE_HOME="$T/cache"
 unset SPOKE_NO_CACHE SPOKE_CACHE_DEBUG
 export CARGO_NET_OFFLINE=true
 unset CARGO_TARGET_DIR SPOKE_CRASH_AT SPOKE_FAULT_LOG SOURCE_DATE_EPOCH
+unset SPOKE_KEEP_BUILDS SPOKE_PRUNE_ROWS
+
+# prune_hard: the coordinators this test starts prune the journal as hard
+# as they can (keep one build, delete a row a transaction, every idle
+# turn), so that the crash matrices kill them while pruning too, and
+# replay finds journals pruned at every step (journal/prune.h).
+prune_hard() {
+	export SPOKE_KEEP_BUILDS=1 SPOKE_PRUNE_ROWS=1
+}
 TESTS=0
 FAILED=0
 
