@@ -390,6 +390,11 @@ static const char *policy_path(struct sp_err *e)
 	return NULL;
 }
 
+const char *policy_file(struct sp_err *e)
+{
+	return policy_path(e);
+}
+
 /* policy_default()'s table, its file's path and stamp, arch, and the
  * stamp epoch in which it was last found current (fsx.h). */
 static struct {

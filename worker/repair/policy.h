@@ -99,6 +99,10 @@ struct policy {
 int policy_load(struct policy *p, const char *path, enum policy_libc libc,
 		const char *arch, struct sp_err *e);
 
+/* The path of the table policy_default() reads (see below); NULL with e
+ * set when there is none.  Static storage. */
+const char *policy_file(struct sp_err *e);
+
 /* The installed table (<dir of the executable>/../share/spoke/, else the
  * source tree's data/: SPOKE_DATA_DIR, set at build time; the error names
  * every place looked at), kept for the rest of the process and loaded
