@@ -468,6 +468,14 @@ void build_stage(struct server *s, struct build *b)
 			continue;
 		jb->result = reused[i];
 		reused[i] = NULL;
+		/* What the repair found, as its worker reported it then: a
+		 * warning it gave is given again. */
+		if (json_object_get(jb->result, "repair"))
+			client_event(b, json_pack("{s:s,s:O,s:s}", "event",
+						  "repair", "repair",
+						  json_object_get(jb->result,
+								  "repair"),
+						  "cargo_path", jb->cargo_path));
 		done_report(b, jb, json_string_value(json_object_get(
 					   jb->result, "wheel")),
 			    1);
