@@ -297,6 +297,12 @@ static void decide_reuse(struct server *s, struct build *b, json_t **reused)
 		rc = reuse_lookup(s->j, jb->digest, &reused[i], &why, &e);
 		if (rc < 0)
 			slog("build %lld: %s", (long long)b->id, e.msg);
+		/* Said of a wheel whose inputs are unchanged but whose file
+		 * (or a library it bundles) is not as written: the user may
+		 * wonder why it was written again. */
+		if (rc == 0 && why)
+			slog("build %lld: '%s' is written again: %s",
+			     (long long)b->id, jb->spec.final_path, why);
 		if (rc <= 0)
 			continue;
 		jb->reused = 1;
@@ -320,12 +326,8 @@ void build_stage(struct server *s, struct build *b)
 		build_fail(s, b, "out of memory");
 		goto out;
 	}
-	/* Every job carries the request's one out_dir (client_build).  It
-	 * may hold symlinks (the user's path): resolved once here, made one
-	 * component at a time, and the workers open the resolved path with
-	 * none followed (dirs.h).  Both the folder and the names are part
-	 * of the reuse digest, so they come first. */
-	if (resolve_out_dir(b, &e) < 0 || name_wheels(b, &e) < 0) {
+	/* The names are part of the reuse digest, so they come first. */
+	if (name_wheels(b, &e) < 0) {
 		build_fail(s, b, "%s", e.msg);
 		goto out;
 	}
@@ -395,7 +397,12 @@ void build_stage(struct server *s, struct build *b)
 					  items[k].mode_used));
 		k++;
 	}
-	if (journal_begin(s->j, &e) < 0) {
+	/* Every job carries the request's one out_dir (client_build).  It
+	 * may hold symlinks (the user's path): resolved once here, made one
+	 * component at a time, and the workers open the resolved path with
+	 * none followed (dirs.h).  Made only once the artifacts are staged:
+	 * a build that fails first leaves no folder behind. */
+	if (resolve_out_dir(b, &e) < 0 || journal_begin(s->j, &e) < 0) {
 		build_fail(s, b, "%s", e.msg);
 		goto out;
 	}

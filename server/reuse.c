@@ -17,10 +17,13 @@
 #include "common/version.h"
 
 /* Members of the wire form that change from build to build without
- * changing the wheel. */
+ * changing the wheel.  The output folder's resolved path is one too: it
+ * is known only once the folder is made, and the wheel's path as the
+ * user gave it, with the wheel's identity checked there, already says
+ * whether a symlink on the way leads elsewhere now. */
 static const char *const per_build[] = {
 	"id",	    "build",   "staged_path", "staged_ident",
-	"tmp_path", "threads", "progress",
+	"tmp_path", "threads", "progress",    "out_dir_resolved",
 };
 
 json_t *reuse_form(const struct wheel_job *j, const json_t *inputs)
@@ -225,7 +228,7 @@ int reuse_lookup(struct journal *jn, const char *digest, json_t **result,
 	int rc;
 
 	*result = NULL;
-	*why = "no wheel was written for these inputs";
+	*why = NULL;
 	rc = journal_reuse_get(jn, digest, &r, e);
 	if (rc <= 0)
 		return rc;

@@ -63,7 +63,8 @@ int reuse_digest(const struct wheel_job *j, const json_t *ambient,
  * file, same device, inode, size, mtime and ctime) and every library the
  * worker found is unchanged.  Returns 1 with *result (a new reference: the
  * worker's result, "wheel" its path), 0 when not (*why says why, static
- * text), -1 on a journal error with e set. */
+ * text, or is NULL when no wheel was recorded for digest), -1 on a
+ * journal error with e set. */
 int reuse_lookup(struct journal *jn, const char *digest, json_t **result,
 		 const char **why, struct sp_err *e);
 

@@ -90,6 +90,7 @@ static void test_per_build_members_do_not_count(void **state)
 	b.tmp_path = "/real/t/wheels/.pkg.whl.1234.spoke-tmp";
 	b.threads = 2;
 	b.progress = 1;
+	b.out_dir_resolved = "/real/other";
 	digest_of(&a, in, ha);
 	digest_of(&b, in, hb);
 	assert_string_equal(ha, hb);
@@ -134,7 +135,7 @@ static void test_wheel_inputs_count(void **state)
 		case 8: j.options.compat = "manylinux_2_28"; break;
 		case 9: j.options.exclude = excl; j.options.nexclude = 1; break;
 		case 10: j.module_in_package = 1; break;
-		case 11: j.out_dir_resolved = "/real/other"; break;
+		case 11: j.program = "pkg-tool"; break;
 		case 12: j.version = "1.1"; break;
 		case 13:
 			in2 = json_pack("{s:{s:i,s:i},s:[]}", "artifact", "dev",
