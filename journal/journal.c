@@ -1355,6 +1355,55 @@ dbfail_res:
 	return NULL;
 }
 
+json_t *journal_wheel_times(struct journal *j, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *res = json_object();
+	int rc;
+
+	if (!res) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	/* Oldest first, so that each cargo output's newest wheel is the
+	 * one left.  The build_id terms let events_build serve the joins. */
+	if (sqlite3_prepare_v2(
+		    j->db,
+		    "SELECT a.cargo_path, d.t_ns - s.t_ns FROM wheels w "
+		    "JOIN artifacts a ON a.id = w.artifact_id "
+		    "JOIN events s ON s.build_id = w.build_id AND "
+		    "  s.wheel_id = w.id AND s.kind = 'wheel writing' "
+		    "JOIN events d ON d.build_id = w.build_id AND "
+		    "  d.wheel_id = w.id AND d.kind = 'wheel done' "
+		    "WHERE w.state = 'done' ORDER BY w.id",
+		    -1, &st, NULL) != SQLITE_OK)
+		goto dbfail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(st, 0);
+		int64_t ns = sqlite3_column_int64(st, 1);
+
+		if (path &&
+		    json_object_set_new(res, path,
+					json_real(ns > 0 ? (double)ns / 1e9
+							 : 0)) < 0) {
+			sqlite3_finalize(st);
+			json_decref(res);
+			sp_err_set(e, "out of memory");
+			return NULL;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto dbfail;
+	return res;
+dbfail:
+	sqlite3_finalize(st);
+	json_decref(res);
+	db_fail(j, e, "cannot read the wheels' times");
+	return NULL;
+}
+
 int journal_backup(struct journal *j, const char *dest_path,
 		   struct sp_err *e)
 {

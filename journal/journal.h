@@ -218,6 +218,13 @@ json_t *journal_status(struct journal *j, struct sp_err *e);
  * or when there is no such build. */
 json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e);
 
+/* How long each cargo output's newest finished wheel took to write, from
+ * its "wheel writing" to its "wheel done" event (the "package" step of
+ * `spoke log`: a wheel that waited for a free worker counts the wait):
+ * {cargo_path: seconds}, a new reference, for `spoke plan`'s weights;
+ * NULL on error. */
+json_t *journal_wheel_times(struct journal *j, struct sp_err *e);
+
 /* Copies the journal, consistently, to dest_path (a new file: an
  * existing database there would be overwritten) with SQLite's online backup, so that a running coordinator is
  * not stopped: a busy journal is retried.  For `spoke bundle`.  On
