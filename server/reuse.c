@@ -22,8 +22,8 @@
  * user gave it, with the wheel's identity checked there, already says
  * whether a symlink on the way leads elsewhere now. */
 static const char *const per_build[] = {
-	"id",	    "build",   "staged_path", "staged_ident",
-	"tmp_path", "threads", "progress",    "out_dir_resolved",
+    "id",	"build",   "staged_path", "staged_ident",
+    "tmp_path", "threads", "progress",	  "out_dir_resolved",
 };
 
 json_t *reuse_form(const struct wheel_job *j, const json_t *inputs)
@@ -49,8 +49,8 @@ int reuse_form_digest(const json_t *form, char hex[65], struct sp_err *e)
 	uint8_t d[32];
 	char *text;
 
-	text = json_dumps(form, JSON_SORT_KEYS | JSON_COMPACT |
-					JSON_ENCODE_ANY);
+	text =
+	    json_dumps(form, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!text)
 		return sp_err_set(e, "out of memory");
 	if (sha256_init(&h, e) < 0) {
@@ -127,8 +127,7 @@ json_t *reuse_ambient(struct sp_err *e)
 	}
 	stamps = json_array();
 	json_array_foreach(paths, i, v)
-		json_array_append_new(stamps,
-				      stamp_json(json_string_value(v)));
+	    json_array_append_new(stamps, stamp_json(json_string_value(v)));
 	json_decref(paths);
 	o = json_pack("{s:s,s:O,s:o}", "version", spoke_version(), "exe", exe,
 		      "files", stamps);
@@ -155,17 +154,17 @@ static int files_inputs(json_t *arr, const struct pyfile_src *v, size_t n,
 			return sp_err_sys(e, "cannot stat '%s'", v[i].src);
 		if (sha256_file_hex(v[i].src, hex, e) < 0)
 			return -1;
-		if (json_array_append_new(
-			    arr, json_pack("{s:s,s:o,s:s}", "src", v[i].src,
-					   "ident", ident_json(&st), "sha256",
-					   hex)) < 0)
+		if (json_array_append_new(arr, json_pack("{s:s,s:o,s:s}", "src",
+							 v[i].src, "ident",
+							 ident_json(&st),
+							 "sha256", hex)) < 0)
 			return sp_err_set(e, "out of memory");
 	}
 	return 0;
 }
 
-int reuse_digest(const struct wheel_job *j, const json_t *ambient,
-		 char hex[65], struct sp_err *e)
+int reuse_digest(const struct wheel_job *j, const json_t *ambient, char hex[65],
+		 struct sp_err *e)
 {
 	json_t *inputs = NULL, *files, *form = NULL;
 	struct stat st;
@@ -187,8 +186,8 @@ int reuse_digest(const struct wheel_job *j, const json_t *ambient,
 	inputs = json_pack("{s:{s:I,s:I,s:I,s:I},s:O,s:o}", "artifact", "dev",
 			   (json_int_t)st.st_dev, "ino", (json_int_t)st.st_ino,
 			   "size", (json_int_t)st.st_size, "mtime_ns",
-			   (json_int_t)ns_of(&st.st_mtim),
-			   "ambient", ambient, "files", files);
+			   (json_int_t)ns_of(&st.st_mtim), "ambient", ambient,
+			   "files", files);
 	if (!inputs) {
 		sp_err_set(e, "out of memory");
 		goto out;
@@ -298,8 +297,8 @@ int reuse_record(struct journal *jn, const char *digest, int64_t build,
 			rc = 0;
 			goto out;
 		}
-		json_array_append_new(found, json_pack("{s:O,s:O}", "path", p,
-						       "ident", id));
+		json_array_append_new(
+		    found, json_pack("{s:O,s:O}", "path", p, "ident", id));
 	}
 	if (lstat(path, &st) < 0) {
 		sp_err_sys(e, "cannot stat '%s'", path);
@@ -310,7 +309,7 @@ int reuse_record(struct journal *jn, const char *digest, int64_t build,
 	 * the path is not recorded. */
 	if (!S_ISREG(st.st_mode) ||
 	    (json_int_t)st.st_size !=
-		    json_integer_value(json_object_get(result, "size"))) {
+		json_integer_value(json_object_get(result, "size"))) {
 		sp_err_set(e, "'%s' is not the wheel written", path);
 		rc = 0;
 		goto out;

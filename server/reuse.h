@@ -55,8 +55,8 @@ json_t *reuse_ambient(struct sp_err *e);
  * Returns 0, or -1 with e set when an input cannot be read or the job may
  * not be reused (a --split-debug job writes files beside the wheel that
  * nobody checks): the job is then written, and not recorded. */
-int reuse_digest(const struct wheel_job *j, const json_t *ambient,
-		 char hex[65], struct sp_err *e);
+int reuse_digest(const struct wheel_job *j, const json_t *ambient, char hex[65],
+		 struct sp_err *e);
 
 /* Whether the wheel recorded for digest may be given again: the file at
  * its path still has the identity it was written with (lstat: a regular

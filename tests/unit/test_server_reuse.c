@@ -29,8 +29,8 @@
 static void base_job(struct wheel_job *j)
 {
 	static struct pyfile_src py[] = {
-		{"/src/pkg/__init__.py", "pkg/__init__.py", NULL},
-		{NULL, "pkg/_gen.py", "X = 1\n"},
+	    {"/src/pkg/__init__.py", "pkg/__init__.py", NULL},
+	    {NULL, "pkg/_gen.py", "X = 1\n"},
 	};
 
 	memset(j, 0, sizeof(*j));
@@ -46,8 +46,8 @@ static void base_job(struct wheel_job *j)
 	j->abi_tag = "cp311";
 	j->platform_tag = "linux_x86_64";
 	j->ext_suffix = ".cpython-311-x86_64-linux-gnu.so";
-	j->metadata = json_pack("{s:s,s:s}", "summary", "a package", "license",
-				"MIT");
+	j->metadata =
+	    json_pack("{s:s,s:s}", "summary", "a package", "license", "MIT");
 	j->python_files = py;
 	j->npython_files = 2;
 	j->source_date_epoch = -1;
@@ -105,8 +105,8 @@ static void test_wheel_inputs_count(void **state)
 	static const char *const excl[] = {"libfoo.so.*"};
 	static struct pyfile_src lic[] = {{"/src/LICENSE", "LICENSE", NULL}};
 	static struct pyfile_src py2[] = {
-		{"/src/pkg/__init__.py", "pkg/__init__.py", NULL},
-		{NULL, "pkg/_gen.py", "X = 2\n"},
+	    {"/src/pkg/__init__.py", "pkg/__init__.py", NULL},
+	    {NULL, "pkg/_gen.py", "X = 2\n"},
 	};
 	json_t *in = some_inputs(), *in2;
 	char h0[65], h[65];
@@ -121,22 +121,49 @@ static void test_wheel_inputs_count(void **state)
 		base_job(&j);
 		in2 = NULL;
 		switch (k) {
-		case 0: j.out_dir = "/elsewhere"; break;
-		case 1: j.final_path = "/elsewhere/pkg-1.0-cp311-cp311-linux_x86_64.whl"; break;
-		case 2: j.level = 1; break;
-		case 3: j.source_date_epoch = 1700000000; break;
+		case 0:
+			j.out_dir = "/elsewhere";
+			break;
+		case 1:
+			j.final_path =
+			    "/elsewhere/pkg-1.0-cp311-cp311-linux_x86_64.whl";
+			break;
+		case 2:
+			j.level = 1;
+			break;
+		case 3:
+			j.source_date_epoch = 1700000000;
+			break;
 		case 4:
 			json_object_set_new(j.metadata, "summary",
 					    json_string("another"));
 			break;
-		case 5: j.python_files = py2; break;
-		case 6: j.license_files = lic; j.nlicense_files = 1; break;
-		case 7: j.options.mode = REPAIR_MODE_SKIP; break;
-		case 8: j.options.compat = "manylinux_2_28"; break;
-		case 9: j.options.exclude = excl; j.options.nexclude = 1; break;
-		case 10: j.module_in_package = 1; break;
-		case 11: j.program = "pkg-tool"; break;
-		case 12: j.version = "1.1"; break;
+		case 5:
+			j.python_files = py2;
+			break;
+		case 6:
+			j.license_files = lic;
+			j.nlicense_files = 1;
+			break;
+		case 7:
+			j.options.mode = REPAIR_MODE_SKIP;
+			break;
+		case 8:
+			j.options.compat = "manylinux_2_28";
+			break;
+		case 9:
+			j.options.exclude = excl;
+			j.options.nexclude = 1;
+			break;
+		case 10:
+			j.module_in_package = 1;
+			break;
+		case 11:
+			j.program = "pkg-tool";
+			break;
+		case 12:
+			j.version = "1.1";
+			break;
 		case 13:
 			in2 = json_pack("{s:{s:i,s:i},s:[]}", "artifact", "dev",
 					1, "ino", 3, "files");
@@ -165,8 +192,8 @@ static void test_canonical_text(void **state)
 	base_job(&a);
 	base_job(&b);
 	json_decref(b.metadata);
-	b.metadata = json_pack("{s:s,s:s}", "license", "MIT", "summary",
-			       "a package");
+	b.metadata =
+	    json_pack("{s:s,s:s}", "license", "MIT", "summary", "a package");
 	digest_of(&a, in, ha);
 	digest_of(&b, in, hb);
 	assert_string_equal(ha, hb);
@@ -259,10 +286,10 @@ static void test_disk_inputs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_per_build_members_do_not_count),
-		cmocka_unit_test(test_wheel_inputs_count),
-		cmocka_unit_test(test_canonical_text),
-		cmocka_unit_test(test_disk_inputs),
+	    cmocka_unit_test(test_per_build_members_do_not_count),
+	    cmocka_unit_test(test_wheel_inputs_count),
+	    cmocka_unit_test(test_canonical_text),
+	    cmocka_unit_test(test_disk_inputs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
