@@ -98,9 +98,11 @@ PYEOF
 }
 
 # Nothing written outside DIR: every file root made in this run is in DIR.
+# (nor spoke's own places: the state directory, and the client's cache,
+# $XDG_CACHE_HOME/spoke, which lib.sh points into $T).
 outside() { # outside DIR STAMP: files newer than STAMP outside DIR and the state
 	find "$T" -newer "$2" \( -type f -o -type l \) ! -path "$1/*" ! -path "$T/*.out" \
-		! -path "$T/pre/.spoke/*" ! -path "$T/shared/*.json" 2>/dev/null
+		! -path "$T/pre/.spoke/*" ! -path "$T/cache/spoke/*" ! -path "$T/shared/*.json" 2>/dev/null
 }
 
 # --- spoke repair --split-debug -w DIR ---
