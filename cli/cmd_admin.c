@@ -20,6 +20,7 @@
 #include "common/frame.h"
 #include "common/path.h"
 #include "journal/journal.h"
+#include "journal/prune.h"
 #include "journal/replay.h"
 #include "journal/statedir.h"
 #include "server/server.h"
@@ -42,6 +43,7 @@ struct admin_opts {
 	int json;
 	int jobs;
 	int idle;
+	int keep_builds; /* serve: 0 when not given */
 	int daemon;
 };
 
@@ -57,7 +59,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 		       struct admin_opts *o, enum admin_cmd cmd)
 {
 	enum { OPT_STATE = 256, OPT_TARGET, OPT_MANIFEST, OPT_JSON, OPT_IDLE,
-	       OPT_DAEMON, OPT_FORGET, OPT_FORGET_LOST };
+	       OPT_DAEMON, OPT_FORGET, OPT_FORGET_LOST, OPT_KEEP };
 	static const struct option longopts[] = {
 		{"state-dir", required_argument, NULL, OPT_STATE},
 		{"target-dir", required_argument, NULL, OPT_TARGET},
@@ -65,6 +67,7 @@ static int admin_parse(int argc, char **argv, const char *help,
 		{"json", no_argument, NULL, OPT_JSON},
 		{"jobs", required_argument, NULL, 'j'},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"keep-builds", required_argument, NULL, OPT_KEEP},
 		{"daemon", no_argument, NULL, OPT_DAEMON},
 		{"forget", required_argument, NULL, OPT_FORGET},
 		{"forget-lost", no_argument, NULL, OPT_FORGET_LOST},
@@ -107,6 +110,11 @@ static int admin_parse(int argc, char **argv, const char *help,
 		case OPT_IDLE:
 			o->idle = atoi(optarg);
 			if (cmd != ADMIN_SERVE || o->idle < 1)
+				goto usage;
+			break;
+		case OPT_KEEP:
+			o->keep_builds = atoi(optarg);
+			if (cmd != ADMIN_SERVE || o->keep_builds < 1)
 				goto usage;
 			break;
 		case OPT_DAEMON:
@@ -446,6 +454,20 @@ static void print_status(const json_t *res, const char *losses_dir)
 			       json_object_get(x, "done")),
 		       (long long)json_integer_value(
 			       json_object_get(x, "running")));
+	if ((x = json_object_get(res, "journal"))) {
+		json_int_t keep = json_integer_value(
+			json_object_get(x, "keep_builds"));
+
+		printf("journal: %.1f KB (%.1f KB of it free)",
+		       (double)json_integer_value(json_object_get(x, "bytes")) /
+			       1024,
+		       (double)json_integer_value(
+			       json_object_get(x, "free_bytes")) / 1024);
+		if (keep)
+			printf(", keeps the last %lld builds",
+			       (long long)keep);
+		printf("\n");
+	}
 	if (json_array_size(u) == 0)
 		printf("no artifact is waiting to be given back\n");
 	json_array_foreach(u, i, x)
@@ -498,6 +520,14 @@ int cmd_status(int argc, char **argv)
 		/* Without the lock, a loss whose output reappeared is left
 		 * out but not recorded: only the lock holder writes. */
 		json_t *losses = pending ? replay_losses(j, 0, &e) : NULL;
+		struct journal_space sp;
+		struct sp_err ignored;
+		json_t *space = losses && journal_space(j, &sp, &ignored) == 0
+					? json_pack("{s:I,s:I}", "bytes",
+						    (json_int_t)sp.bytes,
+						    "free_bytes",
+						    (json_int_t)sp.free_bytes)
+					: NULL;
 
 		journal_close(j);
 		if (!losses) {
@@ -505,9 +535,10 @@ int cmd_status(int argc, char **argv)
 			rc = fail(&o, "status", &e);
 			goto out;
 		}
-		res = json_pack("{s:s,s:b,s:b,s:[],s:o,s:o}", "command",
+		res = json_pack("{s:s,s:b,s:b,s:[],s:o,s:o,s:o*}", "command",
 				"status", "ok", 1, "coordinator", 0, "builds",
-				"unsettled", pending, "losses", losses);
+				"unsettled", pending, "losses", losses,
+				"journal", space);
 	} else {
 		res = json_pack("{s:s,s:b,s:b,s:[],s:[],s:[]}", "command",
 				"status", "ok", 1, "coordinator", 0, "builds",
@@ -550,7 +581,11 @@ static const char serve_help[] =
 	"options:\n"
 	"  -j, --jobs N           workers at once (default: number of CPUs)\n"
 	"  --idle-timeout SECS    exit after this long without clients\n"
-	"                         (default 300)\n";
+	"                         (default 300)\n"
+	"  --keep-builds N        keep the last N builds in the journal (for\n"
+	"                         spoke log; default 100); older ones are\n"
+	"                         deleted while no build runs, except what\n"
+	"                         recovery and spoke status still need\n";
 
 int cmd_serve(int argc, char **argv)
 {
@@ -573,6 +608,7 @@ int cmd_serve(int argc, char **argv)
 	so.daemon = o.daemon;
 	so.idle_timeout = o.idle;
 	so.jobs = o.jobs;
+	so.keep_builds = o.keep_builds;
 	rc = server_run(&so, &e);
 	free(state);
 	if (rc == 1) {
@@ -742,6 +778,10 @@ static void print_log(const json_t *log)
 	if (json_object_get(log, "error"))
 		printf("error: %s\n",
 		       esc(json_string_value(json_object_get(log, "error"))));
+	if (json_is_true(json_object_get(log, "pruned")))
+		printf("its timeline was pruned from the journal (spoke keeps "
+		       "the last builds: spoke serve --keep-builds N); the "
+		       "build stays for what it still holds (spoke status)\n");
 	json_array_foreach(events, i, ev)
 	{
 		const char *path =

@@ -11,6 +11,7 @@
 #include "cli/project/artifacts.h"
 #include "cli/project/plan.h"
 #include "cli/project/rustc_target.h"
+#include "cli/project/shard.h"
 #include "cli/project/strutil.h"
 #include "cli/pyfind.h"
 #include "cli/client.h"
@@ -65,6 +66,21 @@ static const char build_help[] =
 	"                         profile.<profile>.strip = true)\n"
 	"  --target-dir DIR       cargo's target directory (also\n"
 	"                         CARGO_TARGET_DIR)\n"
+	"\n"
+	"CI sharding:\n"
+	"  --shard K/N            build only the K-th of N shards of the\n"
+	"                         selected packages that have a cdylib (or,\n"
+	"                         shipped as programs, a bin) target: cargo\n"
+	"                         builds those alone (-p) and only their\n"
+	"                         wheels are written.  The shards depend\n"
+	"                         only on the sorted package names, N and\n"
+	"                         the weights, so N jobs with empty state\n"
+	"                         build every wheel once; see spoke plan\n"
+	"  --shard-weights FILE   balance the shards by the seconds FILE\n"
+	"                         gives each package (spoke plan --shards N\n"
+	"                         --json writes it): heaviest first into the\n"
+	"                         lightest shard; a package FILE does not\n"
+	"                         name weighs the median\n"
 	"\n"
 	"wheel options:\n"
 	"  -o, --out DIR          where wheels go (default <target>/wheels);\n"
@@ -127,7 +143,9 @@ static const char build_help[] =
 	"                         \"version\", \"module\", optional \"metadata\"\n"
 	"                         and \"linked_paths\"}]}; paths are relative to\n"
 	"                         FILE, state goes to .spoke/ and wheels to\n"
-	"                         wheels/ beside it\n"
+	"                         wheels/ beside it; with \"python_tag\",\n"
+	"                         \"abi_tag\" and \"ext_suffix\" in every entry\n"
+	"                         no interpreter is asked (see spoke wheel)\n"
 	"\n"
 	"spoke options:\n"
 	"  -j, --jobs N           workers at once for this build (default:\n"
@@ -363,6 +381,7 @@ static void on_event(const json_t *ev, void *arg)
 struct build_args {
 	struct cargo_opts co;
 	const char *artifacts, *out_dir, *stage, *compression, *state_dir;
+	const char *shard_spec; /* --shard K/N as given, or NULL */
 	json_t *ropts; /* repair options, or NULL */
 	/* The command line named a repair mode (--repair, --auditwheel, or
 	 * --compat linux/off), a tag (--compat, also pypi): [tool.maturin]
@@ -372,6 +391,9 @@ struct build_args {
 	int jobs, idle;
 	struct jobserver *js; /* NULL without make's jobserver */
 	struct build_ui *ui;
+	/* A sharded build's division and packages (the first plan's), for
+	 * the result; NULL until then. */
+	json_t *shard;
 };
 
 /*
@@ -515,7 +537,7 @@ out:
  * coordinator write its wheels.  *res is the coordinator's answer, or NULL
  * when every job had been built for an earlier interpreter.  Returns -1
  * when the build could not run (e says why). */
-static int build_for(const struct build_args *a, const char *interp,
+static int build_for(struct build_args *a, const char *interp,
 		     json_t *done, char **out_abs, json_t **res,
 		     struct sp_err *e)
 {
@@ -551,7 +573,29 @@ static int build_for(const struct build_args *a, const char *interp,
 		if (!*out_abs)
 			goto out;
 	}
+	if (plan.shard && !a->shard) {
+		size_t k = (size_t)co.shard_k;
+
+		a->shard = json_pack(
+		    "{s:s,s:O,s:I}", "shard", a->shard_spec, "packages",
+		    json_object_get(json_array_get(json_object_get(plan.shard,
+								   "shards"),
+						   k - 1),
+				    "packages"),
+		    "of", (json_int_t)json_array_size(
+			      json_object_get(plan.shard, "packages")));
+		if (!a->shard) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	}
 	if (json_array_size(plan.jobs) == 0) {
+		/* A shard of nothing is a success with no wheel: CI runs
+		 * N jobs whatever the workspace holds. */
+		if (plan.shard)
+			*res = json_pack("{s:s,s:b,s:[],s:[]}", "command",
+					 "build", "ok", 1, "wheels",
+					 "artifacts");
 		rc = 0;
 		goto out;
 	}
@@ -703,7 +747,7 @@ int cmd_build(int argc, char **argv)
 	       OPT_STATE, OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE,
 	       OPT_ARTIFACTS, OPT_ALL_FEATURES, OPT_NO_DEFAULT, OPT_LOCKED,
 	       OPT_FROZEN, OPT_TRIPLE, OPT_CONFIG, OPT_STRIP, OPT_SDIST,
-	       OPT_OFFLINE, OPT_EDITABLE };
+	       OPT_OFFLINE, OPT_EDITABLE, OPT_SHARD, OPT_SHARD_WEIGHTS };
 	static const struct option longopts[] = {
 		{"manifest-path", required_argument, NULL, 'm'},
 		{"package", required_argument, NULL, 'p'},
@@ -740,6 +784,8 @@ int cmd_build(int argc, char **argv)
 		{"split-debug", no_argument, NULL, OPT_SPLIT_DEBUG},
 		{"jobs", required_argument, NULL, 'j'},
 		{"artifacts", required_argument, NULL, OPT_ARTIFACTS},
+		{"shard", required_argument, NULL, OPT_SHARD},
+		{"shard-weights", required_argument, NULL, OPT_SHARD_WEIGHTS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -751,10 +797,12 @@ int cmd_build(int argc, char **argv)
 	const char *repair_mode = NULL, *no_repair = NULL, *compat_given = NULL;
 	struct jobserver js;
 	size_t ninterps = 0, nfound = 0, i;
-	int have_js = 0, release = 0, strip = 0, find = 0, sdist = 0;
+	int have_js = 0, tagged = 0, release = 0, strip = 0, find = 0, sdist = 0;
 	char *out_abs = NULL, *strip_cfg = NULL, *sdist_path = NULL;
 	char *features = NULL;
 	char **found = NULL;
+	const char *weights_file = NULL;
+	json_t *weights = NULL;
 	json_t *all = NULL, *builds = NULL, *done = NULL;
 	struct sp_err e;
 	int c, rc = 1;
@@ -937,6 +985,18 @@ int cmd_build(int argc, char **argv)
 		case OPT_ARTIFACTS:
 			a.artifacts = optarg;
 			break;
+		case OPT_SHARD:
+			if (shard_parse(optarg, &a.co.shard_k, &a.co.shard_n,
+					&e) < 0) {
+				sp_err_print(&e);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			a.shard_spec = optarg;
+			break;
+		case OPT_SHARD_WEIGHTS:
+			weights_file = optarg;
+			break;
 		case 'q':
 			ui.quiet = 1;
 			break;
@@ -970,6 +1030,24 @@ int cmd_build(int argc, char **argv)
 		fprintf(stderr, "spoke: --artifacts takes no cargo options\n");
 		rc = EXIT_USAGE;
 		goto out;
+	}
+	if (a.shard_spec && a.artifacts) {
+		fprintf(stderr, "spoke: --shard divides a cargo workspace; it "
+				"conflicts with --artifacts\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (weights_file && !a.shard_spec) {
+		fprintf(stderr, "spoke: --shard-weights needs --shard K/N\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* A bad weights file fails before any interpreter or cargo runs. */
+	if (weights_file) {
+		weights = shard_weights_load(weights_file, &e);
+		if (!weights)
+			goto fail;
+		a.co.shard_weights = weights;
 	}
 	if (release && a.co.profile && strcmp(a.co.profile, "release")) {
 		fprintf(stderr, "spoke: --release conflicts with --profile "
@@ -1018,6 +1096,17 @@ int cmd_build(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	/* Tags the artifacts file declares replace the interpreter's: none
+	 * is asked, none is started. */
+	tagged = a.artifacts ? artifacts_file_tagged(a.artifacts, &e) : 0;
+	if (tagged < 0)
+		goto fail;
+	if (tagged && ninterps) {
+		fprintf(stderr, "spoke: '%s' declares the tags: -i has no "
+				"interpreter to ask\n", a.artifacts);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	/* Without -i the target is the Python that PyO3 would build for:
 	 * $PYO3_PYTHON when set, else python3 on PATH (NULL). */
 	if (ninterps == 0) {
@@ -1049,7 +1138,8 @@ int cmd_build(int argc, char **argv)
 	}
 	/* Every interpreter answers before anything is built: a wrong -i
 	 * fails in a second, not after the first of several cargo builds. */
-	if (check_interpreters(interps, ninterps, a.co.target, &ui, &e) < 0)
+	if (!tagged &&
+	    check_interpreters(interps, ninterps, a.co.target, &ui, &e) < 0)
 		goto fail;
 	if (a.co.target && rustc_target_check(a.co.target, &e) < 0)
 		goto fail;
@@ -1111,6 +1201,8 @@ int cmd_build(int argc, char **argv)
 		all = json_pack("{s:s,s:b,s:[],s:[]}", "command", "build", "ok",
 				1, "wheels", "artifacts");
 	json_object_set(all, "builds", builds);
+	if (a.shard)
+		json_object_set(all, "shard", a.shard);
 	rc = json_is_true(json_object_get(all, "ok")) ? 0 : 1;
 	if (sdist_path)
 		json_object_set_new(all, "sdist", json_string(sdist_path));
@@ -1122,6 +1214,13 @@ int cmd_build(int argc, char **argv)
 			  stderr);
 		fputc('\n', stderr);
 	} else if (!ui.quiet) {
+		if (a.shard && !json_array_size(json_object_get(a.shard,
+								"packages")))
+			printf("shard %s has no packages (of %lld): nothing "
+			       "to build\n",
+			       a.shard_spec,
+			       (long long)json_integer_value(
+				       json_object_get(a.shard, "of")));
 		printf("%zu wheel(s) in %s\n",
 		       json_array_size(json_object_get(all, "wheels")),
 		       out_abs ? out_abs : "(none)");
@@ -1144,6 +1243,8 @@ out:
 	json_decref(builds);
 	json_decref(done);
 	json_decref(a.ropts);
+	json_decref(a.shard);
+	json_decref(weights);
 	pyfind_free(found, nfound);
 	free(sdist_path);
 	free(strip_cfg);

@@ -20,6 +20,8 @@ int cmd_log(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_develop(int argc, char **argv);
+int cmd_wheel(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 struct sp_err;
 

@@ -36,8 +36,13 @@ static const char usage_text[] =
 	"            objects (in-process; needs no coordinator)\n"
 	"  repair    make finished wheels manylinux: bundle the libraries\n"
 	"            they need, retag them (in-process)\n"
+	"  wheel     the hermetic action for build systems (Bazel): the\n"
+	"            wheel of a prebuilt shared object, every input declared\n"
+	"            (in-process; no coordinator, no interpreter)\n"
 	"  bundle    collect the journal, the log and an environment\n"
 	"            summary into one .tar.zst for a bug report\n"
+	"  plan      show how 'build --shard K/N' divides the workspace\n"
+	"            among CI jobs; --json writes the weights file\n"
 	"\n"
 	"Run 'spoke <command> --help' for a command's options.\n"
 	"\n"
@@ -98,8 +103,12 @@ dispatch:
 		return cmd_log(argc, argv);
 	if (!strcmp(cmd, "repair"))
 		return cmd_repair(argc, argv);
+	if (!strcmp(cmd, "wheel"))
+		return cmd_wheel(argc, argv);
 	if (!strcmp(cmd, "bundle"))
 		return cmd_bundle(argc, argv);
+	if (!strcmp(cmd, "plan"))
+		return cmd_plan(argc, argv);
 	fprintf(stderr, "spoke: unknown command '%s'\n\n%s", cmd, usage_text);
 	return 2;
 }

@@ -222,6 +222,18 @@ char *dist_info_dir(const char *dist, const char *version)
 	return out;
 }
 
+int ext_suffix_valid(const char *s)
+{
+	if (s[0] != '.' || !s[1])
+		return 0;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+			    *s))
+			return 0;
+	return 1;
+}
+
 int pyname_check_artifact(const struct pyname_artifact *a, struct sp_err *e)
 {
 	const char *const tags[3] = {a->python_tag, a->abi_tag,
@@ -257,5 +269,12 @@ int pyname_check_artifact(const struct pyname_artifact *a, struct sp_err *e)
 		if (tags[i] && !tag_valid(tags[i]))
 			return sp_err_set(e, "invalid %s '%s'", tag_names[i],
 					  tags[i]);
+	if (a->ext_suffix && !ext_suffix_valid(a->ext_suffix))
+		return sp_err_set(e,
+				  "invalid ext_suffix '%s': an extension "
+				  "suffix is '.' then letters, digits, '.', "
+				  "'_' and '-' (\".cpython-312-x86_64-linux-"
+				  "gnu.so\")",
+				  a->ext_suffix);
 	return 0;
 }

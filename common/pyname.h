@@ -34,6 +34,12 @@ int tag_valid(const char *tag);
 /* 1 when m is a dotted Python module name of ASCII identifiers. */
 int module_name_valid(const char *m);
 
+/* 1 when s can be an interpreter's EXT_SUFFIX (".cpython-312-x86_64-
+ * linux-gnu.so", ".abi3.so"): a '.' then letters, digits, '.', '_' and
+ * '-'.  It becomes part of a zip entry name and a RECORD line, so it is
+ * held to the characters interpreters use. */
+int ext_suffix_valid(const char *s);
+
 /* Returns "<normalized dist>-<version>-<py>-<abi>-<plat>.whl" with each '-'
  * of version written '_' (malloc'd).  NULL on out-of-memory.  The caller
  * validates the parts first. */
@@ -53,6 +59,7 @@ struct pyname_artifact {
 	const char *version;
 	const char *module;
 	const char *python_tag, *abi_tag, *platform_tag;
+	const char *ext_suffix; /* NULL: not known yet, not checked */
 };
 
 /* The one check of an artifact's names, shared by `spoke build

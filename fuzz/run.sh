@@ -21,11 +21,11 @@ fi
 CC=$CC cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DSPOKE_FUZZ=ON -DSPOKE_WERROR=OFF >/dev/null || exit 1
 cmake --build "$B" --target fuzz_elf fuzz_elfpatch fuzz_elfgen fuzz_wheel fuzz_wheelgen \
-	fuzz_frame fuzz_cargo_msg fuzz_artifacts fuzz_spdx || exit 1
+	fuzz_frame fuzz_cargo_msg fuzz_artifacts fuzz_spdx fuzz_shard || exit 1
 # First replay every saved input (seeds and past crashes).
 ctest --test-dir "$B" -R '^fuzz/' --output-on-failure || exit 1
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(elf elfpatch elfgen wheel wheelgen frame cargo_msg artifacts spdx)
+[ ${#names[@]} -gt 0 ] || names=(elf elfpatch elfgen wheel wheelgen frame cargo_msg artifacts spdx shard)
 status=0
 for n in "${names[@]}"; do
 	work="$B/corpus/$n"

@@ -14,6 +14,7 @@
 
 #include "common/fault.h"
 #include "common/path.h"
+#include "journal/jdb.h"
 
 /* The statements run() prepared, kept for the journal's life: the
  * coordinator runs the same few updates for every wheel, and parsing and
@@ -124,6 +125,14 @@ static const char *const migrations[] = {
 	"  INSERT INTO events (build_id, artifact_id, t_ns, kind)"
 	"  VALUES (NEW.build_id, NEW.id, NEW.resolved_ns,"
 	"          'loss ' || NEW.resolution); END;",
+
+	/* 3 -> 4: pruning (prune.c) deletes rows by build and asks whether a
+	 * wheel still points at an artifact; so do the foreign-key checks of
+	 * each delete.  Without these, every deleted row scanned a whole
+	 * table. */
+	"CREATE INDEX artifacts_build ON artifacts(build_id);"
+	"CREATE INDEX wheels_build ON wheels(build_id);"
+	"CREATE INDEX wheels_artifact ON wheels(artifact_id);",
 };
 
 static int64_t now_ns(void)
@@ -326,6 +335,21 @@ static int exec_sql(struct journal *j, const char *sql, struct sp_err *e)
 	return 0;
 }
 
+sqlite3 *jdb_handle(struct journal *j)
+{
+	return j->db;
+}
+
+int jdb_fail(struct journal *j, struct sp_err *e, const char *what)
+{
+	return db_fail(j, e, what);
+}
+
+int jdb_exec(struct journal *j, const char *sql, struct sp_err *e)
+{
+	return exec_sql(j, sql, e);
+}
+
 /* Runs one statement with bound arguments as its own durable transaction.
  * fmt letters: 'i' int64, 's' text (NULL allowed). */
 static int run(struct journal *j, struct sp_err *e, const char *sql,
@@ -414,6 +438,25 @@ static int set_wal(struct journal *j, struct sp_err *e)
 			return -1;
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* PRAGMA auto_vacuum on a journal that exists opens a write transaction,
+ * which a reader (`spoke status`, `spoke log`, a read-only journal) must
+ * not: only a journal with no page yet gets it. */
+static int set_auto_vacuum(struct journal *j, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int pages;
+
+	if (sqlite3_prepare_v2(j->db, "PRAGMA page_count", -1, &st, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_fail(j, e, "cannot read the page count");
+	}
+	pages = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return pages ? 0 : exec_sql(j, "PRAGMA auto_vacuum = INCREMENTAL", e);
 }
 
 static int migrate(struct journal *j, int *too_new, struct sp_err *e)
@@ -557,6 +600,12 @@ struct journal *journal_open(const char *state_dir, struct sp_err *e)
 		goto fail;
 	}
 	sqlite3_busy_timeout(j->db, 5000);
+	/* A new journal is made able to give pages back (prune.c) from its
+	 * first page on: switching to WAL writes that page, so this comes
+	 * first.  On an existing journal it changes nothing; an older one is
+	 * converted once by journal_vacuum_convert(). */
+	if (set_auto_vacuum(j, e) < 0)
+		goto unusable;
 	/* WAL with synchronous=FULL: a commit returns only after the WAL is
 	 * fsynced, so an intent is on disk before the move it announces. */
 	if (set_wal(j, e) < 0 ||
@@ -1137,6 +1186,31 @@ json_t *journal_status(struct journal *j, struct sp_err *e)
 	return arr;
 }
 
+/* The error for a build id the journal has no row of.  Ids only grow
+ * and pruning never deletes the newest build, so an id below the newest
+ * was a build, deleted since (prune.h). */
+static json_t *no_build(struct journal *j, int64_t build_id, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t newest = 0;
+
+	if (sqlite3_prepare_v2(j->db, "SELECT coalesce(max(id), 0) FROM builds",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		newest = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (build_id < newest)
+		sp_err_set(e,
+			   "build %lld was pruned from journal '%s': it keeps "
+			   "the last builds (spoke serve --keep-builds N, "
+			   "default 100), and the newest is %lld",
+			   (long long)build_id, j->path, (long long)newest);
+	else
+		sp_err_set(e, "no build %lld in journal '%s'",
+			   (long long)build_id, j->path);
+	return NULL;
+}
+
 json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -1173,9 +1247,7 @@ json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e)
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
 			goto dbfail;
-		sp_err_set(e, "no build %lld in journal '%s'",
-			   (long long)build_id, j->path);
-		return NULL;
+		return no_build(j, build_id, e);
 	}
 	res = json_pack("{s:I,s:s,s:I}", "build", (json_int_t)build_id,
 			"state", (const char *)sqlite3_column_text(st, 0),
@@ -1195,7 +1267,9 @@ json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e)
 		    "SELECT e.t_ns, e.kind, e.artifact_id, a.cargo_path, "
 		    "w.final_path FROM events e "
 		    "LEFT JOIN artifacts a ON a.id = e.artifact_id "
+		    "AND a.build_id = e.build_id "
 		    "LEFT JOIN wheels w ON w.id = e.wheel_id "
+		    "AND w.build_id = e.build_id "
 		    "WHERE e.build_id = ? ORDER BY e.id",
 		    -1, &st, NULL) != SQLITE_OK)
 		goto dbfail;
@@ -1225,12 +1299,66 @@ json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		goto dbfail_res;
+	/* Every build has at least its "build running" event: none left
+	 * means its timeline was pruned, and the row stays only for what
+	 * recovery or `spoke status` still needs of it. */
+	if (json_array_size(events) == 0)
+		json_object_set_new(res, "pruned", json_true());
 	return res;
 dbfail:
 	sqlite3_finalize(st);
 dbfail_res:
 	json_decref(res);
 	db_fail(j, e, "cannot read the build's events");
+	return NULL;
+}
+
+json_t *journal_wheel_times(struct journal *j, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *res = json_object();
+	int rc;
+
+	if (!res) {
+		sp_err_set(e, "out of memory");
+		return NULL;
+	}
+	/* Oldest first, so that each cargo output's newest wheel is the
+	 * one left.  The build_id terms let events_build serve the joins. */
+	if (sqlite3_prepare_v2(
+		    j->db,
+		    "SELECT a.cargo_path, d.t_ns - s.t_ns FROM wheels w "
+		    "JOIN artifacts a ON a.id = w.artifact_id "
+		    "JOIN events s ON s.build_id = w.build_id AND "
+		    "  s.wheel_id = w.id AND s.kind = 'wheel writing' "
+		    "JOIN events d ON d.build_id = w.build_id AND "
+		    "  d.wheel_id = w.id AND d.kind = 'wheel done' "
+		    "WHERE w.state = 'done' ORDER BY w.id",
+		    -1, &st, NULL) != SQLITE_OK)
+		goto dbfail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(st, 0);
+		int64_t ns = sqlite3_column_int64(st, 1);
+
+		if (path &&
+		    json_object_set_new(res, path,
+					json_real(ns > 0 ? (double)ns / 1e9
+							 : 0)) < 0) {
+			sqlite3_finalize(st);
+			json_decref(res);
+			sp_err_set(e, "out of memory");
+			return NULL;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto dbfail;
+	return res;
+dbfail:
+	sqlite3_finalize(st);
+	json_decref(res);
+	db_fail(j, e, "cannot read the wheels' times");
 	return NULL;
 }
 

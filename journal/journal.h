@@ -29,7 +29,7 @@
 #include "common/err.h"
 #include "common/fsx.h"
 
-#define JOURNAL_SCHEMA_VERSION 3
+#define JOURNAL_SCHEMA_VERSION 4
 
 struct journal;
 
@@ -178,9 +178,17 @@ json_t *journal_status(struct journal *j, struct sp_err *e);
 /* One build's timeline (the newest finished build when build_id <= 0):
  * {"build", "state", "started_ns", "ended_ns"?, "error"?, "events": [{"t_ns",
  * "kind" ("staging", "staged", "wheel writing", "patch required", ...),
- * "artifact"?, "cargo_path"?, "wheel"?}]}, a new reference; NULL on error
- * or when there is no such build. */
+ * "artifact"?, "cargo_path"?, "wheel"?}], "pruned"?: true when its
+ * timeline was pruned (prune.h)}, a new reference; NULL on error or when
+ * there is no such build (the error says when it was pruned). */
 json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e);
+
+/* How long each cargo output's newest finished wheel took to write, from
+ * its "wheel writing" to its "wheel done" event (the "package" step of
+ * `spoke log`: a wheel that waited for a free worker counts the wait):
+ * {cargo_path: seconds}, a new reference, for `spoke plan`'s weights;
+ * NULL on error. */
+json_t *journal_wheel_times(struct journal *j, struct sp_err *e);
 
 /* Copies the journal, consistently, to dest_path (a new file: an
  * existing database there would be overwritten) with SQLite's online backup, so that a running coordinator is

@@ -19,7 +19,10 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libc6-dev-riscv64-cross
       # PyO3 0.17 for fixtures built as maturin projects are (offline:
       # tests/integration/lib.sh pyo3_offline)
-      librust-pyo3-dev)
+      librust-pyo3-dev
+      # tests/integration/t_bazel.sh: Bazel 4.2.3, and the headers of
+      # python3 for the C extension its example builds
+      bazel-bootstrap python3-dev)
 # Cargo from Debian only where none is installed (rustup's stays first).
 command -v cargo >/dev/null 2>&1 || pkgs+=(cargo)
 missing=()

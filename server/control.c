@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "journal/journal.h"
+#include "journal/prune.h"
 #include "journal/replay.h"
 
 /* A client may leave this many bytes unread (beyond what its socket
@@ -177,7 +178,7 @@ static void client_recover(struct server *s, struct client *c,
 
 static void client_status(struct server *s, struct client *c)
 {
-	json_t *builds = json_array(), *pending, *losses;
+	json_t *builds = json_array(), *pending, *losses, *journal = NULL;
 	struct build *b;
 	struct sp_err e;
 
@@ -203,8 +204,19 @@ static void client_status(struct server *s, struct client *c)
 	}
 	pending = journal_status(s->j, &e);
 	losses = pending ? replay_losses(s->j, 1, &e) : NULL;
+	{
+		struct journal_space sp;
+		struct sp_err ignored;
+
+		/* Four pragmas: cheap enough for every status. */
+		if (journal_space(s->j, &sp, &ignored) == 0)
+			journal = json_pack("{s:I,s:I,s:i}", "bytes",
+					    (json_int_t)sp.bytes, "free_bytes",
+					    (json_int_t)sp.free_bytes,
+					    "keep_builds", s->keep_builds);
+	}
 	client_send(c, MSG_RESULT,
-		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
+		    json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o*}",
 			      "command", "status", "ok", losses != NULL,
 			      "coordinator", 1, "pid", (json_int_t)getpid(),
 			      "workers", (json_int_t)s->busy, "queued",
@@ -213,7 +225,8 @@ static void client_status(struct server *s, struct client *c)
 					   (size_t)s->busy),
 			      "builds", builds,
 			      "unsettled", pending ? pending : json_array(),
-			      "losses", losses ? losses : json_array()));
+			      "losses", losses ? losses : json_array(),
+			      "journal", journal));
 }
 
 void client_input(struct server *s, struct client *c)

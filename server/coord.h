@@ -131,6 +131,11 @@ struct server {
 	 * version): no new builds; the loop ends once the builds are done. */
 	int stopping;
 	time_t last_active; /* the last request or connection, for idle exit */
+	/* Pruning (journal/prune.h): the builds kept, the rows a step
+	 * deletes, and what is left to do in idle time. */
+	int keep_builds, prune_rows;
+	int prune_due;	 /* a build ran since pruning last ran out */
+	int vacuum_tried; /* this coordinator converted the journal, or failed */
 };
 
 /* server.c */

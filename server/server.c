@@ -24,6 +24,7 @@
 #include "common/fault.h"
 #include "common/version.h"
 #include "journal/journal.h"
+#include "journal/prune.h"
 #include "journal/replay.h"
 
 /* A job is queued behind a busy worker's only while its build's jobs
@@ -31,6 +32,9 @@
  * SPOKE_QUEUE_JOB_MS, to see queued jobs while SPOKE_FAULT_DELAY slows
  * the workers down. */
 #define QUEUE_JOB_MS 50
+
+/* Free pages one idle turn gives back (journal_vacuum_step). */
+#define VACUUM_STEP_PAGES 128
 
 /* The self-pipe: on_signal writes each signal's number into it, so that
  * the loop's poll() wakes for SIGCHLD (reap at the top of the loop),
@@ -73,6 +77,39 @@ void slog(const char *fmt, ...)
 	}
 }
 
+/*
+ * One bounded piece of the journal's upkeep, while no build runs: a
+ * pruning step (at most s->prune_rows rows of each table, one
+ * transaction), else a vacuum step, else, once in the coordinator's life,
+ * the conversion of a journal made before spoke pruned.  A build that
+ * arrives waits for one step only.  Returns 1 while there is more to do,
+ * so that the loop polls without waiting.  A failure is logged and ends
+ * the upkeep until the next build: the journal is whole either way (each
+ * step is one transaction).
+ */
+static int idle_work(struct server *s)
+{
+	struct sp_err e;
+	int rc;
+
+	if (!s->prune_due || s->builds || s->stopping)
+		return 0;
+	rc = journal_prune_step(s->j, s->keep_builds, s->prune_rows, &e);
+	if (rc == 0)
+		rc = journal_vacuum_step(s->j, VACUUM_STEP_PAGES, &e);
+	if (rc == 0 && !s->vacuum_tried) {
+		s->vacuum_tried = 1;
+		rc = journal_vacuum_convert(s->j, &e);
+		if (rc > 0)
+			slog("journal converted to incremental vacuum");
+	}
+	if (rc < 0)
+		slog("journal upkeep stopped until the next build: %s", e.msg);
+	if (rc <= 0)
+		s->prune_due = 0;
+	return rc > 0;
+}
+
 /* What a poll slot belongs to: lists change while events are handled, so
  * each slot remembers its owner rather than its position. */
 struct slot {
@@ -97,9 +134,11 @@ static void serve(struct server *s)
 	size_t cap = 0;
 
 	s->last_active = time(NULL);
+	s->prune_due = 1;
 	for (;;) {
 		struct client *c;
 		size_t n = 0, i, k;
+		int more;
 
 		reap(s);
 		schedule(s);
@@ -119,6 +158,10 @@ static void serve(struct server *s)
 			slog("idle for %d s: exiting", s->o->idle_timeout);
 			break;
 		}
+		/* A build that ran leaves rows to prune once it is done. */
+		if (s->builds)
+			s->prune_due = 1;
+		more = idle_work(s);
 		k = 2;
 		for (c = s->clients; c; c = c->next)
 			k++;
@@ -158,7 +201,8 @@ static void serve(struct server *s)
 						 .events = POLLIN};
 			slot[n++] = (struct slot){SLOT_WORKER, &s->pool.w[i]};
 		}
-		if (poll(pfd, (nfds_t)n, 1000) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)n, more ? 0 : 1000) < 0 &&
+		    errno != EINTR) {
 			slog("poll: %s", strerror(errno));
 			continue;
 		}
@@ -251,6 +295,21 @@ int server_run(const struct server_opts *o, struct sp_err *e)
 	s.queue_job_ms = getenv("SPOKE_QUEUE_JOB_MS")
 				 ? atol(getenv("SPOKE_QUEUE_JOB_MS"))
 				 : QUEUE_JOB_MS;
+	/* The crash matrices prune as hard as they can (keep one build, a
+	 * row a step), so that pruning races with every kill; a coordinator
+	 * a client starts gets these from the test's environment, as it
+	 * gets no --keep-builds. */
+	s.keep_builds = o->keep_builds > 0 ? o->keep_builds
+			: getenv("SPOKE_KEEP_BUILDS")
+				? atoi(getenv("SPOKE_KEEP_BUILDS"))
+				: PRUNE_KEEP_BUILDS;
+	if (s.keep_builds < 1)
+		s.keep_builds = PRUNE_KEEP_BUILDS;
+	s.prune_rows = getenv("SPOKE_PRUNE_ROWS")
+			       ? atoi(getenv("SPOKE_PRUNE_ROWS"))
+			       : PRUNE_STEP_ROWS;
+	if (s.prune_rows < 1)
+		s.prune_rows = PRUNE_STEP_ROWS;
 	fault_set_role("server");
 	/* Checked and opened once: every stage, give-back and replay step
 	 * of this coordinator's life goes through these descriptors. */

@@ -27,6 +27,8 @@ struct server_opts {
 	int daemon;	       /* started by a client: log to the log file */
 	int idle_timeout;      /* seconds without clients before exiting */
 	int jobs;	       /* workers at once, all builds together */
+	int keep_builds;       /* builds the journal keeps (prune.h); 0: the
+				* default */
 };
 
 /* Runs the coordinator until it is stopped or idle.  Returns 0 on a clean

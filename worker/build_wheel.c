@@ -503,8 +503,12 @@ static int finish_result(const struct wheel_job *j,
 	int rc = -1;
 
 	/* The coordinator's name with the repair's platform tag in place of
-	 * the job's (job_parse checked that it ends in it). */
-	if (asprintf(&name, "%.*s%s.whl",
+	 * the job's (job_parse checked that it ends in it); the very name
+	 * when the tag is the job's (spoke wheel --wheel-out names its
+	 * file, whose tag the job declared). */
+	if (!strcmp(rep->plat, j->platform_tag))
+		name = strdup(j->wheel_name);
+	else if (asprintf(&name, "%.*s%s.whl",
 		     (int)(strlen(j->wheel_name) - strlen(j->platform_tag) - 4),
 		     j->wheel_name, rep->plat) < 0)
 		name = NULL;

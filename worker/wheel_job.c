@@ -199,6 +199,12 @@ static int get_options(const json_t *o, struct repair_opts *r,
 			return sp_err_set(e, "out of memory");
 		r->ld_library_path = s;
 	}
+	v = json_object_get(opt, "search");
+	if (v && !json_is_null(v) &&
+	    (!json_is_string(v) ||
+	     repair_search_parse(json_string_value(v), &r->search) < 0))
+		return sp_err_set(e, "option 'search' must be system or "
+				     "declared");
 	r->split_debug = json_is_true(json_object_get(opt, "split_debug"));
 	if (get_str_array(json_object_get(opt, "exclude"), "options.exclude",
 			  &r->exclude, &r->nexclude, e) < 0 ||
@@ -208,20 +214,6 @@ static int get_options(const json_t *o, struct repair_opts *r,
 			  &r->linked_paths, &r->nlinked, e) < 0)
 		return -1;
 	return 0;
-}
-
-/* EXT_SUFFIX becomes part of a zip name and a RECORD line, so it is held to
- * the characters interpreters actually use. */
-static int ext_suffix_valid(const char *s)
-{
-	if (s[0] != '.' || !s[1])
-		return 0;
-	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-			    *s))
-			return 0;
-	return 1;
 }
 
 /* A program becomes a zip entry's last component and a file in the
@@ -294,6 +286,7 @@ static int parse_fields(const json_t *o, enum job_kind kind,
 	a.python_tag = j->python_tag;
 	a.abi_tag = j->abi_tag;
 	a.platform_tag = j->platform_tag;
+	a.ext_suffix = NULL; /* checked below, with the job's wording */
 	if (pyname_check_artifact(&a, e) < 0)
 		return -1;
 	if (!ext_suffix_valid(j->ext_suffix))
@@ -498,8 +491,9 @@ static json_t *files_json(const struct pyfile_src *v, size_t n)
 
 static json_t *options_json(const struct repair_opts *r)
 {
-	json_t *o = json_pack("{s:s,s:b,s:o,s:o}", "repair",
-			      repair_mode_name(r->mode), "split_debug",
+	json_t *o = json_pack("{s:s,s:s,s:b,s:o,s:o}", "repair",
+			      repair_mode_name(r->mode), "search",
+			      repair_search_name(r->search), "split_debug",
 			      r->split_debug, "exclude",
 			      str_array_json(r->exclude, r->nexclude),
 			      "lib_path", str_array_json(r->lib_path, r->nlib));

@@ -13,7 +13,8 @@
  * level is "compression": "store" | "fast" | "default" | "best";
  * source_date_epoch, threads and build are left out when unset; and the
  * repair's options are "options": {"repair", "compat", "exclude",
- * "lib_path", "ld_library_path", "split_debug"} and "linked_paths".
+ * "lib_path", "ld_library_path", "search", "split_debug"} and
+ * "linked_paths".
  *
  * Every event and the one result a worker sends for a job carry the job's
  * id ("job"), and the coordinator holds them to the job it gave that

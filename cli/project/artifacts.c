@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cli/project/artifacts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,12 +11,57 @@
 #include "common/fsx.h"
 #include "common/path.h"
 #include "common/pyname.h"
+#include "worker/elf/inspect.h"
+#include "worker/elf/machine.h"
 #include "worker/wheel/record.h"
 
 static const char *const known_fields[] = {
 	"path", "distribution", "version", "module", "metadata",
-	"linked_paths",
+	"linked_paths", "python_tag", "abi_tag", "ext_suffix",
 };
+
+/* The tags an entry may declare in place of the interpreter's: all three
+ * or none. */
+static const char *const tag_fields[] = {"python_tag", "abi_tag",
+					 "ext_suffix"};
+#define NTAGS (sizeof(tag_fields) / sizeof(*tag_fields))
+
+/* How many of the tag fields entry a has. */
+static size_t tags_given(const json_t *a)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < NTAGS; k++)
+		n += json_object_get(a, tag_fields[k]) != NULL;
+	return n;
+}
+
+/* Checks an entry's tag fields: none, or all three non-empty strings.
+ * label names the entry. */
+static int check_tags(const json_t *a, const char *label, struct sp_err *e)
+{
+	size_t k, n = tags_given(a);
+	const json_t *v;
+
+	if (n == 0)
+		return 0;
+	for (k = 0; k < NTAGS; k++) {
+		v = json_object_get(a, tag_fields[k]);
+		if (!v)
+			return sp_err_set(e,
+					  "%s: missing field '%s' (python_tag, "
+					  "abi_tag and ext_suffix go "
+					  "together: all three, or none to ask "
+					  "the interpreter)",
+					  label, tag_fields[k]);
+		if (!json_is_string(v) || json_string_length(v) == 0)
+			return sp_err_set(e,
+					  "%s: field '%s' must be a non-empty "
+					  "string",
+					  label, tag_fields[k]);
+	}
+	return 0;
+}
 
 /* metadata.license_files names License-File values, which are places in
  * the wheel's licenses/ folder (PEP 639): each is also a file relative to
@@ -140,16 +186,25 @@ static int check_entry(const json_t *a, size_t i, const char *dir,
 					  "string",
 					  label, known_fields[k]);
 	}
+	if (check_tags(a, label, e) < 0)
+		return -1;
 	path = json_string_value(json_object_get(a, "path"));
 	dist = json_string_value(json_object_get(a, "distribution"));
 	version = json_string_value(json_object_get(a, "version"));
 	module = json_string_value(json_object_get(a, "module"));
 	snprintf(label, sizeof(label), "artifact %zu ('%.40s')", i, path);
-	/* The rules the coordinator and the worker apply too; the tags are
-	 * the interpreter's, checked once they are known. */
+	/* The rules the coordinator and the worker apply too; the tags,
+	 * when the entry does not declare them, are the interpreter's,
+	 * checked once they are known. */
 	{
-		struct pyname_artifact pa = {dist, version, module,
-					     NULL, NULL, NULL};
+		struct pyname_artifact pa = {
+		    dist,
+		    version,
+		    module,
+		    json_string_value(json_object_get(a, "python_tag")),
+		    json_string_value(json_object_get(a, "abi_tag")),
+		    NULL,
+		    json_string_value(json_object_get(a, "ext_suffix"))};
 
 		if (pyname_check_artifact(&pa, e) < 0)
 			return sp_err_wrap(e, "%s", label);
@@ -219,6 +274,10 @@ static int check_entry(const json_t *a, size_t i, const char *dir,
 	if (json_object_get(a, "metadata"))
 		json_object_set(*job, "metadata",
 				json_object_get(a, "metadata"));
+	for (k = 0; k < NTAGS; k++)
+		if (json_object_get(a, tag_fields[k]))
+			json_object_set(*job, tag_fields[k],
+					json_object_get(a, tag_fields[k]));
 	if (license_files(*job, json_object_get(a, "metadata"), dir, label,
 			  e) < 0)
 		return -1;
@@ -272,6 +331,19 @@ json_t *artifacts_parse(const char *buf, size_t len, const char *file,
 			sp_err_wrap(e, "'%s'", file);
 			goto out;
 		}
+		/* One source of tags for the whole file: the interpreter is
+		 * asked for every entry or for none. */
+		if (i > 0 && !tags_given(a) !=
+				 !tags_given(json_array_get(arts, 0))) {
+			json_decref(job);
+			sp_err_set(e,
+				   "'%s': artifact %zu %s python_tag, abi_tag "
+				   "and ext_suffix but artifact 0 %s: give "
+				   "them in every entry or in none",
+				   file, i, tags_given(a) ? "declares" : "lacks",
+				   tags_given(a) ? "does not" : "does");
+			goto out;
+		}
 		json_array_append_new(jobs, job);
 	}
 	rc = 0;
@@ -309,6 +381,26 @@ int artifacts_plan(const char *file, const char *interpreter,
 	plan->jobs = artifacts_parse(text, len, abs, dir, e);
 	if (!plan->jobs)
 		goto out;
+	/* Declared tags replace the interpreter's: none is started. */
+	if (artifacts_tagged(plan->jobs)) {
+		json_array_foreach(plan->jobs, i, a)
+		{
+			char *plat = artifacts_linux_tag(
+			    json_string_value(json_object_get(a, "cargo_path")),
+			    e);
+
+			if (!plat ||
+			    json_object_set_new(a, "platform_tag",
+						json_string(plat)) < 0) {
+				if (plat)
+					sp_err_set(e, "out of memory");
+				free(plat);
+				goto out;
+			}
+			free(plat);
+		}
+		goto done;
+	}
 	if (pyinfo_query(interpreter, NULL, 0, &plan->py, e) < 0)
 		goto out;
 	json_array_foreach(plan->jobs, i, a)
@@ -321,6 +413,7 @@ int artifacts_plan(const char *file, const char *interpreter,
 		json_object_set_new(a, "ext_suffix",
 				    json_string(plan->py.ext_suffix));
 	}
+done:
 	plan->target_dir = dir;
 	dir = NULL;
 	rc = 0;
@@ -331,4 +424,61 @@ out:
 	free(abs);
 	free(dir);
 	return rc;
+}
+
+int artifacts_tagged(const json_t *jobs)
+{
+	return json_object_get(json_array_get(jobs, 0), "python_tag") != NULL;
+}
+
+int artifacts_file_tagged(const char *file, struct sp_err *e)
+{
+	char *abs = NULL, *dir = NULL, *text = NULL;
+	json_t *jobs = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	abs = path_absolute(file, e);
+	if (!abs)
+		goto out;
+	dir = path_dirname(abs);
+	if (!dir) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	text = fsx_read_all(abs, &len, e);
+	if (!text)
+		goto out;
+	jobs = artifacts_parse(text, len, abs, dir, e);
+	if (jobs)
+		rc = artifacts_tagged(jobs);
+out:
+	json_decref(jobs);
+	free(text);
+	free(abs);
+	free(dir);
+	return rc;
+}
+
+char *artifacts_linux_tag(const char *path, struct sp_err *e)
+{
+	struct elf_info info;
+	const char *arch;
+	char *tag = NULL;
+
+	if (elf_inspect(path, &info, e) < 0)
+		return NULL;
+	arch = elf_arch_name(info.id.machine, info.id.elfclass, info.id.data,
+			     info.id.flags);
+	if (!arch)
+		sp_err_set(e,
+			   "'%s' is for a machine spoke knows no wheel "
+			   "platform of (e_machine %u)",
+			   path, (unsigned)info.id.machine);
+	else if (asprintf(&tag, "linux_%s", arch) < 0) {
+		tag = NULL;
+		sp_err_set(e, "out of memory");
+	}
+	elf_info_release(&info);
+	return tag;
 }

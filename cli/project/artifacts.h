@@ -10,6 +10,13 @@
  *   metadata      (optional) core metadata, as worker/wheel_job.h documents
  *   linked_paths  (optional) array of directories to search for its
  *                 libraries when repairing
+ *   python_tag, abi_tag, ext_suffix
+ *                 (optional, all three or none, in every entry or in
+ *                 none) the wheel's tags and the module's file name
+ *                 suffix ("cp312", "cp312",
+ *                 ".cpython-312-x86_64-linux-gnu.so"): with them no
+ *                 interpreter is asked, and the platform is the object's
+ *                 own, linux_<arch> before any repair
  * Any other member is an error, so a typo never passes silently.  Errors
  * name the entry (by index and path) and the field.
  */
@@ -25,16 +32,32 @@
  * entries the same file or distribution, and there are at most
  * BUILD_MAX_ARTIFACTS (common/frame.h) entries.  Returns a new array with
  * one job per entry (cargo_path: the path resolved, distribution,
- * version, module, metadata if given, linked_paths; no wheel tags yet),
- * or NULL with e set. */
+ * version, module, metadata if given, linked_paths; python_tag, abi_tag
+ * and ext_suffix when the file declares them, no platform tag), or NULL
+ * with e set. */
 json_t *artifacts_parse(const char *buf, size_t len, const char *file,
 			const char *dir, struct sp_err *e);
 
-/* Reads and validates file (artifacts_parse), asks the interpreter (NULL: python3) for the
- * wheel tags, and fills plan as cargo_plan_build() would: jobs, py, and
+/* Reads and validates file (artifacts_parse), asks the interpreter (NULL:
+ * python3) for the wheel tags unless the file declares them (then the
+ * platform tag is each object's linux_<arch>, and plan->py stays
+ * empty), and fills plan as cargo_plan_build() would: jobs, py, and
  * target_dir set to the file's directory (the default state directory is
  * then <that>/.spoke and wheels go to <that>/wheels). */
 int artifacts_plan(const char *file, const char *interpreter,
 		   struct cargo_plan *plan, struct sp_err *e);
+
+/* 1 when the jobs of artifacts_parse() declare their tags, else 0. */
+int artifacts_tagged(const json_t *jobs);
+
+/* Reads and validates file as artifacts_plan() does: 1 when it declares
+ * the tags (no interpreter is needed), 0 when not, -1 with e filled when
+ * it is not a valid artifacts file. */
+int artifacts_file_tagged(const char *file, struct sp_err *e);
+
+/* "linux_<arch>" for the shared object at path (worker/elf/machine.h's
+ * name of its architecture), malloc'd; NULL with e filled when it is not
+ * a shared object or its machine is one spoke knows no name for. */
+char *artifacts_linux_tag(const char *path, struct sp_err *e);
 
 #endif

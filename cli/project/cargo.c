@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/project/cache.h"
 #include "cli/project/cargo_msg.h"
+#include "cli/project/metakey.h"
 #include "cli/project/proc.h"
 #include "cli/project/strutil.h"
 #include "common/path.h"
@@ -118,7 +120,7 @@ static int spawn_cargo(struct proc *p, const char *const *argv,
 }
 
 /* Runs `cargo metadata` and returns its parsed output (new reference). */
-json_t *cargo_metadata(const char *manifest, struct sp_err *e)
+static json_t *run_metadata(const char *manifest, struct sp_err *e)
 {
 	const char *argv[] = {cargo_program(),
 			      "metadata",
@@ -162,6 +164,49 @@ json_t *cargo_metadata(const char *manifest, struct sp_err *e)
 out:
 	proc_release(&p);
 	free(out);
+	return meta;
+}
+
+/*
+ * cargo metadata through the cache (metakey.h).  An entry is "confirmed"
+ * when the inputs its answer names were the same before cargo ran as
+ * after: only then may it answer, since a file changed while cargo read
+ * it could otherwise be keyed by its new content beside the old answer.
+ * So a new entry answers from the run after the one that wrote it.
+ */
+json_t *cargo_metadata(const char *manifest, struct sp_err *e)
+{
+	json_t *pre, *entry = NULL, *snap = NULL, *meta, *after, *v;
+	char *slot = NULL;
+
+	pre = metakey_before(cargo_program(), manifest, &slot);
+	if (pre)
+		entry = cache_get("metadata", slot, pre);
+	if (entry) {
+		snap = metakey_after(json_object_get(entry, "meta"));
+		if (snap && json_equal(snap, json_object_get(entry, "after")) &&
+		    json_is_true(json_object_get(entry, "confirmed"))) {
+			meta = json_incref(json_object_get(entry, "meta"));
+			goto out;
+		}
+	}
+	meta = run_metadata(manifest, e);
+	if (meta && pre) {
+		after = metakey_after(meta);
+		v = after ? json_pack("{s:O,s:O,s:b}", "meta", meta, "after",
+				      after, "confirmed",
+				      snap && json_equal(snap, after))
+			  : NULL;
+		if (v)
+			cache_put("metadata", slot, pre, v);
+		json_decref(v);
+		json_decref(after);
+	}
+out:
+	json_decref(snap);
+	json_decref(entry);
+	json_decref(pre);
+	free(slot);
 	return meta;
 }
 

@@ -44,6 +44,12 @@ struct cargo_opts {
 				  * (CARGO_TARGET_DIR, config, default) */
 	const char *interpreter; /* NULL: "python3" on PATH */
 	int quiet;		 /* pass -q to cargo */
+	/* --shard K/N (plan.h, shardsel.h): shard_n 0 builds the whole
+	 * selection; shard_k 0 with shard_n set divides it and builds
+	 * nothing (spoke plan).  shard_weights: --shard-weights, name ->
+	 * seconds (shard.h), or NULL. */
+	unsigned shard_k, shard_n;
+	const json_t *shard_weights;
 };
 
 /*

@@ -23,6 +23,7 @@
 #include "cli/project/projconf.h"
 #include "cli/project/pyo3dep.h"
 #include "cli/project/pysrc.h"
+#include "cli/project/shardsel.h"
 #include "cli/project/strutil.h"
 #include "common/path.h"
 #include "worker/elf/inspect.h"
@@ -304,9 +305,13 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 	size_t i, j, ncdylib = 0;
 	int spoke_mode = 0, ret = -1;
 
+	/* A shard decides over every shard's packages, as the unsharded
+	 * build would over what it built. */
 	json_array_foreach(packages, i, pkg)
 	{
-		if (json_object_get(built, str_member(pkg, "id")) &&
+		if ((pc->sharded ? pc->sharded[i]
+				 : json_object_get(built,
+						   str_member(pkg, "id")) != NULL) &&
 		    declared(pkg, projconf_of(pc, i)))
 			spoke_mode = 1;
 	}
@@ -317,6 +322,9 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 		const struct pyproject *pp = projconf_of(pc, i);
 		int programs;
 
+		/* Another shard's package, built here as a dependency. */
+		if (pc->sharded && !pc->selected[i])
+			continue;
 		/* A package shipped as programs has no module (binplan.h).
 		 * Only a package cargo builds as a root has its bins linked:
 		 * one built as another's dependency gives its lib alone. */
@@ -421,6 +429,12 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			    0)
 				goto out;
 		}
+	}
+	/* A shard's cdylibs may all be other things than modules: the
+	 * other shards have them. */
+	if (pc->sharded && json_array_size(plan->jobs) == 0) {
+		ret = 0;
+		goto out;
 	}
 	if (ncdylib == 0 && json_array_size(plan->jobs) == 0) {
 		sp_err_set(e, "no cdylib in the workspace: spoke packages "
@@ -625,6 +639,8 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	json_t *meta = NULL, *state = NULL, *paths = NULL, *packages;
 	struct projconf pc = {0};
 	struct cargo_opts co;
+	const char **shard_pkgs = NULL;
+	size_t shard_npkgs = 0;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -667,6 +683,10 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	if (projconf_candidates(meta, paths, e) < 0 ||
 	    read_pyprojects(interp, paths, &out->py, e) < 0 ||
 	    projconf_load(&pc, meta, manifest, o, out->py.pyprojects, e) < 0 ||
+	    (o->shard_n &&
+	     shardsel_apply(&pc, meta, o->shard_k, o->shard_n,
+			    o->shard_weights, &out->shard, &shard_pkgs,
+			    &shard_npkgs, e) < 0) ||
 	    projconf_cargo_opts(&pc, meta, o, &co, e) < 0 ||
 	    repair_setting(&pc, "compatibility", get_compat, &out->compat,
 			   e) < 0 ||
@@ -681,6 +701,15 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	 * keep pyo3's extension-module feature, which every pyo3 reads. */
 	if (embeds_python(&pc, packages, &co.embeds_python, e) < 0)
 		goto out;
+	/* A shard: cargo compiles its packages alone; none, nothing. */
+	if (o->shard_n) {
+		co.packages = shard_pkgs;
+		co.npackages = shard_npkgs;
+		if (shard_npkgs == 0) {
+			ret = 0;
+			goto out;
+		}
+	}
 	if (cargo_build(&co, manifest, interp_path, state, e) < 0 ||
 	    plan_jobs(out, packages, &pc, state, e) < 0)
 		goto out;
@@ -689,6 +718,7 @@ out:
 	if (ret < 0)
 		cargo_plan_release(out);
 	projconf_release(&pc);
+	free(shard_pkgs);
 	json_decref(paths);
 	json_decref(state);
 	json_decref(meta);
@@ -706,5 +736,6 @@ void cargo_plan_release(struct cargo_plan *p)
 	pyinfo_release(&p->py);
 	free(p->compat);
 	free(p->auditwheel);
+	json_decref(p->shard);
 	memset(p, 0, sizeof(*p));
 }

@@ -41,6 +41,10 @@ struct cargo_plan {
 	 * ("manylinux_2_28", "off", ...) and auditwheel ("repair", "check",
 	 * "skip", "warn"); NULL where none asks. */
 	char *compat, *auditwheel;
+	/* A sharded build's division (o->shard_n set; else NULL):
+	 * shardsel_packages()'s {"packages", "files"}, with "n", "k" and
+	 * shard_partition()'s "shards" and "default_weight". */
+	json_t *shard;
 };
 
 /*
@@ -69,6 +73,12 @@ struct cargo_plan {
  * package that ships programs (cli/project/binplan.h: maturin's bindings
  * = "bin") gets its program's job ("program": the executable's file
  * name; tags py3-none unless it depends on pyo3) instead of its cdylibs'.
+ *
+ * Sharding (o->shard_n): the selection's packages that can give a wheel
+ * are divided (shardsel.h, shard.h), cargo builds shard o->shard_k's
+ * alone (as -p) and only their wheels are planned; a shard with no
+ * package runs no cargo and plans nothing, as does shard_k 0.  Whether a
+ * module is declared is then decided over every shard's packages.
  *
  * Errors (e says which): no Cargo.toml; cargo not found; cargo metadata or
  * cargo build failed ("cargo build failed (exit N)": cargo printed why);

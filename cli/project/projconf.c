@@ -367,6 +367,7 @@ void projconf_release(struct projconf *pc)
 	free(pc->pp);
 	free(pc->error);
 	free(pc->selected);
+	free(pc->sharded);
 	free(pc->features);
 	free(pc->config);
 	memset(pc, 0, sizeof(*pc));

@@ -25,6 +25,10 @@ struct projconf {
 	struct pyproject *pp; /* pp[i].path NULL: package i has none */
 	char **error;	      /* why package i's pyproject is unreadable */
 	int *selected;	      /* cargo builds package i as a root */
+	/* NULL, or a shard's build (shardsel.h): selected holds the
+	 * shard's packages, sharded[i] is set for every package the shards
+	 * divide, and only selected packages are packaged. */
+	int *sharded;
 	/* Strings the merged cargo options point into. */
 	char *features;
 	char **config;

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "cli/project/pyinfo.h"
 #include "cli/project/proc.h"
+#include "cli/project/pycache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,9 @@
  * TOML values JSON cannot hold (dates) become strings.  Without tomllib or
  * tomli each file's "error" is "notoml" (fill() words it): only a file a
  * package needs makes that an error.  A Python 2 answers {"fatal":
- * "python2"}.
+ * "python2"}.  "deps" names the files the answer came from besides the
+ * executable (the _sysconfigdata module, the libpython mapped), whose
+ * identities pycache.h checks before it hands the answer out again.
  */
 static const char query_script[] =
     "import json, sys, sysconfig\n"
@@ -75,12 +78,27 @@ static const char query_script[] =
     "            r['error'] = '%s: %s' % (type(x).__name__, x)\n"
     "        out[p] = r\n"
     "    return out\n"
+    "def deps():\n"
+    "    out = set()\n"
+    "    for n, m in list(sys.modules.items()):\n"
+    "        if n.startswith('_sysconfigdata') and getattr(m, '__file__', 0):\n"
+    "            out.add(m.__file__)\n"
+    "    try:\n"
+    "        with open('/proc/self/maps') as f:\n"
+    "            for l in f:\n"
+    "                p = l.split(None, 5)\n"
+    "                if len(p) == 6 and 'libpython' in p[5]:\n"
+    "                    out.add(p[5].strip())\n"
+    "    except Exception:\n"
+    "        pass\n"
+    "    return sorted(out)\n"
     "py, abi, plat = tags()\n"
     "pp = load(sys.argv[1:])\n"
     "res = {'python_tag': py, 'abi_tag': abi, 'platform_tag': plat,\n"
     "       'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'),\n"
     "       'version': '%d.%d.%d' % sys.version_info[:3],\n"
-    "       'executable': sys.executable, 'pyprojects': pp}\n"
+    "       'executable': sys.executable, 'pyprojects': pp,\n"
+    "       'deps': deps()}\n"
 
     "sys.stdout.write(json.dumps(res, default=str))\n";
 
@@ -161,8 +179,10 @@ static int fill(const json_t *root, const char *interpreter,
 	return 0;
 }
 
-int pyinfo_query(const char *interpreter, const char *const *pyprojects,
-		 size_t n, struct pyinfo *out, struct sp_err *e)
+/* Runs the interpreter's query for the n files paths[] and returns its
+ * answer (a JSON object, new reference), or NULL with e filled. */
+static json_t *run_query(const char *interpreter, const char *const *paths,
+			 size_t n, struct sp_err *e)
 {
 	const char **argv = NULL;
 	struct proc p = {.pid = -1, .out_fd = -1, .err_fd = -1};
@@ -171,18 +191,7 @@ int pyinfo_query(const char *interpreter, const char *const *pyprojects,
 	json_t *root = NULL;
 	json_error_t jerr;
 	unsigned flags;
-	int code, ret = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (!interpreter)
-		interpreter = "python3";
-	if (n == 0 && memo && json_object_get(memo, interpreter)) {
-		if (fill(json_object_get(memo, interpreter), interpreter, out,
-			 e) == 0)
-			return 0;
-		pyinfo_release(out);
-		return -1;
-	}
+	int code, ok = 0;
 
 	argv = calloc(n + 4, sizeof(*argv));
 	if (!argv) {
@@ -194,7 +203,7 @@ int pyinfo_query(const char *interpreter, const char *const *pyprojects,
 	argv[1] = "-c";
 	argv[2] = query_script;
 	for (i = 0; i < n; i++)
-		argv[3 + i] = pyprojects[i];
+		argv[3 + i] = paths[i];
 
 	flags = PROC_PIPE_STDOUT | PROC_PIPE_STDERR;
 	if (proc_spawn(&p, argv, NULL, flags, e) < 0) {
@@ -252,6 +261,75 @@ int pyinfo_query(const char *interpreter, const char *const *pyprojects,
 			   json_string_value(json_object_get(root, "fatal")));
 		goto out;
 	}
+	ok = 1;
+out:
+	if (!ok) {
+		json_decref(root);
+		root = NULL;
+	}
+	proc_release(&p);
+	free(sout);
+	free(serr);
+	free(argv);
+	return root;
+}
+
+int pyinfo_query(const char *interpreter, const char *const *pyprojects,
+		 size_t n, struct pyinfo *out, struct sp_err *e)
+{
+	struct pycache pc;
+	const char **missing = NULL;
+	json_t *root = NULL, *docs = NULL, *got, *v;
+	size_t nmissing = 0;
+	const char *k;
+	int have_tags, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!interpreter)
+		interpreter = "python3";
+	if (n == 0 && memo && json_object_get(memo, interpreter)) {
+		if (fill(json_object_get(memo, interpreter), interpreter, out,
+			 e) == 0)
+			return 0;
+		pyinfo_release(out);
+		return -1;
+	}
+
+	/* The cache answers when it holds the tags and every document; else
+	 * one run reads what it lacks (and says the tags again). */
+	pycache_init(&pc, interpreter);
+	missing = calloc(n + 1, sizeof(*missing));
+	docs = json_object();
+	if (!missing || !docs ||
+	    pycache_docs(&pc, pyprojects, n, docs, missing, &nmissing) < 0) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	root = pycache_tags(&pc);
+	have_tags = root != NULL;
+	if (!root || nmissing) {
+		json_decref(root);
+		root = run_query(interpreter, missing, nmissing, e);
+		if (!root)
+			goto out;
+	}
+	got = json_object_get(root, "pyprojects");
+	if (!json_is_object(got)) {
+		got = json_object();
+		if (!got || json_object_set_new(root, "pyprojects", got) < 0) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	}
+	json_object_foreach(docs, k, v)
+	{
+		if (json_object_set(got, k, v) < 0) {
+			sp_err_set(e, "out of memory");
+			goto out;
+		}
+	}
+	if (nmissing || !have_tags)
+		pycache_store(&pc, root, have_tags, pyprojects, n, got);
 	if (fill(root, interpreter, out, e) < 0)
 		goto out;
 	/* Kept only when whole; without memory the next query asks again. */
@@ -261,11 +339,10 @@ int pyinfo_query(const char *interpreter, const char *const *pyprojects,
 out:
 	if (ret < 0)
 		pyinfo_release(out);
-	proc_release(&p);
+	pycache_release(&pc);
 	json_decref(root);
-	free(sout);
-	free(serr);
-	free(argv);
+	json_decref(docs);
+	free(missing);
 	return ret;
 }
 

@@ -13,8 +13,21 @@ PY=${SPOKE_TEST_PYTHON:-/usr/bin/python3}
 T=$(mktemp -d "${TMPDIR:-/tmp}/spoke-test.XXXXXX")
 export XDG_RUNTIME_DIR="$T/run"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
+# A private client cache (cli/project/cache.h): a test sees only the
+# answers its own builds kept.
+export XDG_CACHE_HOME="$T/cache"
+unset SPOKE_NO_CACHE SPOKE_CACHE_DEBUG
 export CARGO_NET_OFFLINE=true
 unset CARGO_TARGET_DIR SPOKE_CRASH_AT SPOKE_FAULT_LOG SOURCE_DATE_EPOCH
+unset SPOKE_KEEP_BUILDS SPOKE_PRUNE_ROWS
+
+# prune_hard: the coordinators this test starts prune the journal as hard
+# as they can (keep one build, delete a row a transaction, every idle
+# turn), so that the crash matrices kill them while pruning too, and
+# replay finds journals pruned at every step (journal/prune.h).
+prune_hard() {
+	export SPOKE_KEEP_BUILDS=1 SPOKE_PRUNE_ROWS=1
+}
 TESTS=0
 FAILED=0
 
@@ -314,4 +327,50 @@ directory = "/usr/share/cargo/registry"
 [net]
 offline = true
 CFG
+}
+
+# ffi_crate WS NAME: a tiny extension module crate WS/NAME (a workspace
+# member beside WS/pyffi, the example's hand-written C API declarations,
+# which the caller copies there): a cdylib whose lib name is NAME with
+# '-' as '_', exporting PyInit_<lib name>, with no method and no
+# [package.metadata.spoke] table (spoke finds it by the export).
+ffi_crate() {
+	local d="$1/$2" lib=${2//-/_}
+	mkdir -p "$d/src"
+	cat >"$d/Cargo.toml" <<TOML
+[package]
+name = "$2"
+version = "0.1.0"
+edition = "2021"
+license = "MIT"
+publish = false
+
+[dependencies]
+pyffi = { path = "../pyffi" }
+
+[lib]
+crate-type = ["cdylib"]
+TOML
+	cat >"$d/src/lib.rs" <<RS
+use pyffi::*;
+use std::os::raw::c_char;
+use std::ptr::{addr_of_mut, null, null_mut};
+
+static mut MODULE_DEF: PyModuleDef = PyModuleDef {
+    m_base: PY_MODULE_DEF_HEAD_INIT,
+    m_name: b"$lib\0".as_ptr() as *const c_char,
+    m_doc: null(),
+    m_size: -1,
+    m_methods: null(),
+    m_slots: null_mut(),
+    m_traverse: null_mut(),
+    m_clear: null_mut(),
+    m_free: null_mut(),
+};
+
+#[no_mangle]
+pub unsafe extern "C" fn PyInit_$lib() -> *mut PyObject {
+    PyModule_Create2(addr_of_mut!(MODULE_DEF), PYTHON_API_VERSION)
+}
+RS
 }

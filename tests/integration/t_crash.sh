@@ -10,6 +10,7 @@
 #
 # SPOKE_CRASH_STRIDE=N runs every N-th point only (default 1: all).
 . "$(dirname "$0")/lib.sh"
+prune_hard
 
 STRIDE=${SPOKE_CRASH_STRIDE:-1}
 ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }

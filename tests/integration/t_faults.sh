@@ -15,6 +15,7 @@
 # three times: SQLite writes several pages per commit, and every commit is
 # still failed on its own through fdatasync.
 . "$(dirname "$0")/lib.sh"
+prune_hard
 . "$(dirname "$0")/traced.sh"
 
 STRIDE=${SPOKE_FAULT_STRIDE:-$((sanitized ? 3 : 1))}

@@ -21,6 +21,7 @@
 # commit is still killed on its own through fdatasync.
 # SPOKE_KILL_KINDS narrows the matrix to some kinds.
 . "$(dirname "$0")/lib.sh"
+prune_hard
 . "$(dirname "$0")/traced.sh"
 
 STRIDE=${SPOKE_KILL_STRIDE:-$((sanitized ? 3 : 1))}

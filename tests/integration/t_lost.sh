@@ -7,6 +7,7 @@
 # (`spoke recover --forget PATH`) or back at its path.  `spoke build`
 # warns about them and exits on its own result.
 . "$(dirname "$0")/lib.sh"
+prune_hard
 
 ws=$(new_workspace ws) || { not_ok "cargo builds the example workspace"; finish; exit 1; }
 st="$T/state"

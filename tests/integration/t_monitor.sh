@@ -25,6 +25,26 @@ check_status "spoke log of a build that does not exist: exit 1" 1 in_ws "$SPOKE"
 check "  says so" grep -q "no build 9999" "$T/last.out"
 check_status "spoke log with a bad argument: exit 2" 2 in_ws "$SPOKE" log x1
 
+# Pruning: a coordinator that keeps 2 builds deletes the older ones once
+# idle; spoke log then says a build was pruned, not that there is none.
+in_ws "$SPOKE" stop >/dev/null 2>&1
+check_status "spoke serve --keep-builds 0: usage error" 2 "$SPOKE" serve --keep-builds 0 --state-dir "$state"
+"$SPOKE" serve --keep-builds 2 --state-dir "$state" 2>"$T/serve.log" &
+serve_pid=$!
+if await_coordinator "$state" $serve_pid; then
+	for i in 1 2 3; do in_ws "$SPOKE" build -q -i "$PY" >/dev/null 2>&1; done
+	pruned() { in_ws "$SPOKE" log 1 >"$T/pruned.out" 2>&1; grep -q "build 1 was pruned" "$T/pruned.out"; }
+	check "spoke log of a pruned build says it was pruned" wait_for 20 pruned
+	check_status "  and exits 1" 1 in_ws "$SPOKE" log 1
+	check_status "the kept builds are still there" 0 in_ws "$SPOKE" log 4
+	check_status "spoke status shows the journal" 0 in_ws "$SPOKE" status
+	check "  its size and what it keeps" grep -Eq '^journal: [0-9.]+ KB .*keeps the last 2 builds' "$T/last.out"
+else
+	not_ok "spoke serve --keep-builds 2 starts"
+fi
+in_ws "$SPOKE" stop >/dev/null 2>&1
+wait $serve_pid 2>/dev/null
+
 # A failed build shows its error in the log.
 in_ws "$SPOKE" stop >/dev/null 2>&1
 SPOKE_CRASH_AT=worker:1 in_ws "$SPOKE" build -q -i "$PY" >/dev/null 2>&1

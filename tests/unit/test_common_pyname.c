@@ -94,15 +94,26 @@ static void test_wheel_name_is_one_component(void **unused)
  * message, unknown tags skipped. */
 static void test_check_artifact(void **state)
 {
-	struct pyname_artifact a = {"spam-pkg", "1.0", "spam._native",
-				    "cp311", "cp311", "linux_x86_64"};
+	struct pyname_artifact a = {"spam-pkg",	    "1.0",
+				    "spam._native", "cp311",
+				    "cp311",	    "linux_x86_64",
+				    ".cpython-311-x86_64-linux-gnu.so"};
 	struct pyname_artifact b;
 	struct sp_err e;
 
 	(void)state;
 	assert_int_equal(pyname_check_artifact(&a, &e), 0);
 	b = a;
-	b.python_tag = b.abi_tag = b.platform_tag = NULL;
+	b.python_tag = b.abi_tag = b.platform_tag = b.ext_suffix = NULL;
+	assert_int_equal(pyname_check_artifact(&b, &e), 0);
+	/* The suffix becomes part of a zip entry's name. */
+	b = a;
+	b.ext_suffix = "/../../x.so";
+	assert_int_equal(pyname_check_artifact(&b, &e), -1);
+	assert_non_null(strstr(e.msg, "invalid ext_suffix '/../../x.so'"));
+	b.ext_suffix = "so";
+	assert_int_equal(pyname_check_artifact(&b, &e), -1);
+	b.ext_suffix = ".abi3.so";
 	assert_int_equal(pyname_check_artifact(&b, &e), 0);
 	b = a;
 	b.distribution = "../evil";

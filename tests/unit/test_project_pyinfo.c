@@ -250,6 +250,10 @@ static void test_query_once(void **unused)
 
 int main(void)
 {
+	/* These tests are of the query itself (run counts included): the
+	 * cache (test_project_cache.c) stays out of their way and out of
+	 * the home folder. */
+	setenv("SPOKE_NO_CACHE", "1", 1);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_collect_both_large),
 	    cmocka_unit_test(test_env_and_missing),

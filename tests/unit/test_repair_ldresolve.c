@@ -347,6 +347,70 @@ static void test_system(void **state)
 	ld_tree_release(&t);
 }
 
+/* A declared search (spoke wheel) reads only what the caller declared:
+ * RPATH and RUNPATH elements that start at $ORIGIN and lib_paths; never
+ * LD_LIBRARY_PATH, an absolute RPATH, ld.so.conf or the default
+ * directories, however the options are otherwise set. */
+static void test_declared_only(void **state)
+{
+	struct ld_opts o;
+	struct ld_tree t;
+	struct elf_info info;
+	struct sp_err e;
+	char *lib2 = at("lib2"), *lib3 = at("lib3");
+	size_t i;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	assert_int_equal(run("cc -shared -fPIC -o r/abs.so r.c -Llib2 -la"
+			     " -Wl,--allow-shlib-undefined"
+			     " -Wl,--disable-new-dtags -Wl,-rpath,'%s'",
+			     lib2),
+			 0);
+	isolated(&o);
+	resolve("r/abs.so", &o, &t);
+	expect(&t, "liba.so", "lib2/liba.so", LD_VIA_RPATH);
+	ld_tree_release(&t);
+	o.declared_only = 1;
+	resolve("r/abs.so", &o, &t);
+	expect(&t, "liba.so", NULL, LD_VIA_NONE);
+	ld_tree_release(&t);
+	o.lib_paths = (const char *[]){lib2};
+	o.nlib = 1;
+	resolve("r/abs.so", &o, &t);
+	expect(&t, "liba.so", "lib2/liba.so", LD_VIA_LIB_PATH);
+	ld_tree_release(&t);
+
+	/* $ORIGIN elements still count; LD_LIBRARY_PATH, which would come
+	 * before RUNPATH, does not. */
+	o.ld_library_path = lib3;
+	resolve("r/runpath.so", &o, &t);
+	expect(&t, "liba.so", "r/../lib2/liba.so", LD_VIA_RUNPATH);
+	ld_tree_release(&t);
+	o.nlib = 0;
+	resolve("r/rpath.so", &o, &t);
+	expect(&t, "liba.so", "r/../lib2/liba.so", LD_VIA_RPATH);
+	expect(&t, "libb.so", "r/../lib1/libb.so", LD_VIA_RPATH);
+	ld_tree_release(&t);
+
+	/* The system's configuration, unset here, is not read either: libm's
+	 * libc is not found, and nothing was tried. */
+	memset(&o, 0, sizeof(o));
+	o.declared_only = 1;
+	if (elf_inspect(LIBM, &info, &e) == 0) {
+		assert_int_equal(ld_resolve(&info, LIBM, &o, &t, &e), 0);
+		i = ld_tree_find(&t, "libc.so.6");
+		assert_true(i != LD_ROOT);
+		assert_null(t.libs[i].path);
+		assert_int_equal(t.libs[i].ntried, 0);
+		ld_tree_release(&t);
+		elf_info_release(&info);
+	}
+	free(lib2);
+	free(lib3);
+}
+
 static void test_expand_origin(void **state)
 {
 	char *s;
@@ -608,6 +672,7 @@ int main(void)
 	    cmocka_unit_test(test_linked_paths_and_skips),
 	    cmocka_unit_test(test_descend),
 	    cmocka_unit_test(test_system),
+	    cmocka_unit_test(test_declared_only),
 	    cmocka_unit_test(test_expand_origin),
 	    cmocka_unit_test(test_conf),
 	    cmocka_unit_test(test_conf_cached),

@@ -493,6 +493,11 @@ static void test_wheel_errors(void **state)
 	expect_fail(job, "invalid extension suffix");
 
 	job = make_job("m.so", "out/e.tmp");
+	json_object_set_new(job, "options",
+			    json_pack("{s:s}", "search", "everywhere"));
+	expect_fail(job, "option 'search' must be system or declared");
+
+	job = make_job("m.so", "out/e.tmp");
 	json_object_set_new(json_object_get(job, "metadata"), "author",
 			    json_string("a\nb"));
 	expect_fail(job, "must be one line");
@@ -670,12 +675,12 @@ static void test_job_round_trip(void **state)
 	(void)state;
 	json_object_set_new(job, "id", json_integer(42));
 	json_object_set_new(job, "options",
-			    json_pack("{s:s,s:s,s:[s,s],s:[s],s:b,s:s}",
+			    json_pack("{s:s,s:s,s:[s,s],s:[s],s:b,s:s,s:s}",
 				      "repair", "check", "compat",
 				      "manylinux_2_28", "exclude", "liba.so.1",
 				      "libb.so.2", "lib_path", "/opt/lib",
 				      "split_debug", 1, "ld_library_path",
-				      "/x:/y"));
+				      "/x:/y", "search", "declared"));
 	json_object_set_new(job, "linked_paths", json_pack("[s]", "/l"));
 	json_object_set_new(job, "python_files",
 			    json_pack("[{s:s,s:s},{s:s,s:s}]", "src", "/a.py",
@@ -712,6 +717,7 @@ static void test_job_round_trip(void **state)
 	assert_int_equal(b.options.nlinked, 1);
 	assert_string_equal(b.options.ld_library_path, "/x:/y");
 	assert_int_equal(b.options.split_debug, 1);
+	assert_int_equal(b.options.search, REPAIR_SEARCH_DECLARED);
 	assert_int_equal(b.npython_files, 2);
 	assert_string_equal(b.python_files[0].dst, "spam/a.py");
 	assert_null(b.python_files[0].text);

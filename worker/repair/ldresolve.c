@@ -530,9 +530,20 @@ static int try_dir(struct lookup *l, const char *dir)
 	return strv_push(&l->tried, why) < 0 ? -1 : 0;
 }
 
-/* Tries each element of a search path list, with $ORIGIN expanded. */
+/* 1 when a search path element starts at $ORIGIN: in a tree the caller
+ * provides, not on the machine. */
+static int origin_relative(const char *elem)
+{
+	return (!strncmp(elem, "$ORIGIN", 7) &&
+		(elem[7] == '/' || elem[7] == '\0')) ||
+	       (!strncmp(elem, "${ORIGIN}", 9) &&
+		(elem[9] == '/' || elem[9] == '\0'));
+}
+
+/* Tries each element of a search path list, with $ORIGIN expanded; with
+ * origin_only, only the elements that start at $ORIGIN. */
 static int try_list(struct lookup *l, const char *list, const char *seps,
-		    const char *origin)
+		    const char *origin, int origin_only)
 {
 	char *copy, *elem, *save = NULL, *dir;
 	int rc = 0;
@@ -547,6 +558,8 @@ static int try_list(struct lookup *l, const char *list, const char *seps,
 		save = strpbrk(elem, seps);
 		if (save)
 			*save++ = '\0';
+		if (origin_only && !origin_relative(elem))
+			continue;
 		dir = origin ? ld_expand_origin(elem, origin) : strdup(elem);
 		if (!dir) {
 			rc = -1;
@@ -598,6 +611,13 @@ static int lookup_lib(struct resolver *r, size_t i, struct lookup *l)
 			return rc < 0 ? -1 : (int)(via);                       \
 	} while (0)
 
+	/* A path names a file of the machine, not a declared input. */
+	if (strchr(l->soname, '/') && o->declared_only)
+		return strv_push(&l->tried,
+				 strdup("a path, which a declared search "
+					"does not read")) < 0
+			   ? -1
+			   : 0;
 	if (strchr(l->soname, '/')) {
 		char *path = strdup(l->soname);
 		struct elf_info info;
@@ -621,7 +641,8 @@ static int lookup_lib(struct resolver *r, size_t i, struct lookup *l)
 				origin = obj_origin(r, k);
 				if (!origin)
 					return -1;
-				rc = try_list(l, obj->rpath, ":", origin);
+				rc = try_list(l, obj->rpath, ":", origin,
+					      o->declared_only);
 				free(origin);
 				if (rc)
 					return rc < 0 ? -1 : LD_VIA_RPATH;
@@ -630,13 +651,15 @@ static int lookup_lib(struct resolver *r, size_t i, struct lookup *l)
 				break;
 		}
 	}
-	STEP(LD_VIA_LD_LIBRARY_PATH,
-	     try_list(l, o->ld_library_path, ":;", NULL));
+	if (!o->declared_only)
+		STEP(LD_VIA_LD_LIBRARY_PATH,
+		     try_list(l, o->ld_library_path, ":;", NULL, 0));
 	if (needer->runpath) {
 		origin = obj_origin(r, p);
 		if (!origin)
 			return -1;
-		rc = try_list(l, needer->runpath, ":", origin);
+		rc = try_list(l, needer->runpath, ":", origin,
+			      o->declared_only);
 		free(origin);
 		if (rc)
 			return rc < 0 ? -1 : LD_VIA_RUNPATH;
@@ -724,13 +747,18 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 	if (!origin)
 		return sp_err_set(e, "out of memory");
 	r.root_origin = origin;
-	if (!o->ld_so_conf || *o->ld_so_conf) {
+	/* A declared search reads neither ld.so.conf nor the default
+	 * directories. */
+	if (!o->declared_only && (!o->ld_so_conf || *o->ld_so_conf)) {
 		if (conf_dirs_cached(o->ld_so_conf ? o->ld_so_conf
 						   : "/etc/ld.so.conf",
 				     &r.conf, &r.nconf, e) < 0)
 			goto out;
 	}
-	if (o->default_dirs) {
+	if (o->declared_only) {
+		r.defs = NULL;
+		r.ndefs = 0;
+	} else if (o->default_dirs) {
 		r.defs = o->default_dirs;
 		r.ndefs = o->ndefault;
 	} else if (root_defaults(&r, e) < 0) {

@@ -31,6 +31,12 @@
  *
  * Every soname is resolved once, breadth first, by the first object that
  * needs it: the loader loads a soname once and reuses it.
+ *
+ * With declared_only, only what the caller declared is searched, in the
+ * same order: the elements of 1 and 3 that start with $ORIGIN (or
+ * ${ORIGIN}), 4 and 5; never 2, 6, 7, an absolute or relative RPATH
+ * element, or a DT_NEEDED path, which would read the machine's own files
+ * (a build system's action may read its declared inputs only).
  */
 #ifndef SPOKE_WORKER_REPAIR_LDRESOLVE_H
 #define SPOKE_WORKER_REPAIR_LDRESOLVE_H
@@ -91,6 +97,9 @@ struct ld_opts {
 	/* NULL: the system's default directories (ld_default_dirs). */
 	const char *const *default_dirs;
 	size_t ndefault;
+	/* Nonzero: search only the declared places (above); ld_so_conf,
+	 * default_dirs and ld_library_path are then ignored. */
+	int declared_only;
 	/* When set and it returns 0 for a library, found at path, that
 	 * library is looked up but not what it needs (system libraries the
 	 * wheel will not bundle, libraries the user excluded). */

@@ -27,6 +27,25 @@ const char *repair_mode_name(enum repair_mode m)
 	return (unsigned)m < 4 ? mode_names[m] : "repair";
 }
 
+static const char *const search_names[] = {"system", "declared"};
+
+const char *repair_search_name(enum repair_search s)
+{
+	return (unsigned)s < 2 ? search_names[s] : "system";
+}
+
+int repair_search_parse(const char *name, enum repair_search *s)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (strcmp(name, search_names[i]) == 0) {
+			*s = (enum repair_search)i;
+			return 0;
+		}
+	return -1;
+}
+
 int repair_mode_parse(const char *name, enum repair_mode *m)
 {
 	size_t i;
@@ -225,7 +244,14 @@ static int not_found(const struct ctx *c, size_t i, struct sp_err *e)
 	for (k = 0; k < l->ntried && len < sizeof(buf); k++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
 					k ? ", " : "", l->tried[k]);
-	if (len < sizeof(buf))
+	if (len < sizeof(buf) && c->o->search == REPAIR_SEARCH_DECLARED)
+		snprintf(buf + len, sizeof(buf) - len,
+			 "%s; only --lib-path folders and $ORIGIN are "
+			 "searched, not the system's folders: add its "
+			 "directory with --lib-path, or --exclude it if every "
+			 "target system has it",
+			 l->ntried ? "" : "nothing");
+	else if (len < sizeof(buf))
 		snprintf(buf + len, sizeof(buf) - len,
 			 "; add its directory with --lib-path, or --exclude "
 			 "it if every target system has it");
@@ -810,6 +836,7 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	lo.lib_paths = c->o->lib_path;
 	lo.nlib = c->o->nlib;
 	lo.ld_library_path = c->o->ld_library_path;
+	lo.declared_only = c->o->search == REPAIR_SEARCH_DECLARED;
 	lo.descend = descend;
 	lo.arg = c;
 	if (ld_resolve(in->info, in->name, &lo, &c->tree, e) < 0)

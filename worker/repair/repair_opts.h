@@ -22,6 +22,21 @@ enum repair_mode {
 			     * --auditwheel=warn) */
 };
 
+/* Where a repair looks for the libraries a module needs (ldresolve.h). */
+enum repair_search {
+	/* As the loader on this machine would: RPATH, LD_LIBRARY_PATH,
+	 * RUNPATH, linked_paths, lib_path, ld.so.conf, the default
+	 * directories (the default). */
+	REPAIR_SEARCH_SYSTEM,
+	/* Only where the caller declared: lib_path, linked_paths, and the
+	 * RPATH/RUNPATH elements that start at $ORIGIN; never
+	 * LD_LIBRARY_PATH, ld.so.conf, the default directories or another
+	 * absolute RPATH (spoke wheel, a build system's action whose inputs
+	 * are declared).  The policy's system libraries need not be found
+	 * there: the target system has them. */
+	REPAIR_SEARCH_DECLARED,
+};
+
 /* The options of a repair.  Every pointer is borrowed: the caller owns
  * the strings and the arrays, and keeps them alive through repair_run().
  * A zeroed struct is the default: repair mode, no limit, nothing
@@ -46,12 +61,18 @@ struct repair_opts {
 	size_t nlinked;
 	/* The client's LD_LIBRARY_PATH (':'-separated), or NULL. */
 	const char *ld_library_path;
+	enum repair_search search;
 	/* Nonzero: every bundled library is stripped of its DWARF as the
 	 * module is (debugsplit.h), before it is patched, so that its build
 	 * ID and addresses match the debug file; the debug files are
 	 * written by repair_write_debug() under in->debug_dir. */
 	int split_debug;
 };
+
+/* "system" or "declared", as options spell a search; and back: 0, or -1
+ * when name is neither.  Defined in repair.c. */
+const char *repair_search_name(enum repair_search s);
+int repair_search_parse(const char *name, enum repair_search *s);
 
 /* The name of a mode ("repair", "check", "skip", "warn"), as options and
  * reports spell it. */

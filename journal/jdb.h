@@ -1,0 +1,25 @@
+/*
+ * jdb.h - the journal's SQLite handle, for the other files of journal/
+ * that keep their own statements (prune.c).  Not for anything outside
+ * journal/: no SQL lives there.
+ */
+#ifndef SPOKE_JOURNAL_JDB_H
+#define SPOKE_JOURNAL_JDB_H
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+
+/* journal.h's; not included, as journal.c includes this. */
+struct journal;
+
+sqlite3 *jdb_handle(struct journal *j);
+
+/* Fills e with "journal '<path>': <what>: <SQLite's message>" (and the
+ * errno behind it, when the disk failed); returns -1. */
+int jdb_fail(struct journal *j, struct sp_err *e, const char *what);
+
+/* Runs sql (no parameters, no rows wanted); -1 with e on failure. */
+int jdb_exec(struct journal *j, const char *sql, struct sp_err *e);
+
+#endif
