@@ -181,7 +181,7 @@ EOF
 fi
 
 # A fresh state and output folder each run: the journal's age is
-# another benchmark's subject, and a state made by another spoke binary
+# bench_journal_age.sh's subject, and a state made by another spoke binary
 # would mix two versions.  recover first, so nothing staged is lost; an
 # older binary than the state's cannot, and then removing it is still
 # safe: this script stages by link only, so a cargo output never leaves
