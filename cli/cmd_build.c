@@ -21,6 +21,7 @@
 #include "cli/output.h"
 #include "cli/where.h"
 #include "common/frame.h"
+#include "common/epoch.h"
 #include "common/esc.h"
 #include "common/path.h"
 #include "common/version.h"
@@ -177,7 +178,8 @@ static int compat_valid(const char *tag, struct sp_err *e)
 	return policy_name_valid(tag, e);
 }
 
-/* Adds one repair option to *opts, the request's "options" object. */
+/* Adds one repair option to *opts, the request's "options" object.  -1
+ * with e filled for a usage error, -2 when the policy cannot be read. */
 static int repair_option(json_t **opts, int c, const char *arg,
 			 struct sp_err *e)
 {
@@ -194,10 +196,14 @@ static int repair_option(json_t **opts, int c, const char *arg,
 			return sp_err_set(e, "--repair must be repair, check, "
 					     "warn or skip");
 		return json_object_set_new(*opts, "repair", json_string(arg));
-	case OPT_COMPAT:
-		if (compat_valid(arg, e) < 0)
-			return -1;
+	case OPT_COMPAT: {
+		/* -2: the table cannot be read, no usage error. */
+		int bad = compat_valid(arg, e);
+
+		if (bad < 0)
+			return bad;
 		return json_object_set_new(*opts, "compat", json_string(arg));
+	}
 	case OPT_SPLIT_DEBUG:
 		return json_object_set_new(*opts, "split_debug", json_true());
 	}
@@ -209,6 +215,8 @@ static int repair_option(json_t **opts, int c, const char *arg,
 	/* The coordinator's working directory is not ours; a relative
 	 * --exclude path pattern is made absolute here (exclude.h). */
 	if (c == OPT_LIB_PATH) {
+		if (!*arg)
+			return sp_err_set(e, "--lib-path '' names no folder");
 		abs = path_absolute(arg, e);
 	} else {
 		char *cwd = getcwd(NULL, 0);
@@ -383,6 +391,9 @@ struct build_args {
 	const char *artifacts, *out_dir, *stage, *compression, *state_dir;
 	const char *shard_spec; /* --shard K/N as given, or NULL */
 	json_t *ropts; /* repair options, or NULL */
+	/* --artifacts FILE read once (artifacts_load), and its folder. */
+	json_t *art_jobs;
+	char *art_dir;
 	/* The command line named a repair mode (--repair, --auditwheel, or
 	 * --compat linux/off), a tag (--compat, also pypi): [tool.maturin]
 	 * auditwheel and compatibility then say nothing, as in maturin. */
@@ -552,7 +563,8 @@ static int build_for(struct build_args *a, const char *interp,
 	co.interpreter = interp;
 	wo.state_dir = a->state_dir;
 	if (a->artifacts) {
-		if (artifacts_plan(a->artifacts, interp, &plan, e) < 0)
+		if (artifacts_plan(a->art_jobs, a->art_dir, interp, &plan, e) <
+		    0)
 			goto out;
 		if (!wo.state_dir) {
 			state_default = path_join(plan.target_dir, ".spoke");
@@ -967,9 +979,9 @@ int cmd_build(int argc, char **argv)
 		case OPT_EXCLUDE:
 		case OPT_LIB_PATH:
 		case OPT_SPLIT_DEBUG:
-			if (repair_option(&a.ropts, c, optarg, &e) < 0) {
+			if ((c = repair_option(&a.ropts, c, optarg, &e)) < 0) {
 				sp_err_print(&e);
-				rc = EXIT_USAGE;
+				rc = c == -2 ? 1 : EXIT_USAGE;
 				goto out;
 			}
 			break;
@@ -1098,9 +1110,11 @@ int cmd_build(int argc, char **argv)
 	}
 	/* Tags the artifacts file declares replace the interpreter's: none
 	 * is asked, none is started. */
-	tagged = a.artifacts ? artifacts_file_tagged(a.artifacts, &e) : 0;
-	if (tagged < 0)
+	if (a.artifacts &&
+	    !(a.art_jobs = artifacts_load(a.artifacts, ARTIFACTS_BUILD,
+					  &a.art_dir, &e)))
 		goto fail;
+	tagged = a.art_jobs ? artifacts_tagged(a.art_jobs) : 0;
 	if (tagged && ninterps) {
 		fprintf(stderr, "spoke: '%s' declares the tags: -i has no "
 				"interpreter to ask\n", a.artifacts);
@@ -1115,17 +1129,8 @@ int cmd_build(int argc, char **argv)
 		interps[ninterps++] = pyo3 && *pyo3 ? pyo3 : NULL;
 	}
 	sde = getenv("SOURCE_DATE_EPOCH");
-	if (sde && *sde) {
-		char *end;
-
-		a.sde = strtoll(sde, &end, 10);
-		if (*end || a.sde < 0) {
-			sp_err_set(&e, "SOURCE_DATE_EPOCH '%s' is not a number "
-				       "of seconds",
-				   sde);
-			goto fail;
-		}
-	}
+	if (epoch_parse(sde, &a.sde, &e) < 0)
+		goto fail;
 	/* The coordinator's environment may differ from ours: the search
 	 * path the loader would use here travels with the request. */
 	if (add_ld_library_path(&a.ropts, &e) < 0)
@@ -1243,6 +1248,8 @@ out:
 	json_decref(builds);
 	json_decref(done);
 	json_decref(a.ropts);
+	json_decref(a.art_jobs);
+	free(a.art_dir);
 	json_decref(a.shard);
 	json_decref(weights);
 	pyfind_free(found, nfound);

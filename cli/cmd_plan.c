@@ -5,7 +5,8 @@
  * The division comes from the same code as the build's (plan.h with
  * shard_k 0: cargo metadata and the pyproject files, no cargo build); the
  * weights from --shard-weights, else from the journal of the state
- * directory: each package's newest wheel time (journal_wheel_times),
+ * directory: each package's newest compile and wheel times
+ * (journal_wheel_times),
  * matched by the file name its cdylib or program gets.
  */
 #define _GNU_SOURCE
@@ -33,13 +34,14 @@ static const char plan_help[] =
     "package, else the default members) with a cdylib target, or with a\n"
     "bin target when shipped as programs; nothing is built.  Packages go\n"
     "heaviest first (ties by name) into the lightest shard (ties to the\n"
-    "lowest number); without weights each weighs 1, which deals the\n"
-    "sorted names round-robin.\n"
+    "one with fewest packages, then the lowest number); without\n"
+    "weights each weighs 1, which deals the sorted names round-robin.\n"
     "\n"
-    "The weights are --shard-weights FILE's, else the journal's: how long\n"
-    "each package's newest wheel took to write (spoke log's 'package'\n"
-    "step).  A package with no weight weighs the median of the others\n"
-    "(1 when there are none).\n"
+    "The weights are --shard-weights FILE's, else the journal's: the\n"
+    "seconds cargo last spent compiling each package (estimated from\n"
+    "its messages) plus how long its newest wheel took to write\n"
+    "(spoke log's 'package' step).  A package with no weight weighs the\n"
+    "median of the others (1 when there are none).\n"
     "\n"
     "options:\n"
     "  --shards N             the number of shards (CI jobs)\n"
@@ -60,7 +62,7 @@ static const char plan_help[] =
     "                         (default <target>/spoke)\n";
 
 /*
- * The measured weights: each package's newest wheel times from the
+ * The measured weights: each package's compile and newest wheel times from the
  * journal in state (if there is one), summed over its cdylibs or
  * programs, rounded to milliseconds.  files maps a cargo output's file
  * name to its package (plan.h's shard "files").  A new reference, or

@@ -18,6 +18,7 @@
 #include "cli/output.h"
 #include "common/esc.h"
 #include "common/dirs.h"
+#include "common/epoch.h"
 #include "common/path.h"
 #include "common/tmpfile.h"
 #include "worker/repair/policy.h"
@@ -209,9 +210,9 @@ int cmd_repair(int argc, char **argv)
 		case OPT_COMPAT:
 			/* A typo is a usage error before any wheel is
 			 * read, as in spoke build. */
-			if (policy_name_valid(optarg, &e) < 0) {
+			if ((c = policy_name_valid(optarg, &e)) < 0) {
 				sp_err_print(&e);
-				rc = EXIT_USAGE;
+				rc = c == -2 ? 1 : EXIT_USAGE;
 				goto out;
 			}
 			o.compat = optarg;
@@ -221,6 +222,12 @@ int cmd_repair(int argc, char **argv)
 				goto oom;
 			break;
 		case OPT_LIBPATH:
+			if (!*optarg) {
+				fprintf(stderr, "spoke: repair: --lib-path '' "
+						"names no folder\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			if (push(&lib_path, &o.nlib, optarg) < 0)
 				goto oom;
 			break;
@@ -259,7 +266,12 @@ int cmd_repair(int argc, char **argv)
 	o.exclude = exclude;
 	o.lib_path = lib_path;
 	o.ld_library_path = getenv("LD_LIBRARY_PATH");
-	o.epoch = sde && *sde ? strtoll(sde, NULL, 10) : (long long)time(NULL);
+	o.epoch = (long long)time(NULL);
+	if (epoch_parse(sde, &o.epoch, &e) < 0) {
+		sp_err_print(&e);
+		rc = 1;
+		goto out;
+	}
 	/* Temporaries still open when the user interrupts are removed. */
 	tmpfile_remove_on_signals();
 	/* The folder the user named may hold symlinks: resolved once (and

@@ -52,6 +52,7 @@
 #include "cli/project/strutil.h"
 #include "cli/project/tomldoc.h"
 #include "common/dirs.h"
+#include "common/epoch.h"
 #include "common/fsx.h"
 #include "common/path.h"
 #include "common/tmpfile.h"
@@ -262,19 +263,12 @@ static int sdist_run(const struct sdist_opts *o, char **result,
 	const json_t *pkg;
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
 	int64_t epoch = -1;
+	long long epoch_ll = -1;
 	int dirfd = -1, ret = -1;
 
-	if (epoch_s && *epoch_s) {
-		char *end;
-
-		errno = 0;
-		epoch = strtoll(epoch_s, &end, 10);
-		if (errno || *end || epoch < 0)
-			return sp_err_set(e,
-					  "SOURCE_DATE_EPOCH '%s' is not a "
-					  "non-negative number of seconds",
-					  epoch_s);
-	}
+	if (epoch_parse(epoch_s, &epoch_ll, e) < 0)
+		return -1;
+	epoch = epoch_ll;
 	/* Without --manifest-path, a pyproject.toml here may name the
 	 * crate (manifest-path, the src layout), as for spoke build. */
 	if (!o->manifest) {

@@ -24,6 +24,7 @@
 #include "cli/output.h"
 #include "cli/project/artifacts.h"
 #include "common/dirs.h"
+#include "common/epoch.h"
 #include "common/esc.h"
 #include "common/fsx.h"
 #include "common/path.h"
@@ -101,7 +102,8 @@ static const char wheel_help[] =
     "                       matches the path it is found at (repeatable)\n"
     "\n"
     "output:\n"
-    "  --wheel-out FILE     write the wheel at exactly FILE (one artifact)\n"
+    "  --wheel-out FILE     write the wheel at exactly FILE (one artifact);\n"
+    "                       its name must be the one the tags give\n"
     "  --out-dir DIR        or write each wheel into DIR under its name,\n"
     "                       <dist>-<version>-<py>-<abi>-<TAG>_<arch>.whl\n"
     "  --manifest-out FILE  also write FILE, JSON listing what was written:\n"
@@ -152,7 +154,7 @@ static json_t *module_jobs(const struct wheel_args *a, struct sp_err *e)
 		goto out;
 	if (a->metadata) {
 		if (!(meta_abs = path_absolute(a->metadata, e)) ||
-		    !(text = fsx_read_all(meta_abs, &len, e)))
+		    !(text = fsx_read_regular(meta_abs, &len, e)))
 			goto out;
 		meta = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!meta) {
@@ -187,7 +189,8 @@ static json_t *module_jobs(const struct wheel_args *a, struct sp_err *e)
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	jobs = artifacts_parse(text, strlen(text), "the command line", dir, e);
+	jobs = artifacts_parse(text, strlen(text), "the command line", dir,
+			       ARTIFACTS_DECLARED, e);
 out:
 	json_decref(doc);
 	json_decref(meta);
@@ -228,6 +231,22 @@ static char *declared_plat(const char *compat, const char *path,
 	verdict_release(&v);
 	elf_info_release(&info);
 	return plat;
+}
+
+/* 1 when the manifest path names the wheel name in folder res (resolved):
+ * written last, the manifest would replace the wheel with JSON. */
+static int manifest_is(const char *manifest, const char *res,
+		       const char *name)
+{
+	char *dir;
+	int same;
+
+	if (strcmp(path_basename(manifest), name) != 0)
+		return 0;
+	dir = path_dirname(manifest);
+	same = !dir || path_same_file(dir, res);
+	free(dir);
+	return same;
 }
 
 /* Completes an artifact (artifacts_parse's) into the wire form of a job
@@ -275,6 +294,22 @@ static int make_job(const struct wheel_args *a, json_t *art,
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
+	/* The name is the tags': a file named otherwise says other tags
+	 * than its WHEEL, or is no wheel name pip installs ("x.whl"). */
+	if (a->wheel_out && strcmp(path_basename(a->wheel_out), name) != 0) {
+		sp_err_set(e,
+			   "--wheel-out '%s': the wheel of these tags is named "
+			   "'%s'; name the file so",
+			   a->wheel_out, name);
+		goto out;
+	}
+	if (a->manifest_out && manifest_is(a->manifest_out, out_res, name)) {
+		sp_err_set(e,
+			   "--manifest-out '%s' is the wheel '%s' itself; "
+			   "write the manifest elsewhere",
+			   a->manifest_out, name);
+		goto out;
+	}
 	if (tmpfile_name(tmp, sizeof(tmp),
 			 a->wheel_out ? path_basename(a->wheel_out) : name,
 			 e) < 0)
@@ -285,13 +320,20 @@ static int make_job(const struct wheel_args *a, json_t *art,
 			 "lib_path", a->lib_path, "exclude", a->exclude);
 	if (!tmp_path || !opts ||
 	    (a->compat &&
-	     json_object_set_new(opts, "compat", json_string(a->compat)) < 0) ||
-	    json_object_set_new(art, "options", opts) < 0) {
+	     json_object_set_new(opts, "compat", json_string(a->compat)) < 0)) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
+	/* json_object_set_new takes opts even when it fails. */
+	rc = json_object_set_new(art, "options", opts);
 	opts = NULL;
+	if (rc < 0) {
+		sp_err_set(e, "out of memory");
+		goto out;
+	}
+	rc = -1;
 	if (json_object_set_new(art, "staged_path", json_string(path)) < 0 ||
+	    json_object_set_new(art, "tags_declared", json_true()) < 0 ||
 	    json_object_set_new(art, "platform_tag", json_string(plat)) < 0 ||
 	    json_object_set_new(art, "wheel_name", json_string(name)) < 0 ||
 	    json_object_set_new(art, "final_path", json_string(final)) < 0 ||
@@ -310,21 +352,6 @@ static int make_job(const struct wheel_args *a, json_t *art,
 	}
 	if (job_parse(art, j, e) < 0)
 		goto out;
-	/* --wheel-out names the file: the job keeps that name, since the
-	 * repair gives exactly the declared tag (build_wheel.h keeps the
-	 * job's name when the tag is unchanged). */
-	if (a->wheel_out) {
-		free(j->wheel_name);
-		free(j->final_path);
-		j->wheel_name = strdup(path_basename(a->wheel_out));
-		j->final_path =
-		    path_join(out_dir, j->wheel_name ? j->wheel_name : "");
-		if (!j->wheel_name || !j->final_path) {
-			wheel_job_release(j);
-			sp_err_set(e, "out of memory");
-			goto out;
-		}
-	}
 	rc = 0;
 out:
 	json_decref(opts);
@@ -552,7 +579,7 @@ int cmd_wheel(int argc, char **argv)
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	json_t *jobs = NULL;
 	struct sp_err e;
-	char *abs, *end, *cwd = NULL;
+	char *abs, *cwd = NULL;
 	int c, linux_only = 0, rc = 1;
 
 	sp_err_clear(&e);
@@ -575,10 +602,11 @@ int cmd_wheel(int argc, char **argv)
 				a.compat = NULL;
 				break;
 			}
-			/* A typo is a usage error before anything is read. */
-			if (policy_name_valid(optarg, &e) < 0) {
+			/* A typo is a usage error before anything is read;
+			 * a table that cannot be read is not the user's. */
+			if ((c = policy_name_valid(optarg, &e)) < 0) {
 				sp_err_print(&e);
-				rc = EXIT_USAGE;
+				rc = c == -2 ? 1 : EXIT_USAGE;
 				goto out;
 			}
 			a.compat = optarg;
@@ -623,6 +651,14 @@ int cmd_wheel(int argc, char **argv)
 			a.manifest_out = optarg;
 			break;
 		case OPT_LIBPATH:
+			/* "" would be the working directory, which no build
+			 * system declares. */
+			if (!*optarg) {
+				fprintf(stderr, "spoke: wheel: --lib-path '' "
+						"names no folder\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			/* Absolute: libraries are opened by the paths found. */
 			abs = path_absolute(optarg, &e);
 			if (!abs) {
@@ -682,18 +718,14 @@ int cmd_wheel(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	a.epoch = ZIP_EPOCH;
-	if (sde && *sde) {
-		long long v = strtoll(sde, &end, 10);
+	{
+		long long epoch = ZIP_EPOCH;
 
-		if (*end || v < 0) {
-			fprintf(stderr,
-				"spoke: SOURCE_DATE_EPOCH '%s' is not "
-				"a number of seconds\n",
-				sde);
+		if (epoch_parse(sde, &epoch, &e) < 0) {
+			sp_err_print(&e);
 			goto out;
 		}
-		a.epoch = v;
+		a.epoch = epoch;
 	}
 	if (a.python_tag) {
 		struct pyname_artifact pa = {
@@ -709,18 +741,11 @@ int cmd_wheel(int argc, char **argv)
 	 * action are removed. */
 	tmpfile_remove_on_signals();
 	if (a.artifacts) {
-		char *path = path_absolute(a.artifacts, &e);
-		char *dir = path ? path_dirname(path) : NULL;
-		char *text = NULL;
-		size_t len = 0;
+		char *dir = NULL;
 
-		if (path && dir && (text = fsx_read_all(path, &len, &e)))
-			jobs = artifacts_parse(text, len, path, dir, &e);
-		else if (path && !dir)
-			sp_err_set(&e, "out of memory");
-		free(path);
+		jobs = artifacts_load(a.artifacts, ARTIFACTS_DECLARED, &dir,
+				      &e);
 		free(dir);
-		free(text);
 	} else {
 		jobs = module_jobs(&a, &e);
 	}

@@ -280,13 +280,29 @@ int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e)
 	return 0;
 }
 
+static char *read_all(const char *path, size_t *len, mode_t *mode,
+		      int regular, struct sp_err *e);
+
 char *fsx_read_all(const char *path, size_t *len, struct sp_err *e)
 {
-	return fsx_read_all_mode(path, len, NULL, e);
+	return read_all(path, len, NULL, 0, e);
 }
 
 char *fsx_read_all_mode(const char *path, size_t *len, mode_t *mode,
 			struct sp_err *e)
+{
+	return read_all(path, len, mode, 0, e);
+}
+
+char *fsx_read_regular(const char *path, size_t *len, struct sp_err *e)
+{
+	return read_all(path, len, NULL, 1, e);
+}
+
+/* With regular, opened without waiting (a FIFO's open waits for a
+ * writer) and refused unless a regular file. */
+static char *read_all(const char *path, size_t *len, mode_t *mode,
+		      int regular, struct sp_err *e)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -294,13 +310,18 @@ char *fsx_read_all_mode(const char *path, size_t *len, mode_t *mode,
 	ssize_t r;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
 	if (fd < 0) {
 		sp_err_sys(e, "cannot open '%s'", path);
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0) {
 		sp_err_sys(e, "cannot stat '%s'", path);
+		close(fd);
+		return NULL;
+	}
+	if (regular && !S_ISREG(st.st_mode)) {
+		sp_err_set(e, "'%s' is not a regular file", path);
 		close(fd);
 		return NULL;
 	}

@@ -97,6 +97,11 @@ int fsx_mkdir_p(const char *path, mode_t mode, struct sp_err *e);
  * *len gets its size when len is not NULL. */
 char *fsx_read_all(const char *path, size_t *len, struct sp_err *e);
 
+/* fsx_read_all() of a regular file only: a FIFO, device or folder is
+ * refused without waiting (opening a FIFO waits for a writer, and an
+ * input named on a command line may be one). */
+char *fsx_read_regular(const char *path, size_t *len, struct sp_err *e);
+
 /* fsx_read_all(), and *mode (when not NULL) gets the st_mode of the file
  * read, through the same descriptor: a file swapped between a stat and
  * the read cannot lend the other its mode. */

@@ -196,6 +196,13 @@ static char *escape_version(const char *version)
 	return v;
 }
 
+char *wheel_linux_tag(const char *arch)
+{
+	char *tag;
+
+	return asprintf(&tag, "linux_%s", arch) < 0 ? NULL : tag;
+}
+
 char *wheel_filename(const char *dist, const char *version, const char *py,
 		     const char *abi, const char *plat)
 {

@@ -40,6 +40,12 @@ int module_name_valid(const char *m);
  * held to the characters interpreters use. */
 int ext_suffix_valid(const char *s);
 
+/* The platform tag of a wheel nothing was repaired for, "linux_<arch>"
+ * (arch as wheel tags spell it: "x86_64"), malloc'd; NULL on
+ * out-of-memory.  The one spelling of build --artifacts' declared tags
+ * and of repair's linux-only verdict. */
+char *wheel_linux_tag(const char *arch);
+
 /* Returns "<normalized dist>-<version>-<py>-<abi>-<plat>.whl" with each '-'
  * of version written '_' (malloc'd).  NULL on out-of-memory.  The caller
  * validates the parts first. */

@@ -10,8 +10,8 @@
 
 /*
  * What tells a process that a file it read is still the same, so that what
- * it made of the file may be kept (a worker's parsed manylinux policy and
- * ld.so.conf): the identity of the file a path leads to (following
+ * it made of the file may be kept (a worker's parsed ld.so.conf; the
+ * platform policy is compiled in): the identity of the file a path leads to (following
  * symlinks, unlike fsx_ident_of) and its ctime, or that there was no file.
  * Timestamps are coarser than writes, so a file changed less than
  * STAMP_RACY_S seconds before its stamp was taken might change again
@@ -35,8 +35,8 @@ int stamp_same(const struct stamp *a, const struct stamp *b);
 /* The stamp epoch.  While it is not 0, a cache that checked its stamps
  * once in the epoch trusts them until the epoch changes, without a new
  * stat().  A worker sets it to its job's build, so every job of a build
- * sees the same policy and ld.so.conf, and a small wheel does not pay
- * ten stat()s for files that did not change.  0 (the default, and in
+ * sees the same ld.so.conf, and a small wheel does not pay a stat()
+ * per job for a file that did not change.  0 (the default, and in
  * every process but a worker) checks on every use. */
 void stamp_epoch_set(uint64_t epoch);
 uint64_t stamp_epoch(void);

@@ -85,7 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dir[0])
 		make_dir();
 	sp_err_clear(&e);
-	jobs = artifacts_parse((const char *)data, size, "fuzz.json", dir, &e);
+	jobs = artifacts_parse((const char *)data, size, "fuzz.json", dir,
+			       size % 2 ? ARTIFACTS_DECLARED : ARTIFACTS_BUILD,
+			       &e);
 	if (!jobs) {
 		/* Every refusal says why. */
 		if (!e.msg[0])

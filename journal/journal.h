@@ -29,7 +29,7 @@
 #include "common/err.h"
 #include "common/fsx.h"
 
-#define JOURNAL_SCHEMA_VERSION 4
+#define JOURNAL_SCHEMA_VERSION 5
 
 struct journal;
 
@@ -183,11 +183,17 @@ json_t *journal_status(struct journal *j, struct sp_err *e);
  * there is no such build (the error says when it was pruned). */
 json_t *journal_log(struct journal *j, int64_t build_id, struct sp_err *e);
 
-/* How long each cargo output's newest finished wheel took to write, from
- * its "wheel writing" to its "wheel done" event (the "package" step of
- * `spoke log`: a wheel that waited for a free worker counts the wait):
- * {cargo_path: seconds}, a new reference, for `spoke plan`'s weights;
- * NULL on error. */
+/* Records cargo's compile time of a wheel's package (compile_ns > 0), as
+ * the client estimated it (cli/project/cargo_msg.h). */
+int journal_wheel_compile(struct journal *j, int64_t wheel_id,
+			  int64_t compile_ns, struct sp_err *e);
+
+/* What each cargo output costs a build: its newest finished wheel's
+ * writing time, from its "wheel writing" to its "wheel done" event (the
+ * "package" step of `spoke log`: a wheel that waited for a free worker
+ * counts the wait), plus the newest compile time journaled for it
+ * (journal_wheel_compile), if any: {cargo_path: seconds}, a new
+ * reference, for `spoke plan`'s weights; NULL on error. */
 json_t *journal_wheel_times(struct journal *j, struct sp_err *e);
 
 /* Copies the journal, consistently, to dest_path (a new file: an

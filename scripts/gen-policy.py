@@ -7,7 +7,9 @@ usage: scripts/gen-policy.py AUDITWHEEL_GIT_DIR [REV] > data/policy.json
 AUDITWHEEL_GIT_DIR is a clone or a bare mirror of pypa/auditwheel; REV
 (default HEAD) the revision to read.  The files read, the commit, its date
 and its `git describe` are recorded in the output's "source", so a reader
-knows which policy spoke applies and can regenerate it.
+knows which policy spoke applies and can regenerate it.  The build
+compiles the file into spoke (scripts/embed-policy.cmake): rebuild after
+regenerating it.
 
 The facts are kept as auditwheel has them: per tag, the libraries a wheel
 may leave to the system, per architecture the symbol versions of each

@@ -62,9 +62,23 @@ static int build_validate(const json_t *req, struct job *jobs, size_t njobs,
 				  json_array_size(arts), BUILD_MAX_ARTIFACTS);
 	if (!jobs)
 		return 0;
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs; i++) {
+		const json_t *c =
+		    json_object_get(json_array_get(arts, i), "compile_s");
+		double x = json_number_value(c);
+
 		if (job_from_request(req, i, &jobs[i].spec, e) < 0)
 			return -1;
+		/* A number of seconds below a year (a bigger one is a unit
+		 * mistake), or absent. */
+		if (c && (!json_is_number(c) || !(x >= 0 && x < 3.2e7)))
+			return sp_err_set(e,
+					  "bad build request: artifact %zu: "
+					  "'compile_s' must be a number of "
+					  "seconds from 0 to a year",
+					  i);
+		jobs[i].compile_ns = (int64_t)(x * 1e9);
+	}
 	return 0;
 }
 
@@ -365,7 +379,10 @@ out:
 		jb->spec.final_path = final;
 		jb->spec.tmp_path = tmp;
 		if (journal_wheel_intent(s->j, b->id, jb->art_id, tmp, final,
-					 &jb->wheel_id, &e) < 0) {
+					 &jb->wheel_id, &e) < 0 ||
+		    (jb->compile_ns > 0 &&
+		     journal_wheel_compile(s->j, jb->wheel_id, jb->compile_ns,
+					   &e) < 0)) {
 			journal_rollback(s->j);
 			build_fail(s, b, "%s", e.msg);
 			return;

@@ -52,6 +52,10 @@ struct job {
 	struct wheel_job spec;
 	const char *cargo_path; /* spec.cargo_path */
 	int64_t art_id, wheel_id;
+	/* cargo's compile time of the package as the client estimated it
+	 * (the artifact's "compile_s"), journaled with the wheel for spoke
+	 * plan's weights; 0: none. */
+	int64_t compile_ns;
 	int staged;	/* journaled and staged */
 	int started;	/* handed to a worker */
 	int settled;	/* result handled (success or failure) */

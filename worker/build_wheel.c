@@ -18,6 +18,7 @@
 #include "common/tmpfile.h"
 #include "worker/elf/debugsplit.h"
 #include "worker/elf/inspect.h"
+#include "worker/elf/machine.h"
 #include "worker/elf/pycheck.h"
 #include "common/mapfile.h"
 #include "common/path.h"
@@ -123,23 +124,81 @@ static int check_program(const struct wheel_job *j, const struct elf_info *info,
 			  j->program);
 }
 
+/* The architecture part of an extension suffix that names one, as
+ * CPython and PyPy spell them (".cpython-311-x86_64-linux-gnu.so",
+ * ".pypy39-pp73-aarch64-linux-gnu.so": the word before "-linux-"), into
+ * buf; 0 when it names none (".abi3.so", ".so"). */
+static int suffix_arch(const char *suffix, char *buf, size_t n)
+{
+	const char *linux_at = strstr(suffix, "-linux-"), *start;
+	size_t len;
+
+	if (!linux_at)
+		return 0;
+	for (start = linux_at; start > suffix && start[-1] != '-'; start--)
+		;
+	len = (size_t)(linux_at - start);
+	if (start == suffix || !len || len >= n)
+		return 0;
+	memcpy(buf, start, len);
+	buf[len] = '\0';
+	return 1;
+}
+
+/* With declared tags no interpreter of this machine imports the module:
+ * it must agree with the architecture its extension suffix names (the
+ * first word of the multiarch triplet, "x86_64", "aarch64", "i386",
+ * "arm", "powerpc64le"), whatever machine spoke runs on. */
+static int check_suffix_arch(const struct wheel_job *j,
+			     const struct elf_info *info, struct sp_err *e)
+{
+	const struct elf_arch *a =
+	    elf_arch_find(info->id.machine, info->id.elfclass, info->id.data,
+			  info->id.flags);
+	char want[64];
+	size_t n;
+
+	if (!suffix_arch(j->ext_suffix, want, sizeof(want)))
+		return 0;
+	n = a ? strcspn(a->triplet, "-") : 0;
+	if (a && strlen(want) == n && strncmp(a->triplet, want, n) == 0)
+		return 0;
+	return sp_err_set(e,
+			  "'%s' is built for %s, but its extension suffix "
+			  "'%s' is for %s",
+			  j->cargo_path ? j->cargo_path : j->staged_path,
+			  a ? a->name : "an architecture spoke does not know",
+			  j->ext_suffix, want);
+}
+
+/* The object fits where the wheel is meant to run: this machine, whose
+ * interpreter gave the tags, or, with declared tags, the architecture
+ * the extension suffix names. */
+static int check_machine(const struct wheel_job *j,
+			 const struct elf_info *info, struct sp_err *e)
+{
+	if (!j->tags_declared)
+		return elf_info_check_host(info, j->staged_path, e);
+	return j->program ? 0 : check_suffix_arch(j, info, e);
+}
+
 /* Reads the staged file's ELF headers into info and checks them.  A
- * module is a shared library for this machine that exports its PyInit_
- * and links no libpython.  A program is an executable for this machine,
- * read through fd (the mapping's reader takes libraries only); it
- * exports nothing Python calls, and one that embeds Python must link
- * libpython. */
+ * module is a shared library for this machine (or, with declared tags,
+ * for the suffix's architecture) that exports its PyInit_ and links no
+ * libpython.  A program is an executable for this machine, read through
+ * fd (the mapping's reader takes libraries only); it exports nothing
+ * Python calls, and one that embeds Python must link libpython. */
 static int inspect_staged(const struct wheel_job *j, const struct mapfile *map,
 			  int fd, struct elf_info *info, struct sp_err *e)
 {
 	if (j->program)
 		return elf_inspect_object_fd(fd, j->staged_path, info, e) < 0 ||
 			       check_program(j, info, e) < 0 ||
-			       elf_info_check_host(info, j->staged_path, e) < 0
+			       check_machine(j, info, e) < 0
 			   ? -1
 			   : 0;
 	return elf_inspect_mem(map->p, map->len, j->staged_path, info, e) < 0 ||
-		       elf_info_check_host(info, j->staged_path, e) < 0 ||
+		       check_machine(j, info, e) < 0 ||
 		       check_init(map, j, e) < 0 ||
 		       check_libpython(j, info, e) < 0
 		   ? -1

@@ -292,6 +292,11 @@ static int parse_fields(const json_t *o, enum job_kind kind,
 	if (!ext_suffix_valid(j->ext_suffix))
 		return sp_err_set(e, "invalid extension suffix '%s'",
 				  j->ext_suffix);
+	v = json_object_get(o, "tags_declared");
+	if (v && !json_is_boolean(v))
+		return sp_err_set(e, "job field 'tags_declared' must be true "
+				     "or false");
+	j->tags_declared = json_is_true(v);
 	if (get_str(o, "program", 0, &j->program, e) < 0)
 		return -1;
 	if (j->program && !program_name_valid(j->program))
@@ -532,6 +537,8 @@ json_t *job_to_json(const struct wheel_job *j)
 	      put_str(o, "abi_tag", j->abi_tag) < 0 ||
 	      put_str(o, "platform_tag", j->platform_tag) < 0 ||
 	      put_str(o, "ext_suffix", j->ext_suffix) < 0 ||
+	      (j->tags_declared &&
+	       json_object_set_new(o, "tags_declared", json_true()) < 0) ||
 	      put_str(o, "program", j->program) < 0 ||
 	      put_str(o, "entry_points", j->entry_points) < 0;
 	if (!bad && j->has_staged_ident)

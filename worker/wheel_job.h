@@ -41,8 +41,8 @@ struct wheel_job {
 	 * echoed in every event and result; never 0 in a job a
 	 * coordinator sends. */
 	uint64_t id;
-	/* The coordinator's build id: a worker checks its cached policy
-	 * and ld.so.conf once per build (stamp_epoch_set); 0: none. */
+	/* The coordinator's build id: a worker checks its cached
+	 * ld.so.conf once per build (stamp_epoch_set); 0: none. */
 	int64_t build;
 
 	/* Where the module comes from and goes. */
@@ -80,6 +80,11 @@ struct wheel_job {
 						    * "linux_x86_64" */
 	char *ext_suffix; /* the interpreter's EXT_SUFFIX
 			   * (".cpython-311-x86_64-linux-gnu.so") */
+	/* The tags came from the artifacts file or the command line, not
+	 * from an interpreter of this machine ("tags_declared" on the
+	 * wire): the object need not run here, only agree with
+	 * ext_suffix's architecture (build_wheel.h). */
+	int tags_declared;
 	/* A program's job (cli/project/binplan.h): the program's file name,
 	 * which the wheel holds at <dist>-<version>.data/scripts/<program>
 	 * (build_wheel.h); NULL for a module.  The staged file is then an

@@ -66,11 +66,13 @@ static int check_tags(const json_t *a, const char *label, struct sp_err *e)
 /* metadata.license_files names License-File values, which are places in
  * the wheel's licenses/ folder (PEP 639): each is also a file relative to
  * the artifacts file's folder, copied to that place.  A name that is not
- * a plain relative path ("../../etc/passwd") or a file that is a link out
- * of that folder is refused, so that neither METADATA nor the wheel can
- * point outside it. */
+ * a plain relative path ("../../etc/passwd") is refused, so that METADATA
+ * cannot point outside it; so is a file that is a link out of that
+ * folder, unless the files are declared inputs (use): a build system's
+ * sandbox gives them as links into its workspace. */
 static int license_files(json_t *job, const json_t *meta, const char *dir,
-			 const char *label, struct sp_err *e)
+			 enum artifacts_use use, const char *label,
+			 struct sp_err *e)
 {
 	const json_t *lf = json_object_get(meta, "license_files"), *x;
 	json_t *out;
@@ -115,7 +117,9 @@ static int license_files(json_t *job, const json_t *meta, const char *dir,
 			free(src);
 			return -1;
 		}
-		r = pysrc_inside(src, dir, "license file", e);
+		r = use == ARTIFACTS_DECLARED
+			? 0
+			: pysrc_inside(src, dir, "license file", e);
 		if (r == 0 && json_array_append_new(
 				  out, json_pack("{s:s,s:s}", "src", src,
 						 "dst", name)) < 0)
@@ -153,6 +157,7 @@ static int linked_paths(json_t *job, const json_t *paths, const char *dir,
 }
 
 static int check_entry(const json_t *a, size_t i, const char *dir,
+		       enum artifacts_use use,
 		       json_t *seen_paths, json_t *seen_dists, json_t **job,
 		       struct sp_err *e)
 {
@@ -278,15 +283,16 @@ static int check_entry(const json_t *a, size_t i, const char *dir,
 		if (json_object_get(a, tag_fields[k]))
 			json_object_set(*job, tag_fields[k],
 					json_object_get(a, tag_fields[k]));
-	if (license_files(*job, json_object_get(a, "metadata"), dir, label,
-			  e) < 0)
+	if (license_files(*job, json_object_get(a, "metadata"), dir, use,
+			  label, e) < 0)
 		return -1;
 	return linked_paths(*job, json_object_get(a, "linked_paths"), dir,
 			    e);
 }
 
 json_t *artifacts_parse(const char *buf, size_t len, const char *file,
-			const char *dir, struct sp_err *e)
+			const char *dir, enum artifacts_use use,
+			struct sp_err *e)
 {
 	json_t *seen_p = json_object(), *seen_d = json_object();
 	json_t *root, *arts, *a, *jobs = NULL;
@@ -326,7 +332,7 @@ json_t *artifacts_parse(const char *buf, size_t len, const char *file,
 	{
 		json_t *job = NULL;
 
-		if (check_entry(a, i, dir, seen_p, seen_d, &job, e) < 0) {
+		if (check_entry(a, i, dir, use, seen_p, seen_d, &job, e) < 0) {
 			json_decref(job);
 			sp_err_wrap(e, "'%s'", file);
 			goto out;
@@ -358,29 +364,51 @@ out:
 	return jobs;
 }
 
-int artifacts_plan(const char *file, const char *interpreter,
-		   struct cargo_plan *plan, struct sp_err *e)
+json_t *artifacts_load(const char *file, enum artifacts_use use,
+		       char **dir, struct sp_err *e)
 {
-	json_t *a;
-	char *abs = NULL, *dir = NULL, *text = NULL;
-	size_t i, len = 0;
-	int rc = -1;
+	char *abs = NULL, *text = NULL;
+	json_t *jobs = NULL;
+	size_t len = 0;
 
-	memset(plan, 0, sizeof(*plan));
+	*dir = NULL;
 	abs = path_absolute(file, e);
 	if (!abs)
 		goto out;
-	dir = path_dirname(abs);
-	if (!dir) {
+	*dir = path_dirname(abs);
+	if (!*dir) {
 		sp_err_set(e, "out of memory");
 		goto out;
 	}
-	text = fsx_read_all(abs, &len, e);
-	if (!text)
+	/* A FIFO would block the open until someone writes to it. */
+	text = fsx_read_regular(abs, &len, e);
+	if (text)
+		jobs = artifacts_parse(text, len, abs, *dir, use, e);
+out:
+	if (!jobs) {
+		free(*dir);
+		*dir = NULL;
+	}
+	free(text);
+	free(abs);
+	return jobs;
+}
+
+int artifacts_plan(const json_t *jobs, const char *dir,
+		   const char *interpreter, struct cargo_plan *plan,
+		   struct sp_err *e)
+{
+	json_t *a;
+	size_t i;
+	int rc = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->jobs = json_deep_copy(jobs);
+	plan->target_dir = strdup(dir);
+	if (!plan->jobs || !plan->target_dir) {
+		sp_err_set(e, "out of memory");
 		goto out;
-	plan->jobs = artifacts_parse(text, len, abs, dir, e);
-	if (!plan->jobs)
-		goto out;
+	}
 	/* Declared tags replace the interpreter's: none is started. */
 	if (artifacts_tagged(plan->jobs)) {
 		json_array_foreach(plan->jobs, i, a)
@@ -391,7 +419,9 @@ int artifacts_plan(const char *file, const char *interpreter,
 
 			if (!plat ||
 			    json_object_set_new(a, "platform_tag",
-						json_string(plat)) < 0) {
+						json_string(plat)) < 0 ||
+			    json_object_set_new(a, "tags_declared",
+						json_true()) < 0) {
 				if (plat)
 					sp_err_set(e, "out of memory");
 				free(plat);
@@ -399,7 +429,8 @@ int artifacts_plan(const char *file, const char *interpreter,
 			}
 			free(plat);
 		}
-		goto done;
+		rc = 0;
+		goto out;
 	}
 	if (pyinfo_query(interpreter, NULL, 0, &plan->py, e) < 0)
 		goto out;
@@ -413,51 +444,16 @@ int artifacts_plan(const char *file, const char *interpreter,
 		json_object_set_new(a, "ext_suffix",
 				    json_string(plan->py.ext_suffix));
 	}
-done:
-	plan->target_dir = dir;
-	dir = NULL;
 	rc = 0;
 out:
 	if (rc < 0)
 		cargo_plan_release(plan);
-	free(text);
-	free(abs);
-	free(dir);
 	return rc;
 }
 
 int artifacts_tagged(const json_t *jobs)
 {
 	return json_object_get(json_array_get(jobs, 0), "python_tag") != NULL;
-}
-
-int artifacts_file_tagged(const char *file, struct sp_err *e)
-{
-	char *abs = NULL, *dir = NULL, *text = NULL;
-	json_t *jobs = NULL;
-	size_t len = 0;
-	int rc = -1;
-
-	abs = path_absolute(file, e);
-	if (!abs)
-		goto out;
-	dir = path_dirname(abs);
-	if (!dir) {
-		sp_err_set(e, "out of memory");
-		goto out;
-	}
-	text = fsx_read_all(abs, &len, e);
-	if (!text)
-		goto out;
-	jobs = artifacts_parse(text, len, abs, dir, e);
-	if (jobs)
-		rc = artifacts_tagged(jobs);
-out:
-	json_decref(jobs);
-	free(text);
-	free(abs);
-	free(dir);
-	return rc;
 }
 
 char *artifacts_linux_tag(const char *path, struct sp_err *e)
@@ -475,10 +471,8 @@ char *artifacts_linux_tag(const char *path, struct sp_err *e)
 			   "'%s' is for a machine spoke knows no wheel "
 			   "platform of (e_machine %u)",
 			   path, (unsigned)info.id.machine);
-	else if (asprintf(&tag, "linux_%s", arch) < 0) {
-		tag = NULL;
+	else if (!(tag = wheel_linux_tag(arch)))
 		sp_err_set(e, "out of memory");
-	}
 	elf_info_release(&info);
 	return tag;
 }

@@ -26,34 +26,46 @@
 #include "cli/project/plan.h"
 #include "common/err.h"
 
+/* What the files an artifacts file names are: in spoke build, files of
+ * the machine, a license file that is a link out of the file's folder
+ * refused (it would put a file from elsewhere in the wheel); in spoke
+ * wheel, a build system's declared inputs, which its sandbox gives as
+ * links into its workspace, followed. */
+enum artifacts_use { ARTIFACTS_BUILD, ARTIFACTS_DECLARED };
+
 /* Parses and validates the text of an artifacts file: len bytes at buf
  * (no NUL needed), as read from file (named in messages), with relative
  * paths taken from dir.  Every path must name a regular file, no two
  * entries the same file or distribution, and there are at most
  * BUILD_MAX_ARTIFACTS (common/frame.h) entries.  Returns a new array with
  * one job per entry (cargo_path: the path resolved, distribution,
- * version, module, metadata if given, linked_paths; python_tag, abi_tag
- * and ext_suffix when the file declares them, no platform tag), or NULL
- * with e set. */
+ * version, module, metadata if given, license_files, linked_paths;
+ * python_tag, abi_tag and ext_suffix when the file declares them, no
+ * platform tag), or NULL with e set. */
 json_t *artifacts_parse(const char *buf, size_t len, const char *file,
-			const char *dir, struct sp_err *e);
+			const char *dir, enum artifacts_use use,
+			struct sp_err *e);
 
-/* Reads and validates file (artifacts_parse), asks the interpreter (NULL:
- * python3) for the wheel tags unless the file declares them (then the
- * platform tag is each object's linux_<arch>, and plan->py stays
- * empty), and fills plan as cargo_plan_build() would: jobs, py, and
- * target_dir set to the file's directory (the default state directory is
- * then <that>/.spoke and wheels go to <that>/wheels). */
-int artifacts_plan(const char *file, const char *interpreter,
-		   struct cargo_plan *plan, struct sp_err *e);
+/* Reads file (a regular file: a FIFO is refused, not waited on) and
+ * parses it (artifacts_parse), relative paths taken from its folder,
+ * which *dir gets (absolute, malloc'd).  The one reader of artifacts
+ * files.  NULL with e set (and *dir NULL). */
+json_t *artifacts_load(const char *file, enum artifacts_use use,
+		       char **dir, struct sp_err *e);
+
+/* Fills plan from jobs (artifacts_load's, copied) as cargo_plan_build()
+ * would: jobs, py, and target_dir set to dir, the file's folder (the
+ * default state directory is then <that>/.spoke and wheels go to
+ * <that>/wheels).  The interpreter (NULL: python3) is asked for the
+ * wheel tags unless the jobs declare them; then the platform tag is each
+ * object's linux_<arch>, the jobs are marked tags_declared and plan->py
+ * stays empty. */
+int artifacts_plan(const json_t *jobs, const char *dir,
+		   const char *interpreter, struct cargo_plan *plan,
+		   struct sp_err *e);
 
 /* 1 when the jobs of artifacts_parse() declare their tags, else 0. */
 int artifacts_tagged(const json_t *jobs);
-
-/* Reads and validates file as artifacts_plan() does: 1 when it declares
- * the tags (no interpreter is needed), 0 when not, -1 with e filled when
- * it is not a valid artifacts file. */
-int artifacts_file_tagged(const char *file, struct sp_err *e);
 
 /* "linux_<arch>" for the shared object at path (worker/elf/machine.h's
  * name of its architecture), malloc'd; NULL with e filled when it is not

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/project/cache.h"
@@ -226,6 +227,97 @@ static void build_line(const char *line, json_t *state, int *failed,
 	}
 }
 
+json_t *cargo_features(const struct cargo_opts *o, const char *manifest,
+		       struct sp_err *e)
+{
+	struct proc p = {.pid = -1, .out_fd = -1, .err_fd = -1};
+	const char **argv;
+	json_t *set = NULL;
+	char *out = NULL, *line, *save = NULL;
+	size_t n = 0, i, len = 0;
+	int code;
+
+	argv = calloc(24 + 2 * o->npackages + 2 * o->nconfig, sizeof(*argv));
+	if (!argv) {
+		str_oom(e, "compare the shard's features");
+		return NULL;
+	}
+	argv[n++] = cargo_program();
+	argv[n++] = "tree";
+	/* What cargo build compiles: no dev-dependencies; one line per
+	 * package and feature set (host and target units apart). */
+	argv[n++] = "-e";
+	argv[n++] = "normal,build";
+	argv[n++] = "--prefix";
+	argv[n++] = "none";
+	argv[n++] = "-f";
+	argv[n++] = "{p} [{f}]";
+	for (i = 0; i < o->npackages; i++) {
+		argv[n++] = "-p";
+		argv[n++] = o->packages[i];
+	}
+	if (o->features) {
+		argv[n++] = "--features";
+		argv[n++] = o->features;
+	}
+	if (o->all_features)
+		argv[n++] = "--all-features";
+	if (o->no_default_features)
+		argv[n++] = "--no-default-features";
+	if (o->locked)
+		argv[n++] = "--locked";
+	if (o->frozen)
+		argv[n++] = "--frozen";
+	if (o->target) {
+		argv[n++] = "--target";
+		argv[n++] = o->target;
+	}
+	for (i = 0; i < o->nconfig; i++) {
+		argv[n++] = "--config";
+		argv[n++] = o->config[i];
+	}
+	if (manifest) {
+		argv[n++] = "--manifest-path";
+		argv[n++] = manifest;
+	}
+	if (spawn_cargo(&p, argv, NULL, PROC_PIPE_STDOUT, e) < 0)
+		goto out;
+	if (proc_collect(&p, &out, &len, NULL, NULL, e) < 0 ||
+	    proc_wait(&p, &code, e) < 0)
+		goto out;
+	if (code != 0) {
+		sp_err_set(e, "cargo tree failed (exit %d)", code);
+		goto out;
+	}
+	set = json_object();
+	if (!set || !(out = realloc(out, len + 1))) {
+		str_oom(e, "compare the shard's features");
+		json_decref(set);
+		set = NULL;
+		goto out;
+	}
+	out[len] = 0;
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t l = strlen(line);
+
+		/* A package seen before ends " (*)": the same unit. */
+		if (l > 4 && strcmp(line + l - 4, " (*)") == 0)
+			line[l - 4] = 0;
+		if (json_object_set_new(set, line, json_true()) < 0) {
+			str_oom(e, "compare the shard's features");
+			json_decref(set);
+			set = NULL;
+			goto out;
+		}
+	}
+out:
+	proc_release(&p);
+	free(out);
+	free(argv);
+	return set;
+}
+
 /*
  * Runs `cargo build` and parses its messages into state as they arrive.
  * Builds with PYO3_PYTHON pointing at the target interpreter (a value in
@@ -244,6 +336,7 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	const char *env[3] = {NULL, "PYO3_BUILD_EXTENSION_MODULE=1", NULL};
 	char *pyenv = NULL, *buf = NULL, *strip = NULL;
 	size_t n = 0, i, len = 0, cap = 0, scanned = 0;
+	struct timespec now;
 	int failed = 0, code, ret = -1;
 
 	argv = calloc(24 + 2 * o->npackages + 2 * o->nconfig, sizeof(*argv));
@@ -315,6 +408,15 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	env[0] = pyenv;
 	if (o->embeds_python)
 		env[1] = NULL;
+	/* cargo_msg.h times each package's units from here. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (json_object_set_new(
+		state, "clock_ns",
+		json_integer((json_int_t)now.tv_sec * 1000000000 +
+			     now.tv_nsec)) < 0) {
+		str_oom(e, "plan the build");
+		goto out;
+	}
 	if (spawn_cargo(&p, argv, env, PROC_PIPE_STDOUT, e) < 0)
 		goto out;
 

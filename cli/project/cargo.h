@@ -91,6 +91,16 @@ json_t *cargo_metadata(const char *manifest, struct sp_err *e);
 int cargo_build(const struct cargo_opts *o, const char *manifest,
 		const char *pyexe, json_t *state, struct sp_err *e);
 
+/*
+ * The packages and feature sets `cargo build` would compile as o asks
+ * (its packages, features, target, config), without compiling: `cargo
+ * tree -e normal,build`, one key "<package> [<features>]" per unit of an
+ * object (new reference).  NULL with e filled: cargo not found or failed
+ * (it printed why), out of memory.
+ */
+json_t *cargo_features(const struct cargo_opts *o, const char *manifest,
+		       struct sp_err *e);
+
 /* The workspace's target directory as cargo metadata reports it
  * (malloc'd), without building anything.  manifest_path may be NULL. */
 char *cargo_target_dir(const char *manifest_path, struct sp_err *e);

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/project/strutil.h"
 
@@ -106,6 +107,37 @@ static int note_pyo3_features(const json_t *msg, json_t *state,
 	return 0;
 }
 
+/* Adds the time since the previous artifact to pkg's (cargo_msg.h). */
+static int note_compile_time(const json_t *msg, const char *pkg, json_t *state,
+			     struct sp_err *e)
+{
+	json_t *clock = json_object_get(state, "clock_ns"), *all, *v;
+	struct timespec ts;
+	json_int_t now, was;
+
+	if (!json_is_integer(clock))
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	was = json_integer_value(clock);
+	if (json_integer_set(clock, now) < 0)
+		return str_oom(e, "plan the build");
+	/* A fresh unit cost nothing now; a build of fresh units leaves
+	 * the package untimed rather than timed at 0. */
+	if (json_is_true(json_object_get(msg, "fresh")))
+		return 0;
+	all = member(state, "compile_s", json_object);
+	if (!all)
+		return str_oom(e, "plan the build");
+	v = json_object_get(all, pkg);
+	if (json_object_set_new(
+		all, pkg,
+		json_real((v ? json_real_value(v) : 0) +
+			  (now > was ? (double)(now - was) / 1e9 : 0))) < 0)
+		return str_oom(e, "plan the build");
+	return 0;
+}
+
 static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 		       struct sp_err *e)
 {
@@ -119,7 +151,8 @@ static int on_artifact(const json_t *msg, const char *pkg, json_t *state,
 	built = member(state, "built", json_object);
 	if (!built || json_object_set_new(built, pkg, json_true()) < 0)
 		return str_oom(e, "plan the build");
-	if (note_pyo3_features(msg, state, e) < 0)
+	if (note_pyo3_features(msg, state, e) < 0 ||
+	    note_compile_time(msg, pkg, state, e) < 0)
 		return -1;
 	if (str_array_has(json_object_get(target, "kind"), "bin"))
 		return on_bin(msg, pkg, state, e);

@@ -29,6 +29,21 @@
  *   "pyo3_features": [feature, ...], every feature cargo built the lib
  *                   target of pyo3 or pyo3-ffi with (absent when it built
  *                   neither)
+ *   "compile_s":    {package_id: seconds}, with "clock_ns" set (below):
+ *                   for each unit cargo compiled (not "fresh"), the time
+ *                   from the previous compiler-artifact message (or the
+ *                   build's start) to its own, summed per package
+ *
+ * The compile time is an estimate from messages alone: cargo says when a
+ * unit is done, not when it started.  With one job (-j1) units run one
+ * after another, so the interval is the unit's time (and cargo's own
+ * bookkeeping, small); with parallel jobs it is the wall time the build
+ * moved on while that unit was the next to finish, so a crate compiled
+ * beside others is undercounted, but the intervals still add up to the
+ * build's wall time.  The caller sets state's "clock_ns" (an integer,
+ * CLOCK_MONOTONIC nanoseconds) when cargo starts; without it nothing is
+ * timed.  A dependency's units count for that dependency, not for the
+ * packages that use it.
  *
  * Returns 0 for a message (used or not), 1 for a line that is not JSON
  * (the caller shows it to the user), -1 with e filled for a message spoke

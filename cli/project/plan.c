@@ -92,6 +92,21 @@ static int maturin_layout(json_t *job, const struct pyproject *pp,
 	return r;
 }
 
+/* Whether jobs holds one of package name's already (a package's
+ * programs are one job each). */
+static int job_of_package(const json_t *jobs, const char *name)
+{
+	const json_t *j;
+	size_t i;
+
+	json_array_foreach(jobs, i, j)
+	{
+		if (strcmp(str_member(j, "package") ?: "", name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Builds the job for one cdylib of pkg, configured by pp (NULL: no
  * pyproject.toml), or for one of its programs (program set: art is the
@@ -107,6 +122,7 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 	struct abi3_tags tags;
 	char *pkgdir = NULL;
 	json_t *job = NULL, *pm = NULL, *linked = NULL, *meta;
+	json_t *compile;
 	int ret = -1;
 
 	/* Distribution, version and metadata as `spoke sdist` states them,
@@ -141,6 +157,17 @@ static int plan_job(struct cargo_plan *plan, const json_t *pkg,
 			   "cannot describe the job for package '%s' (out "
 			   "of memory or not UTF-8)",
 			   cargo_name);
+		goto out;
+	}
+	/* cargo's compile time of the package, when it compiled it: the
+	 * coordinator journals it for spoke plan's shard weights, which sum
+	 * a package's wheels, so only its first job carries it. */
+	compile = json_object_get(json_object_get(state, "compile_s"),
+				  str_member(art, "package_id"));
+	if (json_is_number(compile) &&
+	    !job_of_package(plan->jobs, cargo_name) &&
+	    json_object_set(job, "compile_s", compile) < 0) {
+		str_oom(e, "plan the build");
 		goto out;
 	}
 	/* A program's job says so before its Python side is planned: it
@@ -631,6 +658,68 @@ static const char *get_auditwheel(const struct pp_maturin *m)
 	return m->auditwheel;
 }
 
+/*
+ * cargo unifies a dependency's features over the packages it builds (its
+ * -p), so a shard may compile a dependency with fewer features than the
+ * unsharded build, and its wheels would differ.  cargo 1.95 has no stable
+ * way to unify over a chosen set (resolver.feature-unification is behind
+ * -Zfeature-unification, and its "workspace" would unify over every
+ * member, not over the selection), so such a shard is refused rather than
+ * built different: every unit it compiles must be one the unsharded build
+ * compiles, as cargo tree tells without compiling.
+ */
+static int shard_same_features(const struct cargo_opts *full,
+			       const struct cargo_opts *mine,
+			       const char *manifest, struct sp_err *e)
+{
+	json_t *a = NULL, *b = NULL, *v, *w;
+	const char *key, *k2;
+	char *names = NULL;
+	size_t i;
+	int ret = -1;
+
+	if (!(a = cargo_features(full, manifest, e)) ||
+	    !(b = cargo_features(mine, manifest, e)))
+		goto out;
+	json_object_foreach(b, key, v)
+	{
+		const char *br = strstr(key, " [");
+		int plen = br ? (int)(br - key) : (int)strlen(key);
+		const char *other = "none";
+
+		if (json_object_get(a, key))
+			continue;
+		for (i = 0; i < mine->npackages; i++)
+			if (str_append(&names, ", ", mine->packages[i]) < 0) {
+				str_oom(e, "plan the build");
+				goto out;
+			}
+		json_object_foreach(a, k2, w)
+		{
+			if (strncmp(k2, key, (size_t)plen) == 0 &&
+			    k2[plen] == ' ')
+				other = k2 + plen + 1;
+		}
+		sp_err_set(e,
+			   "this shard (%s) compiles %.*s with features %s, "
+			   "the unsharded build with %s: cargo unifies a "
+			   "dependency's features over the packages it "
+			   "builds, and this shard's wheels would differ from "
+			   "the unsharded build's. Ask for those features in "
+			   "the manifest of each of these packages that "
+			   "depends on it (then every selection agrees), or "
+			   "build unsharded",
+			   names, plen, key, br ? br + 1 : "[]", other);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(names);
+	json_decref(a);
+	json_decref(b);
+	return ret;
+}
+
 int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		     struct sp_err *e)
 {
@@ -641,6 +730,8 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	struct cargo_opts co;
 	const char **shard_pkgs = NULL;
 	size_t shard_npkgs = 0;
+	char *full_features = NULL;
+	struct cargo_opts full;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -703,12 +794,23 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		goto out;
 	/* A shard: cargo compiles its packages alone; none, nothing. */
 	if (o->shard_n) {
-		co.packages = shard_pkgs;
-		co.npackages = shard_npkgs;
 		if (shard_npkgs == 0) {
 			ret = 0;
 			goto out;
 		}
+		full = co;
+		if (pc.features &&
+		    !(full.features = full_features = strdup(pc.features))) {
+			str_oom(e, "plan the build");
+			goto out;
+		}
+		if (shardsel_features(&pc, meta, e) < 0)
+			goto out;
+		co.features = pc.features;
+		co.packages = shard_pkgs;
+		co.npackages = shard_npkgs;
+		if (shard_same_features(&full, &co, manifest, e) < 0)
+			goto out;
 	}
 	if (cargo_build(&co, manifest, interp_path, state, e) < 0 ||
 	    plan_jobs(out, packages, &pc, state, e) < 0)
@@ -719,6 +821,7 @@ out:
 		cargo_plan_release(out);
 	projconf_release(&pc);
 	free(shard_pkgs);
+	free(full_features);
 	json_decref(paths);
 	json_decref(state);
 	json_decref(meta);

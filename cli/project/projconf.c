@@ -272,10 +272,11 @@ int projconf_cargo_opts(struct projconf *pc, const json_t *meta,
 	const json_t *packages = json_object_get(meta, "packages");
 	const char *profile_from = NULL;
 	size_t i, j, nsel = 0;
+	const int *sel = pc->roots ? pc->roots : pc->selected;
 
 	*out = *o;
 	for (i = 0; i < pc->n; i++)
-		nsel += pc->selected[i] != 0;
+		nsel += sel[i] != 0;
 	free(pc->features);
 	pc->features = o->features ? strdup(o->features) : NULL;
 	if (o->features && !pc->features)
@@ -287,7 +288,7 @@ int projconf_cargo_opts(struct projconf *pc, const json_t *meta,
 		const struct pp_maturin *m;
 		const char *want;
 
-		if (!pc->selected[i] || !pp || !pp->has_maturin)
+		if (!sel[i] || !pp || !pp->has_maturin)
 			continue;
 		m = &pp->m;
 		/* As maturin: the command line's features replace the
@@ -368,6 +369,7 @@ void projconf_release(struct projconf *pc)
 	free(pc->error);
 	free(pc->selected);
 	free(pc->sharded);
+	free(pc->roots);
 	free(pc->features);
 	free(pc->config);
 	memset(pc, 0, sizeof(*pc));

@@ -29,6 +29,10 @@ struct projconf {
 	 * shard's packages, sharded[i] is set for every package the shards
 	 * divide, and only selected packages are packaged. */
 	int *sharded;
+	/* NULL, or in a shard's build the unsharded build's roots: its
+	 * [tool.maturin] options apply to every shard, as they would to
+	 * the one unsharded cargo run. */
+	int *roots;
 	/* Strings the merged cargo options point into. */
 	char *features;
 	char **config;

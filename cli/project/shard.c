@@ -71,30 +71,37 @@ int shard_assign(struct shard_pkg *pkgs, size_t n, unsigned nshards,
 {
 	struct shard_pkg **order = NULL;
 	double *load = NULL;
-	size_t i;
+	size_t i, *count = NULL;
 	unsigned s, best;
 
 	if (nshards < 1)
 		SP_BUG("shard_assign: %u shards", nshards);
 	order = calloc(n + 1, sizeof(*order));
 	load = calloc(nshards, sizeof(*load));
-	if (!order || !load) {
+	count = calloc(nshards, sizeof(*count));
+	if (!order || !load || !count) {
 		free(order);
 		free(load);
+		free(count);
 		return str_oom(e, "divide the packages into shards");
 	}
 	for (i = 0; i < n; i++)
 		order[i] = &pkgs[i];
 	qsort(order, n, sizeof(*order), by_weight);
 	for (i = 0; i < n; i++) {
+		/* Equal loads (weights of 0 above all) go by package
+		 * count, else zero weights would all pile into shard 1. */
 		for (best = 0, s = 1; s < nshards; s++)
-			if (load[s] < load[best])
+			if (load[s] < load[best] ||
+			    (load[s] == load[best] && count[s] < count[best]))
 				best = s;
 		load[best] += order[i]->weight;
+		count[best]++;
 		order[i]->shard = best + 1;
 	}
 	free(order);
 	free(load);
+	free(count);
 	return 0;
 }
 

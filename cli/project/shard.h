@@ -10,7 +10,8 @@
  *
  * The rule: packages are taken heaviest first (ties by name, in byte
  * order) and each goes to the shard whose total weight is lowest so far
- * (ties to the lowest-numbered shard).  Without weights every package
+ * (ties to the shard with fewest packages, then the lowest-numbered one:
+ * weights of 0 still spread).  Without weights every package
  * weighs 1, which deals the sorted names round-robin: package i (0-based,
  * sorted) is in shard i mod N + 1.  A package the weights do not name
  * weighs the median of the weights the file gives (1 when it gives none),

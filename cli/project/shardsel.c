@@ -124,9 +124,12 @@ int shardsel_narrow(struct projconf *pc, const json_t *meta, const json_t *all,
 	size_t i;
 
 	free(pc->sharded);
+	free(pc->roots);
 	pc->sharded = calloc(pc->n + 1, sizeof(*pc->sharded));
-	if (!pc->sharded)
+	pc->roots = calloc(pc->n + 1, sizeof(*pc->roots));
+	if (!pc->sharded || !pc->roots)
 		return str_oom(e, "divide the packages into shards");
+	memcpy(pc->roots, pc->selected, pc->n * sizeof(*pc->roots));
 	json_array_foreach(json_object_get(meta, "packages"), i, pkg)
 	{
 		const char *name = str_member(pkg, "name");
@@ -197,5 +200,126 @@ fail:
 	*count = 0;
 	json_decref(part);
 	json_decref(all);
+	return -1;
+}
+
+/* Whether some package i with in[i] set is named pkg or depends on it
+ * directly (under its name in the manifest, rename or not): cargo takes
+ * "pkg/feature" on the command line only then. */
+static int reaches(const struct projconf *pc, const json_t *meta, const int *in,
+		   const char *pkg)
+{
+	const json_t *p, *d;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(meta, "packages"), i, p)
+	{
+		const char *name = str_member(p, "name");
+
+		if (i >= pc->n || !in[i] || !name)
+			continue;
+		if (strcmp(name, pkg) == 0)
+			return 1;
+		json_array_foreach(json_object_get(p, "dependencies"), j, d)
+		{
+			const char *as = str_member(d, "rename");
+
+			if (!as)
+				as = str_member(d, "name");
+			if (as && strcmp(as, pkg) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Appends "<name>/f" for each package i with in[i] set that has feature
+ * f; returns how many. */
+static int own_feature(char **out, const struct projconf *pc,
+		       const json_t *meta, const int *in, const char *f,
+		       int write, struct sp_err *e)
+{
+	const json_t *p;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(meta, "packages"), i, p)
+	{
+		const char *name = str_member(p, "name");
+		char *one;
+
+		if (i >= pc->n || !in[i] || !name ||
+		    !json_object_get(json_object_get(p, "features"), f))
+			continue;
+		n++;
+		if (!write)
+			continue;
+		one = str_printf("%s/%s", name, f);
+		if (!one || str_append(out, ",", one) < 0) {
+			free(one);
+			return str_oom(e, "plan the build");
+		}
+		free(one);
+	}
+	return n;
+}
+
+int shardsel_features(struct projconf *pc, const json_t *meta, struct sp_err *e)
+{
+	char *copy, *tok, *save = NULL, *out = NULL;
+	const int *all = pc->roots;
+
+	if (!pc->features || !all)
+		return 0;
+	copy = strdup(pc->features);
+	if (!copy)
+		return str_oom(e, "plan the build");
+	/* cargo splits --features at commas and spaces. */
+	for (tok = strtok_r(copy, ", \t\n", &save); tok;
+	     tok = strtok_r(NULL, ", \t\n", &save)) {
+		const char *slash = strchr(tok, '/');
+		int keep;
+
+		if (!slash) {
+			/* Unsharded, a plain feature goes to each selected
+			 * package that has it: here, to this shard's. */
+			int n = own_feature(&out, pc, meta, pc->selected, tok,
+					    1, e);
+
+			if (n < 0)
+				goto fail;
+			/* None of the unsharded roots has it: cargo's own
+			 * error, as unsharded. */
+			keep = n == 0 &&
+			       own_feature(NULL, pc, meta, all, tok, 0, e) == 0;
+		} else {
+			size_t len = (size_t)(slash - tok);
+			char *pkg = strndup(tok, len);
+
+			if (!pkg) {
+				str_oom(e, "plan the build");
+				goto fail;
+			}
+			if (len && pkg[len - 1] == '?')
+				pkg[len - 1] = 0;
+			/* Kept where this shard's packages are, or depend on,
+			 * pkg; also where no root reaches it, for cargo's
+			 * own error. */
+			keep = reaches(pc, meta, pc->selected, pkg) ||
+			       !reaches(pc, meta, all, pkg);
+			free(pkg);
+		}
+		if (keep && str_append(&out, ",", tok) < 0) {
+			str_oom(e, "plan the build");
+			goto fail;
+		}
+	}
+	free(copy);
+	free(pc->features);
+	pc->features = out;
+	return 0;
+fail:
+	free(copy);
+	free(out);
 	return -1;
 }

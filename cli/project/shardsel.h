@@ -17,7 +17,9 @@
  * dependency (not in the selection) gets no wheel in a sharded build:
  * select it (-p, default-members) to have one.  Whether modules are
  * declared (plan.h's selection rule) is decided over the whole selection,
- * so every shard applies the rule the unsharded build applies.
+ * so every shard applies the rule the unsharded build applies.  So are
+ * the pyprojects' cargo options (projconf.h: pc->roots), and the
+ * features are rewritten for the shard (shardsel_features()).
  */
 #ifndef SPOKE_CLI_PROJECT_SHARDSEL_H
 #define SPOKE_CLI_PROJECT_SHARDSEL_H
@@ -59,5 +61,19 @@ int shardsel_narrow(struct projconf *pc, const json_t *meta, const json_t *all,
 int shardsel_apply(struct projconf *pc, const json_t *meta, unsigned k,
 		   unsigned n, const json_t *weights, json_t **division,
 		   const char ***names, size_t *count, struct sp_err *e);
+
+/*
+ * Rewrites pc->features (the unsharded build's --features, with the
+ * pyprojects') for the shard pc was narrowed to, so that cargo applies
+ * what it would unsharded: a plain feature becomes "<pkg>/<feature>" for
+ * each of the shard's packages that has it and is dropped for the others;
+ * "pkg/feature" stays when pkg is one of the shard's packages or a direct
+ * dependency of one, and is dropped otherwise.  A feature no root of the
+ * unsharded build has stays as given, so cargo fails as it would
+ * unsharded.  Nothing happens outside a shard.  Returns 0, or -1 with e
+ * filled (out of memory).
+ */
+int shardsel_features(struct projconf *pc, const json_t *meta,
+		      struct sp_err *e);
 
 #endif

@@ -140,8 +140,8 @@ def _spoke_wheel_impl(ctx):
         args.add("--exclude", pattern)
     # spoke names the wheel itself in --out-dir: were its name not the
     # one declared here (an arch attribute that is not the object's),
-    # Bazel fails the action for a missing output rather than keep a
-    # wheel whose name and tags disagree, which --wheel-out would write.
+    # Bazel fails the action for a missing output.  (--wheel-out would do
+    # as well: spoke refuses a file name that is not the tags' own.)
     args.add("--out-dir", wheel.dirname)
     args.add("--quiet")
 

@@ -102,6 +102,10 @@ assert sorted(tags) == sorted(want), (tags, want)
 meta = z.read("spoke_bazel_demo-0.1.0.dist-info/METADATA").decode()
 assert "Name: Spoke-Bazel.Demo\n" in meta, meta
 assert "Summary: A C extension module built by Bazel and packaged by spoke\n" in meta, meta
+# The license file, a symbolic link in the sandbox, is in the wheel.
+assert "License-File: LICENSE\n" in meta, meta
+lic = z.read("spoke_bazel_demo-0.1.0.dist-info/licenses/LICENSE").decode()
+assert lic.startswith("Copyright 2026 the spoke authors."), lic
 assert "greet" + sys.argv[3] in names, names
 libs = [n for n in names if n.startswith("spoke_bazel_demo.libs/libgreethelp")]
 assert len(libs) == 1, names
@@ -110,7 +114,7 @@ times = {i.date_time for i in z.infolist()}
 assert times == {(1980, 1, 1, 0, 0, 0)}, times
 PYEOF
 }
-check "WHEEL's tags are the declared ones; METADATA from metadata.json; the helper is grafted; 1980-01-01" wheel_agrees
+check "WHEEL's tags are the declared ones; METADATA from metadata.json; LICENSE (a sandbox symlink) in licenses/; the helper is grafted; 1980-01-01" wheel_agrees
 
 # Nothing of the machine, the sandbox or the output base in the bytes.
 # (The objects name themselves "bazel-out/<config>/bin/lib*.so": the

@@ -109,6 +109,9 @@ cases = {
     "artifacts-not-array": frame(1, {"out_dir": arg, "artifacts": "x"}),
     "artifact-not-object": frame(1, {"out_dir": arg, "artifacts": [1]}),
     "field-not-string": build(arg, version=1.0),
+    "compile-not-number": build(arg, compile_s="fast"),
+    "compile-negative": build(arg, compile_s=-1),
+    "compile-huge": build(arg, compile_s=1e300),
     "huge-array": frame(1, {"out_dir": arg, "artifacts": [{}] * 200000}),
     "huge-valid-array": frame(1, {"out_dir": arg, "artifacts": [ART] * 20000}),
     "over-limit-array": frame(1, {"out_dir": arg, "artifacts": [ART] * 4097}),
@@ -169,7 +172,8 @@ hout="$T/hostile-out"
 for c in relative-cargo-path dotdot-distribution slash-distribution \
 	dotdot-module slash-version slash-tag relative-out-dir \
 	missing-field missing-artifacts artifacts-not-array \
-	artifact-not-object field-not-string huge-array huge-valid-array \
+	artifact-not-object field-not-string compile-not-number \
+	compile-negative compile-huge huge-array huge-valid-array \
 	over-limit-array at-limit-array two-builds-one-connection; do
 	rm -rf "$hout"
 	timeout 120 "$PY" "$T/peer.py" "$sock" $c "$hout" >"$T/peer.out" 2>&1
@@ -193,6 +197,10 @@ check "hostile names: the error names the bad module" \
 	bash -c "'$PY' '$T/peer.py' '$sock' dotdot-module '$hout' | grep -q 'invalid module name'"
 check "hostile names: the error names the bad version" \
 	bash -c "'$PY' '$T/peer.py' '$sock' slash-version '$hout' | grep -q 'invalid version'"
+for c in compile-not-number compile-negative compile-huge; do
+	check "hostile compile time ($c): the error names compile_s" \
+		bash -c "'$PY' '$T/peer.py' '$sock' $c '$hout' | grep -q \"'compile_s' must be a number\""
+done
 # BUILD_MAX_ARTIFACTS (common/frame.h) is checked before anything else of
 # the request, and a request at the limit is not refused for its size.
 check "4097 artifacts: refused, the error names the limit" \

@@ -177,4 +177,91 @@ check_status "spoke plan without --shards is a usage error" 2 plan
 check_status "spoke plan --shards 0 is a usage error" 2 plan --shards 0
 check "spoke plan --help explains the weights" bash -c "'$SPOKE' plan --help | grep -q 'heaviest first'"
 
+# Two members share a dependency with different features: ffi-a uses
+# `shared`, ffi-b uses it with "loud".  Unsharded, cargo compiles `shared`
+# once, with "loud", for both; shard 1/2 (ffi-a alone) would compile it
+# without "loud" and write a different ffi-a wheel.  spoke refuses that
+# shard, naming the dependency, and builds the one that matches.
+ws2="$T/ws2"
+mkdir -p "$ws2/shared/src"
+cp -r "$SRC/examples/pyffi" "$ws2/"
+rm -rf "$ws2/pyffi/target"
+printf '[package]\nname = "shared"\nversion = "0.1.0"\nedition = "2021"\n\n[features]\nloud = []\n' >"$ws2/shared/Cargo.toml"
+printf '#[cfg(feature = "loud")]\npub fn level() -> u32 { 11 }\n#[cfg(not(feature = "loud"))]\npub fn level() -> u32 { 1 }\n' >"$ws2/shared/src/lib.rs"
+for n in ffi-a ffi-b; do
+	ffi_crate "$ws2" "$n"
+	printf '\n#[no_mangle]\npub extern "C" fn %s_level() -> u32 { shared::level() }\n#[cfg(feature = "extra")]\n#[no_mangle]\npub extern "C" fn %s_extra() -> u32 { 7 }\n' \
+		"${n//-/_}" "${n//-/_}" >>"$ws2/$n/src/lib.rs"
+	printf '\n[features]\nextra = []\n' >>"$ws2/$n/Cargo.toml"
+done
+sed -i 's|^pyffi = .*|&\nshared = { path = "../shared" }|' "$ws2/ffi-a/Cargo.toml"
+sed -i 's|^pyffi = .*|&\nshared = { path = "../shared", features = ["loud"] }|' "$ws2/ffi-b/Cargo.toml"
+# ffi-b alone has the feature "extra"; ffi-a's is removed.
+sed -i '/^\[features\]/,$d' "$ws2/ffi-a/Cargo.toml"
+printf '[workspace]\nresolver = "2"\nmembers = ["pyffi", "ffi-a", "ffi-b", "shared"]\n\n[profile.release]\nstrip = false\n' >"$ws2/Cargo.toml"
+build2() { # build2 DIR [args...]
+	local d="$T/$1"
+	shift
+	"$SPOKE" build -q -i "$PY" -m "$ws2/Cargo.toml" --target-dir "$d/target" -o "$d/out" -p ffi-a -p ffi-b "$@"
+}
+check "features: the unsharded build" build2 f-full
+check_status "features: shard 1/2 (ffi-a without ffi-b's \"loud\") is refused" 1 build2 f-1 --shard 1/2
+check "  naming the dependency and both feature sets" \
+	grep -q 'this shard (ffi-a) compiles shared v0.1.0 .* with features \[\], the unsharded build with \[loud\]' "$T/last.out"
+check "  before compiling anything" test ! -e "$T/f-1/target/release/libffi_a.so"
+check "features: shard 2/2 (ffi-b) builds" build2 f-2 --shard 2/2
+check "  its wheel is the unsharded build's" cmp "$T/f-2/out/$(ls "$T/f-2/out")" "$T/f-full/out/$(ls "$T/f-2/out")"
+# A plain --features: unsharded, cargo applies "extra" to ffi-b, the
+# selected package that has it; the shard of ffi-a must not pass it to
+# ffi-a (cargo: "does not contain this feature"), ffi-b's must apply it.
+sed -i 's|^shared = { path = "../shared" }|shared = { path = "../shared", features = ["loud"] }|' "$ws2/ffi-a/Cargo.toml"
+check "--features extra: the unsharded build" build2 x-full --features extra
+for k in 1 2; do
+	check "--features extra: shard $k/2 builds" build2 "x-$k" --shard "$k/2" --features extra
+	w=$(ls "$T/x-$k/out")
+	check "  its wheel is the unsharded build's" cmp "$T/x-$k/out/$w" "$T/x-full/out/$w"
+done
+check "  ffi-b's has the feature's symbol" bash -c "unzip -p '$T'/x-2/out/ffi_b-*.whl '*.so' | grep -qa ffi_b_extra"
+check "--features ffi-b/extra: shard 1/2 (ffi-a) builds without it" build2 y-1 --shard 1/2 --features ffi-b/extra
+check_status "--features nosuch fails unsharded" 1 build2 x-full --features nosuch
+check "  cargo saying so" grep -q "nosuch" "$T/last.out"
+check_status "--features nosuch fails in a shard as it does unsharded" 1 build2 x-1 --shard 1/2 --features nosuch
+check "  cargo saying so" grep -q "nosuch" "$T/last.out"
+
+# A pyproject's cargo options apply to the whole unsharded cargo run, so
+# to every shard: ffi-b's all-features = true gives ffi-a its "extra" too.
+printf '\n[features]\nextra = []\n' >>"$ws2/ffi-a/Cargo.toml"
+# (A [tool.maturin] declares its package's module: both have one.)
+printf '[build-system]\nrequires = ["maturin"]\nbuild-backend = "maturin"\n\n[tool.maturin]\nall-features = true\n' >"$ws2/ffi-b/pyproject.toml"
+printf '[build-system]\nrequires = ["maturin"]\nbuild-backend = "maturin"\n\n[tool.maturin]\n' >"$ws2/ffi-a/pyproject.toml"
+check "a member's all-features: the unsharded build" build2 p-full
+check "  writes both wheels" test "$(ls "$T/p-full/out" | wc -l)" -eq 2
+check "  gives ffi-a its feature" bash -c "unzip -p '$T'/p-full/out/ffi_a-*.whl '*.so' | grep -qa ffi_a_extra"
+check "  shard 1/2 (ffi-a) builds" build2 p-1 --shard 1/2
+w=$(ls "$T/p-1/out")
+check "  its wheel is the unsharded build's" cmp "$T/p-1/out/$w" "$T/p-full/out/$w"
+
+# The weights are what CI pays: cargo's compile time plus the packaging.
+# ffi-b's build script sleeps 3 s, so with one job cargo's messages put
+# ffi-b's compile time at 3 s or more; the wheel writing alone is far
+# less.  spoke plan's weights must show it.
+printf 'fn main() { std::thread::sleep(std::time::Duration::from_secs(3)); }\n' >"$ws2/ffi-b/build.rs"
+build2_j1() { CARGO_BUILD_JOBS=1 build2 "$@"; }
+check "a build with a slow build script in ffi-b (-j1)" build2_j1 t-full
+check "spoke plan --json: ffi-b weighs its compile time, ffi-a less" bash -c \
+	"'$SPOKE' plan -i '$PY' -m '$ws2/Cargo.toml' --target-dir '$T/t-full/target' -p ffi-a -p ffi-b --shards 2 --json >'$T/tplan.json' &&
+	 '$PY' -c '
+import json, sys
+w = json.load(open(sys.argv[1]))[\"weights\"]
+assert w[\"ffi-b\"] >= 3 and w[\"ffi-a\"] < 3, w
+' '$T/tplan.json'"
+check "  a no-op build keeps the compile time (cargo compiled nothing)" bash -c \
+	"'$SPOKE' build -q -i '$PY' -m '$ws2/Cargo.toml' --target-dir '$T/t-full/target' -o '$T/t-full/out2' -p ffi-a -p ffi-b &&
+	 '$SPOKE' plan -i '$PY' -m '$ws2/Cargo.toml' --target-dir '$T/t-full/target' -p ffi-a -p ffi-b --shards 2 --json >'$T/tplan2.json' &&
+	 '$PY' -c '
+import json, sys
+w = json.load(open(sys.argv[1]))[\"weights\"]
+assert w[\"ffi-b\"] >= 3, w
+' '$T/tplan2.json'"
+
 finish

@@ -66,6 +66,11 @@ cc_mod "$IN/origin/worig.so" worig "" -L"$IN/lib" -l:libwhelper.so.1 -lm \
 	-Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib' || built=0
 cc_mod "$IN/wabs.so" wabs "" -L"$IN/lib" -l:libwhelper.so.1 -lm \
 	-Wl,--enable-new-dtags,-rpath,"$IN/lib" || built=0
+# Needs libffi through a RUNPATH that starts at $ORIGIN and climbs to the
+# system's folder: still no declared input.
+ffidir=$(dirname "$ffi")
+cc_mod "$IN/wclimb.so" wclimb "" -L"$IN/lib" -l:libwhelper.so.1 -lm -Wl,--no-as-needed "$ffi" \
+	-Wl,--enable-new-dtags,-rpath,"\$ORIGIN/../../../../../../../../..$ffidir" || built=0
 check "the fixtures build (gcc, Python.h)" test "$built" = 1
 ffi_so=$(basename "$ffi")
 check "the fixture needs libffi ($ffi_so) from the system" bash -c "readelf -d '$IN/wffi.so' | grep -qF '[$ffi_so]'"
@@ -147,17 +152,34 @@ check_status "a second run into the first folder" 0 \
 check "  the same bytes a second later" cmp "$T/o1/$NAME" "$T/o2/$NAME"
 check_status "--wheel-out writes exactly that file" 0 \
 	hermetic "$T/emptybin" --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" \
-	--metadata "$IN/meta.json" --lib-path "$IN/lib" --wheel-out "$T/o3/sub/out.whl" -q
+	--metadata "$IN/meta.json" --lib-path "$IN/lib" --wheel-out "$T/o3/sub/$NAME" -q
 check "  only that file, the same bytes" \
-	bash -c "[ \"\$(ls -A '$T/o3/sub')\" = out.whl ] && cmp '$T/o3/sub/out.whl' '$T/o1/$NAME'"
+	bash -c "[ \"\$(ls -A '$T/o3/sub')\" = $NAME ] && cmp '$T/o3/sub/$NAME' '$T/o1/$NAME'"
+check_status "--wheel-out x.whl, which pip would refuse, is refused" 1 \
+	"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" --wheel-out "$T/o3b/x.whl"
+check "  naming the file expected" grep -qF "is named '$NAME'" "$T/last.out"
+check_status "--wheel-out whose tags are not the declared ones is refused" 1 \
+	"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" \
+	--wheel-out "$T/o3b/wmod-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+check "  naming the file expected" grep -qF "is named '$NAME'" "$T/last.out"
+check "  no wheel written" bash -c "! ls '$T'/o3b/*.whl 2>/dev/null"
+check_status "--manifest-out equal to --wheel-out is refused" 1 \
+	"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" \
+	--wheel-out "$T/o3c/$NAME" --manifest-out "$T/o3c/$NAME"
+check "  saying so" grep -qF "is the wheel" "$T/last.out"
+mkdir -p "$T/o3d"
+check_status "--manifest-out naming the wheel --out-dir gets (another spelling) is refused" 1 \
+	"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" \
+	--out-dir "$T/o3d" --manifest-out "$T/o3d/../o3d/$NAME"
+check "  and nothing was written" bash -c "[ -z \"\$(find '$T/o3c' '$T/o3d' -type f 2>/dev/null)\" ]"
 # Another copy of the inputs elsewhere (a build system's other output
 # base), named by relative paths from there: the same bytes.
 mkdir -p "$T/elsewhere/deeper"
 cp -r "$IN" "$T/elsewhere/deeper/in"
 check_status "the inputs copied elsewhere, relative paths" 0 bash -c "cd '$T/elsewhere/deeper/in' && env -i '$SPOKE' wheel \
 	--compat manylinux_2_17 --module-file wmod.so --distribution wmod --version 1.0 --module wmod \
-	${TAGS[*]} --metadata meta.json --lib-path lib --wheel-out ../../out.whl -q"
-check "  the same bytes" cmp "$T/elsewhere/out.whl" "$T/o1/$NAME"
+	${TAGS[*]} --metadata meta.json --lib-path lib --wheel-out ../../$NAME -q"
+check "  the same bytes" cmp "$T/elsewhere/$NAME" "$T/o1/$NAME"
 check "no process left with the probe in its environment" \
 	bash -c "! grep -lsa 'SPOKE_PROBE=$PROBE' /proc/[0-9]*/environ"
 check "no state directory, no socket folder in the inputs or outputs" \
@@ -257,6 +279,11 @@ check_status "  the control: with its folder in --lib-path it is bundled" 0 "$SP
 	--module-file "$IN/wffi.so" --distribution wffi --version 1.0 --module wffi "${TAGS[@]}" \
 	--lib-path "$IN/lib" --lib-path "$T/ffilib" --out-dir "$T/o9b" -q
 check "  as wffi.libs/${ffi_so%%.so*}-<hash>.so..." bash -c "unzip -Z1 '$T'/o9b/wffi-*.whl | grep -q '^wffi.libs/${ffi_so%%.so*}-'"
+check_status "a RUNPATH \$ORIGIN/../../..$ffidir is not searched either" 1 "$SPOKE" wheel --compat manylinux_2_28 \
+	--module-file "$IN/wclimb.so" --distribution wclimb --version 1.0 --module wclimb "${TAGS[@]}" \
+	--lib-path "$IN/lib" --out-dir "$T/o9c"
+check "  the error names $ffi_so" grep -qF "cannot find $ffi_so" "$T/last.out"
+check "  and no wheel was written" bash -c "! ls \"$T\"/o9c/*.whl 2>/dev/null"
 check_status "an absolute RUNPATH is not searched" 1 "$SPOKE" wheel --compat manylinux_2_17 \
 	--module-file "$IN/wabs.so" --distribution wabs --version 1.0 --module wabs "${TAGS[@]}" --out-dir "$T/o9"
 check "  the error names the helper" grep -qF "cannot find libwhelper.so.1" "$T/last.out"
@@ -335,6 +362,105 @@ bad mixed "artifact 1 lacks python_tag, abi_tag and ext_suffix but artifact 0 do
 	"{\"artifacts\": [{$E, \"python_tag\": \"cp311\", \"abi_tag\": \"cp311\", \"ext_suffix\": \".so\"},
 	  {\"path\": \"wnew.so\", \"distribution\": \"wnew\", \"version\": \"1.0\", \"module\": \"wnew\"}]}"
 check "no interpreter ran for any bad file" test ! -e "$T/python-ran"
+mkfifo "$B/fifo.json"
+check_status "spoke wheel --artifacts naming a FIFO: exit 1 at once" 1 timeout 20 "$SPOKE" wheel \
+	--compat manylinux_2_17 --artifacts "$B/fifo.json" --out-dir "$T/obad"
+check "  saying it is not a regular file" grep -qF "fifo.json' is not a regular file" "$T/last.out"
+check_status "spoke build --artifacts naming a FIFO: exit 1 at once" 1 timeout 20 "$SPOKE" build -q \
+	--state-dir "$T/state-bad" --artifacts "$B/fifo.json"
+check "  saying it is not a regular file" grep -qF "fifo.json' is not a regular file" "$T/last.out"
+check_status "spoke wheel --metadata naming a FIFO: exit 1 at once" 1 timeout 20 "$SPOKE" wheel \
+	--compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --metadata "$B/fifo.json" --out-dir "$T/obad"
+
+# License files are declared inputs of spoke wheel: a build system's
+# sandbox gives them as symbolic links into its workspace, which are
+# followed; spoke build --artifacts, reading a project's folder, still
+# refuses a link out of it.
+mkdir -p "$T/lic/ws" "$T/lic/sandbox"
+printf 'The license text\n' >"$T/lic/ws/LICENSE"
+cp "$IN/wmod.so" "$T/lic/sandbox/"
+cp -r "$IN/lib" "$T/lic/sandbox/lib"
+ln -s "$T/lic/ws/LICENSE" "$T/lic/sandbox/LICENSE"
+cat >"$T/lic/sandbox/meta.json" <<'JSON'
+{"summary": "A hermetic module", "license_files": ["LICENSE"]}
+JSON
+check_status "spoke wheel with a license file that is a symlink out of its folder" 0 "$SPOKE" wheel \
+	--compat manylinux_2_17 --module-file "$T/lic/sandbox/wmod.so" --distribution wmod --version 1.0 \
+	--module wmod "${TAGS[@]}" --metadata "$T/lic/sandbox/meta.json" --lib-path "$T/lic/sandbox/lib" \
+	--out-dir "$T/olic" -q
+check "  the wheel holds the license text and names it" bash -c \
+	"unzip -p '$T/olic/$NAME' wmod-1.0.dist-info/licenses/LICENSE | grep -qx 'The license text' &&
+	 unzip -p '$T/olic/$NAME' wmod-1.0.dist-info/METADATA | grep -qx 'License-File: LICENSE'"
+cat >"$T/lic/sandbox/artifacts.json" <<'JSON'
+{"artifacts": [{"path": "wmod.so", "distribution": "wmod", "version": "1.0", "module": "wmod",
+  "linked_paths": ["lib"], "metadata": {"license_files": ["LICENSE"]},
+  "python_tag": "cp311", "abi_tag": "cp311", "ext_suffix": ".cpython-311-x86_64-linux-gnu.so"}]}
+JSON
+check_status "  the same through spoke wheel --artifacts" 0 "$SPOKE" wheel --compat manylinux_2_17 \
+	--artifacts "$T/lic/sandbox/artifacts.json" --out-dir "$T/olic2" -q
+check_status "  spoke build --artifacts refuses it" 1 "$SPOKE" build -q --state-dir "$T/state-lic" \
+	--artifacts "$T/lic/sandbox/artifacts.json" -o "$T/olic3"
+check "  saying it is a symbolic link out of the folder" grep -qF "is a symbolic link" "$T/last.out"
+"$SPOKE" stop --state-dir "$T/state-lic" >/dev/null 2>&1
+
+# Another architecture than this machine's: with declared tags no
+# interpreter runs, so the machine spoke runs on does not matter; the
+# object must agree with the architecture ext_suffix names.
+cross_mod() { # cross_mod CC OUT: a module needing libc (strlen)
+	printf '%s\n' '#include <string.h>' 'const char *volatile cross_name = "cross";' \
+		'void *PyInit_wcross(void) { return (void *)(strlen(cross_name) - 5); }' >"$T/src/wcross.c"
+	"$1" -shared -fPIC -O2 -o "$2" "$T/src/wcross.c"
+}
+for arch in aarch64:aarch64-linux-gnu ppc64le:powerpc64le-linux-gnu; do
+	a=${arch%%:*} trip=${arch#*:}
+	if ! command -v "$trip-gcc" >/dev/null 2>&1; then
+		echo "# $trip-gcc missing: skipping the $a module"
+		continue
+	fi
+	mkdir -p "$T/cross-$a"
+	cross_mod "$trip-gcc" "$T/cross-$a/wcross.so"
+	check_status "a $a module, $a tags, on this $(uname -m) machine" 0 env -i "$SPOKE" wheel --compat manylinux_2_17 \
+		--module-file "$T/cross-$a/wcross.so" --distribution wcross --version 1.0 --module wcross \
+		--python-tag cp311 --abi-tag cp311 --ext-suffix ".cpython-311-$trip.so" --out-dir "$T/o-$a" -q
+	check "  tagged manylinux_2_17_$a, the module named for $trip" bash -c \
+		"unzip -Z1 '$T/o-$a/wcross-1.0-cp311-cp311-manylinux_2_17_$a.manylinux2014_$a.whl' | grep -qx 'wcross.cpython-311-$trip.so'"
+	check_status "  an abi3 suffix names no architecture: fine" 0 env -i "$SPOKE" wheel --compat manylinux_2_17 \
+		--module-file "$T/cross-$a/wcross.so" --distribution wcross --version 1.0 --module wcross \
+		--python-tag cp38 --abi-tag abi3 --ext-suffix .abi3.so --out-dir "$T/o-$a-abi3" -q
+	check_status "  with an x86_64 suffix it fails" 1 env -i "$SPOKE" wheel --compat manylinux_2_17 \
+		--module-file "$T/cross-$a/wcross.so" --distribution wcross --version 1.0 --module wcross "${TAGS[@]}" \
+		--out-dir "$T/o-$a-bad"
+	check "  naming both architectures" grep -qF "is built for $a, but its extension suffix '.cpython-311-x86_64-linux-gnu.so' is for x86_64" "$T/last.out"
+	check "  and writing no wheel" bash -c "! ls '$T'/o-$a-bad/*.whl 2>/dev/null"
+done
+if command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
+	mkdir -p "$T/cb"
+	cp "$T/cross-aarch64/wcross.so" "$T/cb/"
+	cat >"$T/cb/artifacts.json" <<'JSON'
+{"artifacts": [{"path": "wcross.so", "distribution": "wcross", "version": "1.0", "module": "wcross",
+  "python_tag": "cp311", "abi_tag": "cp311", "ext_suffix": ".cpython-311-aarch64-linux-gnu.so"}]}
+JSON
+	check_status "spoke build --artifacts with declared aarch64 tags, here" 0 "$SPOKE" build -q \
+		--state-dir "$T/state-cb" --compat manylinux_2_17 --artifacts "$T/cb/artifacts.json" -o "$T/cb/out"
+	check "  wrote the manylinux_2_17_aarch64 wheel" \
+		test -f "$T/cb/out/wcross-1.0-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
+	"$SPOKE" stop --state-dir "$T/state-cb" >/dev/null 2>&1
+fi
+
+# The platform policy is compiled in: a spoke installed beside a broken
+# share/spoke/policy.json, or with no source tree, reads no file for it.
+mkdir -p "$T/inst/bin" "$T/inst/share/spoke"
+cp "$SPOKE" "$T/inst/bin/spoke"
+echo '{"format": 2, "broken' >"$T/inst/share/spoke/policy.json"
+check_status "a spoke beside a broken share/spoke/policy.json ignores it" 0 env -i "$T/inst/bin/spoke" wheel \
+	--compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" --out-dir "$T/o14" -q
+"$SPOKE" wheel --compat manylinux_2_17 "${MOD[@]}" "${TAGS[@]}" --lib-path "$IN/lib" --out-dir "$T/o14b" -q
+check "  and writes the wheel the built spoke writes" cmp "$T/o14/$NAME" "$T/o14b/$NAME"
+if command -v strace >/dev/null 2>&1; then
+	check "  opening no policy.json at all (strace)" bash -c "strace -f -e trace=open,openat,stat,newfstatat,access \
+		-o '$T/policy.trace' '$SPOKE' wheel --compat manylinux_2_17 ${MOD[*]} ${TAGS[*]} --lib-path '$IN/lib' \
+		--out-dir '$T/o15' -q && ! grep -q policy.json '$T/policy.trace'"
+fi
 
 # Usage errors.
 check_status "no --compat: usage error" 2 "$SPOKE" wheel "${MOD[@]}" "${TAGS[@]}" --out-dir "$T/ou"
@@ -357,7 +483,20 @@ cat >"$B/two.json" <<JSON
 JSON
 check_status "--wheel-out with two artifacts: usage error" 2 "$SPOKE" wheel --compat linux \
 	--artifacts "$B/two.json" --wheel-out "$T/ou/x.whl"
+check_status "--lib-path '': usage error (it would be the working folder)" 2 "$SPOKE" wheel --compat linux \
+	"${MOD[@]}" "${TAGS[@]}" --lib-path '' --out-dir "$T/ou"
+check_status "spoke repair --lib-path '': usage error" 2 "$SPOKE" repair --lib-path '' -w "$T/ou" "$T/o1/$NAME"
 check "nothing was written by the usage errors" test ! -e "$T/ou"
+# SOURCE_DATE_EPOCH out of range (strtoll's ERANGE) is refused by each
+# command that reads it, as spoke sdist refused it.
+for cmd in "wheel --compat linux ${MOD[*]} ${TAGS[*]} --out-dir $T/oe" \
+	"build -q --state-dir $T/state-e --artifacts $IN/artifacts.json -o $T/oe" \
+	"repair -w $T/oe $T/o1/$NAME"; do
+	check_status "SOURCE_DATE_EPOCH=99999999999999999999 spoke ${cmd%% *}: exit 1" 1 \
+		env SOURCE_DATE_EPOCH=99999999999999999999 "$SPOKE" $cmd
+	check "  naming it" grep -qF "SOURCE_DATE_EPOCH '99999999999999999999' is not a non-negative number" "$T/last.out"
+done
+check "  and nothing was written" bash -c "! ls '$T'/oe/*.whl 2>/dev/null"
 check "--help explains the declared search and the fixed time" \
 	bash -c "'$SPOKE' wheel --help | grep -q 'ld.so.conf' && '$SPOKE' wheel --help | grep -q '1980-01-01'"
 

@@ -379,6 +379,34 @@ static void test_read_all_and_exists(void **state)
 	free(missing);
 }
 
+/* A FIFO is refused at once (an alarm fails the test if open waits for
+ * a writer); a folder too; a regular file, through a link, is read. */
+static void test_read_regular(void **state)
+{
+	char *fifo = tpath("fifo"), *f = tpath("f"), *l = tpath("l");
+	struct sp_err e;
+	size_t len = 0;
+	char *got;
+
+	(void)state;
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	assert_null(fsx_read_regular(fifo, &len, &e));
+	alarm(0);
+	assert_non_null(strstr(e.msg, "is not a regular file"));
+	assert_null(fsx_read_regular(tmpdir, &len, &e));
+	write_file(f, "abc");
+	assert_int_equal(symlink(f, l), 0);
+	got = fsx_read_regular(l, &len, &e);
+	assert_non_null(got);
+	assert_int_equal(len, 3);
+	assert_string_equal(got, "abc");
+	free(got);
+	free(fifo);
+	free(f);
+	free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +444,8 @@ int main(void)
 						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_mkdir_p_refuses_file,
 						setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_regular, setup_dir,
+						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_all_and_exists,
 						setup_dir, teardown_dir),
 	};

@@ -735,6 +735,7 @@ static void test_schema2_journal_migrates(void **state)
 			 "DROP INDEX artifacts_cargo;"
 			 "ALTER TABLE artifacts DROP COLUMN resolved_ns;"
 			 "ALTER TABLE artifacts DROP COLUMN resolution;"
+			 "ALTER TABLE wheels DROP COLUMN compile_ns;"
 			 "PRAGMA user_version = 2;",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		fail_msg("downgrade: %s", sqlite3_errmsg(db));

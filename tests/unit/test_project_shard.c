@@ -250,6 +250,37 @@ static int same_list(const json_t *got, const char *x, const char *y)
 	return same;
 }
 
+/* Weights of 0 (a package the journal timed at nothing) tie every load:
+ * the tie goes to the shard with fewer packages, so N zero weights still
+ * give N shards one package each. */
+static void test_zero_weights_spread(void **state)
+{
+	static const char *const two[] = {"ffi-a", "ffi-b"};
+	static const double zero2[] = {0, 0};
+	static const double zero7[] = {0, 0, 0, 0, 0, 0, 0};
+	static const double mixed[] = {5, 0, 0, 5};
+	static const char *const four[] = {"a", "b", "c", "d"};
+	unsigned out[16], count[4] = {0};
+	size_t i;
+
+	(void)state;
+	place(two, zero2, 2, 2, out);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], 2);
+	/* Seven at 0 over 3 shards: 3, 2, 2 packages, as round-robin. */
+	place(names7, zero7, 7, 3, out);
+	for (i = 0; i < 7; i++)
+		count[out[i] - 1]++;
+	assert_int_equal(count[0], 3);
+	assert_int_equal(count[1], 2);
+	assert_int_equal(count[2], 2);
+	/* a, d weigh 5 and land in shards 1 and 2; b and c weigh 0 and
+	 * tie both loads at 5: one each, not both in shard 1. */
+	place(four, mixed, 4, 2, out);
+	assert_int_not_equal(out[0], out[3]);
+	assert_int_not_equal(out[1], out[2]);
+}
+
 static void test_partition_json(void **state)
 {
 	json_t *names = json_pack("[s,s,s,s]", "d", "b", "c", "a");
@@ -298,6 +329,7 @@ int main(void)
 	    cmocka_unit_test(test_one_shard_takes_all),
 	    cmocka_unit_test(test_weights_balance),
 	    cmocka_unit_test(test_weights_file),
+	    cmocka_unit_test(test_zero_weights_spread),
 	    cmocka_unit_test(test_partition_json),
 	};
 

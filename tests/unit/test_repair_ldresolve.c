@@ -388,11 +388,43 @@ static void test_declared_only(void **state)
 	resolve("r/runpath.so", &o, &t);
 	expect(&t, "liba.so", "r/../lib2/liba.so", LD_VIA_RUNPATH);
 	ld_tree_release(&t);
-	o.nlib = 0;
 	resolve("r/rpath.so", &o, &t);
 	expect(&t, "liba.so", "r/../lib2/liba.so", LD_VIA_RPATH);
-	expect(&t, "libb.so", "r/../lib1/libb.so", LD_VIA_RPATH);
+	/* $ORIGIN/../lib1 leaves the module's folder for one nobody
+	 * declared. */
+	expect(&t, "libb.so", NULL, LD_VIA_NONE);
 	ld_tree_release(&t);
+	o.nlib = 0;
+	resolve("r/rpath.so", &o, &t);
+	expect(&t, "liba.so", NULL, LD_VIA_NONE);
+	ld_tree_release(&t);
+
+	/* However many ".." lead from $ORIGIN to the system's folders, they
+	 * are not searched; below $ORIGIN is. */
+	assert_int_equal(
+	    run("mkdir -p r/sub && cp lib2/liba.so r/sub/ &&"
+		" cc -shared -fPIC -o r/escape.so r.c -Llib2 -la"
+		" -Wl,--allow-shlib-undefined -Wl,--enable-new-dtags"
+		" -Wl,-rpath,'$ORIGIN/../../../../../../../..%s'"
+		" -Wl,-rpath,'$ORIGIN/sub/../../r/sub'",
+		lib2),
+	    0);
+	resolve("r/escape.so", &o, &t);
+	expect(&t, "liba.so", "r/sub/../../r/sub/liba.so", LD_VIA_RUNPATH);
+	ld_tree_release(&t);
+	assert_int_equal(run("rm -r r/sub"), 0);
+	resolve("r/escape.so", &o, &t);
+	expect(&t, "liba.so", NULL, LD_VIA_NONE);
+	ld_tree_release(&t);
+	/* The test is of the declared search: the loader's finds it. */
+	o.declared_only = 0;
+	o.ld_library_path = NULL;
+	resolve("r/escape.so", &o, &t);
+	i = ld_tree_find(&t, "liba.so");
+	assert_true(i != LD_ROOT);
+	assert_int_equal(t.libs[i].via, LD_VIA_RUNPATH);
+	ld_tree_release(&t);
+	o.declared_only = 1;
 
 	/* The system's configuration, unset here, is not read either: libm's
 	 * libc is not found, and nothing was tried. */

@@ -540,10 +540,53 @@ static int origin_relative(const char *elem)
 		(elem[9] == '/' || elem[9] == '\0'));
 }
 
+/* 1 when dir, made absolute and normalized, is root or lies below it;
+ * -1 when out of memory or the current directory cannot be read. */
+static int dir_below(const char *dir, const char *root)
+{
+	struct sp_err e;
+	char *a = path_absolute(dir, &e), *b = path_absolute(root, &e);
+	char *na = a ? path_normalize(a) : NULL;
+	char *nb = b ? path_normalize(b) : NULL;
+	int rc = -1;
+
+	if (na && nb) {
+		size_t n = strlen(nb);
+
+		rc = strcmp(nb, "/") == 0 ||
+		     (strncmp(na, nb, n) == 0 &&
+		      (na[n] == '\0' || na[n] == '/'));
+	}
+	free(a);
+	free(b);
+	free(na);
+	free(nb);
+	return rc;
+}
+
+/* 1 when an expanded $ORIGIN element of a declared search stays in a
+ * declared tree: the root object's folder, a linked path or a --lib-path
+ * folder.  "$ORIGIN/../../../usr/lib" starts at $ORIGIN but reads the
+ * machine's own folders, which no build system declares. */
+static int declared_dir(const struct resolver *r, const char *dir)
+{
+	const struct ld_opts *o = r->o;
+	size_t i;
+	int rc;
+
+	rc = dir_below(dir, r->root_origin);
+	for (i = 0; rc == 0 && i < o->nlinked; i++)
+		rc = dir_below(dir, o->linked_paths[i]);
+	for (i = 0; rc == 0 && i < o->nlib; i++)
+		rc = dir_below(dir, o->lib_paths[i]);
+	return rc;
+}
+
 /* Tries each element of a search path list, with $ORIGIN expanded; with
- * origin_only, only the elements that start at $ORIGIN. */
+ * a declared search (r set), only the elements that start at $ORIGIN and
+ * stay in a declared tree. */
 static int try_list(struct lookup *l, const char *list, const char *seps,
-		    const char *origin, int origin_only)
+		    const char *origin, const struct resolver *r)
 {
 	char *copy, *elem, *save = NULL, *dir;
 	int rc = 0;
@@ -558,12 +601,39 @@ static int try_list(struct lookup *l, const char *list, const char *seps,
 		save = strpbrk(elem, seps);
 		if (save)
 			*save++ = '\0';
-		if (origin_only && !origin_relative(elem))
+		if (r && !origin_relative(elem))
 			continue;
 		dir = origin ? ld_expand_origin(elem, origin) : strdup(elem);
 		if (!dir) {
 			rc = -1;
 			break;
+		}
+		if (r) {
+			int in = declared_dir(r, dir);
+
+			if (in < 0) {
+				free(dir);
+				rc = -1;
+				break;
+			}
+			if (!in) {
+				if (l->tried.n < LD_MAX_TRIED) {
+					char *why = NULL;
+
+					if (asprintf(&why,
+						     "'%s', outside the module's "
+						     "folder and every "
+						     "--lib-path folder",
+						     dir) < 0 ||
+					    strv_push(&l->tried, why) < 0) {
+						free(dir);
+						rc = -1;
+						break;
+					}
+				}
+				free(dir);
+				continue;
+			}
 		}
 		rc = try_dir(l, dir);
 		free(dir);
@@ -642,7 +712,7 @@ static int lookup_lib(struct resolver *r, size_t i, struct lookup *l)
 				if (!origin)
 					return -1;
 				rc = try_list(l, obj->rpath, ":", origin,
-					      o->declared_only);
+					      o->declared_only ? r : NULL);
 				free(origin);
 				if (rc)
 					return rc < 0 ? -1 : LD_VIA_RPATH;
@@ -653,13 +723,13 @@ static int lookup_lib(struct resolver *r, size_t i, struct lookup *l)
 	}
 	if (!o->declared_only)
 		STEP(LD_VIA_LD_LIBRARY_PATH,
-		     try_list(l, o->ld_library_path, ":;", NULL, 0));
+		     try_list(l, o->ld_library_path, ":;", NULL, NULL));
 	if (needer->runpath) {
 		origin = obj_origin(r, p);
 		if (!origin)
 			return -1;
 		rc = try_list(l, needer->runpath, ":", origin,
-			      o->declared_only);
+			      o->declared_only ? r : NULL);
 		free(origin);
 		if (rc)
 			return rc < 0 ? -1 : LD_VIA_RUNPATH;

@@ -34,7 +34,10 @@
  *
  * With declared_only, only what the caller declared is searched, in the
  * same order: the elements of 1 and 3 that start with $ORIGIN (or
- * ${ORIGIN}), 4 and 5; never 2, 6, 7, an absolute or relative RPATH
+ * ${ORIGIN}) and, once expanded and normalized, stay in the root's
+ * folder, a linked path or a lib_paths folder, 4 and 5; never 2, 6, 7,
+ * an $ORIGIN element that climbs out ("$ORIGIN/../../usr/lib"), an
+ * absolute or relative RPATH
  * element, or a DT_NEEDED path, which would read the machine's own files
  * (a build system's action may read its declared inputs only).
  */

@@ -13,9 +13,7 @@
 
 #include "common/fsx.h"
 #include "common/path.h"
-#include "common/stamp.h"
-
-#define POLICY_FILE "policy.json"
+#include "worker/repair/policy_table.h"
 
 /* Symbols named per version in a one-line message. */
 #define FORMAT_SYMS 8
@@ -228,11 +226,41 @@ oom:
 	return sp_err_set(e, "out of memory");
 }
 
-/* Parses the table at path.  NULL with e filled. */
-static json_t *load_json(const char *path, struct sp_err *e)
+/* The name of the compiled-in table in messages. */
+#define BUILT_IN "the built-in platform policy (data/policy.json)"
+
+/* Parses a table's text; name says which in messages.  NULL with e
+ * filled. */
+static json_t *parse_json(const char *text, size_t len, const char *name,
+			  struct sp_err *e)
 {
 	json_error_t jerr;
 	json_t *root, *fmt;
+
+	root = json_loadb(text, len, 0, &jerr);
+	if (!root) {
+		sp_err_set(e, "cannot load the platform policy '%s': line %d: "
+			      "%s",
+			   name, jerr.line, jerr.text);
+		return NULL;
+	}
+	fmt = json_object_get(root, "format");
+	if (!json_is_integer(fmt) || json_integer_value(fmt) != 2 ||
+	    !json_is_array(json_object_get(root, "policies")) ||
+	    !json_is_object(json_object_get(root, "musl_libc"))) {
+		sp_err_set(e, "'%s' is not a spoke platform policy (format 2 "
+			      "with 'policies' and 'musl_libc')",
+			   name);
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* Parses the table at path.  NULL with e filled. */
+static json_t *load_json(const char *path, struct sp_err *e)
+{
+	json_t *root;
 	char *text;
 	size_t len;
 
@@ -243,24 +271,21 @@ static json_t *load_json(const char *path, struct sp_err *e)
 		sp_err_wrap(e, "cannot load the platform policy");
 		return NULL;
 	}
-	root = json_loadb(text, len, 0, &jerr);
+	root = parse_json(text, len, path, e);
 	free(text);
-	if (!root) {
-		sp_err_set(e, "cannot load the platform policy '%s': line %d: "
-			      "%s",
-			   path, jerr.line, jerr.text);
-		return NULL;
-	}
-	fmt = json_object_get(root, "format");
-	if (!json_is_integer(fmt) || json_integer_value(fmt) != 2 ||
-	    !json_is_array(json_object_get(root, "policies")) ||
-	    !json_is_object(json_object_get(root, "musl_libc"))) {
-		sp_err_set(e, "'%s' is not a spoke platform policy (format 2 "
-			      "with 'policies' and 'musl_libc')",
-			   path);
-		json_decref(root);
-		return NULL;
-	}
+	return root;
+}
+
+/* The compiled-in table, parsed once per process (a borrowed reference,
+ * kept).  NULL with e filled: only when memory runs out, since the build
+ * checked that it parses. */
+static json_t *built_in_json(struct sp_err *e)
+{
+	static json_t *root;
+
+	if (!root)
+		root = parse_json((const char *)policy_table,
+				  policy_table_len, BUILT_IN, e);
 	return root;
 }
 
@@ -304,17 +329,18 @@ static int no_tag_for(const json_t *pols, const char *path,
 			  path, len ? have : "nothing");
 }
 
-int policy_load(struct policy *p, const char *path, enum policy_libc libc,
-		const char *arch, struct sp_err *e)
+/* Loads the tags of the parsed table root (named path in messages) for
+ * libc and arch, as policy_load. */
+static int load_root(struct policy *p, const json_t *root, const char *path,
+		     enum policy_libc libc, const char *arch,
+		     struct sp_err *e)
 {
 	const char *musl = NULL;
-	json_t *root, *pols;
+	const json_t *pols;
 	size_t i;
 	int rc = -1;
 
 	memset(p, 0, sizeof(*p));
-	if (!(root = load_json(path, e)))
-		return -1;
 	pols = json_object_get(root, "policies");
 	if (libc == POLICY_MUSL) {
 		musl = json_string_value(
@@ -352,85 +378,44 @@ int policy_load(struct policy *p, const char *path, enum policy_libc libc,
 out:
 	if (rc < 0)
 		policy_release(p);
+	return rc;
+}
+
+int policy_load(struct policy *p, const char *path, enum policy_libc libc,
+		const char *arch, struct sp_err *e)
+{
+	json_t *root;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (!(root = load_json(path, e)))
+		return -1;
+	rc = load_root(p, root, path, libc, arch, e);
 	json_decref(root);
 	return rc;
 }
 
-/* Where the installed table is: <dir of the executable>/../share/spoke/
- * first, so that an installed spoke never reads a source tree that happens
- * to still exist, else the source tree's.  The executable's place is
- * looked up once per process.  NULL with e set when neither exists. */
-static const char *policy_path(struct sp_err *e)
-{
-	static char *installed;
-	static int looked;
-	const char *built = SPOKE_DATA_DIR "/" POLICY_FILE;
-
-	if (!looked) {
-		char exe[PATH_MAX], *dir;
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		looked = 1;
-		if (n > 0) {
-			exe[n] = '\0';
-			dir = path_dirname(exe);
-			if (dir && asprintf(&installed, "%s/../share/spoke/%s",
-					    dir, POLICY_FILE) < 0)
-				installed = NULL;
-			free(dir);
-		}
-	}
-	if (installed && path_exists(installed))
-		return installed;
-	if (path_exists(built))
-		return built;
-	sp_err_set(e, "cannot find the platform policy: neither '%s' nor "
-		      "'%s' exists",
-		   installed ? installed : POLICY_FILE, built);
-	return NULL;
-}
-
-/* policy_default()'s table, its file's path and stamp, arch, and the
- * stamp epoch in which it was last found current (fsx.h). */
+/* policy_default()'s table: one libc and arch at a time. */
 static struct {
 	struct policy pol;
-	char *path;
-	struct stamp stamp;
-	uint64_t epoch;
+	int loaded;
 } cache;
 
 const struct policy *policy_default(enum policy_libc libc, const char *arch,
 				    struct sp_err *e)
 {
-	uint64_t epoch = stamp_epoch();
-	const char *path;
-	struct stamp now;
+	const json_t *root;
 	struct policy fresh;
 
-	if (epoch && cache.epoch == epoch && cache.path &&
-	    cache.pol.libc == libc && strcmp(cache.pol.arch, arch) == 0)
+	if (cache.loaded && cache.pol.libc == libc &&
+	    strcmp(cache.pol.arch, arch) == 0)
 		return &cache.pol;
-	if (!(path = policy_path(e)))
-		return NULL;
-	stamp_take(path, &now);
-	if (cache.path && strcmp(cache.path, path) == 0 &&
-	    cache.pol.libc == libc && strcmp(cache.pol.arch, arch) == 0 &&
-	    stamp_same(&cache.stamp, &now)) {
-		cache.epoch = epoch;
-		return &cache.pol;
-	}
-	/* Stamped before reading: a change while it is read shows next
-	 * time. */
-	if (policy_load(&fresh, path, libc, arch, e) < 0)
+	if (!(root = built_in_json(e)) ||
+	    load_root(&fresh, root, BUILT_IN, libc, arch, e) < 0)
 		return NULL;
 	policy_release(&cache.pol);
-	free(cache.path);
 	cache.pol = fresh;
-	cache.path = strdup(path);
-	cache.stamp = now;
-	cache.epoch = cache.path ? epoch : 0;
-	if (!cache.path)
-		cache.stamp.racy = 1; /* compares with nothing */
+	cache.loaded = 1;
 	return &cache.pol;
 }
 
@@ -519,14 +504,14 @@ const struct policy_tag *policy_find(const struct policy *p, const char *name,
 
 int policy_name_valid(const char *name, struct sp_err *e)
 {
-	const char *path = policy_path(e), *arch, *pname;
+	const char *arch, *pname;
 	json_t *root, *pols, *o, *sv, *v;
 	char names[600];
 	size_t i, k, len = 0;
 	int ok = 0;
 
-	if (!path || !(root = load_json(path, e)))
-		return -1;
+	if (!(root = built_in_json(e)))
+		return -2;
 	pols = json_object_get(root, "policies");
 	names[0] = '\0';
 	json_array_foreach(pols, i, o) {
@@ -561,7 +546,6 @@ int policy_name_valid(const char *name, struct sp_err *e)
 		if (ok)
 			break;
 	}
-	json_decref(root);
 	if (ok)
 		return 0;
 	return sp_err_set(e, "unknown platform tag '%s' (known, each with or "

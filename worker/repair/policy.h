@@ -5,8 +5,9 @@
  * gives a wheel its tag.
  *
  * The table is data, not code: data/policy.json in the source tree,
- * installed as <prefix>/share/spoke/policy.json, generated from the public
- * policy files (scripts/gen-policy.py; the file records its source).  Per
+ * generated from the public policy files (scripts/gen-policy.py; the file
+ * records its source), compiled into the binary (policy_table.h), so no
+ * command looks for it at run time.  Per
  * libc (glibc, musl) and architecture, the tags run from the most
  * compatible (manylinux_2_5, musllinux_1_1) to the newest.  Each lists the
  * sonames every system of the tag provides, per architecture the symbol
@@ -99,13 +100,10 @@ struct policy {
 int policy_load(struct policy *p, const char *path, enum policy_libc libc,
 		const char *arch, struct sp_err *e);
 
-/* The installed table (<dir of the executable>/../share/spoke/, else the
- * source tree's data/: SPOKE_DATA_DIR, set at build time; the error names
- * every place looked at), kept for the rest of the process and loaded
- * again only when its file changes (common/stamp.h) or another libc or
- * arch is asked for: a worker runs many jobs, and parsing the table was a
- * fifth of a small wheel's cost.  Owned by this module; valid until the
- * next call. */
+/* The compiled-in table's tags for libc and arch (policy_table.h), parsed
+ * once per process and kept while the same libc and arch are asked for:
+ * a worker runs many jobs, and parsing the table was a fifth of a small
+ * wheel's cost.  Owned by this module; valid until the next call. */
 const struct policy *policy_default(enum policy_libc libc, const char *arch,
 				    struct sp_err *e);
 
@@ -121,10 +119,11 @@ void policy_release(struct policy *p);
 const struct policy_tag *policy_find(const struct policy *p, const char *name,
 				     const char *what, struct sp_err *e);
 
-/* Checks that name is a tag some policy of the installed table has, for
- * any libc, with or without an "_<arch>" suffix of an architecture it
- * covers: what --compat accepts before anything is built.  Returns 0, or
- * -1 with e listing the tags there are. */
+/* Checks that name is a tag some policy of the compiled-in table has,
+ * for any libc, with or without an "_<arch>" suffix of an architecture it
+ * covers: what --compat accepts before anything is built.  Returns 0, -1
+ * with e listing the tags there are (a usage error), or -2 with e saying
+ * why the table cannot be read (not the user's doing). */
 int policy_name_valid(const char *name, struct sp_err *e);
 
 /* 1 when a wheel of tag t may need soname without bundling it: it is on

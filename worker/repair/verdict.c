@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pyname.h"
 #include "worker/repair/exclude.h"
 
 static const char *const action_names[] = {"removed", "system", "excluded",
@@ -169,8 +170,8 @@ int verdict_decide(struct verdict *v, const struct verdict_object *objs,
 	}
 	if (v->tag && !v->linux_only)
 		v->plat = policy_platform_tag(v->pol, v->tag);
-	else if (asprintf(&v->plat, "linux_%s", v->arch) < 0)
-		v->plat = NULL;
+	else
+		v->plat = wheel_linux_tag(v->arch);
 	if (!v->plat) {
 		sp_err_set(e, "out of memory");
 		goto out;
