@@ -787,6 +787,9 @@ static void print_log(const json_t *log)
 		const char *path =
 			json_string_value(json_object_get(ev, "cargo_path"));
 
+		/* A reused wheel has no artifact: its wheel names it. */
+		if (!path)
+			path = json_string_value(json_object_get(ev, "wheel"));
 		printf("  %+10.3f ms  %-16s %s\n",
 		       (double)(json_integer_value(json_object_get(ev, "t_ns")) -
 				t0) / 1e6,

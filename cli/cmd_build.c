@@ -161,6 +161,9 @@ static const char build_help[] =
 	"  --json                 one JSON object per line: events, then the\n"
 	"                         result\n"
 	"  -q, --quiet            only errors\n"
+	"  --force                write every wheel again, even one whose\n"
+	"                         inputs are unchanged since it was written\n"
+	"                         (docs/incremental.md)\n"
 	"  -v, --verbose          say which socket folder is used, and why\n"
 	"                         not XDG_RUNTIME_DIR\n"
 	"\n"
@@ -369,11 +372,13 @@ static void on_event(const json_t *ev, void *arg)
 			json_string_value(json_object_get(ev, "path"));
 
 		ui->done++;
-		ui->bytes += json_integer_value(json_object_get(ev, "size"));
+		if (!json_is_true(json_object_get(ev, "reused")))
+			ui->bytes += json_integer_value(
+				json_object_get(ev, "size"));
 		snprintf(ui->current, sizeof(ui->current), "%s",
 			 path_basename(path));
 		progress_clear(ui);
-		printf("wrote %s\n", esc(path));
+		output_wheel(ev);
 		fflush(stdout);
 	}
 	if (!strcmp(kind, "repair")) {
@@ -400,6 +405,7 @@ struct build_args {
 	int cli_repair, cli_compat;
 	long long sde; /* SOURCE_DATE_EPOCH, or -1 */
 	int jobs, idle;
+	int force; /* --force: reuse no wheel */
 	struct jobserver *js; /* NULL without make's jobserver */
 	struct build_ui *ui;
 	/* A sharded build's division and packages (the first plan's), for
@@ -630,6 +636,8 @@ static int build_for(struct build_args *a, const char *interp,
 		goto out;
 	if (a->js)
 		json_object_set_new(req, "jobserver", json_true());
+	if (a->force)
+		json_object_set_new(req, "force", json_true());
 	/* -q without --json shows no event: the coordinator need not send
 	 * them. */
 	if (a->ui->quiet && !a->ui->json)
@@ -759,7 +767,8 @@ int cmd_build(int argc, char **argv)
 	       OPT_STATE, OPT_STAGE, OPT_JSON, OPT_COMPRESSION, OPT_IDLE,
 	       OPT_ARTIFACTS, OPT_ALL_FEATURES, OPT_NO_DEFAULT, OPT_LOCKED,
 	       OPT_FROZEN, OPT_TRIPLE, OPT_CONFIG, OPT_STRIP, OPT_SDIST,
-	       OPT_OFFLINE, OPT_EDITABLE, OPT_SHARD, OPT_SHARD_WEIGHTS };
+	       OPT_OFFLINE, OPT_EDITABLE, OPT_SHARD, OPT_SHARD_WEIGHTS,
+	       OPT_FORCE };
 	static const struct option longopts[] = {
 		{"manifest-path", required_argument, NULL, 'm'},
 		{"package", required_argument, NULL, 'p'},
@@ -799,6 +808,7 @@ int cmd_build(int argc, char **argv)
 		{"shard", required_argument, NULL, OPT_SHARD},
 		{"shard-weights", required_argument, NULL, OPT_SHARD_WEIGHTS},
 		{"quiet", no_argument, NULL, 'q'},
+		{"force", no_argument, NULL, OPT_FORCE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -1011,6 +1021,9 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'q':
 			ui.quiet = 1;
+			break;
+		case OPT_FORCE:
+			a.force = 1;
 			break;
 		case 'v':
 			client_set_verbose(1);
@@ -1226,9 +1239,7 @@ int cmd_build(int argc, char **argv)
 			       a.shard_spec,
 			       (long long)json_integer_value(
 				       json_object_get(a.shard, "of")));
-		printf("%zu wheel(s) in %s\n",
-		       json_array_size(json_object_get(all, "wheels")),
-		       out_abs ? out_abs : "(none)");
+		output_wheels_summary(json_object_get(all, "wheels"), out_abs);
 	}
 	goto out;
 fail:

@@ -83,3 +83,25 @@ void output_losses(const json_t *losses, const char *state_dir)
 			state_dir ? " --state-dir '" : "",
 			state_dir ? esc(state_dir) : "", state_dir ? "'" : "");
 }
+
+void output_wheel(const json_t *w)
+{
+	printf("%s %s\n",
+	       json_is_true(json_object_get(w, "reused")) ? "unchanged"
+							   : "wrote",
+	       esc(json_string_value(json_object_get(w, "path"))));
+}
+
+void output_wheels_summary(const json_t *wheels, const char *out_dir)
+{
+	const json_t *w;
+	size_t i, same = 0;
+
+	json_array_foreach(wheels, i, w)
+		same += json_is_true(json_object_get(w, "reused"));
+	printf("%zu wheel(s) in %s", json_array_size(wheels),
+	       out_dir ? esc(out_dir) : "(none)");
+	if (same)
+		printf(" (%zu unchanged)", same);
+	printf("\n");
+}

@@ -26,4 +26,14 @@ void output_losses(const json_t *losses, const char *state_dir);
  * and in spoke show).  Prints nothing when every older tag fits. */
 void output_nearest_miss(const json_t *report, const char *indent);
 
+/* The line of one wheel a build answers with (a "wheel" event or an
+ * element of the result's "wheels"): "wrote PATH", or "unchanged PATH"
+ * when the coordinator reused the wheel an earlier build wrote
+ * (docs/incremental.md). */
+void output_wheel(const json_t *w);
+
+/* The result's last line: how many wheels are in out_dir, and how many
+ * of them were left unchanged. */
+void output_wheels_summary(const json_t *wheels, const char *out_dir);
+
 #endif

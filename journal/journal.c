@@ -140,6 +140,35 @@ static const char *const migrations[] = {
 	 * of it (fresh) or an older client sent none.  One element of its
 	 * own: the lead orders the migrations at merge. */
 	"ALTER TABLE wheels ADD COLUMN compile_ns INTEGER;",
+
+	/* 5 -> 6: incremental packaging (server/reuse.h).  One row per
+	 * wheel a worker wrote, keyed by the digest of its job's inputs: the
+	 * wheel's identity when written, its sha256, the inputs the worker
+	 * found (bundled libraries, with their identities) and the result
+	 * to answer with.  build_id is the last build that wrote or reused
+	 * it, which pruning keeps to.  A reused wheel gets a wheels row of
+	 * its own build marked "reused", so `spoke log` shows it; the
+	 * trigger names such a row's event "wheel reused". */
+	"CREATE TABLE reuse ("
+	"  digest TEXT PRIMARY KEY,"
+	"  final_path TEXT NOT NULL,"
+	"  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+	"  ctime_ns INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  found TEXT NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  build_id INTEGER NOT NULL,"
+	"  updated_ns INTEGER NOT NULL);"
+	"CREATE INDEX reuse_build ON reuse(build_id);"
+	"CREATE INDEX reuse_final ON reuse(final_path);"
+	"ALTER TABLE wheels ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;"
+	"DROP TRIGGER ev_wheel_new;"
+	"CREATE TRIGGER ev_wheel_new AFTER INSERT ON wheels BEGIN"
+	"  INSERT INTO events (build_id, artifact_id, wheel_id, t_ns, kind)"
+	"  VALUES (NEW.build_id, NEW.artifact_id, NEW.id, NEW.updated_ns,"
+	"          'wheel ' || CASE WHEN NEW.reused THEN 'reused'"
+	"                      ELSE NEW.state END); END;",
 };
 
 static int64_t now_ns(void)
@@ -1101,6 +1130,98 @@ int journal_wheel_abandon(struct journal *j, int64_t wheel_id,
 		   "UPDATE wheels SET state = 'abandoned', error = ?, "
 		   "updated_ns = ? WHERE id = ?",
 		   "sii", error, now_ns(), wheel_id);
+}
+
+int journal_wheel_reused(struct journal *j, int64_t build_id,
+			 const char *final_path, int64_t size,
+			 const char *sha256, struct sp_err *e)
+{
+	/* No temporary: nothing is written, so replay has nothing to
+	 * settle ("done" from the start). */
+	return run(j, e,
+		   "INSERT INTO wheels (build_id, tmp_path, final_path, state, "
+		   "size, sha256, reused, updated_ns) "
+		   "VALUES (?, '', ?, 'done', ?, ?, 1, ?)",
+		   "isisi", build_id, final_path, size, sha256, now_ns());
+}
+
+int journal_reuse_put(struct journal *j, const struct journal_reuse *r,
+		      struct sp_err *e)
+{
+	/* A wheel path holds one wheel: a row of another digest for the
+	 * same path describes a file that is gone. */
+	if (run(j, e, "DELETE FROM reuse WHERE final_path = ? AND digest != ?",
+		"ss", r->final_path, r->digest) < 0)
+		return -1;
+	return run(j, e,
+		   "INSERT OR REPLACE INTO reuse (digest, final_path, dev, "
+		   "ino, size, mtime_ns, ctime_ns, sha256, found, result, "
+		   "build_id, updated_ns) "
+		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		   "ssiiiiisssii", r->digest, r->final_path,
+		   (int64_t)r->ident.dev, (int64_t)r->ident.ino, r->ident.size,
+		   r->ident.mtime_ns, r->ctime_ns, r->sha256, r->found,
+		   r->result, r->build_id, now_ns());
+}
+
+int journal_reuse_get(struct journal *j, const char *digest,
+		      struct journal_reuse *out, struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(j->db,
+			       "SELECT final_path, dev, ino, size, mtime_ns, "
+			       "ctime_ns, sha256, found, result, build_id "
+			       "FROM reuse WHERE digest = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(j, e, "cannot prepare query");
+	sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		db_fail(j, e, "cannot read the reuse table");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	snprintf(out->digest, sizeof(out->digest), "%s", digest);
+	out->final_path = col_dup(st, 0);
+	out->ident.dev = (uint64_t)sqlite3_column_int64(st, 1);
+	out->ident.ino = (uint64_t)sqlite3_column_int64(st, 2);
+	out->ident.size = sqlite3_column_int64(st, 3);
+	out->ident.mtime_ns = sqlite3_column_int64(st, 4);
+	out->ctime_ns = sqlite3_column_int64(st, 5);
+	col_copy(st, 6, out->sha256, sizeof(out->sha256));
+	out->found = col_dup(st, 7);
+	out->result = col_dup(st, 8);
+	out->build_id = sqlite3_column_int64(st, 9);
+	sqlite3_finalize(st);
+	if (!out->final_path || !out->found || !out->result) {
+		journal_reuse_release(out);
+		return sp_err_set(e, "out of memory");
+	}
+	return 1;
+}
+
+int journal_reuse_touch(struct journal *j, const char *digest,
+			int64_t build_id, struct sp_err *e)
+{
+	return run(j, e,
+		   "UPDATE reuse SET build_id = ?, updated_ns = ? "
+		   "WHERE digest = ?",
+		   "iis", build_id, now_ns(), digest);
+}
+
+void journal_reuse_release(struct journal_reuse *r)
+{
+	free(r->final_path);
+	free(r->found);
+	free(r->result);
+	memset(r, 0, sizeof(*r));
 }
 
 /* One row of the wheels query. */

@@ -29,7 +29,7 @@
 #include "common/err.h"
 #include "common/fsx.h"
 
-#define JOURNAL_SCHEMA_VERSION 5
+#define JOURNAL_SCHEMA_VERSION 6
 
 struct journal;
 
@@ -158,6 +158,42 @@ int journal_wheel_done(struct journal *j, int64_t wheel_id, int64_t size,
 		       const char *sha256, int64_t t_ns, struct sp_err *e);
 int journal_wheel_abandon(struct journal *j, int64_t wheel_id,
 			  const char *error, struct sp_err *e);
+
+/* A wheel reused from an earlier build (server/reuse.h): a "done" row of
+ * build_id, marked reused, with no temporary; its event in the timeline
+ * is "wheel reused". */
+int journal_wheel_reused(struct journal *j, int64_t build_id,
+			 const char *final_path, int64_t size,
+			 const char *sha256, struct sp_err *e);
+
+/* Incremental packaging: what a written wheel was made from.  digest is
+ * the hex sha256 of its job's inputs (server/reuse.h), ident and ctime_ns
+ * the wheel file's identity when it was written, found a JSON array of
+ * the inputs the worker discovered (bundled libraries and their
+ * identities), result the worker's result (JSON) to answer with, build_id
+ * the last build that wrote or reused the wheel. */
+struct journal_reuse {
+	char digest[65];
+	char *final_path;
+	struct fsx_ident ident;
+	int64_t ctime_ns;
+	char sha256[65];
+	char *found, *result;
+	int64_t build_id;
+};
+
+/* Records r (replacing a row of the same digest, and any row of another
+ * digest for the same final_path: the file it described is gone). */
+int journal_reuse_put(struct journal *j, const struct journal_reuse *r,
+		      struct sp_err *e);
+/* The row of digest into *out (the caller's: journal_reuse_release()):
+ * 1, 0 when there is none, -1 on error. */
+int journal_reuse_get(struct journal *j, const char *digest,
+		      struct journal_reuse *out, struct sp_err *e);
+/* Says that build_id reused the wheel of digest. */
+int journal_reuse_touch(struct journal *j, const char *digest,
+			int64_t build_id, struct sp_err *e);
+void journal_reuse_release(struct journal_reuse *r);
 
 struct journal_wheel {
 	int64_t id, build_id;

@@ -12,10 +12,9 @@
  * The deletes of one step, in this order: a row goes before the rows it
  * points at (events and wheels, then artifacts, then builds), so that
  * each step leaves a journal whose foreign keys hold.  Each takes ?1, the
- * oldest build kept, and ?2, the most rows it deletes.  A table another
- * feature adds whose rows name the build that last needed them is pruned
- * by one more line here (e.g. "DELETE FROM reuse WHERE rowid IN (SELECT
- * rowid FROM reuse WHERE build_id < ?1 LIMIT ?2)").
+ * oldest build kept, and ?2, the most rows it deletes.  A table whose
+ * rows name the build that last needed them (reuse) is pruned by one
+ * line of its own.
  *
  * A loss (lost or quarantined, no resolution) is reported while no later
  * row of its cargo output exists; such a later row is kept while the loss
@@ -43,6 +42,11 @@ static const char *const prune_deletes[] = {
 	"  AND o.state IN ('lost', 'quarantined') AND o.resolution IS NULL) "
 	"AND NOT EXISTS (SELECT 1 FROM wheels w WHERE w.artifact_id = a.id) "
 	"ORDER BY a.build_id LIMIT ?2)",
+
+	/* A wheel no kept build wrote or reused: its next build writes it
+	 * once more (server/reuse.h). */
+	"DELETE FROM reuse WHERE digest IN (SELECT digest FROM reuse "
+	"WHERE build_id < ?1 ORDER BY build_id LIMIT ?2)",
 
 	"DELETE FROM builds WHERE id IN (SELECT b.id FROM builds b "
 	"WHERE b.id < ?1 AND b.state != 'running' "

@@ -26,6 +26,7 @@
 #include "common/version.h"
 #include "journal/journal.h"
 #include "journal/replay.h"
+#include "server/reuse.h"
 
 static int str_field(const json_t *o, const char *k, const char **out)
 {
@@ -165,6 +166,7 @@ void client_build(struct server *s, struct client *c, json_t *req)
 		b->max_jobs = s->o->jobs;
 	b->jobserver = json_is_true(json_object_get(req, "jobserver"));
 	b->quiet = json_is_true(json_object_get(req, "quiet"));
+	b->force = json_is_true(json_object_get(req, "force"));
 	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
 	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
 		client_send(c, MSG_RESULT,
@@ -245,23 +247,112 @@ static int resolve_out_dir(struct build *b, struct sp_err *e)
 	return 0;
 }
 
+/* Names every job's wheel (common/pyname.h): the job carries the name
+ * and its path in the user's output folder, so the worker names nothing
+ * itself, and the reuse digest covers them. */
+static int name_wheels(struct build *b, struct sp_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+		char *name, *final = NULL;
+
+		name = wheel_filename(jb->spec.distribution, jb->spec.version,
+				      jb->spec.python_tag, jb->spec.abi_tag,
+				      jb->spec.platform_tag);
+		if (!name)
+			return sp_err_set(e, "cannot name the wheel of '%s'",
+					  jb->cargo_path);
+		/* asprintf leaves its pointer undefined when it fails. */
+		if (asprintf(&final, "%s/%s", jb->spec.out_dir, name) < 0) {
+			free(name);
+			return sp_err_set(e, "out of memory");
+		}
+		free(jb->spec.wheel_name);
+		free(jb->spec.final_path);
+		jb->spec.wheel_name = name;
+		jb->spec.final_path = final;
+	}
+	return 0;
+}
+
+/*
+ * Decides which jobs' wheels are reused (reuse.h): each job's digest is
+ * taken now, before anything is staged, and a job whose wheel an earlier
+ * build wrote for the same digest, still at its path as written, is
+ * neither staged nor handed to a worker (docs/incremental.md says why no
+ * staging is needed).  Under --force nothing is reused, but the digests
+ * are taken so that the wheels written are recorded.  A digest that
+ * cannot be taken only means that job is written and not recorded.
+ */
+static void decide_reuse(struct server *s, struct build *b, json_t **reused)
+{
+	struct sp_err e;
+	json_t *ambient = reuse_ambient(&e);
+	size_t i;
+
+	if (!ambient)
+		slog("build %lld: nothing reused or recorded: %s",
+		     (long long)b->id, e.msg);
+	for (i = 0; ambient && i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+		const char *why = NULL;
+		int rc;
+
+		if (reuse_digest(&jb->spec, ambient, jb->digest, &e) < 0) {
+			jb->digest[0] = '\0';
+			slog("build %lld: '%s' is written: %s",
+			     (long long)b->id, jb->cargo_path, e.msg);
+			continue;
+		}
+		if (b->force)
+			continue;
+		rc = reuse_lookup(s->j, jb->digest, &reused[i], &why, &e);
+		if (rc < 0)
+			slog("build %lld: %s", (long long)b->id, e.msg);
+		/* Said of a wheel whose inputs are unchanged but whose file
+		 * (or a library it bundles) is not as written: the user may
+		 * wonder why it was written again. */
+		if (rc == 0 && why)
+			slog("build %lld: '%s' is written again: %s",
+			     (long long)b->id, jb->spec.final_path, why);
+		if (rc <= 0)
+			continue;
+		jb->reused = 1;
+		jb->started = 1;
+		jb->settled = 1;
+	}
+	json_decref(ambient);
+}
+
 void build_stage(struct server *s, struct build *b)
 {
 	struct stage_item *items;
+	json_t **reused;
 	struct sp_err e;
-	size_t i;
+	size_t i, n = 0, k;
 
 	b->staged = 1;
 	items = calloc(b->njobs, sizeof(*items));
-	if (!items) {
+	reused = calloc(b->njobs, sizeof(*reused));
+	if (!items || !reused) {
 		build_fail(s, b, "out of memory");
-		return;
+		goto out;
 	}
+	/* The names are part of the reuse digest, so they come first. */
+	if (name_wheels(b, &e) < 0) {
+		build_fail(s, b, "%s", e.msg);
+		goto out;
+	}
+	decide_reuse(s, b, reused);
 	for (i = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
 		char *staged = NULL;
 		uint32_t token;
 
+		if (jb->reused)
+			continue;
 		/* Build ids start again at 1 in a new journal; the random
 		 * part keeps a new build off names that a lost journal's
 		 * staged files may still hold. */
@@ -275,20 +366,22 @@ void build_stage(struct server *s, struct build *b)
 		}
 		free(jb->spec.staged_path);
 		jb->spec.staged_path = staged;
-		items[i].cargo_path = jb->cargo_path;
-		items[i].staged_path = jb->spec.staged_path;
+		items[n].cargo_path = jb->cargo_path;
+		items[n].staged_path = jb->spec.staged_path;
+		n++;
 	}
 	/* The whole build in one batch: a fixed number of fsyncs however
 	 * many artifacts it has. */
-	if (stage_batch(s->j, &s->sd, b->id, items, b->njobs, b->mode,
-			&e) < 0) {
+	if (n && stage_batch(s->j, &s->sd, b->id, items, n, b->mode, &e) < 0) {
 		build_fail(s, b, "%s", e.msg);
 		goto out;
 	}
-	for (i = 0; i < b->njobs; i++) {
+	for (i = 0, k = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
 
-		jb->art_id = items[i].artifact_id;
+		if (jb->reused)
+			continue;
+		jb->art_id = items[k].artifact_id;
 		/* Echoed in every event and result of the job (worker/wheel_job.h). */
 		jb->spec.id = (uint64_t)jb->art_id;
 		jb->staged = 1;
@@ -298,8 +391,8 @@ void build_stage(struct server *s, struct build *b)
 		{
 			struct fsx_at at = {
 				s->sd.staged_fd,
-				path_basename(items[i].staged_path),
-				items[i].staged_path,
+				path_basename(items[k].staged_path),
+				items[k].staged_path,
 			};
 			struct fsx_ident id;
 
@@ -314,83 +407,110 @@ void build_stage(struct server *s, struct build *b)
 		client_event(b, json_pack("{s:s,s:s,s:s,s:s}", "event",
 					  "staged", "cargo_path",
 					  jb->cargo_path, "staged_path",
-					  items[i].staged_path, "mode",
-					  items[i].mode_used));
+					  items[k].staged_path, "mode",
+					  items[k].mode_used));
+		k++;
 	}
-out:
-	free(items);
-	if (b->failed)
-		return;
 	/* Every job carries the request's one out_dir (client_build).  It
 	 * may hold symlinks (the user's path): resolved once here, made one
 	 * component at a time, and the workers open the resolved path with
-	 * none followed (dirs.h). */
+	 * none followed (dirs.h).  Made only once the artifacts are staged:
+	 * a build that fails first leaves no folder behind. */
 	if (resolve_out_dir(b, &e) < 0 || journal_begin(s->j, &e) < 0) {
 		build_fail(s, b, "%s", e.msg);
-		return;
+		goto out;
 	}
 	for (i = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
-		const char *od = jb->spec.out_dir;
 		/* The temporary is journaled where the worker writes it, in
 		 * the resolved folder, so replay finds it even if the user's
 		 * path leads elsewhere by then; the final name stays the
 		 * user's, as results report it. */
 		const char *od_res = jb->spec.out_dir_resolved;
-		char *name, *final = NULL, *tmp = NULL, tname[NAME_MAX + 1];
+		char *tmp = NULL, tname[NAME_MAX + 1];
 
-		name = wheel_filename(jb->spec.distribution, jb->spec.version,
-				      jb->spec.python_tag, jb->spec.abi_tag,
-				      jb->spec.platform_tag);
-		if (!name) {
-			journal_rollback(s->j);
-			build_fail(s, b, "cannot name the wheel of '%s'",
-				   jb->cargo_path);
-			return;
+		if (jb->reused) {
+			/* Its row says so in the timeline, and the wheel
+			 * stays recorded for as long as builds reuse it. */
+			const json_t *r = reused[i];
+
+			if (journal_wheel_reused(
+				    s->j, b->id,
+				    json_string_value(json_object_get(r, "wheel")),
+				    (int64_t)json_integer_value(
+					    json_object_get(r, "size")),
+				    json_string_value(
+					    json_object_get(r, "sha256")),
+				    &e) < 0 ||
+			    journal_reuse_touch(s->j, jb->digest, b->id, &e) < 0) {
+				journal_rollback(s->j);
+				build_fail(s, b, "%s", e.msg);
+				goto out;
+			}
+			continue;
 		}
 		/* An unpredictable name (tmpfile.h), so that nobody else who
 		 * may write the output folder can plant anything at it; it is
 		 * journaled below, so replay removes one left behind. */
-		if (tmpfile_name(tname, sizeof(tname), name, &e) < 0) {
-			free(name);
+		if (tmpfile_name(tname, sizeof(tname), jb->spec.wheel_name,
+				 &e) < 0) {
 			journal_rollback(s->j);
 			build_fail(s, b, "%s", e.msg);
-			return;
+			goto out;
 		}
-		/* asprintf leaves its pointer undefined when it fails. */
-		if (asprintf(&final, "%s/%s", od, name) < 0)
-			final = NULL;
-		if (asprintf(&tmp, "%s/%s", od_res, tname) < 0)
-			tmp = NULL;
-		if (!final || !tmp) {
-			free(name);
-			free(final);
-			free(tmp);
+		if (asprintf(&tmp, "%s/%s", od_res, tname) < 0) {
 			journal_rollback(s->j);
 			build_fail(s, b, "out of memory");
-			return;
+			goto out;
 		}
-		/* The job carries the name, its path and its temporary:
-		 * the worker names nothing itself. */
-		free(jb->spec.wheel_name);
-		free(jb->spec.final_path);
+		/* The job carries its temporary: the worker names nothing
+		 * itself. */
 		free(jb->spec.tmp_path);
-		jb->spec.wheel_name = name;
-		jb->spec.final_path = final;
 		jb->spec.tmp_path = tmp;
-		if (journal_wheel_intent(s->j, b->id, jb->art_id, tmp, final,
-					 &jb->wheel_id, &e) < 0 ||
+		if (journal_wheel_intent(s->j, b->id, jb->art_id, tmp,
+					 jb->spec.final_path, &jb->wheel_id,
+					 &e) < 0 ||
 		    (jb->compile_ns > 0 &&
 		     journal_wheel_compile(s->j, jb->wheel_id, jb->compile_ns,
 					   &e) < 0)) {
 			journal_rollback(s->j);
 			build_fail(s, b, "%s", e.msg);
-			return;
+			goto out;
 		}
 	}
-	/* Every wheel's intent in one commit, before any worker writes. */
-	if (journal_commit(s->j, &e) < 0)
+	/* Every wheel's intent in one commit, before any worker writes,
+	 * with the reused wheels' rows. */
+	if (journal_commit(s->j, &e) < 0) {
 		build_fail(s, b, "%s", e.msg);
+		goto out;
+	}
+	/* Answered from the record: nothing is read, moved or written. */
+	for (i = 0; i < b->njobs; i++) {
+		struct job *jb = &b->jobs[i];
+
+		if (!jb->reused)
+			continue;
+		jb->result = reused[i];
+		reused[i] = NULL;
+		/* What the repair found, as its worker reported it then: a
+		 * warning it gave is given again. */
+		if (json_object_get(jb->result, "repair"))
+			client_event(b, json_pack("{s:s,s:O,s:s}", "event",
+						  "repair", "repair",
+						  json_object_get(jb->result,
+								  "repair"),
+						  "cargo_path", jb->cargo_path));
+		done_report(b, jb, json_string_value(json_object_get(
+					   jb->result, "wheel")),
+			    1);
+		json_decref(jb->result);
+		jb->result = NULL;
+	}
+out:
+	for (i = 0; reused && i < b->njobs; i++)
+		json_decref(reused[i]);
+	free(reused);
+	free(items);
 }
 
 /* How often a build's give-backs are tried when the disk is full, all of

@@ -14,6 +14,8 @@
  *   sched.c    jobs to workers, their progress and results, reaping
  *   done.c     finished wheels: checked, reported, and their "done"
  *              journaled in batches
+ *   reuse.c    incremental packaging: a job's digest, and whether the
+ *              wheel an earlier build wrote for it may be given again
  *   pool.c     the worker processes (pool.h)
  *   sockpath.c where the socket lives (sockpath.h)
  *
@@ -67,6 +69,11 @@ struct job {
 	 * the process is reaped (until then it might still write). */
 	struct worker *w;
 	json_t *result;	/* a successful result waiting for finish_ready() */
+	/* Incremental packaging (reuse.h): the digest of its inputs ("":
+	 * none, so nothing is reused or recorded), and whether its wheel
+	 * was reused (then it is neither staged nor started). */
+	char digest[65];
+	int reused;
 };
 
 /* A build request of one client, from the request to its result: on
@@ -89,6 +96,7 @@ struct build {
 	int max_jobs;	/* -j: most workers at once for this build */
 	int jobserver;	/* the client holds make jobserver tokens */
 	int quiet;	/* the client wants no events but "slots" */
+	int force;	/* --force: write every wheel, reuse none */
 	int granted;	/* tokens the client holds for us */
 	int wanted;	/* extra slots last asked of the client */
 	long job_ms;	/* the time its finished jobs took, summed */
@@ -245,7 +253,13 @@ void reap(struct server *s);
 void finish_ready(struct server *s);
 
 /* Fsyncs the pending wheels' directories and journals their "done" in one
- * commit; a wheel that cannot be made durable fails its build. */
+ * commit, with what reuse.h records of each; a wheel that cannot be made
+ * durable fails its build. */
 void done_flush(struct server *s);
+
+/* Tells b's client about jb's wheel at dest, from jb->result: "wheel"
+ * events and the result's "wheels", marked "reused" when it was. */
+void done_report(struct build *b, struct job *jb, const char *dest,
+		 int reused);
 
 #endif

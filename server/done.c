@@ -13,6 +13,7 @@
 #include "common/fsx.h"
 #include "common/path.h"
 #include "journal/journal.h"
+#include "server/reuse.h"
 
 /* A wheel its worker renamed into place whose "done" is not journaled
  * yet.  dir is the directory it was renamed in, which must be fsynced
@@ -20,6 +21,11 @@
  * patch its artifact's patch status when not "none". */
 struct done_wheel {
 	int64_t id, art_id, size;
+	/* For the reuse record: its job's digest ("": none), the worker's
+	 * result and the wheel's path. */
+	char digest[65];
+	json_t *result;
+	char *path;
 	int64_t renamed_ns; /* when its result came (CLOCK_REALTIME) */
 	char sha256[65];
 	char *dir, *final, *patch;
@@ -66,8 +72,8 @@ static char *wheel_dest(const char *final, const json_t *res,
 	return path;
 }
 
-/* Tells the client of b about a finished wheel. */
-static void wheel_written(struct build *b, struct job *jb, const char *dest)
+void done_report(struct build *b, struct job *jb, const char *dest,
+		 int reused)
 {
 	static const char *const extra[] = {"platform_tag", "grafted",
 					    "repair"};
@@ -87,12 +93,15 @@ static void wheel_written(struct build *b, struct job *jb, const char *dest)
 		if (json_object_get(res, extra[i]))
 			json_object_set(w, extra[i],
 					json_object_get(res, extra[i]));
+	if (w && reused)
+		json_object_set_new(w, "reused", json_true());
 	if (w) {
 		json_array_append(b->wheels, w);
 		json_object_set_new(w, "event", json_string("wheel"));
 		client_event(b, w);
 	}
-	slog("build %lld: wrote '%s'", (long long)b->id, dest);
+	slog("build %lld: %s '%s'", (long long)b->id,
+	     reused ? "reused" : "wrote", dest);
 }
 
 static void done_release(struct done_wheel *d)
@@ -100,6 +109,8 @@ static void done_release(struct done_wheel *d)
 	free(d->dir);
 	free(d->final);
 	free(d->patch);
+	free(d->path);
+	json_decref(d->result);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -126,6 +137,7 @@ void done_flush(struct server *s)
 {
 	struct sp_err e;
 	size_t k, i, n = 0;
+	int rc;
 
 	for (k = 0; k < s->ndone; k++) {
 		const char *dir = s->done[k].dir;
@@ -165,6 +177,20 @@ void done_flush(struct server *s)
 		     journal_wheel_final(s->j, d->id, d->final, &e) < 0) ||
 		    journal_wheel_done(s->j, d->id, d->size, d->sha256,
 				       d->renamed_ns, &e) < 0) {
+			journal_rollback(s->j);
+			done_fail(s, e.msg);
+			return;
+		}
+		/* Recorded with its "done": a wheel is reused only once it
+		 * is durable.  A wheel that cannot be recorded is only not
+		 * reused next time. */
+		rc = d->digest[0] ? reuse_record(s->j, d->digest, d->b->id,
+						 d->path, d->result, &e)
+				  : 1;
+		if (rc == 0)
+			slog("build %lld: not recorded for reuse: %s",
+			     (long long)d->b->id, e.msg);
+		if (rc < 0) {
 			journal_rollback(s->j);
 			done_fail(s, e.msg);
 			return;
@@ -210,6 +236,9 @@ static int done_add(struct server *s, struct job *jb, const char *dest)
 		 json_string_value(json_object_get(jb->result, "sha256"))
 			 ?: "");
 	d->b = jb->b;
+	memcpy(d->digest, jb->digest, sizeof(d->digest));
+	d->result = json_incref(jb->result);
+	d->path = strdup(dest);
 	clock_gettime(CLOCK_REALTIME, &t);
 	d->renamed_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 	/* The folder the worker wrote into: the resolved one. */
@@ -218,7 +247,8 @@ static int done_add(struct server *s, struct job *jb, const char *dest)
 		d->final = strdup(dest);
 	if (patched)
 		d->patch = strdup(patch);
-	if (!d->dir || (renamed && !d->final) || (patched && !d->patch)) {
+	if (!d->dir || !d->path || (renamed && !d->final) ||
+	    (patched && !d->patch)) {
 		done_release(d);
 		s->ndone--;
 		return -1;
@@ -281,7 +311,7 @@ void finish_ready(struct server *s)
 				build_fail(s, b, "out of memory");
 				goto next;
 			}
-			wheel_written(b, jb, dest);
+			done_report(b, jb, dest, 0);
 			if (b->mode != STAGE_LINK)
 				give_back_one(s, jb);
 next:

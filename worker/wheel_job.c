@@ -5,6 +5,8 @@
 
 #include "common/path.h"
 #include "common/pyname.h"
+#include "worker/repair/ldresolve.h"
+#include "worker/repair/policy.h"
 
 /* Where the coordinator's job meets JSON: job_parse() reads the wire form
  * once, at receipt, and job_to_json() writes it once, at hand-over. */
@@ -606,4 +608,30 @@ int job_reply_check(const json_t *msg, uint64_t id, struct sp_err *e)
 	return sp_err_set(e, "it answered for job %lld, not for its job %llu",
 			  (long long)json_integer_value(v),
 			  (unsigned long long)id);
+}
+
+int job_ambient_inputs(json_t **out, int *complete, struct sp_err *e)
+{
+	char **conf = NULL;
+	json_t *a;
+	size_t n = 0, i;
+	int rc;
+
+	*out = NULL;
+	/* The repair's default (ldresolve.h): a job names no other. */
+	rc = ld_conf_inputs("/etc/ld.so.conf", &conf, &n, e);
+	if (rc < 0)
+		return -1;
+	*complete = rc;
+	a = json_array();
+	for (i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(conf[i])) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	ld_strv_free(conf);
+	if (!a)
+		return sp_err_set(e, "out of memory");
+	*out = a;
+	return 0;
 }

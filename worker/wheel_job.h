@@ -154,6 +154,15 @@ json_t *job_to_json(const struct wheel_job *j);
 int job_from_request(const json_t *req, size_t i, struct wheel_job *j,
 		     struct sp_err *e);
 
+/* The files a worker reads for its jobs beyond each job's own (the
+ * artifact and its Python, license and data files): the ld.so.conf
+ * files a repair resolves libraries with.  (The platform policy is
+ * compiled into spoke, whose identity the digest holds.)  A new JSON array of their paths into *out; *complete is 0 when
+ * that list cannot tell whether they changed (an ld.so.conf include with
+ * a pattern in a folder's name).  For the coordinator's reuse digest
+ * (server/reuse.h).  Returns 0, or -1 with e set. */
+int job_ambient_inputs(json_t **out, int *complete, struct sp_err *e);
+
 /* Checks that msg, an event or result a worker sent, is for job id (its
  * "job" member).  Returns 0, or -1 with e saying which job it named. */
 int job_reply_check(const json_t *msg, uint64_t id, struct sp_err *e);

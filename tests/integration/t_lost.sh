@@ -23,7 +23,9 @@ build() { (cd "$ws" && "$SPOKE" build -q -i "$PY" --state-dir "$st" "$@"); }
 SPOKE_FAULT_LOG="$T/faults" build --stage=move >/dev/null 2>&1
 "$SPOKE" stop --state-dir "$st" >/dev/null 2>&1
 k=$(awk '$1 == "server" && $3 == "job" { print $2; exit }' "$T/faults")
-SPOKE_CRASH_AT="server:$k" build --stage=move >"$T/crash.out" 2>&1
+# --force: unchanged, the wheels would be reused and nothing staged
+# (docs/incremental.md).
+SPOKE_CRASH_AT="server:$k" build --stage=move --force >"$T/crash.out" 2>&1
 "$SPOKE" stop --state-dir "$st" >/dev/null 2>&1
 if [ ! -e "$hello" ] && [ ! -e "$counter" ] &&
 	ls "$st"/staged/*-libhello.so "$st"/staged/*-libcounter.so >/dev/null 2>&1; then
@@ -133,7 +135,7 @@ check "spoke log shows the acknowledgement" sh -c \
 
 # --forget-lost, after a new loss.
 (cd "$ws" && cargo build --release --offline -q)
-SPOKE_CRASH_AT="server:$k" build --stage=move >"$T/crash.out" 2>&1
+SPOKE_CRASH_AT="server:$k" build --stage=move --force >"$T/crash.out" 2>&1
 "$SPOKE" stop --state-dir "$st" >/dev/null 2>&1
 rm -f "$st"/staged/*-libhello.so
 check_status "a new loss: recover exit 1" 1 "$SPOKE" recover --state-dir "$st"

@@ -47,7 +47,9 @@ wait $serve_pid 2>/dev/null
 
 # A failed build shows its error in the log.
 in_ws "$SPOKE" stop >/dev/null 2>&1
-SPOKE_CRASH_AT=worker:1 in_ws "$SPOKE" build -q -i "$PY" >/dev/null 2>&1
+# --force: the wheels of the build above are unchanged, and would be
+# reused without a worker to crash.
+SPOKE_CRASH_AT=worker:1 in_ws "$SPOKE" build -q -i "$PY" --force >/dev/null 2>&1
 in_ws "$SPOKE" stop >/dev/null 2>&1
 check_status "spoke log of the failed build" 0 in_ws "$SPOKE" log
 check "  says failed, with the error" bash -c "grep -q 'failed' '$T/last.out' && grep -q '^error: ' '$T/last.out'"

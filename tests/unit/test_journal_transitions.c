@@ -711,6 +711,24 @@ static void test_losses_listed_until_resolved(void **state)
 
 /* A journal of schema 2 (before losses could be resolved) opens, is
  * migrated, and its lost rows are losses. */
+/* What takes a journal of schema 4 back to schema 3 (migration 3 -> 4:
+ * the reuse table and the wheels' reused mark, journal.c). */
+#define DOWNGRADE_6_TO_5                                                       \
+	"DROP TABLE reuse;"                                                    \
+	"DROP TRIGGER ev_wheel_new;"                                           \
+	"ALTER TABLE wheels DROP COLUMN reused;"                               \
+	"CREATE TRIGGER ev_wheel_new AFTER INSERT ON wheels BEGIN"             \
+	"  INSERT INTO events (build_id, artifact_id, wheel_id, t_ns, kind)"   \
+	"  VALUES (NEW.build_id, NEW.artifact_id, NEW.id, NEW.updated_ns,"     \
+	"          'wheel ' || NEW.state); END;"
+
+/* What prune's (3 -> 4) and shardfix's (4 -> 5) migrations added. */
+#define DOWNGRADE_5_TO_3                                                       \
+	"ALTER TABLE wheels DROP COLUMN compile_ns;"                           \
+	"DROP INDEX artifacts_build;"                                          \
+	"DROP INDEX wheels_build;"                                             \
+	"DROP INDEX wheels_artifact;"
+
 static void test_schema2_journal_migrates(void **state)
 {
 	struct journal *j = open_ok();
@@ -727,15 +745,12 @@ static void test_schema2_journal_migrates(void **state)
 	/* Take the journal back to what schema 2 made. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	if (sqlite3_exec(db,
-			 "DROP INDEX artifacts_build;"
-			 "DROP INDEX wheels_build;"
-			 "DROP INDEX wheels_artifact;"
+			 DOWNGRADE_6_TO_5 DOWNGRADE_5_TO_3
 			 "DROP TRIGGER ev_art_resolved;"
 			 "DROP INDEX artifacts_losses;"
 			 "DROP INDEX artifacts_cargo;"
 			 "ALTER TABLE artifacts DROP COLUMN resolved_ns;"
 			 "ALTER TABLE artifacts DROP COLUMN resolution;"
-			 "ALTER TABLE wheels DROP COLUMN compile_ns;"
 			 "PRAGMA user_version = 2;",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		fail_msg("downgrade: %s", sqlite3_errmsg(db));
@@ -765,6 +780,144 @@ static void test_schema2_journal_migrates(void **state)
 	free(path);
 }
 
+/* --- incremental packaging: the reuse table --- */
+
+static void reuse_row(struct journal_reuse *r, const char *digest,
+		      const char *final, int64_t build)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->digest, sizeof(r->digest), "%s", digest);
+	r->final_path = (char *)final;
+	r->ident.dev = 0xfedcba9876543210ull;
+	r->ident.ino = 0x8000000000000001ull;
+	r->ident.size = 4242;
+	r->ident.mtime_ns = 1700000000123456789LL;
+	r->ctime_ns = 1700000000987654321LL;
+	snprintf(r->sha256, sizeof(r->sha256), "%064d", 7);
+	r->found = "[]";
+	r->result = "{\"wheel\":\"x\"}";
+	r->build_id = build;
+}
+
+static void test_reuse_put_get_touch(void **state)
+{
+	struct journal *j = open_ok();
+	struct journal_reuse r, got;
+	struct sp_err e;
+	int64_t b1 = begin_build(j), b2 = begin_build(j);
+
+	(void)state;
+	assert_int_equal(journal_reuse_get(j, "d1", &got, &e), 0);
+	reuse_row(&r, "d1", "/w/a-1.0-cp311-cp311-linux_x86_64.whl", b1);
+	assert_int_equal(journal_reuse_put(j, &r, &e), 0);
+	assert_int_equal(journal_reuse_get(j, "d1", &got, &e), 1);
+	assert_string_equal(got.final_path, r.final_path);
+	assert_true(got.ident.dev == r.ident.dev);
+	assert_true(got.ident.ino == r.ident.ino);
+	assert_int_equal(got.ident.size, 4242);
+	assert_int_equal(got.ident.mtime_ns, r.ident.mtime_ns);
+	assert_int_equal(got.ctime_ns, r.ctime_ns);
+	assert_string_equal(got.sha256, r.sha256);
+	assert_string_equal(got.found, "[]");
+	assert_string_equal(got.result, r.result);
+	assert_int_equal(got.build_id, b1);
+	journal_reuse_release(&got);
+
+	/* A later build that reuses it keeps it (pruning goes by build). */
+	assert_int_equal(journal_reuse_touch(j, "d1", b2, &e), 0);
+	assert_int_equal(journal_reuse_get(j, "d1", &got, &e), 1);
+	assert_int_equal(got.build_id, b2);
+	journal_reuse_release(&got);
+
+	/* Another digest's wheel at the same path replaces the row: the
+	 * file it described is gone.  One at another path does not. */
+	reuse_row(&r, "d3", "/other/a-1.0-cp311-cp311-linux_x86_64.whl", b2);
+	assert_int_equal(journal_reuse_put(j, &r, &e), 0);
+	reuse_row(&r, "d2", "/w/a-1.0-cp311-cp311-linux_x86_64.whl", b2);
+	assert_int_equal(journal_reuse_put(j, &r, &e), 0);
+	assert_int_equal(journal_reuse_get(j, "d1", &got, &e), 0);
+	assert_int_equal(journal_reuse_get(j, "d2", &got, &e), 1);
+	journal_reuse_release(&got);
+	assert_int_equal(journal_reuse_get(j, "d3", &got, &e), 1);
+	journal_reuse_release(&got);
+	assert_int_equal(sql_int("SELECT count(*) FROM reuse"), 2);
+	journal_close(j);
+}
+
+static void test_wheel_reused_is_done_and_logged(void **state)
+{
+	struct journal *j = open_ok();
+	struct journal_wheel *w = NULL;
+	struct sp_err e;
+	size_t n = 9;
+	json_t *log, *ev;
+	int64_t b = begin_build(j);
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(journal_wheel_reused(j, b, "/w/a.whl", 4242,
+					      "abc", &e),
+			 0);
+	/* Nothing for replay to settle. */
+	assert_int_equal(journal_unsettled_wheels(j, 0, &w, &n, &e), 0);
+	assert_int_equal(n, 0);
+	journal_wheels_free(w, n);
+	assert_string_equal(sql_text("SELECT state || ' ' || reused FROM "
+				     "wheels",
+				     buf, sizeof(buf)),
+			    "done 1");
+	assert_int_equal(journal_build_end(j, b, 1, NULL, &e), 0);
+	log = journal_log(j, b, &e);
+	assert_non_null(log);
+	ev = json_array_get(json_object_get(log, "events"), 1);
+	assert_string_equal(json_string_value(json_object_get(ev, "kind")),
+			    "wheel reused");
+	assert_string_equal(json_string_value(json_object_get(ev, "wheel")),
+			    "/w/a.whl");
+	json_decref(log);
+	journal_close(j);
+}
+
+static void test_schema3_journal_migrates(void **state)
+{
+	struct journal *j = open_ok();
+	char *path = db_path();
+	sqlite3 *db = NULL;
+	struct sp_err e;
+	int64_t b = begin_build(j), a1, w1 = 0;
+	char buf[64];
+
+	(void)state;
+	a1 = intent(j, b, "/t/release/liba.so", "/s/1-a", "link");
+	assert_int_equal(journal_wheel_intent(j, b, a1, "/w/.a.tmp", "/w/a.whl",
+					      &w1, &e),
+			 0);
+	journal_close(j);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, DOWNGRADE_6_TO_5 DOWNGRADE_5_TO_3
+			 "PRAGMA user_version = 3;", NULL,
+			 NULL, NULL) != SQLITE_OK)
+		fail_msg("downgrade: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE "
+				 "name = 'reuse'"),
+			 0);
+
+	j = open_ok();
+	assert_int_equal(sql_int("PRAGMA user_version"),
+			 JOURNAL_SCHEMA_VERSION);
+	/* The wheel written before is no reused one. */
+	assert_int_equal(sql_int("SELECT reused FROM wheels"), 0);
+	assert_int_equal(journal_wheel_reused(j, b, "/w/b.whl", 1, "abc", &e),
+			 0);
+	assert_string_equal(sql_text("SELECT kind FROM events ORDER BY id "
+				     "DESC LIMIT 1",
+				     buf, sizeof(buf)),
+			    "wheel reused");
+	journal_close(j);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +938,9 @@ int main(void)
 		T(test_status_lists_unsettled_artifacts),
 		T(test_losses_listed_until_resolved),
 		T(test_schema2_journal_migrates),
+		T(test_reuse_put_get_touch),
+		T(test_wheel_reused_is_done_and_logged),
+		T(test_schema3_journal_migrates),
 #undef T
 	};
 

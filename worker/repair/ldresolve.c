@@ -443,6 +443,30 @@ out:
 	return 0;
 }
 
+int ld_conf_inputs(const char *path, char ***paths, size_t *n,
+		   struct sp_err *e)
+{
+	char *const *dirs;
+	size_t nd, i;
+	char **v;
+
+	*paths = NULL;
+	*n = 0;
+	if (conf_dirs_cached(path, &dirs, &nd, e) < 0)
+		return -1;
+	v = calloc(conf_cache.c.nst + 1, sizeof(*v));
+	if (!v)
+		return sp_err_set(e, "out of memory");
+	for (i = 0; i < conf_cache.c.nst; i++)
+		if (!(v[i] = strdup(conf_cache.c.st[i].path))) {
+			ld_strv_free(v);
+			return sp_err_set(e, "out of memory");
+		}
+	*paths = v;
+	*n = conf_cache.c.nst;
+	return conf_cache.c.uncachable ? 0 : 1;
+}
+
 /* Resolution */
 
 struct resolver {

@@ -138,6 +138,17 @@ size_t ld_tree_find(const struct ld_tree *t, const char *soname);
 int ld_conf_dirs(const char *path, char ***dirs, size_t *n,
 		 struct sp_err *e);
 
+/* The files and folders reading the ld.so.conf at path reads (the file,
+ * every file it includes, every folder an include pattern lists), as
+ * the cache of ld_resolve() keeps them: whoever stamps them (common/
+ * stamp.h) knows whether reading it again would give other directories.
+ * *paths (malloc'd, NULL-terminated, each string malloc'd: ld_strv_free)
+ * gets *n of them.  Returns 1 when the list is complete, 0 when an
+ * include names a pattern in a folder's name (no list of files says
+ * whether it changed), -1 with e set. */
+int ld_conf_inputs(const char *path, char ***paths, size_t *n,
+		   struct sp_err *e);
+
 /* The system's default directories for this machine, with its multiarch
  * triplet ("x86_64-linux-gnu"); static storage. */
 const char *const *ld_default_dirs(size_t *n);

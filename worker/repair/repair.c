@@ -67,6 +67,10 @@ struct graft {
 	char *wheel_path; /* <libs_dir>/<name> */
 	struct symvers sv;
 	const char *debug_path; /* with split_debug: the repair's file's */
+	/* What was read, as fstat() saw it when opened: reported, so that
+	 * a wheel reused later (server/reuse.h) is held to the library it
+	 * bundled, not to one stat()ed after the fact. */
+	struct stat st;
 };
 
 struct ctx {
@@ -308,6 +312,7 @@ static int collect_grafts(struct ctx *c, struct sp_err *e)
 			return sp_err_set(e, "'%s' is not a regular file",
 					  l->path);
 		g->len = (uint64_t)st.st_size;
+		g->st = st;
 		if (hash_fd(g->fd, g->len, l->path, digest, e) < 0 ||
 		    symvers_read_fd(g->fd, l->path, &g->sv, e) < 0)
 			return -1;
@@ -372,6 +377,24 @@ static json_t *grafted_json(const struct ctx *c)
 				      "path", l->path, "name", c->g[i].name,
 				      "wheel_path", c->g[i].wheel_path);
 
+		const struct stat *st = &c->g[i].st;
+
+		if (o && json_object_set_new(
+			     o, "ident",
+			     json_pack("{s:I,s:I,s:I,s:I,s:I}", "dev",
+				       (json_int_t)st->st_dev, "ino",
+				       (json_int_t)st->st_ino, "size",
+				       (json_int_t)st->st_size, "mtime_ns",
+				       (json_int_t)st->st_mtim.tv_sec *
+						       1000000000LL +
+					       st->st_mtim.tv_nsec,
+				       "ctime_ns",
+				       (json_int_t)st->st_ctim.tv_sec *
+						       1000000000LL +
+					       st->st_ctim.tv_nsec)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
 		if (o && c->g[i].debug_path &&
 		    json_object_set_new(o, "debug",
 					json_string(c->g[i].debug_path)) < 0) {
