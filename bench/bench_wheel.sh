@@ -12,8 +12,9 @@
 # default, fast and store (no compression: everything but the deflate,
 # though it writes the whole module), and /usr/bin/python3's zipfile
 # (ZIP_DEFLATED, compresslevel=6, the setting of wheel and maturin) writing
-# the same .so and .dist-info files with a RECORD.  Prints medians and
-# minimums, time and size ratios, and peak RSS: the Python process's, and
+# the same .so and .dist-info files with a RECORD, right after each spoke
+# round (interleaved).  Prints every round, medians and minimums, time
+# and size ratios (medians), and peak RSS: the Python process's, and
 # for spoke the largest of the coordinator and its workers (the
 # coordinator runs in the foreground under /usr/bin/time, once per mode).
 # Exits 0 whatever the figures; 1 only when a wheel is missing or invalid.
@@ -173,6 +174,7 @@ for mode in default fast store; do
 		T[$mode]+="$(spoke_round "$mode" "$W/out-$mode") "
 		read -r ms kib < <(py_round "$W/py/$whlname")
 		T[py]+="$ms "
+		T[py_$mode]+="$ms "
 		RSS[py]=$kib
 	done
 	"$SPOKE" stop --state-dir "$S" >/dev/null
@@ -195,6 +197,11 @@ for m in default fast store py; do
 	[ "$m" = py ] && label="python zipfile deflate level 6"
 	printf '%-34s %9d %9d %12d %9d\n' "$label" "$med" "$min" "${SIZE[$m]}" $(( RSS[$m] / 1024 ))
 done
+# Every round, in the order run (python's: default's rounds, then fast's,
+# then store's; each ran right after the spoke round before it).
+for m in default fast store py; do
+	printf '%-8s rounds ms: %s\n' "$m" "${T[$m]% }"
+done
 for m in default fast store; do
 	read -r med min < <(stats "${T[$m]}")
 	if [ "$m" = store ]; then
@@ -210,4 +217,9 @@ for m in default fast store; do
 		printf "%-8s %.1fx faster (median), size %.3f of python: %s (goal >= %sx%s)\n",
 			m, r, z, ok ? "GOAL MET" : "GOAL MISSED", g, m == "fast" ? "" : ", size <= 1"
 	}'
+	# The same against only the python rounds run between this mode's
+	# own, at the same moment's load (the line above pools all of them).
+	read -r pmed _ < <(stats "${T[py_$m]}")
+	awk -v m="$m" -v pm="$pmed" -v sm="$med" 'BEGIN {
+		printf "%-8s %.1fx against the python rounds interleaved with its own (median %d ms)\n", m, pm / sm, pm }'
 done
