@@ -146,7 +146,11 @@ static const char *const migrations[] = {
 	 * wheel's identity when written, its sha256, the inputs the worker
 	 * found (bundled libraries, with their identities) and the result
 	 * to answer with.  build_id is the last build that wrote or reused
-	 * it, which pruning keeps to.  A reused wheel gets a wheels row of
+	 * it, which pruning keeps to.  art_* is cargo's file as spoke left
+	 * it once given back (staging changes its ctime), set after the
+	 * give-backs and carried forward by later builds that stage the same
+	 * unchanged file; NULL until then, and such a row is never reused.
+	 * A reused wheel gets a wheels row of
 	 * its own build marked "reused", so `spoke log` shows it; the
 	 * trigger names such a row's event "wheel reused". */
 	"CREATE TABLE reuse ("
@@ -155,6 +159,8 @@ static const char *const migrations[] = {
 	"  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
 	"  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
 	"  ctime_ns INTEGER NOT NULL,"
+	"  art_dev INTEGER, art_ino INTEGER, art_size INTEGER,"
+	"  art_mtime_ns INTEGER, art_ctime_ns INTEGER,"
 	"  sha256 TEXT NOT NULL,"
 	"  found TEXT NOT NULL,"
 	"  result TEXT NOT NULL,"
@@ -162,6 +168,7 @@ static const char *const migrations[] = {
 	"  updated_ns INTEGER NOT NULL);"
 	"CREATE INDEX reuse_build ON reuse(build_id);"
 	"CREATE INDEX reuse_final ON reuse(final_path);"
+	"CREATE INDEX reuse_art ON reuse(art_ino);"
 	"ALTER TABLE wheels ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;"
 	"DROP TRIGGER ev_wheel_new;"
 	"CREATE TRIGGER ev_wheel_new AFTER INSERT ON wheels BEGIN"
@@ -1173,8 +1180,8 @@ int journal_reuse_get(struct journal *j, const char *digest,
 	memset(out, 0, sizeof(*out));
 	if (sqlite3_prepare_v2(j->db,
 			       "SELECT final_path, dev, ino, size, mtime_ns, "
-			       "ctime_ns, sha256, found, result, build_id "
-			       "FROM reuse WHERE digest = ?",
+			       "ctime_ns, sha256, found, result, build_id, "
+			       "art_ctime_ns FROM reuse WHERE digest = ?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(j, e, "cannot prepare query");
 	sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
@@ -1199,6 +1206,8 @@ int journal_reuse_get(struct journal *j, const char *digest,
 	out->found = col_dup(st, 7);
 	out->result = col_dup(st, 8);
 	out->build_id = sqlite3_column_int64(st, 9);
+	out->has_art_ctime = sqlite3_column_type(st, 10) != SQLITE_NULL;
+	out->art_ctime_ns = sqlite3_column_int64(st, 10);
 	sqlite3_finalize(st);
 	if (!out->final_path || !out->found || !out->result) {
 		journal_reuse_release(out);
@@ -1214,6 +1223,28 @@ int journal_reuse_touch(struct journal *j, const char *digest,
 		   "UPDATE reuse SET build_id = ?, updated_ns = ? "
 		   "WHERE digest = ?",
 		   "iis", build_id, now_ns(), digest);
+}
+
+int journal_reuse_art_ctime(struct journal *j, const char *digest,
+			    int64_t build_id, const struct fsx_ident *art,
+			    int64_t before_ns, int64_t after_ns,
+			    struct sp_err *e)
+{
+	/* The rows of other digests made from the same file as it was
+	 * before this build staged it: only the staging changed it. */
+	if (run(j, e,
+		"UPDATE reuse SET art_ctime_ns = ? WHERE art_ino = ? AND "
+		"art_dev = ? AND art_size = ? AND art_mtime_ns = ? AND "
+		"art_ctime_ns = ?",
+		"iiiiii", after_ns, (int64_t)art->ino, (int64_t)art->dev,
+		art->size, art->mtime_ns, before_ns) < 0)
+		return -1;
+	return run(j, e,
+		   "UPDATE reuse SET art_dev = ?, art_ino = ?, art_size = ?, "
+		   "art_mtime_ns = ?, art_ctime_ns = ? "
+		   "WHERE digest = ? AND build_id = ? AND art_ctime_ns IS NULL",
+		   "iiiiisi", (int64_t)art->dev, (int64_t)art->ino, art->size,
+		   art->mtime_ns, after_ns, digest, build_id);
 }
 
 void journal_reuse_release(struct journal_reuse *r)
