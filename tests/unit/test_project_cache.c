@@ -386,6 +386,9 @@ static int setup(void **state)
 	if (setup_dir(state) < 0)
 		return -1;
 	cache = tpath("xdg");
+	/* The folder above the cache is the user's to make (cache.h). */
+	if (mkdir(cache, 0700) < 0)
+		return -1;
 	setenv("XDG_CACHE_HOME", cache, 1);
 	unsetenv("SPOKE_NO_CACHE");
 	free(cache);
