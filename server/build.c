@@ -166,6 +166,7 @@ void client_build(struct server *s, struct client *c, json_t *req)
 		b->max_jobs = s->o->jobs;
 	b->jobserver = json_is_true(json_object_get(req, "jobserver"));
 	b->quiet = json_is_true(json_object_get(req, "quiet"));
+	b->brief = json_is_true(json_object_get(req, "brief"));
 	b->force = json_is_true(json_object_get(req, "force"));
 	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
 	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
