@@ -179,6 +179,7 @@ struct journal_reuse {
 	int64_t ctime_ns;
 	char sha256[65];
 	char *found, *result;
+	char *repair; /* the result's "repair" member, kept apart; NULL: none */
 	int64_t build_id;
 };
 

@@ -309,7 +309,10 @@ static void decide_reuse(struct server *s, struct build *b, json_t **reused)
 		}
 		if (b->force)
 			continue;
-		rc = reuse_lookup(s->j, jb->digest, &reused[i], &why, &e);
+		/* A quiet, brief client is sent no repair report: its
+		 * wheel's is not read. */
+		rc = reuse_lookup(s->j, jb->digest, !(b->quiet && b->brief),
+				  &reused[i], &why, &e);
 		if (rc < 0)
 			slog("build %lld: %s", (long long)b->id, e.msg);
 		/* Said of a wheel whose inputs are unchanged but whose file
