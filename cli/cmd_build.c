@@ -642,6 +642,10 @@ static int build_for(struct build_args *a, const char *interp,
 	 * them. */
 	if (a->ui->quiet && !a->ui->json)
 		json_object_set_new(req, "quiet", json_true());
+	/* Only --json shows each wheel's whole repair report (its tag's
+	 * reasons, every library): without it the answer is a tenth. */
+	if (!a->ui->json)
+		json_object_set_new(req, "brief", json_true());
 	for (attempt = 0;; attempt++) {
 		fd = client_connect(state, 1, a->idle, e);
 		if (fd < 0)
@@ -710,9 +714,11 @@ static int merge_result(json_t **all, json_t *res)
 	static const char *const lists[] = {"wheels", "artifacts"};
 	size_t i;
 
+	/* The first answer itself, not a copy: its caller lets it go, and a
+	 * hundred wheels' answer is a large tree to copy. */
 	if (!*all) {
-		*all = json_deep_copy(res);
-		return *all ? 0 : -1;
+		*all = json_incref(res);
+		return 0;
 	}
 	for (i = 0; i < sizeof(lists) / sizeof(*lists); i++)
 		if (json_array_extend(json_object_get(*all, lists[i]),

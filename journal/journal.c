@@ -145,14 +145,15 @@ static const char *const migrations[] = {
 	 * wheel a worker wrote, keyed by the digest of its job's inputs: the
 	 * wheel's identity when written, its sha256, the inputs the worker
 	 * found (bundled libraries, with their identities) and the result
-	 * to answer with.  build_id is the last build that wrote or reused
-	 * it, which pruning keeps to.  art_* is cargo's file as spoke left
-	 * it once given back (staging changes its ctime), set after the
-	 * give-backs and carried forward by later builds that stage the same
-	 * unchanged file; NULL until then, and such a row is never reused.
-	 * A reused wheel gets a wheels row of
-	 * its own build marked "reused", so `spoke log` shows it; the
-	 * trigger names such a row's event "wheel reused". */
+	 * to answer with, its repair report apart (read only for a client
+	 * that shows it: it is most of the result's size).  build_id is the
+	 * last build that wrote or reused it, which pruning keeps to.
+	 * art_* is cargo's file as spoke left it once given back (staging
+	 * changes its ctime), set after the give-backs and carried forward
+	 * by later builds that stage the same unchanged file; NULL until
+	 * then, and such a row is never reused.  A reused wheel gets a
+	 * wheels row of its own build marked "reused", so `spoke log` shows
+	 * it; the trigger names such a row's event "wheel reused". */
 	"CREATE TABLE reuse ("
 	"  digest TEXT PRIMARY KEY,"
 	"  final_path TEXT NOT NULL,"
@@ -164,6 +165,7 @@ static const char *const migrations[] = {
 	"  sha256 TEXT NOT NULL,"
 	"  found TEXT NOT NULL,"
 	"  result TEXT NOT NULL,"
+	"  repair TEXT,"
 	"  build_id INTEGER NOT NULL,"
 	"  updated_ns INTEGER NOT NULL);"
 	"CREATE INDEX reuse_build ON reuse(build_id);"
@@ -393,30 +395,58 @@ int jdb_exec(struct journal *j, const char *sql, struct sp_err *e)
 	return exec_sql(j, sql, e);
 }
 
+/* The prepared statement of sql, a string literal (its address is the
+ * key), from the journal's cache: statements run once per artifact are
+ * parsed once per process.  *slot says where it is, for stmt_put();
+ * NULL with e set when it cannot be prepared. */
+static sqlite3_stmt *stmt_get(struct journal *j, const char *sql, int *slot,
+			      struct sp_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int i;
+
+	for (i = 0; i < STMT_CACHE && j->stmts[i].sql; i++)
+		if (j->stmts[i].sql == sql) {
+			*slot = i;
+			return j->stmts[i].st;
+		}
+	if (sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK) {
+		db_fail(j, e, "cannot prepare statement");
+		return NULL;
+	}
+	if (i < STMT_CACHE) {
+		j->stmts[i].sql = sql;
+		j->stmts[i].st = st;
+	}
+	*slot = i;
+	return st;
+}
+
+/* Gives back a statement of stmt_get(): reset for its next use, or
+ * finalized when the cache was full. */
+static void stmt_put(sqlite3_stmt *st, int slot)
+{
+	if (slot < STMT_CACHE) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+}
+
 /* Runs one statement with bound arguments as its own durable transaction.
  * fmt letters: 'i' int64, 's' text (NULL allowed). */
 static int run(struct journal *j, struct sp_err *e, const char *sql,
 	       const char *fmt, ...)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	va_list ap;
-	int i, rc, slot = -1;
+	int i, rc, slot;
 
-	for (i = 0; i < STMT_CACHE && j->stmts[i].sql; i++)
-		if (j->stmts[i].sql == sql) {
-			st = j->stmts[i].st;
-			break;
-		}
-	if (!st) {
-		if (sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				       &st, NULL) != SQLITE_OK)
-			return db_fail(j, e, "cannot prepare statement");
-		if (i < STMT_CACHE) {
-			j->stmts[i].sql = sql;
-			j->stmts[i].st = st;
-		}
-	}
-	slot = i;
+	st = stmt_get(j, sql, &slot, e);
+	if (!st)
+		return -1;
 	va_start(ap, fmt);
 	for (i = 0; fmt[i]; i++) {
 		if (fmt[i] == 'i') {
@@ -441,12 +471,7 @@ static int run(struct journal *j, struct sp_err *e, const char *sql,
 	/* The error is the step's; reset repeats it, so it is read first. */
 	if (rc != SQLITE_DONE)
 		db_fail(j, e, "cannot write");
-	if (slot < STMT_CACHE) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	} else {
-		sqlite3_finalize(st);
-	}
+	stmt_put(st, slot);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1163,36 +1188,38 @@ int journal_reuse_put(struct journal *j, const struct journal_reuse *r,
 	return run(j, e,
 		   "INSERT OR REPLACE INTO reuse (digest, final_path, dev, "
 		   "ino, size, mtime_ns, ctime_ns, sha256, found, result, "
-		   "build_id, updated_ns) "
-		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		   "ssiiiiisssii", r->digest, r->final_path,
+		   "repair, build_id, updated_ns) "
+		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		   "ssiiiiissssii", r->digest, r->final_path,
 		   (int64_t)r->ident.dev, (int64_t)r->ident.ino, r->ident.size,
 		   r->ident.mtime_ns, r->ctime_ns, r->sha256, r->found,
-		   r->result, r->build_id, now_ns());
+		   r->result, r->repair, r->build_id, now_ns());
 }
 
 int journal_reuse_get(struct journal *j, const char *digest,
 		      struct journal_reuse *out, struct sp_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	sqlite3_stmt *st;
+	int rc, slot, has_repair;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(j->db,
-			       "SELECT final_path, dev, ino, size, mtime_ns, "
-			       "ctime_ns, sha256, found, result, build_id, "
-			       "art_ctime_ns FROM reuse WHERE digest = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(j, e, "cannot prepare query");
+	/* Asked once per artifact of every build: cached. */
+	st = stmt_get(j,
+		      "SELECT final_path, dev, ino, size, mtime_ns, "
+		      "ctime_ns, sha256, found, result, repair, build_id, "
+		      "art_ctime_ns FROM reuse WHERE digest = ?",
+		      &slot, e);
+	if (!st)
+		return -1;
 	sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
+		stmt_put(st, slot);
 		return 0;
 	}
 	if (rc != SQLITE_ROW) {
 		db_fail(j, e, "cannot read the reuse table");
-		sqlite3_finalize(st);
+		stmt_put(st, slot);
 		return -1;
 	}
 	snprintf(out->digest, sizeof(out->digest), "%s", digest);
@@ -1205,11 +1232,14 @@ int journal_reuse_get(struct journal *j, const char *digest,
 	col_copy(st, 6, out->sha256, sizeof(out->sha256));
 	out->found = col_dup(st, 7);
 	out->result = col_dup(st, 8);
-	out->build_id = sqlite3_column_int64(st, 9);
-	out->has_art_ctime = sqlite3_column_type(st, 10) != SQLITE_NULL;
-	out->art_ctime_ns = sqlite3_column_int64(st, 10);
-	sqlite3_finalize(st);
-	if (!out->final_path || !out->found || !out->result) {
+	has_repair = sqlite3_column_type(st, 9) != SQLITE_NULL;
+	out->repair = has_repair ? col_dup(st, 9) : NULL;
+	out->build_id = sqlite3_column_int64(st, 10);
+	out->has_art_ctime = sqlite3_column_type(st, 11) != SQLITE_NULL;
+	out->art_ctime_ns = sqlite3_column_int64(st, 11);
+	stmt_put(st, slot);
+	if (!out->final_path || !out->found || !out->result ||
+	    (has_repair && !out->repair)) {
 		journal_reuse_release(out);
 		return sp_err_set(e, "out of memory");
 	}
@@ -1252,6 +1282,7 @@ void journal_reuse_release(struct journal_reuse *r)
 	free(r->final_path);
 	free(r->found);
 	free(r->result);
+	free(r->repair);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -181,6 +181,7 @@ struct journal_reuse {
 	int64_t ctime_ns;
 	char sha256[65];
 	char *found, *result;
+	char *repair; /* the result's "repair" member, kept apart; NULL: none */
 	int64_t build_id;
 	int64_t art_ctime_ns;
 	int has_art_ctime;

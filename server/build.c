@@ -166,6 +166,7 @@ void client_build(struct server *s, struct client *c, json_t *req)
 		b->max_jobs = s->o->jobs;
 	b->jobserver = json_is_true(json_object_get(req, "jobserver"));
 	b->quiet = json_is_true(json_object_get(req, "quiet"));
+	b->brief = json_is_true(json_object_get(req, "brief"));
 	b->force = json_is_true(json_object_get(req, "force"));
 	snprintf(client_desc, sizeof(client_desc), "fd %d", c->fd);
 	if (!b->jobs || journal_build_begin(s->j, client_desc, &b->id, &e) < 0) {
@@ -309,8 +310,11 @@ static void decide_reuse(struct server *s, struct build *b, json_t **reused)
 		}
 		if (b->force)
 			continue;
-		rc = reuse_lookup(s->j, jb->digest, &jb->art_st, &reused[i],
-				  &why, &e);
+		/* A quiet, brief client is sent no repair report: its
+		 * wheel's is not read. */
+		rc = reuse_lookup(s->j, jb->digest, &jb->art_st,
+				  !(b->quiet && b->brief), &reused[i], &why,
+				  &e);
 		if (rc < 0)
 			slog("build %lld: %s", (long long)b->id, e.msg);
 		/* Said of a wheel whose inputs are unchanged but whose file

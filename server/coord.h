@@ -98,6 +98,7 @@ struct build {
 	int max_jobs;	/* -j: most workers at once for this build */
 	int jobserver;	/* the client holds make jobserver tokens */
 	int quiet;	/* the client wants no events but "slots" */
+	int brief;	/* the client shows no wheel's "repair" report */
 	int force;	/* --force: write every wheel, reuse none */
 	int granted;	/* tokens the client holds for us */
 	int wanted;	/* extra slots last asked of the client */

@@ -90,7 +90,8 @@ void done_report(struct build *b, struct job *jb, const char *dest,
 		      json_object_get(res, "needed"), "patch",
 		      json_object_get(res, "patch"));
 	for (i = 0; w && i < sizeof(extra) / sizeof(*extra); i++)
-		if (json_object_get(res, extra[i]))
+		if (json_object_get(res, extra[i]) &&
+		    !(b->brief && !strcmp(extra[i], "repair")))
 			json_object_set(w, extra[i],
 					json_object_get(res, extra[i]));
 	if (w && reused)

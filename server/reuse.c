@@ -218,8 +218,8 @@ static int ident_equal(const json_t *ident, const struct stat *st)
 }
 
 int reuse_lookup(struct journal *jn, const char *digest,
-		 const struct stat *art, json_t **result, const char **why,
-		 struct sp_err *e)
+		 const struct stat *art, int want_repair, json_t **result,
+		 const char **why, struct sp_err *e)
 {
 	struct journal_reuse r;
 	json_error_t jerr;
@@ -275,6 +275,15 @@ int reuse_lookup(struct journal *jn, const char *digest,
 						!ident_equal(id, &st)))) {
 			*why = "a bundled library or a folder searched "
 			       "before it changed";
+			goto out;
+		}
+	}
+	if (want_repair && r.repair) {
+		json_t *rep = json_loads(r.repair, 0, &jerr);
+
+		if (!json_is_object(rep) ||
+		    json_object_set_new(res, "repair", rep) < 0) {
+			*why = "the journal's record is unreadable";
 			goto out;
 		}
 	}
@@ -372,6 +381,13 @@ int reuse_record(struct journal *jn, const char *digest, int64_t build,
 	r.ctime_ns = ns_of(&st.st_ctim);
 	snprintf(r.sha256, sizeof(r.sha256), "%s",
 		 json_string_value(json_object_get(result, "sha256")) ?: "");
+	if (json_object_get(res, "repair")) {
+		r.repair = json_dumps(json_object_get(res, "repair"),
+				      JSON_COMPACT);
+		if (!r.repair)
+			goto oom;
+		json_object_del(res, "repair");
+	}
 	r.found = json_dumps(found, JSON_COMPACT);
 	r.result = json_dumps(res, JSON_COMPACT);
 	r.build_id = build;
@@ -384,6 +400,7 @@ oom:
 out:
 	free(r.found);
 	free(r.result);
+	free(r.repair);
 	json_decref(res);
 	json_decref(found);
 	return rc;

@@ -67,12 +67,13 @@ int reuse_digest(const struct wheel_job *j, const json_t *ambient, char hex[65],
  * with (lstat: a regular file, same device, inode, size, mtime and
  * ctime), and every library the worker found, and every folder searched
  * before one, is unchanged.  Returns 1 with *result (a new reference: the
- * worker's result, "wheel" its path), 0 when not (*why says why, static
- * text, or is NULL when no wheel was recorded for digest), -1 on a
- * journal error with e set. */
+ * worker's result, "wheel" its path, with its "repair" report only when
+ * want_repair: parsing it is most of a lookup's cost), 0 when not (*why
+ * says why, static text, or is NULL when no wheel was recorded for
+ * digest), -1 on a journal error with e set. */
 int reuse_lookup(struct journal *jn, const char *digest,
-		 const struct stat *art, json_t **result, const char **why,
-		 struct sp_err *e);
+		 const struct stat *art, int want_repair, json_t **result,
+		 const char **why, struct sp_err *e);
 
 /* Records that the wheel of result (a worker's successful result) at
  * path was written for digest by build: its identity now and the

@@ -227,6 +227,38 @@ static void build_line(const char *line, json_t *state, int *failed,
 	}
 }
 
+/* Appends to argv[n...] what selects the units cargo compiles, as `cargo
+ * build` and `cargo tree` both take it (packages, features, lock file,
+ * target): the shard check must ask about exactly the build's selection.
+ * Returns the new count; argv has room for 12 + 2 * npackages more. */
+static size_t selection_args(const struct cargo_opts *o, const char **argv,
+			     size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < o->npackages; i++) {
+		argv[n++] = "-p";
+		argv[n++] = o->packages[i];
+	}
+	if (o->features) {
+		argv[n++] = "--features";
+		argv[n++] = o->features;
+	}
+	if (o->all_features)
+		argv[n++] = "--all-features";
+	if (o->no_default_features)
+		argv[n++] = "--no-default-features";
+	if (o->locked)
+		argv[n++] = "--locked";
+	if (o->frozen)
+		argv[n++] = "--frozen";
+	if (o->target) {
+		argv[n++] = "--target";
+		argv[n++] = o->target;
+	}
+	return n;
+}
+
 json_t *cargo_features(const struct cargo_opts *o, const char *manifest,
 		       struct sp_err *e)
 {
@@ -252,26 +284,7 @@ json_t *cargo_features(const struct cargo_opts *o, const char *manifest,
 	argv[n++] = "none";
 	argv[n++] = "-f";
 	argv[n++] = "{p} [{f}]";
-	for (i = 0; i < o->npackages; i++) {
-		argv[n++] = "-p";
-		argv[n++] = o->packages[i];
-	}
-	if (o->features) {
-		argv[n++] = "--features";
-		argv[n++] = o->features;
-	}
-	if (o->all_features)
-		argv[n++] = "--all-features";
-	if (o->no_default_features)
-		argv[n++] = "--no-default-features";
-	if (o->locked)
-		argv[n++] = "--locked";
-	if (o->frozen)
-		argv[n++] = "--frozen";
-	if (o->target) {
-		argv[n++] = "--target";
-		argv[n++] = o->target;
-	}
+	n = selection_args(o, argv, n);
 	for (i = 0; i < o->nconfig; i++) {
 		argv[n++] = "--config";
 		argv[n++] = o->config[i];
@@ -353,26 +366,7 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	} else {
 		argv[n++] = "--release";
 	}
-	for (i = 0; i < o->npackages; i++) {
-		argv[n++] = "-p";
-		argv[n++] = o->packages[i];
-	}
-	if (o->features) {
-		argv[n++] = "--features";
-		argv[n++] = o->features;
-	}
-	if (o->all_features)
-		argv[n++] = "--all-features";
-	if (o->no_default_features)
-		argv[n++] = "--no-default-features";
-	if (o->locked)
-		argv[n++] = "--locked";
-	if (o->frozen)
-		argv[n++] = "--frozen";
-	if (o->target) {
-		argv[n++] = "--target";
-		argv[n++] = o->target;
-	}
+	n = selection_args(o, argv, n);
 	if (o->strip) {
 		/* maturin's strip: rustc drops the symbol tables, for the
 		 * profile being built. */

@@ -349,7 +349,7 @@ static void test_record_and_lookup(void **state)
 	/* Another file of the same size at the path: not recorded. */
 	json_object_set_new(res, "wheel_ident", ident_of(other));
 	assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 0);
-	assert_int_equal(reuse_lookup(jn, digest, &ast, &got, &why, &e), 0);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 0);
 	assert_null(why);
 	/* No identity from the worker: not recorded either. */
 	json_object_del(res, "wheel_ident");
@@ -361,14 +361,14 @@ static void test_record_and_lookup(void **state)
 	 * reused. */
 	assert_int_equal(stat(art, &ast), 0);
 	got = NULL;
-	assert_int_equal(reuse_lookup(jn, digest, &ast, &got, &why, &e), 0);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 0);
 	assert_non_null(why);
 	assert_null(got);
 	/* Only the build that wrote the row sets it. */
 	assert_int_equal(reuse_art_ctime(jn, digest, 8, art, &ast, &e), 0);
-	assert_int_equal(reuse_lookup(jn, digest, &ast, &got, &why, &e), 0);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 0);
 	assert_int_equal(reuse_art_ctime(jn, digest, 7, art, &ast, &e), 0);
-	assert_int_equal(reuse_lookup(jn, digest, &ast, &got, &why, &e), 1);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 1);
 	assert_string_equal(json_string_value(json_object_get(got, "wheel")),
 			    whl);
 	json_decref(got);
@@ -382,17 +382,17 @@ static void test_record_and_lookup(void **state)
 		nanosleep(&pause, NULL);
 		assert_int_equal(chmod(art, 0600), 0);
 		assert_int_equal(stat(art, &now), 0);
-		assert_int_equal(reuse_lookup(jn, digest, &now, &got, &why, &e),
+		assert_int_equal(reuse_lookup(jn, digest, &now, 1, &got, &why, &e),
 				 0);
 		assert_non_null(why);
 	}
 
 	/* A library with the bundled one's name put in a folder searched
 	 * before it. */
-	assert_int_equal(reuse_lookup(jn, digest, &ast, &got, &why, &e), 1);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 1);
 	json_decref(got);
 	write_file(planted, "shadowing library");
-	assert_int_equal(reuse_lookup(jn, digest, &ast, &got, &why, &e), 0);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 0);
 	assert_non_null(why);
 
 	journal_close(jn);
