@@ -147,15 +147,21 @@ static const char *const migrations[] = {
 	 * found (bundled libraries, with their identities) and the result
 	 * to answer with, its repair report apart (read only for a client
 	 * that shows it: it is most of the result's size).  build_id is the
-	 * last build that wrote or reused it, which pruning keeps to.  A reused wheel gets a wheels row of
-	 * its own build marked "reused", so `spoke log` shows it; the
-	 * trigger names such a row's event "wheel reused". */
+	 * last build that wrote or reused it, which pruning keeps to.
+	 * art_* is cargo's file as spoke left it once given back (staging
+	 * changes its ctime), set after the give-backs and carried forward
+	 * by later builds that stage the same unchanged file; NULL until
+	 * then, and such a row is never reused.  A reused wheel gets a
+	 * wheels row of its own build marked "reused", so `spoke log` shows
+	 * it; the trigger names such a row's event "wheel reused". */
 	"CREATE TABLE reuse ("
 	"  digest TEXT PRIMARY KEY,"
 	"  final_path TEXT NOT NULL,"
 	"  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
 	"  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
 	"  ctime_ns INTEGER NOT NULL,"
+	"  art_dev INTEGER, art_ino INTEGER, art_size INTEGER,"
+	"  art_mtime_ns INTEGER, art_ctime_ns INTEGER,"
 	"  sha256 TEXT NOT NULL,"
 	"  found TEXT NOT NULL,"
 	"  result TEXT NOT NULL,"
@@ -164,6 +170,7 @@ static const char *const migrations[] = {
 	"  updated_ns INTEGER NOT NULL);"
 	"CREATE INDEX reuse_build ON reuse(build_id);"
 	"CREATE INDEX reuse_final ON reuse(final_path);"
+	"CREATE INDEX reuse_art ON reuse(art_ino);"
 	"ALTER TABLE wheels ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;"
 	"DROP TRIGGER ev_wheel_new;"
 	"CREATE TRIGGER ev_wheel_new AFTER INSERT ON wheels BEGIN"
@@ -1199,8 +1206,8 @@ int journal_reuse_get(struct journal *j, const char *digest,
 	/* Asked once per artifact of every build: cached. */
 	st = stmt_get(j,
 		      "SELECT final_path, dev, ino, size, mtime_ns, "
-		      "ctime_ns, sha256, found, result, repair, build_id "
-		      "FROM reuse WHERE digest = ?",
+		      "ctime_ns, sha256, found, result, repair, build_id, "
+		      "art_ctime_ns FROM reuse WHERE digest = ?",
 		      &slot, e);
 	if (!st)
 		return -1;
@@ -1228,6 +1235,8 @@ int journal_reuse_get(struct journal *j, const char *digest,
 	has_repair = sqlite3_column_type(st, 9) != SQLITE_NULL;
 	out->repair = has_repair ? col_dup(st, 9) : NULL;
 	out->build_id = sqlite3_column_int64(st, 10);
+	out->has_art_ctime = sqlite3_column_type(st, 11) != SQLITE_NULL;
+	out->art_ctime_ns = sqlite3_column_int64(st, 11);
 	stmt_put(st, slot);
 	if (!out->final_path || !out->found || !out->result ||
 	    (has_repair && !out->repair)) {
@@ -1244,6 +1253,28 @@ int journal_reuse_touch(struct journal *j, const char *digest,
 		   "UPDATE reuse SET build_id = ?, updated_ns = ? "
 		   "WHERE digest = ?",
 		   "iis", build_id, now_ns(), digest);
+}
+
+int journal_reuse_art_ctime(struct journal *j, const char *digest,
+			    int64_t build_id, const struct fsx_ident *art,
+			    int64_t before_ns, int64_t after_ns,
+			    struct sp_err *e)
+{
+	/* The rows of other digests made from the same file as it was
+	 * before this build staged it: only the staging changed it. */
+	if (run(j, e,
+		"UPDATE reuse SET art_ctime_ns = ? WHERE art_ino = ? AND "
+		"art_dev = ? AND art_size = ? AND art_mtime_ns = ? AND "
+		"art_ctime_ns = ?",
+		"iiiiii", after_ns, (int64_t)art->ino, (int64_t)art->dev,
+		art->size, art->mtime_ns, before_ns) < 0)
+		return -1;
+	return run(j, e,
+		   "UPDATE reuse SET art_dev = ?, art_ino = ?, art_size = ?, "
+		   "art_mtime_ns = ?, art_ctime_ns = ? "
+		   "WHERE digest = ? AND build_id = ? AND art_ctime_ns IS NULL",
+		   "iiiiisi", (int64_t)art->dev, (int64_t)art->ino, art->size,
+		   art->mtime_ns, after_ns, digest, build_id);
 }
 
 void journal_reuse_release(struct journal_reuse *r)

@@ -171,7 +171,9 @@ int journal_wheel_reused(struct journal *j, int64_t build_id,
  * the wheel file's identity when it was written, found a JSON array of
  * the inputs the worker discovered (bundled libraries and their
  * identities), result the worker's result (JSON) to answer with, build_id
- * the last build that wrote or reused the wheel. */
+ * the last build that wrote or reused the wheel, art_ctime_ns the ctime
+ * of cargo's file once given back (has_art_ctime 0: not known, as after
+ * a crash before the give-backs: never reused). */
 struct journal_reuse {
 	char digest[65];
 	char *final_path;
@@ -181,6 +183,8 @@ struct journal_reuse {
 	char *found, *result;
 	char *repair; /* the result's "repair" member, kept apart; NULL: none */
 	int64_t build_id;
+	int64_t art_ctime_ns;
+	int has_art_ctime;
 };
 
 /* Records r (replacing a row of the same digest, and any row of another
@@ -194,6 +198,15 @@ int journal_reuse_get(struct journal *j, const char *digest,
 /* Says that build_id reused the wheel of digest. */
 int journal_reuse_touch(struct journal *j, const char *digest,
 			int64_t build_id, struct sp_err *e);
+/* cargo's file art, whose ctime was before_ns when build_id took its
+ * digests, is given back with ctime after_ns: the rows made from it as
+ * it was (other digests: another output folder, options) get after_ns,
+ * and so does the row of digest that build_id wrote, with art's identity.
+ */
+int journal_reuse_art_ctime(struct journal *j, const char *digest,
+			    int64_t build_id, const struct fsx_ident *art,
+			    int64_t before_ns, int64_t after_ns,
+			    struct sp_err *e);
 void journal_reuse_release(struct journal_reuse *r);
 
 struct journal_wheel {

@@ -301,7 +301,8 @@ static void decide_reuse(struct server *s, struct build *b, json_t **reused)
 		const char *why = NULL;
 		int rc;
 
-		if (reuse_digest(&jb->spec, ambient, jb->digest, &e) < 0) {
+		if (reuse_digest(&jb->spec, ambient, jb->digest, &jb->art_st,
+				 &e) < 0) {
 			jb->digest[0] = '\0';
 			slog("build %lld: '%s' is written: %s",
 			     (long long)b->id, jb->cargo_path, e.msg);
@@ -311,8 +312,9 @@ static void decide_reuse(struct server *s, struct build *b, json_t **reused)
 			continue;
 		/* A quiet, brief client is sent no repair report: its
 		 * wheel's is not read. */
-		rc = reuse_lookup(s->j, jb->digest, !(b->quiet && b->brief),
-				  &reused[i], &why, &e);
+		rc = reuse_lookup(s->j, jb->digest, &jb->art_st,
+				  !(b->quiet && b->brief), &reused[i], &why,
+				  &e);
 		if (rc < 0)
 			slog("build %lld: %s", (long long)b->id, e.msg);
 		/* Said of a wheel whose inputs are unchanged but whose file
@@ -704,11 +706,41 @@ static void build_still_staged(struct server *s, struct build *b, json_t *res)
 	journal_artifacts_free(a, n);
 }
 
+/* Every artifact of b is given back: the ctime of each written wheel's
+ * cargo file, as spoke leaves it, goes on its reuse row (reuse.h).  A
+ * failure here only leaves rows that are not reused. */
+static void reuse_given_back(struct server *s, struct build *b)
+{
+	struct sp_err e;
+	size_t i;
+
+	if (journal_begin(s->j, &e) < 0)
+		goto fail;
+	for (i = 0; i < b->njobs; i++) {
+		const struct job *jb = &b->jobs[i];
+
+		/* Every job staged, written or not: its staging changed
+		 * the ctime other rows hold. */
+		if (!jb->digest[0] || jb->reused || !jb->staged)
+			continue;
+		if (reuse_art_ctime(s->j, jb->digest, b->id, jb->cargo_path,
+				    &jb->art_st, &e) < 0) {
+			journal_rollback(s->j);
+			goto fail;
+		}
+	}
+	if (journal_commit(s->j, &e) == 0)
+		return;
+fail:
+	slog("build %lld: not recorded for reuse: %s", (long long)b->id,
+	     e.msg);
+}
+
 void build_finish(struct server *s, struct build *b)
 {
 	struct sp_err e;
 	json_t *res;
-	int ok, attempt;
+	int ok, attempt, given_back = 0;
 
 	/* Its wheels' "done" first: replay below would take a wheel still
 	 * "writing" for one interrupted (and forget its size and digest). */
@@ -717,8 +749,10 @@ void build_finish(struct server *s, struct build *b)
 	 * whose workers were killed. */
 	for (attempt = 0;; attempt++) {
 		if (replay_all(s->j, &s->sd, b->id, NULL, 0, b->report,
-			       &b->bad, &e) == 0)
+			       &b->bad, &e) == 0) {
+			given_back = b->bad == 0;
 			break;
+		}
 		if (!give_back_again(b, attempt, &e)) {
 			if (!b->failed) {
 				b->failed = 1;
@@ -729,6 +763,8 @@ void build_finish(struct server *s, struct build *b)
 		}
 	}
 	ok = !b->failed && b->bad == 0;
+	if (given_back)
+		reuse_given_back(s, b);
 	if (!b->failed && b->bad)
 		snprintf(b->error, sizeof(b->error),
 			 "%d staged file(s) could not be given back; see "

@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -74,6 +75,7 @@ struct job {
 	 * was reused (then it is neither staged nor started). */
 	char digest[65];
 	int reused;
+	struct stat art_st; /* cargo's file when the digest was taken */
 };
 
 /* A build request of one client, from the request to its result: on

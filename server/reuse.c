@@ -164,7 +164,7 @@ static int files_inputs(json_t *arr, const struct pyfile_src *v, size_t n,
 }
 
 int reuse_digest(const struct wheel_job *j, const json_t *ambient, char hex[65],
-		 struct sp_err *e)
+		 struct stat *art, struct sp_err *e)
 {
 	json_t *inputs = NULL, *files, *form = NULL;
 	struct stat st;
@@ -178,10 +178,11 @@ int reuse_digest(const struct wheel_job *j, const json_t *ambient, char hex[65],
 	if (!j->cargo_path || stat(j->cargo_path, &st) < 0)
 		return sp_err_sys(e, "cannot stat '%s'",
 				  j->cargo_path ? j->cargo_path : "");
-	/* The artifact's ctime is left out: staging it changes it (a hard
-	 * link's count, a rename), so the next build would never match.
-	 * The rest is the identity replay already trusts (journal/replay.h),
-	 * and cargo's own freshness looks at the mtime alone. */
+	/* The artifact's ctime is not in the digest: staging changes it (a
+	 * hard link's count, a rename).  It is compared on its own
+	 * (reuse_lookup), with the ctime recorded once spoke gave the file
+	 * back (reuse_art_ctime). */
+	*art = st;
 	files = json_array();
 	inputs = json_pack("{s:{s:I,s:I,s:I,s:I},s:O,s:o}", "artifact", "dev",
 			   (json_int_t)st.st_dev, "ino", (json_int_t)st.st_ino,
@@ -216,8 +217,9 @@ static int ident_equal(const json_t *ident, const struct stat *st)
 	return same;
 }
 
-int reuse_lookup(struct journal *jn, const char *digest, int want_repair,
-		 json_t **result, const char **why, struct sp_err *e)
+int reuse_lookup(struct journal *jn, const char *digest,
+		 const struct stat *art, int want_repair, json_t **result,
+		 const char **why, struct sp_err *e)
 {
 	struct journal_reuse r;
 	json_error_t jerr;
@@ -232,6 +234,15 @@ int reuse_lookup(struct journal *jn, const char *digest, int want_repair,
 	if (rc <= 0)
 		return rc;
 	rc = 0;
+	/* An in-place rewrite that kept size and mtime shows only here. */
+	if (!r.has_art_ctime) {
+		*why = "cargo's file was not given back when it was written";
+		goto out;
+	}
+	if (ns_of(&art->st_ctim) != r.art_ctime_ns) {
+		*why = "cargo's file was changed in place";
+		goto out;
+	}
 	if (lstat(r.final_path, &st) < 0) {
 		*why = "the wheel is gone";
 		goto out;
@@ -255,10 +266,15 @@ int reuse_lookup(struct journal *jn, const char *digest, int want_repair,
 	json_array_foreach(found, i, f)
 	{
 		const char *p = json_string_value(json_object_get(f, "path"));
+		json_t *id = json_object_get(f, "ident");
 
-		if (!p || stat(p, &st) < 0 ||
-		    !ident_equal(json_object_get(f, "ident"), &st)) {
-			*why = "a bundled library changed";
+		/* A null identity: the folder could not be read when
+		 * searched, and must still not be. */
+		if (!p || (json_is_null(id) ? stat(p, &st) == 0
+					     : (stat(p, &st) < 0 ||
+						!ident_equal(id, &st)))) {
+			*why = "a bundled library or a folder searched "
+			       "before it changed";
 			goto out;
 		}
 	}
@@ -294,7 +310,8 @@ int reuse_record(struct journal *jn, const char *digest, int64_t build,
 	if (!found)
 		return sp_err_set(e, "out of memory");
 	/* What the worker found on its own, with the identities it read
-	 * them with (worker/repair: the fstat of what it bundled). */
+	 * them with (worker/repair: the fstat of what it bundled, the stat
+	 * of each folder searched before one was found). */
 	json_array_foreach(json_object_get(result, "grafted"), i, g)
 	{
 		json_t *p = json_object_get(g, "path"),
@@ -306,19 +323,44 @@ int reuse_record(struct journal *jn, const char *digest, int64_t build,
 			rc = 0;
 			goto out;
 		}
-		json_array_append_new(
-		    found, json_pack("{s:O,s:O}", "path", p, "ident", id));
+		/* A shorter list would let a changed library pass. */
+		if (json_array_append_new(found, json_pack("{s:O,s:O}", "path",
+							   p, "ident", id)) < 0) {
+			sp_err_set(e, "out of memory");
+			rc = 0;
+			goto out;
+		}
+	}
+	json_array_foreach(json_object_get(result, "searched"), i, g)
+	{
+		json_t *p = json_object_get(g, "path"),
+		       *id = json_object_get(g, "ident");
+
+		if (!json_is_string(p) ||
+		    !(json_is_object(id) || json_is_null(id))) {
+			sp_err_set(e, "the result names a searched folder "
+				      "without its identity");
+			rc = 0;
+			goto out;
+		}
+		if (json_array_append_new(found, json_pack("{s:O,s:O}", "path",
+							   p, "ident", id)) < 0) {
+			sp_err_set(e, "out of memory");
+			rc = 0;
+			goto out;
+		}
 	}
 	if (lstat(path, &st) < 0) {
 		sp_err_sys(e, "cannot stat '%s'", path);
 		rc = 0;
 		goto out;
 	}
-	/* The wheel the worker wrote, or nothing: someone else's file at
-	 * the path is not recorded. */
+	/* The wheel the worker wrote, or nothing: between its rename and
+	 * this batched "done" another file may have taken the path.  The
+	 * worker's identity of what it renamed settles which. */
 	if (!S_ISREG(st.st_mode) ||
-	    (json_int_t)st.st_size !=
-		json_integer_value(json_object_get(result, "size"))) {
+	    !json_is_object(json_object_get(result, "wheel_ident")) ||
+	    !ident_equal(json_object_get(result, "wheel_ident"), &st)) {
 		sp_err_set(e, "'%s' is not the wheel written", path);
 		rc = 0;
 		goto out;
@@ -328,6 +370,8 @@ int reuse_record(struct journal *jn, const char *digest, int64_t build,
 		goto oom;
 	json_object_del(res, "job");
 	json_object_del(res, "ok");
+	json_object_del(res, "wheel_ident");
+	json_object_del(res, "searched");
 	snprintf(r.digest, sizeof(r.digest), "%s", digest);
 	r.final_path = (char *)path;
 	r.ident.dev = (uint64_t)st.st_dev;
@@ -360,4 +404,27 @@ out:
 	json_decref(res);
 	json_decref(found);
 	return rc;
+}
+
+int reuse_art_ctime(struct journal *jn, const char *digest, int64_t build,
+		    const char *cargo_path, const struct stat *art,
+		    struct sp_err *e)
+{
+	struct fsx_ident id;
+	struct stat st;
+
+	/* Only the file the digest was taken of: another one (cargo built
+	 * again meanwhile) leaves the rows as they are, and they are not
+	 * reused. */
+	if (stat(cargo_path, &st) < 0 || st.st_dev != art->st_dev ||
+	    st.st_ino != art->st_ino || st.st_size != art->st_size ||
+	    ns_of(&st.st_mtim) != ns_of(&art->st_mtim))
+		return 0;
+	id.dev = (uint64_t)st.st_dev;
+	id.ino = (uint64_t)st.st_ino;
+	id.size = (int64_t)st.st_size;
+	id.mtime_ns = ns_of(&st.st_mtim);
+	return journal_reuse_art_ctime(jn, digest, build, &id,
+				       ns_of(&art->st_ctim), ns_of(&st.st_ctim),
+				       e);
 }

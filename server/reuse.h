@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "common/err.h"
 #include "journal/journal.h"
@@ -52,22 +53,27 @@ json_t *reuse_ambient(struct sp_err *e);
 
 /* The digest of j's inputs into hex, reading the artifact's identity and
  * the identity and content of its files now; ambient is reuse_ambient()'s.
+ * *art gets the artifact's stat (its ctime is not in the digest: staging
+ * changes it; reuse_lookup and reuse_art_ctime compare it on its own).
  * Returns 0, or -1 with e set when an input cannot be read or the job may
  * not be reused (a --split-debug job writes files beside the wheel that
  * nobody checks): the job is then written, and not recorded. */
 int reuse_digest(const struct wheel_job *j, const json_t *ambient, char hex[65],
-		 struct sp_err *e);
+		 struct stat *art, struct sp_err *e);
 
-/* Whether the wheel recorded for digest may be given again: the file at
- * its path still has the identity it was written with (lstat: a regular
- * file, same device, inode, size, mtime and ctime) and every library the
- * worker found is unchanged.  Returns 1 with *result (a new reference: the
+/* Whether the wheel recorded for digest may be given again: cargo's file
+ * (art: reuse_digest's) has the ctime recorded once it was given back,
+ * the file at the wheel's path still has the identity it was written
+ * with (lstat: a regular file, same device, inode, size, mtime and
+ * ctime), and every library the worker found, and every folder searched
+ * before one, is unchanged.  Returns 1 with *result (a new reference: the
  * worker's result, "wheel" its path, with its "repair" report only when
- * want_repair: parsing it is most of a lookup's cost), 0 when not (*why says why, static
- * text, or is NULL when no wheel was recorded for digest), -1 on a
- * journal error with e set. */
-int reuse_lookup(struct journal *jn, const char *digest, int want_repair,
-		 json_t **result, const char **why, struct sp_err *e);
+ * want_repair: parsing it is most of a lookup's cost), 0 when not (*why
+ * says why, static text, or is NULL when no wheel was recorded for
+ * digest), -1 on a journal error with e set. */
+int reuse_lookup(struct journal *jn, const char *digest,
+		 const struct stat *art, int want_repair, json_t **result,
+		 const char **why, struct sp_err *e);
 
 /* Records that the wheel of result (a worker's successful result) at
  * path was written for digest by build: its identity now and the
@@ -78,5 +84,18 @@ int reuse_lookup(struct journal *jn, const char *digest, int want_repair,
  * journal error, with e set. */
 int reuse_record(struct journal *jn, const char *digest, int64_t build,
 		 const char *path, const json_t *result, struct sp_err *e);
+
+/* cargo's file at cargo_path was given back by build, which took its
+ * digest (art: reuse_digest's stat then) before staging it: records its
+ * ctime now on the row build wrote for digest, and on every row made from
+ * the file as it was then (staging changed the ctime, nothing else did).
+ * When it is no longer the file of art, nothing is recorded: those rows
+ * are not reused.  Called once every give-back of build is journaled; a
+ * crash before leaves them unrecorded too.  A change in place while the
+ * build holds the file staged is taken for the staging's.  Returns 0, -1
+ * on a journal error with e set. */
+int reuse_art_ctime(struct journal *jn, const char *digest, int64_t build,
+		    const char *cargo_path, const struct stat *art,
+		    struct sp_err *e);
 
 #endif

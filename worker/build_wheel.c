@@ -363,6 +363,32 @@ static json_t *make_result(const struct wheel_job *j,
 	return res;
 }
 
+/* Adds "wheel_ident" to result: the identity of the wheel at its name
+ * right after the rename, when it is still the inode written (st, its
+ * fstat before the rename, which changes the ctime).  The coordinator
+ * records a wheel for reuse only when the file at the path is this one
+ * (server/reuse.h); without it the wheel is simply not recorded. */
+static void wheel_ident(json_t *result, int dirfd, const struct stat *st)
+{
+	const char *w = json_string_value(json_object_get(result, "wheel"));
+	struct stat now;
+
+	if (!w || fstatat(dirfd, path_basename(w), &now,
+			  AT_SYMLINK_NOFOLLOW) < 0 ||
+	    now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		return;
+	json_object_set_new(
+	    result, "wheel_ident",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I}", "dev", (json_int_t)now.st_dev,
+		      "ino", (json_int_t)now.st_ino, "size",
+		      (json_int_t)now.st_size, "mtime_ns",
+		      (json_int_t)now.st_mtim.tv_sec * 1000000000LL +
+			  now.st_mtim.tv_nsec,
+		      "ctime_ns",
+		      (json_int_t)now.st_ctim.tv_sec * 1000000000LL +
+			  now.st_ctim.tv_nsec));
+}
+
 /* Adds the len bytes of the file open on fd (name for messages) as the
  * entry path, read in pieces (zipw_add_fd), with its RECORD row. */
 static int add_fd(struct record *r, struct zipw *z, const char *path, int fd,
@@ -696,6 +722,7 @@ int wheel_write(const struct wheel_job *j,
 	struct repair_result rep = REPAIR_RESULT_INIT;
 	struct elf_info info = {0};
 	struct tmpfile t = TMPFILE_INIT;
+	struct stat wst;
 	uint8_t digest[32];
 	uint64_t size = 0, data_len;
 	struct mapfile map = {0};
@@ -765,6 +792,12 @@ int wheel_write(const struct wheel_job *j,
 	 * the coordinator's loop neither renames nor commits per wheel.  The
 	 * directory fsync waits for the coordinator's batched "done"
 	 * (failure-model.md). */
+	if (fstat(t.fd, &wst) < 0) {
+		sp_err_sys(e, "cannot stat the wheel written");
+		json_decref(*result);
+		*result = NULL;
+		goto out;
+	}
 	if (finish_result(j, &rep, *result, e) < 0 ||
 	    tmpfile_commit(&t,
 			   path_basename(json_string_value(
@@ -774,6 +807,7 @@ int wheel_write(const struct wheel_job *j,
 		*result = NULL;
 		goto out;
 	}
+	wheel_ident(*result, dirfd, &wst);
 	rc = 0;
 out:
 	/* A half-written wheel must not be left behind. */

@@ -58,8 +58,9 @@ static void refuse(const char *path, const char *why)
 		path, why);
 }
 
-/* Opens (once per process) the cache folder, made 0700 if missing, and
- * checks it is the user's and writable by no one else. */
+/* Opens (once per process) the cache folder, made 0700 if missing in a
+ * base folder that exists, and checks it is the user's and writable by
+ * no one else. */
 static int cache_open(void)
 {
 	const char *off = getenv("SPOKE_NO_CACHE");
@@ -79,9 +80,15 @@ static int cache_open(void)
 	cache_path = path_join(base, "spoke");
 	if (!cache_path)
 		goto out;
+	/* The folder above is the user's to make: spoke run as root with
+	 * another user's HOME would leave a root-owned ~/.cache in that
+	 * home.  Without it there is no cache, silently: a fresh account
+	 * or container is no fault. */
+	if (stat(base, &st) < 0 && errno == ENOENT)
+		goto out;
 	/* The user's own folders may hold symlinks (a home on another
 	 * disk); the cache folder itself is entered without following. */
-	bfd = dirs_open(base, DIRS_CREATE | DIRS_FOLLOW, 0700, &e);
+	bfd = dirs_open(base, DIRS_FOLLOW, 0, &e);
 	if (bfd < 0) {
 		refuse(cache_path, e.msg);
 		goto out;

@@ -13,8 +13,10 @@
  * Where: $XDG_CACHE_HOME/spoke when XDG_CACHE_HOME is absolute, else
  * $HOME/.cache/spoke (the state directory cannot hold it: where it is
  * comes from cargo metadata, the first thing cached).  The folder is
- * made 0700 and must be the user's and writable by no one else, or it is
- * not used (one warning on stderr).  SPOKE_NO_CACHE=1 turns the cache
+ * made 0700 when the folder above exists (that one is never made: root
+ * with another user's HOME would own it; without it there is no cache,
+ * silently), and must be the user's and writable by no one else, or it
+ * is not used (one warning on stderr).  SPOKE_NO_CACHE=1 turns the cache
  * off: nothing is read or written.
  *
  * One file per kind and slot (the stable part of a question, e.g. which

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,8 @@
 
 #include "common/sha256.h"
 #include "common/stamp.h"
+
+extern char **environ;
 
 /* Text files keyed by content are small; a bigger one is not cached. */
 #define MAX_HASHED (16u << 20)
@@ -167,4 +170,32 @@ int filekey_set(json_t *key, const char *label, json_t *v)
 	if (!v)
 		return -1;
 	return json_object_set_new(key, label, v);
+}
+
+int filekey_env(json_t *env, const char *const *prefixes)
+{
+	char **ep;
+	size_t k;
+
+	for (ep = environ; *ep; ep++) {
+		const char *eq = strchr(*ep, '=');
+		char *name;
+		int rc;
+
+		if (!eq)
+			continue;
+		for (k = 0; prefixes[k]; k++)
+			if (!strncmp(*ep, prefixes[k], strlen(prefixes[k])))
+				break;
+		if (!prefixes[k])
+			continue;
+		name = strndup(*ep, (size_t)(eq - *ep));
+		if (!name)
+			return -1;
+		rc = json_object_set_new(env, name, json_string(eq + 1));
+		free(name);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
 }

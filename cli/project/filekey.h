@@ -39,6 +39,12 @@ json_t *filekey_ident(const char *path);
  * name): "crates" with inner "Cargo.toml" shows a new member crate. */
 json_t *filekey_dir(const char *path, const char *inner);
 
+/* Copies into env (an object: the environment's order is no input) each
+ * variable of the environment whose "NAME=value" starts with one of
+ * prefixes (NULL-terminated; "HOME=" names one variable, "CARGO" all that
+ * start so), by its whole name.  Returns 0, -1 when out of memory. */
+int filekey_env(json_t *env, const char *const *prefixes);
+
 /* Sets key[label] to v (stolen).  v NULL (cannot be keyed) → -1. */
 int filekey_set(json_t *key, const char *label, json_t *v);
 

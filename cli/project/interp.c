@@ -20,8 +20,6 @@
  * is another pyenv's shim). */
 #define MAX_HOPS 4
 
-extern char **environ;
-
 /* The file a name leads to as execvp would find it, absolute. */
 static char *locate(const char *name)
 {
@@ -84,13 +82,10 @@ int interp_resolve(const char *name, struct interp *r)
 	return 0;
 }
 
-/* Whether an environment variable changes what the interpreter says. */
-static int env_matters(const char *kv)
-{
-	return !strncmp(kv, "PYTHON", 6) || !strncmp(kv, "_PYTHON", 7) ||
-	       !strncmp(kv, "LD_LIBRARY_PATH=", 16) ||
-	       !strncmp(kv, "LD_PRELOAD=", 11);
-}
+/* The variables that change what the interpreter says (filekey_env). */
+static const char *const env_inputs[] = {
+	"PYTHON", "_PYTHON", "LD_LIBRARY_PATH=", "LD_PRELOAD=", NULL,
+};
 
 /* key[label] = the pyvenv.cfg files beside exe and one folder above. */
 static int venv_cfgs(json_t *key, const char *label, const char *exe)
@@ -117,7 +112,7 @@ static int venv_cfgs(json_t *key, const char *label, const char *exe)
 json_t *interp_key(const struct interp *r)
 {
 	json_t *key, *env;
-	char *real, **ep;
+	char *real;
 
 	if (!r->exe)
 		return NULL;
@@ -126,19 +121,8 @@ json_t *interp_key(const struct interp *r)
 	env = json_object();
 	if (!real || !key || !env)
 		goto fail;
-	for (ep = environ; *ep; ep++) {
-		const char *eq = strchr(*ep, '=');
-		char name[256];
-
-		if (!eq || !env_matters(*ep) ||
-		    (size_t)(eq - *ep) >= sizeof(name))
-			continue;
-		memcpy(name, *ep, (size_t)(eq - *ep));
-		name[eq - *ep] = '\0';
-		/* An object: the order of the environment is no input. */
-		if (json_object_set_new(env, name, json_string(eq + 1)) < 0)
-			goto fail;
-	}
+	if (filekey_env(env, env_inputs) < 0)
+		goto fail;
 	if (filekey_set(key, "exe", json_string(r->exe)) < 0 ||
 	    filekey_set(key, "real", json_string(real)) < 0 ||
 	    filekey_set(key, "id", filekey_ident(real)) < 0 ||

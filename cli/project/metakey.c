@@ -15,7 +15,6 @@
 #include "cli/project/strutil.h"
 #include "common/path.h"
 
-extern char **environ;
 
 /* key["<kind>:<path>"] = v (stolen); NULL v is -1 (cannot be keyed). */
 static int put(json_t *key, char kind, const char *path, json_t *v)
@@ -99,12 +98,9 @@ static int named_in(json_t *key, const char *dir, const void *name)
 	return put_file(key, dir, name);
 }
 
-static int env_matters(const char *kv)
-{
-	return !strncmp(kv, "CARGO", 5) || !strncmp(kv, "__CARGO", 7) ||
-	       !strncmp(kv, "RUSTUP", 6) || !strncmp(kv, "RUSTC", 5) ||
-	       !strncmp(kv, "HOME=", 5);
-}
+static const char *const env_inputs[] = {
+	"CARGO", "__CARGO", "RUSTUP", "RUSTC", "HOME=", NULL,
+};
 
 /* The toolchain behind rustup's proxy: what picks it, and each
  * toolchain's cargo (an update replaces it). */
@@ -151,7 +147,7 @@ json_t *metakey_before(const char *cargo, const char *manifest, char **slot)
 	json_t *key = json_object(), *env = json_object();
 	char *cwd = getcwd(NULL, 0), *prog = NULL, *real = NULL, *mdir = NULL;
 	const char *ch = getenv("CARGO_HOME"), *home = getenv("HOME");
-	char *chome = NULL, **ep;
+	char *chome = NULL;
 
 	*slot = NULL;
 	if (!key || !env || !cwd)
@@ -166,18 +162,8 @@ json_t *metakey_before(const char *cargo, const char *manifest, char **slot)
 	 * that runs it: rustup's inputs are keyed whenever rustup is there. */
 	if (rustup_inputs(key, cwd) < 0)
 		goto fail;
-	for (ep = environ; *ep; ep++) {
-		const char *eq = strchr(*ep, '=');
-		char name[256];
-
-		if (!eq || !env_matters(*ep) ||
-		    (size_t)(eq - *ep) >= sizeof(name))
-			continue;
-		memcpy(name, *ep, (size_t)(eq - *ep));
-		name[eq - *ep] = '\0';
-		if (json_object_set_new(env, name, json_string(eq + 1)) < 0)
-			goto fail;
-	}
+	if (filekey_env(env, env_inputs) < 0)
+		goto fail;
 	if (json_object_set(key, "env", env) < 0 ||
 	    json_object_set_new(key, "cwd", json_string(cwd)) < 0 ||
 	    upward(key, cwd, configs_in, NULL) < 0)

@@ -16,6 +16,8 @@ mkdir -m 700 "$XDG_RUNTIME_DIR"
 # A private client cache (cli/project/cache.h): a test sees only the
 # answers its own builds kept.
 export XDG_CACHE_HOME="$T/cache"
+# The base folder is the user's to make (cli/project/cache.h).
+mkdir -p "$XDG_CACHE_HOME"
 unset SPOKE_NO_CACHE SPOKE_CACHE_DEBUG
 export CARGO_NET_OFFLINE=true
 unset CARGO_TARGET_DIR SPOKE_CRASH_AT SPOKE_FAULT_LOG SOURCE_DATE_EPOCH

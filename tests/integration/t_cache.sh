@@ -184,6 +184,14 @@ n=$(starts)
 (cd "$ws" && SPOKE_NO_CACHE=1 "$SPOKE" build -q -i "$V/bin/python" -p hello -o "$T/w11")
 check "SPOKE_NO_CACHE=1: the interpreter is asked" test "$(starts)" -gt "$n"
 
+# ---- the folder above the cache is never made: root with another
+# user's HOME would own that user's ~/.cache ----
+mkdir -p "$T/home"
+(cd "$ws" && XDG_CACHE_HOME="$T/home/.cache" "$SPOKE" build -i "$V/bin/python" -p hello -o "$T/w12" >"$T/nobase.out" 2>&1)
+check "a missing cache base folder: the build succeeds" test -n "$(wheel_of "$T/w12" hello)"
+check "  the base folder is not made" test ! -e "$T/home/.cache"
+check "  and nothing is said about it" bash -c "! grep -q 'cache' '$T/nobase.out'"
+
 # ---- a pyenv shim: its answer follows the version pyenv picks ----
 PYENV_REAL=$(pyenv root 2>/dev/null)
 PY2=

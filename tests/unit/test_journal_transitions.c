@@ -844,7 +844,67 @@ static void test_reuse_put_get_touch(void **state)
 	journal_close(j);
 }
 
+/* cargo's file given back: the row its build wrote gets its ctime (and
+ * identity); rows of other digests made from the same file as it was
+ * before get the new ctime too; a row whose build read another ctime
+ * (the file changed in place) carries nothing, another build's row is
+ * left without. */
+static void test_reuse_art_ctime(void **state)
+{
+	struct journal *j = open_ok();
+	struct journal_reuse r, got;
+	struct fsx_ident art = {.dev = 3, .ino = 77, .size = 10,
+				.mtime_ns = 1000};
+	struct sp_err e;
+	int64_t b1 = begin_build(j), b2 = begin_build(j);
+
+	(void)state;
+	reuse_row(&r, "a", "/w/a.whl", b1);
+	assert_int_equal(journal_reuse_put(j, &r, &e), 0);
+	reuse_row(&r, "other", "/w/o.whl", b1);
+	assert_int_equal(journal_reuse_put(j, &r, &e), 0);
+	assert_int_equal(journal_reuse_get(j, "a", &got, &e), 1);
+	assert_false(got.has_art_ctime);
+	journal_reuse_release(&got);
+	/* Another build's give-back leaves b1's rows without. */
+	assert_int_equal(journal_reuse_art_ctime(j, "a", b2, &art, 5, 6, &e),
+			 0);
+	assert_int_equal(journal_reuse_get(j, "a", &got, &e), 1);
+	assert_false(got.has_art_ctime);
+	journal_reuse_release(&got);
+	assert_int_equal(journal_reuse_art_ctime(j, "a", b1, &art, 5, 6, &e),
+			 0);
+	assert_int_equal(journal_reuse_get(j, "a", &got, &e), 1);
+	assert_true(got.has_art_ctime);
+	assert_int_equal(got.art_ctime_ns, 6);
+	journal_reuse_release(&got);
+	/* b2 writes another digest from the same file, staged again. */
+	reuse_row(&r, "b", "/x/a.whl", b2);
+	assert_int_equal(journal_reuse_put(j, &r, &e), 0);
+	assert_int_equal(journal_reuse_art_ctime(j, "b", b2, &art, 6, 9, &e),
+			 0);
+	assert_int_equal(journal_reuse_get(j, "a", &got, &e), 1);
+	assert_int_equal(got.art_ctime_ns, 9);
+	journal_reuse_release(&got);
+	/* A build that read another ctime carries nothing forward. */
+	reuse_row(&r, "c", "/y/a.whl", b2);
+	assert_int_equal(journal_reuse_put(j, &r, &e), 0);
+	assert_int_equal(journal_reuse_art_ctime(j, "c", b2, &art, 8, 12, &e),
+			 0);
+	assert_int_equal(journal_reuse_get(j, "a", &got, &e), 1);
+	assert_int_equal(got.art_ctime_ns, 9);
+	journal_reuse_release(&got);
+	assert_int_equal(journal_reuse_get(j, "c", &got, &e), 1);
+	assert_int_equal(got.art_ctime_ns, 12);
+	journal_reuse_release(&got);
+	assert_int_equal(journal_reuse_get(j, "other", &got, &e), 1);
+	assert_false(got.has_art_ctime);
+	journal_reuse_release(&got);
+	journal_close(j);
+}
+
 static void test_wheel_reused_is_done_and_logged(void **state)
+
 {
 	struct journal *j = open_ok();
 	struct journal_wheel *w = NULL;
@@ -939,6 +999,7 @@ int main(void)
 		T(test_losses_listed_until_resolved),
 		T(test_schema2_journal_migrates),
 		T(test_reuse_put_get_touch),
+		T(test_reuse_art_ctime),
 		T(test_wheel_reused_is_done_and_logged),
 		T(test_schema3_journal_migrates),
 #undef T

@@ -345,6 +345,40 @@ static void test_pyenv(void **unused)
 	unsetenv("PYENV_HOOK_PATH");
 }
 
+/* filekey_env: every variable a prefix matches, by its whole name, a
+ * long one too (a fixed buffer once skipped names of 256+ characters). */
+static void test_filekey_env(void **unused)
+{
+	static const char *const prefixes[] = {"SPOKETEST_", "SPOKEONE=",
+					       NULL};
+	char name[301];
+	json_t *env = json_object();
+
+	(void)unused;
+	memset(name, 'X', sizeof(name) - 1);
+	memcpy(name, "SPOKETEST_", 10);
+	name[sizeof(name) - 1] = '\0';
+	setenv(name, "long", 1);
+	setenv("SPOKETEST_A", "a", 1);
+	setenv("SPOKEONE", "one", 1);
+	setenv("SPOKEONEMORE", "no", 1);
+	assert_non_null(env);
+	assert_int_equal(filekey_env(env, prefixes), 0);
+	assert_string_equal(json_string_value(json_object_get(env, name)),
+			    "long");
+	assert_string_equal(
+	    json_string_value(json_object_get(env, "SPOKETEST_A")), "a");
+	assert_string_equal(json_string_value(json_object_get(env, "SPOKEONE")),
+			    "one");
+	assert_null(json_object_get(env, "SPOKEONEMORE"));
+	assert_int_equal(json_object_size(env), 3);
+	unsetenv(name);
+	unsetenv("SPOKETEST_A");
+	unsetenv("SPOKEONE");
+	unsetenv("SPOKEONEMORE");
+	json_decref(env);
+}
+
 static int setup(void **state)
 {
 	char *cache;
@@ -352,6 +386,9 @@ static int setup(void **state)
 	if (setup_dir(state) < 0)
 		return -1;
 	cache = tpath("xdg");
+	/* The folder above the cache is the user's to make (cache.h). */
+	if (mkdir(cache, 0700) < 0)
+		return -1;
 	setenv("XDG_CACHE_HOME", cache, 1);
 	unsetenv("SPOKE_NO_CACHE");
 	free(cache);
@@ -365,6 +402,7 @@ int main(void)
 	    cmocka_unit_test(test_damaged_entries),
 	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_filekeys),
+	    cmocka_unit_test(test_filekey_env),
 	    cmocka_unit_test(test_pyenv),
 	};
 

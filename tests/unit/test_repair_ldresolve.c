@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,39 @@ static void test_ld_library_path_order(void **state)
 	expect(&t, "liba.so", "lib3/liba.so", LD_VIA_LD_LIBRARY_PATH);
 	ld_tree_release(&t);
 	free(lib3);
+}
+
+/* Each folder searched in vain before a library's is kept once, stat'ed
+ * (a missing one with its errno): a library of the same name put there
+ * later would be the one loaded (server/reuse.h checks them). */
+static void test_searched_dirs(void **state)
+{
+	struct ld_opts o;
+	struct ld_tree t;
+	char *empty = at("empty"), *missing = at("missing"), *list;
+	size_t a;
+
+	(void)state;
+	if (!have_cc)
+		skip();
+	assert_int_equal(mkdir(empty, 0755), 0);
+	assert_true(asprintf(&list, "%s:%s:%s", empty, missing, empty) > 0);
+	isolated(&o);
+	o.ld_library_path = list;
+	resolve("r/runpath.so", &o, &t);
+	expect(&t, "liba.so", "r/../lib2/liba.so", LD_VIA_RUNPATH);
+	a = ld_tree_find(&t, "liba.so");
+	assert_int_equal(t.libs[a].ndirs, 2);
+	assert_string_equal(t.libs[a].dirs[0].path, empty);
+	assert_int_equal(t.libs[a].dirs[0].err, 0);
+	assert_true(S_ISDIR(t.libs[a].dirs[0].st.st_mode));
+	assert_string_equal(t.libs[a].dirs[1].path, missing);
+	assert_int_equal(t.libs[a].dirs[1].err, ENOENT);
+	ld_tree_release(&t);
+	rmdir(empty);
+	free(list);
+	free(empty);
+	free(missing);
 }
 
 /* $ORIGIN of the root is what the caller says (cargo's directory), not
@@ -700,6 +734,7 @@ int main(void)
 	    cmocka_unit_test(test_rpath_inherited),
 	    cmocka_unit_test(test_runpath_not_inherited),
 	    cmocka_unit_test(test_ld_library_path_order),
+	    cmocka_unit_test(test_searched_dirs),
 	    cmocka_unit_test(test_root_origin),
 	    cmocka_unit_test(test_linked_paths_and_skips),
 	    cmocka_unit_test(test_descend),

@@ -4,7 +4,10 @@
  * progress) must not change it; everything that goes into the wheel
  * must; its text is the documented canonical form (sorted keys, compact,
  * a version line first); and the inputs read from disk follow a Python
- * file's content and identity.
+ * file's content and identity.  Recording and lookup, on a journal of
+ * their own: only the wheel the worker renamed is recorded, a row without
+ * cargo's ctime after the give-back is never reused, nor one whose
+ * artifact, bundled library or folder searched before it changed.
  */
 #define _GNU_SOURCE
 /* cmocka needs these first. */
@@ -18,9 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/path.h"
 #include "common/sha256.h"
 #include "server/reuse.h"
 
@@ -240,6 +245,7 @@ static void test_disk_inputs(void **state)
 	json_t *amb;
 	char h1[65], h2[65], h3[65];
 	struct timespec ts = {0, 20 * 1000 * 1000};
+	struct stat art, st;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -257,30 +263,165 @@ static void test_disk_inputs(void **state)
 	src[0].text = NULL;
 	j.python_files = src;
 	j.npython_files = 1;
-	assert_int_equal(reuse_digest(&j, amb, h1, &e), 0);
-	assert_int_equal(reuse_digest(&j, amb, h2, &e), 0);
+	assert_int_equal(reuse_digest(&j, amb, h1, &art, &e), 0);
+	/* The artifact's stat is handed back, for its ctime (reuse.h). */
+	assert_int_equal(stat(so, &st), 0);
+	assert_int_equal(art.st_ino, st.st_ino);
+	assert_int_equal(art.st_ctim.tv_nsec, st.st_ctim.tv_nsec);
+	assert_int_equal(reuse_digest(&j, amb, h2, &art, &e), 0);
 	assert_string_equal(h1, h2);
 	nanosleep(&ts, NULL);
 	write_file(py, "A = 2\n");
-	assert_int_equal(reuse_digest(&j, amb, h2, &e), 0);
+	assert_int_equal(reuse_digest(&j, amb, h2, &art, &e), 0);
 	assert_string_not_equal(h1, h2);
 	/* The same bytes written again: a new ctime. */
 	nanosleep(&ts, NULL);
 	write_file(py, "A = 2\n");
-	assert_int_equal(reuse_digest(&j, amb, h3, &e), 0);
+	assert_int_equal(reuse_digest(&j, amb, h3, &art, &e), 0);
 	assert_string_not_equal(h2, h3);
 	/* A missing file: no digest (the worker says what is wrong). */
 	unlink(py);
-	assert_int_equal(reuse_digest(&j, amb, h3, &e), -1);
+	assert_int_equal(reuse_digest(&j, amb, h3, &art, &e), -1);
 	/* --split-debug is never reused. */
 	write_file(py, "A = 2\n");
 	j.options.split_debug = 1;
-	assert_int_equal(reuse_digest(&j, amb, h3, &e), -1);
+	assert_int_equal(reuse_digest(&j, amb, h3, &art, &e), -1);
 	unlink(py);
 	unlink(so);
 	rmdir(dir);
 	json_decref(j.metadata);
 	json_decref(amb);
+}
+
+static int64_t ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static json_t *ident_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "dev", (json_int_t)st.st_dev,
+			 "ino", (json_int_t)st.st_ino, "size",
+			 (json_int_t)st.st_size, "mtime_ns",
+			 (json_int_t)ns(&st.st_mtim), "ctime_ns",
+			 (json_int_t)ns(&st.st_ctim));
+}
+
+/* reuse_record and reuse_lookup on a journal of their own. */
+static void test_record_and_lookup(void **state)
+{
+	char dir[] = "/tmp/spoke-reuse-XXXXXX";
+	char *whl, *other, *art, *lib, *shadow, *planted;
+	const char *digest =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	const char *why;
+	struct journal *jn;
+	struct stat ast;
+	struct sp_err e;
+	json_t *res, *got;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	whl = path_join(dir, "w.whl");
+	other = path_join(dir, "other.whl");
+	art = path_join(dir, "libart.so");
+	lib = path_join(dir, "libdep.so.1");
+	shadow = path_join(dir, "shadow");
+	planted = path_join(shadow, "libdep.so.1");
+	assert_non_null(planted);
+	assert_int_equal(mkdir(shadow, 0755), 0);
+	write_file(whl, "wheel bytes");
+	write_file(other, "other bytes");
+	write_file(art, "artifact");
+	write_file(lib, "library");
+	jn = journal_open(dir, &e);
+	if (!jn)
+		fail_msg("journal_open: %s", e.msg);
+	res = json_pack("{s:b,s:s,s:i,s:s,s:[{s:s,s:o}],s:[{s:s,s:o}]}", "ok",
+			1, "wheel", whl, "size", 11, "sha256", "ab", "grafted",
+			"path", lib, "ident", ident_of(lib), "searched", "path",
+			shadow, "ident", ident_of(shadow));
+	assert_non_null(res);
+
+	/* Another file of the same size at the path: not recorded. */
+	json_object_set_new(res, "wheel_ident", ident_of(other));
+	assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 0);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 0);
+	assert_null(why);
+	/* No identity from the worker: not recorded either. */
+	json_object_del(res, "wheel_ident");
+	assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 0);
+	json_object_set_new(res, "wheel_ident", ident_of(whl));
+	assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 1);
+
+	/* Recorded, but cargo's ctime after the give-back is not: never
+	 * reused. */
+	assert_int_equal(stat(art, &ast), 0);
+	got = NULL;
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 0);
+	assert_non_null(why);
+	assert_null(got);
+	/* Only the build that wrote the row sets it. */
+	assert_int_equal(reuse_art_ctime(jn, digest, 8, art, &ast, &e), 0);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 0);
+	assert_int_equal(reuse_art_ctime(jn, digest, 7, art, &ast, &e), 0);
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 1);
+	assert_string_equal(json_string_value(json_object_get(got, "wheel")),
+			    whl);
+	json_decref(got);
+
+	/* cargo's file rewritten in place: size and mtime kept, a new
+	 * ctime. */
+	{
+		struct stat now;
+		struct timespec pause = {0, 20 * 1000 * 1000};
+
+		nanosleep(&pause, NULL);
+		assert_int_equal(chmod(art, 0600), 0);
+		assert_int_equal(stat(art, &now), 0);
+		assert_int_equal(reuse_lookup(jn, digest, &now, 1, &got, &why, &e),
+				 0);
+		assert_non_null(why);
+	}
+
+	/* A library with the bundled one's name put in a folder searched
+	 * before it. */
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 1);
+	json_decref(got);
+	write_file(planted, "shadowing library");
+	assert_int_equal(reuse_lookup(jn, digest, &ast, 1, &got, &why, &e), 0);
+	assert_non_null(why);
+
+	journal_close(jn);
+	json_decref(res);
+	unlink(planted);
+	rmdir(shadow);
+	unlink(whl);
+	unlink(other);
+	unlink(art);
+	unlink(lib);
+	{
+		char *db = path_join(dir, "journal.db");
+		char *wal = path_join(dir, "journal.db-wal");
+		char *shm = path_join(dir, "journal.db-shm");
+
+		unlink(db);
+		unlink(wal);
+		unlink(shm);
+		free(db);
+		free(wal);
+		free(shm);
+	}
+	rmdir(dir);
+	free(whl);
+	free(other);
+	free(art);
+	free(lib);
+	free(shadow);
+	free(planted);
 }
 
 int main(void)
@@ -290,6 +431,7 @@ int main(void)
 	    cmocka_unit_test(test_wheel_inputs_count),
 	    cmocka_unit_test(test_canonical_text),
 	    cmocka_unit_test(test_disk_inputs),
+	    cmocka_unit_test(test_record_and_lookup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

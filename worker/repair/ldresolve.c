@@ -507,7 +507,46 @@ struct lookup {
 	struct strv tried;
 	char *found;
 	struct elf_info info;
+	struct ld_dir *dirs; /* each folder searched without a hit */
+	size_t ndirs, capdirs;
 };
+
+static void dirs_free(struct ld_dir *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(d[i].path);
+	free(d);
+}
+
+/* Keeps dir, stat'ed before it was searched (st, err), as searched in
+ * vain; once per folder.  -1 when out of memory. */
+static int dir_keep(struct lookup *l, const char *dir, const struct stat *st,
+		    int err)
+{
+	size_t i;
+
+	for (i = 0; i < l->ndirs; i++)
+		if (strcmp(l->dirs[i].path, dir) == 0)
+			return 0;
+	if (l->ndirs == l->capdirs) {
+		size_t cap = l->capdirs ? l->capdirs * 2 : 8;
+		struct ld_dir *v = realloc(l->dirs, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		l->dirs = v;
+		l->capdirs = cap;
+	}
+	l->dirs[l->ndirs].path = strdup(dir);
+	if (!l->dirs[l->ndirs].path)
+		return -1;
+	l->dirs[l->ndirs].err = err;
+	l->dirs[l->ndirs].st = *st;
+	l->ndirs++;
+	return 0;
+}
 
 /* Tries dir/soname.  1 when it is usable (l->found set), 0 when not, -1
  * when out of memory. */
@@ -515,7 +554,9 @@ static int try_dir(struct lookup *l, const char *dir)
 {
 	struct elf_info info;
 	struct sp_err e;
+	struct stat dst;
 	char *path, *why;
+	int derr = 0;
 
 	path = path_join(*dir ? dir : ".", l->soname);
 	if (!path)
@@ -524,7 +565,16 @@ static int try_dir(struct lookup *l, const char *dir)
 		free(path);
 		return 0;
 	}
+	/* Stat'ed before it is searched: a name added after the search
+	 * changes what is recorded here. */
+	memset(&dst, 0, sizeof(dst));
+	if (stat(*dir ? dir : ".", &dst) < 0)
+		derr = errno ? errno : ENOENT;
 	if (!path_exists(path)) {
+		if (dir_keep(l, *dir ? dir : ".", &dst, derr) < 0) {
+			free(path);
+			return -1;
+		}
 		if (l->tried.n < LD_MAX_TRIED)
 			return strv_push(&l->tried, path) < 0 ? -1 : 0;
 		free(path);
@@ -542,6 +592,10 @@ static int try_dir(struct lookup *l, const char *dir)
 		sp_err_set(&e,
 			   "'%s' is for another machine, class or byte order",
 			   path);
+	}
+	if (dir_keep(l, *dir ? dir : ".", &dst, derr) < 0) {
+		free(path);
+		return -1;
 	}
 	/* The loader skips a file it cannot use and goes on searching; the
 	 * reason is kept for the message if nothing else is found. */
@@ -819,6 +873,7 @@ void ld_tree_release(struct ld_tree *t)
 		free(t->libs[i].path);
 		elf_info_release(&t->libs[i].info);
 		ld_strv_free(t->libs[i].tried);
+		dirs_free(t->libs[i].dirs, t->libs[i].ndirs);
 	}
 	free(t->libs);
 	memset(t, 0, sizeof(*t));
@@ -870,6 +925,7 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 		via = lookup_lib(&r, i, &l);
 		if (via < 0) {
 			ld_strv_free(l.tried.v);
+			dirs_free(l.dirs, l.ndirs);
 			free(l.found);
 			elf_info_release(&l.info);
 			sp_err_set(e, "out of memory");
@@ -880,9 +936,12 @@ int ld_resolve(const struct elf_info *root, const char *root_path,
 			out->libs[i].path = l.found;
 			out->libs[i].info = l.info;
 			out->libs[i].via = (enum ld_via)via;
+			out->libs[i].dirs = l.dirs;
+			out->libs[i].ndirs = l.ndirs;
 		} else {
 			out->libs[i].tried = l.tried.v;
 			out->libs[i].ntried = l.tried.n;
+			dirs_free(l.dirs, l.ndirs);
 			continue;
 		}
 		if (o->descend &&

@@ -45,6 +45,7 @@
 #define SPOKE_WORKER_REPAIR_LDRESOLVE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "common/err.h"
 #include "worker/elf/inspect.h"
@@ -69,6 +70,16 @@ enum ld_via {
  * "ld.so.conf", "default", "path" or "not found". */
 const char *ld_via_name(enum ld_via via);
 
+/* A folder searched before the one a library was found in, as it was
+ * when searched: a name added there later would be found first
+ * (server/reuse.c compares it to tell a wheel's bundled libraries are
+ * still the ones the loader would pick). */
+struct ld_dir {
+	char *path;
+	int err; /* errno of its stat(); 0 when st is valid */
+	struct stat st;
+};
+
 struct ld_lib {
 	char *soname;	      /* the DT_NEEDED name */
 	char *path;	      /* where it was found; NULL when not found */
@@ -79,6 +90,8 @@ struct ld_lib {
 	char **tried;	      /* when not found: each candidate, with the
 			       * reason it was skipped when it exists */
 	size_t ntried;
+	struct ld_dir *dirs; /* when found: the folders searched before */
+	size_t ndirs;
 };
 
 /* Owned by the tree: ld_tree_release(). */

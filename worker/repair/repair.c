@@ -409,6 +409,53 @@ static json_t *grafted_json(const struct ctx *c)
 	return a;
 }
 
+/* Each folder searched in vain before a bundled library was found, once,
+ * as it was when searched: {"path", "ident"} (null ident: it could not be
+ * read).  A library with the same name put there later would be the one
+ * the loader picks, so the coordinator reuses the wheel only while these
+ * are unchanged (server/reuse.h). */
+static json_t *searched_json(const struct ctx *c)
+{
+	json_t *a = json_array(), *seen = json_object();
+	size_t i, k;
+
+	for (i = 0; a && seen && i < c->ng; i++) {
+		const struct ld_lib *l = &c->tree.libs[c->g[i].lib];
+
+		for (k = 0; k < l->ndirs; k++) {
+			const struct ld_dir *d = &l->dirs[k];
+			const struct stat *st = &d->st;
+			json_t *id, *o;
+
+			if (json_object_get(seen, d->path))
+				continue;
+			id = d->err ? json_null()
+				    : json_pack(
+					  "{s:I,s:I,s:I,s:I,s:I}", "dev",
+					  (json_int_t)st->st_dev, "ino",
+					  (json_int_t)st->st_ino, "size",
+					  (json_int_t)st->st_size, "mtime_ns",
+					  (json_int_t)st->st_mtim.tv_sec *
+						  1000000000LL +
+					      st->st_mtim.tv_nsec,
+					  "ctime_ns",
+					  (json_int_t)st->st_ctim.tv_sec *
+						  1000000000LL +
+					      st->st_ctim.tv_nsec);
+			o = json_pack("{s:s,s:o}", "path", d->path, "ident",
+				      id);
+			if (json_object_set_new(seen, d->path, json_true()) <
+				0 ||
+			    json_array_append_new(a, o) < 0) {
+				json_decref(a);
+				a = NULL;
+			}
+		}
+	}
+	json_decref(seen);
+	return a;
+}
+
 static json_t *make_report(const struct ctx *c, const struct policy_tag *t,
 			   const char *plat, const char *rpath)
 {
@@ -920,8 +967,10 @@ static int analyse_and_repair(struct ctx *c, struct repair_result *out,
 	    patch_all(c, rpath, out, e) < 0)
 		goto out;
 	out->result = json_pack(
-		"{s:s,s:O,s:o,s:o,s:s}", "platform_tag", out->plat, "repair",
-		c->report, "grafted", warn_only ? json_array() : grafted_json(c),
+		"{s:s,s:O,s:o,s:o,s:o,s:s}", "platform_tag", out->plat,
+		"repair", c->report, "grafted",
+		warn_only ? json_array() : grafted_json(c), "searched",
+		warn_only ? json_array() : searched_json(c),
 		"needed",
 		out->mod_fd >= 0 ? needed_of_image(out->mod_fd, in->name, e)
 				 : needed_of_info(in->info),

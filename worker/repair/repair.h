@@ -118,7 +118,9 @@ struct repair_result {
 	/* Members for the worker's result (new reference): "platform_tag",
 	 * "repair" (the report), "patch", and in repair and check mode
 	 * "grafted" ([{"soname", "path", "name", "wheel_path", "debug"?}]:
-	 * "debug" is the debug file's path with split_debug) and "needed"
+	 * "debug" is the debug file's path with split_debug), "searched"
+	 * ([{"path", "ident"}]: the folders searched in vain before each
+	 * bundled library was found, with their identity then) and "needed"
 	 * (the module's DT_NEEDED as written).  "patch" is "applied" or
 	 * "none" in repair and check mode; in skip mode "required" when one
 	 * of the module's DT_NEEDED is a library the repair would bundle
