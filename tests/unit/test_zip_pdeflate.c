@@ -3,8 +3,9 @@
  * inflater that shares no code with libdeflate or the walk) to the input,
  * for sizes around the chunk boundaries and data that deflates, that does
  * not, and a mix; its bytes are the same for any thread count; the walk
- * finds the final block of streams zlib wrote; a failing sink stops the
- * run.
+ * finds the final block of streams zlib wrote; reading a one-block
+ * stream's end from its last bits agrees with the walk, or declines; a
+ * failing sink stops the run.
  */
 /* cmocka needs these first. */
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -365,6 +367,188 @@ static void test_walk_zlib(void **state)
 	free(in);
 }
 
+/* Real machine code: this test's own executable, repeated to n bytes. */
+static void fill_exe(uint8_t *p, size_t n, uint32_t seed)
+{
+	size_t i = 0;
+	ssize_t r;
+	int fd;
+
+	(void)seed;
+	while (i < n) {
+		fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		while (i < n && (r = read(fd, p + i, n - i)) > 0)
+			i += (size_t)r;
+		close(fd);
+	}
+}
+
+/* One stream of one block, from libdeflate at level 1 as pdeflate's
+ * calls make them, or from zlib: where pdeflate_tail_end answers, its end
+ * is the walk's.  Returns 1 when it answered, 0 when it declined, -1
+ * when the stream was not one block. */
+static int tail_vs_walk(const uint8_t *s, size_t n)
+{
+	uint64_t hdr, end, tail;
+
+	if (!(s[0] & 1)) {
+		assert_int_equal(pdeflate_tail_end(s, n, &tail), -1);
+		return -1;
+	}
+	assert_int_equal(pdeflate_walk(s, n, &hdr, &end), 0);
+	assert_int_equal(hdr, 0);
+	if (pdeflate_tail_end(s, n, &tail) < 0)
+		return 0;
+	assert_int_equal(tail, end);
+	return 1;
+}
+
+static void test_tail_end(void **state)
+{
+	static void (*const fills[])(uint8_t *, size_t, uint32_t) = {
+	    fill_text, fill_exe, fill_mixed, fill_random};
+	size_t n = 4 * CH, pos, len, clen, answered, one, cap;
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+	uint8_t *in = malloc(n), *out;
+	uint64_t end;
+	unsigned f;
+	int r, lvl;
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(in);
+	cap = libdeflate_deflate_compress_bound(c, PDEFLATE_CALL);
+	out = malloc(cap);
+	assert_non_null(out);
+	for (f = 0; f < sizeof(fills) / sizeof(*fills); f++) {
+		fills[f](in, n, 11);
+		answered = one = 0;
+		for (pos = 0; pos < n; pos += len) {
+			/* Calls of PDEFLATE_CALL bytes, and shorter ones. */
+			len = pos % 3 ? PDEFLATE_CALL : PDEFLATE_CALL / 7 + pos % 97;
+			if (len > n - pos)
+				len = n - pos;
+			clen = libdeflate_deflate_compress(c, in + pos, len, out,
+							   cap);
+			assert_true(clen > 0);
+			r = tail_vs_walk(out, clen);
+			one += r >= 0;
+			answered += r == 1;
+		}
+		/* The fast path is taken: on text and machine code nearly
+		 * every call is one block read from its end. */
+		if (fills[f] == fill_text || fills[f] == fill_exe) {
+			assert_true(one * 100 >= (n / PDEFLATE_CALL) * 90);
+			assert_true(answered * 100 >= one * 95);
+		}
+	}
+	/* zlib's one-block streams, dynamic, fixed and stored. */
+	fill_text(in, 20000, 3);
+	for (lvl = 0; lvl <= 9; lvl++) {
+		z_stream zs;
+
+		memset(&zs, 0, sizeof(zs));
+		assert_int_equal(deflateInit2(&zs, lvl, Z_DEFLATED, -15, 8,
+					      lvl == 5 ? Z_FIXED
+						       : Z_DEFAULT_STRATEGY),
+				 Z_OK);
+		zs.next_in = in;
+		zs.avail_in = 20000;
+		zs.next_out = out;
+		zs.avail_out = (uInt)cap;
+		assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+		r = tail_vs_walk(out, zs.total_out);
+		/* Fixed codes end in seven zero bits: always walked. */
+		if (lvl == 5)
+			assert_int_equal(r, 0);
+		else if (lvl > 0)
+			assert_int_equal(r, 1);
+		deflateEnd(&zs);
+	}
+	/* A stored block ends with its data; a short one is declined. */
+	fill_random(in, 1000, 4);
+	clen = libdeflate_deflate_compress(c, in, 1000, out, cap);
+	assert_int_equal(clen, 1005);
+	assert_int_equal(pdeflate_tail_end(out, clen, &end), 0);
+	assert_int_equal(end, 1005 * 8);
+	assert_int_equal(pdeflate_tail_end(out, 7, &end), -1);
+	/* Padding that is not zero leaves no end to find. */
+	fill_text(in, 5000, 5);
+	clen = libdeflate_deflate_compress(c, in, 5000, out, cap);
+	assert_int_equal(pdeflate_walk(out, clen, &end, &end), 0);
+	if (end % 8) {
+		out[clen - 1] |= 0x80;
+		assert_int_equal(pdeflate_tail_end(out, clen, &end), -1);
+	}
+	libdeflate_free_compressor(c);
+	free(out);
+	free(in);
+}
+
+struct bitw {
+	uint8_t b[64];
+	size_t n; /* bits written */
+};
+
+static void put_bits(struct bitw *w, unsigned v, unsigned k)
+{
+	while (k--) {
+		if (v & 1)
+			w->b[w->n / 8] |= (uint8_t)(1u << (w->n % 8));
+		v >>= 1;
+		w->n++;
+	}
+}
+
+/* A block whose end-of-block code is all zeros (here one 0 bit: symbol
+ * 256 has the shortest code and no symbol before it one) ends at any of
+ * the zero bits: pdeflate_tail_end must decline it, not guess. */
+static void test_tail_end_ambiguous(void **state)
+{
+	static const uint8_t order[18] = {16, 17, 18, 0, 8,  7, 9,  6, 10,
+					  5,  11, 4,  12, 3, 13, 2, 14, 1};
+	struct bitw w = {0};
+	uint64_t hdr, end, tail;
+	size_t n;
+	unsigned i;
+
+	(void)state;
+	put_bits(&w, 1, 1); /* BFINAL */
+	put_bits(&w, 2, 2); /* dynamic */
+	put_bits(&w, 258 - 257, 5);
+	put_bits(&w, 1 - 1, 5);
+	put_bits(&w, 18 - 4, 4);
+	/* The code-length code: symbols 1 and 18, one bit each (1 is 0, 18
+	 * is 1). */
+	for (i = 0; i < 18; i++)
+		put_bits(&w, order[i] == 18 || order[i] == 1, 3);
+	put_bits(&w, 1, 1); /* 18: 138 zeros */
+	put_bits(&w, 138 - 11, 7);
+	put_bits(&w, 1, 1); /* 18: 118 zeros */
+	put_bits(&w, 118 - 11, 7);
+	put_bits(&w, 0, 1); /* symbol 256: length 1 */
+	put_bits(&w, 0, 1); /* symbol 257: length 1 */
+	put_bits(&w, 0, 1); /* distance 0: length 1 */
+	put_bits(&w, 0, 1); /* end of block */
+	n = (w.n + 7) / 8 + 2; /* and two bytes of zeros */
+	assert_int_equal(pdeflate_walk(w.b, n, &hdr, &end), 0);
+	assert_int_equal(end, w.n);
+	assert_int_equal(pdeflate_tail_end(w.b, n, &tail), -1);
+}
+
+/* Level 1 on machine code: calls of PDEFLATE_CALL bytes joined into one
+ * stream that zlib inflates, the same bytes on any thread count. */
+static void test_level1_calls(void **state)
+{
+	(void)state;
+	check_one(3 * CH + 7, fill_exe, 1);
+	check_one(CH - 1, fill_exe, 1);
+	check_one(PDEFLATE_CALL + 1, fill_text, 1);
+	check_one(9 * CH + 5, fill_mixed, 1);
+	check_one(2 * CH + 3, fill_random, 1);
+}
+
 /* Garbage neither crashes nor loops: the walk either fails or stops
  * within the buffer. */
 static void test_walk_garbage(void **state)
@@ -379,6 +563,11 @@ static void test_walk_garbage(void **state)
 		fill_random(buf, sizeof(buf), (uint32_t)i);
 		if (pdeflate_walk(buf, (size_t)(i % (int)sizeof(buf)) + 1, &hdr,
 				  &end) == 0)
+			assert_true(end <=
+				    (uint64_t)((i % (int)sizeof(buf)) + 1) * 8);
+		buf[0] |= (uint8_t)(i & 1);
+		if (pdeflate_tail_end(buf, (size_t)(i % (int)sizeof(buf)) + 1,
+				      &end) == 0)
 			assert_true(end <=
 				    (uint64_t)((i % (int)sizeof(buf)) + 1) * 8);
 	}
@@ -421,6 +610,9 @@ int main(void)
 	    cmocka_unit_test(test_from_fd),
 	    cmocka_unit_test(test_walk_zlib),
 	    cmocka_unit_test(test_walk_garbage),
+	    cmocka_unit_test(test_tail_end),
+	    cmocka_unit_test(test_tail_end_ambiguous),
+	    cmocka_unit_test(test_level1_calls),
 	    cmocka_unit_test(test_threads_env),
 	};
 

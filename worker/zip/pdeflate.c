@@ -201,10 +201,13 @@ struct walk_tables {
 	struct huff lit, dist, pre;
 };
 
-/* Reads a dynamic block's header into the litlen and distance codes. */
-static int read_dynamic(struct bitr *b, struct walk_tables *w)
+/* Reads a dynamic block's header up to the end of its code lengths:
+ * lens[0..*hlit) for literals and lengths, then *hdist for distances.
+ * pre is scratch for the code-length code. */
+static int read_lengths(struct bitr *b, struct huff *pre, uint8_t lens[288 + 32],
+			unsigned *hlit_ret, unsigned *hdist_ret)
 {
-	uint8_t pre[19] = {0}, lens[288 + 32];
+	uint8_t plens[19] = {0};
 	unsigned hlit, hdist, hclen, i, e, sym, rep, val;
 
 	bitr_refill(b);
@@ -215,13 +218,13 @@ static int read_dynamic(struct bitr *b, struct walk_tables *w)
 		return -1;
 	for (i = 0; i < hclen; i++) {
 		bitr_refill(b);
-		pre[precode_order[i]] = (uint8_t)bitr_take(b, 3);
+		plens[precode_order[i]] = (uint8_t)bitr_take(b, 3);
 	}
-	if (huff_build(&w->pre, pre, 19, HUFF_PRE) < 0)
+	if (huff_build(pre, plens, 19, HUFF_PRE) < 0)
 		return -1;
 	for (i = 0; i < hlit + hdist;) {
 		bitr_refill(b);
-		e = w->pre.t[b->buf & (TSIZE - 1)];
+		e = pre->t[b->buf & (TSIZE - 1)];
 		if (!e)
 			return -1;
 		bitr_drop(b, e & 15);
@@ -249,7 +252,19 @@ static int read_dynamic(struct bitr *b, struct walk_tables *w)
 	}
 	if (lens[256] == 0)
 		return -1; /* no end-of-block code: the block could not end */
-	if (huff_build(&w->lit, lens, hlit, HUFF_LITLEN) < 0 ||
+	*hlit_ret = hlit;
+	*hdist_ret = hdist;
+	return 0;
+}
+
+/* Reads a dynamic block's header into the litlen and distance codes. */
+static int read_dynamic(struct bitr *b, struct walk_tables *w)
+{
+	uint8_t lens[288 + 32];
+	unsigned hlit, hdist;
+
+	if (read_lengths(b, &w->pre, lens, &hlit, &hdist) < 0 ||
+	    huff_build(&w->lit, lens, hlit, HUFF_LITLEN) < 0 ||
 	    huff_build(&w->dist, lens + hlit, hdist, HUFF_DIST) < 0)
 		return -1;
 	return 0;
@@ -570,6 +585,82 @@ int pdeflate_walk(const uint8_t *s, size_t n, uint64_t *hdr, uint64_t *end)
 	return rc;
 }
 
+/*
+ * The end of a stream of one block (BFINAL set at bit 0, so its first
+ * block is its only one) without walking it, from its last bits: a block
+ * ends with its end-of-block code, and libdeflate pads the last byte with
+ * zeros, so the end is bit 8n - k for a k (0..7) whose last k bits are
+ * zero and whose L bits before are that code, which the block's header
+ * gives (L of them, the code canonical: RFC 1951 3.2.2).  The true end is
+ * always such a k; when it is the only one, it is the end.  A second k
+ * can match only a code of all zeros (it would have to end in as many
+ * zeros as the two k differ by, and repeat with that period), such as a
+ * fixed-code block's seven zero bits: several matches, or none (not
+ * zero-padded), are left to the walk.  A stored block ends with its
+ * data.  Returns 0 with *end, or -1: walk it.
+ */
+static int tail_end(const uint8_t *s, size_t n, uint64_t *end)
+{
+	struct bitr b = {0};
+	struct huff pre;
+	uint8_t lens[288 + 32];
+	uint16_t count[16] = {0}, next;
+	unsigned hlit, hdist, i, len, code, want, k, found = 0;
+	uint64_t w, bits, at = 0;
+
+	if (n < 8 || !(s[0] & 1))
+		return -1;
+	if ((s[0] >> 1 & 3) == 0) {
+		len = (unsigned)s[1] | (unsigned)s[2] << 8;
+		if (n != 5 + (size_t)len ||
+		    len != (~((unsigned)s[3] | (unsigned)s[4] << 8) & 0xffffu))
+			return -1;
+		*end = (uint64_t)n * 8;
+		return 0;
+	}
+	if ((s[0] >> 1 & 3) != 2)
+		return -1;
+	b.s = s;
+	b.n = n;
+	bitr_refill(&b);
+	bitr_drop(&b, 3);
+	if (read_lengths(&b, &pre, lens, &hlit, &hdist) < 0)
+		return -1;
+	/* Symbol 256's canonical code: the first code of its length, plus
+	 * the symbols before it of that length. */
+	for (i = 0; i < hlit; i++)
+		count[lens[i]]++;
+	count[0] = 0;
+	len = lens[256];
+	for (next = 0, i = 1; i <= len; i++)
+		next = (uint16_t)((next + count[i - 1]) << 1);
+	code = next;
+	for (i = 0; i < 256; i++)
+		code += lens[i] == len;
+	/* Sent most significant bit first: in stream order, reversed. */
+	want = reverse_bits(code, len);
+	memcpy(&w, s + n - 8, 8);
+	w = le64toh(w);
+	for (k = 0; k < 8; k++) {
+		if (k && s[n - 1] >> (8 - k))
+			continue;
+		bits = w >> (64 - k - len) & ((1u << len) - 1);
+		if (bits == want && (uint64_t)n * 8 - k - len >= bitr_pos(&b)) {
+			found++;
+			at = (uint64_t)n * 8 - k;
+		}
+	}
+	if (found != 1)
+		return -1;
+	*end = at;
+	return 0;
+}
+
+int pdeflate_tail_end(const uint8_t *s, size_t n, uint64_t *end)
+{
+	return tail_end(s, n, end);
+}
+
 /* ------------------------------------------------------------------ */
 /* Chunks.                                                              */
 
@@ -611,32 +702,91 @@ struct chunk {
 	size_t clen; /* the result's length */
 };
 
-/* Ends a deflated chunk that is not the last: clears the final block's
- * BFINAL bit (at bit hdr) and appends an empty stored block after the
- * end-of-block code (at bit end), so the next chunk starts on a byte
- * boundary and the stream goes on. */
-static void unfinal(struct chunk *c, uint64_t hdr, uint64_t end)
+/* Ends a deflated stream s[0..*len) that is not the last: clears its
+ * final block's BFINAL bit (at bit hdr) and appends an empty stored block
+ * after the end-of-block code (at bit end), so what follows starts on a
+ * byte boundary and the stream goes on.  Adds at most UNFINAL_MAX bytes. */
+#define UNFINAL_MAX 5
+static void unfinal(uint8_t *s, size_t *len, uint64_t hdr, uint64_t end)
 {
-	uint64_t pad = (uint64_t)c->clen * 8 - end;
+	uint64_t pad = (uint64_t)*len * 8 - end;
+	size_t n = *len;
 
-	c->out[hdr / 8] &= (uint8_t) ~(1u << (hdr % 8));
+	s[hdr / 8] &= (uint8_t) ~(1u << (hdr % 8));
 	if (pad)
-		c->out[c->clen - 1] &= (uint8_t)((1u << (8 - pad)) - 1);
+		s[n - 1] &= (uint8_t)((1u << (8 - pad)) - 1);
 	/* The stored block's three header bits go in the padding when they
 	 * fit, else in one more byte. */
 	if (pad < 3)
-		c->out[c->clen++] = 0;
-	c->out[c->clen++] = 0;
-	c->out[c->clen++] = 0;
-	c->out[c->clen++] = 0xff;
-	c->out[c->clen++] = 0xff;
+		s[n++] = 0;
+	s[n++] = 0;
+	s[n++] = 0;
+	s[n++] = 0xff;
+	s[n++] = 0xff;
+	*len = n;
+}
+
+/* The levels at which a chunk is deflated in PDEFLATE_CALL-byte calls
+ * (see pdeflate.h): libdeflate's fastest compressor, level 1, ends a
+ * block every 64 KiB or so, so a call of that size is nearly always one
+ * block, whose end tail_end finds in a few bits.  At other levels a call
+ * that size is one block only about half the time, and its smaller
+ * window costs more than the walk saves. */
+#define CALL_LEVEL_MAX 1
+
+/* A chunk deflated in calls, each ended as unfinal does but the stream's
+ * last: its end from tail_end, else from a walk.  Deflate must save 2%
+ * over the whole chunk, as in compress_chunks.  Returns 0 with c->clen
+ * (0: store the chunk), or -1 when out of memory. */
+static int compress_calls(struct libdeflate_compressor *comp, struct chunk *c)
+{
+	size_t limit = c->len - c->len / 50, off = 0, pos, n, got, room;
+	struct walker *k = NULL;
+	uint64_t hdr, end;
+	int last;
+
+	c->clen = 0;
+	for (pos = 0; pos < c->len; pos += n) {
+		n = c->len - pos < PDEFLATE_CALL ? c->len - pos : PDEFLATE_CALL;
+		last = c->last && pos + n == c->len;
+		room = last ? 0 : UNFINAL_MAX;
+		if (off + room >= limit)
+			goto store;
+		got = libdeflate_deflate_compress(comp, c->in + pos, n,
+						  c->out + off,
+						  limit - off - room);
+		if (!got)
+			goto store;
+		if (!last) {
+			hdr = 0;
+			if (tail_end(c->out + off, got, &end) < 0) {
+				if (!k && !(k = malloc(sizeof(*k))))
+					return -1;
+				walker_init(k, c->out + off, got);
+				walk_streams(k, 1);
+				/* As in compress_chunks: a walk that does not
+				 * end where the output does stores the chunk. */
+				if (k->state != W_DONE ||
+				    (k->end + 7) / 8 != got)
+					goto store;
+				hdr = k->hdr;
+				end = k->end;
+			}
+			unfinal(c->out + off, &got, hdr, end);
+		}
+		off += got;
+	}
+	c->clen = off;
+store:
+	free(k);
+	return 0;
 }
 
 /* Compresses one or two chunks; the walks of two go in step (run2).  The
  * bytes of a chunk do not depend on which other chunk, if any, it went
  * with.  Returns 0, or -1 when out of memory. */
-static int compress_chunks(struct libdeflate_compressor *comp, struct chunk *c,
-			   int nc)
+static int compress_chunks(struct libdeflate_compressor *comp, int level,
+			   struct chunk *c, int nc)
 {
 	struct walker *k;
 	int idx[2], nk = 0, i;
@@ -646,6 +796,13 @@ static int compress_chunks(struct libdeflate_compressor *comp, struct chunk *c,
 		 * write, hash and inflate, for a few bytes. */
 		size_t limit = c[i].len - c[i].len / 50;
 
+		if (level <= CALL_LEVEL_MAX) {
+			if (limit && compress_calls(comp, &c[i]) < 0)
+				return -1;
+			if (!limit)
+				c[i].clen = 0;
+			continue;
+		}
 		c[i].clen =
 		    limit ? libdeflate_deflate_compress(comp, c[i].in, c[i].len,
 							c[i].out, limit)
@@ -667,7 +824,8 @@ static int compress_chunks(struct libdeflate_compressor *comp, struct chunk *c,
 			 * if ever it does not, the chunk is stored. */
 			if (k[i].state == W_DONE &&
 			    (k[i].end + 7) / 8 == ch->clen)
-				unfinal(ch, k[i].hdr, k[i].end);
+				unfinal(ch->out, &ch->clen, k[i].hdr,
+					k[i].end);
 			else
 				ch->clen = 0;
 		}
@@ -813,7 +971,7 @@ static int fill_slots(struct run *r, struct libdeflate_compressor *comp,
 		c[j].last = i == r->nchunks - 1;
 		c[j].out = s->buf;
 	}
-	if (compress_chunks(comp, c, n) < 0)
+	if (compress_chunks(comp, r->level, c, n) < 0)
 		return ENOMEM;
 	for (j = 0; j < n; j++)
 		r->slots[(first + (size_t)j) % r->nslots].len = c[j].clen;

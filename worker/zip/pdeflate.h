@@ -7,8 +7,8 @@
  * so the stream is the same for any thread count.  Each chunk is deflated
  * on its own by libdeflate (no dictionary carried over: the first 32 KiB of
  * a chunk cannot refer back to the chunk before, which costs about 0.05%
- * of size at 4 MiB on machine code), or, when deflate saves less than 2% of it, written as
- * stored blocks.  libdeflate always ends its output with a final block
+ * of size at 4 MiB on machine code), or, when deflate saves less than 2%
+ * of it, written as stored blocks.  libdeflate always ends its output with a final block
  * (BFINAL set), so every chunk but the last is fixed up the way zlib's
  * Z_SYNC_FLUSH ends a piece of a stream: the chunk's blocks are walked to
  * find the header of its last block, whose BFINAL bit is cleared, and an
@@ -21,6 +21,16 @@
  * exactly where libdeflate's output ends, and a chunk where it does not
  * (which would be a bug) is stored instead, so the stream is valid
  * whatever happens.
+ *
+ * At level 1 (--compression fast) the walk would cost a fifth of the
+ * deflate itself, so a chunk is deflated in PDEFLATE_CALL-byte calls
+ * instead, each ended the same way: libdeflate's fastest compressor makes
+ * a call that size one block nearly always (99.8% on machine code), and
+ * the end of a one-block stream can be read from its last bits
+ * (pdeflate_tail_end) where that is unambiguous, which it was for every
+ * call measured; any other call is walked.  The window restarts every
+ * call, which makes the stream about 2.6% larger than 4 MiB calls would;
+ * the 2% rule still holds per chunk.
  *
  * Threads: pdeflate_run() compresses on up to `threads` threads of its own
  * while the calling thread hands the finished pieces, in order, to a sink
@@ -39,6 +49,9 @@
 /* The chunk size: part of the output format (changing it changes the bytes
  * of every large entry), so it is a constant and not a tunable. */
 #define PDEFLATE_CHUNK ((size_t)4 << 20)
+
+/* The call size at level 1: part of that level's output format too. */
+#define PDEFLATE_CALL ((size_t)64 << 10)
 
 /* Upper bound on the threads pdeflate_run uses. */
 #define PDEFLATE_MAX_THREADS 64
@@ -101,5 +114,13 @@ unsigned pdeflate_threads(unsigned want);
  * malformed or runs past n.
  */
 int pdeflate_walk(const uint8_t *s, size_t n, uint64_t *hdr, uint64_t *end);
+
+/*
+ * For tests: the end of the one-block raw deflate stream s[0..n) read
+ * from its last bits, as level 1 does.  Returns 0 with *end the bit
+ * offset just past its end-of-block code, or -1 where that is not
+ * unambiguous (a walk is needed) or the stream is not one block.
+ */
+int pdeflate_tail_end(const uint8_t *s, size_t n, uint64_t *end);
 
 #endif
