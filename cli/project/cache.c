@@ -34,12 +34,14 @@
 static int cache_fd = -2; /* -2: not opened yet; -1: off or refused */
 static char *cache_path;
 
-/* The folder the cache goes in: $XDG_CACHE_HOME, else ~/.cache. */
-static char *cache_base(void)
+/* The folder the cache goes in: $XDG_CACHE_HOME, else ~/.cache (then
+ * *home is the home folder, the caller's to free). */
+static char *cache_base(char **home_ret)
 {
 	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	struct passwd *pw;
 
+	*home_ret = NULL;
 	if (x && x[0] == '/')
 		return strdup(x);
 	if (!home || home[0] != '/') {
@@ -47,7 +49,34 @@ static char *cache_base(void)
 		home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir
 							       : NULL;
 	}
-	return home ? path_join(home, ".cache") : NULL;
+	if (!home || !(*home_ret = strdup(home)))
+		return NULL;
+	return path_join(home, ".cache");
+}
+
+/*
+ * Makes ~/.cache (0700) in the home folder home, when that folder is the
+ * user's and no one else may write it: a fresh account, a CI runner or a
+ * container often has no ~/.cache, and would never cache.  Not in
+ * another user's home (root with that user's HOME would leave a
+ * root-owned ~/.cache there), and never a missing XDG_CACHE_HOME, which
+ * the user named.  Returns 0 when it exists now.
+ */
+static int make_home_cache(const char *home)
+{
+	struct sp_err e;
+	struct stat st;
+	int hfd, rc = -1;
+
+	hfd = dirs_open(home, DIRS_FOLLOW, 0, &e);
+	if (hfd < 0)
+		return -1;
+	if (fstat(hfd, &st) == 0 && st.st_uid == geteuid() &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    (mkdirat(hfd, ".cache", 0700) == 0 || errno == EEXIST))
+		rc = 0;
+	close(hfd);
+	return rc;
 }
 
 static void refuse(const char *path, const char *why)
@@ -66,7 +95,7 @@ static int cache_open(void)
 	const char *off = getenv("SPOKE_NO_CACHE");
 	struct sp_err e;
 	struct stat st;
-	char *base = NULL;
+	char *base = NULL, *home = NULL;
 	int bfd = -1, fd;
 
 	if (cache_fd != -2)
@@ -74,17 +103,19 @@ static int cache_open(void)
 	cache_fd = -1;
 	if (off && *off && strcmp(off, "0") != 0)
 		return -1;
-	base = cache_base();
-	if (!base)
+	base = cache_base(&home);
+	if (!base) {
+		free(home);
 		return -1;
+	}
 	cache_path = path_join(base, "spoke");
 	if (!cache_path)
 		goto out;
-	/* The folder above is the user's to make: spoke run as root with
-	 * another user's HOME would leave a root-owned ~/.cache in that
-	 * home.  Without it there is no cache, silently: a fresh account
-	 * or container is no fault. */
-	if (stat(base, &st) < 0 && errno == ENOENT)
+	/* A missing base folder is made only in the user's own home
+	 * (make_home_cache); otherwise there is no cache, silently: a
+	 * fresh account or container is no fault. */
+	if (stat(base, &st) < 0 && errno == ENOENT &&
+	    (!home || make_home_cache(home) < 0))
 		goto out;
 	/* The user's own folders may hold symlinks (a home on another
 	 * disk); the cache folder itself is entered without following. */
@@ -123,6 +154,7 @@ out:
 	if (bfd >= 0)
 		close(bfd);
 	free(base);
+	free(home);
 	return cache_fd;
 }
 

@@ -192,6 +192,30 @@ check "a missing cache base folder: the build succeeds" test -n "$(wheel_of "$T/
 check "  the base folder is not made" test ! -e "$T/home/.cache"
 check "  and nothing is said about it" bash -c "! grep -q 'cache' '$T/nobase.out'"
 
+# ---- ~/.cache is made in the user's own home, and only there: a CI
+# runner or container without one would otherwise never cache ----
+# rustup and cargo keep their homes under the real HOME.
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+mkdir -p "$T/ownhome"
+chmod 755 "$T/ownhome"
+(cd "$ws" && env -u XDG_CACHE_HOME HOME="$T/ownhome" "$SPOKE" build -q -i "$V/bin/python" -p hello -o "$T/w13")
+check "own home: the build succeeds" test -n "$(wheel_of "$T/w13" hello)"
+check "no ~/.cache in the user's own home: it is made" test -d "$T/ownhome/.cache/spoke"
+check "  mode 0700, both" test "$(stat -c %a "$T/ownhome/.cache") $(stat -c %a "$T/ownhome/.cache/spoke")" = "700 700"
+n=$(starts)
+(cd "$ws" && env -u XDG_CACHE_HOME HOME="$T/ownhome" "$SPOKE" build -q -i "$V/bin/python" -p hello -o "$T/w13")
+check "  and the next build is answered from it" test "$(starts)" -eq "$n"
+# A home of another user (uid 65534 here), or one others may write.
+mkdir -p "$T/theirhome" "$T/openhome"
+chown 65534 "$T/theirhome"
+chmod 777 "$T/openhome"
+for h in theirhome openhome; do
+	(cd "$ws" && env -u XDG_CACHE_HOME HOME="$T/$h" "$SPOKE" build -i "$V/bin/python" -p hello -o "$T/w14" >"$T/$h.out" 2>&1)
+	check "$h: the build succeeds" test -n "$(wheel_of "$T/w14" hello)"
+	check "  no ~/.cache is made there" test ! -e "$T/$h/.cache"
+	check "  and nothing is said about it" bash -c "! grep -q 'cache' '$T/$h.out'"
+done
+
 # ---- a pyenv shim: its answer follows the version pyenv picks ----
 PYENV_REAL=$(pyenv root 2>/dev/null)
 PY2=
