@@ -100,6 +100,7 @@ json_t *reuse_ambient(struct sp_err *e)
 	 * is another spoke. */
 	static json_t *exe;
 	json_t *o, *paths = NULL, *stamps, *v;
+	char hex[65];
 	int complete = 0;
 	size_t i;
 
@@ -131,9 +132,22 @@ json_t *reuse_ambient(struct sp_err *e)
 	json_decref(paths);
 	o = json_pack("{s:s,s:O,s:o}", "version", spoke_version(), "exe", exe,
 		      "files", stamps);
-	if (!o)
+	if (!o) {
 		sp_err_set(e, "out of memory");
-	return o;
+		return NULL;
+	}
+	/* Every job's form holds the same ambient: its digest, taken once
+	 * here, stands for it, so each job hashes 64 characters of it and
+	 * not its whole text (most of a small job's form). */
+	if (reuse_form_digest(o, hex, e) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	json_decref(o);
+	v = json_string(hex);
+	if (!v)
+		sp_err_set(e, "out of memory");
+	return v;
 }
 
 /* The identity and sha256 of each file that has a source on disk; a

@@ -32,7 +32,7 @@
 
 /* The digest's canonical text starts with this line, so that a change of
  * the form never matches a digest of the old one. */
-#define REUSE_FORM_VERSION "spoke-reuse-1"
+#define REUSE_FORM_VERSION "spoke-reuse-2"
 
 /* The form the digest is taken of: j's wire form without its per-build
  * members, with inputs (borrowed: what reuse_inputs() read from the
@@ -46,9 +46,11 @@ int reuse_form_digest(const json_t *form, char hex[65], struct sp_err *e);
 
 /* What every job of a build reads besides its own files, read once per
  * build: spoke's version and executable, the policy table and the
- * ld.so.conf files, each with its identity (null: no such file).  A new
- * reference; NULL with e set when it cannot be known (then nothing of
- * the build is reused or recorded). */
+ * ld.so.conf files, each with its identity (null: no such file), as the
+ * digest (reuse_form_digest) of that object: a JSON string of 64 hex
+ * digits, which each job's form holds.  A new reference; NULL with e set
+ * when it cannot be known (then nothing of the build is reused or
+ * recorded). */
 json_t *reuse_ambient(struct sp_err *e);
 
 /* The digest of j's inputs into hex, reading the artifact's identity and

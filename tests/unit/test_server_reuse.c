@@ -256,6 +256,18 @@ static void test_disk_inputs(void **state)
 	amb = reuse_ambient(&e);
 	if (!amb)
 		fail_msg("ambient: %s", e.msg);
+	/* The ambient stands in every form as its digest: 64 hex digits,
+	 * the same while nothing it covers changes. */
+	assert_true(json_is_string(amb));
+	assert_int_equal(strlen(json_string_value(amb)), 64);
+	assert_int_equal(strspn(json_string_value(amb), "0123456789abcdef"), 64);
+	{
+		json_t *again = reuse_ambient(&e);
+
+		assert_non_null(again);
+		assert_true(json_equal(amb, again));
+		json_decref(again);
+	}
 	base_job(&j);
 	j.cargo_path = so;
 	src[0].src = py;
