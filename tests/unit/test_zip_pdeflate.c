@@ -136,7 +136,7 @@ static void run(const uint8_t *in, size_t n, int level, unsigned threads,
 	if (pdeflate_run(in, n, level, threads, acc_sink, a, &e) != 0)
 		fail_msg("pdeflate_run: %s", e.msg);
 	assert_int_equal(a->in_total, n);
-	assert_int_equal(a->pieces, n ? (n - 1) / CH + 1 : 1);
+	assert_int_equal(a->pieces, n ? (n - 1) / pdeflate_chunk(n) + 1 : 1);
 	assert_true(a->len <= pdeflate_bound(n));
 }
 
@@ -537,6 +537,30 @@ static void test_tail_end_ambiguous(void **state)
 	assert_int_equal(pdeflate_tail_end(w.b, n, &tail), -1);
 }
 
+/* The chunk size follows the input's length alone: at least
+ * PDEFLATE_MIN, a power of two at or above a quarter of it, at most
+ * PDEFLATE_CHUNK; and a module of a few hundred KiB or MiB is chunked,
+ * joined and the same on any thread count. */
+static void test_chunk_size(void **state)
+{
+	(void)state;
+	assert_int_equal(pdeflate_chunk(PDEFLATE_MIN + 1), PDEFLATE_MIN);
+	assert_int_equal(pdeflate_chunk(403352), 256 << 10);
+	assert_int_equal(pdeflate_chunk(4 * PDEFLATE_MIN), PDEFLATE_MIN);
+	assert_int_equal(pdeflate_chunk(4 * PDEFLATE_MIN + 4), 512 << 10);
+	assert_int_equal(pdeflate_chunk(1437848), 512 << 10);
+	assert_int_equal(pdeflate_chunk(7732544), 2 << 20);
+	assert_int_equal(pdeflate_chunk(16 << 20), PDEFLATE_CHUNK);
+	assert_int_equal(pdeflate_chunk((uint64_t)100 << 20), PDEFLATE_CHUNK);
+	/* Every size is a whole number of level 1's calls. */
+	assert_int_equal(pdeflate_chunk(403352) % PDEFLATE_CALL, 0);
+	check_one(PDEFLATE_MIN + 1, fill_exe, 6);
+	check_one(403352, fill_exe, 6);
+	check_one(403352, fill_exe, 1);
+	check_one(1437848, fill_mixed, 6);
+	check_one(1437848, fill_random, 6);
+}
+
 /* Level 1 on machine code: calls of PDEFLATE_CALL bytes joined into one
  * stream that zlib inflates, the same bytes on any thread count. */
 static void test_level1_calls(void **state)
@@ -613,6 +637,7 @@ int main(void)
 	    cmocka_unit_test(test_tail_end),
 	    cmocka_unit_test(test_tail_end_ambiguous),
 	    cmocka_unit_test(test_level1_calls),
+	    cmocka_unit_test(test_chunk_size),
 	    cmocka_unit_test(test_threads_env),
 	};
 

@@ -838,11 +838,21 @@ static int compress_chunks(struct libdeflate_compressor *comp, int level,
 	return 0;
 }
 
+size_t pdeflate_chunk(uint64_t len)
+{
+	size_t c = PDEFLATE_MIN;
+
+	while (c < PDEFLATE_CHUNK && c < len / 4)
+		c *= 2;
+	return c;
+}
+
 uint64_t pdeflate_bound(uint64_t len)
 {
-	uint64_t full = len / PDEFLATE_CHUNK, rem = len % PDEFLATE_CHUNK;
+	size_t chunk = pdeflate_chunk(len);
+	uint64_t full = len / chunk, rem = len % chunk;
 
-	return full * stored_size(PDEFLATE_CHUNK) +
+	return full * stored_size(chunk) +
 	       (rem || !full ? stored_size((size_t)rem) : 0);
 }
 
@@ -887,6 +897,7 @@ struct run {
 	uint64_t off;	  /* of the input in fd */
 	const char *name; /* of fd, for messages */
 	size_t len, nchunks;
+	size_t chunk; /* pdeflate_chunk(len) */
 	int level;
 	unsigned threads;
 	struct slot *slots;
@@ -907,7 +918,7 @@ struct run {
 static const uint8_t *chunk_in(const struct run *r, size_t i)
 {
 	if (r->fd < 0)
-		return r->in + i * PDEFLATE_CHUNK;
+		return r->in + i * r->chunk;
 	return r->slots[i % r->nslots].in;
 }
 
@@ -918,11 +929,11 @@ static int read_chunk(const struct run *r, struct slot *s, size_t i, size_t n)
 	size_t done = 0;
 	ssize_t got;
 
-	if (!s->in && !(s->in = malloc(PDEFLATE_CHUNK)))
+	if (!s->in && !(s->in = malloc(r->chunk)))
 		return ENOMEM;
 	while (done < n) {
 		got = pread(r->fd, s->in + done, n - done,
-			    (off_t)(r->off + i * PDEFLATE_CHUNK + done));
+			    (off_t)(r->off + i * r->chunk + done));
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -936,9 +947,9 @@ static int read_chunk(const struct run *r, struct slot *s, size_t i, size_t n)
 
 static size_t chunk_len(const struct run *r, size_t i)
 {
-	size_t off = i * PDEFLATE_CHUNK;
+	size_t off = i * r->chunk;
 
-	return r->len - off < PDEFLATE_CHUNK ? r->len - off : PDEFLATE_CHUNK;
+	return r->len - off < r->chunk ? r->len - off : r->chunk;
 }
 
 /* Compresses chunks first..first+n-1 (n is 1 or 2) into their slots,
@@ -1142,7 +1153,8 @@ static int run_all(struct run *rp, int level, unsigned threads,
 	if (level < 1 || level > 12)
 		return sp_err_set(e, "invalid compression level %d", level);
 	r.level = level;
-	r.nchunks = r.len ? (r.len - 1) / PDEFLATE_CHUNK + 1 : 1;
+	r.chunk = pdeflate_chunk(r.len);
+	r.nchunks = r.len ? (r.len - 1) / r.chunk + 1 : 1;
 	if (threads < 1)
 		threads = 1;
 	if (threads > PDEFLATE_MAX_THREADS)

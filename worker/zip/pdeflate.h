@@ -2,13 +2,17 @@
  * pdeflate.h - one raw deflate stream of a large buffer, compressed on
  * several threads, with bytes that depend on the input and the level only.
  *
- * The input is cut into PDEFLATE_CHUNK-byte chunks (the last one shorter),
- * a size fixed here and never derived from the number of CPUs or threads,
- * so the stream is the same for any thread count.  Each chunk is deflated
- * on its own by libdeflate (no dictionary carried over: the first 32 KiB of
- * a chunk cannot refer back to the chunk before, which costs about 0.05%
- * of size at 4 MiB on machine code), or, when deflate saves less than 2%
- * of it, written as stored blocks.  libdeflate always ends its output with a final block
+ * The input is cut into chunks (the last one shorter) of a size that
+ * depends on the input's length alone (pdeflate_chunk), never on the
+ * number of CPUs or threads, so the stream is the same for any thread
+ * count: 4 MiB for 16 MiB and more, and for a smaller input the power of
+ * two at or above a quarter of it, at least 256 KiB, so that a module of a
+ * few MiB, the usual size, is deflated on up to four threads too.  Each
+ * chunk is deflated on its own by libdeflate (no dictionary carried over:
+ * the first 32 KiB of a chunk cannot refer back to the chunk before, which
+ * costs about 0.05% of size at 4 MiB on machine code, 0.2-0.3% at 256 and
+ * 512 KiB), or, when deflate saves less than 2% of it, written as stored
+ * blocks.  libdeflate always ends its output with a final block
  * (BFINAL set), so every chunk but the last is fixed up the way zlib's
  * Z_SYNC_FLUSH ends a piece of a stream: the chunk's blocks are walked to
  * find the header of its last block, whose BFINAL bit is cleared, and an
@@ -46,9 +50,17 @@
 
 #include "common/err.h"
 
-/* The chunk size: part of the output format (changing it changes the bytes
- * of every large entry), so it is a constant and not a tunable. */
+/* The chunk sizes: part of the output format (changing them changes the
+ * bytes of every large entry), so they are constants and not tunables.
+ * PDEFLATE_CHUNK is the largest, PDEFLATE_MIN the smallest: an entry of
+ * at most PDEFLATE_MIN bytes is one libdeflate call (worker/zip/zip_write.c)
+ * and no business of this file's. */
 #define PDEFLATE_CHUNK ((size_t)4 << 20)
+#define PDEFLATE_MIN ((size_t)256 << 10)
+
+/* The chunk size for an input of len bytes: the power of two at or above
+ * len / 4, from PDEFLATE_MIN to PDEFLATE_CHUNK. */
+size_t pdeflate_chunk(uint64_t len);
 
 /* The call size at level 1: part of that level's output format too. */
 #define PDEFLATE_CALL ((size_t)64 << 10)

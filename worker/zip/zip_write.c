@@ -656,7 +656,7 @@ static int add_entry(struct zipw *z, const char *name, struct src *data,
 		return sp_err_set(e, "cannot add '%s' to '%s': too large", name,
 				  z->name);
 	}
-	if (z->comp && len > PDEFLATE_CHUNK)
+	if (z->comp && len > PDEFLATE_MIN)
 		rc = add_chunked(z, &ent, data, (size_t)len, digest, e);
 	else if (data->p || len == 0)
 		rc = add_whole(z, &ent, data->p ? data->p : (const uint8_t *)"",
