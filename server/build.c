@@ -287,7 +287,8 @@ static int name_wheels(struct build *b, struct sp_err *e)
  * are taken so that the wheels written are recorded.  A digest that
  * cannot be taken only means that job is written and not recorded.
  */
-static void decide_reuse(struct server *s, struct build *b, json_t **reused)
+static void decide_reuse(struct server *s, struct build *b, int later,
+			 json_t **reused)
 {
 	struct sp_err e;
 	json_t *ambient = reuse_ambient(&e);
@@ -301,6 +302,8 @@ static void decide_reuse(struct server *s, struct build *b, json_t **reused)
 		const char *why = NULL;
 		int rc;
 
+		if (jb->later != later)
+			continue;
 		if (reuse_digest(&jb->spec, ambient, jb->digest, &jb->art_st,
 				 &e) < 0) {
 			jb->digest[0] = '\0';
@@ -332,32 +335,27 @@ static void decide_reuse(struct server *s, struct build *b, json_t **reused)
 	json_decref(ambient);
 }
 
-void build_stage(struct server *s, struct build *b)
+/* Stages the jobs of b whose later is later (build_stage). */
+static void stage_jobs(struct server *s, struct build *b, int later)
 {
 	struct stage_item *items;
 	json_t **reused;
 	struct sp_err e;
 	size_t i, n = 0, k;
 
-	b->staged = 1;
 	items = calloc(b->njobs, sizeof(*items));
 	reused = calloc(b->njobs, sizeof(*reused));
 	if (!items || !reused) {
 		build_fail(s, b, "out of memory");
 		goto out;
 	}
-	/* The names are part of the reuse digest, so they come first. */
-	if (name_wheels(b, &e) < 0) {
-		build_fail(s, b, "%s", e.msg);
-		goto out;
-	}
-	decide_reuse(s, b, reused);
+	decide_reuse(s, b, later, reused);
 	for (i = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
 		char *staged = NULL;
 		uint32_t token;
 
-		if (jb->reused)
+		if (jb->reused || jb->later != later)
 			continue;
 		/* Build ids start again at 1 in a new journal; the random
 		 * part keeps a new build off names that a lost journal's
@@ -385,7 +383,7 @@ void build_stage(struct server *s, struct build *b)
 	for (i = 0, k = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
 
-		if (jb->reused)
+		if (jb->reused || jb->later != later)
 			continue;
 		jb->art_id = items[k].artifact_id;
 		/* Echoed in every event and result of the job (worker/wheel_job.h). */
@@ -421,8 +419,11 @@ void build_stage(struct server *s, struct build *b)
 	 * may hold symlinks (the user's path): resolved once here, made one
 	 * component at a time, and the workers open the resolved path with
 	 * none followed (dirs.h).  Made only once the artifacts are staged:
-	 * a build that fails first leaves no folder behind. */
-	if (resolve_out_dir(b, &e) < 0 || journal_begin(s->j, &e) < 0) {
+	 * a build that fails first leaves no folder behind.  Once per
+	 * build: the second turn's jobs go where the first's went, whatever
+	 * the path leads to by then. */
+	if ((!later && resolve_out_dir(b, &e) < 0) ||
+	    journal_begin(s->j, &e) < 0) {
 		build_fail(s, b, "%s", e.msg);
 		goto out;
 	}
@@ -435,6 +436,8 @@ void build_stage(struct server *s, struct build *b)
 		const char *od_res = jb->spec.out_dir_resolved;
 		char *tmp = NULL, tname[NAME_MAX + 1];
 
+		if (jb->later != later)
+			continue;
 		if (jb->reused) {
 			/* Its row says so in the timeline, and the wheel
 			 * stays recorded for as long as builds reuse it. */
@@ -494,7 +497,7 @@ void build_stage(struct server *s, struct build *b)
 	for (i = 0; i < b->njobs; i++) {
 		struct job *jb = &b->jobs[i];
 
-		if (!jb->reused)
+		if (!jb->reused || jb->later != later)
 			continue;
 		jb->result = reused[i];
 		reused[i] = NULL;
@@ -517,6 +520,43 @@ out:
 		json_decref(reused[i]);
 	free(reused);
 	free(items);
+}
+
+void build_stage(struct server *s, struct build *b)
+{
+	struct sp_err e;
+	size_t i, compiled = 0;
+
+	b->staged = 1;
+	/* The names are part of the reuse digest, so they come first. */
+	if (name_wheels(b, &e) < 0) {
+		build_fail(s, b, "%s", e.msg);
+		return;
+	}
+	/* A package cargo compiled in this run has a new artifact, so its
+	 * wheel is written: staged first, so its worker starts before the
+	 * other jobs' digests are taken.  Only an order: every job is
+	 * checked for reuse all the same.  Without the hint (--artifacts,
+	 * or a cargo run that compiled everything or nothing), one turn. */
+	for (i = 0; i < b->njobs; i++)
+		compiled += b->jobs[i].compile_ns > 0;
+	if (compiled > 0 && compiled < b->njobs) {
+		for (i = 0; i < b->njobs; i++)
+			b->jobs[i].later = b->jobs[i].compile_ns == 0;
+		b->later = 1;
+	}
+	stage_jobs(s, b, 0);
+}
+
+void build_stage_later(struct server *s, struct build *b)
+{
+	size_t i;
+
+	b->later = 0;
+	if (!b->failed)
+		stage_jobs(s, b, 1);
+	for (i = 0; i < b->njobs; i++)
+		b->jobs[i].later = 0;
 }
 
 /* How often a build's give-backs are tried when the disk is full, all of
@@ -624,7 +664,7 @@ int build_done(const struct build *b)
 {
 	size_t i;
 
-	if (!b->staged)
+	if (!b->staged || (b->later && !b->failed))
 		return 0;
 	for (i = 0; i < b->njobs; i++) {
 		const struct job *jb = &b->jobs[i];

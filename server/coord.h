@@ -76,6 +76,9 @@ struct job {
 	char digest[65];
 	int reused;
 	struct stat art_st; /* cargo's file when the digest was taken */
+	/* Staged in the build's second turn (build_stage_later): cargo found
+	 * its package fresh, so its wheel is likely reused. */
+	int later;
 };
 
 /* A build request of one client, from the request to its result: on
@@ -88,6 +91,7 @@ struct build {
 	size_t njobs;
 	enum stage_mode mode;
 	int staged;   /* staging phase over (or skipped: failed first) */
+	int later;    /* jobs wait for build_stage_later (struct job) */
 	int failed;   /* build_fail(): its workers killed, nothing new starts */
 	int give_back_pauses; /* ENOSPC pauses so far (give_back_again) */
 	char error[2048]; /* why it failed: the first build_fail() message */
@@ -211,8 +215,15 @@ void client_build(struct server *s, struct client *c, json_t *req);
 int build_can_start(struct server *s, struct build *b);
 
 /* Stages b's artifacts and journals its wheels' intents, filling each
- * job's spec with the paths its worker needs.  Failure fails b. */
+ * job's spec with the paths its worker needs.  Failure fails b.  When the
+ * client said which packages cargo compiled in this run ("compile_s"),
+ * only their jobs are staged now, and the others, whose wheels are likely
+ * reused, wait for build_stage_later: the wheels to write go to workers
+ * first, and the reuse checks run beside them. */
 void build_stage(struct server *s, struct build *b);
+
+/* Stages the jobs build_stage left for later (b->later), the same way. */
+void build_stage_later(struct server *s, struct build *b);
 
 /* Fails b with the message (the first one counts), kills its workers and
  * gives its artifacts back now.  May be called again. */

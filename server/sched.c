@@ -32,7 +32,7 @@ static size_t jobs_waiting(const struct build *b, size_t *first)
 	if (first)
 		*first = b->njobs;
 	for (i = 0; i < b->njobs; i++)
-		if (!b->jobs[i].started) {
+		if (!b->jobs[i].started && !b->jobs[i].later) {
 			if (first && !n)
 				*first = i;
 			n++;
@@ -375,6 +375,21 @@ static void job_threads(const struct server *s, const struct build *b,
 	jb->spec.threads = (unsigned)(waiting > 1 || free < 1 ? 1 : free);
 }
 
+/* Hands b's waiting jobs to workers, as many as the limits allow. */
+static void start_jobs(struct server *s, struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->njobs && s->busy < s->o->jobs &&
+		    b->running < build_limit(b) && !b->failed;
+	     i++)
+		if (!b->jobs[i].started && !b->jobs[i].later) {
+			job_threads(s, b, &b->jobs[i]);
+			if (!job_start(s, &b->jobs[i]))
+				break;
+		}
+}
+
 void schedule(struct server *s)
 {
 	struct build *b, **pp;
@@ -385,14 +400,12 @@ void schedule(struct server *s)
 			build_stage(s, b);
 		if (!b->staged || b->failed)
 			continue;
-		for (i = 0; i < b->njobs && s->busy < s->o->jobs &&
-			    b->running < build_limit(b) && !b->failed;
-		     i++)
-			if (!b->jobs[i].started) {
-				job_threads(s, b, &b->jobs[i]);
-				if (!job_start(s, &b->jobs[i]))
-					break;
-			}
+		start_jobs(s, b);
+		/* The jobs of fresh packages: staged once the others run. */
+		if (b->later) {
+			build_stage_later(s, b);
+			start_jobs(s, b);
+		}
 		if (b->jobserver)
 			ask_slots(b);
 	}
