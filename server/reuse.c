@@ -311,13 +311,41 @@ out:
 	return rc;
 }
 
+/* Appends each {"path", "ident"} of list (a worker's "grafted" or
+ * "searched") to found: ident an object, or null where null_ok (a folder
+ * that could not be read).  Returns -1 with e set when one lacks them
+ * (what names its kind) or out of memory: the wheel is then not
+ * recorded, since a shorter list would let a changed library pass. */
+static int found_add(json_t *found, json_t *list, int null_ok,
+		     const char *what, struct sp_err *e)
+{
+	json_t *g;
+	size_t i;
+
+	json_array_foreach(list, i, g)
+	{
+		json_t *p = json_object_get(g, "path"),
+		       *id = json_object_get(g, "ident");
+
+		if (!json_is_string(p) ||
+		    !(json_is_object(id) || (null_ok && json_is_null(id))))
+			return sp_err_set(e,
+					  "the result names %s without its "
+					  "identity",
+					  what);
+		if (json_array_append_new(found, json_pack("{s:O,s:O}", "path",
+							   p, "ident", id)) < 0)
+			return sp_err_set(e, "out of memory");
+	}
+	return 0;
+}
+
 int reuse_record(struct journal *jn, const char *digest, int64_t build,
 		 const char *path, const json_t *result, struct sp_err *e)
 {
 	struct journal_reuse r;
-	json_t *found = json_array(), *g, *res = NULL;
+	json_t *found = json_array(), *res = NULL;
 	struct stat st;
-	size_t i;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -326,43 +354,12 @@ int reuse_record(struct journal *jn, const char *digest, int64_t build,
 	/* What the worker found on its own, with the identities it read
 	 * them with (worker/repair: the fstat of what it bundled, the stat
 	 * of each folder searched before one was found). */
-	json_array_foreach(json_object_get(result, "grafted"), i, g)
-	{
-		json_t *p = json_object_get(g, "path"),
-		       *id = json_object_get(g, "ident");
-
-		if (!json_is_string(p) || !json_is_object(id)) {
-			sp_err_set(e, "the result names a bundled library "
-				      "without its identity");
-			rc = 0;
-			goto out;
-		}
-		/* A shorter list would let a changed library pass. */
-		if (json_array_append_new(found, json_pack("{s:O,s:O}", "path",
-							   p, "ident", id)) < 0) {
-			sp_err_set(e, "out of memory");
-			rc = 0;
-			goto out;
-		}
-	}
-	json_array_foreach(json_object_get(result, "searched"), i, g)
-	{
-		json_t *p = json_object_get(g, "path"),
-		       *id = json_object_get(g, "ident");
-
-		if (!json_is_string(p) ||
-		    !(json_is_object(id) || json_is_null(id))) {
-			sp_err_set(e, "the result names a searched folder "
-				      "without its identity");
-			rc = 0;
-			goto out;
-		}
-		if (json_array_append_new(found, json_pack("{s:O,s:O}", "path",
-							   p, "ident", id)) < 0) {
-			sp_err_set(e, "out of memory");
-			rc = 0;
-			goto out;
-		}
+	if (found_add(found, json_object_get(result, "grafted"), 0,
+		      "a bundled library", e) < 0 ||
+	    found_add(found, json_object_get(result, "searched"), 1,
+		      "a searched folder", e) < 0) {
+		rc = 0;
+		goto out;
 	}
 	if (lstat(path, &st) < 0) {
 		sp_err_sys(e, "cannot stat '%s'", path);

@@ -367,6 +367,30 @@ static void test_record_and_lookup(void **state)
 	json_object_del(res, "wheel_ident");
 	assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 0);
 	json_object_set_new(res, "wheel_ident", ident_of(whl));
+	/* A bundled library or a searched folder named without its
+	 * identity: not recorded (a shorter list would let a change pass);
+	 * a searched folder's may be null (it could not be read). */
+	{
+		json_t *g = json_array_get(json_object_get(res, "grafted"), 0),
+		       *f = json_array_get(json_object_get(res, "searched"), 0),
+		       *gid = json_incref(json_object_get(g, "ident")),
+		       *fid = json_incref(json_object_get(f, "ident"));
+
+		json_object_del(g, "ident");
+		assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 0);
+		assert_string_equal(e.msg, "the result names a bundled library "
+					   "without its identity");
+		json_object_set_new(g, "ident", json_null());
+		assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 0);
+		json_object_set_new(g, "ident", gid);
+		json_object_set_new(f, "ident", json_string("x"));
+		assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 0);
+		assert_string_equal(e.msg, "the result names a searched folder "
+					   "without its identity");
+		json_object_set_new(f, "ident", json_null());
+		assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 1);
+		json_object_set_new(f, "ident", fid);
+	}
 	assert_int_equal(reuse_record(jn, digest, 7, whl, res, &e), 1);
 
 	/* Recorded, but cargo's ctime after the give-back is not: never
