@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/identjson.h"
 #include "common/sha256.h"
 #include "common/version.h"
 
@@ -63,21 +64,6 @@ int reuse_form_digest(const json_t *form, char hex[65], struct sp_err *e)
 	hex_encode(d, sizeof(d), hex);
 	free(text);
 	return 0;
-}
-
-static int64_t ns_of(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
-}
-
-/* A file's identity as the digest and the journal's "found" hold it. */
-static json_t *ident_json(const struct stat *st)
-{
-	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "dev", (json_int_t)st->st_dev,
-			 "ino", (json_int_t)st->st_ino, "size",
-			 (json_int_t)st->st_size, "mtime_ns",
-			 (json_int_t)ns_of(&st->st_mtim), "ctime_ns",
-			 (json_int_t)ns_of(&st->st_ctim));
 }
 
 /* {"path", "ident"} of path (followed, as the worker opens it); "ident"
@@ -201,8 +187,8 @@ int reuse_digest(const struct wheel_job *j, const json_t *ambient, char hex[65],
 	inputs = json_pack("{s:{s:I,s:I,s:I,s:I},s:O,s:o}", "artifact", "dev",
 			   (json_int_t)st.st_dev, "ino", (json_int_t)st.st_ino,
 			   "size", (json_int_t)st.st_size, "mtime_ns",
-			   (json_int_t)ns_of(&st.st_mtim), "ambient", ambient,
-			   "files", files);
+			   (json_int_t)ident_ns(&st.st_mtim), "ambient",
+			   ambient, "files", files);
 	if (!inputs) {
 		sp_err_set(e, "out of memory");
 		goto out;
@@ -253,7 +239,7 @@ int reuse_lookup(struct journal *jn, const char *digest,
 		*why = "cargo's file was not given back when it was written";
 		goto out;
 	}
-	if (ns_of(&art->st_ctim) != r.art_ctime_ns) {
+	if (ident_ns(&art->st_ctim) != r.art_ctime_ns) {
 		*why = "cargo's file was changed in place";
 		goto out;
 	}
@@ -264,8 +250,8 @@ int reuse_lookup(struct journal *jn, const char *digest,
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_dev != r.ident.dev ||
 	    (uint64_t)st.st_ino != r.ident.ino ||
 	    (int64_t)st.st_size != r.ident.size ||
-	    ns_of(&st.st_mtim) != r.ident.mtime_ns ||
-	    ns_of(&st.st_ctim) != r.ctime_ns) {
+	    ident_ns(&st.st_mtim) != r.ident.mtime_ns ||
+	    ident_ns(&st.st_ctim) != r.ctime_ns) {
 		*why = "the wheel was changed or replaced";
 		goto out;
 	}
@@ -388,8 +374,8 @@ int reuse_record(struct journal *jn, const char *digest, int64_t build,
 	r.ident.dev = (uint64_t)st.st_dev;
 	r.ident.ino = (uint64_t)st.st_ino;
 	r.ident.size = (int64_t)st.st_size;
-	r.ident.mtime_ns = ns_of(&st.st_mtim);
-	r.ctime_ns = ns_of(&st.st_ctim);
+	r.ident.mtime_ns = ident_ns(&st.st_mtim);
+	r.ctime_ns = ident_ns(&st.st_ctim);
 	snprintf(r.sha256, sizeof(r.sha256), "%s",
 		 json_string_value(json_object_get(result, "sha256")) ?: "");
 	if (json_object_get(res, "repair")) {
@@ -429,13 +415,13 @@ int reuse_art_ctime(struct journal *jn, const char *digest, int64_t build,
 	 * reused. */
 	if (stat(cargo_path, &st) < 0 || st.st_dev != art->st_dev ||
 	    st.st_ino != art->st_ino || st.st_size != art->st_size ||
-	    ns_of(&st.st_mtim) != ns_of(&art->st_mtim))
+	    ident_ns(&st.st_mtim) != ident_ns(&art->st_mtim))
 		return 0;
 	id.dev = (uint64_t)st.st_dev;
 	id.ino = (uint64_t)st.st_ino;
 	id.size = (int64_t)st.st_size;
-	id.mtime_ns = ns_of(&st.st_mtim);
+	id.mtime_ns = ident_ns(&st.st_mtim);
 	return journal_reuse_art_ctime(jn, digest, build, &id,
-				       ns_of(&art->st_ctim), ns_of(&st.st_ctim),
+				       ident_ns(&art->st_ctim), ident_ns(&st.st_ctim),
 				       e);
 }

@@ -14,6 +14,7 @@
 
 #include "common/dirs.h"
 #include "common/fault.h"
+#include "common/identjson.h"
 #include "common/sha256.h"
 #include "common/tmpfile.h"
 #include "worker/elf/debugsplit.h"
@@ -377,16 +378,7 @@ static void wheel_ident(json_t *result, int dirfd, const struct stat *st)
 			  AT_SYMLINK_NOFOLLOW) < 0 ||
 	    now.st_dev != st->st_dev || now.st_ino != st->st_ino)
 		return;
-	json_object_set_new(
-	    result, "wheel_ident",
-	    json_pack("{s:I,s:I,s:I,s:I,s:I}", "dev", (json_int_t)now.st_dev,
-		      "ino", (json_int_t)now.st_ino, "size",
-		      (json_int_t)now.st_size, "mtime_ns",
-		      (json_int_t)now.st_mtim.tv_sec * 1000000000LL +
-			  now.st_mtim.tv_nsec,
-		      "ctime_ns",
-		      (json_int_t)now.st_ctim.tv_sec * 1000000000LL +
-			  now.st_ctim.tv_nsec));
+	json_object_set_new(result, "wheel_ident", ident_json(&now));
 }
 
 /* Adds the len bytes of the file open on fd (name for messages) as the

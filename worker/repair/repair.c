@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/identjson.h"
 #include "common/path.h"
 #include "common/sha256.h"
 #include "common/tmpfile.h"
@@ -377,21 +378,8 @@ static json_t *grafted_json(const struct ctx *c)
 				      "path", l->path, "name", c->g[i].name,
 				      "wheel_path", c->g[i].wheel_path);
 
-		const struct stat *st = &c->g[i].st;
-
-		if (o && json_object_set_new(
-			     o, "ident",
-			     json_pack("{s:I,s:I,s:I,s:I,s:I}", "dev",
-				       (json_int_t)st->st_dev, "ino",
-				       (json_int_t)st->st_ino, "size",
-				       (json_int_t)st->st_size, "mtime_ns",
-				       (json_int_t)st->st_mtim.tv_sec *
-						       1000000000LL +
-					       st->st_mtim.tv_nsec,
-				       "ctime_ns",
-				       (json_int_t)st->st_ctim.tv_sec *
-						       1000000000LL +
-					       st->st_ctim.tv_nsec)) < 0) {
+		if (o && json_object_set_new(o, "ident",
+					     ident_json(&c->g[i].st)) < 0) {
 			json_decref(o);
 			o = NULL;
 		}
@@ -424,24 +412,11 @@ static json_t *searched_json(const struct ctx *c)
 
 		for (k = 0; k < l->ndirs; k++) {
 			const struct ld_dir *d = &l->dirs[k];
-			const struct stat *st = &d->st;
 			json_t *id, *o;
 
 			if (json_object_get(seen, d->path))
 				continue;
-			id = d->err ? json_null()
-				    : json_pack(
-					  "{s:I,s:I,s:I,s:I,s:I}", "dev",
-					  (json_int_t)st->st_dev, "ino",
-					  (json_int_t)st->st_ino, "size",
-					  (json_int_t)st->st_size, "mtime_ns",
-					  (json_int_t)st->st_mtim.tv_sec *
-						  1000000000LL +
-					      st->st_mtim.tv_nsec,
-					  "ctime_ns",
-					  (json_int_t)st->st_ctim.tv_sec *
-						  1000000000LL +
-					      st->st_ctim.tv_nsec);
+			id = d->err ? json_null() : ident_json(&d->st);
 			o = json_pack("{s:s,s:o}", "path", d->path, "ident",
 				      id);
 			if (json_object_set_new(seen, d->path, json_true()) <
