@@ -797,10 +797,8 @@ static int compress_chunks(struct libdeflate_compressor *comp, int level,
 		size_t limit = c[i].len - c[i].len / 50;
 
 		if (level <= CALL_LEVEL_MAX) {
-			if (limit && compress_calls(comp, &c[i]) < 0)
+			if (compress_calls(comp, &c[i]) < 0)
 				return -1;
-			if (!limit)
-				c[i].clen = 0;
 			continue;
 		}
 		c[i].clen =
