@@ -827,7 +827,7 @@ int cmd_build(int argc, char **argv)
 	size_t ninterps = 0, nfound = 0, i;
 	int have_js = 0, tagged = 0, release = 0, strip = 0, find = 0, sdist = 0;
 	char *out_abs = NULL, *strip_cfg = NULL, *sdist_path = NULL;
-	char *features = NULL;
+	char *features = NULL, *asked = NULL;
 	char **found = NULL;
 	const char *weights_file = NULL;
 	json_t *weights = NULL;
@@ -1053,6 +1053,12 @@ int cmd_build(int argc, char **argv)
 	a.co.packages = pkgs;
 	a.co.config = config;
 	a.co.quiet = ui.quiet || ui.json;
+	/* The command line names the build for an early cargo start
+	 * (earlycargo.h); a failed join only forgoes it. */
+	for (i = 0; i < (size_t)argc; i++)
+		if (str_append(&asked, "\n", argv[i]) < 0)
+			break;
+	a.co.early = i == (size_t)argc ? asked : NULL;
 	if (a.artifacts &&
 	    (a.co.manifest_path || a.co.npackages || a.co.profile ||
 	     a.co.features || a.co.target_dir || a.co.all_features ||
@@ -1273,6 +1279,7 @@ out:
 	free(sdist_path);
 	free(strip_cfg);
 	free(features);
+	free(asked);
 	free(out_abs);
 	free(config);
 	free(interps);

@@ -11,6 +11,8 @@
 #include "cli/project/cargo.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,25 +340,17 @@ out:
  * given, see cmd_build.c), so crates that configure themselves for a
  * Python get the one the wheel is tagged for.
  */
-int cargo_build(const struct cargo_opts *o, const char *manifest,
-		const char *pyexe, json_t *state, struct sp_err *e)
+json_t *cargo_build_command(const struct cargo_opts *o, const char *manifest,
+			    const char *pyexe, struct sp_err *e)
 {
-	struct proc p = {.pid = -1, .out_fd = -1, .err_fd = -1};
 	const char **argv = NULL;
-	/* pyo3 0.26 and later read PYO3_BUILD_EXTENSION_MODULE, not the
-	 * extension-module feature, to leave libpython unlinked: a module
-	 * that links it would make the wheel carry a copy. */
-	const char *env[3] = {NULL, "PYO3_BUILD_EXTENSION_MODULE=1", NULL};
-	char *pyenv = NULL, *buf = NULL, *strip = NULL;
-	size_t n = 0, i, len = 0, cap = 0, scanned = 0;
-	struct timespec now;
-	int failed = 0, code, ret = -1;
+	char *strip = NULL;
+	json_t *cmd = NULL, *av, *ev;
+	size_t n = 0, i;
 
 	argv = calloc(24 + 2 * o->npackages + 2 * o->nconfig, sizeof(*argv));
-	if (!argv) {
-		str_oom(e, "plan the build");
-		goto out;
-	}
+	if (!argv)
+		goto oom;
 	argv[n++] = cargo_program();
 	argv[n++] = "build";
 	argv[n++] = "--message-format=json-render-diagnostics";
@@ -372,10 +366,8 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 		 * profile being built. */
 		strip = str_printf("profile.%s.strip=\"symbols\"",
 				   o->profile ? o->profile : "release");
-		if (!strip) {
-			str_oom(e, "plan the build");
-			goto out;
-		}
+		if (!strip)
+			goto oom;
 		argv[n++] = "--config";
 		argv[n++] = strip;
 	}
@@ -394,32 +386,192 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	if (o->quiet)
 		argv[n++] = "-q";
 
-	pyenv = str_printf("PYO3_PYTHON=%s", pyexe);
-	if (!pyenv) {
-		str_oom(e, "plan the build");
+	cmd = json_pack("{s:[],s:[]}", "argv", "env");
+	av = json_object_get(cmd, "argv");
+	ev = json_object_get(cmd, "env");
+	if (!cmd)
+		goto oom;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(av, json_string(argv[i])) < 0)
+			goto oom;
+	/* pyo3 0.26 and later read PYO3_BUILD_EXTENSION_MODULE, not the
+	 * extension-module feature, to leave libpython unlinked: a module
+	 * that links it would make the wheel carry a copy. */
+	if (json_array_append_new(ev, json_sprintf("PYO3_PYTHON=%s", pyexe)) <
+		0 ||
+	    (!o->embeds_python &&
+	     json_array_append_new(
+		 ev, json_string("PYO3_BUILD_EXTENSION_MODULE=1")) < 0))
+		goto oom;
+	free(strip);
+	free(argv);
+	return cmd;
+oom:
+	str_oom(e, "plan the build");
+	json_decref(cmd);
+	free(strip);
+	free(argv);
+	return NULL;
+}
+
+/* cmd's strings (the "argv" or "env" array) as a NULL-terminated array
+ * that borrows them. */
+static const char **strings_of(const json_t *arr)
+{
+	const char **v = calloc(json_array_size(arr) + 1, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < json_array_size(arr); i++)
+		if (!(v[i] = json_string_value(json_array_get(arr, i)))) {
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+/* ---- an early run's signals ----
+ *
+ * An early run leads its own process group, which signals sent to
+ * spoke's group (^C, a CI runner stopping the job) do not reach: while it
+ * runs, spoke passes them on, then ends as it would have.  A signal
+ * spoke ignores (nohup's SIGHUP) stays ignored, and is not passed on.
+ * Only one run at a time is early. */
+static const int fwd_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static struct sigaction fwd_old[sizeof(fwd_sigs) / sizeof(*fwd_sigs)];
+static unsigned char fwd_set[sizeof(fwd_sigs) / sizeof(*fwd_sigs)];
+static volatile sig_atomic_t fwd_group;
+
+static void fwd_signal(int sig)
+{
+	int saved = errno;
+	size_t i;
+
+	if (fwd_group > 0)
+		kill(-(pid_t)fwd_group, sig);
+	for (i = 0; i < sizeof(fwd_sigs) / sizeof(*fwd_sigs); i++)
+		if (fwd_sigs[i] == sig)
+			sigaction(sig, &fwd_old[i], NULL);
+	raise(sig); /* delivered with the old action once this returns */
+	errno = saved;
+}
+
+static void fwd_start(pid_t group)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fwd_signal;
+	sigemptyset(&sa.sa_mask);
+	fwd_group = group;
+	for (i = 0; i < sizeof(fwd_sigs) / sizeof(*fwd_sigs); i++) {
+		fwd_set[i] = 0;
+		if (sigaction(fwd_sigs[i], NULL, &fwd_old[i]) < 0 ||
+		    fwd_old[i].sa_handler == SIG_IGN)
+			continue;
+		fwd_set[i] = sigaction(fwd_sigs[i], &sa, NULL) == 0;
+	}
+}
+
+static void fwd_stop(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fwd_sigs) / sizeof(*fwd_sigs); i++)
+		if (fwd_set[i])
+			sigaction(fwd_sigs[i], &fwd_old[i], NULL);
+	memset(fwd_set, 0, sizeof(fwd_set));
+	fwd_group = 0;
+}
+
+int cargo_run_start(struct cargo_run *r, const json_t *cmd, int early,
+		    struct sp_err *e)
+{
+	const char **argv = strings_of(json_object_get(cmd, "argv"));
+	const char **env = strings_of(json_object_get(cmd, "env"));
+	struct timespec now;
+	int ret = -1;
+
+	r->p.pid = -1;
+	r->p.out_fd = r->p.err_fd = -1;
+	r->early = early;
+	if (!argv || !env || !argv[0]) {
+		sp_err_set(e, "cargo's command line is malformed");
 		goto out;
 	}
-	env[0] = pyenv;
-	if (o->embeds_python)
-		env[1] = NULL;
 	/* cargo_msg.h times each package's units from here. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (json_object_set_new(
-		state, "clock_ns",
-		json_integer((json_int_t)now.tv_sec * 1000000000 +
-			     now.tv_nsec)) < 0) {
+	r->started_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	ret = spawn_cargo(&r->p, argv, env,
+			  PROC_PIPE_STDOUT |
+			      (early ? PROC_PIPE_STDERR | PROC_OWN_GROUP : 0),
+			  e);
+	if (ret == 0 && early)
+		fwd_start(r->p.pid);
+out:
+	free(argv);
+	free(env);
+	return ret;
+}
+
+/* Passes what cargo wrote on its stderr pipe on to spoke's stderr.
+ * Returns 0, or -1 at end of file or on an error reading (the pipe is
+ * then closed, and cargo's messages are still read to their end). */
+static int relay_stderr(int fd)
+{
+	char buf[16384];
+	ssize_t n = read(fd, buf, sizeof(buf)), w;
+	size_t off = 0;
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return -1;
+	while (off < (size_t)n) {
+		w = write(STDERR_FILENO, buf + off, (size_t)n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* a closed stderr loses cargo's words only */
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+int cargo_run_finish(struct cargo_run *r, json_t *state, struct sp_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0, scanned = 0;
+	int failed = 0, code, ret = -1;
+
+	if (json_object_set_new(state, "clock_ns",
+				json_integer((json_int_t)r->started_ns)) < 0) {
 		str_oom(e, "plan the build");
 		goto out;
 	}
-	if (spawn_cargo(&p, argv, env, PROC_PIPE_STDOUT, e) < 0)
-		goto out;
-
 	/* One JSON message per line; a line may span many reads. */
 	for (;;) {
+		struct pollfd pfd[2] = {{.fd = r->p.out_fd, .events = POLLIN},
+					{.fd = r->p.err_fd, .events = POLLIN}};
 		size_t start = 0;
 		char *nl;
-		ssize_t r;
+		ssize_t n;
 
+		if (r->p.err_fd >= 0) {
+			if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+				sp_err_sys(e, "cannot wait for cargo build");
+				goto out;
+			}
+			if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    relay_stderr(r->p.err_fd) < 0) {
+				close(r->p.err_fd);
+				r->p.err_fd = -1;
+			}
+			if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+		}
 		if (cap - len < 65536) {
 			char *nb = realloc(buf, cap ? cap * 2 : 131072);
 
@@ -430,16 +582,16 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 			buf = nb;
 			cap = cap ? cap * 2 : 131072;
 		}
-		r = read(p.out_fd, buf + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
+		n = read(r->p.out_fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
+		if (n < 0) {
 			sp_err_sys(e, "cannot read the output of cargo build");
 			goto out;
 		}
-		if (r == 0)
+		if (n == 0)
 			break;
-		len += (size_t)r;
+		len += (size_t)n;
 		while ((nl = memchr(buf + scanned, '\n', len - scanned))) {
 			*nl = '\0';
 			build_line(buf + start, state, &failed, e);
@@ -453,7 +605,10 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 		buf[len] = '\0';
 		build_line(buf, state, &failed, e);
 	}
-	if (proc_wait(&p, &code, e) < 0)
+	/* cargo's last words after its stdout closed. */
+	while (r->p.err_fd >= 0 && relay_stderr(r->p.err_fd) == 0)
+		;
+	if (proc_wait(&r->p, &code, e) < 0)
 		goto out;
 	if (code != 0) {
 		sp_err_set(e, "cargo build failed (exit %d)", code);
@@ -462,12 +617,21 @@ int cargo_build(const struct cargo_opts *o, const char *manifest,
 	if (!failed)
 		ret = 0;
 out:
-	proc_release(&p);
+	cargo_run_cancel(r);
 	free(buf);
-	free(pyenv);
-	free(strip);
-	free(argv);
 	return ret;
+}
+
+void cargo_run_cancel(struct cargo_run *r)
+{
+	/* An early run stops as at ^C: its group gets SIGINT, so the
+	 * rustc and build scripts it started stop with it. */
+	if (r->early && r->p.pid > 0)
+		kill(-r->p.pid, SIGINT);
+	proc_release(&r->p);
+	if (r->early)
+		fwd_stop();
+	r->early = 0;
 }
 
 char *cargo_target_dir(const char *manifest_path, struct sp_err *e)

@@ -12,8 +12,10 @@
 #define SPOKE_CLI_PROJECT_CARGO_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stddef.h>
 
+#include "cli/project/proc.h"
 #include "common/err.h"
 
 struct cargo_opts {
@@ -44,6 +46,10 @@ struct cargo_opts {
 				  * (CARGO_TARGET_DIR, config, default) */
 	const char *interpreter; /* NULL: "python3" on PATH */
 	int quiet;		 /* pass -q to cargo */
+	/* The spoke command line that asked for this build, as one string:
+	 * cargo may start with the last such build's command before this
+	 * one's is known (earlycargo.h).  NULL: only once it is known. */
+	const char *early;
 	/* --shard K/N (plan.h, shardsel.h): shard_n 0 builds the whole
 	 * selection; shard_k 0 with shard_n set divides it and builds
 	 * nothing (spoke plan).  shard_weights: --shard-weights, name ->
@@ -75,21 +81,52 @@ int cargo_find_manifest(const char *given, char **manifest, struct sp_err *e);
 json_t *cargo_metadata(const char *manifest, struct sp_err *e);
 
 /*
- * Runs `cargo build --message-format=json-render-diagnostics` as o asks
- * (manifest as cargo_find_manifest() gave it) and parses its messages
- * into state (cargo_msg.h) as they arrive.  Builds with PYO3_PYTHON=pyexe,
- * so crates that configure themselves for a Python get the one the wheel
- * is tagged for, and PYO3_BUILD_EXTENSION_MODULE=1 (unless
- * o->embeds_python), so pyo3 builds modules that leave libpython to the
- * interpreter.  cargo's stderr goes to spoke's stderr, so its progress
- * and errors reach the user as they would without spoke; a stdout line
- * that is not JSON is shown on stderr.  Returns 0, or -1 with e filled:
- * cargo not found, "cargo build failed (exit N)" (cargo printed why), or
- * the first message cargo_parse_message() refused (the build is read to
- * its end even then, so cargo is never left blocked on the pipe).
+ * `cargo build`, in three steps so that earlycargo.h can start cargo
+ * before the command is known for sure.
+ *
+ * cargo_build_command() is `cargo build
+ * --message-format=json-render-diagnostics` as o asks (manifest as
+ * cargo_find_manifest() gave it), with PYO3_PYTHON=pyexe, so crates that
+ * configure themselves for a Python get the one the wheel is tagged for,
+ * and PYO3_BUILD_EXTENSION_MODULE=1 (unless o->embeds_python), so pyo3
+ * builds modules that leave libpython to the interpreter:
+ * {"argv": [...], "env": [...]} (env: the "NAME=value" strings added to
+ * spoke's environment), a new reference, or NULL with e filled when out
+ * of memory.  Two builds whose commands are equal (json_equal) run the
+ * same cargo.
  */
-int cargo_build(const struct cargo_opts *o, const char *manifest,
-		const char *pyexe, json_t *state, struct sp_err *e);
+json_t *cargo_build_command(const struct cargo_opts *o, const char *manifest,
+			    const char *pyexe, struct sp_err *e);
+
+/* A cargo build under way. */
+struct cargo_run {
+	struct proc p;
+	int64_t started_ns; /* CLOCK_MONOTONIC at the start */
+	/* Started early (earlycargo.h): in its own process group, its
+	 * stderr piped and passed on by cargo_run_finish(), nothing of it
+	 * shown until then. */
+	int early;
+};
+
+/* Starts cmd (cargo_build_command()'s).  Returns 0, or -1 with e filled
+ * (cargo not found, a malformed cmd). */
+int cargo_run_start(struct cargo_run *r, const json_t *cmd, int early,
+		    struct sp_err *e);
+
+/* Parses r's messages into state (cargo_msg.h) as they arrive, to their
+ * end, waits for cargo and releases r.  cargo's stderr reaches spoke's
+ * (an early run's through the pipe), so its progress and errors reach
+ * the user as they would without spoke; a stdout line that is not JSON
+ * is shown on stderr.  Returns 0, or -1 with e filled: "cargo build
+ * failed (exit N)" (cargo printed why), or the first message
+ * cargo_parse_message() refused (the output is read to its end even
+ * then, so cargo is never left blocked on the pipe). */
+int cargo_run_finish(struct cargo_run *r, json_t *state, struct sp_err *e);
+
+/* Stops r if it still runs (an early run's whole group, with SIGINT as
+ * at ^C; else cargo, with SIGTERM), drops its output and reaps it.  Safe
+ * on a released run. */
+void cargo_run_cancel(struct cargo_run *r);
 
 /*
  * The packages and feature sets `cargo build` would compile as o asks

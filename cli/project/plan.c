@@ -17,6 +17,7 @@
 
 #include "cli/project/abi3.h"
 #include "cli/project/binplan.h"
+#include "cli/project/earlycargo.h"
 #include "cli/project/license.h"
 #include "cli/project/layout.h"
 #include "cli/project/pkgmeta.h"
@@ -732,9 +733,16 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	size_t shard_npkgs = 0;
 	char *full_features = NULL;
 	struct cargo_opts full;
+	struct earlycargo early = {0};
+	struct cargo_run run;
+	json_t *cmd = NULL;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
+	/* A shard's check runs `cargo tree`, which an early build's locks
+	 * could hold up. */
+	if (o->early && !o->shard_n)
+		earlycargo_start(&early, o->early, interp);
 	interp_path = find_interpreter(interp, e);
 	if (!interp_path)
 		goto out;
@@ -812,11 +820,19 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		if (shard_same_features(&full, &co, manifest, e) < 0)
 			goto out;
 	}
-	if (cargo_build(&co, manifest, interp_path, state, e) < 0 ||
+	cmd = cargo_build_command(&co, manifest, interp_path, e);
+	if (!cmd)
+		goto out;
+	if (!earlycargo_take(&early, cmd, &run) &&
+	    cargo_run_start(&run, cmd, 0, e) < 0)
+		goto out;
+	if (cargo_run_finish(&run, state, e) < 0 ||
 	    plan_jobs(out, packages, &pc, state, e) < 0)
 		goto out;
 	ret = 0;
 out:
+	earlycargo_release(&early);
+	json_decref(cmd);
 	if (ret < 0)
 		cargo_plan_release(out);
 	projconf_release(&pc);

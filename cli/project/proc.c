@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ int proc_spawn(struct proc *p, const char *const *argv, const char *const *env,
 	char **envp = NULL;
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, execp[2] = {-1, -1};
 	int devnull = -1, child_errno = 0, ret = -1;
+	pid_t parent = getpid();
 	ssize_t n;
 
 	p->pid = -1;
@@ -151,6 +153,13 @@ int proc_spawn(struct proc *p, const char *const *argv, const char *const *env,
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		/* Both sides set the group, so it exists before either
+		 * goes on; a parent gone before prctl() is seen by getppid(). */
+		if ((flags & PROC_OWN_GROUP) &&
+		    (setpgid(0, 0) < 0 ||
+		     prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		     getppid() != parent))
+			goto child_fail;
 		if (child_dup(devnull, 0) < 0 ||
 		    (outp[1] >= 0 && child_dup(outp[1], 1) < 0) ||
 		    (errp[1] >= 0 && child_dup(errp[1], 2) < 0))
@@ -168,6 +177,9 @@ int proc_spawn(struct proc *p, const char *const *argv, const char *const *env,
 		_exit(127);
 	}
 
+	/* EACCES: the child has already exec'd, after its own setpgid. */
+	if (flags & PROC_OWN_GROUP)
+		(void)setpgid(p->pid, p->pid);
 	/* The exec pipe closes without a byte when exec succeeds. */
 	close_fd(&execp[1]);
 	do

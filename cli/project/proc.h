@@ -12,6 +12,11 @@
 
 #define PROC_PIPE_STDOUT 0x1 /* read the child's stdout through out_fd */
 #define PROC_PIPE_STDERR 0x2 /* read the child's stderr through err_fd */
+/* The child leads a process group of its own (its pid), so that all it
+ * starts can be stopped together (kill(-pid, sig)), and is sent SIGKILL
+ * if spoke dies first: a signal sent to spoke's group no longer reaches
+ * it, so spoke must pass such signals on (earlycargo.h does). */
+#define PROC_OWN_GROUP 0x4
 
 /* A running child.  Streams not piped are inherited from spoke; stdin is
  * always /dev/null. */
