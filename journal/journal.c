@@ -20,7 +20,7 @@
  * coordinator runs the same few updates for every wheel, and parsing and
  * planning them again each time was a fifth of its CPU per wheel.  Keyed by
  * the SQL text's address, since every caller passes a literal. */
-#define STMT_CACHE 16
+#define STMT_CACHE 48
 
 struct journal {
 	sqlite3 *db;
@@ -433,6 +433,17 @@ static void stmt_put(sqlite3_stmt *st, int slot)
 	} else {
 		sqlite3_finalize(st);
 	}
+}
+
+sqlite3_stmt *jdb_stmt_get(struct journal *j, const char *sql, int *slot,
+			   struct sp_err *e)
+{
+	return stmt_get(j, sql, slot, e);
+}
+
+void jdb_stmt_put(sqlite3_stmt *st, int slot)
+{
+	stmt_put(st, slot);
 }
 
 /* Runs one statement with bound arguments as its own durable transaction.
@@ -969,14 +980,22 @@ int journal_unsettled_artifacts(struct journal *j, int64_t build_id,
 
 	*out = NULL;
 	*n = 0;
+	/* Not one statement with "?1 = 0 OR build_id = ?1": the OR hides
+	 * build_id from SQLite's planner, which then reads every row the
+	 * journal keeps, at each build's end. */
 	if (sqlite3_prepare_v2(
 		    j->db,
-		    ARTIFACT_COLUMNS
-		    "WHERE state IN ('staging', 'staged', 'restoring') "
-		    "AND (?1 = 0 OR build_id = ?1) ORDER BY id",
+		    build_id
+			? ARTIFACT_COLUMNS
+			  "WHERE build_id = ?1 AND state IN ('staging', "
+			  "'staged', 'restoring') ORDER BY id"
+			: ARTIFACT_COLUMNS
+			  "WHERE state IN ('staging', 'staged', 'restoring') "
+			  "ORDER BY id",
 		    -1, &st, NULL) != SQLITE_OK)
 		return db_fail(j, e, "cannot prepare query");
-	sqlite3_bind_int64(st, 1, build_id);
+	if (build_id)
+		sqlite3_bind_int64(st, 1, build_id);
 	return read_artifacts(j, st, out, n, e);
 }
 
@@ -1314,14 +1333,21 @@ int journal_unsettled_wheels(struct journal *j, int64_t build_id,
 
 	*out = NULL;
 	*n = 0;
+	/* One build's by its index, as journal_unsettled_artifacts(). */
 	if (sqlite3_prepare_v2(j->db,
-			       "SELECT id, build_id, tmp_path, final_path, "
-			       "state FROM wheels WHERE state IN ('writing', "
-			       "'renaming') AND (?1 = 0 OR build_id = ?1) "
-			       "ORDER BY id",
+			       build_id
+				   ? "SELECT id, build_id, tmp_path, "
+				     "final_path, state FROM wheels WHERE "
+				     "build_id = ?1 AND state IN ('writing', "
+				     "'renaming') ORDER BY id"
+				   : "SELECT id, build_id, tmp_path, "
+				     "final_path, state FROM wheels WHERE "
+				     "state IN ('writing', 'renaming') "
+				     "ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(j, e, "cannot prepare query");
-	sqlite3_bind_int64(st, 1, build_id);
+	if (build_id)
+		sqlite3_bind_int64(st, 1, build_id);
 	rc = read_rows(j, st, sizeof(**out), fill_wheel, drop_wheels,
 		       "cannot read wheels", &rows, n, e);
 	*out = rows;

@@ -60,17 +60,17 @@ static const char *const prune_deletes[] = {
 static int query_int(struct journal *j, const char *sql, int64_t bind,
 		     int64_t *v, struct sp_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	sqlite3_stmt *st;
+	int rc, slot;
 
-	if (sqlite3_prepare_v2(jdb_handle(j), sql, -1, &st, NULL) != SQLITE_OK)
-		return jdb_fail(j, e, "cannot prepare query");
+	if (!(st = jdb_stmt_get(j, sql, &slot, e)))
+		return -1;
 	if (bind >= 0)
 		sqlite3_bind_int64(st, 1, bind);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	jdb_stmt_put(st, slot);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return jdb_fail(j, e, "cannot read the journal");
 	return 0;
@@ -101,23 +101,21 @@ static int prune_step(struct journal *j, int64_t cutoff, int rows,
 	if (journal_begin(j, e) < 0)
 		return -1;
 	for (i = 0; i < sizeof(prune_deletes) / sizeof(*prune_deletes); i++) {
-		sqlite3_stmt *st = NULL;
-		int rc;
+		sqlite3_stmt *st;
+		int rc, slot;
 
-		if (sqlite3_prepare_v2(jdb_handle(j), prune_deletes[i], -1, &st,
-				       NULL) != SQLITE_OK) {
-			jdb_fail(j, e, "cannot prepare pruning");
+		/* Parsed once: a step runs after every build. */
+		if (!(st = jdb_stmt_get(j, prune_deletes[i], &slot, e)))
 			goto fail;
-		}
 		sqlite3_bind_int64(st, 1, cutoff);
 		sqlite3_bind_int64(st, 2, rows);
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_DONE) {
 			jdb_fail(j, e, "cannot prune");
-			sqlite3_finalize(st);
+			jdb_stmt_put(st, slot);
 			goto fail;
 		}
-		sqlite3_finalize(st);
+		jdb_stmt_put(st, slot);
 		deleted += sqlite3_changes(jdb_handle(j));
 	}
 	if (journal_commit(j, e) < 0)
