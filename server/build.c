@@ -341,7 +341,7 @@ static void stage_jobs(struct server *s, struct build *b, int later)
 	struct stage_item *items;
 	json_t **reused;
 	struct sp_err e;
-	size_t i, n = 0, k;
+	size_t i, n = 0, k, nreused = 0;
 
 	items = calloc(b->njobs, sizeof(*items));
 	reused = calloc(b->njobs, sizeof(*reused));
@@ -499,6 +499,7 @@ static void stage_jobs(struct server *s, struct build *b, int later)
 
 		if (!jb->reused || jb->later != later)
 			continue;
+		nreused++;
 		jb->result = reused[i];
 		reused[i] = NULL;
 		/* What the repair found, as its worker reported it then: a
@@ -515,6 +516,9 @@ static void stage_jobs(struct server *s, struct build *b, int later)
 		json_decref(jb->result);
 		jb->result = NULL;
 	}
+	if (nreused)
+		slog("build %lld: reused %zu wheel(s)%s", (long long)b->id,
+		     nreused, later ? " of fresh packages" : "");
 out:
 	for (i = 0; reused && i < b->njobs; i++)
 		json_decref(reused[i]);

@@ -101,6 +101,12 @@ check "  for people: every wheel listed as unchanged, and the count" bash -c "
 	grep -q '^4 wheel(s) in .* (4 unchanged)\$' '$T/human.out'"
 (cd "$ws" && "$SPOKE" log) >"$T/log.out" 2>&1
 check "  spoke log shows each reused wheel" bash -c "[ \$(grep -c 'wheel reused .*\.whl' '$T/log.out') -eq 4 ]"
+# The journal has each; the coordinator's log counts them in one line a
+# turn: a line a wheel was most of a monorepo's log and 100 writes on the
+# build's critical path.
+check "  the coordinator's log counts them in one line, names none" bash -c "
+	grep -q 'reused 4 wheel(s)' '$state/log/coordinator.log' &&
+	! grep -q \"reused '\" '$state/log/coordinator.log'"
 check "  cargo is still fresh" cargo_fresh "$ws"
 
 # 2. The artifact: touched (cargo recompiles the same code: a new file),
