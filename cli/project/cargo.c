@@ -540,10 +540,21 @@ static int relay_stderr(int fd)
 	return 0;
 }
 
-int cargo_run_finish(struct cargo_run *r, json_t *state, struct sp_err *e)
+/* Hands watch the cdylibs state gained since *seen of them were seen. */
+static void watch_new(const struct cargo_watch *watch, json_t *state,
+		      size_t *seen)
+{
+	json_t *all = json_object_get(state, "cdylibs");
+
+	while (watch && *seen < json_array_size(all))
+		watch->cdylib(json_array_get(all, (*seen)++), watch->arg);
+}
+
+int cargo_run_finish(struct cargo_run *r, json_t *state,
+		     const struct cargo_watch *watch, struct sp_err *e)
 {
 	char *buf = NULL;
-	size_t len = 0, cap = 0, scanned = 0;
+	size_t len = 0, cap = 0, scanned = 0, seen = 0;
 	int failed = 0, code, ret = -1;
 
 	if (json_object_set_new(state, "clock_ns",
@@ -597,6 +608,7 @@ int cargo_run_finish(struct cargo_run *r, json_t *state, struct sp_err *e)
 			build_line(buf + start, state, &failed, e);
 			start = scanned = (size_t)(nl - buf) + 1;
 		}
+		watch_new(watch, state, &seen);
 		memmove(buf, buf + start, len - start);
 		len -= start;
 		scanned = len;
@@ -604,6 +616,7 @@ int cargo_run_finish(struct cargo_run *r, json_t *state, struct sp_err *e)
 	if (len > 0) {
 		buf[len] = '\0';
 		build_line(buf, state, &failed, e);
+		watch_new(watch, state, &seen);
 	}
 	/* cargo's last words after its stdout closed. */
 	while (r->p.err_fd >= 0 && relay_stderr(r->p.err_fd) == 0)

@@ -113,6 +113,15 @@ struct cargo_run {
 int cargo_run_start(struct cargo_run *r, const json_t *cmd, int early,
 		    struct sp_err *e);
 
+/* Called by cargo_run_finish() with each cdylib cargo reports (an entry of
+ * state's "cdylibs", cargo_msg.h) as its message arrives, so that work on
+ * it can go on while cargo compiles other crates.  It may add members to
+ * art. */
+struct cargo_watch {
+	void (*cdylib)(json_t *art, void *arg);
+	void *arg;
+};
+
 /* Parses r's messages into state (cargo_msg.h) as they arrive, to their
  * end, waits for cargo and releases r.  cargo's stderr reaches spoke's
  * (an early run's through the pipe), so its progress and errors reach
@@ -120,8 +129,9 @@ int cargo_run_start(struct cargo_run *r, const json_t *cmd, int early,
  * is shown on stderr.  Returns 0, or -1 with e filled: "cargo build
  * failed (exit N)" (cargo printed why), or the first message
  * cargo_parse_message() refused (the output is read to its end even
- * then, so cargo is never left blocked on the pipe). */
-int cargo_run_finish(struct cargo_run *r, json_t *state, struct sp_err *e);
+ * then, so cargo is never left blocked on the pipe).  watch may be NULL. */
+int cargo_run_finish(struct cargo_run *r, json_t *state,
+		     const struct cargo_watch *watch, struct sp_err *e);
 
 /* Stops r if it still runs (an early run's whole group, with SIGINT as
  * at ^C; else cargo, with SIGTERM), drops its output and reaps it.  Safe

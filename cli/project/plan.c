@@ -243,6 +243,70 @@ static const char *module_of(const json_t *pkg, const struct pyproject *pp,
 	return mm ? mm : sm ? sm : str_member(art, "name");
 }
 
+/* The symbol a cdylib of package i must export: PyInit_ and its module's
+ * last part; NULL when the module is in doubt (plan_jobs says why). */
+static char *init_symbol(const json_t *pkg, const struct pyproject *pp,
+			 const json_t *art)
+{
+	struct sp_err e;
+	const char *module = module_of(pkg, pp, art, &e), *last;
+
+	if (!module)
+		return NULL;
+	last = strrchr(module, '.');
+	return str_printf("PyInit_%s", last ? last + 1 : module);
+}
+
+/* What the export check of plan_jobs needs, for each cdylib as cargo
+ * reports it: the checks of the crates cargo found fresh (reported
+ * first) then run while it compiles the changed ones.  A cdylib reported
+ * when cargo has written it is not written again in this build, so the
+ * answer holds at the end; "exports" is kept with the symbol it answers
+ * for.  A file absent (a --stage=move build holds it) or unreadable is
+ * left to plan_jobs. */
+struct early_exports {
+	const json_t *packages;
+	const struct projconf *pc;
+};
+
+static void check_exports(json_t *art, void *arg)
+{
+	const struct early_exports *x = arg;
+	const char *id = str_member(art, "package_id");
+	const json_t *pkg;
+	struct sp_err e;
+	char *sym = NULL;
+	size_t i;
+	int r;
+
+	json_array_foreach(x->packages, i, pkg)
+	{
+		if (!id || strcmp(str_member(pkg, "id") ?: "", id) != 0)
+			continue;
+		sym = x->pc->error[i] ? NULL
+				      : init_symbol(pkg, projconf_of(x->pc, i),
+						    art);
+		break;
+	}
+	if (sym && path_exists(str_member(art, "path")) &&
+	    (r = elf_exports(str_member(art, "path"), sym, &e)) >= 0)
+		json_object_set_new(art, "exports",
+				    json_pack("{s:s,s:b}", "symbol", sym,
+					      "defined", r));
+	free(sym);
+}
+
+/* elf_exports() of art's file, from check_exports() when it answered
+ * for sym. */
+static int art_exports(const json_t *art, const char *sym, struct sp_err *e)
+{
+	const json_t *x = json_object_get(art, "exports");
+
+	if (x && !strcmp(str_member(x, "symbol") ?: "", sym))
+		return json_is_true(json_object_get(x, "defined"));
+	return elf_exports(str_member(art, "path"), sym, e);
+}
+
 /*
  * [package.metadata.spoke] python-source and [tool.maturin]
  * python-source name one folder, or are an error naming both.
@@ -410,8 +474,7 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			if (spoke_mode && !path_exists(str_member(art, "path")))
 				r = 1;
 			else
-				r = elf_exports(str_member(art, "path"), sym,
-						e);
+				r = art_exports(art, sym, e);
 			if (r < 0)
 				goto out;
 			if (r == 0 && spoke_mode) {
@@ -735,6 +798,8 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 	struct cargo_opts full;
 	struct earlycargo early = {0};
 	struct cargo_run run;
+	struct early_exports ex = {0};
+	struct cargo_watch watch = {check_exports, &ex};
 	json_t *cmd = NULL;
 	int ret = -1;
 
@@ -820,13 +885,15 @@ int cargo_plan_build(const struct cargo_opts *o, struct cargo_plan *out,
 		if (shard_same_features(&full, &co, manifest, e) < 0)
 			goto out;
 	}
+	ex.packages = packages;
+	ex.pc = &pc;
 	cmd = cargo_build_command(&co, manifest, interp_path, e);
 	if (!cmd)
 		goto out;
 	if (!earlycargo_take(&early, cmd, &run) &&
 	    cargo_run_start(&run, cmd, 0, e) < 0)
 		goto out;
-	if (cargo_run_finish(&run, state, e) < 0 ||
+	if (cargo_run_finish(&run, state, &watch, e) < 0 ||
 	    plan_jobs(out, packages, &pc, state, e) < 0)
 		goto out;
 	ret = 0;
