@@ -391,11 +391,37 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 		     struct sp_err *e)
 {
 	const json_t *built = json_object_get(state, "built");
-	const json_t *cdylibs = json_object_get(state, "cdylibs");
 	const json_t *pkg, *art;
+	json_t *by_pkg = json_object(), *cdylibs, *list;
 	char *rejected = NULL, *sym = NULL;
 	size_t i, j, ncdylib = 0;
 	int spoke_mode = 0, ret = -1;
+
+	/* Each package's cdylibs in cargo's order, found by its id: a
+	 * search of every cdylib for each package was 10,000 comparisons
+	 * in a workspace of 100. */
+	if (!by_pkg) {
+		str_oom(e, "plan the build");
+		goto out;
+	}
+	json_array_foreach(json_object_get(state, "cdylibs"), j, art)
+	{
+		const char *id = str_member(art, "package_id");
+
+		if (!id)
+			continue;
+		list = json_object_get(by_pkg, id);
+		/* set_new refuses a NULL list: out of memory either way. */
+		if (!list &&
+		    json_object_set_new(by_pkg, id, list = json_array()) < 0) {
+			str_oom(e, "plan the build");
+			goto out;
+		}
+		if (json_array_append(list, (json_t *)art) < 0) {
+			str_oom(e, "plan the build");
+			goto out;
+		}
+	}
 
 	/* A shard decides over every shard's packages, as the unsharded
 	 * build would over what it built. */
@@ -430,14 +456,12 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 			continue;
 		}
 
+		cdylibs = id ? json_object_get(by_pkg, id) : NULL;
 		json_array_foreach(cdylibs, j, art)
 		{
 			const char *module, *last;
 			int r;
 
-			if (!id ||
-			    strcmp(str_member(art, "package_id"), id) != 0)
-				continue;
 			ncdylib++;
 			if (spoke_mode && !declared(pkg, pp))
 				continue;
@@ -543,6 +567,7 @@ static int plan_jobs(struct cargo_plan *plan, const json_t *packages,
 	}
 	ret = 0;
 out:
+	json_decref(by_pkg);
 	free(rejected);
 	free(sym);
 	return ret;
