@@ -11,6 +11,7 @@
 #include "cli/project/cargo.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -508,8 +509,15 @@ int cargo_run_start(struct cargo_run *r, const json_t *cmd, int early,
 			  PROC_PIPE_STDOUT |
 			      (early ? PROC_PIPE_STDERR | PROC_OWN_GROUP : 0),
 			  e);
-	if (ret == 0 && early)
+	if (ret == 0 && early) {
+		/* Until the run is confirmed nothing reads its messages, and
+		 * cargo reports every fresh crate before it starts rustc on
+		 * a changed one: a full 64 KiB pipe (about 100 crates' worth)
+		 * would hold the compile up for that time.  1 MiB, the most
+		 * a user may ask for, holds 1,500 or so; less is no error. */
+		(void)fcntl(r->p.out_fd, F_SETPIPE_SZ, 1 << 20);
 		fwd_start(r->p.pid);
+	}
 out:
 	free(argv);
 	free(env);
