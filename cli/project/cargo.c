@@ -502,6 +502,15 @@ int cargo_run_start(struct cargo_run *r, const json_t *cmd, int early,
 		sp_err_set(e, "cargo's command line is malformed");
 		goto out;
 	}
+	/* An early run's command comes from the cache, before spoke has
+	 * checked it: it runs only the cargo spoke would run now, and
+	 * only "cargo build". */
+	if (early && (strcmp(argv[0], cargo_program()) != 0 || !argv[1] ||
+		      strcmp(argv[1], "build") != 0)) {
+		sp_err_set(e, "the remembered command is not this cargo's "
+			      "build");
+		goto out;
+	}
 	/* cargo_msg.h times each package's units from here. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	r->started_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;

@@ -127,6 +127,25 @@ else
 	ok "# SKIP no script(1)"
 fi
 
+# ---- a remembered command names another program: it never runs ----
+printf '#!/bin/sh\ntouch "%s"\n' "$T/not-cargo.ran" >"$T/not-cargo"
+chmod +x "$T/not-cargo"
+"$PY" - "$XDG_CACHE_HOME/spoke" "$T/not-cargo" <<'PYEOF'
+import glob, hashlib, json, sys
+for f in glob.glob(sys.argv[1] + "/cargo-early-*.json"):
+    body = json.loads(open(f).read().split("\n", 1)[1])
+    body["value"]["argv"][0] = sys.argv[2]
+    text = json.dumps(body, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    open(f, "w").write("spoke-cache 1 %s\n%s" % (digest, text))
+PYEOF
+touch "$ws/early/src/lib.rs"
+build "$T/e9.log"
+check "an entry (well formed, the user's) naming another program: not run" \
+	test ! -e "$T/not-cargo.ran"
+check "  cargo did not start early, and the build succeeds" bash -c "
+	! grep -q 'started early' '$T/e9.log' && ls '$T'/out/early-0.1.0-*.whl"
+
 # ---- a signal to spoke reaches the early run's group ----
 build "$T/e7.log" # the command is remembered with SLOW unset: equal
 (cd "$ws" && SLOW=60 exec "$SPOKE" build -q -o "$T/out" 2>"$T/e8.log") &
