@@ -298,6 +298,34 @@ check "nothing left staged or half-written" no_leftovers "$ws" "$state"
 # killed one died before saying it reused them.
 prune_hard
 export SPOKE_KEEP_BUILDS=2
+# The builds above are a backlog that a coordinator pruning a row a
+# transaction takes hundreds of commits to clear, each a crash point: the
+# counts below would depend on how much of it one build's idle time gets
+# through before `spoke stop` (faster pruning, more points, a matrix of
+# hundreds).  So it is cleared first, and the counts are those of a
+# steady journal.
+# pruned: the journal's rows no longer change (the idle pruning is done),
+# over half a second.
+journal_rows() {
+	"$PY" -c '
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+print(sum(db.execute("SELECT count(*) FROM " + t).fetchone()[0]
+          for t in ("builds", "artifacts", "wheels", "events", "reuse")))
+' "$state/journal.db"
+}
+pruned() {
+	local n
+	n=$(journal_rows) || return 1
+	[ "$n" = "$(cat "$T/rows" 2>/dev/null)" ] && return 0
+	echo "$n" >"$T/rows"
+	sleep 0.5
+	return 1
+}
+(cd "$ws" && "$SPOKE" build -q -i "$PY") >/dev/null 2>&1
+check "the journal's backlog is pruned in the coordinator's idle time" \
+	wait_for 120 pruned
+"$SPOKE" stop --state-dir "$state" >/dev/null 2>&1
 change_hello() {
 	printf '// %s\n' "$RANDOM$RANDOM" >>"$ws/hello/src/lib.rs"
 	(cd "$ws" && cargo build --release --offline -q)
