@@ -243,7 +243,7 @@ static const char *module_of(const json_t *pkg, const struct pyproject *pp,
 	return mm ? mm : sm ? sm : str_member(art, "name");
 }
 
-/* The symbol a cdylib of package i must export: PyInit_ and its module's
+/* The symbol art, a cdylib of pkg, must export: PyInit_ and its module's
  * last part; NULL when the module is in doubt (plan_jobs says why). */
 static char *init_symbol(const json_t *pkg, const struct pyproject *pp,
 			 const json_t *art)
